@@ -1,0 +1,102 @@
+"""Composing each CAP-shaped alert version from what the engine knows: pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from alert_engine.texts import CaseFacts, alert_info, cancel_info
+from alert_engine.zones import Zone, ZonePolicy, geodesic_disk, radius_km
+from shared.alert_contract import (
+    AlertMessage,
+    Area,
+    Circle,
+    LastSeen,
+    MessageStatus,
+    MsgType,
+    Point,
+    TravelMode,
+)
+
+
+@dataclass(frozen=True)
+class CaseState:
+    alert_id: str
+    report_id: str
+    message_status: MessageStatus
+    facts: CaseFacts
+    photo_urls: list[str]
+    center: Point
+    center_at: datetime  # when the child was at ``center``: the radius grows from then
+    travel_mode: TravelMode
+    effective: datetime
+    expires: datetime
+
+
+@dataclass(frozen=True)
+class Presentation:
+    sender: str
+    timezone: str
+
+
+def cap_identifier(alert_id: str, sequence: int) -> str:
+    # CAP: every message has its own identifier; Updates and Cancels reference earlier ones.
+    return f"urn:tifli:alert:{alert_id}:{sequence}"
+
+
+def cap_reference(sender: str, identifier: str, sent: datetime) -> str:
+    return f"{sender},{identifier},{sent.isoformat()}"
+
+
+def zone_at(case: CaseState, policy: ZonePolicy, at: datetime) -> Zone:
+    radius = radius_km(policy, case.travel_mode, case.center_at, at)
+    return geodesic_disk(case.center, radius, policy.vertex_budget)
+
+
+def area_of(zone: Zone, place: str | None) -> Area:
+    return Area(
+        description=place or f"{zone.radius_km:.0f} km around {zone.center.lat:.4f},{zone.center.lon:.4f}",
+        geojson=zone.geojson_geometry(),
+        circle=Circle(center=zone.center, radius_km=round(zone.radius_km, 3)),
+        # Without a land mask every metre of overshoot is counted as land: an upper bound.
+        vertex_count=zone.vertex_count,
+        overshoot_land_m=round(zone.overshoot_m, 1),
+        overshoot_sea_m=0.0,
+    )
+
+
+def compose(
+    case: CaseState,
+    *,
+    zone: Zone,
+    sequence: int,
+    msg_type: MsgType,
+    references: list[str],
+    sent: datetime,
+    presentation: Presentation,
+) -> AlertMessage:
+    cancelled = msg_type == "Cancel"
+    facts = case.facts
+    return AlertMessage(
+        identifier=cap_identifier(case.alert_id, sequence),
+        alert_id=case.alert_id,
+        report_id=case.report_id,
+        sequence=sequence,
+        msg_type=msg_type,
+        references=references,
+        status=case.message_status,
+        sender=presentation.sender,
+        sent=sent,
+        effective=case.effective,
+        expires=min(case.expires, sent) if cancelled else case.expires,
+        urgency="Past" if cancelled else "Immediate",
+        info=cancel_info() if cancelled else alert_info(facts, presentation.timezone),
+        child=None if cancelled else facts.child,
+        last_seen=None if cancelled else LastSeen(place=facts.place, point=case.center,
+                                                  time=case.center_at),
+        suspected_vehicle=None if cancelled else facts.suspected_vehicle,
+        companion=None if cancelled else facts.companion,
+        contact="19",
+        photo_urls=[] if cancelled else case.photo_urls,
+        area=area_of(zone, facts.place),
+    )

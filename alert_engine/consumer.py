@@ -1,0 +1,45 @@
+"""The alert engine's event handler: report events in, alert versions (via the outbox) out."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from alert_engine.service import AlertService, EngineConfig
+from shared.bus import Message
+from shared.clock import Clock
+from shared.events import (
+    ReportApproved,
+    ReportCancelled,
+    ReportResolved,
+    SightingAdded,
+    parse_event,
+)
+from shared.inbox import first_delivery
+
+GROUP = "alert-engine"
+
+
+class ReportEventHandler:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], config: EngineConfig,
+                 clock: Clock) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._clock = clock
+
+    async def __call__(self, message: Message) -> None:
+        event = parse_event(message.value)  # a ValidationError here is poison: dead-lettered
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            if not await first_delivery(session, GROUP, event.id, now):
+                return
+            service = AlertService(session, self._config, now)
+            match event:
+                case ReportApproved():
+                    await service.issue(event.data)
+                case ReportResolved() | ReportCancelled():
+                    # A found child pre-empts everything: the Cancel goes out now.
+                    await service.cancel(event.data.report_id)
+                case SightingAdded():
+                    await service.recentre(event.data)
+                case _:
+                    pass  # submitted / rejected: nothing to show anyone

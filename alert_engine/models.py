@@ -1,0 +1,40 @@
+"""The alert engine's tables: one row per alert, one per version sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base, UtcDateTime
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(36), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # active | cancelled | expired
+    message_status: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer)
+    facts: Mapped[str] = mapped_column(Text)  # public case facts (JSON)
+    center_lat: Mapped[float]
+    center_lon: Mapped[float]
+    center_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    travel_mode: Mapped[str] = mapped_column(String(24))
+    radius_km: Mapped[float]
+    effective: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertVersion(Base):
+    __tablename__ = "alert_versions"
+
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msg_type: Mapped[str] = mapped_column(String(8))
+    identifier: Mapped[str] = mapped_column(String(120))
+    sent: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[str] = mapped_column(Text)  # the AlertMessage as sent (JSON)

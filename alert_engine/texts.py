@@ -1,0 +1,137 @@
+"""Alert texts in Arabic, French, Standard Moroccan Amazigh (Tifinagh) and English.
+
+Fixed templates, as WEA uses, rather than free translation: a reviewed sentence per language
+with the case's facts slotted in. Lengths are the WEA limits: 360 characters for the long
+text, 90 for the short one; a text that would be longer is cut at a word with an ellipsis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from shared.alert_contract import InfoBlock, Language, PublicChild, Sex
+
+LANGUAGES: tuple[Language, ...] = ("ar", "fr", "zgh", "en")
+LONG_LIMIT = 360
+SHORT_LIMIT = 90
+
+
+@dataclass(frozen=True)
+class Template:
+    headline: str
+    description: str
+    short: str
+    instruction: str
+    cancel_headline: str
+    cancel_description: str
+    sex_words: dict[Sex, str]
+    clothing: str
+    vehicle: str
+    companion: str
+    somewhere: str
+
+
+TEMPLATES: dict[Language, Template] = {
+    "ar": Template(
+        headline="طفل مختفي: {name}، {age} سنة",
+        description="{name}، {sex} عمره {age} سنة، شوهد آخر مرة في {place} يوم {time}. {details}",
+        short="إنذار طفل مختفي: {name}، {age} سنة، قرب {place}. اتصلوا بالرقم 19",
+        instruction="إذا رأيتم هذا الطفل، اتصلوا بالشرطة على الرقم 19. لا تتدخلوا بأنفسكم.",
+        cancel_headline="انتهى الإنذار",
+        cancel_description="انتهى إنذار الطفل المختفي. يرجى سحبه وحذف بيانات الطفل وعدم مشاركته.",
+        sex_words={"female": "طفلة", "male": "طفل", "unknown": "طفل"},
+        clothing="الملابس: {}", vehicle="المركبة المشتبه بها: {}", companion="المرافق: {}",
+        somewhere="موقع غير محدد",
+    ),
+    "fr": Template(
+        headline="Enfant disparu : {name}, {age} ans",
+        description="{name}, {sex} de {age} ans, vu(e) pour la dernière fois à {place} le {time}. "
+        "{details}",
+        short="Alerte enfant disparu : {name}, {age} ans, près de {place}. Appelez le 19",
+        instruction="Si vous voyez cet enfant, appelez la police au 19. N'intervenez pas vous-même.",
+        cancel_headline="Fin de l'alerte",
+        cancel_description="L'alerte enfant disparu est terminée. Retirez-la, supprimez les données "
+        "de l'enfant et ne la partagez plus.",
+        sex_words={"female": "fille", "male": "garçon", "unknown": "enfant"},
+        clothing="Vêtements : {}", vehicle="Véhicule suspect : {}", companion="Accompagnant : {}",
+        somewhere="lieu non précisé",
+    ),
+    "zgh": Template(
+        headline="ⴰⴼⵔⵓⵅ ⵉⵜⵜⵓⵙⵉⴳⵍⵏ: {name}, {age} ⵏ ⵓⵙⴳⴳⵯⴰⵙ",
+        description="{name}, {sex}, {age} ⵏ ⵓⵙⴳⴳⵯⴰⵙ, ⵉⵜⵜⵡⴰⵥⵕⴰ ⴳ {place} ⴳ {time}. {details}",
+        short="ⴰⵍⵖⵓ: {name}, {age} ⵏ ⵓⵙⴳⴳⵯⴰⵙ, {place}. ⵙⵉⵡⵍ ⵖⵔ 19",
+        instruction="ⵎⴽ ⵜⵥⵕⵉⴷ ⴰⴼⵔⵓⵅ ⴰ, ⵙⵉⵡⵍ ⵖⵔ 19.",
+        cancel_headline="ⵉⴽⵎⵍ ⵓⵍⵖⵓ",
+        cancel_description="ⵉⴽⵎⵍ ⵓⵍⵖⵓ. ⴽⴽⵙ ⵜ.",
+        sex_words={"female": "ⵜⴰⴼⵔⵓⵅⵜ", "male": "ⴰⴼⵔⵓⵅ", "unknown": "ⴰⴼⵔⵓⵅ"},
+        clothing="{}", vehicle="{}", companion="{}",
+        somewhere="?",
+    ),
+    "en": Template(
+        headline="Missing child: {name}, {age}",
+        description="{name}, a {age}-year-old {sex}, was last seen at {place} on {time}. {details}",
+        short="Child alert: {name}, {age}, missing near {place}. Call 19",
+        instruction="If you see this child, call the police on 19. Do not intervene yourself.",
+        cancel_headline="Alert over",
+        cancel_description="The missing-child alert is over. Take it down, delete the child's "
+        "data and stop sharing it.",
+        sex_words={"female": "girl", "male": "boy", "unknown": "child"},
+        clothing="Clothing: {}", vehicle="Suspected vehicle: {}", companion="Companion: {}",
+        somewhere="an unspecified place",
+    ),
+}
+
+
+def fit(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary, marking the cut with '…'."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,.;:،") + "…"
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    child: PublicChild
+    place: str | None
+    last_seen: datetime
+    suspected_vehicle: str | None
+    companion: str | None
+
+
+def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
+    local = facts.last_seen.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    blocks = []
+    for language in LANGUAGES:
+        t = TEMPLATES[language]
+        place = facts.place or t.somewhere
+        details = " ".join(part for part in (
+            facts.child.description.rstrip(". ") + ".",
+            t.clothing.format(facts.child.clothing) if facts.child.clothing else "",
+            t.vehicle.format(facts.suspected_vehicle) if facts.suspected_vehicle else "",
+            t.companion.format(facts.companion) if facts.companion else "",
+        ) if part)
+        slots = {"name": facts.child.given_name, "age": facts.child.age,
+                 "sex": t.sex_words[facts.child.sex], "place": place, "time": local,
+                 "details": details}
+        blocks.append(InfoBlock(
+            language=language,
+            headline=fit(t.headline.format(**slots), 160),
+            description=fit(t.description.format(**slots), LONG_LIMIT),
+            short_text=fit(t.short.format(**slots), SHORT_LIMIT),
+            instruction=t.instruction,
+        ))
+    return blocks
+
+
+def cancel_info() -> list[InfoBlock]:
+    return [InfoBlock(language=lang, headline=TEMPLATES[lang].cancel_headline,
+                      description=TEMPLATES[lang].cancel_description,
+                      short_text=fit(TEMPLATES[lang].cancel_headline, SHORT_LIMIT),
+                      instruction=TEMPLATES[lang].cancel_description)
+            for lang in LANGUAGES]

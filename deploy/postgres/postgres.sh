@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL server on 127.0.0.1 for tests and local production-mode runs, using
+# Debian's server binaries (no Docker here). Every start gets a brand-new cluster.
+#
+#   postgres.sh install   apt-get install the server if initdb/pg_ctl are missing (needs root)
+#   postgres.sh start     fresh initdb, start, create role+db tifli/tifli, wait until ready,
+#                         print the SQLAlchemy URL on stdout
+#   postgres.sh stop      pg_ctl stop -m fast
+#   postgres.sh status    exit 0 if running, 3 if not (LSB convention)
+#
+# Environment knobs (defaults in brackets):
+#   PG_PORT [55432]           TCP port on 127.0.0.1 (also names the unix socket)
+#   PG_WORK_DIR [<this dir>/target/run, or /tmp/tifli-postgres-$PG_PORT when the server's
+#                user cannot reach that path]   data dir, socket, log; wiped on every start
+#   PG_FSYNC [on]             set to "off" for faster, crash-unsafe tests (also full_page_writes)
+#   PG_MAX_CONNECTIONS [200]
+#   PG_START_TIMEOUT [60]     seconds to wait for readiness
+#   PG_RUN_USER [postgres]    OS user the server runs as when this script runs as root
+#                             (initdb and postgres refuse to run as root)
+#   PG_BINDIR                 server binaries (default: newest /usr/lib/postgresql/*/bin)
+set -Eeuo pipefail
+# Never fail silently: name the command that tripped `set -e` (-E carries this into functions).
+trap 'echo "postgres.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PORT="${PG_PORT:-55432}"
+FSYNC="${PG_FSYNC:-on}"
+MAX_CONN="${PG_MAX_CONNECTIONS:-200}"
+START_TIMEOUT="${PG_START_TIMEOUT:-60}"
+RUN_USER="${PG_RUN_USER:-postgres}"
+# Where Debian's packages put versioned server binaries (postgresql-NN).
+PG_LIB_ROOT="${PG_LIB_ROOT:-/usr/lib/postgresql}"
+APP_USER="tifli"
+APP_PASSWORD="tifli"
+APP_DB="tifli"
+OWNED_MARK=".tifli-postgres-workdir"
+
+log() { echo "postgres.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+url() { echo "postgresql+asyncpg://$APP_USER:$APP_PASSWORD@127.0.0.1:$PORT/$APP_DB"; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Newest installed server whose initdb, pg_ctl and postgres all exist (the client-only
+# package installs some of these names' siblings but not the server itself).
+find_bindir() {
+  if [ -n "${PG_BINDIR:-}" ]; then
+    [ -x "$PG_BINDIR/initdb" ] && [ -x "$PG_BINDIR/pg_ctl" ] && echo "$PG_BINDIR"
+    return
+  fi
+  local d
+  # (An unmatched glob stays literal and simply fails the -x tests.)
+  while read -r d; do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ]; then
+      echo "$d"
+      return 0
+    fi
+  done < <(printf '%s\n' "$PG_LIB_ROOT"/*/bin | sort -V -r)
+  return 1
+}
+
+install() {
+  local bindir
+  if bindir="$(find_bindir)"; then
+    log "server already installed: $bindir"
+    return 0
+  fi
+  is_root || die "PostgreSQL server missing; run as root: $0 install"
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh image may have no package lists at all; otherwise try without the (slow) update
+  # first and only refresh the lists if the install fails.
+  if ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+    log "apt-get update (no package lists yet)"
+    apt-get update -q >&2
+  fi
+  # `postgresql` = Debian's default major version (15 on Debian 12).
+  if ! apt-get install -y -q --no-install-recommends postgresql >&2; then
+    log "install failed; refreshing package lists and retrying once"
+    apt-get update -q >&2
+    apt-get install -y -q --no-install-recommends postgresql >&2
+  fi
+  bindir="$(find_bindir)" || die "installed postgresql but found no server under $PG_LIB_ROOT"
+  log "installed: $bindir"
+  # Debian's package may also create (and, where services can start, run) its own "main"
+  # cluster on port 5432. This script never uses or touches it.
+}
+
+# True if something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp; no nc needed).
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Run a server-side command as the unprivileged user when we are root; from inside the work
+# dir so tools never warn about an unreadable current directory.
+as_pg() {
+  if is_root; then
+    (cd "$WORK" 2>/dev/null || cd /; runuser -u "$RUN_USER" -- "$@")
+  else
+    (cd "$WORK" 2>/dev/null || cd /; "$@")
+  fi
+}
+
+# The work dir must be reachable (every parent searchable) by the server's user, and the
+# socket path "<dir>/.s.PGSQL.<port>" must fit a unix socket name (107 bytes). A checkout under
+# a private home directory fails the first test, a deep one the second: fall back to /tmp.
+choose_workdir() {
+  if [ -n "${PG_WORK_DIR:-}" ]; then
+    WORK="$PG_WORK_DIR"
+    return
+  fi
+  WORK="$HERE/target/run"
+  local fallback="/tmp/tifli-postgres-$PORT"
+  local sock="$WORK/.s.PGSQL.$PORT"
+  if [ "${#sock}" -gt 100 ]; then
+    WORK="$fallback"
+  elif is_root && id "$RUN_USER" >/dev/null 2>&1; then
+    mkdir -p "$HERE/target"
+    runuser -u "$RUN_USER" -- test -x "$HERE/target" 2>/dev/null || WORK="$fallback"
+  fi
+}
+
+ensure_run_user() {
+  is_root || return 0
+  id "$RUN_USER" >/dev/null 2>&1 && return 0
+  # Normally the postgresql package creates "postgres"; only create one if it is missing.
+  log "creating system user $RUN_USER"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER"
+}
+
+fresh_workdir() {
+  case "$WORK" in
+    ""|/) die "refusing PG_WORK_DIR='$WORK'";;
+  esac
+  if [ -d "$WORK" ] && [ -n "$(ls -A "$WORK")" ] && [ ! -f "$WORK/$OWNED_MARK" ]; then
+    die "$WORK is not empty and was not made by postgres.sh; refusing to wipe it"
+  fi
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  touch "$WORK/$OWNED_MARK"
+  if is_root; then
+    chown -R "$RUN_USER": "$WORK"
+  fi
+  chmod 755 "$WORK"   # logs readable by other local users; data/ itself is 0700 (initdb)
+}
+
+running() { [ -f "$DATA/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+write_config() {
+  local fpw="on"
+  [ "$FSYNC" = "off" ] && fpw="off"
+  cat >> "$DATA/postgresql.conf" <<EOF
+
+# ---- added by postgres.sh ----
+listen_addresses = '127.0.0.1'
+port = $PORT
+# Socket inside the throwaway dir: no clash with a system server's /var/run/postgresql.
+unix_socket_directories = '$WORK'
+max_connections = $MAX_CONN
+# Tests and local runs can lose the last few commits on a crash; they cannot corrupt data.
+synchronous_commit = off
+# fsync/full_page_writes off can corrupt the cluster on a crash: only on explicit request.
+fsync = $FSYNC
+full_page_writes = $fpw
+timezone = 'UTC'
+log_timezone = 'UTC'
+EOF
+}
+
+# Idempotent: safe on a cluster that already has the role and database.
+ensure_app_db() {
+  local psql=("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres)
+  as_pg "${psql[@]}" -d postgres <<EOF
+SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', '$APP_USER', '$APP_PASSWORD')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_USER') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', '$APP_DB', '$APP_USER')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$APP_DB') \gexec
+EOF
+}
+
+start() {
+  if running; then
+    ensure_app_db
+    log "already running (data $DATA)"
+    url
+    return 0
+  fi
+  port_open "$PORT" && die "port 127.0.0.1:$PORT is already in use by another process"
+  ensure_run_user
+  local t0=${EPOCHREALTIME/[.,]/}   # microseconds, bash 5
+  fresh_workdir
+
+  # --no-sync: nothing here must survive a crash, and initdb's fsyncs are its slowest part.
+  if ! as_pg "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 \
+        --locale=C.UTF-8 --no-sync --no-instructions >"$WORK/initdb.log" 2>&1; then
+    cat "$WORK/initdb.log" >&2
+    die "initdb failed"
+  fi
+  write_config
+
+  # -w waits until the server accepts connections (or fails and says why in the log).
+  if ! as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t "$START_TIMEOUT" start >/dev/null; then
+    tail -n 50 "$LOG" >&2 || true
+    die "server did not start (log: $LOG)"
+  fi
+  # Ready over TCP too, which is what the application uses (pg_ctl checked the socket).
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 1; do
+    [ "$SECONDS" -lt "$deadline" ] || { tail -n 50 "$LOG" >&2; die "not ready over TCP"; }
+    sleep 0.2
+  done
+  ensure_app_db
+  local ms=$(( (${EPOCHREALTIME/[.,]/} - t0) / 1000 ))
+  log "started in $((ms / 1000)).$(printf %03d $((ms % 1000)))s (data $DATA, log $LOG;" \
+      "psql -h 127.0.0.1 -p $PORT -U $APP_USER $APP_DB)"
+  url
+}
+
+stop() {
+  if ! running; then
+    log "not running"
+    return 0
+  fi
+  # fast: roll back open transactions and disconnect clients instead of waiting for them.
+  as_pg "$BIN/pg_ctl" -D "$DATA" stop -m fast -w -t 60 >/dev/null
+  log "stopped"
+}
+
+status() {
+  if running; then
+    if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 1; then
+      echo "postgres running on 127.0.0.1:$PORT (data $DATA)"
+    else
+      echo "postgres running (data $DATA) but 127.0.0.1:$PORT not accepting connections"
+    fi
+    return 0
+  fi
+  echo "postgres not running"
+  return 3
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  install) install; exit 0 ;;
+  start|stop|status) ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac
+
+if ! BIN="$(find_bindir)"; then
+  [ "$cmd" = start ] || { log "PostgreSQL server not installed"; [ "$cmd" = status ] && exit 3; exit 0; }
+  # `start` installs on demand, like kafka.sh fetches on demand.
+  install
+  BIN="$(find_bindir)"
+fi
+choose_workdir
+DATA="$WORK/data"
+LOG="$WORK/postgres.log"
+if [ "$cmd" = status ]; then
+  # `|| exit`: "not running" (3) is an answer, not an error for the ERR trap. Only here:
+  # calling a function from `||` switches off `set -e` inside it.
+  status || exit $?
+else
+  "$cmd"
+fi

@@ -1,0 +1,41 @@
+"""The dispatcher's event handler: each alert version becomes one delivery per partner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dispatcher.service import plan_deliveries
+from shared.bus import Message
+from shared.clock import Clock
+from shared.events import AlertCancelled, AlertExpired, AlertIssued, AlertUpdated, parse_event
+from shared.inbox import first_delivery
+
+GROUP = "dispatcher"
+
+
+class AlertEventHandler:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
+                 cancel_retry: timedelta, public_base_url: str,
+                 on_new_deliveries: Callable[[], None]) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._cancel_retry = cancel_retry
+        self._public_base_url = public_base_url
+        self._on_new_deliveries = on_new_deliveries
+
+    async def __call__(self, message: Message) -> None:
+        event = parse_event(message.value)
+        if not isinstance(event, AlertIssued | AlertUpdated | AlertCancelled | AlertExpired):
+            return
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            if not await first_delivery(session, GROUP, event.id, now):
+                return
+            created = await plan_deliveries(session, event, now=now,
+                                            cancel_retry=self._cancel_retry,
+                                            public_base_url=self._public_base_url)
+        if created:
+            self._on_new_deliveries()

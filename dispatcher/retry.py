@@ -1,0 +1,68 @@
+"""When to try a webhook again (brief §5): pure, given the attempt count and the response."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+Outcome = Literal["delivered", "retry", "dead", "disable"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    schedule_s: tuple[float, ...]
+    jitter: float = 0.2
+    max_retry_after_s: float = 3600.0
+
+    def delay_after(self, attempts: int, rng: random.Random) -> float:
+        """Delay before attempt ``attempts + 1``: the schedule, then its last step forever,
+        each with ±jitter so that a partner coming back is not hit by a synchronised wave."""
+        index = min(attempts, len(self.schedule_s) - 1)
+        base = self.schedule_s[index]
+        return max(0.0, base * (1 + rng.uniform(-self.jitter, self.jitter)))
+
+
+def classify(status: int | None) -> Outcome:
+    """``None`` is a transport error or time-out. Redirects are failures: never followed."""
+    if status is not None and 200 <= status < 300:
+        return "delivered"
+    if status == 410:
+        return "disable"
+    return "retry"
+
+
+def retry_after_s(header: str | None, now: datetime) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if it parses."""
+    if not header:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return float(header)
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def next_attempt_at(
+    policy: RetryPolicy,
+    *,
+    attempts: int,
+    now: datetime,
+    deadline: datetime,
+    status: int | None,
+    retry_after: str | None,
+    rng: random.Random,
+) -> datetime | None:
+    """When to try next, or ``None`` if the next try would land past the deadline."""
+    delay = policy.delay_after(attempts, rng)
+    if status in (429, 503):
+        honoured = retry_after_s(retry_after, now)
+        if honoured is not None:
+            delay = max(delay, min(honoured, policy.max_retry_after_s))
+    when = now + timedelta(seconds=delay)
+    return when if when <= deadline else None

@@ -1,0 +1,200 @@
+"""The delivery loop: claim due deliveries, POST them signed, record every attempt.
+
+Claims are leases: a delivery is marked ``sending`` until ``lease_until`` in a short
+transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatchers share the work
+and never send one delivery twice at once), the POST happens outside any transaction, and
+the outcome is recorded in another. A dispatcher that dies mid-send leaves a lease that
+expires, and the delivery is claimed again — with the same ``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from dispatcher.models import Delivery, DeliveryAttempt, Partner
+from dispatcher.retry import RetryPolicy, classify, next_attempt_at
+from dispatcher.sender import SendResult, post_webhook
+from dispatcher.service import signing_secrets
+from dispatcher.signing import signature_headers
+from shared.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    retry: RetryPolicy
+    partner_concurrency: int
+    poll_interval_s: float
+    lease: timedelta
+    batch_size: int = 100
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    delivery_id: str
+    webhook_id: str
+    partner_id: str
+    url: str
+    secrets: list[str]
+    body: bytes
+
+
+class DeliveryWorker:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: httpx.AsyncClient,
+                 config: WorkerConfig, clock: Clock, rng: random.Random | None = None) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._config = config
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._in_flight: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                await self._expire_overdue()
+                claimed = await self._claim()
+            except Exception as exc:
+                log.warning("delivery claim failed", extra={"error": type(exc).__name__})
+                claimed = []
+            for item in claimed:
+                self._in_flight[item.partner_id] += 1
+                task = asyncio.create_task(self._deliver(item))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if len(claimed) >= self._config.batch_size:
+                continue
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), await self._idle_time())
+        # Finish the work in hand: its outcome is recorded before the process exits.
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _idle_time(self) -> float:
+        """Sleep until the next delivery is due, at most one poll interval."""
+        async with self._sessions() as session:
+            due = await session.scalar(
+                select(Delivery.next_attempt_at).where(Delivery.status == "pending")
+                .order_by(Delivery.next_attempt_at).limit(1))
+        if due is None:
+            return self._config.poll_interval_s
+        wait = (due - self._clock.now()).total_seconds()
+        return min(max(wait, 0.005), self._config.poll_interval_s)
+
+    async def _expire_overdue(self) -> None:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.status == "pending", Delivery.deadline < now)
+                .values(status="dead", last_error="not delivered before its deadline"))
+
+    async def _claim(self) -> list[_Claimed]:
+        now = self._clock.now()
+        full = [p for p, n in self._in_flight.items() if n >= self._config.partner_concurrency]
+        earlier = aliased(Delivery)
+        # Per alert and partner, in sequence order: nothing overtakes a version still owed.
+        blocked = exists().where(
+            earlier.alert_id == Delivery.alert_id, earlier.partner_id == Delivery.partner_id,
+            earlier.sequence < Delivery.sequence, earlier.status.in_(("pending", "sending")))
+        query = (
+            select(Delivery, Partner)
+            .join(Partner, Partner.id == Delivery.partner_id)
+            .where(
+                Partner.status == "active",
+                Delivery.next_attempt_at <= now,
+                or_(Delivery.status == "pending",
+                    and_(Delivery.status == "sending", Delivery.lease_until < now)),
+                ~blocked,
+            )
+            .order_by(Delivery.next_attempt_at)
+            .limit(self._config.batch_size)
+            .with_for_update(skip_locked=True, of=Delivery)
+        )
+        if full:
+            query = query.where(Delivery.partner_id.not_in(full))
+        claimed: list[_Claimed] = []
+        taken: Counter[str] = Counter()
+        async with self._sessions() as session, session.begin():
+            for delivery, partner in (await session.execute(query)).all():
+                if self._in_flight[partner.id] + taken[partner.id] >= self._config.partner_concurrency:
+                    continue  # this partner is busy: its others wait, other partners do not
+                taken[partner.id] += 1
+                delivery.status = "sending"
+                delivery.lease_until = now + self._config.lease
+                claimed.append(_Claimed(delivery.id, delivery.webhook_id, partner.id, partner.url,
+                                        signing_secrets(partner, now), delivery.payload.encode()))
+        return claimed
+
+    async def _deliver(self, item: _Claimed) -> None:
+        try:
+            timestamp = int(time.time())
+            headers = signature_headers(item.secrets, item.webhook_id, timestamp, item.body)
+            result = await post_webhook(self._client, item.url, item.body, headers)
+            await self._record(item, result)
+        except Exception as exc:
+            # The lease expires and another pass retries it; nothing is lost.
+            log.warning("delivery failed to record", extra={"error": type(exc).__name__})
+        finally:
+            self._in_flight[item.partner_id] -= 1
+            self._wake.set()
+
+    async def _record(self, item: _Claimed, result: SendResult) -> None:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            delivery = await session.get(Delivery, item.delivery_id, with_for_update=True)
+            if delivery is None:
+                return
+            session.add(DeliveryAttempt(delivery_id=delivery.id, at=now,
+                                        status_code=result.status, latency_ms=result.latency_ms,
+                                        error=result.error))
+            delivery.attempts += 1
+            delivery.last_status_code, delivery.last_error = result.status, result.error
+            delivery.lease_until = None
+            outcome = classify(result.status)
+            log.info("delivery attempt", extra={
+                "delivery_id": delivery.id, "partner_id": item.partner_id,
+                "webhook_id": item.webhook_id, "attempt": delivery.attempts,
+                "status_code": result.status, "latency_ms": round(result.latency_ms, 1),
+                "outcome": outcome})
+            if outcome == "delivered":
+                delivery.status, delivery.delivered_at = "delivered", now
+                return
+            if outcome == "disable":
+                partner = await session.get(Partner, item.partner_id)
+                if partner is not None:
+                    partner.status = "disabled"
+                    partner.status_reason = "the endpoint answered 410 Gone"
+                delivery.status = "dead"
+                return
+            when = next_attempt_at(self._config.retry, attempts=delivery.attempts, now=now,
+                                   deadline=delivery.deadline, status=result.status,
+                                   retry_after=result.retry_after, rng=self._rng)
+            if when is None:
+                delivery.status = "dead"  # dead-lettered: visible in the API, replayable
+            else:
+                delivery.status, delivery.next_attempt_at = "pending", when

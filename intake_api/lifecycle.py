@@ -1,0 +1,36 @@
+"""The case lifecycle as a pure table (brief §3):
+
+submitted → approved (alert active) → resolved | cancelled | expired;  submitted → rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Action = Literal["approve", "reject", "resolve", "cancel", "add_sighting", "expire"]
+
+_TRANSITIONS: dict[tuple[str, Action], str] = {
+    ("submitted", "approve"): "approved",
+    ("submitted", "reject"): "rejected",
+    ("submitted", "cancel"): "cancelled",
+    ("submitted", "resolve"): "resolved",
+    ("submitted", "add_sighting"): "submitted",
+    ("approved", "resolve"): "resolved",
+    ("approved", "cancel"): "cancelled",
+    ("approved", "add_sighting"): "approved",
+    ("approved", "expire"): "expired",
+}
+
+
+class InvalidTransition(Exception):
+    def __init__(self, status: str, action: Action) -> None:
+        super().__init__(f"cannot {action.replace('_', ' ')} a report that is {status}")
+        self.status = status
+        self.action = action
+
+
+def next_status(status: str, action: Action) -> str:
+    try:
+        return _TRANSITIONS[(status, action)]
+    except KeyError:
+        raise InvalidTransition(status, action) from None

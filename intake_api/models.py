@@ -1,0 +1,72 @@
+"""Intake's tables: reports, sightings, idempotency records and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db import Base, UtcDateTime
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    message_status: Mapped[str] = mapped_column(String(16))
+    alert_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    submitted_by_key: Mapped[str] = mapped_column(String(16))
+    reviewed_by_key: Mapped[str | None] = mapped_column(String(16), default=None)
+    status_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    criteria: Mapped[str | None] = mapped_column(Text, default=None)
+    # Public fields as JSON; restricted fields (brief §6) sealed with the data key.
+    public_data: Mapped[str] = mapped_column(Text)
+    sealed_data: Mapped[str] = mapped_column(Text)
+
+    sightings: Mapped[list[Sighting]] = relationship(
+        back_populates="report", order_by="Sighting.created_at", lazy="selectin")
+
+
+class Sighting(Base):
+    __tablename__ = "sightings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    place_name: Mapped[str | None] = mapped_column(Text, default=None)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    trusted: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    submitted_by_key: Mapped[str] = mapped_column(String(16))
+
+    report: Mapped[Report] = relationship(back_populates="sightings")
+
+
+class IdempotencyRecord(Base):
+    """A POST's outcome under its ``Idempotency-Key``: a retry gets the same answer."""
+
+    __tablename__ = "idempotency_records"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEntry(Base):
+    """Who (key id) did what to which case, when. Append-only; no personal data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    key_id: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    report_id: Mapped[str] = mapped_column(String(36), index=True)

@@ -1,0 +1,193 @@
+"""Request and response bodies of the intake API (brief §3). Strict: unknown fields are errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.alert_contract import MessageStatus, Point, Sex, TravelMode
+
+# Clocks of police systems drift; a few minutes ahead is tolerated, not a time in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$")]
+
+
+def _https_only(url: HttpUrl) -> HttpUrl:
+    if url.scheme != "https":
+        raise ValueError("photo URLs must use https")
+    return url
+
+
+PhotoUrl = Annotated[HttpUrl, AfterValidator(_https_only)]
+
+
+def _not_in_future(moment: datetime) -> datetime:
+    if moment > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return moment.astimezone(UTC)
+
+
+PastTime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ChildIn(Strict):
+    given_name: Name
+    family_name: Name = Field(description="Restricted: never leaves intake, encrypted at rest.")
+    age: int | None = Field(default=None, ge=0, le=17, description="Years; or give birth_date.")
+    birth_date: date | None = None
+    sex: Sex
+    description: LongText = Field(description="Physical description: height, build, hair, marks.")
+    clothing: ShortText | None = None
+    photo_urls: list[PhotoUrl] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _age_known(self) -> ChildIn:
+        if self.age is None and self.birth_date is None:
+            raise ValueError("give age or birth_date")
+        if self.birth_date is not None:
+            today = datetime.now(UTC).date()
+            if self.birth_date > today:
+                raise ValueError("birth_date must not be in the future")
+            derived = age_on(self.birth_date, today)
+            if derived >= 18:
+                raise ValueError("birth_date: the child must be under 18")
+            if self.age is not None and abs(self.age - derived) > 1:
+                raise ValueError("age does not match birth_date")
+        return self
+
+    def age_years(self, today: date) -> int:
+        if self.birth_date is not None:
+            return age_on(self.birth_date, today)
+        assert self.age is not None
+        return self.age
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+class LastSeenIn(Strict):
+    location: Point = Field(description="WGS84 point of the last sighting.")
+    place_name: ShortText | None = None
+    at: PastTime
+
+
+class VehicleIn(Strict):
+    description: ShortText
+    plate: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+
+
+class GuardianIn(Strict):
+    name: Name
+    phone: Phone
+    relationship: Annotated[str, StringConstraints(max_length=50)] | None = None
+    consent_to_publication: bool = Field(
+        description="The guardian agreed to publication. Required, and must be true.")
+
+    @model_validator(mode="after")
+    def _consented(self) -> GuardianIn:
+        if not self.consent_to_publication:
+            raise ValueError("consent_to_publication: an alert needs the guardian's consent")
+        return self
+
+
+class SubmitterIn(Strict):
+    unit: ShortText
+    officer: Name
+
+
+class ReportIn(Strict):
+    child: ChildIn
+    last_seen: LastSeenIn
+    circumstances: LongText
+    suspected_vehicle: VehicleIn | None = None
+    companion: ShortText | None = Field(default=None, description="Suspected companion, public.")
+    travel_mode: TravelMode = "unknown"
+    guardian: GuardianIn
+    submitted_by: SubmitterIn
+    notes: LongText | None = Field(default=None, description="Case notes. Restricted.")
+    message_status: MessageStatus = Field(
+        default="Actual", description="Exercise and Test flow end to end, marked as such.")
+
+
+class Criteria(Strict):
+    """The reviewer's confirmations (after US DOJ, EU, Morocco, Brazil practice)."""
+
+    child_under_18: bool
+    involuntary_or_at_risk: bool
+    enough_descriptive_information: bool
+    guardian_consent_recorded: bool
+    publication_adds_no_risk: bool
+
+
+class ApproveIn(Strict):
+    criteria: Criteria
+
+
+class ReasonIn(Strict):
+    reason: LongText
+
+
+class ResolveIn(Strict):
+    note: LongText | None = None
+
+
+class SightingIn(Strict):
+    location: Point
+    place_name: ShortText | None = None
+    at: PastTime
+    description: LongText | None = None
+    trusted: bool = Field(
+        default=False, description="Confirmed by an officer: the zone re-centres on it.")
+
+
+ReportStatus = Literal["submitted", "approved", "rejected", "resolved", "cancelled", "expired"]
+
+
+class SightingOut(BaseModel):
+    id: str
+    location: Point
+    place_name: str | None
+    at: datetime
+    description: str | None
+    trusted: bool
+    created_at: datetime
+
+
+class ReportOut(BaseModel):
+    id: str
+    status: ReportStatus
+    alert_id: str | None
+    message_status: MessageStatus
+    created_at: datetime
+    updated_at: datetime
+    submitted_by_key: str
+    reviewed_by_key: str | None
+    status_reason: str | None
+    criteria: Criteria | None
+    report: ReportIn
+    sightings: list[SightingOut]
+
+
+class ReportPage(BaseModel):
+    items: list[ReportOut]
+    next_offset: int | None

@@ -1,0 +1,68 @@
+"""The HTTP front: every service's router in one stateless FastAPI app (brief §9)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+from sqlalchemy import text
+
+from alert_engine.routes import router as alerts_router
+from dispatcher.routes import deliveries as deliveries_router
+from dispatcher.routes import partners as partners_router
+from intake_api.routes import router as reports_router
+from services.access_log import AccessLog
+from services.components import Components
+from services.http_guards import JsonBodyGuard
+from shared.problems import install_problem_handlers
+from shared.web import AppContext
+
+DESCRIPTION = """
+Tifli turns validated missing-child reports into geographic, time-bounded alerts for partner
+platforms. Authenticate with `Authorization: Bearer <key>` (create keys with
+`tifli keys create`). Errors are RFC 9457 `application/problem+json`; `errors[].field` names
+each offending field.
+"""
+
+
+def create_app(components: Components) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await components.start()
+        try:
+            yield
+        finally:
+            await components.stop()
+
+    app = FastAPI(title="Tifli", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.context = AppContext(components.settings, components.sessions, components.clock)
+    app.state.sealer = components.sealer
+    app.state.webhook_client = components.webhook_client
+    app.state.wake_dispatcher = components.wake_dispatcher
+    install_problem_handlers(app)
+    app.add_middleware(JsonBodyGuard, max_body_bytes=components.settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    for router in (reports_router, alerts_router, partners_router, deliveries_router):
+        app.include_router(router)
+    app.mount("/metrics", make_asgi_app())
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        """The database answers (and, in production, the broker: see the bus)."""
+        try:
+            async with components.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse({"status": "unavailable", "database": type(exc).__name__},
+                                status_code=503)
+        return {"status": "ready"}  # type: ignore[return-value]
+
+    return app

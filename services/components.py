@@ -1,0 +1,157 @@
+"""Wiring: builds what a process runs from its settings and its roles. The only place where
+services meet — they never import one another; they share the bus and the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from alert_engine.composer import Presentation
+from alert_engine.consumer import GROUP as ENGINE_GROUP
+from alert_engine.consumer import ReportEventHandler
+from alert_engine.service import EngineConfig
+from alert_engine.zones import ZonePolicy
+from dispatcher.address_guard import guarded_client
+from dispatcher.consumer import GROUP as DISPATCHER_GROUP
+from dispatcher.consumer import AlertEventHandler
+from dispatcher.retry import RetryPolicy
+from dispatcher.worker import DeliveryWorker, WorkerConfig
+from intake_api.sealing import Sealer
+from shared.bus import EventBus
+from shared.bus.memory import InProcessBus
+from shared.clock import Clock, SystemClock
+from shared.db import create_engine, session_factory
+from shared.events import ALERTS, DEAD_LETTER, REPORTS
+from shared.relay import OutboxRelay
+from shared.settings import Settings
+
+Role = Literal["intake-api", "relay", "alert-engine", "dispatcher"]
+ALL_ROLES: tuple[Role, ...] = ("intake-api", "relay", "alert-engine", "dispatcher")
+log = logging.getLogger(__name__)
+
+
+def zone_policy(settings: Settings) -> ZonePolicy:
+    return ZonePolicy(
+        floor_km=settings.zone_floor_km, cap_km=settings.zone_cap_km,
+        speeds_kmh={"foot": settings.speed_foot_kmh, "vehicle": settings.speed_vehicle_kmh,
+                    "public_transport": settings.speed_public_transport_kmh,
+                    "unknown": settings.speed_unknown_kmh or settings.speed_vehicle_kmh},
+        vertex_budget=settings.zone_vertex_budget)
+
+
+def data_key(settings: Settings) -> str:
+    """The restricted-field key: from settings, or — embedded mode only — a key file kept
+    beside the SQLite database and created on first use."""
+    if settings.data_key:
+        return settings.data_key
+    if not settings.is_sqlite:
+        raise RuntimeError("TIFLI_DATA_KEY is required with a server database")
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:":
+        raise RuntimeError("the embedded mode needs a SQLite file (or TIFLI_DATA_KEY)")
+    key_file = Path(database + ".key")
+    if not key_file.exists():
+        key_file.write_text(Sealer.new_key())
+        os.chmod(key_file, 0o600)
+    return key_file.read_text().strip()
+
+
+def build_bus(settings: Settings) -> EventBus:
+    dead_letter = f"{settings.topic_prefix}.{DEAD_LETTER}"
+    if settings.kafka_bootstrap_servers:
+        from shared.bus.kafka import KafkaBus
+
+        return KafkaBus(settings.kafka_bootstrap_servers, partitions=settings.bus_partitions,
+                        max_attempts=settings.bus_max_attempts, dead_letter_topic=dead_letter,
+                        topics=[f"{settings.topic_prefix}.{t}" for t in (REPORTS, ALERTS)])
+    return InProcessBus(partitions=settings.bus_partitions, max_attempts=settings.bus_max_attempts,
+                        dead_letter_topic=dead_letter)
+
+
+@dataclass
+class Components:
+    settings: Settings
+    roles: tuple[Role, ...]
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    webhook_client: httpx.AsyncClient
+    sealer: Sealer | None
+    relay: OutboxRelay | None = None
+    worker: DeliveryWorker | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        await self.bus.start()
+        if self.relay is not None:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.worker is not None:
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
+
+    async def stop(self) -> None:
+        """Finish the work in hand, then close: relay pass, deliveries in flight, handlers."""
+        if self.relay is not None:
+            self.relay.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.bus.stop()
+        await self.webhook_client.aclose()
+        await self.engine.dispose()
+
+    def wake_dispatcher(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+
+def build_components(settings: Settings, roles: tuple[Role, ...],
+                     clock: Clock | None = None) -> Components:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    bus = build_bus(settings)
+    components = Components(
+        settings=settings, roles=roles, clock=clock, engine=engine, sessions=sessions, bus=bus,
+        webhook_client=guarded_client(timeout_s=settings.webhook_timeout_s,
+                                      allow_private=settings.webhook_allow_private),
+        sealer=Sealer(data_key(settings)) if "intake-api" in roles else None,
+    )
+    if "relay" in roles:
+        components.relay = OutboxRelay(sessions, bus, clock, topic_prefix=settings.topic_prefix,
+                                       poll_interval_s=settings.outbox_poll_interval_s)
+        components.relay.wake_on_commit()
+    if "alert-engine" in roles:
+        config = EngineConfig(
+            policy=zone_policy(settings),
+            presentation=Presentation(sender=settings.alert_sender, timezone=settings.alert_timezone),
+            ttl=timedelta(hours=settings.alert_ttl_hours))
+        bus.subscribe(f"{settings.topic_prefix}.{REPORTS}", ENGINE_GROUP,
+                      ReportEventHandler(sessions, config, clock))
+    if "dispatcher" in roles:
+        components.worker = DeliveryWorker(
+            sessions, components.webhook_client,
+            WorkerConfig(retry=RetryPolicy(settings.webhook_retry_schedule_s,
+                                           settings.webhook_retry_jitter),
+                         partner_concurrency=settings.partner_concurrency,
+                         poll_interval_s=settings.delivery_poll_interval_s,
+                         lease=timedelta(seconds=settings.webhook_timeout_s + 30)),
+            clock)
+        bus.subscribe(f"{settings.topic_prefix}.{ALERTS}", DISPATCHER_GROUP, AlertEventHandler(
+            sessions, clock, cancel_retry=timedelta(hours=settings.cancel_retry_hours),
+            public_base_url=settings.public_base_url,
+            on_new_deliveries=components.wake_dispatcher))
+    return components

@@ -1,0 +1,22 @@
+"""Schema migrations, run by ``tifli db upgrade`` and at start-up of the embedded mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    """Blocking (Alembic runs its own event loop): call it from a thread inside async code."""
+    command.upgrade(alembic_config(database_url), "head")

@@ -1,0 +1,93 @@
+"""The public alert, as partners receive it (brief §3, modelled on OASIS CAP 1.2).
+
+Only public fields live here: this model *is* the privacy boundary. Family name, guardian
+contact, case notes and officer identities have no field to travel in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MessageStatus = Literal["Actual", "Exercise", "Test"]
+MsgType = Literal["Alert", "Update", "Cancel"]
+TravelMode = Literal["foot", "vehicle", "public_transport", "unknown"]
+Sex = Literal["female", "male", "unknown"]
+Language = Literal["ar", "fr", "zgh", "en"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Point(_Frozen):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class InfoBlock(_Frozen):
+    """One CAP ``info`` per language; lengths are the WEA limits."""
+
+    language: Language
+    headline: str = Field(max_length=160)
+    description: str = Field(max_length=360)
+    short_text: str = Field(max_length=90)
+    instruction: str = Field(max_length=360)
+
+
+class PublicChild(_Frozen):
+    given_name: str
+    age: int
+    sex: Sex
+    description: str
+    clothing: str | None = None
+
+
+class LastSeen(_Frozen):
+    place: str | None
+    point: Point
+    time: datetime
+
+
+class Circle(_Frozen):
+    center: Point
+    radius_km: float
+
+
+class Area(_Frozen):
+    description: str
+    geojson: dict[str, Any]
+    circle: Circle
+    geocodes: list[str] = Field(default_factory=list)
+    vertex_count: int
+    overshoot_land_m: float
+    overshoot_sea_m: float
+
+
+class AlertMessage(_Frozen):
+    identifier: str
+    alert_id: str
+    report_id: str
+    sequence: int = Field(ge=1)
+    msg_type: MsgType
+    references: list[str] = Field(default_factory=list)
+    status: MessageStatus
+    sender: str
+    sent: datetime
+    effective: datetime
+    expires: datetime
+    event: str = "Child Abduction Emergency"
+    urgency: Literal["Immediate", "Expected", "Past"] = "Immediate"
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor"] = "Severe"
+    certainty: Literal["Observed", "Likely", "Possible"] = "Likely"
+    info: list[InfoBlock]
+    # A Cancel carries no child data: it tells partners to take the alert down and delete it.
+    child: PublicChild | None
+    last_seen: LastSeen | None
+    suspected_vehicle: str | None = None
+    companion: str | None = None
+    contact: str
+    photo_urls: list[str] = Field(default_factory=list)
+    area: Area

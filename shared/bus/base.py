@@ -1,0 +1,39 @@
+"""What every bus backend promises, after Kafka's semantics.
+
+- A message goes to one partition chosen by its key: one key, one order.
+- Each consumer group receives every message once (members of a group share partitions).
+- At-least-once: the position advances only after the handler returns; a handler that raises
+  sees the message again; after ``max_attempts`` the message goes to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    key: str
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    partition: int = 0
+    offset: int = 0
+
+
+Handler = Callable[[Message], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None:
+        """Finish the message in hand, commit, leave the groups."""
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        """Returns once the message is durably accepted (for Kafka: acknowledged by acks=all)."""
+
+    def subscribe(self, topic: str, group: str, handler: Handler) -> None:
+        """Register before ``start``; one call is one group member."""

@@ -1,0 +1,130 @@
+"""In-process bus for the embedded mode: Kafka's semantics without a broker.
+
+Each topic is a set of append-only partition logs; each consumer-group member owns a share
+of the partitions and runs one worker per partition, so one key is handled in order while
+different keys proceed concurrently. Positions (offsets) live in memory: what is durable in
+this mode is the outbox, which the relay re-publishes after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from shared.bus.base import Handler, Message
+from shared.bus.partitioning import partition_for
+from shared.bus.processing import dead_letter_headers, handle_with_retries
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Partition:
+    log: list[Message] = field(default_factory=list)
+    grown: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+@dataclass
+class _Member:
+    topic: str
+    group: str
+    handler: Handler
+
+
+class InProcessBus:
+    def __init__(self, *, partitions: int = 3, max_attempts: int = 5, dead_letter_topic: str = "dead-letter") -> None:
+        self._partitions = partitions
+        self._max_attempts = max_attempts
+        self._dead_letter_topic = dead_letter_topic
+        self._topics: dict[str, list[_Partition]] = {}
+        self._members: list[_Member] = []
+        # committed position per (group, topic, partition): the next offset to handle
+        self._committed: dict[tuple[str, str, int], int] = defaultdict(int)
+        self._busy: set[tuple[str, str, int]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self._idle = asyncio.Condition()
+
+    def _partitions_of(self, topic: str) -> list[_Partition]:
+        if topic not in self._topics:
+            self._topics[topic] = [_Partition() for _ in range(self._partitions)]
+        return self._topics[topic]
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        by_group: dict[tuple[str, str], list[_Member]] = defaultdict(list)
+        for member in self._members:
+            by_group[(member.group, member.topic)].append(member)
+        for (group, topic), members in by_group.items():
+            # Range-style assignment, as a Kafka group would balance its members.
+            for partition in range(self._partitions):
+                member = members[partition % len(members)]
+                self._tasks.append(asyncio.create_task(
+                    self._consume(member, partition), name=f"bus:{group}:{topic}:{partition}"))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for partitions in self._topics.values():
+            for part in partitions:
+                async with part.grown:
+                    part.grown.notify_all()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    def subscribe(self, topic: str, group: str, handler: Handler) -> None:
+        self._partitions_of(topic)
+        self._members.append(_Member(topic, group, handler))
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        partition_no = partition_for(key, self._partitions)
+        part = self._partitions_of(topic)[partition_no]
+        async with part.grown:
+            part.log.append(Message(topic, key, value, dict(headers), partition_no, len(part.log)))
+            part.grown.notify_all()
+
+    def messages(self, topic: str) -> list[Message]:
+        """Everything ever published to ``topic`` (tests and the operator's DLQ view)."""
+        return [m for part in self._partitions_of(topic) for m in part.log]
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until every group has handled everything published so far (for tests)."""
+        async with asyncio.timeout(timeout), self._idle:
+            await self._idle.wait_for(self._all_caught_up)
+
+    def _all_caught_up(self) -> bool:
+        for member in self._members:
+            for partition_no, part in enumerate(self._partitions_of(member.topic)):
+                position = (member.group, member.topic, partition_no)
+                if self._committed[position] < len(part.log) or position in self._busy:
+                    return False
+        return True
+
+    async def _dead_letter(self, message: Message, reason: str) -> None:
+        log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
+        await self.publish(self._dead_letter_topic, message.key, message.value,
+                           dead_letter_headers(message, reason))
+
+    async def _consume(self, member: _Member, partition_no: int) -> None:
+        part = self._partitions_of(member.topic)[partition_no]
+        position = (member.group, member.topic, partition_no)
+        while not self._stopping.is_set():
+            async with part.grown:
+                await part.grown.wait_for(
+                    lambda: self._stopping.is_set() or self._committed[position] < len(part.log))
+                if self._stopping.is_set():
+                    return
+                message = part.log[self._committed[position]]
+            self._busy.add(position)
+            try:
+                handled = await handle_with_retries(
+                    message, member.handler, max_attempts=self._max_attempts,
+                    dead_letter=self._dead_letter, stopping=self._stopping)
+                if handled:
+                    self._committed[position] = message.offset + 1
+            finally:
+                self._busy.discard(position)
+                async with self._idle:
+                    self._idle.notify_all()

@@ -1,0 +1,77 @@
+"""Handling one message: retry what may succeed later, dead-letter what never will.
+
+Shared by both bus backends so that a handler behaves the same in the embedded mode
+and on Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+
+from shared.bus.base import Handler, Message
+
+log = logging.getLogger(__name__)
+
+DeadLetter = Callable[[Message, str], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for a message that can never be processed (retrying is futile)."""
+
+
+def retry_delay_s(attempt: int) -> float:
+    # Short: events drive urgent alerts, and most failures are a busy database.
+    return float(min(0.05 * 2 ** (attempt - 1), 2.0))
+
+
+async def handle_with_retries(
+    message: Message,
+    handler: Handler,
+    *,
+    max_attempts: int,
+    dead_letter: DeadLetter,
+    stopping: asyncio.Event,
+) -> bool:
+    """Run ``handler`` until it succeeds or gives up; returns False if stopped mid-way
+    (the message was not handled and must be seen again by whoever takes over)."""
+    # Only exception *types* are logged: messages may carry personal data (brief §6).
+    for attempt in range(1, max_attempts + 1):
+        try:
+            await handler(message)
+            return True
+        except (PoisonMessage, ValidationError) as exc:
+            await dead_letter(message, f"poison: {type(exc).__name__}: {exc}"[:2000])
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "handler failed",
+                extra={"topic": message.topic, "offset": message.offset, "attempt": attempt,
+                       "error": type(exc).__name__},
+            )
+            if attempt == max_attempts:
+                await dead_letter(message, f"failed {attempt} times: {type(exc).__name__}: {exc}"[:2000])
+                return True
+            if stopping.is_set():
+                return False
+            try:
+                await asyncio.wait_for(stopping.wait(), retry_delay_s(attempt))
+                return False
+            except TimeoutError:
+                pass
+    return True
+
+
+def dead_letter_headers(message: Message, reason: str) -> dict[str, str]:
+    return {
+        **message.headers,
+        "dlq-original-topic": message.topic,
+        "dlq-original-partition": str(message.partition),
+        "dlq-original-offset": str(message.offset),
+        "dlq-reason": reason,
+    }

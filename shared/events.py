@@ -1,0 +1,153 @@
+"""Event contracts, defined once: CloudEvents 1.0 envelopes around typed, versioned data.
+
+Rules: a type's data only ever gains optional fields; a breaking change is a new type.
+The ``type`` attribute is the discriminator, so ``parse_event`` returns the exact class.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from shared.alert_contract import AlertMessage, MessageStatus, Point, PublicChild, TravelMode
+
+REPORTS = "reports"
+ALERTS = "alerts"
+DEAD_LETTER = "dead-letter"
+
+
+class _Data(BaseModel):
+    # Consumers ignore fields they do not know yet: that is what makes additions safe.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ReportRef(_Data):
+    report_id: str
+
+
+class ReportSubmittedData(ReportRef):
+    message_status: MessageStatus
+
+
+class ReportApprovedData(ReportRef):
+    """Everything the alert engine needs, and nothing restricted (brief §6)."""
+
+    alert_id: str
+    approved_at: datetime
+    message_status: MessageStatus
+    child: PublicChild
+    photo_urls: list[str]
+    last_seen_point: Point
+    last_seen_place: str | None
+    last_seen_at: datetime
+    travel_mode: TravelMode
+    suspected_vehicle: str | None
+    companion: str | None
+
+
+class ReportRejectedData(ReportRef):
+    reason: str
+
+
+class ReportClosedData(ReportRef):
+    """Resolved (the child is found) or cancelled (withdrawn): the alert comes down now."""
+
+    closed_at: datetime
+    reason: str | None = None
+
+
+class SightingAddedData(ReportRef):
+    sighting_id: str
+    point: Point
+    place: str | None
+    seen_at: datetime
+    trusted: bool
+
+
+class AlertEventData(_Data):
+    alert: AlertMessage
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    source: str
+    subject: str = Field(description="The case or alert id; also the partition key.")
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataversion: Literal[1] = 1
+
+
+class ReportSubmitted(_Envelope):
+    type: Literal["report.submitted"] = "report.submitted"
+    data: ReportSubmittedData
+
+
+class ReportApproved(_Envelope):
+    type: Literal["report.approved"] = "report.approved"
+    data: ReportApprovedData
+
+
+class ReportRejected(_Envelope):
+    type: Literal["report.rejected"] = "report.rejected"
+    data: ReportRejectedData
+
+
+class ReportResolved(_Envelope):
+    type: Literal["report.resolved"] = "report.resolved"
+    data: ReportClosedData
+
+
+class ReportCancelled(_Envelope):
+    type: Literal["report.cancelled"] = "report.cancelled"
+    data: ReportClosedData
+
+
+class SightingAdded(_Envelope):
+    type: Literal["report.sighting_added"] = "report.sighting_added"
+    data: SightingAddedData
+
+
+class AlertIssued(_Envelope):
+    type: Literal["alert.issued"] = "alert.issued"
+    data: AlertEventData
+
+
+class AlertUpdated(_Envelope):
+    type: Literal["alert.updated"] = "alert.updated"
+    data: AlertEventData
+
+
+class AlertCancelled(_Envelope):
+    type: Literal["alert.cancelled"] = "alert.cancelled"
+    data: AlertEventData
+
+
+class AlertExpired(_Envelope):
+    type: Literal["alert.expired"] = "alert.expired"
+    data: AlertEventData
+
+
+ReportEvent = ReportSubmitted | ReportApproved | ReportRejected | ReportResolved | ReportCancelled | SightingAdded
+AlertEvent = AlertIssued | AlertUpdated | AlertCancelled | AlertExpired
+Event = Annotated[ReportEvent | AlertEvent, Field(discriminator="type")]
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(raw: bytes | str) -> Event:
+    """Raises ``pydantic.ValidationError`` for anything that is not a known event: poison."""
+    return _EVENT_ADAPTER.validate_json(raw)
+
+
+def serialize_event(event: Event) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def topic_of(event: Event) -> str:
+    return REPORTS if event.type.startswith("report.") else ALERTS

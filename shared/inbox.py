@@ -1,0 +1,37 @@
+"""Idempotent consumers: an event's effects and its 'processed' mark commit together."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base, UtcDateTime
+
+
+class ProcessedEvent(Base):
+    __tablename__ = "processed_events"
+
+    consumer_group: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+async def first_delivery(session: AsyncSession, group: str, event_id: str, now: datetime) -> bool:
+    """Record ``event_id`` as processed by ``group``; False if it already was (a duplicate).
+
+    Call inside the handler's transaction, before its effects: a duplicate then does nothing,
+    and a crash before commit leaves no mark, so the redelivery is processed in full.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(ProcessedEvent)
+        .values(consumer_group=group, event_id=event_id, processed_at=now)
+        .on_conflict_do_nothing()
+        .returning(ProcessedEvent.event_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None

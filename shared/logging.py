@@ -1,0 +1,48 @@
+"""One logging setup for every process: key=value lines locally, JSON lines in production.
+
+Log records carry ids and types, never personal data: messages and ``extra`` fields are
+written by our code with that rule (brief §6); request bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self, as_json: bool) -> None:
+        super().__init__()
+        self._as_json = as_json
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info and record.exc_info[0] is not None:
+            fields["error_type"] = record.exc_info[0].__name__
+        if self._as_json:
+            return json.dumps(fields, default=str, ensure_ascii=False)
+        return " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+def configure_logging(level: str, *, as_json: bool, stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(_Formatter(as_json))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Database drivers log statements *with their parameters* at DEBUG: personal data.
+    # They stay at WARNING whatever the level asked for, as do other chatty libraries.
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "aiokafka", "alembic", "httpx",
+                  "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

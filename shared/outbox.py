@@ -1,0 +1,56 @@
+"""The transactional outbox: events are written in the same transaction as the state change.
+
+Nothing publishes to the bus directly; the relay reads this table in id order and is the only
+publisher. A state change committed is therefore an event published, even if the bus is down.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base, UtcDateTime
+from shared.events import Event, serialize_event, topic_of
+
+NOTIFY_CHANNEL = "tifli_outbox"
+_PENDING_FLAG = "tifli_outbox_pending"
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox"
+
+    # BigInteger on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite: both auto-increment.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL"),
+              sqlite_where=text("published_at IS NULL")),
+    )
+
+
+async def add_event(session: AsyncSession, event: Event) -> None:
+    """Stage ``event`` in the caller's transaction; it is published only if that commits."""
+    session.add(OutboxEvent(
+        event_id=event.id, topic=topic_of(event), key=event.subject, event_type=event.type,
+        payload=serialize_event(event).decode(), created_at=event.time,
+    ))
+    session.info[_PENDING_FLAG] = True
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # NOTIFY is transactional: the relay wakes only once the row is visible.
+        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def had_outbox_events(session: AsyncSession) -> bool:
+    return bool(session.info.pop(_PENDING_FLAG, False))

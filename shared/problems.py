@@ -1,0 +1,107 @@
+"""One error format for every endpoint: RFC 9457 problem details (application/problem+json).
+
+Validation errors name each offending field with a dotted path (``child.age``), so a police
+system can show its operator exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """Raise anywhere in a request; becomes a problem+json response."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str = "about:blank",
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.errors = errors
+        self.headers = headers
+        self.extensions = extensions
+
+
+def field_problem(field: str, message: str, *, status: int = 422) -> Problem:
+    return Problem(status, "Invalid request", f"{field}: {message}",
+                   errors=[{"field": field, "message": message}])
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": problem.type, "title": problem.title, "status": problem.status}
+    if problem.detail:
+        body["detail"] = problem.detail
+    if instance:
+        body["instance"] = instance
+    if problem.errors:
+        body["errors"] = problem.errors
+    body.update(problem.extensions)
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=problem.headers)
+
+
+def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
+    # FastAPI prefixes the source ("body", "query", "header", "path"); a body field is named
+    # by its path alone, the others keep their source so "query.limit" is unambiguous.
+    parts = [str(p) for p in location]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"field": _field_path(e.get("loc", ())), "message": _validation_message(e)}
+              for e in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    # The input values are deliberately not echoed back or logged: they may be personal data.
+    return problem_response(Problem(422, "Invalid request", detail, errors=errors),
+                            request.url.path)
+
+
+async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
+    return problem_response(exc, request.url.path)
+
+
+async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    return problem_response(Problem(exc.status_code, title, str(exc.detail),
+                                    headers=getattr(exc, "headers", None)), request.url.path)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", extra={"path": request.url.path, "error": type(exc).__name__})
+    return problem_response(Problem(500, "Internal error"), request.url.path)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected)

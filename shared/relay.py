@@ -1,0 +1,101 @@
+"""The outbox relay: the only publisher. Reads pending outbox rows in id order, publishes them,
+marks them sent. At-least-once: a crash between publish and mark re-publishes, and consumers
+deduplicate by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.bus import EventBus
+from shared.clock import Clock
+from shared.outbox import OutboxEvent, had_outbox_events
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        clock: Clock,
+        *,
+        topic_prefix: str,
+        poll_interval_s: float = 1.0,
+        batch_size: int = 100,
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._clock = clock
+        self._prefix = topic_prefix
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wake_on_commit(self) -> None:
+        """Same-process writers wake the relay the moment their transaction commits."""
+
+        def _after_commit(session: Any) -> None:
+            if had_outbox_events(session):
+                self._wake.set()
+
+        event.listen(self._sessions.kw["sync_session_class"], "after_commit", _after_commit)
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                published = await self.publish_pending()
+            except Exception as exc:
+                log.warning("outbox relay pass failed", extra={"error": type(exc).__name__})
+                published = 0
+            if published >= self._batch_size:
+                continue  # more waiting: no nap
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """One pass; returns how many events went out."""
+        async with self._sessions() as session, session.begin():
+            rows = (await session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+                .order_by(OutboxEvent.id)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            )).all()
+            sent: list[int] = []
+            for row in rows:
+                try:
+                    await self._bus.publish(
+                        f"{self._prefix}.{row.topic}", row.key, row.payload.encode(),
+                        {"event-id": row.event_id, "event-type": row.event_type},
+                    )
+                except Exception as exc:
+                    # Stop at the first failure: publishing later rows first would break order.
+                    row.attempts += 1
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+                    break
+                sent.append(row.id)
+            if sent:
+                log.debug("outbox events published", extra={"count": len(sent)})
+                await session.execute(
+                    update(OutboxEvent).where(OutboxEvent.id.in_(sent))
+                    .values(published_at=self._clock.now())
+                )
+            return len(sent)

@@ -1,0 +1,77 @@
+"""Process settings, read once at start-up from the environment and passed in.
+
+Every setting is ``TIFLI_<NAME>``; the two that operators know by their conventional names
+(``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS``) are also accepted without the prefix.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RETRY_SCHEDULE_S = (0.0, 5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIFLI_", extra="ignore", frozen=True,
+                                      populate_by_name=True)
+
+    # --- plumbing -------------------------------------------------------------------------
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./tifli.db",
+        validation_alias=AliasChoices("TIFLI_DATABASE_URL", "DATABASE_URL"),
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TIFLI_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+        description="Unset: the in-process bus (embedded mode). Set: Apache Kafka.",
+    )
+    topic_prefix: str = "tifli"
+    bus_partitions: int = Field(default=3, ge=1, le=256)
+    bus_max_attempts: int = Field(
+        default=5, ge=1, description="Handler attempts before a message is dead-lettered."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    log_json: bool = False
+    data_key: str | None = Field(
+        default=None,
+        description="Fernet key (urlsafe base64, 32 bytes) encrypting restricted report fields. "
+        "Required with PostgreSQL; the embedded mode keeps one beside its SQLite file.",
+    )
+    max_body_bytes: int = 1_000_000
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+
+    # --- alert engine: the zone and its time window ----------------------------------------
+    zone_floor_km: float = Field(default=160.0, gt=0)
+    zone_cap_km: float = Field(default=2000.0, gt=0, description="National reach.")
+    speed_foot_kmh: float = Field(default=5.0, ge=0)
+    speed_vehicle_kmh: float = Field(default=80.0, ge=0)
+    speed_public_transport_kmh: float = Field(default=60.0, ge=0)
+    speed_unknown_kmh: float | None = Field(
+        default=None, ge=0, description="Unset: the vehicle speed (assume the worst)."
+    )
+    zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
+    alert_ttl_hours: float = Field(default=24.0, gt=0)
+    alert_timezone: str = Field(default="Africa/Casablanca", description="For times in alert texts.")
+    alert_sender: str = Field(default="tifli@police.ma", description="CAP sender.")
+
+    # --- dispatcher: webhooks --------------------------------------------------------------
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_retry_schedule_s: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE_S
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    cancel_retry_hours: float = Field(
+        default=72.0, gt=0, description="A Cancel keeps being retried this long past its send."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow http:// and loopback/private webhook targets (tests, the simulator).",
+    )
+    partner_concurrency: int = Field(default=4, ge=1)
+    delivery_poll_interval_s: float = Field(default=1.0, gt=0)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,107 @@
+"""Fixtures: the embedded stack on a real loopback port, API keys, a report body."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.api import create_app
+from services.components import ALL_ROLES, Components, build_components
+from services.database import upgrade
+from shared.auth import create_api_key
+from shared.settings import Settings
+from tests.partner_server import bound_socket, serve
+
+FAST_RETRIES = (0.0, 0.05, 0.1, 0.2)
+
+
+def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}",
+        "kafka_bootstrap_servers": None,
+        "webhook_allow_private": True,
+        "webhook_retry_schedule_s": FAST_RETRIES,
+        "webhook_timeout_s": 5.0,
+        "delivery_poll_interval_s": 0.2,
+        "outbox_poll_interval_s": 0.2,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    components: Components
+    base_url: str
+    keys: dict[str, str]
+
+    def client(self, key: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+
+KEY_SCOPES = {
+    "submitter": ["reports:submit", "reports:read"],
+    "reviewer": ["reports:review", "reports:read", "reports:submit"],
+    "reader": ["reports:read", "alerts:read"],
+    "admin": ["partners:admin", "deliveries:read", "deliveries:ops"],
+}
+
+
+async def start_stack(settings: Settings) -> tuple[Stack, Any]:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    components = build_components(settings, ALL_ROLES)
+    keys = {}
+    async with components.sessions() as session, session.begin():
+        for name, scopes in KEY_SCOPES.items():
+            keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
+    server = serve(create_app(components), bound_socket())
+    base = await server.__aenter__()
+    return Stack(settings, components, base, keys), server
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    running, server = await start_stack(embedded_settings(tmp_path))
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+def report_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "child": {
+            "given_name": "Amina", "family_name": "Benali", "age": 9, "sex": "female",
+            "description": "Short black hair, brown eyes, about 130 cm, scar above left eyebrow",
+            "clothing": "Red jacket, blue jeans, white sneakers",
+            "photo_urls": ["https://photos.example.org/amina.jpg"],
+        },
+        "last_seen": {
+            "location": {"lat": 33.5731, "lon": -7.5898},
+            "place_name": "Casablanca, Maarif",
+            "at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(),
+        },
+        "circumstances": "Left school at 16:30 and never arrived home; a witness saw a grey van.",
+        "suspected_vehicle": {"description": "Grey Renault Kangoo van", "plate": "12345-A-6"},
+        "travel_mode": "vehicle",
+        "guardian": {"name": "Fatima Benali", "phone": "+212 600 000 000",
+                     "consent_to_publication": True},
+        "submitted_by": {"unit": "DGSN Casablanca Anfa", "officer": "Inspector Idrissi"},
+    }
+    body.update(overrides)
+    return body
+
+
+CRITERIA = {"criteria": {
+    "child_under_18": True, "involuntary_or_at_risk": True,
+    "enough_descriptive_information": True, "guardian_consent_recorded": True,
+    "publication_adds_no_risk": True}}

@@ -1,0 +1,86 @@
+"""A real HTTP partner endpoint on 127.0.0.1 for tests: answers Meta's handshake, records
+every POST (raw body and headers), and answers with a scripted sequence of status codes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class PartnerEndpoint:
+    verify_token: str = "partner-verify-token"
+    script: list[int] = field(default_factory=list)  # statuses to answer, then 200s
+    received: list[Received] = field(default_factory=list)
+    handshakes: int = 0
+    url: str = ""
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def _webhook(self, request: Request) -> Response:
+        if request.method == "GET":
+            self.handshakes += 1
+            params = request.query_params
+            if params.get("hub.mode") == "subscribe" and params.get("hub.verify_token") == self.verify_token:
+                return PlainTextResponse(params.get("hub.challenge", ""))
+            return PlainTextResponse("forbidden", status_code=403)
+        body = await request.body()
+        status = self.script.pop(0) if self.script else 200
+        async with self._arrived:
+            self.received.append(Received({k.lower(): v for k, v in request.headers.items()}, body))
+            self._arrived.notify_all()
+        return Response(status_code=status)
+
+    async def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
+        async with asyncio.timeout(timeout), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.received) >= count)
+        return list(self.received)
+
+
+def bound_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def serve(app: object, sock: socket.socket) -> AsyncIterator[str]:
+    """Serve an ASGI app on an already-bound loopback socket; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,  # type: ignore[arg-type]
+                                           lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    async with asyncio.timeout(20):
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+    host, port = sock.getsockname()[:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@asynccontextmanager
+async def partner_endpoint(**kwargs: object) -> AsyncIterator[PartnerEndpoint]:
+    endpoint = PartnerEndpoint(**kwargs)  # type: ignore[arg-type]
+    app = Starlette(routes=[Route("/webhook", endpoint._webhook, methods=["GET", "POST"])])
+    async with serve(app, bound_socket()) as base:
+        endpoint.url = f"{base}/webhook"
+        yield endpoint

@@ -55,7 +55,8 @@ def zone_at(case: CaseState, policy: ZonePolicy, at: datetime) -> Zone:
 
 def area_of(zone: Zone, place: str | None) -> Area:
     return Area(
-        description=place or f"{zone.radius_km:.0f} km around {zone.center.lat:.4f},{zone.center.lon:.4f}",
+        description=place
+        or f"{zone.radius_km:.0f} km around {zone.center.lat:.4f},{zone.center.lon:.4f}",
         geojson=zone.geojson_geometry(),
         circle=Circle(center=zone.center, radius_km=round(zone.radius_km, 3)),
         # Without a land mask every metre of overshoot is counted as land: an upper bound.
@@ -92,8 +93,9 @@ def compose(
         urgency="Past" if cancelled else "Immediate",
         info=cancel_info() if cancelled else alert_info(facts, presentation.timezone),
         child=None if cancelled else facts.child,
-        last_seen=None if cancelled else LastSeen(place=facts.place, point=case.center,
-                                                  time=case.center_at),
+        last_seen=None
+        if cancelled
+        else LastSeen(place=facts.place, point=case.center, time=case.center_at),
         suspected_vehicle=None if cancelled else facts.suspected_vehicle,
         companion=None if cancelled else facts.companion,
         contact="19",

@@ -20,8 +20,9 @@ GROUP = "alert-engine"
 
 
 class ReportEventHandler:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], config: EngineConfig,
-                 clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], config: EngineConfig, clock: Clock
+    ) -> None:
         self._sessions = sessions
         self._config = config
         self._clock = clock

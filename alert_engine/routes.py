@@ -23,20 +23,38 @@ GEOJSON = "application/geo+json"
 
 
 async def _versions(session: AsyncSession, alert_id: str) -> list[AlertVersion]:
-    return list((await session.scalars(
-        select(AlertVersion).where(AlertVersion.alert_id == alert_id)
-        .order_by(AlertVersion.sequence))).all())
+    return list(
+        (
+            await session.scalars(
+                select(AlertVersion)
+                .where(AlertVersion.alert_id == alert_id)
+                .order_by(AlertVersion.sequence)
+            )
+        ).all()
+    )
 
 
 async def _alert_out(session: AsyncSession, alert: Alert) -> AlertOut:
     versions = await _versions(session, alert.id)
     return AlertOut(
-        id=alert.id, report_id=alert.report_id, state=alert.state,  # type: ignore[arg-type]
-        sequence=alert.sequence, effective=alert.effective, expires=alert.expires,
+        id=alert.id,
+        report_id=alert.report_id,
+        state=alert.state,
+        sequence=alert.sequence,
+        effective=alert.effective,
+        expires=alert.expires,
         radius_km=alert.radius_km,
         current=AlertMessage.model_validate_json(versions[-1].payload),
-        history=[VersionSummary(sequence=v.sequence, msg_type=v.msg_type,  # type: ignore[arg-type]
-                                identifier=v.identifier, sent=v.sent) for v in versions])
+        history=[
+            VersionSummary(
+                sequence=v.sequence,
+                msg_type=v.msg_type,
+                identifier=v.identifier,
+                sent=v.sent,
+            )
+            for v in versions
+        ],
+    )
 
 
 async def _load(session: AsyncSession, alert_id: str) -> Alert:
@@ -47,16 +65,21 @@ async def _load(session: AsyncSession, alert_id: str) -> Alert:
 
 
 @router.get("", response_model=AlertPage)
-async def list_alerts(session: Session, _: Reader,
-                      state: Literal["active", "cancelled", "expired"] | None = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                      offset: Annotated[int, Query(ge=0)] = 0) -> AlertPage:
+async def list_alerts(
+    session: Session,
+    _: Reader,
+    state: Literal["active", "cancelled", "expired"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlertPage:
     query = select(Alert).order_by(Alert.effective.desc(), Alert.id).limit(limit + 1).offset(offset)
     if state is not None:
         query = query.where(Alert.state == state)
     rows = (await session.scalars(query)).all()
-    return AlertPage(items=[await _alert_out(session, a) for a in rows[:limit]],
-                     next_offset=offset + limit if len(rows) > limit else None)
+    return AlertPage(
+        items=[await _alert_out(session, a) for a in rows[:limit]],
+        next_offset=offset + limit if len(rows) > limit else None,
+    )
 
 
 @router.get("/{alert_id}", response_model=AlertOut)
@@ -64,8 +87,9 @@ async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:
     return await _alert_out(session, await _load(session, alert_id))
 
 
-@router.get("/{alert_id}/zone", response_class=JSONResponse,
-            responses={200: {"content": {GEOJSON: {}}}})
+@router.get(
+    "/{alert_id}/zone", response_class=JSONResponse, responses={200: {"content": {GEOJSON: {}}}}
+)
 async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
     """The current zone as an RFC 7946 Feature (lon/lat, counter-clockwise exterior ring)."""
     alert = await _load(session, alert_id)
@@ -76,11 +100,17 @@ async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
         "id": alert.id,
         "geometry": area.geojson,
         "properties": {
-            "alert_id": alert.id, "sequence": current.sequence, "msg_type": current.msg_type,
-            "state": alert.state, "center": [area.circle.center.lon, area.circle.center.lat],
-            "radius_km": area.circle.radius_km, "effective": current.effective.isoformat(),
-            "expires": current.expires.isoformat(), "vertex_count": area.vertex_count,
-            "overshoot_land_m": area.overshoot_land_m, "overshoot_sea_m": area.overshoot_sea_m,
+            "alert_id": alert.id,
+            "sequence": current.sequence,
+            "msg_type": current.msg_type,
+            "state": alert.state,
+            "center": [area.circle.center.lon, area.circle.center.lat],
+            "radius_km": area.circle.radius_km,
+            "effective": current.effective.isoformat(),
+            "expires": current.expires.isoformat(),
+            "vertex_count": area.vertex_count,
+            "overshoot_land_m": area.overshoot_land_m,
+            "overshoot_sea_m": area.overshoot_sea_m,
             "geocodes": area.geocodes,
         },
     }

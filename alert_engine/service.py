@@ -30,7 +30,10 @@ from shared.outbox import add_event
 SOURCE = "tifli/alert-engine"
 log = logging.getLogger(__name__)
 _EVENT_FOR: dict[MsgType, type[AlertIssued | AlertUpdated | AlertCancelled]] = {
-    "Alert": AlertIssued, "Update": AlertUpdated, "Cancel": AlertCancelled}
+    "Alert": AlertIssued,
+    "Update": AlertUpdated,
+    "Cancel": AlertCancelled,
+}
 
 
 @dataclass(frozen=True)
@@ -49,21 +52,37 @@ class AlertService:
     async def issue(self, approved: ReportApprovedData) -> AlertMessage | None:
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
-        facts = CaseFacts(child=approved.child, place=approved.last_seen_place,
-                          last_seen=approved.last_seen_at,
-                          suspected_vehicle=approved.suspected_vehicle,
-                          companion=approved.companion)
+        facts = CaseFacts(
+            child=approved.child,
+            place=approved.last_seen_place,
+            last_seen=approved.last_seen_at,
+            suspected_vehicle=approved.suspected_vehicle,
+            companion=approved.companion,
+        )
         alert = Alert(
-            id=approved.alert_id, report_id=approved.report_id, state="active",
-            message_status=approved.message_status, sequence=0,
-            facts=json.dumps({"child": approved.child.model_dump(mode="json"),
-                              "place": approved.last_seen_place,
-                              "suspected_vehicle": approved.suspected_vehicle,
-                              "companion": approved.companion,
-                              "photo_urls": approved.photo_urls}, ensure_ascii=False),
-            center_lat=approved.last_seen_point.lat, center_lon=approved.last_seen_point.lon,
-            center_at=facts.last_seen, travel_mode=approved.travel_mode, radius_km=0.0,
-            effective=self._now, expires=self._now + self._config.ttl, updated_at=self._now,
+            id=approved.alert_id,
+            report_id=approved.report_id,
+            state="active",
+            message_status=approved.message_status,
+            sequence=0,
+            facts=json.dumps(
+                {
+                    "child": approved.child.model_dump(mode="json"),
+                    "place": approved.last_seen_place,
+                    "suspected_vehicle": approved.suspected_vehicle,
+                    "companion": approved.companion,
+                    "photo_urls": approved.photo_urls,
+                },
+                ensure_ascii=False,
+            ),
+            center_lat=approved.last_seen_point.lat,
+            center_lon=approved.last_seen_point.lon,
+            center_at=facts.last_seen,
+            travel_mode=approved.travel_mode,
+            radius_km=0.0,
+            effective=self._now,
+            expires=self._now + self._config.ttl,
+            updated_at=self._now,
         )
         self._session.add(alert)
         return await self._publish(alert, "Alert")
@@ -88,14 +107,22 @@ class AlertService:
         return await self._publish(alert, "Cancel")
 
     async def _active_for(self, report_id: str) -> Alert | None:
-        return (await self._session.scalars(
-            select(Alert).where(Alert.report_id == report_id, Alert.state == "active")
-            .with_for_update())).one_or_none()
+        return (
+            await self._session.scalars(
+                select(Alert)
+                .where(Alert.report_id == report_id, Alert.state == "active")
+                .with_for_update()
+            )
+        ).one_or_none()
 
     async def _publish(self, alert: Alert, msg_type: MsgType) -> AlertMessage:
-        previous = (await self._session.scalars(
-            select(AlertVersion).where(AlertVersion.alert_id == alert.id)
-            .order_by(AlertVersion.sequence))).all()
+        previous = (
+            await self._session.scalars(
+                select(AlertVersion)
+                .where(AlertVersion.alert_id == alert.id)
+                .order_by(AlertVersion.sequence)
+            )
+        ).all()
         sender = self._config.presentation.sender
         case = case_state(alert)
         zone = zone_at(case, self._config.policy, self._now)
@@ -103,32 +130,60 @@ class AlertService:
         alert.radius_km = zone.radius_km
         alert.updated_at = self._now
         message = compose(
-            case, zone=zone, sequence=alert.sequence, msg_type=msg_type,
+            case,
+            zone=zone,
+            sequence=alert.sequence,
+            msg_type=msg_type,
             references=[cap_reference(sender, v.identifier, v.sent) for v in previous],
-            sent=self._now, presentation=self._config.presentation)
-        self._session.add(AlertVersion(
-            alert_id=alert.id, sequence=message.sequence, msg_type=msg_type,
-            identifier=message.identifier, sent=message.sent, payload=message.model_dump_json()))
-        log.info("alert version staged", extra={
-            "alert_id": alert.id, "sequence": message.sequence, "msg_type": msg_type,
-            "radius_km": round(zone.radius_km, 1), "vertices": zone.vertex_count})
-        await add_event(self._session, _EVENT_FOR[msg_type](
-            source=SOURCE, subject=alert.id, time=self._now,
-            data=AlertEventData(alert=message)))
+            sent=self._now,
+            presentation=self._config.presentation,
+        )
+        self._session.add(
+            AlertVersion(
+                alert_id=alert.id,
+                sequence=message.sequence,
+                msg_type=msg_type,
+                identifier=message.identifier,
+                sent=message.sent,
+                payload=message.model_dump_json(),
+            )
+        )
+        log.info(
+            "alert version staged",
+            extra={
+                "alert_id": alert.id,
+                "sequence": message.sequence,
+                "msg_type": msg_type,
+                "radius_km": round(zone.radius_km, 1),
+                "vertices": zone.vertex_count,
+            },
+        )
+        await add_event(
+            self._session,
+            _EVENT_FOR[msg_type](
+                source=SOURCE, subject=alert.id, time=self._now, data=AlertEventData(alert=message)
+            ),
+        )
         return message
 
 
 def case_state(alert: Alert) -> CaseState:
     facts = json.loads(alert.facts)
     return CaseState(
-        alert_id=alert.id, report_id=alert.report_id,
+        alert_id=alert.id,
+        report_id=alert.report_id,
         message_status=alert.message_status,  # type: ignore[arg-type]
-        facts=CaseFacts(child=PublicChild.model_validate(facts["child"]), place=facts["place"],
-                        last_seen=alert.center_at,
-                        suspected_vehicle=facts["suspected_vehicle"],
-                        companion=facts["companion"]),
+        facts=CaseFacts(
+            child=PublicChild.model_validate(facts["child"]),
+            place=facts["place"],
+            last_seen=alert.center_at,
+            suspected_vehicle=facts["suspected_vehicle"],
+            companion=facts["companion"],
+        ),
         photo_urls=facts["photo_urls"],
-        center=Point(lat=alert.center_lat, lon=alert.center_lon), center_at=alert.center_at,
+        center=Point(lat=alert.center_lat, lon=alert.center_lon),
+        center_at=alert.center_at,
         travel_mode=alert.travel_mode,  # type: ignore[arg-type]
-        effective=alert.effective, expires=alert.expires,
+        effective=alert.effective,
+        expires=alert.expires,
     )

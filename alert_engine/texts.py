@@ -42,7 +42,9 @@ TEMPLATES: dict[Language, Template] = {
         cancel_headline="انتهى الإنذار",
         cancel_description="انتهى إنذار الطفل المختفي. يرجى سحبه وحذف بيانات الطفل وعدم مشاركته.",
         sex_words={"female": "طفلة", "male": "طفل", "unknown": "طفل"},
-        clothing="الملابس: {}", vehicle="المركبة المشتبه بها: {}", companion="المرافق: {}",
+        clothing="الملابس: {}",
+        vehicle="المركبة المشتبه بها: {}",
+        companion="المرافق: {}",
         somewhere="موقع غير محدد",
     ),
     "fr": Template(
@@ -50,12 +52,15 @@ TEMPLATES: dict[Language, Template] = {
         description="{name}, {sex} de {age} ans, vu(e) pour la dernière fois à {place} le {time}. "
         "{details}",
         short="Alerte enfant disparu : {name}, {age} ans, près de {place}. Appelez le 19",
-        instruction="Si vous voyez cet enfant, appelez la police au 19. N'intervenez pas vous-même.",
+        instruction="Si vous voyez cet enfant, appelez la police au 19. "
+        "N'intervenez pas vous-même.",
         cancel_headline="Fin de l'alerte",
-        cancel_description="L'alerte enfant disparu est terminée. Retirez-la, supprimez les données "
-        "de l'enfant et ne la partagez plus.",
+        cancel_description="L'alerte enfant disparu est terminée. Retirez-la, supprimez "
+        "les données de l'enfant et ne la partagez plus.",
         sex_words={"female": "fille", "male": "garçon", "unknown": "enfant"},
-        clothing="Vêtements : {}", vehicle="Véhicule suspect : {}", companion="Accompagnant : {}",
+        clothing="Vêtements : {}",
+        vehicle="Véhicule suspect : {}",
+        companion="Accompagnant : {}",
         somewhere="lieu non précisé",
     ),
     "zgh": Template(
@@ -66,7 +71,9 @@ TEMPLATES: dict[Language, Template] = {
         cancel_headline="ⵉⴽⵎⵍ ⵓⵍⵖⵓ",
         cancel_description="ⵉⴽⵎⵍ ⵓⵍⵖⵓ. ⴽⴽⵙ ⵜ.",
         sex_words={"female": "ⵜⴰⴼⵔⵓⵅⵜ", "male": "ⴰⴼⵔⵓⵅ", "unknown": "ⴰⴼⵔⵓⵅ"},
-        clothing="{}", vehicle="{}", companion="{}",
+        clothing="{}",
+        vehicle="{}",
+        companion="{}",
         somewhere="?",
     ),
     "en": Template(
@@ -78,7 +85,9 @@ TEMPLATES: dict[Language, Template] = {
         cancel_description="The missing-child alert is over. Take it down, delete the child's "
         "data and stop sharing it.",
         sex_words={"female": "girl", "male": "boy", "unknown": "child"},
-        clothing="Clothing: {}", vehicle="Suspected vehicle: {}", companion="Companion: {}",
+        clothing="Clothing: {}",
+        vehicle="Suspected vehicle: {}",
+        companion="Companion: {}",
         somewhere="an unspecified place",
     ),
 }
@@ -90,7 +99,7 @@ def fit(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if " " in cut[limit // 2:]:
+    if " " in cut[limit // 2 :]:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,.;:،") + "…"
 
@@ -110,28 +119,44 @@ def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
     for language in LANGUAGES:
         t = TEMPLATES[language]
         place = facts.place or t.somewhere
-        details = " ".join(part for part in (
-            facts.child.description.rstrip(". ") + ".",
-            t.clothing.format(facts.child.clothing) if facts.child.clothing else "",
-            t.vehicle.format(facts.suspected_vehicle) if facts.suspected_vehicle else "",
-            t.companion.format(facts.companion) if facts.companion else "",
-        ) if part)
-        slots = {"name": facts.child.given_name, "age": facts.child.age,
-                 "sex": t.sex_words[facts.child.sex], "place": place, "time": local,
-                 "details": details}
-        blocks.append(InfoBlock(
-            language=language,
-            headline=fit(t.headline.format(**slots), 160),
-            description=fit(t.description.format(**slots), LONG_LIMIT),
-            short_text=fit(t.short.format(**slots), SHORT_LIMIT),
-            instruction=t.instruction,
-        ))
+        details = " ".join(
+            part
+            for part in (
+                facts.child.description.rstrip(". ") + ".",
+                t.clothing.format(facts.child.clothing) if facts.child.clothing else "",
+                t.vehicle.format(facts.suspected_vehicle) if facts.suspected_vehicle else "",
+                t.companion.format(facts.companion) if facts.companion else "",
+            )
+            if part
+        )
+        slots = {
+            "name": facts.child.given_name,
+            "age": facts.child.age,
+            "sex": t.sex_words[facts.child.sex],
+            "place": place,
+            "time": local,
+            "details": details,
+        }
+        blocks.append(
+            InfoBlock(
+                language=language,
+                headline=fit(t.headline.format(**slots), 160),
+                description=fit(t.description.format(**slots), LONG_LIMIT),
+                short_text=fit(t.short.format(**slots), SHORT_LIMIT),
+                instruction=t.instruction,
+            )
+        )
     return blocks
 
 
 def cancel_info() -> list[InfoBlock]:
-    return [InfoBlock(language=lang, headline=TEMPLATES[lang].cancel_headline,
-                      description=TEMPLATES[lang].cancel_description,
-                      short_text=fit(TEMPLATES[lang].cancel_headline, SHORT_LIMIT),
-                      instruction=TEMPLATES[lang].cancel_description)
-            for lang in LANGUAGES]
+    return [
+        InfoBlock(
+            language=lang,
+            headline=TEMPLATES[lang].cancel_headline,
+            description=TEMPLATES[lang].cancel_description,
+            short_text=fit(TEMPLATES[lang].cancel_headline, SHORT_LIMIT),
+            instruction=TEMPLATES[lang].cancel_description,
+        )
+        for lang in LANGUAGES
+    ]

@@ -28,8 +28,14 @@ _EDGE_SAMPLES = 8
 class ZonePolicy:
     floor_km: float = 160.0
     cap_km: float = 2000.0
-    speeds_kmh: dict[TravelMode, float] = field(default_factory=lambda: {
-        "foot": 5.0, "vehicle": 80.0, "public_transport": 60.0, "unknown": 80.0})
+    speeds_kmh: dict[TravelMode, float] = field(
+        default_factory=lambda: {
+            "foot": 5.0,
+            "vehicle": 80.0,
+            "public_transport": 60.0,
+            "unknown": 80.0,
+        }
+    )
     vertex_budget: int = 100
 
 
@@ -54,8 +60,10 @@ class Zone:
     def geojson_geometry(self) -> dict[str, Any]:
         # RFC 7946: counter-clockwise exterior ring.
         geometry: dict[str, Any] = mapping(orient(self.polygon, sign=1.0))
-        return {"type": geometry["type"],
-                "coordinates": [[list(c) for c in ring] for ring in geometry["coordinates"]]}
+        return {
+            "type": geometry["type"],
+            "coordinates": [[list(c) for c in ring] for ring in geometry["coordinates"]],
+        }
 
 
 def geodesic_disk(center: Point, radius_km: float, vertices: int) -> Zone:
@@ -72,16 +80,21 @@ def geodesic_disk(center: Point, radius_km: float, vertices: int) -> Zone:
     azimuths = np.linspace(0.0, 360.0, vertices, endpoint=False)
     corner_m = radius_m / math.cos(math.pi / vertices)
     for _ in range(8):
-        lons, lats, _back = WGS84.fwd(np.full(vertices, center.lon), np.full(vertices, center.lat),
-                                      azimuths, np.full(vertices, corner_m))
+        lons, lats, _back = WGS84.fwd(
+            np.full(vertices, center.lon),
+            np.full(vertices, center.lat),
+            azimuths,
+            np.full(vertices, corner_m),
+        )
         nearest = _nearest_edge_distance_m(center, np.asarray(lons), np.asarray(lats))
         if nearest >= radius_m:
             break
         corner_m *= radius_m / nearest * (1 + 1e-9)
     polygon = Polygon(zip(lons, lats, strict=True))
     farthest = corner_m  # the corners are the farthest points from the centre
-    return Zone(center=center, radius_km=radius_km, polygon=polygon,
-                overshoot_m=farthest - radius_m)
+    return Zone(
+        center=center, radius_km=radius_km, polygon=polygon, overshoot_m=farthest - radius_m
+    )
 
 
 def _nearest_edge_distance_m(center: Point, lons: np.ndarray, lats: np.ndarray) -> float:
@@ -90,7 +103,10 @@ def _nearest_edge_distance_m(center: Point, lons: np.ndarray, lats: np.ndarray) 
     next_lons, next_lats = np.roll(lons, -1), np.roll(lats, -1)
     sample_lons = (lons[:, None] + (next_lons - lons)[:, None] * t).ravel()
     sample_lats = (lats[:, None] + (next_lats - lats)[:, None] * t).ravel()
-    _fwd, _back, distances = WGS84.inv(np.full(sample_lons.size, center.lon),
-                                       np.full(sample_lats.size, center.lat),
-                                       sample_lons, sample_lats)
+    _fwd, _back, distances = WGS84.inv(
+        np.full(sample_lons.size, center.lon),
+        np.full(sample_lats.size, center.lat),
+        sample_lons,
+        sample_lats,
+    )
     return float(np.min(distances))

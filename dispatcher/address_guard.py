@@ -34,35 +34,53 @@ class GuardedBackend(AsyncNetworkBackend):
         self._inner = inner
         self._allow_private = allow_private
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> AsyncNetworkStream:
         infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         addresses = [str(info[4][0]) for info in infos]
         allowed = [a for a in addresses if self._allow_private or is_public(a)]
         if not allowed:
             raise BlockedAddress(f"{host} resolves only to non-public addresses")
-        return await self._inner.connect_tcp(allowed[0], port, timeout=timeout,
-                                             local_address=local_address,
-                                             socket_options=socket_options)
+        return await self._inner.connect_tcp(
+            allowed[0],
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> AsyncNetworkStream:
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's signature
+        socket_options: Iterable[Any] | None = None,
+    ) -> AsyncNetworkStream:
         raise BlockedAddress("unix sockets are not webhook targets")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
 
 
-def guarded_client(*, timeout_s: float, allow_private: bool, max_connections: int = 200) -> httpx.AsyncClient:
+def guarded_client(
+    *, timeout_s: float, allow_private: bool, max_connections: int = 200
+) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=100))
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=100)
+    )
     # httpx exposes no option for httpcore's network backend; the pool's attribute is the
     # documented httpcore hook, reached through httpx's transport.
-    transport._pool._network_backend = GuardedBackend(  # noqa: SLF001
-        httpcore.AnyIOBackend(), allow_private=allow_private)
-    return httpx.AsyncClient(transport=transport, timeout=timeout_s, follow_redirects=False,
-                             trust_env=False)
+    transport._pool._network_backend = GuardedBackend(
+        httpcore.AnyIOBackend(), allow_private=allow_private
+    )
+    return httpx.AsyncClient(
+        transport=transport, timeout=timeout_s, follow_redirects=False, trust_env=False
+    )
 
 
 def check_url(url: str, *, allow_private: bool) -> str | None:

@@ -17,9 +17,15 @@ GROUP = "dispatcher"
 
 
 class AlertEventHandler:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
-                 cancel_retry: timedelta, public_base_url: str,
-                 on_new_deliveries: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        cancel_retry: timedelta,
+        public_base_url: str,
+        on_new_deliveries: Callable[[], None],
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._cancel_retry = cancel_retry
@@ -34,8 +40,12 @@ class AlertEventHandler:
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return
-            created = await plan_deliveries(session, event, now=now,
-                                            cancel_retry=self._cancel_retry,
-                                            public_base_url=self._public_base_url)
+            created = await plan_deliveries(
+                session,
+                event,
+                now=now,
+                cancel_retry=self._cancel_retry,
+                public_base_url=self._public_base_url,
+            )
         if created:
             self._on_new_deliveries()

@@ -59,7 +59,9 @@ class Delivery(Base):
 class DeliveryAttempt(Base):
     __tablename__ = "delivery_attempts"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
     delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)

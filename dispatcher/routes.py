@@ -38,8 +38,9 @@ def _client(request: Request) -> httpx.AsyncClient:
 
 
 @partners.post("", status_code=201, response_model=PartnerWithSecret)
-async def register_partner(body: PartnerIn, request: Request, session: Session,
-                           _: Admin) -> PartnerWithSecret:
+async def register_partner(
+    body: PartnerIn, request: Request, session: Session, _: Admin
+) -> PartnerWithSecret:
     """Registers the endpoint and runs Meta's verification handshake at once. The partner is
     ``active`` only if it echoed the challenge; otherwise ``unverified`` with the reason
     (fix the endpoint, then POST …/verify). The secret is shown here only."""
@@ -53,20 +54,20 @@ async def register_partner(body: PartnerIn, request: Request, session: Session,
 @partners.get("", response_model=list[PartnerOut])
 async def list_partners(request: Request, session: Session, _: Admin) -> list[PartnerOut]:
     async with session.begin():
-        return await PartnerService(session, app_context(request).clock.now()).list()
+        return await PartnerService(session, app_context(request).clock.now()).all()
 
 
 @partners.get("/{partner_id}", response_model=PartnerOut)
-async def read_partner(partner_id: str, request: Request, session: Session,
-                       _: Admin) -> PartnerOut:
+async def read_partner(partner_id: str, request: Request, session: Session, _: Admin) -> PartnerOut:
     async with session.begin():
         service = PartnerService(session, app_context(request).clock.now())
         return partner_out(await service.load(partner_id))
 
 
 @partners.post("/{partner_id}/verify", response_model=PartnerOut)
-async def verify_partner(partner_id: str, request: Request, session: Session,
-                         _: Admin) -> PartnerOut:
+async def verify_partner(
+    partner_id: str, request: Request, session: Session, _: Admin
+) -> PartnerOut:
     context = app_context(request)
     async with session.begin():
         partner = await PartnerService(session, context.clock.now()).load(partner_id)
@@ -74,54 +75,68 @@ async def verify_partner(partner_id: str, request: Request, session: Session,
     failure = await verification_handshake(_client(request), url, token)
     async with session.begin():
         return await PartnerService(session, context.clock.now()).record_handshake(
-            partner_id, failure)
+            partner_id, failure
+        )
 
 
 @partners.delete("/{partner_id}", response_model=PartnerOut)
-async def disable_partner(partner_id: str, request: Request, session: Session,
-                          _: Admin) -> PartnerOut:
+async def disable_partner(
+    partner_id: str, request: Request, session: Session, _: Admin
+) -> PartnerOut:
     """Disables the partner (its delivery history stays readable)."""
     async with session.begin():
         return await PartnerService(session, app_context(request).clock.now()).disable(
-            partner_id, "disabled by an operator")
+            partner_id, "disabled by an operator"
+        )
 
 
 @partners.post("/{partner_id}/rotate-secret", response_model=PartnerWithSecret)
-async def rotate_secret(partner_id: str, body: RotateIn, request: Request, session: Session,
-                        _: Admin) -> PartnerWithSecret:
+async def rotate_secret(
+    partner_id: str, body: RotateIn, request: Request, session: Session, _: Admin
+) -> PartnerWithSecret:
     """A new secret, shown once; the old one keeps signing too for ``overlap_hours``."""
     async with session.begin():
         return await PartnerService(session, app_context(request).clock.now()).rotate_secret(
-            partner_id, timedelta(hours=body.overlap_hours))
+            partner_id, timedelta(hours=body.overlap_hours)
+        )
 
 
 @deliveries.get("", response_model=DeliveryPage)
-async def list_deliveries(request: Request, session: Session, _: DeliveryReader,
-                          alert_id: str | None = None, partner_id: str | None = None,
-                          status: DeliveryStatus | None = None,
-                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                          offset: Annotated[int, Query(ge=0)] = 0) -> DeliveryPage:
+async def list_deliveries(
+    request: Request,
+    session: Session,
+    _: DeliveryReader,
+    alert_id: str | None = None,
+    partner_id: str | None = None,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DeliveryPage:
     async with session.begin():
-        return await DeliveryService(session, app_context(request).clock.now()).list(
-            alert_id=alert_id, partner_id=partner_id, status=status, limit=limit, offset=offset)
+        return await DeliveryService(session, app_context(request).clock.now()).page(
+            alert_id=alert_id, partner_id=partner_id, status=status, limit=limit, offset=offset
+        )
 
 
 @deliveries.get("/{delivery_id}", response_model=DeliveryOut)
-async def read_delivery(delivery_id: str, request: Request, session: Session,
-                        _: DeliveryReader) -> DeliveryOut:
+async def read_delivery(
+    delivery_id: str, request: Request, session: Session, _: DeliveryReader
+) -> DeliveryOut:
     """The delivery with every attempt: time, status code, latency, error."""
     async with session.begin():
         return await DeliveryService(session, app_context(request).clock.now()).get(delivery_id)
 
 
 @deliveries.post("/{delivery_id}/replay", response_model=DeliveryOut)
-async def replay_delivery(delivery_id: str, request: Request, session: Session,
-                          _: DeliveryOps) -> DeliveryOut:
+async def replay_delivery(
+    delivery_id: str, request: Request, session: Session, _: DeliveryOps
+) -> DeliveryOut:
     """Sends a dead (or delivered) delivery again, with the same ``webhook-id``."""
     context = app_context(request)
     async with session.begin():
         result = await DeliveryService(session, context.clock.now()).replay(
-            delivery_id, timedelta(hours=context.settings.cancel_retry_hours))
+            delivery_id, timedelta(hours=context.settings.cancel_retry_hours)
+        )
     wake = getattr(request.app.state, "wake_dispatcher", None)
     if wake is not None:
         wake()

@@ -19,10 +19,12 @@ class PartnerIn(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     url: Annotated[str, StringConstraints(min_length=8, max_length=2000)]
     verify_token: Annotated[str, StringConstraints(min_length=8, max_length=200)] = Field(
-        description="The token the partner expects in hub.verify_token during the handshake.")
+        description="The token the partner expects in hub.verify_token during the handshake."
+    )
     languages: list[Language] = Field(default_factory=lambda: list(ALL_LANGUAGES), min_length=1)
     coverage: dict[str, Any] | None = Field(
-        default=None, description="GeoJSON geometry; alerts whose zone misses it are not sent.")
+        default=None, description="GeoJSON geometry; alerts whose zone misses it are not sent."
+    )
 
     @field_validator("coverage")
     @classmethod
@@ -60,8 +62,9 @@ class PartnerWithSecret(PartnerOut):
 
 class RotateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    overlap_hours: float = Field(default=24.0, ge=0, le=24 * 30,
-                                 description="How long the old secret keeps signing too.")
+    overlap_hours: float = Field(
+        default=24.0, ge=0, le=24 * 30, description="How long the old secret keeps signing too."
+    )
 
 
 DeliveryStatus = Literal["pending", "sending", "delivered", "dead", "superseded"]

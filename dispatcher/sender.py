@@ -17,17 +17,26 @@ class SendResult:
     retry_after: str | None
 
 
-async def post_webhook(client: httpx.AsyncClient, url: str, body: bytes,
-                       headers: dict[str, str]) -> SendResult:
+async def post_webhook(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> SendResult:
     started = time.perf_counter()
     try:
-        response = await client.post(url, content=body, headers={
-            **headers, "content-type": "application/json", "user-agent": "Tifli-Webhooks/1"})
+        response = await client.post(
+            url,
+            content=body,
+            headers={
+                **headers,
+                "content-type": "application/json",
+                "user-agent": "Tifli-Webhooks/1",
+            },
+        )
     except httpx.HTTPError as exc:
         # The type alone: transport errors can quote the URL, which holds nothing personal,
         # but keeping it short keeps the attempts log readable.
-        return SendResult(None, (time.perf_counter() - started) * 1000,
-                          f"{type(exc).__name__}: {exc}"[:300], None)
+        return SendResult(
+            None, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}"[:300], None
+        )
     latency = (time.perf_counter() - started) * 1000
     error = None
     if not 200 <= response.status_code < 300:
@@ -37,14 +46,21 @@ async def post_webhook(client: httpx.AsyncClient, url: str, body: bytes,
     return SendResult(response.status_code, latency, error, response.headers.get("retry-after"))
 
 
-async def verification_handshake(client: httpx.AsyncClient, url: str,
-                                 verify_token: str) -> str | None:
+async def verification_handshake(
+    client: httpx.AsyncClient, url: str, verify_token: str
+) -> str | None:
     """Meta's subscription check: the partner must echo ``hub.challenge``. Returns why it
     failed, or ``None`` when the partner answered correctly."""
     challenge = secrets.token_urlsafe(16)
     try:
-        response = await client.get(url, params={
-            "hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token})
+        response = await client.get(
+            url,
+            params={
+                "hub.mode": "subscribe",
+                "hub.challenge": challenge,
+                "hub.verify_token": verify_token,
+            },
+        )
     except httpx.HTTPError as exc:
         return f"handshake request failed: {type(exc).__name__}: {exc}"[:300]
     if response.status_code != 200:

@@ -31,12 +31,17 @@ from shared.problems import Problem, field_problem
 
 def partner_out(partner: Partner) -> PartnerOut:
     return PartnerOut(
-        id=partner.id, name=partner.name, url=partner.url,
-        languages=partner.languages.split(),  # type: ignore[arg-type]
+        id=partner.id,
+        name=partner.name,
+        url=partner.url,
+        languages=partner.languages.split(),
         coverage=json.loads(partner.coverage) if partner.coverage else None,
-        status=partner.status,  # type: ignore[arg-type]
-        status_reason=partner.status_reason, created_at=partner.created_at,
-        verified_at=partner.verified_at, secret_rotation_ends=partner.previous_secret_until)
+        status=partner.status,
+        status_reason=partner.status_reason,
+        created_at=partner.created_at,
+        verified_at=partner.verified_at,
+        secret_rotation_ends=partner.previous_secret_until,
+    )
 
 
 class PartnerService:
@@ -56,11 +61,16 @@ class PartnerService:
 
     async def register(self, body: PartnerIn, handshake_failure: str | None) -> PartnerWithSecret:
         partner = Partner(
-            id=str(uuid.uuid4()), name=body.name, url=body.url,
+            id=str(uuid.uuid4()),
+            name=body.name,
+            url=body.url,
             languages=" ".join(body.languages),
             coverage=json.dumps(body.coverage) if body.coverage else None,
-            status="unverified", verify_token=body.verify_token, secret=new_secret(),
-            created_at=self._now)
+            status="unverified",
+            verify_token=body.verify_token,
+            secret=new_secret(),
+            created_at=self._now,
+        )
         self._record_handshake(partner, handshake_failure)
         self._session.add(partner)
         return PartnerWithSecret(**partner_out(partner).model_dump(), secret=partner.secret)
@@ -81,7 +91,7 @@ class PartnerService:
         partner.previous_secret_until = self._now + overlap
         return PartnerWithSecret(**partner_out(partner).model_dump(), secret=partner.secret)
 
-    async def list(self) -> list[PartnerOut]:
+    async def all(self) -> list[PartnerOut]:
         rows = (await self._session.scalars(select(Partner).order_by(Partner.created_at))).all()
         return [partner_out(p) for p in rows]
 
@@ -100,13 +110,23 @@ class PartnerService:
 
 
 def signing_secrets(partner: Partner, now: datetime) -> list[str]:
-    if partner.previous_secret and partner.previous_secret_until and now < partner.previous_secret_until:
+    if (
+        partner.previous_secret
+        and partner.previous_secret_until
+        and now < partner.previous_secret_until
+    ):
         return [partner.secret, partner.previous_secret]
     return [partner.secret]
 
 
-async def plan_deliveries(session: AsyncSession, event: AlertEvent, *, now: datetime,
-                          cancel_retry: timedelta, public_base_url: str) -> int:
+async def plan_deliveries(
+    session: AsyncSession,
+    event: AlertEvent,
+    *,
+    now: datetime,
+    cancel_retry: timedelta,
+    public_base_url: str,
+) -> int:
     """One delivery per targeted partner for this alert version; returns how many."""
     alert = event.data.alert
     cancelling = alert.msg_type == "Cancel"
@@ -121,19 +141,39 @@ async def plan_deliveries(session: AsyncSession, event: AlertEvent, *, now: date
         superseded = [Delivery.event_type != "alert.issued"] if not cancelling else []
         await session.execute(
             update(Delivery)
-            .where(Delivery.alert_id == alert.alert_id, Delivery.partner_id == partner.id,
-                   Delivery.sequence < alert.sequence, Delivery.status == "pending", *superseded)
-            .values(status="superseded"))
+            .where(
+                Delivery.alert_id == alert.alert_id,
+                Delivery.partner_id == partner.id,
+                Delivery.sequence < alert.sequence,
+                Delivery.status == "pending",
+                *superseded,
+            )
+            .values(status="superseded")
+        )
         webhook_id = webhook_id_for(event.id, partner.id)
-        session.add(Delivery(
-            id=str(uuid.uuid4()), webhook_id=webhook_id, partner_id=partner.id,
-            alert_id=alert.alert_id, sequence=alert.sequence, event_type=event.type,
-            payload=webhook_body(event.type, webhook_id, alert, partner.languages.split(),
-                                 f"{public_base_url}/v1/alerts/{alert.alert_id}/cap").decode(),
-            status="pending", attempts=0, next_attempt_at=now,
-            # Never past the alert's expiry — except a Cancel, which must get through.
-            deadline=now + cancel_retry if cancelling else alert.expires,
-            created_at=now))
+        session.add(
+            Delivery(
+                id=str(uuid.uuid4()),
+                webhook_id=webhook_id,
+                partner_id=partner.id,
+                alert_id=alert.alert_id,
+                sequence=alert.sequence,
+                event_type=event.type,
+                payload=webhook_body(
+                    event.type,
+                    webhook_id,
+                    alert,
+                    partner.languages.split(),
+                    f"{public_base_url}/v1/alerts/{alert.alert_id}/cap",
+                ).decode(),
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                # Never past the alert's expiry — except a Cancel, which must get through.
+                deadline=now + cancel_retry if cancelling else alert.expires,
+                created_at=now,
+            )
+        )
         created += 1
     return created
 
@@ -143,8 +183,15 @@ class DeliveryService:
         self._session = session
         self._now = now
 
-    async def list(self, *, alert_id: str | None, partner_id: str | None,
-                   status: DeliveryStatus | None, limit: int, offset: int) -> DeliveryPage:
+    async def page(
+        self,
+        *,
+        alert_id: str | None,
+        partner_id: str | None,
+        status: DeliveryStatus | None,
+        limit: int,
+        offset: int,
+    ) -> DeliveryPage:
         query = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id)
         if alert_id:
             query = query.where(Delivery.alert_id == alert_id)
@@ -153,8 +200,10 @@ class DeliveryService:
         if status:
             query = query.where(Delivery.status == status)
         rows = (await self._session.scalars(query.limit(limit + 1).offset(offset))).all()
-        return DeliveryPage(items=[await self._out(d) for d in rows[:limit]],
-                            next_offset=offset + limit if len(rows) > limit else None)
+        return DeliveryPage(
+            items=[await self._out(d) for d in rows[:limit]],
+            next_offset=offset + limit if len(rows) > limit else None,
+        )
 
     async def get(self, delivery_id: str) -> DeliveryOut:
         return await self._out(await self._load(delivery_id))
@@ -180,15 +229,32 @@ class DeliveryService:
         return delivery
 
     async def _out(self, d: Delivery) -> DeliveryOut:
-        attempts = (await self._session.scalars(
-            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id)
-            .order_by(DeliveryAttempt.id))).all()
+        attempts = (
+            await self._session.scalars(
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id == d.id)
+                .order_by(DeliveryAttempt.id)
+            )
+        ).all()
         return DeliveryOut(
-            id=d.id, webhook_id=d.webhook_id, partner_id=d.partner_id, alert_id=d.alert_id,
-            sequence=d.sequence, event_type=d.event_type,
-            status=d.status,  # type: ignore[arg-type]
-            attempts=d.attempts, next_attempt_at=d.next_attempt_at, deadline=d.deadline,
-            last_status_code=d.last_status_code, last_error=d.last_error,
-            created_at=d.created_at, delivered_at=d.delivered_at,
-            attempt_log=[AttemptOut(at=a.at, status_code=a.status_code, latency_ms=a.latency_ms,
-                                    error=a.error) for a in attempts])
+            id=d.id,
+            webhook_id=d.webhook_id,
+            partner_id=d.partner_id,
+            alert_id=d.alert_id,
+            sequence=d.sequence,
+            event_type=d.event_type,
+            status=d.status,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at,
+            deadline=d.deadline,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+            attempt_log=[
+                AttemptOut(
+                    at=a.at, status_code=a.status_code, latency_ms=a.latency_ms, error=a.error
+                )
+                for a in attempts
+            ],
+        )

@@ -32,8 +32,9 @@ def standard_signature(secret: str, webhook_id: str, timestamp: int, body: bytes
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signature_headers(secrets_: list[str], webhook_id: str, timestamp: int,
-                      body: bytes) -> dict[str, str]:
+def signature_headers(
+    secrets_: list[str], webhook_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
     """Headers for one POST. ``secrets_`` is newest first; during a rotation both sign, so a
     partner that still holds the old secret verifies too (Standard Webhooks lists them
     space-separated; Meta's header carries the newest, its ``…-Previous`` twin the old one)."""
@@ -41,7 +42,8 @@ def signature_headers(secrets_: list[str], webhook_id: str, timestamp: int,
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(
-            standard_signature(s, webhook_id, timestamp, body) for s in secrets_),
+            standard_signature(s, webhook_id, timestamp, body) for s in secrets_
+        ),
         "X-Hub-Signature-256": meta_signature(secrets_[0], body),
     }
     if len(secrets_) > 1:

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import and_, exists, or_, select, update
@@ -53,8 +53,14 @@ class _Claimed:
 
 
 class DeliveryWorker:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: httpx.AsyncClient,
-                 config: WorkerConfig, clock: Clock, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        config: WorkerConfig,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
         self._sessions = sessions
         self._client = client
         self._config = config
@@ -98,8 +104,11 @@ class DeliveryWorker:
         """Sleep until the next delivery is due, at most one poll interval."""
         async with self._sessions() as session:
             due = await session.scalar(
-                select(Delivery.next_attempt_at).where(Delivery.status == "pending")
-                .order_by(Delivery.next_attempt_at).limit(1))
+                select(Delivery.next_attempt_at)
+                .where(Delivery.status == "pending")
+                .order_by(Delivery.next_attempt_at)
+                .limit(1)
+            )
         if due is None:
             return self._config.poll_interval_s
         wait = (due - self._clock.now()).total_seconds()
@@ -111,7 +120,8 @@ class DeliveryWorker:
             await session.execute(
                 update(Delivery)
                 .where(Delivery.status == "pending", Delivery.deadline < now)
-                .values(status="dead", last_error="not delivered before its deadline"))
+                .values(status="dead", last_error="not delivered before its deadline")
+            )
 
     async def _claim(self) -> list[_Claimed]:
         now = self._clock.now()
@@ -119,16 +129,21 @@ class DeliveryWorker:
         earlier = aliased(Delivery)
         # Per alert and partner, in sequence order: nothing overtakes a version still owed.
         blocked = exists().where(
-            earlier.alert_id == Delivery.alert_id, earlier.partner_id == Delivery.partner_id,
-            earlier.sequence < Delivery.sequence, earlier.status.in_(("pending", "sending")))
+            earlier.alert_id == Delivery.alert_id,
+            earlier.partner_id == Delivery.partner_id,
+            earlier.sequence < Delivery.sequence,
+            earlier.status.in_(("pending", "sending")),
+        )
         query = (
             select(Delivery, Partner)
             .join(Partner, Partner.id == Delivery.partner_id)
             .where(
                 Partner.status == "active",
                 Delivery.next_attempt_at <= now,
-                or_(Delivery.status == "pending",
-                    and_(Delivery.status == "sending", Delivery.lease_until < now)),
+                or_(
+                    Delivery.status == "pending",
+                    and_(Delivery.status == "sending", Delivery.lease_until < now),
+                ),
                 ~blocked,
             )
             .order_by(Delivery.next_attempt_at)
@@ -141,13 +156,24 @@ class DeliveryWorker:
         taken: Counter[str] = Counter()
         async with self._sessions() as session, session.begin():
             for delivery, partner in (await session.execute(query)).all():
-                if self._in_flight[partner.id] + taken[partner.id] >= self._config.partner_concurrency:
+                if (
+                    self._in_flight[partner.id] + taken[partner.id]
+                    >= self._config.partner_concurrency
+                ):
                     continue  # this partner is busy: its others wait, other partners do not
                 taken[partner.id] += 1
                 delivery.status = "sending"
                 delivery.lease_until = now + self._config.lease
-                claimed.append(_Claimed(delivery.id, delivery.webhook_id, partner.id, partner.url,
-                                        signing_secrets(partner, now), delivery.payload.encode()))
+                claimed.append(
+                    _Claimed(
+                        delivery.id,
+                        delivery.webhook_id,
+                        partner.id,
+                        partner.url,
+                        signing_secrets(partner, now),
+                        delivery.payload.encode(),
+                    )
+                )
         return claimed
 
     async def _deliver(self, item: _Claimed) -> None:
@@ -169,18 +195,31 @@ class DeliveryWorker:
             delivery = await session.get(Delivery, item.delivery_id, with_for_update=True)
             if delivery is None:
                 return
-            session.add(DeliveryAttempt(delivery_id=delivery.id, at=now,
-                                        status_code=result.status, latency_ms=result.latency_ms,
-                                        error=result.error))
+            session.add(
+                DeliveryAttempt(
+                    delivery_id=delivery.id,
+                    at=now,
+                    status_code=result.status,
+                    latency_ms=result.latency_ms,
+                    error=result.error,
+                )
+            )
             delivery.attempts += 1
             delivery.last_status_code, delivery.last_error = result.status, result.error
             delivery.lease_until = None
             outcome = classify(result.status)
-            log.info("delivery attempt", extra={
-                "delivery_id": delivery.id, "partner_id": item.partner_id,
-                "webhook_id": item.webhook_id, "attempt": delivery.attempts,
-                "status_code": result.status, "latency_ms": round(result.latency_ms, 1),
-                "outcome": outcome})
+            log.info(
+                "delivery attempt",
+                extra={
+                    "delivery_id": delivery.id,
+                    "partner_id": item.partner_id,
+                    "webhook_id": item.webhook_id,
+                    "attempt": delivery.attempts,
+                    "status_code": result.status,
+                    "latency_ms": round(result.latency_ms, 1),
+                    "outcome": outcome,
+                },
+            )
             if outcome == "delivered":
                 delivery.status, delivery.delivered_at = "delivered", now
                 return
@@ -191,9 +230,15 @@ class DeliveryWorker:
                     partner.status_reason = "the endpoint answered 410 Gone"
                 delivery.status = "dead"
                 return
-            when = next_attempt_at(self._config.retry, attempts=delivery.attempts, now=now,
-                                   deadline=delivery.deadline, status=result.status,
-                                   retry_after=result.retry_after, rng=self._rng)
+            when = next_attempt_at(
+                self._config.retry,
+                attempts=delivery.attempts,
+                now=now,
+                deadline=delivery.deadline,
+                status=result.status,
+                retry_after=result.retry_after,
+                rng=self._rng,
+            )
             if when is None:
                 delivery.status = "dead"  # dead-lettered: visible in the API, replayable
             else:

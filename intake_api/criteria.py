@@ -16,8 +16,12 @@ def unmet_criteria(report: ReportIn, confirmations: Criteria, today: date) -> li
     if report.child.age_years(today) >= 18:
         unmet.append(("criteria.child_under_18", "the child is 18 or older today"))
     if not report.child.photo_urls and len(report.child.description) < 20:
-        unmet.append(("criteria.enough_descriptive_information",
-                      "needs a photo or a description of at least 20 characters"))
+        unmet.append(
+            (
+                "criteria.enough_descriptive_information",
+                "needs a photo or a description of at least 20 characters",
+            )
+        )
     if not report.guardian.consent_to_publication:
         unmet.append(("criteria.guardian_consent_recorded", "no guardian consent on record"))
     return unmet

@@ -28,7 +28,8 @@ class Report(Base):
     sealed_data: Mapped[str] = mapped_column(Text)
 
     sightings: Mapped[list[Sighting]] = relationship(
-        back_populates="report", order_by="Sighting.created_at", lazy="selectin")
+        back_populates="report", order_by="Sighting.created_at", lazy="selectin"
+    )
 
 
 class Sighting(Base):
@@ -65,7 +66,9 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     key_id: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(32))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
@@ -33,14 +33,22 @@ Reader = Annotated[Principal, require_scope("reports:read")]
 Reviewer = Annotated[Principal, require_scope("reports:review")]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200,
-           description="Retry-safe submission: the same key and body give the same report."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retry-safe submission: the same key and body give the same report.",
+    ),
 ]
-PROBLEMS = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"content": {PROBLEM_JSON: {}}, "description": text}
-    for code, text in {401: "No valid API key", 403: "Wrong scope or four-eyes rule",
-                       404: "No such report", 409: "Conflict with the case's state",
-                       422: "Invalid input; 'errors' names each field"}.items()
+    for code, text in {
+        401: "No valid API key",
+        403: "Wrong scope or four-eyes rule",
+        404: "No such report",
+        409: "Conflict with the case's state",
+        422: "Invalid input; 'errors' names each field",
+    }.items()
 }
 
 
@@ -49,14 +57,21 @@ def _service(request: Request, session: AsyncSession) -> ReportService:
     return ReportService(session, sealer, app_context(request).clock.now())
 
 
-@router.post("", status_code=201, response_model=ReportOut, responses=PROBLEMS)  # type: ignore[arg-type]
-async def submit_report(body: ReportIn, request: Request, response: Response, session: Session,
-                        principal: Submitter, idempotency_key: IdempotencyKey = None) -> ReportOut:
+@router.post("", status_code=201, response_model=ReportOut, responses=PROBLEMS)
+async def submit_report(
+    body: ReportIn,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Submitter,
+    idempotency_key: IdempotencyKey = None,
+) -> ReportOut:
     for attempt in range(2):
         try:
             async with session.begin():
                 report, created = await _service(request, session).submit(
-                    principal, body, idempotency_key)
+                    principal, body, idempotency_key
+                )
             break
         except IntegrityError:
             # Two retries with one Idempotency-Key raced; the loser replays the winner's result.
@@ -69,54 +84,62 @@ async def submit_report(body: ReportIn, request: Request, response: Response, se
     return report
 
 
-@router.get("", response_model=ReportPage, responses=PROBLEMS)  # type: ignore[arg-type]
-async def list_reports(request: Request, session: Session, _: Reader,
-                       status: ReportStatus | None = None,
-                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                       offset: Annotated[int, Query(ge=0)] = 0) -> ReportPage:
+@router.get("", response_model=ReportPage, responses=PROBLEMS)
+async def list_reports(
+    request: Request,
+    session: Session,
+    _: Reader,
+    status: ReportStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ReportPage:
     async with session.begin():
-        return await _service(request, session).list(status, limit, offset)
+        return await _service(request, session).page(status, limit, offset)
 
 
-@router.get("/{report_id}", response_model=ReportOut, responses=PROBLEMS)  # type: ignore[arg-type]
+@router.get("/{report_id}", response_model=ReportOut, responses=PROBLEMS)
 async def read_report(report_id: str, request: Request, session: Session, _: Reader) -> ReportOut:
     async with session.begin():
         return await _service(request, session).get(report_id)
 
 
-@router.post("/{report_id}/approve", response_model=ReportOut, responses=PROBLEMS)  # type: ignore[arg-type]
-async def approve_report(report_id: str, body: ApproveIn, request: Request, session: Session,
-                         principal: Reviewer) -> ReportOut:
+@router.post("/{report_id}/approve", response_model=ReportOut, responses=PROBLEMS)
+async def approve_report(
+    report_id: str, body: ApproveIn, request: Request, session: Session, principal: Reviewer
+) -> ReportOut:
     async with session.begin():
         return await _service(request, session).approve(principal, report_id, body)
 
 
-@router.post("/{report_id}/reject", response_model=ReportOut, responses=PROBLEMS)  # type: ignore[arg-type]
-async def reject_report(report_id: str, body: ReasonIn, request: Request, session: Session,
-                        principal: Reviewer) -> ReportOut:
+@router.post("/{report_id}/reject", response_model=ReportOut, responses=PROBLEMS)
+async def reject_report(
+    report_id: str, body: ReasonIn, request: Request, session: Session, principal: Reviewer
+) -> ReportOut:
     async with session.begin():
         return await _service(request, session).reject(principal, report_id, body.reason)
 
 
-@router.post("/{report_id}/resolve", response_model=ReportOut, responses=PROBLEMS)  # type: ignore[arg-type]
-async def resolve_report(report_id: str, body: ResolveIn, request: Request, session: Session,
-                         principal: Submitter) -> ReportOut:
+@router.post("/{report_id}/resolve", response_model=ReportOut, responses=PROBLEMS)
+async def resolve_report(
+    report_id: str, body: ResolveIn, request: Request, session: Session, principal: Submitter
+) -> ReportOut:
     async with session.begin():
         return await _service(request, session).resolve(principal, report_id, body.note)
 
 
-@router.post("/{report_id}/cancel", response_model=ReportOut, responses=PROBLEMS)  # type: ignore[arg-type]
-async def cancel_report(report_id: str, body: ReasonIn, request: Request, session: Session,
-                        principal: Reviewer) -> ReportOut:
+@router.post("/{report_id}/cancel", response_model=ReportOut, responses=PROBLEMS)
+async def cancel_report(
+    report_id: str, body: ReasonIn, request: Request, session: Session, principal: Reviewer
+) -> ReportOut:
     async with session.begin():
         return await _service(request, session).cancel(principal, report_id, body.reason)
 
 
-@router.post("/{report_id}/sightings", status_code=201, response_model=SightingOut,
-             responses=PROBLEMS)  # type: ignore[arg-type]
-async def add_sighting(report_id: str, body: SightingIn, request: Request, session: Session,
-                       principal: Submitter) -> SightingOut:
+@router.post(
+    "/{report_id}/sightings", status_code=201, response_model=SightingOut, responses=PROBLEMS
+)
+async def add_sighting(
+    report_id: str, body: SightingIn, request: Request, session: Session, principal: Submitter
+) -> SightingOut:
     async with session.begin():
         return await _service(request, session).add_sighting(principal, report_id, body)
-
-

@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     HttpUrl,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -101,13 +102,15 @@ class GuardianIn(Strict):
     phone: Phone
     relationship: Annotated[str, StringConstraints(max_length=50)] | None = None
     consent_to_publication: bool = Field(
-        description="The guardian agreed to publication. Required, and must be true.")
+        description="The guardian agreed to publication. Required, and must be true."
+    )
 
-    @model_validator(mode="after")
-    def _consented(self) -> GuardianIn:
-        if not self.consent_to_publication:
-            raise ValueError("consent_to_publication: an alert needs the guardian's consent")
-        return self
+    @field_validator("consent_to_publication")
+    @classmethod
+    def _consented(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("an alert needs the guardian's consent to publication")
+        return value
 
 
 class SubmitterIn(Strict):
@@ -126,7 +129,8 @@ class ReportIn(Strict):
     submitted_by: SubmitterIn
     notes: LongText | None = Field(default=None, description="Case notes. Restricted.")
     message_status: MessageStatus = Field(
-        default="Actual", description="Exercise and Test flow end to end, marked as such.")
+        default="Actual", description="Exercise and Test flow end to end, marked as such."
+    )
 
 
 class Criteria(Strict):
@@ -157,7 +161,8 @@ class SightingIn(Strict):
     at: PastTime
     description: LongText | None = None
     trusted: bool = Field(
-        default=False, description="Confirmed by an officer: the zone re-centres on it.")
+        default=False, description="Confirmed by an officer: the zone re-centres on it."
+    )
 
 
 ReportStatus = Literal["submitted", "approved", "rejected", "resolved", "cancelled", "expired"]

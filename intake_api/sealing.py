@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import Fernet
 
@@ -32,7 +32,7 @@ def split_restricted(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 
 def merge_restricted(public: dict[str, Any], restricted: dict[str, Any]) -> dict[str, Any]:
-    merged = json.loads(json.dumps(public))
+    merged: dict[str, Any] = json.loads(json.dumps(public))
     for section, value in restricted.items():
         if isinstance(value, dict) and isinstance(merged.get(section), dict):
             merged[section].update(value)
@@ -49,8 +49,7 @@ class Sealer:
         return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
 
     def unseal(self, token: str) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self._fernet.decrypt(token.encode()))
-        return result
+        return cast(dict[str, Any], json.loads(self._fernet.decrypt(token.encode())))
 
     @staticmethod
     def new_key() -> str:

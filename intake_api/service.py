@@ -71,7 +71,7 @@ class ReportService:
     async def get(self, report_id: str) -> ReportOut:
         return self.to_out(await self._load(report_id))
 
-    async def list(self, status: ReportStatus | None, limit: int, offset: int) -> ReportPage:
+    async def page(self, status: ReportStatus | None, limit: int, offset: int) -> ReportPage:
         query = select(Report).order_by(Report.created_at.desc(), Report.id).limit(limit + 1)
         if status is not None:
             query = query.where(Report.status == status)
@@ -81,37 +81,63 @@ class ReportService:
 
     # --- writes ----------------------------------------------------------------------------
 
-    async def submit(self, principal: Principal, body: ReportIn,
-                     idempotency_key: str | None) -> tuple[ReportOut, bool]:
+    async def submit(
+        self, principal: Principal, body: ReportIn, idempotency_key: str | None
+    ) -> tuple[ReportOut, bool]:
         """Returns the report and whether it was created now (False: an idempotent replay)."""
         fingerprint = request_fingerprint(body)
         if idempotency_key is not None:
-            previous = await self._session.get(IdempotencyRecord, (principal.key_id, idempotency_key))
+            previous = await self._session.get(
+                IdempotencyRecord, (principal.key_id, idempotency_key)
+            )
             if previous is not None:
                 if previous.request_hash != fingerprint:
-                    raise Problem(409, "Idempotency-Key reused",
-                                  "This Idempotency-Key was used with a different request body.",
-                                  errors=[{"field": "header.Idempotency-Key",
-                                           "message": "already used with another body"}])
+                    raise Problem(
+                        409,
+                        "Idempotency-Key reused",
+                        "This Idempotency-Key was used with a different request body.",
+                        errors=[
+                            {
+                                "field": "header.Idempotency-Key",
+                                "message": "already used with another body",
+                            }
+                        ],
+                    )
                 return await self.get(previous.report_id), False
 
         report_id = str(uuid.uuid4())
         public, restricted = split_restricted(body.model_dump(mode="json"))
         report = Report(
-            id=report_id, status="submitted", message_status=body.message_status,
-            created_at=self._now, updated_at=self._now, submitted_by_key=principal.key_id,
+            id=report_id,
+            status="submitted",
+            message_status=body.message_status,
+            created_at=self._now,
+            updated_at=self._now,
+            submitted_by_key=principal.key_id,
             public_data=json.dumps(public, ensure_ascii=False),
             sealed_data=self._sealer.seal(restricted),
         )
         self._session.add(report)
         if idempotency_key is not None:
-            self._session.add(IdempotencyRecord(
-                key_id=principal.key_id, idempotency_key=idempotency_key,
-                request_hash=fingerprint, report_id=report_id, created_at=self._now))
+            self._session.add(
+                IdempotencyRecord(
+                    key_id=principal.key_id,
+                    idempotency_key=idempotency_key,
+                    request_hash=fingerprint,
+                    report_id=report_id,
+                    created_at=self._now,
+                )
+            )
         self._audit(principal, "submit", report_id)
-        await add_event(self._session, ReportSubmitted(
-            source=SOURCE, subject=report_id, time=self._now,
-            data=ReportSubmittedData(report_id=report_id, message_status=body.message_status)))
+        await add_event(
+            self._session,
+            ReportSubmitted(
+                source=SOURCE,
+                subject=report_id,
+                time=self._now,
+                data=ReportSubmittedData(report_id=report_id, message_status=body.message_status),
+            ),
+        )
         await self._session.flush()
         return self.to_out(report, sightings=[]), True
 
@@ -123,18 +149,27 @@ class ReportService:
         content = self._content(report)
         unmet = unmet_criteria(content, body.criteria, self._now.date())
         if unmet:
-            raise Problem(422, "Approval criteria not met",
-                          "; ".join(f"{f}: {why}" for f, why in unmet),
-                          errors=[{"field": f, "message": why} for f, why in unmet])
+            raise Problem(
+                422,
+                "Approval criteria not met",
+                "; ".join(f"{f}: {why}" for f, why in unmet),
+                errors=[{"field": f, "message": why} for f, why in unmet],
+            )
         report.status = new_status
         report.reviewed_by_key = principal.key_id
         report.criteria = body.criteria.model_dump_json()
         report.alert_id = alert_id_for(report.id)
         report.updated_at = self._now
         self._audit(principal, "approve", report.id)
-        await add_event(self._session, ReportApproved(
-            source=SOURCE, subject=report.id, time=self._now,
-            data=self._approved_data(report, content)))
+        await add_event(
+            self._session,
+            ReportApproved(
+                source=SOURCE,
+                subject=report.id,
+                time=self._now,
+                data=self._approved_data(report, content),
+            ),
+        )
         return self.to_out(report)
 
     async def reject(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
@@ -144,9 +179,15 @@ class ReportService:
         report.status_reason = reason
         report.updated_at = self._now
         self._audit(principal, "reject", report.id)
-        await add_event(self._session, ReportRejected(
-            source=SOURCE, subject=report.id, time=self._now,
-            data=ReportRejectedData(report_id=report.id, reason=reason)))
+        await add_event(
+            self._session,
+            ReportRejected(
+                source=SOURCE,
+                subject=report.id,
+                time=self._now,
+                data=ReportRejectedData(report_id=report.id, reason=reason),
+            ),
+        )
         return self.to_out(report)
 
     async def resolve(self, principal: Principal, report_id: str, note: str | None) -> ReportOut:
@@ -156,9 +197,15 @@ class ReportService:
         report.updated_at = self._now
         self._audit(principal, "resolve", report.id)
         # The note is a case note (restricted): the event says only that the child was found.
-        await add_event(self._session, ReportResolved(
-            source=SOURCE, subject=report.id, time=self._now,
-            data=ReportClosedData(report_id=report.id, closed_at=self._now)))
+        await add_event(
+            self._session,
+            ReportResolved(
+                source=SOURCE,
+                subject=report.id,
+                time=self._now,
+                data=ReportClosedData(report_id=report.id, closed_at=self._now),
+            ),
+        )
         return self.to_out(report)
 
     async def cancel(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
@@ -168,27 +215,53 @@ class ReportService:
         report.status_reason = reason
         report.updated_at = self._now
         self._audit(principal, "cancel", report.id)
-        await add_event(self._session, ReportCancelled(
-            source=SOURCE, subject=report.id, time=self._now,
-            data=ReportClosedData(report_id=report.id, closed_at=self._now)))
+        await add_event(
+            self._session,
+            ReportCancelled(
+                source=SOURCE,
+                subject=report.id,
+                time=self._now,
+                data=ReportClosedData(report_id=report.id, closed_at=self._now),
+            ),
+        )
         return self.to_out(report)
 
-    async def add_sighting(self, principal: Principal, report_id: str, body: SightingIn) -> SightingOut:
+    async def add_sighting(
+        self, principal: Principal, report_id: str, body: SightingIn
+    ) -> SightingOut:
         report = await self._load(report_id, for_update=True)
         self._transition(report, "add_sighting")
         sighting = Sighting(
-            id=str(uuid.uuid4()), report_id=report.id, lat=body.location.lat,
-            lon=body.location.lon, place_name=body.place_name, seen_at=body.at,
-            description=body.description, trusted=body.trusted, created_at=self._now,
-            submitted_by_key=principal.key_id)
+            id=str(uuid.uuid4()),
+            report_id=report.id,
+            lat=body.location.lat,
+            lon=body.location.lon,
+            place_name=body.place_name,
+            seen_at=body.at,
+            description=body.description,
+            trusted=body.trusted,
+            created_at=self._now,
+            submitted_by_key=principal.key_id,
+        )
         report.sightings.append(sighting)
         report.updated_at = self._now
         self._audit(principal, "add_sighting", report.id)
-        await add_event(self._session, SightingAdded(
-            source=SOURCE, subject=report.id, time=self._now,
-            data=SightingAddedData(report_id=report.id, sighting_id=sighting.id,
-                                   point=body.location, place=body.place_name,
-                                   seen_at=body.at, trusted=body.trusted)))
+        await add_event(
+            self._session,
+            SightingAdded(
+                source=SOURCE,
+                subject=report.id,
+                time=self._now,
+                data=SightingAddedData(
+                    report_id=report.id,
+                    sighting_id=sighting.id,
+                    point=body.location,
+                    place=body.place_name,
+                    seen_at=body.at,
+                    trusted=body.trusted,
+                ),
+            ),
+        )
         return _sighting_out(sighting)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -211,13 +284,15 @@ class ReportService:
             raise Problem(409, "Conflict", str(exc), status_now=report.status) from None
 
     def _audit(self, principal: Principal, action: str, report_id: str) -> None:
-        self._session.add(AuditEntry(at=self._now, key_id=principal.key_id, action=action,
-                                     report_id=report_id))
+        self._session.add(
+            AuditEntry(at=self._now, key_id=principal.key_id, action=action, report_id=report_id)
+        )
         log.info("report %s", action, extra={"report_id": report_id, "key_id": principal.key_id})
 
     def _content(self, report: Report) -> ReportIn:
-        merged: dict[str, Any] = merge_restricted(json.loads(report.public_data),
-                                                  self._sealer.unseal(report.sealed_data))
+        merged: dict[str, Any] = merge_restricted(
+            json.loads(report.public_data), self._sealer.unseal(report.sealed_data)
+        )
         # Stored content was valid when submitted; re-checking "not in the future" is harmless.
         return ReportIn.model_validate(merged)
 
@@ -225,35 +300,60 @@ class ReportService:
         child = content.child
         vehicle = content.suspected_vehicle
         return ReportApprovedData(
-            report_id=report.id, alert_id=report.alert_id or alert_id_for(report.id),
-            approved_at=self._now, message_status=content.message_status,
-            child=PublicChild(given_name=child.given_name, age=child.age_years(self._now.date()),
-                              sex=child.sex, description=child.description,
-                              clothing=child.clothing),
+            report_id=report.id,
+            alert_id=report.alert_id or alert_id_for(report.id),
+            approved_at=self._now,
+            message_status=content.message_status,
+            child=PublicChild(
+                given_name=child.given_name,
+                age=child.age_years(self._now.date()),
+                sex=child.sex,
+                description=child.description,
+                clothing=child.clothing,
+            ),
             photo_urls=[str(u) for u in child.photo_urls],
-            last_seen_point=Point(lat=content.last_seen.location.lat,
-                                  lon=content.last_seen.location.lon),
-            last_seen_place=content.last_seen.place_name, last_seen_at=content.last_seen.at,
+            last_seen_point=Point(
+                lat=content.last_seen.location.lat, lon=content.last_seen.location.lon
+            ),
+            last_seen_place=content.last_seen.place_name,
+            last_seen_at=content.last_seen.at,
             travel_mode=content.travel_mode,
-            suspected_vehicle=(f"{vehicle.description} ({vehicle.plate})" if vehicle and vehicle.plate
-                               else vehicle.description if vehicle else None),
+            suspected_vehicle=(
+                f"{vehicle.description} ({vehicle.plate})"
+                if vehicle and vehicle.plate
+                else vehicle.description
+                if vehicle
+                else None
+            ),
             companion=content.companion,
         )
 
     def to_out(self, report: Report, sightings: list[Sighting] | None = None) -> ReportOut:
         return ReportOut(
-            id=report.id, status=report.status,  # type: ignore[arg-type]
-            alert_id=report.alert_id, message_status=report.message_status,  # type: ignore[arg-type]
-            created_at=report.created_at, updated_at=report.updated_at,
-            submitted_by_key=report.submitted_by_key, reviewed_by_key=report.reviewed_by_key,
+            id=report.id,
+            status=report.status,
+            alert_id=report.alert_id,
+            message_status=report.message_status,
+            created_at=report.created_at,
+            updated_at=report.updated_at,
+            submitted_by_key=report.submitted_by_key,
+            reviewed_by_key=report.reviewed_by_key,
             status_reason=report.status_reason,
             criteria=Criteria.model_validate_json(report.criteria) if report.criteria else None,
             report=self._content(report),
-            sightings=[_sighting_out(s) for s in (report.sightings if sightings is None else sightings)],
+            sightings=[
+                _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
+            ],
         )
 
 
 def _sighting_out(s: Sighting) -> SightingOut:
-    return SightingOut(id=s.id, location=Point(lat=s.lat, lon=s.lon), place_name=s.place_name,
-                       at=s.seen_at, description=s.description, trusted=s.trusted,
-                       created_at=s.created_at)
+    return SightingOut(
+        id=s.id,
+        location=Point(lat=s.lat, lon=s.lon),
+        place_name=s.place_name,
+        at=s.seen_at,
+        description=s.description,
+        trusted=s.trusted,
+        created_at=s.created_at,
+    )

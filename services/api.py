@@ -61,8 +61,9 @@ def create_app(components: Components) -> FastAPI:
             async with components.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as exc:
-            return JSONResponse({"status": "unavailable", "database": type(exc).__name__},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+            )
         return {"status": "ready"}  # type: ignore[return-value]
 
     return app

@@ -24,16 +24,28 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the services")
-    run.add_argument("role", nargs="?", default="all", choices=("all", *ALL_ROLES),
-                     help="all = the embedded mode: every service in one process")
-    run.add_argument("--no-migrate", action="store_true",
-                     help="skip 'db upgrade' at start-up (production runs it as its own step)")
+    run.add_argument(
+        "role",
+        nargs="?",
+        default="all",
+        choices=("all", *ALL_ROLES),
+        help="all = the embedded mode: every service in one process",
+    )
+    run.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="skip 'db upgrade' at start-up (production runs it as its own step)",
+    )
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     create = keys.add_parser("create", help="create a key and print it (once)")
     create.add_argument("--name", required=True)
-    create.add_argument("--scope", action="append", required=True,
-                        help=f"repeatable; one of: {', '.join(sorted(SCOPES))}")
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        help=f"repeatable; one of: {', '.join(sorted(SCOPES))}",
+    )
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the schema migrations")
@@ -55,8 +67,9 @@ async def _serve_api(settings: Settings, roles: tuple[Role, ...]) -> None:
     from services.api import create_app
 
     app = create_app(build_components(settings, roles))
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                            access_log=False)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_config=None, access_log=False
+    )
     server = uvicorn.Server(config)
     print(f"Tifli is running: open {settings.public_base_url}/docs", flush=True)
     await server.serve()  # uvicorn turns SIGINT/SIGTERM into a graceful shutdown

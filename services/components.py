@@ -42,11 +42,16 @@ log = logging.getLogger(__name__)
 
 def zone_policy(settings: Settings) -> ZonePolicy:
     return ZonePolicy(
-        floor_km=settings.zone_floor_km, cap_km=settings.zone_cap_km,
-        speeds_kmh={"foot": settings.speed_foot_kmh, "vehicle": settings.speed_vehicle_kmh,
-                    "public_transport": settings.speed_public_transport_kmh,
-                    "unknown": settings.speed_unknown_kmh or settings.speed_vehicle_kmh},
-        vertex_budget=settings.zone_vertex_budget)
+        floor_km=settings.zone_floor_km,
+        cap_km=settings.zone_cap_km,
+        speeds_kmh={
+            "foot": settings.speed_foot_kmh,
+            "vehicle": settings.speed_vehicle_kmh,
+            "public_transport": settings.speed_public_transport_kmh,
+            "unknown": settings.speed_unknown_kmh or settings.speed_vehicle_kmh,
+        },
+        vertex_budget=settings.zone_vertex_budget,
+    )
 
 
 def data_key(settings: Settings) -> str:
@@ -71,11 +76,18 @@ def build_bus(settings: Settings) -> EventBus:
     if settings.kafka_bootstrap_servers:
         from shared.bus.kafka import KafkaBus
 
-        return KafkaBus(settings.kafka_bootstrap_servers, partitions=settings.bus_partitions,
-                        max_attempts=settings.bus_max_attempts, dead_letter_topic=dead_letter,
-                        topics=[f"{settings.topic_prefix}.{t}" for t in (REPORTS, ALERTS)])
-    return InProcessBus(partitions=settings.bus_partitions, max_attempts=settings.bus_max_attempts,
-                        dead_letter_topic=dead_letter)
+        return KafkaBus(
+            settings.kafka_bootstrap_servers,
+            partitions=settings.bus_partitions,
+            max_attempts=settings.bus_max_attempts,
+            dead_letter_topic=dead_letter,
+            topics=[f"{settings.topic_prefix}.{t}" for t in (REPORTS, ALERTS)],
+        )
+    return InProcessBus(
+        partitions=settings.bus_partitions,
+        max_attempts=settings.bus_max_attempts,
+        dead_letter_topic=dead_letter,
+    )
 
 
 @dataclass
@@ -118,40 +130,68 @@ class Components:
             self.worker.wake()
 
 
-def build_components(settings: Settings, roles: tuple[Role, ...],
-                     clock: Clock | None = None) -> Components:
+def build_components(
+    settings: Settings, roles: tuple[Role, ...], clock: Clock | None = None
+) -> Components:
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     bus = build_bus(settings)
     components = Components(
-        settings=settings, roles=roles, clock=clock, engine=engine, sessions=sessions, bus=bus,
-        webhook_client=guarded_client(timeout_s=settings.webhook_timeout_s,
-                                      allow_private=settings.webhook_allow_private),
+        settings=settings,
+        roles=roles,
+        clock=clock,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        webhook_client=guarded_client(
+            timeout_s=settings.webhook_timeout_s, allow_private=settings.webhook_allow_private
+        ),
         sealer=Sealer(data_key(settings)) if "intake-api" in roles else None,
     )
     if "relay" in roles:
-        components.relay = OutboxRelay(sessions, bus, clock, topic_prefix=settings.topic_prefix,
-                                       poll_interval_s=settings.outbox_poll_interval_s)
+        components.relay = OutboxRelay(
+            sessions,
+            bus,
+            clock,
+            topic_prefix=settings.topic_prefix,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
         components.relay.wake_on_commit()
     if "alert-engine" in roles:
         config = EngineConfig(
             policy=zone_policy(settings),
-            presentation=Presentation(sender=settings.alert_sender, timezone=settings.alert_timezone),
-            ttl=timedelta(hours=settings.alert_ttl_hours))
-        bus.subscribe(f"{settings.topic_prefix}.{REPORTS}", ENGINE_GROUP,
-                      ReportEventHandler(sessions, config, clock))
+            presentation=Presentation(
+                sender=settings.alert_sender, timezone=settings.alert_timezone
+            ),
+            ttl=timedelta(hours=settings.alert_ttl_hours),
+        )
+        bus.subscribe(
+            f"{settings.topic_prefix}.{REPORTS}",
+            ENGINE_GROUP,
+            ReportEventHandler(sessions, config, clock),
+        )
     if "dispatcher" in roles:
         components.worker = DeliveryWorker(
-            sessions, components.webhook_client,
-            WorkerConfig(retry=RetryPolicy(settings.webhook_retry_schedule_s,
-                                           settings.webhook_retry_jitter),
-                         partner_concurrency=settings.partner_concurrency,
-                         poll_interval_s=settings.delivery_poll_interval_s,
-                         lease=timedelta(seconds=settings.webhook_timeout_s + 30)),
-            clock)
-        bus.subscribe(f"{settings.topic_prefix}.{ALERTS}", DISPATCHER_GROUP, AlertEventHandler(
-            sessions, clock, cancel_retry=timedelta(hours=settings.cancel_retry_hours),
-            public_base_url=settings.public_base_url,
-            on_new_deliveries=components.wake_dispatcher))
+            sessions,
+            components.webhook_client,
+            WorkerConfig(
+                retry=RetryPolicy(settings.webhook_retry_schedule_s, settings.webhook_retry_jitter),
+                partner_concurrency=settings.partner_concurrency,
+                poll_interval_s=settings.delivery_poll_interval_s,
+                lease=timedelta(seconds=settings.webhook_timeout_s + 30),
+            ),
+            clock,
+        )
+        bus.subscribe(
+            f"{settings.topic_prefix}.{ALERTS}",
+            DISPATCHER_GROUP,
+            AlertEventHandler(
+                sessions,
+                clock,
+                cancel_retry=timedelta(hours=settings.cancel_retry_hours),
+                public_base_url=settings.public_base_url,
+                on_new_deliveries=components.wake_dispatcher,
+            ),
+        )
     return components

@@ -24,15 +24,23 @@ class JsonBodyGuard:
         length = headers.get("content-length")
         problem = None
         if length is not None and length.isdigit() and int(length) > self._max:
-            problem = Problem(413, "Body too large", f"The limit is {self._max} bytes.",
-                              errors=[{"field": "body", "message": "too large"}])
+            problem = Problem(
+                413,
+                "Body too large",
+                f"The limit is {self._max} bytes.",
+                errors=[{"field": "body", "message": "too large"}],
+            )
         elif length not in (None, "0"):
             media_type = headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type != "application/json" and not media_type.endswith("+json"):
-                problem = Problem(415, "Unsupported media type",
-                                  "Send the body as application/json.",
-                                  errors=[{"field": "header.Content-Type",
-                                           "message": "must be application/json"}])
+                problem = Problem(
+                    415,
+                    "Unsupported media type",
+                    "Send the body as application/json.",
+                    errors=[
+                        {"field": "header.Content-Type", "message": "must be application/json"}
+                    ],
+                )
         if problem is None:
             await self._app(scope, receive, send)
             return

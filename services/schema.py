@@ -11,6 +11,12 @@ import shared.outbox
 from shared.db import Base
 
 # The imports register each service's tables on the shared metadata.
-_MODEL_MODULES = (alert_engine.models, dispatcher.models, intake_api.models, shared.auth,
-                  shared.inbox, shared.outbox)
+_MODEL_MODULES = (
+    alert_engine.models,
+    dispatcher.models,
+    intake_api.models,
+    shared.auth,
+    shared.inbox,
+    shared.outbox,
+)
 metadata = Base.metadata

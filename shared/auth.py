@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,10 +22,17 @@ from shared.db import Base, UtcDateTime
 from shared.problems import Problem
 from shared.web import app_context
 
-SCOPES = frozenset({
-    "reports:submit", "reports:read", "reports:review", "alerts:read",
-    "partners:admin", "deliveries:read", "deliveries:ops",
-})
+SCOPES = frozenset(
+    {
+        "reports:submit",
+        "reports:read",
+        "reports:review",
+        "alerts:read",
+        "partners:admin",
+        "deliveries:read",
+        "deliveries:ops",
+    }
+)
 _PREFIX = "tfk"
 
 
@@ -54,7 +61,9 @@ def _hash(secret: str) -> str:
 def parse_scopes(scopes: list[str]) -> list[str]:
     unknown = sorted(set(scopes) - SCOPES)
     if unknown:
-        raise ValueError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(sorted(SCOPES))}")
+        raise ValueError(
+            f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(sorted(SCOPES))}"
+        )
     return sorted(set(scopes))
 
 
@@ -62,8 +71,15 @@ async def create_api_key(session: AsyncSession, name: str, scopes: list[str], no
     """Store a new key and return it in clear: the only time it is ever seen."""
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    session.add(ApiKey(id=key_id, name=name, secret_hash=_hash(secret),
-                       scopes=" ".join(parse_scopes(scopes)), created_at=now))
+    session.add(
+        ApiKey(
+            id=key_id,
+            name=name,
+            secret_hash=_hash(secret),
+            scopes=" ".join(parse_scopes(scopes)),
+            created_at=now,
+        )
+    )
     return f"{_PREFIX}_{key_id}_{secret}"
 
 
@@ -80,8 +96,12 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal | Non
     return Principal(row.id, row.name, frozenset(row.scopes.split()))
 
 
-_UNAUTHENTICATED = Problem(401, "Unauthenticated", "Send an API key: 'Authorization: Bearer <key>'.",
-                           headers={"WWW-Authenticate": "Bearer"})
+_UNAUTHENTICATED = Problem(
+    401,
+    "Unauthenticated",
+    "Send an API key: 'Authorization: Bearer <key>'.",
+    headers={"WWW-Authenticate": "Bearer"},
+)
 
 
 async def current_principal(request: Request) -> Principal:

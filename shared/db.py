@@ -11,7 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -52,8 +57,9 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine
-    return create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=20,
-                               pool_pre_ping=True)
+    return create_async_engine(
+        database_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+    )
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:

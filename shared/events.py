@@ -133,7 +133,14 @@ class AlertExpired(_Envelope):
     data: AlertEventData
 
 
-ReportEvent = ReportSubmitted | ReportApproved | ReportRejected | ReportResolved | ReportCancelled | SightingAdded
+ReportEvent = (
+    ReportSubmitted
+    | ReportApproved
+    | ReportRejected
+    | ReportResolved
+    | ReportCancelled
+    | SightingAdded
+)
 AlertEvent = AlertIssued | AlertUpdated | AlertCancelled | AlertExpired
 Event = Annotated[ReportEvent | AlertEvent, Field(discriminator="type")]
 

@@ -43,6 +43,13 @@ def configure_logging(level: str, *, as_json: bool, stream: TextIO | None = None
     root.setLevel(level.upper())
     # Database drivers log statements *with their parameters* at DEBUG: personal data.
     # They stay at WARNING whatever the level asked for, as do other chatty libraries.
-    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "aiokafka", "alembic", "httpx",
-                  "httpcore"):
+    for noisy in (
+        "aiosqlite",
+        "asyncpg",
+        "sqlalchemy.engine",
+        "aiokafka",
+        "alembic",
+        "httpx",
+        "httpcore",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

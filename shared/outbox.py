@@ -23,7 +23,9 @@ class OutboxEvent(Base):
     __tablename__ = "outbox"
 
     # BigInteger on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite: both auto-increment.
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     topic: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(64))
@@ -35,17 +37,27 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 
     __table_args__ = (
-        Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL"),
-              sqlite_where=text("published_at IS NULL")),
+        Index(
+            "ix_outbox_pending",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
     )
 
 
 async def add_event(session: AsyncSession, event: Event) -> None:
     """Stage ``event`` in the caller's transaction; it is published only if that commits."""
-    session.add(OutboxEvent(
-        event_id=event.id, topic=topic_of(event), key=event.subject, event_type=event.type,
-        payload=serialize_event(event).decode(), created_at=event.time,
-    ))
+    session.add(
+        OutboxEvent(
+            event_id=event.id,
+            topic=topic_of(event),
+            key=event.subject,
+            event_type=event.type,
+            payload=serialize_event(event).decode(),
+            created_at=event.time,
+        )
+    )
     session.info[_PENDING_FLAG] = True
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # NOTIFY is transactional: the relay wakes only once the row is visible.

@@ -43,8 +43,12 @@ class Problem(Exception):
 
 
 def field_problem(field: str, message: str, *, status: int = 422) -> Problem:
-    return Problem(status, "Invalid request", f"{field}: {message}",
-                   errors=[{"field": field, "message": message}])
+    return Problem(
+        status,
+        "Invalid request",
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+    )
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
@@ -56,8 +60,9 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
     if problem.errors:
         body["errors"] = problem.errors
     body.update(problem.extensions)
-    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON,
-                        headers=problem.headers)
+    return JSONResponse(
+        body, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
+    )
 
 
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
@@ -77,12 +82,15 @@ def _validation_message(error: dict[str, Any]) -> str:
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"field": _field_path(e.get("loc", ())), "message": _validation_message(e)}
-              for e in exc.errors()]
+    errors = [
+        {"field": _field_path(e.get("loc", ())), "message": _validation_message(e)}
+        for e in exc.errors()
+    ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     # The input values are deliberately not echoed back or logged: they may be personal data.
-    return problem_response(Problem(422, "Invalid request", detail, errors=errors),
-                            request.url.path)
+    return problem_response(
+        Problem(422, "Invalid request", detail, errors=errors), request.url.path
+    )
 
 
 async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
@@ -91,8 +99,10 @@ async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-    return problem_response(Problem(exc.status_code, title, str(exc.detail),
-                                    headers=getattr(exc, "headers", None)), request.url.path)
+    return problem_response(
+        Problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)),
+        request.url.path,
+    )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -72,18 +72,22 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """One pass; returns how many events went out."""
         async with self._sessions() as session, session.begin():
-            rows = (await session.scalars(
-                select(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))
-                .order_by(OutboxEvent.id)
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-            )).all()
+            rows = (
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.published_at.is_(None))
+                    .order_by(OutboxEvent.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
             sent: list[int] = []
             for row in rows:
                 try:
                     await self._bus.publish(
-                        f"{self._prefix}.{row.topic}", row.key, row.payload.encode(),
+                        f"{self._prefix}.{row.topic}",
+                        row.key,
+                        row.payload.encode(),
                         {"event-id": row.event_id, "event-type": row.event_type},
                     )
                 except Exception as exc:
@@ -95,7 +99,8 @@ class OutboxRelay:
             if sent:
                 log.debug("outbox events published", extra={"count": len(sent)})
                 await session.execute(
-                    update(OutboxEvent).where(OutboxEvent.id.in_(sent))
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_(sent))
                     .values(published_at=self._clock.now())
                 )
             return len(sent)

@@ -13,8 +13,9 @@ DEFAULT_RETRY_SCHEDULE_S = (0.0, 5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TIFLI_", extra="ignore", frozen=True,
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="TIFLI_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     # --- plumbing -------------------------------------------------------------------------
     database_url: str = Field(
@@ -55,7 +56,9 @@ class Settings(BaseSettings):
     )
     zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
     alert_ttl_hours: float = Field(default=24.0, gt=0)
-    alert_timezone: str = Field(default="Africa/Casablanca", description="For times in alert texts.")
+    alert_timezone: str = Field(
+        default="Africa/Casablanca", description="For times in alert texts."
+    )
     alert_sender: str = Field(default="tifli@police.ma", description="CAP sender.")
 
     # --- dispatcher: webhooks --------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ from services.database import upgrade
 from shared.auth import create_api_key
 from shared.settings import Settings
 from tests.partner_server import bound_socket, serve
+from tests.servers import kafka_broker, postgres_server
 
 FAST_RETRIES = (0.0, 0.05, 0.1, 0.2)
 
@@ -68,6 +69,18 @@ async def start_stack(settings: Settings) -> tuple[Stack, Any]:
     return Stack(settings, components, base, keys), server
 
 
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with kafka_broker(tmp_path_factory.mktemp("kafka")) as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     running, server = await start_stack(embedded_settings(tmp_path))
@@ -80,7 +93,10 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
 def report_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "child": {
-            "given_name": "Amina", "family_name": "Benali", "age": 9, "sex": "female",
+            "given_name": "Amina",
+            "family_name": "Benali",
+            "age": 9,
+            "sex": "female",
             "description": "Short black hair, brown eyes, about 130 cm, scar above left eyebrow",
             "clothing": "Red jacket, blue jeans, white sneakers",
             "photo_urls": ["https://photos.example.org/amina.jpg"],
@@ -93,15 +109,23 @@ def report_body(**overrides: Any) -> dict[str, Any]:
         "circumstances": "Left school at 16:30 and never arrived home; a witness saw a grey van.",
         "suspected_vehicle": {"description": "Grey Renault Kangoo van", "plate": "12345-A-6"},
         "travel_mode": "vehicle",
-        "guardian": {"name": "Fatima Benali", "phone": "+212 600 000 000",
-                     "consent_to_publication": True},
+        "guardian": {
+            "name": "Fatima Benali",
+            "phone": "+212 600 000 000",
+            "consent_to_publication": True,
+        },
         "submitted_by": {"unit": "DGSN Casablanca Anfa", "officer": "Inspector Idrissi"},
     }
     body.update(overrides)
     return body
 
 
-CRITERIA = {"criteria": {
-    "child_under_18": True, "involuntary_or_at_risk": True,
-    "enough_descriptive_information": True, "guardian_consent_recorded": True,
-    "publication_adds_no_risk": True}}
+CRITERIA = {
+    "criteria": {
+        "child_under_18": True,
+        "involuntary_or_at_risk": True,
+        "enough_descriptive_information": True,
+        "guardian_consent_recorded": True,
+        "publication_adds_no_risk": True,
+    }
+}

@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -35,7 +36,10 @@ class PartnerEndpoint:
         if request.method == "GET":
             self.handshakes += 1
             params = request.query_params
-            if params.get("hub.mode") == "subscribe" and params.get("hub.verify_token") == self.verify_token:
+            if (
+                params.get("hub.mode") == "subscribe"
+                and params.get("hub.verify_token") == self.verify_token
+            ):
                 return PlainTextResponse(params.get("hub.challenge", ""))
             return PlainTextResponse("forbidden", status_code=403)
         body = await request.body()
@@ -59,10 +63,16 @@ def bound_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def serve(app: object, sock: socket.socket) -> AsyncIterator[str]:
+async def serve(app: Any, sock: socket.socket) -> AsyncIterator[str]:
     """Serve an ASGI app on an already-bound loopback socket; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,  # type: ignore[arg-type]
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+    )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with asyncio.timeout(20):
         while not server.started:
@@ -78,8 +88,8 @@ async def serve(app: object, sock: socket.socket) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def partner_endpoint(**kwargs: object) -> AsyncIterator[PartnerEndpoint]:
-    endpoint = PartnerEndpoint(**kwargs)  # type: ignore[arg-type]
+async def partner_endpoint(script: list[int] | None = None) -> AsyncIterator[PartnerEndpoint]:
+    endpoint = PartnerEndpoint(script=list(script or []))
     app = Starlette(routes=[Route("/webhook", endpoint._webhook, methods=["GET", "POST"])])
     async with serve(app, bound_socket()) as base:
         endpoint.url = f"{base}/webhook"

@@ -11,8 +11,8 @@ import json
 import logging
 import math
 from collections.abc import Iterator
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from shapely.geometry import Point, shape
@@ -49,8 +49,9 @@ def verify_both_signatures(secret: str, received: Received) -> None:
 
 async def register_partner(stack: Stack, url: str, token: str) -> dict[str, object]:
     async with stack.client("admin") as admin:
-        response = await admin.post("/v1/partners", json={
-            "name": "Metabook", "url": url, "verify_token": token})
+        response = await admin.post(
+            "/v1/partners", json={"name": "Metabook", "url": url, "verify_token": token}
+        )
     assert response.status_code == 201, response.text
     partner: dict[str, object] = response.json()
     assert partner["status"] == "active", partner
@@ -97,8 +98,9 @@ async def test_report_to_signed_alert_to_cancel(stack: Stack, log_output: io.Str
             assert alert["alert_id"] == alert_id and alert["msg_type"] == "Alert"
             assert alert["sequence"] == 1 and alert["references"] == []
             assert {i["language"] for i in alert["info"]} == {"ar", "fr", "zgh", "en"}
-            assert all(len(i["description"]) <= 360 and len(i["short_text"]) <= 90
-                       for i in alert["info"])
+            assert all(
+                len(i["description"]) <= 360 and len(i["short_text"]) <= 90 for i in alert["info"]
+            )
             assert alert["status"] == "Actual"
 
             # The zone: valid GeoJSON, around the last-seen point, radius per the formula.
@@ -161,6 +163,7 @@ async def test_retried_delivery_keeps_its_webhook_id(stack: Stack) -> None:
             verify_both_signatures(str(registered["secret"]), r)
 
         async with stack.client("admin") as admin:
+
             async def delivery() -> dict[str, Any]:
                 listing = (await admin.get("/v1/deliveries", params={"alert_id": alert_id})).json()
                 [only] = listing["items"]

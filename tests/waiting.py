@@ -9,8 +9,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], ready: Callable[[T], bool],
-                     *, timeout: float = 15.0, interval: float = 0.02) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    ready: Callable[[T], bool],
+    *,
+    timeout: float = 15.0,
+    interval: float = 0.02,
+) -> T:
     """Calls ``probe`` until ``ready`` holds for its result; fails after ``timeout``."""
     async with asyncio.timeout(timeout):
         while True:

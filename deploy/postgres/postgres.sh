@@ -10,8 +10,10 @@
 #
 # Environment knobs (defaults in brackets):
 #   PG_PORT [55432]           TCP port on 127.0.0.1 (also names the unix socket)
-#   PG_WORK_DIR [<this dir>/target/run, or /tmp/tifli-postgres-$PG_PORT when the server's
-#                user cannot reach that path]   data dir, socket, log; wiped on every start
+#   PG_WORK_DIR [<this dir>/target/run-$PG_PORT, or /tmp/tifli-postgres-$PG_PORT when the
+#                server's user cannot reach that path]   data dir, socket, log. One per port,
+#                so servers on different ports (parallel test sessions) never share one. Wiped
+#                on every start; stop deletes data/ (the bulk) and keeps the log.
 #   PG_FSYNC [on]             set to "off" for faster, crash-unsafe tests (also full_page_writes)
 #   PG_MAX_CONNECTIONS [200]
 #   PG_START_TIMEOUT [60]     seconds to wait for readiness
@@ -30,6 +32,10 @@ START_TIMEOUT="${PG_START_TIMEOUT:-60}"
 RUN_USER="${PG_RUN_USER:-postgres}"
 # Where Debian's packages put versioned server binaries (postgresql-NN).
 PG_LIB_ROOT="${PG_LIB_ROOT:-/usr/lib/postgresql}"
+case "$FSYNC" in
+  on|off) ;;
+  *) echo "postgres.sh: PG_FSYNC must be 'on' or 'off', not '$FSYNC'" >&2; exit 2 ;;
+esac
 APP_USER="tifli"
 APP_PASSWORD="tifli"
 APP_DB="tifli"
@@ -107,7 +113,7 @@ choose_workdir() {
     WORK="$PG_WORK_DIR"
     return
   fi
-  WORK="$HERE/target/run"
+  WORK="$HERE/target/run-$PORT"
   local fallback="/tmp/tifli-postgres-$PORT"
   local sock="$WORK/.s.PGSQL.$PORT"
   if [ "${#sock}" -gt 100 ]; then
@@ -145,8 +151,11 @@ fresh_workdir() {
 running() { [ -f "$DATA/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
 write_config() {
-  local fpw="on"
-  [ "$FSYNC" = "off" ] && fpw="off"
+  local fpw
+  case "$FSYNC" in
+    on) fpw=on ;;
+    off) fpw=off ;;   # without fsync, torn-page protection buys nothing either
+  esac
   cat >> "$DATA/postgresql.conf" <<EOF
 
 # ---- added by postgres.sh ----
@@ -176,15 +185,25 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$APP_DB', '$APP_USER')
 EOF
 }
 
+# The port a server in $WORK was started with (empty if none was).
+started_port() {
+  [ -f "$DATA/postgresql.conf" ] || return 0
+  sed -n 's/^port = \([0-9]*\)$/\1/p' "$DATA/postgresql.conf" | tail -n 1
+}
+
 start() {
   if running; then
+    local was
+    was="$(started_port)"
+    # One work dir holds one server: never hand out a URL for a port nobody listens on.
+    [ "$was" = "$PORT" ] ||
+      die "a server on port $was already runs from $WORK; stop it or set PG_WORK_DIR"
     ensure_app_db
     log "already running (data $DATA)"
     url
     return 0
   fi
   port_open "$PORT" && die "port 127.0.0.1:$PORT is already in use by another process"
-  ensure_run_user
   local t0=${EPOCHREALTIME/[.,]/}   # microseconds, bash 5
   fresh_workdir
 
@@ -221,7 +240,10 @@ stop() {
   fi
   # fast: roll back open transactions and disconnect clients instead of waiting for them.
   as_pg "$BIN/pg_ctl" -D "$DATA" stop -m fast -w -t 60 >/dev/null
-  log "stopped"
+  # The next start re-creates the cluster anyway; dropping it now keeps a work dir per
+  # (random test) port from piling up tens of MB each. The log stays for post-mortems.
+  rm -rf "$DATA"
+  log "stopped (log kept: $LOG)"
 }
 
 status() {
@@ -250,6 +272,8 @@ if ! BIN="$(find_bindir)"; then
   install
   BIN="$(find_bindir)"
 fi
+# Before choose_workdir, which tests what this user can reach.
+[ "$cmd" = start ] && ensure_run_user
 choose_workdir
 DATA="$WORK/data"
 LOG="$WORK/postgres.log"

@@ -34,7 +34,9 @@ class _Member:
 
 
 class InProcessBus:
-    def __init__(self, *, partitions: int = 3, max_attempts: int = 5, dead_letter_topic: str = "dead-letter") -> None:
+    def __init__(
+        self, *, partitions: int = 3, max_attempts: int = 5, dead_letter_topic: str = "dead-letter"
+    ) -> None:
         self._partitions = partitions
         self._max_attempts = max_attempts
         self._dead_letter_topic = dead_letter_topic
@@ -44,6 +46,7 @@ class InProcessBus:
         self._committed: dict[tuple[str, str, int], int] = defaultdict(int)
         self._busy: set[tuple[str, str, int]] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._assigned: list[tuple[_Member, int]] = []
         self._stopping = asyncio.Event()
         self._idle = asyncio.Condition()
 
@@ -61,8 +64,12 @@ class InProcessBus:
             # Range-style assignment, as a Kafka group would balance its members.
             for partition in range(self._partitions):
                 member = members[partition % len(members)]
-                self._tasks.append(asyncio.create_task(
-                    self._consume(member, partition), name=f"bus:{group}:{topic}:{partition}"))
+                self._assigned.append((member, partition))
+                self._tasks.append(
+                    asyncio.create_task(
+                        self._consume(member, partition), name=f"bus:{group}:{topic}:{partition}"
+                    )
+                )
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -73,6 +80,10 @@ class InProcessBus:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self._assigned.clear()
+        # Like a Kafka consumer leaving its group: the members go, the positions stay, and a
+        # member that subscribes again resumes from the group's committed position.
+        self._members.clear()
 
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         self._partitions_of(topic)
@@ -85,11 +96,15 @@ class InProcessBus:
             part.log.append(Message(topic, key, value, dict(headers), partition_no, len(part.log)))
             part.grown.notify_all()
 
+    def assignments(self) -> set[tuple[str, int]]:
+        """(topic, partition) pairs this bus instance consumes."""
+        return {(m.topic, p) for m, p in self._assigned}
+
     def messages(self, topic: str) -> list[Message]:
         """Everything ever published to ``topic`` (tests and the operator's DLQ view)."""
         return [m for part in self._partitions_of(topic) for m in part.log]
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
+    async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Until every group has handled everything published so far (for tests)."""
         async with asyncio.timeout(timeout), self._idle:
             await self._idle.wait_for(self._all_caught_up)
@@ -104,8 +119,12 @@ class InProcessBus:
 
     async def _dead_letter(self, message: Message, reason: str) -> None:
         log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
-        await self.publish(self._dead_letter_topic, message.key, message.value,
-                           dead_letter_headers(message, reason))
+        await self.publish(
+            self._dead_letter_topic,
+            message.key,
+            message.value,
+            dead_letter_headers(message, reason),
+        )
 
     async def _consume(self, member: _Member, partition_no: int) -> None:
         part = self._partitions_of(member.topic)[partition_no]
@@ -113,15 +132,20 @@ class InProcessBus:
         while not self._stopping.is_set():
             async with part.grown:
                 await part.grown.wait_for(
-                    lambda: self._stopping.is_set() or self._committed[position] < len(part.log))
+                    lambda: self._stopping.is_set() or self._committed[position] < len(part.log)
+                )
                 if self._stopping.is_set():
                     return
                 message = part.log[self._committed[position]]
             self._busy.add(position)
             try:
                 handled = await handle_with_retries(
-                    message, member.handler, max_attempts=self._max_attempts,
-                    dead_letter=self._dead_letter, stopping=self._stopping)
+                    message,
+                    member.handler,
+                    max_attempts=self._max_attempts,
+                    dead_letter=self._dead_letter,
+                    stopping=self._stopping,
+                )
                 if handled:
                     self._committed[position] = message.offset + 1
             finally:

@@ -51,11 +51,17 @@ async def handle_with_retries(
         except Exception as exc:
             log.warning(
                 "handler failed",
-                extra={"topic": message.topic, "offset": message.offset, "attempt": attempt,
-                       "error": type(exc).__name__},
+                extra={
+                    "topic": message.topic,
+                    "offset": message.offset,
+                    "attempt": attempt,
+                    "error": type(exc).__name__,
+                },
             )
             if attempt == max_attempts:
-                await dead_letter(message, f"failed {attempt} times: {type(exc).__name__}: {exc}"[:2000])
+                await dead_letter(
+                    message, f"failed {attempt} times: {type(exc).__name__}: {exc}"[:2000]
+                )
                 return True
             if stopping.is_set():
                 return False

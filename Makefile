@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make run` and `make test`. Each installs what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+SYNCED := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint format bench clean
+
+# uv itself, pinned, in a private virtualenv: nothing is installed system-wide.
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The project and its locked dependencies (uv.lock), re-synced whenever either file changes.
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	rm -f $(VENV)/.synced-* && touch $@
+
+run: $(SYNCED) ## the embedded mode: every service in one process, SQLite, in-process bus
+	$(VENV)/bin/tifli run all
+
+test: $(SYNCED) ## the whole suite; starts Kafka and PostgreSQL itself unless told where they run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(SYNCED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: $(SYNCED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(SYNCED)
+	$(VENV)/bin/python -m bench.end_to_end_embedded
+
+clean:
+	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,237 @@
+"""Kafka backend of the event bus (aiokafka), for production.
+
+- Producer: idempotent (acks=all), so a retried send never duplicates or reorders a partition.
+- Consumers: one group per service, auto-commit off; a partition's offset is committed only
+  after its handler's database transaction has committed (at-least-once; handlers are
+  idempotent). Partitions are handled concurrently, each one in order.
+- Topics (and the dead-letter topic) are created at start-up, idempotently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from shared.bus.base import Handler, Message
+from shared.bus.processing import dead_letter_headers, handle_with_retries
+
+log = logging.getLogger(__name__)
+_TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass
+class _Member:
+    topic: str
+    group: str
+    handler: Handler
+    consumer: Any = None
+    task: asyncio.Task[None] | None = None
+
+
+class _CommitDoneOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Before partitions move to another member, commit what this one has finished, so the
+    next owner starts exactly after it (the main loop also commits after every batch)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, done: dict[TopicPartition, int]) -> None:
+        self._consumer = consumer
+        self._done = done
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        offsets = {tp: self._done.pop(tp) for tp in list(revoked) if tp in self._done}
+        if offsets:
+            try:
+                await self._consumer.commit(offsets)
+            except CommitFailedError:
+                log.warning("commit on revoke failed; the next owner may see duplicates")
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        return None
+
+
+async def ensure_topics(
+    bootstrap: str, topics: Sequence[str], *, partitions: int, replication_factor: int
+) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        missing = [t for t in topics if t not in set(await admin.list_topics())]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [
+                NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor)
+                for t in missing
+            ]
+        )
+        for topic, code, *_ in response.topic_errors:
+            # Another process may have created it between our look and our request.
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise KafkaError(f"could not create topic {topic}: error code {code}")
+    finally:
+        await admin.close()
+
+
+class KafkaBus:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        partitions: int,
+        max_attempts: int,
+        dead_letter_topic: str,
+        topics: Sequence[str],
+        replication_factor: int = 1,
+        client_id: str = "tifli",
+        max_batch: int = 100,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._partitions = partitions
+        self._max_attempts = max_attempts
+        self._dead_letter_topic = dead_letter_topic
+        self._topics = [*topics, dead_letter_topic]
+        self._replication_factor = replication_factor
+        self._client_id = client_id
+        self._max_batch = max_batch
+        self._members: list[_Member] = []
+        self._producer: AIOKafkaProducer | None = None
+        self._stopping = asyncio.Event()
+
+    def subscribe(self, topic: str, group: str, handler: Handler) -> None:
+        self._members.append(_Member(topic, group, handler))
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        await ensure_topics(
+            self._bootstrap,
+            sorted({*self._topics, *(m.topic for m in self._members)}),
+            partitions=self._partitions,
+            replication_factor=self._replication_factor,
+        )
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=0,
+        )
+        await self._producer.start()
+        for member in self._members:
+            member.consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                group_id=member.group,
+                client_id=f"{self._client_id}-{member.group}",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=1_000,
+                max_poll_interval_ms=300_000,
+                fetch_max_wait_ms=50,
+            )
+            await member.consumer.start()
+            done: dict[TopicPartition, int] = {}
+            member.consumer.subscribe(
+                [member.topic], listener=_CommitDoneOnRevoke(member.consumer, done)
+            )
+            member.task = asyncio.create_task(
+                self._consume(member, done), name=f"kafka:{member.group}:{member.topic}"
+            )
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit it, leave the groups, flush the producer."""
+        self._stopping.set()
+        for member in self._members:
+            if member.task is not None:
+                await asyncio.gather(member.task, return_exceptions=True)
+            if member.consumer is not None:
+                await member.consumer.stop()
+                member.consumer = None
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    def assignments(self) -> set[tuple[str, int]]:
+        """(topic, partition) pairs currently assigned to this instance's consumers."""
+        return {
+            (tp.topic, tp.partition)
+            for m in self._members
+            if m.consumer is not None
+            for tp in m.consumer.assignment()
+        }
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        if self._producer is None:
+            raise RuntimeError("the bus is not started")
+        await self._producer.send_and_wait(
+            topic, value, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()]
+        )
+
+    async def _dead_letter(self, message: Message, reason: str) -> None:
+        log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
+        await self.publish(
+            self._dead_letter_topic,
+            message.key,
+            message.value,
+            dead_letter_headers(message, reason),
+        )
+
+    async def _consume(self, member: _Member, done: dict[TopicPartition, int]) -> None:
+        consumer = member.consumer
+        while not self._stopping.is_set():
+            try:
+                batch = await consumer.getmany(timeout_ms=100, max_records=self._max_batch)
+            except KafkaError as exc:
+                log.warning("fetch failed", extra={"error": type(exc).__name__})
+                await asyncio.sleep(0.5)
+                continue
+            if not batch:
+                continue
+            # Partitions in parallel, each partition in order: per-key order holds.
+            await asyncio.gather(
+                *(
+                    self._handle_partition(member, tp, records, done)
+                    for tp, records in batch.items()
+                )
+            )
+            offsets = {tp: done.pop(tp) for tp in list(done)}
+            if offsets:
+                try:
+                    await consumer.commit(offsets)
+                except CommitFailedError:
+                    # The group rebalanced under us: the new owner re-processes, idempotently.
+                    log.warning("offset commit failed; duplicates possible")
+
+    async def _handle_partition(
+        self,
+        member: _Member,
+        tp: TopicPartition,
+        records: list[Any],
+        done: dict[TopicPartition, int],
+    ) -> None:
+        for record in records:
+            message = Message(
+                topic=record.topic,
+                key=(record.key or b"").decode(),
+                value=record.value,
+                headers={k: v.decode() for k, v in (record.headers or ())},
+                partition=record.partition,
+                offset=record.offset,
+            )
+            handled = await handle_with_retries(
+                message,
+                member.handler,
+                max_attempts=self._max_attempts,
+                dead_letter=self._dead_letter,
+                stopping=self._stopping,
+            )
+            if not handled:
+                # Stopping mid-retry: rewind, so this record is the first one seen next time.
+                member.consumer.seek(tp, record.offset)
+                return
+            done[tp] = record.offset + 1

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+
+from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, cancel_info, fit
+from shared.alert_contract import PublicChild
+
+
+def _facts(description: str = "Short black hair", given_name: str = "Amina") -> CaseFacts:
+    return CaseFacts(
+        child=PublicChild(
+            given_name=given_name,
+            age=9,
+            sex="female",
+            description=description,
+            clothing="Red jacket",
+        ),
+        place="Casablanca, Maarif",
+        last_seen=datetime(2026, 11, 29, 15, 30, tzinfo=UTC),
+        suspected_vehicle="Grey van (12345-A-6)",
+        companion=None,
+    )
+
+
+def test_one_block_per_language_within_wea_limits() -> None:
+    blocks = alert_info(_facts("x " * 1000), "Africa/Casablanca")
+    assert [b.language for b in blocks] == list(LANGUAGES)
+    for block in blocks:
+        assert len(block.description) <= 360
+        assert len(block.short_text) <= 90
+        assert "Amina" in block.headline
+        assert "19" in block.short_text or "19" in block.instruction
+
+
+def test_local_time_and_scripts() -> None:
+    by_language = {b.language: b for b in alert_info(_facts(), "Africa/Casablanca")}
+    assert "2026-11-29 16:30" in by_language["en"].description  # UTC+1 in Morocco
+    assert "fille" in by_language["fr"].description
+    assert "طفلة" in by_language["ar"].description
+    tifinagh = [c for c in by_language["zgh"].headline if "TIFINAGH" in unicodedata.name(c, "")]
+    assert len(tifinagh) > 10
+
+
+def test_fit_cuts_at_a_word_with_an_ellipsis() -> None:
+    assert fit("short text", 90) == "short text"
+    cut = fit("word " * 50, 30)
+    assert len(cut) <= 30
+    assert cut.endswith("…")
+    assert "wor…" not in cut
+
+
+def test_cancel_carries_no_child_data() -> None:
+    for block in cancel_info():
+        assert "Amina" not in block.description

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+from shapely.geometry import Point as ShapelyPoint
+
+from alert_engine.zones import ZonePolicy, geodesic_disk, radius_km
+from shared.alert_contract import Point
+
+POLICY = ZonePolicy()
+SEEN = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.mark.parametrize(
+    ("mode", "hours", "expected"),
+    [
+        ("foot", 1, 160.0),  # 5 km: the floor
+        ("vehicle", 1, 160.0),  # 80 km: still the floor
+        ("vehicle", 3, 240.0),
+        ("public_transport", 4, 240.0),
+        ("unknown", 5, 400.0),  # unknown travels as a vehicle
+        ("foot", 48, 240.0),
+        ("vehicle", 100, 2000.0),  # the national cap
+    ],
+)
+def test_radius_formula(mode: str, hours: float, expected: float) -> None:
+    at = SEEN + timedelta(hours=hours)
+    assert radius_km(POLICY, mode, SEEN, at) == pytest.approx(expected)  # type: ignore[arg-type]
+
+
+def test_radius_never_shrinks_below_floor_for_future_last_seen() -> None:
+    assert radius_km(POLICY, "vehicle", SEEN, SEEN - timedelta(hours=1)) == 160.0
+
+
+def _boundary_distances(lat: float, lon: float, polygon: object, samples: int = 20) -> np.ndarray:
+    ring = np.asarray(polygon.exterior.coords)  # type: ignore[attr-defined]
+    t = np.linspace(0, 1, samples, endpoint=False)
+    pts = (ring[:-1, None, :] + (ring[1:] - ring[:-1])[:, None, :] * t[None, :, None]).reshape(
+        -1, 2
+    )
+    _, _, d = GEOD.inv(np.full(len(pts), lon), np.full(len(pts), lat), pts[:, 0], pts[:, 1])
+    return np.asarray(d)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lat=st.floats(-70, 70),
+    lon=st.floats(-170, 170),
+    radius=st.floats(1, 2000),
+    vertices=st.integers(16, 500),
+)
+def test_polygon_covers_the_geodesic_disk(
+    lat: float, lon: float, radius: float, vertices: int
+) -> None:
+    zone = geodesic_disk(Point(lat=lat, lon=lon), radius, vertices)
+    assert zone.polygon.is_valid
+    assert zone.vertex_count == vertices
+    assert zone.polygon.contains(ShapelyPoint(lon, lat))
+    distances = _boundary_distances(lat, lon, zone.polygon)
+    # Every point of the boundary lies outside the disk (so the disk is inside) ...
+    assert distances.min() >= radius * 1000 * (1 - 1e-9)
+    # ... and no farther out than the reported overshoot.
+    assert distances.max() <= radius * 1000 + zone.overshoot_m + 1e-6
+
+
+def test_geodesic_radius_is_metres_at_any_latitude() -> None:
+    for lat in (0.0, 35.0, 60.0):
+        zone = geodesic_disk(Point(lat=lat, lon=-6.0), 160, 100)
+        distances = _boundary_distances(lat, -6.0, zone.polygon)
+        assert distances.min() == pytest.approx(160_000, rel=1e-3)
+        # In degrees the circle is wider at high latitude; in metres it is not.
+        minx, _, maxx, _ = zone.polygon.bounds
+        assert (maxx - minx) > 2 * 160 / 111.32 * 0.99
+
+
+def test_overshoot_shrinks_with_the_vertex_budget() -> None:
+    centre = Point(lat=31.63, lon=-8.0)
+    overshoots = [geodesic_disk(centre, 160, n).overshoot_m for n in (16, 50, 100, 400)]
+    assert overshoots == sorted(overshoots, reverse=True)
+    assert overshoots[2] < 161  # 100 vertices meet the WEA 0.1-mile rule for a bare circle
+
+
+def test_geojson_ring_is_closed_and_counter_clockwise() -> None:
+    geometry = geodesic_disk(Point(lat=33.57, lon=-7.59), 160, 100).geojson_geometry()
+    ring = geometry["coordinates"][0]
+    assert geometry["type"] == "Polygon"
+    assert ring[0] == ring[-1]
+    area2 = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False))
+    assert area2 > 0  # positive shoelace: counter-clockwise

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dispatcher.retry import RetryPolicy, classify, next_attempt_at, retry_after_s
+
+POLICY = RetryPolicy((0, 5, 30, 120, 600, 1800, 3600), jitter=0.2)
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=3)
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        (200, "delivered"),
+        (204, "delivered"),
+        (301, "retry"),
+        (302, "retry"),
+        (410, "disable"),
+        (429, "retry"),
+        (500, "retry"),
+        (503, "retry"),
+        (None, "retry"),
+    ],
+)
+def test_classify(status: int | None, outcome: str) -> None:
+    assert classify(status) == outcome
+
+
+def test_schedule_with_bounded_jitter_then_hourly() -> None:
+    rng = random.Random(7)
+    for attempts, base in [(1, 5), (2, 30), (3, 120), (6, 3600), (40, 3600)]:
+        delays = [POLICY.delay_after(attempts, rng) for _ in range(200)]
+        assert min(delays) >= base * 0.8
+        assert max(delays) <= base * 1.2
+        assert max(delays) - min(delays) > base * 0.2  # jitter really spreads them
+
+
+def test_never_scheduled_past_the_deadline() -> None:
+    rng = random.Random(1)
+    deadline = NOW + timedelta(seconds=60)
+    assert (
+        next_attempt_at(
+            POLICY, attempts=1, now=NOW, deadline=deadline, status=500, retry_after=None, rng=rng
+        )
+        is not None
+    )
+    assert (
+        next_attempt_at(
+            POLICY, attempts=3, now=NOW, deadline=deadline, status=500, retry_after=None, rng=rng
+        )
+        is None
+    )
+
+
+def test_retry_after_is_honoured_for_429_and_503_only() -> None:
+    rng = random.Random(1)
+    for status in (429, 503):
+        when = next_attempt_at(
+            POLICY, attempts=1, now=NOW, deadline=LATER, status=status, retry_after="900", rng=rng
+        )
+        assert when == NOW + timedelta(seconds=900)
+    when = next_attempt_at(
+        POLICY, attempts=1, now=NOW, deadline=LATER, status=500, retry_after="900", rng=rng
+    )
+    assert when is not None and when < NOW + timedelta(seconds=10)
+
+
+def test_retry_after_http_date() -> None:
+    assert retry_after_s("Sun, 29 Nov 2026 12:02:00 GMT", NOW) == 120
+    assert retry_after_s("soon", NOW) is None

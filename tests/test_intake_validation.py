@@ -1,0 +1,174 @@
+"""Bad input: a 4xx problem+json naming the field, and nothing stored or published."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from intake_api.models import Report
+from shared.outbox import OutboxEvent
+from tests.conftest import CRITERIA, Stack, report_body
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    body = report_body()
+    *parents, leaf = path.split(".")
+    target = body
+    for part in parents:
+        target = target[part]
+    if value is _DELETE:
+        del target[leaf]
+    else:
+        target[leaf] = value
+    return body
+
+
+_DELETE = object()
+
+
+async def _stored(stack: Stack) -> tuple[int, int]:
+    async with stack.components.sessions() as session:
+        reports = await session.scalar(select(func.count()).select_from(Report))
+        events = await session.scalar(select(func.count()).select_from(OutboxEvent))
+    return int(reports or 0), int(events or 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("last_seen.location.lat", 91, "last_seen.location.lat"),
+        ("last_seen.at", (datetime.now(UTC) + timedelta(hours=2)).isoformat(), "last_seen.at"),
+        ("last_seen.at", "2026-01-01T10:00:00", "last_seen.at"),  # no time zone: ambiguous
+        ("child.age", 18, "child.age"),
+        ("guardian.consent_to_publication", _DELETE, "guardian.consent_to_publication"),
+        ("guardian.consent_to_publication", False, "guardian.consent_to_publication"),
+        ("child.description", "x" * 100_000, "child.description"),
+        ("child.nickname", "Mimi", "child.nickname"),
+        ("surprise", True, "surprise"),
+        ("child.photo_urls", ["http://insecure.example.org/a.jpg"], "child.photo_urls.0"),
+        ("travel_mode", "teleport", "travel_mode"),
+    ],
+)
+async def test_invalid_report_names_the_field(
+    stack: Stack, path: str, value: Any, field: str
+) -> None:
+    async with stack.client("submitter") as police:
+        response = await police.post("/v1/reports", json=_with(path, value))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and problem["title"]
+    assert field in [e["field"] for e in problem["errors"]], problem
+    assert field in problem["detail"]
+    assert await _stored(stack) == (0, 0)
+
+
+async def test_wrong_content_type_is_415(stack: Stack) -> None:
+    async with stack.client("submitter") as police:
+        response = await police.post(
+            "/v1/reports",
+            content=b"child=Amina",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "header.Content-Type"
+    assert await _stored(stack) == (0, 0)
+
+
+async def test_malformed_json_is_422(stack: Stack) -> None:
+    async with stack.client("submitter") as police:
+        response = await police.post(
+            "/v1/reports", content=b'{"child": ', headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await _stored(stack) == (0, 0)
+
+
+async def test_no_key_is_401_and_wrong_scope_is_403(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        response = await anonymous.post("/v1/reports", json=report_body())
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["content-type"] == "application/problem+json"
+    async with stack.client() as forged:
+        forged.headers["Authorization"] = "Bearer " + stack.keys["submitter"][:-2] + "xx"
+        assert (await forged.post("/v1/reports", json=report_body())).status_code == 401
+    async with stack.client("admin") as admin:  # partners:admin, not reports:submit
+        response = await admin.post("/v1/reports", json=report_body())
+    assert response.status_code == 403
+    assert "reports:submit" in response.json()["detail"]
+    assert await _stored(stack) == (0, 0)
+
+
+async def test_the_submitting_key_cannot_approve(stack: Stack) -> None:
+    async with stack.client("reviewer") as reviewer:  # holds both submit and review
+        report_id = (await reviewer.post("/v1/reports", json=report_body())).json()["id"]
+        response = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        assert response.status_code == 403
+        assert response.json()["title"] == "Four eyes"
+        assert (await reviewer.get(f"/v1/reports/{report_id}")).json()["status"] == "submitted"
+    assert await _stored(stack) == (1, 1)  # the report and its 'submitted' event only
+
+
+async def test_unconfirmed_criterion_blocks_approval(stack: Stack) -> None:
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        criteria = {"criteria": {**CRITERIA["criteria"], "publication_adds_no_risk": False}}
+        response = await reviewer.post(f"/v1/reports/{report_id}/approve", json=criteria)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["criteria.publication_adds_no_risk"]
+    assert await _stored(stack) == (1, 1)
+
+
+async def test_lifecycle_conflicts_are_409(stack: Stack) -> None:
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        assert (
+            await reviewer.post(
+                f"/v1/reports/{report_id}/reject", json={"reason": "not a disappearance"}
+            )
+        ).status_code == 200
+        response = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        assert response.status_code == 409
+        assert response.json()["status_now"] == "rejected"
+        assert (await police.get("/v1/reports/nope")).status_code == 404
+
+
+async def test_idempotency_key_replays_and_conflicts(stack: Stack) -> None:
+    async with stack.client("submitter") as police:
+        headers = {"Idempotency-Key": "case-2026-0042"}
+        body = report_body()
+        first = await police.post("/v1/reports", json=body, headers=headers)
+        again = await police.post("/v1/reports", json=body, headers=headers)
+        other = await police.post(
+            "/v1/reports", json={**body, "travel_mode": "foot"}, headers=headers
+        )
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert other.status_code == 409
+    assert other.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    assert await _stored(stack) == (1, 1)
+
+
+async def test_arabic_french_and_tifinagh_round_trip(stack: Stack) -> None:
+    body = report_body()
+    body["child"]["given_name"] = "ⵜⵉⵍⴻⵍⵍⵉ"
+    body["child"]["family_name"] = "بن علي"
+    body["child"]["description"] = "Cheveux frisés, yeux marron — الشعر مجعد، العينان بنيتان"
+    body["last_seen"]["place_name"] = "ⵜⴰⵎⴰⵣⵉⵔⵜ ⵏ ⵜⵉⵣⵏⵉⵜ, Aït Ourir"
+    body["circumstances"] = "Disparue près du souk ; شوهدت آخر مرة قرب السوق"
+    async with stack.client("submitter") as police:
+        created = (await police.post("/v1/reports", json=body)).json()
+        read = (await police.get(f"/v1/reports/{created['id']}")).json()
+    for stored in (created, read):
+        assert stored["report"]["child"]["given_name"] == "ⵜⵉⵍⴻⵍⵍⵉ"
+        assert stored["report"]["child"]["family_name"] == "بن علي"
+        assert stored["report"]["child"]["description"] == body["child"]["description"]
+        assert stored["report"]["last_seen"]["place_name"] == body["last_seen"]["place_name"]
+        assert stored["report"]["circumstances"] == body["circumstances"]

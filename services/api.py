@@ -56,14 +56,23 @@ def create_app(components: Components) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"])
     async def readyz() -> JSONResponse:
-        """The database answers (and, in production, the broker: see the bus)."""
+        """Ready when the database answers, and in production the Kafka cluster too."""
+        checks: dict[str, str] = {}
         try:
             async with components.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
         except Exception as exc:
-            return JSONResponse(
-                {"status": "unavailable", "database": type(exc).__name__}, status_code=503
-            )
-        return {"status": "ready"}  # type: ignore[return-value]
+            checks["database"] = type(exc).__name__
+        bootstrap = components.settings.kafka_bootstrap_servers
+        if bootstrap:
+            from shared.bus.kafka import broker_reachable
+
+            checks["broker"] = "ok" if await broker_reachable(bootstrap) else "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", **checks},
+            status_code=200 if ready else 503,
+        )
 
     return app

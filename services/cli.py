@@ -71,8 +71,12 @@ async def _serve_api(settings: Settings, roles: tuple[Role, ...]) -> None:
         app, host=settings.host, port=settings.port, log_config=None, access_log=False
     )
     server = uvicorn.Server(config)
+    # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, then re-raises the signal into
+    # the handler that was there before it: make that one a no-op, so a clean stop exits 0.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
     print(f"Tifli is running: open {settings.public_base_url}/docs", flush=True)
-    await server.serve()  # uvicorn turns SIGINT/SIGTERM into a graceful shutdown
+    await server.serve()
 
 
 async def _run_worker(settings: Settings, role: Role) -> None:

@@ -33,6 +33,7 @@ from shared.clock import Clock, SystemClock
 from shared.db import create_engine, session_factory
 from shared.events import ALERTS, DEAD_LETTER, REPORTS
 from shared.relay import OutboxRelay
+from shared.relay_leadership import PostgresLeadership
 from shared.settings import Settings
 
 Role = Literal["intake-api", "relay", "alert-engine", "dispatcher"]
@@ -97,7 +98,7 @@ class Components:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    bus: EventBus
+    bus: EventBus | None  # the API process needs none: it writes to the outbox
     webhook_client: httpx.AsyncClient
     sealer: Sealer | None
     relay: OutboxRelay | None = None
@@ -105,7 +106,8 @@ class Components:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
-        await self.bus.start()
+        if self.bus is not None:
+            await self.bus.start()
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self.worker is not None:
@@ -121,7 +123,8 @@ class Components:
             with suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        await self.bus.stop()
+        if self.bus is not None:
+            await self.bus.stop()
         await self.webhook_client.aclose()
         await self.engine.dispose()
 
@@ -136,7 +139,7 @@ def build_components(
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    bus = build_bus(settings)
+    bus = build_bus(settings) if set(roles) - {"intake-api"} else None
     components = Components(
         settings=settings,
         roles=roles,
@@ -149,15 +152,22 @@ def build_components(
         ),
         sealer=Sealer(data_key(settings)) if "intake-api" in roles else None,
     )
+    if bus is None:
+        return components
     if "relay" in roles:
-        components.relay = OutboxRelay(
+        leadership = None
+        if not settings.is_sqlite:
+            leadership = PostgresLeadership(settings.database_url, on_notify=lambda: relay.wake())
+        relay = OutboxRelay(
             sessions,
             bus,
             clock,
             topic_prefix=settings.topic_prefix,
             poll_interval_s=settings.outbox_poll_interval_s,
+            leadership=leadership,
         )
-        components.relay.wake_on_commit()
+        relay.wake_on_commit()  # writers in this same process wake it directly
+        components.relay = relay
     if "alert-engine" in roles:
         config = EngineConfig(
             policy=zone_policy(settings),

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.bus import EventBus
 from shared.clock import Clock
 from shared.outbox import OutboxEvent, had_outbox_events
+from shared.relay_leadership import Leadership, SoleRelay
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class OutboxRelay:
         topic_prefix: str,
         poll_interval_s: float = 1.0,
         batch_size: int = 100,
+        leadership: Leadership | None = None,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
@@ -37,6 +39,7 @@ class OutboxRelay:
         self._prefix = topic_prefix
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
+        self._leadership = leadership or SoleRelay()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -53,17 +56,21 @@ class OutboxRelay:
         event.listen(self._sessions.kw["sync_session_class"], "after_commit", _after_commit)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                published = await self.publish_pending()
-            except Exception as exc:
-                log.warning("outbox relay pass failed", extra={"error": type(exc).__name__})
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
                 published = 0
-            if published >= self._batch_size:
-                continue  # more waiting: no nap
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                try:
+                    if await self._leadership.may_publish():
+                        published = await self.publish_pending()
+                except Exception as exc:
+                    log.warning("outbox relay pass failed", extra={"error": type(exc).__name__})
+                if published >= self._batch_size:
+                    continue  # more waiting: no nap
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        finally:
+            await self._leadership.close()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -3,59 +3,18 @@ signed alert at a partner's endpoint → resolution → Cancel."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import io
-import json
 import logging
-import math
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from shapely.geometry import Point, shape
 
 from shared.logging import configure_logging
 from tests.conftest import CRITERIA, Stack, report_body
-from tests.partner_server import Received, partner_endpoint
+from tests.flows import full_case_flow, register_partner, verify_both_signatures
+from tests.partner_server import partner_endpoint
 from tests.waiting import eventually
-
-EARTH_MEAN_RADIUS_M = 6_371_008.8
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Independent of the project's geodesy: spherical, good to about 0.5%."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_MEAN_RADIUS_M * math.asin(math.sqrt(a))
-
-
-def verify_both_signatures(secret: str, received: Received) -> None:
-    """What a partner does, by hand: Meta's header keyed with the whole secret string,
-    Standard Webhooks keyed with the base64-decoded bytes after 'whsec_'."""
-    expected_meta = "sha256=" + hmac.new(secret.encode(), received.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(received.headers["x-hub-signature-256"], expected_meta)
-    webhook_id = received.headers["webhook-id"]
-    timestamp = received.headers["webhook-timestamp"]
-    assert abs(int(timestamp) - datetime.now(UTC).timestamp()) < 300
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{webhook_id}.{timestamp}.".encode() + received.body
-    expected_std = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    assert expected_std in received.headers["webhook-signature"].split(" ")
-
-
-async def register_partner(stack: Stack, url: str, token: str) -> dict[str, object]:
-    async with stack.client("admin") as admin:
-        response = await admin.post(
-            "/v1/partners", json={"name": "Metabook", "url": url, "verify_token": token}
-        )
-    assert response.status_code == 201, response.text
-    partner: dict[str, object] = response.json()
-    assert partner["status"] == "active", partner
-    return partner
 
 
 @pytest.fixture
@@ -72,75 +31,7 @@ def log_output() -> Iterator[io.StringIO]:
 
 
 async def test_report_to_signed_alert_to_cancel(stack: Stack, log_output: io.StringIO) -> None:
-    last_seen_at = datetime.now(UTC) - timedelta(hours=3)
-    body = report_body()
-    body["last_seen"]["at"] = last_seen_at.isoformat()
-    async with partner_endpoint() as partner:
-        registered = await register_partner(stack, partner.url, partner.verify_token)
-        assert partner.handshakes == 1
-        secret = str(registered["secret"])
-
-        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            created = await police.post("/v1/reports", json=body)
-            assert created.status_code == 201, created.text
-            report_id = created.json()["id"]
-            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-            assert approved.status_code == 200, approved.text
-            alert_id = approved.json()["alert_id"]
-            approved_at = datetime.fromisoformat(approved.json()["updated_at"])
-
-            [first] = await partner.wait_for(1)
-            verify_both_signatures(secret, first)
-            payload = json.loads(first.body)
-            assert payload["type"] == "alert.issued"
-            assert payload["id"] == first.headers["webhook-id"]
-            alert = payload["alert"]
-            assert alert["alert_id"] == alert_id and alert["msg_type"] == "Alert"
-            assert alert["sequence"] == 1 and alert["references"] == []
-            assert {i["language"] for i in alert["info"]} == {"ar", "fr", "zgh", "en"}
-            assert all(
-                len(i["description"]) <= 360 and len(i["short_text"]) <= 90 for i in alert["info"]
-            )
-            assert alert["status"] == "Actual"
-
-            # The zone: valid GeoJSON, around the last-seen point, radius per the formula.
-            zone = shape(alert["area"]["geojson"])
-            assert zone.geom_type == "Polygon" and zone.is_valid
-            assert zone.exterior.is_ccw  # RFC 7946 winding
-            lat, lon = 33.5731, -7.5898
-            assert zone.contains(Point(lon, lat))
-            elapsed_h = (approved_at - last_seen_at).total_seconds() / 3600
-            expected_m = max(160.0, 80.0 * elapsed_h) * 1000  # vehicle: 80 km/h, floor 160 km
-            assert expected_m > 160_000  # three hours by vehicle outgrow the floor
-            distances = [haversine_m(lat, lon, y, x) for x, y in zone.exterior.coords]
-            assert min(distances) == pytest.approx(expected_m, rel=0.01)
-            assert max(distances) == pytest.approx(expected_m, rel=0.01)
-            assert alert["area"]["vertex_count"] <= 100
-
-            # Privacy: restricted fields never leave intake.
-            for secret_field in ("Benali", "600 000 000", "Idrissi", "Anfa", "witness"):
-                assert secret_field not in first.body.decode()
-
-            # The zone is readable through the API as GeoJSON too.
-            async with stack.client("reader") as reader:
-                geo = await reader.get(f"/v1/alerts/{alert_id}/zone")
-            assert geo.status_code == 200
-            assert geo.headers["content-type"].startswith("application/geo+json")
-            assert shape(geo.json()["geometry"]).equals(zone)
-
-            resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
-            assert resolved.status_code == 200, resolved.text
-            assert resolved.json()["status"] == "resolved"
-
-            _, second = await partner.wait_for(2)
-            verify_both_signatures(secret, second)
-            cancel = json.loads(second.body)
-            assert cancel["type"] == "alert.cancelled"
-            assert cancel["id"] == second.headers["webhook-id"] != first.headers["webhook-id"]
-            assert cancel["alert"]["msg_type"] == "Cancel"
-            assert cancel["alert"]["sequence"] == 2
-            assert any(alert["identifier"] in ref for ref in cancel["alert"]["references"])
-            assert cancel["alert"]["child"] is None  # take-down carries no child data
+    await full_case_flow(stack)
 
     # No personal data in the log output of the whole run.
     output = log_output.getvalue()

@@ -78,6 +78,22 @@ async def ensure_topics(
         await admin.close()
 
 
+async def broker_reachable(bootstrap: str, timeout_s: float = 3.0) -> bool:
+    """For readiness probes: does the cluster answer a metadata request in time?"""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            await admin.list_topics()
+        return True
+    except (TimeoutError, KafkaError, OSError):
+        return False
+    finally:
+        await admin.close()
+
+
 class KafkaBus:
     def __init__(
         self,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -91,5 +92,5 @@ def test_geojson_ring_is_closed_and_counter_clockwise() -> None:
     ring = geometry["coordinates"][0]
     assert geometry["type"] == "Polygon"
     assert ring[0] == ring[-1]
-    area2 = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False))
+    area2 = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(ring))
     assert area2 > 0  # positive shoelace: counter-clockwise

@@ -1,0 +1,78 @@
+"""PostgreSQL side of the relay: one active relay at a time, woken by LISTEN/NOTIFY.
+
+Per-case order needs the outbox published in id order, so only one relay may publish at a
+time: it holds a session-level advisory lock on a dedicated connection. Standby relays keep
+trying; if the leader dies its connection closes, the lock is released, and a standby takes
+over within one poll interval. The same connection LISTENs for the writers' NOTIFY, so an
+approval reaches the broker in milliseconds rather than at the next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from shared.outbox import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+# An arbitrary constant naming the relay's lock (pg advisory locks are keyed by a bigint).
+RELAY_LOCK_KEY = 0x7469666C69  # "tifli"
+
+
+class Leadership(Protocol):
+    async def may_publish(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class SoleRelay:
+    """Embedded mode: one process, one relay."""
+
+    async def may_publish(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class PostgresLeadership:
+    def __init__(self, database_url: str, on_notify: Callable[[], None]) -> None:
+        self._dsn = asyncpg_dsn(database_url)
+        self._on_notify = on_notify
+        self._connection: Any = None
+        self._leader = False
+
+    def _notified(self, *_: object) -> None:
+        self._on_notify()
+
+    async def may_publish(self) -> bool:
+        if self._connection is None or self._connection.is_closed():
+            self._leader = False
+            try:
+                self._connection = await asyncpg.connect(self._dsn)
+                await self._connection.add_listener(NOTIFY_CHANNEL, self._notified)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("relay cannot reach the database", extra={"error": type(exc).__name__})
+                self._connection = None
+                return False
+        if not self._leader:
+            self._leader = bool(
+                await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY)
+            )
+            if self._leader:
+                log.info("this relay is now the active one")
+        return self._leader
+
+    async def close(self) -> None:
+        if self._connection is not None and not self._connection.is_closed():
+            await self._connection.close()  # releases the lock for a standby
+        self._connection = None
+        self._leader = False

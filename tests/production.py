@@ -1,0 +1,145 @@
+"""Production mode for tests: Kafka + PostgreSQL, each service its own OS process, started
+exactly as an operator would (``tifli run <role>``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from intake_api.sealing import Sealer
+from services.components import ALL_ROLES
+from shared.auth import create_api_key
+from shared.db import create_engine, session_factory
+from shared.relay_leadership import asyncpg_dsn
+from tests.conftest import KEY_SCOPES, Stack
+from tests.servers import ROOT, free_port
+
+WORKER_ROLES = ("relay", "alert-engine", "dispatcher")
+
+
+async def fresh_database(server_url: str) -> str:
+    """A new, empty database on the test server, so every test starts from nothing."""
+    name = f"tifli_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@dataclass
+class Processes:
+    env: dict[str, str]
+    logs: Path
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, role: str, name: str | None = None) -> subprocess.Popen[bytes]:
+        name = name or role
+        log = (self.logs / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", role, "--no-migrate"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.running[name] = process
+        return process
+
+    def stop(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        process = self.running.pop(name)
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
+    def stop_all(self) -> None:
+        for name in list(self.running):
+            try:
+                self.stop(name)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+
+
+@asynccontextmanager
+async def production_stack(
+    postgres_url: str, kafka_bootstrap: str, work: Path, **overrides: str
+) -> AsyncIterator[tuple[Stack, Processes]]:
+    database_url = await fresh_database(postgres_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "TIFLI_DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TIFLI_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",  # one broker serves every test
+        "TIFLI_DATA_KEY": Sealer.new_key(),
+        "TIFLI_WEBHOOK_ALLOW_PRIVATE": "true",
+        "TIFLI_WEBHOOK_RETRY_SCHEDULE_S": "[0, 0.05, 0.1, 0.2]",
+        "TIFLI_DELIVERY_POLL_INTERVAL_S": "0.2",
+        "TIFLI_HOST": "127.0.0.1",
+        "TIFLI_PORT": str(port),
+        "TIFLI_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TIFLI_LOG_JSON": "true",
+        "TIFLI_LOG_LEVEL": "DEBUG",
+        **overrides,
+    }
+    env.pop("TIFLI_TEST_DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    engine = create_engine(database_url)
+    keys = {}
+    async with session_factory(engine)() as session, session.begin():
+        for name, scopes in KEY_SCOPES.items():
+            keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
+    await engine.dispose()
+
+    processes = Processes(env, work)
+    for role in ALL_ROLES:
+        processes.start(role)
+    stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)  # type: ignore[arg-type]
+    try:
+        await wait_ready(stack, processes)
+        yield stack, processes
+    finally:
+        processes.stop_all()
+
+
+async def wait_ready(stack: Stack, processes: Processes, timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout), httpx.AsyncClient(base_url=stack.base_url) as client:
+        while True:
+            for name, process in processes.running.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}:\n{processes.log_text()[-5000:]}"
+                    )
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)

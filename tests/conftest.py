@@ -44,6 +44,11 @@ class Stack:
     base_url: str
     keys: dict[str, str]
 
+    @property
+    def embedded(self) -> Components:
+        assert self.components is not None, "this stack runs its services in other processes"
+        return self.components
+
     def client(self, key: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)

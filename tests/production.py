@@ -10,7 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,10 +71,8 @@ class Processes:
 
     def stop_all(self) -> None:
         for name in list(self.running):
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 self.stop(name)
-            except subprocess.TimeoutExpired:
-                pass
 
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
@@ -121,7 +119,7 @@ async def production_stack(
     processes = Processes(env, work)
     for role in ALL_ROLES:
         processes.start(role)
-    stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)  # type: ignore[arg-type]
+    stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)
     try:
         await wait_ready(stack, processes)
         yield stack, processes

@@ -30,7 +30,7 @@ _DELETE = object()
 
 
 async def _stored(stack: Stack) -> tuple[int, int]:
-    async with stack.components.sessions() as session:
+    async with stack.embedded.sessions() as session:
         reports = await session.scalar(select(func.count()).select_from(Report))
         events = await session.scalar(select(func.count()).select_from(OutboxEvent))
     return int(reports or 0), int(events or 0)

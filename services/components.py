@@ -189,7 +189,9 @@ def build_components(
                 retry=RetryPolicy(settings.webhook_retry_schedule_s, settings.webhook_retry_jitter),
                 partner_concurrency=settings.partner_concurrency,
                 poll_interval_s=settings.delivery_poll_interval_s,
-                lease=timedelta(seconds=settings.webhook_timeout_s + 30),
+                lease=timedelta(
+                    seconds=settings.delivery_lease_s or settings.webhook_timeout_s + 30
+                ),
             ),
             clock,
         )

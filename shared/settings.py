@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     )
     partner_concurrency: int = Field(default=4, ge=1)
     delivery_poll_interval_s: float = Field(default=1.0, gt=0)
+    delivery_lease_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long a claimed delivery stays with its dispatcher before another may "
+        "take it over (a dispatcher that died mid-send). Unset: the webhook time-out + 30 s.",
+    )
 
     @property
     def is_sqlite(self) -> bool:

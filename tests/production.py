@@ -59,6 +59,15 @@ class Processes:
         self.running[name] = process
         return process
 
+    def kill(self, name: str) -> None:
+        """kill -9: no shutdown code runs, nothing is flushed or committed."""
+        process = self.running.pop(name)
+        process.kill()
+        process.wait()
+
+    def log_of(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
     def stop(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         process = self.running.pop(name)
         process.send_signal(sig)
@@ -80,8 +89,14 @@ class Processes:
 
 @asynccontextmanager
 async def production_stack(
-    postgres_url: str, kafka_bootstrap: str, work: Path, **overrides: str
+    postgres_url: str,
+    kafka_bootstrap: str,
+    work: Path,
+    *,
+    replicas: dict[str, int] | None = None,
+    **overrides: str,
 ) -> AsyncIterator[tuple[Stack, Processes]]:
+    """``replicas``: how many processes of a role (default one each), named role-1, role-2…"""
     database_url = await fresh_database(postgres_url)
     port = free_port()
     env = {
@@ -118,7 +133,9 @@ async def production_stack(
 
     processes = Processes(env, work)
     for role in ALL_ROLES:
-        processes.start(role)
+        count = (replicas or {}).get(role, 1)
+        for n in range(1, count + 1):
+            processes.start(role, role if count == 1 else f"{role}-{n}")
     stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)
     try:
         await wait_ready(stack, processes)

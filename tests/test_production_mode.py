@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.flows import full_case_flow
+from tests.conftest import CRITERIA, report_body
+from tests.flows import full_case_flow, register_partner
+from tests.partner_server import partner_endpoint
 from tests.production import production_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -23,3 +25,27 @@ async def test_full_case_flow_with_separate_processes(
         logs = processes.log_text()
     assert "Amina" not in logs and "Benali" not in logs
     assert "this relay is now the active one" in logs
+
+
+async def test_two_dispatchers_share_the_work_without_double_sends(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    cases = 30
+    async with (
+        partner_endpoint() as partner,
+        production_stack(postgres_url, kafka_bootstrap, tmp_path, replicas={"dispatcher": 2}) as (
+            stack,
+            processes,
+        ),
+    ):
+        await register_partner(stack, partner.url, partner.verify_token)
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            for _ in range(cases):
+                report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                assert approved.status_code == 200
+        received = await partner.wait_for(cases)
+        logs = {name: processes.log_of(name) for name in ("dispatcher-1", "dispatcher-2")}
+    ids = [r.headers["webhook-id"] for r in received]
+    assert len(ids) == len(set(ids)) == cases  # each message sent once, by one dispatcher
+    assert all('"delivery attempt"' in log for log in logs.values()), "both dispatchers worked"

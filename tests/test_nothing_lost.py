@@ -1,0 +1,80 @@
+"""Crashes lose nothing (brief §7): with two of every worker, kill -9 one of each mid-stream,
+and every approved case still reaches the partner; duplicates only with the same webhook-id."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CRITERIA, report_body
+from tests.flows import register_partner
+from tests.partner_server import partner_endpoint
+from tests.production import production_stack
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+CASES = 24
+
+
+async def test_kill_9_of_each_worker_mid_stream(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    replicas = {"relay": 2, "alert-engine": 2, "dispatcher": 2}
+    async with (
+        partner_endpoint() as partner,
+        production_stack(
+            postgres_url,
+            kafka_bootstrap,
+            tmp_path,
+            replicas=replicas,
+            TIFLI_WEBHOOK_TIMEOUT_S="2",
+            TIFLI_DELIVERY_LEASE_S="3",
+        ) as (stack, procs),
+    ):
+        await register_partner(stack, partner.url, partner.verify_token)
+        alert_ids = []
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            for n in range(CASES):
+                if n == CASES // 3:
+                    leader = next(
+                        name
+                        for name in ("relay-1", "relay-2")
+                        if "this relay is now the active one" in procs.log_of(name)
+                    )
+                    for victim in (leader, "alert-engine-1", "dispatcher-1"):
+                        procs.kill(victim)
+                if n == 2 * CASES // 3:
+                    procs.start("alert-engine", "alert-engine-3")  # a replacement joins
+                created = await police.post("/v1/reports", json=report_body())
+                assert created.status_code == 201, created.text
+                approved = await reviewer.post(
+                    f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA
+                )
+                assert approved.status_code == 200, approved.text
+                alert_ids.append(approved.json()["alert_id"])
+
+        def issued() -> set[str]:
+            return {
+                json.loads(r.body)["alert"]["alert_id"]
+                for r in partner.received
+                if json.loads(r.body)["type"] == "alert.issued"
+            }
+
+        # Kafka moves a dead consumer's partitions after its session time-out (10 s).
+        await partner.wait_for(CASES, timeout=120)
+        async with asyncio.timeout(120):
+            while issued() != set(alert_ids):
+                await partner.wait_for(len(partner.received) + 1, timeout=120)
+
+    bodies: dict[str, set[bytes]] = defaultdict(set)
+    ids_per_version: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for r in partner.received:
+        bodies[r.headers["webhook-id"]].add(r.body)
+        alert = json.loads(r.body)["alert"]
+        ids_per_version[(alert["alert_id"], alert["sequence"])].add(r.headers["webhook-id"])
+    assert issued() == set(alert_ids)
+    assert all(len(b) == 1 for b in bodies.values())  # a duplicate is the same message
+    assert all(len(ids) == 1 for ids in ids_per_version.values())  # one id per version

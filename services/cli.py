@@ -19,7 +19,7 @@ from shared.settings import Settings
 COMMANDS = ("run", "keys", "db")
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tifli", description="Missing-child alert pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -92,7 +92,7 @@ async def _run_worker(settings: Settings, role: Role) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
     if args.command == "keys":

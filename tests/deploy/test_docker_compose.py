@@ -1,0 +1,57 @@
+"""The compose file parses, and every command it runs exists in the CLI with valid arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.cli import build_parser
+from shared.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def _compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _tifli_services() -> dict[str, dict[str, Any]]:
+    return {
+        name: spec
+        for name, spec in _compose()["services"].items()
+        if spec.get("image", "").startswith("tifli")
+    }
+
+
+def test_every_service_role_runs_from_the_tifli_image() -> None:
+    services = _tifli_services()
+    commands = {" ".join(spec["command"]) for spec in services.values()}
+    for role in ("intake-api", "relay", "alert-engine", "dispatcher"):
+        assert f"run {role} --no-migrate" in commands
+    assert "db upgrade" in commands
+
+
+@pytest.mark.parametrize("name", sorted(_tifli_services()))
+def test_compose_commands_parse_with_the_cli(name: str) -> None:
+    command = _tifli_services()[name]["command"]
+    build_parser().parse_args(command)  # argparse exits (SystemExit) on anything unknown
+
+
+def test_compose_settings_are_real_settings() -> None:
+    known = {f"TIFLI_{field.upper()}" for field in Settings.model_fields}
+    known |= {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}
+    for spec in _tifli_services().values():
+        for variable in spec["environment"]:
+            assert variable in known, variable
+
+
+def test_dockerfile_entrypoint_is_the_cli() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["tifli"]' in dockerfile
+    for package in ("shared", "intake_api", "alert_engine", "dispatcher", "services"):
+        assert f"COPY {package} ./{package}" in dockerfile

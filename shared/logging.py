@@ -12,7 +12,12 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# Record attributes that are not ours to print ("color_message" is uvicorn's ANSI twin).
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class _Formatter(logging.Formatter):

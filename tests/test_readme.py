@@ -1,0 +1,46 @@
+"""The README is the newcomer's manual: it must document every setting that exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.settings import Settings
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_every_setting_is_documented() -> None:
+    missing = [
+        f"TIFLI_{name.upper()}"
+        for name in Settings.model_fields
+        if f"TIFLI_{name.upper()}" not in README
+    ]
+    assert not missing
+
+
+def test_exactly_the_two_setup_commands() -> None:
+    assert "make run" in README
+    assert "make test" in README
+
+
+def test_the_partner_verification_recipe_works() -> None:
+    import time
+    from typing import Any
+
+    from dispatcher.signing import new_secret, signature_headers
+
+    start = README.index("```python\nimport base64, hashlib, hmac, time")
+    code = README[start + len("```python\n") : README.index("```\n", start + 10)]
+    recipe: dict[str, Any] = {}
+    exec(code, recipe)  # noqa: S102 - the README's own snippet, run as a partner would
+
+    secret, old, body = new_secret(), new_secret(), b'{"type":"alert.issued"}'
+    headers = {
+        k.lower(): v
+        for k, v in signature_headers([secret, old], "msg_x", int(time.time()), body).items()
+    }
+    assert recipe["verify_standard_webhooks"](secret, headers, body)
+    assert recipe["verify_standard_webhooks"](old, headers, body)  # during a rotation
+    assert recipe["verify_meta"](secret, headers, body)
+    assert not recipe["verify_standard_webhooks"](secret, headers, body + b" ")
+    assert not recipe["verify_meta"](new_secret(), headers, body)

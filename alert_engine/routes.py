@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.schemas import AlertOut, AlertPage, VersionSummary
 from shared.alert_contract import AlertMessage
@@ -115,3 +116,24 @@ async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
         },
     }
     return JSONResponse(feature, media_type=GEOJSON)
+
+
+@router.get(
+    "/{alert_id}/cap",
+    response_class=Response,
+    responses={200: {"content": {CAP_MEDIA_TYPE: {}}, "description": "OASIS CAP 1.2 XML"}},
+)
+async def read_cap(
+    alert_id: str,
+    session: Session,
+    _: Reader,
+    sequence: Annotated[int | None, Query(ge=1, description="A given version")] = None,
+) -> Response:
+    """One version of the alert (the current one by default) as OASIS CAP 1.2 XML."""
+    alert = await _load(session, alert_id)
+    wanted = sequence or alert.sequence
+    version = await session.get(AlertVersion, (alert.id, wanted))
+    if version is None:
+        raise Problem(404, "Not found", f"Alert {alert_id} has no version {wanted}.")
+    message = AlertMessage.model_validate_json(version.payload)
+    return Response(to_cap_xml(message), media_type=CAP_MEDIA_TYPE)

@@ -36,12 +36,17 @@ class Template:
 TEMPLATES: dict[Language, Template] = {
     "ar": Template(
         headline="طفل مختفي: {name}، {age} سنة",
-        description="{name}، {sex} عمره {age} سنة، شوهد آخر مرة في {place} يوم {time}. {details}",
+        # Arabic agrees verb and pronoun with the child's sex: the whole phrase is per sex.
+        description="{name}، {sex} في {place} يوم {time}. {details}",
         short="إنذار طفل مختفي: {name}، {age} سنة، قرب {place}. اتصلوا بالرقم 19",
         instruction="إذا رأيتم هذا الطفل، اتصلوا بالشرطة على الرقم 19. لا تتدخلوا بأنفسكم.",
         cancel_headline="انتهى الإنذار",
         cancel_description="انتهى إنذار الطفل المختفي. يرجى سحبه وحذف بيانات الطفل وعدم مشاركته.",
-        sex_words={"female": "طفلة", "male": "طفل", "unknown": "طفل"},
+        sex_words={
+            "female": "طفلة عمرها {age} سنة، شوهدت آخر مرة",
+            "male": "طفل عمره {age} سنة، شوهد آخر مرة",
+            "unknown": "طفل عمره {age} سنة، شوهد آخر مرة",
+        },
         clothing="الملابس: {}",
         vehicle="المركبة المشتبه بها: {}",
         companion="المرافق: {}",
@@ -120,9 +125,9 @@ def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
         t = TEMPLATES[language]
         place = facts.place or t.somewhere
         details = " ".join(
-            part
+            _sentence(part)
             for part in (
-                facts.child.description.rstrip(". ") + ".",
+                facts.child.description,
                 t.clothing.format(facts.child.clothing) if facts.child.clothing else "",
                 t.vehicle.format(facts.suspected_vehicle) if facts.suspected_vehicle else "",
                 t.companion.format(facts.companion) if facts.companion else "",
@@ -132,7 +137,7 @@ def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
         slots = {
             "name": facts.child.given_name,
             "age": facts.child.age,
-            "sex": t.sex_words[facts.child.sex],
+            "sex": t.sex_words[facts.child.sex].format(age=facts.child.age),
             "place": place,
             "time": local,
             "details": details,
@@ -147,6 +152,10 @@ def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
             )
         )
     return blocks
+
+
+def _sentence(text: str) -> str:
+    return text.rstrip(" .") + "."
 
 
 def cancel_info() -> list[InfoBlock]:

@@ -90,6 +90,10 @@ def geodesic_disk(center: Point, radius_km: float, vertices: int) -> Zone:
         if nearest >= radius_m:
             break
         corner_m *= radius_m / nearest * (1 + 1e-9)
+    if np.ptp(lons) > 180 or not -90 < np.min(lats) < np.max(lats) < 90:
+        # GeoJSON's lon/lat plane cannot draw this disk as one simple ring; national zones
+        # never need it, so refuse rather than send partners a wrong area.
+        raise ValueError("the zone crosses the antimeridian or a pole")
     polygon = Polygon(zip(lons, lats, strict=True))
     farthest = corner_m  # the corners are the farthest points from the centre
     return Zone(

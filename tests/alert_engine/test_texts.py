@@ -37,7 +37,8 @@ def test_local_time_and_scripts() -> None:
     by_language = {b.language: b for b in alert_info(_facts(), "Africa/Casablanca")}
     assert "2026-11-29 16:30" in by_language["en"].description  # UTC+1 in Morocco
     assert "fille" in by_language["fr"].description
-    assert "طفلة" in by_language["ar"].description
+    assert "طفلة عمرها 9 سنة، شوهدت" in by_language["ar"].description  # feminine agreement
+    assert "Red jacket. Suspected vehicle: Grey van (12345-A-6)." in by_language["en"].description
     tifinagh = [c for c in by_language["zgh"].headline if "TIFINAGH" in unicodedata.name(c, "")]
     assert len(tifinagh) > 10
 

@@ -1,0 +1,341 @@
+"""CAP 1.2 XML: valid against the OASIS schema, faithful to the alert, text unchanged."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xmlschema
+
+from alert_engine.cap import CAP_NS, cap_datetime, to_cap_xml
+from alert_engine.composer import CaseState, Presentation, cap_reference, compose
+from alert_engine.texts import CaseFacts
+from alert_engine.zones import geodesic_disk
+from shared.alert_contract import (
+    AlertMessage,
+    Area,
+    Circle,
+    InfoBlock,
+    MsgType,
+    Point,
+    PublicChild,
+)
+
+SCHEMA_PATH = Path(__file__).parents[2] / "alert_engine" / "data" / "cap" / "CAP-v1.2.xsd"
+SCHEMA = xmlschema.XMLSchema(SCHEMA_PATH)
+NS = {"cap": CAP_NS}
+SENDER = "tifli@police.ma"
+CASABLANCA = Point(lat=33.5731, lon=-7.5898)
+LAST_SEEN = datetime(2026, 11, 29, 13, 35, 12, 250_000, tzinfo=UTC)
+APPROVED = datetime(2026, 11, 29, 14, 5, 0, 731_902, tzinfo=UTC)
+PLACE = "الدار البيضاء، المعاريف — ⴰⵏⴼⴰ"
+GEOCODES = ["MA-06", "MA-04"]
+
+
+def _case() -> CaseState:
+    facts = CaseFacts(
+        child=PublicChild(
+            given_name="أمينة ⴰⵎⵉⵏⴰ",
+            age=9,
+            sex="female",
+            description="شعر أسود قصير، عينان بنيتان — cheveux noirs courts",
+            clothing="Veste rouge, jean bleu",
+        ),
+        place=PLACE,
+        last_seen=LAST_SEEN,
+        suspected_vehicle="Renault Kangoo grise",
+        companion=None,
+    )
+    return CaseState(
+        alert_id="0b7c2a9e-4f7d-4a3e-9a51-3f1d2c6b8e10",
+        report_id="5e0c8f1a-2d4b-4c6e-8f7a-9b1c3d5e7f20",
+        message_status="Actual",
+        facts=facts,
+        photo_urls=["https://photos.example.org/cases/amina.jpg", "https://cdn.example.org/p/42"],
+        center=CASABLANCA,
+        center_at=LAST_SEEN,
+        travel_mode="vehicle",
+        effective=APPROVED,
+        expires=APPROVED + timedelta(hours=24),
+    )
+
+
+def _messages() -> dict[str, AlertMessage]:
+    """An Alert, its Update and its Cancel, made by the real composer."""
+    case = _case()
+    presentation = Presentation(sender=SENDER, timezone="Africa/Casablanca")
+    sent = [
+        APPROVED,
+        APPROVED + timedelta(hours=1, microseconds=417),
+        APPROVED + timedelta(hours=2),
+    ]
+    out: dict[str, AlertMessage] = {}
+    references: list[str] = []
+    msg_types: tuple[MsgType, ...] = ("Alert", "Update", "Cancel")
+    for sequence, (msg_type, at) in enumerate(zip(msg_types, sent, strict=True), 1):
+        zone = geodesic_disk(CASABLANCA, 160.0 + 40 * sequence, 64)
+        message = compose(
+            case,
+            zone=zone,
+            sequence=sequence,
+            msg_type=msg_type,
+            references=list(references),
+            sent=at,
+            presentation=presentation,
+        )
+        message = message.model_copy(
+            update={"area": message.area.model_copy(update={"geocodes": GEOCODES})}
+        )
+        references.append(cap_reference(SENDER, message.identifier, message.sent))
+        out[msg_type] = message
+    return out
+
+
+MESSAGES = _messages()
+
+
+def _parse(document: bytes) -> ET.Element:
+    return ET.fromstring(document)
+
+
+def _text(element: ET.Element, path: str) -> str:
+    found = element.find(path, NS)
+    assert found is not None, path
+    assert found.text is not None, path
+    return found.text
+
+
+@pytest.mark.parametrize("msg_type", ["Alert", "Update", "Cancel"])
+def test_valid_against_the_oasis_schema(msg_type: str) -> None:
+    document = to_cap_xml(MESSAGES[msg_type])
+    SCHEMA.validate(document.decode("utf-8"))
+    root = _parse(document)
+    assert root.tag == f"{{{CAP_NS}}}alert"
+    assert _text(root, "cap:msgType") == msg_type
+    assert _text(root, "cap:scope") == "Public"
+    assert _text(root, "cap:status") == "Actual"
+    assert _text(root, "cap:identifier") == MESSAGES[msg_type].identifier
+    assert _text(root, "cap:incidents") == MESSAGES[msg_type].alert_id
+
+
+def test_valid_with_circle_and_sender_name_too() -> None:
+    document = to_cap_xml(MESSAGES["Alert"], sender_name="DGSN", include_circle=True)
+    SCHEMA.validate(document.decode("utf-8"))
+    area = _parse(document).find("cap:info/cap:area", NS)
+    assert area is not None
+    assert _text(area, "cap:circle") == "33.5731,-7.5898 200"
+    assert _text(_parse(document), "cap:info/cap:senderName") == "DGSN"
+
+
+def test_circle_is_left_out_by_default() -> None:
+    # An area is the union of its shapes: an unclipped circle would undo the clipping.
+    assert _parse(to_cap_xml(MESSAGES["Alert"])).find(".//cap:circle", NS) is None
+
+
+def test_schema_rejects_what_it_should() -> None:
+    """The tests' validator is not a rubber stamp: misorder two elements and it fails."""
+    root = _parse(to_cap_xml(MESSAGES["Alert"]))
+    status, msg_type = root[3], root[4]
+    root[3], root[4] = msg_type, status
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        SCHEMA.validate(ET.tostring(root, encoding="unicode"))
+
+
+@pytest.mark.parametrize("msg_type", ["Alert", "Cancel"])
+def test_one_info_per_language_with_text_unchanged(msg_type: str) -> None:
+    message = MESSAGES[msg_type]
+    # Through bytes and a fresh parser: what a partner reads is what was composed.
+    root = _parse(bytes(to_cap_xml(message)))
+    infos = root.findall("cap:info", NS)
+    assert [_text(i, "cap:language") for i in infos] == ["ar", "fr", "zgh", "en"]
+    by_language: dict[str, InfoBlock] = {b.language: b for b in message.info}
+    for info in infos:
+        block = by_language[_text(info, "cap:language")]
+        assert _text(info, "cap:headline") == block.headline
+        assert _text(info, "cap:description") == block.description
+        assert _text(info, "cap:instruction") == block.instruction
+        parameters = {
+            _text(p, "cap:valueName"): _text(p, "cap:value")
+            for p in info.findall("cap:parameter", NS)
+        }
+        assert parameters == {"CMAMtext": block.short_text, "CMAMlongtext": block.description}
+        assert _text(info, "cap:event") == "Child Abduction Emergency"
+        assert _text(info, "cap:category") == "Rescue"
+        assert _text(info, "cap:contact") == "19"
+        assert _text(info, "cap:eventCode/cap:value") == "CAE"
+    if msg_type == "Alert":
+        ar = by_language["ar"]
+        zgh = by_language["zgh"]
+        assert "أمينة" in ar.description and "ⵏ ⵓⵙⴳⴳⵯⴰⵙ" in zgh.headline  # the texts are real
+        assert PLACE in _text(infos[0], "cap:description")
+        assert _text(infos[0], "cap:area/cap:areaDesc") == PLACE
+
+
+def test_alert_fields() -> None:
+    message = MESSAGES["Alert"]
+    root = _parse(to_cap_xml(message))
+    assert _text(root, "cap:sender") == SENDER
+    assert _text(root, "cap:sent") == "2026-11-29T14:05:00-00:00"
+    assert root.find("cap:references", NS) is None
+    info = root.find("cap:info", NS)
+    assert info is not None
+    assert _text(info, "cap:responseType") == "Monitor"
+    assert _text(info, "cap:urgency") == "Immediate"
+    assert _text(info, "cap:severity") == "Severe"
+    assert _text(info, "cap:certainty") == "Likely"
+    assert _text(info, "cap:effective") == "2026-11-29T14:05:00-00:00"
+    assert _text(info, "cap:expires") == "2026-11-30T14:05:00-00:00"
+    resources = [
+        (_text(r, "cap:resourceDesc"), _text(r, "cap:mimeType"), _text(r, "cap:uri"))
+        for r in info.findall("cap:resource", NS)
+    ]
+    assert resources == [
+        ("Photo of the missing child", "image/jpeg", "https://photos.example.org/cases/amina.jpg"),
+        ("Photo of the missing child", "application/octet-stream", "https://cdn.example.org/p/42"),
+    ]
+    geocodes = [
+        (_text(g, "cap:valueName"), _text(g, "cap:value"))
+        for g in info.findall("cap:area/cap:geocode", NS)
+    ]
+    assert geocodes == [("ISO3166-2", "MA-06"), ("ISO3166-2", "MA-04")]
+
+
+def test_cancel_says_all_clear_and_carries_no_photo() -> None:
+    root = _parse(to_cap_xml(MESSAGES["Cancel"]))
+    infos = root.findall("cap:info", NS)
+    assert len(infos) == 4
+    for info in infos:
+        assert _text(info, "cap:responseType") == "AllClear"
+        assert _text(info, "cap:urgency") == "Past"
+        assert info.find("cap:resource", NS) is None
+    # A Cancel expires when it is sent (the composer caps ``expires`` at ``sent``).
+    assert _text(infos[0], "cap:expires") == _text(root, "cap:sent") == "2026-11-29T16:05:00-00:00"
+
+
+def _pairs(polygon: str) -> list[tuple[float, float]]:
+    out = []
+    for pair in polygon.split(" "):
+        lat, lon = pair.split(",")
+        out.append((float(lat), float(lon)))
+    return out
+
+
+@pytest.mark.parametrize("msg_type", ["Alert", "Update", "Cancel"])
+def test_polygon_is_the_geojson_ring_in_lat_lon_order_and_closed(msg_type: str) -> None:
+    message = MESSAGES[msg_type]
+    [polygon] = _parse(to_cap_xml(message)).findall("cap:info[1]/cap:area/cap:polygon", NS)
+    assert polygon.text is not None
+    pairs = _pairs(polygon.text)
+    ring = message.area.geojson["coordinates"][0]  # [lon, lat] positions
+    assert len(pairs) == len(ring) == message.area.vertex_count + 1
+    assert pairs[0] == pairs[-1]
+    for (lat, lon), (glon, glat) in zip(pairs, ring, strict=True):
+        assert lat == pytest.approx(glat, abs=5e-7)
+        assert lon == pytest.approx(glon, abs=5e-7)
+    # Casablanca is at 33.57 N, 7.59 W: a swapped pair would put latitudes near -7.
+    assert all(30 < lat < 37 and -11 < lon < -4 for lat, lon in pairs)
+    for pair in polygon.text.split(" "):
+        assert all(len(part.partition(".")[2]) <= 6 for part in pair.split(","))
+
+
+def _message_with(geojson: dict[str, Any], **changes: Any) -> AlertMessage:
+    base = MESSAGES["Alert"]
+    area = Area(
+        description="Test",
+        geojson=geojson,
+        circle=Circle(center=CASABLANCA, radius_km=10.0),
+        vertex_count=4,
+        overshoot_land_m=0.0,
+        overshoot_sea_m=0.0,
+    )
+    return base.model_copy(update={"area": area, **changes})
+
+
+def test_open_ring_is_closed_and_holes_and_parts_are_handled() -> None:
+    square = [[-7.6, 33.5], [-7.5, 33.5], [-7.5, 33.6], [-7.6, 33.6]]  # not closed
+    hole = [[-7.56, 33.54], [-7.54, 33.54], [-7.54, 33.56], [-7.56, 33.54]]
+    other = [[-6.9, 34.0], [-6.8, 34.0], [-6.8, 34.1], [-6.9, 34.0]]
+    geojson = {"type": "MultiPolygon", "coordinates": [[square, hole], [other]]}
+    document = to_cap_xml(_message_with(geojson))
+    SCHEMA.validate(document.decode("utf-8"))
+    polygons = [p.text for p in _parse(document).findall("cap:info[1]/cap:area/cap:polygon", NS)]
+    # Holes are dropped (the union still covers the zone); each part is its own polygon.
+    assert polygons == [
+        "33.5,-7.6 33.5,-7.5 33.6,-7.5 33.6,-7.6 33.5,-7.6",
+        "34,-6.9 34,-6.8 34.1,-6.8 34,-6.9",
+    ]
+
+
+def test_degenerate_or_unknown_geometry_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 4"):
+        to_cap_xml(
+            _message_with({"type": "Polygon", "coordinates": [[[-7.6, 33.5], [-7.5, 33.5]]]})
+        )
+    with pytest.raises(ValueError, match="Polygon or MultiPolygon"):
+        to_cap_xml(_message_with({"type": "Point", "coordinates": [-7.6, 33.5]}))
+
+
+def test_references_name_each_earlier_message_as_it_was_sent() -> None:
+    alert, update, cancel = (to_cap_xml(MESSAGES[t]) for t in ("Alert", "Update", "Cancel"))
+    earlier = [
+        (
+            _text(_parse(d), "cap:sender"),
+            _text(_parse(d), "cap:identifier"),
+            _text(_parse(d), "cap:sent"),
+        )
+        for d in (alert, update)
+    ]
+    # CAP 1.2: whitespace-separated "sender,identifier,sent", with sent exactly as in <sent>.
+    assert _text(_parse(update), "cap:references") == ",".join(earlier[0])
+    assert _text(_parse(cancel), "cap:references") == " ".join(",".join(e) for e in earlier)
+    assert earlier[1][2] == "2026-11-29T15:05:00-00:00"  # microseconds truncated on both sides
+    # The contract's references carry Python's isoformat (fractions, +00:00): re-rendered.
+    assert MESSAGES["Cancel"].references[1].endswith("15:05:00.732319+00:00")
+
+
+def test_cap_datetime() -> None:
+    assert cap_datetime(datetime(2026, 11, 29, 14, 5, 0, 999_999, tzinfo=UTC)) == (
+        "2026-11-29T14:05:00-00:00"
+    )
+    casablanca = timezone(timedelta(hours=1))
+    assert cap_datetime(datetime(2026, 11, 29, 15, 5, tzinfo=casablanca)) == (
+        "2026-11-29T15:05:00+01:00"
+    )
+    pacific = timezone(-timedelta(hours=7))
+    assert (
+        cap_datetime(datetime(2002, 5, 24, 16, 49, tzinfo=pacific)) == "2002-05-24T16:49:00-07:00"
+    )
+    newfoundland = timezone(-timedelta(hours=3, minutes=30))
+    assert cap_datetime(datetime(2026, 1, 1, tzinfo=newfoundland)).endswith("-03:30")
+    with pytest.raises(ValueError, match="naive"):
+        cap_datetime(datetime(2026, 11, 29, 14, 5))
+
+
+def test_times_in_another_offset_validate() -> None:
+    plus_one = timezone(timedelta(hours=1))
+    message = MESSAGES["Alert"].model_copy(
+        update={"sent": APPROVED.astimezone(plus_one), "status": "Exercise"}
+    )
+    document = to_cap_xml(message)
+    SCHEMA.validate(document.decode("utf-8"))
+    assert _text(_parse(document), "cap:sent") == "2026-11-29T15:05:00+01:00"
+    assert _text(_parse(document), "cap:status") == "Exercise"
+
+
+def test_characters_xml_cannot_carry_are_dropped_not_fatal() -> None:
+    block = MESSAGES["Alert"].info[0]
+    dirty = block.model_copy(update={"headline": "طفل\x00 مختفي\x1b ⴰⴼⵔⵓⵅ\x7f"})
+    message = MESSAGES["Alert"].model_copy(update={"info": [dirty]})
+    document = to_cap_xml(message)
+    SCHEMA.validate(document.decode("utf-8"))
+    assert _text(_parse(document), "cap:info/cap:headline") == "طفل مختفي ⴰⴼⵔⵓⵅ\x7f"
+
+
+def test_shipped_schema_is_the_oasis_one() -> None:
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    assert "Copyright OASIS Open 2010 All Rights Reserved" in text
+    assert SCHEMA.target_namespace == CAP_NS
+    assert (SCHEMA_PATH.parent / "README.md").is_file()

@@ -1,0 +1,147 @@
+"""What the benchmarks share: the stack under test as real processes, and a partner receiver.
+
+The servers come from the project's deploy scripts and the process management from the test
+helpers, so the benchmark runs exactly what the tests prove correct.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from tests.conftest import Stack
+from tests.partner_server import bound_socket, serve
+from tests.production import production_stack
+from tests.servers import kafka_broker, postgres_server
+
+
+@dataclass
+class Receiver:
+    """A partner endpoint that notes when each alert version first arrives."""
+
+    verify_token: str = "bench-verify-token"
+    arrivals: dict[tuple[str, str], float] = field(default_factory=dict)
+    waiters: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
+    url: str = ""
+
+    async def endpoint(self, request: Request) -> Response:
+        if request.method == "GET":
+            return PlainTextResponse(request.query_params.get("hub.challenge", ""))
+        body = json.loads(await request.body())
+        key = (body["alert"]["alert_id"], body["type"])
+        self.arrivals.setdefault(key, time.perf_counter())
+        self.waiters.setdefault(key, asyncio.Event()).set()
+        return Response(status_code=200)
+
+    async def wait(self, alert_id: str, event_type: str, within_s: float = 30) -> float:
+        key = (alert_id, event_type)
+        await asyncio.wait_for(self.waiters.setdefault(key, asyncio.Event()).wait(), within_s)
+        return self.arrivals[key]
+
+
+@asynccontextmanager
+async def receiver() -> AsyncIterator[Receiver]:
+    partner = Receiver()
+    app = Starlette(routes=[Route("/hook", partner.endpoint, methods=["GET", "POST"])])
+    async with serve(app, bound_socket()) as base:
+        partner.url = f"{base}/hook"
+        yield partner
+
+
+@asynccontextmanager
+async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
+    """``tifli run all`` as its own process, on SQLite: what ``make run`` starts."""
+    from tests.production import Processes, wait_ready
+    from tests.servers import free_port
+
+    port = free_port()
+    database_url = f"sqlite+aiosqlite:///{work / 'tifli.db'}"
+    env = {
+        **os.environ,
+        "TIFLI_DATABASE_URL": database_url,
+        "TIFLI_PORT": str(port),
+        "TIFLI_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TIFLI_WEBHOOK_ALLOW_PRIVATE": "true",
+        "TIFLI_LOG_LEVEL": "WARNING",
+    }
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.cli", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    keys = await _create_keys(database_url)
+    processes = Processes(env, work)
+    processes.start("all")
+    stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)
+    try:
+        await wait_ready(stack, processes)
+        yield stack
+    finally:
+        processes.stop_all()
+
+
+async def _create_keys(database_url: str) -> dict[str, str]:
+    from datetime import UTC, datetime
+
+    from shared.auth import create_api_key
+    from shared.db import create_engine, session_factory
+    from tests.conftest import KEY_SCOPES
+
+    engine = create_engine(database_url)
+    keys = {}
+    async with session_factory(engine)() as session, session.begin():
+        for name, scopes in KEY_SCOPES.items():
+            keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
+    await engine.dispose()
+    return keys
+
+
+@asynccontextmanager
+async def stack_for(mode: str) -> AsyncIterator[Stack]:
+    async with AsyncExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tifli-bench-")))
+        if mode == "embedded":
+            yield await stack.enter_async_context(embedded_stack(work))
+            return
+        kafka = stack.enter_context(kafka_broker(work / "kafka"))
+        postgres = stack.enter_context(postgres_server())
+        running, _ = await stack.enter_async_context(
+            production_stack(postgres, kafka, work, TIFLI_LOG_LEVEL="WARNING")
+        )
+        yield running
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {
+        "n": len(ordered),
+        "p50": cuts[49],
+        "p95": cuts[94],
+        "p99": cuts[98],
+        "max": ordered[-1],
+    }
+
+
+def show(label: str, figures: dict[str, float]) -> str:
+    return f"{label:<44} " + "  ".join(
+        f"{k}={v:.0f}" if k == "n" else f"{k}={v:7.2f} ms" for k, v in figures.items()
+    )

@@ -1,13 +1,14 @@
-"""The dispatcher's event handler: each alert version becomes one delivery per partner."""
+"""The dispatcher's event handler: each alert version becomes one delivery per partner, and
+the common case goes straight out from here without waiting for the worker's next pass."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.service import plan_deliveries
+from dispatcher.worker import DeliveryWorker
 from shared.bus import Message
 from shared.clock import Clock
 from shared.events import AlertCancelled, AlertExpired, AlertIssued, AlertUpdated, parse_event
@@ -21,16 +22,16 @@ class AlertEventHandler:
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
+        worker: DeliveryWorker,
         *,
         cancel_retry: timedelta,
         public_base_url: str,
-        on_new_deliveries: Callable[[], None],
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._worker = worker
         self._cancel_retry = cancel_retry
         self._public_base_url = public_base_url
-        self._on_new_deliveries = on_new_deliveries
 
     async def __call__(self, message: Message) -> None:
         event = parse_event(message.value)
@@ -40,12 +41,15 @@ class AlertEventHandler:
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return
-            created = await plan_deliveries(
+            planned = await plan_deliveries(
                 session,
                 event,
                 now=now,
                 cancel_retry=self._cancel_retry,
                 public_base_url=self._public_base_url,
             )
-        if created:
-            self._on_new_deliveries()
+            claimed = await self._worker.claim_fresh(session, planned, now)
+        # Only after the commit: a crash before it leaves nothing claimed and nothing sent.
+        self._worker.dispatch(claimed)
+        if len(claimed) < len(planned):
+            self._worker.wake()

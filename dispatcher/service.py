@@ -126,12 +126,12 @@ async def plan_deliveries(
     now: datetime,
     cancel_retry: timedelta,
     public_base_url: str,
-) -> int:
-    """One delivery per targeted partner for this alert version; returns how many."""
+) -> list[tuple[Delivery, Partner]]:
+    """One delivery per targeted partner for this alert version."""
     alert = event.data.alert
     cancelling = alert.msg_type == "Cancel"
     partners = (await session.scalars(select(Partner).where(Partner.status == "active"))).all()
-    created = 0
+    planned: list[tuple[Delivery, Partner]] = []
     for partner in partners:
         if not (cancelling or covers(partner.coverage, alert)):
             continue
@@ -139,43 +139,43 @@ async def plan_deliveries(
         # everything waiting. The first Alert is never replaced by an Update, so a partner
         # never sees an Update before its Alert.
         superseded = [Delivery.event_type != "alert.issued"] if not cancelling else []
-        await session.execute(
-            update(Delivery)
-            .where(
-                Delivery.alert_id == alert.alert_id,
-                Delivery.partner_id == partner.id,
-                Delivery.sequence < alert.sequence,
-                Delivery.status == "pending",
-                *superseded,
+        if alert.sequence > 1:
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.alert_id == alert.alert_id,
+                    Delivery.partner_id == partner.id,
+                    Delivery.sequence < alert.sequence,
+                    Delivery.status == "pending",
+                    *superseded,
+                )
+                .values(status="superseded")
             )
-            .values(status="superseded")
-        )
         webhook_id = webhook_id_for(event.id, partner.id)
-        session.add(
-            Delivery(
-                id=str(uuid.uuid4()),
-                webhook_id=webhook_id,
-                partner_id=partner.id,
-                alert_id=alert.alert_id,
-                sequence=alert.sequence,
-                event_type=event.type,
-                payload=webhook_body(
-                    event.type,
-                    webhook_id,
-                    alert,
-                    partner.languages.split(),
-                    f"{public_base_url}/v1/alerts/{alert.alert_id}/cap",
-                ).decode(),
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                # Never past the alert's expiry — except a Cancel, which must get through.
-                deadline=now + cancel_retry if cancelling else alert.expires,
-                created_at=now,
-            )
+        delivery = Delivery(
+            id=str(uuid.uuid4()),
+            webhook_id=webhook_id,
+            partner_id=partner.id,
+            alert_id=alert.alert_id,
+            sequence=alert.sequence,
+            event_type=event.type,
+            payload=webhook_body(
+                event.type,
+                webhook_id,
+                alert,
+                partner.languages.split(),
+                f"{public_base_url}/v1/alerts/{alert.alert_id}/cap",
+            ).decode(),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            # Never past the alert's expiry — except a Cancel, which must get through.
+            deadline=now + cancel_retry if cancelling else alert.expires,
+            created_at=now,
         )
-        created += 1
-    return created
+        session.add(delivery)
+        planned.append((delivery, partner))
+    return planned
 
 
 class DeliveryService:

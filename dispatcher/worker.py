@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import and_, exists, or_, select, update
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
-from dispatcher.retry import RetryPolicy, classify, next_attempt_at
+from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
 from dispatcher.sender import SendResult, post_webhook
 from dispatcher.service import signing_secrets
 from dispatcher.signing import signature_headers
@@ -43,13 +43,24 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class Claimed:
     delivery_id: str
     webhook_id: str
     partner_id: str
     url: str
     secrets: list[str]
     body: bytes
+
+
+def _claimed(delivery: Delivery, partner: Partner, now: datetime) -> Claimed:
+    return Claimed(
+        delivery.id,
+        delivery.webhook_id,
+        partner.id,
+        partner.url,
+        signing_secrets(partner, now),
+        delivery.payload.encode(),
+    )
 
 
 class DeliveryWorker:
@@ -70,6 +81,8 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._in_flight: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_expiry_sweep = 0.0
+        self._saturated = False  # a claim left due work behind for a busy partner
 
     def wake(self) -> None:
         self._wake.set()
@@ -82,16 +95,14 @@ class DeliveryWorker:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
-                await self._expire_overdue()
+                if time.monotonic() - self._last_expiry_sweep >= self._config.poll_interval_s:
+                    await self._expire_overdue()
+                    self._last_expiry_sweep = time.monotonic()
                 claimed = await self._claim()
             except Exception as exc:
                 log.warning("delivery claim failed", extra={"error": type(exc).__name__})
                 claimed = []
-            for item in claimed:
-                self._in_flight[item.partner_id] += 1
-                task = asyncio.create_task(self._deliver(item))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            self.dispatch(claimed)
             if len(claimed) >= self._config.batch_size:
                 continue
             with suppress(TimeoutError):
@@ -99,6 +110,41 @@ class DeliveryWorker:
         # Finish the work in hand: its outcome is recorded before the process exits.
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def dispatch(self, claimed: list[Claimed]) -> None:
+        """Send claimed deliveries now, each in its own task."""
+        for item in claimed:
+            self._in_flight[item.partner_id] += 1
+            task = asyncio.create_task(self._deliver(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def claim_fresh(
+        self, session: AsyncSession, planned: list[tuple[Delivery, Partner]], now: datetime
+    ) -> list[Claimed]:
+        """Claim deliveries just planned, inside the planning transaction: the common case
+        (a new version, a partner with room) goes out without another round trip through
+        the table. What cannot go now stays pending for the loop."""
+        claimed: list[Claimed] = []
+        for delivery, partner in planned:
+            if self._in_flight[partner.id] >= self._config.partner_concurrency:
+                self._saturated = True
+                continue
+            if delivery.sequence > 1 and await session.scalar(
+                select(Delivery.id)
+                .where(
+                    Delivery.alert_id == delivery.alert_id,
+                    Delivery.partner_id == partner.id,
+                    Delivery.sequence < delivery.sequence,
+                    Delivery.status.in_(("pending", "sending")),
+                )
+                .limit(1)
+            ):
+                continue  # an earlier version is still owed: order first
+            delivery.status = "sending"
+            delivery.lease_until = now + self._config.lease
+            claimed.append(_claimed(delivery, partner, now))
+        return claimed
 
     async def _idle_time(self) -> float:
         """Sleep until the next delivery is due, at most one poll interval."""
@@ -123,7 +169,7 @@ class DeliveryWorker:
                 .values(status="dead", last_error="not delivered before its deadline")
             )
 
-    async def _claim(self) -> list[_Claimed]:
+    async def _claim(self) -> list[Claimed]:
         now = self._clock.now()
         full = [p for p, n in self._in_flight.items() if n >= self._config.partner_concurrency]
         earlier = aliased(Delivery)
@@ -152,7 +198,7 @@ class DeliveryWorker:
         )
         if full:
             query = query.where(Delivery.partner_id.not_in(full))
-        claimed: list[_Claimed] = []
+        claimed: list[Claimed] = []
         taken: Counter[str] = Counter()
         async with self._sessions() as session, session.begin():
             for delivery, partner in (await session.execute(query)).all():
@@ -160,41 +206,38 @@ class DeliveryWorker:
                     self._in_flight[partner.id] + taken[partner.id]
                     >= self._config.partner_concurrency
                 ):
+                    self._saturated = True
                     continue  # this partner is busy: its others wait, other partners do not
                 taken[partner.id] += 1
                 delivery.status = "sending"
                 delivery.lease_until = now + self._config.lease
-                claimed.append(
-                    _Claimed(
-                        delivery.id,
-                        delivery.webhook_id,
-                        partner.id,
-                        partner.url,
-                        signing_secrets(partner, now),
-                        delivery.payload.encode(),
-                    )
-                )
+                claimed.append(_claimed(delivery, partner, now))
         return claimed
 
-    async def _deliver(self, item: _Claimed) -> None:
+    async def _deliver(self, item: Claimed) -> None:
+        outcome: Outcome = "retry"
         try:
             timestamp = int(time.time())
             headers = signature_headers(item.secrets, item.webhook_id, timestamp, item.body)
             result = await post_webhook(self._client, item.url, item.body, headers)
-            await self._record(item, result)
+            outcome = await self._record(item, result)
         except Exception as exc:
             # The lease expires and another pass retries it; nothing is lost.
             log.warning("delivery failed to record", extra={"error": type(exc).__name__})
         finally:
             self._in_flight[item.partner_id] -= 1
-            self._wake.set()
+            # The loop only needs to look again if this left work behind: a retry to
+            # schedule, or deliveries that waited for this partner's capacity.
+            if outcome != "delivered" or self._saturated:
+                self._saturated = False
+                self._wake.set()
 
-    async def _record(self, item: _Claimed, result: SendResult) -> None:
+    async def _record(self, item: Claimed, result: SendResult) -> Outcome:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             delivery = await session.get(Delivery, item.delivery_id, with_for_update=True)
             if delivery is None:
-                return
+                return "dead"
             session.add(
                 DeliveryAttempt(
                     delivery_id=delivery.id,
@@ -222,14 +265,14 @@ class DeliveryWorker:
             )
             if outcome == "delivered":
                 delivery.status, delivery.delivered_at = "delivered", now
-                return
+                return outcome
             if outcome == "disable":
                 partner = await session.get(Partner, item.partner_id)
                 if partner is not None:
                     partner.status = "disabled"
                     partner.status_reason = "the endpoint answered 410 Gone"
                 delivery.status = "dead"
-                return
+                return outcome
             when = next_attempt_at(
                 self._config.retry,
                 attempts=delivery.attempts,
@@ -241,5 +284,6 @@ class DeliveryWorker:
             )
             if when is None:
                 delivery.status = "dead"  # dead-lettered: visible in the API, replayable
-            else:
-                delivery.status, delivery.next_attempt_at = "pending", when
+                return "dead"
+            delivery.status, delivery.next_attempt_at = "pending", when
+            return outcome

@@ -178,7 +178,7 @@ def build_components(
         )
         bus.subscribe(
             f"{settings.topic_prefix}.{REPORTS}",
-            ENGINE_GROUP,
+            f"{settings.topic_prefix}.{ENGINE_GROUP}",  # one deployment, one group
             ReportEventHandler(sessions, config, clock),
         )
     if "dispatcher" in roles:
@@ -197,13 +197,13 @@ def build_components(
         )
         bus.subscribe(
             f"{settings.topic_prefix}.{ALERTS}",
-            DISPATCHER_GROUP,
+            f"{settings.topic_prefix}.{DISPATCHER_GROUP}",
             AlertEventHandler(
                 sessions,
                 clock,
+                components.worker,
                 cancel_retry=timedelta(hours=settings.cancel_retry_hours),
                 public_base_url=settings.public_base_url,
-                on_new_deliveries=components.wake_dispatcher,
             ),
         )
     return components

@@ -144,6 +144,24 @@ async def production_stack(
         processes.stop_all()
 
 
+async def wait_for_group(bootstrap: str, group: str, members: int, timeout: float = 60) -> None:
+    """Until a consumer group is stable with ``members`` members (after its rebalance)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                [response] = await admin.describe_consumer_groups([group])
+                _error, _group, state, _type, _protocol, found, *_ = response.groups[0]
+                if state == "Stable" and len(found) == members:
+                    return
+                await asyncio.sleep(0.2)  # group state has no change feed to await
+    finally:
+        await admin.close()
+
+
 async def wait_ready(stack: Stack, processes: Processes, timeout: float = 60) -> None:
     async with asyncio.timeout(timeout), httpx.AsyncClient(base_url=stack.base_url) as client:
         while True:

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import CRITERIA, report_body
 from tests.flows import full_case_flow, register_partner
 from tests.partner_server import partner_endpoint
-from tests.production import production_stack
+from tests.production import production_stack, wait_for_group
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -39,6 +39,8 @@ async def test_two_dispatchers_share_the_work_without_double_sends(
         ),
     ):
         await register_partner(stack, partner.url, partner.verify_token)
+        group = f"{processes.env['TIFLI_TOPIC_PREFIX']}.dispatcher"
+        await wait_for_group(kafka_bootstrap, group, members=2)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             for _ in range(cases):
                 report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]

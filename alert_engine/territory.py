@@ -1,0 +1,182 @@
+"""The national territory a zone is clipped to, its administrative areas, and what lies around.
+
+Pure logic over loaded geometry (lon/lat, WGS84), plus one cached loader. The data files are
+built by ``deploy/geodata/build.py``; which files to load is a setting passed in, so another
+country can plug in its own.
+
+Three surfaces partition the world near Morocco: the territory, ``foreign_land`` (land that
+is not territory) and the sea (neither). The polygon-budget work measures overshoot onto
+land against ``land`` = territory ∪ foreign land, and treats the rest as sea.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import shapely
+from pyproj import Geod
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+AreaKind = Literal["region", "province"]
+Surface = Literal["territory", "foreign_land", "sea"]
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class AdminArea:
+    code: str  # ISO 3166-2:MA, e.g. "MA-06" (region) or "MA-CAS" (province)
+    kind: AreaKind
+    name_fr: str
+    name_ar: str
+    geometry: BaseGeometry
+    region: str | None = None  # a province's parent region
+
+
+@dataclass(frozen=True)
+class Geocode:
+    code: str
+    kind: AreaKind
+    names: dict[str, str]  # by language: "ar", "fr"
+    share: float  # fraction of the zone's area inside this area, 0–1
+
+
+def geodesic_area_m2(geometry: BaseGeometry) -> float:
+    """Area on the WGS84 ellipsoid: exact, and no projection to choose per zone."""
+    if geometry.is_empty:
+        return 0.0
+    area, _ = _GEOD.geometry_area_perimeter(geometry)
+    return abs(float(area))
+
+
+@dataclass(frozen=True)
+class Territory:
+    regions: tuple[AdminArea, ...]
+    provinces: tuple[AdminArea, ...] = ()
+    foreign_land: BaseGeometry = field(default_factory=shapely.Polygon)
+
+    @cached_property
+    def national(self) -> BaseGeometry:
+        # The regions are a coverage (edge-matched), so the fast exact coverage union applies.
+        polygon = shapely.coverage_union_all([r.geometry for r in self.regions])
+        shapely.prepare(polygon)
+        return polygon
+
+    @cached_property
+    def land(self) -> BaseGeometry:
+        polygon = shapely.union_all([self.national, self.foreign_land])
+        shapely.prepare(polygon)
+        return polygon
+
+    @cached_property
+    def _areas(self) -> tuple[AdminArea, ...]:
+        return self.regions + self.provinces
+
+    @cached_property
+    def _tree(self) -> shapely.STRtree:
+        return shapely.STRtree([a.geometry for a in self._areas])
+
+    @cached_property
+    def _foreign_prepared(self) -> BaseGeometry:
+        shapely.prepare(self.foreign_land)
+        return self.foreign_land
+
+    def clip(self, zone: BaseGeometry) -> BaseGeometry:
+        """The part of ``zone`` (e.g. a geodesic disk) on the national territory."""
+        return shapely.intersection(zone, self.national)
+
+    def geocodes(self, zone: BaseGeometry) -> list[Geocode]:
+        """The regions, then provinces, that ``zone`` covers, each with its share of the zone.
+
+        Shares are ratios of ellipsoidal areas; a zone reaching beyond the territory should be
+        clipped first, or the shares of the regions will sum to less than 1.
+        """
+        total = geodesic_area_m2(zone)
+        if total == 0.0:
+            return []
+        codes = []
+        for index in sorted(self._tree.query(zone, predicate="intersects")):
+            area = self._areas[int(index)]
+            inside = shapely.intersection(area.geometry, zone)
+            share = geodesic_area_m2(inside) / total
+            if share <= 0.0:
+                continue  # touches along an edge only
+            codes.append(
+                Geocode(
+                    code=area.code,
+                    kind=area.kind,
+                    names={"ar": area.name_ar, "fr": area.name_fr},
+                    share=min(share, 1.0),
+                )
+            )
+        return codes
+
+    def surface_at(self, lon: float, lat: float) -> Surface:
+        point = shapely.Point(lon, lat)
+        if shapely.intersects(self.national, point):
+            return "territory"
+        if shapely.intersects(self._foreign_prepared, point):
+            return "foreign_land"
+        return "sea"
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _read_features(path: Path) -> list[dict[str, Any]]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    features: list[dict[str, Any]] = document["features"]
+    return features
+
+
+def _areas(path: Path, kind: AreaKind) -> tuple[AdminArea, ...]:
+    return tuple(
+        AdminArea(
+            code=f["properties"]["code"],
+            kind=kind,
+            name_fr=f["properties"]["fr"],
+            name_ar=f["properties"]["ar"],
+            geometry=shape(f["geometry"]),
+            region=f["properties"].get("region"),
+        )
+        for f in _read_features(path)
+    )
+
+
+@cache
+def load_territory(
+    regions: Path, provinces: Path | None = None, foreign_land: Path | None = None
+) -> Territory:
+    """Load the shipped GeoJSON once per set of paths (cached: the files never change)."""
+    foreign: BaseGeometry = shapely.Polygon()
+    if foreign_land is not None:
+        foreign = shapely.union_all([shape(f["geometry"]) for f in _read_features(foreign_land)])
+    areas = _areas(regions, "region")
+    if not foreign.is_empty:
+        # The file was cut by the territory at build time, but rounding its coordinates to
+        # the file's precision can leave metre-wide overlaps; cutting again makes the three
+        # surfaces a strict partition.
+        national = shapely.coverage_union_all([a.geometry for a in areas])
+        foreign = shapely.difference(foreign, national)
+    return Territory(
+        regions=areas,
+        provinces=_areas(provinces, "province") if provinces is not None else (),
+        foreign_land=foreign,
+    )
+
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def default_paths() -> tuple[Path, Path, Path]:
+    """The Morocco files shipped in ``alert_engine/data``: the default setting's value."""
+    return (
+        DATA_DIR / "morocco_regions.geojson",
+        DATA_DIR / "morocco_provinces.geojson",
+        DATA_DIR / "foreign_land.geojson",
+    )

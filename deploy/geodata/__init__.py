@@ -1,0 +1,1 @@
+"""Build-time scripts that derive the geodata shipped in alert_engine/data."""

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+
+from alert_engine.gazetteer import (
+    AmbiguousPlace,
+    Gazetteer,
+    UnknownPlace,
+    build_gazetteer,
+    load_gazetteer,
+    normalise,
+)
+from alert_engine.territory import DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return load_gazetteer(DATA_DIR / "morocco_places.json", DATA_DIR / "morocco_regions.geojson")
+
+
+@pytest.mark.parametrize("name", ["Laayoune", "Laâyoune", "LAÂYOUNE", "العيون", "El Aaiún"])
+def test_laayoune_spellings(gazetteer: Gazetteer, name: str) -> None:
+    place = gazetteer.lookup(name)
+    # GeoNames files it under EH; the region comes from the polygons.
+    assert place.region == "MA-11"
+    assert place.lat == pytest.approx(27.15, abs=0.05)
+    assert place.lon == pytest.approx(-13.20, abs=0.05)
+
+
+@pytest.mark.parametrize("name", ["Casablanca", "الدار البيضاء", "Dar el Beida", "dar-el-beida"])
+def test_casablanca_spellings(gazetteer: Gazetteer, name: str) -> None:
+    place = gazetteer.lookup(name)
+    assert place.region == "MA-06"
+    assert place.population > 3_000_000
+
+
+@pytest.mark.parametrize(
+    ("name", "region"),
+    [
+        ("Tanger", "MA-01"),
+        ("Tangier", "MA-01"),
+        ("طنجة", "MA-01"),
+        ("Oujda", "MA-02"),
+        ("Figuig", "MA-02"),
+        ("Kénitra", "MA-04"),
+        ("Kenitra", "MA-04"),
+        ("Ouarzazate", "MA-08"),
+    ],
+)
+def test_towns_map_to_their_region(gazetteer: Gazetteer, name: str, region: str) -> None:
+    assert gazetteer.lookup(name).region == region
+
+
+def test_unknown_place_lists_close_candidates(gazetteer: Gazetteer) -> None:
+    with pytest.raises(UnknownPlace) as error:
+        gazetteer.lookup("Casablnca")
+    assert "Casablanca" in error.value.candidates
+    with pytest.raises(UnknownPlace) as nothing:
+        gazetteer.lookup("Atlantis")
+    assert nothing.value.candidates == []
+
+
+def test_dakhla_is_ambiguous_with_regions_named(gazetteer: Gazetteer) -> None:
+    # Dakhla the city (Dakhla-Oued Ed-Dahab) and a Dakhla near Agadir (Souss-Massa).
+    with pytest.raises(AmbiguousPlace) as error:
+        gazetteer.lookup("Dakhla")
+    assert {p.region for p in error.value.candidates} >= {"MA-12", "MA-09"}
+    assert "Dakhla-Oued Ed-Dahab" in str(error.value)
+    assert "Souss-Massa" in str(error.value)
+
+
+def test_a_city_wins_a_name_shared_with_a_hamlet() -> None:
+    records = [
+        {
+            "id": 1,
+            "name": "Safi",
+            "lat": 32.3,
+            "lon": -9.2,
+            "population": 300_000,
+            "region": "MA-07",
+            "names": ["آسفي"],
+        },
+        {
+            "id": 2,
+            "name": "Safi",
+            "lat": 30.0,
+            "lon": -8.0,
+            "population": 900,
+            "region": "MA-09",
+            "names": [],
+        },
+        {
+            "id": 3,
+            "name": "Twin",
+            "lat": 31.0,
+            "lon": -7.0,
+            "population": 5000,
+            "region": "MA-07",
+            "names": [],
+        },
+        {
+            "id": 4,
+            "name": "Twin",
+            "lat": 33.0,
+            "lon": -5.0,
+            "population": 4000,
+            "region": "MA-03",
+            "names": [],
+        },
+    ]
+    small = build_gazetteer(records, {"MA-07": "Marrakech-Safi", "MA-03": "Fès-Meknès"})
+    assert small.lookup("safi").id == 1
+    assert small.lookup("اسفي").id == 1  # hamza on alif ignored
+    with pytest.raises(AmbiguousPlace, match=r"Marrakech-Safi.*Fès-Meknès"):
+        small.lookup("twin")
+
+
+def test_normalise_folds_case_diacritics_and_arabic_marks() -> None:
+    assert normalise("Laâyoune") == normalise("LAAYOUNE")
+    assert normalise("Dar-el-Beïda") == normalise("dar el beida")
+    assert normalise("مَرَّاكُش") == normalise("مراكش")

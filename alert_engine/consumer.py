@@ -10,6 +10,7 @@ from shared.clock import Clock
 from shared.events import (
     ReportApproved,
     ReportCancelled,
+    ReportRenewed,
     ReportResolved,
     SightingAdded,
     parse_event,
@@ -42,5 +43,7 @@ class ReportEventHandler:
                     await service.cancel(event.data.report_id)
                 case SightingAdded():
                     await service.recentre(event.data)
+                case ReportRenewed():
+                    await service.renew(event.data)
                 case _:
                     pass  # submitted / rejected: nothing to show anyone

@@ -25,7 +25,9 @@ class Alert(Base):
     travel_mode: Mapped[str] = mapped_column(String(24))
     radius_km: Mapped[float]
     effective: Mapped[datetime] = mapped_column(UtcDateTime)
-    expires: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # When the engine next re-computes the zone; timers live here, so they survive restarts.
+    next_widen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True, default=None)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

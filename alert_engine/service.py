@@ -15,14 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alert_engine.composer import CaseState, Presentation, cap_reference, compose, zone_at
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.texts import CaseFacts
-from alert_engine.zones import ZonePolicy
+from alert_engine.zones import ZonePolicy, radius_km
 from shared.alert_contract import AlertMessage, MsgType, Point, PublicChild
 from shared.events import (
     AlertCancelled,
+    AlertEvent,
     AlertEventData,
+    AlertExpired,
     AlertIssued,
     AlertUpdated,
     ReportApprovedData,
+    ReportRenewedData,
     SightingAddedData,
 )
 from shared.outbox import add_event
@@ -41,6 +44,8 @@ class EngineConfig:
     policy: ZonePolicy
     presentation: Presentation
     ttl: timedelta
+    widen_interval: timedelta = timedelta(hours=1)
+    widen_min_growth: float = 0.2  # area growth that justifies an Update
 
 
 class AlertService:
@@ -81,7 +86,8 @@ class AlertService:
             travel_mode=approved.travel_mode,
             radius_km=0.0,
             effective=self._now,
-            expires=self._now + self._config.ttl,
+            expires=approved.expires_at or self._now + self._config.ttl,
+            next_widen_at=self._now + self._config.widen_interval,
             updated_at=self._now,
         )
         self._session.add(alert)
@@ -99,11 +105,35 @@ class AlertService:
         alert.facts = json.dumps(facts, ensure_ascii=False)
         return await self._publish(alert, "Update")
 
+    async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:
+        """The reviewer extended the time window: partners get the new ``expires`` now."""
+        alert = await self._active_for(renewed.report_id)
+        if alert is None or renewed.expires_at <= alert.expires:
+            return None
+        alert.expires = renewed.expires_at
+        return await self._publish(alert, "Update")
+
+    async def on_timer(self, alert: Alert) -> AlertMessage | None:
+        """Whatever is due for this (locked, active) alert: expiry first, else widening.
+
+        After downtime a single pass catches up: one expiry, or one Update to the radius of
+        *now* — never a burst of the widenings that were missed."""
+        if self._now >= alert.expires:
+            alert.state, alert.next_widen_at = "expired", None
+            return await self._publish(alert, "Cancel", AlertExpired)
+        if alert.next_widen_at is None or self._now < alert.next_widen_at:
+            return None
+        alert.next_widen_at = self._now + self._config.widen_interval
+        grown = radius_km(self._config.policy, alert.travel_mode, alert.center_at, self._now)  # type: ignore[arg-type]
+        if (grown / alert.radius_km) ** 2 - 1 <= self._config.widen_min_growth:
+            return None  # not enough new ground to be worth a message
+        return await self._publish(alert, "Update")
+
     async def cancel(self, report_id: str) -> AlertMessage | None:
         alert = await self._active_for(report_id)
         if alert is None:
             return None  # never approved, or already over: nothing is on partners' screens
-        alert.state = "cancelled"
+        alert.state, alert.next_widen_at = "cancelled", None
         return await self._publish(alert, "Cancel")
 
     async def _active_for(self, report_id: str) -> Alert | None:
@@ -115,7 +145,9 @@ class AlertService:
             )
         ).one_or_none()
 
-    async def _publish(self, alert: Alert, msg_type: MsgType) -> AlertMessage:
+    async def _publish(
+        self, alert: Alert, msg_type: MsgType, event: type[AlertEvent] | None = None
+    ) -> AlertMessage:
         previous = (
             await self._session.scalars(
                 select(AlertVersion)
@@ -160,7 +192,7 @@ class AlertService:
         )
         await add_event(
             self._session,
-            _EVENT_FOR[msg_type](
+            (event or _EVENT_FOR[msg_type])(
                 source=SOURCE, subject=alert.id, time=self._now, data=AlertEventData(alert=message)
             ),
         )

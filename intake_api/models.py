@@ -23,6 +23,8 @@ class Report(Base):
     reviewed_by_key: Mapped[str | None] = mapped_column(String(16), default=None)
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
     criteria: Mapped[str | None] = mapped_column(Text, default=None)
+    # The alert's time window, set at approval and extended by renewals.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     # Public fields as JSON; restricted fields (brief §6) sealed with the data key.
     public_data: Mapped[str] = mapped_column(Text)
     sealed_data: Mapped[str] = mapped_column(Text)

@@ -20,6 +20,7 @@ from alert_engine.composer import Presentation
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
 from alert_engine.service import EngineConfig
+from alert_engine.timers import AlertTimers
 from alert_engine.zones import ZonePolicy
 from dispatcher.address_guard import guarded_client
 from dispatcher.consumer import GROUP as DISPATCHER_GROUP
@@ -103,6 +104,7 @@ class Components:
     sealer: Sealer | None
     relay: OutboxRelay | None = None
     worker: DeliveryWorker | None = None
+    timers: AlertTimers | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -112,6 +114,8 @@ class Components:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self.worker is not None:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
+        if self.timers is not None:
+            self._tasks.append(asyncio.create_task(self.timers.run(), name="alert-timers"))
 
     async def stop(self) -> None:
         """Finish the work in hand, then close: relay pass, deliveries in flight, handlers."""
@@ -119,6 +123,8 @@ class Components:
             self.relay.stop()
         if self.worker is not None:
             self.worker.stop()
+        if self.timers is not None:
+            self.timers.stop()
         for task in self._tasks:
             with suppress(asyncio.CancelledError):
                 await task
@@ -175,6 +181,11 @@ def build_components(
                 sender=settings.alert_sender, timezone=settings.alert_timezone
             ),
             ttl=timedelta(hours=settings.alert_ttl_hours),
+            widen_interval=timedelta(minutes=settings.widen_interval_minutes),
+            widen_min_growth=settings.widen_min_growth,
+        )
+        components.timers = AlertTimers(
+            sessions, config, clock, poll_interval_s=settings.timer_poll_interval_s
         )
         bus.subscribe(
             f"{settings.topic_prefix}.{REPORTS}",

@@ -46,6 +46,14 @@ class ReportApprovedData(ReportRef):
     travel_mode: TravelMode
     suspected_vehicle: str | None
     companion: str | None
+    # Added in v1 (optional, so older events still parse): the end of the time window the
+    # reviewer approved; consumers fall back to approved_at + their own TTL.
+    expires_at: datetime | None = None
+
+
+class ReportRenewedData(ReportRef):
+    renewed_at: datetime
+    expires_at: datetime
 
 
 class ReportRejectedData(ReportRef):
@@ -108,6 +116,11 @@ class ReportCancelled(_Envelope):
     data: ReportClosedData
 
 
+class ReportRenewed(_Envelope):
+    type: Literal["report.renewed"] = "report.renewed"
+    data: ReportRenewedData
+
+
 class SightingAdded(_Envelope):
     type: Literal["report.sighting_added"] = "report.sighting_added"
     data: SightingAddedData
@@ -139,6 +152,7 @@ ReportEvent = (
     | ReportRejected
     | ReportResolved
     | ReportCancelled
+    | ReportRenewed
     | SightingAdded
 )
 AlertEvent = AlertIssued | AlertUpdated | AlertCancelled | AlertExpired

@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     )
     zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
     alert_ttl_hours: float = Field(default=24.0, gt=0)
+    widen_interval_minutes: float = Field(
+        default=60.0, gt=0, description="How often the engine re-computes a growing zone."
+    )
+    widen_min_growth: float = Field(
+        default=0.2, ge=0, description="Area growth (0.2 = +20%) that justifies a CAP Update."
+    )
+    timer_poll_interval_s: float = Field(
+        default=5.0, gt=0, description="Longest nap of the engine's timer loop."
+    )
     alert_timezone: str = Field(
         default="Africa/Casablanca", description="For times in alert texts."
     )

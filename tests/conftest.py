@@ -16,6 +16,7 @@ from services.api import create_app
 from services.components import ALL_ROLES, Components, build_components
 from services.database import upgrade
 from shared.auth import create_api_key
+from shared.clock import Clock
 from shared.settings import Settings
 from tests.partner_server import bound_socket, serve
 from tests.servers import kafka_broker, postgres_server
@@ -62,9 +63,22 @@ KEY_SCOPES = {
 }
 
 
-async def start_stack(settings: Settings) -> tuple[Stack, Any]:
+@dataclass
+class FakeClock:
+    """Simulated time: tests move it forward by hand."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, delta: timedelta) -> None:
+        self.moment += delta
+
+
+async def start_stack(settings: Settings, clock: Clock | None = None) -> tuple[Stack, Any]:
     await asyncio.to_thread(upgrade, settings.database_url)
-    components = build_components(settings, ALL_ROLES)
+    components = build_components(settings, ALL_ROLES, clock)
     keys = {}
     async with components.sessions() as session, session.begin():
         for name, scopes in KEY_SCOPES.items():

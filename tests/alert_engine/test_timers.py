@@ -1,0 +1,86 @@
+"""Widening, expiry and Cancel over simulated time, with an engine restart in the middle."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
+from tests.flows import register_partner
+from tests.partner_server import PartnerEndpoint, partner_endpoint
+
+HOUR = timedelta(hours=1)
+
+
+async def _versions(partner: PartnerEndpoint, count: int) -> list[dict[str, Any]]:
+    received = await partner.wait_for(count)
+    return [json.loads(r.body) for r in received]
+
+
+async def _run_timers(stack: Stack) -> int:
+    assert stack.embedded.timers is not None
+    handled = await stack.embedded.timers.run_due()
+    await stack.embedded.bus.wait_idle()  # type: ignore[attr-defined]
+    return handled
+
+
+async def test_zone_widens_then_expires_across_a_restart(tmp_path: Path) -> None:
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = FakeClock(start)
+    # The loop's own naps are long: the test drives the timers itself, deterministically.
+    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
+    body = report_body(travel_mode="vehicle")
+    body["last_seen"]["at"] = (start - timedelta(minutes=30)).isoformat()
+
+    async with partner_endpoint() as partner:
+        stack, server = await start_stack(settings, clock)
+        try:
+            await register_partner(stack, partner.url, partner.verify_token)
+            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+                report_id = (await police.post("/v1/reports", json=body)).json()["id"]
+                await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            [issued] = await _versions(partner, 1)
+            assert issued["alert"]["area"]["circle"]["radius_km"] == 160.0  # the floor
+            assert issued["alert"]["expires"].startswith(
+                (start + 24 * HOUR).isoformat().replace("+00:00", ""))
+
+            clock.advance(HOUR)  # 1.5 h at 80 km/h = 120 km: still the floor, no message
+            assert await _run_timers(stack) == 1
+            assert len(partner.received) == 1
+
+            clock.advance(2 * HOUR)  # 3.5 h: 280 km, the area triples: an Update
+            assert await _run_timers(stack) == 1
+            update = (await _versions(partner, 2))[1]
+            assert update["type"] == "alert.updated"
+            assert update["alert"]["msg_type"] == "Update"
+            assert update["alert"]["sequence"] == 2
+            assert update["alert"]["area"]["circle"]["radius_km"] == 280.0
+            assert issued["alert"]["identifier"] in update["alert"]["references"][0]
+            assert await _run_timers(stack) == 0  # nothing more is due right now
+        finally:
+            await server.__aexit__(None, None, None)
+
+        # The engine is down while three widenings come due; a new process catches up once.
+        clock.advance(3 * HOUR)  # 6.5 h: 520 km
+        stack, server = await start_stack(settings, clock)
+        try:
+            # The new engine's first timer pass, at start-up, finds the overdue widening.
+            caught_up = (await _versions(partner, 3))[2]
+            assert await _run_timers(stack) == 0  # and it was handled once
+            assert caught_up["alert"]["sequence"] == 3
+            assert caught_up["alert"]["area"]["circle"]["radius_km"] == 520.0
+
+            clock.advance(18 * HOUR)  # past the 24 h window: the expiry
+            assert await _run_timers(stack) == 1
+            expired = (await _versions(partner, 4))[3]
+            assert expired["type"] == "alert.expired"
+            assert expired["alert"]["msg_type"] == "Cancel"
+            assert expired["alert"]["child"] is None
+            assert len(expired["alert"]["references"]) == 3
+            clock.advance(HOUR)
+            assert await _run_timers(stack) == 0  # an expired alert has no more timers
+            assert len(partner.received) == 4
+        finally:
+            await server.__aexit__(None, None, None)

@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
+from dispatcher.models import Delivery
 from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
 from tests.flows import register_partner
 from tests.partner_server import PartnerEndpoint, partner_endpoint
+from tests.waiting import eventually
 
 HOUR = timedelta(hours=1)
 
@@ -17,6 +21,22 @@ HOUR = timedelta(hours=1)
 async def _versions(partner: PartnerEndpoint, count: int) -> list[dict[str, Any]]:
     received = await partner.wait_for(count)
     return [json.loads(r.body) for r in received]
+
+
+async def _settled(stack: Stack) -> None:
+    """Every delivery's outcome is recorded. Leases are measured on the same simulated clock,
+    so jumping it while a POST is in flight would (rightly) hand that delivery over again."""
+
+    async def in_flight() -> int:
+        async with stack.embedded.sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(Delivery).where(Delivery.status == "sending")
+                )
+                or 0
+            )
+
+    await eventually(in_flight, lambda n: n == 0)
 
 
 async def _run_timers(stack: Stack) -> int:
@@ -44,12 +64,15 @@ async def test_zone_widens_then_expires_across_a_restart(tmp_path: Path) -> None
             [issued] = await _versions(partner, 1)
             assert issued["alert"]["area"]["circle"]["radius_km"] == 160.0  # the floor
             assert issued["alert"]["expires"].startswith(
-                (start + 24 * HOUR).isoformat().replace("+00:00", ""))
+                (start + 24 * HOUR).isoformat().replace("+00:00", "")
+            )
 
+            await _settled(stack)
             clock.advance(HOUR)  # 1.5 h at 80 km/h = 120 km: still the floor, no message
             assert await _run_timers(stack) == 1
             assert len(partner.received) == 1
 
+            await _settled(stack)
             clock.advance(2 * HOUR)  # 3.5 h: 280 km, the area triples: an Update
             assert await _run_timers(stack) == 1
             update = (await _versions(partner, 2))[1]
@@ -59,6 +82,7 @@ async def test_zone_widens_then_expires_across_a_restart(tmp_path: Path) -> None
             assert update["alert"]["area"]["circle"]["radius_km"] == 280.0
             assert issued["alert"]["identifier"] in update["alert"]["references"][0]
             assert await _run_timers(stack) == 0  # nothing more is due right now
+            await _settled(stack)
         finally:
             await server.__aexit__(None, None, None)
 
@@ -72,6 +96,7 @@ async def test_zone_widens_then_expires_across_a_restart(tmp_path: Path) -> None
             assert caught_up["alert"]["sequence"] == 3
             assert caught_up["alert"]["area"]["circle"]["radius_km"] == 520.0
 
+            await _settled(stack)
             clock.advance(18 * HOUR)  # past the 24 h window: the expiry
             assert await _run_timers(stack) == 1
             expired = (await _versions(partner, 4))[3]
@@ -79,6 +104,7 @@ async def test_zone_widens_then_expires_across_a_restart(tmp_path: Path) -> None
             assert expired["alert"]["msg_type"] == "Cancel"
             assert expired["alert"]["child"] is None
             assert len(expired["alert"]["references"]) == 3
+            await _settled(stack)
             clock.advance(HOUR)
             assert await _run_timers(stack) == 0  # an expired alert has no more timers
             assert len(partner.received) == 4

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_engine.composer import CaseState, Presentation, cap_reference, compose, zone_at
+from alert_engine.metrics import VERSIONS
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import ZonePolicy, radius_km
@@ -180,6 +181,7 @@ class AlertService:
                 payload=message.model_dump_json(),
             )
         )
+        VERSIONS.labels(msg_type).inc()
         log.info(
             "alert version staged",
             extra={

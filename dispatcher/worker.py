@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
 from dispatcher.sender import SendResult, post_webhook
@@ -251,6 +252,8 @@ class DeliveryWorker:
             delivery.last_status_code, delivery.last_error = result.status, result.error
             delivery.lease_until = None
             outcome = classify(result.status)
+            ATTEMPTS.labels(outcome).inc()
+            ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
             log.info(
                 "delivery attempt",
                 extra={
@@ -265,6 +268,7 @@ class DeliveryWorker:
             )
             if outcome == "delivered":
                 delivery.status, delivery.delivered_at = "delivered", now
+                LAG_SECONDS.observe((now - delivery.created_at).total_seconds())
                 return outcome
             if outcome == "disable":
                 partner = await session.get(Partner, item.partner_id)

@@ -1,9 +1,10 @@
 """Offline place lookup (issue 4 item 8): a town name in Arabic or French → coordinates.
 
 The data is a Morocco extract of GeoNames (CC BY 4.0) built by ``deploy/geodata/build.py``,
-each place tagged with its region by point-in-polygon. Matching is exact on a normalised key,
-never fuzzy: a report names the place, and guessing a different town would send the alert to
-the wrong people. Fuzzy matching only suggests candidates in the error.
+each place tagged with its region (ISO 3166-2:MA code) by point-in-polygon. The file alone is
+enough at run time: the regions' names come from the static table below. Matching is exact on
+a normalised key, never fuzzy: a report names the place, and guessing a different town would
+send the alert to the wrong people. Fuzzy matching only suggests candidates in the error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,36 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
+DATA_DIR = Path(__file__).parent / "data"
+PLACES_FILE = DATA_DIR / "morocco_places.json"
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str  # ISO 3166-2:MA
+    fr: str
+    ar: str
+
+
+# Morocco's 12 regions (2015 division), as named in the boundary data the alert engine ships.
+REGIONS: Mapping[str, Region] = {
+    r.code: r
+    for r in (
+        Region("MA-01", "Tanger-Tétouan-Al Hoceima", "طنجة تطوان الحسيمة"),
+        Region("MA-02", "Oriental", "الشرقية"),
+        Region("MA-03", "Fès-Meknès", "فاس-مكناس"),
+        Region("MA-04", "Rabat-Salé-Kénitra", "الرباط-سلا-القنيطرة"),
+        Region("MA-05", "Béni Mellal-Khénifra", "بني ملال-خنيفرة"),
+        Region("MA-06", "Casablanca-Settat", "الدار البيضاء-سطات"),
+        Region("MA-07", "Marrakech-Safi", "مراكش-أسفي"),
+        Region("MA-08", "Drâa-Tafilalet", "درعة تافيلالت"),
+        Region("MA-09", "Souss-Massa", "سوس-ماسة"),
+        Region("MA-10", "Guelmim-Oued Noun", "كلميم وادي نون"),
+        Region("MA-11", "Laâyoune-Sakia El Hamra", "العيون الساقية الحمراء"),
+        Region("MA-12", "Dakhla-Oued Ed-Dahab", "الداخلة-وادي الذهب"),
+    )
+}
+
 
 @dataclass(frozen=True)
 class Place:
@@ -30,10 +61,11 @@ class Place:
 
 
 class UnknownPlace(LookupError):
-    def __init__(self, query: str, candidates: list[str]) -> None:
+    def __init__(self, query: str, near: list[Place]) -> None:
         self.query = query
-        self.candidates = candidates
-        hint = f"; did you mean {', '.join(candidates)}?" if candidates else ""
+        self.near = near  # places with a close spelling, to suggest
+        self.candidates = list(dict.fromkeys(p.name for p in near))  # their names
+        hint = f"; did you mean {', '.join(self.candidates)}?" if self.candidates else ""
         super().__init__(f"no place named {query!r}{hint}")
 
 
@@ -86,8 +118,8 @@ class Gazetteer:
         hits = [self.places[i] for i in self._index.get(key, [])]
         if not hits:
             close = difflib.get_close_matches(key, self._index.keys(), n=5, cutoff=0.75)
-            suggested = dict.fromkeys(self.places[self._index[k][0]].name for k in close)
-            raise UnknownPlace(name, list(suggested))
+            near = dict.fromkeys(self.places[i] for k in close for i in self._index[k])
+            raise UnknownPlace(name, list(near))
         if len(hits) == 1:
             return hits[0]
         # A name shared by a city and a hamlet means the city: report writers name towns
@@ -123,13 +155,12 @@ def build_gazetteer(
     return Gazetteer(places=tuple(places), names=tuple(names), region_names=dict(region_names))
 
 
+def load_gazetteer(places: Path = PLACES_FILE) -> Gazetteer:
+    """The gazetteer of a places file (the shipped one by default), read once per process."""
+    return _load(places.resolve())
+
+
 @cache
-def load_gazetteer(places: Path, regions: Path | None = None) -> Gazetteer:
-    """Load the shipped extract once (cached). ``regions`` (GeoJSON with code/fr properties)
-    only gives readable region names to AmbiguousPlace."""
-    region_names: dict[str, str] = {}
-    if regions is not None:
-        for feature in json.loads(regions.read_text(encoding="utf-8"))["features"]:
-            region_names[feature["properties"]["code"]] = feature["properties"]["fr"]
+def _load(places: Path) -> Gazetteer:
     records = json.loads(places.read_text(encoding="utf-8"))
-    return build_gazetteer(records, region_names)
+    return build_gazetteer(records, {code: r.fr for code, r in REGIONS.items()})

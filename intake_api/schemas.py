@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     HttpUrl,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -86,10 +87,29 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+# A place is a point, a place name, or both. place_name is declared before location so that
+# location's validator sees it; when both are given the point wins and the name is kept as is.
+PLACE_NAME_DESCRIPTION = (
+    "A Moroccan town (Arabic or French spelling). Without location it is geocoded offline at "
+    "submission; an unknown or ambiguous name is a 422 listing candidates."
+)
+LOCATION_DESCRIPTION = "WGS84 point. Give location, place_name or both; location wins."
+
+
+def _point_or_place(location: Point | None, info: ValidationInfo) -> Point | None:
+    if location is None and info.data.get("place_name") is None:
+        raise ValueError("give location (lat, lon) or place_name")
+    return location
+
+
 class LastSeenIn(Strict):
-    location: Point = Field(description="WGS84 point of the last sighting.")
-    place_name: ShortText | None = None
+    place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
+    location: Point | None = Field(
+        default=None, validate_default=True, description=LOCATION_DESCRIPTION
+    )
     at: PastTime
+
+    _located = field_validator("location")(_point_or_place)
 
 
 class VehicleIn(Strict):
@@ -156,13 +176,17 @@ class ResolveIn(Strict):
 
 
 class SightingIn(Strict):
-    location: Point
-    place_name: ShortText | None = None
+    place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
+    location: Point | None = Field(
+        default=None, validate_default=True, description=LOCATION_DESCRIPTION
+    )
     at: PastTime
     description: LongText | None = None
     trusted: bool = Field(
         default=False, description="Confirmed by an officer: the zone re-centres on it."
     )
+
+    _located = field_validator("location")(_point_or_place)
 
 
 ReportStatus = Literal["submitted", "approved", "rejected", "resolved", "cancelled", "expired"]

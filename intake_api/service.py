@@ -8,18 +8,22 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api import lifecycle
 from intake_api.criteria import unmet_criteria
+from intake_api.gazetteer import Gazetteer, load_gazetteer
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
+from intake_api.places import resolve_place
 from intake_api.schemas import (
     ApproveIn,
     Criteria,
+    LastSeenIn,
     ReportIn,
     ReportOut,
     ReportPage,
@@ -50,6 +54,7 @@ SOURCE = "tifli/intake-api"
 log = logging.getLogger(__name__)
 # Alert ids derive from report ids: a redelivered approval can only ever mean one alert.
 _ALERT_NAMESPACE = uuid.UUID("6f1d7c1e-3b7a-4d51-9a53-7f3b1e0c2a10")
+_Where = TypeVar("_Where", LastSeenIn, SightingIn)
 
 
 def alert_id_for(report_id: str) -> str:
@@ -61,10 +66,18 @@ def request_fingerprint(body: ReportIn) -> str:
 
 
 class ReportService:
-    def __init__(self, session: AsyncSession, sealer: Sealer, now: datetime) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        sealer: Sealer,
+        now: datetime,
+        gazetteer: Callable[[], Gazetteer] = load_gazetteer,
+    ) -> None:
         self._session = session
         self._sealer = sealer
         self._now = now
+        # Called only when a place name must be geocoded; the default is loaded once per process.
+        self._gazetteer = gazetteer
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -105,6 +118,8 @@ class ReportService:
                     )
                 return await self.get(previous.report_id), False
 
+        # The replay check above compares bodies as sent; what is stored carries the point.
+        body = body.model_copy(update={"last_seen": self._located(body.last_seen, "last_seen.")})
         report_id = str(uuid.uuid4())
         public, restricted = split_restricted(body.model_dump(mode="json"))
         report = Report(
@@ -231,6 +246,8 @@ class ReportService:
     ) -> SightingOut:
         report = await self._load(report_id, for_update=True)
         self._transition(report, "add_sighting")
+        body = self._located(body, "")
+        assert body.location is not None
         sighting = Sighting(
             id=str(uuid.uuid4()),
             report_id=report.id,
@@ -265,6 +282,15 @@ class ReportService:
         return _sighting_out(sighting)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _located(self, where: _Where, field_prefix: str) -> _Where:
+        """``where`` with its location set: as given, or geocoded from its place name (a 422
+        naming ``{field_prefix}place_name`` if the name is unknown or ambiguous)."""
+        if where.location is not None:
+            return where  # a point wins over a name: no lookup
+        assert where.place_name is not None  # the schema requires one or the other
+        point = resolve_place(self._gazetteer(), where.place_name, f"{field_prefix}place_name")
+        return where.model_copy(update={"location": point})
 
     async def _load(self, report_id: str, *, for_update: bool = False) -> Report:
         query = select(Report).where(Report.id == report_id)
@@ -312,9 +338,7 @@ class ReportService:
                 clothing=child.clothing,
             ),
             photo_urls=[str(u) for u in child.photo_urls],
-            last_seen_point=Point(
-                lat=content.last_seen.location.lat, lon=content.last_seen.location.lon
-            ),
+            last_seen_point=_stored_point(content.last_seen),
             last_seen_place=content.last_seen.place_name,
             last_seen_at=content.last_seen.at,
             travel_mode=content.travel_mode,
@@ -345,6 +369,13 @@ class ReportService:
                 _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
             ],
         )
+
+
+def _stored_point(last_seen: LastSeenIn) -> Point:
+    # Submission stores a point for every report (geocoding a bare place name first).
+    if last_seen.location is None:
+        raise RuntimeError("a stored report has no last-seen point")
+    return Point(lat=last_seen.location.lat, lon=last_seen.location.lon)
 
 
 def _sighting_out(s: Sighting) -> SightingOut:

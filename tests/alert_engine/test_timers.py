@@ -42,7 +42,7 @@ async def _settled(stack: Stack) -> None:
 async def _run_timers(stack: Stack) -> int:
     assert stack.embedded.timers is not None
     handled = await stack.embedded.timers.run_due()
-    await stack.embedded.bus.wait_idle()  # type: ignore[attr-defined]
+    await stack.bus.wait_idle()
     return handled
 
 

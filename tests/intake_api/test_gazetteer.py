@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from alert_engine.gazetteer import (
+from intake_api.gazetteer import (
+    PLACES_FILE,
+    REGIONS,
     AmbiguousPlace,
     Gazetteer,
     UnknownPlace,
@@ -10,12 +15,28 @@ from alert_engine.gazetteer import (
     load_gazetteer,
     normalise,
 )
-from alert_engine.territory import DATA_DIR
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def gazetteer() -> Gazetteer:
-    return load_gazetteer(DATA_DIR / "morocco_places.json", DATA_DIR / "morocco_regions.geojson")
+    return load_gazetteer()
+
+
+def test_the_shipped_file_alone_is_enough() -> None:
+    assert load_gazetteer() is load_gazetteer(PLACES_FILE)  # loaded once per process
+    records = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    assert {r["region"] for r in records} == set(REGIONS)
+
+
+def test_region_table_matches_the_boundary_data() -> None:
+    # The static table must name the regions as the alert engine's boundary file does (read
+    # here as a file: the intake service itself never touches the alert engine's data).
+    regions = REPO / "alert_engine" / "data" / "morocco_regions.geojson"
+    features = json.loads(regions.read_text(encoding="utf-8"))["features"]
+    shipped = {p["code"]: (p["fr"], p["ar"]) for p in (f["properties"] for f in features)}
+    assert shipped == {code: (r.fr, r.ar) for code, r in REGIONS.items()}
 
 
 @pytest.mark.parametrize("name", ["Laayoune", "Laâyoune", "LAÂYOUNE", "العيون", "El Aaiún"])

@@ -1,0 +1,14 @@
+"""Prometheus metrics of the alert engine."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+VERSIONS = Counter(
+    "tifli_alert_versions_total", "Alert versions issued, by CAP msgType.", ["msg_type"]
+)
+ZONE_SECONDS = Histogram(
+    "tifli_zone_seconds",
+    "Time to compute a zone and its footprint.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+)

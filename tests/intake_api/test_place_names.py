@@ -1,0 +1,194 @@
+"""A report or sighting may name a town instead of giving coordinates (issue 4 item 8): it is
+geocoded offline at submission, Arabic and French spellings alike; an unknown or ambiguous name
+is a 422 listing candidates, never a guess. Through the real HTTP API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from shapely.geometry import Point, shape
+from sqlalchemy import func, select
+
+from intake_api.models import Report, Sighting
+from shared.outbox import OutboxEvent
+from tests.conftest import CRITERIA, Stack, report_body
+from tests.flows import haversine_m
+from tests.waiting import eventually
+
+# Checked by hand: Laâyoune's centre is at about 27.15 N, 13.20 W; the gazetteer (GeoNames)
+# has 27.1418 N, 13.1880 W, i.e. 0.9 km south and 1.2 km east: 1.5 km away.
+LAAYOUNE = (27.15, -13.20)
+# Casablanca's centre, 33.5731 N, 7.5898 W (the point report_body uses); GeoNames has
+# 33.5883 N, 7.6114 W: 1.7 km north and 2.0 km west, 2.6 km away.
+CASABLANCA = (33.5731, -7.5898)
+
+
+def _by_name(place_name: str | None, **last_seen: Any) -> dict[str, Any]:
+    """A report body whose last-seen place is only a name (unless ``location`` is given)."""
+    body = report_body()
+    del body["last_seen"]["location"]
+    if place_name is None:
+        del body["last_seen"]["place_name"]
+    else:
+        body["last_seen"]["place_name"] = place_name
+    body["last_seen"].update(last_seen)
+    return body
+
+
+async def _stored(stack: Stack) -> tuple[int, int, int]:
+    async with stack.embedded.sessions() as session:
+        reports = await session.scalar(select(func.count()).select_from(Report))
+        sightings = await session.scalar(select(func.count()).select_from(Sighting))
+        events = await session.scalar(select(func.count()).select_from(OutboxEvent))
+    return int(reports or 0), int(sightings or 0), int(events or 0)
+
+
+def _problem(response: Any, field: str) -> dict[str, Any]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    assert [e["field"] for e in problem["errors"]] == [field], problem
+    assert problem["detail"].startswith(f"{field}: ")
+    return problem
+
+
+async def test_french_latin_and_arabic_spellings_give_one_point(stack: Stack) -> None:
+    points = []
+    async with stack.client("submitter") as police:
+        for name in ("Laâyoune", "Laayoune", "العيون"):
+            response = await police.post("/v1/reports", json=_by_name(name))
+            assert response.status_code == 201, response.text
+            last_seen = response.json()["report"]["last_seen"]
+            assert last_seen["place_name"] == name  # the name is kept as written
+            points.append((last_seen["location"]["lat"], last_seen["location"]["lon"]))
+            # Stored, not only answered: a fresh read gives the same point.
+            again = await police.get(response.headers["Location"])
+            assert again.json()["report"]["last_seen"] == last_seen
+    assert points[0] == points[1] == points[2]
+    assert haversine_m(*LAAYOUNE, *points[0]) < 3_000
+
+
+async def test_arabic_name_of_casablanca(stack: Stack) -> None:
+    async with stack.client("submitter") as police:
+        response = await police.post("/v1/reports", json=_by_name("الدار البيضاء"))
+    assert response.status_code == 201, response.text
+    location = response.json()["report"]["last_seen"]["location"]
+    assert haversine_m(*CASABLANCA, location["lat"], location["lon"]) < 5_000
+
+
+async def test_unknown_place_is_a_422_with_candidates_and_nothing_stored(stack: Stack) -> None:
+    async with stack.client("submitter") as police:
+        atlantis = await police.post("/v1/reports", json=_by_name("Atlantis"))
+        typo = await police.post("/v1/reports", json=_by_name("Casablnca"))
+    problem = _problem(atlantis, "last_seen.place_name")
+    assert problem["candidates"] == []  # nothing close: no suggestion rather than a guess
+    assert "location" in problem["errors"][0]["message"]
+    assert "Atlantis" not in atlantis.text  # input values are not echoed
+
+    suggested = _problem(typo, "last_seen.place_name")["candidates"]
+    [casablanca] = [c for c in suggested if c["name"] == "Casablanca"]
+    assert casablanca["region"] == {
+        "code": "MA-06",
+        "fr": "Casablanca-Settat",
+        "ar": "الدار البيضاء-سطات",
+    }
+    assert haversine_m(*CASABLANCA, casablanca["lat"], casablanca["lon"]) < 5_000
+    assert casablanca["population"] > 3_000_000
+    assert await _stored(stack) == (0, 0, 0)
+
+
+async def test_ambiguous_place_is_a_422_listing_the_places(stack: Stack) -> None:
+    async with stack.client("submitter") as police:
+        response = await police.post("/v1/reports", json=_by_name("Dakhla"))
+    problem = _problem(response, "last_seen.place_name")
+    candidates = problem["candidates"]
+    assert len(candidates) >= 2
+    assert len({c["region"]["code"] for c in candidates}) >= 2  # different regions
+    assert {c["region"]["fr"] for c in candidates} >= {"Dakhla-Oued Ed-Dahab", "Souss-Massa"}
+    for c in candidates:
+        assert c["name"] == "Dakhla"
+        assert {"lat", "lon", "population"} <= c.keys()
+    message = problem["errors"][0]["message"]
+    assert "location" in message and "more specific" in message
+    assert await _stored(stack) == (0, 0, 0)
+
+
+async def test_a_location_wins_over_a_name(stack: Stack) -> None:
+    point = {"lat": 30.4114, "lon": -9.5531}
+    async with stack.client("submitter") as police:
+        # An ambiguous, even an unknown name is no obstacle when the point is given.
+        for name in ("Dakhla", "Atlantis"):
+            response = await police.post("/v1/reports", json=_by_name(name, location=point))
+            assert response.status_code == 201, response.text
+            assert response.json()["report"]["last_seen"]["location"] == point
+            assert response.json()["report"]["last_seen"]["place_name"] == name
+
+
+async def test_neither_point_nor_name_is_a_422_naming_location(stack: Stack) -> None:
+    async with stack.client("submitter") as police:
+        response = await police.post("/v1/reports", json=_by_name(None))
+        null_point = await police.post("/v1/reports", json=_by_name(None, location=None))
+    _problem(response, "last_seen.location")
+    _problem(null_point, "last_seen.location")
+    assert await _stored(stack) == (0, 0, 0)
+
+
+async def test_idempotent_replay_of_a_named_place(stack: Stack) -> None:
+    body = _by_name("Laâyoune")
+    headers = {"Idempotency-Key": "place-name-1"}
+    async with stack.client("submitter") as police:
+        first = await police.post("/v1/reports", json=body, headers=headers)
+        second = await police.post("/v1/reports", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201, second.text
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert first.json() == second.json()
+    assert (await _stored(stack))[0] == 1
+
+
+async def test_sightings_by_name(stack: Stack) -> None:
+    at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    async with stack.client("submitter") as police:
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        url = f"/v1/reports/{report_id}/sightings"
+        before = await _stored(stack)
+
+        named = await police.post(url, json={"place_name": "طنجة", "at": at})
+        assert named.status_code == 201, named.text
+        assert named.json()["place_name"] == "طنجة"
+        location = named.json()["location"]
+        # Tangier's centre, 35.77 N, 5.80 W (by hand).
+        assert haversine_m(35.77, -5.80, location["lat"], location["lon"]) < 5_000
+
+        unknown = await police.post(url, json={"place_name": "Atlantis", "at": at})
+        _problem(unknown, "place_name")
+        ambiguous = await police.post(url, json={"place_name": "Dakhla", "at": at})
+        assert len(_problem(ambiguous, "place_name")["candidates"]) >= 2
+        _problem(await police.post(url, json={"at": at}), "location")
+
+        read = (await police.get(f"/v1/reports/{report_id}")).json()
+    assert [s["location"] for s in read["sightings"]] == [location]
+    reports, sightings, events = await _stored(stack)
+    assert (reports, sightings, events) == (before[0], before[1] + 1, before[2] + 1)
+
+
+async def test_a_report_given_only_a_town_gets_an_alert_zone_around_it(stack: Stack) -> None:
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=_by_name("Laâyoune"))
+        assert created.status_code == 201, created.text
+        report = created.json()
+        approved = await reviewer.post(f"/v1/reports/{report['id']}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+        alert_id = approved.json()["alert_id"]
+    point = report["report"]["last_seen"]["location"]
+
+    async with stack.client("reader") as reader:
+        zone = await eventually(
+            lambda: reader.get(f"/v1/alerts/{alert_id}/zone"), lambda r: r.status_code == 200
+        )
+    feature = zone.json()
+    assert feature["properties"]["center"] == pytest.approx([point["lon"], point["lat"]])
+    area = shape(feature["geometry"])
+    assert area.contains(Point(point["lon"], point["lat"]))
+    assert area.contains(Point(LAAYOUNE[1], LAAYOUNE[0]))  # the town itself, by hand

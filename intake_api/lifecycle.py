@@ -1,13 +1,17 @@
 """The case lifecycle as a pure table (brief §3):
 
 submitted → approved (alert active) → resolved | cancelled | expired;  submitted → rejected.
+
+"expired" is not stored: an approved case whose time window has passed *is* expired (the
+alert engine takes the alert down at that moment). A child found after expiry is still
+recorded as resolved.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-Action = Literal["approve", "reject", "resolve", "cancel", "add_sighting", "expire"]
+Action = Literal["approve", "reject", "resolve", "cancel", "add_sighting", "renew"]
 
 _TRANSITIONS: dict[tuple[str, Action], str] = {
     ("submitted", "approve"): "approved",
@@ -18,7 +22,10 @@ _TRANSITIONS: dict[tuple[str, Action], str] = {
     ("approved", "resolve"): "resolved",
     ("approved", "cancel"): "cancelled",
     ("approved", "add_sighting"): "approved",
-    ("approved", "expire"): "expired",
+    ("approved", "renew"): "approved",
+    ("expired", "resolve"): "resolved",
+    ("expired", "cancel"): "cancelled",
+    ("expired", "add_sighting"): "expired",
 }
 
 

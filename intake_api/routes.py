@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
+    RenewIn,
     ReportIn,
     ReportOut,
     ReportPage,
@@ -54,7 +56,13 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 def _service(request: Request, session: AsyncSession) -> ReportService:
     sealer: Sealer = request.app.state.sealer
-    return ReportService(session, sealer, app_context(request).clock.now())
+    context = app_context(request)
+    return ReportService(
+        session,
+        sealer,
+        context.clock.now(),
+        default_ttl=timedelta(hours=context.settings.alert_ttl_hours),
+    )
 
 
 @router.post("", status_code=201, response_model=ReportOut, responses=PROBLEMS)
@@ -117,6 +125,15 @@ async def reject_report(
 ) -> ReportOut:
     async with session.begin():
         return await _service(request, session).reject(principal, report_id, body.reason)
+
+
+@router.post("/{report_id}/renew", response_model=ReportOut, responses=PROBLEMS)
+async def renew_report(
+    report_id: str, body: RenewIn, request: Request, session: Session, principal: Reviewer
+) -> ReportOut:
+    """Extends the alert's time window (from now) before it ends; partners get an Update."""
+    async with session.begin():
+        return await _service(request, session).renew(principal, report_id, body)
 
 
 @router.post("/{report_id}/resolve", response_model=ReportOut, responses=PROBLEMS)

@@ -165,6 +165,21 @@ class Criteria(Strict):
 
 class ApproveIn(Strict):
     criteria: Criteria
+    ttl_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=168,
+        description="How long the alert runs; default: the service's alert TTL (24 h).",
+    )
+
+
+class RenewIn(Strict):
+    ttl_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=168,
+        description="The new window, counted from now; default: the service's alert TTL.",
+    )
 
 
 class ReasonIn(Strict):
@@ -212,6 +227,7 @@ class ReportOut(BaseModel):
     submitted_by_key: str
     reviewed_by_key: str | None
     status_reason: str | None
+    expires_at: datetime | None = Field(description="End of the alert's time window.")
     criteria: Criteria | None
     report: ReportIn
     sightings: list[SightingOut]

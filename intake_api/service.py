@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -18,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api import lifecycle
 from intake_api.criteria import unmet_criteria
 from intake_api.gazetteer import Gazetteer, load_gazetteer
+from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
 from intake_api.places import resolve_place
 from intake_api.schemas import (
     ApproveIn,
     Criteria,
     LastSeenIn,
+    RenewIn,
     ReportIn,
     ReportOut,
     ReportPage,
@@ -41,6 +43,8 @@ from shared.events import (
     ReportClosedData,
     ReportRejected,
     ReportRejectedData,
+    ReportRenewed,
+    ReportRenewedData,
     ReportResolved,
     ReportSubmitted,
     ReportSubmittedData,
@@ -48,7 +52,7 @@ from shared.events import (
     SightingAddedData,
 )
 from shared.outbox import add_event
-from shared.problems import Problem
+from shared.problems import Problem, field_problem
 
 SOURCE = "tifli/intake-api"
 log = logging.getLogger(__name__)
@@ -72,10 +76,13 @@ class ReportService:
         sealer: Sealer,
         now: datetime,
         gazetteer: Callable[[], Gazetteer] = load_gazetteer,
+        *,
+        default_ttl: timedelta = timedelta(hours=24),
     ) -> None:
         self._session = session
         self._sealer = sealer
         self._now = now
+        self._default_ttl = default_ttl
         # Called only when a place name must be geocoded; the default is loaded once per process.
         self._gazetteer = gazetteer
 
@@ -86,7 +93,11 @@ class ReportService:
 
     async def page(self, status: ReportStatus | None, limit: int, offset: int) -> ReportPage:
         query = select(Report).order_by(Report.created_at.desc(), Report.id).limit(limit + 1)
-        if status is not None:
+        if status == "expired":
+            query = query.where(Report.status == "approved", Report.expires_at <= self._now)
+        elif status == "approved":
+            query = query.where(Report.status == "approved", Report.expires_at > self._now)
+        elif status is not None:
             query = query.where(Report.status == status)
         rows = (await self._session.scalars(query.offset(offset))).all()
         items = [self.to_out(r) for r in rows[:limit]]
@@ -174,6 +185,7 @@ class ReportService:
         report.reviewed_by_key = principal.key_id
         report.criteria = body.criteria.model_dump_json()
         report.alert_id = alert_id_for(report.id)
+        report.expires_at = self._now + self._ttl(body.ttl_hours)
         report.updated_at = self._now
         self._audit(principal, "approve", report.id)
         await add_event(
@@ -183,6 +195,32 @@ class ReportService:
                 subject=report.id,
                 time=self._now,
                 data=self._approved_data(report, content),
+            ),
+        )
+        return self.to_out(report)
+
+    async def renew(self, principal: Principal, report_id: str, body: RenewIn) -> ReportOut:
+        """Extend an active alert's window before it ends: ``now + ttl``."""
+        report = await self._load(report_id, for_update=True)
+        self._transition(report, "renew")
+        expires_at = self._now + self._ttl(body.ttl_hours)
+        if report.expires_at is not None and expires_at <= report.expires_at:
+            raise field_problem(
+                "ttl_hours", "the new window would not end later than the current one"
+            )
+        report.expires_at = expires_at
+        report.reviewed_by_key = principal.key_id
+        report.updated_at = self._now
+        self._audit(principal, "renew", report.id)
+        await add_event(
+            self._session,
+            ReportRenewed(
+                source=SOURCE,
+                subject=report.id,
+                time=self._now,
+                data=ReportRenewedData(
+                    report_id=report.id, renewed_at=self._now, expires_at=expires_at
+                ),
             ),
         )
         return self.to_out(report)
@@ -302,14 +340,23 @@ class ReportService:
             raise Problem(404, "Not found", f"No report {report_id}.")
         return report
 
-    @staticmethod
-    def _transition(report: Report, action: lifecycle.Action) -> str:
+    def _ttl(self, hours: float | None) -> timedelta:
+        return timedelta(hours=hours) if hours is not None else self._default_ttl
+
+    def status_of(self, report: Report) -> str:
+        if report.status == "approved" and report.expires_at and report.expires_at <= self._now:
+            return "expired"
+        return report.status
+
+    def _transition(self, report: Report, action: lifecycle.Action) -> str:
+        status = self.status_of(report)
         try:
-            return lifecycle.next_status(report.status, action)
+            return lifecycle.next_status(status, action)
         except lifecycle.InvalidTransition as exc:
-            raise Problem(409, "Conflict", str(exc), status_now=report.status) from None
+            raise Problem(409, "Conflict", str(exc), status_now=status) from None
 
     def _audit(self, principal: Principal, action: str, report_id: str) -> None:
+        CASE_ACTIONS.labels(action).inc()
         self._session.add(
             AuditEntry(at=self._now, key_id=principal.key_id, action=action, report_id=report_id)
         )
@@ -350,12 +397,13 @@ class ReportService:
                 else None
             ),
             companion=content.companion,
+            expires_at=report.expires_at,
         )
 
     def to_out(self, report: Report, sightings: list[Sighting] | None = None) -> ReportOut:
         return ReportOut(
             id=report.id,
-            status=report.status,
+            status=self.status_of(report),
             alert_id=report.alert_id,
             message_status=report.message_status,
             created_at=report.created_at,
@@ -363,6 +411,7 @@ class ReportService:
             submitted_by_key=report.submitted_by_key,
             reviewed_by_key=report.reviewed_by_key,
             status_reason=report.status_reason,
+            expires_at=report.expires_at,
             criteria=Criteria.model_validate_json(report.criteria) if report.criteria else None,
             report=self._content(report),
             sightings=[

@@ -1,4 +1,4 @@
-"""Widening, expiry and Cancel over simulated time, with an engine restart in the middle."""
+"""Widening, renewal and expiry over simulated time, with an engine restart in the middle."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def _run_timers(stack: Stack) -> int:
     return handled
 
 
-async def test_zone_widens_then_expires_across_a_restart(tmp_path: Path) -> None:
+async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -> None:
     start = datetime.now(UTC).replace(microsecond=0)
     clock = FakeClock(start)
     # The loop's own naps are long: the test drives the timers itself, deterministically.
@@ -96,17 +96,41 @@ async def test_zone_widens_then_expires_across_a_restart(tmp_path: Path) -> None
             assert caught_up["alert"]["sequence"] == 3
             assert caught_up["alert"]["area"]["circle"]["radius_km"] == 520.0
 
+            # A reviewer renews at 6 h: a fresh 24 h window, sent at once as an Update.
             await _settled(stack)
-            clock.advance(18 * HOUR)  # past the 24 h window: the expiry
+            async with stack.client("reviewer") as reviewer:
+                renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={})
+                assert renewed.status_code == 200, renewed.text
+                assert renewed.json()["expires_at"].startswith(
+                    (start + 30 * HOUR).isoformat().replace("+00:00", "")
+                )
+            update = (await _versions(partner, 4))[3]
+            assert update["alert"]["msg_type"] == "Update"
+            assert update["alert"]["expires"].startswith(
+                (start + 30 * HOUR).isoformat().replace("+00:00", "")
+            )
+
+            await _settled(stack)
+            clock.advance(18 * HOUR)  # 24 h: the old window's end passes quietly ...
+            assert await _run_timers(stack) == 1  # ... only the (overdue) widening is due
+            assert (await _versions(partner, 5))[4]["type"] == "alert.updated"
+
+            await _settled(stack)
+            clock.advance(6 * HOUR)  # 30 h: the renewed window ends
             assert await _run_timers(stack) == 1
-            expired = (await _versions(partner, 4))[3]
+            expired = (await _versions(partner, 6))[5]
             assert expired["type"] == "alert.expired"
             assert expired["alert"]["msg_type"] == "Cancel"
             assert expired["alert"]["child"] is None
-            assert len(expired["alert"]["references"]) == 3
+            assert len(expired["alert"]["references"]) == 5
+            async with stack.client("reviewer") as reviewer:
+                report = (await reviewer.get(f"/v1/reports/{report_id}")).json()
+                assert report["status"] == "expired"
+                late = await reviewer.post(f"/v1/reports/{report_id}/renew", json={})
+                assert late.status_code == 409  # too late to renew: a new report is needed
             await _settled(stack)
             clock.advance(HOUR)
             assert await _run_timers(stack) == 0  # an expired alert has no more timers
-            assert len(partner.received) == 4
+            assert len(partner.received) == 6
         finally:
             await server.__aexit__(None, None, None)

@@ -10,12 +10,15 @@ from tests.conftest import report_body
 def test_lifecycle() -> None:
     assert next_status("submitted", "approve") == "approved"
     assert next_status("approved", "resolve") == "resolved"
-    assert next_status("approved", "expire") == "expired"
+    assert next_status("approved", "renew") == "approved"
+    assert next_status("expired", "resolve") == "resolved"  # found after the window closed
     for status in ("rejected", "resolved", "cancelled", "expired"):
         with pytest.raises(InvalidTransition):
             next_status(status, "approve")
+        with pytest.raises(InvalidTransition):
+            next_status(status, "renew")  # renewal is only for a running alert
     with pytest.raises(InvalidTransition):
-        next_status("submitted", "expire")
+        next_status("submitted", "renew")
 
 
 def test_restricted_fields_are_split_out_and_sealed() -> None:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from tests.conftest import Stack
 from tests.partner_server import bound_socket, serve
-from tests.production import production_stack
+from tests.production import create_keys, production_stack
 from tests.servers import kafka_broker, postgres_server
 
 
@@ -87,7 +87,7 @@ async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
         check=True,
         capture_output=True,
     )
-    keys = await _create_keys(database_url)
+    keys = await create_keys(database_url)
     processes = Processes(env, work)
     processes.start("all")
     stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)
@@ -96,22 +96,6 @@ async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
         yield stack
     finally:
         processes.stop_all()
-
-
-async def _create_keys(database_url: str) -> dict[str, str]:
-    from datetime import UTC, datetime
-
-    from shared.auth import create_api_key
-    from shared.db import create_engine, session_factory
-    from tests.conftest import KEY_SCOPES
-
-    engine = create_engine(database_url)
-    keys = {}
-    async with session_factory(engine)() as session, session.begin():
-        for name, scopes in KEY_SCOPES.items():
-            keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
-    await engine.dispose()
-    return keys
 
 
 @asynccontextmanager

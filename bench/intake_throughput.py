@@ -23,10 +23,9 @@ from typing import Any
 
 import httpx
 
-from bench.harness import _create_keys
 from intake_api.sealing import Sealer
 from tests.conftest import report_body
-from tests.production import fresh_database
+from tests.production import create_keys, fresh_database
 from tests.servers import free_port, postgres_server
 
 
@@ -77,7 +76,7 @@ async def run(requests: int, concurrency: int, rounds: int) -> None:
             env=env,
             check=True,
         )
-        keys = await _create_keys(tifli_db)
+        keys = await create_keys(tifli_db)
         logs = (work / "tifli.log").open("w"), (work / "bare.log").open("w")
         tifli = subprocess.Popen(  # noqa: ASYNC220 - a server left running; nothing waits on it
             [sys.executable, "-m", "services.cli", "run", "intake-api", "--no-migrate"],

@@ -41,6 +41,7 @@ from shared.events import (
     ReportApprovedData,
     ReportCancelled,
     ReportClosedData,
+    ReportEvent,
     ReportRejected,
     ReportRejectedData,
     ReportRenewed,
@@ -186,17 +187,8 @@ class ReportService:
         report.criteria = body.criteria.model_dump_json()
         report.alert_id = alert_id_for(report.id)
         report.expires_at = self._now + self._ttl(body.ttl_hours)
-        report.updated_at = self._now
-        self._audit(principal, "approve", report.id)
-        await add_event(
-            self._session,
-            ReportApproved(
-                source=SOURCE,
-                subject=report.id,
-                time=self._now,
-                data=self._approved_data(report, content),
-            ),
-        )
+        event = ReportApproved(**self._about(report), data=self._approved_data(report, content))
+        await self._record(principal, report, "approve", event)
         return self.to_out(report)
 
     async def renew(self, principal: Principal, report_id: str, body: RenewIn) -> ReportOut:
@@ -210,36 +202,19 @@ class ReportService:
             )
         report.expires_at = expires_at
         report.reviewed_by_key = principal.key_id
-        report.updated_at = self._now
-        self._audit(principal, "renew", report.id)
-        await add_event(
-            self._session,
-            ReportRenewed(
-                source=SOURCE,
-                subject=report.id,
-                time=self._now,
-                data=ReportRenewedData(
-                    report_id=report.id, renewed_at=self._now, expires_at=expires_at
-                ),
-            ),
+        data = ReportRenewedData(report_id=report.id, renewed_at=self._now, expires_at=expires_at)
+        await self._record(
+            principal, report, "renew", ReportRenewed(**self._about(report), data=data)
         )
         return self.to_out(report)
 
     async def reject(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
         report = await self._load(report_id, for_update=True)
         report.status = self._transition(report, "reject")
-        report.reviewed_by_key = principal.key_id
-        report.status_reason = reason
-        report.updated_at = self._now
-        self._audit(principal, "reject", report.id)
-        await add_event(
-            self._session,
-            ReportRejected(
-                source=SOURCE,
-                subject=report.id,
-                time=self._now,
-                data=ReportRejectedData(report_id=report.id, reason=reason),
-            ),
+        report.reviewed_by_key, report.status_reason = principal.key_id, reason
+        data = ReportRejectedData(report_id=report.id, reason=reason)
+        await self._record(
+            principal, report, "reject", ReportRejected(**self._about(report), data=data)
         )
         return self.to_out(report)
 
@@ -247,35 +222,20 @@ class ReportService:
         report = await self._load(report_id, for_update=True)
         report.status = self._transition(report, "resolve")
         report.status_reason = note
-        report.updated_at = self._now
-        self._audit(principal, "resolve", report.id)
         # The note is a case note (restricted): the event says only that the child was found.
-        await add_event(
-            self._session,
-            ReportResolved(
-                source=SOURCE,
-                subject=report.id,
-                time=self._now,
-                data=ReportClosedData(report_id=report.id, closed_at=self._now),
-            ),
+        data = ReportClosedData(report_id=report.id, closed_at=self._now)
+        await self._record(
+            principal, report, "resolve", ReportResolved(**self._about(report), data=data)
         )
         return self.to_out(report)
 
     async def cancel(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
         report = await self._load(report_id, for_update=True)
         report.status = self._transition(report, "cancel")
-        report.reviewed_by_key = principal.key_id
-        report.status_reason = reason
-        report.updated_at = self._now
-        self._audit(principal, "cancel", report.id)
-        await add_event(
-            self._session,
-            ReportCancelled(
-                source=SOURCE,
-                subject=report.id,
-                time=self._now,
-                data=ReportClosedData(report_id=report.id, closed_at=self._now),
-            ),
+        report.reviewed_by_key, report.status_reason = principal.key_id, reason
+        data = ReportClosedData(report_id=report.id, closed_at=self._now)
+        await self._record(
+            principal, report, "cancel", ReportCancelled(**self._about(report), data=data)
         )
         return self.to_out(report)
 
@@ -299,23 +259,16 @@ class ReportService:
             submitted_by_key=principal.key_id,
         )
         report.sightings.append(sighting)
-        report.updated_at = self._now
-        self._audit(principal, "add_sighting", report.id)
-        await add_event(
-            self._session,
-            SightingAdded(
-                source=SOURCE,
-                subject=report.id,
-                time=self._now,
-                data=SightingAddedData(
-                    report_id=report.id,
-                    sighting_id=sighting.id,
-                    point=body.location,
-                    place=body.place_name,
-                    seen_at=body.at,
-                    trusted=body.trusted,
-                ),
-            ),
+        data = SightingAddedData(
+            report_id=report.id,
+            sighting_id=sighting.id,
+            point=body.location,
+            place=body.place_name,
+            seen_at=body.at,
+            trusted=body.trusted,
+        )
+        await self._record(
+            principal, report, "add_sighting", SightingAdded(**self._about(report), data=data)
         )
         return _sighting_out(sighting)
 
@@ -354,6 +307,18 @@ class ReportService:
             return lifecycle.next_status(status, action)
         except lifecycle.InvalidTransition as exc:
             raise Problem(409, "Conflict", str(exc), status_now=status) from None
+
+    def _about(self, report: Report) -> dict[str, Any]:
+        """The envelope attributes of an event about ``report``, happening now."""
+        return {"source": SOURCE, "subject": report.id, "time": self._now}
+
+    async def _record(
+        self, principal: Principal, report: Report, action: str, event: ReportEvent
+    ) -> None:
+        """A change to ``report``: its audit entry and its event, in the same transaction."""
+        report.updated_at = self._now
+        self._audit(principal, action, report.id)
+        await add_event(self._session, event)
 
     def _audit(self, principal: Principal, action: str, report_id: str) -> None:
         CASE_ACTIONS.labels(action).inc()

@@ -124,13 +124,7 @@ async def production_stack(
         capture_output=True,
         timeout=120,
     )
-    engine = create_engine(database_url)
-    keys = {}
-    async with session_factory(engine)() as session, session.begin():
-        for name, scopes in KEY_SCOPES.items():
-            keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
-    await engine.dispose()
-
+    keys = await create_keys(database_url)
     processes = Processes(env, work)
     for role in ALL_ROLES:
         count = (replicas or {}).get(role, 1)
@@ -142,6 +136,17 @@ async def production_stack(
         yield stack, processes
     finally:
         processes.stop_all()
+
+
+async def create_keys(database_url: str) -> dict[str, str]:
+    """One API key per test persona (see KEY_SCOPES), created straight in the database."""
+    engine = create_engine(database_url)
+    keys = {}
+    async with session_factory(engine)() as session, session.begin():
+        for name, scopes in KEY_SCOPES.items():
+            keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
+    await engine.dispose()
+    return keys
 
 
 async def wait_for_group(bootstrap: str, group: str, members: int, timeout: float = 60) -> None:

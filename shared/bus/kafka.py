@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from shared.bus.base import Handler, Message
-from shared.bus.processing import dead_letter_headers, handle_with_retries
+from shared.bus.processing import handle_with_retries, send_to_dead_letter
 
 log = logging.getLogger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
@@ -189,13 +189,7 @@ class KafkaBus:
         )
 
     async def _dead_letter(self, message: Message, reason: str) -> None:
-        log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
-        await self.publish(
-            self._dead_letter_topic,
-            message.key,
-            message.value,
-            dead_letter_headers(message, reason),
-        )
+        await send_to_dead_letter(self.publish, self._dead_letter_topic, message, reason)
 
     async def _consume(self, member: _Member, done: dict[TopicPartition, int]) -> None:
         consumer = member.consumer

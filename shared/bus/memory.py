@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from shared.bus.base import Handler, Message
 from shared.bus.partitioning import partition_for
-from shared.bus.processing import dead_letter_headers, handle_with_retries
+from shared.bus.processing import handle_with_retries, send_to_dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +118,7 @@ class InProcessBus:
         return True
 
     async def _dead_letter(self, message: Message, reason: str) -> None:
-        log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
-        await self.publish(
-            self._dead_letter_topic,
-            message.key,
-            message.value,
-            dead_letter_headers(message, reason),
-        )
+        await send_to_dead_letter(self.publish, self._dead_letter_topic, message, reason)
 
     async def _consume(self, member: _Member, partition_no: int) -> None:
         part = self._partitions_of(member.topic)[partition_no]

@@ -17,6 +17,7 @@ from shared.bus.base import Handler, Message
 log = logging.getLogger(__name__)
 
 DeadLetter = Callable[[Message, str], Awaitable[None]]
+Publish = Callable[[str, str, bytes, dict[str, str]], Awaitable[None]]
 
 
 class PoisonMessage(Exception):
@@ -71,6 +72,12 @@ async def handle_with_retries(
             except TimeoutError:
                 pass
     return True
+
+
+async def send_to_dead_letter(publish: Publish, topic: str, message: Message, reason: str) -> None:
+    """Park ``message`` on the dead-letter topic, with where it came from and why."""
+    log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
+    await publish(topic, message.key, message.value, dead_letter_headers(message, reason))
 
 
 def dead_letter_headers(message: Message, reason: str) -> dict[str, str]:

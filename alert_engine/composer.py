@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
+
+from alert_engine.footprint import footprint
 from alert_engine.texts import CaseFacts, alert_info, cancel_info
 from alert_engine.zones import Zone, ZonePolicy, geodesic_disk, radius_km
 from shared.alert_contract import (
@@ -53,17 +59,43 @@ def zone_at(case: CaseState, policy: ZonePolicy, at: datetime) -> Zone:
     return geodesic_disk(case.center, radius, policy.vertex_budget)
 
 
-def area_of(zone: Zone, place: str | None) -> Area:
+def area_of(zone: Zone, place: str | None, policy: ZonePolicy | None = None) -> Area:
+    """The alert's area: the footprint on the policy's territory, else the whole disk."""
+    description = (
+        place or f"{zone.radius_km:.0f} km around {zone.center.lat:.4f},{zone.center.lon:.4f}"
+    )
+    circle = Circle(center=zone.center, radius_km=round(zone.radius_km, 3))
+    if policy is not None and policy.territory is not None:
+        sent = footprint(zone.center, zone.radius_km, policy.territory, policy.vertex_budget)
+        if not sent.exact.is_empty:  # a disk entirely off the territory is sent whole
+            return Area(
+                description=description,
+                geojson=geojson_geometry(sent.polygon),
+                circle=circle,
+                # Regions first, then provinces: Territory.geocodes keeps that order.
+                geocodes=[g.code for g in policy.territory.geocodes(sent.exact)],
+                vertex_count=sent.vertex_count,
+                overshoot_land_m=round(sent.overshoot_land_m, 1),
+                overshoot_sea_m=round(sent.overshoot_sea_m, 1),
+            )
     return Area(
-        description=place
-        or f"{zone.radius_km:.0f} km around {zone.center.lat:.4f},{zone.center.lon:.4f}",
+        description=description,
         geojson=zone.geojson_geometry(),
-        circle=Circle(center=zone.center, radius_km=round(zone.radius_km, 3)),
+        circle=circle,
         # Without a land mask every metre of overshoot is counted as land: an upper bound.
         vertex_count=zone.vertex_count,
         overshoot_land_m=round(zone.overshoot_m, 1),
         overshoot_sea_m=0.0,
     )
+
+
+def geojson_geometry(geometry: BaseGeometry) -> dict[str, Any]:
+    """RFC 7946 geometry: lon/lat, counter-clockwise exteriors (clockwise holes)."""
+    parts = [orient(p, sign=1.0) for p in shapely.get_parts(geometry)]
+    rings = [[[list(c) for c in ring.coords] for ring in (p.exterior, *p.interiors)] for p in parts]
+    if len(rings) == 1:
+        return {"type": "Polygon", "coordinates": rings[0]}
+    return {"type": "MultiPolygon", "coordinates": rings}
 
 
 def compose(
@@ -75,6 +107,7 @@ def compose(
     references: list[str],
     sent: datetime,
     presentation: Presentation,
+    policy: ZonePolicy | None = None,
 ) -> AlertMessage:
     cancelled = msg_type == "Cancel"
     facts = case.facts
@@ -100,5 +133,5 @@ def compose(
         companion=None if cancelled else facts.companion,
         contact="19",
         photo_urls=[] if cancelled else case.photo_urls,
-        area=area_of(zone, facts.place),
+        area=area_of(zone, facts.place, policy),
     )

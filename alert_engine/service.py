@@ -170,6 +170,7 @@ class AlertService:
             references=[cap_reference(sender, v.identifier, v.sent) for v in previous],
             sent=self._now,
             presentation=self._config.presentation,
+            policy=self._config.policy,
         )
         self._session.add(
             AlertVersion(
@@ -189,7 +190,7 @@ class AlertService:
                 "sequence": message.sequence,
                 "msg_type": msg_type,
                 "radius_km": round(zone.radius_km, 1),
-                "vertices": zone.vertex_count,
+                "vertices": message.area.vertex_count,
             },
         )
         await add_event(

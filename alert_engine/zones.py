@@ -17,6 +17,7 @@ from pyproj import Geod
 from shapely.geometry import Polygon, mapping
 from shapely.geometry.polygon import orient
 
+from alert_engine.territory import Territory
 from shared.alert_contract import Point, TravelMode
 
 WGS84 = Geod(ellps="WGS84")
@@ -37,6 +38,8 @@ class ZonePolicy:
         }
     )
     vertex_budget: int = 100
+    # The land the zone is clipped to; None sends the whole disk (no clipping, no land mask).
+    territory: Territory | None = None
 
 
 def radius_km(policy: ZonePolicy, mode: TravelMode, last_seen: datetime, at: datetime) -> float:

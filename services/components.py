@@ -20,6 +20,7 @@ from alert_engine.composer import Presentation
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
 from alert_engine.service import EngineConfig
+from alert_engine.territory import Territory, default_paths, load_territory
 from alert_engine.timers import AlertTimers
 from alert_engine.zones import ZonePolicy
 from dispatcher.address_guard import guarded_client
@@ -53,7 +54,24 @@ def zone_policy(settings: Settings) -> ZonePolicy:
             "unknown": settings.speed_unknown_kmh or settings.speed_vehicle_kmh,
         },
         vertex_budget=settings.zone_vertex_budget,
+        territory=territory(settings),
     )
+
+
+def territory(settings: Settings) -> Territory | None:
+    if not settings.zone_clip_to_territory:
+        return None
+    if settings.territory_regions_file:
+        # Another country's files: provinces and foreign land only if given too.
+        loaded = load_territory(
+            Path(settings.territory_regions_file),
+            Path(p) if (p := settings.territory_provinces_file) else None,
+            Path(p) if (p := settings.territory_foreign_land_file) else None,
+        )
+    else:
+        loaded = load_territory(*default_paths())
+    _ = loaded.land  # build the land union now, at start-up, not on the first alert
+    return loaded
 
 
 def data_key(settings: Settings) -> str:

@@ -55,6 +55,22 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Unset: the vehicle speed (assume the worst)."
     )
     zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
+    zone_clip_to_territory: bool = Field(
+        default=True, description="Clip zones to the national territory (off: the bare disk)."
+    )
+    territory_regions_file: str | None = Field(
+        default=None,
+        description="GeoJSON of the country's regions (ISO 3166-2 ids); unset: "
+        "Morocco's, shipped with the alert engine.",
+    )
+    territory_provinces_file: str | None = Field(
+        default=None, description="GeoJSON of provinces, for finer geocodes (optional)."
+    )
+    territory_foreign_land_file: str | None = Field(
+        default=None,
+        description="GeoJSON of the land around the country that is not its "
+        "territory, to tell land overshoot from sea overshoot.",
+    )
     alert_ttl_hours: float = Field(default=24.0, gt=0)
     widen_interval_minutes: float = Field(
         default=60.0, gt=0, description="How often the engine re-computes a growing zone."

@@ -26,6 +26,19 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_MEAN_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def _destination(
+    lat: float, lon: float, bearing_deg: float, distance_m: float
+) -> tuple[float, float]:
+    """(lon, lat) reached from a point along a bearing, on the sphere (independent maths)."""
+    d, b = distance_m / EARTH_MEAN_RADIUS_M, math.radians(bearing_deg)
+    p1, l1 = math.radians(lat), math.radians(lon)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(
+        math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
+    )
+    return math.degrees(l2), math.degrees(p2)
+
+
 def verify_both_signatures(secret: str, received: Received) -> None:
     """What a partner does, by hand: Meta's header keyed with the whole secret string,
     Standard Webhooks keyed with the base64-decoded bytes after 'whsec_'."""
@@ -93,10 +106,18 @@ async def full_case_flow(stack: Stack) -> None:
             elapsed_h = (approved_at - last_seen_at).total_seconds() / 3600
             expected_m = max(160.0, 80.0 * elapsed_h) * 1000  # vehicle: 80 km/h, floor 160 km
             assert expected_m > 160_000  # three hours by vehicle outgrow the floor
+            assert alert["area"]["circle"]["radius_km"] * 1000 == pytest.approx(
+                expected_m, rel=0.01
+            )
+            # The polygon is the disk clipped to Morocco: nothing of it lies beyond the radius,
+            # and inland, where the disk is all territory, it reaches out to the radius.
             distances = [haversine_m(lat, lon, y, x) for x, y in zone.exterior.coords]
-            assert min(distances) == pytest.approx(expected_m, rel=0.01)
             assert max(distances) == pytest.approx(expected_m, rel=0.01)
+            assert max(distances) <= expected_m * 1.01
+            inland = _destination(lat, lon, bearing_deg=100, distance_m=0.97 * expected_m)
+            assert zone.contains(Point(*inland))  # east-south-east of Casablanca: Morocco
             assert alert["area"]["vertex_count"] <= 100
+            assert "MA-06" in alert["area"]["geocodes"]  # Casablanca-Settat
 
             # Privacy: restricted fields never leave intake.
             for secret_field in ("Benali", "600 000 000", "Idrissi", "Anfa", "witness"):

@@ -1,0 +1,180 @@
+"""The sent polygon: covers the exact zone, fits the budget, overshoot measured independently.
+
+The independent measurement here uses a pyproj ``Transformer`` to an ellipsoidal azimuthal
+equidistant projection and dense sampling (not the module's Geod-based projection and
+Lipschitz search); the disks are built here with ``Geod.fwd``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod, Transformer
+
+from alert_engine.composer import area_of
+from alert_engine.footprint import Footprint, footprint, vertex_count
+from alert_engine.territory import default_paths, geodesic_area_m2, load_territory
+from alert_engine.zones import ZonePolicy, geodesic_disk
+from shared.alert_contract import Point
+
+GEOD = Geod(ellps="WGS84")
+TERRITORY = load_territory(*default_paths())
+# (lon, lat), read off OpenStreetMap by hand.
+TANGER = (-5.7998, 35.7673)
+TARIFA = (-5.6044, 36.0143)
+ALGECIRAS = (-5.4562, 36.1408)
+OUJDA = (-1.9086, 34.6814)
+LAAYOUNE = (-13.2028, 27.1536)
+MORRO_JABLE = (-14.3510, 28.0530)  # Fuerteventura, ~150 km from Laâyoune
+CASABLANCA = (-7.6114, 33.5883)
+AGADIR = (-9.5981, 30.4278)
+SAMPLE_DEG = 0.0005  # ≈ 50 m: the independent measurement's sampling step
+
+
+def inscribed_disk(center: tuple[float, float], km: float, n: int = 720) -> shapely.Polygon:
+    azimuths = np.linspace(0.0, 360.0, n, endpoint=False)
+    lons, lats, _ = GEOD.fwd(
+        np.full(n, center[0]), np.full(n, center[1]), azimuths, np.full(n, km * 1000.0)
+    )
+    return shapely.Polygon(zip(lons, lats, strict=True))
+
+
+def make(center: tuple[float, float], km: float, budget: int = 100) -> Footprint:
+    return footprint(Point(lon=center[0], lat=center[1]), km, TERRITORY, budget)
+
+
+def independent_overshoot(fp: Footprint, center: tuple[float, float]) -> tuple[float, float]:
+    """Densify P's land and sea parts in lon/lat, project, measure distance to Z in metres."""
+    to_aeqd = Transformer.from_crs(
+        "EPSG:4326",
+        f"+proj=aeqd +lat_0={center[1]} +lon_0={center[0]} +datum=WGS84 +units=m",
+        always_xy=True,
+    )
+
+    def project(geometry: shapely.Geometry) -> shapely.Geometry:
+        dense = shapely.segmentize(geometry, SAMPLE_DEG)
+        return shapely.transform(dense, lambda c: np.column_stack(to_aeqd.transform(*c.T)))
+
+    # Distance to Z = distance to its boundary's segments (indexed), for points outside Z.
+    rings = shapely.get_parts(project(shapely.boundary(fp.exact)))
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    same = index[:-1] == index[1:]
+    segments = shapely.linestrings(
+        np.stack([coords[:-1][same], coords[1:][same]], axis=1).reshape(-1, 2),
+        indices=np.repeat(np.arange(int(same.sum())), 2),
+    )
+    tree = shapely.STRtree(segments)
+    land = shapely.clip_by_rect(TERRITORY.land, *fp.polygon.bounds)
+    results = []
+    for part in (shapely.intersection(fp.polygon, land), shapely.difference(fp.polygon, land)):
+        points = shapely.points(shapely.get_coordinates(project(shapely.boundary(part))))
+        if len(points) == 0:
+            results.append(0.0)
+            continue
+        _, distances = tree.query_nearest(points, return_distance=True, all_matches=False)
+        results.append(float(distances.max()))
+    return results[0], results[1]
+
+
+def _points_in_morocco(count: int, seed: int = 4) -> list[tuple[float, float]]:
+    """Uniform in the national bounding box, kept when inside the territory (seeded)."""
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = TERRITORY.national.bounds
+    lons, lats = rng.uniform(minx, maxx, 20 * count), rng.uniform(miny, maxy, 20 * count)
+    inside = shapely.contains_xy(TERRITORY.national, lons, lats)
+    return list(zip(lons[inside][:count].tolist(), lats[inside][:count].tolist(), strict=True))
+
+
+CENTRES = _points_in_morocco(1000)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    center=st.sampled_from(CENTRES),
+    km=st.floats(0.0, np.log10(2000.0)).map(lambda e: float(10**e)),
+    budget=st.integers(16, 500),
+)
+def test_sent_polygon_covers_fits_and_reports_true_overshoot(
+    center: tuple[float, float], km: float, budget: int
+) -> None:
+    fp = make(center, km, budget)
+    assert fp.polygon.is_valid
+    assert fp.polygon.geom_type in ("Polygon", "MultiPolygon")
+    assert fp.vertex_count == vertex_count(fp.polygon) <= budget
+    # Covering, against a disk built here (inscribed: inside the true geodesic disk).
+    own_zone = shapely.intersection(inscribed_disk(center, km), TERRITORY.national)
+    assert geodesic_area_m2(shapely.difference(own_zone, fp.polygon)) < 1.0
+    assert geodesic_area_m2(shapely.difference(fp.exact, fp.polygon)) < 1.0
+    # Overshoot: the reported figures bound the independent measurement, and are close to it
+    # (the independent sampling at ~50 m can miss up to ~25 m of a peak).
+    land_m, sea_m = independent_overshoot(fp, center)
+    assert land_m <= fp.overshoot_land_m + 2.0
+    assert fp.overshoot_land_m <= land_m + 30.0 + 0.01 * land_m
+    assert sea_m <= fp.overshoot_sea_m + 2.0
+    assert fp.overshoot_sea_m <= sea_m + 40.0 + 0.01 * sea_m
+    assert fp.meets_wea_rule == (fp.overshoot_land_m <= 161.0)
+
+
+def test_tangier_is_clipped_by_the_strait() -> None:
+    fp = make(TANGER, 160.0)
+    for spain in (TARIFA, ALGECIRAS):
+        assert not shapely.intersects(fp.polygon, shapely.Point(spain))
+    # Spain's coast is ≥ 14 km across the Strait, far beyond the overshoot; what overshoot
+    # there is comes from Ceuta (an enclave: P must hug its border and coast) and rocks.
+    assert fp.overshoot_land_m < 1500.0
+    assert fp.vertex_count <= 100
+
+
+def test_laayoune_stays_in_the_territory() -> None:
+    fp = make(LAAYOUNE, 160.0)
+    assert not shapely.intersects(fp.polygon, shapely.Point(MORRO_JABLE))  # the Canaries
+    assert fp.meets_wea_rule
+    foreign = shapely.intersection(fp.polygon, TERRITORY.foreign_land)
+    assert geodesic_area_m2(foreign) < 1e6  # under 1 km² of slivers along coasts
+
+
+def test_oujda_stops_at_the_algerian_border() -> None:
+    fp = make(OUJDA, 160.0)
+    # The border runs ~12 km east of Oujda; 30 km beyond it (lon −1.42) is Algeria.
+    beyond = (-1.42, 34.68)
+    assert TERRITORY.surface_at(*beyond) == "foreign_land"
+    assert not shapely.intersects(fp.polygon, shapely.Point(beyond))
+    assert shapely.intersects(fp.polygon, shapely.Point(OUJDA))
+
+
+def test_casablanca_10_km_is_casablanca_settat_only() -> None:
+    fp = make(CASABLANCA, 10.0)
+    regions = [g.code for g in TERRITORY.geocodes(fp.exact) if g.kind == "region"]
+    assert regions == ["MA-06"]
+    policy = ZonePolicy(territory=TERRITORY)
+    area = area_of(
+        geodesic_disk(Point(lon=CASABLANCA[0], lat=CASABLANCA[1]), 10.0, 64), None, policy
+    )
+    assert area.geocodes[0] == "MA-06"
+    assert not [c for c in area.geocodes if c.startswith("MA-") and c[3:].isdigit()][1:]
+    assert area.vertex_count <= policy.vertex_budget
+
+
+def test_coastal_city_overshoots_the_sea_not_the_land() -> None:
+    fp = make(AGADIR, 160.0)
+    assert fp.overshoot_sea_m > 10_000.0  # the polygon cuts across the Atlantic freely
+    assert fp.overshoot_land_m < fp.overshoot_sea_m / 10
+
+
+def test_geojson_is_rfc7946_and_round_trips() -> None:
+    policy = ZonePolicy(territory=TERRITORY)
+    area = area_of(geodesic_disk(Point(lon=TANGER[0], lat=TANGER[1]), 160.0, 64), "Tanger", policy)
+    geometry = shapely.geometry.shape(area.geojson)
+    assert geometry.is_valid
+    for part in shapely.get_parts(geometry):
+        assert part.exterior.is_ccw
+    assert area.vertex_count == vertex_count(geometry)
+
+
+@pytest.mark.parametrize("budget", [16, 100])
+def test_far_from_the_territory_the_footprint_is_empty(budget: int) -> None:
+    fp = footprint(Point(lon=-30.0, lat=40.0), 10.0, TERRITORY, budget)
+    assert fp.exact.is_empty and fp.vertex_count == 0

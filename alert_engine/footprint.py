@@ -252,7 +252,10 @@ def _fit(
 
     None when even a tolerance of ``limit`` does not fit (many separate parts or holes).
     """
-    low, high = 0.0, 1.0
+    # Start near the answer: a polygon of n vertices along a boundary of length L deviates
+    # by roughly L / n² from it; the search then needs a handful of steps, not a dozen.
+    low = 0.0
+    high = max(1.0, shapely.length(target) / max_vertices**2)
     best = _cover(target, high, safety)
     while vertex_count(best) > max_vertices:
         if high > limit:
@@ -314,7 +317,7 @@ def measure_overshoot(
     at_sea = shapely.difference(polygon, land)
     return (
         field.max_over(shapely.boundary(_polygonal(on_land)), _LAND_TOL_M),
-        field.max_over(shapely.boundary(_polygonal(at_sea)), _SEA_TOL_M),
+        field.max_over(shapely.boundary(_polygonal(at_sea)), _SEA_TOL_M, relative=0.005),
     )
 
 
@@ -365,8 +368,10 @@ class _DistanceField:
         nearest[pairs[0]] = pairs[1]
         return _point_segment_distance(points, self._starts[nearest], self._ends[nearest])
 
-    def max_over(self, lines: BaseGeometry, tolerance: float) -> float:
-        """Upper bound (within ``tolerance``) of the distance to Z over ``lines``."""
+    def max_over(self, lines: BaseGeometry, tolerance: float, relative: float = 0.0) -> float:
+        """Upper bound (within ``tolerance`` + ``relative`` × the result) of the distance to Z
+        over ``lines``. Sea overshoot is tens of kilometres and harmless: a relative bound
+        saves most of the search there."""
         starts, ends = _segments(self.project_lines(lines))
         if len(starts) == 0:
             return 0.0
@@ -375,7 +380,7 @@ class _DistanceField:
         while len(starts):
             length = np.hypot(*(ends - starts).T)
             bound = (f_start + f_end + length) / 2
-            open_ = bound > best + tolerance
+            open_ = bound > best * (1 + relative) + tolerance
             starts, ends, f_start, f_end = starts[open_], ends[open_], f_start[open_], f_end[open_]
             if not len(starts):
                 break
@@ -388,7 +393,7 @@ class _DistanceField:
             f_knots = np.concatenate([f_start[:, None], f_inner, f_end[:, None]], axis=1)
             starts, ends = knots[:, :-1].reshape(-1, 2), knots[:, 1:].reshape(-1, 2)
             f_start, f_end = f_knots[:, :-1].ravel(), f_knots[:, 1:].ravel()
-        return best + tolerance
+        return best * (1 + relative) + tolerance
 
 
 def _segments(polylines: list[FloatArray]) -> tuple[FloatArray, FloatArray]:

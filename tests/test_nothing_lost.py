@@ -9,14 +9,34 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from shared.db import create_engine
 from tests.conftest import CRITERIA, report_body
 from tests.flows import register_partner
 from tests.partner_server import partner_endpoint
-from tests.production import production_stack
+from tests.production import Processes, production_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 CASES = 24
+
+
+async def _where_are(procs: Processes, alert_ids: list[str]) -> str:
+    """What the database says of alerts that never arrived: to tell which stage held them."""
+    engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
+    lines = []
+    async with engine.connect() as connection:
+        for alert_id in alert_ids:
+            for query in (
+                "SELECT id, status FROM reports WHERE alert_id = :a",
+                "SELECT topic, published_at, attempts FROM outbox WHERE key = :a",
+                "SELECT state, sequence FROM alerts WHERE id = :a",
+                "SELECT status, attempts, lease_until FROM deliveries WHERE alert_id = :a",
+            ):
+                rows = (await connection.execute(text(query), {"a": alert_id})).all()
+                lines.append(f"{alert_id} {query.split()[3]}: {rows}")
+    await engine.dispose()
+    return "\n".join(lines) + "\n" + procs.log_text()[-6000:]
 
 
 async def test_kill_9_of_each_worker_mid_stream(
@@ -64,10 +84,15 @@ async def test_kill_9_of_each_worker_mid_stream(
             }
 
         # Kafka moves a dead consumer's partitions after its session time-out (10 s).
-        await partner.wait_for(CASES, timeout=120)
-        async with asyncio.timeout(120):
-            while issued() != set(alert_ids):
-                await partner.wait_for(len(partner.received) + 1, timeout=120)
+        try:
+            async with asyncio.timeout(240):
+                while issued() != set(alert_ids):
+                    await partner.wait_for(len(partner.received) + 1, timeout=240)
+        except TimeoutError:
+            missing = sorted(set(alert_ids) - issued())
+            raise AssertionError(
+                f"never delivered: {missing}\n{await _where_are(procs, missing)}"
+            ) from None
 
     bodies: dict[str, set[bytes]] = defaultdict(set)
     ids_per_version: dict[tuple[str, int], set[str]] = defaultdict(set)

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.bus.base import Handler, Message
 from shared.bus.processing import handle_with_retries, send_to_dead_letter
@@ -48,7 +48,7 @@ class _CommitDoneOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         if offsets:
             try:
                 await self._consumer.commit(offsets)
-            except CommitFailedError:
+            except (CommitFailedError, IllegalStateError):
                 log.warning("commit on revoke failed; the next owner may see duplicates")
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
@@ -192,30 +192,26 @@ class KafkaBus:
         await send_to_dead_letter(self.publish, self._dead_letter_topic, message, reason)
 
     async def _consume(self, member: _Member, done: dict[TopicPartition, int]) -> None:
+        """The member's loop. It must never die quietly: a member whose loop has stopped
+        still heartbeats, so the group would leave its partitions with nobody reading them."""
         consumer = member.consumer
         while not self._stopping.is_set():
             try:
                 batch = await consumer.getmany(timeout_ms=100, max_records=self._max_batch)
-            except KafkaError as exc:
-                log.warning("fetch failed", extra={"error": type(exc).__name__})
+                if batch:
+                    # Partitions in parallel, each partition in order: per-key order holds.
+                    await asyncio.gather(
+                        *(
+                            self._handle_partition(member, tp, records, done)
+                            for tp, records in batch.items()
+                        )
+                    )
+                await _commit_done(consumer, done)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer loop pass failed", extra={"error": type(exc).__name__})
                 await asyncio.sleep(0.5)
-                continue
-            if not batch:
-                continue
-            # Partitions in parallel, each partition in order: per-key order holds.
-            await asyncio.gather(
-                *(
-                    self._handle_partition(member, tp, records, done)
-                    for tp, records in batch.items()
-                )
-            )
-            offsets = {tp: done.pop(tp) for tp in list(done)}
-            if offsets:
-                try:
-                    await consumer.commit(offsets)
-                except CommitFailedError:
-                    # The group rebalanced under us: the new owner re-processes, idempotently.
-                    log.warning("offset commit failed; duplicates possible")
 
     async def _handle_partition(
         self,
@@ -233,15 +229,35 @@ class KafkaBus:
                 partition=record.partition,
                 offset=record.offset,
             )
-            handled = await handle_with_retries(
-                message,
-                member.handler,
-                max_attempts=self._max_attempts,
-                dead_letter=self._dead_letter,
-                stopping=self._stopping,
-            )
+            try:
+                handled = await handle_with_retries(
+                    message,
+                    member.handler,
+                    max_attempts=self._max_attempts,
+                    dead_letter=self._dead_letter,
+                    stopping=self._stopping,
+                )
+            except Exception as exc:  # e.g. the dead-letter topic unreachable
+                log.warning("record not handled", extra={"error": type(exc).__name__})
+                handled = False
             if not handled:
-                # Stopping mid-retry: rewind, so this record is the first one seen next time.
-                member.consumer.seek(tp, record.offset)
+                # Rewind, so this record is the first one fetched again (by whoever owns the
+                # partition by then); the rest of the batch waits behind it, in order.
+                if tp in member.consumer.assignment():
+                    member.consumer.seek(tp, record.offset)
                 return
             done[tp] = record.offset + 1
+
+
+async def _commit_done(consumer: AIOKafkaConsumer, done: dict[TopicPartition, int]) -> None:
+    """Commit what is finished, for the partitions this member still owns."""
+    offsets = {tp: done.pop(tp) for tp in list(done)}
+    assigned = consumer.assignment()
+    offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+    if not offsets:
+        return
+    try:
+        await consumer.commit(offsets)
+    except (CommitFailedError, IllegalStateError):
+        # The group rebalanced under us: the new owner re-processes, idempotently.
+        log.warning("offset commit failed; duplicates possible")

@@ -101,13 +101,12 @@ def geojson_geometry(geometry: BaseGeometry) -> dict[str, Any]:
 def compose(
     case: CaseState,
     *,
-    zone: Zone,
+    area: Area,
     sequence: int,
     msg_type: MsgType,
     references: list[str],
     sent: datetime,
     presentation: Presentation,
-    policy: ZonePolicy | None = None,
 ) -> AlertMessage:
     cancelled = msg_type == "Cancel"
     facts = case.facts
@@ -133,5 +132,5 @@ def compose(
         companion=None if cancelled else facts.companion,
         contact="19",
         photo_urls=[] if cancelled else case.photo_urls,
-        area=area_of(zone, facts.place, policy),
+        area=area,
     )

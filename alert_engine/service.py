@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alert_engine.composer import CaseState, Presentation, cap_reference, compose, zone_at
+from alert_engine.composer import (
+    CaseState,
+    Presentation,
+    area_of,
+    cap_reference,
+    compose,
+    zone_at,
+)
 from alert_engine.metrics import VERSIONS
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.texts import CaseFacts
@@ -158,19 +165,24 @@ class AlertService:
         ).all()
         sender = self._config.presentation.sender
         case = case_state(alert)
-        zone = zone_at(case, self._config.policy, self._now)
+        if msg_type == "Cancel" and previous:
+            # A take-down names the area partners are showing: no new zone to compute, so
+            # the Cancel leaves at once.
+            area = AlertMessage.model_validate_json(previous[-1].payload).area
+        else:
+            zone = zone_at(case, self._config.policy, self._now)
+            alert.radius_km = zone.radius_km
+            area = area_of(zone, case.facts.place, self._config.policy)
         alert.sequence += 1
-        alert.radius_km = zone.radius_km
         alert.updated_at = self._now
         message = compose(
             case,
-            zone=zone,
+            area=area,
             sequence=alert.sequence,
             msg_type=msg_type,
             references=[cap_reference(sender, v.identifier, v.sent) for v in previous],
             sent=self._now,
             presentation=self._config.presentation,
-            policy=self._config.policy,
         )
         self._session.add(
             AlertVersion(
@@ -189,7 +201,7 @@ class AlertService:
                 "alert_id": alert.id,
                 "sequence": message.sequence,
                 "msg_type": msg_type,
-                "radius_km": round(zone.radius_km, 1),
+                "radius_km": round(alert.radius_km, 1),
                 "vertices": message.area.vertex_count,
             },
         )

@@ -11,7 +11,7 @@ import pytest
 import xmlschema
 
 from alert_engine.cap import CAP_NS, cap_datetime, to_cap_xml
-from alert_engine.composer import CaseState, Presentation, cap_reference, compose
+from alert_engine.composer import CaseState, Presentation, area_of, cap_reference, compose
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import geodesic_disk
 from shared.alert_contract import (
@@ -79,7 +79,7 @@ def _messages() -> dict[str, AlertMessage]:
         zone = geodesic_disk(CASABLANCA, 160.0 + 40 * sequence, 64)
         message = compose(
             case,
-            zone=zone,
+            area=area_of(zone, case.facts.place),
             sequence=sequence,
             msg_type=msg_type,
             references=list(references),

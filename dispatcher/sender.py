@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,19 +19,30 @@ class SendResult:
 
 
 async def post_webhook(
-    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    within_s: float,
 ) -> SendResult:
+    """One attempt, bounded as a whole: httpx's time-outs are per operation, and a partner
+    trickling bytes must not outlive the delivery's lease."""
     started = time.perf_counter()
     try:
-        response = await client.post(
-            url,
-            content=body,
-            headers={
-                **headers,
-                "content-type": "application/json",
-                "user-agent": "Tifli-Webhooks/1",
-            },
-        )
+        async with asyncio.timeout(within_s):
+            response = await client.post(
+                url,
+                content=body,
+                headers={
+                    **headers,
+                    "content-type": "application/json",
+                    "user-agent": "Tifli-Webhooks/1",
+                },
+            )
+    except TimeoutError:
+        elapsed = (time.perf_counter() - started) * 1000
+        return SendResult(None, elapsed, f"no answer within {within_s:g} s", None)
     except httpx.HTTPError as exc:
         # The type alone: transport errors can quote the URL, which holds nothing personal,
         # but keeping it short keeps the attempts log readable.

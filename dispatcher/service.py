@@ -178,6 +178,20 @@ async def plan_deliveries(
     return planned
 
 
+async def _has_newer(session: AsyncSession, delivery: Delivery) -> bool:
+    newer = await session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.alert_id == delivery.alert_id,
+            Delivery.partner_id == delivery.partner_id,
+            Delivery.sequence > delivery.sequence,
+            Delivery.status != "superseded",
+        )
+        .limit(1)
+    )
+    return newer is not None
+
+
 class DeliveryService:
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self._session = session
@@ -212,6 +226,9 @@ class DeliveryService:
         delivery = await self._load(delivery_id, for_update=True)
         if delivery.status in ("pending", "sending"):
             raise Problem(409, "Conflict", "This delivery is still in progress.")
+        if delivery.status == "superseded" or await _has_newer(self._session, delivery):
+            # Re-sending an older version would show partners a stale or taken-down alert.
+            raise Problem(409, "Conflict", "A newer version of this alert replaces this one.")
         if delivery.event_type == "alert.cancelled":
             delivery.deadline = max(delivery.deadline, self._now + cancel_retry)
         elif self._now >= delivery.deadline:

@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
@@ -40,6 +41,7 @@ class WorkerConfig:
     partner_concurrency: int
     poll_interval_s: float
     lease: timedelta
+    attempt_timeout_s: float = 10.0
     batch_size: int = 100
 
 
@@ -62,6 +64,37 @@ def _claimed(delivery: Delivery, partner: Partner, now: datetime) -> Claimed:
         signing_secrets(partner, now),
         delivery.payload.encode(),
     )
+
+
+def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
+    """Conditions (besides time and status) for a delivery any worker may take now."""
+    earlier = aliased(Delivery)
+    # Per alert and partner, in sequence order: nothing overtakes a version still owed.
+    blocked = exists().where(
+        earlier.alert_id == Delivery.alert_id,
+        earlier.partner_id == Delivery.partner_id,
+        earlier.sequence < Delivery.sequence,
+        earlier.status.in_(("pending", "sending")),
+    )
+    conditions = [Partner.status == "active", ~blocked]
+    if full_partners:
+        conditions.append(Delivery.partner_id.not_in(full_partners))
+    return conditions
+
+
+async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
+    newer = set(
+        await session.scalars(
+            select(Delivery.event_type).where(
+                Delivery.alert_id == delivery.alert_id,
+                Delivery.partner_id == delivery.partner_id,
+                Delivery.sequence > delivery.sequence,
+                Delivery.status != "superseded",
+            )
+        )
+    )
+    takes_down = {"alert.cancelled", "alert.expired"}
+    return bool(newer & takes_down) or (delivery.event_type != "alert.issued" and bool(newer))
 
 
 class DeliveryWorker:
@@ -149,10 +182,14 @@ class DeliveryWorker:
 
     async def _idle_time(self) -> float:
         """Sleep until the next delivery is due, at most one poll interval."""
+        full = [p for p, n in self._in_flight.items() if n >= self._config.partner_concurrency]
         async with self._sessions() as session:
+            # Only what a claim could take: a delivery held back (disabled partner, an
+            # earlier version still owed, a busy partner) must not make the loop spin.
             due = await session.scalar(
                 select(Delivery.next_attempt_at)
-                .where(Delivery.status == "pending")
+                .join(Partner, Partner.id == Delivery.partner_id)
+                .where(Delivery.status == "pending", *_claimable(full))
                 .order_by(Delivery.next_attempt_at)
                 .limit(1)
             )
@@ -166,39 +203,35 @@ class DeliveryWorker:
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(Delivery)
-                .where(Delivery.status == "pending", Delivery.deadline < now)
+                .where(
+                    or_(
+                        Delivery.status == "pending",
+                        and_(Delivery.status == "sending", Delivery.lease_until < now),
+                    ),
+                    Delivery.deadline < now,
+                )
                 .values(status="dead", last_error="not delivered before its deadline")
             )
 
     async def _claim(self) -> list[Claimed]:
         now = self._clock.now()
         full = [p for p, n in self._in_flight.items() if n >= self._config.partner_concurrency]
-        earlier = aliased(Delivery)
-        # Per alert and partner, in sequence order: nothing overtakes a version still owed.
-        blocked = exists().where(
-            earlier.alert_id == Delivery.alert_id,
-            earlier.partner_id == Delivery.partner_id,
-            earlier.sequence < Delivery.sequence,
-            earlier.status.in_(("pending", "sending")),
-        )
         query = (
             select(Delivery, Partner)
             .join(Partner, Partner.id == Delivery.partner_id)
             .where(
-                Partner.status == "active",
                 Delivery.next_attempt_at <= now,
+                Delivery.deadline > now,  # never past the deadline, even after a crash
                 or_(
                     Delivery.status == "pending",
                     and_(Delivery.status == "sending", Delivery.lease_until < now),
                 ),
-                ~blocked,
+                *_claimable(full),
             )
             .order_by(Delivery.next_attempt_at)
             .limit(self._config.batch_size)
             .with_for_update(skip_locked=True, of=Delivery)
         )
-        if full:
-            query = query.where(Delivery.partner_id.not_in(full))
         claimed: list[Claimed] = []
         taken: Counter[str] = Counter()
         async with self._sessions() as session, session.begin():
@@ -220,7 +253,9 @@ class DeliveryWorker:
         try:
             timestamp = int(time.time())
             headers = signature_headers(item.secrets, item.webhook_id, timestamp, item.body)
-            result = await post_webhook(self._client, item.url, item.body, headers)
+            result = await post_webhook(
+                self._client, item.url, item.body, headers, within_s=self._config.attempt_timeout_s
+            )
             outcome = await self._record(item, result)
         except Exception as exc:
             # The lease expires and another pass retries it; nothing is lost.
@@ -277,6 +312,11 @@ class DeliveryWorker:
                     partner.status_reason = "the endpoint answered 410 Gone"
                 delivery.status = "dead"
                 return outcome
+            if await _overtaken(session, delivery):
+                # A newer version already replaces this one (a Cancel replaces everything):
+                # retrying would only hold the newer one back.
+                delivery.status = "superseded"
+                return "retry"
             when = next_attempt_at(
                 self._config.retry,
                 attempts=delivery.attempts,

@@ -38,8 +38,17 @@ def _https_only(url: HttpUrl) -> HttpUrl:
 PhotoUrl = Annotated[HttpUrl, AfterValidator(_https_only)]
 
 
-def _not_in_future(moment: datetime) -> datetime:
-    if moment > datetime.now(UTC) + CLOCK_SKEW:
+# Validation context for content read back from storage: it was checked against "now" when
+# it came in, and must stay readable when time moves on (a child turns 18, a clock drifts).
+STORED = {"stored": True}
+
+
+def _checks_now(info: ValidationInfo) -> bool:
+    return not (info.context and info.context.get("stored"))
+
+
+def _not_in_future(moment: datetime, info: ValidationInfo) -> datetime:
+    if _checks_now(info) and moment > datetime.now(UTC) + CLOCK_SKEW:
         raise ValueError("must not be in the future")
     return moment.astimezone(UTC)
 
@@ -62,10 +71,10 @@ class ChildIn(Strict):
     photo_urls: list[PhotoUrl] = Field(default_factory=list, max_length=5)
 
     @model_validator(mode="after")
-    def _age_known(self) -> ChildIn:
+    def _age_known(self, info: ValidationInfo) -> ChildIn:
         if self.age is None and self.birth_date is None:
             raise ValueError("give age or birth_date")
-        if self.birth_date is not None:
+        if self.birth_date is not None and _checks_now(info):
             today = datetime.now(UTC).date()
             if self.birth_date > today:
                 raise ValueError("birth_date must not be in the future")

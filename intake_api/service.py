@@ -22,6 +22,7 @@ from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
 from intake_api.places import resolve_place
 from intake_api.schemas import (
+    STORED,
     ApproveIn,
     Criteria,
     LastSeenIn,
@@ -332,7 +333,7 @@ class ReportService:
             json.loads(report.public_data), self._sealer.unseal(report.sealed_data)
         )
         # Stored content was valid when submitted; re-checking "not in the future" is harmless.
-        return ReportIn.model_validate(merged)
+        return ReportIn.model_validate(merged, context=STORED)
 
     def _approved_data(self, report: Report, content: ReportIn) -> ReportApprovedData:
         child = content.child

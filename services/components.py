@@ -128,6 +128,10 @@ class Components:
     async def start(self) -> None:
         if self.bus is not None:
             await self.bus.start()
+        if self.relay is not None and isinstance(self.bus, InProcessBus):
+            await self.relay.requeue_unconsumed(
+                {REPORTS: [ENGINE_GROUP], ALERTS: [DISPATCHER_GROUP]}
+            )
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self.worker is not None:
@@ -218,6 +222,7 @@ def build_components(
                 retry=RetryPolicy(settings.webhook_retry_schedule_s, settings.webhook_retry_jitter),
                 partner_concurrency=settings.partner_concurrency,
                 poll_interval_s=settings.delivery_poll_interval_s,
+                attempt_timeout_s=settings.webhook_timeout_s,
                 lease=timedelta(
                     seconds=settings.delivery_lease_s or settings.webhook_timeout_s + 30
                 ),

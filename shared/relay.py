@@ -10,13 +10,14 @@ import logging
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bus import EventBus
 from shared.clock import Clock
+from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent, had_outbox_events
-from shared.relay_leadership import Leadership, SoleRelay
+from shared.relay_leadership import PUBLISH_LOCK_KEY, Leadership, SoleRelay
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +77,50 @@ class OutboxRelay:
         self._stopping.set()
         self._wake.set()
 
+    async def requeue_unconsumed(self, consumers: dict[str, list[str]]) -> int:
+        """Embedded mode, at start-up: put back every event that some consumer group never
+        finished. The in-process bus keeps its logs in memory, so what it held when the
+        process stopped (or crashed) is gone; the outbox and the consumers' processed-event
+        records are on disk and say exactly what to send again. Consumers deduplicate."""
+        requeued = 0
+        async with self._sessions() as session, session.begin():
+            for topic, groups in consumers.items():
+                for group in groups:
+                    done = exists().where(
+                        ProcessedEvent.consumer_group == group,
+                        ProcessedEvent.event_id == OutboxEvent.event_id,
+                    )
+                    result = await session.execute(
+                        update(OutboxEvent)
+                        .where(
+                            OutboxEvent.topic == topic,
+                            OutboxEvent.published_at.is_not(None),
+                            ~done,
+                        )
+                        .values(published_at=None)
+                    )
+                    requeued += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        if requeued:
+            log.info("events requeued after a restart", extra={"count": requeued})
+        return requeued
+
     async def publish_pending(self) -> int:
         """One pass; returns how many events went out."""
         async with self._sessions() as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql" and not await session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK_KEY}
+            ):
+                # Another relay is publishing right now. Leadership normally prevents this;
+                # this lock makes it impossible, even if a leader lost its lock unnoticed,
+                # so events can never go out of order.
+                return 0
             rows = (
                 await session.scalars(
                     select(OutboxEvent)
                     .where(OutboxEvent.published_at.is_(None))
                     .order_by(OutboxEvent.id)
                     .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update()
                 )
             ).all()
             sent: list[int] = []

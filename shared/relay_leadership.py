@@ -20,7 +20,8 @@ from shared.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 # An arbitrary constant naming the relay's lock (pg advisory locks are keyed by a bigint).
-RELAY_LOCK_KEY = 0x7469666C69  # "tifli"
+RELAY_LOCK_KEY = 0x7469666C69  # "tifli": held by the active relay's listening connection
+PUBLISH_LOCK_KEY = RELAY_LOCK_KEY + 1  # held by each publishing transaction
 
 
 class Leadership(Protocol):

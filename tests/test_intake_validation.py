@@ -172,3 +172,30 @@ async def test_arabic_french_and_tifinagh_round_trip(stack: Stack) -> None:
         assert stored["report"]["child"]["description"] == body["child"]["description"]
         assert stored["report"]["last_seen"]["place_name"] == body["last_seen"]["place_name"]
         assert stored["report"]["circumstances"] == body["circumstances"]
+
+
+async def test_a_child_who_turns_18_stays_readable_and_closable(stack: Stack) -> None:
+    body = report_body()
+    body["child"].pop("age")
+    body["child"]["birth_date"] = "2010-01-15"
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        report_id = (await police.post("/v1/reports", json=body)).json()["id"]
+        # Time passes: the stored birth date now makes the child 18 (rewritten in place, as
+        # the calendar would).
+        sealer = stack.embedded.sealer
+        assert sealer is not None
+        async with stack.embedded.sessions() as session, session.begin():
+            report = await session.get(Report, report_id)
+            assert report is not None
+            restricted = sealer.unseal(report.sealed_data)
+            restricted["child"]["birth_date"] = "2000-01-15"
+            report.sealed_data = sealer.seal(restricted)
+        assert (await police.get(f"/v1/reports/{report_id}")).status_code == 200
+        refused = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "criteria.child_under_18"
+        cancelled = await reviewer.post(
+            f"/v1/reports/{report_id}/cancel", json={"reason": "the subject is an adult"}
+        )
+        assert cancelled.status_code == 200
+        assert cancelled.json()["status"] == "cancelled"

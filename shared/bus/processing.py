@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.bus.base import Handler, Message
 
@@ -25,8 +26,27 @@ class PoisonMessage(Exception):
 
 
 def retry_delay_s(attempt: int) -> float:
-    # Short: events drive urgent alerts, and most failures are a busy database.
-    return float(min(0.05 * 2 ** (attempt - 1), 2.0))
+    # Short at first: events drive urgent alerts, and most failures are a busy database.
+    return float(min(0.05 * 2 ** (attempt - 1), 30.0))
+
+
+# Failures of the infrastructure, not of the message: a database fail-over or a network
+# blip. Retrying them without limit (the partition waits, in order) is right; parking the
+# message in the dead-letter topic would silently drop an alert.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _reason(exc: Exception) -> str:
+    """Why, without the message's content: validation errors name fields, never values."""
+    if isinstance(exc, ValidationError):
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:10])
+        return f"{type(exc).__name__} at {fields}"
+    return type(exc).__name__
 
 
 async def handle_with_retries(
@@ -38,14 +58,21 @@ async def handle_with_retries(
     stopping: asyncio.Event,
 ) -> bool:
     """Run ``handler`` until it succeeds or gives up; returns False if stopped mid-way
-    (the message was not handled and must be seen again by whoever takes over)."""
+    (the message was not handled and must be seen again by whoever takes over).
+
+    Poison (a message that can never be processed) goes to the dead-letter topic at once;
+    other errors after ``max_attempts``; transient infrastructure errors are retried until
+    they pass or the process stops.
+    """
     # Only exception *types* are logged: messages may carry personal data (brief §6).
-    for attempt in range(1, max_attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             await handler(message)
             return True
         except (PoisonMessage, ValidationError) as exc:
-            await dead_letter(message, f"poison: {type(exc).__name__}: {exc}"[:2000])
+            await dead_letter(message, f"poison: {_reason(exc)}")
             return True
         except asyncio.CancelledError:
             raise
@@ -59,10 +86,8 @@ async def handle_with_retries(
                     "error": type(exc).__name__,
                 },
             )
-            if attempt == max_attempts:
-                await dead_letter(
-                    message, f"failed {attempt} times: {type(exc).__name__}: {exc}"[:2000]
-                )
+            if attempt >= max_attempts and not isinstance(exc, TRANSIENT):
+                await dead_letter(message, f"failed {attempt} times: {_reason(exc)}")
                 return True
             if stopping.is_set():
                 return False
@@ -71,7 +96,6 @@ async def handle_with_retries(
                 return False
             except TimeoutError:
                 pass
-    return True
 
 
 async def send_to_dead_letter(publish: Publish, topic: str, message: Message, reason: str) -> None:

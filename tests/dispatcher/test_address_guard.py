@@ -20,6 +20,9 @@ from tests.partner_server import partner_endpoint
         ("::ffff:127.0.0.1", False),
         ("2001:4860:4860::8888", True),
         ("fd00::1", False),
+        ("64:ff9b::7f00:1", False),  # NAT64 to 127.0.0.1
+        ("64:ff9b::808:808", True),  # NAT64 to 8.8.8.8
+        ("2002:7f00:1::", False),  # 6to4 around 127.0.0.1
     ],
 )
 def test_is_public(address: str, public: bool) -> None:

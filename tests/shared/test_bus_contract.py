@@ -6,13 +6,18 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from shared.bus.base import EventBus, Message
 from shared.bus.kafka import KafkaBus
 from shared.bus.memory import InProcessBus
 from shared.bus.processing import PoisonMessage
+from shared.db import create_engine, session_factory
+from shared.inbox import ProcessedEvent, first_delivery
 
 PARTITIONS = 3
 
@@ -25,6 +30,7 @@ class Recorder:
     fail_first: set[str] = field(default_factory=set)  # values that fail once
     poison: set[str] = field(default_factory=set)
     always_fail: set[str] = field(default_factory=set)
+    outage: dict[str, int] = field(default_factory=dict)  # value -> failures before success
     attempts: dict[str, int] = field(default_factory=dict)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -33,6 +39,8 @@ class Recorder:
         self.attempts[value] = self.attempts.get(value, 0) + 1
         if value in self.poison:
             raise PoisonMessage(value)
+        if self.attempts[value] <= self.outage.get(value, 0):
+            raise OperationalError("SELECT 1", {}, ConnectionError("database restarting"))
         if value in self.always_fail or (value in self.fail_first and self.attempts[value] == 1):
             raise RuntimeError("handler crashed")
         async with self._changed:
@@ -199,3 +207,42 @@ async def test_two_members_of_a_group_split_the_partitions(buses: BusFactory) ->
     assert one.seen and two.seen  # both did work
     assert sorted(one.values() + two.values()) == sorted(v for _, v in items)  # each once
     assert not {m.partition for m in one.seen} & {m.partition for m in two.seen}
+
+
+async def test_an_outage_is_waited_out_not_dead_lettered(buses: BusFactory) -> None:
+    # More failures than max_attempts (3): poison would be parked; an outage is retried.
+    bus, recorder, dead = buses.make(), Recorder(outage={"k:1": 5}), Recorder()
+    bus.subscribe(buses.topic, "g", recorder)
+    bus.subscribe(buses.dead_letter, "dlq-reader", dead)
+    await buses.start(bus)
+    await _publish(bus, buses.topic, [("k", "k:0"), ("k", "k:1"), ("k", "k:2")])
+    await recorder.wait_for(3)
+    assert recorder.values() == ["k:0", "k:1", "k:2"]
+    assert recorder.attempts["k:1"] == 6
+    assert dead.seen == []
+
+
+async def test_a_duplicate_event_takes_effect_once(buses: BusFactory, tmp_path: Path) -> None:
+    """At-least-once on the wire, once in effect: the consumer records the event id in the
+    same transaction as its effect (as every service's handler does)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'effects.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(ProcessedEvent.__table__.create)  # type: ignore[attr-defined]
+    sessions = session_factory(engine)
+    effects: list[str] = []
+    seen = Recorder()
+
+    async def handler(message: Message) -> None:
+        async with sessions() as session, session.begin():
+            if await first_delivery(session, "g", message.headers["event-id"], datetime.now(UTC)):
+                effects.append(message.value.decode())
+        await seen(message)
+
+    bus = buses.make()
+    bus.subscribe(buses.topic, "g", handler)
+    await buses.start(bus)
+    # The relay re-sends after a crash between publishing and marking: same event id.
+    await _publish(bus, buses.topic, [("k", "e1"), ("k", "e1"), ("k", "e2"), ("k", "e1")])
+    await seen.wait_for(4)
+    await engine.dispose()
+    assert effects == ["e1", "e2"]

@@ -131,10 +131,20 @@ async def plan_deliveries(
     alert = event.data.alert
     cancelling = alert.msg_type == "Cancel"
     partners = (await session.scalars(select(Partner).where(Partner.status == "active"))).all()
+    informed = set(
+        await session.scalars(
+            select(Delivery.partner_id).where(Delivery.alert_id == alert.alert_id).distinct()
+        )
+    )
     planned: list[tuple[Delivery, Partner]] = []
     for partner in partners:
-        if not (cancelling or covers(partner.coverage, alert)):
+        # A partner that has the alert follows it to the end, even if the zone moves out
+        # of its coverage; a Cancel goes to exactly those partners.
+        if not (partner.id in informed or (not cancelling and covers(partner.coverage, alert))):
             continue
+        # A partner reached for the first time by an Update (the zone grew into its
+        # coverage) gets it as a new alert: it never sees an Update before its Alert.
+        event_type = event.type if partner.id in informed else "alert.issued"
         # Superseding: a newer Update replaces an older one still waiting; a Cancel replaces
         # everything waiting. The first Alert is never replaced by an Update, so a partner
         # never sees an Update before its Alert.
@@ -158,9 +168,9 @@ async def plan_deliveries(
             partner_id=partner.id,
             alert_id=alert.alert_id,
             sequence=alert.sequence,
-            event_type=event.type,
+            event_type=event_type,
             payload=webhook_body(
-                event.type,
+                event_type,
                 webhook_id,
                 alert,
                 partner.languages.split(),

@@ -212,8 +212,9 @@ class ReportService:
     async def reject(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
         report = await self._load(report_id, for_update=True)
         report.status = self._transition(report, "reject")
-        report.reviewed_by_key, report.status_reason = principal.key_id, reason
-        data = ReportRejectedData(report_id=report.id, reason=reason)
+        report.reviewed_by_key, report.status_reason = principal.key_id, self._seal_note(reason)
+        # The reason stays in intake: it may describe the family or the case.
+        data = ReportRejectedData(report_id=report.id)
         await self._record(
             principal, report, "reject", ReportRejected(**self._about(report), data=data)
         )
@@ -222,7 +223,7 @@ class ReportService:
     async def resolve(self, principal: Principal, report_id: str, note: str | None) -> ReportOut:
         report = await self._load(report_id, for_update=True)
         report.status = self._transition(report, "resolve")
-        report.status_reason = note
+        report.status_reason = self._seal_note(note)
         # The note is a case note (restricted): the event says only that the child was found.
         data = ReportClosedData(report_id=report.id, closed_at=self._now)
         await self._record(
@@ -233,7 +234,7 @@ class ReportService:
     async def cancel(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
         report = await self._load(report_id, for_update=True)
         report.status = self._transition(report, "cancel")
-        report.reviewed_by_key, report.status_reason = principal.key_id, reason
+        report.reviewed_by_key, report.status_reason = principal.key_id, self._seal_note(reason)
         data = ReportClosedData(report_id=report.id, closed_at=self._now)
         await self._record(
             principal, report, "cancel", ReportCancelled(**self._about(report), data=data)
@@ -293,6 +294,13 @@ class ReportService:
         if report is None:
             raise Problem(404, "Not found", f"No report {report_id}.")
         return report
+
+    def _seal_note(self, note: str | None) -> str | None:
+        # Reasons and resolution notes are case notes: restricted, so encrypted at rest.
+        return None if note is None else self._sealer.seal({"note": note})
+
+    def _unseal_note(self, sealed: str | None) -> str | None:
+        return None if sealed is None else str(self._sealer.unseal(sealed)["note"])
 
     def _ttl(self, hours: float | None) -> timedelta:
         return timedelta(hours=hours) if hours is not None else self._default_ttl
@@ -376,7 +384,7 @@ class ReportService:
             updated_at=report.updated_at,
             submitted_by_key=report.submitted_by_key,
             reviewed_by_key=report.reviewed_by_key,
-            status_reason=report.status_reason,
+            status_reason=self._unseal_note(report.status_reason),
             expires_at=report.expires_at,
             criteria=Criteria.model_validate_json(report.criteria) if report.criteria else None,
             report=self._content(report),

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.problems import Problem, problem_response
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+def _too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "Body too large",
+        f"The limit is {limit} bytes.",
+        errors=[{"field": "body", "message": "too large"}],
+    )
+
+
 class JsonBodyGuard:
-    """415 for a body that is not JSON, 413 for one over the limit, as problem+json."""
+    """415 for a body that is not JSON, 413 for one over the limit, as problem+json.
+
+    A body without Content-Length (chunked) is read here, up to the limit, and handed on:
+    otherwise its size would only be known after the application had buffered all of it.
+    """
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self._app = app
@@ -22,26 +35,59 @@ class JsonBodyGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         problem = None
         if length is not None and length.isdigit() and int(length) > self._max:
+            problem = _too_large(self._max)
+        elif (length not in (None, "0") or chunked) and not _is_json(headers):
             problem = Problem(
-                413,
-                "Body too large",
-                f"The limit is {self._max} bytes.",
-                errors=[{"field": "body", "message": "too large"}],
+                415,
+                "Unsupported media type",
+                "Send the body as application/json.",
+                errors=[{"field": "header.Content-Type", "message": "must be application/json"}],
             )
-        elif length not in (None, "0"):
-            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type != "application/json" and not media_type.endswith("+json"):
-                problem = Problem(
-                    415,
-                    "Unsupported media type",
-                    "Send the body as application/json.",
-                    errors=[
-                        {"field": "header.Content-Type", "message": "must be application/json"}
-                    ],
-                )
+        elif length is None and chunked:
+            body = await _read_up_to(receive, self._max)
+            if body is None:
+                problem = _too_large(self._max)
+            else:
+                receive = _replay(body)
         if problem is None:
             await self._app(scope, receive, send)
             return
         await problem_response(problem, scope.get("path"))(scope, receive, send)
+
+
+def _is_json(headers: dict[str, str]) -> bool:
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+async def _read_up_to(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive

@@ -57,7 +57,8 @@ class ReportRenewedData(ReportRef):
 
 
 class ReportRejectedData(ReportRef):
-    reason: str
+    # Kept for compatibility; intake no longer sends it (the reason is a restricted note).
+    reason: str | None = None
 
 
 class ReportClosedData(ReportRef):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -136,7 +138,14 @@ async def test_lifecycle_conflicts_are_409(stack: Stack) -> None:
         response = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
         assert response.status_code == 409
         assert response.json()["status_now"] == "rejected"
+        read = (await reviewer.get(f"/v1/reports/{report_id}")).json()
+        assert read["status_reason"] == "not a disappearance"
         assert (await police.get("/v1/reports/nope")).status_code == 404
+    async with stack.embedded.sessions() as session:  # a case note: encrypted at rest
+        stored = await session.get(Report, report_id)
+        assert stored is not None
+        assert stored.status_reason
+        assert "disappearance" not in stored.status_reason
 
 
 async def test_idempotency_key_replays_and_conflicts(stack: Stack) -> None:
@@ -199,3 +208,27 @@ async def test_a_child_who_turns_18_stays_readable_and_closable(stack: Stack) ->
         )
         assert cancelled.status_code == 200
         assert cancelled.json()["status"] == "cancelled"
+
+
+async def test_chunked_bodies_are_held_to_the_same_limits(stack: Stack) -> None:
+    async def chunks(data: bytes) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 65536):
+            yield data[start : start + 65536]
+
+    huge = b'{"pad": "' + b"x" * 2_000_000 + b'"}'
+    async with stack.client("submitter") as police:
+        too_big = await police.post(
+            "/v1/reports", content=chunks(huge), headers={"content-type": "application/json"}
+        )
+        assert too_big.status_code == 413
+        assert too_big.headers["content-type"] == "application/problem+json"
+        fine = await police.post(
+            "/v1/reports",
+            content=chunks(json.dumps(report_body()).encode()),
+            headers={"content-type": "application/json"},
+        )
+        assert fine.status_code == 201, fine.text
+        not_json = await police.post(
+            "/v1/reports", content=chunks(b"a=b"), headers={"content-type": "text/plain"}
+        )
+        assert not_json.status_code == 415

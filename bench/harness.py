@@ -63,6 +63,17 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield partner
 
 
+async def migrate(env: dict[str, str]) -> None:
+    """``tifli db upgrade`` against the database that ``env`` names, as an operator runs it."""
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.cli", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
 @asynccontextmanager
 async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
     """``tifli run all`` as its own process, on SQLite: what ``make run`` starts."""
@@ -80,13 +91,7 @@ async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
         "TIFLI_LOG_LEVEL": "WARNING",
     }
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "db", "upgrade"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    await migrate(env)
     keys = await create_keys(database_url)
     processes = Processes(env, work)
     processes.start("all")

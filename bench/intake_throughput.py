@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from bench.harness import migrate
 from intake_api.sealing import Sealer
 from tests.conftest import report_body
 from tests.production import create_keys, fresh_database
@@ -70,12 +71,7 @@ async def run(requests: int, concurrency: int, rounds: int) -> None:
             "TIFLI_LOG_LEVEL": "WARNING",
         }
         env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-        await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "services.cli", "db", "upgrade"],
-            env=env,
-            check=True,
-        )
+        await migrate(env)
         keys = await create_keys(tifli_db)
         logs = (work / "tifli.log").open("w"), (work / "bare.log").open("w")
         tifli = subprocess.Popen(  # noqa: ASYNC220 - a server left running; nothing waits on it

@@ -116,10 +116,28 @@ class AlertService:
     async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:
         """The reviewer extended the time window: partners get the new ``expires`` now."""
         alert = await self._active_for(renewed.report_id)
-        if alert is None or renewed.expires_at <= alert.expires:
+        if alert is None:
+            return await self._revive(renewed)
+        if renewed.expires_at <= alert.expires:
             return None
         alert.expires = renewed.expires_at
         return await self._publish(alert, "Update")
+
+    async def _revive(self, renewed: ReportRenewedData) -> AlertMessage | None:
+        """A renewal accepted before the window closed, but handled after the expiry timer
+        took the alert down: intake says the case runs on, so the alert must be live again."""
+        alert = (
+            await self._session.scalars(
+                select(Alert)
+                .where(Alert.report_id == renewed.report_id, Alert.state == "expired")
+                .with_for_update()
+            )
+        ).one_or_none()
+        if alert is None or renewed.renewed_at >= alert.expires:
+            return None  # cancelled, or renewed too late: nothing to bring back
+        alert.state, alert.expires = "active", renewed.expires_at
+        alert.next_widen_at = self._now + self._config.widen_interval
+        return await self._publish(alert, "Alert")
 
     async def on_timer(self, alert: Alert) -> AlertMessage | None:
         """Whatever is due for this (locked, active) alert: expiry first, else widening.

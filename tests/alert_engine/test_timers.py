@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dispatcher.models import Delivery
+from shared.events import ReportRenewed, ReportRenewedData
+from shared.outbox import add_event
 from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
 from tests.flows import register_partner
 from tests.partner_server import PartnerEndpoint, partner_endpoint
@@ -132,5 +134,52 @@ async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -
             clock.advance(HOUR)
             assert await _run_timers(stack) == 0  # an expired alert has no more timers
             assert len(partner.received) == 6
+        finally:
+            await server.__aexit__(None, None, None)
+
+
+async def test_a_renewal_that_loses_the_race_with_expiry_revives_the_alert(
+    tmp_path: Path,
+) -> None:
+    """Intake accepted the renewal just before the window closed; the engine's expiry timer
+    ran first. The case runs on at intake, so the alert must be brought back, not dropped."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = FakeClock(start)
+    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
+    async with partner_endpoint() as partner:
+        stack, server = await start_stack(settings, clock)
+        try:
+            await register_partner(stack, partner.url, partner.verify_token)
+            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+                report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+                await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                await _versions(partner, 1)
+                await _settled(stack)
+                clock.advance(24 * HOUR + timedelta(seconds=1))  # the timer fires first
+                assert await _run_timers(stack) == 1
+                expired = (await _versions(partner, 2))[1]
+                assert expired["type"] == "alert.expired"
+            # Then the renewal that intake accepted a second before the end reaches the engine
+            # (staged as intake's outbox would have it; the HTTP path cannot lose this race).
+            async with stack.embedded.sessions() as session, session.begin():
+                await add_event(
+                    session,
+                    ReportRenewed(
+                        source="test",
+                        subject=report_id,
+                        time=start + 24 * HOUR - timedelta(seconds=1),
+                        data=ReportRenewedData(
+                            report_id=report_id,
+                            renewed_at=start + 24 * HOUR - timedelta(seconds=1),
+                            expires_at=start + 48 * HOUR,
+                        ),
+                    ),
+                )
+            revived = (await _versions(partner, 3))[2]
+            assert revived["type"] == "alert.issued"
+            assert revived["alert"]["msg_type"] == "Alert"
+            assert revived["alert"]["expires"].startswith(
+                (start + 48 * HOUR).isoformat().replace("+00:00", "")
+            )
         finally:
             await server.__aexit__(None, None, None)

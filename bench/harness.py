@@ -89,6 +89,7 @@ async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
         "TIFLI_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "TIFLI_WEBHOOK_ALLOW_PRIVATE": "true",
         "TIFLI_LOG_LEVEL": "WARNING",
+        "TIFLI_RATE_LIMIT_PER_MINUTE": "0",  # one client key drives the whole benchmark
     }
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     await migrate(env)
@@ -113,7 +114,9 @@ async def stack_for(mode: str) -> AsyncIterator[Stack]:
         kafka = stack.enter_context(kafka_broker(work / "kafka"))
         postgres = stack.enter_context(postgres_server())
         running, _ = await stack.enter_async_context(
-            production_stack(postgres, kafka, work, TIFLI_LOG_LEVEL="WARNING")
+            production_stack(
+                postgres, kafka, work, TIFLI_LOG_LEVEL="WARNING", TIFLI_RATE_LIMIT_PER_MINUTE="0"
+            )
         )
         yield running
 

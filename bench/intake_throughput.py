@@ -69,6 +69,7 @@ async def run(requests: int, concurrency: int, rounds: int) -> None:
             "TIFLI_DATA_KEY": Sealer.new_key(),
             "TIFLI_PORT": str(tifli_port),
             "TIFLI_LOG_LEVEL": "WARNING",
+            "TIFLI_RATE_LIMIT_PER_MINUTE": "0",  # the baseline has no limiter either
         }
         env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
         await migrate(env)

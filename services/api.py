@@ -18,6 +18,7 @@ from services.access_log import AccessLog
 from services.components import Components
 from services.http_guards import JsonBodyGuard
 from shared.problems import install_problem_handlers
+from shared.rate_limit import RateLimiter
 from shared.web import AppContext
 
 DESCRIPTION = """
@@ -42,6 +43,11 @@ def create_app(components: Components) -> FastAPI:
     app.state.sealer = components.sealer
     app.state.webhook_client = components.webhook_client
     app.state.wake_dispatcher = components.wake_dispatcher
+    settings = components.settings
+    if settings.rate_limit_per_minute > 0:
+        app.state.rate_limiter = RateLimiter(
+            settings.rate_limit_per_minute, settings.rate_limit_burst
+        )
     install_problem_handlers(app)
     app.add_middleware(JsonBodyGuard, max_body_bytes=components.settings.max_body_bytes)
     app.add_middleware(AccessLog)

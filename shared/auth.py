@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, UtcDateTime
 from shared.problems import Problem
+from shared.rate_limit import RateLimiter
 from shared.web import app_context
 
 SCOPES = frozenset(
@@ -113,6 +116,16 @@ async def current_principal(request: Request) -> Principal:
         principal = await authenticate(session, token.strip())
     if principal is None:
         raise _UNAUTHENTICATED
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        wait = limiter.retry_after(principal.key_id, time.monotonic())
+        if wait is not None:
+            raise Problem(
+                429,
+                "Too many requests",
+                "This key's request rate is limited.",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
     return principal
 
 

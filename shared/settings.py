@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         "Required with PostgreSQL; the embedded mode keeps one beside its SQLite file.",
     )
     max_body_bytes: int = 1_000_000
+    rate_limit_per_minute: float = Field(
+        default=600, ge=0, description="Requests per minute per API key and API process; 0: off."
+    )
+    rate_limit_burst: float = Field(default=60, ge=1, description="Requests allowed at once.")
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
 
     # --- alert engine: the zone and its time window ----------------------------------------

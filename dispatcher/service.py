@@ -9,11 +9,11 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.address_guard import check_url
-from dispatcher.fanout import covers, webhook_body, webhook_id_for
+from dispatcher.fanout import covers, replaces, webhook_body, webhook_id_for
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.schemas import (
     AttemptOut,
@@ -145,22 +145,18 @@ async def plan_deliveries(
         # A partner reached for the first time by an Update (the zone grew into its
         # coverage) gets it as a new alert: it never sees an Update before its Alert.
         event_type = event.type if partner.id in informed else "alert.issued"
-        # Superseding: a newer Update replaces an older one still waiting; a Cancel replaces
-        # everything waiting. The first Alert is never replaced by an Update, so a partner
-        # never sees an Update before its Alert.
-        superseded = [Delivery.event_type != "alert.issued"] if not cancelling else []
         if alert.sequence > 1:
-            await session.execute(
-                update(Delivery)
-                .where(
+            waiting = await session.scalars(
+                select(Delivery).where(
                     Delivery.alert_id == alert.alert_id,
                     Delivery.partner_id == partner.id,
                     Delivery.sequence < alert.sequence,
                     Delivery.status == "pending",
-                    *superseded,
                 )
-                .values(status="superseded")
             )
+            for older in waiting:
+                if replaces(event.type, older.event_type):
+                    older.status = "superseded"
         webhook_id = webhook_id_for(event.id, partner.id)
         delivery = Delivery(
             id=str(uuid.uuid4()),

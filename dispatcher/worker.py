@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from dispatcher.fanout import replaces
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
@@ -83,18 +84,16 @@ def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
 
 
 async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
-    newer = set(
-        await session.scalars(
-            select(Delivery.event_type).where(
-                Delivery.alert_id == delivery.alert_id,
-                Delivery.partner_id == delivery.partner_id,
-                Delivery.sequence > delivery.sequence,
-                Delivery.status != "superseded",
-            )
+    """A newer version (planned while this one was in flight) replaces it."""
+    newer = await session.scalars(
+        select(Delivery.event_type).where(
+            Delivery.alert_id == delivery.alert_id,
+            Delivery.partner_id == delivery.partner_id,
+            Delivery.sequence > delivery.sequence,
+            Delivery.status != "superseded",
         )
     )
-    takes_down = {"alert.cancelled", "alert.expired"}
-    return bool(newer & takes_down) or (delivery.event_type != "alert.issued" and bool(newer))
+    return any(replaces(newer_type, delivery.event_type) for newer_type in newer)
 
 
 class DeliveryWorker:

@@ -156,18 +156,13 @@ class ReportService:
                     created_at=self._now,
                 )
             )
-        self._audit(principal, "submit", report_id)
-        await add_event(
-            self._session,
-            ReportSubmitted(
-                source=SOURCE,
-                subject=report_id,
-                time=self._now,
-                data=ReportSubmittedData(report_id=report_id, message_status=body.message_status),
-            ),
+        data = ReportSubmittedData(report_id=report_id, message_status=body.message_status)
+        await self._record(
+            principal, report, "submit", ReportSubmitted(**self._about(report), data=data)
         )
         await self._session.flush()
-        return self.to_out(report, sightings=[]), True
+        # The content is at hand: no need to decrypt what was just encrypted.
+        return self.to_out(report, sightings=[], content=body), True
 
     async def approve(self, principal: Principal, report_id: str, body: ApproveIn) -> ReportOut:
         report = await self._load(report_id, for_update=True)
@@ -190,7 +185,7 @@ class ReportService:
         report.expires_at = self._now + self._ttl(body.ttl_hours)
         event = ReportApproved(**self._about(report), data=self._approved_data(report, content))
         await self._record(principal, report, "approve", event)
-        return self.to_out(report)
+        return self.to_out(report, content=content)
 
     async def renew(self, principal: Principal, report_id: str, body: RenewIn) -> ReportOut:
         """Extend an active alert's window before it ends: ``now + ttl``."""
@@ -340,7 +335,7 @@ class ReportService:
         merged: dict[str, Any] = merge_restricted(
             json.loads(report.public_data), self._sealer.unseal(report.sealed_data)
         )
-        # Stored content was valid when submitted; re-checking "not in the future" is harmless.
+        # Valid when submitted; checks against "now" are not repeated (see STORED).
         return ReportIn.model_validate(merged, context=STORED)
 
     def _approved_data(self, report: Report, content: ReportIn) -> ReportApprovedData:
@@ -374,7 +369,12 @@ class ReportService:
             expires_at=report.expires_at,
         )
 
-    def to_out(self, report: Report, sightings: list[Sighting] | None = None) -> ReportOut:
+    def to_out(
+        self,
+        report: Report,
+        sightings: list[Sighting] | None = None,
+        content: ReportIn | None = None,
+    ) -> ReportOut:
         return ReportOut(
             id=report.id,
             status=self.status_of(report),
@@ -387,7 +387,7 @@ class ReportService:
             status_reason=self._unseal_note(report.status_reason),
             expires_at=report.expires_at,
             criteria=Criteria.model_validate_json(report.criteria) if report.criteria else None,
-            report=self._content(report),
+            report=content or self._content(report),
             sightings=[
                 _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
             ],

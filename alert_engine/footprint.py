@@ -31,6 +31,7 @@ who should not be alerted); over the sea it may run freely. The algorithm:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +71,28 @@ def footprint(
     center: Point, radius_km: float, territory: Territory, max_vertices: int
 ) -> Footprint:
     """The polygon to send for the geodesic disk of ``radius_km`` around ``center``."""
+    return footprint_of(
+        [geodesic_disk_polygon(center, radius_km * 1000.0)], territory, max_vertices
+    )
+
+
+def footprint_of(
+    pieces: Sequence[shapely.Polygon], territory: Territory, max_vertices: int
+) -> Footprint:
+    """The polygon to send for a zone made of ``pieces``.
+
+    Each piece is a lon/lat polygon, convex in lon/lat, that already covers its geodesic
+    figure (a disk from ``geodesic_disk_polygon``, or the hull of two such disks); the zone
+    is their union. The exact zone Z is that union clipped to the territory.
+    """
     if max_vertices < 4:
         raise ValueError("a covering polygon needs a budget of at least 4 vertices")
-    radius_m = radius_km * 1000.0
-    disk = geodesic_disk_polygon(center, radius_m)
+    if not pieces:
+        raise ValueError("a zone needs at least one piece")
+    disk = shapely.union_all(list(pieces))
+    minx, miny, maxx, maxy = disk.bounds
+    center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
+    radius_m = _span_m(center, disk.bounds) / 2
     national = shapely.clip_by_rect(territory.national, *disk.bounds)
     exact = _polygonal(shapely.intersection(disk, national))
     if exact.is_empty:
@@ -91,6 +110,13 @@ def footprint(
         overshoot_sea_m=sea_m,
         meets_wea_rule=land_m <= WEA_LIMIT_M,
     )
+
+
+def _span_m(center: Point, bounds: tuple[float, float, float, float]) -> float:
+    minx, miny, maxx, maxy = bounds
+    _, _, width = _GEOD.inv(minx, center.lat, maxx, center.lat)
+    _, _, height = _GEOD.inv(center.lon, miny, center.lon, maxy)
+    return float(max(width, height))
 
 
 def vertex_count(geometry: BaseGeometry) -> int:
@@ -156,7 +182,7 @@ class _Plane:
 
 def _covering_polygon(
     exact: BaseGeometry,
-    disk: shapely.Polygon,
+    disk: BaseGeometry,
     territory: Territory,
     plane: _Plane,
     radius_m: float,

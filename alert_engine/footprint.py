@@ -2,30 +2,28 @@
 
 Pure geometry, no I/O; the ``Territory`` is passed in.
 
-The exact zone is Z = disk ∩ national territory. The sent polygon P must cover Z entirely
-(missing a child is the failure we never accept) while staying off land outside Z (people
-who should not be alerted); over the sea it may run freely. The algorithm:
+The exact zone is Z = zone ∩ national territory (the zone: a geodesic disk, or the union of a
+few convex pieces). The sent polygon P must cover Z entirely (missing a child is the failure
+we never accept) while staying off land outside Z (people who should not be alerted); over
+the sea it may run freely. P is the intersection of two polygons that each cover Z:
 
-1. **Disk**: a fine polygon circumscribing the geodesic disk (corners placed with
-   ``pyproj.Geod``; chord error ≤ ~1 m), so Z covers the true disk's share of the territory.
-2. **Target** T = Z ∪ (sea inside the convex hull of Z, kept ``gap`` metres away from any land
-   outside Z). Filling the sea erases the coastline, so the vertices are spent on what
-   remains: land borders (Algeria, Mauritania, Ceuta, Melilla) and the disk's arc over land.
-   The gap keeps the fill (and the tolerance added to it below) off foreign coasts.
-3. **Covering simplification** in a plane that is an *affine* image of lon/lat (x = Δlon·kx,
-   y = Δlat·ky, ≈ metres near the centre): S = Douglas–Peucker(T, t) with topology kept, then
-   P = S grown by t + ε with mitred joins. Every point of T lies within t of S, so P ⊇ T ⊕ ε
-   ⊇ Z; because the plane is affine to lon/lat, straight edges there are the straight lon/lat
-   edges GeoJSON draws, so covering in the plane is covering on the map. t is the smallest
-   tolerance (bisection) whose P fits in the vertex budget. ε (a few metres) absorbs
-   floating-point error; covering is then verified in lon/lat, with fallbacks.
-4. **Overshoot in metres**: the boundaries of P ∩ land and P ∖ land are projected to the
-   ellipsoidal azimuthal equidistant plane centred on the disk (via ``Geod.inv``: distance and
-   azimuth from the centre) and their distance to Z is maximised by Lipschitz
-   branch-and-bound (distance to a set changes by at most the distance moved, so an interval
-   whose endpoints are f(a), f(b) apart by ℓ cannot exceed (f(a)+f(b)+ℓ)/2). The reported
-   figure is an upper bound within ``_LAND_TOL_M`` (land) or ``_SEA_TOL_M`` (sea) of the true
-   maximum over those boundaries.
+1. **A convex cover C of Z's hull**, built from tangent lines (a circumscribed polygon) in a
+   plane that is an *affine* image of lon/lat (x = Δlon·kx, y = Δlat·ky, ≈ metres near the
+   centre). Affine, so a straight edge there is the straight lon/lat edge GeoJSON draws and
+   covering in the plane is covering on the map. The hull's land-facing arcs (where the
+   territory lies just beyond it: the zone's edge over land) get tangents every Δ, which
+   bounds the overshoot there by r·(sec(Δ/2) − 1); sea-facing arcs get a tangent every 30°.
+   Land inside the hull but outside Z is foreign (Z holds all the territory within the
+   zone), and the second polygon removes it.
+2. **An allowed area A** (``alert_engine.allowed_area``): the territory grown over the sea,
+   following land borders within a tolerance; precomputed at several tolerances per
+   territory.
+
+The budget is shared between C's vertices and A's vertices inside C: the layer and the
+tangent step are chosen to minimise the larger of the two expected overshoots, and the
+tangent step shrinks until the vertex count fits. Covering is verified in lon/lat, with a
+fallback (a rotated rectangle) that always covers. The overshoot is then measured, not
+estimated (``alert_engine.overshoot``).
 """
 
 from __future__ import annotations
@@ -39,28 +37,29 @@ import numpy.typing as npt
 import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
 
+from alert_engine.allowed_area import AllowedLayer
+from alert_engine.overshoot import measure_overshoot, polygonal
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 WEA_LIMIT_M = 161.0  # FCC Wireless Emergency Alerts: 0.1 mile of overshoot
 _GEOD = Geod(ellps="WGS84")
 _DISK_CHORD_M = 1.0  # sagitta of the disk polygon's chords: the disk is exact to ~1 m
 _SAFETY_M = 2.0  # ε: outward margin so that rounding can never uncover part of Z
-_MITRE_LIMIT = 2.0  # sharper corners are bevelled: a spike would overshoot onto land
-_LAND_TOL_M = 5.0  # metres: far below the 161 m rule it is checked against
-_SEA_TOL_M = 10.0
-_SAMPLE_DEG = 0.01  # lon/lat densification before projecting (≈ 1 km, curvature error ≪ 1 m)
-_SEARCH_STEPS = 8
-_BIG_LAND_M2 = 5e6  # Ceuta is 18.5 km², Melilla 12 km²; offshore rocks are smaller
+_SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the hull
+_MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
+_FIT_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
 class Footprint:
     polygon: BaseGeometry  # lon/lat Polygon (MultiPolygon if Z is split), ≤ max_vertices
-    exact: BaseGeometry  # Z = disk ∩ national territory, lon/lat
+    exact: BaseGeometry  # Z = zone ∩ national territory, lon/lat
     vertex_count: int  # GeoJSON ring vertices, closing repeat excluded, holes included
     overshoot_land_m: float  # greatest distance from P ∩ land ∖ Z to Z (upper bound)
     overshoot_sea_m: float  # greatest distance from P ∩ sea to Z (upper bound)
@@ -89,40 +88,36 @@ def footprint_of(
         raise ValueError("a covering polygon needs a budget of at least 4 vertices")
     if not pieces:
         raise ValueError("a zone needs at least one piece")
-    disk = shapely.union_all(list(pieces))
-    minx, miny, maxx, maxy = disk.bounds
-    center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
-    radius_m = _span_m(center, disk.bounds) / 2
-    national = shapely.clip_by_rect(territory.national, *disk.bounds)
-    exact = _polygonal(shapely.intersection(disk, national))
+    zone = pieces[0] if len(pieces) == 1 else shapely.union_all(list(pieces))
+    exact = _exact_zone(zone, territory)
     if exact.is_empty:
-        empty = shapely.Polygon()
-        return Footprint(empty, exact, 0, 0.0, 0.0, True)
+        return Footprint(shapely.Polygon(), exact, 0, 0.0, 0.0, True)
+    minx, miny, maxx, maxy = zone.bounds
+    center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
     plane = _Plane.at(center)
-    land_m, count, sea_m, polygon = _covering_polygon(
-        exact, disk, territory, plane, radius_m, max_vertices
-    )
+    polygon = _covering_polygon(exact, territory, plane, max_vertices)
+    land_m, sea_m = measure_overshoot(polygon, exact, territory, center)
     return Footprint(
         polygon=polygon,
         exact=exact,
-        vertex_count=count,
+        vertex_count=vertex_count(polygon),
         overshoot_land_m=land_m,
         overshoot_sea_m=sea_m,
         meets_wea_rule=land_m <= WEA_LIMIT_M,
     )
 
 
-def _span_m(center: Point, bounds: tuple[float, float, float, float]) -> float:
-    minx, miny, maxx, maxy = bounds
-    _, _, width = _GEOD.inv(minx, center.lat, maxx, center.lat)
-    _, _, height = _GEOD.inv(center.lon, miny, center.lon, maxy)
-    return float(max(width, height))
-
-
 def vertex_count(geometry: BaseGeometry) -> int:
     """GeoJSON ring vertices without the closing repeat, holes included."""
     rings = shapely.get_num_interior_rings(shapely.get_parts(geometry)) + 1
     return int(shapely.get_num_coordinates(geometry) - np.sum(rings))
+
+
+def _exact_zone(zone: BaseGeometry, territory: Territory) -> BaseGeometry:
+    if shapely.contains(territory.national, zone):
+        return zone  # inland: no overlay needed (the territory is prepared, this is fast)
+    national = shapely.clip_by_rect(territory.national, *zone.bounds)
+    return polygonal(shapely.intersection(zone, national))
 
 
 # --- the disk -------------------------------------------------------------------------------
@@ -146,7 +141,7 @@ def geodesic_disk_polygon(center: Point, radius_m: float) -> shapely.Polygon:
     return shapely.Polygon(np.column_stack([lons, lats])[::-1])  # counter-clockwise
 
 
-# --- the covering polygon -------------------------------------------------------------------
+# --- the plane ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -170,269 +165,214 @@ class _Plane:
         return cls(center, east / step, north / step)
 
     def to_plane(self, geometry: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(
-            geometry, lambda c: (c - (self.center.lon, self.center.lat)) * (self.kx, self.ky)
-        )
+        return shapely.transform(geometry, self.xy)
 
     def to_lonlat(self, geometry: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(
-            geometry, lambda c: c / (self.kx, self.ky) + (self.center.lon, self.center.lat)
-        )
+        return shapely.transform(geometry, self.lonlat)
+
+    def xy(self, lonlat: FloatArray) -> FloatArray:
+        return (lonlat - (self.center.lon, self.center.lat)) * (self.kx, self.ky)
+
+    def lonlat(self, xy: FloatArray) -> FloatArray:
+        return xy / (self.kx, self.ky) + (self.center.lon, self.center.lat)
+
+
+# --- the convex cover -----------------------------------------------------------------------
+
+
+class _Hull:
+    """Z's convex hull in the plane, with its support function h(θ) = max over the hull of
+    (cos θ, sin θ)·v: the tangent line of outward direction θ is {x : u(θ)·x = h(θ)}."""
+
+    def __init__(self, zone_in_plane: BaseGeometry) -> None:
+        hull = shapely.convex_hull(zone_in_plane)
+        ring = np.asarray(orient(hull, sign=1.0).exterior.coords)[:-1]
+        edges = np.roll(ring, -1, axis=0) - ring
+        keep = np.hypot(*edges.T) > 1e-6  # drop repeated points: their normal is undefined
+        self.vertices = ring[keep]
+        edges = np.roll(self.vertices, -1, axis=0) - self.vertices
+        # Outward normal of a counter-clockwise edge (ex, ey) is (ey, -ex); along a convex
+        # ring its angle only increases, so a search finds the vertex between two normals.
+        self._normals = np.unwrap(np.arctan2(-edges[:, 0], edges[:, 1]))
+        self.size = float(max(np.ptp(self.vertices, axis=0))) / 2  # ≈ the zone's radius
+
+    def support(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """h(θ) and the hull point where the tangent of direction θ touches."""
+        n = len(self.vertices)
+        start = self._normals[0]
+        wrapped = start + np.mod(theta - start, 2 * math.pi)
+        index = np.searchsorted(self._normals, wrapped) % n
+        # The neighbours too: rounding at a normal's exact angle must not pick a wrong vertex.
+        near = (index[:, None] + np.array([-1, 0, 1])) % n
+        candidates = self.vertices[near]  # (M, 3, 2)
+        unit = np.column_stack([np.cos(theta), np.sin(theta)])
+        dots = np.einsum("mkj,mj->mk", candidates, unit)
+        best = np.argmax(dots, axis=1)
+        rows = np.arange(len(theta))
+        return dots[rows, best], candidates[rows, best]
+
+
+def _tangent_polygon(hull: _Hull, theta: FloatArray) -> shapely.Polygon:
+    """The polygon bounded by the tangents of directions ``theta`` (sorted, gaps < π)."""
+    h, _ = hull.support(theta)
+    h = h + _SAFETY_M
+    a, b = theta, np.roll(theta, -1)
+    ha, hb = h, np.roll(h, -1)
+    det = np.sin(b - a)
+    x = (ha * np.sin(b) - hb * np.sin(a)) / det
+    y = (hb * np.cos(a) - ha * np.cos(b)) / det
+    return shapely.Polygon(np.column_stack([x, y]))
+
+
+def _land_facing(hull: _Hull, theta: FloatArray, plane: _Plane, territory: Territory) -> BoolArray:
+    """Whether territory lies just beyond the hull in each direction (where C overshoots
+    onto land). Probed at two distances: the scale of the fine overshoot, and how far a
+    corner between two sea-spaced tangents reaches."""
+    _, touch = hull.support(theta)
+    unit = np.column_stack([np.cos(theta), np.sin(theta)])
+    reach = hull.size * (1 / math.cos(_SEA_STEP / 2) - 1) * 1.2
+    facing = np.zeros(len(theta), dtype=bool)
+    for distance in (max(50.0, hull.size * 2e-3), reach / 3, reach):
+        lon, lat = plane.lonlat(touch + unit * distance).T
+        facing |= shapely.contains_xy(territory.national, lon, lat)
+    return facing
+
+
+def _directions(step: float, facing_of: _FacingProbe) -> FloatArray:
+    """Tangent directions every ``step`` where land lies beyond, every 30° elsewhere."""
+    count = max(_MIN_TANGENTS, math.ceil(2 * math.pi / step))
+    theta = np.linspace(0.0, 2 * math.pi, count, endpoint=False)
+    facing = facing_of(theta)
+    # A corner next to land reaches over it from both sides: keep both neighbours too.
+    near_land = facing | np.roll(facing, 1) | np.roll(facing, -1)
+    stride = max(1, round(_SEA_STEP / (2 * math.pi / count)))
+    keep = near_land | (np.arange(count) % stride == 0)
+    chosen: FloatArray = theta[keep]
+    return chosen
+
+
+class _FacingProbe:
+    def __init__(self, hull: _Hull, plane: _Plane, territory: Territory) -> None:
+        self._hull, self._plane, self._territory = hull, plane, territory
+
+    def __call__(self, theta: FloatArray) -> BoolArray:
+        return _land_facing(self._hull, theta, self._plane, self._territory)
+
+
+# --- the covering polygon -------------------------------------------------------------------
 
 
 def _covering_polygon(
-    exact: BaseGeometry,
-    disk: BaseGeometry,
-    territory: Territory,
-    plane: _Plane,
-    radius_m: float,
-    max_vertices: int,
-) -> tuple[float, int, float, BaseGeometry]:
-    """The candidate covering polygon with the least land overshoot (ties: fewer vertices).
-
-    Two candidates: the sea fill kept off all outside land (tight, but every offshore rock
-    cuts the fill and costs a ring of vertices), and kept off only outside land of at least
-    ``_BIG_LAND_M2`` (rocks and islets are then swallowed: overshoot of their distance to Z).
-    """
-    zone = plane.to_plane(exact)
-    outside = _outside_land(exact, disk, territory, plane)
-    field = _DistanceField(exact, plane.center)
-    candidates: list[tuple[float, int, float, BaseGeometry]] = []
-    for keep_off in (outside, _big_parts(outside)):
-        polygon = _candidate(zone, keep_off, plane, radius_m, max_vertices, exact)
-        land_m, sea_m = measure_overshoot(polygon, territory, field)
-        candidates.append((land_m, vertex_count(polygon), sea_m, polygon))
-        if land_m <= WEA_LIMIT_M:
-            break  # already within the rule: the second candidate cannot matter enough
-    return min(candidates, key=lambda c: c[:3])
-
-
-def _candidate(
-    zone: BaseGeometry,
-    outside: BaseGeometry,
-    plane: _Plane,
-    radius_m: float,
-    max_vertices: int,
-    exact: BaseGeometry,
+    exact: BaseGeometry, territory: Territory, plane: _Plane, max_vertices: int
 ) -> BaseGeometry:
-    gap = max(radius_m / 150.0, 50.0)
-    polygon: BaseGeometry | None = None
-    for _ in range(3):
-        target = _target(zone, outside, gap)
-        fitted = _fit(target, max_vertices, _SAFETY_M, limit=radius_m)
+    hull = _Hull(plane.to_plane(exact))
+    probe = _FacingProbe(hull, plane, territory)
+    hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
+    shapely.prepare(exact)
+    best: tuple[float, BaseGeometry] | None = None
+    for hoped, layer, step in _plans(hull, hull_lonlat, probe, territory.allowed, max_vertices):
+        if best is not None and hoped >= best[0]:
+            break  # plans are sorted by what they hope for: none left can do better
+        fitted = _fit(hull, plane, probe, layer, step, exact, max_vertices)
         if fitted is None:
-            break
-        tolerance, polygon = fitted
-        # Everything P adds to T lies within t + (mitre) · (t + ε) of T; while that is less
-        # than the gap, the sea fill cannot push P onto land far from Z.
-        reach = tolerance + _MITRE_LIMIT * (tolerance + _SAFETY_M)
-        if reach < gap:
-            break
-        gap = 2 * reach
-    if polygon is not None:
-        result = _verified(plane.to_lonlat(polygon), exact, max_vertices)
-        if result is not None:
-            return result
-    return _fallback(zone, plane, exact)
-
-
-def _big_parts(outside: BaseGeometry) -> BaseGeometry:
-    parts = shapely.get_parts(outside)
-    return shapely.multipolygons(parts[shapely.area(parts) >= _BIG_LAND_M2])
-
-
-def _outside_land(
-    exact: BaseGeometry, disk: shapely.Polygon, territory: Territory, plane: _Plane
-) -> BaseGeometry:
-    """Land near the zone that is not in it (foreign land, territory beyond the radius)."""
-    minx, miny, maxx, maxy = disk.bounds
-    pad = 0.5  # degrees: reach the coasts just outside the disk too
-    land = shapely.clip_by_rect(territory.land, minx - pad, miny - pad, maxx + pad, maxy + pad)
-    return plane.to_plane(shapely.difference(land, exact))
-
-
-def _target(zone: BaseGeometry, outside: BaseGeometry, gap: float) -> BaseGeometry:
-    """T = Z ∪ (hull(Z) away from outside land): the coastline disappears into the sea."""
-    hull = shapely.convex_hull(zone)
-    nearby = shapely.clip_by_rect(outside, *shapely.buffer(hull, gap).bounds)
-    keep_off = shapely.buffer(nearby, gap, quad_segs=2)
-    fill = shapely.difference(hull, keep_off)
-    target = _polygonal(shapely.union(zone, fill))
-    # Sea pockets cut off from Z by outside land are not needed: drop them (they cost vertices).
-    parts = shapely.get_parts(target)
-    touching = parts[shapely.intersects(parts, zone)]
-    return shapely.multipolygons(touching) if len(touching) > 1 else touching[0]
-
-
-def _cover(target: BaseGeometry, tolerance: float, safety: float) -> BaseGeometry:
-    simplified = shapely.simplify(target, tolerance, preserve_topology=True)
-    return shapely.buffer(
-        simplified, tolerance + safety, join_style="mitre", mitre_limit=_MITRE_LIMIT
-    )
+            continue
+        polygon, final_step = fitted
+        expected = max(_corner_overshoot(hull, final_step), layer.reach_m)
+        if best is None or expected < best[0]:
+            best = (expected, polygon)
+    if best is not None and _covers(best[1], exact):
+        return best[1]
+    return _fallback(hull, plane, exact)
 
 
 def _fit(
-    target: BaseGeometry, max_vertices: int, safety: float, limit: float
-) -> tuple[float, BaseGeometry] | None:
-    """The smallest tolerance (by bisection on a log scale) whose cover fits the budget.
+    hull: _Hull,
+    plane: _Plane,
+    probe: _FacingProbe,
+    layer: AllowedLayer,
+    step: float,
+    exact: BaseGeometry,
+    max_vertices: int,
+) -> tuple[BaseGeometry, float] | None:
+    """C ∩ A with the finest tangent step from ``step`` on that fits the budget, and that step.
 
-    None when even a tolerance of ``limit`` does not fit (many separate parts or holes).
+    The count is not known before the overlay (A's vertices inside C, the crossings), so the
+    step grows by the excess spread over the land-facing tangents until it fits.
     """
-    # Start near the answer: a polygon of n vertices along a boundary of length L deviates
-    # by roughly L / n² from it; the search then needs a handful of steps, not a dozen.
-    low = 0.0
-    high = max(1.0, shapely.length(target) / max_vertices**2)
-    best = _cover(target, high, safety)
-    while vertex_count(best) > max_vertices:
-        if high > limit:
+    for _ in range(_FIT_ATTEMPTS):
+        theta = _directions(step, probe)
+        cover = plane.to_lonlat(_tangent_polygon(hull, theta))
+        polygon = _clip_to_allowed(cover, layer, exact)
+        excess = vertex_count(polygon) - max_vertices
+        if excess <= 0:
+            return polygon, step
+        if len(theta) <= _MIN_TANGENTS:
             return None
-        low, high = high, high * 4
-        best = _cover(target, high, safety)
-    for _ in range(_SEARCH_STEPS):
-        middle = math.sqrt(low * high) if low > 0 else high / 4
-        candidate = _cover(target, middle, safety)
-        if vertex_count(candidate) <= max_vertices:
-            high, best = middle, candidate
-        else:
-            low = middle
-        if high - low < max(0.1 * high, 0.5):  # vertex counts step; 10% is close enough
-            break
-    return high, best
+        share = max(float(np.mean(probe(theta))), 0.05)
+        step *= 1 + (excess + 1) / max(len(theta) * share, 1.0)
+    return None
 
 
-def _verified(polygon: BaseGeometry, exact: BaseGeometry, max_vertices: int) -> BaseGeometry | None:
-    polygon = _polygonal(polygon)
-    if not polygon.is_valid or vertex_count(polygon) > max_vertices:
-        return None
-    shapely.prepare(polygon)
-    return polygon if shapely.covers(polygon, exact) else None
+def _corner_overshoot(hull: _Hull, step: float) -> float:
+    """How far the corner between two tangents ``step`` apart lies beyond a circle of the
+    hull's size: r·(sec(Δ/2) − 1)."""
+    return hull.size * (1 / math.cos(min(step, 3.0) / 2) - 1)
 
 
-def _fallback(zone: BaseGeometry, plane: _Plane, exact: BaseGeometry) -> BaseGeometry:
-    """A rotated rectangle around Z: 4 vertices, always covering, loose on land."""
-    rectangle = shapely.oriented_envelope(zone)
-    grown = shapely.buffer(rectangle, 10 * _SAFETY_M, join_style="mitre", mitre_limit=2.0)
-    polygon = _polygonal(plane.to_lonlat(grown))
-    if not shapely.covers(polygon, exact):
-        raise RuntimeError("could not build a covering polygon")
+def _plans(
+    hull: _Hull,
+    hull_lonlat: BaseGeometry,
+    probe: _FacingProbe,
+    layers: Sequence[AllowedLayer],
+    max_vertices: int,
+) -> list[tuple[float, AllowedLayer, float]]:
+    """(hoped-for overshoot, layer, tangent step) to try, most hopeful first.
+
+    A layer's vertices inside the hull take that share of the budget; the rest sets the
+    tangent step over the land-facing arcs. The hope is the larger of the layer's reach onto
+    foreign land and the corners' overshoot r·(sec(Δ/2) − 1); the fit may need a wider step.
+    """
+    grid = np.linspace(0.0, 2 * math.pi, 360, endpoint=False)
+    land_share = float(np.mean(probe(grid)))
+    sea_tangents = (1 - land_share) * 2 * math.pi / _SEA_STEP + 2
+    shapely.prepare(hull_lonlat)
+    plans = []
+    for layer in layers:
+        local = shapely.clip_by_rect(layer.polygon, *hull_lonlat.bounds)
+        lon, lat = shapely.get_coordinates(local).T
+        inside = int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon, lat)))
+        tangents = max_vertices - inside - sea_tangents
+        if tangents < _MIN_TANGENTS * max(land_share, 0.2):
+            continue
+        step = 2 * math.pi * max(land_share, 1e-3) / tangents
+        plans.append((max(_corner_overshoot(hull, step), layer.reach_m), layer, step))
+    plans.sort(key=lambda p: (p[0], p[1].tolerance_m))
+    return plans
+
+
+def _clip_to_allowed(cover: BaseGeometry, layer: AllowedLayer, exact: BaseGeometry) -> BaseGeometry:
+    local = shapely.clip_by_rect(layer.polygon, *cover.bounds)
+    polygon = polygonal(shapely.intersection(cover, local))
+    parts = shapely.get_parts(polygon)
+    if len(parts) > 1:
+        # Pockets of sea cut off from Z by foreign land cost vertices and reach no one.
+        touching = parts[shapely.intersects(parts, exact)]
+        polygon = touching[0] if len(touching) == 1 else shapely.multipolygons(touching)
     return polygon
 
 
-def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
-    """Only the areal parts (overlays can return stray points or lines on shared edges)."""
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = shapely.get_parts(geometry)
-    polygons = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(polygons) if polygons else shapely.Polygon()
+def _covers(polygon: BaseGeometry, exact: BaseGeometry) -> bool:
+    if polygon.is_empty or not polygon.is_valid:
+        return False
+    shapely.prepare(polygon)
+    return bool(shapely.covers(polygon, exact))
 
 
-# --- overshoot, in metres -------------------------------------------------------------------
-
-
-def measure_overshoot(
-    polygon: BaseGeometry, territory: Territory, field: _DistanceField
-) -> tuple[float, float]:
-    """(land, sea): the greatest distance in metres from P ∩ land ∖ Z and from P ∩ sea to Z.
-
-    Maxima are taken over the boundaries of P ∩ land and P ∖ land (P's edges and the coasts
-    inside P), where they occur unless Z surrounds a patch of outside land inside P.
-    """
-    land = _land_near(territory, polygon)
-    on_land = shapely.intersection(polygon, land)
-    at_sea = shapely.difference(polygon, land)
-    return (
-        field.max_over(shapely.boundary(_polygonal(on_land)), _LAND_TOL_M),
-        field.max_over(shapely.boundary(_polygonal(at_sea)), _SEA_TOL_M, relative=0.008),
-    )
-
-
-def _land_near(territory: Territory, polygon: BaseGeometry) -> BaseGeometry:
-    return shapely.clip_by_rect(territory.land, *polygon.bounds)
-
-
-class _DistanceField:
-    """Distance in metres to the exact zone, in the azimuthal equidistant plane of the centre."""
-
-    def __init__(self, exact: BaseGeometry, center: Point) -> None:
-        self._center = center
-        starts, ends = _segments(self.project_lines(shapely.boundary(exact)))
-        self._starts, self._ends = starts, ends
-        self._tree = shapely.STRtree(
-            shapely.linestrings(
-                np.stack([starts, ends], axis=1).reshape(-1, 2),
-                indices=np.repeat(np.arange(len(starts)), 2),
-            )
-        )
-
-    def project(self, lonlat: FloatArray) -> FloatArray:
-        """Ellipsoidal azimuthal equidistant: exact distance and azimuth from the centre."""
-        n = len(lonlat)
-        azimuth, _, distance = _GEOD.inv(
-            np.full(n, self._center.lon), np.full(n, self._center.lat), lonlat[:, 0], lonlat[:, 1]
-        )
-        radians = np.radians(np.asarray(azimuth))
-        distance = np.asarray(distance)
-        return np.column_stack([distance * np.sin(radians), distance * np.cos(radians)])
-
-    def project_lines(self, lines: BaseGeometry) -> list[FloatArray]:
-        """Each linestring of ``lines`` as an AEQD polyline (densified first in lon/lat)."""
-        dense = shapely.segmentize(lines, _SAMPLE_DEG)
-        coords, index = shapely.get_coordinates(shapely.get_parts(dense), return_index=True)
-        if len(coords) == 0:
-            return []
-        projected = self.project(coords)
-        cuts = np.flatnonzero(np.diff(index)) + 1
-        return [p for p in np.split(projected, cuts) if len(p) >= 2]
-
-    def distances(self, points: FloatArray) -> FloatArray:
-        if len(points) == 0:
-            return np.zeros(0)
-        geoms = shapely.points(points)
-        pairs = self._tree.query_nearest(geoms, all_matches=False)
-        nearest = np.empty(len(points), dtype=np.int64)
-        nearest[pairs[0]] = pairs[1]
-        return _point_segment_distance(points, self._starts[nearest], self._ends[nearest])
-
-    def max_over(self, lines: BaseGeometry, tolerance: float, relative: float = 0.0) -> float:
-        """Upper bound (within ``tolerance`` + ``relative`` × the result) of the distance to Z
-        over ``lines``. Sea overshoot is tens of kilometres and harmless: a relative bound
-        saves most of the search there."""
-        starts, ends = _segments(self.project_lines(lines))
-        if len(starts) == 0:
-            return 0.0
-        f_start, f_end = self.distances(starts), self.distances(ends)
-        best = float(max(f_start.max(), f_end.max()))
-        while len(starts):
-            length = np.hypot(*(ends - starts).T)
-            bound = (f_start + f_end + length) / 2
-            open_ = bound > best * (1 + relative) + tolerance
-            starts, ends, f_start, f_end = starts[open_], ends[open_], f_start[open_], f_end[open_]
-            if not len(starts):
-                break
-            # Split each open interval in four and evaluate the three inner points.
-            t = np.array([0.25, 0.5, 0.75])
-            inner = starts[:, None, :] + (ends - starts)[:, None, :] * t[None, :, None]
-            f_inner = self.distances(inner.reshape(-1, 2)).reshape(-1, 3)
-            best = max(best, float(f_inner.max()))
-            knots = np.concatenate([starts[:, None], inner, ends[:, None]], axis=1)
-            f_knots = np.concatenate([f_start[:, None], f_inner, f_end[:, None]], axis=1)
-            starts, ends = knots[:, :-1].reshape(-1, 2), knots[:, 1:].reshape(-1, 2)
-            f_start, f_end = f_knots[:, :-1].ravel(), f_knots[:, 1:].ravel()
-        return best * (1 + relative) + tolerance
-
-
-def _segments(polylines: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
-    if not polylines:
-        return np.zeros((0, 2)), np.zeros((0, 2))
-    starts = np.concatenate([p[:-1] for p in polylines])
-    ends = np.concatenate([p[1:] for p in polylines])
-    return starts, ends
-
-
-def _point_segment_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
-    ab = b - a
-    length2 = np.einsum("ij,ij->i", ab, ab)
-    t = np.einsum("ij,ij->i", p - a, ab) / np.where(length2 > 0, length2, 1.0)
-    closest = a + ab * np.clip(t, 0.0, 1.0)[:, None]
-    return np.asarray(np.hypot(*(p - closest).T))
+def _fallback(hull: _Hull, plane: _Plane, exact: BaseGeometry) -> BaseGeometry:
+    """A rotated rectangle around Z: 4 vertices, always covering, loose on land."""
+    rectangle = shapely.oriented_envelope(shapely.Polygon(hull.vertices))
+    grown = shapely.buffer(rectangle, 10 * _SAFETY_M, join_style="mitre", mitre_limit=2.0)
+    polygon = polygonal(plane.to_lonlat(grown))
+    if not shapely.covers(polygon, exact):
+        raise RuntimeError("could not build a covering polygon")
+    return polygon

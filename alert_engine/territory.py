@@ -22,6 +22,8 @@ from pyproj import Geod
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.allowed_area import AllowedLayer, allowed_layers
+
 AreaKind = Literal["region", "province"]
 Surface = Literal["territory", "foreign_land", "sea"]
 
@@ -72,6 +74,11 @@ class Territory:
         polygon = shapely.union_all([self.national, self.foreign_land])
         shapely.prepare(polygon)
         return polygon
+
+    @cached_property
+    def allowed(self) -> tuple[AllowedLayer, ...]:
+        """Where sent polygons may run, at several tolerances (computed once, ~0.5 s)."""
+        return allowed_layers(self.national, self.foreign_land)
 
     @cached_property
     def _areas(self) -> tuple[AdminArea, ...]:

@@ -64,7 +64,7 @@ REACH_BOX = (-40.0, 0.0, 24.0, 57.0)  # lon/lat box holding every point ≤ 2,20
 REACH_KM = 2200.0  # the 2,000 km cap plus room for a coarse polygon's overshoot
 # Strips of land mask along the Moroccan coast that are not in the territory are mismatches
 # between two coastlines, not a foreign country; an opening of this width removes them.
-SLIVER_WIDTH = 0.01  # ≈ 1 km
+SLIVER_WIDTH = 0.028  # ≈ 3 km: the near tier is grown by 500 m on top of the mismatch
 
 GAZETTEER_MIN_POPULATION = 500
 GAZETTEER_COUNTRIES = ("MA", "EH")  # GeoNames files Laâyoune, Dakhla… under EH

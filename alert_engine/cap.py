@@ -25,8 +25,9 @@ Decisions, with the spec's reasons:
 * **Area**: the sent polygon (GeoJSON is lon/lat, CAP is "lat,lon": swapped; closed ring; holes
   dropped, which only widens and so keeps full coverage; one ``<polygon>`` per part of a
   MultiPolygon) and the ISO 3166-2 geocodes the zone touches. CAP 1.2 §3.2.4 makes an area the
-  **union** of its polygons, circles and geocodes, so the unclipped ``<circle>`` would add back
-  the foreign land and sea that clipping removed: it is written only when asked for.
+  **union** of its polygons, circles and geocodes, so the unclipped ``<circle>`` elements (one
+  per trusted location, each inside the unclipped zone) would add back the foreign land and
+  sea that clipping removed: they are written only when asked for.
 * **Parameters** ``CMAMtext`` (the 90-character short text) and ``CMAMlongtext`` (the
   360-character description), the names the CAP IPAWS profile's WEA channel reads.
 """
@@ -136,9 +137,9 @@ def _area(parent: ET.Element, area: Area, *, include_circle: bool) -> None:
     for ring in _exterior_rings(area.geojson):
         _add(element, "polygon", cap_polygon(ring))
     if include_circle:
-        center = area.circle.center
-        radius = _number(area.circle.radius_km)
-        _add(element, "circle", f"{_number(center.lat)},{_number(center.lon)} {radius}")
+        for circle in area.circles or [area.circle]:
+            center, radius = circle.center, _number(circle.radius_km)
+            _add(element, "circle", f"{_number(center.lat)},{_number(center.lon)} {radius}")
     _add_pairs(element, "geocode", ((GEOCODE_SCHEME, code) for code in area.geocodes))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,9 +11,17 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from alert_engine.footprint import footprint
+from alert_engine.footprint import footprint_of
+from alert_engine.pieces import (
+    Piece,
+    TrustedLocation,
+    heading_of,
+    newest_first,
+    pieces_at,
+)
 from alert_engine.texts import CaseFacts, alert_info, cancel_info
-from alert_engine.zones import Zone, ZonePolicy, geodesic_disk, radius_km
+from alert_engine.unclipped import cover_of
+from alert_engine.zones import ZonePolicy
 from shared.alert_contract import (
     AlertMessage,
     Area,
@@ -20,7 +29,6 @@ from shared.alert_contract import (
     LastSeen,
     MessageStatus,
     MsgType,
-    Point,
     TravelMode,
 )
 
@@ -32,11 +40,16 @@ class CaseState:
     message_status: MessageStatus
     facts: CaseFacts
     photo_urls: list[str]
-    center: Point
-    center_at: datetime  # when the child was at ``center``: the radius grows from then
+    # Every trusted location kept for the case; the zone takes those within the horizon.
+    locations: tuple[TrustedLocation, ...]
     travel_mode: TravelMode
     effective: datetime
     expires: datetime
+
+    @property
+    def newest(self) -> TrustedLocation:
+        """The most recent trusted location: the zone's centre, the alert's "last seen"."""
+        return newest_first(self.locations)[0]
 
 
 @dataclass(frozen=True)
@@ -54,37 +67,45 @@ def cap_reference(sender: str, identifier: str, sent: datetime) -> str:
     return f"{sender},{identifier},{sent.isoformat()}"
 
 
-def zone_at(case: CaseState, policy: ZonePolicy, at: datetime) -> Zone:
-    radius = radius_km(policy, case.travel_mode, case.center_at, at)
-    return geodesic_disk(case.center, radius, policy.vertex_budget)
+def zone_at(case: CaseState, policy: ZonePolicy, at: datetime) -> list[Piece]:
+    """The zone's pieces at ``at``, the newest location's first."""
+    return pieces_at(case.locations, case.travel_mode, policy, at)
 
 
-def area_of(zone: Zone, place: str | None, policy: ZonePolicy | None = None) -> Area:
-    """The alert's area: the footprint on the policy's territory, else the whole disk."""
+def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | None = None) -> Area:
+    """The alert's area: the footprint of the pieces' union on the policy's territory, else a
+    covering polygon of the whole union. The newest location's piece comes first."""
+    newest = pieces[0]
     description = (
-        place or f"{zone.radius_km:.0f} km around {zone.center.lat:.4f},{zone.center.lon:.4f}"
+        place or f"{newest.reach_km:.0f} km around {newest.center.lat:.4f},{newest.center.lon:.4f}"
     )
-    circle = Circle(center=zone.center, radius_km=round(zone.radius_km, 3))
+    # CAP consumers union circles with the polygon, so each circle must lie inside the zone:
+    # the whole disk for a disk piece, the disk of the corridor's half-width for a corridor.
+    circles = [Circle(center=p.center, radius_km=round(p.side_km, 3)) for p in pieces]
+    budget = policy.vertex_budget if policy is not None else ZonePolicy().vertex_budget
     if policy is not None and policy.territory is not None:
-        sent = footprint(zone.center, zone.radius_km, policy.territory, policy.vertex_budget)
-        if not sent.exact.is_empty:  # a disk entirely off the territory is sent whole
+        sent = footprint_of([p.polygon for p in pieces], policy.territory, budget)
+        if not sent.exact.is_empty:  # a zone entirely off the territory is sent whole
             return Area(
                 description=description,
                 geojson=geojson_geometry(sent.polygon),
-                circle=circle,
+                circle=circles[0],
+                circles=circles,
                 # Regions first, then provinces: Territory.geocodes keeps that order.
                 geocodes=[g.code for g in policy.territory.geocodes(sent.exact)],
                 vertex_count=sent.vertex_count,
                 overshoot_land_m=round(sent.overshoot_land_m, 1),
                 overshoot_sea_m=round(sent.overshoot_sea_m, 1),
             )
+    cover = cover_of(pieces, budget)
     return Area(
         description=description,
-        geojson=zone.geojson_geometry(),
-        circle=circle,
+        geojson=geojson_geometry(cover.polygon),
+        circle=circles[0],
+        circles=circles,
         # Without a land mask every metre of overshoot is counted as land: an upper bound.
-        vertex_count=zone.vertex_count,
-        overshoot_land_m=round(zone.overshoot_m, 1),
+        vertex_count=cover.vertex_count,
+        overshoot_land_m=round(cover.overshoot_m, 1),
         overshoot_sea_m=0.0,
     )
 
@@ -110,6 +131,8 @@ def compose(
 ) -> AlertMessage:
     cancelled = msg_type == "Cancel"
     facts = case.facts
+    newest = case.newest
+    heading = heading_of(newest)
     return AlertMessage(
         identifier=cap_identifier(case.alert_id, sequence),
         alert_id=case.alert_id,
@@ -127,7 +150,12 @@ def compose(
         child=None if cancelled else facts.child,
         last_seen=None
         if cancelled
-        else LastSeen(place=facts.place, point=case.center, time=case.center_at),
+        else LastSeen(
+            place=newest.place,
+            point=newest.point,
+            time=newest.at,
+            heading_deg=None if heading is None else round(heading, 1) % 360.0,
+        ),
         suspected_vehicle=None if cancelled else facts.suspected_vehicle,
         companion=None if cancelled else facts.companion,
         contact="19",

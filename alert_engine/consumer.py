@@ -42,7 +42,7 @@ class ReportEventHandler:
                     # A found child pre-empts everything: the Cancel goes out now.
                     await service.cancel(event.data.report_id)
                 case SightingAdded():
-                    await service.recentre(event.data)
+                    await service.add_sighting(event.data)
                 case ReportRenewed():
                     await service.renew(event.data)
                 case _:

@@ -19,9 +19,13 @@ class Alert(Base):
     message_status: Mapped[str] = mapped_column(String(16))
     sequence: Mapped[int] = mapped_column(Integer)
     facts: Mapped[str] = mapped_column(Text)  # public case facts (JSON)
+    # The newest trusted location: the zone's centre.
     center_lat: Mapped[float]
     center_lon: Mapped[float]
     center_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Every trusted location of the case (JSON list: the last-seen point, accepted sightings),
+    # the union's pieces. NULL for alerts issued before there were several: the centre alone.
+    locations: Mapped[str | None] = mapped_column(Text, default=None)
     travel_mode: Mapped[str] = mapped_column(String(24))
     radius_km: Mapped[float]
     effective: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -13,6 +13,9 @@ boundaries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import shapely
@@ -23,9 +26,13 @@ from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 LAND_TOL_M = 5.0  # metres: far below the 161 m rule it is checked against
 SEA_TOL_M = 10.0
+_NEAR_M = 1500.0  # metres: the box query's reach (overshoot onto land is mostly less)
+_CHAIN_MAX = 12  # segments: longer chains are rarely thin, and cost more to test
 _SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
 _GEOD = Geod(ellps="WGS84")
@@ -76,8 +83,11 @@ class DistanceField:
 
     def __init__(self, exact: BaseGeometry, center: Point) -> None:
         self._center = center
-        starts, ends = _segments(self.project_lines(shapely.boundary(exact)))
+        polylines = self.project_lines(shapely.boundary(exact))
+        starts, ends = _segments(polylines)
         self._starts, self._ends = starts, ends
+        # Which ring each segment belongs to: consecutive segments of one ring form chains.
+        self._ring = np.repeat(np.arange(len(polylines)), [len(p) - 1 for p in polylines])
         self._tree = shapely.STRtree(
             shapely.linestrings(
                 np.stack([starts, ends], axis=1).reshape(-1, 2),
@@ -105,17 +115,38 @@ class DistanceField:
         cuts = np.flatnonzero(np.diff(index)) + 1
         return [p for p in np.split(projected, cuts) if len(p) >= 2]
 
-    def nearest(self, points: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:
-        """Distance to Z and the index of the nearest segment of Z's boundary."""
-        if len(points) == 0:
-            return np.zeros(0), np.zeros(0, dtype=np.int64)
-        pairs = self._tree.query_nearest(shapely.points(points), all_matches=False)
-        nearest = np.empty(len(points), dtype=np.int64)
-        nearest[pairs[0]] = pairs[1]
-        return self._to_segment(points, nearest), nearest
+    def nearest(self, points: FloatArray) -> _Knots:
+        """Distance to Z at each point, with the nearest segment of Z's boundary and the
+        nearest point on it.
 
-    def _to_segment(self, points: FloatArray, segment: npt.NDArray[np.int64]) -> FloatArray:
-        return _point_segment_distance(points, self._starts[segment], self._ends[segment])
+        A box query (a plain bounding-box search, an order of magnitude cheaper per point
+        than a nearest-neighbour search) finds the segments within ``_NEAR_M`` of each point:
+        when the best of them is within that distance it is the nearest of all. Points
+        farther from Z fall back to the nearest-neighbour search.
+        """
+        n = len(points)
+        segment = np.zeros(n, dtype=np.int64)
+        distance = np.full(n, np.inf)
+        if n:
+            x, y = points.T
+            boxes = shapely.box(x - _NEAR_M, y - _NEAR_M, x + _NEAR_M, y + _NEAR_M)
+            which, candidate = self._tree.query(boxes)
+            if len(which):
+                d = self._to_segment(points[which], candidate)
+                order = np.lexsort((d, which))
+                found, first = np.unique(which[order], return_index=True)
+                segment[found] = candidate[order][first]
+                distance[found] = d[order][first]
+            far = np.flatnonzero(distance > _NEAR_M)
+            if len(far):
+                pairs = self._tree.query_nearest(shapely.points(points[far]), all_matches=False)
+                segment[far[pairs[0]]] = pairs[1]
+        closest = _closest_on_segment(points, self._starts[segment], self._ends[segment])
+        return _Knots(points, np.hypot(*(points - closest).T), segment, closest)
+
+    def _to_segment(self, points: FloatArray, segment: IntArray) -> FloatArray:
+        closest = _closest_on_segment(points, self._starts[segment], self._ends[segment])
+        return np.asarray(np.hypot(*(points - closest).T))
 
     def max_over(self, lines: BaseGeometry, tolerance: float, relative: float = 0.0) -> float:
         """Upper bound (within ``tolerance`` + ``relative`` × the result) of the distance to Z
@@ -124,42 +155,128 @@ class DistanceField:
         if not polylines:
             return 0.0
         # Each knot once: a polyline's inner knots end one interval and start the next.
-        knots = np.concatenate(polylines)
-        f_knot, s_knot = self.nearest(knots)
+        knots = self.nearest(np.concatenate(polylines))
         last = np.cumsum([len(p) for p in polylines]) - 1
-        is_start = np.ones(len(knots), dtype=bool)
+        is_start = np.ones(len(knots.f), dtype=bool)
         is_start[last] = False
-        is_end = np.roll(is_start, 1)
-        starts, ends = knots[is_start], knots[is_end]
-        f_start, s_start = f_knot[is_start], s_knot[is_start]
-        f_end, s_end = f_knot[is_end], s_knot[is_end]
-        best = float(max(f_start.max(), f_end.max()))
-        while len(starts):
-            length = np.hypot(*(ends - starts).T)
-            lipschitz = (f_start + f_end + length) / 2
-            # The distance to one segment is convex along [a, b]: at most its larger end.
-            via_start = np.maximum(f_start, self._to_segment(ends, s_start))
-            via_end = np.maximum(f_end, self._to_segment(starts, s_end))
-            bound = np.minimum(lipschitz, np.minimum(via_start, via_end))
-            open_ = bound > best * (1 + relative) + tolerance
+        a, b = knots.take(is_start), knots.take(np.roll(is_start, 1))
+        best = float(knots.f.max())
+        quarters = np.array([0.25, 0.5, 0.75])
+        while len(a.f):
+            open_ = self._open(a, b, best * (1 + relative) + tolerance)
             if not open_.any():
                 break
-            starts, ends = starts[open_], ends[open_]
-            f_start, f_end = f_start[open_], f_end[open_]
-            s_start, s_end = s_start[open_], s_end[open_]
+            a, b = a.take(open_), b.take(open_)
             # Split each open interval in four and evaluate the three inner points.
-            t = np.array([0.25, 0.5, 0.75])
-            inner = starts[:, None, :] + (ends - starts)[:, None, :] * t[None, :, None]
-            f_flat, s_flat = self.nearest(inner.reshape(-1, 2))
-            f_inner, s_inner = f_flat.reshape(-1, 3), s_flat.reshape(-1, 3)
-            best = max(best, float(f_inner.max()))
-            knots = np.concatenate([starts[:, None], inner, ends[:, None]], axis=1)
-            f_knots = np.concatenate([f_start[:, None], f_inner, f_end[:, None]], axis=1)
-            s_knots = np.concatenate([s_start[:, None], s_inner, s_end[:, None]], axis=1)
-            starts, ends = knots[:, :-1].reshape(-1, 2), knots[:, 1:].reshape(-1, 2)
-            f_start, f_end = f_knots[:, :-1].ravel(), f_knots[:, 1:].ravel()
-            s_start, s_end = s_knots[:, :-1].ravel(), s_knots[:, 1:].ravel()
+            inner = a.xy[:, None, :] + (b.xy - a.xy)[:, None, :] * quarters[None, :, None]
+            middle = self.nearest(inner.reshape(-1, 2))
+            best = max(best, float(middle.f.max()))
+            a, b = _Knots.split(a, middle, b)
         return best * (1 + relative) + tolerance
+
+    def _bound(self, a: _Knots, b: _Knots) -> FloatArray:
+        """An upper bound of the distance to Z over each interval [a, b]."""
+        # Lipschitz: the distance to a set changes by at most the distance moved.
+        length = np.hypot(*(b.xy - a.xy).T)
+        bound = (a.f + b.f + length) / 2
+        # The distance to one segment of Z is convex along [a, b]: at most its larger end.
+        bound = np.minimum(bound, np.maximum(a.f, self._to_segment(b.xy, a.segment)))
+        bound = np.minimum(bound, np.maximum(b.f, self._to_segment(a.xy, b.segment)))
+        # Both nearest points are in Z, so f ≤ min(|p − qa|, |p − qb|); along a line those two
+        # cross once (their squares differ linearly), where the minimum peaks if not at an end.
+        qa, qb = a.closest, b.closest
+        direction, across = b.xy - a.xy, qb - qa
+        denominator = 2 * np.einsum("ij,ij->i", direction, across)
+        numerator = (
+            np.einsum("ij,ij->i", qb, qb)
+            - np.einsum("ij,ij->i", qa, qa)
+            - 2 * np.einsum("ij,ij->i", a.xy, across)
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = numerator / denominator
+        crossing = np.isfinite(t) & (t > 0) & (t < 1)
+        peak = np.where(crossing, 0.0, np.maximum(a.f, b.f))
+        p = a.xy[crossing] + direction[crossing] * t[crossing, None]
+        peak[crossing] = np.maximum(
+            np.maximum(a.f[crossing], b.f[crossing]), np.hypot(*(p - qa[crossing]).T)
+        )
+        return np.asarray(np.minimum(bound, peak))
+
+    def _open(self, a: _Knots, b: _Knots, limit: float) -> BoolArray:
+        """Intervals whose bound exceeds ``limit``; the chain bound, dearer, only where the
+        others leave them open."""
+        open_ = self._bound(a, b) > limit
+        still = np.flatnonzero(open_)
+        if len(still):
+            chained = np.maximum(a.f[still], b.f[still]) + self._chain_width(
+                a.take(still), b.take(still)
+            )
+            open_[still] = chained > limit
+        return open_
+
+    def _chain_width(self, a: _Knots, b: _Knots) -> FloatArray:
+        """2w for the chain of Z's boundary from a's nearest segment to b's, where the chain
+        lies within w of its chord and runs monotonically along it; infinite otherwise.
+
+        The chain is part of Z, so f ≤ d(·, chain) ≤ d(·, hull(chain)) + 2w, and the distance
+        to a convex set is convex along [a, b]: f ≤ max(f(a), f(b)) + 2w there. Along the
+        zone's arc, w is the sagitta of a few chords: metres, shrinking as intervals split.
+        """
+        first = np.minimum(a.segment, b.segment)
+        last = np.maximum(a.segment, b.segment)
+        steps = np.arange(_CHAIN_MAX + 1)
+        index = np.minimum(first[:, None] + steps[None, :], last[:, None])
+        p0, p1 = self._starts[first], self._ends[last]
+        chord = p1 - p0
+        length = np.hypot(*chord.T)
+        vertices = self._starts[index]  # the chain's vertices, the last one repeated
+        offset = vertices - p0[:, None, :]
+        across = np.abs(chord[:, None, 0] * offset[..., 1] - chord[:, None, 1] * offset[..., 0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            width = across.max(axis=1) / length
+        direction = self._ends[index] - self._starts[index]
+        monotone = (np.einsum("mkj,mj->mk", direction, chord) > 0).all(axis=1)
+        valid = (
+            (last - first <= _CHAIN_MAX)
+            & (self._ring[first] == self._ring[last])
+            & monotone
+            & (length > 0)
+        )
+        return np.where(valid, 2 * width, np.inf)
+
+
+@dataclass(frozen=True)
+class _Knots:
+    """Points along the measured lines, with what is known of Z from each."""
+
+    xy: FloatArray
+    f: FloatArray  # distance to Z
+    segment: IntArray  # nearest segment of Z's boundary
+    closest: FloatArray  # nearest point of Z
+
+    def take(self, mask: npt.NDArray[Any]) -> _Knots:
+        return _Knots(self.xy[mask], self.f[mask], self.segment[mask], self.closest[mask])
+
+    @staticmethod
+    def split(a: _Knots, middle: _Knots, b: _Knots) -> tuple[_Knots, _Knots]:
+        """Intervals [a, b] with three inner knots each become four intervals."""
+
+        def stack(field: str) -> npt.NDArray[Any]:
+            inner = getattr(middle, field)
+            inner = inner.reshape(len(a.f), 3, *inner.shape[1:])
+            return np.concatenate(
+                [getattr(a, field)[:, None], inner, getattr(b, field)[:, None]], axis=1
+            )
+
+        fields = ("xy", "f", "segment", "closest")
+        stacked = {name: stack(name) for name in fields}
+        starts = _Knots(*(_flat(stacked[n][:, :-1]) for n in fields))
+        ends = _Knots(*(_flat(stacked[n][:, 1:]) for n in fields))
+        return starts, ends
+
+
+def _flat(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    return array.reshape(-1, *array.shape[2:])
 
 
 def _segments(polylines: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
@@ -170,9 +287,8 @@ def _segments(polylines: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
     return starts, ends
 
 
-def _point_segment_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
+def _closest_on_segment(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
     ab = b - a
     length2 = np.einsum("ij,ij->i", ab, ab)
     t = np.einsum("ij,ij->i", p - a, ab) / np.where(length2 > 0, length2, 1.0)
-    closest = a + ab * np.clip(t, 0.0, 1.0)[:, None]
-    return np.asarray(np.hypot(*(p - closest).T))
+    return np.asarray(a + ab * np.clip(t, 0.0, 1.0)[:, None])

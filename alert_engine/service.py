@@ -1,14 +1,19 @@
-"""Alert use cases: issue, re-centre, cancel. Run inside the consumer's transaction; every new
-version is stored and staged in the outbox together, so partners get exactly what is stored.
+"""Alert use cases: issue, add a sighting, renew, widen, cancel. Run inside the consumer's
+transaction; every new version is stored and staged in the outbox together, so partners get
+exactly what is stored.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import shapely
+from pyproj import Geod
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +27,10 @@ from alert_engine.composer import (
 )
 from alert_engine.metrics import VERSIONS
 from alert_engine.models import Alert, AlertVersion
+from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at
 from alert_engine.texts import CaseFacts
-from alert_engine.zones import ZonePolicy, radius_km
-from shared.alert_contract import AlertMessage, MsgType, Point, PublicChild
+from alert_engine.zones import ZonePolicy
+from shared.alert_contract import AlertMessage, MsgType, Point, PublicChild, TravelMode
 from shared.events import (
     AlertCancelled,
     AlertEvent,
@@ -40,6 +46,7 @@ from shared.outbox import add_event
 
 SOURCE = "tifli/alert-engine"
 log = logging.getLogger(__name__)
+_GEOD = Geod(ellps="WGS84")
 _EVENT_FOR: dict[MsgType, type[AlertIssued | AlertUpdated | AlertCancelled]] = {
     "Alert": AlertIssued,
     "Update": AlertUpdated,
@@ -91,6 +98,17 @@ class AlertService:
             center_lat=approved.last_seen_point.lat,
             center_lon=approved.last_seen_point.lon,
             center_at=facts.last_seen,
+            locations=locations_json(
+                [
+                    TrustedLocation(
+                        point=approved.last_seen_point,
+                        at=approved.last_seen_at,
+                        place=approved.last_seen_place,
+                        heading_deg=approved.last_seen_heading_deg,
+                        destination=approved.last_seen_destination,
+                    )
+                ]
+            ),
             travel_mode=approved.travel_mode,
             radius_km=0.0,
             effective=self._now,
@@ -101,16 +119,38 @@ class AlertService:
         self._session.add(alert)
         return await self._publish(alert, "Alert")
 
-    async def recentre(self, sighting: SightingAddedData) -> AlertMessage | None:
-        """A trusted sighting newer than the current centre moves the zone (brief §4)."""
+    async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
+        """A trusted sighting joins the zone's union (brief §4): the newest location drives
+        the centre; an older one within the horizon is evidence too, and widens the union
+        without moving the centre. An Update goes out when the area changes."""
         alert = await self._active_for(sighting.report_id)
-        if alert is None or not sighting.trusted or sighting.seen_at <= alert.center_at:
+        if alert is None or not sighting.trusted:
             return None
-        alert.center_lat, alert.center_lon = sighting.point.lat, sighting.point.lon
-        alert.center_at = sighting.seen_at
-        facts = json.loads(alert.facts)
-        facts["place"] = sighting.place
-        alert.facts = json.dumps(facts, ensure_ascii=False)
+        policy, mode = self._config.policy, alert.travel_mode
+        known = stored_locations(alert)
+        if any(loc.sighting_id == sighting.sighting_id for loc in known):
+            return None  # already joined (the event came again under another id)
+        newest = newest_first(known)[0]
+        if newest.at - sighting.seen_at > policy.sighting_horizon:
+            return None  # already past the horizon: it can never be part of the zone
+        added = TrustedLocation(
+            point=sighting.point,
+            at=sighting.seen_at,
+            place=sighting.place,
+            heading_deg=sighting.heading_deg,
+            destination=sighting.destination,
+            sighting_id=sighting.sighting_id,
+        )
+        before = pieces_at(known, mode, policy, self._now)  # type: ignore[arg-type]
+        locations = [*known, added]
+        alert.locations = locations_json(locations)
+        if newest_first(locations)[0] is added:
+            alert.center_lat, alert.center_lon = added.point.lat, added.point.lon
+            alert.center_at = added.at
+        else:
+            after = pieces_at(locations, mode, policy, self._now)  # type: ignore[arg-type]
+            if shapely.covers(_union(before), _union(after)):
+                return None  # inside the zone already: kept, but nothing new to show
         return await self._publish(alert, "Update")
 
     async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:
@@ -150,10 +190,17 @@ class AlertService:
         if alert.next_widen_at is None or self._now < alert.next_widen_at:
             return None
         alert.next_widen_at = self._now + self._config.widen_interval
-        grown = radius_km(self._config.policy, alert.travel_mode, alert.center_at, self._now)  # type: ignore[arg-type]
-        if (grown / alert.radius_km) ** 2 - 1 <= self._config.widen_min_growth:
+        # Growth of the whole union since the area partners hold was computed (every version
+        # sets updated_at): older pieces grow too while the newest may still sit at the floor.
+        sent = _area_m2(self._pieces(alert, alert.updated_at))
+        grown = _area_m2(self._pieces(alert, self._now))
+        if grown / sent - 1 <= self._config.widen_min_growth:
             return None  # not enough new ground to be worth a message
         return await self._publish(alert, "Update")
+
+    def _pieces(self, alert: Alert, at: datetime) -> list[Piece]:
+        mode: TravelMode = alert.travel_mode  # type: ignore[assignment]
+        return pieces_at(stored_locations(alert), mode, self._config.policy, at)
 
     async def cancel(self, report_id: str) -> AlertMessage | None:
         alert = await self._active_for(report_id)
@@ -188,9 +235,9 @@ class AlertService:
             # the Cancel leaves at once.
             area = AlertMessage.model_validate_json(previous[-1].payload).area
         else:
-            zone = zone_at(case, self._config.policy, self._now)
-            alert.radius_km = zone.radius_km
-            area = area_of(zone, case.facts.place, self._config.policy)
+            pieces = zone_at(case, self._config.policy, self._now)
+            alert.radius_km = pieces[0].reach_km  # the centre's reach
+            area = area_of(pieces, case.facts.place, self._config.policy)
         alert.sequence += 1
         alert.updated_at = self._now
         message = compose(
@@ -234,21 +281,71 @@ class AlertService:
 
 def case_state(alert: Alert) -> CaseState:
     facts = json.loads(alert.facts)
+    locations = stored_locations(alert)
+    newest = newest_first(locations)[0]
     return CaseState(
         alert_id=alert.id,
         report_id=alert.report_id,
         message_status=alert.message_status,  # type: ignore[arg-type]
         facts=CaseFacts(
             child=PublicChild.model_validate(facts["child"]),
-            place=facts["place"],
-            last_seen=alert.center_at,
+            place=newest.place,
+            last_seen=newest.at,
             suspected_vehicle=facts["suspected_vehicle"],
             companion=facts["companion"],
         ),
         photo_urls=facts["photo_urls"],
-        center=Point(lat=alert.center_lat, lon=alert.center_lon),
-        center_at=alert.center_at,
+        locations=tuple(locations),
         travel_mode=alert.travel_mode,  # type: ignore[arg-type]
         effective=alert.effective,
         expires=alert.expires,
+    )
+
+
+def _union(pieces: Sequence[Piece]) -> shapely.Geometry:
+    return shapely.union_all([p.polygon for p in pieces])
+
+
+def _area_m2(pieces: Sequence[Piece]) -> float:
+    area, _ = _GEOD.geometry_area_perimeter(_union(pieces))
+    return abs(float(area))
+
+
+def stored_locations(alert: Alert) -> list[TrustedLocation]:
+    """The alert's trusted locations, as stored in its ``locations`` column."""
+    if alert.locations is None:
+        # Issued before the zone was a union (migration 0003): the centre, and the place
+        # name the alert showed with it.
+        place = json.loads(alert.facts)["place"]
+        center = Point(lat=alert.center_lat, lon=alert.center_lon)
+        return [TrustedLocation(center, alert.center_at, place)]
+    return [_location_of(item) for item in json.loads(alert.locations)]
+
+
+def locations_json(locations: Sequence[TrustedLocation]) -> str:
+    return json.dumps([_location_item(loc) for loc in locations], ensure_ascii=False)
+
+
+def _location_item(location: TrustedLocation) -> dict[str, Any]:
+    destination = location.destination
+    return {
+        "lat": location.point.lat,
+        "lon": location.point.lon,
+        "at": location.at.isoformat(),
+        "place": location.place,
+        "heading_deg": location.heading_deg,
+        "destination": None if destination is None else destination.model_dump(),
+        "sighting_id": location.sighting_id,
+    }
+
+
+def _location_of(item: dict[str, Any]) -> TrustedLocation:
+    destination = item.get("destination")
+    return TrustedLocation(
+        point=Point(lat=item["lat"], lon=item["lon"]),
+        at=datetime.fromisoformat(item["at"]),
+        place=item.get("place"),
+        heading_deg=item.get("heading_deg"),
+        destination=None if destination is None else Point.model_validate(destination),
+        sighting_id=item.get("sighting_id"),
     )

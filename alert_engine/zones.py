@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,12 @@ class ZonePolicy:
     vertex_budget: int = 100
     # The land the zone is clipped to; None sends the whole disk (no clipping, no land mask).
     territory: Territory | None = None
+    # A trusted location older than the newest one by more than this drops out of the union:
+    # a fresh fix makes an hours-old one a hedge no longer worth the extra ground.
+    sighting_horizon: timedelta = timedelta(hours=3)
+    # A location with a direction of travel gets a corridor whose half-width is this share of
+    # its reach (never less than the floor).
+    bias_side_fraction: float = 0.35
 
 
 def radius_km(policy: ZonePolicy, mode: TravelMode, last_seen: datetime, at: datetime) -> float:

@@ -47,6 +47,11 @@ class Sighting(Base):
     trusted: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_by_key: Mapped[str] = mapped_column(String(16))
+    # A direction of travel seen with the child: a heading or a destination, never both.
+    heading_deg: Mapped[float | None] = mapped_column(default=None)
+    destination_lat: Mapped[float | None] = mapped_column(default=None)
+    destination_lon: Mapped[float | None] = mapped_column(default=None)
+    destination_place_name: Mapped[str | None] = mapped_column(Text, default=None)
 
     report: Mapped[Report] = relationship(back_populates="sightings")
 

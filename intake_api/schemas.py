@@ -111,14 +111,47 @@ def _point_or_place(location: Point | None, info: ValidationInfo) -> Point | Non
     return location
 
 
+class DestinationIn(Strict):
+    """Where the child is believed to be heading: a point, a place name, or both."""
+
+    place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
+    location: Point | None = Field(
+        default=None, validate_default=True, description=LOCATION_DESCRIPTION
+    )
+
+    _located = field_validator("location")(_point_or_place)
+
+
+# A known direction of travel: operational, not personal. heading_deg is declared before
+# destination so that destination's validator sees it.
+HEADING_DESCRIPTION = (
+    "Direction of travel, degrees clockwise from north (0 ≤ x < 360). The zone stretches "
+    "that way. Give heading_deg or destination, not both."
+)
+DESTINATION_DESCRIPTION = (
+    "Where the child is believed to be heading (a point or a Moroccan place name, geocoded "
+    "like the place above). The zone stretches towards it. Not with heading_deg."
+)
+Heading = Annotated[float, Field(ge=0, lt=360)]
+
+
+def _not_both(destination: DestinationIn | None, info: ValidationInfo) -> DestinationIn | None:
+    if destination is not None and info.data.get("heading_deg") is not None:
+        raise ValueError("give heading_deg or destination, not both")
+    return destination
+
+
 class LastSeenIn(Strict):
     place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
     location: Point | None = Field(
         default=None, validate_default=True, description=LOCATION_DESCRIPTION
     )
     at: PastTime
+    heading_deg: Heading | None = Field(default=None, description=HEADING_DESCRIPTION)
+    destination: DestinationIn | None = Field(default=None, description=DESTINATION_DESCRIPTION)
 
     _located = field_validator("location")(_point_or_place)
+    _one_direction = field_validator("destination")(_not_both)
 
 
 class VehicleIn(Strict):
@@ -207,10 +240,15 @@ class SightingIn(Strict):
     at: PastTime
     description: LongText | None = None
     trusted: bool = Field(
-        default=False, description="Confirmed by an officer: the zone re-centres on it."
+        default=False,
+        description="Confirmed by an officer: the sighting joins the zone (and becomes its "
+        "centre if it is the most recent trusted location).",
     )
+    heading_deg: Heading | None = Field(default=None, description=HEADING_DESCRIPTION)
+    destination: DestinationIn | None = Field(default=None, description=DESTINATION_DESCRIPTION)
 
     _located = field_validator("location")(_point_or_place)
+    _one_direction = field_validator("destination")(_not_both)
 
 
 ReportStatus = Literal["submitted", "approved", "rejected", "resolved", "cancelled", "expired"]
@@ -224,6 +262,8 @@ class SightingOut(BaseModel):
     description: str | None
     trusted: bool
     created_at: datetime
+    heading_deg: float | None = None
+    destination: DestinationIn | None = None
 
 
 class ReportOut(BaseModel):

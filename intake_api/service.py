@@ -25,6 +25,7 @@ from intake_api.schemas import (
     STORED,
     ApproveIn,
     Criteria,
+    DestinationIn,
     LastSeenIn,
     RenewIn,
     ReportIn,
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 # Alert ids derive from report ids: a redelivered approval can only ever mean one alert.
 _ALERT_NAMESPACE = uuid.UUID("6f1d7c1e-3b7a-4d51-9a53-7f3b1e0c2a10")
 _Where = TypeVar("_Where", LastSeenIn, SightingIn)
+_Place = TypeVar("_Place", LastSeenIn, SightingIn, DestinationIn)
 
 
 def alert_id_for(report_id: str) -> str:
@@ -243,6 +245,7 @@ class ReportService:
         self._transition(report, "add_sighting")
         body = self._located(body, "")
         assert body.location is not None
+        destination = body.destination.location if body.destination else None
         sighting = Sighting(
             id=str(uuid.uuid4()),
             report_id=report.id,
@@ -254,6 +257,10 @@ class ReportService:
             trusted=body.trusted,
             created_at=self._now,
             submitted_by_key=principal.key_id,
+            heading_deg=body.heading_deg,
+            destination_lat=destination.lat if destination else None,
+            destination_lon=destination.lon if destination else None,
+            destination_place_name=body.destination.place_name if body.destination else None,
         )
         report.sightings.append(sighting)
         data = SightingAddedData(
@@ -263,6 +270,8 @@ class ReportService:
             place=body.place_name,
             seen_at=body.at,
             trusted=body.trusted,
+            heading_deg=body.heading_deg,
+            destination=destination,
         )
         await self._record(
             principal, report, "add_sighting", SightingAdded(**self._about(report), data=data)
@@ -272,8 +281,16 @@ class ReportService:
     # --- helpers ---------------------------------------------------------------------------
 
     def _located(self, where: _Where, field_prefix: str) -> _Where:
-        """``where`` with its location set: as given, or geocoded from its place name (a 422
-        naming ``{field_prefix}place_name`` if the name is unknown or ambiguous)."""
+        """``where`` with its location (and its destination's, if any) set: as given, or
+        geocoded from the place name (a 422 naming ``{field_prefix}place_name`` or
+        ``{field_prefix}destination.place_name`` if a name is unknown or ambiguous)."""
+        destination = where.destination
+        if destination is not None:
+            destination = self._point_of(destination, f"{field_prefix}destination.")
+        located = self._point_of(where, field_prefix)
+        return located.model_copy(update={"destination": destination})
+
+    def _point_of(self, where: _Place, field_prefix: str) -> _Place:
         if where.location is not None:
             return where  # a point wins over a name: no lookup
         assert where.place_name is not None  # the schema requires one or the other
@@ -367,6 +384,10 @@ class ReportService:
             ),
             companion=content.companion,
             expires_at=report.expires_at,
+            last_seen_heading_deg=content.last_seen.heading_deg,
+            last_seen_destination=(
+                content.last_seen.destination.location if content.last_seen.destination else None
+            ),
         )
 
     def to_out(
@@ -410,4 +431,11 @@ def _sighting_out(s: Sighting) -> SightingOut:
         description=s.description,
         trusted=s.trusted,
         created_at=s.created_at,
+        heading_deg=s.heading_deg,
+        destination=None
+        if s.destination_lat is None or s.destination_lon is None
+        else DestinationIn(
+            place_name=s.destination_place_name,
+            location=Point(lat=s.destination_lat, lon=s.destination_lon),
+        ),
     )

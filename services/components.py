@@ -55,6 +55,8 @@ def zone_policy(settings: Settings) -> ZonePolicy:
         },
         vertex_budget=settings.zone_vertex_budget,
         territory=territory(settings),
+        sighting_horizon=timedelta(hours=settings.zone_sighting_horizon_hours),
+        bias_side_fraction=settings.zone_bias_side_fraction,
     )
 
 

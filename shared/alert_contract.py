@@ -49,6 +49,9 @@ class LastSeen(_Frozen):
     place: str | None
     point: Point
     time: datetime
+    # The known direction of travel, degrees clockwise from north (from a heading, or towards
+    # a destination): it tells people which way to look. Operational, not personal.
+    heading_deg: float | None = Field(default=None, ge=0, lt=360)
 
 
 class Circle(_Frozen):
@@ -59,7 +62,11 @@ class Circle(_Frozen):
 class Area(_Frozen):
     description: str
     geojson: dict[str, Any]
+    # The newest trusted location's circle; ``circles`` has one per location in the zone's
+    # union (empty in payloads from before there were several). Each circle lies inside the
+    # zone: CAP consumers union circles with the polygon, so none may claim more than it.
     circle: Circle
+    circles: list[Circle] = Field(default_factory=list)
     geocodes: list[str] = Field(default_factory=list)
     vertex_count: int
     overshoot_land_m: float

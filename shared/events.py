@@ -49,6 +49,10 @@ class ReportApprovedData(ReportRef):
     # Added in v1 (optional, so older events still parse): the end of the time window the
     # reviewer approved; consumers fall back to approved_at + their own TTL.
     expires_at: datetime | None = None
+    # Added later, optional likewise: a known direction of travel from the last-seen point,
+    # a heading (degrees clockwise from north) or a destination, never both. Operational data.
+    last_seen_heading_deg: float | None = None
+    last_seen_destination: Point | None = None
 
 
 class ReportRenewedData(ReportRef):
@@ -74,6 +78,9 @@ class SightingAddedData(ReportRef):
     place: str | None
     seen_at: datetime
     trusted: bool
+    # Optional (older events parse): a direction of travel seen with the child, as above.
+    heading_deg: float | None = None
+    destination: Point | None = None
 
 
 class AlertEventData(_Data):

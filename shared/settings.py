@@ -59,6 +59,20 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Unset: the vehicle speed (assume the worst)."
     )
     zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
+    zone_sighting_horizon_hours: float = Field(
+        default=3.0,
+        ge=0,
+        le=168,
+        description="A trusted location older than the newest one by more than this drops "
+        "out of the zone's union (0: the newest alone).",
+    )
+    zone_bias_side_fraction: float = Field(
+        default=0.35,
+        gt=0,
+        le=1,
+        description="With a known direction of travel, the corridor's half-width as a share "
+        "of the reach (never below the floor); 1: no narrowing.",
+    )
     zone_clip_to_territory: bool = Field(
         default=True, description="Clip zones to the national territory (off: the bare disk)."
     )

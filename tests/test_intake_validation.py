@@ -52,6 +52,9 @@ async def _stored(stack: Stack) -> tuple[int, int]:
         ("surprise", True, "surprise"),
         ("child.photo_urls", ["http://insecure.example.org/a.jpg"], "child.photo_urls.0"),
         ("travel_mode", "teleport", "travel_mode"),
+        ("last_seen.heading_deg", 360, "last_seen.heading_deg"),  # 0 ≤ x < 360
+        ("last_seen.heading_deg", -0.5, "last_seen.heading_deg"),
+        ("last_seen.destination", {}, "last_seen.destination.location"),
     ],
 )
 async def test_invalid_report_names_the_field(
@@ -66,6 +69,69 @@ async def test_invalid_report_names_the_field(
     assert field in [e["field"] for e in problem["errors"]], problem
     assert field in problem["detail"]
     assert await _stored(stack) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("destination", "field", "candidates"),
+    [
+        # Both a heading and a destination: which way is meant is unclear.
+        ({"location": {"lat": 34.0331, "lon": -5.0003}}, "last_seen.destination", None),
+        ({"place_name": "Atlantis"}, "last_seen.destination.place_name", 0),
+        ({"place_name": "Dakhla"}, "last_seen.destination.place_name", 2),  # ambiguous
+    ],
+)
+async def test_a_bad_direction_names_the_field(
+    stack: Stack, destination: dict[str, Any], field: str, candidates: int | None
+) -> None:
+    body = report_body()
+    if candidates is None:
+        body["last_seen"]["heading_deg"] = 45.0
+    body["last_seen"]["destination"] = destination
+    async with stack.client("submitter") as police:
+        response = await police.post("/v1/reports", json=body)
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        sighting: dict[str, Any] = {
+            "location": {"lat": 33.9, "lon": -6.9},
+            "at": at,
+            "destination": destination,
+        }
+        if candidates is None:
+            sighting["heading_deg"] = 45.0
+        on_sighting = await police.post(f"/v1/reports/{report_id}/sightings", json=sighting)
+    for answer, name in ((response, field), (on_sighting, field.removeprefix("last_seen."))):
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        problem = answer.json()
+        assert [e["field"] for e in problem["errors"]] == [name], problem
+        assert name in problem["detail"]
+        if candidates is not None:
+            assert len(problem["candidates"]) >= candidates
+    assert await _stored(stack) == (1, 1)  # only the second report and its event
+
+
+async def test_a_direction_is_kept_and_a_destination_geocoded(stack: Stack) -> None:
+    body = report_body()
+    body["last_seen"]["destination"] = {"place_name": "Fès"}
+    async with stack.client("submitter") as police:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        destination = created.json()["report"]["last_seen"]["destination"]
+        assert destination["place_name"] == "Fès"
+        # Fès's centre is about 34.03 N, 5.00 W (by hand).
+        assert abs(destination["location"]["lat"] - 34.03) < 0.1
+        assert abs(destination["location"]["lon"] + 5.00) < 0.1
+        report_id = created.json()["id"]
+        at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        added = await police.post(
+            f"/v1/reports/{report_id}/sightings",
+            json={"location": {"lat": 33.9, "lon": -6.9}, "at": at, "heading_deg": 80.5},
+        )
+        assert added.status_code == 201, added.text
+        read = (await police.get(f"/v1/reports/{report_id}")).json()
+    assert read["report"]["last_seen"]["destination"] == destination
+    assert read["sightings"][0]["heading_deg"] == 80.5
+    assert read["sightings"][0]["destination"] is None
 
 
 async def test_wrong_content_type_is_415(stack: Stack) -> None:

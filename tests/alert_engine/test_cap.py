@@ -12,8 +12,8 @@ import xmlschema
 
 from alert_engine.cap import CAP_NS, cap_datetime, to_cap_xml
 from alert_engine.composer import CaseState, Presentation, area_of, cap_reference, compose
+from alert_engine.pieces import TrustedLocation, disk_piece
 from alert_engine.texts import CaseFacts
-from alert_engine.zones import geodesic_disk
 from shared.alert_contract import (
     AlertMessage,
     Area,
@@ -55,8 +55,7 @@ def _case() -> CaseState:
         message_status="Actual",
         facts=facts,
         photo_urls=["https://photos.example.org/cases/amina.jpg", "https://cdn.example.org/p/42"],
-        center=CASABLANCA,
-        center_at=LAST_SEEN,
+        locations=(TrustedLocation(point=CASABLANCA, at=LAST_SEEN, place=PLACE),),
         travel_mode="vehicle",
         effective=APPROVED,
         expires=APPROVED + timedelta(hours=24),
@@ -76,7 +75,7 @@ def _messages() -> dict[str, AlertMessage]:
     references: list[str] = []
     msg_types: tuple[MsgType, ...] = ("Alert", "Update", "Cancel")
     for sequence, (msg_type, at) in enumerate(zip(msg_types, sent, strict=True), 1):
-        zone = geodesic_disk(CASABLANCA, 160.0 + 40 * sequence, 64)
+        zone = [disk_piece(CASABLANCA, 160.0 + 40 * sequence)]
         message = compose(
             case,
             area=area_of(zone, case.facts.place),
@@ -128,6 +127,17 @@ def test_valid_with_circle_and_sender_name_too() -> None:
     assert area is not None
     assert _text(area, "cap:circle") == "33.5731,-7.5898 200"
     assert _text(_parse(document), "cap:info/cap:senderName") == "DGSN"
+
+
+def test_one_circle_per_trusted_location() -> None:
+    """A zone that is a union sends each location's circle (each inside the zone)."""
+    rabat = Circle(center=Point(lat=34.0209, lon=-6.8416), radius_km=160.0)
+    base = MESSAGES["Alert"]
+    area = base.area.model_copy(update={"circles": [base.area.circle, rabat]})
+    document = to_cap_xml(base.model_copy(update={"area": area}), include_circle=True)
+    SCHEMA.validate(document.decode("utf-8"))
+    circles = [c.text for c in _parse(document).findall("cap:info[1]/cap:area/cap:circle", NS)]
+    assert circles == ["33.5731,-7.5898 200", "34.0209,-6.8416 160"]
 
 
 def test_circle_is_left_out_by_default() -> None:

@@ -16,8 +16,9 @@ from pyproj import Geod, Transformer
 
 from alert_engine.composer import area_of
 from alert_engine.footprint import Footprint, footprint, vertex_count
+from alert_engine.pieces import disk_piece
 from alert_engine.territory import default_paths, geodesic_area_m2, load_territory
-from alert_engine.zones import ZonePolicy, geodesic_disk
+from alert_engine.zones import ZonePolicy
 from shared.alert_contract import Point
 
 GEOD = Geod(ellps="WGS84")
@@ -150,9 +151,7 @@ def test_casablanca_10_km_is_casablanca_settat_only() -> None:
     regions = [g.code for g in TERRITORY.geocodes(fp.exact) if g.kind == "region"]
     assert regions == ["MA-06"]
     policy = ZonePolicy(territory=TERRITORY)
-    area = area_of(
-        geodesic_disk(Point(lon=CASABLANCA[0], lat=CASABLANCA[1]), 10.0, 64), None, policy
-    )
+    area = area_of([disk_piece(Point(lon=CASABLANCA[0], lat=CASABLANCA[1]), 10.0)], None, policy)
     assert area.geocodes[0] == "MA-06"
     assert not [c for c in area.geocodes if c.startswith("MA-") and c[3:].isdigit()][1:]
     assert area.vertex_count <= policy.vertex_budget
@@ -166,7 +165,7 @@ def test_coastal_city_overshoots_the_sea_not_the_land() -> None:
 
 def test_geojson_is_rfc7946_and_round_trips() -> None:
     policy = ZonePolicy(territory=TERRITORY)
-    area = area_of(geodesic_disk(Point(lon=TANGER[0], lat=TANGER[1]), 160.0, 64), "Tanger", policy)
+    area = area_of([disk_piece(Point(lon=TANGER[0], lat=TANGER[1]), 160.0)], "Tanger", policy)
     geometry = shapely.geometry.shape(area.geojson)
     assert geometry.is_valid
     for part in shapely.get_parts(geometry):

@@ -32,7 +32,7 @@ BoolArray = npt.NDArray[np.bool_]
 LAND_TOL_M = 5.0  # metres: far below the 161 m rule it is checked against
 SEA_TOL_M = 10.0
 _NEAR_M = 1500.0  # metres: the box query's reach (overshoot onto land is mostly less)
-_CHAIN_MAX = 12  # segments: longer chains are rarely thin, and cost more to test
+_CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
 _GEOD = Geod(ellps="WGS84")
@@ -215,12 +215,13 @@ class DistanceField:
         return open_
 
     def _chain_width(self, a: _Knots, b: _Knots) -> FloatArray:
-        """2w for the chain of Z's boundary from a's nearest segment to b's, where the chain
-        lies within w of its chord and runs monotonically along it; infinite otherwise.
+        """H for the chain of Z's boundary from a's nearest segment to b's, when the chain runs
+        monotonically along its chord within a band of width H; infinite otherwise.
 
-        The chain is part of Z, so f ≤ d(·, chain) ≤ d(·, hull(chain)) + 2w, and the distance
-        to a convex set is convex along [a, b]: f ≤ max(f(a), f(b)) + 2w there. Along the
-        zone's arc, w is the sagitta of a few chords: metres, shrinking as intervals split.
+        Every point of the chain's hull is then within H of the chain (across the band), and
+        the chain is part of Z, so f ≤ d(·, hull(chain)) + H; the distance to a convex set is
+        convex along [a, b], so f ≤ max(f(a), f(b)) + H there. Along the zone's arc, H is the
+        sagitta of a few chords: metres, shrinking fourfold each time intervals halve.
         """
         first = np.minimum(a.segment, b.segment)
         last = np.maximum(a.segment, b.segment)
@@ -231,9 +232,11 @@ class DistanceField:
         length = np.hypot(*chord.T)
         vertices = self._starts[index]  # the chain's vertices, the last one repeated
         offset = vertices - p0[:, None, :]
-        across = np.abs(chord[:, None, 0] * offset[..., 1] - chord[:, None, 1] * offset[..., 0])
+        # Signed offsets from the chord (0 at both ends): a chain on one side of its chord
+        # (an arc) lies within a band of width max − min, and so does its hull.
+        across = chord[:, None, 0] * offset[..., 1] - chord[:, None, 1] * offset[..., 0]
         with np.errstate(divide="ignore", invalid="ignore"):
-            width = across.max(axis=1) / length
+            width = (across.max(axis=1) - across.min(axis=1)) / length
         direction = self._ends[index] - self._starts[index]
         monotone = (np.einsum("mkj,mj->mk", direction, chord) > 0).all(axis=1)
         valid = (
@@ -242,7 +245,7 @@ class DistanceField:
             & monotone
             & (length > 0)
         )
-        return np.where(valid, 2 * width, np.inf)
+        return np.where(valid, width, np.inf)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ land against ``land`` = territory ∪ foreign land, and treats the rest as sea.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -49,11 +50,19 @@ class Geocode:
 
 
 def geodesic_area_m2(geometry: BaseGeometry) -> float:
-    """Area on the WGS84 ellipsoid: exact, and no projection to choose per zone."""
-    if geometry.is_empty:
-        return 0.0
-    area, _ = _GEOD.geometry_area_perimeter(geometry)
-    return abs(float(area))
+    """Area on the WGS84 ellipsoid: exact, and no projection to choose per zone.
+
+    Ring by ring from coordinate arrays (pyproj's geometry helper converts coordinates
+    through Python lists, several times slower); holes are subtracted."""
+    total = 0.0
+    for polygon in shapely.get_parts(geometry):
+        if polygon.geom_type != "Polygon" or polygon.is_empty:
+            continue
+        for k, ring in enumerate((polygon.exterior, *polygon.interiors)):
+            lon, lat = shapely.get_coordinates(ring).T
+            area, _ = _GEOD.polygon_area_perimeter(lon, lat)
+            total += abs(float(area)) if k == 0 else -abs(float(area))
+    return max(total, 0.0)
 
 
 @dataclass(frozen=True)
@@ -106,13 +115,21 @@ class Territory:
         total = geodesic_area_m2(zone)
         if total == 0.0:
             return []
+        shapely.prepare(zone)
+        touched = sorted(int(i) for i in self._tree.query(zone, predicate="intersects"))
+        inside = {i: self._inside_m2(i, zone, total) for i in touched if not self._summed(i)}
+        for i in touched:
+            if self._summed(i):
+                # A region is the union of its provinces (the data is one coverage): its
+                # share is theirs added up, with no overlay of its own.
+                code = self._areas[i].code
+                inside[i] = sum(m2 for j, m2 in inside.items() if self._areas[j].region == code)
         codes = []
-        for index in sorted(self._tree.query(zone, predicate="intersects")):
-            area = self._areas[int(index)]
-            inside = shapely.intersection(area.geometry, zone)
-            share = geodesic_area_m2(inside) / total
+        for i in touched:
+            share = inside[i] / total
             if share <= 0.0:
                 continue  # touches along an edge only
+            area = self._areas[i]
             codes.append(
                 Geocode(
                     code=area.code,
@@ -122,6 +139,43 @@ class Territory:
                 )
             )
         return codes
+
+    def _summed(self, index: int) -> bool:
+        """Whether area ``index`` is a region whose provinces are all loaded."""
+        return self._areas[index].kind == "region" and self._areas[index].code in self._divided
+
+    @cached_property
+    def _divided(self) -> frozenset[str]:
+        """Regions whose loaded provinces cover them (checked: another country's files may
+        come with some provinces missing, and then the region is measured itself)."""
+        by_code = {a.code: i for i, a in enumerate(self._areas)}
+        divided = set()
+        for region in self.regions:
+            parts = [by_code[p.code] for p in self.provinces if p.region == region.code]
+            summed = sum(self._area_m2[i] for i in parts)
+            if parts and math.isclose(summed, self._area_m2[by_code[region.code]], rel_tol=1e-3):
+                divided.add(region.code)
+        return frozenset(divided)
+
+    def _inside_m2(self, index: int, zone: BaseGeometry, zone_m2: float) -> float:
+        """The area of the zone inside area ``index``; the overlay only where they cross.
+
+        A large zone holds whole provinces, and a small one lies inside its region: both are
+        answered by a (prepared) predicate and a precomputed or already known area.
+        """
+        area_m2 = self._area_m2[index]  # also prepares the areas
+        area = self._areas[index].geometry
+        if shapely.covers(zone, area):
+            return area_m2
+        if shapely.covers(area, zone):
+            return zone_m2
+        return geodesic_area_m2(shapely.intersection(area, zone))
+
+    @cached_property
+    def _area_m2(self) -> tuple[float, ...]:
+        for area in self._areas:
+            shapely.prepare(area.geometry)
+        return tuple(geodesic_area_m2(a.geometry) for a in self._areas)
 
     def surface_at(self, lon: float, lat: float) -> Surface:
         point = shapely.Point(lon, lat)

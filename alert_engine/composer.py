@@ -26,6 +26,7 @@ from shared.alert_contract import (
     AlertMessage,
     Area,
     Circle,
+    GeocodeShare,
     LastSeen,
     MessageStatus,
     MsgType,
@@ -86,16 +87,29 @@ def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | Non
     if policy is not None and policy.territory is not None:
         sent = footprint_of([p.polygon for p in pieces], policy.territory, budget)
         if not sent.exact.is_empty:  # a zone entirely off the territory is sent whole
+            touched = policy.territory.geocodes(sent.exact)
+            geocodes = [g.code for g in touched]
             return Area(
                 description=description,
                 geojson=geojson_geometry(sent.polygon),
                 circle=circles[0],
                 circles=circles,
                 # Regions first, then provinces: Territory.geocodes keeps that order.
-                geocodes=[g.code for g in policy.territory.geocodes(sent.exact)],
+                geocodes=geocodes,
+                geocode_shares=[
+                    GeocodeShare(
+                        code=g.code,
+                        kind=g.kind,
+                        name_ar=g.names["ar"],
+                        name_fr=g.names["fr"],
+                        share=round(g.share, 4),
+                    )
+                    for g in touched
+                ],
                 vertex_count=sent.vertex_count,
                 overshoot_land_m=round(sent.overshoot_land_m, 1),
                 overshoot_sea_m=round(sent.overshoot_sea_m, 1),
+                targeting="polygon" if sent.meets_wea_rule or not geocodes else "geocodes",
             )
     cover = cover_of(pieces, budget)
     return Area(

@@ -107,12 +107,18 @@ async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
             "state": alert.state,
             "center": [area.circle.center.lon, area.circle.center.lat],
             "radius_km": area.circle.radius_km,
+            "circles": [
+                {"center": [c.center.lon, c.center.lat], "radius_km": c.radius_km}
+                for c in area.circles or [area.circle]
+            ],
             "effective": current.effective.isoformat(),
             "expires": current.expires.isoformat(),
             "vertex_count": area.vertex_count,
             "overshoot_land_m": area.overshoot_land_m,
             "overshoot_sea_m": area.overshoot_sea_m,
             "geocodes": area.geocodes,
+            "geocode_shares": [g.model_dump() for g in area.geocode_shares],
+            "targeting": area.targeting,
         },
     }
     return JSONResponse(feature, media_type=GEOJSON)

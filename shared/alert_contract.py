@@ -16,6 +16,7 @@ MsgType = Literal["Alert", "Update", "Cancel"]
 TravelMode = Literal["foot", "vehicle", "public_transport", "unknown"]
 Sex = Literal["female", "male", "unknown"]
 Language = Literal["ar", "fr", "zgh", "en"]
+Targeting = Literal["polygon", "geocodes"]
 
 
 class _Frozen(BaseModel):
@@ -59,6 +60,16 @@ class Circle(_Frozen):
     radius_km: float
 
 
+class GeocodeShare(_Frozen):
+    """An administrative area the zone touches, with the share of the zone inside it."""
+
+    code: str  # ISO 3166-2, e.g. "MA-06" (region) or "MA-CAS" (province)
+    kind: Literal["region", "province"]
+    name_ar: str
+    name_fr: str
+    share: float = Field(ge=0, le=1)
+
+
 class Area(_Frozen):
     description: str
     geojson: dict[str, Any]
@@ -68,9 +79,14 @@ class Area(_Frozen):
     circle: Circle
     circles: list[Circle] = Field(default_factory=list)
     geocodes: list[str] = Field(default_factory=list)
+    geocode_shares: list[GeocodeShare] = Field(default_factory=list)  # same order as geocodes
     vertex_count: int
     overshoot_land_m: float
     overshoot_sea_m: float
+    # What to target by: "polygon" when its overshoot onto land is within the 161 m of the
+    # FCC rule for Wireless Emergency Alerts; "geocodes" when the vertex budget could not
+    # follow the borders that closely and the listed areas target better.
+    targeting: Targeting = "polygon"
 
 
 class AlertMessage(_Frozen):

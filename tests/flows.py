@@ -129,6 +129,14 @@ async def full_case_flow(stack: Stack) -> None:
             assert geo.status_code == 200
             assert geo.headers["content-type"].startswith("application/geo+json")
             assert shape(geo.json()["geometry"]).equals(zone)
+            properties = geo.json()["properties"]
+            assert properties["circles"] == [
+                {"center": [lon, lat], "radius_km": alert["area"]["circle"]["radius_km"]}
+            ]
+            assert properties["targeting"] == alert["area"]["targeting"]
+            assert (properties["overshoot_land_m"] <= 161.0) == (
+                properties["targeting"] == "polygon"
+            )
 
             resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
             assert resolved.status_code == 200, resolved.text

@@ -153,6 +153,10 @@ def test_casablanca_10_km_is_casablanca_settat_only() -> None:
     policy = ZonePolicy(territory=TERRITORY)
     area = area_of([disk_piece(Point(lon=CASABLANCA[0], lat=CASABLANCA[1]), 10.0)], None, policy)
     assert area.geocodes[0] == "MA-06"
+    assert [g.code for g in area.geocode_shares] == area.geocodes
+    assert area.geocode_shares[0].share == 1.0 and area.geocode_shares[0].name_fr == (
+        "Casablanca-Settat"
+    )
     assert not [c for c in area.geocodes if c.startswith("MA-") and c[3:].isdigit()][1:]
     assert area.vertex_count <= policy.vertex_budget
 
@@ -177,3 +181,21 @@ def test_geojson_is_rfc7946_and_round_trips() -> None:
 def test_far_from_the_territory_the_footprint_is_empty(budget: int) -> None:
     fp = footprint(Point(lon=-30.0, lat=40.0), 10.0, TERRITORY, budget)
     assert fp.exact.is_empty and fp.vertex_count == 0
+
+
+@pytest.mark.parametrize(
+    ("center", "km", "targeting"),
+    [
+        (CASABLANCA, 10.0, "polygon"),  # inland and small: a 100-gon is within metres
+        (AGADIR, 160.0, "polygon"),  # the coast costs nothing: the sea is free
+        (OUJDA, 160.0, "geocodes"),  # the Algerian border needs more than 100 vertices
+    ],
+)
+def test_the_payload_says_what_to_target_by(
+    center: tuple[float, float], km: float, targeting: str
+) -> None:
+    policy = ZonePolicy(territory=TERRITORY)
+    area = area_of([disk_piece(Point(lon=center[0], lat=center[1]), km)], None, policy)
+    assert area.targeting == targeting
+    assert (area.overshoot_land_m <= 161.0) == (targeting == "polygon")
+    assert area.geocodes  # both ways the areas are there to fall back on

@@ -231,15 +231,17 @@ def _land_facing(hull: _Hull, theta: FloatArray, plane: _Plane, territory: Terri
     _, touch = hull.support(theta)
     unit = np.column_stack([np.cos(theta), np.sin(theta)])
     reach = hull.size * (1 / math.cos(_SEA_STEP / 2) - 1) * 1.2
-    facing = np.zeros(len(theta), dtype=bool)
-    for distance in (max(50.0, hull.size * 2e-3), reach / 3, reach):
-        lon, lat = plane.lonlat(touch + unit * distance).T
-        facing |= shapely.contains_xy(territory.national, lon, lat)
+    distances = np.array([max(50.0, hull.size * 2e-3), reach / 3, reach])
+    probes = touch[None, :, :] + unit[None, :, :] * distances[:, None, None]
+    lon, lat = plane.lonlat(probes.reshape(-1, 2)).T
+    on_land = shapely.contains_xy(territory.national, lon, lat).reshape(len(distances), -1)
+    facing: BoolArray = on_land.any(axis=0)
     return facing
 
 
-def _directions(step: float, facing_of: _FacingProbe) -> FloatArray:
-    """Tangent directions every ``step`` where land lies beyond, every 30° elsewhere."""
+def _directions(step: float, facing_of: _FacingProbe) -> tuple[FloatArray, float]:
+    """Tangent directions every ``step`` where land lies beyond, every 30° elsewhere; and
+    the share of them that face land."""
     count = max(_MIN_TANGENTS, math.ceil(2 * math.pi / step))
     theta = np.linspace(0.0, 2 * math.pi, count, endpoint=False)
     facing = facing_of(theta)
@@ -248,7 +250,7 @@ def _directions(step: float, facing_of: _FacingProbe) -> FloatArray:
     stride = max(1, round(_SEA_STEP / (2 * math.pi / count)))
     keep = near_land | (np.arange(count) % stride == 0)
     chosen: FloatArray = theta[keep]
-    return chosen
+    return chosen, float(np.mean(facing[keep]))
 
 
 class _FacingProbe:
@@ -300,7 +302,7 @@ def _fit(
     step grows by the excess spread over the land-facing tangents until it fits.
     """
     for _ in range(_FIT_ATTEMPTS):
-        theta = _directions(step, probe)
+        theta, facing_share = _directions(step, probe)
         cover = plane.to_lonlat(_tangent_polygon(hull, theta))
         polygon = _clip_to_allowed(cover, layer, exact)
         excess = vertex_count(polygon) - max_vertices
@@ -308,7 +310,7 @@ def _fit(
             return polygon, step
         if len(theta) <= _MIN_TANGENTS:
             return None
-        share = max(float(np.mean(probe(theta))), 0.05)
+        share = max(facing_share, 0.05)
         step *= 1 + (excess + 1) / max(len(theta) * share, 1.0)
     return None
 

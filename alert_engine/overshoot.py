@@ -13,6 +13,7 @@ boundaries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,11 +59,14 @@ def measure_overshoot(
     if over_land.is_empty and over_sea.is_empty and coasts.is_empty:
         return 0.0, 0.0
     field = DistanceField(exact, center)
-    coast_m = field.max_over(coasts, LAND_TOL_M)
-    return (
-        max(field.max_over(over_land, LAND_TOL_M), coast_m),
-        max(field.max_over(over_sea, SEA_TOL_M, relative=_SEA_RELATIVE), coast_m),
+    land_m, sea_m, coast_m = field.max_over(
+        [
+            Measured(over_land, LAND_TOL_M),
+            Measured(over_sea, SEA_TOL_M, relative=_SEA_RELATIVE),
+            Measured(coasts, LAND_TOL_M),
+        ]
     )
+    return max(land_m, coast_m), max(sea_m, coast_m)
 
 
 def _outside(lines: BaseGeometry, exact: BaseGeometry) -> BaseGeometry:
@@ -148,31 +152,60 @@ class DistanceField:
         closest = _closest_on_segment(points, self._starts[segment], self._ends[segment])
         return np.asarray(np.hypot(*(points - closest).T))
 
-    def max_over(self, lines: BaseGeometry, tolerance: float, relative: float = 0.0) -> float:
-        """Upper bound (within ``tolerance`` + ``relative`` × the result) of the distance to Z
-        over ``lines``."""
-        polylines = self.project_lines(lines)
-        if not polylines:
-            return 0.0
-        # Each knot once: a polyline's inner knots end one interval and start the next.
-        knots = self.nearest(np.concatenate(polylines))
-        last = np.cumsum([len(p) for p in polylines]) - 1
-        is_start = np.ones(len(knots.f), dtype=bool)
-        is_start[last] = False
-        a, b = knots.take(is_start), knots.take(np.roll(is_start, 1))
-        best = float(knots.f.max())
+    def max_over(self, groups: Sequence[Measured]) -> list[float]:
+        """For each group of lines, an upper bound (within its tolerance + relative × the
+        result) of the distance to Z over them. One search for all groups: its fixed costs
+        per round outweigh the work on a few hundred intervals."""
+        polylines, group_of = [], []
+        for g, group in enumerate(groups):
+            lines = self.project_lines(group.lines) if not group.lines.is_empty else []
+            polylines += lines
+            group_of += [g] * len(lines)
+        best = np.zeros(len(groups))
+        if polylines:
+            # Each knot once: a polyline's inner knots end one interval and start the next.
+            knots = self.nearest(np.concatenate(polylines))
+            sizes = np.array([len(p) for p in polylines])
+            knot_group = np.repeat(group_of, sizes)
+            np.maximum.at(best, knot_group, knots.f)
+            is_start = np.ones(len(knots.f), dtype=bool)
+            is_start[np.cumsum(sizes) - 1] = False
+            a, b = knots.take(is_start), knots.take(np.roll(is_start, 1))
+            self._search(a, b, knot_group[is_start], best, groups)
+        return [
+            float(m * (1 + g.relative) + g.tolerance) if g_has else 0.0
+            for m, g, g_has in zip(best, groups, self._nonempty(groups, group_of), strict=True)
+        ]
+
+    @staticmethod
+    def _nonempty(groups: Sequence[Measured], group_of: list[int]) -> list[bool]:
+        present = set(group_of)
+        return [g in present for g in range(len(groups))]
+
+    def _search(
+        self,
+        a: _Knots,
+        b: _Knots,
+        interval_group: IntArray,
+        best: FloatArray,
+        groups: Sequence[Measured],
+    ) -> None:
+        """Branch and bound, raising ``best`` (per group) in place."""
+        tolerance = np.array([g.tolerance for g in groups])
+        relative = np.array([g.relative for g in groups])
         quarters = np.array([0.25, 0.5, 0.75])
         while len(a.f):
-            open_ = self._open(a, b, best * (1 + relative) + tolerance)
+            limit = best * (1 + relative) + tolerance
+            open_ = self._open(a, b, limit[interval_group])
             if not open_.any():
                 break
-            a, b = a.take(open_), b.take(open_)
+            a, b, interval_group = a.take(open_), b.take(open_), interval_group[open_]
             # Split each open interval in four and evaluate the three inner points.
             inner = a.xy[:, None, :] + (b.xy - a.xy)[:, None, :] * quarters[None, :, None]
             middle = self.nearest(inner.reshape(-1, 2))
-            best = max(best, float(middle.f.max()))
+            np.maximum.at(best, np.repeat(interval_group, 3), middle.f)
             a, b = _Knots.split(a, middle, b)
-        return best * (1 + relative) + tolerance
+            interval_group = np.repeat(interval_group, 4)
 
     def _bound(self, a: _Knots, b: _Knots) -> FloatArray:
         """An upper bound of the distance to Z over each interval [a, b]."""
@@ -202,7 +235,7 @@ class DistanceField:
         )
         return np.asarray(np.minimum(bound, peak))
 
-    def _open(self, a: _Knots, b: _Knots, limit: float) -> BoolArray:
+    def _open(self, a: _Knots, b: _Knots, limit: FloatArray) -> BoolArray:
         """Intervals whose bound exceeds ``limit``; the chain bound, dearer, only where the
         others leave them open."""
         open_ = self._bound(a, b) > limit
@@ -211,7 +244,7 @@ class DistanceField:
             chained = np.maximum(a.f[still], b.f[still]) + self._chain_width(
                 a.take(still), b.take(still)
             )
-            open_[still] = chained > limit
+            open_[still] = chained > limit[still]
         return open_
 
     def _chain_width(self, a: _Knots, b: _Knots) -> FloatArray:
@@ -246,6 +279,15 @@ class DistanceField:
             & (length > 0)
         )
         return np.where(valid, width, np.inf)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Lines whose greatest distance to Z is wanted, and how closely."""
+
+    lines: BaseGeometry
+    tolerance: float  # metres
+    relative: float = 0.0  # and this share of the result
 
 
 @dataclass(frozen=True)

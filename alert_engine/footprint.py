@@ -226,8 +226,8 @@ def _tangent_polygon(hull: _Hull, theta: FloatArray) -> shapely.Polygon:
 
 def _land_facing(hull: _Hull, theta: FloatArray, plane: _Plane, territory: Territory) -> BoolArray:
     """Whether territory lies just beyond the hull in each direction (where C overshoots
-    onto land). Probed at two distances: the scale of the fine overshoot, and how far a
-    corner between two sea-spaced tangents reaches."""
+    onto land). Probed at three distances: the scale of the fine overshoot, how far a corner
+    between two sea-spaced tangents reaches, and a third of that."""
     _, touch = hull.support(theta)
     unit = np.column_stack([np.cos(theta), np.sin(theta)])
     reach = hull.size * (1 / math.cos(_SEA_STEP / 2) - 1) * 1.2

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.alert_contract import MessageStatus, TravelMode
 from shared.db import Base, UtcDateTime
 
 
@@ -16,7 +17,7 @@ class Alert(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     report_id: Mapped[str] = mapped_column(String(36), unique=True)
     state: Mapped[str] = mapped_column(String(16), index=True)  # active | cancelled | expired
-    message_status: Mapped[str] = mapped_column(String(16))
+    message_status: Mapped[MessageStatus] = mapped_column(String(16))
     sequence: Mapped[int] = mapped_column(Integer)
     facts: Mapped[str] = mapped_column(Text)  # public case facts (JSON)
     # The newest trusted location: the zone's centre.
@@ -26,7 +27,7 @@ class Alert(Base):
     # Every trusted location of the case (JSON list: the last-seen point, accepted sightings),
     # the union's pieces. NULL for alerts issued before there were several: the centre alone.
     locations: Mapped[str | None] = mapped_column(Text, default=None)
-    travel_mode: Mapped[str] = mapped_column(String(24))
+    travel_mode: Mapped[TravelMode] = mapped_column(String(24))
     radius_km: Mapped[float]
     effective: Mapped[datetime] = mapped_column(UtcDateTime)
     expires: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -30,7 +30,7 @@ from alert_engine.models import Alert, AlertVersion
 from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import ZonePolicy
-from shared.alert_contract import AlertMessage, MsgType, Point, PublicChild, TravelMode
+from shared.alert_contract import AlertMessage, MsgType, Point, PublicChild
 from shared.events import (
     AlertCancelled,
     AlertEvent,
@@ -141,14 +141,14 @@ class AlertService:
             destination=sighting.destination,
             sighting_id=sighting.sighting_id,
         )
-        before = pieces_at(known, mode, policy, self._now)  # type: ignore[arg-type]
+        before = pieces_at(known, mode, policy, self._now)
         locations = [*known, added]
         alert.locations = locations_json(locations)
         if newest_first(locations)[0] is added:
             alert.center_lat, alert.center_lon = added.point.lat, added.point.lon
             alert.center_at = added.at
         else:
-            after = pieces_at(locations, mode, policy, self._now)  # type: ignore[arg-type]
+            after = pieces_at(locations, mode, policy, self._now)
             if shapely.covers(_union(before), _union(after)):
                 return None  # inside the zone already: kept, but nothing new to show
         return await self._publish(alert, "Update")
@@ -199,8 +199,7 @@ class AlertService:
         return await self._publish(alert, "Update")
 
     def _pieces(self, alert: Alert, at: datetime) -> list[Piece]:
-        mode: TravelMode = alert.travel_mode  # type: ignore[assignment]
-        return pieces_at(stored_locations(alert), mode, self._config.policy, at)
+        return pieces_at(stored_locations(alert), alert.travel_mode, self._config.policy, at)
 
     async def cancel(self, report_id: str) -> AlertMessage | None:
         alert = await self._active_for(report_id)
@@ -286,7 +285,7 @@ def case_state(alert: Alert) -> CaseState:
     return CaseState(
         alert_id=alert.id,
         report_id=alert.report_id,
-        message_status=alert.message_status,  # type: ignore[arg-type]
+        message_status=alert.message_status,
         facts=CaseFacts(
             child=PublicChild.model_validate(facts["child"]),
             place=newest.place,
@@ -296,7 +295,7 @@ def case_state(alert: Alert) -> CaseState:
         ),
         photo_urls=facts["photo_urls"],
         locations=tuple(locations),
-        travel_mode=alert.travel_mode,  # type: ignore[arg-type]
+        travel_mode=alert.travel_mode,
         effective=alert.effective,
         expires=alert.expires,
     )

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+from alert_engine.local_plane import LocalPlane
+from shared.alert_contract import Point
 
 # Tolerances in metres, finest first: the finest follows borders closer than the 161 m rule.
 LAYER_TOLERANCES_M = tuple(10.0 * 2**k for k in range(13))  # 10 m … 41 km
@@ -45,16 +47,10 @@ class AllowedLayer:
 def allowed_layers(national: BaseGeometry, foreign_land: BaseGeometry) -> tuple[AllowedLayer, ...]:
     """One allowed area per tolerance of ``LAYER_TOLERANCES_M``, finest first."""
     minx, miny, maxx, maxy = national.bounds
-    lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
-    # Metres per degree at the middle latitude; the scale is off by up to ~10% at the ends
-    # of the territory, which only shifts the tolerance ladder a little.
-    kx, ky = 111_320.0 * float(np.cos(np.radians(lat0))), 110_900.0
-
-    def to_plane(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: (c - (lon0, lat0)) * (kx, ky))
-
-    def to_lonlat(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: c / (kx, ky) + (lon0, lat0))
+    # Metres at the middle of the territory; the scale is off by up to ~10% at its ends,
+    # which only shifts the tolerance ladder a little.
+    plane = LocalPlane.at(Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2))
+    to_plane, to_lonlat = plane.to_plane, plane.to_lonlat
 
     territory = to_plane(national)
     frame = shapely.buffer(shapely.box(*territory.bounds), _MARGIN_M, join_style="mitre")

@@ -40,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
+from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import measure_overshoot, polygonal
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -94,7 +95,7 @@ def footprint_of(
         return Footprint(shapely.Polygon(), exact, 0, 0.0, 0.0, True)
     minx, miny, maxx, maxy = zone.bounds
     center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
-    plane = _Plane.at(center)
+    plane = LocalPlane.at(center)
     polygon = _covering_polygon(exact, territory, plane, max_vertices)
     land_m, sea_m = measure_overshoot(polygon, exact, territory, center)
     return Footprint(
@@ -139,42 +140,6 @@ def geodesic_disk_polygon(center: Point, radius_m: float) -> shapely.Polygon:
     if np.ptp(lons) > 180 or not -90 < np.min(lats) < np.max(lats) < 90:
         raise ValueError("the zone crosses the antimeridian or a pole")
     return shapely.Polygon(np.column_stack([lons, lats])[::-1])  # counter-clockwise
-
-
-# --- the plane ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Plane:
-    """An affine image of lon/lat scaled to ≈ metres at the centre.
-
-    Affine, so straight lines stay straight both ways: what covers here covers on the map.
-    """
-
-    center: Point
-    kx: float  # metres per degree of longitude at lat0
-    ky: float  # metres per degree of latitude at lat0
-
-    @classmethod
-    def at(cls, center: Point) -> _Plane:
-        # Local scales from the ellipsoid: a short step east and north, measured geodesically.
-        step = 1e-3
-        _, _, east = _GEOD.inv(center.lon, center.lat, center.lon + step, center.lat)
-        lat_b = center.lat + step if center.lat < 89 else center.lat - step
-        _, _, north = _GEOD.inv(center.lon, center.lat, center.lon, lat_b)
-        return cls(center, east / step, north / step)
-
-    def to_plane(self, geometry: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(geometry, self.xy)
-
-    def to_lonlat(self, geometry: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(geometry, self.lonlat)
-
-    def xy(self, lonlat: FloatArray) -> FloatArray:
-        return (lonlat - (self.center.lon, self.center.lat)) * (self.kx, self.ky)
-
-    def lonlat(self, xy: FloatArray) -> FloatArray:
-        return xy / (self.kx, self.ky) + (self.center.lon, self.center.lat)
 
 
 # --- the convex cover -----------------------------------------------------------------------
@@ -224,7 +189,9 @@ def _tangent_polygon(hull: _Hull, theta: FloatArray) -> shapely.Polygon:
     return shapely.Polygon(np.column_stack([x, y]))
 
 
-def _land_facing(hull: _Hull, theta: FloatArray, plane: _Plane, territory: Territory) -> BoolArray:
+def _land_facing(
+    hull: _Hull, theta: FloatArray, plane: LocalPlane, territory: Territory
+) -> BoolArray:
     """Whether territory lies just beyond the hull in each direction (where C overshoots
     onto land). Probed at three distances: the scale of the fine overshoot, how far a corner
     between two sea-spaced tangents reaches, and a third of that."""
@@ -254,7 +221,7 @@ def _directions(step: float, facing_of: _FacingProbe) -> tuple[FloatArray, float
 
 
 class _FacingProbe:
-    def __init__(self, hull: _Hull, plane: _Plane, territory: Territory) -> None:
+    def __init__(self, hull: _Hull, plane: LocalPlane, territory: Territory) -> None:
         self._hull, self._plane, self._territory = hull, plane, territory
 
     def __call__(self, theta: FloatArray) -> BoolArray:
@@ -265,7 +232,7 @@ class _FacingProbe:
 
 
 def _covering_polygon(
-    exact: BaseGeometry, territory: Territory, plane: _Plane, max_vertices: int
+    exact: BaseGeometry, territory: Territory, plane: LocalPlane, max_vertices: int
 ) -> BaseGeometry:
     hull = _Hull(plane.to_plane(exact))
     probe = _FacingProbe(hull, plane, territory)
@@ -289,7 +256,7 @@ def _covering_polygon(
 
 def _fit(
     hull: _Hull,
-    plane: _Plane,
+    plane: LocalPlane,
     probe: _FacingProbe,
     layer: AllowedLayer,
     step: float,
@@ -370,7 +337,7 @@ def _covers(polygon: BaseGeometry, exact: BaseGeometry) -> bool:
     return bool(shapely.covers(polygon, exact))
 
 
-def _fallback(hull: _Hull, plane: _Plane, exact: BaseGeometry) -> BaseGeometry:
+def _fallback(hull: _Hull, plane: LocalPlane, exact: BaseGeometry) -> BaseGeometry:
     """A rotated rectangle around Z: 4 vertices, always covering, loose on land."""
     rectangle = shapely.oriented_envelope(shapely.Polygon(hull.vertices))
     grown = shapely.buffer(rectangle, 10 * _SAFETY_M, join_style="mitre", mitre_limit=2.0)

@@ -10,12 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 from pyproj import Geod
-from shapely.geometry import Polygon, mapping
-from shapely.geometry.polygon import orient
+from shapely.geometry import Polygon
 
 from alert_engine.territory import Territory
 from shared.alert_contract import Point, TravelMode
@@ -65,14 +63,6 @@ class Zone:
     @property
     def vertex_count(self) -> int:
         return len(self.polygon.exterior.coords) - 1
-
-    def geojson_geometry(self) -> dict[str, Any]:
-        # RFC 7946: counter-clockwise exterior ring.
-        geometry: dict[str, Any] = mapping(orient(self.polygon, sign=1.0))
-        return {
-            "type": geometry["type"],
-            "coordinates": [[list(c) for c in ring] for ring in geometry["coordinates"]],
-        }
 
 
 def geodesic_disk(center: Point, radius_km: float, vertices: int) -> Zone:

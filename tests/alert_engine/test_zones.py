@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import Point as ShapelyPoint
 
+from alert_engine.composer import geojson_geometry
 from alert_engine.zones import ZonePolicy, geodesic_disk, radius_km
 from shared.alert_contract import Point
 
@@ -93,7 +94,7 @@ def test_overshoot_shrinks_with_the_vertex_budget() -> None:
 
 
 def test_geojson_ring_is_closed_and_counter_clockwise() -> None:
-    geometry = geodesic_disk(Point(lat=33.57, lon=-7.59), 160, 100).geojson_geometry()
+    geometry = geojson_geometry(geodesic_disk(Point(lat=33.57, lon=-7.59), 160, 100).polygon)
     ring = geometry["coordinates"][0]
     assert geometry["type"] == "Polygon"
     assert ring[0] == ring[-1]

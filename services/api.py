@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
-from sqlalchemy import text
 
 from alert_engine.routes import router as alerts_router
 from dispatcher.routes import deliveries as deliveries_router
@@ -16,7 +10,9 @@ from dispatcher.routes import partners as partners_router
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
 from services.components import Components
+from services.health import ops_router
 from services.http_guards import JsonBodyGuard
+from services.ops_app import running
 from shared.problems import install_problem_handlers
 from shared.rate_limit import RateLimiter
 from shared.web import AppContext
@@ -30,15 +26,9 @@ each offending field.
 
 
 def create_app(components: Components) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await components.start()
-        try:
-            yield
-        finally:
-            await components.stop()
-
-    app = FastAPI(title="Tifli", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Tifli", version="0.1.0", description=DESCRIPTION, lifespan=running(components)
+    )
     app.state.context = AppContext(components.settings, components.sessions, components.clock)
     app.state.sealer = components.sealer
     app.state.webhook_client = components.webhook_client
@@ -53,32 +43,7 @@ def create_app(components: Components) -> FastAPI:
     app.add_middleware(AccessLog)
     for router in (reports_router, alerts_router, partners_router, deliveries_router):
         app.include_router(router)
-    app.mount("/metrics", make_asgi_app())
 
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["operations"])
-    async def readyz() -> JSONResponse:
-        """Ready when the database answers, and in production the Kafka cluster too."""
-        checks: dict[str, str] = {}
-        try:
-            async with components.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = type(exc).__name__
-        bootstrap = components.settings.kafka_bootstrap_servers
-        if bootstrap:
-            from shared.bus.kafka import broker_reachable
-
-            checks["broker"] = "ok" if await broker_reachable(bootstrap) else "unreachable"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", **checks},
-            status_code=200 if ready else 503,
-        )
+    app.include_router(ops_router(components.readiness()))
 
     return app

@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: float = Field(default=60, ge=1, description="Requests allowed at once.")
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    ops_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Worker processes (relay, alert-engine, dispatcher) serve /healthz, "
+        "/readyz and /metrics on this port; unset: they serve nothing.",
+    )
+    loop_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A background loop (deliveries, timers, relay, consumers) with no "
+        "completed pass for this long makes its process unready.",
+    )
 
     # --- alert engine: the zone and its time window ----------------------------------------
     zone_floor_km: float = Field(default=160.0, gt=0)

@@ -21,6 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.bus.base import Handler, Message
 from shared.bus.processing import handle_with_retries, send_to_dead_letter
+from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
@@ -106,6 +107,7 @@ class KafkaBus:
         replication_factor: int = 1,
         client_id: str = "tifli",
         max_batch: int = 100,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._partitions = partitions
@@ -115,6 +117,7 @@ class KafkaBus:
         self._replication_factor = replication_factor
         self._client_id = client_id
         self._max_batch = max_batch
+        self._supervisor = supervisor or Supervisor(stale_after_s=60.0)
         self._members: list[_Member] = []
         self._producer: AIOKafkaProducer | None = None
         self._stopping = asyncio.Event()
@@ -194,24 +197,22 @@ class KafkaBus:
     async def _consume(self, member: _Member, done: dict[TopicPartition, int]) -> None:
         """The member's loop. It must never die quietly: a member whose loop has stopped
         still heartbeats, so the group would leave its partitions with nobody reading them."""
+        await self._supervisor.supervise(
+            f"consumer:{member.group}", lambda: self._consume_batch(member, done), self._stopping
+        )
+
+    async def _consume_batch(self, member: _Member, done: dict[TopicPartition, int]) -> None:
         consumer = member.consumer
-        while not self._stopping.is_set():
-            try:
-                batch = await consumer.getmany(timeout_ms=100, max_records=self._max_batch)
-                if batch:
-                    # Partitions in parallel, each partition in order: per-key order holds.
-                    await asyncio.gather(
-                        *(
-                            self._handle_partition(member, tp, records, done)
-                            for tp, records in batch.items()
-                        )
-                    )
-                await _commit_done(consumer, done)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer loop pass failed", extra={"error": type(exc).__name__})
-                await asyncio.sleep(0.5)
+        batch = await consumer.getmany(timeout_ms=100, max_records=self._max_batch)
+        if batch:
+            # Partitions in parallel, each partition in order: per-key order holds.
+            await asyncio.gather(
+                *(
+                    self._handle_partition(member, tp, records, done)
+                    for tp, records in batch.items()
+                )
+            )
+        await _commit_done(consumer, done)
 
     async def _handle_partition(
         self,

@@ -106,6 +106,8 @@ def build_bus(settings: Settings) -> EventBus:
             max_attempts=settings.bus_max_attempts,
             dead_letter_topic=dead_letter,
             topics=[f"{settings.topic_prefix}.{t}" for t in (REPORTS, ALERTS)],
+            replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
         )
     return InProcessBus(
         partitions=settings.bus_partitions,

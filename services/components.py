@@ -108,6 +108,8 @@ def build_bus(settings: Settings, supervisor: Supervisor) -> EventBus:
             max_attempts=settings.bus_max_attempts,
             dead_letter_topic=dead_letter,
             topics=[f"{settings.topic_prefix}.{t}" for t in (REPORTS, ALERTS)],
+            replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
             supervisor=supervisor,
         )
     return InProcessBus(

@@ -29,6 +29,19 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = "tifli"
     bus_partitions: int = Field(default=3, ge=1, le=256)
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="Replicas of each topic Tifli creates. 1 suits a single broker; production "
+        "runs 3 (on at least 3 brokers), so a lost broker loses nothing.",
+    )
+    kafka_min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="Topic min.insync.replicas: replicas that must hold a write before it is "
+        "acknowledged (acks=all). Production: 2 with replication 3, so one broker may fail "
+        "while writes go on, and no acknowledged event exists on a single disk only.",
+    )
     bus_max_attempts: int = Field(
         default=5, ge=1, description="Handler attempts before a message is dead-lettered."
     )

@@ -57,8 +57,20 @@ class _CommitDoneOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Sequence[str], *, partitions: int, replication_factor: int
+    bootstrap: str,
+    topics: Sequence[str],
+    *,
+    partitions: int,
+    replication_factor: int,
+    min_insync_replicas: int = 1,
 ) -> None:
+    """Creates the missing topics with ``replication_factor`` replicas and the topic config
+    ``min.insync.replicas``; existing topics are left as they are."""
+    if not 1 <= min_insync_replicas <= replication_factor:
+        raise ValueError(
+            f"min.insync.replicas ({min_insync_replicas}) must be between 1 and the "
+            f"replication factor ({replication_factor})"
+        )
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
     await admin.start()
     try:
@@ -67,7 +79,12 @@ async def ensure_topics(
             return
         response = await admin.create_topics(
             [
-                NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor)
+                NewTopic(
+                    name=t,
+                    num_partitions=partitions,
+                    replication_factor=replication_factor,
+                    topic_configs={"min.insync.replicas": str(min_insync_replicas)},
+                )
                 for t in missing
             ]
         )
@@ -105,6 +122,7 @@ class KafkaBus:
         dead_letter_topic: str,
         topics: Sequence[str],
         replication_factor: int = 1,
+        min_insync_replicas: int = 1,
         client_id: str = "tifli",
         max_batch: int = 100,
         supervisor: Supervisor | None = None,
@@ -114,7 +132,10 @@ class KafkaBus:
         self._max_attempts = max_attempts
         self._dead_letter_topic = dead_letter_topic
         self._topics = [*topics, dead_letter_topic]
+        if not 1 <= min_insync_replicas <= replication_factor:
+            raise ValueError("min_insync_replicas must be between 1 and replication_factor")
         self._replication_factor = replication_factor
+        self._min_insync_replicas = min_insync_replicas
         self._client_id = client_id
         self._max_batch = max_batch
         self._supervisor = supervisor or Supervisor(stale_after_s=60.0)
@@ -132,6 +153,7 @@ class KafkaBus:
             sorted({*self._topics, *(m.topic for m in self._members)}),
             partitions=self._partitions,
             replication_factor=self._replication_factor,
+            min_insync_replicas=self._min_insync_replicas,
         )
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,

@@ -29,7 +29,7 @@ from dispatcher.consumer import AlertEventHandler
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
 from intake_api.sealing import Sealer
-from services.health import Readiness
+from services.health import BrokerCheck, Readiness
 from shared.bus import EventBus
 from shared.bus.memory import InProcessBus
 from shared.clock import Clock, SystemClock
@@ -180,13 +180,19 @@ class Components:
         await self.engine.dispose()
 
     def readiness(self) -> Readiness:
-        return Readiness(
-            self.engine,
-            self.supervisor,
-            self.settings.kafka_bootstrap_servers,
-            # The intake API takes reports through a broker outage (the outbox holds them).
-            broker_required=self.bus is not None,
-        )
+        broker: BrokerCheck | None = None
+        if self.bus is not None and not isinstance(self.bus, InProcessBus):
+            broker = self.bus.reachable
+        elif self.bus is None and (bootstrap := self.settings.kafka_bootstrap_servers):
+            from shared.bus.kafka import broker_reachable  # aiokafka only where Kafka is used
+
+            async def broker_answers() -> bool:
+                return await broker_reachable(bootstrap)
+
+            broker = broker_answers
+        # The intake API takes reports through a broker outage (the outbox holds them): it
+        # shows the broker's state but does not depend on it.
+        return Readiness(self.engine, self.supervisor, broker, broker_required=self.bus is not None)
 
     def wake_dispatcher(self) -> None:
         if self.worker is not None:

@@ -11,6 +11,7 @@ does not decide.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +30,14 @@ DEPENDENCY_UP = Gauge(
 )
 
 
+BrokerCheck = Callable[[], Awaitable[bool]]
+
+
 @dataclass(frozen=True)
 class Readiness:
     engine: AsyncEngine
     supervisor: Supervisor
-    bootstrap_servers: str | None
+    broker: BrokerCheck | None  # None: no broker in this run mode
     broker_required: bool
     timeout_s: float = 3.0
 
@@ -41,10 +45,8 @@ class Readiness:
         """Whether the process is ready, and the state of each thing that decides it."""
         body: dict[str, Any] = {"database": await self._database()}
         ready = body["database"] == "ok"
-        if self.bootstrap_servers:
-            from shared.bus.kafka import broker_reachable  # aiokafka only where Kafka is used
-
-            up = await broker_reachable(self.bootstrap_servers, self.timeout_s)
+        if self.broker is not None:
+            up = await self.broker()
             DEPENDENCY_UP.labels("broker").set(int(up))
             body["broker"] = "ok" if up else "unreachable"
             ready = ready and (up or not self.broker_required)

@@ -173,7 +173,7 @@ async def wait_for_group(bootstrap: str, group: str, members: int, timeout: floa
         await admin.close()
 
 
-async def wait_ready(stack: Stack, processes: Processes, timeout: float = 60) -> None:
+async def wait_ready(stack: Stack, processes: Processes, timeout: float = 120) -> None:
     """Until the API and every worker answer /readyz with 200."""
     urls = [stack.base_url, *processes.ops_urls.values()]
     async with asyncio.timeout(timeout), httpx.AsyncClient() as client:

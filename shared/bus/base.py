@@ -37,3 +37,6 @@ class EventBus(Protocol):
 
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         """Register before ``start``; one call is one group member."""
+
+    async def reachable(self) -> bool:
+        """Whether the broker answers now (for readiness; the in-process bus always does)."""

@@ -197,6 +197,18 @@ class KafkaBus:
             await self._producer.stop()
             self._producer = None
 
+    async def reachable(self, timeout_s: float = 3.0) -> bool:
+        """One metadata request over the producer's own connections: cheap enough for every
+        readiness probe, unlike a new client per probe."""
+        if self._producer is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._producer.client.fetch_all_metadata()
+        except (TimeoutError, KafkaError, OSError):
+            return False
+        return True
+
     def assignments(self) -> set[tuple[str, int]]:
         """(topic, partition) pairs currently assigned to this instance's consumers."""
         return {

@@ -96,6 +96,9 @@ class InProcessBus:
             part.log.append(Message(topic, key, value, dict(headers), partition_no, len(part.log)))
             part.grown.notify_all()
 
+    async def reachable(self) -> bool:
+        return True
+
     def assignments(self) -> set[tuple[str, int]]:
         """(topic, partition) pairs this bus instance consumes."""
         return {(m.topic, p) for m, p in self._assigned}

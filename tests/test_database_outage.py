@@ -1,0 +1,181 @@
+"""A database outage stops nothing for good (brief §7, "nothing lost").
+
+PostgreSQL itself is stopped — the server, not a mock — while a retry and an expiry come due.
+During the outage the API says "retry shortly" (503 + Retry-After) and no process is ready;
+afterwards, without restarting any Tifli process, the retry goes out, the expiry reaches the
+partner, the zone still widens, and every process is ready again. ``immediate`` is a crash:
+the restarted server runs recovery, answering "the database system is starting up" (SQLSTATE
+57P03) for a while, which must be waited out like any other blip, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from shared.db import create_engine
+from tests.conftest import CRITERIA, report_body
+from tests.flows import register_partner
+from tests.partner_server import PartnerEndpoint, partner_endpoint
+from tests.production import Processes, production_stack, wait_ready
+from tests.servers import PostgresServer, StopMode
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+RETRY_IN_S = 4  # the partner's first answer is a 503: the retry comes due in the outage
+SHORT_TTL_S = 6  # the second alert expires in the outage
+OUTAGE_S = 9
+SETTINGS = {
+    "TIFLI_WEBHOOK_RETRY_SCHEDULE_S": json.dumps([0, RETRY_IN_S, 1, 1, 1, 1]),
+    "TIFLI_WEBHOOK_RETRY_JITTER": "0",
+    "TIFLI_TIMER_POLL_INTERVAL_S": "0.5",
+    "TIFLI_WIDEN_INTERVAL_MINUTES": "0.1",  # every 6 s
+    "TIFLI_WIDEN_MIN_GROWTH": "0",  # any growth is an Update
+    "TIFLI_LOOP_STALE_AFTER_S": "30",
+}
+
+
+def _payloads(partner: PartnerEndpoint) -> list[dict[str, Any]]:
+    return [{**json.loads(r.body), "webhook_id": r.headers["webhook-id"]} for r in partner.received]
+
+
+async def _submit_and_approve(
+    police: httpx.AsyncClient, reviewer: httpx.AsyncClient, **approval: Any
+) -> str:
+    body = report_body()
+    # Seen three hours ago by vehicle: the reach (240 km) is past the floor and still growing,
+    # so each widening pass has an Update to send.
+    body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    created = await police.post("/v1/reports", json=body)
+    assert created.status_code == 201, created.text
+    approved = await reviewer.post(
+        f"/v1/reports/{created.json()['id']}/approve", json={**CRITERIA, **approval}
+    )
+    assert approved.status_code == 200, approved.text
+    return str(approved.json()["alert_id"])
+
+
+async def _readiness(urls: list[str]) -> list[int]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return [(await client.get(f"{url}/readyz")).status_code for url in urls]
+
+
+async def _where_things_are(partner: PartnerEndpoint, procs: Processes) -> str:
+    """What the partner got and what the tables say: to tell which stage held things."""
+    received = [
+        (p["type"], p["alert"]["alert_id"][:8], p["alert"]["sequence"], p["webhook_id"][:8])
+        for p in _payloads(partner)
+    ]
+    engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
+    async with engine.connect() as connection:
+        alerts = (await connection.execute(text("SELECT id, state, expires FROM alerts"))).all()
+        deliveries = (
+            await connection.execute(
+                text("SELECT alert_id, sequence, status, attempts, next_attempt_at FROM deliveries")
+            )
+        ).all()
+    await engine.dispose()
+    return (
+        f"received {received}\nalerts {alerts}\ndeliveries {deliveries}\n"
+        + (procs.log_text()[-8000:])
+    )
+
+
+def _warnings_per_process(procs: Processes) -> dict[str, int]:
+    counts = {}
+    for name in procs.ops_urls | {"intake-api": ""}:
+        lines = procs.log_of(name).splitlines()
+        counts[name] = sum('"level": "warning"' in x or '"level": "error"' in x for x in lines)
+    return counts
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+async def test_a_database_outage_stops_no_retry_expiry_or_widening(
+    postgres: PostgresServer, kafka_bootstrap: str, tmp_path: Path, mode: StopMode
+) -> None:
+    async with (
+        partner_endpoint(script=[503]) as partner,
+        production_stack(postgres.url, kafka_bootstrap, tmp_path, **SETTINGS) as (stack, procs),  # type: ignore[arg-type]
+    ):
+        await register_partner(stack, partner.url, partner.verify_token)
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            retried = await _submit_and_approve(police, reviewer)
+            await partner.wait_for(1, timeout=30)  # answered 503: a retry is scheduled
+            expiring = await _submit_and_approve(police, reviewer, ttl_hours=SHORT_TTL_S / 3600)
+            await partner.wait_for(2, timeout=30)
+
+            await asyncio.to_thread(postgres.stop, mode)
+            outage_started = time.monotonic()
+            try:
+                # As a police system meets the outage: "retry shortly", not a bug.
+                refused = await police.post(
+                    "/v1/reports", json=report_body(), headers={"Idempotency-Key": "outage-1"}
+                )
+                assert refused.status_code == 503, refused.text
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert int(refused.headers["retry-after"]) > 0
+                # Nobody is ready: the API needs its database, the workers too.
+                assert await _readiness([stack.base_url, *procs.ops_urls.values()]) == [503] * 4
+                # The fault lasts while the retry and the expiry come due.
+                await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - outage_started)))
+            finally:
+                await asyncio.to_thread(postgres.start)
+            restarted_at, seen_before = time.monotonic(), len(partner.received)
+
+            def caught_up() -> bool:
+                payloads = _payloads(partner)
+                first_id = payloads[0]["webhook_id"]
+                return (
+                    sum(p["webhook_id"] == first_id for p in payloads) == 2  # retried, same id
+                    and any(
+                        p["type"] == "alert.expired" and p["alert"]["alert_id"] == expiring
+                        for p in payloads
+                    )
+                    and any(
+                        p["type"] == "alert.updated" and p["alert"]["alert_id"] == retried
+                        for p in payloads[seen_before:]  # a widening after the outage
+                    )
+                )
+
+            try:
+                async with asyncio.timeout(90):
+                    while not caught_up():
+                        await partner.wait_for(len(partner.received) + 1, timeout=90)
+            except TimeoutError:
+                raise AssertionError(await _where_things_are(partner, procs)) from None
+            recovered_s = time.monotonic() - restarted_at
+            # The same request, retried with its Idempotency-Key, now goes through.
+            accepted = await police.post(
+                "/v1/reports", json=report_body(), headers={"Idempotency-Key": "outage-1"}
+            )
+            assert accepted.status_code == 201, accepted.text
+        # No process was restarted: every one of them is ready again by itself.
+        await wait_ready(stack, procs, timeout=60)
+        assert all(p.poll() is None for p in procs.running.values())
+        logs = procs.log_text()
+        warnings = _warnings_per_process(procs)
+
+    print(f"{mode} stop of {OUTAGE_S} s: caught up {recovered_s:.1f} s after the restart")
+    payloads = _payloads(partner)
+    # One webhook-id per version, and each alert's versions in order.
+    ids_per_version: dict[tuple[str, int], set[str]] = defaultdict(set)
+    sequences: dict[str, list[int]] = defaultdict(list)
+    for p in payloads:
+        key = (p["alert"]["alert_id"], p["alert"]["sequence"])
+        ids_per_version[key].add(p["webhook_id"])
+        sequences[p["alert"]["alert_id"]].append(p["alert"]["sequence"])
+    assert all(len(ids) == 1 for ids in ids_per_version.values())
+    assert all(seq == sorted(seq) for seq in sequences.values()), sequences
+    # No loop died: a dead task leaves "coroutine … was never awaited" on stderr.
+    assert "never awaited" not in logs
+    # Quiet: an outage is a few lines per process, not one per failed query.
+    assert max(warnings.values()) < 60, warnings

@@ -6,26 +6,40 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from alert_engine.routes import router as alerts_router
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
+from dispatcher.routes import webhooks as partner_webhooks
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
 from services.components import Components
+from services.docs_pages import install_docs_pages
 from services.http_guards import JsonBodyGuard
+from services.openapi_document import TAGS, install_openapi, operation_id
 from shared.problems import install_problem_handlers
 from shared.rate_limit import RateLimiter
 from shared.web import AppContext
 
 DESCRIPTION = """
 Tifli turns validated missing-child reports into geographic, time-bounded alerts for partner
-platforms. Authenticate with `Authorization: Bearer <key>` (create keys with
-`tifli keys create`). Errors are RFC 9457 `application/problem+json`; `errors[].field` names
-each offending field.
+platforms.
+
+**Sign in:** press *Authorize* and paste an API key (create keys with `tifli keys create`);
+every call then sends `Authorization: Bearer <key>`. Each operation names the scope it needs.
+No key is a 401, a key without the scope a 403.
+
+**Errors** are RFC 9457 `application/problem+json`; `errors[].field` names each offending
+field.
+
+**Examples** are valid as shown: *Try it out* on `POST /v1/reports` with its example returns
+201 (its last-seen time is set to 30 minutes before this document was fetched; reload the page
+for a fresh one). It is marked `Exercise`, so the alert it leads to is a drill end to end.
+
+**Webhooks** (below the operations) describe what partner platforms receive.
 """
 
 
@@ -38,7 +52,17 @@ def create_app(components: Components) -> FastAPI:
         finally:
             await components.stop()
 
-    app = FastAPI(title="Tifli", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Tifli",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        # Served from assets shipped with the project instead (services/docs_pages.py).
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.context = AppContext(components.settings, components.sessions, components.clock)
     app.state.sealer = components.sealer
     app.state.webhook_client = components.webhook_client
@@ -53,7 +77,35 @@ def create_app(components: Components) -> FastAPI:
     app.add_middleware(AccessLog)
     for router in (reports_router, alerts_router, partners_router, deliveries_router):
         app.include_router(router)
-    app.mount("/metrics", make_asgi_app())
+    app.webhooks.include_router(partner_webhooks)
+    install_docs_pages(app)
+    install_openapi(app, components.clock)
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text exposition format.",
+                "content": {
+                    CONTENT_TYPE_LATEST: {
+                        "schema": {"type": "string"},
+                        "example": "# TYPE tifli_case_actions_total counter\n"
+                        'tifli_case_actions_total{action="submit"} 3.0\n',
+                    }
+                },
+            }
+        },
+        operation_id="operations_metrics",
+        summary="Prometheus metrics",
+    )
+    async def metrics() -> Response:
+        """This process's metrics for Prometheus to scrape (no key needed).
+
+        **Events:** none.
+        """
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,109 @@
+"""The API's documentation pages: Swagger UI at ``/docs`` and ReDoc at ``/redoc``.
+
+FastAPI's own pages load their scripts from a public CDN and stay blank on a network without
+internet access (as many police networks are). These pages load Swagger UI and ReDoc from the
+copies that the ``fastapi-offline`` package ships, served by this process, under a
+Content-Security-Policy that lets the browser fetch nothing from anywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+ASSETS_URL = "/docs-assets"
+ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
+
+SWAGGER_UI_PARAMETERS = {
+    "dom_id": "#swagger-ui",
+    "layout": "BaseLayout",
+    "deepLinking": True,
+    "showExtensions": True,
+    "showCommonExtensions": True,
+    # A pasted key survives a page reload (kept in this browser's local storage only).
+    "persistAuthorization": True,
+    "displayRequestDuration": True,
+    # No "valid spec" badge: it would send the document to a public validator.
+    "validatorUrl": None,
+}
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def _script_hashes(html: str) -> str:
+    """CSP source expressions allowing exactly the page's own inline scripts."""
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in _INLINE_SCRIPT.findall(html)
+    )
+
+
+def content_security_policy(html: str) -> str:
+    """Everything from this origin only. Inline styles are allowed because both UIs set
+    style attributes at run time; ReDoc runs its search index in a worker made from a blob."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' {_script_hashes(html)}".rstrip(),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _page(html: HTMLResponse) -> tuple[str, dict[str, str]]:
+    body = bytes(html.body).decode()
+    headers = {
+        "Content-Security-Policy": content_security_policy(body),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    return body, headers
+
+
+def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
+    """Serve the two pages and their assets. The pages never change while the process runs,
+    so they are rendered once."""
+    favicon = f"{ASSETS_URL}/favicon.png"
+    swagger = _page(
+        get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — API",
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=favicon,
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        )
+    )
+    redoc = _page(
+        get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — API reference",
+            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=favicon,
+            with_google_fonts=False,
+        )
+    )
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(swagger[0], headers=swagger[1])
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc_page() -> HTMLResponse:
+        return HTMLResponse(redoc[0], headers=redoc[1])

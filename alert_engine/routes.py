@@ -23,6 +23,12 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Session = Annotated[AsyncSession, Depends(db_session)]
 Reader = Annotated[Principal, require_scope("alerts:read")]
 GEOJSON = "application/geo+json"
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = GEOJSON
+
+
 LIST_ERRORS = problem_responses(*AUTHENTICATED, 422)
 READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
 
@@ -152,7 +158,7 @@ async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:
 
 @router.get(
     "/{alert_id}/zone",
-    response_class=JSONResponse,
+    response_class=GeoJSONResponse,
     responses={
         200: {
             "description": "The zone as a GeoJSON Feature.",
@@ -163,7 +169,7 @@ async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:
     operation_id="alerts_zone",
     summary="The alert's zone as GeoJSON",
 )
-async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
+async def read_zone(alert_id: str, session: Session, _: Reader) -> GeoJSONResponse:
     """The current zone as an RFC 7946 Feature (lon/lat, counter-clockwise exterior rings):
     the MultiPolygon sent to partners, with its circles, window, vertex count, land and sea
     overshoot in metres, geocodes and what to target by.
@@ -172,7 +178,7 @@ async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
     """
     alert = await _load(session, alert_id)
     current = AlertMessage.model_validate_json((await _versions(session, alert.id))[-1].payload)
-    return JSONResponse(zone_feature(alert.id, alert.state, current), media_type=GEOJSON)
+    return GeoJSONResponse(zone_feature(alert.id, alert.state, current))
 
 
 @router.get(

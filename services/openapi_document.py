@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 
 from shared.auth import current_principal
 from shared.clock import Clock
@@ -74,6 +75,18 @@ FRESH_TIMES: dict[str, tuple[tuple[str, ...], timedelta]] = {
     "SightingIn": (("at",), timedelta(minutes=-10)),
 }
 
+# Summaries and descriptions of the health checks, whose handlers keep their short docstrings.
+OPERATION_TEXTS: dict[str, tuple[str, str]] = {
+    "operations_healthz": (
+        "Liveness",
+        "200 while the process runs: restart it if this does not answer. No key needed.",
+    ),
+    "operations_readyz": (
+        "Readiness",
+        "200 when the database answers (and, in production, the Kafka cluster); 503 naming "
+        "what does not. Route traffic only to ready processes. No key needed.",
+    ),
+}
 # Examples for the responses of routes whose handlers declare none themselves.
 OPERATION_EXAMPLES: dict[str, dict[str, Any]] = {
     "operations_healthz": {"status": "ok"},
@@ -90,6 +103,7 @@ _READYZ_503 = {
 }
 
 _SCHEMA_PREFIX = "#/components/schemas/"
+_PACKAGES = frozenset({"intake_api", "alert_engine", "dispatcher", "shared"})
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -130,6 +144,26 @@ def _problem_schema(components: dict[str, Any]) -> None:
     # FastAPI's default validation-error shapes are replaced by problem+json everywhere.
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+
+
+def _documented_models() -> Iterator[type[BaseModel]]:
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.split(".")[0] in _PACKAGES:
+            yield model
+
+
+def _restore_examples(components: dict[str, Any]) -> None:
+    """FastAPI drops every ``None`` from the document, examples included (``"next_offset":
+    null`` would vanish and the example would no longer match its schema): put each model's
+    examples back as written."""
+    for model in _documented_models():
+        extra = model.model_config.get("json_schema_extra")
+        schema = components.get(model.__name__)
+        if isinstance(extra, dict) and "examples" in extra and schema is not None:
+            schema["examples"] = copy.deepcopy(extra["examples"])
 
 
 def _schema_example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
@@ -173,6 +207,9 @@ def _finish_operation(
         _lift_examples(operation["requestBody"].get("content", {}), components)
     for response in responses.values():
         _lift_examples(response.get("content", {}), components)
+    texts = OPERATION_TEXTS.get(operation.get("operationId", ""))
+    if texts is not None:
+        operation["summary"], operation["description"] = texts
     example = OPERATION_EXAMPLES.get(operation.get("operationId", ""))
     if example is not None:
         for media in responses.get("200", {}).get("content", {}).values():
@@ -186,6 +223,7 @@ def finish(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     _problem_schema(schemas)
+    _restore_examples(schemas)
     components.setdefault("securitySchemes", {})[BEARER] = SECURITY_SCHEME
     # Operations are matched to their routes by id (ids are unique, paths are not).
     routes = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 ASSETS_URL = "/docs-assets"
@@ -36,6 +36,16 @@ SWAGGER_UI_PARAMETERS = {
 }
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+# ReDoc's menu shows its vendor's logo from a CDN, with no option to turn it off. Served with
+# that one URL emptied, the image fails to load and ReDoc hides it: no request leaves the host.
+REDOC_LOGO_URL = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+REDOC_URL = f"{ASSETS_URL}/redoc.offline.js"
+
+
+def offline_redoc_script() -> bytes:
+    script = (ASSETS_DIR / "redoc.standalone.js").read_text(encoding="utf-8")
+    return script.replace(REDOC_LOGO_URL, "").encode()
 
 
 def _script_hashes(html: str) -> str:
@@ -93,11 +103,22 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
         get_redoc_html(
             openapi_url=openapi_url,
             title=f"{app.title} — API reference",
-            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+            redoc_js_url=REDOC_URL,
             redoc_favicon_url=favicon,
             with_google_fonts=False,
         )
     )
+    redoc_script = offline_redoc_script()
+
+    # Declared before the assets' mount, which would otherwise answer for this path.
+    @app.get(REDOC_URL, include_in_schema=False)
+    async def redoc_js() -> Response:
+        return Response(
+            redoc_script,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)

@@ -21,6 +21,23 @@ from fastapi.staticfiles import StaticFiles
 
 ASSETS_URL = "/docs-assets"
 ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
+LICENSES_DIR = Path(__file__).parent / "docs_licenses"
+# The npm releases the packaged assets are (byte for byte), whose licences ship in
+# LICENSES_DIR; a test holds the two together when the package is upgraded.
+ASSET_RELEASES: dict[str, tuple[str, str]] = {
+    "swagger-ui-bundle.js": (
+        "swagger-ui-dist-5.32.6",
+        "4b5a9b35a1adf37f00d39c0bae23cdb37007e2946240ef035137cc85b4d55349",
+    ),
+    "swagger-ui.css": (
+        "swagger-ui-dist-5.32.6",
+        "ca238f7d7c2cf4480c1e77a9c3b9da915ab216e96ffd354e69076560c650c6de",
+    ),
+    "redoc.standalone.js": (
+        "redoc-2.5.3",
+        "1320f442151c57c447d3b70c7ffc6c4f86d08464020fe34c8cc5d3164e9944f0",
+    ),
+}
 
 SWAGGER_UI_PARAMETERS = {
     "dom_id": "#swagger-ui",
@@ -119,6 +136,7 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
             headers={"Cache-Control": "public, max-age=3600"},
         )
 
+    app.mount(f"{ASSETS_URL}/licenses", StaticFiles(directory=LICENSES_DIR), name="docs-licenses")
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)

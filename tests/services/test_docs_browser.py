@@ -4,6 +4,7 @@ every request outside loopback refused and counted as a failure."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, Route, async_playwright
 
+from services.docs_pages import ASSET_RELEASES, ASSETS_DIR, LICENSES_DIR
 from tests.conftest import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,3 +153,17 @@ async def test_docs_pages_carry_a_content_security_policy(stack: Stack) -> None:
             assert "cdn" not in page.text
             asset = await anonymous.get("/docs-assets/swagger-ui-bundle.js")
             assert asset.status_code == 200
+
+
+def test_the_served_assets_are_the_releases_whose_licences_ship() -> None:
+    for name, (release, sha256) in ASSET_RELEASES.items():
+        assert hashlib.sha256((ASSETS_DIR / name).read_bytes()).hexdigest() == sha256, name
+        assert (LICENSES_DIR / release / "LICENSE").is_file(), release
+
+
+async def test_the_licences_are_served_beside_the_assets(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        for release in {release for release, _ in ASSET_RELEASES.values()}:
+            licence = await anonymous.get(f"/docs-assets/licenses/{release}/LICENSE")
+            assert licence.status_code == 200
+            assert "License" in licence.text

@@ -116,6 +116,7 @@ CAP_EXAMPLE = to_cap_xml(_EXAMPLE).decode()
     response_model=AlertPage,
     responses=LIST_ERRORS,
     operation_id="alerts_list",
+    response_description="One page of alerts.",
     summary="List alerts",
 )
 async def list_alerts(
@@ -145,6 +146,7 @@ async def list_alerts(
     response_model=AlertOut,
     responses=READ_ERRORS,
     operation_id="alerts_read",
+    response_description="The alert, its current version and its history.",
     summary="Read an alert",
 )
 async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:

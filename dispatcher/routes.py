@@ -52,6 +52,7 @@ def _client(request: Request) -> httpx.AsyncClient:
     response_model=PartnerWithSecret,
     responses=BODY_ERRORS,
     operation_id="partners_register",
+    response_description="The partner, `active` or `unverified`, with its secret (shown once).",
     summary="Register a partner's webhook",
 )
 async def register_partner(
@@ -80,6 +81,7 @@ async def register_partner(
     response_model=PartnerPage,
     responses=LIST_ERRORS,
     operation_id="partners_list",
+    response_description="One page of partners.",
     summary="List partners",
 )
 async def list_partners(
@@ -105,6 +107,7 @@ async def list_partners(
     response_model=PartnerOut,
     responses=READ_ERRORS,
     operation_id="partners_read",
+    response_description="The partner.",
     summary="Read a partner",
 )
 async def read_partner(partner_id: str, request: Request, session: Session, _: Admin) -> PartnerOut:
@@ -122,6 +125,7 @@ async def read_partner(partner_id: str, request: Request, session: Session, _: A
     response_model=PartnerOut,
     responses=READ_ERRORS,
     operation_id="partners_verify",
+    response_description="The partner after the handshake.",
     summary="Run the verification handshake again",
 )
 async def verify_partner(
@@ -148,6 +152,7 @@ async def verify_partner(
     response_model=PartnerOut,
     responses=READ_ERRORS,
     operation_id="partners_disable",
+    response_description="The disabled partner.",
     summary="Disable a partner",
 )
 async def disable_partner(
@@ -168,6 +173,7 @@ async def disable_partner(
     response_model=PartnerWithSecret,
     responses={**READ_ERRORS, **BODY_ERRORS},
     operation_id="partners_rotate_secret",
+    response_description="The partner with its new secret (shown this once).",
     summary="Rotate a partner's signing secret",
 )
 async def rotate_secret(
@@ -190,6 +196,7 @@ async def rotate_secret(
     response_model=DeliveryPage,
     responses=LIST_ERRORS,
     operation_id="deliveries_list",
+    response_description="One page of deliveries.",
     summary="List deliveries",
 )
 async def list_deliveries(
@@ -218,6 +225,7 @@ async def list_deliveries(
     response_model=DeliveryOut,
     responses=READ_ERRORS,
     operation_id="deliveries_read",
+    response_description="The delivery and its attempts.",
     summary="Read a delivery and its attempts",
 )
 async def read_delivery(
@@ -236,6 +244,7 @@ async def read_delivery(
     response_model=DeliveryOut,
     responses=ACTION_ERRORS,
     operation_id="deliveries_replay",
+    response_description="The delivery, queued again.",
     summary="Replay a delivery",
 )
 async def replay_delivery(

@@ -64,8 +64,20 @@ def _service(request: Request, session: AsyncSession) -> ReportService:
     "",
     status_code=201,
     response_model=ReportOut,
-    responses=SUBMIT_ERRORS,
+    responses={
+        201: {
+            "headers": {
+                "Location": {"description": "The report's URL.", "schema": {"type": "string"}},
+                "Idempotent-Replayed": {
+                    "description": "`true` when this answers a retry with the same key and body.",
+                    "schema": {"type": "string"},
+                },
+            }
+        },
+        **SUBMIT_ERRORS,
+    },
     operation_id="reports_submit",
+    response_description="The report as stored; `Location` names it.",
     summary="Submit a report",
 )
 async def submit_report(
@@ -112,6 +124,7 @@ async def submit_report(
     response_model=ReportPage,
     responses=LIST_ERRORS,
     operation_id="reports_list",
+    response_description="One page of reports.",
     summary="List reports",
 )
 async def list_reports(
@@ -135,6 +148,7 @@ async def list_reports(
     response_model=ReportOut,
     responses=READ_ERRORS,
     operation_id="reports_read",
+    response_description="The report.",
     summary="Read a report",
 )
 async def read_report(report_id: str, request: Request, session: Session, _: Reader) -> ReportOut:
@@ -151,6 +165,7 @@ async def read_report(report_id: str, request: Request, session: Session, _: Rea
     response_model=ReportOut,
     responses=ACTION_ERRORS,
     operation_id="reports_approve",
+    response_description="The approved report, with its `alert_id` and `expires_at`.",
     summary="Approve a report: the alert goes out",
 )
 async def approve_report(
@@ -173,6 +188,7 @@ async def approve_report(
     response_model=ReportOut,
     responses=ACTION_ERRORS,
     operation_id="reports_reject",
+    response_description="The rejected report.",
     summary="Reject a report",
 )
 async def reject_report(
@@ -191,6 +207,7 @@ async def reject_report(
     response_model=ReportOut,
     responses=ACTION_ERRORS,
     operation_id="reports_renew",
+    response_description="The report with its new `expires_at`.",
     summary="Renew an active alert's time window",
 )
 async def renew_report(
@@ -211,6 +228,7 @@ async def renew_report(
     response_model=ReportOut,
     responses=ACTION_ERRORS,
     operation_id="reports_resolve",
+    response_description="The resolved report.",
     summary="Resolve a case: the child is found",
 )
 async def resolve_report(
@@ -232,6 +250,7 @@ async def resolve_report(
     response_model=ReportOut,
     responses=ACTION_ERRORS,
     operation_id="reports_cancel",
+    response_description="The cancelled report.",
     summary="Cancel a report or its alert",
 )
 async def cancel_report(
@@ -254,6 +273,7 @@ async def cancel_report(
     response_model=SightingOut,
     responses=ACTION_ERRORS,
     operation_id="reports_add_sighting",
+    response_description="The sighting as stored, with its point.",
     summary="Add a sighting",
 )
 async def add_sighting(

@@ -101,6 +101,8 @@ async def test_docs_sign_in_and_submit_the_example(
         )
         await dialog.locator("button.authorize").click()
         await dialog.locator("button.btn-done").click()
+        await page.locator(".swagger-ui .auth-wrapper button.authorize.locked").wait_for()
+        await page.screenshot(path=str(tmp_path / "docs-signed-in.png"))
 
         # Try it out on POST /v1/reports with the example exactly as shown.
         operation = page.locator("#operations-reports-reports_submit")

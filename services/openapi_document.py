@@ -19,6 +19,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
+from alert_engine.texts import cancel_info
 from shared.auth import current_principal
 from shared.clock import Clock
 from shared.problem_schema import PROBLEM_REF, PROBLEM_SCHEMA, ProblemDetails, problem_responses
@@ -218,6 +219,28 @@ def _finish_operation(
         responses.setdefault("503", _READYZ_503)
 
 
+def _webhook_example(name: str, operation: dict[str, Any]) -> None:
+    """Each alert webhook's example is of its own type: a later version references the first;
+    a take-down carries no child data, only the Cancel texts."""
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        example = copy.deepcopy(media.get("example"))
+        if not isinstance(example, dict) or "alert" not in example:
+            continue
+        example["type"] = name
+        alert = example["alert"]
+        if name != "alert.issued":
+            first = alert["identifier"]
+            alert["references"] = [f"{alert['sender']},{first},{alert['sent']}"]
+            alert["identifier"] = first.rsplit(":", 1)[0] + ":2"
+            alert["sequence"] = 2
+            alert["msg_type"] = "Update"
+        if name in ("alert.cancelled", "alert.expired"):
+            alert.update(msg_type="Cancel", urgency="Past", child=None, last_seen=None)
+            alert.update(suspected_vehicle=None, companion=None, photo_urls=[])
+            alert["info"] = [i.model_dump(mode="json") for i in cancel_info()]
+        media["example"] = example
+
+
 def finish(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     document = copy.deepcopy(document)
     components = document.setdefault("components", {})
@@ -236,10 +259,11 @@ def finish(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             if method in item:
                 operation = item[method]
                 _finish_operation(operation, routes.get(operation.get("operationId", "")), schemas)
-    for item in document.get("webhooks", {}).values():
+    for name, item in document.get("webhooks", {}).items():
         for method in _METHODS:
             if method in item:
                 _finish_operation(item[method], None, schemas)
+                _webhook_example(name, item[method])
     assert PROBLEM_REF.removeprefix(_SCHEMA_PREFIX) in schemas
     return document
 

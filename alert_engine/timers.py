@@ -9,7 +9,6 @@ no alert is widened or expired twice.
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import suppress
 from datetime import datetime
 
@@ -19,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from alert_engine.models import Alert
 from alert_engine.service import AlertService, EngineConfig
 from shared.clock import Clock, as_utc
-
-log = logging.getLogger(__name__)
+from shared.supervision import Supervisor
 
 
 def _due(now: datetime) -> list[object]:
@@ -47,17 +45,15 @@ class AlertTimers:
     def stop(self) -> None:
         self._stopping.set()
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                handled = await self.run_due()
-            except Exception as exc:
-                log.warning("alert timer pass failed", extra={"error": type(exc).__name__})
-                handled = 0
-            if handled >= self._batch_size:
-                continue
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), await self._nap())
+    async def run(self, supervisor: Supervisor) -> None:
+        """Passes until stopped; an error in one (the database away) never ends the loop."""
+        await supervisor.supervise("alert-timers", self._pass, self._stopping)
+
+    async def _pass(self) -> None:
+        if await self.run_due() >= self._batch_size:
+            return  # more may be due: no nap
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), await self._nap())
 
     async def run_due(self) -> int:
         """Handle every alert that is due now; returns how many were handled."""

@@ -52,7 +52,12 @@ class GuardedBackend(AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> AsyncNetworkStream:
-        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        try:
+            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            # As httpcore's own backends do: a name that does not resolve is a failed
+            # connection (the partner's problem, reported as such), not a crash.
+            raise httpcore.ConnectError(f"{host} does not resolve") from exc
         addresses = [str(info[4][0]) for info in infos]
         allowed = [a for a in addresses if self._allow_private or is_public(a)]
         if not allowed:

@@ -32,6 +32,8 @@ from dispatcher.sender import SendResult, post_webhook
 from dispatcher.service import signing_secrets
 from dispatcher.signing import signature_headers
 from shared.clock import Clock
+from shared.supervision import Supervisor
+from shared.transient_errors import describe, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,23 @@ async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
     return any(replaces(newer_type, delivery.event_type) for newer_type in newer)
 
 
+async def _bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
+    """The partner answers again: its deliveries still waiting out a back-off become due
+    now, so a partner back from an outage catches up at once instead of on the schedule
+    (the claim keeps each alert's versions in order). Returns how many."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.partner_id == partner_id,
+            Delivery.status == "pending",
+            Delivery.attempts > 0,
+            Delivery.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -124,25 +143,28 @@ class DeliveryWorker:
         self._stopping.set()
         self._wake.set()
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                if time.monotonic() - self._last_expiry_sweep >= self._config.poll_interval_s:
-                    await self._expire_overdue()
-                    self._last_expiry_sweep = time.monotonic()
-                claimed = await self._claim()
-            except Exception as exc:
-                log.warning("delivery claim failed", extra={"error": type(exc).__name__})
-                claimed = []
-            self.dispatch(claimed)
-            if len(claimed) >= self._config.batch_size:
-                continue
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._idle_time())
-        # Finish the work in hand: its outcome is recorded before the process exits.
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def run(self, supervisor: Supervisor) -> None:
+        """Passes until stopped (an error in one never ends the loop), then a drain."""
+        await supervisor.supervise("deliveries", self._pass, self._stopping)
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Until every POST in flight has its outcome recorded — including those that event
+        handlers dispatched while the loop was already stopping."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _pass(self) -> None:
+        self._wake.clear()
+        if time.monotonic() - self._last_expiry_sweep >= self._config.poll_interval_s:
+            await self._expire_overdue()
+            self._last_expiry_sweep = time.monotonic()
+        claimed = await self._claim()
+        self.dispatch(claimed)
+        if len(claimed) >= self._config.batch_size:
+            return  # more may be due: no nap
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), await self._idle_time())
 
     def dispatch(self, claimed: list[Claimed]) -> None:
         """Send claimed deliveries now, each in its own task."""
@@ -255,10 +277,10 @@ class DeliveryWorker:
             result = await post_webhook(
                 self._client, item.url, item.body, headers, within_s=self._config.attempt_timeout_s
             )
-            outcome = await self._record(item, result)
+            outcome = await self._record_patiently(item, result)
         except Exception as exc:
             # The lease expires and another pass retries it; nothing is lost.
-            log.warning("delivery failed to record", extra={"error": type(exc).__name__})
+            log.warning("delivery failed to record", extra=describe(exc))
         finally:
             self._in_flight[item.partner_id] -= 1
             # The loop only needs to look again if this left work behind: a retry to
@@ -266,6 +288,21 @@ class DeliveryWorker:
             if outcome != "delivered" or self._saturated:
                 self._saturated = False
                 self._wake.set()
+
+    async def _record_patiently(self, item: Claimed, result: SendResult) -> Outcome:
+        """Record the attempt, waiting out a database blip: an attempt left unrecorded is sent
+        again when its lease runs out. Within half the lease, so no other dispatcher has
+        taken the delivery over meanwhile."""
+        give_up_at = time.monotonic() + self._config.lease.total_seconds() / 2
+        delay_s = 0.1
+        while True:
+            try:
+                return await self._record(item, result)
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() + delay_s > give_up_at:
+                    raise
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)
 
     async def _record(self, item: Claimed, result: SendResult) -> Outcome:
         now = self._clock.now()
@@ -303,6 +340,8 @@ class DeliveryWorker:
             if outcome == "delivered":
                 delivery.status, delivery.delivered_at = "delivered", now
                 LAG_SECONDS.observe((now - delivery.created_at).total_seconds())
+                if await _bring_forward(session, item.partner_id, now):
+                    self._wake.set()
                 return outcome
             if outcome == "disable":
                 partner = await session.get(Partner, item.partner_id)

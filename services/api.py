@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from alert_engine.routes import router as alerts_router
 from dispatcher.routes import deliveries as deliveries_router
@@ -18,8 +12,10 @@ from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
 from services.components import Components
 from services.docs_pages import install_docs_pages
+from services.health import ops_router
 from services.http_guards import JsonBodyGuard
 from services.openapi_document import TAGS, install_openapi, operation_id
+from services.ops_app import running
 from shared.problems import install_problem_handlers
 from shared.rate_limit import RateLimiter
 from shared.web import AppContext
@@ -44,19 +40,11 @@ for a fresh one). It is marked `Exercise`, so the alert it leads to is a drill e
 
 
 def create_app(components: Components) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await components.start()
-        try:
-            yield
-        finally:
-            await components.stop()
-
     app = FastAPI(
         title="Tifli",
         version="0.1.0",
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=running(components),
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
         # Served from assets shipped with the project instead (services/docs_pages.py).
@@ -79,58 +67,7 @@ def create_app(components: Components) -> FastAPI:
         app.include_router(router)
     app.webhooks.include_router(partner_webhooks)
     install_docs_pages(app)
+    app.include_router(ops_router(components.readiness()))
     install_openapi(app, components.clock)
-
-    @app.get(
-        "/metrics",
-        tags=["operations"],
-        response_class=Response,
-        responses={
-            200: {
-                "description": "Prometheus text exposition format.",
-                "content": {
-                    CONTENT_TYPE_LATEST: {
-                        "schema": {"type": "string"},
-                        "example": "# TYPE tifli_case_actions_total counter\n"
-                        'tifli_case_actions_total{action="submit"} 3.0\n',
-                    }
-                },
-            }
-        },
-        operation_id="operations_metrics",
-        summary="Prometheus metrics",
-    )
-    async def metrics() -> Response:
-        """This process's metrics for Prometheus to scrape (no key needed).
-
-        **Events:** none.
-        """
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["operations"])
-    async def readyz() -> JSONResponse:
-        """Ready when the database answers, and in production the Kafka cluster too."""
-        checks: dict[str, str] = {}
-        try:
-            async with components.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = type(exc).__name__
-        bootstrap = components.settings.kafka_bootstrap_servers
-        if bootstrap:
-            from shared.bus.kafka import broker_reachable
-
-            checks["broker"] = "ok" if await broker_reachable(bootstrap) else "unreachable"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", **checks},
-            status_code=200 if ready else 503,
-        )
 
     return app

@@ -61,26 +61,44 @@ async def _create_key(settings: Settings, name: str, scopes: list[str]) -> str:
         await engine.dispose()
 
 
-async def _serve_api(settings: Settings, roles: tuple[Role, ...]) -> None:
+async def _serve(app: object, settings: Settings, port: int, banner: str) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM; uvicorn drains it (the lifespan stops the
+    components, which finish the work in hand) before this returns."""
     import uvicorn
 
-    from services.api import create_app
-
-    app = create_app(build_components(settings, roles))
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_config=None, access_log=False
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
     )
     server = uvicorn.Server(config)
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, then re-raises the signal into
     # the handler that was there before it: make that one a no-op, so a clean stop exits 0.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
-    print(f"Tifli is running: open {settings.public_base_url}/docs", flush=True)
+    print(banner, flush=True)
     await server.serve()
+
+
+async def _serve_api(settings: Settings, roles: tuple[Role, ...]) -> None:
+    from services.api import create_app
+
+    app = create_app(build_components(settings, roles))
+    await _serve(
+        app, settings, settings.port, f"Tifli is running: open {settings.public_base_url}/docs"
+    )
 
 
 async def _run_worker(settings: Settings, role: Role) -> None:
     components = build_components(settings, (role,))
+    if settings.ops_port is not None:
+        from services.ops_app import create_ops_app
+
+        banner = f"tifli {role} running (health on {settings.host}:{settings.ops_port})"
+        await _serve(create_ops_app(components), settings, settings.ops_port, banner)
+        return
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -29,6 +29,7 @@ from dispatcher.consumer import AlertEventHandler
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
 from intake_api.sealing import Sealer
+from services.health import Readiness
 from shared.bus import EventBus
 from shared.bus.memory import InProcessBus
 from shared.clock import Clock, SystemClock
@@ -37,6 +38,7 @@ from shared.events import ALERTS, DEAD_LETTER, REPORTS
 from shared.relay import OutboxRelay
 from shared.relay_leadership import PostgresLeadership
 from shared.settings import Settings
+from shared.supervision import Supervisor
 
 Role = Literal["intake-api", "relay", "alert-engine", "dispatcher"]
 ALL_ROLES: tuple[Role, ...] = ("intake-api", "relay", "alert-engine", "dispatcher")
@@ -95,7 +97,7 @@ def data_key(settings: Settings) -> str:
     return key_file.read_text().strip()
 
 
-def build_bus(settings: Settings) -> EventBus:
+def build_bus(settings: Settings, supervisor: Supervisor) -> EventBus:
     dead_letter = f"{settings.topic_prefix}.{DEAD_LETTER}"
     if settings.kafka_bootstrap_servers:
         from shared.bus.kafka import KafkaBus
@@ -106,6 +108,9 @@ def build_bus(settings: Settings) -> EventBus:
             max_attempts=settings.bus_max_attempts,
             dead_letter_topic=dead_letter,
             topics=[f"{settings.topic_prefix}.{t}" for t in (REPORTS, ALERTS)],
+            replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
+            supervisor=supervisor,
         )
     return InProcessBus(
         partitions=settings.bus_partitions,
@@ -124,10 +129,12 @@ class Components:
     bus: EventBus | None  # the API process needs none: it writes to the outbox
     webhook_client: httpx.AsyncClient
     sealer: Sealer | None
+    supervisor: Supervisor
     relay: OutboxRelay | None = None
     worker: DeliveryWorker | None = None
     timers: AlertTimers | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _relay_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.bus is not None:
@@ -137,16 +144,30 @@ class Components:
                 {REPORTS: [ENGINE_GROUP], ALERTS: [DISPATCHER_GROUP]}
             )
         if self.relay is not None:
-            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+            self._relay_task = asyncio.create_task(
+                self.relay.run(self.supervisor), name="outbox-relay"
+            )
         if self.worker is not None:
-            self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
+            self._tasks.append(
+                asyncio.create_task(self.worker.run(self.supervisor), name="delivery-worker")
+            )
         if self.timers is not None:
-            self._tasks.append(asyncio.create_task(self.timers.run(), name="alert-timers"))
+            self._tasks.append(
+                asyncio.create_task(self.timers.run(self.supervisor), name="alert-timers")
+            )
 
     async def stop(self) -> None:
-        """Finish the work in hand, then close: relay pass, deliveries in flight, handlers."""
+        """Drain, in the order work flows: stop publishing, stop taking events (handlers in
+        flight finish and commit), then let the loops finish — the delivery worker waits for
+        every POST in flight, including those the last handlers started, and records it."""
         if self.relay is not None:
             self.relay.stop()
+        if self._relay_task is not None:
+            with suppress(asyncio.CancelledError):
+                await self._relay_task
+            self._relay_task = None
+        if self.bus is not None:
+            await self.bus.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.timers is not None:
@@ -155,10 +176,17 @@ class Components:
             with suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self.bus is not None:
-            await self.bus.stop()
         await self.webhook_client.aclose()
         await self.engine.dispose()
+
+    def readiness(self) -> Readiness:
+        return Readiness(
+            self.engine,
+            self.supervisor,
+            self.settings.kafka_bootstrap_servers,
+            # The intake API takes reports through a broker outage (the outbox holds them).
+            broker_required=self.bus is not None,
+        )
 
     def wake_dispatcher(self) -> None:
         if self.worker is not None:
@@ -171,7 +199,8 @@ def build_components(
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    bus = build_bus(settings) if set(roles) - {"intake-api"} else None
+    supervisor = Supervisor(stale_after_s=settings.loop_stale_after_s)
+    bus = build_bus(settings, supervisor) if set(roles) - {"intake-api"} else None
     components = Components(
         settings=settings,
         roles=roles,
@@ -183,6 +212,7 @@ def build_components(
             timeout_s=settings.webhook_timeout_s, allow_private=settings.webhook_allow_private
         ),
         sealer=Sealer(data_key(settings)) if "intake-api" in roles else None,
+        supervisor=supervisor,
     )
     if bus is None:
         return components

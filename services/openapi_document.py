@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from alert_engine.texts import cancel_info
@@ -76,29 +77,33 @@ FRESH_TIMES: dict[str, tuple[tuple[str, ...], timedelta]] = {
     "SightingIn": (("at",), timedelta(minutes=-10)),
 }
 
-# Summaries and descriptions of the health checks, whose handlers keep their short docstrings.
-OPERATION_TEXTS: dict[str, tuple[str, str]] = {
-    "operations_healthz": (
-        "Liveness",
-        "200 while the process runs: restart it if this does not answer. No key needed.",
-    ),
-    "operations_readyz": (
-        "Readiness",
-        "200 when the database answers (and, in production, the Kafka cluster); 503 naming "
-        "what does not. Route traffic only to ready processes. No key needed.",
-    ),
+# Summaries and response examples of the health checks (services/health.py), whose handlers
+# are shared with the workers' small ops app and keep their docstrings as descriptions.
+OPERATION_SUMMARIES: dict[str, str] = {
+    "operations_healthz": "Liveness",
+    "operations_readyz": "Readiness",
+    "operations_metrics": "Prometheus metrics",
 }
-# Examples for the responses of routes whose handlers declare none themselves.
-OPERATION_EXAMPLES: dict[str, dict[str, Any]] = {
+OPERATION_EXAMPLES: dict[str, Any] = {
     "operations_healthz": {"status": "ok"},
-    "operations_readyz": {"status": "ready", "database": "ok"},
+    "operations_readyz": {
+        "status": "ready",
+        "database": "ok",
+        "loops": {"relay": {"last_pass_age_s": 0.4, "ok": True}},
+    },
+    "operations_metrics": "# TYPE tifli_case_actions_total counter\n"
+    'tifli_case_actions_total{action="submit"} 3.0\n',
 }
 _READYZ_503 = {
-    "description": "Not ready: a dependency does not answer (named in the body).",
+    "description": "Not ready: the body names the check that failed.",
     "content": {
         "application/json": {
-            "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-            "example": {"status": "unavailable", "database": "OperationalError"},
+            "schema": {"type": "object"},
+            "example": {
+                "status": "unavailable",
+                "database": "OperationalError",
+                "loops": {"relay": {"last_pass_age_s": 0.4, "ok": True}},
+            },
         }
     },
 }
@@ -208,12 +213,17 @@ def _finish_operation(
         _lift_examples(operation["requestBody"].get("content", {}), components)
     for response in responses.values():
         _lift_examples(response.get("content", {}), components)
-    texts = OPERATION_TEXTS.get(operation.get("operationId", ""))
-    if texts is not None:
-        operation["summary"], operation["description"] = texts
+    summary = OPERATION_SUMMARIES.get(operation.get("operationId", ""))
+    if summary is not None:
+        operation["summary"] = summary
     example = OPERATION_EXAMPLES.get(operation.get("operationId", ""))
     if example is not None:
-        for media in responses.get("200", {}).get("content", {}).values():
+        content = responses.get("200", {}).setdefault("content", {})
+        if operation.get("operationId") == "operations_metrics":
+            # The handler answers Prometheus' text format, which FastAPI cannot infer.
+            content.clear()
+            content[CONTENT_TYPE_LATEST] = {"schema": {"type": "string"}}
+        for media in content.values():
             media.setdefault("example", example)
     if operation.get("operationId") == "operations_readyz":
         responses.setdefault("503", _READYZ_503)
@@ -248,17 +258,18 @@ def finish(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     _problem_schema(schemas)
     _restore_examples(schemas)
     components.setdefault("securitySchemes", {})[BEARER] = SECURITY_SCHEME
-    # Operations are matched to their routes by id (ids are unique, paths are not).
+    # Each operation's route, by path and method (a route included from another router keeps
+    # the id its own router gave it, so ids do not always match the document's).
     routes = {
-        context.route.unique_id: context.route
+        (context.route.path_format, method.lower()): context.route
         for context in iter_route_contexts(app.routes)
         if isinstance(context.route, APIRoute)
+        for method in context.route.methods or ()
     }
-    for item in document.get("paths", {}).values():
+    for path, item in document.get("paths", {}).items():
         for method in _METHODS:
             if method in item:
-                operation = item[method]
-                _finish_operation(operation, routes.get(operation.get("operationId", "")), schemas)
+                _finish_operation(item[method], routes.get((path, method)), schemas)
     for name, item in document.get("webhooks", {}).items():
         for method in _METHODS:
             if method in item:

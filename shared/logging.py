@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -17,6 +19,7 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
     "color_message",
+    "collapse",  # a request to CollapseRepeats, not a field
 }
 
 
@@ -40,9 +43,50 @@ class _Formatter(logging.Formatter):
         return " ".join(f"{k}={v}" for k, v in fields.items())
 
 
+# Client libraries that log every failed reconnect: during a broker or database outage they
+# would write thousands of identical lines a minute.
+CHATTY_CLIENTS = ("aiokafka", "asyncpg")
+
+
+class CollapseRepeats(logging.Filter):
+    """Lets the first of a run of identical warnings through, then one per interval carrying
+    how many were held back (``repeated``). Identical: same logger, level and message
+    template — what a client library logs on every failed reconnect. Applies to the given
+    loggers, and to our own records logged with ``extra={"collapse": True}``."""
+
+    def __init__(
+        self,
+        loggers: tuple[str, ...],
+        interval_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._prefixes = loggers
+        self._interval_s = interval_s
+        self._clock = clock
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        if not (record.name.startswith(self._prefixes) or getattr(record, "collapse", False)):
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self._clock()
+        shown_at, held = self._seen.get(key, (-self._interval_s, 0))
+        if now - shown_at < self._interval_s:
+            self._seen[key] = (shown_at, held + 1)
+            return False
+        if held:
+            record.repeated = held
+        self._seen[key] = (now, 0)
+        return True
+
+
 def configure_logging(level: str, *, as_json: bool, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_Formatter(as_json))
+    handler.addFilter(CollapseRepeats(CHATTY_CLIENTS))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

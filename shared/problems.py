@@ -12,9 +12,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.transient_errors import describe, is_transient
+
 PROBLEM_JSON = "application/problem+json"
+# How long a client should wait after a 503: a database restart or fail-over takes seconds.
+RETRY_AFTER_S = 5
 log = logging.getLogger(__name__)
 
 
@@ -110,8 +115,31 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(Problem(500, "Internal error"), request.url.path)
 
 
+async def _on_infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database (or a connection to it) failed. If that passes with time — a restart,
+    a fail-over, a crash recovery — say so with 503 and Retry-After, so a police client
+    retries (with its Idempotency-Key) instead of reporting a bug. Handled here rather than
+    by the catch-all, so that it is logged once and not again by the server."""
+    if not is_transient(exc):
+        return await _on_unexpected(request, exc)
+    log.warning(
+        "dependency unavailable",
+        extra={"path": request.url.path, "collapse": True, **describe(exc)},
+    )
+    problem = Problem(
+        503,
+        "Service unavailable",
+        "The database (or another service Tifli needs) is unavailable for a moment; "
+        "retry shortly with the same Idempotency-Key.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+    return problem_response(problem, request.url.path)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    for infrastructure in (DBAPIError, OSError, TimeoutError):
+        app.add_exception_handler(infrastructure, _on_infrastructure_error)
     app.add_exception_handler(Exception, _on_unexpected)

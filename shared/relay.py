@@ -18,6 +18,7 @@ from shared.clock import Clock
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent, had_outbox_events
 from shared.relay_leadership import PUBLISH_LOCK_KEY, Leadership, SoleRelay
+from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +57,22 @@ class OutboxRelay:
 
         event.listen(self._sessions.kw["sync_session_class"], "after_commit", _after_commit)
 
-    async def run(self) -> None:
+    async def run(self, supervisor: Supervisor) -> None:
+        """Passes until stopped; an error in one (database or broker away) never ends it."""
         try:
-            while not self._stopping.is_set():
-                self._wake.clear()
-                published = 0
-                try:
-                    if await self._leadership.may_publish():
-                        published = await self.publish_pending()
-                except Exception as exc:
-                    log.warning("outbox relay pass failed", extra={"error": type(exc).__name__})
-                if published >= self._batch_size:
-                    continue  # more waiting: no nap
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+            await supervisor.supervise("outbox-relay", self._pass, self._stopping)
         finally:
             await self._leadership.close()
+
+    async def _pass(self) -> None:
+        self._wake.clear()
+        published = 0
+        if await self._leadership.may_publish():
+            published = await self.publish_pending()
+        if published >= self._batch_size:
+            return  # more waiting: no nap
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -55,15 +55,16 @@ class PostgresLeadership:
         self._on_notify()
 
     async def may_publish(self) -> bool:
+        """Raises when the database cannot be reached: the relay's supervisor waits it out."""
         if self._connection is None or self._connection.is_closed():
-            self._leader = False
+            self._leader, self._connection = False, None
+            connection = await asyncpg.connect(self._dsn)
             try:
-                self._connection = await asyncpg.connect(self._dsn)
-                await self._connection.add_listener(NOTIFY_CHANNEL, self._notified)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("relay cannot reach the database", extra={"error": type(exc).__name__})
-                self._connection = None
-                return False
+                await connection.add_listener(NOTIFY_CHANNEL, self._notified)
+            except BaseException:
+                await connection.close()
+                raise
+            self._connection = connection
         if not self._leader:
             self._leader = bool(
                 await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY)

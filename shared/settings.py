@@ -29,6 +29,19 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = "tifli"
     bus_partitions: int = Field(default=3, ge=1, le=256)
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="Replicas of each topic Tifli creates. 1 suits a single broker; production "
+        "runs 3 (on at least 3 brokers), so a lost broker loses nothing.",
+    )
+    kafka_min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="Topic min.insync.replicas: replicas that must hold a write before it is "
+        "acknowledged (acks=all). Production: 2 with replication 3, so one broker may fail "
+        "while writes go on, and no acknowledged event exists on a single disk only.",
+    )
     bus_max_attempts: int = Field(
         default=5, ge=1, description="Handler attempts before a message is dead-lettered."
     )
@@ -48,6 +61,19 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: float = Field(default=60, ge=1, description="Requests allowed at once.")
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    ops_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Worker processes (relay, alert-engine, dispatcher) serve /healthz, "
+        "/readyz and /metrics on this port; unset: they serve nothing.",
+    )
+    loop_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A background loop (deliveries, timers, relay, consumers) with no "
+        "completed pass for this long makes its process unready.",
+    )
 
     # --- alert engine: the zone and its time window ----------------------------------------
     zone_floor_km: float = Field(default=160.0, gt=0)

@@ -20,7 +20,7 @@ from shared.bus.memory import InProcessBus
 from shared.clock import Clock
 from shared.settings import Settings
 from tests.partner_server import bound_socket, serve
-from tests.servers import kafka_broker, postgres_server
+from tests.servers import KafkaCluster, PostgresServer, kafka_broker, postgres_server
 
 FAST_RETRIES = (0.0, 0.05, 0.1, 0.2)
 
@@ -96,15 +96,27 @@ async def start_stack(settings: Settings, clock: Clock | None = None) -> tuple[S
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with kafka_broker(tmp_path_factory.mktemp("kafka")) as bootstrap:
-        yield bootstrap
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    """The session's broker, restartable on its data (``.kill()``, ``.start()``)."""
+    with kafka_broker(tmp_path_factory.mktemp("kafka")) as broker:
+        yield broker
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
+def kafka_bootstrap(kafka: KafkaCluster) -> str:
+    return kafka.bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL, restartable on its data (``.stop(mode)``, ``.start()``)."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres: PostgresServer) -> str:
+    return postgres.url
 
 
 @pytest.fixture

@@ -45,14 +45,20 @@ class Processes:
     env: dict[str, str]
     logs: Path
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ops_urls: dict[str, str] = field(default_factory=dict)  # workers' /healthz, /readyz
 
     def start(self, role: str, name: str | None = None) -> subprocess.Popen[bytes]:
         name = name or role
         log = (self.logs / f"{name}.log").open("ab")
+        env = self.env
+        if role in WORKER_ROLES:
+            # Each worker serves its health endpoints on a port of its own (kept on restart).
+            url = self.ops_urls.setdefault(name, f"http://127.0.0.1:{free_port()}")
+            env = {**env, "TIFLI_OPS_PORT": url.rsplit(":", 1)[1]}
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", role, "--no-migrate"],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -168,16 +174,19 @@ async def wait_for_group(bootstrap: str, group: str, members: int, timeout: floa
 
 
 async def wait_ready(stack: Stack, processes: Processes, timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout), httpx.AsyncClient(base_url=stack.base_url) as client:
-        while True:
+    """Until the API and every worker answer /readyz with 200."""
+    urls = [stack.base_url, *processes.ops_urls.values()]
+    async with asyncio.timeout(timeout), httpx.AsyncClient() as client:
+        while urls:
             for name, process in processes.running.items():
                 if process.poll() is not None:
                     raise RuntimeError(
                         f"{name} exited with {process.returncode}:\n{processes.log_text()[-5000:]}"
                     )
             try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
+                if (await client.get(f"{urls[0]}/readyz")).status_code == 200:
+                    urls.pop(0)
+                    continue
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)

@@ -1,6 +1,10 @@
 """Real Kafka and PostgreSQL for the tests: the project's own deploy scripts start them once
 per session, unless KAFKA_BOOTSTRAP_SERVERS / TIFLI_TEST_DATABASE_URL point at running ones.
-A server that cannot start fails the tests that need it; it never turns them into skips."""
+A server that cannot start fails the tests that need it; it never turns them into skips.
+
+The servers are restartable on their data (for fault tests): ``PostgresServer.stop(mode)`` /
+``.start()``, ``KafkaCluster.kill(node)`` (SIGKILL) / ``.stop()`` / ``.start()``. At the end of
+the session the scripts' explicit ``wipe`` deletes the data, so test runs stay throwaway."""
 
 from __future__ import annotations
 
@@ -8,10 +12,15 @@ import os
 import socket
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
+KAFKA_SCRIPT = ROOT / "deploy" / "kafka" / "kafka.sh"
+POSTGRES_SCRIPT = ROOT / "deploy" / "postgres" / "postgres.sh"
+
+StopMode = Literal["smart", "fast", "immediate"]
 
 
 def free_port() -> int:
@@ -20,9 +29,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _run(script: Path, action: str, env: dict[str, str], timeout: float) -> str:
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports (all held open while choosing, so none repeats)."""
+    with ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
+
+
+def _run(script: Path, args: list[str], env: dict[str, str], timeout: float) -> str:
     result = subprocess.run(
-        ["bash", str(script), action],
+        ["bash", str(script), *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -31,44 +51,191 @@ def _run(script: Path, action: str, env: dict[str, str], timeout: float) -> str:
     )
     if result.returncode != 0:
         raise RuntimeError(
-            f"{script.name} {action} failed ({result.returncode}):\n"
+            f"{script.name} {' '.join(args)} failed ({result.returncode}):\n"
             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
     return result.stdout
 
 
-@contextmanager
-def kafka_broker(work_dir: Path) -> Iterator[str]:
-    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if given:
-        yield given
-        return
-    script = ROOT / "deploy" / "kafka" / "kafka.sh"
-    env = {
-        "KAFKA_PORT": str(free_port()),
-        "KAFKA_CONTROLLER_PORT": str(free_port()),
-        "KAFKA_WORK_DIR": str(work_dir),
-    }
-    _run(script, "start", env, timeout=900)  # the first run fetches the broker's jars
-    try:
-        yield f"127.0.0.1:{env['KAFKA_PORT']}"
-    finally:
-        _run(script, "stop", env, timeout=120)
+class NotManaged(RuntimeError):
+    """The server was given from outside the suite: the tests cannot stop or restart it."""
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+class PostgresServer(str):
+    """A PostgreSQL server run by deploy/postgres/postgres.sh (or one given from outside,
+    ``managed=False``). ``stop`` keeps the data; ``start`` brings the same cluster back.
+    The object is its SQLAlchemy URL (a ``str``), so code that wants only the URL takes it."""
+
+    url: str
+    port: int | None
+    managed: bool
+    _env: dict[str, str]
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        port: int | None = None,
+        managed: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> PostgresServer:
+        self = super().__new__(cls, url)
+        self.url, self.port, self.managed, self._env = str(url), port, managed, dict(env or {})
+        return self
+
+    def _script(self, *args: str, timeout: float = 120) -> str:
+        if not self.managed:
+            raise NotManaged(f"PostgreSQL at {self.url} runs outside the test session")
+        return _run(POSTGRES_SCRIPT, list(args), self._env, timeout)
+
+    def start(self) -> None:
+        """Start (again) on the same data; returns once it accepts connections over TCP."""
+        self._script("start", timeout=900)  # the very first start may install the server
+
+    def stop(self, mode: StopMode = "fast") -> None:
+        """``fast``: disconnect clients, roll back, checkpoint. ``immediate``: like a crash;
+        the next start runs recovery."""
+        self._script("stop", mode)
+
+    def running(self) -> bool:
+        if not self.managed:
+            return True
+        result = subprocess.run(
+            ["bash", str(POSTGRES_SCRIPT), "status"],
+            env={**os.environ, **self._env},
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        return result.returncode == 0
+
+    def wipe(self) -> None:
+        self._script("wipe")
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
+def postgres_server() -> Iterator[PostgresServer]:
     given = os.environ.get("TIFLI_TEST_DATABASE_URL")
     if given:
-        yield given
+        yield PostgresServer(given)
         return
-    script = ROOT / "deploy" / "postgres" / "postgres.sh"
-    port = str(free_port())
-    # The data directory is the script's own throwaway one (it must be reachable by the
+    port = free_port()
+    # The data directory is the script's own one per port (it must be reachable by the
     # unprivileged server user, which pytest's private temporary directories are not).
-    env = {"PG_PORT": port}
-    _run(script, "start", env, timeout=900)  # the first run installs the server package
+    server = PostgresServer(
+        f"postgresql+asyncpg://tifli:tifli@127.0.0.1:{port}/tifli",
+        port=port,
+        managed=True,
+        env={"PG_PORT": str(port)},
+    )
+    server.start()
     try:
-        yield f"postgresql+asyncpg://tifli:tifli@127.0.0.1:{port}/tifli"
+        yield server
     finally:
-        _run(script, "stop", env, timeout=120)
+        try:
+            server.stop()
+        finally:
+            server.wipe()
+
+
+# --- Kafka -----------------------------------------------------------------------------------
+
+
+class KafkaCluster(str):
+    """Kafka run by deploy/kafka/kafka.sh: one node or a KRaft cluster of ``len(ports)``
+    nodes with node ids 1..N (= broker ids), or one given from outside (``managed=False``).
+    ``kill``/``stop`` keep the data; ``start`` brings the nodes back on it. The object is its
+    bootstrap servers string (a ``str``), so code that wants only that takes it."""
+
+    bootstrap: str
+    ports: tuple[int, ...]
+    managed: bool
+    _env: dict[str, str]
+
+    def __new__(
+        cls,
+        bootstrap: str,
+        *,
+        ports: tuple[int, ...] = (),
+        managed: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> KafkaCluster:
+        self = super().__new__(cls, bootstrap)
+        self.bootstrap, self.ports, self.managed = str(bootstrap), ports, managed
+        self._env = dict(env or {})
+        return self
+
+    @property
+    def nodes(self) -> tuple[int, ...]:
+        return tuple(range(1, len(self.ports) + 1))
+
+    def port(self, node: int) -> int:
+        return self.ports[node - 1]
+
+    def _script(self, *args: str, timeout: float = 180) -> str:
+        if not self.managed:
+            raise NotManaged(f"Kafka at {self.bootstrap} runs outside the test session")
+        return _run(KAFKA_SCRIPT, list(args), self._env, timeout)
+
+    def start(self, *nodes: int) -> None:
+        """Start the given nodes (default: every node not running) on their data; returns
+        once each says it is started and its client port answers."""
+        self._script("start", *map(str, nodes), timeout=900)  # first run: fetch the jars
+
+    def stop(self, *nodes: int) -> None:
+        """Controlled shutdown (SIGTERM) of the given nodes, default all."""
+        self._script("stop", *map(str, nodes))
+
+    def kill(self, *nodes: int) -> None:
+        """SIGKILL the given nodes (default all), as a crash would; data stays."""
+        self._script("kill", *map(str, nodes or self.nodes))
+
+    def running(self, node: int) -> bool:
+        if not self.managed:
+            return True
+        result = subprocess.run(
+            ["bash", str(KAFKA_SCRIPT), "status", str(node)],
+            env={**os.environ, **self._env},
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        return result.returncode == 0
+
+    def wipe(self) -> None:
+        self._script("wipe")
+
+
+@contextmanager
+def kafka_broker(work_dir: Path, brokers: int = 1) -> Iterator[KafkaCluster]:
+    """One broker (default) or a ``brokers``-node cluster on free loopback ports."""
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given and brokers == 1:
+        yield KafkaCluster(given)
+        return
+    controllers = 1 if brokers < 3 else 3
+    ports = free_ports(brokers + controllers)
+    client, controller = ports[:brokers], ports[brokers:]
+    cluster = KafkaCluster(
+        ",".join(f"127.0.0.1:{p}" for p in client),
+        ports=tuple(client),
+        managed=True,
+        env={
+            "KAFKA_BROKERS": str(brokers),
+            "KAFKA_CONTROLLERS": str(controllers),
+            "KAFKA_PORTS": ",".join(map(str, client)),
+            "KAFKA_CONTROLLER_PORTS": ",".join(map(str, controller)),
+            "KAFKA_WORK_DIR": str(work_dir),
+        },
+    )
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        try:
+            cluster.stop()
+        finally:
+            cluster.wipe()

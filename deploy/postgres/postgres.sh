@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL server on 127.0.0.1 for tests and local production-mode runs, using
-# Debian's server binaries (no Docker here). Every start gets a brand-new cluster.
+# PostgreSQL server on 127.0.0.1 for tests and local production-mode runs, using Debian's
+# server binaries (no Docker here). Restartable: the data survives stop/start; only `wipe`
+# deletes it.
 #
 #   postgres.sh install   apt-get install the server if initdb/pg_ctl are missing (needs root)
-#   postgres.sh start     fresh initdb, start, create role+db tifli/tifli, wait until ready,
-#                         print the SQLAlchemy URL on stdout
-#   postgres.sh stop      pg_ctl stop -m fast
+#   postgres.sh start     initdb only if the data directory is empty (else start the existing
+#                         cluster, running crash recovery if it was not shut down cleanly),
+#                         ensure role+db tifli/tifli, wait until ready, print the SQLAlchemy URL
+#   postgres.sh stop [MODE]  pg_ctl stop -m MODE (fast [default]: roll back open transactions;
+#                         smart: wait for clients; immediate: no shutdown checkpoint, like a
+#                         crash); the data stays
+#   postgres.sh wipe      delete the work dir (data and log); refused while the server runs or
+#                         when the directory was not made by this script
 #   postgres.sh status    exit 0 if running, 3 if not (LSB convention)
 #
 # Environment knobs (defaults in brackets):
 #   PG_PORT [55432]           TCP port on 127.0.0.1 (also names the unix socket)
 #   PG_WORK_DIR [<this dir>/target/run-$PG_PORT, or /tmp/tifli-postgres-$PG_PORT when the
 #                server's user cannot reach that path]   data dir, socket, log. One per port,
-#                so servers on different ports (parallel test sessions) never share one. Wiped
-#                on every start; stop deletes data/ (the bulk) and keeps the log.
+#                so servers on different ports (parallel test sessions) never share one.
+#                Kept across stop/start; deleted only by `wipe`.
 #   PG_FSYNC [on]             set to "off" for faster, crash-unsafe tests (also full_page_writes)
+#   PG_SYNCHRONOUS_COMMIT [on]  "off": a commit returns before its WAL is flushed; a crash or an
+#                             immediate stop may then lose the last commits (never corrupts)
 #   PG_MAX_CONNECTIONS [200]
 #   PG_START_TIMEOUT [60]     seconds to wait for readiness
 #   PG_RUN_USER [postgres]    OS user the server runs as when this script runs as root
@@ -32,9 +40,14 @@ START_TIMEOUT="${PG_START_TIMEOUT:-60}"
 RUN_USER="${PG_RUN_USER:-postgres}"
 # Where Debian's packages put versioned server binaries (postgresql-NN).
 PG_LIB_ROOT="${PG_LIB_ROOT:-/usr/lib/postgresql}"
+SYNC_COMMIT="${PG_SYNCHRONOUS_COMMIT:-on}"
 case "$FSYNC" in
   on|off) ;;
   *) echo "postgres.sh: PG_FSYNC must be 'on' or 'off', not '$FSYNC'" >&2; exit 2 ;;
+esac
+case "$SYNC_COMMIT" in
+  on|off) ;;
+  *) echo "postgres.sh: PG_SYNCHRONOUS_COMMIT must be 'on' or 'off'" >&2; exit 2 ;;
 esac
 APP_USER="tifli"
 APP_PASSWORD="tifli"
@@ -132,14 +145,18 @@ ensure_run_user() {
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER"
 }
 
-fresh_workdir() {
+check_workdir() {
   case "$WORK" in
     ""|/) die "refusing PG_WORK_DIR='$WORK'";;
   esac
   if [ -d "$WORK" ] && [ -n "$(ls -A "$WORK")" ] && [ ! -f "$WORK/$OWNED_MARK" ]; then
-    die "$WORK is not empty and was not made by postgres.sh; refusing to wipe it"
+    die "$WORK is not empty and was not made by postgres.sh; refusing to use it"
   fi
-  rm -rf "$WORK"
+}
+
+# Creates the work dir if missing; never deletes anything.
+prepare_workdir() {
+  check_workdir
   mkdir -p "$WORK"
   touch "$WORK/$OWNED_MARK"
   if is_root; then
@@ -164,8 +181,8 @@ port = $PORT
 # Socket inside the throwaway dir: no clash with a system server's /var/run/postgresql.
 unix_socket_directories = '$WORK'
 max_connections = $MAX_CONN
-# Tests and local runs can lose the last few commits on a crash; they cannot corrupt data.
-synchronous_commit = off
+# "off" can lose the last few commits on a crash, never corrupt data (PG_SYNCHRONOUS_COMMIT).
+synchronous_commit = $SYNC_COMMIT
 # fsync/full_page_writes off can corrupt the cluster on a crash: only on explicit request.
 fsync = $FSYNC
 full_page_writes = $fpw
@@ -184,6 +201,10 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$APP_DB', '$APP_USER')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$APP_DB') \gexec
 EOF
 }
+
+# An initialised cluster lives in $DATA (initdb writes PG_VERSION last but one; an
+# interrupted initdb leaves a directory that is neither empty nor a cluster).
+initialised() { [ -f "$DATA/PG_VERSION" ] && [ -f "$DATA/postgresql.conf" ]; }
 
 # The port a server in $WORK was started with (empty if none was).
 started_port() {
@@ -205,15 +226,28 @@ start() {
   fi
   port_open "$PORT" && die "port 127.0.0.1:$PORT is already in use by another process"
   local t0=${EPOCHREALTIME/[.,]/}   # microseconds, bash 5
-  fresh_workdir
-
-  # --no-sync: nothing here must survive a crash, and initdb's fsyncs are its slowest part.
-  if ! as_pg "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 \
-        --locale=C.UTF-8 --no-sync --no-instructions >"$WORK/initdb.log" 2>&1; then
-    cat "$WORK/initdb.log" >&2
-    die "initdb failed"
+  prepare_workdir
+  local how="started the existing cluster"
+  if initialised; then
+    local was
+    was="$(started_port)"
+    [ "$was" = "$PORT" ] ||
+      die "the cluster in $DATA listens on port ${was:-?}, not $PORT; set PG_PORT=$was" \
+          "(or wipe it: PG_PORT=$PORT $0 wipe)"
+  else
+    if [ -d "$DATA" ] && [ -n "$(ls -A "$DATA" 2>/dev/null)" ]; then
+      die "$DATA is neither empty nor a complete cluster (an interrupted initdb?);" \
+          "look at it, then: $0 wipe"
+    fi
+    # initdb syncs its files once at the end: the new cluster survives a crash from then on.
+    if ! as_pg "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 \
+          --locale=C.UTF-8 --no-instructions >"$WORK/initdb.log" 2>&1; then
+      cat "$WORK/initdb.log" >&2
+      die "initdb failed"
+    fi
+    write_config
+    how="initialised a new cluster"
   fi
-  write_config
 
   # -w waits until the server accepts connections (or fails and says why in the log).
   if ! as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t "$START_TIMEOUT" start >/dev/null; then
@@ -228,22 +262,45 @@ start() {
   done
   ensure_app_db
   local ms=$(( (${EPOCHREALTIME/[.,]/} - t0) / 1000 ))
-  log "started in $((ms / 1000)).$(printf %03d $((ms % 1000)))s (data $DATA, log $LOG;" \
+  log "$how; ready in $((ms / 1000)).$(printf %03d $((ms % 1000)))s (data $DATA, log $LOG;" \
       "psql -h 127.0.0.1 -p $PORT -U $APP_USER $APP_DB)"
   url
 }
 
 stop() {
+  local mode="${1:-fast}"
+  case "$mode" in
+    smart|fast|immediate) ;;
+    *) echo "usage: $0 stop [smart|fast|immediate]" >&2; exit 2 ;;
+  esac
   if ! running; then
     log "not running"
     return 0
   fi
   # fast: roll back open transactions and disconnect clients instead of waiting for them.
-  as_pg "$BIN/pg_ctl" -D "$DATA" stop -m fast -w -t 60 >/dev/null
-  # The next start re-creates the cluster anyway; dropping it now keeps a work dir per
-  # (random test) port from piling up tens of MB each. The log stays for post-mortems.
-  rm -rf "$DATA"
-  log "stopped (log kept: $LOG)"
+  # immediate: no shutdown checkpoint; the next start runs crash recovery from the WAL.
+  as_pg "$BIN/pg_ctl" -D "$DATA" stop -m "$mode" -w -t 60 >/dev/null
+  log "stopped ($mode; data kept in $DATA, log $LOG)"
+}
+
+wipe() {
+  if [ ! -e "$WORK" ]; then
+    log "nothing to wipe ($WORK does not exist)"
+    return 0
+  fi
+  check_workdir
+  [ -f "$WORK/$OWNED_MARK" ] || die "$WORK was not made by postgres.sh; refusing to delete it"
+  running && die "the server in $DATA is running; stop it first ($0 stop)"
+  # A server of ours may still be starting (pid file written, not yet answering pg_ctl).
+  if [ -f "$DATA/postmaster.pid" ]; then
+    local pid
+    pid="$(head -n 1 "$DATA/postmaster.pid")"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      die "process $pid still holds $DATA; stop it first"
+    fi
+  fi
+  rm -rf "$WORK"
+  log "wiped $WORK"
 }
 
 status() {
@@ -262,8 +319,8 @@ status() {
 cmd="${1:-}"
 case "$cmd" in
   install) install; exit 0 ;;
-  start|stop|status) ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  start|stop|status|wipe) ;;
+  *) echo "usage: $0 install|start|stop [smart|fast|immediate]|status|wipe" >&2; exit 2 ;;
 esac
 
 if ! BIN="$(find_bindir)"; then
@@ -281,6 +338,8 @@ if [ "$cmd" = status ]; then
   # `|| exit`: "not running" (3) is an answer, not an error for the ERR trap. Only here:
   # calling a function from `||` switches off `set -e` inside it.
   status || exit $?
+elif [ "$cmd" = stop ]; then
+  stop "${2:-fast}"
 else
   "$cmd"
 fi

@@ -21,6 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.bus.base import Handler, Message
 from shared.bus.processing import handle_with_retries, send_to_dead_letter
+from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
@@ -56,8 +57,20 @@ class _CommitDoneOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Sequence[str], *, partitions: int, replication_factor: int
+    bootstrap: str,
+    topics: Sequence[str],
+    *,
+    partitions: int,
+    replication_factor: int,
+    min_insync_replicas: int = 1,
 ) -> None:
+    """Creates the missing topics with ``replication_factor`` replicas and the topic config
+    ``min.insync.replicas``; existing topics are left as they are."""
+    if not 1 <= min_insync_replicas <= replication_factor:
+        raise ValueError(
+            f"min.insync.replicas ({min_insync_replicas}) must be between 1 and the "
+            f"replication factor ({replication_factor})"
+        )
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
     await admin.start()
     try:
@@ -66,7 +79,12 @@ async def ensure_topics(
             return
         response = await admin.create_topics(
             [
-                NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor)
+                NewTopic(
+                    name=t,
+                    num_partitions=partitions,
+                    replication_factor=replication_factor,
+                    topic_configs={"min.insync.replicas": str(min_insync_replicas)},
+                )
                 for t in missing
             ]
         )
@@ -104,17 +122,23 @@ class KafkaBus:
         dead_letter_topic: str,
         topics: Sequence[str],
         replication_factor: int = 1,
+        min_insync_replicas: int = 1,
         client_id: str = "tifli",
         max_batch: int = 100,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._partitions = partitions
         self._max_attempts = max_attempts
         self._dead_letter_topic = dead_letter_topic
         self._topics = [*topics, dead_letter_topic]
+        if not 1 <= min_insync_replicas <= replication_factor:
+            raise ValueError("min_insync_replicas must be between 1 and replication_factor")
         self._replication_factor = replication_factor
+        self._min_insync_replicas = min_insync_replicas
         self._client_id = client_id
         self._max_batch = max_batch
+        self._supervisor = supervisor or Supervisor(stale_after_s=60.0)
         self._members: list[_Member] = []
         self._producer: AIOKafkaProducer | None = None
         self._stopping = asyncio.Event()
@@ -129,6 +153,7 @@ class KafkaBus:
             sorted({*self._topics, *(m.topic for m in self._members)}),
             partitions=self._partitions,
             replication_factor=self._replication_factor,
+            min_insync_replicas=self._min_insync_replicas,
         )
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
@@ -194,24 +219,22 @@ class KafkaBus:
     async def _consume(self, member: _Member, done: dict[TopicPartition, int]) -> None:
         """The member's loop. It must never die quietly: a member whose loop has stopped
         still heartbeats, so the group would leave its partitions with nobody reading them."""
+        await self._supervisor.supervise(
+            f"consumer:{member.group}", lambda: self._consume_batch(member, done), self._stopping
+        )
+
+    async def _consume_batch(self, member: _Member, done: dict[TopicPartition, int]) -> None:
         consumer = member.consumer
-        while not self._stopping.is_set():
-            try:
-                batch = await consumer.getmany(timeout_ms=100, max_records=self._max_batch)
-                if batch:
-                    # Partitions in parallel, each partition in order: per-key order holds.
-                    await asyncio.gather(
-                        *(
-                            self._handle_partition(member, tp, records, done)
-                            for tp, records in batch.items()
-                        )
-                    )
-                await _commit_done(consumer, done)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer loop pass failed", extra={"error": type(exc).__name__})
-                await asyncio.sleep(0.5)
+        batch = await consumer.getmany(timeout_ms=100, max_records=self._max_batch)
+        if batch:
+            # Partitions in parallel, each partition in order: per-key order holds.
+            await asyncio.gather(
+                *(
+                    self._handle_partition(member, tp, records, done)
+                    for tp, records in batch.items()
+                )
+            )
+        await _commit_done(consumer, done)
 
     async def _handle_partition(
         self,

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.bus.base import Handler, Message
+from shared.transient_errors import describe, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +26,9 @@ class PoisonMessage(Exception):
 
 
 def retry_delay_s(attempt: int) -> float:
-    # Short at first: events drive urgent alerts, and most failures are a busy database.
-    return float(min(0.05 * 2 ** (attempt - 1), 30.0))
-
-
-# Failures of the infrastructure, not of the message: a database fail-over or a network
-# blip. Retrying them without limit (the partition waits, in order) is right; parking the
-# message in the dead-letter topic would silently drop an alert.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    OSError,
-    TimeoutError,
-)
+    # Short at first: events drive urgent alerts, and most failures are a busy database;
+    # capped low so that an event waiting out an outage goes through soon after it ends.
+    return float(min(0.05 * 2 ** (attempt - 1), 5.0))
 
 
 def _reason(exc: Exception) -> str:
@@ -61,8 +51,9 @@ async def handle_with_retries(
     (the message was not handled and must be seen again by whoever takes over).
 
     Poison (a message that can never be processed) goes to the dead-letter topic at once;
-    other errors after ``max_attempts``; transient infrastructure errors are retried until
-    they pass or the process stops.
+    other errors after ``max_attempts``; transient infrastructure errors (the database down,
+    restarting or in recovery: see ``shared.transient_errors``) are retried until they pass
+    or the process stops — parking the message would silently drop an alert.
     """
     # Only exception *types* are logged: messages may carry personal data (brief §6).
     attempt = 0
@@ -77,16 +68,20 @@ async def handle_with_retries(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning(
-                "handler failed",
-                extra={
-                    "topic": message.topic,
-                    "offset": message.offset,
-                    "attempt": attempt,
-                    "error": type(exc).__name__,
-                },
-            )
-            if attempt >= max_attempts and not isinstance(exc, TRANSIENT):
+            transient = is_transient(exc)
+            # The first failure and then every tenth: an outage must not flood the log.
+            if attempt % 10 == 1:
+                log.warning(
+                    "handler failed",
+                    extra={
+                        "topic": message.topic,
+                        "offset": message.offset,
+                        "attempt": attempt,
+                        "transient": transient,
+                        **describe(exc),
+                    },
+                )
+            if attempt >= max_attempts and not transient:
                 await dead_letter(message, f"failed {attempt} times: {_reason(exc)}")
                 return True
             if stopping.is_set():

@@ -1,0 +1,90 @@
+"""Liveness, readiness and metrics: what a load balancer, an orchestrator or a monitoring
+system asks of every process.
+
+Ready means "send me work": the database answers, every background loop has completed a pass
+recently (a loop stuck or failing for longer than ``loop_stale_after_s`` shows here), and for
+worker processes the broker answers. The intake API does not need the broker to take reports
+— the outbox carries them through a broker outage — so there the broker's state is shown but
+does not decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.supervision import Supervisor
+
+DEPENDENCY_UP = Gauge(
+    "tifli_dependency_up",
+    "1 if the dependency answered this process's last readiness check, else 0.",
+    ["dependency"],
+)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    engine: AsyncEngine
+    supervisor: Supervisor
+    bootstrap_servers: str | None
+    broker_required: bool
+    timeout_s: float = 3.0
+
+    async def check(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the process is ready, and the state of each thing that decides it."""
+        body: dict[str, Any] = {"database": await self._database()}
+        ready = body["database"] == "ok"
+        if self.bootstrap_servers:
+            from shared.bus.kafka import broker_reachable  # aiokafka only where Kafka is used
+
+            up = await broker_reachable(self.bootstrap_servers, self.timeout_s)
+            DEPENDENCY_UP.labels("broker").set(int(up))
+            body["broker"] = "ok" if up else "unreachable"
+            ready = ready and (up or not self.broker_required)
+        pulses = self.supervisor.pulses.values()
+        body["loops"] = {
+            pulse.name: {"last_pass_age_s": round(pulse.age(), 1), "ok": not pulse.stale}
+            for pulse in pulses
+        }
+        ready = ready and not any(pulse.stale for pulse in pulses)
+        return ready, {"status": "ready" if ready else "unavailable", **body}
+
+    async def _database(self) -> str:
+        try:
+            async with asyncio.timeout(self.timeout_s), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means "not ready"; its type says why
+            DEPENDENCY_UP.labels("database").set(0)
+            return type(exc).__name__
+        DEPENDENCY_UP.labels("database").set(1)
+        return "ok"
+
+
+def ops_router(readiness: Readiness) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up (liveness): it answers even while its dependencies do not."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready for work: the database answers and every background loop has completed a
+        pass recently; worker processes also need the broker. The body names each check."""
+        ready, body = await readiness.check()
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics of this process (text exposition format)."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,66 @@
+"""One answer to "will this error pass if we wait?", for consumers, loops and the API alike.
+
+Transient errors are failures of the infrastructure, not of the work: the database restarting,
+in crash recovery, out of connections, a serialisation conflict, a dropped connection, a
+broker that is not there. Waiting them out is right; dead-lettering an event because of one
+would silently drop an alert, and answering a police system 500 would read as a bug.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+# SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html) that say "later".
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53")  # connection exception; insufficient resources
+_TRANSIENT_SQLSTATES = frozenset(
+    {
+        "57P01",  # admin_shutdown: the server is stopping
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: starting up or in crash recovery
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected
+    }
+)
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE carried by ``exc`` or the errors behind it, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state:
+            return state
+        if isinstance(current, DBAPIError) and current.orig is not None:
+            current = current.orig
+        else:
+            current = current.__cause__ or current.__context__
+    return None
+
+
+def is_transient_sqlstate(state: str) -> bool:
+    return state in _TRANSIENT_SQLSTATES or state.startswith(_TRANSIENT_SQLSTATE_CLASSES)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True if retrying the same work later may well succeed."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    state = sqlstate_of(exc)
+    if state is not None:
+        return is_transient_sqlstate(state)
+    # No SQLSTATE: the connection itself failed (refused, reset, timed out), or SQLite's
+    # "database is locked" (an OperationalError) — all pass with time.
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
+def describe(exc: BaseException) -> dict[str, str]:
+    """Log fields naming an error without its message (which may quote personal data)."""
+    fields = {"error": type(exc).__name__}
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc.__cause__
+    if cause is not None:
+        fields["cause"] = type(cause).__name__
+    if (state := sqlstate_of(exc)) is not None:
+        fields["sqlstate"] = state
+    return fields

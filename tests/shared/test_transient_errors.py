@@ -1,0 +1,63 @@
+"""One classification of errors: what the database says "later" to is waited out, never
+dead-lettered or answered 500; what it refuses for good is not."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from shared.db import create_engine
+from shared.transient_errors import describe, is_transient, is_transient_sqlstate, sqlstate_of
+from tests.servers import free_port
+
+
+@pytest.mark.parametrize(
+    ("exception", "transient"),
+    [
+        (asyncpg.exceptions.AdminShutdownError, True),  # 57P01
+        (asyncpg.exceptions.CrashShutdownError, True),  # 57P02
+        (asyncpg.exceptions.CannotConnectNowError, True),  # 57P03: starting up, recovering
+        (asyncpg.exceptions.SerializationError, True),  # 40001
+        (asyncpg.exceptions.DeadlockDetectedError, True),  # 40P01
+        (asyncpg.exceptions.TooManyConnectionsError, True),  # 53300
+        (asyncpg.exceptions.ConnectionDoesNotExistError, True),  # 08003
+        (asyncpg.exceptions.UniqueViolationError, False),  # 23505: a fact, not a blip
+        (asyncpg.exceptions.UndefinedTableError, False),  # 42P01: a bug
+        (asyncpg.exceptions.QueryCanceledError, False),  # 57014: not one of the 57P0x
+    ],
+)
+def test_postgres_errors_by_sqlstate(exception: type[Exception], transient: bool) -> None:
+    error = exception("the server said so")
+    assert is_transient(error) is transient
+    # Wrapped the way SQLAlchemy's asyncpg dialect raises it, the answer is the same.
+    wrapped = IntegrityError("INSERT …", {}, error)
+    assert sqlstate_of(wrapped) == exception.sqlstate  # type: ignore[attr-defined]
+    assert is_transient(wrapped) is transient
+    assert describe(wrapped)["sqlstate"] == exception.sqlstate  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("state", "transient"),
+    [("08006", True), ("53100", True), ("57P03", True), ("57P04", False), ("23503", False)],
+)
+def test_sqlstate_classes(state: str, transient: bool) -> None:
+    assert is_transient_sqlstate(state) is transient
+
+
+async def test_a_database_that_does_not_answer_is_transient() -> None:
+    engine = create_engine(f"postgresql+asyncpg://tifli:tifli@127.0.0.1:{free_port()}/tifli")
+    try:
+        with pytest.raises(ConnectionRefusedError) as raised:  # nobody listens there
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+    assert is_transient(raised.value)
+    assert describe(raised.value)["error"] == type(raised.value).__name__
+
+
+def test_errors_of_the_work_itself_are_not_transient() -> None:
+    assert not is_transient(ValueError("bad input"))
+    assert not is_transient(KeyError("missing"))

@@ -125,8 +125,10 @@ _CATALOGUE: dict[int, tuple[str, str, str, dict[str, Any], dict[str, Any]]] = {
     ),
     503: (
         "Service unavailable",
-        "The database is unreachable for now; retry after `Retry-After` seconds.",
-        "The database is unavailable.",
+        "The database is unreachable for a moment; retry after `Retry-After` seconds "
+        "(with the same Idempotency-Key).",
+        "The database (or another service Tifli needs) is unavailable for a moment; "
+        "retry shortly with the same Idempotency-Key.",
         {},
         _RETRY_AFTER,
     ),

@@ -45,8 +45,8 @@ SWAGGER_UI_PARAMETERS = {
     "deepLinking": True,
     "showExtensions": True,
     "showCommonExtensions": True,
-    # A pasted key survives a page reload (kept in this browser's local storage only).
-    "persistAuthorization": True,
+    # No "persistAuthorization": a key, review keys included, is not left in the browser's
+    # storage on a shared workstation; it lasts as long as the page.
     "displayRequestDuration": True,
     # No "valid spec" badge: it would send the document to a public validator.
     "validatorUrl": None,

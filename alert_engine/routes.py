@@ -13,7 +13,9 @@ from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.schemas import AlertOut, AlertPage, VersionSummary
 from shared.alert_contract import AlertMessage
+from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
+from shared.problem_schema import AUTHENTICATED, problem_responses
 from shared.problems import Problem
 from shared.web import db_session
 
@@ -21,6 +23,14 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Session = Annotated[AsyncSession, Depends(db_session)]
 Reader = Annotated[Principal, require_scope("alerts:read")]
 GEOJSON = "application/geo+json"
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = GEOJSON
+
+
+LIST_ERRORS = problem_responses(*AUTHENTICATED, 422)
+READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
 
 
 async def _versions(session: AsyncSession, alert_id: str) -> list[AlertVersion]:
@@ -65,46 +75,18 @@ async def _load(session: AsyncSession, alert_id: str) -> Alert:
     return alert
 
 
-@router.get("", response_model=AlertPage)
-async def list_alerts(
-    session: Session,
-    _: Reader,
-    state: Literal["active", "cancelled", "expired"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> AlertPage:
-    query = select(Alert).order_by(Alert.effective.desc(), Alert.id).limit(limit + 1).offset(offset)
-    if state is not None:
-        query = query.where(Alert.state == state)
-    rows = (await session.scalars(query)).all()
-    return AlertPage(
-        items=[await _alert_out(session, a) for a in rows[:limit]],
-        next_offset=offset + limit if len(rows) > limit else None,
-    )
-
-
-@router.get("/{alert_id}", response_model=AlertOut)
-async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:
-    return await _alert_out(session, await _load(session, alert_id))
-
-
-@router.get(
-    "/{alert_id}/zone", response_class=JSONResponse, responses={200: {"content": {GEOJSON: {}}}}
-)
-async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
-    """The current zone as an RFC 7946 Feature (lon/lat, counter-clockwise exterior ring)."""
-    alert = await _load(session, alert_id)
-    current = AlertMessage.model_validate_json((await _versions(session, alert.id))[-1].payload)
+def zone_feature(alert_id: str, state: str, current: AlertMessage) -> dict[str, Any]:
+    """The zone of an alert's current version as an RFC 7946 Feature."""
     area = current.area
-    feature: dict[str, Any] = {
+    return {
         "type": "Feature",
-        "id": alert.id,
+        "id": alert_id,
         "geometry": area.geojson,
         "properties": {
-            "alert_id": alert.id,
+            "alert_id": alert_id,
             "sequence": current.sequence,
             "msg_type": current.msg_type,
-            "state": alert.state,
+            "state": state,
             "center": [area.circle.center.lon, area.circle.center.lat],
             "radius_km": area.circle.radius_km,
             "circles": [
@@ -121,13 +103,98 @@ async def read_zone(alert_id: str, session: Session, _: Reader) -> JSONResponse:
             "targeting": area.targeting,
         },
     }
-    return JSONResponse(feature, media_type=GEOJSON)
+
+
+# The documented responses show the shared example alert, rendered by the code that serves them.
+_EXAMPLE = AlertMessage.model_validate(ALERT_MESSAGE_EXAMPLE)
+ZONE_EXAMPLE = zone_feature(_EXAMPLE.alert_id, "active", _EXAMPLE)
+CAP_EXAMPLE = to_cap_xml(_EXAMPLE).decode()
+
+
+@router.get(
+    "",
+    response_model=AlertPage,
+    responses=LIST_ERRORS,
+    operation_id="alerts_list",
+    response_description="One page of alerts.",
+    summary="List alerts",
+)
+async def list_alerts(
+    session: Session,
+    _: Reader,
+    state: Literal["active", "cancelled", "expired"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlertPage:
+    """Alerts, most recently effective first, optionally filtered by state; each with its
+    current version (the message partners received) and its history.
+
+    **Scope:** `alerts:read`. **Events:** none.
+    """
+    query = select(Alert).order_by(Alert.effective.desc(), Alert.id).limit(limit + 1).offset(offset)
+    if state is not None:
+        query = query.where(Alert.state == state)
+    rows = (await session.scalars(query)).all()
+    return AlertPage(
+        items=[await _alert_out(session, a) for a in rows[:limit]],
+        next_offset=offset + limit if len(rows) > limit else None,
+    )
+
+
+@router.get(
+    "/{alert_id}",
+    response_model=AlertOut,
+    responses=READ_ERRORS,
+    operation_id="alerts_read",
+    response_description="The alert, its current version and its history.",
+    summary="Read an alert",
+)
+async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:
+    """The alert's state and window, its current version (exactly what partners received)
+    and the list of every version sent (Alert, Updates, Cancel).
+
+    **Scope:** `alerts:read`. **Events:** none.
+    """
+    return await _alert_out(session, await _load(session, alert_id))
+
+
+@router.get(
+    "/{alert_id}/zone",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {
+            "description": "The zone as a GeoJSON Feature.",
+            "content": {GEOJSON: {"schema": {"type": "object"}, "example": ZONE_EXAMPLE}},
+        },
+        **READ_ERRORS,
+    },
+    operation_id="alerts_zone",
+    summary="The alert's zone as GeoJSON",
+)
+async def read_zone(alert_id: str, session: Session, _: Reader) -> GeoJSONResponse:
+    """The current zone as an RFC 7946 Feature (lon/lat, counter-clockwise exterior rings):
+    the MultiPolygon sent to partners, with its circles, window, vertex count, land and sea
+    overshoot in metres, geocodes and what to target by.
+
+    **Scope:** `alerts:read`. **Events:** none.
+    """
+    alert = await _load(session, alert_id)
+    current = AlertMessage.model_validate_json((await _versions(session, alert.id))[-1].payload)
+    return GeoJSONResponse(zone_feature(alert.id, alert.state, current))
 
 
 @router.get(
     "/{alert_id}/cap",
     response_class=Response,
-    responses={200: {"content": {CAP_MEDIA_TYPE: {}}, "description": "OASIS CAP 1.2 XML"}},
+    responses={
+        200: {
+            "description": "OASIS CAP 1.2 XML.",
+            "content": {CAP_MEDIA_TYPE: {"schema": {"type": "string"}, "example": CAP_EXAMPLE}},
+        },
+        **problem_responses(*AUTHENTICATED, 404, 422),
+    },
+    operation_id="alerts_cap",
+    summary="The alert as CAP 1.2 XML",
 )
 async def read_cap(
     alert_id: str,
@@ -135,7 +202,11 @@ async def read_cap(
     _: Reader,
     sequence: Annotated[int | None, Query(ge=1, description="A given version")] = None,
 ) -> Response:
-    """One version of the alert (the current one by default) as OASIS CAP 1.2 XML."""
+    """One version of the alert (the current one by default, or `sequence`) as OASIS CAP 1.2
+    XML, one `info` block per language and one `polygon` per part of the zone.
+
+    **Scope:** `alerts:read`. **Events:** none.
+    """
     alert = await _load(session, alert_id)
     wanted = sequence or alert.sequence
     version = await session.get(AlertVersion, (alert.id, wanted))

@@ -5,12 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.alert_contract import AlertMessage, MsgType
+from shared.alert_example import ALERT_MESSAGE_EXAMPLE
+
+_VERSION_EXAMPLE = {
+    "sequence": 1,
+    "msg_type": "Alert",
+    "identifier": ALERT_MESSAGE_EXAMPLE["identifier"],
+    "sent": ALERT_MESSAGE_EXAMPLE["sent"],
+}
+_ALERT_EXAMPLE = {
+    "id": ALERT_MESSAGE_EXAMPLE["alert_id"],
+    "report_id": ALERT_MESSAGE_EXAMPLE["report_id"],
+    "state": "active",
+    "sequence": 1,
+    "effective": ALERT_MESSAGE_EXAMPLE["effective"],
+    "expires": ALERT_MESSAGE_EXAMPLE["expires"],
+    "radius_km": 160.0,
+    "current": ALERT_MESSAGE_EXAMPLE,
+    "history": [_VERSION_EXAMPLE],
+}
 
 
 class VersionSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_VERSION_EXAMPLE]})
+
     sequence: int
     msg_type: MsgType
     identifier: str
@@ -18,6 +39,8 @@ class VersionSummary(BaseModel):
 
 
 class AlertOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ALERT_EXAMPLE]})
+
     id: str
     report_id: str
     state: Literal["active", "cancelled", "expired"]
@@ -30,5 +53,9 @@ class AlertOut(BaseModel):
 
 
 class AlertPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_ALERT_EXAMPLE], "next_offset": None}]}
+    )
+
     items: list[AlertOut]
     next_offset: int | None

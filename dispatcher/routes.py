@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import httpx
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.schemas import (
@@ -15,12 +16,15 @@ from dispatcher.schemas import (
     DeliveryStatus,
     PartnerIn,
     PartnerOut,
+    PartnerPage,
     PartnerWithSecret,
     RotateIn,
+    WebhookPayload,
 )
 from dispatcher.sender import verification_handshake
 from dispatcher.service import DeliveryService, PartnerService, partner_out
 from shared.auth import Principal, require_scope
+from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.web import app_context, db_session
 
 partners = APIRouter(prefix="/v1/partners", tags=["partners"])
@@ -31,19 +35,40 @@ Admin = Annotated[Principal, require_scope("partners:admin")]
 DeliveryReader = Annotated[Principal, require_scope("deliveries:read")]
 DeliveryOps = Annotated[Principal, require_scope("deliveries:ops")]
 
+LIST_ERRORS = problem_responses(*AUTHENTICATED, 422)
+READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
+ACTION_ERRORS = problem_responses(*AUTHENTICATED, 404, 409)
+BODY_ERRORS = problem_responses(*AUTHENTICATED, *WITH_BODY)
+
 
 def _client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.webhook_client
     return client
 
 
-@partners.post("", status_code=201, response_model=PartnerWithSecret)
+@partners.post(
+    "",
+    status_code=201,
+    response_model=PartnerWithSecret,
+    responses=BODY_ERRORS,
+    operation_id="partners_register",
+    response_description="The partner, `active` or `unverified`, with its secret (shown once).",
+    summary="Register a partner's webhook",
+)
 async def register_partner(
     body: PartnerIn, request: Request, session: Session, _: Admin
 ) -> PartnerWithSecret:
-    """Registers the endpoint and runs Meta's verification handshake at once. The partner is
-    ``active`` only if it echoed the challenge; otherwise ``unverified`` with the reason
-    (fix the endpoint, then POST …/verify). The secret is shown here only."""
+    """Registers the endpoint and runs Meta's verification handshake at once (see the
+    `partner.verify` webhook). The partner is `active` only if it echoed the challenge;
+    otherwise `unverified` with the reason (fix the endpoint, then `partners_verify`).
+    The signing secret is shown here only: keep it.
+
+    The URL must be HTTPS and resolve to public addresses (422 otherwise), unless the
+    service runs with `TIFLI_WEBHOOK_ALLOW_PRIVATE=true`.
+
+    **Scope:** `partners:admin`. **Events:** none; active partners receive every alert whose
+    zone meets their coverage from now on.
+    """
     context = app_context(request)
     PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
     failure = await verification_handshake(_client(request), body.url, body.verify_token)
@@ -51,23 +76,66 @@ async def register_partner(
         return await PartnerService(session, context.clock.now()).register(body, failure)
 
 
-@partners.get("", response_model=list[PartnerOut])
-async def list_partners(request: Request, session: Session, _: Admin) -> list[PartnerOut]:
+@partners.get(
+    "",
+    response_model=PartnerPage,
+    responses=LIST_ERRORS,
+    operation_id="partners_list",
+    response_description="One page of partners.",
+    summary="List partners",
+)
+async def list_partners(
+    request: Request,
+    session: Session,
+    _: Admin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PartnerPage:
+    """Partners in registration order with their status; `next_offset` pages on.
+    Secrets are never shown again.
+
+    **Scope:** `partners:admin`. **Events:** none.
+    """
     async with session.begin():
-        return await PartnerService(session, app_context(request).clock.now()).all()
+        return await PartnerService(session, app_context(request).clock.now()).page(
+            limit=limit, offset=offset
+        )
 
 
-@partners.get("/{partner_id}", response_model=PartnerOut)
+@partners.get(
+    "/{partner_id}",
+    response_model=PartnerOut,
+    responses=READ_ERRORS,
+    operation_id="partners_read",
+    response_description="The partner.",
+    summary="Read a partner",
+)
 async def read_partner(partner_id: str, request: Request, session: Session, _: Admin) -> PartnerOut:
+    """The partner's endpoint, languages, coverage, status and rotation window.
+
+    **Scope:** `partners:admin`. **Events:** none.
+    """
     async with session.begin():
         service = PartnerService(session, app_context(request).clock.now())
         return partner_out(await service.load(partner_id))
 
 
-@partners.post("/{partner_id}/verify", response_model=PartnerOut)
+@partners.post(
+    "/{partner_id}/verify",
+    response_model=PartnerOut,
+    responses=READ_ERRORS,
+    operation_id="partners_verify",
+    response_description="The partner after the handshake.",
+    summary="Run the verification handshake again",
+)
 async def verify_partner(
     partner_id: str, request: Request, session: Session, _: Admin
 ) -> PartnerOut:
+    """Sends Meta's handshake to the registered URL again: `active` if the partner echoes
+    the challenge, `unverified` with the reason otherwise.
+
+    **Scope:** `partners:admin`. **Events:** none.
+    """
     context = app_context(request)
     async with session.begin():
         partner = await PartnerService(session, context.clock.now()).load(partner_id)
@@ -79,29 +147,58 @@ async def verify_partner(
         )
 
 
-@partners.delete("/{partner_id}", response_model=PartnerOut)
+@partners.delete(
+    "/{partner_id}",
+    response_model=PartnerOut,
+    responses=READ_ERRORS,
+    operation_id="partners_disable",
+    response_description="The disabled partner.",
+    summary="Disable a partner",
+)
 async def disable_partner(
     partner_id: str, request: Request, session: Session, _: Admin
 ) -> PartnerOut:
-    """Disables the partner (its delivery history stays readable)."""
+    """Disables the partner: nothing more is sent to it; its delivery history stays readable.
+
+    **Scope:** `partners:admin`. **Events:** none.
+    """
     async with session.begin():
         return await PartnerService(session, app_context(request).clock.now()).disable(
             partner_id, "disabled by an operator"
         )
 
 
-@partners.post("/{partner_id}/rotate-secret", response_model=PartnerWithSecret)
+@partners.post(
+    "/{partner_id}/rotate-secret",
+    response_model=PartnerWithSecret,
+    responses={**READ_ERRORS, **BODY_ERRORS},
+    operation_id="partners_rotate_secret",
+    response_description="The partner with its new secret (shown this once).",
+    summary="Rotate a partner's signing secret",
+)
 async def rotate_secret(
     partner_id: str, body: RotateIn, request: Request, session: Session, _: Admin
 ) -> PartnerWithSecret:
-    """A new secret, shown once; the old one keeps signing too for ``overlap_hours``."""
+    """A new signing secret, shown once. For `overlap_hours` the old one keeps signing too:
+    `webhook-signature` carries both signatures and `X-Hub-Signature-256-Previous` the
+    old Meta-style one, so the partner can switch without losing a message.
+
+    **Scope:** `partners:admin`. **Events:** none.
+    """
     async with session.begin():
         return await PartnerService(session, app_context(request).clock.now()).rotate_secret(
             partner_id, timedelta(hours=body.overlap_hours)
         )
 
 
-@deliveries.get("", response_model=DeliveryPage)
+@deliveries.get(
+    "",
+    response_model=DeliveryPage,
+    responses=LIST_ERRORS,
+    operation_id="deliveries_list",
+    response_description="One page of deliveries.",
+    summary="List deliveries",
+)
 async def list_deliveries(
     request: Request,
     session: Session,
@@ -112,26 +209,53 @@ async def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeliveryPage:
+    """Webhook deliveries, newest first, filtered by alert, partner or status
+    (`status=dead`: what exhausted its retries and waits for a replay).
+
+    **Scope:** `deliveries:read`. **Events:** none.
+    """
     async with session.begin():
         return await DeliveryService(session, app_context(request).clock.now()).page(
             alert_id=alert_id, partner_id=partner_id, status=status, limit=limit, offset=offset
         )
 
 
-@deliveries.get("/{delivery_id}", response_model=DeliveryOut)
+@deliveries.get(
+    "/{delivery_id}",
+    response_model=DeliveryOut,
+    responses=READ_ERRORS,
+    operation_id="deliveries_read",
+    response_description="The delivery and its attempts.",
+    summary="Read a delivery and its attempts",
+)
 async def read_delivery(
     delivery_id: str, request: Request, session: Session, _: DeliveryReader
 ) -> DeliveryOut:
-    """The delivery with every attempt: time, status code, latency, error."""
+    """The delivery with every attempt: time, status code, latency, error.
+
+    **Scope:** `deliveries:read`. **Events:** none.
+    """
     async with session.begin():
         return await DeliveryService(session, app_context(request).clock.now()).get(delivery_id)
 
 
-@deliveries.post("/{delivery_id}/replay", response_model=DeliveryOut)
+@deliveries.post(
+    "/{delivery_id}/replay",
+    response_model=DeliveryOut,
+    responses=ACTION_ERRORS,
+    operation_id="deliveries_replay",
+    response_description="The delivery, queued again.",
+    summary="Replay a delivery",
+)
 async def replay_delivery(
     delivery_id: str, request: Request, session: Session, _: DeliveryOps
 ) -> DeliveryOut:
-    """Sends a dead (or delivered) delivery again, with the same ``webhook-id``."""
+    """Queues a dead (or delivered) delivery again, with the same `webhook-id` so the
+    partner deduplicates it. 409 while it is still in progress, when a newer version
+    replaces it, or when the alert has expired (only a Cancel is replayed then).
+
+    **Scope:** `deliveries:ops`. **Events:** none (the dispatcher sends it at once).
+    """
     context = app_context(request)
     async with session.begin():
         result = await DeliveryService(session, context.clock.now()).replay(
@@ -141,3 +265,130 @@ async def replay_delivery(
     if wake is not None:
         wake()
     return result
+
+
+# What partners receive, documented as OpenAPI 3.1 webhooks (the dispatcher sends them; these
+# functions are never called).
+webhooks = APIRouter(tags=["webhooks"])
+
+WebhookId = Annotated[
+    str,
+    Header(
+        alias="webhook-id",
+        description="Stable across retries of one message: the partner's idempotency key.",
+    ),
+]
+WebhookTimestamp = Annotated[
+    str, Header(alias="webhook-timestamp", description="Unix seconds when this attempt was signed.")
+]
+WebhookSignature = Annotated[
+    str,
+    Header(
+        alias="webhook-signature",
+        description="Standard Webhooks: `v1,<base64 HMAC-SHA256>` of "
+        "`<webhook-id>.<webhook-timestamp>.<raw body>`, keyed with the base64-decoded bytes "
+        "after `whsec_`; one per active secret, space-separated (during a rotation).",
+    ),
+]
+HubSignature = Annotated[
+    str,
+    Header(
+        alias="X-Hub-Signature-256",
+        description="Meta-style: `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the "
+        "whole secret string as given.",
+    ),
+]
+HubSignaturePrevious = Annotated[
+    str | None,
+    Header(
+        alias="X-Hub-Signature-256-Previous",
+        description="During a secret rotation only: the Meta-style signature with the old secret.",
+    ),
+]
+_RECEIVED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Any 2xx: delivered. A redirect is a failure (never followed); 410 Gone "
+        "disables the partner; 429 and 503 are retried after `Retry-After`; anything else, "
+        "and no answer within 10 s, is retried with backoff until the alert's expiry "
+        "(a Cancel for days)."
+    }
+}
+_DELIVERY_RULES = """
+
+Verify a signature on the **raw** body before parsing (both are sent; either is enough),
+reject a `webhook-timestamp` more than 5 minutes away, and deduplicate on `webhook-id`: a
+retry re-sends the same bytes under the same id. Per alert, versions arrive in order: an
+Update never before its Alert, and nothing after its Cancel."""
+_ALERT_WEBHOOKS = {
+    "alert.issued": (
+        "A new alert",
+        "A report was approved: show the alert to the people inside `alert.area` until "
+        "`alert.expires`.",
+    ),
+    "alert.updated": (
+        "An alert changed",
+        "The zone widened, a trusted sighting moved it, or the window was renewed: replace "
+        "what you show with this version (`alert.sequence` grows; `alert.references` lists "
+        "the earlier ones).",
+    ),
+    "alert.cancelled": (
+        "An alert is withdrawn",
+        "The child was found or the report withdrawn: take the alert down now and delete the "
+        "child's data. The message carries no child data.",
+    ),
+    "alert.expired": (
+        "An alert's window ended",
+        "The alert reached `expires` without renewal: take it down and delete the child's data.",
+    ),
+}
+
+
+async def _alert_webhook(
+    body: WebhookPayload,
+    webhook_id: WebhookId,
+    webhook_timestamp: WebhookTimestamp,
+    webhook_signature: WebhookSignature,
+    hub_signature: HubSignature,
+    hub_signature_previous: HubSignaturePrevious = None,
+) -> None:
+    """Documentation only: the partner implements this endpoint."""
+
+
+for _name, (_summary, _text) in _ALERT_WEBHOOKS.items():
+    webhooks.add_api_route(
+        _name,
+        _alert_webhook,
+        methods=["POST"],
+        summary=_summary,
+        description=_text + _DELIVERY_RULES,
+        responses=_RECEIVED,
+        operation_id="webhook_" + _name.replace(".", "_"),
+    )
+
+
+@webhooks.get(
+    "partner.verify",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "The challenge, echoed as the whole body.",
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": "q1w2e3r4t5y6"}},
+        }
+    },
+    operation_id="webhook_partner_verify",
+    summary="The verification handshake",
+)
+async def partner_verify(
+    mode: Annotated[Literal["subscribe"], Query(alias="hub.mode")],
+    challenge: Annotated[
+        str, Query(alias="hub.challenge", description="Random; echo it as the whole body.")
+    ],
+    verify_token: Annotated[
+        str,
+        Query(alias="hub.verify_token", description="The `verify_token` given at registration."),
+    ],
+) -> str:
+    """Meta's subscription check, sent to the webhook URL at registration and on
+    `partners_verify`, before any alert: answer 200 with `hub.challenge` as the body if
+    `hub.verify_token` is yours. Anything else leaves the partner `unverified`."""
+    return challenge

@@ -8,13 +8,66 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from shapely.geometry import shape
 
-from shared.alert_contract import Language
+from shared.alert_contract import AlertMessage, Language
+from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 
 ALL_LANGUAGES: list[Language] = ["ar", "fr", "zgh", "en"]
 
+# Examples the OpenAPI document shows (valid as shown: the URL is HTTPS on a public name).
+_PARTNER_IN_EXAMPLE: dict[str, Any] = {
+    "name": "Metabook",
+    "url": "https://webhooks.metabook.example/tifli",
+    "verify_token": "a-token-the-partner-chose",
+    "languages": ["ar", "fr", "zgh", "en"],
+}
+_PARTNER_EXAMPLE = {
+    "id": "7d1f0c52-9a4b-4e1a-b3c7-2f8e6d5a4c31",
+    "name": "Metabook",
+    "url": "https://webhooks.metabook.example/tifli",
+    "languages": ["ar", "fr", "zgh", "en"],
+    "coverage": None,
+    "status": "active",
+    "status_reason": None,
+    "created_at": "2026-11-29T09:00:00Z",
+    "verified_at": "2026-11-29T09:00:01Z",
+    "secret_rotation_ends": None,
+}
+_SECRET_EXAMPLE = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+_ATTEMPT_EXAMPLE = {
+    "at": "2026-11-29T14:05:00.120Z",
+    "status_code": 200,
+    "latency_ms": 42.7,
+    "error": None,
+}
+_DELIVERY_EXAMPLE = {
+    "id": "c3a1e9f0-5b7d-4c2e-8a6f-1d4b9e7c2a58",
+    "webhook_id": "msg_2f8e6d5a4c317d1f0c529a4b9e7c2a58",
+    "partner_id": _PARTNER_EXAMPLE["id"],
+    "alert_id": ALERT_MESSAGE_EXAMPLE["alert_id"],
+    "sequence": 1,
+    "event_type": "alert.issued",
+    "status": "delivered",
+    "attempts": 1,
+    "next_attempt_at": "2026-11-29T14:05:00Z",
+    "deadline": "2026-11-30T14:05:00Z",
+    "last_status_code": 200,
+    "last_error": None,
+    "created_at": "2026-11-29T14:05:00.080Z",
+    "delivered_at": "2026-11-29T14:05:00.163Z",
+    "attempt_log": [_ATTEMPT_EXAMPLE],
+}
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
 
 class PartnerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [_PARTNER_IN_EXAMPLE]},
+    )
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     url: Annotated[str, StringConstraints(min_length=8, max_length=2000)]
@@ -44,6 +97,8 @@ PartnerStatus = Literal["unverified", "active", "disabled"]
 
 
 class PartnerOut(BaseModel):
+    model_config = _examples(_PARTNER_EXAMPLE)
+
     id: str
     name: str
     url: str
@@ -57,11 +112,22 @@ class PartnerOut(BaseModel):
 
 
 class PartnerWithSecret(PartnerOut):
+    model_config = _examples({**_PARTNER_EXAMPLE, "secret": _SECRET_EXAMPLE})
+
     secret: str = Field(description="Shown once. Verify both signatures with it.")
 
 
+class PartnerPage(BaseModel):
+    model_config = _examples({"items": [_PARTNER_EXAMPLE], "next_offset": None})
+
+    items: list[PartnerOut]
+    next_offset: int | None
+
+
 class RotateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"overlap_hours": 24}]}
+    )
     overlap_hours: float = Field(
         default=24.0, ge=0, le=24 * 30, description="How long the old secret keeps signing too."
     )
@@ -71,6 +137,8 @@ DeliveryStatus = Literal["pending", "sending", "delivered", "dead", "superseded"
 
 
 class AttemptOut(BaseModel):
+    model_config = _examples(_ATTEMPT_EXAMPLE)
+
     at: datetime
     status_code: int | None
     latency_ms: float
@@ -78,6 +146,8 @@ class AttemptOut(BaseModel):
 
 
 class DeliveryOut(BaseModel):
+    model_config = _examples(_DELIVERY_EXAMPLE)
+
     id: str
     webhook_id: str
     partner_id: str
@@ -96,5 +166,32 @@ class DeliveryOut(BaseModel):
 
 
 class DeliveryPage(BaseModel):
+    model_config = _examples({"items": [_DELIVERY_EXAMPLE], "next_offset": None})
+
     items: list[DeliveryOut]
     next_offset: int | None
+
+
+WebhookType = Literal["alert.issued", "alert.updated", "alert.cancelled", "alert.expired"]
+
+
+class WebhookPayload(BaseModel):
+    """The body of every webhook POST (documentation of what ``fanout`` sends)."""
+
+    model_config = _examples(
+        {
+            "type": "alert.issued",
+            "id": _DELIVERY_EXAMPLE["webhook_id"],
+            "alert": ALERT_MESSAGE_EXAMPLE,
+            "cap_url": "http://127.0.0.1:8000/v1/alerts/"
+            f"{ALERT_MESSAGE_EXAMPLE['alert_id']}/cap?sequence=1",
+        }
+    )
+
+    type: WebhookType
+    id: str = Field(description="Equals the `webhook-id` header: deduplicate on it.")
+    alert: AlertMessage = Field(
+        description="The public alert (CAP 1.2 fields; info blocks in the partner's languages). "
+        "A Cancel carries no child data: take the alert down and delete it."
+    )
+    cap_url: str = Field(description="This version as CAP 1.2 XML (needs an `alerts:read` key).")

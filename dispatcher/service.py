@@ -22,6 +22,7 @@ from dispatcher.schemas import (
     DeliveryStatus,
     PartnerIn,
     PartnerOut,
+    PartnerPage,
     PartnerWithSecret,
 )
 from dispatcher.signing import new_secret
@@ -94,6 +95,15 @@ class PartnerService:
     async def all(self) -> list[PartnerOut]:
         rows = (await self._session.scalars(select(Partner).order_by(Partner.created_at))).all()
         return [partner_out(p) for p in rows]
+
+    async def page(self, *, limit: int, offset: int) -> PartnerPage:
+        """Partners in registration order (the id breaks ties), like every other list."""
+        query = select(Partner).order_by(Partner.created_at, Partner.id)
+        rows = (await self._session.scalars(query.limit(limit + 1).offset(offset))).all()
+        return PartnerPage(
+            items=[partner_out(p) for p in rows[:limit]],
+            next_offset=offset + limit if len(rows) > limit else None,
+        )
 
     async def load(self, partner_id: str) -> Partner:
         partner = await self._session.get(Partner, partner_id)

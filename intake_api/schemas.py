@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -58,6 +58,56 @@ PastTime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _examples(*examples: dict[str, Any]) -> dict[str, Any]:
+    return {"examples": list(examples)}
+
+
+# The OpenAPI document's examples, valid as shown. Times a request checks against "now" are
+# fixed here and moved to just before "now" each time the document is served (see
+# services/openapi_document.py), so *Try it out* works as shown on any day.
+REPORT_EXAMPLE: dict[str, Any] = {
+    "child": {
+        "given_name": "Amina",
+        "family_name": "Benali",
+        "age": 9,
+        "sex": "female",
+        "description": "Short black hair, brown eyes, about 130 cm, scar above left eyebrow",
+        "clothing": "Red jacket, blue jeans, white sneakers",
+        "photo_urls": ["https://photos.example.org/amina.jpg"],
+    },
+    "last_seen": {
+        "place_name": "Casablanca",
+        "location": {"lat": 33.5731, "lon": -7.5898},
+        "at": "2026-11-29T13:35:00Z",
+    },
+    "circumstances": "Left school at 16:30 and never arrived home; a witness saw a grey van.",
+    "suspected_vehicle": {"description": "Grey Renault Kangoo van", "plate": "12345-A-6"},
+    "travel_mode": "vehicle",
+    "guardian": {
+        "name": "Fatima Benali",
+        "phone": "+212 600 000 000",
+        "relationship": "mother",
+        "consent_to_publication": True,
+    },
+    "submitted_by": {"unit": "DGSN Casablanca Anfa", "officer": "Inspector Idrissi"},
+    "message_status": "Exercise",
+}
+SIGHTING_EXAMPLE: dict[str, Any] = {
+    "place_name": "Rabat",
+    "location": {"lat": 34.0209, "lon": -6.8416},
+    "at": "2026-11-29T15:10:00Z",
+    "description": "Seen at the bus station with an adult man",
+    "trusted": True,
+}
+CRITERIA_EXAMPLE: dict[str, Any] = {
+    "child_under_18": True,
+    "involuntary_or_at_risk": True,
+    "enough_descriptive_information": True,
+    "guardian_consent_recorded": True,
+    "publication_adds_no_risk": True,
+}
 
 
 class ChildIn(Strict):
@@ -181,6 +231,8 @@ class SubmitterIn(Strict):
 
 
 class ReportIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_examples(REPORT_EXAMPLE))
+
     child: ChildIn
     last_seen: LastSeenIn
     circumstances: LongText
@@ -198,6 +250,8 @@ class ReportIn(Strict):
 class Criteria(Strict):
     """The reviewer's confirmations (after US DOJ, EU, Morocco, Brazil practice)."""
 
+    model_config = ConfigDict(json_schema_extra=_examples(CRITERIA_EXAMPLE))
+
     child_under_18: bool
     involuntary_or_at_risk: bool
     enough_descriptive_information: bool
@@ -206,6 +260,10 @@ class Criteria(Strict):
 
 
 class ApproveIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=_examples({"criteria": CRITERIA_EXAMPLE, "ttl_hours": 24})
+    )
+
     criteria: Criteria
     ttl_hours: float | None = Field(
         default=None,
@@ -216,6 +274,8 @@ class ApproveIn(Strict):
 
 
 class RenewIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_examples({"ttl_hours": 24}))
+
     ttl_hours: float | None = Field(
         default=None,
         gt=0,
@@ -225,14 +285,24 @@ class RenewIn(Strict):
 
 
 class ReasonIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=_examples({"reason": "The child was with a relative; no risk."})
+    )
+
     reason: LongText
 
 
 class ResolveIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra=_examples({"note": "Found safe in Rabat by the local police."})
+    )
+
     note: LongText | None = None
 
 
 class SightingIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_examples(SIGHTING_EXAMPLE))
+
     place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
     location: Point | None = Field(
         default=None, validate_default=True, description=LOCATION_DESCRIPTION
@@ -253,8 +323,33 @@ class SightingIn(Strict):
 
 ReportStatus = Literal["submitted", "approved", "rejected", "resolved", "cancelled", "expired"]
 
+SIGHTING_OUT_EXAMPLE: dict[str, Any] = {
+    "id": "9f3b2c1d-8e7a-4b6c-9d5e-0a1b2c3d4e5f",
+    **SIGHTING_EXAMPLE,
+    "created_at": "2026-11-29T15:12:00Z",
+    "heading_deg": None,
+    "destination": None,
+}
+REPORT_OUT_EXAMPLE: dict[str, Any] = {
+    "id": "5e0c8f1a-2d4b-4c6e-8f7a-9b1c3d5e7f20",
+    "status": "approved",
+    "alert_id": "0b7c2a9e-4f7d-4a3e-9a51-3f1d2c6b8e10",
+    "message_status": "Exercise",
+    "created_at": "2026-11-29T14:00:00Z",
+    "updated_at": "2026-11-29T14:05:00Z",
+    "submitted_by_key": "3f9a1c2b7d4e",
+    "reviewed_by_key": "8c2e5a1f9b3d",
+    "status_reason": None,
+    "expires_at": "2026-11-30T14:05:00Z",
+    "criteria": CRITERIA_EXAMPLE,
+    "report": REPORT_EXAMPLE,
+    "sightings": [SIGHTING_OUT_EXAMPLE],
+}
+
 
 class SightingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_examples(SIGHTING_OUT_EXAMPLE))
+
     id: str
     location: Point
     place_name: str | None
@@ -267,6 +362,8 @@ class SightingOut(BaseModel):
 
 
 class ReportOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_examples(REPORT_OUT_EXAMPLE))
+
     id: str
     status: ReportStatus
     alert_id: str | None
@@ -283,5 +380,9 @@ class ReportOut(BaseModel):
 
 
 class ReportPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=_examples({"items": [REPORT_OUT_EXAMPLE], "next_offset": None})
+    )
+
     items: list[ReportOut]
     next_offset: int | None

@@ -7,11 +7,14 @@ from fastapi import FastAPI
 from alert_engine.routes import router as alerts_router
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
+from dispatcher.routes import webhooks as partner_webhooks
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
 from services.components import Components
+from services.docs_pages import install_docs_pages
 from services.health import ops_router
 from services.http_guards import JsonBodyGuard
+from services.openapi_document import TAGS, install_openapi, operation_id
 from services.ops_app import running
 from shared.problems import install_problem_handlers
 from shared.rate_limit import RateLimiter
@@ -19,15 +22,34 @@ from shared.web import AppContext
 
 DESCRIPTION = """
 Tifli turns validated missing-child reports into geographic, time-bounded alerts for partner
-platforms. Authenticate with `Authorization: Bearer <key>` (create keys with
-`tifli keys create`). Errors are RFC 9457 `application/problem+json`; `errors[].field` names
-each offending field.
+platforms.
+
+**Sign in:** press *Authorize* and paste an API key (create keys with `tifli keys create`);
+every call then sends `Authorization: Bearer <key>`. Each operation names the scope it needs.
+No key is a 401, a key without the scope a 403.
+
+**Errors** are RFC 9457 `application/problem+json`; `errors[].field` names each offending
+field.
+
+**Examples** are valid as shown: *Try it out* on `POST /v1/reports` with its example returns
+201 (its last-seen time is set to 30 minutes before this document was fetched; reload the page
+for a fresh one). It is marked `Exercise`, so the alert it leads to is a drill end to end.
+
+**Webhooks** (below the operations) describe what partner platforms receive.
 """
 
 
 def create_app(components: Components) -> FastAPI:
     app = FastAPI(
-        title="Tifli", version="0.1.0", description=DESCRIPTION, lifespan=running(components)
+        title="Tifli",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=running(components),
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        # Served from assets shipped with the project instead (services/docs_pages.py).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = AppContext(components.settings, components.sessions, components.clock)
     app.state.sealer = components.sealer
@@ -43,7 +65,9 @@ def create_app(components: Components) -> FastAPI:
     app.add_middleware(AccessLog)
     for router in (reports_router, alerts_router, partners_router, deliveries_router):
         app.include_router(router)
-
+    app.webhooks.include_router(partner_webhooks)
+    install_docs_pages(app)
     app.include_router(ops_router(components.readiness()))
+    install_openapi(app, components.clock)
 
     return app

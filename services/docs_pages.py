@@ -1,0 +1,148 @@
+"""The API's documentation pages: Swagger UI at ``/docs`` and ReDoc at ``/redoc``.
+
+FastAPI's own pages load their scripts from a public CDN and stay blank on a network without
+internet access (as many police networks are). These pages load Swagger UI and ReDoc from the
+copies that the ``fastapi-offline`` package ships, served by this process, under a
+Content-Security-Policy that lets the browser fetch nothing from anywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+ASSETS_URL = "/docs-assets"
+ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
+LICENSES_DIR = Path(__file__).parent / "docs_licenses"
+# The npm releases the packaged assets are (byte for byte), whose licences ship in
+# LICENSES_DIR; a test holds the two together when the package is upgraded.
+ASSET_RELEASES: dict[str, tuple[str, str]] = {
+    "swagger-ui-bundle.js": (
+        "swagger-ui-dist-5.32.6",
+        "4b5a9b35a1adf37f00d39c0bae23cdb37007e2946240ef035137cc85b4d55349",
+    ),
+    "swagger-ui.css": (
+        "swagger-ui-dist-5.32.6",
+        "ca238f7d7c2cf4480c1e77a9c3b9da915ab216e96ffd354e69076560c650c6de",
+    ),
+    "redoc.standalone.js": (
+        "redoc-2.5.3",
+        "1320f442151c57c447d3b70c7ffc6c4f86d08464020fe34c8cc5d3164e9944f0",
+    ),
+}
+
+SWAGGER_UI_PARAMETERS = {
+    "dom_id": "#swagger-ui",
+    "layout": "BaseLayout",
+    "deepLinking": True,
+    "showExtensions": True,
+    "showCommonExtensions": True,
+    # No "persistAuthorization": a key, review keys included, is not left in the browser's
+    # storage on a shared workstation; it lasts as long as the page.
+    "displayRequestDuration": True,
+    # No "valid spec" badge: it would send the document to a public validator.
+    "validatorUrl": None,
+}
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+# ReDoc's menu shows its vendor's logo from a CDN, with no option to turn it off. Served with
+# that one URL emptied, the image fails to load and ReDoc hides it: no request leaves the host.
+REDOC_LOGO_URL = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+REDOC_URL = f"{ASSETS_URL}/redoc.offline.js"
+
+
+def offline_redoc_script() -> bytes:
+    script = (ASSETS_DIR / "redoc.standalone.js").read_text(encoding="utf-8")
+    return script.replace(REDOC_LOGO_URL, "").encode()
+
+
+def _script_hashes(html: str) -> str:
+    """CSP source expressions allowing exactly the page's own inline scripts."""
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in _INLINE_SCRIPT.findall(html)
+    )
+
+
+def content_security_policy(html: str) -> str:
+    """Everything from this origin only. Inline styles are allowed because both UIs set
+    style attributes at run time; ReDoc runs its search index in a worker made from a blob."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' {_script_hashes(html)}".rstrip(),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _page(html: HTMLResponse) -> tuple[str, dict[str, str]]:
+    body = bytes(html.body).decode()
+    headers = {
+        "Content-Security-Policy": content_security_policy(body),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    return body, headers
+
+
+def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
+    """Serve the two pages and their assets. The pages never change while the process runs,
+    so they are rendered once."""
+    favicon = f"{ASSETS_URL}/favicon.png"
+    swagger = _page(
+        get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — API",
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=favicon,
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        )
+    )
+    redoc = _page(
+        get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — API reference",
+            redoc_js_url=REDOC_URL,
+            redoc_favicon_url=favicon,
+            with_google_fonts=False,
+        )
+    )
+    redoc_script = offline_redoc_script()
+
+    # Declared before the assets' mount, which would otherwise answer for this path.
+    @app.get(REDOC_URL, include_in_schema=False)
+    async def redoc_js() -> Response:
+        return Response(
+            redoc_script,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    app.mount(f"{ASSETS_URL}/licenses", StaticFiles(directory=LICENSES_DIR), name="docs-licenses")
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(swagger[0], headers=swagger[1])
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc_page() -> HTMLResponse:
+        return HTMLResponse(redoc[0], headers=redoc[1])

@@ -1,0 +1,171 @@
+"""/docs and /redoc in a real browser, as an operator on a network without internet access
+meets them: Debian's Chromium (installed by deploy/browser/chromium.sh) driven by Playwright,
+every request outside loopback refused and counted as a failure."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, Request, Route, async_playwright
+
+from services.docs_pages import ASSET_RELEASES, ASSETS_DIR, LICENSES_DIR
+from tests.conftest import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """Debian's chromium, installed on first use. A failure here fails the test: a browser
+    test that skips itself would hide a page that stopped working."""
+    script = ROOT / "deploy" / "browser" / "chromium.sh"
+    done = subprocess.run(
+        ["bash", str(script), "install"], capture_output=True, text=True, timeout=900, check=False
+    )
+    assert done.returncode == 0, f"chromium.sh install failed:\n{done.stderr}"
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+class Watch:
+    """What a page asked for outside loopback, and what its console complained about."""
+
+    def __init__(self) -> None:
+        self.outside: list[str] = []
+        self.console_errors: list[str] = []
+
+    async def route(self, route: Route) -> None:
+        url = route.request.url
+        scheme, host = urlsplit(url).scheme, urlsplit(url).hostname or ""
+        if scheme in ("data", "blob") or host in LOOPBACK:
+            await route.continue_()
+        else:
+            self.outside.append(url)
+            await route.abort()
+
+    def console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+
+async def _open(browser: Browser, url: str) -> tuple[Page, Watch]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    watch = Watch()
+    await context.route("**/*", watch.route)
+    page = await context.new_page()
+    page.on("console", watch.console)
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(url)
+    return page, watch
+
+
+async def test_docs_sign_in_and_submit_the_example(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    page, watch = await _open(browser, f"{stack.base_url}/docs")
+    try:
+        await page.locator(".swagger-ui .info .title").filter(has_text="Tifli").wait_for()
+
+        # Authorize: the bearer scheme's dialog takes the key; calls then carry it.
+        await page.locator(".swagger-ui .auth-wrapper button.authorize").click()
+        dialog = page.locator(".swagger-ui .modal-ux")
+        await dialog.locator("input[type=text], input[type=password]").first.fill(
+            stack.keys["submitter"]
+        )
+        await dialog.locator("button.authorize").click()
+        await dialog.locator("button.btn-done").click()
+        await page.locator(".swagger-ui .auth-wrapper button.authorize.locked").wait_for()
+        await page.screenshot(path=str(tmp_path / "docs-signed-in.png"))
+
+        # Try it out on POST /v1/reports with the example exactly as shown.
+        operation = page.locator("#operations-reports-reports_submit")
+        await operation.locator(".opblock-summary").click()
+        await operation.locator("button.try-out__btn").click()
+        shown = await operation.locator("textarea.body-param__text").input_value()
+        assert '"last_seen"' in shown
+        requests: list[Request] = []
+        page.on("request", lambda request: requests.append(request))
+        async with page.expect_response(
+            lambda r: r.url.endswith("/v1/reports") and r.request.method == "POST"
+        ) as answer:
+            await operation.locator("button.execute").click()
+        response = await answer.value
+        assert response.status == 201, await response.text()
+        [sent] = [r for r in requests if r.url.endswith("/v1/reports") and r.method == "POST"]
+        assert sent.headers["authorization"] == f"Bearer {stack.keys['submitter']}"
+        # The page shows the answer: the live response's status cell (not the header's).
+        status = operation.locator(".live-responses-table tbody .response-col_status")
+        await status.filter(has_text="201").wait_for()
+        await operation.locator(".live-responses-table").scroll_into_view_if_needed()
+
+    finally:
+        # Also on failure: the picture says what the operator would have seen.
+        await page.screenshot(path=str(tmp_path / "docs.png"))
+        await page.context.close()
+    assert not watch.outside, watch.outside
+    assert not [e for e in watch.console_errors if "Content Security Policy" in e]
+
+
+async def test_redoc_renders_offline(stack: Stack, browser: Browser, tmp_path: Path) -> None:
+    page, watch = await _open(browser, f"{stack.base_url}/redoc")
+    try:
+        await page.locator("h1").filter(has_text="Tifli").first.wait_for()
+        await page.locator("h2").filter(has_text="Submit a report").wait_for()
+        await page.screenshot(path=str(tmp_path / "redoc.png"))
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+    assert not [e for e in watch.console_errors if "Content Security Policy" in e]
+
+
+async def test_docs_pages_carry_a_content_security_policy(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        for path in ("/docs", "/redoc"):
+            page = await anonymous.get(path)
+            policy = page.headers["content-security-policy"]
+            assert "default-src 'none'" in policy
+            assert "connect-src 'self'" in policy
+            assert "cdn" not in page.text
+            asset = await anonymous.get("/docs-assets/swagger-ui-bundle.js")
+            assert asset.status_code == 200
+
+
+def test_the_served_assets_are_the_releases_whose_licences_ship() -> None:
+    for name, (release, sha256) in ASSET_RELEASES.items():
+        assert hashlib.sha256((ASSETS_DIR / name).read_bytes()).hexdigest() == sha256, name
+        assert (LICENSES_DIR / release / "LICENSE").is_file(), release
+
+
+async def test_the_licences_are_served_beside_the_assets(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        for release in {release for release, _ in ASSET_RELEASES.values()}:
+            licence = await anonymous.get(f"/docs-assets/licenses/{release}/LICENSE")
+            assert licence.status_code == 200
+            assert "License" in licence.text

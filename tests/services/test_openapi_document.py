@@ -1,0 +1,281 @@
+"""The OpenAPI document is the operators' and partners' manual: valid, signed in, with errors,
+examples that work as shown, readable operation ids and the partner webhooks."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+from pydantic import BaseModel
+
+from alert_engine.schemas import AlertOut, AlertPage
+from dispatcher.schemas import (
+    DeliveryOut,
+    DeliveryPage,
+    PartnerIn,
+    PartnerPage,
+    PartnerWithSecret,
+    RotateIn,
+    WebhookPayload,
+)
+from intake_api.schemas import (
+    ApproveIn,
+    ReasonIn,
+    RenewIn,
+    ReportIn,
+    ReportOut,
+    ReportPage,
+    ResolveIn,
+    SightingIn,
+    SightingOut,
+)
+from services.api import create_app
+from services.components import ALL_ROLES, build_components
+from shared.problem_schema import ProblemDetails
+from shared.problems import PROBLEM_JSON
+from tests.conftest import Stack, embedded_settings
+from tests.flows import register_partner
+from tests.partner_server import partner_endpoint
+
+PUBLIC = {"/healthz", "/readyz", "/metrics"}
+# A method name a person would choose: <tag>_<verb>[_<object>], lower case.
+READABLE_ID = re.compile(r"^(reports|alerts|partners|deliveries|operations)_[a-z]+(_[a-z]+)?$")
+JSON = "application/json"
+
+
+class _Any:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+ANY = _Any()
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    settings = embedded_settings(tmp_path_factory.mktemp("openapi"))
+    return create_app(build_components(settings, ALL_ROLES)).openapi()
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_operation_ids_read_well_and_are_unique(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in _operations(document)]
+    assert len(ids) == len(set(ids))
+    unreadable = [i for i in ids if not READABLE_ID.match(i)]
+    assert not unreadable
+    assert {"reports_submit", "reports_approve", "alerts_zone", "partners_register"} <= set(ids)
+
+
+def test_every_operation_is_described(document: dict[str, Any]) -> None:
+    for path, method, operation in _operations(document):
+        assert operation.get("summary"), (method, path)
+        assert len(operation.get("description", "")) > 20, (method, path)
+        if path not in PUBLIC:
+            assert "**Scope:**" in operation["description"], (method, path)
+            assert "**Events:**" in operation["description"], (method, path)
+    approve = document["paths"]["/v1/reports/{report_id}/approve"]["post"]
+    assert "Four eyes" in approve["description"]
+
+
+def test_protected_operations_take_the_bearer_key_and_name_their_scope(
+    document: dict[str, Any],
+) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes == {"bearerAuth": {"type": "http", "scheme": "bearer", "description": ANY}}
+    for path, method, operation in _operations(document):
+        if path in PUBLIC:
+            assert operation["security"] == [], path
+        else:
+            [requirement] = operation["security"]
+            [scope] = requirement["bearerAuth"]
+            assert scope in operation["description"], (method, path)
+
+
+def test_every_error_is_problem_json(document: dict[str, Any]) -> None:
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "errors"} <= set(problem["properties"])
+    for path, method, operation in _operations(document):
+        responses = operation["responses"]
+        if path not in PUBLIC:
+            assert {"401", "403", "429", "503"} <= set(responses), (method, path)
+        if "requestBody" in operation:
+            assert {"413", "415", "422"} <= set(responses), (method, path)
+        if "{" in path:
+            assert "404" in responses, (method, path)
+        for status, response in responses.items():
+            if int(status) < 400 or path == "/readyz":
+                continue
+            assert list(response["content"]) == [PROBLEM_JSON], (method, path, status)
+            media = response["content"][PROBLEM_JSON]
+            assert media["schema"] == {"$ref": "#/components/schemas/Problem"}
+            ProblemDetails.model_validate(media["example"])
+            assert media["example"]["status"] == int(status)
+    assert "Retry-After" in document["paths"]["/v1/reports"]["post"]["responses"]["429"]["headers"]
+
+
+def test_every_body_and_response_has_an_example(document: dict[str, Any]) -> None:
+    for path, method, operation in _operations(document):
+        if "requestBody" in operation:
+            [media] = operation["requestBody"]["content"].values()
+            assert "example" in media, (method, path)
+        for status, response in operation["responses"].items():
+            for media_type, media in response.get("content", {}).items():
+                assert "example" in media, (method, path, status, media_type)
+
+
+# Each request and response example must be what the model it documents accepts.
+EXAMPLES: list[tuple[str, str, str, type[BaseModel]]] = [
+    ("/v1/reports", "post", "request", ReportIn),
+    ("/v1/reports", "post", "201", ReportOut),
+    ("/v1/reports", "get", "200", ReportPage),
+    ("/v1/reports/{report_id}/approve", "post", "request", ApproveIn),
+    ("/v1/reports/{report_id}/reject", "post", "request", ReasonIn),
+    ("/v1/reports/{report_id}/renew", "post", "request", RenewIn),
+    ("/v1/reports/{report_id}/resolve", "post", "request", ResolveIn),
+    ("/v1/reports/{report_id}/sightings", "post", "request", SightingIn),
+    ("/v1/reports/{report_id}/sightings", "post", "201", SightingOut),
+    ("/v1/alerts", "get", "200", AlertPage),
+    ("/v1/alerts/{alert_id}", "get", "200", AlertOut),
+    ("/v1/partners", "post", "request", PartnerIn),
+    ("/v1/partners", "post", "201", PartnerWithSecret),
+    ("/v1/partners", "get", "200", PartnerPage),
+    ("/v1/partners/{partner_id}/rotate-secret", "post", "request", RotateIn),
+    ("/v1/deliveries", "get", "200", DeliveryPage),
+    ("/v1/deliveries/{delivery_id}", "get", "200", DeliveryOut),
+]
+
+
+def _example(document: dict[str, Any], path: str, method: str, where: str) -> Any:
+    operation = document["paths"][path][method]
+    if where == "request":
+        return operation["requestBody"]["content"][JSON]["example"]
+    return operation["responses"][where]["content"][JSON]["example"]
+
+
+@pytest.mark.parametrize(("path", "method", "where", "model"), EXAMPLES)
+def test_examples_match_their_models(
+    document: dict[str, Any], path: str, method: str, where: str, model: type[BaseModel]
+) -> None:
+    model.model_validate(_example(document, path, method, where))
+
+
+def test_time_checked_examples_are_just_before_now(document: dict[str, Any]) -> None:
+    submitted = _example(document, "/v1/reports", "post", "request")["last_seen"]["at"]
+    sighted = _example(document, "/v1/reports/{report_id}/sightings", "post", "request")["at"]
+    now = datetime.now(UTC)
+    for moment, age in ((submitted, timedelta(minutes=30)), (sighted, timedelta(minutes=10))):
+        assert abs(now - age - datetime.fromisoformat(moment)) < timedelta(minutes=1)
+
+
+def test_webhooks_document_what_partners_receive(document: dict[str, Any]) -> None:
+    webhooks = document["webhooks"]
+    assert set(webhooks) == {
+        "alert.issued",
+        "alert.updated",
+        "alert.cancelled",
+        "alert.expired",
+        "partner.verify",
+    }
+    for name in ("alert.issued", "alert.updated", "alert.cancelled", "alert.expired"):
+        operation = webhooks[name]["post"]
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        assert {
+            "webhook-id",
+            "webhook-timestamp",
+            "webhook-signature",
+            "X-Hub-Signature-256",
+        } <= headers
+        [media] = operation["requestBody"]["content"].values()
+        payload = WebhookPayload.model_validate(media["example"])
+        assert payload.type == name
+        if name in ("alert.cancelled", "alert.expired"):
+            # A take-down carries no child data.
+            assert payload.alert.msg_type == "Cancel"
+            assert payload.alert.child is None
+            assert payload.alert.last_seen is None
+    handshake = webhooks["partner.verify"]["get"]
+    assert {p["name"] for p in handshake["parameters"]} == {
+        "hub.mode",
+        "hub.challenge",
+        "hub.verify_token",
+    }
+
+
+def test_tags_follow_the_case_and_are_described(document: dict[str, Any]) -> None:
+    names = [t["name"] for t in document["tags"]]
+    assert names[:4] == ["reports", "alerts", "partners", "deliveries"]
+    assert all(t["description"] for t in document["tags"])
+
+
+async def test_the_shown_examples_work_against_the_running_api(stack: Stack) -> None:
+    """Submit, sight, approve, renew and rotate with the examples exactly as served."""
+    async with stack.client() as anonymous:
+        served = (await anonymous.get("/openapi.json")).json()
+    async with (
+        stack.client("submitter") as police,
+        stack.client("reviewer") as reviewer,
+        stack.client("admin") as admin,
+    ):
+        created = await police.post(
+            "/v1/reports", json=_example(served, "/v1/reports", "post", "request")
+        )
+        assert created.status_code == 201, created.text
+        report = f"/v1/reports/{created.json()['id']}"
+        sighting = _example(served, "/v1/reports/{report_id}/sightings", "post", "request")
+        sighted = await police.post(f"{report}/sightings", json=sighting)
+        assert sighted.status_code == 201, sighted.text
+        approval = _example(served, "/v1/reports/{report_id}/approve", "post", "request")
+        approved = await reviewer.post(f"{report}/approve", json=approval)
+        assert approved.status_code == 200, approved.text
+        renewal = _example(served, "/v1/reports/{report_id}/renew", "post", "request")
+        renewed = await reviewer.post(f"{report}/renew", json=renewal)
+        assert renewed.status_code == 200, renewed.text
+
+        async with partner_endpoint() as partner:
+            registered = await register_partner(stack, partner.url, partner.verify_token)
+        rotation = _example(served, "/v1/partners/{partner_id}/rotate-secret", "post", "request")
+        rotated = await admin.post(f"/v1/partners/{registered['id']}/rotate-secret", json=rotation)
+        assert rotated.status_code == 200, rotated.text
+        assert rotated.json()["secret"] != registered["secret"]
+
+
+async def test_metrics_answer_without_a_redirect(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        response = await anonymous.get("/metrics", follow_redirects=False)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "tifli_case_actions_total" in response.text
+
+
+async def test_partners_list_pages_like_every_list(stack: Stack) -> None:
+    async with partner_endpoint() as partner:
+        for _ in range(3):
+            await register_partner(stack, partner.url, partner.verify_token)
+    async with stack.client("admin") as admin:
+        first = (await admin.get("/v1/partners", params={"limit": 2})).json()
+        second = (
+            await admin.get("/v1/partners", params={"limit": 2, "offset": first["next_offset"]})
+        ).json()
+    assert first["next_offset"] == 2
+    assert len(first["items"]) == 2
+    assert second["next_offset"] is None
+    assert len(second["items"]) == 1
+    ids = [p["id"] for p in first["items"] + second["items"]]
+    assert len(set(ids)) == 3
+    assert all("secret" not in p for p in first["items"])

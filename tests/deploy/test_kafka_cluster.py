@@ -83,8 +83,15 @@ async def _publisher(bus: KafkaBus, topic: str, key: str, out: Published) -> Non
 
 
 async def _describe(admin: AIOKafkaAdminClient, topic: str) -> dict[int, dict[str, Any]]:
-    (described,) = await admin.describe_topics([topic])
-    return {p["partition"]: p for p in described["partitions"]}
+    """The topic's partitions as the cluster sees them. The admin client may ask the broker
+    that was just killed (it does not retry another by itself): then ask again."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                (described,) = await admin.describe_topics([topic])
+                return {p["partition"]: p for p in described["partitions"]}
+            except KafkaError:
+                await asyncio.sleep(0.2)
 
 
 async def _topic_config(admin: AIOKafkaAdminClient, topic: str, name: str) -> str:
@@ -179,8 +186,8 @@ async def _run_the_drill(cluster: KafkaCluster) -> str:
             asyncio.create_task(_publisher(producer_bus, topic, key, published)) for key in keys
         ]
 
-        async def enough_published() -> bool:
-            return published.count >= KILL_AFTER * total
+        async def enough_published() -> bool:  # and the consumer group is reading
+            return published.count >= KILL_AFTER * total and len(received.first) >= KEYS
 
         await _until(enough_published, timeout=60)
         busiest, _ = received.per_partition.most_common(1)[0]

@@ -516,6 +516,9 @@ format_empty_storage() {
 start() {
   prepare_workdir
   resolve_layout_for_start
+  # Nodes of a new cluster wait for a majority of the controllers: start them all at once.
+  [ -f "$CLUSTER_CONF" ] || [ "$#" -eq 0 ] ||
+    die "there is no cluster in $WORK yet; start all its nodes first ($0 start)"
   select_nodes "$@"
   local n pid p to_start=()
   for n in "${SELECTED[@]}"; do

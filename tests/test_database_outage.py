@@ -107,7 +107,10 @@ async def test_a_database_outage_stops_no_retry_expiry_or_widening(
 ) -> None:
     async with (
         partner_endpoint(script=[503]) as partner,
-        production_stack(postgres.url, kafka_bootstrap, tmp_path, **SETTINGS) as (stack, procs),  # type: ignore[arg-type]
+        production_stack(postgres.url, kafka_bootstrap, tmp_path, settings=SETTINGS) as (
+            stack,
+            procs,
+        ),
     ):
         await register_partner(stack, partner.url, partner.verify_token)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:

@@ -43,13 +43,13 @@ class Readiness:
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         """Whether the process is ready, and the state of each thing that decides it."""
-        body: dict[str, Any] = {"database": await self._database()}
-        ready = body["database"] == "ok"
-        if self.broker is not None:
-            up = await self.broker()
-            DEPENDENCY_UP.labels("broker").set(int(up))
-            body["broker"] = "ok" if up else "unreachable"
-            ready = ready and (up or not self.broker_required)
+        # Both at once: a probe must answer within its own time-out even when both are slow.
+        database, broker = await asyncio.gather(self._database(), self._broker())
+        body: dict[str, Any] = {"database": database}
+        ready = database == "ok"
+        if broker is not None:
+            body["broker"] = broker
+            ready = ready and (broker == "ok" or not self.broker_required)
         pulses = self.supervisor.pulses.values()
         body["loops"] = {
             pulse.name: {"last_pass_age_s": round(pulse.age(), 1), "ok": not pulse.stale}
@@ -57,6 +57,13 @@ class Readiness:
         }
         ready = ready and not any(pulse.stale for pulse in pulses)
         return ready, {"status": "ready" if ready else "unavailable", **body}
+
+    async def _broker(self) -> str | None:
+        if self.broker is None:
+            return None
+        up = await self.broker()
+        DEPENDENCY_UP.labels("broker").set(int(up))
+        return "ok" if up else "unreachable"
 
     async def _database(self) -> str:
         try:

@@ -54,7 +54,9 @@ class Housekeeper:
         self._stopping.set()
 
     async def run(self, supervisor: Supervisor) -> None:
-        await supervisor.supervise("housekeeping", self._pass, self._stopping)
+        await supervisor.supervise(
+            "housekeeping", self._pass, self._stopping, interval_s=self._interval_s
+        )
 
     async def prune_once(self) -> dict[str, int]:
         """One pass over every table, each in its own transaction; rows deleted per table."""

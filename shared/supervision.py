@@ -81,9 +81,11 @@ class Supervisor:
         self._log_every_s = log_every_s
         self.pulses: dict[str, Pulse] = {}
 
-    def pulse(self, name: str) -> Pulse:
+    def pulse(self, name: str, interval_s: float = 0.0) -> Pulse:
+        """``interval_s``: how long the loop waits between passes by design (an hourly job
+        is not stale after a minute); staleness is counted beyond it."""
         if name not in self.pulses:
-            self.pulses[name] = Pulse(name, self._stale_after_s)
+            self.pulses[name] = Pulse(name, self._stale_after_s + interval_s)
         return self.pulses[name]
 
     def stale(self) -> list[str]:
@@ -91,13 +93,19 @@ class Supervisor:
         return sorted(name for name, pulse in self.pulses.items() if pulse.stale)
 
     async def supervise(
-        self, name: str, one_pass: Callable[[], Awaitable[object]], stopping: asyncio.Event
+        self,
+        name: str,
+        one_pass: Callable[[], Awaitable[object]],
+        stopping: asyncio.Event,
+        *,
+        interval_s: float = 0.0,
     ) -> None:
-        """Run ``one_pass`` until ``stopping`` is set; it includes its own wait between passes.
+        """Run ``one_pass`` until ``stopping`` is set; it includes its own wait between passes
+        (at most ``interval_s`` beyond the usual: see :meth:`pulse`).
 
         Never returns early on an error: only cancellation or ``stopping`` end it.
         """
-        pulse = self.pulse(name)
+        pulse = self.pulse(name, interval_s)
         last_logged = 0.0
         while not stopping.is_set():
             try:

@@ -179,17 +179,25 @@ async def wait_for_group(bootstrap: str, group: str, members: int, timeout: floa
 async def wait_ready(stack: Stack, processes: Processes, timeout: float = 120) -> None:
     """Until the API and every worker answer /readyz with 200."""
     urls = [stack.base_url, *processes.ops_urls.values()]
-    async with asyncio.timeout(timeout), httpx.AsyncClient() as client:
-        while urls:
-            for name, process in processes.running.items():
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"{name} exited with {process.returncode}:\n{processes.log_text()[-5000:]}"
-                    )
-            try:
-                if (await client.get(f"{urls[0]}/readyz")).status_code == 200:
-                    urls.pop(0)
-                    continue
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
+    last = "no answer"
+    async with httpx.AsyncClient(timeout=15) as client:
+        try:
+            async with asyncio.timeout(timeout):
+                while urls:
+                    for name, process in processes.running.items():
+                        if process.poll() is not None:
+                            raise RuntimeError(
+                                f"{name} exited with {process.returncode}:\n"
+                                f"{processes.log_text()[-5000:]}"
+                            )
+                    try:
+                        answer = await client.get(f"{urls[0]}/readyz")
+                        if answer.status_code == 200:
+                            urls.pop(0)
+                            continue
+                        last = answer.text
+                    except httpx.TransportError as exc:
+                        last = repr(exc)
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise AssertionError(f"{urls[0]} not ready: {last}") from None

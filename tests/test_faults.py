@@ -54,15 +54,33 @@ def _seen(partner: PartnerEndpoint) -> dict[str, set[str]]:
     return seen
 
 
-def _complete(partner: PartnerEndpoint, alerts: dict[str, bool]) -> bool:
-    """Every alert taken down at this partner: cancelled if resolved, else expired. (A
-    take-down replaces an Alert still waiting, so a partner that was away may never get
-    the Alert of a case that ended meanwhile — by design.)"""
+TAKE_DOWN = {"cancelled": "alert.cancelled", "expired": "alert.expired"}
+
+
+def _complete(partner: PartnerEndpoint, ended: dict[str, str]) -> bool:
+    """Every alert taken down at this partner the way it ended: a Cancel if the child was
+    found while it was up, else its expiry. (A take-down replaces an Alert still waiting,
+    so a partner that was away may never get the Alert of a case that ended meanwhile — by
+    design.)"""
     seen = _seen(partner)
-    return all(
-        ("alert.cancelled" if resolved else "alert.expired") in seen[a]
-        for a, resolved in alerts.items()
-    )
+    return all(TAKE_DOWN[state] in seen[a] for a, state in ended.items())
+
+
+async def _ended(procs: Processes, alerts: list[str]) -> dict[str, str]:
+    """How each alert ended ('cancelled' or 'expired'), once none is active any more. Under
+    load a case resolved late may have expired first: the database says which came first."""
+    engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
+    try:
+        async with asyncio.timeout(TTL_S + 60):
+            while True:
+                async with engine.connect() as connection:
+                    rows = (await connection.execute(text("SELECT id, state FROM alerts"))).all()
+                states = {alert_id: state for alert_id, state in rows if alert_id in alerts}
+                if len(states) == len(alerts) and "active" not in states.values():
+                    return states
+                await asyncio.sleep(0.5)  # no change feed to await on a table
+    finally:
+        await engine.dispose()
 
 
 def _check_order_and_ids(partner: PartnerEndpoint) -> None:
@@ -85,20 +103,46 @@ def _check_order_and_ids(partner: PartnerEndpoint) -> None:
 
 async def _unrecorded(procs: Processes, partners: list[PartnerEndpoint]) -> int:
     """POSTs a partner received that the attempts log does not show (a drain that lost one).
-    A POST still in flight at the end counts too: the run waited until everything settled."""
+    Attempts that never reached a partner (connection refused) have no status code."""
     engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
     async with engine.connect() as connection:
-        recorded = await connection.scalar(text("SELECT count(*) FROM delivery_attempts"))
+        recorded = await connection.scalar(
+            text("SELECT count(*) FROM delivery_attempts WHERE status_code IS NOT NULL")
+        )
     await engine.dispose()
     return sum(len(p.received) for p in partners) - int(recorded or 0)
 
 
+async def _what_is_missing(
+    procs: Processes, partners: list[PartnerEndpoint], ended: dict[str, str]
+) -> str:
+    lines = []
+    for n, partner in enumerate(partners):
+        seen = _seen(partner)
+        lines += [
+            f"partner {n}: {a[:8]} {state} got {sorted(seen[a])}"
+            for a, state in ended.items()
+            if TAKE_DOWN[state] not in seen[a]
+        ]
+    engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
+    async with engine.connect() as connection:
+        for query in (
+            "SELECT id, state, expires FROM alerts",
+            "SELECT alert_id, sequence, event_type, status, attempts, next_attempt_at, deadline"
+            " FROM deliveries WHERE status != 'delivered'",
+            "SELECT topic, key, event_type, published_at FROM outbox WHERE published_at IS NULL",
+        ):
+            lines += [str(row) for row in (await connection.execute(text(query))).all()]
+    await engine.dispose()
+    return "\n".join(lines) + "\n" + procs.log_text()[-6000:]
+
+
 async def _drive(
-    stack: Stack, partners: list[PartnerEndpoint], fault: Fault
-) -> tuple[dict[str, bool], float]:
-    """Submit and approve CASES cases, then resolve every third; returns {alert: resolved}
-    and how long after the last approval every partner had everything."""
-    alerts: dict[str, bool] = {}
+    stack: Stack, procs: Processes, partners: list[PartnerEndpoint], fault: Fault
+) -> tuple[dict[str, str], float]:
+    """Submit and approve CASES cases, then resolve every third; returns how each alert
+    ended and how long after the last approval every partner had everything."""
+    alerts: list[str] = []
     found: list[str] = []
     async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
         for n in range(CASES):
@@ -110,7 +154,7 @@ async def _drive(
             report_id = created.json()["id"]
             approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
             assert approved.status_code == 200, approved.text
-            alerts[approved.json()["alert_id"]] = n % 3 == 0
+            alerts.append(approved.json()["alert_id"])
             if n % 3 == 0:
                 found.append(report_id)
             await asyncio.sleep(0.25)  # a steady pace: the fault happens mid-stream
@@ -119,11 +163,16 @@ async def _drive(
             done = await police.post(f"/v1/reports/{report_id}/resolve", json={})
             assert done.status_code == 200, done.text
     last_approval = time.monotonic()
-    async with asyncio.timeout(TTL_S + 90):
-        for partner in partners:
-            while not _complete(partner, alerts):
-                await partner.wait_for(len(partner.received) + 1, timeout=TTL_S + 90)
-    return alerts, time.monotonic() - last_approval
+    ended = await _ended(procs, alerts)
+    assert "cancelled" in ended.values(), "no child found while the alert was up"
+    try:
+        async with asyncio.timeout(90):
+            for partner in partners:
+                while not _complete(partner, ended):
+                    await partner.wait_for(len(partner.received) + 1, timeout=90)
+    except TimeoutError:
+        raise AssertionError(await _what_is_missing(procs, partners, ended)) from None
+    return ended, time.monotonic() - last_approval
 
 
 async def test_partners_failing_refusing_and_slow_delay_no_one_and_catch_up(
@@ -149,7 +198,7 @@ async def test_partners_failing_refusing_and_slow_delay_no_one_and_catch_up(
                 failing.failing_with = None
                 await outage.aclose()
 
-        alerts, settled_s = await _drive(stack, [healthy, failing, refusing, slow], fault)
+        alerts, settled_s = await _drive(stack, procs, [healthy, failing, refusing, slow], fault)
         unrecorded = await _unrecorded(procs, [healthy, failing, refusing, slow])
 
     # Every partner got everything, in order, one id per version.
@@ -189,7 +238,7 @@ async def test_broker_kill_9_and_restart_mid_stream(
                 await asyncio.to_thread(kafka.start)
                 down["for"] = time.monotonic() - down["at"]
 
-        _, settled_s = await _drive(stack, [partner], fault)
+        _, settled_s = await _drive(stack, procs, [partner], fault)
         await wait_ready(stack, procs)
         assert all(p.poll() is None for p in procs.running.values())
         log_lines = {name: len(procs.log_of(name).splitlines()) for name in procs.running}
@@ -220,8 +269,9 @@ async def test_sigterm_of_each_service_mid_stream_loses_and_forgets_nothing(
                 role = order[n - 2]
                 exits.append(await asyncio.to_thread(procs.stop, role, sig=signal.SIGTERM))
                 procs.start(role)
+                await wait_ready(stack, procs)  # operators stop running services
 
-        _, settled_s = await _drive(stack, [partner], fault)
+        _, settled_s = await _drive(stack, procs, [partner], fault)
         await wait_ready(stack, procs)
         unrecorded = await _unrecorded(procs, [partner])
     assert exits == [0] * len(order)

@@ -92,3 +92,14 @@ async def test_cancellation_still_ends_the_loop() -> None:
 def test_backoff_grows_then_caps() -> None:
     backoff = Backoff(first_s=0.1, cap_s=5)
     assert [backoff.delay_s(n) for n in (1, 2, 3, 7, 50)] == [0.1, 0.2, 0.4, 5, 5]
+
+
+def test_a_loop_that_waits_long_by_design_is_stale_only_beyond_its_interval() -> None:
+    supervisor = Supervisor(stale_after_s=60)
+    hourly = supervisor.pulse("housekeeping", interval_s=3600)
+    hourly.last_good -= 3000  # fifty minutes since its last pass: on schedule
+    busy = supervisor.pulse("deliveries")
+    busy.last_good -= 120  # two minutes without a pass: stuck
+    assert supervisor.stale() == ["deliveries"]
+    hourly.last_good -= 700
+    assert supervisor.stale() == ["deliveries", "housekeeping"]

@@ -282,7 +282,7 @@ def _covering_parts(
     probe = _FacingProbe(hull, plane, territory)
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
     shapely.prepare(exact)
-    best: tuple[float, tuple[shapely.Polygon, ...]] | None = None
+    best: tuple[float, BaseGeometry] | None = None
     plans = _plans(hull, hull_lonlat, probe, territory.allowed, budget.vertices)
     for hoped, layer, step in plans:
         if best is not None and hoped >= best[0]:
@@ -290,12 +290,14 @@ def _covering_parts(
         fitted = _fit(hull, plane, probe, layer, step, exact, budget)
         if fitted is None:
             continue
-        parts, final_step = fitted
+        polygon, final_step = fitted
         expected = max(_corner_overshoot(hull, final_step), layer.reach_m)
         if best is None or expected < best[0]:
-            best = (expected, parts)
-    if best is not None and _covers(best[1], exact):
-        return best[1]
+            best = (expected, polygon)
+    if best is not None:
+        parts = sendable(best[1], budget.polygons)
+        if _covers(parts, exact):
+            return parts
     return _fallback(hull, plane, exact)
 
 
@@ -307,9 +309,9 @@ def _fit(
     step: float,
     exact: BaseGeometry,
     budget: _Budget,
-) -> tuple[tuple[shapely.Polygon, ...], float] | None:
-    """C ∩ A as sent, with the finest tangent step from ``step`` on that fits the budget,
-    and that step.
+) -> tuple[BaseGeometry, float] | None:
+    """C ∩ A with the finest tangent step from ``step`` on that fits the budget once sent
+    (``sendable``), and that step.
 
     The count is not known before the overlay (A's vertices inside C, the crossings, the cuts
     around enclaves), so the step grows by the excess spread over the land-facing tangents
@@ -318,17 +320,28 @@ def _fit(
     for _ in range(_FIT_ATTEMPTS):
         theta, facing_share = _directions(step, probe)
         cover = plane.to_lonlat(_tangent_polygon(hull, theta))
-        parts = sendable(_clip_to_allowed(cover, layer, exact), budget.polygons)
-        excess = budget.excess(parts) if parts else None
+        polygon = _clip_to_allowed(cover, layer, exact)
+        excess = _excess(polygon, budget)
         if excess is None:
             return None
         if excess <= 0:
-            return parts, step
+            return polygon, step
         if len(theta) <= _MIN_TANGENTS:
             return None
         share = max(facing_share, 0.05)
         step *= 1 + (excess + 1) / max(len(theta) * share, 1.0)
     return None
+
+
+def _excess(polygon: BaseGeometry, budget: _Budget) -> int | None:
+    """``budget.excess`` of ``polygon`` as sent. Without holes, its own parts stand in for
+    the sent ones: tidying and rounding only remove vertices (and cost a pass)."""
+    parts = [p for p in shapely.get_parts(polygon) if isinstance(p, shapely.Polygon)]
+    if not parts:
+        return None
+    if any(p.interiors for p in parts):
+        parts = list(sendable(polygon, budget.polygons))
+    return budget.excess(parts)
 
 
 def sendable(polygon: BaseGeometry, max_polygons: int) -> tuple[shapely.Polygon, ...]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, cancel_info, fit
@@ -54,3 +55,18 @@ def test_fit_cuts_at_a_word_with_an_ellipsis() -> None:
 def test_cancel_carries_no_child_data() -> None:
     for block in cancel_info():
         assert "Amina" not in block.description
+
+
+def test_each_language_names_the_place_in_its_own_language() -> None:
+    names = {"ar": "طنجة", "fr": "Tanger", "en": "Tanger", "zgh": "ⵟⴰⵏⵊⴰ"}
+    facts = replace(_facts(), place="Tanger", place_names=names)
+    for block in alert_info(facts, "Africa/Casablanca"):
+        assert names[block.language] in block.description
+        assert names[block.language] in block.short_text
+    arabic = next(b for b in alert_info(facts, "Africa/Casablanca") if b.language == "ar")
+    assert "Tanger" not in arabic.description and "Tanger" not in arabic.short_text
+
+
+def test_without_known_names_the_place_is_named_as_typed() -> None:
+    for block in alert_info(_facts(), "Africa/Casablanca"):
+        assert "Casablanca, Maarif" in block.description

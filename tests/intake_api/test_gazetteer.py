@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from deploy.geodata.build import official_names
 from intake_api.gazetteer import (
     PLACES_FILE,
     REGIONS,
@@ -15,6 +14,7 @@ from intake_api.gazetteer import (
     build_gazetteer,
     load_gazetteer,
     normalise,
+    official_names,
     place_names,
 )
 

@@ -79,28 +79,34 @@ def _cut(polygon: shapely.Polygon, min_gap_m: float) -> list[shapely.Polygon] | 
 
 
 def _chords(shell: shapely.Polygon, inside: shapely.Point) -> list[shapely.LineString]:
-    """Chords of ``shell`` through ``inside``, shortest first, each a little overhanging."""
-    x, y = inside.x, inside.y
+    """Chords of ``shell`` through ``inside``, shortest first, each a little overhanging.
+
+    Along the line through ``inside`` in direction d, the ring is crossed at parameters t;
+    the nearest crossing on each side bounds the stretch inside the ring that holds
+    ``inside`` (the ring is simple). All directions and edges at once, in numpy."""
+    p = np.array([inside.x, inside.y])
     # Directions are spread evenly on the ground, not in degrees of lon/lat.
-    squash = math.cos(math.radians(y))
-    minx, miny, maxx, maxy = shell.bounds
-    reach = 2.0 * math.hypot(maxx - minx, maxy - miny) / max(squash, 1e-6)
+    squash = math.cos(math.radians(inside.y))
+    angles = np.pi * np.arange(_DIRECTIONS) / _DIRECTIONS
+    d = np.column_stack([np.cos(angles) / squash, np.sin(angles)])  # (k, 2)
+    ring = shapely.get_coordinates(shell.exterior)
+    a, e = ring[:-1], ring[1:] - ring[:-1]  # edges a + s·e, s in [0, 1]
+    # Solve p + t·d = a + s·e for each direction and edge (2-D cross products).
+    denominator = d[:, None, 0] * e[None, :, 1] - d[:, None, 1] * e[None, :, 0]
+    w = a[None, :, :] - p[None, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (w[..., 0] * e[None, :, 1] - w[..., 1] * e[None, :, 0]) / denominator
+        s = (w[..., 0] * d[:, None, 1] - w[..., 1] * d[:, None, 0]) / denominator
+    crossing = np.isfinite(t) & (s >= 0.0) & (s <= 1.0)
+    ahead = np.where(crossing & (t > 0), t, np.inf).min(axis=1)
+    behind = np.where(crossing & (t < 0), t, -np.inf).max(axis=1)
     found = []
-    for k in range(_DIRECTIONS):
-        angle = math.pi * k / _DIRECTIONS
-        dx, dy = math.cos(angle) / squash, math.sin(angle)
-        ends = [(x - reach * dx, y - reach * dy), (x + reach * dx, y + reach * dy)]
-        line = shapely.LineString(ends)
-        crossing = shapely.intersection(line, shell)
-        pieces = [p for p in shapely.get_parts(crossing) if p.geom_type == "LineString"]
-        through = [p for p in pieces if shapely.dwithin(p, inside, 1e-12)]
-        if not through:
-            continue
-        (a, b) = np.asarray(through[0].coords)[[0, -1]]
-        step = (b - a) / max(float(np.hypot(*(b - a))), 1e-300) * _OVERHANG
-        chord = shapely.LineString([a - step, b + step])
-        length = float(np.hypot((b[0] - a[0]) * squash, b[1] - a[1]))
-        found.append((length, chord))
+    for k in np.flatnonzero(np.isfinite(ahead) & np.isfinite(behind)):
+        unit = d[k] / np.hypot(*d[k])
+        start = p + behind[k] * d[k] - unit * _OVERHANG
+        end = p + ahead[k] * d[k] + unit * _OVERHANG
+        length = float((ahead[k] - behind[k]) * np.hypot(d[k][0] * squash, d[k][1]))
+        found.append((length, shapely.LineString([start, end])))
     found.sort(key=lambda item: item[0])
     return [chord for _, chord in found]
 

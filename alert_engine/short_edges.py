@@ -29,6 +29,11 @@ _MIN_RING = 4  # vertices a ring keeps, closing repeat excluded: never reduced t
 def drop_short_edges(geometry: BaseGeometry, min_m: float) -> BaseGeometry:
     """``geometry`` (Polygon or MultiPolygon, lon/lat) without edges shorter than ``min_m``
     where removing a vertex can avoid them; unchanged if the result would be invalid."""
+    # Most polygons have no short edge: one vectorised pass over all points says so. (Pairs
+    # across two rings are measured too; a short one only costs the ring-by-ring pass.)
+    coords = shapely.get_coordinates(geometry)
+    if len(coords) < 2 or bool(np.all(_lengths_m(coords)[:-1] >= min_m)):
+        return geometry
     polygons = []
     changed = False
     for polygon in shapely.get_parts(geometry):

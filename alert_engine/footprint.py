@@ -295,7 +295,9 @@ def _covering_parts(
             best = (expected, fitted)
     if best is not None:
         parts = best[1].parts or sendable(best[1].polygon, budget.polygons)
-        if _covers(parts, exact):
+        # Rounding can (rarely) split a thin part: the budget is checked on what is sent.
+        excess = budget.excess(parts) if parts else None
+        if excess is not None and excess <= 0 and _covers(parts, exact):
             return parts
     return _fallback(hull, plane, exact)
 

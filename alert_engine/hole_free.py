@@ -71,7 +71,7 @@ def _cut(polygon: shapely.Polygon, min_gap_m: float) -> list[shapely.Polygon] | 
         if chord is None:
             return None
         chords.append(chord)
-    parts = [p for p in shapely.get_parts(split(polygon, shapely.MultiLineString(chords)))]
+    parts = list(shapely.get_parts(split(polygon, shapely.MultiLineString(chords))))
     whole = math.isclose(sum(p.area for p in parts), polygon.area, rel_tol=1e-9, abs_tol=1e-14)
     if not whole or has_holes(parts):
         return None

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api import lifecycle
 from intake_api.criteria import unmet_criteria
-from intake_api.gazetteer import Gazetteer, load_gazetteer
+from intake_api.gazetteer import Gazetteer, load_gazetteer, place_names
 from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
 from intake_api.places import resolve_place
@@ -36,7 +36,7 @@ from intake_api.schemas import (
     SightingOut,
 )
 from intake_api.sealing import Sealer, merge_restricted, split_restricted
-from shared.alert_contract import Point, PublicChild
+from shared.alert_contract import Language, Point, PublicChild
 from shared.auth import Principal
 from shared.events import (
     ReportApproved,
@@ -268,6 +268,7 @@ class ReportService:
             sighting_id=sighting.id,
             point=body.location,
             place=body.place_name,
+            place_names=self._place_names(body.place_name),
             seen_at=body.at,
             trusted=body.trusted,
             heading_deg=body.heading_deg,
@@ -289,6 +290,10 @@ class ReportService:
             destination = self._point_of(destination, f"{field_prefix}destination.")
         located = self._point_of(where, field_prefix)
         return located.model_copy(update={"destination": destination})
+
+    def _place_names(self, typed: str | None) -> dict[Language, str] | None:
+        """The named place's name per alert language, if the gazetteer knows it."""
+        return place_names(self._gazetteer(), typed) if typed else None
 
     def _point_of(self, where: _Place, field_prefix: str) -> _Place:
         if where.location is not None:
@@ -373,6 +378,7 @@ class ReportService:
             photo_urls=[str(u) for u in child.photo_urls],
             last_seen_point=_stored_point(content.last_seen),
             last_seen_place=content.last_seen.place_name,
+            last_seen_place_names=self._place_names(content.last_seen.place_name),
             last_seen_at=content.last_seen.at,
             travel_mode=content.travel_mode,
             suspected_vehicle=(

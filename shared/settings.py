@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Unset: the vehicle speed (assume the worst)."
     )
     zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
+    zone_max_polygons: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Hole-free polygons a zone is sent as, at most (each within the vertex "
+        "budget): a zone around an enclave is cut into parts, as CAP polygons have no holes.",
+    )
     zone_sighting_horizon_hours: float = Field(
         default=3.0,
         ge=0,

@@ -379,7 +379,7 @@ async def list_keys(
 ) -> KeyPage:
     """Every key with its unit (or national), scopes, state, expiry and last use.
 
-    **Scope:** `keys:admin`.
+    **Scope:** `keys:admin`. **Events:** none.
     """
     async with session.begin():
         return await keys.page(session, app_context(request).clock.now(), limit, offset)
@@ -400,7 +400,7 @@ async def create_key(
     """Creates a key for a unit (`unit`: a known unit's code) or a national one (`unit`
     null), with an optional expiry. The key is shown once; it is stored hashed.
 
-    **Scope:** `keys:admin` (which only national keys may hold). Audited.
+    **Scope:** `keys:admin` (which only national keys may hold). Audited. **Events:** none.
     """
     try:
         async with session.begin():
@@ -431,7 +431,7 @@ async def revoke_key(
     """Revokes a key: it is refused (401) from its next request on. Revoking a revoked key
     changes nothing.
 
-    **Scope:** `keys:admin`. Audited.
+    **Scope:** `keys:admin`. Audited. **Events:** none.
     """
     async with session.begin():
         try:

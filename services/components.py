@@ -26,6 +26,7 @@ from alert_engine.zones import ZonePolicy
 from dispatcher.address_guard import guarded_client
 from dispatcher.consumer import GROUP as DISPATCHER_GROUP
 from dispatcher.consumer import AlertEventHandler
+from dispatcher.retention import prune_attempts
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
 from intake_api.sealing import Sealer
@@ -35,6 +36,9 @@ from shared.bus.memory import InProcessBus
 from shared.clock import Clock, SystemClock
 from shared.db import create_engine, session_factory
 from shared.events import ALERTS, DEAD_LETTER, REPORTS
+from shared.housekeeping import Housekeeper, Prune
+from shared.inbox import processed_pruner
+from shared.outbox import prune_published
 from shared.relay import OutboxRelay
 from shared.relay_leadership import PostgresLeadership
 from shared.settings import Settings
@@ -97,6 +101,27 @@ def data_key(settings: Settings) -> str:
     return key_file.read_text().strip()
 
 
+def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
+    """What each role prunes: the tables it owns."""
+    events = timedelta(days=settings.event_retention_days)
+    prunes = []
+    if "relay" in roles:
+        prunes.append(Prune("outbox", prune_published, events))
+    if "alert-engine" in roles:
+        prunes.append(
+            Prune(f"processed_events:{ENGINE_GROUP}", processed_pruner(ENGINE_GROUP), events)
+        )
+    if "dispatcher" in roles:
+        prunes.append(
+            Prune(
+                f"processed_events:{DISPATCHER_GROUP}", processed_pruner(DISPATCHER_GROUP), events
+            )
+        )
+        attempts = timedelta(days=settings.attempt_retention_days)
+        prunes.append(Prune("delivery_attempts", prune_attempts, attempts))
+    return prunes
+
+
 def build_bus(settings: Settings, supervisor: Supervisor) -> EventBus:
     dead_letter = f"{settings.topic_prefix}.{DEAD_LETTER}"
     if settings.kafka_bootstrap_servers:
@@ -133,6 +158,7 @@ class Components:
     relay: OutboxRelay | None = None
     worker: DeliveryWorker | None = None
     timers: AlertTimers | None = None
+    housekeeper: Housekeeper | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _relay_task: asyncio.Task[None] | None = None
 
@@ -155,6 +181,10 @@ class Components:
             self._tasks.append(
                 asyncio.create_task(self.timers.run(self.supervisor), name="alert-timers")
             )
+        if self.housekeeper is not None:
+            self._tasks.append(
+                asyncio.create_task(self.housekeeper.run(self.supervisor), name="housekeeping")
+            )
 
     async def stop(self) -> None:
         """Drain, in the order work flows: stop publishing, stop taking events (handlers in
@@ -172,6 +202,8 @@ class Components:
             self.worker.stop()
         if self.timers is not None:
             self.timers.stop()
+        if self.housekeeper is not None:
+            self.housekeeper.stop()
         for task in self._tasks:
             with suppress(asyncio.CancelledError):
                 await task
@@ -222,6 +254,12 @@ def build_components(
     )
     if bus is None:
         return components
+    components.housekeeper = Housekeeper(
+        sessions,
+        clock,
+        housekeeping(settings, roles),
+        interval_s=settings.housekeeping_interval_minutes * 60,
+    )
     if "relay" in roles:
         leadership = None
         if not settings.is_sqlite:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, UtcDateTime
+from shared.housekeeping import PruneRows
 
 
 class ProcessedEvent(Base):
@@ -35,3 +36,18 @@ async def first_delivery(session: AsyncSession, group: str, event_id: str, now: 
         .returning(ProcessedEvent.event_id)
     )
     return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+def processed_pruner(group: str) -> PruneRows:
+    """Forgets ``group``'s processed-event ids older than the cut-off. Keep them longer than
+    the broker keeps events (Kafka's default: 7 days), so no redelivery can outlive them."""
+
+    async def prune(session: AsyncSession, before: datetime) -> int:
+        result = await session.execute(
+            delete(ProcessedEvent).where(
+                ProcessedEvent.consumer_group == group, ProcessedEvent.processed_at < before
+            )
+        )
+        return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+    return prune

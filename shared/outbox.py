@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,3 +66,13 @@ async def add_event(session: AsyncSession, event: Event) -> None:
 
 def had_outbox_events(session: AsyncSession) -> bool:
     return bool(session.info.pop(_PENDING_FLAG, False))
+
+
+async def prune_published(session: AsyncSession, before: datetime) -> int:
+    """Published rows older than ``before``: the broker has them; unpublished rows stay."""
+    result = await session.execute(
+        delete(OutboxEvent).where(
+            OutboxEvent.published_at.is_not(None), OutboxEvent.published_at < before
+        )
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

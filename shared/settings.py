@@ -68,6 +68,18 @@ class Settings(BaseSettings):
         description="Worker processes (relay, alert-engine, dispatcher) serve /healthz, "
         "/readyz and /metrics on this port; unset: they serve nothing.",
     )
+    event_retention_days: float = Field(
+        default=8.0,
+        gt=0,
+        description="Published outbox rows and processed-event ids are kept this long; "
+        "longer than the broker keeps events (Kafka: 7 days), so no redelivery outlives them.",
+    )
+    attempt_retention_days: float = Field(
+        default=90.0, gt=0, description="Attempts of finished deliveries are kept this long."
+    )
+    housekeeping_interval_minutes: float = Field(
+        default=60.0, gt=0, description="How often each service prunes the tables it owns."
+    )
     loop_stale_after_s: float = Field(
         default=60.0,
         gt=0,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +27,24 @@ class Received:
 class PartnerEndpoint:
     verify_token: str = "partner-verify-token"
     script: list[int] = field(default_factory=list)  # statuses to answer, then 200s
+    failing_with: int | None = None  # while set, every POST gets this status (an outage)
+    delay_s: float = 0.0  # answer each POST this much later (a slow partner)
     received: list[Received] = field(default_factory=list)
     handshakes: int = 0
     url: str = ""
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _server: _RestartableServer | None = None
+
+    @asynccontextmanager
+    async def offline(self) -> AsyncIterator[None]:
+        """No server on the partner's port while inside: connections are refused. The same
+        endpoint answers again on the same port afterwards."""
+        assert self._server is not None
+        await self._server.stop()
+        try:
+            yield
+        finally:
+            await self._server.start()
 
     async def _webhook(self, request: Request) -> Response:
         if request.method == "GET":
@@ -43,7 +57,9 @@ class PartnerEndpoint:
                 return PlainTextResponse(params.get("hub.challenge", ""))
             return PlainTextResponse("forbidden", status_code=403)
         body = await request.body()
-        status = self.script.pop(0) if self.script else 200
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)  # the partner is slow: that is the behaviour
+        status = self.script.pop(0) if self.script else (self.failing_with or 200)
         async with self._arrived:
             self.received.append(Received({k.lower(): v for k, v in request.headers.items()}, body))
             self._arrived.notify_all()
@@ -55,12 +71,12 @@ class PartnerEndpoint:
         return list(self.received)
 
 
-def bound_socket() -> socket.socket:
+def bound_socket(port: int = 0) -> socket.socket:
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose protocol says
     # TCP, and without it every keep-alive response stalls 40 ms on Nagle + delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
@@ -89,10 +105,34 @@ async def serve(app: Any, sock: socket.socket) -> AsyncIterator[str]:
         await task
 
 
+class _RestartableServer:
+    """``serve`` that can be stopped and started again on the same port."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._port = 0
+        self._running: AbstractAsyncContextManager[str] | None = None
+
+    async def start(self) -> str:
+        self._running = serve(self._app, bound_socket(self._port))
+        base = await self._running.__aenter__()
+        self._port = int(base.rsplit(":", 1)[1])
+        return base
+
+    async def stop(self) -> None:
+        if self._running is not None:
+            running, self._running = self._running, None
+            await running.__aexit__(None, None, None)
+
+
 @asynccontextmanager
 async def partner_endpoint(script: list[int] | None = None) -> AsyncIterator[PartnerEndpoint]:
     endpoint = PartnerEndpoint(script=list(script or []))
     app = Starlette(routes=[Route("/webhook", endpoint._webhook, methods=["GET", "POST"])])
-    async with serve(app, bound_socket()) as base:
+    endpoint._server = _RestartableServer(app)
+    base = await endpoint._server.start()
+    try:
         endpoint.url = f"{base}/webhook"
         yield endpoint
+    finally:
+        await endpoint._server.stop()

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -100,9 +100,11 @@ async def production_stack(
     work: Path,
     *,
     replicas: dict[str, int] | None = None,
+    settings: Mapping[str, str] | None = None,
     **overrides: str,
 ) -> AsyncIterator[tuple[Stack, Processes]]:
-    """``replicas``: how many processes of a role (default one each), named role-1, role-2…"""
+    """``replicas``: how many processes of a role (default one each), named role-1, role-2…
+    ``settings`` and ``overrides``: environment variables for every process."""
     database_url = await fresh_database(postgres_url)
     port = free_port()
     env = {
@@ -119,6 +121,7 @@ async def production_stack(
         "TIFLI_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "TIFLI_LOG_JSON": "true",
         "TIFLI_LOG_LEVEL": "DEBUG",
+        **(settings or {}),
         **overrides,
     }
     env.pop("TIFLI_TEST_DATABASE_URL", None)

@@ -41,6 +41,9 @@ SETTINGS = {
     "TIFLI_WIDEN_INTERVAL_MINUTES": "0.1",  # every 6 s
     "TIFLI_WIDEN_MIN_GROWTH": "0",  # any growth is an Update
     "TIFLI_LOOP_STALE_AFTER_S": "30",
+    # The service's default TTL, far below what a reviewer may choose: the second alert
+    # takes it; the first is approved for a day.
+    "TIFLI_ALERT_TTL_HOURS": str(SHORT_TTL_S / 3600),
 }
 
 
@@ -104,13 +107,16 @@ async def test_a_database_outage_stops_no_retry_expiry_or_widening(
 ) -> None:
     async with (
         partner_endpoint(script=[503]) as partner,
-        production_stack(postgres.url, kafka_bootstrap, tmp_path, **SETTINGS) as (stack, procs),  # type: ignore[arg-type]
+        production_stack(postgres.url, kafka_bootstrap, tmp_path, settings=SETTINGS) as (
+            stack,
+            procs,
+        ),
     ):
         await register_partner(stack, partner.url, partner.verify_token)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            retried = await _submit_and_approve(police, reviewer)
+            retried = await _submit_and_approve(police, reviewer, ttl_hours=24)
             await partner.wait_for(1, timeout=30)  # answered 503: a retry is scheduled
-            expiring = await _submit_and_approve(police, reviewer, ttl_hours=SHORT_TTL_S / 3600)
+            expiring = await _submit_and_approve(police, reviewer)
             await partner.wait_for(2, timeout=30)
 
             await asyncio.to_thread(postgres.stop, mode)

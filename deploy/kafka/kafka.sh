@@ -44,6 +44,10 @@
 #   KAFKA_START_TIMEOUT [120]      seconds to wait for readiness before giving up
 #   KAFKA_STOP_TIMEOUT [30]        seconds between SIGTERM and SIGKILL
 #   KAFKA_LOG_LEVEL [INFO]         root log level of the nodes (node-<i>/logs/server.log)
+#   KAFKA_BROKER_SESSION_TIMEOUT_MS [9000, Kafka's default]  how long the controller waits for
+#                                  a silent (e.g. killed) broker's heartbeat before fencing it
+#                                  and moving its partition leaderships: most of the time a
+#                                  cluster takes to resume writes after a kill -9
 #   JAVA_HOME                      Java 17+ to use (else `java` on PATH)
 # Everything listens on 127.0.0.1 only.
 set -Eeuo pipefail
@@ -66,7 +70,10 @@ PERF_OPTS="${KAFKA_JVM_PERFORMANCE_OPTS:-$DEFAULT_PERF_OPTS}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 LOG_LEVEL="${KAFKA_LOG_LEVEL:-INFO}"
+SESSION_TIMEOUT_MS="${KAFKA_BROKER_SESSION_TIMEOUT_MS:-9000}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+[[ "$SESSION_TIMEOUT_MS" =~ ^[0-9]+$ ]] && [ "$SESSION_TIMEOUT_MS" -ge 1000 ] ||
+  { echo "kafka.sh: KAFKA_BROKER_SESSION_TIMEOUT_MS must be a number of ms >= 1000" >&2; exit 2; }
 
 CLUSTER_CONF="$WORK/cluster.conf"
 # Marker file proving a directory was made by this script, so `wipe` can never delete
@@ -366,6 +373,8 @@ default.replication.factor=$rf
 min.insync.replicas=$isr
 # Never elect a replica that missed acknowledged writes (the default, stated).
 unclean.leader.election.enable=false
+broker.session.timeout.ms=$SESSION_TIMEOUT_MS
+broker.heartbeat.interval.ms=$(( SESSION_TIMEOUT_MS / 4 < 2000 ? SESSION_TIMEOUT_MS / 4 : 2000 ))
 
 # Few partitions for the internal topics, because creating the default 50 partitions of
 # __consumer_offsets on first group join is slow on 2 cores.
@@ -507,6 +516,9 @@ format_empty_storage() {
 start() {
   prepare_workdir
   resolve_layout_for_start
+  # Nodes of a new cluster wait for a majority of the controllers: start them all at once.
+  [ -f "$CLUSTER_CONF" ] || [ "$#" -eq 0 ] ||
+    die "there is no cluster in $WORK yet; start all its nodes first ($0 start)"
   select_nodes "$@"
   local n pid p to_start=()
   for n in "${SELECTED[@]}"; do

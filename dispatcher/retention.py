@@ -1,0 +1,25 @@
+"""How long the attempts log keeps what happened to finished deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, exists
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatcher.models import Delivery, DeliveryAttempt
+
+FINISHED = ("delivered", "dead", "superseded")
+
+
+async def prune_attempts(session: AsyncSession, before: datetime) -> int:
+    """Attempts older than ``before`` of deliveries that are finished. A delivery still owed
+    keeps its whole history; the delivery rows themselves stay (replay needs them)."""
+    # Correlated on the deliveries' primary key: one index probe per old attempt.
+    finished = exists().where(
+        Delivery.id == DeliveryAttempt.delivery_id, Delivery.status.in_(FINISHED)
+    )
+    result = await session.execute(
+        delete(DeliveryAttempt).where(DeliveryAttempt.at < before, finished)
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -1,0 +1,114 @@
+"""Housekeeping prunes what is no longer needed, and only that, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dispatcher.models import Delivery, DeliveryAttempt, Partner
+from services.components import Components, build_components
+from services.database import upgrade
+from shared.inbox import ProcessedEvent
+from shared.outbox import OutboxEvent
+from tests.conftest import FakeClock, embedded_settings
+from tests.production import fresh_database
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+OLD = NOW - timedelta(days=200)  # past every retention
+RECENT = NOW - timedelta(hours=1)  # within every retention
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def components(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Components]:
+    if request.param == "sqlite":
+        settings = embedded_settings(tmp_path)
+    else:
+        url = await fresh_database(request.getfixturevalue("postgres_url"))
+        settings = embedded_settings(tmp_path, database_url=url, data_key="x" * 43 + "=")
+    await asyncio.to_thread(upgrade, settings.database_url)
+    built = build_components(settings, ("relay", "alert-engine", "dispatcher"), FakeClock(NOW))
+    try:
+        yield built
+    finally:
+        await built.engine.dispose()
+
+
+def _outbox(published_at: datetime | None) -> OutboxEvent:
+    return OutboxEvent(
+        event_id=str(uuid.uuid4()),
+        topic="reports",
+        key="k",
+        event_type="report.approved",
+        payload="{}",
+        created_at=OLD,
+        published_at=published_at,
+    )
+
+
+def _delivery(partner: Partner, status: str, n: int) -> Delivery:
+    return Delivery(
+        id=str(uuid.uuid4()),
+        webhook_id=f"msg_{uuid.uuid4().hex}",
+        partner_id=partner.id,
+        alert_id=str(uuid.uuid4()),
+        sequence=n,
+        event_type="alert.issued",
+        payload="{}",
+        status=status,
+        next_attempt_at=OLD,
+        deadline=NOW + timedelta(days=1),
+        created_at=OLD,
+    )
+
+
+async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Components) -> None:
+    partner = Partner(
+        id=str(uuid.uuid4()),
+        name="p",
+        url="https://p.example",
+        languages="fr",
+        status="active",
+        verify_token="t",
+        secret="s",
+        created_at=OLD,
+    )
+    delivered, owed = _delivery(partner, "delivered", 1), _delivery(partner, "pending", 2)
+    async with components.sessions() as session, session.begin():
+        session.add_all([_outbox(OLD), _outbox(OLD), _outbox(RECENT), _outbox(None)])
+        for group in ("alert-engine", "dispatcher"):
+            for at in (OLD, OLD, RECENT):
+                session.add(
+                    ProcessedEvent(
+                        consumer_group=group, event_id=str(uuid.uuid4()), processed_at=at
+                    )
+                )
+        session.add(partner)
+        await session.flush()  # no ORM relationship orders the inserts: the partner first
+        session.add_all([delivered, owed])
+        await session.flush()
+        for delivery, at in ((delivered, OLD), (delivered, RECENT), (owed, OLD)):
+            session.add(DeliveryAttempt(delivery_id=delivery.id, at=at, latency_ms=1.0))
+
+    assert components.housekeeper is not None
+    deleted = await components.housekeeper.prune_once()
+    assert deleted == {
+        "outbox": 2,
+        "processed_events:alert-engine": 2,
+        "processed_events:dispatcher": 2,
+        "delivery_attempts": 1,
+    }
+    async with components.sessions() as session:
+        outbox = (await session.scalars(select(OutboxEvent.published_at))).all()
+        assert sorted(outbox, key=str) == sorted([RECENT, None], key=str)  # unpublished stays
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
+        attempts = (await session.execute(select(DeliveryAttempt.delivery_id))).scalars().all()
+        # A delivery still owed keeps its whole history.
+        assert sorted(attempts) == sorted([delivered.id, owed.id])
+    # Nothing left to do: a second pass (or a second process) deletes nothing.
+    assert set((await components.housekeeper.prune_once()).values()) == {0}

@@ -134,9 +134,8 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
                 except LookupError as exc:
                     print(f"tifli: {exc}", file=sys.stderr)
                     return 1
-                print(
-                    f"key {revoked.id} ({revoked.name}) revoked at {revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC"
-                )
+                when = f"{revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC"
+                print(f"key {revoked.id} ({revoked.name}) revoked at {when}")
     finally:
         await engine.dispose()
     return 0

@@ -424,6 +424,9 @@ class ReportService:
         merged: dict[str, Any] = merge_restricted(
             json.loads(report.public_data), self._sealer.unseal(report.sealed_data)
         )
+        # The case's unit column is the truth: cases filed before units existed carry free
+        # text there (and belong to no unit), which the unit-code pattern would refuse.
+        merged.setdefault("submitted_by", {})["unit"] = report.unit
         # Valid when submitted; checks against "now" are not repeated (see STORED).
         return ReportIn.model_validate(merged, context=STORED)
 

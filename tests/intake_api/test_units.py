@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from intake_api.models import Report
 from shared.auth import add_unit, create_api_key
 from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
 from tests.waiting import eventually
@@ -294,3 +296,29 @@ async def test_a_submitter_without_review_scope_withdraws_but_cannot_cancel_a_pu
     assert cancel.status_code == 403 and "reports:review" in cancel.json()["detail"]
     assert reject.status_code == 403  # the scope: rejecting is a reviewer's act
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+
+
+async def test_a_case_filed_before_units_reads_as_national(stack: Stack) -> None:
+    """Cases stored with a free-text ``submitted_by.unit`` (before migration 0004) stay
+    readable: they belong to no unit, so national keys alone see them."""
+    async with stack.client("submitter") as police:
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    sealer = stack.embedded.sealer
+    assert sealer is not None
+    async with stack.embedded.sessions() as session, session.begin():
+        report = await session.get(Report, report_id)
+        assert report is not None
+        restricted = sealer.unseal(report.sealed_data)
+        restricted["submitted_by"]["unit"] = "DGSN Casablanca Anfa"
+        await session.execute(
+            update(Report)
+            .where(Report.id == report_id)
+            .values(sealed_data=sealer.seal(restricted), unit=None)
+        )
+    async with stack.client("reviewer") as central:
+        read = await central.get(f"/v1/reports/{report_id}")
+        approved = await central.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+    assert read.status_code == 200 and read.json()["unit"] is None
+    assert approved.status_code == 200
+    async with stack.client("casa_chief") as casa:
+        assert (await casa.get(f"/v1/reports/{report_id}")).status_code == 404

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.auth import SCOPES, UNIT_CODE_PATTERN
-
-KeyState = Literal["active", "expired", "revoked"]
+from shared.auth import SCOPES, UNIT_CODE_PATTERN, KeyState
 
 KEY_IN_EXAMPLE: dict[str, Any] = {
     "name": "unit-casa-anfa-dispatch",
@@ -82,3 +80,43 @@ class KeyPage(BaseModel):
 
     items: list[KeyOut]
     next_offset: int | None
+
+
+UNIT_EXAMPLE: dict[str, Any] = {"code": "CASA-ANFA", "name": "DGSN Casablanca Anfa"}
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [UNIT_EXAMPLE]}
+    )
+
+    code: Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)] = Field(
+        description="Capitals, digits, '.', '_' or '-', at most 32: what keys and cases carry."
+    )
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**UNIT_EXAMPLE, "created_at": "2026-11-29T14:00:00Z"}]}
+    )
+
+    code: str
+    name: str
+    created_at: datetime
+
+
+class UnitList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [{**UNIT_EXAMPLE, "created_at": "2026-11-29T14:00:00Z"}],
+                    "next_offset": None,
+                }
+            ]
+        }
+    )
+
+    items: list[UnitOut]
+    next_offset: int | None = Field(default=None, description="Always null: one page.")

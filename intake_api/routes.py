@@ -12,7 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api import keys
-from intake_api.key_schemas import KeyCreated, KeyIn, KeyOut, KeyPage
+from intake_api.key_schemas import (
+    KeyCreated,
+    KeyIn,
+    KeyOut,
+    KeyPage,
+    UnitIn,
+    UnitList,
+    UnitOut,
+)
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
@@ -27,13 +35,14 @@ from intake_api.schemas import (
 )
 from intake_api.sealing import Sealer
 from intake_api.service import ReportService
-from shared.auth import Principal, require_scope
+from shared.auth import Principal, add_unit, list_units, require_scope
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem, field_problem
 from shared.web import app_context, db_session
 
 reports = APIRouter(prefix="/v1/reports", tags=["reports"])
 keys_router = APIRouter(prefix="/v1/keys", tags=["keys"])
+units_router = APIRouter(prefix="/v1/units", tags=["keys"])
 
 Session = Annotated[AsyncSession, Depends(db_session)]
 Submitter = Annotated[Principal, require_scope("reports:submit")]
@@ -442,7 +451,50 @@ async def revoke_key(
             raise Problem(404, "Not found", f"No key {key_id}.") from None
 
 
+@units_router.get(
+    "",
+    response_model=UnitList,
+    responses=problem_responses(*AUTHENTICATED),
+    operation_id="keys_list_units",
+    response_description="Every unit, by code.",
+    summary="List police units",
+)
+async def list_units_route(request: Request, session: Session, _: KeyAdmin) -> UnitList:
+    """The units keys and cases may belong to (a few hundred at most: one page).
+
+    **Scope:** `keys:admin`. **Events:** none.
+    """
+    async with session.begin():
+        units = await list_units(session)
+    return UnitList(
+        items=[UnitOut(code=u.code, name=u.name, created_at=u.created_at) for u in units]
+    )
+
+
+@units_router.post(
+    "",
+    status_code=201,
+    response_model=UnitOut,
+    responses=problem_responses(*AUTHENTICATED, 409, *WITH_BODY),
+    operation_id="keys_add_unit",
+    response_description="The unit.",
+    summary="Add a police unit",
+)
+async def add_unit_route(body: UnitIn, request: Request, session: Session, _: KeyAdmin) -> UnitOut:
+    """Adds a unit that keys may then be created for. A code in use is a 409.
+
+    **Scope:** `keys:admin`. **Events:** none.
+    """
+    async with session.begin():
+        try:
+            unit = await add_unit(session, body.code, body.name, app_context(request).clock.now())
+        except ValueError as exc:
+            raise Problem(409, "Conflict", str(exc)) from None
+    return UnitOut(code=unit.code, name=unit.name, created_at=unit.created_at)
+
+
 # Every router of this package, as the API app includes them.
 router = APIRouter()
 router.include_router(reports)
 router.include_router(keys_router)
+router.include_router(units_router)

@@ -18,7 +18,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from sqlalchemy import ForeignKey, String, Text, select, update
@@ -193,7 +193,10 @@ def revoke(key: ApiKey, now: datetime) -> bool:
     return True
 
 
-def key_state(key: ApiKey, now: datetime) -> str:
+KeyState = Literal["active", "expired", "revoked"]
+
+
+def key_state(key: ApiKey, now: datetime) -> KeyState:
     if key.revoked_at is not None:
         return "revoked"
     if key.expires_at is not None and key.expires_at <= now:
@@ -201,9 +204,7 @@ def key_state(key: ApiKey, now: datetime) -> str:
     return "active"
 
 
-async def authenticate(
-    session: AsyncSession, presented: str, now: datetime | None = None
-) -> Principal | None:
+async def authenticate(session: AsyncSession, presented: str, now: datetime) -> Principal | None:
     """The key's principal, or None if it is unknown, wrong, revoked or expired at ``now``.
     Records the use (to ``LAST_USED_PRECISION``) in its own short transaction."""
     prefix, _, rest = presented.partition("_")
@@ -215,14 +216,11 @@ async def authenticate(
     expected = row.secret_hash if row is not None else _hash("")
     if not hmac.compare_digest(expected, _hash(secret)) or row is None or row.revoked_at:
         return None
-    if now is not None:
-        if row.expires_at is not None and row.expires_at <= now:
-            return None
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-            await session.execute(
-                update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
-            )
-            await session.commit()
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+        await session.commit()
     return Principal(row.id, row.name, frozenset(row.scopes.split()), row.unit)
 
 

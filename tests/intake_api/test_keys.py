@@ -131,3 +131,19 @@ async def test_only_keys_admin_manages_keys(stack: Stack) -> None:
         assert revoke.status_code == 403
     async with stack.client() as anonymous:
         assert (await anonymous.get("/v1/keys")).status_code == 401
+
+
+async def test_units_are_managed_through_the_api(stack: Stack) -> None:
+    async with stack.client("admin") as admin:
+        added = await admin.post("/v1/units", json={"code": "RABAT-AGDAL", "name": "Rabat Agdal"})
+        again = await admin.post("/v1/units", json={"code": "RABAT-AGDAL", "name": "Rabat"})
+        bad = await admin.post("/v1/units", json={"code": "rabat agdal", "name": "Rabat"})
+        listed = (await admin.get("/v1/units")).json()["items"]
+        key = await admin.post(
+            "/v1/keys", json={"name": "r", "scopes": ["reports:read"], "unit": "RABAT-AGDAL"}
+        )
+    assert added.status_code == 201 and again.status_code == 409 and bad.status_code == 422
+    assert [u["code"] for u in listed] == ["CASA-ANFA", "RABAT-AGDAL"]
+    assert key.status_code == 201 and key.json()["unit"] == "RABAT-AGDAL"
+    async with stack.client("reviewer") as reviewer:
+        assert (await reviewer.get("/v1/units")).status_code == 403

@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.auth import SCOPES, UNIT_CODE_PATTERN, KeyState
 
+# National, so that the example works as shown on any deployment; a unit key names a unit
+# added first (POST /v1/units), e.g. "unit": "CASA-ANFA".
 KEY_IN_EXAMPLE: dict[str, Any] = {
-    "name": "unit-casa-anfa-dispatch",
-    "scopes": ["reports:submit", "reports:read"],
-    "unit": "CASA-ANFA",
+    "name": "central-review-2",
+    "scopes": ["reports:review", "reports:read", "alerts:read"],
+    "unit": None,
     "expires_in_days": 90,
 }
 KEY_OUT_EXAMPLE: dict[str, Any] = {
@@ -82,7 +84,7 @@ class KeyPage(BaseModel):
     next_offset: int | None
 
 
-UNIT_EXAMPLE: dict[str, Any] = {"code": "CASA-ANFA", "name": "DGSN Casablanca Anfa"}
+UNIT_EXAMPLE: dict[str, Any] = {"code": "RABAT-AGDAL", "name": "DGSN Rabat Agdal"}
 
 
 class UnitIn(BaseModel):

@@ -147,3 +147,13 @@ async def test_units_are_managed_through_the_api(stack: Stack) -> None:
     assert key.status_code == 201 and key.json()["unit"] == "RABAT-AGDAL"
     async with stack.client("reviewer") as reviewer:
         assert (await reviewer.get("/v1/units")).status_code == 403
+
+
+async def test_the_shown_examples_work(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        paths = (await anonymous.get("/openapi.json")).json()["paths"]
+    async with stack.client("admin") as admin:
+        for path in ("/v1/units", "/v1/keys"):
+            example = paths[path]["post"]["requestBody"]["content"]["application/json"]["example"]
+            response = await admin.post(path, json=example)
+            assert response.status_code == 201, (path, response.text)

@@ -48,9 +48,11 @@ Session = Annotated[AsyncSession, Depends(db_session)]
 Submitter = Annotated[Principal, require_scope("reports:submit")]
 Reader = Annotated[Principal, require_scope("reports:read")]
 Reviewer = Annotated[Principal, require_scope("reports:review")]
-# Resolution stays immediate for the owning unit and reviewers alike; a submitter may also
-# withdraw (cancel) its own case while it is only submitted.
+# Resolution stays immediate for the owning unit and reviewers alike.
 SubmitterOrReviewer = Annotated[Principal, require_scope("reports:submit", "reports:review")]
+# Cancelling is a reviewer's act; a submitter may also withdraw its case while it is only
+# submitted (access.refusal). The first scope is the one the OpenAPI document names.
+ReviewerOrSubmitter = Annotated[Principal, require_scope("reports:review", "reports:submit")]
 # A sighting: the owning unit (reports:submit), or any unit through sightings:submit.
 Sighter = Annotated[Principal, require_scope("reports:submit", "sightings:submit")]
 KeyAdmin = Annotated[Principal, require_scope("keys:admin")]
@@ -293,7 +295,7 @@ async def cancel_report(
     body: ReasonIn,
     request: Request,
     session: Session,
-    principal: SubmitterOrReviewer,
+    principal: ReviewerOrSubmitter,
 ) -> ReportOut:
     """Withdraws a report (false report, duplicate, …), with a reason kept in intake.
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from shared.alert_contract import MessageStatus, Point, Sex, TravelMode
+from shared.auth import UNIT_CODE_PATTERN
 
 # Clocks of police systems drift; a few minutes ahead is tolerated, not a time in the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -91,7 +92,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
         "relationship": "mother",
         "consent_to_publication": True,
     },
-    "submitted_by": {"unit": "DGSN Casablanca Anfa", "officer": "Inspector Idrissi"},
+    # No "unit": the case belongs to the submitting key's unit (a national key may name one).
+    "submitted_by": {"officer": "Inspector Idrissi"},
     "message_status": "Exercise",
 }
 SIGHTING_EXAMPLE: dict[str, Any] = {
@@ -225,8 +227,17 @@ class GuardianIn(Strict):
         return value
 
 
+UnitCode = Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)]
+
+
 class SubmitterIn(Strict):
-    unit: ShortText
+    unit: UnitCode | None = Field(
+        default=None,
+        description="The unit's code. The case belongs to the submitting key's unit: a unit "
+        "key may omit it or must give its own (another is a 422). A national key may name a "
+        "known unit to file the case for it; omitted, the case is national (national keys "
+        "only see it).",
+    )
     officer: Name
 
 
@@ -329,6 +340,7 @@ SIGHTING_OUT_EXAMPLE: dict[str, Any] = {
     "created_at": "2026-11-29T15:12:00Z",
     "heading_deg": None,
     "destination": None,
+    "unit": "CASA-ANFA",
 }
 REPORT_OUT_EXAMPLE: dict[str, Any] = {
     "id": "5e0c8f1a-2d4b-4c6e-8f7a-9b1c3d5e7f20",
@@ -337,12 +349,16 @@ REPORT_OUT_EXAMPLE: dict[str, Any] = {
     "message_status": "Exercise",
     "created_at": "2026-11-29T14:00:00Z",
     "updated_at": "2026-11-29T14:05:00Z",
+    "unit": "CASA-ANFA",
     "submitted_by_key": "3f9a1c2b7d4e",
     "reviewed_by_key": "8c2e5a1f9b3d",
     "status_reason": None,
     "expires_at": "2026-11-30T14:05:00Z",
     "criteria": CRITERIA_EXAMPLE,
-    "report": REPORT_EXAMPLE,
+    "report": {
+        **REPORT_EXAMPLE,
+        "submitted_by": {**REPORT_EXAMPLE["submitted_by"], "unit": "CASA-ANFA"},
+    },
     "sightings": [SIGHTING_OUT_EXAMPLE],
 }
 
@@ -359,6 +375,7 @@ class SightingOut(BaseModel):
     created_at: datetime
     heading_deg: float | None = None
     destination: DestinationIn | None = None
+    unit: str | None = Field(default=None, description="The reporting key's unit; null: national.")
 
 
 class ReportOut(BaseModel):
@@ -370,6 +387,9 @@ class ReportOut(BaseModel):
     message_status: MessageStatus
     created_at: datetime
     updated_at: datetime
+    unit: str | None = Field(
+        default=None, description="The unit the case belongs to; null: a national case."
+    )
     submitted_by_key: str
     reviewed_by_key: str | None
     status_reason: str | None

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import schemathesis
+from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, HookContext
 
 _BASE_URL = os.environ.get("FUZZ_BASE_URL", "")
@@ -92,14 +93,13 @@ def _fix_body(action: str, method: str, body: Any) -> None:
 
 
 @schemathesis.hook
-def before_call(context: HookContext, case: Case, kwargs: dict[str, Any]) -> None:
+def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -> None:
     segments = case.operation.path.strip("/").split("/")
     action = segments[-1]
     review = action in _REVIEW_OPERATIONS
-    case.headers = {
-        **(case.headers or {}),
-        "Authorization": f"Bearer {_KEYS['reviewer' if review else 'operator']}",
-    }
+    if case.headers is None:
+        case.headers = CaseInsensitiveDict()
+    case.headers["Authorization"] = f"Bearer {_KEYS['reviewer' if review else 'operator']}"
     if case.meta is None or case.meta.generation.mode.is_negative:
         return
     parameters = case.path_parameters or {}

@@ -148,7 +148,8 @@ def check_url(url: str, *, allow_private: bool) -> str | None:
     """A reason the URL is not acceptable as a webhook target, or ``None``."""
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        parsed.host  # noqa: B018 - decoding it raises for a malformed IDNA label ("xn--")
+    except (httpx.InvalidURL, UnicodeError):
         return "not a valid URL"
     if parsed.scheme != "https" and not (allow_private and parsed.scheme == "http"):
         return "webhook URLs must use https"
@@ -168,7 +169,7 @@ async def check_target(url: str, *, allow_private: bool) -> str | None:
         return reason
     parsed = httpx.URL(url)
     try:
-        addresses = await resolve(parsed.host, parsed.port or 443)
+        addresses = await resolve(parsed.raw_host.decode("ascii"), parsed.port or 443)
     except Unresolvable as exc:
         return str(exc)
     if not allow_private and not all(is_public(a) for a in addresses):

@@ -52,9 +52,17 @@ Phone = Annotated[
 ]
 
 
+# HttpUrl's own limit, on the text as given.
+_URL_MAX = 2083
+
+
 def _https_only(url: HttpUrl) -> HttpUrl:
     if url.scheme != "https":
         raise ValueError("photo URLs must use https")
+    # The limit again on the normalised form (a "/" added, a name in punycode), which is what
+    # is stored and must validate when the report is read back.
+    if len(str(url)) > _URL_MAX:
+        raise ValueError(f"URL should have at most {_URL_MAX} characters")
     return url
 
 

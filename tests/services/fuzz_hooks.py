@@ -28,6 +28,7 @@ _REPORT: dict[str, Any] = json.loads(os.environ.get("FUZZ_REPORT", "{}"))
 
 # Acts that reach the public need a second key (four eyes).
 _REVIEW_OPERATIONS = {"approve", "reject", "renew", "cancel"}
+_ENDS_A_CASE = {"approve", "reject", "cancel", "resolve"}
 _CASABLANCA = {"lat": 33.5731, "lon": -7.5898}
 _ALL_CONFIRMED = {
     "child_under_18": True,
@@ -46,19 +47,20 @@ def _api(key: str) -> httpx.Client:
     return httpx.Client(base_url=_BASE_URL, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
 
-def _fresh_report(approved: bool) -> str:
-    """A new case for an act that changes its state (so each one finds it in a state
-    where the act is allowed)."""
+def _case_for(action: str) -> str:
+    """The case an act on a report goes to: one in a state where the act is allowed."""
+    if action == "renew":
+        return _IDS["approved_report_id"]  # renewing again and again is allowed
+    if action == "sightings":
+        return _IDS["submitted_report_id"]
+    if action not in _ENDS_A_CASE:
+        return _IDS["approved_report_id"]
+    # Acts that end the case (or approve it) each need a new one.
     body = {**_REPORT, "last_seen": {**_REPORT["last_seen"], "at": _ago(30)}}
     with _api(_KEYS["operator"]) as operator:
         created = operator.post("/v1/reports", json=body)
         created.raise_for_status()
         report_id: str = created.json()["id"]
-    if approved:
-        with _api(_KEYS["reviewer"]) as reviewer:
-            reviewer.post(
-                f"/v1/reports/{report_id}/approve", json={"criteria": _ALL_CONFIRMED}
-            ).raise_for_status()
     return report_id
 
 
@@ -104,10 +106,7 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
         return
     parameters = case.path_parameters or {}
     if "report_id" in parameters:
-        if case.method.upper() == "GET":
-            parameters["report_id"] = _IDS["report_id"]
-        else:
-            parameters["report_id"] = _fresh_report(approved=action == "renew")
+        parameters["report_id"] = _case_for(action)
     for name in ("alert_id", "partner_id", "delivery_id"):
         if name in parameters:
             parameters[name] = _IDS[name]

@@ -30,7 +30,7 @@ CHECKS = (
     "negative_data_rejection",
 )
 SEED = 20261203
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 10
 # Every scope: the generated cases go to every operation; acts under four eyes use a second.
 OPERATOR_SCOPES = [
     "reports:submit",
@@ -44,7 +44,8 @@ OPERATOR_SCOPES = [
 
 
 async def _existing_ids(stack: Stack, partner_url: str, verify_token: str) -> dict[str, str]:
-    """A partner, an approved case, its alert and a delivery: ids for operations on one."""
+    """A partner, an approved case, its alert and a delivery, a submitted case: ids for the
+    operations on one."""
     async with stack.client("admin") as admin:
         partner = await admin.post(
             "/v1/partners",
@@ -55,12 +56,14 @@ async def _existing_ids(stack: Stack, partner_url: str, verify_token: str) -> di
         report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
         approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
         assert approved.status_code == 200, approved.text
+        submitted = (await police.post("/v1/reports", json=report_body())).json()["id"]
     async with stack.client("admin") as admin:
         deliveries = await eventually(
             lambda: admin.get("/v1/deliveries"), lambda r: bool(r.json()["items"])
         )
     return {
-        "report_id": report_id,
+        "approved_report_id": report_id,
+        "submitted_report_id": submitted,
         "alert_id": approved.json()["alert_id"],
         "partner_id": partner.json()["id"],
         "delivery_id": deliveries.json()["items"][0]["id"],

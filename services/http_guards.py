@@ -1,10 +1,12 @@
-"""Request guards applied before routing: JSON bodies only, a size limit, and a limit on
-failed authentication per client address."""
+"""Request guards applied before routing: JSON bodies only, a size limit, no control
+characters in the path or query, and a limit on failed authentication per client address."""
 
 from __future__ import annotations
 
 import math
+import re
 import time
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -137,3 +139,40 @@ class FailedAuthLimit:
             await send(message)
 
         await self._app(scope, receive, observed)
+
+
+# As in request bodies (shared/input_types.py): C0 and C1 controls, DEL, lone surrogates.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class ControlCharacterGuard:
+    """A percent-encoded control character in the path or the query (``%00``) never
+    reaches a handler: PostgreSQL cannot even compare a text with a NUL in it (a driver
+    error, a 500). In the path it names nothing that exists: 404. In the query: 422 naming
+    the parameter."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = None
+        if scope["type"] == "http":
+            if _CONTROL.search(scope["path"]):
+                problem = Problem(404, "Not found", "No such resource.")
+            else:
+                query = scope["query_string"].decode("latin-1")
+                for name, value in parse_qsl(query, keep_blank_values=True):
+                    if _CONTROL.search(name) or _CONTROL.search(value):
+                        field = f"query.{_CONTROL.sub('?', name)}"
+                        message = "must not contain control characters"
+                        problem = Problem(
+                            422,
+                            "Invalid request",
+                            f"{field}: {message}",
+                            errors=[{"field": field, "message": message}],
+                        )
+                        break
+        if problem is None:
+            await self._app(scope, receive, send)
+            return
+        await problem_response(problem, None)(scope, receive, send)

@@ -264,3 +264,25 @@ async def test_nan_and_infinity_are_not_numbers(stack: Stack) -> None:
             )
         _names(answer, "last_seen.location.lat")
     assert await _stored(stack) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "status", "field"),
+    [
+        # A NUL in a path names nothing (and PostgreSQL could not even look it up).
+        ("reader", "/v1/reports/abc%00def", 404, None),
+        ("reader", "/v1/alerts/%1b%5b2J/zone", 404, None),
+        ("admin", "/v1/deliveries?alert_id=a%00b", 422, "query.alert_id"),
+        ("admin", "/v1/deliveries?partner_id=%C2%85", 422, "query.partner_id"),
+        ("reader", "/v1/reports?status=submitted%0a", 422, "query.status"),
+    ],
+)
+async def test_no_control_characters_in_paths_or_queries(
+    stack: Stack, key: str, url: str, status: int, field: str | None
+) -> None:
+    async with stack.client(key) as client:
+        answer = await client.get(url)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    if field is not None:
+        assert [e["field"] for e in answer.json()["errors"]] == [field]

@@ -312,7 +312,8 @@ class ApproveIn(Strict):
         default=None,
         ge=MIN_TTL_HOURS,
         le=MAX_TTL_HOURS,
-        description="How long the alert runs; default: the service's alert TTL (24 h).",
+        description="How long the alert runs, 1 to 168 hours; default: the service's alert "
+        "TTL (24 h).",
     )
 
 
@@ -323,7 +324,8 @@ class RenewIn(Strict):
         default=None,
         ge=MIN_TTL_HOURS,
         le=MAX_TTL_HOURS,
-        description="The new window, counted from now; default: the service's alert TTL.",
+        description="The new window, counted from now, 1 to 168 hours; default: the "
+        "service's alert TTL.",
     )
 
 

@@ -113,7 +113,7 @@ async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
 _UNREADABLE_BODY = Problem(
     422,
     "Invalid request",
-    "body: not valid JSON (UTF-8, nested at most a few hundred levels deep)",
+    "body: not valid JSON (it must be UTF-8, and not nested too deeply)",
     errors=[{"field": "body", "message": "not valid JSON"}],
 )
 

@@ -43,8 +43,6 @@ def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
 SINGLE_LINE = _refusing(_CONTROL, "")
 # Free text: a description, circumstances, a note; newline, carriage return and tab allowed.
 PARAGRAPH = _refusing(_CONTROL_IN_PARAGRAPH, " other than newline and tab")
-Line = Annotated[str, SINGLE_LINE]
-Paragraph = Annotated[str, PARAGRAPH]
 
 # A JSON number (integer or not), finite: never a boolean, a string or NaN/Infinity (which
 # Python's JSON parser accepts although JSON has no such values).

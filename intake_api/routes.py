@@ -36,6 +36,7 @@ from intake_api.schemas import (
 from intake_api.sealing import Sealer
 from intake_api.service import ReportService
 from shared.auth import Principal, add_unit, list_units, require_scope
+from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem, field_problem
 from shared.web import app_context, db_session
@@ -156,7 +157,7 @@ async def list_reports(
     principal: Reader,
     status: ReportStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReportPage:
     """Reports, newest first, optionally filtered by status; `next_offset` pages on.
 

@@ -34,6 +34,9 @@ def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "webhook_timeout_s": 5.0,
         "delivery_poll_interval_s": 0.2,
         "outbox_poll_interval_s": 0.2,
+        # Tests send many keyless requests from one address on purpose; the limit on failed
+        # authentication has its own test (tests/services/test_failed_auth_limit.py).
+        "auth_failures_per_minute": 0,
         **overrides,
     }
     return Settings(**values)

@@ -22,9 +22,12 @@ Decisions, with the spec's reasons:
   US-style feeds classify AMBER alerts by.
 * **responseType** ``Monitor`` (watch for the child, call the number in ``instruction``);
   ``AllClear`` on a Cancel.
-* **Area**: the sent polygon (GeoJSON is lon/lat, CAP is "lat,lon": swapped; closed ring; holes
-  dropped, which only widens and so keeps full coverage; one ``<polygon>`` per part of a
-  MultiPolygon) and the ISO 3166-2 geocodes the zone touches. CAP 1.2 §3.2.4 makes an area the
+* **Area**: the sent polygons (GeoJSON is lon/lat, CAP is "lat,lon": swapped; closed ring; one
+  ``<polygon>`` per part of a MultiPolygon) and the ISO 3166-2 geocodes the zone touches. A CAP
+  polygon has no holes, and an outer ring alone would alert an enclave the zone leaves out
+  (Ceuta, Melilla): the engine sends hole-free parts, and a polygon that still has holes is
+  cut into such parts here (``alert_engine.hole_free``), so CAP and GeoJSON always describe the
+  same region. CAP 1.2 §3.2.4 makes an area the
   **union** of its polygons, circles and geocodes, so the unclipped ``<circle>`` elements (one
   per trusted location, each inside the unclipped zone) would add back the foreign land and
   sea that clipping removed: they are written only when asked for.
@@ -42,6 +45,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import shapely
+
+from alert_engine.hole_free import hole_free_parts
 from shared.alert_contract import AlertMessage, Area, InfoBlock
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -82,15 +88,23 @@ def cap_reference(reference: str) -> str:
     return f"{sender},{identifier},{cap_datetime(datetime.fromisoformat(sent))}"
 
 
-def _exterior_rings(geometry: dict[str, Any]) -> Iterator[Sequence[Sequence[float]]]:
+def _rings(geometry: dict[str, Any]) -> Iterator[Sequence[Sequence[float]]]:
+    """One hole-free ring per CAP polygon."""
     kind = geometry.get("type")
     if kind == "Polygon":
-        yield geometry["coordinates"][0]
+        polygons = [geometry["coordinates"]]
     elif kind == "MultiPolygon":
-        for polygon in geometry["coordinates"]:
-            yield polygon[0]
+        polygons = geometry["coordinates"]
     else:
         raise ValueError(f"the zone must be a GeoJSON Polygon or MultiPolygon; got {kind!r}")
+    for rings in polygons:
+        if len(rings) == 1:
+            yield rings[0]
+            continue
+        polygon = shapely.Polygon(rings[0], rings[1:])
+        for part in hole_free_parts(polygon):
+            # A hole no chord can cut (degenerate input) is filled in: wider, never narrower.
+            yield shapely.get_coordinates(part.exterior).tolist()
 
 
 def _number(value: float) -> str:
@@ -134,7 +148,7 @@ def _add_pairs(parent: ET.Element, tag: str, pairs: Iterable[tuple[str, str]]) -
 def _area(parent: ET.Element, area: Area, *, include_circle: bool) -> None:
     element = _add(parent, "area")
     _add(element, "areaDesc", area.description)
-    for ring in _exterior_rings(area.geojson):
+    for ring in _rings(area.geojson):
         _add(element, "polygon", cap_polygon(ring))
     if include_circle:
         for circle in area.circles or [area.circle]:

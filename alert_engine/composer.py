@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from alert_engine.footprint import footprint_of
+from alert_engine.footprint import footprint_of, sendable, vertex_count
 from alert_engine.pieces import (
     Piece,
     TrustedLocation,
@@ -83,15 +83,16 @@ def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | Non
     # CAP consumers union circles with the polygon, so each circle must lie inside the zone:
     # the whole disk for a disk piece, the disk of the corridor's half-width for a corridor.
     circles = [Circle(center=p.center, radius_km=round(p.side_km, 3)) for p in pieces]
-    budget = policy.vertex_budget if policy is not None else ZonePolicy().vertex_budget
+    settings = policy if policy is not None else ZonePolicy()
+    budget, max_polygons = settings.vertex_budget, settings.max_polygons
     if policy is not None and policy.territory is not None:
-        sent = footprint_of([p.polygon for p in pieces], policy.territory, budget)
+        sent = footprint_of([p.polygon for p in pieces], policy.territory, budget, max_polygons)
         if not sent.exact.is_empty:  # a zone entirely off the territory is sent whole
             touched = policy.territory.geocodes(sent.exact)
             geocodes = [g.code for g in touched]
             return Area(
                 description=description,
-                geojson=geojson_geometry(sent.polygon),
+                geojson=geojson_parts(sent.parts),
                 circle=circles[0],
                 circles=circles,
                 # Regions first, then provinces: Territory.geocodes keeps that order.
@@ -112,16 +113,31 @@ def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | Non
                 targeting="polygon" if sent.meets_wea_rule or not geocodes else "geocodes",
             )
     cover = cover_of(pieces, budget)
+    # A union of disks can enclose a hole: cut it like an enclave (the cover stays the same
+    # region, so its overshoot bound holds).
+    parts = sendable(cover.polygon, max_polygons)
     return Area(
         description=description,
-        geojson=geojson_geometry(cover.polygon),
+        geojson=geojson_parts(parts),
         circle=circles[0],
         circles=circles,
         # Without a land mask every metre of overshoot is counted as land: an upper bound.
-        vertex_count=cover.vertex_count,
+        vertex_count=sum(vertex_count(p) for p in parts),
         overshoot_land_m=round(cover.overshoot_m, 1),
         overshoot_sea_m=0.0,
     )
+
+
+def geojson_parts(parts: Sequence[shapely.Polygon]) -> dict[str, Any]:
+    """The sent parts as one RFC 7946 geometry: a Polygon if there is one, else a
+    MultiPolygon with a member per part, as CAP gets a ``<polygon>`` per part.
+
+    Parts cut around an enclave share the edges of the cut, which OGC simple features do
+    not allow inside a MultiPolygon (RFC 7946 sets no such rule); a consumer that needs an
+    OGC-valid geometry unions the members, which gives back the region exactly."""
+    if len(parts) == 1:
+        return geojson_geometry(parts[0])
+    return geojson_geometry(shapely.MultiPolygon(list(parts)))
 
 
 def geojson_geometry(geometry: BaseGeometry) -> dict[str, Any]:

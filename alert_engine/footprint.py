@@ -24,6 +24,13 @@ tangent step are chosen to minimise the larger of the two expected overshoots, a
 tangent step shrinks until the vertex count fits. Covering is verified in lon/lat, with a
 fallback (a rotated rectangle) that always covers. The overshoot is then measured, not
 estimated (``alert_engine.overshoot``).
+
+What is sent is P as CAP can carry it: on CAP's 6-decimal grid (GeoJSON gets the same
+coordinates, so both describe one region), without edges shorter than a metre
+(``alert_engine.short_edges``), and as hole-free parts (``alert_engine.hole_free``: A has
+holes around Ceuta, Melilla and the Spanish islets), each of at most ``max_vertices``
+vertices, at most ``max_polygons`` of them. Coverage and overshoot are checked and measured
+on the union of those parts, the region a consumer of either format alerts.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,8 +48,10 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
+from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import measure_overshoot, polygonal
+from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -55,29 +65,46 @@ _SAFETY_M = 2.0  # ε: outward margin so that rounding can never uncover part of
 _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the hull
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
 _FIT_ATTEMPTS = 6
+DEFAULT_MAX_POLYGONS = 8
+GRID_DEG = 1e-6  # CAP's 6 decimals (``alert_engine.cap``): what is sent is on this grid
+# Shortest edge kept: a metre, plus what rounding to the grid can take off an edge (~0.16 m).
+_MIN_EDGE_M = 1.2
 
 
 @dataclass(frozen=True)
 class Footprint:
-    polygon: BaseGeometry  # lon/lat Polygon (MultiPolygon if Z is split), ≤ max_vertices
+    # What is sent: hole-free lon/lat polygons on the 6-decimal grid, each ≤ max_vertices,
+    # at most max_polygons; parts cut around an enclave share the edges of the cut.
+    parts: tuple[shapely.Polygon, ...]
+    polygon: BaseGeometry  # their union, the region sent (valid; an enclave is a hole in it)
     exact: BaseGeometry  # Z = zone ∩ national territory, lon/lat
-    vertex_count: int  # GeoJSON ring vertices, closing repeat excluded, holes included
+    vertex_count: int  # the parts' vertices, closing repeats excluded
     overshoot_land_m: float  # greatest distance from P ∩ land ∖ Z to Z (upper bound)
     overshoot_sea_m: float  # greatest distance from P ∩ sea to Z (upper bound)
     meets_wea_rule: bool  # overshoot_land_m ≤ 161 m
 
 
 def footprint(
-    center: Point, radius_km: float, territory: Territory, max_vertices: int
+    center: Point,
+    radius_km: float,
+    territory: Territory,
+    max_vertices: int,
+    max_polygons: int = DEFAULT_MAX_POLYGONS,
 ) -> Footprint:
-    """The polygon to send for the geodesic disk of ``radius_km`` around ``center``."""
+    """The polygons to send for the geodesic disk of ``radius_km`` around ``center``."""
     return footprint_of(
-        [geodesic_disk_polygon(center, radius_km * 1000.0)], territory, max_vertices
+        [geodesic_disk_polygon(center, radius_km * 1000.0)],
+        territory,
+        max_vertices,
+        max_polygons,
     )
 
 
 def footprint_of(
-    pieces: Sequence[shapely.Polygon], territory: Territory, max_vertices: int
+    pieces: Sequence[shapely.Polygon],
+    territory: Territory,
+    max_vertices: int,
+    max_polygons: int = DEFAULT_MAX_POLYGONS,
 ) -> Footprint:
     """The polygon to send for a zone made of ``pieces``.
 
@@ -87,21 +114,26 @@ def footprint_of(
     """
     if max_vertices < 4:
         raise ValueError("a covering polygon needs a budget of at least 4 vertices")
+    if max_polygons < 1:
+        raise ValueError("a footprint needs at least one polygon")
     if not pieces:
         raise ValueError("a zone needs at least one piece")
     zone = pieces[0] if len(pieces) == 1 else shapely.union_all(list(pieces))
     exact = _exact_zone(zone, territory)
     if exact.is_empty:
-        return Footprint(shapely.Polygon(), exact, 0, 0.0, 0.0, True)
+        return Footprint((), shapely.Polygon(), exact, 0, 0.0, 0.0, True)
     minx, miny, maxx, maxy = zone.bounds
     center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
     plane = LocalPlane.at(center)
-    polygon = _covering_polygon(exact, territory, plane, max_vertices)
+    budget = _Budget(max_vertices, max_polygons)
+    parts = _covering_parts(exact, territory, plane, budget)
+    polygon = _region(parts)
     land_m, sea_m = measure_overshoot(polygon, exact, territory, center)
     return Footprint(
+        parts=parts,
         polygon=polygon,
         exact=exact,
-        vertex_count=vertex_count(polygon),
+        vertex_count=sum(vertex_count(p) for p in parts),
         overshoot_land_m=land_m,
         overshoot_sea_m=sea_m,
         meets_wea_rule=land_m <= WEA_LIMIT_M,
@@ -231,27 +263,50 @@ class _FacingProbe:
 # --- the covering polygon -------------------------------------------------------------------
 
 
-def _covering_polygon(
-    exact: BaseGeometry, territory: Territory, plane: LocalPlane, max_vertices: int
-) -> BaseGeometry:
+@dataclass(frozen=True)
+class _Budget:
+    vertices: int  # per part
+    polygons: int
+
+    def excess(self, parts: Sequence[shapely.Polygon]) -> int | None:
+        """Vertices over the budget in the largest part (≤ 0: fits); None if too many parts."""
+        if len(parts) > self.polygons:
+            return None
+        return max(vertex_count(p) for p in parts) - self.vertices
+
+
+def _covering_parts(
+    exact: BaseGeometry, territory: Territory, plane: LocalPlane, budget: _Budget
+) -> tuple[shapely.Polygon, ...]:
     hull = _Hull(plane.to_plane(exact))
     probe = _FacingProbe(hull, plane, territory)
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
     shapely.prepare(exact)
-    best: tuple[float, BaseGeometry] | None = None
-    for hoped, layer, step in _plans(hull, hull_lonlat, probe, territory.allowed, max_vertices):
+    best: tuple[float, _Fitted] | None = None
+    plans = _plans(hull, hull_lonlat, probe, territory.allowed, budget.vertices)
+    for hoped, layer, step in plans:
         if best is not None and hoped >= best[0]:
             break  # plans are sorted by what they hope for: none left can do better
-        fitted = _fit(hull, plane, probe, layer, step, exact, max_vertices)
+        fitted = _fit(hull, plane, probe, layer, step, exact, budget)
         if fitted is None:
             continue
-        polygon, final_step = fitted
-        expected = max(_corner_overshoot(hull, final_step), layer.reach_m)
+        expected = max(_corner_overshoot(hull, fitted.step), layer.reach_m)
         if best is None or expected < best[0]:
-            best = (expected, polygon)
-    if best is not None and _covers(best[1], exact):
-        return best[1]
+            best = (expected, fitted)
+    if best is not None:
+        parts = best[1].parts or sendable(best[1].polygon, budget.polygons)
+        # Rounding can (rarely) split a thin part: the budget is checked on what is sent.
+        excess = budget.excess(parts) if parts else None
+        if excess is not None and excess <= 0 and _covers(parts, exact):
+            return parts
     return _fallback(hull, plane, exact)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    polygon: BaseGeometry  # C ∩ A
+    parts: tuple[shapely.Polygon, ...]  # as sent, if already made to count them; else ()
+    step: float  # the tangent step it was built with
 
 
 def _fit(
@@ -261,25 +316,97 @@ def _fit(
     layer: AllowedLayer,
     step: float,
     exact: BaseGeometry,
-    max_vertices: int,
-) -> tuple[BaseGeometry, float] | None:
-    """C ∩ A with the finest tangent step from ``step`` on that fits the budget, and that step.
+    budget: _Budget,
+) -> _Fitted | None:
+    """C ∩ A with the finest tangent step from ``step`` on that fits the budget once sent
+    (``sendable``), and that step.
 
-    The count is not known before the overlay (A's vertices inside C, the crossings), so the
-    step grows by the excess spread over the land-facing tangents until it fits.
+    The count is not known before the overlay (A's vertices inside C, the crossings, the cuts
+    around enclaves), so the step grows by the excess spread over the land-facing tangents
+    until it fits.
     """
     for _ in range(_FIT_ATTEMPTS):
         theta, facing_share = _directions(step, probe)
         cover = plane.to_lonlat(_tangent_polygon(hull, theta))
         polygon = _clip_to_allowed(cover, layer, exact)
-        excess = vertex_count(polygon) - max_vertices
+        excess, parts = _excess(polygon, budget)
+        if excess is None:
+            return None
         if excess <= 0:
-            return polygon, step
+            return _Fitted(polygon, parts, step)
         if len(theta) <= _MIN_TANGENTS:
             return None
         share = max(facing_share, 0.05)
         step *= 1 + (excess + 1) / max(len(theta) * share, 1.0)
     return None
+
+
+def _excess(
+    polygon: BaseGeometry, budget: _Budget
+) -> tuple[int | None, tuple[shapely.Polygon, ...]]:
+    """``budget.excess`` of ``polygon`` as sent, and the sent parts if they had to be made.
+    Without holes, its own parts stand in for the sent ones: tidying and rounding only
+    remove vertices (and cost a pass)."""
+    own = [p for p in shapely.get_parts(polygon) if isinstance(p, shapely.Polygon)]
+    if not own:
+        return None, ()
+    if not any(p.interiors for p in own):
+        return budget.excess(own), ()
+    parts = sendable(polygon, budget.polygons)
+    return (budget.excess(parts) if parts else None), parts
+
+
+def sendable(polygon: BaseGeometry, max_polygons: int) -> tuple[shapely.Polygon, ...]:
+    """``polygon`` as it can be sent: short edges dropped, on the grid, cut into hole-free
+    parts (holes smallest first filled in when cutting them all would take more than
+    ``max_polygons`` parts; the overshoot measured afterwards counts what they hold)."""
+    tidy = on_grid(drop_short_edges(polygon, _MIN_EDGE_M))
+    polygons = [p for p in shapely.get_parts(tidy) if isinstance(p, shapely.Polygon)]
+    holes = sum(len(p.interiors) for p in polygons)
+    if holes == 0:
+        return tuple(polygons)
+    if len(polygons) + holes > max_polygons:
+        polygons = _fill_smallest_holes(polygons, max(max_polygons - len(polygons), 0))
+    parts = hole_free_parts(shapely.MultiPolygon(polygons), _MIN_EDGE_M)
+    if has_holes(parts):  # no chord kept new vertices apart from old ones: fill it in
+        parts = [shapely.Polygon(p.exterior) for p in parts]
+    # The cuts' new vertices are off the grid: round them (both sides of a cut alike).
+    gridded = on_grid(np.asarray(parts, dtype=object))
+    return tuple(q for g in gridded for q in shapely.get_parts(g) if isinstance(q, shapely.Polygon))
+
+
+def on_grid(geometry: Any) -> Any:
+    """``geometry`` with coordinates on CAP's grid, repeated points merged, kept valid.
+
+    Rounding moves a point by at most 0.07 m, which leaves every ring valid unless two edges
+    ran closer than that; only then does the (slower) snap-rounding overlay repair it. The
+    result keeps floating precision: a geometry that carries a fixed grid makes every later
+    overlay snap its new points to that grid, off the straight edges they lie on."""
+    digits = round(-math.log10(GRID_DEG))
+    rounded = shapely.remove_repeated_points(
+        shapely.transform(geometry, lambda xy: np.round(xy, digits))
+    )
+    if bool(np.all(shapely.is_valid(rounded))):
+        return rounded
+    return shapely.set_precision(shapely.set_precision(geometry, GRID_DEG), 0.0)
+
+
+def _fill_smallest_holes(polygons: list[shapely.Polygon], keep: int) -> list[shapely.Polygon]:
+    rings = sorted(
+        ((shapely.Polygon(r).area, i, r) for i, p in enumerate(polygons) for r in p.interiors),
+        key=lambda item: -item[0],
+    )
+    kept: dict[int, list[BaseGeometry]] = {}
+    for _, i, ring in rings[:keep]:
+        kept.setdefault(i, []).append(ring)
+    return [shapely.Polygon(p.exterior, kept.get(i, [])) for i, p in enumerate(polygons)]
+
+
+def _region(parts: Sequence[shapely.Polygon]) -> BaseGeometry:
+    """The region the parts describe together (parts cut around an enclave share edges)."""
+    if len(parts) == 1:
+        return parts[0]
+    return polygonal(shapely.union_all(list(parts)))
 
 
 def _corner_overshoot(hull: _Hull, step: float) -> float:
@@ -330,18 +457,19 @@ def _clip_to_allowed(cover: BaseGeometry, layer: AllowedLayer, exact: BaseGeomet
     return polygon
 
 
-def _covers(polygon: BaseGeometry, exact: BaseGeometry) -> bool:
-    if polygon.is_empty or not polygon.is_valid:
+def _covers(parts: Sequence[shapely.Polygon], exact: BaseGeometry) -> bool:
+    if not parts or not all(p.is_valid for p in parts):
         return False
-    shapely.prepare(polygon)
-    return bool(shapely.covers(polygon, exact))
+    region = _region(parts)
+    shapely.prepare(region)
+    return bool(shapely.covers(region, exact))
 
 
-def _fallback(hull: _Hull, plane: LocalPlane, exact: BaseGeometry) -> BaseGeometry:
+def _fallback(hull: _Hull, plane: LocalPlane, exact: BaseGeometry) -> tuple[shapely.Polygon, ...]:
     """A rotated rectangle around Z: 4 vertices, always covering, loose on land."""
     rectangle = shapely.oriented_envelope(shapely.Polygon(hull.vertices))
     grown = shapely.buffer(rectangle, 10 * _SAFETY_M, join_style="mitre", mitre_limit=2.0)
-    polygon = polygonal(plane.to_lonlat(grown))
-    if not shapely.covers(polygon, exact):
+    parts = sendable(polygonal(plane.to_lonlat(grown)), 1)
+    if not _covers(parts, exact):
         raise RuntimeError("could not build a covering polygon")
-    return polygon
+    return parts

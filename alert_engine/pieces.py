@@ -27,7 +27,7 @@ from pyproj import Geod
 
 from alert_engine.footprint import geodesic_disk_polygon
 from alert_engine.zones import ZonePolicy, radius_km
-from shared.alert_contract import Point, TravelMode
+from shared.alert_contract import Language, Point, TravelMode
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -42,6 +42,8 @@ class TrustedLocation:
     heading_deg: float | None = None  # clockwise from north; or a destination, never both
     destination: Point | None = None
     sighting_id: str | None = None  # None: the report's last-seen point
+    # ``place`` in each alert language (from the gazetteer), as (language, name) pairs.
+    place_names: tuple[tuple[Language, str], ...] = ()
 
 
 @dataclass(frozen=True)

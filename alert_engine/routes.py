@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
 from alert_engine.models import Alert, AlertVersion
-from alert_engine.schemas import AlertOut, AlertPage, VersionSummary
+from alert_engine.schemas import MAX_SEQUENCE, AlertOut, AlertPage, VersionSummary
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
+from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, problem_responses
 from shared.problems import Problem
 from shared.web import db_session
@@ -124,7 +125,7 @@ async def list_alerts(
     _: Reader,
     state: Literal["active", "cancelled", "expired"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AlertPage:
     """Alerts, most recently effective first, optionally filtered by state; each with its
     current version (the message partners received) and its history.
@@ -200,7 +201,9 @@ async def read_cap(
     alert_id: str,
     session: Session,
     _: Reader,
-    sequence: Annotated[int | None, Query(ge=1, description="A given version")] = None,
+    sequence: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
+    ] = None,
 ) -> Response:
     """One version of the alert (the current one by default, or `sequence`) as OASIS CAP 1.2
     XML, one `info` block per language and one `polygon` per part of the zone.

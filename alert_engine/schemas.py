@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict
 from shared.alert_contract import AlertMessage, MsgType
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 
+# The highest version a CAP request may name: far beyond any alert's count of updates, and
+# well inside what the database's integers hold (a larger one would be a driver error).
+MAX_SEQUENCE = 1_000_000
+
 _VERSION_EXAMPLE = {
     "sequence": 1,
     "msg_type": "Alert",

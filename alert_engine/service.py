@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from alert_engine.models import Alert, AlertVersion
 from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import ZonePolicy
-from shared.alert_contract import AlertMessage, MsgType, Point, PublicChild
+from shared.alert_contract import AlertMessage, Language, MsgType, Point, PublicChild
 from shared.events import (
     AlertCancelled,
     AlertEvent,
@@ -78,6 +78,7 @@ class AlertService:
             last_seen=approved.last_seen_at,
             suspected_vehicle=approved.suspected_vehicle,
             companion=approved.companion,
+            place_names=approved.last_seen_place_names or {},
         )
         alert = Alert(
             id=approved.alert_id,
@@ -106,6 +107,7 @@ class AlertService:
                         place=approved.last_seen_place,
                         heading_deg=approved.last_seen_heading_deg,
                         destination=approved.last_seen_destination,
+                        place_names=_pairs(approved.last_seen_place_names),
                     )
                 ]
             ),
@@ -140,6 +142,7 @@ class AlertService:
             heading_deg=sighting.heading_deg,
             destination=sighting.destination,
             sighting_id=sighting.sighting_id,
+            place_names=_pairs(sighting.place_names),
         )
         before = pieces_at(known, mode, policy, self._now)
         locations = [*known, added]
@@ -292,6 +295,7 @@ def case_state(alert: Alert) -> CaseState:
             last_seen=newest.at,
             suspected_vehicle=facts["suspected_vehicle"],
             companion=facts["companion"],
+            place_names=dict(newest.place_names),
         ),
         photo_urls=facts["photo_urls"],
         locations=tuple(locations),
@@ -335,6 +339,7 @@ def _location_item(location: TrustedLocation) -> dict[str, Any]:
         "heading_deg": location.heading_deg,
         "destination": None if destination is None else destination.model_dump(),
         "sighting_id": location.sighting_id,
+        "place_names": dict(location.place_names) or None,
     }
 
 
@@ -347,4 +352,10 @@ def _location_of(item: dict[str, Any]) -> TrustedLocation:
         heading_deg=item.get("heading_deg"),
         destination=None if destination is None else Point.model_validate(destination),
         sighting_id=item.get("sighting_id"),
+        place_names=_pairs(item.get("place_names")),
     )
+
+
+def _pairs(names: Mapping[Language, str] | None) -> tuple[tuple[Language, str], ...]:
+    """A place's names per language, in a fixed order (a location is frozen and hashable)."""
+    return tuple(sorted((names or {}).items()))

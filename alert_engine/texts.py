@@ -1,13 +1,16 @@
 """Alert texts in Arabic, French, Standard Moroccan Amazigh (Tifinagh) and English.
 
 Fixed templates, as WEA uses, rather than free translation: a reviewed sentence per language
-with the case's facts slotted in. Lengths are the WEA limits: 360 characters for the long
-text, 90 for the short one; a text that would be longer is cut at a word with an ellipsis.
+with the case's facts slotted in. The place is named in each text's own language when the
+gazetteer knows it (``CaseFacts.place_names``), else as typed. Lengths are the WEA limits:
+360 characters for the long text, 90 for the short one; a text that would be longer is cut at
+a word with an ellipsis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -116,6 +119,7 @@ class CaseFacts:
     last_seen: datetime
     suspected_vehicle: str | None
     companion: str | None
+    place_names: Mapping[Language, str] = field(default_factory=dict)  # ``place`` per language
 
 
 def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
@@ -123,7 +127,7 @@ def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
     blocks = []
     for language in LANGUAGES:
         t = TEMPLATES[language]
-        place = facts.place or t.somewhere
+        place = facts.place_names.get(language) or facts.place or t.somewhere
         details = " ".join(
             _sentence(part)
             for part in (

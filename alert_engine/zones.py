@@ -35,7 +35,9 @@ class ZonePolicy:
             "unknown": 80.0,
         }
     )
-    vertex_budget: int = 100
+    vertex_budget: int = 100  # per polygon sent
+    # Polygons sent at most: a zone around an enclave is cut into hole-free parts.
+    max_polygons: int = 8
     # The land the zone is clipped to; None sends the whole disk (no clipping, no land mask).
     territory: Territory | None = None
     # A trusted location older than the newest one by more than this drops out of the union:

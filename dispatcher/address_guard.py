@@ -17,26 +17,73 @@ import httpcore
 import httpx
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
+# What no webhook may reach, beyond what ``ipaddress`` calls non-global (whose tables vary
+# with the Python version): the IANA special-purpose ranges that Python 3.11 misses, and the
+# IPv6 forms whose traffic ends at an IPv4 address we cannot judge here.
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",  # carrier-grade NAT; also Alibaba Cloud's metadata, 100.100.100.200
+        "192.0.0.0/24",  # IETF protocol assignments, anycast relays included
+        "198.18.0.0/15",
+        "240.0.0.0/4",
+        "::/96",  # IPv4-compatible (deprecated): [::127.0.0.1] reaches loopback on some stacks
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): translates into private networks
+        "2001::/32",  # Teredo: tunnels to an address inside it (obfuscated)
+        "2001:db8::/32",
+        "fc00::/7",  # unique local; AWS's IPv6 metadata service is fd00:ec2::254
+        "fe80::/10",
+    )
+)
+# The well-known NAT64 prefix (RFC 6052) reaches the IPv4 address in its last 32 bits.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form delivers to, for the forms whose target we can judge."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    """Whether a webhook may connect to ``address`` (an IP literal, IPv6 zone id allowed).
+
+    The one rule, used at registration and at connect time: an IPv6 form that carries an
+    IPv4 address is judged by that address; then the address must be globally reachable
+    unicast and in none of the special-purpose ranges above.
+    """
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )
     if isinstance(ip, ipaddress.IPv6Address):
-        # IPv6 forms that carry an IPv4 address reach that address: judge it instead.
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        elif ip.sixtofour is not None:
-            ip = ip.sixtofour
-        elif ip.teredo is not None:
-            ip = ip.teredo[1]
-        elif ip in _NAT64:
-            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return ip.is_global and not ip.is_multicast
+        ip = _embedded_ipv4(ip) or ip
+    if ip.is_multicast or not ip.is_global:
+        return False
+    return not any(ip in network for network in _NEVER_PUBLIC if network.version == ip.version)
 
 
 class BlockedAddress(httpcore.ConnectError):
     pass
+
+
+class Unresolvable(Exception):
+    pass
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` (a name, or an IP literal in any spelling the system's resolver
+    reads: ``2130706433``, ``0x7f.1``) stands for, as the connection would use them."""
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:  # gaierror, or a name IDNA cannot encode
+        raise Unresolvable(f"{host} does not resolve") from exc
+    return [str(info[4][0]) for info in infos]
 
 
 class GuardedBackend(AsyncNetworkBackend):
@@ -53,12 +100,11 @@ class GuardedBackend(AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> AsyncNetworkStream:
         try:
-            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
+            addresses = await resolve(host, port)
+        except Unresolvable as exc:
             # As httpcore's own backends do: a name that does not resolve is a failed
             # connection (the partner's problem, reported as such), not a crash.
-            raise httpcore.ConnectError(f"{host} does not resolve") from exc
-        addresses = [str(info[4][0]) for info in infos]
+            raise httpcore.ConnectError(str(exc)) from exc
         allowed = [a for a in addresses if self._allow_private or is_public(a)]
         if not allowed:
             raise BlockedAddress(f"{host} resolves only to non-public addresses")
@@ -102,7 +148,8 @@ def check_url(url: str, *, allow_private: bool) -> str | None:
     """A reason the URL is not acceptable as a webhook target, or ``None``."""
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        parsed.host  # noqa: B018 - decoding it raises for a malformed IDNA label ("xn--")
+    except (httpx.InvalidURL, UnicodeError):
         return "not a valid URL"
     if parsed.scheme != "https" and not (allow_private and parsed.scheme == "http"):
         return "webhook URLs must use https"
@@ -110,4 +157,21 @@ def check_url(url: str, *, allow_private: bool) -> str | None:
         return "webhook URL has no host"
     if parsed.userinfo:
         return "webhook URLs must not carry credentials"
+    return None
+
+
+async def check_target(url: str, *, allow_private: bool) -> str | None:
+    """A reason the URL may not be registered as a webhook target, or ``None``: the checks
+    of ``check_url``, then its host must resolve, and (unless private targets are allowed)
+    to public addresses only. Connect time checks again (DNS answers change)."""
+    reason = check_url(url, allow_private=allow_private)
+    if reason is not None:
+        return reason
+    parsed = httpx.URL(url)
+    try:
+        addresses = await resolve(parsed.raw_host.decode("ascii"), parsed.port or 443)
+    except Unresolvable as exc:
+        return str(exc)
+    if not allow_private and not all(is_public(a) for a in addresses):
+        return f"{parsed.host} resolves to a non-public address"
     return None

@@ -24,6 +24,7 @@ from dispatcher.schemas import (
 from dispatcher.sender import verification_handshake
 from dispatcher.service import DeliveryService, PartnerService, partner_out
 from shared.auth import Principal, require_scope
+from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.web import app_context, db_session
 
@@ -70,7 +71,7 @@ async def register_partner(
     zone meets their coverage from now on.
     """
     context = app_context(request)
-    PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
+    await PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
     failure = await verification_handshake(_client(request), body.url, body.verify_token)
     async with session.begin():
         return await PartnerService(session, context.clock.now()).register(body, failure)
@@ -89,7 +90,7 @@ async def list_partners(
     session: Session,
     _: Admin,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PartnerPage:
     """Partners in registration order with their status; `next_offset` pages on.
     Secrets are never shown again.
@@ -207,7 +208,7 @@ async def list_deliveries(
     partner_id: str | None = None,
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DeliveryPage:
     """Webhook deliveries, newest first, filtered by alert, partner or status
     (`status=dead`: what exhausted its retries and waits for a replay).

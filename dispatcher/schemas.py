@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,7 @@ from shapely.geometry import shape
 
 from shared.alert_contract import AlertMessage, Language
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
+from shared.input_types import SINGLE_LINE, Number
 
 ALL_LANGUAGES: list[Language] = ["ar", "fr", "zgh", "en"]
 
@@ -69,10 +71,10 @@ class PartnerIn(BaseModel):
         json_schema_extra={"examples": [_PARTNER_IN_EXAMPLE]},
     )
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2000)]
-    verify_token: Annotated[str, StringConstraints(min_length=8, max_length=200)] = Field(
-        description="The token the partner expects in hub.verify_token during the handshake."
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE]
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000), SINGLE_LINE]
+    verify_token: Annotated[str, StringConstraints(min_length=8, max_length=200), SINGLE_LINE] = (
+        Field(description="The token the partner expects in hub.verify_token during the handshake.")
     )
     languages: list[Language] = Field(default_factory=lambda: list(ALL_LANGUAGES), min_length=1)
     coverage: dict[str, Any] | None = Field(
@@ -84,6 +86,8 @@ class PartnerIn(BaseModel):
     def _valid_geometry(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is None:
             return None
+        # Before shapely sees them: it would read true as 1.0 and "7" as 7.0.
+        _check_coordinates(value)
         try:
             geometry = shape(value)
         except Exception as exc:
@@ -91,6 +95,45 @@ class PartnerIn(BaseModel):
         if geometry.is_empty or not geometry.is_valid:
             raise ValueError("the coverage geometry is empty or invalid")
         return value
+
+
+# RFC 7946: positions are [longitude, latitude] in WGS84 degrees.
+_LON, _LAT = 180.0, 90.0
+
+
+def _check_coordinates(geometry: dict[str, Any]) -> None:
+    """Every position of the geometry (and of a collection's members) is two or three finite
+    numbers with the longitude and latitude in range."""
+    # A loop, not recursion: a body nested deeply enough would exhaust the stack.
+    pending: list[Any] = []
+    geometries: list[Any] = [geometry]
+    while geometries:
+        member = geometries.pop()
+        if not isinstance(member, dict):
+            raise ValueError("a geometry is a GeoJSON object")
+        if isinstance(member.get("geometries"), list):
+            geometries.extend(member["geometries"])
+        else:
+            pending.append(member.get("coordinates"))
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, list) or not item:
+            raise ValueError("coordinates must be nested arrays of [lon, lat] positions")
+        if isinstance(item[0], list):
+            pending.extend(item)
+            continue
+        _check_position(item)
+
+
+def _check_position(position: list[Any]) -> None:
+    if not 2 <= len(position) <= 3 or not all(
+        isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n)
+        for n in position
+    ):
+        raise ValueError("a position is [lon, lat] (or [lon, lat, altitude]) in numbers")
+    lon, lat = position[0], position[1]
+    if not (-_LON <= lon <= _LON and -_LAT <= lat <= _LAT):
+        raise ValueError("a position is [lon, lat] with -180 ≤ lon ≤ 180 and -90 ≤ lat ≤ 90")
 
 
 PartnerStatus = Literal["unverified", "active", "disabled"]
@@ -128,7 +171,7 @@ class RotateIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"overlap_hours": 24}]}
     )
-    overlap_hours: float = Field(
+    overlap_hours: Number = Field(
         default=24.0, ge=0, le=24 * 30, description="How long the old secret keeps signing too."
     )
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatcher.address_guard import check_url
+from dispatcher.address_guard import check_target
 from dispatcher.fanout import covers, replaces, webhook_body, webhook_id_for
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.schemas import (
@@ -55,8 +55,10 @@ class PartnerService:
         self._now = now
 
     @staticmethod
-    def check(body: PartnerIn, *, allow_private: bool) -> None:
-        reason = check_url(body.url, allow_private=allow_private)
+    async def check(body: PartnerIn, *, allow_private: bool) -> None:
+        """Refuses (422 naming ``url``) a target that is malformed, does not resolve, or is
+        not public: before the handshake, so that no request goes to such an address."""
+        reason = await check_target(body.url, allow_private=allow_private)
         if reason:
             raise field_problem("url", reason)
 

@@ -4,7 +4,13 @@ The data is a Morocco extract of GeoNames (CC BY 4.0) built by ``deploy/geodata/
 each place tagged with its region (ISO 3166-2:MA code) by point-in-polygon. The file alone is
 enough at run time: the regions' names come from the static table below. Matching is exact on
 a normalised key, never fuzzy: a report names the place, and guessing a different town would
-send the alert to the wrong people. Fuzzy matching only suggests candidates in the error.
+send the alert to the wrong people. Fuzzy matching only suggests candidates in the error. A
+place's own names (its main name, its Arabic, French and Tifinagh names) outrank the other
+places' alternate spellings: "Khenifra" is Khénifra, though GeoNames lists it for Kénitra too.
+
+Each language's alert text names the place in that language (``names_in_languages``): the
+file's ``ar``/``fr``/``zgh`` names where the build found them, else a spelling of that script
+chosen from the place's GeoNames alternate names.
 """
 
 from __future__ import annotations
@@ -14,10 +20,13 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
+
+from shared.alert_contract import Language
 
 DATA_DIR = Path(__file__).parent / "data"
 PLACES_FILE = DATA_DIR / "morocco_places.json"
@@ -58,6 +67,9 @@ class Place:
     lon: float
     population: int
     region: str  # ISO 3166-2:MA region code, e.g. "MA-06"
+    ar: str | None = None  # the place's name in Arabic, if known
+    fr: str | None = None  # in French, if known (else ``name``, GeoNames' Latin name)
+    zgh: str | None = None  # in Tifinagh, if known
 
 
 class UnknownPlace(LookupError):
@@ -98,6 +110,49 @@ def normalise(name: str) -> str:
     return _SEPARATORS.sub("", unicodedata.normalize("NFC", arabic))
 
 
+def _script(name: str) -> str | None:
+    """ "arabic", "tifinagh" or "latin": the script all of ``name``'s letters are in."""
+    letters = [c for c in name if c.isalpha()]
+    if not letters:
+        return None
+    if all("\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" for c in letters):
+        return "arabic"
+    if all("\u2d30" <= c <= "\u2d7f" for c in letters):
+        return "tifinagh"
+    if all(unicodedata.name(c, "").startswith("LATIN") for c in letters):
+        return "latin"
+    return None
+
+
+# Letters of Persian, Urdu, Pashto or Kurdish spellings that GeoNames lists beside the Arabic
+# ones (ی ک گ پ چ ژ ہ ٹ ...): a Modern Standard Arabic text uses none of them.
+_NOT_MSA = set("پچژگکیۀہھٹڈڑںۓےݣګټڕەۆێ")
+
+
+def _arabic_score(name: str) -> tuple[int, int, str]:
+    """Sort key among Arabic spellings, best first: the definite article that most Arabic
+    town names carry (الرباط, الدار البيضاء), then the standard final tāʾ marbūṭa (طنجة
+    before تنجه), then a single word over a compound (وجدة before وجدة-أنجاد)."""
+    article = name.startswith("ال")
+    marbuta = name.endswith("ة")
+    return (-(2 * article + marbuta), len(name.split("-")), name)
+
+
+def _chosen_names(record: Mapping[str, object], spellings: tuple[str, ...]) -> dict[str, str]:
+    """The place's name per script: the file's own where given, else chosen from
+    ``spellings``."""
+    chosen = {k: str(record[k]) for k in ("ar", "fr", "zgh") if record.get(k)}
+    if "ar" not in chosen:
+        arabic = [s for s in spellings if _script(s) == "arabic" and not set(s) & _NOT_MSA]
+        if arabic:
+            chosen["ar"] = min(arabic, key=_arabic_score)
+    if "zgh" not in chosen:
+        tifinagh = sorted(s for s in spellings if _script(s) == "tifinagh")
+        if tifinagh:
+            chosen["zgh"] = tifinagh[0]
+    return chosen
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     places: tuple[Place, ...]
@@ -112,14 +167,24 @@ class Gazetteer:
                 index[key].append(i)
         return dict(index)
 
+    @cached_property
+    def _own_keys(self) -> tuple[frozenset[str], ...]:
+        """Per place, the keys of its own names (main, Arabic, French, Tifinagh)."""
+        return tuple(
+            frozenset(normalise(n) for n in (p.name, p.ar, p.fr, p.zgh) if n) for p in self.places
+        )
+
     def lookup(self, name: str) -> Place:
         """The one place ``name`` designates, or UnknownPlace / AmbiguousPlace."""
         key = normalise(name)
-        hits = [self.places[i] for i in self._index.get(key, [])]
-        if not hits:
+        indices = self._index.get(key, [])
+        if not indices:
             close = difflib.get_close_matches(key, self._index.keys(), n=5, cutoff=0.75)
             near = dict.fromkeys(self.places[i] for k in close for i in self._index[k])
             raise UnknownPlace(name, list(near))
+        # A place's own name beats another place's alternate spelling of it.
+        own = [i for i in indices if key in self._own_keys[i]]
+        hits = [self.places[i] for i in (own or indices)]
         if len(hits) == 1:
             return hits[0]
         # A name shared by a city and a hamlet means the city: report writers name towns
@@ -128,6 +193,72 @@ class Gazetteer:
         if hits[0].population >= _DOMINANCE * max(hits[1].population, 1):
             return hits[0]
         raise AmbiguousPlace(name, hits, self.region_names)
+
+    def names_in_languages(self, place: Place, typed: str | None = None) -> dict[Language, str]:
+        """The place's name for each alert language (``ar``, ``fr``, ``zgh``, ``en``).
+
+        Arabic: the typed spelling if it is in Arabic script (the officer's own), else the
+        place's Arabic name. French and English: the French name, else the typed spelling if
+        it is in Latin script, else the main name. Tifinagh: the Tifinagh name, else the
+        French one (Amazigh texts commonly write unknown names in Latin letters). Arabic is
+        left out when the place has no Arabic name: the text keeps the spelling typed."""
+        script = _script(typed) if typed else None
+        latin = place.fr or (typed if script == "latin" and typed else place.name)
+        names: dict[Language, str] = {"fr": latin, "en": latin, "zgh": place.zgh or latin}
+        arabic = typed if script == "arabic" and typed else place.ar
+        if arabic:
+            names["ar"] = arabic
+        return names
+
+
+def place_names(gazetteer: Gazetteer, typed: str) -> dict[Language, str] | None:
+    """The names per language of the place ``typed`` designates; None if it designates no
+    single place (a name given beside a point need not be in the gazetteer)."""
+    try:
+        place = gazetteer.lookup(typed)
+    except LookupError:
+        return None
+    return gazetteer.names_in_languages(place, typed)
+
+
+def official_names(
+    places: Sequence[dict[str, Any]], communes: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], float]:
+    """Places with ``fr`` and ``ar``: the official names of the commune the place is, and the
+    share of places that got them. Used by the data build (``deploy/geodata/build.py``) on
+    HCP's communes; here because it matches names as ``lookup`` does.
+
+    A place is the commune of its region one of whose names is one of the place's spellings
+    (matched on the gazetteer's own key, so "Kenitra" finds "Kénitra"). Where several match,
+    the most populous commune is taken only if it is the one named like the place's main
+    name; otherwise the place keeps what GeoNames gives (no guess: a wrong Arabic name in an
+    alert is worse than none). The official names become spellings too.
+    """
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for commune in communes:
+        region = f"MA-{commune['region_code']}"
+        for name in {commune["name_fr"], commune["name_ar"]}:
+            by_key.setdefault((region, normalise(name)), []).append(commune)
+    named, out = 0, []
+    for place in places:
+        keys = {normalise(n) for n in (place["name"], *place["names"])}
+        found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}.values()
+        main = [c for c in found if normalise(place["name"]) in _commune_keys(c)]
+        match = list(found) if len(found) == 1 else main if len(main) == 1 else []
+        place = dict(place)
+        for key in ("fr", "ar"):
+            place.pop(key, None)
+        if match:
+            commune = match[0]
+            place["fr"], place["ar"] = commune["name_fr"], commune["name_ar"]
+            place["names"] = sorted({*place["names"], commune["name_fr"], commune["name_ar"]})
+            named += 1
+        out.append(place)
+    return out, named / max(len(out), 1)
+
+
+def _commune_keys(commune: dict[str, Any]) -> set[str]:
+    return {normalise(commune["name_fr"]), normalise(commune["name_ar"])}
 
 
 # A place must be this many times more populous than any namesake to win a shared name.
@@ -140,6 +271,10 @@ def build_gazetteer(
     places: list[Place] = []
     names: list[tuple[str, ...]] = []
     for r in records:
+        spellings = r.get("names", [])
+        assert isinstance(spellings, list)
+        all_spellings = (str(r["name"]), *(str(s) for s in spellings))
+        chosen = _chosen_names(r, all_spellings)
         place = Place(
             id=int(str(r["id"])),
             name=str(r["name"]),
@@ -147,11 +282,12 @@ def build_gazetteer(
             lon=float(str(r["lon"])),
             population=int(str(r["population"])),
             region=str(r["region"]),
+            ar=chosen.get("ar"),
+            fr=chosen.get("fr"),
+            zgh=chosen.get("zgh"),
         )
-        spellings = r.get("names", [])
-        assert isinstance(spellings, list)
         places.append(place)
-        names.append((place.name, *(str(s) for s in spellings)))
+        names.append((*all_spellings, *(n for n in chosen.values() if n not in all_spellings)))
     return Gazetteer(places=tuple(places), names=tuple(names), region_names=dict(region_names))
 
 

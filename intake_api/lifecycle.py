@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-Action = Literal["approve", "reject", "resolve", "cancel", "add_sighting", "renew"]
+Action = Literal[
+    "approve", "reject", "resolve", "cancel", "add_sighting", "trust_sighting", "renew"
+]
 
 _TRANSITIONS: dict[tuple[str, Action], str] = {
     ("submitted", "approve"): "approved",
@@ -19,13 +21,16 @@ _TRANSITIONS: dict[tuple[str, Action], str] = {
     ("submitted", "cancel"): "cancelled",
     ("submitted", "resolve"): "resolved",
     ("submitted", "add_sighting"): "submitted",
+    ("submitted", "trust_sighting"): "submitted",
     ("approved", "resolve"): "resolved",
     ("approved", "cancel"): "cancelled",
     ("approved", "add_sighting"): "approved",
+    ("approved", "trust_sighting"): "approved",
     ("approved", "renew"): "approved",
     ("expired", "resolve"): "resolved",
     ("expired", "cancel"): "cancelled",
     ("expired", "add_sighting"): "expired",
+    ("expired", "trust_sighting"): "expired",
 }
 
 

@@ -20,6 +20,9 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_by_key: Mapped[str] = mapped_column(String(16))
+    # The unit the case belongs to (its keys see and act on it); NULL: a national case, seen by
+    # national keys only (cases filed before units existed, or by a national key for no unit).
+    unit: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     reviewed_by_key: Mapped[str | None] = mapped_column(String(16), default=None)
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
     criteria: Mapped[str | None] = mapped_column(Text, default=None)
@@ -47,6 +50,8 @@ class Sighting(Base):
     trusted: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_by_key: Mapped[str] = mapped_column(String(16))
+    # The reporting key's unit (NULL: national); may differ from the case's unit.
+    unit: Mapped[str | None] = mapped_column(String(32), default=None)
     # A direction of travel seen with the child: a heading or a destination, never both.
     heading_deg: Mapped[float | None] = mapped_column(default=None)
     destination_lat: Mapped[float | None] = mapped_column(default=None)
@@ -69,7 +74,9 @@ class IdempotencyRecord(Base):
 
 
 class AuditEntry(Base):
-    """Who (key id) did what to which case, when. Append-only; no personal data."""
+    """Who (key id) did what to which case or key, when. Append-only; no personal data.
+
+    ``key_id`` is the acting key, or ``cli`` for an operator at the host's command line."""
 
     __tablename__ = "audit_log"
 
@@ -79,4 +86,6 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     key_id: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(32))
-    report_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The case acted on; NULL for acts on keys, which name the key in ``target_key_id``.
+    report_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    target_key_id: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -1,4 +1,6 @@
-"""Police-facing REST endpoints. Thin: parse, authorise, call the service inside one transaction."""
+"""Police-facing REST endpoints, and the key management API. Thin: parse, authorise, call the
+service inside one transaction. Which case a key reaches and the four-eyes rules live in
+``access.py``; the scope named here is the first gate only."""
 
 from __future__ import annotations
 
@@ -9,6 +11,16 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_api import keys
+from intake_api.key_schemas import (
+    KeyCreated,
+    KeyIn,
+    KeyOut,
+    KeyPage,
+    UnitIn,
+    UnitList,
+    UnitOut,
+)
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
@@ -23,16 +35,28 @@ from intake_api.schemas import (
 )
 from intake_api.sealing import Sealer
 from intake_api.service import ReportService
-from shared.auth import Principal, require_scope
+from shared.auth import Principal, add_unit, list_units, require_scope
+from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
+from shared.problems import Problem, field_problem
 from shared.web import app_context, db_session
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+reports = APIRouter(prefix="/v1/reports", tags=["reports"])
+keys_router = APIRouter(prefix="/v1/keys", tags=["keys"])
+units_router = APIRouter(prefix="/v1/units", tags=["keys"])
 
 Session = Annotated[AsyncSession, Depends(db_session)]
 Submitter = Annotated[Principal, require_scope("reports:submit")]
 Reader = Annotated[Principal, require_scope("reports:read")]
 Reviewer = Annotated[Principal, require_scope("reports:review")]
+# Resolution stays immediate for the owning unit and reviewers alike.
+SubmitterOrReviewer = Annotated[Principal, require_scope("reports:submit", "reports:review")]
+# Cancelling is a reviewer's act; a submitter may also withdraw its case while it is only
+# submitted (access.refusal). The first scope is the one the OpenAPI document names.
+ReviewerOrSubmitter = Annotated[Principal, require_scope("reports:review", "reports:submit")]
+# A sighting: the owning unit (reports:submit), or any unit through sightings:submit.
+Sighter = Annotated[Principal, require_scope("reports:submit", "sightings:submit")]
+KeyAdmin = Annotated[Principal, require_scope("keys:admin")]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -60,7 +84,7 @@ def _service(request: Request, session: AsyncSession) -> ReportService:
     )
 
 
-@router.post(
+@reports.post(
     "",
     status_code=201,
     response_model=ReportOut,
@@ -119,7 +143,7 @@ async def submit_report(
     return report
 
 
-@router.get(
+@reports.get(
     "",
     response_model=ReportPage,
     responses=LIST_ERRORS,
@@ -130,20 +154,21 @@ async def submit_report(
 async def list_reports(
     request: Request,
     session: Session,
-    _: Reader,
+    principal: Reader,
     status: ReportStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReportPage:
     """Reports, newest first, optionally filtered by status; `next_offset` pages on.
 
-    **Scope:** `reports:read`. **Events:** none.
+    **Scope:** `reports:read`. A unit key lists its own unit's cases; a national key, all.
+    **Events:** none.
     """
     async with session.begin():
-        return await _service(request, session).page(status, limit, offset)
+        return await _service(request, session).page(principal, status, limit, offset)
 
 
-@router.get(
+@reports.get(
     "/{report_id}",
     response_model=ReportOut,
     responses=READ_ERRORS,
@@ -151,16 +176,19 @@ async def list_reports(
     response_description="The report.",
     summary="Read a report",
 )
-async def read_report(report_id: str, request: Request, session: Session, _: Reader) -> ReportOut:
+async def read_report(
+    report_id: str, request: Request, session: Session, principal: Reader
+) -> ReportOut:
     """The report with its status, review, criteria, alert id, window and sightings.
 
-    **Scope:** `reports:read`. **Events:** none.
+    **Scope:** `reports:read`. Another unit's case is a 404, like a missing one.
+    **Events:** none.
     """
     async with session.begin():
-        return await _service(request, session).get(report_id)
+        return await _service(request, session).get(principal, report_id)
 
 
-@router.post(
+@reports.post(
     "/{report_id}/approve",
     response_model=ReportOut,
     responses=ACTION_ERRORS,
@@ -174,7 +202,8 @@ async def approve_report(
     """Confirms the criteria and approves a `submitted` report: its alert becomes active.
 
     **Scope:** `reports:review`. **Four eyes:** the key that submitted the report cannot
-    approve it (403). Criteria the report does not meet are a 422 naming each one.
+    approve it (403). Criteria the report does not meet are a 422 naming each one. Another
+    unit's case is a 404 (on every report route).
 
     **Events:** `report.approved`; the alert engine then issues the alert (CAP `Alert`) and
     partners receive `alert.issued`.
@@ -183,7 +212,7 @@ async def approve_report(
         return await _service(request, session).approve(principal, report_id, body)
 
 
-@router.post(
+@reports.post(
     "/{report_id}/reject",
     response_model=ReportOut,
     responses=ACTION_ERRORS,
@@ -196,13 +225,16 @@ async def reject_report(
 ) -> ReportOut:
     """Rejects a `submitted` report with a reason (kept in intake, never published).
 
-    **Scope:** `reports:review`. **Events:** `report.rejected`; nothing reaches partners.
+    **Scope:** `reports:review`. **Four eyes:** the key that submitted the report cannot
+    reject it (403); it may withdraw it with cancel while it is only submitted.
+
+    **Events:** `report.rejected`; nothing reaches partners.
     """
     async with session.begin():
         return await _service(request, session).reject(principal, report_id, body.reason)
 
 
-@router.post(
+@reports.post(
     "/{report_id}/renew",
     response_model=ReportOut,
     responses=ACTION_ERRORS,
@@ -215,7 +247,8 @@ async def renew_report(
 ) -> ReportOut:
     """Extends an active alert's time window: it now ends `ttl_hours` from now.
 
-    **Scope:** `reports:review`. The new window must end later than the current one (422).
+    **Scope:** `reports:review`. **Four eyes:** not the key that submitted the report (403).
+    The new window must end later than the current one (422).
 
     **Events:** `report.renewed`; partners receive `alert.updated` with the new `expires`.
     """
@@ -223,7 +256,7 @@ async def renew_report(
         return await _service(request, session).renew(principal, report_id, body)
 
 
-@router.post(
+@reports.post(
     "/{report_id}/resolve",
     response_model=ReportOut,
     responses=ACTION_ERRORS,
@@ -232,11 +265,16 @@ async def renew_report(
     summary="Resolve a case: the child is found",
 )
 async def resolve_report(
-    report_id: str, body: ResolveIn, request: Request, session: Session, principal: Submitter
+    report_id: str,
+    body: ResolveIn,
+    request: Request,
+    session: Session,
+    principal: SubmitterOrReviewer,
 ) -> ReportOut:
     """The child is found: closes the case at once, whatever the review state.
 
-    **Scope:** `reports:submit` (immediate, no second key; audited).
+    **Scope:** `reports:submit` (the owning unit) or `reports:review`: immediate, no second
+    key (speed of takedown comes first); audited.
 
     **Events:** `report.resolved`; an active alert is cancelled at once and partners receive
     `alert.cancelled` (take it down and delete the child's data).
@@ -245,7 +283,7 @@ async def resolve_report(
         return await _service(request, session).resolve(principal, report_id, body.note)
 
 
-@router.post(
+@reports.post(
     "/{report_id}/cancel",
     response_model=ReportOut,
     responses=ACTION_ERRORS,
@@ -254,11 +292,17 @@ async def resolve_report(
     summary="Cancel a report or its alert",
 )
 async def cancel_report(
-    report_id: str, body: ReasonIn, request: Request, session: Session, principal: Reviewer
+    report_id: str,
+    body: ReasonIn,
+    request: Request,
+    session: Session,
+    principal: ReviewerOrSubmitter,
 ) -> ReportOut:
     """Withdraws a report (false report, duplicate, …), with a reason kept in intake.
 
-    **Scope:** `reports:review`.
+    **Scope:** `reports:review`; a `reports:submit` key of the owning unit may withdraw a case
+    that is still only submitted. **Four eyes:** cancelling a case whose alert went out needs
+    a reviewer who did not submit it (403).
 
     **Events:** `report.cancelled`; an active alert is cancelled and partners receive
     `alert.cancelled`.
@@ -267,7 +311,7 @@ async def cancel_report(
         return await _service(request, session).cancel(principal, report_id, body.reason)
 
 
-@router.post(
+@reports.post(
     "/{report_id}/sightings",
     status_code=201,
     response_model=SightingOut,
@@ -277,15 +321,183 @@ async def cancel_report(
     summary="Add a sighting",
 )
 async def add_sighting(
-    report_id: str, body: SightingIn, request: Request, session: Session, principal: Submitter
+    report_id: str, body: SightingIn, request: Request, session: Session, principal: Sighter
 ) -> SightingOut:
     """Adds a sighting to an open case (a point, a place name, or both, and a past time).
 
-    **Scope:** `reports:submit`. The example is valid as shown: its `at` is 10 minutes before
-    this document was fetched.
+    **Scope:** `reports:submit` for the owning unit's cases (or a national key); or
+    `sightings:submit`, for any unit's case: such a sighting is recorded with the reporting
+    unit and must be sent untrusted (`trusted: true` is a 403) until the owning unit or a
+    reviewer trusts it. The example is valid as shown: its `at` is 10 minutes before this
+    document was fetched.
 
     **Events:** `report.sighting_added`; a *trusted* sighting joins the zone, and partners receive
     `alert.updated` when the area changes.
     """
     async with session.begin():
         return await _service(request, session).add_sighting(principal, report_id, body)
+
+
+@reports.post(
+    "/{report_id}/sightings/{sighting_id}/trust",
+    response_model=SightingOut,
+    responses=READ_ERRORS | problem_responses(409),
+    operation_id="reports_trust_sighting",
+    response_description="The sighting, now trusted.",
+    summary="Trust a sighting",
+)
+async def trust_sighting(
+    report_id: str,
+    sighting_id: str,
+    request: Request,
+    session: Session,
+    principal: SubmitterOrReviewer,
+) -> SightingOut:
+    """Accepts a sighting (from another unit, typically): it joins the zone as if it had been
+    sent trusted. Trusting a trusted sighting changes nothing.
+
+    **Scope:** `reports:submit` (the owning unit) or `reports:review`.
+
+    **Events:** `report.sighting_added` with `trusted: true` (same `sighting_id`); partners
+    receive `alert.updated` when the area changes.
+    """
+    async with session.begin():
+        return await _service(request, session).trust_sighting(principal, report_id, sighting_id)
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+KEY_ERRORS = problem_responses(*AUTHENTICATED, 404)
+
+
+def _key_problem(exc: keys.KeyRulesError) -> Problem:
+    return field_problem(exc.field, str(exc))
+
+
+@keys_router.get(
+    "",
+    response_model=KeyPage,
+    responses=problem_responses(*AUTHENTICATED, 422),
+    operation_id="keys_list",
+    response_description="One page of keys, oldest first (never their secrets).",
+    summary="List API keys",
+)
+async def list_keys(
+    request: Request,
+    session: Session,
+    _: KeyAdmin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> KeyPage:
+    """Every key with its unit (or national), scopes, state, expiry and last use.
+
+    **Scope:** `keys:admin`. **Events:** none.
+    """
+    async with session.begin():
+        return await keys.page(session, app_context(request).clock.now(), limit, offset)
+
+
+@keys_router.post(
+    "",
+    status_code=201,
+    response_model=KeyCreated,
+    responses=problem_responses(*AUTHENTICATED, *WITH_BODY),
+    operation_id="keys_create",
+    response_description="The key, shown this once in `key`.",
+    summary="Create an API key",
+)
+async def create_key(
+    body: KeyIn, request: Request, session: Session, principal: KeyAdmin
+) -> KeyCreated:
+    """Creates a key for a unit (`unit`: a known unit's code) or a national one (`unit`
+    null), with an optional expiry. The key is shown once; it is stored hashed.
+
+    **Scope:** `keys:admin` (which only national keys may hold). Audited. **Events:** none.
+    """
+    try:
+        async with session.begin():
+            return await keys.create(
+                session,
+                principal.key_id,
+                app_context(request).clock.now(),
+                name=body.name,
+                scopes=body.scopes,
+                unit=body.unit,
+                expires_in=(timedelta(days=body.expires_in_days) if body.expires_in_days else None),
+            )
+    except keys.KeyRulesError as exc:
+        raise _key_problem(exc) from None
+
+
+@keys_router.post(
+    "/{key_id}/revoke",
+    response_model=KeyOut,
+    responses=KEY_ERRORS,
+    operation_id="keys_revoke",
+    response_description="The key, revoked.",
+    summary="Revoke an API key",
+)
+async def revoke_key(
+    key_id: str, request: Request, session: Session, principal: KeyAdmin
+) -> KeyOut:
+    """Revokes a key: it is refused (401) from its next request on. Revoking a revoked key
+    changes nothing.
+
+    **Scope:** `keys:admin`. Audited. **Events:** none.
+    """
+    async with session.begin():
+        try:
+            return await keys.revoke_key(
+                session, principal.key_id, app_context(request).clock.now(), key_id
+            )
+        except LookupError:
+            raise Problem(404, "Not found", f"No key {key_id}.") from None
+
+
+@units_router.get(
+    "",
+    response_model=UnitList,
+    responses=problem_responses(*AUTHENTICATED),
+    operation_id="keys_list_units",
+    response_description="Every unit, by code.",
+    summary="List police units",
+)
+async def list_units_route(request: Request, session: Session, _: KeyAdmin) -> UnitList:
+    """The units keys and cases may belong to (a few hundred at most: one page).
+
+    **Scope:** `keys:admin`. **Events:** none.
+    """
+    async with session.begin():
+        units = await list_units(session)
+    return UnitList(
+        items=[UnitOut(code=u.code, name=u.name, created_at=u.created_at) for u in units]
+    )
+
+
+@units_router.post(
+    "",
+    status_code=201,
+    response_model=UnitOut,
+    responses=problem_responses(*AUTHENTICATED, 409, *WITH_BODY),
+    operation_id="keys_add_unit",
+    response_description="The unit.",
+    summary="Add a police unit",
+)
+async def add_unit_route(body: UnitIn, request: Request, session: Session, _: KeyAdmin) -> UnitOut:
+    """Adds a unit that keys may then be created for. A code in use is a 409.
+
+    **Scope:** `keys:admin`. **Events:** none.
+    """
+    async with session.begin():
+        try:
+            unit = await add_unit(session, body.code, body.name, app_context(request).clock.now())
+        except ValueError as exc:
+            raise Problem(409, "Conflict", str(exc)) from None
+    return UnitOut(code=unit.code, name=unit.name, created_at=unit.created_at)
+
+
+# Every router of this package, as the API app includes them.
+router = APIRouter()
+router.include_router(reports)
+router.include_router(keys_router)
+router.include_router(units_router)

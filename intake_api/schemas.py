@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,19 +18,52 @@ from pydantic import (
 )
 
 from shared.alert_contract import MessageStatus, Point, Sex, TravelMode
+from shared.auth import UNIT_CODE_PATTERN
+from shared.input_types import (
+    PARAGRAPH,
+    SINGLE_LINE,
+    Flag,
+    Integer,
+    IsoDate,
+    IsoDateTime,
+    Number,
+)
+
+# An alert's time window: shorter than an hour would publish to every partner and take the
+# alert down before anyone could see it; longer than a week must be a renewal, reviewed again.
+MIN_TTL_HOURS = 1
+MAX_TTL_HOURS = 168
 
 # Clocks of police systems drift; a few minutes ahead is tolerated, not a time in the future.
 CLOCK_SKEW = timedelta(minutes=5)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$")]
+# Every field is strict (shared/input_types.py): no conversion between types, no control
+# characters in texts. Free texts (descriptions, circumstances, notes) may span lines.
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SINGLE_LINE
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), SINGLE_LINE
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PARAGRAPH
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$"), SINGLE_LINE
+]
+
+
+# HttpUrl's own limit, on the text as given.
+_URL_MAX = 2083
 
 
 def _https_only(url: HttpUrl) -> HttpUrl:
     if url.scheme != "https":
         raise ValueError("photo URLs must use https")
+    # The limit again on the normalised form (a "/" added, a name in punycode), which is what
+    # is stored and must validate when the report is read back.
+    if len(str(url)) > _URL_MAX:
+        raise ValueError(f"URL should have at most {_URL_MAX} characters")
     return url
 
 
@@ -53,7 +85,17 @@ def _not_in_future(moment: datetime, info: ValidationInfo) -> datetime:
     return moment.astimezone(UTC)
 
 
-PastTime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
+PastTime = Annotated[IsoDateTime, AfterValidator(_not_in_future)]
+
+
+class PointIn(Point):
+    """A WGS84 point as a client sends it: numbers only (``false`` is not 0)."""
+
+    # Code builds these from a Point (a geocoded place): read it by its attributes.
+    model_config = ConfigDict(from_attributes=True)
+
+    lat: Number = Field(ge=-90, le=90)
+    lon: Number = Field(ge=-180, le=180)
 
 
 class Strict(BaseModel):
@@ -91,7 +133,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
         "relationship": "mother",
         "consent_to_publication": True,
     },
-    "submitted_by": {"unit": "DGSN Casablanca Anfa", "officer": "Inspector Idrissi"},
+    # No "unit": the case belongs to the submitting key's unit (a national key may name one).
+    "submitted_by": {"officer": "Inspector Idrissi"},
     "message_status": "Exercise",
 }
 SIGHTING_EXAMPLE: dict[str, Any] = {
@@ -113,8 +156,8 @@ CRITERIA_EXAMPLE: dict[str, Any] = {
 class ChildIn(Strict):
     given_name: Name
     family_name: Name = Field(description="Restricted: never leaves intake, encrypted at rest.")
-    age: int | None = Field(default=None, ge=0, le=17, description="Years; or give birth_date.")
-    birth_date: date | None = None
+    age: Integer | None = Field(default=None, ge=0, le=17, description="Years; or give birth_date.")
+    birth_date: IsoDate | None = None
     sex: Sex
     description: LongText = Field(description="Physical description: height, build, hair, marks.")
     clothing: ShortText | None = None
@@ -155,7 +198,7 @@ PLACE_NAME_DESCRIPTION = (
 LOCATION_DESCRIPTION = "WGS84 point. Give location, place_name or both; location wins."
 
 
-def _point_or_place(location: Point | None, info: ValidationInfo) -> Point | None:
+def _point_or_place(location: PointIn | None, info: ValidationInfo) -> PointIn | None:
     if location is None and info.data.get("place_name") is None:
         raise ValueError("give location (lat, lon) or place_name")
     return location
@@ -165,7 +208,7 @@ class DestinationIn(Strict):
     """Where the child is believed to be heading: a point, a place name, or both."""
 
     place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
-    location: Point | None = Field(
+    location: PointIn | None = Field(
         default=None, validate_default=True, description=LOCATION_DESCRIPTION
     )
 
@@ -182,7 +225,7 @@ DESTINATION_DESCRIPTION = (
     "Where the child is believed to be heading (a point or a Moroccan place name, geocoded "
     "like the place above). The zone stretches towards it. Not with heading_deg."
 )
-Heading = Annotated[float, Field(ge=0, lt=360)]
+Heading = Annotated[Number, Field(ge=0, lt=360)]
 
 
 def _not_both(destination: DestinationIn | None, info: ValidationInfo) -> DestinationIn | None:
@@ -193,7 +236,7 @@ def _not_both(destination: DestinationIn | None, info: ValidationInfo) -> Destin
 
 class LastSeenIn(Strict):
     place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
-    location: Point | None = Field(
+    location: PointIn | None = Field(
         default=None, validate_default=True, description=LOCATION_DESCRIPTION
     )
     at: PastTime
@@ -206,14 +249,16 @@ class LastSeenIn(Strict):
 
 class VehicleIn(Strict):
     description: ShortText
-    plate: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+    plate: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), SINGLE_LINE] | None
+    ) = None
 
 
 class GuardianIn(Strict):
     name: Name
     phone: Phone
-    relationship: Annotated[str, StringConstraints(max_length=50)] | None = None
-    consent_to_publication: bool = Field(
+    relationship: Annotated[str, StringConstraints(max_length=50), SINGLE_LINE] | None = None
+    consent_to_publication: Flag = Field(
         description="The guardian agreed to publication. Required, and must be true."
     )
 
@@ -225,8 +270,17 @@ class GuardianIn(Strict):
         return value
 
 
+UnitCode = Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)]
+
+
 class SubmitterIn(Strict):
-    unit: ShortText
+    unit: UnitCode | None = Field(
+        default=None,
+        description="The unit's code. The case belongs to the submitting key's unit: a unit "
+        "key may omit it or must give its own (another is a 422). A national key may name a "
+        "known unit to file the case for it; omitted, the case is national (national keys "
+        "only see it).",
+    )
     officer: Name
 
 
@@ -252,11 +306,11 @@ class Criteria(Strict):
 
     model_config = ConfigDict(json_schema_extra=_examples(CRITERIA_EXAMPLE))
 
-    child_under_18: bool
-    involuntary_or_at_risk: bool
-    enough_descriptive_information: bool
-    guardian_consent_recorded: bool
-    publication_adds_no_risk: bool
+    child_under_18: Flag
+    involuntary_or_at_risk: Flag
+    enough_descriptive_information: Flag
+    guardian_consent_recorded: Flag
+    publication_adds_no_risk: Flag
 
 
 class ApproveIn(Strict):
@@ -265,22 +319,24 @@ class ApproveIn(Strict):
     )
 
     criteria: Criteria
-    ttl_hours: float | None = Field(
+    ttl_hours: Number | None = Field(
         default=None,
-        gt=0,
-        le=168,
-        description="How long the alert runs; default: the service's alert TTL (24 h).",
+        ge=MIN_TTL_HOURS,
+        le=MAX_TTL_HOURS,
+        description="How long the alert runs, 1 to 168 hours; default: the service's alert "
+        "TTL (24 h).",
     )
 
 
 class RenewIn(Strict):
     model_config = ConfigDict(json_schema_extra=_examples({"ttl_hours": 24}))
 
-    ttl_hours: float | None = Field(
+    ttl_hours: Number | None = Field(
         default=None,
-        gt=0,
-        le=168,
-        description="The new window, counted from now; default: the service's alert TTL.",
+        ge=MIN_TTL_HOURS,
+        le=MAX_TTL_HOURS,
+        description="The new window, counted from now, 1 to 168 hours; default: the "
+        "service's alert TTL.",
     )
 
 
@@ -304,12 +360,12 @@ class SightingIn(Strict):
     model_config = ConfigDict(json_schema_extra=_examples(SIGHTING_EXAMPLE))
 
     place_name: ShortText | None = Field(default=None, description=PLACE_NAME_DESCRIPTION)
-    location: Point | None = Field(
+    location: PointIn | None = Field(
         default=None, validate_default=True, description=LOCATION_DESCRIPTION
     )
     at: PastTime
     description: LongText | None = None
-    trusted: bool = Field(
+    trusted: Flag = Field(
         default=False,
         description="Confirmed by an officer: the sighting joins the zone (and becomes its "
         "centre if it is the most recent trusted location).",
@@ -329,6 +385,7 @@ SIGHTING_OUT_EXAMPLE: dict[str, Any] = {
     "created_at": "2026-11-29T15:12:00Z",
     "heading_deg": None,
     "destination": None,
+    "unit": "CASA-ANFA",
 }
 REPORT_OUT_EXAMPLE: dict[str, Any] = {
     "id": "5e0c8f1a-2d4b-4c6e-8f7a-9b1c3d5e7f20",
@@ -337,12 +394,16 @@ REPORT_OUT_EXAMPLE: dict[str, Any] = {
     "message_status": "Exercise",
     "created_at": "2026-11-29T14:00:00Z",
     "updated_at": "2026-11-29T14:05:00Z",
+    "unit": "CASA-ANFA",
     "submitted_by_key": "3f9a1c2b7d4e",
     "reviewed_by_key": "8c2e5a1f9b3d",
     "status_reason": None,
     "expires_at": "2026-11-30T14:05:00Z",
     "criteria": CRITERIA_EXAMPLE,
-    "report": REPORT_EXAMPLE,
+    "report": {
+        **REPORT_EXAMPLE,
+        "submitted_by": {**REPORT_EXAMPLE["submitted_by"], "unit": "CASA-ANFA"},
+    },
     "sightings": [SIGHTING_OUT_EXAMPLE],
 }
 
@@ -359,6 +420,7 @@ class SightingOut(BaseModel):
     created_at: datetime
     heading_deg: float | None = None
     destination: DestinationIn | None = None
+    unit: str | None = Field(default=None, description="The reporting key's unit; null: national.")
 
 
 class ReportOut(BaseModel):
@@ -370,6 +432,9 @@ class ReportOut(BaseModel):
     message_status: MessageStatus
     created_at: datetime
     updated_at: datetime
+    unit: str | None = Field(
+        default=None, description="The unit the case belongs to; null: a national case."
+    )
     submitted_by_key: str
     reviewed_by_key: str | None
     status_reason: str | None

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_api import lifecycle
+from intake_api import access, lifecycle
 from intake_api.criteria import unmet_criteria
-from intake_api.gazetteer import Gazetteer, load_gazetteer
+from intake_api.gazetteer import Gazetteer, load_gazetteer, place_names
 from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
 from intake_api.places import resolve_place
@@ -36,8 +36,8 @@ from intake_api.schemas import (
     SightingOut,
 )
 from intake_api.sealing import Sealer, merge_restricted, split_restricted
-from shared.alert_contract import Point, PublicChild
-from shared.auth import Principal
+from shared.alert_contract import Language, Point, PublicChild
+from shared.auth import Principal, Unit
 from shared.events import (
     ReportApproved,
     ReportApprovedData,
@@ -92,11 +92,16 @@ class ReportService:
 
     # --- reads -----------------------------------------------------------------------------
 
-    async def get(self, report_id: str) -> ReportOut:
-        return self.to_out(await self._load(report_id))
+    async def get(self, principal: Principal, report_id: str) -> ReportOut:
+        return self.to_out(await self._load(principal, "read", report_id))
 
-    async def page(self, status: ReportStatus | None, limit: int, offset: int) -> ReportPage:
+    async def page(
+        self, principal: Principal, status: ReportStatus | None, limit: int, offset: int
+    ) -> ReportPage:
         query = select(Report).order_by(Report.created_at.desc(), Report.id).limit(limit + 1)
+        if not principal.national:
+            # A unit key lists its own unit's cases only (see access.sees).
+            query = query.where(Report.unit == principal.unit)
         if status == "expired":
             query = query.where(Report.status == "approved", Report.expires_at <= self._now)
         elif status == "approved":
@@ -131,10 +136,17 @@ class ReportService:
                             }
                         ],
                     )
-                return await self.get(previous.report_id), False
+                return await self.get(principal, previous.report_id), False
 
-        # The replay check above compares bodies as sent; what is stored carries the point.
-        body = body.model_copy(update={"last_seen": self._located(body.last_seen, "last_seen.")})
+        unit = await self._case_unit(principal, body.submitted_by.unit)
+        # The replay check above compares bodies as sent; what is stored carries the point
+        # and the unit the case belongs to.
+        body = body.model_copy(
+            update={
+                "last_seen": self._located(body.last_seen, "last_seen."),
+                "submitted_by": body.submitted_by.model_copy(update={"unit": unit}),
+            }
+        )
         report_id = str(uuid.uuid4())
         public, restricted = split_restricted(body.model_dump(mode="json"))
         report = Report(
@@ -144,6 +156,7 @@ class ReportService:
             created_at=self._now,
             updated_at=self._now,
             submitted_by_key=principal.key_id,
+            unit=unit,
             public_data=json.dumps(public, ensure_ascii=False),
             sealed_data=self._sealer.seal(restricted),
         )
@@ -167,10 +180,9 @@ class ReportService:
         return self.to_out(report, sightings=[], content=body), True
 
     async def approve(self, principal: Principal, report_id: str, body: ApproveIn) -> ReportOut:
-        report = await self._load(report_id, for_update=True)
-        if report.submitted_by_key == principal.key_id:
-            raise Problem(403, "Four eyes", "The key that submitted a report cannot approve it.")
+        report = await self._load(principal, "approve", report_id, for_update=True)
         new_status = self._transition(report, "approve")
+        self._authorise(principal, "approve", report)
         content = self._content(report)
         unmet = unmet_criteria(content, body.criteria, self._now.date())
         if unmet:
@@ -191,8 +203,9 @@ class ReportService:
 
     async def renew(self, principal: Principal, report_id: str, body: RenewIn) -> ReportOut:
         """Extend an active alert's window before it ends: ``now + ttl``."""
-        report = await self._load(report_id, for_update=True)
+        report = await self._load(principal, "renew", report_id, for_update=True)
         self._transition(report, "renew")
+        self._authorise(principal, "renew", report)
         expires_at = self._now + self._ttl(body.ttl_hours)
         if report.expires_at is not None and expires_at <= report.expires_at:
             raise field_problem(
@@ -207,8 +220,10 @@ class ReportService:
         return self.to_out(report)
 
     async def reject(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
-        report = await self._load(report_id, for_update=True)
-        report.status = self._transition(report, "reject")
+        report = await self._load(principal, "reject", report_id, for_update=True)
+        new_status = self._transition(report, "reject")
+        self._authorise(principal, "reject", report)
+        report.status = new_status
         report.reviewed_by_key, report.status_reason = principal.key_id, self._seal_note(reason)
         # The reason stays in intake: it may describe the family or the case.
         data = ReportRejectedData(report_id=report.id)
@@ -218,7 +233,7 @@ class ReportService:
         return self.to_out(report)
 
     async def resolve(self, principal: Principal, report_id: str, note: str | None) -> ReportOut:
-        report = await self._load(report_id, for_update=True)
+        report = await self._load(principal, "resolve", report_id, for_update=True)
         report.status = self._transition(report, "resolve")
         report.status_reason = self._seal_note(note)
         # The note is a case note (restricted): the event says only that the child was found.
@@ -229,8 +244,10 @@ class ReportService:
         return self.to_out(report)
 
     async def cancel(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
-        report = await self._load(report_id, for_update=True)
-        report.status = self._transition(report, "cancel")
+        report = await self._load(principal, "cancel", report_id, for_update=True)
+        new_status = self._transition(report, "cancel")
+        self._authorise(principal, "cancel", report)
+        report.status = new_status
         report.reviewed_by_key, report.status_reason = principal.key_id, self._seal_note(reason)
         data = ReportClosedData(report_id=report.id, closed_at=self._now)
         await self._record(
@@ -241,8 +258,9 @@ class ReportService:
     async def add_sighting(
         self, principal: Principal, report_id: str, body: SightingIn
     ) -> SightingOut:
-        report = await self._load(report_id, for_update=True)
+        report = await self._load(principal, "add_sighting", report_id, for_update=True)
         self._transition(report, "add_sighting")
+        self._authorise(principal, "add_sighting", report, trusted=body.trusted)
         body = self._located(body, "")
         assert body.location is not None
         destination = body.destination.location if body.destination else None
@@ -257,24 +275,36 @@ class ReportService:
             trusted=body.trusted,
             created_at=self._now,
             submitted_by_key=principal.key_id,
+            unit=principal.unit,
             heading_deg=body.heading_deg,
             destination_lat=destination.lat if destination else None,
             destination_lon=destination.lon if destination else None,
             destination_place_name=body.destination.place_name if body.destination else None,
         )
         report.sightings.append(sighting)
-        data = SightingAddedData(
-            report_id=report.id,
-            sighting_id=sighting.id,
-            point=body.location,
-            place=body.place_name,
-            seen_at=body.at,
-            trusted=body.trusted,
-            heading_deg=body.heading_deg,
-            destination=destination,
-        )
         await self._record(
-            principal, report, "add_sighting", SightingAdded(**self._about(report), data=data)
+            principal, report, "add_sighting", self._sighting_event(report, sighting)
+        )
+        return _sighting_out(sighting)
+
+    async def trust_sighting(
+        self, principal: Principal, report_id: str, sighting_id: str
+    ) -> SightingOut:
+        """The owning unit or a reviewer accepts a sighting (one from another unit, typically):
+        it joins the zone like a sighting sent as trusted."""
+        report = await self._load(principal, "trust_sighting", report_id, for_update=True)
+        self._transition(report, "trust_sighting")
+        self._authorise(principal, "trust_sighting", report)
+        sighting = next((s for s in report.sightings if s.id == sighting_id), None)
+        if sighting is None:
+            raise Problem(404, "Not found", f"No sighting {sighting_id} on report {report_id}.")
+        if sighting.trusted:
+            return _sighting_out(sighting)  # trusted already: nothing changes, nothing is sent
+        sighting.trusted = True
+        # The same event as a sighting sent trusted, under the same sighting id: the alert
+        # engine adds a sighting id to the zone once, whichever way it came.
+        await self._record(
+            principal, report, "trust_sighting", self._sighting_event(report, sighting)
         )
         return _sighting_out(sighting)
 
@@ -290,6 +320,10 @@ class ReportService:
         located = self._point_of(where, field_prefix)
         return located.model_copy(update={"destination": destination})
 
+    def _place_names(self, typed: str | None) -> dict[Language, str] | None:
+        """The named place's name per alert language, if the gazetteer knows it."""
+        return place_names(self._gazetteer(), typed) if typed else None
+
     def _point_of(self, where: _Place, field_prefix: str) -> _Place:
         if where.location is not None:
             return where  # a point wins over a name: no lookup
@@ -297,15 +331,58 @@ class ReportService:
         point = resolve_place(self._gazetteer(), where.place_name, f"{field_prefix}place_name")
         return where.model_copy(update={"location": point})
 
-    async def _load(self, report_id: str, *, for_update: bool = False) -> Report:
+    async def _case_unit(self, principal: Principal, named: str | None) -> str | None:
+        """The unit a new case belongs to: the key's own; a national key's choice (or none)."""
+        if not principal.national:
+            if named is not None and named != principal.unit:
+                raise field_problem(
+                    "submitted_by.unit",
+                    f"this key belongs to unit {principal.unit}: omit the unit or give that one",
+                )
+            return principal.unit
+        if named is not None and await self._session.get(Unit, named) is None:
+            raise field_problem("submitted_by.unit", f"unknown unit {named}")
+        return named
+
+    async def _load(
+        self, principal: Principal, act: access.Act, report_id: str, *, for_update: bool = False
+    ) -> Report:
         query = select(Report).where(Report.id == report_id)
         if for_update:
             # Two reviewers racing on one case: the second waits and sees the first's result.
             query = query.with_for_update()
         report = (await self._session.scalars(query)).one_or_none()
-        if report is None:
+        # Another unit's case is answered exactly like a missing one: ids do not leak.
+        if report is None or not access.reachable(principal, act, report.unit):
             raise Problem(404, "Not found", f"No report {report_id}.")
         return report
+
+    def _authorise(
+        self, principal: Principal, act: access.Act, report: Report, *, trusted: bool = False
+    ) -> None:
+        case = access.Case(report.unit, report.submitted_by_key, self.status_of(report))
+        refused = access.refusal(principal, act, case, trusted=trusted)
+        if refused is not None:
+            raise Problem(403, refused.title, refused.detail)
+
+    def _sighting_event(self, report: Report, sighting: Sighting) -> SightingAdded:
+        destination = (
+            None
+            if sighting.destination_lat is None or sighting.destination_lon is None
+            else Point(lat=sighting.destination_lat, lon=sighting.destination_lon)
+        )
+        data = SightingAddedData(
+            report_id=report.id,
+            sighting_id=sighting.id,
+            point=Point(lat=sighting.lat, lon=sighting.lon),
+            place=sighting.place_name,
+            place_names=self._place_names(sighting.place_name),
+            seen_at=sighting.seen_at,
+            trusted=sighting.trusted,
+            heading_deg=sighting.heading_deg,
+            destination=destination,
+        )
+        return SightingAdded(**self._about(report), data=data)
 
     def _seal_note(self, note: str | None) -> str | None:
         # Reasons and resolution notes are case notes: restricted, so encrypted at rest.
@@ -352,6 +429,9 @@ class ReportService:
         merged: dict[str, Any] = merge_restricted(
             json.loads(report.public_data), self._sealer.unseal(report.sealed_data)
         )
+        # The case's unit column is the truth: cases filed before units existed carry free
+        # text there (and belong to no unit), which the unit-code pattern would refuse.
+        merged.setdefault("submitted_by", {})["unit"] = report.unit
         # Valid when submitted; checks against "now" are not repeated (see STORED).
         return ReportIn.model_validate(merged, context=STORED)
 
@@ -373,6 +453,7 @@ class ReportService:
             photo_urls=[str(u) for u in child.photo_urls],
             last_seen_point=_stored_point(content.last_seen),
             last_seen_place=content.last_seen.place_name,
+            last_seen_place_names=self._place_names(content.last_seen.place_name),
             last_seen_at=content.last_seen.at,
             travel_mode=content.travel_mode,
             suspected_vehicle=(
@@ -403,6 +484,7 @@ class ReportService:
             message_status=report.message_status,
             created_at=report.created_at,
             updated_at=report.updated_at,
+            unit=report.unit,
             submitted_by_key=report.submitted_by_key,
             reviewed_by_key=report.reviewed_by_key,
             status_reason=self._unseal_note(report.status_reason),
@@ -431,6 +513,7 @@ def _sighting_out(s: Sighting) -> SightingOut:
         description=s.description,
         trusted=s.trusted,
         created_at=s.created_at,
+        unit=s.unit,
         heading_deg=s.heading_deg,
         destination=None
         if s.destination_lat is None or s.destination_lon is None

@@ -13,7 +13,7 @@ from services.access_log import AccessLog
 from services.components import Components
 from services.docs_pages import install_docs_pages
 from services.health import ops_router
-from services.http_guards import JsonBodyGuard
+from services.http_guards import ControlCharacterGuard, FailedAuthLimit, JsonBodyGuard
 from services.openapi_document import TAGS, install_openapi, operation_id
 from services.ops_app import running
 from shared.problems import install_problem_handlers
@@ -62,6 +62,10 @@ def create_app(components: Components) -> FastAPI:
         )
     install_problem_handlers(app)
     app.add_middleware(JsonBodyGuard, max_body_bytes=components.settings.max_body_bytes)
+    app.add_middleware(ControlCharacterGuard)
+    if settings.auth_failures_per_minute > 0:
+        failures = settings.auth_failures_per_minute
+        app.add_middleware(FailedAuthLimit, limiter=RateLimiter(failures, burst=failures))
     app.add_middleware(AccessLog)
     for router in (reports_router, alerts_router, partners_router, deliveries_router):
         app.include_router(router)

@@ -1,22 +1,40 @@
-"""``tifli``: run the services, manage keys and partners, migrate the database."""
+"""``tifli``: run the services, manage keys, units and partners, migrate the database."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from services.components import ALL_ROLES, Role, build_components
 from services.database import upgrade
-from shared.auth import SCOPES, create_api_key, parse_scopes
+from shared.auth import SCOPES, parse_scopes
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.settings import Settings
 
-COMMANDS = ("run", "keys", "db")
+if TYPE_CHECKING:  # imported when a keys command runs: `tifli --help` stays quick
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from intake_api.key_schemas import KeyOut
+
+COMMANDS = ("run", "keys", "units", "db")
+_DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])$")
+_DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90d``, ``12h``, ``2w``: a key's lifetime on the command line."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a count and h, d or w (e.g. 90d)")
+    return timedelta(**{_DURATION_UNITS[match[2]]: int(match[1])})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,19 +64,119 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help=f"repeatable; one of: {', '.join(sorted(SCOPES))}",
     )
+    # A key's reach is always an explicit choice: a forgotten --unit must not make a key that
+    # sees every unit's cases.
+    reach = create.add_mutually_exclusive_group(required=True)
+    reach.add_argument("--unit", metavar="CODE", help="the unit (see 'tifli units list')")
+    reach.add_argument(
+        "--national", action="store_true", help="sees every unit's cases (review, operators)"
+    )
+    create.add_argument(
+        "--expires-in",
+        type=parse_duration,
+        metavar="DURATION",
+        help="e.g. 90d, 12h, 2w (default: no expiry)",
+    )
+    keys.add_parser("list", help="list keys: reach, scopes, state, expiry, last use")
+    revoke = keys.add_parser("revoke", help="revoke a key: refused from its next request on")
+    revoke.add_argument("key", metavar="NAME|ID")
+
+    units = commands.add_parser("units", help="police units that keys and cases belong to")
+    unit_actions = units.add_subparsers(dest="action", required=True)
+    add_unit = unit_actions.add_parser("add", help="add a unit")
+    add_unit.add_argument("code", help="e.g. CASA-ANFA (capitals, digits, '.', '_', '-')")
+    add_unit.add_argument("--name", required=True, help="e.g. 'DGSN Casablanca Anfa'")
+    unit_actions.add_parser("list", help="list units")
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the schema migrations")
     return parser
 
 
-async def _create_key(settings: Settings, name: str, scopes: list[str]) -> str:
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    from intake_api import keys
+    from shared.auth import add_unit, list_units
+
+    now = SystemClock().now()
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session, session.begin():
-            return await create_api_key(session, name, scopes, SystemClock().now())
+            if args.command == "units" and args.action == "add":
+                try:
+                    unit = await add_unit(session, args.code, args.name, now)
+                except ValueError as exc:
+                    print(f"tifli: {exc}", file=sys.stderr)
+                    return 2
+                print(f"unit {unit.code} added")
+            elif args.command == "units":
+                for unit in await list_units(session):
+                    print(f"{unit.code}\t{unit.name}")
+            elif args.action == "create":
+                try:
+                    created = await keys.create(
+                        session,
+                        keys.CLI_ACTOR,
+                        now,
+                        name=args.name,
+                        scopes=args.scope,
+                        unit=args.unit,
+                        expires_in=args.expires_in,
+                    )
+                except keys.KeyRulesError as exc:
+                    print(f"tifli: {exc}", file=sys.stderr)
+                    return 2
+                print(created.key)
+            elif args.action == "list":
+                print(_key_table(await _all_keys(session, now)))
+            else:
+                try:
+                    revoked = await keys.revoke_key(session, keys.CLI_ACTOR, now, args.key)
+                except LookupError as exc:
+                    print(f"tifli: {exc}", file=sys.stderr)
+                    return 1
+                when = f"{revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC"
+                print(f"key {revoked.id} ({revoked.name}) revoked at {when}")
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _all_keys(session: AsyncSession, now: datetime) -> list[KeyOut]:
+    from intake_api import keys
+
+    found: list[KeyOut] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = await keys.page(session, now, 200, offset)
+        found.extend(page.items)
+        offset = page.next_offset
+    return found
+
+
+def _key_table(rows: list[KeyOut]) -> str:
+    def when(moment: datetime | None) -> str:
+        return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+    lines = [("ID", "NAME", "REACH", "STATE", "EXPIRES", "LAST USED", "SCOPES")]
+    for row in rows:
+        lines.append(
+            (
+                row.id,
+                row.name,
+                row.unit or "national",
+                row.state,
+                when(row.expires_at),
+                when(row.last_used_at),
+                ",".join(row.scopes),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
+        + "  "
+        + line[-1]
+        for line in lines
+    )
 
 
 async def _serve(app: object, settings: Settings, port: int, banner: str) -> None:
@@ -113,15 +231,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
-    if args.command == "keys":
-        try:
-            scopes = parse_scopes(args.scope)
-        except ValueError as exc:
-            print(f"tifli: {exc}", file=sys.stderr)
-            return 2
+    if args.command in ("keys", "units"):
+        if args.command == "keys" and args.action == "create":
+            try:
+                parse_scopes(args.scope)
+            except ValueError as exc:
+                print(f"tifli: {exc}", file=sys.stderr)
+                return 2
         upgrade(settings.database_url)
-        print(asyncio.run(_create_key(settings, args.name, scopes)))
-        return 0
+        return asyncio.run(_keys(settings, args))
     if args.command == "db":
         upgrade(settings.database_url)
         return 0

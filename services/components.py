@@ -60,6 +60,7 @@ def zone_policy(settings: Settings) -> ZonePolicy:
             "unknown": settings.speed_unknown_kmh or settings.speed_vehicle_kmh,
         },
         vertex_budget=settings.zone_vertex_budget,
+        max_polygons=settings.zone_max_polygons,
         territory=territory(settings),
         sighting_horizon=timedelta(hours=settings.zone_sighting_horizon_hours),
         bias_side_fraction=settings.zone_bias_side_fraction,

@@ -1,10 +1,17 @@
-"""Request guards applied before routing: JSON bodies only, and a size limit."""
+"""Request guards applied before routing: JSON bodies only, a size limit, no control
+characters in the path or query, and a limit on failed authentication per client address."""
 
 from __future__ import annotations
+
+import math
+import re
+import time
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.problems import Problem, problem_response
+from shared.rate_limit import RateLimiter
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -91,3 +98,81 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
+
+
+class FailedAuthLimit:
+    """429 for a client address that has failed authentication too often, before its
+    request costs a key lookup (brief §6: a flood of made-up keys is refused cheaply).
+
+    Every 401 the API answers takes a token from the address's bucket; while the bucket is
+    empty, every API request from that address is a 429 with Retry-After, keyed or not (a
+    key cannot be told valid without the lookup the limit saves). The address is the TCP
+    peer's; behind a proxy, run the server with its trusted-proxy settings so that it is the
+    client's (uvicorn's ``--forwarded-allow-ips``).
+    """
+
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:
+        self._app = app
+        self._limiter = limiter
+        self._prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self._prefix):
+            await self._app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        wait = self._limiter.blocked_for(address, time.monotonic())
+        if wait is not None:
+            problem = Problem(
+                429,
+                "Too many requests",
+                "Too many failed authentications from this address.",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+            await problem_response(problem, scope["path"])(scope, receive, send)
+            return
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self._limiter.retry_after(address, time.monotonic())
+            await send(message)
+
+        await self._app(scope, receive, observed)
+
+
+# As in request bodies (shared/input_types.py): C0 and C1 controls, DEL, lone surrogates.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class ControlCharacterGuard:
+    """A percent-encoded control character in the path or the query (``%00``) never
+    reaches a handler: PostgreSQL cannot even compare a text with a NUL in it (a driver
+    error, a 500). In the path it names nothing that exists: 404. In the query: 422 naming
+    the parameter."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = None
+        if scope["type"] == "http":
+            if _CONTROL.search(scope["path"]):
+                problem = Problem(404, "Not found", "No such resource.")
+            else:
+                query = scope["query_string"].decode("latin-1")
+                for name, value in parse_qsl(query, keep_blank_values=True):
+                    if _CONTROL.search(name) or _CONTROL.search(value):
+                        field = f"query.{_CONTROL.sub('?', name)}"
+                        message = "must not contain control characters"
+                        problem = Problem(
+                            422,
+                            "Invalid request",
+                            f"{field}: {message}",
+                            errors=[{"field": field, "message": message}],
+                        )
+                        break
+        if problem is None:
+            await self._app(scope, receive, send)
+            return
+        await problem_response(problem, None)(scope, receive, send)

@@ -60,6 +60,13 @@ TAGS: list[dict[str, str]] = [
         "(`deliveries:read`), and the replay of those that failed (`deliveries:ops`).",
     },
     {
+        "name": "keys",
+        "description": "API keys (`keys:admin`, national keys only): each belongs to a unit, "
+        "whose cases alone it reaches, or is national; created with an optional expiry, "
+        "listed with their last use, revoked at once. Every creation and revocation is "
+        "audited.",
+    },
+    {
         "name": "operations",
         "description": "Health, readiness and Prometheus metrics, without a key.",
     },

@@ -2,6 +2,10 @@
 
 A key looks like ``tfk_<id>_<secret>``; the id finds the row, the secret is checked against a
 SHA-256 hash (keys are 256-bit random, so a slow password hash would add nothing).
+
+A key has a reach: a police **unit** (a code from the ``units`` table, which operators manage)
+or **national** (``unit`` is NULL: central review, operators). It may expire, it can be
+revoked (refused from the next request on), and it records when it was last used.
 """
 
 from __future__ import annotations
@@ -9,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from sqlalchemy import String, Text
+from sqlalchemy import ForeignKey, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,9 +39,29 @@ SCOPES = frozenset(
         "partners:admin",
         "deliveries:read",
         "deliveries:ops",
+        # A sighting on any unit's case, recorded as untrusted (a patrol elsewhere saw the child).
+        "sightings:submit",
+        # Create, list and revoke keys; manage units (national keys only).
+        "keys:admin",
     }
 )
 _PREFIX = "tfk"
+# Unit codes are short identifiers ("CASA-ANFA"), not display names: they are compared, typed
+# on command lines and shown in logs.
+UNIT_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{0,31}$"
+# ``last_used_at`` is written at most this often per key: a write per request would make every
+# read a write (and serialise SQLite), for a figure operators read in days.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class Unit(Base):
+    """A police unit that keys and cases belong to; the list operators manage."""
+
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ApiKey(Base):
@@ -48,6 +73,10 @@ class ApiKey(Base):
     scopes: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # NULL: a national key (sees every unit's cases).
+    unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 @dataclass(frozen=True)
@@ -55,6 +84,15 @@ class Principal:
     key_id: str
     name: str
     scopes: frozenset[str]
+    unit: str | None = None  # None: national
+
+    @property
+    def national(self) -> bool:
+        return self.unit is None
+
+
+def valid_unit_code(code: str) -> bool:
+    return re.fullmatch(UNIT_CODE_PATTERN, code) is not None
 
 
 def _hash(secret: str) -> str:
@@ -70,8 +108,26 @@ def parse_scopes(scopes: list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
-async def create_api_key(session: AsyncSession, name: str, scopes: list[str], now: datetime) -> str:
-    """Store a new key and return it in clear: the only time it is ever seen."""
+class UnknownUnit(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown unit {code!r}: add it first (tifli units add)")
+        self.code = code
+
+
+async def create_api_key(
+    session: AsyncSession,
+    name: str,
+    scopes: list[str],
+    now: datetime,
+    *,
+    unit: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a new key and return it in clear: the only time it is ever seen.
+
+    ``unit`` None makes a national key; otherwise it must name a known unit (UnknownUnit)."""
+    if unit is not None and await session.get(Unit, unit) is None:
+        raise UnknownUnit(unit)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     session.add(
@@ -81,12 +137,76 @@ async def create_api_key(session: AsyncSession, name: str, scopes: list[str], no
             secret_hash=_hash(secret),
             scopes=" ".join(parse_scopes(scopes)),
             created_at=now,
+            unit=unit,
+            expires_at=expires_at,
         )
     )
     return f"{_PREFIX}_{key_id}_{secret}"
 
 
-async def authenticate(session: AsyncSession, presented: str) -> Principal | None:
+def key_id_of(key: str) -> str:
+    """The id part of a key as ``create_api_key`` returns it."""
+    return key.split("_", 2)[1]
+
+
+async def add_unit(session: AsyncSession, code: str, name: str, now: datetime) -> Unit:
+    if not valid_unit_code(code):
+        raise ValueError(
+            f"unit code {code!r}: 1 to 32 capital letters, digits, '.', '_' or '-' (e.g. CASA-ANFA)"
+        )
+    if await session.get(Unit, code) is not None:
+        raise ValueError(f"unit {code} exists already")
+    unit = Unit(code=code, name=name, created_at=now)
+    session.add(unit)
+    return unit
+
+
+async def list_units(session: AsyncSession) -> list[Unit]:
+    return list((await session.scalars(select(Unit).order_by(Unit.code))).all())
+
+
+async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
+    return list(
+        (await session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))).all()
+    )
+
+
+async def find_api_key(session: AsyncSession, id_or_name: str) -> ApiKey:
+    """The key with this id, else the one key with this name (LookupError: none, or several)."""
+    by_id = await session.get(ApiKey, id_or_name)
+    if by_id is not None:
+        return by_id
+    named = (await session.scalars(select(ApiKey).where(ApiKey.name == id_or_name))).all()
+    if not named:
+        raise LookupError(f"no key with id or name {id_or_name!r}")
+    if len(named) > 1:
+        ids = ", ".join(k.id for k in named)
+        raise LookupError(f"{len(named)} keys are named {id_or_name!r} ({ids}): give the id")
+    return named[0]
+
+
+def revoke(key: ApiKey, now: datetime) -> bool:
+    """Revoke ``key``; False if it was revoked already (the first revocation time stays)."""
+    if key.revoked_at is not None:
+        return False
+    key.revoked_at = now
+    return True
+
+
+KeyState = Literal["active", "expired", "revoked"]
+
+
+def key_state(key: ApiKey, now: datetime) -> KeyState:
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+async def authenticate(session: AsyncSession, presented: str, now: datetime) -> Principal | None:
+    """The key's principal, or None if it is unknown, wrong, revoked or expired at ``now``.
+    Records the use (to ``LAST_USED_PRECISION``) in its own short transaction."""
     prefix, _, rest = presented.partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != _PREFIX or not key_id or not secret:
@@ -96,7 +216,12 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal | Non
     expected = row.secret_hash if row is not None else _hash("")
     if not hmac.compare_digest(expected, _hash(secret)) or row is None or row.revoked_at:
         return None
-    return Principal(row.id, row.name, frozenset(row.scopes.split()))
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+        await session.commit()
+    return Principal(row.id, row.name, frozenset(row.scopes.split()), row.unit)
 
 
 _UNAUTHENTICATED = Problem(
@@ -112,8 +237,9 @@ async def current_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _UNAUTHENTICATED
-    async with app_context(request).sessions() as session:
-        principal = await authenticate(session, token.strip())
+    context = app_context(request)
+    async with context.sessions() as session:
+        principal = await authenticate(session, token.strip(), context.clock.now())
     if principal is None:
         raise _UNAUTHENTICATED
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
@@ -129,13 +255,17 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-def require_scope(scope: str) -> object:
-    """``Depends`` on a principal holding ``scope``: no key is 401, the wrong scope 403."""
-    assert scope in SCOPES, scope
+def require_scope(scope: str, *also: str) -> object:
+    """``Depends`` on a principal holding ``scope`` (or one of ``also``: routes whose finer
+    rules depend on the case, such as a sighting from another unit): no key is 401, none of
+    the scopes 403. ``scope`` is the one the OpenAPI document names."""
+    assert scope in SCOPES and set(also) <= SCOPES, (scope, also)
+    accepted = frozenset({scope, *also})
 
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if scope not in principal.scopes:
-            raise Problem(403, "Forbidden", f"This key lacks the '{scope}' scope.")
+        if not accepted & principal.scopes:
+            wanted = " or ".join(f"'{s}'" for s in (scope, *also))
+            raise Problem(403, "Forbidden", f"This key lacks the {wanted} scope.")
         return principal
 
     return Depends(dependency)

@@ -12,7 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from shared.alert_contract import AlertMessage, MessageStatus, Point, PublicChild, TravelMode
+from shared.alert_contract import (
+    AlertMessage,
+    Language,
+    MessageStatus,
+    Point,
+    PublicChild,
+    TravelMode,
+)
 
 REPORTS = "reports"
 ALERTS = "alerts"
@@ -53,6 +60,10 @@ class ReportApprovedData(ReportRef):
     # a heading (degrees clockwise from north) or a destination, never both. Operational data.
     last_seen_heading_deg: float | None = None
     last_seen_destination: Point | None = None
+    # Added later, optional likewise: the last-seen place's name in each alert language, from
+    # the gazetteer, when the name designates a known place (each text names it in its own
+    # language); absent, texts use ``last_seen_place`` as typed.
+    last_seen_place_names: dict[Language, str] | None = None
 
 
 class ReportRenewedData(ReportRef):
@@ -81,6 +92,8 @@ class SightingAddedData(ReportRef):
     # Optional (older events parse): a direction of travel seen with the child, as above.
     heading_deg: float | None = None
     destination: Point | None = None
+    # Optional (older events parse): ``place``'s name per alert language, as above.
+    place_names: dict[Language, str] | None = None
 
 
 class AlertEventData(_Data):

@@ -79,18 +79,24 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _error_field(error: dict[str, Any]) -> str:
+    # A JSON syntax error is located by a character offset; the field at fault is the body.
+    if error.get("type") == "json_invalid":
+        return "body"
+    return _field_path(error.get("loc", ()))
+
+
 def _validation_message(error: dict[str, Any]) -> str:
     if error.get("type") == "extra_forbidden":
         return "unknown field"
+    if error.get("type") == "json_invalid":
+        return f"not valid JSON: {error.get('ctx', {}).get('error', 'syntax error')}"
     message = str(error.get("msg", "invalid"))
     return message.removeprefix("Value error, ")
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [
-        {"field": _field_path(e.get("loc", ())), "message": _validation_message(e)}
-        for e in exc.errors()
-    ]
+    errors = [{"field": _error_field(e), "message": _validation_message(e)} for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     # The input values are deliberately not echoed back or logged: they may be personal data.
     return problem_response(
@@ -102,7 +108,19 @@ async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
     return problem_response(exc, request.url.path)
 
 
+# A body FastAPI could not parse at all: not UTF-8 (UnicodeDecodeError is a ValueError), or
+# nested deeper than the parser's recursion limit. Answered like a JSON syntax error.
+_UNREADABLE_BODY = Problem(
+    422,
+    "Invalid request",
+    "body: not valid JSON (it must be UTF-8, and not nested too deeply)",
+    errors=[{"field": "body", "message": "not valid JSON"}],
+)
+
+
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        return problem_response(_UNREADABLE_BODY, request.url.path)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
     return problem_response(
         Problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)),

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Requests per minute per API key and API process; 0: off."
     )
     rate_limit_burst: float = Field(default=60, ge=1, description="Requests allowed at once.")
+    auth_failures_per_minute: float = Field(
+        default=30,
+        ge=0,
+        description="Failed authentications (401) per minute per client address and API "
+        "process, after a burst of as many; past it the address gets 429. 0: off.",
+    )
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     ops_port: int | None = Field(
         default=None,
@@ -97,6 +103,13 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Unset: the vehicle speed (assume the worst)."
     )
     zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
+    zone_max_polygons: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Hole-free polygons a zone is sent as, at most (each within the vertex "
+        "budget): a zone around an enclave is cut into parts, as CAP polygons have no holes.",
+    )
     zone_sighting_horizon_hours: float = Field(
         default=3.0,
         ge=0,

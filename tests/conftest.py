@@ -34,6 +34,9 @@ def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "webhook_timeout_s": 5.0,
         "delivery_poll_interval_s": 0.2,
         "outbox_poll_interval_s": 0.2,
+        # Tests send many keyless requests from one address on purpose; the limit on failed
+        # authentication has its own test (tests/services/test_failed_auth_limit.py).
+        "auth_failures_per_minute": 0,
         **overrides,
     }
     return Settings(**values)
@@ -62,11 +65,13 @@ class Stack:
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
 
 
+# The suite's personas are national keys (they see every case); tests about units make their
+# own unit keys (tests/intake_api/test_units.py).
 KEY_SCOPES = {
     "submitter": ["reports:submit", "reports:read"],
     "reviewer": ["reports:review", "reports:read", "reports:submit"],
     "reader": ["reports:read", "alerts:read"],
-    "admin": ["partners:admin", "deliveries:read", "deliveries:ops"],
+    "admin": ["partners:admin", "deliveries:read", "deliveries:ops", "keys:admin"],
 }
 
 
@@ -152,7 +157,8 @@ def report_body(**overrides: Any) -> dict[str, Any]:
             "phone": "+212 600 000 000",
             "consent_to_publication": True,
         },
-        "submitted_by": {"unit": "DGSN Casablanca Anfa", "officer": "Inspector Idrissi"},
+        # No unit: the personas are national keys, so the case is national (see access.py).
+        "submitted_by": {"officer": "Inspector Idrissi"},
     }
     body.update(overrides)
     return body

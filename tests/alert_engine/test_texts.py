@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
 import unicodedata
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
+from alert_engine.models import Alert
+from alert_engine.pieces import TrustedLocation
+from alert_engine.service import case_state, locations_json, stored_locations
 from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, cancel_info, fit
-from shared.alert_contract import PublicChild
+from shared.alert_contract import Language, Point, PublicChild
 
 
 def _facts(description: str = "Short black hair", given_name: str = "Amina") -> CaseFacts:
@@ -54,3 +59,57 @@ def test_fit_cuts_at_a_word_with_an_ellipsis() -> None:
 def test_cancel_carries_no_child_data() -> None:
     for block in cancel_info():
         assert "Amina" not in block.description
+
+
+def test_each_language_names_the_place_in_its_own_language() -> None:
+    names: dict[Language, str] = {"ar": "طنجة", "fr": "Tanger", "en": "Tanger", "zgh": "ⵟⴰⵏⵊⴰ"}
+    facts = replace(_facts(), place="Tanger", place_names=names)
+    for block in alert_info(facts, "Africa/Casablanca"):
+        assert names[block.language] in block.description
+        assert names[block.language] in block.short_text
+    arabic = next(b for b in alert_info(facts, "Africa/Casablanca") if b.language == "ar")
+    assert "Tanger" not in arabic.description and "Tanger" not in arabic.short_text
+
+
+def test_without_known_names_the_place_is_named_as_typed() -> None:
+    for block in alert_info(_facts(), "Africa/Casablanca"):
+        assert "Casablanca, Maarif" in block.description
+
+
+def test_a_sighting_s_place_names_reach_the_texts_of_later_versions() -> None:
+    # Stored with the locations, the names come back when a timer re-composes the case.
+    report = TrustedLocation(
+        point=Point(lat=35.77, lon=-5.80),
+        at=datetime(2026, 11, 29, 15, 0, tzinfo=UTC),
+        place="Tanger",
+        place_names=(("ar", "طنجة"), ("fr", "Tanger")),
+    )
+    sighting = replace(
+        report,
+        at=report.at + timedelta(minutes=30),
+        place="الرباط",
+        place_names=(("ar", "الرباط"), ("en", "Rabat"), ("fr", "Rabat")),
+        sighting_id="s1",
+    )
+    alert = Alert(
+        id="a1",
+        report_id="r1",
+        message_status="Actual",
+        facts=json.dumps(
+            {
+                "child": _facts().child.model_dump(mode="json"),
+                "place": "Tanger",
+                "suspected_vehicle": None,
+                "companion": None,
+                "photo_urls": [],
+            }
+        ),
+        locations=locations_json([report, sighting]),
+        travel_mode="vehicle",
+        effective=report.at,
+        expires=report.at + timedelta(hours=24),
+    )
+    assert stored_locations(alert) == [report, sighting]
+    by_language = {b.language: b for b in alert_info(case_state(alert).facts, "Africa/Casablanca")}
+    assert "Rabat" in by_language["fr"].description and "الرباط" in by_language["ar"].description
+    assert "Tanger" not in by_language["fr"].description

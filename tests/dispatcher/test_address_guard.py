@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
-from dispatcher.address_guard import check_url, guarded_client, is_public
+from dispatcher.address_guard import check_target, check_url, guarded_client, is_public
+from tests.conftest import Stack, embedded_settings, start_stack
 from tests.partner_server import partner_endpoint
 
 
@@ -23,6 +26,28 @@ from tests.partner_server import partner_endpoint
         ("64:ff9b::7f00:1", False),  # NAT64 to 127.0.0.1
         ("64:ff9b::808:808", True),  # NAT64 to 8.8.8.8
         ("2002:7f00:1::", False),  # 6to4 around 127.0.0.1
+        ("2002:a00:1::", False),  # 6to4 around 10.0.0.1
+        ("2002:808:808::", True),  # 6to4 around 8.8.8.8
+        ("64:ff9b:1::808:808", False),  # local-use NAT64 (RFC 8215), whatever it embeds
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::8.8.8.8", False),  # IPv4-compatible: deprecated, never a webhook
+        ("::ffff:10.0.0.1", False),
+        ("::ffff:8.8.8.8", True),
+        ("192.0.0.8", False),  # IETF protocol assignments, all of 192.0.0.0/24
+        ("192.0.0.9", False),
+        ("192.0.0.170", False),
+        ("100.100.100.200", False),  # Alibaba Cloud's metadata service
+        ("fd00:ec2::254", False),  # AWS's IPv6 metadata service
+        ("fe80::1%eth0", False),
+        ("0.0.0.0", False),
+        ("198.18.0.1", False),
+        ("240.0.0.1", False),
+        ("255.255.255.255", False),
+        ("224.0.0.1", False),
+        ("ff02::1", False),
+        ("2001:db8::1", False),
+        ("1.1.1.1", True),
     ],
 )
 def test_is_public(address: str, public: bool) -> None:
@@ -47,3 +72,94 @@ async def test_loopback_is_refused_at_connect_time_unless_allowed() -> None:
         assert partner.received == []
         async with guarded_client(timeout_s=5, allow_private=True) as client:
             assert (await client.post(partner.url, content=b"{}")).status_code == 200
+
+
+# Every spelling of a non-public target, as a URL: each is refused at registration.
+NON_PUBLIC_URLS = [
+    "https://127.0.0.1/hook",
+    "https://2130706433/hook",  # 127.0.0.1 in decimal
+    "https://0x7f.1/hook",  # hex, two parts
+    "https://127.1/hook",
+    "https://0x7f000001/hook",
+    "https://localhost/hook",
+    "https://10.0.0.1/hook",
+    "https://172.16.0.1/hook",
+    "https://192.168.1.1/hook",
+    "https://100.64.0.1/hook",
+    "https://0.0.0.0/hook",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://100.100.100.200/latest/meta-data/",
+    "https://192.0.0.8/hook",
+    "https://[::1]/hook",
+    "https://[::ffff:127.0.0.1]/hook",
+    "https://[::ffff:7f00:1]/hook",
+    "https://[::127.0.0.1]/hook",
+    "https://[2002:7f00:1::]/hook",
+    "https://[2002:a9fe:a9fe::]/hook",  # 6to4 around the metadata address
+    "https://[64:ff9b::7f00:1]/hook",
+    "https://[64:ff9b::a9fe:a9fe]/hook",
+    "https://[64:ff9b:1::808:808]/hook",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+    "https://[fd00:ec2::254]/hook",
+    "https://[fe80::1]/hook",
+]
+
+
+@pytest.mark.parametrize("url", NON_PUBLIC_URLS)
+async def test_non_public_targets_are_refused_before_any_request(url: str) -> None:
+    reason = await check_target(url, allow_private=False)
+    assert reason is not None and "non-public" in reason, reason
+    # The same rule at connect time: the backend refuses the connection.
+    async with guarded_client(timeout_s=5, allow_private=False) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://no-such-host.invalid/hook", "does not resolve"),
+        ("https://xn--/hook", "not a valid URL"),
+        ("https://[::1/hook", "not a valid URL"),
+        ("http://8.8.8.8/hook", "https"),
+        ("https://8.8.8.8/hook", None),
+        ("https://[2001:4860:4860::8888]/hook", None),
+    ],
+)
+async def test_a_target_must_resolve(url: str, reason: str | None) -> None:
+    found = await check_target(url, allow_private=False)
+    assert (found is None) if reason is None else (found is not None and reason in found)
+
+
+async def test_registration_refuses_non_public_targets_with_422(tmp_path: Path) -> None:
+    stack, server = await start_stack(embedded_settings(tmp_path, webhook_allow_private=False))
+    try:
+        async with stack.client("admin") as admin:
+            for url in [*NON_PUBLIC_URLS, "https://no-such-host.invalid/hook"]:
+                answer = await admin.post(
+                    "/v1/partners",
+                    json={"name": "Metabook", "url": url, "verify_token": "a-token-123"},
+                )
+                assert answer.status_code == 422, (url, answer.text)
+                assert answer.headers["content-type"] == "application/problem+json"
+                assert [e["field"] for e in answer.json()["errors"]] == ["url"], url
+            assert (await admin.get("/v1/partners")).json()["items"] == []
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_an_unresolvable_host_is_422_even_when_private_targets_are_allowed(
+    stack: Stack,
+) -> None:
+    async with stack.client("admin") as admin:
+        answer = await admin.post(
+            "/v1/partners",
+            json={
+                "name": "Metabook",
+                "url": "http://no-such-host.invalid/hook",
+                "verify_token": "a-token-123",
+            },
+        )
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["url"]
+    assert "does not resolve" in answer.json()["detail"]

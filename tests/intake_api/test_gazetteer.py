@@ -14,6 +14,8 @@ from intake_api.gazetteer import (
     build_gazetteer,
     load_gazetteer,
     normalise,
+    official_names,
+    place_names,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,3 +142,88 @@ def test_normalise_folds_case_diacritics_and_arabic_marks() -> None:
     assert normalise("Laâyoune") == normalise("LAAYOUNE")
     assert normalise("Dar-el-Beïda") == normalise("dar el beida")
     assert normalise("مَرَّاكُش") == normalise("مراكش")
+
+
+def test_a_place_s_own_name_is_never_ambiguous(gazetteer: Gazetteer) -> None:
+    # GeoNames lists "Khenifra" among Kénitra's alternate names too; Khénifra is the place
+    # named so, and Kénitra is not 10 times larger, so only the own-name rule decides.
+    khenifra, kenitra = gazetteer.lookup("Khénifra"), gazetteer.lookup("Kénitra")
+    assert khenifra.id != kenitra.id and kenitra.population < 10 * khenifra.population
+    assert gazetteer.lookup("Khenifra") == gazetteer.lookup("خنيفرة") == khenifra
+    assert gazetteer.lookup("Kenitra") == kenitra
+
+
+@pytest.mark.parametrize(
+    ("typed", "ar", "fr"),
+    [
+        ("Tanger", "طنجة", "Tanger"),
+        ("Laâyoune", "العيون", "Laâyoune"),
+        ("الدار البيضاء", "الدار البيضاء", "Casablanca"),
+        ("Rabat", "الرباط", "Rabat"),
+    ],
+)
+def test_each_language_gets_the_place_s_name_in_its_script(
+    gazetteer: Gazetteer, typed: str, ar: str, fr: str
+) -> None:
+    names = place_names(gazetteer, typed)
+    assert names is not None
+    assert names["ar"] == ar and names["fr"] == names["en"] == fr
+    assert set(names) == {"ar", "fr", "zgh", "en"}
+
+
+def test_typed_arabic_gives_a_latin_name_to_the_other_languages(gazetteer: Gazetteer) -> None:
+    names = place_names(gazetteer, "مراكش")
+    assert names is not None and names["ar"] == "مراكش"
+    for language in ("fr", "en"):
+        assert names[language].isascii() and "arrak" in names[language]
+    assert all("\u2d30" <= c <= "\u2d7f" for c in names["zgh"] if c.isalpha())  # ⴰⵎⵓⵔⴰⴽⵓⵛ
+
+
+def test_chosen_names_are_in_their_own_script(gazetteer: Gazetteer) -> None:
+    arabic = [p.ar for p in gazetteer.places if p.ar]
+    assert len(arabic) >= 70
+    assert all(all("\u0600" <= c <= "\u06ff" for c in a if c.isalpha()) for a in arabic)
+    assert not any(set(a) & set("یکگپچہ") for a in arabic)  # no Persian or Urdu letters
+    tifinagh = [p.zgh for p in gazetteer.places if p.zgh]
+    assert tifinagh
+    assert all(all("\u2d30" <= c <= "\u2d7f" for c in t if c.isalpha()) for t in tifinagh)
+
+
+def test_an_unknown_or_ambiguous_name_has_no_names(gazetteer: Gazetteer) -> None:
+    assert place_names(gazetteer, "Nowhere-sur-Mer") is None
+    assert place_names(gazetteer, "Dakhla") is None
+
+
+def test_most_places_ship_official_french_and_arabic_names() -> None:
+    records = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    named = [r for r in records if "ar" in r]
+    assert len(named) >= 0.7 * len(records)
+    for r in named:
+        assert r["fr"] in r["names"] and r["ar"] in r["names"]  # findable by them too
+        assert all("\u0600" <= c <= "\u06ff" for c in r["ar"] if c.isalpha())
+
+
+def test_official_names_come_from_the_one_commune_of_the_region_named_so() -> None:
+    def commune(code: str, fr: str, ar: str, region: str) -> dict[str, object]:
+        return {"code": code, "name_fr": fr, "name_ar": ar, "region_code": region}
+
+    communes = [
+        commune("05.301.01.01", "Khénifra", "خنيفرة", "05"),
+        commune("04.281.01.01", "Kénitra", "القنيطرة", "04"),
+        commune("09.001.01.01", "Aït Amira", "آيت اعميرة", "09"),
+        commune("09.002.01.01", "Aït Amira", "آيت اعميرة", "09"),  # two of one name
+    ]
+    places = [
+        {"name": "Khenifra", "names": ["Chenifra"], "region": "MA-05"},
+        {"name": "Kenitra", "names": ["Khenifra"], "region": "MA-04"},  # not Khénifra's region
+        {"name": "Ait Amira", "names": [], "region": "MA-09"},
+        {"name": "Kenitra", "names": [], "region": "MA-06"},  # no commune of that region
+    ]
+    named, share = official_names(places, communes)
+    assert [(p.get("fr"), p.get("ar")) for p in named] == [
+        ("Khénifra", "خنيفرة"),
+        ("Kénitra", "القنيطرة"),
+        (None, None),
+        (None, None),
+    ]
+    assert share == 0.5

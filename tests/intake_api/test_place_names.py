@@ -192,3 +192,30 @@ async def test_a_report_given_only_a_town_gets_an_alert_zone_around_it(stack: St
     area = shape(feature["geometry"])
     assert area.contains(Point(point["lon"], point["lat"]))
     assert area.contains(Point(LAAYOUNE[1], LAAYOUNE[0]))  # the town itself, by hand
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Tanger", {"ar": "طنجة", "fr": "Tanger", "en": "Tanger"}),
+        ("الرباط", {"ar": "الرباط", "fr": "Rabat", "en": "Rabat"}),
+    ],
+)
+async def test_each_alert_text_names_the_place_in_its_own_language(
+    stack: Stack, typed: str, expected: dict[str, str]
+) -> None:
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=_by_name(typed))
+        assert created.status_code == 201, created.text
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+        alert_id = approved.json()["alert_id"]
+    async with stack.client("reader") as reader:
+        alert = await eventually(
+            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
+        )
+    info = {block["language"]: block for block in alert.json()["current"]["info"]}
+    for language, name in expected.items():
+        assert name in info[language]["description"], info[language]["description"]
+        others = {n for lang, n in expected.items() if n != name and lang != language}
+        assert not any(n in info[language]["description"] for n in others)

@@ -1,0 +1,102 @@
+"""Who may do what to a case (brief §1 "Units", §3 "Four eyes"): pure rules, no I/O.
+
+Three questions, asked in this order by the use cases:
+
+1. **Is the case there for this key?** A unit key sees its own unit's cases only; another
+   unit's case answers exactly like a missing one (404), so case ids do not leak existence.
+   National keys see every case. One exception: a key with ``sightings:submit`` may add a
+   sighting to any case (a patrol elsewhere saw the child) without otherwise seeing it.
+2. **Does the lifecycle allow the act now?** (``lifecycle.next_status``: 409 otherwise.)
+3. **May this key do it?** Four eyes on every act that reaches the public: approval, renewal
+   and the cancellation of a case that went public need a reviewer who did not submit it; a
+   submitter cannot reject its own case either (it withdraws it instead, with cancel, while it
+   is only submitted). Resolution (the child is found) stays immediate: speed of takedown
+   matters more than a second pair of eyes. A sighting from outside the case's reach is
+   recorded untrusted until the owning unit or a reviewer trusts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.auth import Principal
+
+Act = Literal[
+    "read", "approve", "reject", "renew", "cancel", "resolve", "add_sighting", "trust_sighting"
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    unit: str | None  # None: a national case
+    submitted_by_key: str
+    status: str  # as seen now: "expired" when an approved case's window has passed
+
+
+@dataclass(frozen=True)
+class Refusal:
+    title: str
+    detail: str
+
+
+def sees(principal: Principal, case_unit: str | None) -> bool:
+    """Whether the key sees a case of ``case_unit`` at all (reads, lists, acts)."""
+    return principal.national or principal.unit == case_unit
+
+
+def reachable(principal: Principal, act: Act, case_unit: str | None) -> bool:
+    """Question 1: False means the key is answered as if the case did not exist."""
+    if act == "add_sighting" and "sightings:submit" in principal.scopes:
+        return True
+    return sees(principal, case_unit)
+
+
+def from_outside(principal: Principal, case: Case) -> bool:
+    """A sighting this key adds comes from outside the case's reach (untrusted only)."""
+    return not (sees(principal, case.unit) and "reports:submit" in principal.scopes)
+
+
+_FOUR_EYES = "Four eyes"
+
+
+def refusal(principal: Principal, act: Act, case: Case, *, trusted: bool = False) -> Refusal | None:
+    """Question 3, for a case the key reaches and an act the lifecycle allows; None: allowed.
+    ``trusted``: for ``add_sighting``, whether the sighting claims to be trusted."""
+    own_submission = case.submitted_by_key == principal.key_id
+    if act in ("approve", "renew") and own_submission:
+        verb = "approve it" if act == "approve" else "renew its alert"
+        return Refusal(
+            _FOUR_EYES,
+            f"The key that submitted a report cannot {verb}: another reviewer must "
+            "(an act that reaches the public needs a second pair of eyes).",
+        )
+    if act == "reject" and own_submission:
+        return Refusal(
+            _FOUR_EYES,
+            "The key that submitted a report cannot reject it: another reviewer must. "
+            "To withdraw your own report while it is only submitted, cancel it.",
+        )
+    if act == "cancel" and case.status != "submitted":
+        # The case went public: its cancellation reaches every partner.
+        if "reports:review" not in principal.scopes:
+            return Refusal(
+                "Forbidden",
+                "Cancelling a case whose alert went out needs the 'reports:review' scope; "
+                "a submitter may withdraw a case only while it is still submitted. If the "
+                "child is found, resolve the case instead.",
+            )
+        if own_submission:
+            return Refusal(
+                _FOUR_EYES,
+                "The key that submitted a report cannot cancel its alert: another reviewer "
+                "must. If the child is found, resolve the case instead (immediate).",
+            )
+    if act == "add_sighting" and trusted and from_outside(principal, case):
+        return Refusal(
+            "Untrusted sighting",
+            "A sighting from outside the case's unit is recorded untrusted: send "
+            "'trusted': false. The owning unit or a reviewer can then trust it "
+            "(POST /v1/reports/{id}/sightings/{sighting_id}/trust).",
+        )
+    return None

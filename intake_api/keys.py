@@ -1,0 +1,109 @@
+"""Key management use cases (brief §6 "Auth"): create, list, revoke; each act on a key is
+audited. Like the report use cases, they run in the caller's transaction and never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_api.key_schemas import KeyCreated, KeyOut, KeyPage
+from intake_api.models import AuditEntry
+from shared.auth import (
+    ApiKey,
+    UnknownUnit,
+    create_api_key,
+    find_api_key,
+    key_id_of,
+    key_state,
+    parse_scopes,
+    revoke,
+)
+
+log = logging.getLogger(__name__)
+# The actor recorded for acts from the host's command line, where no API key is presented.
+CLI_ACTOR = "cli"
+
+
+class KeyRulesError(ValueError):
+    """A key that must not be made; ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_reach(scopes: list[str], unit: str | None) -> None:
+    # Managing keys reaches every unit: a unit key that could mint a national one would undo
+    # the units' isolation.
+    if unit is not None and "keys:admin" in scopes:
+        raise KeyRulesError("scopes", "'keys:admin' is for national keys only")
+
+
+def key_out(key: ApiKey, now: datetime) -> KeyOut:
+    return KeyOut(
+        id=key.id,
+        name=key.name,
+        scopes=key.scopes.split(),
+        unit=key.unit,
+        state=key_state(key, now),
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+        last_used_at=key.last_used_at,
+    )
+
+
+def _audit(session: AsyncSession, actor: str, action: str, key_id: str, now: datetime) -> None:
+    session.add(AuditEntry(at=now, key_id=actor, action=action, target_key_id=key_id))
+    # Names may carry a person's name: the log gets ids only.
+    log.info("api key %s", action, extra={"key_id": actor, "target_key_id": key_id})
+
+
+async def create(
+    session: AsyncSession,
+    actor: str,
+    now: datetime,
+    *,
+    name: str,
+    scopes: list[str],
+    unit: str | None,
+    expires_in: timedelta | None,
+) -> KeyCreated:
+    """KeyRulesError (naming the field) for unknown scopes or unit, or a forbidden reach."""
+    try:
+        scopes = parse_scopes(scopes)
+    except ValueError as exc:
+        raise KeyRulesError("scopes", str(exc)) from None
+    check_reach(scopes, unit)
+    expires_at = now + expires_in if expires_in is not None else None
+    try:
+        secret = await create_api_key(session, name, scopes, now, unit=unit, expires_at=expires_at)
+    except UnknownUnit as exc:
+        raise KeyRulesError("unit", str(exc)) from None
+    await session.flush()
+    key = await session.get(ApiKey, key_id_of(secret))
+    assert key is not None
+    _audit(session, actor, "key_create", key.id, now)
+    return KeyCreated(**key_out(key, now).model_dump(), key=secret)
+
+
+async def page(session: AsyncSession, now: datetime, limit: int, offset: int) -> KeyPage:
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit + 1).offset(offset)
+    rows = (await session.scalars(query)).all()
+    return KeyPage(
+        items=[key_out(k, now) for k in rows[:limit]],
+        next_offset=offset + limit if len(rows) > limit else None,
+    )
+
+
+async def revoke_key(session: AsyncSession, actor: str, now: datetime, id_or_name: str) -> KeyOut:
+    """LookupError if no key (or several) answers to ``id_or_name``. Revoking a revoked key
+    changes nothing and is not audited again."""
+    key = await find_api_key(session, id_or_name)
+    if revoke(key, now):
+        _audit(session, actor, "key_revoke", key.id, now)
+    return key_out(key, now)

@@ -1,0 +1,68 @@
+"""Field types for request bodies that take what a client sent at its word, or refuse it.
+
+FastAPI validates a parsed JSON body as Python data, where pydantic's lax mode converts: the
+string "yes" would become consent, ``false`` a longitude of 0, ``9`` in quotes an age, a bare
+number a date. These types refuse every conversion (422 naming the field) but the ones JSON
+forces on us: an integer where a number is expected, an ISO 8601 string for a time. Texts
+refuse control characters: a NUL or an escape sequence in a name would travel to partners,
+terminals and CAP documents that each treat it differently.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AllowInfNan, AwareDatetime, BeforeValidator, Strict
+from pydantic_core import PydanticCustomError
+
+# C0 and C1 controls, DEL, and lone surrogates (JSON's "\ud800" escapes decode to them, and
+# no UTF-8 encoder downstream can write them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same, less the line breaks and tab a paragraph of free text may hold (CR for CRLF).
+_CONTROL_IN_PARAGRAPH = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if pattern.search(value):
+            raise PydanticCustomError(
+                "control_character",
+                "must not contain control characters{allowed}",
+                {"allowed": allowed},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+# Put after a str's StringConstraints (so that length errors keep their own wording):
+# ``Annotated[str, StringConstraints(max_length=100), SINGLE_LINE]``.
+# One line of text: a name, a phone number, a place, a URL, a token.
+SINGLE_LINE = _refusing(_CONTROL, "")
+# Free text: a description, circumstances, a note; newline, carriage return and tab allowed.
+PARAGRAPH = _refusing(_CONTROL_IN_PARAGRAPH, " other than newline and tab")
+
+# A JSON number (integer or not), finite: never a boolean, a string or NaN/Infinity (which
+# Python's JSON parser accepts although JSON has no such values).
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+# A JSON integer: not 9.0, not "9", not true.
+Integer = Annotated[int, Strict()]
+# true or false, never "yes", 1 or "true".
+Flag = Annotated[bool, Strict()]
+
+# Pydantic's lax mode reads a bare number, or a string of digits, as Unix time.
+_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, date):  # built in code (or read back), not sent by a client
+        return value
+    if isinstance(value, str) and _ISO_8601.match(value):
+        return value
+    raise PydanticCustomError("iso_8601", "give an ISO 8601 string, such as 2026-11-29")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]

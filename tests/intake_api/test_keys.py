@@ -1,0 +1,159 @@
+"""Keys with a lifecycle over HTTP (brief §6 "Auth"): created for a unit or national, listed
+without their secrets, revoked (refused from the next request on), expired on time, last use
+recorded; every creation and revocation audited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from intake_api.models import AuditEntry
+from shared.auth import add_unit, key_id_of
+from tests.conftest import FakeClock, Stack, embedded_settings, start_stack
+
+START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Stack]:
+    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600)
+    running, server = await start_stack(settings, clock)
+    async with running.embedded.sessions() as session, session.begin():
+        await add_unit(session, "CASA-ANFA", "DGSN Casablanca Anfa", START)
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def _audit(stack: Stack) -> list[tuple[str, str, str | None, str | None]]:
+    async with stack.embedded.sessions() as session:
+        rows = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    return [(r.key_id, r.action, r.report_id, r.target_key_id) for r in rows]
+
+
+async def test_create_list_use_and_revoke_a_key(stack: Stack, clock: FakeClock) -> None:
+    admin_id = key_id_of(stack.keys["admin"])
+    async with stack.client("admin") as admin:
+        created = await admin.post(
+            "/v1/keys",
+            json={"name": "casa-desk", "scopes": ["reports:read"], "unit": "CASA-ANFA"},
+        )
+        assert created.status_code == 201, created.text
+        key = created.json()
+        assert key["unit"] == "CASA-ANFA" and key["state"] == "active"
+        assert key["key"].startswith(f"tfk_{key['id']}_")
+
+        headers = {"Authorization": f"Bearer {key['key']}"}
+        assert (await admin.get("/v1/reports", headers=headers)).status_code == 200
+        [listed] = [
+            k for k in (await admin.get("/v1/keys")).json()["items"] if k["id"] == key["id"]
+        ]
+        assert "key" not in listed  # the secret is shown once, at creation
+        assert listed["last_used_at"] == START.isoformat().replace("+00:00", "Z")
+
+        clock.advance(timedelta(minutes=5))
+        revoked = await admin.post(f"/v1/keys/{key['id']}/revoke")
+        assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
+        # Effective on the very next request.
+        refused = await admin.get("/v1/reports", headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+
+        again = await admin.post(f"/v1/keys/{key['id']}/revoke")
+        assert again.status_code == 200
+        assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
+        assert (await admin.post("/v1/keys/000000000000/revoke")).status_code == 404
+
+    # Audited once each, by the acting key, about the key (no case).
+    assert await _audit(stack) == [
+        (admin_id, "key_create", None, key["id"]),
+        (admin_id, "key_revoke", None, key["id"]),
+    ]
+
+
+async def test_a_key_expires_on_time(stack: Stack, clock: FakeClock) -> None:
+    async with stack.client("admin") as admin:
+        created = await admin.post(
+            "/v1/keys",
+            json={"name": "temp", "scopes": ["reports:read"], "expires_in_days": 1},
+        )
+        key = created.json()
+        assert key["unit"] is None  # national
+        assert key["expires_at"] == (START + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+        headers = {"Authorization": f"Bearer {key['key']}"}
+        clock.advance(timedelta(days=1) - timedelta(seconds=1))
+        assert (await admin.get("/v1/reports", headers=headers)).status_code == 200
+        clock.advance(timedelta(seconds=1))
+        assert (await admin.get("/v1/reports", headers=headers)).status_code == 401
+        [listed] = [
+            k for k in (await admin.get("/v1/keys")).json()["items"] if k["id"] == key["id"]
+        ]
+        assert listed["state"] == "expired"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "x", "scopes": ["reports:read"], "unit": "NOWHERE"}, "unit"),
+        ({"name": "x", "scopes": ["reports:fly"]}, "scopes"),
+        # Managing keys reaches every unit: never a unit key's scope.
+        ({"name": "x", "scopes": ["keys:admin"], "unit": "CASA-ANFA"}, "scopes"),
+        ({"name": "x", "scopes": ["reports:read"], "expires_in_days": "90"}, "expires_in_days"),
+        ({"name": "x", "scopes": ["reports:read"], "unit": "casa anfa"}, "unit"),
+    ],
+)
+async def test_keys_that_must_not_be_made(
+    stack: Stack, body: dict[str, object], field: str
+) -> None:
+    async with stack.client("admin") as admin:
+        response = await admin.post("/v1/keys", json=body)
+    assert response.status_code == 422, response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert await _audit(stack) == []
+
+
+async def test_only_keys_admin_manages_keys(stack: Stack) -> None:
+    async with stack.client("reviewer") as reviewer:
+        assert (await reviewer.get("/v1/keys")).status_code == 403
+        made = await reviewer.post("/v1/keys", json={"name": "x", "scopes": ["reports:read"]})
+        assert made.status_code == 403
+        revoke = await reviewer.post(f"/v1/keys/{key_id_of(stack.keys['admin'])}/revoke")
+        assert revoke.status_code == 403
+    async with stack.client() as anonymous:
+        assert (await anonymous.get("/v1/keys")).status_code == 401
+
+
+async def test_units_are_managed_through_the_api(stack: Stack) -> None:
+    async with stack.client("admin") as admin:
+        added = await admin.post("/v1/units", json={"code": "RABAT-AGDAL", "name": "Rabat Agdal"})
+        again = await admin.post("/v1/units", json={"code": "RABAT-AGDAL", "name": "Rabat"})
+        bad = await admin.post("/v1/units", json={"code": "rabat agdal", "name": "Rabat"})
+        listed = (await admin.get("/v1/units")).json()["items"]
+        key = await admin.post(
+            "/v1/keys", json={"name": "r", "scopes": ["reports:read"], "unit": "RABAT-AGDAL"}
+        )
+    assert added.status_code == 201 and again.status_code == 409 and bad.status_code == 422
+    assert [u["code"] for u in listed] == ["CASA-ANFA", "RABAT-AGDAL"]
+    assert key.status_code == 201 and key.json()["unit"] == "RABAT-AGDAL"
+    async with stack.client("reviewer") as reviewer:
+        assert (await reviewer.get("/v1/units")).status_code == 403
+
+
+async def test_the_shown_examples_work(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        paths = (await anonymous.get("/openapi.json")).json()["paths"]
+    async with stack.client("admin") as admin:
+        for path in ("/v1/units", "/v1/keys"):
+            example = paths[path]["post"]["requestBody"]["content"]["application/json"]["example"]
+            response = await admin.post(path, json=example)
+            assert response.status_code == 201, (path, response.text)

@@ -1,0 +1,105 @@
+"""``tifli units`` and ``tifli keys create|list|revoke``, run as an operator runs them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from intake_api.models import AuditEntry
+from services.cli import build_parser, parse_duration
+from shared.auth import authenticate
+from shared.clock import SystemClock
+from shared.db import create_engine, session_factory
+from tests.servers import ROOT
+
+
+def _tifli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TIFLI_DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_units_and_keys_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    assert (
+        _tifli(url, "units", "add", "CASA-ANFA", "--name", "DGSN Casablanca Anfa").returncode == 0
+    )
+    assert _tifli(url, "units", "list").stdout == "CASA-ANFA\tDGSN Casablanca Anfa\n"
+
+    unit_key = _tifli(
+        url, "keys", "create", "--name", "casa-desk", "--scope", "reports:submit",
+        "--unit", "CASA-ANFA", "--expires-in", "90d",
+    )  # fmt: skip
+    national = _tifli(
+        url, "keys", "create", "--name", "central", "--scope", "reports:review", "--national"
+    )
+    assert unit_key.returncode == national.returncode == 0
+    secret = unit_key.stdout.strip()
+    assert secret.startswith("tfk_")
+
+    revoked = _tifli(url, "keys", "revoke", "casa-desk")
+    assert revoked.returncode == 0, revoked.stderr
+
+    listing = _tifli(url, "keys", "list").stdout.splitlines()
+    assert listing[0].split()[:4] == ["ID", "NAME", "REACH", "STATE"]
+    rows = {line.split()[1]: line.split() for line in listing[1:]}
+    assert rows["casa-desk"][2:4] == ["CASA-ANFA", "revoked"]
+    assert rows["central"][2:4] == ["national", "active"]
+    assert secret not in "\n".join(listing)  # never shown again
+
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            assert await authenticate(session, secret, SystemClock().now()) is None
+            audit = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    finally:
+        await engine.dispose()
+    # The command line acts as "cli": two creations and one revocation.
+    assert [(a.key_id, a.action) for a in audit] == [
+        ("cli", "key_create"),
+        ("cli", "key_create"),
+        ("cli", "key_revoke"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("keys", "revoke", "nobody"), "no key with id or name 'nobody'"),
+        (("keys", "create", "--name", "x", "--scope", "reports:read", "--unit", "NOPE"), "NOPE"),
+        (("keys", "create", "--name", "x", "--scope", "keys:admin", "--unit", "NOPE"), "national"),
+    ],
+)
+def test_refusals_say_why(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    done = _tifli(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", *args)
+    assert done.returncode != 0
+    assert message in done.stderr
+
+
+def test_a_keys_reach_is_always_chosen(capsys: pytest.CaptureFixture[str]) -> None:
+    # A forgotten --unit must not make a national key.
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["keys", "create", "--name", "x", "--scope", "reports:read"])
+    assert "one of the arguments --unit --national is required" in capsys.readouterr().err
+
+
+def test_durations() -> None:
+    assert parse_duration("90d") == timedelta(days=90)
+    assert parse_duration("12h") == timedelta(hours=12)
+    assert parse_duration("2w") == timedelta(weeks=2)
+    for bad in ("90", "0d", "-1d", "1y", "d"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_duration(bad)

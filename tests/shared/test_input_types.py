@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import pytest
+from pydantic import BaseModel, StringConstraints, ValidationError
+
+from shared.input_types import PARAGRAPH, SINGLE_LINE, Flag, Integer, IsoDate, IsoDateTime, Number
+
+
+class Form(BaseModel):
+    line: Annotated[str, StringConstraints(max_length=20), SINGLE_LINE] | None = None
+    paragraph: Annotated[str, PARAGRAPH] | None = None
+    number: Number | None = None
+    integer: Integer | None = None
+    flag: Flag | None = None
+    day: IsoDate | None = None
+    moment: IsoDateTime | None = None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("line", "a\x00b"),
+        ("line", "a\nb"),
+        ("line", "a\tb"),
+        ("line", "a\x7fb"),
+        ("line", "a\x9bb"),  # C1 control sequence introducer
+        ("line", "\udc80"),
+        ("line", 7),
+        ("line", "x" * 21),
+        ("paragraph", "a\x00b"),
+        ("paragraph", "\x1b[2J"),
+        ("paragraph", "a\x0cb"),  # form feed
+        ("number", True),
+        ("number", "1.5"),
+        ("number", float("nan")),
+        ("number", float("inf")),
+        ("integer", 9.0),
+        ("integer", "9"),
+        ("integer", False),
+        ("flag", "yes"),
+        ("flag", "true"),
+        ("flag", 1),
+        ("day", 0),
+        ("day", "20261129"),
+        ("moment", 1_780_000_000),
+        ("moment", 1_780_000_000.5),
+        ("moment", "1780000000"),
+        ("moment", "2026-11-29T10:00:00"),  # no time zone
+    ],
+)
+def test_refused(field: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Form.model_validate({field: value})
+    assert [e["loc"] for e in refused.value.errors()] == [(field,)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "read"),
+    [
+        ("line", "ⵜⵉⵍⴻⵍⵍⵉ — بن علي", "ⵜⵉⵍⴻⵍⵍⵉ — بن علي"),
+        ("line", "a\u200db", "a\u200db"),  # a joiner: a format character, needed in scripts
+        ("paragraph", "one\r\ntwo\tthree\n", "one\r\ntwo\tthree\n"),
+        ("number", 3, 3.0),
+        ("number", -7.25, -7.25),
+        ("integer", 9, 9),
+        ("flag", False, False),
+        ("day", "2017-03-01", date(2017, 3, 1)),
+        ("day", date(2017, 3, 1), date(2017, 3, 1)),
+        ("moment", "2026-11-29T10:00:00Z", datetime.fromisoformat("2026-11-29T10:00:00+00:00")),
+    ],
+)
+def test_accepted(field: str, value: Any, read: Any) -> None:
+    assert getattr(Form.model_validate({field: value}), field) == read

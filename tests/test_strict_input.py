@@ -1,0 +1,288 @@
+"""Strict input: no type coercion, no control characters, bounded numbers; malformed bodies
+and out-of-range query parameters are a 4xx problem+json naming the field, never a 500."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from intake_api.models import Report
+from shared.outbox import OutboxEvent
+from tests.conftest import CRITERIA, Stack, report_body
+
+_DELETE = object()
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    body = report_body()
+    *parents, leaf = path.split(".")
+    target = body
+    for part in parents:
+        target = target[part]
+    if value is _DELETE:
+        del target[leaf]
+    else:
+        target[leaf] = value
+    return body
+
+
+def _names(response: httpx.Response, field: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [e["field"] for e in response.json()["errors"]], response.json()
+
+
+async def _stored(stack: Stack) -> tuple[int, int]:
+    async with stack.embedded.sessions() as session:
+        reports = await session.scalar(select(func.count()).select_from(Report))
+        events = await session.scalar(select(func.count()).select_from(OutboxEvent))
+    return int(reports or 0), int(events or 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        # Wrong types are refused, not converted.
+        ("child.age", "9"),
+        ("child.age", True),
+        ("child.age", 9.0),
+        ("guardian.consent_to_publication", "yes"),
+        ("guardian.consent_to_publication", 1),
+        ("guardian.consent_to_publication", "true"),
+        ("last_seen.location.lon", False),
+        ("last_seen.location.lat", "33.57"),
+        ("last_seen.heading_deg", True),
+        ("last_seen.at", 1_780_000_000),  # Unix time is not an ISO 8601 string
+        ("last_seen.at", "1780000000"),
+        ("child.birth_date", 0),
+        ("child.given_name", 42),
+        # Control characters: none in a one-line text, only newline and tab in free text.
+        ("child.given_name", "Amina\x00"),
+        ("child.family_name", "Ben\nali"),
+        ("child.description", "Short hair\x1b[2J"),
+        ("circumstances", "Left school\x07"),
+        ("guardian.name", "Fatima\u0085Benali"),  # C1 "next line"
+        ("submitted_by.unit", "DGSN\tAnfa"),
+        ("last_seen.place_name", "Casa\rblanca"),
+        ("child.clothing", "\ud800"),  # a lone surrogate (from a JSON escape)
+    ],
+)
+async def test_a_report_is_taken_at_its_word(stack: Stack, path: str, value: Any) -> None:
+    # As JSON text with escapes (json.dumps' default): a lone surrogate has no UTF-8 form.
+    content = json.dumps(_with(path, value)).encode()
+    async with stack.client("submitter") as police:
+        answer = await police.post(
+            "/v1/reports", content=content, headers={"content-type": "application/json"}
+        )
+    _names(answer, path)
+    assert await _stored(stack) == (0, 0)
+
+
+async def test_a_photo_url_is_bounded_as_it_is_stored(stack: Stack) -> None:
+    """2,083 characters as sent, one more once normalised (a "/" added): refused, or the
+    stored report would no longer read back."""
+    url = "https://" + "0" * 63 + ("." + "a" * 63) * 31 + "." + "a" * 27
+    assert len(url) == 2083
+    async with stack.client("submitter") as police:
+        answer = await police.post("/v1/reports", json=_with("child.photo_urls", [url]))
+        _names(answer, "child.photo_urls.0")
+        assert (await police.get("/v1/reports")).status_code == 200
+    assert await _stored(stack) == (0, 0)
+
+
+async def test_times_as_iso_strings_and_free_text_lines_are_accepted(stack: Stack) -> None:
+    body = report_body()
+    body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    body["last_seen"]["location"] = {"lat": 33, "lon": -7}  # integers are numbers
+    body["circumstances"] = "Left school at 16:30.\r\nA witness:\tgrey van."
+    body["child"].pop("age")
+    body["child"]["birth_date"] = "2017-03-01"
+    async with stack.client("submitter") as police:
+        created = await police.post("/v1/reports", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["report"]["circumstances"] == body["circumstances"]
+    assert created.json()["report"]["last_seen"]["location"] == {"lat": 33.0, "lon": -7.0}
+
+
+async def _submitted(stack: Stack) -> str:
+    async with stack.client("submitter") as police:
+        created = await police.post("/v1/reports", json=report_body())
+    assert created.status_code == 201, created.text
+    report_id: str = created.json()["id"]
+    return report_id
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "field"),
+    [
+        ("approve", {**CRITERIA, "ttl_hours": 1e-300}, "ttl_hours"),
+        ("approve", {**CRITERIA, "ttl_hours": 0.5}, "ttl_hours"),
+        ("approve", {**CRITERIA, "ttl_hours": 169}, "ttl_hours"),
+        ("approve", {**CRITERIA, "ttl_hours": "24"}, "ttl_hours"),
+        ("approve", {"criteria": {**CRITERIA["criteria"], "child_under_18": "yes"}}, None),
+        ("reject", {"reason": "no\x00risk"}, "reason"),
+        ("cancel", {"reason": 7}, "reason"),
+        ("resolve", {"note": "found\x1b"}, "note"),
+        ("sightings", {"location": {"lat": 34, "lon": False}, "at": "2026-01-01T00:00:00Z"}, None),
+        ("sightings", {"location": {"lat": 34, "lon": -6}, "at": "2026-01-01T00:00:00Z"}, None),
+    ],
+)
+async def test_case_acts_are_strict_too(
+    stack: Stack, action: str, body: dict[str, Any], field: str | None
+) -> None:
+    report_id = await _submitted(stack)
+    if action == "sightings":
+        location = body["location"]
+        at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        body = {**body, "at": at, "trusted": "yes" if location["lon"] is not False else True}
+        field = "location.lon" if location["lon"] is False else "trusted"
+    if action == "approve" and field is None:
+        field = "criteria.child_under_18"
+    async with stack.client("reviewer") as reviewer:
+        answer = await reviewer.post(f"/v1/reports/{report_id}/{action}", json=body)
+        _names(answer, field or "")
+        read = await reviewer.get(f"/v1/reports/{report_id}")
+    assert read.json()["status"] == "submitted" and read.json()["sightings"] == []
+
+
+async def test_renewal_is_at_least_an_hour(stack: Stack) -> None:
+    report_id = await _submitted(stack)
+    async with stack.client("reviewer") as reviewer:
+        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+        for ttl in (1e-300, 0.99, False, "48"):
+            _names(
+                await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": ttl}),
+                "ttl_hours",
+            )
+        renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
+    assert renewed.status_code == 200, renewed.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "Metabook\x00"}, "name"),
+        ({"verify_token": "token\nwith-a-line-break"}, "verify_token"),
+        ({"url": "https://hooks.example.org/\x00"}, "url"),
+        ({"coverage": {"type": "Point", "coordinates": [-7.5, 1000]}}, "coverage"),
+        ({"coverage": {"type": "Point", "coordinates": [200, 33]}}, "coverage"),
+        ({"coverage": {"type": "Point", "coordinates": [True, 33]}}, "coverage"),
+        ({"coverage": {"type": "Point", "coordinates": ["-7", "33"]}}, "coverage"),
+        (
+            {
+                "coverage": {
+                    "type": "GeometryCollection",
+                    "geometries": [{"type": "Point", "coordinates": [-7, 95]}],
+                }
+            },
+            "coverage",
+        ),
+        ({"languages": "fr"}, "languages"),
+    ],
+)
+async def test_partner_registration_is_strict(
+    stack: Stack, body: dict[str, Any], field: str
+) -> None:
+    base = {"name": "Metabook", "url": "https://127.0.0.1/hook", "verify_token": "a-token-123"}
+    async with stack.client("admin") as admin:
+        _names(await admin.post("/v1/partners", json={**base, **body}), field)
+        assert (await admin.get("/v1/partners")).json()["items"] == []
+
+
+async def test_rotation_overlap_is_a_number(stack: Stack) -> None:
+    async with stack.client("admin") as admin:
+        # Any id: the body is checked first.
+        for overlap in (False, "24", -1):
+            answer = await admin.post(
+                "/v1/partners/p/rotate-secret", json={"overlap_hours": overlap}
+            )
+            _names(answer, "overlap_hours")
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "field"),
+    [
+        ("reader", "/v1/reports?offset=9223372036854775808", "query.offset"),
+        ("reader", "/v1/reports?offset=9223372036854775807", "query.offset"),
+        ("reader", "/v1/reports?offset=-1", "query.offset"),
+        ("reader", "/v1/reports?limit=201", "query.limit"),
+        ("reader", "/v1/alerts?offset=18446744073709551616", "query.offset"),
+        ("reader", "/v1/alerts/a/cap?sequence=9223372036854775808", "query.sequence"),
+        ("reader", "/v1/alerts/a/cap?sequence=0", "query.sequence"),
+        ("admin", "/v1/partners?offset=9223372036854775808", "query.offset"),
+        ("admin", "/v1/deliveries?offset=9223372036854775808", "query.offset"),
+    ],
+)
+async def test_paging_is_bounded(stack: Stack, key: str, url: str, field: str) -> None:
+    async with stack.client(key) as client:
+        _names(await client.get(url), field)
+
+
+async def test_the_deepest_pages_answer_empty(stack: Stack) -> None:
+    async with stack.client("reader") as reader:
+        page = await reader.get("/v1/reports?offset=1000000")
+    assert page.status_code == 200 and page.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"child": ',  # a syntax error
+        b"\xff\xfe\xfa not UTF-8",
+        b'{"child": "\xc3\x28"}',  # an invalid UTF-8 sequence inside a string
+        b"[" * 100_000 + b"]" * 100_000,  # nested beyond the parser's recursion limit
+    ],
+)
+async def test_a_malformed_body_names_the_body(stack: Stack, content: bytes) -> None:
+    async with stack.client("submitter") as police:
+        answer = await police.post(
+            "/v1/reports", content=content, headers={"content-type": "application/json"}
+        )
+    assert answer.status_code in (400, 422), answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in answer.json()["errors"]] == ["body"], answer.json()
+    assert await _stored(stack) == (0, 0)
+
+
+async def test_nan_and_infinity_are_not_numbers(stack: Stack) -> None:
+    """Python's JSON parser reads NaN and Infinity, which JSON does not have."""
+    for literal in (b"NaN", b"Infinity", b"-Infinity"):
+        text = httpx.Request("POST", "/", json=report_body()).content
+        text = text.replace(b'"lat":33.5731', b'"lat":' + literal)
+        assert literal in text
+        async with stack.client("submitter") as police:
+            answer = await police.post(
+                "/v1/reports", content=text, headers={"content-type": "application/json"}
+            )
+        _names(answer, "last_seen.location.lat")
+    assert await _stored(stack) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "status", "field"),
+    [
+        # A NUL in a path names nothing (and PostgreSQL could not even look it up).
+        ("reader", "/v1/reports/abc%00def", 404, None),
+        ("reader", "/v1/alerts/%1b%5b2J/zone", 404, None),
+        ("admin", "/v1/deliveries?alert_id=a%00b", 422, "query.alert_id"),
+        ("admin", "/v1/deliveries?partner_id=%C2%85", 422, "query.partner_id"),
+        ("reader", "/v1/reports?status=submitted%0a", 422, "query.status"),
+    ],
+)
+async def test_no_control_characters_in_paths_or_queries(
+    stack: Stack, key: str, url: str, status: int, field: str | None
+) -> None:
+    async with stack.client(key) as client:
+        answer = await client.get(url)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    if field is not None:
+        assert [e["field"] for e in answer.json()["errors"]] == [field]

@@ -33,8 +33,13 @@ format: $(SYNCED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(SYNCED)
-	$(VENV)/bin/python -m bench.end_to_end_embedded
+bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
+	$(VENV)/bin/python -m bench.end_to_end --mode embedded --cases 300
+	$(VENV)/bin/python -m bench.end_to_end --mode production --cases 500
+	$(VENV)/bin/python -m bench.intake_throughput --requests 1000
+	$(VENV)/bin/python -m bench.zones
+	$(VENV)/bin/python -m bench.housekeeping --rows 100000
+	$(VENV)/bin/python -m bench.fanout --alerts 5
 
 clean:
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

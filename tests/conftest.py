@@ -164,6 +164,23 @@ def report_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+DELETE = object()  # for report_body_with: leave the field out
+
+
+def report_body_with(path: str, value: Any) -> dict[str, Any]:
+    """A valid report body with one field (a dotted path) set to ``value``, or removed."""
+    body = report_body()
+    *parents, leaf = path.split(".")
+    target = body
+    for part in parents:
+        target = target[part]
+    if value is DELETE:
+        del target[leaf]
+    else:
+        target[leaf] = value
+    return body
+
+
 CRITERIA = {
     "criteria": {
         "child_under_18": True,

@@ -12,23 +12,7 @@ from sqlalchemy import func, select
 
 from intake_api.models import Report
 from shared.outbox import OutboxEvent
-from tests.conftest import CRITERIA, Stack, report_body
-
-
-def _with(path: str, value: Any) -> dict[str, Any]:
-    body = report_body()
-    *parents, leaf = path.split(".")
-    target = body
-    for part in parents:
-        target = target[part]
-    if value is _DELETE:
-        del target[leaf]
-    else:
-        target[leaf] = value
-    return body
-
-
-_DELETE = object()
+from tests.conftest import CRITERIA, DELETE, Stack, report_body, report_body_with
 
 
 async def _stored(stack: Stack) -> tuple[int, int]:
@@ -45,7 +29,7 @@ async def _stored(stack: Stack) -> tuple[int, int]:
         ("last_seen.at", (datetime.now(UTC) + timedelta(hours=2)).isoformat(), "last_seen.at"),
         ("last_seen.at", "2026-01-01T10:00:00", "last_seen.at"),  # no time zone: ambiguous
         ("child.age", 18, "child.age"),
-        ("guardian.consent_to_publication", _DELETE, "guardian.consent_to_publication"),
+        ("guardian.consent_to_publication", DELETE, "guardian.consent_to_publication"),
         ("guardian.consent_to_publication", False, "guardian.consent_to_publication"),
         ("child.description", "x" * 100_000, "child.description"),
         ("child.nickname", "Mimi", "child.nickname"),
@@ -61,7 +45,7 @@ async def test_invalid_report_names_the_field(
     stack: Stack, path: str, value: Any, field: str
 ) -> None:
     async with stack.client("submitter") as police:
-        response = await police.post("/v1/reports", json=_with(path, value))
+        response = await police.post("/v1/reports", json=report_body_with(path, value))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()

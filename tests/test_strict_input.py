@@ -13,22 +13,7 @@ from sqlalchemy import func, select
 
 from intake_api.models import Report
 from shared.outbox import OutboxEvent
-from tests.conftest import CRITERIA, Stack, report_body
-
-_DELETE = object()
-
-
-def _with(path: str, value: Any) -> dict[str, Any]:
-    body = report_body()
-    *parents, leaf = path.split(".")
-    target = body
-    for part in parents:
-        target = target[part]
-    if value is _DELETE:
-        del target[leaf]
-    else:
-        target[leaf] = value
-    return body
+from tests.conftest import CRITERIA, Stack, report_body, report_body_with
 
 
 def _names(response: httpx.Response, field: str) -> None:
@@ -74,7 +59,7 @@ async def _stored(stack: Stack) -> tuple[int, int]:
 )
 async def test_a_report_is_taken_at_its_word(stack: Stack, path: str, value: Any) -> None:
     # As JSON text with escapes (json.dumps' default): a lone surrogate has no UTF-8 form.
-    content = json.dumps(_with(path, value)).encode()
+    content = json.dumps(report_body_with(path, value)).encode()
     async with stack.client("submitter") as police:
         answer = await police.post(
             "/v1/reports", content=content, headers={"content-type": "application/json"}
@@ -89,7 +74,7 @@ async def test_a_photo_url_is_bounded_as_it_is_stored(stack: Stack) -> None:
     url = "https://" + "0" * 63 + ("." + "a" * 63) * 31 + "." + "a" * 27
     assert len(url) == 2083
     async with stack.client("submitter") as police:
-        answer = await police.post("/v1/reports", json=_with("child.photo_urls", [url]))
+        answer = await police.post("/v1/reports", json=report_body_with("child.photo_urls", [url]))
         _names(answer, "child.photo_urls.0")
         assert (await police.get("/v1/reports")).status_code == 200
     assert await _stored(stack) == (0, 0)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import shapely
 import shapely.geometry
-from pyproj import Geod, Transformer
+from pyproj import Geod
 
 from alert_engine.cap import CAP_NS, to_cap_xml
 from alert_engine.composer import CaseState, Presentation, area_of, compose
@@ -27,6 +27,7 @@ from alert_engine.territory import default_paths, geodesic_area_m2, load_territo
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import AlertMessage, Point, PublicChild
+from tests.alert_engine.metric_view import metric_projection
 
 TERRITORY = load_territory(*default_paths())
 POLICY = ZonePolicy(territory=TERRITORY)
@@ -44,7 +45,6 @@ PLACES = {
 }
 CEUTA = (-5.3167, 35.8894)  # the town centre
 MELILLA = (-2.9381, 35.2923)
-SAMPLE_DEG = 0.0005  # ≈ 50 m
 
 
 def _message(center: tuple[float, float], km: float) -> AlertMessage:
@@ -106,15 +106,7 @@ def _farthest_m(
     AEQD projection, edges densified, nearest segment of the zone's boundary."""
     if lines.is_empty:
         return 0.0
-    to_aeqd = Transformer.from_crs(
-        "EPSG:4326",
-        f"+proj=aeqd +lat_0={center[1]} +lon_0={center[0]} +datum=WGS84 +units=m",
-        always_xy=True,
-    )
-
-    def project(geometry: shapely.Geometry) -> shapely.Geometry:
-        dense = shapely.segmentize(geometry, SAMPLE_DEG)
-        return shapely.transform(dense, lambda c: np.column_stack(to_aeqd.transform(*c.T)))
+    project = metric_projection(center)
 
     rings = shapely.get_parts(project(shapely.boundary(zone)))
     coords, index = shapely.get_coordinates(rings, return_index=True)

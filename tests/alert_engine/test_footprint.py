@@ -12,7 +12,7 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyproj import Geod, Transformer
+from pyproj import Geod
 
 from alert_engine.composer import area_of
 from alert_engine.footprint import Footprint, footprint, vertex_count
@@ -20,6 +20,7 @@ from alert_engine.pieces import disk_piece
 from alert_engine.territory import default_paths, geodesic_area_m2, load_territory
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import Point
+from tests.alert_engine.metric_view import metric_projection
 
 GEOD = Geod(ellps="WGS84")
 TERRITORY = load_territory(*default_paths())
@@ -32,7 +33,6 @@ LAAYOUNE = (-13.2028, 27.1536)
 MORRO_JABLE = (-14.3510, 28.0530)  # Fuerteventura, ~150 km from Laâyoune
 CASABLANCA = (-7.6114, 33.5883)
 AGADIR = (-9.5981, 30.4278)
-SAMPLE_DEG = 0.0005  # ≈ 50 m: the independent measurement's sampling step
 
 
 def inscribed_disk(center: tuple[float, float], km: float, n: int = 720) -> shapely.Polygon:
@@ -49,15 +49,7 @@ def make(center: tuple[float, float], km: float, budget: int = 100) -> Footprint
 
 def independent_overshoot(fp: Footprint, center: tuple[float, float]) -> tuple[float, float]:
     """Densify P's land and sea parts in lon/lat, project, measure distance to Z in metres."""
-    to_aeqd = Transformer.from_crs(
-        "EPSG:4326",
-        f"+proj=aeqd +lat_0={center[1]} +lon_0={center[0]} +datum=WGS84 +units=m",
-        always_xy=True,
-    )
-
-    def project(geometry: shapely.Geometry) -> shapely.Geometry:
-        dense = shapely.segmentize(geometry, SAMPLE_DEG)
-        return shapely.transform(dense, lambda c: np.column_stack(to_aeqd.transform(*c.T)))
+    project = metric_projection(center)
 
     # Distance to Z = distance to its boundary's segments (indexed), for points outside Z.
     rings = shapely.get_parts(project(shapely.boundary(fp.exact)))

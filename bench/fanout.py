@@ -98,7 +98,7 @@ async def run(mode: str, alerts: int) -> None:
                         json={
                             "name": f"bench-{registered}",
                             "url": f"{hooks.url}/{registered}",
-                            "verify_token": "t",
+                            "verify_token": "bench-verify-token",
                         },
                     )
                     assert answer.status_code == 201, answer.text

@@ -204,9 +204,7 @@ async def _serve_api(settings: Settings, roles: tuple[Role, ...]) -> None:
     from services.api import create_app
 
     app = create_app(build_components(settings, roles))
-    await _serve(
-        app, settings, settings.port, f"Tifli is running: open {settings.public_base_url}/docs"
-    )
+    await _serve(app, settings, settings.port, f"Tifli is running: open {settings.base_url}/docs")
 
 
 async def _run_worker(settings: Settings, role: Role) -> None:

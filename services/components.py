@@ -316,7 +316,7 @@ def build_components(
                 clock,
                 components.worker,
                 cancel_retry=timedelta(hours=settings.cancel_retry_hours),
-                public_base_url=settings.public_base_url,
+                public_base_url=settings.base_url,
             ),
         )
     return components

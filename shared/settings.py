@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str | None = Field(
+        default=None,
+        description="Base of the links sent to partners (cap_url) and printed at start-up; "
+        "unset: http://<host>:<port>. Set it behind a proxy or when listening on 0.0.0.0.",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     data_key: str | None = Field(
@@ -174,6 +178,11 @@ class Settings(BaseSettings):
         description="How long a claimed delivery stays with its dispatcher before another may "
         "take it over (a dispatcher that died mid-send). Unset: the webhook time-out + 30 s.",
     )
+
+    @property
+    def base_url(self) -> str:
+        """Where this deployment's API is reached from outside."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

@@ -57,6 +57,18 @@ def _run(script: Path, args: list[str], env: dict[str, str], timeout: float) -> 
     return result.stdout
 
 
+def _answers_status(script: Path, args: list[str], env: dict[str, str]) -> bool:
+    """``<script> status …`` exits 0 when running, 3 when not (LSB)."""
+    result = subprocess.run(
+        ["bash", str(script), "status", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    return result.returncode == 0
+
+
 class NotManaged(RuntimeError):
     """The server was given from outside the suite: the tests cannot stop or restart it."""
 
@@ -103,14 +115,7 @@ class PostgresServer(str):
     def running(self) -> bool:
         if not self.managed:
             return True
-        result = subprocess.run(
-            ["bash", str(POSTGRES_SCRIPT), "status"],
-            env={**os.environ, **self._env},
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-        return result.returncode == 0
+        return _answers_status(POSTGRES_SCRIPT, [], self._env)
 
     def wipe(self) -> None:
         self._script("wipe")
@@ -196,14 +201,7 @@ class KafkaCluster(str):
     def running(self, node: int) -> bool:
         if not self.managed:
             return True
-        result = subprocess.run(
-            ["bash", str(KAFKA_SCRIPT), "status", str(node)],
-            env={**os.environ, **self._env},
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-        return result.returncode == 0
+        return _answers_status(KAFKA_SCRIPT, [str(node)], self._env)
 
     def wipe(self) -> None:
         self._script("wipe")

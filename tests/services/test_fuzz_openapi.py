@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.auth import create_api_key
+from shared.auth import SCOPES, create_api_key
 from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
 from tests.partner_server import partner_endpoint
 from tests.waiting import eventually
@@ -32,16 +32,6 @@ CHECKS = (
 # Fixed, so a run is reproducible; a deeper run: FUZZ_MAX_EXAMPLES=100 (and another seed).
 SEED = int(os.environ.get("FUZZ_SEED", "20261203"))
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
-# Every scope: the generated cases go to every operation; acts under four eyes use a second.
-OPERATOR_SCOPES = [
-    "reports:submit",
-    "reports:read",
-    "reports:review",
-    "alerts:read",
-    "partners:admin",
-    "deliveries:read",
-    "deliveries:ops",
-]
 
 
 async def _existing_ids(stack: Stack, partner_url: str, verify_token: str) -> dict[str, str]:
@@ -73,7 +63,7 @@ async def _existing_ids(stack: Stack, partner_url: str, verify_token: str) -> di
 
 async def _operator_key(stack: Stack) -> str:
     async with stack.embedded.sessions() as session, session.begin():
-        return await create_api_key(session, "fuzz", OPERATOR_SCOPES, datetime.now(UTC))
+        return await create_api_key(session, "fuzz", sorted(SCOPES), datetime.now(UTC))
 
 
 async def _schemathesis(base_url: str, env: dict[str, str], report: Path) -> tuple[int, str]:

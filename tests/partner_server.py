@@ -30,10 +30,24 @@ class PartnerEndpoint:
     failing_with: int | None = None  # while set, every POST gets this status (an outage)
     delay_s: float = 0.0  # answer each POST this much later (a slow partner)
     received: list[Received] = field(default_factory=list)
+    held: list[Received] = field(default_factory=list)  # POSTs waiting inside ``holding()``
     handshakes: int = 0
     url: str = ""
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     _server: _RestartableServer | None = None
+    _release: asyncio.Event | None = None
+
+    @asynccontextmanager
+    async def holding(self) -> AsyncIterator[None]:
+        """POSTs that arrive while inside get no answer until it ends: the sender is caught
+        mid-request (e.g. to kill it there). They are in ``held`` as they arrive, and not in
+        ``received``: the partner never answered them."""
+        self._release = asyncio.Event()
+        try:
+            yield
+        finally:
+            self._release.set()
+            self._release = None
 
     @asynccontextmanager
     async def offline(self) -> AsyncIterator[None]:
@@ -57,11 +71,18 @@ class PartnerEndpoint:
                 return PlainTextResponse(params.get("hub.challenge", ""))
             return PlainTextResponse("forbidden", status_code=403)
         body = await request.body()
+        if self._release is not None:
+            release = self._release
+            async with self._arrived:
+                self.held.append(Received(_lower(request.headers), body))
+                self._arrived.notify_all()
+            await release.wait()
+            return Response(status_code=200)  # its sender is gone by now: nobody reads this
         if self.delay_s:
             await asyncio.sleep(self.delay_s)  # the partner is slow: that is the behaviour
         status = self.script.pop(0) if self.script else (self.failing_with or 200)
         async with self._arrived:
-            self.received.append(Received({k.lower(): v for k, v in request.headers.items()}, body))
+            self.received.append(Received(_lower(request.headers), body))
             self._arrived.notify_all()
         return Response(status_code=status)
 
@@ -69,6 +90,15 @@ class PartnerEndpoint:
         async with asyncio.timeout(timeout), self._arrived:
             await self._arrived.wait_for(lambda: len(self.received) >= count)
         return list(self.received)
+
+    async def wait_held(self, count: int, timeout: float = 15.0) -> list[Received]:
+        async with asyncio.timeout(timeout), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.held) >= count)
+        return list(self.held)
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
 
 
 def bound_socket(port: int = 0) -> socket.socket:

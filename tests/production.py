@@ -177,8 +177,9 @@ async def wait_for_group(bootstrap: str, group: str, members: int, timeout: floa
 
 
 async def wait_ready(stack: Stack, processes: Processes, timeout: float = 120) -> None:
-    """Until the API and every worker answer /readyz with 200."""
-    urls = [stack.base_url, *processes.ops_urls.values()]
+    """Until the API and every running worker answer /readyz with 200."""
+    running = [url for name, url in processes.ops_urls.items() if name in processes.running]
+    urls = [stack.base_url, *running]
     last = "no answer"
     async with httpx.AsyncClient(timeout=15) as client:
         try:

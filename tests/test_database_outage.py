@@ -185,3 +185,53 @@ async def test_a_database_outage_stops_no_retry_expiry_or_widening(
     assert "never awaited" not in logs
     # Quiet: an outage is a few lines per process, not one per failed query.
     assert max(warnings.values()) < 60, warnings
+
+
+async def test_a_lease_left_by_a_dead_dispatcher_is_taken_over_after_an_outage(
+    postgres: PostgresServer, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A dispatcher is killed mid-POST (its delivery leased to it), then the database goes
+    down; a second dispatcher started during the outage takes the delivery over once the
+    database is back and the lease has run out — same webhook-id, nothing restarted by hand."""
+    lease_s = 4
+    async with (
+        partner_endpoint() as partner,
+        production_stack(
+            postgres.url,
+            kafka_bootstrap,
+            tmp_path,
+            settings={**SETTINGS, "TIFLI_DELIVERY_LEASE_S": str(lease_s)},
+        ) as (stack, procs),
+    ):
+        await register_partner(stack, partner.url, partner.verify_token)
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            async with partner.holding():
+                alert_id = await _submit_and_approve(police, reviewer, ttl_hours=24)
+                (caught,) = await partner.wait_held(1, timeout=30)
+                procs.kill("dispatcher")  # mid-POST: the attempt is never recorded
+            await asyncio.to_thread(postgres.stop, "fast")
+            try:
+                procs.start("dispatcher", "dispatcher-2")  # comes up while the database is down
+                await asyncio.sleep(lease_s + 1)  # the fault lasts past the lease
+            finally:
+                await asyncio.to_thread(postgres.start)
+            restarted_at = time.monotonic()
+            try:
+                await partner.wait_for(1, timeout=90)
+            except TimeoutError:
+                raise AssertionError(await _where_things_are(partner, procs)) from None
+            took_over_s = time.monotonic() - restarted_at
+        await wait_ready(stack, procs, timeout=60)
+        assert procs.running["dispatcher-2"].poll() is None  # it waited the outage out
+
+        (delivered,) = partner.received
+        assert delivered.headers["webhook-id"] == caught.headers["webhook-id"]
+        assert json.loads(delivered.body)["alert"]["alert_id"] == alert_id
+        engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
+        async with engine.connect() as connection:
+            status, attempts = (
+                await connection.execute(text("SELECT status, attempts FROM deliveries"))
+            ).one()
+        await engine.dispose()
+        assert (status, attempts) == ("delivered", 1)  # the killed attempt left no record
+    print(f"lease taken over {took_over_s:.1f} s after the database came back")

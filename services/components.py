@@ -67,6 +67,16 @@ def zone_policy(settings: Settings) -> ZonePolicy:
     )
 
 
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        policy=zone_policy(settings),
+        presentation=Presentation(sender=settings.alert_sender, timezone=settings.alert_timezone),
+        ttl=timedelta(hours=settings.alert_ttl_hours),
+        widen_interval=timedelta(minutes=settings.widen_interval_minutes),
+        widen_min_growth=settings.widen_min_growth,
+    )
+
+
 def territory(settings: Settings) -> Territory | None:
     if not settings.zone_clip_to_territory:
         return None
@@ -276,15 +286,7 @@ def build_components(
         relay.wake_on_commit()  # writers in this same process wake it directly
         components.relay = relay
     if "alert-engine" in roles:
-        config = EngineConfig(
-            policy=zone_policy(settings),
-            presentation=Presentation(
-                sender=settings.alert_sender, timezone=settings.alert_timezone
-            ),
-            ttl=timedelta(hours=settings.alert_ttl_hours),
-            widen_interval=timedelta(minutes=settings.widen_interval_minutes),
-            widen_min_growth=settings.widen_min_growth,
-        )
+        config = engine_config(settings)
         components.timers = AlertTimers(
             sessions, config, clock, poll_interval_s=settings.timer_poll_interval_s
         )

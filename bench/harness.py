@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from tests.conftest import Stack
 from tests.partner_server import bound_socket, serve
-from tests.production import create_keys, production_stack
+from tests.production import Processes, create_keys, production_stack
 from tests.servers import kafka_broker, postgres_server
 
 
@@ -36,6 +36,7 @@ class Receiver:
 
     verify_token: str = "bench-verify-token"
     arrivals: dict[tuple[str, str], float] = field(default_factory=dict)
+    arrivals_wall: dict[tuple[str, str], float] = field(default_factory=dict)  # time.time()
     waiters: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
     url: str = ""
 
@@ -45,6 +46,7 @@ class Receiver:
         body = json.loads(await request.body())
         key = (body["alert"]["alert_id"], body["type"])
         self.arrivals.setdefault(key, time.perf_counter())
+        self.arrivals_wall.setdefault(key, time.time())
         self.waiters.setdefault(key, asyncio.Event()).set()
         return Response(status_code=200)
 
@@ -75,9 +77,16 @@ async def migrate(env: dict[str, str]) -> None:
 
 
 @asynccontextmanager
-async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
+async def receiver_set(count: int) -> AsyncIterator[list[Receiver]]:
+    """``count`` partners, each its own server on loopback."""
+    async with AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(receiver()) for _ in range(count)]
+
+
+@asynccontextmanager
+async def embedded_stack(work: Path) -> AsyncIterator[tuple[Stack, Processes]]:
     """``tifli run all`` as its own process, on SQLite: what ``make run`` starts."""
-    from tests.production import Processes, wait_ready
+    from tests.production import wait_ready
     from tests.servers import free_port
 
     port = free_port()
@@ -99,13 +108,16 @@ async def embedded_stack(work: Path) -> AsyncIterator[Stack]:
     stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)
     try:
         await wait_ready(stack, processes)
-        yield stack
+        yield stack, processes
     finally:
         processes.stop_all()
 
 
 @asynccontextmanager
-async def stack_for(mode: str) -> AsyncIterator[Stack]:
+async def running_stack(
+    mode: str, settings: Mapping[str, str] | None = None
+) -> AsyncIterator[tuple[Stack, Processes]]:
+    """The stack and its processes (their pids, logs, the database they share)."""
     async with AsyncExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tifli-bench-")))
         if mode == "embedded":
@@ -113,12 +125,24 @@ async def stack_for(mode: str) -> AsyncIterator[Stack]:
             return
         kafka = stack.enter_context(kafka_broker(work / "kafka"))
         postgres = stack.enter_context(postgres_server())
-        running, _ = await stack.enter_async_context(
+        yield await stack.enter_async_context(
             production_stack(
-                postgres, kafka, work, TIFLI_LOG_LEVEL="WARNING", TIFLI_RATE_LIMIT_PER_MINUTE="0"
+                postgres,
+                kafka,
+                work,
+                settings={
+                    "TIFLI_LOG_LEVEL": "WARNING",
+                    "TIFLI_RATE_LIMIT_PER_MINUTE": "0",
+                    **(settings or {}),
+                },
             )
         )
-        yield running
+
+
+@asynccontextmanager
+async def stack_for(mode: str) -> AsyncIterator[Stack]:
+    async with running_stack(mode) as (stack, _):
+        yield stack
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

@@ -23,7 +23,12 @@ class NoSchema(Exception):
 
 def shown_url(database_url: str) -> str:
     """The URL without its password: safe to print."""
-    return make_url(database_url).set(password=None).render_as_string(hide_password=False)
+    url = make_url(database_url)
+    # URL.set() keeps a field given as None: build it again without the password.
+    bare = URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return bare.render_as_string(hide_password=False)
 
 
 def _no_sqlite_file(url: URL) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -75,6 +74,8 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
     except NoSchema as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
+    import asyncio  # here, not at the top: `tifli --help` stays quick
+
     return asyncio.run(_deliveries(settings, args))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,8 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: `tifli --help` stays quick
+
     from services.demo.drill import DrillFailed, run_drill
     from shared.logging import configure_logging
 

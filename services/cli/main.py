@@ -24,7 +24,8 @@ class _Version(argparse.Action):
             found = version("tifli")
         except PackageNotFoundError:  # run from a checkout that was never installed
             found = "unknown"
-        parser.exit(message=f"tifli {found}\n")
+        print(f"tifli {found}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:

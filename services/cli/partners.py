@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -66,6 +65,8 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
     except NoSchema as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
+    import asyncio  # here, not at the top: `tifli --help` stays quick
+
     return asyncio.run(_partners(settings, args))
 
 

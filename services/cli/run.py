@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +60,8 @@ def handle_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def handle_run(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: `tifli --help` stays quick
+
     from services.components import ALL_ROLES
     from services.database import upgrade
 
@@ -105,6 +106,8 @@ async def _serve_api(settings: Settings, roles: tuple[Role, ...]) -> None:
 
 
 async def _run_worker(settings: Settings, role: Role) -> None:
+    import asyncio
+
     from services.components import build_components
 
     components = build_components(settings, (role,))

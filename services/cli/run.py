@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
 from services.cli.arguments import add_command
@@ -54,7 +55,7 @@ def handle_db(settings: Settings, args: argparse.Namespace) -> int:
     from services.cli.database_target import shown_url
     from services.database import upgrade
 
-    print(f"tifli: database {shown_url(settings.database_url)}")
+    print(f"tifli: database {shown_url(settings.database_url)}", file=sys.stderr)
     upgrade(settings.database_url)
     return 0
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatcher.ping import send_ping
 from dispatcher.schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -18,6 +19,7 @@ from dispatcher.schemas import (
     PartnerOut,
     PartnerPage,
     PartnerWithSecret,
+    PingOut,
     RotateIn,
     WebhookPayload,
 )
@@ -26,6 +28,7 @@ from dispatcher.service import DeliveryService, PartnerService, partner_out
 from shared.auth import Principal, require_scope
 from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
+from shared.problems import Problem
 from shared.web import app_context, db_session
 
 partners = APIRouter(prefix="/v1/partners", tags=["partners"])
@@ -146,6 +149,36 @@ async def verify_partner(
         return await PartnerService(session, context.clock.now()).record_handshake(
             partner_id, failure
         )
+
+
+@partners.post(
+    "/{partner_id}/test",
+    response_model=PingOut,
+    responses=ACTION_ERRORS,
+    operation_id="partners_test",
+    response_description="The partner's answer to the test event: status code and latency.",
+    summary="Send a partner a signed test event",
+)
+async def send_test_event(partner_id: str, request: Request, session: Session, _: Admin) -> PingOut:
+    """Sends one test event, `{"type": "ping", "id": …, "sent_at": …}`, signed exactly like
+    an alert (both signature headers, a new `webhook-id`), through the same address guard,
+    and reports the partner's status code and latency. It carries no alert and no child
+    data, and is not recorded as a delivery. 200 whatever the partner answered: read
+    `delivered`. 409 unless the partner is `active` (nothing is sent to an endpoint that has
+    not passed the handshake).
+
+    **Scope:** `partners:admin`. **Events:** none.
+    """
+    context = app_context(request)
+    now = context.clock.now()
+    async with session.begin():
+        partner = await PartnerService(session, now).load(partner_id)
+        if partner.status != "active":
+            raise Problem(409, "Conflict", f"The partner is {partner.status}, not active.")
+        session.expunge(partner)  # read after the transaction: no lock held while it answers
+    return await send_ping(
+        _client(request), partner, now, within_s=context.settings.webhook_timeout_s
+    )
 
 
 @partners.delete(

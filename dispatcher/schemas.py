@@ -176,6 +176,26 @@ class RotateIn(BaseModel):
     )
 
 
+class PingOut(BaseModel):
+    model_config = _examples(
+        {
+            "partner_id": _PARTNER_EXAMPLE["id"],
+            "webhook_id": "msg_5e0c2b7a9d1f4e3a8b6c2d0f7a9e1b34",
+            "delivered": True,
+            "status_code": 200,
+            "latency_ms": 38.4,
+            "error": None,
+        }
+    )
+
+    partner_id: str
+    webhook_id: str = Field(description="The test event's `webhook-id` (new for each test).")
+    delivered: bool = Field(description="Whether the partner answered 2xx.")
+    status_code: int | None = Field(description="The partner's HTTP status; null: no answer.")
+    latency_ms: float = Field(description="From sending the request to the answer (or failure).")
+    error: str | None = Field(description="Why it was not delivered, as the attempts log says.")
+
+
 DeliveryStatus = Literal["pending", "sending", "delivered", "dead", "superseded"]
 
 

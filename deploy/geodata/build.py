@@ -345,17 +345,25 @@ def _feature(geometry: BaseGeometry, properties: dict[str, Any]) -> dict[str, An
     }
 
 
+def _stage(text: str) -> None:
+    # The build takes minutes on a fresh machine: say which stage it is in as it goes.
+    print(text, flush=True)
+
+
 def build(out: Path, places_out: Path) -> dict[str, float]:
     timings: dict[str, float] = {}
     start = time.perf_counter()
+    _stage(f"1/5 boundaries: fetching {MOROCCO_MAP} with npm …")
     with tempfile.TemporaryDirectory() as tmp:
         documents = fetch_morocco_map(Path(tmp))
     regions_src = decode_object(documents["regions.json"], "regions")
     provinces_src = decode_object(documents["provinces.json"], "provinces")
+    _stage("2/5 boundaries: cleaning the provinces, dissolving them into regions …")
     provinces = clean_provinces(regions_src, provinces_src)
     regions = dissolve_regions(regions_src, provinces)
     timings["boundaries_s"] = time.perf_counter() - start
 
+    _stage(f"3/5 boundaries: writing regions and provinces to {out} …")
     out.mkdir(parents=True, exist_ok=True)
     (out / "morocco_provinces.geojson").write_text(
         feature_collection(area_features(provinces)) + "\n", encoding="utf-8"
@@ -365,6 +373,7 @@ def build(out: Path, places_out: Path) -> dict[str, float]:
     )
 
     start = time.perf_counter()
+    _stage("4/5 foreign land: OpenStreetMap land polygons around the territory …")
     # Re-read what was written so the foreign land is cut by exactly the shipped territory
     # (rounded to DECIMALS), leaving no gap or overlap between the two.
     territory = shapely.union_all(
@@ -383,6 +392,7 @@ def build(out: Path, places_out: Path) -> dict[str, float]:
     timings["foreign_land_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    _stage(f"5/5 gazetteer: GeoNames places and HCP's official names to {places_out} …")
     write_places(places_out, gazetteer(geonames_places(), regions))
     timings["gazetteer_s"] = time.perf_counter() - start
     return timings

@@ -97,6 +97,22 @@ die() { log "$*"; exit 1; }
 
 pom_sum() { sha256sum "$HERE/pom.xml" | cut -d' ' -f1; }
 
+# Reads Maven's log; prints one line per jar it downloaded ("Downloaded from central: <url>
+# (<size> at <speed>)").
+jar_progress() {
+  local line count=0 url
+  while IFS= read -r line; do
+    case "$line" in
+      *"Downloaded from "*.jar" ("*)
+        count=$((count + 1))
+        url="${line#*: }"
+        url="${url%% *}"
+        log "downloaded jar $count: ${url##*/} (${line##*(}"
+        ;;
+    esac
+  done
+}
+
 fetch() {
   if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(pom_sum)" ]; then
     log "jars up to date in $LIBS"
@@ -108,12 +124,14 @@ fetch() {
   rm -rf "$tmp"
   mkdir -p "$HERE/target"
   # runtime scope: the log4j2 binding and most of Kafka's own modules are runtime-only deps.
-  # Output goes to a file, shown only on failure: `start` prints nothing but its ready line on
-  # stdout, and Maven 3.8 -q -B still emits stray ANSI resets.
-  local mvnlog="$HERE/target/fetch.log"
-  if ! mvn -B -q --no-transfer-progress -f "$HERE/pom.xml" \
-        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" \
-        >"$mvnlog" 2>&1; then
+  # Maven's output goes to a file, shown whole only on failure: `start` prints nothing but its
+  # ready line on stdout, and Maven emits stray ANSI resets. A first fetch downloads ~100 MB,
+  # so a line per jar downloaded goes to stderr as it arrives.
+  local mvnlog="$HERE/target/fetch.log" status=0
+  mvn -B -Dstyle.color=never -f "$HERE/pom.xml" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 |
+    tee "$mvnlog" | jar_progress || status=$?
+  if [ "$status" -ne 0 ]; then
     cat "$mvnlog" >&2
     die "Maven could not fetch the broker jars (see above)"
   fi

@@ -35,7 +35,10 @@ def _tifli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_units_and_keys_from_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     assert (
-        _tifli(url, "units", "add", "CASA-ANFA", "--name", "DGSN Casablanca Anfa").returncode == 0
+        _tifli(
+            url, "units", "add", "CASA-ANFA", "--name", "DGSN Casablanca Anfa", "--init"
+        ).returncode
+        == 0
     )
     assert _tifli(url, "units", "list").stdout == "CASA-ANFA\tDGSN Casablanca Anfa\n"
 
@@ -84,7 +87,7 @@ async def test_units_and_keys_from_the_command_line(tmp_path: Path) -> None:
     ],
 )
 def test_refusals_say_why(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
-    done = _tifli(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", *args)
+    done = _tifli(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", *args, "--init")
     assert done.returncode != 0
     assert message in done.stderr
 

@@ -1,0 +1,55 @@
+"""Argument types and the help layout every ``tifli`` command shares: standard library only,
+so that ``tifli --help`` answers without loading the services."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import textwrap
+from datetime import timedelta
+from typing import Any
+
+_DURATION = re.compile(r"^([1-9][0-9]{0,4})([mhdw])$")
+_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _duration(text: str, units: str) -> timedelta:
+    match = _DURATION.fullmatch(text.strip())
+    if match is None or match[2] not in units:
+        names = ", ".join(units[:-1]) + " or " + units[-1]
+        raise argparse.ArgumentTypeError(f"{text!r}: give a count and {names} (e.g. 90d)")
+    return timedelta(**{_DURATION_UNITS[match[2]]: int(match[1])})
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90d``, ``12h``, ``2w``: a key's lifetime on the command line."""
+    return _duration(text, "hdw")
+
+
+def parse_since(text: str) -> timedelta:
+    """``30m``, ``1h``, ``2d``: how far back a listing looks."""
+    return _duration(text, "mhdw")
+
+
+def add_command(
+    group: Any, name: str, *, summary: str, example: str, **kwargs: Any
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` ends with a worked example (``group`` is the object
+    ``add_subparsers`` returned)."""
+    parser: argparse.ArgumentParser = group.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog="example:\n" + textwrap.indent(textwrap.dedent(example).strip(), "  "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **kwargs,
+    )
+    return parser
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--init",
+        action="store_true",
+        help="create the schema if the database has none (otherwise that is an error)",
+    )

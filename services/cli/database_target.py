@@ -1,0 +1,62 @@
+"""Which database a command writes to, and whether it is a Tifli database at all.
+
+An operator who runs ``tifli keys create`` in the wrong folder (or with the wrong
+``TIFLI_DATABASE_URL``) must learn it at once, not find a fresh SQLite file with one key in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import URL, make_url
+
+from services.database import upgrade
+from shared.db import create_engine
+
+
+class NoSchema(Exception):
+    pass
+
+
+def shown_url(database_url: str) -> str:
+    """The URL without its password: safe to print."""
+    url = make_url(database_url)
+    # URL.set() keeps a field given as None: build it again without the password.
+    bare = URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return bare.render_as_string(hide_password=False)
+
+
+def _no_sqlite_file(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and (
+        not url.database or url.database == ":memory:" or not Path(url.database).exists()
+    )
+
+
+async def _has_schema(database_url: str) -> bool:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: inspect(sync).has_table("alembic_version")
+            )
+    finally:
+        await engine.dispose()
+
+
+def prepare(database_url: str, *, init: bool) -> None:
+    """Say which database this command uses; migrate it to the current schema. Without
+    ``init``, a database with no Tifli schema is refused (``NoSchema``) and left untouched."""
+    print(f"tifli: database {shown_url(database_url)}", file=sys.stderr)
+    # Connecting to SQLite would create the file: look before touching it.
+    missing = _no_sqlite_file(make_url(database_url)) or not asyncio.run(_has_schema(database_url))
+    if not init and missing:
+        raise NoSchema(
+            f"{shown_url(database_url)} has no Tifli schema. Set TIFLI_DATABASE_URL to the "
+            "service's database, or pass --init to create the schema there."
+        )
+    upgrade(database_url)

@@ -1,0 +1,52 @@
+"""The ``tifli`` parser: one registration line per command group."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from services.cli import deliveries, demo, keys, partners, run, zone
+
+COMMAND_GROUPS = (run, keys, partners, deliveries, zone, demo)
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked (package metadata is slow to scan)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("tifli")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            found = "unknown"
+        print(f"tifli {found}")  # on stdout, as argparse's own version action does
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tifli",
+        description="Missing-child alert pipeline. 'tifli COMMAND --help' explains each "
+        "command with an example; 'tifli demo' runs a whole case on this machine.",
+    )
+    parser.add_argument("--version", action=_Version)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from shared.logging import configure_logging
+    from shared.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    status: int = args.handler(settings, args)
+    return status

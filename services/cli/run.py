@@ -1,0 +1,128 @@
+"""``tifli run`` and ``tifli db upgrade``: the services, and the schema they need."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+from services.cli.arguments import add_command
+
+if TYPE_CHECKING:  # imported when a command runs: `tifli --help` stays quick
+    from services.components import Role
+    from shared.settings import Settings
+
+ROLES = ("intake-api", "relay", "alert-engine", "dispatcher")  # services.components.ALL_ROLES
+
+
+def register(commands: Any) -> None:
+    run = add_command(
+        commands,
+        "run",
+        summary="run the services",
+        example="""
+        tifli run                 # the embedded mode: every service in one process, SQLite
+        tifli run dispatcher      # one service of the production mode (Kafka + PostgreSQL)
+        """,
+    )
+    run.add_argument(
+        "role",
+        nargs="?",
+        default="all",
+        choices=("all", *ROLES),
+        help="all = the embedded mode: every service in one process",
+    )
+    run.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="skip 'db upgrade' at start-up (production runs it as its own step)",
+    )
+    run.set_defaults(handler=handle_run)
+
+    db = commands.add_parser("db", help="database", description="The database schema.")
+    actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    upgrade = add_command(
+        actions,
+        "upgrade",
+        summary="apply the schema migrations (creates the schema in an empty database)",
+        example="TIFLI_DATABASE_URL=postgresql+asyncpg://tifli@db/tifli tifli db upgrade",
+    )
+    upgrade.set_defaults(handler=handle_db)
+
+
+def handle_db(settings: Settings, args: argparse.Namespace) -> int:
+    from services.cli.database_target import shown_url
+    from services.database import upgrade
+
+    print(f"tifli: database {shown_url(settings.database_url)}", file=sys.stderr)
+    upgrade(settings.database_url)
+    return 0
+
+
+def handle_run(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: `tifli --help` stays quick
+
+    from services.components import ALL_ROLES
+    from services.database import upgrade
+
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    if args.role == "all":
+        asyncio.run(_serve_api(settings, ALL_ROLES))
+    elif args.role == "intake-api":
+        asyncio.run(_serve_api(settings, ("intake-api",)))
+    else:
+        asyncio.run(_run_worker(settings, args.role))
+    return 0
+
+
+async def _serve(app: object, settings: Settings, port: int, banner: str) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM; uvicorn drains it (the lifespan stops the
+    components, which finish the work in hand) before this returns."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, then re-raises the signal into
+    # the handler that was there before it: make that one a no-op, so a clean stop exits 0.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+    print(banner, flush=True)
+    await server.serve()
+
+
+async def _serve_api(settings: Settings, roles: tuple[Role, ...]) -> None:
+    from services.api import create_app
+    from services.components import build_components
+
+    app = create_app(build_components(settings, roles))
+    await _serve(app, settings, settings.port, f"Tifli is running: open {settings.base_url}/docs")
+
+
+async def _run_worker(settings: Settings, role: Role) -> None:
+    import asyncio
+
+    from services.components import build_components
+
+    components = build_components(settings, (role,))
+    if settings.ops_port is not None:
+        from services.ops_app import create_ops_app
+
+        banner = f"tifli {role} running (health on {settings.host}:{settings.ops_port})"
+        await _serve(create_ops_app(components), settings, settings.ops_port, banner)
+        return
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await components.start()
+    print(f"tifli {role} running", flush=True)
+    await stopping.wait()
+    await components.stop()  # finishes the work in hand and commits before exiting

@@ -1,0 +1,130 @@
+"""What every ``tifli`` command shares: help with an example, the version, imports made only
+when a command runs, and the database it writes to said (and refused without a schema)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from services.cli import build_parser
+from services.cli.arguments import parse_since
+from services.cli.database_target import shown_url
+from services.cli.run import ROLES
+from services.components import ALL_ROLES
+from shared.settings import Settings
+from tests.servers import ROOT
+from tests.services.cli_runner import tifli
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                children = _subcommands(child)
+                found += children or [child]
+    return found
+
+
+def test_every_command_explains_itself_with_an_example() -> None:
+    commands = _subcommands(build_parser())
+    names = {c.prog.removeprefix("tifli ") for c in commands}
+    assert {
+        "run", "db upgrade", "keys create", "keys list", "keys revoke", "units add",
+        "units list", "partners list", "partners show", "partners verify", "partners disable",
+        "partners test", "deliveries list", "deliveries replay", "zone preview", "demo",
+    } <= names  # fmt: skip
+    for command in commands:
+        text = command.format_help()
+        assert "\nexample:\n" in text, command.prog
+        assert command.prog in text.split("\nexample:\n", 1)[1], command.prog
+
+
+def test_the_parser_loads_none_of_the_services() -> None:
+    # `tifli --help` must answer at once: the heavy imports happen in the command that runs.
+    probe = (
+        "import sys; from services.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('sqlalchemy', 'fastapi', 'shapely', 'pydantic', 'httpx', "
+        "'alembic', 'uvicorn', 'asyncio') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "tifli 0.1.0"
+
+
+def test_the_roles_offered_are_the_services_roles() -> None:
+    assert ROLES == ALL_ROLES
+
+
+def test_durations_since() -> None:
+    assert parse_since("30m") == timedelta(minutes=30)
+    assert parse_since("1h") == timedelta(hours=1)
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_since("1y")
+
+
+def test_a_shown_database_url_has_no_password() -> None:
+    shown = shown_url("postgresql+asyncpg://tifli:s3cret@db.example:5432/tifli")
+    assert shown == "postgresql+asyncpg://tifli@db.example:5432/tifli"
+
+
+async def test_a_database_without_schema_is_refused_unless_init(tmp_path: Path) -> None:
+    database = tmp_path / "elsewhere.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    refused = await tifli(url, "keys", "list")
+    assert refused.returncode == 2
+    assert f"tifli: database {url}" in refused.stderr
+    assert "has no Tifli schema" in refused.stderr and "--init" in refused.stderr
+    assert not database.exists()  # nothing created in passing
+
+    created = await tifli(url, "units", "list", "--init")
+    assert created.returncode == 0, created.stderr
+    assert database.exists()
+    again = await tifli(url, "units", "list")
+    assert again.returncode == 0, again.stderr
+
+
+def test_zone_preview(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    picture = tmp_path / "zone.svg"
+    args = build_parser().parse_args(
+        ["zone", "preview", "--lat", "35.76", "--lon", "-5.83", "-o", str(picture)]
+    )
+    assert args.handler(Settings(), args) == 0
+    lines = dict(
+        line.split(None, 1) for line in capsys.readouterr().out.splitlines() if line[:1] != " "
+    )
+    assert lines["radius"] == "160 km"  # the floor: a fresh report
+    assert lines["targeting"] in ("polygon", "geocodes")
+    assert lines["geocodes"].startswith("MA-01")  # Tanger-Tétouan-Al Hoceïma
+    assert lines["overshoot"].startswith("land ")
+    svg = ET.parse(picture).getroot()
+    namespace = "{http://www.w3.org/2000/svg}"
+    assert svg.tag == f"{namespace}svg"
+    # Foreign land, territory, borders, coast, the disk and the sent polygon.
+    assert len(svg.findall(f"{namespace}path")) == 6
+    legend = [t.text for t in svg.findall(f"{namespace}text")]
+    assert "sent polygon(s)" in legend and "coast and borders" in legend
+
+
+def test_zone_preview_refuses_a_point_off_the_earth(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["zone", "preview", "--lat", "95", "--lon", "0"])
+    assert args.handler(Settings(), args) == 2
+    assert "--lat" in capsys.readouterr().err

@@ -1,0 +1,86 @@
+"""``tifli deliveries list|replay``: a Cancel that died while its partner was down is found
+and sent again, with the same ``webhook-id``, once the partner is back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
+from tests.flows import register_partner
+from tests.partner_server import partner_endpoint
+from tests.services.cli_runner import tifli
+from tests.waiting import eventually
+
+
+@pytest.fixture
+async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    # A Cancel is retried for 3.6 s instead of 72 h: long enough to fail a few times, short
+    # enough to die within the test.
+    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def _deliveries(stack: Stack, **query: str) -> list[dict[str, Any]]:
+    async with stack.client("admin") as admin:
+        response = await admin.get("/v1/deliveries", params=query)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_a_dead_cancel_is_listed_and_replayed(short_cancel_stack: Stack) -> None:
+    stack = short_cancel_stack
+    assert stack.settings is not None
+    url = stack.settings.database_url
+    async with partner_endpoint() as partner:
+        await register_partner(stack, partner.url, partner.verify_token)
+        partner.failing_with = 500  # down from the start: nothing gets through
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            created = await police.post("/v1/reports", json=report_body())
+            report = f"/v1/reports/{created.json()['id']}"
+            assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+        [dead] = await eventually(
+            lambda: _deliveries(stack, status="dead"), lambda items: len(items) == 1, timeout=60
+        )
+        assert dead["event_type"] == "alert.cancelled" and dead["attempts"] >= 1
+        # It was tried and refused: the same webhook-id will come again.
+        assert dead["webhook_id"] in {r.headers["webhook-id"] for r in partner.received}
+
+        listing = await tifli(url, "deliveries", "list", "--status", "dead", "--since", "1h")
+        assert listing.returncode == 0, listing.stderr
+        header, *rows = listing.stdout.splitlines()
+        assert header.split()[:4] == ["ID", "CREATED", "STATUS", "EVENT"]
+        assert [row.split()[0] for row in rows] == [dead["id"]]
+        assert "alert.cancelled" in rows[0] and "HTTP 500" in rows[0]
+        everything = await tifli(url, "deliveries", "list")
+        assert len(everything.stdout.splitlines()) - 1 == len(await _deliveries(stack))
+
+        partner.failing_with = None  # the partner is back
+        replayed = await tifli(url, "deliveries", "replay", "--all-dead", "--since", "1h")
+        assert replayed.returncode == 0, replayed.stderr
+        assert f"{dead['id']}: queued again" in replayed.stdout
+        # The dispatcher (in this process) picks it up on its next pass.
+        await eventually(
+            lambda: _deliveries(stack, status="delivered"),
+            lambda items: [d["id"] for d in items] == [dead["id"]],
+            timeout=30,
+        )
+        last = partner.received[-1]
+        assert last.headers["webhook-id"] == dead["webhook_id"]  # the partner deduplicates
+        assert json.loads(last.body)["type"] == "alert.cancelled"
+
+        nothing = await tifli(url, "deliveries", "replay", "--all-dead")
+        assert nothing.returncode == 0 and "no dead deliveries" in nothing.stdout
+        missing = await tifli(url, "deliveries", "replay", "no-such-delivery")
+        assert missing.returncode == 1 and "No delivery no-such-delivery" in missing.stderr
+        misused = await tifli(url, "deliveries", "replay", dead["id"], "--since", "1h")
+        assert misused.returncode == 2 and "--since goes with --all-dead" in misused.stderr

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from services import data_commands
 from services.components import ALL_ROLES, Role, build_components
+from services.data_key import migration_key
 from services.database import upgrade
 from shared.auth import SCOPES, parse_scopes
 from shared.clock import SystemClock
@@ -24,7 +26,7 @@ if TYPE_CHECKING:  # imported when a keys command runs: `tifli --help` stays qui
 
     from intake_api.key_schemas import KeyOut
 
-COMMANDS = ("run", "keys", "units", "db")
+COMMANDS = ("run", "keys", "units", "db", *data_commands.COMMANDS)
 _DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])$")
 _DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the schema migrations")
+    data_commands.add_commands(commands)
     return parser
 
 
@@ -236,13 +239,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as exc:
                 print(f"tifli: {exc}", file=sys.stderr)
                 return 2
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, migration_key(settings))
         return asyncio.run(_keys(settings, args))
+    if args.command in data_commands.COMMANDS:
+        upgrade(settings.database_url, migration_key(settings))
+        return asyncio.run(data_commands.run(settings, args))
     if args.command == "db":
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, migration_key(settings))
         return 0
     if not args.no_migrate:
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, migration_key(settings))
     if args.role == "all":
         asyncio.run(_serve_api(settings, ALL_ROLES))
     elif args.role == "intake-api":

@@ -20,9 +20,9 @@ import json
 import logging
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_api.models import AuditEntry, Report, Sighting
@@ -75,15 +75,17 @@ async def erase(
     if not rows:
         return
     ids = [report_id for report_id, _ in rows]
+    # One prepared statement for the batch (executemany): only the anonymised public part
+    # differs from case to case.
+    reports = cast(Table, Report.__table__)
     await session.execute(
-        update(Report),
+        update(reports)
+        .where(reports.c.id == bindparam("report_id"))
+        .values(public_data=bindparam("kept"), sealed_data="", status_reason=None, erased_at=now),
         [
             {
-                "id": report_id,
-                "public_data": json.dumps(anonymised(json.loads(public)), ensure_ascii=False),
-                "sealed_data": "",
-                "status_reason": None,
-                "erased_at": now,
+                "report_id": report_id,
+                "kept": json.dumps(anonymised(json.loads(public)), ensure_ascii=False),
             }
             for report_id, public in rows
         ],

@@ -5,6 +5,8 @@ erase an ended case at once (national keys only)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -12,12 +14,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, insert, select
 
 from intake_api.models import AuditEntry, Report, Sighting
 from intake_api.retention import RetentionTimer
+from services.database import upgrade
 from shared.auth import add_unit, create_api_key
+from shared.clock import SystemClock
+from shared.db import create_engine, session_factory
 from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
+from tests.production import fresh_database
 from tests.servers import ROOT
 from tests.waiting import eventually
 
@@ -243,3 +250,53 @@ async def test_the_cli_erases_an_ended_case(tmp_path: Path) -> None:
         assert (await _audit(stack, report_id))[-1].key_id == "cli"
     finally:
         await server.__aexit__(None, None, None)
+
+
+@pytest.mark.postgres
+async def test_two_processes_sweeping_at_once_erase_each_case_once(postgres_url: str) -> None:
+    """Two intake processes' timers at the same moment, in small batches: the cases are
+    shared between them (``SKIP LOCKED``), each erased and audited exactly once."""
+    url = await fresh_database(postgres_url)
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    long_ago = datetime.now(UTC) - 2 * RETENTION
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(Report),
+                [
+                    {
+                        "id": f"case-{i:04d}",
+                        "status": "cancelled",
+                        "message_status": "Actual",
+                        "created_at": long_ago,
+                        "updated_at": long_ago,
+                        "submitted_by_key": "k",
+                        "public_data": json.dumps({"child": {"given_name": "Amina"}}),
+                        "sealed_data": "sealed",
+                    }
+                    for i in range(600)
+                ],
+            )
+        sessions = session_factory(engine)
+        timers = [
+            RetentionTimer(sessions, SystemClock(), keep=RETENTION, interval_s=3600, batch_size=25)
+            for _ in range(2)
+        ]
+        counts = await asyncio.gather(*(t.erase_due() for t in timers))
+        assert sum(counts) == 600
+        async with engine.connect() as connection:
+            audited = (
+                await connection.execute(
+                    select(AuditEntry.report_id, func.count())
+                    .where(AuditEntry.action == "erase")
+                    .group_by(AuditEntry.report_id)
+                )
+            ).all()
+            left = await connection.scalar(
+                select(func.count()).select_from(Report).where(Report.erased_at.is_(None))
+            )
+        assert len(audited) == 600 and {n for _, n in audited} == {1}
+        assert left == 0
+    finally:
+        await engine.dispose()

@@ -261,6 +261,15 @@ class ReportService:
     ) -> SightingOut:
         report = await self._load(principal, "add_sighting", report_id, for_update=True)
         self._transition(report, "add_sighting")
+        if report.erased_at is not None:
+            # An expired case takes sightings; once erased, a description would bring personal
+            # data back into a record that must hold none.
+            raise Problem(
+                409,
+                "Conflict",
+                "this case's personal data was erased: it takes no more sightings",
+                status_now=self.status_of(report),
+            )
         self._authorise(principal, "add_sighting", report, trusted=body.trusted)
         body = self._located(body, "")
         assert body.location is not None

@@ -57,7 +57,7 @@ class Sealer:
         return cast(dict[str, Any], json.loads(self.unseal_text(token)))
 
     def reseal(self, token: str) -> str:
-        """The same value sealed with the newest key (unchanged content, fresh timestamp)."""
+        """The same value sealed with the newest key (content and Fernet timestamp unchanged)."""
         try:
             return self._fernet.rotate(token.encode()).decode()
         except InvalidToken:

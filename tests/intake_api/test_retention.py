@@ -151,6 +151,17 @@ async def test_ended_cases_are_erased_after_the_retention_time(tmp_path: Path) -
         # The new process's first sweep, at start-up, erases it: no call from the test.
         case = await eventually(lambda: _case(stack, expiring), lambda c: c["report"] is None)
         assert case["status"] == "expired" and case["erased_at"] is not None
+        async with stack.client("submitter") as police:
+            late = await police.post(
+                f"/v1/reports/{expiring}/sightings",
+                json={
+                    "location": {"lat": 34.0, "lon": -6.8},
+                    "at": (clock.now() - MINUTE).isoformat(),
+                    "description": "Seen with an adult man",
+                    "trusted": False,
+                },
+            )
+        assert late.status_code == 409, late.text  # nothing personal comes back in
 
         # An open case is never erased, however long it stays open.
         clock.advance(10 * RETENTION)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
 from intake_api.models import AuditEntry, Report, Sighting
@@ -23,6 +24,7 @@ from services.database import upgrade
 from shared.auth import add_unit, create_api_key
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
+from shared.settings import Settings
 from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
 from tests.production import fresh_database
 from tests.servers import ROOT
@@ -312,3 +314,10 @@ async def test_two_processes_sweeping_at_once_erase_each_case_once(postgres_url:
         assert left == 0
     finally:
         await engine.dispose()
+
+
+def test_the_retention_time_is_validated() -> None:
+    assert Settings().retention_days == 7
+    for wrong in ("0", "-1", "forever", "4000"):
+        with pytest.raises(ValidationError, match="retention_days"):
+            Settings(retention_days=wrong)

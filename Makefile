@@ -42,6 +42,7 @@ bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
 	$(VENV)/bin/python -m bench.fanout --alerts 5
 	$(VENV)/bin/python -m bench.partner_recovery --outage-s 60
 	$(VENV)/bin/python -m bench.cli_startup --runs 10
+	$(VENV)/bin/python -m bench.retention --cases 10000
 
 clean:
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

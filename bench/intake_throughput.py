@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from bench.harness import migrate
-from intake_api.sealing import Sealer
+from shared.sealing import Sealer
 from tests.conftest import report_body
 from tests.production import create_keys, fresh_database
 from tests.servers import free_port, postgres_server

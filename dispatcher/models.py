@@ -20,9 +20,10 @@ class Partner(Base):
     coverage: Mapped[str | None] = mapped_column(Text, default=None)  # GeoJSON geometry
     status: Mapped[str] = mapped_column(String(16), index=True)  # unverified|active|disabled
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
-    verify_token: Mapped[str] = mapped_column(String(200))
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The handshake token and the signing secrets, sealed with the data key (shared.sealing).
+    verify_token: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    previous_secret: Mapped[str | None] = mapped_column(Text, default=None)
     previous_secret_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

@@ -15,6 +15,7 @@ from dispatcher.schemas import PingOut
 from dispatcher.sender import post_webhook
 from dispatcher.service import signing_secrets
 from dispatcher.signing import signature_headers
+from shared.sealing import Sealer
 
 
 def ping_body(webhook_id: str, sent_at: datetime) -> bytes:
@@ -26,14 +27,16 @@ def ping_body(webhook_id: str, sent_at: datetime) -> bytes:
 
 
 async def send_ping(
-    client: httpx.AsyncClient, partner: Partner, now: datetime, *, within_s: float
+    client: httpx.AsyncClient, partner: Partner, now: datetime, sealer: Sealer, *, within_s: float
 ) -> PingOut:
     """POST one signed test event to ``partner`` and report its answer. ``client`` must be
     the address-guarded client: a test event obeys the same SSRF rule as an alert."""
     # A fresh id per test: each one is a new message, never a retry of an earlier test.
     webhook_id = "msg_" + uuid.uuid4().hex
     body = ping_body(webhook_id, now)
-    headers = signature_headers(signing_secrets(partner, now), webhook_id, int(time.time()), body)
+    headers = signature_headers(
+        signing_secrets(partner, now, sealer), webhook_id, int(time.time()), body
+    )
     result = await post_webhook(client, partner.url, body, headers, within_s=within_s)
     return PingOut(
         partner_id=partner.id,

@@ -29,6 +29,7 @@ from shared.auth import Principal, require_scope
 from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem
+from shared.sealing import Sealer
 from shared.web import app_context, db_session
 
 partners = APIRouter(prefix="/v1/partners", tags=["partners"])
@@ -48,6 +49,11 @@ BODY_ERRORS = problem_responses(*AUTHENTICATED, *WITH_BODY)
 def _client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.webhook_client
     return client
+
+
+def _partners(request: Request, session: AsyncSession) -> PartnerService:
+    sealer: Sealer = request.app.state.sealer
+    return PartnerService(session, app_context(request).clock.now(), sealer)
 
 
 @partners.post(
@@ -77,7 +83,7 @@ async def register_partner(
     await PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
     failure = await verification_handshake(_client(request), body.url, body.verify_token)
     async with session.begin():
-        return await PartnerService(session, context.clock.now()).register(body, failure)
+        return await _partners(request, session).register(body, failure)
 
 
 @partners.get(
@@ -101,9 +107,7 @@ async def list_partners(
     **Scope:** `partners:admin`. **Events:** none.
     """
     async with session.begin():
-        return await PartnerService(session, app_context(request).clock.now()).page(
-            limit=limit, offset=offset
-        )
+        return await _partners(request, session).page(limit=limit, offset=offset)
 
 
 @partners.get(
@@ -120,7 +124,7 @@ async def read_partner(partner_id: str, request: Request, session: Session, _: A
     **Scope:** `partners:admin`. **Events:** none.
     """
     async with session.begin():
-        service = PartnerService(session, app_context(request).clock.now())
+        service = _partners(request, session)
         return partner_out(await service.load(partner_id))
 
 
@@ -140,15 +144,13 @@ async def verify_partner(
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    context = app_context(request)
     async with session.begin():
-        partner = await PartnerService(session, context.clock.now()).load(partner_id)
-        url, token = partner.url, partner.verify_token
+        service = _partners(request, session)
+        partner = await service.load(partner_id)
+        url, token = partner.url, service.verify_token(partner)
     failure = await verification_handshake(_client(request), url, token)
     async with session.begin():
-        return await PartnerService(session, context.clock.now()).record_handshake(
-            partner_id, failure
-        )
+        return await _partners(request, session).record_handshake(partner_id, failure)
 
 
 @partners.post(
@@ -172,12 +174,16 @@ async def send_test_event(partner_id: str, request: Request, session: Session, _
     context = app_context(request)
     now = context.clock.now()
     async with session.begin():
-        partner = await PartnerService(session, now).load(partner_id)
+        partner = await _partners(request, session).load(partner_id)
         if partner.status != "active":
             raise Problem(409, "Conflict", f"The partner is {partner.status}, not active.")
         session.expunge(partner)  # read after the transaction: no lock held while it answers
     return await send_ping(
-        _client(request), partner, now, within_s=context.settings.webhook_timeout_s
+        _client(request),
+        partner,
+        now,
+        request.app.state.sealer,
+        within_s=context.settings.webhook_timeout_s,
     )
 
 
@@ -197,9 +203,7 @@ async def disable_partner(
     **Scope:** `partners:admin`. **Events:** none.
     """
     async with session.begin():
-        return await PartnerService(session, app_context(request).clock.now()).disable(
-            partner_id, "disabled by an operator"
-        )
+        return await _partners(request, session).disable(partner_id, "disabled by an operator")
 
 
 @partners.post(
@@ -220,7 +224,7 @@ async def rotate_secret(
     **Scope:** `partners:admin`. **Events:** none.
     """
     async with session.begin():
-        return await PartnerService(session, app_context(request).clock.now()).rotate_secret(
+        return await _partners(request, session).rotate_secret(
             partner_id, timedelta(hours=body.overlap_hours)
         )
 

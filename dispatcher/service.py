@@ -28,6 +28,7 @@ from dispatcher.schemas import (
 from dispatcher.signing import new_secret
 from shared.events import AlertEvent
 from shared.problems import Problem, field_problem
+from shared.sealing import Sealer
 
 
 def partner_out(partner: Partner) -> PartnerOut:
@@ -50,9 +51,10 @@ class PartnerService:
     ``handshake`` *outside* any transaction, then record its outcome, so no database lock is
     held while a partner's server thinks."""
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, sealer: Sealer) -> None:
         self._session = session
         self._now = now
+        self._sealer = sealer
 
     @staticmethod
     async def check(body: PartnerIn, *, allow_private: bool) -> None:
@@ -70,13 +72,13 @@ class PartnerService:
             languages=" ".join(body.languages),
             coverage=json.dumps(body.coverage) if body.coverage else None,
             status="unverified",
-            verify_token=body.verify_token,
-            secret=new_secret(),
+            verify_token=self._sealer.seal_text(body.verify_token),
+            secret=self._sealer.seal_text(secret := new_secret()),
             created_at=self._now,
         )
         self._record_handshake(partner, handshake_failure)
         self._session.add(partner)
-        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=partner.secret)
+        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
 
     async def record_handshake(self, partner_id: str, failure: str | None) -> PartnerOut:
         partner = await self.load(partner_id)
@@ -90,9 +92,13 @@ class PartnerService:
 
     async def rotate_secret(self, partner_id: str, overlap: timedelta) -> PartnerWithSecret:
         partner = await self.load(partner_id)
-        partner.previous_secret, partner.secret = partner.secret, new_secret()
+        secret = new_secret()
+        partner.previous_secret, partner.secret = partner.secret, self._sealer.seal_text(secret)
         partner.previous_secret_until = self._now + overlap
-        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=partner.secret)
+        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
+
+    def verify_token(self, partner: Partner) -> str:
+        return self._sealer.unseal_text(partner.verify_token)
 
     async def all(self) -> list[PartnerOut]:
         rows = (await self._session.scalars(select(Partner).order_by(Partner.created_at))).all()
@@ -121,14 +127,16 @@ class PartnerService:
             partner.status, partner.status_reason = "unverified", failure
 
 
-def signing_secrets(partner: Partner, now: datetime) -> list[str]:
+def signing_secrets(partner: Partner, now: datetime, sealer: Sealer) -> list[str]:
+    """The secrets that sign now, newest first, opened."""
+    sealed = [partner.secret]
     if (
         partner.previous_secret
         and partner.previous_secret_until
         and now < partner.previous_secret_until
     ):
-        return [partner.secret, partner.previous_secret]
-    return [partner.secret]
+        sealed.append(partner.previous_secret)
+    return [sealer.unseal_text(s) for s in sealed]
 
 
 async def plan_deliveries(

@@ -32,6 +32,7 @@ from dispatcher.sender import SendResult, post_webhook
 from dispatcher.service import signing_secrets
 from dispatcher.signing import signature_headers
 from shared.clock import Clock
+from shared.sealing import Sealer
 from shared.supervision import Supervisor
 from shared.transient_errors import describe, is_transient
 
@@ -58,13 +59,13 @@ class Claimed:
     body: bytes
 
 
-def _claimed(delivery: Delivery, partner: Partner, now: datetime) -> Claimed:
+def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer) -> Claimed:
     return Claimed(
         delivery.id,
         delivery.webhook_id,
         partner.id,
         partner.url,
-        signing_secrets(partner, now),
+        signing_secrets(partner, now, sealer),
         delivery.payload.encode(),
     )
 
@@ -122,9 +123,11 @@ class DeliveryWorker:
         client: httpx.AsyncClient,
         config: WorkerConfig,
         clock: Clock,
+        sealer: Sealer,
         rng: random.Random | None = None,
     ) -> None:
         self._sessions = sessions
+        self._sealer = sealer
         self._client = client
         self._config = config
         self._clock = clock
@@ -198,7 +201,7 @@ class DeliveryWorker:
                 continue  # an earlier version is still owed: order first
             delivery.status = "sending"
             delivery.lease_until = now + self._config.lease
-            claimed.append(_claimed(delivery, partner, now))
+            claimed.append(_claimed(delivery, partner, now, self._sealer))
         return claimed
 
     async def _idle_time(self) -> float:
@@ -266,7 +269,7 @@ class DeliveryWorker:
                 taken[partner.id] += 1
                 delivery.status = "sending"
                 delivery.lease_until = now + self._config.lease
-                claimed.append(_claimed(delivery, partner, now))
+                claimed.append(_claimed(delivery, partner, now, self._sealer))
         return claimed
 
     async def _deliver(self, item: Claimed) -> None:

@@ -23,7 +23,15 @@ from typing import Literal
 from shared.auth import Principal
 
 Act = Literal[
-    "read", "approve", "reject", "renew", "cancel", "resolve", "add_sighting", "trust_sighting"
+    "read",
+    "approve",
+    "reject",
+    "renew",
+    "cancel",
+    "resolve",
+    "add_sighting",
+    "trust_sighting",
+    "erase",
 ]
 
 
@@ -64,6 +72,11 @@ def refusal(principal: Principal, act: Act, case: Case, *, trusted: bool = False
     """Question 3, for a case the key reaches and an act the lifecycle allows; None: allowed.
     ``trusted``: for ``add_sighting``, whether the sighting claims to be trusted."""
     own_submission = case.submitted_by_key == principal.key_id
+    if act == "erase" and not principal.national:
+        return Refusal(
+            "Forbidden",
+            "Erasing a case before its retention time needs a national key (an operator's).",
+        )
     if act in ("approve", "renew") and own_submission:
         verb = "approve it" if act == "approve" else "renew its alert"
         return Refusal(

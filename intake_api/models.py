@@ -30,7 +30,9 @@ class Report(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     # Public fields as JSON; restricted fields (brief §6) sealed with the data key.
     public_data: Mapped[str] = mapped_column(Text)
-    sealed_data: Mapped[str] = mapped_column(Text)
+    sealed_data: Mapped[str] = mapped_column(Text)  # "" once erased
+    # When the case's personal data was erased (retention, or an operator); NULL: not yet.
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
     sightings: Mapped[list[Sighting]] = relationship(
         back_populates="report", order_by="Sighting.created_at", lazy="selectin"

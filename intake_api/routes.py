@@ -33,12 +33,12 @@ from intake_api.schemas import (
     SightingIn,
     SightingOut,
 )
-from intake_api.sealing import Sealer
 from intake_api.service import ReportService
 from shared.auth import Principal, add_unit, list_units, require_scope
 from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem, field_problem
+from shared.sealing import Sealer
 from shared.web import app_context, db_session
 
 reports = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -309,6 +309,30 @@ async def cancel_report(
     """
     async with session.begin():
         return await _service(request, session).cancel(principal, report_id, body.reason)
+
+
+@reports.post(
+    "/{report_id}/erase",
+    response_model=ReportOut,
+    responses=READ_ERRORS | problem_responses(409),
+    operation_id="reports_erase",
+    response_description="The case, erased: `report` is null, `erased_at` set.",
+    summary="Erase an ended case's personal data now",
+)
+async def erase_report(
+    report_id: str, request: Request, session: Session, principal: Reviewer
+) -> ReportOut:
+    """Erases what intake holds about the child and the family in an ended case (resolved,
+    cancelled, rejected or expired) at once, instead of `TIFLI_RETENTION_DAYS` after it
+    ended: the sealed fields, notes, photos' URLs, circumstances and sightings' descriptions.
+    The status, times, places and audit stay. Erasing an erased case changes nothing; a case
+    still open is a 409.
+
+    **Scope:** `reports:review`, on a national key (a unit key is refused, 403). Audited.
+    **Events:** none; partners were told to delete the child's data when the alert ended.
+    """
+    async with session.begin():
+        return await _service(request, session).erase(principal, report_id)
 
 
 @reports.post(

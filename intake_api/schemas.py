@@ -440,8 +440,15 @@ class ReportOut(BaseModel):
     status_reason: str | None
     expires_at: datetime | None = Field(description="End of the alert's time window.")
     criteria: Criteria | None
-    report: ReportIn
+    report: ReportIn | None = Field(
+        description="The report as submitted; null once the case's personal data is erased."
+    )
     sightings: list[SightingOut]
+    erased_at: datetime | None = Field(
+        default=None,
+        description="When the case's personal data was erased (retention, or an operator); "
+        "null: not erased.",
+    )
 
 
 class ReportPage(BaseModel):

@@ -1,11 +1,10 @@
-"""Restricted report fields: split from the public ones and encrypted at rest (brief §6)."""
+"""Restricted report fields: split from the public ones, to be sealed at rest (brief §6) with
+``shared.sealing``."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, cast
-
-from cryptography.fernet import Fernet
+from typing import Any
 
 # (section, field) pairs that never leave intake. ``None`` means the whole section.
 RESTRICTED: tuple[tuple[str, str | None], ...] = (
@@ -39,18 +38,3 @@ def merge_restricted(public: dict[str, Any], restricted: dict[str, Any]) -> dict
         else:
             merged[section] = value
     return merged
-
-
-class Sealer:
-    def __init__(self, key: str) -> None:
-        self._fernet = Fernet(key.encode())
-
-    def seal(self, data: dict[str, Any]) -> str:
-        return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
-
-    def unseal(self, token: str) -> dict[str, Any]:
-        return cast(dict[str, Any], json.loads(self._fernet.decrypt(token.encode())))
-
-    @staticmethod
-    def new_key() -> str:
-        return Fernet.generate_key().decode()

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_api import access, lifecycle
+from intake_api import access, lifecycle, retention
 from intake_api.criteria import unmet_criteria
 from intake_api.gazetteer import Gazetteer, load_gazetteer, place_names
 from intake_api.metrics import CASE_ACTIONS
@@ -35,7 +35,7 @@ from intake_api.schemas import (
     SightingIn,
     SightingOut,
 )
-from intake_api.sealing import Sealer, merge_restricted, split_restricted
+from intake_api.sealing import merge_restricted, split_restricted
 from shared.alert_contract import Language, Point, PublicChild
 from shared.auth import Principal, Unit
 from shared.events import (
@@ -56,6 +56,7 @@ from shared.events import (
 )
 from shared.outbox import add_event
 from shared.problems import Problem, field_problem
+from shared.sealing import Sealer
 
 SOURCE = "tifli/intake-api"
 log = logging.getLogger(__name__)
@@ -260,6 +261,15 @@ class ReportService:
     ) -> SightingOut:
         report = await self._load(principal, "add_sighting", report_id, for_update=True)
         self._transition(report, "add_sighting")
+        if report.erased_at is not None:
+            # An expired case takes sightings; once erased, a description would bring personal
+            # data back into a record that must hold none.
+            raise Problem(
+                409,
+                "Conflict",
+                "this case's personal data was erased: it takes no more sightings",
+                status_now=self.status_of(report),
+            )
         self._authorise(principal, "add_sighting", report, trusted=body.trusted)
         body = self._located(body, "")
         assert body.location is not None
@@ -307,6 +317,31 @@ class ReportService:
             principal, report, "trust_sighting", self._sighting_event(report, sighting)
         )
         return _sighting_out(sighting)
+
+    async def erase(self, principal: Principal, report_id: str) -> ReportOut:
+        """An operator erases an ended case's personal data now, not at its retention time.
+        Erasing an erased case changes nothing."""
+        report = await self._load(principal, "erase", report_id, for_update=True)
+        self._authorise(principal, "erase", report)
+        status = self.status_of(report)
+        if not retention.ended(report.status, report.expires_at, self._now):
+            raise Problem(
+                409,
+                "Conflict",
+                f"only an ended case can be erased; this one is {status}",
+                status_now=status,
+            )
+        if report.erased_at is None:
+            await retention.erase(
+                self._session, [(report.id, report.public_data)], principal.key_id, self._now
+            )
+            CASE_ACTIONS.labels(retention.ERASE_ACTION).inc()
+            log.info("report erased", extra={"report_id": report.id, "key_id": principal.key_id})
+            # The erasure wrote past the ORM: read back what it left.
+            await self._session.refresh(report)
+            for sighting in report.sightings:
+                await self._session.refresh(sighting)
+        return self.to_out(report)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -490,7 +525,8 @@ class ReportService:
             status_reason=self._unseal_note(report.status_reason),
             expires_at=report.expires_at,
             criteria=Criteria.model_validate_json(report.criteria) if report.criteria else None,
-            report=content or self._content(report),
+            report=None if report.erased_at else content or self._content(report),
+            erased_at=report.erased_at,
             sightings=[
                 _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
             ],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from alert_engine.composer import Presentation
@@ -29,7 +27,8 @@ from dispatcher.consumer import AlertEventHandler
 from dispatcher.retention import prune_attempts
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
-from intake_api.sealing import Sealer
+from intake_api.retention import RetentionTimer
+from services.data_key import data_key
 from services.health import BrokerCheck, Readiness
 from shared.bus import EventBus
 from shared.bus.memory import InProcessBus
@@ -41,6 +40,7 @@ from shared.inbox import processed_pruner
 from shared.outbox import prune_published
 from shared.relay import OutboxRelay
 from shared.relay_leadership import PostgresLeadership
+from shared.sealing import Sealer
 from shared.settings import Settings
 from shared.supervision import Supervisor
 
@@ -95,23 +95,6 @@ def territory(settings: Settings) -> Territory | None:
     return loaded
 
 
-def data_key(settings: Settings) -> str:
-    """The restricted-field key: from settings, or — embedded mode only — a key file kept
-    beside the SQLite database and created on first use."""
-    if settings.data_key:
-        return settings.data_key
-    if not settings.is_sqlite:
-        raise RuntimeError("TIFLI_DATA_KEY is required with a server database")
-    database = make_url(settings.database_url).database
-    if not database or database == ":memory:":
-        raise RuntimeError("the embedded mode needs a SQLite file (or TIFLI_DATA_KEY)")
-    key_file = Path(database + ".key")
-    if not key_file.exists():
-        key_file.write_text(Sealer.new_key())
-        os.chmod(key_file, 0o600)
-    return key_file.read_text().strip()
-
-
 def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
     """What each role prunes: the tables it owns."""
     events = timedelta(days=settings.event_retention_days)
@@ -164,12 +147,13 @@ class Components:
     sessions: async_sessionmaker[AsyncSession]
     bus: EventBus | None  # the API process needs none: it writes to the outbox
     webhook_client: httpx.AsyncClient
-    sealer: Sealer | None
+    sealer: Sealer
     supervisor: Supervisor
     relay: OutboxRelay | None = None
     worker: DeliveryWorker | None = None
     timers: AlertTimers | None = None
     housekeeper: Housekeeper | None = None
+    retention: RetentionTimer | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _relay_task: asyncio.Task[None] | None = None
 
@@ -196,6 +180,10 @@ class Components:
             self._tasks.append(
                 asyncio.create_task(self.housekeeper.run(self.supervisor), name="housekeeping")
             )
+        if self.retention is not None:
+            self._tasks.append(
+                asyncio.create_task(self.retention.run(self.supervisor), name="retention")
+            )
 
     async def stop(self) -> None:
         """Drain, in the order work flows: stop publishing, stop taking events (handlers in
@@ -215,6 +203,8 @@ class Components:
             self.timers.stop()
         if self.housekeeper is not None:
             self.housekeeper.stop()
+        if self.retention is not None:
+            self.retention.stop()
         for task in self._tasks:
             with suppress(asyncio.CancelledError):
                 await task
@@ -260,9 +250,17 @@ def build_components(
         webhook_client=guarded_client(
             timeout_s=settings.webhook_timeout_s, allow_private=settings.webhook_allow_private
         ),
-        sealer=Sealer(data_key(settings)) if "intake-api" in roles else None,
+        # Intake seals report fields, the dispatcher partner secrets: every role needs the key.
+        sealer=Sealer(data_key(settings)),
         supervisor=supervisor,
     )
+    if "intake-api" in roles:
+        components.retention = RetentionTimer(
+            sessions,
+            clock,
+            keep=timedelta(days=settings.retention_days),
+            interval_s=settings.retention_interval_minutes * 60,
+        )
     if bus is None:
         return components
     components.housekeeper = Housekeeper(
@@ -309,6 +307,7 @@ def build_components(
                 ),
             ),
             clock,
+            components.sealer,
         )
         bus.subscribe(
             f"{settings.topic_prefix}.{ALERTS}",

@@ -10,13 +10,16 @@ from alembic.config import Config
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, data_key: str | None = None) -> Config:
+    """``data_key``: for migrations that seal existing rows (they read it from the config's
+    attributes, never from the environment: settings are passed in)."""
     config = Config()
+    config.attributes["data_key"] = data_key
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 
-def upgrade(database_url: str) -> None:
+def upgrade(database_url: str, data_key: str | None = None) -> None:
     """Blocking (Alembic runs its own event loop): call it from a thread inside async code."""
-    command.upgrade(alembic_config(database_url), "head")
+    command.upgrade(alembic_config(database_url, data_key), "head")

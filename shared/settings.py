@@ -56,8 +56,20 @@ class Settings(BaseSettings):
     log_json: bool = False
     data_key: str | None = Field(
         default=None,
-        description="Fernet key (urlsafe base64, 32 bytes) encrypting restricted report fields. "
-        "Required with PostgreSQL; the embedded mode keeps one beside its SQLite file.",
+        description="Fernet key (urlsafe base64, 32 bytes) sealing restricted report fields "
+        "and partner secrets; several comma-separated, newest first, during a rotation (new "
+        "values use the first, every one opens). Required with PostgreSQL; the embedded mode "
+        "keeps one beside its SQLite file.",
+    )
+    retention_days: float = Field(
+        default=7.0,
+        gt=0,
+        le=3650,
+        description="A case's personal data is erased this many days after it ends "
+        "(resolved, cancelled, expired, rejected).",
+    )
+    retention_interval_minutes: float = Field(
+        default=15.0, gt=0, description="How often the intake API looks for cases to erase."
     )
     max_body_bytes: int = 1_000_000
     rate_limit_per_minute: float = Field(

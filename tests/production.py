@@ -18,11 +18,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from intake_api.sealing import Sealer
 from services.components import ALL_ROLES
 from shared.auth import create_api_key
 from shared.db import create_engine, session_factory
 from shared.relay_leadership import asyncpg_dsn
+from shared.sealing import Sealer
 from tests.conftest import KEY_SCOPES, Stack
 from tests.servers import ROOT, free_port
 

@@ -15,9 +15,14 @@ from sqlalchemy.engine import URL, make_url
 
 from services.database import upgrade
 from shared.db import create_engine
+from shared.settings import Settings
 
 
-class NoSchema(Exception):
+class DatabaseRefused(Exception):
+    """This command will not use that database as it is; the message says why."""
+
+
+class NoSchema(DatabaseRefused):
     pass
 
 
@@ -48,9 +53,10 @@ async def _has_schema(database_url: str) -> bool:
         await engine.dispose()
 
 
-def prepare(database_url: str, *, init: bool) -> None:
+def prepare(settings: Settings, *, init: bool) -> None:
     """Say which database this command uses; migrate it to the current schema. Without
     ``init``, a database with no Tifli schema is refused (``NoSchema``) and left untouched."""
+    database_url = settings.database_url
     print(f"tifli: database {shown_url(database_url)}", file=sys.stderr)
     # Connecting to SQLite would create the file: look before touching it.
     missing = _no_sqlite_file(make_url(database_url)) or not asyncio.run(_has_schema(database_url))
@@ -59,4 +65,14 @@ def prepare(database_url: str, *, init: bool) -> None:
             f"{shown_url(database_url)} has no Tifli schema. Set TIFLI_DATABASE_URL to the "
             "service's database, or pass --init to create the schema there."
         )
-    upgrade(database_url)
+    migrate(settings)
+
+
+def migrate(settings: Settings) -> None:
+    """The schema migrations, given the data key that a migration sealing rows needs."""
+    from services.data_key import migration_key
+
+    try:
+        upgrade(settings.database_url, migration_key(settings))
+    except RuntimeError as exc:  # a missing key, said plainly by the key's source
+        raise DatabaseRefused(str(exc)) from exc

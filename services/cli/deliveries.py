@@ -64,14 +64,14 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import NoSchema, prepare
+    from services.cli.database_target import DatabaseRefused, prepare
 
     if args.action == "replay" and args.since is not None and not args.all_dead:
         print("tifli: --since goes with --all-dead", file=sys.stderr)
         return 2
     try:
-        prepare(settings.database_url, init=args.init)
-    except NoSchema as exc:
+        prepare(settings, init=args.init)
+    except DatabaseRefused as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
     import asyncio  # here, not at the top: `tifli --help` stays quick

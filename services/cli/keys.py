@@ -82,7 +82,7 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import NoSchema, prepare
+    from services.cli.database_target import DatabaseRefused, prepare
     from shared.auth import parse_scopes
 
     if args.command == "keys" and args.action == "create":
@@ -92,8 +92,8 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
             print(f"tifli: {exc}", file=sys.stderr)
             return 2
     try:
-        prepare(settings.database_url, init=args.init)
-    except NoSchema as exc:
+        prepare(settings, init=args.init)
+    except DatabaseRefused as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
     import asyncio  # here, not at the top: `tifli --help` stays quick

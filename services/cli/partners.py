@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # imported when a command runs: `tifli --help` stays quick
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from dispatcher.schemas import PartnerOut
+    from shared.sealing import Sealer
     from shared.settings import Settings
 
 
@@ -58,11 +59,11 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import NoSchema, prepare
+    from services.cli.database_target import DatabaseRefused, prepare
 
     try:
-        prepare(settings.database_url, init=args.init)
-    except NoSchema as exc:
+        prepare(settings, init=args.init)
+    except DatabaseRefused as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
     import asyncio  # here, not at the top: `tifli --help` stays quick
@@ -72,9 +73,12 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _partners(settings: Settings, args: argparse.Namespace) -> int:
     from dispatcher.address_guard import guarded_client
+    from services.data_key import data_key
     from shared.db import create_engine, session_factory
     from shared.problems import Problem
+    from shared.sealing import Sealer
 
+    sealer = Sealer(data_key(settings))  # partners' secrets and tokens are sealed at rest
     engine = create_engine(settings.database_url)
     client = guarded_client(
         timeout_s=settings.webhook_timeout_s, allow_private=settings.webhook_allow_private
@@ -82,11 +86,11 @@ async def _partners(settings: Settings, args: argparse.Namespace) -> int:
     sessions = session_factory(engine)
     try:
         action: Callable[[], Awaitable[int]] = {
-            "list": lambda: _list(sessions),
-            "show": lambda: _show(sessions, args.partner_id),
-            "verify": lambda: _verify(sessions, client, args.partner_id),
-            "disable": lambda: _disable(sessions, args.partner_id),
-            "test": lambda: _test(settings, sessions, client, args.partner_id),
+            "list": lambda: _list(sessions, sealer),
+            "show": lambda: _show(sessions, sealer, args.partner_id),
+            "verify": lambda: _verify(sessions, sealer, client, args.partner_id),
+            "disable": lambda: _disable(sessions, sealer, args.partner_id),
+            "test": lambda: _test(settings, sessions, sealer, client, args.partner_id),
         }[args.action]
         return await action()
     except Problem as problem:
@@ -106,7 +110,7 @@ def _now() -> Any:
     return SystemClock().now()
 
 
-async def _list(sessions: Sessions) -> int:
+async def _list(sessions: Sessions, sealer: Sealer) -> int:
     from dispatcher.service import PartnerService
     from services.cli.tables import table, when
 
@@ -114,7 +118,7 @@ async def _list(sessions: Sessions) -> int:
     async with sessions() as session, session.begin():
         offset: int | None = 0
         while offset is not None:
-            page = await PartnerService(session, _now()).page(limit=200, offset=offset)
+            page = await PartnerService(session, _now(), sealer).page(limit=200, offset=offset)
             found.extend(page.items)
             offset = page.next_offset
     print(
@@ -148,47 +152,51 @@ def _describe(partner: PartnerOut) -> str:
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in lines)
 
 
-async def _show(sessions: Sessions, partner_id: str) -> int:
+async def _show(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
     from dispatcher.service import PartnerService, partner_out
 
     async with sessions() as session, session.begin():
-        partner = partner_out(await PartnerService(session, _now()).load(partner_id))
+        partner = partner_out(await PartnerService(session, _now(), sealer).load(partner_id))
     print(_describe(partner))
     return 0
 
 
-async def _verify(sessions: Sessions, client: Any, partner_id: str) -> int:
+async def _verify(sessions: Sessions, sealer: Sealer, client: Any, partner_id: str) -> int:
     from dispatcher.sender import verification_handshake
     from dispatcher.service import PartnerService
 
     # As the API does: the handshake runs outside any transaction.
     async with sessions() as session, session.begin():
-        partner = await PartnerService(session, _now()).load(partner_id)
-        url, token = partner.url, partner.verify_token
+        service = PartnerService(session, _now(), sealer)
+        partner = await service.load(partner_id)
+        url, token = partner.url, service.verify_token(partner)
     print(f"handshake with {url} …", flush=True)
     failure = await verification_handshake(client, url, token)
     async with sessions() as session, session.begin():
-        after = await PartnerService(session, _now()).record_handshake(partner_id, failure)
+        after = await PartnerService(session, _now(), sealer).record_handshake(partner_id, failure)
     print(f"partner {after.id} is {after.status}" + (f": {failure}" if failure else ""))
     return 0 if failure is None else 1
 
 
-async def _disable(sessions: Sessions, partner_id: str) -> int:
+async def _disable(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
     from dispatcher.service import PartnerService
 
     async with sessions() as session, session.begin():
-        after = await PartnerService(session, _now()).disable(partner_id, "disabled by an operator")
+        service = PartnerService(session, _now(), sealer)
+        after = await service.disable(partner_id, "disabled by an operator")
     print(f"partner {after.id} ({after.name}) disabled: nothing more is sent to it")
     return 0
 
 
-async def _test(settings: Settings, sessions: Sessions, client: Any, partner_id: str) -> int:
+async def _test(
+    settings: Settings, sessions: Sessions, sealer: Sealer, client: Any, partner_id: str
+) -> int:
     from dispatcher.ping import send_ping
     from dispatcher.service import PartnerService
 
     now = _now()
     async with sessions() as session, session.begin():
-        partner = await PartnerService(session, now).load(partner_id)
+        partner = await PartnerService(session, now, sealer).load(partner_id)
         session.expunge(partner)
     if partner.status != "active":
         print(
@@ -198,7 +206,7 @@ async def _test(settings: Settings, sessions: Sessions, client: Any, partner_id:
         )
         return 1
     print(f"sending a signed test event to {partner.url} …", flush=True)
-    result = await send_ping(client, partner, now, within_s=settings.webhook_timeout_s)
+    result = await send_ping(client, partner, now, sealer, within_s=settings.webhook_timeout_s)
     answer = f"HTTP {result.status_code}" if result.status_code is not None else "no answer"
     print(f"{answer} in {result.latency_ms:.1f} ms (webhook-id {result.webhook_id})")
     if not result.delivered:

@@ -52,22 +52,29 @@ def register(commands: Any) -> None:
 
 
 def handle_db(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import shown_url
-    from services.database import upgrade
+    from services.cli.database_target import DatabaseRefused, migrate, shown_url
 
     print(f"tifli: database {shown_url(settings.database_url)}", file=sys.stderr)
-    upgrade(settings.database_url)
+    try:
+        migrate(settings)
+    except DatabaseRefused as exc:
+        print(f"tifli: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
 def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio  # here, not at the top: `tifli --help` stays quick
 
+    from services.cli.database_target import DatabaseRefused, migrate
     from services.components import ALL_ROLES
-    from services.database import upgrade
 
     if not args.no_migrate:
-        upgrade(settings.database_url)
+        try:
+            migrate(settings)
+        except DatabaseRefused as exc:
+            print(f"tifli: {exc}", file=sys.stderr)
+            return 2
     if args.role == "all":
         asyncio.run(_serve_api(settings, ALL_ROLES))
     elif args.role == "intake-api":

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from intake_api.lifecycle import InvalidTransition, next_status
-from intake_api.sealing import Sealer, merge_restricted, split_restricted
+from intake_api.sealing import merge_restricted, split_restricted
+from shared.sealing import Sealer
 from tests.conftest import report_body
 
 

@@ -1,0 +1,155 @@
+"""Retention (brief §6): a case's personal data is erased a while after the case ends.
+
+A case ends when it is resolved, cancelled or rejected, or when its alert's window passes
+(expired). ``TIFLI_RETENTION_DAYS`` later, a timer erases what intake holds about the child
+and the family: the sealed fields (family name, birth date, guardian, officer, notes), the
+sealed status reason, the photos' URLs, the circumstances and the sightings' descriptions
+(free texts that may name people or addresses). What partners were sent stays as it was in
+intake's record, without the photos' URLs — they were told to delete at Cancel — and so do
+the case's status, times, places and the audit of what happened, which never held personal
+data. The erasure is audited too.
+
+Several intake processes may run the timer: each takes its batch with ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so they share the work instead of colliding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import suppress
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from intake_api.models import AuditEntry, Report, Sighting
+from shared.clock import Clock
+from shared.supervision import Supervisor
+
+log = logging.getLogger(__name__)
+
+# Statuses stored when a case ends; an approved case also ends when its window passes.
+CLOSED = ("resolved", "cancelled", "rejected")
+# The audit's actor for erasures by the timer (an operator's are under their key or "cli").
+RETENTION_ACTOR = "retention"
+ERASE_ACTION = "erase"
+# Public fields kept once a case is erased: what partners were sent, minus the photos' URLs.
+_KEPT_CHILD = ("given_name", "age", "sex", "description", "clothing")
+_KEPT = ("last_seen", "travel_mode", "suspected_vehicle", "companion", "message_status")
+
+
+def ended(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    return status in CLOSED or (
+        status == "approved" and expires_at is not None and expires_at <= now
+    )
+
+
+def ended_before(moment: datetime) -> ColumnElement[bool]:
+    """Cases that ended before ``moment`` and still hold personal data. A closed case's
+    ``updated_at`` is when it closed (nothing changes a closed case afterwards)."""
+    return and_(
+        Report.erased_at.is_(None),
+        or_(
+            and_(Report.status.in_(CLOSED), Report.updated_at <= moment),
+            and_(Report.status == "approved", Report.expires_at <= moment),
+        ),
+    )
+
+
+def anonymised(public: dict[str, Any]) -> dict[str, Any]:
+    """Pure: a report's public part → what is kept of it once the case is erased."""
+    kept = {name: public[name] for name in _KEPT if name in public}
+    child = public.get("child") or {}
+    kept["child"] = {name: child[name] for name in _KEPT_CHILD if name in child}
+    return kept
+
+
+async def erase(
+    session: AsyncSession, rows: list[tuple[str, str]], actor: str, now: datetime
+) -> None:
+    """Erases the given reports (id, public JSON), in the caller's transaction, which holds
+    their rows locked; audits each erasure."""
+    if not rows:
+        return
+    ids = [report_id for report_id, _ in rows]
+    # One prepared statement for the batch (executemany): only the anonymised public part
+    # differs from case to case.
+    reports = cast(Table, Report.__table__)
+    await session.execute(
+        update(reports)
+        .where(reports.c.id == bindparam("report_id"))
+        .values(public_data=bindparam("kept"), sealed_data="", status_reason=None, erased_at=now),
+        [
+            {
+                "report_id": report_id,
+                "kept": json.dumps(anonymised(json.loads(public)), ensure_ascii=False),
+            }
+            for report_id, public in rows
+        ],
+    )
+    await session.execute(
+        update(Sighting).where(Sighting.report_id.in_(ids)).values(description=None)
+    )
+    await session.execute(
+        insert(AuditEntry),
+        [{"at": now, "key_id": actor, "action": ERASE_ACTION, "report_id": i} for i in ids],
+    )
+
+
+class RetentionTimer:
+    """Erases, every ``interval_s``, the cases that ended more than ``keep`` ago. Its state
+    is the database's (the cases' statuses and times): a restart loses nothing."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        keep: timedelta,
+        interval_s: float,
+        batch_size: int = 500,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keep = keep
+        self._interval_s = interval_s
+        self._batch_size = batch_size
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self, supervisor: Supervisor) -> None:
+        await supervisor.supervise(
+            "retention", self._pass, self._stopping, interval_s=self._interval_s
+        )
+
+    async def erase_due(self) -> int:
+        """One sweep: every case due for erasure, a batch per transaction; how many."""
+        now = self._clock.now()
+        query = (
+            select(Report.id, Report.public_data)
+            .where(ended_before(now - self._keep))
+            .order_by(Report.id)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        total = 0
+        while True:
+            async with self._sessions() as session, session.begin():
+                rows = [(r.id, r.public_data) for r in await session.execute(query)]
+                await erase(session, rows, RETENTION_ACTOR, now)
+            total += len(rows)
+            if len(rows) < self._batch_size:
+                break
+        if total:
+            log.info("personal data erased", extra={"cases": total})
+        return total
+
+    async def _pass(self) -> None:
+        await self.erase_due()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self._interval_s)

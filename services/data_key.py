@@ -1,0 +1,37 @@
+"""Where the data key comes from: settings, or the embedded mode's key file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from shared.sealing import Sealer
+from shared.settings import Settings
+
+
+def data_key(settings: Settings) -> str:
+    """The data key(s) sealing restricted report fields and partner secrets: from settings, or
+    — embedded mode only — a key file kept beside the SQLite database, created on first use."""
+    if settings.data_key:
+        return settings.data_key
+    if not settings.is_sqlite:
+        raise RuntimeError("TIFLI_DATA_KEY is required with a server database")
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:":
+        raise RuntimeError("the embedded mode needs a SQLite file (or TIFLI_DATA_KEY)")
+    key_file = Path(database + ".key")
+    if not key_file.exists():
+        key_file.write_text(Sealer.new_key())
+        os.chmod(key_file, 0o600)
+    return key_file.read_text().strip()
+
+
+def migration_key(settings: Settings) -> str | None:
+    """The key the migrations get: a server database without TIFLI_DATA_KEY gets none, so
+    that a migration needing it (one sealing existing rows) can say so, and one on empty
+    tables goes through."""
+    if not settings.data_key and not settings.is_sqlite:
+        return None
+    return data_key(settings)

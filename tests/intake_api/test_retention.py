@@ -1,0 +1,323 @@
+"""Retention over simulated time (brief §6): an ended case's personal data is erased
+``TIFLI_RETENTION_DAYS`` after it ended and not before; an open case never is; the erased
+case reads as erased; the audit keeps what happened, without personal data. An operator can
+erase an ended case at once (national keys only)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import func, insert, select
+
+from intake_api.models import AuditEntry, Report, Sighting
+from intake_api.retention import RetentionTimer
+from services.database import upgrade
+from shared.auth import add_unit, create_api_key
+from shared.clock import SystemClock
+from shared.db import create_engine, session_factory
+from shared.settings import Settings
+from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
+from tests.production import fresh_database
+from tests.servers import ROOT
+from tests.waiting import eventually
+
+RETENTION = timedelta(days=7)
+MINUTE = timedelta(minutes=1)
+# What the family told the police, and what only intake ever held.
+PERSONAL = (
+    "Benali",  # family name (and the guardian's)
+    "+212 600",  # the guardian's phone
+    "Inspector Idrissi",  # the officer
+    "2017-",  # a birth date
+    "photos.example.org",  # the photo's URL
+    "never arrived home",  # the circumstances
+    "with an adult man",  # a sighting's description
+    "aunt's flat",  # a note
+)
+
+
+def _body() -> dict[str, Any]:
+    body = report_body()
+    body["child"].pop("age")
+    body["child"]["birth_date"] = "2017-03-14"
+    return body
+
+
+async def _new_case(stack: Stack, clock: FakeClock) -> str:
+    body = _body()
+    body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
+    async with stack.client("submitter") as police:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        report_id: str = created.json()["id"]
+        sighting = await police.post(
+            f"/v1/reports/{report_id}/sightings",
+            json={
+                "location": {"lat": 34.0209, "lon": -6.8416},
+                "at": (clock.now() - timedelta(minutes=5)).isoformat(),
+                "description": "Seen at the bus station with an adult man",
+                "trusted": False,
+            },
+        )
+        assert sighting.status_code == 201, sighting.text
+    return report_id
+
+
+async def _case(stack: Stack, report_id: str) -> dict[str, Any]:
+    async with stack.client("reader") as reader:
+        response = await reader.get(f"/v1/reports/{report_id}")
+    assert response.status_code == 200, response.text
+    case: dict[str, Any] = response.json()
+    return case
+
+
+async def _stored_text(stack: Stack, report_id: str) -> str:
+    """Everything stored about the case in intake's tables, as text (sealed blobs opened)."""
+    async with stack.embedded.sessions() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None
+        sightings = (
+            await session.scalars(select(Sighting).where(Sighting.report_id == report_id))
+        ).all()
+        sealer = stack.embedded.sealer
+        opened = [sealer.unseal_text(v) for v in (report.sealed_data, report.status_reason) if v]
+        return " ".join([report.public_data, *opened, *(str(s.description) for s in sightings)])
+
+
+async def _audit(stack: Stack, report_id: str) -> list[AuditEntry]:
+    async with stack.embedded.sessions() as session:
+        query = select(AuditEntry).where(AuditEntry.report_id == report_id).order_by(AuditEntry.id)
+        return list((await session.scalars(query)).all())
+
+
+def _timer(stack: Stack) -> RetentionTimer:
+    assert stack.embedded.retention is not None
+    return stack.embedded.retention
+
+
+async def test_ended_cases_are_erased_after_the_retention_time(tmp_path: Path) -> None:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    # The loop's own waits are long: the test drives the sweeps itself, deterministically.
+    settings = embedded_settings(tmp_path, retention_interval_minutes=24 * 60)
+    stack, server = await start_stack(settings, clock)
+    try:
+        resolved = await _new_case(stack, clock)
+        expiring = await _new_case(stack, clock)
+        still_open = await _new_case(stack, clock)
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            done = await police.post(
+                f"/v1/reports/{resolved}/resolve", json={"note": "Found at her aunt's flat"}
+            )
+            assert done.status_code == 200, done.text
+            approved = await reviewer.post(
+                f"/v1/reports/{expiring}/approve", json={**CRITERIA, "ttl_hours": 1}
+            )
+            assert approved.status_code == 200, approved.text
+        before = await _stored_text(stack, resolved)
+        assert [p for p in PERSONAL if p not in before] == []
+
+        # Just before the resolved case's retention time: nothing is erased.
+        clock.advance(RETENTION - MINUTE)
+        assert await _timer(stack).erase_due() == 0
+        assert (await _case(stack, resolved))["report"]["child"]["family_name"] == "Benali"
+
+        # Just after: the resolved case, and only it (the alert expired an hour later).
+        clock.advance(2 * MINUTE)
+        assert await _timer(stack).erase_due() == 1
+        case = await _case(stack, resolved)
+        assert case["erased_at"] == clock.now().isoformat().replace("+00:00", "Z")
+        assert case["report"] is None and case["status_reason"] is None
+        assert case["status"] == "resolved"  # what happened, and when, stays
+        assert [s["description"] for s in case["sightings"]] == [None]
+        assert case["sightings"][0]["location"] == {"lat": 34.0209, "lon": -6.8416}
+        stored = await _stored_text(stack, resolved)
+        assert not [p for p in PERSONAL if p in stored], stored
+        # What partners were sent (without the photos) stays in the anonymised record.
+        assert '"given_name": "Amina"' in stored
+        assert (await _case(stack, expiring))["report"] is not None
+
+        # The expired alert's case, one hour later, across a restart: the timer's state is
+        # the database's.
+        await server.__aexit__(None, None, None)
+        clock.advance(timedelta(hours=1))
+        stack, server = await start_stack(settings, clock)
+        # The new process's first sweep, at start-up, erases it: no call from the test.
+        case = await eventually(lambda: _case(stack, expiring), lambda c: c["report"] is None)
+        assert case["status"] == "expired" and case["erased_at"] is not None
+        async with stack.client("submitter") as police:
+            late = await police.post(
+                f"/v1/reports/{expiring}/sightings",
+                json={
+                    "location": {"lat": 34.0, "lon": -6.8},
+                    # Input is checked against the wall clock, not the simulated one.
+                    "at": (datetime.now(UTC) - MINUTE).isoformat(),
+                    "description": "Seen with an adult man",
+                    "trusted": False,
+                },
+            )
+        assert late.status_code == 409, late.text  # nothing personal comes back in
+
+        # An open case is never erased, however long it stays open.
+        clock.advance(10 * RETENTION)
+        assert await _timer(stack).erase_due() == 0
+        assert (await _case(stack, still_open))["report"]["guardian"]["name"] == "Fatima Benali"
+
+        # The audit: what happened and when, the erasure included, no personal data.
+        entries = await _audit(stack, resolved)
+        assert [e.action for e in entries] == ["submit", "add_sighting", "resolve", "erase"]
+        assert entries[-1].key_id == "retention"
+        rows = " ".join(f"{e.at} {e.key_id} {e.action} {e.target_key_id}" for e in entries)
+        assert not [p for p in PERSONAL if p in rows]
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_an_operator_erases_an_ended_case_at_once(tmp_path: Path) -> None:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    stack, server = await start_stack(embedded_settings(tmp_path), clock)
+    try:
+        async with stack.embedded.sessions() as session, session.begin():
+            await add_unit(session, "CASA-ANFA", "DGSN Casablanca Anfa", clock.now())
+            stack.keys["casa_chief"] = await create_api_key(
+                session,
+                "casa_chief",
+                ["reports:submit", "reports:read", "reports:review"],
+                clock.now(),
+                unit="CASA-ANFA",
+            )
+        open_case = await _new_case(stack, clock)
+        ended = await _new_case(stack, clock)
+        async with stack.client("reviewer") as operator:
+            refused = await operator.post(f"/v1/reports/{open_case}/erase")
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["status_now"] == "submitted"
+            await operator.post(f"/v1/reports/{ended}/cancel", json={"reason": "duplicate"})
+            async with stack.client("casa_chief") as unit_key:
+                # A unit key does not see a national case at all…
+                assert (await unit_key.post(f"/v1/reports/{ended}/erase")).status_code == 404
+            erased = await operator.post(f"/v1/reports/{ended}/erase")
+            assert erased.status_code == 200, erased.text
+            assert erased.json()["report"] is None and erased.json()["status"] == "cancelled"
+            again = await operator.post(f"/v1/reports/{ended}/erase")
+            assert again.json()["erased_at"] == erased.json()["erased_at"]
+        stored = await _stored_text(stack, ended)
+        assert not [p for p in PERSONAL if p in stored], stored
+        entries = await _audit(stack, ended)
+        # Erased once, under the operator's key; the second call changed nothing.
+        assert [e.action for e in entries][-2:] == ["cancel", "erase"]
+        assert entries[-1].key_id != "retention"
+
+        # …and may not erase its own unit's ended case either: that takes a national key.
+        async with stack.client("casa_chief") as unit_key:
+            body = _body()
+            body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
+            own = (await unit_key.post("/v1/reports", json=body)).json()["id"]
+            await unit_key.post(f"/v1/reports/{own}/resolve", json={"note": "found"})
+            forbidden = await unit_key.post(f"/v1/reports/{own}/erase")
+            assert forbidden.status_code == 403, forbidden.text
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_the_cli_erases_an_ended_case(tmp_path: Path) -> None:
+    settings = embedded_settings(tmp_path)
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    stack, server = await start_stack(settings, clock)
+    try:
+        report_id = await _new_case(stack, clock)
+        async with stack.client("submitter") as police:
+            await police.post(f"/v1/reports/{report_id}/resolve", json={"note": "found"})
+    finally:
+        await server.__aexit__(None, None, None)
+
+    def tifli(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "TIFLI_DATABASE_URL": settings.database_url}
+        env.pop("TIFLI_DATA_KEY", None)  # the embedded mode's key file
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    erased = tifli("reports", "erase", report_id)
+    assert erased.returncode == 0, erased.stderr
+    assert erased.stdout.strip() == f"report {report_id} erased"
+    missing = tifli("reports", "erase", "no-such-report")
+    assert missing.returncode == 1 and "no report no-such-report" in missing.stderr
+
+    stack, server = await start_stack(settings, clock)
+    try:
+        case = await _case(stack, report_id)
+        assert case["report"] is None and case["erased_at"] is not None
+        assert (await _audit(stack, report_id))[-1].key_id == "cli"
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+@pytest.mark.postgres
+async def test_two_processes_sweeping_at_once_erase_each_case_once(postgres_url: str) -> None:
+    """Two intake processes' timers at the same moment, in small batches: the cases are
+    shared between them (``SKIP LOCKED``), each erased and audited exactly once."""
+    url = await fresh_database(postgres_url)
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    long_ago = datetime.now(UTC) - 2 * RETENTION
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(Report),
+                [
+                    {
+                        "id": f"case-{i:04d}",
+                        "status": "cancelled",
+                        "message_status": "Actual",
+                        "created_at": long_ago,
+                        "updated_at": long_ago,
+                        "submitted_by_key": "k",
+                        "public_data": json.dumps({"child": {"given_name": "Amina"}}),
+                        "sealed_data": "sealed",
+                    }
+                    for i in range(600)
+                ],
+            )
+        sessions = session_factory(engine)
+        timers = [
+            RetentionTimer(sessions, SystemClock(), keep=RETENTION, interval_s=3600, batch_size=25)
+            for _ in range(2)
+        ]
+        counts = await asyncio.gather(*(t.erase_due() for t in timers))
+        assert sum(counts) == 600
+        async with engine.connect() as connection:
+            audited = (
+                await connection.execute(
+                    select(AuditEntry.report_id, func.count())
+                    .where(AuditEntry.action == "erase")
+                    .group_by(AuditEntry.report_id)
+                )
+            ).all()
+            left = await connection.scalar(
+                select(func.count()).select_from(Report).where(Report.erased_at.is_(None))
+            )
+        assert len(audited) == 600 and {n for _, n in audited} == {1}
+        assert left == 0
+    finally:
+        await engine.dispose()
+
+
+def test_the_retention_time_is_validated() -> None:
+    assert Settings().retention_days == 7
+    for wrong in ("0", "-1", "forever", "4000"):
+        with pytest.raises(ValidationError, match="retention_days"):
+            Settings(retention_days=wrong)

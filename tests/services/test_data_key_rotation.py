@@ -1,0 +1,149 @@
+"""Secrets at rest and the data key's rotation, end to end on PostgreSQL: the old key alone →
+the new key added → ``tifli data-key rotate`` → the old key removed: everything still opens
+(reports, notes, partner tokens and secrets) and a partner still verifies what it receives.
+A value under a removed key fails loudly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from dispatcher.models import Partner
+from intake_api.models import Report
+from shared.db import create_engine, session_factory
+from shared.sealing import SealedValueError, Sealer
+from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
+from tests.flows import register_partner, verify_both_signatures
+from tests.partner_server import PartnerEndpoint, partner_endpoint
+from tests.production import fresh_database
+from tests.servers import ROOT
+
+pytestmark = pytest.mark.postgres
+
+
+async def _stored(url: str) -> tuple[list[Report], list[Partner]]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            reports = list((await session.scalars(select(Report).order_by(Report.id))).all())
+            partners = list((await session.scalars(select(Partner))).all())
+    finally:
+        await engine.dispose()
+    return reports, partners
+
+
+def _cli(url: str, data_key: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TIFLI_DATABASE_URL": url, "TIFLI_DATA_KEY": data_key}
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def _with_stack(tmp_path: Path, url: str, data_key: str) -> tuple[Stack, Any]:
+    return await start_stack(embedded_settings(tmp_path, database_url=url, data_key=data_key))
+
+
+async def _read_case(stack: Stack, report_id: str) -> dict[str, Any]:
+    async with stack.client("reader") as reader:
+        response = await reader.get(f"/v1/reports/{report_id}")
+    assert response.status_code == 200, response.text
+    case: dict[str, Any] = response.json()
+    return case
+
+
+async def _alert_reaches(stack: Stack, partner: PartnerEndpoint, secret: str, count: int) -> None:
+    """A new case approved: the partner gets it, signed with ``secret``."""
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=report_body())
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+    received = await partner.wait_for(count)
+    verify_both_signatures(secret, received[-1])
+
+
+async def test_rotating_the_data_key_keeps_everything_readable(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    url = await fresh_database(postgres_url)
+    old, new = Sealer.new_key(), Sealer.new_key()
+    async with partner_endpoint() as partner:
+        # 1. The old key alone: a case with a sealed note, a partner with its secret.
+        stack, server = await _with_stack(tmp_path, url, old)
+        try:
+            registered = await register_partner(stack, partner.url, partner.verify_token)
+            secret = str(registered["secret"])
+            async with stack.client("submitter") as police:
+                created = await police.post("/v1/reports", json=report_body())
+                report_id = created.json()["id"]
+                resolved = await police.post(
+                    f"/v1/reports/{report_id}/resolve", json={"note": "Found at her aunt's"}
+                )
+                assert resolved.status_code == 200, resolved.text
+        finally:
+            await server.__aexit__(None, None, None)
+        reports, [stored] = await _stored(url)
+        # At rest: neither the partner's token nor its secret in clear; both open with the key.
+        assert partner.verify_token not in stored.verify_token and secret != stored.secret
+        assert Sealer(old).unseal_text(stored.verify_token) == partner.verify_token
+        assert Sealer(old).unseal_text(stored.secret) == secret
+        assert "Benali" not in reports[0].sealed_data
+
+        # 2. The new key added in front: old values still open, new ones use the new key.
+        stack, server = await _with_stack(tmp_path, url, f"{new},{old}")
+        try:
+            case = await _read_case(stack, report_id)
+            assert case["report"]["child"]["family_name"] == "Benali"
+            assert case["status_reason"] == "Found at her aunt's"
+            await _alert_reaches(stack, partner, secret, 1)
+        finally:
+            await server.__aexit__(None, None, None)
+
+        # 3. Rotate: every sealed value re-sealed with the new key.
+        rotated = _cli(url, f"{new},{old}", "data-key", "rotate")
+        assert rotated.returncode == 0, rotated.stderr
+        assert "reports: 3" in rotated.stdout and "partners: 2" in rotated.stdout, rotated.stdout
+        reports, [stored] = await _stored(url)
+        for value in [stored.verify_token, stored.secret, *(r.sealed_data for r in reports)]:
+            with pytest.raises(SealedValueError):
+                Sealer(old).unseal_text(value)  # nothing is left under the old key
+
+        # 4. The old key removed: everything still reads, the partner still verifies.
+        stack, server = await _with_stack(tmp_path, url, new)
+        try:
+            case = await _read_case(stack, report_id)
+            assert case["report"]["child"]["family_name"] == "Benali"
+            assert case["status_reason"] == "Found at her aunt's"
+            async with stack.client("admin") as admin:
+                again = await admin.post(f"/v1/partners/{registered['id']}/verify")
+            assert again.json()["status"] == "active"  # the verify token opened
+            await _alert_reaches(stack, partner, secret, 2)
+        finally:
+            await server.__aexit__(None, None, None)
+
+    # 5. A key that opens nothing stored: reads and the rotation fail loudly.
+    stranger = Sealer.new_key()
+    failed = _cli(url, stranger, "data-key", "rotate")
+    assert failed.returncode == 1
+    assert "opens with none of the keys in TIFLI_DATA_KEY" in failed.stderr
+    stack, server = await _with_stack(tmp_path, url, stranger)
+    try:
+        async with stack.client("reader") as reader:
+            response = await reader.get(f"/v1/reports/{report_id}")
+        assert response.status_code == 500  # never a case shown with its fields missing
+        assert "Benali" not in response.text
+    finally:
+        await server.__aexit__(None, None, None)
+    reports, _ = await _stored(url)
+    assert json.loads(reports[0].public_data)["child"]["given_name"] == "Amina"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from services import audit_command
 from services.components import ALL_ROLES, Role, build_components
 from services.database import upgrade
 from shared.auth import SCOPES, parse_scopes
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # imported when a keys command runs: `tifli --help` stays qui
 
     from intake_api.key_schemas import KeyOut
 
-COMMANDS = ("run", "keys", "units", "db")
+COMMANDS = ("run", "keys", "units", "db", "audit")
 _DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])$")
 _DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the schema migrations")
+    audit_command.add_parser(commands)
     return parser
 
 
@@ -241,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         upgrade(settings.database_url)
         return 0
+    if args.command == "audit":
+        upgrade(settings.database_url)
+        return asyncio.run(audit_command.run(settings, args))
     if not args.no_migrate:
         upgrade(settings.database_url)
     if args.role == "all":

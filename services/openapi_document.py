@@ -67,6 +67,12 @@ TAGS: list[dict[str, str]] = [
         "audited.",
     },
     {
+        "name": "audit",
+        "description": "The audit log (`audit:read`, national keys only): every act on a case "
+        "or a key, chained by SHA-256 hashes so that a changed, deleted or moved entry shows "
+        "(`tifli audit verify`).",
+    },
+    {
         "name": "operations",
         "description": "Health, readiness and Prometheus metrics, without a key.",
     },

@@ -42,7 +42,9 @@ from tests.partner_server import partner_endpoint
 
 PUBLIC = {"/healthz", "/readyz", "/metrics"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.
-READABLE_ID = re.compile(r"^(reports|alerts|partners|deliveries|keys|operations)_[a-z]+(_[a-z]+)?$")
+READABLE_ID = re.compile(
+    r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"
+)
 JSON = "application/json"
 
 

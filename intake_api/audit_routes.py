@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api import audit_log
 from intake_api.audit_schemas import AuditPage
 from shared.auth import Principal, require_scope
 from shared.clock import as_utc
+from shared.input_types import IsoDateTime
 from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, problem_responses
 from shared.problems import Problem, field_problem
@@ -46,7 +46,8 @@ async def list_audit_entries(
         str | None, Query(max_length=36, description="Only the entries about this case.")
     ] = None,
     since: Annotated[
-        AwareDatetime | None,
+        # ISO 8601 with a zone: not a bare number (which lax parsing would take as Unix time).
+        IsoDateTime | None,
         Query(description="Only the entries from this time on (ISO 8601, with a zone)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from alert_engine.cap_signature import CapSigner
 from alert_engine.composer import Presentation
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
@@ -30,6 +31,7 @@ from dispatcher.retention import prune_attempts
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
 from intake_api.sealing import Sealer
+from services.cap_keys import cap_signer
 from services.health import BrokerCheck, Readiness
 from shared.bus import EventBus
 from shared.bus.memory import InProcessBus
@@ -156,6 +158,8 @@ class Components:
     webhook_client: httpx.AsyncClient
     sealer: Sealer | None
     supervisor: Supervisor
+    # The API process serves CAP; None there: unsigned, by the operator's choice.
+    cap_signer: CapSigner | None = None
     relay: OutboxRelay | None = None
     worker: DeliveryWorker | None = None
     timers: AlertTimers | None = None
@@ -252,6 +256,7 @@ def build_components(
         ),
         sealer=Sealer(data_key(settings)) if "intake-api" in roles else None,
         supervisor=supervisor,
+        cap_signer=cap_signer(settings) if "intake-api" in roles else None,
     )
     if bus is None:
         return components

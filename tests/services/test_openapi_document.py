@@ -40,7 +40,7 @@ from tests.conftest import Stack, embedded_settings
 from tests.flows import register_partner
 from tests.partner_server import partner_endpoint
 
-PUBLIC = {"/healthz", "/readyz", "/metrics"}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.
 READABLE_ID = re.compile(
     r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"

@@ -21,6 +21,7 @@ from dispatcher.schemas import (
     RotateIn,
     WebhookPayload,
 )
+from intake_api.audit_schemas import AuditPage
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
@@ -160,6 +161,7 @@ EXAMPLES: list[tuple[str, str, str, type[BaseModel]]] = [
     ("/v1/partners/{partner_id}/rotate-secret", "post", "request", RotateIn),
     ("/v1/deliveries", "get", "200", DeliveryPage),
     ("/v1/deliveries/{delivery_id}", "get", "200", DeliveryOut),
+    ("/v1/audit", "get", "200", AuditPage),
 ]
 
 

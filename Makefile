@@ -43,6 +43,8 @@ bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
 	$(VENV)/bin/python -m bench.partner_recovery --outage-s 60
 	$(VENV)/bin/python -m bench.cli_startup --runs 10
 	$(VENV)/bin/python -m bench.retention --cases 10000
+	$(VENV)/bin/python -m bench.cap_signing --documents 500
+	$(VENV)/bin/python -m bench.audit_chain --entries 2000
 
 clean:
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

@@ -176,7 +176,9 @@ def compose(
         effective=case.effective,
         expires=min(case.expires, sent) if cancelled else case.expires,
         urgency="Past" if cancelled else "Immediate",
-        info=cancel_info() if cancelled else alert_info(facts, presentation.timezone),
+        info=cancel_info(status=case.message_status)
+        if cancelled
+        else alert_info(facts, presentation.timezone, status=case.message_status),
         child=None if cancelled else facts.child,
         last_seen=None
         if cancelled

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
+from alert_engine.cap_signature import CapSigner
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.schemas import MAX_SEQUENCE, AlertOut, AlertPage, VersionSummary
 from shared.alert_contract import AlertMessage
@@ -199,6 +200,7 @@ async def read_zone(alert_id: str, session: Session, _: Reader) -> GeoJSONRespon
 )
 async def read_cap(
     alert_id: str,
+    request: Request,
     session: Session,
     _: Reader,
     sequence: Annotated[
@@ -206,7 +208,9 @@ async def read_cap(
     ] = None,
 ) -> Response:
     """One version of the alert (the current one by default, or `sequence`) as OASIS CAP 1.2
-    XML, one `info` block per language and one `polygon` per part of the zone.
+    XML, one `info` block per language and one `polygon` per part of the zone, signed: an
+    enveloped XML digital signature (RSA-SHA256) closes `<alert>`; check it with the
+    certificate from `GET /v1/cap/certificate`. (The example here is shown unsigned.)
 
     **Scope:** `alerts:read`. **Events:** none.
     """
@@ -216,4 +220,8 @@ async def read_cap(
     if version is None:
         raise Problem(404, "Not found", f"Alert {alert_id} has no version {wanted}.")
     message = AlertMessage.model_validate_json(version.payload)
-    return Response(to_cap_xml(message), media_type=CAP_MEDIA_TYPE)
+    document = to_cap_xml(message)
+    signer: CapSigner | None = request.app.state.cap_signer
+    if signer is not None:
+        document = signer.sign(document)
+    return Response(document, media_type=CAP_MEDIA_TYPE)

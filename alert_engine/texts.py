@@ -3,8 +3,12 @@
 Fixed templates, as WEA uses, rather than free translation: a reviewed sentence per language
 with the case's facts slotted in. The place is named in each text's own language when the
 gazetteer knows it (``CaseFacts.place_names``), else as typed. Lengths are the WEA limits:
-360 characters for the long text, 90 for the short one; a text that would be longer is cut at
-a word with an ellipsis.
+360 characters for the long text, 90 for the headline and the short one; a text that would be
+longer is cut at a word with an ellipsis.
+
+A drill (status Exercise or Test) says so at the start of every headline, description and
+short text, in the text's own language: a partner that shows only the text must not make a
+drill look real. The marker is kept whole and the rest is shortened to fit.
 """
 
 from __future__ import annotations
@@ -14,11 +18,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shared.alert_contract import InfoBlock, Language, PublicChild, Sex
+from shared.alert_contract import InfoBlock, Language, MessageStatus, PublicChild, Sex
 
 LANGUAGES: tuple[Language, ...] = ("ar", "fr", "zgh", "en")
 LONG_LIMIT = 360
 SHORT_LIMIT = 90
+
+
+# What opens every text of a drill, per language and status. The Tifinagh word (ⴰⵔⵎⵎ, "trial")
+# is followed by the French one that Moroccan readers of Amazigh also read, until a reviewed
+# Amazigh term for each status replaces the pair.
+DRILL_MARKERS: dict[Language, dict[MessageStatus, str]] = {
+    "ar": {"Exercise": "تمرين:", "Test": "اختبار:"},
+    "fr": {"Exercise": "EXERCICE :", "Test": "TEST :"},
+    "zgh": {"Exercise": "ⴰⵔⵎⵎ EXERCICE:", "Test": "ⴰⵔⵎⵎ TEST:"},
+    "en": {"Exercise": "EXERCISE:", "Test": "TEST:"},
+}
+
+
+def drill_marker(language: Language, status: MessageStatus) -> str | None:
+    """What opens each text of an alert with ``status`` (None: a real alert)."""
+    return DRILL_MARKERS[language].get(status)
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,13 @@ def fit(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:،") + "…"
 
 
+def fit_marked(text: str, limit: int, marker: str | None) -> str:
+    """``fit``, with ``marker`` (when there is one) kept whole in front: the text shortens."""
+    if marker is None:
+        return fit(text, limit)
+    return f"{marker} {fit(text, limit - len(marker) - 1)}"
+
+
 @dataclass(frozen=True)
 class CaseFacts:
     child: PublicChild
@@ -122,11 +149,12 @@ class CaseFacts:
     place_names: Mapping[Language, str] = field(default_factory=dict)  # ``place`` per language
 
 
-def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
+def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> list[InfoBlock]:
     local = facts.last_seen.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
     blocks = []
     for language in LANGUAGES:
         t = TEMPLATES[language]
+        marker = drill_marker(language, status)
         place = facts.place_names.get(language) or facts.place or t.somewhere
         details = " ".join(
             _sentence(part)
@@ -149,9 +177,9 @@ def alert_info(facts: CaseFacts, timezone: str) -> list[InfoBlock]:
         blocks.append(
             InfoBlock(
                 language=language,
-                headline=fit(t.headline.format(**slots), 160),
-                description=fit(t.description.format(**slots), LONG_LIMIT),
-                short_text=fit(t.short.format(**slots), SHORT_LIMIT),
+                headline=fit_marked(t.headline.format(**slots), SHORT_LIMIT, marker),
+                description=fit_marked(t.description.format(**slots), LONG_LIMIT, marker),
+                short_text=fit_marked(t.short.format(**slots), SHORT_LIMIT, marker),
                 instruction=t.instruction,
             )
         )
@@ -162,14 +190,16 @@ def _sentence(text: str) -> str:
     return text.rstrip(" .") + "."
 
 
-def cancel_info() -> list[InfoBlock]:
+def cancel_info(*, status: MessageStatus) -> list[InfoBlock]:
+    """The end of an alert; a drill's end is marked like its start."""
     return [
         InfoBlock(
             language=lang,
-            headline=TEMPLATES[lang].cancel_headline,
-            description=TEMPLATES[lang].cancel_description,
-            short_text=fit(TEMPLATES[lang].cancel_headline, SHORT_LIMIT),
+            headline=fit_marked(TEMPLATES[lang].cancel_headline, SHORT_LIMIT, marker),
+            description=fit_marked(TEMPLATES[lang].cancel_description, LONG_LIMIT, marker),
+            short_text=fit_marked(TEMPLATES[lang].cancel_headline, SHORT_LIMIT, marker),
             instruction=TEMPLATES[lang].cancel_description,
         )
         for lang in LANGUAGES
+        for marker in (drill_marker(lang, status),)
     ]

@@ -26,7 +26,7 @@ import httpx
 from bench.harness import migrate
 from shared.sealing import Sealer
 from tests.conftest import report_body
-from tests.production import create_keys, fresh_database
+from tests.production import cap_signing_env, create_keys, fresh_database
 from tests.servers import free_port, postgres_server
 
 
@@ -67,6 +67,7 @@ async def run(requests: int, concurrency: int, rounds: int) -> None:
             **os.environ,
             "TIFLI_DATABASE_URL": tifli_db,
             "TIFLI_DATA_KEY": Sealer.new_key(),
+            **cap_signing_env(),
             "TIFLI_PORT": str(tifli_port),
             "TIFLI_LOG_LEVEL": "WARNING",
             "TIFLI_RATE_LIMIT_PER_MINUTE": "0",  # the baseline has no limiter either

@@ -36,11 +36,15 @@ class KeyRulesError(ValueError):
         self.field = field
 
 
+# Scopes that reach every unit. Managing keys: a unit key that could mint a national one
+# would undo the units' isolation. Reading the audit log: it names every unit's cases.
+NATIONAL_ONLY_SCOPES = ("keys:admin", "audit:read")
+
+
 def check_reach(scopes: list[str], unit: str | None) -> None:
-    # Managing keys reaches every unit: a unit key that could mint a national one would undo
-    # the units' isolation.
-    if unit is not None and "keys:admin" in scopes:
-        raise KeyRulesError("scopes", "'keys:admin' is for national keys only")
+    for scope in NATIONAL_ONLY_SCOPES:
+        if unit is not None and scope in scopes:
+            raise KeyRulesError("scopes", f"'{scope}' is for national keys only")
 
 
 def key_out(key: ApiKey, now: datetime) -> KeyOut:

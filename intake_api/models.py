@@ -1,12 +1,24 @@
-"""Intake's tables: reports, sightings, idempotency records and the audit log."""
+"""Intake's tables: reports, sightings, idempotency records and the audit log (hash-chained)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from intake_api.audit_chain import entry_hash
 from shared.db import Base, UtcDateTime
 
 
@@ -91,3 +103,50 @@ class AuditEntry(Base):
     # The case acted on; NULL for acts on keys, which name the key in ``target_key_id``.
     report_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
     target_key_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The hash chain (audit_chain.py), filled in at insert by ``_chain``.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row: the audit chain's last ``seq`` and hash. Locked by each append, so writers in
+    several processes take turns and the chain never forks; and it shows the deletion of the
+    chain's last entries, which leave no gap behind them."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+HEAD_ID = 1
+
+
+@event.listens_for(AuditEntry, "before_insert")
+def _chain(_mapper: Mapper[Any], connection: Connection, entry: AuditEntry) -> None:
+    # Chained where the row is written, so every writer of the audit log chains its entries.
+    # FOR UPDATE holds the head until the transaction ends (PostgreSQL); SQLite's writers are
+    # serialised already (BEGIN IMMEDIATE, shared/db.py).
+    head = connection.execute(
+        select(AuditChainHead.last_seq, AuditChainHead.last_hash)
+        .where(AuditChainHead.id == HEAD_ID)
+        .with_for_update()
+    ).one()
+    entry.seq = head.last_seq + 1
+    entry.prev_hash = head.last_hash
+    entry.entry_hash = entry_hash(
+        seq=entry.seq,
+        at=entry.at,
+        key_id=entry.key_id,
+        action=entry.action,
+        report_id=entry.report_id,
+        target_key_id=entry.target_key_id,
+        prev_hash=entry.prev_hash,
+    )
+    connection.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(last_seq=entry.seq, last_hash=entry.entry_hash)
+    )

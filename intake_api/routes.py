@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api import keys
+from intake_api.audit_routes import router as audit_router
 from intake_api.key_schemas import (
     KeyCreated,
     KeyIn,
@@ -525,3 +526,4 @@ router = APIRouter()
 router.include_router(reports)
 router.include_router(keys_router)
 router.include_router(units_router)
+router.include_router(audit_router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from alert_engine.certificate_routes import router as cap_certificate_router
 from alert_engine.routes import router as alerts_router
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
@@ -53,6 +54,7 @@ def create_app(components: Components) -> FastAPI:
     )
     app.state.context = AppContext(components.settings, components.sessions, components.clock)
     app.state.sealer = components.sealer
+    app.state.cap_signer = components.cap_signer
     app.state.webhook_client = components.webhook_client
     app.state.wake_dispatcher = components.wake_dispatcher
     settings = components.settings
@@ -67,7 +69,8 @@ def create_app(components: Components) -> FastAPI:
         failures = settings.auth_failures_per_minute
         app.add_middleware(FailedAuthLimit, limiter=RateLimiter(failures, burst=failures))
     app.add_middleware(AccessLog)
-    for router in (reports_router, alerts_router, partners_router, deliveries_router):
+    routers = (reports_router, alerts_router, cap_certificate_router)
+    for router in (*routers, partners_router, deliveries_router):
         app.include_router(router)
     app.webhooks.include_router(partner_webhooks)
     install_docs_pages(app)

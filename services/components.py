@@ -14,6 +14,7 @@ from typing import Literal
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from alert_engine.cap_signature import CapSigner
 from alert_engine.composer import Presentation
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
@@ -28,6 +29,7 @@ from dispatcher.retention import prune_attempts
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
 from intake_api.retention import RetentionTimer
+from services.cap_keys import cap_signer
 from services.data_key import data_key
 from services.health import BrokerCheck, Readiness
 from shared.bus import EventBus
@@ -149,6 +151,8 @@ class Components:
     webhook_client: httpx.AsyncClient
     sealer: Sealer
     supervisor: Supervisor
+    # The API process serves CAP; None there: unsigned, by the operator's choice.
+    cap_signer: CapSigner | None = None
     relay: OutboxRelay | None = None
     worker: DeliveryWorker | None = None
     timers: AlertTimers | None = None
@@ -253,6 +257,7 @@ def build_components(
         # Intake seals report fields, the dispatcher partner secrets: every role needs the key.
         sealer=Sealer(data_key(settings)),
         supervisor=supervisor,
+        cap_signer=cap_signer(settings) if "intake-api" in roles else None,
     )
     if "intake-api" in roles:
         components.retention = RetentionTimer(

@@ -67,6 +67,12 @@ TAGS: list[dict[str, str]] = [
         "audited.",
     },
     {
+        "name": "audit",
+        "description": "The audit log (`audit:read`, national keys only): every act on a case "
+        "or a key, chained by SHA-256 hashes so that a changed, deleted or moved entry shows "
+        "(`tifli audit verify`).",
+    },
+    {
         "name": "operations",
         "description": "Health, readiness and Prometheus metrics, without a key.",
     },
@@ -254,7 +260,7 @@ def _webhook_example(name: str, operation: dict[str, Any]) -> None:
         if name in ("alert.cancelled", "alert.expired"):
             alert.update(msg_type="Cancel", urgency="Past", child=None, last_seen=None)
             alert.update(suspected_vehicle=None, companion=None, photo_urls=[])
-            alert["info"] = [i.model_dump(mode="json") for i in cancel_info()]
+            alert["info"] = [i.model_dump(mode="json") for i in cancel_info(status=alert["status"])]
         media["example"] = example
 
 

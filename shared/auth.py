@@ -43,6 +43,8 @@ SCOPES = frozenset(
         "sightings:submit",
         # Create, list and revoke keys; manage units (national keys only).
         "keys:admin",
+        # Read the audit log, which spans every unit (national keys only).
+        "audit:read",
     }
 )
 _PREFIX = "tfk"

@@ -170,6 +170,23 @@ class Settings(BaseSettings):
         default="Africa/Casablanca", description="For times in alert texts."
     )
     alert_sender: str = Field(default="tifli@police.ma", description="CAP sender.")
+    cap_signing_key: str | None = Field(
+        default=None,
+        description="RSA private key (2048 bits or more, unencrypted PEM, as text or a file's "
+        "path) that signs every CAP document (XMLDSig, RSA-SHA256). Unset in the embedded "
+        "mode: a development pair kept beside the SQLite file. Unset with PostgreSQL: the API "
+        "does not start, unless TIFLI_CAP_UNSIGNED is true.",
+    )
+    cap_signing_certificate: str | None = Field(
+        default=None,
+        description="The X.509 certificate of TIFLI_CAP_SIGNING_KEY (PEM text or a file's "
+        "path), embedded in each signature and served at /v1/cap/certificate.",
+    )
+    cap_unsigned: bool = Field(
+        default=False,
+        description="Serve CAP documents unsigned when no signing key is set (a deliberate "
+        "choice: partners cannot tell Tifli's documents from forgeries).",
+    )
 
     # --- dispatcher: webhooks --------------------------------------------------------------
     webhook_timeout_s: float = Field(default=10.0, gt=0)

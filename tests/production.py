@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+from alert_engine.cap_signature import development_pair
 from services.components import ALL_ROLES
 from shared.auth import create_api_key
 from shared.db import create_engine, session_factory
@@ -27,6 +29,17 @@ from tests.conftest import KEY_SCOPES, Stack
 from tests.servers import ROOT, free_port
 
 WORKER_ROLES = ("relay", "alert-engine", "dispatcher")
+
+
+@cache
+def cap_signing_env() -> dict[str, str]:
+    """A CAP signing key and certificate (PEM, in the settings' environment variables): the
+    API refuses to start with PostgreSQL without them. One pair for the whole run."""
+    key_pem, certificate_pem = development_pair()
+    return {
+        "TIFLI_CAP_SIGNING_KEY": key_pem.decode(),
+        "TIFLI_CAP_SIGNING_CERTIFICATE": certificate_pem.decode(),
+    }
 
 
 async def fresh_database(server_url: str) -> str:
@@ -113,6 +126,7 @@ async def production_stack(
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "TIFLI_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",  # one broker serves every test
         "TIFLI_DATA_KEY": Sealer.new_key(),
+        **cap_signing_env(),
         "TIFLI_WEBHOOK_ALLOW_PRIVATE": "true",
         "TIFLI_WEBHOOK_RETRY_SCHEDULE_S": "[0, 0.05, 0.1, 0.2]",
         "TIFLI_DELIVERY_POLL_INTERVAL_S": "0.2",

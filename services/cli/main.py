@@ -6,9 +6,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from services.cli import data, deliveries, demo, keys, partners, run, zone
+from services.cli import audit, data, deliveries, demo, keys, partners, run, zone
 
-COMMAND_GROUPS = (run, keys, partners, deliveries, data, zone, demo)
+COMMAND_GROUPS = (run, keys, partners, deliveries, data, audit, zone, demo)
 
 
 class _Version(argparse.Action):

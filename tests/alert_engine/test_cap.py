@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ import xmlschema
 from alert_engine.cap import CAP_NS, cap_datetime, to_cap_xml
 from alert_engine.composer import CaseState, Presentation, area_of, cap_reference, compose
 from alert_engine.pieces import TrustedLocation, disk_piece
-from alert_engine.texts import CaseFacts
+from alert_engine.texts import CaseFacts, drill_marker
 from shared.alert_contract import (
     AlertMessage,
     Area,
     Circle,
     InfoBlock,
+    MessageStatus,
     MsgType,
     Point,
     PublicChild,
@@ -359,3 +361,26 @@ def test_shipped_schema_is_the_oasis_one() -> None:
     assert "Copyright OASIS Open 2010 All Rights Reserved" in text
     assert SCHEMA.target_namespace == CAP_NS
     assert (SCHEMA_PATH.parent / "README.md").is_file()
+
+
+@pytest.mark.parametrize("status", ["Exercise", "Test"])
+@pytest.mark.parametrize("msg_type", ["Alert", "Cancel"])
+def test_a_drill_says_so_first_in_every_cap_text(status: MessageStatus, msg_type: MsgType) -> None:
+    # Through the real composer: the case's status reaches every language's texts.
+    message = compose(
+        replace(_case(), message_status=status),
+        area=area_of([disk_piece(CASABLANCA, 160.0)], PLACE),
+        sequence=1,
+        msg_type=msg_type,
+        references=[],
+        sent=APPROVED,
+        presentation=Presentation(sender=SENDER, timezone="Africa/Casablanca"),
+    )
+    root = _parse(to_cap_xml(message))
+    assert _text(root, "cap:status") == status
+    for info in root.findall("cap:info", NS):
+        marker = drill_marker(_text(info, "cap:language"), status)  # type: ignore[arg-type]
+        assert marker is not None
+        texts = [_text(info, "cap:headline"), _text(info, "cap:description")]
+        texts += [_text(p, "cap:value") for p in info.findall("cap:parameter", NS)]
+        assert all(text.startswith(f"{marker} ") for text in texts), texts

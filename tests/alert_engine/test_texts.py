@@ -29,7 +29,7 @@ def _facts(description: str = "Short black hair", given_name: str = "Amina") -> 
 
 
 def test_one_block_per_language_within_wea_limits() -> None:
-    blocks = alert_info(_facts("x " * 1000), "Africa/Casablanca")
+    blocks = alert_info(_facts("x " * 1000), "Africa/Casablanca", status="Actual")
     assert [b.language for b in blocks] == list(LANGUAGES)
     for block in blocks:
         assert len(block.description) <= 360
@@ -39,7 +39,9 @@ def test_one_block_per_language_within_wea_limits() -> None:
 
 
 def test_local_time_and_scripts() -> None:
-    by_language = {b.language: b for b in alert_info(_facts(), "Africa/Casablanca")}
+    by_language = {
+        b.language: b for b in alert_info(_facts(), "Africa/Casablanca", status="Actual")
+    }
     assert "2026-11-29 16:30" in by_language["en"].description  # UTC+1 in Morocco
     assert "fille" in by_language["fr"].description
     assert "طفلة عمرها 9 سنة، شوهدت" in by_language["ar"].description  # feminine agreement
@@ -57,22 +59,24 @@ def test_fit_cuts_at_a_word_with_an_ellipsis() -> None:
 
 
 def test_cancel_carries_no_child_data() -> None:
-    for block in cancel_info():
+    for block in cancel_info(status="Actual"):
         assert "Amina" not in block.description
 
 
 def test_each_language_names_the_place_in_its_own_language() -> None:
     names: dict[Language, str] = {"ar": "طنجة", "fr": "Tanger", "en": "Tanger", "zgh": "ⵟⴰⵏⵊⴰ"}
     facts = replace(_facts(), place="Tanger", place_names=names)
-    for block in alert_info(facts, "Africa/Casablanca"):
+    for block in alert_info(facts, "Africa/Casablanca", status="Actual"):
         assert names[block.language] in block.description
         assert names[block.language] in block.short_text
-    arabic = next(b for b in alert_info(facts, "Africa/Casablanca") if b.language == "ar")
+    arabic = next(
+        b for b in alert_info(facts, "Africa/Casablanca", status="Actual") if b.language == "ar"
+    )
     assert "Tanger" not in arabic.description and "Tanger" not in arabic.short_text
 
 
 def test_without_known_names_the_place_is_named_as_typed() -> None:
-    for block in alert_info(_facts(), "Africa/Casablanca"):
+    for block in alert_info(_facts(), "Africa/Casablanca", status="Actual"):
         assert "Casablanca, Maarif" in block.description
 
 
@@ -110,6 +114,9 @@ def test_a_sighting_s_place_names_reach_the_texts_of_later_versions() -> None:
         expires=report.at + timedelta(hours=24),
     )
     assert stored_locations(alert) == [report, sighting]
-    by_language = {b.language: b for b in alert_info(case_state(alert).facts, "Africa/Casablanca")}
+    by_language = {
+        b.language: b
+        for b in alert_info(case_state(alert).facts, "Africa/Casablanca", status="Actual")
+    }
     assert "Rabat" in by_language["fr"].description and "الرباط" in by_language["ar"].description
     assert "Tanger" not in by_language["fr"].description

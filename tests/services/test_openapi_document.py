@@ -21,6 +21,7 @@ from dispatcher.schemas import (
     RotateIn,
     WebhookPayload,
 )
+from intake_api.audit_schemas import AuditPage
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
@@ -40,9 +41,11 @@ from tests.conftest import Stack, embedded_settings
 from tests.flows import register_partner
 from tests.partner_server import partner_endpoint
 
-PUBLIC = {"/healthz", "/readyz", "/metrics"}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.
-READABLE_ID = re.compile(r"^(reports|alerts|partners|deliveries|keys|operations)_[a-z]+(_[a-z]+)?$")
+READABLE_ID = re.compile(
+    r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"
+)
 JSON = "application/json"
 
 
@@ -158,6 +161,7 @@ EXAMPLES: list[tuple[str, str, str, type[BaseModel]]] = [
     ("/v1/partners/{partner_id}/rotate-secret", "post", "request", RotateIn),
     ("/v1/deliveries", "get", "200", DeliveryPage),
     ("/v1/deliveries/{delivery_id}", "get", "200", DeliveryOut),
+    ("/v1/audit", "get", "200", AuditPage),
 ]
 
 

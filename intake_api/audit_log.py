@@ -1,0 +1,102 @@
+"""Reading the audit log: one page of entries, and the check of the whole hash chain.
+
+Entries are written by the use cases (``AuditEntry``, chained at insert by the model); this
+module only reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_api.audit_chain import Break, ChainCheck, ChainedEntry, Head
+from intake_api.audit_schemas import AuditEntryOut, AuditPage
+from intake_api.models import HEAD_ID, AuditChainHead, AuditEntry
+
+_VERIFY_BATCH = 1000
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    case_id: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> AuditPage:
+    """Entries in the order they were written, optionally for one case and from a time on."""
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    if case_id is not None:
+        query = query.where(AuditEntry.report_id == case_id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    rows = (await session.scalars(query.limit(limit + 1).offset(offset))).all()
+    return AuditPage(
+        items=[
+            AuditEntryOut(
+                seq=row.seq,
+                at=row.at,
+                key_id=row.key_id,
+                action=row.action,
+                case_id=row.report_id,
+                target_key_id=row.target_key_id,
+                prev_hash=row.prev_hash,
+                entry_hash=row.entry_hash,
+            )
+            for row in rows[:limit]
+        ],
+        next_offset=offset + limit if len(rows) > limit else None,
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    verified: int  # entries that hold, up to the break if there is one
+    broken: Break | None
+
+
+async def _entries(session: AsyncSession) -> AsyncIterator[ChainedEntry]:
+    # Keyset pages in chain order; memory stays flat however long the log is.
+    after = 0
+    while True:
+        rows = (
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
+                .limit(_VERIFY_BATCH)
+            )
+        ).all()
+        for row in rows:
+            yield ChainedEntry(
+                id=row.id,
+                seq=row.seq,
+                at=row.at,
+                key_id=row.key_id,
+                action=row.action,
+                report_id=row.report_id,
+                target_key_id=row.target_key_id,
+                prev_hash=row.prev_hash,
+                entry_hash=row.entry_hash,
+            )
+        if len(rows) < _VERIFY_BATCH:
+            return
+        after = rows[-1].seq
+        session.expunge_all()
+
+
+async def verify(session: AsyncSession) -> Verification:
+    """Walks the whole chain; the first entry that does not hold, if any."""
+    check = ChainCheck()
+    async for entry in _entries(session):
+        broken = check.check(entry)
+        if broken is not None:
+            return Verification(check.verified, broken)
+    head = await session.get(AuditChainHead, HEAD_ID)
+    if head is None:
+        return Verification(check.verified, Break(None, 0, "the chain head is missing"))
+    return Verification(check.verified, check.finish(Head(head.last_seq, head.last_hash)))

@@ -9,6 +9,6 @@ VERSIONS = Counter(
 )
 ZONE_SECONDS = Histogram(
     "tifli_zone_seconds",
-    "Time to compute a zone and its footprint.",
+    "Time to compute a version's zone and the area sent (polygons, overshoot, geocodes).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
 )

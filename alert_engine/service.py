@@ -25,7 +25,7 @@ from alert_engine.composer import (
     compose,
     zone_at,
 )
-from alert_engine.metrics import VERSIONS
+from alert_engine.metrics import VERSIONS, ZONE_SECONDS
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at
 from alert_engine.texts import CaseFacts
@@ -237,9 +237,10 @@ class AlertService:
             # the Cancel leaves at once.
             area = AlertMessage.model_validate_json(previous[-1].payload).area
         else:
-            pieces = zone_at(case, self._config.policy, self._now)
+            with ZONE_SECONDS.time():
+                pieces = zone_at(case, self._config.policy, self._now)
+                area = area_of(pieces, case.facts.place, self._config.policy)
             alert.radius_km = pieces[0].reach_km  # the centre's reach
-            area = area_of(pieces, case.facts.place, self._config.policy)
         alert.sequence += 1
         alert.updated_at = self._now
         message = compose(

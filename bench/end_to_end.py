@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.end_to_end --mode production --cases 600
 
 Cases run one after another (latency, not queueing). The baseline, measured in the same run
-against the same receiver, is one signed httpx POST: the floor of a single webhook hop.
+against the same receiver, is one signed httpx POST: the floor of a single webhook hop. In
+production mode it also prints where the time goes, stage by stage (``bench.stages``).
 """
 
 from __future__ import annotations
@@ -16,28 +17,43 @@ import time
 
 import httpx
 
-from bench.harness import percentiles, receiver, show, stack_for
+from bench.harness import percentiles, receiver, running_stack, show
+from bench.stages import hops, metric_values, stage_table, zone_mean_ms
 from dispatcher.signing import new_secret, signature_headers
 from tests.conftest import CRITERIA, report_body
 
 
 async def run(mode: str, cases: int) -> None:
-    async with receiver() as partner, stack_for(mode) as stack:
+    async with receiver() as partner, running_stack(mode) as (stack, processes):
         async with stack.client("admin") as admin:
             registered = await admin.post(
                 "/v1/partners",
                 json={"name": "bench", "url": partner.url, "verify_token": partner.verify_token},
             )
             assert registered.json()["status"] == "active", registered.text
+        engine_ops = processes.ops_urls.get("alert-engine")  # production mode only
+        zone_before = await _engine_metrics(engine_ops)
         latencies: list[float] = []
+        requested: dict[str, float] = {}
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             for n in range(cases + 10):
                 report = (await police.post("/v1/reports", json=report_body())).json()
-                started = time.perf_counter()
+                started, started_wall = time.perf_counter(), time.time()
                 approved = await reviewer.post(f"/v1/reports/{report['id']}/approve", json=CRITERIA)
                 arrived = await partner.wait(approved.json()["alert_id"], "alert.issued")
                 if n >= 10:  # the first cases warm connections and caches
                     latencies.append((arrived - started) * 1000)
+                    requested[report["id"]] = started_wall
+        zone_after = await _engine_metrics(engine_ops)
+        found = []
+        if mode == "production":
+            received = {(a, partner.url): t for (a, _), t in partner.arrivals_wall.items()}
+            found = await hops(
+                processes.env["TIFLI_DATABASE_URL"],
+                requested,
+                received,
+                {registered.json()["id"]: partner.url},
+            )
 
         baseline: list[float] = []
         secret, padding = new_secret(), "x" * 4000  # about the size of a real alert body
@@ -54,6 +70,16 @@ async def run(mode: str, cases: int) -> None:
     print(f"end-to-end latency, {mode} mode ({cases} cases, sequential)")
     print(show("approval → signed webhook received", percentiles(latencies)))
     print(show("baseline: one signed httpx POST", percentiles(baseline)))
+    if found:
+        print(f"\nwhere the time went ({len(found)} cases)")
+        print(stage_table(found, zone_mean_ms(zone_before, zone_after)))
+
+
+async def _engine_metrics(ops_url: str | None) -> dict[str, float]:
+    if ops_url is None:
+        return {}
+    async with httpx.AsyncClient() as client:
+        return metric_values((await client.get(f"{ops_url}/metrics")).text)
 
 
 def main() -> None:

@@ -1,0 +1,41 @@
+"""The engine's zone time is observed: operators (and the end-to-end benchmark's breakdown)
+read it from /metrics."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import CRITERIA, Stack, report_body
+from tests.waiting import eventually
+
+
+def _zones_timed(exposition: str) -> float:
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == "tifli_zone_seconds_count":
+                return sample.value
+    return 0.0
+
+
+async def test_each_zone_computed_is_timed(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+
+        async def zones_timed() -> float:
+            return _zones_timed((await anonymous.get("/metrics")).text)
+
+        before = await zones_timed()
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            created = await police.post("/v1/reports", json=report_body())
+            approved = await reviewer.post(
+                f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA
+            )
+            assert approved.status_code == 200, approved.text
+            alert_id = approved.json()["alert_id"]
+        async with stack.client("reader") as reader:
+
+            async def issued() -> httpx.Response:
+                return await reader.get(f"/v1/alerts/{alert_id}")
+
+            await eventually(issued, lambda r: r.status_code == 200)
+        assert await zones_timed() == before + 1

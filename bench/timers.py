@@ -48,11 +48,14 @@ TEMPLATES = 40
 async def seed(
     sessions: async_sessionmaker[AsyncSession], config: EngineConfig, now: datetime, count: int
 ) -> None:
-    """``TEMPLATES`` alerts issued by the engine, then copied until there are ``count``."""
-    rng = random.Random(7)
-    places = rng.sample(json.loads(PLACES.read_text()), TEMPLATES)
-    for n, place in enumerate(places):
-        seen = now - timedelta(minutes=30 + n * 30 * 60 / TEMPLATES * 1.5)
+    """``count`` more active alerts: up to ``TEMPLATES`` issued by the engine at places
+    across the gazetteer, then copied row for row (the same work per alert as its template)."""
+    salt = uuid.uuid4().hex  # copies made by another call never collide with these
+    rng = random.Random(salt)
+    templates = min(TEMPLATES, count)
+    issued: list[str] = []
+    for n, place in enumerate(rng.sample(json.loads(PLACES.read_text()), templates)):
+        seen = now - timedelta(minutes=30 + n * 30 * 60 / templates * 1.5)
         approved = ReportApprovedData(
             report_id=str(uuid.uuid4()),
             alert_id=str(uuid.uuid4()),
@@ -70,22 +73,27 @@ async def seed(
         )
         async with sessions() as session, session.begin():
             await AlertService(session, config, now).issue(approved)
-    copies = count // TEMPLATES - 1
+        issued.append(approved.alert_id)
+    copies = count // templates - 1
+    if copies < 1:
+        return
     async with sessions() as session, session.begin():
-        # Row-for-row copies with new ids: the same work per alert as its template.
-        for model, renamed in (
-            (Alert, {"id": "a.id", "report_id": "a.report_id"}),
-            (AlertVersion, {"alert_id": "a.alert_id", "identifier": "a.identifier"}),
+        for model, renamed, key in (
+            (Alert, {"id": "a.id", "report_id": "a.report_id"}, "id"),
+            (AlertVersion, {"alert_id": "a.alert_id", "identifier": "a.identifier"}, "alert_id"),
         ):
             table = model.__tablename__
             names = [c.name for c in model.__table__.columns]
-            values = [f"md5({renamed[n]} || n)::uuid::text" if n in renamed else n for n in names]
+            values = [
+                f"md5({renamed[n]} || :salt || n)::uuid::text" if n in renamed else n for n in names
+            ]
             await session.execute(
                 text(
                     f"INSERT INTO {table} ({', '.join(names)}) "
-                    f"SELECT {', '.join(values)} FROM {table} a, generate_series(1, :copies) n"
+                    f"SELECT {', '.join(values)} FROM {table} a, generate_series(1, :copies) n "
+                    f"WHERE a.{key} = ANY(:issued)"
                 ),
-                {"copies": copies},
+                {"copies": copies, "salt": salt, "issued": issued},
             )
 
 

@@ -65,7 +65,10 @@ async def ensure_topics(
     min_insync_replicas: int = 1,
 ) -> None:
     """Creates the missing topics with ``replication_factor`` replicas and the topic config
-    ``min.insync.replicas``; existing topics are left as they are."""
+    ``min.insync.replicas``. Existing topics are left as they are — changing a live topic's
+    replicas is a reassignment an operator plans — but one with fewer replicas than asked for
+    is named in a warning: a deployment grown from one broker to three keeps its old topics
+    at one replica, and a lost broker would lose their events."""
     if not 1 <= min_insync_replicas <= replication_factor:
         raise ValueError(
             f"min.insync.replicas ({min_insync_replicas}) must be between 1 and the "
@@ -74,7 +77,11 @@ async def ensure_topics(
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
     await admin.start()
     try:
-        missing = [t for t in topics if t not in set(await admin.list_topics())]
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        await _warn_if_under_replicated(
+            admin, [t for t in topics if t in existing], replication_factor
+        )
         if not missing:
             return
         response = await admin.create_topics(
@@ -94,6 +101,25 @@ async def ensure_topics(
                 raise KafkaError(f"could not create topic {topic}: error code {code}")
     finally:
         await admin.close()
+
+
+async def _warn_if_under_replicated(
+    admin: AIOKafkaAdminClient, topics: Sequence[str], replication_factor: int
+) -> None:
+    if not topics or replication_factor == 1:
+        return
+    short = {
+        described["topic"]: min(len(p["replicas"]) for p in described["partitions"])
+        for described in await admin.describe_topics(list(topics))
+        if described["partitions"]
+    }
+    short = {topic: n for topic, n in short.items() if n < replication_factor}
+    if short:
+        log.warning(
+            "topics have fewer replicas than TIFLI_KAFKA_REPLICATION_FACTOR; reassign their "
+            "partitions (kafka-reassign-partitions) to make them as safe as new topics",
+            extra={"replicas": short, "replication_factor": replication_factor},
+        )
 
 
 async def broker_reachable(bootstrap: str, timeout_s: float = 3.0) -> bool:

@@ -100,11 +100,19 @@ async def burst(
     async def approve(n: int, report_id: str) -> None:
         await asyncio.sleep(max(0.0, start + n * gap - time.monotonic()))
         requested[report_id] = time.time()
-        answer = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        while True:  # as a police client does: "busy" (503) is retried after Retry-After
+            answer = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            if answer.status_code != 503:
+                break
+            busy[0] += 1
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
         assert answer.status_code == 200, answer.text
         alert_of[report_id] = answer.json()["alert_id"]
 
+    busy = [0]
     await asyncio.gather(*(approve(n, r) for n, r in enumerate(reports)))
+    if busy[0]:
+        print(f"{busy[0]} approvals were answered 503 (busy) and retried after Retry-After")
     return requested, alert_of
 
 
@@ -176,25 +184,27 @@ async def run(approvals: int, within_s: float, partner_count: int) -> None:
             },
         )
         watching = asyncio.create_task(watch.run())
-        before = memory(processes)
-        engine_metrics = processes.ops_urls["alert-engine"]
-        zone_before = await scrape(engine_metrics)
-        limits = httpx.Limits(max_connections=approvals, max_keepalive_connections=approvals)
-        async with httpx.AsyncClient(
-            base_url=stack.base_url,
-            headers={"Authorization": f"Bearer {stack.keys['reviewer']}"},
-            limits=limits,
-            timeout=120,
-        ) as reviewer:
-            requested, alert_of = await burst(reviewer, reports, within_s)
-        sent_s = max(requested.values()) - min(requested.values())
-        for partner in partners:
-            for alert_id in alert_of.values():
-                await partner.wait(alert_id, "alert.issued", within_s=300)
-        zone_after = await scrape(engine_metrics)
-        after = memory(processes)
-        watch.stop()
-        await watching
+        try:
+            before = memory(processes)
+            engine_metrics = processes.ops_urls["alert-engine"]
+            zone_before = await scrape(engine_metrics)
+            limits = httpx.Limits(max_connections=approvals, max_keepalive_connections=approvals)
+            async with httpx.AsyncClient(
+                base_url=stack.base_url,
+                headers={"Authorization": f"Bearer {stack.keys['reviewer']}"},
+                limits=limits,
+                timeout=120,
+            ) as reviewer:
+                requested, alert_of = await burst(reviewer, reports, within_s)
+            sent_s = max(requested.values()) - min(requested.values())
+            for partner in partners:
+                for alert_id in alert_of.values():
+                    await partner.wait(alert_id, "alert.issued", within_s=300)
+            zone_after = await scrape(engine_metrics)
+            after = memory(processes)
+        finally:
+            watch.stop()
+            await watching
         received = {
             (alert_id, p.url): t for p in partners for (alert_id, _), t in p.arrivals_wall.items()
         }

@@ -9,6 +9,7 @@ would silently drop an alert, and answering a police system 500 would read as a 
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 # SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html) that say "later".
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53")  # connection exception; insufficient resources
@@ -50,9 +51,10 @@ def is_transient(exc: BaseException) -> bool:
     state = sqlstate_of(exc)
     if state is not None:
         return is_transient_sqlstate(state)
-    # No SQLSTATE: the connection itself failed (refused, reset, timed out), or SQLite's
-    # "database is locked" (an OperationalError) — all pass with time.
-    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+    # No SQLSTATE: the connection itself failed (refused, reset, timed out), SQLite's
+    # "database is locked" (an OperationalError), or every pooled connection stayed busy for
+    # the pool's whole time-out (a burst: "busy, retry shortly", not a bug) — all pass with time.
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError | PoolTimeout)
 
 
 def describe(exc: BaseException) -> dict[str, str]:

@@ -3,10 +3,14 @@ dead-lettered or answered 500; what it refuses for good is not."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.db import create_engine
 from shared.transient_errors import describe, is_transient, is_transient_sqlstate, sqlstate_of
@@ -56,6 +60,20 @@ async def test_a_database_that_does_not_answer_is_transient() -> None:
         await engine.dispose()
     assert is_transient(raised.value)
     assert describe(raised.value)["error"] == type(raised.value).__name__
+
+
+async def test_a_pool_with_every_connection_busy_is_transient(tmp_path: Path) -> None:
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}", pool_size=1, max_overflow=0, pool_timeout=0.1
+    )
+    try:
+        async with engine.connect():  # the only connection, held
+            with pytest.raises(PoolTimeout) as raised:
+                async with engine.connect():
+                    pass
+    finally:
+        await engine.dispose()
+    assert is_transient(raised.value)
 
 
 def test_errors_of_the_work_itself_are_not_transient() -> None:

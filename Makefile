@@ -6,7 +6,12 @@ UV := .uv/bin/uv
 VENV := .venv
 SYNCED := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format bench clean
+.PHONY: help run test lint format bench clean
+# A bare `make` lists the targets instead of doing something.
+.DEFAULT_GOAL := help
+
+help: ## list the targets and what each does
+	@awk -F':.*## ' '/^[a-z]+:.*## / { printf "  make %-7s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # uv itself, pinned, in a private virtualenv: nothing is installed system-wide.
 $(UV):
@@ -21,15 +26,17 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 run: $(SYNCED) ## the embedded mode: every service in one process, SQLite, in-process bus
 	$(VENV)/bin/tifli run all
 
-test: $(SYNCED) ## the whole suite; starts Kafka and PostgreSQL itself unless told where they run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+# Coverage includes the tifli processes the tests start (see [tool.coverage] in pyproject.toml).
+test: $(SYNCED) ## the whole suite, then its coverage; starts Kafka and PostgreSQL itself unless told where they run
+	$(VENV)/bin/pytest --cov --cov-report= $(PYTEST_ARGS)
+	@echo "coverage: $$($(VENV)/bin/coverage report --format=total)% of the lines of the five packages"
 
-lint: $(SYNCED)
+lint: $(SYNCED) ## ruff check, ruff format --check, mypy (strict)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-format: $(SYNCED)
+format: $(SYNCED) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
@@ -49,5 +56,5 @@ bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
 	$(VENV)/bin/python -m bench.cap_signing --documents 500
 	$(VENV)/bin/python -m bench.audit_chain --entries 2000
 
-clean:
+clean: ## delete the virtualenvs and caches (the next command reinstalls them)
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

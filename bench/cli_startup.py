@@ -1,4 +1,4 @@
-"""Command-line start-up (issue 9): ``.venv/bin/python -m bench.cli_startup --runs 10``.
+"""Command-line start-up: ``.venv/bin/python -m bench.cli_startup --runs 10``.
 
 The median wall time of ``tifli --help`` and ``tifli --version`` (through the installed entry
 point, as an operator types them), beside ``python -c pass`` — the interpreter's own start-up

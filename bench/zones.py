@@ -1,4 +1,4 @@
-"""Zone benchmark (issue 4, "Measure and report"): ``.venv/bin/python -m bench.zones``.
+"""Zone benchmark: ``.venv/bin/python -m bench.zones``.
 
 1. Speed: a 160 km zone around Fès clipped to Morocco, brought to ≤ 100 vertices with both
    overshoots measured, beside a plain ``shapely.Point(lon, lat).buffer(...)`` in the same run.

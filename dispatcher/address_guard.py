@@ -1,4 +1,4 @@
-"""SSRF guard (brief §5): a webhook may only reach public addresses, checked at connect time.
+"""SSRF guard: a webhook may only reach public addresses, checked at connect time.
 
 Checking the URL when a partner registers is not enough: DNS can answer differently later
 (rebinding). So the check sits in the HTTP client's network backend: the name is resolved

@@ -1,4 +1,4 @@
-"""When to try a webhook again (brief §5): pure, given the attempt count and the response."""
+"""When to try a webhook again: pure, given the attempt count and the response."""
 
 from __future__ import annotations
 

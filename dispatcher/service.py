@@ -120,7 +120,8 @@ class PartnerService:
         return partner
 
     def _record_handshake(self, partner: Partner, failure: str | None) -> None:
-        # Nothing is sent to an endpoint that has not proven it is the partner's (brief §5).
+        # Nothing is sent to an endpoint that has not proven it is the partner's: a mistyped or
+        # hijacked URL must not receive alerts about a child.
         if failure is None:
             partner.status, partner.status_reason, partner.verified_at = "active", None, self._now
         else:

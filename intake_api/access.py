@@ -1,4 +1,5 @@
-"""Who may do what to a case (brief §1 "Units", §3 "Four eyes"): pure rules, no I/O.
+"""Who may do what to a case: a unit sees its own cases only, and an act that reaches the
+public needs a second person (four eyes). Pure rules, no I/O.
 
 Three questions, asked in this order by the use cases:
 

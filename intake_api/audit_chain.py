@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -138,12 +137,3 @@ class ChainCheck:
                 f"{head.last_seq} (last entries deleted, or the head changed)",
             )
         return None
-
-
-def first_break(entries: Iterable[ChainedEntry], head: Head) -> Break | None:
-    check = ChainCheck()
-    for entry in entries:
-        broken = check.check(entry)
-        if broken is not None:
-            return broken
-    return check.finish(head)

@@ -1,4 +1,4 @@
-"""Approval criteria (brief §3), checked against the report and the reviewer's confirmations."""
+"""Approval criteria, checked against the report and the reviewer's confirmations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Offline place lookup (issue 4 item 8): a town name in Arabic or French → coordinates.
+"""Offline place lookup: a town name in Arabic or French → coordinates.
 
 The data is a Morocco extract of GeoNames (CC BY 4.0) built by ``deploy/geodata/build.py``,
 each place tagged with its region (ISO 3166-2:MA code) by point-in-polygon. The file alone is

@@ -1,4 +1,4 @@
-"""Request and response bodies of the key management API (brief §6 "Auth")."""
+"""Request and response bodies of the key management API."""
 
 from __future__ import annotations
 

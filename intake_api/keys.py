@@ -1,4 +1,4 @@
-"""Key management use cases (brief §6 "Auth"): create, list, revoke; each act on a key is
+"""Key management use cases: create, list, revoke; each act on a key is
 audited. Like the report use cases, they run in the caller's transaction and never commit.
 """
 

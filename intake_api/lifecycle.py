@@ -1,4 +1,4 @@
-"""The case lifecycle as a pure table (brief §3):
+"""The case lifecycle as a pure table:
 
 submitted → approved (alert active) → resolved | cancelled | expired;  submitted → rejected.
 

@@ -40,7 +40,8 @@ class Report(Base):
     criteria: Mapped[str | None] = mapped_column(Text, default=None)
     # The alert's time window, set at approval and extended by renewals.
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    # Public fields as JSON; restricted fields (brief §6) sealed with the data key.
+    # Public fields as JSON; restricted fields (family name, guardian contact, notes...) sealed
+    # with the data key, so a copy of the database alone does not expose them.
     public_data: Mapped[str] = mapped_column(Text)
     sealed_data: Mapped[str] = mapped_column(Text)  # "" once erased
     # When the case's personal data was erased (retention, or an operator); NULL: not yet.

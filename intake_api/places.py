@@ -1,4 +1,4 @@
-"""Place names → points at intake (issue 4 item 8).
+"""Place names → points at intake.
 
 A report or sighting may name a town instead of giving coordinates. The name is resolved here,
 at submission, because this is where a 422 can still reach the officer: an unknown or ambiguous

@@ -1,4 +1,4 @@
-"""Retention (brief §6): a case's personal data is erased a while after the case ends.
+"""Retention: a case's personal data is erased a while after the case ends.
 
 A case ends when it is resolved, cancelled or rejected, or when its alert's window passes
 (expired). ``TIFLI_RETENTION_DAYS`` later, a timer erases what intake holds about the child

@@ -1,4 +1,4 @@
-"""Request and response bodies of the intake API (brief §3). Strict: unknown fields are errors."""
+"""Request and response bodies of the intake API. Strict: unknown fields are errors."""
 
 from __future__ import annotations
 

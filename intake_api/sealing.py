@@ -1,5 +1,6 @@
-"""Restricted report fields: split from the public ones, to be sealed at rest (brief §6) with
-``shared.sealing``."""
+"""Restricted report fields: split from the public ones, to be sealed at rest with
+``shared.sealing`` (they never leave intake, and a copy of the database alone must not
+expose them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The HTTP front: every service's router in one stateless FastAPI app (brief §9)."""
+"""The HTTP front: every service's router in one stateless FastAPI app, so the API scales by
+running more copies behind any load balancer."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def _replay(body: bytes) -> Receive:
 
 class FailedAuthLimit:
     """429 for a client address that has failed authentication too often, before its
-    request costs a key lookup (brief §6: a flood of made-up keys is refused cheaply).
+    request costs a key lookup (a flood of made-up keys must be refused cheaply).
 
     Every 401 the API answers takes a token from the address's bucket; while the bucket is
     empty, every API request from that address is a 429 with Retry-After, keyed or not (a

@@ -1,4 +1,4 @@
-"""The public alert, as partners receive it (brief §3, modelled on OASIS CAP 1.2).
+"""The public alert, as partners receive it (modelled on OASIS CAP 1.2).
 
 Only public fields live here: this model *is* the privacy boundary. Family name, guardian
 contact, case notes and officer identities have no field to travel in.

@@ -167,12 +167,6 @@ async def list_units(session: AsyncSession) -> list[Unit]:
     return list((await session.scalars(select(Unit).order_by(Unit.code))).all())
 
 
-async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
-    return list(
-        (await session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))).all()
-    )
-
-
 async def find_api_key(session: AsyncSession, id_or_name: str) -> ApiKey:
     """The key with this id, else the one key with this name (LookupError: none, or several)."""
     by_id = await session.get(ApiKey, id_or_name)

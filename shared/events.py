@@ -40,7 +40,8 @@ class ReportSubmittedData(ReportRef):
 
 
 class ReportApprovedData(ReportRef):
-    """Everything the alert engine needs, and nothing restricted (brief §6)."""
+    """Everything the alert engine needs, and nothing restricted: restricted fields never leave
+    intake."""
 
     alert_id: str
     approved_at: datetime
@@ -72,8 +73,8 @@ class ReportRenewedData(ReportRef):
 
 
 class ReportRejectedData(ReportRef):
-    # Kept for compatibility; intake no longer sends it (the reason is a restricted note).
-    reason: str | None = None
+    """No reason travels: it is a restricted note, kept in intake. Events from older versions
+    that still carry one parse all the same (unknown fields are ignored)."""
 
 
 class ReportClosedData(ReportRef):

@@ -1,7 +1,7 @@
 """One logging setup for every process: key=value lines locally, JSON lines in production.
 
 Log records carry ids and types, never personal data: messages and ``extra`` fields are
-written by our code with that rule (brief §6); request bodies are never logged.
+written by our code with that rule; request bodies are never logged.
 """
 
 from __future__ import annotations

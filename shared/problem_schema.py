@@ -134,8 +134,6 @@ _CATALOGUE: dict[int, tuple[str, str, str, dict[str, Any], dict[str, Any]]] = {
     ),
 }
 
-PROBLEM_STATUSES = frozenset(_CATALOGUE)
-
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entries of a route for the given error statuses, as problem+json."""

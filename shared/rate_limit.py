@@ -1,4 +1,4 @@
-"""Request rate limits (brief §6): token buckets in memory, one per API key, and one per
+"""Request rate limits: token buckets in memory, one per API key, and one per
 client address for failed authentication.
 
 Each API process keeps its own buckets, so N processes behind a load balancer allow up to N

@@ -197,7 +197,10 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = Field(
         default=False,
-        description="Allow http:// and loopback/private webhook targets (tests, the simulator).",
+        description=(
+            "Allow http:// and loopback/private webhook targets (tests; `tifli demo` sets it "
+            "for its own partner simulator on loopback)."
+        ),
     )
     partner_concurrency: int = Field(default=4, ge=1)
     delivery_poll_interval_s: float = Field(default=1.0, gt=0)

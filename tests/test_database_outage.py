@@ -1,4 +1,4 @@
-"""A database outage stops nothing for good (brief §7, "nothing lost").
+"""A database outage stops nothing for good: nothing is lost.
 
 PostgreSQL itself is stopped — the server, not a mock — while a retry and an expiry come due.
 During the outage the API says "retry shortly" (503 + Retry-After) and no process is ready;

@@ -1,4 +1,4 @@
-"""Faults on the real servers, black-box (brief §7, "nothing lost").
+"""Faults on the real servers, black-box: nothing is lost.
 
 Cases go through the public API at a steady pace while a fault lasts; a third of them are
 resolved, the rest expire on a short TTL. Afterwards every partner must hold, for every alert:

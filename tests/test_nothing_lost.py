@@ -1,4 +1,4 @@
-"""Crashes lose nothing (brief §7): with two of every worker, kill -9 one of each mid-stream,
+"""Crashes lose nothing: with two of every worker, kill -9 one of each mid-stream,
 and every approved case still reaches the partner; duplicates only with the same webhook-id."""
 
 from __future__ import annotations

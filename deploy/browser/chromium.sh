@@ -4,11 +4,8 @@
 #
 #   chromium.sh install   apt-get install chromium if it is missing (needs root); print its path
 #   chromium.sh path      print the path of the installed executable, exit 3 if there is none
-set -Eeuo pipefail
-trap 'echo "chromium.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
-log() { echo "chromium.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
+# Strict mode, log/die, is_root, apt_install.
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib.sh"
 
 find_chromium() {
   local name
@@ -27,21 +24,9 @@ install() {
     echo "$found"
     return
   fi
-  [ "$(id -u)" -eq 0 ] || die "chromium missing; run as root: $0 install"
-  # Package lists are refreshed only when there are none, or when the install fails on
-  # stale ones: an update on every run would slow every fresh test session for nothing.
-  if ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
-    log "apt-get update (no package lists yet)"
-    apt-get update -q >&2
-  fi
+  is_root || die "chromium missing; run as root: $0 install"
   log "installing Debian's chromium"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      chromium fonts-liberation >&2; then
-    log "install failed; refreshing package lists and retrying once"
-    apt-get update -q >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      chromium fonts-liberation >&2
-  fi
+  apt_install chromium fonts-liberation
   found="$(find_chromium)" || die "installed chromium but found no executable on PATH"
   log "installed: $found"
   echo "$found"

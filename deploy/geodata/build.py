@@ -1,4 +1,5 @@
-"""Build the geodata the services ship (brief §4, issue 4): run once, commit the output.
+"""Build the geodata the services ship: run once, commit the output, so no service downloads
+anything at run time.
 
     uv run --group data python -m deploy.geodata.build [--out alert_engine/data]
         [--places-out intake_api/data]

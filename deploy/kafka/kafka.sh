@@ -50,11 +50,9 @@
 #                                  cluster takes to resume writes after a kill -9
 #   JAVA_HOME                      Java 17+ to use (else `java` on PATH)
 # Everything listens on 127.0.0.1 only.
-set -Eeuo pipefail
-# Never fail silently: name the command that tripped `set -e` (-E carries this into functions).
-trap 'echo "kafka.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Strict mode, log/die, port_open.
+source "$HERE/../lib.sh"
 LIBS="$HERE/target/dependency"
 # Written after a complete copy: holds the pom's checksum, so a changed pom re-fetches and an
 # interrupted fetch is never mistaken for a finished one.
@@ -91,9 +89,6 @@ CLUSTER_ID=""
 INITIAL_CONTROLLERS=""
 PORTS=()
 CPORTS=()
-
-log() { echo "kafka.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
 
 pom_sum() { sha256sum "$HERE/pom.xml" | cut -d' ' -f1; }
 
@@ -155,9 +150,6 @@ check_java() {
     1.*|9|1[0-6]|"") die "Kafka 4.x needs Java 17+, $JAVA is '${v:-unknown}' (set JAVA_HOME)";;
   esac
 }
-
-# True if something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp; no nc needed).
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A fresh id: 16 random bytes, URL-safe base64 without padding, what `StorageTool random-uuid`
 # prints, without paying for a JVM start. Like Kafka's Uuid.randomUuid(), never starting with

@@ -28,11 +28,9 @@
 #   PG_RUN_USER [postgres]    OS user the server runs as when this script runs as root
 #                             (initdb and postgres refuse to run as root)
 #   PG_BINDIR                 server binaries (default: newest /usr/lib/postgresql/*/bin)
-set -Eeuo pipefail
-# Never fail silently: name the command that tripped `set -e` (-E carries this into functions).
-trap 'echo "postgres.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Strict mode, log/die, is_root, port_open, apt_install.
+source "$HERE/../lib.sh"
 PORT="${PG_PORT:-55432}"
 FSYNC="${PG_FSYNC:-on}"
 MAX_CONN="${PG_MAX_CONNECTIONS:-200}"
@@ -43,23 +41,18 @@ PG_LIB_ROOT="${PG_LIB_ROOT:-/usr/lib/postgresql}"
 SYNC_COMMIT="${PG_SYNCHRONOUS_COMMIT:-on}"
 case "$FSYNC" in
   on|off) ;;
-  *) echo "postgres.sh: PG_FSYNC must be 'on' or 'off', not '$FSYNC'" >&2; exit 2 ;;
+  *) log "PG_FSYNC must be 'on' or 'off', not '$FSYNC'"; exit 2 ;;
 esac
 case "$SYNC_COMMIT" in
   on|off) ;;
-  *) echo "postgres.sh: PG_SYNCHRONOUS_COMMIT must be 'on' or 'off'" >&2; exit 2 ;;
+  *) log "PG_SYNCHRONOUS_COMMIT must be 'on' or 'off'"; exit 2 ;;
 esac
 APP_USER="tifli"
 APP_PASSWORD="tifli"
 APP_DB="tifli"
 OWNED_MARK=".tifli-postgres-workdir"
 
-log() { echo "postgres.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
-
 url() { echo "postgresql+asyncpg://$APP_USER:$APP_PASSWORD@127.0.0.1:$PORT/$APP_DB"; }
-
-is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # Newest installed server whose initdb, pg_ctl and postgres all exist (the client-only
 # package installs some of these names' siblings but not the server itself).
@@ -86,27 +79,13 @@ install() {
     return 0
   fi
   is_root || die "PostgreSQL server missing; run as root: $0 install"
-  export DEBIAN_FRONTEND=noninteractive
-  # A fresh image may have no package lists at all; otherwise try without the (slow) update
-  # first and only refresh the lists if the install fails.
-  if ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
-    log "apt-get update (no package lists yet)"
-    apt-get update -q >&2
-  fi
   # `postgresql` = Debian's default major version (15 on Debian 12).
-  if ! apt-get install -y -q --no-install-recommends postgresql >&2; then
-    log "install failed; refreshing package lists and retrying once"
-    apt-get update -q >&2
-    apt-get install -y -q --no-install-recommends postgresql >&2
-  fi
+  apt_install postgresql
   bindir="$(find_bindir)" || die "installed postgresql but found no server under $PG_LIB_ROOT"
   log "installed: $bindir"
   # Debian's package may also create (and, where services can start, run) its own "main"
   # cluster on port 5432. This script never uses or touches it.
 }
-
-# True if something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp; no nc needed).
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Run a server-side command as the unprivileged user when we are root; from inside the work
 # dir so tools never warn about an unreadable current directory.

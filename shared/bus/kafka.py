@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.bus.base import Handler, Message
-from shared.bus.processing import handle_with_retries, send_to_dead_letter
+from shared.bus.processing import MessageHandling
 from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -155,8 +155,6 @@ class KafkaBus:
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._partitions = partitions
-        self._max_attempts = max_attempts
-        self._dead_letter_topic = dead_letter_topic
         self._topics = [*topics, dead_letter_topic]
         if not 1 <= min_insync_replicas <= replication_factor:
             raise ValueError("min_insync_replicas must be between 1 and replication_factor")
@@ -168,6 +166,9 @@ class KafkaBus:
         self._members: list[_Member] = []
         self._producer: AIOKafkaProducer | None = None
         self._stopping = asyncio.Event()
+        self._handling = MessageHandling(
+            self.publish, dead_letter_topic, max_attempts, self._stopping
+        )
 
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         self._members.append(_Member(topic, group, handler))
@@ -251,9 +252,6 @@ class KafkaBus:
             topic, value, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()]
         )
 
-    async def _dead_letter(self, message: Message, reason: str) -> None:
-        await send_to_dead_letter(self.publish, self._dead_letter_topic, message, reason)
-
     async def _consume(self, member: _Member, done: dict[TopicPartition, int]) -> None:
         """The member's loop. It must never die quietly: a member whose loop has stopped
         still heartbeats, so the group would leave its partitions with nobody reading them."""
@@ -291,13 +289,7 @@ class KafkaBus:
                 offset=record.offset,
             )
             try:
-                handled = await handle_with_retries(
-                    message,
-                    member.handler,
-                    max_attempts=self._max_attempts,
-                    dead_letter=self._dead_letter,
-                    stopping=self._stopping,
-                )
+                handled = await self._handling.handle(message, member.handler)
             except Exception as exc:  # e.g. the dead-letter topic unreachable
                 log.warning("record not handled", extra={"error": type(exc).__name__})
                 handled = False

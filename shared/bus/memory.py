@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from shared.bus.base import Handler, Message
 from shared.bus.partitioning import partition_for
-from shared.bus.processing import handle_with_retries, send_to_dead_letter
+from shared.bus.processing import MessageHandling
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,6 @@ class InProcessBus:
         self, *, partitions: int = 3, max_attempts: int = 5, dead_letter_topic: str = "dead-letter"
     ) -> None:
         self._partitions = partitions
-        self._max_attempts = max_attempts
-        self._dead_letter_topic = dead_letter_topic
         self._topics: dict[str, list[_Partition]] = {}
         self._members: list[_Member] = []
         # committed position per (group, topic, partition): the next offset to handle
@@ -49,6 +47,9 @@ class InProcessBus:
         self._assigned: list[tuple[_Member, int]] = []
         self._stopping = asyncio.Event()
         self._idle = asyncio.Condition()
+        self._handling = MessageHandling(
+            self.publish, dead_letter_topic, max_attempts, self._stopping
+        )
 
     def _partitions_of(self, topic: str) -> list[_Partition]:
         if topic not in self._topics:
@@ -103,10 +104,6 @@ class InProcessBus:
         """(topic, partition) pairs this bus instance consumes."""
         return {(m.topic, p) for m, p in self._assigned}
 
-    def messages(self, topic: str) -> list[Message]:
-        """Everything ever published to ``topic`` (tests and the operator's DLQ view)."""
-        return [m for part in self._partitions_of(topic) for m in part.log]
-
     async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Until every group has handled everything published so far (for tests)."""
         async with asyncio.timeout(timeout), self._idle:
@@ -119,9 +116,6 @@ class InProcessBus:
                 if self._committed[position] < len(part.log) or position in self._busy:
                     return False
         return True
-
-    async def _dead_letter(self, message: Message, reason: str) -> None:
-        await send_to_dead_letter(self.publish, self._dead_letter_topic, message, reason)
 
     async def _consume(self, member: _Member, partition_no: int) -> None:
         part = self._partitions_of(member.topic)[partition_no]
@@ -136,13 +130,7 @@ class InProcessBus:
                 message = part.log[self._committed[position]]
             self._busy.add(position)
             try:
-                handled = await handle_with_retries(
-                    message,
-                    member.handler,
-                    max_attempts=self._max_attempts,
-                    dead_letter=self._dead_letter,
-                    stopping=self._stopping,
-                )
+                handled = await self._handling.handle(message, member.handler)
                 if handled:
                     self._committed[position] = message.offset + 1
             finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
@@ -55,7 +56,8 @@ async def handle_with_retries(
     restarting or in recovery: see ``shared.transient_errors``) are retried until they pass
     or the process stops — parking the message would silently drop an alert.
     """
-    # Only exception *types* are logged: messages may carry personal data (brief §6).
+    # Only exception *types* are logged: messages may carry personal data, which must never
+    # reach a log.
     attempt = 0
     while True:
         attempt += 1
@@ -107,3 +109,28 @@ def dead_letter_headers(message: Message, reason: str) -> dict[str, str]:
         "dlq-original-offset": str(message.offset),
         "dlq-reason": reason,
     }
+
+
+@dataclass(frozen=True)
+class MessageHandling:
+    """What both backends do with each message they deliver, in one place: the same retry
+    policy, the same dead-letter topic and headers, the same reaction to a stop."""
+
+    publish: Publish
+    dead_letter_topic: str
+    max_attempts: int
+    stopping: asyncio.Event
+
+    async def handle(self, message: Message, handler: Handler) -> bool:
+        """True once the message is done with (handled or dead-lettered); False if the bus
+        stopped first, so the position must not advance past it."""
+        return await handle_with_retries(
+            message,
+            handler,
+            max_attempts=self.max_attempts,
+            dead_letter=self.dead_letter,
+            stopping=self.stopping,
+        )
+
+    async def dead_letter(self, message: Message, reason: str) -> None:
+        await send_to_dead_letter(self.publish, self.dead_letter_topic, message, reason)

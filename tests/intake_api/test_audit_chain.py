@@ -3,12 +3,30 @@ looks like to the check."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from intake_api.audit_chain import GENESIS_HASH, ChainedEntry, Head, entry_hash, first_break
+from intake_api.audit_chain import (
+    GENESIS_HASH,
+    Break,
+    ChainCheck,
+    ChainedEntry,
+    Head,
+    entry_hash,
+)
 
 START = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+def first_break(entries: Iterable[ChainedEntry], head: Head) -> Break | None:
+    """The check as ``audit_log.verify`` runs it, entry by entry, then against the head."""
+    check = ChainCheck()
+    for entry in entries:
+        broken = check.check(entry)
+        if broken is not None:
+            return broken
+    return check.finish(head)
 
 
 def _entry(row_id: int, seq: int, at: datetime, action: str, prev_hash: str) -> ChainedEntry:

@@ -1,4 +1,4 @@
-"""Keys with a lifecycle over HTTP (brief §6 "Auth"): created for a unit or national, listed
+"""Keys with a lifecycle over HTTP: created for a unit or national, listed
 without their secrets, revoked (refused from the next request on), expired on time, last use
 recorded; every creation and revocation audited."""
 

@@ -1,4 +1,4 @@
-"""A report or sighting may name a town instead of giving coordinates (issue 4 item 8): it is
+"""A report or sighting may name a town instead of giving coordinates: it is
 geocoded offline at submission, Arabic and French spellings alike; an unknown or ambiguous name
 is a 422 listing candidates, never a guess. Through the real HTTP API."""
 

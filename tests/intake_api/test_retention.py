@@ -1,4 +1,4 @@
-"""Retention over simulated time (brief §6): an ended case's personal data is erased
+"""Retention over simulated time: an ended case's personal data is erased
 ``TIFLI_RETENTION_DAYS`` after it ended and not before; an open case never is; the erased
 case reads as erased; the audit keeps what happened, without personal data. An operator can
 erase an ended case at once (national keys only)."""

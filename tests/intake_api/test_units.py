@@ -1,4 +1,4 @@
-"""Units and four eyes over HTTP (brief §1 "Units", §3 "Four eyes"): a unit key reaches its own
+"""Units and four eyes over HTTP: a unit key reaches its own
 unit's cases only, another unit's case answers 404 on every report route, national keys reach
 all; acts that reach the public need a reviewer who did not submit the case."""
 

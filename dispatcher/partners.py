@@ -109,7 +109,8 @@ class PartnerService:
         return partner
 
     def _record_handshake(self, partner: Partner, failure: str | None) -> None:
-        # Nothing is sent to an endpoint that has not proven it is the partner's (brief §5).
+        # Nothing is sent to an endpoint that has not proven it is the partner's: a mistyped
+        # or hostile URL must never receive alerts.
         if failure is None:
             partner.status, partner.status_reason, partner.verified_at = "active", None, self._now
         else:

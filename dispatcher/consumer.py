@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.service import plan_deliveries
+from dispatcher.planning import plan_deliveries
 from dispatcher.worker import DeliveryWorker
 from shared.bus import Message
 from shared.clock import Clock

@@ -18,18 +18,6 @@ def webhook_id_for(event_id: str, partner_id: str) -> str:
     return "msg_" + uuid.uuid5(_WEBHOOK_NAMESPACE, f"{event_id}:{partner_id}").hex
 
 
-TAKE_DOWNS = frozenset({"alert.cancelled", "alert.expired"})
-
-
-def replaces(newer_type: str, older_type: str) -> bool:
-    """Whether a newer version makes an older one, not yet delivered, pointless to send.
-
-    A take-down replaces everything. An Update replaces an older Update; never the first
-    Alert, so a partner never sees an Update before its Alert.
-    """
-    return newer_type in TAKE_DOWNS or older_type != "alert.issued"
-
-
 def covers(coverage_geojson: str | None, alert: AlertMessage) -> bool:
     if coverage_geojson is None:
         return True

@@ -11,9 +11,9 @@ from datetime import datetime
 import httpx
 
 from dispatcher.models import Partner
+from dispatcher.partner_secrets import signing_secrets
 from dispatcher.schemas import PingOut
 from dispatcher.sender import post_webhook
-from dispatcher.service import signing_secrets
 from dispatcher.signing import signature_headers
 from shared.sealing import Sealer
 

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatcher.delivery_ops import DeliveryService
+from dispatcher.partners import PartnerService, partner_out
 from dispatcher.ping import send_ping
 from dispatcher.schemas import (
     DeliveryOut,
@@ -24,7 +26,6 @@ from dispatcher.schemas import (
     WebhookPayload,
 )
 from dispatcher.sender import verification_handshake
-from dispatcher.service import DeliveryService, PartnerService, partner_out
 from shared.auth import Principal, require_scope
 from shared.paging import MAX_OFFSET
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses

@@ -19,17 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from dispatcher.fanout import replaces
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
+from dispatcher.ordering import earlier_version_owed, newer_versions, replaces
+from dispatcher.partner_secrets import signing_secrets
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
 from dispatcher.sender import SendResult, post_webhook
-from dispatcher.service import signing_secrets
 from dispatcher.signing import signature_headers
 from shared.clock import Clock
 from shared.sealing import Sealer
@@ -72,15 +71,8 @@ def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer
 
 def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
     """Conditions (besides time and status) for a delivery any worker may take now."""
-    earlier = aliased(Delivery)
     # Per alert and partner, in sequence order: nothing overtakes a version still owed.
-    blocked = exists().where(
-        earlier.alert_id == Delivery.alert_id,
-        earlier.partner_id == Delivery.partner_id,
-        earlier.sequence < Delivery.sequence,
-        earlier.status.in_(("pending", "sending")),
-    )
-    conditions = [Partner.status == "active", ~blocked]
+    conditions = [Partner.status == "active", ~earlier_version_owed(Delivery)]
     if full_partners:
         conditions.append(Delivery.partner_id.not_in(full_partners))
     return conditions
@@ -88,14 +80,7 @@ def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
 
 async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
     """A newer version (planned while this one was in flight) replaces it."""
-    newer = await session.scalars(
-        select(Delivery.event_type).where(
-            Delivery.alert_id == delivery.alert_id,
-            Delivery.partner_id == delivery.partner_id,
-            Delivery.sequence > delivery.sequence,
-            Delivery.status != "superseded",
-        )
-    )
+    newer = await session.scalars(select(Delivery.event_type).where(newer_versions(delivery)))
     return any(replaces(newer_type, delivery.event_type) for newer_type in newer)
 
 
@@ -189,14 +174,7 @@ class DeliveryWorker:
                 self._saturated = True
                 continue
             if delivery.sequence > 1 and await session.scalar(
-                select(Delivery.id)
-                .where(
-                    Delivery.alert_id == delivery.alert_id,
-                    Delivery.partner_id == partner.id,
-                    Delivery.sequence < delivery.sequence,
-                    Delivery.status.in_(("pending", "sending")),
-                )
-                .limit(1)
+                select(earlier_version_owed(delivery))
             ):
                 continue  # an earlier version is still owed: order first
             delivery.status = "sending"

@@ -107,7 +107,7 @@ async def _matching(
     alert_id: str | None = None,
 ) -> AsyncIterator[DeliveryOut]:
     """Deliveries newest first, page by page; stops at the first one older than ``since``."""
-    from dispatcher.service import DeliveryService
+    from dispatcher.delivery_ops import DeliveryService
 
     offset: int | None = 0
     while offset is not None:
@@ -172,7 +172,7 @@ async def _replay_dead(
 async def _replay(
     session: AsyncSession, now: datetime, delivery_ids: list[str], retry: timedelta
 ) -> int:
-    from dispatcher.service import DeliveryService
+    from dispatcher.delivery_ops import DeliveryService
     from shared.problems import Problem
 
     refused = 0

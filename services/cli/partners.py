@@ -111,7 +111,7 @@ def _now() -> Any:
 
 
 async def _list(sessions: Sessions, sealer: Sealer) -> int:
-    from dispatcher.service import PartnerService
+    from dispatcher.partners import PartnerService
     from services.cli.tables import table, when
 
     found: list[PartnerOut] = []
@@ -153,7 +153,7 @@ def _describe(partner: PartnerOut) -> str:
 
 
 async def _show(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
-    from dispatcher.service import PartnerService, partner_out
+    from dispatcher.partners import PartnerService, partner_out
 
     async with sessions() as session, session.begin():
         partner = partner_out(await PartnerService(session, _now(), sealer).load(partner_id))
@@ -162,8 +162,8 @@ async def _show(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
 
 
 async def _verify(sessions: Sessions, sealer: Sealer, client: Any, partner_id: str) -> int:
+    from dispatcher.partners import PartnerService
     from dispatcher.sender import verification_handshake
-    from dispatcher.service import PartnerService
 
     # As the API does: the handshake runs outside any transaction.
     async with sessions() as session, session.begin():
@@ -179,7 +179,7 @@ async def _verify(sessions: Sessions, sealer: Sealer, client: Any, partner_id: s
 
 
 async def _disable(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
-    from dispatcher.service import PartnerService
+    from dispatcher.partners import PartnerService
 
     async with sessions() as session, session.begin():
         service = PartnerService(session, _now(), sealer)
@@ -191,8 +191,8 @@ async def _disable(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
 async def _test(
     settings: Settings, sessions: Sessions, sealer: Sealer, client: Any, partner_id: str
 ) -> int:
+    from dispatcher.partners import PartnerService
     from dispatcher.ping import send_ping
-    from dispatcher.service import PartnerService
 
     now = _now()
     async with sessions() as session, session.begin():

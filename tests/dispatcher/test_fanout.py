@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dispatcher.fanout import replaces
+from dispatcher.ordering import replaces
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,79 @@
+"""The per-partner ordering rules: each partner gets an alert's versions in sequence order,
+an Update never before its Alert, and nothing stale after a newer version.
+
+One pure rule (``replaces``) and the SQL expressions the dispatcher's queries are built from,
+so that each rule is written once. "Earlier" and "newer" versions of a delivery always mean
+deliveries with the same ``alert_id`` and ``partner_id`` and a lower or higher ``sequence``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Exists, and_, exists
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from dispatcher.models import Delivery
+
+TAKE_DOWNS = frozenset({"alert.cancelled", "alert.expired"})
+
+# A version is owed while it waits for its turn or is on its way; a delivered, dead or
+# superseded one is no longer owed and holds nothing back.
+OWED = ("pending", "sending")
+
+
+def replaces(newer_type: str, older_type: str) -> bool:
+    """Whether a newer version makes an older one, not yet delivered, pointless to send.
+
+    A take-down replaces everything. An Update replaces an older Update; never the first
+    Alert, so a partner never sees an Update before its Alert.
+    """
+    return newer_type in TAKE_DOWNS or older_type != "alert.issued"
+
+
+def earlier_version_owed(of: type[Delivery] | Delivery) -> Exists:
+    """True when an earlier version of ``of`` is still owed to its partner (pending or being
+    sent): ``of`` must wait, or it would overtake it. Nothing is claimed while this holds.
+
+    ``of`` is a loaded delivery, or the ``Delivery`` class itself for the row of the
+    enclosing query (the condition is then correlated with it)."""
+    earlier = aliased(Delivery)
+    return exists().where(
+        earlier.alert_id == of.alert_id,
+        earlier.partner_id == of.partner_id,
+        earlier.sequence < of.sequence,
+        earlier.status.in_(OWED),
+    )
+
+
+def earlier_versions_waiting(of: Delivery) -> ColumnElement[bool]:
+    """Matches the earlier versions of ``of`` that still wait their turn (pending, not in
+    flight): those the new version ``of`` supersedes where ``replaces`` says so. One being
+    sent is left to finish; should it fail, ``newer_versions`` decides its fate."""
+    return and_(
+        Delivery.alert_id == of.alert_id,
+        Delivery.partner_id == of.partner_id,
+        Delivery.sequence < of.sequence,
+        Delivery.status == "pending",
+    )
+
+
+def newer_versions(of: Delivery) -> ColumnElement[bool]:
+    """Matches the newer versions of ``of`` that are not superseded, whatever their state
+    (pending, being sent, delivered or dead). They count in two ways:
+
+    - any of them means ``of`` may not be replayed: the partner would get a stale version
+      after a newer one (``newer_version_exists``);
+    - a failed ``of`` is dropped rather than retried only if one of them ``replaces`` it:
+      an Update does not replace the first Alert, which must still arrive first.
+    """
+    return and_(
+        Delivery.alert_id == of.alert_id,
+        Delivery.partner_id == of.partner_id,
+        Delivery.sequence > of.sequence,
+        Delivery.status != "superseded",
+    )
+
+
+def newer_version_exists(of: Delivery) -> Exists:
+    """True when ``of`` has a newer version that is not superseded (``newer_versions``)."""
+    return exists().where(newer_versions(of))

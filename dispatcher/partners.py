@@ -1,0 +1,117 @@
+"""Partners: registration with the handshake's outcome, secret rotation, disabling, listing.
+
+Like the other services, these run in the caller's transaction and never commit.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatcher.address_guard import check_target
+from dispatcher.models import Partner
+from dispatcher.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerWithSecret
+from dispatcher.signing import new_secret
+from shared.problems import Problem, field_problem
+from shared.sealing import Sealer
+
+
+def partner_out(partner: Partner) -> PartnerOut:
+    return PartnerOut(
+        id=partner.id,
+        name=partner.name,
+        url=partner.url,
+        languages=partner.languages.split(),
+        coverage=json.loads(partner.coverage) if partner.coverage else None,
+        status=partner.status,
+        status_reason=partner.status_reason,
+        created_at=partner.created_at,
+        verified_at=partner.verified_at,
+        secret_rotation_ends=partner.previous_secret_until,
+    )
+
+
+class PartnerService:
+    """The handshake is an HTTP call of up to the webhook time-out: callers make it with
+    ``handshake`` *outside* any transaction, then record its outcome, so no database lock is
+    held while a partner's server thinks."""
+
+    def __init__(self, session: AsyncSession, now: datetime, sealer: Sealer) -> None:
+        self._session = session
+        self._now = now
+        self._sealer = sealer
+
+    @staticmethod
+    async def check(body: PartnerIn, *, allow_private: bool) -> None:
+        """Refuses (422 naming ``url``) a target that is malformed, does not resolve, or is
+        not public: before the handshake, so that no request goes to such an address."""
+        reason = await check_target(body.url, allow_private=allow_private)
+        if reason:
+            raise field_problem("url", reason)
+
+    async def register(self, body: PartnerIn, handshake_failure: str | None) -> PartnerWithSecret:
+        partner = Partner(
+            id=str(uuid.uuid4()),
+            name=body.name,
+            url=body.url,
+            languages=" ".join(body.languages),
+            coverage=json.dumps(body.coverage) if body.coverage else None,
+            status="unverified",
+            verify_token=self._sealer.seal_text(body.verify_token),
+            secret=self._sealer.seal_text(secret := new_secret()),
+            created_at=self._now,
+        )
+        self._record_handshake(partner, handshake_failure)
+        self._session.add(partner)
+        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
+
+    async def record_handshake(self, partner_id: str, failure: str | None) -> PartnerOut:
+        partner = await self.load(partner_id)
+        self._record_handshake(partner, failure)
+        return partner_out(partner)
+
+    async def disable(self, partner_id: str, reason: str) -> PartnerOut:
+        partner = await self.load(partner_id)
+        partner.status, partner.status_reason = "disabled", reason
+        return partner_out(partner)
+
+    async def rotate_secret(self, partner_id: str, overlap: timedelta) -> PartnerWithSecret:
+        partner = await self.load(partner_id)
+        secret = new_secret()
+        partner.previous_secret, partner.secret = partner.secret, self._sealer.seal_text(secret)
+        partner.previous_secret_until = self._now + overlap
+        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
+
+    def verify_token(self, partner: Partner) -> str:
+        return self._sealer.unseal_text(partner.verify_token)
+
+    async def all(self) -> list[PartnerOut]:
+        rows = (await self._session.scalars(select(Partner).order_by(Partner.created_at))).all()
+        return [partner_out(p) for p in rows]
+
+    async def page(self, *, limit: int, offset: int) -> PartnerPage:
+        """Partners in registration order (the id breaks ties), like every other list."""
+        query = select(Partner).order_by(Partner.created_at, Partner.id)
+        rows = (await self._session.scalars(query.limit(limit + 1).offset(offset))).all()
+        return PartnerPage(
+            items=[partner_out(p) for p in rows[:limit]],
+            next_offset=offset + limit if len(rows) > limit else None,
+        )
+
+    async def load(self, partner_id: str) -> Partner:
+        partner = await self._session.get(Partner, partner_id)
+        if partner is None:
+            raise Problem(404, "Not found", f"No partner {partner_id}.")
+        return partner
+
+    def _record_handshake(self, partner: Partner, failure: str | None) -> None:
+        # Nothing is sent to an endpoint that has not proven it is the partner's: a mistyped
+        # or hostile URL must never receive alerts.
+        if failure is None:
+            partner.status, partner.status_reason, partner.verified_at = "active", None, self._now
+        else:
+            partner.status, partner.status_reason = "unverified", failure

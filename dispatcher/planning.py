@@ -1,0 +1,76 @@
+"""Delivery planning: each alert version becomes one delivery per targeted partner, and the
+older versions it makes pointless to send are superseded. Runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatcher.fanout import covers, webhook_body, webhook_id_for
+from dispatcher.models import Delivery, Partner
+from dispatcher.ordering import earlier_versions_waiting, replaces
+from shared.events import AlertEvent
+
+
+async def plan_deliveries(
+    session: AsyncSession,
+    event: AlertEvent,
+    *,
+    now: datetime,
+    cancel_retry: timedelta,
+    public_base_url: str,
+) -> list[tuple[Delivery, Partner]]:
+    """One delivery per targeted partner for this alert version."""
+    alert = event.data.alert
+    cancelling = alert.msg_type == "Cancel"
+    partners = (await session.scalars(select(Partner).where(Partner.status == "active"))).all()
+    informed = set(
+        await session.scalars(
+            select(Delivery.partner_id).where(Delivery.alert_id == alert.alert_id).distinct()
+        )
+    )
+    planned: list[tuple[Delivery, Partner]] = []
+    for partner in partners:
+        # A partner that has the alert follows it to the end, even if the zone moves out
+        # of its coverage; a Cancel goes to exactly those partners.
+        if not (partner.id in informed or (not cancelling and covers(partner.coverage, alert))):
+            continue
+        # A partner reached for the first time by an Update (the zone grew into its
+        # coverage) gets it as a new alert: it never sees an Update before its Alert.
+        event_type = event.type if partner.id in informed else "alert.issued"
+        webhook_id = webhook_id_for(event.id, partner.id)
+        delivery = Delivery(
+            id=str(uuid.uuid4()),
+            webhook_id=webhook_id,
+            partner_id=partner.id,
+            alert_id=alert.alert_id,
+            sequence=alert.sequence,
+            event_type=event_type,
+            payload=webhook_body(
+                event_type,
+                webhook_id,
+                alert,
+                partner.languages.split(),
+                f"{public_base_url}/v1/alerts/{alert.alert_id}/cap",
+            ).decode(),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            # Never past the alert's expiry — except a Cancel, which must get through.
+            deadline=now + cancel_retry if cancelling else alert.expires,
+            created_at=now,
+        )
+        if alert.sequence > 1:
+            waiting = await session.scalars(
+                select(Delivery).where(earlier_versions_waiting(delivery))
+            )
+            for older in waiting:
+                if replaces(event.type, older.event_type):
+                    older.status = "superseded"
+        session.add(delivery)
+        planned.append((delivery, partner))
+    return planned

@@ -1,0 +1,101 @@
+"""The ordering rules as queries: which deliveries wait for an earlier version, which an
+arriving version may supersede, and which newer versions count against an older one."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dispatcher.models import Delivery
+from dispatcher.ordering import (
+    earlier_version_owed,
+    earlier_versions_waiting,
+    newer_version_exists,
+    newer_versions,
+)
+from tests.dispatcher.conftest import delivery, partner
+
+
+async def _store(sessions: async_sessionmaker[AsyncSession], *rows: Delivery) -> None:
+    async with sessions() as session, session.begin():
+        session.add_all([partner("p1"), partner("p2")])
+        await session.flush()
+        session.add_all(rows)
+
+
+@pytest.mark.parametrize(
+    ("first_status", "owed"),
+    [
+        ("pending", True),
+        ("sending", True),
+        ("delivered", False),
+        ("dead", False),
+        ("superseded", False),
+    ],
+)
+async def test_a_version_waits_while_an_earlier_one_is_owed_to_the_same_partner(
+    sessions: async_sessionmaker[AsyncSession], first_status: str, owed: bool
+) -> None:
+    await _store(
+        sessions,
+        delivery("p1", "a", 1, first_status, "alert.issued"),
+        delivery("p1", "a", 2, "pending"),
+        # Other partners and other alerts are never held back by it.
+        delivery("p2", "a", 2, "pending"),
+        delivery("p1", "b", 2, "pending"),
+    )
+    async with sessions() as session:
+        # Correlated with the row of the enclosing query, as the claim uses it.
+        free = set(
+            await session.scalars(select(Delivery.id).where(~earlier_version_owed(Delivery)))
+        )
+        # For one loaded delivery, as a fresh claim uses it.
+        second = await session.get_one(Delivery, "p1-a-2")
+        blocked = await session.scalar(select(earlier_version_owed(second)))
+    assert blocked is owed
+    expected = {"p1-a-1", "p2-a-2", "p1-b-2"} | (set() if owed else {"p1-a-2"})
+    assert free == expected
+
+
+async def test_a_new_version_may_supersede_only_earlier_versions_still_waiting(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await _store(
+        sessions,
+        delivery("p1", "a", 1, "pending", "alert.issued"),
+        delivery("p1", "a", 2, "sending"),  # in flight: left to finish
+        delivery("p1", "a", 3, "dead"),
+        delivery("p1", "a", 4, "pending"),
+        delivery("p2", "a", 4, "pending"),  # another partner's
+        delivery("p1", "b", 4, "pending"),  # another alert's
+    )
+    arriving = delivery("p1", "a", 5, "pending", "alert.cancelled")
+    async with sessions() as session:
+        waiting = set(
+            await session.scalars(select(Delivery.id).where(earlier_versions_waiting(arriving)))
+        )
+    assert waiting == {"p1-a-1", "p1-a-4"}
+
+
+async def test_newer_versions_count_unless_superseded(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await _store(
+        sessions,
+        delivery("p1", "a", 1, "dead", "alert.issued"),
+        delivery("p1", "a", 2, "superseded"),
+        delivery("p1", "a", 3, "delivered"),
+        delivery("p1", "a", 4, "pending", "alert.cancelled"),
+        delivery("p2", "a", 5, "pending"),  # another partner's
+        delivery("p1", "b", 5, "pending"),  # another alert's
+    )
+    async with sessions() as session:
+        first = await session.get_one(Delivery, "p1-a-1")
+        last = await session.get_one(Delivery, "p1-a-4")
+        newer = set(await session.scalars(select(Delivery.id).where(newer_versions(first))))
+        first_has_newer = await session.scalar(select(newer_version_exists(first)))
+        last_has_newer = await session.scalar(select(newer_version_exists(last)))
+    assert newer == {"p1-a-3", "p1-a-4"}
+    assert first_has_newer is True
+    assert last_has_newer is False

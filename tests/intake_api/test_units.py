@@ -57,15 +57,19 @@ def sighting(trusted: bool) -> dict[str, Any]:
 
 
 async def new_case(stack: Stack, state: str, submitter: str = "casa_desk") -> str:
-    """A case of ``submitter``'s unit, in ``state`` (submitted or approved)."""
+    """A case of ``submitter``'s unit, in ``state`` (submitted, approved or resolved)."""
     async with stack.client(submitter) as client:
         created = await client.post("/v1/reports", json=report_body())
         assert created.status_code == 201, created.text
         report_id: str = created.json()["id"]
-    if state == "approved":
+    if state in ("approved", "resolved"):
         async with stack.client("reviewer") as reviewer:
             approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
             assert approved.status_code == 200, approved.text
+    if state == "resolved":
+        async with stack.client("reviewer") as reviewer:
+            resolved = await reviewer.post(f"/v1/reports/{report_id}/resolve", json={})
+            assert resolved.status_code == 200, resolved.text
     return report_id
 
 
@@ -89,7 +93,10 @@ ROUTES = [
     Route("cancel alert", "approved", "POST", "/v1/reports/{id}/cancel", {"reason": "x"}, 200),
     Route("sighting", "approved", "POST", "/v1/reports/{id}/sightings", sighting(True), 201),
     Route("trust", "approved", "POST", "/v1/reports/{id}/sightings/{sid}/trust", None, 200),
+    Route("erase", "resolved", "POST", "/v1/reports/{id}/erase", None, 200),
 ]
+# Acts that only a national key may do, whatever the unit key's scopes.
+NATIONAL_ONLY = {"erase"}
 # Cases are Casablanca's (filed by casa_desk); approved ones were approved by "reviewer".
 ACTORS = {
     "own unit": "casa_chief",
@@ -104,6 +111,8 @@ def expected_status(route: Route, actor: str) -> int:
         return 404  # as if the case did not exist
     if actor.endswith("sightings:submit only"):
         # No scope for anything but a sighting; and its sighting here claims to be trusted.
+        return 403
+    if route.name in NATIONAL_ONLY and actor == "own unit":
         return 403
     return route.ok
 

@@ -67,7 +67,10 @@ def allowed_layers(national: BaseGeometry, foreign_land: BaseGeometry) -> tuple[
         grown = shapely.buffer(
             simplified, tolerance + _SAFETY_M, join_style="mitre", mitre_limit=_MITRE_LIMIT
         )
-        polygon = to_lonlat(grown)
+        # Simplifying can cut across the territory where foreign land lies just off its coast
+        # (the rocks of Alhucemas, 100–500 m out, at coarse tolerances): the territory is
+        # added back so that A always contains it.
+        polygon = to_lonlat(shapely.union(grown, territory))
         shapely.prepare(polygon)
         reach = 2 * tolerance + _SAFETY_M
         layers.append(AllowedLayer(tolerance_m=tolerance, reach_m=reach, polygon=polygon))

@@ -39,6 +39,9 @@ from shapely.geometry.base import BaseGeometry
 
 from intake_api.gazetteer import official_names
 
+from .accuracy import distances_m, segments
+from .coast import SHORE_GROWTH, neighbours, outside_pieces, with_shore
+from .gaps import check_gaps, sample_points
 from .topojson import decode_object
 
 MOROCCO_MAP = "morocco-map@1.3.0"
@@ -48,26 +51,37 @@ MOROCCO_MAP_SHA256 = {
     "provinces.json": "ce1080e13c77e4a8b9b8ad682cb887b995afaa2f20a51f032bd1faa521fab694",
 }
 # Degrees. coverage_simplify's tolerance is roughly the square root of the triangle areas it
-# removes (Visvalingam–Whyatt), so 0.005° drops wiggles of about 500 m; the source itself sits
-# on a quantisation grid of about 160 m, so finer buys little and costs file size.
+# removes (Visvalingam–Whyatt), so 0.005° drops wiggles of about 500 m. It is applied to the
+# borders between provinces only (they decide geocode shares, not who is alerted); the
+# national boundary, coast and land borders, is kept as the source draws it.
 COVERAGE_TOLERANCE = 0.005
 # Gaps inside the provinces' coverage are quantisation artefacts (Morocco has no inland
 # enclaves); the widest measured is about 0.03°, so 0.05° closes them all.
 GAP_WIDTH = 0.05
-DECIMALS = 4  # about 10 m: far below the source's own ~160 m grid
+# coverage_clean's automatic snapping distance moved the coast by up to 400 m: none is used
+# (the overlaps and gaps between provinces are resolved all the same).
+SNAP = 0.0
+# What the build proves: the shipped national boundary lies within this of the source lines
+# (morocco-map's boundary and the land mask's coast), and every source boundary point lies
+# within it of the shipped boundary or inside the shipped territory.
+ACCURACY_M = 20.0
+DECIMALS = 5  # ≤ 0.8 m of rounding: the boundaries stay within metres of their source
+PLACE_DECIMALS = 4  # a place's point (≈ 10 m) needs no more
 
 # Foreign land is kept in two tiers: fine near the territory, where zones are clipped and the
 # polygon budget measures overshoot onto land, and coarse out to the widest zone (2,000 km cap
 # plus the overshoot a small vertex budget can add).
 NEAR_KM = 200.0
 NEAR_TOLERANCE = 0.005  # ≈ 500 m
+# Within this of the territory (Ceuta, Melilla, the Spanish rocks and islands, the land
+# borders' surroundings, the strait) the foreign land is kept within ~11 m of the land mask:
+# a 500 m tier there would make zones near them report overshoot onto the grown sea.
+BORDER_KM = 30.0
+BORDER_TOLERANCE = 1e-4  # ≈ 11 m
 FAR_TOLERANCE = 0.1  # ≈ 10 km
 FAR_MIN_AREA = 1e-4  # deg², ≈ 1 km²
 REACH_BOX = (-40.0, 0.0, 24.0, 57.0)  # lon/lat box holding every point ≤ 2,200 km from Morocco
 REACH_KM = 2200.0  # the 2,000 km cap plus room for a coarse polygon's overshoot
-# Strips of land mask along the Moroccan coast that are not in the territory are mismatches
-# between two coastlines, not a foreign country; an opening of this width removes them.
-SLIVER_WIDTH = 0.028  # ≈ 3 km: the near tier is grown by 500 m on top of the mismatch
 
 GAZETTEER_MIN_POPULATION = 500
 GAZETTEER_COUNTRIES = ("MA", "EH")  # GeoNames files Laâyoune, Dakhla… under EH
@@ -95,14 +109,19 @@ class Area:
 
 
 def fetch_morocco_map(workdir: Path) -> dict[str, dict[str, Any]]:
-    """``npm pack`` the pinned package and return its two TopoJSON documents, checked."""
-    subprocess.run(  # noqa: S603 - fixed arguments
-        ["npm", "pack", MOROCCO_MAP, "--silent"],  # noqa: S607 - npm from PATH, by design
-        cwd=workdir,
-        check=True,
-        capture_output=True,
-    )
-    tarball = next(workdir.glob("morocco-map-*.tgz"))
+    """``npm pack`` the pinned package and return its two TopoJSON documents, checked.
+
+    A tarball already in ``workdir`` is reused (the tests keep one between runs): its files
+    are checked against the pinned digests all the same."""
+    tarball = next(workdir.glob("morocco-map-*.tgz"), None)
+    if tarball is None:
+        subprocess.run(  # noqa: S603 - fixed arguments
+            ["npm", "pack", MOROCCO_MAP, "--silent"],  # noqa: S607 - npm from PATH, by design
+            cwd=workdir,
+            check=True,
+            capture_output=True,
+        )
+        tarball = next(workdir.glob("morocco-map-*.tgz"))
     documents: dict[str, dict[str, Any]] = {}
     with tarfile.open(tarball) as archive:
         for name, digest in MOROCCO_MAP_SHA256.items():
@@ -116,7 +135,7 @@ def fetch_morocco_map(workdir: Path) -> dict[str, dict[str, Any]]:
     return documents
 
 
-def land_polygons(box: tuple[float, float, float, float]) -> BaseGeometry:
+def land_polygons(box: tuple[float, float, float, float]) -> np.ndarray:
     """OpenStreetMap land polygons meeting ``box``, from the roaring-landmask wheel.
 
     Returned as an array of pieces, not unioned: the source is cut into tiles and unioning
@@ -128,8 +147,10 @@ def land_polygons(box: tuple[float, float, float, float]) -> BaseGeometry:
     world = shapely.from_wkb(mask.shapes.wkb(provider))
     parts = np.asarray(world.geoms)
     clip = shapely.box(*box)
-    inside = parts[shapely.STRtree(parts).query(clip, predicate="intersects")]
-    return shapely.GeometryCollection(list(shapely.intersection(inside, clip)))
+    inside = shapely.intersection(parts[shapely.STRtree(parts).query(clip, "intersects")], clip)
+    polygons = shapely.get_parts(inside)
+    kept: np.ndarray = polygons[(shapely.get_type_id(polygons) == 3) & (shapely.area(polygons) > 0)]
+    return kept
 
 
 def hcp_communes() -> list[dict[str, Any]]:
@@ -166,22 +187,31 @@ def split_name(name: str) -> tuple[str, str]:
     return name[:cut].strip(), arabic.strip()
 
 
+def source_provinces(
+    provinces: Sequence[tuple[dict[str, Any], BaseGeometry]],
+) -> tuple[list[int], list[BaseGeometry]]:
+    """The provinces in code order, valid and cleaned into a coverage (a set of polygons
+    that meet edge to edge): the source overlaps and leaves gaps by a few grid cells."""
+    order = sorted(range(len(provinces)), key=lambda i: str(provinces[i][0]["id"]))
+    shapes = [polygonal(provinces[i][1]) for i in order]
+    return order, list(shapely.coverage_clean(shapes, gap_width=GAP_WIDTH, snapping_distance=SNAP))
+
+
 def clean_provinces(
     regions: Sequence[tuple[dict[str, Any], BaseGeometry]],
     provinces: Sequence[tuple[dict[str, Any], BaseGeometry]],
+    order: Sequence[int],
+    shapes: Sequence[BaseGeometry],
 ) -> list[Area]:
-    """Provinces as one clean, simplified coverage, each tagged with its region.
+    """Provinces (``shapes``, in ``order``) as one coverage, each tagged with its region.
 
-    The provinces are the finer layer, so they are cleaned and simplified as one coverage and
-    the regions are then dissolved from them: both files then share every border exactly.
+    Only the borders between provinces are simplified; the regions are then dissolved from
+    the provinces, so both files share every border exactly.
     """
     region_shapes = [polygonal(g) for _, g in regions]
-    order = sorted(range(len(provinces)), key=lambda i: str(provinces[i][0]["id"]))
-    shapes = [polygonal(provinces[i][1]) for i in order]
-    # The source provinces overlap and leave gaps by a few grid cells; clean snaps them into
-    # a coverage (a set of polygons that meet edge to edge) so it can be simplified jointly.
-    cleaned = shapely.coverage_clean(shapes, gap_width=GAP_WIDTH)
-    simplified = shapely.coverage_simplify(cleaned, COVERAGE_TOLERANCE)
+    # Shore added to a province may meet its neighbour's without shared vertices: clean again.
+    cleaned = shapely.coverage_clean(list(shapes), gap_width=GAP_WIDTH, snapping_distance=SNAP)
+    simplified = shapely.coverage_simplify(cleaned, COVERAGE_TOLERANCE, simplify_boundary=False)
     areas = []
     for i, shape in zip(order, simplified, strict=True):
         attributes = provinces[i][0]
@@ -243,35 +273,41 @@ def reach(territory: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(disks)
 
 
-def foreign_land(land: BaseGeometry, territory: BaseGeometry) -> BaseGeometry:
+def foreign_land(outside: np.ndarray, territory: BaseGeometry) -> BaseGeometry:
     """Land in reach of Morocco that is not Moroccan territory, conservative by construction.
 
-    Each piece is simplified (Douglas–Peucker keeps its output within ``tolerance`` of its
-    input) and then buffered by that tolerance, so it still contains all the land it stands
-    for: overshoot onto land can be over-reported, never under-reported.
+    ``outside`` is the land mask's land outside the territory that is not Moroccan shore
+    (``coast.neighbours``). Each piece is simplified (Douglas–Peucker keeps its output within
+    ``tolerance`` of its input) and then buffered by that tolerance, so it still contains all
+    the land it stands for: overshoot onto land can be over-reported, never under-reported.
+    Land borders stay the territory's own edges (the layer is cut by the territory).
     """
-    pieces = shapely.get_parts(shapely.intersection(land, reach(territory)))
+    pieces = shapely.get_parts(shapely.intersection(outside, reach(territory)))
     pieces = pieces[~shapely.is_empty(pieces)]
     outline = territory.simplify(0.05)
-    near = shapely.dwithin(pieces, outline, metres_to_degrees(NEAR_KM * 1000.0))
-    inland = shapely.contains_properly(territory, pieces)
+    border = shapely.buffer(outline, metres_to_degrees(BORDER_KM * 1000.0), quad_segs=4)
+    # The border band is cut out of the pieces and kept fine; the rest of each piece goes to
+    # its tier (the grown tiers overlap along the cut, so no gap opens there).
+    fine = shapely.intersection(pieces, border)
+    rest = shapely.difference(pieces, border)
+    near = shapely.dwithin(rest, outline, metres_to_degrees(NEAR_KM * 1000.0))
     tiers = []
-    for selected, tolerance in ((near & ~inland, NEAR_TOLERANCE), (~near, FAR_TOLERANCE)):
-        simple = shapely.simplify(pieces[selected], tolerance, preserve_topology=True)
+    for selected, tolerance in (
+        (fine, BORDER_TOLERANCE),
+        (rest[near], NEAR_TOLERANCE),
+        (rest[~near], FAR_TOLERANCE),
+    ):
+        selected = selected[~shapely.is_empty(selected)]
+        simple = shapely.simplify(selected, tolerance, preserve_topology=True)
         grown = shapely.buffer(simple, tolerance, quad_segs=2, join_style="mitre")
         # Far-tier islets under ~1 km² would cost more bytes than they could ever matter.
         if tolerance == FAR_TOLERANCE:
             grown = grown[shapely.area(grown) > FAR_MIN_AREA]
         tiers.append(shapely.union_all(grown))
-    outside = shapely.difference(shapely.union_all(tiers), territory)
-    # Drop thin strips the two coastlines leave along Morocco's own shore, but keep islands
-    # (Alborán, Chafarinas, Canaries…), which do not touch the territory.
-    parts = shapely.get_parts(outside)
-    touching = shapely.intersects(parts, territory.buffer(1e-6))
-    mainland = shapely.union_all(parts[touching])
-    core = mainland.buffer(-SLIVER_WIDTH / 2).buffer(SLIVER_WIDTH)
-    kept = shapely.union_all([shapely.intersection(mainland, core), *parts[~touching]])
-    return shapely.normalize(polygonal(kept))
+    # Cut by the territory shrunk by a metre: the two layers overlap by that strip, which
+    # survives rounding (no gap can open along a land border) and which the loader cuts off.
+    inner = shapely.buffer(territory, -SHORE_GROWTH / 2, quad_segs=2)
+    return shapely.normalize(polygonal(shapely.difference(shapely.union_all(tiers), inner)))
 
 
 def gazetteer(records: Iterable[dict[str, Any]], regions: Sequence[Area]) -> list[dict[str, Any]]:
@@ -290,8 +326,8 @@ def gazetteer(records: Iterable[dict[str, Any]], regions: Sequence[Area]) -> lis
             {
                 "id": int(record["geonameid"]),
                 "name": record["name"],
-                "lat": round(float(record["latitude"]), DECIMALS),
-                "lon": round(float(record["longitude"]), DECIMALS),
+                "lat": round(float(record["latitude"]), PLACE_DECIMALS),
+                "lon": round(float(record["longitude"]), PLACE_DECIMALS),
                 "population": int(record["population"]),
                 "region": regions[int(hits[0])].code,
                 "names": names,
@@ -354,17 +390,22 @@ def _stage(text: str) -> None:
 def build(out: Path, places_out: Path) -> dict[str, float]:
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    _stage(f"1/5 boundaries: fetching {MOROCCO_MAP} with npm …")
+    _stage(f"1/6 boundaries: fetching {MOROCCO_MAP} with npm …")
     with tempfile.TemporaryDirectory() as tmp:
         documents = fetch_morocco_map(Path(tmp))
     regions_src = decode_object(documents["regions.json"], "regions")
     provinces_src = decode_object(documents["provinces.json"], "provinces")
-    _stage("2/5 boundaries: cleaning the provinces, dissolving them into regions …")
-    provinces = clean_provinces(regions_src, provinces_src)
-    regions = dissolve_regions(regions_src, provinces)
-    timings["boundaries_s"] = time.perf_counter() - start
+    _stage("2/6 land mask: OpenStreetMap land polygons within reach of a zone …")
+    land = land_polygons(REACH_BOX)
+    timings["inputs_s"] = time.perf_counter() - start
 
-    _stage(f"3/5 boundaries: writing regions and provinces to {out} …")
+    start = time.perf_counter()
+    _stage("3/6 boundaries: the provinces with their shore, dissolved into regions …")
+    order, shapes = source_provinces(provinces_src)
+    source_territory = shapely.coverage_union_all(shapes)
+    shore, _ = neighbours(outside_pieces(land, source_territory), source_territory)
+    provinces = clean_provinces(regions_src, provinces_src, order, with_shore(shapes, shore))
+    regions = dissolve_regions(regions_src, provinces)
     out.mkdir(parents=True, exist_ok=True)
     (out / "morocco_provinces.geojson").write_text(
         feature_collection(area_features(provinces)) + "\n", encoding="utf-8"
@@ -372,20 +413,15 @@ def build(out: Path, places_out: Path) -> dict[str, float]:
     (out / "morocco_regions.geojson").write_text(
         feature_collection(area_features(regions)) + "\n", encoding="utf-8"
     )
+    timings["boundaries_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    _stage("4/5 foreign land: OpenStreetMap land polygons around the territory …")
+    _stage("4/6 foreign land: the land mask around the territory, minus it …")
     # Re-read what was written so the foreign land is cut by exactly the shipped territory
     # (rounded to DECIMALS), leaving no gap or overlap between the two.
-    territory = shapely.union_all(
-        [
-            shapely.geometry.shape(f["geometry"])
-            for f in json.loads((out / "morocco_regions.geojson").read_text(encoding="utf-8"))[
-                "features"
-            ]
-        ]
-    )
-    foreign = foreign_land(land_polygons(REACH_BOX), territory)
+    territory = read_territory(out / "morocco_regions.geojson")
+    _, foreign_pieces = neighbours(outside_pieces(land, territory), territory)
+    foreign = foreign_land(foreign_pieces, territory)
     (out / "foreign_land.geojson").write_text(
         feature_collection([_feature(foreign, {"kind": "foreign_land"})]) + "\n",
         encoding="utf-8",
@@ -393,10 +429,104 @@ def build(out: Path, places_out: Path) -> dict[str, float]:
     timings["foreign_land_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    _stage(f"5/5 gazetteer: GeoNames places and HCP's official names to {places_out} …")
+    _stage("5/6 proof: the boundaries against their sources, and no land in neither layer …")
+    prove(out, land, provinces_src)
+    timings["proof_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    _stage(f"6/6 gazetteer: GeoNames places and HCP's official names to {places_out} …")
     write_places(places_out, gazetteer(geonames_places(), regions))
     timings["gazetteer_s"] = time.perf_counter() - start
     return timings
+
+
+def read_territory(regions_file: Path) -> BaseGeometry:
+    features = json.loads(regions_file.read_text(encoding="utf-8"))["features"]
+    return shapely.coverage_union_all([shapely.geometry.shape(f["geometry"]) for f in features])
+
+
+def read_foreign_land(foreign_file: Path, territory: BaseGeometry) -> BaseGeometry:
+    """As the alert engine loads it: cut by the territory (the layers overlap by a metre)."""
+    features = json.loads(foreign_file.read_text(encoding="utf-8"))["features"]
+    foreign = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in features])
+    return shapely.difference(foreign, territory)
+
+
+def without_spikes(source: BaseGeometry) -> BaseGeometry:
+    """``source`` without its zero-area spikes: arcs its quantisation collapsed onto each
+    other (6,200 of its 23,700 boundary points, up to 250 m long at the ports of Casablanca
+    and El Jadida) are lines, not land. An opening by 1 cm removes them and changes the area
+    by ~0.003 m²."""
+    shrunk = shapely.buffer(source, -1e-7, join_style="mitre")
+    return shapely.buffer(shrunk, 1e-7, join_style="mitre")
+
+
+@dataclass(frozen=True)
+class Proof:
+    shipped_to_source_m: float  # farthest shipped boundary point from the source lines
+    source_to_shipped_m: float  # farthest source boundary point outside the territory
+    land_points: int
+    uncovered: int  # sampled land points in neither layer
+    examples: list[tuple[float, float]]  # a few of them
+
+
+def proof(
+    out: Path,
+    land: np.ndarray,
+    provinces_src: Sequence[tuple[dict[str, Any], BaseGeometry]],
+) -> Proof:
+    """The shipped files against their sources: boundary distances in metres, and the
+    land-mask points in neither layer."""
+    territory = read_territory(out / "morocco_regions.geojson")
+    foreign = read_foreign_land(out / "foreign_land.geojson", territory)
+    source = without_spikes(shapely.union_all([polygonal(g) for _, g in provinces_src]))
+    window = shapely.box(*shapely.buffer(shapely.envelope(source), 0.1).bounds)
+    nearby = np.asarray(land)[shapely.intersects(np.asarray(land), window)]
+    coast = shapely.intersection(shapely.boundary(nearby), window)
+    lines = np.concatenate([segments(g) for g in (shapely.boundary(source), *coast)])
+    _, outward = distances_m(territory, lines)
+    points, inward = distances_m(source, segments(territory))
+    # A source point inside the shipped territory is covered, however far from its edge
+    # (the territory reaches out to the land mask's coast where that lies further out).
+    shapely.prepare(territory)
+    inside = shapely.intersects_xy(territory, points[:, 0], points[:, 1])
+    points = sample_points(territory, REACH_BOX)
+    # Only where a zone can reach: the foreign land stops at REACH_KM, the box goes beyond.
+    reachable = reach(territory)
+    shapely.prepare(reachable)
+    points = points[shapely.intersects_xy(reachable, points[:, 0], points[:, 1])]
+    gaps = check_gaps(land, territory, foreign, points)
+    return Proof(
+        shipped_to_source_m=float(outward.max()),
+        source_to_shipped_m=float(np.max(inward[~inside], initial=0.0)),
+        land_points=gaps.land_points,
+        uncovered=len(gaps.uncovered),
+        examples=[(float(x), float(y)) for x, y in gaps.uncovered[:20]],
+    )
+
+
+def prove(
+    out: Path,
+    land: np.ndarray,
+    provinces_src: Sequence[tuple[dict[str, Any], BaseGeometry]],
+) -> None:
+    """Fail the build unless the shipped files are true to their sources (``proof``)."""
+    found = proof(out, land, provinces_src)
+    print(
+        f"national boundary vs source: shipped→source ≤ {found.shipped_to_source_m:.1f} m, "
+        f"source→shipped ≤ {found.source_to_shipped_m:.1f} m (bound {ACCURACY_M:.0f} m)"
+    )
+    print(
+        f"land-mask points sampled on land: {found.land_points:,}; "
+        f"in neither layer: {found.uncovered}"
+    )
+    problems = []
+    if max(found.shipped_to_source_m, found.source_to_shipped_m) > ACCURACY_M:
+        problems.append(f"boundaries further than {ACCURACY_M} m from their source")
+    if found.uncovered:
+        problems.append(f"land in neither layer, e.g. at {found.examples}")
+    if problems:
+        raise RuntimeError("; ".join(problems))
 
 
 def write_places(places_out: Path, places: list[dict[str, Any]]) -> None:

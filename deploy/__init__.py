@@ -1,0 +1,1 @@
+"""Deployment: servers, images and the geodata build."""

@@ -52,8 +52,9 @@ class AlertTimers:
     async def _pass(self) -> None:
         if await self.run_due() >= self._batch_size:
             return  # more may be due: no nap
+        nap_s = await self._nap()  # before the waiter: a failed query leaves none un-awaited
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), await self._nap())
+            await asyncio.wait_for(self._stopping.wait(), nap_s)
 
     async def run_due(self) -> int:
         """Handle every alert that is due now; returns how many were handled."""

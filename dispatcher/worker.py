@@ -151,8 +151,11 @@ class DeliveryWorker:
         self.dispatch(claimed)
         if len(claimed) >= self._config.batch_size:
             return  # more may be due: no nap
+        # The time-out first: if asking the database for it fails, the pass fails before a
+        # waiter exists (one created first would never be awaited).
+        idle_s = await self._idle_time()
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), await self._idle_time())
+            await asyncio.wait_for(self._wake.wait(), idle_s)
 
     def dispatch(self, claimed: list[Claimed]) -> None:
         """Send claimed deliveries now, each in its own task."""

@@ -22,7 +22,7 @@ from shared.sealing import SealedValueError, Sealer
 from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
 from tests.flows import register_partner, verify_both_signatures
 from tests.partner_server import PartnerEndpoint, partner_endpoint
-from tests.production import fresh_database
+from tests.production import cap_signing_env, fresh_database
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.postgres
@@ -52,7 +52,15 @@ def _cli(url: str, data_key: str, *args: str) -> subprocess.CompletedProcess[str
 
 
 async def _with_stack(tmp_path: Path, url: str, data_key: str) -> tuple[Stack, Any]:
-    return await start_stack(embedded_settings(tmp_path, database_url=url, data_key=data_key))
+    cap = cap_signing_env()  # the API signs CAP documents: with PostgreSQL it needs a key
+    settings = embedded_settings(
+        tmp_path,
+        database_url=url,
+        data_key=data_key,
+        cap_signing_key=cap["TIFLI_CAP_SIGNING_KEY"],
+        cap_signing_certificate=cap["TIFLI_CAP_SIGNING_CERTIFICATE"],
+    )
+    return await start_stack(settings)
 
 
 async def _read_case(stack: Stack, report_id: str) -> dict[str, Any]:

@@ -119,6 +119,14 @@ def disk_piece(center: Point, reach_km: float) -> Piece:
     return Piece(center, reach_km, reach_km, None, None, polygon)
 
 
+def reaches_at(
+    locations: Sequence[TrustedLocation], mode: TravelMode, policy: ZonePolicy, at: datetime
+) -> list[float]:
+    """Each live location's reach at ``at``, newest first: the zone's size without its
+    shape — equal at two times, the zone is the same (every piece at its cap)."""
+    return [radius_km(policy, mode, loc.at, at) for loc in live_locations(locations, policy)]
+
+
 def pieces_at(
     locations: Sequence[TrustedLocation], mode: TravelMode, policy: ZonePolicy, at: datetime
 ) -> list[Piece]:

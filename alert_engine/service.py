@@ -27,7 +27,7 @@ from alert_engine.composer import (
 )
 from alert_engine.metrics import VERSIONS, ZONE_SECONDS
 from alert_engine.models import Alert, AlertVersion
-from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at
+from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at, reaches_at
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import AlertMessage, Language, MsgType, Point, PublicChild
@@ -193,6 +193,11 @@ class AlertService:
         if alert.next_widen_at is None or self._now < alert.next_widen_at:
             return None
         alert.next_widen_at = self._now + self._config.widen_interval
+        locations, policy = stored_locations(alert), self._config.policy
+        if reaches_at(locations, alert.travel_mode, policy, alert.updated_at) == reaches_at(
+            locations, alert.travel_mode, policy, self._now
+        ):
+            return None  # every piece is at its cap: the zone has not grown, nothing to measure
         # Growth of the whole union since the area partners hold was computed (every version
         # sets updated_at): older pieces grow too while the newest may still sit at the floor.
         sent = _area_m2(self._pieces(alert, alert.updated_at))

@@ -16,6 +16,7 @@ from alert_engine.pieces import (
     live_locations,
     piece_of,
     pieces_at,
+    reaches_at,
 )
 from alert_engine.unclipped import cover_of
 from alert_engine.zones import ZonePolicy
@@ -186,3 +187,20 @@ def test_a_tight_budget_still_covers() -> None:
     for piece in pieces:
         assert shapely.covers(cover.polygon, piece.polygon)
     assert cover.overshoot_m > 100_000  # the gap between the cities is honestly counted
+
+
+def test_reaches_tell_a_zone_that_still_grows_from_one_at_its_cap() -> None:
+    """The widening timer skips measuring a zone whose reaches did not change."""
+    report = TrustedLocation(point=BENI_MELLAL, at=SEEN)
+    sighting = TrustedLocation(point=_fwd(BENI_MELLAL, 0, 50_000), at=SEEN + HOUR, sighting_id="s")
+    cap_reached = SEEN + timedelta(hours=POLICY.cap_km / POLICY.speeds_kmh["vehicle"]) + HOUR
+    growing = (SEEN + 3 * HOUR, SEEN + 4 * HOUR)
+    capped = (cap_reached + HOUR, cap_reached + 5 * HOUR)
+    for at in (*growing, *capped):
+        assert reaches_at([report, sighting], "vehicle", POLICY, at) == [
+            p.reach_km for p in pieces_at([report, sighting], "vehicle", POLICY, at)
+        ]
+    earlier, later = (reaches_at([report, sighting], "vehicle", POLICY, t) for t in growing)
+    assert earlier != later
+    earlier, later = (reaches_at([report, sighting], "vehicle", POLICY, t) for t in capped)
+    assert earlier == later == [POLICY.cap_km, POLICY.cap_km]

@@ -28,16 +28,9 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    import asyncio  # here, not at the top: `tifli --help` stays quick
+    from services.cli.database_target import run_on_database
 
-    from services.cli.database_target import DatabaseRefused, prepare
-
-    try:
-        prepare(settings, init=args.init)
-    except DatabaseRefused as exc:
-        print(f"tifli: {exc}", file=sys.stderr)
-        return 2
-    return asyncio.run(_verify(settings))
+    return run_on_database(settings, init=args.init, work=lambda: _verify(settings))
 
 
 async def _verify(settings: Settings) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 from services.cli.arguments import add_command, add_database_options
@@ -44,14 +43,7 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    import asyncio  # here, not at the top: `tifli --help` stays quick
-
     from services import data_commands
-    from services.cli.database_target import DatabaseRefused, prepare
+    from services.cli.database_target import run_on_database
 
-    try:
-        prepare(settings, init=args.init)
-    except DatabaseRefused as exc:
-        print(f"tifli: {exc}", file=sys.stderr)
-        return 2
-    return asyncio.run(data_commands.run(settings, args))
+    return run_on_database(settings, init=args.init, work=lambda: data_commands.run(settings, args))

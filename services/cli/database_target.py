@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
@@ -76,3 +78,16 @@ def migrate(settings: Settings) -> None:
         upgrade(settings.database_url, migration_key(settings))
     except RuntimeError as exc:  # a missing key, said plainly by the key's source
         raise DatabaseRefused(str(exc)) from exc
+
+
+def run_on_database(
+    settings: Settings, *, init: bool, work: Callable[[], Coroutine[Any, Any, int]]
+) -> int:
+    """What every database command does: prepare the database (a refusal is printed, exit
+    code 2), then run ``work`` and return its exit code."""
+    try:
+        prepare(settings, init=init)
+    except DatabaseRefused as exc:
+        print(f"tifli: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(work())

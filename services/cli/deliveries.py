@@ -64,19 +64,12 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import DatabaseRefused, prepare
+    from services.cli.database_target import run_on_database
 
     if args.action == "replay" and args.since is not None and not args.all_dead:
         print("tifli: --since goes with --all-dead", file=sys.stderr)
         return 2
-    try:
-        prepare(settings, init=args.init)
-    except DatabaseRefused as exc:
-        print(f"tifli: {exc}", file=sys.stderr)
-        return 2
-    import asyncio  # here, not at the top: `tifli --help` stays quick
-
-    return asyncio.run(_deliveries(settings, args))
+    return run_on_database(settings, init=args.init, work=lambda: _deliveries(settings, args))
 
 
 async def _deliveries(settings: Settings, args: argparse.Namespace) -> int:

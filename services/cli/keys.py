@@ -82,7 +82,7 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import DatabaseRefused, prepare
+    from services.cli.database_target import run_on_database
     from shared.auth import parse_scopes
 
     if args.command == "keys" and args.action == "create":
@@ -91,14 +91,7 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"tifli: {exc}", file=sys.stderr)
             return 2
-    try:
-        prepare(settings, init=args.init)
-    except DatabaseRefused as exc:
-        print(f"tifli: {exc}", file=sys.stderr)
-        return 2
-    import asyncio  # here, not at the top: `tifli --help` stays quick
-
-    return asyncio.run(_keys(settings, args))
+    return run_on_database(settings, init=args.init, work=lambda: _keys(settings, args))
 
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:

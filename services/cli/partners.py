@@ -59,16 +59,9 @@ def register(commands: Any) -> None:
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import DatabaseRefused, prepare
+    from services.cli.database_target import run_on_database
 
-    try:
-        prepare(settings, init=args.init)
-    except DatabaseRefused as exc:
-        print(f"tifli: {exc}", file=sys.stderr)
-        return 2
-    import asyncio  # here, not at the top: `tifli --help` stays quick
-
-    return asyncio.run(_partners(settings, args))
+    return run_on_database(settings, init=args.init, work=lambda: _partners(settings, args))
 
 
 async def _partners(settings: Settings, args: argparse.Namespace) -> int:

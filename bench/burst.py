@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,9 +25,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.harness import Receiver, percentiles, receiver_set, running_stack, show
+from bench.harness import Receiver, bare_alert, percentiles, receiver_set, running_stack, show
 from bench.stages import hops, metric_values, stage_table, zone_mean_ms
-from dispatcher.signing import new_secret, signature_headers
+from dispatcher.signing import new_secret
 from shared.events import ALERTS, REPORTS
 from tests.conftest import CRITERIA, report_body
 from tests.production import Processes
@@ -120,7 +119,7 @@ async def bare_burst(partners: Sequence[Receiver], count: int, within_s: float) 
     """The same number of signed POSTs on the same schedule, straight to the partners: one
     stream per partner, in order (as the dispatcher keeps each partner's alerts in order);
     each latency counts from the alert's scheduled time, so waiting in the stream counts."""
-    secret, padding = new_secret(), "x" * 4000  # about the size of a real alert body
+    secret = new_secret()
     latencies: list[float] = []
     start = time.perf_counter() + 0.5
     gap = within_s / count
@@ -130,10 +129,7 @@ async def bare_burst(partners: Sequence[Receiver], count: int, within_s: float) 
             for n in range(count):
                 due = start + n * gap
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                body = json.dumps(
-                    {"type": "alert.issued", "alert": {"alert_id": f"bare-{n}"}, "padding": padding}
-                ).encode()
-                headers = signature_headers([secret], f"msg_{n}", int(time.time()), body)
+                body, headers = bare_alert(secret, n)
                 answer = await client.post(partner.url, content=body, headers=headers)
                 answer.raise_for_status()
                 latencies.append((time.perf_counter() - due) * 1000)

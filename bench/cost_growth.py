@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import time
 from collections.abc import Sequence
 
-import httpx
 from sqlalchemy import func, select
 
 from alert_engine.models import Alert
-from bench.harness import Receiver, receiver_set, running_stack
+from bench.harness import Receiver, receiver_set, running_stack, sequential_bare_posts_ms
 from bench.timers import seed
-from dispatcher.signing import new_secret, signature_headers
 from services.components import engine_config
 from shared.db import create_engine, session_factory
 from shared.settings import Settings
@@ -55,21 +52,6 @@ async def approve_and_wait(
             first.append((min(arrivals) - started) * 1000)
             last.append((max(arrivals) - started) * 1000)
     return statistics.median(first), statistics.median(last)
-
-
-async def bare_post_ms(partner: Receiver, count: int = 50) -> float:
-    secret, padding = new_secret(), "x" * 4000  # about the size of a real alert body
-    samples = []
-    async with httpx.AsyncClient() as client:
-        for n in range(count):
-            body = json.dumps(
-                {"type": "alert.issued", "alert": {"alert_id": f"bare{n}"}, "padding": padding}
-            ).encode()
-            headers = signature_headers([secret], f"msg_{n}", int(time.time()), body)
-            started = time.perf_counter()
-            await client.post(partner.url, content=body, headers=headers)
-            samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 async def run(cases: int) -> None:
@@ -135,7 +117,7 @@ async def run(cases: int) -> None:
                 alert_rows.append((active, received))
                 print(f"active alerts {active:>6}: {received:7.1f} ms")
         await engine.dispose()
-        baseline = await bare_post_ms(receivers[0])
+        baseline = statistics.median(await sequential_bare_posts_ms(receivers[0].url, 50))
 
     print(f"\nhow cost grows (median of {cases} approvals each; Kafka + PostgreSQL)")
     print(f"{'partners':>8} {'active alerts':>14} {'→ first partner':>16} {'→ last partner':>15}")

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 
 import httpx
 
-from bench.harness import percentiles, receiver, running_stack, show
+from bench.harness import (
+    percentiles,
+    receiver,
+    running_stack,
+    sequential_bare_posts_ms,
+    show,
+)
 from bench.stages import hops, metric_values, stage_table, zone_mean_ms
-from dispatcher.signing import new_secret, signature_headers
 from tests.conftest import CRITERIA, report_body
 
 
@@ -55,17 +59,7 @@ async def run(mode: str, cases: int) -> None:
                 {registered.json()["id"]: partner.url},
             )
 
-        baseline: list[float] = []
-        secret, padding = new_secret(), "x" * 4000  # about the size of a real alert body
-        async with httpx.AsyncClient() as client:
-            for n in range(cases):
-                body = json.dumps(
-                    {"type": "alert.issued", "alert": {"alert_id": f"b{n}"}, "padding": padding}
-                ).encode()
-                headers = signature_headers([secret], f"msg_{n}", int(time.time()), body)
-                started = time.perf_counter()
-                await client.post(partner.url, content=body, headers=headers)
-                baseline.append((time.perf_counter() - started) * 1000)
+        baseline = await sequential_bare_posts_ms(partner.url, cases)
 
     print(f"end-to-end latency, {mode} mode ({cases} cases, sequential)")
     print(show("approval → signed webhook received", percentiles(latencies)))

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bench.harness import stack_for
-from dispatcher.signing import new_secret, signature_headers
+from bench.harness import bare_alert, stack_for
+from dispatcher.signing import new_secret
 from tests.conftest import CRITERIA, report_body
 from tests.partner_server import bound_socket, serve
 
@@ -67,13 +67,12 @@ async def receivers() -> AsyncIterator[Receivers]:
 
 async def bare_loop(url: str, partners: int, per_partner: int) -> float:
     """Deliveries per second of plain signed POSTs: each partner's in order, all at once."""
-    secret, padding = new_secret(), "x" * 4000  # about the size of a real alert body
+    secret = new_secret()
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=200)) as client:
 
         async def one_partner(p: int) -> None:
             for n in range(per_partner):
-                body = json.dumps({"type": "alert.issued", "n": n, "padding": padding}).encode()
-                headers = signature_headers([secret], f"msg_{p}_{n}", int(time.time()), body)
+                body, headers = bare_alert(secret, f"{p}_{n}")
                 response = await client.post(f"{url}/bare-{p}", content=body, headers=headers)
                 response.raise_for_status()
 

@@ -19,15 +19,38 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from dispatcher.signing import new_secret, signature_headers
 from tests.conftest import Stack
 from tests.partner_server import bound_socket, serve
 from tests.production import Processes, create_keys, production_stack
 from tests.servers import kafka_broker, postgres_server
+
+
+def bare_alert(secret: str, n: object) -> tuple[bytes, dict[str, str]]:
+    """What the baselines POST straight to a receiver: a body about the size of a real alert
+    (4 kB), with an alert id the receivers read, and its signature headers."""
+    body = json.dumps(
+        {"type": "alert.issued", "alert": {"alert_id": f"bare-{n}"}, "padding": "x" * 4000}
+    ).encode()
+    return body, signature_headers([secret], f"msg_{n}", int(time.time()), body)
+
+
+async def sequential_bare_posts_ms(url: str, count: int) -> list[float]:
+    """``count`` signed POSTs to ``url``, one after another: each one's time in ms."""
+    secret, samples = new_secret(), []
+    async with httpx.AsyncClient() as client:
+        for n in range(count):
+            body, headers = bare_alert(secret, n)
+            started = time.perf_counter()
+            await client.post(url, content=body, headers=headers)
+            samples.append((time.perf_counter() - started) * 1000)
+    return samples
 
 
 @dataclass

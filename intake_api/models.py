@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -11,11 +11,14 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     event,
+    insert,
     select,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from intake_api.audit_chain import entry_hash
@@ -125,29 +128,52 @@ class AuditChainHead(Base):
 HEAD_ID = 1
 
 
-@event.listens_for(AuditEntry, "before_insert")
-def _chain(_mapper: Mapper[Any], connection: Connection, entry: AuditEntry) -> None:
-    # Chained where the row is written, so every writer of the audit log chains its entries.
-    # FOR UPDATE holds the head until the transaction ends (PostgreSQL); SQLite's writers are
-    # serialised already (BEGIN IMMEDIATE, shared/db.py).
+def _chained(connection: Connection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``entries`` (column values without the chain's) given their place in the chain, the
+    head locked and moved past them. FOR UPDATE holds the head until the transaction ends
+    (PostgreSQL); SQLite's writers are serialised already (BEGIN IMMEDIATE, shared/db.py)."""
     head = connection.execute(
         select(AuditChainHead.last_seq, AuditChainHead.last_hash)
         .where(AuditChainHead.id == HEAD_ID)
         .with_for_update()
     ).one()
-    entry.seq = head.last_seq + 1
-    entry.prev_hash = head.last_hash
-    entry.entry_hash = entry_hash(
-        seq=entry.seq,
-        at=entry.at,
-        key_id=entry.key_id,
-        action=entry.action,
-        report_id=entry.report_id,
-        target_key_id=entry.target_key_id,
-        prev_hash=entry.prev_hash,
-    )
+    seq, last_hash, chained = head.last_seq, head.last_hash, []
+    for entry in entries:
+        seq += 1
+        values = {"report_id": None, "target_key_id": None, **entry}
+        digest = entry_hash(
+            seq=seq,
+            at=values["at"],
+            key_id=values["key_id"],
+            action=values["action"],
+            report_id=values["report_id"],
+            target_key_id=values["target_key_id"],
+            prev_hash=last_hash,
+        )
+        chained.append({**values, "seq": seq, "prev_hash": last_hash, "entry_hash": digest})
+        last_hash = digest
     connection.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
-        .values(last_seq=entry.seq, last_hash=entry.entry_hash)
+        .values(last_seq=seq, last_hash=last_hash)
     )
+    return chained
+
+
+@event.listens_for(AuditEntry, "before_insert")
+def _chain(_mapper: Mapper[Any], connection: Connection, entry: AuditEntry) -> None:
+    # Chained where the row is written, so every writer of the audit log chains its entries.
+    fields = {"at", "key_id", "action", "report_id", "target_key_id"}
+    [chained] = _chained(connection, [{f: getattr(entry, f) for f in fields}])
+    entry.seq, entry.prev_hash = chained["seq"], chained["prev_hash"]
+    entry.entry_hash = chained["entry_hash"]
+
+
+async def append_audit_entries(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """Many entries at once (a sweep's): chained under one lock of the head and written in
+    one statement, instead of a lock and an update of the head per entry."""
+    if entries:
+        connection = await session.connection()
+        chained = await connection.run_sync(lambda sync: _chained(sync, entries))
+        # The table, not the mapper: the rows are chained already, no per-row hook may run.
+        await session.execute(insert(cast(Table, AuditEntry.__table__)), chained)

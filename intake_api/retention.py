@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_api.models import AuditEntry, Report, Sighting
+from intake_api.models import Report, Sighting, append_audit_entries
 from shared.clock import Clock
 from shared.supervision import Supervisor
 
@@ -93,9 +93,10 @@ async def erase(
     await session.execute(
         update(Sighting).where(Sighting.report_id.in_(ids)).values(description=None)
     )
-    # One by one through the ORM: each entry takes its place in the audit's hash chain.
-    session.add_all(AuditEntry(at=now, key_id=actor, action=ERASE_ACTION, report_id=i) for i in ids)
-    await session.flush()
+    # Each entry takes its place in the audit's hash chain: the batch under one lock.
+    await append_audit_entries(
+        session, [{"at": now, "key_id": actor, "action": ERASE_ACTION, "report_id": i} for i in ids]
+    )
 
 
 class RetentionTimer:

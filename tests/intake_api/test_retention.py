@@ -18,6 +18,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
+from intake_api.audit_log import verify as verify_audit_chain
 from intake_api.models import AuditEntry, Report, Sighting
 from intake_api.retention import RetentionTimer
 from services.database import upgrade
@@ -312,6 +313,10 @@ async def test_two_processes_sweeping_at_once_erase_each_case_once(postgres_url:
             )
         assert len(audited) == 600 and {n for _, n in audited} == {1}
         assert left == 0
+        # Two sweeps appending at once, in batches, leave one unbroken chain.
+        async with sessions() as session:
+            chain = await verify_audit_chain(session)
+        assert chain.broken is None and chain.verified == 600
     finally:
         await engine.dispose()
 

@@ -3,16 +3,20 @@ running more copies behind any load balancer."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from alert_engine.certificate_routes import router as cap_certificate_router
+from alert_engine.map_routes import MapSources
+from alert_engine.map_routes import router as map_router
 from alert_engine.routes import router as alerts_router
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
 from dispatcher.routes import webhooks as partner_webhooks
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
-from services.components import Components
+from services.components import Components, map_territory, zone_policy
 from services.docs_pages import install_docs_pages
 from services.health import ops_router
 from services.http_guards import ControlCharacterGuard, FailedAuthLimit, JsonBodyGuard
@@ -58,6 +62,9 @@ def create_app(components: Components) -> FastAPI:
     app.state.cap_signer = components.cap_signer
     app.state.webhook_client = components.webhook_client
     app.state.wake_dispatcher = components.wake_dispatcher
+    app.state.maps = MapSources(
+        partial(map_territory, components.settings), partial(zone_policy, components.settings)
+    )
     settings = components.settings
     if settings.rate_limit_per_minute > 0:
         app.state.rate_limiter = RateLimiter(
@@ -70,7 +77,7 @@ def create_app(components: Components) -> FastAPI:
         failures = settings.auth_failures_per_minute
         app.add_middleware(FailedAuthLimit, limiter=RateLimiter(failures, burst=failures))
     app.add_middleware(AccessLog)
-    routers = (reports_router, alerts_router, cap_certificate_router)
+    routers = (reports_router, alerts_router, map_router, cap_certificate_router)
     for router in (*routers, partners_router, deliveries_router):
         app.include_router(router)
     app.webhooks.include_router(partner_webhooks)

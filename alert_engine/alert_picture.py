@@ -151,6 +151,7 @@ def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) 
             stroke="#8c2f1b",
             stroke_width=1.6,
             key="sent-polygon",
+            every_vertex=True,
         ),
         Layer(
             "circle per trusted location",

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
@@ -30,6 +32,7 @@ _GEOD = Geod(ellps="WGS84")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SEA = "#dcecf7"
 _LINE_HEIGHT = 18
+_PIXEL_TOLERANCE = 0.3  # a vertex nearer than this to its neighbours' line changes no pixel
 
 
 def xml_text(text: str) -> str:
@@ -47,6 +50,9 @@ class Layer:
     fill_opacity: float = 1.0
     dash: str | None = None
     key: str = ""  # the element's id: what the layer is, for readers of the SVG
+    # Drawn with every vertex (a polygon whose vertices are counted); otherwise thinned to
+    # what a pixel shows.
+    every_vertex: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,11 @@ class _Projection:
         x = (lon - self.frame[0]) * self.x_factor * self.scale
         return x, (self.frame[3] - lat) * self.scale
 
-    def point(self, lon: float, lat: float) -> str:
-        x, y = self.xy(lon, lat)
-        return f"{x:.1f},{y:.1f}"
+    def points(self, coords: npt.NDArray[np.float64]) -> str:
+        """Lon/lat rows as ``x,y`` pixel pairs, one decimal, joined by `` L``."""
+        x = (coords[:, 0] - self.frame[0]) * (self.x_factor * self.scale)
+        y = (self.frame[3] - coords[:, 1]) * self.scale
+        return " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(x.tolist(), y.tolist(), strict=True))
 
 
 def _path(geometry: BaseGeometry, projection: _Projection) -> str:
@@ -91,16 +99,15 @@ def _path(geometry: BaseGeometry, projection: _Projection) -> str:
     for part in shapely.get_parts(geometry):
         if isinstance(part, shapely.Polygon):
             rings = [part.exterior, *part.interiors]
-            lines = [list(ring.coords)[:-1] for ring in rings]
+            lines = [shapely.get_coordinates(ring)[:-1] for ring in rings]
             closed = True
         elif isinstance(part, shapely.LineString | shapely.LinearRing):
-            lines, closed = [list(part.coords)], False
+            lines, closed = [shapely.get_coordinates(part)], False
         else:
             continue  # points are markers
         for line in lines:
-            coords = [projection.point(x, y) for x, y in line]
-            if len(coords) >= 2:
-                commands.append("M" + " L".join(coords) + (" Z" if closed else ""))
+            if len(line) >= 2:
+                commands.append("M" + projection.points(line) + (" Z" if closed else ""))
     return " ".join(commands)
 
 
@@ -167,6 +174,8 @@ def svg_picture(
         drawn = layer.geometry if inside else shapely.clip_by_rect(layer.geometry, *frame)
         if drawn.is_empty:
             continue
+        if not layer.every_vertex:
+            drawn = shapely.simplify(drawn, _PIXEL_TOLERANCE / scale, preserve_topology=True)
         dash = f' stroke-dasharray="{layer.dash}"' if layer.dash else ""
         key = f' id="{xml_text(layer.key)}"' if layer.key else ""
         out.append(

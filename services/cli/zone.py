@@ -125,6 +125,7 @@ def picture_layers(
             fill_opacity=0.35,
             stroke="#8c2f1b",
             stroke_width=1.5,
+            every_vertex=True,
         ),
     ]
     return layers

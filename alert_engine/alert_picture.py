@@ -166,7 +166,9 @@ def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) 
         layers.append(
             Layer(
                 "heading corridor",
-                shapely.union_all([*corridors, *headings]),
+                # Outlines and the line along the heading (inside a filled corridor it would
+                # be lost in a union of areas).
+                shapely.union_all([*(c.boundary for c in corridors), *headings]),
                 stroke="#6a1b9a",
                 stroke_width=1.4,
                 dash="2 3",

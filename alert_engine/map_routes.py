@@ -47,8 +47,7 @@ BASE_MAP_CACHE_CONTROL = "private, max-age=86400"
 # The picture is a document a browser may open on its own: nothing in it may run or load.
 SVG_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "frame-ancestors 'none'; sandbox",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
 }
 
 router = APIRouter(tags=["alerts"])

@@ -12,9 +12,9 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.footprint import footprint_of, sendable, vertex_count
+from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import (
     Piece,
-    TrustedLocation,
     heading_of,
     newest_first,
     pieces_at,
@@ -64,7 +64,8 @@ def cap_identifier(alert_id: str, sequence: int) -> str:
     return f"urn:tifli:alert:{alert_id}:{sequence}"
 
 
-def cap_reference(sender: str, identifier: str, sent: datetime) -> str:
+def version_reference(sender: str, identifier: str, sent: datetime) -> str:
+    """How an Update or Cancel names an earlier version: ``sender,identifier,sent``."""
     return f"{sender},{identifier},{sent.isoformat()}"
 
 

@@ -1,5 +1,5 @@
-"""Production mode for tests: Kafka + PostgreSQL, each service its own OS process, started
-exactly as an operator would (``tifli run <role>``)."""
+"""Production mode for tests and benchmarks: Kafka + PostgreSQL, each service its own OS
+process, started exactly as an operator would (``tifli run <role>``)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ import httpx
 
 from alert_engine.cap_signature import development_pair
 from services.components import ALL_ROLES
+from services.testbed.backing_servers import ROOT
+from services.testbed.loopback import free_port
+from services.testbed.stack import KEY_SCOPES, Stack
 from shared.auth import create_api_key
 from shared.db import create_engine, session_factory
 from shared.relay_leadership import asyncpg_dsn
 from shared.sealing import Sealer
-from tests.conftest import KEY_SCOPES, Stack
-from tests.servers import ROOT, free_port
 
 WORKER_ROLES = ("relay", "alert-engine", "dispatcher")
 
@@ -139,7 +140,8 @@ async def production_stack(
         **overrides,
     }
     env.pop("TIFLI_TEST_DATABASE_URL", None)
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "services.cli", "db", "upgrade"],
         cwd=ROOT,
         env=env,

@@ -60,6 +60,7 @@ class Presentation:
 
 
 def cap_identifier(alert_id: str, sequence: int) -> str:
+    """The CAP identifier of the alert's version ``sequence``: one per message, never reused."""
     # CAP: every message has its own identifier; Updates and Cancels reference earlier ones.
     return f"urn:tifli:alert:{alert_id}:{sequence}"
 
@@ -160,6 +161,8 @@ def compose(
     sent: datetime,
     presentation: Presentation,
 ) -> AlertMessage:
+    """The version partners receive: the case as it stands, the area sent, and for a Cancel no child
+    data."""
     cancelled = msg_type == "Cancel"
     facts = case.facts
     newest = case.newest

@@ -44,6 +44,7 @@ class Piece:
 
 
 def newest_first(locations: Sequence[TrustedLocation]) -> list[TrustedLocation]:
+    """The locations from the most recent; the first is the zone's centre."""
     # Ties keep the earlier-recorded location first: the report before a same-time sighting.
     order = sorted(range(len(locations)), key=lambda i: (-locations[i].at.timestamp(), i))
     return [locations[i] for i in order]

@@ -69,6 +69,8 @@ class AlertService:
         self._now = now
 
     async def issue(self, approved: ReportApprovedData) -> AlertMessage | None:
+        """The first version of an approved case (None if the approval was redelivered): the zone
+        around the last-seen point."""
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
         alert = Alert(
@@ -196,6 +198,7 @@ class AlertService:
         return pieces_at(locations_of(alert), alert.travel_mode, self._config.policy, at)
 
     async def cancel(self, report_id: str) -> AlertMessage | None:
+        """The take-down of the case's live alert (None if there is none): partners withdraw it."""
         alert = await self._active_for(report_id)
         if alert is None:
             return None  # never approved, or already over: nothing is on partners' screens

@@ -53,6 +53,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+    """The async engine for ``database_url``: SQLite with writers queued, PostgreSQL with a pool."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)

@@ -21,6 +21,7 @@ from shared.sealing import Sealer
 
 
 def partner_out(partner: Partner) -> PartnerOut:
+    """The partner as the API shows it: no secret, no verification token."""
     return PartnerOut(
         id=partner.id,
         name=partner.name,

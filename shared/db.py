@@ -83,6 +83,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; objects stay readable after commit (services return them)."""
     # A Session subclass per factory, so session event listeners (the relay's wake-up) stay
     # scoped to this factory instead of every Session in the process.
     scoped_class = type("TifliSession", (Session,), {})

@@ -98,16 +98,20 @@ class PostgresServer(str):
         self._script("stop", mode)
 
     def running(self) -> bool:
+        """Whether the server is up now (one given from outside is taken to be)."""
         if not self.managed:
             return True
         return _answers_status(POSTGRES_SCRIPT, [], self._env)
 
     def wipe(self) -> None:
+        """Deletes the data the scripts keep for this server."""
         self._script("wipe")
 
 
 @contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
+    """PostgreSQL for the session: the one TIFLI_TEST_DATABASE_URL names, else one started on a free
+    port and wiped at the end."""
     given = os.environ.get("TIFLI_TEST_DATABASE_URL")
     if given:
         yield PostgresServer(given)
@@ -160,9 +164,11 @@ class KafkaCluster(str):
 
     @property
     def nodes(self) -> tuple[int, ...]:
+        """The node ids, 1..N."""
         return tuple(range(1, len(self.ports) + 1))
 
     def port(self, node: int) -> int:
+        """The client port of ``node``."""
         return self.ports[node - 1]
 
     def _script(self, *args: str, timeout: float = 180) -> str:
@@ -184,11 +190,13 @@ class KafkaCluster(str):
         self._script("kill", *map(str, nodes or self.nodes))
 
     def running(self, node: int) -> bool:
+        """Whether the server is up now (one given from outside is taken to be)."""
         if not self.managed:
             return True
         return _answers_status(KAFKA_SCRIPT, [str(node)], self._env)
 
     def wipe(self) -> None:
+        """Deletes the data the scripts keep for this server."""
         self._script("wipe")
 
 

@@ -88,11 +88,13 @@ class PartnerEndpoint:
         return Response(status_code=status)
 
     async def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
+        """Every POST answered so far, once there are at least ``count``."""
         async with asyncio.timeout(timeout), self._arrived:
             await self._arrived.wait_for(lambda: len(self.received) >= count)
         return list(self.received)
 
     async def wait_held(self, count: int, timeout: float = 15.0) -> list[Received]:
+        """Every POST held so far, once there are at least ``count``."""
         async with asyncio.timeout(timeout), self._arrived:
             await self._arrived.wait_for(lambda: len(self.held) >= count)
         return list(self.held)
@@ -124,6 +126,7 @@ class _RestartableServer:
 
 @asynccontextmanager
 async def partner_endpoint(script: list[int] | None = None) -> AsyncIterator[PartnerEndpoint]:
+    """A partner endpoint on a free loopback port while inside; its URL is ``endpoint.url``."""
     endpoint = PartnerEndpoint(script=list(script or []))
     app = Starlette(routes=[Route("/webhook", endpoint._webhook, methods=["GET", "POST"])])
     endpoint._server = _RestartableServer(app)

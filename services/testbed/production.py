@@ -62,6 +62,8 @@ class Processes:
     ops_urls: dict[str, str] = field(default_factory=dict)  # workers' /healthz, /readyz
 
     def start(self, role: str, name: str | None = None) -> subprocess.Popen[bytes]:
+        """Starts ``tifli run <role>`` as process ``name`` (default: the role), its output in
+        ``name``.log."""
         name = name or role
         log = (self.logs / f"{name}.log").open("ab")
         env = self.env
@@ -86,9 +88,12 @@ class Processes:
         process.wait()
 
     def log_of(self, name: str) -> str:
+        """What process ``name`` has written so far."""
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
     def stop(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Sends ``sig`` and waits for the exit status (the process is killed if it outlasts
+        ``timeout``)."""
         process = self.running.pop(name)
         process.send_signal(sig)
         try:
@@ -99,11 +104,13 @@ class Processes:
             raise
 
     def stop_all(self) -> None:
+        """Stops every running process with SIGTERM."""
         for name in list(self.running):
             with suppress(subprocess.TimeoutExpired):
                 self.stop(name)
 
     def log_text(self) -> str:
+        """Every process's log, for a failure message."""
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 
 def report_body(**overrides: Any) -> dict[str, Any]:
+    """A valid report body (a national case, the guardian's consent recorded), with top-level fields
+    replaced by ``overrides``."""
     body: dict[str, Any] = {
         "child": {
             "given_name": "Amina",

@@ -24,6 +24,8 @@ FAST_RETRIES = (0.0, 0.05, 0.1, 0.2)
 
 
 def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Embedded-mode settings on a SQLite file in ``tmp_path``, with retries and polls short enough
+    for tests; ``overrides`` wins."""
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}",
         "kafka_bootstrap_servers": None,
@@ -49,16 +51,19 @@ class Stack:
 
     @property
     def embedded(self) -> Components:
+        """The in-process components (embedded mode only)."""
         assert self.components is not None, "this stack runs its services in other processes"
         return self.components
 
     @property
     def bus(self) -> InProcessBus:
+        """The in-process bus (embedded mode only)."""
         bus = self.embedded.bus
         assert isinstance(bus, InProcessBus)
         return bus
 
     def client(self, key: str | None = None) -> httpx.AsyncClient:
+        """An HTTP client for the API, authenticated as the persona ``key`` (none: anonymous)."""
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
 
@@ -80,6 +85,7 @@ class FakeClock:
     moment: datetime
 
     def now(self) -> datetime:
+        """The simulated time."""
         return self.moment
 
     def advance(self, delta: timedelta) -> None:
@@ -87,6 +93,8 @@ class FakeClock:
 
 
 async def start_stack(settings: Settings, clock: Clock | None = None) -> tuple[Stack, Any]:
+    """Migrates the database, builds every component and serves the API on a free loopback port;
+    returns the stack and the server (leave it with ``__aexit__``)."""
     await asyncio.to_thread(upgrade, settings.database_url)
     components = build_components(settings, ALL_ROLES, clock)
     keys = {}

@@ -27,8 +27,8 @@ from starlette.routing import Route
 
 from dispatcher.signing import new_secret, signature_headers
 from services.testbed.backing_servers import kafka_broker, postgres_server
-from services.testbed.loopback import bound_socket, serve
-from services.testbed.production import Processes, create_keys, production_stack
+from services.testbed.loopback import bound_socket, free_port, serve
+from services.testbed.production import Processes, create_keys, production_stack, wait_ready
 from services.testbed.stack import Stack
 
 
@@ -109,9 +109,6 @@ async def receiver_set(count: int) -> AsyncIterator[list[Receiver]]:
 @asynccontextmanager
 async def embedded_stack(work: Path) -> AsyncIterator[tuple[Stack, Processes]]:
     """``tifli run all`` as its own process, on SQLite: what ``make run`` starts."""
-    from services.testbed.loopback import free_port
-    from services.testbed.production import wait_ready
-
     port = free_port()
     database_url = f"sqlite+aiosqlite:///{work / 'tifli.db'}"
     env = {

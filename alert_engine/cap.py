@@ -79,7 +79,7 @@ def cap_datetime(value: datetime) -> str:
     return f"{stamp}{sign}{hours:02d}:{mins:02d}"
 
 
-def cap_reference(reference: str) -> str:
+def reference_in_cap_format(reference: str) -> str:
     """Re-renders a ``sender,identifier,sent`` reference with ``sent`` in CAP's format."""
     parts = reference.split(",")
     if len(parts) != 3 or not all(parts):
@@ -210,7 +210,7 @@ def to_cap_xml(
     _add(alert, "msgType", message.msg_type)
     _add(alert, "scope", "Public")
     if message.references:
-        _add(alert, "references", " ".join(cap_reference(r) for r in message.references))
+        _add(alert, "references", " ".join(reference_in_cap_format(r) for r in message.references))
     # Every version of one case shares the incident, so consumers can group them.
     _add(alert, "incidents", message.alert_id)
     for block in message.info:  # a Cancel keeps its (take-down) info blocks

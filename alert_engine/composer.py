@@ -12,9 +12,9 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.footprint import footprint_of, sendable, vertex_count
+from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import (
     Piece,
-    TrustedLocation,
     heading_of,
     newest_first,
     pieces_at,
@@ -60,11 +60,13 @@ class Presentation:
 
 
 def cap_identifier(alert_id: str, sequence: int) -> str:
+    """The CAP identifier of the alert's version ``sequence``: one per message, never reused."""
     # CAP: every message has its own identifier; Updates and Cancels reference earlier ones.
     return f"urn:tifli:alert:{alert_id}:{sequence}"
 
 
-def cap_reference(sender: str, identifier: str, sent: datetime) -> str:
+def version_reference(sender: str, identifier: str, sent: datetime) -> str:
+    """How an Update or Cancel names an earlier version: ``sender,identifier,sent``."""
     return f"{sender},{identifier},{sent.isoformat()}"
 
 
@@ -159,6 +161,8 @@ def compose(
     sent: datetime,
     presentation: Presentation,
 ) -> AlertMessage:
+    """The version partners receive: the case as it stands, the area sent, and for a Cancel no child
+    data."""
     cancelled = msg_type == "Cancel"
     facts = case.facts
     newest = case.newest

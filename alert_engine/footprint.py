@@ -1,4 +1,4 @@
-"""What is sent (brief §4 "Polygon budget"): a polygon of at most N vertices covering the zone.
+"""What is sent: polygons of at most N vertices each (what cell broadcast takes) covering the zone.
 
 Pure geometry, no I/O; the ``Territory`` is passed in.
 

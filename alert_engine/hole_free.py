@@ -50,6 +50,7 @@ def hole_free_parts(geometry: BaseGeometry, min_gap_m: float = 1.0) -> list[shap
 
 
 def has_holes(parts: list[shapely.Polygon]) -> bool:
+    """Whether any part has an interior ring, which a CAP polygon cannot carry."""
     return any(p.interiors for p in parts)
 
 

@@ -3,12 +3,50 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-from shared.alert_contract import MessageStatus, TravelMode
+from alert_engine.locations import TrustedLocation
+from shared.alert_contract import MessageStatus, PublicChild, TravelMode
 from shared.db import Base, UtcDateTime
+
+T = TypeVar("T")
+
+
+class StoredJson(TypeDecorator[T], Generic[T]):
+    """A typed value in a text column as JSON: validated on load, so the engine works with
+    models and never with parsed dictionaries."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, value_type: Any) -> None:
+        super().__init__()
+        self.value_type = value_type  # part of SQLAlchemy's cache key: hashable
+        self._adapter: TypeAdapter[T] = TypeAdapter(value_type)
+
+    def process_bind_param(self, value: T | None, dialect: Any) -> str | None:
+        return None if value is None else self._adapter.dump_json(value).decode()
+
+    def process_result_value(self, value: str | None, dialect: Any) -> T | None:
+        return None if value is None else self._adapter.validate_json(value)
+
+
+class ApprovedFacts(BaseModel):
+    """What the reviewer approved about the case that no sighting changes: the public
+    description partners show. ``place`` is the report's, kept for rows without locations."""
+
+    model_config = ConfigDict(frozen=True)
+
+    child: PublicChild
+    place: str | None
+    suspected_vehicle: str | None
+    companion: str | None
+    photo_urls: list[str]
 
 
 class Alert(Base):
@@ -19,14 +57,16 @@ class Alert(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)  # active | cancelled | expired
     message_status: Mapped[MessageStatus] = mapped_column(String(16))
     sequence: Mapped[int] = mapped_column(Integer)
-    facts: Mapped[str] = mapped_column(Text)  # public case facts (JSON)
+    facts: Mapped[ApprovedFacts] = mapped_column(StoredJson(ApprovedFacts))
     # The newest trusted location: the zone's centre.
     center_lat: Mapped[float]
     center_lon: Mapped[float]
     center_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # Every trusted location of the case (JSON list: the last-seen point, accepted sightings),
-    # the union's pieces. NULL for alerts issued before there were several: the centre alone.
-    locations: Mapped[str | None] = mapped_column(Text, default=None)
+    # Every trusted location of the case (the last-seen point, accepted sightings), the
+    # union's pieces. NULL for alerts issued before there were several: the centre alone.
+    locations: Mapped[list[TrustedLocation] | None] = mapped_column(
+        StoredJson(list[TrustedLocation]), default=None
+    )
     travel_mode: Mapped[TravelMode] = mapped_column(String(24))
     radius_km: Mapped[float]
     effective: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,4 +1,4 @@
-"""The zone as a union of pieces, one per trusted location (brief §4): pure, no I/O.
+"""The zone as a union of pieces, one per trusted location: pure, no I/O.
 
 Every trusted location of a case — the report's last-seen point and each sighting an officer
 accepted — is evidence of where the child may be now, so the zone is the union of a piece per
@@ -26,24 +26,11 @@ import shapely
 from pyproj import Geod
 
 from alert_engine.footprint import geodesic_disk_polygon
+from alert_engine.locations import TrustedLocation
 from alert_engine.zones import ZonePolicy, radius_km
-from shared.alert_contract import Language, Point, TravelMode
+from shared.alert_contract import Point, TravelMode
 
 _GEOD = Geod(ellps="WGS84")
-
-
-@dataclass(frozen=True)
-class TrustedLocation:
-    """Where and when the child was, by the report or by an accepted sighting."""
-
-    point: Point
-    at: datetime
-    place: str | None = None
-    heading_deg: float | None = None  # clockwise from north; or a destination, never both
-    destination: Point | None = None
-    sighting_id: str | None = None  # None: the report's last-seen point
-    # ``place`` in each alert language (from the gazetteer), as (language, name) pairs.
-    place_names: tuple[tuple[Language, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,12 +42,9 @@ class Piece:
     far: Point | None  # the corridor's far centre, ``reach − side`` along the heading at most
     polygon: shapely.Polygon  # lon/lat, convex, covers the geodesic figure
 
-    @property
-    def is_disk(self) -> bool:
-        return self.heading_deg is None
-
 
 def newest_first(locations: Sequence[TrustedLocation]) -> list[TrustedLocation]:
+    """The locations from the most recent; the first is the zone's centre."""
     # Ties keep the earlier-recorded location first: the report before a same-time sighting.
     order = sorted(range(len(locations)), key=lambda i: (-locations[i].at.timestamp(), i))
     return [locations[i] for i in order]

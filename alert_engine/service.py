@@ -5,12 +5,10 @@ exactly what is stored.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import shapely
 from pyproj import Geod
@@ -21,16 +19,17 @@ from alert_engine.composer import (
     CaseState,
     Presentation,
     area_of,
-    cap_reference,
     compose,
+    version_reference,
     zone_at,
 )
+from alert_engine.locations import TrustedLocation
 from alert_engine.metrics import VERSIONS, ZONE_SECONDS
-from alert_engine.models import Alert, AlertVersion
-from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at, reaches_at
+from alert_engine.models import Alert, AlertVersion, ApprovedFacts
+from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import ZonePolicy
-from shared.alert_contract import AlertMessage, Language, MsgType, Point, PublicChild
+from shared.alert_contract import AlertMessage, MsgType, Point
 from shared.events import (
     AlertCancelled,
     AlertEvent,
@@ -70,47 +69,36 @@ class AlertService:
         self._now = now
 
     async def issue(self, approved: ReportApprovedData) -> AlertMessage | None:
+        """The first version of an approved case (None if the approval was redelivered): the zone
+        around the last-seen point."""
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
-        facts = CaseFacts(
-            child=approved.child,
-            place=approved.last_seen_place,
-            last_seen=approved.last_seen_at,
-            suspected_vehicle=approved.suspected_vehicle,
-            companion=approved.companion,
-            place_names=approved.last_seen_place_names or {},
-        )
         alert = Alert(
             id=approved.alert_id,
             report_id=approved.report_id,
             state="active",
             message_status=approved.message_status,
             sequence=0,
-            facts=json.dumps(
-                {
-                    "child": approved.child.model_dump(mode="json"),
-                    "place": approved.last_seen_place,
-                    "suspected_vehicle": approved.suspected_vehicle,
-                    "companion": approved.companion,
-                    "photo_urls": approved.photo_urls,
-                },
-                ensure_ascii=False,
+            facts=ApprovedFacts(
+                child=approved.child,
+                place=approved.last_seen_place,
+                suspected_vehicle=approved.suspected_vehicle,
+                companion=approved.companion,
+                photo_urls=approved.photo_urls,
             ),
             center_lat=approved.last_seen_point.lat,
             center_lon=approved.last_seen_point.lon,
-            center_at=facts.last_seen,
-            locations=locations_json(
-                [
-                    TrustedLocation(
-                        point=approved.last_seen_point,
-                        at=approved.last_seen_at,
-                        place=approved.last_seen_place,
-                        heading_deg=approved.last_seen_heading_deg,
-                        destination=approved.last_seen_destination,
-                        place_names=_pairs(approved.last_seen_place_names),
-                    )
-                ]
-            ),
+            center_at=approved.last_seen_at,
+            locations=[
+                TrustedLocation(
+                    point=approved.last_seen_point,
+                    at=approved.last_seen_at,
+                    place=approved.last_seen_place,
+                    heading_deg=approved.last_seen_heading_deg,
+                    destination=approved.last_seen_destination,
+                    place_names=approved.last_seen_place_names or {},
+                )
+            ],
             travel_mode=approved.travel_mode,
             radius_km=0.0,
             effective=self._now,
@@ -122,14 +110,14 @@ class AlertService:
         return await self._publish(alert, "Alert")
 
     async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
-        """A trusted sighting joins the zone's union (brief §4): the newest location drives
+        """A trusted sighting joins the zone's union: the newest location drives
         the centre; an older one within the horizon is evidence too, and widens the union
         without moving the centre. An Update goes out when the area changes."""
         alert = await self._active_for(sighting.report_id)
         if alert is None or not sighting.trusted:
             return None
         policy, mode = self._config.policy, alert.travel_mode
-        known = stored_locations(alert)
+        known = locations_of(alert)
         if any(loc.sighting_id == sighting.sighting_id for loc in known):
             return None  # already joined (the event came again under another id)
         newest = newest_first(known)[0]
@@ -142,11 +130,11 @@ class AlertService:
             heading_deg=sighting.heading_deg,
             destination=sighting.destination,
             sighting_id=sighting.sighting_id,
-            place_names=_pairs(sighting.place_names),
+            place_names=sighting.place_names or {},
         )
         before = pieces_at(known, mode, policy, self._now)
         locations = [*known, added]
-        alert.locations = locations_json(locations)
+        alert.locations = locations
         if newest_first(locations)[0] is added:
             alert.center_lat, alert.center_lon = added.point.lat, added.point.lon
             alert.center_at = added.at
@@ -193,7 +181,7 @@ class AlertService:
         if alert.next_widen_at is None or self._now < alert.next_widen_at:
             return None
         alert.next_widen_at = self._now + self._config.widen_interval
-        locations, policy = stored_locations(alert), self._config.policy
+        locations, policy = locations_of(alert), self._config.policy
         if reaches_at(locations, alert.travel_mode, policy, alert.updated_at) == reaches_at(
             locations, alert.travel_mode, policy, self._now
         ):
@@ -207,9 +195,10 @@ class AlertService:
         return await self._publish(alert, "Update")
 
     def _pieces(self, alert: Alert, at: datetime) -> list[Piece]:
-        return pieces_at(stored_locations(alert), alert.travel_mode, self._config.policy, at)
+        return pieces_at(locations_of(alert), alert.travel_mode, self._config.policy, at)
 
     async def cancel(self, report_id: str) -> AlertMessage | None:
+        """The take-down of the case's live alert (None if there is none): partners withdraw it."""
         alert = await self._active_for(report_id)
         if alert is None:
             return None  # never approved, or already over: nothing is on partners' screens
@@ -253,7 +242,7 @@ class AlertService:
             area=area,
             sequence=alert.sequence,
             msg_type=msg_type,
-            references=[cap_reference(sender, v.identifier, v.sent) for v in previous],
+            references=[version_reference(sender, v.identifier, v.sent) for v in previous],
             sent=self._now,
             presentation=self._config.presentation,
         )
@@ -288,22 +277,24 @@ class AlertService:
 
 
 def case_state(alert: Alert) -> CaseState:
-    facts = json.loads(alert.facts)
-    locations = stored_locations(alert)
+    """What the composer needs of the alert as it stands: its facts, the texts' "last seen"
+    from the newest location."""
+    locations = locations_of(alert)
     newest = newest_first(locations)[0]
+    facts = alert.facts
     return CaseState(
         alert_id=alert.id,
         report_id=alert.report_id,
         message_status=alert.message_status,
         facts=CaseFacts(
-            child=PublicChild.model_validate(facts["child"]),
+            child=facts.child,
             place=newest.place,
             last_seen=newest.at,
-            suspected_vehicle=facts["suspected_vehicle"],
-            companion=facts["companion"],
-            place_names=dict(newest.place_names),
+            suspected_vehicle=facts.suspected_vehicle,
+            companion=facts.companion,
+            place_names=newest.place_names,
         ),
-        photo_urls=facts["photo_urls"],
+        photo_urls=facts.photo_urls,
         locations=tuple(locations),
         travel_mode=alert.travel_mode,
         effective=alert.effective,
@@ -320,48 +311,11 @@ def _area_m2(pieces: Sequence[Piece]) -> float:
     return abs(float(area))
 
 
-def stored_locations(alert: Alert) -> list[TrustedLocation]:
-    """The alert's trusted locations, as stored in its ``locations`` column."""
+def locations_of(alert: Alert) -> list[TrustedLocation]:
+    """The alert's trusted locations."""
     if alert.locations is None:
         # Issued before the zone was a union (migration 0003): the centre, and the place
         # name the alert showed with it.
-        place = json.loads(alert.facts)["place"]
         center = Point(lat=alert.center_lat, lon=alert.center_lon)
-        return [TrustedLocation(center, alert.center_at, place)]
-    return [_location_of(item) for item in json.loads(alert.locations)]
-
-
-def locations_json(locations: Sequence[TrustedLocation]) -> str:
-    return json.dumps([_location_item(loc) for loc in locations], ensure_ascii=False)
-
-
-def _location_item(location: TrustedLocation) -> dict[str, Any]:
-    destination = location.destination
-    return {
-        "lat": location.point.lat,
-        "lon": location.point.lon,
-        "at": location.at.isoformat(),
-        "place": location.place,
-        "heading_deg": location.heading_deg,
-        "destination": None if destination is None else destination.model_dump(),
-        "sighting_id": location.sighting_id,
-        "place_names": dict(location.place_names) or None,
-    }
-
-
-def _location_of(item: dict[str, Any]) -> TrustedLocation:
-    destination = item.get("destination")
-    return TrustedLocation(
-        point=Point(lat=item["lat"], lon=item["lon"]),
-        at=datetime.fromisoformat(item["at"]),
-        place=item.get("place"),
-        heading_deg=item.get("heading_deg"),
-        destination=None if destination is None else Point.model_validate(destination),
-        sighting_id=item.get("sighting_id"),
-        place_names=_pairs(item.get("place_names")),
-    )
-
-
-def _pairs(names: Mapping[Language, str] | None) -> tuple[tuple[Language, str], ...]:
-    """A place's names per language, in a fixed order (a location is frozen and hashable)."""
-    return tuple(sorted((names or {}).items()))
+        return [TrustedLocation(point=center, at=alert.center_at, place=alert.facts.place)]
+    return list(alert.locations)

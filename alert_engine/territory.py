@@ -26,7 +26,6 @@ from shapely.geometry.base import BaseGeometry
 from alert_engine.allowed_area import AllowedLayer, allowed_layers
 
 AreaKind = Literal["region", "province"]
-Surface = Literal["territory", "foreign_land", "sea"]
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -96,11 +95,6 @@ class Territory:
     @cached_property
     def _tree(self) -> shapely.STRtree:
         return shapely.STRtree([a.geometry for a in self._areas])
-
-    @cached_property
-    def _foreign_prepared(self) -> BaseGeometry:
-        shapely.prepare(self.foreign_land)
-        return self.foreign_land
 
     def clip(self, zone: BaseGeometry) -> BaseGeometry:
         """The part of ``zone`` (e.g. a geodesic disk) on the national territory."""
@@ -176,14 +170,6 @@ class Territory:
         for area in self._areas:
             shapely.prepare(area.geometry)
         return tuple(geodesic_area_m2(a.geometry) for a in self._areas)
-
-    def surface_at(self, lon: float, lat: float) -> Surface:
-        point = shapely.Point(lon, lat)
-        if shapely.intersects(self.national, point):
-            return "territory"
-        if shapely.intersects(self._foreign_prepared, point):
-            return "foreign_land"
-        return "sea"
 
 
 # --- loading --------------------------------------------------------------------------------

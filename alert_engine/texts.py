@@ -150,6 +150,8 @@ class CaseFacts:
 
 
 def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> list[InfoBlock]:
+    """One info block per alert language, the case's facts in each template, within WEA's
+    lengths."""
     local = facts.last_seen.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
     blocks = []
     for language in LANGUAGES:

@@ -43,6 +43,7 @@ class AlertTimers:
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
+        """Ends the loop after the pass in hand."""
         self._stopping.set()
 
     async def run(self, supervisor: Supervisor) -> None:

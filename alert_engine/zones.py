@@ -1,4 +1,4 @@
-"""The zone's geometry (brief §4): pure functions, no I/O.
+"""The zone's geometry: pure functions, no I/O.
 
 The radius grows with the time since the child was last seen, at the speed of the travel
 mode, between a floor and a cap. The circle is geodesic: vertices are placed with pyproj's

@@ -24,9 +24,9 @@ from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, String,
 from intake_api.audit_log import verify
 from intake_api.models import AuditEntry
 from services.database import upgrade
+from services.testbed.backing_servers import postgres_server
+from services.testbed.production import fresh_database
 from shared.db import create_engine, session_factory
-from tests.production import fresh_database
-from tests.servers import postgres_server
 
 metadata = MetaData()
 bare_audit = Table(

@@ -28,9 +28,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from bench.harness import Receiver, bare_alert, percentiles, receiver_set, running_stack, show
 from bench.stages import hops, metric_values, stage_table, zone_mean_ms
 from dispatcher.signing import new_secret
+from services.testbed.production import Processes
+from services.testbed.sample_report import CRITERIA, report_body
 from shared.events import ALERTS, REPORTS
-from tests.conftest import CRITERIA, report_body
-from tests.production import Processes
 
 
 def resident_mb(pid: int) -> float:

@@ -28,9 +28,10 @@ from alert_engine.models import Alert
 from bench.harness import Receiver, receiver_set, running_stack, sequential_bare_posts_ms
 from bench.timers import seed
 from services.components import engine_config
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from shared.db import create_engine, session_factory
 from shared.settings import Settings
-from tests.conftest import CRITERIA, Stack, report_body
 
 PARTNER_STEPS = (1, 10, 100)
 ALERT_STEPS = (10, 100, 1_000, 10_000)

@@ -24,7 +24,7 @@ from bench.harness import (
     show,
 )
 from bench.stages import hops, metric_values, stage_table, zone_mean_ms
-from tests.conftest import CRITERIA, report_body
+from services.testbed.sample_report import CRITERIA, report_body
 
 
 async def run(mode: str, cases: int) -> None:

@@ -23,8 +23,8 @@ from starlette.routing import Route
 
 from bench.harness import bare_alert, stack_for
 from dispatcher.signing import new_secret
-from tests.conftest import CRITERIA, report_body
-from tests.partner_server import bound_socket, serve
+from services.testbed.loopback import bound_socket, serve
+from services.testbed.sample_report import CRITERIA, report_body
 
 PARTNER_COUNTS = (1, 10, 100)
 

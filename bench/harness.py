@@ -26,10 +26,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from dispatcher.signing import new_secret, signature_headers
-from tests.conftest import Stack
-from tests.partner_server import bound_socket, serve
-from tests.production import Processes, create_keys, production_stack
-from tests.servers import kafka_broker, postgres_server
+from services.testbed.backing_servers import kafka_broker, postgres_server
+from services.testbed.loopback import bound_socket, free_port, serve
+from services.testbed.production import Processes, create_keys, production_stack, wait_ready
+from services.testbed.stack import Stack
 
 
 def bare_alert(secret: str, n: object) -> tuple[bytes, dict[str, str]]:
@@ -109,9 +109,6 @@ async def receiver_set(count: int) -> AsyncIterator[list[Receiver]]:
 @asynccontextmanager
 async def embedded_stack(work: Path) -> AsyncIterator[tuple[Stack, Processes]]:
     """``tifli run all`` as its own process, on SQLite: what ``make run`` starts."""
-    from tests.production import wait_ready
-    from tests.servers import free_port
-
     port = free_port()
     database_url = f"sqlite+aiosqlite:///{work / 'tifli.db'}"
     env = {

@@ -15,9 +15,9 @@ from sqlalchemy import text
 
 from services.components import build_components, housekeeping
 from services.database import upgrade
+from services.testbed.backing_servers import postgres_server
+from services.testbed.production import fresh_database
 from shared.settings import Settings
-from tests.production import fresh_database
-from tests.servers import postgres_server
 
 TABLES = ("outbox", "processed_events", "delivery_attempts")
 

@@ -24,10 +24,11 @@ from typing import Any
 import httpx
 
 from bench.harness import migrate
+from services.testbed.backing_servers import postgres_server
+from services.testbed.loopback import free_port
+from services.testbed.production import cap_signing_env, create_keys, fresh_database
+from services.testbed.sample_report import report_body
 from shared.sealing import Sealer
-from tests.conftest import report_body
-from tests.production import cap_signing_env, create_keys, fresh_database
-from tests.servers import free_port, postgres_server
 
 
 async def _wait_up(url: str) -> None:

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
+from services.testbed.backing_servers import postgres_server
+from services.testbed.production import cap_signing_env, fresh_database
+from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.sealing import Sealer
-from tests.conftest import Stack, embedded_settings, start_stack
-from tests.production import cap_signing_env, fresh_database
-from tests.servers import postgres_server
 
 ATTEMPTS_EACH = 3
 PAGE = 200  # the largest page the endpoint serves

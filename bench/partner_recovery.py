@@ -25,9 +25,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bench.harness import stack_for
+from services.testbed.loopback import bound_socket, serve
+from services.testbed.sample_report import CRITERIA, report_body
 from shared.settings import DEFAULT_RETRY_SCHEDULE_S
-from tests.conftest import CRITERIA, report_body
-from tests.partner_server import bound_socket, serve
 
 
 @dataclass

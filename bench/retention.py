@@ -17,12 +17,12 @@ from sqlalchemy import text
 from intake_api.retention import RetentionTimer
 from intake_api.sealing import split_restricted
 from services.database import upgrade
+from services.testbed.backing_servers import postgres_server
+from services.testbed.production import fresh_database
+from services.testbed.sample_report import report_body
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.sealing import Sealer
-from tests.conftest import report_body
-from tests.production import fresh_database
-from tests.servers import postgres_server
 
 RETENTION = timedelta(days=7)
 

@@ -33,13 +33,13 @@ from alert_engine.service import AlertService, EngineConfig
 from alert_engine.timers import AlertTimers
 from bench.harness import migrate
 from services.components import engine_config
+from services.testbed.backing_servers import postgres_server
+from services.testbed.production import fresh_database
+from services.testbed.stack import FakeClock
 from shared.alert_contract import Point, PublicChild
 from shared.db import create_engine, session_factory
 from shared.events import ReportApprovedData
 from shared.settings import Settings
-from tests.conftest import FakeClock
-from tests.production import fresh_database
-from tests.servers import postgres_server
 
 PLACES = Path(__file__).resolve().parent.parent / "intake_api" / "data" / "morocco_places.json"
 TEMPLATES = 40

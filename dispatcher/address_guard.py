@@ -131,6 +131,8 @@ class GuardedBackend(AsyncNetworkBackend):
 def guarded_client(
     *, timeout_s: float, allow_private: bool, max_connections: int = 200
 ) -> httpx.AsyncClient:
+    """The HTTP client for partner deliveries: every connection is checked against the SSRF
+    guard."""
     transport = httpx.AsyncHTTPTransport(
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=100)
     )

@@ -72,6 +72,7 @@ class DeliveryService:
         )
 
     async def get(self, delivery_id: str) -> DeliveryOut:
+        """One delivery with its attempts, or a 404 problem."""
         delivery = await self._load(delivery_id)
         return delivery_out(delivery, (await self._attempts_of([delivery]))[delivery.id])
 

@@ -14,11 +14,15 @@ _WEBHOOK_NAMESPACE = uuid.UUID("0b8e3f43-1f0e-4d0c-9f7a-3c61e4a8d2b5")
 
 
 def webhook_id_for(event_id: str, partner_id: str) -> str:
+    """The ``webhook-id`` of one event to one partner: the same on every redelivery, so partners can
+    drop duplicates."""
     # Derived, not random: the same event redelivered to the same partner is the same message.
     return "msg_" + uuid.uuid5(_WEBHOOK_NAMESPACE, f"{event_id}:{partner_id}").hex
 
 
 def covers(coverage_geojson: str | None, alert: AlertMessage) -> bool:
+    """Whether the alert's area reaches the partner's coverage (a partner without one takes every
+    alert)."""
     if coverage_geojson is None:
         return True
     return bool(shape(json.loads(coverage_geojson)).intersects(shape(alert.area.geojson)))

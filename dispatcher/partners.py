@@ -21,6 +21,7 @@ from shared.sealing import Sealer
 
 
 def partner_out(partner: Partner) -> PartnerOut:
+    """The partner as the API shows it: no secret, no verification token."""
     return PartnerOut(
         id=partner.id,
         name=partner.name,
@@ -54,6 +55,8 @@ class PartnerService:
             raise field_problem("url", reason)
 
     async def register(self, body: PartnerIn, handshake_failure: str | None) -> PartnerWithSecret:
+        """A new partner with a fresh signing secret (shown this once), active if the handshake
+        succeeded."""
         partner = Partner(
             id=str(uuid.uuid4()),
             name=body.name,
@@ -70,16 +73,21 @@ class PartnerService:
         return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
 
     async def record_handshake(self, partner_id: str, failure: str | None) -> PartnerOut:
+        """The outcome of a handshake run again: the partner becomes active, or stays unverified
+        with why."""
         partner = await self.load(partner_id)
         self._record_handshake(partner, failure)
         return partner_out(partner)
 
     async def disable(self, partner_id: str, reason: str) -> PartnerOut:
+        """Stops every delivery to the partner, with the operator's reason."""
         partner = await self.load(partner_id)
         partner.status, partner.status_reason = "disabled", reason
         return partner_out(partner)
 
     async def rotate_secret(self, partner_id: str, overlap: timedelta) -> PartnerWithSecret:
+        """A new signing secret (shown this once); the old one still signs until ``now + overlap``,
+        so the partner can switch without a gap."""
         partner = await self.load(partner_id)
         secret = new_secret()
         partner.previous_secret, partner.secret = partner.secret, self._sealer.seal_text(secret)
@@ -87,9 +95,11 @@ class PartnerService:
         return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
 
     def verify_token(self, partner: Partner) -> str:
+        """The token the partner chose for Meta's handshake, unsealed to send it."""
         return self._sealer.unseal_text(partner.verify_token)
 
     async def all(self) -> list[PartnerOut]:
+        """Every partner, in registration order."""
         rows = (await self._session.scalars(select(Partner).order_by(Partner.created_at))).all()
         return [partner_out(p) for p in rows]
 
@@ -103,6 +113,7 @@ class PartnerService:
         )
 
     async def load(self, partner_id: str) -> Partner:
+        """The partner, or a 404 problem."""
         partner = await self._session.get(Partner, partner_id)
         if partner is None:
             raise Problem(404, "Not found", f"No partner {partner_id}.")

@@ -15,6 +15,7 @@ SECRET_PREFIX = "whsec_"
 
 
 def new_secret() -> str:
+    """A fresh signing secret (32 random bytes), in Standard Webhooks' ``whsec_`` form."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
@@ -23,10 +24,13 @@ def _secret_bytes(secret: str) -> bytes:
 
 
 def meta_signature(secret: str, body: bytes) -> str:
+    """``X-Hub-Signature-256``: HMAC-SHA256 of the raw body, as Meta's webhooks sign."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def standard_signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """``webhook-signature``: Standard Webhooks' HMAC over id, timestamp and body (the timestamp
+    stops replays)."""
     signed = f"{webhook_id}.{timestamp}.".encode() + body
     digest = hmac.new(_secret_bytes(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()

@@ -125,9 +125,11 @@ class DeliveryWorker:
         self._saturated = False  # a claim left due work behind for a busy partner
 
     def wake(self) -> None:
+        """Starts the next pass now instead of at the next poll: a delivery is due."""
         self._wake.set()
 
     def stop(self) -> None:
+        """Ends the loop after the pass in hand."""
         self._stopping.set()
         self._wake.set()
 

@@ -48,6 +48,8 @@ def entry_hash(
     target_key_id: str | None,
     prev_hash: str,
 ) -> str:
+    """The SHA-256 of an entry's canonical JSON, its predecessor's hash included: altering or
+    removing an entry breaks every later hash."""
     canonical = json.dumps(
         {
             "seq": seq,
@@ -108,6 +110,8 @@ class ChainCheck:
     _last_hash: str = GENESIS_HASH
 
     def check(self, entry: ChainedEntry) -> Break | None:
+        """The break ``entry`` shows, if any (a gap in ``seq`` or a link that does not match); else
+        it becomes the entry the next must link to."""
         expected_seq = self.verified + 1
         if entry.seq != expected_seq:
             return Break(

@@ -268,6 +268,8 @@ _DOMINANCE = 10
 def build_gazetteer(
     records: Iterable[Mapping[str, object]], region_names: Mapping[str, str]
 ) -> Gazetteer:
+    """The gazetteer from place records: every spelling indexed, a name shared by several places
+    kept only by a far more populous one."""
     places: list[Place] = []
     names: list[tuple[str, ...]] = []
     for r in records:

@@ -42,12 +42,15 @@ NATIONAL_ONLY_SCOPES = ("keys:admin", "audit:read")
 
 
 def check_reach(scopes: list[str], unit: str | None) -> None:
+    """Refuses national-only scopes on a unit key (KeyRulesError), so a unit cannot reach beyond its
+    cases."""
     for scope in NATIONAL_ONLY_SCOPES:
         if unit is not None and scope in scopes:
             raise KeyRulesError("scopes", f"'{scope}' is for national keys only")
 
 
 def key_out(key: ApiKey, now: datetime) -> KeyOut:
+    """The key as the API shows it: never its secret, its state as of ``now``."""
     return KeyOut(
         id=key.id,
         name=key.name,

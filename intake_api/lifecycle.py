@@ -42,6 +42,8 @@ class InvalidTransition(Exception):
 
 
 def next_status(status: str, action: Action) -> str:
+    """The report's status after ``action``; InvalidTransition if the action is not allowed from
+    ``status``."""
     try:
         return _TRANSITIONS[(status, action)]
     except KeyError:

@@ -48,6 +48,8 @@ def _place_problem(field: str, message: str, candidates: list[Place]) -> Problem
 
 
 def candidate_json(place: Place) -> dict[str, Any]:
+    """A place offered when a name is ambiguous: its name and its region in French and Arabic, so
+    the officer can pick."""
     region = REGIONS.get(place.region)
     return {
         "name": place.name,

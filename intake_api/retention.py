@@ -42,6 +42,8 @@ _KEPT = ("last_seen", "travel_mode", "suspected_vehicle", "companion", "message_
 
 
 def ended(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    """Whether the case is over (closed, or approved and past its window): retention counts from
+    then."""
     return status in CLOSED or (
         status == "approved" and expires_at is not None and expires_at <= now
     )
@@ -120,9 +122,11 @@ class RetentionTimer:
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
+        """Ends the loop after the pass in hand."""
         self._stopping.set()
 
     async def run(self, supervisor: Supervisor) -> None:
+        """Sweeps until stopped; an error in one sweep never ends the loop."""
         await supervisor.supervise(
             "retention", self._pass, self._stopping, interval_s=self._interval_s
         )

@@ -179,6 +179,7 @@ class ChildIn(Strict):
         return self
 
     def age_years(self, today: date) -> int:
+        """The child's age on ``today``: from the birth date when one was given, else as stated."""
         if self.birth_date is not None:
             return age_on(self.birth_date, today)
         assert self.age is not None
@@ -186,6 +187,7 @@ class ChildIn(Strict):
 
 
 def age_on(birth: date, today: date) -> int:
+    """Age in whole years on ``today``: a birthday not yet reached this year does not count."""
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 

@@ -32,6 +32,8 @@ def split_restricted(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 
 def merge_restricted(public: dict[str, Any], restricted: dict[str, Any]) -> dict[str, Any]:
+    """The whole report again: the sealed restricted fields put back into a copy of the public
+    part."""
     merged: dict[str, Any] = json.loads(json.dumps(public))
     for section, value in restricted.items():
         if isinstance(value, dict) and isinstance(merged.get(section), dict):

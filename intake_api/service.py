@@ -67,10 +67,13 @@ _Place = TypeVar("_Place", LastSeenIn, SightingIn, DestinationIn)
 
 
 def alert_id_for(report_id: str) -> str:
+    """The alert's id, derived from the report's: the same approval handled twice names the same
+    alert."""
     return str(uuid.uuid5(_ALERT_NAMESPACE, report_id))
 
 
 def request_fingerprint(body: ReportIn) -> str:
+    """A hash of the submitted body: an Idempotency-Key reused with another body is told apart."""
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 

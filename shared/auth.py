@@ -90,10 +90,12 @@ class Principal:
 
     @property
     def national(self) -> bool:
+        """Whether the key belongs to no unit and so sees every unit's cases."""
         return self.unit is None
 
 
 def valid_unit_code(code: str) -> bool:
+    """Whether ``code`` is a well-formed unit code (capitals, digits, '.', '_', '-')."""
     return re.fullmatch(UNIT_CODE_PATTERN, code) is not None
 
 
@@ -102,6 +104,7 @@ def _hash(secret: str) -> str:
 
 
 def parse_scopes(scopes: list[str]) -> list[str]:
+    """The scopes sorted and deduplicated; ValueError naming any unknown one."""
     unknown = sorted(set(scopes) - SCOPES)
     if unknown:
         raise ValueError(
@@ -152,6 +155,7 @@ def key_id_of(key: str) -> str:
 
 
 async def add_unit(session: AsyncSession, code: str, name: str, now: datetime) -> Unit:
+    """Registers a police unit (ValueError if the code is malformed or taken)."""
     if not valid_unit_code(code):
         raise ValueError(
             f"unit code {code!r}: 1 to 32 capital letters, digits, '.', '_' or '-' (e.g. CASA-ANFA)"
@@ -164,6 +168,7 @@ async def add_unit(session: AsyncSession, code: str, name: str, now: datetime) -
 
 
 async def list_units(session: AsyncSession) -> list[Unit]:
+    """Every unit, by code."""
     return list((await session.scalars(select(Unit).order_by(Unit.code))).all())
 
 
@@ -193,6 +198,7 @@ KeyState = Literal["active", "expired", "revoked"]
 
 
 def key_state(key: ApiKey, now: datetime) -> KeyState:
+    """``active``, ``expired`` or ``revoked`` as of ``now``."""
     if key.revoked_at is not None:
         return "revoked"
     if key.expires_at is not None and key.expires_at <= now:

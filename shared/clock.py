@@ -12,6 +12,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
         return datetime.now(UTC)
 
 

@@ -53,6 +53,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+    """The async engine for ``database_url``: SQLite with writers queued, PostgreSQL with a pool."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
@@ -82,6 +83,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; objects stay readable after commit (services return them)."""
     # A Session subclass per factory, so session event listeners (the relay's wake-up) stay
     # scoped to this factory instead of every Session in the process.
     scoped_class = type("TifliSession", (Session,), {})

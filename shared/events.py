@@ -189,8 +189,10 @@ def parse_event(raw: bytes | str) -> Event:
 
 
 def serialize_event(event: Event) -> bytes:
+    """The event as bytes for the bus (its JSON)."""
     return event.model_dump_json().encode()
 
 
 def topic_of(event: Event) -> str:
+    """The topic an event travels on: report events and alert events each have their own."""
     return REPORTS if event.type.startswith("report.") else ALERTS

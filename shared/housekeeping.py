@@ -51,9 +51,11 @@ class Housekeeper:
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
+        """Ends the loop after the pass in hand."""
         self._stopping.set()
 
     async def run(self, supervisor: Supervisor) -> None:
+        """Prunes until stopped; an error in one pass never ends the loop."""
         await supervisor.supervise(
             "housekeeping", self._pass, self._stopping, interval_s=self._interval_s
         )

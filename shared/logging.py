@@ -84,6 +84,8 @@ class CollapseRepeats(logging.Filter):
 
 
 def configure_logging(level: str, *, as_json: bool, stream: TextIO | None = None) -> None:
+    """Sends every log record to ``stream`` (stderr by default), as JSON lines or text, repeats of
+    chatty clients collapsed."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_Formatter(as_json))
     handler.addFilter(CollapseRepeats(CHATTY_CLIENTS))

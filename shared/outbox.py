@@ -65,6 +65,8 @@ async def add_event(session: AsyncSession, event: Event) -> None:
 
 
 def had_outbox_events(session: AsyncSession) -> bool:
+    """Whether events were staged in this session since last asked (the flag is cleared): the caller
+    wakes the relay."""
     return bool(session.info.pop(_PENDING_FLAG, False))
 
 

@@ -48,6 +48,7 @@ class Problem(Exception):
 
 
 def field_problem(field: str, message: str, *, status: int = 422) -> Problem:
+    """A problem naming the field at fault (422 unless told), as every bad input is answered."""
     return Problem(
         status,
         "Invalid request",
@@ -57,6 +58,7 @@ def field_problem(field: str, message: str, *, status: int = 422) -> Problem:
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
+    """The problem as an RFC 9457 ``application/problem+json`` response."""
     body: dict[str, Any] = {"type": problem.type, "title": problem.title, "status": problem.status}
     if problem.detail:
         body["detail"] = problem.detail
@@ -155,6 +157,8 @@ async def _on_infrastructure_error(request: Request, exc: Exception) -> JSONResp
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Makes every error a problem+json answer: bad input 4xx, infrastructure 503, the unexpected
+    500 without details."""
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]

@@ -46,6 +46,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
 
     def wake(self) -> None:
+        """Starts the next pass now instead of at the next poll: events are waiting."""
         self._wake.set()
 
     def wake_on_commit(self) -> None:
@@ -75,6 +76,7 @@ class OutboxRelay:
             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
 
     def stop(self) -> None:
+        """Ends the loop after the pass in hand."""
         self._stopping.set()
         self._wake.set()
 

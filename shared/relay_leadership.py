@@ -41,6 +41,8 @@ class SoleRelay:
 
 
 def asyncpg_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL as a plain PostgreSQL DSN, for asyncpg connections opened outside
+    SQLAlchemy."""
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 

@@ -39,9 +39,12 @@ class Sealer:
             ) from None
 
     def seal_text(self, text: str) -> str:
+        """``text`` encrypted with the newest data key."""
         return self._fernet.encrypt(text.encode()).decode()
 
     def unseal_text(self, token: str) -> str:
+        """The text sealed in ``token``, with whichever key opens it (SealedValueError: none
+        does)."""
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
@@ -51,9 +54,11 @@ class Sealer:
             ) from None
 
     def seal(self, data: dict[str, Any]) -> str:
+        """A JSON object sealed as text."""
         return self.seal_text(json.dumps(data, ensure_ascii=False))
 
     def unseal(self, token: str) -> dict[str, Any]:
+        """The JSON object sealed in ``token``."""
         return cast(dict[str, Any], json.loads(self.unseal_text(token)))
 
     def reseal(self, token: str) -> str:
@@ -67,4 +72,5 @@ class Sealer:
 
     @staticmethod
     def new_key() -> str:
+        """A fresh Fernet key, as TIFLI_DATA_KEY takes it."""
         return Fernet.generate_key().decode()

@@ -218,4 +218,6 @@ class Settings(BaseSettings):
 
     @property
     def is_sqlite(self) -> bool:
+        """Whether this is the embedded mode's database (SQLite), which allows one writer at a
+        time."""
         return self.database_url.startswith("sqlite")

@@ -49,13 +49,16 @@ class Pulse:
         LOOP_LAST_PASS_AGE.labels(self.name).set_function(self.age)
 
     def beat(self) -> None:
+        """Records a completed pass."""
         self.last_good = time.monotonic()
 
     def age(self) -> float:
+        """Seconds since the last completed pass (exported as a gauge)."""
         return time.monotonic() - self.last_good
 
     @property
     def stale(self) -> bool:
+        """Whether the loop has gone longer than it should without completing a pass."""
         return self.age() > self.stale_after_s
 
 
@@ -67,6 +70,8 @@ class Backoff:
     cap_s: float = 5.0
 
     def delay_s(self, failures: int) -> float:
+        """The wait before the next pass after ``failures`` in a row: doubling from the first, up to
+        the cap."""
         return float(min(self.first_s * 2 ** max(failures - 1, 0), self.cap_s))
 
 

@@ -41,6 +41,8 @@ def sqlstate_of(exc: BaseException) -> str | None:
 
 
 def is_transient_sqlstate(state: str) -> bool:
+    """Whether a PostgreSQL SQLSTATE is one that a retry may well get past (serialization failures,
+    deadlocks, lost connections, a server stopping or short of resources)."""
     return state in _TRANSIENT_SQLSTATES or state.startswith(_TRANSIENT_SQLSTATE_CLASSES)
 
 

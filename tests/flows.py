@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from shapely.geometry import Point, shape
 
-from tests.conftest import CRITERIA, Stack, report_body
-from tests.partner_server import Received, partner_endpoint
+from services.testbed.partner import Received, partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 
 EARTH_MEAN_RADIUS_M = 6_371_008.8
 

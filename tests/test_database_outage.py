@@ -22,12 +22,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from services.testbed.backing_servers import PostgresServer, StopMode
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
+from services.testbed.production import Processes, production_stack, wait_ready
+from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
-from tests.conftest import CRITERIA, report_body
 from tests.flows import register_partner
-from tests.partner_server import PartnerEndpoint, partner_endpoint
-from tests.production import Processes, production_stack, wait_ready
-from tests.servers import PostgresServer, StopMode
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from shared.logging import configure_logging
-from tests.conftest import CRITERIA, Stack, report_body
 from tests.flows import full_case_flow, register_partner, verify_both_signatures
-from tests.partner_server import partner_endpoint
 from tests.waiting import eventually
 
 

@@ -21,12 +21,13 @@ from typing import Any
 import pytest
 from sqlalchemy import bindparam, text
 
+from services.testbed.backing_servers import KafkaCluster
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
+from services.testbed.production import Processes, production_stack, wait_ready
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from shared.db import create_engine
-from tests.conftest import CRITERIA, Stack, report_body
 from tests.flows import register_partner
-from tests.partner_server import PartnerEndpoint, partner_endpoint
-from tests.production import Processes, production_stack, wait_ready
-from tests.servers import KafkaCluster
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from intake_api.models import Report
+from services.testbed.sample_report import CRITERIA, DELETE, report_body, report_body_with
+from services.testbed.stack import Stack
 from shared.outbox import OutboxEvent
-from tests.conftest import CRITERIA, DELETE, Stack, report_body, report_body_with
 
 
 async def _stored(stack: Stack) -> tuple[int, int]:

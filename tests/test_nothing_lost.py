@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from services.testbed.partner import partner_endpoint
+from services.testbed.production import Processes, production_stack
+from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
-from tests.conftest import CRITERIA, report_body
 from tests.flows import register_partner
-from tests.partner_server import partner_endpoint
-from tests.production import Processes, production_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 CASES = 24

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CRITERIA, report_body
+from services.testbed.partner import partner_endpoint
+from services.testbed.production import production_stack, wait_for_group
+from services.testbed.sample_report import CRITERIA, report_body
 from tests.flows import full_case_flow, register_partner
-from tests.partner_server import partner_endpoint
-from tests.production import production_stack, wait_for_group
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from intake_api.models import Report
+from services.testbed.sample_report import CRITERIA, report_body, report_body_with
+from services.testbed.stack import Stack
 from shared.outbox import OutboxEvent
-from tests.conftest import CRITERIA, Stack, report_body, report_body_with
 
 
 def _names(response: httpx.Response, field: str) -> None:

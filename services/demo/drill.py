@@ -21,8 +21,9 @@ from services.api import create_app
 from services.cli.zone import write_picture
 from services.components import ALL_ROLES, build_components, territory
 from services.database import upgrade
-from services.demo.loopback import free_loopback_socket, serving
 from services.demo.partner_simulator import PartnerSimulator, Received
+from services.testbed.loopback import bound_socket, serve
+from services.testbed.sample_report import CRITERIA
 from shared.alert_contract import Area
 from shared.auth import add_unit
 from shared.settings import Settings
@@ -31,15 +32,6 @@ UNIT = "DEMO-TETOUAN"
 # Where the drill's child was last seen, then sighted: Arabic names the gazetteer knows.
 LAST_SEEN_PLACE = "تطوان"  # Tétouan
 SIGHTING_PLACE = "طنجة"  # Tangier
-CRITERIA = {
-    "criteria": {
-        "child_under_18": True,
-        "involuntary_or_at_risk": True,
-        "enough_descriptive_information": True,
-        "guardian_consent_recorded": True,
-        "publication_adds_no_risk": True,
-    }
-}
 
 
 class DrillFailed(Exception):
@@ -170,7 +162,7 @@ async def run_drill(svg_path: Path, say: Callable[[str], None]) -> list[tuple[st
     """Runs the whole drill; returns the timings. DrillFailed says which step went wrong."""
     transcript = Transcript(say)
     with tempfile.TemporaryDirectory(prefix="tifli-demo-") as folder:
-        api_socket = free_loopback_socket()
+        api_socket = bound_socket()
         settings = drill_settings(Path(folder), api_socket.getsockname()[1])
         transcript.step("creating a temporary SQLite database and its schema …")
         began = time.monotonic()
@@ -180,8 +172,8 @@ async def run_drill(svg_path: Path, say: Callable[[str], None]) -> list[tuple[st
         keys_ = await _keys(settings, components.sessions)
         simulator = PartnerSimulator(verify_token="demo-partner-token")
         async with (
-            serving(create_app(components), api_socket) as base,
-            serving(simulator.app(), free_loopback_socket()) as partner_base,
+            serve(create_app(components), api_socket) as base,
+            serve(simulator.app(), bound_socket()) as partner_base,
             _clients(base, keys_) as client,
         ):
             transcript.timing("start-up", time.monotonic() - began)

@@ -27,7 +27,8 @@ Handler = Callable[[Message], Awaitable[None]]
 
 
 class EventBus(Protocol):
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        """Connect, and begin handing the subscribed topics' messages to their handlers."""
 
     async def stop(self) -> None:
         """Finish the message in hand, commit, leave the groups."""

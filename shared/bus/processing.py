@@ -27,6 +27,7 @@ class PoisonMessage(Exception):
 
 
 def retry_delay_s(attempt: int) -> float:
+    """How long to wait before handling attempt ``attempt`` again."""
     # Short at first: events drive urgent alerts, and most failures are a busy database;
     # capped low so that an event waiting out an outage goes through soon after it ends.
     return float(min(0.05 * 2 ** (attempt - 1), 5.0))
@@ -102,6 +103,8 @@ async def send_to_dead_letter(publish: Publish, topic: str, message: Message, re
 
 
 def dead_letter_headers(message: Message, reason: str) -> dict[str, str]:
+    """The message's headers plus where it came from and why it failed, for whoever reads the dead
+    letters."""
     return {
         **message.headers,
         "dlq-original-topic": message.topic,

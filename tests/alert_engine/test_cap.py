@@ -14,8 +14,9 @@ import shapely.geometry
 import xmlschema
 
 from alert_engine.cap import CAP_NS, cap_datetime, to_cap_xml
-from alert_engine.composer import CaseState, Presentation, area_of, cap_reference, compose
-from alert_engine.pieces import TrustedLocation, disk_piece
+from alert_engine.composer import CaseState, Presentation, area_of, compose, version_reference
+from alert_engine.locations import TrustedLocation
+from alert_engine.pieces import disk_piece
 from alert_engine.texts import CaseFacts, drill_marker
 from shared.alert_contract import (
     AlertMessage,
@@ -92,7 +93,7 @@ def _messages() -> dict[str, AlertMessage]:
         message = message.model_copy(
             update={"area": message.area.model_copy(update={"geocodes": GEOCODES})}
         )
-        references.append(cap_reference(SENDER, message.identifier, message.sent))
+        references.append(version_reference(SENDER, message.identifier, message.sent))
         out[msg_type] = message
     return out
 

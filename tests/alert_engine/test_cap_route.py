@@ -8,7 +8,8 @@ from pathlib import Path
 import xmlschema
 
 from alert_engine.cap import CAP_NS
-from tests.conftest import CRITERIA, Stack, report_body
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from tests.waiting import eventually
 
 SCHEMA = xmlschema.XMLSchema(

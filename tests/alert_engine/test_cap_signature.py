@@ -20,8 +20,9 @@ from signxml.verifier import VerifyResult, XMLVerifier
 
 from alert_engine.cap_signature import development_pair
 from services.cap_keys import cap_signer
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.settings import Settings
-from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
 from tests.waiting import eventually
 
 SCHEMA = xmlschema.XMLSchema(

@@ -22,12 +22,14 @@ from pyproj import Geod
 from alert_engine.cap import CAP_NS, to_cap_xml
 from alert_engine.composer import CaseState, Presentation, area_of, compose
 from alert_engine.footprint import vertex_count
-from alert_engine.pieces import TrustedLocation, disk_piece
+from alert_engine.locations import TrustedLocation
+from alert_engine.pieces import disk_piece
 from alert_engine.territory import default_paths, geodesic_area_m2, load_territory
 from alert_engine.texts import CaseFacts
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import AlertMessage, Point, PublicChild
 from tests.alert_engine.metric_view import metric_projection
+from tests.alert_engine.surfaces import surface_at
 
 TERRITORY = load_territory(*default_paths())
 POLICY = ZonePolicy(territory=TERRITORY)
@@ -172,7 +174,7 @@ def test_no_cap_polygon_alerts_the_enclave(
     place: str, enclave: tuple[float, float], km: float
 ) -> None:
     message = _message(PLACES[place], km)
-    assert TERRITORY.surface_at(*enclave) == "foreign_land"
+    assert surface_at(TERRITORY, *enclave) == "foreign_land"
     assert not any(p.intersects(shapely.Point(enclave)) for p in _cap_polygons(message))
     # The enclave is well inside the disk: the cut, not the radius, leaves it out.
     _, _, distance = GEOD.inv(*PLACES[place], *enclave)

@@ -21,6 +21,7 @@ from alert_engine.territory import default_paths, geodesic_area_m2, load_territo
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import Point
 from tests.alert_engine.metric_view import metric_projection
+from tests.alert_engine.surfaces import surface_at
 
 GEOD = Geod(ellps="WGS84")
 TERRITORY = load_territory(*default_paths())
@@ -136,7 +137,7 @@ def test_oujda_stops_at_the_algerian_border() -> None:
     fp = make(OUJDA, 160.0)
     # The border runs ~12 km east of Oujda; 30 km beyond it (lon −1.42) is Algeria.
     beyond = (-1.42, 34.68)
-    assert TERRITORY.surface_at(*beyond) == "foreign_land"
+    assert surface_at(TERRITORY, *beyond) == "foreign_land"
     assert not shapely.intersects(fp.polygon, shapely.Point(beyond))
     assert shapely.intersects(fp.polygon, shapely.Point(OUJDA))
 

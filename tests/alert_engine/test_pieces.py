@@ -11,8 +11,8 @@ import shapely
 from pyproj import Geod
 
 from alert_engine.footprint import geodesic_disk_polygon
+from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import (
-    TrustedLocation,
     live_locations,
     piece_of,
     pieces_at,
@@ -52,7 +52,7 @@ def _heading(heading: float, at: datetime = SEEN) -> TrustedLocation:
 
 def test_without_direction_the_piece_is_the_disk() -> None:
     piece = piece_of(TrustedLocation(point=BENI_MELLAL, at=SEEN), 400.0, POLICY)
-    assert piece.is_disk and piece.side_km == 400.0 and piece.far is None
+    assert piece.heading_deg is None and piece.side_km == 400.0 and piece.far is None
     assert shapely.equals(piece.polygon, geodesic_disk_polygon(BENI_MELLAL, 400_000))
 
 
@@ -94,7 +94,7 @@ def test_the_corridor_is_two_side_radii_wide_and_holds_the_floor_disk() -> None:
 
 def test_within_the_floor_the_piece_is_just_the_disk() -> None:
     piece = piece_of(_heading(60.0), POLICY.floor_km, POLICY)
-    assert piece.is_disk and piece.side_km == POLICY.floor_km
+    assert piece.heading_deg is None and piece.side_km == POLICY.floor_km
     assert shapely.equals(piece.polygon, geodesic_disk_polygon(BENI_MELLAL, 160_000))
 
 
@@ -154,7 +154,7 @@ def test_the_cover_without_territory_covers_every_piece_within_the_budget() -> N
     report = TrustedLocation(point=BENI_MELLAL, at=SEEN, heading_deg=60.0)
     sighting = TrustedLocation(point=Point(lat=30.4278, lon=-9.5981), at=SEEN + HOUR)
     pieces = pieces_at([report, sighting], "vehicle", POLICY, SEEN + 5 * HOUR)
-    assert not pieces[1].is_disk
+    assert pieces[1].heading_deg is not None
     cover = cover_of(pieces, 100)
     assert cover.vertex_count <= 100
     for piece in pieces:

@@ -13,6 +13,7 @@ import shapely
 from pyproj import Geod
 
 from alert_engine.territory import Territory, default_paths, geodesic_area_m2, load_territory
+from tests.alert_engine.surfaces import surface_at
 
 GEOD = Geod(ellps="WGS84")
 
@@ -81,10 +82,10 @@ def test_national_area_is_morocco_with_its_southern_provinces(territory: Territo
 def test_union_contains_known_cities_and_excludes_ceuta_and_melilla(territory: Territory) -> None:
     for name, point in CITIES.items():
         assert inside(territory.national, point), name
-        assert territory.surface_at(*point) == "territory", name
+        assert surface_at(territory, *point) == "territory", name
     for point in (CEUTA, MELILLA):
         assert not inside(territory.national, point)
-        assert territory.surface_at(*point) == "foreign_land"
+        assert surface_at(territory, *point) == "foreign_land"
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_union_contains_known_cities_and_excludes_ceuta_and_melilla(territory: T
 def test_surface_around_morocco(
     territory: Territory, name: str, point: tuple[float, float], surface: str
 ) -> None:
-    assert territory.surface_at(*point) == surface, name
+    assert surface_at(territory, *point) == surface, name
 
 
 def test_tangier_zone_stops_at_the_strait(territory: Territory) -> None:

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from alert_engine.models import Alert
-from alert_engine.pieces import TrustedLocation
-from alert_engine.service import case_state, locations_json, stored_locations
+from alert_engine.locations import TrustedLocation
+from alert_engine.models import Alert, ApprovedFacts
+from alert_engine.service import case_state
 from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, cancel_info, fit
 from shared.alert_contract import Language, Point, PublicChild
 
@@ -81,39 +80,37 @@ def test_without_known_names_the_place_is_named_as_typed() -> None:
 
 
 def test_a_sighting_s_place_names_reach_the_texts_of_later_versions() -> None:
-    # Stored with the locations, the names come back when a timer re-composes the case.
+    # Kept with the locations, the names are there when a timer re-composes the case.
     report = TrustedLocation(
         point=Point(lat=35.77, lon=-5.80),
         at=datetime(2026, 11, 29, 15, 0, tzinfo=UTC),
         place="Tanger",
-        place_names=(("ar", "طنجة"), ("fr", "Tanger")),
+        place_names={"ar": "طنجة", "fr": "Tanger"},
     )
-    sighting = replace(
-        report,
-        at=report.at + timedelta(minutes=30),
-        place="الرباط",
-        place_names=(("ar", "الرباط"), ("en", "Rabat"), ("fr", "Rabat")),
-        sighting_id="s1",
+    sighting = report.model_copy(
+        update={
+            "at": report.at + timedelta(minutes=30),
+            "place": "الرباط",
+            "place_names": {"ar": "الرباط", "en": "Rabat", "fr": "Rabat"},
+            "sighting_id": "s1",
+        }
     )
     alert = Alert(
         id="a1",
         report_id="r1",
         message_status="Actual",
-        facts=json.dumps(
-            {
-                "child": _facts().child.model_dump(mode="json"),
-                "place": "Tanger",
-                "suspected_vehicle": None,
-                "companion": None,
-                "photo_urls": [],
-            }
+        facts=ApprovedFacts(
+            child=_facts().child,
+            place="Tanger",
+            suspected_vehicle=None,
+            companion=None,
+            photo_urls=[],
         ),
-        locations=locations_json([report, sighting]),
+        locations=[report, sighting],
         travel_mode="vehicle",
         effective=report.at,
         expires=report.at + timedelta(hours=24),
     )
-    assert stored_locations(alert) == [report, sighting]
     by_language = {
         b.language: b
         for b in alert_info(case_state(alert).facts, "Africa/Casablanca", status="Actual")

@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dispatcher.models import Delivery
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.events import ReportRenewed, ReportRenewedData
 from shared.outbox import add_event
-from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
 from tests.flows import register_partner
-from tests.partner_server import PartnerEndpoint, partner_endpoint
 from tests.waiting import eventually
 
 HOUR = timedelta(hours=1)

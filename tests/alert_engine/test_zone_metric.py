@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import CRITERIA, Stack, report_body
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from tests.waiting import eventually
 
 

@@ -14,11 +14,12 @@ from pyproj import Geod
 from sqlalchemy import func, select
 
 from alert_engine.consumer import GROUP
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.alert_contract import Point
 from shared.events import SightingAdded, SightingAddedData
 from shared.inbox import ProcessedEvent
 from shared.outbox import add_event
-from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
 from tests.waiting import eventually
 
 GEOD = Geod(ellps="WGS84")

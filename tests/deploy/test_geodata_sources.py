@@ -1,4 +1,4 @@
-"""The shipped boundaries and land layers against their sources (issue 13).
+"""The shipped boundaries and land layers against their sources, fetched afresh.
 
 The sources are fetched as the build fetches them, never read from our own files:
 morocco-map by ``npm pack`` (its files checked against the pinned sha256; the tarball is kept
@@ -35,6 +35,7 @@ from deploy.geodata.build import (
 )
 from deploy.geodata.coast import LAND_NEIGHBOURS
 from deploy.geodata.topojson import decode_object
+from tests.alert_engine.surfaces import surface_at
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_former_gaps_are_land(
 ) -> None:
     on_land = shapely.STRtree(land).query(shapely.Point(point), predicate="intersects")
     assert on_land.size, f"{name}: the land mask should call this land"
-    assert territory.surface_at(*point) == surface, name
+    assert surface_at(territory, *point) == surface, name
 
 
 def test_territory_takes_no_land_from_a_neighbour_met_by_land(
@@ -100,7 +101,7 @@ def test_territory_takes_no_land_from_a_neighbour_met_by_land(
     for name, (lon, lat) in LAND_NEIGHBOURS.items():
         held = outside[shapely.intersects(outside, shapely.Point(lon, lat))]
         assert held.size == 1, name
-        assert territory.surface_at(lon, lat) == "foreign_land", name
+        assert surface_at(territory, lon, lat) == "foreign_land", name
         # Only strips may overlap it: the files' rounding (≤ 0.8 m) along the border, and the
         # shore's 2 m growth where Moroccan shore meets the neighbour. Shrunk by 2.8 m, the
         # overlap is gone: the territory reaches nowhere further into a neighbour's land.

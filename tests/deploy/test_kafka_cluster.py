@@ -23,9 +23,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
+from services.testbed.backing_servers import KafkaCluster, kafka_broker
 from shared.bus.base import Message
 from shared.bus.kafka import KafkaBus
-from tests.servers import KafkaCluster, kafka_broker
 
 PARTITIONS = 6
 KEYS = 12

@@ -13,8 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.bus.kafka import ensure_topics
-from tests.servers import (
+from services.testbed.backing_servers import (
     KAFKA_SCRIPT,
     POSTGRES_SCRIPT,
     KafkaCluster,
@@ -22,6 +21,7 @@ from tests.servers import (
     kafka_broker,
     postgres_server,
 )
+from shared.bus.kafka import ensure_topics
 
 
 def _dsn(url: str) -> str:

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.models import Delivery, Partner
 from services.database import upgrade
+from services.testbed.production import fresh_database
 from shared.db import create_engine, session_factory
-from tests.production import fresh_database
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from dispatcher.address_guard import check_target, check_url, guarded_client, is_public
-from tests.conftest import Stack, embedded_settings, start_stack
-from tests.partner_server import partner_endpoint
+from services.testbed.partner import partner_endpoint
+from services.testbed.stack import Stack, embedded_settings, start_stack
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import CRITERIA, Stack, report_body
-from tests.partner_server import partner_endpoint
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 
 DAKHLA_AREA = {
     "type": "Polygon",

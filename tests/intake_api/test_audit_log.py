@@ -19,11 +19,12 @@ from sqlalchemy import String, column, insert, table, text
 from intake_api import keys
 from intake_api.audit_log import verify
 from services.database import alembic_config, upgrade
+from services.testbed.backing_servers import ROOT
+from services.testbed.production import fresh_database
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from shared.auth import add_unit, create_api_key
 from shared.db import UtcDateTime, create_engine, session_factory
-from tests.conftest import CRITERIA, Stack, report_body
-from tests.production import fresh_database
-from tests.servers import ROOT
 
 
 async def _verify_cli(database_url: str) -> subprocess.CompletedProcess[str]:

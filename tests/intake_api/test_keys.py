@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from intake_api.models import AuditEntry
+from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.auth import add_unit, key_id_of
-from tests.conftest import FakeClock, Stack, embedded_settings, start_stack
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 

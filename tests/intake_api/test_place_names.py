@@ -12,8 +12,9 @@ from shapely.geometry import Point, shape
 from sqlalchemy import func, select
 
 from intake_api.models import Report, Sighting
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from shared.outbox import OutboxEvent
-from tests.conftest import CRITERIA, Stack, report_body
 from tests.flows import haversine_m
 from tests.waiting import eventually
 

@@ -4,8 +4,8 @@ import pytest
 
 from intake_api.lifecycle import InvalidTransition, next_status
 from intake_api.sealing import merge_restricted, split_restricted
+from services.testbed.sample_report import report_body
 from shared.sealing import Sealer
-from tests.conftest import report_body
 
 
 def test_lifecycle() -> None:

@@ -22,13 +22,14 @@ from intake_api.audit_log import verify as verify_audit_chain
 from intake_api.models import AuditEntry, Report, Sighting
 from intake_api.retention import RetentionTimer
 from services.database import upgrade
+from services.testbed.backing_servers import ROOT
+from services.testbed.production import fresh_database
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.auth import add_unit, create_api_key
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.settings import Settings
-from tests.conftest import CRITERIA, FakeClock, Stack, embedded_settings, report_body, start_stack
-from tests.production import fresh_database
-from tests.servers import ROOT
 from tests.waiting import eventually
 
 RETENTION = timedelta(days=7)

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import update
 
 from intake_api.models import Report
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.auth import add_unit, create_api_key
-from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
 from tests.waiting import eventually
 
 # Unit personas, beside the suite's national ones (submitter, reviewer, reader, admin).

@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from tests.servers import ROOT
+from services.testbed.backing_servers import ROOT
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from services.cli.arguments import parse_since
 from services.cli.database_target import shown_url
 from services.cli.run import ROLES
 from services.components import ALL_ROLES
+from services.testbed.backing_servers import ROOT
 from shared.settings import Settings
-from tests.servers import ROOT
 from tests.services.cli_runner import tifli
 
 

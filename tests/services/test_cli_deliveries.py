@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
 from tests.flows import register_partner
-from tests.partner_server import partner_endpoint
 from tests.services.cli_runner import tifli
 from tests.waiting import eventually
 

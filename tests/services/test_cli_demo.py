@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from services.demo import partner_recipe
-from tests.servers import ROOT
+from services.testbed.backing_servers import ROOT
 from tests.services.cli_runner import tifli
 
 README = (ROOT / "README.md").read_text()

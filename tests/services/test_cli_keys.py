@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from intake_api.models import AuditEntry
 from services.cli import build_parser, parse_duration
+from services.testbed.backing_servers import ROOT
 from shared.auth import authenticate
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
-from tests.servers import ROOT
 
 
 def _tifli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from services.testbed.partner import partner_endpoint
+from services.testbed.stack import Stack
 from shared.problems import PROBLEM_JSON
-from tests.conftest import Stack
 from tests.flows import register_partner, verify_both_signatures
-from tests.partner_server import partner_endpoint
 from tests.services.cli_runner import tifli
 
 

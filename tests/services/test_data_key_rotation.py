@@ -17,13 +17,14 @@ from sqlalchemy import select
 
 from dispatcher.models import Partner
 from intake_api.models import Report
+from services.testbed.backing_servers import ROOT
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
+from services.testbed.production import cap_signing_env, fresh_database
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.db import create_engine, session_factory
 from shared.sealing import SealedValueError, Sealer
-from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
 from tests.flows import register_partner, verify_both_signatures
-from tests.partner_server import PartnerEndpoint, partner_endpoint
-from tests.production import cap_signing_env, fresh_database
-from tests.servers import ROOT
 
 pytestmark = pytest.mark.postgres
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, Route, async_playwright
 
 from services.docs_pages import ASSET_RELEASES, ASSETS_DIR, LICENSES_DIR
-from tests.conftest import Stack
+from services.testbed.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}

@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from dispatcher.models import Delivery, DeliveryAttempt
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import embedded_settings, start_stack
 from shared.inbox import ProcessedEvent
-from tests.conftest import CRITERIA, embedded_settings, report_body, start_stack
 from tests.flows import register_partner
-from tests.partner_server import partner_endpoint
 
 
 async def test_events_the_bus_held_at_a_stop_are_sent_after_restart(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from services.testbed.sample_report import report_body
+from services.testbed.stack import embedded_settings, start_stack
 from shared.rate_limit import RateLimiter
-from tests.conftest import embedded_settings, report_body, start_stack
 
 
 def test_blocked_for_does_not_take_a_token() -> None:

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.auth import SCOPES, create_api_key
-from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
-from tests.partner_server import partner_endpoint
 from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]

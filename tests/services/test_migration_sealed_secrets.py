@@ -14,9 +14,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from services.database import alembic_config, upgrade
+from services.testbed.production import fresh_database
 from shared.db import create_engine
 from shared.sealing import Sealer
-from tests.production import fresh_database
 
 SECRET = "whsec_c2VjcmV0LWZyb20tYmVmb3JlLXNlYWxpbmctMTIzNDU2Nzg5MA=="
 TOKEN = "partner-token-from-before"

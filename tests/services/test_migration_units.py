@@ -13,9 +13,9 @@ from alembic import command
 from sqlalchemy import text
 
 from services.database import alembic_config, upgrade
+from services.testbed.production import fresh_database
 from shared.auth import authenticate
 from shared.db import create_engine, session_factory
-from tests.production import fresh_database
 
 SECRET = "s3cr3t-from-before-units"
 

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection
 
 from services.database import upgrade
 from services.schema import metadata
+from services.testbed.production import fresh_database
 from shared.db import create_engine
-from tests.production import fresh_database
 
 
 def _differences(connection: Connection) -> list[Any]:

@@ -35,11 +35,11 @@ from intake_api.schemas import (
 )
 from services.api import create_app
 from services.components import ALL_ROLES, build_components
+from services.testbed.partner import partner_endpoint
+from services.testbed.stack import Stack, embedded_settings
 from shared.problem_schema import ProblemDetails
 from shared.problems import PROBLEM_JSON
-from tests.conftest import Stack, embedded_settings
 from tests.flows import register_partner
-from tests.partner_server import partner_endpoint
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from services.components import Components, build_components
 from services.database import upgrade
+from services.testbed.production import fresh_database
+from services.testbed.stack import FakeClock, embedded_settings
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent
-from tests.conftest import FakeClock, embedded_settings
-from tests.production import fresh_database
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=200)  # past every retention

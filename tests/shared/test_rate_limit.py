@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from services.testbed.stack import embedded_settings, start_stack
 from shared.rate_limit import RateLimiter
-from tests.conftest import embedded_settings, start_stack
 
 
 def test_token_bucket_refills_at_the_rate() -> None:

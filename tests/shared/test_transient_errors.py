@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.testbed.loopback import free_port
 from shared.db import create_engine
 from shared.transient_errors import describe, is_transient, is_transient_sqlstate, sqlstate_of
-from tests.servers import free_port
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
-"""Real Kafka and PostgreSQL for the tests: the project's own deploy scripts start them once
-per session, unless KAFKA_BOOTSTRAP_SERVERS / TIFLI_TEST_DATABASE_URL point at running ones.
-A server that cannot start fails the tests that need it; it never turns them into skips.
+"""Real Kafka and PostgreSQL for tests and benchmarks: the project's own deploy scripts start
+them (once per test session), unless KAFKA_BOOTSTRAP_SERVERS / TIFLI_TEST_DATABASE_URL point at
+running ones. A server that cannot start fails the tests that need it; it never turns them into
+skips. The scripts live in the checkout (``deploy/``), not in the installed package.
 
 The servers are restartable on their data (for fault tests): ``PostgresServer.stop(mode)`` /
 ``.start()``, ``KafkaCluster.kill(node)`` (SIGKILL) / ``.stop()`` / ``.start()``. At the end of
@@ -9,35 +10,19 @@ the session the scripts' explicit ``wipe`` deletes the data, so test runs stay t
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-ROOT = Path(__file__).resolve().parent.parent
+from services.testbed.loopback import free_port, free_ports
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout
 KAFKA_SCRIPT = ROOT / "deploy" / "kafka" / "kafka.sh"
 POSTGRES_SCRIPT = ROOT / "deploy" / "postgres" / "postgres.sh"
 
 StopMode = Literal["smart", "fast", "immediate"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free ports (all held open while choosing, so none repeats)."""
-    with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket())
-            sock.bind(("127.0.0.1", 0))
-            ports.append(int(sock.getsockname()[1]))
-        return ports
 
 
 def _run(script: Path, args: list[str], env: dict[str, str], timeout: float) -> str:
@@ -113,16 +98,20 @@ class PostgresServer(str):
         self._script("stop", mode)
 
     def running(self) -> bool:
+        """Whether the server is up now (one given from outside is taken to be)."""
         if not self.managed:
             return True
         return _answers_status(POSTGRES_SCRIPT, [], self._env)
 
     def wipe(self) -> None:
+        """Deletes the data the scripts keep for this server."""
         self._script("wipe")
 
 
 @contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
+    """PostgreSQL for the session: the one TIFLI_TEST_DATABASE_URL names, else one started on a free
+    port and wiped at the end."""
     given = os.environ.get("TIFLI_TEST_DATABASE_URL")
     if given:
         yield PostgresServer(given)
@@ -175,9 +164,11 @@ class KafkaCluster(str):
 
     @property
     def nodes(self) -> tuple[int, ...]:
+        """The node ids, 1..N."""
         return tuple(range(1, len(self.ports) + 1))
 
     def port(self, node: int) -> int:
+        """The client port of ``node``."""
         return self.ports[node - 1]
 
     def _script(self, *args: str, timeout: float = 180) -> str:
@@ -199,11 +190,13 @@ class KafkaCluster(str):
         self._script("kill", *map(str, nodes or self.nodes))
 
     def running(self, node: int) -> bool:
+        """Whether the server is up now (one given from outside is taken to be)."""
         if not self.managed:
             return True
         return _answers_status(KAFKA_SCRIPT, [str(node)], self._env)
 
     def wipe(self) -> None:
+        """Deletes the data the scripts keep for this server."""
         self._script("wipe")
 
 

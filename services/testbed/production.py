@@ -1,5 +1,5 @@
-"""Production mode for tests: Kafka + PostgreSQL, each service its own OS process, started
-exactly as an operator would (``tifli run <role>``)."""
+"""Production mode for tests and benchmarks: Kafka + PostgreSQL, each service its own OS
+process, started exactly as an operator would (``tifli run <role>``)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ import httpx
 
 from alert_engine.cap_signature import development_pair
 from services.components import ALL_ROLES
+from services.testbed.backing_servers import ROOT
+from services.testbed.loopback import free_port
+from services.testbed.stack import KEY_SCOPES, Stack
 from shared.auth import create_api_key
 from shared.db import create_engine, session_factory
 from shared.relay_leadership import asyncpg_dsn
 from shared.sealing import Sealer
-from tests.conftest import KEY_SCOPES, Stack
-from tests.servers import ROOT, free_port
 
 WORKER_ROLES = ("relay", "alert-engine", "dispatcher")
 
@@ -61,6 +62,8 @@ class Processes:
     ops_urls: dict[str, str] = field(default_factory=dict)  # workers' /healthz, /readyz
 
     def start(self, role: str, name: str | None = None) -> subprocess.Popen[bytes]:
+        """Starts ``tifli run <role>`` as process ``name`` (default: the role), its output in
+        ``name``.log."""
         name = name or role
         log = (self.logs / f"{name}.log").open("ab")
         env = self.env
@@ -85,9 +88,12 @@ class Processes:
         process.wait()
 
     def log_of(self, name: str) -> str:
+        """What process ``name`` has written so far."""
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
     def stop(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Sends ``sig`` and waits for the exit status (the process is killed if it outlasts
+        ``timeout``)."""
         process = self.running.pop(name)
         process.send_signal(sig)
         try:
@@ -98,11 +104,13 @@ class Processes:
             raise
 
     def stop_all(self) -> None:
+        """Stops every running process with SIGTERM."""
         for name in list(self.running):
             with suppress(subprocess.TimeoutExpired):
                 self.stop(name)
 
     def log_text(self) -> str:
+        """Every process's log, for a failure message."""
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
 
 
@@ -139,7 +147,8 @@ async def production_stack(
         **overrides,
     }
     env.pop("TIFLI_TEST_DATABASE_URL", None)
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "services.cli", "db", "upgrade"],
         cwd=ROOT,
         env=env,

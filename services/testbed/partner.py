@@ -1,20 +1,21 @@
-"""A real HTTP partner endpoint on 127.0.0.1 for tests: answers Meta's handshake, records
-every POST (raw body and headers), and answers with a scripted sequence of status codes."""
+"""A real HTTP partner endpoint on 127.0.0.1 for tests and benchmarks: answers Meta's
+handshake, records every POST (raw body and headers), and answers with a scripted sequence of
+status codes."""
 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+
+from services.testbed.loopback import bound_socket, serve
 
 
 @dataclass
@@ -87,11 +88,13 @@ class PartnerEndpoint:
         return Response(status_code=status)
 
     async def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
+        """Every POST answered so far, once there are at least ``count``."""
         async with asyncio.timeout(timeout), self._arrived:
             await self._arrived.wait_for(lambda: len(self.received) >= count)
         return list(self.received)
 
     async def wait_held(self, count: int, timeout: float = 15.0) -> list[Received]:
+        """Every POST held so far, once there are at least ``count``."""
         async with asyncio.timeout(timeout), self._arrived:
             await self._arrived.wait_for(lambda: len(self.held) >= count)
         return list(self.held)
@@ -99,40 +102,6 @@ class PartnerEndpoint:
 
 def _lower(headers: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
-
-
-def bound_socket(port: int = 0) -> socket.socket:
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose protocol says
-    # TCP, and without it every keep-alive response stalls 40 ms on Nagle + delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    return sock
-
-
-@asynccontextmanager
-async def serve(app: Any, sock: socket.socket) -> AsyncIterator[str]:
-    """Serve an ASGI app on an already-bound loopback socket; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-        )
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    async with asyncio.timeout(20):
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-    host, port = sock.getsockname()[:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class _RestartableServer:
@@ -157,6 +126,7 @@ class _RestartableServer:
 
 @asynccontextmanager
 async def partner_endpoint(script: list[int] | None = None) -> AsyncIterator[PartnerEndpoint]:
+    """A partner endpoint on a free loopback port while inside; its URL is ``endpoint.url``."""
     endpoint = PartnerEndpoint(script=list(script or []))
     app = Starlette(routes=[Route("/webhook", endpoint._webhook, methods=["GET", "POST"])])
     endpoint._server = _RestartableServer(app)

@@ -1,0 +1,106 @@
+"""The embedded mode on a real loopback port, with an API key per persona: what most tests
+and several benchmarks run against."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.api import create_app
+from services.components import ALL_ROLES, Components, build_components
+from services.database import upgrade
+from services.testbed.loopback import bound_socket, serve
+from shared.auth import create_api_key
+from shared.bus.memory import InProcessBus
+from shared.clock import Clock
+from shared.settings import Settings
+
+FAST_RETRIES = (0.0, 0.05, 0.1, 0.2)
+
+
+def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Embedded-mode settings on a SQLite file in ``tmp_path``, with retries and polls short enough
+    for tests; ``overrides`` wins."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}",
+        "kafka_bootstrap_servers": None,
+        "webhook_allow_private": True,
+        "webhook_retry_schedule_s": FAST_RETRIES,
+        "webhook_timeout_s": 5.0,
+        "delivery_poll_interval_s": 0.2,
+        "outbox_poll_interval_s": 0.2,
+        # Tests send many keyless requests from one address on purpose; the limit on failed
+        # authentication has its own test (tests/services/test_failed_auth_limit.py).
+        "auth_failures_per_minute": 0,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@dataclass
+class Stack:
+    settings: Settings | None  # None: the services run in other processes
+    components: Components | None
+    base_url: str
+    keys: dict[str, str]
+
+    @property
+    def embedded(self) -> Components:
+        """The in-process components (embedded mode only)."""
+        assert self.components is not None, "this stack runs its services in other processes"
+        return self.components
+
+    @property
+    def bus(self) -> InProcessBus:
+        """The in-process bus (embedded mode only)."""
+        bus = self.embedded.bus
+        assert isinstance(bus, InProcessBus)
+        return bus
+
+    def client(self, key: str | None = None) -> httpx.AsyncClient:
+        """An HTTP client for the API, authenticated as the persona ``key`` (none: anonymous)."""
+        headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+
+# The suite's personas are national keys (they see every case); tests about units make their
+# own unit keys (tests/intake_api/test_units.py).
+KEY_SCOPES = {
+    "submitter": ["reports:submit", "reports:read"],
+    "reviewer": ["reports:review", "reports:read", "reports:submit"],
+    "reader": ["reports:read", "alerts:read"],
+    "admin": ["partners:admin", "deliveries:read", "deliveries:ops", "keys:admin"],
+}
+
+
+@dataclass
+class FakeClock:
+    """Simulated time: tests move it forward by hand."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        """The simulated time."""
+        return self.moment
+
+    def advance(self, delta: timedelta) -> None:
+        self.moment += delta
+
+
+async def start_stack(settings: Settings, clock: Clock | None = None) -> tuple[Stack, Any]:
+    """Migrates the database, builds every component and serves the API on a free loopback port;
+    returns the stack and the server (leave it with ``__aexit__``)."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    components = build_components(settings, ALL_ROLES, clock)
+    keys = {}
+    async with components.sessions() as session, session.begin():
+        for name, scopes in KEY_SCOPES.items():
+            keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
+    server = serve(create_app(components), bound_socket())
+    base = await server.__aenter__()
+    return Stack(settings, components, base, keys), server

@@ -20,8 +20,9 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.base_map import BaseLayer, BaseMap
 from alert_engine.footprint import geodesic_disk_polygon
+from alert_engine.locations import TrustedLocation
 from alert_engine.overshoot import polygonal
-from alert_engine.pieces import Piece, TrustedLocation, disk_piece, pieces_at
+from alert_engine.pieces import Piece, disk_piece, pieces_at
 from alert_engine.svg_map import Layer, Marker, frame_around, svg_picture
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import AlertMessage, Circle, TravelMode

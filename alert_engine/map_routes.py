@@ -26,7 +26,7 @@ from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.base_map import BaseMap, base_map, feature_collection
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.schemas import MAX_SEQUENCE
-from alert_engine.service import stored_locations
+from alert_engine.service import locations_of
 from alert_engine.territory import Territory
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import AlertMessage
@@ -270,7 +270,7 @@ async def read_map(
     assert alert is not None  # the version's foreign key
     message = AlertMessage.model_validate_json(version.payload)
     computed_at = (await _zone_computed_at(session, version)).sent
-    locations = stored_locations(alert)
+    locations = locations_of(alert)
     sources = map_sources(request)
 
     def render() -> str:

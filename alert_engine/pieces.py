@@ -42,6 +42,11 @@ class Piece:
     far: Point | None  # the corridor's far centre, ``reach − side`` along the heading at most
     polygon: shapely.Polygon  # lon/lat, convex, covers the geodesic figure
 
+    @property
+    def is_disk(self) -> bool:
+        """Whether the piece is a plain disk (no heading stretches it into a corridor)."""
+        return self.heading_deg is None
+
 
 def newest_first(locations: Sequence[TrustedLocation]) -> list[TrustedLocation]:
     """The locations from the most recent; the first is the zone's centre."""

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.base_map import base_map, feature_collection
 from alert_engine.composer import area_of
-from alert_engine.pieces import TrustedLocation, pieces_at
+from alert_engine.locations import TrustedLocation
+from alert_engine.pieces import pieces_at
 from alert_engine.territory import default_paths, load_territory
 from alert_engine.zones import ZonePolicy
 from shared.alert_contract import AlertMessage, Point
@@ -54,8 +55,15 @@ def main() -> None:
 
     now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
     locations = [
-        TrustedLocation(Point(lat=35.7595, lon=-5.834), now - timedelta(hours=2.5), "Tanger", 90.0),
-        TrustedLocation(Point(lat=34.0331, lon=-5.0003), now - timedelta(minutes=10), "Fès"),
+        TrustedLocation(
+            point=Point(lat=35.7595, lon=-5.834),
+            at=now - timedelta(hours=2.5),
+            place="Tanger",
+            heading_deg=90.0,
+        ),
+        TrustedLocation(
+            point=Point(lat=34.0331, lon=-5.0003), at=now - timedelta(minutes=10), place="Fès"
+        ),
     ]
     pieces = pieces_at(locations, "vehicle", policy, now)
     area = area_of(pieces, "Fès", policy)

@@ -12,7 +12,8 @@ import shapely
 
 from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.composer import area_of
-from alert_engine.pieces import TrustedLocation, pieces_at
+from alert_engine.locations import TrustedLocation
+from alert_engine.pieces import pieces_at
 from alert_engine.svg_map import Layer, km_per_pixel, svg_picture, xml_text
 from alert_engine.territory import default_paths, load_territory
 from alert_engine.zones import ZonePolicy
@@ -21,7 +22,12 @@ from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 
 SVG = "{http://www.w3.org/2000/svg}"
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
-TANGER = TrustedLocation(Point(lat=35.7595, lon=-5.834), NOW - timedelta(hours=2.5), "Tanger", 90.0)
+TANGER = TrustedLocation(
+    point=Point(lat=35.7595, lon=-5.834),
+    at=NOW - timedelta(hours=2.5),
+    place="Tanger",
+    heading_deg=90.0,
+)
 
 
 def test_texts_are_escaped_and_xml_legal() -> None:
@@ -57,7 +63,9 @@ def test_the_scale_bar_is_true_at_the_middle_latitude(middle_lat: float) -> None
 
 
 def _version(policy: ZonePolicy) -> tuple[AlertMessage, list[TrustedLocation]]:
-    fes = TrustedLocation(Point(lat=34.0331, lon=-5.0003), NOW - timedelta(minutes=10), "Fès")
+    fes = TrustedLocation(
+        point=Point(lat=34.0331, lon=-5.0003), at=NOW - timedelta(minutes=10), place="Fès"
+    )
     locations = [TANGER, fes]
     area = area_of(pieces_at(locations, "vehicle", policy, NOW), "Fès", policy)
     message = AlertMessage.model_validate(ALERT_MESSAGE_EXAMPLE).model_copy(

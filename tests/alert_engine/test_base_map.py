@@ -10,9 +10,9 @@ from shapely.geometry import shape
 
 from alert_engine.base_map import DISPLAY_TOLERANCE_DEG, base_map, feature_collection
 from alert_engine.territory import default_paths, load_territory
+from services.testbed.stack import Stack
 from shared.auth import create_api_key
 from shared.problems import PROBLEM_JSON
-from tests.conftest import Stack
 
 # What a browser downloads once: a tenth of the 2.5 MB of boundary data shipped.
 MAX_BYTES = 400_000

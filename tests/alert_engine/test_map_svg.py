@@ -14,8 +14,9 @@ import httpx
 from pyproj import Geod
 from shapely.geometry import shape
 
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
 from shared.problems import PROBLEM_JSON
-from tests.conftest import CRITERIA, Stack, report_body
 from tests.waiting import eventually
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alert_engine.models import AlertVersion
 from alert_engine.schemas import MAX_SEQUENCE
 from shared.alert_contract import AlertMessage
+from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
 from shared.problem_schema import AUTHENTICATED, problem_responses
 from shared.problems import Problem
@@ -25,7 +26,10 @@ Reader = Annotated[Principal, require_scope("alerts:read")]
 @router.get(
     "/{alert_id}/versions/{sequence}",
     response_model=AlertMessage,
-    responses=problem_responses(*AUTHENTICATED, 404, 422),
+    responses={
+        200: {"content": {"application/json": {"example": ALERT_MESSAGE_EXAMPLE}}},
+        **problem_responses(*AUTHENTICATED, 404, 422),
+    },
     operation_id="alerts_version",
     response_description="The version as partners received it.",
     summary="Read one version of an alert",

@@ -33,8 +33,7 @@ class OwnKeyOut(BaseModel):
 @router.get(
     "/me",
     response_model=OwnKeyOut,
-    # 401 only: any valid key may read what it is itself.
-    responses=problem_responses(*[s for s in AUTHENTICATED if s != 403]),
+    responses=problem_responses(*AUTHENTICATED),
     operation_id="keys_me",
     response_description="The calling key: id, name, scopes and unit (never its secret).",
     summary="Read the calling key",

@@ -14,7 +14,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import Scope
 
 CONSOLE_URL = "/console"
@@ -60,7 +61,10 @@ class ConsoleFiles(StaticFiles):
     """The static files, each answer (404s included) with the console's security headers."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as missing:  # answered here, not by the API's problem handler
+            response = PlainTextResponse(missing.detail, status_code=missing.status_code)
         response.headers.update(SECURITY_HEADERS)
         return response
 

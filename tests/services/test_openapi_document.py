@@ -22,6 +22,7 @@ from dispatcher.schemas import (
     WebhookPayload,
 )
 from intake_api.audit_schemas import AuditPage
+from intake_api.own_key_routes import OwnKeyOut
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
@@ -35,6 +36,7 @@ from intake_api.schemas import (
 )
 from services.api import create_app
 from services.components import ALL_ROLES, build_components
+from shared.alert_contract import AlertMessage
 from shared.problem_schema import ProblemDetails
 from shared.problems import PROBLEM_JSON
 from tests.conftest import Stack, embedded_settings
@@ -42,6 +44,8 @@ from tests.flows import register_partner
 from tests.partner_server import partner_endpoint
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
+# Any valid key, whatever its scopes: what the calling key is.
+ANY_KEY = {"/v1/keys/me"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.
 READABLE_ID = re.compile(
     r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"
@@ -105,6 +109,10 @@ def test_protected_operations_take_the_bearer_key_and_name_their_scope(
             assert operation["security"] == [], path
         else:
             [requirement] = operation["security"]
+            if path in ANY_KEY:
+                assert requirement["bearerAuth"] == [], path
+                assert "**Scope:** any" in operation["description"], path
+                continue
             [scope] = requirement["bearerAuth"]
             assert scope in operation["description"], (method, path)
 
@@ -155,6 +163,8 @@ EXAMPLES: list[tuple[str, str, str, type[BaseModel]]] = [
     ("/v1/reports/{report_id}/sightings", "post", "201", SightingOut),
     ("/v1/alerts", "get", "200", AlertPage),
     ("/v1/alerts/{alert_id}", "get", "200", AlertOut),
+    ("/v1/alerts/{alert_id}/versions/{sequence}", "get", "200", AlertMessage),
+    ("/v1/keys/me", "get", "200", OwnKeyOut),
     ("/v1/partners", "post", "request", PartnerIn),
     ("/v1/partners", "post", "201", PartnerWithSecret),
     ("/v1/partners", "get", "200", PartnerPage),

@@ -3,9 +3,13 @@ running more copies behind any load balancer."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from alert_engine.certificate_routes import router as cap_certificate_router
+from alert_engine.map_routes import MapSources
+from alert_engine.map_routes import router as map_router
 from alert_engine.routes import router as alerts_router
 from alert_engine.version_routes import router as alert_versions_router
 from dispatcher.routes import deliveries as deliveries_router
@@ -14,7 +18,7 @@ from dispatcher.routes import webhooks as partner_webhooks
 from intake_api.own_key_routes import router as own_key_router
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
-from services.components import Components
+from services.components import Components, map_territory, zone_policy
 from services.console.pages import install_console
 from services.docs_pages import install_docs_pages
 from services.health import ops_router
@@ -61,6 +65,9 @@ def create_app(components: Components) -> FastAPI:
     app.state.cap_signer = components.cap_signer
     app.state.webhook_client = components.webhook_client
     app.state.wake_dispatcher = components.wake_dispatcher
+    app.state.maps = MapSources(
+        partial(map_territory, components.settings), partial(zone_policy, components.settings)
+    )
     settings = components.settings
     if settings.rate_limit_per_minute > 0:
         app.state.rate_limiter = RateLimiter(
@@ -73,7 +80,7 @@ def create_app(components: Components) -> FastAPI:
         failures = settings.auth_failures_per_minute
         app.add_middleware(FailedAuthLimit, limiter=RateLimiter(failures, burst=failures))
     app.add_middleware(AccessLog)
-    routers = (own_key_router, reports_router, alerts_router, alert_versions_router)
+    routers = (own_key_router, reports_router, alerts_router, alert_versions_router, map_router)
     for router in (*routers, cap_certificate_router, partners_router, deliveries_router):
         app.include_router(router)
     app.webhooks.include_router(partner_webhooks)

@@ -79,18 +79,23 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
-def territory(settings: Settings) -> Territory | None:
-    if not settings.zone_clip_to_territory:
-        return None
+def map_territory(settings: Settings) -> Territory:
+    """The boundaries the settings name, loaded once: what maps draw, even when zones are not
+    clipped to them."""
     if settings.territory_regions_file:
         # Another country's files: provinces and foreign land only if given too.
-        loaded = load_territory(
+        return load_territory(
             Path(settings.territory_regions_file),
             Path(p) if (p := settings.territory_provinces_file) else None,
             Path(p) if (p := settings.territory_foreign_land_file) else None,
         )
-    else:
-        loaded = load_territory(*default_paths())
+    return load_territory(*default_paths())
+
+
+def territory(settings: Settings) -> Territory | None:
+    if not settings.zone_clip_to_territory:
+        return None
+    loaded = map_territory(settings)
     # Build the land union and the allowed areas (~0.3 s) now, at start-up, not on the
     # first alert.
     _ = loaded.land, loaded.allowed

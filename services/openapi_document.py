@@ -46,7 +46,8 @@ TAGS: list[dict[str, str]] = [
     {
         "name": "alerts",
         "description": "What an approval produced (`alerts:read`): the alert's versions as "
-        "partners received them, its zone as GeoJSON and each version as CAP 1.2 XML.",
+        "partners received them, its zone as GeoJSON, each version as CAP 1.2 XML and as an "
+        "SVG map; and the base map (regions, provinces, foreign land) to draw zones on.",
     },
     {
         "name": "partners",

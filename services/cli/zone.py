@@ -13,8 +13,8 @@ from services.cli.arguments import add_command
 if TYPE_CHECKING:  # imported when a command runs: `tifli --help` stays quick
     from shapely.geometry.base import BaseGeometry
 
+    from alert_engine.svg_map import Layer
     from alert_engine.territory import Territory
-    from services.cli.zone_picture import Layer
     from shared.alert_contract import Area
     from shared.settings import Settings
 
@@ -92,7 +92,7 @@ def describe(area: Area, vertex_budget: int) -> str:
 def picture_layers(
     disk: BaseGeometry, sent: BaseGeometry, territory: Territory | None
 ) -> list[Layer]:
-    from services.cli.zone_picture import Layer
+    from alert_engine.svg_map import Layer
 
     layers = []
     if territory is not None:
@@ -125,6 +125,7 @@ def picture_layers(
             fill_opacity=0.35,
             stroke="#8c2f1b",
             stroke_width=1.5,
+            every_vertex=True,
         ),
     ]
     return layers
@@ -139,7 +140,7 @@ def shapely_boundaries(geometries: list[BaseGeometry]) -> BaseGeometry:
 def write_picture(path: Path, area: Area, disk: BaseGeometry, territory: Territory | None) -> None:
     from shapely.geometry import shape
 
-    from services.cli.zone_picture import frame_around, svg_picture
+    from alert_engine.svg_map import frame_around, svg_picture
 
     sent = shape(area.geojson)
     notes = [

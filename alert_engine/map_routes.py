@@ -1,0 +1,283 @@
+"""Map endpoints: the base map the console draws under zones, and each alert version as a
+picture rendered on the server.
+
+The boundaries come from ``MapSources``, which the process wiring puts on ``app.state.maps``
+(the files are a setting); what is derived from them is computed once per process, in a
+worker thread, and kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from alert_engine.alert_picture import rebuild_zone, version_svg
+from alert_engine.base_map import BaseMap, base_map, feature_collection
+from alert_engine.models import Alert, AlertVersion
+from alert_engine.schemas import MAX_SEQUENCE
+from alert_engine.service import stored_locations
+from alert_engine.territory import Territory
+from alert_engine.zones import ZonePolicy
+from shared.alert_contract import AlertMessage
+from shared.auth import SCOPES, Principal, require_scope
+from shared.problem_schema import AUTHENTICATED, problem_responses
+from shared.problems import Problem
+from shared.web import db_session
+
+GEOJSON = "application/geo+json"
+SVG = "image/svg+xml"
+Session = Annotated[AsyncSession, Depends(db_session)]
+Reader = Annotated[Principal, require_scope("alerts:read")]
+# The base map holds no case data: any working key may read it (a key with no scope at all
+# is refused, as it may read nothing else either). The document names ``alerts:read``.
+AnyKey = Annotated[Principal, require_scope("alerts:read", *sorted(SCOPES - {"alerts:read"}))]
+# The boundary files change only with a deployment, and the ETag tells a browser when.
+BASE_MAP_CACHE_CONTROL = "private, max-age=86400"
+# The picture is a document a browser may open on its own: nothing in it may run or load.
+SVG_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+}
+
+router = APIRouter(tags=["alerts"])
+
+
+@dataclass(frozen=True)
+class BaseMapDocument:
+    base: BaseMap
+    body: bytes  # the FeatureCollection as JSON (UTF-8)
+    gzipped: bytes
+    etag: str
+
+
+class MapSources:
+    """What the map endpoints draw from; loaded on first use (the API starts without them)."""
+
+    def __init__(
+        self, territory: Callable[[], Territory], policy: Callable[[], ZonePolicy]
+    ) -> None:
+        self._territory = territory
+        self._policy = policy
+        self._base: BaseMapDocument | None = None
+        self._zone_policy: ZonePolicy | None = None
+        self._lock = threading.Lock()
+
+    def policy(self) -> ZonePolicy:
+        """The engine's zone policy, to rebuild a version's zone (blocking on first use)."""
+        with self._lock:
+            if self._zone_policy is None:
+                self._zone_policy = self._policy()
+            return self._zone_policy
+
+    def base_map(self) -> BaseMapDocument:
+        """The base map, built by the first caller (about 0.3 s) and kept (blocking: call it
+        from a worker thread)."""
+        with self._lock:
+            if self._base is None:
+                base = base_map(self._territory())
+                body = json.dumps(
+                    feature_collection(base), ensure_ascii=False, separators=(",", ":")
+                ).encode()
+                digest = hashlib.sha256(body).hexdigest()[:32]
+                self._base = BaseMapDocument(
+                    base, body, gzip.compress(body, mtime=0), f'"{digest}"'
+                )
+            return self._base
+
+
+def map_sources(request: Request) -> MapSources:
+    sources: MapSources = request.app.state.maps
+    return sources
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if if_none_match is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    for item in accept_encoding.split(","):
+        coding, _, parameters = item.partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = parameters.strip().removeprefix("q=").strip()
+            return quality not in ("0", "0.0", "0.00", "0.000")
+    return False
+
+
+_BASE_MAP_EXAMPLE = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[-9.6, 30.4], [-9.5, 30.4], [-9.5, 30.5], [-9.6, 30.5], [-9.6, 30.4]]
+                ],
+            },
+            "properties": {
+                "layer": "province",
+                "name": "Préfecture d'Agadir Ida-Outanane",
+                "name_ar": "عمالة أكادير إدا وتنان",
+                "code": "MA-AGD",
+                "region": "MA-09",
+            },
+        }
+    ],
+}
+_CACHE_HEADERS = {
+    "ETag": {"description": "Changes when the boundary data does.", "schema": {"type": "string"}},
+    "Cache-Control": {"description": BASE_MAP_CACHE_CONTROL, "schema": {"type": "string"}},
+}
+
+
+@router.get(
+    "/v1/map/base",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The base map as a GeoJSON FeatureCollection.",
+            "headers": _CACHE_HEADERS,
+            "content": {GEOJSON: {"schema": {"type": "object"}, "example": _BASE_MAP_EXAMPLE}},
+        },
+        304: {"description": "Not modified: the copy whose ETag was sent is current."},
+        **problem_responses(*AUTHENTICATED),
+    },
+    operation_id="alerts_base_map",
+    summary="The base map: regions, provinces, foreign land",
+)
+async def read_base_map(
+    request: Request,
+    _: AnyKey,
+    if_none_match: Annotated[
+        str | None, Header(description="The ETag of a copy already held.")
+    ] = None,
+) -> Response:
+    """Morocco's regions and provinces and the foreign land around them, as an RFC 7946
+    FeatureCollection (lon/lat) to draw zones on: the boundary data the zones are clipped to,
+    simplified within about 300 m for display. Each Feature's `properties` give its `layer`
+    (`region`, `province` or `foreign`), its `name` (French), `name_ar`, its ISO 3166-2
+    `code` and a province's `region`; the sea is where no Feature is. The same for every
+    caller and every request until the data changes: cache it by its `ETag` (a request with
+    `If-None-Match` gets 304); gzip-encoded when the client accepts it.
+
+    **Scope:** any: `alerts:read` or any other scope (the map holds no case data).
+    **Events:** none.
+    """
+    document = await run_in_threadpool(map_sources(request).base_map)
+    headers = {
+        "ETag": document.etag,
+        "Cache-Control": BASE_MAP_CACHE_CONTROL,
+        "Vary": "Accept-Encoding",
+    }
+    if _matches(if_none_match, document.etag):
+        return Response(status_code=304, headers=headers)
+    if _accepts_gzip(request.headers.get("accept-encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return Response(document.gzipped, media_type=GEOJSON, headers=headers)
+    return Response(document.body, media_type=GEOJSON, headers=headers)
+
+
+_SVG_EXAMPLE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="1000" viewBox="0 0 800 1000" '
+    'font-family="sans-serif" font-size="13">\n'
+    "<title>Casablanca, Maarif · version 1 (Alert)</title>\n"
+    '<rect id="sea" width="800" height="790.2" fill="#dcecf7"/>\n'
+    '<path id="sent-polygon" d="M400.0,60.0 L700.0,300.0 L600.0,700.0 L150.0,650.0 Z" '
+    'fill="#c8553d" fill-opacity="0.3" fill-rule="evenodd" stroke="#8c2f1b" '
+    'stroke-width="1.6"/>\n'
+    "</svg>\n"
+)
+
+
+async def _version(session: AsyncSession, alert_id: str, sequence: int | None) -> AlertVersion:
+    alert = await session.get(Alert, alert_id)
+    if alert is None:
+        raise Problem(404, "Not found", f"No alert {alert_id}.")
+    wanted = sequence or alert.sequence
+    version = await session.get(AlertVersion, (alert.id, wanted))
+    if version is None:
+        raise Problem(404, "Not found", f"Alert {alert_id} has no version {wanted}.")
+    return version
+
+
+async def _zone_computed_at(session: AsyncSession, version: AlertVersion) -> AlertVersion:
+    """The version whose zone ``version`` shows: itself, or for a Cancel (which repeats the
+    area partners were showing) the latest version before it that computed one."""
+    if version.msg_type != "Cancel":
+        return version
+    computed = await session.scalar(
+        select(AlertVersion)
+        .where(
+            AlertVersion.alert_id == version.alert_id,
+            AlertVersion.sequence < version.sequence,
+            AlertVersion.msg_type != "Cancel",
+        )
+        .order_by(AlertVersion.sequence.desc())
+        .limit(1)
+    )
+    return computed or version
+
+
+@router.get(
+    "/v1/alerts/{alert_id}/map.svg",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The version as an SVG picture.",
+            "content": {SVG: {"schema": {"type": "string"}, "example": _SVG_EXAMPLE}},
+        },
+        **problem_responses(*AUTHENTICATED, 404, 422),
+    },
+    operation_id="alerts_map",
+    summary="An alert version as a map (SVG)",
+)
+async def read_map(
+    alert_id: str,
+    request: Request,
+    session: Session,
+    _: Reader,
+    sequence: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
+    ] = None,
+) -> Response:
+    """One version of the alert (the current one by default, or `sequence`) drawn as a static
+    SVG map, rendered on the server: the sea, foreign land, provinces and regions; the exact
+    zone (the zone on the national territory); the sent polygon(s) partners received; each
+    trusted location's circle; the report's last-seen point and each trusted sighting; the
+    heading corridor when a direction of travel is known. Labelled with the place, the
+    version, its message type and time window, with a legend, a scale bar (true at the map's
+    middle latitude), the vertex count, the land and sea overshoot in metres and the
+    targeting. Every text is escaped; the picture holds no script and loads nothing.
+
+    **Scope:** `alerts:read`. **Events:** none.
+    """
+    version = await _version(session, alert_id, sequence)
+    alert = await session.get(Alert, version.alert_id)
+    assert alert is not None  # the version's foreign key
+    message = AlertMessage.model_validate_json(version.payload)
+    computed_at = (await _zone_computed_at(session, version)).sent
+    locations = stored_locations(alert)
+    sources = map_sources(request)
+
+    def render() -> str:
+        zone = rebuild_zone(message, locations, alert.travel_mode, sources.policy(), computed_at)
+        return version_svg(message, zone, sources.base_map().base)
+
+    picture = await run_in_threadpool(render)
+    filename = f"alert-{alert.id}-{message.sequence}.svg"
+    headers = {**SVG_HEADERS, "Content-Disposition": f'inline; filename="{filename}"'}
+    return Response(picture.encode(), media_type=SVG, headers=headers)

@@ -143,6 +143,8 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             assert drawn is not None and path_points(drawn) == vertex_count
             assert await page.locator("#vertex-count").text_content() == str(vertex_count)
             assert await page.locator(".texts [lang=zgh]").count() == 1
+            # Morocco's regions and provinces and foreign land, from GET /v1/map/base.
+            await page.locator("#map[data-base-map=drawn]").wait_for()
 
             # A sighting placed by clicking the map, off the last-seen point.
             frame = await page.locator("#map").bounding_box()

@@ -77,7 +77,7 @@ export class CaseMap {
       L.circleMarker([s.location.lat, s.location.lon], { radius: 6, color: s.trusted ? "#1e7a3a" : "#7a5b00", fillOpacity: 0.8, className: "sighting" })
         .bindTooltip(s.place_name || "", { direction: "top" }).addTo(this.points);
     }
-    if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9);
+    if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9, { animate: false });
   }
 
   // One version of the alert: the polygon sent, each location's circle, the heading corridor.
@@ -99,7 +99,7 @@ export class CaseMap {
       L.polygon(corridor(from, heading, area.circle.radius_km), { color: "#6a3d9a", weight: 1, fillOpacity: 0.08, dashArray: "2 4", interactive: false, className: "corridor" }).addTo(this.zone);
     }
     if (this.points) this.points.eachLayer((p) => p.bringToFront());
-    this.map.fitBounds(sent.getBounds(), { padding: [20, 20] });
+    this.map.fitBounds(sent.getBounds(), { padding: [20, 20], animate: false });
     this.container.dataset.sequence = String(message.sequence);
   }
 }

@@ -54,6 +54,8 @@ export async function alertPanel(box, alertId, map) {
       h("td", {},
         h("button", { type: "button", class: "secondary", text: "CAP", onclick: () => download(`v1/alerts/${alertId}/cap?sequence=${v.sequence}`, `${alertId}-${v.sequence}.cap.xml`, "application/cap+xml") }),
         " ",
+        h("button", { type: "button", class: "secondary", text: "SVG", onclick: () => download(`v1/alerts/${alertId}/map.svg?sequence=${v.sequence}`, `${alertId}-${v.sequence}.svg`, "image/svg+xml") }),
+        " ",
         v.sequence === alert.sequence
           ? h("button", { type: "button", class: "secondary", text: "GeoJSON", onclick: () => download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json") })
           : null)))));

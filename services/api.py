@@ -8,6 +8,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from alert_engine.certificate_routes import router as cap_certificate_router
+from alert_engine.exact_zone_routes import router as exact_zone_router
 from alert_engine.map_routes import MapSources
 from alert_engine.map_routes import router as map_router
 from alert_engine.routes import router as alerts_router
@@ -80,8 +81,17 @@ def create_app(components: Components) -> FastAPI:
         failures = settings.auth_failures_per_minute
         app.add_middleware(FailedAuthLimit, limiter=RateLimiter(failures, burst=failures))
     app.add_middleware(AccessLog)
-    routers = (own_key_router, reports_router, alerts_router, alert_versions_router, map_router)
-    for router in (*routers, cap_certificate_router, partners_router, deliveries_router):
+    for router in (
+        own_key_router,
+        reports_router,
+        alerts_router,
+        alert_versions_router,
+        exact_zone_router,
+        map_router,
+        cap_certificate_router,
+        partners_router,
+        deliveries_router,
+    ):
         app.include_router(router)
     app.webhooks.include_router(partner_webhooks)
     install_docs_pages(app)

@@ -145,6 +145,7 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             assert await page.locator(".texts [lang=zgh]").count() == 1
             # Morocco's regions and provinces and foreign land, from GET /v1/map/base.
             await page.locator("#map[data-base-map=drawn]").wait_for()
+            await page.locator("path.zone-exact").wait_for()
 
             # A sighting placed by clicking the map, off the last-seen point.
             frame = await page.locator("#map").bounding_box()
@@ -173,7 +174,13 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
 
             for language in ("fr", "ar"):
                 await screenshots(page, case_id, tmp_path, language)
+            # The interface in Arabic, right to left; the Tifinagh text in the vendored font.
             assert await page.locator("html").get_attribute("dir") == "rtl"
+            tifinagh = await page.evaluate(
+                "document.fonts.load('16px \"Noto Sans Tifinagh\"', 'ⵜⵉⴼⵍⵉ')"
+                ".then(faces => faces.length)"
+            )
+            assert tifinagh == 1
             assert await page.title() == "Tifli — console"
         finally:
             await page.screenshot(path=str(tmp_path / "console-last.png"), full_page=True)

@@ -80,12 +80,17 @@ export class CaseMap {
     if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9, { animate: false });
   }
 
-  // One version of the alert: the polygon sent, each location's circle, the heading corridor.
-  drawAlert(message) {
+  // One version of the alert: the exact zone, the polygon sent, each location's circle, the
+// heading corridor.
+  drawAlert(message, exact) {
     const L = this.L;
     if (this.zone) this.zone.remove();
     this.zone = L.layerGroup().addTo(this.layers);
     const area = message.area;
+    if (exact) {
+      // The zone on the territory, under the polygon sent: what lies between is the overshoot.
+      L.geoJSON(exact, { style: { color: "#1e7a3a", weight: 1, fillColor: "#1e7a3a", fillOpacity: 0.2, className: "zone-exact" }, interactive: false }).addTo(this.zone);
+    }
     for (const circle of area.circles) {
       L.circle([circle.center.lat, circle.center.lon], { radius: circle.radius_km * 1000, color: "#0b5cab", weight: 1, dashArray: "4 4", fill: false, interactive: false, className: "zone-circle" }).addTo(this.zone);
     }

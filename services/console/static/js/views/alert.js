@@ -43,8 +43,11 @@ export async function alertPanel(box, alertId, map) {
   const alert = await get(`v1/alerts/${alertId}`);
   const shown = h("div", { id: "alert-version" });
   const show = async (sequence) => {
-    const message = sequence === alert.sequence ? alert.current : await get(`v1/alerts/${alertId}/versions/${sequence}`);
-    map.drawAlert(message);
+    const [message, exact] = await Promise.all([
+      sequence === alert.sequence ? alert.current : get(`v1/alerts/${alertId}/versions/${sequence}`),
+      get(`v1/alerts/${alertId}/exact-zone?sequence=${sequence}`).catch(() => null),
+    ]);
+    map.drawAlert(message, exact);
     replace(shown, details(alert, message));
   };
   const versions = h("table", { id: "versions" },

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, Page, Request
 
 from shared.auth import create_api_key
 from tests.browser import is_loopback, open_page
-from tests.conftest import Stack
+from tests.conftest import CRITERIA, Stack, embedded_settings, report_body, start_stack
 from tests.flows import register_partner
 from tests.partner_server import partner_endpoint
 
@@ -192,3 +194,80 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
     assert not [e for e in watch.console_errors if "Content Security Policy" in e], (
         watch.console_errors
     )
+
+
+@pytest.fixture
+async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    # A Cancel is retried for 3.6 s instead of 72 h: it dies within the test.
+    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_partners_and_a_dead_delivery_replayed_in_the_console(
+    short_cancel_stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    stack = short_cancel_stack
+    async with stack.embedded.sessions() as session, session.begin():
+        stack.keys["operator"] = await create_api_key(
+            session,
+            "operator",
+            ["partners:admin", "deliveries:read", "deliveries:ops"],
+            datetime.now(UTC),
+        )
+    async with partner_endpoint() as partner:
+        page, watch = await open_page(browser, f"{stack.base_url}/console/")
+        try:
+            await sign_in(page, stack.keys["operator"])
+            assert await page.locator("a[data-nav='nav.cases']").count() == 0
+            await page.locator("a[data-nav='nav.partners']").click()
+            form = page.locator("#register-partner")
+            await form.locator("#partner-name").fill("Metabook <b>loopback</b>")
+            await form.locator("#partner-url").fill(partner.url)
+            await form.locator("#partner-token").fill(partner.verify_token)
+            await form.locator("button[type=submit]").click()
+            row = page.locator("tr[data-partner]").filter(has_text="Metabook <b>loopback</b>")
+            await row.locator(".status.active").wait_for()
+            assert partner.handshakes == 1
+            secret = await page.locator("#partner-secret code").text_content()
+            assert secret is not None and secret.startswith("whsec_")
+
+            await row.locator("[data-action=test]").click()
+            await page.locator("#notice.ok").wait_for()
+            await partner.wait_for(1)
+
+            await row.locator("[data-action=rotate]").click()
+            await row.locator("[data-confirm=rotate]").click()
+            rotated = page.locator("#partner-secret code")
+            await page.wait_for_function(
+                "old => document.querySelector('#partner-secret code')?.textContent !== old",
+                arg=secret,
+            )
+            assert (await rotated.text_content() or "").startswith("whsec_")
+
+            # A delivery that died while the partner failed, replayed once it answers again.
+            partner.failing_with = 500
+            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+                created = await police.post("/v1/reports", json=report_body())
+                report = f"/v1/reports/{created.json()['id']}"
+                await reviewer.post(f"{report}/approve", json=CRITERIA)
+                await police.post(f"{report}/resolve", json={})
+            await page.locator("a[data-nav='nav.deliveries']").click()
+            dead = page.locator("#deliveries tr[data-event='alert.cancelled']")
+            await dead.locator(".status.dead").wait_for()
+            assert int(await dead.locator("td").nth(3).text_content() or 0) > 1
+            partner.failing_with = None
+            await dead.locator("[data-action=replay]").click()
+            await dead.locator(".status.delivered").wait_for()
+            await page.screenshot(path=str(tmp_path / "console-replayed.png"), full_page=True)
+
+            await page.locator("a[data-nav='nav.partners']").click()
+            await row.locator("[data-action=disable]").click()
+            await row.locator("[data-confirm=disable]").click()
+            await row.locator(".status.disabled").wait_for()
+        finally:
+            await page.screenshot(path=str(tmp_path / "console-partners.png"), full_page=True)
+            await page.context.close()
+    assert not watch.outside, watch.outside

@@ -47,6 +47,7 @@ export const MESSAGES = {
     disable: "Disable", confirm_disable: "Disable this partner?", register_partner: "Register a partner",
     handshake_hint: "The URL must answer the verification handshake with the token.", name: "Name", verify_token: "Verify token", register: "Register",
     languages: "Languages", verified: "Verified",
+    "partner.unverified": "unverified", "partner.active": "active", "partner.disabled": "disabled",
   },
   fr: {
     "nav.cases": "Dossiers", "nav.new": "Nouveau dossier", "nav.review": "Validation", "nav.deliveries": "Envois", "nav.partners": "Partenaires",
@@ -94,6 +95,7 @@ export const MESSAGES = {
     disable: "Désactiver", confirm_disable: "Désactiver ce partenaire ?", register_partner: "Inscrire un partenaire",
     handshake_hint: "L'URL doit répondre à la vérification avec le jeton.", name: "Nom", verify_token: "Jeton de vérification", register: "Inscrire",
     languages: "Langues", verified: "Vérifié",
+    "partner.unverified": "non vérifié", "partner.active": "actif", "partner.disabled": "désactivé",
   },
   ar: {
     "nav.cases": "الملفات", "nav.new": "ملف جديد", "nav.review": "المراجعة", "nav.deliveries": "الإرسالات", "nav.partners": "الشركاء",
@@ -141,5 +143,6 @@ export const MESSAGES = {
     disable: "تعطيل", confirm_disable: "تعطيل هذا الشريك؟", register_partner: "تسجيل شريك",
     handshake_hint: "يجب أن يجيب العنوان على التحقق بالرمز.", name: "الاسم", verify_token: "رمز التحقق", register: "تسجيل",
     languages: "اللغات", verified: "تم التحقق",
+    "partner.unverified": "غير متحقق منه", "partner.active": "نشط", "partner.disabled": "معطَّل",
   },
 };

@@ -15,10 +15,16 @@ async function partnerNames() {
   return new Map(page.items.map((p) => [p.id, p.name]));
 }
 
+const ATTEMPTS_SHOWN = 5;
+
+// The latest attempts (a partner down for hours has hundreds): time, status, latency, error.
 function attempts(delivery) {
-  return h("ol", { class: "attempts" }, delivery.attempt_log.map((a) => h("li", {
-    text: [when(a.at), a.status_code ?? "—", `${Math.round(a.latency_ms)} ms`, a.error ?? ""].filter((x) => x !== "").join(" · "),
-  })));
+  const log = delivery.attempt_log;
+  const earlier = log.length - ATTEMPTS_SHOWN;
+  return h("ol", { class: "attempts", start: Math.max(earlier, 0) + 1 },
+    log.slice(-ATTEMPTS_SHOWN).map((a) => h("li", {
+      text: [when(a.at), a.status_code ?? "—", `${Math.round(a.latency_ms)} ms`, a.error ?? ""].filter((x) => x !== "").join(" · "),
+    })));
 }
 
 function row(delivery, names, refresh) {

@@ -21,7 +21,7 @@ export async function showPartners(view) {
   const rows = page.items.map((p) => h("tr", { "data-partner": p.id },
     h("td", { text: p.name }),
     h("td", { text: p.url }),
-    h("td", {}, h("span", { class: `status ${p.status}`, text: p.status }), p.status_reason ? h("small", { class: "hint", text: p.status_reason }) : null),
+    h("td", {}, h("span", { class: `status ${p.status}`, text: t(`partner.${p.status}`, p.status) }), p.status_reason ? h("small", { class: "hint", text: p.status_reason }) : null),
     h("td", { text: p.languages.join(", ") }),
     h("td", { text: when(p.verified_at) }),
     h("td", {},

@@ -21,11 +21,15 @@ async def test_each_version_as_sent(stack: Stack) -> None:
             assert first.status_code == 200, first.text
             assert first.json()["msg_type"] == "Alert"
             assert first.json()["area"]["vertex_count"] > 3
+            active = (await reader.get(f"/v1/alerts/{alert_id}")).json()
+            # The next re-computation of the growing zone, within the alert's window.
+            assert active["effective"] < active["next_widen_at"] < active["expires"]
             await police.post(f"/v1/reports/{report_id}/resolve", json={})
             alert = await eventually(
                 lambda: reader.get(f"/v1/alerts/{alert_id}"),
                 lambda r: r.json()["sequence"] == 2,
             )
+            assert alert.json()["next_widen_at"] is None  # ended: it widens no more
             second = await reader.get(f"/v1/alerts/{alert_id}/versions/2")
             assert second.json() == alert.json()["current"]
             assert second.json()["msg_type"] == "Cancel"

@@ -144,6 +144,10 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             drawn = await page.locator("path.zone-sent").get_attribute("d")
             assert drawn is not None and path_points(drawn) == vertex_count
             assert await page.locator("#vertex-count").text_content() == str(vertex_count)
+            # Counting down to the expiry (12 h asked) and to the zone's next re-computation.
+            assert (await page.locator("#countdown").text_content() or "").startswith("11h")
+            assert alert["next_widen_at"] is not None
+            assert await page.locator("#widen-countdown").text_content() != ""
             assert await page.locator(".texts [lang=zgh]").count() == 1
             # Morocco's regions and provinces and foreign land, from GET /v1/map/base.
             await page.locator("#map[data-base-map=drawn]").wait_for()

@@ -7,11 +7,11 @@ import { duration, km, metres, percent, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 
-function countdown(expires) {
-  const out = h("span", { id: "countdown" });
+function countdown(moment, id, passed) {
+  const out = h("span", { id });
   every(1000, () => {
-    const left = new Date(expires).getTime() - Date.now();
-    out.textContent = left > 0 ? duration(left) : t("expired_now");
+    const left = new Date(moment).getTime() - Date.now();
+    out.textContent = left > 0 ? duration(left) : passed;
   });
   return out;
 }
@@ -28,7 +28,8 @@ function details(alert, message) {
       [t("overshoot_sea"), metres(area.overshoot_sea_m)],
       [t("targeting"), t(`targeting.${area.targeting}`)],
       [t("window"), `${when(message.effective)} → ${when(message.expires)}`],
-      [t("expires_in"), alert.state === "active" ? countdown(message.expires) : t(`alert.${alert.state}`)],
+      [t("expires_in"), alert.state === "active" ? countdown(alert.expires, "countdown", t("expired_now")) : t(`alert.${alert.state}`)],
+      [t("widens_in"), alert.next_widen_at ? countdown(alert.next_widen_at, "widen-countdown", t("widening_now")) : null],
     ]),
     h("h2", { text: t("geocodes") }),
     h("table", { class: "geocodes" },

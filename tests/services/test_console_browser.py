@@ -122,7 +122,9 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
 
             await sign_in(page, stack.keys["officer"])
             await page.locator("a[data-nav='nav.review']").click()
-            await page.locator(f"#queue tr[data-case='{case_id}'] a.child-name").click()
+            queued = page.locator(f"#queue tr[data-case='{case_id}'] a.child-name")
+            assert await queued.text_content() == f"{MARKUP_NAME} Benali"
+            await queued.click()
             review = page.locator("#review")
             await review.wait_for()
             for criterion in await review.locator("input[type=checkbox]").all():
@@ -177,6 +179,15 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             await page.locator("[data-confirm=resolve]").click()
             await page.locator("#case-status.resolved").wait_for()
             await page.locator(delivery(page, "alert.cancelled", "delivered")).wait_for()
+
+            # Four eyes: a reviewer who submitted a case is told why they cannot approve it.
+            async with stack.client("officer") as api:
+                own = (await api.post("/v1/reports", json=report_body())).json()["id"]
+            await page.evaluate(f"location.hash = '#/cases/{own}'")
+            await page.locator("#four-eyes").wait_for()
+            for criterion in await page.locator("#review input[type=checkbox]").all():
+                await criterion.check()
+            assert await page.locator("#approve").is_disabled()
 
             for language in ("fr", "ar"):
                 await screenshots(page, case_id, tmp_path, language)

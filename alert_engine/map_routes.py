@@ -203,7 +203,7 @@ _SVG_EXAMPLE = (
 )
 
 
-async def _version(session: AsyncSession, alert_id: str, sequence: int | None) -> AlertVersion:
+async def load_version(session: AsyncSession, alert_id: str, sequence: int | None) -> AlertVersion:
     alert = await session.get(Alert, alert_id)
     if alert is None:
         raise Problem(404, "Not found", f"No alert {alert_id}.")
@@ -214,7 +214,7 @@ async def _version(session: AsyncSession, alert_id: str, sequence: int | None) -
     return version
 
 
-async def _zone_computed_at(session: AsyncSession, version: AlertVersion) -> AlertVersion:
+async def zone_computed_at(session: AsyncSession, version: AlertVersion) -> AlertVersion:
     """The version whose zone ``version`` shows: itself, or for a Cancel (which repeats the
     area partners were showing) the latest version before it that computed one."""
     if version.msg_type != "Cancel":
@@ -265,11 +265,11 @@ async def read_map(
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    version = await _version(session, alert_id, sequence)
+    version = await load_version(session, alert_id, sequence)
     alert = await session.get(Alert, version.alert_id)
     assert alert is not None  # the version's foreign key
     message = AlertMessage.model_validate_json(version.payload)
-    computed_at = (await _zone_computed_at(session, version)).sent
+    computed_at = (await zone_computed_at(session, version)).sent
     locations = locations_of(alert)
     sources = map_sources(request)
 

@@ -57,6 +57,7 @@ async def _alert_out(session: AsyncSession, alert: Alert) -> AlertOut:
         effective=alert.effective,
         expires=alert.expires,
         radius_km=alert.radius_km,
+        next_widen_at=alert.next_widen_at if alert.state == "active" else None,
         current=AlertMessage.model_validate_json(versions[-1].payload),
         history=[
             VersionSummary(

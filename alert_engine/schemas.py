@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.alert_contract import AlertMessage, MsgType
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
@@ -52,6 +52,11 @@ class AlertOut(BaseModel):
     effective: datetime
     expires: datetime
     radius_km: float
+    next_widen_at: datetime | None = Field(
+        default=None,
+        description="When the engine next re-computes the growing zone (an Update follows if "
+        "it grew enough); null once the alert has ended.",
+    )
     current: AlertMessage
     history: list[VersionSummary]
 

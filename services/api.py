@@ -8,15 +8,19 @@ from functools import partial
 from fastapi import FastAPI
 
 from alert_engine.certificate_routes import router as cap_certificate_router
+from alert_engine.exact_zone_routes import router as exact_zone_router
 from alert_engine.map_routes import MapSources
 from alert_engine.map_routes import router as map_router
 from alert_engine.routes import router as alerts_router
+from alert_engine.version_routes import router as alert_versions_router
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
 from dispatcher.routes import webhooks as partner_webhooks
+from intake_api.own_key_routes import router as own_key_router
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
 from services.components import Components, map_territory, zone_policy
+from services.console.pages import install_console
 from services.docs_pages import install_docs_pages
 from services.health import ops_router
 from services.http_guards import ControlCharacterGuard, FailedAuthLimit, JsonBodyGuard
@@ -77,11 +81,21 @@ def create_app(components: Components) -> FastAPI:
         failures = settings.auth_failures_per_minute
         app.add_middleware(FailedAuthLimit, limiter=RateLimiter(failures, burst=failures))
     app.add_middleware(AccessLog)
-    routers = (reports_router, alerts_router, map_router, cap_certificate_router)
-    for router in (*routers, partners_router, deliveries_router):
+    for router in (
+        own_key_router,
+        reports_router,
+        alerts_router,
+        alert_versions_router,
+        exact_zone_router,
+        map_router,
+        cap_certificate_router,
+        partners_router,
+        deliveries_router,
+    ):
         app.include_router(router)
     app.webhooks.include_router(partner_webhooks)
     install_docs_pages(app)
+    install_console(app)
     app.include_router(ops_router(components.readiness()))
     install_openapi(app, components.clock)
 

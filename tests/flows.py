@@ -54,24 +54,13 @@ def verify_both_signatures(secret: str, received: Received) -> None:
     assert expected_std in received.headers["webhook-signature"].split(" ")
 
 
-async def register_partner(stack: Stack, url: str, token: str) -> dict[str, object]:
-    async with stack.client("admin") as admin:
-        response = await admin.post(
-            "/v1/partners", json={"name": "Metabook", "url": url, "verify_token": token}
-        )
-    assert response.status_code == 201, response.text
-    partner: dict[str, object] = response.json()
-    assert partner["status"] == "active", partner
-    return partner
-
-
 async def full_case_flow(stack: Stack) -> None:
     """Register a partner, submit, approve, check the signed alert, resolve, check the Cancel."""
     last_seen_at = datetime.now(UTC) - timedelta(hours=3)
     body = report_body()
     body["last_seen"]["at"] = last_seen_at.isoformat()
     async with partner_endpoint() as partner:
-        registered = await register_partner(stack, partner.url, partner.verify_token)
+        registered = await stack.register_partner(partner)
         assert partner.handshakes == 1
         secret = str(registered["secret"])
 

@@ -27,7 +27,6 @@ from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.production import Processes, production_stack, wait_ready
 from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
-from tests.flows import register_partner
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -112,7 +111,7 @@ async def test_a_database_outage_stops_no_retry_expiry_or_widening(
             procs,
         ),
     ):
-        await register_partner(stack, partner.url, partner.verify_token)
+        await stack.register_partner(partner)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             retried = await _submit_and_approve(police, reviewer, ttl_hours=24)
             await partner.wait_for(1, timeout=30)  # answered 503: a retry is scheduled
@@ -203,7 +202,7 @@ async def test_a_lease_left_by_a_dead_dispatcher_is_taken_over_after_an_outage(
             settings={**SETTINGS, "TIFLI_DELIVERY_LEASE_S": str(lease_s)},
         ) as (stack, procs),
     ):
-        await register_partner(stack, partner.url, partner.verify_token)
+        await stack.register_partner(partner)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             async with partner.holding():
                 alert_id = await _submit_and_approve(police, reviewer, ttl_hours=24)

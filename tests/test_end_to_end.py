@@ -14,7 +14,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.logging import configure_logging
-from tests.flows import full_case_flow, register_partner, verify_both_signatures
+from tests.flows import full_case_flow, verify_both_signatures
 from tests.waiting import eventually
 
 
@@ -43,7 +43,7 @@ async def test_report_to_signed_alert_to_cancel(stack: Stack, log_output: io.Str
 
 async def test_retried_delivery_keeps_its_webhook_id(stack: Stack) -> None:
     async with partner_endpoint(script=[500, 500, 200]) as partner:
-        registered = await register_partner(stack, partner.url, partner.verify_token)
+        registered = await stack.register_partner(partner)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
             approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)

@@ -27,7 +27,6 @@ from services.testbed.production import Processes, production_stack, wait_ready
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.db import create_engine
-from tests.flows import register_partner
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -201,7 +200,7 @@ async def test_partners_failing_refusing_and_slow_delay_no_one_and_catch_up(
             production_stack(postgres_url, kafka_bootstrap, tmp_path, settings=SETTINGS)
         )
         for partner in (healthy, failing, refusing, slow):
-            await register_partner(stack, partner.url, partner.verify_token)
+            await stack.register_partner(partner)
         slow.delay_s = 2.0
         outage = AsyncExitStack()
 
@@ -243,7 +242,7 @@ async def test_broker_kill_9_and_restart_mid_stream(
             procs,
         ),
     ):
-        await register_partner(stack, partner.url, partner.verify_token)
+        await stack.register_partner(partner)
         down: dict[str, float] = {}
 
         async def fault(n: int) -> None:
@@ -276,7 +275,7 @@ async def test_sigterm_of_each_service_mid_stream_loses_and_forgets_nothing(
             procs,
         ),
     ):
-        await register_partner(stack, partner.url, partner.verify_token)
+        await stack.register_partner(partner)
         partner.delay_s = 0.3  # POSTs are in flight when the signal comes
         order = ["dispatcher", "alert-engine", "relay", "dispatcher"]
         exits: list[int] = []

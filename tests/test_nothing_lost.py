@@ -15,7 +15,6 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.production import Processes, production_stack
 from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
-from tests.flows import register_partner
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 CASES = 24
@@ -54,7 +53,7 @@ async def test_kill_9_of_each_worker_mid_stream(
             TIFLI_DELIVERY_LEASE_S="3",
         ) as (stack, procs),
     ):
-        await register_partner(stack, partner.url, partner.verify_token)
+        await stack.register_partner(partner)
         alert_ids = []
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             for n in range(CASES):

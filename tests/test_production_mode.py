@@ -9,7 +9,7 @@ import pytest
 from services.testbed.partner import partner_endpoint
 from services.testbed.production import production_stack, wait_for_group
 from services.testbed.sample_report import CRITERIA, report_body
-from tests.flows import full_case_flow, register_partner
+from tests.flows import full_case_flow
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -38,7 +38,7 @@ async def test_two_dispatchers_share_the_work_without_double_sends(
             processes,
         ),
     ):
-        await register_partner(stack, partner.url, partner.verify_token)
+        await stack.register_partner(partner)
         group = f"{processes.env['TIFLI_TOPIC_PREFIX']}.dispatcher"
         await wait_for_group(kafka_bootstrap, group, members=2)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:

@@ -15,6 +15,7 @@ from services.api import create_app
 from services.components import ALL_ROLES, Components, build_components
 from services.database import upgrade
 from services.testbed.loopback import bound_socket, serve
+from services.testbed.partner import PartnerEndpoint
 from shared.auth import create_api_key
 from shared.bus.memory import InProcessBus
 from shared.clock import Clock
@@ -66,6 +67,18 @@ class Stack:
         """An HTTP client for the API, authenticated as the persona ``key`` (none: anonymous)."""
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+    async def register_partner(self, partner: PartnerEndpoint) -> dict[str, object]:
+        """Register a loopback partner as the admin persona (the handshake included)."""
+        async with self.client("admin") as admin:
+            response = await admin.post(
+                "/v1/partners",
+                json={"name": "Metabook", "url": partner.url, "verify_token": partner.verify_token},
+            )
+        if response.status_code != 201 or response.json()["status"] != "active":
+            raise RuntimeError(f"partner not registered: {response.status_code} {response.text}")
+        registered: dict[str, object] = response.json()
+        return registered
 
 
 # The suite's personas are national keys (they see every case); tests about units make their

@@ -15,7 +15,6 @@ from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.events import ReportRenewed, ReportRenewedData
 from shared.outbox import add_event
-from tests.flows import register_partner
 from tests.waiting import eventually
 
 HOUR = timedelta(hours=1)
@@ -60,7 +59,7 @@ async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
         try:
-            await register_partner(stack, partner.url, partner.verify_token)
+            await stack.register_partner(partner)
             async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
                 report_id = (await police.post("/v1/reports", json=body)).json()["id"]
                 await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
@@ -150,7 +149,7 @@ async def test_a_renewal_that_loses_the_race_with_expiry_revives_the_alert(
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
         try:
-            await register_partner(stack, partner.url, partner.verify_token)
+            await stack.register_partner(partner)
             async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
                 report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
                 await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)

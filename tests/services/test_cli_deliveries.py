@@ -13,7 +13,6 @@ import pytest
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack, embedded_settings, start_stack
-from tests.flows import register_partner
 from tests.services.cli_runner import tifli
 from tests.waiting import eventually
 
@@ -42,7 +41,7 @@ async def test_a_dead_cancel_is_listed_and_replayed(short_cancel_stack: Stack) -
     assert stack.settings is not None
     url = stack.settings.database_url
     async with partner_endpoint() as partner:
-        await register_partner(stack, partner.url, partner.verify_token)
+        await stack.register_partner(partner)
         partner.failing_with = 500  # down from the start: nothing gets through
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             created = await police.post("/v1/reports", json=report_body())

@@ -8,13 +8,13 @@ import json
 from services.testbed.partner import partner_endpoint
 from services.testbed.stack import Stack
 from shared.problems import PROBLEM_JSON
-from tests.flows import register_partner, verify_both_signatures
+from tests.flows import verify_both_signatures
 from tests.services.cli_runner import tifli
 
 
 async def test_a_test_event_is_signed_like_an_alert_and_carries_none(stack: Stack) -> None:
     async with partner_endpoint() as partner, stack.client("admin") as admin:
-        registered = await register_partner(stack, partner.url, partner.verify_token)
+        registered = await stack.register_partner(partner)
         answer = await admin.post(f"/v1/partners/{registered['id']}/test")
         assert answer.status_code == 200, answer.text
         result = answer.json()
@@ -29,7 +29,7 @@ async def test_a_test_event_is_signed_like_an_alert_and_carries_none(stack: Stac
 
 async def test_a_failing_partner_is_reported_not_raised(stack: Stack) -> None:
     async with partner_endpoint() as partner, stack.client("admin") as admin:
-        registered = await register_partner(stack, partner.url, partner.verify_token)
+        registered = await stack.register_partner(partner)
         partner.failing_with = 503
         answer = await admin.post(f"/v1/partners/{registered['id']}/test")
     assert answer.status_code == 200, answer.text
@@ -40,7 +40,7 @@ async def test_a_failing_partner_is_reported_not_raised(stack: Stack) -> None:
 
 async def test_test_events_are_refused_when_they_must_be(stack: Stack) -> None:
     async with partner_endpoint() as partner, stack.client("admin") as admin:
-        registered = await register_partner(stack, partner.url, partner.verify_token)
+        registered = await stack.register_partner(partner)
         missing = await admin.post("/v1/partners/no-such-partner/test")
         disabled = await admin.delete(f"/v1/partners/{registered['id']}")
         assert disabled.status_code == 200
@@ -58,7 +58,7 @@ async def test_partners_from_the_command_line(stack: Stack) -> None:
     assert stack.settings is not None
     url = stack.settings.database_url
     async with partner_endpoint() as partner:
-        registered = await register_partner(stack, partner.url, partner.verify_token)
+        registered = await stack.register_partner(partner)
         partner_id = str(registered["id"])
 
         listing = await tifli(url, "partners", "list")

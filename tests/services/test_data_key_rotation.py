@@ -24,7 +24,7 @@ from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.db import create_engine, session_factory
 from shared.sealing import SealedValueError, Sealer
-from tests.flows import register_partner, verify_both_signatures
+from tests.flows import verify_both_signatures
 
 pytestmark = pytest.mark.postgres
 
@@ -91,7 +91,7 @@ async def test_rotating_the_data_key_keeps_everything_readable(
         # 1. The old key alone: a case with a sealed note, a partner with its secret.
         stack, server = await _with_stack(tmp_path, url, old)
         try:
-            registered = await register_partner(stack, partner.url, partner.verify_token)
+            registered = await stack.register_partner(partner)
             secret = str(registered["secret"])
             async with stack.client("submitter") as police:
                 created = await police.post("/v1/reports", json=report_body())

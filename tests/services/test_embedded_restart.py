@@ -12,7 +12,6 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import embedded_settings, start_stack
 from shared.inbox import ProcessedEvent
-from tests.flows import register_partner
 
 
 async def test_events_the_bus_held_at_a_stop_are_sent_after_restart(tmp_path: Path) -> None:
@@ -20,7 +19,7 @@ async def test_events_the_bus_held_at_a_stop_are_sent_after_restart(tmp_path: Pa
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings)
         try:
-            await register_partner(stack, partner.url, partner.verify_token)
+            await stack.register_partner(partner)
             async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
                 report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
                 await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)

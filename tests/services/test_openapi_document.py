@@ -22,6 +22,7 @@ from dispatcher.schemas import (
     WebhookPayload,
 )
 from intake_api.audit_schemas import AuditPage
+from intake_api.own_key_routes import OwnKeyOut
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
@@ -37,11 +38,13 @@ from services.api import create_app
 from services.components import ALL_ROLES, build_components
 from services.testbed.partner import partner_endpoint
 from services.testbed.stack import Stack, embedded_settings
+from shared.alert_contract import AlertMessage
 from shared.problem_schema import ProblemDetails
 from shared.problems import PROBLEM_JSON
-from tests.flows import register_partner
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
+# Any valid key, whatever its scopes: what the calling key is.
+ANY_KEY = {"/v1/keys/me"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.
 READABLE_ID = re.compile(
     r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"
@@ -105,6 +108,10 @@ def test_protected_operations_take_the_bearer_key_and_name_their_scope(
             assert operation["security"] == [], path
         else:
             [requirement] = operation["security"]
+            if path in ANY_KEY:
+                assert requirement["bearerAuth"] == [], path
+                assert "**Scope:** any" in operation["description"], path
+                continue
             [scope] = requirement["bearerAuth"]
             assert scope in operation["description"], (method, path)
 
@@ -155,6 +162,8 @@ EXAMPLES: list[tuple[str, str, str, type[BaseModel]]] = [
     ("/v1/reports/{report_id}/sightings", "post", "201", SightingOut),
     ("/v1/alerts", "get", "200", AlertPage),
     ("/v1/alerts/{alert_id}", "get", "200", AlertOut),
+    ("/v1/alerts/{alert_id}/versions/{sequence}", "get", "200", AlertMessage),
+    ("/v1/keys/me", "get", "200", OwnKeyOut),
     ("/v1/partners", "post", "request", PartnerIn),
     ("/v1/partners", "post", "201", PartnerWithSecret),
     ("/v1/partners", "get", "200", PartnerPage),
@@ -252,7 +261,7 @@ async def test_the_shown_examples_work_against_the_running_api(stack: Stack) -> 
         assert renewed.status_code == 200, renewed.text
 
         async with partner_endpoint() as partner:
-            registered = await register_partner(stack, partner.url, partner.verify_token)
+            registered = await stack.register_partner(partner)
         rotation = _example(served, "/v1/partners/{partner_id}/rotate-secret", "post", "request")
         rotated = await admin.post(f"/v1/partners/{registered['id']}/rotate-secret", json=rotation)
         assert rotated.status_code == 200, rotated.text
@@ -270,7 +279,7 @@ async def test_metrics_answer_without_a_redirect(stack: Stack) -> None:
 async def test_partners_list_pages_like_every_list(stack: Stack) -> None:
     async with partner_endpoint() as partner:
         for _ in range(3):
-            await register_partner(stack, partner.url, partner.verify_token)
+            await stack.register_partner(partner)
     async with stack.client("admin") as admin:
         first = (await admin.get("/v1/partners", params={"limit": 2})).json()
         second = (

@@ -1,0 +1,88 @@
+"""``GET /v1/alerts/{alert_id}/exact-zone``: the zone on the national territory, before it was
+fitted into the polygon partners received, as GeoJSON — what the console draws beside the
+sent polygon so that a reviewer sees the overshoot."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from shapely.geometry import mapping
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from alert_engine.alert_picture import rebuild_zone
+from alert_engine.map_routes import load_version, map_sources, zone_computed_at
+from alert_engine.models import Alert
+from alert_engine.routes import GEOJSON, GeoJSONResponse
+from alert_engine.schemas import MAX_SEQUENCE
+from alert_engine.service import locations_of
+from shared.alert_contract import AlertMessage
+from shared.auth import Principal, require_scope
+from shared.problem_schema import AUTHENTICATED, problem_responses
+from shared.web import db_session
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+Session = Annotated[AsyncSession, Depends(db_session)]
+Reader = Annotated[Principal, require_scope("alerts:read")]
+
+EXACT_ZONE_EXAMPLE: dict[str, Any] = {
+    "type": "Feature",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[-7.6, 33.5], [-7.5, 33.5], [-7.5, 33.6], [-7.6, 33.6], [-7.6, 33.5]]],
+    },
+    "properties": {"alert_id": "9b2f…", "sequence": 1, "from_circles": False},
+}
+
+
+@router.get(
+    "/{alert_id}/exact-zone",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {
+            "description": "The exact zone as a GeoJSON Feature.",
+            "content": {GEOJSON: {"schema": {"type": "object"}, "example": EXACT_ZONE_EXAMPLE}},
+        },
+        **problem_responses(*AUTHENTICATED, 404, 422),
+    },
+    operation_id="alerts_exact_zone",
+    summary="The alert's exact zone as GeoJSON",
+)
+async def read_exact_zone(
+    alert_id: str,
+    request: Request,
+    session: Session,
+    _: Reader,
+    sequence: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
+    ] = None,
+) -> GeoJSONResponse:
+    """One version's exact zone (the current one by default, or `sequence`): the union of
+    its locations' reach clipped to the national territory, unsimplified — the area the sent
+    polygon covers with at most its vertex budget. `from_circles` is true when the zone
+    settings changed since and the zone is drawn from the version's stored circles instead.
+
+    **Scope:** `alerts:read`. **Events:** none.
+    """
+    version = await load_version(session, alert_id, sequence)
+    alert = await session.get(Alert, version.alert_id)
+    assert alert is not None  # the version's foreign key
+    message = AlertMessage.model_validate_json(version.payload)
+    computed_at = (await zone_computed_at(session, version)).sent
+    locations = locations_of(alert)
+    policy = map_sources(request).policy
+
+    def rebuild() -> dict[str, Any]:
+        zone = rebuild_zone(message, locations, alert.travel_mode, policy(), computed_at)
+        return {
+            "type": "Feature",
+            "geometry": mapping(zone.exact),
+            "properties": {
+                "alert_id": alert.id,
+                "sequence": message.sequence,
+                "from_circles": zone.from_circles,
+            },
+        }
+
+    return GeoJSONResponse(await run_in_threadpool(rebuild))

@@ -1,0 +1,70 @@
+// The public REST API, with the key the user signed in with. The key lives in this tab's
+// session storage (gone when the tab closes) and goes out as a bearer token: no cookie, so
+// another site cannot make the browser act with it.
+
+const KEY = "tifli.key";
+
+export const credentials = {
+  get key() { return sessionStorage.getItem(KEY); },
+  set(key) { sessionStorage.setItem(KEY, key); },
+  clear() { sessionStorage.removeItem(KEY); },
+};
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    const fieldErrors = (problem.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+    super([problem.detail || problem.title || `HTTP ${status}`, fieldErrors].filter(Boolean).join(" — "));
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function call(path, { method = "GET", body, accept = "application/json" } = {}) {
+  const headers = { Accept: accept };
+  if (credentials.key) headers.Authorization = `Bearer ${credentials.key}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`../${path.replace(/^\//, "")}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "omit",
+    cache: "no-store",
+  });
+  if (!response.ok) {
+    let problem = {};
+    try { problem = await response.json(); } catch { /* not problem+json */ }
+    throw new ApiError(response.status, problem);
+  }
+  return response;
+}
+
+export async function get(path) {
+  return (await call(path)).json();
+}
+
+export async function post(path, body = {}) {
+  return (await call(path, { method: "POST", body })).json();
+}
+
+export async function remove(path) {
+  const response = await call(path, { method: "DELETE" });
+  return response.status === 204 ? null : response.json();
+}
+
+// Files a bearer token guards cannot be plain links: fetched, then saved from a blob.
+export async function download(path, filename, accept) {
+  const blob = await (await call(path, { accept })).blob();
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function query(params) {
+  const entries = Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== "");
+  return entries.length ? `?${new URLSearchParams(entries)}` : "";
+}

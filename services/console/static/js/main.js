@@ -1,0 +1,107 @@
+// The console's frame: sign-in, the navigation the key's scopes allow, the language, and the
+// hash routes (#/cases, #/cases/<id>, #/new, #/review, #/deliveries, #/partners).
+import { credentials, get } from "./api.js";
+import { can, notify, reportError, setSignedIn, signedInKey } from "./session.js";
+import { h, replace } from "./dom.js";
+import { t, setLanguage, language } from "./i18n.js";
+import { leave } from "./page.js";
+import { showCases, showNewCase } from "./views/cases.js";
+import { showCase } from "./views/case.js";
+import { showReviewQueue } from "./views/review.js";
+import { showDeliveries } from "./views/deliveries.js";
+import { showPartners } from "./views/partners.js";
+
+const view = document.getElementById("view");
+const nav = document.getElementById("nav");
+const who = document.getElementById("who");
+const signOut = document.getElementById("sign-out");
+const languageSelect = document.getElementById("language");
+
+const ROUTES = [
+  { path: /^#\/cases\/([\w-]+)$/, show: (m) => showCase(view, m[1]), nav: "cases" },
+  { path: /^#\/new$/, show: () => showNewCase(view), scope: "reports:submit", label: "nav.new" },
+  { path: /^#\/review$/, show: () => showReviewQueue(view), scope: "reports:review", label: "nav.review" },
+  { path: /^#\/deliveries$/, show: () => showDeliveries(view), scope: "deliveries:read", label: "nav.deliveries" },
+  { path: /^#\/partners$/, show: () => showPartners(view), scope: "partners:admin", label: "nav.partners" },
+  { path: /^#\/cases$/, show: () => showCases(view), scope: "reports:read", label: "nav.cases" },
+];
+
+function drawNav() {
+  const links = [...ROUTES].reverse().filter((r) => r.label && can(r.scope)).map((r) =>
+    h("a", { href: r.path.source.replace(/^\^|\$$/g, "").replaceAll("\\/", "/"), "data-nav": r.label, text: t(r.label) }));
+  replace(nav, links);
+  for (const link of links) link.classList.toggle("current", link.getAttribute("href") === location.hash);
+  const me = signedInKey();
+  who.textContent = me ? `${me.name}${me.unit ? ` (${me.unit})` : ` (${t("national")})`}` : "";
+  signOut.hidden = !me;
+  signOut.textContent = t("sign_out");
+}
+
+function home() {
+  const first = [...ROUTES].reverse().find((r) => r.label && can(r.scope));
+  return first ? first.path.source.replace(/^\^|\$$/g, "").replaceAll("\\/", "/") : "#/";
+}
+
+async function route() {
+  leave();
+  notify("");
+  if (!signedInKey()) return showSignIn();
+  drawNav();
+  const match = ROUTES.map((r) => [r, r.path.exec(location.hash)]).find(([, m]) => m);
+  if (!match) {
+    location.hash = home();
+    return;
+  }
+  try {
+    await match[0].show(match[1]);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+function showSignIn() {
+  drawNav();
+  const key = h("input", { type: "password", id: "api-key", autocomplete: "off", size: 60, required: true });
+  const form = h("form", { class: "panel", id: "sign-in" },
+    h("h1", { text: t("sign_in.title") }),
+    h("label", { for: "api-key", text: t("sign_in.key") }), key,
+    h("small", { class: "hint", text: t("sign_in.hint") }),
+    h("p", {}, h("button", { type: "submit", text: t("sign_in.submit") })));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    credentials.set(key.value.trim());
+    await loadKey();
+    if (signedInKey()) route();
+  });
+  replace(view, form);
+}
+
+async function loadKey() {
+  setSignedIn(null);
+  if (!credentials.key) return;
+  try {
+    setSignedIn(await get("v1/keys/me"));
+  } catch (error) {
+    credentials.clear();
+    reportError(error);
+  }
+}
+
+signOut.addEventListener("click", () => {
+  credentials.clear();
+  setSignedIn(null);
+  location.hash = "#/";
+  route();
+});
+
+languageSelect.addEventListener("change", () => {
+  setLanguage(languageSelect.value);
+  route();
+});
+
+window.addEventListener("hashchange", route);
+
+setLanguage(language());
+languageSelect.value = language();
+await loadKey();
+route();

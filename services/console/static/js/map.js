@@ -1,0 +1,130 @@
+// The map: no tiles (nothing loads from outside); the base map is Morocco's regions and
+// provinces and foreign land from GET /v1/map/base when the API offers it, drawn as vectors.
+// Points are circle markers (no image icons). Polygons are drawn without simplification
+// (smoothFactor 0), so the path has every vertex the API sent.
+import { get } from "./api.js";
+
+const COLORS = {
+  region: { color: "#8a9aab", weight: 1, fillColor: "#eef1e6", fillOpacity: 1 },
+  province: { color: "#b7c2cc", weight: 0.5, fill: false },
+  foreign: { color: "#b0b0b0", weight: 0.5, fillColor: "#e2e2e2", fillOpacity: 1 },
+};
+let baseMap; // fetched once per page load
+const MOROCCO = [[20.7, -17.2], [36.0, -1.0]];
+
+function leaflet() {
+  if (!window.L) throw new Error("the map library did not load");
+  return window.L;
+}
+
+async function baseLayer(L) {
+  if (baseMap === undefined) {
+    try {
+      baseMap = await get("v1/map/base");
+    } catch {
+      baseMap = null; // an API without a base map: the layers alone
+    }
+  }
+  if (!baseMap) return null;
+  return L.geoJSON(baseMap, {
+    interactive: false,
+    style: (feature) => COLORS[feature.properties.layer] || COLORS.province,
+  });
+}
+
+export class CaseMap {
+  constructor(container) {
+    const L = leaflet();
+    this.L = L;
+    this.container = container;
+    this.map = L.map(container, { preferCanvas: false, attributionControl: false, zoomSnap: 0.25 });
+    this.map.fitBounds(MOROCCO);
+    this.layers = L.layerGroup().addTo(this.map);
+    this.pick = null;
+    this.pickMarker = null;
+    this.map.on("click", (event) => this._picked(event.latlng));
+    baseLayer(L).then((layer) => {
+      if (layer) {
+        layer.addTo(this.map);
+        layer.bringToBack();
+        container.dataset.baseMap = "drawn";
+      }
+    });
+  }
+
+  // Called with {lat, lon} when the user clicks the map (e.g. to place a sighting).
+  onPick(callback) {
+    this.pick = callback;
+  }
+
+  _picked(latlng) {
+    if (!this.pick) return;
+    if (this.pickMarker) this.pickMarker.remove();
+    this.pickMarker = this.L.circleMarker(latlng, { radius: 7, color: "#000", fillColor: "#ffd400", fillOpacity: 1, className: "picked" }).addTo(this.map);
+    this.pick({ lat: Number(latlng.lat.toFixed(5)), lon: Number(latlng.lng.toFixed(5)) });
+  }
+
+  // The case's own points: last seen and sightings.
+  drawCase(report, sightings) {
+    const L = this.L;
+    this.points = L.layerGroup().addTo(this.layers);
+    const lastSeen = report?.last_seen?.location;
+    if (lastSeen) {
+      L.circleMarker([lastSeen.lat, lastSeen.lon], { radius: 7, color: "#b3261e", fillOpacity: 0.9, className: "last-seen" })
+        .bindTooltip(report.last_seen.place_name || "", { direction: "top" }).addTo(this.points);
+    }
+    for (const s of sightings) {
+      L.circleMarker([s.location.lat, s.location.lon], { radius: 6, color: s.trusted ? "#1e7a3a" : "#7a5b00", fillOpacity: 0.8, className: "sighting" })
+        .bindTooltip(s.place_name || "", { direction: "top" }).addTo(this.points);
+    }
+    if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9, { animate: false });
+  }
+
+  // One version of the alert: the exact zone, the polygon sent, each location's circle, the
+// heading corridor.
+  drawAlert(message, exact) {
+    const L = this.L;
+    if (this.zone) this.zone.remove();
+    this.zone = L.layerGroup().addTo(this.layers);
+    const area = message.area;
+    if (exact) {
+      // The zone on the territory, under the polygon sent: what lies between is the overshoot.
+      L.geoJSON(exact, { style: { color: "#1e7a3a", weight: 1, fillColor: "#1e7a3a", fillOpacity: 0.2, className: "zone-exact" }, interactive: false }).addTo(this.zone);
+    }
+    for (const circle of area.circles) {
+      L.circle([circle.center.lat, circle.center.lon], { radius: circle.radius_km * 1000, color: "#0b5cab", weight: 1, dashArray: "4 4", fill: false, interactive: false, className: "zone-circle" }).addTo(this.zone);
+    }
+    const sent = L.geoJSON(area.geojson, {
+      style: { color: "#b3261e", weight: 2, fillColor: "#b3261e", fillOpacity: 0.15, smoothFactor: 0, noClip: true, className: "zone-sent" },
+      interactive: false,
+    }).addTo(this.zone);
+    const heading = message.last_seen?.heading_deg;
+    const from = message.last_seen?.point;
+    if (heading !== null && heading !== undefined && from) {
+      L.polygon(corridor(from, heading, area.circle.radius_km), { color: "#6a3d9a", weight: 1, fillOpacity: 0.08, dashArray: "2 4", interactive: false, className: "corridor" }).addTo(this.zone);
+    }
+    if (this.points) this.points.eachLayer((p) => p.bringToFront());
+    this.map.fitBounds(sent.getBounds(), { padding: [20, 20], animate: false });
+    this.container.dataset.sequence = String(message.sequence);
+  }
+}
+
+// A 30° wedge along the heading, out to the zone's radius (spherical, enough for a picture).
+function corridor(from, headingDeg, radiusKm) {
+  const points = [[from.lat, from.lon]];
+  for (let offset = -15; offset <= 15; offset += 5) {
+    points.push(destination(from, headingDeg + offset, radiusKm));
+  }
+  return points;
+}
+
+function destination(from, bearingDeg, distanceKm) {
+  const R = 6371.0088;
+  const d = distanceKm / R;
+  const b = (bearingDeg * Math.PI) / 180;
+  const p1 = (from.lat * Math.PI) / 180;
+  const l1 = (from.lon * Math.PI) / 180;
+  const p2 = Math.asin(Math.sin(p1) * Math.cos(d) + Math.cos(p1) * Math.sin(d) * Math.cos(b));
+  const l2 = l1 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(p1), Math.cos(d) - Math.sin(p1) * Math.sin(p2));
+  return [(p2 * 180) / Math.PI, (l2 * 180) / Math.PI];
+}

@@ -1,0 +1,68 @@
+// The alert beside its map: radius, vertices, overshoot, targeting, geocodes with their
+// shares, the window with a countdown, the texts in the four alert languages, and the version
+// history — each version selectable on the map, with its CAP and GeoJSON to download.
+import { download, get } from "../api.js";
+import { fields, h, replace } from "../dom.js";
+import { duration, km, metres, percent, when } from "../format.js";
+import { t } from "../i18n.js";
+import { every } from "../page.js";
+
+function countdown(moment, id, passed) {
+  const out = h("span", { id });
+  every(1000, () => {
+    const left = new Date(moment).getTime() - Date.now();
+    out.textContent = left > 0 ? duration(left) : passed;
+  });
+  return out;
+}
+
+function details(alert, message) {
+  const area = message.area;
+  return h("div", {},
+    fields([
+      [t("alert_state"), h("span", { class: `status ${alert.state}`, id: "alert-state", text: t(`alert.${alert.state}`) })],
+      [t("version"), `${message.sequence} — ${t(`msg.${message.msg_type}`)}`],
+      [t("radius"), km(area.circle.radius_km)],
+      [t("vertices"), h("span", { id: "vertex-count", text: area.vertex_count })],
+      [t("overshoot_land"), metres(area.overshoot_land_m)],
+      [t("overshoot_sea"), metres(area.overshoot_sea_m)],
+      [t("targeting"), t(`targeting.${area.targeting}`)],
+      [t("window"), `${when(message.effective)} → ${when(message.expires)}`],
+      [t("expires_in"), alert.state === "active" ? countdown(alert.expires, "countdown", t("expired_now")) : t(`alert.${alert.state}`)],
+      [t("widens_in"), alert.next_widen_at ? countdown(alert.next_widen_at, "widen-countdown", t("widening_now")) : null],
+    ]),
+    h("h2", { text: t("geocodes") }),
+    h("table", { class: "geocodes" },
+      h("tbody", {}, area.geocode_shares.map((g) => h("tr", {},
+        h("td", { text: g.code }), h("td", { text: g.name_fr }), h("td", { lang: "ar", dir: "rtl", text: g.name_ar }), h("td", { text: percent(g.share) }))))),
+    h("h2", { text: t("texts") }),
+    h("div", { class: "texts" }, message.info.map((info) => h("div", { lang: info.language, dir: info.language === "ar" ? "rtl" : "ltr", class: "text" },
+      h("strong", { text: info.headline }), h("p", { text: info.description }), h("small", { text: info.instruction })))));
+}
+
+export async function alertPanel(box, alertId, map) {
+  const alert = await get(`v1/alerts/${alertId}`);
+  const shown = h("div", { id: "alert-version" });
+  const show = async (sequence) => {
+    const [message, exact] = await Promise.all([
+      sequence === alert.sequence ? alert.current : get(`v1/alerts/${alertId}/versions/${sequence}`),
+      get(`v1/alerts/${alertId}/exact-zone?sequence=${sequence}`).catch(() => null),
+    ]);
+    map.drawAlert(message, exact);
+    replace(shown, details(alert, message));
+  };
+  const versions = h("table", { id: "versions" },
+    h("tbody", {}, alert.history.map((v) => h("tr", {},
+      h("td", {}, h("label", {}, h("input", { type: "radio", name: "version", value: v.sequence, checked: v.sequence === alert.sequence, onchange: () => show(v.sequence) }), ` ${v.sequence} — ${t(`msg.${v.msg_type}`)}`)),
+      h("td", { text: when(v.sent) }),
+      h("td", {},
+        h("button", { type: "button", class: "secondary", text: "CAP", onclick: () => download(`v1/alerts/${alertId}/cap?sequence=${v.sequence}`, `${alertId}-${v.sequence}.cap.xml`, "application/cap+xml") }),
+        " ",
+        h("button", { type: "button", class: "secondary", text: "SVG", onclick: () => download(`v1/alerts/${alertId}/map.svg?sequence=${v.sequence}`, `${alertId}-${v.sequence}.svg`, "image/svg+xml") }),
+        " ",
+        v.sequence === alert.sequence
+          ? h("button", { type: "button", class: "secondary", text: "GeoJSON", onclick: () => download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json") })
+          : null)))));
+  replace(box, h("section", { id: "alert" }, h("h2", { text: t("alert") }), h("h2", { text: t("versions") }), versions, shown));
+  await show(alert.sequence);
+}

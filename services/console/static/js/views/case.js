@@ -1,0 +1,157 @@
+// One case: its public fields, its restricted fields where the key may read them, what the
+// key may do now (review, renew, resolve, cancel), the map with its sightings, the alert and
+// its deliveries, and the audit timeline.
+import { get, post, query } from "../api.js";
+import { fields, h, replace } from "../dom.js";
+import { since, when } from "../format.js";
+import { t } from "../i18n.js";
+import { CaseMap } from "../map.js";
+import { every, leave, ticket } from "../page.js";
+import { can, notify, reportError, signedInKey } from "../session.js";
+import { badges } from "./cases.js";
+import { alertPanel } from "./alert.js";
+import { deliveriesPanel } from "./deliveries.js";
+import { reviewPanel, confirmButton } from "./review.js";
+import { sightingForm } from "./sightings.js";
+
+function childName(report) {
+  const r = report.report;
+  if (!r) return t("erased");
+  return [r.child.given_name, r.child.family_name].filter(Boolean).join(" ");
+}
+
+function caseFields(report) {
+  const r = report.report;
+  if (!r) return h("p", { text: t("erased") });
+  const c = r.child;
+  return h("div", {},
+    h("h2", { text: t("public_fields") }),
+    fields([
+      [t("f.given_name"), c.given_name],
+      [t("f.age"), c.age],
+      [t("f.sex"), t(`sex.${c.sex}`)],
+      [t("f.description"), c.description],
+      [t("f.clothing"), c.clothing],
+      [t("f.place_name"), r.last_seen.place_name],
+      [t("f.seen_at"), `${when(r.last_seen.at)} (${since(r.last_seen.at)})`],
+      [t("f.travel_mode"), t(`travel.${r.travel_mode}`)],
+      [t("f.vehicle"), r.suspected_vehicle ? [r.suspected_vehicle.description, r.suspected_vehicle.plate].filter(Boolean).join(" — ") : null],
+      [t("f.companion"), r.companion],
+    ]),
+    // Present only when the key may read them: the server leaves them out otherwise.
+    r.guardian || r.circumstances ? [
+      h("h2", { text: t("restricted_fields") }),
+      fields([
+        [t("f.family_name"), c.family_name],
+        [t("f.circumstances"), r.circumstances],
+        [t("f.guardian_name"), r.guardian?.name],
+        [t("f.guardian_phone"), r.guardian?.phone],
+        [t("f.officer"), r.submitted_by?.officer],
+        [t("f.notes"), r.notes],
+      ]),
+    ] : null,
+    h("h2", { text: t("case_state") }),
+    fields([
+      [t("th.status"), h("span", { class: `status ${report.status}`, id: "case-status", text: t(`status.${report.status}`) })],
+      [t("status_reason"), report.status_reason],
+      [t("expires"), report.expires_at ? when(report.expires_at) : null],
+      [t("unit"), report.unit ?? t("national")],
+      [t("th.created"), when(report.created_at)],
+    ]));
+}
+
+function sightingsList(report) {
+  return h("section", { id: "sightings" },
+    h("h2", { text: t("sightings") }),
+    report.sightings.length ? h("table", {},
+      h("thead", {}, h("tr", {}, ["th.when", "th.place", "trusted", "heading"].map((k) => h("th", { text: t(k) })))),
+      h("tbody", {}, report.sightings.map((s) => h("tr", { class: "sighting-row" },
+        h("td", { text: when(s.at) }),
+        h("td", { text: s.place_name ?? `${s.location.lat}, ${s.location.lon}` }),
+        h("td", { text: s.trusted ? t("yes") : t("no") }),
+        h("td", { text: s.heading_deg ?? s.destination?.place_name ?? "" })))))
+      : h("p", { text: t("none") }));
+}
+
+async function auditTimeline(caseId) {
+  const page = await get(`v1/audit${query({ case_id: caseId, limit: 200 })}`);
+  return h("section", { id: "audit" },
+    h("h2", { text: t("audit") }),
+    h("ol", { class: "timeline" }, page.items.map((e) =>
+      h("li", {}, h("time", { text: when(e.at) }), " — ", t(`audit.${e.action}`, e.action), " — ", h("code", { text: e.key_id })))));
+}
+
+function actions(report, reload) {
+  const me = signedInKey();
+  const open = report.status === "submitted" || report.status === "approved";
+  const parts = [];
+  if (report.status === "submitted" && can("reports:review")) parts.push(reviewPanel(report, me, reload));
+  if (report.status === "approved" && can("reports:review")) {
+    const ttl = h("input", { type: "number", id: "renew-ttl", min: 1, max: 168, placeholder: "24" });
+    parts.push(h("div", { class: "row" }, h("label", { for: "renew-ttl", text: t("ttl_hours") }), ttl,
+      confirmButton(t("renew"), t("confirm_renew"), async () => {
+        await post(`v1/reports/${report.id}/renew`, ttl.value ? { ttl_hours: Number(ttl.value) } : {});
+        reload();
+      }, "renew")));
+  }
+  if (report.status === "approved" && can("reports:submit")) {
+    parts.push(h("div", { class: "row" }, confirmButton(t("resolve"), t("confirm_resolve"), async () => {
+      await post(`v1/reports/${report.id}/resolve`, {});
+      notify(t("resolved_ok"), true);
+      reload();
+    }, "resolve")));
+  }
+  if (open && can("reports:review")) {
+    const reason = h("input", { type: "text", id: "cancel-reason", placeholder: t("reason") });
+    parts.push(h("div", { class: "row" }, reason, confirmButton(t("cancel_case"), t("confirm_cancel"), async () => {
+      await post(`v1/reports/${report.id}/cancel`, { reason: reason.value.trim() || t("cancelled_from_console") });
+      reload();
+    }, "cancel", "danger")));
+  }
+  return parts.length ? h("section", { id: "actions" }, h("h2", { text: t("actions") }), parts) : null;
+}
+
+export async function showCase(view, caseId) {
+  const stale = ticket();
+  const report = await get(`v1/reports/${caseId}`);
+  if (stale()) return;
+  const reload = () => {
+    leave();
+    showCase(view, caseId).catch(reportError);
+  };
+  const mapBox = h("div", { id: "map" });
+  const side = h("div", { id: "side" });
+  replace(view,
+    h("h1", {}, h("span", { id: "child-name", text: childName(report) }), badges(report)),
+    h("div", { class: "grid" },
+      h("div", {}, mapBox, h("div", { id: "alert-details" })),
+      side));
+  const map = new CaseMap(mapBox);
+  map.drawCase(report.report, report.sightings);
+  side.append(caseFields(report));
+  const acts = actions(report, reload);
+  if (acts) side.append(acts);
+  if (report.status === "approved" && (can("reports:submit") || can("sightings:submit"))) {
+    side.append(sightingForm(report, map, reload));
+  }
+  side.append(sightingsList(report));
+  if (can("audit:read")) {
+    const timeline = await auditTimeline(caseId);
+    if (stale()) return;
+    side.append(timeline);
+  }
+  if (report.alert_id && can("alerts:read")) {
+    await alertPanel(view.querySelector("#alert-details"), report.alert_id, map);
+    if (stale()) return;
+  }
+  if (report.alert_id && can("deliveries:read")) {
+    const box = h("section", { id: "deliveries" });
+    view.append(box);
+    deliveriesPanel(box, { alert_id: report.alert_id });
+  }
+  // The status changes without the user (expiry): keep the header current.
+  every(5000, async () => {
+    const fresh = await get(`v1/reports/${caseId}`);
+    if (fresh.status !== report.status || fresh.sightings.length !== report.sightings.length) reload();
+  });
+}

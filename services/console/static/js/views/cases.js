@@ -1,0 +1,111 @@
+// The cases list (status filter, badges, age, place, time since last seen) and the form a
+// police unit submits a case with.
+import { get, post, query } from "../api.js";
+import { h, replace } from "../dom.js";
+import { since, when } from "../format.js";
+import { t } from "../i18n.js";
+import { every } from "../page.js";
+import { can, notify, reportError } from "../session.js";
+
+const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
+
+export function badges(report) {
+  return report.message_status !== "Actual"
+    ? h("span", { class: `badge ${report.message_status}`, text: t(`badge.${report.message_status}`) })
+    : null;
+}
+
+export function caseRow(report) {
+  const r = report.report;
+  const name = r ? `${r.child.given_name}${r.child.family_name ? ` ${r.child.family_name}` : ""}` : t("erased");
+  return h("tr", { "data-case": report.id },
+    h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", text: name }), badges(report)),
+    h("td", {}, h("span", { class: `status ${report.status}`, text: t(`status.${report.status}`) })),
+    h("td", { text: r?.child?.age ?? "" }),
+    h("td", { text: r?.last_seen?.place_name ?? "" }),
+    h("td", { text: r ? since(r.last_seen.at) : "" }),
+    h("td", { text: when(report.created_at) }));
+}
+
+export function casesTable(items) {
+  return h("table", { class: "cases" },
+    h("thead", {}, h("tr", {}, ["th.child", "th.status", "th.age", "th.place", "th.since_seen", "th.created"].map((k) => h("th", { text: t(k) })))),
+    h("tbody", {}, items.map(caseRow)));
+}
+
+export async function showCases(view) {
+  const filter = h("select", { id: "status-filter" },
+    h("option", { value: "", text: t("all") }),
+    STATUSES.map((s) => h("option", { value: s, text: t(`status.${s}`) })));
+  const body = h("div", { id: "cases" });
+  replace(view, h("section", {},
+    h("div", { class: "row" }, h("h1", { text: t("nav.cases") }), h("label", { for: "status-filter", text: t("filter") }), filter),
+    body));
+  let shown = "";
+  const load = async () => {
+    const page = await get(`v1/reports${query({ status: filter.value, limit: 100 })}`);
+    const key = JSON.stringify(page.items.map((r) => [r.id, r.status, r.updated_at]));
+    // Redrawn only on change, so a reader's text selection survives the refresh.
+    if (key !== shown || !body.firstChild) {
+      shown = key;
+      replace(body, page.items.length ? casesTable(page.items) : h("p", { text: t("none") }));
+    }
+  };
+  filter.addEventListener("change", () => { shown = ""; load().catch(reportError); });
+  every(5000, load);
+}
+
+function input(id, labelKey, props = {}) {
+  const field = props.rows ? h("textarea", { id, name: id, ...props }) : h("input", { id, name: id, type: "text", ...props });
+  return h("label", { for: id }, t(labelKey), " ", field);
+}
+
+function localNow(minutesAgo = 0) {
+  const d = new Date(Date.now() - minutesAgo * 60_000 - new Date().getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
+export function showNewCase(view) {
+  if (!can("reports:submit")) return;
+  const form = h("form", { class: "panel", id: "new-case" },
+    h("h1", { text: t("nav.new") }),
+    input("given_name", "f.given_name", { required: true, maxlength: 100 }),
+    input("family_name", "f.family_name", { required: true, maxlength: 100 }),
+    input("age", "f.age", { type: "number", min: 0, max: 17, required: true }),
+    h("label", { for: "sex" }, t("f.sex"), " ", h("select", { id: "sex" }, ["female", "male", "unknown"].map((s) => h("option", { value: s, text: t(`sex.${s}`) })))),
+    input("description", "f.description", { rows: 2, required: true }),
+    input("clothing", "f.clothing"),
+    input("place_name", "f.place_name", { required: true }),
+    h("div", { class: "row" }, input("lat", "f.lat", { type: "number", step: "any" }), input("lon", "f.lon", { type: "number", step: "any" })),
+    input("seen_at", "f.seen_at", { type: "datetime-local", required: true, value: localNow(30) }),
+    h("label", { for: "travel_mode" }, t("f.travel_mode"), " ", h("select", { id: "travel_mode" }, ["unknown", "foot", "vehicle", "public_transport"].map((s) => h("option", { value: s, text: t(`travel.${s}`) })))),
+    input("circumstances", "f.circumstances", { rows: 2, required: true }),
+    input("guardian_name", "f.guardian_name", { required: true }),
+    input("guardian_phone", "f.guardian_phone", { required: true }),
+    h("label", {}, h("input", { type: "checkbox", id: "consent" }), " ", t("f.consent")),
+    input("officer", "f.officer", { required: true }),
+    h("label", { for: "message_status" }, t("f.message_status"), " ", h("select", { id: "message_status" }, ["Actual", "Exercise", "Test"].map((s) => h("option", { value: s, text: t(`badge.${s}`) })))),
+    h("p", {}, h("button", { type: "submit", text: t("submit_case") })));
+  const v = (id) => form.querySelector(`#${id}`).value.trim();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const point = v("lat") && v("lon") ? { lat: Number(v("lat")), lon: Number(v("lon")) } : null;
+    const body = {
+      child: { given_name: v("given_name"), family_name: v("family_name"), age: Number(v("age")), sex: v("sex"), description: v("description"), clothing: v("clothing") || null },
+      last_seen: { place_name: v("place_name"), location: point, at: new Date(v("seen_at")).toISOString() },
+      circumstances: v("circumstances"),
+      travel_mode: v("travel_mode"),
+      guardian: { name: v("guardian_name"), phone: v("guardian_phone"), consent_to_publication: form.querySelector("#consent").checked },
+      submitted_by: { officer: v("officer") },
+      message_status: v("message_status"),
+    };
+    try {
+      const created = await post("v1/reports", body);
+      notify(t("submitted_ok"), true);
+      location.hash = `#/cases/${created.id}`;
+    } catch (error) {
+      reportError(error);
+    }
+  });
+  replace(view, form);
+}

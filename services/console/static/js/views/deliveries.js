@@ -1,0 +1,74 @@
+// Deliveries: per partner, each version's status, its attempts (time, status code, latency,
+// error) and next retry, refreshed every second; dead ones can be replayed (ops keys).
+import { get, post, query } from "../api.js";
+import { h, replace } from "../dom.js";
+import { when } from "../format.js";
+import { t } from "../i18n.js";
+import { every } from "../page.js";
+import { can, notify, reportError } from "../session.js";
+
+const REFRESH_MS = 1000;
+
+async function partnerNames() {
+  if (!can("partners:admin")) return new Map();
+  const page = await get("v1/partners?limit=200");
+  return new Map(page.items.map((p) => [p.id, p.name]));
+}
+
+const ATTEMPTS_SHOWN = 5;
+
+// The latest attempts (a partner down for hours has hundreds): time, status, latency, error.
+function attempts(delivery) {
+  const log = delivery.attempt_log;
+  const earlier = log.length - ATTEMPTS_SHOWN;
+  return h("ol", { class: "attempts", start: Math.max(earlier, 0) + 1 },
+    log.slice(-ATTEMPTS_SHOWN).map((a) => h("li", {
+      text: [when(a.at), a.status_code ?? "—", `${Math.round(a.latency_ms)} ms`, a.error ?? ""].filter((x) => x !== "").join(" · "),
+    })));
+}
+
+function row(delivery, names, refresh) {
+  const replay = delivery.status === "dead" && can("deliveries:ops")
+    ? h("button", { type: "button", "data-action": "replay", text: t("replay"), onclick: async () => {
+      try { await post(`v1/deliveries/${delivery.id}/replay`, {}); notify(t("replayed_ok"), true); refresh(); } catch (error) { reportError(error); }
+    } })
+    : null;
+  return h("tr", { "data-delivery": delivery.id, "data-partner": delivery.partner_id, "data-sequence": delivery.sequence, "data-event": delivery.event_type },
+    h("td", { text: names.get(delivery.partner_id) ?? delivery.partner_id }),
+    h("td", { text: `${delivery.sequence} — ${t(`event.${delivery.event_type}`, delivery.event_type)}` }),
+    h("td", {}, h("span", { class: `status ${delivery.status}`, text: t(`delivery.${delivery.status}`, delivery.status) })),
+    h("td", { text: delivery.attempts }),
+    h("td", {}, attempts(delivery)),
+    h("td", { text: delivery.status === "pending" || delivery.status === "sending" ? when(delivery.next_attempt_at) : "" }),
+    h("td", {}, replay));
+}
+
+// Draws the deliveries matching ``filter`` into ``box`` and keeps them current.
+export function deliveriesPanel(box, filter = {}) {
+  const table = h("div", { class: "deliveries-table" });
+  replace(box, h("h2", { text: t("nav.deliveries") }), table);
+  let names = new Map();
+  let shown = "";
+  const refresh = async () => {
+    if (!names.size) names = await partnerNames();
+    const page = await get(`v1/deliveries${query({ ...filter, limit: 200 })}`);
+    const key = JSON.stringify(page.items.map((d) => [d.id, d.status, d.attempts]));
+    if (key === shown && table.firstChild) return;
+    shown = key;
+    replace(table, page.items.length
+      ? h("table", {},
+        h("thead", {}, h("tr", {}, ["partner", "version", "th.status", "attempts", "attempt_log", "next_retry", ""].map((k) => h("th", { text: k ? t(k) : "" })))),
+        h("tbody", {}, page.items.map((d) => row(d, names, refresh))))
+      : h("p", { text: t("none") }));
+  };
+  every(REFRESH_MS, refresh);
+}
+
+export function showDeliveries(view) {
+  const status = h("select", { id: "delivery-filter" }, h("option", { value: "", text: t("all") }),
+    ["pending", "sending", "delivered", "dead", "superseded"].map((s) => h("option", { value: s, text: t(`delivery.${s}`) })));
+  const box = h("section", { id: "deliveries" });
+  replace(view, h("div", { class: "row" }, h("label", { for: "delivery-filter", text: t("filter") }), status), box);
+  status.addEventListener("change", () => { deliveriesPanel(box, { status: status.value }); });
+  deliveriesPanel(box, {});
+}

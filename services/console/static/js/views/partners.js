@@ -1,0 +1,63 @@
+// Partners (admin keys): list, status, registration with the handshake, a test event,
+// secret rotation (the new secret shown once), disabling.
+import { get, post, remove } from "../api.js";
+import { h, replace } from "../dom.js";
+import { when } from "../format.js";
+import { t } from "../i18n.js";
+import { notify, reportError } from "../session.js";
+import { ticket } from "../page.js";
+import { confirmButton } from "./review.js";
+
+function secretNotice(secret) {
+  return h("p", { class: "four-eyes", id: "partner-secret" }, t("secret_once"), " ", h("code", { text: secret }));
+}
+
+export async function showPartners(view) {
+  const stale = ticket();
+  const page = await get("v1/partners?limit=200");
+  if (stale()) return;
+  const after = h("div", {});
+  const reload = () => showPartners(view).catch(reportError);
+  const rows = page.items.map((p) => h("tr", { "data-partner": p.id },
+    h("td", { text: p.name }),
+    h("td", { text: p.url }),
+    h("td", {}, h("span", { class: `status ${p.status}`, text: t(`partner.${p.status}`, p.status) }), p.status_reason ? h("small", { class: "hint", text: p.status_reason }) : null),
+    h("td", { text: p.languages.join(", ") }),
+    h("td", { text: when(p.verified_at) }),
+    h("td", {},
+      h("button", { type: "button", class: "secondary", "data-action": "test", text: t("test_event"), onclick: async () => {
+        try { const ping = await post(`v1/partners/${p.id}/test`, {}); notify(`${t("test_event")}: ${JSON.stringify(ping)}`, true); } catch (error) { reportError(error); }
+      } }), " ",
+      confirmButton(t("rotate"), t("confirm_rotate"), async () => {
+        const rotated = await post(`v1/partners/${p.id}/rotate-secret`, {});
+        replace(after, secretNotice(rotated.secret));
+      }, "rotate", "secondary"), " ",
+      p.status !== "disabled" ? confirmButton(t("disable"), t("confirm_disable"), async () => {
+        await remove(`v1/partners/${p.id}`);
+        reload();
+      }, "disable", "danger") : null)));
+  const name = h("input", { type: "text", id: "partner-name", required: true, maxlength: 200 });
+  const url = h("input", { type: "text", id: "partner-url", required: true, size: 50 });
+  const token = h("input", { type: "text", id: "partner-token", required: true, minlength: 8 });
+  const register = h("form", { class: "panel", id: "register-partner" },
+    h("h2", { text: t("register_partner") }),
+    h("small", { class: "hint", text: t("handshake_hint") }),
+    h("label", { for: "partner-name" }, t("name"), " ", name),
+    h("label", { for: "partner-url" }, "URL ", url),
+    h("label", { for: "partner-token" }, t("verify_token"), " ", token),
+    h("p", {}, h("button", { type: "submit", text: t("register") })));
+  register.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const created = await post("v1/partners", { name: name.value.trim(), url: url.value.trim(), verify_token: token.value });
+      await reload();
+      view.querySelector("#partner-after")?.replaceChildren(secretNotice(created.secret));
+    } catch (error) {
+      reportError(error);
+    }
+  });
+  after.id = "partner-after";
+  replace(view, h("section", {}, h("h1", { text: t("nav.partners") }),
+    h("table", {}, h("thead", {}, h("tr", {}, ["name", "URL", "th.status", "languages", "verified", ""].map((k) => h("th", { text: k === "URL" ? k : k ? t(k) : "" })))),
+      h("tbody", {}, rows))), after, register);
+}

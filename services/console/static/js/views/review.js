@@ -1,0 +1,85 @@
+// Review: the queue of submitted cases, and the approval form — the criteria as a checklist,
+// each explained, the alert's time window, and the four-eyes rule shown before it refuses.
+import { get, post, query } from "../api.js";
+import { h, replace } from "../dom.js";
+import { t } from "../i18n.js";
+import { every } from "../page.js";
+import { notify, reportError } from "../session.js";
+import { casesTable } from "./cases.js";
+
+export const CRITERIA = [
+  "child_under_18",
+  "involuntary_or_at_risk",
+  "enough_descriptive_information",
+  "guardian_consent_recorded",
+  "publication_adds_no_risk",
+];
+
+// A button that asks once more before it acts (a second click on "confirm").
+export function confirmButton(label, question, act, name, kind = "") {
+  const box = h("span", { class: "confirm" });
+  const start = h("button", { type: "button", class: kind, "data-action": name, text: label });
+  const draw = () => replace(box, start);
+  start.addEventListener("click", () => {
+    replace(box,
+      h("span", { text: question }),
+      h("button", { type: "button", class: kind || "", "data-confirm": name, text: t("confirm"), onclick: async (event) => {
+        event.target.disabled = true;
+        try { await act(); } catch (error) { reportError(error); draw(); }
+      } }),
+      h("button", { type: "button", class: "secondary", text: t("back"), onclick: draw }));
+  });
+  draw();
+  return box;
+}
+
+export function reviewPanel(report, me, reload) {
+  const ownCase = me && report.submitted_by_key === me.id;
+  const boxes = CRITERIA.map((name) => h("input", { type: "checkbox", id: `criterion-${name}`, name }));
+  const ttl = h("input", { type: "number", id: "ttl", min: 1, max: 168, placeholder: "24" });
+  const approve = h("button", { type: "submit", id: "approve", disabled: true, text: t("approve") });
+  const refresh = () => { approve.disabled = ownCase || !boxes.every((b) => b.checked); };
+  boxes.forEach((b) => b.addEventListener("change", refresh));
+  const form = h("form", { class: "panel", id: "review" },
+    h("h2", { text: t("review") }),
+    h("ul", { class: "criteria" }, CRITERIA.map((name, i) => h("li", {},
+      h("label", {}, boxes[i], " ", h("strong", { text: t(`criterion.${name}`) }),
+        h("small", { text: t(`criterion.${name}.why`) }))))),
+    h("label", { for: "ttl" }, t("ttl_hours"), " ", ttl, h("small", { class: "hint", text: t("ttl_hint") })),
+    ownCase ? h("p", { class: "four-eyes", id: "four-eyes", text: t("four_eyes_own") }) : h("p", { class: "hint", text: t("four_eyes") }),
+    h("p", {}, approve));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    approve.disabled = true;
+    const criteria = Object.fromEntries(CRITERIA.map((name, i) => [name, boxes[i].checked]));
+    try {
+      await post(`v1/reports/${report.id}/approve`, { criteria, ...(ttl.value ? { ttl_hours: Number(ttl.value) } : {}) });
+      notify(t("approved_ok"), true);
+      reload();
+    } catch (error) {
+      reportError(error);
+      refresh();
+    }
+  });
+  const reason = h("input", { type: "text", id: "reject-reason", placeholder: t("reason"), maxlength: 2000 });
+  const reject = h("div", { class: "row" }, reason, confirmButton(t("reject"), t("confirm_reject"), async () => {
+    if (!reason.value.trim()) throw new Error(t("reason_needed"));
+    await post(`v1/reports/${report.id}/reject`, { reason: reason.value.trim() });
+    reload();
+  }, "reject", "danger"));
+  return h("div", {}, form, ownCase ? null : reject);
+}
+
+export async function showReviewQueue(view) {
+  const body = h("div", { id: "queue" });
+  replace(view, h("section", {}, h("h1", { text: t("nav.review") }), h("p", { class: "hint", text: t("queue_hint") }), body));
+  let shown = "";
+  every(3000, async () => {
+    const page = await get(`v1/reports${query({ status: "submitted", limit: 200 })}`);
+    const key = page.items.map((r) => r.id).join();
+    if (key !== shown || !body.firstChild) {
+      shown = key;
+      replace(body, page.items.length ? casesTable(page.items) : h("p", { text: t("queue_empty") }));
+    }
+  });
+}

@@ -1,0 +1,48 @@
+// Adding a sighting: a point clicked on the map, or a place name typed (Arabic or French,
+// which the API looks up in its gazetteer), trusted or not, with a heading or a destination.
+import { post } from "../api.js";
+import { h } from "../dom.js";
+import { t } from "../i18n.js";
+import { notify, reportError } from "../session.js";
+
+export function sightingForm(report, map, reload) {
+  const lat = h("input", { type: "number", id: "sighting-lat", step: "any", readonly: true, size: 9 });
+  const lon = h("input", { type: "number", id: "sighting-lon", step: "any", readonly: true, size: 9 });
+  const place = h("input", { type: "text", id: "sighting-place", maxlength: 500, placeholder: "Marrakech / مراكش" });
+  const trusted = h("input", { type: "checkbox", id: "sighting-trusted" });
+  const heading = h("input", { type: "number", id: "sighting-heading", min: 0, max: 359, step: "any", size: 5 });
+  const destination = h("input", { type: "text", id: "sighting-destination", maxlength: 500 });
+  const description = h("input", { type: "text", id: "sighting-description", maxlength: 2000 });
+  map.onPick((point) => {
+    lat.value = point.lat;
+    lon.value = point.lon;
+  });
+  const form = h("form", { class: "panel", id: "sighting-form" },
+    h("h2", { text: t("add_sighting") }),
+    h("small", { class: "hint", text: t("sighting_hint") }),
+    h("div", { class: "row" }, h("label", { for: "sighting-lat", text: t("f.lat") }), lat, h("label", { for: "sighting-lon", text: t("f.lon") }), lon),
+    h("label", { for: "sighting-place" }, t("f.place_name"), " ", place),
+    h("label", {}, trusted, " ", t("trusted_explained")),
+    h("div", { class: "row" },
+      h("label", { for: "sighting-heading", text: t("heading") }), heading,
+      h("label", { for: "sighting-destination", text: t("destination") }), destination),
+    h("label", { for: "sighting-description" }, t("f.description"), " ", description),
+    h("p", {}, h("button", { type: "submit", id: "add-sighting", text: t("add_sighting") })));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { at: new Date().toISOString(), trusted: trusted.checked };
+    if (lat.value && lon.value) body.location = { lat: Number(lat.value), lon: Number(lon.value) };
+    if (place.value.trim()) body.place_name = place.value.trim();
+    if (heading.value) body.heading_deg = Number(heading.value);
+    else if (destination.value.trim()) body.destination = { place_name: destination.value.trim() };
+    if (description.value.trim()) body.description = description.value.trim();
+    try {
+      await post(`v1/reports/${report.id}/sightings`, body);
+      notify(t("sighting_ok"), true);
+      reload();
+    } catch (error) {
+      reportError(error);
+    }
+  });
+  return form;
+}

@@ -1,0 +1,288 @@
+"""The console at /console/ in a real browser (tests/browser.py), as police, a reviewer and
+an operator use it: a case submitted, approved from the queue, its alert on the map and its
+delivery watched until the partner has it, a sighting placed on the map, the case resolved
+and the Cancel watched in turn — with nothing loaded from outside loopback."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, Request
+
+from services.testbed.browser import is_loopback, open_page
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
+from shared.auth import create_api_key
+
+# Markup in a child's name must show as typed, never run or render.
+MARKUP_NAME = '<img src=x onerror="document.title=1"><script>document.title=2</script>Amina'
+CONSOLE_KEYS = {
+    "police": ["reports:submit", "reports:read"],
+    "officer": [
+        "reports:review",
+        "reports:read",
+        "reports:submit",
+        "alerts:read",
+        "deliveries:read",
+        "deliveries:ops",
+        "audit:read",
+    ],
+}
+
+
+async def add_console_keys(stack: Stack) -> None:
+    async with stack.embedded.sessions() as session, session.begin():
+        for name, scopes in CONSOLE_KEYS.items():
+            stack.keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
+
+
+async def sign_in(page: Page, key: str) -> None:
+    if await page.locator("#sign-out").is_visible():
+        await page.locator("#sign-out").click()
+    await page.locator("#api-key").fill(key)
+    await page.locator("#sign-in button[type=submit]").click()
+    await page.locator("#sign-out").wait_for()
+
+
+async def submit_case(page: Page) -> str:
+    await page.locator("a[data-nav='nav.new']").click()
+    form = page.locator("#new-case")
+    await form.locator("#given_name").fill(MARKUP_NAME)
+    await form.locator("#family_name").fill("Benali")
+    await form.locator("#age").fill("9")
+    await form.locator("#description").fill("Short black hair, brown eyes, about 130 cm")
+    await form.locator("#clothing").fill("Red jacket, blue jeans")
+    await form.locator("#place_name").fill("Casablanca")
+    await form.locator("#lat").fill("33.5731")
+    await form.locator("#lon").fill("-7.5898")
+    await form.locator("#travel_mode").select_option("vehicle")
+    await form.locator("#circumstances").fill("Left school at 16:30 and never arrived home.")
+    await form.locator("#guardian_name").fill("Fatima Benali")
+    await form.locator("#guardian_phone").fill("+212 600 000 000")
+    await form.locator("#consent").check()
+    await form.locator("#officer").fill("Inspector Idrissi")
+    await form.locator("#message_status").select_option("Exercise")
+    await form.locator("button[type=submit]").click()
+    await page.wait_for_url(re.compile(r"#/cases/[\w-]+$"))
+    return page.url.rsplit("/", 1)[1]
+
+
+def delivery(page: Page, event: str, status: str) -> str:
+    return f"#deliveries tr[data-event='{event}'] .status.{status}"
+
+
+def path_points(d: str) -> int:
+    """The points of an SVG path as Leaflet writes a polygon: one M or L per vertex."""
+    return len(re.findall(r"[ML]", d))
+
+
+async def screenshots(page: Page, case_id: str, folder: Path, language: str) -> None:
+    await page.locator("#language").select_option(language)
+    await page.locator("a[data-nav='nav.cases']").click()
+    row = page.locator(f"#cases tr[data-case='{case_id}']")
+    await row.wait_for()
+    await page.screenshot(path=str(folder / f"console-cases-{language}.png"), full_page=True)
+    await row.locator("a.child-name").click()
+    await page.locator("path.zone-sent").wait_for()
+    await page.locator("#map").screenshot(path=str(folder / f"console-map-{language}.png"))
+    await page.locator(delivery(page, "alert.cancelled", "delivered")).wait_for()
+    await page.locator("#deliveries").screenshot(
+        path=str(folder / f"console-deliveries-{language}.png")
+    )
+
+
+async def test_a_case_from_submission_to_cancel_in_the_console(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    await add_console_keys(stack)
+    requests: list[str] = []
+    async with partner_endpoint() as partner:
+        await stack.register_partner(partner)
+        page, watch = await open_page(browser, f"{stack.base_url}/console/")
+        page.on("request", lambda request: requests.append(request.url))
+        navigations: list[Request] = []
+        page.on(
+            "request",
+            lambda r: navigations.append(r) if r.is_navigation_request() else None,
+        )
+        try:
+            await sign_in(page, stack.keys["police"])
+            # Police keys see no review queue, deliveries nor partners.
+            assert await page.locator("a[data-nav='nav.review']").count() == 0
+            assert await page.locator("a[data-nav='nav.deliveries']").count() == 0
+            case_id = await submit_case(page)
+            assert await page.locator("#child-name").text_content() == f"{MARKUP_NAME} Benali"
+            assert await page.locator("#view img, #view script").count() == 0
+
+            await sign_in(page, stack.keys["officer"])
+            await page.locator("a[data-nav='nav.review']").click()
+            queued = page.locator(f"#queue tr[data-case='{case_id}'] a.child-name")
+            assert await queued.text_content() == f"{MARKUP_NAME} Benali"
+            await queued.click()
+            review = page.locator("#review")
+            await review.wait_for()
+            for criterion in await review.locator("input[type=checkbox]").all():
+                await criterion.check()
+            await review.locator("#ttl").fill("12")
+            navigations.clear()
+            clicked = time.perf_counter()
+            await review.locator("#approve").click()
+            await page.locator(delivery(page, "alert.issued", "delivered")).wait_for()
+            shown_after_s = time.perf_counter() - clicked
+            assert not navigations, "the delivery showed only after a page load"
+            print(f"approve click → delivered shown: {shown_after_s * 1000:.0f} ms")
+
+            # The map draws the polygon sent, vertex for vertex.
+            async with stack.client("officer") as api:
+                report = (await api.get(f"/v1/reports/{case_id}")).json()
+                alert = (await api.get(f"/v1/alerts/{report['alert_id']}")).json()
+            vertex_count = alert["current"]["area"]["vertex_count"]
+            drawn = await page.locator("path.zone-sent").get_attribute("d")
+            assert drawn is not None and path_points(drawn) == vertex_count
+            assert await page.locator("#vertex-count").text_content() == str(vertex_count)
+            # Counting down to the expiry (12 h asked) and to the zone's next re-computation.
+            assert (await page.locator("#countdown").text_content() or "").startswith("11h")
+            assert alert["next_widen_at"] is not None
+            assert await page.locator("#widen-countdown").text_content() != ""
+            assert await page.locator(".texts [lang=zgh]").count() == 1
+            # Morocco's regions and provinces and foreign land, from GET /v1/map/base.
+            await page.locator("#map[data-base-map=drawn]").wait_for()
+            await page.locator("path.zone-exact").wait_for()
+
+            # A sighting placed by clicking the map, off the last-seen point.
+            frame = await page.locator("#map").bounding_box()
+            assert frame is not None
+            await page.locator("#map").click(
+                position={"x": frame["width"] / 2 + 60, "y": frame["height"] / 2 - 50}
+            )
+            picked = [
+                float(await page.locator(f"#sighting-{axis}").input_value())
+                for axis in ("lat", "lon")
+            ]
+            await page.locator("#add-sighting").click()
+            await page.locator("#sightings tr.sighting-row").wait_for()
+            await page.locator("path.sighting").wait_for()
+            async with stack.client("officer") as api:
+                [sighting] = (await api.get(f"/v1/reports/{case_id}")).json()["sightings"]
+            assert [sighting["location"]["lat"], sighting["location"]["lon"]] == picked
+            # North-east of the last-seen point, where it was clicked.
+            assert picked[0] > 33.5731 and picked[1] > -7.5898
+
+            # Resolve, with confirmation; the Cancel reaches the partner, shown as it does.
+            await page.locator("[data-action=resolve]").click()
+            await page.locator("[data-confirm=resolve]").click()
+            await page.locator("#case-status.resolved").wait_for()
+            await page.locator(delivery(page, "alert.cancelled", "delivered")).wait_for()
+
+            # Four eyes: a reviewer who submitted a case is told why they cannot approve it.
+            async with stack.client("officer") as api:
+                own = (await api.post("/v1/reports", json=report_body())).json()["id"]
+            await page.evaluate(f"location.hash = '#/cases/{own}'")
+            await page.locator("#four-eyes").wait_for()
+            for criterion in await page.locator("#review input[type=checkbox]").all():
+                await criterion.check()
+            assert await page.locator("#approve").is_disabled()
+
+            for language in ("fr", "ar"):
+                await screenshots(page, case_id, tmp_path, language)
+            # The interface in Arabic, right to left; the Tifinagh text in the vendored font.
+            assert await page.locator("html").get_attribute("dir") == "rtl"
+            tifinagh = await page.evaluate(
+                "document.fonts.load('16px \"Noto Sans Tifinagh\"', 'ⵜⵉⴼⵍⵉ')"
+                ".then(faces => faces.length)"
+            )
+            assert tifinagh == 1
+            assert await page.title() == "Tifli — console"
+        finally:
+            await page.screenshot(path=str(tmp_path / "console-last.png"), full_page=True)
+            await page.context.close()
+    assert requests and all(is_loopback(url) for url in requests), [
+        url for url in requests if not is_loopback(url)
+    ]
+    assert not watch.outside, watch.outside
+    assert not [e for e in watch.console_errors if "Content Security Policy" in e], (
+        watch.console_errors
+    )
+
+
+@pytest.fixture
+async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    # A Cancel is retried for 3.6 s instead of 72 h: it dies within the test.
+    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_partners_and_a_dead_delivery_replayed_in_the_console(
+    short_cancel_stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    stack = short_cancel_stack
+    async with stack.embedded.sessions() as session, session.begin():
+        stack.keys["operator"] = await create_api_key(
+            session,
+            "operator",
+            ["partners:admin", "deliveries:read", "deliveries:ops"],
+            datetime.now(UTC),
+        )
+    async with partner_endpoint() as partner:
+        page, watch = await open_page(browser, f"{stack.base_url}/console/")
+        try:
+            await sign_in(page, stack.keys["operator"])
+            assert await page.locator("a[data-nav='nav.cases']").count() == 0
+            await page.locator("a[data-nav='nav.partners']").click()
+            form = page.locator("#register-partner")
+            await form.locator("#partner-name").fill("Metabook <b>loopback</b>")
+            await form.locator("#partner-url").fill(partner.url)
+            await form.locator("#partner-token").fill(partner.verify_token)
+            await form.locator("button[type=submit]").click()
+            row = page.locator("tr[data-partner]").filter(has_text="Metabook <b>loopback</b>")
+            await row.locator(".status.active").wait_for()
+            assert partner.handshakes == 1
+            secret = await page.locator("#partner-secret code").text_content()
+            assert secret is not None and secret.startswith("whsec_")
+
+            await row.locator("[data-action=test]").click()
+            await page.locator("#notice.ok").wait_for()
+            await partner.wait_for(1)
+
+            await row.locator("[data-action=rotate]").click()
+            await row.locator("[data-confirm=rotate]").click()
+            rotated = page.locator("#partner-secret code")
+            await page.wait_for_function(
+                "old => document.querySelector('#partner-secret code')?.textContent !== old",
+                arg=secret,
+            )
+            assert (await rotated.text_content() or "").startswith("whsec_")
+
+            # A delivery that died while the partner failed, replayed once it answers again.
+            partner.failing_with = 500
+            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+                created = await police.post("/v1/reports", json=report_body())
+                report = f"/v1/reports/{created.json()['id']}"
+                await reviewer.post(f"{report}/approve", json=CRITERIA)
+                await police.post(f"{report}/resolve", json={})
+            await page.locator("a[data-nav='nav.deliveries']").click()
+            dead = page.locator("#deliveries tr[data-event='alert.cancelled']")
+            await dead.locator(".status.dead").wait_for()
+            assert int(await dead.locator("td").nth(3).text_content() or 0) > 1
+            partner.failing_with = None
+            await dead.locator("[data-action=replay]").click()
+            await dead.locator(".status.delivered").wait_for()
+            await page.screenshot(path=str(tmp_path / "console-replayed.png"), full_page=True)
+
+            await page.locator("a[data-nav='nav.partners']").click()
+            await row.locator("[data-action=disable]").click()
+            await row.locator("[data-confirm=disable]").click()
+            await row.locator(".status.disabled").wait_for()
+        finally:
+            await page.screenshot(path=str(tmp_path / "console-partners.png"), full_page=True)
+            await page.context.close()
+    assert not watch.outside, watch.outside

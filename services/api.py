@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from alert_engine.certificate_routes import router as cap_certificate_router
+from alert_engine.dependencies import CapSigning
 from alert_engine.routes import router as alerts_router
+from dispatcher.dependencies import DispatcherLink
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
 from dispatcher.routes import webhooks as partner_webhooks
@@ -20,7 +22,7 @@ from services.openapi_document import TAGS, install_openapi, operation_id
 from services.ops_app import running
 from shared.problems import install_problem_handlers
 from shared.rate_limit import RateLimiter
-from shared.web import AppContext
+from shared.web import AppContext, install_parts
 
 DESCRIPTION = """
 Tifli turns validated missing-child reports into geographic, time-bounded alerts for partner
@@ -53,16 +55,23 @@ def create_app(components: Components) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.context = AppContext(components.settings, components.sessions, components.clock)
-    app.state.sealer = components.sealer
-    app.state.cap_signer = components.cap_signer
-    app.state.webhook_client = components.webhook_client
-    app.state.wake_dispatcher = components.wake_dispatcher
     settings = components.settings
-    if settings.rate_limit_per_minute > 0:
-        app.state.rate_limiter = RateLimiter(
-            settings.rate_limit_per_minute, settings.rate_limit_burst
-        )
+    install_parts(
+        app,
+        AppContext(
+            settings,
+            components.sessions,
+            components.clock,
+            components.sealer,
+            rate_limiter=(
+                RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+                if settings.rate_limit_per_minute > 0
+                else None
+            ),
+        ),
+        CapSigning(components.cap_signer),
+        DispatcherLink(components.webhook_client, components.wake_dispatcher),
+    )
     install_problem_handlers(app)
     app.add_middleware(JsonBodyGuard, max_body_bytes=components.settings.max_body_bytes)
     app.add_middleware(ControlCharacterGuard)

@@ -3,6 +3,8 @@ versions per alert), ``GET /v1/reports`` and ``GET /v1/deliveries`` (three attem
 every page of 200 walked to the end. The baseline, in the same run and alternating with
 them, is as many requests to ``GET /v1/cap/certificate`` (no key, no database): the HTTP
 floor, so that each endpoint's ratio to it can be compared across runs on a busy machine.
+``/v1/alerts`` is also measured with its versions loaded one alert at a time (the earlier
+way, put back for the comparison).
 
     .venv/bin/python -m bench.list_endpoints --rows 1000 --rounds 9
 """
@@ -16,14 +18,18 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from alert_engine.models import Alert, AlertVersion
+from alert_engine.reads import AlertReads, alert_out
+from alert_engine.schemas import AlertOut, VersionSummary
 from bench.list_deliveries import seed as seed_deliveries
 from intake_api.models import Report
+from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.sealing import Sealer
 from tests.conftest import Stack, embedded_settings, report_body, start_stack
@@ -35,6 +41,30 @@ VERSIONS_EACH = 2
 # The endpoint, the persona whose key reads it.
 ENDPOINTS = {"/v1/alerts": "reader", "/v1/reports": "reader", "/v1/deliveries": "admin"}
 BASELINE = "/v1/cap/certificate"
+PER_ALERT = "/v1/alerts, versions per alert"
+
+
+async def per_alert_versions(self: AlertReads, alerts: Sequence[Alert]) -> list[AlertOut]:
+    """The earlier way: every version of each alert (payloads included) in a query of its own."""
+    out = []
+    for alert in alerts:
+        versions = list(
+            await self._session.scalars(
+                select(AlertVersion)
+                .where(AlertVersion.alert_id == alert.id)
+                .order_by(AlertVersion.sequence)
+            )
+        )
+        history = [
+            VersionSummary(
+                sequence=v.sequence, msg_type=v.msg_type, identifier=v.identifier, sent=v.sent
+            )
+            for v in versions
+        ]
+        out.append(
+            alert_out(alert, AlertMessage.model_validate_json(versions[-1].payload), history)
+        )
+    return out
 
 
 async def seed_alerts(stack: Stack, count: int) -> None:
@@ -121,7 +151,8 @@ async def floor(stack: Stack, requests: int) -> float:
 
 
 async def main(rows: int, rounds: int) -> None:
-    timings: dict[str, list[float]] = {path: [] for path in (BASELINE, *ENDPOINTS)}
+    timings: dict[str, list[float]] = {path: [] for path in (BASELINE, PER_ALERT, *ENDPOINTS)}
+    one_query = AlertReads._with_versions
     requests = rows // PAGE + 1  # the last page is short (or empty) and says so
     with postgres_server() as server, tempfile.TemporaryDirectory() as directory:
         url = await fresh_database(server.url)
@@ -143,19 +174,25 @@ async def main(rows: int, rounds: int) -> None:
                     await walk(stack, path, persona, rows)
             for _ in range(rounds):
                 timings[BASELINE].append(await floor(stack, requests))
+                AlertReads._with_versions = per_alert_versions  # type: ignore[method-assign]
+                timings[PER_ALERT].append(await walk(stack, "/v1/alerts", "reader", rows))
+                AlertReads._with_versions = one_query  # type: ignore[method-assign]
                 for path, persona in ENDPOINTS.items():
                     timings[path].append(await walk(stack, path, persona, rows))
         finally:
+            AlertReads._with_versions = one_query  # type: ignore[method-assign]
             await http_server.__aexit__(None, None, None)
     print(
         f"{rows:,} rows per list, pages of {PAGE} ({requests} requests per walk), PostgreSQL; "
         f"median of {rounds} rounds, alternating"
     )
     base = statistics.median(timings[BASELINE])
-    print(f"{'baseline: GET ' + BASELINE:>36}: {base * 1000:7.1f} ms")
-    for path in ENDPOINTS:
+    print(f"{'baseline: GET ' + BASELINE:>44}: {base * 1000:7.1f} ms")
+    for path in (PER_ALERT, *ENDPOINTS):
         median = statistics.median(timings[path])
-        print(f"{'GET ' + path:>36}: {median * 1000:7.1f} ms, {median / base:5.1f}x the baseline")
+        print(f"{'GET ' + path:>44}: {median * 1000:7.1f} ms, {median / base:5.1f}x the baseline")
+    alerts = statistics.median(timings["/v1/alerts"]) / statistics.median(timings[PER_ALERT])
+    print(f"ratio: GET /v1/alerts in {alerts:.2f}x the time with versions loaded per alert")
 
 
 if __name__ == "__main__":

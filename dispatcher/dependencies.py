@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.partners import PartnerService
 from shared.transaction import Transaction
-from shared.web import AppContext, Context, Now, Session, part
+from shared.web import Context, Now, Session, part
 
 
 @dataclass(frozen=True)
@@ -31,16 +29,12 @@ def dispatcher_link(request: Request) -> DispatcherLink:
     return part(request, DispatcherLink)
 
 
-def _partner_service(session: AsyncSession, context: AppContext, now: datetime) -> PartnerService:
+def partner_service(session: Transaction, context: Context, now: Now) -> PartnerService:
     return PartnerService(session, now, context.sealer)
 
 
-def partner_service(session: Transaction, context: Context, now: Now) -> PartnerService:
-    return _partner_service(session, context, now)
-
-
 def partner_service_between_calls(session: Session, context: Context, now: Now) -> PartnerService:
-    return _partner_service(session, context, now)
+    return PartnerService(session, now, context.sealer)
 
 
 def delivery_service(session: Transaction, now: Now) -> DeliveryService:

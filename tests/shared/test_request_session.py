@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import ClauseElement
 
 from tests.conftest import Stack, report_body
 
@@ -21,10 +22,12 @@ async def test_authentication_and_the_endpoint_share_the_request_session(stack: 
 
         def record(state: ORMExecuteState) -> Any:
             statement = str(state.statement)
+            assert isinstance(state.statement, ClauseElement)
+            bound = str(state.statement.compile().params)
             if "FROM api_keys" in statement:
                 sessions_by_table["api_keys"].add(id(state.session))
             # The endpoint's read of this report (not a background loop's query).
-            if "FROM reports" in statement and report_id in str(state.statement.compile().params):
+            if "FROM reports" in statement and report_id in bound:
                 sessions_by_table["reports"].add(id(state.session))
 
         event.listen(Session, "do_orm_execute", record)

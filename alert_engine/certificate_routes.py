@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from alert_engine.cap_signature import CapSigner
+from alert_engine.dependencies import Signer
 from shared.problem_schema import problem_responses
 from shared.problems import Problem
 
@@ -28,14 +28,13 @@ _EXAMPLE = "-----BEGIN CERTIFICATE-----\nMIIDKDCCAhCgAwIBAgIUAw+6fg8C…\n-----E
     operation_id="alerts_certificate",
     summary="The certificate that signs CAP documents",
 )
-async def cap_certificate(request: Request) -> Response:
+async def cap_certificate(signer: Signer) -> Response:
     """The X.509 certificate (PEM) whose key signs every CAP document (`GET
     /v1/alerts/{alert_id}/cap`): an enveloped XML digital signature, RSA-SHA256, as the last
     child of `<alert>`. Fetch it once over HTTPS and keep it; a document whose signature does
     not verify with it is not Tifli's. No key needed. A deployment that serves CAP unsigned
     (a choice its operator made) answers 404.
     """
-    signer: CapSigner | None = request.app.state.cap_signer
     if signer is None:
         raise Problem(404, "Not found", "This deployment serves CAP documents unsigned.")
     return Response(signer.certificate_pem, media_type=PEM_CERTIFICATE)

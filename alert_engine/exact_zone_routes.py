@@ -6,24 +6,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from shapely.geometry import mapping
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from alert_engine.alert_picture import rebuild_zone
-from alert_engine.map_routes import load_version, map_sources, zone_computed_at
-from alert_engine.models import Alert
+from alert_engine.dependencies import Alerts
+from alert_engine.map_routes import map_sources
 from alert_engine.routes import GEOJSON, GeoJSONResponse
 from alert_engine.schemas import MAX_SEQUENCE
 from alert_engine.service import locations_of
-from shared.alert_contract import AlertMessage
 from shared.auth import Principal, require_scope
 from shared.problem_schema import AUTHENTICATED, problem_responses
-from shared.web import db_session
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-Session = Annotated[AsyncSession, Depends(db_session)]
 Reader = Annotated[Principal, require_scope("alerts:read")]
 
 EXACT_ZONE_EXAMPLE: dict[str, Any] = {
@@ -52,8 +48,8 @@ EXACT_ZONE_EXAMPLE: dict[str, Any] = {
 async def read_exact_zone(
     alert_id: str,
     request: Request,
-    session: Session,
     _: Reader,
+    alerts: Alerts,
     sequence: Annotated[
         int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
     ] = None,
@@ -65,11 +61,8 @@ async def read_exact_zone(
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    version = await load_version(session, alert_id, sequence)
-    alert = await session.get(Alert, version.alert_id)
-    assert alert is not None  # the version's foreign key
-    message = AlertMessage.model_validate_json(version.payload)
-    computed_at = (await zone_computed_at(session, version)).sent
+    shown = await alerts.shown_version(alert_id, sequence)
+    alert, message, computed_at = shown.alert, shown.message, shown.zone_computed_at
     locations = locations_of(alert)
     policy = map_sources(request).policy
 

@@ -1,7 +1,7 @@
 """Map endpoints: the base map the console draws under zones, and each alert version as a
 picture rendered on the server.
 
-The boundaries come from ``MapSources``, which the process wiring puts on ``app.state.maps``
+The boundaries come from ``MapSources``, which the process wiring installs as one of the app's parts
 (the files are a setting); what is derived from them is computed once per process, in a
 worker thread, and kept.
 """
@@ -16,28 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.base_map import BaseMap, base_map, feature_collection
-from alert_engine.models import Alert, AlertVersion
+from alert_engine.dependencies import Alerts
 from alert_engine.schemas import MAX_SEQUENCE
 from alert_engine.service import locations_of
 from alert_engine.territory import Territory
 from alert_engine.zones import ZonePolicy
-from shared.alert_contract import AlertMessage
 from shared.auth import SCOPES, Principal, require_scope
 from shared.problem_schema import AUTHENTICATED, problem_responses
-from shared.problems import Problem
-from shared.web import db_session
+from shared.web import part
 
 GEOJSON = "application/geo+json"
 SVG = "image/svg+xml"
-Session = Annotated[AsyncSession, Depends(db_session)]
 Reader = Annotated[Principal, require_scope("alerts:read")]
 # The base map holds no case data: any working key may read it (a key with no scope at all
 # is refused, as it may read nothing else either). The document names ``alerts:read``.
@@ -97,8 +92,7 @@ class MapSources:
 
 
 def map_sources(request: Request) -> MapSources:
-    sources: MapSources = request.app.state.maps
-    return sources
+    return part(request, MapSources)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -203,35 +197,6 @@ _SVG_EXAMPLE = (
 )
 
 
-async def load_version(session: AsyncSession, alert_id: str, sequence: int | None) -> AlertVersion:
-    alert = await session.get(Alert, alert_id)
-    if alert is None:
-        raise Problem(404, "Not found", f"No alert {alert_id}.")
-    wanted = sequence or alert.sequence
-    version = await session.get(AlertVersion, (alert.id, wanted))
-    if version is None:
-        raise Problem(404, "Not found", f"Alert {alert_id} has no version {wanted}.")
-    return version
-
-
-async def zone_computed_at(session: AsyncSession, version: AlertVersion) -> AlertVersion:
-    """The version whose zone ``version`` shows: itself, or for a Cancel (which repeats the
-    area partners were showing) the latest version before it that computed one."""
-    if version.msg_type != "Cancel":
-        return version
-    computed = await session.scalar(
-        select(AlertVersion)
-        .where(
-            AlertVersion.alert_id == version.alert_id,
-            AlertVersion.sequence < version.sequence,
-            AlertVersion.msg_type != "Cancel",
-        )
-        .order_by(AlertVersion.sequence.desc())
-        .limit(1)
-    )
-    return computed or version
-
-
 @router.get(
     "/v1/alerts/{alert_id}/map.svg",
     response_class=Response,
@@ -248,8 +213,8 @@ async def zone_computed_at(session: AsyncSession, version: AlertVersion) -> Aler
 async def read_map(
     alert_id: str,
     request: Request,
-    session: Session,
     _: Reader,
+    alerts: Alerts,
     sequence: Annotated[
         int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
     ] = None,
@@ -265,11 +230,8 @@ async def read_map(
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    version = await load_version(session, alert_id, sequence)
-    alert = await session.get(Alert, version.alert_id)
-    assert alert is not None  # the version's foreign key
-    message = AlertMessage.model_validate_json(version.payload)
-    computed_at = (await zone_computed_at(session, version)).sent
+    shown = await alerts.shown_version(alert_id, sequence)
+    alert, message, computed_at = shown.alert, shown.message, shown.zone_computed_at
     locations = locations_of(alert)
     sources = map_sources(request)
 

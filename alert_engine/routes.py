@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
-from alert_engine.cap_signature import CapSigner
-from alert_engine.models import Alert, AlertVersion
-from alert_engine.schemas import MAX_SEQUENCE, AlertOut, AlertPage, VersionSummary
+from alert_engine.dependencies import Alerts, Signer
+from alert_engine.reads import AlertState
+from alert_engine.schemas import MAX_SEQUENCE, AlertOut, AlertPage
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
-from shared.paging import MAX_OFFSET
+from shared.paging import Limit, Offset
 from shared.problem_schema import AUTHENTICATED, problem_responses
-from shared.problems import Problem
-from shared.web import db_session
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-Session = Annotated[AsyncSession, Depends(db_session)]
 Reader = Annotated[Principal, require_scope("alerts:read")]
 GEOJSON = "application/geo+json"
 
@@ -33,49 +28,6 @@ class GeoJSONResponse(JSONResponse):
 
 LIST_ERRORS = problem_responses(*AUTHENTICATED, 422)
 READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
-
-
-async def _versions(session: AsyncSession, alert_id: str) -> list[AlertVersion]:
-    return list(
-        (
-            await session.scalars(
-                select(AlertVersion)
-                .where(AlertVersion.alert_id == alert_id)
-                .order_by(AlertVersion.sequence)
-            )
-        ).all()
-    )
-
-
-async def _alert_out(session: AsyncSession, alert: Alert) -> AlertOut:
-    versions = await _versions(session, alert.id)
-    return AlertOut(
-        id=alert.id,
-        report_id=alert.report_id,
-        state=alert.state,
-        sequence=alert.sequence,
-        effective=alert.effective,
-        expires=alert.expires,
-        radius_km=alert.radius_km,
-        next_widen_at=alert.next_widen_at if alert.state == "active" else None,
-        current=AlertMessage.model_validate_json(versions[-1].payload),
-        history=[
-            VersionSummary(
-                sequence=v.sequence,
-                msg_type=v.msg_type,
-                identifier=v.identifier,
-                sent=v.sent,
-            )
-            for v in versions
-        ],
-    )
-
-
-async def _load(session: AsyncSession, alert_id: str) -> Alert:
-    alert = await session.get(Alert, alert_id)
-    if alert is None:
-        raise Problem(404, "Not found", f"No alert {alert_id}.")
-    return alert
 
 
 def zone_feature(alert_id: str, state: str, current: AlertMessage) -> dict[str, Any]:
@@ -123,25 +75,18 @@ CAP_EXAMPLE = to_cap_xml(_EXAMPLE).decode()
     summary="List alerts",
 )
 async def list_alerts(
-    session: Session,
     _: Reader,
-    state: Literal["active", "cancelled", "expired"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    alerts: Alerts,
+    state: AlertState | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AlertPage:
     """Alerts, most recently effective first, optionally filtered by state; each with its
     current version (the message partners received) and its history.
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    query = select(Alert).order_by(Alert.effective.desc(), Alert.id).limit(limit + 1).offset(offset)
-    if state is not None:
-        query = query.where(Alert.state == state)
-    rows = (await session.scalars(query)).all()
-    return AlertPage(
-        items=[await _alert_out(session, a) for a in rows[:limit]],
-        next_offset=offset + limit if len(rows) > limit else None,
-    )
+    return await alerts.page(state, limit, offset)
 
 
 @router.get(
@@ -152,13 +97,13 @@ async def list_alerts(
     response_description="The alert, its current version and its history.",
     summary="Read an alert",
 )
-async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:
+async def read_alert(alert_id: str, _: Reader, alerts: Alerts) -> AlertOut:
     """The alert's state and window, its current version (exactly what partners received)
     and the list of every version sent (Alert, Updates, Cancel).
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    return await _alert_out(session, await _load(session, alert_id))
+    return await alerts.get(alert_id)
 
 
 @router.get(
@@ -174,16 +119,15 @@ async def read_alert(alert_id: str, session: Session, _: Reader) -> AlertOut:
     operation_id="alerts_zone",
     summary="The alert's zone as GeoJSON",
 )
-async def read_zone(alert_id: str, session: Session, _: Reader) -> GeoJSONResponse:
+async def read_zone(alert_id: str, _: Reader, alerts: Alerts) -> GeoJSONResponse:
     """The current zone as an RFC 7946 Feature (lon/lat, counter-clockwise exterior rings):
     the MultiPolygon sent to partners, with its circles, window, vertex count, land and sea
     overshoot in metres, geocodes and what to target by.
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    alert = await _load(session, alert_id)
-    current = AlertMessage.model_validate_json((await _versions(session, alert.id))[-1].payload)
-    return GeoJSONResponse(zone_feature(alert.id, alert.state, current))
+    alert = await alerts.load(alert_id)
+    return GeoJSONResponse(zone_feature(alert.id, alert.state, await alerts.message(alert)))
 
 
 @router.get(
@@ -201,9 +145,9 @@ async def read_zone(alert_id: str, session: Session, _: Reader) -> GeoJSONRespon
 )
 async def read_cap(
     alert_id: str,
-    request: Request,
-    session: Session,
     _: Reader,
+    alerts: Alerts,
+    signer: Signer,
     sequence: Annotated[
         int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
     ] = None,
@@ -215,14 +159,7 @@ async def read_cap(
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    alert = await _load(session, alert_id)
-    wanted = sequence or alert.sequence
-    version = await session.get(AlertVersion, (alert.id, wanted))
-    if version is None:
-        raise Problem(404, "Not found", f"Alert {alert_id} has no version {wanted}.")
-    message = AlertMessage.model_validate_json(version.payload)
-    document = to_cap_xml(message)
-    signer: CapSigner | None = request.app.state.cap_signer
+    document = to_cap_xml(await alerts.message(await alerts.load(alert_id), sequence))
     if signer is not None:
         document = signer.sign(document)
     return Response(document, media_type=CAP_MEDIA_TYPE)

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Path
 
-from alert_engine.models import AlertVersion
+from alert_engine.dependencies import Alerts
 from alert_engine.schemas import MAX_SEQUENCE
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
 from shared.problem_schema import AUTHENTICATED, problem_responses
-from shared.problems import Problem
-from shared.web import db_session
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-Session = Annotated[AsyncSession, Depends(db_session)]
 Reader = Annotated[Principal, require_scope("alerts:read")]
 
 
@@ -37,15 +33,12 @@ Reader = Annotated[Principal, require_scope("alerts:read")]
 async def read_version(
     alert_id: str,
     sequence: Annotated[int, Path(ge=1, le=MAX_SEQUENCE)],
-    session: Session,
     _: Reader,
+    alerts: Alerts,
 ) -> AlertMessage:
     """One version (Alert, Update or Cancel) of the alert, with its zone, texts and window,
     exactly as it was sent.
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    version = await session.get(AlertVersion, (alert_id, sequence))
-    if version is None:
-        raise Problem(404, "Not found", f"Alert {alert_id} has no version {sequence}.")
-    return AlertMessage.model_validate_json(version.payload)
+    return await alerts.message(await alerts.load(alert_id), sequence)

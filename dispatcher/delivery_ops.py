@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatcher.models import Delivery, DeliveryAttempt
 from dispatcher.ordering import newer_version_exists
 from dispatcher.schemas import AttemptOut, DeliveryOut, DeliveryPage, DeliveryStatus
+from shared.loading import load_or_404
+from shared.paging import page_rows
 from shared.problems import Problem
 
 
@@ -63,12 +65,10 @@ class DeliveryService:
             query = query.where(Delivery.partner_id == partner_id)
         if status:
             query = query.where(Delivery.status == status)
-        rows = (await self._session.scalars(query.limit(limit + 1).offset(offset))).all()
-        shown = rows[:limit]
+        shown, next_offset = await page_rows(self._session, query, limit, offset)
         attempts = await self._attempts_of(shown)
         return DeliveryPage(
-            items=[delivery_out(d, attempts[d.id]) for d in shown],
-            next_offset=offset + limit if len(rows) > limit else None,
+            items=[delivery_out(d, attempts[d.id]) for d in shown], next_offset=next_offset
         )
 
     async def get(self, delivery_id: str) -> DeliveryOut:
@@ -95,13 +95,9 @@ class DeliveryService:
         return delivery_out(delivery, (await self._attempts_of([delivery]))[delivery.id])
 
     async def _load(self, delivery_id: str, *, for_update: bool = False) -> Delivery:
-        query = select(Delivery).where(Delivery.id == delivery_id)
-        if for_update:
-            query = query.with_for_update()
-        delivery = (await self._session.scalars(query)).one_or_none()
-        if delivery is None:
-            raise Problem(404, "Not found", f"No delivery {delivery_id}.")
-        return delivery
+        return await load_or_404(
+            self._session, Delivery, delivery_id, "delivery", for_update=for_update
+        )
 
     async def _attempts_of(
         self, deliveries: Sequence[Delivery]

@@ -16,7 +16,9 @@ from dispatcher.address_guard import check_target
 from dispatcher.models import Partner
 from dispatcher.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerWithSecret
 from dispatcher.signing import new_secret
-from shared.problems import Problem, field_problem
+from shared.loading import load_or_404
+from shared.paging import page_rows
+from shared.problems import field_problem
 from shared.sealing import Sealer
 
 
@@ -106,18 +108,12 @@ class PartnerService:
     async def page(self, *, limit: int, offset: int) -> PartnerPage:
         """Partners in registration order (the id breaks ties), like every other list."""
         query = select(Partner).order_by(Partner.created_at, Partner.id)
-        rows = (await self._session.scalars(query.limit(limit + 1).offset(offset))).all()
-        return PartnerPage(
-            items=[partner_out(p) for p in rows[:limit]],
-            next_offset=offset + limit if len(rows) > limit else None,
-        )
+        rows, next_offset = await page_rows(self._session, query, limit, offset)
+        return PartnerPage(items=[partner_out(p) for p in rows], next_offset=next_offset)
 
     async def load(self, partner_id: str) -> Partner:
         """The partner, or a 404 problem."""
-        partner = await self._session.get(Partner, partner_id)
-        if partner is None:
-            raise Problem(404, "Not found", f"No partner {partner_id}.")
-        return partner
+        return await load_or_404(self._session, Partner, partner_id, "partner")
 
     def _record_handshake(self, partner: Partner, failure: str | None) -> None:
         # Nothing is sent to an endpoint that has not proven it is the partner's: a mistyped

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-import httpx
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Query
 from fastapi.responses import PlainTextResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatcher.delivery_ops import DeliveryService
+from dispatcher.dependencies import Deliveries, Link, Partners, PartnersBetweenCalls
 from dispatcher.partners import PartnerService, partner_out
 from dispatcher.ping import send_ping
 from dispatcher.schemas import (
@@ -27,16 +25,14 @@ from dispatcher.schemas import (
 )
 from dispatcher.sender import verification_handshake
 from shared.auth import Principal, require_scope
-from shared.paging import MAX_OFFSET
+from shared.paging import Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem
-from shared.sealing import Sealer
-from shared.web import app_context, db_session
+from shared.web import Context, Now, Session
 
 partners = APIRouter(prefix="/v1/partners", tags=["partners"])
 deliveries = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
-Session = Annotated[AsyncSession, Depends(db_session)]
 Admin = Annotated[Principal, require_scope("partners:admin")]
 DeliveryReader = Annotated[Principal, require_scope("deliveries:read")]
 DeliveryOps = Annotated[Principal, require_scope("deliveries:ops")]
@@ -45,16 +41,6 @@ LIST_ERRORS = problem_responses(*AUTHENTICATED, 422)
 READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
 ACTION_ERRORS = problem_responses(*AUTHENTICATED, 404, 409)
 BODY_ERRORS = problem_responses(*AUTHENTICATED, *WITH_BODY)
-
-
-def _client(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.webhook_client
-    return client
-
-
-def _partners(request: Request, session: AsyncSession) -> PartnerService:
-    sealer: Sealer = request.app.state.sealer
-    return PartnerService(session, app_context(request).clock.now(), sealer)
 
 
 @partners.post(
@@ -67,7 +53,12 @@ def _partners(request: Request, session: AsyncSession) -> PartnerService:
     summary="Register a partner's webhook",
 )
 async def register_partner(
-    body: PartnerIn, request: Request, session: Session, _: Admin
+    body: PartnerIn,
+    _: Admin,
+    partners: PartnersBetweenCalls,
+    session: Session,
+    context: Context,
+    link: Link,
 ) -> PartnerWithSecret:
     """Registers the endpoint and runs Meta's verification handshake at once (see the
     `partner.verify` webhook). The partner is `active` only if it echoed the challenge;
@@ -80,11 +71,10 @@ async def register_partner(
     **Scope:** `partners:admin`. **Events:** none; active partners receive every alert whose
     zone meets their coverage from now on.
     """
-    context = app_context(request)
     await PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
-    failure = await verification_handshake(_client(request), body.url, body.verify_token)
+    failure = await verification_handshake(link.webhook_client, body.url, body.verify_token)
     async with session.begin():
-        return await _partners(request, session).register(body, failure)
+        return await partners.register(body, failure)
 
 
 @partners.get(
@@ -96,19 +86,14 @@ async def register_partner(
     summary="List partners",
 )
 async def list_partners(
-    request: Request,
-    session: Session,
-    _: Admin,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    _: Admin, partners: Partners, limit: Limit = 50, offset: Offset = 0
 ) -> PartnerPage:
     """Partners in registration order with their status; `next_offset` pages on.
     Secrets are never shown again.
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    async with session.begin():
-        return await _partners(request, session).page(limit=limit, offset=offset)
+    return await partners.page(limit=limit, offset=offset)
 
 
 @partners.get(
@@ -119,14 +104,12 @@ async def list_partners(
     response_description="The partner.",
     summary="Read a partner",
 )
-async def read_partner(partner_id: str, request: Request, session: Session, _: Admin) -> PartnerOut:
+async def read_partner(partner_id: str, _: Admin, partners: Partners) -> PartnerOut:
     """The partner's endpoint, languages, coverage, status and rotation window.
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    async with session.begin():
-        service = _partners(request, session)
-        return partner_out(await service.load(partner_id))
+    return partner_out(await partners.load(partner_id))
 
 
 @partners.post(
@@ -138,7 +121,7 @@ async def read_partner(partner_id: str, request: Request, session: Session, _: A
     summary="Run the verification handshake again",
 )
 async def verify_partner(
-    partner_id: str, request: Request, session: Session, _: Admin
+    partner_id: str, _: Admin, partners: PartnersBetweenCalls, session: Session, link: Link
 ) -> PartnerOut:
     """Sends Meta's handshake to the registered URL again: `active` if the partner echoes
     the challenge, `unverified` with the reason otherwise.
@@ -146,12 +129,11 @@ async def verify_partner(
     **Scope:** `partners:admin`. **Events:** none.
     """
     async with session.begin():
-        service = _partners(request, session)
-        partner = await service.load(partner_id)
-        url, token = partner.url, service.verify_token(partner)
-    failure = await verification_handshake(_client(request), url, token)
+        partner = await partners.load(partner_id)
+        url, token = partner.url, partners.verify_token(partner)
+    failure = await verification_handshake(link.webhook_client, url, token)
     async with session.begin():
-        return await _partners(request, session).record_handshake(partner_id, failure)
+        return await partners.record_handshake(partner_id, failure)
 
 
 @partners.post(
@@ -162,7 +144,15 @@ async def verify_partner(
     response_description="The partner's answer to the test event: status code and latency.",
     summary="Send a partner a signed test event",
 )
-async def send_test_event(partner_id: str, request: Request, session: Session, _: Admin) -> PingOut:
+async def send_test_event(
+    partner_id: str,
+    _: Admin,
+    partners: PartnersBetweenCalls,
+    session: Session,
+    context: Context,
+    link: Link,
+    now: Now,
+) -> PingOut:
     """Sends one test event, `{"type": "ping", "id": …, "sent_at": …}`, signed exactly like
     an alert (both signature headers, a new `webhook-id`), through the same address guard,
     and reports the partner's status code and latency. It carries no alert and no child
@@ -172,18 +162,16 @@ async def send_test_event(partner_id: str, request: Request, session: Session, _
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    context = app_context(request)
-    now = context.clock.now()
     async with session.begin():
-        partner = await _partners(request, session).load(partner_id)
+        partner = await partners.load(partner_id)
         if partner.status != "active":
             raise Problem(409, "Conflict", f"The partner is {partner.status}, not active.")
         session.expunge(partner)  # read after the transaction: no lock held while it answers
     return await send_ping(
-        _client(request),
+        link.webhook_client,
         partner,
         now,
-        request.app.state.sealer,
+        context.sealer,
         within_s=context.settings.webhook_timeout_s,
     )
 
@@ -196,15 +184,12 @@ async def send_test_event(partner_id: str, request: Request, session: Session, _
     response_description="The disabled partner.",
     summary="Disable a partner",
 )
-async def disable_partner(
-    partner_id: str, request: Request, session: Session, _: Admin
-) -> PartnerOut:
+async def disable_partner(partner_id: str, _: Admin, partners: Partners) -> PartnerOut:
     """Disables the partner: nothing more is sent to it; its delivery history stays readable.
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    async with session.begin():
-        return await _partners(request, session).disable(partner_id, "disabled by an operator")
+    return await partners.disable(partner_id, "disabled by an operator")
 
 
 @partners.post(
@@ -216,7 +201,7 @@ async def disable_partner(
     summary="Rotate a partner's signing secret",
 )
 async def rotate_secret(
-    partner_id: str, body: RotateIn, request: Request, session: Session, _: Admin
+    partner_id: str, body: RotateIn, _: Admin, partners: Partners
 ) -> PartnerWithSecret:
     """A new signing secret, shown once. For `overlap_hours` the old one keeps signing too:
     `webhook-signature` carries both signatures and `X-Hub-Signature-256-Previous` the
@@ -224,10 +209,7 @@ async def rotate_secret(
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    async with session.begin():
-        return await _partners(request, session).rotate_secret(
-            partner_id, timedelta(hours=body.overlap_hours)
-        )
+    return await partners.rotate_secret(partner_id, timedelta(hours=body.overlap_hours))
 
 
 @deliveries.get(
@@ -239,24 +221,22 @@ async def rotate_secret(
     summary="List deliveries",
 )
 async def list_deliveries(
-    request: Request,
-    session: Session,
     _: DeliveryReader,
+    deliveries: Deliveries,
     alert_id: str | None = None,
     partner_id: str | None = None,
     status: DeliveryStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> DeliveryPage:
     """Webhook deliveries, newest first, filtered by alert, partner or status
     (`status=dead`: what exhausted its retries and waits for a replay).
 
     **Scope:** `deliveries:read`. **Events:** none.
     """
-    async with session.begin():
-        return await DeliveryService(session, app_context(request).clock.now()).page(
-            alert_id=alert_id, partner_id=partner_id, status=status, limit=limit, offset=offset
-        )
+    return await deliveries.page(
+        alert_id=alert_id, partner_id=partner_id, status=status, limit=limit, offset=offset
+    )
 
 
 @deliveries.get(
@@ -267,15 +247,12 @@ async def list_deliveries(
     response_description="The delivery and its attempts.",
     summary="Read a delivery and its attempts",
 )
-async def read_delivery(
-    delivery_id: str, request: Request, session: Session, _: DeliveryReader
-) -> DeliveryOut:
+async def read_delivery(delivery_id: str, _: DeliveryReader, deliveries: Deliveries) -> DeliveryOut:
     """The delivery with every attempt: time, status code, latency, error.
 
     **Scope:** `deliveries:read`. **Events:** none.
     """
-    async with session.begin():
-        return await DeliveryService(session, app_context(request).clock.now()).get(delivery_id)
+    return await deliveries.get(delivery_id)
 
 
 @deliveries.post(
@@ -287,7 +264,12 @@ async def read_delivery(
     summary="Replay a delivery",
 )
 async def replay_delivery(
-    delivery_id: str, request: Request, session: Session, _: DeliveryOps
+    delivery_id: str,
+    _: DeliveryOps,
+    deliveries: Deliveries,
+    context: Context,
+    link: Link,
+    after_commit: BackgroundTasks,
 ) -> DeliveryOut:
     """Queues a dead (or delivered) delivery again, with the same `webhook-id` so the
     partner deduplicates it. 409 while it is still in progress, when a newer version
@@ -295,15 +277,11 @@ async def replay_delivery(
 
     **Scope:** `deliveries:ops`. **Events:** none (the dispatcher sends it at once).
     """
-    context = app_context(request)
-    async with session.begin():
-        result = await DeliveryService(session, context.clock.now()).replay(
-            delivery_id, timedelta(hours=context.settings.cancel_retry_hours)
-        )
-    wake = getattr(request.app.state, "wake_dispatcher", None)
-    if wake is not None:
-        wake()
-    return result
+    # Background tasks run after the transaction commits: the dispatcher finds the row.
+    after_commit.add_task(link.wake_dispatcher)
+    return await deliveries.replay(
+        delivery_id, timedelta(hours=context.settings.cancel_retry_hours)
+    )
 
 
 # What partners receive, documented as OpenAPI 3.1 webhooks (the dispatcher sends them; these

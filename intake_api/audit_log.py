@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.audit_chain import Break, ChainCheck, ChainedEntry, Head
 from intake_api.audit_schemas import AuditEntryOut, AuditPage
 from intake_api.models import HEAD_ID, AuditChainHead, AuditEntry
+from shared.paging import page_rows
 
 _VERIFY_BATCH = 1000
 
@@ -34,7 +35,7 @@ async def page(
         query = query.where(AuditEntry.report_id == case_id)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
-    rows = (await session.scalars(query.limit(limit + 1).offset(offset))).all()
+    rows, next_offset = await page_rows(session, query, limit, offset)
     return AuditPage(
         items=[
             AuditEntryOut(
@@ -47,9 +48,9 @@ async def page(
                 prev_hash=row.prev_hash,
                 entry_hash=row.entry_hash,
             )
-            for row in rows[:limit]
+            for row in rows
         ],
-        next_offset=offset + limit if len(rows) > limit else None,
+        next_offset=next_offset,
     )
 
 

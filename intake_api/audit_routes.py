@@ -5,22 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
 from intake_api import audit_log
 from intake_api.audit_schemas import AuditPage
 from shared.auth import Principal, require_scope
 from shared.clock import as_utc
 from shared.input_types import IsoDateTime
-from shared.paging import MAX_OFFSET
+from shared.paging import Limit, Offset
 from shared.problem_schema import AUTHENTICATED, problem_responses
 from shared.problems import Problem, field_problem
-from shared.web import db_session
+from shared.transaction import Transaction
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
-Session = Annotated[AsyncSession, Depends(db_session)]
 Auditor = Annotated[Principal, require_scope("audit:read")]
 
 
@@ -40,8 +38,8 @@ def _utc(since: datetime) -> datetime:
     summary="Read the audit log",
 )
 async def list_audit_entries(
-    session: Session,
     principal: Auditor,
+    session: Transaction,
     case_id: Annotated[
         str | None, Query(max_length=36, description="Only the entries about this case.")
     ] = None,
@@ -50,8 +48,8 @@ async def list_audit_entries(
         IsoDateTime | None,
         Query(description="Only the entries from this time on (ISO 8601, with a zone)."),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AuditPage:
     """Every act on a case or a key (submission, review, renewal, resolution, cancellation,
     sightings, key creation and revocation), in the order it was written: the acting key's
@@ -63,11 +61,10 @@ async def list_audit_entries(
     """
     if not principal.national:
         raise Problem(403, "Forbidden", "The audit log is for national keys only.")
-    async with session.begin():
-        return await audit_log.page(
-            session,
-            case_id=case_id,
-            since=None if since is None else _utc(since),
-            limit=limit,
-            offset=offset,
-        )
+    return await audit_log.page(
+        session,
+        case_id=case_id,
+        since=None if since is None else _utc(since),
+        limit=limit,
+        offset=offset,
+    )

@@ -22,6 +22,7 @@ from shared.auth import (
     parse_scopes,
     revoke,
 )
+from shared.paging import page_rows
 
 log = logging.getLogger(__name__)
 # The actor recorded for acts from the host's command line, where no API key is presented.
@@ -99,12 +100,9 @@ async def create(
 
 
 async def page(session: AsyncSession, now: datetime, limit: int, offset: int) -> KeyPage:
-    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit + 1).offset(offset)
-    rows = (await session.scalars(query)).all()
-    return KeyPage(
-        items=[key_out(k, now) for k in rows[:limit]],
-        next_offset=offset + limit if len(rows) > limit else None,
-    )
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    rows, next_offset = await page_rows(session, query, limit, offset)
+    return KeyPage(items=[key_out(k, now) for k in rows], next_offset=next_offset)
 
 
 async def revoke_key(session: AsyncSession, actor: str, now: datetime, id_or_name: str) -> KeyOut:

@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Query, Response
 
 from intake_api import keys
 from intake_api.audit_routes import router as audit_router
+from intake_api.dependencies import Reports
 from intake_api.key_schemas import (
     KeyCreated,
     KeyIn,
@@ -34,19 +33,17 @@ from intake_api.schemas import (
     SightingIn,
     SightingOut,
 )
-from intake_api.service import ReportService
 from shared.auth import Principal, add_unit, list_units, require_scope
-from shared.paging import MAX_OFFSET
+from shared.paging import Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem, field_problem
-from shared.sealing import Sealer
-from shared.web import app_context, db_session
+from shared.transaction import Transaction
+from shared.web import Now
 
 reports = APIRouter(prefix="/v1/reports", tags=["reports"])
 keys_router = APIRouter(prefix="/v1/keys", tags=["keys"])
 units_router = APIRouter(prefix="/v1/units", tags=["keys"])
 
-Session = Annotated[AsyncSession, Depends(db_session)]
 Submitter = Annotated[Principal, require_scope("reports:submit")]
 Reader = Annotated[Principal, require_scope("reports:read")]
 Reviewer = Annotated[Principal, require_scope("reports:review")]
@@ -74,17 +71,6 @@ READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
 ACTION_ERRORS = problem_responses(*AUTHENTICATED, 404, 409, *WITH_BODY)
 
 
-def _service(request: Request, session: AsyncSession) -> ReportService:
-    sealer: Sealer = request.app.state.sealer
-    context = app_context(request)
-    return ReportService(
-        session,
-        sealer,
-        context.clock.now(),
-        default_ttl=timedelta(hours=context.settings.alert_ttl_hours),
-    )
-
-
 @reports.post(
     "",
     status_code=201,
@@ -107,10 +93,9 @@ def _service(request: Request, session: AsyncSession) -> ReportService:
 )
 async def submit_report(
     body: ReportIn,
-    request: Request,
     response: Response,
-    session: Session,
     principal: Submitter,
+    reports: Reports,
     idempotency_key: IdempotencyKey = None,
 ) -> ReportOut:
     """Records a missing-child report in the `submitted` state, waiting for review.
@@ -126,17 +111,7 @@ async def submit_report(
 
     **Events:** `report.submitted` (through the outbox, in the same transaction).
     """
-    for attempt in range(2):
-        try:
-            async with session.begin():
-                report, created = await _service(request, session).submit(
-                    principal, body, idempotency_key
-                )
-            break
-        except IntegrityError:
-            # Two retries with one Idempotency-Key raced; the loser replays the winner's result.
-            if attempt == 1 or idempotency_key is None:
-                raise
+    report, created = await reports.submit(principal, body, idempotency_key)
     response.headers["Location"] = f"/v1/reports/{report.id}"
     if not created:
         # Same key, same body: the same answer as the first time, marked as a replay.
@@ -153,20 +128,18 @@ async def submit_report(
     summary="List reports",
 )
 async def list_reports(
-    request: Request,
-    session: Session,
     principal: Reader,
+    reports: Reports,
     status: ReportStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> ReportPage:
     """Reports, newest first, optionally filtered by status; `next_offset` pages on.
 
     **Scope:** `reports:read`. A unit key lists its own unit's cases; a national key, all.
     **Events:** none.
     """
-    async with session.begin():
-        return await _service(request, session).page(principal, status, limit, offset)
+    return await reports.page(principal, status, limit, offset)
 
 
 @reports.get(
@@ -177,16 +150,13 @@ async def list_reports(
     response_description="The report.",
     summary="Read a report",
 )
-async def read_report(
-    report_id: str, request: Request, session: Session, principal: Reader
-) -> ReportOut:
+async def read_report(report_id: str, principal: Reader, reports: Reports) -> ReportOut:
     """The report with its status, review, criteria, alert id, window and sightings.
 
     **Scope:** `reports:read`. Another unit's case is a 404, like a missing one.
     **Events:** none.
     """
-    async with session.begin():
-        return await _service(request, session).get(principal, report_id)
+    return await reports.get(principal, report_id)
 
 
 @reports.post(
@@ -198,7 +168,7 @@ async def read_report(
     summary="Approve a report: the alert goes out",
 )
 async def approve_report(
-    report_id: str, body: ApproveIn, request: Request, session: Session, principal: Reviewer
+    report_id: str, body: ApproveIn, principal: Reviewer, reports: Reports
 ) -> ReportOut:
     """Confirms the criteria and approves a `submitted` report: its alert becomes active.
 
@@ -209,8 +179,7 @@ async def approve_report(
     **Events:** `report.approved`; the alert engine then issues the alert (CAP `Alert`) and
     partners receive `alert.issued`.
     """
-    async with session.begin():
-        return await _service(request, session).approve(principal, report_id, body)
+    return await reports.approve(principal, report_id, body)
 
 
 @reports.post(
@@ -222,7 +191,7 @@ async def approve_report(
     summary="Reject a report",
 )
 async def reject_report(
-    report_id: str, body: ReasonIn, request: Request, session: Session, principal: Reviewer
+    report_id: str, body: ReasonIn, principal: Reviewer, reports: Reports
 ) -> ReportOut:
     """Rejects a `submitted` report with a reason (kept in intake, never published).
 
@@ -231,8 +200,7 @@ async def reject_report(
 
     **Events:** `report.rejected`; nothing reaches partners.
     """
-    async with session.begin():
-        return await _service(request, session).reject(principal, report_id, body.reason)
+    return await reports.reject(principal, report_id, body.reason)
 
 
 @reports.post(
@@ -244,7 +212,7 @@ async def reject_report(
     summary="Renew an active alert's time window",
 )
 async def renew_report(
-    report_id: str, body: RenewIn, request: Request, session: Session, principal: Reviewer
+    report_id: str, body: RenewIn, principal: Reviewer, reports: Reports
 ) -> ReportOut:
     """Extends an active alert's time window: it now ends `ttl_hours` from now.
 
@@ -253,8 +221,7 @@ async def renew_report(
 
     **Events:** `report.renewed`; partners receive `alert.updated` with the new `expires`.
     """
-    async with session.begin():
-        return await _service(request, session).renew(principal, report_id, body)
+    return await reports.renew(principal, report_id, body)
 
 
 @reports.post(
@@ -268,9 +235,8 @@ async def renew_report(
 async def resolve_report(
     report_id: str,
     body: ResolveIn,
-    request: Request,
-    session: Session,
     principal: SubmitterOrReviewer,
+    reports: Reports,
 ) -> ReportOut:
     """The child is found: closes the case at once, whatever the review state.
 
@@ -280,8 +246,7 @@ async def resolve_report(
     **Events:** `report.resolved`; an active alert is cancelled at once and partners receive
     `alert.cancelled` (take it down and delete the child's data).
     """
-    async with session.begin():
-        return await _service(request, session).resolve(principal, report_id, body.note)
+    return await reports.resolve(principal, report_id, body.note)
 
 
 @reports.post(
@@ -295,9 +260,8 @@ async def resolve_report(
 async def cancel_report(
     report_id: str,
     body: ReasonIn,
-    request: Request,
-    session: Session,
     principal: ReviewerOrSubmitter,
+    reports: Reports,
 ) -> ReportOut:
     """Withdraws a report (false report, duplicate, …), with a reason kept in intake.
 
@@ -308,8 +272,7 @@ async def cancel_report(
     **Events:** `report.cancelled`; an active alert is cancelled and partners receive
     `alert.cancelled`.
     """
-    async with session.begin():
-        return await _service(request, session).cancel(principal, report_id, body.reason)
+    return await reports.cancel(principal, report_id, body.reason)
 
 
 @reports.post(
@@ -320,9 +283,7 @@ async def cancel_report(
     response_description="The case, erased: `report` is null, `erased_at` set.",
     summary="Erase an ended case's personal data now",
 )
-async def erase_report(
-    report_id: str, request: Request, session: Session, principal: Reviewer
-) -> ReportOut:
+async def erase_report(report_id: str, principal: Reviewer, reports: Reports) -> ReportOut:
     """Erases what intake holds about the child and the family in an ended case (resolved,
     cancelled, rejected or expired) at once, instead of `TIFLI_RETENTION_DAYS` after it
     ended: the sealed fields, notes, photos' URLs, circumstances and sightings' descriptions.
@@ -332,8 +293,7 @@ async def erase_report(
     **Scope:** `reports:review`, on a national key (a unit key is refused, 403). Audited.
     **Events:** none; partners were told to delete the child's data when the alert ended.
     """
-    async with session.begin():
-        return await _service(request, session).erase(principal, report_id)
+    return await reports.erase(principal, report_id)
 
 
 @reports.post(
@@ -346,7 +306,7 @@ async def erase_report(
     summary="Add a sighting",
 )
 async def add_sighting(
-    report_id: str, body: SightingIn, request: Request, session: Session, principal: Sighter
+    report_id: str, body: SightingIn, principal: Sighter, reports: Reports
 ) -> SightingOut:
     """Adds a sighting to an open case (a point, a place name, or both, and a past time).
 
@@ -359,8 +319,7 @@ async def add_sighting(
     **Events:** `report.sighting_added`; a *trusted* sighting joins the zone, and partners receive
     `alert.updated` when the area changes.
     """
-    async with session.begin():
-        return await _service(request, session).add_sighting(principal, report_id, body)
+    return await reports.add_sighting(principal, report_id, body)
 
 
 @reports.post(
@@ -374,9 +333,8 @@ async def add_sighting(
 async def trust_sighting(
     report_id: str,
     sighting_id: str,
-    request: Request,
-    session: Session,
     principal: SubmitterOrReviewer,
+    reports: Reports,
 ) -> SightingOut:
     """Accepts a sighting (from another unit, typically): it joins the zone as if it had been
     sent trusted. Trusting a trusted sighting changes nothing.
@@ -386,8 +344,7 @@ async def trust_sighting(
     **Events:** `report.sighting_added` with `trusted: true` (same `sighting_id`); partners
     receive `alert.updated` when the area changes.
     """
-    async with session.begin():
-        return await _service(request, session).trust_sighting(principal, report_id, sighting_id)
+    return await reports.trust_sighting(principal, report_id, sighting_id)
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -408,18 +365,18 @@ def _key_problem(exc: keys.KeyRulesError) -> Problem:
     summary="List API keys",
 )
 async def list_keys(
-    request: Request,
-    session: Session,
     _: KeyAdmin,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    session: Transaction,
+    now: Now,
+    limit: Limit = 50,
+    # Deeper than the other lists' bound (shared.paging), as this list has always accepted.
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> KeyPage:
     """Every key with its unit (or national), scopes, state, expiry and last use.
 
     **Scope:** `keys:admin`. **Events:** none.
     """
-    async with session.begin():
-        return await keys.page(session, app_context(request).clock.now(), limit, offset)
+    return await keys.page(session, now, limit, offset)
 
 
 @keys_router.post(
@@ -432,7 +389,7 @@ async def list_keys(
     summary="Create an API key",
 )
 async def create_key(
-    body: KeyIn, request: Request, session: Session, principal: KeyAdmin
+    body: KeyIn, principal: KeyAdmin, session: Transaction, now: Now
 ) -> KeyCreated:
     """Creates a key for a unit (`unit`: a known unit's code) or a national one (`unit`
     null), with an optional expiry. The key is shown once; it is stored hashed.
@@ -440,16 +397,15 @@ async def create_key(
     **Scope:** `keys:admin` (which only national keys may hold). Audited. **Events:** none.
     """
     try:
-        async with session.begin():
-            return await keys.create(
-                session,
-                principal.key_id,
-                app_context(request).clock.now(),
-                name=body.name,
-                scopes=body.scopes,
-                unit=body.unit,
-                expires_in=(timedelta(days=body.expires_in_days) if body.expires_in_days else None),
-            )
+        return await keys.create(
+            session,
+            principal.key_id,
+            now,
+            name=body.name,
+            scopes=body.scopes,
+            unit=body.unit,
+            expires_in=(timedelta(days=body.expires_in_days) if body.expires_in_days else None),
+        )
     except keys.KeyRulesError as exc:
         raise _key_problem(exc) from None
 
@@ -462,21 +418,16 @@ async def create_key(
     response_description="The key, revoked.",
     summary="Revoke an API key",
 )
-async def revoke_key(
-    key_id: str, request: Request, session: Session, principal: KeyAdmin
-) -> KeyOut:
+async def revoke_key(key_id: str, principal: KeyAdmin, session: Transaction, now: Now) -> KeyOut:
     """Revokes a key: it is refused (401) from its next request on. Revoking a revoked key
     changes nothing.
 
     **Scope:** `keys:admin`. Audited. **Events:** none.
     """
-    async with session.begin():
-        try:
-            return await keys.revoke_key(
-                session, principal.key_id, app_context(request).clock.now(), key_id
-            )
-        except LookupError:
-            raise Problem(404, "Not found", f"No key {key_id}.") from None
+    try:
+        return await keys.revoke_key(session, principal.key_id, now, key_id)
+    except LookupError:
+        raise Problem(404, "Not found", f"No key {key_id}.") from None
 
 
 @units_router.get(
@@ -487,13 +438,12 @@ async def revoke_key(
     response_description="Every unit, by code.",
     summary="List police units",
 )
-async def list_units_route(request: Request, session: Session, _: KeyAdmin) -> UnitList:
+async def list_units_route(_: KeyAdmin, session: Transaction) -> UnitList:
     """The units keys and cases may belong to (a few hundred at most: one page).
 
     **Scope:** `keys:admin`. **Events:** none.
     """
-    async with session.begin():
-        units = await list_units(session)
+    units = await list_units(session)
     return UnitList(
         items=[UnitOut(code=u.code, name=u.name, created_at=u.created_at) for u in units]
     )
@@ -508,16 +458,15 @@ async def list_units_route(request: Request, session: Session, _: KeyAdmin) -> U
     response_description="The unit.",
     summary="Add a police unit",
 )
-async def add_unit_route(body: UnitIn, request: Request, session: Session, _: KeyAdmin) -> UnitOut:
+async def add_unit_route(body: UnitIn, _: KeyAdmin, session: Transaction, now: Now) -> UnitOut:
     """Adds a unit that keys may then be created for. A code in use is a 409.
 
     **Scope:** `keys:admin`. **Events:** none.
     """
-    async with session.begin():
-        try:
-            unit = await add_unit(session, body.code, body.name, app_context(request).clock.now())
-        except ValueError as exc:
-            raise Problem(409, "Conflict", str(exc)) from None
+    try:
+        unit = await add_unit(session, body.code, body.name, now)
+    except ValueError as exc:
+        raise Problem(409, "Conflict", str(exc)) from None
     return UnitOut(code=unit.code, name=unit.name, created_at=unit.created_at)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api import access, lifecycle, retention
@@ -55,6 +56,7 @@ from shared.events import (
     SightingAddedData,
 )
 from shared.outbox import add_event
+from shared.paging import page_rows
 from shared.problems import Problem, field_problem
 from shared.sealing import Sealer
 
@@ -102,7 +104,7 @@ class ReportService:
     async def page(
         self, principal: Principal, status: ReportStatus | None, limit: int, offset: int
     ) -> ReportPage:
-        query = select(Report).order_by(Report.created_at.desc(), Report.id).limit(limit + 1)
+        query = select(Report).order_by(Report.created_at.desc(), Report.id)
         if not principal.national:
             # A unit key lists its own unit's cases only (see access.sees).
             query = query.where(Report.unit == principal.unit)
@@ -112,9 +114,8 @@ class ReportService:
             query = query.where(Report.status == "approved", Report.expires_at > self._now)
         elif status is not None:
             query = query.where(Report.status == status)
-        rows = (await self._session.scalars(query.offset(offset))).all()
-        items = [self.to_out(r) for r in rows[:limit]]
-        return ReportPage(items=items, next_offset=offset + limit if len(rows) > limit else None)
+        rows, next_offset = await page_rows(self._session, query, limit, offset)
+        return ReportPage(items=[self.to_out(r) for r in rows], next_offset=next_offset)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -123,25 +124,48 @@ class ReportService:
     ) -> tuple[ReportOut, bool]:
         """Returns the report and whether it was created now (False: an idempotent replay)."""
         fingerprint = request_fingerprint(body)
-        if idempotency_key is not None:
-            previous = await self._session.get(
-                IdempotencyRecord, (principal.key_id, idempotency_key)
-            )
-            if previous is not None:
-                if previous.request_hash != fingerprint:
-                    raise Problem(
-                        409,
-                        "Idempotency-Key reused",
-                        "This Idempotency-Key was used with a different request body.",
-                        errors=[
-                            {
-                                "field": "header.Idempotency-Key",
-                                "message": "already used with another body",
-                            }
-                        ],
-                    )
-                return await self.get(principal, previous.report_id), False
+        if idempotency_key is None:
+            return await self._create(principal, body, fingerprint, None), True
+        replayed = await self._replay(principal, idempotency_key, fingerprint)
+        if replayed is not None:
+            return replayed, False
+        try:
+            # A savepoint: if another request with this key commits its report first, only
+            # this attempt is undone, and the transaction goes on to answer with that report.
+            async with self._session.begin_nested():
+                return await self._create(principal, body, fingerprint, idempotency_key), True
+        except IntegrityError:
+            replayed = await self._replay(principal, idempotency_key, fingerprint)
+            if replayed is None:
+                raise
+            return replayed, False
 
+    async def _replay(
+        self, principal: Principal, idempotency_key: str, fingerprint: str
+    ) -> ReportOut | None:
+        """The report an earlier request with this key created (None: there was none); a 409
+        if that request had another body."""
+        previous = await self._session.get(IdempotencyRecord, (principal.key_id, idempotency_key))
+        if previous is None:
+            return None
+        if previous.request_hash != fingerprint:
+            raise Problem(
+                409,
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used with a different request body.",
+                errors=[
+                    {"field": "header.Idempotency-Key", "message": "already used with another body"}
+                ],
+            )
+        return await self.get(principal, previous.report_id)
+
+    async def _create(
+        self,
+        principal: Principal,
+        body: ReportIn,
+        fingerprint: str,
+        idempotency_key: str | None,
+    ) -> ReportOut:
         unit = await self._case_unit(principal, body.submitted_by.unit)
         # The replay check above compares bodies as sent; what is stored carries the point
         # and the unit the case belongs to.
@@ -181,7 +205,7 @@ class ReportService:
         )
         await self._session.flush()
         # The content is at hand: no need to decrypt what was just encrypted.
-        return self.to_out(report, sightings=[], content=body), True
+        return self.to_out(report, sightings=[], content=body)
 
     async def approve(self, principal: Principal, report_id: str, body: ApproveIn) -> ReportOut:
         report = await self._load(principal, "approve", report_id, for_update=True)

@@ -8,11 +8,13 @@ from functools import partial
 from fastapi import FastAPI
 
 from alert_engine.certificate_routes import router as cap_certificate_router
+from alert_engine.dependencies import CapSigning
 from alert_engine.exact_zone_routes import router as exact_zone_router
 from alert_engine.map_routes import MapSources
 from alert_engine.map_routes import router as map_router
 from alert_engine.routes import router as alerts_router
 from alert_engine.version_routes import router as alert_versions_router
+from dispatcher.dependencies import DispatcherLink
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
 from dispatcher.routes import webhooks as partner_webhooks
@@ -28,7 +30,7 @@ from services.openapi_document import TAGS, install_openapi, operation_id
 from services.ops_app import running
 from shared.problems import install_problem_handlers
 from shared.rate_limit import RateLimiter
-from shared.web import AppContext
+from shared.web import AppContext, install_parts
 
 DESCRIPTION = """
 Tifli turns validated missing-child reports into geographic, time-bounded alerts for partner
@@ -61,19 +63,26 @@ def create_app(components: Components) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.context = AppContext(components.settings, components.sessions, components.clock)
-    app.state.sealer = components.sealer
-    app.state.cap_signer = components.cap_signer
-    app.state.webhook_client = components.webhook_client
-    app.state.wake_dispatcher = components.wake_dispatcher
-    app.state.maps = MapSources(
-        partial(map_territory, components.settings), partial(zone_policy, components.settings)
-    )
     settings = components.settings
-    if settings.rate_limit_per_minute > 0:
-        app.state.rate_limiter = RateLimiter(
-            settings.rate_limit_per_minute, settings.rate_limit_burst
-        )
+    install_parts(
+        app,
+        AppContext(
+            settings,
+            components.sessions,
+            components.clock,
+            components.sealer,
+            rate_limiter=(
+                RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+                if settings.rate_limit_per_minute > 0
+                else None
+            ),
+        ),
+        CapSigning(components.cap_signer),
+        DispatcherLink(components.webhook_client, components.wake_dispatcher),
+        MapSources(
+            partial(map_territory, components.settings), partial(zone_policy, components.settings)
+        ),
+    )
     install_problem_handlers(app)
     app.add_middleware(JsonBodyGuard, max_body_bytes=components.settings.max_body_bytes)
     app.add_middleware(ControlCharacterGuard)

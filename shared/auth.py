@@ -27,8 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, UtcDateTime
 from shared.problems import Problem
-from shared.rate_limit import RateLimiter
-from shared.web import app_context
+from shared.web import Context, Session
 
 SCOPES = frozenset(
     {
@@ -208,7 +207,7 @@ def key_state(key: ApiKey, now: datetime) -> KeyState:
 
 async def authenticate(session: AsyncSession, presented: str, now: datetime) -> Principal | None:
     """The key's principal, or None if it is unknown, wrong, revoked or expired at ``now``.
-    Records the use (to ``LAST_USED_PRECISION``) in its own short transaction."""
+    Records the use (to ``LAST_USED_PRECISION``) in the caller's transaction."""
     prefix, _, rest = presented.partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != _PREFIX or not key_id or not secret:
@@ -222,7 +221,6 @@ async def authenticate(session: AsyncSession, presented: str, now: datetime) -> 
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-        await session.commit()
     return Principal(row.id, row.name, frozenset(row.scopes.split()), row.unit)
 
 
@@ -234,17 +232,19 @@ _UNAUTHENTICATED = Problem(
 )
 
 
-async def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request, session: Session, context: Context) -> Principal:
+    """The request's key, checked on the request's own session in a short transaction of its
+    own, committed before the endpoint's begins: recording a key's use must not hold a lock
+    on its row while the endpoint works (``shared.transaction`` orders the two)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _UNAUTHENTICATED
-    context = app_context(request)
-    async with context.sessions() as session:
+    async with session.begin():
         principal = await authenticate(session, token.strip(), context.clock.now())
     if principal is None:
         raise _UNAUTHENTICATED
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    limiter = context.rate_limiter
     if limiter is not None:
         wait = limiter.retry_after(principal.key_id, time.monotonic())
         if wait is not None:

@@ -1,0 +1,33 @@
+"""What the alert routes take from the running app, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from alert_engine.cap_signature import CapSigner
+from alert_engine.reads import AlertReads
+from shared.transaction import Transaction
+from shared.web import part
+
+
+@dataclass(frozen=True)
+class CapSigning:
+    """The app's part for CAP documents: the signer (None: this deployment serves them
+    unsigned, an operator's choice)."""
+
+    signer: CapSigner | None
+
+
+def cap_signer(request: Request) -> CapSigner | None:
+    return part(request, CapSigning).signer
+
+
+def alert_reads(session: Transaction) -> AlertReads:
+    return AlertReads(session)
+
+
+Signer = Annotated[CapSigner | None, Depends(cap_signer)]
+Alerts = Annotated[AlertReads, Depends(alert_reads)]

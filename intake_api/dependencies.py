@@ -1,0 +1,25 @@
+"""The intake routes' services, as FastAPI dependencies: each built on the endpoint's
+transaction (``shared.transaction``), so a route is one call."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends
+
+from intake_api.service import ReportService
+from shared.transaction import Transaction
+from shared.web import Context, Now
+
+
+def report_service(session: Transaction, context: Context, now: Now) -> ReportService:
+    return ReportService(
+        session,
+        context.sealer,
+        now,
+        default_ttl=timedelta(hours=context.settings.alert_ttl_hours),
+    )
+
+
+Reports = Annotated[ReportService, Depends(report_service)]

@@ -1,0 +1,68 @@
+"""POST /v1/deliveries/{id}/replay over real HTTP: a dead Cancel is queued again, committed
+before the answer, and delivered with the same ``webhook-id`` once the partner is back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
+from tests.waiting import eventually
+
+
+@pytest.fixture
+async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    # A Cancel is retried for 3.6 s instead of 72 h, so that it dies within the test.
+    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def _deliveries(stack: Stack, **query: str) -> list[dict[str, Any]]:
+    async with stack.client("admin") as admin:
+        response = await admin.get("/v1/deliveries", params=query)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_a_dead_cancel_is_replayed_through_the_api(short_cancel_stack: Stack) -> None:
+    stack = short_cancel_stack
+    async with partner_endpoint() as partner:
+        await stack.register_partner(partner)
+        partner.failing_with = 500  # down from the start: nothing gets through
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            created = await police.post("/v1/reports", json=report_body())
+            report = f"/v1/reports/{created.json()['id']}"
+            assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+        [dead] = await eventually(
+            lambda: _deliveries(stack, status="dead"), lambda items: len(items) == 1, timeout=60
+        )
+
+        partner.failing_with = None  # the partner is back
+        async with stack.client("admin") as admin:
+            replayed = await admin.post(f"/v1/deliveries/{dead['id']}/replay")
+            assert replayed.status_code == 200, replayed.text
+            assert replayed.json()["status"] == "pending"
+            # Committed before the answer: a read right after sees the queued delivery.
+            read = (await admin.get(f"/v1/deliveries/{dead['id']}")).json()
+            assert read["status"] in {"pending", "sending", "delivered"}
+            await eventually(
+                lambda: admin.get(f"/v1/deliveries/{dead['id']}"),
+                lambda r: r.json()["status"] == "delivered",
+            )
+            again = await admin.post(f"/v1/deliveries/{dead['id']}/replay")
+            missing = await admin.post("/v1/deliveries/no-such-delivery/replay")
+        assert partner.received[-1].headers["webhook-id"] == dead["webhook_id"]
+        # Delivered, and nothing newer replaces it: it may go again (a partner deduplicates).
+        assert again.status_code == 200, again.text
+        assert missing.status_code == 404
+        assert missing.json()["detail"] == "No delivery no-such-delivery."

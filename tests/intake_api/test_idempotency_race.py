@@ -1,0 +1,97 @@
+"""Two submissions with one Idempotency-Key, racing on PostgreSQL: the second finds no record
+(the first has not committed), inserts, waits on the first's lock, and must answer with the
+first's report instead of failing when the first commits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from intake_api.models import Report
+from intake_api.schemas import ReportIn, ReportOut
+from intake_api.service import ReportService
+from services.database import upgrade
+from services.testbed.production import fresh_database
+from services.testbed.sample_report import report_body
+from shared.auth import Principal
+from shared.db import create_engine, session_factory
+from shared.problems import Problem
+from shared.sealing import Sealer
+from tests.waiting import eventually
+
+POLICE = Principal("0123456789ab", "police", frozenset({"reports:submit"}))
+SEALER = Sealer(Sealer.new_key())
+
+
+@pytest.fixture
+async def sessions(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    url = await fresh_database(postgres_url)
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _submit(session: AsyncSession, body: ReportIn, key: str) -> tuple[ReportOut, bool]:
+    service = ReportService(session, SEALER, datetime.now(UTC))
+    return await service.submit(POLICE, body, key)
+
+
+async def _blocked_on_a_lock(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return int(waiting or 0)
+
+
+async def _racing_submit(
+    sessions: async_sessionmaker[AsyncSession], body: ReportIn, key: str
+) -> tuple[ReportOut, bool]:
+    async with sessions() as session, session.begin():
+        return await _submit(session, body, key)
+
+
+async def test_the_loser_of_a_race_answers_with_the_winners_report(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    body = ReportIn.model_validate(report_body())
+    async with sessions() as first_session:
+        async with first_session.begin():
+            first, first_created = await _submit(first_session, body, "race-1")
+            second_task = asyncio.create_task(_racing_submit(sessions, body, "race-1"))
+            await eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
+        # The first commits here; the second goes on.
+        second, second_created = await second_task
+
+    assert first_created and not second_created
+    assert second.id == first.id
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+async def test_the_loser_with_another_body_is_a_conflict(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    body = ReportIn.model_validate(report_body())
+    other = ReportIn.model_validate(report_body(circumstances="Another story entirely."))
+    async with sessions() as first_session, first_session.begin():
+        await _submit(first_session, body, "race-2")
+        second_task = asyncio.create_task(_racing_submit(sessions, other, "race-2"))
+        await eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
+    with pytest.raises(Problem) as raised:
+        await second_task
+    assert raised.value.status == 409
+    assert raised.value.errors == [
+        {"field": "header.Idempotency-Key", "message": "already used with another body"}
+    ]

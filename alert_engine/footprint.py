@@ -43,14 +43,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
+from alert_engine.geodesy import geodesic_disk
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.local_plane import LocalPlane
-from alert_engine.overshoot import measure_overshoot, polygonal
+from alert_engine.overshoot import measure_overshoot
 from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -59,8 +59,6 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 WEA_LIMIT_M = 161.0  # FCC Wireless Emergency Alerts: 0.1 mile of overshoot
-_GEOD = Geod(ellps="WGS84")
-_DISK_CHORD_M = 1.0  # sagitta of the disk polygon's chords: the disk is exact to ~1 m
 _SAFETY_M = 2.0  # ε: outward margin so that rounding can never uncover part of Z
 _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the hull
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
@@ -93,7 +91,7 @@ def footprint(
 ) -> Footprint:
     """The polygons to send for the geodesic disk of ``radius_km`` around ``center``."""
     return footprint_of(
-        [geodesic_disk_polygon(center, radius_km * 1000.0)],
+        [geodesic_disk(center, radius_km * 1000.0).polygon],
         territory,
         max_vertices,
         max_polygons,
@@ -109,7 +107,7 @@ def footprint_of(
     """The polygon to send for a zone made of ``pieces``.
 
     Each piece is a lon/lat polygon, convex in lon/lat, that already covers its geodesic
-    figure (a disk from ``geodesic_disk_polygon``, or the hull of two such disks); the zone
+    figure (a disk from ``geodesy.geodesic_disk``, or the hull of two such disks); the zone
     is their union. The exact zone Z is that union clipped to the territory.
     """
     if max_vertices < 4:
@@ -146,32 +144,20 @@ def vertex_count(geometry: BaseGeometry) -> int:
     return int(shapely.get_num_coordinates(geometry) - np.sum(rings))
 
 
+def polygonal(geometry: BaseGeometry) -> BaseGeometry:
+    """Only the areal parts (overlays can return stray points or lines on shared edges)."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = shapely.get_parts(geometry)
+    polygons = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polygons) if polygons else shapely.Polygon()
+
+
 def _exact_zone(zone: BaseGeometry, territory: Territory) -> BaseGeometry:
     if shapely.contains(territory.national, zone):
         return zone  # inland: no overlay needed (the territory is prepared, this is fast)
     national = shapely.clip_by_rect(territory.national, *zone.bounds)
     return polygonal(shapely.intersection(zone, national))
-
-
-# --- the disk -------------------------------------------------------------------------------
-
-
-def geodesic_disk_polygon(center: Point, radius_m: float) -> shapely.Polygon:
-    """A lon/lat polygon circumscribing the geodesic disk, chords within ~1 m of the circle.
-
-    Corners at r / cos(π/n) make the chords tangent outside the circle (in the azimuthal
-    equidistant plane); a few centimetres more absorb the bend of straight lon/lat chords.
-    """
-    n = int(min(max(math.ceil(math.pi * math.sqrt(radius_m / (2 * _DISK_CHORD_M))), 64), 4096))
-    chord = 2 * math.pi * radius_m / n
-    corner_m = radius_m / math.cos(math.pi / n) + 0.01 + chord**2 * 5e-8
-    azimuths = np.linspace(0.0, 360.0, n, endpoint=False)
-    lons, lats, _ = _GEOD.fwd(
-        np.full(n, center.lon), np.full(n, center.lat), azimuths, np.full(n, corner_m)
-    )
-    if np.ptp(lons) > 180 or not -90 < np.min(lats) < np.max(lats) < 90:
-        raise ValueError("the zone crosses the antimeridian or a pole")
-    return shapely.Polygon(np.column_stack([lons, lats])[::-1])  # counter-clockwise
 
 
 # --- the convex cover -----------------------------------------------------------------------

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.geodesy import WGS84
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -42,7 +42,6 @@ _NEAR_M = 1500.0  # metres: the box query's reach (overshoot onto land is mostly
 _CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
-_GEOD = Geod(ellps="WGS84")
 
 
 def measure_overshoot(
@@ -79,15 +78,6 @@ def _outside(lines: BaseGeometry, exact: BaseGeometry) -> BaseGeometry:
     return shapely.difference(lines, exact) if not lines.is_empty else lines
 
 
-def polygonal(geometry: BaseGeometry) -> BaseGeometry:
-    """Only the areal parts (overlays can return stray points or lines on shared edges)."""
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = shapely.get_parts(geometry)
-    polygons = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(polygons) if polygons else shapely.Polygon()
-
-
 class DistanceField:
     """Distance in metres to the exact zone, in the azimuthal equidistant plane of the centre."""
 
@@ -108,7 +98,7 @@ class DistanceField:
     def project(self, lonlat: FloatArray) -> FloatArray:
         """Ellipsoidal azimuthal equidistant: exact distance and azimuth from the centre."""
         n = len(lonlat)
-        azimuth, _, distance = _GEOD.inv(
+        azimuth, _, distance = WGS84.inv(
             np.full(n, self._center.lon), np.full(n, self._center.lat), lonlat[:, 0], lonlat[:, 1]
         )
         radians = np.radians(np.asarray(azimuth))

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import shapely
-from pyproj import Geod
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,11 +24,12 @@ from alert_engine.composer import (
     compose,
     zone_at,
 )
+from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.metrics import VERSIONS, ZONE_SECONDS
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.pieces import Piece, TrustedLocation, newest_first, pieces_at, reaches_at
 from alert_engine.texts import CaseFacts
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, Language, MsgType, Point, PublicChild
 from shared.events import (
     AlertCancelled,
@@ -46,7 +46,6 @@ from shared.outbox import add_event
 
 SOURCE = "tifli/alert-engine"
 log = logging.getLogger(__name__)
-_GEOD = Geod(ellps="WGS84")
 _EVENT_FOR: dict[MsgType, type[AlertIssued | AlertUpdated | AlertCancelled]] = {
     "Alert": AlertIssued,
     "Update": AlertUpdated,
@@ -316,8 +315,7 @@ def _union(pieces: Sequence[Piece]) -> shapely.Geometry:
 
 
 def _area_m2(pieces: Sequence[Piece]) -> float:
-    area, _ = _GEOD.geometry_area_perimeter(_union(pieces))
-    return abs(float(area))
+    return geodesic_area_m2(_union(pieces))
 
 
 def stored_locations(alert: Alert) -> list[TrustedLocation]:

@@ -19,7 +19,7 @@ from alert_engine.composer import area_of
 from alert_engine.footprint import WEA_LIMIT_M, footprint, vertex_count
 from alert_engine.pieces import disk_piece
 from alert_engine.territory import Territory, default_paths, load_territory
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import Point
 
 FES = Point(lon=-5.0003, lat=34.0331)

@@ -126,7 +126,7 @@ def footprint_of(
     budget = _Budget(max_vertices, max_polygons)
     parts = _covering_parts(exact, territory, plane, budget)
     polygon = _region(parts)
-    land_m, sea_m = measure_overshoot(polygon, exact, territory, center)
+    land_m, sea_m = measure_overshoot(polygon, exact, territory, center, pieces)
     return Footprint(
         parts=parts,
         polygon=polygon,

@@ -45,22 +45,27 @@ _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords 
 
 
 def measure_overshoot(
-    polygon: BaseGeometry, exact: BaseGeometry, territory: Territory, center: Point
+    polygon: BaseGeometry,
+    exact: BaseGeometry,
+    territory: Territory,
+    center: Point,
+    pieces: Sequence[shapely.Polygon],
 ) -> tuple[float, float]:
     """(land, sea): the greatest distance in metres from P ∩ land ∖ Z and from P ∩ sea to Z.
 
     The maxima lie on the boundaries of those regions (unless Z surrounds a patch of outside
-    land inside P): P's edges over land or sea, and the coasts inside P. Only the parts of
-    them outside Z are measured; a coast point belongs to both regions' boundaries.
+    land inside P): P's edges over land or sea, and the coasts inside P; a coast point belongs
+    to both regions' boundaries. Points of Z are at distance 0, so what is measured need not
+    leave them out: it only skips what is cheap to skip (``pieces`` are the zone's convex
+    pieces, whose union clipped to the territory is Z).
     """
-    # Padded: the clipping rectangle's own edges must not pass for coasts inside P.
     minx, miny, maxx, maxy = polygon.bounds
+    # Padded: the clipping rectangle's own edges must not pass for coasts inside P.
     land = shapely.clip_by_rect(territory.land, minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
-    edges = shapely.boundary(polygon)
-    shapely.prepare(exact)
-    over_land = _outside(shapely.intersection(edges, land), exact)
-    over_sea = shapely.difference(edges, land)
-    coasts = _outside(shapely.intersection(shapely.boundary(land), polygon), exact)
+    over_land, over_sea = _edges_by_surface(polygon, land, territory.land)
+    coasts = territory.coasts.outside_pieces(polygon, list(pieces))
+    if not coasts.is_empty:
+        coasts = shapely.intersection(coasts, polygon)
     if over_land.is_empty and over_sea.is_empty and coasts.is_empty:
         return 0.0, 0.0
     field = DistanceField(exact, center)
@@ -74,8 +79,44 @@ def measure_overshoot(
     return max(land_m, coast_m), max(sea_m, coast_m)
 
 
-def _outside(lines: BaseGeometry, exact: BaseGeometry) -> BaseGeometry:
-    return shapely.difference(lines, exact) if not lines.is_empty else lines
+def _edges_by_surface(
+    polygon: BaseGeometry, land: BaseGeometry, prepared_land: BaseGeometry
+) -> tuple[BaseGeometry, BaseGeometry]:
+    """P's edges over land and over sea. Each edge is tested with the prepared land mask;
+    only the few that cross a coast are cut by an overlay, on the land near them."""
+    rings = shapely.get_parts(shapely.boundary(polygon))  # holes too: an enclave's border
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    same = index[:-1] == index[1:]
+    edges = shapely.linestrings(
+        np.stack([coords[:-1][same], coords[1:][same]], axis=1).reshape(-1, 2),
+        indices=np.repeat(np.arange(int(same.sum())), 2),
+    )
+    on_land = shapely.covers(prepared_land, edges)
+    touching = shapely.intersects(prepared_land, edges)
+    crossing = edges[touching & ~on_land]
+    land_parts = list(edges[on_land])
+    sea_parts = list(edges[~touching])
+    for edge in crossing:
+        local = shapely.clip_by_rect(land, *_padded(edge.bounds))
+        land_parts.append(shapely.intersection(edge, local))
+        sea_parts.append(shapely.difference(edge, local))
+    return _lines(land_parts), _lines(sea_parts)
+
+
+def _padded(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = bounds
+    return minx - 1e-3, miny - 1e-3, maxx + 1e-3, maxy + 1e-3
+
+
+def _lines(parts: list[BaseGeometry]) -> BaseGeometry:
+    """The linear parts of overlay results, as one geometry."""
+    lines = [
+        line
+        for part in parts
+        for line in shapely.get_parts(part)
+        if line.geom_type == "LineString" and not line.is_empty
+    ]
+    return shapely.MultiLineString(lines) if lines else shapely.MultiLineString()
 
 
 class DistanceField:

@@ -23,6 +23,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from alert_engine.allowed_area import AllowedLayer, allowed_layers
+from alert_engine.coasts import Coasts
 from alert_engine.geodesy import geodesic_area_m2
 
 AreaKind = Literal["region", "province"]
@@ -65,6 +66,11 @@ class Territory:
         polygon = shapely.union_all([self.national, self.foreign_land])
         shapely.prepare(polygon)
         return polygon
+
+    @cached_property
+    def coasts(self) -> Coasts:
+        """The coasts as indexed segments, for measuring overshoot (computed once)."""
+        return Coasts.of(self.national, self.land)
 
     @cached_property
     def allowed(self) -> tuple[AllowedLayer, ...]:

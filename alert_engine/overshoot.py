@@ -109,14 +109,12 @@ def _padded(bounds: tuple[float, float, float, float]) -> tuple[float, float, fl
 
 
 def _lines(parts: list[BaseGeometry]) -> BaseGeometry:
-    """The linear parts of overlay results, as one geometry."""
-    lines = [
-        line
-        for part in parts
-        for line in shapely.get_parts(part)
-        if line.geom_type == "LineString" and not line.is_empty
-    ]
-    return shapely.MultiLineString(lines) if lines else shapely.MultiLineString()
+    """The linear parts of overlay results, as one geometry (vectorised: there are many)."""
+    if not parts:
+        return shapely.MultiLineString()
+    flat = shapely.get_parts(np.asarray(parts, dtype=object))
+    keep = (shapely.get_type_id(flat) == 1) & ~shapely.is_empty(flat)
+    return shapely.multilinestrings(flat[keep]) if keep.any() else shapely.MultiLineString()
 
 
 class DistanceField:

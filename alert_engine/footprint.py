@@ -551,11 +551,12 @@ def _plans(
     land_share = float(np.mean(probe(grid)))
     sea_tangents = (1 - land_share) * 2 * math.pi / _SEA_STEP + 2
     shapely.prepare(hull_lonlat)
+    minx, miny, maxx, maxy = hull_lonlat.bounds
     plans = []
     for layer in layers:
-        local = shapely.clip_by_rect(layer.polygon, *hull_lonlat.bounds)
-        lon, lat = shapely.get_coordinates(local).T
-        inside = int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon, lat)))
+        lon, lat = layer.vertices.T
+        near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+        inside = int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon[near], lat[near])))
         tangents = max_vertices - inside - sea_tangents
         if tangents < _MIN_TANGENTS * max(land_share, 0.2):
             continue

@@ -63,9 +63,9 @@ def speed(territory: Territory) -> None:
 
 
 def _disk_on_territory(center: Point, radius_km: float, territory: Territory) -> object:
-    return shapely.intersection(
-        geodesic_disk(center, radius_km * 1000.0).polygon, territory.national
-    )
+    """The floor of any clipped zone: the geodesic disk ∩ the territory near it, no more."""
+    disk = geodesic_disk(center, radius_km * 1000.0).polygon
+    return shapely.intersection(disk, shapely.clip_by_rect(territory.national, *disk.bounds))
 
 
 def _centres(territory: Territory, count: int, rng: np.random.Generator) -> np.ndarray:

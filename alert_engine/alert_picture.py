@@ -19,12 +19,12 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from alert_engine.base_map import BaseLayer, BaseMap
-from alert_engine.footprint import geodesic_disk_polygon
+from alert_engine.footprint import polygonal
+from alert_engine.geodesy import geodesic_disk
 from alert_engine.locations import TrustedLocation
-from alert_engine.overshoot import polygonal
 from alert_engine.pieces import Piece, disk_piece, pieces_at
 from alert_engine.svg_map import Layer, Marker, frame_around, svg_picture
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, Circle, TravelMode
 
 SENT = "#c8553d"
@@ -125,7 +125,7 @@ def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) 
     area = message.area
     sent = shape(area.geojson)
     circles = shapely.union_all(
-        [geodesic_disk_polygon(c.center, c.radius_km * 1000.0) for c in _circles(message)]
+        [geodesic_disk(c.center, c.radius_km * 1000.0).polygon for c in _circles(message)]
     )
     corridors = [p.polygon for p in zone.pieces if not p.is_disk]
     headings = [

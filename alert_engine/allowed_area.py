@@ -19,8 +19,10 @@ lines straight, so covering in that plane is covering on the map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -42,6 +44,10 @@ class AllowedLayer:
     # over Morocco's borders the 99th percentile of A's vertices on foreign land is ~2t.
     reach_m: float
     polygon: BaseGeometry  # lon/lat
+    # Its vertices (lon/lat), kept to count those inside a zone without an overlay.
+    vertices: npt.NDArray[np.float64] = field(
+        repr=False, compare=False, default_factory=lambda: np.zeros((0, 2))
+    )
 
 
 def allowed_layers(national: BaseGeometry, foreign_land: BaseGeometry) -> tuple[AllowedLayer, ...]:
@@ -73,5 +79,6 @@ def allowed_layers(national: BaseGeometry, foreign_land: BaseGeometry) -> tuple[
         polygon = to_lonlat(shapely.union(grown, territory))
         shapely.prepare(polygon)
         reach = 2 * tolerance + _SAFETY_M
-        layers.append(AllowedLayer(tolerance_m=tolerance, reach_m=reach, polygon=polygon))
+        vertices = shapely.get_coordinates(polygon)
+        layers.append(AllowedLayer(tolerance, reach, polygon, vertices))
     return tuple(layers)

@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from alert_engine.composer import geojson_geometry
-from alert_engine.overshoot import polygonal
+from alert_engine.footprint import polygonal
 from alert_engine.territory import Territory
 
 BaseLayer = Literal["region", "province", "foreign"]

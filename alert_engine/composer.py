@@ -21,7 +21,7 @@ from alert_engine.pieces import (
 )
 from alert_engine.texts import CaseFacts, alert_info, cancel_info
 from alert_engine.unclipped import cover_of
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import (
     AlertMessage,
     Area,

@@ -35,6 +35,7 @@ on the union of those parts, the region a consumer of either format alerts.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,14 +44,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
+from alert_engine.geodesy import geodesic_disk
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.local_plane import LocalPlane
-from alert_engine.overshoot import measure_overshoot, polygonal
+from alert_engine.overshoot import measure_overshoot
 from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -59,13 +60,18 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 WEA_LIMIT_M = 161.0  # FCC Wireless Emergency Alerts: 0.1 mile of overshoot
-_GEOD = Geod(ellps="WGS84")
-_DISK_CHORD_M = 1.0  # sagitta of the disk polygon's chords: the disk is exact to ~1 m
 _SAFETY_M = 2.0  # ε: outward margin so that rounding can never uncover part of Z
 _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the hull
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
 _FIT_ATTEMPTS = 6
 DEFAULT_MAX_POLYGONS = 8
+# One polygon is kept when its expected overshoot is within this; else all parts are tried.
+_TARGET_M = 120.0
+# Expected overshoots a many-part footprint does not try to beat, and its finest corners:
+# well under the 161 m rule, with room for what the expectation leaves out.
+_GOOD_ENOUGH_M = 100.0
+_GOOD_CORNER_M = 40.0
+_CUT_VERTICES = 6  # what cutting a polygon in two typically adds to each part
 GRID_DEG = 1e-6  # CAP's 6 decimals (``alert_engine.cap``): what is sent is on this grid
 # Shortest edge kept: a metre, plus what rounding to the grid can take off an edge (~0.16 m).
 _MIN_EDGE_M = 1.2
@@ -93,7 +99,7 @@ def footprint(
 ) -> Footprint:
     """The polygons to send for the geodesic disk of ``radius_km`` around ``center``."""
     return footprint_of(
-        [geodesic_disk_polygon(center, radius_km * 1000.0)],
+        [geodesic_disk(center, radius_km * 1000.0).polygon],
         territory,
         max_vertices,
         max_polygons,
@@ -109,7 +115,7 @@ def footprint_of(
     """The polygon to send for a zone made of ``pieces``.
 
     Each piece is a lon/lat polygon, convex in lon/lat, that already covers its geodesic
-    figure (a disk from ``geodesic_disk_polygon``, or the hull of two such disks); the zone
+    figure (a disk from ``geodesy.geodesic_disk``, or the hull of two such disks); the zone
     is their union. The exact zone Z is that union clipped to the territory.
     """
     if max_vertices < 4:
@@ -128,7 +134,7 @@ def footprint_of(
     budget = _Budget(max_vertices, max_polygons)
     parts = _covering_parts(exact, territory, plane, budget)
     polygon = _region(parts)
-    land_m, sea_m = measure_overshoot(polygon, exact, territory, center)
+    land_m, sea_m = measure_overshoot(polygon, exact, territory, center, pieces)
     return Footprint(
         parts=parts,
         polygon=polygon,
@@ -146,32 +152,20 @@ def vertex_count(geometry: BaseGeometry) -> int:
     return int(shapely.get_num_coordinates(geometry) - np.sum(rings))
 
 
+def polygonal(geometry: BaseGeometry) -> BaseGeometry:
+    """Only the areal parts (overlays can return stray points or lines on shared edges)."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = shapely.get_parts(geometry)
+    polygons = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polygons) if polygons else shapely.Polygon()
+
+
 def _exact_zone(zone: BaseGeometry, territory: Territory) -> BaseGeometry:
     if shapely.contains(territory.national, zone):
         return zone  # inland: no overlay needed (the territory is prepared, this is fast)
     national = shapely.clip_by_rect(territory.national, *zone.bounds)
     return polygonal(shapely.intersection(zone, national))
-
-
-# --- the disk -------------------------------------------------------------------------------
-
-
-def geodesic_disk_polygon(center: Point, radius_m: float) -> shapely.Polygon:
-    """A lon/lat polygon circumscribing the geodesic disk, chords within ~1 m of the circle.
-
-    Corners at r / cos(π/n) make the chords tangent outside the circle (in the azimuthal
-    equidistant plane); a few centimetres more absorb the bend of straight lon/lat chords.
-    """
-    n = int(min(max(math.ceil(math.pi * math.sqrt(radius_m / (2 * _DISK_CHORD_M))), 64), 4096))
-    chord = 2 * math.pi * radius_m / n
-    corner_m = radius_m / math.cos(math.pi / n) + 0.01 + chord**2 * 5e-8
-    azimuths = np.linspace(0.0, 360.0, n, endpoint=False)
-    lons, lats, _ = _GEOD.fwd(
-        np.full(n, center.lon), np.full(n, center.lat), azimuths, np.full(n, corner_m)
-    )
-    if np.ptp(lons) > 180 or not -90 < np.min(lats) < np.max(lats) < 90:
-        raise ValueError("the zone crosses the antimeridian or a pole")
-    return shapely.Polygon(np.column_stack([lons, lats])[::-1])  # counter-clockwise
 
 
 # --- the convex cover -----------------------------------------------------------------------
@@ -267,23 +261,63 @@ class _FacingProbe:
 class _Budget:
     vertices: int  # per part
     polygons: int
+    # Whether a part over ``vertices`` may be cut into several (the many-part budget), or
+    # parts come only from cutting out enclaves (the one-polygon budget).
+    split: bool = False
+
+    @property
+    def capacity(self) -> int:
+        """Vertices the covering polygon may have before it is cut into parts."""
+        if not self.split:
+            return self.vertices
+        return self.polygons * (self.vertices - _CUT_VERTICES)
 
     def excess(self, parts: Sequence[shapely.Polygon]) -> int | None:
-        """Vertices over the budget in the largest part (≤ 0: fits); None if too many parts."""
+        """Vertices over the budget (≤ 0: fits); None if too many parts for a one-polygon
+        budget (holes: a coarser step cannot help)."""
+        counts = [vertex_count(p) for p in parts]
         if len(parts) > self.polygons:
-            return None
-        return max(vertex_count(p) for p in parts) - self.vertices
+            if not self.split:
+                return None
+            # Each part too many is about a part's worth of vertices too many.
+            return max(sum(counts) - self.capacity, (len(parts) - self.polygons) * self.vertices)
+        return max(counts) - self.vertices
 
 
 def _covering_parts(
     exact: BaseGeometry, territory: Territory, plane: LocalPlane, budget: _Budget
 ) -> tuple[shapely.Polygon, ...]:
+    """One polygon (holes cut out) when it can meet the rule; else the budget of all parts,
+    spent where land lies beyond the zone's edge; else the rectangle that always covers."""
     hull = _Hull(plane.to_plane(exact))
     probe = _FacingProbe(hull, plane, territory)
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
     shapely.prepare(exact)
-    best: tuple[float, _Fitted] | None = None
-    plans = _plans(hull, hull_lonlat, probe, territory.allowed, budget.vertices)
+    one = _Budget(budget.vertices, budget.polygons)
+    many = _Budget(budget.vertices, budget.polygons, split=True)
+    tiers = [one] if budget.polygons == 1 else [one, many]
+    best: tuple[float, tuple[shapely.Polygon, ...]] | None = None
+    for tier in tiers:
+        found = _best_fit(hull, hull_lonlat, plane, probe, territory, exact, tier)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+        if best is not None and best[0] <= _TARGET_M:
+            return best[1]
+    return best[1] if best is not None else _fallback(hull, plane, exact)
+
+
+def _best_fit(
+    hull: _Hull,
+    hull_lonlat: BaseGeometry,
+    plane: LocalPlane,
+    probe: _FacingProbe,
+    territory: Territory,
+    exact: BaseGeometry,
+    budget: _Budget,
+) -> tuple[float, tuple[shapely.Polygon, ...]] | None:
+    """The sendable parts with the least expected overshoot within ``budget``, and it."""
+    best: tuple[float, _Fitted, float] | None = None
+    plans = _plans(hull, hull_lonlat, probe, territory.allowed, budget)
     for hoped, layer, step in plans:
         if best is not None and hoped >= best[0]:
             break  # plans are sorted by what they hope for: none left can do better
@@ -291,15 +325,21 @@ def _covering_parts(
         if fitted is None:
             continue
         expected = max(_corner_overshoot(hull, fitted.step), layer.reach_m)
-        if best is None or expected < best[0]:
-            best = (expected, fitted)
-    if best is not None:
-        parts = best[1].parts or sendable(best[1].polygon, budget.polygons)
-        # Rounding can (rarely) split a thin part: the budget is checked on what is sent.
-        excess = budget.excess(parts) if parts else None
-        if excess is not None and excess <= 0 and _covers(parts, exact):
-            return parts
-    return _fallback(hull, plane, exact)
+        score = max(expected, _GOOD_ENOUGH_M) if budget.split else expected
+        if best is None or score < best[0]:
+            best = (score, fitted, expected)
+    if best is None:
+        return None
+    parts = best[1].parts or sendable(best[1].polygon, budget.polygons, _cut_at(budget))
+    # Rounding can (rarely) split a thin part: the budget is checked on what is sent.
+    excess = budget.excess(parts) if parts else None
+    if excess is not None and excess <= 0 and _covers(parts, exact):
+        return best[2], parts
+    return None
+
+
+def _cut_at(budget: _Budget) -> int | None:
+    return budget.vertices if budget.split else None
 
 
 @dataclass(frozen=True)
@@ -350,29 +390,101 @@ def _excess(
     own = [p for p in shapely.get_parts(polygon) if isinstance(p, shapely.Polygon)]
     if not own:
         return None, ()
-    if not any(p.interiors for p in own):
+    fits = all(vertex_count(p) <= budget.vertices for p in own)
+    if not any(p.interiors for p in own) and (fits or not budget.split):
         return budget.excess(own), ()
-    parts = sendable(polygon, budget.polygons)
+    parts = sendable(polygon, budget.polygons, _cut_at(budget))
     return (budget.excess(parts) if parts else None), parts
 
 
-def sendable(polygon: BaseGeometry, max_polygons: int) -> tuple[shapely.Polygon, ...]:
-    """``polygon`` as it can be sent: short edges dropped, on the grid, cut into hole-free
-    parts (holes smallest first filled in when cutting them all would take more than
-    ``max_polygons`` parts; the overshoot measured afterwards counts what they hold)."""
+def sendable(
+    polygon: BaseGeometry, max_polygons: int, max_vertices: int | None = None
+) -> tuple[shapely.Polygon, ...]:
+    """``polygon`` as it can be sent: short edges dropped, on the grid, parts of more than
+    ``max_vertices`` cut along grid lines until each fits (if it is given), then cut into
+    hole-free parts (holes smallest first filled in when cutting them all would take more
+    than ``max_polygons`` parts; the overshoot measured afterwards counts what they hold).
+
+    Grid lines come first: a later chord around a hole that ends on one only adds a vertex
+    on that straight line, which rounding keeps on it, so the parts still tile."""
     tidy = on_grid(drop_short_edges(polygon, _MIN_EDGE_M))
     polygons = [p for p in shapely.get_parts(tidy) if isinstance(p, shapely.Polygon)]
+    if max_vertices is not None and any(_cost(p) > max_vertices for p in polygons):
+        polygons = [q for p in polygons for q in split_to_fit(p, max_vertices)]
+        # The cuts' new vertices lie on grid lines, but along them off the grid.
+        polygons = [q for g in on_grid(np.asarray(polygons, dtype=object)) for q in _own(g)]
     holes = sum(len(p.interiors) for p in polygons)
     if holes == 0:
         return tuple(polygons)
-    if len(polygons) + holes > max_polygons:
+    if len(polygons) + holes > max_polygons and max_vertices is None:
+        # One polygon's budget: filled holes cost overshoot, not parts. (With parts cut to
+        # fit, too many parts are the caller's excess: a coarser polygon needs fewer.)
         polygons = _fill_smallest_holes(polygons, max(max_polygons - len(polygons), 0))
     parts = hole_free_parts(shapely.MultiPolygon(polygons), _MIN_EDGE_M)
     if has_holes(parts):  # no chord kept new vertices apart from old ones: fill it in
         parts = [shapely.Polygon(p.exterior) for p in parts]
     # The cuts' new vertices are off the grid: round them (both sides of a cut alike).
     gridded = on_grid(np.asarray(parts, dtype=object))
-    return tuple(q for g in gridded for q in shapely.get_parts(g) if isinstance(q, shapely.Polygon))
+    return tuple(q for g in gridded for q in _own(g))
+
+
+def _own(geometry: BaseGeometry) -> list[shapely.Polygon]:
+    return [q for q in shapely.get_parts(geometry) if isinstance(q, shapely.Polygon)]
+
+
+def _cost(polygon: shapely.Polygon) -> int:
+    """Vertices the polygon takes once sent: cutting out each hole adds about four."""
+    return vertex_count(polygon) + 4 * len(polygon.interiors)
+
+
+def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Polygon]:
+    """``polygon`` cut in two by a grid line, again and again until every part fits
+    ``max_vertices`` (``_cost``).
+
+    Of a few lines (across either side, near the middle of the vertices or a little off it)
+    the one leaving the fewest pieces, then the smallest, is taken; each runs through the
+    widest gap between vertices there, on the 6-decimal grid: both sides get the same new
+    vertices (so the parts tile the polygon) and none falls next to an old one."""
+    if _cost(polygon) <= max_vertices:
+        return [polygon]
+    best: tuple[tuple[int, int], list[shapely.Polygon]] | None = None
+    for axis, quantile in itertools.product((0, 1), (0.5, 0.35, 0.65)):
+        halves = _halves(polygon, axis, quantile)
+        if halves is None:
+            continue
+        score = (len(halves), max(_cost(h) for h in halves))
+        if best is None or score < best[0]:
+            best = (score, halves)
+    if best is None or best[0][1] >= _cost(polygon):
+        return [polygon]  # no progress: the caller's budget check says it does not fit
+    return [q for h in best[1] for q in split_to_fit(h, max_vertices)]
+
+
+def _halves(polygon: shapely.Polygon, axis: int, quantile: float) -> list[shapely.Polygon] | None:
+    coords = shapely.get_coordinates(polygon)
+    values = np.unique(coords[:, axis])
+    if len(values) < 8:
+        return None
+    around = int(len(values) * quantile)
+    window = values[max(around - len(values) // 8, 0) : around + len(values) // 8 + 1]
+    widest = int(np.argmax(np.diff(window)))
+    low, high = float(window[widest]), float(window[widest + 1])
+    cut = round((low + high) / 2, round(-math.log10(GRID_DEG)))
+    if not low < cut < high:
+        return None
+    minx, miny, maxx, maxy = polygon.bounds
+    far = 1.0  # degrees beyond the bounds: the clipping rectangle's corners stay outside
+    if axis == 0:
+        boxes = (
+            (minx - far, miny - far, cut, maxy + far),
+            (cut, miny - far, maxx + far, maxy + far),
+        )
+    else:
+        boxes = (
+            (minx - far, miny - far, maxx + far, cut),
+            (minx - far, cut, maxx + far, maxy + far),
+        )
+    return [orient(p, sign=1.0) for box in boxes for p in _own(shapely.clip_by_rect(polygon, *box))]
 
 
 def on_grid(geometry: Any) -> Any:
@@ -420,29 +532,38 @@ def _plans(
     hull_lonlat: BaseGeometry,
     probe: _FacingProbe,
     layers: Sequence[AllowedLayer],
-    max_vertices: int,
+    budget: _Budget,
 ) -> list[tuple[float, AllowedLayer, float]]:
-    """(hoped-for overshoot, layer, tangent step) to try, most hopeful first.
+    """(score, layer, tangent step) to try, most hopeful first.
 
     A layer's vertices inside the hull take that share of the budget; the rest sets the
     tangent step over the land-facing arcs. The hope is the larger of the layer's reach onto
     foreign land and the corners' overshoot r·(sec(Δ/2) − 1); the fit may need a wider step.
+    One polygon is spent wholly on the least hope. Several are spent only as far as the rule
+    needs: every hope under ``_GOOD_ENOUGH_M`` scores alike, the coarsest layer first, and
+    the step is no finer than corners of ``_GOOD_CORNER_M`` (more parts would reach no
+    fewer people).
     """
+    max_vertices = budget.capacity
+    floor = _GOOD_ENOUGH_M if budget.split else 0.0
+    finest = 2 * math.acos(1 / (1 + _GOOD_CORNER_M / hull.size)) if budget.split else 0.0
     grid = np.linspace(0.0, 2 * math.pi, 360, endpoint=False)
     land_share = float(np.mean(probe(grid)))
     sea_tangents = (1 - land_share) * 2 * math.pi / _SEA_STEP + 2
     shapely.prepare(hull_lonlat)
+    minx, miny, maxx, maxy = hull_lonlat.bounds
     plans = []
     for layer in layers:
-        local = shapely.clip_by_rect(layer.polygon, *hull_lonlat.bounds)
-        lon, lat = shapely.get_coordinates(local).T
-        inside = int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon, lat)))
+        lon, lat = layer.vertices.T
+        near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+        inside = int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon[near], lat[near])))
         tangents = max_vertices - inside - sea_tangents
         if tangents < _MIN_TANGENTS * max(land_share, 0.2):
             continue
-        step = 2 * math.pi * max(land_share, 1e-3) / tangents
-        plans.append((max(_corner_overshoot(hull, step), layer.reach_m), layer, step))
-    plans.sort(key=lambda p: (p[0], p[1].tolerance_m))
+        step = max(2 * math.pi * max(land_share, 1e-3) / tangents, finest)
+        hope = max(_corner_overshoot(hull, step), layer.reach_m)
+        plans.append((max(hope, floor), layer, step))
+    plans.sort(key=lambda p: (p[0], -p[1].tolerance_m if budget.split else p[1].tolerance_m))
     return plans
 
 

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.geodesy import WGS84
 from shared.alert_contract import Point
 
 FloatArray = npt.NDArray[np.float64]
-_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,9 @@ class LocalPlane:
     def at(cls, center: Point) -> LocalPlane:
         # Local scales from the ellipsoid: a short step east and north, measured geodesically.
         step = 1e-3
-        _, _, east = _GEOD.inv(center.lon, center.lat, center.lon + step, center.lat)
+        _, _, east = WGS84.inv(center.lon, center.lat, center.lon + step, center.lat)
         lat_b = center.lat + step if center.lat < 89 else center.lat - step
-        _, _, north = _GEOD.inv(center.lon, center.lat, center.lon, lat_b)
+        _, _, north = WGS84.inv(center.lon, center.lat, center.lon, lat_b)
         return cls(center, east / step, north / step)
 
     def to_plane(self, geometry: BaseGeometry) -> BaseGeometry:

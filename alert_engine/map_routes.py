@@ -26,7 +26,7 @@ from alert_engine.dependencies import Alerts
 from alert_engine.schemas import MAX_SEQUENCE
 from alert_engine.service import locations_of
 from alert_engine.territory import Territory
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.auth import SCOPES, Principal, require_scope
 from shared.problem_schema import AUTHENTICATED, problem_responses
 from shared.web import part

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.geodesy import WGS84
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -42,26 +42,30 @@ _NEAR_M = 1500.0  # metres: the box query's reach (overshoot onto land is mostly
 _CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
-_GEOD = Geod(ellps="WGS84")
 
 
 def measure_overshoot(
-    polygon: BaseGeometry, exact: BaseGeometry, territory: Territory, center: Point
+    polygon: BaseGeometry,
+    exact: BaseGeometry,
+    territory: Territory,
+    center: Point,
+    pieces: Sequence[shapely.Polygon],
 ) -> tuple[float, float]:
     """(land, sea): the greatest distance in metres from P ∩ land ∖ Z and from P ∩ sea to Z.
 
     The maxima lie on the boundaries of those regions (unless Z surrounds a patch of outside
-    land inside P): P's edges over land or sea, and the coasts inside P. Only the parts of
-    them outside Z are measured; a coast point belongs to both regions' boundaries.
+    land inside P): P's edges over land or sea, and the coasts inside P; a coast point belongs
+    to both regions' boundaries. Points of Z are at distance 0, so what is measured need not
+    leave them out: it only skips what is cheap to skip (``pieces`` are the zone's convex
+    pieces, whose union clipped to the territory is Z).
     """
-    # Padded: the clipping rectangle's own edges must not pass for coasts inside P.
     minx, miny, maxx, maxy = polygon.bounds
+    # Padded: the clipping rectangle's own edges must not pass for coasts inside P.
     land = shapely.clip_by_rect(territory.land, minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
-    edges = shapely.boundary(polygon)
-    shapely.prepare(exact)
-    over_land = _outside(shapely.intersection(edges, land), exact)
-    over_sea = shapely.difference(edges, land)
-    coasts = _outside(shapely.intersection(shapely.boundary(land), polygon), exact)
+    over_land, over_sea = _edges_by_surface(polygon, land, territory.land)
+    coasts = territory.coasts.outside_pieces(polygon, list(pieces))
+    if not coasts.is_empty:
+        coasts = shapely.intersection(coasts, polygon)
     if over_land.is_empty and over_sea.is_empty and coasts.is_empty:
         return 0.0, 0.0
     field = DistanceField(exact, center)
@@ -75,17 +79,42 @@ def measure_overshoot(
     return max(land_m, coast_m), max(sea_m, coast_m)
 
 
-def _outside(lines: BaseGeometry, exact: BaseGeometry) -> BaseGeometry:
-    return shapely.difference(lines, exact) if not lines.is_empty else lines
+def _edges_by_surface(
+    polygon: BaseGeometry, land: BaseGeometry, prepared_land: BaseGeometry
+) -> tuple[BaseGeometry, BaseGeometry]:
+    """P's edges over land and over sea. Each edge is tested with the prepared land mask;
+    only the few that cross a coast are cut by an overlay, on the land near them."""
+    rings = shapely.get_parts(shapely.boundary(polygon))  # holes too: an enclave's border
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    same = index[:-1] == index[1:]
+    edges = shapely.linestrings(
+        np.stack([coords[:-1][same], coords[1:][same]], axis=1).reshape(-1, 2),
+        indices=np.repeat(np.arange(int(same.sum())), 2),
+    )
+    on_land = shapely.covers(prepared_land, edges)
+    touching = shapely.intersects(prepared_land, edges)
+    crossing = edges[touching & ~on_land]
+    land_parts = list(edges[on_land])
+    sea_parts = list(edges[~touching])
+    for edge in crossing:
+        local = shapely.clip_by_rect(land, *_padded(edge.bounds))
+        land_parts.append(shapely.intersection(edge, local))
+        sea_parts.append(shapely.difference(edge, local))
+    return _lines(land_parts), _lines(sea_parts)
 
 
-def polygonal(geometry: BaseGeometry) -> BaseGeometry:
-    """Only the areal parts (overlays can return stray points or lines on shared edges)."""
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = shapely.get_parts(geometry)
-    polygons = [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(polygons) if polygons else shapely.Polygon()
+def _padded(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = bounds
+    return minx - 1e-3, miny - 1e-3, maxx + 1e-3, maxy + 1e-3
+
+
+def _lines(parts: list[BaseGeometry]) -> BaseGeometry:
+    """The linear parts of overlay results, as one geometry (vectorised: there are many)."""
+    if not parts:
+        return shapely.MultiLineString()
+    flat = shapely.get_parts(np.asarray(parts, dtype=object))
+    keep = (shapely.get_type_id(flat) == 1) & ~shapely.is_empty(flat)
+    return shapely.multilinestrings(flat[keep]) if keep.any() else shapely.MultiLineString()
 
 
 class DistanceField:
@@ -108,7 +137,7 @@ class DistanceField:
     def project(self, lonlat: FloatArray) -> FloatArray:
         """Ellipsoidal azimuthal equidistant: exact distance and azimuth from the centre."""
         n = len(lonlat)
-        azimuth, _, distance = _GEOD.inv(
+        azimuth, _, distance = WGS84.inv(
             np.full(n, self._center.lon), np.full(n, self._center.lat), lonlat[:, 0], lonlat[:, 1]
         )
         radians = np.radians(np.asarray(azimuth))

@@ -23,14 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import shapely
-from pyproj import Geod
 
-from alert_engine.footprint import geodesic_disk_polygon
+from alert_engine.geodesy import WGS84, geodesic_disk
 from alert_engine.locations import TrustedLocation
-from alert_engine.zones import ZonePolicy, radius_km
+from alert_engine.zone_policy import ZonePolicy, radius_km
 from shared.alert_contract import Point, TravelMode
-
-_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def heading_of(location: TrustedLocation) -> float | None:
         p, q = location.point, location.destination
         if (p.lat, p.lon) == (q.lat, q.lon):
             return None  # already there: no direction to favour
-        azimuth, _, _ = _GEOD.inv(p.lon, p.lat, q.lon, q.lat)
+        azimuth, _, _ = WGS84.inv(p.lon, p.lat, q.lon, q.lat)
         return float(azimuth) % 360.0
     return location.heading_deg
 
@@ -87,24 +84,24 @@ def piece_of(location: TrustedLocation, reach_km: float, policy: ZonePolicy) -> 
         along_m = max(reach_km - side_km, 0.0) * 1000.0
         if location.destination is not None:
             p, q = location.point, location.destination
-            _, _, to_destination = _GEOD.inv(p.lon, p.lat, q.lon, q.lat)
+            _, _, to_destination = WGS84.inv(p.lon, p.lat, q.lon, q.lat)
             along_m = min(along_m, float(to_destination))
     point = location.point
-    near = geodesic_disk_polygon(point, side_km * 1000.0)
+    near = geodesic_disk(point, side_km * 1000.0).polygon
     if heading is None or along_m <= 0.0:
         return Piece(point, reach_km, side_km, None, None, near)
-    lon, lat, _ = _GEOD.fwd(point.lon, point.lat, heading, along_m)
+    lon, lat, _ = WGS84.fwd(point.lon, point.lat, heading, along_m)
     far = Point(lat=float(lat), lon=float(lon))
     # Both disks are convex in lon/lat, so their hull is a valid piece for footprint_of.
     corridor = shapely.convex_hull(
-        shapely.union(near, geodesic_disk_polygon(far, side_km * 1000.0))
+        shapely.union(near, geodesic_disk(far, side_km * 1000.0).polygon)
     )
     assert isinstance(corridor, shapely.Polygon)
     return Piece(point, reach_km, side_km, heading, far, shapely.orient_polygons(corridor))
 
 
 def disk_piece(center: Point, reach_km: float) -> Piece:
-    polygon = geodesic_disk_polygon(center, reach_km * 1000.0)
+    polygon = geodesic_disk(center, reach_km * 1000.0).polygon
     return Piece(center, reach_km, reach_km, None, None, polygon)
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import shapely
-from pyproj import Geod
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,12 +22,13 @@ from alert_engine.composer import (
     version_reference,
     zone_at,
 )
+from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.locations import TrustedLocation
 from alert_engine.metrics import VERSIONS, ZONE_SECONDS
 from alert_engine.models import Alert, AlertVersion, ApprovedFacts
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.texts import CaseFacts
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, MsgType, Point
 from shared.events import (
     AlertCancelled,
@@ -45,7 +45,6 @@ from shared.outbox import add_event
 
 SOURCE = "tifli/alert-engine"
 log = logging.getLogger(__name__)
-_GEOD = Geod(ellps="WGS84")
 _EVENT_FOR: dict[MsgType, type[AlertIssued | AlertUpdated | AlertCancelled]] = {
     "Alert": AlertIssued,
     "Update": AlertUpdated,
@@ -307,8 +306,7 @@ def _union(pieces: Sequence[Piece]) -> shapely.Geometry:
 
 
 def _area_m2(pieces: Sequence[Piece]) -> float:
-    area, _ = _GEOD.geometry_area_perimeter(_union(pieces))
-    return abs(float(area))
+    return geodesic_area_m2(_union(pieces))
 
 
 def locations_of(alert: Alert) -> list[TrustedLocation]:

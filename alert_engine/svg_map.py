@@ -21,12 +21,13 @@ from html import escape
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
+
+from alert_engine.geodesy import WGS84
 
 Frame = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
-_GEOD = Geod(ellps="WGS84")
+
 # XML 1.0 allows tab, newline, carriage return and everything from U+0020 but surrogates and
 # U+FFFE/U+FFFF; the rest cannot be written even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -115,7 +116,7 @@ def km_per_pixel(frame: Frame, width: int) -> float:
     """Ground distance of a pixel along the frame's middle latitude (on the ellipsoid)."""
     min_x, min_y, max_x, max_y = frame
     middle = (min_y + max_y) / 2
-    _, _, metres = _GEOD.inv(min_x, middle, max_x, middle)
+    _, _, metres = WGS84.inv(min_x, middle, max_x, middle)
     return float(metres) / 1000.0 / width
 
 

@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import shapely
-from pyproj import Geod
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from alert_engine.allowed_area import AllowedLayer, allowed_layers
+from alert_engine.coasts import Coasts
+from alert_engine.geodesy import geodesic_area_m2
 
 AreaKind = Literal["region", "province"]
-
-_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -48,22 +47,6 @@ class Geocode:
     share: float  # fraction of the zone's area inside this area, 0–1
 
 
-def geodesic_area_m2(geometry: BaseGeometry) -> float:
-    """Area on the WGS84 ellipsoid: exact, and no projection to choose per zone.
-
-    Ring by ring from coordinate arrays (pyproj's geometry helper converts coordinates
-    through Python lists, several times slower); holes are subtracted."""
-    total = 0.0
-    for polygon in shapely.get_parts(geometry):
-        if polygon.geom_type != "Polygon" or polygon.is_empty:
-            continue
-        for k, ring in enumerate((polygon.exterior, *polygon.interiors)):
-            lon, lat = shapely.get_coordinates(ring).T
-            area, _ = _GEOD.polygon_area_perimeter(lon, lat)
-            total += abs(float(area)) if k == 0 else -abs(float(area))
-    return max(total, 0.0)
-
-
 @dataclass(frozen=True)
 class Territory:
     regions: tuple[AdminArea, ...]
@@ -82,6 +65,11 @@ class Territory:
         polygon = shapely.union_all([self.national, self.foreign_land])
         shapely.prepare(polygon)
         return polygon
+
+    @cached_property
+    def coasts(self) -> Coasts:
+        """The coasts as indexed segments, for measuring overshoot (computed once)."""
+        return Coasts.of(self.national, self.land)
 
     @cached_property
     def allowed(self) -> tuple[AllowedLayer, ...]:

@@ -18,14 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from alert_engine.footprint import vertex_count
+from alert_engine.geodesy import distances_m, geodesic_disk
 from alert_engine.pieces import Piece
-from alert_engine.zones import geodesic_disk
 
-_GEOD = Geod(ellps="WGS84")
 _MIN_SIDES = 8  # coarser disks waste more ground than the hull fallback
 
 
@@ -55,10 +53,10 @@ def cover_of(pieces: Sequence[Piece], max_vertices: int) -> Cover:
 
 
 def _coarse(piece: Piece, sides: int) -> tuple[shapely.Polygon, float]:
-    near = geodesic_disk(piece.center, piece.side_km, sides)
+    near = geodesic_disk(piece.center, piece.side_km * 1000.0, sides)
     if piece.far is None:
         return near.polygon, near.overshoot_m
-    far = geodesic_disk(piece.far, piece.side_km, sides)
+    far = geodesic_disk(piece.far, piece.side_km * 1000.0, sides)
     # The hull of two covers is within the larger of their overshoots of the hull of the two
     # disks (a convex combination of points each within e of a disk is within e of the hull).
     hull = shapely.convex_hull(shapely.union(near.polygon, far.polygon))
@@ -70,12 +68,6 @@ def _corner_bound(polygon: BaseGeometry, pieces: Sequence[Piece]) -> float:
     corners = np.asarray(shapely.get_coordinates(polygon))
     best = np.inf
     for piece in pieces:
-        point = piece.center
-        _, _, distances = _GEOD.inv(
-            np.full(len(corners), point.lon),
-            np.full(len(corners), point.lat),
-            corners[:, 0],
-            corners[:, 1],
-        )
+        distances = distances_m(piece.center, corners[:, 0], corners[:, 1])
         best = min(best, float(np.max(distances)) - piece.side_km * 1000.0)
     return max(best, 0.0)

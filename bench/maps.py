@@ -22,7 +22,7 @@ from alert_engine.composer import area_of
 from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import pieces_at
 from alert_engine.territory import default_paths, load_territory
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, Point
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 

@@ -21,7 +21,7 @@ from alert_engine.consumer import ReportEventHandler
 from alert_engine.service import EngineConfig
 from alert_engine.territory import Territory, default_paths, load_territory
 from alert_engine.timers import AlertTimers
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from dispatcher.address_guard import guarded_client
 from dispatcher.consumer import GROUP as DISPATCHER_GROUP
 from dispatcher.consumer import AlertEventHandler

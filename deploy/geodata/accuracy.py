@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.geodesy import WGS84
+
 SPACING = 1e-4  # degrees between sampled points (≈ 11 m)
-_GEOD = Geod(ellps="WGS84")
 
 
 def segments(lines: BaseGeometry) -> npt.NDArray[np.object_]:
@@ -46,5 +46,5 @@ def distances_m(
     nearest = shapely.get_coordinates(
         shapely.shortest_line(points[index[0]], to_edges[index[1]])
     ).reshape(-1, 2, 2)[:, 1]
-    _, _, metres = _GEOD.inv(xy[index[0], 0], xy[index[0], 1], nearest[:, 0], nearest[:, 1])
+    _, _, metres = WGS84.inv(xy[index[0], 0], xy[index[0], 1], nearest[:, 0], nearest[:, 1])
     return xy[index[0]], np.asarray(metres, dtype=np.float64)

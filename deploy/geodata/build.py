@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.geodesy import WGS84
 from intake_api.gazetteer import official_names
 
 from .accuracy import distances_m, segments
@@ -171,7 +171,7 @@ def geonames_places() -> list[dict[str, Any]]:
 # --- pure steps -----------------------------------------------------------------------------
 
 
-def polygonal(geometry: BaseGeometry) -> BaseGeometry:
+def valid_polygonal(geometry: BaseGeometry) -> BaseGeometry:
     """Fix validity and keep only the areal part (make_valid can emit stray lines)."""
     fixed = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
     parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
@@ -193,7 +193,7 @@ def source_provinces(
     """The provinces in code order, valid and cleaned into a coverage (a set of polygons
     that meet edge to edge): the source overlaps and leaves gaps by a few grid cells."""
     order = sorted(range(len(provinces)), key=lambda i: str(provinces[i][0]["id"]))
-    shapes = [polygonal(provinces[i][1]) for i in order]
+    shapes = [valid_polygonal(provinces[i][1]) for i in order]
     return order, list(shapely.coverage_clean(shapes, gap_width=GAP_WIDTH, snapping_distance=SNAP))
 
 
@@ -208,7 +208,7 @@ def clean_provinces(
     Only the borders between provinces are simplified; the regions are then dissolved from
     the provinces, so both files share every border exactly.
     """
-    region_shapes = [polygonal(g) for _, g in regions]
+    region_shapes = [valid_polygonal(g) for _, g in regions]
     # Shore added to a province may meet its neighbour's without shared vertices: clean again.
     cleaned = shapely.coverage_clean(list(shapes), gap_width=GAP_WIDTH, snapping_distance=SNAP)
     simplified = shapely.coverage_simplify(cleaned, COVERAGE_TOLERANCE, simplify_boundary=False)
@@ -258,12 +258,11 @@ def metres_to_degrees(metres: float) -> float:
 
 def reach(territory: BaseGeometry) -> BaseGeometry:
     """Everything within REACH_KM (geodesic) of the territory, from disks on its hull."""
-    geod = Geod(ellps="WGS84")
     hull = shapely.convex_hull(territory)
     azimuths = np.linspace(0.0, 360.0, 128, endpoint=False)
     disks = [hull]
     for lon, lat in shapely.get_coordinates(shapely.segmentize(hull.exterior, 1.0)):
-        lons, lats, _ = geod.fwd(
+        lons, lats, _ = WGS84.fwd(
             np.full(azimuths.shape, lon),
             np.full(azimuths.shape, lat),
             azimuths,
@@ -307,7 +306,7 @@ def foreign_land(outside: np.ndarray, territory: BaseGeometry) -> BaseGeometry:
     # Cut by the territory shrunk by a metre: the two layers overlap by that strip, which
     # survives rounding (no gap can open along a land border) and which the loader cuts off.
     inner = shapely.buffer(territory, -SHORE_GROWTH / 2, quad_segs=2)
-    return shapely.normalize(polygonal(shapely.difference(shapely.union_all(tiers), inner)))
+    return shapely.normalize(valid_polygonal(shapely.difference(shapely.union_all(tiers), inner)))
 
 
 def gazetteer(records: Iterable[dict[str, Any]], regions: Sequence[Area]) -> list[dict[str, Any]]:
@@ -479,7 +478,7 @@ def proof(
     land-mask points in neither layer."""
     territory = read_territory(out / "morocco_regions.geojson")
     foreign = read_foreign_land(out / "foreign_land.geojson", territory)
-    source = without_spikes(shapely.union_all([polygonal(g) for _, g in provinces_src]))
+    source = without_spikes(shapely.union_all([valid_polygonal(g) for _, g in provinces_src]))
     window = shapely.box(*shapely.buffer(shapely.envelope(source), 0.1).bounds)
     nearby = np.asarray(land)[shapely.intersects(np.asarray(land), window)]
     coast = shapely.intersection(shapely.boundary(nearby), window)

@@ -236,9 +236,9 @@ async def _case(
         transcript.detail(f"the partner shows (ar): {arabic['short_text']}")
 
     transcript.step(f"drawing the zone to {svg_path} …")
-    from alert_engine.footprint import geodesic_disk_polygon
+    from alert_engine.geodesy import geodesic_disk
 
-    disk = geodesic_disk_polygon(area.circle.center, area.circle.radius_km * 1000)
+    disk = geodesic_disk(area.circle.center, area.circle.radius_km * 1000).polygon
     write_picture(svg_path, area, disk, territory(settings))
     transcript.detail(
         f"radius {area.circle.radius_km:g} km, {area.vertex_count} vertices, targeting "

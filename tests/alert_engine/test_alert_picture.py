@@ -16,7 +16,7 @@ from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import pieces_at
 from alert_engine.svg_map import Layer, km_per_pixel, svg_picture, xml_text
 from alert_engine.territory import default_paths, load_territory
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, Point
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 

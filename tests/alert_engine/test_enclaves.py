@@ -22,11 +22,12 @@ from pyproj import Geod
 from alert_engine.cap import CAP_NS, to_cap_xml
 from alert_engine.composer import CaseState, Presentation, area_of, compose
 from alert_engine.footprint import vertex_count
+from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import disk_piece
-from alert_engine.territory import default_paths, geodesic_area_m2, load_territory
+from alert_engine.territory import default_paths, load_territory
 from alert_engine.texts import CaseFacts
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, Point, PublicChild
 from tests.alert_engine.metric_view import metric_projection
 from tests.alert_engine.surfaces import surface_at

@@ -16,9 +16,10 @@ from pyproj import Geod
 
 from alert_engine.composer import area_of
 from alert_engine.footprint import Footprint, footprint, vertex_count
+from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.pieces import disk_piece
-from alert_engine.territory import default_paths, geodesic_area_m2, load_territory
-from alert_engine.zones import ZonePolicy
+from alert_engine.territory import default_paths, load_territory
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import Point
 from tests.alert_engine.metric_view import metric_projection
 from tests.alert_engine.surfaces import surface_at

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from alert_engine.footprint import geodesic_disk_polygon
+from alert_engine.geodesy import geodesic_disk
 from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import (
     live_locations,
@@ -19,7 +19,7 @@ from alert_engine.pieces import (
     reaches_at,
 )
 from alert_engine.unclipped import cover_of
-from alert_engine.zones import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import Point
 
 GEOD = Geod(ellps="WGS84")
@@ -52,8 +52,8 @@ def _heading(heading: float, at: datetime = SEEN) -> TrustedLocation:
 
 def test_without_direction_the_piece_is_the_disk() -> None:
     piece = piece_of(TrustedLocation(point=BENI_MELLAL, at=SEEN), 400.0, POLICY)
-    assert piece.heading_deg is None and piece.side_km == 400.0 and piece.far is None
-    assert shapely.equals(piece.polygon, geodesic_disk_polygon(BENI_MELLAL, 400_000))
+    assert piece.is_disk and piece.side_km == 400.0 and piece.far is None
+    assert shapely.equals(piece.polygon, geodesic_disk(BENI_MELLAL, 400_000).polygon)
 
 
 def test_the_corridor_reaches_exactly_r_along_the_heading() -> None:
@@ -89,13 +89,13 @@ def test_the_corridor_is_two_side_radii_wide_and_holds_the_floor_disk() -> None:
         # Straight lon/lat edges and geodesics part by well under 1% over 240 km.
         assert _inside(piece.polygon, _fwd(middle, side, side_m * 0.99))
         assert not _inside(piece.polygon, _fwd(middle, side, side_m * 1.01))
-    assert shapely.covers(piece.polygon, geodesic_disk_polygon(BENI_MELLAL, 160_000))
+    assert shapely.covers(piece.polygon, geodesic_disk(BENI_MELLAL, 160_000).polygon)
 
 
 def test_within_the_floor_the_piece_is_just_the_disk() -> None:
     piece = piece_of(_heading(60.0), POLICY.floor_km, POLICY)
-    assert piece.heading_deg is None and piece.side_km == POLICY.floor_km
-    assert shapely.equals(piece.polygon, geodesic_disk_polygon(BENI_MELLAL, 160_000))
+    assert piece.is_disk and piece.side_km == POLICY.floor_km
+    assert shapely.equals(piece.polygon, geodesic_disk(BENI_MELLAL, 160_000).polygon)
 
 
 def test_a_near_destination_stops_the_corridor_there() -> None:

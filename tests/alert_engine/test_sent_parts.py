@@ -4,11 +4,12 @@ turns into a repeated point."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 from pyproj import Geod
 
 from alert_engine.cap import cap_polygon
-from alert_engine.footprint import footprint, sendable, vertex_count
+from alert_engine.footprint import footprint, sendable, split_to_fit, vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import default_paths, load_territory
@@ -92,3 +93,43 @@ def test_no_vertex_is_wasted_over_many_zones() -> None:
             assert len(set(pairs[:-1])) == len(pairs) - 1
             checked += 1
     assert checked >= 60
+
+
+def test_a_polygon_over_the_budget_is_cut_into_parts_that_tile_it() -> None:
+    # A jagged 400-gon: a star whose spikes make every cut line cross it many times.
+    angles = np.linspace(0.0, 2 * np.pi, 400, endpoint=False)
+    radius = np.where(np.arange(400) % 2 == 0, 1.0, 0.6)
+    star = shapely.Polygon(
+        np.column_stack([-6 + radius * np.cos(angles), 32 + radius * np.sin(angles)])
+    )
+    parts = split_to_fit(star, 100)
+    assert len(parts) >= 4 and all(vertex_count(p) <= 100 for p in parts)
+    assert all(p.is_valid and not p.interiors for p in parts)
+    # A tiling: together exactly the polygon, and no two overlap.
+    assert shapely.union_all(parts).symmetric_difference(star).area < 1e-12
+    assert sum(p.area for p in parts) == pytest.approx(star.area, rel=1e-12)
+    # A gently wavy 400-gon needs few parts; what is sent is on the grid and still tiles it
+    # (the cuts run along grid lines, so rounding keeps both sides of a cut alike).
+    wavy = shapely.Polygon(
+        np.column_stack([-6 + (1 + 0.01 * radius) * np.cos(angles), 32 + np.sin(angles)])
+    )
+    sent = sendable(wavy, max_polygons=8, max_vertices=100)
+    assert 4 <= len(sent) <= 6 and all(vertex_count(p) <= 100 for p in sent)
+    coords = np.concatenate([shapely.get_coordinates(p) for p in sent])
+    assert np.allclose(coords, np.round(coords, 6), rtol=0, atol=1e-12)
+    region = shapely.union_all(sent)
+    assert region.covers(wavy.buffer(-1e-6)) and wavy.buffer(1e-6).covers(region)
+    assert sum(p.area for p in sent) == pytest.approx(region.area, rel=1e-9)
+
+
+def test_several_parts_meet_the_rule_where_one_polygon_cannot() -> None:
+    marrakech = Point(lon=-7.99, lat=31.63)
+    one = footprint(marrakech, 300.0, TERRITORY, 100, max_polygons=1)
+    several = footprint(marrakech, 300.0, TERRITORY, 100)
+    assert not one.meets_wea_rule and several.meets_wea_rule
+    assert 1 < len(several.parts) <= 8
+    assert all(vertex_count(p) <= 100 and not p.interiors for p in several.parts)
+    region = shapely.union_all(several.parts)
+    assert region.covers(several.exact)
+    # The parts tile the region: their areas add up to its area (no overlap).
+    assert sum(p.area for p in several.parts) == pytest.approx(region.area, rel=1e-9)

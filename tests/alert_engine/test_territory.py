@@ -1,6 +1,6 @@
 """The shipped territory, against facts checked by hand on a map (not copied from the code).
 
-Disks are built here with pyproj.Geod directly, independent of alert_engine.zones.
+Disks are built here with pyproj.Geod directly, independent of alert_engine.geodesy.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from alert_engine.territory import Territory, default_paths, geodesic_area_m2, load_territory
+from alert_engine.geodesy import geodesic_area_m2
+from alert_engine.territory import Territory, default_paths, load_territory
 from tests.alert_engine.surfaces import surface_at
 
 GEOD = Geod(ellps="WGS84")

@@ -11,7 +11,9 @@ from pyproj import Geod
 from shapely.geometry import Point as ShapelyPoint
 
 from alert_engine.composer import geojson_geometry
-from alert_engine.zones import ZonePolicy, geodesic_disk, radius_km
+from alert_engine.footprint import vertex_count
+from alert_engine.geodesy import geodesic_disk
+from alert_engine.zone_policy import ZonePolicy, radius_km
 from shared.alert_contract import Point
 
 POLICY = ZonePolicy()
@@ -60,9 +62,9 @@ def _boundary_distances(lat: float, lon: float, polygon: object, samples: int = 
 def test_polygon_covers_the_geodesic_disk(
     lat: float, lon: float, radius: float, vertices: int
 ) -> None:
-    zone = geodesic_disk(Point(lat=lat, lon=lon), radius, vertices)
+    zone = geodesic_disk(Point(lat=lat, lon=lon), radius * 1000, vertices)
     assert zone.polygon.is_valid
-    assert zone.vertex_count == vertices
+    assert vertex_count(zone.polygon) == vertices
     assert zone.polygon.contains(ShapelyPoint(lon, lat))
     distances = _boundary_distances(lat, lon, zone.polygon)
     # Every point of the boundary lies outside the disk (so the disk is inside) ...
@@ -73,12 +75,12 @@ def test_polygon_covers_the_geodesic_disk(
 
 def test_a_disk_across_the_antimeridian_is_refused() -> None:
     with pytest.raises(ValueError, match="antimeridian"):
-        geodesic_disk(Point(lat=69.0, lon=170.0), 1000, 100)
+        geodesic_disk(Point(lat=69.0, lon=170.0), 1_000_000, 100)
 
 
 def test_geodesic_radius_is_metres_at_any_latitude() -> None:
     for lat in (0.0, 35.0, 60.0):
-        zone = geodesic_disk(Point(lat=lat, lon=-6.0), 160, 100)
+        zone = geodesic_disk(Point(lat=lat, lon=-6.0), 160_000, 100)
         distances = _boundary_distances(lat, -6.0, zone.polygon)
         assert distances.min() == pytest.approx(160_000, rel=1e-3)
         # In degrees the circle is wider at high latitude; in metres it is not.
@@ -88,13 +90,13 @@ def test_geodesic_radius_is_metres_at_any_latitude() -> None:
 
 def test_overshoot_shrinks_with_the_vertex_budget() -> None:
     centre = Point(lat=31.63, lon=-8.0)
-    overshoots = [geodesic_disk(centre, 160, n).overshoot_m for n in (16, 50, 100, 400)]
+    overshoots = [geodesic_disk(centre, 160_000, n).overshoot_m for n in (16, 50, 100, 400)]
     assert overshoots == sorted(overshoots, reverse=True)
     assert overshoots[2] < 161  # 100 vertices meet the WEA 0.1-mile rule for a bare circle
 
 
 def test_geojson_ring_is_closed_and_counter_clockwise() -> None:
-    geometry = geojson_geometry(geodesic_disk(Point(lat=33.57, lon=-7.59), 160, 100).polygon)
+    geometry = geojson_geometry(geodesic_disk(Point(lat=33.57, lon=-7.59), 160_000, 100).polygon)
     ring = geometry["coordinates"][0]
     assert geometry["type"] == "Polygon"
     assert ring[0] == ring[-1]

@@ -30,8 +30,8 @@ from deploy.geodata.build import (
     Proof,
     fetch_morocco_map,
     land_polygons,
-    polygonal,
     proof,
+    valid_polygonal,
 )
 from deploy.geodata.coast import LAND_NEIGHBOURS
 from deploy.geodata.topojson import decode_object
@@ -94,7 +94,7 @@ def test_territory_takes_no_land_from_a_neighbour_met_by_land(
     land: np.ndarray,
     territory: Territory,
 ) -> None:
-    source = shapely.union_all([polygonal(g) for _, g in provinces_src])
+    source = shapely.union_all([valid_polygonal(g) for _, g in provinces_src])
     minx, miny, maxx, maxy = source.bounds
     pieces = land[shapely.intersects(land, shapely.box(minx - 1, miny - 1, maxx + 1, maxy + 1))]
     outside = shapely.get_parts(shapely.difference(shapely.union_all(pieces), source))

@@ -12,8 +12,11 @@ export const credentials = {
 
 export class ApiError extends Error {
   constructor(status, problem) {
-    const fieldErrors = (problem.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
-    super([problem.detail || problem.title || `HTTP ${status}`, fieldErrors].filter(Boolean).join(" — "));
+    const detail = problem.detail || problem.title || `HTTP ${status}`;
+    // The field errors the detail does not already spell out.
+    const fieldErrors = (problem.errors || []).map((e) => `${e.field}: ${e.message}`)
+      .filter((text) => !detail.includes(text)).join("; ");
+    super([detail, fieldErrors].filter(Boolean).join(" — "));
     this.status = status;
     this.problem = problem;
   }

@@ -57,6 +57,11 @@ export class CaseMap {
     this.pick = callback;
   }
 
+  clearPick() {
+    if (this.pickMarker) this.pickMarker.remove();
+    this.pickMarker = null;
+  }
+
   _picked(latlng) {
     if (!this.pick) return;
     if (this.pickMarker) this.pickMarker.remove();

@@ -3,17 +3,25 @@
 // history — each version selectable on the map, with its CAP and GeoJSON to download.
 import { download, get } from "../api.js";
 import { fields, h, replace } from "../dom.js";
-import { duration, km, metres, percent, when } from "../format.js";
+import { duration, isoDuration, km, metres, percent, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 
 function countdown(moment, id, passed) {
-  const out = h("span", { id });
+  const out = h("time", { id });
   every(1000, () => {
     const left = new Date(moment).getTime() - Date.now();
     out.textContent = left > 0 ? duration(left) : passed;
+    out.dateTime = left > 0 ? isoDuration(left) : "";
   });
   return out;
+}
+
+// Regions first, then provinces (the codes' two levels), each by its share of the zone: the
+// places most concerned come first in a list that can run to dozens.
+function byShare(shares) {
+  const level = (g) => (/^MA-\d+$/.test(g.code) ? 0 : 1);
+  return [...shares].sort((a, b) => level(a) - level(b) || b.share - a.share);
 }
 
 function details(alert, message) {
@@ -27,13 +35,13 @@ function details(alert, message) {
       [t("overshoot_land"), metres(area.overshoot_land_m)],
       [t("overshoot_sea"), metres(area.overshoot_sea_m)],
       [t("targeting"), t(`targeting.${area.targeting}`)],
-      [t("window"), `${when(message.effective)} → ${when(message.expires)}`],
+      [t("window"), `${when(message.effective)} – ${when(message.expires)}`],
       [t("expires_in"), alert.state === "active" ? countdown(alert.expires, "countdown", t("expired_now")) : t(`alert.${alert.state}`)],
       [t("widens_in"), alert.next_widen_at ? countdown(alert.next_widen_at, "widen-countdown", t("widening_now")) : null],
     ]),
     h("h2", { text: t("geocodes") }),
     h("table", { class: "geocodes" },
-      h("tbody", {}, area.geocode_shares.map((g) => h("tr", {},
+      h("tbody", {}, byShare(area.geocode_shares).map((g) => h("tr", {},
         h("td", { text: g.code }), h("td", { text: g.name_fr }), h("td", { lang: "ar", dir: "rtl", text: g.name_ar }), h("td", { text: percent(g.share) }))))),
     h("h2", { text: t("texts") }),
     h("div", { class: "texts" }, message.info.map((info) => h("div", { lang: info.language, dir: info.language === "ar" ? "rtl" : "ltr", class: "text" },

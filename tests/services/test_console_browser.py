@@ -5,6 +5,7 @@ and the Cancel watched in turn — with nothing loaded from outside loopback."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -256,6 +257,12 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         await page.locator("#renew-ttl").fill("30")
         await confirm(page, "renew")
         await page.locator("#countdown[datetime^=P1DT5H]").wait_for()
+        # The first version's polygon stays downloadable once the renewal's Update is current.
+        async with page.expect_download() as saved:
+            await page.locator("#versions tr[data-sequence='1'] [data-download=geojson]").click()
+        first = json.loads(Path(await (await saved.value).path()).read_text())
+        assert first["properties"]["sequence"] == 1
+        assert first["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
         # Sightings typed as place names, in Arabic and in French spelling, placed by the API's
         # gazetteer (Marrakech and Fès are far from the Casablanca last-seen point).

@@ -56,7 +56,11 @@ export async function remove(path) {
 
 // Files a bearer token guards cannot be plain links: fetched, then saved from a blob.
 export async function download(path, filename, accept) {
-  const blob = await (await call(path, { accept })).blob();
+  save(await (await call(path, { accept })).blob(), filename);
+}
+
+// Offers ``blob`` as a file to save.
+export function save(blob, filename) {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;

@@ -85,6 +85,10 @@ export function years(value) {
   return value === null || value === undefined ? "" : unit(value, "year", 0, "long");
 }
 
+export function milliseconds(value) {
+  return unit(Math.round(value), "millisecond", 0);
+}
+
 export function km(value) {
   return unit(value, "kilometer", 1);
 }

@@ -1,11 +1,12 @@
 // The alert beside its map: radius, vertices, overshoot, targeting, geocodes with their
 // shares, the window with a countdown, the texts in the four alert languages, and the version
 // history — each version selectable on the map, with its CAP and GeoJSON to download.
-import { download, get } from "../api.js";
+import { download, get, save } from "../api.js";
 import { fields, h, replace } from "../dom.js";
 import { duration, isoDuration, km, metres, percent, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
+import { reportError } from "../session.js";
 
 function countdown(moment, id, passed) {
   const out = h("time", { id });
@@ -48,6 +49,17 @@ function details(alert, message) {
       h("strong", { text: info.headline }), h("p", { text: info.description }), h("small", { text: info.instruction })))));
 }
 
+// An earlier version's sent polygon, as a GeoJSON Feature with what it was sent as.
+async function versionZone(alertId, sequence) {
+  const message = await get(`v1/alerts/${alertId}/versions/${sequence}`);
+  const feature = {
+    type: "Feature",
+    geometry: message.area.geojson,
+    properties: { alert_id: alertId, sequence, msg_type: message.msg_type, sent: message.sent, expires: message.expires, radius_km: message.area.circle.radius_km },
+  };
+  save(new Blob([JSON.stringify(feature)], { type: "application/geo+json" }), `${alertId}-${sequence}.geojson`);
+}
+
 export async function alertPanel(box, alertId, map) {
   const alert = await get(`v1/alerts/${alertId}`);
   const shown = h("div", { id: "alert-version" });
@@ -60,7 +72,7 @@ export async function alertPanel(box, alertId, map) {
     replace(shown, details(alert, message));
   };
   const versions = h("table", { id: "versions" },
-    h("tbody", {}, alert.history.map((v) => h("tr", {},
+    h("tbody", {}, alert.history.map((v) => h("tr", { "data-sequence": v.sequence },
       h("td", {}, h("label", {}, h("input", { type: "radio", name: "version", value: v.sequence, checked: v.sequence === alert.sequence, onchange: () => show(v.sequence) }), ` ${v.sequence} — ${t(`msg.${v.msg_type}`)}`)),
       h("td", { text: when(v.sent) }),
       h("td", {},
@@ -68,9 +80,9 @@ export async function alertPanel(box, alertId, map) {
         " ",
         h("button", { type: "button", class: "secondary", text: "SVG", onclick: () => download(`v1/alerts/${alertId}/map.svg?sequence=${v.sequence}`, `${alertId}-${v.sequence}.svg`, "image/svg+xml") }),
         " ",
-        v.sequence === alert.sequence
-          ? h("button", { type: "button", class: "secondary", text: "GeoJSON", onclick: () => download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json") })
-          : null)))));
+        h("button", { type: "button", class: "secondary", "data-download": "geojson", text: "GeoJSON", onclick: () => (v.sequence === alert.sequence
+          ? download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json")
+          : versionZone(alertId, v.sequence).catch(reportError)) }))))));
   replace(box, h("section", { id: "alert" }, h("h2", { text: t("alert") }), h("h2", { text: t("versions") }), versions, shown));
   await show(alert.sequence);
 }

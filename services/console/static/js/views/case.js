@@ -153,7 +153,7 @@ export async function showCase(view, caseId) {
   const mapBox = h("div", { id: "map" });
   const side = h("div", { id: "side" });
   replace(view,
-    h("h1", { "data-case-page": report.id }, h("span", { id: "child-name", text: childName(report) }), badges(report)),
+    h("h1", { "data-case-page": report.id }, h("span", { id: "child-name", dir: "auto", text: childName(report) }), badges(report)),
     h("div", { class: "grid" },
       h("div", {}, mapBox, h("div", { id: "alert-details" })),
       side));

@@ -19,7 +19,7 @@ export function caseRow(report) {
   const r = report.report;
   const name = r ? `${r.child.given_name}${r.child.family_name ? ` ${r.child.family_name}` : ""}` : t("erased");
   return h("tr", { "data-case": report.id },
-    h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", text: name }), badges(report)),
+    h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", dir: "auto", text: name }), badges(report)),
     h("td", {}, h("span", { class: `status ${report.status}`, text: t(`status.${report.status}`) })),
     h("td", { text: years(r?.child?.age) }),
     h("td", { text: r?.last_seen?.place_name ?? "" }),

@@ -254,6 +254,8 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         # Renew for 30 h from now (past the 24 h it was approved for): the countdown follows.
         await open_case(page, approved_id)
         await page.locator("#countdown[datetime]").wait_for()
+        # The map says what each of its marks is.
+        assert await page.locator("#map-legend li").count() == 7
         await page.locator("#renew-ttl").fill("30")
         await confirm(page, "renew")
         await page.locator("#countdown[datetime^=P1DT5H]").wait_for()

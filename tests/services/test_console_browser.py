@@ -237,6 +237,9 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         stack.keys["patrol"] = await create_api_key(
             session, "patrol", ["sightings:submit"], datetime.now(UTC)
         )
+        stack.keys["keys-admin"] = await create_api_key(
+            session, "keys-admin", ["keys:admin"], datetime.now(UTC)
+        )
     async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
         rejected_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
         approved_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
@@ -299,6 +302,10 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         assert await page.locator("#sighting-trusted").count() == 0
         await page.locator("#add-sighting").click()
         await page.locator("#notice.ok").wait_for()
+        # A key no page serves is told so, with its scopes, rather than shown a blank page.
+        await sign_in(page, stack.keys["keys-admin"])
+        assert await page.locator("#nothing-here code").text_content() == "keys:admin"
+        assert await page.locator("#nav a").count() == 0
         await sign_in(page, stack.keys["officer"])
         await open_case(page, approved_id)
         patrol_row = page.locator("#sightings tr.sighting-row", has_text="Rabat")

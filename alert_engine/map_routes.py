@@ -39,6 +39,12 @@ Reader = Annotated[Principal, require_scope("alerts:read")]
 AnyKey = Annotated[Principal, require_scope("alerts:read", *sorted(SCOPES - {"alerts:read"}))]
 # The boundary files change only with a deployment, and the ETag tells a browser when.
 BASE_MAP_CACHE_CONTROL = "private, max-age=86400"
+# A given version's picture never changes (its inputs are fixed once sent); the current one
+# (no ``sequence``) does as the alert widens, so a browser revalidates it by its ETag each time.
+PINNED_SVG_CACHE_CONTROL = "private, max-age=31536000, immutable"
+CURRENT_SVG_CACHE_CONTROL = "private, no-cache"
+# Bumped when the drawing changes, so pictures cached under the old drawing are not reused.
+PICTURE_REVISION = "1"
 # The picture is a document a browser may open on its own: nothing in it may run or load.
 SVG_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -203,8 +209,20 @@ _SVG_EXAMPLE = (
     responses={
         200: {
             "description": "The version as an SVG picture.",
+            "headers": {
+                "ETag": {
+                    "description": "Changes only when the picture would.",
+                    "schema": {"type": "string"},
+                },
+                "Cache-Control": {
+                    "description": f"`{PINNED_SVG_CACHE_CONTROL}` with `sequence`, "
+                    f"`{CURRENT_SVG_CACHE_CONTROL}` without.",
+                    "schema": {"type": "string"},
+                },
+            },
             "content": {SVG: {"schema": {"type": "string"}, "example": _SVG_EXAMPLE}},
         },
+        304: {"description": "Not modified: the copy whose ETag was sent is current."},
         **problem_responses(*AUTHENTICATED, 404, 422),
     },
     operation_id="alerts_map",
@@ -218,6 +236,9 @@ async def read_map(
     sequence: Annotated[
         int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
     ] = None,
+    if_none_match: Annotated[
+        str | None, Header(description="The ETag of a copy already held.")
+    ] = None,
 ) -> Response:
     """One version of the alert (the current one by default, or `sequence`) drawn as a static
     SVG map, rendered on the server: the sea, foreign land, provinces and regions; the exact
@@ -228,12 +249,24 @@ async def read_map(
     middle latitude), the vertex count, the land and sea overshoot in metres and the
     targeting. Every text is escaped; the picture holds no script and loads nothing.
 
+    A version's picture never changes: with `sequence` it may be cached for a year; without,
+    it is revalidated each time (the current version moves on). Either way a request with
+    `If-None-Match` holding its `ETag` gets 304 without the picture being drawn again.
+
     **Scope:** `alerts:read`. **Events:** none.
     """
     shown = await alerts.shown_version(alert_id, sequence)
     alert, message, computed_at = shown.alert, shown.message, shown.zone_computed_at
     locations = locations_of(alert)
     sources = map_sources(request)
+    base = await run_in_threadpool(sources.base_map)
+    etag = picture_etag(
+        version.payload, computed_at.isoformat(), alert.travel_mode, repr(locations), base.etag
+    )
+    cache_control = CURRENT_SVG_CACHE_CONTROL if sequence is None else PINNED_SVG_CACHE_CONTROL
+    cache_headers = {"ETag": etag, "Cache-Control": cache_control}
+    if _matches(if_none_match, etag):
+        return Response(status_code=304, headers={**SVG_HEADERS, **cache_headers})
 
     def render() -> str:
         zone = rebuild_zone(message, locations, alert.travel_mode, sources.policy(), computed_at)
@@ -241,5 +274,19 @@ async def read_map(
 
     picture = await run_in_threadpool(render)
     filename = f"alert-{alert.id}-{message.sequence}.svg"
-    headers = {**SVG_HEADERS, "Content-Disposition": f'inline; filename="{filename}"'}
+    headers = {
+        **SVG_HEADERS,
+        **cache_headers,
+        "Content-Disposition": f'inline; filename="{filename}"',
+    }
     return Response(picture.encode(), media_type=SVG, headers=headers)
+
+
+def picture_etag(*inputs: str) -> str:
+    """A strong ETag over everything the picture is drawn from (and the drawing's revision),
+    so it is known without drawing it."""
+    digest = hashlib.sha256(PICTURE_REVISION.encode())
+    for part in inputs:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part.encode())
+    return f'"{digest.hexdigest()[:32]}"'

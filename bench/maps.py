@@ -5,6 +5,8 @@
 2. The picture of an alert version (``GET /v1/alerts/{id}/map.svg``, without HTTP): a corridor
    from Tanger and a trusted sighting in Fès, rebuilt and drawn, beside the engine computing
    that version's area (``area_of``) in the same run; and the picture's bytes.
+3. What a cached picture costs instead: its ETag (the key a 304 answers by, computed from
+   the version's inputs without drawing), beside drawing it again (2.).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.base_map import base_map, feature_collection
 from alert_engine.composer import area_of
 from alert_engine.locations import TrustedLocation
+from alert_engine.map_routes import picture_etag
 from alert_engine.pieces import pieces_at
 from alert_engine.territory import default_paths, load_territory
 from alert_engine.zone_policy import ZonePolicy
@@ -82,6 +85,16 @@ def main() -> None:
     print(f"version picture: {len(svg):,} B ({len(gzip.compress(svg.encode())):,} B gzipped)")
     print(f"  rebuild + draw     median {picture_ms:8.1f} ms")
     print(f"  area_of (baseline) median {area_ms:8.1f} ms   (the engine's work for the version)")
+
+    payload = message.model_dump_json()
+    base_etag = '"' + "0" * 32 + '"'
+
+    def etag() -> str:
+        return picture_etag(payload, now.isoformat(), "vehicle", repr(locations), base_etag)
+
+    etag_ms = _median_ms(etag, repeat=200)
+    print("cached picture (If-None-Match → 304):")
+    print(f"  ETag               median {etag_ms:8.3f} ms   vs drawing {picture_ms:.1f} ms (2.)")
 
 
 if __name__ == "__main__":

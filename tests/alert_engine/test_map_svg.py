@@ -191,6 +191,44 @@ async def test_each_version_of_an_alert_as_a_map(stack: Stack, tmp_path: Path) -
     assert shape(versions[2]["area"]["geojson"]).equals(shape(versions[3]["area"]["geojson"]))
 
 
+async def test_a_version_picture_is_cached_by_its_etag(stack: Stack) -> None:
+    async with (
+        stack.client("submitter") as police,
+        stack.client("reviewer") as reviewer,
+        stack.client("reader") as reader,
+    ):
+        created = await police.post("/v1/reports", json=report_body())
+        report = f"/v1/reports/{created.json()['id']}"
+        approved = await reviewer.post(f"{report}/approve", json=CRITERIA)
+        alert_id = approved.json()["alert_id"]
+        await _current(reader, alert_id, 1)
+        url = f"/v1/alerts/{alert_id}/map.svg"
+        first = await reader.get(url, params={"sequence": 1})
+        current = await reader.get(url)
+        etag = first.headers["etag"]
+        again = await reader.get(url, params={"sequence": 1}, headers={"If-None-Match": etag})
+        other = await reader.get(url, params={"sequence": 1}, headers={"If-None-Match": '"x"'})
+        # The alert moves on (resolved: a Cancel is version 2): version 1 keeps its tag, the
+        # current picture gets a new one.
+        await police.post(f"{report}/resolve", json={})
+        await _current(reader, alert_id, 2)
+        later = await reader.get(url, params={"sequence": 1}, headers={"If-None-Match": etag})
+        moved = await reader.get(url, headers={"If-None-Match": current.headers["etag"]})
+    assert first.status_code == 200
+    assert etag.startswith('"') and etag.endswith('"')
+    assert first.headers["cache-control"] == "private, max-age=31536000, immutable"
+    # The current version moves on: cached, but revalidated each time.
+    assert current.headers["cache-control"] == "private, no-cache"
+    assert current.headers["etag"] == etag  # version 1 is the current one
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    assert again.headers["cache-control"] == first.headers["cache-control"]
+    assert other.status_code == 200 and other.content == first.content
+    assert later.status_code == 304
+    assert moved.status_code == 200 and moved.headers["etag"] != etag
+    assert moved.content != first.content
+
+
 async def test_map_errors_are_problems(stack: Stack) -> None:
     async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
         created = await police.post("/v1/reports", json=report_body())

@@ -5,6 +5,7 @@ and the Cancel watched in turn — with nothing loaded from outside loopback."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -146,8 +147,14 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             drawn = await page.locator("path.zone-sent").get_attribute("d")
             assert drawn is not None and path_points(drawn) == vertex_count
             assert await page.locator("#vertex-count").text_content() == str(vertex_count)
-            # Counting down to the expiry (12 h asked) and to the zone's next re-computation.
-            assert (await page.locator("#countdown").text_content() or "").startswith("11h")
+            # Counting down to the expiry (12 h asked) and to the zone's next re-computation,
+            # in words of the interface's language ("11 h et 59 min").
+            assert (await page.locator("#countdown").get_attribute("datetime") or "").startswith(
+                "PT11H"
+            )
+            assert re.fullmatch(
+                r"11\sh et \d+\smin", await page.locator("#countdown").text_content() or ""
+            )
             assert alert["next_widen_at"] is not None
             assert await page.locator("#widen-countdown").text_content() != ""
             assert await page.locator(".texts [lang=zgh]").count() == 1
@@ -209,6 +216,117 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
     assert not [e for e in watch.console_errors if "Content Security Policy" in e], (
         watch.console_errors
     )
+
+
+async def open_case(page: Page, case_id: str) -> None:
+    await page.evaluate(f"location.hash = '#/cases/{case_id}'")
+    await page.locator(f"[data-case-page='{case_id}']").wait_for()
+
+
+async def confirm(page: Page, action: str) -> None:
+    """Clicks an action's button, then its confirmation (asked once more before it acts)."""
+    await page.locator(f"[data-action={action}]").click()
+    await page.locator(f"[data-confirm={action}]").click()
+
+
+async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    await add_console_keys(stack)
+    async with stack.embedded.sessions() as session, session.begin():
+        stack.keys["patrol"] = await create_api_key(
+            session, "patrol", ["sightings:submit"], datetime.now(UTC)
+        )
+        stack.keys["keys-admin"] = await create_api_key(
+            session, "keys-admin", ["keys:admin"], datetime.now(UTC)
+        )
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        rejected_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        approved_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        await reviewer.post(f"/v1/reports/{approved_id}/approve", json=CRITERIA)
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    try:
+        await sign_in(page, stack.keys["officer"])
+        # Reject, with the reason asked for and kept as typed.
+        await open_case(page, rejected_id)
+        await page.locator("#reject-reason").fill("Child located before review <b>ok</b>")
+        await confirm(page, "reject")
+        await page.locator("#case-status.rejected").wait_for()
+        assert await page.get_by_text("Child located before review <b>ok</b>").count() == 1
+
+        # Renew for 30 h from now (past the 24 h it was approved for): the countdown follows.
+        await open_case(page, approved_id)
+        await page.locator("#countdown[datetime]").wait_for()
+        # The map says what each of its marks is.
+        assert await page.locator("#map-legend li").count() == 7
+        await page.locator("#renew-ttl").fill("30")
+        await confirm(page, "renew")
+        await page.locator("#countdown[datetime^=P1DT5H]").wait_for()
+        # The first version's polygon stays downloadable once the renewal's Update is current.
+        async with page.expect_download() as saved:
+            await page.locator("#versions tr[data-sequence='1'] [data-download=geojson]").click()
+        first = json.loads(Path(await (await saved.value).path()).read_text())
+        assert first["properties"]["sequence"] == 1
+        assert first["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+        # Sightings typed as place names, in Arabic and in French spelling, placed by the API's
+        # gazetteer (Marrakech and Fès are far from the Casablanca last-seen point).
+        for typed in ("مراكش", "Fès"):
+            await page.locator("#sighting-place").fill(typed)
+            await page.locator("#add-sighting").click()
+            await page.locator("#sightings td.place", has_text=typed).wait_for()
+        async with stack.client("officer") as api:
+            sightings = (await api.get(f"/v1/reports/{approved_id}")).json()["sightings"]
+        located = {s["place_name"]: s["location"] for s in sightings}
+        assert abs(located["مراكش"]["lat"] - 31.63) < 0.3, located
+        assert abs(located["Fès"]["lat"] - 34.03) < 0.3, located
+
+        # Durations in Arabic words, right to left: the countdown and "since last seen".
+        await page.locator("#language").select_option("ar")
+        await page.locator("#countdown").filter(has_text=re.compile(r"^يوم و5 س$")).wait_for()
+        await page.locator("a[data-nav='nav.cases']").click()
+        since_seen = page.locator(f"#cases tr[data-case='{approved_id}'] time.ago")
+        assert (await since_seen.text_content() or "").startswith("قبل")
+        await page.screenshot(path=str(tmp_path / "console-cases-durations-ar.png"), full_page=True)
+        await page.locator("#language").select_option("fr")
+
+        # A patrol key that may only add sightings is offered only that, by case reference,
+        # sent untrusted; the officer then confirms it.
+        await sign_in(page, stack.keys["patrol"])
+        offered = await page.locator("#nav a").evaluate_all(
+            "links => links.map(a => a.dataset.nav)"
+        )
+        assert offered == ["nav.sighting"]
+        await page.locator("#case-ref").fill(approved_id)
+        await page.locator("#sighting-place").fill("Rabat")
+        assert await page.locator("#sighting-trusted").count() == 0
+        await page.locator("#add-sighting").click()
+        await page.locator("#notice.ok").wait_for()
+        # A key no page serves is told so, with its scopes, rather than shown a blank page.
+        await sign_in(page, stack.keys["keys-admin"])
+        assert await page.locator("#nothing-here code").text_content() == "keys:admin"
+        assert await page.locator("#nav a").count() == 0
+        await sign_in(page, stack.keys["officer"])
+        await open_case(page, approved_id)
+        patrol_row = page.locator("#sightings tr.sighting-row", has_text="Rabat")
+        await patrol_row.locator("[data-action=trust]").click()
+        await patrol_row.locator("[data-confirm=trust]").click()
+        await patrol_row.get_by_text("oui").wait_for()
+
+        # Cancel with confirmation: asked once more, then done, with the reason given.
+        await page.locator("#cancel-reason").fill("Duplicate of another case")
+        await page.locator("[data-action=cancel]").click()
+        assert await page.locator("[data-confirm=cancel]").is_visible()
+        await page.locator("[data-confirm=cancel]").click()
+        await page.locator("#case-status.cancelled").wait_for()
+        async with stack.client("officer") as api:
+            cancelled = (await api.get(f"/v1/reports/{approved_id}")).json()
+        assert cancelled["status"] == "cancelled"
+        assert cancelled["status_reason"] == "Duplicate of another case"
+    finally:
+        await page.screenshot(path=str(tmp_path / "console-reviewer-last.png"), full_page=True)
+        await page.context.close()
+    assert not watch.outside, watch.outside
 
 
 @pytest.fixture

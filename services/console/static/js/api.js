@@ -12,8 +12,11 @@ export const credentials = {
 
 export class ApiError extends Error {
   constructor(status, problem) {
-    const fieldErrors = (problem.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
-    super([problem.detail || problem.title || `HTTP ${status}`, fieldErrors].filter(Boolean).join(" — "));
+    const detail = problem.detail || problem.title || `HTTP ${status}`;
+    // The field errors the detail does not already spell out.
+    const fieldErrors = (problem.errors || []).map((e) => `${e.field}: ${e.message}`)
+      .filter((text) => !detail.includes(text)).join("; ");
+    super([detail, fieldErrors].filter(Boolean).join(" — "));
     this.status = status;
     this.problem = problem;
   }
@@ -53,7 +56,11 @@ export async function remove(path) {
 
 // Files a bearer token guards cannot be plain links: fetched, then saved from a blob.
 export async function download(path, filename, accept) {
-  const blob = await (await call(path, { accept })).blob();
+  save(await (await call(path, { accept })).blob(), filename);
+}
+
+// Offers ``blob`` as a file to save.
+export function save(blob, filename) {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;

@@ -1,33 +1,102 @@
-// Times and durations in the interface's language.
+// Times, durations and quantities in the interface's language, through the browser's Intl
+// formatters: words, digits, separators and their order are the language's own, right to
+// left included. Moroccan conventions (fr-MA, ar-MA: a 24-hour clock, day before month).
 import { language } from "./i18n.js";
+
+const LOCALES = { fr: "fr-MA", ar: "ar-MA", en: "en-GB" };
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export function locale() {
+  return LOCALES[language()] ?? "fr-MA";
+}
 
 export function when(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(language(), { dateStyle: "short", timeStyle: "medium" });
+  return new Date(iso).toLocaleString(locale(), { dateStyle: "short", timeStyle: "medium" });
+}
+
+// The two largest units that matter ("2 j et 3 h", "11 h et 59 min", "4 min et 12 s"):
+// seconds only under an hour, where they still change what a reader does.
+function parts(ms) {
+  let left = Math.floor(Math.abs(ms) / SECOND) * SECOND;
+  const days = Math.floor(left / DAY); left -= days * DAY;
+  const hours = Math.floor(left / HOUR); left -= hours * HOUR;
+  const minutes = Math.floor(left / MINUTE); left -= minutes * MINUTE;
+  const seconds = Math.floor(left / SECOND);
+  if (days) return { days, hours };
+  if (hours) return { hours, minutes };
+  return { minutes, seconds };
 }
 
 export function duration(ms) {
-  const sign = ms < 0 ? "-" : "";
-  let s = Math.floor(Math.abs(ms) / 1000);
-  const d = Math.floor(s / 86400); s -= d * 86400;
-  const hh = Math.floor(s / 3600); s -= hh * 3600;
-  const mm = Math.floor(s / 60); s -= mm * 60;
-  const parts = d ? [`${d}d`, `${hh}h`] : hh ? [`${hh}h`, `${mm}min`] : [`${mm}min`, `${s}s`];
-  return sign + parts.join(" ");
+  const units = parts(ms);
+  const shown = Object.fromEntries(Object.entries(units).filter(([, n]) => n));
+  if (!Object.keys(shown).length) shown.seconds = 0;
+  const text = new Intl.DurationFormat(locale(), { style: "short" }).format(shown);
+  return ms < 0 ? `-${text}` : text;
 }
 
-export function since(iso, now = Date.now()) {
-  return iso ? duration(now - new Date(iso).getTime()) : "";
+// The same span as an ISO 8601 duration, for a <time datetime> a program can read.
+export function isoDuration(ms) {
+  const { days = 0, hours = 0, minutes = 0, seconds = 0 } = parts(ms);
+  const time = `${hours ? `${hours}H` : ""}${minutes ? `${minutes}M` : ""}${seconds || (!days && !hours && !minutes) ? `${seconds}S` : ""}`;
+  return `P${days ? `${days}D` : ""}${time ? `T${time}` : ""}`;
+}
+
+// "il y a 35 minutes", "قبل ساعتين", "3 hours ago": the largest whole unit, rounded down (a
+// child seen 2 h 50 ago was not seen "3 hours ago"); the exact span is in the element's title.
+export function ago(iso, now = Date.now()) {
+  if (!iso) return "";
+  const ms = Math.max(now - new Date(iso).getTime(), 0);
+  const relative = new Intl.RelativeTimeFormat(locale(), { numeric: "auto" });
+  if (ms >= 2 * DAY) return relative.format(-Math.floor(ms / DAY), "day");
+  if (ms >= HOUR) return relative.format(-Math.floor(ms / HOUR), "hour");
+  if (ms >= MINUTE) return relative.format(-Math.floor(ms / MINUTE), "minute");
+  return relative.format(-Math.floor(ms / SECOND), "second");
+}
+
+// A <time> that says how long ago ``iso`` was, with the moment and the exact span on hover.
+export function agoElement(iso, now = Date.now()) {
+  const el = document.createElement("time");
+  el.className = "ago";
+  if (!iso) return el;
+  el.dateTime = new Date(iso).toISOString();
+  el.textContent = ago(iso, now);
+  el.title = `${when(iso)} · ${duration(now - new Date(iso).getTime())}`;
+  return el;
+}
+
+// Brings every such <time> under ``root`` up to date (a list redrawn only when its cases change).
+export function refreshAgo(root, now = Date.now()) {
+  for (const el of root.querySelectorAll("time.ago[datetime]")) {
+    el.textContent = ago(el.dateTime, now);
+    el.title = `${when(el.dateTime)} · ${duration(now - new Date(el.dateTime).getTime())}`;
+  }
+}
+
+function unit(value, name, digits = 1, display = "short") {
+  return Number(value).toLocaleString(locale(), { style: "unit", unit: name, unitDisplay: display, maximumFractionDigits: digits });
+}
+
+export function years(value) {
+  return value === null || value === undefined ? "" : unit(value, "year", 0, "long");
+}
+
+export function milliseconds(value) {
+  return unit(Math.round(value), "millisecond", 0);
 }
 
 export function km(value) {
-  return `${Number(value).toLocaleString(language(), { maximumFractionDigits: 1 })} km`;
+  return unit(value, "kilometer", 1);
 }
 
 export function metres(value) {
-  return `${Number(value).toLocaleString(language(), { maximumFractionDigits: 0 })} m`;
+  return unit(value, "meter", 0);
 }
 
 export function percent(share) {
-  return `${(share * 100).toLocaleString(language(), { maximumFractionDigits: 1 })} %`;
+  return Number(share).toLocaleString(locale(), { style: "percent", maximumFractionDigits: 1 });
 }

@@ -1,5 +1,7 @@
 // The console's frame: sign-in, the navigation the key's scopes allow, the language, and the
-// hash routes (#/cases, #/cases/<id>, #/new, #/review, #/deliveries, #/partners).
+// hash routes (#/cases, #/cases/<id>, #/new, #/review, #/sighting, #/deliveries, #/partners).
+// Each route names the scopes its calls need (all of them): a key is offered exactly what
+// the API would let it do.
 import { credentials, get } from "./api.js";
 import { can, notify, reportError, setSignedIn, signedInKey } from "./session.js";
 import { h, replace } from "./dom.js";
@@ -10,6 +12,7 @@ import { showCase } from "./views/case.js";
 import { showReviewQueue } from "./views/review.js";
 import { showDeliveries } from "./views/deliveries.js";
 import { showPartners } from "./views/partners.js";
+import { showSightingByReference } from "./views/sightings.js";
 
 const view = document.getElementById("view");
 const nav = document.getElementById("nav");
@@ -18,16 +21,23 @@ const signOut = document.getElementById("sign-out");
 const languageSelect = document.getElementById("language");
 
 const ROUTES = [
-  { path: /^#\/cases\/([\w-]+)$/, show: (m) => showCase(view, m[1]), nav: "cases" },
-  { path: /^#\/new$/, show: () => showNewCase(view), scope: "reports:submit", label: "nav.new" },
-  { path: /^#\/review$/, show: () => showReviewQueue(view), scope: "reports:review", label: "nav.review" },
-  { path: /^#\/deliveries$/, show: () => showDeliveries(view), scope: "deliveries:read", label: "nav.deliveries" },
-  { path: /^#\/partners$/, show: () => showPartners(view), scope: "partners:admin", label: "nav.partners" },
-  { path: /^#\/cases$/, show: () => showCases(view), scope: "reports:read", label: "nav.cases" },
+  { path: /^#\/cases\/([\w-]+)$/, show: (m) => showCase(view, m[1]), scopes: ["reports:read"] },
+  { path: /^#\/new$/, show: () => showNewCase(view), scopes: ["reports:submit"], label: "nav.new" },
+  // The queue is a list of cases: reviewing needs reading them too.
+  { path: /^#\/review$/, show: () => showReviewQueue(view), scopes: ["reports:review", "reports:read"], label: "nav.review" },
+  // Any unit's case by its reference, for a key that may add sightings but not read cases.
+  { path: /^#\/sighting$/, show: () => showSightingByReference(view), scopes: ["sightings:submit"], label: "nav.sighting" },
+  { path: /^#\/deliveries$/, show: () => showDeliveries(view), scopes: ["deliveries:read"], label: "nav.deliveries" },
+  { path: /^#\/partners$/, show: () => showPartners(view), scopes: ["partners:admin"], label: "nav.partners" },
+  { path: /^#\/cases$/, show: () => showCases(view), scopes: ["reports:read"], label: "nav.cases" },
 ];
 
+function allowed(route) {
+  return route.scopes.every(can);
+}
+
 function drawNav() {
-  const links = [...ROUTES].reverse().filter((r) => r.label && can(r.scope)).map((r) =>
+  const links = [...ROUTES].reverse().filter((r) => r.label && allowed(r)).map((r) =>
     h("a", { href: r.path.source.replace(/^\^|\$$/g, "").replaceAll("\\/", "/"), "data-nav": r.label, text: t(r.label) }));
   replace(nav, links);
   for (const link of links) link.classList.toggle("current", link.getAttribute("href") === location.hash);
@@ -38,7 +48,7 @@ function drawNav() {
 }
 
 function home() {
-  const first = [...ROUTES].reverse().find((r) => r.label && can(r.scope));
+  const first = [...ROUTES].reverse().find((r) => r.label && allowed(r));
   return first ? first.path.source.replace(/^\^|\$$/g, "").replaceAll("\\/", "/") : "#/";
 }
 
@@ -47,9 +57,11 @@ async function route() {
   notify("");
   if (!signedInKey()) return showSignIn();
   drawNav();
-  const match = ROUTES.map((r) => [r, r.path.exec(location.hash)]).find(([, m]) => m);
+  const match = ROUTES.map((r) => [r, r.path.exec(location.hash)]).find(([r, m]) => m && allowed(r));
   if (!match) {
-    location.hash = home();
+    const start = home();
+    if (start === "#/") return showNothing();
+    location.hash = start;
     return;
   }
   try {
@@ -57,6 +69,13 @@ async function route() {
   } catch (error) {
     reportError(error);
   }
+}
+
+// A key whose scopes reach no page (keys:admin or audit:read alone): say so, not a blank page.
+function showNothing() {
+  const scopes = signedInKey().scopes;
+  replace(view, h("p", { class: "panel", id: "nothing-here" }, t("nothing_here"), " ",
+    h("code", { text: scopes.length ? scopes.join(", ") : t("no_scopes") })));
 }
 
 function showSignIn() {

@@ -3,6 +3,11 @@
 // Points are circle markers (no image icons). Polygons are drawn without simplification
 // (smoothFactor 0), so the path has every vertex the API sent.
 import { get } from "./api.js";
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+// What each mark on the map is, in the order a reviewer reads them (swatches in console.css).
+const LEGEND = ["sent", "exact", "circle", "corridor", "last_seen", "sighting_trusted", "sighting_untrusted"];
 
 const COLORS = {
   region: { color: "#8a9aab", weight: 1, fillColor: "#eef1e6", fillOpacity: 1 },
@@ -43,6 +48,7 @@ export class CaseMap {
     this.pick = null;
     this.pickMarker = null;
     this.map.on("click", (event) => this._picked(event.latlng));
+    this._legend();
     baseLayer(L).then((layer) => {
       if (layer) {
         layer.addTo(this.map);
@@ -52,9 +58,25 @@ export class CaseMap {
     });
   }
 
+  _legend() {
+    const legend = this.L.control({ position: "bottomright" });
+    legend.onAdd = () => {
+      const box = h("ul", { class: "map-legend", id: "map-legend" },
+        LEGEND.map((mark) => h("li", {}, h("span", { class: `swatch ${mark}` }), t(`legend.${mark}`))));
+      this.L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    legend.addTo(this.map);
+  }
+
   // Called with {lat, lon} when the user clicks the map (e.g. to place a sighting).
   onPick(callback) {
     this.pick = callback;
+  }
+
+  clearPick() {
+    if (this.pickMarker) this.pickMarker.remove();
+    this.pickMarker = null;
   }
 
   _picked(latlng) {

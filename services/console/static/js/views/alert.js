@@ -1,19 +1,28 @@
 // The alert beside its map: radius, vertices, overshoot, targeting, geocodes with their
 // shares, the window with a countdown, the texts in the four alert languages, and the version
 // history — each version selectable on the map, with its CAP and GeoJSON to download.
-import { download, get } from "../api.js";
+import { download, get, save } from "../api.js";
 import { fields, h, replace } from "../dom.js";
-import { duration, km, metres, percent, when } from "../format.js";
+import { duration, isoDuration, km, metres, percent, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
+import { reportError } from "../session.js";
 
 function countdown(moment, id, passed) {
-  const out = h("span", { id });
+  const out = h("time", { id });
   every(1000, () => {
     const left = new Date(moment).getTime() - Date.now();
     out.textContent = left > 0 ? duration(left) : passed;
+    out.dateTime = left > 0 ? isoDuration(left) : "";
   });
   return out;
+}
+
+// Regions first, then provinces (the codes' two levels), each by its share of the zone: the
+// places most concerned come first in a list that can run to dozens.
+function byShare(shares) {
+  const level = (g) => (/^MA-\d+$/.test(g.code) ? 0 : 1);
+  return [...shares].sort((a, b) => level(a) - level(b) || b.share - a.share);
 }
 
 function details(alert, message) {
@@ -27,17 +36,28 @@ function details(alert, message) {
       [t("overshoot_land"), metres(area.overshoot_land_m)],
       [t("overshoot_sea"), metres(area.overshoot_sea_m)],
       [t("targeting"), t(`targeting.${area.targeting}`)],
-      [t("window"), `${when(message.effective)} → ${when(message.expires)}`],
+      [t("window"), `${when(message.effective)} – ${when(message.expires)}`],
       [t("expires_in"), alert.state === "active" ? countdown(alert.expires, "countdown", t("expired_now")) : t(`alert.${alert.state}`)],
       [t("widens_in"), alert.next_widen_at ? countdown(alert.next_widen_at, "widen-countdown", t("widening_now")) : null],
     ]),
     h("h2", { text: t("geocodes") }),
     h("table", { class: "geocodes" },
-      h("tbody", {}, area.geocode_shares.map((g) => h("tr", {},
+      h("tbody", {}, byShare(area.geocode_shares).map((g) => h("tr", {},
         h("td", { text: g.code }), h("td", { text: g.name_fr }), h("td", { lang: "ar", dir: "rtl", text: g.name_ar }), h("td", { text: percent(g.share) }))))),
     h("h2", { text: t("texts") }),
     h("div", { class: "texts" }, message.info.map((info) => h("div", { lang: info.language, dir: info.language === "ar" ? "rtl" : "ltr", class: "text" },
       h("strong", { text: info.headline }), h("p", { text: info.description }), h("small", { text: info.instruction })))));
+}
+
+// An earlier version's sent polygon, as a GeoJSON Feature with what it was sent as.
+async function versionZone(alertId, sequence) {
+  const message = await get(`v1/alerts/${alertId}/versions/${sequence}`);
+  const feature = {
+    type: "Feature",
+    geometry: message.area.geojson,
+    properties: { alert_id: alertId, sequence, msg_type: message.msg_type, sent: message.sent, expires: message.expires, radius_km: message.area.circle.radius_km },
+  };
+  save(new Blob([JSON.stringify(feature)], { type: "application/geo+json" }), `${alertId}-${sequence}.geojson`);
 }
 
 export async function alertPanel(box, alertId, map) {
@@ -52,7 +72,7 @@ export async function alertPanel(box, alertId, map) {
     replace(shown, details(alert, message));
   };
   const versions = h("table", { id: "versions" },
-    h("tbody", {}, alert.history.map((v) => h("tr", {},
+    h("tbody", {}, alert.history.map((v) => h("tr", { "data-sequence": v.sequence },
       h("td", {}, h("label", {}, h("input", { type: "radio", name: "version", value: v.sequence, checked: v.sequence === alert.sequence, onchange: () => show(v.sequence) }), ` ${v.sequence} — ${t(`msg.${v.msg_type}`)}`)),
       h("td", { text: when(v.sent) }),
       h("td", {},
@@ -60,9 +80,9 @@ export async function alertPanel(box, alertId, map) {
         " ",
         h("button", { type: "button", class: "secondary", text: "SVG", onclick: () => download(`v1/alerts/${alertId}/map.svg?sequence=${v.sequence}`, `${alertId}-${v.sequence}.svg`, "image/svg+xml") }),
         " ",
-        v.sequence === alert.sequence
-          ? h("button", { type: "button", class: "secondary", text: "GeoJSON", onclick: () => download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json") })
-          : null)))));
+        h("button", { type: "button", class: "secondary", "data-download": "geojson", text: "GeoJSON", onclick: () => (v.sequence === alert.sequence
+          ? download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json")
+          : versionZone(alertId, v.sequence).catch(reportError)) }))))));
   replace(box, h("section", { id: "alert" }, h("h2", { text: t("alert") }), h("h2", { text: t("versions") }), versions, shown));
   await show(alert.sequence);
 }

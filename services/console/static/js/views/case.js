@@ -3,7 +3,7 @@
 // its deliveries, and the audit timeline.
 import { get, post, query } from "../api.js";
 import { fields, h, replace } from "../dom.js";
-import { since, when } from "../format.js";
+import { agoElement, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
 import { every, leave, ticket } from "../page.js";
@@ -28,12 +28,12 @@ function caseFields(report) {
     h("h2", { text: t("public_fields") }),
     fields([
       [t("f.given_name"), c.given_name],
-      [t("f.age"), c.age],
+      [t("f.age"), years(c.age)],
       [t("f.sex"), t(`sex.${c.sex}`)],
       [t("f.description"), c.description],
       [t("f.clothing"), c.clothing],
       [t("f.place_name"), r.last_seen.place_name],
-      [t("f.seen_at"), `${when(r.last_seen.at)} (${since(r.last_seen.at)})`],
+      [t("f.seen_at"), [when(r.last_seen.at), " — ", agoElement(r.last_seen.at)]],
       [t("f.travel_mode"), t(`travel.${r.travel_mode}`)],
       [t("f.vehicle"), r.suspected_vehicle ? [r.suspected_vehicle.description, r.suspected_vehicle.plate].filter(Boolean).join(" — ") : null],
       [t("f.companion"), r.companion],
@@ -60,15 +60,32 @@ function caseFields(report) {
     ]));
 }
 
-function sightingsList(report) {
+// Open cases take sightings, an expired one too (the child is still missing); an erased one
+// would bring personal data back.
+function takesSightings(report) {
+  return ["submitted", "approved", "expired"].includes(report.status) && Boolean(report.report);
+}
+
+// An untrusted sighting (another unit's) joins the zone once the case's unit or a reviewer
+// confirms it.
+function trustButton(report, sighting, reload) {
+  if (sighting.trusted || !takesSightings(report) || !(can("reports:submit") || can("reports:review"))) return null;
+  return confirmButton(t("trust"), t("confirm_trust"), async () => {
+    await post(`v1/reports/${report.id}/sightings/${sighting.id}/trust`, {});
+    notify(t("trusted_ok"), true);
+    reload();
+  }, "trust", "secondary");
+}
+
+function sightingsList(report, reload) {
   return h("section", { id: "sightings" },
     h("h2", { text: t("sightings") }),
     report.sightings.length ? h("table", {},
       h("thead", {}, h("tr", {}, ["th.when", "th.place", "trusted", "heading"].map((k) => h("th", { text: t(k) })))),
-      h("tbody", {}, report.sightings.map((s) => h("tr", { class: "sighting-row" },
-        h("td", { text: when(s.at) }),
-        h("td", { text: s.place_name ?? `${s.location.lat}, ${s.location.lon}` }),
-        h("td", { text: s.trusted ? t("yes") : t("no") }),
+      h("tbody", {}, report.sightings.map((s) => h("tr", { class: "sighting-row", "data-sighting": s.id },
+        h("td", {}, when(s.at), " — ", agoElement(s.at)),
+        h("td", { class: "place", text: s.place_name ?? `${s.location.lat}, ${s.location.lon}` }),
+        h("td", {}, s.trusted ? t("yes") : t("no"), " ", trustButton(report, s, reload)),
         h("td", { text: s.heading_deg ?? s.destination?.place_name ?? "" })))))
       : h("p", { text: t("none") }));
 }
@@ -81,12 +98,19 @@ async function auditTimeline(caseId) {
       h("li", {}, h("time", { text: when(e.at) }), " — ", t(`audit.${e.action}`, e.action), " — ", h("code", { text: e.key_id })))));
 }
 
+// What the key may do to the case now, as the API decides it (intake_api/access.py and the
+// lifecycle): the buttons offered are the acts it would accept.
 function actions(report, reload) {
   const me = signedInKey();
-  const open = report.status === "submitted" || report.status === "approved";
+  const ownCase = Boolean(me && report.submitted_by_key === me.id);
+  const published = report.status === "approved" || report.status === "expired";
   const parts = [];
   if (report.status === "submitted" && can("reports:review")) parts.push(reviewPanel(report, me, reload));
-  if (report.status === "approved" && can("reports:review")) {
+  // Renewing or cancelling an alert that went out needs a second reviewer.
+  if (published && can("reports:review") && ownCase) {
+    parts.push(h("p", { class: "four-eyes", id: "four-eyes-alert", text: t("four_eyes_alert") }));
+  }
+  if (report.status === "approved" && can("reports:review") && !ownCase) {
     const ttl = h("input", { type: "number", id: "renew-ttl", min: 1, max: 168, placeholder: "24" });
     parts.push(h("div", { class: "row" }, h("label", { for: "renew-ttl", text: t("ttl_hours") }), ttl,
       confirmButton(t("renew"), t("confirm_renew"), async () => {
@@ -94,14 +118,21 @@ function actions(report, reload) {
         reload();
       }, "renew")));
   }
-  if (report.status === "approved" && can("reports:submit")) {
+  if ((report.status === "submitted" || published) && (can("reports:submit") || can("reports:review"))) {
     parts.push(h("div", { class: "row" }, confirmButton(t("resolve"), t("confirm_resolve"), async () => {
       await post(`v1/reports/${report.id}/resolve`, {});
       notify(t("resolved_ok"), true);
       reload();
     }, "resolve")));
   }
-  if (open && can("reports:review")) {
+  // A submitter may withdraw its case while it is only submitted.
+  if (report.status === "submitted" && can("reports:submit") && !can("reports:review")) {
+    parts.push(h("div", { class: "row" }, confirmButton(t("withdraw"), t("confirm_withdraw"), async () => {
+      await post(`v1/reports/${report.id}/cancel`, { reason: t("cancelled_from_console") });
+      reload();
+    }, "cancel", "danger")));
+  }
+  if ((report.status === "submitted" || (published && !ownCase)) && can("reports:review")) {
     const reason = h("input", { type: "text", id: "cancel-reason", placeholder: t("reason") });
     parts.push(h("div", { class: "row" }, reason, confirmButton(t("cancel_case"), t("confirm_cancel"), async () => {
       await post(`v1/reports/${report.id}/cancel`, { reason: reason.value.trim() || t("cancelled_from_console") });
@@ -122,7 +153,7 @@ export async function showCase(view, caseId) {
   const mapBox = h("div", { id: "map" });
   const side = h("div", { id: "side" });
   replace(view,
-    h("h1", {}, h("span", { id: "child-name", text: childName(report) }), badges(report)),
+    h("h1", { "data-case-page": report.id }, h("span", { id: "child-name", dir: "auto", text: childName(report) }), badges(report)),
     h("div", { class: "grid" },
       h("div", {}, mapBox, h("div", { id: "alert-details" })),
       side));
@@ -131,10 +162,10 @@ export async function showCase(view, caseId) {
   side.append(caseFields(report));
   const acts = actions(report, reload);
   if (acts) side.append(acts);
-  if (report.status === "approved" && (can("reports:submit") || can("sightings:submit"))) {
-    side.append(sightingForm(report, map, reload));
+  if (takesSightings(report) && (can("reports:submit") || can("sightings:submit"))) {
+    side.append(sightingForm(report.id, map, reload));
   }
-  side.append(sightingsList(report));
+  side.append(sightingsList(report, reload));
   if (can("audit:read")) {
     const timeline = await auditTimeline(caseId);
     if (stale()) return;

@@ -2,7 +2,7 @@
 // police unit submits a case with.
 import { get, post, query } from "../api.js";
 import { h, replace } from "../dom.js";
-import { since, when } from "../format.js";
+import { agoElement, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { can, notify, reportError } from "../session.js";
@@ -19,11 +19,11 @@ export function caseRow(report) {
   const r = report.report;
   const name = r ? `${r.child.given_name}${r.child.family_name ? ` ${r.child.family_name}` : ""}` : t("erased");
   return h("tr", { "data-case": report.id },
-    h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", text: name }), badges(report)),
+    h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", dir: "auto", text: name }), badges(report)),
     h("td", {}, h("span", { class: `status ${report.status}`, text: t(`status.${report.status}`) })),
-    h("td", { text: r?.child?.age ?? "" }),
+    h("td", { text: years(r?.child?.age) }),
     h("td", { text: r?.last_seen?.place_name ?? "" }),
-    h("td", { text: r ? since(r.last_seen.at) : "" }),
+    h("td", {}, r ? agoElement(r.last_seen.at) : ""),
     h("td", { text: when(report.created_at) }));
 }
 
@@ -49,6 +49,8 @@ export async function showCases(view) {
     if (key !== shown || !body.firstChild) {
       shown = key;
       replace(body, page.items.length ? casesTable(page.items) : h("p", { text: t("none") }));
+    } else {
+      refreshAgo(body);
     }
   };
   filter.addEventListener("change", () => { shown = ""; load().catch(reportError); });

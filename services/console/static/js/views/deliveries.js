@@ -2,7 +2,7 @@
 // error) and next retry, refreshed every second; dead ones can be replayed (ops keys).
 import { get, post, query } from "../api.js";
 import { h, replace } from "../dom.js";
-import { when } from "../format.js";
+import { milliseconds, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { can, notify, reportError } from "../session.js";
@@ -23,7 +23,7 @@ function attempts(delivery) {
   const earlier = log.length - ATTEMPTS_SHOWN;
   return h("ol", { class: "attempts", start: Math.max(earlier, 0) + 1 },
     log.slice(-ATTEMPTS_SHOWN).map((a) => h("li", {
-      text: [when(a.at), a.status_code ?? "—", `${Math.round(a.latency_ms)} ms`, a.error ?? ""].filter((x) => x !== "").join(" · "),
+      text: [when(a.at), a.status_code ?? "—", milliseconds(a.latency_ms), a.error ?? ""].filter((x) => x !== "").join(" · "),
     })));
 }
 

@@ -1,11 +1,16 @@
 // Adding a sighting: a point clicked on the map, or a place name typed (Arabic or French,
 // which the API looks up in its gazetteer), trusted or not, with a heading or a destination.
+// A key that may only add sightings (sightings:submit) reaches any unit's case by its
+// reference, and its sightings go untrusted until the case's unit or a reviewer confirms them.
 import { post } from "../api.js";
-import { h } from "../dom.js";
+import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
-import { notify, reportError } from "../session.js";
+import { CaseMap } from "../map.js";
+import { can, notify, reportError } from "../session.js";
 
-export function sightingForm(report, map, reload) {
+// ``caseId``: a string, or a function giving it when the form is sent. ``mayTrust``: whether
+// the key may send it trusted (its own unit's case with reports:submit).
+export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit")) {
   const lat = h("input", { type: "number", id: "sighting-lat", step: "any", readonly: true, size: 9 });
   const lon = h("input", { type: "number", id: "sighting-lon", step: "any", readonly: true, size: 9 });
   const place = h("input", { type: "text", id: "sighting-place", maxlength: 500, placeholder: "Marrakech / مراكش" });
@@ -22,7 +27,7 @@ export function sightingForm(report, map, reload) {
     h("small", { class: "hint", text: t("sighting_hint") }),
     h("div", { class: "row" }, h("label", { for: "sighting-lat", text: t("f.lat") }), lat, h("label", { for: "sighting-lon", text: t("f.lon") }), lon),
     h("label", { for: "sighting-place" }, t("f.place_name"), " ", place),
-    h("label", {}, trusted, " ", t("trusted_explained")),
+    mayTrust ? h("label", {}, trusted, " ", t("trusted_explained")) : h("small", { class: "hint", id: "sighting-untrusted", text: t("sighting_outside") }),
     h("div", { class: "row" },
       h("label", { for: "sighting-heading", text: t("heading") }), heading,
       h("label", { for: "sighting-destination", text: t("destination") }), destination),
@@ -30,14 +35,15 @@ export function sightingForm(report, map, reload) {
     h("p", {}, h("button", { type: "submit", id: "add-sighting", text: t("add_sighting") })));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { at: new Date().toISOString(), trusted: trusted.checked };
+    const body = { at: new Date().toISOString(), trusted: mayTrust && trusted.checked };
     if (lat.value && lon.value) body.location = { lat: Number(lat.value), lon: Number(lon.value) };
     if (place.value.trim()) body.place_name = place.value.trim();
     if (heading.value) body.heading_deg = Number(heading.value);
     else if (destination.value.trim()) body.destination = { place_name: destination.value.trim() };
     if (description.value.trim()) body.description = description.value.trim();
     try {
-      await post(`v1/reports/${report.id}/sightings`, body);
+      const id = typeof caseId === "function" ? caseId() : caseId;
+      await post(`v1/reports/${encodeURIComponent(id)}/sightings`, body);
       notify(t("sighting_ok"), true);
       reload();
     } catch (error) {
@@ -45,4 +51,18 @@ export function sightingForm(report, map, reload) {
     }
   });
   return form;
+}
+
+export function showSightingByReference(view) {
+  const reference = h("input", { type: "text", id: "case-ref", required: true, size: 40, maxlength: 64, autocomplete: "off" });
+  const mapBox = h("div", { id: "map" });
+  const side = h("div", { id: "side" });
+  replace(view, h("h1", { text: t("nav.sighting") }), h("div", { class: "grid" }, mapBox, side));
+  const map = new CaseMap(mapBox);
+  const form = sightingForm(() => reference.value.trim(), map, () => {
+    form.reset();
+    map.clearPick();
+  }, false);
+  form.querySelector("h2").after(h("label", { for: "case-ref" }, t("case_ref"), " ", reference));
+  side.append(form);
 }

@@ -261,7 +261,11 @@ async def read_map(
     sources = map_sources(request)
     base = await run_in_threadpool(sources.base_map)
     etag = picture_etag(
-        version.payload, computed_at.isoformat(), alert.travel_mode, repr(locations), base.etag
+        message.model_dump_json(),
+        computed_at.isoformat(),
+        alert.travel_mode,
+        repr(locations),
+        base.etag,
     )
     cache_control = CURRENT_SVG_CACHE_CONTROL if sequence is None else PINNED_SVG_CACHE_CONTROL
     cache_headers = {"ETag": etag, "Cache-Control": cache_control}
@@ -286,7 +290,7 @@ def picture_etag(*inputs: str) -> str:
     """A strong ETag over everything the picture is drawn from (and the drawing's revision),
     so it is known without drawing it."""
     digest = hashlib.sha256(PICTURE_REVISION.encode())
-    for part in inputs:
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part.encode())
+    for source in inputs:
+        digest.update(len(source).to_bytes(8, "big"))
+        digest.update(source.encode())
     return f'"{digest.hexdigest()[:32]}"'

@@ -1,6 +1,7 @@
 """The outbox relay on PostgreSQL and a real Kafka broker: a run of events goes out in one
 pass, in outbox order, marked sent only up to the first one the broker did not take, and
-never while another relay holds the publishing lock."""
+never while another relay holds the publishing lock; committed outbox rows (and only those)
+wake it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from shared.bus import Message
 from shared.bus.kafka import KafkaBus
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
-from shared.outbox import OutboxEvent
+from shared.events import ReportRejected, ReportRejectedData
+from shared.outbox import NOTIFY_CHANNEL, OutboxEvent, add_event
 from shared.relay import OutboxRelay
 from shared.relay_leadership import PUBLISH_LOCK_KEY, asyncpg_dsn
 from tests.production import fresh_database
@@ -144,3 +146,39 @@ async def test_nothing_goes_out_while_another_relay_holds_the_publishing_lock(
         assert await setup.relay.publish_pending() == 1
     finally:
         await other.close()
+
+
+async def test_a_committed_event_wakes_the_relay_and_a_rolled_back_one_does_not(
+    setup: Setup,
+) -> None:
+    heard: list[str] = []
+    notified = asyncio.Event()
+
+    def on_notify(*args: object) -> None:
+        heard.append(str(args[2]))  # (connection, pid, channel, payload)
+        notified.set()
+
+    listener = await asyncpg.connect(asyncpg_dsn(setup.database_url))
+    try:
+        await listener.add_listener(NOTIFY_CHANNEL, on_notify)
+        async with setup.sessions() as session:
+            await add_event(session, _rejected("case-a"))
+            await session.flush()  # the row is inserted, then rolled back
+            await session.rollback()
+        async with setup.sessions() as session, session.begin():
+            await add_event(session, _rejected("case-b"))
+            await add_event(session, _rejected("case-c"))
+
+        async with asyncio.timeout(30):
+            await notified.wait()
+        # Notifications arrive in commit order: one from the rolled-back insert would have
+        # come first. The two events of one transaction fold into one wake-up.
+        assert heard == [NOTIFY_CHANNEL]
+    finally:
+        await listener.close()
+
+
+def _rejected(report_id: str) -> ReportRejected:
+    return ReportRejected(
+        source="test", subject=report_id, data=ReportRejectedData(report_id=report_id)
+    )

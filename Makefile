@@ -44,6 +44,7 @@ bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
 	$(VENV)/bin/python -m bench.end_to_end --mode embedded --cases 300
 	$(VENV)/bin/python -m bench.end_to_end --mode production --cases 500
 	$(VENV)/bin/python -m bench.burst --approvals 500 --within-s 10 --partners 10
+	$(VENV)/bin/python -m bench.relay_hop --events 200 --bursts 10
 	$(VENV)/bin/python -m bench.timers --alerts 10000
 	$(VENV)/bin/python -m bench.cost_growth --cases 15
 	$(VENV)/bin/python -m bench.intake_throughput --requests 1000

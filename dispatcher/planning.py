@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import covers, webhook_body, webhook_id_for
@@ -27,14 +27,18 @@ async def plan_deliveries(
     """One delivery per targeted partner for this alert version."""
     alert = event.data.alert
     cancelling = alert.msg_type == "Cancel"
-    partners = (await session.scalars(select(Partner).where(Partner.status == "active"))).all()
-    informed = set(
-        await session.scalars(
-            select(Delivery.partner_id).where(Delivery.alert_id == alert.alert_id).distinct()
-        )
+    # Each active partner with whether it already has this alert: one round trip, on the
+    # path of every alert to its partners.
+    has_alert = (
+        exists()
+        .where(Delivery.alert_id == alert.alert_id, Delivery.partner_id == Partner.id)
+        .label("informed")
     )
+    active = select(Partner, has_alert).where(Partner.status == "active")
+    rows = (await session.execute(active)).all()
+    informed = {partner.id for partner, already in rows if already}
     planned: list[tuple[Delivery, Partner]] = []
-    for partner in partners:
+    for partner, _ in rows:
         # A partner that has the alert follows it to the end, even if the zone moves out
         # of its coverage; a Cancel goes to exactly those partners.
         if not (partner.id in informed or (not cancelling and covers(partner.coverage, alert))):

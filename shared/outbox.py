@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.db import Base, UtcDateTime
 from shared.events import Event, serialize_event, topic_of
 
-NOTIFY_CHANNEL = "tifli_outbox"
+NOTIFY_CHANNEL = "tifli_outbox"  # sent by the outbox trigger (migration 0007)
 _PENDING_FLAG = "tifli_outbox_pending"
 
 
@@ -58,10 +58,10 @@ async def add_event(session: AsyncSession, event: Event) -> None:
             created_at=event.time,
         )
     )
+    # On PostgreSQL a trigger on the outbox sends the relay's NOTIFY from the INSERT itself
+    # (migration 0007): no round trip of its own, and heard only once the row is committed.
+    # In the embedded mode the flag lets the in-process relay wake on commit.
     session.info[_PENDING_FLAG] = True
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # NOTIFY is transactional: the relay wakes only once the row is visible.
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 def had_outbox_events(session: AsyncSession) -> bool:

@@ -10,10 +10,10 @@ import logging
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import event, exists, select, text, update
+from sqlalchemy import BigInteger, Select, event, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.bus import EventBus
+from shared.bus import EventBus, Outgoing
 from shared.clock import Clock
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent, had_outbox_events
@@ -110,37 +110,27 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """One pass; returns how many events went out."""
         async with self._sessions() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql" and not await session.scalar(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK_KEY}
-            ):
-                # Another relay is publishing right now. Leadership normally prevents this;
-                # this lock makes it impossible, even if a leader lost its lock unnoticed,
-                # so events can never go out of order.
+            rows = (await session.scalars(self._pending(session))).all()
+            if not rows:
                 return 0
-            rows = (
-                await session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.published_at.is_(None))
-                    .order_by(OutboxEvent.id)
-                    .limit(self._batch_size)
-                    .with_for_update()
-                )
-            ).all()
-            sent: list[int] = []
-            for row in rows:
-                try:
-                    await self._bus.publish(
+            accepted = await self._bus.publish_in_order(
+                [
+                    Outgoing(
                         f"{self._prefix}.{row.topic}",
                         row.key,
                         row.payload.encode(),
                         {"event-id": row.event_id, "event-type": row.event_type},
                     )
-                except Exception as exc:
-                    # Stop at the first failure: publishing later rows first would break order.
-                    row.attempts += 1
-                    row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                    break
-                sent.append(row.id)
+                    for row in rows
+                ]
+            )
+            sent = [row.id for row in rows[: accepted.count]]
+            if accepted.error is not None:
+                # Only the run before the first failure counts as sent: marking anything after
+                # it would let later events overtake this one. It is retried next pass.
+                failed = rows[accepted.count]
+                failed.attempts += 1
+                failed.last_error = f"{type(accepted.error).__name__}: {accepted.error}"[:1000]
             if sent:
                 log.debug("outbox events published", extra={"count": len(sent)})
                 await session.execute(
@@ -149,3 +139,24 @@ class OutboxRelay:
                     .values(published_at=self._clock.now())
                 )
             return len(sent)
+
+    def _pending(self, session: AsyncSession) -> Select[OutboxEvent]:
+        """The oldest unpublished rows, locked, in id order."""
+        query = (
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(self._batch_size)
+            .with_for_update(of=OutboxEvent)
+        )
+        if session.get_bind().dialect.name != "postgresql":
+            return query  # embedded mode: one process, one relay
+        # Another relay may be publishing right now. Leadership normally prevents this; the
+        # transaction-scoped lock makes it impossible, even if a leader lost its lock
+        # unnoticed, so events can never go out of order. Taken in the same statement as the
+        # read (a CTE with a volatile function runs once): one round trip less per hop. When
+        # another relay holds it, no rows come back.
+        lock = select(
+            func.pg_try_advisory_xact_lock(literal(PUBLISH_LOCK_KEY, BigInteger)).label("held")
+        ).cte("publish_lock")
+        return query.join(lock, lock.c.held)

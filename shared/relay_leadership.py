@@ -3,8 +3,9 @@
 Per-case order needs the outbox published in id order, so only one relay may publish at a
 time: it holds a session-level advisory lock on a dedicated connection. Standby relays keep
 trying; if the leader dies its connection closes, the lock is released, and a standby takes
-over within one poll interval. The same connection LISTENs for the writers' NOTIFY, so an
-approval reaches the broker in milliseconds rather than at the next poll.
+over within one poll interval. The same connection LISTENs for the NOTIFY that the outbox's
+trigger sends when a writer commits, so an approval reaches the broker in milliseconds rather
+than at the next poll.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The event bus: one interface, an in-process backend (embedded) and a Kafka backend."""
 
-from shared.bus.base import EventBus, Handler, Message
+from shared.bus.base import Accepted, EventBus, Handler, Message, Outgoing
 
-__all__ = ["EventBus", "Handler", "Message"]
+__all__ = ["Accepted", "EventBus", "Handler", "Message", "Outgoing"]

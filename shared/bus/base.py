@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,6 +26,25 @@ class Message:
 Handler = Callable[[Message], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to publish."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """How a run of messages fared: the first ``count`` are durably accepted; ``error`` is
+    why the next one was not (``None`` when all were)."""
+
+    count: int
+    error: BaseException | None = None
+
+
 class EventBus(Protocol):
     async def start(self) -> None:
         """Connect, and begin handing the subscribed topics' messages to their handlers."""
@@ -35,6 +54,12 @@ class EventBus(Protocol):
 
     async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
         """Returns once the message is durably accepted (for Kafka: acknowledged by acks=all)."""
+
+    async def publish_in_order(self, messages: Sequence[Outgoing]) -> Accepted:
+        """Publish ``messages`` as if one after another, returning how many of them, from the
+        first, are durably accepted. A message after a failed one may also have reached the
+        broker: whoever re-sends from the failure on re-sends it too (consumers deduplicate),
+        and it never lands ahead of an earlier message of its key."""
 
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         """Register before ``start``; one call is one group member."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shared.bus.base import Handler, Message
+from shared.bus.base import Accepted, Handler, Message, Outgoing
 from shared.bus.partitioning import partition_for
 from shared.bus.processing import MessageHandling
 
@@ -96,6 +97,14 @@ class InProcessBus:
         async with part.grown:
             part.log.append(Message(topic, key, value, dict(headers), partition_no, len(part.log)))
             part.grown.notify_all()
+
+    async def publish_in_order(self, messages: Sequence[Outgoing]) -> Accepted:
+        for count, m in enumerate(messages):
+            try:
+                await self.publish(m.topic, m.key, m.value, m.headers)
+            except Exception as exc:
+                return Accepted(count, exc)
+        return Accepted(len(messages))
 
     async def reachable(self) -> bool:
         return True

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from shared.bus.base import EventBus, Message
+from shared.bus.base import Accepted, EventBus, Message, Outgoing
 from shared.bus.kafka import KafkaBus
 from shared.bus.memory import InProcessBus
 from shared.bus.processing import PoisonMessage
@@ -114,6 +114,23 @@ async def test_per_key_order(buses: BusFactory) -> None:
         assert mine == [f"case-{k}:{i}" for i in range(25)]
     partitions = {m.partition for m in recorder.seen}
     assert len(partitions) > 1  # keys really were spread over partitions
+
+
+async def test_a_run_published_in_order_arrives_in_order(buses: BusFactory) -> None:
+    bus, recorder = buses.make(), Recorder()
+    bus.subscribe(buses.topic, "g", recorder)
+    await buses.start(bus)
+    items = [(f"case-{k}", f"case-{k}:{i}") for i in range(20) for k in range(5)]
+
+    accepted = await bus.publish_in_order(
+        [Outgoing(buses.topic, key, value.encode(), {"event-id": value}) for key, value in items]
+    )
+
+    assert accepted == Accepted(len(items))
+    await recorder.wait_for(len(items))
+    for k in range(5):
+        mine = [v for v in recorder.values() if v.startswith(f"case-{k}:")]
+        assert mine == [f"case-{k}:{i}" for i in range(20)]
 
 
 async def test_redelivery_after_a_handler_crash(buses: BusFactory) -> None:

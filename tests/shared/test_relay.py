@@ -1,0 +1,184 @@
+"""The outbox relay on PostgreSQL and a real Kafka broker: a run of events goes out in one
+pass, in outbox order, marked sent only up to the first one the broker did not take, and
+never while another relay holds the publishing lock; committed outbox rows (and only those)
+wake it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.database import upgrade
+from shared.bus import Message
+from shared.bus.kafka import KafkaBus
+from shared.clock import SystemClock
+from shared.db import create_engine, session_factory
+from shared.events import ReportRejected, ReportRejectedData
+from shared.outbox import NOTIFY_CHANNEL, OutboxEvent, add_event
+from shared.relay import OutboxRelay
+from shared.relay_leadership import PUBLISH_LOCK_KEY, asyncpg_dsn
+from tests.production import fresh_database
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Seen:
+    messages: list[Message] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def __call__(self, message: Message) -> None:
+        async with self._changed:
+            self.messages.append(message)
+            self._changed.notify_all()
+
+    async def wait_for(self, count: int) -> None:
+        async with asyncio.timeout(60), self._changed:
+            await self._changed.wait_for(lambda: len(self.messages) >= count)
+
+
+@dataclass
+class Setup:
+    database_url: str
+    relay: OutboxRelay
+    seen: Seen
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def setup(postgres_url: str, kafka_bootstrap: str) -> AsyncIterator[Setup]:
+    url = await fresh_database(postgres_url)
+    await asyncio.to_thread(upgrade, url)
+    prefix = f"relay-{uuid.uuid4().hex[:8]}"
+    bus = KafkaBus(
+        kafka_bootstrap,
+        partitions=3,
+        max_attempts=3,
+        dead_letter_topic=f"{prefix}.dead-letter",
+        topics=[f"{prefix}.reports"],
+    )
+    seen = Seen()
+    bus.subscribe(f"{prefix}.reports", "reader", seen)
+    await bus.start()
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    relay = OutboxRelay(sessions, bus, SystemClock(), topic_prefix=prefix)
+    try:
+        yield Setup(url, relay, seen, sessions)
+    finally:
+        await bus.stop()
+        await engine.dispose()
+
+
+async def _stage(setup: Setup, payloads: list[tuple[str, str]]) -> None:
+    """Outbox rows, in this order: (key, payload)."""
+    async with setup.sessions() as session, session.begin():
+        for key, payload in payloads:
+            session.add(
+                OutboxEvent(
+                    event_id=str(uuid.uuid4()),
+                    topic="reports",
+                    key=key,
+                    event_type="report.approved",
+                    payload=payload,
+                    created_at=NOW,
+                )
+            )
+
+
+async def _rows(setup: Setup) -> list[OutboxEvent]:
+    async with setup.sessions() as session:
+        return list((await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))).all())
+
+
+async def test_a_run_of_events_goes_out_in_one_pass_in_outbox_order(setup: Setup) -> None:
+    staged = [(f"case-{n % 4}", f'{{"n":{n}}}') for n in range(40)]
+    await _stage(setup, staged)
+
+    assert await setup.relay.publish_pending() == 40
+
+    await setup.seen.wait_for(40)
+    for key in {k for k, _ in staged}:
+        received = [m.value.decode() for m in setup.seen.messages if m.key == key]
+        assert received == [p for k, p in staged if k == key]  # each case in outbox order
+    assert all(row.published_at is not None for row in await _rows(setup))
+    assert await setup.relay.publish_pending() == 0  # nothing sent twice
+
+
+async def test_marked_sent_only_up_to_the_first_event_the_broker_refuses(setup: Setup) -> None:
+    # Over the producer's request size limit (1 MB): refused before it is handed over.
+    too_large = '{"padding":"' + "x" * 1_100_000 + '"}'
+    await _stage(setup, [("case-a", '{"n":0}'), ("case-a", too_large), ("case-a", '{"n":2}')])
+
+    assert await setup.relay.publish_pending() == 1
+
+    first, refused, after = await _rows(setup)
+    assert first.published_at is not None
+    assert refused.published_at is None and refused.attempts == 1
+    assert refused.last_error is not None and "TooLarge" in refused.last_error
+    assert after.published_at is None  # must not overtake the refused one
+    await setup.seen.wait_for(1)
+    assert [m.value for m in setup.seen.messages] == [b'{"n":0}']
+
+
+async def test_nothing_goes_out_while_another_relay_holds_the_publishing_lock(
+    setup: Setup,
+) -> None:
+    await _stage(setup, [("case-a", '{"n":0}')])
+    other = await asyncpg.connect(asyncpg_dsn(setup.database_url))
+    try:
+        held = other.transaction()
+        await held.start()
+        await other.execute("SELECT pg_advisory_xact_lock($1)", PUBLISH_LOCK_KEY)
+
+        assert await setup.relay.publish_pending() == 0
+        assert (await _rows(setup))[0].published_at is None
+
+        await held.rollback()  # the other relay's transaction ends
+        assert await setup.relay.publish_pending() == 1
+    finally:
+        await other.close()
+
+
+async def test_a_committed_event_wakes_the_relay_and_a_rolled_back_one_does_not(
+    setup: Setup,
+) -> None:
+    heard: list[str] = []
+    notified = asyncio.Event()
+
+    def on_notify(*args: object) -> None:
+        heard.append(str(args[2]))  # (connection, pid, channel, payload)
+        notified.set()
+
+    listener = await asyncpg.connect(asyncpg_dsn(setup.database_url))
+    try:
+        await listener.add_listener(NOTIFY_CHANNEL, on_notify)
+        async with setup.sessions() as session:
+            await add_event(session, _rejected("case-a"))
+            await session.flush()  # the row is inserted, then rolled back
+            await session.rollback()
+        async with setup.sessions() as session, session.begin():
+            await add_event(session, _rejected("case-b"))
+            await add_event(session, _rejected("case-c"))
+
+        async with asyncio.timeout(30):
+            await notified.wait()
+        # Notifications arrive in commit order: one from the rolled-back insert would have
+        # come first. The two events of one transaction fold into one wake-up.
+        assert heard == [NOTIFY_CHANNEL]
+    finally:
+        await listener.close()
+
+
+def _rejected(report_id: str) -> ReportRejected:
+    return ReportRejected(
+        source="test", subject=report_id, data=ReportRejectedData(report_id=report_id)
+    )

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.harness import percentiles, show
 from services.database import upgrade
+from services.testbed.backing_servers import kafka_broker, postgres_server
+from services.testbed.production import fresh_database
 from shared.bus import Message
 from shared.bus.kafka import KafkaBus
 from shared.clock import SystemClock
@@ -34,8 +36,6 @@ from shared.outbox import add_event
 from shared.relay import OutboxRelay
 from shared.relay_leadership import PostgresLeadership
 from shared.supervision import Supervisor
-from tests.production import fresh_database
-from tests.servers import kafka_broker, postgres_server
 
 PREFIX = "hop"
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.database import upgrade
+from services.testbed.production import fresh_database
 from shared.bus import Message
 from shared.bus.kafka import KafkaBus
 from shared.clock import SystemClock
@@ -25,7 +26,6 @@ from shared.events import ReportRejected, ReportRejectedData
 from shared.outbox import NOTIFY_CHANNEL, OutboxEvent, add_event
 from shared.relay import OutboxRelay
 from shared.relay_leadership import PUBLISH_LOCK_KEY, asyncpg_dsn
-from tests.production import fresh_database
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from alert_engine.cap_signature import CapSigner
 from alert_engine.reads import AlertReads
+from alert_engine.schemas import MAX_SEQUENCE
 from shared.transaction import Transaction
 from shared.web import part
 
@@ -31,3 +32,5 @@ def alert_reads(session: Transaction) -> AlertReads:
 
 Signer = Annotated[CapSigner | None, Depends(cap_signer)]
 Alerts = Annotated[AlertReads, Depends(alert_reads)]
+# ``?sequence=n``: one version of an alert; absent, the current one.
+VersionSequence = Annotated[int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")]

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from shapely.geometry import mapping
 from starlette.concurrency import run_in_threadpool
 
 from alert_engine.alert_picture import rebuild_zone
-from alert_engine.dependencies import Alerts
+from alert_engine.dependencies import Alerts, VersionSequence
 from alert_engine.map_routes import map_sources
 from alert_engine.routes import GEOJSON, GeoJSONResponse
-from alert_engine.schemas import MAX_SEQUENCE
 from alert_engine.service import locations_of
 from shared.auth import Principal, require_scope
 from shared.problem_schema import AUTHENTICATED, problem_responses
@@ -50,9 +49,7 @@ async def read_exact_zone(
     request: Request,
     _: Reader,
     alerts: Alerts,
-    sequence: Annotated[
-        int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
-    ] = None,
+    sequence: VersionSequence = None,
 ) -> GeoJSONResponse:
     """One version's exact zone (the current one by default, or `sequence`): the union of
     its locations' reach clipped to the national territory, unsimplified — the area the sent

@@ -16,14 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.base_map import BaseMap, base_map, feature_collection
-from alert_engine.dependencies import Alerts
-from alert_engine.schemas import MAX_SEQUENCE
+from alert_engine.dependencies import Alerts, VersionSequence
 from alert_engine.service import locations_of
 from alert_engine.territory import Territory
 from alert_engine.zone_policy import ZonePolicy
@@ -233,9 +232,7 @@ async def read_map(
     request: Request,
     _: Reader,
     alerts: Alerts,
-    sequence: Annotated[
-        int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
-    ] = None,
+    sequence: VersionSequence = None,
     if_none_match: Annotated[
         str | None, Header(description="The ETag of a copy already held.")
     ] = None,

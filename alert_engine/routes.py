@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
-from alert_engine.dependencies import Alerts, Signer
+from alert_engine.dependencies import Alerts, Signer, VersionSequence
 from alert_engine.reads import AlertState
-from alert_engine.schemas import MAX_SEQUENCE, AlertOut, AlertPage
+from alert_engine.schemas import AlertOut, AlertPage
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
@@ -148,9 +148,7 @@ async def read_cap(
     _: Reader,
     alerts: Alerts,
     signer: Signer,
-    sequence: Annotated[
-        int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")
-    ] = None,
+    sequence: VersionSequence = None,
 ) -> Response:
     """One version of the alert (the current one by default, or `sequence`) as OASIS CAP 1.2
     XML, one `info` block per language and one `polygon` per part of the zone, signed: an

@@ -47,3 +47,14 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         yield running
     finally:
         await server.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """An embedded stack whose Cancel is retried for 3.6 s instead of 72 h: long enough to
+    fail a few times, short enough to die within a test (dead-delivery replays)."""
+    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)

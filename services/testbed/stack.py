@@ -68,6 +68,15 @@ class Stack:
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
 
+    async def deliveries(self, **query: str) -> list[dict[str, Any]]:
+        """The first page of ``GET /v1/deliveries`` with ``query``, read as the admin persona."""
+        async with self.client("admin") as admin:
+            response = await admin.get("/v1/deliveries", params=query)
+        if response.status_code != 200:
+            raise RuntimeError(f"deliveries not listed: {response.status_code} {response.text}")
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
     async def register_partner(self, partner: PartnerEndpoint) -> dict[str, object]:
         """Register a loopback partner as the admin persona (the handshake included)."""
         async with self.client("admin") as admin:

@@ -3,34 +3,10 @@ before the answer, and delivered with the same ``webhook-id`` once the partner i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
-from services.testbed.stack import Stack, embedded_settings, start_stack
+from services.testbed.stack import Stack
 from tests.waiting import eventually
-
-
-@pytest.fixture
-async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    # A Cancel is retried for 3.6 s instead of 72 h, so that it dies within the test.
-    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
-    try:
-        yield running
-    finally:
-        await server.__aexit__(None, None, None)
-
-
-async def _deliveries(stack: Stack, **query: str) -> list[dict[str, Any]]:
-    async with stack.client("admin") as admin:
-        response = await admin.get("/v1/deliveries", params=query)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def test_a_dead_cancel_is_replayed_through_the_api(short_cancel_stack: Stack) -> None:
@@ -44,7 +20,7 @@ async def test_a_dead_cancel_is_replayed_through_the_api(short_cancel_stack: Sta
             assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
             assert (await police.post(f"{report}/resolve", json={})).status_code == 200
         [dead] = await eventually(
-            lambda: _deliveries(stack, status="dead"), lambda items: len(items) == 1, timeout=60
+            lambda: stack.deliveries(status="dead"), lambda items: len(items) == 1, timeout=60
         )
 
         partner.failing_with = None  # the partner is back

@@ -4,36 +4,12 @@ and sent again, with the same ``webhook-id``, once the partner is back."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
-import pytest
 
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
-from services.testbed.stack import Stack, embedded_settings, start_stack
+from services.testbed.stack import Stack
 from tests.services.cli_runner import tifli
 from tests.waiting import eventually
-
-
-@pytest.fixture
-async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    # A Cancel is retried for 3.6 s instead of 72 h: long enough to fail a few times, short
-    # enough to die within the test.
-    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
-    try:
-        yield running
-    finally:
-        await server.__aexit__(None, None, None)
-
-
-async def _deliveries(stack: Stack, **query: str) -> list[dict[str, Any]]:
-    async with stack.client("admin") as admin:
-        response = await admin.get("/v1/deliveries", params=query)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def test_a_dead_cancel_is_listed_and_replayed(short_cancel_stack: Stack) -> None:
@@ -49,7 +25,7 @@ async def test_a_dead_cancel_is_listed_and_replayed(short_cancel_stack: Stack) -
             assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
             assert (await police.post(f"{report}/resolve", json={})).status_code == 200
         [dead] = await eventually(
-            lambda: _deliveries(stack, status="dead"), lambda items: len(items) == 1, timeout=60
+            lambda: stack.deliveries(status="dead"), lambda items: len(items) == 1, timeout=60
         )
         assert dead["event_type"] == "alert.cancelled" and dead["attempts"] >= 1
         # It was tried and refused: the same webhook-id will come again.
@@ -64,7 +40,7 @@ async def test_a_dead_cancel_is_listed_and_replayed(short_cancel_stack: Stack) -
         # or that the deadline passed, whichever came last.
         assert "alert.cancelled" in rows[0] and "500" in rows[0].split()
         everything = await tifli(url, "deliveries", "list")
-        assert len(everything.stdout.splitlines()) - 1 == len(await _deliveries(stack))
+        assert len(everything.stdout.splitlines()) - 1 == len(await stack.deliveries())
 
         partner.failing_with = None  # the partner is back
         replayed = await tifli(url, "deliveries", "replay", "--all-dead", "--since", "1h")
@@ -72,7 +48,7 @@ async def test_a_dead_cancel_is_listed_and_replayed(short_cancel_stack: Stack) -
         assert f"{dead['id']}: queued again" in replayed.stdout
         # The dispatcher (in this process) picks it up on its next pass.
         await eventually(
-            lambda: _deliveries(stack, status="delivered"),
+            lambda: stack.deliveries(status="delivered"),
             lambda items: [d["id"] for d in items] == [dead["id"]],
             timeout=30,
         )

@@ -8,17 +8,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Page, Request
 
 from services.testbed.browser import is_loopback, open_page
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
-from services.testbed.stack import Stack, embedded_settings, start_stack
+from services.testbed.stack import Stack
 from shared.auth import create_api_key
 
 # Markup in a child's name must show as typed, never run or render.
@@ -327,16 +325,6 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         await page.screenshot(path=str(tmp_path / "console-reviewer-last.png"), full_page=True)
         await page.context.close()
     assert not watch.outside, watch.outside
-
-
-@pytest.fixture
-async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    # A Cancel is retried for 3.6 s instead of 72 h: it dies within the test.
-    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
-    try:
-        yield running
-    finally:
-        await server.__aexit__(None, None, None)
 
 
 async def test_partners_and_a_dead_delivery_replayed_in_the_console(

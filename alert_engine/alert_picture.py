@@ -122,19 +122,33 @@ def _location_label(location: TrustedLocation | None, newest: bool) -> str:
 def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) -> str:
     """The version as SVG: base map, exact zone, sent polygon(s), circles, corridors and the
     trusted locations, labelled with the place, the version, its type and time window."""
-    area = message.area
-    sent = shape(area.geojson)
+    sent = shape(message.area.geojson)
     circles = shapely.union_all(
         [geodesic_disk(c.center, c.radius_km * 1000.0).polygon for c in _circles(message)]
     )
     corridors = [p.polygon for p in zone.pieces if not p.is_disk]
-    headings = [
-        shapely.LineString([(p.center.lon, p.center.lat), (p.far.lon, p.far.lat)])
-        for p in zone.pieces
-        if p.far is not None
-    ]
+    markers = _location_markers(zone)
+    kinds = {m.kind for m in markers}
+    title = f"{message.area.description} · version {message.sequence} ({message.msg_type})"
+    if message.status != "Actual":
+        title = f"{message.status.upper()} · {title}"
+    return svg_picture(
+        [*_base_layers(base), *_zone_layers(zone, sent, circles, corridors)],
+        frame_around(shapely.union_all([sent, circles, *corridors])),
+        title=title,
+        notes=_notes(message, zone.from_circles),
+        markers=markers,
+        legend_markers=[m for m in (_REPORT, _SIGHTING) if m.kind in kinds],
+    )
+
+
+def _zone_layers(
+    zone: RebuiltZone,
+    sent: BaseGeometry,
+    circles: BaseGeometry,
+    corridors: list[shapely.Polygon],
+) -> list[Layer]:
     layers = [
-        *_base_layers(base),
         Layer(
             "exact zone (on the territory)",
             zone.exact,
@@ -164,6 +178,11 @@ def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) 
         ),
     ]
     if corridors:
+        headings = [
+            shapely.LineString([(p.center.lon, p.center.lat), (p.far.lon, p.far.lat)])
+            for p in zone.pieces
+            if p.far is not None
+        ]
         layers.append(
             Layer(
                 "heading corridor",
@@ -176,6 +195,10 @@ def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) 
                 key="heading-corridor",
             )
         )
+    return layers
+
+
+def _location_markers(zone: RebuiltZone) -> list[Marker]:
     markers = []
     for k, (piece, location) in enumerate(zip(zone.pieces, zone.locations, strict=True)):
         style = _SIGHTING if location is not None and location.sighting_id else _REPORT
@@ -188,13 +211,11 @@ def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) 
                 kind=style.kind,
             )
         )
-    kinds = {m.kind for m in markers}
-    legend = [m for m in (_REPORT, _SIGHTING) if m.kind in kinds]
-    drawn = shapely.union_all([sent, circles, *corridors])
-    place = area.description
-    title = f"{place} · version {message.sequence} ({message.msg_type})"
-    if message.status != "Actual":
-        title = f"{message.status.upper()} · {title}"
+    return markers
+
+
+def _notes(message: AlertMessage, from_circles: bool) -> list[str]:
+    area = message.area
     notes = [
         f"sent {_when(message.sent)} · effective {_when(message.effective)} · "
         f"expires {_when(message.expires)}",
@@ -206,13 +227,6 @@ def version_svg(message: AlertMessage, zone: RebuiltZone, base: BaseMap | None) 
         ("geocodes: " if i == 0 else "") + ", ".join(codes[i : i + 10])
         for i in range(0, len(codes), 10)
     ]
-    if zone.from_circles:
+    if from_circles:
         notes.append("exact zone drawn from the circles: the zone settings changed since")
-    return svg_picture(
-        layers,
-        frame_around(drawn),
-        title=title,
-        notes=notes,
-        markers=markers,
-        legend_markers=legend,
-    )
+    return notes

@@ -9,7 +9,8 @@ import shapely
 from pyproj import Geod
 
 from alert_engine.cap import cap_polygon
-from alert_engine.footprint import footprint, sendable, split_to_fit, vertex_count
+from alert_engine.footprint import footprint, sendable, vertex_count
+from alert_engine.grid_cuts import split_to_fit
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import default_paths, load_territory

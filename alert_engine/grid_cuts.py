@@ -45,10 +45,12 @@ def sent_cost(polygon: shapely.Polygon) -> int:
     return vertex_count(polygon) + 4 * len(polygon.interiors)
 
 
-def parts_needed(pieces: list[shapely.Polygon], max_vertices: int) -> int:
-    """About how many parts ``pieces`` end up as: each part's worth of vertices, and one
-    more for each hole (its chord splits the piece)."""
-    return sum(math.ceil(sent_cost(p) / max_vertices) + len(p.interiors) for p in pieces)
+def _costs(pieces: list[shapely.Polygon]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``sent_cost`` and the holes of each piece, in one vectorised pass (many are scored)."""
+    array = np.asarray(pieces, dtype=object)
+    holes = shapely.get_num_interior_rings(array)
+    vertices = shapely.get_num_coordinates(array) - holes - 1
+    return np.asarray(vertices + 4 * holes), np.asarray(holes)
 
 
 def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Polygon]:
@@ -59,11 +61,14 @@ def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Po
     if cost <= max_vertices:
         return [polygon]
     best: tuple[tuple[int, int], list[shapely.Polygon]] | None = None
-    for axis, low, high in _candidate_windows(polygon, max_vertices):
-        halves = _halves(polygon, axis, low, high)
+    coords = shapely.get_coordinates(polygon)
+    values = [np.unique(coords[:, axis]) for axis in (0, 1)]
+    for axis, low, high in _candidate_windows(polygon, coords, max_vertices):
+        halves = _halves(polygon, axis, values[axis], low, high)
         if halves is None:
             continue
-        score = (parts_needed(halves, max_vertices), max(sent_cost(h) for h in halves))
+        costs, holes = _costs(halves)
+        score = (int(np.sum(-(-costs // max_vertices) + holes)), int(costs.max()))
         if best is None or score < best[0]:
             best = (score, halves)
     if best is None or best[0][1] >= cost:
@@ -72,10 +77,9 @@ def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Po
 
 
 def _candidate_windows(
-    polygon: shapely.Polygon, max_vertices: int
+    polygon: shapely.Polygon, coords: FloatArray, max_vertices: int
 ) -> list[tuple[int, float, float]]:
     """(axis, low, high): a cut of that axis is wanted between low and high."""
-    coords = shapely.get_coordinates(polygon)
     windows = []
     count = vertex_count(polygon)
     # Shares of the vertices: the middle, a little off it, and whole parts' worth from
@@ -101,11 +105,11 @@ def _candidate_windows(
 
 
 def _halves(
-    polygon: shapely.Polygon, axis: int, low: float, high: float
+    polygon: shapely.Polygon, axis: int, values: FloatArray, low: float, high: float
 ) -> list[shapely.Polygon] | None:
     """``polygon`` cut by the grid line of ``axis`` through the widest gap between its
-    vertices strictly between ``low`` and ``high``; None if no gap there is wide enough."""
-    values = np.unique(shapely.get_coordinates(polygon)[:, axis])
+    vertices (``values``: their sorted coordinates on that axis) strictly between ``low``
+    and ``high``; None if no gap there is wide enough."""
     window = np.concatenate([[low], values[(values > low) & (values < high)], [high]])
     gaps = np.diff(window)
     widest = int(np.argmax(gaps))

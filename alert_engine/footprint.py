@@ -35,7 +35,6 @@ on the union of those parts, the region a consumer of either format alerts.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +48,8 @@ from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
 from alert_engine.geodesy import geodesic_disk
+from alert_engine.grid_cuts import GRID_DEG, sent_cost, split_to_fit
+from alert_engine.grid_cuts import vertex_count as vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import measure_overshoot
@@ -72,7 +73,6 @@ _TARGET_M = 120.0
 _GOOD_ENOUGH_M = 100.0
 _GOOD_CORNER_M = 40.0
 _CUT_VERTICES = 6  # what cutting a polygon in two typically adds to each part
-GRID_DEG = 1e-6  # CAP's 6 decimals (``alert_engine.cap``): what is sent is on this grid
 # Shortest edge kept: a metre, plus what rounding to the grid can take off an edge (~0.16 m).
 _MIN_EDGE_M = 1.2
 
@@ -144,12 +144,6 @@ def footprint_of(
         overshoot_sea_m=sea_m,
         meets_wea_rule=land_m <= WEA_LIMIT_M,
     )
-
-
-def vertex_count(geometry: BaseGeometry) -> int:
-    """GeoJSON ring vertices without the closing repeat, holes included."""
-    rings = shapely.get_num_interior_rings(shapely.get_parts(geometry)) + 1
-    return int(shapely.get_num_coordinates(geometry) - np.sum(rings))
 
 
 def polygonal(geometry: BaseGeometry) -> BaseGeometry:
@@ -409,7 +403,7 @@ def sendable(
     on that straight line, which rounding keeps on it, so the parts still tile."""
     tidy = on_grid(drop_short_edges(polygon, _MIN_EDGE_M))
     polygons = [p for p in shapely.get_parts(tidy) if isinstance(p, shapely.Polygon)]
-    if max_vertices is not None and any(_cost(p) > max_vertices for p in polygons):
+    if max_vertices is not None and any(sent_cost(p) > max_vertices for p in polygons):
         polygons = [q for p in polygons for q in split_to_fit(p, max_vertices)]
         # The cuts' new vertices lie on grid lines, but along them off the grid.
         polygons = [q for g in on_grid(np.asarray(polygons, dtype=object)) for q in _own(g)]
@@ -430,61 +424,6 @@ def sendable(
 
 def _own(geometry: BaseGeometry) -> list[shapely.Polygon]:
     return [q for q in shapely.get_parts(geometry) if isinstance(q, shapely.Polygon)]
-
-
-def _cost(polygon: shapely.Polygon) -> int:
-    """Vertices the polygon takes once sent: cutting out each hole adds about four."""
-    return vertex_count(polygon) + 4 * len(polygon.interiors)
-
-
-def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Polygon]:
-    """``polygon`` cut in two by a grid line, again and again until every part fits
-    ``max_vertices`` (``_cost``).
-
-    Of a few lines (across either side, near the middle of the vertices or a little off it)
-    the one leaving the fewest pieces, then the smallest, is taken; each runs through the
-    widest gap between vertices there, on the 6-decimal grid: both sides get the same new
-    vertices (so the parts tile the polygon) and none falls next to an old one."""
-    if _cost(polygon) <= max_vertices:
-        return [polygon]
-    best: tuple[tuple[int, int], list[shapely.Polygon]] | None = None
-    for axis, quantile in itertools.product((0, 1), (0.5, 0.35, 0.65)):
-        halves = _halves(polygon, axis, quantile)
-        if halves is None:
-            continue
-        score = (len(halves), max(_cost(h) for h in halves))
-        if best is None or score < best[0]:
-            best = (score, halves)
-    if best is None or best[0][1] >= _cost(polygon):
-        return [polygon]  # no progress: the caller's budget check says it does not fit
-    return [q for h in best[1] for q in split_to_fit(h, max_vertices)]
-
-
-def _halves(polygon: shapely.Polygon, axis: int, quantile: float) -> list[shapely.Polygon] | None:
-    coords = shapely.get_coordinates(polygon)
-    values = np.unique(coords[:, axis])
-    if len(values) < 8:
-        return None
-    around = int(len(values) * quantile)
-    window = values[max(around - len(values) // 8, 0) : around + len(values) // 8 + 1]
-    widest = int(np.argmax(np.diff(window)))
-    low, high = float(window[widest]), float(window[widest + 1])
-    cut = round((low + high) / 2, round(-math.log10(GRID_DEG)))
-    if not low < cut < high:
-        return None
-    minx, miny, maxx, maxy = polygon.bounds
-    far = 1.0  # degrees beyond the bounds: the clipping rectangle's corners stay outside
-    if axis == 0:
-        boxes = (
-            (minx - far, miny - far, cut, maxy + far),
-            (cut, miny - far, maxx + far, maxy + far),
-        )
-    else:
-        boxes = (
-            (minx - far, miny - far, maxx + far, cut),
-            (minx - far, cut, maxx + far, maxy + far),
-        )
-    return [orient(p, sign=1.0) for box in boxes for p in _own(shapely.clip_by_rect(polygon, *box))]
 
 
 def on_grid(geometry: Any) -> Any:

@@ -9,7 +9,8 @@ import shapely
 from pyproj import Geod
 
 from alert_engine.cap import cap_polygon
-from alert_engine.footprint import footprint, sendable, split_to_fit, vertex_count
+from alert_engine.footprint import footprint, sendable, vertex_count
+from alert_engine.grid_cuts import split_to_fit
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import default_paths, load_territory
@@ -133,3 +134,20 @@ def test_several_parts_meet_the_rule_where_one_polygon_cannot() -> None:
     assert region.covers(several.exact)
     # The parts tile the region: their areas add up to its area (no overlap).
     assert sum(p.area for p in several.parts) == pytest.approx(region.area, rel=1e-9)
+
+
+def test_a_cut_needed_anyway_runs_through_a_hole_and_saves_a_part() -> None:
+    # A wavy 500-gon (5 parts' worth of vertices) around an enclave. Halving it again and
+    # again, then cutting the enclave out with a chord, takes 8 parts; a cut through the
+    # enclave does both jobs.
+    angles = np.linspace(0.0, 2 * np.pi, 500, endpoint=False)
+    radius = 1 + 0.01 * (np.arange(500) % 2)
+    ring = np.column_stack([-6 + radius * np.cos(angles), 32 + radius * np.sin(angles)])
+    enclave = shapely.Point(-6.3, 32.1).buffer(0.05, quad_segs=4)
+    polygon = shapely.Polygon(ring, [enclave.exterior.coords])
+    parts = split_to_fit(polygon, 100)
+    assert len(parts) <= 7 and all(vertex_count(p) <= 100 for p in parts)
+    assert not any(p.interiors for p in parts)  # the enclave is a notch, not a hole
+    assert shapely.union_all(parts).symmetric_difference(polygon).area < 1e-12
+    assert sum(p.area for p in parts) == pytest.approx(polygon.area, rel=1e-12)
+    assert not any(p.intersects(enclave.buffer(-1e-4)) for p in parts)

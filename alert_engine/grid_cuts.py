@@ -1,0 +1,140 @@
+"""A polygon over the vertex budget, cut along grid lines into parts that fit: pure geometry.
+
+Each cut is a straight line of constant longitude or latitude on CAP's 6-decimal grid, run
+through the widest gap between the polygon's vertices near where it is wanted. Both sides get
+the same new vertices (so the parts tile the polygon, and rounding keeps them alike), and
+none falls next to an old one.
+
+Where the cut goes decides how many parts are sent, and parts are scarce (at most 8):
+
+- halving again and again wastes them (500 vertices at 100 a part: 250, 125, then 8 parts
+  where 6 would do), so lines that cut off a piece of about one part's worth of vertices,
+  or a few parts' worth, are tried beside the middle;
+- a line across a wiggly border crosses it many times and leaves slivers, each a part: of
+  the lines tried, the one whose pieces need the fewest parts wins;
+- a hole (an enclave cut out) costs a part of its own when cut by a chord later, but none
+  when a cut that is needed anyway runs through it: lines across each hole are tried too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
+
+FloatArray = npt.NDArray[np.float64]
+
+GRID_DEG = 1e-6  # CAP's 6 decimals (``alert_engine.cap``)
+_MIN_GAP_DEG = 3e-5  # ≈ 3 m: a cut this close to a vertex would leave an edge under a metre
+_HOLE_CUTS = 4  # the largest holes are tried; small ones are cut by the chords later
+_FAR_DEG = 1.0  # beyond the bounds: the clipping rectangle's corners stay outside
+
+
+def vertex_count(geometry: BaseGeometry) -> int:
+    """GeoJSON ring vertices without the closing repeat, holes included."""
+    rings = shapely.get_num_interior_rings(shapely.get_parts(geometry)) + 1
+    return int(shapely.get_num_coordinates(geometry) - np.sum(rings))
+
+
+def sent_cost(polygon: shapely.Polygon) -> int:
+    """Vertices the polygon takes once sent: cutting out each hole adds about four."""
+    return vertex_count(polygon) + 4 * len(polygon.interiors)
+
+
+def _costs(pieces: list[shapely.Polygon]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``sent_cost`` and the holes of each piece, in one vectorised pass (many are scored)."""
+    array = np.asarray(pieces, dtype=object)
+    holes = shapely.get_num_interior_rings(array)
+    vertices = shapely.get_num_coordinates(array) - holes - 1
+    return np.asarray(vertices + 4 * holes), np.asarray(holes)
+
+
+def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Polygon]:
+    """``polygon`` cut by grid lines, again and again until every part fits ``max_vertices``
+    (``sent_cost``); of the lines tried, the one whose pieces need the fewest parts, then
+    the one leaving the smallest piece largest, is taken at each step."""
+    cost = sent_cost(polygon)
+    if cost <= max_vertices:
+        return [polygon]
+    best: tuple[tuple[int, int], list[shapely.Polygon]] | None = None
+    coords = shapely.get_coordinates(polygon)
+    values = [np.unique(coords[:, axis]) for axis in (0, 1)]
+    for axis, low, high in _candidate_windows(polygon, coords, max_vertices):
+        halves = _halves(polygon, axis, values[axis], low, high)
+        if halves is None:
+            continue
+        costs, holes = _costs(halves)
+        score = (int(np.sum(-(-costs // max_vertices) + holes)), int(costs.max()))
+        if best is None or score < best[0]:
+            best = (score, halves)
+    if best is None or best[0][1] >= cost:
+        return [polygon]  # no progress: the caller's budget check says it does not fit
+    return [q for h in best[1] for q in split_to_fit(h, max_vertices)]
+
+
+def _candidate_windows(
+    polygon: shapely.Polygon, coords: FloatArray, max_vertices: int
+) -> list[tuple[int, float, float]]:
+    """(axis, low, high): a cut of that axis is wanted between low and high."""
+    windows = []
+    count = vertex_count(polygon)
+    # Shares of the vertices: the middle, a little off it, and whole parts' worth from
+    # either end (a piece of k parts, each filled to ~90% to leave room for the cut's ends).
+    shares = {0.5, 0.35, 0.65}
+    fill = 0.9 * max_vertices / max(count, 1)
+    for k in range(1, math.ceil(1 / fill) if fill > 0 else 1):
+        if k * fill < 1:
+            shares.update({k * fill, 1 - k * fill})
+    for axis in (0, 1):
+        values = np.sort(coords[:, axis])
+        reach = max(len(values) // 16, 2)
+        for share in sorted(shares):
+            around = int(len(values) * share)
+            lo = values[max(around - reach, 0)]
+            hi = values[min(around + reach, len(values) - 1)]
+            windows.append((axis, float(lo), float(hi)))
+    holes = sorted(polygon.interiors, key=lambda r: -shapely.Polygon(r).area)[:_HOLE_CUTS]
+    for ring in holes:
+        minx, miny, maxx, maxy = ring.bounds
+        windows += [(0, minx, maxx), (1, miny, maxy)]
+    return windows
+
+
+def _halves(
+    polygon: shapely.Polygon, axis: int, values: FloatArray, low: float, high: float
+) -> list[shapely.Polygon] | None:
+    """``polygon`` cut by the grid line of ``axis`` through the widest gap between its
+    vertices (``values``: their sorted coordinates on that axis) strictly between ``low``
+    and ``high``; None if no gap there is wide enough."""
+    window = np.concatenate([[low], values[(values > low) & (values < high)], [high]])
+    gaps = np.diff(window)
+    widest = int(np.argmax(gaps))
+    if gaps[widest] < 2 * _MIN_GAP_DEG:
+        return None
+    a, b = float(window[widest]), float(window[widest + 1])
+    cut = round((a + b) / 2, round(-math.log10(GRID_DEG)))
+    if not a < cut < b:
+        return None
+    minx, miny, maxx, maxy = polygon.bounds
+    far = _FAR_DEG
+    if axis == 0:
+        boxes = (
+            (minx - far, miny - far, cut, maxy + far),
+            (cut, miny - far, maxx + far, maxy + far),
+        )
+    else:
+        boxes = (
+            (minx - far, miny - far, maxx + far, cut),
+            (minx - far, cut, maxx + far, maxy + far),
+        )
+    pieces = [
+        orient(p, sign=1.0)
+        for box in boxes
+        for p in shapely.get_parts(shapely.clip_by_rect(polygon, *box))
+        if isinstance(p, shapely.Polygon) and not p.is_empty
+    ]
+    return pieces if len(pieces) >= 2 else None

@@ -58,6 +58,7 @@ bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
 	$(VENV)/bin/python -m bench.audit_chain --entries 2000
 	$(VENV)/bin/python -m bench.list_deliveries --deliveries 1000
 	$(VENV)/bin/python -m bench.console --cases 20
+	$(VENV)/bin/python -m bench.maps
 	$(VENV)/bin/python -m bench.list_endpoints --rows 1000
 
 clean: ## delete the virtualenvs and caches (the next command reinstalls them)

@@ -204,6 +204,16 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             )
             assert tifinagh == 1
             assert await page.title() == "Tifli — console"
+            # Nothing on the drawn page points outside the machine either: no src to load
+            # and no link to follow (the vendored map library would add one to leafletjs.com
+            # if its attribution were shown).
+            addresses = await page.evaluate(
+                "[...document.querySelectorAll('[href],[src]')].map(e => new URL("
+                "e.getAttribute('href') ?? e.getAttribute('src'), document.baseURI).href)"
+            )
+            assert addresses and all(is_loopback(a) for a in addresses), [
+                a for a in addresses if not is_loopback(a)
+            ]
         finally:
             await page.screenshot(path=str(tmp_path / "console-last.png"), full_page=True)
             await page.context.close()

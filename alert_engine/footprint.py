@@ -63,11 +63,13 @@ BoolArray = npt.NDArray[np.bool_]
 WEA_LIMIT_M = 161.0  # FCC Wireless Emergency Alerts: 0.1 mile of overshoot
 _SAFETY_M = 2.0  # ε: outward margin so that rounding can never uncover part of Z
 _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the hull
+# How far beyond the hull a wide corner may reach over territory unchecked (well under 161 m).
+_CORNER_CLEAR_M = 60.0
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
 _FIT_ATTEMPTS = 6
 DEFAULT_MAX_POLYGONS = 8
 # One polygon is kept when its expected overshoot is within this; else all parts are tried.
-_TARGET_M = 120.0
+_TARGET_M = 145.0
 # Expected overshoots a many-part footprint does not try to beat, and its finest corners:
 # well under the 161 m rule, with room for what the expectation leaves out.
 _GOOD_ENOUGH_M = 100.0
@@ -236,6 +238,16 @@ def _directions(step: float, facing_of: _FacingProbe) -> tuple[FloatArray, float
     near_land = facing | np.roll(facing, 1) | np.roll(facing, -1)
     stride = max(1, round(_SEA_STEP / (2 * math.pi / count)))
     keep = near_land | (np.arange(count) % stride == 0)
+    # The probes sample rays kilometres apart: a wide corner can still reach over a tongue
+    # of territory between them. Such corners are tested whole and given the fine step.
+    kept = np.flatnonzero(keep)
+    wide = np.flatnonzero(np.diff(np.append(kept, kept[0] + count)) > 1)
+    if len(wide):
+        on_land = facing_of.corners_on_territory(
+            theta[kept[wide]], theta[kept[(wide + 1) % len(kept)]]
+        )
+        for start in kept[wide[on_land]]:
+            keep[(start + np.arange(stride + 1)) % count] = True
     chosen: FloatArray = theta[keep]
     return chosen, float(np.mean(facing[keep]))
 
@@ -246,6 +258,29 @@ class _FacingProbe:
 
     def __call__(self, theta: FloatArray) -> BoolArray:
         return _land_facing(self._hull, theta, self._plane, self._territory)
+
+    def corners_on_territory(self, first: FloatArray, second: FloatArray) -> BoolArray:
+        """Whether the corner between the tangents of directions ``first`` and ``second``
+        (each gap < π) holds territory more than ``_CORNER_CLEAR_M`` beyond the hull: land
+        outside Z that the corner would alert."""
+        h1, touch1 = self._hull.support(first)
+        h2, touch2 = self._hull.support(second)
+        det = np.sin(second - first)
+        corner = np.column_stack(
+            [
+                (h1 * np.sin(second) - h2 * np.sin(first)) / det,
+                (h2 * np.cos(first) - h1 * np.cos(second)) / det,
+            ]
+        )
+        unit1 = np.column_stack([np.cos(first), np.sin(first)])
+        unit2 = np.column_stack([np.cos(second), np.sin(second)])
+        ring = np.stack(
+            [touch1 + unit1 * _CORNER_CLEAR_M, corner, touch2 + unit2 * _CORNER_CLEAR_M], axis=1
+        )
+        lonlat = self._plane.lonlat(ring.reshape(-1, 2)).reshape(ring.shape)
+        triangles = shapely.polygons(lonlat)
+        on_land: BoolArray = shapely.intersects(self._territory.national, triangles)
+        return on_land
 
 
 # --- the covering polygon -------------------------------------------------------------------
@@ -502,7 +537,7 @@ def _plans(
         step = max(2 * math.pi * max(land_share, 1e-3) / tangents, finest)
         hope = max(_corner_overshoot(hull, step), layer.reach_m)
         plans.append((max(hope, floor), layer, step))
-    plans.sort(key=lambda p: (p[0], -p[1].tolerance_m if budget.split else p[1].tolerance_m))
+    plans.sort(key=lambda p: (p[0], -p[1].reach_m if budget.split else p[1].reach_m))
     return plans
 
 

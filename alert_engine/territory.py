@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from alert_engine.allowed_area import AllowedLayer, allowed_layers
+from alert_engine.allowed_area import AllowedLayer, allowed_layers, layers_from_document
 from alert_engine.coasts import Coasts
 from alert_engine.geodesy import geodesic_area_m2
 
@@ -52,6 +52,8 @@ class Territory:
     regions: tuple[AdminArea, ...]
     provinces: tuple[AdminArea, ...] = ()
     foreign_land: BaseGeometry = field(default_factory=shapely.Polygon)
+    # The allowed areas as the data build drew them from these boundaries; () draws them.
+    precomputed_allowed: tuple[AllowedLayer, ...] = ()
 
     @cached_property
     def national(self) -> BaseGeometry:
@@ -73,8 +75,9 @@ class Territory:
 
     @cached_property
     def allowed(self) -> tuple[AllowedLayer, ...]:
-        """Where sent polygons may run, at several tolerances (computed once, ~0.5 s)."""
-        return allowed_layers(self.national, self.foreign_land)
+        """Where sent polygons may run, at several reaches onto foreign land (shipped, or
+        drawn once: a few seconds)."""
+        return self.precomputed_allowed or allowed_layers(self.national, self.foreign_land)
 
     @cached_property
     def _areas(self) -> tuple[AdminArea, ...]:
@@ -185,9 +188,15 @@ def _areas(path: Path, kind: AreaKind) -> tuple[AdminArea, ...]:
 
 @cache
 def load_territory(
-    regions: Path, provinces: Path | None = None, foreign_land: Path | None = None
+    regions: Path,
+    provinces: Path | None = None,
+    foreign_land: Path | None = None,
+    allowed_areas: Path | None = None,
 ) -> Territory:
-    """Load the shipped GeoJSON once per set of paths (cached: the files never change)."""
+    """Load the shipped GeoJSON once per set of paths (cached: the files never change).
+
+    ``allowed_areas`` must have been drawn from the same boundaries (the data build writes
+    them together); without it they are drawn at first use."""
     foreign: BaseGeometry = shapely.Polygon()
     if foreign_land is not None:
         foreign = shapely.union_all([shape(f["geometry"]) for f in _read_features(foreign_land)])
@@ -202,16 +211,23 @@ def load_territory(
         regions=areas,
         provinces=_areas(provinces, "province") if provinces is not None else (),
         foreign_land=foreign,
+        precomputed_allowed=(
+            layers_from_document(json.loads(allowed_areas.read_text(encoding="utf-8")))
+            if allowed_areas is not None
+            else ()
+        ),
     )
 
 
 DATA_DIR = Path(__file__).parent / "data"
+ALLOWED_AREAS_FILE = "allowed_areas.geojson"
 
 
-def default_paths() -> tuple[Path, Path, Path]:
+def default_paths() -> tuple[Path, Path, Path, Path]:
     """The Morocco files shipped in ``alert_engine/data``: the default setting's value."""
     return (
         DATA_DIR / "morocco_regions.geojson",
         DATA_DIR / "morocco_provinces.geojson",
         DATA_DIR / "foreign_land.geojson",
+        DATA_DIR / ALLOWED_AREAS_FILE,
     )

@@ -88,6 +88,7 @@ def map_territory(settings: Settings) -> Territory:
             Path(settings.territory_regions_file),
             Path(p) if (p := settings.territory_provinces_file) else None,
             Path(p) if (p := settings.territory_foreign_land_file) else None,
+            Path(p) if (p := settings.territory_allowed_areas_file) else None,
         )
     return load_territory(*default_paths())
 
@@ -96,8 +97,8 @@ def territory(settings: Settings) -> Territory | None:
     if not settings.zone_clip_to_territory:
         return None
     loaded = map_territory(settings)
-    # Build the land union and the allowed areas (~0.3 s) now, at start-up, not on the
-    # first alert.
+    # Build the land union and load the allowed areas (~0.3 s) now, at start-up, not on
+    # the first alert.
     _ = loaded.land, loaded.allowed
     return loaded
 

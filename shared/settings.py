@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         description="GeoJSON of the land around the country that is not its "
         "territory, to tell land overshoot from sea overshoot.",
     )
+    territory_allowed_areas_file: str | None = Field(
+        default=None,
+        description="GeoJSON of where zone polygons may run, drawn from the files above by "
+        "`python -m deploy.geodata.allowed --out DIR`; unset: drawn at start (seconds).",
+    )
     alert_ttl_hours: float = Field(default=24.0, gt=0)
     widen_interval_minutes: float = Field(
         default=60.0, gt=0, description="How often the engine re-computes a growing zone."

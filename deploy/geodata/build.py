@@ -40,6 +40,7 @@ from alert_engine.geodesy import WGS84
 from intake_api.gazetteer import official_names
 
 from .accuracy import distances_m, segments
+from .allowed import write_allowed_areas
 from .coast import SHORE_GROWTH, neighbours, outside_pieces, with_shore
 from .gaps import check_gaps, sample_points
 from .topojson import decode_object
@@ -560,6 +561,7 @@ def main() -> None:
         return
     for step, seconds in build(args.out, args.places_out).items():
         print(f"{step}: {seconds:.1f}")
+    write_allowed_areas(args.out)  # drawn from the boundaries just written
 
 
 if __name__ == "__main__":

@@ -143,6 +143,17 @@ def test_oujda_stops_at_the_algerian_border() -> None:
     assert shapely.intersects(fp.polygon, shapely.Point(OUJDA))
 
 
+def test_a_wide_corner_never_reaches_over_a_tongue_of_territory() -> None:
+    # 79 km around a point west of Oujda: the zone's edge crosses Moroccan land between
+    # stretches where Algeria lies beyond it, and the land probes, rays kilometres apart,
+    # once missed a tongue of territory there: a 30° corner alerted it up to 334 m out.
+    center = (-2.55, 34.39)
+    fp = make(center, 79.0)
+    land_m, _ = independent_overshoot(fp, center)
+    assert land_m <= 161.0
+    assert fp.meets_wea_rule
+
+
 def test_casablanca_10_km_is_casablanca_settat_only() -> None:
     fp = make(CASABLANCA, 10.0)
     regions = [g.code for g in TERRITORY.geocodes(fp.exact) if g.kind == "region"]

@@ -47,6 +47,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
+from alert_engine.diagonal_cuts import peel_to_fit
 from alert_engine.geodesy import geodesic_disk
 from alert_engine.grid_cuts import GRID_DEG, sent_cost, split_to_fit
 from alert_engine.grid_cuts import vertex_count as vertex_count
@@ -67,7 +68,7 @@ _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the
 _CORNER_CLEAR_M = 60.0
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
 _FIT_ATTEMPTS = 6
-DEFAULT_MAX_POLYGONS = 8
+DEFAULT_MAX_POLYGONS = 32  # what the 161 m rule needs along the Algerian border at 500 km
 # One polygon is kept when its expected overshoot is within this; else all parts are tried.
 _TARGET_M = 145.0
 # Expected overshoots a many-part footprint does not try to beat, and its finest corners:
@@ -181,7 +182,11 @@ class _Hull:
         # Outward normal of a counter-clockwise edge (ex, ey) is (ey, -ex); along a convex
         # ring its angle only increases, so a search finds the vertex between two normals.
         self._normals = np.unwrap(np.arctan2(-edges[:, 0], edges[:, 1]))
-        self.size = float(max(np.ptp(self.vertices, axis=0))) / 2  # ≈ the zone's radius
+        # ≈ the zone's radius, from the plane's origin (the centre of the zone's bounds, so
+        # the disk's centre): half the hull's extent would be less than the radius of its
+        # arcs when the territory keeps only part of the disk, and corners would be
+        # expected to overshoot less than they do.
+        self.size = float(np.hypot(*self.vertices.T).max())
 
     def support(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """h(θ) and the hull point where the tangent of direction θ touches."""
@@ -430,16 +435,18 @@ def sendable(
     polygon: BaseGeometry, max_polygons: int, max_vertices: int | None = None
 ) -> tuple[shapely.Polygon, ...]:
     """``polygon`` as it can be sent: short edges dropped, on the grid, parts of more than
-    ``max_vertices`` cut along grid lines until each fits (if it is given), then cut into
-    hole-free parts (holes smallest first filled in when cutting them all would take more
-    than ``max_polygons`` parts; the overshoot measured afterwards counts what they hold).
+    ``max_vertices`` cut until each fits (if it is given: ``_cut_to_fit``), then what holes
+    are left cut out into hole-free parts (holes smallest first filled in when cutting them
+    all would take more than ``max_polygons`` parts; the overshoot measured afterwards counts
+    what they hold).
 
-    Grid lines come first: a later chord around a hole that ends on one only adds a vertex
-    on that straight line, which rounding keeps on it, so the parts still tile."""
+    Grid lines, where they are used, come before chords: a chord around a hole that ends on
+    one only adds a vertex on that straight line, which rounding keeps on it, so the parts
+    still tile."""
     tidy = on_grid(drop_short_edges(polygon, _MIN_EDGE_M))
     polygons = [p for p in shapely.get_parts(tidy) if isinstance(p, shapely.Polygon)]
     if max_vertices is not None and any(sent_cost(p) > max_vertices for p in polygons):
-        polygons = [q for p in polygons for q in split_to_fit(p, max_vertices)]
+        polygons = [q for p in polygons for q in _cut_to_fit(p, max_vertices)]
         # The cuts' new vertices lie on grid lines, but along them off the grid.
         polygons = [q for g in on_grid(np.asarray(polygons, dtype=object)) for q in _own(g)]
     holes = sum(len(p.interiors) for p in polygons)
@@ -455,6 +462,20 @@ def sendable(
     # The cuts' new vertices are off the grid: round them (both sides of a cut alike).
     gridded = on_grid(np.asarray(parts, dtype=object))
     return tuple(q for g in gridded for q in _own(g))
+
+
+def _cut_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Polygon]:
+    """``polygon`` in parts that fit: as it is, else cut along grid lines while a piece over
+    the budget has holes (a line through a hole saves the part that cutting it out would
+    take), then along the pieces' own diagonals (no new vertices), else grid lines again."""
+    if sent_cost(polygon) <= max_vertices:
+        return [polygon]
+    pieces = split_to_fit(polygon, max_vertices, until_hole_free=True)
+    peeled = []
+    for piece in pieces:
+        fitted = None if piece.interiors else peel_to_fit(piece, max_vertices)
+        peeled.extend(fitted or split_to_fit(piece, max_vertices))
+    return peeled
 
 
 def _own(geometry: BaseGeometry) -> list[shapely.Polygon]:

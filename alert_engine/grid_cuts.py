@@ -5,7 +5,7 @@ through the widest gap between the polygon's vertices near where it is wanted. B
 the same new vertices (so the parts tile the polygon, and rounding keeps them alike), and
 none falls next to an old one.
 
-Where the cut goes decides how many parts are sent, and parts are scarce (at most 8):
+Where the cut goes decides how many parts are sent, and parts are scarce:
 
 - halving again and again wastes them (500 vertices at 100 a part: 250, 125, then 8 parts
   where 6 would do), so lines that cut off a piece of about one part's worth of vertices,
@@ -53,12 +53,16 @@ def _costs(pieces: list[shapely.Polygon]) -> tuple[npt.NDArray[np.int64], npt.ND
     return np.asarray(vertices + 4 * holes), np.asarray(holes)
 
 
-def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Polygon]:
+def split_to_fit(
+    polygon: shapely.Polygon, max_vertices: int, *, until_hole_free: bool = False
+) -> list[shapely.Polygon]:
     """``polygon`` cut by grid lines, again and again until every part fits ``max_vertices``
-    (``sent_cost``); of the lines tried, the one whose pieces need the fewest parts, then
-    the one leaving the smallest piece largest, is taken at each step."""
+    (``sent_cost``), or (``until_hole_free``) until every part that does not fit has no
+    hole left, for the caller to cut by other means; of the lines tried, the one whose
+    pieces need the fewest parts, then the one leaving the smallest piece largest, is taken
+    at each step."""
     cost = sent_cost(polygon)
-    if cost <= max_vertices:
+    if cost <= max_vertices or (until_hole_free and not polygon.interiors):
         return [polygon]
     best: tuple[tuple[int, int], list[shapely.Polygon]] | None = None
     coords = shapely.get_coordinates(polygon)
@@ -73,7 +77,9 @@ def split_to_fit(polygon: shapely.Polygon, max_vertices: int) -> list[shapely.Po
             best = (score, halves)
     if best is None or best[0][1] >= cost:
         return [polygon]  # no progress: the caller's budget check says it does not fit
-    return [q for h in best[1] for q in split_to_fit(h, max_vertices)]
+    return [
+        q for h in best[1] for q in split_to_fit(h, max_vertices, until_hole_free=until_hole_free)
+    ]
 
 
 def _candidate_windows(

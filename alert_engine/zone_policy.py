@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from alert_engine.footprint import DEFAULT_MAX_POLYGONS
 from alert_engine.territory import Territory
 from shared.alert_contract import TravelMode
 
@@ -26,8 +27,9 @@ class ZonePolicy:
         }
     )
     vertex_budget: int = 100  # per polygon sent
-    # Polygons sent at most: a zone around an enclave is cut into hole-free parts.
-    max_polygons: int = 8
+    # Polygons sent at most: a zone around an enclave is cut into hole-free parts, and a
+    # large one along a winding border into as many as the 161 m rule needs.
+    max_polygons: int = DEFAULT_MAX_POLYGONS
     # The land the zone is clipped to; None sends the whole disk (no clipping, no land mask).
     territory: Territory | None = None
     # A trusted location older than the newest one by more than this drops out of the union:

@@ -120,11 +120,12 @@ class Settings(BaseSettings):
     )
     zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
     zone_max_polygons: int = Field(
-        default=8,
+        default=32,
         ge=1,
         le=100,
         description="Hole-free polygons a zone is sent as, at most (each within the vertex "
-        "budget): a zone around an enclave is cut into parts, as CAP polygons have no holes.",
+        "budget): a zone around an enclave is cut into parts, as CAP polygons have no holes, "
+        "and a large zone along a winding border needs up to ~30 to keep within 161 m.",
     )
     zone_sighting_horizon_hours: float = Field(
         default=3.0,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from alert_engine.composer import area_of
-from alert_engine.footprint import Footprint, footprint, vertex_count
+from alert_engine.footprint import DEFAULT_MAX_POLYGONS, Footprint, footprint, vertex_count
 from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.pieces import disk_piece
 from alert_engine.territory import default_paths, load_territory
@@ -98,7 +98,7 @@ def test_sent_polygon_covers_fits_and_reports_true_overshoot(
     fp = make(center, km, budget)
     assert fp.polygon.is_valid
     assert fp.polygon.geom_type in ("Polygon", "MultiPolygon")
-    assert 1 <= len(fp.parts) <= 8
+    assert 1 <= len(fp.parts) <= DEFAULT_MAX_POLYGONS
     assert all(not p.interiors and p.is_valid and vertex_count(p) <= budget for p in fp.parts)
     assert fp.vertex_count == sum(vertex_count(p) for p in fp.parts)
     assert shapely.equals(shapely.union_all(fp.parts), fp.polygon)
@@ -192,17 +192,18 @@ def test_far_from_the_territory_the_footprint_is_empty(budget: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("center", "km", "targeting"),
+    ("center", "km", "max_polygons", "targeting"),
     [
-        (CASABLANCA, 10.0, "polygon"),  # inland and small: a 100-gon is within metres
-        (AGADIR, 160.0, "polygon"),  # the coast costs nothing: the sea is free
-        (OUJDA, 160.0, "geocodes"),  # the Algerian border needs more than 100 vertices
+        (CASABLANCA, 10.0, 1, "polygon"),  # inland and small: a 100-gon is within metres
+        (AGADIR, 160.0, 1, "polygon"),  # the coast costs nothing: the sea is free
+        (OUJDA, 160.0, 1, "geocodes"),  # the Algerian border needs more than 100 vertices
+        (OUJDA, 160.0, DEFAULT_MAX_POLYGONS, "polygon"),  # ... which several parts have
     ],
 )
 def test_the_payload_says_what_to_target_by(
-    center: tuple[float, float], km: float, targeting: str
+    center: tuple[float, float], km: float, max_polygons: int, targeting: str
 ) -> None:
-    policy = ZonePolicy(territory=TERRITORY)
+    policy = ZonePolicy(territory=TERRITORY, max_polygons=max_polygons)
     area = area_of([disk_piece(Point(lon=center[0], lat=center[1]), km)], None, policy)
     assert area.targeting == targeting
     assert (area.overshoot_land_m <= 161.0) == (targeting == "polygon")

@@ -9,7 +9,7 @@ import shapely
 from pyproj import Geod
 
 from alert_engine.cap import cap_polygon
-from alert_engine.footprint import footprint, sendable, vertex_count
+from alert_engine.footprint import DEFAULT_MAX_POLYGONS, footprint, sendable, vertex_count
 from alert_engine.grid_cuts import split_to_fit
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.short_edges import drop_short_edges
@@ -128,7 +128,7 @@ def test_several_parts_meet_the_rule_where_one_polygon_cannot() -> None:
     one = footprint(marrakech, 300.0, TERRITORY, 100, max_polygons=1)
     several = footprint(marrakech, 300.0, TERRITORY, 100)
     assert not one.meets_wea_rule and several.meets_wea_rule
-    assert 1 < len(several.parts) <= 8
+    assert 1 < len(several.parts) <= DEFAULT_MAX_POLYGONS
     assert all(vertex_count(p) <= 100 and not p.interiors for p in several.parts)
     region = shapely.union_all(several.parts)
     assert region.covers(several.exact)

@@ -32,12 +32,15 @@ _QUAD_SEGS = 4  # the grown regions' round corners: finer costs time and no vert
 def band_polygon(region: BaseGeometry, width: float, clearance: float) -> BaseGeometry:
     """A polygon P with region ⊕ clearance ⊆ P ⊆ region ⊕ width, with few vertices.
 
-    ``region`` is planar (metres); ``clearance`` keeps P's edges off the region itself, so
-    that rounding P's coordinates later cannot uncover it. Falls back to the band's middle
-    line itself (valid, in the band, more vertices) if the drawn polygon fails a check.
+    ``region`` is planar (metres); ``clearance`` (under 0.3 w) keeps P's edges off the
+    region itself, so that rounding P's coordinates later cannot uncover it. Falls back to
+    the band's middle line itself (valid, in the band, more vertices) if the drawn polygon
+    fails a check.
     """
-    if not 0 < clearance < width / 2:
-        raise ValueError("the clearance must be positive and under half the width")
+    # The middle line lies between w/2 − 2s and w/2 from the region (s: the coarse share
+    # below), and must stay clear of the clearance.
+    if not 0 < clearance < width * (0.5 - 2 * _COARSE_SHARE):
+        raise ValueError("the clearance must be positive and well under half the width")
     inner = shapely.buffer(region, clearance, quad_segs=_QUAD_SEGS)
     # Growing a detailed region far is slow, and the band's outer side needs no detail: the
     # region drawn within s and grown by w − s stays within w of it (and covers it while

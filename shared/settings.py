@@ -159,8 +159,9 @@ class Settings(BaseSettings):
     )
     territory_allowed_areas_file: str | None = Field(
         default=None,
-        description="GeoJSON of where zone polygons may run, drawn from the files above by "
-        "`python -m deploy.geodata.allowed --out DIR`; unset: drawn at start (seconds).",
+        description="GeoJSON of where zone polygons may run, drawn from the regions and "
+        "foreign land files by `python -m deploy.geodata.allowed --regions R --foreign-land F "
+        "--out FILE`; unset: drawn at start (seconds).",
     )
     alert_ttl_hours: float = Field(default=24.0, gt=0)
     widen_interval_minutes: float = Field(

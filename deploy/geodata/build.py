@@ -37,6 +37,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from alert_engine.geodesy import WGS84
+from alert_engine.territory import ALLOWED_AREAS_FILE
 from intake_api.gazetteer import official_names
 
 from .accuracy import distances_m, segments
@@ -561,7 +562,12 @@ def main() -> None:
         return
     for step, seconds in build(args.out, args.places_out).items():
         print(f"{step}: {seconds:.1f}")
-    write_allowed_areas(args.out)  # drawn from the boundaries just written
+    # Drawn from the boundaries just written.
+    write_allowed_areas(
+        args.out / "morocco_regions.geojson",
+        args.out / "foreign_land.geojson",
+        args.out / ALLOWED_AREAS_FILE,
+    )
 
 
 if __name__ == "__main__":

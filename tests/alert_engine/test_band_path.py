@@ -73,7 +73,9 @@ def test_a_hole_of_the_region_keeps_its_foreign_core_out() -> None:
     assert shapely.get_num_coordinates(drawn) < shapely.get_num_coordinates(region)
 
 
-@pytest.mark.parametrize(("width", "clearance"), [(140.0, 0.0), (140.0, 70.0), (10.0, 6.0)])
+@pytest.mark.parametrize(
+    ("width", "clearance"), [(140.0, 0.0), (140.0, 70.0), (140.0, 43.0), (10.0, 4.0)]
+)
 def test_the_clearance_must_fit_in_the_band(width: float, clearance: float) -> None:
     with pytest.raises(ValueError, match="clearance"):
         band_polygon(shapely.box(0, 0, 1000, 1000), width, clearance)

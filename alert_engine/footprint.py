@@ -16,8 +16,7 @@ the sea it may run freely. P is the intersection of two polygons that each cover
    Land inside the hull but outside Z is foreign (Z holds all the territory within the
    zone), and the second polygon removes it.
 2. **An allowed area A** (``alert_engine.allowed_area``): the territory grown over the sea,
-   following land borders within a tolerance; precomputed at several tolerances per
-   territory.
+   following land borders within a reach; drawn once at several reaches per territory.
 
 The budget is shared between C's vertices and A's vertices inside C: the layer and the
 tangent step are chosen to minimise the larger of the two expected overshoots, and the

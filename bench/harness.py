@@ -10,8 +10,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -28,7 +26,13 @@ from starlette.routing import Route
 from dispatcher.signing import new_secret, signature_headers
 from services.testbed.backing_servers import kafka_broker, postgres_server
 from services.testbed.loopback import bound_socket, free_port, serve
-from services.testbed.production import Processes, create_keys, production_stack, wait_ready
+from services.testbed.production import (
+    Processes,
+    create_keys,
+    migrate,
+    production_stack,
+    wait_ready,
+)
 from services.testbed.stack import Stack
 
 
@@ -86,17 +90,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     async with serve(app, bound_socket()) as base:
         partner.url = f"{base}/hook"
         yield partner
-
-
-async def migrate(env: dict[str, str]) -> None:
-    """``tifli db upgrade`` against the database that ``env`` names, as an operator runs it."""
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "db", "upgrade"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 @asynccontextmanager

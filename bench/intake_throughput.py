@@ -23,10 +23,9 @@ from typing import Any
 
 import httpx
 
-from bench.harness import migrate
 from services.testbed.backing_servers import postgres_server
 from services.testbed.loopback import free_port
-from services.testbed.production import cap_signing_env, create_keys, fresh_database
+from services.testbed.production import cap_signing_env, create_keys, fresh_database, migrate
 from services.testbed.sample_report import report_body
 from shared.sealing import Sealer
 

@@ -10,20 +10,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
-from services.testbed.backing_servers import postgres_server
-from services.testbed.production import cap_signing_env, fresh_database
-from services.testbed.stack import Stack, embedded_settings, start_stack
-from shared.sealing import Sealer
+from services.testbed.production import embedded_stack_on_postgres
+from services.testbed.stack import Stack
 
 ATTEMPTS_EACH = 3
 PAGE = 200  # the largest page the endpoint serves
@@ -115,17 +111,7 @@ async def list_all(stack: Stack, expected: int) -> tuple[float, float]:
 async def main(deliveries: int, rounds: int) -> None:
     one_query = DeliveryService._attempts_of
     timings: dict[str, list[tuple[float, float]]] = {"one query": [], "per delivery": []}
-    with postgres_server() as server, tempfile.TemporaryDirectory() as directory:
-        url = await fresh_database(server.url)
-        cap = cap_signing_env()
-        settings = embedded_settings(
-            Path(directory),
-            database_url=url,
-            cap_signing_key=cap["TIFLI_CAP_SIGNING_KEY"],
-            cap_signing_certificate=cap["TIFLI_CAP_SIGNING_CERTIFICATE"],
-            data_key=Sealer.new_key(),
-        )
-        stack, http_server = await start_stack(settings)
+    async with embedded_stack_on_postgres() as stack:
         try:
             await seed(stack, deliveries)
             for _ in range(2):  # warm-up: connections, statement caches
@@ -139,7 +125,6 @@ async def main(deliveries: int, rounds: int) -> None:
                     timings[name].append(await list_all(stack, deliveries))
         finally:
             DeliveryService._attempts_of = one_query  # type: ignore[method-assign]
-            await http_server.__aexit__(None, None, None)
     print(
         f"GET /v1/deliveries, {deliveries:,} deliveries with {ATTEMPTS_EACH} attempts each, "
         f"pages of {PAGE}, PostgreSQL; median of {rounds} rounds, alternating"

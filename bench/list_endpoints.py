@@ -13,38 +13,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
-from alert_engine.models import Alert, AlertVersion, ApprovedFacts
+from alert_engine.models import Alert, AlertVersion
 from alert_engine.reads import AlertReads, alert_out
 from alert_engine.schemas import AlertOut, VersionSummary
 from bench.list_deliveries import seed as seed_deliveries
 from intake_api.models import Report
-from services.testbed.backing_servers import postgres_server
-from services.testbed.production import cap_signing_env, fresh_database
+from services.testbed.ended_alerts import ended_alert_rows
+from services.testbed.production import embedded_stack_on_postgres
 from services.testbed.sample_report import report_body
-from services.testbed.stack import Stack, embedded_settings, start_stack
-from shared.alert_contract import AlertMessage, PublicChild
-from shared.alert_example import ALERT_MESSAGE_EXAMPLE
-from shared.sealing import Sealer
-
-# What the engine keeps of an approved case; the lists read none of it.
-SEEDED_FACTS = ApprovedFacts(
-    child=PublicChild.model_validate(ALERT_MESSAGE_EXAMPLE["child"]),
-    place="Casablanca",
-    suspected_vehicle=None,
-    companion=None,
-    photo_urls=[],
-)
+from services.testbed.stack import Stack
+from shared.alert_contract import AlertMessage
 
 PAGE = 200  # the largest page the endpoints serve
 VERSIONS_EACH = 2
@@ -82,42 +68,14 @@ async def seed_alerts(stack: Stack, count: int) -> None:
     now = datetime.now(UTC)
     async with stack.embedded.sessions() as session, session.begin():
         for i in range(count):
-            alert_id = f"alert-{i:05}"
-            session.add(
-                Alert(
-                    id=alert_id,
-                    report_id=f"report-{i:05}",
-                    state="expired",
-                    message_status="Exercise",
-                    sequence=VERSIONS_EACH,
-                    facts=SEEDED_FACTS,
-                    center_lat=33.57,
-                    center_lon=-7.59,
-                    center_at=now,
-                    travel_mode="vehicle",
-                    radius_km=160.0,
+            session.add_all(
+                ended_alert_rows(
+                    f"alert-{i:05}",
+                    VERSIONS_EACH,
                     effective=now - timedelta(seconds=i),
                     expires=now - timedelta(seconds=i - 1),
-                    updated_at=now,
                 )
             )
-            for sequence in range(1, VERSIONS_EACH + 1):
-                message = ALERT_MESSAGE_EXAMPLE | {
-                    "alert_id": alert_id,
-                    "sequence": sequence,
-                    "msg_type": "Alert" if sequence == 1 else "Update",
-                    "identifier": f"{alert_id}-{sequence}",
-                }
-                session.add(
-                    AlertVersion(
-                        alert_id=alert_id,
-                        sequence=sequence,
-                        msg_type=message["msg_type"],
-                        identifier=message["identifier"],
-                        sent=now,
-                        payload=json.dumps(message),
-                    )
-                )
 
 
 async def seed_reports(stack: Stack, count: int) -> None:
@@ -164,17 +122,7 @@ async def main(rows: int, rounds: int) -> None:
     timings: dict[str, list[float]] = {path: [] for path in (BASELINE, PER_ALERT, *ENDPOINTS)}
     one_query = AlertReads._with_versions
     requests = rows // PAGE + 1  # the last page is short (or empty) and says so
-    with postgres_server() as server, tempfile.TemporaryDirectory() as directory:
-        url = await fresh_database(server.url)
-        cap = cap_signing_env()
-        settings = embedded_settings(
-            Path(directory),
-            database_url=url,
-            cap_signing_key=cap["TIFLI_CAP_SIGNING_KEY"],
-            cap_signing_certificate=cap["TIFLI_CAP_SIGNING_CERTIFICATE"],
-            data_key=Sealer.new_key(),
-        )
-        stack, http_server = await start_stack(settings)
+    async with embedded_stack_on_postgres() as stack:
         try:
             await seed_alerts(stack, rows)
             await seed_reports(stack, rows)
@@ -191,7 +139,6 @@ async def main(rows: int, rounds: int) -> None:
                     timings[path].append(await walk(stack, path, persona, rows))
         finally:
             AlertReads._with_versions = one_query  # type: ignore[method-assign]
-            await http_server.__aexit__(None, None, None)
     print(
         f"{rows:,} rows per list, pages of {PAGE} ({requests} requests per walk), PostgreSQL; "
         f"median of {rounds} rounds, alternating"

@@ -31,10 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from alert_engine.models import Alert, AlertVersion
 from alert_engine.service import AlertService, EngineConfig
 from alert_engine.timers import AlertTimers
-from bench.harness import migrate
 from services.components import engine_config
 from services.testbed.backing_servers import postgres_server
-from services.testbed.production import fresh_database
+from services.testbed.production import fresh_database, migrate
 from services.testbed.stack import FakeClock
 from shared.alert_contract import Point, PublicChild
 from shared.db import create_engine, session_factory

@@ -8,13 +8,15 @@ import hmac
 import json
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from shapely.geometry import Point, shape
 
-from services.testbed.partner import Received, partner_endpoint
+from services.testbed.partner import PartnerEndpoint, Received, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
+from tests.waiting import eventually
 
 EARTH_MEAN_RADIUS_M = 6_371_008.8
 
@@ -52,6 +54,22 @@ def verify_both_signatures(secret: str, received: Received) -> None:
     signed = f"{webhook_id}.{timestamp}.".encode() + received.body
     expected_std = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     assert expected_std in received.headers["webhook-signature"].split(" ")
+
+
+async def a_dead_cancel(stack: Stack, partner: PartnerEndpoint) -> dict[str, Any]:
+    """Register ``partner``, down from the start (500), then approve and resolve a case: its
+    Cancel dies after the stack's retries (``short_cancel_stack``). The partner stays down."""
+    await stack.register_partner(partner)
+    partner.failing_with = 500
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=report_body())
+        report = f"/v1/reports/{created.json()['id']}"
+        assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
+        assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+    [dead] = await eventually(
+        lambda: stack.deliveries(status="dead"), lambda items: len(items) == 1, timeout=60
+    )
+    return dead
 
 
 async def full_case_flow(stack: Stack) -> None:

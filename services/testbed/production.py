@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -18,12 +19,14 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alert_engine.cap_signature import development_pair
 from services.components import ALL_ROLES
-from services.testbed.backing_servers import ROOT
+from services.database import upgrade
+from services.testbed.backing_servers import ROOT, postgres_server
 from services.testbed.loopback import free_port
-from services.testbed.stack import KEY_SCOPES, Stack
+from services.testbed.stack import KEY_SCOPES, Stack, embedded_settings, start_stack
 from shared.auth import create_api_key
 from shared.db import create_engine, session_factory
 from shared.relay_leadership import asyncpg_dsn
@@ -147,15 +150,7 @@ async def production_stack(
         **overrides,
     }
     env.pop("TIFLI_TEST_DATABASE_URL", None)
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    await migrate(env)
     keys = await create_keys(database_url)
     processes = Processes(env, work)
     for role in ALL_ROLES:
@@ -168,6 +163,51 @@ async def production_stack(
         yield stack, processes
     finally:
         processes.stop_all()
+
+
+async def migrate(env: Mapping[str, str]) -> None:
+    """``tifli db upgrade`` against the database that ``env`` names, as an operator runs it."""
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@asynccontextmanager
+async def migrated_sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the database at ``url``, migrated to the latest schema first."""
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def embedded_stack_on_postgres() -> AsyncIterator[Stack]:
+    """The embedded mode on a fresh PostgreSQL database (a server started unless one is
+    named), with CAP signing and a data key: what the read-path benchmarks measure."""
+    with postgres_server() as server, tempfile.TemporaryDirectory() as directory:
+        url = await fresh_database(server.url)
+        cap = cap_signing_env()
+        settings = embedded_settings(
+            Path(directory),
+            database_url=url,
+            cap_signing_key=cap["TIFLI_CAP_SIGNING_KEY"],
+            cap_signing_certificate=cap["TIFLI_CAP_SIGNING_CERTIFICATE"],
+            data_key=Sealer.new_key(),
+        )
+        stack, http_server = await start_stack(settings)
+        try:
+            yield stack
+        finally:
+            await http_server.__aexit__(None, None, None)
 
 
 async def create_keys(database_url: str) -> dict[str, str]:

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from intake_api.schemas import REPORT_EXAMPLE
+
 
 def report_body(**overrides: Any) -> dict[str, Any]:
-    """A valid report body (a national case, the guardian's consent recorded), with top-level fields
-    replaced by ``overrides``."""
-    body: dict[str, Any] = {
-        "child": {
-            "given_name": "Amina",
-            "family_name": "Benali",
-            "age": 9,
-            "sex": "female",
-            "description": "Short black hair, brown eyes, about 130 cm, scar above left eyebrow",
-            "clothing": "Red jacket, blue jeans, white sneakers",
-            "photo_urls": ["https://photos.example.org/amina.jpg"],
-        },
-        "last_seen": {
-            "location": {"lat": 33.5731, "lon": -7.5898},
-            "place_name": "Casablanca, Maarif",
-            "at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(),
-        },
-        "circumstances": "Left school at 16:30 and never arrived home; a witness saw a grey van.",
-        "suspected_vehicle": {"description": "Grey Renault Kangoo van", "plate": "12345-A-6"},
-        "travel_mode": "vehicle",
-        "guardian": {
-            "name": "Fatima Benali",
-            "phone": "+212 600 000 000",
-            "consent_to_publication": True,
-        },
-        # No unit: the personas are national keys, so the case is national (see access.py).
-        "submitted_by": {"officer": "Inspector Idrissi"},
-    }
+    """A valid report body: the API's documented example as a real case (not an Exercise),
+    last seen half an hour ago, with top-level fields replaced by ``overrides``. The
+    guardian's consent is recorded, and without a unit the personas' national keys make the
+    case national (see access.py)."""
+    body = copy.deepcopy(REPORT_EXAMPLE)
+    del body["message_status"]
+    body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
+    # A neighbourhood, finer than a place a partner's text would name: tests check it reaches
+    # no log and no partner payload.
+    body["last_seen"]["place_name"] = "Casablanca, Maarif"
     body.update(overrides)
     return body
 

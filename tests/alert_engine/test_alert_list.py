@@ -3,7 +3,6 @@ and history, pages that follow on, and a page's versions read in one query."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -11,19 +10,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from alert_engine.models import Alert, AlertVersion, ApprovedFacts
+from services.testbed.ended_alerts import ended_alert_rows
 from services.testbed.stack import Stack
-from shared.alert_contract import PublicChild
-from shared.alert_example import ALERT_MESSAGE_EXAMPLE
-
-# What the engine keeps of an approved case; the lists read none of it.
-SEEDED_FACTS = ApprovedFacts(
-    child=PublicChild.model_validate(ALERT_MESSAGE_EXAMPLE["child"]),
-    place="Casablanca",
-    suspected_vehicle=None,
-    companion=None,
-    photo_urls=[],
-)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -32,41 +20,16 @@ async def _seed(stack: Stack, versions_of: dict[str, int]) -> None:
     """Ended alerts (nothing for the engine's timers), the first one the most recent."""
     async with stack.embedded.sessions() as session, session.begin():
         for n, (alert_id, versions) in enumerate(versions_of.items()):
-            session.add(
-                Alert(
-                    id=alert_id,
-                    report_id=f"report-of-{alert_id}",
-                    state="expired" if n % 2 else "cancelled",
-                    message_status="Exercise",
-                    sequence=versions,
-                    facts=SEEDED_FACTS,
-                    center_lat=33.57,
-                    center_lon=-7.59,
-                    center_at=NOW,
-                    travel_mode="vehicle",
-                    radius_km=20.0 + n,
+            session.add_all(
+                ended_alert_rows(
+                    alert_id,
+                    versions,
                     effective=NOW - timedelta(minutes=n),
                     expires=NOW - timedelta(seconds=n),
-                    updated_at=NOW,
+                    state="expired" if n % 2 else "cancelled",
+                    radius_km=20.0 + n,
                 )
             )
-            for sequence in range(1, versions + 1):
-                message = ALERT_MESSAGE_EXAMPLE | {
-                    "alert_id": alert_id,
-                    "sequence": sequence,
-                    "msg_type": "Alert" if sequence == 1 else "Update",
-                    "identifier": f"{alert_id}-v{sequence}",
-                }
-                session.add(
-                    AlertVersion(
-                        alert_id=alert_id,
-                        sequence=sequence,
-                        msg_type=message["msg_type"],
-                        identifier=message["identifier"],
-                        sent=NOW + timedelta(seconds=sequence),
-                        payload=json.dumps(message),
-                    )
-                )
 
 
 @contextmanager

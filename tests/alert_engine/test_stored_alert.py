@@ -17,6 +17,18 @@ from shared.alert_contract import Point, PublicChild
 
 AT = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
 CHILD = PublicChild(given_name="Amina", age=9, sex="female", description="Short black hair")
+# The last-seen point, then a trusted sighting with a destination and its place's names.
+LOCATIONS = [
+    TrustedLocation(point=Point(lat=35.77, lon=-5.80), at=AT, place="Tanger"),
+    TrustedLocation(
+        point=Point(lat=34.02, lon=-6.84),
+        at=AT + timedelta(hours=1),
+        place="الرباط",
+        destination=Point(lat=33.57, lon=-7.59),
+        sighting_id="s1",
+        place_names={"ar": "الرباط", "fr": "Rabat"},
+    ),
+]
 
 
 @pytest.fixture
@@ -54,24 +66,13 @@ def test_what_the_engine_stores_loads_equal(database: Engine) -> None:
         companion=None,
         photo_urls=["https://photos.example/1.jpg"],
     )
-    locations = [
-        TrustedLocation(point=Point(lat=35.77, lon=-5.80), at=AT, place="Tanger"),
-        TrustedLocation(
-            point=Point(lat=34.02, lon=-6.84),
-            at=AT + timedelta(hours=1),
-            place="الرباط",
-            destination=Point(lat=33.57, lon=-7.59),
-            sighting_id="s1",
-            place_names={"ar": "الرباط", "fr": "Rabat"},
-        ),
-    ]
     with Session(database) as session:
-        session.add(_alert(facts=facts, locations=locations))
+        session.add(_alert(facts=facts, locations=LOCATIONS))
         session.commit()
     with Session(database) as session:
         loaded = session.get_one(Alert, "a1")
         assert loaded.facts == facts
-        assert loaded.locations == locations
+        assert loaded.locations == LOCATIONS
 
 
 def test_rows_with_flat_locations_still_load(database: Engine) -> None:
@@ -98,17 +99,7 @@ def test_rows_with_flat_locations_still_load(database: Engine) -> None:
     with Session(database) as session:
         alert = session.get_one(Alert, "a1")
         assert alert.facts.child == CHILD
-        assert locations_of(alert) == [
-            TrustedLocation(point=Point(lat=35.77, lon=-5.8), at=AT, place="Tanger"),
-            TrustedLocation(
-                point=Point(lat=34.02, lon=-6.84),
-                at=AT + timedelta(hours=1),
-                place="الرباط",
-                destination=Point(lat=33.57, lon=-7.59),
-                sighting_id="s1",
-                place_names={"ar": "الرباط", "fr": "Rabat"},
-            ),
-        ]
+        assert locations_of(alert) == LOCATIONS
         assert dict(case_state(alert).facts.place_names) == {"ar": "الرباط", "fr": "Rabat"}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,9 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.models import Delivery, Partner
-from services.database import upgrade
-from services.testbed.production import fresh_database
-from shared.db import create_engine, session_factory
+from services.testbed.production import fresh_database, migrated_sessions
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -26,12 +23,8 @@ async def sessions(
         url = f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}"
     else:
         url = await fresh_database(request.getfixturevalue("postgres_url"))
-    await asyncio.to_thread(upgrade, url)
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with migrated_sessions(url) as sessions:
+        yield sessions
 
 
 def partner(partner_id: str) -> Partner:

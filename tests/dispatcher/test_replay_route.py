@@ -4,24 +4,15 @@ before the answer, and delivered with the same ``webhook-id`` once the partner i
 from __future__ import annotations
 
 from services.testbed.partner import partner_endpoint
-from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
+from tests.flows import a_dead_cancel
 from tests.waiting import eventually
 
 
 async def test_a_dead_cancel_is_replayed_through_the_api(short_cancel_stack: Stack) -> None:
     stack = short_cancel_stack
     async with partner_endpoint() as partner:
-        await stack.register_partner(partner)
-        partner.failing_with = 500  # down from the start: nothing gets through
-        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            created = await police.post("/v1/reports", json=report_body())
-            report = f"/v1/reports/{created.json()['id']}"
-            assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
-            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
-        [dead] = await eventually(
-            lambda: stack.deliveries(status="dead"), lambda items: len(items) == 1, timeout=60
-        )
+        dead = await a_dead_cancel(stack, partner)
 
         partner.failing_with = None  # the partner is back
         async with stack.client("admin") as admin:

@@ -15,11 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from intake_api.models import Report
 from intake_api.schemas import ReportIn, ReportOut
 from intake_api.service import ReportService
-from services.database import upgrade
-from services.testbed.production import fresh_database
+from services.testbed.production import fresh_database, migrated_sessions
 from services.testbed.sample_report import report_body
 from shared.auth import Principal
-from shared.db import create_engine, session_factory
 from shared.problems import Problem
 from shared.sealing import Sealer
 from tests.waiting import eventually
@@ -30,13 +28,8 @@ SEALER = Sealer(Sealer.new_key())
 
 @pytest.fixture
 async def sessions(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = await fresh_database(postgres_url)
-    await asyncio.to_thread(upgrade, url)
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with migrated_sessions(await fresh_database(postgres_url)) as sessions:
+        yield sessions
 
 
 async def _submit(session: AsyncSession, body: ReportIn, key: str) -> tuple[ReportOut, bool]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from services.testbed.partner import partner_endpoint
-from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
+from tests.flows import a_dead_cancel
 from tests.services.cli_runner import tifli
 from tests.waiting import eventually
 
@@ -17,16 +17,7 @@ async def test_a_dead_cancel_is_listed_and_replayed(short_cancel_stack: Stack) -
     assert stack.settings is not None
     url = stack.settings.database_url
     async with partner_endpoint() as partner:
-        await stack.register_partner(partner)
-        partner.failing_with = 500  # down from the start: nothing gets through
-        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            created = await police.post("/v1/reports", json=report_body())
-            report = f"/v1/reports/{created.json()['id']}"
-            assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
-            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
-        [dead] = await eventually(
-            lambda: stack.deliveries(status="dead"), lambda items: len(items) == 1, timeout=60
-        )
+        dead = await a_dead_cancel(stack, partner)
         assert dead["event_type"] == "alert.cancelled" and dead["attempts"] >= 1
         # It was tried and refused: the same webhook-id will come again.
         assert dead["webhook_id"] in {r.headers["webhook-id"] for r in partner.received}

@@ -90,7 +90,7 @@ def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | Non
     if policy is not None and policy.territory is not None:
         sent = footprint_of([p.polygon for p in pieces], policy.territory, budget, max_polygons)
         if not sent.exact.is_empty:  # a zone entirely off the territory is sent whole
-            touched = policy.territory.geocodes(sent.exact)
+            touched = policy.territory.geocodes(sent.exact, sent.zone)
             geocodes = [g.code for g in touched]
             return Area(
                 description=description,

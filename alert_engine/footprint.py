@@ -86,6 +86,7 @@ class Footprint:
     parts: tuple[shapely.Polygon, ...]
     polygon: BaseGeometry  # their union, the region sent (valid; an enclave is a hole in it)
     exact: BaseGeometry  # Z = zone ∩ national territory, lon/lat
+    zone: BaseGeometry  # the zone before clipping: the union of its pieces
     vertex_count: int  # the parts' vertices, closing repeats excluded
     overshoot_land_m: float  # greatest distance from P ∩ land ∖ Z to Z (upper bound)
     overshoot_sea_m: float  # greatest distance from P ∩ sea to Z (upper bound)
@@ -129,7 +130,7 @@ def footprint_of(
     zone = pieces[0] if len(pieces) == 1 else shapely.union_all(list(pieces))
     exact = _exact_zone(zone, territory)
     if exact.is_empty:
-        return Footprint((), shapely.Polygon(), exact, 0, 0.0, 0.0, True)
+        return Footprint((), shapely.Polygon(), exact, zone, 0, 0.0, 0.0, True)
     minx, miny, maxx, maxy = zone.bounds
     center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
     plane = LocalPlane.at(center)
@@ -141,6 +142,7 @@ def footprint_of(
         parts=parts,
         polygon=polygon,
         exact=exact,
+        zone=zone,
         vertex_count=sum(vertex_count(p) for p in parts),
         overshoot_land_m=land_m,
         overshoot_sea_m=sea_m,
@@ -328,10 +330,25 @@ def _covering_parts(
     shapely.prepare(exact)
     one = _Budget(budget.vertices, budget.polygons)
     many = _Budget(budget.vertices, budget.polygons, split=True)
-    tiers = [one] if budget.polygons == 1 else [one, many]
+    land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
+    shapely.prepare(hull_lonlat)
+
+    def plans_for(tier: _Budget) -> list[tuple[float, AllowedLayer, float]]:
+        return _plans(hull, hull_lonlat, land_share, territory.allowed, tier)
+
+    plans = {one: plans_for(one)}
+    tiers = [one]
+    if budget.polygons > 1:
+        # A plan's hope is a floor of what it achieves (fitting only widens the step): when
+        # one polygon cannot hope to meet the target, the parts are tried first, and one
+        # polygon only if they miss it too.
+        hopeless = not plans[one] or plans[one][0][0] > _TARGET_M
+        tiers = [many, one] if hopeless else [one, many]
     best: tuple[float, tuple[shapely.Polygon, ...]] | None = None
     for tier in tiers:
-        found = _best_fit(hull, hull_lonlat, plane, probe, territory, exact, tier)
+        if tier not in plans:
+            plans[tier] = plans_for(tier)
+        found = _best_fit(hull, plane, probe, exact, plans[tier], tier)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
         if best is not None and best[0] <= _TARGET_M:
@@ -341,16 +358,14 @@ def _covering_parts(
 
 def _best_fit(
     hull: _Hull,
-    hull_lonlat: BaseGeometry,
     plane: LocalPlane,
     probe: _FacingProbe,
-    territory: Territory,
     exact: BaseGeometry,
+    plans: Sequence[tuple[float, AllowedLayer, float]],
     budget: _Budget,
 ) -> tuple[float, tuple[shapely.Polygon, ...]] | None:
     """The sendable parts with the least expected overshoot within ``budget``, and it."""
     best: tuple[float, _Fitted, float] | None = None
-    plans = _plans(hull, hull_lonlat, probe, territory.allowed, budget)
     for hoped, layer, step in plans:
         if best is not None and hoped >= best[0]:
             break  # plans are sorted by what they hope for: none left can do better
@@ -524,7 +539,7 @@ def _corner_overshoot(hull: _Hull, step: float) -> float:
 def _plans(
     hull: _Hull,
     hull_lonlat: BaseGeometry,
-    probe: _FacingProbe,
+    land_share: float,
     layers: Sequence[AllowedLayer],
     budget: _Budget,
 ) -> list[tuple[float, AllowedLayer, float]]:
@@ -541,10 +556,7 @@ def _plans(
     max_vertices = budget.capacity
     floor = _GOOD_ENOUGH_M if budget.split else 0.0
     finest = 2 * math.acos(1 / (1 + _GOOD_CORNER_M / hull.size)) if budget.split else 0.0
-    grid = np.linspace(0.0, 2 * math.pi, 360, endpoint=False)
-    land_share = float(np.mean(probe(grid)))
     sea_tangents = (1 - land_share) * 2 * math.pi / _SEA_STEP + 2
-    shapely.prepare(hull_lonlat)
     minx, miny, maxx, maxy = hull_lonlat.bounds
     plans = []
     for layer in layers:

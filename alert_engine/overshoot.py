@@ -1,9 +1,11 @@
 """How far a sent polygon reaches beyond the exact zone, in metres, onto land and over sea.
 
 Pure geometry, no I/O. The parts outside Z of P's edges (over land, over sea) and of the
-coasts inside P are projected to the ellipsoidal azimuthal equidistant plane centred on the
-zone (via ``Geod.inv``: distance and azimuth from the centre), and their greatest distance to
-Z is found by branch-and-bound: an interval [a, b] is split until an upper bound of the
+coasts inside P are projected to the ellipsoidal oblique stereographic plane centred on the
+zone. That projection is conformal with a scale of 1 at the centre and more everywhere else
+(1.004 at 600 km), so a distance in it is never less than the distance on the ellipsoid: the
+figures stay upper bounds, and overstate by at most the scale. Their greatest distance to Z
+is found by branch-and-bound: an interval [a, b] is split until an upper bound of the
 distance over it falls within the tolerance of the best value seen. The bounds, each valid
 on its own, the smallest kept:
 
@@ -26,9 +28,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
+from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from alert_engine.geodesy import WGS84
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -118,10 +120,15 @@ def _lines(parts: list[BaseGeometry]) -> BaseGeometry:
 
 
 class DistanceField:
-    """Distance in metres to the exact zone, in the azimuthal equidistant plane of the centre."""
+    """Distance in metres to the exact zone, in the oblique stereographic plane of the centre."""
 
     def __init__(self, exact: BaseGeometry, center: Point) -> None:
-        self._center = center
+        # ``sterea`` (the double projection) rather than ``stere``: its scale never drops
+        # below 1, where ``stere``'s dips to 0.99999 and would understate distances.
+        self._to_plane = Transformer.from_pipeline(
+            "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad"
+            f" +step +proj=sterea +lat_0={center.lat!r} +lon_0={center.lon!r} +ellps=WGS84"
+        )
         polylines = self.project_lines(shapely.boundary(exact))
         starts, ends = _segments(polylines)
         self._starts, self._ends = starts, ends
@@ -135,17 +142,12 @@ class DistanceField:
         )
 
     def project(self, lonlat: FloatArray) -> FloatArray:
-        """Ellipsoidal azimuthal equidistant: exact distance and azimuth from the centre."""
-        n = len(lonlat)
-        azimuth, _, distance = WGS84.inv(
-            np.full(n, self._center.lon), np.full(n, self._center.lat), lonlat[:, 0], lonlat[:, 1]
-        )
-        radians = np.radians(np.asarray(azimuth))
-        distance = np.asarray(distance)
-        return np.column_stack([distance * np.sin(radians), distance * np.cos(radians)])
+        """Points in the conformal plane, metres (about five times cheaper than ``Geod.inv``)."""
+        x, y = self._to_plane.transform(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
 
     def project_lines(self, lines: BaseGeometry) -> list[FloatArray]:
-        """Each linestring of ``lines`` as an AEQD polyline (densified first in lon/lat)."""
+        """Each linestring of ``lines`` as a polyline in the plane (densified first in lon/lat)."""
         dense = shapely.segmentize(lines, _SAMPLE_DEG)
         coords, index = shapely.get_coordinates(shapely.get_parts(dense), return_index=True)
         if len(coords) == 0:

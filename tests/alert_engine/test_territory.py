@@ -185,11 +185,17 @@ def test_loader_is_cached() -> None:
 def test_shares_match_a_direct_overlay_of_each_area(
     territory: Territory, center: tuple[float, float], km: float
 ) -> None:
-    # Regions are summed from their provinces and whole areas skip the overlay: check both
-    # shortcuts against the plain computation, area by area, with pyproj's own area helper.
-    zone = territory.clip(disk(center, km))
+    # Regions are summed from their provinces, whole areas skip the overlay, and the overlays
+    # may use the disk before clipping (as the engine does): check the shortcuts against the
+    # plain computation, area by area, with pyproj's own area helper.
+    unclipped = disk(center, km)
+    zone = territory.clip(unclipped)
     total = abs(GEOD.geometry_area_perimeter(zone)[0])
-    for code in territory.geocodes(zone):
+    codes = territory.geocodes(zone)
+    via_disk = territory.geocodes(zone, unclipped)
+    assert [c.code for c in via_disk] == [c.code for c in codes]
+    assert [c.share for c in via_disk] == pytest.approx([c.share for c in codes], abs=1e-9)
+    for code in codes:
         area = next(a for a in (*territory.regions, *territory.provinces) if a.code == code.code)
         direct = abs(GEOD.geometry_area_perimeter(shapely.intersection(area.geometry, zone))[0])
         assert code.share == pytest.approx(direct / total, abs=1e-6), code.code

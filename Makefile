@@ -19,8 +19,10 @@ $(UV):
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # The project and its locked dependencies (uv.lock), re-synced whenever either file changes.
+# Compiled to bytecode once here: where PYTHONDONTWRITEBYTECODE is set, every process would
+# otherwise compile every module it imports, each time (seconds per `tifli` command).
 $(SYNCED): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	rm -f $(VENV)/.synced-* && touch $@
 
 run: $(SYNCED) ## the embedded mode: every service in one process, SQLite, in-process bus

@@ -31,7 +31,7 @@ from shared.db import create_engine
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 CASES = 12
-TTL_S = 40
+TTL_S = 25  # each test waits until every alert has ended: the ones not resolved expire
 SETTINGS = {
     "TIFLI_ALERT_TTL_HOURS": str(TTL_S / 3600),
     "TIFLI_WEBHOOK_RETRY_SCHEDULE_S": "[0, 1, 2, 4, 8]",

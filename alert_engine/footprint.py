@@ -22,7 +22,10 @@ The budget is shared between C's vertices and A's vertices inside C: the layer a
 tangent step are chosen to minimise the larger of the two expected overshoots, and the
 tangent step shrinks until the vertex count fits. Covering is verified in lon/lat, with a
 fallback (a rotated rectangle) that always covers. The overshoot is then measured, not
-estimated (``alert_engine.overshoot``).
+estimated (``alert_engine.overshoot``). A is drawn around the whole territory, not around Z:
+where Z's edge grazes a land border, territory just outside Z lets A keep foreign land beside
+it. When the measurement finds land too far, that land is cut out where it was found
+(``alert_engine.far_land``) and P measured again.
 
 What is sent is P as CAP can carry it: on CAP's 6-decimal grid (GeoJSON gets the same
 coordinates, so both describe one region), without edges shorter than a metre
@@ -47,12 +50,13 @@ from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
 from alert_engine.diagonal_cuts import peel_to_fit
+from alert_engine.far_land import far_land_near
 from alert_engine.geodesy import geodesic_disk
 from alert_engine.grid_cuts import GRID_DEG, sent_cost, split_to_fit
 from alert_engine.grid_cuts import vertex_count as vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.local_plane import LocalPlane
-from alert_engine.overshoot import measure_overshoot
+from alert_engine.overshoot import land_farther_than, measure_overshoot
 from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -77,6 +81,9 @@ _GOOD_CORNER_M = 40.0
 _CUT_VERTICES = 6  # what cutting a polygon in two typically adds to each part
 # Shortest edge kept: a metre, plus what rounding to the grid can take off an edge (~0.16 m).
 _MIN_EDGE_M = 1.2
+# How near Z land may stay where P is mended (``far_land``): the finest layer's reach.
+_MENDED_M = 140.0
+_MEND_MAX_POINTS = 300  # ≈ 10 km of line found too far: more is the budget, not a graze
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,10 @@ def footprint_of(
     parts = _covering_parts(exact, territory, plane, budget)
     polygon = _region(parts)
     land_m, sea_m = measure_overshoot(polygon, exact, territory, center, pieces)
+    if land_m > WEA_LIMIT_M:
+        mended = _mend_far_land(polygon, exact, territory, center, pieces, budget)
+        if mended is not None and mended[2] < land_m:
+            parts, polygon, land_m, sea_m = mended
     return Footprint(
         parts=parts,
         polygon=polygon,
@@ -148,6 +159,31 @@ def footprint_of(
         overshoot_sea_m=sea_m,
         meets_wea_rule=land_m <= WEA_LIMIT_M,
     )
+
+
+def _mend_far_land(
+    polygon: BaseGeometry,
+    exact: BaseGeometry,
+    territory: Territory,
+    center: Point,
+    pieces: Sequence[shapely.Polygon],
+    budget: _Budget,
+) -> tuple[tuple[shapely.Polygon, ...], BaseGeometry, float, float] | None:
+    """P without the land it reaches too far from Z where that was found (``far_land``), as
+    sent and measured again; None if nothing was found, or the result does not fit the budget
+    or cover Z. Rare (a zone's edge grazing a land border), so it may cost an overlay."""
+    far = land_farther_than(polygon, exact, territory, center, pieces, WEA_LIMIT_M - _SAFETY_M)
+    if not 0 < len(far) <= _MEND_MAX_POINTS:
+        return None  # nothing found, or a whole border too winding for the budget: no graze
+    cut = far_land_near(far, exact, territory.land, _MENDED_M)
+    tier = _Budget(budget.vertices, budget.polygons, split=budget.polygons > 1)
+    parts = sendable(polygonal(shapely.difference(polygon, cut)), tier.polygons, _cut_at(tier))
+    excess = tier.excess(parts) if parts else None
+    if excess is None or excess > 0 or not _covers(parts, exact):
+        return None
+    region = _region(parts)
+    land_m, sea_m = measure_overshoot(region, exact, territory, center, pieces)
+    return parts, region, land_m, sea_m
 
 
 def polygonal(geometry: BaseGeometry) -> BaseGeometry:

@@ -44,6 +44,7 @@ _NEAR_M = 1500.0  # metres: the box query's reach (overshoot onto land is mostly
 _CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
+_FIND_STEP_DEG = 3e-4  # ≈ 33 m: samples for finding where P reaches land too far
 
 
 def measure_overshoot(
@@ -61,13 +62,7 @@ def measure_overshoot(
     leave them out: it only skips what is cheap to skip (``pieces`` are the zone's convex
     pieces, whose union clipped to the territory is Z).
     """
-    minx, miny, maxx, maxy = polygon.bounds
-    # Padded: the clipping rectangle's own edges must not pass for coasts inside P.
-    land = shapely.clip_by_rect(territory.land, minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
-    over_land, over_sea = _edges_by_surface(polygon, land, territory.land)
-    coasts = territory.coasts.outside_pieces(polygon, list(pieces))
-    if not coasts.is_empty:
-        coasts = shapely.intersection(coasts, polygon)
+    over_land, over_sea, coasts = _measured_lines(polygon, territory, pieces)
     if over_land.is_empty and over_sea.is_empty and coasts.is_empty:
         return 0.0, 0.0
     field = DistanceField(exact, center)
@@ -79,6 +74,44 @@ def measure_overshoot(
         ]
     )
     return max(land_m, coast_m), max(sea_m, coast_m)
+
+
+def land_farther_than(
+    polygon: BaseGeometry,
+    exact: BaseGeometry,
+    territory: Territory,
+    center: Point,
+    pieces: Sequence[shapely.Polygon],
+    limit_m: float,
+) -> FloatArray:
+    """Where P reaches land more than about ``limit_m`` from Z: lon/lat points sampled every
+    ``_FIND_STEP_DEG`` along the lines whose land overshoot ``measure_overshoot`` measures,
+    those farther than ``limit_m`` less half a step (between two samples the distance can
+    rise by no more). For finding where to mend P, not for measuring it."""
+    over_land, _, coasts = _measured_lines(polygon, territory, pieces)
+    lines = shapely.get_parts(shapely.segmentize([over_land, coasts], _FIND_STEP_DEG))
+    lonlat: FloatArray = shapely.get_coordinates(lines)
+    if len(lonlat) == 0:
+        return lonlat
+    field = DistanceField(exact, center)
+    distance = field.nearest(field.project(lonlat)).f
+    step_m = _FIND_STEP_DEG * 111_320.0  # a degree of latitude or (less) of longitude
+    far: FloatArray = lonlat[distance > limit_m - step_m / 2]
+    return far
+
+
+def _measured_lines(
+    polygon: BaseGeometry, territory: Territory, pieces: Sequence[shapely.Polygon]
+) -> tuple[BaseGeometry, BaseGeometry, BaseGeometry]:
+    """P's edges over land, P's edges over sea, and the coasts inside P outside the pieces."""
+    minx, miny, maxx, maxy = polygon.bounds
+    # Padded: the clipping rectangle's own edges must not pass for coasts inside P.
+    land = shapely.clip_by_rect(territory.land, minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
+    over_land, over_sea = _edges_by_surface(polygon, land, territory.land)
+    coasts = territory.coasts.outside_pieces(polygon, list(pieces))
+    if not coasts.is_empty:
+        coasts = shapely.intersection(coasts, polygon)
+    return over_land, over_sea, coasts
 
 
 def _edges_by_surface(

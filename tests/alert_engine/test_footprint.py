@@ -154,6 +154,19 @@ def test_a_wide_corner_never_reaches_over_a_tongue_of_territory() -> None:
     assert fp.meets_wea_rule
 
 
+def test_a_zone_grazing_the_border_leaves_out_the_land_beside_it() -> None:
+    # 206 km around a point south of Taza: near (−3.68, 31.17) the zone's edge runs over
+    # Algeria for about a kilometre, with Moroccan land just outside it. The allowed area
+    # follows that land, not the zone, and once let the polygon alert Algeria beside it
+    # 323 m from the zone; that land is now cut out where it is found.
+    center = (-3.716176289215854, 33.02474353683456)
+    fp = make(center, 206.18129660255659)
+    land_m, _ = independent_overshoot(fp, center)
+    assert land_m <= 161.0
+    assert fp.meets_wea_rule and len(fp.parts) <= DEFAULT_MAX_POLYGONS
+    assert geodesic_area_m2(shapely.difference(fp.exact, fp.polygon)) < 1.0
+
+
 def test_casablanca_10_km_is_casablanca_settat_only() -> None:
     fp = make(CASABLANCA, 10.0)
     regions = [g.code for g in TERRITORY.geocodes(fp.exact) if g.kind == "region"]

@@ -38,7 +38,7 @@ def far_land_near(
     x, y = plane.xy(points).T
     windows = shapely.union_all(shapely.box(x - WINDOW_M, y - WINDOW_M, x + WINDOW_M, y + WINDOW_M))
     minx, miny, maxx, maxy = plane.to_lonlat(windows).bounds
-    margin = 2 * keep_m / plane.ky  # degrees: Z beyond the windows still counts
+    margin = 2 * keep_m / min(plane.kx, plane.ky)  # degrees: Z beyond the windows counts too
     near_zone = shapely.clip_by_rect(
         exact, minx - margin, miny - margin, maxx + margin, maxy + margin
     )

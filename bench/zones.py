@@ -7,6 +7,8 @@
 2. Quality over 1,000 seeded random cases (radius 5–500 km, centres in Morocco): land
    overshoot, polygons per zone (hole-free parts) and vertices per part, and the share meeting
    the 161 m rule, overall and by radius band.
+3. Sixteen places from Tangier to Guerguerat at 160 km, near the enclaves and the land
+   borders among them: each one's overshoots, parts, vertices and time.
 """
 
 from __future__ import annotations
@@ -26,6 +28,25 @@ from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import Point
 
 FES = Point(lon=-5.0003, lat=34.0331)
+# (lon, lat), read off OpenStreetMap by hand.
+PLACES = {
+    "Tangier": (-5.7998, 35.7673),
+    "Fnideq": (-5.3572, 35.8489),
+    "Tetouan": (-5.3684, 35.5785),
+    "Al Hoceima": (-3.9372, 35.2517),
+    "Nador": (-2.9335, 35.1681),
+    "Oujda": (-1.9086, 34.6814),
+    "Fes": (-5.0003, 34.0331),
+    "Rabat": (-6.8416, 34.0209),
+    "Casablanca": (-7.5898, 33.5731),
+    "Figuig": (-1.2286, 32.1093),
+    "Errachidia": (-4.4244, 31.9314),
+    "Marrakech": (-7.9811, 31.6295),
+    "Agadir": (-9.5981, 30.4278),
+    "Laayoune": (-13.2028, 27.1536),
+    "Dakhla": (-15.9570, 23.6848),
+    "Guerguerat": (-16.9453, 21.3769),
+}
 CASES = 1000
 SEED = 20261129
 
@@ -109,10 +130,24 @@ def quality(territory: Territory) -> None:
         print(f"  radius {low:3}–{high:3} km: {float(np.mean(meets[band])):6.1%} of {band.sum()}")
 
 
+def places(territory: Territory) -> None:
+    print("\nplace        160 km: land m   sea m  parts  vertices  161 m  ms (median of 5)")
+    for name, (lon, lat) in PLACES.items():
+        center = Point(lon=lon, lat=lat)
+        sent = footprint(center, 160.0, territory, 100)
+        median = statistics.median(_timed(lambda c=center: footprint(c, 160.0, territory, 100), 5))
+        meets = "yes" if sent.meets_wea_rule else "no"
+        print(
+            f"{name:12} {sent.overshoot_land_m:14.1f} {sent.overshoot_sea_m:7.0f}"
+            f" {len(sent.parts):6} {sent.vertex_count:9} {meets:>6} {median:6.1f}"
+        )
+
+
 def main() -> None:
     territory = load_territory(*default_paths())
     speed(territory)
     quality(territory)
+    places(territory)
 
 
 if __name__ == "__main__":

@@ -54,15 +54,30 @@ SWAGGER_UI_PARAMETERS = {
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
-# ReDoc's menu shows its vendor's logo from a CDN, with no option to turn it off. Served with
-# that one URL emptied, the image fails to load and ReDoc hides it: no request leaves the host.
-REDOC_LOGO_URL = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 REDOC_URL = f"{ASSETS_URL}/redoc.offline.js"
+# What ReDoc points at outside the machine, with no option to turn it off, and what it points
+# at instead, so that the drawn page neither loads nor links anything off the host:
+REDOC_OFFLINE_EDITS = {
+    # its vendor's logo, from a CDN: emptied, the image fails to load and ReDoc hides it;
+    "https://cdn.redoc.ly/redoc/logo-mini.svg": "",
+    # the menu's "API docs by Redocly" credit: it links to ReDoc's licence, shipped here;
+    'href:"https://redocly.com/redoc/"': (
+        f'href:"{ASSETS_URL}/licenses/{ASSET_RELEASES["redoc.standalone.js"][0]}/LICENSE"'
+    ),
+    # every example string that looks like a URL (a photo, a partner's address) made a link
+    # to it: shown as the text it is.
+    r"/^(http|https):\/\/[^\s]+$/.test(e)?": "!1?",
+}
 
 
 def offline_redoc_script() -> bytes:
+    """ReDoc with ``REDOC_OFFLINE_EDITS`` made; each must apply (a new release is checked)."""
     script = (ASSETS_DIR / "redoc.standalone.js").read_text(encoding="utf-8")
-    return script.replace(REDOC_LOGO_URL, "").encode()
+    for found, replacement in REDOC_OFFLINE_EDITS.items():
+        if found not in script:
+            raise RuntimeError(f"redoc.standalone.js no longer contains {found!r}")
+        script = script.replace(found, replacement)
+    return script.encode()
 
 
 def _script_hashes(html: str) -> str:

@@ -67,6 +67,15 @@ class Watch:
             self.console_errors.append(message.text)
 
 
+async def addresses_on(page: Page) -> list[str]:
+    """Every src and href on the drawn page, resolved: what it would load or link to."""
+    addresses: list[str] = await page.evaluate(
+        "[...document.querySelectorAll('[href],[src]')].map(e => new URL("
+        "e.getAttribute('href') ?? e.getAttribute('src'), document.baseURI).href)"
+    )
+    return addresses
+
+
 async def open_page(browser: Browser, url: str) -> tuple[Page, Watch]:
     """A fresh context and page at ``url``, watched for outside requests and console errors."""
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, Request
 
-from services.testbed.browser import is_loopback, open_page
+from services.testbed.browser import addresses_on, is_loopback, open_page
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
@@ -207,10 +207,7 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             # Nothing on the drawn page points outside the machine either: no src to load
             # and no link to follow (the vendored map library would add one to leafletjs.com
             # if its attribution were shown).
-            addresses = await page.evaluate(
-                "[...document.querySelectorAll('[href],[src]')].map(e => new URL("
-                "e.getAttribute('href') ?? e.getAttribute('src'), document.baseURI).href)"
-            )
+            addresses = await addresses_on(page)
             assert addresses and all(is_loopback(a) for a in addresses), [
                 a for a in addresses if not is_loopback(a)
             ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.async_api import Browser, Request
 
 from services.docs_pages import ASSET_RELEASES, ASSETS_DIR, LICENSES_DIR
-from services.testbed.browser import open_page
+from services.testbed.browser import addresses_on, is_loopback, open_page
 from services.testbed.stack import Stack
 
 
@@ -51,12 +51,14 @@ async def test_docs_sign_in_and_submit_the_example(
         status = operation.locator(".live-responses-table tbody .response-col_status")
         await status.filter(has_text="201").wait_for()
         await operation.locator(".live-responses-table").scroll_into_view_if_needed()
+        addresses = await addresses_on(page)
 
     finally:
         # Also on failure: the picture says what the operator would have seen.
         await page.screenshot(path=str(tmp_path / "docs.png"))
         await page.context.close()
     assert not watch.outside, watch.outside
+    assert addresses and [a for a in addresses if not is_loopback(a)] == []
     assert not [e for e in watch.console_errors if "Content Security Policy" in e]
 
 
@@ -65,10 +67,20 @@ async def test_redoc_renders_offline(stack: Stack, browser: Browser, tmp_path: P
     try:
         await page.locator("h1").filter(has_text="Tifli").first.wait_for()
         await page.locator("h2").filter(has_text="Submit a report").wait_for()
+        # The examples' URLs (a photo, a partner's address) are shown as text, not links.
+        photo = page.locator(".token.string").filter(has_text="https://photos.example.org/")
+        await photo.first.wait_for(state="attached")
         await page.screenshot(path=str(tmp_path / "redoc.png"))
+        # Nothing on the drawn page points outside the machine: no src to load, no link to
+        # follow (ReDoc's credit links to its licence, served here).
+        addresses = await addresses_on(page)
+        credit = page.get_by_role("link", name="API docs by Redocly")
+        licence = await credit.get_attribute("href")
     finally:
         await page.context.close()
     assert not watch.outside, watch.outside
+    assert addresses and [a for a in addresses if not is_loopback(a)] == []
+    assert licence == "/docs-assets/licenses/redoc-2.5.3/LICENSE"
     assert not [e for e in watch.console_errors if "Content Security Policy" in e]
 
 

@@ -19,6 +19,7 @@ from alert_engine.pieces import (
     newest_first,
     pieces_at,
 )
+from alert_engine.prepared_zones import ClippedZone, PreparedZones
 from alert_engine.texts import CaseFacts, alert_info, cancel_info
 from alert_engine.unclipped import cover_of
 from alert_engine.zone_policy import ZonePolicy
@@ -32,6 +33,7 @@ from shared.alert_contract import (
     MsgType,
     TravelMode,
 )
+from shared.events import ZoneInputs
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,15 @@ def zone_at(case: CaseState, policy: ZonePolicy, at: datetime) -> list[Piece]:
     return pieces_at(case.locations, case.travel_mode, policy, at)
 
 
-def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | None = None) -> Area:
+def area_of(
+    pieces: Sequence[Piece],
+    place: str | None,
+    policy: ZonePolicy | None = None,
+    prepared: PreparedZones | None = None,
+) -> Area:
     """The alert's area: the footprint of the pieces' union on the policy's territory, else a
-    covering polygon of the whole union. The newest location's piece comes first."""
+    covering polygon of the whole union. The newest location's piece comes first. A zone
+    already drawn for these pieces (``prepared``) is used as it is."""
     newest = pieces[0]
     description = (
         place or f"{newest.reach_km:.0f} km around {newest.center.lat:.4f},{newest.center.lon:.4f}"
@@ -88,9 +96,13 @@ def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | Non
     settings = policy if policy is not None else ZonePolicy()
     budget, max_polygons = settings.vertex_budget, settings.max_polygons
     if policy is not None and policy.territory is not None:
-        sent = footprint_of([p.polygon for p in pieces], policy.territory, budget, max_polygons)
+        polygons = [p.polygon for p in pieces]
+        clipped = prepared.get(polygons) if prepared is not None else None
+        if clipped is None:
+            clipped = clipped_zone(pieces, policy)
+        sent = clipped.footprint
         if not sent.exact.is_empty:  # a zone entirely off the territory is sent whole
-            touched = policy.territory.geocodes(sent.exact, sent.zone)
+            touched = clipped.geocodes
             geocodes = [g.code for g in touched]
             return Area(
                 description=description,
@@ -128,6 +140,40 @@ def area_of(pieces: Sequence[Piece], place: str | None, policy: ZonePolicy | Non
         overshoot_land_m=round(cover.overshoot_m, 1),
         overshoot_sea_m=0.0,
     )
+
+
+def clipped_zone(pieces: Sequence[Piece], policy: ZonePolicy) -> ClippedZone:
+    """The pieces' union as sent on the policy's territory (which must be set), with the
+    areas it touches: the costly part of an area, and all of it that ``prepared`` keeps."""
+    if policy.territory is None:
+        raise ValueError("a clipped zone needs the policy's territory")
+    polygons = [p.polygon for p in pieces]
+    sent = footprint_of(polygons, policy.territory, policy.vertex_budget, policy.max_polygons)
+    touched = () if sent.exact.is_empty else tuple(policy.territory.geocodes(sent.exact, sent.zone))
+    return ClippedZone(footprint=sent, geocodes=touched)
+
+
+def prepare_zone(
+    prepared: PreparedZones, inputs: ZoneInputs, policy: ZonePolicy, at: datetime
+) -> bool:
+    """Draw into ``prepared`` the zone a report submitted with ``inputs`` gets if approved
+    soon after ``at``; whether one was drawn now. Only while the radius is the policy's floor
+    (and on a territory: else there is little to draw): later it grows by the minute, and the
+    approval's zone would not be this one."""
+    if policy.territory is None:
+        return False
+    location = TrustedLocation(
+        point=inputs.point,
+        at=inputs.at,
+        heading_deg=inputs.heading_deg,
+        destination=inputs.destination,
+    )
+    pieces = pieces_at([location], inputs.travel_mode, policy, at)
+    polygons = [p.polygon for p in pieces]
+    if pieces[0].reach_km > policy.floor_km or polygons in prepared:
+        return False
+    prepared.put(polygons, clipped_zone(pieces, policy))
+    return True
 
 
 def geojson_parts(parts: Sequence[shapely.Polygon]) -> dict[str, Any]:

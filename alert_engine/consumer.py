@@ -12,6 +12,7 @@ from shared.events import (
     ReportCancelled,
     ReportRenewed,
     ReportResolved,
+    ReportSubmitted,
     SightingAdded,
     parse_event,
 )
@@ -45,5 +46,9 @@ class ReportEventHandler:
                     await service.add_sighting(event.data)
                 case ReportRenewed():
                     await service.renew(event.data)
+                case ReportSubmitted():
+                    # Nothing to show anyone yet: the zone is drawn now, while the report
+                    # awaits review, so that an approval does not wait for it.
+                    service.prepare(event.data)
                 case _:
-                    pass  # submitted / rejected: nothing to show anyone
+                    pass  # rejected: nothing to show anyone

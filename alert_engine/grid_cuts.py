@@ -77,8 +77,11 @@ def split_to_fit(
             best = (score, halves)
     if best is None or best[0][1] >= cost:
         return [polygon]  # no progress: the caller's budget check says it does not fit
+    # Oriented only once chosen: most of the lines tried are not.
     return [
-        q for h in best[1] for q in split_to_fit(h, max_vertices, until_hole_free=until_hole_free)
+        q
+        for h in best[1]
+        for q in split_to_fit(orient(h, sign=1.0), max_vertices, until_hole_free=until_hole_free)
     ]
 
 
@@ -138,7 +141,7 @@ def _halves(
             (minx - far, cut, maxx + far, maxy + far),
         )
     pieces = [
-        orient(p, sign=1.0)
+        p
         for box in boxes
         for p in shapely.get_parts(shapely.clip_by_rect(polygon, *box))
         if isinstance(p, shapely.Polygon) and not p.is_empty

@@ -19,14 +19,16 @@ from alert_engine.composer import (
     Presentation,
     area_of,
     compose,
+    prepare_zone,
     version_reference,
     zone_at,
 )
 from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.locations import TrustedLocation
-from alert_engine.metrics import VERSIONS, ZONE_SECONDS
+from alert_engine.metrics import PREPARED_ZONES_USED, VERSIONS, ZONE_SECONDS, ZONES_PREPARED
 from alert_engine.models import Alert, AlertVersion, ApprovedFacts
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
+from alert_engine.prepared_zones import PreparedZones
 from alert_engine.texts import CaseFacts
 from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, MsgType, Point
@@ -39,6 +41,7 @@ from shared.events import (
     AlertUpdated,
     ReportApprovedData,
     ReportRenewedData,
+    ReportSubmittedData,
     SightingAddedData,
 )
 from shared.outbox import add_event
@@ -59,6 +62,8 @@ class EngineConfig:
     ttl: timedelta
     widen_interval: timedelta = timedelta(hours=1)
     widen_min_growth: float = 0.2  # area growth that justifies an Update
+    # Zones drawn while reports await review (``prepare``); None draws every zone when needed.
+    prepared: PreparedZones | None = None
 
 
 class AlertService:
@@ -107,6 +112,14 @@ class AlertService:
         )
         self._session.add(alert)
         return await self._publish(alert, "Alert")
+
+    def prepare(self, submitted: ReportSubmittedData) -> None:
+        """Draw the zone a report will get if approved, while it awaits review."""
+        prepared = self._config.prepared
+        if prepared is None or submitted.zone is None:
+            return
+        if prepare_zone(prepared, submitted.zone, self._config.policy, self._now):
+            ZONES_PREPARED.inc()
 
     async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
         """A trusted sighting joins the zone's union: the newest location drives
@@ -230,9 +243,12 @@ class AlertService:
             # the Cancel leaves at once.
             area = AlertMessage.model_validate_json(previous[-1].payload).area
         else:
+            prepared = self._config.prepared
             with ZONE_SECONDS.time():
                 pieces = zone_at(case, self._config.policy, self._now)
-                area = area_of(pieces, case.facts.place, self._config.policy)
+                if prepared is not None and [p.polygon for p in pieces] in prepared:
+                    PREPARED_ZONES_USED.inc()
+                area = area_of(pieces, case.facts.place, self._config.policy, prepared)
             alert.radius_km = pieces[0].reach_km  # the centre's reach
         alert.sequence += 1
         alert.updated_at = self._now

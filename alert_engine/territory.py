@@ -92,27 +92,31 @@ class Territory:
         return shapely.intersection(zone, self.national)
 
     def geocodes(self, zone: BaseGeometry, unclipped: BaseGeometry | None = None) -> list[Geocode]:
-        """The regions, then provinces, that ``zone`` covers, each with its share of the zone.
+        """The regions, then provinces, that ``zone`` covers, each with its share of the zone's
+        ellipsoidal area on the territory.
 
-        Shares are ratios of ellipsoidal areas; a zone reaching beyond the territory should be
-        clipped first, or the shares of the regions will sum to less than 1. ``unclipped``,
-        if given, is what ``zone`` was clipped from (e.g. the geodesic disk): every area lies
-        in the territory, so its overlays with it are the same, and a disk of a few hundred
-        vertices is far cheaper to overlay than the zone with its coasts.
+        ``unclipped``, if given, is what ``zone`` was clipped from (e.g. the geodesic disk):
+        every area lies in the territory, so its overlays with it are the same, and a disk of a
+        few hundred vertices is far cheaper to overlay than the zone with its coasts.
         """
-        total = geodesic_area_m2(zone)
-        if total == 0.0:
-            return []
         overlaid = zone if unclipped is None else unclipped
         shapely.prepare(overlaid)
         touched = sorted(int(i) for i in self._tree.query(zone, predicate="intersects"))
-        inside = {i: self._inside_m2(i, overlaid, total) for i in touched if not self._summed(i)}
+        measured = {i: self._inside_m2(i, overlaid) for i in touched if not self._summed(i)}
+        # None: that area holds the whole zone, which is then all on the territory.
+        whole = geodesic_area_m2(overlaid) if None in measured.values() else 0.0
+        inside = {i: whole if m2 is None else m2 for i, m2 in measured.items()}
         for i in touched:
             if self._summed(i):
                 # A region is the union of its provinces (the data is one coverage): its
                 # share is theirs added up, with no overlay of its own.
                 code = self._areas[i].code
                 inside[i] = sum(m2 for j, m2 in inside.items() if self._areas[j].region == code)
+        # The regions tile the territory: their parts add up to the zone's part on it, with
+        # no pass over the zone's (coast-detailed) outline.
+        total = sum(inside[i] for i in touched if self._areas[i].kind == "region")
+        if total == 0.0:
+            return []
         codes = []
         for i in touched:
             share = inside[i] / total
@@ -146,8 +150,9 @@ class Territory:
                 divided.add(region.code)
         return frozenset(divided)
 
-    def _inside_m2(self, index: int, zone: BaseGeometry, zone_m2: float) -> float:
-        """The area of the zone inside area ``index``; the overlay only where they cross.
+    def _inside_m2(self, index: int, zone: BaseGeometry) -> float | None:
+        """The area of the zone inside area ``index`` (None: all of the zone); the overlay
+        only where they cross.
 
         A large zone holds whole provinces, and a small one lies inside its region: both are
         answered by a (prepared) predicate and a precomputed or already known area.
@@ -157,7 +162,7 @@ class Territory:
         if shapely.covers(zone, area):
             return area_m2
         if shapely.covers(area, zone):
-            return zone_m2
+            return None
         return geodesic_area_m2(shapely.intersection(area, zone))
 
     @cached_property

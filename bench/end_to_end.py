@@ -1,11 +1,14 @@
 """Approval → signed webhook received by a partner, per case, in either run mode.
 
     .venv/bin/python -m bench.end_to_end --mode embedded --cases 300
-    .venv/bin/python -m bench.end_to_end --mode production --cases 600
+    .venv/bin/python -m bench.end_to_end --mode production --cases 600 --review-ms 500
 
-Cases run one after another (latency, not queueing). The baseline, measured in the same run
-against the same receiver, is one signed httpx POST: the floor of a single webhook hop. In
-production mode it also prints where the time goes, stage by stage (``bench.stages``).
+Cases run one after another (latency, not queueing). ``--review-ms`` is the time between a
+report's submission and its approval, the reviewer's: the engine draws the zone in it (0, the
+default, approves at once, and the approval may wait for the zone being drawn). The baseline,
+measured in the same run against the same receiver, is one signed httpx POST: the floor of a
+single webhook hop. In production mode it also prints where the time goes, stage by stage
+(``bench.stages``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from bench.stages import hops, metric_values, stage_table, zone_mean_ms
 from services.testbed.sample_report import CRITERIA, report_body
 
 
-async def run(mode: str, cases: int) -> None:
+async def run(mode: str, cases: int, review_s: float) -> None:
     async with receiver() as partner, running_stack(mode) as (stack, processes):
         async with stack.client("admin") as admin:
             registered = await admin.post(
@@ -42,6 +45,7 @@ async def run(mode: str, cases: int) -> None:
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             for n in range(cases + 10):
                 report = (await police.post("/v1/reports", json=report_body())).json()
+                await asyncio.sleep(review_s)  # the reviewer reading the report
                 started, started_wall = time.perf_counter(), time.time()
                 approved = await reviewer.post(f"/v1/reports/{report['id']}/approve", json=CRITERIA)
                 arrived = await partner.wait(approved.json()["alert_id"], "alert.issued")
@@ -61,12 +65,21 @@ async def run(mode: str, cases: int) -> None:
 
         baseline = await sequential_bare_posts_ms(partner.url, cases)
 
-    print(f"end-to-end latency, {mode} mode ({cases} cases, sequential)")
+    print(
+        f"end-to-end latency, {mode} mode ({cases} cases, sequential,"
+        f" approved {review_s * 1000:.0f} ms after submission)"
+    )
     print(show("approval → signed webhook received", percentiles(latencies)))
     print(show("baseline: one signed httpx POST", percentiles(baseline)))
     if found:
         print(f"\nwhere the time went ({len(found)} cases)")
         print(stage_table(found, zone_mean_ms(zone_before, zone_after)))
+        used = _increase(zone_before, zone_after, "tifli_prepared_zones_used_total")
+        print(f"zones drawn while the report awaited review: {used:.0f} of {cases + 10} used")
+
+
+def _increase(before: dict[str, float], after: dict[str, float], name: str) -> float:
+    return after.get(name, 0.0) - before.get(name, 0.0)
 
 
 async def _engine_metrics(ops_url: str | None) -> dict[str, float]:
@@ -80,8 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=("embedded", "production"), default="embedded")
     parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--review-ms", type=float, default=0.0)
     args = parser.parse_args()
-    asyncio.run(run(args.mode, args.cases))
+    asyncio.run(run(args.mode, args.cases, args.review_ms / 1000))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from shared.events import (
     ReportSubmittedData,
     SightingAdded,
     SightingAddedData,
+    ZoneInputs,
 )
 from shared.outbox import add_event
 from shared.paging import page_rows
@@ -199,7 +200,9 @@ class ReportService:
                     created_at=self._now,
                 )
             )
-        data = ReportSubmittedData(report_id=report_id, message_status=body.message_status)
+        data = ReportSubmittedData(
+            report_id=report_id, message_status=body.message_status, zone=_zone_inputs(body)
+        )
         await self._record(
             principal, report, "submit", ReportSubmitted(**self._about(report), data=data)
         )
@@ -500,6 +503,7 @@ class ReportService:
     def _approved_data(self, report: Report, content: ReportIn) -> ReportApprovedData:
         child = content.child
         vehicle = content.suspected_vehicle
+        zone = _zone_inputs(content)
         return ReportApprovedData(
             report_id=report.id,
             alert_id=report.alert_id or alert_id_for(report.id),
@@ -513,11 +517,11 @@ class ReportService:
                 clothing=child.clothing,
             ),
             photo_urls=[str(u) for u in child.photo_urls],
-            last_seen_point=_stored_point(content.last_seen),
+            last_seen_point=zone.point,
             last_seen_place=content.last_seen.place_name,
             last_seen_place_names=self._place_names(content.last_seen.place_name),
-            last_seen_at=content.last_seen.at,
-            travel_mode=content.travel_mode,
+            last_seen_at=zone.at,
+            travel_mode=zone.travel_mode,
             suspected_vehicle=(
                 f"{vehicle.description} ({vehicle.plate})"
                 if vehicle and vehicle.plate
@@ -527,10 +531,8 @@ class ReportService:
             ),
             companion=content.companion,
             expires_at=report.expires_at,
-            last_seen_heading_deg=content.last_seen.heading_deg,
-            last_seen_destination=(
-                content.last_seen.destination.location if content.last_seen.destination else None
-            ),
+            last_seen_heading_deg=zone.heading_deg,
+            last_seen_destination=zone.destination,
         )
 
     def to_out(
@@ -558,6 +560,17 @@ class ReportService:
                 _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
             ],
         )
+
+
+def _zone_inputs(content: ReportIn) -> ZoneInputs:
+    last_seen = content.last_seen
+    return ZoneInputs(
+        point=_stored_point(last_seen),
+        at=last_seen.at,
+        travel_mode=content.travel_mode,
+        heading_deg=last_seen.heading_deg,
+        destination=last_seen.destination.location if last_seen.destination else None,
+    )
 
 
 def _stored_point(last_seen: LastSeenIn) -> Point:

@@ -18,6 +18,7 @@ from alert_engine.cap_signature import CapSigner
 from alert_engine.composer import Presentation
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
+from alert_engine.prepared_zones import PreparedZones
 from alert_engine.service import EngineConfig
 from alert_engine.territory import Territory, default_paths, load_territory
 from alert_engine.timers import AlertTimers
@@ -76,6 +77,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         ttl=timedelta(hours=settings.alert_ttl_hours),
         widen_interval=timedelta(minutes=settings.widen_interval_minutes),
         widen_min_growth=settings.widen_min_growth,
+        prepared=PreparedZones(),
     )
 
 

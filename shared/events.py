@@ -35,8 +35,22 @@ class ReportRef(_Data):
     report_id: str
 
 
+class ZoneInputs(_Data):
+    """Where and when the child was last seen, and how they may travel: what the zone is drawn
+    from. Operational, not personal: the same facts reach partners once the case is approved."""
+
+    point: Point
+    at: datetime
+    travel_mode: TravelMode
+    heading_deg: float | None = None
+    destination: Point | None = None
+
+
 class ReportSubmittedData(ReportRef):
     message_status: MessageStatus
+    # Added later, optional (older events parse): so the alert engine can draw the zone while
+    # the report awaits review, and the approval does not wait for it.
+    zone: ZoneInputs | None = None
 
 
 class ReportApprovedData(ReportRef):

@@ -1,0 +1,69 @@
+"""Zones drawn while a report awaits review, kept for its approval: in memory, no I/O.
+
+A zone is a pure function of its pieces (and the policy's territory and budget, fixed for a
+running engine), and a fresh case's pieces are known when it is submitted: until the child
+could have gone farther than the policy's floor, the radius is the floor, so the zone drawn
+at submission is the one the approval needs. Drawing it then takes its cost off the path
+from approval to partners. A zone that changed in between (a later approval, an edited
+report) is simply not found, and drawn as before.
+
+Only what the geometry needs is kept, keyed by the pieces' exact coordinates: no names, no
+case ids. The engine keeps a bounded number, the most recently drawn or used.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import shapely
+
+from alert_engine.footprint import Footprint
+from alert_engine.territory import Geocode
+
+DEFAULT_CAPACITY = 64  # reports awaiting review at once, with room to spare
+
+
+@dataclass(frozen=True)
+class ClippedZone:
+    """A zone as sent on a territory: the footprint and the areas it touches."""
+
+    footprint: Footprint
+    geocodes: tuple[Geocode, ...]
+
+
+class PreparedZones:
+    """The most recently drawn zones, by their pieces; least recently used dropped first."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError("keeping prepared zones needs room for at least one")
+        self._capacity = capacity
+        self._zones: OrderedDict[bytes, ClippedZone] = OrderedDict()
+
+    def get(self, polygons: Sequence[shapely.Polygon]) -> ClippedZone | None:
+        key = _key(polygons)
+        zone = self._zones.get(key)
+        if zone is not None:
+            self._zones.move_to_end(key)
+        return zone
+
+    def put(self, polygons: Sequence[shapely.Polygon], zone: ClippedZone) -> None:
+        key = _key(polygons)
+        self._zones[key] = zone
+        self._zones.move_to_end(key)
+        while len(self._zones) > self._capacity:
+            self._zones.popitem(last=False)
+
+    def __contains__(self, polygons: Sequence[shapely.Polygon]) -> bool:
+        return _key(polygons) in self._zones
+
+    def __len__(self) -> int:
+        return len(self._zones)
+
+
+def _key(polygons: Sequence[shapely.Polygon]) -> bytes:
+    # WKB holds every coordinate exactly, and says its own length: equal keys are the same
+    # pieces, to the bit.
+    return b"".join(shapely.to_wkb(p) for p in polygons)

@@ -3,7 +3,9 @@
     .venv/bin/python -m bench.end_to_end --mode embedded --cases 300
     .venv/bin/python -m bench.end_to_end --mode production --cases 600 --review-ms 500
 
-Cases run one after another (latency, not queueing). ``--review-ms`` is the time between a
+Cases run one after another (latency, not queueing), each last seen half an hour ago at a
+town of the gazetteer (seeded: the same towns in the same order every run), so every case has
+a zone of its own. ``--review-ms`` is the time between a
 report's submission and its approval, the reviewer's: the engine draws the zone in it (0, the
 default, approves at once, and the approval may wait for the zone being drawn). The baseline,
 measured in the same run against the same receiver, is one signed httpx POST: the floor of a
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import time
+from typing import Any
 
 import httpx
 
@@ -27,7 +31,10 @@ from bench.harness import (
     show,
 )
 from bench.stages import hops, metric_values, stage_table, zone_mean_ms
+from intake_api.gazetteer import Place, load_gazetteer
 from services.testbed.sample_report import CRITERIA, report_body
+
+_SEED = 13  # which towns, in which order
 
 
 async def run(mode: str, cases: int, review_s: float) -> None:
@@ -42,9 +49,11 @@ async def run(mode: str, cases: int, review_s: float) -> None:
         zone_before = await _engine_metrics(engine_ops)
         latencies: list[float] = []
         requested: dict[str, float] = {}
+        towns = random.Random(_SEED).sample(load_gazetteer().places, min(cases + 10, 400))
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
             for n in range(cases + 10):
-                report = (await police.post("/v1/reports", json=report_body())).json()
+                body = _at_town(report_body(), towns[n % len(towns)])
+                report = (await police.post("/v1/reports", json=body)).json()
                 await asyncio.sleep(review_s)  # the reviewer reading the report
                 started, started_wall = time.perf_counter(), time.time()
                 approved = await reviewer.post(f"/v1/reports/{report['id']}/approve", json=CRITERIA)
@@ -76,6 +85,12 @@ async def run(mode: str, cases: int, review_s: float) -> None:
         print(stage_table(found, zone_mean_ms(zone_before, zone_after)))
         used = _increase(zone_before, zone_after, "tifli_prepared_zones_used_total")
         print(f"zones drawn while the report awaited review: {used:.0f} of {cases + 10} used")
+
+
+def _at_town(body: dict[str, Any], town: Place) -> dict[str, Any]:
+    body["last_seen"]["location"] = {"lat": town.lat, "lon": town.lon}
+    body["last_seen"]["place_name"] = town.name
+    return body
 
 
 def _increase(before: dict[str, float], after: dict[str, float], name: str) -> float:

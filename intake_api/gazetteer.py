@@ -174,6 +174,11 @@ class Gazetteer:
             frozenset(normalise(n) for n in (p.name, p.ar, p.fr, p.zgh) if n) for p in self.places
         )
 
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is a spelling of some place (a cheap test: ``lookup`` of an
+        unknown name searches for close spellings to suggest)."""
+        return normalise(name) in self._index
+
     def lookup(self, name: str) -> Place:
         """The one place ``name`` designates, or UnknownPlace / AmbiguousPlace."""
         key = normalise(name)
@@ -214,6 +219,8 @@ class Gazetteer:
 def place_names(gazetteer: Gazetteer, typed: str) -> dict[Language, str] | None:
     """The names per language of the place ``typed`` designates; None if it designates no
     single place (a name given beside a point need not be in the gazetteer)."""
+    if not gazetteer.knows(typed):
+        return None  # no suggestions to look for: nothing is refused
     try:
         place = gazetteer.lookup(typed)
     except LookupError:

@@ -194,6 +194,13 @@ def test_an_unknown_or_ambiguous_name_has_no_names(gazetteer: Gazetteer) -> None
     assert place_names(gazetteer, "Dakhla") is None
 
 
+def test_only_spellings_of_places_are_known(gazetteer: Gazetteer) -> None:
+    # What an approval's names are looked up with: a neighbourhood beside a point is not a
+    # place (and is not worth a search for close spellings), a city in either script is.
+    assert gazetteer.knows("Marrakech") and gazetteer.knows("مراكش") and gazetteer.knows("fes")
+    assert not gazetteer.knows("Casablanca, Maarif")
+
+
 def test_most_places_ship_official_french_and_arabic_names() -> None:
     records = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
     named = [r for r in records if "ar" in r]

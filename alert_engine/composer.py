@@ -100,13 +100,12 @@ def area_of(
         clipped = prepared.get(polygons) if prepared is not None else None
         if clipped is None:
             clipped = clipped_zone(pieces, policy)
-        sent = clipped.footprint
-        if not sent.exact.is_empty:  # a zone entirely off the territory is sent whole
+        if clipped.parts:  # a zone entirely off the territory is sent whole
             touched = clipped.geocodes
             geocodes = [g.code for g in touched]
             return Area(
                 description=description,
-                geojson=geojson_parts(sent.parts),
+                geojson=geojson_parts(clipped.parts),
                 circle=circles[0],
                 circles=circles,
                 # Regions first, then provinces: Territory.geocodes keeps that order.
@@ -121,10 +120,10 @@ def area_of(
                     )
                     for g in touched
                 ],
-                vertex_count=sent.vertex_count,
-                overshoot_land_m=round(sent.overshoot_land_m, 1),
-                overshoot_sea_m=round(sent.overshoot_sea_m, 1),
-                targeting="polygon" if sent.meets_wea_rule or not geocodes else "geocodes",
+                vertex_count=clipped.vertex_count,
+                overshoot_land_m=round(clipped.overshoot_land_m, 1),
+                overshoot_sea_m=round(clipped.overshoot_sea_m, 1),
+                targeting="polygon" if clipped.meets_wea_rule or not geocodes else "geocodes",
             )
     cover = cover_of(pieces, budget)
     # A union of disks can enclose a hole: cut it like an enclave (the cover stays the same
@@ -149,8 +148,8 @@ def clipped_zone(pieces: Sequence[Piece], policy: ZonePolicy) -> ClippedZone:
         raise ValueError("a clipped zone needs the policy's territory")
     polygons = [p.polygon for p in pieces]
     sent = footprint_of(polygons, policy.territory, policy.vertex_budget, policy.max_polygons)
-    touched = () if sent.exact.is_empty else tuple(policy.territory.geocodes(sent.exact, sent.zone))
-    return ClippedZone(footprint=sent, geocodes=touched)
+    touched = [] if sent.exact.is_empty else policy.territory.geocodes(sent.exact, sent.zone)
+    return ClippedZone.of(sent, touched)
 
 
 def prepare_zone(

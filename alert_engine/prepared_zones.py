@@ -22,15 +22,31 @@ import shapely
 from alert_engine.footprint import Footprint
 from alert_engine.territory import Geocode
 
-DEFAULT_CAPACITY = 64  # reports awaiting review at once, with room to spare
+DEFAULT_CAPACITY = 256  # reports awaiting review at once, with room to spare (10–80 kB each)
 
 
 @dataclass(frozen=True)
 class ClippedZone:
-    """A zone as sent on a territory: the footprint and the areas it touches."""
+    """A zone as sent on a territory: what an alert's area takes of its footprint, and the
+    areas it touches. Not the exact zone, with its coasts: kept zones hold only what is sent."""
 
-    footprint: Footprint
+    parts: tuple[shapely.Polygon, ...]  # () when the zone lies entirely off the territory
+    vertex_count: int
+    overshoot_land_m: float
+    overshoot_sea_m: float
+    meets_wea_rule: bool
     geocodes: tuple[Geocode, ...]
+
+    @classmethod
+    def of(cls, sent: Footprint, geocodes: Sequence[Geocode]) -> ClippedZone:
+        return cls(
+            parts=sent.parts,
+            vertex_count=sent.vertex_count,
+            overshoot_land_m=sent.overshoot_land_m,
+            overshoot_sea_m=sent.overshoot_sea_m,
+            meets_wea_rule=sent.meets_wea_rule,
+            geocodes=tuple(geocodes),
+        )
 
 
 class PreparedZones:

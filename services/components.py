@@ -77,7 +77,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         ttl=timedelta(hours=settings.alert_ttl_hours),
         widen_interval=timedelta(minutes=settings.widen_interval_minutes),
         widen_min_growth=settings.widen_min_growth,
-        prepared=PreparedZones(),
+        prepared=PreparedZones(settings.zone_prepared_max) if settings.zone_prepared_max else None,
     )
 
 

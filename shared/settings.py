@@ -127,6 +127,14 @@ class Settings(BaseSettings):
         "budget): a zone around an enclave is cut into parts, as CAP polygons have no holes, "
         "and a large zone along a winding border needs up to ~30 to keep within 161 m.",
     )
+    zone_prepared_max: int = Field(
+        default=256,
+        ge=0,
+        le=100_000,
+        description="Zones the engine draws while their reports await review and keeps, in "
+        "memory, for the approvals (the most recent; 10–80 kB each); 0: each zone is drawn "
+        "when its version is issued.",
+    )
     zone_sighting_horizon_hours: float = Field(
         default=3.0,
         ge=0,

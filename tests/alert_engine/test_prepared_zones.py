@@ -17,10 +17,12 @@ from alert_engine.pieces import disk_piece, pieces_at
 from alert_engine.prepared_zones import ClippedZone, PreparedZones
 from alert_engine.territory import default_paths, load_territory
 from alert_engine.zone_policy import ZonePolicy
+from services.components import engine_config
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.alert_contract import Point
 from shared.events import ZoneInputs
+from shared.settings import Settings
 from tests.waiting import eventually
 
 TERRITORY = load_territory(*default_paths())
@@ -89,7 +91,8 @@ def test_the_least_recently_used_zone_goes_first() -> None:
     prepared.put(c, zone_c)
     assert prepared.get(b) is None
     assert prepared.get(a) is zone_a and prepared.get(c) is zone_c
-    assert zone_a.footprint == footprint(Point(lat=34.0, lon=-5.0), 20.0, TERRITORY, 100)
+    sent = footprint(Point(lat=34.0, lon=-5.0), 20.0, TERRITORY, 100)
+    assert zone_a.parts == sent.parts and zone_a.vertex_count == sent.vertex_count
 
 
 def test_a_cache_needs_room() -> None:
@@ -133,3 +136,14 @@ async def test_an_approved_report_gets_the_zone_drawn_while_it_awaited_review(
 
             await eventually(issued, lambda r: r.status_code == 200)
         assert await counts() == (drawn + 1, used + 1)
+
+
+def test_the_engine_keeps_as_many_as_set_or_draws_none_in_advance() -> None:
+    assert engine_config(Settings(zone_prepared_max=0)).prepared is None
+    kept = engine_config(Settings(zone_prepared_max=1)).prepared
+    assert kept is not None
+    a, zone_a = _zone(-5.0)
+    b, zone_b = _zone(-6.0)
+    kept.put(a, zone_a)
+    kept.put(b, zone_b)
+    assert a not in kept and b in kept

@@ -81,11 +81,11 @@ def area_of(
     pieces: Sequence[Piece],
     place: str | None,
     policy: ZonePolicy | None = None,
-    prepared: PreparedZones | None = None,
+    drawn: ClippedZone | None = None,
 ) -> Area:
     """The alert's area: the footprint of the pieces' union on the policy's territory, else a
-    covering polygon of the whole union. The newest location's piece comes first. A zone
-    already drawn for these pieces (``prepared``) is used as it is."""
+    covering polygon of the whole union. The newest location's piece comes first. ``drawn``
+    is the pieces' ``clipped_zone`` if it was drawn already (``PreparedZones``)."""
     newest = pieces[0]
     description = (
         place or f"{newest.reach_km:.0f} km around {newest.center.lat:.4f},{newest.center.lon:.4f}"
@@ -96,10 +96,7 @@ def area_of(
     settings = policy if policy is not None else ZonePolicy()
     budget, max_polygons = settings.vertex_budget, settings.max_polygons
     if policy is not None and policy.territory is not None:
-        polygons = [p.polygon for p in pieces]
-        clipped = prepared.get(polygons) if prepared is not None else None
-        if clipped is None:
-            clipped = clipped_zone(pieces, policy)
+        clipped = drawn or clipped_zone(pieces, policy)
         if clipped.parts:  # a zone entirely off the territory is sent whole
             touched = clipped.geocodes
             geocodes = [g.code for g in touched]

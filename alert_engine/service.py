@@ -246,9 +246,10 @@ class AlertService:
             prepared = self._config.prepared
             with ZONE_SECONDS.time():
                 pieces = zone_at(case, self._config.policy, self._now)
-                if prepared is not None and [p.polygon for p in pieces] in prepared:
+                drawn = None if prepared is None else prepared.get([p.polygon for p in pieces])
+                if drawn is not None:
                     PREPARED_ZONES_USED.inc()
-                area = area_of(pieces, case.facts.place, self._config.policy, prepared)
+                area = area_of(pieces, case.facts.place, self._config.policy, drawn)
             alert.radius_km = pieces[0].reach_km  # the centre's reach
         alert.sequence += 1
         alert.updated_at = self._now

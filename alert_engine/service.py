@@ -118,7 +118,18 @@ class AlertService:
         prepared = self._config.prepared
         if prepared is None or submitted.zone is None:
             return
-        if prepare_zone(prepared, submitted.zone, self._config.policy, self._now):
+        try:
+            drawn = prepare_zone(prepared, submitted.zone, self._config.policy, self._now)
+        except Exception as exc:
+            # Retrying would hold up the case's later events (its approval among them) and
+            # end in the dead-letter topic; the approval draws the zone itself, and any fault
+            # in drawing it surfaces there, where it matters.
+            log.warning(
+                "zone not drawn in advance",
+                extra={"report_id": submitted.report_id, "error": type(exc).__name__},
+            )
+            return
+        if drawn:
             ZONES_PREPARED.inc()
 
     async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:

@@ -3,25 +3,30 @@ and only zones the approval can use are drawn."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import httpx
 import pytest
 import shapely
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from alert_engine import service as service_module
 from alert_engine.composer import area_of, clipped_zone, prepare_zone
 from alert_engine.footprint import footprint
 from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import disk_piece, pieces_at
 from alert_engine.prepared_zones import ClippedZone, PreparedZones
+from alert_engine.service import AlertService
 from alert_engine.territory import default_paths, load_territory
 from alert_engine.zone_policy import ZonePolicy
 from services.components import engine_config
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.alert_contract import Point
-from shared.events import ZoneInputs
+from shared.events import ReportSubmittedData, ZoneInputs
 from shared.settings import Settings
 from tests.waiting import eventually
 
@@ -149,3 +154,23 @@ def test_the_engine_keeps_as_many_as_set_or_draws_none_in_advance() -> None:
     kept.put(a, zone_a)
     kept.put(b, zone_b)
     assert a not in kept and b in kept
+
+
+async def test_a_zone_that_cannot_be_drawn_in_advance_holds_nothing_up(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The report's own events (its approval) queue behind this one: a fault here must not
+    # send it round the retries to the dead-letter topic.
+    def broken(*_: object) -> bool:
+        raise RuntimeError("near (-5.0003 34.0331)")
+
+    monkeypatch.setattr(service_module, "prepare_zone", broken)
+    config = engine_config(Settings())
+    submitted = ReportSubmittedData(
+        report_id="r-1", message_status="Actual", zone=_inputs(timedelta(minutes=5))
+    )
+    with caplog.at_level(logging.WARNING):
+        AlertService(cast(AsyncSession, None), config, NOW).prepare(submitted)
+    [record] = [r for r in caplog.records if r.getMessage() == "zone not drawn in advance"]
+    assert record.__dict__["error"] == "RuntimeError" and "34.03" not in caplog.text
+    assert config.prepared is not None and len(config.prepared) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from alert_engine.service import AlertService, EngineConfig
+from alert_engine.service import AlertService, EngineConfig, prepare_for_review
 from shared.bus import Message
 from shared.clock import Clock
 from shared.events import (
@@ -32,6 +32,11 @@ class ReportEventHandler:
     async def __call__(self, message: Message) -> None:
         event = parse_event(message.value)  # a ValidationError here is poison: dead-lettered
         now = self._clock.now()
+        if isinstance(event, ReportSubmitted):
+            # Nothing to show anyone yet: the zone is drawn now, while the report awaits
+            # review, so that an approval does not wait for it. Drawing needs no database
+            # (and is idempotent): it is done before a transaction holds a connection.
+            prepare_for_review(self._config, event.data, now)
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return
@@ -46,9 +51,5 @@ class ReportEventHandler:
                     await service.add_sighting(event.data)
                 case ReportRenewed():
                     await service.renew(event.data)
-                case ReportSubmitted():
-                    # Nothing to show anyone yet: the zone is drawn now, while the report
-                    # awaits review, so that an approval does not wait for it.
-                    service.prepare(event.data)
                 case _:
-                    pass  # rejected: nothing to show anyone
+                    pass  # submitted (its zone drawn above), rejected: nothing to show anyone

@@ -66,6 +66,27 @@ class EngineConfig:
     prepared: PreparedZones | None = None
 
 
+def prepare_for_review(config: EngineConfig, submitted: ReportSubmittedData, now: datetime) -> None:
+    """Draw the zone a report will get if approved, while it awaits review (``PreparedZones``).
+    No database: the caller need not hold a transaction open while it draws."""
+    prepared = config.prepared
+    if prepared is None or submitted.zone is None:
+        return
+    try:
+        drawn = prepare_zone(prepared, submitted.zone, config.policy, now)
+    except Exception as exc:
+        # Retrying would hold up the case's later events (its approval among them) and end
+        # in the dead-letter topic; the approval draws the zone itself, and any fault in
+        # drawing it surfaces there, where it matters.
+        log.warning(
+            "zone not drawn in advance",
+            extra={"report_id": submitted.report_id, "error": type(exc).__name__},
+        )
+        return
+    if drawn:
+        ZONES_PREPARED.inc()
+
+
 class AlertService:
     def __init__(self, session: AsyncSession, config: EngineConfig, now: datetime) -> None:
         self._session = session
@@ -112,25 +133,6 @@ class AlertService:
         )
         self._session.add(alert)
         return await self._publish(alert, "Alert")
-
-    def prepare(self, submitted: ReportSubmittedData) -> None:
-        """Draw the zone a report will get if approved, while it awaits review."""
-        prepared = self._config.prepared
-        if prepared is None or submitted.zone is None:
-            return
-        try:
-            drawn = prepare_zone(prepared, submitted.zone, self._config.policy, self._now)
-        except Exception as exc:
-            # Retrying would hold up the case's later events (its approval among them) and
-            # end in the dead-letter topic; the approval draws the zone itself, and any fault
-            # in drawing it surfaces there, where it matters.
-            log.warning(
-                "zone not drawn in advance",
-                extra={"report_id": submitted.report_id, "error": type(exc).__name__},
-            )
-            return
-        if drawn:
-            ZONES_PREPARED.inc()
 
     async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
         """A trusted sighting joins the zone's union: the newest location drives

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import httpx
 import pytest
 import shapely
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_engine import service as service_module
 from alert_engine.composer import area_of, clipped_zone, prepare_zone
@@ -19,7 +17,7 @@ from alert_engine.footprint import footprint
 from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import disk_piece, pieces_at
 from alert_engine.prepared_zones import ClippedZone, PreparedZones
-from alert_engine.service import AlertService
+from alert_engine.service import prepare_for_review
 from alert_engine.territory import default_paths, load_territory
 from alert_engine.zone_policy import ZonePolicy
 from services.components import engine_config
@@ -170,7 +168,7 @@ async def test_a_zone_that_cannot_be_drawn_in_advance_holds_nothing_up(
         report_id="r-1", message_status="Actual", zone=_inputs(timedelta(minutes=5))
     )
     with caplog.at_level(logging.WARNING):
-        AlertService(cast(AsyncSession, None), config, NOW).prepare(submitted)
+        prepare_for_review(config, submitted, NOW)
     [record] = [r for r in caplog.records if r.getMessage() == "zone not drawn in advance"]
     assert record.__dict__["error"] == "RuntimeError" and "34.03" not in caplog.text
     assert config.prepared is not None and len(config.prepared) == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -58,9 +58,26 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine
-    return create_async_engine(
-        database_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
-    )
+    engine = create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=20)
+    _discard_closed_connections(engine)
+    return engine
+
+
+def _discard_closed_connections(engine: AsyncEngine) -> None:
+    """A pooled connection the server has closed (a restart, a terminated backend) is
+    replaced at checkout, so the first transaction after a restart does not fail.
+
+    SQLAlchemy's ``pool_pre_ping`` finds those too, but pays for it on every checkout: on
+    asyncpg its ping is BEGIN, an empty query and ROLLBACK, three round trips before each
+    transaction, several of them on the path from approval to partner. The server closes
+    the socket when a backend ends, and the driver notices as soon as the event loop reads
+    it, so asking the driver costs nothing."""
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            # The pool drops this connection and checks out (or opens) another.
+            raise exc.DisconnectionError("the server closed this connection")
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:

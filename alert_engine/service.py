@@ -132,7 +132,10 @@ class AlertService:
             updated_at=self._now,
         )
         self._session.add(alert)
-        return await self._publish(alert, "Alert")
+        # A new alert has no earlier versions to reference: not asking also keeps the alert
+        # unflushed until commit, so it is inserted once, complete, instead of inserted and
+        # then updated (two round trips fewer on the way from approval to partners).
+        return await self._publish(alert, "Alert", earlier=())
 
     async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
         """A trusted sighting joins the zone's union: the newest location drives
@@ -240,15 +243,23 @@ class AlertService:
         ).one_or_none()
 
     async def _publish(
-        self, alert: Alert, msg_type: MsgType, event: type[AlertEvent] | None = None
+        self,
+        alert: Alert,
+        msg_type: MsgType,
+        event: type[AlertEvent] | None = None,
+        *,
+        earlier: Sequence[AlertVersion] | None = None,
     ) -> AlertMessage:
-        previous = (
-            await self._session.scalars(
-                select(AlertVersion)
-                .where(AlertVersion.alert_id == alert.id)
-                .order_by(AlertVersion.sequence)
-            )
-        ).all()
+        """Stage the alert's next version; ``earlier`` are its versions so far, if known."""
+        previous = earlier
+        if previous is None:
+            previous = (
+                await self._session.scalars(
+                    select(AlertVersion)
+                    .where(AlertVersion.alert_id == alert.id)
+                    .order_by(AlertVersion.sequence)
+                )
+            ).all()
         sender = self._config.presentation.sender
         case = case_state(alert)
         if msg_type == "Cancel" and previous:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from intake_api import access, lifecycle, retention
 from intake_api.criteria import unmet_criteria
@@ -412,11 +413,14 @@ class ReportService:
     async def _load(
         self, principal: Principal, act: access.Act, report_id: str, *, for_update: bool = False
     ) -> Report:
-        query = select(Report).where(Report.id == report_id)
+        # The sightings in the same statement (not the relationship's own second SELECT):
+        # one round trip less on every change of a case, approval and take-down included.
+        query = select(Report).options(joinedload(Report.sightings)).where(Report.id == report_id)
         if for_update:
             # Two reviewers racing on one case: the second waits and sees the first's result.
-            query = query.with_for_update()
-        report = (await self._session.scalars(query)).one_or_none()
+            # Only the report's row: its sightings are the outer join's nullable side.
+            query = query.with_for_update(of=Report)
+        report = (await self._session.scalars(query)).unique().one_or_none()
         # Another unit's case is answered exactly like a missing one: ids do not leak.
         if report is None or not access.reachable(principal, act, report.unit):
             raise Problem(404, "Not found", f"No report {report_id}.")

@@ -22,11 +22,11 @@ class CapSigning:
     signer: CapSigner | None
 
 
-def cap_signer(request: Request) -> CapSigner | None:
+async def cap_signer(request: Request) -> CapSigner | None:
     return part(request, CapSigning).signer
 
 
-def alert_reads(session: Transaction) -> AlertReads:
+async def alert_reads(session: Transaction) -> AlertReads:
     return AlertReads(session)
 
 

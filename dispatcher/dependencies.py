@@ -25,19 +25,21 @@ class DispatcherLink:
     wake_dispatcher: Callable[[], None]
 
 
-def dispatcher_link(request: Request) -> DispatcherLink:
+async def dispatcher_link(request: Request) -> DispatcherLink:
     return part(request, DispatcherLink)
 
 
-def partner_service(session: Transaction, context: Context, now: Now) -> PartnerService:
+async def partner_service(session: Transaction, context: Context, now: Now) -> PartnerService:
     return PartnerService(session, now, context.sealer)
 
 
-def partner_service_between_calls(session: Session, context: Context, now: Now) -> PartnerService:
+async def partner_service_between_calls(
+    session: Session, context: Context, now: Now
+) -> PartnerService:
     return PartnerService(session, now, context.sealer)
 
 
-def delivery_service(session: Transaction, now: Now) -> DeliveryService:
+async def delivery_service(session: Transaction, now: Now) -> DeliveryService:
     return DeliveryService(session, now)
 
 

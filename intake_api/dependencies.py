@@ -13,7 +13,7 @@ from shared.transaction import Transaction
 from shared.web import Context, Now
 
 
-def report_service(session: Transaction, context: Context, now: Now) -> ReportService:
+async def report_service(session: Transaction, context: Context, now: Now) -> ReportService:
     return ReportService(
         session,
         context.sealer,

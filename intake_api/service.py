@@ -207,7 +207,6 @@ class ReportService:
         await self._record(
             principal, report, "submit", ReportSubmitted(**self._about(report), data=data)
         )
-        await self._session.flush()
         # The content is at hand: no need to decrypt what was just encrypted.
         return self.to_out(report, sightings=[], content=body)
 
@@ -484,8 +483,14 @@ class ReportService:
     ) -> None:
         """A change to ``report``: its audit entry and its event, in the same transaction."""
         report.updated_at = self._now
-        self._audit(principal, action, report.id)
         await add_event(self._session, event)
+        # The audit entry's insert locks the chain's head, one row that every change of every
+        # case takes, until the commit: the rest is written now, so the commit's own flush
+        # writes the entry and the lock is held for its statements and the commit only, not
+        # also for the case's writes and the work before the commit. (A refused idempotency
+        # key also surfaces here, as the unique violation the route answers.)
+        await self._session.flush()
+        self._audit(principal, action, report.id)
 
     def _audit(self, principal: Principal, action: str, report_id: str) -> None:
         CASE_ACTIONS.labels(action).inc()

@@ -47,11 +47,14 @@ def part(request: Request, kind: type[PartT]) -> PartT:
     return found
 
 
-def app_context(request: Request) -> AppContext:
+# The dependencies here and in each service's ``dependencies`` are ``async def`` though they
+# never wait: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off to and
+# from a thread for each one on every request.
+async def app_context(request: Request) -> AppContext:
     return part(request, AppContext)
 
 
-def request_time(context: Annotated[AppContext, Depends(app_context)]) -> datetime:
+async def request_time(context: Annotated[AppContext, Depends(app_context)]) -> datetime:
     """The request's one "now": every rule of one request sees the same instant."""
     return context.clock.now()
 
@@ -59,7 +62,7 @@ def request_time(context: Annotated[AppContext, Depends(app_context)]) -> dateti
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session per request, shared by its dependencies (FastAPI caches them per request):
     authentication and the endpoint's transaction use the same one."""
-    async with app_context(request).sessions() as session:
+    async with part(request, AppContext).sessions() as session:
         yield session
 
 

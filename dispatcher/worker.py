@@ -3,8 +3,9 @@
 Claims are leases: a delivery is marked ``sending`` until ``lease_until`` in a short
 transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatchers share the work
 and never send one delivery twice at once), the POST happens outside any transaction, and
-the outcome is recorded in another. A dispatcher that dies mid-send leaves a lease that
-expires, and the delivery is claimed again — with the same ``webhook-id``.
+the outcome is recorded in another (``attempt_records``: several outcomes in one under
+load). A dispatcher that dies mid-send leaves a lease that expires, and the delivery is
+claimed again — with the same ``webhook-id``.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
-from dispatcher.models import Delivery, DeliveryAttempt, Partner
-from dispatcher.ordering import earlier_version_owed, newer_versions, replaces
+from dispatcher.attempt_records import Attempt, AttemptRecorder
+from dispatcher.models import Delivery, Partner
+from dispatcher.ordering import earlier_version_owed
 from dispatcher.partner_secrets import signing_secrets
-from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
-from dispatcher.sender import SendResult, post_webhook
+from dispatcher.retry import Outcome, RetryPolicy
+from dispatcher.sender import post_webhook
 from dispatcher.signing import signature_headers
 from shared.clock import Clock
 from shared.sealing import Sealer
 from shared.supervision import Supervisor
-from shared.transient_errors import describe, is_transient
+from shared.transient_errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -78,29 +79,6 @@ def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
-    """A newer version (planned while this one was in flight) replaces it."""
-    newer = await session.scalars(select(Delivery.event_type).where(newer_versions(delivery)))
-    return any(replaces(newer_type, delivery.event_type) for newer_type in newer)
-
-
-async def _bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
-    """The partner answers again: its deliveries still waiting out a back-off become due
-    now, so a partner back from an outage catches up at once instead of on the schedule
-    (the claim keeps each alert's versions in order). Returns how many."""
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.partner_id == partner_id,
-            Delivery.status == "pending",
-            Delivery.attempts > 0,
-            Delivery.next_attempt_at > now,
-        )
-        .values(next_attempt_at=now)
-    )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-
-
 class DeliveryWorker:
     def __init__(
         self,
@@ -123,6 +101,9 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_expiry_sweep = 0.0
         self._saturated = False  # a claim left due work behind for a busy partner
+        self._attempts = AttemptRecorder(
+            sessions, clock, config.retry, config.lease, self._wake.set, self._rng
+        )
 
     def wake(self) -> None:
         """Starts the next pass now instead of at the next poll: a delivery is due."""
@@ -258,100 +239,31 @@ class DeliveryWorker:
     async def _deliver(self, item: Claimed) -> None:
         outcome: Outcome = "retry"
         try:
-            timestamp = int(time.time())
-            headers = signature_headers(item.secrets, item.webhook_id, timestamp, item.body)
-            result = await post_webhook(
-                self._client, item.url, item.body, headers, within_s=self._config.attempt_timeout_s
+            try:
+                timestamp = int(time.time())
+                headers = signature_headers(item.secrets, item.webhook_id, timestamp, item.body)
+                result = await post_webhook(
+                    self._client,
+                    item.url,
+                    item.body,
+                    headers,
+                    within_s=self._config.attempt_timeout_s,
+                )
+            finally:
+                # The partner is free once it has answered: its next POST need not wait
+                # for this outcome to be written (nor for the batch it goes in). An alert's
+                # next version still waits: it is claimed only once this one is recorded.
+                self._in_flight[item.partner_id] -= 1
+            answered = Attempt(
+                item.delivery_id, item.partner_id, item.webhook_id, result, self._clock.now()
             )
-            outcome = await self._record_patiently(item, result)
+            outcome = await self._attempts.record(answered)
         except Exception as exc:
             # The lease expires and another pass retries it; nothing is lost.
             log.warning("delivery failed to record", extra=describe(exc))
         finally:
-            self._in_flight[item.partner_id] -= 1
             # The loop only needs to look again if this left work behind: a retry to
             # schedule, or deliveries that waited for this partner's capacity.
             if outcome != "delivered" or self._saturated:
                 self._saturated = False
                 self._wake.set()
-
-    async def _record_patiently(self, item: Claimed, result: SendResult) -> Outcome:
-        """Record the attempt, waiting out a database blip: an attempt left unrecorded is sent
-        again when its lease runs out. Within half the lease, so no other dispatcher has
-        taken the delivery over meanwhile."""
-        give_up_at = time.monotonic() + self._config.lease.total_seconds() / 2
-        delay_s = 0.1
-        while True:
-            try:
-                return await self._record(item, result)
-            except Exception as exc:
-                if not is_transient(exc) or time.monotonic() + delay_s > give_up_at:
-                    raise
-            await asyncio.sleep(delay_s)
-            delay_s = min(delay_s * 2, 5.0)
-
-    async def _record(self, item: Claimed, result: SendResult) -> Outcome:
-        now = self._clock.now()
-        async with self._sessions() as session, session.begin():
-            delivery = await session.get(Delivery, item.delivery_id, with_for_update=True)
-            if delivery is None:
-                return "dead"
-            session.add(
-                DeliveryAttempt(
-                    delivery_id=delivery.id,
-                    at=now,
-                    status_code=result.status,
-                    latency_ms=result.latency_ms,
-                    error=result.error,
-                )
-            )
-            delivery.attempts += 1
-            delivery.last_status_code, delivery.last_error = result.status, result.error
-            delivery.lease_until = None
-            outcome = classify(result.status)
-            ATTEMPTS.labels(outcome).inc()
-            ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
-            log.info(
-                "delivery attempt",
-                extra={
-                    "delivery_id": delivery.id,
-                    "partner_id": item.partner_id,
-                    "webhook_id": item.webhook_id,
-                    "attempt": delivery.attempts,
-                    "status_code": result.status,
-                    "latency_ms": round(result.latency_ms, 1),
-                    "outcome": outcome,
-                },
-            )
-            if outcome == "delivered":
-                delivery.status, delivery.delivered_at = "delivered", now
-                LAG_SECONDS.observe((now - delivery.created_at).total_seconds())
-                if await _bring_forward(session, item.partner_id, now):
-                    self._wake.set()
-                return outcome
-            if outcome == "disable":
-                partner = await session.get(Partner, item.partner_id)
-                if partner is not None:
-                    partner.status = "disabled"
-                    partner.status_reason = "the endpoint answered 410 Gone"
-                delivery.status = "dead"
-                return outcome
-            if await _overtaken(session, delivery):
-                # A newer version already replaces this one (a Cancel replaces everything):
-                # retrying would only hold the newer one back.
-                delivery.status = "superseded"
-                return "retry"
-            when = next_attempt_at(
-                self._config.retry,
-                attempts=delivery.attempts,
-                now=now,
-                deadline=delivery.deadline,
-                status=result.status,
-                retry_after=result.retry_after,
-                rng=self._rng,
-            )
-            if when is None:
-                delivery.status = "dead"  # dead-lettered: visible in the API, replayable
-                return "dead"
-            delivery.status, delivery.next_attempt_at = "pending", when
-            return outcome

@@ -1,0 +1,248 @@
+"""Recording delivery attempts: each POST's outcome, written in batches.
+
+Every attempt is written before its POST counts as done (the delivery's status, its attempt
+row, its next try). One transaction per attempt made the dispatcher's database work grow
+with every partner of every alert: six round trips each, the bulk of its time in a burst.
+Outcomes that arrive while a batch is being written wait and go together in the next one,
+in one transaction, so the cost per attempt falls as the load grows. Nothing waits on
+purpose: alone, an outcome is written at once, as before.
+
+An outcome not written (the process dies, the database stays away) leaves its delivery
+``sending`` under a lease that runs out, and the delivery is sent again with the same
+``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
+from dispatcher.models import Delivery, DeliveryAttempt, Partner
+from dispatcher.ordering import newer_versions, replaces
+from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
+from dispatcher.sender import SendResult
+from shared.clock import Clock
+from shared.transient_errors import is_transient
+
+log = logging.getLogger(__name__)
+
+_BATCH_MAX = 200  # attempts per transaction: a burst's worth, still a short transaction
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One POST made: which delivery, to which partner, what came back and when."""
+
+    delivery_id: str
+    partner_id: str
+    webhook_id: str
+    result: SendResult
+    answered_at: datetime  # the attempt's time, not its batch's
+
+
+@dataclass
+class _Waiting:
+    attempt: Attempt
+    outcome: asyncio.Future[Outcome]
+
+
+class AttemptRecorder:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        retry: RetryPolicy,
+        lease: timedelta,
+        wake: Callable[[], None],
+        rng: random.Random,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._retry = retry
+        self._lease = lease
+        self._wake = wake  # deliveries became due: the loop should look again
+        self._rng = rng
+        self._waiting: list[_Waiting] = []
+        self._writing = False
+
+    async def record(self, attempt: Attempt) -> Outcome:
+        """Write ``attempt`` and return its outcome; raises if it could not be written.
+
+        The first caller to find no batch being written writes batches until none are
+        waiting; the others wait for theirs."""
+        waiting = _Waiting(attempt, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if not self._writing:
+            self._writing = True
+            try:
+                while self._waiting:
+                    batch = self._waiting[:_BATCH_MAX]
+                    del self._waiting[:_BATCH_MAX]
+                    await self._write(batch)
+            finally:
+                self._writing = False
+                # Cancelled mid-batch (shutdown): whoever still waits learns it now, not
+                # never. Their deliveries are sent again when the leases run out.
+                for left in self._waiting:
+                    _fail(left, RuntimeError("the attempt was not recorded: shutting down"))
+                self._waiting.clear()
+        return await waiting.outcome
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        """One transaction for the batch; if it fails for good, each attempt on its own, so
+        that one attempt that cannot be written holds no other back."""
+        try:
+            outcomes = await self._patiently([w.attempt for w in batch])
+        except asyncio.CancelledError:
+            for waiting in batch:
+                _fail(waiting, RuntimeError("the attempt was not recorded: shutting down"))
+            raise
+        except Exception as exc:
+            if len(batch) == 1 or is_transient(exc):
+                for waiting in batch:
+                    _fail(waiting, exc)
+                return
+            for waiting in batch:
+                await self._write([waiting])
+            return
+        for waiting, outcome in zip(batch, outcomes, strict=True):
+            if not waiting.outcome.done():
+                waiting.outcome.set_result(outcome)
+
+    async def _patiently(self, attempts: Sequence[Attempt]) -> list[Outcome]:
+        """Write the attempts, waiting out a database blip, within half the lease: no other
+        dispatcher takes a delivery over meanwhile."""
+        give_up_at = time.monotonic() + self._lease.total_seconds() / 2
+        delay_s = 0.1
+        while True:
+            try:
+                return await self._in_one_transaction(attempts)
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() + delay_s > give_up_at:
+                    raise
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)
+
+    async def _in_one_transaction(self, attempts: Sequence[Attempt]) -> list[Outcome]:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            # Locked in id order: two writers can never wait on each other's rows.
+            rows = await session.scalars(
+                select(Delivery)
+                .where(Delivery.id.in_({a.delivery_id for a in attempts}))
+                .order_by(Delivery.id)
+                .with_for_update()
+            )
+            deliveries = {d.id: d for d in rows}
+            outcomes = [
+                await self._apply(session, a, deliveries.get(a.delivery_id)) for a in attempts
+            ]
+            answering = {
+                a.partner_id for a, o in zip(attempts, outcomes, strict=True) if o == "delivered"
+            }
+            for partner_id in sorted(answering):
+                if await _bring_forward(session, partner_id, now):
+                    self._wake()
+        return outcomes
+
+    async def _apply(
+        self, session: AsyncSession, attempt: Attempt, delivery: Delivery | None
+    ) -> Outcome:
+        """The attempt's row and its delivery's new state, in the caller's transaction."""
+        if delivery is None:
+            return "dead"
+        result, now = attempt.result, attempt.answered_at
+        session.add(
+            DeliveryAttempt(
+                delivery_id=delivery.id,
+                at=now,
+                status_code=result.status,
+                latency_ms=result.latency_ms,
+                error=result.error,
+            )
+        )
+        delivery.attempts += 1
+        delivery.last_status_code, delivery.last_error = result.status, result.error
+        delivery.lease_until = None
+        outcome = classify(result.status)
+        ATTEMPTS.labels(outcome).inc()
+        ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
+        log.info(
+            "delivery attempt",
+            extra={
+                "delivery_id": delivery.id,
+                "partner_id": attempt.partner_id,
+                "webhook_id": attempt.webhook_id,
+                "attempt": delivery.attempts,
+                "status_code": result.status,
+                "latency_ms": round(result.latency_ms, 1),
+                "outcome": outcome,
+            },
+        )
+        if outcome == "delivered":
+            delivery.status, delivery.delivered_at = "delivered", now
+            LAG_SECONDS.observe((now - delivery.created_at).total_seconds())
+            return outcome
+        if outcome == "disable":
+            partner = await session.get(Partner, attempt.partner_id)
+            if partner is not None:
+                partner.status = "disabled"
+                partner.status_reason = "the endpoint answered 410 Gone"
+            delivery.status = "dead"
+            return outcome
+        if await _overtaken(session, delivery):
+            # A newer version already replaces this one (a Cancel replaces everything):
+            # retrying would only hold the newer one back.
+            delivery.status = "superseded"
+            return "retry"
+        when = next_attempt_at(
+            self._retry,
+            attempts=delivery.attempts,
+            now=now,
+            deadline=delivery.deadline,
+            status=result.status,
+            retry_after=result.retry_after,
+            rng=self._rng,
+        )
+        if when is None:
+            delivery.status = "dead"  # dead-lettered: visible in the API, replayable
+            return "dead"
+        delivery.status, delivery.next_attempt_at = "pending", when
+        return outcome
+
+
+def _fail(waiting: _Waiting, error: BaseException) -> None:
+    if not waiting.outcome.done():
+        waiting.outcome.set_exception(error)
+
+
+async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
+    """A newer version (planned while this one was in flight) replaces it."""
+    newer = await session.scalars(select(Delivery.event_type).where(newer_versions(delivery)))
+    return any(replaces(newer_type, delivery.event_type) for newer_type in newer)
+
+
+async def _bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
+    """The partner answers again: its deliveries still waiting out a back-off become due
+    now, so a partner back from an outage catches up at once instead of on the schedule
+    (the claim keeps each alert's versions in order). Returns how many."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.partner_id == partner_id,
+            Delivery.status == "pending",
+            Delivery.attempts > 0,
+            Delivery.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

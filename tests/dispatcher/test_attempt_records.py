@@ -1,0 +1,118 @@
+"""Attempts are recorded in batches: outcomes that arrive while one is being written go
+together in the next transaction, each with its own outcome, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from dispatcher.attempt_records import Attempt, AttemptRecorder
+from dispatcher.models import Delivery, DeliveryAttempt, Partner
+from dispatcher.retry import RetryPolicy
+from dispatcher.sender import SendResult
+from tests.dispatcher.conftest import NOW, delivery, partner
+
+SENT = NOW + timedelta(seconds=3)  # when the partners answered
+WRITTEN = SENT + timedelta(seconds=1)  # when the batch is written: not the attempts' time
+
+
+class _At:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def _recorder(sessions: async_sessionmaker[AsyncSession], woken: list[int]) -> AttemptRecorder:
+    return AttemptRecorder(
+        sessions,
+        _At(WRITTEN),
+        RetryPolicy(schedule_s=(10.0, 60.0)),
+        timedelta(minutes=2),
+        lambda: woken.append(1),
+        random.Random(7),
+    )
+
+
+def _commits(sessions: async_sessionmaker[AsyncSession]) -> list[int]:
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    counted: list[int] = []
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _on_commit(_connection: Any) -> None:
+        counted.append(1)
+
+    return counted
+
+
+def _answered(status: int) -> SendResult:
+    return SendResult(status=status, latency_ms=4.0, error=None, retry_after=None)
+
+
+async def test_outcomes_arriving_together_share_one_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    rows = [delivery("p1", f"a{n}", 1, "sending", "alert.issued") for n in range(30)]
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        session.add_all(rows)
+    commits, woken = _commits(sessions), list[int]()
+    recorder = _recorder(sessions, woken)
+
+    outcomes = await asyncio.gather(
+        *(recorder.record(Attempt(d.id, "p1", d.webhook_id, _answered(200), SENT)) for d in rows)
+    )
+
+    assert outcomes == ["delivered"] * 30
+    # The first is written alone, at once; the 29 that came while it was written, together.
+    assert len(commits) == 2
+    async with sessions() as session:
+        stored = (await session.scalars(select(Delivery).order_by(Delivery.id))).all()
+        assert {(d.status, d.attempts, d.delivered_at) for d in stored} == {("delivered", 1, SENT)}
+        per_delivery = await session.execute(
+            select(DeliveryAttempt.delivery_id, func.count()).group_by(DeliveryAttempt.delivery_id)
+        )
+        assert dict(per_delivery.all()) == {d.id: 1 for d in rows}
+
+
+async def test_each_attempt_of_a_batch_gets_its_own_outcome(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    ok, failing = delivery("p1", "a1", 1, "sending"), delivery("p1", "a2", 1, "sending")
+    gone = delivery("p2", "a3", 1, "sending")
+    waiting = delivery("p1", "a4", 1, "pending")
+    waiting.attempts, waiting.next_attempt_at = 2, SENT + timedelta(minutes=5)
+    async with sessions() as session, session.begin():
+        session.add_all([partner("p1"), partner("p2")])
+        await session.flush()
+        session.add_all([ok, failing, gone, waiting])
+    woken: list[int] = []
+    recorder = _recorder(sessions, woken)
+    attempts = [
+        Attempt(ok.id, "p1", ok.webhook_id, _answered(200), SENT),
+        Attempt(failing.id, "p1", failing.webhook_id, _answered(500), SENT),
+        Attempt(gone.id, "p2", gone.webhook_id, _answered(410), SENT),
+        Attempt("no-such-delivery", "p2", "msg_none", _answered(200), SENT),
+    ]
+
+    outcomes = await asyncio.gather(*(recorder.record(a) for a in attempts))
+
+    assert outcomes == ["delivered", "retry", "disable", "dead"]
+    async with sessions() as session:
+        by_id = {d.id: d for d in await session.scalars(select(Delivery))}
+        assert by_id[ok.id].status == "delivered"
+        assert by_id[failing.id].status == "pending"
+        assert by_id[failing.id].next_attempt_at > SENT  # backed off
+        assert by_id[gone.id].status == "dead"
+        assert (await session.get(Partner, "p2")).status == "disabled"  # type: ignore[union-attr]
+        # p1 answered: its delivery waiting out a back-off is due now, and the loop is woken.
+        assert by_id[waiting.id].next_attempt_at == WRITTEN
+        assert woken

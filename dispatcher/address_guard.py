@@ -17,6 +17,8 @@ import httpcore
 import httpx
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
+from dispatcher.origin_pools import PoolPerOrigin
+
 # What no webhook may reach, beyond what ``ipaddress`` calls non-global (whose tables vary
 # with the Python version): the IANA special-purpose ranges that Python 3.11 misses, and the
 # IPv6 forms whose traffic ends at an IPv4 address we cannot judge here.
@@ -132,17 +134,24 @@ def guarded_client(
     *, timeout_s: float, allow_private: bool, max_connections: int = 200
 ) -> httpx.AsyncClient:
     """The HTTP client for partner deliveries: every connection is checked against the SSRF
-    guard."""
-    transport = httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=100)
-    )
-    # httpx exposes no option for httpcore's network backend; the pool's attribute is the
-    # documented httpcore hook, reached through httpx's transport.
-    transport._pool._network_backend = GuardedBackend(
-        httpcore.AnyIOBackend(), allow_private=allow_private
-    )
+    guard, and each partner's origin has a connection pool of its own."""
+
+    def guarded_pool() -> httpx.AsyncHTTPTransport:
+        transport = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=100)
+        )
+        # httpx exposes no option for httpcore's network backend; the pool's attribute is
+        # the documented httpcore hook, reached through httpx's transport.
+        transport._pool._network_backend = GuardedBackend(
+            httpcore.AnyIOBackend(), allow_private=allow_private
+        )
+        return transport
+
     return httpx.AsyncClient(
-        transport=transport, timeout=timeout_s, follow_redirects=False, trust_env=False
+        transport=PoolPerOrigin(guarded_pool),
+        timeout=timeout_s,
+        follow_redirects=False,
+        trust_env=False,
     )
 
 

@@ -487,8 +487,8 @@ class ReportService:
         # The audit entry's insert locks the chain's head, one row that every change of every
         # case takes, until the commit: the rest is written now, so the commit's own flush
         # writes the entry and the lock is held for its statements and the commit only, not
-        # also for the case's writes and the work before the commit. (A refused idempotency
-        # key also surfaces here, as the unique violation the route answers.)
+        # also for the case's writes and the work before the commit. (An Idempotency-Key
+        # already taken surfaces here too, as the unique violation ``submit`` replays.)
         await self._session.flush()
         self._audit(principal, action, report.id)
 

@@ -241,6 +241,10 @@ async def current_principal(request: Request, session: Session, context: Context
     if scheme.lower() != "bearer" or not token.strip():
         raise _UNAUTHENTICATED
     async with session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            # A lookup by primary key (and, rarely, a last-use update): no transaction needed,
+            # so none is opened. BEGIN and COMMIT would be two round trips on every request.
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         principal = await authenticate(session, token.strip(), context.clock.now())
     if principal is None:
         raise _UNAUTHENTICATED

@@ -36,6 +36,7 @@ from shared.transient_errors import is_transient
 log = logging.getLogger(__name__)
 
 _BATCH_MAX = 200  # attempts per transaction: a burst's worth, still a short transaction
+_NOT_RECORDED = "the attempt was not recorded: shutting down"
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class AttemptRecorder:
                 # Cancelled mid-batch (shutdown): whoever still waits learns it now, not
                 # never. Their deliveries are sent again when the leases run out.
                 for left in self._waiting:
-                    _fail(left, RuntimeError("the attempt was not recorded: shutting down"))
+                    _fail(left, RuntimeError(_NOT_RECORDED))
                 self._waiting.clear()
         return await waiting.outcome
 
@@ -104,7 +105,7 @@ class AttemptRecorder:
             outcomes = await self._patiently([w.attempt for w in batch])
         except asyncio.CancelledError:
             for waiting in batch:
-                _fail(waiting, RuntimeError("the attempt was not recorded: shutting down"))
+                _fail(waiting, RuntimeError(_NOT_RECORDED))
             raise
         except Exception as exc:
             if len(batch) == 1 or is_transient(exc):

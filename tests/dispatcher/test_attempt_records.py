@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -15,24 +15,17 @@ from dispatcher.attempt_records import Attempt, AttemptRecorder
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.retry import RetryPolicy
 from dispatcher.sender import SendResult
+from services.testbed.stack import FakeClock
 from tests.dispatcher.conftest import NOW, delivery, partner
 
 SENT = NOW + timedelta(seconds=3)  # when the partners answered
 WRITTEN = SENT + timedelta(seconds=1)  # when the batch is written: not the attempts' time
 
 
-class _At:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 def _recorder(sessions: async_sessionmaker[AsyncSession], woken: list[int]) -> AttemptRecorder:
     return AttemptRecorder(
         sessions,
-        _At(WRITTEN),
+        FakeClock(WRITTEN),
         RetryPolicy(schedule_s=(10.0, 60.0)),
         timedelta(minutes=2),
         lambda: woken.append(1),

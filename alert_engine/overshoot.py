@@ -40,9 +40,12 @@ BoolArray = npt.NDArray[np.bool_]
 
 LAND_TOL_M = 5.0  # metres: far below the 161 m rule it is checked against
 SEA_TOL_M = 10.0
-_NEAR_M = 1500.0  # metres: the box query's reach (overshoot onto land is mostly less)
+# Metres: the box queries' reaches, a near one first (overshoot onto land is mostly less),
+# then a wider one for the points it left farther: fewer candidates for most points.
+_REACHES_M = (250.0, 1500.0)
 _CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
+_CHUNK_SEGMENTS = 8  # Z's boundary segments per indexed run (``_Chunks``)
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
 _FIND_STEP_DEG = 3e-4  # ≈ 33 m: samples for finding where P reaches land too far
 
@@ -162,61 +165,79 @@ class DistanceField:
             "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad"
             f" +step +proj=sterea +lat_0={center.lat!r} +lon_0={center.lon!r} +ellps=WGS84"
         )
-        polylines = self.project_lines(shapely.boundary(exact))
-        starts, ends = _segments(polylines)
-        self._starts, self._ends = starts, ends
+        points, ring = self.project_lines(shapely.boundary(exact))
+        inner = ring[:-1] == ring[1:]
+        self._starts, self._ends = points[:-1][inner], points[1:][inner]
         # Which ring each segment belongs to: consecutive segments of one ring form chains.
-        self._ring = np.repeat(np.arange(len(polylines)), [len(p) - 1 for p in polylines])
-        self._tree = shapely.STRtree(
-            shapely.linestrings(
-                np.stack([starts, ends], axis=1).reshape(-1, 2),
-                indices=np.repeat(np.arange(len(starts)), 2),
-            )
-        )
+        self._ring = ring[:-1][inner]
+        self._edges = _Edges.of(self._starts, self._ends)
+        self._chunks = _Chunks.of(self._starts, self._ends, self._ring)
 
     def project(self, lonlat: FloatArray) -> FloatArray:
         """Points in the conformal plane, metres (about five times cheaper than ``Geod.inv``)."""
         x, y = self._to_plane.transform(lonlat[:, 0], lonlat[:, 1])
         return np.column_stack([x, y])
 
-    def project_lines(self, lines: BaseGeometry) -> list[FloatArray]:
-        """Each linestring of ``lines`` as a polyline in the plane (densified first in lon/lat)."""
+    def project_lines(self, lines: BaseGeometry) -> tuple[FloatArray, IntArray]:
+        """The vertices of ``lines`` in the plane (densified first in lon/lat), and which
+        linestring each belongs to: consecutive vertices of one linestring are its edges."""
         dense = shapely.segmentize(lines, _SAMPLE_DEG)
         coords, index = shapely.get_coordinates(shapely.get_parts(dense), return_index=True)
         if len(coords) == 0:
-            return []
-        projected = self.project(coords)
-        cuts = np.flatnonzero(np.diff(index)) + 1
-        return [p for p in np.split(projected, cuts) if len(p) >= 2]
+            return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        return self.project(coords), index.astype(np.int64)
 
     def nearest(self, points: FloatArray) -> _Knots:
         """Distance to Z at each point, with the nearest segment of Z's boundary and the
         nearest point on it.
 
         A box query (a plain bounding-box search, an order of magnitude cheaper per point
-        than a nearest-neighbour search) finds the segments within ``_NEAR_M`` of each point:
-        when the best of them is within that distance it is the nearest of all. Points
-        farther from Z fall back to the nearest-neighbour search.
+        than a nearest-neighbour search) finds the segments within a reach of each point:
+        when the best of them is within that distance it is the nearest of all. The reaches
+        grow (``_REACHES_M``); points farther from Z fall back to the nearest-neighbour
+        search.
         """
         n = len(points)
         segment = np.zeros(n, dtype=np.int64)
         distance = np.full(n, np.inf)
         if n:
-            x, y = points.T
-            boxes = shapely.box(x - _NEAR_M, y - _NEAR_M, x + _NEAR_M, y + _NEAR_M)
-            which, candidate = self._tree.query(boxes)
-            if len(which):
-                d = self._to_segment(points[which], candidate)
-                order = np.lexsort((d, which))
-                found, first = np.unique(which[order], return_index=True)
-                segment[found] = candidate[order][first]
-                distance[found] = d[order][first]
-            far = np.flatnonzero(distance > _NEAR_M)
+            far = np.arange(n)
+            for reach in _REACHES_M:
+                x, y = points[far].T
+                boxes = shapely.box(x - reach, y - reach, x + reach, y + reach)
+                which, chunk = self._chunks.tree.query(boxes)
+                found, best, d = self._best_of(far[which], chunk, points)
+                segment[found], distance[found] = best, d
+                far = far[distance[far] > reach]
+                if not len(far):
+                    break
             if len(far):
-                pairs = self._tree.query_nearest(shapely.points(points[far]), all_matches=False)
-                segment[far[pairs[0]]] = pairs[1]
+                which, chunk = self._chunks.tree.query_nearest(
+                    shapely.points(points[far]), all_matches=False
+                )
+                found, best, _ = self._best_of(far[which], chunk, points)
+                segment[found] = best
         closest = _closest_on_segment(points, self._starts[segment], self._ends[segment])
         return _Knots(points, np.hypot(*(points - closest).T), segment, closest)
+
+    def _best_of(
+        self, which: IntArray, chunk: IntArray, points: FloatArray
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """For each point in ``which`` (ascending) the nearest segment of the paired chunks,
+        and its distance: (points, segments, distances)."""
+        which, candidate = self._chunks.segments(which, chunk)
+        if len(which) == 0:
+            return which, candidate, np.zeros(0)
+        d2 = self._edges.squared_distance(points[which], candidate)
+        if len(which) > 1 and bool(np.any(which[1:] < which[:-1])):
+            order = np.argsort(which, kind="stable")
+            which, candidate, d2 = which[order], candidate[order], d2[order]
+        first = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+        least = np.minimum.reduceat(d2, first)
+        # The first candidate of each point at its least distance.
+        at_least = np.flatnonzero(d2 == np.repeat(least, np.diff(np.r_[first, len(d2)])))
+        chosen = at_least[np.r_[True, which[at_least][1:] != which[at_least][:-1]]]
+        return which[first], candidate[chosen], np.sqrt(least)
 
     def _to_segment(self, points: FloatArray, segment: IntArray) -> FloatArray:
         closest = _closest_on_segment(points, self._starts[segment], self._ends[segment])
@@ -226,31 +247,27 @@ class DistanceField:
         """For each group of lines, an upper bound (within its tolerance + relative × the
         result) of the distance to Z over them. One search for all groups: its fixed costs
         per round outweigh the work on a few hundred intervals."""
-        polylines, group_of = [], []
-        for g, group in enumerate(groups):
-            lines = self.project_lines(group.lines) if not group.lines.is_empty else []
-            polylines += lines
-            group_of += [g] * len(lines)
+        projected = [self.project_lines(g.lines) for g in groups]
+        xy = np.concatenate([points for points, _ in projected])
+        knot_group = np.repeat(np.arange(len(groups)), [len(points) for points, _ in projected])
+        # Each line its own number across groups: an edge joins consecutive knots of a line.
+        line = np.concatenate([which for _, which in projected]) * len(groups) + knot_group
+        is_start = np.zeros(len(xy), dtype=bool)
+        is_start[:-1] = line[:-1] == line[1:]
         best = np.zeros(len(groups))
-        if polylines:
-            # Each knot once: a polyline's inner knots end one interval and start the next.
-            knots = self.nearest(np.concatenate(polylines))
-            sizes = np.array([len(p) for p in polylines])
-            knot_group = np.repeat(group_of, sizes)
-            np.maximum.at(best, knot_group, knots.f)
-            is_start = np.ones(len(knots.f), dtype=bool)
-            is_start[np.cumsum(sizes) - 1] = False
+        present = np.zeros(len(groups), dtype=bool)
+        present[knot_group[is_start]] = True
+        if is_start.any():
+            # Each knot once: a line's inner knots end one interval and start the next.
+            knots = self.nearest(xy)
+            on_edge = is_start | np.roll(is_start, 1)
+            np.maximum.at(best, knot_group[on_edge], knots.f[on_edge])
             a, b = knots.take(is_start), knots.take(np.roll(is_start, 1))
             self._search(a, b, knot_group[is_start], best, groups)
         return [
-            float(m * (1 + g.relative) + g.tolerance) if g_has else 0.0
-            for m, g, g_has in zip(best, groups, self._nonempty(groups, group_of), strict=True)
+            float(m * (1 + g.relative) + g.tolerance) if has else 0.0
+            for m, g, has in zip(best, groups, present, strict=True)
         ]
-
-    @staticmethod
-    def _nonempty(groups: Sequence[Measured], group_of: list[int]) -> list[bool]:
-        present = set(group_of)
-        return [g in present for g in range(len(groups))]
 
     def _search(
         self,
@@ -394,12 +411,66 @@ def _flat(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return array.reshape(-1, *array.shape[2:])
 
 
-def _segments(polylines: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
-    if not polylines:
-        return np.zeros((0, 2)), np.zeros((0, 2))
-    starts = np.concatenate([p[:-1] for p in polylines])
-    ends = np.concatenate([p[1:] for p in polylines])
-    return starts, ends
+@dataclass(frozen=True)
+class _Edges:
+    """Z's boundary segments as flat arrays, for distances to many (point, segment) pairs:
+    separate coordinate arrays and a squared distance need no temporaries of pairs."""
+
+    x: FloatArray  # each segment's start
+    y: FloatArray
+    dx: FloatArray  # and its vector to the end
+    dy: FloatArray
+    inverse: FloatArray  # 1 / its squared length (0 for a repeated point)
+
+    @classmethod
+    def of(cls, starts: FloatArray, ends: FloatArray) -> _Edges:
+        dx, dy = (ends - starts).T
+        length2 = dx * dx + dy * dy
+        inverse = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
+        return cls(starts[:, 0].copy(), starts[:, 1].copy(), dx.copy(), dy.copy(), inverse)
+
+    def squared_distance(self, points: FloatArray, segment: IntArray) -> FloatArray:
+        """The squared distance from each point to its paired segment."""
+        px = points[:, 0] - self.x[segment]
+        py = points[:, 1] - self.y[segment]
+        dx, dy = self.dx[segment], self.dy[segment]
+        t = np.clip((px * dx + py * dy) * self.inverse[segment], 0.0, 1.0)
+        ex, ey = px - t * dx, py - t * dy
+        return np.asarray(ex * ex + ey * ey)
+
+
+@dataclass(frozen=True)
+class _Chunks:
+    """Z's boundary segments indexed in runs of consecutive ones along a ring: a tree of a
+    few hundred short linestrings is far cheaper to build than one of every segment, and a
+    run's box holds each of its segments' boxes, so a search finds what it would have."""
+
+    tree: shapely.STRtree
+    first: IntArray  # each run's first segment
+    count: IntArray  # and how many it has
+
+    @classmethod
+    def of(cls, starts: FloatArray, ends: FloatArray, ring: IntArray) -> _Chunks:
+        n = len(starts)
+        index = np.arange(n)
+        opens_ring = np.r_[True, ring[1:] != ring[:-1]] if n else np.zeros(0, dtype=bool)
+        along = index - np.maximum.accumulate(np.where(opens_ring, index, 0))
+        first = np.flatnonzero(along % _CHUNK_SEGMENTS == 0)
+        count = np.diff(np.r_[first, n])
+        run = np.repeat(np.arange(len(first)), count)
+        # A run of k segments is a linestring of k + 1 points: their starts, then the last end.
+        points = np.empty((n + len(first), 2))
+        points[index + run] = starts
+        points[first + count + np.arange(len(first))] = ends[first + count - 1]
+        of_point = np.repeat(np.arange(len(first)), count + 1)
+        return cls(shapely.STRtree(shapely.linestrings(points, indices=of_point)), first, count)
+
+    def segments(self, which: IntArray, chunk: IntArray) -> tuple[IntArray, IntArray]:
+        """(which, chunk) pairs as (which, segment) pairs, one for each segment of the run."""
+        count = self.count[chunk]
+        total = int(count.sum())
+        within = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        return np.repeat(which, count), np.repeat(self.first[chunk], count) + within
 
 
 def _closest_on_segment(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:

@@ -7,7 +7,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from alert_engine.footprint import footprint
 from alert_engine.overshoot import DistanceField
+from alert_engine.territory import default_paths, load_territory
 from shared.alert_contract import Point
 
 GEOD = Geod(ellps="WGS84")
@@ -34,3 +36,39 @@ def test_distances_in_the_plane_bound_the_geodesic_ones_closely(center: Point) -
     ratio = np.hypot(*(b - a).T) / length
     assert ratio.min() >= 1.0 - 1e-9
     assert ratio.max() <= 1.005
+
+
+def test_distances_to_the_zone_are_those_of_a_search_of_its_whole_boundary() -> None:
+    # The field finds each point's nearest segment of Z's boundary through an index: box
+    # queries of growing reach, then a nearest-neighbour search. A direct distance to the
+    # whole boundary must agree for points from a metre to 50 km away, by the dense coast,
+    # Ceuta's border and the disk's arc, inside Z and out.
+    territory = load_territory(*default_paths())
+    center = Point(lon=-5.3684, lat=35.5785)  # Tetouan
+    exact = footprint(center, 60.0, territory, 100).exact
+    field = DistanceField(exact, center)
+    rng = np.random.default_rng(11)
+    n = 1500
+    vertices = shapely.get_coordinates(shapely.boundary(exact))
+    base = vertices[rng.integers(len(vertices), size=n)]
+    offset_m = 10 ** rng.uniform(0.0, np.log10(50_000.0), n)
+    angle = rng.uniform(0.0, 2 * np.pi, n)
+    lonlat_per_m = np.array([1 / (111_320.0 * np.cos(np.radians(center.lat))), 1 / 110_950.0])
+    near = base + np.column_stack([np.cos(angle), np.sin(angle)]) * offset_m[:, None] * lonlat_per_m
+    minx, miny, maxx, maxy = exact.bounds
+    anywhere = np.column_stack(
+        [rng.uniform(minx - 0.5, maxx + 0.5, n), rng.uniform(miny - 0.5, maxy + 0.5, n)]
+    )
+    points = field.project(np.concatenate([near, anywhere]))
+
+    knots = field.nearest(points)
+
+    # The boundary projected independently, densified more finely than the field's (its
+    # chords are within ~0.1 m of the projected curve).
+    dense = shapely.get_parts(shapely.segmentize(shapely.boundary(exact), 0.005))
+    coords, index = shapely.get_coordinates(dense, return_index=True)
+    boundary = shapely.multilinestrings(shapely.linestrings(field.project(coords), indices=index))
+    expected = shapely.distance(boundary, shapely.points(points))
+    assert np.abs(knots.f - expected).max() < 0.5
+    assert np.allclose(np.hypot(*(points - knots.closest).T), knots.f)
+    assert (expected > 10_000).sum() > 100 and (expected < 100).sum() > 300  # both searches ran

@@ -334,6 +334,34 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
     assert not watch.outside, watch.outside
 
 
+async def test_a_key_typed_just_after_signing_out_is_the_one_signed_in(
+    stack: Stack, browser: Browser
+) -> None:
+    # Signing out draws the sign-in form at once; nothing may draw it again under a key being
+    # typed into it. (Assigning the URL's hash did, from the hashchange it fires, and the key
+    # typed meanwhile was lost with the form it was typed in.)
+    await add_console_keys(stack)
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    try:
+        await sign_in(page, stack.keys["police"])
+        await page.wait_for_function("location.hash === '#/cases'")
+        await page.evaluate(
+            """async (key) => {
+                document.getElementById("sign-out").click();
+                document.getElementById("api-key").value = key;
+                // Whatever signing out queued runs now, before the form is sent.
+                await new Promise((done) => setTimeout(done, 200));
+                document.querySelector("#sign-in button[type=submit]").click();
+            }""",
+            stack.keys["officer"],
+        )
+        await page.locator("#sign-out").wait_for()
+        assert (await page.locator("#who").text_content() or "").startswith("officer")
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+
+
 async def test_partners_and_a_dead_delivery_replayed_in_the_console(
     short_cancel_stack: Stack, browser: Browser, tmp_path: Path
 ) -> None:

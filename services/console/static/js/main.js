@@ -109,7 +109,9 @@ async function loadKey() {
 signOut.addEventListener("click", () => {
   credentials.clear();
   setSignedIn(null);
-  location.hash = "#/";
+  // Replaced, not assigned: an assigned hash fires a hashchange whose route() would draw the
+  // sign-in form again, over the one just drawn here that the user may be typing a key into.
+  history.replaceState(null, "", "#/");
   route();
 });
 

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    http_keep_alive_s: int = Field(
+        default=75,
+        ge=1,
+        description="How long an HTTP server of Tifli keeps an idle connection open. Longer "
+        "than clients keep theirs (httpx: 5 s; proxies: often 60 s): a server closing at the "
+        "same moment as a client reuses the connection fails that request with a reset.",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="Base of the links sent to partners (cap_url) and printed at start-up; "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 
 from services.testbed.partner import partner_endpoint
@@ -19,6 +21,9 @@ async def test_full_case_flow_with_separate_processes(
 ) -> None:
     async with production_stack(postgres_url, kafka_bootstrap, tmp_path) as (stack, processes):
         await full_case_flow(stack)
+        # A client keeps an idle connection as long as httpx's default (5 s) and reuses it
+        # then: the API must not have closed it meanwhile (that request would fail).
+        assert await answers_on_one_connection(stack.base_url, idle_s=5.5)
         # SIGTERM: each service finishes the work in hand and exits cleanly.
         for name in list(processes.running):
             assert processes.stop(name) == 0, processes.log_text()[-3000:]
@@ -51,3 +56,30 @@ async def test_two_dispatchers_share_the_work_without_double_sends(
     ids = [r.headers["webhook-id"] for r in received]
     assert len(ids) == len(set(ids)) == cases  # each message sent once, by one dispatcher
     assert all('"delivery attempt"' in log for log in logs.values()), "both dispatchers worked"
+
+
+async def answers_on_one_connection(base_url: str, idle_s: float) -> bool:
+    """Whether the server at ``base_url`` answers a request, and then another on the same
+    connection after it sat idle for ``idle_s``."""
+    url = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    request = f"GET /healthz HTTP/1.1\r\nHost: {url.host}\r\n\r\n".encode()
+    try:
+        for wait in (0.0, idle_s):
+            await asyncio.sleep(wait)
+            writer.write(request)
+            await writer.drain()
+            async with asyncio.timeout(10):
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.lower().split(b"\r\n")
+                    if line.startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+            assert head.startswith(b"HTTP/1.1 200"), head
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return False  # closed by the server
+    finally:
+        writer.close()
+    return True

@@ -95,6 +95,7 @@ async def _serve(app: object, settings: Settings, port: int, banner: str) -> Non
         port=port,
         log_config=None,
         access_log=False,
+        timeout_keep_alive=settings.http_keep_alive_s,
     )
     server = uvicorn.Server(config)
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, then re-raises the signal into

@@ -40,6 +40,10 @@ _NEVER_PUBLIC = tuple(
 )
 # The well-known NAT64 prefix (RFC 6052) reaches the IPv4 address in its last 32 bits.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Seconds a partner connection may sit idle before the pool drops it. Web servers often close
+# idle connections after 5 s (Node, uvicorn, Apache): a POST sent on one at the moment the
+# partner closes it fails, so the pool lets go a second sooner.
+_KEEPALIVE_EXPIRY_S = 4.0
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -138,7 +142,11 @@ def guarded_client(
 
     def guarded_pool() -> httpx.AsyncHTTPTransport:
         transport = httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=100)
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=100,
+                keepalive_expiry=_KEEPALIVE_EXPIRY_S,
+            )
         )
         # httpx exposes no option for httpcore's network backend; the pool's attribute is
         # the documented httpcore hook, reached through httpx's transport.

@@ -1,5 +1,5 @@
-"""One connection pool per partner origin, reused for its requests and closed with the
-client, against real servers on loopback."""
+"""One connection pool per partner origin, reused for its requests, let go before a partner
+would close it, and closed with the client, against real servers on loopback."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from dispatcher.address_guard import guarded_client
 from dispatcher.origin_pools import PoolPerOrigin
 
 
@@ -61,3 +62,18 @@ async def test_each_origin_has_its_own_pool_reused_and_closed_with_the_client() 
             await closed_1.wait()
             await closed_2.wait()
         assert carried_1 == carried_2 == [3]
+
+
+async def test_a_connection_idle_nearly_5_s_is_not_reused() -> None:
+    # Partners' servers often close idle connections after 5 s: a POST sent on one at that
+    # moment fails. The delivery client lets go of it first: 4.5 s idle, a new connection.
+    async with (
+        _server() as (url, carried, closed),
+        guarded_client(timeout_s=5, allow_private=True) as client,
+    ):
+        assert (await client.get(url)).status_code == 204
+        await asyncio.sleep(4.5)  # the idle time under test
+        assert (await client.get(url)).status_code == 204
+        async with asyncio.timeout(5):
+            await closed.wait()
+        assert carried == [1]  # the first connection carried one request, then was let go

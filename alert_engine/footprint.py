@@ -369,8 +369,11 @@ def _covering_parts(
     land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
     shapely.prepare(hull_lonlat)
 
+    # Each layer's vertices inside the hull: what it costs any tier's budget (counted once).
+    inside = [_vertices_inside(hull_lonlat, layer) for layer in territory.allowed]
+
     def plans_for(tier: _Budget) -> list[tuple[float, AllowedLayer, float]]:
-        return _plans(hull, hull_lonlat, land_share, territory.allowed, tier)
+        return _plans(hull, land_share, list(zip(territory.allowed, inside, strict=True)), tier)
 
     plans = {one: plans_for(one)}
     tiers = [one]
@@ -572,14 +575,21 @@ def _corner_overshoot(hull: _Hull, step: float) -> float:
     return hull.size * (1 / math.cos(min(step, 3.0) / 2) - 1)
 
 
+def _vertices_inside(hull_lonlat: BaseGeometry, layer: AllowedLayer) -> int:
+    minx, miny, maxx, maxy = hull_lonlat.bounds
+    lon, lat = layer.vertices.T
+    near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    return int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon[near], lat[near])))
+
+
 def _plans(
     hull: _Hull,
-    hull_lonlat: BaseGeometry,
     land_share: float,
-    layers: Sequence[AllowedLayer],
+    layers: Sequence[tuple[AllowedLayer, int]],
     budget: _Budget,
 ) -> list[tuple[float, AllowedLayer, float]]:
-    """(score, layer, tangent step) to try, most hopeful first.
+    """(score, layer, tangent step) to try, most hopeful first; ``layers`` come with their
+    vertices inside the hull.
 
     A layer's vertices inside the hull take that share of the budget; the rest sets the
     tangent step over the land-facing arcs. The hope is the larger of the layer's reach onto
@@ -593,12 +603,8 @@ def _plans(
     floor = _GOOD_ENOUGH_M if budget.split else 0.0
     finest = 2 * math.acos(1 / (1 + _GOOD_CORNER_M / hull.size)) if budget.split else 0.0
     sea_tangents = (1 - land_share) * 2 * math.pi / _SEA_STEP + 2
-    minx, miny, maxx, maxy = hull_lonlat.bounds
     plans = []
-    for layer in layers:
-        lon, lat = layer.vertices.T
-        near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
-        inside = int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon[near], lat[near])))
+    for layer, inside in layers:
         tangents = max_vertices - inside - sea_tangents
         if tangents < _MIN_TANGENTS * max(land_share, 0.2):
             continue

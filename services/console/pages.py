@@ -22,13 +22,23 @@ CONSOLE_URL = "/console"
 STATIC_DIR = Path(__file__).parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
-# The npm releases the vendored files are, byte for byte (a test holds them to these hashes;
-# upgrading means replacing the file, its licence and its hash together).
+# The npm releases the vendored files are, byte for byte but for the edits below (a test
+# undoes the edits and holds each file to its release's hash; upgrading means replacing the
+# file, its licence, its hash and its edits together).
 VENDORED_RELEASES: dict[str, str] = {
     "leaflet-1.9.4/leaflet.js": "db49d009c841f5ca34a888c96511ae936fd9f5533e90d8b2c4d57596f4e5641a",
     "leaflet-1.9.4/leaflet.css": "a7837102824184820dfa198d1ebcd109ff6d0ff9a2672a074b9a1b4d147d04c6",
     "noto-sans-tifinagh-5.3.0/noto-sans-tifinagh-tifinagh-400-normal.woff2": (
         "71859310cf3504d2857ab302046f74e47a8058733ac7afdd0ca775e7f26c43d1"
+    ),
+}
+
+# Edits made to a release, each as (the release's bytes, the bytes shipped), found once.
+# Leaflet's attribution prefix links to leafletjs.com: the console never shows the
+# attribution (``attributionControl: false``), and nothing it ships points off its origin.
+VENDOR_EDITS: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "leaflet-1.9.4/leaflet.js": (
+        (b'prefix:\'<a href="https://leafletjs.com" title=', b"prefix:'<a title="),
     ),
 }
 

@@ -205,8 +205,7 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             assert tifinagh == 1
             assert await page.title() == "Tifli — console"
             # Nothing on the drawn page points outside the machine either: no src to load
-            # and no link to follow (the vendored map library would add one to leafletjs.com
-            # if its attribution were shown).
+            # and no link to follow.
             addresses = await addresses_on(page)
             assert addresses and all(is_loopback(a) for a in addresses), [
                 a for a in addresses if not is_loopback(a)

@@ -1,13 +1,13 @@
 """The console's files as a browser gets them: security headers on every answer, the
-vendored releases byte for byte with their licences, and no way for a report's text to be
-read as markup."""
+vendored releases byte for byte but for their listed edits, with their licences, nothing
+linked or loaded from another origin, and no way for a report's text to be read as markup."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 
-from services.console.pages import STATIC_DIR, VENDOR_DIR, VENDORED_RELEASES
+from services.console.pages import STATIC_DIR, VENDOR_DIR, VENDOR_EDITS, VENDORED_RELEASES
 from services.testbed.stack import Stack
 
 PATHS = [
@@ -59,6 +59,18 @@ def test_no_module_parses_text_as_html() -> None:
 
 def test_the_vendored_files_are_the_npm_releases_whose_licences_ship() -> None:
     for name, sha256 in VENDORED_RELEASES.items():
-        assert hashlib.sha256((VENDOR_DIR / name).read_bytes()).hexdigest() == sha256, name
+        shipped = (VENDOR_DIR / name).read_bytes()
+        for released, edited in VENDOR_EDITS.get(name, ()):
+            # Each edit made exactly once, so undoing it gives back the release's bytes.
+            assert shipped.count(edited) == 1 and released not in shipped, name
+            shipped = shipped.replace(edited, released)
+        assert hashlib.sha256(shipped).hexdigest() == sha256, name
         release = name.split("/")[0]
         assert (VENDOR_DIR / release / "LICENSE").is_file(), release
+
+
+def test_no_shipped_file_links_or_loads_from_another_origin() -> None:
+    outside = re.compile(rb"""(?:src|href|url)\s*[=(]\s*["']?(?:https?:)?//""", re.IGNORECASE)
+    for path in STATIC_DIR.rglob("*"):
+        if path.suffix in (".html", ".js", ".css"):
+            assert not outside.findall(path.read_bytes()), path.relative_to(STATIC_DIR)

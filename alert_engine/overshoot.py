@@ -240,8 +240,7 @@ class DistanceField:
         return which[first], candidate[chosen], np.sqrt(least)
 
     def _to_segment(self, points: FloatArray, segment: IntArray) -> FloatArray:
-        closest = _closest_on_segment(points, self._starts[segment], self._ends[segment])
-        return np.asarray(np.hypot(*(points - closest).T))
+        return np.sqrt(self._edges.squared_distance(points, segment))
 
     def max_over(self, groups: Sequence[Measured]) -> list[float]:
         """For each group of lines, an upper bound (within its tolerance + relative × the

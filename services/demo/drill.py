@@ -172,7 +172,7 @@ async def run_drill(svg_path: Path, say: Callable[[str], None]) -> list[tuple[st
         keys_ = await _keys(settings, components.sessions)
         simulator = PartnerSimulator(verify_token="demo-partner-token")
         async with (
-            serve(create_app(components), api_socket) as base,
+            serve(create_app(components), api_socket, settings.http_keep_alive_s) as base,
             serve(simulator.app(), bound_socket()) as partner_base,
             _clients(base, keys_) as client,
         ):

@@ -40,12 +40,17 @@ def bound_socket(port: int = 0) -> socket.socket:
 
 
 @asynccontextmanager
-async def serve(app: Any, sock: socket.socket) -> AsyncIterator[str]:
+async def serve(app: Any, sock: socket.socket, keep_alive_s: int = 5) -> AsyncIterator[str]:
     """Serve ``app`` on the bound ``sock`` while inside; yields its base URL. Leaving
-    stops the server and runs the app's shutdown (which drains the components)."""
+    stops the server and runs the app's shutdown (which drains the components).
+    ``keep_alive_s``: how long an idle connection stays open (uvicorn's 5 s, like many
+    partners' servers; Tifli's API passes its ``http_keep_alive_s``)."""
     import uvicorn  # here: the command line starts faster without it
 
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", timeout_keep_alive=keep_alive_s
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with asyncio.timeout(60):
         while not server.started:  # uvicorn offers no start-up event to await

@@ -123,6 +123,6 @@ async def start_stack(settings: Settings, clock: Clock | None = None) -> tuple[S
     async with components.sessions() as session, session.begin():
         for name, scopes in KEY_SCOPES.items():
             keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
-    server = serve(create_app(components), bound_socket())
+    server = serve(create_app(components), bound_socket(), settings.http_keep_alive_s)
     base = await server.__aenter__()
     return Stack(settings, components, base, keys), server

@@ -22,9 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dispatcher.catch_up import bring_forward
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.ordering import newer_versions, replaces
@@ -151,7 +152,7 @@ class AttemptRecorder:
                 a.partner_id for a, o in zip(attempts, outcomes, strict=True) if o == "delivered"
             }
             for partner_id in sorted(answering):
-                if await _bring_forward(session, partner_id, now):
+                if await bring_forward(session, partner_id, now):
                     self._wake()
         return outcomes
 
@@ -230,20 +231,3 @@ async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
     """A newer version (planned while this one was in flight) replaces it."""
     newer = await session.scalars(select(Delivery.event_type).where(newer_versions(delivery)))
     return any(replaces(newer_type, delivery.event_type) for newer_type in newer)
-
-
-async def _bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
-    """The partner answers again: its deliveries still waiting out a back-off become due
-    now, so a partner back from an outage catches up at once instead of on the schedule
-    (the claim keeps each alert's versions in order). Returns how many."""
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.partner_id == partner_id,
-            Delivery.status == "pending",
-            Delivery.attempts > 0,
-            Delivery.next_attempt_at > now,
-        )
-        .values(next_attempt_at=now)
-    )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.models import Delivery, DeliveryAttempt
-from dispatcher.ordering import newer_version_exists
+from dispatcher.ordering import TAKE_DOWNS, newer_version_exists, taken_down
 from dispatcher.schemas import AttemptOut, DeliveryOut, DeliveryPage, DeliveryStatus
 from shared.loading import load_or_404
 from shared.paging import page_rows
@@ -87,6 +87,13 @@ class DeliveryService:
         ):
             # Re-sending an older version would show partners a stale or taken-down alert.
             raise Problem(409, "Conflict", "A newer version of this alert replaces this one.")
+        if delivery.event_type not in TAKE_DOWNS and await self._session.scalar(
+            select(taken_down(delivery))
+        ):
+            # Even where this partner was never planned the take-down: the child was found.
+            raise Problem(
+                409, "Conflict", "The alert was taken down; only a take-down is replayed now."
+            )
         if delivery.event_type == "alert.cancelled":
             delivery.deadline = max(delivery.deadline, self._now + cancel_retry)
         elif self._now >= delivery.deadline:

@@ -77,3 +77,11 @@ def newer_versions(of: Delivery) -> ColumnElement[bool]:
 def newer_version_exists(of: Delivery) -> Exists:
     """True when ``of`` has a newer version that is not superseded (``newer_versions``)."""
     return exists().where(newer_versions(of))
+
+
+def taken_down(of: Delivery) -> Exists:
+    """True when the alert of ``of`` has been taken down (a Cancel or an Expire planned for
+    any partner): after that, no partner may be sent anything but its take-down."""
+    return exists().where(
+        Delivery.alert_id == of.alert_id, Delivery.event_type.in_(sorted(TAKE_DOWNS))
+    )

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.address_guard import check_target
+from dispatcher.catch_up import bring_forward
 from dispatcher.models import Partner
 from dispatcher.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerWithSecret
 from dispatcher.signing import new_secret
 from shared.loading import load_or_404
 from shared.paging import page_rows
-from shared.problems import field_problem
+from shared.problems import Problem, field_problem
 from shared.sealing import Sealer
 
 
@@ -79,7 +80,15 @@ class PartnerService:
         with why."""
         partner = await self.load(partner_id)
         self._record_handshake(partner, failure)
+        if failure is None:
+            # Back from being disabled or unverified: what waited for it goes now.
+            await bring_forward(self._session, partner.id, self._now)
         return partner_out(partner)
+
+    async def answered_test(self, partner_id: str) -> None:
+        """The partner accepted a test event: it answers again, so what waits out a back-off
+        for it goes now, as after an accepted delivery."""
+        await bring_forward(self._session, partner_id, self._now)
 
     async def disable(self, partner_id: str, reason: str) -> PartnerOut:
         """Stops every delivery to the partner, with the operator's reason."""
@@ -91,6 +100,17 @@ class PartnerService:
         """A new signing secret (shown this once); the old one still signs until ``now + overlap``,
         so the partner can switch without a gap."""
         partner = await self.load(partner_id)
+        ends = partner.previous_secret_until
+        if overlap > timedelta(0) and ends is not None and self._now < ends:
+            # Only two secrets sign. Rotating again now would end the first overlap before
+            # the time the partner was given, and its deliveries would fail verification.
+            raise Problem(
+                409,
+                "Conflict",
+                f"A rotation is under way: the previous secret signs until {ends.isoformat()}. "
+                "Rotate again after that, or with overlap_hours 0 to end every older secret now "
+                "(a leaked secret).",
+            )
         secret = new_secret()
         partner.previous_secret, partner.secret = partner.secret, self._sealer.seal_text(secret)
         partner.previous_secret_until = self._now + overlap

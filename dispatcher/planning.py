@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import covers, webhook_body, webhook_id_for
@@ -27,20 +27,24 @@ async def plan_deliveries(
     """One delivery per targeted partner for this alert version."""
     alert = event.data.alert
     cancelling = alert.msg_type == "Cancel"
-    # Each active partner with whether it already has this alert: one round trip, on the
-    # path of every alert to its partners.
-    has_alert = (
-        exists()
-        .where(Delivery.alert_id == alert.alert_id, Delivery.partner_id == Partner.id)
-        .label("informed")
+    # Each partner that is active or already has this alert, with which: one round trip, on
+    # the path of every alert to its partners.
+    has_alert = exists().where(
+        Delivery.alert_id == alert.alert_id, Delivery.partner_id == Partner.id
     )
-    active = select(Partner, has_alert).where(Partner.status == "active")
-    rows = (await session.execute(active)).all()
+    candidates = select(Partner, has_alert.label("informed")).where(
+        or_(Partner.status == "active", has_alert)
+    )
+    rows = (await session.execute(candidates)).all()
     informed = {partner.id for partner, already in rows if already}
     planned: list[tuple[Delivery, Partner]] = []
     for partner, _ in rows:
         # A partner that has the alert follows it to the end, even if the zone moves out
-        # of its coverage; a Cancel goes to exactly those partners.
+        # of its coverage; a Cancel goes to exactly those partners. One disabled or sent
+        # back to the handshake meanwhile still gets its versions planned: they wait (only
+        # an active partner's deliveries are claimed) and go out, the newest superseding
+        # the rest, once it is active again. Otherwise a partner away when the child is
+        # found would keep showing the alert: its Cancel would never exist.
         if not (partner.id in informed or (not cancelling and covers(partner.coverage, alert))):
             continue
         # A partner reached for the first time by an Update (the zone grew into its

@@ -157,8 +157,9 @@ async def send_test_event(
     an alert (both signature headers, a new `webhook-id`), through the same address guard,
     and reports the partner's status code and latency. It carries no alert and no child
     data, and is not recorded as a delivery. 200 whatever the partner answered: read
-    `delivered`. 409 unless the partner is `active` (nothing is sent to an endpoint that has
-    not passed the handshake).
+    `delivered`. Accepted, it counts as the partner answering again: its deliveries waiting
+    out a back-off are due at once. 409 unless the partner is `active` (nothing is sent to
+    an endpoint that has not passed the handshake).
 
     **Scope:** `partners:admin`. **Events:** none.
     """
@@ -167,13 +168,17 @@ async def send_test_event(
         if partner.status != "active":
             raise Problem(409, "Conflict", f"The partner is {partner.status}, not active.")
         session.expunge(partner)  # read after the transaction: no lock held while it answers
-    return await send_ping(
+    answer = await send_ping(
         link.webhook_client,
         partner,
         now,
         context.sealer,
         within_s=context.settings.webhook_timeout_s,
     )
+    if answer.delivered:
+        async with session.begin():
+            await partners.answered_test(partner_id)
+    return answer
 
 
 @partners.delete(
@@ -195,7 +200,7 @@ async def disable_partner(partner_id: str, _: Admin, partners: Partners) -> Part
 @partners.post(
     "/{partner_id}/rotate-secret",
     response_model=PartnerWithSecret,
-    responses={**READ_ERRORS, **BODY_ERRORS},
+    responses={**ACTION_ERRORS, **BODY_ERRORS},
     operation_id="partners_rotate_secret",
     response_description="The partner with its new secret (shown this once).",
     summary="Rotate a partner's signing secret",
@@ -205,7 +210,9 @@ async def rotate_secret(
 ) -> PartnerWithSecret:
     """A new signing secret, shown once. For `overlap_hours` the old one keeps signing too:
     `webhook-signature` carries both signatures and `X-Hub-Signature-256-Previous` the
-    old Meta-style one, so the partner can switch without losing a message.
+    old Meta-style one, so the partner can switch without losing a message. 409 while an
+    earlier rotation's overlap runs (only two secrets sign), unless `overlap_hours` is 0: an
+    immediate rotation, for a leaked secret, ends every older secret at once.
 
     **Scope:** `partners:admin`. **Events:** none.
     """

@@ -156,6 +156,8 @@ class DeliveryWorker:
         the table. What cannot go now stays pending for the loop."""
         claimed: list[Claimed] = []
         for delivery, partner in planned:
+            if partner.status != "active":
+                continue  # waits until the partner is active again (``plan_deliveries``)
             if self._in_flight[partner.id] >= self._config.partner_concurrency:
                 self._saturated = True
                 continue

@@ -42,11 +42,13 @@ def _destination(
     return math.degrees(l2), math.degrees(p2)
 
 
-def verify_both_signatures(secret: str, received: Received) -> None:
+def verify_both_signatures(secret: str, received: Received, *, previous: bool = False) -> None:
     """What a partner does, by hand: Meta's header keyed with the whole secret string,
-    Standard Webhooks keyed with the base64-decoded bytes after 'whsec_'."""
+    Standard Webhooks keyed with the base64-decoded bytes after 'whsec_'. ``previous``: the
+    secret a rotation replaced, whose Meta signature has a header of its own."""
     expected_meta = "sha256=" + hmac.new(secret.encode(), received.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(received.headers["x-hub-signature-256"], expected_meta)
+    meta_header = "x-hub-signature-256" + ("-previous" if previous else "")
+    assert hmac.compare_digest(received.headers[meta_header], expected_meta)
     webhook_id = received.headers["webhook-id"]
     timestamp = received.headers["webhook-timestamp"]
     assert abs(int(timestamp) - datetime.now(UTC).timestamp()) < 300

@@ -205,4 +205,6 @@ async def _test(
     if not result.delivered:
         print(f"tifli: not delivered: {result.error}", file=sys.stderr)
         return 1
+    async with sessions() as session, session.begin():
+        await PartnerService(session, _now(), sealer).answered_test(partner_id)
     return 0

@@ -1,0 +1,156 @@
+"""A partner away (disabled, failing) when an alert changes still ends with what the alert
+became: its take-down is planned while it is away and goes out when it is back; a replay can
+never send it a version of an alert already taken down; a test event it accepts releases
+what waited out a back-off."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dispatcher.delivery_ops import DeliveryService
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
+from shared.problems import Problem
+from tests.dispatcher.conftest import NOW, delivery, partner
+from tests.flows import verify_both_signatures
+from tests.waiting import eventually
+
+
+async def test_a_partner_disabled_when_the_child_is_found_gets_the_cancel_once_back(
+    stack: Stack,
+) -> None:
+    async with partner_endpoint() as endpoint:
+        registered = await stack.register_partner(endpoint)
+        partner_path = f"/v1/partners/{registered['id']}"
+        async with (
+            stack.client("submitter") as police,
+            stack.client("reviewer") as reviewer,
+            stack.client("admin") as admin,
+        ):
+            created = await police.post("/v1/reports", json=report_body())
+            report = f"/v1/reports/{created.json()['id']}"
+            approved = await reviewer.post(f"{report}/approve", json=CRITERIA)
+            alert_id = approved.json()["alert_id"]
+            [issued] = await endpoint.wait_for(1)
+            assert json.loads(issued.body)["type"] == "alert.issued"
+
+            assert (await admin.delete(partner_path)).json()["status"] == "disabled"
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+            # Planned while the partner is away, and visibly waiting for it.
+            [cancel] = await eventually(
+                lambda: stack.deliveries(alert_id=alert_id, status="pending"),
+                lambda items: len(items) == 1,
+            )
+            assert cancel["event_type"] == "alert.cancelled"
+            assert len(endpoint.received) == 1
+
+            # The Alert, delivered before, cannot be replayed over the Cancel.
+            [delivered] = await stack.deliveries(alert_id=alert_id, status="delivered")
+            replayed = await admin.post(f"/v1/deliveries/{delivered['id']}/replay")
+            assert replayed.status_code == 409, replayed.text
+
+            assert (await admin.post(f"{partner_path}/verify")).json()["status"] == "active"
+            _, took_down = await endpoint.wait_for(2)
+        body = json.loads(took_down.body)
+        assert body["type"] == "alert.cancelled"
+        assert body["alert"]["alert_id"] == alert_id
+        assert took_down.headers["webhook-id"] == cancel["webhook_id"]
+
+
+@pytest.mark.parametrize("replayed_type", ["alert.issued", "alert.updated"])
+async def test_no_version_of_an_alert_taken_down_is_replayed_even_to_a_partner_without_the_cancel(
+    sessions: async_sessionmaker[AsyncSession], replayed_type: str
+) -> None:
+    async with sessions() as session, session.begin():
+        session.add_all([partner("p1"), partner("p2")])
+        await session.flush()
+        session.add_all(
+            [
+                # p1's last version died; the Cancel was planned for p2 only.
+                delivery("p1", "a", 2, "dead", replayed_type),
+                delivery("p2", "a", 3, "delivered", "alert.cancelled"),
+                # Another alert, still up: its dead version may go again.
+                delivery("p1", "b", 2, "dead", replayed_type),
+            ]
+        )
+    async with sessions() as session, session.begin():
+        service = DeliveryService(session, NOW)
+        with pytest.raises(Problem) as refused:
+            await service.replay("p1-a-2", timedelta(hours=72))
+        assert refused.value.status == 409
+        assert "taken down" in str(refused.value.detail)
+        still_up = await service.replay("p1-b-2", timedelta(hours=72))
+    assert still_up.status == "pending"
+
+
+@pytest.fixture
+async def slow_retry_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """Retries ten minutes apart: a delivery sent within a test's wait was brought forward."""
+    settings = embedded_settings(tmp_path, webhook_retry_schedule_s=(0.0, 600.0, 600.0))
+    running, server = await start_stack(settings)
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_a_test_event_the_partner_accepts_sends_what_waited_out_a_back_off(
+    slow_retry_stack: Stack,
+) -> None:
+    stack = slow_retry_stack
+    async with partner_endpoint(script=[500]) as endpoint:
+        registered = await stack.register_partner(endpoint)
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            created = await police.post("/v1/reports", json=report_body())
+            report = f"/v1/reports/{created.json()['id']}"
+            assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
+        [waiting] = await eventually(
+            lambda: stack.deliveries(status="pending"),
+            lambda items: len(items) == 1 and items[0]["attempts"] == 1,
+        )
+        due = datetime.fromisoformat(waiting["next_attempt_at"])
+        assert due - datetime.now(UTC) > timedelta(minutes=5)  # the back-off, untouched so far
+
+        async with stack.client("admin") as admin:
+            tested = await admin.post(f"/v1/partners/{registered['id']}/test")
+        assert tested.json()["delivered"] is True
+        # The refused alert, then the test event, then the alert again: long before its time.
+        alert, ping, again = await endpoint.wait_for(3)
+        assert json.loads(ping.body)["type"] == "ping"
+        assert again.headers["webhook-id"] == alert.headers["webhook-id"] == waiting["webhook_id"]
+        assert datetime.now(UTC) < due
+
+
+async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_given(
+    stack: Stack,
+) -> None:
+    async with partner_endpoint() as endpoint:
+        registered = await stack.register_partner(endpoint)
+        rotate = f"/v1/partners/{registered['id']}/rotate-secret"
+        async with stack.client("admin") as admin:
+            first = await admin.post(rotate, json={"overlap_hours": 1})
+            assert first.status_code == 200, first.text
+            again = await admin.post(rotate, json={"overlap_hours": 24})
+            assert again.status_code == 409, again.text
+            assert first.json()["secret_rotation_ends"][:16] in again.json()["detail"]
+            # The refused rotation changed nothing: the next test event still carries a
+            # signature by the first secret, and one by the second.
+            tested = await admin.post(f"/v1/partners/{registered['id']}/test")
+            assert tested.json()["delivered"] is True
+            [ping] = [r for r in endpoint.received if json.loads(r.body)["type"] == "ping"]
+            verify_both_signatures(str(registered["secret"]), ping, previous=True)
+            verify_both_signatures(str(first.json()["secret"]), ping)
+            # A leaked secret: an immediate rotation ends every older secret at once.
+            urgent = await admin.post(rotate, json={"overlap_hours": 0})
+            assert urgent.status_code == 200, urgent.text
+            assert (await admin.post(f"/v1/partners/{registered['id']}/test")).json()["delivered"]
+        last = endpoint.received[-1]
+        verify_both_signatures(str(urgent.json()["secret"]), last)
+        assert len(last.headers["webhook-signature"].split(" ")) == 1

@@ -50,6 +50,8 @@ class Template:
     cancel_headline: str
     cancel_description: str
     sex_words: dict[Sex, str]
+    # "Missing child" agreeing with the child's sex, where the language marks it.
+    missing_words: dict[Sex, str]
     clothing: str
     vehicle: str
     companion: str
@@ -58,18 +60,19 @@ class Template:
 
 TEMPLATES: dict[Language, Template] = {
     "ar": Template(
-        headline="طفل مختفي: {name}، {age} سنة",
+        headline="{missing}: {name}، {years}",
         # Arabic agrees verb and pronoun with the child's sex: the whole phrase is per sex.
         description="{name}، {sex} في {place} يوم {time}. {details}",
-        short="إنذار طفل مختفي: {name}، {age} سنة، قرب {place}. اتصلوا بالرقم 19",
+        short="إنذار {missing}: {name}، {years}، قرب {place}. اتصلوا بالرقم 19",
         instruction="إذا رأيتم هذا الطفل، اتصلوا بالشرطة على الرقم 19. لا تتدخلوا بأنفسكم.",
         cancel_headline="انتهى الإنذار",
         cancel_description="انتهى إنذار الطفل المختفي. يرجى سحبه وحذف بيانات الطفل وعدم مشاركته.",
         sex_words={
-            "female": "طفلة عمرها {age} سنة، شوهدت آخر مرة",
-            "male": "طفل عمره {age} سنة، شوهد آخر مرة",
-            "unknown": "طفل عمره {age} سنة، شوهد آخر مرة",
+            "female": "طفلة عمرها {years}، شوهدت آخر مرة",
+            "male": "طفل عمره {years}، شوهد آخر مرة",
+            "unknown": "طفل عمره {years}، شوهد آخر مرة",
         },
+        missing_words={"female": "طفلة مختفية", "male": "طفل مختفٍ", "unknown": "طفل مختفٍ"},
         clothing="الملابس: {}",
         vehicle="المركبة المشتبه بها: {}",
         companion="المرافق: {}",
@@ -77,15 +80,20 @@ TEMPLATES: dict[Language, Template] = {
     ),
     "fr": Template(
         headline="Enfant disparu : {name}, {age} ans",
-        description="{name}, {sex} de {age} ans, vu(e) pour la dernière fois à {place} le {time}. "
-        "{details}",
+        description="{name}, {sex} pour la dernière fois à {place} le {time}. {details}",
         short="Alerte enfant disparu : {name}, {age} ans, près de {place}. Appelez le 19",
         instruction="Si vous voyez cet enfant, appelez la police au 19. "
         "N'intervenez pas vous-même.",
         cancel_headline="Fin de l'alerte",
         cancel_description="L'alerte enfant disparu est terminée. Retirez-la, supprimez "
         "les données de l'enfant et ne la partagez plus.",
-        sex_words={"female": "fille", "male": "garçon", "unknown": "enfant"},
+        # The participle agrees with the child's sex (an "enfant" of unknown sex: masculine).
+        sex_words={
+            "female": "fille de {age} ans, vue",
+            "male": "garçon de {age} ans, vu",
+            "unknown": "enfant de {age} ans, vu",
+        },
+        missing_words={},
         clothing="Vêtements : {}",
         vehicle="Véhicule suspect : {}",
         companion="Accompagnant : {}",
@@ -99,6 +107,7 @@ TEMPLATES: dict[Language, Template] = {
         cancel_headline="ⵉⴽⵎⵍ ⵓⵍⵖⵓ",
         cancel_description="ⵉⴽⵎⵍ ⵓⵍⵖⵓ. ⴽⴽⵙ ⵜ.",
         sex_words={"female": "ⵜⴰⴼⵔⵓⵅⵜ", "male": "ⴰⴼⵔⵓⵅ", "unknown": "ⴰⴼⵔⵓⵅ"},
+        missing_words={},
         clothing="{}",
         vehicle="{}",
         companion="{}",
@@ -106,13 +115,14 @@ TEMPLATES: dict[Language, Template] = {
     ),
     "en": Template(
         headline="Missing child: {name}, {age}",
-        description="{name}, a {age}-year-old {sex}, was last seen at {place} on {time}. {details}",
+        description="{name}, a {age}-year-old {sex}, was last seen in {place} on {time}. {details}",
         short="Child alert: {name}, {age}, missing near {place}. Call 19",
         instruction="If you see this child, call the police on 19. Do not intervene yourself.",
         cancel_headline="Alert over",
         cancel_description="The missing-child alert is over. Take it down, delete the child's "
         "data and stop sharing it.",
         sex_words={"female": "girl", "male": "boy", "unknown": "child"},
+        missing_words={},
         clothing="Clothing: {}",
         vehicle="Suspected vehicle: {}",
         companion="Companion: {}",
@@ -168,10 +178,13 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
             )
             if part
         )
+        years = arabic_years(facts.child.age)
         slots = {
             "name": facts.child.given_name,
             "age": facts.child.age,
-            "sex": t.sex_words[facts.child.sex].format(age=facts.child.age),
+            "years": years,
+            "missing": t.missing_words.get(facts.child.sex, ""),
+            "sex": t.sex_words[facts.child.sex].format(age=facts.child.age, years=years),
             "place": place,
             "time": local,
             "details": details,
@@ -186,6 +199,18 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
             )
         )
     return blocks
+
+
+def arabic_years(age: int) -> str:
+    """An age in Arabic, the noun agreeing with the number: سنة واحدة, سنتان, 3 to 10
+    سنوات (plural), 11 and more سنة (singular, as Arabic counts past ten)."""
+    if age < 1:
+        return "أقل من سنة"
+    if age == 1:
+        return "سنة واحدة"
+    if age == 2:
+        return "سنتان"
+    return f"{age} سنوات" if age <= 10 else f"{age} سنة"
 
 
 def _sentence(text: str) -> str:

@@ -109,7 +109,8 @@ def refusal(principal: Principal, act: Act, case: Case, *, trusted: bool = False
     if act == "add_sighting" and trusted and from_outside(principal, case):
         return Refusal(
             "Untrusted sighting",
-            "A sighting from outside the case's unit is recorded untrusted: send "
+            "Only a key with reports:submit that reaches the case (of its unit, or national) "
+            "sends a trusted sighting; from this key it is recorded untrusted: send "
             "'trusted': false. The owning unit or a reviewer can then trust it "
             "(POST /v1/reports/{id}/sightings/{sighting_id}/trust).",
         )

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from intake_api.service import ReportService
+from intake_api.service_area import ServiceArea
 from shared.transaction import Transaction
 from shared.web import Context, Now
 
@@ -19,6 +20,7 @@ async def report_service(session: Transaction, context: Context, now: Now) -> Re
         context.sealer,
         now,
         default_ttl=timedelta(hours=context.settings.alert_ttl_hours),
+        service_area=ServiceArea.of(context.settings.service_area),
     )
 
 

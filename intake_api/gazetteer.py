@@ -26,10 +26,15 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+from pyproj import Geod
+
 from shared.alert_contract import Language
 
 DATA_DIR = Path(__file__).parent / "data"
 PLACES_FILE = DATA_DIR / "morocco_places.json"
+_WGS84 = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,19 @@ class Gazetteer:
             return hits[0]
         raise AmbiguousPlace(name, hits, self.region_names)
 
+    def distances_km(self, lat: float, lon: float) -> npt.NDArray[np.float64]:
+        """Each place's geodesic distance from (lat, lon), in kilometres, in ``places`` order."""
+        lats, lons = self._coordinates
+        _, _, metres = _WGS84.inv(np.full_like(lons, lon), np.full_like(lats, lat), lons, lats)
+        return np.asarray(metres) / 1000.0
+
+    @cached_property
+    def _coordinates(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        return (
+            np.array([p.lat for p in self.places], dtype=float),
+            np.array([p.lon for p in self.places], dtype=float),
+        )
+
     def names_in_languages(self, place: Place, typed: str | None = None) -> dict[Language, str]:
         """The place's name for each alert language (``ar``, ``fr``, ``zgh``, ``en``).
 
@@ -217,15 +235,20 @@ class Gazetteer:
 
 
 def place_names(gazetteer: Gazetteer, typed: str) -> dict[Language, str] | None:
-    """The names per language of the place ``typed`` designates; None if it designates no
-    single place (a name given beside a point need not be in the gazetteer)."""
+    """The names per language of the place ``typed`` designates; None if it designates none."""
+    place = designated(gazetteer, typed)
+    return None if place is None else gazetteer.names_in_languages(place, typed)
+
+
+def designated(gazetteer: Gazetteer, typed: str) -> Place | None:
+    """The place ``typed`` designates; None if it designates no single place (a name given
+    beside a point need not be in the gazetteer)."""
     if not gazetteer.knows(typed):
         return None  # no suggestions to look for: nothing is refused
     try:
-        place = gazetteer.lookup(typed)
+        return gazetteer.lookup(typed)
     except LookupError:
         return None
-    return gazetteer.names_in_languages(place, typed)
 
 
 def official_names(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.auth import SCOPES, UNIT_CODE_PATTERN, KeyState
+from shared.input_types import SINGLE_LINE
 
 # National, so that the example works as shown on any deployment; a unit key names a unit
 # added first (POST /v1/units), e.g. "unit": "CASA-ANFA".
@@ -35,7 +36,9 @@ class KeyIn(BaseModel):
         extra="forbid", strict=True, json_schema_extra={"examples": [KEY_IN_EXAMPLE]}
     )
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
+    ]
     scopes: list[str] = Field(
         min_length=1,
         max_length=len(SCOPES),
@@ -95,7 +98,9 @@ class UnitIn(BaseModel):
     code: Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)] = Field(
         description="Capitals, digits, '.', '_' or '-', at most 32: what keys and cases carry."
     )
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
+    ]
 
 
 class UnitOut(BaseModel):

@@ -34,9 +34,13 @@ _TRANSITIONS: dict[tuple[str, Action], str] = {
 }
 
 
+# How an action reads in a sentence ("cannot add a sighting to a report that is resolved").
+_ACTS = {"add_sighting": "add a sighting to", "trust_sighting": "trust a sighting of"}
+
+
 class InvalidTransition(Exception):
     def __init__(self, status: str, action: Action) -> None:
-        super().__init__(f"cannot {action.replace('_', ' ')} a report that is {status}")
+        super().__init__(f"cannot {_ACTS.get(action, action)} a report that is {status}")
         self.status = status
         self.action = action
 

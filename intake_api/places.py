@@ -10,9 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake_api.gazetteer import REGIONS, AmbiguousPlace, Gazetteer, Place, UnknownPlace
-from shared.alert_contract import Point
+from intake_api.gazetteer import (
+    REGIONS,
+    AmbiguousPlace,
+    Gazetteer,
+    Place,
+    UnknownPlace,
+    designated,
+)
+from shared.alert_contract import Language, Point
 from shared.problems import Problem
+
+# How far from the point a named town may be and still be named in the public texts: the
+# extent of a large city, where the point given may lie far from the town's own coordinates.
+NEAR_KM = 30.0
 
 
 def resolve_place(gazetteer: Gazetteer, place_name: str, field: str) -> Point:
@@ -63,3 +74,29 @@ def candidate_json(place: Place) -> dict[str, Any]:
         "population": place.population,
         "geonames_id": place.id,
     }
+
+
+def public_place(
+    gazetteer: Gazetteer, typed: str | None, point: Point
+) -> tuple[str | None, dict[Language, str] | None]:
+    """What the public texts call the place at ``point`` an officer named ``typed``.
+
+    That name, in each language's own spelling, if it designates a town near the point; else
+    the largest town near the point (the one readers know: a hamlet beside a city may share
+    a better-known town's name); else nothing (the texts say the place is not given). A name
+    given beside a point is not geocoded, so it is not checked at submission: an unknown
+    name ("Atlantis"), or a town far from the point, must not reach partners. (None, None)
+    when no name was typed: the texts have always left it out then."""
+    if typed is None:
+        return None, None
+    distances = gazetteer.distances_km(point.lat, point.lon)
+    named = designated(gazetteer, typed)
+    if named is not None and distances[gazetteer.places.index(named)] <= NEAR_KM:
+        return typed, gazetteer.names_in_languages(named, typed)
+    near = [i for i in range(len(gazetteer.places)) if distances[i] <= NEAR_KM]
+    if not near:
+        return None, None
+    place = gazetteer.places[
+        max(near, key=lambda i: (gazetteer.places[i].population, -distances[i]))
+    ]
+    return place.fr or place.name, gazetteer.names_in_languages(place)

@@ -234,11 +234,12 @@ async def renew_report(
 )
 async def resolve_report(
     report_id: str,
-    body: ResolveIn,
     principal: SubmitterOrReviewer,
     reports: Reports,
+    body: ResolveIn | None = None,
 ) -> ReportOut:
-    """The child is found: closes the case at once, whatever the review state.
+    """The child is found: closes the case at once, whatever the review state. The body (a
+    note) is optional: an empty POST resolves.
 
     **Scope:** `reports:submit` (the owning unit) or `reports:review`: immediate, no second
     key (speed of takedown comes first); audited.
@@ -246,7 +247,7 @@ async def resolve_report(
     **Events:** `report.resolved`; an active alert is cancelled at once and partners receive
     `alert.cancelled` (take it down and delete the child's data).
     """
-    return await reports.resolve(principal, report_id, body.note)
+    return await reports.resolve(principal, report_id, body.note if body else None)
 
 
 @reports.post(

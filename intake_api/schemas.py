@@ -79,13 +79,22 @@ def _checks_now(info: ValidationInfo) -> bool:
     return not (info.context and info.context.get("stored"))
 
 
-def _not_in_future(moment: datetime, info: ValidationInfo) -> datetime:
-    if _checks_now(info) and moment > datetime.now(UTC) + CLOCK_SKEW:
-        raise ValueError("must not be in the future")
+# Nothing about a child under 18 happened longer ago than this: an older time is a typo (the
+# year 1, 1990), which would also give the widest zone at once.
+LIFETIME = timedelta(days=18 * 366)
+
+
+def _in_a_childs_lifetime(moment: datetime, info: ValidationInfo) -> datetime:
+    if _checks_now(info):
+        now = datetime.now(UTC)
+        if moment > now + CLOCK_SKEW:
+            raise ValueError("must not be in the future")
+        if moment < now - LIFETIME:
+            raise ValueError("must be within the last 18 years")
     return moment.astimezone(UTC)
 
 
-PastTime = Annotated[IsoDateTime, AfterValidator(_not_in_future)]
+PastTime = Annotated[IsoDateTime, AfterValidator(_in_a_childs_lifetime)]
 
 
 class PointIn(Point):
@@ -184,6 +193,13 @@ class ChildIn(Strict):
             return age_on(self.birth_date, today)
         assert self.age is not None
         return self.age
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February, in a year without one
+        return day.replace(year=day.year - years, day=28)
 
 
 def age_on(birth: date, today: date) -> int:
@@ -301,6 +317,18 @@ class ReportIn(Strict):
     message_status: MessageStatus = Field(
         default="Actual", description="Exercise and Test flow end to end, marked as such."
     )
+
+    @field_validator("last_seen")
+    @classmethod
+    def _seen_after_birth(cls, last_seen: LastSeenIn, info: ValidationInfo) -> LastSeenIn:
+        child = info.data.get("child")  # declared before: checked already, if valid
+        if child is None or not _checks_now(info):
+            return last_seen
+        # The earliest birth the child's data allows: its birth date, or (age + 1) years ago.
+        born = child.birth_date or _years_before(datetime.now(UTC).date(), (child.age or 0) + 1)
+        if last_seen.at.date() < born:
+            raise ValueError("at: before the child was born (check the year)")
+        return last_seen
 
 
 class Criteria(Strict):

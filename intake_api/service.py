@@ -19,10 +19,10 @@ from sqlalchemy.orm import joinedload
 
 from intake_api import access, lifecycle, retention
 from intake_api.criteria import unmet_criteria
-from intake_api.gazetteer import Gazetteer, load_gazetteer, place_names
+from intake_api.gazetteer import Gazetteer, load_gazetteer
 from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
-from intake_api.places import resolve_place
+from intake_api.places import public_place, resolve_place
 from intake_api.schemas import (
     STORED,
     ApproveIn,
@@ -38,6 +38,7 @@ from intake_api.schemas import (
     SightingOut,
 )
 from intake_api.sealing import merge_restricted, split_restricted
+from intake_api.service_area import ServiceArea
 from shared.alert_contract import Language, Point, PublicChild
 from shared.auth import Principal, Unit
 from shared.events import (
@@ -61,6 +62,7 @@ from shared.outbox import add_event
 from shared.paging import page_rows
 from shared.problems import Problem, field_problem
 from shared.sealing import Sealer
+from shared.settings import DEFAULT_SERVICE_AREA
 
 SOURCE = "tifli/intake-api"
 log = logging.getLogger(__name__)
@@ -90,11 +92,13 @@ class ReportService:
         gazetteer: Callable[[], Gazetteer] = load_gazetteer,
         *,
         default_ttl: timedelta = timedelta(hours=24),
+        service_area: ServiceArea = ServiceArea.of(DEFAULT_SERVICE_AREA),
     ) -> None:
         self._session = session
         self._sealer = sealer
         self._now = now
         self._default_ttl = default_ttl
+        self._service_area = service_area
         # Called only when a place name must be geocoded; the default is loaded once per process.
         self._gazetteer = gazetteer
 
@@ -385,13 +389,17 @@ class ReportService:
         located = self._point_of(where, field_prefix)
         return located.model_copy(update={"destination": destination})
 
-    def _place_names(self, typed: str | None) -> dict[Language, str] | None:
-        """The named place's name per alert language, if the gazetteer knows it."""
-        return place_names(self._gazetteer(), typed) if typed else None
+    def _public_place(
+        self, typed: str | None, point: Point
+    ) -> tuple[str | None, dict[Language, str] | None]:
+        """The place the public texts name, per language (``places.public_place``)."""
+        return public_place(self._gazetteer(), typed, point) if typed else (None, None)
 
     def _point_of(self, where: _Place, field_prefix: str) -> _Place:
         if where.location is not None:
-            return where  # a point wins over a name: no lookup
+            # A point wins over a name (no lookup), if it lies where the service alerts.
+            self._service_area.check(where.location, f"{field_prefix}location")
+            return where
         assert where.place_name is not None  # the schema requires one or the other
         point = resolve_place(self._gazetteer(), where.place_name, f"{field_prefix}place_name")
         return where.model_copy(update={"location": point})
@@ -439,12 +447,14 @@ class ReportService:
             if sighting.destination_lat is None or sighting.destination_lon is None
             else Point(lat=sighting.destination_lat, lon=sighting.destination_lon)
         )
+        point = Point(lat=sighting.lat, lon=sighting.lon)
+        place, place_names = self._public_place(sighting.place_name, point)
         data = SightingAddedData(
             report_id=report.id,
             sighting_id=sighting.id,
-            point=Point(lat=sighting.lat, lon=sighting.lon),
-            place=sighting.place_name,
-            place_names=self._place_names(sighting.place_name),
+            point=point,
+            place=place,
+            place_names=place_names,
             seen_at=sighting.seen_at,
             trusted=sighting.trusted,
             heading_deg=sighting.heading_deg,
@@ -513,6 +523,7 @@ class ReportService:
         child = content.child
         vehicle = content.suspected_vehicle
         zone = _zone_inputs(content)
+        place, place_names = self._public_place(content.last_seen.place_name, zone.point)
         return ReportApprovedData(
             report_id=report.id,
             alert_id=report.alert_id or alert_id_for(report.id),
@@ -527,8 +538,8 @@ class ReportService:
             ),
             photo_urls=[str(u) for u in child.photo_urls],
             last_seen_point=zone.point,
-            last_seen_place=content.last_seen.place_name,
-            last_seen_place_names=self._place_names(content.last_seen.place_name),
+            last_seen_place=place,
+            last_seen_place_names=place_names,
             last_seen_at=zone.at,
             travel_mode=zone.travel_mode,
             suspected_vehicle=(

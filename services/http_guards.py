@@ -3,13 +3,16 @@ characters in the path or query, and a limit on failed authentication per client
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
+from collections import OrderedDict
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import authenticated
 from shared.problems import Problem, problem_response
 from shared.rate_limit import RateLimiter
 
@@ -105,16 +108,20 @@ class FailedAuthLimit:
     request costs a key lookup (a flood of made-up keys must be refused cheaply).
 
     Every 401 the API answers takes a token from the address's bucket; while the bucket is
-    empty, every API request from that address is a 429 with Retry-After, keyed or not (a
-    key cannot be told valid without the lookup the limit saves). The address is the TCP
-    peer's; behind a proxy, run the server with its trusted-proxy settings so that it is the
-    client's (uvicorn's ``--forwarded-allow-ips``).
+    empty, a request from that address presenting a key is a 429 with Retry-After — unless
+    that key authenticated recently (``KnownKeys``): one stale client behind a police
+    gateway's address must not hold up the valid keys sharing it, least of all the one
+    resolving a case. A request presenting no key passes (it costs no lookup; without a key
+    a keyed route answers 401 at once). The address is the TCP peer's; behind a proxy, run
+    the server with its trusted-proxy settings so that it is the client's (uvicorn's
+    ``--forwarded-allow-ips``).
     """
 
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:
         self._app = app
         self._limiter = limiter
         self._prefix = prefix
+        self._known = KnownKeys()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self._prefix):
@@ -122,8 +129,10 @@ class FailedAuthLimit:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        wait = self._limiter.blocked_for(address, time.monotonic())
-        if wait is not None:
+        presented = _bearer_token(scope)
+        now = time.monotonic()
+        wait = self._limiter.blocked_for(address, now) if presented else None
+        if wait is not None and not self._known.holds(presented, now):
             problem = Problem(
                 429,
                 "Too many requests",
@@ -134,11 +143,54 @@ class FailedAuthLimit:
             return
 
         async def observed(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 401:
-                self._limiter.retry_after(address, time.monotonic())
+            if message["type"] == "http.response.start":
+                if message["status"] == 401:
+                    self._limiter.retry_after(address, time.monotonic())
+                    self._known.forget(presented)
+                elif presented and authenticated(scope):
+                    self._known.add(presented, time.monotonic())
             await send(message)
 
         await self._app(scope, receive, observed)
+
+
+def _bearer_token(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""
+
+
+class KnownKeys:
+    """Digests of keys that authenticated in the last ``ttl_s``, at most ``capacity`` (the
+    least recently seen go first). Only a pass through the failed-authentication limit: the
+    request is still authenticated in full (a key revoked since is a 401, and forgotten)."""
+
+    def __init__(self, ttl_s: float = 900.0, capacity: int = 10_000) -> None:
+        self._ttl_s = ttl_s
+        self._capacity = capacity
+        self._until: OrderedDict[bytes, float] = OrderedDict()
+
+    def add(self, key: str, now: float) -> None:
+        digest = _digest(key)
+        self._until[digest] = now + self._ttl_s
+        self._until.move_to_end(digest)
+        while len(self._until) > self._capacity:
+            self._until.popitem(last=False)
+
+    def holds(self, key: str, now: float) -> bool:
+        until = self._until.get(_digest(key))
+        return until is not None and now < until
+
+    def forget(self, key: str) -> None:
+        if key:
+            self._until.pop(_digest(key), None)
+
+
+def _digest(key: str) -> bytes:
+    # Keys are never kept in the clear, not even in memory for longer than a request.
+    return hashlib.sha256(key.encode()).digest()
 
 
 # As in request bodies (shared/input_types.py): C0 and C1 controls, DEL, lone surrogates.

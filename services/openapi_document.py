@@ -195,6 +195,11 @@ def _schema_example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
     if schema.get("type") == "array" and "items" in schema:
         item = _schema_example(schema["items"], components)
         return None if item is None else [item]
+    # An optional body (``Model | None``): the model's example.
+    for option in schema.get("anyOf", []):
+        example = _schema_example(option, components)
+        if example is not None:
+            return example
     return None
 
 

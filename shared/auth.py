@@ -18,7 +18,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from sqlalchemy import ForeignKey, String, Text, select, update
@@ -232,6 +232,13 @@ _UNAUTHENTICATED = Problem(
 )
 
 
+def authenticated(scope: Any) -> bool:
+    """Whether the request of ``scope`` presented a key that authenticated (read by request
+    guards once the response starts: ``current_principal`` marks the request's state)."""
+    state = scope.get("state")
+    return isinstance(state, dict) and state.get("authenticated_key") is not None
+
+
 async def current_principal(request: Request, session: Session, context: Context) -> Principal:
     """The request's key, checked on the request's own session in a short transaction of its
     own, committed before the endpoint's begins: recording a key's use must not hold a lock
@@ -248,6 +255,7 @@ async def current_principal(request: Request, session: Session, context: Context
         principal = await authenticate(session, token.strip(), context.clock.now())
     if principal is None:
         raise _UNAUTHENTICATED
+    request.state.authenticated_key = principal.key_id
     limiter = context.rate_limiter
     if limiter is not None:
         wait = limiter.retry_after(principal.key_id, time.monotonic())

@@ -5,7 +5,10 @@ string "yes" would become consent, ``false`` a longitude of 0, ``9`` in quotes a
 number a date. These types refuse every conversion (422 naming the field) but the ones JSON
 forces on us: an integer where a number is expected, an ISO 8601 string for a time. Texts
 refuse control characters: a NUL or an escape sequence in a name would travel to partners,
-terminals and CAP documents that each treat it differently.
+terminals and CAP documents that each treat it differently. Nor may they hold the Unicode
+characters that reorder or break what is displayed after them (bidirectional overrides and
+isolates, line and paragraph separators, a byte-order mark): a name ending in a right-to-left
+override would reverse the rest of an alert's headline on every partner's screen.
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ from pydantic_core import PydanticCustomError
 # C0 and C1 controls, DEL, and lone surrogates (JSON's "\ud800" escapes decode to them, and
 # no UTF-8 encoder downstream can write them).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-# The same, less the line breaks and tab a paragraph of free text may hold (CR for CRLF).
-_CONTROL_IN_PARAGRAPH = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same, less the line breaks and tab a paragraph of free text may hold (CR only in CRLF).
+_CONTROL_IN_PARAGRAPH = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
+# Embeddings and overrides (U+202A–E), isolates (U+2066–9), line and paragraph separators,
+# the byte-order mark. The marks mixed Arabic and Latin text needs (U+200E, U+200F, U+061C)
+# and the joiners scripts and emoji need (U+200C, U+200D) stay allowed.
+_LAYOUT = re.compile(r"[\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
 
 
 def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
@@ -32,6 +39,12 @@ def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
                 "must not contain control characters{allowed}",
                 {"allowed": allowed},
             )
+        if _LAYOUT.search(value):
+            raise PydanticCustomError(
+                "layout_character",
+                "must not contain bidirectional override, isolate, line or paragraph "
+                "separator characters",
+            )
         return value
 
     return AfterValidator(check)
@@ -41,8 +54,8 @@ def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
 # ``Annotated[str, StringConstraints(max_length=100), SINGLE_LINE]``.
 # One line of text: a name, a phone number, a place, a URL, a token.
 SINGLE_LINE = _refusing(_CONTROL, "")
-# Free text: a description, circumstances, a note; newline, carriage return and tab allowed.
-PARAGRAPH = _refusing(_CONTROL_IN_PARAGRAPH, " other than newline and tab")
+# Free text: a description, circumstances, a note; newline (LF or CRLF) and tab allowed.
+PARAGRAPH = _refusing(_CONTROL_IN_PARAGRAPH, " other than newline (LF or CRLF) and tab")
 
 # A JSON number (integer or not), finite: never a boolean, a string or NaN/Infinity (which
 # Python's JSON parser accepts although JSON has no such values).

@@ -6,10 +6,12 @@ Every setting is ``TIFLI_<NAME>``; the two that operators know by their conventi
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RETRY_SCHEDULE_S = (0.0, 5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
+# [west, south, east, north]: Morocco's territory and about 50 km (0.5°) around it.
+DEFAULT_SERVICE_AREA = (-17.6, 20.3, -0.5, 36.4)
 
 
 class Settings(BaseSettings):
@@ -178,7 +180,22 @@ class Settings(BaseSettings):
         "foreign land files by `python -m deploy.geodata.allowed --regions R --foreign-land F "
         "--out FILE`; unset: drawn at start (seconds).",
     )
+    service_area: tuple[float, float, float, float] = Field(
+        default=DEFAULT_SERVICE_AREA,
+        description="[west, south, east, north], degrees: where a report's or sighting's "
+        "point may lie (default: Morocco, with about 50 km around it). A point outside is a "
+        "422, not an alert around Paris or a swapped latitude and longitude.",
+    )
     alert_ttl_hours: float = Field(default=24.0, gt=0)
+
+    @field_validator("service_area")
+    @classmethod
+    def _a_box(cls, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        west, south, east, north = box
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValueError("give [west, south, east, north] with west < east, south < north")
+        return box
+
     widen_interval_minutes: float = Field(
         default=60.0, gt=0, description="How often the engine re-computes a growing zone."
     )

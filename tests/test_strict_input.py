@@ -56,6 +56,21 @@ async def _stored(stack: Stack) -> tuple[int, int]:
         ("submitted_by.unit", "DGSN\tAnfa"),
         ("last_seen.place_name", "Casa\rblanca"),
         ("child.clothing", "\ud800"),  # a lone surrogate (from a JSON escape)
+        # Characters that reorder or break what partners display after them.
+        ("child.given_name", "Amina\u202e gnirtS"),  # a right-to-left override
+        ("child.given_name", "Amina\u2066x"),  # an isolate
+        ("child.clothing", "Red jacket\u2028blue jeans"),  # a line separator
+        ("child.description", "\ufeffShort hair"),  # a byte-order mark
+        ("child.description", "Short hair\rbrown eyes"),  # CR outside CRLF
+        # Points where no case can be: abroad, swapped latitude and longitude, a pole.
+        ("last_seen.location", {"lat": 48.8566, "lon": 2.3522}),
+        ("last_seen.location", {"lat": -7.5898, "lon": 33.5731}),
+        ("last_seen.location", {"lat": 90, "lon": -7.5}),
+        ("last_seen.location", {"lat": 33.57, "lon": 180}),
+        ("last_seen.destination", {"location": {"lat": 36.75, "lon": 3.06}}),  # Algiers
+        # Times no case can have: a typed year 1, or before the child was born (aged 9).
+        ("last_seen.at", "0001-01-01T00:00:00Z"),
+        ("last_seen.at", "2001-01-01T00:00:00Z"),
     ],
 )
 async def test_a_report_is_taken_at_its_word(stack: Stack, path: str, value: Any) -> None:
@@ -65,8 +80,32 @@ async def test_a_report_is_taken_at_its_word(stack: Stack, path: str, value: Any
         answer = await police.post(
             "/v1/reports", content=content, headers={"content-type": "application/json"}
         )
-    _names(answer, path)
+    field = "last_seen.destination.location" if path == "last_seen.destination" else path
+    _names(answer, field)
     assert await _stored(stack) == (0, 0)
+
+
+async def test_a_report_seen_before_the_child_was_born_is_refused(stack: Stack) -> None:
+    body = report_body()  # a child of 9
+    ten_years_ago = datetime.now(UTC).replace(year=datetime.now(UTC).year - 10) - timedelta(days=2)
+    body["last_seen"]["at"] = ten_years_ago.isoformat()
+    async with stack.client("submitter") as police:
+        too_early = await police.post("/v1/reports", json=body)
+        body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+        in_time = await police.post("/v1/reports", json=body)
+    _names(too_early, "last_seen")
+    assert "before the child was born" in too_early.json()["detail"]
+    assert in_time.status_code == 201, in_time.text
+
+
+async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
+    async with stack.client("admin") as admin:
+        for name in ("x\x00", "evil\x1b[2J", "line1\nline2", "a\u202eb"):
+            _names(
+                await admin.post("/v1/keys", json={"name": name, "scopes": ["alerts:read"]}), "name"
+            )
+            _names(await admin.post("/v1/units", json={"code": "U-1", "name": name}), "name")
+        assert (await admin.get("/v1/units")).json()["items"] == []
 
 
 async def test_a_photo_url_is_bounded_as_it_is_stored(stack: Stack) -> None:
@@ -118,17 +157,19 @@ async def _submitted(stack: Stack) -> str:
         ("resolve", {"note": "found\x1b"}, "note"),
         ("sightings", {"location": {"lat": 34, "lon": False}, "at": "2026-01-01T00:00:00Z"}, None),
         ("sightings", {"location": {"lat": 34, "lon": -6}, "at": "2026-01-01T00:00:00Z"}, None),
+        ("sightings", {"location": {"lat": 0, "lon": 0}, "trusted": True}, "location"),
     ],
 )
 async def test_case_acts_are_strict_too(
     stack: Stack, action: str, body: dict[str, Any], field: str | None
 ) -> None:
     report_id = await _submitted(stack)
-    if action == "sightings":
+    if action == "sightings" and field is None:
         location = body["location"]
-        at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-        body = {**body, "at": at, "trusted": "yes" if location["lon"] is not False else True}
+        body = {**body, "trusted": "yes" if location["lon"] is not False else True}
         field = "location.lon" if location["lon"] is False else "trusted"
+    if action == "sightings":
+        body = {**body, "at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()}
     if action == "approve" and field is None:
         field = "criteria.child_under_18"
     async with stack.client("reviewer") as reviewer:
@@ -272,3 +313,14 @@ async def test_no_control_characters_in_paths_or_queries(
     assert answer.headers["content-type"] == "application/problem+json"
     if field is not None:
         assert [e["field"] for e in answer.json()["errors"]] == [field]
+
+
+async def test_a_take_down_needs_no_body(stack: Stack) -> None:
+    """The child is found: an empty POST resolves (a note is optional); a body, if sent, is
+    still strict."""
+    report_id = await _submitted(stack)
+    async with stack.client("submitter") as police:
+        _names(await police.post(f"/v1/reports/{report_id}/resolve", json={"note": 7}), "note")
+        resolved = await police.post(f"/v1/reports/{report_id}/resolve")
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "resolved"

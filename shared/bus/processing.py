@@ -11,12 +11,21 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from shared.bus.base import Handler, Message
 from shared.transient_errors import describe, is_transient
 
 log = logging.getLogger(__name__)
+
+# Alerting on it is how an operator learns of a message that will never be processed (an
+# approval whose alert could not be built): the topic alone is read by nobody.
+DEAD_LETTERED = Counter(
+    "tifli_events_dead_lettered_total",
+    "Events parked on the dead-letter topic, by the topic they came from.",
+    ["topic"],
+)
 
 DeadLetter = Callable[[Message, str], Awaitable[None]]
 Publish = Callable[[str, str, bytes, dict[str, str]], Awaitable[None]]
@@ -100,6 +109,7 @@ async def send_to_dead_letter(publish: Publish, topic: str, message: Message, re
     """Park ``message`` on the dead-letter topic, with where it came from and why."""
     log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
     await publish(topic, message.key, message.value, dead_letter_headers(message, reason))
+    DEAD_LETTERED.labels(message.topic).inc()
 
 
 def dead_letter_headers(message: Message, reason: str) -> dict[str, str]:

@@ -4,10 +4,12 @@ import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from alert_engine.locations import TrustedLocation
 from alert_engine.models import Alert, ApprovedFacts
 from alert_engine.service import case_state
-from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, cancel_info, fit
+from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, arabic_years, cancel_info, fit
 from shared.alert_contract import Language, Point, PublicChild
 
 
@@ -42,8 +44,9 @@ def test_local_time_and_scripts() -> None:
         b.language: b for b in alert_info(_facts(), "Africa/Casablanca", status="Actual")
     }
     assert "2026-11-29 16:30" in by_language["en"].description  # UTC+1 in Morocco
-    assert "fille" in by_language["fr"].description
-    assert "طفلة عمرها 9 سنة، شوهدت" in by_language["ar"].description  # feminine agreement
+    assert "fille de 9 ans, vue pour" in by_language["fr"].description  # feminine agreement
+    assert "طفلة عمرها 9 سنوات، شوهدت" in by_language["ar"].description
+    assert by_language["ar"].headline.startswith("طفلة مختفية: Amina")
     assert "Red jacket. Suspected vehicle: Grey van (12345-A-6)." in by_language["en"].description
     tifinagh = [c for c in by_language["zgh"].headline if "TIFINAGH" in unicodedata.name(c, "")]
     assert len(tifinagh) > 10
@@ -117,3 +120,28 @@ def test_a_sighting_s_place_names_reach_the_texts_of_later_versions() -> None:
     }
     assert "Rabat" in by_language["fr"].description and "الرباط" in by_language["ar"].description
     assert "Tanger" not in by_language["fr"].description
+
+
+@pytest.mark.parametrize(
+    ("age", "said"),
+    [
+        (0, "أقل من سنة"),
+        (1, "سنة واحدة"),
+        (2, "سنتان"),
+        (3, "3 سنوات"),
+        (10, "10 سنوات"),
+        (11, "11 سنة"),
+        (17, "17 سنة"),
+    ],
+)
+def test_an_arabic_age_agrees_with_its_number(age: int, said: str) -> None:
+    assert arabic_years(age) == said
+
+
+def test_a_boy_is_seen_in_the_masculine() -> None:
+    facts = _facts()
+    boy = replace(facts, child=facts.child.model_copy(update={"sex": "male", "age": 12}))
+    by_language = {b.language: b for b in alert_info(boy, "Africa/Casablanca", status="Actual")}
+    assert "garçon de 12 ans, vu pour" in by_language["fr"].description
+    assert by_language["ar"].headline.startswith("طفل مختفٍ: Amina، 12 سنة")
+    assert "طفل عمره 12 سنة، شوهد آخر مرة" in by_language["ar"].description

@@ -4,6 +4,7 @@ is a 422 listing candidates, never a guess. Through the real HTTP API."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -220,3 +221,27 @@ async def test_each_alert_text_names_the_place_in_its_own_language(
         assert name in info[language]["description"], info[language]["description"]
         others = {n for lang, n in expected.items() if n != name and lang != language}
         assert not any(n in info[language]["description"] for n in others)
+
+
+@pytest.mark.parametrize("typed", ["Atlantis", "Rabat"])
+async def test_a_name_beside_a_point_reaches_the_texts_only_if_it_is_a_town_there(
+    stack: Stack, typed: str
+) -> None:
+    """Not geocoded, so never refused: an unknown name, or a town 450 km from the point,
+    gives way in the public texts to the town nearest the point."""
+    agadir = {"lat": 30.4114, "lon": -9.5531}
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=_by_name(typed, location=agadir))
+        assert created.status_code == 201, created.text
+        assert created.json()["report"]["last_seen"]["place_name"] == typed  # kept as typed
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        alert_id = approved.json()["alert_id"]
+    async with stack.client("reader") as reader:
+        alert = await eventually(
+            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
+        )
+    current = alert.json()["current"]
+    info = {block["language"]: block for block in current["info"]}
+    assert "Agadir" in info["fr"]["description"] and "Agadir" in info["en"]["description"]
+    assert "أكادير" in info["ar"]["description"]
+    assert typed not in json.dumps(current, ensure_ascii=False)

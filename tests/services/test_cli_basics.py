@@ -128,3 +128,12 @@ def test_zone_preview_refuses_a_point_off_the_earth(capsys: pytest.CaptureFixtur
     args = build_parser().parse_args(["zone", "preview", "--lat", "95", "--lon", "0"])
     assert args.handler(Settings(), args) == 2
     assert "--lat" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("lat", "lon"), [("33.5", "180"), ("48.85", "2.35"), ("-7.59", "33.57")])
+def test_zone_preview_refuses_a_point_outside_the_service_area(
+    capsys: pytest.CaptureFixture[str], lat: str, lon: str
+) -> None:
+    args = build_parser().parse_args(["zone", "preview", "--lat", lat, "--lon", lon])
+    assert args.handler(Settings(), args) == 2
+    assert "outside the service area" in capsys.readouterr().err

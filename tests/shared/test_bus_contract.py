@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.exc import OperationalError
 
 from shared.bus.base import Accepted, EventBus, Message, Outgoing
@@ -148,10 +149,12 @@ async def test_poison_and_exhausted_messages_are_dead_lettered(buses: BusFactory
     dead = Recorder()
     bus.subscribe(buses.topic, "g", recorder)
     bus.subscribe(buses.dead_letter, "dlq-reader", dead)
+    before = _dead_lettered(buses.topic)
     await buses.start(bus)
     await _publish(bus, buses.topic, [("k", "k:bad"), ("k", "k:broken"), ("k", "k:fine")])
     await recorder.wait_for(1)
     await dead.wait_for(2)
+    assert _dead_lettered(buses.topic) - before == 2  # what an operator's alert rule watches
     assert recorder.values() == ["k:fine"]  # the partition was not blocked
     assert recorder.attempts["k:bad"] == 1  # poison: no retry
     assert recorder.attempts["k:broken"] == 3  # max_attempts, then the DLQ
@@ -159,6 +162,11 @@ async def test_poison_and_exhausted_messages_are_dead_lettered(buses: BusFactory
     reasons = {m.value.decode(): m.headers["dlq-reason"] for m in dead.seen}
     assert reasons["k:bad"].startswith("poison")
     assert all(m.headers["dlq-original-topic"] == buses.topic for m in dead.seen)
+
+
+def _dead_lettered(topic: str) -> float:
+    counted = REGISTRY.get_sample_value("tifli_events_dead_lettered_total", {"topic": topic})
+    return counted or 0.0
 
 
 async def test_every_group_gets_every_message(buses: BusFactory) -> None:

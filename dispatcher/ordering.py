@@ -8,7 +8,9 @@ deliveries with the same ``alert_id`` and ``partner_id`` and a lower or higher `
 
 from __future__ import annotations
 
-from sqlalchemy import Exists, and_, exists
+from datetime import datetime
+
+from sqlalchemy import Exists, and_, exists, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -46,14 +48,34 @@ def earlier_version_owed(of: type[Delivery] | Delivery) -> Exists:
 
 
 def earlier_versions_waiting(of: Delivery) -> ColumnElement[bool]:
-    """Matches the earlier versions of ``of`` that still wait their turn (pending, not in
-    flight): those the new version ``of`` supersedes where ``replaces`` says so. One being
-    sent is left to finish; should it fail, ``newer_versions`` decides its fate."""
+    """Matches the earlier versions of ``of`` not delivered and not in flight (pending, or
+    dead: given up on): those the new version ``of`` supersedes where ``replaces`` says so
+    (a dead one superseded is no longer a failure to replay). One being sent is left to
+    finish; should it fail, ``newer_versions`` decides its fate; should its sender die, so
+    does ``replaced_in_flight``."""
     return and_(
         Delivery.alert_id == of.alert_id,
         Delivery.partner_id == of.partner_id,
         Delivery.sequence < of.sequence,
-        Delivery.status == "pending",
+        Delivery.status.in_(("pending", "dead")),
+    )
+
+
+def replaced_in_flight(now: datetime) -> ColumnElement[bool]:
+    """Matches deliveries whose sender died mid-send (a lease run out) and that a newer
+    version ``replaces``: they are superseded, not sent again. (Planning left them alone, as
+    they were in flight; sending one now would show the partner an alert after its Cancel.)"""
+    newer = aliased(Delivery)
+    return and_(
+        Delivery.status == "sending",
+        Delivery.lease_until < now,
+        exists().where(
+            newer.alert_id == Delivery.alert_id,
+            newer.partner_id == Delivery.partner_id,
+            newer.sequence > Delivery.sequence,
+            newer.status != "superseded",
+            or_(newer.event_type.in_(sorted(TAKE_DOWNS)), Delivery.event_type != "alert.issued"),
+        ),
     )
 
 

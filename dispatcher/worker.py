@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.attempt_records import Attempt, AttemptRecorder
 from dispatcher.models import Delivery, Partner
-from dispatcher.ordering import earlier_version_owed
+from dispatcher.ordering import earlier_version_owed, replaced_in_flight
 from dispatcher.partner_secrets import signing_secrets
 from dispatcher.retry import Outcome, RetryPolicy
 from dispatcher.sender import post_webhook
@@ -193,6 +193,12 @@ class DeliveryWorker:
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(Delivery)
+                .where(replaced_in_flight(now))
+                .values(status="superseded", lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(Delivery)
                 .where(
                     or_(
                         Delivery.status == "pending",
@@ -216,6 +222,7 @@ class DeliveryWorker:
                     Delivery.status == "pending",
                     and_(Delivery.status == "sending", Delivery.lease_until < now),
                 ),
+                ~replaced_in_flight(now),  # superseded at the next sweep, never sent again
                 *_claimable(full),
             )
             .order_by(Delivery.next_attempt_at)

@@ -15,6 +15,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.production import Processes, production_stack
 from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 CASES = 24
@@ -102,3 +103,52 @@ async def test_kill_9_of_each_worker_mid_stream(
     assert issued() == set(alert_ids)
     assert all(len(b) == 1 for b in bodies.values())  # a duplicate is the same message
     assert all(len(ids) == 1 for ids in ids_per_version.values())  # one id per version
+
+
+async def test_an_alert_in_flight_when_its_sender_dies_is_not_sent_after_its_cancel(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The child is found while the Alert's POST hangs; its Cancel waits behind it (order per
+    partner), and the dispatcher dies. When the lease runs out, the partner gets the Cancel —
+    not the Alert again, then the Cancel."""
+    lease_s = 3
+    async with (
+        partner_endpoint() as partner,
+        production_stack(
+            postgres_url, kafka_bootstrap, tmp_path, TIFLI_DELIVERY_LEASE_S=str(lease_s)
+        ) as (stack, procs),
+    ):
+        await stack.register_partner(partner)
+        async with (
+            stack.client("submitter") as police,
+            stack.client("reviewer") as reviewer,
+            partner.holding(),
+        ):
+            created = await police.post("/v1/reports", json=report_body())
+            report = f"/v1/reports/{created.json()['id']}"
+            approved = await reviewer.post(f"{report}/approve", json=CRITERIA)
+            alert_id = approved.json()["alert_id"]
+            await partner.wait_held(1, timeout=30)
+            assert (await police.post(f"{report}/resolve")).status_code == 200
+            await eventually(
+                lambda: stack.deliveries(alert_id=alert_id, status="pending"),
+                lambda items: [d["event_type"] for d in items] == ["alert.cancelled"],
+                timeout=30,
+            )
+            procs.kill("dispatcher")  # mid-POST: the Alert stays leased to a dead sender
+        procs.start("dispatcher", "dispatcher-2")
+        try:
+            [took_down] = await partner.wait_for(1, timeout=60)
+        except TimeoutError:
+            raise AssertionError(await _where_are(procs, [alert_id])) from None
+        assert json.loads(took_down.body)["type"] == "alert.cancelled"
+        # The Cancel's outcome is recorded just after the partner answers.
+        by_version = await eventually(
+            lambda: stack.deliveries(alert_id=alert_id),
+            lambda items: {d["status"] for d in items} <= {"superseded", "delivered"},
+        )
+        assert sorted((d["sequence"], d["event_type"], d["status"]) for d in by_version) == [
+            (1, "alert.issued", "superseded"),
+            (2, "alert.cancelled", "delivered"),
+        ]
+        assert len(partner.received) == 1

@@ -3,6 +3,8 @@ arriving version may supersede, and which newer versions count against an older 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,8 +15,9 @@ from dispatcher.ordering import (
     earlier_versions_waiting,
     newer_version_exists,
     newer_versions,
+    replaced_in_flight,
 )
-from tests.dispatcher.conftest import delivery, partner
+from tests.dispatcher.conftest import NOW, delivery, partner
 
 
 async def _store(sessions: async_sessionmaker[AsyncSession], *rows: Delivery) -> None:
@@ -65,7 +68,7 @@ async def test_a_new_version_may_supersede_only_earlier_versions_still_waiting(
         sessions,
         delivery("p1", "a", 1, "pending", "alert.issued"),
         delivery("p1", "a", 2, "sending"),  # in flight: left to finish
-        delivery("p1", "a", 3, "dead"),
+        delivery("p1", "a", 3, "dead"),  # given up on: superseded, no longer one to replay
         delivery("p1", "a", 4, "pending"),
         delivery("p2", "a", 4, "pending"),  # another partner's
         delivery("p1", "b", 4, "pending"),  # another alert's
@@ -75,7 +78,38 @@ async def test_a_new_version_may_supersede_only_earlier_versions_still_waiting(
         waiting = set(
             await session.scalars(select(Delivery.id).where(earlier_versions_waiting(arriving)))
         )
-    assert waiting == {"p1-a-1", "p1-a-4"}
+    assert waiting == {"p1-a-1", "p1-a-3", "p1-a-4"}
+
+
+def _in_flight(
+    partner_id: str, alert_id: str, sequence: int, event_type: str, lease_s: int
+) -> Delivery:
+    row = delivery(partner_id, alert_id, sequence, "sending", event_type)
+    row.lease_until = NOW + timedelta(seconds=lease_s)
+    return row
+
+
+async def test_a_version_whose_sender_died_is_superseded_if_a_newer_one_replaces_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await _store(
+        sessions,
+        # The sender of each died mid-send (lease run out), then a newer version came.
+        _in_flight("p1", "a", 1, "alert.issued", -5),
+        delivery("p1", "a", 2, "pending", "alert.cancelled"),  # a take-down replaces all
+        _in_flight("p1", "b", 2, "alert.updated", -5),
+        delivery("p1", "b", 3, "pending"),  # an Update replaces an Update
+        _in_flight("p1", "c", 1, "alert.issued", -5),
+        delivery("p1", "c", 2, "pending"),  # but never the first Alert: it is sent again
+        _in_flight("p1", "d", 1, "alert.issued", 30),  # still leased: its sender may live
+        delivery("p1", "d", 2, "pending", "alert.cancelled"),
+        _in_flight("p2", "a", 1, "alert.issued", -5),  # nothing newer for this partner
+        _in_flight("p1", "e", 1, "alert.issued", -5),
+        delivery("p1", "e", 2, "superseded", "alert.cancelled"),  # a newer one, superseded
+    )
+    async with sessions() as session:
+        replaced = set(await session.scalars(select(Delivery.id).where(replaced_in_flight(NOW))))
+    assert replaced == {"p1-a-1", "p1-b-2"}
 
 
 async def test_newer_versions_count_unless_superseded(

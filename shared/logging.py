@@ -40,7 +40,17 @@ class _Formatter(logging.Formatter):
             fields["error_type"] = record.exc_info[0].__name__
         if self._as_json:
             return json.dumps(fields, default=str, ensure_ascii=False)
-        return " ".join(f"{k}={v}" for k, v in fields.items())
+        return " ".join(f"{k}={_logfmt(v)}" for k, v in fields.items())
+
+
+def _logfmt(value: Any) -> str:
+    """A value as logfmt writes it: bare if it is one plain word, else quoted with escapes.
+    A client's text (a request path) must never start a line of its own, nor end this one:
+    a newline in it would let anyone forge a log entry."""
+    text = str(value)
+    if text and all(c.isprintable() and not c.isspace() and c not in '"=\\' for c in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 # Client libraries that log every failed reconnect: during a broker or database outage they

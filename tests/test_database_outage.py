@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,10 +28,13 @@ import pytest
 from sqlalchemy import text
 
 from services.testbed.backing_servers import PostgresServer, StopMode
+from services.testbed.loopback import free_port
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
-from services.testbed.production import Processes, production_stack, wait_ready
+from services.testbed.production import Processes, fresh_database, production_stack, wait_ready
 from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
+from shared.sealing import Sealer
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -234,3 +242,61 @@ async def test_a_lease_left_by_a_dead_dispatcher_is_taken_over_after_an_outage(
         await engine.dispose()
         assert (status, attempts) == ("delivered", 1)  # the killed attempt left no record
     print(f"lease taken over {took_over_s:.1f} s after the database came back")
+
+
+async def test_a_worker_started_in_an_outage_waits_for_the_database_and_the_broker(
+    postgres: PostgresServer, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Started by a supervisor while the database is down, a worker waits (it migrates the
+    schema first), then runs once the database is back, with nothing restarted by hand.
+    Started against a broker that does not answer, it waits too, and a SIGTERM ends the
+    wait at once."""
+    database_url = await fresh_database(postgres.url)
+    env = {
+        **os.environ,
+        "TIFLI_DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TIFLI_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+        "TIFLI_DATA_KEY": Sealer.new_key(),
+    }
+    log = tmp_path / "relay.log"
+    await asyncio.to_thread(postgres.stop, "fast")
+    try:
+        relay = _tifli_run("relay", env, log)
+        await _logged(log, "waiting for the database")
+        assert relay.poll() is None
+    finally:
+        await asyncio.to_thread(postgres.start)
+    try:
+        await _logged(log, "tifli relay running", timeout=60)
+        assert "answers (waited" in log.read_text()
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(relay.wait, 30) == 0
+
+    silent = f"127.0.0.1:{free_port()}"  # nothing listens there
+    log = tmp_path / "dispatcher.log"
+    dispatcher = _tifli_run("dispatcher", {**env, "KAFKA_BOOTSTRAP_SERVERS": silent}, log)
+    try:
+        await _logged(log, f"waiting for the broker {silent}")
+        assert dispatcher.poll() is None
+    finally:
+        dispatcher.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(dispatcher.wait, 30) == -signal.SIGTERM
+
+
+def _tifli_run(role: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", role],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def _logged(log: Path, text: str, timeout: float = 30) -> None:
+    async def read() -> str:
+        return log.read_text(errors="replace") if log.exists() else ""
+
+    await eventually(read, lambda written: text in written, timeout=timeout, interval=0.1)

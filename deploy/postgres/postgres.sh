@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL server on 127.0.0.1 for tests and local production-mode runs, using Debian's
 # server binaries (no Docker here). Restartable: the data survives stop/start; only `wipe`
-# deletes it.
+# deletes it. Authentication is "trust" (any local user connects as any role, no password
+# checked): for tests and trials on one machine, never a shared host or production.
 #
 #   postgres.sh install   apt-get install the server if initdb/pg_ctl are missing (needs root)
 #   postgres.sh start     initdb only if the data directory is empty (else start the existing
@@ -235,7 +236,7 @@ start() {
   fi
   # Ready over TCP too, which is what the application uses (pg_ctl checked the socket).
   local deadline=$((SECONDS + START_TIMEOUT))
-  until "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 1; do
+  until "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres -t 1; do
     [ "$SECONDS" -lt "$deadline" ] || { tail -n 50 "$LOG" >&2; die "not ready over TCP"; }
     sleep 0.2
   done
@@ -284,7 +285,7 @@ wipe() {
 
 status() {
   if running; then
-    if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 1; then
+    if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres -t 1; then
       echo "postgres running on 127.0.0.1:$PORT (data $DATA)"
     else
       echo "postgres running (data $DATA) but 127.0.0.1:$PORT not accepting connections"

@@ -66,15 +66,28 @@ def handle_db(settings: Settings, args: argparse.Namespace) -> int:
 def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio  # here, not at the top: `tifli --help` stays quick
 
-    from services.cli.database_target import DatabaseRefused, migrate
+    from services.cli.database_target import DatabaseRefused, migrate, shown_url
+    from services.cli.waiting import until_answering
     from services.components import ALL_ROLES
+    from shared.transient_errors import is_transient
 
     if not args.no_migrate:
         try:
-            migrate(settings)
+            until_answering(
+                lambda: migrate(settings),
+                f"the database {shown_url(settings.database_url)}",
+                transient=is_transient,
+            )
         except DatabaseRefused as exc:
             print(f"tifli: {exc}", file=sys.stderr)
             return 2
+    bootstrap = settings.kafka_bootstrap_servers
+    if bootstrap and args.role != "intake-api":  # the API takes reports without the broker
+        until_answering(
+            lambda: _broker_answers(bootstrap),
+            f"the broker {bootstrap}",
+            transient=lambda exc: isinstance(exc, BrokerUnreachable),
+        )
     if args.role == "all":
         asyncio.run(_serve_api(settings, ALL_ROLES))
     elif args.role == "intake-api":
@@ -82,6 +95,19 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     else:
         asyncio.run(_run_worker(settings, args.role))
     return 0
+
+
+class BrokerUnreachable(Exception):
+    """No broker of the bootstrap list answered a metadata request."""
+
+
+def _broker_answers(bootstrap: str) -> None:
+    import asyncio
+
+    from shared.bus.kafka import broker_reachable
+
+    if not asyncio.run(broker_reachable(bootstrap)):
+        raise BrokerUnreachable
 
 
 async def _serve(app: object, settings: Settings, port: int, banner: str) -> None:

@@ -92,7 +92,7 @@ def describe(area: Area, vertex_budget: int) -> str:
     lines = [
         ("centre", f"{circle.center.lat:.4f}, {circle.center.lon:.4f}"),
         ("radius", f"{circle.radius_km:g} km"),
-        ("vertices", f"{area.vertex_count} (budget {vertex_budget}) in {polygons} polygon(s)"),
+        ("vertices", f"{area.vertex_count} in {polygons} polygon(s), at most {vertex_budget} each"),
         ("overshoot", f"land {area.overshoot_land_m:g} m, sea {area.overshoot_sea_m:g} m"),
         ("targeting", area.targeting),
         ("geocodes", shares or "- (no territory: the zone is sent whole)"),

@@ -45,7 +45,10 @@ def retry_delay_s(attempt: int) -> float:
 def _reason(exc: Exception) -> str:
     """Why, without the message's content: validation errors name fields, never values."""
     if isinstance(exc, ValidationError):
-        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:10])
+        # A whole message of the wrong shape (not an object, say) has errors without a place.
+        fields = ", ".join(
+            ".".join(map(str, e["loc"])) or "(the message)" for e in exc.errors()[:10]
+        )
         return f"{type(exc).__name__} at {fields}"
     return type(exc).__name__
 
@@ -107,7 +110,11 @@ async def handle_with_retries(
 
 async def send_to_dead_letter(publish: Publish, topic: str, message: Message, reason: str) -> None:
     """Park ``message`` on the dead-letter topic, with where it came from and why."""
-    log.error("dead-lettered", extra={"topic": message.topic, "offset": message.offset})
+    # The reason names exception types and fields, never values: it may be logged.
+    log.error(
+        "dead-lettered",
+        extra={"topic": message.topic, "offset": message.offset, "reason": reason},
+    )
     await publish(topic, message.key, message.value, dead_letter_headers(message, reason))
     DEAD_LETTERED.labels(message.topic).inc()
 

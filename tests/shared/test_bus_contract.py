@@ -16,8 +16,9 @@ from sqlalchemy.exc import OperationalError
 from shared.bus.base import Accepted, EventBus, Message, Outgoing
 from shared.bus.kafka import KafkaBus
 from shared.bus.memory import InProcessBus
-from shared.bus.processing import PoisonMessage
+from shared.bus.processing import PoisonMessage, handle_with_retries
 from shared.db import create_engine, session_factory
+from shared.events import parse_event
 from shared.inbox import ProcessedEvent, first_delivery
 
 PARTITIONS = 3
@@ -271,3 +272,24 @@ async def test_a_duplicate_event_takes_effect_once(buses: BusFactory, tmp_path: 
     await seen.wait_for(4)
     await engine.dispose()
     assert effects == ["e1", "e2"]
+
+
+async def test_a_message_of_the_wrong_shape_is_dead_lettered_saying_so() -> None:
+    """The reason names where the message failed validation; for a message that is not
+    even an object, the message itself (never its content)."""
+    parked: list[str] = []
+
+    async def dead_letter(message: Message, reason: str) -> None:
+        parked.append(reason)
+
+    async def handler(message: Message) -> None:
+        parse_event(message.value)
+
+    for value in (b"[1, 2]", b'{"type": "report.approved"}'):
+        message = Message(topic="t", key="k", value=value, headers={}, partition=0, offset=0)
+        handled = await handle_with_retries(
+            message, handler, max_attempts=3, dead_letter=dead_letter, stopping=asyncio.Event()
+        )
+        assert handled
+    assert parked[0] == "poison: ValidationError at (the message)"
+    assert parked[1].startswith("poison: ValidationError at ") and "(the message)" not in parked[1]

@@ -76,3 +76,20 @@ def test_the_process_logging_collapses_the_kafka_client(log_output: io.StringIO)
     lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
     assert len(lines) == 1 and lines[0]["logger"] == "aiokafka.client"
     assert "collapse" not in lines[0]
+
+
+def test_a_client_s_text_cannot_forge_a_line_in_the_text_format() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("INFO", as_json=False, stream=stream)
+    forged = "/v1/x\ntime=2026-12-04T00:00:00.000+00:00 level=error message=report\x00"
+    try:
+        logging.getLogger("tifli.access").info("request", extra={"path": forged, "status": 404})
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    [line] = stream.getvalue().splitlines()  # one line, whatever the path held
+    assert "message=request " in line and line.endswith("status=404")  # plain words stay bare
+    assert json.loads(line.split(" path=")[1].removesuffix(" status=404")) == forged
+    assert "\x00" not in line

@@ -14,7 +14,10 @@ the sea it may run freely. P is the intersection of two polygons that each cover
    territory lies just beyond it: the zone's edge over land) get tangents every Δ, which
    bounds the overshoot there by r·(sec(Δ/2) − 1); sea-facing arcs get a tangent every 30°.
    Land inside the hull but outside Z is foreign (Z holds all the territory within the
-   zone), and the second polygon removes it.
+   zone), and the second polygon removes it. For a zone of several pieces that holds only
+   within each piece: C is then the union of such covers, one around Z's hull within each
+   piece, on one grid of directions (``_cover``), so the territory in the notches between
+   pieces stays out.
 2. **An allowed area A** (``alert_engine.allowed_area``): the territory grown over the sea,
    following land borders within a reach; drawn once at several reaches per territory.
 
@@ -142,7 +145,7 @@ def footprint_of(
     center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
     plane = LocalPlane.at(center)
     budget = _Budget(max_vertices, max_polygons)
-    parts = _covering_parts(exact, territory, plane, budget)
+    parts = _covering_parts(exact, territory, plane, budget, pieces)
     polygon = _region(parts)
     land_m, sea_m = measure_overshoot(polygon, exact, territory, center, pieces)
     if land_m > WEA_LIMIT_M:
@@ -253,6 +256,52 @@ def _tangent_polygon(hull: _Hull, theta: FloatArray) -> shapely.Polygon:
     return shapely.Polygon(np.column_stack([x, y]))
 
 
+def _piece_hulls(
+    exact: BaseGeometry, pieces: Sequence[shapely.Polygon], plane: LocalPlane
+) -> list[_Hull]:
+    """The hull of Z within each piece, for a zone of several. Z's hull would span the
+    notches between the pieces, and the territory there is outside Z: covered, it would be
+    land overshoot of kilometres, which the allowed area cannot remove (it is territory)."""
+    hulls = []
+    for piece in pieces:
+        within = polygonal(shapely.intersection(exact, piece))
+        if not within.is_empty:
+            hulls.append(_Hull(plane.to_plane(within)))
+    return hulls
+
+
+@dataclass(frozen=True)
+class _Covered:
+    """A hull the cover's tangents surround, with its probe for land beyond it."""
+
+    hull: _Hull
+    probe: _FacingProbe
+
+
+def _tangent_directions(covered: Sequence[_Covered], step: float) -> tuple[FloatArray, float]:
+    """``_directions`` for each hull covered, together: the same grid of directions, each
+    hull's land-facing ones fine (a piece's hull faces land in the notches, where Z's own
+    hull does not reach), and the share of them that face land."""
+    if len(covered) == 1:
+        return _directions(step, covered[0].probe)
+    chosen = [_directions(step, c.probe) for c in covered]
+    theta = np.unique(np.concatenate([directions for directions, _ in chosen]))
+    counts = [len(directions) for directions, _ in chosen]
+    share = sum(s * n for (_, s), n in zip(chosen, counts, strict=True)) / sum(counts)
+    return theta, share
+
+
+def _cover(hulls: Sequence[_Hull], theta: FloatArray) -> BaseGeometry:
+    """The polygon C bounded by the tangents of directions ``theta``: around Z's hull, or for
+    a zone of several pieces the union of those around Z's hull within each. Z's support in a
+    direction is the largest of the pieces', reached at the same vertex of Z, so where one
+    piece's hull touches Z's, its tangent is Z's own: the union adds vertices only in the
+    notches between pieces."""
+    if len(hulls) == 1:
+        return _tangent_polygon(hulls[0], theta)
+    return shapely.union_all([_tangent_polygon(h, theta) for h in hulls])
+
+
 def _land_facing(
     hull: _Hull, theta: FloatArray, plane: LocalPlane, territory: Territory
 ) -> BoolArray:
@@ -356,12 +405,21 @@ class _Budget:
 
 
 def _covering_parts(
-    exact: BaseGeometry, territory: Territory, plane: LocalPlane, budget: _Budget
+    exact: BaseGeometry,
+    territory: Territory,
+    plane: LocalPlane,
+    budget: _Budget,
+    pieces: Sequence[shapely.Polygon],
 ) -> tuple[shapely.Polygon, ...]:
     """One polygon (holes cut out) when it can meet the rule; else the budget of all parts,
     spent where land lies beyond the zone's edge; else the rectangle that always covers."""
     hull = _Hull(plane.to_plane(exact))
     probe = _FacingProbe(hull, plane, territory)
+    covered = (
+        [_Covered(h, _FacingProbe(h, plane, territory)) for h in _piece_hulls(exact, pieces, plane)]
+        if len(pieces) > 1
+        else [_Covered(hull, probe)]
+    )
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
     shapely.prepare(exact)
     one = _Budget(budget.vertices, budget.polygons)
@@ -387,7 +445,7 @@ def _covering_parts(
     for tier in tiers:
         if tier not in plans:
             plans[tier] = plans_for(tier)
-        found = _best_fit(hull, plane, probe, exact, plans[tier], tier)
+        found = _best_fit(hull, covered, plane, probe, exact, plans[tier], tier)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
         if best is not None and best[0] <= _TARGET_M:
@@ -397,6 +455,7 @@ def _covering_parts(
 
 def _best_fit(
     hull: _Hull,
+    covered: Sequence[_Covered],
     plane: LocalPlane,
     probe: _FacingProbe,
     exact: BaseGeometry,
@@ -408,7 +467,7 @@ def _best_fit(
     for hoped, layer, step in plans:
         if best is not None and hoped >= best[0]:
             break  # plans are sorted by what they hope for: none left can do better
-        fitted = _fit(hull, plane, probe, layer, step, exact, budget)
+        fitted = _fit(hull, covered, plane, probe, layer, step, exact, budget)
         if fitted is None:
             continue
         expected = max(_corner_overshoot(hull, fitted.step), layer.reach_m)
@@ -438,6 +497,7 @@ class _Fitted:
 
 def _fit(
     hull: _Hull,
+    covered: Sequence[_Covered],
     plane: LocalPlane,
     probe: _FacingProbe,
     layer: AllowedLayer,
@@ -453,8 +513,8 @@ def _fit(
     until it fits.
     """
     for _ in range(_FIT_ATTEMPTS):
-        theta, facing_share = _directions(step, probe)
-        cover = plane.to_lonlat(_tangent_polygon(hull, theta))
+        theta, facing_share = _tangent_directions(covered, step)
+        cover = plane.to_lonlat(_cover([c.hull for c in covered], theta))
         polygon = _clip_to_allowed(cover, layer, exact)
         excess, parts = _excess(polygon, budget)
         if excess is None:

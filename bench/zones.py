@@ -9,6 +9,7 @@
    the 161 m rule, overall and by radius band.
 3. Sixteen places from Tangier to Guerguerat at 160 km, near the enclaves and the land
    borders among them: each one's overshoots, parts, vertices and time.
+4. Zones of several trusted locations (a union of disks), the same figures.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import shapely
 
 from alert_engine.composer import area_of
-from alert_engine.footprint import WEA_LIMIT_M, footprint, vertex_count
+from alert_engine.footprint import WEA_LIMIT_M, Footprint, footprint, footprint_of, vertex_count
 from alert_engine.geodesy import geodesic_disk
 from alert_engine.pieces import disk_piece
 from alert_engine.territory import Territory, default_paths, load_territory
@@ -46,6 +47,15 @@ PLACES = {
     "Laayoune": (-13.2028, 27.1536),
     "Dakhla": (-15.9570, 23.6848),
     "Guerguerat": (-16.9453, 21.3769),
+}
+MEKNES = (-5.5473, 33.8935)
+# Several trusted locations: (place names, km each).
+SEVERAL = {
+    "Fes+Meknes": (("Fes", "Meknes"), 160.0),
+    "Tetouan+Tangier": (("Tetouan", "Tangier"), 160.0),
+    "Oujda+Nador": (("Oujda", "Nador"), 160.0),
+    "Agadir+Marrakech": (("Agadir", "Marrakech"), 160.0),
+    "Rabat+Casa+Fes": (("Rabat", "Casablanca", "Fes"), 200.0),
 }
 CASES = 1000
 SEED = 20261129
@@ -143,11 +153,26 @@ def places(territory: Territory) -> None:
         )
 
 
+def several(territory: Territory) -> None:
+    print("\nseveral      km: land m   sea m  parts  vertices  161 m  ms (median of 5)")
+    for name, (names, km) in SEVERAL.items():
+        spots = [{**PLACES, "Meknes": MEKNES}[n] for n in names]
+        pieces = [disk_piece(Point(lon=lon, lat=lat), km).polygon for lon, lat in spots]
+        sent: Footprint = footprint_of(pieces, territory, 100)
+        median = statistics.median(_timed(lambda p=pieces: footprint_of(p, territory, 100), 5))
+        meets = "yes" if sent.meets_wea_rule else "no"
+        print(
+            f"{name:16} {km:3.0f} {sent.overshoot_land_m:8.1f} {sent.overshoot_sea_m:7.0f}"
+            f" {len(sent.parts):6} {sent.vertex_count:9} {meets:>6} {median:6.1f}"
+        )
+
+
 def main() -> None:
     territory = load_territory(*default_paths())
     speed(territory)
     quality(territory)
     places(territory)
+    several(territory)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from alert_engine.composer import area_of
-from alert_engine.footprint import DEFAULT_MAX_POLYGONS, Footprint, footprint, vertex_count
+from alert_engine.footprint import (
+    DEFAULT_MAX_POLYGONS,
+    Footprint,
+    footprint,
+    footprint_of,
+    vertex_count,
+)
 from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.pieces import disk_piece
 from alert_engine.territory import default_paths, load_territory
@@ -114,6 +120,41 @@ def test_sent_polygon_covers_fits_and_reports_true_overshoot(
     assert sea_m <= fp.overshoot_sea_m + 2.0
     assert fp.overshoot_sea_m <= sea_m + 40.0 + 0.01 * sea_m
     assert fp.meets_wea_rule == (fp.overshoot_land_m <= 161.0)
+
+
+# Zones of several trusted locations ((lon, lat), km each), read off OpenStreetMap by hand.
+SEVERAL = {
+    "Fès and Meknès": [((-5.0003, 34.0331), 160), ((-5.5473, 33.8935), 160)],
+    "Tétouan and Tanger": [((-5.3684, 35.5785), 160), (TANGER, 160)],
+    "Agadir, Taroudant way, Marrakech": [
+        (AGADIR, 160),
+        ((-6.9370, 30.9335), 160),
+        ((-7.9811, 31.6295), 160),
+    ],
+    "Oujda and Nador": [(OUJDA, 160), ((-2.9335, 35.1681), 160)],
+    "Rabat, Casablanca and Fès": [
+        ((-6.8416, 34.0209), 200),
+        (CASABLANCA, 200),
+        ((-5.0003, 34.0331), 200),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", SEVERAL)
+def test_a_zone_of_several_locations_leaves_out_the_land_between_them(name: str) -> None:
+    """The territory in the notches between the disks is outside Z: a cover around Z's hull
+    took it in (3 to 47 km of land overshoot, so whole regions were targeted instead)."""
+    locations = SEVERAL[name]
+    pieces = [disk_piece(Point(lon=c[0], lat=c[1]), km).polygon for c, km in locations]
+    fp = footprint_of(pieces, TERRITORY, 100)
+    assert all(not p.interiors and vertex_count(p) <= 100 for p in fp.parts)
+    disks = shapely.union_all([inscribed_disk(c, km) for c, km in locations])
+    own_zone = shapely.intersection(disks, TERRITORY.national)
+    assert geodesic_area_m2(shapely.difference(own_zone, fp.polygon)) < 1.0
+    minx, miny, maxx, maxy = fp.polygon.bounds
+    land_m, _ = independent_overshoot(fp, ((minx + maxx) / 2, (miny + maxy) / 2))
+    assert land_m <= fp.overshoot_land_m + 2.0
+    assert fp.overshoot_land_m <= 161.0 and fp.meets_wea_rule
 
 
 def test_tangier_is_clipped_by_the_strait() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely
@@ -68,8 +68,9 @@ def cap_identifier(alert_id: str, sequence: int) -> str:
 
 
 def version_reference(sender: str, identifier: str, sent: datetime) -> str:
-    """How an Update or Cancel names an earlier version: ``sender,identifier,sent``."""
-    return f"{sender},{identifier},{sent.isoformat()}"
+    """How an Update or Cancel names an earlier version: ``sender,identifier,sent``, the time
+    written as the JSON's own ``sent`` is (UTC, "Z"), so a partner can match the two."""
+    return f"{sender},{identifier},{sent.astimezone(UTC).isoformat().replace('+00:00', 'Z')}"
 
 
 def zone_at(case: CaseState, policy: ZonePolicy, at: datetime) -> list[Piece]:

@@ -438,6 +438,19 @@ REPORT_OUT_EXAMPLE: dict[str, Any] = {
 }
 
 
+# What a submission answers: the same case before review (no reviewer, criteria, alert).
+SUBMITTED_EXAMPLE: dict[str, Any] = {
+    **REPORT_OUT_EXAMPLE,
+    "status": "submitted",
+    "alert_id": None,
+    "updated_at": REPORT_OUT_EXAMPLE["created_at"],
+    "reviewed_by_key": None,
+    "expires_at": None,
+    "criteria": None,
+    "sightings": [],
+}
+
+
 class SightingOut(BaseModel):
     model_config = ConfigDict(json_schema_extra=_examples(SIGHTING_OUT_EXAMPLE))
 

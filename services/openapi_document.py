@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from alert_engine.texts import cancel_info
+from intake_api.schemas import SUBMITTED_EXAMPLE
 from shared.auth import current_principal
 from shared.clock import Clock
 from shared.problem_schema import PROBLEM_SCHEMA, ProblemDetails, problem_responses
@@ -108,6 +109,9 @@ OPERATION_EXAMPLES: dict[str, Any] = {
     "operations_metrics": "# TYPE tifli_case_actions_total counter\n"
     'tifli_case_actions_total{action="submit"} 3.0\n',
 }
+# Responses whose model's own example shows another state: a submission answers a case
+# before review, not the reviewed one the report model shows.
+RESPONSE_EXAMPLES: dict[tuple[str, str], Any] = {("reports_submit", "201"): SUBMITTED_EXAMPLE}
 _READYZ_503 = {
     "description": "Not ready: the body names the check that failed.",
     "content": {
@@ -235,6 +239,10 @@ def _finish_operation(
     summary = OPERATION_SUMMARIES.get(operation.get("operationId", ""))
     if summary is not None:
         operation["summary"] = summary
+    for (operation_id, status), shown in RESPONSE_EXAMPLES.items():
+        if operation.get("operationId") == operation_id:
+            for media in responses.get(status, {}).get("content", {}).values():
+                media["example"] = copy.deepcopy(shown)
     example = OPERATION_EXAMPLES.get(operation.get("operationId", ""))
     if example is not None:
         content = responses.get("200", {}).setdefault("content", {})

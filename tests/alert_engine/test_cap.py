@@ -315,8 +315,8 @@ def test_references_name_each_earlier_message_as_it_was_sent() -> None:
     assert _text(_parse(update), "cap:references") == ",".join(earlier[0])
     assert _text(_parse(cancel), "cap:references") == " ".join(",".join(e) for e in earlier)
     assert earlier[1][2] == "2026-11-29T15:05:00-00:00"  # microseconds truncated on both sides
-    # The contract's references carry Python's isoformat (fractions, +00:00): re-rendered.
-    assert MESSAGES["Cancel"].references[1].endswith("15:05:00.732319+00:00")
+    # The contract's references carry the JSON's own time format (fractions, "Z"): re-rendered.
+    assert MESSAGES["Cancel"].references[1].endswith("15:05:00.732319Z")
 
 
 def test_cap_datetime() -> None:

@@ -83,6 +83,8 @@ async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -
             assert update["alert"]["sequence"] == 2
             assert update["alert"]["area"]["circle"]["radius_km"] == 280.0
             assert issued["alert"]["identifier"] in update["alert"]["references"][0]
+            # The earlier version's time as its own JSON wrote it: a partner can match them.
+            assert update["alert"]["references"][0].endswith("," + issued["alert"]["sent"])
             assert await _run_timers(stack) == 0  # nothing more is due right now
             await _settled(stack)
         finally:

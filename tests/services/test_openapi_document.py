@@ -292,3 +292,9 @@ async def test_partners_list_pages_like_every_list(stack: Stack) -> None:
     ids = [p["id"] for p in first["items"] + second["items"]]
     assert len(set(ids)) == 3
     assert all("secret" not in p for p in first["items"])
+
+
+def test_a_submission_s_example_is_a_case_before_review(document: dict[str, Any]) -> None:
+    submitted = _example(document, "/v1/reports", "post", "201")
+    assert submitted["status"] == "submitted"
+    assert submitted["alert_id"] is None and submitted["reviewed_by_key"] is None

@@ -15,7 +15,7 @@ from dispatcher.models import Delivery, DeliveryAttempt
 from dispatcher.ordering import TAKE_DOWNS, newer_version_exists, taken_down
 from dispatcher.schemas import AttemptOut, DeliveryOut, DeliveryPage, DeliveryStatus
 from shared.loading import load_or_404
-from shared.paging import page_rows
+from shared.paging import page_newest_first
 from shared.problems import Problem
 
 
@@ -56,6 +56,7 @@ class DeliveryService:
         status: DeliveryStatus | None,
         limit: int,
         offset: int,
+        cursor: str | None = None,
     ) -> DeliveryPage:
         """Deliveries newest first (the id breaks ties), each with its attempts."""
         query = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id)
@@ -65,10 +66,20 @@ class DeliveryService:
             query = query.where(Delivery.partner_id == partner_id)
         if status:
             query = query.where(Delivery.status == status)
-        shown, next_offset = await page_rows(self._session, query, limit, offset)
-        attempts = await self._attempts_of(shown)
+        page = await page_newest_first(
+            self._session,
+            query,
+            Delivery.created_at,
+            Delivery.id,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        )
+        attempts = await self._attempts_of(page.rows)
         return DeliveryPage(
-            items=[delivery_out(d, attempts[d.id]) for d in shown], next_offset=next_offset
+            items=[delivery_out(d, attempts[d.id]) for d in page.rows],
+            next_offset=page.next_offset,
+            next_cursor=page.next_cursor,
         )
 
     async def get(self, delivery_id: str) -> DeliveryOut:

@@ -25,7 +25,7 @@ from dispatcher.schemas import (
 )
 from dispatcher.sender import verification_handshake
 from shared.auth import Principal, require_scope
-from shared.paging import Limit, Offset
+from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem
 from shared.web import Context, Now, Session
@@ -235,14 +235,21 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> DeliveryPage:
     """Webhook deliveries, newest first, filtered by alert, partner or status
-    (`status=dead`: what exhausted its retries and waits for a replay).
+    (`status=dead`: what exhausted its retries and waits for a replay). `next_cursor` (or
+    `next_offset`) pages on; by cursor, deliveries changing state meanwhile shift nothing.
 
     **Scope:** `deliveries:read`. **Events:** none.
     """
     return await deliveries.page(
-        alert_id=alert_id, partner_id=partner_id, status=status, limit=limit, offset=offset
+        alert_id=alert_id,
+        partner_id=partner_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
     )
 
 

@@ -229,10 +229,13 @@ class DeliveryOut(BaseModel):
 
 
 class DeliveryPage(BaseModel):
-    model_config = _examples({"items": [_DELIVERY_EXAMPLE], "next_offset": None})
+    model_config = _examples(
+        {"items": [_DELIVERY_EXAMPLE], "next_offset": None, "next_cursor": None}
+    )
 
     items: list[DeliveryOut]
     next_offset: int | None
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
 
 
 WebhookType = Literal["alert.issued", "alert.updated", "alert.cancelled", "alert.expired"]

@@ -34,7 +34,7 @@ from intake_api.schemas import (
     SightingOut,
 )
 from shared.auth import Principal, add_unit, list_units, require_scope
-from shared.paging import Limit, Offset
+from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem, field_problem
 from shared.transaction import Transaction
@@ -133,13 +133,16 @@ async def list_reports(
     status: ReportStatus | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> ReportPage:
-    """Reports, newest first, optionally filtered by status; `next_offset` pages on.
+    """Reports, newest first, optionally filtered by status; `next_cursor` (or
+    `next_offset`) pages on. Walk a queue that changes as you work it (`status=submitted`
+    while approving) by cursor: by offset, cases leaving it would shift the rest past you.
 
     **Scope:** `reports:read`. A unit key lists its own unit's cases; a national key, all.
     **Events:** none.
     """
-    return await reports.page(principal, status, limit, offset)
+    return await reports.page(principal, status, limit, offset, cursor)
 
 
 @reports.get(

@@ -496,8 +496,11 @@ class ReportOut(BaseModel):
 
 class ReportPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra=_examples({"items": [REPORT_OUT_EXAMPLE], "next_offset": None})
+        json_schema_extra=_examples(
+            {"items": [REPORT_OUT_EXAMPLE], "next_offset": None, "next_cursor": None}
+        )
     )
 
     items: list[ReportOut]
     next_offset: int | None
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")

@@ -59,7 +59,7 @@ from shared.events import (
     ZoneInputs,
 )
 from shared.outbox import add_event
-from shared.paging import page_rows
+from shared.paging import page_newest_first
 from shared.problems import Problem, field_problem
 from shared.sealing import Sealer
 from shared.settings import DEFAULT_SERVICE_AREA
@@ -108,7 +108,12 @@ class ReportService:
         return self.to_out(await self._load(principal, "read", report_id))
 
     async def page(
-        self, principal: Principal, status: ReportStatus | None, limit: int, offset: int
+        self,
+        principal: Principal,
+        status: ReportStatus | None,
+        limit: int,
+        offset: int,
+        cursor: str | None = None,
     ) -> ReportPage:
         query = select(Report).order_by(Report.created_at.desc(), Report.id)
         if not principal.national:
@@ -120,8 +125,20 @@ class ReportService:
             query = query.where(Report.status == "approved", Report.expires_at > self._now)
         elif status is not None:
             query = query.where(Report.status == status)
-        rows, next_offset = await page_rows(self._session, query, limit, offset)
-        return ReportPage(items=[self.to_out(r) for r in rows], next_offset=next_offset)
+        page = await page_newest_first(
+            self._session,
+            query,
+            Report.created_at,
+            Report.id,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        )
+        return ReportPage(
+            items=[self.to_out(r) for r in page.rows],
+            next_offset=page.next_offset,
+            next_cursor=page.next_cursor,
+        )
 
     # --- writes ----------------------------------------------------------------------------
 

@@ -85,9 +85,21 @@ def run_on_database(
 ) -> int:
     """What every database command does: prepare the database (a refusal is printed, exit
     code 2), then run ``work`` and return its exit code."""
+    from shared.transient_errors import is_transient
+
     try:
         prepare(settings, init=init)
+        return asyncio.run(work())
     except DatabaseRefused as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(work())
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # An operator's command, not a service: say it in a line, and let them run it again.
+        print(
+            f"tifli: the database {shown_url(settings.database_url)} does not answer "
+            f"({type(exc).__name__}); try again once it is up",
+            file=sys.stderr,
+        )
+        return 3

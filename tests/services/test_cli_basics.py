@@ -18,6 +18,7 @@ from services.cli.database_target import shown_url
 from services.cli.run import ROLES
 from services.components import ALL_ROLES
 from services.testbed.backing_servers import ROOT
+from services.testbed.loopback import free_port
 from shared.settings import Settings
 from tests.services.cli_runner import tifli
 
@@ -137,3 +138,14 @@ def test_zone_preview_refuses_a_point_outside_the_service_area(
     args = build_parser().parse_args(["zone", "preview", "--lat", lat, "--lon", lon])
     assert args.handler(Settings(), args) == 2
     assert "outside the service area" in capsys.readouterr().err
+
+
+async def test_a_database_that_does_not_answer_is_one_line_and_exit_3() -> None:
+    silent = f"postgresql+asyncpg://tifli:secret@127.0.0.1:{free_port()}/tifli"
+    done = await tifli(silent, "deliveries", "list")
+    assert done.returncode == 3
+    assert done.stderr.splitlines()[-1] == (
+        f"tifli: the database {shown_url(silent)} does not answer (ConnectionRefusedError); "
+        "try again once it is up"
+    )
+    assert "Traceback" not in done.stderr and "secret" not in done.stderr

@@ -275,12 +275,7 @@ class VehicleIn(Strict):
 class GuardianIn(Strict):
     name: Name
     phone: Phone
-    relationship: (
-        Annotated[
-            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), SINGLE_LINE
-        ]
-        | None
-    ) = None
+    relationship: Annotated[str, StringConstraints(max_length=50), SINGLE_LINE] | None = None
     consent_to_publication: Flag = Field(
         description="The guardian agreed to publication. Required, and must be true."
     )

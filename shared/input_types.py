@@ -17,7 +17,14 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AllowInfNan, AwareDatetime, BeforeValidator, Strict
+from pydantic import (
+    AfterValidator,
+    AllowInfNan,
+    AwareDatetime,
+    BeforeValidator,
+    Strict,
+    ValidationInfo,
+)
 from pydantic_core import PydanticCustomError
 
 # C0 and C1 controls, DEL, and lone surrogates (JSON's "\ud800" escapes decode to them, and
@@ -32,7 +39,11 @@ _LAYOUT = re.compile(r"[\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
 
 
 def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
-    def check(value: str) -> str:
+    def check(value: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get("stored"):
+            # Read back from storage (validation context {"stored": True}): checked when it
+            # came in, by the rules of that day. A rule added since must not make it unreadable.
+            return value
         if pattern.search(value):
             raise PydanticCustomError(
                 "control_character",

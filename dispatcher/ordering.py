@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Exists, and_, exists, or_
+from sqlalchemy import Exists, SQLColumnExpression, and_, exists, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,6 +30,13 @@ def replaces(newer_type: str, older_type: str) -> bool:
     Alert, so a partner never sees an Update before its Alert.
     """
     return newer_type in TAKE_DOWNS or older_type != "alert.issued"
+
+
+def replaces_in_sql(
+    newer_type: SQLColumnExpression[str], older_type: SQLColumnExpression[str]
+) -> ColumnElement[bool]:
+    """``replaces``, for two rows a query compares."""
+    return or_(newer_type.in_(sorted(TAKE_DOWNS)), older_type != "alert.issued")
 
 
 def earlier_version_owed(of: type[Delivery] | Delivery) -> Exists:
@@ -74,7 +81,7 @@ def replaced_in_flight(now: datetime) -> ColumnElement[bool]:
             newer.partner_id == Delivery.partner_id,
             newer.sequence > Delivery.sequence,
             newer.status != "superseded",
-            or_(newer.event_type.in_(sorted(TAKE_DOWNS)), Delivery.event_type != "alert.issued"),
+            replaces_in_sql(newer.event_type, Delivery.event_type),
         ),
     )
 

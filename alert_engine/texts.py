@@ -62,7 +62,9 @@ TEMPLATES: dict[Language, Template] = {
     "ar": Template(
         headline="{missing}: {name}، {years}",
         # Arabic agrees verb and pronoun with the child's sex: the whole phrase is per sex.
-        description="{name}، {sex} في {place} يوم {time}. {details}",
+        # The date and the hour apart, an Arabic word between them: written "date time",
+        # two runs of digits in a right-to-left line would show in the opposite order.
+        description="{name}، {sex} في {place} يوم {date} على الساعة {clock}. {details}",
         short="إنذار {missing}: {name}، {years}، قرب {place}. اتصلوا بالرقم 19",
         instruction="إذا رأيتم هذا الطفل، اتصلوا بالشرطة على الرقم 19. لا تتدخلوا بأنفسكم.",
         cancel_headline="انتهى الإنذار",
@@ -162,7 +164,7 @@ class CaseFacts:
 def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> list[InfoBlock]:
     """One info block per alert language, the case's facts in each template, within WEA's
     lengths."""
-    local = facts.last_seen.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    local = facts.last_seen.astimezone(ZoneInfo(timezone))
     blocks = []
     for language in LANGUAGES:
         t = TEMPLATES[language]
@@ -186,7 +188,9 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
             "missing": t.missing_words.get(facts.child.sex, ""),
             "sex": t.sex_words[facts.child.sex].format(age=facts.child.age, years=years),
             "place": place,
-            "time": local,
+            "time": local.strftime("%Y-%m-%d %H:%M"),
+            "date": local.strftime("%Y-%m-%d"),
+            "clock": local.strftime("%H:%M"),
             "details": details,
         }
         blocks.append(

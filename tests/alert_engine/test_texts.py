@@ -46,6 +46,8 @@ def test_local_time_and_scripts() -> None:
     assert "2026-11-29 16:30" in by_language["en"].description  # UTC+1 in Morocco
     assert "fille de 9 ans, vue pour" in by_language["fr"].description  # feminine agreement
     assert "طفلة عمرها 9 سنوات، شوهدت" in by_language["ar"].description
+    # Date and hour apart: "2026-11-29 16:30" in a right-to-left line shows the hour first.
+    assert "يوم 2026-11-29 على الساعة 16:30." in by_language["ar"].description
     assert by_language["ar"].headline.startswith("طفلة مختفية: Amina")
     assert "Red jacket. Suspected vehicle: Grey van (12345-A-6)." in by_language["en"].description
     tifinagh = [c for c in by_language["zgh"].headline if "TIFINAGH" in unicodedata.name(c, "")]

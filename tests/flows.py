@@ -10,6 +10,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from shapely.geometry import Point, shape
 
@@ -56,6 +57,19 @@ def verify_both_signatures(secret: str, received: Received, *, previous: bool = 
     signed = f"{webhook_id}.{timestamp}.".encode() + received.body
     expected_std = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     assert expected_std in received.headers["webhook-signature"].split(" ")
+
+
+async def an_approved_case(
+    police: httpx.AsyncClient, reviewer: httpx.AsyncClient
+) -> tuple[str, str]:
+    """Submit the sample report and approve it with another key: (the report's path, the
+    alert's id)."""
+    created = await police.post("/v1/reports", json=report_body())
+    assert created.status_code == 201, created.text
+    report = f"/v1/reports/{created.json()['id']}"
+    approved = await reviewer.post(f"{report}/approve", json=CRITERIA)
+    assert approved.status_code == 200, approved.text
+    return report, str(approved.json()["alert_id"])
 
 
 async def a_dead_cancel(stack: Stack, partner: PartnerEndpoint) -> dict[str, Any]:

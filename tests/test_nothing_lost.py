@@ -15,6 +15,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.production import Processes, production_stack
 from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
+from tests.flows import an_approved_case
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -124,10 +125,7 @@ async def test_an_alert_in_flight_when_its_sender_dies_is_not_sent_after_its_can
             stack.client("reviewer") as reviewer,
             partner.holding(),
         ):
-            created = await police.post("/v1/reports", json=report_body())
-            report = f"/v1/reports/{created.json()['id']}"
-            approved = await reviewer.post(f"{report}/approve", json=CRITERIA)
-            alert_id = approved.json()["alert_id"]
+            report, alert_id = await an_approved_case(police, reviewer)
             await partner.wait_held(1, timeout=30)
             assert (await police.post(f"{report}/resolve")).status_code == 200
             await eventually(

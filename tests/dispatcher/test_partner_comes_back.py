@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.delivery_ops import DeliveryService
 from services.testbed.partner import partner_endpoint
-from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.problems import Problem
 from tests.dispatcher.conftest import NOW, delivery, partner
-from tests.flows import verify_both_signatures
+from tests.flows import an_approved_case, verify_both_signatures
 from tests.waiting import eventually
 
 
@@ -34,10 +33,7 @@ async def test_a_partner_disabled_when_the_child_is_found_gets_the_cancel_once_b
             stack.client("reviewer") as reviewer,
             stack.client("admin") as admin,
         ):
-            created = await police.post("/v1/reports", json=report_body())
-            report = f"/v1/reports/{created.json()['id']}"
-            approved = await reviewer.post(f"{report}/approve", json=CRITERIA)
-            alert_id = approved.json()["alert_id"]
+            report, alert_id = await an_approved_case(police, reviewer)
             [issued] = await endpoint.wait_for(1)
             assert json.loads(issued.body)["type"] == "alert.issued"
 
@@ -108,9 +104,7 @@ async def test_a_test_event_the_partner_accepts_sends_what_waited_out_a_back_off
     async with partner_endpoint(script=[500]) as endpoint:
         registered = await stack.register_partner(endpoint)
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            created = await police.post("/v1/reports", json=report_body())
-            report = f"/v1/reports/{created.json()['id']}"
-            assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
+            await an_approved_case(police, reviewer)
         [waiting] = await eventually(
             lambda: stack.deliveries(status="pending"),
             lambda items: len(items) == 1 and items[0]["attempts"] == 1,

@@ -445,7 +445,7 @@ def _covering_parts(
     for tier in tiers:
         if tier not in plans:
             plans[tier] = plans_for(tier)
-        found = _best_fit(hull, covered, plane, probe, exact, plans[tier], tier)
+        found = _best_fit(hull, covered, plane, exact, plans[tier], tier)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
         if best is not None and best[0] <= _TARGET_M:
@@ -457,7 +457,6 @@ def _best_fit(
     hull: _Hull,
     covered: Sequence[_Covered],
     plane: LocalPlane,
-    probe: _FacingProbe,
     exact: BaseGeometry,
     plans: Sequence[tuple[float, AllowedLayer, float]],
     budget: _Budget,
@@ -467,7 +466,7 @@ def _best_fit(
     for hoped, layer, step in plans:
         if best is not None and hoped >= best[0]:
             break  # plans are sorted by what they hope for: none left can do better
-        fitted = _fit(hull, covered, plane, probe, layer, step, exact, budget)
+        fitted = _fit(covered, plane, layer, step, exact, budget)
         if fitted is None:
             continue
         expected = max(_corner_overshoot(hull, fitted.step), layer.reach_m)
@@ -496,10 +495,8 @@ class _Fitted:
 
 
 def _fit(
-    hull: _Hull,
     covered: Sequence[_Covered],
     plane: LocalPlane,
-    probe: _FacingProbe,
     layer: AllowedLayer,
     step: float,
     exact: BaseGeometry,

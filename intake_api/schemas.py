@@ -27,6 +27,7 @@ from shared.input_types import (
     IsoDate,
     IsoDateTime,
     Number,
+    read_back,
 )
 
 # An alert's time window: shorter than an hour would publish to every partner and take the
@@ -70,13 +71,10 @@ def _https_only(url: HttpUrl) -> HttpUrl:
 PhotoUrl = Annotated[HttpUrl, AfterValidator(_https_only)]
 
 
-# Validation context for content read back from storage: it was checked against "now" when
-# it came in, and must stay readable when time moves on (a child turns 18, a clock drifts).
-STORED = {"stored": True}
-
-
 def _checks_now(info: ValidationInfo) -> bool:
-    return not (info.context and info.context.get("stored"))
+    # Content read back (``STORED``) was checked against "now" when it came in, and must stay
+    # readable when time moves on (a child turns 18, a clock drifts).
+    return not read_back(info)
 
 
 # Nothing about a child under 18 happened longer ago than this: an older time is a typo (the

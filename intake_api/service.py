@@ -24,7 +24,6 @@ from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
 from intake_api.places import public_place, resolve_place
 from intake_api.schemas import (
-    STORED,
     ApproveIn,
     Criteria,
     DestinationIn,
@@ -58,6 +57,7 @@ from shared.events import (
     SightingAddedData,
     ZoneInputs,
 )
+from shared.input_types import STORED
 from shared.outbox import add_event
 from shared.paging import page_newest_first
 from shared.problems import Problem, field_problem

@@ -38,11 +38,20 @@ _CONTROL_IN_PARAGRAPH = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-
 _LAYOUT = re.compile(r"[\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
 
 
+# Validation context for content read back from storage: it was checked when it came in, by
+# the rules of that day; rules added since, or checks against "now", must not make it
+# unreadable. ``Model.model_validate(data, context=STORED)``.
+STORED: dict[str, bool] = {"stored": True}
+
+
+def read_back(info: ValidationInfo) -> bool:
+    """Whether the data being validated is read back from storage (``STORED``)."""
+    return bool(info.context and info.context.get("stored"))
+
+
 def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
     def check(value: str, info: ValidationInfo) -> str:
-        if info.context and info.context.get("stored"):
-            # Read back from storage (validation context {"stored": True}): checked when it
-            # came in, by the rules of that day. A rule added since must not make it unreadable.
+        if read_back(info):
             return value
         if pattern.search(value):
             raise PydanticCustomError(

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel, StringConstraints, ValidationError
 
-from shared.input_types import PARAGRAPH, SINGLE_LINE, Flag, Integer, IsoDate, IsoDateTime, Number
+from shared.input_types import (
+    PARAGRAPH,
+    SINGLE_LINE,
+    STORED,
+    Flag,
+    Integer,
+    IsoDate,
+    IsoDateTime,
+    Number,
+)
 
 
 class Form(BaseModel):
@@ -82,5 +91,5 @@ def test_a_text_read_back_from_storage_is_not_checked_again() -> None:
     stored = {"line": "Red\u2028jacket", "paragraph": "Short hair\rbrown eyes"}
     with pytest.raises(ValidationError):
         Form.model_validate(stored)
-    read = Form.model_validate(stored, context={"stored": True})
+    read = Form.model_validate(stored, context=STORED)
     assert (read.line, read.paragraph) == (stored["line"], stored["paragraph"])

@@ -18,6 +18,9 @@ import pytest
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.footprint import footprint_of
+from alert_engine.geodesy import geodesic_area_m2
+from alert_engine.pieces import disk_piece
 from alert_engine.territory import (
     DATA_DIR,
     Territory,
@@ -35,7 +38,9 @@ from deploy.geodata.build import (
 )
 from deploy.geodata.coast import LAND_NEIGHBOURS
 from deploy.geodata.topojson import decode_object
+from shared.alert_contract import Point
 from tests.alert_engine.surfaces import surface_at
+from tests.alert_engine.test_footprint import SEVERAL, inscribed_disk
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +112,18 @@ def test_territory_takes_no_land_from_a_neighbour_met_by_land(
         # overlap is gone: the territory reaches nowhere further into a neighbour's land.
         taken = shapely.intersection(held[0], territory.national)
         assert shapely.buffer(taken, -2.5e-5).is_empty, name
+
+
+@pytest.mark.parametrize("name", sorted(SEVERAL))
+def test_a_zone_of_several_locations_covers_its_zone_on_the_source_borders(
+    provinces_src: list[tuple[dict[str, Any], BaseGeometry]], territory: Territory, name: str
+) -> None:
+    """What is sent covers the zone cut from the source's territory, not only from the
+    shipped copy (which the build keeps within 20 m of it): disks built here, with Geod."""
+    source = shapely.union_all([valid_polygonal(g) for _, g in provinces_src])
+    locations = SEVERAL[name]
+    pieces = [disk_piece(Point(lon=c[0], lat=c[1]), km).polygon for c, km in locations]
+    sent = footprint_of(pieces, territory, 100)
+    disks = shapely.union_all([inscribed_disk(c, km) for c, km in locations])
+    missed = shapely.difference(shapely.intersection(disks, source), sent.polygon)
+    assert geodesic_area_m2(missed) < 1.0

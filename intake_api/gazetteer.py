@@ -234,12 +234,6 @@ class Gazetteer:
         return names
 
 
-def place_names(gazetteer: Gazetteer, typed: str) -> dict[Language, str] | None:
-    """The names per language of the place ``typed`` designates; None if it designates none."""
-    place = designated(gazetteer, typed)
-    return None if place is None else gazetteer.names_in_languages(place, typed)
-
-
 def designated(gazetteer: Gazetteer, typed: str) -> Place | None:
     """The place ``typed`` designates; None if it designates no single place (a name given
     beside a point need not be in the gazetteer)."""

@@ -12,11 +12,12 @@ from intake_api.gazetteer import (
     Gazetteer,
     UnknownPlace,
     build_gazetteer,
+    designated,
     load_gazetteer,
     normalise,
     official_names,
-    place_names,
 )
+from shared.alert_contract import Language
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -153,6 +154,12 @@ def test_a_place_s_own_name_is_never_ambiguous(gazetteer: Gazetteer) -> None:
     assert gazetteer.lookup("Kenitra") == kenitra
 
 
+def _names(gazetteer: Gazetteer, typed: str) -> dict[Language, str]:
+    place = designated(gazetteer, typed)
+    assert place is not None, typed
+    return gazetteer.names_in_languages(place, typed)
+
+
 @pytest.mark.parametrize(
     ("typed", "ar", "fr"),
     [
@@ -165,15 +172,14 @@ def test_a_place_s_own_name_is_never_ambiguous(gazetteer: Gazetteer) -> None:
 def test_each_language_gets_the_place_s_name_in_its_script(
     gazetteer: Gazetteer, typed: str, ar: str, fr: str
 ) -> None:
-    names = place_names(gazetteer, typed)
-    assert names is not None
+    names = _names(gazetteer, typed)
     assert names["ar"] == ar and names["fr"] == names["en"] == fr
     assert set(names) == {"ar", "fr", "zgh", "en"}
 
 
 def test_typed_arabic_gives_a_latin_name_to_the_other_languages(gazetteer: Gazetteer) -> None:
-    names = place_names(gazetteer, "مراكش")
-    assert names is not None and names["ar"] == "مراكش"
+    names = _names(gazetteer, "مراكش")
+    assert names["ar"] == "مراكش"
     for language in ("fr", "en"):
         assert names[language].isascii() and "arrak" in names[language]
     assert all("\u2d30" <= c <= "\u2d7f" for c in names["zgh"] if c.isalpha())  # ⴰⵎⵓⵔⴰⴽⵓⵛ
@@ -189,9 +195,9 @@ def test_chosen_names_are_in_their_own_script(gazetteer: Gazetteer) -> None:
     assert all(all("\u2d30" <= c <= "\u2d7f" for c in t if c.isalpha()) for t in tifinagh)
 
 
-def test_an_unknown_or_ambiguous_name_has_no_names(gazetteer: Gazetteer) -> None:
-    assert place_names(gazetteer, "Nowhere-sur-Mer") is None
-    assert place_names(gazetteer, "Dakhla") is None
+def test_an_unknown_or_ambiguous_name_designates_no_place(gazetteer: Gazetteer) -> None:
+    assert designated(gazetteer, "Nowhere-sur-Mer") is None
+    assert designated(gazetteer, "Dakhla") is None
 
 
 def test_only_spellings_of_places_are_known(gazetteer: Gazetteer) -> None:

@@ -71,12 +71,15 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     from services.components import ALL_ROLES
     from shared.transient_errors import is_transient
 
+    # A database server may be down for a while; a SQLite file that cannot be opened will
+    # not open later by itself (a wrong path): that fails at once, as it always did.
+    on_a_server = not settings.database_url.startswith("sqlite")
     if not args.no_migrate:
         try:
             until_answering(
                 lambda: migrate(settings),
                 f"the database {shown_url(settings.database_url)}",
-                transient=is_transient,
+                transient=lambda exc: on_a_server and is_transient(exc),
             )
         except DatabaseRefused as exc:
             print(f"tifli: {exc}", file=sys.stderr)

@@ -149,3 +149,12 @@ async def test_a_database_that_does_not_answer_is_one_line_and_exit_3() -> None:
         "try again once it is up"
     )
     assert "Traceback" not in done.stderr and "secret" not in done.stderr
+
+
+async def test_a_sqlite_file_that_cannot_open_fails_at_once_rather_than_waiting(
+    tmp_path: Path,
+) -> None:
+    """Only a database server is waited for: a wrong path does not fix itself."""
+    done = await tifli(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'tifli.db'}", "run", "relay")
+    assert done.returncode != 0
+    assert "waiting for" not in done.stderr

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.planning import plan_deliveries
+from dispatcher.live_alerts import remember
+from dispatcher.planning import cap_url, plan_deliveries
 from dispatcher.worker import DeliveryWorker
 from shared.bus import Message
 from shared.clock import Clock
@@ -41,6 +42,9 @@ class AlertEventHandler:
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return
+            # First: the planning lock it takes must cover the choice of partners.
+            alert_id = event.data.alert.alert_id
+            await remember(session, event, cap_url(self._public_base_url, alert_id))
             planned = await plan_deliveries(
                 session,
                 event,

@@ -1,4 +1,5 @@
-"""The dispatcher's tables: partners, deliveries (one per alert version and partner), attempts."""
+"""The dispatcher's tables: partners, deliveries (one per alert version and partner), attempts,
+and the newest version of each alert still up."""
 
 from __future__ import annotations
 
@@ -68,3 +69,16 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     latency_ms: Mapped[float]
     error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class LiveAlert(Base):
+    """The newest version of an alert that is up (issued, not yet cancelled or expired): what
+    a partner that becomes active while it is up is sent (``dispatcher.live_alerts``)."""
+
+    __tablename__ = "live_alerts"
+
+    alert_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(Text)  # the alert event as consumed, JSON
+    cap_url: Mapped[str] = mapped_column(Text)  # as partners' payloads carry it
+    expires: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.address_guard import check_target
 from dispatcher.catch_up import bring_forward
+from dispatcher.live_alerts import catch_up
 from dispatcher.models import Partner
 from dispatcher.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerWithSecret
 from dispatcher.signing import new_secret
@@ -73,6 +74,8 @@ class PartnerService:
         )
         self._record_handshake(partner, handshake_failure)
         self._session.add(partner)
+        if handshake_failure is None:
+            await catch_up(self._session, partner, self._now)
         return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
 
     async def record_handshake(self, partner_id: str, failure: str | None) -> PartnerOut:
@@ -81,8 +84,10 @@ class PartnerService:
         partner = await self.load(partner_id)
         self._record_handshake(partner, failure)
         if failure is None:
-            # Back from being disabled or unverified: what waited for it goes now.
+            # Back from being disabled or unverified: what waited for it goes now, and the
+            # alerts up that it never had (issued while it was away) are sent.
             await bring_forward(self._session, partner.id, self._now)
+            await catch_up(self._session, partner, self._now)
         return partner_out(partner)
 
     async def answered_test(self, partner_id: str) -> None:

@@ -50,27 +50,14 @@ async def plan_deliveries(
         # A partner reached for the first time by an Update (the zone grew into its
         # coverage) gets it as a new alert: it never sees an Update before its Alert.
         event_type = event.type if partner.id in informed else "alert.issued"
-        webhook_id = webhook_id_for(event.id, partner.id)
-        delivery = Delivery(
-            id=str(uuid.uuid4()),
-            webhook_id=webhook_id,
-            partner_id=partner.id,
-            alert_id=alert.alert_id,
-            sequence=alert.sequence,
-            event_type=event_type,
-            payload=webhook_body(
-                event_type,
-                webhook_id,
-                alert,
-                partner.languages.split(),
-                f"{public_base_url}/v1/alerts/{alert.alert_id}/cap",
-            ).decode(),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
+        delivery = new_delivery(
+            event,
+            partner,
+            event_type,
+            cap_url(public_base_url, alert.alert_id),
+            now=now,
             # Never past the alert's expiry — except a Cancel, which must get through.
             deadline=now + cancel_retry if cancelling else alert.expires,
-            created_at=now,
         )
         if alert.sequence > 1:
             waiting = await session.scalars(
@@ -82,3 +69,38 @@ async def plan_deliveries(
         session.add(delivery)
         planned.append((delivery, partner))
     return planned
+
+
+def cap_url(public_base_url: str, alert_id: str) -> str:
+    """Where partners fetch the alert's signed CAP document (carried in every payload)."""
+    return f"{public_base_url}/v1/alerts/{alert_id}/cap"
+
+
+def new_delivery(
+    event: AlertEvent,
+    partner: Partner,
+    event_type: str,
+    cap_url: str,
+    *,
+    now: datetime,
+    deadline: datetime,
+) -> Delivery:
+    """The delivery of one alert version to one partner, due now, as ``event_type``."""
+    alert = event.data.alert
+    webhook_id = webhook_id_for(event.id, partner.id)
+    return Delivery(
+        id=str(uuid.uuid4()),
+        webhook_id=webhook_id,
+        partner_id=partner.id,
+        alert_id=alert.alert_id,
+        sequence=alert.sequence,
+        event_type=event_type,
+        payload=webhook_body(
+            event_type, webhook_id, alert, partner.languages.split(), cap_url
+        ).decode(),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        deadline=deadline,
+        created_at=now,
+    )

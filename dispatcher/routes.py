@@ -68,13 +68,16 @@ async def register_partner(
     The URL must be HTTPS and resolve to public addresses (422 otherwise), unless the
     service runs with `TIFLI_WEBHOOK_ALLOW_PRIVATE=true`.
 
-    **Scope:** `partners:admin`. **Events:** none; active partners receive every alert whose
-    zone meets their coverage from now on.
+    **Scope:** `partners:admin`. **Events:** none. An active partner is sent at once the
+    alerts already up that meet its coverage (each as `alert.issued`, at its newest version),
+    then every alert whose zone meets it.
     """
     await PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
     failure = await verification_handshake(link.webhook_client, body.url, body.verify_token)
     async with session.begin():
-        return await partners.register(body, failure)
+        registered = await partners.register(body, failure)
+    link.wake_dispatcher()  # committed: the alerts already up go now
+    return registered
 
 
 @partners.get(
@@ -126,6 +129,9 @@ async def verify_partner(
     """Sends Meta's handshake to the registered URL again: `active` if the partner echoes
     the challenge, `unverified` with the reason otherwise.
 
+    An active partner then gets what waited for it, and the alerts up that meet its coverage
+    and that it never had (issued while it was disabled or unverified).
+
     **Scope:** `partners:admin`. **Events:** none.
     """
     async with session.begin():
@@ -133,7 +139,9 @@ async def verify_partner(
         url, token = partner.url, partners.verify_token(partner)
     failure = await verification_handshake(link.webhook_client, url, token)
     async with session.begin():
-        return await partners.record_handshake(partner_id, failure)
+        verified = await partners.record_handshake(partner_id, failure)
+    link.wake_dispatcher()  # committed: what it is owed goes now
+    return verified
 
 
 @partners.post(

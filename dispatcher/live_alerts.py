@@ -1,0 +1,89 @@
+"""The alerts that are up, for partners that join while they are.
+
+A partner that becomes active (registered, or verified again after being disabled) is sent
+each alert up in its coverage at once, as a new alert at its newest version. Without this it
+would get nothing until the alert's next version, which may never come: a zone that reached
+its cap is not widened again.
+
+Planning a version and catching a partner up must never miss each other. A version planned
+while the partner was not yet active, for an alert the catch-up did not see yet, would reach
+the partner neither way; were it a Cancel, the partner would keep the alert up after the
+child is found. So on PostgreSQL, planning holds a transaction lock in shared mode and a
+catch-up holds it alone: each sees all that the other committed. On SQLite every
+transaction already runs alone (``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatcher.fanout import covers
+from dispatcher.models import Delivery, LiveAlert, Partner
+from dispatcher.ordering import TAKE_DOWNS
+from dispatcher.planning import new_delivery
+from shared.events import AlertEvent, AlertIssued, AlertUpdated, parse_event
+
+# The advisory lock's key: any fixed 64-bit number no other lock of the database uses.
+_PLANNING_LOCK = 0x7469666C695F70  # "tifli_p"
+
+
+async def remember(session: AsyncSession, event: AlertEvent, cap_url: str) -> None:
+    """Keeps the event as its alert's newest version, or forgets the alert once taken down;
+    in the planning transaction, before its partners are chosen (the lock must cover that
+    choice)."""
+    await _hold(session, alone=False)
+    alert = event.data.alert
+    if event.type in TAKE_DOWNS:
+        await session.execute(delete(LiveAlert).where(LiveAlert.alert_id == alert.alert_id))
+        return
+    kept = await session.get(LiveAlert, alert.alert_id)
+    if kept is None:
+        session.add(
+            LiveAlert(
+                alert_id=alert.alert_id,
+                sequence=alert.sequence,
+                event=event.model_dump_json(),
+                cap_url=cap_url,
+                expires=alert.expires,
+            )
+        )
+    elif alert.sequence > kept.sequence:  # a redelivered older version changes nothing
+        kept.sequence, kept.event = alert.sequence, event.model_dump_json()
+        kept.cap_url, kept.expires = cap_url, alert.expires
+
+
+async def catch_up(session: AsyncSession, partner: Partner, now: datetime) -> list[Delivery]:
+    """Deliveries of the alerts up in the partner's coverage that it has no version of, each
+    at its newest version, in the caller's transaction (where the partner became active)."""
+    await _hold(session, alone=True)
+    has_any = exists().where(
+        Delivery.alert_id == LiveAlert.alert_id, Delivery.partner_id == partner.id
+    )
+    rows = await session.scalars(
+        select(LiveAlert).where(LiveAlert.expires > now, ~has_any).order_by(LiveAlert.alert_id)
+    )
+    planned = []
+    for row in rows:
+        event = parse_event(row.event)
+        if not isinstance(event, AlertIssued | AlertUpdated):
+            continue  # never stored (``remember``): a take-down is not kept
+        if not covers(partner.coverage, event.data.alert):
+            continue
+        delivery = new_delivery(
+            event, partner, "alert.issued", row.cap_url, now=now, deadline=row.expires
+        )
+        session.add(delivery)
+        planned.append(delivery)
+    return planned
+
+
+async def _hold(session: AsyncSession, *, alone: bool) -> None:
+    """The planning lock until the transaction ends: shared for planning, alone for a
+    catch-up. Nothing to take on SQLite, where transactions never overlap."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    take = func.pg_advisory_xact_lock if alone else func.pg_advisory_xact_lock_shared
+    await session.execute(select(take(_PLANNING_LOCK)))

@@ -1,0 +1,171 @@
+"""A partner that becomes active while alerts are up gets them at once (not at their next
+version, which may never come), and their take-down after; one that joins after the
+take-down, or elsewhere, gets nothing. Planning and a catch-up never miss each other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dispatcher.live_alerts import catch_up, remember
+from dispatcher.models import LiveAlert, Partner
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
+from services.testbed.production import fresh_database, migrated_sessions
+from services.testbed.stack import Stack
+from shared.alert_contract import AlertMessage
+from shared.alert_example import ALERT_MESSAGE_EXAMPLE
+from shared.events import AlertCancelled, AlertIssued, AlertUpdated
+from tests.dispatcher.conftest import NOW, partner
+from tests.flows import an_approved_case, verify_both_signatures
+from tests.waiting import eventually
+
+# Around Dakhla, a thousand kilometres from the sample report's Casablanca.
+FAR_SOUTH = {
+    "type": "Polygon",
+    "coordinates": [[[-16.2, 23.4], [-15.6, 23.4], [-15.6, 24.0], [-16.2, 24.0], [-16.2, 23.4]]],
+}
+
+
+async def _register(
+    admin: httpx.AsyncClient, endpoint: PartnerEndpoint, **extra: Any
+) -> dict[str, Any]:
+    response = await admin.post(
+        "/v1/partners",
+        json={"name": "Joiner", "url": endpoint.url, "verify_token": endpoint.verify_token} | extra,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "active"
+    registered: dict[str, Any] = response.json()
+    return registered
+
+
+async def test_a_partner_registered_while_an_alert_is_up_gets_it_then_its_take_down(
+    stack: Stack,
+) -> None:
+    async with (
+        partner_endpoint() as early,
+        partner_endpoint() as joiner,
+        partner_endpoint() as elsewhere,
+        partner_endpoint() as latecomer,
+    ):
+        await stack.register_partner(early)
+        async with (
+            stack.client("submitter") as police,
+            stack.client("reviewer") as reviewer,
+            stack.client("admin") as admin,
+        ):
+            report, alert_id = await an_approved_case(police, reviewer)
+            [issued] = await early.wait_for(1)  # the dispatcher has this version
+
+            joined = await _register(admin, joiner)
+            [caught_up] = await joiner.wait_for(1)
+            body = json.loads(caught_up.body)
+            assert body["type"] == "alert.issued"
+            assert body["alert"] == json.loads(issued.body)["alert"]  # its newest version
+            assert caught_up.headers["webhook-id"] != issued.headers["webhook-id"]
+            verify_both_signatures(joined["secret"], caught_up)
+
+            # Planned in the registering transaction or not at all: nothing for a partner
+            # whose coverage the zone does not meet.
+            far = await _register(admin, elsewhere, coverage=FAR_SOUTH)
+            assert await stack.deliveries(partner_id=far["id"]) == []
+
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+            _, took_down = await joiner.wait_for(2)
+            assert json.loads(took_down.body)["type"] == "alert.cancelled"
+            assert json.loads(took_down.body)["alert"]["alert_id"] == alert_id
+
+            # Taken down: a partner joining now is not sent the child's alert.
+            after = await _register(admin, latecomer)
+            assert await stack.deliveries(partner_id=after["id"]) == []
+        assert elsewhere.received == [] and latecomer.received == []
+
+
+async def test_a_partner_verified_again_gets_the_alerts_issued_while_it_was_disabled(
+    stack: Stack,
+) -> None:
+    async with partner_endpoint() as endpoint, partner_endpoint() as witness:
+        await stack.register_partner(witness)
+        registered = await stack.register_partner(endpoint)
+        partner_path = f"/v1/partners/{registered['id']}"
+        async with (
+            stack.client("submitter") as police,
+            stack.client("reviewer") as reviewer,
+            stack.client("admin") as admin,
+        ):
+            assert (await admin.delete(partner_path)).json()["status"] == "disabled"
+            _, alert_id = await an_approved_case(police, reviewer)
+            await witness.wait_for(1)
+            assert await stack.deliveries(partner_id=str(registered["id"])) == []
+
+            assert (await admin.post(f"{partner_path}/verify")).json()["status"] == "active"
+            [caught_up] = await endpoint.wait_for(1)
+        body = json.loads(caught_up.body)
+        assert (body["type"], body["alert"]["alert_id"]) == ("alert.issued", alert_id)
+
+
+def _event(kind: type[AlertIssued | AlertUpdated | AlertCancelled], sequence: int) -> Any:
+    alert = AlertMessage.model_validate(ALERT_MESSAGE_EXAMPLE | {"sequence": sequence})
+    return kind(source="test", subject=alert.alert_id, data={"alert": alert})
+
+
+async def test_an_alert_is_kept_at_its_newest_version_until_taken_down(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async def kept() -> LiveAlert | None:
+        async with sessions() as session:
+            return await session.get(LiveAlert, ALERT_MESSAGE_EXAMPLE["alert_id"])
+
+    for event in (_event(AlertIssued, 1), _event(AlertUpdated, 3), _event(AlertUpdated, 2)):
+        async with sessions() as session, session.begin():
+            await remember(session, event, "https://tifli.example/cap")
+    row = await kept()
+    assert row is not None and row.sequence == 3  # the redelivered version 2 changed nothing
+    async with sessions() as session, session.begin():
+        await remember(session, _event(AlertCancelled, 4), "https://tifli.example/cap")
+    assert await kept() is None
+
+
+@pytest.fixture
+async def pg_sessions(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    async with migrated_sessions(await fresh_database(postgres_url)) as sessions:
+        yield sessions
+
+
+async def test_a_catch_up_waits_for_a_version_being_planned_and_then_sends_it(
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Without the lock the catch-up would not see the uncommitted version, and the planning
+    (choosing partners before the activation commits) would not see the partner: neither
+    would send it."""
+    sessions = pg_sessions
+    async with sessions() as session, session.begin():
+        session.add(partner("joiner"))
+    planning = sessions()
+    await planning.begin()
+    await remember(planning, _event(AlertIssued, 1), "https://tifli.example/cap")
+
+    async def activate() -> list[str]:
+        async with sessions() as session, session.begin():
+            joiner = await session.get_one(Partner, "joiner")
+            return [d.alert_id for d in await catch_up(session, joiner, NOW)]
+
+    activation = asyncio.create_task(activate())
+
+    async def waiting_on_the_lock() -> int:
+        async with sessions() as session:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            return int((await session.execute(text(query))).scalar_one())
+
+    await eventually(waiting_on_the_lock, lambda waiting: waiting == 1)
+    assert not activation.done()
+    await planning.commit()
+    await planning.close()
+    assert await asyncio.wait_for(activation, timeout=15) == [ALERT_MESSAGE_EXAMPLE["alert_id"]]

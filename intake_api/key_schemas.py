@@ -31,6 +31,10 @@ KEY_OUT_EXAMPLE: dict[str, Any] = {
 }
 
 
+# The longest a key may live, from the API or the command line: ten years.
+MAX_LIFETIME_DAYS = 3650
+
+
 class KeyIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid", strict=True, json_schema_extra={"examples": [KEY_IN_EXAMPLE]}
@@ -50,7 +54,7 @@ class KeyIn(BaseModel):
         "Null: a national key (central review, operators), which sees every case.",
     )
     expires_in_days: int | None = Field(
-        default=None, ge=1, le=3650, description="Null: the key does not expire."
+        default=None, ge=1, le=MAX_LIFETIME_DAYS, description="Null: the key does not expire."
     )
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_api.key_schemas import KeyCreated, KeyOut, KeyPage
+from intake_api.key_schemas import MAX_LIFETIME_DAYS, KeyCreated, KeyOut, KeyPage
 from intake_api.models import AuditEntry
 from shared.auth import (
     ApiKey,
@@ -87,6 +87,10 @@ async def create(
     except ValueError as exc:
         raise KeyRulesError("scopes", str(exc)) from None
     check_reach(scopes, unit)
+    if expires_in is not None and expires_in > timedelta(days=MAX_LIFETIME_DAYS):
+        raise KeyRulesError(
+            "expires_in_days", f"a key lives at most {MAX_LIFETIME_DAYS} days (ten years)"
+        )
     expires_at = now + expires_in if expires_in is not None else None
     try:
         secret = await create_api_key(session, name, scopes, now, unit=unit, expires_at=expires_at)

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from alert_engine.cap_signature import CapSigner, SigningKeyError, development_pair
+from services.refusals import StartRefused
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def _pem(value: str, setting: str) -> bytes:
         return value.encode()
     path = Path(value)
     if not path.is_file():
-        raise RuntimeError(f"{setting}: neither PEM text nor a readable file ({value!r})")
+        raise StartRefused(f"{setting}: neither PEM text nor a readable file ({value!r})")
     return path.read_bytes()
 
 
@@ -53,7 +54,7 @@ def _development_signer(database: str) -> CapSigner:
 
 def cap_signer(settings: Settings) -> CapSigner | None:
     """The signer the API serves CAP with; None: CAP is served unsigned (by choice only).
-    RuntimeError, saying what to set, when the settings cannot sign."""
+    StartRefused, saying what to set, when the settings cannot sign."""
     key, certificate = settings.cap_signing_key, settings.cap_signing_certificate
     if key and certificate:
         try:
@@ -62,9 +63,9 @@ def cap_signer(settings: Settings) -> CapSigner | None:
                 _pem(certificate, "TIFLI_CAP_SIGNING_CERTIFICATE"),
             )
         except SigningKeyError as exc:
-            raise RuntimeError(str(exc)) from None
+            raise StartRefused(str(exc)) from None
     if key or certificate:
-        raise RuntimeError(
+        raise StartRefused(
             "set both TIFLI_CAP_SIGNING_KEY and TIFLI_CAP_SIGNING_CERTIFICATE, or neither"
         )
     if settings.cap_unsigned:
@@ -72,7 +73,7 @@ def cap_signer(settings: Settings) -> CapSigner | None:
         return None
     database = make_url(settings.database_url).database if settings.is_sqlite else None
     if not database or database == ":memory:":
-        raise RuntimeError(
+        raise StartRefused(
             "CAP documents are signed: set TIFLI_CAP_SIGNING_KEY and "
             "TIFLI_CAP_SIGNING_CERTIFICATE (PEM text or file paths), or TIFLI_CAP_UNSIGNED=true "
             "to serve them unsigned"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from services.refusals import StartRefused
 from shared.sealing import Sealer
 from shared.settings import Settings
 
@@ -17,10 +18,10 @@ def data_key(settings: Settings) -> str:
     if settings.data_key:
         return settings.data_key
     if not settings.is_sqlite:
-        raise RuntimeError("TIFLI_DATA_KEY is required with a server database")
+        raise StartRefused("TIFLI_DATA_KEY is required with a server database")
     database = make_url(settings.database_url).database
     if not database or database == ":memory:":
-        raise RuntimeError("the embedded mode needs a SQLite file (or TIFLI_DATA_KEY)")
+        raise StartRefused("the embedded mode needs a SQLite file (or TIFLI_DATA_KEY)")
     key_file = Path(database + ".key")
     if not key_file.exists():
         key_file.write_text(Sealer.new_key())

@@ -19,6 +19,7 @@ from services.cli.run import ROLES
 from services.components import ALL_ROLES
 from services.testbed.backing_servers import ROOT
 from services.testbed.loopback import free_port
+from shared.sealing import Sealer
 from shared.settings import Settings
 from tests.services.cli_runner import tifli
 
@@ -158,3 +159,25 @@ async def test_a_sqlite_file_that_cannot_open_fails_at_once_rather_than_waiting(
     done = await tifli(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'tifli.db'}", "run", "relay")
     assert done.returncode != 0
     assert "waiting for" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TIFLI_DATA_KEY": ""}, "TIFLI_DATA_KEY"),
+        ({"TIFLI_CAP_SIGNING_KEY": ""}, "TIFLI_CAP_SIGNING_KEY"),
+        ({"TIFLI_CAP_SIGNING_KEY": "x"}, "or neither"),
+    ],
+)
+async def test_settings_a_process_cannot_start_with_are_one_line_and_exit_2(
+    env: dict[str, str], named: str
+) -> None:
+    """What to set, said once, not at the end of a traceback. (No database is reached:
+    ``--no-migrate``, and the API takes reports without the broker.)"""
+    silent = f"postgresql+asyncpg://tifli@127.0.0.1:{free_port()}/tifli"
+    unset = {"TIFLI_CAP_SIGNING_KEY": "", "TIFLI_CAP_SIGNING_CERTIFICATE": ""}
+    settings = {"TIFLI_DATA_KEY": Sealer.new_key(), **unset, "TIFLI_CAP_UNSIGNED": "false"}
+    done = await tifli(silent, "run", "intake-api", "--no-migrate", **(settings | env))
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("tifli: ") and named in line

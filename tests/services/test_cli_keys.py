@@ -78,12 +78,17 @@ async def test_units_and_keys_from_the_command_line(tmp_path: Path) -> None:
     ]
 
 
+NATIONAL_READER = ("keys", "create", "--name", "x", "--scope", "reports:read", "--national")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("keys", "revoke", "nobody"), "no key with id or name 'nobody'"),
         (("keys", "create", "--name", "x", "--scope", "reports:read", "--unit", "NOPE"), "NOPE"),
         (("keys", "create", "--name", "x", "--scope", "keys:admin", "--unit", "NOPE"), "national"),
+        # As the API refuses it: a lifetime beyond ten years.
+        ((*NATIONAL_READER, "--expires-in", "3651d"), "at most 3650 days"),
     ],
 )
 def test_refusals_say_why(tmp_path: Path, args: tuple[str, ...], message: str) -> None:

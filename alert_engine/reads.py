@@ -19,7 +19,7 @@ from alert_engine.models import Alert, AlertVersion
 from alert_engine.schemas import AlertOut, AlertPage, VersionSummary
 from shared.alert_contract import AlertMessage
 from shared.loading import load_or_404
-from shared.paging import page_rows
+from shared.paging import page_newest_first
 from shared.problems import Problem
 
 AlertState = Literal["active", "cancelled", "expired"]
@@ -55,13 +55,28 @@ class AlertReads:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def page(self, state: AlertState | None, limit: int, offset: int) -> AlertPage:
-        """Alerts most recently effective first (the id breaks ties), optionally in one state."""
+    async def page(
+        self, state: AlertState | None, limit: int, offset: int, cursor: str | None = None
+    ) -> AlertPage:
+        """Alerts most recently effective first (the id breaks ties), optionally in one state,
+        from ``offset`` or after ``cursor``."""
         query = select(Alert).order_by(Alert.effective.desc(), Alert.id)
         if state is not None:
             query = query.where(Alert.state == state)
-        alerts, next_offset = await page_rows(self._session, query, limit, offset)
-        return AlertPage(items=await self._with_versions(alerts), next_offset=next_offset)
+        page = await page_newest_first(
+            self._session,
+            query,
+            Alert.effective,
+            Alert.id,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        )
+        return AlertPage(
+            items=await self._with_versions(page.rows),
+            next_offset=page.next_offset,
+            next_cursor=page.next_cursor,
+        )
 
     async def get(self, alert_id: str) -> AlertOut:
         [out] = await self._with_versions([await self.load(alert_id)])

@@ -14,7 +14,7 @@ from alert_engine.schemas import AlertOut, AlertPage
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
-from shared.paging import Limit, Offset
+from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, problem_responses
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -80,13 +80,16 @@ async def list_alerts(
     state: AlertState | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> AlertPage:
     """Alerts, most recently effective first, optionally filtered by state; each with its
-    current version (the message partners received) and its history.
+    current version (the message partners received) and its history. `next_cursor` (or
+    `next_offset`) pages on; walk `state=active` by cursor: by offset, alerts ending while
+    you read would shift the rest past you.
 
     **Scope:** `alerts:read`. **Events:** none.
     """
-    return await alerts.page(state, limit, offset)
+    return await alerts.page(state, limit, offset, cursor)
 
 
 @router.get(

@@ -63,8 +63,11 @@ class AlertOut(BaseModel):
 
 class AlertPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [_ALERT_EXAMPLE], "next_offset": None}]}
+        json_schema_extra={
+            "examples": [{"items": [_ALERT_EXAMPLE], "next_offset": None, "next_cursor": None}]
+        }
     )
 
     items: list[AlertOut]
     next_offset: int | None
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")

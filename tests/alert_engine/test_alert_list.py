@@ -81,4 +81,4 @@ async def test_each_alert_is_listed_with_its_own_versions(stack: Stack) -> None:
 async def test_an_empty_page(stack: Stack) -> None:
     async with stack.client("reader") as reader:
         page = (await reader.get("/v1/alerts", params={"offset": 10})).json()
-    assert page == {"items": [], "next_offset": None}
+    assert page == {"items": [], "next_offset": None, "next_cursor": None}

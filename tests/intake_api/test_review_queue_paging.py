@@ -1,5 +1,5 @@
-"""Walking a list that changes under the walk: by cursor, no case is skipped or shown twice
-while the reviewer approves what it has seen (by offset, every approved case would shift the
+"""Walking a list that changes under the walk: by cursor, no case (or alert) is skipped or shown
+twice while the reviewer approves what it has seen (by offset, every approved case would shift the
 rest of the queue past the next page). Through the real HTTP API."""
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import httpx
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
+from tests.flows import an_approved_case
+from tests.waiting import eventually
 
 
 async def _walk(
@@ -76,3 +78,35 @@ async def test_deliveries_page_by_cursor_too(stack: Stack) -> None:
     async with stack.client("admin") as admin:
         seen = await _walk(admin, "/v1/deliveries", {"limit": 1})
     assert len(seen) == len(set(seen)) == 3
+
+
+async def test_active_alerts_walked_while_their_cases_are_resolved_show_each_once(
+    stack: Stack,
+) -> None:
+    async with (
+        stack.client("submitter") as police,
+        stack.client("reviewer") as reviewer,
+        stack.client("reader") as reader,
+    ):
+        case_of = {}
+        for _ in range(7):
+            report, alert_id = await an_approved_case(police, reviewer)
+            case_of[alert_id] = report
+
+        async def states(alert_ids: list[str]) -> list[str | None]:
+            # None: not issued yet (the approval's event is still on its way to the engine).
+            return [(await reader.get(f"/v1/alerts/{a}")).json().get("state") for a in alert_ids]
+
+        await eventually(lambda: states(list(case_of)), lambda s: s == ["active"] * 7)
+
+        async def resolve_them(items: list[dict[str, Any]]) -> None:
+            for item in items:
+                resolved = await police.post(f"{case_of[item['id']]}/resolve", json={})
+                assert resolved.status_code == 200, resolved.text
+            # Gone from the active list before the next page is asked for.
+            ids = [item["id"] for item in items]
+            await eventually(lambda: states(ids), lambda s: set(s) == {"cancelled"})
+
+        seen = await _walk(reader, "/v1/alerts", {"state": "active", "limit": 2}, resolve_them)
+    assert len(seen) == len(set(seen)) == 7
+    assert set(seen) == set(case_of)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import covers
-from dispatcher.models import Delivery, LiveAlert, Partner
+from dispatcher.models import Delivery, KnownAlert, Partner
 from dispatcher.ordering import TAKE_DOWNS
 from dispatcher.planning import new_delivery
 from shared.events import AlertEvent, AlertIssued, AlertUpdated, parse_event
@@ -31,28 +31,22 @@ _PLANNING_LOCK = 0x7469666C695F70  # "tifli_p"
 
 
 async def remember(session: AsyncSession, event: AlertEvent, cap_url: str) -> None:
-    """Keeps the event as its alert's newest version, or forgets the alert once taken down;
+    """Keeps the event as its alert's newest version, or only that the alert was taken down;
     in the planning transaction, before its partners are chosen (the lock must cover that
-    choice)."""
+    choice). An older version than the one kept (a redelivery) changes nothing."""
     await _hold(session, alone=False)
     alert = event.data.alert
-    if event.type in TAKE_DOWNS:
-        await session.execute(delete(LiveAlert).where(LiveAlert.alert_id == alert.alert_id))
-        return
-    kept = await session.get(LiveAlert, alert.alert_id)
+    taken_down = event.type in TAKE_DOWNS
+    kept = await session.get(KnownAlert, alert.alert_id)
     if kept is None:
-        session.add(
-            LiveAlert(
-                alert_id=alert.alert_id,
-                sequence=alert.sequence,
-                event=event.model_dump_json(),
-                cap_url=cap_url,
-                expires=alert.expires,
-            )
-        )
-    elif alert.sequence > kept.sequence:  # a redelivered older version changes nothing
-        kept.sequence, kept.event = alert.sequence, event.model_dump_json()
-        kept.cap_url, kept.expires = cap_url, alert.expires
+        kept = KnownAlert(alert_id=alert.alert_id, sequence=0)
+        session.add(kept)
+    elif alert.sequence <= kept.sequence:
+        return
+    kept.sequence, kept.expires = alert.sequence, alert.expires
+    # A take-down keeps no child data, only its sequence: nothing older comes back after it.
+    kept.event = None if taken_down else event.model_dump_json()
+    kept.cap_url = None if taken_down else cap_url
 
 
 async def catch_up(session: AsyncSession, partner: Partner, now: datetime) -> list[Delivery]:
@@ -60,16 +54,19 @@ async def catch_up(session: AsyncSession, partner: Partner, now: datetime) -> li
     at its newest version, in the caller's transaction (where the partner became active)."""
     await _hold(session, alone=True)
     has_any = exists().where(
-        Delivery.alert_id == LiveAlert.alert_id, Delivery.partner_id == partner.id
+        Delivery.alert_id == KnownAlert.alert_id, Delivery.partner_id == partner.id
     )
     rows = await session.scalars(
-        select(LiveAlert).where(LiveAlert.expires > now, ~has_any).order_by(LiveAlert.alert_id)
+        select(KnownAlert)
+        .where(KnownAlert.event.is_not(None), KnownAlert.expires > now, ~has_any)
+        .order_by(KnownAlert.alert_id)
     )
     planned = []
     for row in rows:
+        assert row.event is not None and row.cap_url is not None  # selected so
         event = parse_event(row.event)
         if not isinstance(event, AlertIssued | AlertUpdated):
-            continue  # never stored (``remember``): a take-down is not kept
+            continue  # never stored (``remember``): a take-down keeps no event
         if not covers(partner.coverage, event.data.alert):
             continue
         delivery = new_delivery(

@@ -1,5 +1,5 @@
 """The dispatcher's tables: partners, deliveries (one per alert version and partner), attempts,
-and the newest version of each alert still up."""
+and the alerts seen (the newest version of each one still up)."""
 
 from __future__ import annotations
 
@@ -71,14 +71,15 @@ class DeliveryAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
-class LiveAlert(Base):
-    """The newest version of an alert that is up (issued, not yet cancelled or expired): what
-    a partner that becomes active while it is up is sent (``dispatcher.live_alerts``)."""
+class KnownAlert(Base):
+    """Each alert the dispatcher has seen: its newest version while it is up, what a partner
+    that becomes active then is sent (``dispatcher.live_alerts``). Once taken down, only that
+    it was (no child data): a late, older version can never bring it back."""
 
-    __tablename__ = "live_alerts"
+    __tablename__ = "known_alerts"
 
     alert_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    sequence: Mapped[int] = mapped_column(Integer)
-    event: Mapped[str] = mapped_column(Text)  # the alert event as consumed, JSON
-    cap_url: Mapped[str] = mapped_column(Text)  # as partners' payloads carry it
+    sequence: Mapped[int] = mapped_column(Integer)  # the newest version seen
+    event: Mapped[str | None] = mapped_column(Text)  # its event as consumed; None: taken down
+    cap_url: Mapped[str | None] = mapped_column(Text)  # as partners' payloads carry it
     expires: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.live_alerts import catch_up, remember
-from dispatcher.models import LiveAlert, Partner
+from dispatcher.models import KnownAlert, Partner
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.production import fresh_database, migrated_sessions
 from services.testbed.stack import Stack
@@ -116,21 +116,37 @@ def _event(kind: type[AlertIssued | AlertUpdated | AlertCancelled], sequence: in
     return kind(source="test", subject=alert.alert_id, data={"alert": alert})
 
 
-async def test_an_alert_is_kept_at_its_newest_version_until_taken_down(
+async def test_an_alert_is_kept_at_its_newest_version_and_a_take_down_is_final(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async def kept() -> LiveAlert | None:
+    async def kept() -> KnownAlert | None:
         async with sessions() as session:
-            return await session.get(LiveAlert, ALERT_MESSAGE_EXAMPLE["alert_id"])
+            return await session.get(KnownAlert, ALERT_MESSAGE_EXAMPLE["alert_id"])
 
-    for event in (_event(AlertIssued, 1), _event(AlertUpdated, 3), _event(AlertUpdated, 2)):
+    async def consumed(*events: Any) -> None:
+        for event in events:
+            async with sessions() as session, session.begin():
+                await remember(session, event, "https://tifli.example/cap")
+
+    async def caught_up() -> list[str]:
         async with sessions() as session, session.begin():
-            await remember(session, event, "https://tifli.example/cap")
+            session.add(joiner := partner(f"joiner-{len(await _partner_ids(session))}"))
+            return [d.alert_id for d in await catch_up(session, joiner, NOW)]
+
+    await consumed(_event(AlertIssued, 1), _event(AlertUpdated, 3), _event(AlertUpdated, 2))
     row = await kept()
     assert row is not None and row.sequence == 3  # the redelivered version 2 changed nothing
-    async with sessions() as session, session.begin():
-        await remember(session, _event(AlertCancelled, 4), "https://tifli.example/cap")
-    assert await kept() is None
+    assert await caught_up() == [ALERT_MESSAGE_EXAMPLE["alert_id"]]
+
+    # Taken down, then a late older version: the take-down stands, without the child's data.
+    await consumed(_event(AlertCancelled, 4), _event(AlertUpdated, 3))
+    row = await kept()
+    assert row is not None and (row.sequence, row.event, row.cap_url) == (4, None, None)
+    assert await caught_up() == []
+
+
+async def _partner_ids(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(Partner.id)))
 
 
 @pytest.fixture

@@ -56,6 +56,16 @@ def _logfmt(value: Any) -> str:
 # Client libraries that log every failed reconnect: during a broker or database outage they
 # would write thousands of identical lines a minute.
 CHATTY_CLIENTS = ("aiokafka", "asyncpg")
+# The top-level loggers whose DEBUG lines are written: this project's, which carry ids, never
+# personal data.
+OWN_LOGGERS = frozenset({"intake_api", "alert_engine", "dispatcher", "shared", "services", "tifli"})
+
+
+def _own_debug_only(record: logging.LogRecord) -> bool:
+    """Libraries log whatever passes through them at DEBUG (the XML signer writes the whole
+    CAP document it canonicalises: the child's name, description, photos), so their DEBUG
+    lines are dropped whatever the level asked for."""
+    return record.levelno >= logging.INFO or record.name.split(".", 1)[0] in OWN_LOGGERS
 
 
 class CollapseRepeats(logging.Filter):
@@ -99,11 +109,12 @@ def configure_logging(level: str, *, as_json: bool, stream: TextIO | None = None
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_Formatter(as_json))
     handler.addFilter(CollapseRepeats(CHATTY_CLIENTS))
+    handler.addFilter(_own_debug_only)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Database drivers log statements *with their parameters* at DEBUG: personal data.
-    # They stay at WARNING whatever the level asked for, as do other chatty libraries.
+    # Database drivers log statements *with their parameters*: personal data. They stay at
+    # WARNING whatever the level asked for, as do other chatty libraries.
     for noisy in (
         "aiosqlite",
         "asyncpg",

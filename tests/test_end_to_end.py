@@ -67,3 +67,19 @@ async def test_retried_delivery_keeps_its_webhook_id(stack: Stack) -> None:
         assert detail["webhook_id"] == received[0].headers["webhook-id"]
         assert [a["status_code"] for a in detail["attempt_log"]] == [500, 500, 200]
         assert detail["attempts"] == 3
+
+
+async def test_a_cap_document_fetched_at_debug_leaves_no_personal_data_in_the_log(
+    stack: Stack, log_output: io.StringIO
+) -> None:
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        alert_id = approved.json()["alert_id"]
+    async with stack.client("reader") as reader:
+        url = f"/v1/alerts/{alert_id}/cap"
+        cap = await eventually(lambda: reader.get(url), lambda r: r.status_code == 200)
+    assert "Amina" in cap.text  # the signer had the child's name in hand
+    output = log_output.getvalue()
+    assert "debug" in output  # the project's own DEBUG lines are there
+    assert "Amina" not in output and "<alert" not in output

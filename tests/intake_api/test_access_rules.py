@@ -50,6 +50,9 @@ def test_reach(principal: Principal, case_unit: str | None, act: str, expected: 
         (CASA_CHIEF, "cancel", casa_case("expired", "chief"), "Four eyes"),
         (CASA_CHIEF, "cancel", casa_case("submitted", "chief"), None),  # a withdrawal
         (CASA_DESK, "cancel", casa_case("submitted"), None),
+        # A colleague's report waiting for review: not the desk's to withdraw; a reviewer may.
+        (CASA_DESK, "cancel", casa_case("submitted", "other desk"), "Forbidden"),
+        (CASA_CHIEF, "cancel", casa_case("submitted", "other desk"), None),
         (CASA_DESK, "cancel", casa_case("approved"), "Forbidden"),  # no review scope
         (CASA_CHIEF, "resolve", casa_case("approved", "chief"), None),  # immediate
         (CASA_DESK, "add_sighting", casa_case("approved"), None),

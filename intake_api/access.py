@@ -11,8 +11,9 @@ Three questions, asked in this order by the use cases:
 3. **May this key do it?** Four eyes on every act that reaches the public: approval, renewal
    and the cancellation of a case that went public need a reviewer who did not submit it; a
    submitter cannot reject its own case either (it withdraws it instead, with cancel, while it
-   is only submitted; another submitter cannot withdraw it, a reviewer can cancel it). Resolution (the child is found) stays immediate: speed of takedown
-   matters more than a second pair of eyes. A sighting from outside the case's reach is
+   is only submitted; another submitter cannot withdraw it, a reviewer can cancel it).
+   Resolution (the child is found) stays immediate: speed of takedown matters more than a
+   second pair of eyes. A sighting from outside the case's reach is
    recorded untrusted until the owning unit or a reviewer trusts it.
 """
 
@@ -91,15 +92,15 @@ def refusal(principal: Principal, act: Act, case: Case, *, trusted: bool = False
             "The key that submitted a report cannot reject it: another reviewer must. "
             "To withdraw your own report while it is only submitted, cancel it.",
         )
-    if act == "cancel" and case.status == "submitted" and not own_submission:
-        # A withdrawal is the submitter's own; a colleague's report goes to review, where a
-        # reviewer may cancel it (a duplicate, a report filed by mistake).
-        if "reports:review" not in principal.scopes:
-            return Refusal(
-                "Forbidden",
-                "A report still waiting for review is withdrawn by the key that submitted it, "
-                "or cancelled by a reviewer ('reports:review'); this key is neither.",
-            )
+    # A withdrawal is the submitter's own; a colleague's report goes to review, where a
+    # reviewer may cancel it (a duplicate, a report filed by mistake).
+    withdrawing = act == "cancel" and case.status == "submitted"
+    if withdrawing and not own_submission and "reports:review" not in principal.scopes:
+        return Refusal(
+            "Forbidden",
+            "A report still waiting for review is withdrawn by the key that submitted it, "
+            "or cancelled by a reviewer ('reports:review'); this key is neither.",
+        )
     if act == "cancel" and case.status != "submitted":
         # The case went public: its cancellation reaches every partner.
         if "reports:review" not in principal.scopes:

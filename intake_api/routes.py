@@ -270,8 +270,8 @@ async def cancel_report(
     """Withdraws a report (false report, duplicate, …), with a reason kept in intake.
 
     **Scope:** `reports:review`; the `reports:submit` key that submitted a case may withdraw
-    it while it is still only submitted (another submitter's key: 403). **Four eyes:** cancelling a case whose alert went out needs
-    a reviewer who did not submit it (403).
+    it while it is still only submitted (another submitter's key: 403). **Four eyes:**
+    cancelling a case whose alert went out needs a reviewer who did not submit it (403).
 
     **Events:** `report.cancelled`; an active alert is cancelled and partners receive
     `alert.cancelled`.

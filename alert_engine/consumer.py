@@ -10,6 +10,7 @@ from shared.clock import Clock
 from shared.events import (
     ReportApproved,
     ReportCancelled,
+    ReportErased,
     ReportRenewed,
     ReportResolved,
     ReportSubmitted,
@@ -51,5 +52,7 @@ class ReportEventHandler:
                     await service.add_sighting(event.data)
                 case ReportRenewed():
                     await service.renew(event.data)
+                case ReportErased():
+                    await service.drop_photos(event.data.report_id)
                 case _:
                     pass  # submitted (its zone drawn above), rejected: nothing to show anyone

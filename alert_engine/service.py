@@ -34,10 +34,12 @@ from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, MsgType, Point
 from shared.events import (
     AlertCancelled,
+    AlertErased,
     AlertEvent,
     AlertEventData,
     AlertExpired,
     AlertIssued,
+    AlertRef,
     AlertUpdated,
     ReportApprovedData,
     ReportRenewedData,
@@ -232,6 +234,37 @@ class AlertService:
             return None  # never approved, or already over: nothing is on partners' screens
         alert.state, alert.next_widen_at = "cancelled", None
         return await self._publish(alert, "Cancel")
+
+    async def drop_photos(self, report_id: str) -> int:
+        """The erased case's photos' URLs out of what the engine keeps of its alerts (the
+        facts new versions are composed from, every version as sent, so its CAP document
+        too); the dispatcher is told to drop them from its payloads. How many alerts."""
+        alerts = (
+            await self._session.scalars(
+                select(Alert).where(Alert.report_id == report_id).with_for_update()
+            )
+        ).all()
+        for alert in alerts:
+            alert.facts = alert.facts.model_copy(update={"photo_urls": []})
+            versions = await self._session.scalars(
+                select(AlertVersion).where(AlertVersion.alert_id == alert.id)
+            )
+            for version in versions:
+                message = AlertMessage.model_validate_json(version.payload)
+                if message.photo_urls:
+                    version.payload = message.model_copy(
+                        update={"photo_urls": []}
+                    ).model_dump_json()
+            await add_event(
+                self._session,
+                AlertErased(
+                    source=SOURCE,
+                    subject=alert.id,
+                    time=self._now,
+                    data=AlertRef(alert_id=alert.id),
+                ),
+            )
+        return len(alerts)
 
     async def _active_for(self, report_id: str) -> Alert | None:
         return (

@@ -7,12 +7,20 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dispatcher.erasure import drop_photos
 from dispatcher.live_alerts import remember
 from dispatcher.planning import cap_url, plan_deliveries
 from dispatcher.worker import DeliveryWorker
 from shared.bus import Message
 from shared.clock import Clock
-from shared.events import AlertCancelled, AlertExpired, AlertIssued, AlertUpdated, parse_event
+from shared.events import (
+    AlertCancelled,
+    AlertErased,
+    AlertExpired,
+    AlertIssued,
+    AlertUpdated,
+    parse_event,
+)
 from shared.inbox import first_delivery
 
 GROUP = "dispatcher"
@@ -36,9 +44,14 @@ class AlertEventHandler:
 
     async def __call__(self, message: Message) -> None:
         event = parse_event(message.value)
+        now = self._clock.now()
+        if isinstance(event, AlertErased):
+            async with self._sessions() as session, session.begin():
+                if await first_delivery(session, GROUP, event.id, now):
+                    await drop_photos(session, event.data.alert_id)
+            return
         if not isinstance(event, AlertIssued | AlertUpdated | AlertCancelled | AlertExpired):
             return
-        now = self._clock.now()
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return

@@ -25,8 +25,11 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from intake_api import SOURCE
 from intake_api.models import Report, Sighting, append_audit_entries
 from shared.clock import Clock
+from shared.events import ReportErased, ReportRef
+from shared.outbox import add_event
 from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,15 @@ async def erase(
     await append_audit_entries(
         session, [{"at": now, "key_id": actor, "action": ERASE_ACTION, "report_id": i} for i in ids]
     )
+    # The alert engine and the dispatcher keep what partners were sent: they drop the photos'
+    # URLs from it too.
+    for report_id in ids:
+        await add_event(
+            session,
+            ReportErased(
+                source=SOURCE, subject=report_id, time=now, data=ReportRef(report_id=report_id)
+            ),
+        )
 
 
 class RetentionTimer:

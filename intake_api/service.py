@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from intake_api import access, lifecycle, retention
+from intake_api import SOURCE, access, lifecycle, retention
 from intake_api.criteria import unmet_criteria
 from intake_api.gazetteer import Gazetteer, load_gazetteer
 from intake_api.metrics import CASE_ACTIONS
@@ -64,7 +64,6 @@ from shared.problems import Problem, field_problem
 from shared.sealing import Sealer
 from shared.settings import DEFAULT_SERVICE_AREA
 
-SOURCE = "tifli/intake-api"
 log = logging.getLogger(__name__)
 # Alert ids derive from report ids: a redelivered approval can only ever mean one alert.
 _ALERT_NAMESPACE = uuid.UUID("6f1d7c1e-3b7a-4d51-9a53-7f3b1e0c2a10")

@@ -162,6 +162,26 @@ class SightingAdded(_Envelope):
     data: SightingAddedData
 
 
+class ReportErased(_Envelope):
+    """The case's personal data was erased (its retention time, or an operator): the services
+    that keep copies of what partners were sent drop its photos' URLs too."""
+
+    type: Literal["report.erased"] = "report.erased"
+    data: ReportRef
+
+
+class AlertRef(_Data):
+    alert_id: str
+
+
+class AlertErased(_Envelope):
+    """The alert engine dropped an erased case's photos' URLs from its versions: the
+    dispatcher drops them from the payloads it keeps."""
+
+    type: Literal["alert.erased"] = "alert.erased"
+    data: AlertRef
+
+
 class AlertIssued(_Envelope):
     type: Literal["alert.issued"] = "alert.issued"
     data: AlertEventData
@@ -190,9 +210,10 @@ ReportEvent = (
     | ReportCancelled
     | ReportRenewed
     | SightingAdded
+    | ReportErased
 )
 AlertEvent = AlertIssued | AlertUpdated | AlertCancelled | AlertExpired
-Event = Annotated[ReportEvent | AlertEvent, Field(discriminator="type")]
+Event = Annotated[ReportEvent | AlertEvent | AlertErased, Field(discriminator="type")]
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

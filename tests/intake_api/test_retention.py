@@ -18,11 +18,13 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
+from dispatcher.models import Delivery
 from intake_api.audit_log import verify as verify_audit_chain
 from intake_api.models import AuditEntry, Report, Sighting
 from intake_api.retention import RetentionTimer
 from services.database import upgrade
 from services.testbed.backing_servers import ROOT
+from services.testbed.partner import partner_endpoint
 from services.testbed.production import fresh_database
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
@@ -30,6 +32,7 @@ from shared.auth import add_unit, create_api_key
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.settings import Settings
+from tests.flows import an_approved_case
 from tests.waiting import eventually
 
 RETENTION = timedelta(days=7)
@@ -327,3 +330,39 @@ def test_the_retention_time_is_validated() -> None:
     for wrong in ("0", "-1", "forever", "4000"):
         with pytest.raises(ValidationError, match="retention_days"):
             Settings(retention_days=wrong)
+
+
+async def test_an_erased_case_leaves_no_photo_in_what_partners_were_sent(stack: Stack) -> None:
+    """Intake, the alert engine's versions (and so their CAP documents) and the dispatcher's
+    deliveries all drop the photos' URLs: each keeps a copy of what partners were sent."""
+    photo = "https://photos.example.org/amina.jpg"
+    async with partner_endpoint() as partner:
+        await stack.register_partner(partner)
+        async with (
+            stack.client("submitter") as police,
+            stack.client("reviewer") as operator,
+            stack.client("reader") as reader,
+        ):
+            report, alert_id = await an_approved_case(police, operator)
+            await partner.wait_for(1)
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+            await partner.wait_for(2)
+            cap = f"/v1/alerts/{alert_id}/cap"
+            assert photo in (await reader.get(cap, params={"sequence": 1})).text
+
+            assert (await operator.post(f"{report}/erase")).status_code == 200
+
+            first = f"/v1/alerts/{alert_id}/versions/1"
+            version = await eventually(
+                lambda: reader.get(first), lambda r: r.json()["photo_urls"] == []
+            )
+            assert version.json()["child"]["given_name"] == "Amina"  # what was sent, less photos
+            assert photo not in (await reader.get(cap, params={"sequence": 1})).text
+
+        async def payloads() -> list[str]:
+            async with stack.embedded.sessions() as session:
+                query = select(Delivery.payload).where(Delivery.alert_id == alert_id)
+                return list(await session.scalars(query))
+
+        kept = await eventually(payloads, lambda found: all(photo not in p for p in found))
+    assert len(kept) == 2 and "Amina" in kept[0] + kept[1]

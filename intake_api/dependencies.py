@@ -21,6 +21,7 @@ async def report_service(session: Transaction, context: Context, now: Now) -> Re
         now,
         default_ttl=timedelta(hours=context.settings.alert_ttl_hours),
         service_area=ServiceArea.of(context.settings.service_area),
+        sighting_horizon=timedelta(hours=context.settings.zone_sighting_horizon_hours),
     )
 
 

@@ -40,6 +40,7 @@ from intake_api.sealing import merge_restricted, split_restricted
 from intake_api.service_area import ServiceArea
 from shared.alert_contract import Language, Point, PublicChild
 from shared.auth import Principal, Unit
+from shared.clock import as_utc
 from shared.events import (
     ReportApproved,
     ReportApprovedData,
@@ -92,8 +93,12 @@ class ReportService:
         *,
         default_ttl: timedelta = timedelta(hours=24),
         service_area: ServiceArea = ServiceArea.of(DEFAULT_SERVICE_AREA),
+        sighting_horizon: timedelta = timedelta(hours=3),
     ) -> None:
         self._session = session
+        # How much older than the newest trusted location a sighting may be and still count
+        # in the zone (the engine's setting, TIFLI_ZONE_SIGHTING_HORIZON_HOURS).
+        self._sighting_horizon = sighting_horizon
         self._sealer = sealer
         self._now = now
         self._default_ttl = default_ttl
@@ -321,6 +326,16 @@ class ReportService:
                 status_now=self.status_of(report),
             )
         self._authorise(principal, "add_sighting", report, trusted=body.trusted)
+        earliest = self._content(report).last_seen.at - self._sighting_horizon
+        if body.at < earliest:
+            # Older than the last-seen time by more than the horizon, it could never join
+            # the zone (the newest location is at least that recent) and would say nothing:
+            # most often a mistyped date.
+            raise field_problem(
+                "at",
+                f"before {as_utc(earliest).isoformat()}, too long before the child was last "
+                "seen to tell where they may be now (check the date)",
+            )
         body = self._located(body, "")
         assert body.location is not None
         destination = body.destination.location if body.destination else None

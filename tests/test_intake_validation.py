@@ -283,3 +283,23 @@ async def test_chunked_bodies_are_held_to_the_same_limits(stack: Stack) -> None:
             "/v1/reports", content=chunks(b"a=b"), headers={"content-type": "text/plain"}
         )
         assert not_json.status_code == 415
+
+
+async def test_a_sighting_long_before_the_child_was_last_seen_is_refused(stack: Stack) -> None:
+    """Most often a mistyped year: older than the last-seen time by more than the sighting
+    horizon, it could never join the zone, and would say nothing."""
+    async with stack.client("submitter") as police:
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        url = f"/v1/reports/{report_id}/sightings"
+        year_before = (datetime.now(UTC) - timedelta(days=366)).isoformat()
+        refused = await police.post(
+            url, json={"place_name": "Tanger", "at": year_before, "trusted": True}
+        )
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["at"]
+        assert "too long before the child was last seen" in refused.json()["detail"]
+        since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        added = await police.post(url, json={"place_name": "Tanger", "at": since, "trusted": True})
+        assert added.status_code == 201, added.text
+        read = (await police.get(f"/v1/reports/{report_id}")).json()
+    assert [s["id"] for s in read["sightings"]] == [added.json()["id"]]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.address_guard import check_target
-from dispatcher.catch_up import bring_forward
+from dispatcher.catch_up import bring_forward, revive_newest_dead
 from dispatcher.live_alerts import catch_up
 from dispatcher.models import Partner
 from dispatcher.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerWithSecret
@@ -84,8 +84,10 @@ class PartnerService:
         partner = await self.load(partner_id)
         self._record_handshake(partner, failure)
         if failure is None:
-            # Back from being disabled or unverified: what waited for it goes now, and the
-            # alerts up that it never had (issued while it was away) are sent.
+            # Back from being disabled or unverified: what died while it was gone (its
+            # take-down above all) and what waited for it go now, and the alerts up that it
+            # never had (issued while it was away) are sent.
+            await revive_newest_dead(self._session, partner.id, self._now)
             await bring_forward(self._session, partner.id, self._now)
             await catch_up(self._session, partner, self._now)
         return partner_out(partner)

@@ -11,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dispatcher.catch_up import revive_newest_dead
 from dispatcher.delivery_ops import DeliveryService
+from dispatcher.models import Delivery
 from services.testbed.partner import partner_endpoint
 from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.problems import Problem
@@ -58,6 +61,41 @@ async def test_a_partner_disabled_when_the_child_is_found_gets_the_cancel_once_b
         assert body["type"] == "alert.cancelled"
         assert body["alert"]["alert_id"] == alert_id
         assert took_down.headers["webhook-id"] == cancel["webhook_id"]
+
+
+async def test_a_partner_that_answered_410_to_the_cancel_gets_it_once_verified_again(
+    stack: Stack,
+) -> None:
+    async with partner_endpoint() as endpoint:
+        registered = await stack.register_partner(endpoint)
+        partner_path = f"/v1/partners/{registered['id']}"
+        async with (
+            stack.client("submitter") as police,
+            stack.client("reviewer") as reviewer,
+            stack.client("admin") as admin,
+        ):
+            report, alert_id = await an_approved_case(police, reviewer)
+            await endpoint.wait_for(1)
+
+            endpoint.failing_with = 410  # the endpoint is gone when the child is found
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+            [dead] = await eventually(
+                lambda: stack.deliveries(alert_id=alert_id, status="dead"),
+                lambda items: len(items) == 1,
+            )
+            assert dead["event_type"] == "alert.cancelled"
+            assert (await admin.get(partner_path)).json()["status"] == "disabled"
+
+            endpoint.failing_with = None  # back, and verified again by the operator
+            assert (await admin.post(f"{partner_path}/verify")).json()["status"] == "active"
+            *_, took_down = await endpoint.wait_for(3)
+            done = await eventually(
+                lambda: stack.deliveries(alert_id=alert_id, status="delivered"),
+                lambda items: "alert.cancelled" in [i["event_type"] for i in items],
+            )
+            [delivered] = [d for d in done if d["event_type"] == "alert.cancelled"]
+        assert json.loads(took_down.body)["type"] == "alert.cancelled"
+        assert took_down.headers["webhook-id"] == dead["webhook_id"] == delivered["webhook_id"]
 
 
 @pytest.mark.parametrize("replayed_type", ["alert.issued", "alert.updated"])
@@ -148,3 +186,32 @@ async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_give
         last = endpoint.received[-1]
         verify_both_signatures(str(urgent.json()["secret"]), last)
         assert len(last.headers["webhook-signature"].split(" ")) == 1
+
+
+async def test_verification_revives_each_alerts_newest_dead_version_while_it_can_matter(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        session.add_all(
+            [
+                delivery("p1", "found", 1, "delivered", "alert.issued"),
+                delivery("p1", "found", 2, "dead", "alert.cancelled"),  # a take-down: always
+                delivery("p1", "moved-on", 1, "dead", "alert.issued"),  # not the newest
+                delivery("p1", "moved-on", 2, "delivered"),
+                delivery("p1", "up", 1, "dead", "alert.issued"),  # the alert is still up
+                delivery("p1", "over", 1, "dead", "alert.issued"),
+            ]
+        )
+    later = NOW + timedelta(minutes=30)
+    async with sessions() as session, session.begin():
+        over = await session.get_one(Delivery, "p1-over-1")
+        over.deadline = later  # its alert expired at the moment of the verification
+        assert await revive_newest_dead(session, "p1", later) == 2
+    async with sessions() as session:
+        rows = {d.id: d for d in await session.scalars(select(Delivery))}
+    assert {k for k, d in rows.items() if d.status == "pending"} == {"p1-found-2", "p1-up-1"}
+    assert all(rows[k].next_attempt_at == later for k in ("p1-found-2", "p1-up-1"))
+    # The take-down's window starts anew, as long as it was first given (an hour here).
+    assert rows["p1-found-2"].deadline == later + timedelta(hours=1)

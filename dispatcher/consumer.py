@@ -56,8 +56,10 @@ class AlertEventHandler:
             if not await first_delivery(session, GROUP, event.id, now):
                 return
             # First: the planning lock it takes must cover the choice of partners.
-            alert_id = event.data.alert.alert_id
-            await remember(session, event, cap_url(self._public_base_url, alert_id))
+            alert = event.data.alert
+            await remember(
+                session, event, cap_url(self._public_base_url, alert.alert_id, alert.sequence)
+            )
             planned = await plan_deliveries(
                 session,
                 event,

@@ -54,7 +54,7 @@ async def plan_deliveries(
             event,
             partner,
             event_type,
-            cap_url(public_base_url, alert.alert_id),
+            cap_url(public_base_url, alert.alert_id, alert.sequence),
             now=now,
             # Never past the alert's expiry — except a Cancel, which must get through.
             deadline=now + cancel_retry if cancelling else alert.expires,
@@ -71,9 +71,10 @@ async def plan_deliveries(
     return planned
 
 
-def cap_url(public_base_url: str, alert_id: str) -> str:
-    """Where partners fetch the alert's signed CAP document (carried in every payload)."""
-    return f"{public_base_url}/v1/alerts/{alert_id}/cap"
+def cap_url(public_base_url: str, alert_id: str, sequence: int) -> str:
+    """Where partners fetch this version's signed CAP document (carried in every payload):
+    this version's, not the newest, so that the JSON and the CAP describe one message."""
+    return f"{public_base_url}/v1/alerts/{alert_id}/cap?sequence={sequence}"
 
 
 def new_delivery(

@@ -4,9 +4,13 @@ signed alert at a partner's endpoint → resolution → Cancel."""
 from __future__ import annotations
 
 import io
+import json
 import logging
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -14,7 +18,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.logging import configure_logging
-from tests.flows import full_case_flow, verify_both_signatures
+from tests.flows import an_approved_case, full_case_flow, verify_both_signatures
 from tests.waiting import eventually
 
 
@@ -83,3 +87,23 @@ async def test_a_cap_document_fetched_at_debug_leaves_no_personal_data_in_the_lo
     output = log_output.getvalue()
     assert "debug" in output  # the project's own DEBUG lines are there
     assert "Amina" not in output and "<alert" not in output
+
+
+async def test_each_payloads_cap_url_serves_that_version(stack: Stack) -> None:
+    """Fetched after the alert moved on, the Alert's cap_url still serves the Alert: the JSON
+    and the CAP a partner holds describe one message."""
+    async with partner_endpoint() as partner:
+        await stack.register_partner(partner)
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            report, _ = await an_approved_case(police, reviewer)
+            at = datetime.now(UTC).isoformat()
+            sighting = {"place_name": "Rabat", "at": at, "trusted": True}
+            assert (await police.post(f"{report}/sightings", json=sighting)).status_code == 201
+            first, update = [json.loads(r.body) for r in await partner.wait_for(2)]
+    assert update["alert"]["msg_type"] == "Update"
+    async with stack.client("reader") as reader:
+        for sent in (first, update):
+            url = urlsplit(sent["cap_url"])  # on this test's port, not the configured one
+            cap = ET.fromstring((await reader.get(f"{url.path}?{url.query}")).content)
+            identifier = cap.find("{urn:oasis:names:tc:emergency:cap:1.2}identifier")
+            assert identifier is not None and identifier.text == sent["alert"]["identifier"]

@@ -13,7 +13,7 @@ drill look real. The marker is kept whole and the rest is shortened to fit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -52,6 +52,10 @@ class Template:
     sex_words: dict[Sex, str]
     # "Missing child" agreeing with the child's sex, where the language marks it.
     missing_words: dict[Sex, str]
+    # An age in words, agreeing with its number ("1 an", "2 ans"; سنة واحدة, سنتان, …).
+    years: Callable[[int], str]
+    # "This child" agreeing with the child's sex, where the language marks it (Arabic).
+    this_child: dict[Sex, str]
     clothing: str
     vehicle: str
     companion: str
@@ -66,7 +70,7 @@ TEMPLATES: dict[Language, Template] = {
         # two runs of digits in a right-to-left line would show in the opposite order.
         description="{name}، {sex} في {place} يوم {date} على الساعة {clock}. {details}",
         short="إنذار {missing}: {name}، {years}، قرب {place}. اتصلوا بالرقم 19",
-        instruction="إذا رأيتم هذا الطفل، اتصلوا بالشرطة على الرقم 19. لا تتدخلوا بأنفسكم.",
+        instruction="إذا رأيتم {this_child}، اتصلوا بالشرطة على الرقم 19. لا تتدخلوا بأنفسكم.",
         cancel_headline="انتهى الإنذار",
         cancel_description="انتهى إنذار الطفل المختفي. يرجى سحبه وحذف بيانات الطفل وعدم مشاركته.",
         sex_words={
@@ -75,15 +79,17 @@ TEMPLATES: dict[Language, Template] = {
             "unknown": "طفل عمره {years}، شوهد آخر مرة",
         },
         missing_words={"female": "طفلة مختفية", "male": "طفل مختفٍ", "unknown": "طفل مختفٍ"},
+        years=lambda age: arabic_years(age),
+        this_child={"female": "هذه الطفلة", "male": "هذا الطفل", "unknown": "هذا الطفل"},
         clothing="الملابس: {}",
         vehicle="المركبة المشتبه بها: {}",
         companion="المرافق: {}",
         somewhere="موقع غير محدد",
     ),
     "fr": Template(
-        headline="Enfant disparu : {name}, {age} ans",
+        headline="Enfant disparu : {name}, {years}",
         description="{name}, {sex} pour la dernière fois à {place} le {time}. {details}",
-        short="Alerte enfant disparu : {name}, {age} ans, près de {place}. Appelez le 19",
+        short="Alerte enfant disparu : {name}, {years}, près {de_place}. Appelez le 19",
         instruction="Si vous voyez cet enfant, appelez la police au 19. "
         "N'intervenez pas vous-même.",
         cancel_headline="Fin de l'alerte",
@@ -91,11 +97,13 @@ TEMPLATES: dict[Language, Template] = {
         "les données de l'enfant et ne la partagez plus.",
         # The participle agrees with the child's sex (an "enfant" of unknown sex: masculine).
         sex_words={
-            "female": "fille de {age} ans, vue",
-            "male": "garçon de {age} ans, vu",
-            "unknown": "enfant de {age} ans, vu",
+            "female": "fille {of_years}, vue",
+            "male": "garçon {of_years}, vu",
+            "unknown": "enfant {of_years}, vu",
         },
         missing_words={},
+        years=lambda age: "moins d'un an" if age < 1 else f"{age} an{'s' if age > 1 else ''}",
+        this_child={},
         clothing="Vêtements : {}",
         vehicle="Véhicule suspect : {}",
         companion="Accompagnant : {}",
@@ -110,21 +118,25 @@ TEMPLATES: dict[Language, Template] = {
         cancel_description="ⵉⴽⵎⵍ ⵓⵍⵖⵓ. ⴽⴽⵙ ⵜ.",
         sex_words={"female": "ⵜⴰⴼⵔⵓⵅⵜ", "male": "ⴰⴼⵔⵓⵅ", "unknown": "ⴰⴼⵔⵓⵅ"},
         missing_words={},
+        years=str,
+        this_child={},
         clothing="{}",
         vehicle="{}",
         companion="{}",
-        somewhere="?",
+        somewhere="ⴰⴷⵖⴰⵔ ⵓⵔ ⵉⵜⵜⵓⵙⵙⴰⵏ",  # "a place not known": to review with the other texts
     ),
     "en": Template(
-        headline="Missing child: {name}, {age}",
-        description="{name}, a {age}-year-old {sex}, was last seen in {place} on {time}. {details}",
-        short="Child alert: {name}, {age}, missing near {place}. Call 19",
+        headline="Missing child: {name}, {years}",
+        description="{name}, a {sex} aged {years}, was last seen in {place} on {time}. {details}",
+        short="Child alert: {name}, {years}, missing near {place}. Call 19",
         instruction="If you see this child, call the police on 19. Do not intervene yourself.",
         cancel_headline="Alert over",
         cancel_description="The missing-child alert is over. Take it down, delete the child's "
         "data and stop sharing it.",
         sex_words={"female": "girl", "male": "boy", "unknown": "child"},
         missing_words={},
+        years=lambda age: "under 1" if age < 1 else str(age),
+        this_child={},
         clothing="Clothing: {}",
         vehicle="Suspected vehicle: {}",
         companion="Companion: {}",
@@ -180,14 +192,18 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
             )
             if part
         )
-        years = arabic_years(facts.child.age)
+        years = t.years(facts.child.age)
         slots = {
             "name": facts.child.given_name,
             "age": facts.child.age,
             "years": years,
             "missing": t.missing_words.get(facts.child.sex, ""),
-            "sex": t.sex_words[facts.child.sex].format(age=facts.child.age, years=years),
+            "sex": t.sex_words[facts.child.sex].format(
+                age=facts.child.age, years=years, of_years=french_of(years)
+            ),
+            "this_child": t.this_child.get(facts.child.sex, ""),
             "place": place,
+            "de_place": french_of(place),
             "time": local.strftime("%Y-%m-%d %H:%M"),
             "date": local.strftime("%Y-%m-%d"),
             "clock": local.strftime("%H:%M"),
@@ -199,7 +215,7 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
                 headline=fit_marked(t.headline.format(**slots), SHORT_LIMIT, marker),
                 description=fit_marked(t.description.format(**slots), LONG_LIMIT, marker),
                 short_text=fit_marked(t.short.format(**slots), SHORT_LIMIT, marker),
-                instruction=t.instruction,
+                instruction=t.instruction.format(**slots),
             )
         )
     return blocks
@@ -215,6 +231,14 @@ def arabic_years(age: int) -> str:
     if age == 2:
         return "سنتان"
     return f"{age} سنوات" if age <= 10 else f"{age} سنة"
+
+
+def french_of(words: str) -> str:
+    """ "de" before ``words``, elided before a vowel: "d'Agadir", "d'un an", "de Rabat"."""
+    # Not before y or h: Moroccan names begin with a consonant y (Youssoufia) or an aspirated
+    # h (Had Soualem).
+    elides = bool(words) and words[0].lower() in "aeiouàâäéèêëîïôöùûüœ"
+    return f"d'{words}" if elides else f"de {words}"
 
 
 def _sentence(text: str) -> str:

@@ -79,19 +79,22 @@ def candidate_json(place: Place) -> dict[str, Any]:
 def public_place(
     gazetteer: Gazetteer, typed: str | None, point: Point
 ) -> tuple[str | None, dict[Language, str] | None]:
-    """What the public texts call the place at ``point`` an officer named ``typed``.
+    """What the public texts call the place at ``point`` an officer named ``typed`` (or did
+    not name: ``None``).
 
     That name, in each language's own spelling, if it designates a town near the point; else
     the largest town near the point (the one readers know: a hamlet beside a city may share
     a better-known town's name); else nothing (the texts say the place is not given). A name
     given beside a point is not geocoded, so it is not checked at submission: an unknown
-    name ("Atlantis"), or a town far from the point, must not reach partners. (None, None)
-    when no name was typed: the texts have always left it out then."""
-    if typed is None:
-        return None, None
+    name ("Atlantis"), or a town far from the point, must not reach partners. A point given
+    alone is named the same way: readers know "Casablanca", not its coordinates."""
     distances = gazetteer.distances_km(point.lat, point.lon)
-    named = designated(gazetteer, typed)
-    if named is not None and distances[gazetteer.places.index(named)] <= NEAR_KM:
+    named = designated(gazetteer, typed) if typed is not None else None
+    if (
+        typed is not None
+        and named is not None
+        and distances[gazetteer.places.index(named)] <= NEAR_KM
+    ):
         return typed, gazetteer.names_in_languages(named, typed)
     near = [i for i in range(len(gazetteer.places)) if distances[i] <= NEAR_KM]
     if not near:

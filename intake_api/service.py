@@ -424,7 +424,7 @@ class ReportService:
         self, typed: str | None, point: Point
     ) -> tuple[str | None, dict[Language, str] | None]:
         """The place the public texts name, per language (``places.public_place``)."""
-        return public_place(self._gazetteer(), typed, point) if typed else (None, None)
+        return public_place(self._gazetteer(), typed or None, point)
 
     def _point_of(self, where: _Place, field_prefix: str) -> _Place:
         if where.location is not None:

@@ -147,3 +147,48 @@ def test_a_boy_is_seen_in_the_masculine() -> None:
     assert "garçon de 12 ans, vu pour" in by_language["fr"].description
     assert by_language["ar"].headline.startswith("طفل مختفٍ: Amina، 12 سنة")
     assert "طفل عمره 12 سنة، شوهد آخر مرة" in by_language["ar"].description
+
+
+@pytest.mark.parametrize(
+    ("age", "sex", "place", "expected"),
+    [
+        (
+            1,
+            "female",
+            "Agadir",
+            {
+                "fr": ["Enfant disparu : Amina, 1 an", "fille de 1 an, vue", "près d'Agadir."],
+                "en": ["Missing child: Amina, 1", "a girl aged 1,", "near Agadir."],
+                "ar": ["إذا رأيتم هذه الطفلة،"],
+            },
+        ),
+        (
+            0,
+            "male",
+            "Rabat",
+            {
+                "fr": ["Amina, moins d'un an", "garçon de moins d'un an, vu", "près de Rabat."],
+                "en": ["Missing child: Amina, under 1", "a boy aged under 1,"],
+                "ar": ["إذا رأيتم هذا الطفل،"],
+            },
+        ),
+        (7, "female", "Oujda", {"fr": ["7 ans", "près d'Oujda."], "en": ["a girl aged 7,"]}),
+    ],
+)
+def test_ages_places_and_the_child_agree_in_each_language(
+    age: int, sex: str, place: str, expected: dict[str, list[str]]
+) -> None:
+    facts = _facts()
+    child = facts.child.model_copy(update={"age": age, "sex": sex})
+    blocks = alert_info(
+        replace(facts, child=child, place=place), "Africa/Casablanca", status="Actual"
+    )
+    texts: dict[str, str] = {
+        b.language: " ".join([b.headline, b.description, b.short_text, b.instruction])
+        for b in blocks
+    }
+    for language, phrases in expected.items():
+        for phrase in phrases:
+            assert phrase in texts[language], (language, phrase, texts[language])
+    assert " 0 ans" not in texts["fr"] and " 1 ans" not in texts["fr"]
+    assert "0-year-old" not in texts["en"]

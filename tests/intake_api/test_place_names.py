@@ -245,3 +245,26 @@ async def test_a_name_beside_a_point_reaches_the_texts_only_if_it_is_a_town_ther
     assert "Agadir" in info["fr"]["description"] and "Agadir" in info["en"]["description"]
     assert "أكادير" in info["ar"]["description"]
     assert typed not in json.dumps(current, ensure_ascii=False)
+
+
+async def test_a_point_given_alone_is_named_by_the_largest_town_there(stack: Stack) -> None:
+    """Readers know "Casablanca", not its coordinates: the texts name the town, in each
+    language, rather than "an unspecified place"."""
+    body = report_body()
+    body["last_seen"] = {
+        "location": {"lat": 33.5731, "lon": -7.5898},
+        "at": body["last_seen"]["at"],
+    }
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        alert_id = approved.json()["alert_id"]
+    async with stack.client("reader") as reader:
+        alert = await eventually(
+            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
+        )
+    info = {block["language"]: block for block in alert.json()["current"]["info"]}
+    assert "Casablanca" in info["fr"]["description"] and "Casablanca" in info["en"]["description"]
+    assert "الدار البيضاء" in info["ar"]["description"]
+    assert "unspecified" not in info["en"]["description"]

@@ -46,6 +46,19 @@ def is_transient_sqlstate(state: str) -> bool:
     return state in _TRANSIENT_SQLSTATES or state.startswith(_TRANSIENT_SQLSTATE_CLASSES)
 
 
+# SQLite reports a schema that is not the code's (a table or column missing: an upgrade not
+# run) as an OperationalError, the class its "database is locked" has too. Waiting never
+# fixes it (PostgreSQL's own SQLSTATE class 42 says so there).
+_SQLITE_SCHEMA_ERRORS = ("no such table", "no such column", "has no column named")
+
+
+def is_schema_mismatch(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying the schema is not the one the code expects."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else None
+    text = str(cause) if cause is not None else ""
+    return any(marker in text for marker in _SQLITE_SCHEMA_ERRORS)
+
+
 def is_transient(exc: BaseException) -> bool:
     """True if retrying the same work later may well succeed."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -53,6 +66,8 @@ def is_transient(exc: BaseException) -> bool:
     state = sqlstate_of(exc)
     if state is not None:
         return is_transient_sqlstate(state)
+    if is_schema_mismatch(exc):
+        return False
     # No SQLSTATE: the connection itself failed (refused, reset, timed out), SQLite's
     # "database is locked" (an OperationalError), or every pooled connection stayed busy for
     # the pool's whole time-out (a burst: "busy, retry shortly", not a bug) — all pass with time.
@@ -67,4 +82,6 @@ def describe(exc: BaseException) -> dict[str, str]:
         fields["cause"] = type(cause).__name__
     if (state := sqlstate_of(exc)) is not None:
         fields["sqlstate"] = state
+    if is_schema_mismatch(exc):  # SQLite's own words, never data: say what to do
+        fields["reason"] = "the database schema is not this version's: run 'tifli db upgrade'"
     return fields

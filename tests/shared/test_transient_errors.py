@@ -3,12 +3,13 @@ dead-lettered or answered 500; what it refuses for good is not."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -79,3 +80,33 @@ async def test_a_pool_with_every_connection_busy_is_transient(tmp_path: Path) ->
 def test_errors_of_the_work_itself_are_not_transient() -> None:
     assert not is_transient(ValueError("bad input"))
     assert not is_transient(KeyError("missing"))
+
+
+async def test_a_sqlite_schema_not_the_codes_is_not_waited_out_but_a_lock_is(
+    tmp_path: Path,
+) -> None:
+    """Both are SQLite OperationalErrors: a missing table (an upgrade not run) never passes
+    with time, and says what to do; a database locked by another writer does."""
+    path = tmp_path / "tifli.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(OperationalError) as missing:
+                await connection.execute(text("SELECT alert_id FROM known_alerts"))
+    finally:
+        await engine.dispose()
+    assert not is_transient(missing.value)
+    assert "tifli db upgrade" in describe(missing.value)["reason"]
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    waiting = create_async_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
+    try:
+        async with waiting.connect() as connection:
+            with pytest.raises(OperationalError) as locked:
+                await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    finally:
+        await waiting.dispose()
+        holder.close()
+    assert is_transient(locked.value)
+    assert "reason" not in describe(locked.value)

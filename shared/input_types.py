@@ -14,6 +14,7 @@ override would reverse the rest of an alert's headline on every partner's screen
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Any
 
@@ -36,6 +37,12 @@ _CONTROL_IN_PARAGRAPH = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-
 # the byte-order mark. The marks mixed Arabic and Latin text needs (U+200E, U+200F, U+061C)
 # and the joiners scripts and emoji need (U+200C, U+200D) stay allowed.
 _LAYOUT = re.compile(r"[\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
+# The other invisible format characters (Unicode category Cf): zero-width space, word joiner,
+# soft hyphen, invisible operators… Inside a name they make it look like another one; alone,
+# like none. The marks and joiners above are the ones text needs.
+_FORMAT_NEEDED = frozenset("\u200c\u200d\u200e\u200f\u061c")
+# What a reader sees: letters, numbers, punctuation, symbols.
+_VISIBLE = frozenset("LNPS")
 
 
 # Validation context for content read back from storage: it was checked when it came in, by
@@ -65,6 +72,17 @@ def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
                 "must not contain bidirectional override, isolate, line or paragraph "
                 "separator characters",
             )
+        categories = [unicodedata.category(c) for c in value]
+        if any(
+            k == "Cf" and c not in _FORMAT_NEEDED for c, k in zip(value, categories, strict=True)
+        ):
+            raise PydanticCustomError(
+                "invisible_character",
+                "must not contain invisible format characters (zero-width space, word joiner, "
+                "soft hyphen, …)",
+            )
+        if value and not any(k[0] in _VISIBLE for k in categories):
+            raise PydanticCustomError("blank_text", "must contain a visible character")
         return value
 
     return AfterValidator(check)

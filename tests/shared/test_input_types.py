@@ -42,6 +42,12 @@ class Form(BaseModel):
         ("paragraph", "a\x00b"),
         ("paragraph", "\x1b[2J"),
         ("paragraph", "a\x0cb"),  # form feed
+        # Invisible: nothing a reader sees, or a name that looks like another one.
+        ("line", "\u200b"),  # zero-width space alone
+        ("line", "Amina\u180e"),  # Mongolian vowel separator
+        ("line", "Ami\u00adna"),  # soft hyphen
+        ("line", "\u0301"),  # a combining accent on nothing
+        ("paragraph", "\u2060 \u2060"),
         ("number", True),
         ("number", "1.5"),
         ("number", float("nan")),
@@ -71,6 +77,8 @@ def test_refused(field: str, value: Any) -> None:
     [
         ("line", "ⵜⵉⵍⴻⵍⵍⵉ — بن علي", "ⵜⵉⵍⴻⵍⵍⵉ — بن علي"),
         ("line", "a\u200db", "a\u200db"),  # a joiner: a format character, needed in scripts
+        ("line", "\u200fعلي", "\u200fعلي"),  # a right-to-left mark: mixed text needs it
+        ("line", "", ""),  # empty is for the field's own length rule to judge
         ("paragraph", "one\r\ntwo\tthree\n", "one\r\ntwo\tthree\n"),
         ("number", 3, 3.0),
         ("number", -7.25, -7.25),

@@ -107,13 +107,19 @@ Flag = Annotated[bool, Strict()]
 _ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _iso_text(value: Any) -> Any:
-    if isinstance(value, date):  # built in code (or read back), not sent by a client
-        return value
-    if isinstance(value, str) and _ISO_8601.match(value):
-        return value
-    raise PydanticCustomError("iso_8601", "give an ISO 8601 string, such as 2026-11-29")
+def _iso_text(example: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, date):  # built in code (or read back), not sent by a client
+            return value
+        if isinstance(value, str) and _ISO_8601.match(value):
+            return value
+        raise PydanticCustomError(
+            "iso_8601", "give an ISO 8601 string, such as {example}", {"example": example}
+        )
+
+    return BeforeValidator(check)
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_text)]
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+IsoDate = Annotated[date, _iso_text("2026-11-29")]
+# With its time zone, as the example shows: a time without one is refused too.
+IsoDateTime = Annotated[AwareDatetime, _iso_text("2026-11-29T10:00:00Z")]

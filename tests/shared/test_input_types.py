@@ -101,3 +101,12 @@ def test_a_text_read_back_from_storage_is_not_checked_again() -> None:
         Form.model_validate(stored)
     read = Form.model_validate(stored, context=STORED)
     assert (read.line, read.paragraph) == (stored["line"], stored["paragraph"])
+
+
+def test_a_bad_time_is_shown_the_form_it_needs_with_its_zone() -> None:
+    with pytest.raises(ValidationError) as moment:
+        Form.model_validate({"moment": "yesterday"})
+    with pytest.raises(ValidationError) as day:
+        Form.model_validate({"day": "yesterday"})
+    assert "2026-11-29T10:00:00Z" in moment.value.errors()[0]["msg"]
+    assert day.value.errors()[0]["msg"].endswith("such as 2026-11-29")

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from alert_engine.cap_signature import CapSigner
 from alert_engine.reads import AlertReads
 from alert_engine.schemas import MAX_SEQUENCE
+from shared.input_types import QUERY_DIGITS
 from shared.transaction import Transaction
 from shared.web import part
 
@@ -33,4 +34,6 @@ async def alert_reads(session: Transaction) -> AlertReads:
 Signer = Annotated[CapSigner | None, Depends(cap_signer)]
 Alerts = Annotated[AlertReads, Depends(alert_reads)]
 # ``?sequence=n``: one version of an alert; absent, the current one.
-VersionSequence = Annotated[int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version")]
+VersionSequence = Annotated[
+    int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version"), QUERY_DIGITS
+]

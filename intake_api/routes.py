@@ -34,6 +34,7 @@ from intake_api.schemas import (
     SightingOut,
 )
 from shared.auth import Principal, add_unit, list_units, require_scope
+from shared.input_types import QUERY_DIGITS
 from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem, field_problem
@@ -374,7 +375,7 @@ async def list_keys(
     now: Now,
     limit: Limit = 50,
     # Deeper than the other lists' bound (shared.paging), as this list has always accepted.
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62), QUERY_DIGITS] = 0,
 ) -> KeyPage:
     """Every key with its unit (or national), scopes, state, expiry and last use.
 

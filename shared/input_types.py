@@ -103,6 +103,20 @@ Integer = Annotated[int, Strict()]
 # true or false, never "yes", 1 or "true".
 Flag = Annotated[bool, Strict()]
 
+# A whole number in a query string is text: Python's int() would take "1_0", "+5", " 1" or
+# (through a float) "1.0". Only digits are a number there.
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _digits_only(value: Any) -> Any:
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise PydanticCustomError("whole_number", "give a whole number in digits, such as 10")
+    return value
+
+
+# After ``Query(...)`` in a query parameter's ``Annotated``.
+QUERY_DIGITS = BeforeValidator(_digits_only)
+
 # Pydantic's lax mode reads a bare number, or a string of digits, as Unix time.
 _ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}")
 

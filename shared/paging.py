@@ -25,6 +25,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from shared.input_types import QUERY_DIGITS
 from shared.problems import field_problem
 
 MAX_OFFSET = 1_000_000
@@ -33,8 +34,8 @@ MAX_LIMIT = 200
 RowT = TypeVar("RowT")
 
 # The query parameters of every list endpoint.
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT), QUERY_DIGITS]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET), QUERY_DIGITS]
 Cursor = Annotated[
     str | None,
     Query(

@@ -246,6 +246,13 @@ async def test_rotation_overlap_is_a_number(stack: Stack) -> None:
         ("reader", "/v1/alerts/a/cap?sequence=0", "query.sequence"),
         ("admin", "/v1/partners?offset=9223372036854775808", "query.offset"),
         ("admin", "/v1/deliveries?offset=9223372036854775808", "query.offset"),
+        # Whole numbers in digits only: what int() or a float would also take is refused.
+        ("reader", "/v1/reports?limit=1_0", "query.limit"),
+        ("reader", "/v1/reports?limit=1.0", "query.limit"),
+        ("reader", "/v1/reports?limit=%2B5", "query.limit"),
+        ("reader", "/v1/reports?limit=%201", "query.limit"),
+        ("reader", "/v1/alerts/a/cap?sequence=1.0", "query.sequence"),
+        ("admin", "/v1/keys?offset=1_0", "query.offset"),
     ],
 )
 async def test_paging_is_bounded(stack: Stack, key: str, url: str, field: str) -> None:

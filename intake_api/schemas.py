@@ -27,6 +27,7 @@ from shared.input_types import (
     IsoDate,
     IsoDateTime,
     Number,
+    inner_field_error,
     read_back,
 )
 
@@ -177,12 +178,12 @@ class ChildIn(Strict):
         if self.birth_date is not None and _checks_now(info):
             today = datetime.now(UTC).date()
             if self.birth_date > today:
-                raise ValueError("birth_date must not be in the future")
+                raise inner_field_error("birth_date", "must not be in the future")
             derived = age_on(self.birth_date, today)
             if derived >= 18:
-                raise ValueError("birth_date: the child must be under 18")
+                raise inner_field_error("birth_date", "the child must be under 18")
             if self.age is not None and abs(self.age - derived) > 1:
-                raise ValueError("age does not match birth_date")
+                raise inner_field_error("age", "does not match birth_date")
         return self
 
     def age_years(self, today: date) -> int:
@@ -325,7 +326,7 @@ class ReportIn(Strict):
         # The earliest birth the child's data allows: its birth date, or (age + 1) years ago.
         born = child.birth_date or _years_before(datetime.now(UTC).date(), (child.age or 0) + 1)
         if last_seen.at.date() < born:
-            raise ValueError("at: before the child was born (check the year)")
+            raise inner_field_error("at", "before the child was born (check the year)")
         return last_seen
 
 

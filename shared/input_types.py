@@ -103,6 +103,16 @@ Integer = Annotated[int, Strict()]
 # true or false, never "yes", 1 or "true".
 Flag = Annotated[bool, Strict()]
 
+
+def inner_field_error(field: str, message: str) -> PydanticCustomError:
+    """An error a model's own validator finds in one of its fields, raised so that the
+    problem names that field ("child.birth_date"), not the model ("child"): a check across
+    fields runs on the model, but one field is at fault."""
+    return PydanticCustomError(
+        "inner_field", "{field}: {message}", {"field": field, "message": message}
+    )
+
+
 # A whole number in a query string is text: Python's int() would take "1_0", "+5", " 1" or
 # (through a float) "1.0". Only digits are a number there.
 _DIGITS = re.compile(r"[0-9]+")

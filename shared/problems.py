@@ -85,10 +85,15 @@ def _error_field(error: dict[str, Any]) -> str:
     # A JSON syntax error is located by a character offset; the field at fault is the body.
     if error.get("type") == "json_invalid":
         return "body"
-    return _field_path(error.get("loc", ()))
+    location = tuple(error.get("loc", ()))
+    if error.get("type") == "inner_field":  # shared.input_types.inner_field_error
+        location += (error["ctx"]["field"],)
+    return _field_path(location)
 
 
 def _validation_message(error: dict[str, Any]) -> str:
+    if error.get("type") == "inner_field":
+        return str(error["ctx"]["message"])
     if error.get("type") == "extra_forbidden":
         return "unknown field"
     if error.get("type") == "json_invalid":

@@ -85,6 +85,24 @@ async def test_a_report_is_taken_at_its_word(stack: Stack, path: str, value: Any
     assert await _stored(stack) == (0, 0)
 
 
+@pytest.mark.parametrize(
+    ("child", "field"),
+    [
+        ({"birth_date": "2099-01-01", "age": None}, "child.birth_date"),
+        ({"birth_date": "2001-01-01", "age": None}, "child.birth_date"),  # not under 18
+        ({"birth_date": "2020-01-01", "age": 1}, "child.age"),  # does not match
+        ({"birth_date": None, "age": None}, "child"),  # neither: the object is at fault
+    ],
+)
+async def test_a_check_across_fields_names_the_field_at_fault(
+    stack: Stack, child: dict[str, Any], field: str
+) -> None:
+    body = report_body()
+    body["child"] = {k: v for k, v in (body["child"] | child).items() if v is not None}
+    async with stack.client("submitter") as police:
+        _names(await police.post("/v1/reports", json=body), field)
+
+
 async def test_a_report_seen_before_the_child_was_born_is_refused(stack: Stack) -> None:
     body = report_body()  # a child of 9
     ten_years_ago = datetime.now(UTC).replace(year=datetime.now(UTC).year - 10) - timedelta(days=2)
@@ -93,7 +111,7 @@ async def test_a_report_seen_before_the_child_was_born_is_refused(stack: Stack) 
         too_early = await police.post("/v1/reports", json=body)
         body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(days=3)).isoformat()
         in_time = await police.post("/v1/reports", json=body)
-    _names(too_early, "last_seen")
+    _names(too_early, "last_seen.at")  # the field at fault, not the object holding it
     assert "before the child was born" in too_early.json()["detail"]
     assert in_time.status_code == 201, in_time.text
 

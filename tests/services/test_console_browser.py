@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, Request
@@ -425,4 +425,33 @@ async def test_partners_and_a_dead_delivery_replayed_in_the_console(
         finally:
             await page.screenshot(path=str(tmp_path / "console-partners.png"), full_page=True)
             await page.context.close()
+    assert not watch.outside, watch.outside
+
+
+async def test_a_child_given_by_birth_date_shows_an_age(stack: Stack, browser: Browser) -> None:
+    """A report may give a birth date instead of an age: the list and the case page work it
+    out (they showed nothing)."""
+    await add_console_keys(stack)
+    today = datetime.now(UTC).date()
+    born = today.replace(year=today.year - 7) - timedelta(days=1)  # seven, since yesterday
+    body = report_body()
+    body["child"] = {k: v for k, v in body["child"].items() if k != "age"}
+    body["child"]["birth_date"] = born.isoformat()
+    async with stack.client("submitter") as police:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    try:
+        await sign_in(page, stack.keys["police"])
+        row = page.locator(f"#cases tr[data-case='{case_id}']")
+        await row.wait_for()
+        assert re.fullmatch(r"7\D+", await row.locator("td").nth(2).text_content() or "")
+        await row.locator("a.child-name").click()
+        await page.locator("#child-name").wait_for()
+        # The public fields list the age under its label (the first "Âge", in French).
+        age = page.locator("dl.fields dt:text-is('Âge') + dd").first
+        assert re.fullmatch(r"7\D+", await age.text_content() or "")
+    finally:
+        await page.context.close()
     assert not watch.outside, watch.outside

@@ -85,6 +85,15 @@ export function years(value) {
   return value === null || value === undefined ? "" : unit(value, "year", 0, "long");
 }
 
+// A child's age in years: as stated, or from the birth date a report may give instead.
+export function childAge(child, today = new Date()) {
+  if (child?.age !== null && child?.age !== undefined) return child.age;
+  if (!child?.birth_date) return null;
+  const [y, m, d] = child.birth_date.split("-").map(Number);
+  const before = today.getUTCMonth() + 1 < m || (today.getUTCMonth() + 1 === m && today.getUTCDate() < d);
+  return today.getUTCFullYear() - y - (before ? 1 : 0);
+}
+
 export function milliseconds(value) {
   return unit(Math.round(value), "millisecond", 0);
 }

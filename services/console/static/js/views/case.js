@@ -3,7 +3,7 @@
 // its deliveries, and the audit timeline.
 import { get, post, query } from "../api.js";
 import { fields, h, replace } from "../dom.js";
-import { agoElement, when, years } from "../format.js";
+import { agoElement, childAge, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
 import { every, leave, ticket } from "../page.js";
@@ -28,7 +28,7 @@ function caseFields(report) {
     h("h2", { text: t("public_fields") }),
     fields([
       [t("f.given_name"), c.given_name],
-      [t("f.age"), years(c.age)],
+      [t("f.age"), years(childAge(c))],
       [t("f.sex"), t(`sex.${c.sex}`)],
       [t("f.description"), c.description],
       [t("f.clothing"), c.clothing],

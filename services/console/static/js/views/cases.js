@@ -2,7 +2,7 @@
 // police unit submits a case with.
 import { get, post, query } from "../api.js";
 import { h, replace } from "../dom.js";
-import { agoElement, refreshAgo, when, years } from "../format.js";
+import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { can, notify, reportError } from "../session.js";
@@ -21,7 +21,7 @@ export function caseRow(report) {
   return h("tr", { "data-case": report.id },
     h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", dir: "auto", text: name }), badges(report)),
     h("td", {}, h("span", { class: `status ${report.status}`, text: t(`status.${report.status}`) })),
-    h("td", { text: years(r?.child?.age) }),
+    h("td", { text: years(childAge(r?.child)) }),
     h("td", { text: r?.last_seen?.place_name ?? "" }),
     h("td", {}, r ? agoElement(r.last_seen.at) : ""),
     h("td", { text: when(report.created_at) }));

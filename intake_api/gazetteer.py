@@ -37,6 +37,10 @@ PLACES_FILE = DATA_DIR / "morocco_places.json"
 _WGS84 = Geod(ellps="WGS84")
 
 
+# The shortest spelling whose completions are suggested: fewer letters begin too many names.
+_SHORTEST_PREFIX = 3
+
+
 @dataclass(frozen=True)
 class Region:
     code: str  # ISO 3166-2:MA
@@ -189,9 +193,7 @@ class Gazetteer:
         key = normalise(name)
         indices = self._index.get(key, [])
         if not indices:
-            close = difflib.get_close_matches(key, self._index.keys(), n=5, cutoff=0.75)
-            near = dict.fromkeys(self.places[i] for k in close for i in self._index[k])
-            raise UnknownPlace(name, list(near))
+            raise UnknownPlace(name, self._suggestions(key))
         # A place's own name beats another place's alternate spelling of it.
         own = [i for i in indices if key in self._own_keys[i]]
         hits = [self.places[i] for i in (own or indices)]
@@ -203,6 +205,23 @@ class Gazetteer:
         if hits[0].population >= _DOMINANCE * max(hits[1].population, 1):
             return hits[0]
         raise AmbiguousPlace(name, hits, self.region_names)
+
+    def _suggestions(self, key: str) -> list[Place]:
+        """Places to suggest for an unknown spelling, at most five: those it begins (an
+        abbreviation, "Casa"), the largest first, then those spelt closely."""
+        begun = (
+            sorted(
+                {i for k, found in self._index.items() if k.startswith(key) for i in found},
+                key=lambda i: (-self.places[i].population, self.places[i].id),
+            )
+            if len(key) >= _SHORTEST_PREFIX
+            else []
+        )
+        close = difflib.get_close_matches(key, self._index.keys(), n=5, cutoff=0.75)
+        near = [self.places[i] for i in begun] + [
+            self.places[i] for k in close for i in self._index[k]
+        ]
+        return list(dict.fromkeys(near))[:5]
 
     def distances_km(self, lat: float, lon: float) -> npt.NDArray[np.float64]:
         """Each place's geodesic distance from (lat, lon), in kilometres, in ``places`` order."""

@@ -240,3 +240,18 @@ def test_official_names_come_from_the_one_commune_of_the_region_named_so() -> No
         (None, None),
     ]
     assert share == 0.5
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [("Casa", "Casablanca"), ("Sidi Ka", "Sidi Kacem"), ("الدار", "Casablanca")],
+)
+def test_a_beginning_suggests_the_largest_places_it_begins(
+    gazetteer: Gazetteer, typed: str, first: str
+) -> None:
+    """An officer's abbreviation: the town meant comes first, not a village spelt alike 900 km
+    away ("Casa" suggested only Assa)."""
+    with pytest.raises(UnknownPlace) as unknown:
+        gazetteer.lookup(typed)
+    assert unknown.value.near[0].name == first
+    assert len(unknown.value.near) <= 5

@@ -76,10 +76,21 @@ class PartnerIn(BaseModel):
     verify_token: Annotated[str, StringConstraints(min_length=8, max_length=200), SINGLE_LINE] = (
         Field(description="The token the partner expects in hub.verify_token during the handshake.")
     )
-    languages: list[Language] = Field(default_factory=lambda: list(ALL_LANGUAGES), min_length=1)
+    languages: list[Language] = Field(
+        default_factory=lambda: list(ALL_LANGUAGES),
+        min_length=1,
+        json_schema_extra={"uniqueItems": True},
+    )
     coverage: dict[str, Any] | None = Field(
         default=None, description="GeoJSON geometry; alerts whose zone misses it are not sent."
     )
+
+    @field_validator("languages")
+    @classmethod
+    def _each_once(cls, value: list[Language]) -> list[Language]:
+        if len(set(value)) != len(value):
+            raise ValueError("each language once")
+        return value
 
     @field_validator("coverage")
     @classmethod

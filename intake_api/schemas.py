@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -59,14 +60,30 @@ Phone = Annotated[
 _URL_MAX = 2083
 
 
-def _https_only(url: HttpUrl) -> HttpUrl:
+def _https_only(url: HttpUrl, info: ValidationInfo) -> HttpUrl:
     if url.scheme != "https":
         raise ValueError("photo URLs must use https")
     # The limit again on the normalised form (a "/" added, a name in punycode), which is what
     # is stored and must validate when the report is read back.
     if len(str(url)) > _URL_MAX:
         raise ValueError(f"URL should have at most {_URL_MAX} characters")
+    if not read_back(info) and _private_host(url.host or ""):
+        # Partners fetch the photos: an address of their own network would turn the alert
+        # into a probe of it.
+        raise ValueError("photo URLs must name a public host, not a private or local address")
     return url
+
+
+def _private_host(host: str) -> bool:
+    """Whether ``host`` is a loopback, private or otherwise non-public address, or a local
+    name. (A name that resolves to one is the fetcher's to refuse: no lookup happens here.)"""
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        return not ipaddress.ip_address(name).is_global
+    except ValueError:
+        return False  # a name, not an address
 
 
 PhotoUrl = Annotated[HttpUrl, AfterValidator(_https_only)]

@@ -126,6 +126,26 @@ async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
         assert (await admin.get("/v1/units")).json()["items"] == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/a.jpg",
+        "https://10.1.2.3/a.jpg",
+        "https://[::1]/a.jpg",
+        "https://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+        "https://localhost/a.jpg",
+        "https://photos.internal/a.jpg",
+    ],
+)
+async def test_a_photo_url_must_name_a_public_host(stack: Stack, url: str) -> None:
+    """Partners fetch the photos: an address of their own network would make the alert a
+    probe of it."""
+    async with stack.client("submitter") as police:
+        answer = await police.post("/v1/reports", json=report_body_with("child.photo_urls", [url]))
+    _names(answer, "child.photo_urls.0")
+    assert "public host" in answer.json()["detail"]
+
+
 async def test_a_photo_url_is_bounded_as_it_is_stored(stack: Stack) -> None:
     """2,083 characters as sent, one more once normalised (a "/" added): refused, or the
     stored report would no longer read back."""
@@ -231,6 +251,7 @@ async def test_renewal_is_at_least_an_hour(stack: Stack) -> None:
             "coverage",
         ),
         ({"languages": "fr"}, "languages"),
+        ({"languages": ["ar", "ar"]}, "languages"),
     ],
 )
 async def test_partner_registration_is_strict(

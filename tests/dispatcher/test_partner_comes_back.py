@@ -51,7 +51,11 @@ async def test_a_partner_disabled_when_the_child_is_found_gets_the_cancel_once_b
             assert len(endpoint.received) == 1
 
             # The Alert, delivered before, cannot be replayed over the Cancel.
-            [delivered] = await stack.deliveries(alert_id=alert_id, status="delivered")
+            # Its outcome recorded (the partner had it before the dispatcher wrote so).
+            [delivered] = await eventually(
+                lambda: stack.deliveries(alert_id=alert_id, status="delivered"),
+                lambda items: len(items) == 1,
+            )
             replayed = await admin.post(f"/v1/deliveries/{delivered['id']}/replay")
             assert replayed.status_code == 409, replayed.text
 

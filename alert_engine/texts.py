@@ -13,9 +13,11 @@ drill look real. The marker is kept whole and the rest is shortened to fit.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from shared.alert_contract import InfoBlock, Language, MessageStatus, PublicChild, Sex
@@ -181,20 +183,23 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
     for language in LANGUAGES:
         t = TEMPLATES[language]
         marker = drill_marker(language, status)
-        place = facts.place_names.get(language) or facts.place or t.somewhere
+        inline = partial(in_line, right_to_left=language in RIGHT_TO_LEFT)
+        place = inline(facts.place_names.get(language) or facts.place or t.somewhere)
         details = " ".join(
             _sentence(part)
             for part in (
-                facts.child.description,
-                t.clothing.format(facts.child.clothing) if facts.child.clothing else "",
-                t.vehicle.format(facts.suspected_vehicle) if facts.suspected_vehicle else "",
-                t.companion.format(facts.companion) if facts.companion else "",
+                inline(facts.child.description),
+                t.clothing.format(inline(facts.child.clothing)) if facts.child.clothing else "",
+                t.vehicle.format(inline(facts.suspected_vehicle))
+                if facts.suspected_vehicle
+                else "",
+                t.companion.format(inline(facts.companion)) if facts.companion else "",
             )
             if part
         )
         years = t.years(facts.child.age)
         slots = {
-            "name": facts.child.given_name,
+            "name": inline(facts.child.given_name),
             "age": facts.child.age,
             "years": years,
             "missing": t.missing_words.get(facts.child.sex, ""),
@@ -231,6 +236,21 @@ def arabic_years(age: int) -> str:
     if age == 2:
         return "سنتان"
     return f"{age} سنوات" if age <= 10 else f"{age} سنة"
+
+
+RIGHT_TO_LEFT = frozenset({"ar"})
+_FIRST_STRONG_ISOLATE, _POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def in_line(text: str, *, right_to_left: bool) -> str:
+    """``text`` (typed by an officer) as it goes into a line of the other direction: isolated
+    when it holds letters of the other direction, so that its own numbers and punctuation
+    stay with it. Unisolated, "Short black hair, 130 cm" in an Arabic line shows its comma
+    and number moved among the Arabic words around it."""
+    other = ("L",) if right_to_left else ("R", "AL")
+    if any(unicodedata.bidirectional(c) in other for c in text):
+        return f"{_FIRST_STRONG_ISOLATE}{text}{_POP_DIRECTIONAL_ISOLATE}"
+    return text
 
 
 def french_of(words: str) -> str:

@@ -20,6 +20,8 @@ def verify_standard_webhooks(secret: str, headers: dict[str, str], body: bytes) 
 
 
 def verify_meta(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """Meta's X-Hub-Signature-256: keyed with the whole secret string as given, hex."""
+    """Meta's X-Hub-Signature-256: keyed with the whole secret string as given, hex. During
+    a rotation the old secret signs X-Hub-Signature-256-Previous: either may match yours."""
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(headers["x-hub-signature-256"], expected)
+    signed = [headers.get("x-hub-signature-256"), headers.get("x-hub-signature-256-previous")]
+    return any(s is not None and hmac.compare_digest(s, expected) for s in signed)

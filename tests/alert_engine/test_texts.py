@@ -48,7 +48,8 @@ def test_local_time_and_scripts() -> None:
     assert "طفلة عمرها 9 سنوات، شوهدت" in by_language["ar"].description
     # Date and hour apart: "2026-11-29 16:30" in a right-to-left line shows the hour first.
     assert "يوم 2026-11-29 على الساعة 16:30." in by_language["ar"].description
-    assert by_language["ar"].headline.startswith("طفلة مختفية: Amina")
+    # A Latin name in an Arabic line is isolated (FSI … PDI): its own punctuation stays with it.
+    assert by_language["ar"].headline.startswith("طفلة مختفية: \u2068Amina\u2069")
     assert "Red jacket. Suspected vehicle: Grey van (12345-A-6)." in by_language["en"].description
     tifinagh = [c for c in by_language["zgh"].headline if "TIFINAGH" in unicodedata.name(c, "")]
     assert len(tifinagh) > 10
@@ -145,7 +146,7 @@ def test_a_boy_is_seen_in_the_masculine() -> None:
     boy = replace(facts, child=facts.child.model_copy(update={"sex": "male", "age": 12}))
     by_language = {b.language: b for b in alert_info(boy, "Africa/Casablanca", status="Actual")}
     assert "garçon de 12 ans, vu pour" in by_language["fr"].description
-    assert by_language["ar"].headline.startswith("طفل مختفٍ: Amina، 12 سنة")
+    assert by_language["ar"].headline.startswith("طفل مختفٍ: \u2068Amina\u2069، 12 سنة")
     assert "طفل عمره 12 سنة، شوهد آخر مرة" in by_language["ar"].description
 
 
@@ -192,3 +193,16 @@ def test_ages_places_and_the_child_agree_in_each_language(
             assert phrase in texts[language], (language, phrase, texts[language])
     assert " 0 ans" not in texts["fr"] and " 1 ans" not in texts["fr"]
     assert "0-year-old" not in texts["en"]
+
+
+def test_typed_text_of_the_other_direction_is_isolated_and_only_that() -> None:
+    """Unisolated, "Short black hair, 130 cm" in an Arabic line shows its comma and number
+    among the Arabic words around it; an Arabic name in a French line, the reverse."""
+    facts = replace(_facts("Short black hair, 130 cm", given_name="أمينة"), place="Tanger")
+    by_language = {b.language: b for b in alert_info(facts, "Africa/Casablanca", status="Actual")}
+    arabic, french = by_language["ar"].description, by_language["fr"].description
+    assert "\u2068Short black hair, 130 cm\u2069." in arabic
+    assert "\u2068Red jacket\u2069" in arabic
+    assert "أمينة،" in arabic  # the same direction: as typed
+    assert french.startswith("\u2068أمينة\u2069, fille de 9 ans")
+    assert "Short black hair, 130 cm." in french and "\u2068Short" not in french

@@ -53,8 +53,13 @@ class JsonBodyGuard:
             problem = Problem(
                 415,
                 "Unsupported media type",
-                "Send the body as application/json.",
-                errors=[{"field": "header.Content-Type", "message": "must be application/json"}],
+                "Send the body as application/json, in UTF-8, uncompressed.",
+                errors=[
+                    {
+                        "field": "header.Content-Type",
+                        "message": "must be application/json (UTF-8, no Content-Encoding)",
+                    }
+                ],
             )
         elif length is None and chunked:
             body = await _read_up_to(receive, self._max)
@@ -69,8 +74,19 @@ class JsonBodyGuard:
 
 
 def _is_json(headers: dict[str, str]) -> bool:
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
+    """JSON as RFC 8259 has it: UTF-8 (no other charset), and not compressed (the body
+    would be read as its compressed bytes)."""
+    media_type, *parameters = headers.get("content-type", "").lower().split(";")
+    media_type = media_type.strip()
+    charsets = [
+        p.split("=", 1)[1].strip(' "') for p in parameters if p.strip().startswith("charset=")
+    ]
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    return (
+        (media_type == "application/json" or media_type.endswith("+json"))
+        and all(charset in ("utf-8", "utf8") for charset in charsets)
+        and encoding in ("", "identity")
+    )
 
 
 async def _read_up_to(receive: Receive, limit: int) -> bytes | None:

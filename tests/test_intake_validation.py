@@ -119,13 +119,25 @@ async def test_a_direction_is_kept_and_a_destination_geocoded(stack: Stack) -> N
     assert read["sightings"][0]["destination"] is None
 
 
-async def test_wrong_content_type_is_415(stack: Stack) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"content-type": "application/x-www-form-urlencoded"},
+        # JSON is UTF-8 (RFC 8259): another charset would be read as UTF-8 regardless.
+        {"content-type": "application/json; charset=latin-1"},
+        # A compressed body would be read as its compressed bytes.
+        {"content-type": "application/json", "content-encoding": "gzip"},
+    ],
+)
+async def test_wrong_content_type_is_415(stack: Stack, headers: dict[str, str]) -> None:
     async with stack.client("submitter") as police:
-        response = await police.post(
+        response = await police.post("/v1/reports", content=b"child=Amina", headers=headers)
+        utf8 = await police.post(
             "/v1/reports",
-            content=b"child=Amina",
-            headers={"content-type": "application/x-www-form-urlencoded"},
+            content=b"{}",
+            headers={"content-type": "application/json; charset=UTF-8"},
         )
+    assert utf8.status_code == 422  # read, and refused for what it holds
     assert response.status_code == 415
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["field"] == "header.Content-Type"

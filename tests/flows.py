@@ -93,7 +93,7 @@ async def full_case_flow(stack: Stack) -> None:
     last_seen_at = datetime.now(UTC) - timedelta(hours=3)
     body = report_body()
     body["last_seen"]["at"] = last_seen_at.isoformat()
-    async with partner_endpoint() as partner:
+    async with partner_endpoint() as partner, partner_endpoint() as latecomer:
         registered = await stack.register_partner(partner)
         assert partner.handshakes == 1
         secret = str(registered["secret"])
@@ -147,6 +147,12 @@ async def full_case_flow(stack: Stack) -> None:
             for secret_field in ("Benali", "600 000 000", "Idrissi", "Anfa", "witness"):
                 assert secret_field not in first.body.decode()
 
+            # A partner that joins while the alert is up gets it at once, then its take-down.
+            joined = await stack.register_partner(latecomer)
+            [caught_up] = await latecomer.wait_for(1)
+            verify_both_signatures(str(joined["secret"]), caught_up)
+            assert json.loads(caught_up.body)["alert"] == alert
+
             # The zone is readable through the API as GeoJSON too.
             async with stack.client("reader") as reader:
                 geo = await reader.get(f"/v1/alerts/{alert_id}/zone")
@@ -175,3 +181,19 @@ async def full_case_flow(stack: Stack) -> None:
             assert cancel["alert"]["sequence"] == 2
             assert any(alert["identifier"] in ref for ref in cancel["alert"]["references"])
             assert cancel["alert"]["child"] is None  # take-down carries no child data
+            _, late_cancel = await latecomer.wait_for(2)
+            assert json.loads(late_cancel.body)["type"] == "alert.cancelled"
+
+            # Erased at once by an operator: the photos leave what the engine kept of what
+            # partners were sent, its CAP included (the deliveries log: test_retention.py).
+            assert alert["photo_urls"]
+            erased = await reviewer.post(f"/v1/reports/{report_id}/erase")
+            assert erased.status_code == 200, erased.text
+            async with stack.client("reader") as reader:
+                first_version = f"/v1/alerts/{alert_id}/versions/1"
+                await eventually(
+                    lambda: reader.get(first_version), lambda r: r.json()["photo_urls"] == []
+                )
+                cap = await reader.get(f"/v1/alerts/{alert_id}/cap", params={"sequence": 1})
+            assert alert["photo_urls"][0] in first.body.decode()  # as it was sent
+            assert alert["photo_urls"][0] not in cap.text

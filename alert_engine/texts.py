@@ -148,14 +148,22 @@ TEMPLATES: dict[Language, Template] = {
 
 
 def fit(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters at a word boundary, marking the cut with '…'."""
+    """Cut ``text`` to ``limit`` characters at a word boundary, marking the cut with '…'. An
+    isolate the cut leaves open is closed before the mark: what a partner puts after the
+    text must not fall into it."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,.;:،") + "…"
+    room = limit - 1
+    while True:
+        cut = text[:room]
+        if " " in cut[limit // 2 :]:
+            cut = cut[: cut.rfind(" ")]
+        cut = cut.rstrip(" ,.;:،")
+        still_open = cut.count(_FIRST_STRONG_ISOLATE) - cut.count(_POP_DIRECTIONAL_ISOLATE)
+        if len(cut) + still_open < limit or room <= 1:
+            return cut + _POP_DIRECTIONAL_ISOLATE * still_open + "…"
+        room -= still_open
 
 
 def fit_marked(text: str, limit: int, marker: str | None) -> str:
@@ -183,8 +191,10 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
     for language in LANGUAGES:
         t = TEMPLATES[language]
         marker = drill_marker(language, status)
-        inline = partial(in_line, right_to_left=language in RIGHT_TO_LEFT)
-        place = inline(facts.place_names.get(language) or facts.place or t.somewhere)
+        isolate = partial(in_line, right_to_left=language in RIGHT_TO_LEFT)
+        inline = partial(_clause, right_to_left=language in RIGHT_TO_LEFT)
+
+        place = isolate(facts.place_names.get(language) or facts.place or t.somewhere)
         details = " ".join(
             _sentence(part)
             for part in (
@@ -199,7 +209,7 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
         )
         years = t.years(facts.child.age)
         slots = {
-            "name": inline(facts.child.given_name),
+            "name": isolate(facts.child.given_name),
             "age": facts.child.age,
             "years": years,
             "missing": t.missing_words.get(facts.child.sex, ""),
@@ -251,6 +261,12 @@ def in_line(text: str, *, right_to_left: bool) -> str:
     if any(unicodedata.bidirectional(c) in other for c in text):
         return f"{_FIRST_STRONG_ISOLATE}{text}{_POP_DIRECTIONAL_ISOLATE}"
     return text
+
+
+def _clause(text: str, *, right_to_left: bool) -> str:
+    """Typed text that ends a sentence, ``in_line``: its own full stop left out, for
+    ``_sentence`` to put after the isolate (inside it, another would follow)."""
+    return in_line(text.rstrip(" ."), right_to_left=right_to_left)
 
 
 def french_of(words: str) -> str:

@@ -1,14 +1,15 @@
 """A partner known to answer again catches up at once, not on its back-off schedule, and a
-partner verified again gets what died while it was gone."""
+partner verified again gets what it is owed, even what died while it was gone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import groupby
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from dispatcher.fanout import edited_body
 from dispatcher.models import Delivery
 from dispatcher.ordering import TAKE_DOWNS, taken_down
 
@@ -31,32 +32,52 @@ async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
-async def revive_newest_dead(session: AsyncSession, partner_id: str, now: datetime) -> int:
-    """Each alert's newest version for the partner, if it died (answered 410 Gone, or its
-    retries spent while the partner failed), is due again, in the caller's transaction where
-    the partner is verified again. A take-down always, with its retry window anew: the
-    child was found, and the partner may still show the alert. Any other version only while
-    its alert is up. Returns how many."""
-    newer = aliased(Delivery)
-    newest_dead = await session.scalars(
-        select(Delivery).where(
-            Delivery.partner_id == partner_id,
-            Delivery.status == "dead",
-            ~exists().where(
-                newer.alert_id == Delivery.alert_id,
-                newer.partner_id == Delivery.partner_id,
-                newer.sequence > Delivery.sequence,
-                newer.status != "superseded",
-            ),
-        )
+async def owed_again(
+    session: AsyncSession, partner_id: str, now: datetime, cancel_retry: timedelta
+) -> int:
+    """What the partner is owed of each alert it has versions of, made able to go, in the
+    caller's transaction where the partner is verified again (it was disabled, or failing).
+    For each alert with a version waiting or dead, its newest version:
+
+    - dead (answered 410 Gone, or its retries spent while the partner failed), or a
+      take-down whose time ran out before it went: due again. A take-down always, with
+      ``cancel_retry`` anew (the child was found: the partner may still show the alert);
+      any other version only while its alert is up;
+    - of an alert the partner was never shown (no version delivered, none on its way):
+      sent as ``alert.issued``, the versions before it superseded, since a partner never
+      sees an Update before its Alert.
+
+    Returns how many versions were made due."""
+    waiting = select(Delivery.alert_id).where(
+        Delivery.partner_id == partner_id, Delivery.status.in_(("pending", "dead"))
     )
-    revived = 0
-    for delivery in newest_dead.all():
-        if delivery.event_type in TAKE_DOWNS:
-            window = delivery.deadline - delivery.created_at  # as long as it was first given
-            delivery.deadline = max(delivery.deadline, now + window)
-        elif delivery.deadline <= now or await session.scalar(select(taken_down(delivery))):
+    versions = (
+        await session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.partner_id == partner_id,
+                Delivery.alert_id.in_(waiting),
+                Delivery.status != "superseded",
+            )
+            .order_by(Delivery.alert_id, Delivery.sequence)
+        )
+    ).all()
+    due = 0
+    for _, of_alert in groupby(versions, key=lambda d: d.alert_id):
+        *older, newest = of_alert
+        if newest.status not in ("pending", "dead"):
+            continue  # delivered, or on its way: nothing of this alert waits on the partner
+        if newest.event_type in TAKE_DOWNS:
+            newest.deadline = max(newest.deadline, now + cancel_retry)
+        elif newest.deadline <= now or await session.scalar(select(taken_down(newest))):
             continue  # the alert is over: only its take-down goes now
-        delivery.status, delivery.next_attempt_at, delivery.lease_until = "pending", now, None
-        revived += 1
-    return revived
+        if not any(d.status in ("delivered", "sending") for d in older):
+            for earlier in older:
+                earlier.status = "superseded"
+            if newest.event_type == "alert.updated":
+                newest.event_type = "alert.issued"
+                newest.payload = edited_body(newest.payload, type="alert.issued")
+        if newest.status == "dead" or newest.next_attempt_at > now:
+            due += 1
+        newest.status, newest.next_attempt_at, newest.lease_until = "pending", now, None
+    return due

@@ -28,14 +28,21 @@ def covers(coverage_geojson: str | None, alert: AlertMessage) -> bool:
     return bool(shape(json.loads(coverage_geojson)).intersects(shape(alert.area.geojson)))
 
 
+def edited_body(payload: str, **top_level: Any) -> str:
+    """A stored payload with some top-level fields replaced, written as ``webhook_body``
+    writes it."""
+    return _written(json.loads(payload) | top_level)
+
+
+def _written(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 def webhook_body(
     event_type: str, webhook_id: str, alert: AlertMessage, languages: list[str], cap_url: str
 ) -> bytes:
     """The JSON a partner receives: its languages only; everything else is the public alert."""
     alert_json: dict[str, Any] = alert.model_dump(mode="json")
     alert_json["info"] = [i for i in alert_json["info"] if i["language"] in languages]
-    return json.dumps(
-        {"type": event_type, "id": webhook_id, "alert": alert_json, "cap_url": cap_url},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+    body = {"type": event_type, "id": webhook_id, "alert": alert_json, "cap_url": cap_url}
+    return _written(body).encode()

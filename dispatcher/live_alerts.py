@@ -24,6 +24,7 @@ from dispatcher.fanout import covers
 from dispatcher.models import Delivery, KnownAlert, Partner
 from dispatcher.ordering import TAKE_DOWNS
 from dispatcher.planning import new_delivery
+from shared.db import insert_on_conflict
 from shared.events import AlertEvent, AlertIssued, AlertUpdated, parse_event
 
 # The advisory lock's key: any fixed 64-bit number no other lock of the database uses.
@@ -37,11 +38,18 @@ async def remember(session: AsyncSession, event: AlertEvent, cap_url: str) -> No
     await _hold(session, alone=False)
     alert = event.data.alert
     taken_down = event.type in TAKE_DOWNS
-    kept = await session.get(KnownAlert, alert.alert_id)
-    if kept is None:
-        kept = KnownAlert(alert_id=alert.alert_id, sequence=0)
-        session.add(kept)
-    elif alert.sequence <= kept.sequence:
+    # Two versions of a new alert may be handled at once (a consumer group rebalancing):
+    # the row is made without a conflict, then locked, and the newer version wins.
+    await session.execute(
+        insert_on_conflict(session, KnownAlert)
+        .values(alert_id=alert.alert_id, sequence=0, expires=alert.expires)
+        .on_conflict_do_nothing()
+    )
+    kept = await session.get(
+        KnownAlert, alert.alert_id, with_for_update=True, populate_existing=True
+    )
+    assert kept is not None  # made just above, or before
+    if alert.sequence <= kept.sequence:
         return
     kept.sequence, kept.expires = alert.sequence, alert.expires
     # A take-down keeps no child data, only its sequence: nothing older comes back after it.
@@ -75,6 +83,14 @@ async def catch_up(session: AsyncSession, partner: Partner, now: datetime) -> li
         session.add(delivery)
         planned.append(delivery)
     return planned
+
+
+async def hold_planning(session: AsyncSession) -> None:
+    """The planning lock alone, until the transaction ends: what a partner's activation
+    takes first, before it writes anything (``catch_up`` takes it again, harmlessly). Taken
+    after the activation's own row locks, it would wait on planning while planning waits on
+    them: a deadlock."""
+    await _hold(session, alone=True)
 
 
 async def _hold(session: AsyncSession, *, alone: bool) -> None:

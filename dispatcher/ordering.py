@@ -109,8 +109,11 @@ def newer_version_exists(of: Delivery) -> Exists:
 
 
 def taken_down(of: Delivery) -> Exists:
-    """True when the alert of ``of`` has been taken down (a Cancel or an Expire planned for
-    any partner): after that, no partner may be sent anything but its take-down."""
+    """True when the alert of ``of`` was taken down after that version (a Cancel or an Expire
+    planned for any partner): after that, no partner may be sent it. A later version can
+    bring an expired alert back (a renewal); it is not taken down by the earlier Expire."""
     return exists().where(
-        Delivery.alert_id == of.alert_id, Delivery.event_type.in_(sorted(TAKE_DOWNS))
+        Delivery.alert_id == of.alert_id,
+        Delivery.sequence > of.sequence,
+        Delivery.event_type.in_(sorted(TAKE_DOWNS)),
     )

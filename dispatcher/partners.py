@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.address_guard import check_target
-from dispatcher.catch_up import bring_forward, revive_newest_dead
-from dispatcher.live_alerts import catch_up
+from dispatcher.catch_up import bring_forward, owed_again
+from dispatcher.live_alerts import catch_up, hold_planning
 from dispatcher.models import Partner
 from dispatcher.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerWithSecret
 from dispatcher.signing import new_secret
@@ -78,16 +78,20 @@ class PartnerService:
             await catch_up(self._session, partner, self._now)
         return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
 
-    async def record_handshake(self, partner_id: str, failure: str | None) -> PartnerOut:
+    async def record_handshake(
+        self, partner_id: str, failure: str | None, *, cancel_retry: timedelta
+    ) -> PartnerOut:
         """The outcome of a handshake run again: the partner becomes active, or stays unverified
-        with why."""
+        with why. ``cancel_retry``: how long a take-down that died meanwhile is tried anew."""
+        if failure is None:
+            await hold_planning(self._session)  # first: before this writes anything
         partner = await self.load(partner_id)
         self._record_handshake(partner, failure)
         if failure is None:
-            # Back from being disabled or unverified: what died while it was gone (its
-            # take-down above all) and what waited for it go now, and the alerts up that it
-            # never had (issued while it was away) are sent.
-            await revive_newest_dead(self._session, partner.id, self._now)
+            # Back from being disabled or unverified: what it is owed goes now, what died
+            # while it was gone (its take-downs above all) included, and the alerts up that
+            # it never had (issued while it was away) are sent.
+            await owed_again(self._session, partner.id, self._now, cancel_retry)
             await bring_forward(self._session, partner.id, self._now)
             await catch_up(self._session, partner, self._now)
         return partner_out(partner)

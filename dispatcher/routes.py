@@ -124,7 +124,12 @@ async def read_partner(partner_id: str, _: Admin, partners: Partners) -> Partner
     summary="Run the verification handshake again",
 )
 async def verify_partner(
-    partner_id: str, _: Admin, partners: PartnersBetweenCalls, session: Session, link: Link
+    partner_id: str,
+    _: Admin,
+    partners: PartnersBetweenCalls,
+    session: Session,
+    context: Context,
+    link: Link,
 ) -> PartnerOut:
     """Sends Meta's handshake to the registered URL again: `active` if the partner echoes
     the challenge, `unverified` with the reason otherwise.
@@ -139,7 +144,9 @@ async def verify_partner(
         url, token = partner.url, partners.verify_token(partner)
     failure = await verification_handshake(link.webhook_client, url, token)
     async with session.begin():
-        verified = await partners.record_handshake(partner_id, failure)
+        verified = await partners.record_handshake(
+            partner_id, failure, cancel_retry=timedelta(hours=context.settings.cancel_retry_hours)
+        )
     link.wake_dispatcher()  # committed: what it is owed goes now
     return verified
 

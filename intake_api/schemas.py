@@ -77,7 +77,7 @@ def _https_only(url: HttpUrl, info: ValidationInfo) -> HttpUrl:
 def _private_host(host: str) -> bool:
     """Whether ``host`` is a loopback, private or otherwise non-public address, or a local
     name. (A name that resolves to one is the fetcher's to refuse: no lookup happens here.)"""
-    name = host.strip("[]").lower()
+    name = host.strip("[]").lower().rstrip(".")  # "localhost." is localhost: the root's dot
     if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
         return True
     try:

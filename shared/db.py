@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -105,3 +107,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # scoped to this factory instead of every Session in the process.
     scoped_class = type("TifliSession", (Session,), {})
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=scoped_class)
+
+
+def insert_on_conflict(session: AsyncSession, table: Any) -> Any:
+    """An INSERT into ``table`` in the session's database's own dialect: one that has
+    ``on_conflict_do_nothing`` (PostgreSQL's and SQLite's, alike), for rows that two
+    transactions may insert at once."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from shared.db import Base, UtcDateTime, insert_on_conflict
 from shared.housekeeping import PruneRows
 
 
@@ -28,9 +26,8 @@ async def first_delivery(session: AsyncSession, group: str, event_id: str, now: 
     Call inside the handler's transaction, before its effects: a duplicate then does nothing,
     and a crash before commit leaves no mark, so the redelivery is processed in full.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(ProcessedEvent)
+        insert_on_conflict(session, ProcessedEvent)
         .values(consumer_group=group, event_id=event_id, processed_at=now)
         .on_conflict_do_nothing()
         .returning(ProcessedEvent.event_id)

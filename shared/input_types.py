@@ -124,7 +124,7 @@ def _digits_only(value: Any) -> Any:
     return value
 
 
-# After ``Query(...)`` in a query parameter's ``Annotated``.
+# After ``Query(...)`` (or ``Path(...)``) in a parameter's ``Annotated``.
 QUERY_DIGITS = BeforeValidator(_digits_only)
 
 # Pydantic's lax mode reads a bare number, or a string of digits, as Unix time.

@@ -135,6 +135,8 @@ async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
         "https://169.254.169.254/latest/meta-data",  # a cloud's metadata service
         "https://localhost/a.jpg",
         "https://photos.internal/a.jpg",
+        "https://localhost./a.jpg",  # the same names, fully qualified
+        "https://metadata.google.internal./computeMetadata",
     ],
 )
 async def test_a_photo_url_must_name_a_public_host(stack: Stack, url: str) -> None:
@@ -291,6 +293,7 @@ async def test_rotation_overlap_is_a_number(stack: Stack) -> None:
         ("reader", "/v1/reports?limit=%2B5", "query.limit"),
         ("reader", "/v1/reports?limit=%201", "query.limit"),
         ("reader", "/v1/alerts/a/cap?sequence=1.0", "query.sequence"),
+        ("reader", "/v1/alerts/a/versions/1_0", "path.sequence"),
         ("admin", "/v1/keys?offset=1_0", "query.offset"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from services.cli.arguments import add_command, add_database_options
@@ -81,7 +82,7 @@ async def _partners(settings: Settings, args: argparse.Namespace) -> int:
         action: Callable[[], Awaitable[int]] = {
             "list": lambda: _list(sessions, sealer),
             "show": lambda: _show(sessions, sealer, args.partner_id),
-            "verify": lambda: _verify(sessions, sealer, client, args.partner_id),
+            "verify": lambda: _verify(settings, sessions, sealer, client, args.partner_id),
             "disable": lambda: _disable(sessions, sealer, args.partner_id),
             "test": lambda: _test(settings, sessions, sealer, client, args.partner_id),
         }[args.action]
@@ -154,7 +155,9 @@ async def _show(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
     return 0
 
 
-async def _verify(sessions: Sessions, sealer: Sealer, client: Any, partner_id: str) -> int:
+async def _verify(
+    settings: Settings, sessions: Sessions, sealer: Sealer, client: Any, partner_id: str
+) -> int:
     from dispatcher.partners import PartnerService
     from dispatcher.sender import verification_handshake
 
@@ -166,7 +169,10 @@ async def _verify(sessions: Sessions, sealer: Sealer, client: Any, partner_id: s
     print(f"handshake with {url} …", flush=True)
     failure = await verification_handshake(client, url, token)
     async with sessions() as session, session.begin():
-        after = await PartnerService(session, _now(), sealer).record_handshake(partner_id, failure)
+        cancel_retry = timedelta(hours=settings.cancel_retry_hours)
+        after = await PartnerService(session, _now(), sealer).record_handshake(
+            partner_id, failure, cancel_retry=cancel_retry
+        )
     print(f"partner {after.id} is {after.status}" + (f": {failure}" if failure else ""))
     return 0 if failure is None else 1
 

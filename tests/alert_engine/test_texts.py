@@ -206,3 +206,18 @@ def test_typed_text_of_the_other_direction_is_isolated_and_only_that() -> None:
     assert "أمينة،" in arabic  # the same direction: as typed
     assert french.startswith("\u2068أمينة\u2069, fille de 9 ans")
     assert "Short black hair, 130 cm." in french and "\u2068Short" not in french
+
+
+def test_an_isolated_sentence_keeps_one_full_stop_and_a_cut_closes_its_isolate() -> None:
+    facts = _facts("Short black hair.")
+    [arabic] = [
+        b for b in alert_info(facts, "Africa/Casablanca", status="Actual") if b.language == "ar"
+    ]
+    assert "\u2068Short black hair\u2069." in arabic.description
+    assert "\u2069.." not in arabic.description and ".\u2069." not in arabic.description
+
+    long = _facts("Short black hair, brown eyes, about 130 cm, " * 12)
+    for block in alert_info(long, "Africa/Casablanca", status="Actual"):
+        for text, limit in ((block.description, 360), (block.short_text, 90)):
+            assert len(text) <= limit
+            assert text.count("\u2068") == text.count("\u2069"), (block.language, text)

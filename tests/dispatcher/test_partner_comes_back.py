@@ -9,12 +9,13 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.catch_up import revive_newest_dead
+from dispatcher.catch_up import owed_again
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.models import Delivery
 from services.testbed.partner import partner_endpoint
@@ -192,30 +193,61 @@ async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_give
         assert len(last.headers["webhook-signature"].split(" ")) == 1
 
 
-async def test_verification_revives_each_alerts_newest_dead_version_while_it_can_matter(
+async def test_verification_makes_each_alerts_newest_owed_version_go_as_it_must(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    later = NOW + timedelta(hours=2)  # the verification: every first deadline has passed
+    up = later + timedelta(hours=1)  # an alert still up then
+
+    def version(alert: str, sequence: int, status: str, kind: str, deadline: Any = None) -> Any:
+        made = delivery("p1", alert, sequence, status, kind)
+        made.deadline = deadline or made.deadline
+        return made
+
     async with sessions() as session, session.begin():
         session.add(partner("p1"))
         await session.flush()
         session.add_all(
             [
-                delivery("p1", "found", 1, "delivered", "alert.issued"),
-                delivery("p1", "found", 2, "dead", "alert.cancelled"),  # a take-down: always
-                delivery("p1", "moved-on", 1, "dead", "alert.issued"),  # not the newest
-                delivery("p1", "moved-on", 2, "delivered"),
-                delivery("p1", "up", 1, "dead", "alert.issued"),  # the alert is still up
-                delivery("p1", "over", 1, "dead", "alert.issued"),
+                # A take-down, dead or out of time unsent: always, with its window anew.
+                version("found", 1, "delivered", "alert.issued"),
+                version("found", 2, "dead", "alert.cancelled"),
+                version("late", 1, "delivered", "alert.issued"),
+                version("late", 2, "pending", "alert.cancelled"),
+                # The newest delivered: nothing of it waits.
+                version("moved-on", 1, "dead", "alert.issued"),
+                version("moved-on", 2, "delivered", "alert.updated", up),
+                # Still up: again; over (its deadline passed): not.
+                version("up", 1, "dead", "alert.issued", up),
+                version("over", 1, "dead", "alert.issued"),
+                # Expired, then brought back by a renewal: its new Alert goes.
+                version("back", 1, "delivered", "alert.issued"),
+                version("back", 2, "delivered", "alert.expired"),
+                version("back", 3, "dead", "alert.issued", up),
+                # Never shown (its Alert died): the newest goes as the Alert, alone.
+                version("unseen", 1, "dead", "alert.issued", up),
+                version("unseen", 2, "dead", "alert.updated", up),
+                version("unseen-waiting", 1, "dead", "alert.issued", up),
+                version("unseen-waiting", 2, "pending", "alert.updated", up),
             ]
         )
-    later = NOW + timedelta(minutes=30)
     async with sessions() as session, session.begin():
-        over = await session.get_one(Delivery, "p1-over-1")
-        over.deadline = later  # its alert expired at the moment of the verification
-        assert await revive_newest_dead(session, "p1", later) == 2
+        await owed_again(session, "p1", later, timedelta(hours=72))
     async with sessions() as session:
         rows = {d.id: d for d in await session.scalars(select(Delivery))}
-    assert {k for k, d in rows.items() if d.status == "pending"} == {"p1-found-2", "p1-up-1"}
-    assert all(rows[k].next_attempt_at == later for k in ("p1-found-2", "p1-up-1"))
-    # The take-down's window starts anew, as long as it was first given (an hour here).
-    assert rows["p1-found-2"].deadline == later + timedelta(hours=1)
+    due = {k for k, d in rows.items() if d.status == "pending"}
+    assert due == {
+        "p1-found-2",
+        "p1-late-2",
+        "p1-up-1",
+        "p1-back-3",
+        "p1-unseen-2",
+        "p1-unseen-waiting-2",
+    }
+    assert all(rows[k].next_attempt_at == later for k in due)
+    assert rows["p1-found-2"].deadline == rows["p1-late-2"].deadline == later + timedelta(hours=72)
+    assert rows["p1-over-1"].status == rows["p1-moved-on-1"].status == "dead"
+    for unseen in ("p1-unseen-2", "p1-unseen-waiting-2"):
+        assert rows[unseen].event_type == "alert.issued"
+        assert json.loads(rows[unseen].payload)["type"] == "alert.issued"
+    assert rows["p1-unseen-1"].status == rows["p1-unseen-waiting-1"].status == "superseded"

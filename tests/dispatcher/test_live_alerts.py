@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,14 +16,17 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.live_alerts import catch_up, remember
-from dispatcher.models import KnownAlert, Partner
+from dispatcher.models import Delivery, KnownAlert, Partner
+from dispatcher.partners import PartnerService
+from dispatcher.planning import plan_deliveries
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.production import fresh_database, migrated_sessions
 from services.testbed.stack import Stack
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.events import AlertCancelled, AlertIssued, AlertUpdated
-from tests.dispatcher.conftest import NOW, partner
+from shared.sealing import Sealer
+from tests.dispatcher.conftest import NOW, delivery, partner
 from tests.flows import an_approved_case, verify_both_signatures
 from tests.waiting import eventually
 
@@ -175,13 +179,61 @@ async def test_a_catch_up_waits_for_a_version_being_planned_and_then_sends_it(
 
     activation = asyncio.create_task(activate())
 
-    async def waiting_on_the_lock() -> int:
-        async with sessions() as session:
-            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-            return int((await session.execute(text(query))).scalar_one())
-
-    await eventually(waiting_on_the_lock, lambda waiting: waiting == 1)
+    await eventually(_advisory_waiters(sessions), lambda waiting: waiting == 1)
     assert not activation.done()
     await planning.commit()
     await planning.close()
     assert await asyncio.wait_for(activation, timeout=15) == [ALERT_MESSAGE_EXAMPLE["alert_id"]]
+
+
+async def test_a_verification_during_planning_waits_for_it_rather_than_deadlocking(
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The verification writes the partner's deliveries; planning supersedes them. Taking
+    the planning lock only after its writes, the verification would wait on planning while
+    planning waited on its row locks: PostgreSQL would abort one (a deadlock). It takes the
+    lock first, before it writes anything."""
+    sessions = pg_sessions
+    alert_id = ALERT_MESSAGE_EXAMPLE["alert_id"]
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        await session.execute(text("UPDATE partners SET status = 'disabled'"))
+        waiting = delivery("p1", alert_id, 2, "pending")  # waits out a back-off, and the partner
+        waiting.attempts, waiting.next_attempt_at = 1, NOW + timedelta(minutes=10)
+        for made in (delivery("p1", alert_id, 1, "delivered", "alert.issued"), waiting):
+            made.id = made.webhook_id = f"v{made.sequence}"  # an alert id is too long for them
+            session.add(made)
+    planning = sessions()
+    await planning.begin()
+    newer = _event(AlertUpdated, 3)
+    await remember(planning, newer, "https://tifli.example/cap")  # the lock, shared
+
+    async def verify() -> str:
+        async with sessions() as session, session.begin():
+            service = PartnerService(session, NOW, Sealer(Sealer.new_key()))
+            out = await service.record_handshake("p1", None, cancel_retry=timedelta(hours=72))
+            return out.status
+
+    verification = asyncio.create_task(verify())
+    await eventually(_advisory_waiters(sessions), lambda waiting: waiting == 1)
+    # Planning now supersedes the waiting version: the verification holds no lock on it.
+    await plan_deliveries(
+        planning, newer, now=NOW, cancel_retry=timedelta(hours=72), public_base_url="x"
+    )
+    await planning.flush()
+    await planning.commit()
+    await planning.close()
+    assert await asyncio.wait_for(verification, timeout=15) == "active"
+    async with sessions() as session:
+        statuses = dict((await session.execute(select(Delivery.sequence, Delivery.status))).all())
+    assert statuses == {1: "delivered", 2: "superseded", 3: "pending"}
+
+
+def _advisory_waiters(sessions: async_sessionmaker[AsyncSession]) -> Any:
+    async def count() -> int:
+        async with sessions() as session:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            return int((await session.execute(text(query))).scalar_one())
+
+    return count

@@ -5,4 +5,4 @@ from __future__ import annotations
 
 class StartRefused(RuntimeError):
     """The settings cannot work (a missing key, half a key pair): the message says what to
-    set. ``tifli run`` prints it as one line, where a traceback would bury it."""
+    set. Every ``tifli`` command prints it as one line, where a traceback would bury it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,10 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from services.refusals import StartRefused
     from shared.logging import configure_logging
     from shared.settings import Settings
 
     settings = Settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
-    status: int = args.handler(settings, args)
+    try:
+        status: int = args.handler(settings, args)
+    except StartRefused as refused:  # settings no command can work with: say what to set
+        print(f"tifli: {refused}", file=sys.stderr)
+        return 2
     return status

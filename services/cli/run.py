@@ -64,16 +64,6 @@ def handle_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def handle_run(settings: Settings, args: argparse.Namespace) -> int:
-    from services.refusals import StartRefused
-
-    try:
-        return _run(settings, args)
-    except StartRefused as exc:
-        print(f"tifli: {exc}", file=sys.stderr)
-        return 2
-
-
-def _run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio  # here, not at the top: `tifli --help` stays quick
 
     from services.cli.database_target import DatabaseRefused, migrate, shown_url

@@ -181,3 +181,16 @@ async def test_settings_a_process_cannot_start_with_are_one_line_and_exit_2(
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert line.startswith("tifli: ") and named in line
+
+
+async def test_a_command_other_than_run_refuses_such_settings_the_same_way() -> None:
+    """Every command that needs the data key says so in one line: an in-memory database
+    has no file to keep the embedded mode's key beside."""
+    done = await tifli(
+        "sqlite+aiosqlite:///:memory:", "partners", "list", "--init", TIFLI_DATA_KEY=""
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "tifli: the embedded mode needs a SQLite file (or TIFLI_DATA_KEY)"
+    )
+    assert "Traceback" not in done.stderr

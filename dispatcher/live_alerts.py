@@ -37,24 +37,27 @@ async def remember(session: AsyncSession, event: AlertEvent, cap_url: str) -> No
     choice). An older version than the one kept (a redelivery) changes nothing."""
     await _hold(session, alone=False)
     alert = event.data.alert
-    taken_down = event.type in TAKE_DOWNS
-    # Two versions of a new alert may be handled at once (a consumer group rebalancing):
-    # the row is made without a conflict, then locked, and the newer version wins.
-    await session.execute(
-        insert_on_conflict(session, KnownAlert)
-        .values(alert_id=alert.alert_id, sequence=0, expires=alert.expires)
-        .on_conflict_do_nothing()
-    )
-    kept = await session.get(
-        KnownAlert, alert.alert_id, with_for_update=True, populate_existing=True
-    )
-    assert kept is not None  # made just above, or before
-    if alert.sequence <= kept.sequence:
-        return
-    kept.sequence, kept.expires = alert.sequence, alert.expires
     # A take-down keeps no child data, only its sequence: nothing older comes back after it.
-    kept.event = None if taken_down else event.model_dump_json()
-    kept.cap_url = None if taken_down else cap_url
+    taken_down = event.type in TAKE_DOWNS
+    insert = insert_on_conflict(session, KnownAlert).values(
+        alert_id=alert.alert_id,
+        sequence=alert.sequence,
+        expires=alert.expires,
+        event=None if taken_down else event.model_dump_json(),
+        cap_url=None if taken_down else cap_url,
+    )
+    # One statement, so that two versions of a new alert handled at once (a consumer group
+    # rebalancing) cannot collide: the newer one wins, whichever comes last.
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[KnownAlert.alert_id],
+            set_={
+                column: insert.excluded[column]
+                for column in ("sequence", "expires", "event", "cap_url")
+            },
+            where=KnownAlert.sequence < insert.excluded.sequence,
+        )
+    )
 
 
 async def catch_up(session: AsyncSession, partner: Partner, now: datetime) -> list[Delivery]:

@@ -111,7 +111,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def insert_on_conflict(session: AsyncSession, table: Any) -> Any:
     """An INSERT into ``table`` in the session's database's own dialect: one that has
-    ``on_conflict_do_nothing`` (PostgreSQL's and SQLite's, alike), for rows that two
-    transactions may insert at once."""
+    ``on_conflict_do_nothing`` and ``on_conflict_do_update`` (PostgreSQL's and SQLite's,
+    alike), for rows that two transactions may write at once."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

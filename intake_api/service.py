@@ -326,7 +326,9 @@ class ReportService:
                 status_now=self.status_of(report),
             )
         self._authorise(principal, "add_sighting", report, trusted=body.trusted)
-        earliest = self._content(report).last_seen.at - self._sighting_horizon
+        # From the public part alone: no need to unseal the restricted one for a time.
+        last_seen_at = datetime.fromisoformat(json.loads(report.public_data)["last_seen"]["at"])
+        earliest = last_seen_at - self._sighting_horizon
         if body.at < earliest:
             # Older than the last-seen time by more than the horizon, it could never join
             # the zone (the newest location is at least that recent) and would say nothing:

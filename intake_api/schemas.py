@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -31,6 +30,7 @@ from shared.input_types import (
     inner_field_error,
     read_back,
 )
+from shared.public_addresses import is_public
 
 # An alert's time window: shorter than an hour would publish to every partner and take the
 # alert down before anyone could see it; longer than a week must be a renewal, reviewed again.
@@ -75,13 +75,13 @@ def _https_only(url: HttpUrl, info: ValidationInfo) -> HttpUrl:
 
 
 def _private_host(host: str) -> bool:
-    """Whether ``host`` is a loopback, private or otherwise non-public address, or a local
-    name. (A name that resolves to one is the fetcher's to refuse: no lookup happens here.)"""
+    """Whether ``host`` is an address that is not public (``shared.public_addresses``), or
+    a local name. (A name that resolves to one is the fetcher's to refuse: no lookup here.)"""
     name = host.strip("[]").lower().rstrip(".")  # "localhost." is localhost: the root's dot
     if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
         return True
     try:
-        return not ipaddress.ip_address(name).is_global
+        return not is_public(name)
     except ValueError:
         return False  # a name, not an address
 

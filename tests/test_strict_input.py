@@ -133,6 +133,9 @@ async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
         "https://10.1.2.3/a.jpg",
         "https://[::1]/a.jpg",
         "https://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+        # Addresses Python's own tables call global: the shared rule knows better.
+        "https://[2002:7f00:1::]/a.jpg",  # 6to4 around 127.0.0.1
+        "https://192.0.0.9/a.jpg",  # IETF protocol assignments
         "https://localhost/a.jpg",
         "https://photos.internal/a.jpg",
         "https://localhost./a.jpg",  # the same names, fully qualified

@@ -26,8 +26,8 @@ _ON_TERRITORY_DEG = 1e-7
 
 @dataclass(frozen=True)
 class Coasts:
-    starts: FloatArray  # (n, 2) lon/lat
-    ends: FloatArray
+    points: FloatArray  # (m, 2) lon/lat: the rings' vertices, in order
+    first: IntArray  # (n,) each segment's start in ``points``; its end is the next point
     of_territory: BoolArray  # False: the coast of foreign land (Spain, the islets, …)
     tree: shapely.STRtree
 
@@ -39,14 +39,15 @@ class Coasts:
             shapely.get_parts(shapely.get_parts(shapely.boundary(land))), return_index=True
         )
         same = index[:-1] == index[1:]
-        starts, ends = coords[:-1][same], coords[1:][same]
+        first = np.flatnonzero(same)
+        starts, ends = coords[first], coords[first + 1]
         middles = shapely.points((starts + ends) / 2)
         of_territory = shapely.dwithin(national, middles, _ON_TERRITORY_DEG)
         lines = shapely.linestrings(
             np.stack([starts, ends], axis=1).reshape(-1, 2),
             indices=np.repeat(np.arange(len(starts)), 2),
         )
-        return cls(starts, ends, np.asarray(of_territory), shapely.STRtree(lines))
+        return cls(coords, first, np.asarray(of_territory), shapely.STRtree(lines))
 
     def outside_pieces(
         self, area: BaseGeometry, pieces: list[shapely.Polygon]
@@ -55,11 +56,17 @@ class Coasts:
         coast inside ``pieces``, each convex, is in it): foreign coasts, and the
         territory's coast beyond the pieces."""
         near = self.tree.query(shapely.box(*area.bounds))
-        starts, ends = self.starts[near], self.ends[near]
+        start = self.first[near]
+        # Consecutive segments share a point: each is tested once (half the work).
+        wanted = np.zeros(len(self.points), dtype=bool)
+        wanted[start] = wanted[start + 1] = True
+        tested = np.flatnonzero(wanted)
         inside = np.zeros(len(near), dtype=bool)
         for piece in pieces:
             shapely.prepare(piece)
-            inside |= shapely.contains_xy(piece, *starts.T) & shapely.contains_xy(piece, *ends.T)
+            in_piece = np.zeros(len(self.points), dtype=bool)
+            in_piece[tested] = shapely.contains_xy(piece, *self.points[tested].T)
+            inside |= in_piece[start] & in_piece[start + 1]
         kept = self.tree.geometries[near[~(inside & self.of_territory[near])]]
         shapely.prepare(area)
         return shapely.multilinestrings(kept[shapely.intersects(area, kept)])

@@ -145,8 +145,7 @@ def footprint_of(
     center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
     plane = LocalPlane.at(center)
     budget = _Budget(max_vertices, max_polygons)
-    parts = _covering_parts(exact, territory, plane, budget, pieces)
-    polygon = _region(parts)
+    parts, polygon = _covering_parts(exact, territory, plane, budget, pieces)
     land_m, sea_m = measure_overshoot(polygon, exact, territory, center, pieces)
     if land_m > WEA_LIMIT_M:
         mended = _mend_far_land(polygon, exact, territory, center, pieces, budget)
@@ -182,9 +181,9 @@ def _mend_far_land(
     tier = _Budget(budget.vertices, budget.polygons, split=budget.polygons > 1)
     parts = sendable(polygonal(shapely.difference(polygon, cut)), tier.polygons, _cut_at(tier))
     excess = tier.excess(parts) if parts else None
-    if excess is None or excess > 0 or not _covers(parts, exact):
+    region = _covering_region(parts, exact) if excess is not None and excess <= 0 else None
+    if region is None:
         return None
-    region = _region(parts)
     land_m, sea_m = measure_overshoot(region, exact, territory, center, pieces)
     return parts, region, land_m, sea_m
 
@@ -410,9 +409,10 @@ def _covering_parts(
     plane: LocalPlane,
     budget: _Budget,
     pieces: Sequence[shapely.Polygon],
-) -> tuple[shapely.Polygon, ...]:
+) -> tuple[tuple[shapely.Polygon, ...], BaseGeometry]:
     """One polygon (holes cut out) when it can meet the rule; else the budget of all parts,
-    spent where land lies beyond the zone's edge; else the rectangle that always covers."""
+    spent where land lies beyond the zone's edge; else the rectangle that always covers.
+    With the region the parts describe together."""
     hull = _Hull(plane.to_plane(exact))
     probe = _FacingProbe(hull, plane, territory)
     covered = (
@@ -441,7 +441,7 @@ def _covering_parts(
         # polygon only if they miss it too.
         hopeless = not plans[one] or plans[one][0][0] > _TARGET_M
         tiers = [many, one] if hopeless else [one, many]
-    best: tuple[float, tuple[shapely.Polygon, ...]] | None = None
+    best: tuple[float, tuple[shapely.Polygon, ...], BaseGeometry] | None = None
     for tier in tiers:
         if tier not in plans:
             plans[tier] = plans_for(tier)
@@ -449,8 +449,8 @@ def _covering_parts(
         if found is not None and (best is None or found[0] < best[0]):
             best = found
         if best is not None and best[0] <= _TARGET_M:
-            return best[1]
-    return best[1] if best is not None else _fallback(hull, plane, exact)
+            return best[1], best[2]
+    return (best[1], best[2]) if best is not None else _fallback(hull, plane, exact)
 
 
 def _best_fit(
@@ -460,8 +460,9 @@ def _best_fit(
     exact: BaseGeometry,
     plans: Sequence[tuple[float, AllowedLayer, float]],
     budget: _Budget,
-) -> tuple[float, tuple[shapely.Polygon, ...]] | None:
-    """The sendable parts with the least expected overshoot within ``budget``, and it."""
+) -> tuple[float, tuple[shapely.Polygon, ...], BaseGeometry] | None:
+    """The sendable parts with the least expected overshoot within ``budget``: that
+    overshoot, the parts, and the region they describe."""
     best: tuple[float, _Fitted, float] | None = None
     for hoped, layer, step in plans:
         if best is not None and hoped >= best[0]:
@@ -478,9 +479,8 @@ def _best_fit(
     parts = best[1].parts or sendable(best[1].polygon, budget.polygons, _cut_at(budget))
     # Rounding can (rarely) split a thin part: the budget is checked on what is sent.
     excess = budget.excess(parts) if parts else None
-    if excess is not None and excess <= 0 and _covers(parts, exact):
-        return best[2], parts
-    return None
+    region = _covering_region(parts, exact) if excess is not None and excess <= 0 else None
+    return (best[2], parts, region) if region is not None else None
 
 
 def _cut_at(budget: _Budget) -> int | None:
@@ -683,19 +683,24 @@ def _clip_to_allowed(cover: BaseGeometry, layer: AllowedLayer, exact: BaseGeomet
     return polygon
 
 
-def _covers(parts: Sequence[shapely.Polygon], exact: BaseGeometry) -> bool:
+def _covering_region(parts: Sequence[shapely.Polygon], exact: BaseGeometry) -> BaseGeometry | None:
+    """The region the parts describe together, if they are valid and it covers Z; else None.
+    (Kept by the caller: it is what is measured afterwards.)"""
     if not parts or not all(p.is_valid for p in parts):
-        return False
+        return None
     region = _region(parts)
     shapely.prepare(region)
-    return bool(shapely.covers(region, exact))
+    return region if shapely.covers(region, exact) else None
 
 
-def _fallback(hull: _Hull, plane: LocalPlane, exact: BaseGeometry) -> tuple[shapely.Polygon, ...]:
+def _fallback(
+    hull: _Hull, plane: LocalPlane, exact: BaseGeometry
+) -> tuple[tuple[shapely.Polygon, ...], BaseGeometry]:
     """A rotated rectangle around Z: 4 vertices, always covering, loose on land."""
     rectangle = shapely.oriented_envelope(shapely.Polygon(hull.vertices))
     grown = shapely.buffer(rectangle, 10 * _SAFETY_M, join_style="mitre", mitre_limit=2.0)
     parts = sendable(polygonal(plane.to_lonlat(grown)), 1)
-    if not _covers(parts, exact):
+    region = _covering_region(parts, exact)
+    if region is None:
         raise RuntimeError("could not build a covering polygon")
-    return parts
+    return parts, region

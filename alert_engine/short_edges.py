@@ -12,6 +12,7 @@ coverage anyway.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -49,14 +50,37 @@ def drop_short_edges(geometry: BaseGeometry, min_m: float) -> BaseGeometry:
 
 
 def _drop(ring: FloatArray, min_m: float) -> FloatArray:
-    while len(ring) > _MIN_RING:
-        lengths = _lengths_m(ring)
-        shortest = int(np.argmin(lengths))
-        if lengths[shortest] >= min_m:
-            break
-        ends = (shortest, (shortest + 1) % len(ring))
-        ring = np.delete(ring, min(ends, key=lambda i: _removal_cost(ring, i)), axis=0)
-    return ring
+    """The ring with one end of its shortest edge removed (``_removal_cost``), again and
+    again while an edge is shorter than ``min_m`` and more than ``_MIN_RING`` vertices
+    remain. Clusters hold dozens of vertices: the short edges wait in a heap, the ring is a
+    linked list, and a removal only measures the one edge it makes."""
+    lengths = _lengths_m(ring)
+    short = [(float(lengths[i]), int(i)) for i in np.flatnonzero(lengths < min_m)]
+    heapq.heapify(short)  # (length, start): ties go to the first edge along the ring
+    points: list[list[float]] = ring.tolist()
+    length: list[float] = lengths.tolist()
+    n = len(points)
+    following = [*range(1, n), 0]
+    preceding = [n - 1, *range(n - 1)]
+    alive = [True] * n
+    remaining = n
+    while short and remaining > _MIN_RING:
+        edge_length, start = heapq.heappop(short)
+        if not alive[start] or length[start] != edge_length:
+            continue  # an edge that a removal has since changed or taken away
+        removed = min(
+            (start, following[start]),
+            key=lambda i: _removal_cost(points[preceding[i]], points[i], points[following[i]]),
+        )
+        before, after = preceding[removed], following[removed]
+        following[before], preceding[after] = after, before
+        alive[removed] = False
+        remaining -= 1
+        length[before] = _length_m(points[before], points[after])
+        if length[before] < min_m:
+            heapq.heappush(short, (length[before], before))
+    kept: FloatArray = ring[np.asarray(alive)]
+    return kept
 
 
 def _lengths_m(ring: FloatArray) -> FloatArray:
@@ -65,9 +89,15 @@ def _lengths_m(ring: FloatArray) -> FloatArray:
     return np.asarray(np.hypot(delta[:, 0] * squash, delta[:, 1]) * _M_PER_DEG)
 
 
-def _removal_cost(ring: FloatArray, i: int) -> tuple[bool, float]:
+def _length_m(start: list[float], end: list[float]) -> float:
+    """One edge's ``_lengths_m``."""
+    squash = math.cos(math.radians(start[1]))
+    return math.hypot((end[0] - start[0]) * squash, end[1] - start[1]) * _M_PER_DEG
+
+
+def _removal_cost(before: list[float], here: list[float], after: list[float]) -> tuple[bool, float]:
     """Sort key: removals that only add area first, then the smallest change of area."""
-    before, here, after = ring[i - 1], ring[i], ring[(i + 1) % len(ring)]
-    u, v = here - before, after - here
-    turn = float(u[0] * v[1] - u[1] * v[0])  # > 0: a left (convex) turn, the interior's side
+    ux, uy = here[0] - before[0], here[1] - before[1]
+    vx, vy = after[0] - here[0], after[1] - here[1]
+    turn = ux * vy - uy * vx  # > 0: a left (convex) turn, the interior's side
     return turn > 0.0, math.fabs(turn)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.key_schemas import MAX_LIFETIME_DAYS, KeyCreated, KeyOut, KeyPage
 from intake_api.models import AuditEntry
 from shared.auth import (
+    NATIONAL_ONLY_SCOPES,
     ApiKey,
     UnknownUnit,
     create_api_key,
@@ -37,15 +38,10 @@ class KeyRulesError(ValueError):
         self.field = field
 
 
-# Scopes that reach every unit. Managing keys: a unit key that could mint a national one
-# would undo the units' isolation. Reading the audit log: it names every unit's cases.
-NATIONAL_ONLY_SCOPES = ("keys:admin", "audit:read")
-
-
 def check_reach(scopes: list[str], unit: str | None) -> None:
     """Refuses national-only scopes on a unit key (KeyRulesError), so a unit cannot reach beyond its
     cases."""
-    for scope in NATIONAL_ONLY_SCOPES:
+    for scope in sorted(NATIONAL_ONLY_SCOPES):
         if unit is not None and scope in scopes:
             raise KeyRulesError("scopes", f"'{scope}' is for national keys only")
 

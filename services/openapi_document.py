@@ -53,13 +53,14 @@ TAGS: list[dict[str, str]] = [
     {
         "name": "partners",
         "description": "Partner platforms that receive the alerts as signed webhooks "
-        "(`partners:admin`): registration with Meta's verification handshake, secrets and "
-        "their rotation.",
+        "(`partners:admin`, national keys only): registration with Meta's verification "
+        "handshake, secrets and their rotation.",
     },
     {
         "name": "deliveries",
         "description": "Every webhook sent to every partner, with each attempt "
-        "(`deliveries:read`), and the replay of those that failed (`deliveries:ops`).",
+        "(`deliveries:read`), and the replay of those that failed (`deliveries:ops`); "
+        "national keys only.",
     },
     {
         "name": "keys",

@@ -46,6 +46,13 @@ SCOPES = frozenset(
         "audit:read",
     }
 )
+# Scopes that reach every unit, so only national keys hold them. Managing keys: a unit key
+# that could mint a national one would undo the units. Reading the audit log: it names every
+# unit's cases. Partners and deliveries: one unit's key could stop or re-key every platform's
+# alerts (and receive the secret partners trust), or replay any unit's deliveries.
+NATIONAL_ONLY_SCOPES = frozenset(
+    {"keys:admin", "audit:read", "partners:admin", "deliveries:read", "deliveries:ops"}
+)
 _PREFIX = "tfk"
 # Unit codes are short identifiers ("CASA-ANFA"), not display names: they are compared, typed
 # on command lines and shown in logs.
@@ -221,7 +228,11 @@ async def authenticate(session: AsyncSession, presented: str, now: datetime) -> 
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-    return Principal(row.id, row.name, frozenset(row.scopes.split()), row.unit)
+    scopes = frozenset(row.scopes.split())
+    if row.unit is not None:
+        # A unit key made before a scope became national-only keeps it written, but unused.
+        scopes -= NATIONAL_ONLY_SCOPES
+    return Principal(row.id, row.name, scopes, row.unit)
 
 
 _UNAUTHENTICATED = Problem(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from intake_api.models import AuditEntry
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
-from shared.auth import add_unit, key_id_of
+from shared.auth import add_unit, create_api_key, key_id_of
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -108,6 +108,10 @@ async def test_a_key_expires_on_time(stack: Stack, clock: FakeClock) -> None:
         ({"name": "x", "scopes": ["reports:fly"]}, "scopes"),
         # Managing keys reaches every unit: never a unit key's scope.
         ({"name": "x", "scopes": ["keys:admin"], "unit": "CASA-ANFA"}, "scopes"),
+        # Nor the partners every unit's alerts go to, nor every unit's deliveries.
+        ({"name": "x", "scopes": ["partners:admin"], "unit": "CASA-ANFA"}, "scopes"),
+        ({"name": "x", "scopes": ["deliveries:read"], "unit": "CASA-ANFA"}, "scopes"),
+        ({"name": "x", "scopes": ["deliveries:ops"], "unit": "CASA-ANFA"}, "scopes"),
         ({"name": "x", "scopes": ["reports:read"], "expires_in_days": "90"}, "expires_in_days"),
         ({"name": "x", "scopes": ["reports:read"], "unit": "casa anfa"}, "unit"),
     ],
@@ -120,6 +124,25 @@ async def test_keys_that_must_not_be_made(
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
     assert await _audit(stack) == []
+
+
+async def test_a_unit_key_made_earlier_with_a_national_scope_cannot_use_it(stack: Stack) -> None:
+    # Written straight to the database, as a key made before the rule was.
+    async with stack.embedded.sessions() as session, session.begin():
+        stack.keys["old-unit-operator"] = await create_api_key(
+            session,
+            "old-unit-operator",
+            ["partners:admin", "deliveries:read", "deliveries:ops", "reports:read"],
+            START,
+            unit="CASA-ANFA",
+        )
+    async with stack.client("old-unit-operator") as old:
+        assert (await old.get("/v1/partners")).status_code == 403
+        assert (await old.get("/v1/deliveries")).status_code == 403
+        assert (await old.post("/v1/deliveries/x/replay")).status_code == 403
+        assert (await old.get("/v1/reports")).status_code == 200  # its unit's scopes still work
+    async with stack.client("admin") as admin:  # a national key keeps them
+        assert (await admin.get("/v1/partners")).status_code == 200
 
 
 async def test_only_keys_admin_manages_keys(stack: Stack) -> None:

@@ -455,3 +455,40 @@ async def test_a_child_given_by_birth_date_shows_an_age(stack: Stack, browser: B
     finally:
         await page.context.close()
     assert not watch.outside, watch.outside
+
+
+async def test_place_names_on_the_map_show_as_typed(stack: Stack, browser: Browser) -> None:
+    """A place name is whatever the report, or any unit's patrol for a sighting, typed: the
+    map's tooltips show it as text. (Leaflet parses a string tooltip as HTML: a patrol's
+    sighting could send a reviewer's tab to another site with a meta refresh.)"""
+    await add_console_keys(stack)
+    typed = '<meta http-equiv="refresh" content="0;url=about:blank"><img src=x id=injected>Anfa'
+    body = report_body()
+    body["last_seen"]["place_name"] = typed
+    async with stack.client("submitter") as police:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        case_id = created.json()["id"]
+        sighting = {
+            "location": {"lat": 33.60, "lon": -7.55},
+            "at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(),
+            "place_name": typed,
+        }
+        added = await police.post(f"/v1/reports/{case_id}/sightings", json=sighting)
+        assert added.status_code == 201, added.text
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    try:
+        await sign_in(page, stack.keys["police"])
+        await open_case(page, case_id)
+        for marker in ("path.last-seen", "path.sighting"):
+            await page.locator(marker).first.hover()
+            tooltip = page.locator(".leaflet-tooltip", has_text="Anfa")
+            await tooltip.wait_for()
+            assert await tooltip.text_content() == typed
+            assert await page.locator(".leaflet-tooltip img, .leaflet-tooltip meta").count() == 0
+            await page.mouse.move(0, 0)
+            await tooltip.wait_for(state="detached")
+        assert page.url.startswith(stack.base_url), page.url  # still on the console
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside

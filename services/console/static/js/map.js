@@ -6,6 +6,10 @@ import { get } from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
+// A tooltip's content as an element: Leaflet parses a string as HTML, and a place name is
+// whatever the report (or any unit's patrol, for a sighting) typed.
+const asText = (name) => h("span", {}, name || "");
+
 // What each mark on the map is, in the order a reviewer reads them (swatches in console.css).
 const LEGEND = ["sent", "exact", "circle", "corridor", "last_seen", "sighting_trusted", "sighting_untrusted"];
 
@@ -93,11 +97,11 @@ export class CaseMap {
     const lastSeen = report?.last_seen?.location;
     if (lastSeen) {
       L.circleMarker([lastSeen.lat, lastSeen.lon], { radius: 7, color: "#b3261e", fillOpacity: 0.9, className: "last-seen" })
-        .bindTooltip(report.last_seen.place_name || "", { direction: "top" }).addTo(this.points);
+        .bindTooltip(asText(report.last_seen.place_name), { direction: "top" }).addTo(this.points);
     }
     for (const s of sightings) {
       L.circleMarker([s.location.lat, s.location.lon], { radius: 6, color: s.trusted ? "#1e7a3a" : "#7a5b00", fillOpacity: 0.8, className: "sighting" })
-        .bindTooltip(s.place_name || "", { direction: "top" }).addTo(this.points);
+        .bindTooltip(asText(s.place_name), { direction: "top" }).addTo(this.points);
     }
     if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9, { animate: false });
   }

@@ -82,7 +82,9 @@ class PartnerIn(BaseModel):
         json_schema_extra={"uniqueItems": True},
     )
     coverage: dict[str, Any] | None = Field(
-        default=None, description="GeoJSON geometry; alerts whose zone misses it are not sent."
+        default=None,
+        description="The area the partner serves, a GeoJSON Polygon or MultiPolygon; alerts "
+        "whose zone misses it are not sent.",
     )
 
     @field_validator("languages")
@@ -97,6 +99,10 @@ class PartnerIn(BaseModel):
     def _valid_geometry(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is None:
             return None
+        # An area, so a fixed depth: a collection nested a hundred deep passed shapely and
+        # then failed when the answer was written, with the partner already registered.
+        if value.get("type") not in _AREA_TYPES:
+            raise ValueError("the coverage is a GeoJSON Polygon or MultiPolygon")
         # Before shapely sees them: it would read true as 1.0 and "7" as 7.0.
         _check_coordinates(value)
         try:
@@ -108,6 +114,7 @@ class PartnerIn(BaseModel):
         return value
 
 
+_AREA_TYPES = ("Polygon", "MultiPolygon")
 # RFC 7946: positions are [longitude, latitude] in WGS84 degrees.
 _LON, _LAT = 180.0, 90.0
 

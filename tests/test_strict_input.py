@@ -236,16 +236,33 @@ async def test_renewal_is_at_least_an_hour(stack: Stack) -> None:
     assert renewed.status_code == 200, renewed.text
 
 
+def _square(corner: list[Any]) -> dict[str, Any]:
+    """A polygon with one given corner (the others valid)."""
+    ring = [corner, [-7.0, 33.0], [-7.0, 34.0], [-8.0, 34.0], corner]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    geometry: dict[str, Any] = {"type": "Point", "coordinates": [-7.5, 33.5]}
+    for _ in range(depth):
+        geometry = {"type": "GeometryCollection", "geometries": [geometry]}
+    return geometry
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"name": "Metabook\x00"}, "name"),
         ({"verify_token": "token\nwith-a-line-break"}, "verify_token"),
         ({"url": "https://hooks.example.org/\x00"}, "url"),
-        ({"coverage": {"type": "Point", "coordinates": [-7.5, 1000]}}, "coverage"),
-        ({"coverage": {"type": "Point", "coordinates": [200, 33]}}, "coverage"),
-        ({"coverage": {"type": "Point", "coordinates": [True, 33]}}, "coverage"),
-        ({"coverage": {"type": "Point", "coordinates": ["-7", "33"]}}, "coverage"),
+        ({"coverage": _square([-7.5, 1000])}, "coverage"),
+        ({"coverage": _square([200, 33])}, "coverage"),
+        ({"coverage": _square([True, 33])}, "coverage"),
+        ({"coverage": _square(["-7", "33"])}, "coverage"),
+        # An area: not a point, nor a collection (one nested 200 deep passed the checks, then
+        # failed as the answer was written, the partner registered and its secret never shown).
+        ({"coverage": {"type": "Point", "coordinates": [-7.5, 33]}}, "coverage"),
+        ({"coverage": _nested(200)}, "coverage"),
         (
             {
                 "coverage": {

@@ -246,7 +246,9 @@ async def resolve_report(
     note) is optional: an empty POST resolves.
 
     **Scope:** `reports:submit` (the owning unit) or `reports:review`: immediate, no second
-    key (speed of takedown comes first); audited.
+    key (speed of takedown comes first); audited. A case still waiting for review (nothing
+    public yet) is resolved only by the key that submitted it or by a reviewer, as it is
+    withdrawn.
 
     **Events:** `report.resolved`; an active alert is cancelled at once and partners receive
     `alert.cancelled` (take it down and delete the child's data).

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from alert_engine.cap_signature import CapSigner, SigningKeyError, development_pair
+from services.private_files import write_private
 from services.refusals import StartRefused
 from shared.settings import Settings
 
@@ -39,8 +39,8 @@ def _development_signer(database: str) -> CapSigner:
     key_file, certificate_file = Path(database + ".cap-key.pem"), Path(database + ".cap-cert.pem")
     if not (key_file.exists() and certificate_file.exists()):
         key_pem, certificate_pem = development_pair()
-        key_file.write_bytes(key_pem)
-        os.chmod(key_file, 0o600)
+        key_file.unlink(missing_ok=True)  # half a pair, from an interrupted start
+        write_private(key_file, key_pem)
         certificate_file.write_bytes(certificate_pem)
     signer = CapSigner.from_pem(key_file.read_bytes(), certificate_file.read_bytes())
     log.warning(

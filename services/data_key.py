@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from services.private_files import write_private
 from services.refusals import StartRefused
 from shared.sealing import Sealer
 from shared.settings import Settings
@@ -24,8 +24,7 @@ def data_key(settings: Settings) -> str:
         raise StartRefused("the embedded mode needs a SQLite file (or TIFLI_DATA_KEY)")
     key_file = Path(database + ".key")
     if not key_file.exists():
-        key_file.write_text(Sealer.new_key())
-        os.chmod(key_file, 0o600)
+        write_private(key_file, Sealer.new_key().encode())
     return key_file.read_text().strip()
 
 

@@ -7,12 +7,15 @@ busy timeout instead of failing when a read transaction tries to upgrade to a wr
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,12 +60,23 @@ class UtcDateTime(TypeDecorator[datetime]):
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     """The async engine for ``database_url``: SQLite with writers queued, PostgreSQL with a pool."""
     if database_url.startswith("sqlite"):
+        _create_private(make_url(database_url).database)
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine
     engine = create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=20)
     _discard_closed_connections(engine)
     return engine
+
+
+def _create_private(database: str | None) -> None:
+    """Creates the SQLite file, if missing, readable by its owner only: it holds the public
+    part of every case in clear, pending and rejected ones too, and SQLite gives its journal
+    and write-ahead log the database's permissions. An existing file keeps its own."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _discard_closed_connections(engine: AsyncEngine) -> None:

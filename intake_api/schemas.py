@@ -67,23 +67,48 @@ def _https_only(url: HttpUrl, info: ValidationInfo) -> HttpUrl:
     # is stored and must validate when the report is read back.
     if len(str(url)) > _URL_MAX:
         raise ValueError(f"URL should have at most {_URL_MAX} characters")
-    if not read_back(info) and _private_host(url.host or ""):
+    if read_back(info):
+        return url
+    if _private_host(url.host or ""):
         # Partners fetch the photos: an address of their own network would turn the alert
         # into a probe of it.
         raise ValueError("photo URLs must name a public host, not a private or local address")
+    if url.username is not None or url.password is not None:
+        raise ValueError("photo URLs carry no user name or password: partners publish them")
     return url
+
+
+# Names that are never a public host: reserved (RFC 2606, 6761, 8375) or in common use inside
+# networks (routers hand out ".lan" and ".home"; companies ".corp" and ".intranet").
+_LOCAL_SUFFIXES = (
+    "localhost",
+    "local",
+    "internal",
+    "test",
+    "example",
+    "invalid",
+    "home.arpa",
+    "lan",
+    "home",
+    "corp",
+    "intranet",
+    "private",
+    "localdomain",
+)
 
 
 def _private_host(host: str) -> bool:
     """Whether ``host`` is an address that is not public (``shared.public_addresses``), or
-    a local name. (A name that resolves to one is the fetcher's to refuse: no lookup here.)"""
+    a local name: one label alone ("intranet"), or a local suffix. (A name that resolves to
+    a private address is the fetcher's to refuse: no lookup here.)"""
     name = host.strip("[]").lower().rstrip(".")  # "localhost." is localhost: the root's dot
-    if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
-        return True
     try:
         return not is_public(name)
     except ValueError:
-        return False  # a name, not an address
+        pass  # a name, not an address
+    return "." not in name or any(
+        name == suffix or name.endswith("." + suffix) for suffix in _LOCAL_SUFFIXES
+    )
 
 
 PhotoUrl = Annotated[HttpUrl, AfterValidator(_https_only)]

@@ -140,6 +140,10 @@ async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
         "https://photos.internal/a.jpg",
         "https://localhost./a.jpg",  # the same names, fully qualified
         "https://metadata.google.internal./computeMetadata",
+        # Names only a network's own resolver knows.
+        "https://intranet/a.jpg",
+        "https://printer.lan/a.jpg",
+        "https://nas.home.arpa/a.jpg",
     ],
 )
 async def test_a_photo_url_must_name_a_public_host(stack: Stack, url: str) -> None:
@@ -149,6 +153,15 @@ async def test_a_photo_url_must_name_a_public_host(stack: Stack, url: str) -> No
         answer = await police.post("/v1/reports", json=report_body_with("child.photo_urls", [url]))
     _names(answer, "child.photo_urls.0")
     assert "public host" in answer.json()["detail"]
+
+
+async def test_a_photo_url_carries_no_credentials(stack: Stack) -> None:
+    """Partners publish the photo URLs: a user name and password in one would go with it."""
+    url = "https://user:secret@photos.example.org/amina.jpg"
+    async with stack.client("submitter") as police:
+        answer = await police.post("/v1/reports", json=report_body_with("child.photo_urls", [url]))
+    _names(answer, "child.photo_urls.0")
+    assert "user name or password" in answer.json()["detail"]
 
 
 async def test_a_photo_url_is_bounded_as_it_is_stored(stack: Stack) -> None:

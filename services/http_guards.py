@@ -1,13 +1,16 @@
-"""Request guards applied before routing: JSON bodies only, a size limit, no control
-characters in the path or query, and a limit on failed authentication per client address."""
+"""Request guards applied before routing: JSON bodies only (each key once), a size limit,
+no control characters in the path or query, and a limit on failed authentication per client
+address."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import time
 from collections import OrderedDict
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,10 +32,11 @@ def _too_large(limit: int) -> Problem:
 
 
 class JsonBodyGuard:
-    """415 for a body that is not JSON, 413 for one over the limit, as problem+json.
+    """415 for a body that is not JSON, 413 for one over the limit, 422 for an object that
+    gives a key twice, as problem+json.
 
-    A body without Content-Length (chunked) is read here, up to the limit, and handed on:
-    otherwise its size would only be known after the application had buffered all of it.
+    The body is read here, up to the limit, and handed on: a chunked one's size would
+    otherwise only be known after the application had buffered all of it.
     """
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
@@ -61,16 +65,70 @@ class JsonBodyGuard:
                     }
                 ],
             )
-        elif length is None and chunked:
+        elif length not in (None, "0") or chunked:
+            # Read here: a chunked body's size is only known once read, and a key given
+            # twice must be refused before the application keeps the last of them.
             body = await _read_up_to(receive, self._max)
             if body is None:
                 problem = _too_large(self._max)
             else:
+                problem = _twice_given(body)
                 receive = _replay(body)
         if problem is None:
             await self._app(scope, receive, send)
             return
         await problem_response(problem, scope.get("path"))(scope, receive, send)
+
+
+class _Repeating(dict[str, Any]):
+    """A parsed object that gave ``repeated`` twice."""
+
+    repeated = ""
+
+
+def _noting_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            found = _Repeating(pairs)
+            found.repeated = key
+            return found
+        seen.add(key)
+    return dict(pairs)
+
+
+def _repeated_field(value: Any) -> str | None:
+    """The dotted path of the first key given twice in the parsed body, if any."""
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:  # a loop, not recursion: bodies may nest deeply
+        item, path = pending.pop()
+        if isinstance(item, _Repeating):
+            return f"{path}{item.repeated}"
+        if isinstance(item, dict):
+            pending.extend((v, f"{path}{k}.") for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            pending.extend((v, f"{path}{i}.") for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def _twice_given(body: bytes) -> Problem | None:
+    """422 for a JSON object that gives one key twice. JSON parsers keep the first or the
+    last: a gateway or a log reading the first would see other data than Tifli keeps
+    (consent false, then true). A body that is not JSON is the application's to refuse."""
+    try:
+        field = _repeated_field(json.loads(body, object_pairs_hook=_noting_repeats))
+    except (ValueError, RecursionError):
+        return None
+    if field is None:
+        return None
+    field = _CONTROL.sub("?", field)
+    message = "is given twice in one object"
+    return Problem(
+        422,
+        "Invalid request",
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+    )
 
 
 def _is_json(headers: dict[str, str]) -> bool:

@@ -361,6 +361,22 @@ async def test_a_malformed_body_names_the_body(stack: Stack, content: bytes) -> 
     assert await _stored(stack) == (0, 0)
 
 
+async def test_a_key_given_twice_is_refused(stack: Stack) -> None:
+    """Parsers keep the first or the last of a repeated key: a gateway reading the first
+    would see no consent where Tifli, keeping the last, would store consent."""
+    body = json.dumps(report_body()).replace(
+        '"consent_to_publication": true',
+        '"consent_to_publication": false, "consent_to_publication": true',
+    )
+    assert body.count("consent_to_publication") == 2
+    async with stack.client("submitter") as police:
+        answer = await police.post(
+            "/v1/reports", content=body, headers={"content-type": "application/json"}
+        )
+    _names(answer, "guardian.consent_to_publication")
+    assert await _stored(stack) == (0, 0)
+
+
 async def test_nan_and_infinity_are_not_numbers(stack: Stack) -> None:
     """Python's JSON parser reads NaN and Infinity, which JSON does not have."""
     for literal in (b"NaN", b"Infinity", b"-Infinity"):

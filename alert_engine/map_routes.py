@@ -34,7 +34,7 @@ GEOJSON = "application/geo+json"
 SVG = "image/svg+xml"
 Reader = Annotated[Principal, require_scope("alerts:read")]
 # The base map holds no case data: any working key may read it (a key with no scope at all
-# is refused, as it may read nothing else either). The document names ``alerts:read``.
+# is refused, as it may read nothing else either). The document names no scope for it.
 AnyKey = Annotated[Principal, require_scope("alerts:read", *sorted(SCOPES - {"alerts:read"}))]
 # The boundary files change only with a deployment, and the ETag tells a browser when.
 BASE_MAP_CACHE_CONTROL = "private, max-age=86400"

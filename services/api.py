@@ -21,6 +21,7 @@ from dispatcher.routes import webhooks as partner_webhooks
 from intake_api.own_key_routes import router as own_key_router
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
+from services.api_headers import ApiResponseHeaders
 from services.components import Components, map_territory, zone_policy
 from services.console.pages import install_console
 from services.docs_pages import install_docs_pages
@@ -89,6 +90,7 @@ def create_app(components: Components) -> FastAPI:
     if settings.auth_failures_per_minute > 0:
         failures = settings.auth_failures_per_minute
         app.add_middleware(FailedAuthLimit, limiter=RateLimiter(failures, burst=failures))
+    app.add_middleware(ApiResponseHeaders)
     app.add_middleware(AccessLog)
     for router in (
         own_key_router,

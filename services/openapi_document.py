@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from alert_engine.texts import cancel_info
 from intake_api.schemas import SUBMITTED_EXAMPLE
-from shared.auth import current_principal
+from shared.auth import SCOPES, current_principal
 from shared.clock import Clock
 from shared.problem_schema import PROBLEM_SCHEMA, ProblemDetails, problem_responses
 
@@ -156,8 +156,10 @@ def required_scopes(route: APIRoute) -> list[str] | None:
         elif dependency.call is not None and any(
             d.call is current_principal for d in dependency.dependencies
         ):
-            scope = inspect.getclosurevars(dependency.call).nonlocals.get("scope")
-            if isinstance(scope, str):
+            closure = inspect.getclosurevars(dependency.call).nonlocals
+            scope = closure.get("scope")
+            # A route any scope opens (the base map) needs a key, but names no scope.
+            if isinstance(scope, str) and closure.get("accepted") != SCOPES:
                 scopes.append(scope)
     return sorted(set(scopes)) if authenticated else None
 

@@ -35,14 +35,19 @@ KEY_OUT_EXAMPLE: dict[str, Any] = {
 MAX_LIFETIME_DAYS = 3650
 
 
+# What a key or a unit is called: one line of visible text (the CLI checks it too: a name
+# holding a terminal escape would be printed as is by ``tifli keys list``).
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
+]
+
+
 class KeyIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid", strict=True, json_schema_extra={"examples": [KEY_IN_EXAMPLE]}
     )
 
-    name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
-    ]
+    name: DisplayName
     scopes: list[str] = Field(
         min_length=1,
         max_length=len(SCOPES),
@@ -102,9 +107,7 @@ class UnitIn(BaseModel):
     code: Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)] = Field(
         description="Capitals, digits, '.', '_' or '-', at most 32: what keys and cases carry."
     )
-    name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
-    ]
+    name: DisplayName
 
 
 class UnitOut(BaseModel):

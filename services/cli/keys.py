@@ -94,12 +94,31 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
     return run_on_database(settings, init=args.init, work=lambda: _keys(settings, args))
 
 
+def _name_refused(name: str | None) -> str | None:
+    """Why ``--name`` cannot be a key's or a unit's name, as the API would say; None if it can."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from intake_api.key_schemas import DisplayName
+
+    if name is None:
+        return None
+    try:
+        TypeAdapter(DisplayName).validate_python(name)
+    except ValidationError as exc:
+        return f"--name: {exc.errors()[0]['msg']}"
+    return None
+
+
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     from intake_api import keys
     from shared.auth import add_unit, list_units
     from shared.clock import SystemClock
     from shared.db import create_engine, session_factory
 
+    refused = _name_refused(getattr(args, "name", None))
+    if refused is not None:
+        print(f"tifli: {refused}", file=sys.stderr)
+        return 2
     now = SystemClock().now()
     engine = create_engine(settings.database_url)
     try:

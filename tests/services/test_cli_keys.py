@@ -89,6 +89,20 @@ NATIONAL_READER = ("keys", "create", "--name", "x", "--scope", "reports:read", "
         (("keys", "create", "--name", "x", "--scope", "keys:admin", "--unit", "NOPE"), "national"),
         # As the API refuses it: a lifetime beyond ten years.
         ((*NATIONAL_READER, "--expires-in", "3651d"), "at most 3650 days"),
+        # Names as the API takes them: a terminal escape would reach every `keys list`.
+        (
+            (
+                "keys",
+                "create",
+                "--name",
+                "evil\x1b[31mRED",
+                "--scope",
+                "reports:read",
+                "--national",
+            ),
+            "--name",
+        ),
+        (("units", "add", "RABAT", "--name", "Rabat\x1b[2J"), "--name"),
     ],
 )
 def test_refusals_say_why(tmp_path: Path, args: tuple[str, ...], message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,8 @@ from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem
 from shared.web import Context, Now, Session
 
+log = logging.getLogger(__name__)
+
 partners = APIRouter(prefix="/v1/partners", tags=["partners"])
 deliveries = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
@@ -54,7 +57,7 @@ BODY_ERRORS = problem_responses(*AUTHENTICATED, *WITH_BODY)
 )
 async def register_partner(
     body: PartnerIn,
-    _: Admin,
+    principal: Admin,
     partners: PartnersBetweenCalls,
     session: Session,
     context: Context,
@@ -76,6 +79,15 @@ async def register_partner(
     failure = await verification_handshake(link.webhook_client, body.url, body.verify_token)
     async with session.begin():
         registered = await partners.register(body, failure)
+    # Its id is in no path the access log shows: say who registered which endpoint (ids only).
+    log.info(
+        "partner registered",
+        extra={
+            "partner_id": registered.id,
+            "key_id": principal.key_id,
+            "partner_status": registered.status,
+        },
+    )
     link.wake_dispatcher()  # committed: the alerts already up go now
     return registered
 

@@ -1,5 +1,6 @@
-"""One line per request: method, route, status, duration. Never bodies or query strings
-(they may carry personal data); paths hold only ids."""
+"""One line per request: method, route, status, duration, and the id of the key that
+authenticated (who did it, refused acts included). Never bodies or query strings (they may
+carry personal data); paths hold only ids."""
 
 from __future__ import annotations
 
@@ -31,12 +32,14 @@ class AccessLog:
         try:
             await self._app(scope, receive, capture)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
+            line = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+            state = scope.get("state")
+            key_id = state.get("authenticated_key") if isinstance(state, dict) else None
+            if key_id is not None:
+                line["key_id"] = key_id  # an id, never the key's name (it may name a person)
+            log.info("request", extra=line)

@@ -315,10 +315,20 @@ class ReportService:
         self, principal: Principal, report_id: str, body: SightingIn
     ) -> SightingOut:
         report = await self._load(principal, "add_sighting", report_id, for_update=True)
-        self._transition(report, "add_sighting")
+        # A patrol of another unit may add a sighting to a case it does not see: its refusals
+        # say no more of the case than that (not its status, not when the child was seen).
+        sees_case = access.sees(principal, report.unit)
+        try:
+            self._transition(report, "add_sighting")
+        except Problem:
+            if sees_case:
+                raise
+            raise Problem(409, "Conflict", "this case takes no sightings now") from None
         if report.erased_at is not None:
             # An expired case takes sightings; once erased, a description would bring personal
             # data back into a record that must hold none.
+            if not sees_case:
+                raise Problem(409, "Conflict", "this case takes no sightings now")
             raise Problem(
                 409,
                 "Conflict",
@@ -333,10 +343,11 @@ class ReportService:
             # Older than the last-seen time by more than the horizon, it could never join
             # the zone (the newest location is at least that recent) and would say nothing:
             # most often a mistyped date.
+            limit = f"before {as_utc(earliest).isoformat()}, " if sees_case else ""
             raise field_problem(
                 "at",
-                f"before {as_utc(earliest).isoformat()}, too long before the child was last "
-                "seen to tell where they may be now (check the date)",
+                f"{limit}too long before the child was last seen to tell where they may be "
+                "now (check the date)",
             )
         body = self._located(body, "")
         assert body.location is not None

@@ -4,6 +4,7 @@ all; acts that reach the public need a reviewer who did not submit the case."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -332,3 +333,24 @@ async def test_a_case_filed_before_units_reads_as_national(stack: Stack) -> None
     assert approved.status_code == 200
     async with stack.client("casa_chief") as casa:
         assert (await casa.get(f"/v1/reports/{report_id}")).status_code == 404
+
+
+async def test_a_refused_sighting_tells_another_unit_nothing_of_the_case(stack: Stack) -> None:
+    """A patrol of another unit may add a sighting to a case it does not see: a refusal does
+    not tell it the case's status, nor (through the horizon) when the child was last seen."""
+    resolved_id = await new_case(stack, "resolved")
+    submitted_id = await new_case(stack, "submitted")
+    year_before = {**sighting(False), "at": (datetime.now(UTC) - timedelta(days=366)).isoformat()}
+    async with stack.client("rabat_patrol") as patrol:
+        closed = await patrol.post(f"/v1/reports/{resolved_id}/sightings", json=sighting(False))
+        too_old = await patrol.post(f"/v1/reports/{submitted_id}/sightings", json=year_before)
+    async with stack.client("casa_desk") as casa:
+        own_closed = await casa.post(f"/v1/reports/{resolved_id}/sightings", json=sighting(False))
+        own_too_old = await casa.post(f"/v1/reports/{submitted_id}/sightings", json=year_before)
+    assert closed.status_code == 409
+    assert "status_now" not in closed.json() and "resolved" not in closed.text
+    assert too_old.status_code == 422
+    assert not re.search(r"\d{4}-\d\d-\d\dT", too_old.json()["detail"]), too_old.json()
+    # The owning unit is told both.
+    assert own_closed.json()["status_now"] == "resolved"
+    assert re.search(r"before \d{4}-\d\d-\d\dT", own_too_old.json()["detail"]), own_too_old.json()

@@ -186,9 +186,8 @@ class FailedAuthLimit:
     that key authenticated recently (``KnownKeys``): one stale client behind a police
     gateway's address must not hold up the valid keys sharing it, least of all the one
     resolving a case. A request presenting no key passes (it costs no lookup; without a key
-    a keyed route answers 401 at once). The address is the TCP peer's; behind a proxy, run
-    the server with its trusted-proxy settings so that it is the client's (uvicorn's
-    ``--forwarded-allow-ips``).
+    a keyed route answers 401 at once). The address is the TCP peer's; behind a proxy, name
+    it in ``TIFLI_TRUSTED_PROXIES`` so that it is the client's.
     """
 
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
         "than clients keep theirs (httpx: 5 s; proxies: often 60 s): a server closing at the "
         "same moment as a client reuses the connection fails that request with a reset.",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto the API believes (comma-separated, as uvicorn's "
+        "--forwarded-allow-ips; '*' for any). Empty: none, so the client address is the TCP "
+        "peer's and no local process can pass for another client (uvicorn alone would "
+        "believe any from 127.0.0.1).",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="Base of the links sent to partners (cap_url) and printed at start-up; "

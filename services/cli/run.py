@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from services.cli.arguments import add_command
 
 if TYPE_CHECKING:  # imported when a command runs: `tifli --help` stays quick
+    import uvicorn
+
     from services.components import Role
     from shared.settings import Settings
 
@@ -113,20 +115,30 @@ def _broker_answers(bootstrap: str) -> None:
         raise BrokerUnreachable
 
 
-async def _serve(app: object, settings: Settings, port: int, banner: str) -> None:
-    """Serve ``app`` until SIGINT/SIGTERM; uvicorn drains it (the lifespan stops the
-    components, which finish the work in hand) before this returns."""
+def server_config(app: object, settings: Settings, port: int) -> uvicorn.Config:
+    """How uvicorn serves ``app`` on ``port``."""
     import uvicorn
 
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=settings.host,
         port=port,
         log_config=None,
         access_log=False,
         timeout_keep_alive=settings.http_keep_alive_s,
+        # The failed-authentication limit counts per client address: only a proxy named in
+        # the settings may say what that address is (uvicorn alone believes any local one).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
-    server = uvicorn.Server(config)
+
+
+async def _serve(app: object, settings: Settings, port: int, banner: str) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM; uvicorn drains it (the lifespan stops the
+    components, which finish the work in hand) before this returns."""
+    import uvicorn
+
+    server = uvicorn.Server(server_config(app, settings, port))
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, then re-raises the signal into
     # the handler that was there before it: make that one a no-op, so a clean stop exits 0.
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -187,29 +187,35 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
     """One info block per alert language, the case's facts in each template, within WEA's
     lengths."""
     local = facts.last_seen.astimezone(ZoneInfo(timezone))
-    blocks = []
-    for language in LANGUAGES:
-        t = TEMPLATES[language]
-        marker = drill_marker(language, status)
-        isolate = partial(in_line, right_to_left=language in RIGHT_TO_LEFT)
-        inline = partial(_clause, right_to_left=language in RIGHT_TO_LEFT)
+    return [_info_block(language, facts, local, status) for language in LANGUAGES]
 
-        place = isolate(facts.place_names.get(language) or facts.place or t.somewhere)
-        details = " ".join(
-            _sentence(part)
-            for part in (
-                inline(facts.child.description),
-                t.clothing.format(inline(facts.child.clothing)) if facts.child.clothing else "",
-                t.vehicle.format(inline(facts.suspected_vehicle))
-                if facts.suspected_vehicle
-                else "",
-                t.companion.format(inline(facts.companion)) if facts.companion else "",
-            )
-            if part
-        )
-        years = t.years(facts.child.age)
-        slots = {
-            "name": isolate(facts.child.given_name),
+
+def _info_block(
+    language: Language, facts: CaseFacts, local: datetime, status: MessageStatus
+) -> InfoBlock:
+    t = TEMPLATES[language]
+    marker = drill_marker(language, status)
+    room = {limit: limit - (len(marker) + 1 if marker else 0) for limit in _LIMITS}
+    isolate = partial(in_line, right_to_left=language in RIGHT_TO_LEFT)
+    inline = partial(_clause, right_to_left=language in RIGHT_TO_LEFT)
+    # What the public can act on (a vehicle, its plate, who is with the child) is kept
+    # whole; the child's looks give way when the description is too long.
+    looks = [
+        _sentence(inline(facts.child.description)) if facts.child.description else "",
+        _sentence(t.clothing.format(inline(facts.child.clothing))) if facts.child.clothing else "",
+    ]
+    essentials = [
+        _sentence(t.vehicle.format(inline(facts.suspected_vehicle)))
+        if facts.suspected_vehicle
+        else "",
+        _sentence(t.companion.format(inline(facts.companion))) if facts.companion else "",
+    ]
+    years = t.years(facts.child.age)
+
+    def slots(name: str, place: str, details: str = "") -> dict[str, object]:
+        shown = isolate(place)
+        return {
+            "name": isolate(name),
             "age": facts.child.age,
             "years": years,
             "missing": t.missing_words.get(facts.child.sex, ""),
@@ -217,23 +223,86 @@ def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> lis
                 age=facts.child.age, years=years, of_years=french_of(years)
             ),
             "this_child": t.this_child.get(facts.child.sex, ""),
-            "place": place,
-            "de_place": french_of(place),
+            "place": shown,
+            "de_place": french_of(shown),
             "time": local.strftime("%Y-%m-%d %H:%M"),
             "date": local.strftime("%Y-%m-%d"),
             "clock": local.strftime("%H:%M"),
             "details": details,
         }
-        blocks.append(
-            InfoBlock(
-                language=language,
-                headline=fit_marked(t.headline.format(**slots), SHORT_LIMIT, marker),
-                description=fit_marked(t.description.format(**slots), LONG_LIMIT, marker),
-                short_text=fit_marked(t.short.format(**slots), SHORT_LIMIT, marker),
-                instruction=t.instruction.format(**slots),
-            )
-        )
-    return blocks
+
+    name = facts.child.given_name
+    place = facts.place_names.get(language) or facts.place or t.somewhere
+    opening = partial(slots, name, place)
+    return InfoBlock(
+        language=language,
+        headline=fit_marked(t.headline.format(**opening()), SHORT_LIMIT, marker),
+        description=fit_marked(
+            _with_details(t.description, opening, looks, essentials, room[LONG_LIMIT]),
+            LONG_LIMIT,
+            marker,
+        ),
+        short_text=fit_marked(
+            _shortened(t.short, slots, name, place, room[SHORT_LIMIT]), SHORT_LIMIT, marker
+        ),
+        instruction=t.instruction.format(**opening()),
+    )
+
+
+_LIMITS = (SHORT_LIMIT, LONG_LIMIT)
+_SHORTEST_LOOKS = 24  # characters: less says nothing, and the looks are left out
+
+
+def _with_details(
+    template: str,
+    slots: Callable[..., dict[str, object]],
+    looks: list[str],
+    essentials: list[str],
+    room: int,
+) -> str:
+    """The description with its details within ``room``: the looks cut (or left out) so
+    that the essentials stay whole; ``fit`` cuts what is still too long."""
+
+    def joined(parts: list[str]) -> str:
+        return " ".join(part for part in parts if part)
+
+    whole = template.format(**slots(details=joined([*looks, *essentials])))
+    if len(" ".join(whole.split())) <= room:
+        return whole
+    without = template.format(**slots(details=joined(essentials)))
+    left = room - len(" ".join(without.split())) - 1
+    if left < _SHORTEST_LOOKS or not joined(looks):
+        return without
+    return template.format(**slots(details=joined([fit(joined(looks), left), *essentials])))
+
+
+def _shortened(
+    template: str,
+    slots: Callable[..., dict[str, object]],
+    name: str,
+    place: str,
+    room: int,
+) -> str:
+    """The short text within ``room``, the place and then the name cut to make it so: its
+    end says whom to call, and a cut at the end would take the number."""
+    for _ in range(2):
+        text = template.format(**slots(name, place))
+        over = len(" ".join(text.split())) - room
+        if over <= 0:
+            break
+        if len(place) - over >= _SHORTEST_PLACE:
+            place = fit(place, len(place) - over)
+        else:
+            place = fit(place, _SHORTEST_PLACE)
+            name = fit(name, max(len(name) - over, _SHORTEST_PLACE))
+    text = template.format(**slots(name, place))
+    # A cut place ends in "…": the template's full stop after it would make "…."
+    return text.replace("….", "…").replace(
+        f"…{_POP_DIRECTIONAL_ISOLATE}.", f"…{_POP_DIRECTIONAL_ISOLATE}"
+    )
+
+
+_SHORTEST_PLACE = 8  # characters, "…" included: enough to recognise a town
 
 
 def arabic_years(age: int) -> str:

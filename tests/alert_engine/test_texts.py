@@ -221,3 +221,40 @@ def test_an_isolated_sentence_keeps_one_full_stop_and_a_cut_closes_its_isolate()
         for text, limit in ((block.description, 360), (block.short_text, 90)):
             assert len(text) <= limit
             assert text.count("\u2068") == text.count("\u2069"), (block.language, text)
+
+
+def test_a_long_description_gives_way_to_the_vehicle_and_the_companion() -> None:
+    """What the public can act on survives the cut: the plate, who is with the child. (A
+    realistic description pushed both out of every labelled language.)"""
+    facts = replace(
+        _facts(
+            "Slim build, about 1.30 m, long curly black hair tied in a ponytail, brown eyes, "
+            "small birthmark on the right cheek, missing front tooth " * 2
+        ),
+        suspected_vehicle="White Dacia Logan (48213-B-1)",
+        companion="An adult man, about 40, grey beard",
+    )
+    for status in ("Actual", "Exercise"):
+        for block in alert_info(facts, "Africa/Casablanca", status=status):
+            assert len(block.description) <= 360, block
+            assert "48213-B-1" in block.description, block.description
+            assert "grey beard" in block.description, block.description
+            assert "Slim build" in block.description  # the looks, cut, still begin it
+            assert "…" in block.description
+
+
+def test_the_short_text_keeps_the_number_to_call() -> None:
+    """Cut to 90 characters, the short text shortens the place, then the name: its end says
+    whom to call."""
+    facts = replace(
+        _facts(given_name="Mohamed-Yassine"),
+        place="Sidi Allal El Bahraoui",
+        place_names={},
+    )
+    child = facts.child.model_copy(update={"given_name": "Yasmine-Fatima-Zahra"})
+    long_name = replace(facts, child=child)
+    for case in (facts, long_name):
+        for status in ("Actual", "Exercise"):
+            for block in alert_info(case, "Africa/Casablanca", status=status):
+                assert len(block.short_text) <= 90, block.short_text
+                assert block.short_text.rstrip("\u2069").endswith("19"), block.short_text

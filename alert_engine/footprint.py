@@ -73,6 +73,11 @@ _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the
 # How far beyond the hull a wide corner may reach over territory unchecked (well under 161 m).
 _CORNER_CLEAR_M = 60.0
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
+# A hull edge is a straight side when it is this much longer than its typical edge, and
+# longer than this (metres).
+_SIDE_FACTOR = 4.0
+_SIDE_MIN_M = 2000.0
+_SAME_RAD = 1e-4  # directions closer than this are one tangent
 _FIT_ATTEMPTS = 6
 DEFAULT_MAX_POLYGONS = 32  # what the 161 m rule needs along the Algerian border at 500 km
 # One polygon is kept when its expected overshoot is within this; else all parts are tried.
@@ -226,6 +231,14 @@ class _Hull:
         # arcs when the territory keeps only part of the disk, and corners would be
         # expected to overshoot less than they do.
         self.size = float(np.hypot(*self.vertices.T).max())
+        # The outward directions of its straight sides (a corridor's, where the territory
+        # does not cut it): a tangent on either side of one meets the other beyond the
+        # side's far end, half its length times the angle away, kilometres for a side of
+        # tens; the side's own direction is a tangent that lies on it. Sides are edges far
+        # longer than the hull's typical one: a disk's polygonal arc has none.
+        lengths = np.hypot(*edges.T)
+        long = lengths > max(_SIDE_MIN_M, _SIDE_FACTOR * float(np.median(lengths)))
+        self.sides: FloatArray = np.mod(self._normals[long], 2 * math.pi)
 
     def support(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """h(θ) and the hull point where the tangent of direction θ touches."""
@@ -339,12 +352,23 @@ def _directions(step: float, facing_of: _FacingProbe) -> tuple[FloatArray, float
         for start in kept[wide[on_land]]:
             keep[(start + np.arange(stride + 1)) % count] = True
     chosen: FloatArray = theta[keep]
-    return chosen, float(np.mean(facing[keep]))
+    share = float(np.mean(facing[keep]))
+    sides = facing_of.sides
+    if len(sides):
+        # Each side's own direction, in place of any direction nearly the same (two
+        # tangents a hair apart would meet far away).
+        apart = np.abs(np.angle(np.exp(1j * (chosen[:, None] - sides[None, :])))) > _SAME_RAD
+        chosen = np.union1d(chosen[apart.all(axis=1)], sides)
+    return chosen, share
 
 
 class _FacingProbe:
     def __init__(self, hull: _Hull, plane: LocalPlane, territory: Territory) -> None:
         self._hull, self._plane, self._territory = hull, plane, territory
+
+    @property
+    def sides(self) -> FloatArray:
+        return self._hull.sides
 
     def __call__(self, theta: FloatArray) -> BoolArray:
         return _land_facing(self._hull, theta, self._plane, self._territory)

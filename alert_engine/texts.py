@@ -109,7 +109,7 @@ TEMPLATES: dict[Language, Template] = {
         clothing="Vêtements : {}",
         vehicle="Véhicule suspect : {}",
         companion="Accompagnant : {}",
-        somewhere="lieu non précisé",
+        somewhere="un lieu non précisé",
     ),
     "zgh": Template(
         headline="ⴰⴼⵔⵓⵅ ⵉⵜⵜⵓⵙⵉⴳⵍⵏ: {name}, {age} ⵏ ⵓⵙⴳⴳⵯⴰⵙ",

@@ -10,12 +10,14 @@
 3. Sixteen places from Tangier to Guerguerat at 160 km, near the enclaves and the land
    borders among them: each one's overshoots, parts, vertices and time.
 4. Zones of several trusted locations (a union of disks), the same figures.
+5. Zones with a direction of travel (corridors), the same figures.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
+from datetime import UTC, datetime
 
 import numpy as np
 import shapely
@@ -23,7 +25,8 @@ import shapely
 from alert_engine.composer import area_of
 from alert_engine.footprint import WEA_LIMIT_M, Footprint, footprint, footprint_of, vertex_count
 from alert_engine.geodesy import geodesic_disk
-from alert_engine.pieces import disk_piece
+from alert_engine.locations import TrustedLocation
+from alert_engine.pieces import disk_piece, piece_of
 from alert_engine.territory import Territory, default_paths, load_territory
 from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import Point
@@ -56,6 +59,16 @@ SEVERAL = {
     "Oujda+Nador": (("Oujda", "Nador"), 160.0),
     "Agadir+Marrakech": (("Agadir", "Marrakech"), 160.0),
     "Rabat+Casa+Fes": (("Rabat", "Casablanca", "Fes"), 200.0),
+}
+# Directions of travel (a corridor: the floor disk stretched along the heading), as reported
+# by police: (place, heading in degrees, reach km).
+CORRIDORS = {
+    "Meknes 200°": (MEKNES, 200.0, 400.0),
+    "Marrakech 45°": (PLACES["Marrakech"], 45.0, 320.0),
+    "Khouribga 300°": ((-6.9063, 32.8811), 300.0, 173.3),
+    "Beni Mellal 290°": ((-6.3498, 32.3373), 290.0, 266.7),
+    "Oujda 90°": (PLACES["Oujda"], 90.0, 300.0),
+    "Tetouan 0°": (PLACES["Tetouan"], 0.0, 250.0),
 }
 CASES = 1000
 SEED = 20261129
@@ -167,12 +180,29 @@ def several(territory: Territory) -> None:
         )
 
 
+def corridors(territory: Territory) -> None:
+    print("\ncorridor      km: land m   sea m  parts  vertices  161 m  ms (median of 5)")
+    policy = ZonePolicy(territory=territory)
+    now = datetime.now(UTC)
+    for name, ((lon, lat), heading, km) in CORRIDORS.items():
+        seen = TrustedLocation(point=Point(lon=lon, lat=lat), at=now, heading_deg=heading)
+        pieces = [piece_of(seen, km, policy).polygon]
+        sent: Footprint = footprint_of(pieces, territory, 100)
+        median = statistics.median(_timed(lambda p=pieces: footprint_of(p, territory, 100), 5))
+        meets = "yes" if sent.meets_wea_rule else "no"
+        print(
+            f"{name:16} {km:3.0f} {sent.overshoot_land_m:8.1f} {sent.overshoot_sea_m:7.0f}"
+            f" {len(sent.parts):6} {sent.vertex_count:9} {meets:>6} {median:6.1f}"
+        )
+
+
 def main() -> None:
     territory = load_territory(*default_paths())
     speed(territory)
     quality(territory)
     places(territory)
     several(territory)
+    corridors(territory)
 
 
 if __name__ == "__main__":

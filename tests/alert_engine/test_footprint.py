@@ -7,12 +7,15 @@ Lipschitz search); the disks are built here with ``Geod.fwd``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
 
 from alert_engine.composer import area_of
 from alert_engine.footprint import (
@@ -23,7 +26,8 @@ from alert_engine.footprint import (
     vertex_count,
 )
 from alert_engine.geodesy import geodesic_area_m2
-from alert_engine.pieces import disk_piece
+from alert_engine.locations import TrustedLocation
+from alert_engine.pieces import disk_piece, piece_of
 from alert_engine.territory import default_paths, load_territory
 from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import Point
@@ -41,6 +45,7 @@ LAAYOUNE = (-13.2028, 27.1536)
 MORRO_JABLE = (-14.3510, 28.0530)  # Fuerteventura, ~150 km from Laâyoune
 CASABLANCA = (-7.6114, 33.5883)
 AGADIR = (-9.5981, 30.4278)
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
 def inscribed_disk(center: tuple[float, float], km: float, n: int = 720) -> shapely.Polygon:
@@ -153,6 +158,47 @@ def test_a_zone_of_several_locations_leaves_out_the_land_between_them(name: str)
     assert geodesic_area_m2(shapely.difference(own_zone, fp.polygon)) < 1.0
     minx, miny, maxx, maxy = fp.polygon.bounds
     land_m, _ = independent_overshoot(fp, ((minx + maxx) / 2, (miny + maxy) / 2))
+    assert land_m <= fp.overshoot_land_m + 2.0
+    assert fp.overshoot_land_m <= 161.0 and fp.meets_wea_rule
+
+
+# Directions of travel ((lon, lat), heading, reach km): the corridor's straight sides.
+CORRIDORS = {
+    "Meknès, heading 200°": ((-5.5473, 33.8935), 200.0, 400.0),
+    "Marrakech, heading 45°": ((-7.9811, 31.6295), 45.0, 320.0),
+    "Khouribga, heading 300°": ((-6.9063, 32.8811), 300.0, 173.3),
+}
+
+
+def _corridor_built_here(
+    center: tuple[float, float], heading: float, km: float, side: float
+) -> BaseGeometry:
+    """Inside the corridor as ``pieces`` defines it: the lon/lat hull of a disk of the side's
+    radius at the location and one ``km`` − ``side`` along the heading (inscribed here)."""
+    steps = np.array([0.0, km - side])
+    lons, lats, _ = GEOD.fwd(
+        np.full(len(steps), center[0]),
+        np.full(len(steps), center[1]),
+        np.full(len(steps), heading),
+        steps * 1000,
+    )
+    disks = [inscribed_disk((lon, lat), side) for lon, lat in zip(lons, lats, strict=True)]
+    return shapely.convex_hull(shapely.union_all(disks))
+
+
+@pytest.mark.parametrize("name", CORRIDORS)
+def test_a_corridor_follows_its_straight_sides(name: str) -> None:
+    """Tangents evenly spread met beyond the far end of each straight side, kilometres
+    out (1.7 km of land for Meknès at 400 km): the sides' own directions are tangents."""
+    center, heading, km = CORRIDORS[name]
+    seen = TrustedLocation(point=Point(lon=center[0], lat=center[1]), at=NOW, heading_deg=heading)
+    piece = piece_of(seen, km, ZonePolicy())
+    assert not piece.is_disk
+    fp = footprint_of([piece.polygon], TERRITORY, 100)
+    corridor = _corridor_built_here(center, heading, km, piece.side_km)
+    own_zone = shapely.intersection(corridor, TERRITORY.national)
+    assert geodesic_area_m2(shapely.difference(own_zone, fp.polygon)) < 1.0
+    land_m, _ = independent_overshoot(fp, center)
     assert land_m <= fp.overshoot_land_m + 2.0
     assert fp.overshoot_land_m <= 161.0 and fp.meets_wea_rule
 

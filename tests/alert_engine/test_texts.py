@@ -258,3 +258,15 @@ def test_the_short_text_keeps_the_number_to_call() -> None:
             for block in alert_info(case, "Africa/Casablanca", status=status):
                 assert len(block.short_text) <= 90, block.short_text
                 assert block.short_text.rstrip("\u2069").endswith("19"), block.short_text
+
+
+def test_an_unnamed_place_reads_as_a_sentence() -> None:
+    """A point with no town near it: the French needs its article ("près de lieu non
+    précisé" is not French)."""
+    blocks = {
+        b.language: b
+        for b in alert_info(replace(_facts(), place=None), "Africa/Casablanca", status="Actual")
+    }
+    assert "vue pour la dernière fois à un lieu non précisé le" in blocks["fr"].description
+    assert "près d'un lieu non précisé." in blocks["fr"].short_text
+    assert "missing near an unspecified place." in blocks["en"].short_text

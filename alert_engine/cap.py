@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 import shapely
 
 from alert_engine.hole_free import hole_free_parts
-from shared.alert_contract import AlertMessage, Area, InfoBlock
+from shared.alert_contract import AlertMessage, Area, InfoBlock, Language
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP_MEDIA_TYPE = "application/cap+xml"
@@ -145,9 +145,9 @@ def _add_pairs(parent: ET.Element, tag: str, pairs: Iterable[tuple[str, str]]) -
         _add(holder, "value", value)
 
 
-def _area(parent: ET.Element, area: Area, *, include_circle: bool) -> None:
+def _area(parent: ET.Element, area: Area, language: Language, *, include_circle: bool) -> None:
     element = _add(parent, "area")
-    _add(element, "areaDesc", area.description)
+    _add(element, "areaDesc", area.descriptions.get(language, area.description))
     for ring in _rings(area.geojson):
         _add(element, "polygon", cap_polygon(ring))
     if include_circle:
@@ -190,7 +190,7 @@ def _info(
         _add(resource, "resourceDesc", PHOTO_DESCRIPTION)
         _add(resource, "mimeType", _mime_type(uri))
         _add(resource, "uri", uri)
-    _area(info, message.area, include_circle=include_circle)
+    _area(info, message.area, block.language, include_circle=include_circle)
 
 
 def to_cap_xml(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from alert_engine.pieces import (
     pieces_at,
 )
 from alert_engine.prepared_zones import ClippedZone, PreparedZones
-from alert_engine.texts import CaseFacts, alert_info, cancel_info
+from alert_engine.texts import CaseFacts, alert_info, area_descriptions, cancel_info
 from alert_engine.unclipped import cover_of
 from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import (
@@ -28,6 +28,7 @@ from shared.alert_contract import (
     Area,
     Circle,
     GeocodeShare,
+    Language,
     LastSeen,
     MessageStatus,
     MsgType,
@@ -83,14 +84,15 @@ def area_of(
     place: str | None,
     policy: ZonePolicy | None = None,
     drawn: ClippedZone | None = None,
+    place_names: Mapping[Language, str] | None = None,
 ) -> Area:
     """The alert's area: the footprint of the pieces' union on the policy's territory, else a
     covering polygon of the whole union. The newest location's piece comes first. ``drawn``
     is the pieces' ``clipped_zone`` if it was drawn already (``PreparedZones``)."""
     newest = pieces[0]
-    description = (
-        place or f"{newest.reach_km:.0f} km around {newest.center.lat:.4f},{newest.center.lon:.4f}"
-    )
+    point = f"{newest.center.lat:.4f},{newest.center.lon:.4f}"
+    descriptions = area_descriptions(place, place_names or {}, newest.reach_km, point)
+    description = place or f"{newest.reach_km:.0f} km around {point}"
     # CAP consumers union circles with the polygon, so each circle must lie inside the zone:
     # the whole disk for a disk piece, the disk of the corridor's half-width for a corridor.
     circles = [Circle(center=p.center, radius_km=round(p.side_km, 3)) for p in pieces]
@@ -103,6 +105,7 @@ def area_of(
             geocodes = [g.code for g in touched]
             return Area(
                 description=description,
+                descriptions=descriptions,
                 geojson=geojson_parts(clipped.parts),
                 circle=circles[0],
                 circles=circles,
@@ -129,6 +132,7 @@ def area_of(
     parts = sendable(cover.polygon, max_polygons)
     return Area(
         description=description,
+        descriptions=descriptions,
         geojson=geojson_parts(parts),
         circle=circles[0],
         circles=circles,

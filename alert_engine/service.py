@@ -306,7 +306,9 @@ class AlertService:
                 drawn = None if prepared is None else prepared.get([p.polygon for p in pieces])
                 if drawn is not None:
                     PREPARED_ZONES_USED.inc()
-                area = area_of(pieces, case.facts.place, self._config.policy, drawn)
+                area = area_of(
+                    pieces, case.facts.place, self._config.policy, drawn, case.facts.place_names
+                )
             alert.radius_km = pieces[0].reach_km  # the centre's reach
         alert.sequence += 1
         alert.updated_at = self._now

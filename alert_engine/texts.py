@@ -305,6 +305,33 @@ def _shortened(
 _SHORTEST_PLACE = 8  # characters, "…" included: enough to recognise a town
 
 
+# An area without a place name: its reach around the point (the Tifinagh with the numbers
+# alone until a reviewed phrase exists).
+AROUND: dict[Language, str] = {
+    "ar": "{km} كم حول {point}",
+    "fr": "{km} km autour de {point}",
+    "zgh": "{km} km · {point}",
+    "en": "{km} km around {point}",
+}
+
+
+def area_descriptions(
+    place: str | None, place_names: Mapping[Language, str], km: float, point: str
+) -> dict[Language, str]:
+    """What each language calls the area: the place in its own spelling (else as given), or
+    the reach around the point."""
+    if place is None:
+        around = {
+            language: AROUND[language].format(km=f"{km:.0f}", point=point) for language in LANGUAGES
+        }
+        # The point's digits in an Arabic line: isolated, so that they keep their order.
+        around["ar"] = AROUND["ar"].format(
+            km=f"{km:.0f}", point=in_line(point, right_to_left=True) if point else point
+        )
+        return around
+    return {language: place_names.get(language) or place for language in LANGUAGES}
+
+
 def arabic_years(age: int) -> str:
     """An age in Arabic, the noun agreeing with the number: سنة واحدة, سنتان, 3 to 10
     سنوات (plural), 11 and more سنة (singular, as Arabic counts past ten)."""

@@ -72,6 +72,9 @@ class GeocodeShare(_Frozen):
 
 class Area(_Frozen):
     description: str
+    # ``description`` in each language (CAP's areaDesc of that language's info): a place in
+    # that language's spelling where the gazetteer knows it. Empty in payloads from before.
+    descriptions: dict[Language, str] = Field(default_factory=dict)
     geojson: dict[str, Any]
     # The newest trusted location's circle; ``circles`` has one per location in the zone's
     # union (empty in payloads from before there were several). Each circle lies inside the

@@ -23,6 +23,7 @@ from shared.alert_contract import (
     Area,
     Circle,
     InfoBlock,
+    Language,
     MessageStatus,
     MsgType,
     Point,
@@ -385,3 +386,46 @@ def test_a_drill_says_so_first_in_every_cap_text(status: MessageStatus, msg_type
         texts = [_text(info, "cap:headline"), _text(info, "cap:description")]
         texts += [_text(p, "cap:value") for p in info.findall("cap:parameter", NS)]
         assert all(text.startswith(f"{marker} ") for text in texts), texts
+
+
+@pytest.mark.parametrize(
+    ("place", "names", "expected"),
+    [
+        # The gazetteer's spellings, each in its language's block (French for English).
+        (
+            "الدار البيضاء",
+            {"ar": "الدار البيضاء", "fr": "Casablanca", "en": "Casablanca"},
+            {"ar": "الدار البيضاء", "fr": "Casablanca", "en": "Casablanca", "zgh": "الدار البيضاء"},
+        ),
+        # No place: the reach around the point, in words of each language.
+        (
+            None,
+            {},
+            {"fr": "160 km autour de 33.5731,-7.5898", "en": "160 km around 33.5731,-7.5898"},
+        ),
+    ],
+)
+def test_each_info_names_the_area_in_its_language(
+    place: str | None, names: dict[Language, str], expected: dict[str, str]
+) -> None:
+    """A French block said "الدار البيضاء" when the officer typed Arabic, and an English
+    phrase of coordinates in every language when no town was near."""
+    area = area_of([disk_piece(CASABLANCA, 160.0)], place, place_names=names)
+    message = compose(
+        _case(),
+        area=area,
+        sequence=1,
+        msg_type="Alert",
+        references=[],
+        sent=APPROVED,
+        presentation=Presentation(sender=SENDER, timezone="Africa/Casablanca"),
+    )
+    root = _parse(to_cap_xml(message))
+    said = {
+        _text(info, "cap:language"): _text(info, "cap:area/cap:areaDesc")
+        for info in root.findall("cap:info", NS)
+    }
+    for language, description in expected.items():
+        assert said[language] == description, said
+    if place is None:
+        assert "كم حول" in said["ar"]

@@ -231,14 +231,6 @@ class _Hull:
         # arcs when the territory keeps only part of the disk, and corners would be
         # expected to overshoot less than they do.
         self.size = float(np.hypot(*self.vertices.T).max())
-        # The outward directions of its straight sides (a corridor's, where the territory
-        # does not cut it): a tangent on either side of one meets the other beyond the
-        # side's far end, half its length times the angle away, kilometres for a side of
-        # tens; the side's own direction is a tangent that lies on it. Sides are edges far
-        # longer than the hull's typical one: a disk's polygonal arc has none.
-        lengths = np.hypot(*edges.T)
-        long = lengths > max(_SIDE_MIN_M, _SIDE_FACTOR * float(np.median(lengths)))
-        self.sides: FloatArray = np.mod(self._normals[long], 2 * math.pi)
 
     def support(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """h(θ) and the hull point where the tangent of direction θ touches."""
@@ -254,6 +246,25 @@ class _Hull:
         best = np.argmax(dots, axis=1)
         rows = np.arange(len(theta))
         return dots[rows, best], candidates[rows, best]
+
+
+def _straight_sides(pieces: Sequence[shapely.Polygon], plane: LocalPlane) -> FloatArray:
+    """The outward directions of the pieces' straight sides (a corridor's two). Tangents
+    evenly spread, one on either side of such a side, meet beyond its far end, half its
+    length times their angle away: kilometres of land for a side of tens. A side's own
+    direction is a tangent along it. A side is an edge far longer than the piece's typical
+    one: a disk's polygonal arc has none. (Z's hull has long edges too, along a straight
+    border, but there the allowed area cuts the cover and bounds the overshoot.)"""
+    directions = []
+    for piece in pieces:
+        ring = np.asarray(orient(plane.to_plane(piece), sign=1.0).exterior.coords)
+        edges = np.diff(ring, axis=0)
+        lengths = np.hypot(*edges.T)
+        long = lengths > max(_SIDE_MIN_M, _SIDE_FACTOR * float(np.median(lengths)))
+        # The outward normal of a counter-clockwise edge (ex, ey) is (ey, -ex).
+        directions.append(np.arctan2(-edges[long, 0], edges[long, 1]))
+    sides: FloatArray = np.unique(np.mod(np.concatenate(directions), 2 * math.pi))
+    return sides
 
 
 def _tangent_polygon(hull: _Hull, theta: FloatArray) -> shapely.Polygon:
@@ -363,12 +374,11 @@ def _directions(step: float, facing_of: _FacingProbe) -> tuple[FloatArray, float
 
 
 class _FacingProbe:
-    def __init__(self, hull: _Hull, plane: LocalPlane, territory: Territory) -> None:
+    def __init__(
+        self, hull: _Hull, plane: LocalPlane, territory: Territory, sides: FloatArray
+    ) -> None:
         self._hull, self._plane, self._territory = hull, plane, territory
-
-    @property
-    def sides(self) -> FloatArray:
-        return self._hull.sides
+        self.sides = sides  # the zone's straight sides' directions (``_straight_sides``)
 
     def __call__(self, theta: FloatArray) -> BoolArray:
         return _land_facing(self._hull, theta, self._plane, self._territory)
@@ -438,9 +448,13 @@ def _covering_parts(
     spent where land lies beyond the zone's edge; else the rectangle that always covers.
     With the region the parts describe together."""
     hull = _Hull(plane.to_plane(exact))
-    probe = _FacingProbe(hull, plane, territory)
+    sides = _straight_sides(pieces, plane)
+    probe = _FacingProbe(hull, plane, territory, sides)
     covered = (
-        [_Covered(h, _FacingProbe(h, plane, territory)) for h in _piece_hulls(exact, pieces, plane)]
+        [
+            _Covered(h, _FacingProbe(h, plane, territory, sides))
+            for h in _piece_hulls(exact, pieces, plane)
+        ]
         if len(pieces) > 1
         else [_Covered(hull, probe)]
     )

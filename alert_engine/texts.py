@@ -271,9 +271,18 @@ def _with_details(
         return whole
     without = template.format(**slots(details=joined(essentials)))
     left = room - len(" ".join(without.split())) - 1
-    if left < _SHORTEST_LOOKS or not joined(looks):
-        return without
-    return template.format(**slots(details=joined([fit(joined(looks), left), *essentials])))
+    kept = []
+    for part in (p for p in looks if p):
+        if len(part) <= left:
+            kept.append(part)
+            left -= len(part) + 1
+            continue
+        # Cut, a part keeps enough to say something ("Clothing: Red jacket, blue…"), or
+        # goes: a label alone ("Clothing…") says nothing.
+        if left >= _SHORTEST_LOOKS:
+            kept.append(fit(part, left))
+        break
+    return template.format(**slots(details=joined([*kept, *essentials])))
 
 
 def _shortened(

@@ -241,6 +241,10 @@ def test_a_long_description_gives_way_to_the_vehicle_and_the_companion() -> None
             assert "grey beard" in block.description, block.description
             assert "Slim build" in block.description  # the looks, cut, still begin it
             assert "…" in block.description
+            # The clothing, with no room left, goes whole: not its label alone.
+            assert not any(
+                label in block.description for label in ("Clothing", "Vêtements", "الملابس")
+            ), block.description
 
 
 def test_the_short_text_keeps_the_number_to_call() -> None:

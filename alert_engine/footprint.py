@@ -12,7 +12,8 @@ the sea it may run freely. P is the intersection of two polygons that each cover
    centre). Affine, so a straight edge there is the straight lon/lat edge GeoJSON draws and
    covering in the plane is covering on the map. The hull's land-facing arcs (where the
    territory lies just beyond it: the zone's edge over land) get tangents every Δ, which
-   bounds the overshoot there by r·(sec(Δ/2) − 1); sea-facing arcs get a tangent every 30°.
+   bounds the overshoot there by r·(sec(Δ/2) − 1); sea-facing arcs get a tangent every 30°;
+   a corridor's straight sides each get the tangent along them.
    Land inside the hull but outside Z is foreign (Z holds all the territory within the
    zone), and the second polygon removes it. For a zone of several pieces that holds only
    within each piece: C is then the union of such covers, one around Z's hull within each
@@ -73,8 +74,8 @@ _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the
 # How far beyond the hull a wide corner may reach over territory unchecked (well under 161 m).
 _CORNER_CLEAR_M = 60.0
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
-# A hull edge is a straight side when it is this much longer than its typical edge, and
-# longer than this (metres).
+# A piece's edge is a straight side (``_straight_sides``) when it is this much longer than
+# the piece's typical edge, and longer than this (metres).
 _SIDE_FACTOR = 4.0
 _SIDE_MIN_M = 2000.0
 _SAME_RAD = 1e-4  # directions closer than this are one tangent

@@ -171,13 +171,7 @@ def several(territory: Territory) -> None:
     for name, (names, km) in SEVERAL.items():
         spots = [{**PLACES, "Meknes": MEKNES}[n] for n in names]
         pieces = [disk_piece(Point(lon=lon, lat=lat), km).polygon for lon, lat in spots]
-        sent: Footprint = footprint_of(pieces, territory, 100)
-        median = statistics.median(_timed(lambda p=pieces: footprint_of(p, territory, 100), 5))
-        meets = "yes" if sent.meets_wea_rule else "no"
-        print(
-            f"{name:16} {km:3.0f} {sent.overshoot_land_m:8.1f} {sent.overshoot_sea_m:7.0f}"
-            f" {len(sent.parts):6} {sent.vertex_count:9} {meets:>6} {median:6.1f}"
-        )
+        _zone_row(name, km, pieces, territory)
 
 
 def corridors(territory: Territory) -> None:
@@ -186,14 +180,18 @@ def corridors(territory: Territory) -> None:
     now = datetime.now(UTC)
     for name, ((lon, lat), heading, km) in CORRIDORS.items():
         seen = TrustedLocation(point=Point(lon=lon, lat=lat), at=now, heading_deg=heading)
-        pieces = [piece_of(seen, km, policy).polygon]
-        sent: Footprint = footprint_of(pieces, territory, 100)
-        median = statistics.median(_timed(lambda p=pieces: footprint_of(p, territory, 100), 5))
-        meets = "yes" if sent.meets_wea_rule else "no"
-        print(
-            f"{name:16} {km:3.0f} {sent.overshoot_land_m:8.1f} {sent.overshoot_sea_m:7.0f}"
-            f" {len(sent.parts):6} {sent.vertex_count:9} {meets:>6} {median:6.1f}"
-        )
+        _zone_row(name, km, [piece_of(seen, km, policy).polygon], territory)
+
+
+def _zone_row(name: str, km: float, pieces: list[shapely.Polygon], territory: Territory) -> None:
+    """One zone's figures: overshoots, parts, vertices, the rule, the median time of 5."""
+    sent: Footprint = footprint_of(pieces, territory, 100)
+    median = statistics.median(_timed(lambda: footprint_of(pieces, territory, 100), 5))
+    meets = "yes" if sent.meets_wea_rule else "no"
+    print(
+        f"{name:16} {km:3.0f} {sent.overshoot_land_m:8.1f} {sent.overshoot_sea_m:7.0f}"
+        f" {len(sent.parts):6} {sent.vertex_count:9} {meets:>6} {median:6.1f}"
+    )
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ and several benchmarks run against."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,6 +69,12 @@ class Stack:
         """An HTTP client for the API, authenticated as the persona ``key`` (none: anonymous)."""
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+    @asynccontextmanager
+    async def clients(self, *keys: str) -> AsyncIterator[tuple[httpx.AsyncClient, ...]]:
+        """A ``client`` for each persona, open together (closed together at the end)."""
+        async with AsyncExitStack() as opened:
+            yield tuple([await opened.enter_async_context(self.client(k)) for k in keys])
 
     async def deliveries(self, **query: str) -> list[dict[str, Any]]:
         """The first page of ``GET /v1/deliveries`` with ``query``, read as the admin persona."""

@@ -60,11 +60,7 @@ async def test_a_partner_registered_while_an_alert_is_up_gets_it_then_its_take_d
         partner_endpoint() as latecomer,
     ):
         await stack.register_partner(early)
-        async with (
-            stack.client("submitter") as police,
-            stack.client("reviewer") as reviewer,
-            stack.client("admin") as admin,
-        ):
+        async with stack.clients("submitter", "reviewer", "admin") as (police, reviewer, admin):
             report, alert_id = await an_approved_case(police, reviewer)
             [issued] = await early.wait_for(1)  # the dispatcher has this version
 
@@ -99,11 +95,7 @@ async def test_a_partner_verified_again_gets_the_alerts_issued_while_it_was_disa
         await stack.register_partner(witness)
         registered = await stack.register_partner(endpoint)
         partner_path = f"/v1/partners/{registered['id']}"
-        async with (
-            stack.client("submitter") as police,
-            stack.client("reviewer") as reviewer,
-            stack.client("admin") as admin,
-        ):
+        async with stack.clients("submitter", "reviewer", "admin") as (police, reviewer, admin):
             assert (await admin.delete(partner_path)).json()["status"] == "disabled"
             _, alert_id = await an_approved_case(police, reviewer)
             await witness.wait_for(1)

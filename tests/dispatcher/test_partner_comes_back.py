@@ -32,11 +32,7 @@ async def test_a_partner_disabled_when_the_child_is_found_gets_the_cancel_once_b
     async with partner_endpoint() as endpoint:
         registered = await stack.register_partner(endpoint)
         partner_path = f"/v1/partners/{registered['id']}"
-        async with (
-            stack.client("submitter") as police,
-            stack.client("reviewer") as reviewer,
-            stack.client("admin") as admin,
-        ):
+        async with stack.clients("submitter", "reviewer", "admin") as (police, reviewer, admin):
             report, alert_id = await an_approved_case(police, reviewer)
             [issued] = await endpoint.wait_for(1)
             assert json.loads(issued.body)["type"] == "alert.issued"
@@ -74,11 +70,7 @@ async def test_a_partner_that_answered_410_to_the_cancel_gets_it_once_verified_a
     async with partner_endpoint() as endpoint:
         registered = await stack.register_partner(endpoint)
         partner_path = f"/v1/partners/{registered['id']}"
-        async with (
-            stack.client("submitter") as police,
-            stack.client("reviewer") as reviewer,
-            stack.client("admin") as admin,
-        ):
+        async with stack.clients("submitter", "reviewer", "admin") as (police, reviewer, admin):
             report, alert_id = await an_approved_case(police, reviewer)
             await endpoint.wait_for(1)
 

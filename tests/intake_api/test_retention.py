@@ -338,11 +338,7 @@ async def test_an_erased_case_leaves_no_photo_in_what_partners_were_sent(stack: 
     photo = "https://photos.example.org/amina.jpg"
     async with partner_endpoint() as partner:
         await stack.register_partner(partner)
-        async with (
-            stack.client("submitter") as police,
-            stack.client("reviewer") as operator,
-            stack.client("reader") as reader,
-        ):
+        async with stack.clients("submitter", "reviewer", "reader") as (police, operator, reader):
             report, alert_id = await an_approved_case(police, operator)
             await partner.wait_for(1)
             assert (await police.post(f"{report}/resolve", json={})).status_code == 200

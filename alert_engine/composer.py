@@ -92,7 +92,7 @@ def area_of(
     newest = pieces[0]
     point = f"{newest.center.lat:.4f},{newest.center.lon:.4f}"
     descriptions = area_descriptions(place, place_names or {}, newest.reach_km, point)
-    description = place or f"{newest.reach_km:.0f} km around {point}"
+    description = place or descriptions["en"]
     # CAP consumers union circles with the polygon, so each circle must lie inside the zone:
     # the whole disk for a disk piece, the disk of the corridor's half-width for a corridor.
     circles = [Circle(center=p.center, radius_km=round(p.side_km, 3)) for p in pieces]

@@ -330,14 +330,15 @@ def area_descriptions(
     """What each language calls the area: the place in its own spelling (else as given), or
     the reach around the point."""
     if place is None:
-        around = {
-            language: AROUND[language].format(km=f"{km:.0f}", point=point) for language in LANGUAGES
+        # "lat,lon" in an Arabic line: isolated (left to right, as it holds no letter), or
+        # its two numbers show in the opposite order.
+        isolated = f"{_FIRST_STRONG_ISOLATE}{point}{_POP_DIRECTIONAL_ISOLATE}"
+        return {
+            language: AROUND[language].format(
+                km=f"{km:.0f}", point=isolated if language in RIGHT_TO_LEFT else point
+            )
+            for language in LANGUAGES
         }
-        # The point's digits in an Arabic line: isolated, so that they keep their order.
-        around["ar"] = AROUND["ar"].format(
-            km=f"{km:.0f}", point=in_line(point, right_to_left=True) if point else point
-        )
-        return around
     return {language: place_names.get(language) or place for language in LANGUAGES}
 
 

@@ -17,6 +17,9 @@ Decisions, with the spec's reasons:
   Arabic (which has its own code, ``ary``), while the text is Modern Standard Arabic. ``zgh``
   is Standard Moroccan Amazigh, whose standard script is Tifinagh, so ``-Tfng`` would add
   nothing a consumer can act on. ``en`` is always written out: CAP's default is ``en-US``.
+* **Event** in each ``<info>``'s own language (the AMBER name, "Child Abduction Emergency", in
+  English; the message's ``event`` field keeps it for JSON consumers), as are a photo's
+  ``resourceDesc`` and the ``areaDesc``: a consumer shows a block's elements together.
 * **Category** ``Rescue`` ("rescue and recovery"), as in the spec's own AMBER Alert example,
   with the event code ``SAME``/``CAE`` (Child Abduction Emergency), the code consumers of
   US-style feeds classify AMBER alerts by.
@@ -48,6 +51,7 @@ from urllib.parse import urlsplit
 import shapely
 
 from alert_engine.hole_free import hole_free_parts
+from alert_engine.texts import TEMPLATES
 from shared.alert_contract import AlertMessage, Area, InfoBlock, Language
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -55,7 +59,6 @@ CAP_MEDIA_TYPE = "application/cap+xml"
 CATEGORY = "Rescue"
 EVENT_CODE = ("SAME", "CAE")
 GEOCODE_SCHEME = "ISO3166-2"
-PHOTO_DESCRIPTION = "Photo of the missing child"
 COORDINATE_DECIMALS = 6  # about 0.1 m; Google's CAP requirements allow at most 6
 
 # XML 1.0 cannot carry C0 controls other than tab, LF and CR (nor U+FFFE/U+FFFF, nor lone
@@ -168,7 +171,8 @@ def _info(
     info = _add(parent, "info")
     _add(info, "language", block.language)
     _add(info, "category", CATEGORY)
-    _add(info, "event", message.event)
+    words = TEMPLATES[block.language]
+    _add(info, "event", words.event)
     _add(info, "responseType", "AllClear" if message.msg_type == "Cancel" else "Monitor")
     _add(info, "urgency", message.urgency)
     _add(info, "severity", message.severity)
@@ -187,7 +191,7 @@ def _info(
     )
     for uri in message.photo_urls:
         resource = _add(info, "resource")
-        _add(resource, "resourceDesc", PHOTO_DESCRIPTION)
+        _add(resource, "resourceDesc", words.photo)
         _add(resource, "mimeType", _mime_type(uri))
         _add(resource, "uri", uri)
     _area(info, message.area, block.language, include_circle=include_circle)

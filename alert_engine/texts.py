@@ -62,6 +62,10 @@ class Template:
     vehicle: str
     companion: str
     somewhere: str
+    # CAP's ``event`` and a photo's ``resourceDesc``, in the block's own language: a CAP
+    # consumer shows them with that block's texts.
+    event: str
+    photo: str
 
 
 TEMPLATES: dict[Language, Template] = {
@@ -87,6 +91,8 @@ TEMPLATES: dict[Language, Template] = {
         vehicle="المركبة المشتبه بها: {}",
         companion="المرافق: {}",
         somewhere="موقع غير محدد",
+        event="إنذار طفل مختفٍ",
+        photo="صورة الطفل المختفي",
     ),
     "fr": Template(
         headline="Enfant disparu : {name}, {years}",
@@ -110,6 +116,8 @@ TEMPLATES: dict[Language, Template] = {
         vehicle="Véhicule suspect : {}",
         companion="Accompagnant : {}",
         somewhere="un lieu non précisé",
+        event="Alerte enfant disparu",
+        photo="Photo de l'enfant disparu",
     ),
     "zgh": Template(
         headline="ⴰⴼⵔⵓⵅ ⵉⵜⵜⵓⵙⵉⴳⵍⵏ: {name}, {age} ⵏ ⵓⵙⴳⴳⵯⴰⵙ",
@@ -126,6 +134,8 @@ TEMPLATES: dict[Language, Template] = {
         vehicle="{}",
         companion="{}",
         somewhere="ⴰⴷⵖⴰⵔ ⵓⵔ ⵉⵜⵜⵓⵙⵙⴰⵏ",  # "a place not known": to review with the other texts
+        event="ⴰⵍⵖⵓ: ⴰⴼⵔⵓⵅ ⵉⵜⵜⵓⵙⵉⴳⵍⵏ",  # the short text's and the headline's words
+        photo="ⵜⴰⵡⵍⴰⴼⵜ ⵏ ⵓⴼⵔⵓⵅ",
     ),
     "en": Template(
         headline="Missing child: {name}, {years}",
@@ -143,6 +153,8 @@ TEMPLATES: dict[Language, Template] = {
         vehicle="Suspected vehicle: {}",
         companion="Companion: {}",
         somewhere="an unspecified place",
+        event="Child Abduction Emergency",  # the AMBER Alert's event name (CAP's own example)
+        photo="Photo of the missing child",
     ),
 }
 

@@ -39,6 +39,19 @@ LAST_SEEN = datetime(2026, 11, 29, 13, 35, 12, 250_000, tzinfo=UTC)
 APPROVED = datetime(2026, 11, 29, 14, 5, 0, 731_902, tzinfo=UTC)
 PLACE = "الدار البيضاء، المعاريف — ⴰⵏⴼⴰ"
 GEOCODES = ["MA-06", "MA-04"]
+# What each block calls the event and a photo, in its own language (English: AMBER's name).
+EVENTS = {
+    "ar": "إنذار طفل مختفٍ",
+    "fr": "Alerte enfant disparu",
+    "zgh": "ⴰⵍⵖⵓ: ⴰⴼⵔⵓⵅ ⵉⵜⵜⵓⵙⵉⴳⵍⵏ",
+    "en": "Child Abduction Emergency",
+}
+PHOTOS = {
+    "ar": "صورة الطفل المختفي",
+    "fr": "Photo de l'enfant disparu",
+    "zgh": "ⵜⴰⵡⵍⴰⴼⵜ ⵏ ⵓⴼⵔⵓⵅ",
+    "en": "Photo of the missing child",
+}
 
 
 def _case() -> CaseState:
@@ -178,7 +191,7 @@ def test_one_info_per_language_with_text_unchanged(msg_type: str) -> None:
             for p in info.findall("cap:parameter", NS)
         }
         assert parameters == {"CMAMtext": block.short_text, "CMAMlongtext": block.description}
-        assert _text(info, "cap:event") == "Child Abduction Emergency"
+        assert _text(info, "cap:event") == EVENTS[block.language]
         assert _text(info, "cap:category") == "Rescue"
         assert _text(info, "cap:contact") == "19"
         assert _text(info, "cap:eventCode/cap:value") == "CAE"
@@ -204,14 +217,16 @@ def test_alert_fields() -> None:
     assert _text(info, "cap:certainty") == "Likely"
     assert _text(info, "cap:effective") == "2026-11-29T14:05:00-00:00"
     assert _text(info, "cap:expires") == "2026-11-30T14:05:00-00:00"
-    resources = [
-        (_text(r, "cap:resourceDesc"), _text(r, "cap:mimeType"), _text(r, "cap:uri"))
-        for r in info.findall("cap:resource", NS)
-    ]
-    assert resources == [
-        ("Photo of the missing child", "image/jpeg", "https://photos.example.org/cases/amina.jpg"),
-        ("Photo of the missing child", "application/octet-stream", "https://cdn.example.org/p/42"),
-    ]
+    for block in root.findall("cap:info", NS):
+        photo = PHOTOS[_text(block, "cap:language")]
+        resources = [
+            (_text(r, "cap:resourceDesc"), _text(r, "cap:mimeType"), _text(r, "cap:uri"))
+            for r in block.findall("cap:resource", NS)
+        ]
+        assert resources == [
+            (photo, "image/jpeg", "https://photos.example.org/cases/amina.jpg"),
+            (photo, "application/octet-stream", "https://cdn.example.org/p/42"),
+        ]
     geocodes = [
         (_text(g, "cap:valueName"), _text(g, "cap:value"))
         for g in info.findall("cap:area/cap:geocode", NS)

@@ -106,7 +106,7 @@ def create_app(components: Components) -> FastAPI:
         app.include_router(router)
     app.webhooks.include_router(partner_webhooks)
     install_docs_pages(app)
-    install_console(app)
+    install_console(app, settings.alert_timezone)
     app.include_router(ops_router(components.readiness()))
     install_openapi(app, components.clock)
 

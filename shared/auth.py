@@ -241,6 +241,13 @@ _UNAUTHENTICATED = Problem(
     "Send an API key: 'Authorization: Bearer <key>'.",
     headers={"WWW-Authenticate": "Bearer"},
 )
+# A key was sent and is not one: which of the three is not said (a guesser learns nothing).
+_KEY_REFUSED = Problem(
+    401,
+    "Unauthenticated",
+    "The API key was not accepted: it is unknown, revoked or expired.",
+    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+)
 
 
 def authenticated(scope: Any) -> bool:
@@ -265,7 +272,7 @@ async def current_principal(request: Request, session: Session, context: Context
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         principal = await authenticate(session, token.strip(), context.clock.now())
     if principal is None:
-        raise _UNAUTHENTICATED
+        raise _KEY_REFUSED
     request.state.authenticated_key = principal.key_id
     limiter = context.rate_limiter
     if limiter is not None:

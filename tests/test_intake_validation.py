@@ -162,7 +162,12 @@ async def test_no_key_is_401_and_wrong_scope_is_403(stack: Stack) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     async with stack.client() as forged:
         forged.headers["Authorization"] = "Bearer " + stack.keys["submitter"][:-2] + "xx"
-        assert (await forged.post("/v1/reports", json=report_body())).status_code == 401
+        refused = await forged.post("/v1/reports", json=report_body())
+    # A key sent and refused is told apart from none sent (a console user did send one).
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert "not accepted" in refused.json()["detail"]
+    assert "Send an API key" in response.json()["detail"]
     async with stack.client("admin") as admin:  # partners:admin, not reports:submit
         response = await admin.post("/v1/reports", json=report_body())
     assert response.status_code == 403

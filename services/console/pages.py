@@ -12,11 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Scope
+
+from services.console.local_time import offset_table
 
 CONSOLE_URL = "/console"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -79,10 +81,19 @@ class ConsoleFiles(StaticFiles):
         return response
 
 
-def install_console(app: FastAPI) -> None:
+def install_console(app: FastAPI, alert_timezone: str) -> None:
+    """The console under ``/console/``; it shows times in ``alert_timezone``."""
+
     @app.get(CONSOLE_URL, include_in_schema=False)
     async def console_without_slash() -> RedirectResponse:
         # Relative URLs in index.html resolve against /console/, not /.
         return RedirectResponse(f"{CONSOLE_URL}/", headers=SECURITY_HEADERS)
+
+    # Registered before the files' mount, which would answer every path under it. A plain
+    # ``def``: the table is worked out once per process, off the event loop.
+    @app.get(f"{CONSOLE_URL}/time-zone.json", include_in_schema=False)
+    def time_zone() -> JSONResponse:
+        table = offset_table(alert_timezone)
+        return JSONResponse(table.model_dump(), headers=SECURITY_HEADERS)
 
     app.mount(CONSOLE_URL, ConsoleFiles(directory=STATIC_DIR, html=True), name="console")

@@ -76,9 +76,14 @@ async def addresses_on(page: Page) -> list[str]:
     return addresses
 
 
-async def open_page(browser: Browser, url: str) -> tuple[Page, Watch]:
-    """A fresh context and page at ``url``, watched for outside requests and console errors."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+async def open_page(
+    browser: Browser, url: str, timezone_id: str | None = None
+) -> tuple[Page, Watch]:
+    """A fresh context and page at ``url``, watched for outside requests and console errors;
+    the browser's clock set to ``timezone_id`` if given (an IANA name)."""
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 1000}, timezone_id=timezone_id
+    )
     watch = Watch()
     await context.route("**/*", watch.route)
     page = await context.new_page()

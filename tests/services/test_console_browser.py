@@ -18,58 +18,14 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.auth import create_api_key
-
-# Markup in a child's name must show as typed, never run or render.
-MARKUP_NAME = '<img src=x onerror="document.title=1"><script>document.title=2</script>Amina'
-CONSOLE_KEYS = {
-    "police": ["reports:submit", "reports:read"],
-    "officer": [
-        "reports:review",
-        "reports:read",
-        "reports:submit",
-        "alerts:read",
-        "deliveries:read",
-        "deliveries:ops",
-        "audit:read",
-    ],
-}
-
-
-async def add_console_keys(stack: Stack) -> None:
-    async with stack.embedded.sessions() as session, session.begin():
-        for name, scopes in CONSOLE_KEYS.items():
-            stack.keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
-
-
-async def sign_in(page: Page, key: str) -> None:
-    if await page.locator("#sign-out").is_visible():
-        await page.locator("#sign-out").click()
-    await page.locator("#api-key").fill(key)
-    await page.locator("#sign-in button[type=submit]").click()
-    await page.locator("#sign-out").wait_for()
-
-
-async def submit_case(page: Page) -> str:
-    await page.locator("a[data-nav='nav.new']").click()
-    form = page.locator("#new-case")
-    await form.locator("#given_name").fill(MARKUP_NAME)
-    await form.locator("#family_name").fill("Benali")
-    await form.locator("#age").fill("9")
-    await form.locator("#description").fill("Short black hair, brown eyes, about 130 cm")
-    await form.locator("#clothing").fill("Red jacket, blue jeans")
-    await form.locator("#place_name").fill("Casablanca")
-    await form.locator("#lat").fill("33.5731")
-    await form.locator("#lon").fill("-7.5898")
-    await form.locator("#travel_mode").select_option("vehicle")
-    await form.locator("#circumstances").fill("Left school at 16:30 and never arrived home.")
-    await form.locator("#guardian_name").fill("Fatima Benali")
-    await form.locator("#guardian_phone").fill("+212 600 000 000")
-    await form.locator("#consent").check()
-    await form.locator("#officer").fill("Inspector Idrissi")
-    await form.locator("#message_status").select_option("Exercise")
-    await form.locator("button[type=submit]").click()
-    await page.wait_for_url(re.compile(r"#/cases/[\w-]+$"))
-    return page.url.rsplit("/", 1)[1]
+from tests.services.console_steps import (
+    MARKUP_NAME,
+    add_console_keys,
+    confirm,
+    open_case,
+    sign_in,
+    submit_case,
+)
 
 
 def delivery(page: Page, event: str, status: str) -> str:
@@ -155,7 +111,7 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             )
             assert alert["next_widen_at"] is not None
             assert await page.locator("#widen-countdown").text_content() != ""
-            assert await page.locator(".texts [lang=zgh]").count() == 1
+            assert await page.locator(".texts .text[lang=zgh]").count() == 1
             # Morocco's regions and provinces and foreign land, from GET /v1/map/base.
             await page.locator("#map[data-base-map=drawn]").wait_for()
             await page.locator("path.zone-exact").wait_for()
@@ -220,17 +176,6 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
     assert not [e for e in watch.console_errors if "Content Security Policy" in e], (
         watch.console_errors
     )
-
-
-async def open_case(page: Page, case_id: str) -> None:
-    await page.evaluate(f"location.hash = '#/cases/{case_id}'")
-    await page.locator(f"[data-case-page='{case_id}']").wait_for()
-
-
-async def confirm(page: Page, action: str) -> None:
-    """Clicks an action's button, then its confirmation (asked once more before it acts)."""
-    await page.locator(f"[data-action={action}]").click()
-    await page.locator(f"[data-confirm={action}]").click()
 
 
 async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(

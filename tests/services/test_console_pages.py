@@ -18,6 +18,7 @@ PATHS = [
     "/console/vendor/leaflet-1.9.4/leaflet.js",
     "/console/vendor/leaflet-1.9.4/LICENSE",
     "/console/no-such-file.js",
+    "/console/time-zone.json",
     "/console",
 ]
 

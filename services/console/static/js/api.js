@@ -22,8 +22,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call(path, { method = "GET", body, accept = "application/json" } = {}) {
-  const headers = { Accept: accept };
+async function call(path, { method = "GET", body, accept = "application/json", headers: extra = {} } = {}) {
+  const headers = { Accept: accept, ...extra };
   if (credentials.key) headers.Authorization = `Bearer ${credentials.key}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(`../${path.replace(/^\//, "")}`, {
@@ -45,8 +45,11 @@ export async function get(path) {
   return (await call(path)).json();
 }
 
-export async function post(path, body = {}) {
-  return (await call(path, { method: "POST", body })).json();
+// ``idempotencyKey``: the same for every try of one act (a double click, a retry after a
+// 503), so the API does it once.
+export async function post(path, body = {}, idempotencyKey = null) {
+  const headers = idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
+  return (await call(path, { method: "POST", body, headers })).json();
 }
 
 export async function remove(path) {

@@ -1,7 +1,9 @@
 // Times, durations and quantities in the interface's language, through the browser's Intl
 // formatters: words, digits, separators and their order are the language's own, right to
 // left included. Moroccan conventions (fr-MA, ar-MA: a 24-hour clock, day before month).
+// Times are read on the alert zone's clock (zone.js), with its offset written beside them.
 import { language } from "./i18n.js";
+import { offsetLabel, wallClock } from "./zone.js";
 
 const LOCALES = { fr: "fr-MA", ar: "ar-MA", en: "en-GB" };
 const SECOND = 1000;
@@ -13,9 +15,12 @@ export function locale() {
   return LOCALES[language()] ?? "fr-MA";
 }
 
+// The offset is isolated: in a right-to-left line "UTC+1" keeps its order, apart from the date.
 export function when(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(locale(), { dateStyle: "short", timeStyle: "medium" });
+  const ms = new Date(iso).getTime();
+  const text = wallClock(ms).toLocaleString(locale(), { dateStyle: "short", timeStyle: "medium", timeZone: "UTC" });
+  return `${text} \u2068${offsetLabel(ms)}\u2069`;
 }
 
 // The two largest units that matter ("2 j et 3 h", "11 h et 59 min", "4 min et 12 s"):

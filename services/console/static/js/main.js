@@ -3,10 +3,11 @@
 // Each route names the scopes its calls need (all of them): a key is offered exactly what
 // the API would let it do.
 import { credentials, get } from "./api.js";
-import { can, notify, reportError, setSignedIn, signedInKey } from "./session.js";
+import { can, noticeOnArrival, notifyAfterMove, reportError, setSignedIn, signedInKey, whenKeyRefused } from "./session.js";
 import { h, replace } from "./dom.js";
 import { t, setLanguage, language } from "./i18n.js";
 import { leave } from "./page.js";
+import { loadZone } from "./zone.js";
 import { showCases, showNewCase } from "./views/cases.js";
 import { showCase } from "./views/case.js";
 import { showReviewQueue } from "./views/review.js";
@@ -54,7 +55,7 @@ function home() {
 
 async function route() {
   leave();
-  notify("");
+  noticeOnArrival();
   if (!signedInKey()) return showSignIn();
   drawNav();
   const match = ROUTES.map((r) => [r, r.path.exec(location.hash)]).find(([r, m]) => m && allowed(r));
@@ -106,14 +107,20 @@ async function loadKey() {
   }
 }
 
-signOut.addEventListener("click", () => {
+function signOutNow(reason = null) {
   credentials.clear();
   setSignedIn(null);
+  if (reason) notifyAfterMove(reason);
   // Replaced, not assigned: an assigned hash fires a hashchange whose route() would draw the
   // sign-in form again, over the one just drawn here that the user may be typing a key into.
   history.replaceState(null, "", "#/");
   route();
-});
+}
+
+signOut.addEventListener("click", () => signOutNow());
+// A key revoked or expired while in use: back to the sign-in form, saying why, rather than
+// pages that keep showing what the key may no longer read.
+whenKeyRefused(() => signOutNow(t("error.key_refused")));
 
 languageSelect.addEventListener("change", () => {
   setLanguage(languageSelect.value);
@@ -124,5 +131,5 @@ window.addEventListener("hashchange", route);
 
 setLanguage(language());
 languageSelect.value = language();
-await loadKey();
+await Promise.all([loadZone(), loadKey()]);
 route();

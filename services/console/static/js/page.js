@@ -1,14 +1,27 @@
 // What the current view leaves running (polling timers): stopped when the user moves on.
+import { describe, notify, reportError } from "./session.js";
 
 const timers = new Set();
 let epoch = 0;
 
+// A failed tick is said on the notice line (a list that cannot load must not look empty), and
+// the notice cleared when a later tick succeeds, unless something else was said since.
 export function every(ms, tick) {
   let stopped = false;
   let handle;
+  let failure = null;
   const run = async () => {
     if (stopped) return;
-    try { await tick(); } catch (error) { console.warn(error); }
+    try {
+      await tick();
+      if (failure !== null && document.getElementById("notice").textContent === failure) notify("");
+      failure = null;
+    } catch (error) {
+      if (!stopped) {
+        reportError(error);
+        failure = describe(error);
+      }
+    }
     if (!stopped) handle = setTimeout(run, ms);
   };
   const stop = () => { stopped = true; clearTimeout(handle); timers.delete(stop); };

@@ -1,8 +1,11 @@
 // Who is signed in (the key's id, name, scopes and unit from GET /v1/keys/me) and the notice
 // line every view writes its errors to.
 import { ApiError } from "./api.js";
+import { language, t } from "./i18n.js";
 
 let signedIn = null;
+let carried = null;
+let onRefused = () => {};
 
 export function setSignedIn(key) {
   signedIn = key;
@@ -23,6 +26,40 @@ export function notify(message, ok = false) {
   notice.hidden = !message;
 }
 
+// A notice for the page an act moves to ("case submitted"): drawing that page clears the
+// notices of the one before, so it is shown once the new page is drawn.
+export function notifyAfterMove(message) {
+  carried = message;
+}
+
+// What a page shows when it is drawn: the notice carried to it, if any.
+export function noticeOnArrival() {
+  const message = carried;
+  carried = null;
+  notify(message ?? "", Boolean(message));
+}
+
+// What to do when the API no longer takes the key (revoked or expired while signed in).
+export function whenKeyRefused(act) {
+  onRefused = act;
+}
+
+// The error in the interface's words, then what the API said (its detail names the field).
+export function describe(error) {
+  if (!(error instanceof ApiError)) {
+    // fetch's own failure ("Failed to fetch"): the network or the server is down.
+    return error instanceof TypeError ? t("error.network") : String(error?.message ?? error);
+  }
+  const summary = t(`error.${error.status}`, t("error.other"));
+  const region = (c) => c.region?.[language() === "ar" ? "ar" : "fr"];
+  const candidates = (error.problem.candidates || [])
+    .map((c) => (region(c) ? `${c.name} (${region(c)})` : c.name)).filter(Boolean);
+  const suggestion = candidates.length ? ` ${t("error.candidates")} ${candidates.join(" · ")}` : "";
+  // The API's words isolated: English inside an Arabic line keeps its own order.
+  return `${summary} \u2068(${error.status}: ${error.message})\u2069${suggestion}`;
+}
+
 export function reportError(error) {
-  notify(error instanceof ApiError ? `${error.status} — ${error.message}` : String(error));
+  notify(describe(error));
+  if (error instanceof ApiError && error.status === 401 && signedIn) onRefused();
 }

@@ -45,8 +45,13 @@ function details(alert, message) {
       h("tbody", {}, byShare(area.geocode_shares).map((g) => h("tr", {},
         h("td", { text: g.code }), h("td", { text: g.name_fr }), h("td", { lang: "ar", dir: "rtl", text: g.name_ar }), h("td", { text: percent(g.share) }))))),
     h("h2", { text: t("texts") }),
-    h("div", { class: "texts" }, message.info.map((info) => h("div", { lang: info.language, dir: info.language === "ar" ? "rtl" : "ltr", class: "text" },
-      h("strong", { text: info.headline }), h("p", { text: info.description }), h("small", { text: info.instruction })))));
+    // Each language named, and its short text too: what the public's phones show.
+    h("div", { class: "texts" }, message.info.map((info) => h("section", { class: "text-block", "data-language": info.language },
+      h("h3", { text: t(`lang.${info.language}`, info.language) }),
+      h("div", { lang: info.language, dir: info.language === "ar" ? "rtl" : "ltr", class: "text" },
+        h("strong", { text: info.headline }), h("p", { text: info.description }), h("small", { text: info.instruction })),
+      h("small", { class: "hint", text: t("short_text") }),
+      h("p", { lang: info.language, dir: info.language === "ar" ? "rtl" : "ltr", class: "short-text", text: info.short_text })))));
 }
 
 // An earlier version's sent polygon, as a GeoJSON Feature with what it was sent as.

@@ -54,7 +54,10 @@ function caseFields(report) {
     fields([
       [t("th.status"), h("span", { class: `status ${report.status}`, id: "case-status", text: t(`status.${report.status}`) })],
       [t("status_reason"), report.status_reason],
-      [t("expires"), report.expires_at ? when(report.expires_at) : null],
+      // An alert still up, or one that ran out, has its end; a closed case, when it closed.
+      ["approved", "expired"].includes(report.status)
+        ? [t("expires"), report.expires_at ? when(report.expires_at) : null]
+        : [t("ended"), ["resolved", "cancelled", "rejected"].includes(report.status) ? when(report.updated_at) : null],
       [t("unit"), report.unit ?? t("national")],
       [t("th.created"), when(report.created_at)],
     ]));
@@ -180,9 +183,18 @@ export async function showCase(view, caseId) {
     view.append(box);
     deliveriesPanel(box, { alert_id: report.alert_id });
   }
-  // The status changes without the user (expiry): keep the header current.
+  // The status changes without the user (expiry, another officer's act): keep the page
+  // current, but never over what the user is typing or ticking (a reviewer's criteria and
+  // reason): then say that it changed, and redraw when asked.
+  let typing = false;
+  side.addEventListener("input", () => { typing = true; });
+  side.addEventListener("change", () => { typing = true; });
   every(5000, async () => {
     const fresh = await get(`v1/reports/${caseId}`);
-    if (fresh.status !== report.status || fresh.sightings.length !== report.sightings.length) reload();
+    if (fresh.status === report.status && fresh.sightings.length === report.sightings.length) return;
+    if (!typing) return reload();
+    if (view.querySelector("#case-changed")) return;
+    view.prepend(h("p", { id: "case-changed", class: "changed", role: "status" }, t("case_changed"), " ",
+      h("button", { type: "button", class: "secondary", "data-action": "show-changes", text: t("show_changes"), onclick: reload })));
   });
 }

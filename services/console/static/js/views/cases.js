@@ -5,7 +5,8 @@ import { h, replace } from "../dom.js";
 import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
-import { can, notify, reportError } from "../session.js";
+import { clockName, fromWallClock, toWallClock } from "../zone.js";
+import { can, notifyAfterMove, reportError } from "../session.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
 
@@ -62,10 +63,6 @@ function input(id, labelKey, props = {}) {
   return h("label", { for: id }, t(labelKey), " ", field);
 }
 
-function localNow(minutesAgo = 0) {
-  const d = new Date(Date.now() - minutesAgo * 60_000 - new Date().getTimezoneOffset() * 60_000);
-  return d.toISOString().slice(0, 16);
-}
 
 export function showNewCase(view) {
   if (!can("reports:submit")) return;
@@ -74,13 +71,20 @@ export function showNewCase(view) {
     input("given_name", "f.given_name", { required: true, maxlength: 100 }),
     input("family_name", "f.family_name", { required: true, maxlength: 100 }),
     input("age", "f.age", { type: "number", min: 0, max: 17, required: true }),
-    h("label", { for: "sex" }, t("f.sex"), " ", h("select", { id: "sex" }, ["female", "male", "unknown"].map((s) => h("option", { value: s, text: t(`sex.${s}`) })))),
+    // No sex chosen in advance: a default would go out in every text ("a girl aged 12").
+    h("label", { for: "sex" }, t("f.sex"), " ", h("select", { id: "sex", required: true },
+      h("option", { value: "", text: t("choose") }),
+      ["female", "male", "unknown"].map((s) => h("option", { value: s, text: t(`sex.${s}`) })))),
     input("description", "f.description", { rows: 2, required: true }),
     input("clothing", "f.clothing"),
     input("place_name", "f.place_name", { required: true }),
     h("div", { class: "row" }, input("lat", "f.lat", { type: "number", step: "any" }), input("lon", "f.lon", { type: "number", step: "any" })),
-    input("seen_at", "f.seen_at", { type: "datetime-local", required: true, value: localNow(30) }),
+    input("seen_at", "f.seen_at", { type: "datetime-local", required: true, value: toWallClock(Date.now() - 30 * 60_000), "aria-describedby": "seen-at-clock" }),
+    h("small", { class: "hint", id: "seen-at-clock", text: clockName() }),
     h("label", { for: "travel_mode" }, t("f.travel_mode"), " ", h("select", { id: "travel_mode" }, ["unknown", "foot", "vehicle", "public_transport"].map((s) => h("option", { value: s, text: t(`travel.${s}`) })))),
+    h("div", { class: "row" }, input("vehicle", "f.vehicle", { maxlength: 500 }), input("plate", "f.plate", { maxlength: 20 })),
+    input("companion", "f.companion", { maxlength: 500 }),
+    input("photo_url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://" }),
     input("circumstances", "f.circumstances", { rows: 2, required: true }),
     input("guardian_name", "f.guardian_name", { required: true }),
     input("guardian_phone", "f.guardian_phone", { required: true }),
@@ -89,24 +93,34 @@ export function showNewCase(view) {
     h("label", { for: "message_status" }, t("f.message_status"), " ", h("select", { id: "message_status" }, ["Actual", "Exercise", "Test"].map((s) => h("option", { value: s, text: t(`badge.${s}`) })))),
     h("p", {}, h("button", { type: "submit", text: t("submit_case") })));
   const v = (id) => form.querySelector(`#${id}`).value.trim();
+  const send = form.querySelector("button[type=submit]");
+  // One key for this form's case: a second click, or a retry after an error the API asks to
+  // retry, files it once.
+  const idempotencyKey = crypto.randomUUID();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (send.disabled) return;
     const point = v("lat") && v("lon") ? { lat: Number(v("lat")), lon: Number(v("lon")) } : null;
     const body = {
       child: { given_name: v("given_name"), family_name: v("family_name"), age: Number(v("age")), sex: v("sex"), description: v("description"), clothing: v("clothing") || null },
-      last_seen: { place_name: v("place_name"), location: point, at: new Date(v("seen_at")).toISOString() },
+      last_seen: { place_name: v("place_name"), location: point, at: fromWallClock(v("seen_at")).toISOString() },
       circumstances: v("circumstances"),
       travel_mode: v("travel_mode"),
       guardian: { name: v("guardian_name"), phone: v("guardian_phone"), consent_to_publication: form.querySelector("#consent").checked },
       submitted_by: { officer: v("officer") },
       message_status: v("message_status"),
     };
+    if (v("vehicle")) body.suspected_vehicle = { description: v("vehicle"), plate: v("plate") || null };
+    if (v("companion")) body.companion = v("companion");
+    if (v("photo_url")) body.child.photo_urls = [v("photo_url")];
+    send.disabled = true;
     try {
-      const created = await post("v1/reports", body);
-      notify(t("submitted_ok"), true);
+      const created = await post("v1/reports", body, idempotencyKey);
+      notifyAfterMove(t("submitted_ok"));
       location.hash = `#/cases/${created.id}`;
     } catch (error) {
       reportError(error);
+      send.disabled = false;
     }
   });
   replace(view, form);

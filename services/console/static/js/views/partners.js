@@ -26,7 +26,10 @@ export async function showPartners(view) {
     h("td", { text: when(p.verified_at) }),
     h("td", {},
       h("button", { type: "button", class: "secondary", "data-action": "test", text: t("test_event"), onclick: async () => {
-        try { const ping = await post(`v1/partners/${p.id}/test`, {}); notify(`${t("test_event")}: ${JSON.stringify(ping)}`, true); } catch (error) { reportError(error); }
+        try {
+          const ping = await post(`v1/partners/${p.id}/test`, {});
+          notify(`${t("test_event")}: ${ping.delivered ? "✓" : "✗"} HTTP ${ping.status_code ?? "—"}${ping.error ? ` — ${ping.error}` : ""}`, Boolean(ping.delivered));
+        } catch (error) { reportError(error); }
       } }), " ",
       confirmButton(t("rotate"), t("confirm_rotate"), async () => {
         const rotated = await post(`v1/partners/${p.id}/rotate-secret`, {});
@@ -51,7 +54,12 @@ export async function showPartners(view) {
     try {
       const created = await post("v1/partners", { name: name.value.trim(), url: url.value.trim(), verify_token: token.value });
       await reload();
-      view.querySelector("#partner-after")?.replaceChildren(secretNotice(created.secret));
+      // The secret is shown once whatever the handshake gave (it signs what the partner gets
+      // once verified); a failed handshake is said first, with the partner's answer.
+      const failed = created.status !== "active"
+        ? h("p", { class: "error", id: "partner-handshake-failed", role: "alert" }, t("handshake_failed"), " ", h("small", { text: created.status_reason ?? "" }))
+        : null;
+      view.querySelector("#partner-after")?.replaceChildren(...[failed, secretNotice(created.secret)].filter(Boolean));
     } catch (error) {
       reportError(error);
     }

@@ -7,12 +7,16 @@ import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
 import { can, notify, reportError } from "../session.js";
+import { clockName, fromWallClock, toWallClock } from "../zone.js";
 
 // ``caseId``: a string, or a function giving it when the form is sent. ``mayTrust``: whether
 // the key may send it trusted (its own unit's case with reports:submit).
 export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit")) {
-  const lat = h("input", { type: "number", id: "sighting-lat", step: "any", readonly: true, size: 9 });
-  const lon = h("input", { type: "number", id: "sighting-lon", step: "any", readonly: true, size: 9 });
+  // Typed (coordinates read off a GPS) or filled in by a click on the map.
+  const lat = h("input", { type: "number", id: "sighting-lat", step: "any", min: -90, max: 90, size: 9 });
+  const lon = h("input", { type: "number", id: "sighting-lon", step: "any", min: -180, max: 180, size: 9 });
+  // When it was seen, on the alert zone's clock: a sighting reported late is not "now".
+  const seenAt = h("input", { type: "datetime-local", id: "sighting-at", required: true, value: toWallClock(Date.now()), "aria-describedby": "sighting-at-clock" });
   const place = h("input", { type: "text", id: "sighting-place", maxlength: 500, placeholder: "Marrakech / مراكش" });
   const trusted = h("input", { type: "checkbox", id: "sighting-trusted" });
   const heading = h("input", { type: "number", id: "sighting-heading", min: 0, max: 359, step: "any", size: 5 });
@@ -27,27 +31,35 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     h("small", { class: "hint", text: t("sighting_hint") }),
     h("div", { class: "row" }, h("label", { for: "sighting-lat", text: t("f.lat") }), lat, h("label", { for: "sighting-lon", text: t("f.lon") }), lon),
     h("label", { for: "sighting-place" }, t("f.place_name"), " ", place),
+    h("label", { for: "sighting-at" }, t("f.sighting_at"), " ", seenAt, " ", h("small", { class: "hint", id: "sighting-at-clock", text: clockName() })),
     mayTrust ? h("label", {}, trusted, " ", t("trusted_explained")) : h("small", { class: "hint", id: "sighting-untrusted", text: t("sighting_outside") }),
     h("div", { class: "row" },
       h("label", { for: "sighting-heading", text: t("heading") }), heading,
       h("label", { for: "sighting-destination", text: t("destination") }), destination),
     h("label", { for: "sighting-description" }, t("f.description"), " ", description),
     h("p", {}, h("button", { type: "submit", id: "add-sighting", text: t("add_sighting") })));
+  const send = form.querySelector("#add-sighting");
+  // Disabled while it is sent: a double click adds one sighting.
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { at: new Date().toISOString(), trusted: mayTrust && trusted.checked };
+    if (send.disabled) return;
+    const body = { at: fromWallClock(seenAt.value).toISOString(), trusted: mayTrust && trusted.checked };
     if (lat.value && lon.value) body.location = { lat: Number(lat.value), lon: Number(lon.value) };
     if (place.value.trim()) body.place_name = place.value.trim();
     if (heading.value) body.heading_deg = Number(heading.value);
     else if (destination.value.trim()) body.destination = { place_name: destination.value.trim() };
     if (description.value.trim()) body.description = description.value.trim();
+    send.disabled = true;
     try {
       const id = typeof caseId === "function" ? caseId() : caseId;
       await post(`v1/reports/${encodeURIComponent(id)}/sightings`, body);
       notify(t("sighting_ok"), true);
       reload();
+      seenAt.value = toWallClock(Date.now());  // the form may stay for the next one
     } catch (error) {
       reportError(error);
+    } finally {
+      send.disabled = false;
     }
   });
   return form;

@@ -1,0 +1,253 @@
+"""The console as police and reviewers met it, in a real browser: times on the alert zone's
+clock whatever the browser's own zone and time-zone data, a form sent once however often it
+is clicked, no sex chosen for the officer, a reviewer's ticks kept when the case changes, a
+revoked key sent back to sign in, and failures said in words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.async_api import Browser, Request
+
+from services.testbed.browser import open_page
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import report_body
+from services.testbed.stack import Stack
+from shared.auth import find_api_key, revoke
+from tests.services.console_steps import (
+    add_console_keys,
+    fill_new_case,
+    open_case,
+    sign_in,
+)
+
+# A browser far from Morocco: the console must not read times on the browser's clock.
+BROWSER_ZONE = "America/New_York"
+# Around Morocco's 2026 clock changes (UTC+1 to UTC+0 on 15 February at 03:00 local, back on
+# 22 March at 02:00): a reading shown twice, one skipped, and plain ones either side.
+WALL_READINGS = [
+    "2026-02-15T01:30",
+    "2026-02-15T02:30",
+    "2026-02-15T03:30",
+    "2026-03-22T01:30",
+    "2026-03-22T02:30",
+    "2026-03-22T03:30",
+    "2026-12-05T03:02",
+]
+
+
+def offset_label(moment: datetime, zone: ZoneInfo) -> str:
+    offset = moment.astimezone(zone).utcoffset()
+    assert offset is not None
+    minutes = round(offset.total_seconds() / 60)
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def earliest_instant(reading: str, zone: ZoneInfo) -> datetime:
+    """The earlier of the two instants a wall reading may name (one: most readings)."""
+    wall = datetime.fromisoformat(reading)
+    return min(wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
+
+
+def as_wall(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+async def test_times_are_read_and_typed_on_the_alert_zones_clock(
+    stack: Stack, browser: Browser
+) -> None:
+    zone = ZoneInfo(stack.embedded.settings.alert_timezone)
+    await add_console_keys(stack)
+    seen = (datetime.now(UTC) - timedelta(minutes=47)).replace(second=0, microsecond=0)
+    body = report_body()
+    body["last_seen"]["at"] = seen.isoformat()
+    async with stack.client("police") as police:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    page, watch = await open_page(browser, f"{stack.base_url}/console/", BROWSER_ZONE)
+    try:
+        await sign_in(page, stack.keys["police"])
+        await open_case(page, case_id)
+        shown = await page.locator(
+            "dl.fields dt:text-is('Vu pour la dernière fois le') + dd"
+        ).first.text_content()
+        local = seen.astimezone(zone)
+        assert shown is not None
+        assert local.strftime("%d/%m/%Y %H:%M:%S") in shown, shown
+        assert offset_label(seen, zone) in shown, shown
+        assert seen.astimezone(ZoneInfo(BROWSER_ZONE)).strftime("%H:%M") not in shown, shown
+
+        # Wall readings typed into a time field name the instants the zone's clock shows them
+        # at: the earlier of two where the clock went back, and where it skipped an hour.
+        named = await page.evaluate(
+            "readings => import('./js/zone.js').then(zone =>"
+            " readings.map(r => zone.fromWallClock(r).toISOString()))",
+            WALL_READINGS,
+        )
+        expected = [earliest_instant(r, zone) for r in WALL_READINGS]
+        assert [datetime.fromisoformat(n) for n in named] == expected
+
+        # A sighting: its time typed on the zone's clock, its point typed (read off a GPS).
+        sighted = (datetime.now(UTC) - timedelta(minutes=12)).replace(second=0, microsecond=0)
+        await page.locator("#sighting-lat").fill("33.61")
+        await page.locator("#sighting-lon").fill("-7.52")
+        await page.locator("#sighting-at").fill(as_wall(sighted, zone))
+        assert "Africa/Casablanca" in (
+            await page.locator("#sighting-at-clock").text_content() or ""
+        )
+        await page.locator("#add-sighting").click()
+        await page.locator("#sightings tr.sighting-row").wait_for()
+        async with stack.client("police") as police:
+            [sighting] = (await police.get(f"/v1/reports/{case_id}")).json()["sightings"]
+        assert datetime.fromisoformat(sighting["at"]) == sighted
+        assert (sighting["location"]["lat"], sighting["location"]["lon"]) == (33.61, -7.52)
+
+        # A new case: the form offers the zone's time half an hour ago, and takes a typed one
+        # as that zone's.
+        form = await fill_new_case(page, "Yasmine")
+        offered = datetime.fromisoformat(await form.locator("#seen_at").input_value())
+        half_an_hour_ago = (datetime.now(UTC) - timedelta(minutes=30)).astimezone(zone)
+        assert abs(offered - half_an_hour_ago.replace(tzinfo=None)) < timedelta(minutes=2)
+        typed = (datetime.now(UTC) - timedelta(minutes=25)).replace(second=0, microsecond=0)
+        await form.locator("#seen_at").fill(as_wall(typed, zone))
+        await form.locator("#sex").select_option("unknown")
+        await form.locator("button[type=submit]").click()
+        await page.wait_for_function(
+            f"location.hash.startsWith('#/cases/') && location.hash !== '#/cases/{case_id}'"
+        )
+        new_id = page.url.rsplit("/", 1)[1]
+        async with stack.client("police") as police:
+            report = (await police.get(f"/v1/reports/{new_id}")).json()["report"]
+        assert datetime.fromisoformat(report["last_seen"]["at"]) == typed
+        assert report["suspected_vehicle"] == {
+            "description": "Grey Renault Kangoo van",
+            "plate": "12345-A-6",
+        }
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+
+
+async def test_a_case_form_is_sent_once_and_never_with_a_sex_chosen_for_the_officer(
+    stack: Stack, browser: Browser
+) -> None:
+    await add_console_keys(stack)
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    posts: list[Request] = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    try:
+        await sign_in(page, stack.keys["police"])
+        form = await fill_new_case(page, "Nizar")
+        # No sex given: the form is not sent (a default went out as "a girl aged 9").
+        await form.locator("button[type=submit]").click()
+        assert await form.locator("#sex").evaluate("select => select.validity.valueMissing")
+        assert not posts
+        # Chosen, then double-clicked: one case, whichever click the server saw first.
+        await form.locator("#sex").select_option("male")
+        await form.locator("button[type=submit]").dblclick()
+        await page.wait_for_url("**/#/cases/*")
+        await page.locator("#notice.ok").wait_for()  # "submitted", kept past the page change
+        async with stack.client("police") as police:
+            listed = (await police.get("/v1/reports")).json()["items"]
+        assert [r["report"]["child"]["given_name"] for r in listed] == ["Nizar"]
+        assert listed[0]["report"]["child"]["sex"] == "male"
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+
+
+async def test_a_reviewers_ticks_survive_a_change_to_the_case(
+    stack: Stack, browser: Browser
+) -> None:
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    try:
+        await sign_in(page, stack.keys["officer"])
+        await open_case(page, case_id)
+        await page.locator("#criterion-child_under_18").check()
+        await page.locator("#criterion-involuntary_or_at_risk").check()
+        await page.locator("#reject-reason").fill("en cours de vérification")
+        async with stack.client("police") as police:
+            sighting = {
+                "location": {"lat": 33.60, "lon": -7.55},
+                "at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(),
+            }
+            added = await police.post(f"/v1/reports/{case_id}/sightings", json=sighting)
+            assert added.status_code == 201, added.text
+        # Said, not redrawn over the reviewer's work.
+        await page.locator("#case-changed").wait_for()
+        assert await page.locator("#criterion-child_under_18").is_checked()
+        assert await page.locator("#criterion-involuntary_or_at_risk").is_checked()
+        assert await page.locator("#reject-reason").input_value() == "en cours de vérification"
+        assert await page.locator("#sightings tr.sighting-row").count() == 0
+        await page.locator("[data-action=show-changes]").click()
+        await page.locator("#sightings tr.sighting-row").wait_for()
+        assert not await page.locator("#criterion-child_under_18").is_checked()
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+
+
+async def test_failures_are_said_in_words(stack: Stack, browser: Browser) -> None:
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    notice = page.locator("#notice")
+    try:
+        await sign_in(page, stack.keys["police"])
+        # A place the gazetteer only nearly knows: its candidates are offered.
+        await open_case(page, case_id)
+        await page.locator("#sighting-place").fill("Sidi Ali")
+        await page.locator("#add-sighting").click()
+        await notice.filter(has_text="Vouliez-vous dire").wait_for()
+        assert "Sidi Ali Ben Hamdouche" in (await notice.text_content() or "")
+
+        # The server out of reach: said, not an empty list that reads as "no cases".
+        def listing(url: str) -> bool:
+            return "/v1/reports?" in url
+
+        await page.route(listing, lambda route: route.abort())
+        await page.locator("a[data-nav='nav.cases']").click()
+        await notice.filter(has_text="Le serveur est injoignable").wait_for()
+        assert await page.locator("#cases tr[data-case]").count() == 0
+        await page.unroute(listing)
+        await page.locator(f"#cases tr[data-case='{case_id}']").wait_for()
+        await notice.wait_for(state="hidden")
+
+        # The key revoked while in use: back to signing in, told why.
+        async with stack.embedded.sessions() as session, session.begin():
+            revoke(await find_api_key(session, "police"), datetime.now(UTC))
+        await page.locator("#sign-in").wait_for()
+        assert "révoquée ou expirée" in (await notice.text_content() or "")
+        assert await page.locator("#who").text_content() == ""
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+
+
+async def test_a_failed_partner_handshake_is_said(stack: Stack, browser: Browser) -> None:
+    async with partner_endpoint() as partner:
+        page, watch = await open_page(browser, f"{stack.base_url}/console/")
+        try:
+            await sign_in(page, stack.keys["admin"])
+            await page.locator("a[data-nav='nav.partners']").click()
+            form = page.locator("#register-partner")
+            await form.locator("#partner-name").fill("Wrong token")
+            await form.locator("#partner-url").fill(partner.url)
+            await form.locator("#partner-token").fill("not-the-partners-token")
+            await form.locator("button[type=submit]").click()
+            failed = page.locator("#partner-handshake-failed")
+            await failed.wait_for()
+            assert "la vérification a échoué" in (await failed.text_content() or "")
+            assert await page.locator("#partner-secret code").count() == 1
+        finally:
+            await page.context.close()
+    assert not watch.outside, watch.outside

@@ -237,9 +237,9 @@ def _info_block(
             "this_child": t.this_child.get(facts.child.sex, ""),
             "place": shown,
             "de_place": french_of(shown),
-            "time": local.strftime("%Y-%m-%d %H:%M"),
+            "time": f"{local.strftime('%Y-%m-%d')} {isolate(clock_reading(local))}",
             "date": local.strftime("%Y-%m-%d"),
-            "clock": local.strftime("%H:%M"),
+            "clock": isolate(clock_reading(local)),
             "details": details,
         }
 
@@ -352,6 +352,21 @@ def area_descriptions(
             for language in LANGUAGES
         }
     return {language: place_names.get(language) or place for language in LANGUAGES}
+
+
+def clock_reading(local: datetime) -> str:
+    """ "14:05", or "02:30 UTC+1" in the hour a clock going back shows twice (Morocco's, as
+    Ramadan starts): without its offset that reading names two moments an hour apart."""
+    reading = local.strftime("%H:%M")
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() == local.utcoffset():
+        return reading
+    offset = local.utcoffset()
+    minutes = round(offset.total_seconds() / 60) if offset is not None else 0
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "-" if minutes < 0 else "+"
+    label = "UTC" if not minutes else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    return f"{reading} {label}"
 
 
 def arabic_years(age: int) -> str:

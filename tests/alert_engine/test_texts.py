@@ -55,6 +55,26 @@ def test_local_time_and_scripts() -> None:
     assert len(tifinagh) > 10
 
 
+def test_the_hour_a_clock_goes_back_is_told_apart_by_its_offset() -> None:
+    """Morocco's clocks went back from 03:00 (UTC+1) to 02:00 (UTC+0) on 15 February 2026:
+    02:30 was read twice, an hour apart. Each text says which; other hours are left plain."""
+
+    def seen_at(hour: int, minute: int) -> dict[Language, str]:
+        facts = replace(_facts(), last_seen=datetime(2026, 2, 15, hour, minute, tzinfo=UTC))
+        return {
+            b.language: b.description
+            for b in alert_info(facts, "Africa/Casablanca", status="Actual")
+        }
+
+    first, second = seen_at(1, 30), seen_at(2, 30)
+    assert "2026-02-15 02:30 UTC+1" in first["en"]
+    assert "2026-02-15 02:30 UTC." in second["en"]
+    assert "le 2026-02-15 02:30 UTC+1." in first["fr"]
+    assert "على الساعة \u206802:30 UTC+1\u2069." in first["ar"]  # Latin isolated in Arabic
+    assert "2026-02-15 01:59." in seen_at(0, 59)["en"]  # before the hour read twice
+    assert "2026-02-15 03:00." in seen_at(3, 0)["en"]  # after it
+
+
 def test_fit_cuts_at_a_word_with_an_ellipsis() -> None:
     assert fit("short text", 90) == "short text"
     cut = fit("word " * 50, 30)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.audit_chain import Break, ChainCheck, ChainedEntry, Head
 from intake_api.audit_schemas import AuditEntryOut, AuditPage
 from intake_api.models import HEAD_ID, AuditChainHead, AuditEntry
+from shared.auth import ApiKey
 from shared.paging import page_rows
 
 _VERIFY_BATCH = 1000
@@ -36,15 +37,18 @@ async def page(
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     rows, next_offset = await page_rows(session, query, limit, offset)
+    names = await _key_names(session, {k for r in rows for k in (r.key_id, r.target_key_id) if k})
     return AuditPage(
         items=[
             AuditEntryOut(
                 seq=row.seq,
                 at=row.at,
                 key_id=row.key_id,
+                key_name=names.get(row.key_id),
                 action=row.action,
                 case_id=row.report_id,
                 target_key_id=row.target_key_id,
+                target_key_name=names.get(row.target_key_id) if row.target_key_id else None,
                 prev_hash=row.prev_hash,
                 entry_hash=row.entry_hash,
             )
@@ -52,6 +56,15 @@ async def page(
         ],
         next_offset=next_offset,
     )
+
+
+async def _key_names(session: AsyncSession, key_ids: set[str]) -> dict[str, str]:
+    """The names of the keys a page names, for a reader who knows keys by name (one query;
+    the names are not in the chain, so a renamed key's entries still verify)."""
+    if not key_ids:
+        return {}
+    found = await session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(key_ids)))
+    return {key_id: name for key_id, name in found.tuples()}
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,8 @@ async def test_a_national_auditor_reads_the_chain_without_personal_data(stack: S
         stack.keys["submitter"].split("_")[1],
         stack.keys["reviewer"].split("_")[1],
     }
+    # Each acting key by name too, as the reader knows keys.
+    assert [e["key_name"] for e in items] == ["submitter", "reviewer"] * 2
     assert [e["action"] for e in one_case["items"]] == ["submit", "approve"]
     assert len(paged["items"]) == 3 and paged["next_offset"] == 3
     assert later.json()["items"] == [] and len(earlier.json()["items"]) == 4

@@ -357,6 +357,11 @@ async def test_partners_and_a_dead_delivery_replayed_in_the_console(
             await page.locator("a[data-nav='nav.deliveries']").click()
             dead = page.locator("#deliveries tr[data-event='alert.cancelled']")
             await dead.locator(".status.dead").wait_for()
+            # Every alert's deliveries in one list: each says which alert it is for.
+            alert_ref = await dead.locator(".alert-ref").get_attribute("title")
+            async with stack.client("reviewer") as reviewer:
+                approved = (await reviewer.get(report)).json()
+            assert alert_ref == approved["alert_id"]
             assert int(await dead.locator("td").nth(3).text_content() or 0) > 1
             partner.failing_with = None
             await dead.locator("[data-action=replay]").click()

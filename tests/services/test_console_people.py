@@ -171,6 +171,10 @@ async def test_a_reviewers_ticks_survive_a_change_to_the_case(
     try:
         await sign_in(page, stack.keys["officer"])
         await open_case(page, case_id)
+        # The audit timeline names the keys as people know them, beside their ids.
+        submitted = page.locator("#audit li").first
+        await submitted.wait_for()
+        assert await submitted.locator(".key-name").text_content() == "police"
         await page.locator("#criterion-child_under_18").check()
         await page.locator("#criterion-involuntary_or_at_risk").check()
         await page.locator("#reject-reason").fill("en cours de vérification")

@@ -98,7 +98,8 @@ async function auditTimeline(caseId) {
   return h("section", { id: "audit" },
     h("h2", { text: t("audit") }),
     h("ol", { class: "timeline" }, page.items.map((e) =>
-      h("li", {}, h("time", { text: when(e.at) }), " — ", t(`audit.${e.action}`, e.action), " — ", h("code", { text: e.key_id })))));
+      h("li", {}, h("time", { text: when(e.at) }), " — ", t(`audit.${e.action}`, e.action), " — ",
+        e.key_name ? h("span", { class: "key-name", dir: "auto", text: e.key_name }) : null, " ", h("code", { text: e.key_id })))));
 }
 
 // What the key may do to the case now, as the API decides it (intake_api/access.py and the

@@ -27,7 +27,8 @@ function attempts(delivery) {
     })));
 }
 
-function row(delivery, names, refresh) {
+// ``withAlert``: the list of every alert's deliveries says which alert each is for.
+function row(delivery, names, refresh, withAlert) {
   const replay = delivery.status === "dead" && can("deliveries:ops")
     ? h("button", { type: "button", "data-action": "replay", text: t("replay"), onclick: async () => {
       try { await post(`v1/deliveries/${delivery.id}/replay`, {}); notify(t("replayed_ok"), true); refresh(); } catch (error) { reportError(error); }
@@ -35,7 +36,8 @@ function row(delivery, names, refresh) {
     : null;
   return h("tr", { "data-delivery": delivery.id, "data-partner": delivery.partner_id, "data-sequence": delivery.sequence, "data-event": delivery.event_type },
     h("td", { text: names.get(delivery.partner_id) ?? delivery.partner_id }),
-    h("td", { text: `${delivery.sequence} — ${t(`event.${delivery.event_type}`, delivery.event_type)}` }),
+    h("td", {}, withAlert ? h("code", { class: "alert-ref", title: delivery.alert_id, text: delivery.alert_id.slice(0, 8) }) : null,
+      withAlert ? " · " : null, `${delivery.sequence} — ${t(`event.${delivery.event_type}`, delivery.event_type)}`),
     h("td", {}, h("span", { class: `status ${delivery.status}`, text: t(`delivery.${delivery.status}`, delivery.status) })),
     h("td", { text: delivery.attempts }),
     h("td", {}, attempts(delivery)),
@@ -58,7 +60,7 @@ export function deliveriesPanel(box, filter = {}) {
     replace(table, page.items.length
       ? h("table", {},
         h("thead", {}, h("tr", {}, ["partner", "version", "th.status", "attempts", "attempt_log", "next_retry", ""].map((k) => h("th", { text: k ? t(k) : "" })))),
-        h("tbody", {}, page.items.map((d) => row(d, names, refresh))))
+        h("tbody", {}, page.items.map((d) => row(d, names, refresh, !filter.alert_id))))
       : h("p", { text: t("none") }));
   };
   every(REFRESH_MS, refresh);

@@ -26,12 +26,19 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def _pem(value: str, setting: str) -> bytes:
+def _pem(value: str, setting: str, *, secret: bool) -> bytes:
+    """A PEM given as text or as a file's path. A secret's value is never repeated in the
+    refusal: a key's body without its armour lines is neither, and would be printed whole."""
     if value.lstrip().startswith("-----BEGIN"):
         return value.encode()
     path = Path(value)
-    if not path.is_file():
-        raise StartRefused(f"{setting}: neither PEM text nor a readable file ({value!r})")
+    try:
+        readable = path.is_file()
+    except OSError:  # a name too long to be a path: key material, most likely
+        readable = False
+    if not readable:
+        shown = f"a value of {len(value)} characters" if secret else repr(value)
+        raise StartRefused(f"{setting}: neither PEM text nor a readable file ({shown})")
     return path.read_bytes()
 
 
@@ -59,8 +66,8 @@ def cap_signer(settings: Settings) -> CapSigner | None:
     if key and certificate:
         try:
             return CapSigner.from_pem(
-                _pem(key, "TIFLI_CAP_SIGNING_KEY"),
-                _pem(certificate, "TIFLI_CAP_SIGNING_CERTIFICATE"),
+                _pem(key, "TIFLI_CAP_SIGNING_KEY", secret=True),
+                _pem(certificate, "TIFLI_CAP_SIGNING_CERTIFICATE", secret=False),
             )
         except SigningKeyError as exc:
             raise StartRefused(str(exc)) from None

@@ -70,6 +70,31 @@ class Settings(BaseSettings):
         "unset: http://<host>:<port>. Set it behind a proxy or when listening on 0.0.0.0.",
     )
     log_level: str = "INFO"
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_level(cls, level: str) -> str:
+        named = level.upper()
+        if named not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("give DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return named
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database(cls, url: str) -> str:
+        from sqlalchemy.engine import make_url  # here: `tifli --help` stays quick
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            driver = make_url(url).drivername
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (postgresql+asyncpg://… or sqlite+aiosqlite:///…)"
+            ) from None
+        if driver not in ("postgresql+asyncpg", "sqlite+aiosqlite"):
+            raise ValueError("give postgresql+asyncpg://… (production) or sqlite+aiosqlite:///…")
+        return url
+
     log_json: bool = False
     data_key: str | None = Field(
         default=None,
@@ -216,6 +241,20 @@ class Settings(BaseSettings):
     alert_timezone: str = Field(
         default="Africa/Casablanca", description="For times in alert texts."
     )
+
+    @field_validator("alert_timezone")
+    @classmethod
+    def _a_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "not a time zone of the IANA database (e.g. Africa/Casablanca)"
+            ) from None
+        return name
+
     alert_sender: str = Field(default="tifli@police.ma", description="CAP sender.")
     cap_signing_key: str | None = Field(
         default=None,

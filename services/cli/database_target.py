@@ -12,10 +12,11 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import URL, make_url
 
 from services.database import upgrade
+from services.refusals import StartRefused
 from shared.db import create_engine
 from shared.settings import Settings
 
@@ -44,7 +45,7 @@ def _no_sqlite_file(url: URL) -> bool:
     )
 
 
-async def _has_schema(database_url: str) -> bool:
+async def has_schema(database_url: str) -> bool:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
@@ -61,13 +62,72 @@ def prepare(settings: Settings, *, init: bool) -> None:
     database_url = settings.database_url
     print(f"tifli: database {shown_url(database_url)}", file=sys.stderr)
     # Connecting to SQLite would create the file: look before touching it.
-    missing = _no_sqlite_file(make_url(database_url)) or not asyncio.run(_has_schema(database_url))
+    missing = _no_sqlite_file(make_url(database_url)) or not asyncio.run(has_schema(database_url))
     if not init and missing:
         raise NoSchema(
             f"{shown_url(database_url)} has no Tifli schema. Set TIFLI_DATABASE_URL to the "
             "service's database, or pass --init to create the schema there."
         )
     migrate(settings)
+
+
+def prepare_service(settings: Settings, *, migrate_schema: bool) -> None:
+    """What a service checks of its database before it takes any work (``StartRefused``: it
+    must not start). A database server without a Tifli schema is refused, not given one: a
+    mistyped URL would otherwise become one process's own empty database, where the events
+    the other services hand it are lost. (``tifli db upgrade`` creates a schema; the embedded
+    mode's SQLite file gets one at its first start.) Then the schema is brought up to date,
+    if asked, and the data key must open what is sealed there."""
+    url = make_url(settings.database_url)
+    if not settings.is_sqlite and not asyncio.run(has_schema(settings.database_url)):
+        raise StartRefused(
+            f"{shown_url(settings.database_url)} has no Tifli schema: run 'tifli db upgrade' "
+            "against it first (a service never creates one on a database server)"
+        )
+    if migrate_schema:
+        migrate(settings)
+    if not _no_sqlite_file(url):
+        asyncio.run(_data_key_opens(settings))
+
+
+_SAMPLE = 20  # sealed values tried per column: a wrong key opens none of them
+
+
+async def _data_key_opens(settings: Settings) -> None:
+    """Refuses a data key that opens none of the sealed values sampled from a column: a
+    process with the wrong key would fail every event that needs one (an alert, its Cancel)
+    until it dead-lettered them, and seal new values that the other processes cannot open."""
+    from services.data_key import data_key
+    from services.data_key_rotation import SEALED
+    from shared.sealing import SealedValueError, Sealer
+
+    sealer = Sealer(data_key(settings))
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            for sealed in SEALED:
+                for name in sealed.columns:
+                    column = sealed.table.c[name]
+                    values = (
+                        await connection.scalars(
+                            select(column).where(column.is_not(None), column != "").limit(_SAMPLE)
+                        )
+                    ).all()
+                    opened = 0
+                    for value in values:
+                        try:
+                            sealer.unseal_text(value)
+                            opened += 1
+                        except SealedValueError:
+                            pass
+                    if values and not opened:
+                        raise StartRefused(
+                            f"TIFLI_DATA_KEY opens none of the {len(values)} values of "
+                            f"{sealed.table.name}.{name} tried: it is not this database's key "
+                            "(during a rotation, list every key in use, newest first)"
+                        )
+    finally:
+        await engine.dispose()
 
 
 def migrate(settings: Settings) -> None:

@@ -44,15 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from services.refusals import StartRefused
+    from services.refusals import StartRefused, settings_errors
     from shared.logging import configure_logging
     from shared.settings import Settings
 
-    settings = Settings()
-    configure_logging(settings.log_level, as_json=settings.log_json)
+    try:
+        settings = Settings()
+        configure_logging(settings.log_level, as_json=settings.log_json)
+    except ValueError as invalid:  # pydantic's errors and the settings' own are ValueErrors
+        for line in settings_errors(invalid):
+            print(f"tifli: {line}", file=sys.stderr)
+        return 2
     try:
         status: int = args.handler(settings, args)
     except StartRefused as refused:  # settings no command can work with: say what to set
         print(f"tifli: {refused}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while a command waits: nothing to say
+        return 130
     return status

@@ -55,37 +55,55 @@ def register(commands: Any) -> None:
 
 def handle_db(settings: Settings, args: argparse.Namespace) -> int:
     from services.cli.database_target import DatabaseRefused, migrate, shown_url
+    from shared.transient_errors import is_transient, sqlstate_of
 
-    print(f"tifli: database {shown_url(settings.database_url)}", file=sys.stderr)
+    shown = shown_url(settings.database_url)
+    print(f"tifli: database {shown}", file=sys.stderr)
     try:
         migrate(settings)
     except DatabaseRefused as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # An operator's step: said in a line (the cause sat mid-way through a traceback).
+        if sqlstate_of(exc) == "3D000":
+            print(f"tifli: the database {shown} does not exist: create it first", file=sys.stderr)
+            return 2
+        if not is_transient(exc):
+            raise
+        print(
+            f"tifli: the database {shown} does not answer ({type(exc).__name__}); try again "
+            "once it is up",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 
 def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio  # here, not at the top: `tifli --help` stays quick
 
-    from services.cli.database_target import DatabaseRefused, migrate, shown_url
+    from services.cli.database_target import DatabaseRefused, prepare_service, shown_url
     from services.cli.waiting import until_answering
     from services.components import ALL_ROLES
     from shared.transient_errors import is_transient
 
+    _refuse_a_private_database(settings, args.role)
+    _refuse_missing_keys(settings, args.role)
+    # Nothing is in hand while it waits: a stop ends the wait, as a drain would, with 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # A database server may be down for a while; a SQLite file that cannot be opened will
     # not open later by itself (a wrong path): that fails at once, as it always did.
-    on_a_server = not settings.database_url.startswith("sqlite")
-    if not args.no_migrate:
-        try:
-            until_answering(
-                lambda: migrate(settings),
-                f"the database {shown_url(settings.database_url)}",
-                transient=lambda exc: on_a_server and is_transient(exc),
-            )
-        except DatabaseRefused as exc:
-            print(f"tifli: {exc}", file=sys.stderr)
-            return 2
+    on_a_server = not settings.is_sqlite
+    try:
+        until_answering(
+            lambda: prepare_service(settings, migrate_schema=not args.no_migrate),
+            f"the database {shown_url(settings.database_url)}",
+            transient=lambda exc: on_a_server and is_transient(exc),
+        )
+    except DatabaseRefused as exc:
+        print(f"tifli: {exc}", file=sys.stderr)
+        return 2
     bootstrap = settings.kafka_bootstrap_servers
     if bootstrap and args.role != "intake-api":  # the API takes reports without the broker
         until_answering(
@@ -100,6 +118,32 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     else:
         asyncio.run(_run_worker(settings, args.role))
     return 0
+
+
+def _refuse_a_private_database(settings: Settings, role: str) -> None:
+    """One service of the production mode (or any with Kafka) on SQLite keeps a file of its
+    own (the default ``./tifli.db`` where no database is set): the events the other services
+    hand it are handled there, where nobody sees them, and alerts and Cancels are lost."""
+    from services.refusals import StartRefused
+
+    if settings.is_sqlite and (role != "all" or settings.kafka_bootstrap_servers):
+        what = f"'tifli run {role}'" if role != "all" else "Kafka (KAFKA_BOOTSTRAP_SERVERS)"
+        raise StartRefused(
+            f"{what} is the production mode, which needs the deployment's PostgreSQL: set "
+            "DATABASE_URL=postgresql+asyncpg://… (only 'tifli run' without Kafka runs on "
+            "SQLite, every service in one process)"
+        )
+
+
+def _refuse_missing_keys(settings: Settings, role: str) -> None:
+    """The keys a service cannot start without, refused before it waits for any server: a
+    setting to fix is said at once, not once the database answers."""
+    from services.cap_keys import cap_signer
+    from services.data_key import data_key
+
+    data_key(settings)
+    if role in ("all", "intake-api"):
+        cap_signer(settings)
 
 
 class BrokerUnreachable(Exception):

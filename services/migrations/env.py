@@ -6,12 +6,18 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from services.schema import metadata
 from shared.db import create_engine
 
 config = context.config
+
+# Held for the migration's transaction: upgrades started at once (every process of a
+# deployment migrating at start-up) take turns, and the later ones find nothing left to do.
+# Two at once created the same tables, and all but one failed on PostgreSQL's catalog.
+MIGRATION_LOCK = 0x7469666C69  # "tifli"
 
 
 def _run(connection: Connection) -> None:
@@ -22,6 +28,8 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -1,0 +1,169 @@
+"""What an operator meets starting the production mode with a setting wrong: a service that
+would lose events refuses to start, in one line, instead of running "ready" on the wrong
+database or with the wrong data key (alerts and Cancels were lost that way: one worker on a
+file of its own, one on an empty database it had just migrated, one that could not open the
+partners' secrets and dead-lettered every alert and Cancel)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from dispatcher.models import Partner
+from services.cli.database_target import prepare_service
+from services.refusals import StartRefused
+from services.testbed.backing_servers import PostgresServer
+from services.testbed.loopback import free_port
+from services.testbed.production import fresh_database, migrated_sessions
+from shared.db import create_engine
+from shared.sealing import Sealer
+from shared.settings import Settings
+from tests.services.cli_runner import tifli
+
+SILENT_BROKER = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"}  # never reached: refused before
+
+
+def one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if not line.startswith("tifli: database ")]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+async def tables(database_url: str) -> list[str]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+
+
+async def test_a_production_service_refuses_a_database_file_of_its_own(tmp_path: Path) -> None:
+    """No DATABASE_URL: the default ./tifli.db, which only the embedded mode may use."""
+    database = tmp_path / "tifli.db"
+    for args, env in ((("run", "dispatcher"), SILENT_BROKER), (("run",), SILENT_BROKER)):
+        done = await tifli(f"sqlite+aiosqlite:///{database}", *args, TIFLI_DATA_KEY="", **env)
+        assert done.returncode == 2
+        assert "DATABASE_URL=postgresql+asyncpg://" in one_line(done.stderr)
+    done = await tifli(f"sqlite+aiosqlite:///{database}", "run", "alert-engine")  # no Kafka
+    assert done.returncode == 2 and "production mode" in one_line(done.stderr)
+    assert not database.exists()
+
+
+@pytest.mark.parametrize("migrate", [True, False])
+async def test_a_service_refuses_a_database_server_without_a_schema(
+    postgres: PostgresServer, migrate: bool
+) -> None:
+    """A mistyped database name that exists: never given a schema by a service."""
+    empty = await fresh_database(postgres.url)
+    flags = () if migrate else ("--no-migrate",)
+    done = await tifli(
+        empty, "run", "dispatcher", *flags, TIFLI_DATA_KEY=Sealer.new_key(), **SILENT_BROKER
+    )
+    assert done.returncode == 2
+    assert "has no Tifli schema: run 'tifli db upgrade'" in one_line(done.stderr)
+    assert await tables(empty) == []
+
+
+async def test_a_service_refuses_a_data_key_that_opens_nothing_sealed(
+    postgres: PostgresServer,
+) -> None:
+    database_url = await fresh_database(postgres.url)
+    right_key = Sealer.new_key()
+    right = Sealer(right_key)
+    async with (
+        migrated_sessions(database_url) as sessions,
+        sessions() as session,
+        session.begin(),
+    ):
+        session.add(
+            Partner(
+                id=str(uuid.uuid4()),
+                name="Metabook",
+                url="https://hooks.example.org/tifli",
+                languages="ar fr",
+                status="active",
+                verify_token=right.seal_text("verify-token"),
+                secret=right.seal_text("whsec_secret"),
+                created_at=datetime.now(UTC),
+            )
+        )
+    wrong = await tifli(
+        database_url, "run", "dispatcher", TIFLI_DATA_KEY=Sealer.new_key(), **SILENT_BROKER
+    )
+    assert wrong.returncode == 2
+    assert "TIFLI_DATA_KEY opens none of the 1 values of partners." in one_line(wrong.stderr)
+    # During a rotation every key in use is listed, newest first: the old values still open.
+    rotating = Settings(database_url=database_url, data_key=f"{Sealer.new_key()},{right_key}")
+    await asyncio.to_thread(prepare_service, rotating, migrate_schema=False)
+    alone = Settings(database_url=database_url, data_key=Sealer.new_key())
+    with pytest.raises(StartRefused):
+        await asyncio.to_thread(prepare_service, alone, migrate_schema=False)
+
+
+async def test_db_upgrade_says_in_one_line_what_is_wrong(postgres: PostgresServer) -> None:
+    missing = postgres.url.rsplit("/", 1)[0] + f"/nosuch{uuid.uuid4().hex[:8]}"
+    done = await tifli(missing, "db", "upgrade", TIFLI_DATA_KEY=Sealer.new_key())
+    assert done.returncode == 2 and "does not exist" in one_line(done.stderr)
+    silent = f"postgresql+asyncpg://tifli@127.0.0.1:{free_port()}/tifli"
+    done = await tifli(silent, "db", "upgrade", TIFLI_DATA_KEY=Sealer.new_key())
+    assert done.returncode == 3 and "does not answer" in one_line(done.stderr)
+
+
+async def test_upgrades_started_at_once_take_turns(postgres: PostgresServer) -> None:
+    """Every process of a deployment may migrate at start-up: four at once on a new database
+    all succeed (three failed on PostgreSQL's catalog, creating the same tables)."""
+    database_url = await fresh_database(postgres.url)
+    key = Sealer.new_key()
+    done = await asyncio.gather(
+        *(tifli(database_url, "db", "upgrade", TIFLI_DATA_KEY=key) for _ in range(4))
+    )
+    assert [d.returncode for d in done] == [0, 0, 0, 0], [d.stderr[-500:] for d in done]
+    assert "alembic_version" in await tables(database_url)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("TIFLI_OPS_PORT", "abc", "TIFLI_OPS_PORT: Input should be a valid integer"),
+        ("TIFLI_LOG_LEVEL", "LOUD", "TIFLI_LOG_LEVEL: give DEBUG, INFO"),
+        ("TIFLI_WEBHOOK_RETRY_SCHEDULE_S", "0,5,30", "TIFLI_WEBHOOK_RETRY_SCHEDULE_S: not a"),
+        ("TIFLI_DATABASE_URL", "db.internal/tifli", "TIFLI_DATABASE_URL (or DATABASE_URL): not"),
+        ("TIFLI_ALERT_TIMEZONE", "Africa/Casablanka", "TIFLI_ALERT_TIMEZONE: not a time zone"),
+    ],
+)
+async def test_a_wrong_setting_is_one_line_naming_the_variable(
+    tmp_path: Path, variable: str, value: str, said: str
+) -> None:
+    done = await tifli(
+        f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}", "keys", "list", **{variable: value}
+    )
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert line.startswith(f"tifli: {said}"), line
+
+
+async def test_a_signing_key_given_without_its_armour_is_not_printed() -> None:
+    from alert_engine.cap_signature import development_pair
+
+    key_pem, certificate_pem = development_pair()
+    body = "\n".join(key_pem.decode().strip().splitlines()[1:-1])
+    silent = f"postgresql+asyncpg://tifli@127.0.0.1:{free_port()}/tifli"
+    done = await tifli(
+        silent,
+        "run",
+        "intake-api",
+        "--no-migrate",
+        TIFLI_DATA_KEY=Sealer.new_key(),
+        TIFLI_CAP_SIGNING_KEY=body,
+        TIFLI_CAP_SIGNING_CERTIFICATE=certificate_pem.decode(),
+    )
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert "TIFLI_CAP_SIGNING_KEY: neither PEM text nor a readable file" in line
+    assert body.splitlines()[1] not in done.stderr and body[:40] not in done.stderr

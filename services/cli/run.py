@@ -136,11 +136,14 @@ def _refuse_a_private_database(settings: Settings, role: str) -> None:
 
 
 def _refuse_missing_keys(settings: Settings, role: str) -> None:
-    """The keys a service cannot start without, refused before it waits for any server: a
-    setting to fix is said at once, not once the database answers."""
+    """The keys a service on a database server cannot start without, refused before it waits
+    for the server: a setting to fix is said at once, not once the database answers. (The
+    embedded mode makes its own, beside its SQLite file.)"""
     from services.cap_keys import cap_signer
     from services.data_key import data_key
 
+    if settings.is_sqlite:
+        return
     data_key(settings)
     if role in ("all", "intake-api"):
         cap_signer(settings)

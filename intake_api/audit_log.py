@@ -64,7 +64,7 @@ async def _key_names(session: AsyncSession, key_ids: set[str]) -> dict[str, str]
     if not key_ids:
         return {}
     found = await session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(key_ids)))
-    return {key_id: name for key_id, name in found.tuples()}
+    return {key_id: name for key_id, name in found.all()}
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,10 @@ async def test_a_case_form_is_sent_once_and_never_with_a_sex_chosen_for_the_offi
         await form.locator("button[type=submit]").click()
         assert await form.locator("#sex").evaluate("select => select.validity.valueMissing")
         assert not posts
+        # A birth date instead of an age, and a direction of travel (the zone stretches).
+        await form.locator("#age").fill("")
+        await form.locator("#birth_date").fill("2017-03-14")
+        await form.locator("#heading").fill("135")
         # Chosen, then double-clicked: one case, whichever click the server saw first.
         await form.locator("#sex").select_option("male")
         await form.locator("button[type=submit]").dblclick()
@@ -154,7 +158,10 @@ async def test_a_case_form_is_sent_once_and_never_with_a_sex_chosen_for_the_offi
         async with stack.client("police") as police:
             listed = (await police.get("/v1/reports")).json()["items"]
         assert [r["report"]["child"]["given_name"] for r in listed] == ["Nizar"]
-        assert listed[0]["report"]["child"]["sex"] == "male"
+        [case] = listed
+        assert case["report"]["child"]["sex"] == "male"
+        assert case["report"]["child"]["birth_date"] == "2017-03-14"
+        assert case["report"]["last_seen"]["heading_deg"] == 135
     finally:
         await page.context.close()
     assert not watch.outside, watch.outside

@@ -70,7 +70,8 @@ export function showNewCase(view) {
     h("h1", { text: t("nav.new") }),
     input("given_name", "f.given_name", { required: true, maxlength: 100 }),
     input("family_name", "f.family_name", { required: true, maxlength: 100 }),
-    input("age", "f.age", { type: "number", min: 0, max: 17, required: true }),
+    // An age, or a birth date instead (the API takes either and works the age out).
+    h("div", { class: "row" }, input("age", "f.age", { type: "number", min: 0, max: 17 }), input("birth_date", "f.birth_date", { type: "date" })),
     // No sex chosen in advance: a default would go out in every text ("a girl aged 12").
     h("label", { for: "sex" }, t("f.sex"), " ", h("select", { id: "sex", required: true },
       h("option", { value: "", text: t("choose") }),
@@ -82,6 +83,8 @@ export function showNewCase(view) {
     input("seen_at", "f.seen_at", { type: "datetime-local", required: true, value: toWallClock(Date.now() - 30 * 60_000), "aria-describedby": "seen-at-clock" }),
     h("small", { class: "hint", id: "seen-at-clock", text: clockName() }),
     h("label", { for: "travel_mode" }, t("f.travel_mode"), " ", h("select", { id: "travel_mode" }, ["unknown", "foot", "vehicle", "public_transport"].map((s) => h("option", { value: s, text: t(`travel.${s}`) })))),
+    // A known direction of travel stretches the zone that way: a heading, or a destination.
+    h("div", { class: "row" }, input("heading", "heading", { type: "number", min: 0, max: 359, step: "any" }), input("destination", "destination", { maxlength: 500 })),
     h("div", { class: "row" }, input("vehicle", "f.vehicle", { maxlength: 500 }), input("plate", "f.plate", { maxlength: 20 })),
     input("companion", "f.companion", { maxlength: 500 }),
     input("photo_url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://" }),
@@ -102,7 +105,7 @@ export function showNewCase(view) {
     if (send.disabled) return;
     const point = v("lat") && v("lon") ? { lat: Number(v("lat")), lon: Number(v("lon")) } : null;
     const body = {
-      child: { given_name: v("given_name"), family_name: v("family_name"), age: Number(v("age")), sex: v("sex"), description: v("description"), clothing: v("clothing") || null },
+      child: { given_name: v("given_name"), family_name: v("family_name"), sex: v("sex"), description: v("description"), clothing: v("clothing") || null },
       last_seen: { place_name: v("place_name"), location: point, at: fromWallClock(v("seen_at")).toISOString() },
       circumstances: v("circumstances"),
       travel_mode: v("travel_mode"),
@@ -110,6 +113,10 @@ export function showNewCase(view) {
       submitted_by: { officer: v("officer") },
       message_status: v("message_status"),
     };
+    if (v("age")) body.child.age = Number(v("age"));
+    if (v("birth_date")) body.child.birth_date = v("birth_date");
+    if (v("heading")) body.last_seen.heading_deg = Number(v("heading"));
+    else if (v("destination")) body.last_seen.destination = { place_name: v("destination") };
     if (v("vehicle")) body.suspected_vehicle = { description: v("vehicle"), plate: v("plate") || null };
     if (v("companion")) body.companion = v("companion");
     if (v("photo_url")) body.child.photo_urls = [v("photo_url")];

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import asyncpg
+from prometheus_client import Gauge
 from sqlalchemy.engine import make_url
 
 from shared.outbox import NOTIFY_CHANNEL
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 # An arbitrary constant naming the relay's lock (pg advisory locks are keyed by a bigint).
 RELAY_LOCK_KEY = 0x7469666C69  # "tifli": held by the active relay's listening connection
 PUBLISH_LOCK_KEY = RELAY_LOCK_KEY + 1  # held by each publishing transaction
+# Which relay publishes: a standby looks the same as the active one from its health checks.
+ACTIVE = Gauge("tifli_relay_active", "1 while this relay is the one publishing the outbox.")
 
 
 class Leadership(Protocol):
@@ -60,6 +63,9 @@ class PostgresLeadership:
     async def may_publish(self) -> bool:
         """Raises when the database cannot be reached: the relay's supervisor waits it out."""
         if self._connection is None or self._connection.is_closed():
+            if self._leader:
+                log.warning("this relay lost its database connection: no longer the active one")
+                ACTIVE.set(0)
             self._leader, self._connection = False, None
             connection = await asyncpg.connect(self._dsn)
             try:
@@ -74,6 +80,7 @@ class PostgresLeadership:
             )
             if self._leader:
                 log.info("this relay is now the active one")
+                ACTIVE.set(1)
         return self._leader
 
     async def close(self) -> None:
@@ -81,3 +88,4 @@ class PostgresLeadership:
             await self._connection.close()  # releases the lock for a standby
         self._connection = None
         self._leader = False
+        ACTIVE.set(0)

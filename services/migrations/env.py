@@ -17,7 +17,9 @@ config = context.config
 # Held for the migration's transaction: upgrades started at once (every process of a
 # deployment migrating at start-up) take turns, and the later ones find nothing left to do.
 # Two at once created the same tables, and all but one failed on PostgreSQL's catalog.
-MIGRATION_LOCK = 0x7469666C69  # "tifli"
+# Not the relay's keys (shared.relay_leadership): the active relay holds its lock for good,
+# and an upgrade run beside it must not wait for it.
+MIGRATION_LOCK = 0x7469666D6967  # "tifmig"
 
 
 def _run(connection: Connection) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import inspect
 
 from dispatcher.models import Partner
@@ -21,6 +22,7 @@ from services.testbed.backing_servers import PostgresServer
 from services.testbed.loopback import free_port
 from services.testbed.production import fresh_database, migrated_sessions
 from shared.db import create_engine
+from shared.relay_leadership import PostgresLeadership
 from shared.sealing import Sealer
 from shared.settings import Settings
 from tests.services.cli_runner import tifli
@@ -167,3 +169,22 @@ async def test_a_signing_key_given_without_its_armour_is_not_printed() -> None:
     line = one_line(done.stderr)
     assert "TIFLI_CAP_SIGNING_KEY: neither PEM text nor a readable file" in line
     assert body.splitlines()[1] not in done.stderr and body[:40] not in done.stderr
+
+
+async def test_an_upgrade_beside_the_active_relay_does_not_wait_for_it(
+    postgres: PostgresServer,
+) -> None:
+    """Upgrades take turns on a lock of their own: the active relay holds its lock for as
+    long as it runs, and an upgrade run beside it (the documented way) must go through."""
+    database_url = await fresh_database(postgres.url)
+    key = Sealer.new_key()
+    assert (await tifli(database_url, "db", "upgrade", TIFLI_DATA_KEY=key)).returncode == 0
+    relay = PostgresLeadership(database_url, lambda: None)
+    try:
+        assert await relay.may_publish()
+        assert REGISTRY.get_sample_value("tifli_relay_active") == 1
+        again = await tifli(database_url, "db", "upgrade", TIFLI_DATA_KEY=key)
+        assert again.returncode == 0, again.stderr
+    finally:
+        await relay.close()
+    assert REGISTRY.get_sample_value("tifli_relay_active") == 0

@@ -55,3 +55,16 @@ def test_dockerfile_entrypoint_is_the_cli() -> None:
     assert 'ENTRYPOINT ["tifli"]' in dockerfile
     for package in ("shared", "intake_api", "alert_engine", "dispatcher", "services"):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_every_worker_is_health_checked_and_given_time_to_drain() -> None:
+    """A worker's readiness (its loops, the database, the broker) is what compose checks, on
+    the port the worker serves it on; a stop leaves a dispatcher time to finish a POST."""
+    services = _tifli_services()
+    timeout_s = Settings().webhook_timeout_s
+    for role in ("relay", "alert-engine", "dispatcher"):
+        spec = services[role]
+        port = spec["environment"]["TIFLI_OPS_PORT"]
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(spec["healthcheck"]["test"]), role
+        assert spec["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://"), role
+        assert int(spec["stop_grace_period"].removesuffix("s")) > timeout_s + 5, role

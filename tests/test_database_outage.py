@@ -267,16 +267,26 @@ async def test_a_worker_started_in_an_outage_waits_for_the_database_and_the_brok
     }
     await migrate(env)  # the operator's first step: a service never creates a schema
     log = tmp_path / "relay.log"
+    ops = f"http://127.0.0.1:{(ops_port := free_port())}"
     await asyncio.to_thread(postgres.stop, "fast")
     try:
-        relay = _tifli_run("relay", env, log)
+        relay = _tifli_run("relay", {**env, "TIFLI_OPS_PORT": str(ops_port)}, log)
         await _logged(log, "waiting for the database")
         assert relay.poll() is None
+        # Waiting, it is alive (a liveness probe must not kill it) and says it is not ready.
+        async with httpx.AsyncClient(base_url=ops) as probe:
+            assert (await probe.get("/healthz")).status_code == 200
+            waiting = await probe.get("/readyz")
+        assert waiting.status_code == 503
+        assert waiting.json()["waiting_for"].startswith("the database postgresql+asyncpg://")
     finally:
         await asyncio.to_thread(postgres.start)
     try:
         await _logged(log, "tifli relay running", timeout=60)
         assert "answers (waited" in log.read_text()
+        async with httpx.AsyncClient(base_url=ops) as probe:  # the service's own health now
+            ready = await eventually(lambda: probe.get("/readyz"), _ok, timeout=60)
+        assert "waiting_for" not in ready.json()
     finally:
         relay.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(relay.wait, 30) == 0
@@ -291,6 +301,10 @@ async def test_a_worker_started_in_an_outage_waits_for_the_database_and_the_brok
         dispatcher.send_signal(signal.SIGTERM)
         # Nothing in hand while it waits: stopped as a drain ends, with 0.
         assert await asyncio.to_thread(dispatcher.wait, 30) == 0
+
+
+def _ok(response: httpx.Response) -> bool:
+    return response.status_code == 200
 
 
 def _tifli_run(role: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -85,6 +85,7 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from services.cli.database_target import DatabaseRefused, prepare_service, shown_url
     from services.cli.waiting import until_answering
+    from services.cli.waiting_health import health_while_waiting
     from services.components import ALL_ROLES
     from shared.transient_errors import is_transient
 
@@ -95,22 +96,29 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     # A database server may be down for a while; a SQLite file that cannot be opened will
     # not open later by itself (a wrong path): that fails at once, as it always did.
     on_a_server = not settings.is_sqlite
-    try:
-        until_answering(
-            lambda: prepare_service(settings, migrate_schema=not args.no_migrate),
-            f"the database {shown_url(settings.database_url)}",
-            transient=lambda exc: on_a_server and is_transient(exc),
-        )
-    except DatabaseRefused as exc:
-        print(f"tifli: {exc}", file=sys.stderr)
-        return 2
+    # The port the process's health is served on, answered meanwhile (alive, not ready).
+    api = args.role in ("all", "intake-api")
+    health_port = settings.port if api else settings.ops_port
+    database = f"the database {shown_url(settings.database_url)}"
     bootstrap = settings.kafka_bootstrap_servers
-    if bootstrap and args.role != "intake-api":  # the API takes reports without the broker
-        until_answering(
-            lambda: _broker_answers(bootstrap),
-            f"the broker {bootstrap}",
-            transient=lambda exc: isinstance(exc, BrokerUnreachable),
-        )
+    with health_while_waiting(settings.host, health_port if on_a_server else None) as waiting:
+        waiting(database)
+        try:
+            until_answering(
+                lambda: prepare_service(settings, migrate_schema=not args.no_migrate),
+                database,
+                transient=lambda exc: on_a_server and is_transient(exc),
+            )
+        except DatabaseRefused as exc:
+            print(f"tifli: {exc}", file=sys.stderr)
+            return 2
+        if bootstrap and args.role != "intake-api":  # the API takes reports without the broker
+            waiting(f"the broker {bootstrap}")
+            until_answering(
+                lambda: _broker_answers(bootstrap),
+                f"the broker {bootstrap}",
+                transient=lambda exc: isinstance(exc, BrokerUnreachable),
+            )
     if args.role == "all":
         asyncio.run(_serve_api(settings, ALL_ROLES))
     elif args.role == "intake-api":
@@ -185,12 +193,20 @@ async def _serve(app: object, settings: Settings, port: int, banner: str) -> Non
     components, which finish the work in hand) before this returns."""
     import uvicorn
 
-    server = uvicorn.Server(server_config(app, settings, port))
+    class AnnouncedServer(uvicorn.Server):
+        """Says the banner once it listens: "running" before that sent probes to a closed
+        port, and stood beside the error of a port already taken."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(banner, flush=True)
+
+    server = AnnouncedServer(server_config(app, settings, port))
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, then re-raises the signal into
     # the handler that was there before it: make that one a no-op, so a clean stop exits 0.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
-    print(banner, flush=True)
     await server.serve()
 
 

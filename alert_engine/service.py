@@ -100,6 +100,18 @@ class AlertService:
         around the last-seen point."""
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
+        last_seen = TrustedLocation(
+            point=approved.last_seen_point,
+            at=approved.last_seen_at,
+            place=approved.last_seen_place,
+            heading_deg=approved.last_seen_heading_deg,
+            destination=approved.last_seen_destination,
+            place_names=approved.last_seen_place_names or {},
+        )
+        # Trusted sightings made while the case awaited review join from the first version
+        # (the zone keeps those within the horizon of the newest, as it does later).
+        locations = [last_seen, *(_location_of(s) for s in approved.sightings or () if s.trusted)]
+        newest = newest_first(locations)[0]
         alert = Alert(
             id=approved.alert_id,
             report_id=approved.report_id,
@@ -113,19 +125,10 @@ class AlertService:
                 companion=approved.companion,
                 photo_urls=approved.photo_urls,
             ),
-            center_lat=approved.last_seen_point.lat,
-            center_lon=approved.last_seen_point.lon,
-            center_at=approved.last_seen_at,
-            locations=[
-                TrustedLocation(
-                    point=approved.last_seen_point,
-                    at=approved.last_seen_at,
-                    place=approved.last_seen_place,
-                    heading_deg=approved.last_seen_heading_deg,
-                    destination=approved.last_seen_destination,
-                    place_names=approved.last_seen_place_names or {},
-                )
-            ],
+            center_lat=newest.point.lat,
+            center_lon=newest.point.lon,
+            center_at=newest.at,
+            locations=locations,
             travel_mode=approved.travel_mode,
             radius_km=0.0,
             effective=self._now,
@@ -153,15 +156,7 @@ class AlertService:
         newest = newest_first(known)[0]
         if newest.at - sighting.seen_at > policy.sighting_horizon:
             return None  # already past the horizon: it can never be part of the zone
-        added = TrustedLocation(
-            point=sighting.point,
-            at=sighting.seen_at,
-            place=sighting.place,
-            heading_deg=sighting.heading_deg,
-            destination=sighting.destination,
-            sighting_id=sighting.sighting_id,
-            place_names=sighting.place_names or {},
-        )
+        added = _location_of(sighting)
         before = pieces_at(known, mode, policy, self._now)
         locations = [*known, added]
         alert.locations = locations
@@ -349,6 +344,18 @@ class AlertService:
             ),
         )
         return message
+
+
+def _location_of(sighting: SightingAddedData) -> TrustedLocation:
+    return TrustedLocation(
+        point=sighting.point,
+        at=sighting.seen_at,
+        place=sighting.place,
+        heading_deg=sighting.heading_deg,
+        destination=sighting.destination,
+        sighting_id=sighting.sighting_id,
+        place_names=sighting.place_names or {},
+    )
 
 
 def case_state(alert: Alert) -> CaseState:

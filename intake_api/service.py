@@ -486,6 +486,9 @@ class ReportService:
             raise Problem(403, refused.title, refused.detail)
 
     def _sighting_event(self, report: Report, sighting: Sighting) -> SightingAdded:
+        return SightingAdded(**self._about(report), data=self._sighting_data(report, sighting))
+
+    def _sighting_data(self, report: Report, sighting: Sighting) -> SightingAddedData:
         destination = (
             None
             if sighting.destination_lat is None or sighting.destination_lon is None
@@ -493,7 +496,7 @@ class ReportService:
         )
         point = Point(lat=sighting.lat, lon=sighting.lon)
         place, place_names = self._public_place(sighting.place_name, point)
-        data = SightingAddedData(
+        return SightingAddedData(
             report_id=report.id,
             sighting_id=sighting.id,
             point=point,
@@ -504,7 +507,6 @@ class ReportService:
             heading_deg=sighting.heading_deg,
             destination=destination,
         )
-        return SightingAdded(**self._about(report), data=data)
 
     def _seal_note(self, note: str | None) -> str | None:
         # Reasons and resolution notes are case notes: restricted, so encrypted at rest.
@@ -597,6 +599,7 @@ class ReportService:
             expires_at=report.expires_at,
             last_seen_heading_deg=zone.heading_deg,
             last_seen_destination=zone.destination,
+            sightings=[self._sighting_data(report, s) for s in report.sightings if s.trusted],
         )
 
     def to_out(

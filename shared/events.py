@@ -53,6 +53,19 @@ class ReportSubmittedData(ReportRef):
     zone: ZoneInputs | None = None
 
 
+class SightingAddedData(ReportRef):
+    sighting_id: str
+    point: Point
+    place: str | None
+    seen_at: datetime
+    trusted: bool
+    # Optional (older events parse): a direction of travel seen with the child, as above.
+    heading_deg: float | None = None
+    destination: Point | None = None
+    # Optional (older events parse): ``place``'s name per alert language, as above.
+    place_names: dict[Language, str] | None = None
+
+
 class ReportApprovedData(ReportRef):
     """Everything the alert engine needs, and nothing restricted: restricted fields never leave
     intake."""
@@ -79,6 +92,10 @@ class ReportApprovedData(ReportRef):
     # the gazetteer, when the name designates a known place (each text names it in its own
     # language); absent, texts use ``last_seen_place`` as typed.
     last_seen_place_names: dict[Language, str] | None = None
+    # Added later, optional likewise: the trusted sightings made while the case awaited
+    # review. Their own events reached the engine before any alert existed; the first
+    # version's zone and texts must count them (the newest drives the texts' place and time).
+    sightings: list[SightingAddedData] | None = None
 
 
 class ReportRenewedData(ReportRef):
@@ -96,19 +113,6 @@ class ReportClosedData(ReportRef):
 
     closed_at: datetime
     reason: str | None = None
-
-
-class SightingAddedData(ReportRef):
-    sighting_id: str
-    point: Point
-    place: str | None
-    seen_at: datetime
-    trusted: bool
-    # Optional (older events parse): a direction of travel seen with the child, as above.
-    heading_deg: float | None = None
-    destination: Point | None = None
-    # Optional (older events parse): ``place``'s name per alert language, as above.
-    place_names: dict[Language, str] | None = None
 
 
 class AlertEventData(_Data):

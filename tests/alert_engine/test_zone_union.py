@@ -168,3 +168,32 @@ async def test_heading_union_and_horizon(tmp_path: Path) -> None:
             assert not zone.contains(south_of_marrakech)
     finally:
         await server.__aexit__(None, None, None)
+
+
+async def test_sightings_made_while_the_case_awaited_review_join_the_first_alert(
+    stack: Stack,
+) -> None:
+    """A trusted sighting added before the approval reached the engine when no alert existed:
+    the first Alert was drawn, and its texts written, from the report's older last-seen point
+    alone (the public was told the child was last seen where they no longer were)."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    body = report_body(travel_mode="vehicle")
+    body["last_seen"] = {"location": BENI_MELLAL.model_dump(), "at": (start - HOUR).isoformat()}
+    async with stack.clients("submitter", "reviewer", "reader") as (police, reviewer, reader):
+        report_id = (await police.post("/v1/reports", json=body)).json()["id"]
+        sightings = f"/v1/reports/{report_id}/sightings"
+        seen = start - timedelta(minutes=10)
+        trusted = {"place_name": "Rabat", "at": seen.isoformat(), "trusted": True}
+        assert (await police.post(sightings, json=trusted)).status_code == 201
+        untrusted = {"location": OUARZAZATE.model_dump(), "at": seen.isoformat()}
+        assert (await police.post(sightings, json=untrusted)).status_code == 201
+        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        issued = (await _alert(reader, approved.json()["alert_id"], 1))["current"]
+    assert issued["msg_type"] == "Alert"
+    rabat = issued["last_seen"]["point"]
+    assert abs(rabat["lat"] - RABAT.lat) < 0.1 and abs(rabat["lon"] - RABAT.lon) < 0.1
+    assert datetime.fromisoformat(issued["last_seen"]["time"]) == seen
+    centres = [c["center"] for c in issued["area"]["circles"]]
+    assert centres == [rabat, BENI_MELLAL.model_dump()]  # the untrusted one is not in it
+    french = next(i for i in issued["info"] if i["language"] == "fr")
+    assert "à Rabat le" in french["description"], french["description"]

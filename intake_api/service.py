@@ -176,6 +176,8 @@ class ReportService:
         if previous is None:
             return None
         if previous.request_hash != fingerprint:
+            # The report the key filed is named: a client whose first answer was lost, and
+            # which sent the case again corrected, learns that it was filed, and where.
             raise Problem(
                 409,
                 "Idempotency-Key reused",
@@ -183,6 +185,7 @@ class ReportService:
                 errors=[
                     {"field": "header.Idempotency-Key", "message": "already used with another body"}
                 ],
+                report_id=previous.report_id,
             )
         return await self.get(principal, previous.report_id)
 

@@ -237,8 +237,11 @@ async def test_a_lease_left_by_a_dead_dispatcher_is_taken_over_after_an_outage(
         await wait_ready(stack, procs, timeout=60)
         assert procs.running["dispatcher-2"].poll() is None  # it waited the outage out
 
-        (delivered,) = partner.received
-        assert delivered.headers["webhook-id"] == caught.headers["webhook-id"]
+        # Taken over under the same webhook-id. Once or, when recording the attempt outlasts
+        # half the short lease right after the restart (a loaded machine), again under that
+        # same id: at-least-once on the wire, as partners are told.
+        delivered = partner.received[0]
+        assert {r.headers["webhook-id"] for r in partner.received} == {caught.headers["webhook-id"]}
         assert json.loads(delivered.body)["alert"]["alert_id"] == alert_id
         engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
         async with engine.connect() as connection:

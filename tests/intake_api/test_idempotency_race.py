@@ -79,7 +79,7 @@ async def test_the_loser_with_another_body_is_a_conflict(
     body = ReportIn.model_validate(report_body())
     other = ReportIn.model_validate(report_body(circumstances="Another story entirely."))
     async with sessions() as first_session, first_session.begin():
-        await _submit(first_session, body, "race-2")
+        filed, _ = await _submit(first_session, body, "race-2")
         second_task = asyncio.create_task(_racing_submit(sessions, other, "race-2"))
         await eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
     with pytest.raises(Problem) as raised:
@@ -88,3 +88,5 @@ async def test_the_loser_with_another_body_is_a_conflict(
     assert raised.value.errors == [
         {"field": "header.Idempotency-Key", "message": "already used with another body"}
     ]
+    # The case the key filed is named: a client that lost the first answer finds it.
+    assert raised.value.extensions == {"report_id": filed.id}

@@ -4,7 +4,8 @@ signing in, filling the new-case form, opening a case, confirming an act."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Locator, Page
 
@@ -13,6 +14,7 @@ from shared.auth import create_api_key
 
 # Markup in a child's name must show as typed, never run or render.
 MARKUP_NAME = '<img src=x onerror="document.title=1"><script>document.title=2</script>Amina'
+ALERT_ZONE = ZoneInfo("Africa/Casablanca")  # the settings' default, which the tests keep
 CONSOLE_KEYS = {
     "police": ["reports:submit", "reports:read"],
     "officer": [
@@ -51,6 +53,8 @@ async def fill_new_case(page: Page, given_name: str = MARKUP_NAME) -> Locator:
     await form.locator("#description").fill("Short black hair, brown eyes, about 130 cm")
     await form.locator("#clothing").fill("Red jacket, blue jeans")
     await form.locator("#place_name").fill("Casablanca")
+    seen = datetime.now(UTC) - timedelta(minutes=30)  # on the alert zone's clock, as typed
+    await form.locator("#seen_at").fill(seen.astimezone(ALERT_ZONE).strftime("%Y-%m-%dT%H:%M"))
     await form.locator("#lat").fill("33.5731")
     await form.locator("#lon").fill("-7.5898")
     await form.locator("#travel_mode").select_option("vehicle")

@@ -5,14 +5,15 @@ revoked key sent back to sign in, and failures said in words."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, Request
+from playwright.async_api import Browser, Request, Route
 
 from services.testbed.browser import open_page
 from services.testbed.partner import partner_endpoint
-from services.testbed.sample_report import report_body
+from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.auth import find_api_key, revoke
 from tests.services.console_steps import (
@@ -107,14 +108,17 @@ async def test_times_are_read_and_typed_on_the_alert_zones_clock(
         assert datetime.fromisoformat(sighting["at"]) == sighted
         assert (sighting["location"]["lat"], sighting["location"]["lon"]) == (33.61, -7.52)
 
-        # A new case: the form offers the zone's time half an hour ago, and takes a typed one
-        # as that zone's.
+        # A new case: no time offered in advance (it would go out in every text); one typed
+        # is read on the zone's clock, whose offset the hint beside it follows.
+        await page.locator("a[data-nav='nav.new']").click()
+        assert await page.locator("#new-case #seen_at").input_value() == ""
         form = await fill_new_case(page, "Yasmine")
-        offered = datetime.fromisoformat(await form.locator("#seen_at").input_value())
-        half_an_hour_ago = (datetime.now(UTC) - timedelta(minutes=30)).astimezone(zone)
-        assert abs(offered - half_an_hour_ago.replace(tzinfo=None)) < timedelta(minutes=2)
+        hint = form.locator("#seen-at-clock")
+        await form.locator("#seen_at").fill("2026-03-01T12:00")  # Ramadan 2026: UTC+0
+        assert await hint.text_content() == "Africa/Casablanca (UTC)"
         typed = (datetime.now(UTC) - timedelta(minutes=25)).replace(second=0, microsecond=0)
         await form.locator("#seen_at").fill(as_wall(typed, zone))
+        assert await hint.text_content() == f"Africa/Casablanca ({offset_label(typed, zone)})"
         await form.locator("#sex").select_option("unknown")
         await form.locator("button[type=submit]").click()
         # (A predicate in Python: the page's CSP refuses the eval of a string to poll.)
@@ -218,7 +222,11 @@ async def test_failures_are_said_in_words(stack: Stack, browser: Browser) -> Non
         await page.locator("#sighting-place").fill("Sidi Ali")
         await page.locator("#add-sighting").click()
         await notice.filter(has_text="Vouliez-vous dire").wait_for()
-        assert "Sidi Ali Ben Hamdouche" in (await notice.text_content() or "")
+        # Each with its coordinates: two places of one name are told apart, and can be sent.
+        assert re.search(
+            r"Sidi Ali Ben Hamdouche \([^)]*\d+\.\d{4}, -\d+\.\d{4}\)",
+            await notice.text_content() or "",
+        )
 
         # The server out of reach: said, not an empty list that reads as "no cases".
         def listing(url: str) -> bool:
@@ -258,6 +266,77 @@ async def test_a_failed_partner_handshake_is_said(stack: Stack, browser: Browser
             await failed.wait_for()
             assert "la vérification a échoué" in (await failed.text_content() or "")
             assert await page.locator("#partner-secret code").count() == 1
+            # Verified again from the page (the partner still refuses this token): said.
+            row = page.locator("tr[data-partner]").filter(has_text="Wrong token")
+            await row.locator("[data-action=verify]").click()
+            await page.locator("#notice").filter(has_text="la vérification a échoué").wait_for()
+            assert partner.handshakes == 2
         finally:
             await page.context.close()
+    assert not watch.outside, watch.outside
+
+
+async def test_a_case_sent_again_after_a_lost_answer_is_filed_once(
+    stack: Stack, browser: Browser
+) -> None:
+    """The answer to the first submission is lost on the way back; the officer corrects the
+    form and sends it again: the console finds the case the first one filed, and says so."""
+    await add_console_keys(stack)
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    lost: list[str] = []
+
+    async def answer_lost(route: Route) -> None:
+        if route.request.method != "POST" or lost:
+            await route.continue_()
+            return
+        await route.fetch()  # the server files it; the answer never reaches the page
+        lost.append(route.request.url)
+        await route.abort()
+
+    try:
+        await sign_in(page, stack.keys["police"])
+        form = await fill_new_case(page, "Salma")
+        await form.locator("#sex").select_option("female")
+        # A plate alone is not sent: it goes with the vehicle it is on.
+        await form.locator("#vehicle").fill("")
+        await form.locator("button[type=submit]").click()
+        assert await form.locator("#vehicle").evaluate("input => input.validity.valueMissing")
+        await form.locator("#vehicle").fill("White Dacia Logan")
+        await page.route("**/v1/reports", answer_lost)
+        await form.locator("button[type=submit]").click()
+        await page.locator("#notice").filter(has_text="Le serveur est injoignable").wait_for()
+        await form.locator("#age").fill("8")
+        await form.locator("button[type=submit]").click()
+        await page.wait_for_url("**/#/cases/*")
+        await page.locator("#notice").filter(has_text="avait été déposé").wait_for()
+        async with stack.client("police") as police:
+            [filed] = (await police.get("/v1/reports")).json()["items"]
+        assert page.url.endswith(filed["id"]) and lost
+        assert filed["report"]["child"]["age"] == 9  # as first sent: the correction came after
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+
+
+async def test_a_case_page_follows_what_others_do(stack: Stack, browser: Browser) -> None:
+    """A sighting confirmed by a reviewer elsewhere shows as confirmed (the page looked only
+    at the status and the number of sightings)."""
+    await add_console_keys(stack)
+    async with stack.clients("police", "reviewer") as (police, reviewer):
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
+        sighting = {"location": {"lat": 33.6, "lon": -7.5}, "at": datetime.now(UTC).isoformat()}
+        added = (await reviewer.post(f"/v1/reports/{case_id}/sightings", json=sighting)).json()
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    try:
+        await sign_in(page, stack.keys["police"])
+        await open_case(page, case_id)
+        row = page.locator(f"#sightings tr[data-sighting='{added['id']}']")
+        await row.get_by_text("non").wait_for()
+        async with stack.client("reviewer") as reviewer:
+            trusted = await reviewer.post(f"/v1/reports/{case_id}/sightings/{added['id']}/trust")
+            assert trusted.status_code == 200, trusted.text
+        await row.get_by_text("oui").wait_for()
+    finally:
+        await page.context.close()
     assert not watch.outside, watch.outside

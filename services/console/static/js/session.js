@@ -52,8 +52,10 @@ export function describe(error) {
   }
   const summary = t(`error.${error.status}`, t("error.other"));
   const region = (c) => c.region?.[language() === "ar" ? "ar" : "fr"];
+  // With their coordinates: two places of one name are told apart by them, and can be sent.
+  const where = (c) => [region(c), typeof c.lat === "number" ? `${c.lat.toFixed(4)}, ${c.lon.toFixed(4)}` : null].filter(Boolean).join(" — ");
   const candidates = (error.problem.candidates || [])
-    .map((c) => (region(c) ? `${c.name} (${region(c)})` : c.name)).filter(Boolean);
+    .map((c) => (where(c) ? `${c.name} (${where(c)})` : c.name)).filter(Boolean);
   const suggestion = candidates.length ? ` ${t("error.candidates")} ${candidates.join(" · ")}` : "";
   // The API's words isolated: English inside an Arabic line keeps its own order.
   return `${summary} \u2068(${error.status}: ${error.message})\u2069${suggestion}`;

@@ -72,3 +72,11 @@ export function clockName(ms = Date.now()) {
 export function toWallClock(ms) {
   return wallClock(ms).toISOString().slice(0, 16);
 }
+
+// Keeps ``hint`` saying the offset in force at the time typed into ``field`` (a time in
+// Ramadan is read on UTC+0), and the zone's current one while it is empty.
+export function followClock(field, hint) {
+  const show = () => { hint.textContent = clockName(field.value ? fromWallClock(field.value).getTime() : Date.now()); };
+  field.addEventListener("input", show);
+  show();
+}

@@ -34,7 +34,7 @@ function details(alert, message) {
       [t("radius"), km(area.circle.radius_km)],
       [t("vertices"), h("span", { id: "vertex-count", text: area.vertex_count })],
       [t("overshoot_land"), metres(area.overshoot_land_m)],
-      [t("overshoot_sea"), metres(area.overshoot_sea_m)],
+      [t("overshoot_sea"), area.overshoot_sea_m >= 1000 ? km(area.overshoot_sea_m / 1000) : metres(area.overshoot_sea_m)],
       [t("targeting"), t(`targeting.${area.targeting}`)],
       [t("window"), `${when(message.effective)} – ${when(message.expires)}`],
       [t("expires_in"), alert.state === "active" ? countdown(alert.expires, "countdown", t("expired_now")) : t(`alert.${alert.state}`)],
@@ -78,15 +78,15 @@ export async function alertPanel(box, alertId, map) {
   };
   const versions = h("table", { id: "versions" },
     h("tbody", {}, alert.history.map((v) => h("tr", { "data-sequence": v.sequence },
-      h("td", {}, h("label", {}, h("input", { type: "radio", name: "version", value: v.sequence, checked: v.sequence === alert.sequence, onchange: () => show(v.sequence) }), ` ${v.sequence} — ${t(`msg.${v.msg_type}`)}`)),
+      h("td", {}, h("label", {}, h("input", { type: "radio", name: "version", value: v.sequence, checked: v.sequence === alert.sequence, onchange: () => show(v.sequence).catch(reportError) }), ` ${v.sequence} — ${t(`msg.${v.msg_type}`)}`)),
       h("td", { text: when(v.sent) }),
       h("td", {},
-        h("button", { type: "button", class: "secondary", text: "CAP", onclick: () => download(`v1/alerts/${alertId}/cap?sequence=${v.sequence}`, `${alertId}-${v.sequence}.cap.xml`, "application/cap+xml") }),
+        h("button", { type: "button", class: "secondary", text: "CAP", onclick: () => download(`v1/alerts/${alertId}/cap?sequence=${v.sequence}`, `${alertId}-${v.sequence}.cap.xml`, "application/cap+xml").catch(reportError) }),
         " ",
-        h("button", { type: "button", class: "secondary", text: "SVG", onclick: () => download(`v1/alerts/${alertId}/map.svg?sequence=${v.sequence}`, `${alertId}-${v.sequence}.svg`, "image/svg+xml") }),
+        h("button", { type: "button", class: "secondary", text: "SVG", onclick: () => download(`v1/alerts/${alertId}/map.svg?sequence=${v.sequence}`, `${alertId}-${v.sequence}.svg`, "image/svg+xml").catch(reportError) }),
         " ",
         h("button", { type: "button", class: "secondary", "data-download": "geojson", text: "GeoJSON", onclick: () => (v.sequence === alert.sequence
-          ? download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json")
+          ? download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json").catch(reportError)
           : versionZone(alertId, v.sequence).catch(reportError)) }))))));
   replace(box, h("section", { id: "alert" }, h("h2", { text: t("alert") }), h("h2", { text: t("versions") }), versions, shown));
   await show(alert.sequence);

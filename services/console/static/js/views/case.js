@@ -35,6 +35,9 @@ function caseFields(report) {
       [t("f.place_name"), r.last_seen.place_name],
       [t("f.seen_at"), [when(r.last_seen.at), " — ", agoElement(r.last_seen.at)]],
       [t("f.travel_mode"), t(`travel.${r.travel_mode}`)],
+      [t("heading"), r.last_seen.heading_deg ?? null],
+      [t("f.destination"), r.last_seen.destination ? (r.last_seen.destination.place_name ?? `${r.last_seen.destination.location.lat}, ${r.last_seen.destination.location.lon}`) : null],
+      [t("f.photo_url"), (c.photo_urls ?? []).length ? c.photo_urls.map((url) => h("code", { dir: "ltr", text: url })) : null],
       [t("f.vehicle"), r.suspected_vehicle ? [r.suspected_vehicle.description, r.suspected_vehicle.plate].filter(Boolean).join(" — ") : null],
       [t("f.companion"), r.companion],
     ]),
@@ -84,12 +87,13 @@ function sightingsList(report, reload) {
   return h("section", { id: "sightings" },
     h("h2", { text: t("sightings") }),
     report.sightings.length ? h("table", {},
-      h("thead", {}, h("tr", {}, ["th.when", "th.place", "trusted", "heading"].map((k) => h("th", { text: t(k) })))),
+      h("thead", {}, h("tr", {}, ["th.when", "th.place", "trusted", "heading", "f.description"].map((k) => h("th", { text: t(k) })))),
       h("tbody", {}, report.sightings.map((s) => h("tr", { class: "sighting-row", "data-sighting": s.id },
         h("td", {}, when(s.at), " — ", agoElement(s.at)),
         h("td", { class: "place", text: s.place_name ?? `${s.location.lat}, ${s.location.lon}` }),
         h("td", {}, s.trusted ? t("yes") : t("no"), " ", trustButton(report, s, reload)),
-        h("td", { text: s.heading_deg ?? s.destination?.place_name ?? "" })))))
+        h("td", { text: s.heading_deg ?? s.destination?.place_name ?? "" }),
+        h("td", { class: "description", dir: "auto", text: s.description ?? "" })))))
       : h("p", { text: t("none") }));
 }
 
@@ -190,9 +194,12 @@ export async function showCase(view, caseId) {
   let typing = false;
   side.addEventListener("input", () => { typing = true; });
   side.addEventListener("change", () => { typing = true; });
+  // What the page shows that others change: the status, the window (a renewal), the
+  // sightings and whether each is confirmed, the alert.
+  const shown = (r) => JSON.stringify([r.status, r.expires_at, r.alert_id, r.updated_at, r.sightings.map((x) => [x.id, x.trusted])]);
   every(5000, async () => {
     const fresh = await get(`v1/reports/${caseId}`);
-    if (fresh.status === report.status && fresh.sightings.length === report.sightings.length) return;
+    if (shown(fresh) === shown(report)) return;
     if (!typing) return reload();
     if (view.querySelector("#case-changed")) return;
     view.prepend(h("p", { id: "case-changed", class: "changed", role: "status" }, t("case_changed"), " ",

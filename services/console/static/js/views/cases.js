@@ -1,11 +1,11 @@
 // The cases list (status filter, badges, age, place, time since last seen) and the form a
 // police unit submits a case with.
-import { get, post, query } from "../api.js";
+import { ApiError, get, post, query } from "../api.js";
 import { h, replace } from "../dom.js";
 import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
-import { clockName, fromWallClock, toWallClock } from "../zone.js";
+import { fromWallClock, clockName, followClock } from "../zone.js";
 import { can, notifyAfterMove, reportError } from "../session.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
@@ -80,7 +80,8 @@ export function showNewCase(view) {
     input("clothing", "f.clothing"),
     input("place_name", "f.place_name", { required: true }),
     h("div", { class: "row" }, input("lat", "f.lat", { type: "number", step: "any" }), input("lon", "f.lon", { type: "number", step: "any" })),
-    input("seen_at", "f.seen_at", { type: "datetime-local", required: true, value: toWallClock(Date.now() - 30 * 60_000), "aria-describedby": "seen-at-clock" }),
+    // Empty: a time offered in advance would go out in every text if left as it was.
+    input("seen_at", "f.seen_at", { type: "datetime-local", required: true, "aria-describedby": "seen-at-clock" }),
     h("small", { class: "hint", id: "seen-at-clock", text: clockName() }),
     h("label", { for: "travel_mode" }, t("f.travel_mode"), " ", h("select", { id: "travel_mode" }, ["unknown", "foot", "vehicle", "public_transport"].map((s) => h("option", { value: s, text: t(`travel.${s}`) })))),
     // A known direction of travel stretches the zone that way: a heading, or a destination.
@@ -97,6 +98,10 @@ export function showNewCase(view) {
     h("p", {}, h("button", { type: "submit", text: t("submit_case") })));
   const v = (id) => form.querySelector(`#${id}`).value.trim();
   const send = form.querySelector("button[type=submit]");
+  followClock(form.querySelector("#seen_at"), form.querySelector("#seen-at-clock"));
+  // A plate alone would be dropped: it is said with the vehicle it is on.
+  const vehicle = form.querySelector("#vehicle");
+  form.querySelector("#plate").addEventListener("input", (event) => { vehicle.required = Boolean(event.target.value.trim()); });
   // One key for this form's case: a second click, or a retry after an error the API asks to
   // retry, files it once.
   const idempotencyKey = crypto.randomUUID();
@@ -116,7 +121,7 @@ export function showNewCase(view) {
     if (v("age")) body.child.age = Number(v("age"));
     if (v("birth_date")) body.child.birth_date = v("birth_date");
     if (v("heading")) body.last_seen.heading_deg = Number(v("heading"));
-    else if (v("destination")) body.last_seen.destination = { place_name: v("destination") };
+    if (v("destination")) body.last_seen.destination = { place_name: v("destination") };  // both: the API says which to keep
     if (v("vehicle")) body.suspected_vehicle = { description: v("vehicle"), plate: v("plate") || null };
     if (v("companion")) body.companion = v("companion");
     if (v("photo_url")) body.child.photo_urls = [v("photo_url")];
@@ -126,6 +131,13 @@ export function showNewCase(view) {
       notifyAfterMove(t("submitted_ok"));
       location.hash = `#/cases/${created.id}`;
     } catch (error) {
+      // Sent again after a lost answer with something corrected: the first one was filed.
+      const filed = error instanceof ApiError && error.status === 409 ? error.problem.report_id : null;
+      if (filed) {
+        notifyAfterMove(t("already_filed"));
+        location.hash = `#/cases/${filed}`;
+        return;
+      }
       reportError(error);
       send.disabled = false;
     }

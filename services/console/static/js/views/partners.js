@@ -9,7 +9,7 @@ import { ticket } from "../page.js";
 import { confirmButton } from "./review.js";
 
 function secretNotice(secret) {
-  return h("p", { class: "four-eyes", id: "partner-secret" }, t("secret_once"), " ", h("code", { text: secret }));
+  return h("p", { class: "four-eyes", id: "partner-secret" }, t("secret_once"), " ", h("code", { dir: "ltr", text: secret }));
 }
 
 export async function showPartners(view) {
@@ -31,6 +31,15 @@ export async function showPartners(view) {
           notify(`${t("test_event")}: ${ping.delivered ? "✓" : "✗"} HTTP ${ping.status_code ?? "—"}${ping.error ? ` — ${ping.error}` : ""}`, Boolean(ping.delivered));
         } catch (error) { reportError(error); }
       } }), " ",
+      // A partner whose handshake failed is verified again once its endpoint is fixed.
+      p.status === "unverified" ? h("button", { type: "button", class: "secondary", "data-action": "verify", text: t("verify_again"), onclick: async () => {
+        try {
+          const checked = await post(`v1/partners/${p.id}/verify`, {});
+          await reload();
+          if (checked.status === "active") notify(t("verified_ok"), true);
+          else notify(`${t("handshake_failed")} ${checked.status_reason ?? ""}`);
+        } catch (error) { reportError(error); }
+      } }) : null, " ",
       confirmButton(t("rotate"), t("confirm_rotate"), async () => {
         const rotated = await post(`v1/partners/${p.id}/rotate-secret`, {});
         replace(after, secretNotice(rotated.secret));

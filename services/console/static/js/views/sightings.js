@@ -7,7 +7,7 @@ import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
 import { can, notify, reportError } from "../session.js";
-import { clockName, fromWallClock, toWallClock } from "../zone.js";
+import { clockName, followClock, fromWallClock, toWallClock } from "../zone.js";
 
 // ``caseId``: a string, or a function giving it when the form is sent. ``mayTrust``: whether
 // the key may send it trusted (its own unit's case with reports:submit).
@@ -39,6 +39,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     h("label", { for: "sighting-description" }, t("f.description"), " ", description),
     h("p", {}, h("button", { type: "submit", id: "add-sighting", text: t("add_sighting") })));
   const send = form.querySelector("#add-sighting");
+  followClock(seenAt, form.querySelector("#sighting-at-clock"));
   // Disabled while it is sent: a double click adds one sighting.
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

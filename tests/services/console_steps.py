@@ -4,11 +4,14 @@ signing in, filling the new-case form, opening a case, confirming an act."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Browser, Locator, Page
 
+from services.testbed.browser import open_page
 from services.testbed.stack import Stack
 from shared.auth import create_api_key
 
@@ -41,6 +44,21 @@ async def sign_in(page: Page, key: str) -> None:
     await page.locator("#api-key").fill(key)
     await page.locator("#sign-in button[type=submit]").click()
     await page.locator("#sign-out").wait_for()
+
+
+@asynccontextmanager
+async def console_page(
+    stack: Stack, browser: Browser, key: str, timezone_id: str | None = None
+) -> AsyncIterator[Page]:
+    """The console in a fresh browser context (its clock in ``timezone_id`` if given), signed
+    in as the persona ``key``; nothing may have been asked of anything off loopback."""
+    page, watch = await open_page(browser, f"{stack.base_url}/console/", timezone_id)
+    try:
+        await sign_in(page, stack.keys[key])
+        yield page
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
 
 
 async def fill_new_case(page: Page, given_name: str = MARKUP_NAME) -> Locator:

@@ -11,16 +11,15 @@ from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, Request, Route
 
-from services.testbed.browser import open_page
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.auth import find_api_key, revoke
 from tests.services.console_steps import (
     add_console_keys,
+    console_page,
     fill_new_case,
     open_case,
-    sign_in,
 )
 
 # A browser far from Morocco: the console must not read times on the browser's clock.
@@ -70,9 +69,7 @@ async def test_times_are_read_and_typed_on_the_alert_zones_clock(
         created = await police.post("/v1/reports", json=body)
         assert created.status_code == 201, created.text
     case_id = created.json()["id"]
-    page, watch = await open_page(browser, f"{stack.base_url}/console/", BROWSER_ZONE)
-    try:
-        await sign_in(page, stack.keys["police"])
+    async with console_page(stack, browser, "police", BROWSER_ZONE) as page:
         await open_case(page, case_id)
         shown = await page.locator(
             "dl.fields dt:text-is('Vu pour la dernière fois le') + dd"
@@ -131,20 +128,15 @@ async def test_times_are_read_and_typed_on_the_alert_zones_clock(
             "description": "Grey Renault Kangoo van",
             "plate": "12345-A-6",
         }
-    finally:
-        await page.context.close()
-    assert not watch.outside, watch.outside
 
 
 async def test_a_case_form_is_sent_once_and_never_with_a_sex_chosen_for_the_officer(
     stack: Stack, browser: Browser
 ) -> None:
     await add_console_keys(stack)
-    page, watch = await open_page(browser, f"{stack.base_url}/console/")
-    posts: list[Request] = []
-    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
-    try:
-        await sign_in(page, stack.keys["police"])
+    async with console_page(stack, browser, "police") as page:
+        posts: list[Request] = []
+        page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
         form = await fill_new_case(page, "Nizar")
         # No sex given: the form is not sent (a default went out as "a girl aged 9").
         await form.locator("button[type=submit]").click()
@@ -166,9 +158,6 @@ async def test_a_case_form_is_sent_once_and_never_with_a_sex_chosen_for_the_offi
         assert case["report"]["child"]["sex"] == "male"
         assert case["report"]["child"]["birth_date"] == "2017-03-14"
         assert case["report"]["last_seen"]["heading_deg"] == 135
-    finally:
-        await page.context.close()
-    assert not watch.outside, watch.outside
 
 
 async def test_a_reviewers_ticks_survive_a_change_to_the_case(
@@ -177,9 +166,7 @@ async def test_a_reviewers_ticks_survive_a_change_to_the_case(
     await add_console_keys(stack)
     async with stack.client("police") as police:
         case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-    page, watch = await open_page(browser, f"{stack.base_url}/console/")
-    try:
-        await sign_in(page, stack.keys["officer"])
+    async with console_page(stack, browser, "officer") as page:
         await open_case(page, case_id)
         # The audit timeline names the keys as people know them, beside their ids.
         submitted = page.locator("#audit li").first
@@ -204,19 +191,14 @@ async def test_a_reviewers_ticks_survive_a_change_to_the_case(
         await page.locator("[data-action=show-changes]").click()
         await page.locator("#sightings tr.sighting-row").wait_for()
         assert not await page.locator("#criterion-child_under_18").is_checked()
-    finally:
-        await page.context.close()
-    assert not watch.outside, watch.outside
 
 
 async def test_failures_are_said_in_words(stack: Stack, browser: Browser) -> None:
     await add_console_keys(stack)
     async with stack.client("police") as police:
         case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-    page, watch = await open_page(browser, f"{stack.base_url}/console/")
-    notice = page.locator("#notice")
-    try:
-        await sign_in(page, stack.keys["police"])
+    async with console_page(stack, browser, "police") as page:
+        notice = page.locator("#notice")
         # A place the gazetteer only nearly knows: its candidates are offered.
         await open_case(page, case_id)
         await page.locator("#sighting-place").fill("Sidi Ali")
@@ -246,34 +228,25 @@ async def test_failures_are_said_in_words(stack: Stack, browser: Browser) -> Non
         await page.locator("#sign-in").wait_for()
         assert "révoquée ou expirée" in (await notice.text_content() or "")
         assert await page.locator("#who").text_content() == ""
-    finally:
-        await page.context.close()
-    assert not watch.outside, watch.outside
 
 
 async def test_a_failed_partner_handshake_is_said(stack: Stack, browser: Browser) -> None:
-    async with partner_endpoint() as partner:
-        page, watch = await open_page(browser, f"{stack.base_url}/console/")
-        try:
-            await sign_in(page, stack.keys["admin"])
-            await page.locator("a[data-nav='nav.partners']").click()
-            form = page.locator("#register-partner")
-            await form.locator("#partner-name").fill("Wrong token")
-            await form.locator("#partner-url").fill(partner.url)
-            await form.locator("#partner-token").fill("not-the-partners-token")
-            await form.locator("button[type=submit]").click()
-            failed = page.locator("#partner-handshake-failed")
-            await failed.wait_for()
-            assert "la vérification a échoué" in (await failed.text_content() or "")
-            assert await page.locator("#partner-secret code").count() == 1
-            # Verified again from the page (the partner still refuses this token): said.
-            row = page.locator("tr[data-partner]").filter(has_text="Wrong token")
-            await row.locator("[data-action=verify]").click()
-            await page.locator("#notice").filter(has_text="la vérification a échoué").wait_for()
-            assert partner.handshakes == 2
-        finally:
-            await page.context.close()
-    assert not watch.outside, watch.outside
+    async with partner_endpoint() as partner, console_page(stack, browser, "admin") as page:
+        await page.locator("a[data-nav='nav.partners']").click()
+        form = page.locator("#register-partner")
+        await form.locator("#partner-name").fill("Wrong token")
+        await form.locator("#partner-url").fill(partner.url)
+        await form.locator("#partner-token").fill("not-the-partners-token")
+        await form.locator("button[type=submit]").click()
+        failed = page.locator("#partner-handshake-failed")
+        await failed.wait_for()
+        assert "la vérification a échoué" in (await failed.text_content() or "")
+        assert await page.locator("#partner-secret code").count() == 1
+        # Verified again from the page (the partner still refuses this token): said.
+        row = page.locator("tr[data-partner]").filter(has_text="Wrong token")
+        await row.locator("[data-action=verify]").click()
+        await page.locator("#notice").filter(has_text="la vérification a échoué").wait_for()
+        assert partner.handshakes == 2
 
 
 async def test_a_case_sent_again_after_a_lost_answer_is_filed_once(
@@ -282,19 +255,17 @@ async def test_a_case_sent_again_after_a_lost_answer_is_filed_once(
     """The answer to the first submission is lost on the way back; the officer corrects the
     form and sends it again: the console finds the case the first one filed, and says so."""
     await add_console_keys(stack)
-    page, watch = await open_page(browser, f"{stack.base_url}/console/")
-    lost: list[str] = []
+    async with console_page(stack, browser, "police") as page:
+        lost: list[str] = []
 
-    async def answer_lost(route: Route) -> None:
-        if route.request.method != "POST" or lost:
-            await route.continue_()
-            return
-        await route.fetch()  # the server files it; the answer never reaches the page
-        lost.append(route.request.url)
-        await route.abort()
+        async def answer_lost(route: Route) -> None:
+            if route.request.method != "POST" or lost:
+                await route.continue_()
+                return
+            await route.fetch()  # the server files it; the answer never reaches the page
+            lost.append(route.request.url)
+            await route.abort()
 
-    try:
-        await sign_in(page, stack.keys["police"])
         form = await fill_new_case(page, "Salma")
         await form.locator("#sex").select_option("female")
         # A plate alone is not sent: it goes with the vehicle it is on.
@@ -313,9 +284,6 @@ async def test_a_case_sent_again_after_a_lost_answer_is_filed_once(
             [filed] = (await police.get("/v1/reports")).json()["items"]
         assert page.url.endswith(filed["id"]) and lost
         assert filed["report"]["child"]["age"] == 9  # as first sent: the correction came after
-    finally:
-        await page.context.close()
-    assert not watch.outside, watch.outside
 
 
 async def test_a_case_page_follows_what_others_do(stack: Stack, browser: Browser) -> None:
@@ -327,9 +295,7 @@ async def test_a_case_page_follows_what_others_do(stack: Stack, browser: Browser
         await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
         sighting = {"location": {"lat": 33.6, "lon": -7.5}, "at": datetime.now(UTC).isoformat()}
         added = (await reviewer.post(f"/v1/reports/{case_id}/sightings", json=sighting)).json()
-    page, watch = await open_page(browser, f"{stack.base_url}/console/")
-    try:
-        await sign_in(page, stack.keys["police"])
+    async with console_page(stack, browser, "police") as page:
         await open_case(page, case_id)
         row = page.locator(f"#sightings tr[data-sighting='{added['id']}']")
         await row.get_by_text("non").wait_for()
@@ -337,6 +303,3 @@ async def test_a_case_page_follows_what_others_do(stack: Stack, browser: Browser
             trusted = await reviewer.post(f"/v1/reports/{case_id}/sightings/{added['id']}/trust")
             assert trusted.status_code == 200, trusted.text
         await row.get_by_text("oui").wait_for()
-    finally:
-        await page.context.close()
-    assert not watch.outside, watch.outside

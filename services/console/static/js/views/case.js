@@ -191,12 +191,13 @@ export async function showCase(view, caseId) {
   // The status changes without the user (expiry, another officer's act): keep the page
   // current, but never over what the user is typing or ticking (a reviewer's criteria and
   // reason): then say that it changed, and redraw when asked.
+  // A click counts too: an act under way (asked to confirm, or sent and about to redraw the
+  // page itself) must not be redrawn under the user by a refresh of its own.
   let typing = false;
-  side.addEventListener("input", () => { typing = true; });
-  side.addEventListener("change", () => { typing = true; });
+  for (const kind of ["input", "change", "click"]) side.addEventListener(kind, () => { typing = true; });
   // What the page shows that others change: the status, the window (a renewal), the
   // sightings and whether each is confirmed, the alert.
-  const shown = (r) => JSON.stringify([r.status, r.expires_at, r.alert_id, r.updated_at, r.sightings.map((x) => [x.id, x.trusted])]);
+  const shown = (r) => JSON.stringify([r.status, r.expires_at, r.alert_id, r.sightings.map((x) => [x.id, x.trusted])]);
   every(5000, async () => {
     const fresh = await get(`v1/reports/${caseId}`);
     if (shown(fresh) === shown(report)) return;

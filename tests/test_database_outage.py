@@ -237,16 +237,19 @@ async def test_a_lease_left_by_a_dead_dispatcher_is_taken_over_after_an_outage(
         await wait_ready(stack, procs, timeout=60)
         assert procs.running["dispatcher-2"].poll() is None  # it waited the outage out
 
-        # Taken over under the same webhook-id. Once or, when recording the attempt outlasts
-        # half the short lease right after the restart (a loaded machine), again under that
-        # same id: at-least-once on the wire, as partners are told.
-        delivered = partner.received[0]
-        assert {r.headers["webhook-id"] for r in partner.received} == {caught.headers["webhook-id"]}
-        assert json.loads(delivered.body)["alert"]["alert_id"] == alert_id
+        # The Alert taken over under its webhook-id. (The zone widens every 6 s here: an
+        # Update may follow it, a version of its own. And the Alert may come twice under that
+        # one id when recording the attempt outlasts half the short lease just after the
+        # restart: at-least-once on the wire, as partners are told.)
+        first = [r for r in partner.received if json.loads(r.body)["alert"]["sequence"] == 1]
+        assert {r.headers["webhook-id"] for r in first} == {caught.headers["webhook-id"]}
+        assert json.loads(first[0].body)["alert"]["alert_id"] == alert_id
         engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
         async with engine.connect() as connection:
             status, attempts = (
-                await connection.execute(text("SELECT status, attempts FROM deliveries"))
+                await connection.execute(
+                    text("SELECT status, attempts FROM deliveries WHERE sequence = 1")
+                )
             ).one()
         await engine.dispose()
         assert (status, attempts) == ("delivered", 1)  # the killed attempt left no record

@@ -63,7 +63,6 @@ function input(id, labelKey, props = {}) {
   return h("label", { for: id }, t(labelKey), " ", field);
 }
 
-
 export function showNewCase(view) {
   if (!can("reports:submit")) return;
   const form = h("form", { class: "panel", id: "new-case" },
@@ -121,7 +120,8 @@ export function showNewCase(view) {
     if (v("age")) body.child.age = Number(v("age"));
     if (v("birth_date")) body.child.birth_date = v("birth_date");
     if (v("heading")) body.last_seen.heading_deg = Number(v("heading"));
-    if (v("destination")) body.last_seen.destination = { place_name: v("destination") };  // both: the API says which to keep
+    // Both given: the API refuses them together, naming the field, rather than drop one.
+    if (v("destination")) body.last_seen.destination = { place_name: v("destination") };
     if (v("vehicle")) body.suspected_vehicle = { description: v("vehicle"), plate: v("plate") || null };
     if (v("companion")) body.companion = v("companion");
     if (v("photo_url")) body.child.photo_urls = [v("photo_url")];

@@ -197,7 +197,10 @@ export async function showCase(view, caseId) {
   for (const kind of ["input", "change", "click"]) side.addEventListener(kind, () => { typing = true; });
   // What the page shows that others change: the status, the window (a renewal), the
   // sightings and whether each is confirmed, the alert.
-  const shown = (r) => JSON.stringify([r.status, r.expires_at, r.alert_id, r.sightings.map((x) => [x.id, x.trusted])]);
+  // Sightings by id: the API does not promise their order, and a mere reordering redrew the
+  // page under the user.
+  const shown = (r) => JSON.stringify([r.status, r.expires_at, r.alert_id,
+    r.sightings.map((x) => [x.id, x.trusted]).sort((a, b) => (a[0] < b[0] ? -1 : 1))]);
   every(5000, async () => {
     const fresh = await get(`v1/reports/${caseId}`);
     if (shown(fresh) === shown(report)) return;

@@ -283,6 +283,9 @@ async def test_a_worker_started_in_an_outage_waits_for_the_database_and_the_brok
         async with httpx.AsyncClient(base_url=ops) as probe:
             assert (await probe.get("/healthz")).status_code == 200
             waiting = await probe.get("/readyz")
+            # Any other request is "not yet", as an outage is answered later: never a 404.
+            early = await probe.post("/v1/reports", json={})
+        assert early.status_code == 503 and early.headers["retry-after"] == "5"
         assert waiting.status_code == 503
         assert waiting.json()["waiting_for"].startswith("the database postgresql+asyncpg://")
     finally:

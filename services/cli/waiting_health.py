@@ -30,17 +30,25 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._answer(with_body=False)
 
+    def do_POST(self) -> None:
+        self._answer(with_body=True)
+
+    do_PUT = do_PATCH = do_DELETE = do_POST
+
     def _answer(self, *, with_body: bool) -> None:
+        waiting = {"waiting_for": self.server.waiting_for}
         if self.path == "/healthz":
             status, body = 200, {"status": "ok"}
-        elif self.path == "/readyz":
-            status, body = 503, {"status": "waiting", "waiting_for": self.server.waiting_for}
         else:
-            status, body = 404, {"status": "not found"}
+            # Anything else, the API's routes too (this may be the API's port): not yet, as a
+            # database outage is answered later — 503 with Retry-After, never a "not found".
+            status, body = 503, {"status": "waiting", **waiting}
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        if status == 503:
+            self.send_header("Retry-After", "5")
         self.end_headers()
         if with_body:
             self.wfile.write(payload)

@@ -50,8 +50,12 @@ class Report(Base):
     # When the case's personal data was erased (retention, or an operator); NULL: not yet.
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
+    # In the order they were added; the id settles a tie (two added within a clock tick), so
+    # that every read of a case lists them alike.
     sightings: Mapped[list[Sighting]] = relationship(
-        back_populates="report", order_by="Sighting.created_at", lazy="selectin"
+        back_populates="report",
+        order_by=lambda: (Sighting.created_at, Sighting.id),
+        lazy="selectin",
     )
 
 

@@ -76,13 +76,21 @@ def prepare_service(settings: Settings, *, migrate_schema: bool) -> None:
     must not start). A database server without a Tifli schema is refused, not given one: a
     mistyped URL would otherwise become one process's own empty database, where the events
     the other services hand it are lost. (``tifli db upgrade`` creates a schema; the embedded
-    mode's SQLite file gets one at its first start.) Then the schema is brought up to date,
-    if asked, and the data key must open what is sealed there."""
+    mode's SQLite file gets one at its first start, unless ``--no-migrate`` forbids it.)
+    Then the schema is brought up to date, if asked, and the data key must open what is
+    sealed there."""
     url = make_url(settings.database_url)
-    if not settings.is_sqlite and not asyncio.run(has_schema(settings.database_url)):
+    # Connecting to SQLite would create the file: a missing one has no schema.
+    schema = not _no_sqlite_file(url) and asyncio.run(has_schema(settings.database_url))
+    if not schema and not settings.is_sqlite:
         raise StartRefused(
             f"{shown_url(settings.database_url)} has no Tifli schema: run 'tifli db upgrade' "
             "against it first (a service never creates one on a database server)"
+        )
+    if not schema and not migrate_schema:
+        raise StartRefused(
+            f"{shown_url(settings.database_url)} has no Tifli schema, and --no-migrate keeps "
+            "it that way: start without --no-migrate, or run 'tifli db upgrade' first"
         )
     if migrate_schema:
         migrate(settings)

@@ -72,6 +72,22 @@ async def test_a_service_refuses_a_database_server_without_a_schema(
     assert await tables(empty) == []
 
 
+async def test_the_embedded_mode_without_migrations_refuses_a_file_without_a_schema(
+    tmp_path: Path,
+) -> None:
+    """--no-migrate on a SQLite file with no schema (an empty file, or none yet): a line, not
+    a traceback from the first query, and no schema made behind the operator's back."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    missing = tmp_path / "missing.db"
+    for database in (empty, missing):
+        done = await tifli(f"sqlite+aiosqlite:///{database}", "run", "--no-migrate")
+        assert done.returncode == 2
+        assert "has no Tifli schema, and --no-migrate" in one_line(done.stderr)
+    assert await tables(f"sqlite+aiosqlite:///{empty}") == []
+    assert not missing.exists()
+
+
 async def test_a_service_refuses_a_data_key_that_opens_nothing_sealed(
     postgres: PostgresServer,
 ) -> None:

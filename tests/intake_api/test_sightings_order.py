@@ -1,0 +1,45 @@
+"""A case's sightings come back in one order on every read, even when two were added within
+one tick of the clock: a client comparing reads (the console does) must not see a change
+where there is none."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from intake_api.models import Sighting
+from services.testbed.sample_report import report_body
+from services.testbed.stack import Stack
+
+
+async def test_sightings_added_at_the_same_instant_keep_one_order(stack: Stack) -> None:
+    async with stack.client("submitter") as client:
+        created = await client.post("/v1/reports", json=report_body())
+        assert created.status_code == 201, created.text
+        report_id = created.json()["id"]
+        added = []
+        for minutes in range(6):
+            sighting = {
+                "location": {"lat": 34.0209 + minutes / 100, "lon": -6.8416},
+                "at": (datetime.now(UTC) - timedelta(minutes=10 + minutes)).isoformat(),
+                "trusted": False,
+            }
+            answer = await client.post(f"/v1/reports/{report_id}/sightings", json=sighting)
+            assert answer.status_code == 201, answer.text
+            added.append(answer.json()["id"])
+        # Six sightings recorded at one instant: only the tie-break orders them. Ids are
+        # random, so their order differs from the order of insertion (all but 1 in 720).
+        async with stack.embedded.sessions() as session, session.begin():
+            await session.execute(
+                update(Sighting)
+                .where(Sighting.report_id == report_id)
+                .values(created_at=datetime(2026, 1, 1, tzinfo=UTC))
+            )
+        reads = []
+        for _ in range(3):
+            case = await client.get(f"/v1/reports/{report_id}")
+            assert case.status_code == 200, case.text
+            reads.append([s["id"] for s in case.json()["sightings"]])
+    assert reads[0] == sorted(added)
+    assert reads[1] == reads[0] and reads[2] == reads[0]

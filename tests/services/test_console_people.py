@@ -14,12 +14,13 @@ from playwright.async_api import Browser, Request, Route
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
-from shared.auth import find_api_key, revoke
+from shared.auth import create_api_key, find_api_key, revoke
 from tests.services.console_steps import (
     add_console_keys,
     console_page,
     fill_new_case,
     open_case,
+    sign_in,
 )
 
 # A browser far from Morocco: the console must not read times on the browser's clock.
@@ -158,6 +159,51 @@ async def test_a_case_form_is_sent_once_and_never_with_a_sex_chosen_for_the_offi
         assert case["report"]["child"]["sex"] == "male"
         assert case["report"]["child"]["birth_date"] == "2017-03-14"
         assert case["report"]["last_seen"]["heading_deg"] == 135
+
+
+async def test_a_case_being_typed_outlives_a_change_of_language_and_a_refused_key(
+    stack: Stack, browser: Browser
+) -> None:
+    """An officer typing a case switches to Arabic, and their key is revoked before they send
+    it: the case is still there, sent once they sign in again. Signing out on purpose leaves
+    nothing typed for the next person."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "police") as page:
+        form = await fill_new_case(page, "Yasmine")
+        await form.locator("#sex").select_option("female")
+        typed = {
+            field: await form.locator(f"#{field}").input_value()
+            for field in ("given_name", "seen_at", "place_name", "plate", "sex", "guardian_phone")
+        }
+        await page.locator("#language").select_option("ar")
+        await page.locator("#new-case button[type=submit]", has_text="تقديم الملف").wait_for()
+        for field, value in typed.items():
+            assert await form.locator(f"#{field}").input_value() == value, field
+        assert await form.locator("#consent").is_checked()
+        # What typing set off ran again: a plate makes the vehicle required.
+        assert await form.locator("#vehicle").evaluate("field => field.required")
+
+        async with stack.embedded.sessions() as session, session.begin():
+            revoke(await find_api_key(session, "police"), datetime.now(UTC))
+            fresh = await create_api_key(
+                session, "police-renewed", ["reports:submit", "reports:read"], datetime.now(UTC)
+            )
+        await form.locator("button[type=submit]").click()
+        await page.locator("#sign-in").wait_for()
+        await sign_in(page, fresh)
+        for field, value in typed.items():
+            assert await form.locator(f"#{field}").input_value() == value, field
+        await form.locator("button[type=submit]").click()
+        await page.wait_for_url(re.compile(r"#/cases/[\w-]+$"))
+        async with stack.client("reader") as reader:
+            listed = (await reader.get("/v1/reports")).json()["items"]
+        assert [r["report"]["child"]["given_name"] for r in listed] == ["Yasmine"]
+
+        await fill_new_case(page, "Salma")
+        await page.locator("#sign-out").click()
+        await sign_in(page, fresh)
+        await page.locator("a[data-nav='nav.new']").click()
+        assert await page.locator("#new-case #given_name").input_value() == ""
 
 
 async def test_a_reviewers_ticks_survive_a_change_to_the_case(

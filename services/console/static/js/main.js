@@ -5,6 +5,7 @@
 import { credentials, get } from "./api.js";
 import { can, noticeOnArrival, notifyAfterMove, reportError, setSignedIn, signedInKey, whenKeyRefused } from "./session.js";
 import { h, replace } from "./dom.js";
+import { dropDraft, keepDraft, restoreDraft } from "./drafts.js";
 import { t, setLanguage, language } from "./i18n.js";
 import { leave } from "./page.js";
 import { loadZone } from "./zone.js";
@@ -67,6 +68,7 @@ async function route() {
   }
   try {
     await match[0].show(match[1]);
+    restoreDraft(view, location.hash, unitOf(signedInKey()));
   } catch (error) {
     reportError(error);
   }
@@ -107,22 +109,38 @@ async function loadKey() {
   }
 }
 
-function signOutNow(reason = null) {
+// The unit whose drafts a key may be given back (national keys: null).
+function unitOf(key) {
+  return key?.unit ?? null;
+}
+
+function signOutNow() {
   credentials.clear();
   setSignedIn(null);
-  if (reason) notifyAfterMove(reason);
   // Replaced, not assigned: an assigned hash fires a hashchange whose route() would draw the
   // sign-in form again, over the one just drawn here that the user may be typing a key into.
   history.replaceState(null, "", "#/");
   route();
 }
 
-signOut.addEventListener("click", () => signOutNow());
+signOut.addEventListener("click", () => {
+  dropDraft();
+  signOutNow();
+});
 // A key revoked or expired while in use: back to the sign-in form, saying why, rather than
-// pages that keep showing what the key may no longer read.
-whenKeyRefused(() => signOutNow(t("error.key_refused")));
+// pages that keep showing what the key may no longer read. What the user was typing (a case
+// they were filing) waits for them: signed in again, they are back on that page with it.
+whenKeyRefused(() => {
+  keepDraft(view, location.hash, unitOf(signedInKey()));
+  credentials.clear();
+  setSignedIn(null);
+  notifyAfterMove(t("error.key_refused"));
+  route();
+});
 
+// The page is drawn again in the new language, with what was typed into it.
 languageSelect.addEventListener("change", () => {
+  keepDraft(view, location.hash, unitOf(signedInKey()));
   setLanguage(languageSelect.value);
   route();
 });

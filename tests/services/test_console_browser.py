@@ -201,6 +201,10 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         await page.locator("#reject-reason").fill("Child located before review <b>ok</b>")
         await confirm(page, "reject")
         await page.locator("#case-status.rejected").wait_for()
+        # Each act says it was done, and what follows from it.
+        await page.locator(
+            "#notice.ok", has_text="Rejeté : le dossier ne sera pas publié"
+        ).wait_for()
         assert await page.get_by_text("Child located before review <b>ok</b>").count() == 1
 
         # Renew for 30 h from now (past the 24 h it was approved for): the countdown follows.
@@ -211,6 +215,7 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         await page.locator("#renew-ttl").fill("30")
         await confirm(page, "renew")
         await page.locator("#countdown[datetime^=P1DT5H]").wait_for()
+        await page.locator("#notice.ok", has_text="la nouvelle fin de l'alerte").wait_for()
         # The first version's polygon stays downloadable once the renewal's Update is current.
         async with page.expect_download() as saved:
             await page.locator("#versions tr[data-sequence='1'] [data-download=geojson]").click()
@@ -268,6 +273,7 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         assert await page.locator("[data-confirm=cancel]").is_visible()
         await page.locator("[data-confirm=cancel]").click()
         await page.locator("#case-status.cancelled").wait_for()
+        await page.locator("#notice.ok", has_text="Annulé : les partenaires reçoivent").wait_for()
         async with stack.client("officer") as api:
             cancelled = (await api.get(f"/v1/reports/{approved_id}")).json()
         assert cancelled["status"] == "cancelled"

@@ -123,6 +123,7 @@ function actions(report, reload) {
     parts.push(h("div", { class: "row" }, h("label", { for: "renew-ttl", text: t("ttl_hours") }), ttl,
       confirmButton(t("renew"), t("confirm_renew"), async () => {
         await post(`v1/reports/${report.id}/renew`, ttl.value ? { ttl_hours: Number(ttl.value) } : {});
+        notify(t("renewed_ok"), true);
         reload();
       }, "renew")));
   }
@@ -137,6 +138,7 @@ function actions(report, reload) {
   if (report.status === "submitted" && can("reports:submit") && !can("reports:review")) {
     parts.push(h("div", { class: "row" }, confirmButton(t("withdraw"), t("confirm_withdraw"), async () => {
       await post(`v1/reports/${report.id}/cancel`, { reason: t("cancelled_from_console") });
+      notify(t("withdrawn_ok"), true);
       reload();
     }, "cancel", "danger")));
   }
@@ -144,6 +146,8 @@ function actions(report, reload) {
     const reason = h("input", { type: "text", id: "cancel-reason", placeholder: t("reason") });
     parts.push(h("div", { class: "row" }, reason, confirmButton(t("cancel_case"), t("confirm_cancel"), async () => {
       await post(`v1/reports/${report.id}/cancel`, { reason: reason.value.trim() || t("cancelled_from_console") });
+      // Only a published alert has partners to take it down.
+      notify(t(published ? "cancelled_ok" : "withdrawn_ok"), true);
       reload();
     }, "cancel", "danger")));
   }

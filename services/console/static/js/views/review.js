@@ -65,6 +65,7 @@ export function reviewPanel(report, me, reload) {
   const reject = h("div", { class: "row" }, reason, confirmButton(t("reject"), t("confirm_reject"), async () => {
     if (!reason.value.trim()) throw new Error(t("reason_needed"));
     await post(`v1/reports/${report.id}/reject`, { reason: reason.value.trim() });
+    notify(t("rejected_ok"), true);
     reload();
   }, "reject", "danger"));
   return h("div", {}, form, ownCase ? null : reject);

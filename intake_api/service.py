@@ -293,7 +293,10 @@ class ReportService:
 
     async def resolve(self, principal: Principal, report_id: str, note: str | None) -> ReportOut:
         report = await self._load(principal, "resolve", report_id, for_update=True)
-        report.status = self._transition(report, "resolve")
+        new_status = self._transition(report, "resolve")
+        # Before review, resolving closes a colleague's report as a withdrawal would.
+        self._authorise(principal, "resolve", report)
+        report.status = new_status
         report.status_reason = self._seal_note(note)
         # The note is a case note (restricted): the event says only that the child was found.
         data = ReportClosedData(report_id=report.id, closed_at=self._now)

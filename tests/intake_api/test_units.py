@@ -25,6 +25,8 @@ from tests.waiting import eventually
 UNIT_KEYS: dict[str, tuple[str, list[str]]] = {
     # the desk that files Casablanca's cases
     "casa_desk": ("CASA-ANFA", ["reports:submit", "reports:read"]),
+    # another Casablanca desk: a colleague, not the submitter, and no reviewer
+    "casa_colleague": ("CASA-ANFA", ["reports:submit", "reports:read"]),
     # a second Casablanca key that may also review: "own unit" in the matrix
     "casa_chief": ("CASA-ANFA", ["reports:submit", "reports:read", "reports:review"]),
     # the same scopes in another unit: "other unit" in the matrix
@@ -307,6 +309,28 @@ async def test_a_submitter_without_review_scope_withdraws_but_cannot_cancel_a_pu
     assert cancel.status_code == 403 and "reports:review" in cancel.json()["detail"]
     assert reject.status_code == 403  # the scope: rejecting is a reviewer's act
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+
+
+async def test_a_colleague_cannot_close_a_report_before_review_by_resolving_it(
+    stack: Stack,
+) -> None:
+    """Resolving a report still waiting for review closes it just as withdrawing would: the
+    submitter's act, or a reviewer's, not a colleague's (the review would never see it)."""
+    waiting = await new_case(stack, "submitted")
+    async with stack.client("casa_colleague") as colleague:
+        refused = await colleague.post(f"/v1/reports/{waiting}/resolve", json={})
+        still = (await colleague.get(f"/v1/reports/{waiting}")).json()
+    assert refused.status_code == 403, refused.text
+    assert "waiting for review" in refused.json()["detail"]
+    assert still["status"] == "submitted"
+    async with stack.client("casa_desk") as submitter:
+        resolved = await submitter.post(f"/v1/reports/{waiting}/resolve", json={})
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    # Once the alert is out, anyone who reaches the case resolves it at once.
+    public = await new_case(stack, "approved")
+    async with stack.client("casa_colleague") as colleague:
+        found = await colleague.post(f"/v1/reports/{public}/resolve", json={})
+    assert found.status_code == 200 and found.json()["status"] == "resolved"
 
 
 async def test_a_case_filed_before_units_reads_as_national(stack: Stack) -> None:

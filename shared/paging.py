@@ -17,7 +17,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -101,6 +101,9 @@ def _decoded(cursor: str) -> tuple[datetime, str]:
         moment = datetime.fromisoformat(at)
         if not isinstance(key, str) or moment.tzinfo is None:
             raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # In UTC, as the rows are: a time at either end of the calendar with an offset
+        # would overflow there, in the database driver (a 500) rather than here.
+        moment = moment.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise field_problem("query.cursor", "not a cursor this list gave") from None
     return moment, key

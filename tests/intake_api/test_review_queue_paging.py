@@ -4,6 +4,8 @@ rest of the queue past the next page). Through the real HTTP API."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import httpx
@@ -55,12 +57,27 @@ async def test_the_review_queue_walked_while_approving_shows_every_case_once(sta
     assert set(seen) == set(submitted)
 
 
+def _cursor(at: str, key: str) -> str:
+    text = json.dumps([at, key]).encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
+# Times at the ends of the calendar, whose offset takes them past it in UTC (a 500 once).
+EDGE_OF_TIME = [
+    _cursor("0001-01-01T00:00:00+14:00", "x"),
+    _cursor("9999-12-31T23:59:59-23:59", "x"),
+]
+
+
 async def test_a_cursor_is_checked(stack: Stack) -> None:
-    async with stack.client("reader") as reader:
-        for bad in ("not-a-cursor", "W10", "WyJ4IiwgMV0"):  # junk, [], ["x", 1]
-            answer = await reader.get("/v1/reports", params={"cursor": bad})
-            assert answer.status_code == 422, answer.text
-            assert [e["field"] for e in answer.json()["errors"]] == ["query.cursor"]
+    async with stack.client("reader") as reader, stack.client("admin") as admin:
+        junk = ["not-a-cursor", "W10", "WyJ4IiwgMV0"]  # junk, [], ["x", 1]
+        lists = (("/v1/reports", reader), ("/v1/alerts", reader), ("/v1/deliveries", admin))
+        for path, client in lists:
+            for bad in [*junk, *EDGE_OF_TIME]:
+                answer = await client.get(path, params={"cursor": bad})
+                assert answer.status_code == 422, (path, bad, answer.text)
+                assert [e["field"] for e in answer.json()["errors"]] == ["query.cursor"]
         both = await reader.get("/v1/reports", params={"cursor": "W10", "offset": 3})
     assert both.status_code == 422
     assert [e["field"] for e in both.json()["errors"]] == ["query.offset"]

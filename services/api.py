@@ -18,6 +18,7 @@ from dispatcher.dependencies import DispatcherLink
 from dispatcher.routes import deliveries as deliveries_router
 from dispatcher.routes import partners as partners_router
 from dispatcher.routes import webhooks as partner_webhooks
+from intake_api.dependencies import service_area_of
 from intake_api.own_key_routes import router as own_key_router
 from intake_api.routes import router as reports_router
 from services.access_log import AccessLog
@@ -65,6 +66,8 @@ def create_app(components: Components) -> FastAPI:
         redoc_url=None,
     )
     settings = components.settings
+    # Read now: a service area file that cannot be read stops the start, not a report.
+    service_area_of(settings)
     install_parts(
         app,
         AppContext(

@@ -6,6 +6,8 @@ Every setting is ``TIFLI_<NAME>``; the two that operators know by their conventi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -215,11 +217,26 @@ class Settings(BaseSettings):
     )
     service_area: tuple[float, float, float, float] = Field(
         default=DEFAULT_SERVICE_AREA,
-        description="[west, south, east, north], degrees: where a report's or sighting's "
-        "point may lie (default: Morocco, with about 50 km around it). A point outside is a "
-        "422, not an alert around Paris or a swapped latitude and longitude.",
+        description="[west, south, east, north], degrees: a box a report's or sighting's "
+        "point must lie in, besides the service area file (default: around Morocco). A point "
+        "outside is a 422, not an alert around Paris or a swapped latitude and longitude.",
+    )
+    service_area_file: str | None = Field(
+        default=None,
+        description="GeoJSON of where a report's or sighting's point may lie: the territory "
+        "and about 50 km around it, drawn from the regions file by `python -m "
+        "deploy.geodata.service_area --regions R --out FILE`; unset: Morocco's, shipped "
+        "with the intake API. A point abroad or out at sea beyond it is a 422, not an alert "
+        "over another country.",
     )
     alert_ttl_hours: float = Field(default=24.0, gt=0)
+
+    @field_validator("service_area_file")
+    @classmethod
+    def _a_file(cls, path: str | None) -> str | None:
+        if path and not Path(path).is_file():
+            raise ValueError("no such file")
+        return path
 
     @field_validator("service_area")
     @classmethod

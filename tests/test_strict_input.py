@@ -68,6 +68,12 @@ async def _stored(stack: Stack) -> tuple[int, int]:
         ("last_seen.location", {"lat": 90, "lon": -7.5}),
         ("last_seen.location", {"lat": 33.57, "lon": 180}),
         ("last_seen.destination", {"location": {"lat": 36.75, "lon": 3.06}}),  # Algiers
+        # Abroad, but within the box around Morocco: far from its territory (an alert there
+        # would cover another country or open sea, and reach no one it should).
+        ("last_seen.location", {"lat": 35.697, "lon": -0.633}),  # Oran
+        ("last_seen.location", {"lat": 22.0, "lon": -2.0}),  # Algeria's south, by Mali
+        ("last_seen.location", {"lat": 28.10, "lon": -15.41}),  # Las Palmas
+        ("last_seen.location", {"lat": 35.0, "lon": -12.0}),  # the Atlantic, 400 km out
         # Times no case can have: a typed year 1, or before the child was born (aged 9).
         ("last_seen.at", "0001-01-01T00:00:00Z"),
         ("last_seen.at", "2001-01-01T00:00:00Z"),

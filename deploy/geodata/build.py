@@ -39,11 +39,13 @@ from shapely.geometry.base import BaseGeometry
 from alert_engine.geodesy import WGS84
 from alert_engine.territory import ALLOWED_AREAS_FILE
 from intake_api.gazetteer import official_names
+from intake_api.service_area import AREA_FILE_NAME
 
 from .accuracy import distances_m, segments
 from .allowed import write_allowed_areas
 from .coast import SHORE_GROWTH, neighbours, outside_pieces, with_shore
 from .gaps import check_gaps, sample_points
+from .service_area import write_service_area
 from .topojson import decode_object
 
 MOROCCO_MAP = "morocco-map@1.3.0"
@@ -568,6 +570,7 @@ def main() -> None:
         args.out / "foreign_land.geojson",
         args.out / ALLOWED_AREAS_FILE,
     )
+    write_service_area(args.out / "morocco_regions.geojson", args.places_out / AREA_FILE_NAME)
 
 
 if __name__ == "__main__":

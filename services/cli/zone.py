@@ -46,7 +46,7 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
 
     from alert_engine.composer import area_of
     from alert_engine.pieces import disk_piece
-    from intake_api.service_area import ServiceArea
+    from intake_api.dependencies import service_area_of
     from services.components import zone_policy
     from shared.alert_contract import Point
 
@@ -55,15 +55,10 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
     except ValidationError:
         print("tifli: --lat must be within ±90 and --lon within ±180", file=sys.stderr)
         return 2
-    area_served = ServiceArea.of(settings.service_area)
+    area_served = service_area_of(settings)
     if not area_served.contains(point):
         # As the API refuses it: no case can be there (and no zone be drawn at a pole).
-        print(
-            f"tifli: the point is outside the service area (TIFLI_SERVICE_AREA: longitude "
-            f"{area_served.west} to {area_served.east}, latitude {area_served.south} to "
-            f"{area_served.north})",
-            file=sys.stderr,
-        )
+        print(f"tifli: the point is {area_served.refusal()}", file=sys.stderr)
         return 2
     policy = zone_policy(settings)
     radius = policy.floor_km if args.radius_km is None else args.radius_km

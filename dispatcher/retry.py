@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
@@ -43,8 +43,13 @@ def retry_after_s(header: str | None, now: datetime) -> float | None:
         return float(header)
     try:
         when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+    if when.tzinfo is None:
+        # "-0000" (RFC 5322: UTC, local zone unknown) or no zone at all parse without one;
+        # an HTTP date is in GMT. (Subtracting it from an aware time raised TypeError, which
+        # left the attempt unrecorded and the delivery stuck until its lease ran out.)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 

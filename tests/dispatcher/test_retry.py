@@ -72,3 +72,7 @@ def test_retry_after_is_honoured_for_429_and_503_only() -> None:
 def test_retry_after_http_date() -> None:
     assert retry_after_s("Sun, 29 Nov 2026 12:02:00 GMT", NOW) == 120
     assert retry_after_s("soon", NOW) is None
+    # Dates without a zone, or "-0000" (UTC, in RFC 5322's words), are GMT as HTTP's are.
+    assert retry_after_s("Sun, 29 Nov 2026 12:02:00 -0000", NOW) == 120
+    assert retry_after_s("Sun, 29 Nov 2026 12:02:00", NOW) == 120
+    assert retry_after_s("Sun, 29 Nov 2026 13:02:00 +0100", NOW) == 120

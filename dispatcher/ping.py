@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 
 import httpx
+from pydantic import TypeAdapter
 
 from dispatcher.models import Partner
 from dispatcher.partner_secrets import signing_secrets
@@ -17,12 +18,15 @@ from dispatcher.sender import post_webhook
 from dispatcher.signing import signature_headers
 from shared.sealing import Sealer
 
+_AS_JSON = TypeAdapter(datetime)
+
 
 def ping_body(webhook_id: str, sent_at: datetime) -> bytes:
     """The test event's body: the same envelope as an alert's (``type``, ``id``), nothing else."""
+    # The time as every other payload writes it (UTC, "Z"): one parser for all of them.
+    moment = _AS_JSON.dump_python(sent_at, mode="json")
     return json.dumps(
-        {"type": "ping", "id": webhook_id, "sent_at": sent_at.isoformat()},
-        separators=(",", ":"),
+        {"type": "ping", "id": webhook_id, "sent_at": moment}, separators=(",", ":")
     ).encode()
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 from services.testbed.partner import partner_endpoint
 from services.testbed.stack import Stack
@@ -24,6 +25,9 @@ async def test_a_test_event_is_signed_like_an_alert_and_carries_none(stack: Stac
     verify_both_signatures(str(registered["secret"]), received)
     body = json.loads(received.body)
     assert body == {"type": "ping", "id": result["webhook_id"], "sent_at": body["sent_at"]}
+    # Written as the alerts' times are: UTC, with "Z".
+    assert datetime.fromisoformat(body["sent_at"]).utcoffset() == timedelta(0)
+    assert body["sent_at"].endswith("Z")
     assert received.headers["webhook-id"] == result["webhook_id"]
 
 

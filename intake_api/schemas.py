@@ -520,7 +520,12 @@ class ReportOut(BaseModel):
         default=None, description="The unit the case belongs to; null: a national case."
     )
     submitted_by_key: str
-    reviewed_by_key: str | None
+    reviewed_by_key: str | None = Field(
+        description="The key that decided the review: approved or rejected the report, or "
+        "cancelled it while it waited for review; null until then, and for a report its "
+        "submitter withdrew. Later acts (renewal, cancellation, resolution) keep it: the "
+        "audit log (`GET /v1/audit`) names each act's key."
+    )
     status_reason: str | None
     expires_at: datetime | None = Field(description="End of the alert's time window.")
     criteria: Criteria | None

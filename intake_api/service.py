@@ -271,7 +271,6 @@ class ReportService:
                 "ttl_hours", "the new window would not end later than the current one"
             )
         report.expires_at = expires_at
-        report.reviewed_by_key = principal.key_id
         data = ReportRenewedData(report_id=report.id, renewed_at=self._now, expires_at=expires_at)
         await self._record(
             principal, report, "renew", ReportRenewed(**self._about(report), data=data)
@@ -309,8 +308,13 @@ class ReportService:
         report = await self._load(principal, "cancel", report_id, for_update=True)
         new_status = self._transition(report, "cancel")
         self._authorise(principal, "cancel", report)
+        # A reviewer cancelling a report that waits for review decides its review; a
+        # submitter withdrawing its own is no review, nor is cancelling an alert that went
+        # out (its review was the approval). The audit log names every act's key.
+        if report.status == "submitted" and principal.key_id != report.submitted_by_key:
+            report.reviewed_by_key = principal.key_id
         report.status = new_status
-        report.reviewed_by_key, report.status_reason = principal.key_id, self._seal_note(reason)
+        report.status_reason = self._seal_note(reason)
         data = ReportClosedData(report_id=report.id, closed_at=self._now)
         await self._record(
             principal, report, "cancel", ReportCancelled(**self._about(report), data=data)

@@ -378,3 +378,31 @@ async def test_a_refused_sighting_tells_another_unit_nothing_of_the_case(stack: 
     # The owning unit is told both.
     assert own_closed.json()["status_now"] == "resolved"
     assert re.search(r"before \d{4}-\d\d-\d\dT", own_too_old.json()["detail"]), own_too_old.json()
+
+
+async def _key_id(stack: Stack, persona: str) -> str:
+    async with stack.client(persona) as client:
+        key_id: str = (await client.get("/v1/keys/me")).json()["id"]
+    return key_id
+
+
+async def test_the_reviewer_of_a_case_is_the_key_that_decided_its_review(stack: Stack) -> None:
+    """Renewing or cancelling an alert later does not rewrite who approved it, and a
+    withdrawal by the submitter is no review (it read as a case its submitter reviewed)."""
+    reviewer, chief = await _key_id(stack, "reviewer"), await _key_id(stack, "casa_chief")
+    public = await new_case(stack, "approved")  # filed by casa_desk, approved by "reviewer"
+    async with stack.client("casa_chief") as other:
+        renewed = await other.post(f"/v1/reports/{public}/renew", json={"ttl_hours": 48})
+        cancelled = await other.post(f"/v1/reports/{public}/cancel", json={"reason": "dup"})
+    assert renewed.status_code == 200 and renewed.json()["reviewed_by_key"] == reviewer
+    assert cancelled.status_code == 200 and cancelled.json()["reviewed_by_key"] == reviewer
+    withdrawn_id = await new_case(stack, "submitted")
+    async with stack.client("casa_desk") as desk:
+        withdrawn = await desk.post(f"/v1/reports/{withdrawn_id}/cancel", json={"reason": "dup"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["reviewed_by_key"] is None
+    turned_down_id = await new_case(stack, "submitted")
+    async with stack.client("casa_chief") as other:
+        turned_down = await other.post(
+            f"/v1/reports/{turned_down_id}/cancel", json={"reason": "filed twice"}
+        )
+    assert turned_down.status_code == 200 and turned_down.json()["reviewed_by_key"] == chief

@@ -37,7 +37,7 @@ from shared.auth import Principal, add_unit, list_units, require_scope
 from shared.input_types import QUERY_DIGITS
 from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
-from shared.problems import Problem, field_problem
+from shared.problems import Problem, field_problem, not_found
 from shared.transaction import Transaction
 from shared.web import Now
 
@@ -434,7 +434,7 @@ async def revoke_key(key_id: str, principal: KeyAdmin, session: Transaction, now
     try:
         return await keys.revoke_key(session, principal.key_id, now, key_id)
     except LookupError:
-        raise Problem(404, "Not found", f"No key {key_id}.") from None
+        raise not_found("key", key_id) from None
 
 
 @units_router.get(

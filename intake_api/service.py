@@ -61,7 +61,7 @@ from shared.events import (
 from shared.input_types import STORED
 from shared.outbox import add_event
 from shared.paging import page_newest_first
-from shared.problems import Problem, field_problem
+from shared.problems import Problem, field_problem, not_found
 from shared.sealing import Sealer
 from shared.settings import DEFAULT_SERVICE_AREA
 
@@ -395,7 +395,7 @@ class ReportService:
         self._authorise(principal, "trust_sighting", report)
         sighting = next((s for s in report.sightings if s.id == sighting_id), None)
         if sighting is None:
-            raise Problem(404, "Not found", f"No sighting {sighting_id} on report {report_id}.")
+            raise not_found("sighting", sighting_id)
         if sighting.trusted:
             return _sighting_out(sighting)  # trusted already: nothing changes, nothing is sent
         sighting.trusted = True
@@ -484,7 +484,7 @@ class ReportService:
         report = (await self._session.scalars(query)).unique().one_or_none()
         # Another unit's case is answered exactly like a missing one: ids do not leak.
         if report is None or not access.reachable(principal, act, report.unit):
-            raise Problem(404, "Not found", f"No report {report_id}.")
+            raise not_found("report", report_id)
         return report
 
     def _authorise(

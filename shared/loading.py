@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Base
-from shared.problems import Problem
+from shared.problems import not_found
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -20,5 +20,5 @@ async def load_or_404(
     result); a 404 "No <noun> <key>." if there is none."""
     row = await session.get(model, key, with_for_update=for_update)
     if row is None:
-        raise Problem(404, "Not found", f"No {noun} {key}.")
+        raise not_found(noun, key)
     return row

@@ -7,7 +7,9 @@ system can show its operator exactly what to fix.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,13 +59,28 @@ def field_problem(field: str, message: str, *, status: int = 422) -> Problem:
     )
 
 
+# What an id of ours looks like (UUIDs, hex key ids, partner ids): only such a key is echoed.
+_ECHOED_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def not_found(noun: str, key: object) -> Problem:
+    """A 404 naming the missing ``noun``, and its key if it looks like one of ours: a path
+    typed with a bidi override or 5,000 characters is not repeated into a reply that a
+    console or a log shows (the problem's ``instance`` keeps the path, percent-encoded)."""
+    shown = str(key)
+    detail = f"No {noun} {shown}." if _ECHOED_KEY.fullmatch(shown) else f"No such {noun}."
+    return Problem(404, "Not found", detail)
+
+
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
     """The problem as an RFC 9457 ``application/problem+json`` response."""
     body: dict[str, Any] = {"type": problem.type, "title": problem.title, "status": problem.status}
     if problem.detail:
         body["detail"] = problem.detail
     if instance:
-        body["instance"] = instance
+        # The path as sent, percent-encoded: a path typed with a bidi override or a control
+        # character is not shown as one where the problem is displayed.
+        body["instance"] = quote(instance, safe="/")
     if problem.errors:
         body["errors"] = problem.errors
     body.update(problem.extensions)

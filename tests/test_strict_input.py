@@ -428,3 +428,18 @@ async def test_a_take_down_needs_no_body(stack: Stack) -> None:
         resolved = await police.post(f"/v1/reports/{report_id}/resolve")
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "resolved"
+
+
+async def test_a_missing_case_s_id_is_echoed_only_if_it_looks_like_an_id(stack: Stack) -> None:
+    """A bidi override or a 5,000-character id is not repeated into the reply (a console or a
+    log shows it); an id of ours is, to say which one is missing."""
+    async with stack.client("reader") as reader:
+        plain = await reader.get("/v1/reports/0b6f1c1e-6a55-4d5c-9d0e-1f2a3b4c5d6e")
+        overridden = await reader.get("/v1/reports/%E2%80%AEabc")
+        long = await reader.get(f"/v1/reports/{'a' * 5000}")
+        alert = await reader.get("/v1/alerts/%E2%80%AEabc")
+    assert plain.status_code == 404
+    assert plain.json()["detail"] == "No report 0b6f1c1e-6a55-4d5c-9d0e-1f2a3b4c5d6e."
+    for answer in (overridden, long):
+        assert answer.status_code == 404 and answer.json()["detail"] == "No such report."
+    assert alert.status_code == 404 and "\u202e" not in alert.text

@@ -84,7 +84,8 @@ class Sighting(Base):
 
 
 class IdempotencyRecord(Base):
-    """A POST's outcome under its ``Idempotency-Key``: a retry gets the same answer."""
+    """A POST's outcome under its ``Idempotency-Key``: a retry gets the same answer. The
+    report filed, or (``sighting_id`` set) the sighting added to that report."""
 
     __tablename__ = "idempotency_records"
 
@@ -92,6 +93,7 @@ class IdempotencyRecord(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     report_id: Mapped[str] = mapped_column(String(36))
+    sighting_id: Mapped[str | None] = mapped_column(String(36), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

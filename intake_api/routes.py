@@ -62,7 +62,8 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Retry-safe submission: the same key and body give the same report.",
+        description="Retry-safe submission: the same key and body give the same answer (the "
+        "same report, or the same sighting) without doing it twice.",
     ),
 ]
 # The errors each kind of operation answers with (problem+json), declared in the OpenAPI.
@@ -307,13 +308,28 @@ async def erase_report(report_id: str, principal: Reviewer, reports: Reports) ->
     "/{report_id}/sightings",
     status_code=201,
     response_model=SightingOut,
-    responses=ACTION_ERRORS,
+    responses={
+        201: {
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "`true` when this answers a retry with the same key and body.",
+                    "schema": {"type": "string"},
+                },
+            }
+        },
+        **ACTION_ERRORS,
+    },
     operation_id="reports_add_sighting",
     response_description="The sighting as stored, with its point.",
     summary="Add a sighting",
 )
 async def add_sighting(
-    report_id: str, body: SightingIn, principal: Sighter, reports: Reports
+    report_id: str,
+    body: SightingIn,
+    response: Response,
+    principal: Sighter,
+    reports: Reports,
+    idempotency_key: IdempotencyKey = None,
 ) -> SightingOut:
     """Adds a sighting to an open case (a point, a place name, or both, and a past time).
 
@@ -323,10 +339,17 @@ async def add_sighting(
     reviewer trusts it. The example is valid as shown: its `at` is 10 minutes before this
     document was fetched.
 
+    With an `Idempotency-Key`, a retry with the same body answers the sighting the first try
+    added (marked `Idempotent-Replayed: true`), not a second one; the same key with another
+    body, or on another case, is a 409.
+
     **Events:** `report.sighting_added`; a *trusted* sighting joins the zone, and partners receive
     `alert.updated` when the area changes.
     """
-    return await reports.add_sighting(principal, report_id, body)
+    sighting, added = await reports.add_sighting(principal, report_id, body, idempotency_key)
+    if not added:
+        response.headers["Idempotent-Replayed"] = "true"
+    return sighting
 
 
 @reports.post(

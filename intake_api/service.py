@@ -83,6 +83,12 @@ def request_fingerprint(body: ReportIn) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
+def sighting_fingerprint(report_id: str, body: SightingIn) -> str:
+    """``request_fingerprint`` of a sighting's POST: its case and its body (a key reused on
+    another case, or for a report, is another request)."""
+    return hashlib.sha256(f"sighting {report_id} {body.model_dump_json()}".encode()).hexdigest()
+
+
 class ReportService:
     def __init__(
         self,
@@ -172,6 +178,14 @@ class ReportService:
     ) -> ReportOut | None:
         """The report an earlier request with this key created (None: there was none); a 409
         if that request had another body."""
+        previous = await self._previous(principal, idempotency_key, fingerprint)
+        return None if previous is None else await self.get(principal, previous.report_id)
+
+    async def _previous(
+        self, principal: Principal, idempotency_key: str, fingerprint: str
+    ) -> IdempotencyRecord | None:
+        """The record of an earlier request with this key (None: there was none); a 409 if
+        that request was another (another body, another case, a report for a sighting)."""
         previous = await self._session.get(IdempotencyRecord, (principal.key_id, idempotency_key))
         if previous is None:
             return None
@@ -187,7 +201,7 @@ class ReportService:
                 ],
                 report_id=previous.report_id,
             )
-        return await self.get(principal, previous.report_id)
+        return previous
 
     async def _create(
         self,
@@ -322,6 +336,53 @@ class ReportService:
         return self.to_out(report)
 
     async def add_sighting(
+        self,
+        principal: Principal,
+        report_id: str,
+        body: SightingIn,
+        idempotency_key: str | None = None,
+    ) -> tuple[SightingOut, bool]:
+        """The sighting, and whether it was added now (False: a retry with the same
+        ``idempotency_key`` and body, answered with the sighting the first try added)."""
+        if idempotency_key is None:
+            return await self._add_sighting(principal, report_id, body), True
+        fingerprint = sighting_fingerprint(report_id, body)
+        replayed = await self._sighting_replay(principal, idempotency_key, fingerprint)
+        if replayed is not None:
+            return replayed, False
+        try:
+            # As for a report: a concurrent twin that commits first undoes only this attempt.
+            async with self._session.begin_nested():
+                added = await self._add_sighting(principal, report_id, body)
+                self._session.add(
+                    IdempotencyRecord(
+                        key_id=principal.key_id,
+                        idempotency_key=idempotency_key,
+                        request_hash=fingerprint,
+                        report_id=report_id,
+                        sighting_id=added.id,
+                        created_at=self._now,
+                    )
+                )
+            return added, True
+        except IntegrityError:
+            replayed = await self._sighting_replay(principal, idempotency_key, fingerprint)
+            if replayed is None:
+                raise
+            return replayed, False
+
+    async def _sighting_replay(
+        self, principal: Principal, idempotency_key: str, fingerprint: str
+    ) -> SightingOut | None:
+        previous = await self._previous(principal, idempotency_key, fingerprint)
+        if previous is None or previous.sighting_id is None:
+            return None
+        sighting = await self._session.get(Sighting, previous.sighting_id)
+        if sighting is None:  # erased with its case since: the record alone cannot answer
+            raise not_found("sighting", previous.sighting_id)
+        return _sighting_out(sighting)
+
+    async def _add_sighting(
         self, principal: Principal, report_id: str, body: SightingIn
     ) -> SightingOut:
         report = await self._load(principal, "add_sighting", report_id, for_update=True)

@@ -1,6 +1,6 @@
 """Two submissions with one Idempotency-Key, racing on PostgreSQL: the second finds no record
 (the first has not committed), inserts, waits on the first's lock, and must answer with the
-first's report instead of failing when the first commits."""
+first's report (or sighting) instead of failing when the first commits."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_api.models import Report
-from intake_api.schemas import ReportIn, ReportOut
+from intake_api.models import Report, Sighting
+from intake_api.schemas import ReportIn, ReportOut, SightingIn, SightingOut
 from intake_api.service import ReportService
 from services.testbed.production import fresh_database, migrated_sessions
 from services.testbed.sample_report import report_body
@@ -90,3 +90,34 @@ async def test_the_loser_with_another_body_is_a_conflict(
     ]
     # The case the key filed is named: a client that lost the first answer finds it.
     assert raised.value.extensions == {"report_id": filed.id}
+
+
+async def test_a_sighting_sent_twice_at_once_is_added_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The same for a sighting: the loser waits on the case's lock, and answers with the
+    sighting the winner added instead of adding a second (a second Update to partners)."""
+    async with sessions() as session, session.begin():
+        case, _ = await _submit(session, ReportIn.model_validate(report_body()), "case")
+    seen = SightingIn.model_validate(
+        {"place_name": "Rabat", "at": datetime.now(UTC).isoformat(), "trusted": True}
+    )
+    async with sessions() as first_session:
+        async with first_session.begin():
+            service = ReportService(first_session, SEALER, datetime.now(UTC))
+            first, first_added = await service.add_sighting(POLICE, case.id, seen, "seen-1")
+            second_task = asyncio.create_task(_racing_sighting(sessions, case.id, seen, "seen-1"))
+            await eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
+        second, second_added = await second_task
+    assert first_added and not second_added
+    assert second.id == first.id
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Sighting)) == 1
+
+
+async def _racing_sighting(
+    sessions: async_sessionmaker[AsyncSession], report_id: str, body: SightingIn, key: str
+) -> tuple[SightingOut, bool]:
+    async with sessions() as session, session.begin():
+        service = ReportService(session, SEALER, datetime.now(UTC))
+        return await service.add_sighting(POLICE, report_id, body, key)

@@ -1,6 +1,6 @@
 """A case's sightings come back in one order on every read, even when two were added within
 one tick of the clock: a client comparing reads (the console does) must not see a change
-where there is none."""
+where there is none. And a sighting sent again after a lost answer is added once."""
 
 from __future__ import annotations
 
@@ -43,3 +43,32 @@ async def test_sightings_added_at_the_same_instant_keep_one_order(stack: Stack) 
             reads.append([s["id"] for s in case.json()["sightings"]])
     assert reads[0] == sorted(added)
     assert reads[1] == reads[0] and reads[2] == reads[0]
+
+
+async def test_a_sighting_sent_again_with_its_idempotency_key_is_added_once(stack: Stack) -> None:
+    """A police system whose answer was lost sends the sighting again: the same sighting
+    answers, marked as a replay; the key reused for something else is a 409."""
+    async with stack.client("submitter") as client:
+        case_id = (await client.post("/v1/reports", json=report_body())).json()["id"]
+        other_id = (await client.post("/v1/reports", json=report_body())).json()["id"]
+        seen = {
+            "place_name": "Rabat",
+            "at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+            "trusted": True,
+        }
+        key = {"Idempotency-Key": "sighting-7"}
+        first = await client.post(f"/v1/reports/{case_id}/sightings", json=seen, headers=key)
+        again = await client.post(f"/v1/reports/{case_id}/sightings", json=seen, headers=key)
+        corrected = await client.post(
+            f"/v1/reports/{case_id}/sightings", json={**seen, "place_name": "Salé"}, headers=key
+        )
+        elsewhere = await client.post(f"/v1/reports/{other_id}/sightings", json=seen, headers=key)
+        as_report = await client.post("/v1/reports", json=report_body(), headers=key)
+        case = (await client.get(f"/v1/reports/{case_id}")).json()
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert [s["id"] for s in case["sightings"]] == [first.json()["id"]]
+    for refused in (corrected, elsewhere, as_report):
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["errors"][0]["field"] == "header.Idempotency-Key"

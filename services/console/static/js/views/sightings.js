@@ -40,7 +40,9 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     h("p", {}, h("button", { type: "submit", id: "add-sighting", text: t("add_sighting") })));
   const send = form.querySelector("#add-sighting");
   followClock(seenAt, form.querySelector("#sighting-at-clock"));
-  // Disabled while it is sent: a double click adds one sighting.
+  // Disabled while it is sent: a double click adds one sighting. One key per sighting: sent
+  // again after an answer that never came (a 503, a dropped connection), it is added once.
+  let idempotencyKey = crypto.randomUUID();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (send.disabled) return;
@@ -53,7 +55,8 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     send.disabled = true;
     try {
       const id = typeof caseId === "function" ? caseId() : caseId;
-      await post(`v1/reports/${encodeURIComponent(id)}/sightings`, body);
+      await post(`v1/reports/${encodeURIComponent(id)}/sightings`, body, idempotencyKey);
+      idempotencyKey = crypto.randomUUID();  // the next sighting is another one
       notify(t("sighting_ok"), true);
       reload();
       seenAt.value = toWallClock(Date.now());  // the form may stay for the next one

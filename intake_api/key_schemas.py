@@ -53,10 +53,12 @@ class KeyIn(BaseModel):
         max_length=len(SCOPES),
         description=f"One or more of: {', '.join(sorted(SCOPES))}.",
     )
+    # Required, null included: a national key sees every unit's cases, so it is asked for,
+    # never what a forgotten field gives.
     unit: Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)] | None = Field(
-        default=None,
         description="A known unit's code: the key sees and acts on that unit's cases only. "
-        "Null: a national key (central review, operators), which sees every case.",
+        "Null (given as such): a national key (central review, operators), which sees every "
+        "case.",
     )
     expires_in_days: int | None = Field(
         default=None, ge=1, le=MAX_LIFETIME_DAYS, description="Null: the key does not expire."

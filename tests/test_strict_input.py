@@ -126,7 +126,10 @@ async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
     async with stack.client("admin") as admin:
         for name in ("x\x00", "evil\x1b[2J", "line1\nline2", "a\u202eb"):
             _names(
-                await admin.post("/v1/keys", json={"name": name, "scopes": ["alerts:read"]}), "name"
+                await admin.post(
+                    "/v1/keys", json={"name": name, "scopes": ["alerts:read"], "unit": None}
+                ),
+                "name",
             )
             _names(await admin.post("/v1/units", json={"code": "U-1", "name": name}), "name")
         assert (await admin.get("/v1/units")).json()["items"] == []

@@ -85,7 +85,7 @@ async def test_a_key_expires_on_time(stack: Stack, clock: FakeClock) -> None:
     async with stack.client("admin") as admin:
         created = await admin.post(
             "/v1/keys",
-            json={"name": "temp", "scopes": ["reports:read"], "expires_in_days": 1},
+            json={"name": "temp", "scopes": ["reports:read"], "unit": None, "expires_in_days": 1},
         )
         key = created.json()
         assert key["unit"] is None  # national
@@ -105,14 +105,19 @@ async def test_a_key_expires_on_time(stack: Stack, clock: FakeClock) -> None:
     ("body", "field"),
     [
         ({"name": "x", "scopes": ["reports:read"], "unit": "NOWHERE"}, "unit"),
-        ({"name": "x", "scopes": ["reports:fly"]}, "scopes"),
+        ({"name": "x", "scopes": ["reports:fly"], "unit": None}, "scopes"),
         # Managing keys reaches every unit: never a unit key's scope.
         ({"name": "x", "scopes": ["keys:admin"], "unit": "CASA-ANFA"}, "scopes"),
         # Nor the partners every unit's alerts go to, nor every unit's deliveries.
         ({"name": "x", "scopes": ["partners:admin"], "unit": "CASA-ANFA"}, "scopes"),
         ({"name": "x", "scopes": ["deliveries:read"], "unit": "CASA-ANFA"}, "scopes"),
         ({"name": "x", "scopes": ["deliveries:ops"], "unit": "CASA-ANFA"}, "scopes"),
-        ({"name": "x", "scopes": ["reports:read"], "expires_in_days": "90"}, "expires_in_days"),
+        (
+            {"name": "x", "scopes": ["reports:read"], "unit": None, "expires_in_days": "90"},
+            "expires_in_days",
+        ),
+        # A national key is asked for (null), never what a forgotten unit gives.
+        ({"name": "x", "scopes": ["reports:read"]}, "unit"),
         ({"name": "x", "scopes": ["reports:read"], "unit": "casa anfa"}, "unit"),
     ],
 )
@@ -148,7 +153,9 @@ async def test_a_unit_key_made_earlier_with_a_national_scope_cannot_use_it(stack
 async def test_only_keys_admin_manages_keys(stack: Stack) -> None:
     async with stack.client("reviewer") as reviewer:
         assert (await reviewer.get("/v1/keys")).status_code == 403
-        made = await reviewer.post("/v1/keys", json={"name": "x", "scopes": ["reports:read"]})
+        made = await reviewer.post(
+            "/v1/keys", json={"name": "x", "scopes": ["reports:read"], "unit": None}
+        )
         assert made.status_code == 403
         revoke = await reviewer.post(f"/v1/keys/{key_id_of(stack.keys['admin'])}/revoke")
         assert revoke.status_code == 403

@@ -111,10 +111,15 @@ _SEPARATORS = re.compile(r"[\s\-‐‑'’`_.,]+")
 def normalise(name: str) -> str:
     """A matching key: case, Latin diacritics, Arabic marks, hyphens and spaces ignored.
 
-    "Laâyoune" and "LAAYOUNE" give the same key; "Dar el Beida" and "Dar-el-Beïda" too.
+    "Laâyoune" and "LAAYOUNE" give the same key; "Dar el Beida" and "Dar-el-Beïda" too, and
+    "Casablanca" with a left-to-right mark after it.
     """
     decomposed = unicodedata.normalize("NFKD", name.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Format characters too: the direction marks (U+200E, U+200F, U+061C) that Arabic-locale
+    # keyboards and forms insert around a Latin name, which the text rules allow.
+    stripped = "".join(
+        c for c in decomposed if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
+    )
     arabic = _ARABIC_MARKS.sub("", stripped).translate(_ARABIC_FOLD)
     return _SEPARATORS.sub("", unicodedata.normalize("NFC", arabic))
 

@@ -143,6 +143,10 @@ def test_normalise_folds_case_diacritics_and_arabic_marks() -> None:
     assert normalise("Laâyoune") == normalise("LAAYOUNE")
     assert normalise("Dar-el-Beïda") == normalise("dar el beida")
     assert normalise("مَرَّاكُش") == normalise("مراكش")
+    # Direction marks a form or a keyboard adds around a name in another script.
+    assert normalise("Casablanca\u200e") == normalise("Casablanca")
+    assert normalise("\u200fFès\u200f") == normalise("Fes")
+    assert normalise("\u061cمراكش") == normalise("مراكش")
 
 
 def test_a_place_s_own_name_is_never_ambiguous(gazetteer: Gazetteer) -> None:

@@ -68,6 +68,25 @@ REGIONS: Mapping[str, Region] = {
 }
 
 
+# A place name and its region after it: "Name (Region)", or "Name, Region" (Arabic comma too).
+_REGION_AFTER = re.compile(
+    r"^(?P<name>[^(),،]+?)\s*(?:\((?P<inside>[^()]+)\)|[,،](?P<after>[^,،]+))\s*$"
+)
+
+
+def _with_region(name: str) -> tuple[str, str] | None:
+    """(place name, region code) if ``name`` ends with a region's code or name, French or
+    Arabic; else None."""
+    match = _REGION_AFTER.match(name.strip())
+    if match is None:
+        return None
+    said = normalise(match["inside"] or match["after"])
+    for code, region in REGIONS.items():
+        if said in {normalise(code), normalise(region.fr), normalise(region.ar)}:
+            return match["name"], code
+    return None
+
+
 @dataclass(frozen=True)
 class Place:
     id: int  # GeoNames id
@@ -194,9 +213,22 @@ class Gazetteer:
         return normalise(name) in self._index
 
     def lookup(self, name: str) -> Place:
-        """The one place ``name`` designates, or UnknownPlace / AmbiguousPlace."""
+        """The one place ``name`` designates, or UnknownPlace / AmbiguousPlace.
+
+        A name may say its region after it, as the candidates of an ambiguous one are listed
+        ("Dakhla (MA-12)", "Dakhla, Dakhla-Oued Ed-Dahab", "الداخلة، الداخلة-وادي الذهب"):
+        only places of that region are then looked at."""
         key = normalise(name)
-        indices = self._index.get(key, [])
+        if key not in self._index:
+            qualified = _with_region(name)
+            if qualified is not None:
+                return self._pick(qualified[0], normalise(qualified[0]), qualified[1])
+        return self._pick(name, key, None)
+
+    def _pick(self, name: str, key: str, region: str | None) -> Place:
+        indices = [
+            i for i in self._index.get(key, []) if region is None or self.places[i].region == region
+        ]
         if not indices:
             raise UnknownPlace(name, self._suggestions(key))
         # A place's own name beats another place's alternate spelling of it.

@@ -40,9 +40,11 @@ def resolve_place(gazetteer: Gazetteer, place_name: str, field: str) -> Point:
         )
         raise _place_problem(field, message, unknown.near) from None
     except AmbiguousPlace as ambiguous:
+        first = ambiguous.candidates[0]
         message = (
             f"names {len(ambiguous.candidates)} places of similar size; send location "
-            "(lat, lon), e.g. a candidate's coordinates, or a more specific place name"
+            "(lat, lon), e.g. a candidate's coordinates, or the name with its region after it "
+            f"(as in '{first.name} ({first.region})')"
         )
         raise _place_problem(field, message, ambiguous.candidates) from None
     return Point(lat=place.lat, lon=place.lon)

@@ -113,8 +113,26 @@ async def test_ambiguous_place_is_a_422_listing_the_places(stack: Stack) -> None
         assert c["name"] == "Dakhla"
         assert {"lat", "lon", "population"} <= c.keys()
     message = problem["errors"][0]["message"]
-    assert "location" in message and "more specific" in message
+    assert "location" in message and "'Dakhla (MA-12)'" in message
     assert await _stored(stack) == (0, 0, 0)
+
+
+async def test_an_ambiguous_place_is_named_with_its_region(stack: Stack) -> None:
+    """The way the 422 offers: the name, then its region (code or name, French or Arabic)."""
+    async with stack.client("submitter") as police:
+        for typed in (
+            "Dakhla (MA-12)",
+            "Dakhla, Dakhla-Oued Ed-Dahab",
+            "الداخلة، الداخلة-وادي الذهب",
+        ):
+            created = await police.post("/v1/reports", json=_by_name(typed))
+            assert created.status_code == 201, created.text
+            point = created.json()["report"]["last_seen"]["location"]
+            assert abs(point["lat"] - 23.68) < 0.05 and abs(point["lon"] + 15.96) < 0.05, typed
+        agadir = await police.post("/v1/reports", json=_by_name("Dakhla (Souss-Massa)"))
+        assert agadir.json()["report"]["last_seen"]["location"]["lat"] > 30
+        nowhere = await police.post("/v1/reports", json=_by_name("Casablanca (MA-12)"))
+    _problem(nowhere, "last_seen.place_name")
 
 
 async def test_a_location_wins_over_a_name(stack: Stack) -> None:

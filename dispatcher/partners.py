@@ -123,8 +123,13 @@ class PartnerService:
                 "(a leaked secret).",
             )
         secret = new_secret()
-        partner.previous_secret, partner.secret = partner.secret, self._sealer.seal_text(secret)
-        partner.previous_secret_until = self._now + overlap
+        if overlap > timedelta(0):
+            partner.previous_secret = partner.secret
+            partner.previous_secret_until = self._now + overlap
+        else:
+            # A leaked secret ends now: none of the older ones is kept, nor an overlap shown.
+            partner.previous_secret = partner.previous_secret_until = None
+        partner.secret = self._sealer.seal_text(secret)
         return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
 
     def verify_token(self, partner: Partner) -> str:

@@ -179,6 +179,7 @@ async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_give
             # A leaked secret: an immediate rotation ends every older secret at once.
             urgent = await admin.post(rotate, json={"overlap_hours": 0})
             assert urgent.status_code == 200, urgent.text
+            assert urgent.json()["secret_rotation_ends"] is None  # no overlap to end
             assert (await admin.post(f"/v1/partners/{registered['id']}/test")).json()["delivered"]
         last = endpoint.received[-1]
         verify_both_signatures(str(urgent.json()["secret"]), last)

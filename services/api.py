@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from alert_engine.certificate_routes import router as cap_certificate_router
 from alert_engine.dependencies import CapSigning
@@ -28,6 +28,7 @@ from services.console.pages import install_console
 from services.docs_pages import install_docs_pages
 from services.health import ops_router
 from services.http_guards import ControlCharacterGuard, FailedAuthLimit, JsonBodyGuard
+from services.known_query import known_query_only
 from services.openapi_document import TAGS, install_openapi, operation_id
 from services.ops_app import running
 from shared.problems import install_problem_handlers
@@ -106,7 +107,7 @@ def create_app(components: Components) -> FastAPI:
         partners_router,
         deliveries_router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(known_query_only)])
     app.webhooks.include_router(partner_webhooks)
     install_docs_pages(app)
     install_console(app, settings.alert_timezone)

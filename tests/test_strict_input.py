@@ -446,3 +446,18 @@ async def test_a_missing_case_s_id_is_echoed_only_if_it_looks_like_an_id(stack: 
     for answer in (overridden, long):
         assert answer.status_code == 404 and answer.json()["detail"] == "No such report."
     assert alert.status_code == 404 and "\u202e" not in alert.text
+
+
+async def test_a_query_parameter_an_operation_does_not_take_is_refused(stack: Stack) -> None:
+    """A typo in a filter answered the whole list, which reads as the filtered one."""
+    async with stack.client("reader") as reader:
+        typo = await reader.get("/v1/reports", params={"stauts": "submitted"})
+        known = await reader.get("/v1/reports", params={"status": "submitted", "limit": 5})
+        alerts = await reader.get("/v1/alerts", params={"sort": "asc"})
+        odd = await reader.get("/v1/reports", params={"\u202ex": "1"})
+        one = await reader.get("/v1/reports/0b6f1c1e-6a55-4d5c-9d0e-1f2a3b4c5d6e?x=1")
+    _names(typo, "query.stauts")
+    assert known.status_code == 200, known.text
+    _names(alerts, "query.sort")
+    _names(odd, "query")
+    _names(one, "query.x")

@@ -218,10 +218,12 @@ class ChildIn(Strict):
         if self.age is None and self.birth_date is None:
             raise ValueError("give age or birth_date")
         if self.birth_date is not None and _checks_now(info):
-            today = datetime.now(UTC).date()
-            if self.birth_date > today:
+            now = datetime.now(UTC)
+            if born_in_the_future(self.birth_date, now):
                 raise inner_field_error("birth_date", "must not be in the future")
-            derived = age_on(self.birth_date, today)
+            today = now.date()
+            # Born today where the UTC date is still yesterday: not a year old yet.
+            derived = age_on(self.birth_date, max(today, self.birth_date))
             if derived >= 18:
                 raise inner_field_error("birth_date", "the child must be under 18")
             if self.age is not None and abs(self.age - derived) > 1:
@@ -241,6 +243,17 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February, in a year without one
         return day.replace(year=day.year - years, day=28)
+
+
+# The farthest ahead of UTC a calendar runs (Kiribati, UTC+14).
+_LATEST_OFFSET = timedelta(hours=14)
+
+
+def born_in_the_future(birth: date, now: datetime) -> bool:
+    """Whether ``birth`` is after today everywhere on Earth at ``now``. Not after today in UTC:
+    a baby born after midnight in Morocco (UTC+1) has a birth date that is tomorrow in UTC
+    until 01:00, and taken from a maternity ward then, must be reported at once."""
+    return birth > (now + _LATEST_OFFSET).date()
 
 
 def age_on(birth: date, today: date) -> int:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from intake_api.lifecycle import InvalidTransition, next_status
+from intake_api.schemas import born_in_the_future
 from intake_api.sealing import merge_restricted, split_restricted
 from services.testbed.sample_report import report_body
 from shared.sealing import Sealer
@@ -36,3 +39,13 @@ def test_restricted_fields_are_split_out_and_sealed() -> None:
     assert sealer.unseal(token) == restricted
     with pytest.raises(Exception):  # noqa: B017,PT011 - any key but the right one fails
         Sealer(Sealer.new_key()).unseal(token)
+
+
+def test_a_baby_born_after_midnight_in_morocco_is_not_born_in_the_future() -> None:
+    # 00:30 in Morocco (UTC+1) on 5 December is 23:30 UTC on the 4th.
+    just_after_midnight = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)
+    assert not born_in_the_future(date(2026, 12, 5), just_after_midnight)
+    # A date after today everywhere is the future (at 23:30 UTC, the 6th starts at 10:00 UTC).
+    assert born_in_the_future(date(2026, 12, 6), just_after_midnight)
+    assert not born_in_the_future(date(2026, 12, 6), datetime(2026, 12, 5, 10, 0, tzinfo=UTC))
+    assert born_in_the_future(date(2026, 12, 6), datetime(2026, 12, 5, 9, 59, tzinfo=UTC))

@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 # Alert ids derive from report ids: a redelivered approval can only ever mean one alert.
 _ALERT_NAMESPACE = uuid.UUID("6f1d7c1e-3b7a-4d51-9a53-7f3b1e0c2a10")
 _Where = TypeVar("_Where", LastSeenIn, SightingIn)
+_Answer = TypeVar("_Answer", ReportOut, SightingOut)  # what an idempotent request answers
 _Place = TypeVar("_Place", LastSeenIn, SightingIn, DestinationIn)
 
 
@@ -159,16 +160,29 @@ class ReportService:
         fingerprint = request_fingerprint(body)
         if idempotency_key is None:
             return await self._create(principal, body, fingerprint, None), True
-        replayed = await self._replay(principal, idempotency_key, fingerprint)
+        key = idempotency_key
+        return await self._once(
+            lambda: self._replay(principal, key, fingerprint),
+            lambda: self._create(principal, body, fingerprint, key),
+        )
+
+    async def _once(
+        self,
+        replay: Callable[[], Awaitable[_Answer | None]],
+        act: Callable[[], Awaitable[_Answer]],
+    ) -> tuple[_Answer, bool]:
+        """What a request under an Idempotency-Key answers, and whether it acted now: the
+        earlier answer (``replay``), else ``act``, which records the key. In a savepoint: if
+        a concurrent request with the key commits first (its record clashes), only this
+        attempt is undone, and the transaction goes on to answer as that one did."""
+        replayed = await replay()
         if replayed is not None:
             return replayed, False
         try:
-            # A savepoint: if another request with this key commits its report first, only
-            # this attempt is undone, and the transaction goes on to answer with that report.
             async with self._session.begin_nested():
-                return await self._create(principal, body, fingerprint, idempotency_key), True
+                return await act(), True
         except IntegrityError:
-            replayed = await self._replay(principal, idempotency_key, fingerprint)
+            replayed = await replay()
             if replayed is None:
                 raise
             return replayed, False
@@ -347,29 +361,23 @@ class ReportService:
         if idempotency_key is None:
             return await self._add_sighting(principal, report_id, body), True
         fingerprint = sighting_fingerprint(report_id, body)
-        replayed = await self._sighting_replay(principal, idempotency_key, fingerprint)
-        if replayed is not None:
-            return replayed, False
-        try:
-            # As for a report: a concurrent twin that commits first undoes only this attempt.
-            async with self._session.begin_nested():
-                added = await self._add_sighting(principal, report_id, body)
-                self._session.add(
-                    IdempotencyRecord(
-                        key_id=principal.key_id,
-                        idempotency_key=idempotency_key,
-                        request_hash=fingerprint,
-                        report_id=report_id,
-                        sighting_id=added.id,
-                        created_at=self._now,
-                    )
+        key = idempotency_key
+
+        async def add() -> SightingOut:
+            added = await self._add_sighting(principal, report_id, body)
+            self._session.add(
+                IdempotencyRecord(
+                    key_id=principal.key_id,
+                    idempotency_key=key,
+                    request_hash=fingerprint,
+                    report_id=report_id,
+                    sighting_id=added.id,
+                    created_at=self._now,
                 )
-            return added, True
-        except IntegrityError:
-            replayed = await self._sighting_replay(principal, idempotency_key, fingerprint)
-            if replayed is None:
-                raise
-            return replayed, False
+            )
+            return added
+
+        return await self._once(lambda: self._sighting_replay(principal, key, fingerprint), add)
 
     async def _sighting_replay(
         self, principal: Principal, idempotency_key: str, fingerprint: str

@@ -31,6 +31,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.land_tiles import LandTiles
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -107,10 +108,7 @@ def _measured_lines(
     polygon: BaseGeometry, territory: Territory, pieces: Sequence[shapely.Polygon]
 ) -> tuple[BaseGeometry, BaseGeometry, BaseGeometry]:
     """P's edges over land, P's edges over sea, and the coasts inside P outside the pieces."""
-    minx, miny, maxx, maxy = polygon.bounds
-    # Padded: the clipping rectangle's own edges must not pass for coasts inside P.
-    land = shapely.clip_by_rect(territory.land, minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
-    over_land, over_sea = _edges_by_surface(polygon, land, territory.land)
+    over_land, over_sea = _edges_by_surface(polygon, territory.land, territory.land_tiles)
     coasts = territory.coasts.outside_pieces(polygon, list(pieces))
     if not coasts.is_empty:
         coasts = shapely.intersection(coasts, polygon)
@@ -118,10 +116,11 @@ def _measured_lines(
 
 
 def _edges_by_surface(
-    polygon: BaseGeometry, land: BaseGeometry, prepared_land: BaseGeometry
+    polygon: BaseGeometry, prepared_land: BaseGeometry, tiles: LandTiles
 ) -> tuple[BaseGeometry, BaseGeometry]:
     """P's edges over land and over sea. Each edge is tested with the prepared land mask;
-    only the few that cross a coast are cut by an overlay, on the land near them."""
+    only the few that cross a coast are cut by an overlay, on the land near them (from a
+    tile: ``land_tiles``)."""
     rings = shapely.get_parts(shapely.boundary(polygon))  # holes too: an enclave's border
     coords, index = shapely.get_coordinates(rings, return_index=True)
     same = index[:-1] == index[1:]
@@ -135,7 +134,8 @@ def _edges_by_surface(
     land_parts = list(edges[on_land])
     sea_parts = list(edges[~touching])
     for edge in crossing:
-        local = shapely.clip_by_rect(land, *_padded(edge.bounds))
+        # Padded: the clipping rectangle's own edges must not pass for coasts on the edge.
+        local = tiles.clip(*_padded(edge.bounds))
         land_parts.append(shapely.intersection(edge, local))
         sea_parts.append(shapely.difference(edge, local))
     return _lines(land_parts), _lines(sea_parts)

@@ -25,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from alert_engine.allowed_area import AllowedLayer, allowed_layers, layers_from_document
 from alert_engine.coasts import Coasts
 from alert_engine.geodesy import geodesic_area_m2
+from alert_engine.land_tiles import LandTiles
 
 AreaKind = Literal["region", "province"]
 
@@ -67,6 +68,12 @@ class Territory:
         polygon = shapely.union_all([self.national, self.foreign_land])
         shapely.prepare(polygon)
         return polygon
+
+    @cached_property
+    def land_tiles(self) -> LandTiles:
+        """The land in small tiles, for clipping it near a point cheaply (each cut when
+        first used)."""
+        return LandTiles(self.land)
 
     @cached_property
     def coasts(self) -> Coasts:

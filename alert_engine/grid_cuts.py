@@ -64,17 +64,14 @@ def split_to_fit(
     cost = sent_cost(polygon)
     if cost <= max_vertices or (until_hole_free and not polygon.interiors):
         return [polygon]
-    best: tuple[tuple[int, int], list[shapely.Polygon]] | None = None
     coords = shapely.get_coordinates(polygon)
     values = [np.unique(coords[:, axis]) for axis in (0, 1)]
-    for axis, low, high in _candidate_windows(polygon, coords, max_vertices):
-        halves = _halves(polygon, axis, values[axis], low, high)
-        if halves is None:
-            continue
-        costs, holes = _costs(halves)
-        score = (int(np.sum(-(-costs // max_vertices) + holes)), int(costs.max()))
-        if best is None or score < best[0]:
-            best = (score, halves)
+    lines = [
+        line
+        for axis, low, high in _candidate_windows(polygon, coords, max_vertices)
+        if (line := _cut_line(axis, values[axis], low, high)) is not None
+    ]
+    best = _best_halves(_halves(polygon, lines), max_vertices)
     if best is None or best[0][1] >= cost:
         return [polygon]  # no progress: the caller's budget check says it does not fit
     # Oriented only once chosen: most of the lines tried are not.
@@ -113,10 +110,8 @@ def _candidate_windows(
     return windows
 
 
-def _halves(
-    polygon: shapely.Polygon, axis: int, values: FloatArray, low: float, high: float
-) -> list[shapely.Polygon] | None:
-    """``polygon`` cut by the grid line of ``axis`` through the widest gap between its
+def _cut_line(axis: int, values: FloatArray, low: float, high: float) -> tuple[int, float] | None:
+    """(axis, value): the grid line of ``axis`` through the widest gap between the polygon's
     vertices (``values``: their sorted coordinates on that axis) strictly between ``low``
     and ``high``; None if no gap there is wide enough."""
     window = np.concatenate([[low], values[(values > low) & (values < high)], [high]])
@@ -128,22 +123,50 @@ def _halves(
     cut = round((a + b) / 2, round(-math.log10(GRID_DEG)))
     if not a < cut < b:
         return None
+    return axis, cut
+
+
+def _halves(
+    polygon: shapely.Polygon, lines: list[tuple[int, float]]
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
+    """``polygon`` cut by each of the grid ``lines`` (``_cut_line``): the pieces on either
+    side of all of them, each with its line's position in ``lines``, in order."""
     minx, miny, maxx, maxy = polygon.bounds
     far = _FAR_DEG
-    if axis == 0:
-        boxes = (
-            (minx - far, miny - far, cut, maxy + far),
-            (cut, miny - far, maxx + far, maxy + far),
-        )
-    else:
-        boxes = (
-            (minx - far, miny - far, maxx + far, cut),
-            (minx - far, cut, maxx + far, maxy + far),
-        )
-    pieces = [
-        p
-        for box in boxes
-        for p in shapely.get_parts(shapely.clip_by_rect(polygon, *box))
-        if isinstance(p, shapely.Polygon) and not p.is_empty
-    ]
-    return pieces if len(pieces) >= 2 else None
+    clipped = np.empty(2 * len(lines), dtype=object)
+    for k, (axis, cut) in enumerate(lines):
+        if axis == 0:
+            low = (minx - far, miny - far, cut, maxy + far)
+            high = (cut, miny - far, maxx + far, maxy + far)
+        else:
+            low = (minx - far, miny - far, maxx + far, cut)
+            high = (minx - far, cut, maxx + far, maxy + far)
+        clipped[2 * k] = shapely.clip_by_rect(polygon, *low)
+        clipped[2 * k + 1] = shapely.clip_by_rect(polygon, *high)
+    # The parts of all the clipped sides at once: a call per side costs more than its work.
+    parts, side = shapely.get_parts(clipped, return_index=True)
+    polygons = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    return parts[polygons], side[polygons] // 2
+
+
+def _best_halves(
+    halves: tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]], max_vertices: int
+) -> tuple[tuple[int, int], list[shapely.Polygon]] | None:
+    """Of the lines that leave two pieces or more (``_halves``), the one whose pieces need the
+    fewest parts, then the one whose costliest piece costs least: that score (parts, cost)
+    and its pieces; None if no line leaves two."""
+    pieces, line = halves
+    if not len(pieces):
+        return None
+    costs, holes = _costs(list(pieces))
+    tried = int(line.max()) + 1
+    count = np.bincount(line, minlength=tried)
+    needed = np.zeros(tried, dtype=np.int64)
+    np.add.at(needed, line, -(-costs // max_vertices) + holes)
+    largest = np.zeros(tried, dtype=np.int64)
+    np.maximum.at(largest, line, costs)
+    eligible = np.flatnonzero(count >= 2)
+    if not len(eligible):
+        return None
+    chosen = min(eligible, key=lambda k: (needed[k], largest[k]))  # the first of equals
+    return (int(needed[chosen]), int(largest[chosen])), list(pieces[line == chosen])

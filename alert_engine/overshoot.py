@@ -225,10 +225,14 @@ class DistanceField:
     ) -> tuple[IntArray, IntArray, FloatArray]:
         """For each point in ``which`` (ascending) the nearest segment of the paired chunks,
         and its distance: (points, segments, distances)."""
-        which, candidate = self._chunks.segments(which, chunk)
         if len(which) == 0:
-            return which, candidate, np.zeros(0)
-        d2 = self._edges.squared_distance(points[which], candidate)
+            return which, which, np.zeros(0)
+        # Each pair's chunk as a row of its segments: the nearest of the row, the first of
+        # equals (argmin), then the nearest row of each point.
+        segments = self._chunks.members[chunk]
+        d2 = self._edges.squared_distance(points[which][:, None, :], segments)
+        pair, column = np.arange(len(which)), np.argmin(d2, axis=1)
+        candidate, d2 = segments[pair, column], d2[pair, column]
         if len(which) > 1 and bool(np.any(which[1:] < which[:-1])):
             order = np.argsort(which, kind="stable")
             which, candidate, d2 = which[order], candidate[order], d2[order]
@@ -429,9 +433,10 @@ class _Edges:
         return cls(starts[:, 0].copy(), starts[:, 1].copy(), dx.copy(), dy.copy(), inverse)
 
     def squared_distance(self, points: FloatArray, segment: IntArray) -> FloatArray:
-        """The squared distance from each point to its paired segment."""
-        px = points[:, 0] - self.x[segment]
-        py = points[:, 1] - self.y[segment]
+        """The squared distance from each point to its paired segment (``points`` with one
+        more axis than ``segment``, the coordinates; broadcast against it)."""
+        px = points[..., 0] - self.x[segment]
+        py = points[..., 1] - self.y[segment]
         dx, dy = self.dx[segment], self.dy[segment]
         t = np.clip((px * dx + py * dy) * self.inverse[segment], 0.0, 1.0)
         ex, ey = px - t * dx, py - t * dy
@@ -445,8 +450,9 @@ class _Chunks:
     run's box holds each of its segments' boxes, so a search finds what it would have."""
 
     tree: shapely.STRtree
-    first: IntArray  # each run's first segment
-    count: IntArray  # and how many it has
+    # Each run's segments as a row, ``_CHUNK_SEGMENTS`` wide: a shorter run's last segment
+    # repeated (a repeat is never taken for the nearest: the first of equals is).
+    members: IntArray
 
     @classmethod
     def of(cls, starts: FloatArray, ends: FloatArray, ring: IntArray) -> _Chunks:
@@ -462,14 +468,9 @@ class _Chunks:
         points[index + run] = starts
         points[first + count + np.arange(len(first))] = ends[first + count - 1]
         of_point = np.repeat(np.arange(len(first)), count + 1)
-        return cls(shapely.STRtree(shapely.linestrings(points, indices=of_point)), first, count)
-
-    def segments(self, which: IntArray, chunk: IntArray) -> tuple[IntArray, IntArray]:
-        """(which, chunk) pairs as (which, segment) pairs, one for each segment of the run."""
-        count = self.count[chunk]
-        total = int(count.sum())
-        within = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        return np.repeat(which, count), np.repeat(self.first[chunk], count) + within
+        steps = np.arange(_CHUNK_SEGMENTS)
+        members = first[:, None] + np.minimum(steps[None, :], count[:, None] - 1)
+        return cls(shapely.STRtree(shapely.linestrings(points, indices=of_point)), members)
 
 
 def _closest_on_segment(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:

@@ -250,11 +250,7 @@ class DistanceField:
         """For each group of lines, an upper bound (within its tolerance + relative × the
         result) of the distance to Z over them. One search for all groups: its fixed costs
         per round outweigh the work on a few hundred intervals."""
-        projected = [self.project_lines(g.lines) for g in groups]
-        xy = np.concatenate([points for points, _ in projected])
-        knot_group = np.repeat(np.arange(len(groups)), [len(points) for points, _ in projected])
-        # Each line its own number across groups: an edge joins consecutive knots of a line.
-        line = np.concatenate([which for _, which in projected]) * len(groups) + knot_group
+        xy, line, knot_group = self._project_groups(groups)
         is_start = np.zeros(len(xy), dtype=bool)
         is_start[:-1] = line[:-1] == line[1:]
         best = np.zeros(len(groups))
@@ -271,6 +267,18 @@ class DistanceField:
             float(m * (1 + g.relative) + g.tolerance) if has else 0.0
             for m, g, has in zip(best, groups, present, strict=True)
         ]
+
+    def _project_groups(self, groups: Sequence[Measured]) -> tuple[FloatArray, IntArray, IntArray]:
+        """``project_lines`` for all the groups' lines in one pass (each call has a fixed
+        cost): the vertices, the linestring each belongs to (numbered across groups: an edge
+        joins consecutive knots of one), and its group."""
+        lines = np.asarray([g.lines for g in groups], dtype=object)
+        parts, group = shapely.get_parts(shapely.segmentize(lines, _SAMPLE_DEG), return_index=True)
+        coords, line = shapely.get_coordinates(parts, return_index=True)
+        if len(coords) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros((0, 2)), empty, empty
+        return self.project(coords), line.astype(np.int64), group[line].astype(np.int64)
 
     def _search(
         self,

@@ -467,7 +467,7 @@ def _covering_parts(
     shapely.prepare(hull_lonlat)
 
     # Each layer's vertices inside the hull: what it costs any tier's budget (counted once).
-    inside = [_vertices_inside(hull_lonlat, layer) for layer in territory.allowed]
+    inside = _vertices_inside(hull_lonlat, territory)
 
     def plans_for(tier: _Budget) -> list[tuple[float, AllowedLayer, float]]:
         return _plans(hull, land_share, list(zip(territory.allowed, inside, strict=True)), tier)
@@ -671,11 +671,15 @@ def _corner_overshoot(hull: _Hull, step: float) -> float:
     return hull.size * (1 / math.cos(min(step, 3.0) / 2) - 1)
 
 
-def _vertices_inside(hull_lonlat: BaseGeometry, layer: AllowedLayer) -> int:
+def _vertices_inside(hull_lonlat: BaseGeometry, territory: Territory) -> list[int]:
+    """How many of each allowed layer's vertices lie inside the hull (prepared)."""
+    vertices, layer = territory.allowed_vertices
     minx, miny, maxx, maxy = hull_lonlat.bounds
-    lon, lat = layer.vertices.T
-    near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
-    return int(np.count_nonzero(shapely.contains_xy(hull_lonlat, lon[near], lat[near])))
+    lon, lat = vertices.T
+    near = np.flatnonzero((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
+    inside = shapely.contains_xy(hull_lonlat, lon[near], lat[near])
+    counts = np.bincount(layer[near[inside]], minlength=len(territory.allowed))
+    return [int(c) for c in counts]
 
 
 def _plans(

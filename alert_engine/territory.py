@@ -18,6 +18,8 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -85,6 +87,15 @@ class Territory:
         """Where sent polygons may run, at several reaches onto foreign land (shipped, or
         drawn once: a few seconds)."""
         return self.precomputed_allowed or allowed_layers(self.national, self.foreign_land)
+
+    @cached_property
+    def allowed_vertices(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Every allowed area's vertices in one array (lon/lat), with the index of the layer
+        each belongs to: counting those in a zone is then one pass, not one per layer."""
+        layers = self.allowed
+        vertices = np.concatenate([a.vertices for a in layers]) if layers else np.zeros((0, 2))
+        layer = np.repeat(np.arange(len(layers), dtype=np.int64), [len(a.vertices) for a in layers])
+        return vertices, layer
 
     @cached_property
     def _areas(self) -> tuple[AdminArea, ...]:

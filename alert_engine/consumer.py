@@ -53,6 +53,6 @@ class ReportEventHandler:
                 case ReportRenewed():
                     await service.renew(event.data)
                 case ReportErased():
-                    await service.drop_photos(event.data.report_id)
+                    await service.forget_child(event.data.report_id)
                 case _:
                     pass  # submitted (its zone drawn above), rejected: nothing to show anyone

@@ -42,11 +42,17 @@ class ApprovedFacts(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    child: PublicChild
+    child: PublicChild | None  # None once the case is erased (``forgotten``)
     place: str | None
     suspected_vehicle: str | None
     companion: str | None
     photo_urls: list[str]
+
+    def forgotten(self) -> ApprovedFacts:
+        """What is kept once the case is erased: no one named, described or pictured."""
+        return self.model_copy(
+            update={"child": None, "suspected_vehicle": None, "companion": None, "photo_urls": []}
+        )
 
 
 class Alert(Base):

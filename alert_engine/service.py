@@ -29,17 +29,17 @@ from alert_engine.metrics import PREPARED_ZONES_USED, VERSIONS, ZONE_SECONDS, ZO
 from alert_engine.models import Alert, AlertVersion, ApprovedFacts
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.prepared_zones import PreparedZones
-from alert_engine.texts import CaseFacts
+from alert_engine.texts import CaseFacts, cancel_info
 from alert_engine.zone_policy import ZonePolicy
 from shared.alert_contract import AlertMessage, MsgType, Point
 from shared.events import (
     AlertCancelled,
     AlertErased,
+    AlertErasedData,
     AlertEvent,
     AlertEventData,
     AlertExpired,
     AlertIssued,
-    AlertRef,
     AlertUpdated,
     ReportApprovedData,
     ReportRenewedData,
@@ -230,33 +230,32 @@ class AlertService:
         alert.state, alert.next_widen_at = "cancelled", None
         return await self._publish(alert, "Cancel")
 
-    async def drop_photos(self, report_id: str) -> int:
-        """The erased case's photos' URLs out of what the engine keeps of its alerts (the
-        facts new versions are composed from, every version as sent, so its CAP document
-        too); the dispatcher is told to drop them from its payloads. How many alerts."""
+    async def forget_child(self, report_id: str) -> int:
+        """The erased case's child out of what the engine keeps of its alerts: the facts new
+        versions were composed from, and every version as sent, so its CAP document too
+        (``AlertMessage.forgotten``: the take-down's texts in place of its own). The
+        dispatcher is told to do the same in its payloads. How many alerts."""
         alerts = (
             await self._session.scalars(
                 select(Alert).where(Alert.report_id == report_id).with_for_update()
             )
         ).all()
         for alert in alerts:
-            alert.facts = alert.facts.model_copy(update={"photo_urls": []})
+            alert.facts = alert.facts.forgotten()
+            texts = cancel_info(status=alert.message_status)
             versions = await self._session.scalars(
                 select(AlertVersion).where(AlertVersion.alert_id == alert.id)
             )
             for version in versions:
                 message = AlertMessage.model_validate_json(version.payload)
-                if message.photo_urls:
-                    version.payload = message.model_copy(
-                        update={"photo_urls": []}
-                    ).model_dump_json()
+                version.payload = message.forgotten(texts).model_dump_json()
             await add_event(
                 self._session,
                 AlertErased(
                     source=SOURCE,
                     subject=alert.id,
                     time=self._now,
-                    data=AlertRef(alert_id=alert.id),
+                    data=AlertErasedData(alert_id=alert.id, info=texts),
                 ),
             )
         return len(alerts)
@@ -364,6 +363,10 @@ def case_state(alert: Alert) -> CaseState:
     locations = locations_of(alert)
     newest = newest_first(locations)[0]
     facts = alert.facts
+    if facts.child is None:
+        # Forgotten with its erased case: the alert ended, and nothing is composed from it
+        # again (a case is erased only once ended, and an ended case changes no more).
+        raise ValueError(f"alert {alert.id}: its case was erased")
     return CaseState(
         alert_id=alert.id,
         report_id=alert.report_id,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.erasure import drop_photos
+from dispatcher.erasure import forget_child
 from dispatcher.live_alerts import remember
 from dispatcher.planning import cap_url, plan_deliveries
 from dispatcher.worker import DeliveryWorker
@@ -48,7 +48,7 @@ class AlertEventHandler:
         if isinstance(event, AlertErased):
             async with self._sessions() as session, session.begin():
                 if await first_delivery(session, GROUP, event.id, now):
-                    await drop_photos(session, event.data.alert_id)
+                    await forget_child(session, event.data.alert_id, event.data.info)
             return
         if not isinstance(event, AlertIssued | AlertUpdated | AlertCancelled | AlertExpired):
             return

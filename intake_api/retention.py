@@ -39,9 +39,12 @@ CLOSED = ("resolved", "cancelled", "rejected")
 # The audit's actor for erasures by the timer (an operator's are under their key or "cli").
 RETENTION_ACTOR = "retention"
 ERASE_ACTION = "erase"
-# Public fields kept once a case is erased: what partners were sent, minus the photos' URLs.
-_KEPT_CHILD = ("given_name", "age", "sex", "description", "clothing")
-_KEPT = ("last_seen", "travel_mode", "suspected_vehicle", "companion", "message_status")
+# Public fields kept once a case is erased: where, when and how the child went missing, and
+# their age and sex, for the record of what happened; nothing that says who the child is (a
+# name, a description, clothing, photos) or who is suspected (a vehicle, its plate, a
+# companion).
+_KEPT_CHILD = ("age", "sex")
+_KEPT = ("last_seen", "travel_mode", "message_status")
 
 
 def ended(status: str, expires_at: datetime | None, now: datetime) -> bool:
@@ -102,8 +105,8 @@ async def erase(
     await append_audit_entries(
         session, [{"at": now, "key_id": actor, "action": ERASE_ACTION, "report_id": i} for i in ids]
     )
-    # The alert engine and the dispatcher keep what partners were sent: they drop the photos'
-    # URLs from it too.
+    # The alert engine and the dispatcher keep copies of what partners were sent: they forget
+    # the child in them too.
     for report_id in ids:
         await add_event(
             session,

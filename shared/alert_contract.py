@@ -117,3 +117,18 @@ class AlertMessage(_Frozen):
     contact: str
     photo_urls: list[str] = Field(default_factory=list)
     area: Area
+
+    def forgotten(self, texts: list[InfoBlock]) -> AlertMessage:
+        """This version as kept once its case is erased (its retention time, or an operator):
+        nothing in it says who the child is, nor who is suspected (the child, the vehicle and
+        its plate, the companion, the photos), and ``texts``, which name no one (the
+        take-down's), stand in for its own. Where, when and how far stay: what happened."""
+        return self.model_copy(
+            update={
+                "child": None,
+                "suspected_vehicle": None,
+                "companion": None,
+                "photo_urls": [],
+                "info": texts,
+            }
+        )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from shared.alert_contract import (
     AlertMessage,
+    InfoBlock,
     Language,
     MessageStatus,
     Point,
@@ -168,7 +169,7 @@ class SightingAdded(_Envelope):
 
 class ReportErased(_Envelope):
     """The case's personal data was erased (its retention time, or an operator): the services
-    that keep copies of what partners were sent drop its photos' URLs too."""
+    that keep copies of what partners were sent forget the child in them too."""
 
     type: Literal["report.erased"] = "report.erased"
     data: ReportRef
@@ -178,12 +179,18 @@ class AlertRef(_Data):
     alert_id: str
 
 
+class AlertErasedData(AlertRef):
+    # The texts that stand in for the versions' own (``AlertMessage.forgotten``), one per
+    # language; absent from events of earlier releases, which only dropped the photos.
+    info: list[InfoBlock] | None = None
+
+
 class AlertErased(_Envelope):
-    """The alert engine dropped an erased case's photos' URLs from its versions: the
-    dispatcher drops them from the payloads it keeps."""
+    """The alert engine forgot an erased case's child in its versions: the dispatcher does
+    the same in the payloads it keeps."""
 
     type: Literal["alert.erased"] = "alert.erased"
-    data: AlertRef
+    data: AlertErasedData
 
 
 class AlertIssued(_Envelope):

@@ -37,7 +37,8 @@ from tests.waiting import eventually
 
 RETENTION = timedelta(days=7)
 MINUTE = timedelta(minutes=1)
-# What the family told the police, and what only intake ever held.
+# What the family told the police, and what only intake ever held; then what partners were
+# sent that says who the child is, or who is suspected.
 PERSONAL = (
     "Benali",  # family name (and the guardian's)
     "+212 600",  # the guardian's phone
@@ -47,6 +48,11 @@ PERSONAL = (
     "never arrived home",  # the circumstances
     "with an adult man",  # a sighting's description
     "aunt's flat",  # a note
+    "Amina",  # the given name
+    "Short black hair",  # the description
+    "Red jacket",  # the clothing
+    "Grey Renault",  # the suspected vehicle
+    "12345-A-6",  # its plate
 )
 
 
@@ -146,8 +152,8 @@ async def test_ended_cases_are_erased_after_the_retention_time(tmp_path: Path) -
         assert case["sightings"][0]["location"] == {"lat": 34.0209, "lon": -6.8416}
         stored = await _stored_text(stack, resolved)
         assert not [p for p in PERSONAL if p in stored], stored
-        # What partners were sent (without the photos) stays in the anonymised record.
-        assert '"given_name": "Amina"' in stored
+        # Where, when and how, and the child's sex, stay: the record of what happened.
+        assert '"sex": "female"' in stored and '"travel_mode": "vehicle"' in stored
         assert (await _case(stack, expiring))["report"] is not None
 
         # The expired alert's case, one hour later, across a restart: the timer's state is
@@ -332,9 +338,10 @@ def test_the_retention_time_is_validated() -> None:
             Settings(retention_days=wrong)
 
 
-async def test_an_erased_case_leaves_no_photo_in_what_partners_were_sent(stack: Stack) -> None:
+async def test_an_erased_case_leaves_no_child_in_what_partners_were_sent(stack: Stack) -> None:
     """Intake, the alert engine's versions (and so their CAP documents) and the dispatcher's
-    deliveries all drop the photos' URLs: each keeps a copy of what partners were sent."""
+    deliveries each keep a copy of what partners were sent: all of them forget the child (a
+    name, a description, photos) and who is suspected (a vehicle, its plate)."""
     photo = "https://photos.example.org/amina.jpg"
     async with partner_endpoint() as partner:
         await stack.register_partner(partner)
@@ -349,16 +356,23 @@ async def test_an_erased_case_leaves_no_photo_in_what_partners_were_sent(stack: 
             assert (await operator.post(f"{report}/erase")).status_code == 200
 
             first = f"/v1/alerts/{alert_id}/versions/1"
-            version = await eventually(
-                lambda: reader.get(first), lambda r: r.json()["photo_urls"] == []
-            )
-            assert version.json()["child"]["given_name"] == "Amina"  # what was sent, less photos
-            assert photo not in (await reader.get(cap, params={"sequence": 1})).text
+            version = (
+                await eventually(lambda: reader.get(first), lambda r: r.json()["child"] is None)
+            ).json()
+            assert version["photo_urls"] == [] and version["suspected_vehicle"] is None
+            # Its texts are the take-down's, which name no one; where and when stay.
+            assert [i["headline"] for i in version["info"] if i["language"] == "en"] == [
+                "Alert over"
+            ]
+            assert version["last_seen"]["place"] and version["area"]["geojson"]
+            document = (await reader.get(cap, params={"sequence": 1})).text
+            assert not [p for p in (photo, "Amina", "Grey Renault", "12345-A-6") if p in document]
 
         async def payloads() -> list[str]:
             async with stack.embedded.sessions() as session:
                 query = select(Delivery.payload).where(Delivery.alert_id == alert_id)
                 return list(await session.scalars(query))
 
-        kept = await eventually(payloads, lambda found: all(photo not in p for p in found))
-    assert len(kept) == 2 and "Amina" in kept[0] + kept[1]
+        kept = await eventually(payloads, lambda found: all("Amina" not in p for p in found))
+    assert len(kept) == 2
+    assert not [p for p in (photo, "Grey Renault", "12345-A-6") if p in kept[0] + kept[1]]

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, Request, Route
+from playwright.async_api import Browser, Request, Route, expect
 
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
@@ -204,6 +204,39 @@ async def test_a_case_being_typed_outlives_a_change_of_language_and_a_refused_ke
         await sign_in(page, fresh)
         await page.locator("a[data-nav='nav.new']").click()
         assert await page.locator("#new-case #given_name").input_value() == ""
+
+
+async def test_keyboard_and_screen_reader_users_are_taken_where_to_go_next(
+    stack: Stack, browser: Browser
+) -> None:
+    """The focus follows the work: a new page's heading (named in the window's title), the
+    confirmation a second press asks for, and a refusal, read out where the user is."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "police") as page:
+        await page.locator("a[data-nav='nav.new']").click()
+        await expect(page.locator("#new-case h1")).to_be_focused()
+        assert await page.title() == "Nouveau dossier — Tifli"
+        # A refused case: the reason takes the focus, in view, above the long form.
+        form = await fill_new_case(page, "Rania")
+        await form.locator("#sex").select_option("female")
+        await form.locator("#guardian_phone").fill("1")
+        await form.locator("button[type=submit]").press("Enter")
+        notice = page.locator("#notice")
+        await expect(notice).to_be_focused()
+        await expect(notice).to_contain_text("guardian.phone")
+        await expect(notice).to_be_in_viewport()
+        # A second press asks first: the focus goes to "confirm", and back if the user does.
+        await open_case(page, case_id)
+        await page.locator("[data-action=resolve]").press("Enter")
+        confirm = page.locator("[data-confirm=resolve]")
+        await expect(confirm).to_be_focused()
+        described = await confirm.get_attribute("aria-describedby")
+        assert described and await page.locator(f"#{described}").text_content()
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")  # "back"
+        await expect(page.locator("[data-action=resolve]")).to_be_focused()
 
 
 async def test_a_reviewers_ticks_survive_a_change_to_the_case(

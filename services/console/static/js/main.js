@@ -7,7 +7,7 @@ import { can, noticeOnArrival, notifyAfterMove, reportError, setSignedIn, signed
 import { h, replace } from "./dom.js";
 import { dropDraft, keepDraft, restoreDraft } from "./drafts.js";
 import { t, setLanguage, language } from "./i18n.js";
-import { leave } from "./page.js";
+import { arrive, leave } from "./page.js";
 import { loadZone } from "./zone.js";
 import { showCases, showNewCase } from "./views/cases.js";
 import { showCase } from "./views/case.js";
@@ -69,6 +69,7 @@ async function route() {
   try {
     await match[0].show(match[1]);
     restoreDraft(view, location.hash, unitOf(signedInKey()));
+    arrive(view);
   } catch (error) {
     reportError(error);
   }
@@ -96,6 +97,8 @@ function showSignIn() {
     if (signedInKey()) route();
   });
   replace(view, form);
+  document.title = `${t("sign_in.title")} — Tifli`;
+  key.focus();
 }
 
 async function loadKey() {

@@ -35,6 +35,21 @@ export function leave() {
   for (const stop of [...timers]) stop();
 }
 
+// Where keyboard and screen-reader users land on a page just drawn (or drawn again after an
+// act): the notice, if it says something (what the act did, or why it failed), else the
+// page's heading; the window's title names the page (by ``data-title`` where the heading
+// names a child: a title goes into the browser's history, on a shared workstation).
+export function arrive(view) {
+  const heading = view.querySelector("h1");
+  const title = heading?.dataset.title ?? heading?.textContent;
+  document.title = title ? `${title} — Tifli` : "Tifli — console";
+  const notice = document.getElementById("notice");
+  if (notice.textContent) return notice.focus();
+  if (!heading) return;
+  heading.setAttribute("tabindex", "-1");
+  heading.focus({ preventScroll: true });
+}
+
 // A view that awaits before drawing asks this after each wait: true once the user has moved on
 // (so a slow answer never draws over the page that replaced it).
 export function ticket() {

@@ -21,9 +21,19 @@ export function can(scope) {
 
 export function notify(message, ok = false) {
   const notice = document.getElementById("notice");
+  // Said again only when it changes: a poll failing every few seconds must not repeat
+  // itself to a screen reader.
+  if (notice.textContent === message && notice.classList.contains("ok") === ok) return;
   notice.textContent = message;
   notice.className = ok ? "ok" : "";
-  notice.hidden = !message;
+}
+
+// What a user's own act was refused for, where they will meet it: the notice takes the
+// focus, so it is read out and scrolled into view (a long form's button is far below it).
+export function reportActError(error) {
+  reportError(error);
+  const notice = document.getElementById("notice");
+  if (notice.textContent) notice.focus();
 }
 
 // A notice for the page an act moves to ("case submitted"): drawing that page clears the

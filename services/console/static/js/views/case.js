@@ -6,7 +6,7 @@ import { fields, h, replace } from "../dom.js";
 import { agoElement, childAge, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
-import { every, leave, ticket } from "../page.js";
+import { arrive, every, leave, ticket } from "../page.js";
 import { can, notify, reportError, signedInKey } from "../session.js";
 import { badges } from "./cases.js";
 import { alertPanel } from "./alert.js";
@@ -160,12 +160,13 @@ export async function showCase(view, caseId) {
   if (stale()) return;
   const reload = () => {
     leave();
-    showCase(view, caseId).catch(reportError);
+    const moved = ticket();  // the user may go elsewhere before the page is drawn again
+    showCase(view, caseId).then(() => { if (!moved()) arrive(view); }, reportError);
   };
   const mapBox = h("div", { id: "map" });
   const side = h("div", { id: "side" });
   replace(view,
-    h("h1", { "data-case-page": report.id }, h("span", { id: "child-name", dir: "auto", text: childName(report) }), badges(report)),
+    h("h1", { "data-case-page": report.id, "data-title": t("case_state") }, h("span", { id: "child-name", dir: "auto", text: childName(report) }), badges(report)),
     h("div", { class: "grid" },
       h("div", {}, mapBox, h("div", { id: "alert-details" })),
       side));

@@ -6,7 +6,7 @@ import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
-import { can, notifyAfterMove, reportError } from "../session.js";
+import { can, notifyAfterMove, reportActError, reportError } from "../session.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
 
@@ -138,7 +138,7 @@ export function showNewCase(view) {
         location.hash = `#/cases/${filed}`;
         return;
       }
-      reportError(error);
+      reportActError(error);
       send.disabled = false;
     }
   });

@@ -70,7 +70,8 @@ export function showDeliveries(view) {
   const status = h("select", { id: "delivery-filter" }, h("option", { value: "", text: t("all") }),
     ["pending", "sending", "delivered", "dead", "superseded"].map((s) => h("option", { value: s, text: t(`delivery.${s}`) })));
   const box = h("section", { id: "deliveries" });
-  replace(view, h("div", { class: "row" }, h("label", { for: "delivery-filter", text: t("filter") }), status), box);
+  replace(view, h("h1", { text: t("nav.deliveries") }),
+    h("div", { class: "row" }, h("label", { for: "delivery-filter", text: t("filter") }), status), box);
   status.addEventListener("change", () => { deliveriesPanel(box, { status: status.value }); });
   deliveriesPanel(box, {});
 }

@@ -4,7 +4,7 @@ import { get, post, remove } from "../api.js";
 import { h, replace } from "../dom.js";
 import { when } from "../format.js";
 import { t } from "../i18n.js";
-import { notify, reportError } from "../session.js";
+import { notify, reportActError, reportError } from "../session.js";
 import { ticket } from "../page.js";
 import { confirmButton } from "./review.js";
 
@@ -29,7 +29,7 @@ export async function showPartners(view) {
         try {
           const ping = await post(`v1/partners/${p.id}/test`, {});
           notify(`${t("test_event")}: ${ping.delivered ? "✓" : "✗"} HTTP ${ping.status_code ?? "—"}${ping.error ? ` — ${ping.error}` : ""}`, Boolean(ping.delivered));
-        } catch (error) { reportError(error); }
+        } catch (error) { reportActError(error); }
       } }), " ",
       // A partner whose handshake failed is verified again once its endpoint is fixed.
       p.status === "unverified" ? h("button", { type: "button", class: "secondary", "data-action": "verify", text: t("verify_again"), onclick: async () => {
@@ -38,7 +38,7 @@ export async function showPartners(view) {
           await reload();
           if (checked.status === "active") notify(t("verified_ok"), true);
           else notify(`${t("handshake_failed")} ${checked.status_reason ?? ""}`);
-        } catch (error) { reportError(error); }
+        } catch (error) { reportActError(error); }
       } }) : null, " ",
       confirmButton(t("rotate"), t("confirm_rotate"), async () => {
         const rotated = await post(`v1/partners/${p.id}/rotate-secret`, {});
@@ -70,7 +70,7 @@ export async function showPartners(view) {
         : null;
       view.querySelector("#partner-after")?.replaceChildren(...[failed, secretNotice(created.secret)].filter(Boolean));
     } catch (error) {
-      reportError(error);
+      reportActError(error);
     }
   });
   after.id = "partner-after";

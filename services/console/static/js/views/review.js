@@ -4,7 +4,7 @@ import { get, post, query } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
-import { notify, reportError } from "../session.js";
+import { notify, reportActError } from "../session.js";
 import { casesTable } from "./cases.js";
 
 export const CRITERIA = [
@@ -15,19 +15,25 @@ export const CRITERIA = [
   "publication_adds_no_risk",
 ];
 
-// A button that asks once more before it acts (a second click on "confirm").
+let questions = 0;
+
+// A button that asks once more before it acts (a second click on "confirm"). The focus goes
+// where the user's next press is: to "confirm", which the question describes (a screen
+// reader says it), then back to the button if they step back or the act is refused.
 export function confirmButton(label, question, act, name, kind = "") {
   const box = h("span", { class: "confirm" });
   const start = h("button", { type: "button", class: kind, "data-action": name, text: label });
   const draw = () => replace(box, start);
+  const back = () => { draw(); start.focus(); };
   start.addEventListener("click", () => {
-    replace(box,
-      h("span", { text: question }),
-      h("button", { type: "button", class: kind || "", "data-confirm": name, text: t("confirm"), onclick: async (event) => {
-        event.target.disabled = true;
-        try { await act(); } catch (error) { reportError(error); draw(); }
-      } }),
-      h("button", { type: "button", class: "secondary", text: t("back"), onclick: draw }));
+    questions += 1;
+    const asked = h("span", { id: `confirm-question-${questions}`, text: question });
+    const confirm = h("button", { type: "button", class: kind || "", "data-confirm": name, "aria-describedby": asked.id, text: t("confirm"), onclick: async (event) => {
+      event.target.disabled = true;
+      try { await act(); } catch (error) { back(); reportActError(error); }
+    } });
+    replace(box, asked, confirm, h("button", { type: "button", class: "secondary", text: t("back"), onclick: back }));
+    confirm.focus();
   });
   draw();
   return box;
@@ -57,7 +63,7 @@ export function reviewPanel(report, me, reload) {
       notify(t("approved_ok"), true);
       reload();
     } catch (error) {
-      reportError(error);
+      reportActError(error);
       refresh();
     }
   });

@@ -6,7 +6,7 @@ import { post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
-import { can, notify, reportError } from "../session.js";
+import { can, notify, reportActError } from "../session.js";
 import { clockName, followClock, fromWallClock, toWallClock } from "../zone.js";
 
 // ``caseId``: a string, or a function giving it when the form is sent. ``mayTrust``: whether
@@ -61,7 +61,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
       reload();
       seenAt.value = toWallClock(Date.now());  // the form may stay for the next one
     } catch (error) {
-      reportError(error);
+      reportActError(error);
     } finally {
       send.disabled = false;
     }

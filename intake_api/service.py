@@ -418,11 +418,14 @@ class ReportService:
         # From the public part alone: no need to unseal the restricted one for a time.
         last_seen_at = datetime.fromisoformat(json.loads(report.public_data)["last_seen"]["at"])
         earliest = last_seen_at - self._sighting_horizon
-        if body.at < earliest:
+        # Only for a key that sees the case: to one that does not, whether a time is refused
+        # would tell when the child was last seen (a few tries find it to the second). Its
+        # sighting is untrusted anyway, and the case's unit sees the date when it looks.
+        if body.at < earliest and sees_case:
             # Older than the last-seen time by more than the horizon, it could never join
             # the zone (the newest location is at least that recent) and would say nothing:
             # most often a mistyped date.
-            limit = f"before {as_utc(earliest).isoformat()}, " if sees_case else ""
+            limit = f"before {as_utc(earliest).isoformat()}, "
             raise field_problem(
                 "at",
                 f"{limit}too long before the child was last seen to tell where they may be "

@@ -21,11 +21,14 @@ _NEVER_PUBLIC = tuple(
         "198.18.0.0/15",
         "240.0.0.0/4",
         "::/96",  # IPv4-compatible (deprecated): [::127.0.0.1] reaches loopback on some stacks
+        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765): a translator delivers to the IPv4 one
         "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): translates into private networks
         "2001::/32",  # Teredo: tunnels to an address inside it (obfuscated)
         "2001:db8::/32",
+        "3fff::/20",  # documentation (RFC 9637), beside 2001:db8::/32
         "fc00::/7",  # unique local; AWS's IPv6 metadata service is fd00:ec2::254
         "fe80::/10",
+        "fec0::/10",  # site-local (deprecated, RFC 3879): still routed inside some networks
     )
 )
 # The well-known NAT64 prefix (RFC 6052) reaches the IPv4 address in its last 32 bits.

@@ -38,6 +38,9 @@ from shared.public_addresses import is_public
         ("100.100.100.200", False),  # Alibaba Cloud's metadata service
         ("fd00:ec2::254", False),  # AWS's IPv6 metadata service
         ("fe80::1%eth0", False),
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1
+        ("fec0::1", False),  # site-local
+        ("3fff::1", False),  # documentation
         ("0.0.0.0", False),
         ("198.18.0.1", False),
         ("240.0.0.1", False),

@@ -104,7 +104,15 @@ KEY_SCOPES = {
     "submitter": ["reports:submit", "reports:read"],
     "reviewer": ["reports:review", "reports:read", "reports:submit"],
     "reader": ["reports:read", "alerts:read"],
-    "admin": ["partners:admin", "deliveries:read", "deliveries:ops", "keys:admin"],
+    # The scopes it hands out to the keys tests make through the API, besides its own work.
+    "admin": [
+        "partners:admin",
+        "deliveries:read",
+        "deliveries:ops",
+        "keys:admin",
+        "reports:read",
+        "alerts:read",
+    ],
 }
 
 

@@ -163,6 +163,28 @@ async def test_only_keys_admin_manages_keys(stack: Stack) -> None:
         assert (await anonymous.get("/v1/keys")).status_code == 401
 
 
+async def test_a_key_hands_out_no_scope_it_does_not_hold(stack: Stack) -> None:
+    """A key that may only manage keys would make a submitter and a reviewer, and publish an
+    alert alone past the four-eyes rule."""
+    async with stack.embedded.sessions() as session, session.begin():
+        stack.keys["keys-only"] = await create_api_key(
+            session, "keys-only", ["keys:admin"], datetime.now(UTC)
+        )
+    async with stack.client("keys-only") as keys_only:
+        for scopes in (["reports:submit"], ["reports:review", "keys:admin"]):
+            refused = await keys_only.post(
+                "/v1/keys", json={"name": "x", "scopes": scopes, "unit": None}
+            )
+            assert refused.status_code == 403, refused.text
+            assert refused.json()["errors"][0]["field"] == "scopes"
+            assert "reports:" in refused.json()["detail"]
+        own = await keys_only.post(
+            "/v1/keys", json={"name": "deputy", "scopes": ["keys:admin"], "unit": None}
+        )
+    assert own.status_code == 201, own.text
+    assert [e[1] for e in await _audit(stack)] == ["key_create"]
+
+
 async def test_units_are_managed_through_the_api(stack: Stack) -> None:
     async with stack.client("admin") as admin:
         added = await admin.post("/v1/units", json={"code": "RABAT-AGDAL", "name": "Rabat Agdal"})
@@ -182,7 +204,15 @@ async def test_units_are_managed_through_the_api(stack: Stack) -> None:
 async def test_the_shown_examples_work(stack: Stack) -> None:
     async with stack.client() as anonymous:
         paths = (await anonymous.get("/openapi.json")).json()["paths"]
-    async with stack.client("admin") as admin:
+    # The example makes a reviewer's key: the key making it holds those scopes itself.
+    example_scopes = paths["/v1/keys"]["post"]["requestBody"]["content"]["application/json"][
+        "example"
+    ]["scopes"]
+    async with stack.embedded.sessions() as session, session.begin():
+        stack.keys["lead"] = await create_api_key(
+            session, "lead", ["keys:admin", *example_scopes], datetime.now(UTC)
+        )
+    async with stack.client("lead") as admin:
         for path in ("/v1/units", "/v1/keys"):
             example = paths[path]["post"]["requestBody"]["content"]["application/json"]["example"]
             response = await admin.post(path, json=example)

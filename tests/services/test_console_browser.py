@@ -268,6 +268,8 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         await patrol_row.locator("[data-action=trust]").click()
         await patrol_row.locator("[data-confirm=trust]").click()
         await patrol_row.get_by_text("oui").wait_for()
+        # Once the page is drawn again, the focus lands on what the act did (said).
+        await expect(page.locator("#notice.ok")).to_be_focused()
 
         # Cancel with confirmation: asked once more, then done, with the reason given.
         await page.locator("#cancel-reason").fill("Duplicate of another case")

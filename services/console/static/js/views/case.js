@@ -165,6 +165,14 @@ export async function showCase(view, caseId) {
   };
   const mapBox = h("div", { id: "map" });
   const side = h("div", { id: "side" });
+  // The status changes without the user (expiry, another officer's act): keep the page
+  // current, but never over what the user is typing or ticking (a reviewer's criteria and
+  // reason): then say that it changed, and redraw when asked.
+  // A click counts too: an act under way (asked to confirm, or sent and about to redraw the
+  // page itself) must not be redrawn under the user by a refresh of its own. Listened for
+  // from the first drawing on: a reviewer types while the alert's panel is still loading.
+  let typing = false;
+  for (const kind of ["input", "change", "click"]) side.addEventListener(kind, () => { typing = true; });
   replace(view,
     h("h1", { "data-case-page": report.id, "data-title": t("case_state") }, h("span", { id: "child-name", dir: "auto", text: childName(report) }), badges(report)),
     h("div", { class: "grid" },
@@ -193,13 +201,6 @@ export async function showCase(view, caseId) {
     view.append(box);
     deliveriesPanel(box, { alert_id: report.alert_id });
   }
-  // The status changes without the user (expiry, another officer's act): keep the page
-  // current, but never over what the user is typing or ticking (a reviewer's criteria and
-  // reason): then say that it changed, and redraw when asked.
-  // A click counts too: an act under way (asked to confirm, or sent and about to redraw the
-  // page itself) must not be redrawn under the user by a refresh of its own.
-  let typing = false;
-  for (const kind of ["input", "change", "click"]) side.addEventListener(kind, () => { typing = true; });
   // What the page shows that others change: the status, the window (a renewal), the
   // sightings and whether each is confirmed, the alert.
   // Sightings by id: the API does not promise their order, and a mere reordering redrew the

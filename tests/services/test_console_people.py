@@ -218,6 +218,9 @@ async def test_keyboard_and_screen_reader_users_are_taken_where_to_go_next(
         await page.locator("a[data-nav='nav.new']").click()
         await expect(page.locator("#new-case h1")).to_be_focused()
         assert await page.title() == "Nouveau dossier — Tifli"
+        await expect(page.locator("a[data-nav='nav.new']")).to_have_attribute(
+            "aria-current", "page"
+        )
         # A refused case: the reason takes the focus, in view, above the long form.
         form = await fill_new_case(page, "Rania")
         await form.locator("#sex").select_option("female")

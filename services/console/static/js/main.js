@@ -42,7 +42,11 @@ function drawNav() {
   const links = [...ROUTES].reverse().filter((r) => r.label && allowed(r)).map((r) =>
     h("a", { href: r.path.source.replace(/^\^|\$$/g, "").replaceAll("\\/", "/"), "data-nav": r.label, text: t(r.label) }));
   replace(nav, links);
-  for (const link of links) link.classList.toggle("current", link.getAttribute("href") === location.hash);
+  for (const link of links) {
+    const current = link.getAttribute("href") === location.hash;
+    link.classList.toggle("current", current);
+    if (current) link.setAttribute("aria-current", "page");
+  }
   const me = signedInKey();
   who.textContent = me ? `${me.name}${me.unit ? ` (${me.unit})` : ` (${t("national")})`}` : "";
   signOut.hidden = !me;

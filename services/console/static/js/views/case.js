@@ -143,7 +143,8 @@ function actions(report, reload) {
     }, "cancel", "danger")));
   }
   if ((report.status === "submitted" || (published && !ownCase)) && can("reports:review")) {
-    const reason = h("input", { type: "text", id: "cancel-reason", placeholder: t("reason") });
+    // Named, not only by its placeholder, which a screen reader loses once typing starts.
+    const reason = h("input", { type: "text", id: "cancel-reason", placeholder: t("reason"), "aria-label": t("reason") });
     parts.push(h("div", { class: "row" }, reason, confirmButton(t("cancel_case"), t("confirm_cancel"), async () => {
       await post(`v1/reports/${report.id}/cancel`, { reason: reason.value.trim() || t("cancelled_from_console") });
       // Only a published alert has partners to take it down.
@@ -172,7 +173,8 @@ export async function showCase(view, caseId) {
   // page itself) must not be redrawn under the user by a refresh of its own. Listened for
   // from the first drawing on: a reviewer types while the alert's panel is still loading.
   let typing = false;
-  for (const kind of ["input", "change", "click"]) side.addEventListener(kind, () => { typing = true; });
+  // Focus counts too: a keyboard user tabbing through the actions would lose their place.
+  for (const kind of ["input", "change", "click", "focusin"]) side.addEventListener(kind, () => { typing = true; });
   replace(view,
     h("h1", { "data-case-page": report.id, "data-title": t("case_state") }, h("span", { id: "child-name", dir: "auto", text: childName(report) }), badges(report)),
     h("div", { class: "grid" },

@@ -59,7 +59,7 @@ export function deliveriesPanel(box, filter = {}) {
     shown = key;
     replace(table, page.items.length
       ? h("table", {},
-        h("thead", {}, h("tr", {}, ["partner", "version", "th.status", "attempts", "attempt_log", "next_retry", ""].map((k) => h("th", { text: k ? t(k) : "" })))),
+        h("thead", {}, h("tr", {}, ["partner", "version", "th.status", "attempts", "attempt_log", "next_retry", "actions"].map((k) => h("th", { text: t(k) })))),
         h("tbody", {}, page.items.map((d) => row(d, names, refresh, !filter.alert_id))))
       : h("p", { text: t("none") }));
   };

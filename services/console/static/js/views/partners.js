@@ -75,6 +75,6 @@ export async function showPartners(view) {
   });
   after.id = "partner-after";
   replace(view, h("section", {}, h("h1", { text: t("nav.partners") }),
-    h("table", {}, h("thead", {}, h("tr", {}, ["name", "URL", "th.status", "languages", "verified", ""].map((k) => h("th", { text: k === "URL" ? k : k ? t(k) : "" })))),
+    h("table", {}, h("thead", {}, h("tr", {}, ["name", "URL", "th.status", "languages", "verified", "actions"].map((k) => h("th", { text: k === "URL" ? k : t(k) })))),
       h("tbody", {}, rows))), after, register);
 }

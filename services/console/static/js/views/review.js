@@ -67,7 +67,7 @@ export function reviewPanel(report, me, reload) {
       refresh();
     }
   });
-  const reason = h("input", { type: "text", id: "reject-reason", placeholder: t("reason"), maxlength: 2000 });
+  const reason = h("input", { type: "text", id: "reject-reason", placeholder: t("reason"), "aria-label": t("reason"), maxlength: 2000 });
   const reject = h("div", { class: "row" }, reason, confirmButton(t("reject"), t("confirm_reject"), async () => {
     if (!reason.value.trim()) throw new Error(t("reason_needed"));
     await post(`v1/reports/${report.id}/reject`, { reason: reason.value.trim() });

@@ -46,7 +46,11 @@ export class CaseMap {
     const L = leaflet();
     this.L = L;
     this.container = container;
-    this.map = L.map(container, { preferCanvas: false, attributionControl: false, zoomSnap: 0.25 });
+    this.map = L.map(container, { preferCanvas: false, attributionControl: false, zoomControl: false, zoomSnap: 0.25 });
+    // Named in the interface's language: Leaflet's own controls speak English.
+    container.setAttribute("role", "region");
+    container.setAttribute("aria-label", t("map"));
+    L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(this.map);
     this.map.fitBounds(MOROCCO);
     this.layers = L.layerGroup().addTo(this.map);
     this.pick = null;

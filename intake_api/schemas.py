@@ -437,7 +437,17 @@ class ResolveIn(Strict):
         json_schema_extra=_examples({"note": "Found safe in Rabat by the local police."})
     )
 
-    note: LongText | None = None
+    note: LongText | None = Field(
+        default=None,
+        description="A case note (restricted). Blank is no note: a client that always sends "
+        "the field must not hold up the take-down.",
+    )
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _blank_is_none(cls, note: object) -> object:
+        # Only here: a resolution is the take-down, and nothing optional may stand in its way.
+        return None if isinstance(note, str) and not note.strip() else note
 
 
 class SightingIn(Strict):

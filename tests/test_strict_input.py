@@ -423,14 +423,17 @@ async def test_no_control_characters_in_paths_or_queries(
 
 
 async def test_a_take_down_needs_no_body(stack: Stack) -> None:
-    """The child is found: an empty POST resolves (a note is optional); a body, if sent, is
-    still strict."""
-    report_id = await _submitted(stack)
+    """The child is found: an empty POST resolves (a note is optional), and so does a blank
+    note (a client that always sends the field); a body, if sent, is still strict."""
+    report_id, blank_id = await _submitted(stack), await _submitted(stack)
     async with stack.client("submitter") as police:
         _names(await police.post(f"/v1/reports/{report_id}/resolve", json={"note": 7}), "note")
         resolved = await police.post(f"/v1/reports/{report_id}/resolve")
+        blank = await police.post(f"/v1/reports/{blank_id}/resolve", json={"note": "  "})
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "resolved"
+    assert blank.status_code == 200, blank.text
+    assert blank.json()["status"] == "resolved" and blank.json()["status_reason"] is None
 
 
 async def test_a_missing_case_s_id_is_echoed_only_if_it_looks_like_an_id(stack: Stack) -> None:

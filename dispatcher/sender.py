@@ -9,6 +9,22 @@ from dataclasses import dataclass
 
 import httpx
 
+# A partner's answer is read this far at most: a delivery needs only its status and headers,
+# and a handshake a short challenge. A small body read whole leaves the connection reusable;
+# an endless one must not fill the dispatcher's memory.
+_ANSWER_BYTES = 64 * 1024
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the answer's body; the rest is never read (the connection is
+    then closed rather than reused)."""
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk
+        if len(kept) > limit:
+            break
+    return bytes(kept[:limit])
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -30,8 +46,10 @@ async def post_webhook(
     trickling bytes must not outlive the delivery's lease."""
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(within_s):
-            response = await client.post(
+        async with (
+            asyncio.timeout(within_s),
+            client.stream(
+                "POST",
                 url,
                 content=body,
                 headers={
@@ -39,7 +57,9 @@ async def post_webhook(
                     "content-type": "application/json",
                     "user-agent": "Tifli-Webhooks/1",
                 },
-            )
+            ) as response,
+        ):
+            await _read_at_most(response, _ANSWER_BYTES)
     except TimeoutError:
         elapsed = (time.perf_counter() - started) * 1000
         return SendResult(None, elapsed, f"no answer within {within_s:g} s", None)
@@ -64,19 +84,14 @@ async def verification_handshake(
     """Meta's subscription check: the partner must echo ``hub.challenge``. Returns why it
     failed, or ``None`` when the partner answered correctly."""
     challenge = secrets.token_urlsafe(16)
+    params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
     try:
-        response = await client.get(
-            url,
-            params={
-                "hub.mode": "subscribe",
-                "hub.challenge": challenge,
-                "hub.verify_token": verify_token,
-            },
-        )
+        async with client.stream("GET", url, params=params) as response:
+            answer = await _read_at_most(response, _ANSWER_BYTES)
     except httpx.HTTPError as exc:
         return f"handshake request failed: {type(exc).__name__}: {exc}"[:300]
     if response.status_code != 200:
         return f"handshake answered HTTP {response.status_code}"
-    if response.text.strip() != challenge:
+    if answer.decode(response.encoding or "utf-8", errors="replace").strip() != challenge:
         return "handshake answer did not echo hub.challenge"
     return None

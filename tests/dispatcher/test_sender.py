@@ -1,0 +1,50 @@
+"""A partner's answer is read only as far as a delivery needs: an endless body (a broken or
+hostile endpoint) neither fills the dispatcher's memory nor holds the attempt until its time
+runs out. A real server on loopback streams it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from dispatcher.sender import post_webhook, verification_handshake
+
+_CHUNK = b"x" * 65536
+
+
+@asynccontextmanager
+async def endless_answer(status_line: bytes) -> AsyncIterator[str]:
+    """A server on loopback answering every request with ``status_line`` and a body that
+    never ends (it says 10 GB, and writes until the client goes away)."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(status_line + b"\r\nContent-Length: 10000000000\r\n\r\n")
+        try:
+            while True:
+                writer.write(_CHUNK)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/hook"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_an_endless_answer_is_cut_short() -> None:
+    async with endless_answer(b"HTTP/1.1 200 OK") as url, httpx.AsyncClient() as client:
+        sent = await post_webhook(client, url, b"{}", {}, within_s=5.0)
+        # Read whole, the answer would have held the attempt for its 5 s, then failed it.
+        assert sent.status == 200 and sent.error is None
+        refused = await verification_handshake(client, url, "token")
+    assert refused == "handshake answer did not echo hub.challenge"

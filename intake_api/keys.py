@@ -38,6 +38,10 @@ class KeyRulesError(ValueError):
         self.field = field
 
 
+class ScopesNotHeld(PermissionError):
+    """The creating key would hand out scopes it does not hold itself."""
+
+
 def check_reach(scopes: list[str], unit: str | None) -> None:
     """Refuses national-only scopes on a unit key (KeyRulesError), so a unit cannot reach beyond its
     cases."""
@@ -76,13 +80,22 @@ async def create(
     scopes: list[str],
     unit: str | None,
     expires_in: timedelta | None,
+    holder_scopes: frozenset[str] | None = None,
 ) -> KeyCreated:
-    """KeyRulesError (naming the field) for unknown scopes or unit, or a forbidden reach."""
+    """KeyRulesError (naming the field) for unknown scopes or unit, or a forbidden reach;
+    then ScopesNotHeld if ``holder_scopes`` (the creating key's, through the API; None: the
+    host's command line) lack any of them. A key that may only manage keys would otherwise
+    make a submitter and a reviewer, and publish an alert alone past the four-eyes rule."""
     try:
         scopes = parse_scopes(scopes)
     except ValueError as exc:
         raise KeyRulesError("scopes", str(exc)) from None
     check_reach(scopes, unit)
+    beyond = sorted(set(scopes) - holder_scopes) if holder_scopes is not None else []
+    if beyond:
+        raise ScopesNotHeld(
+            f"A key hands out only scopes it holds itself; this one lacks {', '.join(beyond)}."
+        )
     if expires_in is not None and expires_in > timedelta(days=MAX_LIFETIME_DAYS):
         raise KeyRulesError(
             "expires_in_days", f"a key lives at most {MAX_LIFETIME_DAYS} days (ten years)"

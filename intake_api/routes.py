@@ -33,7 +33,7 @@ from intake_api.schemas import (
     SightingIn,
     SightingOut,
 )
-from shared.auth import SCOPES, Principal, add_unit, list_units, require_scope
+from shared.auth import Principal, add_unit, list_units, require_scope
 from shared.input_types import QUERY_DIGITS
 from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
@@ -427,17 +427,6 @@ async def create_key(
     **Scope:** `keys:admin` (which only national keys may hold), and every scope the new key
     is given: a key hands out no scope it does not hold itself (403). Audited. **Events:** none.
     """
-    # A key that may only manage keys would otherwise make a submitter and a reviewer, and
-    # publish an alert alone past the four-eyes rule. (The host's ``tifli keys create`` may
-    # give any scope: it is the operator at the machine.)
-    beyond = sorted(s for s in set(body.scopes) & SCOPES if s not in principal.scopes)
-    if beyond:
-        raise Problem(
-            403,
-            "Forbidden",
-            f"A key hands out only scopes it holds itself; this one lacks {', '.join(beyond)}.",
-            errors=[{"field": "scopes", "message": "beyond the creating key's own scopes"}],
-        )
     try:
         return await keys.create(
             session,
@@ -447,9 +436,18 @@ async def create_key(
             scopes=body.scopes,
             unit=body.unit,
             expires_in=(timedelta(days=body.expires_in_days) if body.expires_in_days else None),
+            # The host's ``tifli keys create`` gives any scope: it is the operator there.
+            holder_scopes=frozenset(principal.scopes),
         )
     except keys.KeyRulesError as exc:
         raise _key_problem(exc) from None
+    except keys.ScopesNotHeld as exc:
+        raise Problem(
+            403,
+            "Forbidden",
+            str(exc),
+            errors=[{"field": "scopes", "message": "beyond the creating key's own scopes"}],
+        ) from None
 
 
 @keys_router.post(

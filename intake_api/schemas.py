@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -432,6 +433,14 @@ class ReasonIn(Strict):
     reason: LongText
 
 
+_BLANK = re.compile(r"^[ \t\r\n]*$")
+
+
+def _blank_allowed(schema: dict[str, Any]) -> None:
+    """The schema of a text that may also be blank, which is taken as none (``_BLANK``)."""
+    schema["anyOf"].insert(-1, {"type": "string", "pattern": _BLANK.pattern})
+
+
 class ResolveIn(Strict):
     model_config = ConfigDict(
         json_schema_extra=_examples({"note": "Found safe in Rabat by the local police."})
@@ -439,15 +448,16 @@ class ResolveIn(Strict):
 
     note: LongText | None = Field(
         default=None,
-        description="A case note (restricted). Blank is no note: a client that always sends "
-        "the field must not hold up the take-down.",
+        description="A case note (restricted). Blank (spaces, tabs, line breaks or nothing) is "
+        "no note: a client that always sends the field must not hold up the take-down.",
+        json_schema_extra=_blank_allowed,
     )
 
     @field_validator("note", mode="before")
     @classmethod
     def _blank_is_none(cls, note: object) -> object:
         # Only here: a resolution is the take-down, and nothing optional may stand in its way.
-        return None if isinstance(note, str) and not note.strip() else note
+        return None if isinstance(note, str) and _BLANK.fullmatch(note) else note
 
 
 class SightingIn(Strict):

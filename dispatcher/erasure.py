@@ -13,27 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import edited_body
 from dispatcher.models import Delivery, KnownAlert
-from shared.alert_contract import InfoBlock
-
-# What says who the child is, or who is suspected, in a payload's alert: emptied.
-_FORGOTTEN: dict[str, Any] = {
-    "child": None,
-    "suspected_vehicle": None,
-    "companion": None,
-    "photo_urls": [],
-}
+from shared.alert_contract import AlertMessage, InfoBlock
 
 
 def forgotten(alert: dict[str, Any], texts: Sequence[InfoBlock] | None) -> dict[str, Any]:
-    """Pure: a payload's alert without the child, its texts replaced by ``texts`` in the
-    languages the payload has (a partner gets its own languages only). Without ``texts`` (an
-    event of an earlier release, which sent none), the texts are kept: they are what that
-    release kept too."""
-    kept = alert | _FORGOTTEN
-    if texts is not None and "info" in alert:
-        by_language = {t.language: t.model_dump(mode="json") for t in texts}
-        kept["info"] = [by_language.get(i["language"], i) for i in alert["info"]]
-    return kept
+    """Pure: a payload's alert as ``AlertMessage.forgotten`` keeps it, its texts replaced by
+    ``texts`` in the languages the payload has (a partner gets its own languages only).
+    Without ``texts`` (an event of an earlier release, which sent none), its own are kept."""
+    message = AlertMessage.model_validate(alert)
+    by_language = {t.language: t for t in texts or ()}
+    kept = message.forgotten([by_language.get(i.language, i) for i in message.info])
+    return kept.model_dump(mode="json")
 
 
 async def forget_child(

@@ -195,6 +195,27 @@ class ReportService:
         previous = await self._previous(principal, idempotency_key, fingerprint)
         return None if previous is None else await self.get(principal, previous.report_id)
 
+    def _remember(
+        self,
+        principal: Principal,
+        idempotency_key: str,
+        fingerprint: str,
+        report_id: str,
+        sighting_id: str | None = None,
+    ) -> None:
+        """Records what a request under ``idempotency_key`` did (a report filed, or a sighting
+        added to one), for its retries (``_previous``)."""
+        self._session.add(
+            IdempotencyRecord(
+                key_id=principal.key_id,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+                report_id=report_id,
+                sighting_id=sighting_id,
+                created_at=self._now,
+            )
+        )
+
     async def _previous(
         self, principal: Principal, idempotency_key: str, fingerprint: str
     ) -> IdempotencyRecord | None:
@@ -248,15 +269,7 @@ class ReportService:
         )
         self._session.add(report)
         if idempotency_key is not None:
-            self._session.add(
-                IdempotencyRecord(
-                    key_id=principal.key_id,
-                    idempotency_key=idempotency_key,
-                    request_hash=fingerprint,
-                    report_id=report_id,
-                    created_at=self._now,
-                )
-            )
+            self._remember(principal, idempotency_key, fingerprint, report_id)
         data = ReportSubmittedData(
             report_id=report_id, message_status=body.message_status, zone=_zone_inputs(body)
         )
@@ -365,16 +378,7 @@ class ReportService:
 
         async def add() -> SightingOut:
             added = await self._add_sighting(principal, report_id, body)
-            self._session.add(
-                IdempotencyRecord(
-                    key_id=principal.key_id,
-                    idempotency_key=key,
-                    request_hash=fingerprint,
-                    report_id=report_id,
-                    sighting_id=added.id,
-                    created_at=self._now,
-                )
-            )
+            self._remember(principal, key, fingerprint, report_id, added.id)
             return added
 
         return await self._once(lambda: self._sighting_replay(principal, key, fingerprint), add)

@@ -4,31 +4,29 @@ list, which a police system would take for the filtered one."""
 
 from __future__ import annotations
 
-import re
-
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from shared.problems import field_problem
+from shared.problems import echoable, field_problem
 
-# A name echoed in the error only if it reads as one (not a bidi override, nor 5,000 bytes).
-_SHOWN_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,64}")
+# Each operation's query parameters, by its unique id: the same code declares the same ones
+# in every app, and routes themselves are not hashable. Filled at each operation's first
+# request with a query, not walked again on every one.
+_TAKEN: dict[str, frozenset[str]] = {}
 
 
 async def known_query_only(request: Request) -> None:
     """For ``Depends``: refuse a query parameter the matched operation does not declare."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not request.query_params or not isinstance(route, APIRoute):
         return
-    if not request.query_params:
-        return
-    # Walked per request (a few dozen fields): routes are not hashable, and a cache by id
-    # could outlive an app and answer for another route.
-    taken = _declared(route.dependant)
+    taken = _TAKEN.get(route.unique_id)
+    if taken is None:
+        taken = _TAKEN.setdefault(route.unique_id, frozenset(_declared(route.dependant)))
     for name in request.query_params:
         if name not in taken:
-            field = f"query.{name}" if _SHOWN_NAME.fullmatch(name) else "query"
+            field = f"query.{name}" if echoable(name) else "query"
             raise field_problem(field, "this operation takes no such query parameter")
 
 

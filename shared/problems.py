@@ -59,16 +59,21 @@ def field_problem(field: str, message: str, *, status: int = 422) -> Problem:
     )
 
 
-# What an id of ours looks like (UUIDs, hex key ids, partner ids): only such a key is echoed.
-_ECHOED_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# What a name of ours looks like (UUIDs, hex key ids, partner ids, parameter names).
+_ECHOABLE = re.compile(r"[A-Za-z0-9_.:\[\]-]{1,64}")
+
+
+def echoable(text: str) -> bool:
+    """Whether a client's ``text`` may be repeated in a reply, which a console or a log shows:
+    an id or a name of the kind the API uses, not a bidi override or 5,000 characters."""
+    return _ECHOABLE.fullmatch(text) is not None
 
 
 def not_found(noun: str, key: object) -> Problem:
-    """A 404 naming the missing ``noun``, and its key if it looks like one of ours: a path
-    typed with a bidi override or 5,000 characters is not repeated into a reply that a
-    console or a log shows (the problem's ``instance`` keeps the path, percent-encoded)."""
+    """A 404 naming the missing ``noun``, and its key if it is ``echoable`` (the problem's
+    ``instance`` keeps the path anyway, percent-encoded)."""
     shown = str(key)
-    detail = f"No {noun} {shown}." if _ECHOED_KEY.fullmatch(shown) else f"No such {noun}."
+    detail = f"No {noun} {shown}." if echoable(shown) else f"No such {noun}."
     return Problem(404, "Not found", detail)
 
 

@@ -7,7 +7,8 @@ How a zone is built, one module per step (all pure geometry, no I/O):
 2. **Footprint** (``footprint``): the union clipped to the territory (``territory``) is the
    exact zone; what is sent covers it with hole-free polygons within the vertex budget, built
    from tangents around it (``local_plane``) cut by where a polygon may run
-   (``allowed_area``), tidied (``short_edges``, ``hole_free``) and measured (``overshoot``).
+   (``allowed_area``), tidied (``short_edges``, ``hole_free``) and measured (``overshoot``;
+   its search compiled: ``distance_search``, ``stereographic``).
    Without a territory, ``unclipped`` covers the bare pieces instead.
 3. **Area** (``composer``): the footprint with the regions and provinces it touches and
    their shares (``territory.geocodes``), as the alert's CAP-shaped area.

@@ -16,37 +16,32 @@ on its own, the smallest kept:
   its hull is within the band's width of it (this one closes intervals along the zone's arc).
 
 The reported figures are upper bounds within ``LAND_TOL_M`` (land) or ``SEA_TOL_M`` plus
-0.8% (sea) of the true maxima over those lines.
+0.8% (sea) of the true maxima over those lines. The search itself, and the nearest segment
+of Z's boundary at each point, run compiled (``distance_search``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.distance_search import Boundary
 from alert_engine.land_tiles import LandTiles
+from alert_engine.stereographic import Stereographic
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 LAND_TOL_M = 5.0  # metres: far below the 161 m rule it is checked against
 SEA_TOL_M = 10.0
-# Metres: the box queries' reaches, a near one first (overshoot onto land is mostly less),
-# then a wider one for the points it left farther: fewer candidates for most points.
-_REACHES_M = (250.0, 1500.0)
-_CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
-_CHUNK_SEGMENTS = 8  # Z's boundary segments per indexed run (``_Chunks``)
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
 _FIND_STEP_DEG = 3e-4  # ≈ 33 m: samples for finding where P reaches land too far
 
@@ -78,6 +73,14 @@ def measure_overshoot(
         ]
     )
     return max(land_m, coast_m), max(sea_m, coast_m)
+
+
+def load_compiled() -> None:
+    """Load the compiled search and projection (or compile them: seconds, the first time on
+    a machine), so that a service's first alert does not wait for them."""
+    square = shapely.box(0.0, 0.0, 0.01, 0.01)
+    field = DistanceField(square, Point(lon=0.0, lat=0.0))
+    field.max_over([Measured(shapely.LineString([(-0.01, -0.01), (0.02, 0.03)]), LAND_TOL_M)])
 
 
 def land_farther_than(
@@ -161,22 +164,14 @@ class DistanceField:
     def __init__(self, exact: BaseGeometry, center: Point) -> None:
         # ``sterea`` (the double projection) rather than ``stere``: its scale never drops
         # below 1, where ``stere``'s dips to 0.99999 and would understate distances.
-        self._to_plane = Transformer.from_pipeline(
-            "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad"
-            f" +step +proj=sterea +lat_0={center.lat!r} +lon_0={center.lon!r} +ellps=WGS84"
-        )
+        self._plane = Stereographic.at(center.lon, center.lat)
         points, ring = self.project_lines(shapely.boundary(exact))
         inner = ring[:-1] == ring[1:]
-        self._starts, self._ends = points[:-1][inner], points[1:][inner]
-        # Which ring each segment belongs to: consecutive segments of one ring form chains.
-        self._ring = ring[:-1][inner]
-        self._edges = _Edges.of(self._starts, self._ends)
-        self._chunks = _Chunks.of(self._starts, self._ends, self._ring)
+        self._boundary = Boundary.of(points[:-1][inner], points[1:][inner], ring[:-1][inner])
 
     def project(self, lonlat: FloatArray) -> FloatArray:
-        """Points in the conformal plane, metres (about five times cheaper than ``Geod.inv``)."""
-        x, y = self._to_plane.transform(lonlat[:, 0], lonlat[:, 1])
-        return np.column_stack([x, y])
+        """Points in the conformal plane, metres (far cheaper than ``Geod.inv``)."""
+        return self._plane.project(lonlat)
 
     def project_lines(self, lines: BaseGeometry) -> tuple[FloatArray, IntArray]:
         """The vertices of ``lines`` in the plane (densified first in lon/lat), and which
@@ -187,82 +182,26 @@ class DistanceField:
             return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         return self.project(coords), index.astype(np.int64)
 
-    def nearest(self, points: FloatArray) -> _Knots:
-        """Distance to Z at each point, with the nearest segment of Z's boundary and the
-        nearest point on it.
-
-        A box query (a plain bounding-box search, an order of magnitude cheaper per point
-        than a nearest-neighbour search) finds the segments within a reach of each point:
-        when the best of them is within that distance it is the nearest of all. The reaches
-        grow (``_REACHES_M``); points farther from Z fall back to the nearest-neighbour
-        search.
-        """
-        n = len(points)
-        segment = np.zeros(n, dtype=np.int64)
-        distance = np.full(n, np.inf)
-        if n:
-            far = np.arange(n)
-            for reach in _REACHES_M:
-                x, y = points[far].T
-                boxes = shapely.box(x - reach, y - reach, x + reach, y + reach)
-                which, chunk = self._chunks.tree.query(boxes)
-                found, best, d = self._best_of(far[which], chunk, points)
-                segment[found], distance[found] = best, d
-                far = far[distance[far] > reach]
-                if not len(far):
-                    break
-            if len(far):
-                which, chunk = self._chunks.tree.query_nearest(
-                    shapely.points(points[far]), all_matches=False
-                )
-                found, best, _ = self._best_of(far[which], chunk, points)
-                segment[found] = best
-        closest = _closest_on_segment(points, self._starts[segment], self._ends[segment])
-        return _Knots(points, np.hypot(*(points - closest).T), segment, closest)
-
-    def _best_of(
-        self, which: IntArray, chunk: IntArray, points: FloatArray
-    ) -> tuple[IntArray, IntArray, FloatArray]:
-        """For each point in ``which`` (ascending) the nearest segment of the paired chunks,
-        and its distance: (points, segments, distances)."""
-        if len(which) == 0:
-            return which, which, np.zeros(0)
-        # Each pair's chunk as a row of its segments: the nearest of the row, the first of
-        # equals (argmin), then the nearest row of each point.
-        segments = self._chunks.members[chunk]
-        d2 = self._edges.squared_distance(points[which][:, None, :], segments)
-        pair, column = np.arange(len(which)), np.argmin(d2, axis=1)
-        candidate, d2 = segments[pair, column], d2[pair, column]
-        if len(which) > 1 and bool(np.any(which[1:] < which[:-1])):
-            order = np.argsort(which, kind="stable")
-            which, candidate, d2 = which[order], candidate[order], d2[order]
-        first = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
-        least = np.minimum.reduceat(d2, first)
-        # The first candidate of each point at its least distance.
-        at_least = np.flatnonzero(d2 == np.repeat(least, np.diff(np.r_[first, len(d2)])))
-        chosen = at_least[np.r_[True, which[at_least][1:] != which[at_least][:-1]]]
-        return which[first], candidate[chosen], np.sqrt(least)
-
-    def _to_segment(self, points: FloatArray, segment: IntArray) -> FloatArray:
-        return np.sqrt(self._edges.squared_distance(points, segment))
+    def nearest(self, points: FloatArray) -> Nearest:
+        """Distance to Z's boundary at each point, with the nearest segment and the nearest
+        point on it (``distance_search.nearest``)."""
+        f, segment, closest = self._boundary.nearest(points)
+        return Nearest(points, f, segment, closest)
 
     def max_over(self, groups: Sequence[Measured]) -> list[float]:
         """For each group of lines, an upper bound (within its tolerance + relative × the
-        result) of the distance to Z over them. One search for all groups: its fixed costs
-        per round outweigh the work on a few hundred intervals."""
+        result) of the distance to Z over them. One search for all groups
+        (``distance_search.max_over``)."""
         xy, line, knot_group = self._project_groups(groups)
-        is_start = np.zeros(len(xy), dtype=bool)
-        is_start[:-1] = line[:-1] == line[1:]
-        best = np.zeros(len(groups))
         present = np.zeros(len(groups), dtype=bool)
-        present[knot_group[is_start]] = True
-        if is_start.any():
-            # Each knot once: a line's inner knots end one interval and start the next.
-            knots = self.nearest(xy)
-            on_edge = is_start | np.roll(is_start, 1)
-            np.maximum.at(best, knot_group[on_edge], knots.f[on_edge])
-            a, b = knots.take(is_start), knots.take(np.roll(is_start, 1))
-            self._search(a, b, knot_group[is_start], best, groups)
+        present[knot_group[:-1][line[:-1] == line[1:]]] = True
+        tolerance = np.array([g.tolerance for g in groups])
+        relative = np.array([g.relative for g in groups])
+        best = (
+            self._boundary.max_over(xy, line, knot_group, tolerance, relative)
+            if present.any()
+            else np.zeros(len(groups))
+        )
         return [
             float(m * (1 + g.relative) + g.tolerance) if has else 0.0
             for m, g, has in zip(best, groups, present, strict=True)
@@ -280,104 +219,6 @@ class DistanceField:
             return np.zeros((0, 2)), empty, empty
         return self.project(coords), line.astype(np.int64), group[line].astype(np.int64)
 
-    def _search(
-        self,
-        a: _Knots,
-        b: _Knots,
-        interval_group: IntArray,
-        best: FloatArray,
-        groups: Sequence[Measured],
-    ) -> None:
-        """Branch and bound, raising ``best`` (per group) in place."""
-        tolerance = np.array([g.tolerance for g in groups])
-        relative = np.array([g.relative for g in groups])
-        quarters = np.array([0.25, 0.5, 0.75])
-        while len(a.f):
-            limit = best * (1 + relative) + tolerance
-            open_ = self._open(a, b, limit[interval_group])
-            if not open_.any():
-                break
-            a, b, interval_group = a.take(open_), b.take(open_), interval_group[open_]
-            # Split each open interval in four and evaluate the three inner points.
-            inner = a.xy[:, None, :] + (b.xy - a.xy)[:, None, :] * quarters[None, :, None]
-            middle = self.nearest(inner.reshape(-1, 2))
-            np.maximum.at(best, np.repeat(interval_group, 3), middle.f)
-            a, b = _Knots.split(a, middle, b)
-            interval_group = np.repeat(interval_group, 4)
-
-    def _bound(self, a: _Knots, b: _Knots) -> FloatArray:
-        """An upper bound of the distance to Z over each interval [a, b]."""
-        # Lipschitz: the distance to a set changes by at most the distance moved.
-        length = np.hypot(*(b.xy - a.xy).T)
-        bound = (a.f + b.f + length) / 2
-        # The distance to one segment of Z is convex along [a, b]: at most its larger end.
-        bound = np.minimum(bound, np.maximum(a.f, self._to_segment(b.xy, a.segment)))
-        bound = np.minimum(bound, np.maximum(b.f, self._to_segment(a.xy, b.segment)))
-        # Both nearest points are in Z, so f ≤ min(|p − qa|, |p − qb|); along a line those two
-        # cross once (their squares differ linearly), where the minimum peaks if not at an end.
-        qa, qb = a.closest, b.closest
-        direction, across = b.xy - a.xy, qb - qa
-        denominator = 2 * np.einsum("ij,ij->i", direction, across)
-        numerator = (
-            np.einsum("ij,ij->i", qb, qb)
-            - np.einsum("ij,ij->i", qa, qa)
-            - 2 * np.einsum("ij,ij->i", a.xy, across)
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = numerator / denominator
-        crossing = np.isfinite(t) & (t > 0) & (t < 1)
-        peak = np.where(crossing, 0.0, np.maximum(a.f, b.f))
-        p = a.xy[crossing] + direction[crossing] * t[crossing, None]
-        peak[crossing] = np.maximum(
-            np.maximum(a.f[crossing], b.f[crossing]), np.hypot(*(p - qa[crossing]).T)
-        )
-        return np.asarray(np.minimum(bound, peak))
-
-    def _open(self, a: _Knots, b: _Knots, limit: FloatArray) -> BoolArray:
-        """Intervals whose bound exceeds ``limit``; the chain bound, dearer, only where the
-        others leave them open."""
-        open_ = self._bound(a, b) > limit
-        still = np.flatnonzero(open_)
-        if len(still):
-            chained = np.maximum(a.f[still], b.f[still]) + self._chain_width(
-                a.take(still), b.take(still)
-            )
-            open_[still] = chained > limit[still]
-        return open_
-
-    def _chain_width(self, a: _Knots, b: _Knots) -> FloatArray:
-        """H for the chain of Z's boundary from a's nearest segment to b's, when the chain runs
-        monotonically along its chord within a band of width H; infinite otherwise.
-
-        Every point of the chain's hull is then within H of the chain (across the band), and
-        the chain is part of Z, so f ≤ d(·, hull(chain)) + H; the distance to a convex set is
-        convex along [a, b], so f ≤ max(f(a), f(b)) + H there. Along the zone's arc, H is the
-        sagitta of a few chords: metres, shrinking fourfold each time intervals halve.
-        """
-        first = np.minimum(a.segment, b.segment)
-        last = np.maximum(a.segment, b.segment)
-        steps = np.arange(_CHAIN_MAX + 1)
-        index = np.minimum(first[:, None] + steps[None, :], last[:, None])
-        p0, p1 = self._starts[first], self._ends[last]
-        chord = p1 - p0
-        length = np.hypot(*chord.T)
-        vertices = self._starts[index]  # the chain's vertices, the last one repeated
-        offset = vertices - p0[:, None, :]
-        # Signed offsets from the chord (0 at both ends): a chain on one side of its chord
-        # (an arc) lies within a band of width max − min, and so does its hull.
-        across = chord[:, None, 0] * offset[..., 1] - chord[:, None, 1] * offset[..., 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            width = (across.max(axis=1) - across.min(axis=1)) / length
-        direction = self._ends[index] - self._starts[index]
-        monotone = (np.einsum("mkj,mj->mk", direction, chord) > 0).all(axis=1)
-        valid = (
-            (last - first <= _CHAIN_MAX)
-            & (self._ring[first] == self._ring[last])
-            & monotone
-            & (length > 0)
-        )
-        return np.where(valid, width, np.inf)
-
 
 @dataclass(frozen=True)
 class Measured:
@@ -389,100 +230,10 @@ class Measured:
 
 
 @dataclass(frozen=True)
-class _Knots:
-    """Points along the measured lines, with what is known of Z from each."""
+class Nearest:
+    """Points, with what is known of Z from each."""
 
     xy: FloatArray
-    f: FloatArray  # distance to Z
+    f: FloatArray  # distance to Z's boundary
     segment: IntArray  # nearest segment of Z's boundary
-    closest: FloatArray  # nearest point of Z
-
-    def take(self, mask: npt.NDArray[Any]) -> _Knots:
-        return _Knots(self.xy[mask], self.f[mask], self.segment[mask], self.closest[mask])
-
-    @staticmethod
-    def split(a: _Knots, middle: _Knots, b: _Knots) -> tuple[_Knots, _Knots]:
-        """Intervals [a, b] with three inner knots each become four intervals."""
-
-        def stack(field: str) -> npt.NDArray[Any]:
-            inner = getattr(middle, field)
-            inner = inner.reshape(len(a.f), 3, *inner.shape[1:])
-            return np.concatenate(
-                [getattr(a, field)[:, None], inner, getattr(b, field)[:, None]], axis=1
-            )
-
-        fields = ("xy", "f", "segment", "closest")
-        stacked = {name: stack(name) for name in fields}
-        starts = _Knots(*(_flat(stacked[n][:, :-1]) for n in fields))
-        ends = _Knots(*(_flat(stacked[n][:, 1:]) for n in fields))
-        return starts, ends
-
-
-def _flat(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    return array.reshape(-1, *array.shape[2:])
-
-
-@dataclass(frozen=True)
-class _Edges:
-    """Z's boundary segments as flat arrays, for distances to many (point, segment) pairs:
-    separate coordinate arrays and a squared distance need no temporaries of pairs."""
-
-    x: FloatArray  # each segment's start
-    y: FloatArray
-    dx: FloatArray  # and its vector to the end
-    dy: FloatArray
-    inverse: FloatArray  # 1 / its squared length (0 for a repeated point)
-
-    @classmethod
-    def of(cls, starts: FloatArray, ends: FloatArray) -> _Edges:
-        dx, dy = (ends - starts).T
-        length2 = dx * dx + dy * dy
-        inverse = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
-        return cls(starts[:, 0].copy(), starts[:, 1].copy(), dx.copy(), dy.copy(), inverse)
-
-    def squared_distance(self, points: FloatArray, segment: IntArray) -> FloatArray:
-        """The squared distance from each point to its paired segment (``points`` with one
-        more axis than ``segment``, the coordinates; broadcast against it)."""
-        px = points[..., 0] - self.x[segment]
-        py = points[..., 1] - self.y[segment]
-        dx, dy = self.dx[segment], self.dy[segment]
-        t = np.clip((px * dx + py * dy) * self.inverse[segment], 0.0, 1.0)
-        ex, ey = px - t * dx, py - t * dy
-        return np.asarray(ex * ex + ey * ey)
-
-
-@dataclass(frozen=True)
-class _Chunks:
-    """Z's boundary segments indexed in runs of consecutive ones along a ring: a tree of a
-    few hundred short linestrings is far cheaper to build than one of every segment, and a
-    run's box holds each of its segments' boxes, so a search finds what it would have."""
-
-    tree: shapely.STRtree
-    # Each run's segments as a row, ``_CHUNK_SEGMENTS`` wide: a shorter run's last segment
-    # repeated (a repeat is never taken for the nearest: the first of equals is).
-    members: IntArray
-
-    @classmethod
-    def of(cls, starts: FloatArray, ends: FloatArray, ring: IntArray) -> _Chunks:
-        n = len(starts)
-        index = np.arange(n)
-        opens_ring = np.r_[True, ring[1:] != ring[:-1]] if n else np.zeros(0, dtype=bool)
-        along = index - np.maximum.accumulate(np.where(opens_ring, index, 0))
-        first = np.flatnonzero(along % _CHUNK_SEGMENTS == 0)
-        count = np.diff(np.r_[first, n])
-        run = np.repeat(np.arange(len(first)), count)
-        # A run of k segments is a linestring of k + 1 points: their starts, then the last end.
-        points = np.empty((n + len(first), 2))
-        points[index + run] = starts
-        points[first + count + np.arange(len(first))] = ends[first + count - 1]
-        of_point = np.repeat(np.arange(len(first)), count + 1)
-        steps = np.arange(_CHUNK_SEGMENTS)
-        members = first[:, None] + np.minimum(steps[None, :], count[:, None] - 1)
-        return cls(shapely.STRtree(shapely.linestrings(points, indices=of_point)), members)
-
-
-def _closest_on_segment(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
-    ab = b - a
-    length2 = np.einsum("ij,ij->i", ab, ab)
-    t = np.einsum("ij,ij->i", p - a, ab) / np.where(length2 > 0, length2, 1.0)
-    return np.asarray(a + ab * np.clip(t, 0.0, 1.0)[:, None])
+    closest: FloatArray  # nearest point of it

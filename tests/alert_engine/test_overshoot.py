@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from pyproj import Geod
+from pyproj import Geod, Transformer
 
 from alert_engine.footprint import footprint
 from alert_engine.overshoot import DistanceField
+from alert_engine.stereographic import Stereographic
 from alert_engine.territory import default_paths, load_territory
 from shared.alert_contract import Point
 
 GEOD = Geod(ellps="WGS84")
+STEREA = (
+    "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad"
+    " +step +proj=sterea +lat_0={lat!r} +lon_0={lon!r} +ellps=WGS84"
+)
 CENTRES = [Point(lon=-7.59, lat=33.57), Point(lon=-13.2, lat=27.15), Point(lon=-17.0, lat=21.0)]
 
 
@@ -39,10 +44,10 @@ def test_distances_in_the_plane_bound_the_geodesic_ones_closely(center: Point) -
 
 
 def test_distances_to_the_zone_are_those_of_a_search_of_its_whole_boundary() -> None:
-    # The field finds each point's nearest segment of Z's boundary through an index: box
-    # queries of growing reach, then a nearest-neighbour search. A direct distance to the
-    # whole boundary must agree for points from a metre to 50 km away, by the dense coast,
-    # Ceuta's border and the disk's arc, inside Z and out.
+    # The field finds each point's nearest segment of Z's boundary through a grid: rings of
+    # cells around the point, and every segment for a point far away. A direct distance to
+    # the whole boundary must agree for points from a metre to 50 km away, by the dense
+    # coast, Ceuta's border and the disk's arc, inside Z and out.
     territory = load_territory(*default_paths())
     center = Point(lon=-5.3684, lat=35.5785)  # Tetouan
     exact = footprint(center, 60.0, territory, 100).exact
@@ -72,3 +77,21 @@ def test_distances_to_the_zone_are_those_of_a_search_of_its_whole_boundary() -> 
     assert np.abs(knots.f - expected).max() < 0.5
     assert np.allclose(np.hypot(*(points - knots.closest).T), knots.f)
     assert (expected > 10_000).sum() > 100 and (expected < 100).sum() > 300  # both searches ran
+
+
+@pytest.mark.parametrize(
+    "center", [*CENTRES, Point(lon=10.0, lat=60.0), Point(lon=-70.0, lat=-45.0)]
+)
+def test_the_plane_is_projs_sterea(center: Point) -> None:
+    # The projection is computed by Tifli's own compiled loop (PROJ's pipeline costs more to
+    # build per zone than the loop takes): it must be PROJ's, to a micrometre, 700 km out.
+    rng = np.random.default_rng(5)
+    lonlat = np.column_stack(
+        [center.lon + rng.uniform(-7.0, 7.0, 3000), center.lat + rng.uniform(-6.0, 6.0, 3000)]
+    )
+    proj = Transformer.from_pipeline(STEREA.format(lat=center.lat, lon=center.lon))
+    expected = np.column_stack(proj.transform(lonlat[:, 0], lonlat[:, 1]))
+
+    projected = Stereographic.at(center.lon, center.lat).project(lonlat)
+
+    assert np.abs(projected - expected).max() < 1e-6

@@ -21,8 +21,11 @@ $(UV):
 # The project and its locked dependencies (uv.lock), re-synced whenever either file changes.
 # Compiled to bytecode once here: where PYTHONDONTWRITEBYTECODE is set, every process would
 # otherwise compile every module it imports, each time (seconds per `tifli` command).
+# The zone measurement's compiled loops too (numba caches them beside the code): otherwise the
+# first processes to draw a zone, tests and services started together, each compile them.
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet --compile-bytecode
+	$(VENV)/bin/python -c "from alert_engine.overshoot import load_compiled; load_compiled()"
 	rm -f $(VENV)/.synced-* && touch $@
 
 run: $(SYNCED) ## the embedded mode: every service in one process, SQLite, in-process bus

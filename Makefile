@@ -25,7 +25,7 @@ $(UV):
 # first processes to draw a zone, tests and services started together, each compile them.
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet --compile-bytecode
-	$(VENV)/bin/python -c "from alert_engine.overshoot import load_compiled; load_compiled()"
+	$(VENV)/bin/python -c "from alert_engine.footprint import load_compiled; load_compiled()"
 	rm -f $(VENV)/.synced-* && touch $@
 
 run: $(SYNCED) ## the embedded mode: every service in one process, SQLite, in-process bus

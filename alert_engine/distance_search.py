@@ -24,7 +24,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
-_CELLS_ACROSS = 256  # the grid's cells along its longer side (fewer for few segments)
+_CELLS_ACROSS = 256  # the grid's cells along its longer side at most
+_CELLS_PER_ROOT = 4.0  # and per square root of the segments (a boundary is a line)
 _MIN_CELL_M = 50.0
 
 
@@ -40,7 +41,8 @@ class Boundary:
     @classmethod
     def of(cls, starts: FloatArray, ends: FloatArray, ring: IntArray) -> Boundary:
         starts, ends = np.ascontiguousarray(starts), np.ascontiguousarray(ends)
-        return cls(starts, ends, np.ascontiguousarray(ring), build_grid(starts, ends))
+        across = max(1, min(_CELLS_ACROSS, int(math.sqrt(len(starts)) * _CELLS_PER_ROOT)))
+        return cls(starts, ends, np.ascontiguousarray(ring), build_grid(starts, ends, across))
 
     def nearest(self, points: FloatArray) -> tuple[FloatArray, IntArray, FloatArray]:
         """Each point's distance to the boundary, nearest segment and nearest point."""
@@ -70,9 +72,10 @@ class Boundary:
 
 @compiled
 def build_grid(
-    starts: FloatArray, ends: FloatArray
+    starts: FloatArray, ends: FloatArray, across: int
 ) -> tuple[float, float, float, int, int, IntArray, IntArray]:
-    """The grid over the segments: (x0, y0, cell, columns, rows, offsets, cells)."""
+    """The grid over the segments, ``across`` cells along its longer side: (x0, y0, cell,
+    columns, rows, offsets, cells)."""
     n = starts.shape[0]
     if n == 0:
         return 0.0, 0.0, 1.0, 1, 1, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -81,7 +84,6 @@ def build_grid(
     x1 = max(starts[:, 0].max(), ends[:, 0].max())
     y1 = max(starts[:, 1].max(), ends[:, 1].max())
     side = max(x1 - x0, y1 - y0)
-    across = max(1, min(_CELLS_ACROSS, int(math.sqrt(n)) * 4))
     cell = max(side / across, _MIN_CELL_M)
     columns = int((x1 - x0) / cell) + 1
     rows = int((y1 - y0) / cell) + 1

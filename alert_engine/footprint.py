@@ -59,8 +59,10 @@ from alert_engine.geodesy import geodesic_disk
 from alert_engine.grid_cuts import GRID_DEG, sent_cost, split_to_fit
 from alert_engine.grid_cuts import vertex_count as vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
+from alert_engine.hull import convex_hull
 from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import land_farther_than, measure_overshoot
+from alert_engine.overshoot import load_compiled as load_compiled_measurement
 from alert_engine.short_edges import drop_short_edges
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -107,6 +109,13 @@ class Footprint:
     overshoot_land_m: float  # greatest distance from P ∩ land ∖ Z to Z (upper bound)
     overshoot_sea_m: float  # greatest distance from P ∩ sea to Z (upper bound)
     meets_wea_rule: bool  # overshoot_land_m ≤ 161 m
+
+
+def load_compiled() -> None:
+    """Load the footprint's compiled steps (or compile them: seconds, the first time on a
+    machine), so that a service's first alert does not wait for them."""
+    load_compiled_measurement()
+    convex_hull(shapely.Point(0.0, 0.0).buffer(1.0, quad_segs=32))
 
 
 def footprint(
@@ -218,7 +227,7 @@ class _Hull:
     (cos θ, sin θ)·v: the tangent line of outward direction θ is {x : u(θ)·x = h(θ)}."""
 
     def __init__(self, zone_in_plane: BaseGeometry) -> None:
-        hull = shapely.convex_hull(zone_in_plane)
+        hull = convex_hull(zone_in_plane)
         ring = np.asarray(orient(hull, sign=1.0).exterior.coords)[:-1]
         edges = np.roll(ring, -1, axis=0) - ring
         keep = np.hypot(*edges.T) > 1e-6  # drop repeated points: their normal is undefined

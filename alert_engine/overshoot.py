@@ -77,7 +77,7 @@ def measure_overshoot(
 
 def load_compiled() -> None:
     """Load the compiled search and projection (or compile them: seconds, the first time on
-    a machine), so that a service's first alert does not wait for them."""
+    a machine): ``footprint.load_compiled``."""
     square = shapely.box(0.0, 0.0, 0.01, 0.01)
     field = DistanceField(square, Point(lon=0.0, lat=0.0))
     field.max_over([Measured(shapely.LineString([(-0.01, -0.01), (0.02, 0.03)]), LAND_TOL_M)])

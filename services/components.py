@@ -18,7 +18,7 @@ from alert_engine.cap_signature import CapSigner
 from alert_engine.composer import Presentation
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
-from alert_engine.overshoot import load_compiled
+from alert_engine.footprint import load_compiled
 from alert_engine.prepared_zones import PreparedZones
 from alert_engine.service import EngineConfig
 from alert_engine.territory import Territory, default_paths, load_territory
@@ -100,7 +100,7 @@ def territory(settings: Settings) -> Territory | None:
     if not settings.zone_clip_to_territory:
         return None
     loaded = map_territory(settings)
-    # Build the land union, load the allowed areas (~0.3 s) and the compiled measurement
+    # Build the land union, load the allowed areas (~0.3 s) and the zone's compiled steps
     # now, at start-up, not on the first alert.
     _ = loaded.land, loaded.allowed
     load_compiled()

@@ -1,4 +1,4 @@
-"""The alert engine's tables: one row per alert, one per version sent."""
+"""The alert engine's tables: one row per alert, one per version sent, one per case closed."""
 
 from __future__ import annotations
 
@@ -91,3 +91,17 @@ class AlertVersion(Base):
     identifier: Mapped[str] = mapped_column(String(120))
     sent: Mapped[datetime] = mapped_column(UtcDateTime)
     payload: Mapped[str] = mapped_column(Text)  # the AlertMessage as sent (JSON)
+
+
+class ClosedReport(Base):
+    """A case the engine learnt was closed (the child found, the report withdrawn or erased).
+
+    Events of one case normally arrive in order; but one that failed and was parked on the
+    dead-letter topic comes back only when sent again (``tifli events redrive``, or the
+    embedded mode's restart), after the ones that followed it. An approval or a renewal
+    coming back after the case closed must not put an alert up for a child who was found."""
+
+    __tablename__ = "closed_reports"
+
+    report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -26,7 +26,7 @@ from alert_engine.composer import (
 from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.locations import TrustedLocation
 from alert_engine.metrics import PREPARED_ZONES_USED, VERSIONS, ZONE_SECONDS, ZONES_PREPARED
-from alert_engine.models import Alert, AlertVersion, ApprovedFacts
+from alert_engine.models import Alert, AlertVersion, ApprovedFacts, ClosedReport
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.prepared_zones import PreparedZones
 from alert_engine.texts import CaseFacts, cancel_info
@@ -100,6 +100,8 @@ class AlertService:
         around the last-seen point."""
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
+        if await self._closed(approved.report_id, "approval"):
+            return None
         last_seen = TrustedLocation(
             point=approved.last_seen_point,
             at=approved.last_seen_at,
@@ -171,6 +173,8 @@ class AlertService:
 
     async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:
         """The reviewer extended the time window: partners get the new ``expires`` now."""
+        if await self._closed(renewed.report_id, "renewal"):
+            return None
         alert = await self._active_for(renewed.report_id)
         if alert is None:
             return await self._revive(renewed)
@@ -223,7 +227,9 @@ class AlertService:
         return pieces_at(locations_of(alert), alert.travel_mode, self._config.policy, at)
 
     async def cancel(self, report_id: str) -> AlertMessage | None:
-        """The take-down of the case's live alert (None if there is none): partners withdraw it."""
+        """The take-down of the case's live alert (None if there is none): partners withdraw it.
+        The case is remembered as closed either way (``ClosedReport``)."""
+        await self._close(report_id)
         alert = await self._active_for(report_id)
         if alert is None:
             return None  # never approved, or already over: nothing is on partners' screens
@@ -235,6 +241,7 @@ class AlertService:
         versions were composed from, and every version as sent, so its CAP document too
         (``AlertMessage.forgotten``: the take-down's texts in place of its own). The
         dispatcher is told to do the same in its payloads. How many alerts."""
+        await self._close(report_id)
         alerts = (
             await self._session.scalars(
                 select(Alert).where(Alert.report_id == report_id).with_for_update()
@@ -259,6 +266,18 @@ class AlertService:
                 ),
             )
         return len(alerts)
+
+    async def _close(self, report_id: str) -> None:
+        if await self._session.get(ClosedReport, report_id) is None:
+            self._session.add(ClosedReport(report_id=report_id, closed_at=self._now))
+
+    async def _closed(self, report_id: str, what: str) -> bool:
+        """Whether the case is closed: an event of it that comes after the closing (one parked
+        on the dead-letter topic and sent again) puts nothing up."""
+        if await self._session.get(ClosedReport, report_id) is None:
+            return False
+        log.warning("event of a closed case ignored", extra={"event": what, "report_id": report_id})
+        return True
 
     async def _active_for(self, report_id: str) -> Alert | None:
         return (

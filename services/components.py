@@ -20,6 +20,7 @@ from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
 from alert_engine.footprint import load_compiled
 from alert_engine.prepared_zones import PreparedZones
+from alert_engine.retention import prune_closed_reports
 from alert_engine.service import EngineConfig
 from alert_engine.territory import Territory, default_paths, load_territory
 from alert_engine.timers import AlertTimers
@@ -47,10 +48,14 @@ from shared.relay_leadership import PostgresLeadership
 from shared.sealing import Sealer
 from shared.settings import Settings
 from shared.supervision import Supervisor
+from shared.unfinished_events import Consumers
 
 Role = Literal["intake-api", "relay", "alert-engine", "dispatcher"]
 ALL_ROLES: tuple[Role, ...] = ("intake-api", "relay", "alert-engine", "dispatcher")
 log = logging.getLogger(__name__)
+
+# Which consumer groups read each topic: what an event must be finished by.
+CONSUMERS: Consumers = {REPORTS: (ENGINE_GROUP,), ALERTS: (DISPATCHER_GROUP,)}
 
 
 def zone_policy(settings: Settings) -> ZonePolicy:
@@ -117,6 +122,7 @@ def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
         prunes.append(
             Prune(f"processed_events:{ENGINE_GROUP}", processed_pruner(ENGINE_GROUP), events)
         )
+        prunes.append(Prune("closed_reports", prune_closed_reports, events))
     if "dispatcher" in roles:
         prunes.append(
             Prune(
@@ -175,9 +181,7 @@ class Components:
         if self.bus is not None:
             await self.bus.start()
         if self.relay is not None and isinstance(self.bus, InProcessBus):
-            await self.relay.requeue_unconsumed(
-                {REPORTS: [ENGINE_GROUP], ALERTS: [DISPATCHER_GROUP]}
-            )
+            await self.relay.requeue_unconsumed(CONSUMERS)
         if self.relay is not None:
             self._relay_task = asyncio.create_task(
                 self.relay.run(self.supervisor), name="outbox-relay"

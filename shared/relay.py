@@ -10,15 +10,15 @@ import logging
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, event, exists, func, literal, select, update
+from sqlalchemy import BigInteger, Select, event, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bus import EventBus, Outgoing
 from shared.clock import Clock
-from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent, had_outbox_events
 from shared.relay_leadership import PUBLISH_LOCK_KEY, Leadership, SoleRelay
 from shared.supervision import Supervisor
+from shared.unfinished_events import Consumers, requeue_unfinished
 
 log = logging.getLogger(__name__)
 
@@ -80,29 +80,13 @@ class OutboxRelay:
         self._stopping.set()
         self._wake.set()
 
-    async def requeue_unconsumed(self, consumers: dict[str, list[str]]) -> int:
+    async def requeue_unconsumed(self, consumers: Consumers) -> int:
         """Embedded mode, at start-up: put back every event that some consumer group never
         finished. The in-process bus keeps its logs in memory, so what it held when the
         process stopped (or crashed) is gone; the outbox and the consumers' processed-event
         records are on disk and say exactly what to send again. Consumers deduplicate."""
-        requeued = 0
         async with self._sessions() as session, session.begin():
-            for topic, groups in consumers.items():
-                for group in groups:
-                    done = exists().where(
-                        ProcessedEvent.consumer_group == group,
-                        ProcessedEvent.event_id == OutboxEvent.event_id,
-                    )
-                    result = await session.execute(
-                        update(OutboxEvent)
-                        .where(
-                            OutboxEvent.topic == topic,
-                            OutboxEvent.published_at.is_not(None),
-                            ~done,
-                        )
-                        .values(published_at=None)
-                    )
-                    requeued += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+            requeued = await requeue_unfinished(session, consumers)
         if requeued:
             log.info("events requeued after a restart", extra={"count": requeued})
         return requeued

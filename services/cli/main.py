@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from services.cli import audit, data, deliveries, demo, keys, partners, run, zone
+from services.cli import audit, data, deliveries, demo, events, keys, partners, run, zone
 
-COMMAND_GROUPS = (run, keys, partners, deliveries, data, audit, zone, demo)
+COMMAND_GROUPS = (run, keys, partners, deliveries, events, data, audit, zone, demo)
 
 
 class _Version(argparse.Action):

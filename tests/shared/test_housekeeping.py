@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from alert_engine.models import ClosedReport
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from services.components import Components, build_components
 from services.database import upgrade
@@ -88,6 +89,8 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
                         consumer_group=group, event_id=str(uuid.uuid4()), processed_at=at
                     )
                 )
+        for n, at in enumerate((OLD, RECENT)):
+            session.add(ClosedReport(report_id=f"closed-{n}", closed_at=at))
         session.add(partner)
         await session.flush()  # no ORM relationship orders the inserts: the partner first
         session.add_all([delivered, owed])
@@ -100,6 +103,7 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
     assert deleted == {
         "outbox": 2,
         "processed_events:alert-engine": 2,
+        "closed_reports": 1,
         "processed_events:dispatcher": 2,
         "delivery_attempts": 1,
     }
@@ -107,6 +111,8 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         outbox = (await session.scalars(select(OutboxEvent.published_at))).all()
         assert sorted(outbox, key=str) == sorted([RECENT, None], key=str)  # unpublished stays
         assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
+        # A case closed recently is still remembered: its events may still be sent again.
+        assert (await session.scalars(select(ClosedReport.report_id))).all() == ["closed-1"]
         attempts = (await session.execute(select(DeliveryAttempt.delivery_id))).scalars().all()
         # A delivery still owed keeps its whole history.
         assert sorted(attempts) == sorted([delivered.id, owed.id])

@@ -1,0 +1,91 @@
+"""``tifli events``: the events some service never finished, and sending them again."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from services.cli.arguments import add_command, add_database_options, parse_since
+
+if TYPE_CHECKING:  # imported when a command runs: `tifli --help` stays quick
+    from shared.settings import Settings
+
+# An event younger than this is most likely still on its way to its consumer.
+_IN_FLIGHT = "1m"
+
+
+def register(commands: Any) -> None:
+    events = commands.add_parser(
+        "events",
+        help="events a service never finished: list, redrive",
+        description="Events published from the outbox that a consumer group never finished: "
+        "parked on the dead-letter topic after failing (tifli_events_dead_lettered_total "
+        "counts them), or still on their way.",
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = add_command(
+        events,
+        "unfinished",
+        summary="list published events some consumer group never finished, oldest first",
+        example="tifli events unfinished --older-than 10m",
+    )
+    redrive = add_command(
+        events,
+        "redrive",
+        summary="send again the published events some consumer group never finished, in "
+        "their order (consumers drop what they already did; a closed case's approval or "
+        "renewal puts no alert up)",
+        example="""
+        tifli events unfinished        # what would go again
+        tifli events redrive           # once what made them fail is fixed
+        """,
+    )
+    for action in (listing, redrive):
+        action.add_argument(
+            "--older-than",
+            type=parse_since,
+            default=parse_since(_IN_FLIGHT),
+            metavar="DURATION",
+            help=f"published at least this long ago (default {_IN_FLIGHT}: younger ones are "
+            "most likely on their way), e.g. 10m, 1h",
+        )
+        add_database_options(action)
+        action.set_defaults(handler=handle)
+
+
+def handle(settings: Settings, args: argparse.Namespace) -> int:
+    from services.cli.database_target import run_on_database
+
+    return run_on_database(
+        settings, init=args.init, work=lambda: _events(settings, args.action, args.older_than)
+    )
+
+
+async def _events(settings: Settings, action: str, older_than: timedelta) -> int:
+    from services.cli.tables import table, when
+    from services.components import CONSUMERS
+    from shared.clock import SystemClock
+    from shared.db import create_engine, session_factory
+    from shared.unfinished_events import find_unfinished, requeue_unfinished
+
+    engine = create_engine(settings.database_url)
+    before = SystemClock().now() - older_than
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            if action == "redrive":
+                count = await requeue_unfinished(session, CONSUMERS, before)
+                print(
+                    f"{count} event{'' if count == 1 else 's'} sent again"
+                    if count
+                    else "nothing to send again"
+                )
+                return 0
+            found = await find_unfinished(session, CONSUMERS, before)
+    finally:
+        await engine.dispose()
+    if not found:
+        print("every published event was finished by every consumer group")
+        return 0
+    rows = [(u.event_id, when(u.published_at), u.event_type, u.group, u.key) for u in found]
+    print(table(("EVENT ID", "PUBLISHED", "TYPE", "NOT FINISHED BY", "ABOUT"), rows))
+    return 0

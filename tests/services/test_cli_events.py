@@ -1,0 +1,115 @@
+"""``tifli events unfinished|redrive``: approvals the engine could not process (parked on the
+dead-letter topic) are listed and sent again once the fault is fixed; the alert goes up for
+the case still open, and none for the child found in the meantime."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from alert_engine.consumer import GROUP as ENGINE_GROUP
+from alert_engine.models import Alert
+from services.testbed.partner import partner_endpoint
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
+from shared.inbox import ProcessedEvent
+from tests.services.cli_runner import tifli
+from tests.waiting import eventually
+
+# The engine's inserts into ``alerts`` fail, as a fault in building an alert would: each
+# approval fails its attempts and is parked on the dead-letter topic.
+REFUSE_ALERTS = (
+    "CREATE TRIGGER refuse_alerts BEFORE INSERT ON alerts "
+    "BEGIN SELECT RAISE(ABORT, 'alerts refused'); END"
+)
+
+
+async def _execute(stack: Stack, statement: str) -> None:
+    async with stack.embedded.sessions() as session, session.begin():
+        await session.execute(text(statement))
+
+
+async def _alerts_of(stack: Stack, report_id: str) -> int:
+    async with stack.embedded.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.report_id == report_id)
+        )
+    return int(count or 0)
+
+
+async def _engine_processed(stack: Stack) -> int:
+    async with stack.embedded.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(ProcessedEvent)
+            .where(ProcessedEvent.consumer_group == ENGINE_GROUP)
+        )
+    return int(count or 0)
+
+
+async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down(
+    tmp_path: Path,
+) -> None:
+    # The stack's clock runs ten minutes behind: what it publishes is older than the
+    # commands' default cut-off (a minute, for events still on their way).
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10))
+    settings = embedded_settings(tmp_path, bus_max_attempts=2)
+    url = settings.database_url
+    async with partner_endpoint() as partner:
+        stack, server = await start_stack(settings, clock)
+        try:
+            await stack.register_partner(partner)
+            await _execute(stack, REFUSE_ALERTS)
+            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+                found, still_missing = [
+                    (await police.post("/v1/reports", json=report_body())).json()["id"]
+                    for _ in range(2)
+                ]
+                for report_id in (found, still_missing):
+                    approved = await reviewer.post(
+                        f"/v1/reports/{report_id}/approve", json=CRITERIA
+                    )
+                    assert approved.status_code == 200, approved.text
+                await stack.bus.wait_idle()  # both approvals failed twice: dead-lettered
+
+                listed = await tifli(url, "events", "unfinished")
+                assert listed.returncode == 0, listed.stderr
+                header, *rows = listed.stdout.splitlines()
+                assert header.split()[:3] == ["EVENT", "ID", "PUBLISHED"]
+                assert sorted((row.split()[-3], row.split()[-1]) for row in rows) == sorted(
+                    ("report.approved", report_id) for report_id in (found, still_missing)
+                )
+                assert all(row.split()[-2] == ENGINE_GROUP for row in rows)
+
+                # The first child is found before the fault is fixed.
+                before = await _engine_processed(stack)
+                resolved = await police.post(f"/v1/reports/{found}/resolve", json={})
+                assert resolved.status_code == 200, resolved.text
+                await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+
+            await _execute(stack, "DROP TRIGGER refuse_alerts")
+            before = await _engine_processed(stack)
+            redriven = await tifli(url, "events", "redrive")
+            assert redriven.returncode == 0, redriven.stderr
+            assert redriven.stdout.strip() == "2 events sent again"
+
+            # Both approvals come back (the relay polls the outbox): the open case's alert
+            # reaches the partner; the found child's approval puts nothing up.
+            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
+            [issued] = await partner.wait_for(1)
+            body = json.loads(issued.body)
+            assert (body["type"], body["alert"]["report_id"]) == ("alert.issued", still_missing)
+            await stack.bus.wait_idle()
+            assert await _alerts_of(stack, found) == 0
+            assert await _alerts_of(stack, still_missing) == 1
+            assert len(partner.received) == 1
+
+            nothing = await tifli(url, "events", "unfinished")
+            assert nothing.stdout.strip() == (
+                "every published event was finished by every consumer group"
+            )
+        finally:
+            await server.__aexit__(None, None, None)

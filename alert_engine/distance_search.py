@@ -40,6 +40,9 @@ class Boundary:
 
     @classmethod
     def of(cls, starts: FloatArray, ends: FloatArray, ring: IntArray) -> Boundary:
+        if len(starts) == 0:
+            # Nothing is nearest to anything: the compiled loops would read outside the arrays.
+            raise ValueError("a boundary needs at least one segment")
         starts, ends = np.ascontiguousarray(starts), np.ascontiguousarray(ends)
         across = max(1, min(_CELLS_ACROSS, int(math.sqrt(len(starts)) * _CELLS_PER_ROOT)))
         return cls(starts, ends, np.ascontiguousarray(ring), build_grid(starts, ends, across))

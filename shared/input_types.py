@@ -127,15 +127,17 @@ def _digits_only(value: Any) -> Any:
 # After ``Query(...)`` (or ``Path(...)``) in a parameter's ``Annotated``.
 QUERY_DIGITS = BeforeValidator(_digits_only)
 
-# Pydantic's lax mode reads a bare number, or a string of digits, as Unix time.
-_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Pydantic's lax mode reads a bare number, or a string of digits, as Unix time; and a
+# date-time at midnight as a date ("2026-11-29T00:00:00Z": midnight in which zone?).
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ].*")
 
 
-def _iso_text(example: str) -> BeforeValidator:
+def _iso_text(example: str, form: re.Pattern[str]) -> BeforeValidator:
     def check(value: Any) -> Any:
         if isinstance(value, date):  # built in code (or read back), not sent by a client
             return value
-        if isinstance(value, str) and _ISO_8601.match(value):
+        if isinstance(value, str) and form.fullmatch(value):
             return value
         raise PydanticCustomError(
             "iso_8601", "give an ISO 8601 string, such as {example}", {"example": example}
@@ -144,6 +146,6 @@ def _iso_text(example: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-IsoDate = Annotated[date, _iso_text("2026-11-29")]
+IsoDate = Annotated[date, _iso_text("2026-11-29", _ISO_DATE)]
 # With its time zone, as the example shows: a time without one is refused too.
-IsoDateTime = Annotated[AwareDatetime, _iso_text("2026-11-29T10:00:00Z")]
+IsoDateTime = Annotated[AwareDatetime, _iso_text("2026-11-29T10:00:00Z", _ISO_DATE_TIME)]

@@ -60,6 +60,8 @@ class Form(BaseModel):
         ("flag", 1),
         ("day", 0),
         ("day", "20261129"),
+        ("day", "2026-11-29T00:00:00Z"),  # midnight, but in which zone? A date is a date
+        ("day", "2026-11-29 "),
         ("moment", 1_780_000_000),
         ("moment", 1_780_000_000.5),
         ("moment", "1780000000"),

@@ -35,3 +35,41 @@ export function fields(pairs) {
     .filter(([, value]) => value !== null && value !== undefined && value !== "")
     .map(([label, value]) => [h("dt", { text: label }), h("dd", {}, value)]));
 }
+
+const CONTROLS = "a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])";
+
+// Lists that refresh on a timer are drawn again whole. A keyboard user on one of their
+// controls would be dropped to the start of the page: the control is found again in the new
+// rows, by the row's stable key (``keyAttribute``, e.g. data-case) and its place in the row.
+export function replaceKeepingFocus(box, keyAttribute, ...children) {
+  const spot = focusSpot(box, keyAttribute);
+  replace(box, ...children);
+  if (spot) focusAgain(box, keyAttribute, spot);
+}
+
+function focusSpot(box, keyAttribute) {
+  const active = document.activeElement;
+  if (!active || active === box || !box.contains(active)) return null;
+  const row = active.closest(`[${keyAttribute}]`);
+  if (!row) return { key: null, control: -1, row: -1 };
+  return {
+    key: row.getAttribute(keyAttribute),
+    control: [...row.querySelectorAll(CONTROLS)].indexOf(active),
+    row: [...box.querySelectorAll(`[${keyAttribute}]`)].indexOf(row),
+  };
+}
+
+// The same row's same control; that row gone (a case that left the queue), the row now in
+// its place; a row without that control (a delivery replayed has no Replay any more), the row
+// itself; no rows left, the list.
+function focusAgain(box, keyAttribute, spot) {
+  const rows = [...box.querySelectorAll(`[${keyAttribute}]`)];
+  const row = rows.find((r) => r.getAttribute(keyAttribute) === spot.key) ?? rows[Math.min(spot.row, rows.length - 1)];
+  const target = row ? row.querySelectorAll(CONTROLS)[spot.control] ?? focusable(row) : focusable(box);
+  target.focus({ preventScroll: true });
+}
+
+function focusable(el) {
+  if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+  return el;
+}

@@ -1,7 +1,7 @@
 // The cases list (status filter, badges, age, place, time since last seen) and the form a
 // police unit submits a case with.
 import { ApiError, get, post, query } from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, replace, replaceKeepingFocus } from "../dom.js";
 import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -49,7 +49,7 @@ export async function showCases(view) {
     // Redrawn only on change, so a reader's text selection survives the refresh.
     if (key !== shown || !body.firstChild) {
       shown = key;
-      replace(body, page.items.length ? casesTable(page.items) : h("p", { text: t("none") }));
+      replaceKeepingFocus(body, "data-case", page.items.length ? casesTable(page.items) : h("p", { text: t("none") }));
     } else {
       refreshAgo(body);
     }

@@ -1,7 +1,7 @@
 // Deliveries: per partner, each version's status, its attempts (time, status code, latency,
 // error) and next retry, refreshed every second; dead ones can be replayed (ops keys).
 import { get, post, query } from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, replace, replaceKeepingFocus } from "../dom.js";
 import { milliseconds, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -57,7 +57,7 @@ export function deliveriesPanel(box, filter = {}) {
     const key = JSON.stringify(page.items.map((d) => [d.id, d.status, d.attempts]));
     if (key === shown && table.firstChild) return;
     shown = key;
-    replace(table, page.items.length
+    replaceKeepingFocus(table, "data-delivery", page.items.length
       ? h("table", {},
         h("thead", {}, h("tr", {}, ["partner", "version", "th.status", "attempts", "attempt_log", "next_retry", "actions"].map((k) => h("th", { text: t(k) })))),
         h("tbody", {}, page.items.map((d) => row(d, names, refresh, !filter.alert_id))))

@@ -1,7 +1,7 @@
 // Review: the queue of submitted cases, and the approval form — the criteria as a checklist,
 // each explained, the alert's time window, and the four-eyes rule shown before it refuses.
 import { get, post, query } from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, replace, replaceKeepingFocus } from "../dom.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { notify, reportActError } from "../session.js";
@@ -86,7 +86,7 @@ export async function showReviewQueue(view) {
     const key = page.items.map((r) => r.id).join();
     if (key !== shown || !body.firstChild) {
       shown = key;
-      replace(body, page.items.length ? casesTable(page.items) : h("p", { text: t("queue_empty") }));
+      replaceKeepingFocus(body, "data-case", page.items.length ? casesTable(page.items) : h("p", { text: t("queue_empty") }));
     }
   });
 }

@@ -4,11 +4,13 @@ language it is spoken, and a focus that stays where the user left it."""
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, expect
+from datetime import UTC, datetime
+
+from playwright.async_api import Browser, Locator, expect
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
-from tests.services.console_steps import add_console_keys, console_page
+from tests.services.console_steps import add_console_keys, console_page, open_case
 
 
 async def test_a_refreshed_list_keeps_the_focus_on_the_row_it_was_on(
@@ -34,3 +36,48 @@ async def test_a_refreshed_list_keeps_the_focus_on_the_row_it_was_on(
             assert approved.status_code == 200, approved.text
         await link.wait_for(state="detached")
         await expect(page.locator("#queue a.child-name:focus")).to_have_count(1)
+
+
+async def spoken_in_arabic(value: Locator) -> None:
+    await expect(value).to_have_attribute("lang", "ar")
+    await expect(value).to_have_attribute("dir", "auto")
+
+
+async def test_what_users_typed_in_arabic_is_marked_arabic_on_a_french_or_english_page(
+    stack: Stack, browser: Browser
+) -> None:
+    """A child's name, a place and a note typed in Arabic carry ``lang="ar"`` (a screen reader
+    speaking French read them out letter by letter), and every typed value its own
+    direction; one typed in Latin script is left to the page's language."""
+    await add_console_keys(stack)
+    body = report_body()
+    body["child"].update(given_name="أمينة", family_name="بنعلي")
+    body["last_seen"]["place_name"] = "الدار البيضاء"
+    sighting = {
+        "location": {"lat": 33.6, "lon": -7.5},
+        "at": datetime.now(UTC).isoformat(),
+        "place_name": "عين السبع",
+        "description": "شوهدت قرب المحطة",
+    }
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=body)).json()["id"]
+        added = await police.post(f"/v1/reports/{case_id}/sightings", json=sighting)
+        assert added.status_code == 201, added.text
+    async with console_page(stack, browser, "police") as page:
+        for language in ("fr", "en"):
+            await page.locator("#language").select_option(language)
+            await page.locator("a[data-nav='nav.cases']").click()
+            row = page.locator(f"#cases tr[data-case='{case_id}']")
+            await spoken_in_arabic(row.locator("a.child-name"))
+            await spoken_in_arabic(row.get_by_text("الدار البيضاء", exact=True))
+            await open_case(page, case_id)
+            await spoken_in_arabic(page.locator("#child-name"))
+            fields = page.locator("dl.fields")
+            for typed in ("أمينة", "بنعلي", "الدار البيضاء"):
+                await spoken_in_arabic(fields.get_by_text(typed, exact=True))
+            latin = fields.get_by_text("Red jacket, blue jeans, white sneakers", exact=True)
+            await expect(latin).to_have_attribute("dir", "auto")
+            await expect(latin).not_to_have_attribute("lang", "ar")
+            sighted = page.locator("#sightings tr.sighting-row")
+            await spoken_in_arabic(sighted.locator("td.place"))
+            await spoken_in_arabic(sighted.locator("td.description"))

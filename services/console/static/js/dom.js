@@ -36,6 +36,27 @@ export function fields(pairs) {
     .map(([label, value]) => [h("dt", { text: label }), h("dd", {}, value)]));
 }
 
+// Whether a value someone typed is written in Arabic script, by its first letter (the one
+// ``dir="auto"`` takes its direction from): a name in Arabic with a Latin plate after it is
+// still an Arabic name.
+export function isArabicScript(value) {
+  const letter = String(value).match(/\p{L}/u);
+  return Boolean(letter && /\p{Script=Arabic}/u.test(letter[0]));
+}
+
+// The properties of an element showing what a user typed (a child's name, a place, a note):
+// its own direction, whatever the page's, and Arabic marked as Arabic, so a screen reader
+// speaks it in Arabic on a French or English page rather than spelling it out letter by
+// letter. (Latin script is left to the page's language: French or English, it cannot tell.)
+export function typedText(value) {
+  return { dir: "auto", lang: isArabicScript(value) ? "ar" : null, text: value };
+}
+
+// A typed value as a span (null when there is none, so ``fields`` leaves it out).
+export function typed(value) {
+  return value === null || value === undefined || value === "" ? null : h("span", typedText(value));
+}
+
 const CONTROLS = "a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])";
 
 // Lists that refresh on a timer are drawn again whole. A keyboard user on one of their

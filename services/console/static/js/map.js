@@ -3,12 +3,12 @@
 // Points are circle markers (no image icons). Polygons are drawn without simplification
 // (smoothFactor 0), so the path has every vertex the API sent.
 import { get } from "./api.js";
-import { h } from "./dom.js";
+import { h, typedText } from "./dom.js";
 import { t } from "./i18n.js";
 
 // A tooltip's content as an element: Leaflet parses a string as HTML, and a place name is
 // whatever the report (or any unit's patrol, for a sighting) typed.
-const asText = (name) => h("span", {}, name || "");
+const asText = (name) => h("span", typedText(name || ""));
 
 // What each mark on the map is, in the order a reviewer reads them (swatches in console.css).
 const LEGEND = ["sent", "exact", "circle", "corridor", "last_seen", "sighting_trusted", "sighting_untrusted"];

@@ -2,7 +2,7 @@
 // key may do now (review, renew, resolve, cancel), the map with its sightings, the alert and
 // its deliveries, and the audit timeline.
 import { get, post, query } from "../api.js";
-import { fields, h, replace } from "../dom.js";
+import { fields, h, replace, typed, typedText } from "../dom.js";
 import { agoElement, childAge, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
@@ -27,36 +27,36 @@ function caseFields(report) {
   return h("div", {},
     h("h2", { text: t("public_fields") }),
     fields([
-      [t("f.given_name"), c.given_name],
+      [t("f.given_name"), typed(c.given_name)],
       [t("f.age"), years(childAge(c))],
       [t("f.sex"), t(`sex.${c.sex}`)],
-      [t("f.description"), c.description],
-      [t("f.clothing"), c.clothing],
-      [t("f.place_name"), r.last_seen.place_name],
+      [t("f.description"), typed(c.description)],
+      [t("f.clothing"), typed(c.clothing)],
+      [t("f.place_name"), typed(r.last_seen.place_name)],
       [t("f.seen_at"), [when(r.last_seen.at), " — ", agoElement(r.last_seen.at)]],
       [t("f.travel_mode"), t(`travel.${r.travel_mode}`)],
       [t("heading"), r.last_seen.heading_deg ?? null],
-      [t("f.destination"), r.last_seen.destination ? (r.last_seen.destination.place_name ?? `${r.last_seen.destination.location.lat}, ${r.last_seen.destination.location.lon}`) : null],
+      [t("f.destination"), r.last_seen.destination ? typed(r.last_seen.destination.place_name ?? `${r.last_seen.destination.location.lat}, ${r.last_seen.destination.location.lon}`) : null],
       [t("f.photo_url"), (c.photo_urls ?? []).length ? c.photo_urls.map((url) => h("code", { dir: "ltr", text: url })) : null],
-      [t("f.vehicle"), r.suspected_vehicle ? [r.suspected_vehicle.description, r.suspected_vehicle.plate].filter(Boolean).join(" — ") : null],
-      [t("f.companion"), r.companion],
+      [t("f.vehicle"), r.suspected_vehicle ? typed([r.suspected_vehicle.description, r.suspected_vehicle.plate].filter(Boolean).join(" — ")) : null],
+      [t("f.companion"), typed(r.companion)],
     ]),
     // Present only when the key may read them: the server leaves them out otherwise.
     r.guardian || r.circumstances ? [
       h("h2", { text: t("restricted_fields") }),
       fields([
-        [t("f.family_name"), c.family_name],
-        [t("f.circumstances"), r.circumstances],
-        [t("f.guardian_name"), r.guardian?.name],
-        [t("f.guardian_phone"), r.guardian?.phone],
-        [t("f.officer"), r.submitted_by?.officer],
-        [t("f.notes"), r.notes],
+        [t("f.family_name"), typed(c.family_name)],
+        [t("f.circumstances"), typed(r.circumstances)],
+        [t("f.guardian_name"), typed(r.guardian?.name)],
+        [t("f.guardian_phone"), typed(r.guardian?.phone)],
+        [t("f.officer"), typed(r.submitted_by?.officer)],
+        [t("f.notes"), typed(r.notes)],
       ]),
     ] : null,
     h("h2", { text: t("case_state") }),
     fields([
       [t("th.status"), h("span", { class: `status ${report.status}`, id: "case-status", text: t(`status.${report.status}`) })],
-      [t("status_reason"), report.status_reason],
+      [t("status_reason"), typed(report.status_reason)],
       // An alert still up, or one that ran out, has its end; a closed case, when it closed.
       ["approved", "expired"].includes(report.status)
         ? [t("expires"), report.expires_at ? when(report.expires_at) : null]
@@ -90,10 +90,10 @@ function sightingsList(report, reload) {
       h("thead", {}, h("tr", {}, ["th.when", "th.place", "trusted", "heading", "f.description"].map((k) => h("th", { text: t(k) })))),
       h("tbody", {}, report.sightings.map((s) => h("tr", { class: "sighting-row", "data-sighting": s.id },
         h("td", {}, when(s.at), " — ", agoElement(s.at)),
-        h("td", { class: "place", text: s.place_name ?? `${s.location.lat}, ${s.location.lon}` }),
+        h("td", { class: "place", ...typedText(s.place_name ?? `${s.location.lat}, ${s.location.lon}`) }),
         h("td", {}, s.trusted ? t("yes") : t("no"), " ", trustButton(report, s, reload)),
-        h("td", { text: s.heading_deg ?? s.destination?.place_name ?? "" }),
-        h("td", { class: "description", dir: "auto", text: s.description ?? "" })))))
+        h("td", s.heading_deg !== null && s.heading_deg !== undefined ? { text: s.heading_deg } : typedText(s.destination?.place_name ?? "")),
+        h("td", { class: "description", ...typedText(s.description ?? "") })))))
       : h("p", { text: t("none") }));
 }
 
@@ -103,7 +103,7 @@ async function auditTimeline(caseId) {
     h("h2", { text: t("audit") }),
     h("ol", { class: "timeline" }, page.items.map((e) =>
       h("li", {}, h("time", { text: when(e.at) }), " — ", t(`audit.${e.action}`, e.action), " — ",
-        e.key_name ? h("span", { class: "key-name", dir: "auto", text: e.key_name }) : null, " ", h("code", { text: e.key_id })))));
+        e.key_name ? h("span", { class: "key-name", ...typedText(e.key_name) }) : null, " ", h("code", { text: e.key_id })))));
 }
 
 // What the key may do to the case now, as the API decides it (intake_api/access.py and the
@@ -176,7 +176,7 @@ export async function showCase(view, caseId) {
   // Focus counts too: a keyboard user tabbing through the actions would lose their place.
   for (const kind of ["input", "change", "click", "focusin"]) side.addEventListener(kind, () => { typing = true; });
   replace(view,
-    h("h1", { "data-case-page": report.id, "data-title": t("case_state") }, h("span", { id: "child-name", dir: "auto", text: childName(report) }), badges(report)),
+    h("h1", { "data-case-page": report.id, "data-title": t("case_state") }, h("span", { id: "child-name", ...typedText(childName(report)) }), badges(report)),
     h("div", { class: "grid" },
       h("div", {}, mapBox, h("div", { id: "alert-details" })),
       side));

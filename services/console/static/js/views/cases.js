@@ -1,7 +1,7 @@
 // The cases list (status filter, badges, age, place, time since last seen) and the form a
 // police unit submits a case with.
 import { ApiError, get, post, query } from "../api.js";
-import { h, replace, replaceKeepingFocus } from "../dom.js";
+import { h, replace, replaceKeepingFocus, typedText } from "../dom.js";
 import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -20,10 +20,10 @@ export function caseRow(report) {
   const r = report.report;
   const name = r ? `${r.child.given_name}${r.child.family_name ? ` ${r.child.family_name}` : ""}` : t("erased");
   return h("tr", { "data-case": report.id },
-    h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", dir: "auto", text: name }), badges(report)),
+    h("td", {}, h("a", { href: `#/cases/${report.id}`, class: "child-name", ...typedText(name) }), badges(report)),
     h("td", {}, h("span", { class: `status ${report.status}`, text: t(`status.${report.status}`) })),
     h("td", { text: years(childAge(r?.child)) }),
-    h("td", { text: r?.last_seen?.place_name ?? "" }),
+    h("td", typedText(r?.last_seen?.place_name ?? "")),
     h("td", {}, r ? agoElement(r.last_seen.at) : ""),
     h("td", { text: when(report.created_at) }));
 }

@@ -1,7 +1,7 @@
 // Deliveries: per partner, each version's status, its attempts (time, status code, latency,
 // error) and next retry, refreshed every second; dead ones can be replayed (ops keys).
 import { get, post, query } from "../api.js";
-import { h, replace, replaceKeepingFocus } from "../dom.js";
+import { h, replace, replaceKeepingFocus, typedText } from "../dom.js";
 import { milliseconds, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -35,7 +35,7 @@ function row(delivery, names, refresh, withAlert) {
     } })
     : null;
   return h("tr", { "data-delivery": delivery.id, "data-partner": delivery.partner_id, "data-sequence": delivery.sequence, "data-event": delivery.event_type },
-    h("td", { text: names.get(delivery.partner_id) ?? delivery.partner_id }),
+    h("td", typedText(names.get(delivery.partner_id) ?? delivery.partner_id)),
     h("td", {}, withAlert ? h("code", { class: "alert-ref", title: delivery.alert_id, text: delivery.alert_id.slice(0, 8) }) : null,
       withAlert ? " · " : null, `${delivery.sequence} — ${t(`event.${delivery.event_type}`, delivery.event_type)}`),
     h("td", {}, h("span", { class: `status ${delivery.status}`, text: t(`delivery.${delivery.status}`, delivery.status) })),

@@ -1,7 +1,7 @@
 // Partners (admin keys): list, status, registration with the handshake, a test event,
 // secret rotation (the new secret shown once), disabling.
 import { get, post, remove } from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, replace, typedText } from "../dom.js";
 import { when } from "../format.js";
 import { t } from "../i18n.js";
 import { notify, reportActError, reportError } from "../session.js";
@@ -19,7 +19,7 @@ export async function showPartners(view) {
   const after = h("div", {});
   const reload = () => showPartners(view).catch(reportError);
   const rows = page.items.map((p) => h("tr", { "data-partner": p.id },
-    h("td", { text: p.name }),
+    h("td", typedText(p.name)),
     h("td", { text: p.url }),
     h("td", {}, h("span", { class: `status ${p.status}`, text: t(`partner.${p.status}`, p.status) }), p.status_reason ? h("small", { class: "hint", text: p.status_reason }) : null),
     h("td", { text: p.languages.join(", ") }),

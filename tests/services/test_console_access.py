@@ -4,9 +4,10 @@ language it is spoken, and a focus that stays where the user left it."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
-from playwright.async_api import Browser, Locator, expect
+from playwright.async_api import Browser, Locator, Request, expect
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
@@ -81,3 +82,62 @@ async def test_what_users_typed_in_arabic_is_marked_arabic_on_a_french_or_englis
             sighted = page.locator("#sightings tr.sighting-row")
             await spoken_in_arabic(sighted.locator("td.place"))
             await spoken_in_arabic(sighted.locator("td.description"))
+
+
+async def test_approve_stays_reachable_and_says_which_criteria_it_waits_for(
+    stack: Stack, browser: Browser
+) -> None:
+    """Approve is a tab stop before the five criteria are ticked (disabled, it was skipped
+    without a word); it says, shown and as its description, which criteria are missing, in
+    the interface's language, and a press does nothing until they are all ticked."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "officer") as page:
+        approvals: list[Request] = []
+        page.on("request", lambda r: approvals.append(r) if r.url.endswith("/approve") else None)
+        await open_case(page, case_id)
+        approve = page.locator("#approve")
+        why = page.locator("#approve-why")
+        await page.locator("#ttl").focus()
+        await page.keyboard.press("Tab")
+        await expect(approve).to_be_focused()
+        await expect(approve).to_have_attribute("aria-disabled", "true")
+        await expect(why).to_be_visible()
+        await expect(approve).to_have_accessible_description(
+            "Pour approuver, cochez les critères encore décochés : L'enfant a moins de 18 ans,"
+            " Enlèvement, ou enfant en danger, Assez d'éléments pour reconnaître l'enfant,"
+            " Le consentement du tuteur est recueilli et La publication n'ajoute aucun risque."
+        )
+        # Pressed, clicked: nothing is sent, and the focus stays on it.
+        await page.keyboard.press("Enter")
+        await page.keyboard.press("Space")
+        await approve.click(force=True)
+        await expect(approve).to_be_focused()
+
+        for criterion in await page.locator("#review input[type=checkbox]").all():
+            await criterion.check()
+        await page.locator("#criterion-publication_adds_no_risk").uncheck()
+        await expect(approve).to_have_accessible_description(
+            "Pour approuver, cochez les critères encore décochés :"
+            " La publication n'ajoute aucun risque."
+        )
+        # The page drawn again in another language, the ticks kept: said in that language.
+        await page.locator("#language").select_option("en")
+        await expect(approve).to_have_accessible_description(
+            "To approve, tick the criteria still unticked: Publication adds no risk."
+        )
+        await page.locator("#language").select_option("ar")
+        await expect(approve).to_have_accessible_description(
+            re.compile(r"^للاعتماد، .*: النشر لا يضيف خطراً\.$")
+        )
+        await expect(approve).to_have_attribute("aria-disabled", "true")
+
+        await page.locator("#criterion-publication_adds_no_risk").check()
+        await expect(approve).to_have_attribute("aria-disabled", "false")
+        await expect(approve).not_to_have_attribute("aria-describedby", re.compile(".*"))
+        await expect(why).to_be_hidden()
+        await approve.press("Enter")
+        await page.locator("#case-status.approved").wait_for()
+        # Only the press made once every criterion was ticked went out.
+        assert len(approvals) == 1, [r.post_data for r in approvals]

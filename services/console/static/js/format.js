@@ -111,6 +111,11 @@ export function metres(value) {
   return unit(value, "meter", 0);
 }
 
+// "A, B et C", "أ وب وج", "A, B and C": items joined as the language joins them.
+export function list(items) {
+  return new Intl.ListFormat(locale(), { style: "long", type: "conjunction" }).format(items);
+}
+
 export function percent(share) {
   return Number(share).toLocaleString(locale(), { style: "percent", maximumFractionDigits: 1 });
 }

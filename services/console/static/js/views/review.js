@@ -2,6 +2,7 @@
 // each explained, the alert's time window, and the four-eyes rule shown before it refuses.
 import { get, post, query } from "../api.js";
 import { h, replace, replaceKeepingFocus } from "../dom.js";
+import { list } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { notify, reportActError } from "../session.js";
@@ -39,12 +40,31 @@ export function confirmButton(label, question, act, name, kind = "") {
   return box;
 }
 
+// What Approve waits for, by name: shown under it and read as its description.
+function explainUnticked(why, names) {
+  why.hidden = names.length === 0;
+  why.textContent = names.length ? `${t("approve_unticked")} ${list(names.map((name) => t(`criterion.${name}`)))}.` : "";
+}
+
 export function reviewPanel(report, me, reload) {
   const ownCase = me && report.submitted_by_key === me.id;
   const boxes = CRITERIA.map((name) => h("input", { type: "checkbox", id: `criterion-${name}`, name }));
   const ttl = h("input", { type: "number", id: "ttl", min: 1, max: 168, placeholder: "24" });
-  const approve = h("button", { type: "submit", id: "approve", disabled: true, text: t("approve") });
-  const refresh = () => { approve.disabled = ownCase || !boxes.every((b) => b.checked); };
+  // Not ready, Approve stays in the tab order (aria-disabled, not disabled, which would take
+  // it out): a keyboard or screen-reader user finds it, and hears from its description why it
+  // does nothing yet. On the reviewer's own case the four-eyes notice is that description.
+  const why = h("p", { class: "hint", id: "approve-why" });
+  const approve = h("button", { type: "submit", id: "approve", text: t("approve") });
+  let sending = false;
+  const unticked = () => CRITERIA.filter((name, i) => !boxes[i].checked);
+  const ready = () => !ownCase && !sending && unticked().length === 0;
+  const refresh = () => {
+    approve.setAttribute("aria-disabled", String(!ready()));
+    explainUnticked(why, ownCase ? [] : unticked());
+    const reason = ownCase ? "four-eyes" : why.hidden ? null : why.id;
+    if (reason) approve.setAttribute("aria-describedby", reason);
+    else approve.removeAttribute("aria-describedby");
+  };
   boxes.forEach((b) => b.addEventListener("change", refresh));
   const form = h("form", { class: "panel", id: "review" },
     h("h2", { text: t("review") }),
@@ -53,16 +73,20 @@ export function reviewPanel(report, me, reload) {
         h("small", { text: t(`criterion.${name}.why`) }))))),
     h("label", { for: "ttl" }, t("ttl_hours"), " ", ttl, h("small", { class: "hint", text: t("ttl_hint") })),
     ownCase ? h("p", { class: "four-eyes", id: "four-eyes", text: t("four_eyes_own") }) : h("p", { class: "hint", text: t("four_eyes") }),
-    h("p", {}, approve));
+    h("p", {}, approve), why);
+  refresh();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    approve.disabled = true;
+    if (!ready()) return;  // a press while criteria are unticked, or while it is being sent
+    sending = true;
+    refresh();
     const criteria = Object.fromEntries(CRITERIA.map((name, i) => [name, boxes[i].checked]));
     try {
       await post(`v1/reports/${report.id}/approve`, { criteria, ...(ttl.value ? { ttl_hours: Number(ttl.value) } : {}) });
       notify(t("approved_ok"), true);
       reload();
     } catch (error) {
+      sending = false;
       reportActError(error);
       refresh();
     }

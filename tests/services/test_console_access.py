@@ -141,3 +141,36 @@ async def test_approve_stays_reachable_and_says_which_criteria_it_waits_for(
         await page.locator("#case-status.approved").wait_for()
         # Only the press made once every criterion was ticked went out.
         assert len(approvals) == 1, [r.post_data for r in approvals]
+
+
+async def test_the_versions_and_geocodes_tables_name_their_columns_and_rows(
+    stack: Stack, browser: Browser
+) -> None:
+    """Column headers (scope col) over the alert's versions and geocodes, and each row named
+    by its version or its place: a screen reader moving across a row says what each cell is."""
+    await add_console_keys(stack)
+    async with stack.clients("police", "reviewer") as (police, reviewer):
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
+    async with console_page(stack, browser, "officer") as page:
+        await open_case(page, case_id)
+        versions = page.locator("#versions")
+        await expect(versions.get_by_role("columnheader")).to_have_text(
+            ["Version", "Envoyée", "Téléchargements"]
+        )
+        await expect(versions.get_by_role("rowheader")).to_have_text(["1 — Alerte"])
+        geocodes = page.locator("table.geocodes")
+        await expect(geocodes.get_by_role("columnheader")).to_have_text(
+            ["Code", "Nom (français)", "Nom (arabe)", "Part de la zone"]
+        )
+        rows = await geocodes.locator("tbody tr").count()
+        assert rows > 0
+        await expect(geocodes.get_by_role("rowheader")).to_have_count(rows)
+        await expect(geocodes.get_by_role("rowheader").first).to_have_attribute("lang", "fr")
+        for table in (versions, geocodes):
+            await expect(table.locator("thead th:not([scope=col])")).to_have_count(0)
+            await expect(table.locator("tbody th:not([scope=row])")).to_have_count(0)
+        # On an Arabic page each place is named by its Arabic name.
+        await page.locator("#language").select_option("ar")
+        await expect(geocodes.get_by_role("rowheader").first).to_have_attribute("lang", "ar")
+        await expect(versions.get_by_role("columnheader").first).to_have_text("النسخة")

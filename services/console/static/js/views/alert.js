@@ -4,7 +4,7 @@
 import { download, get, save } from "../api.js";
 import { fields, h, replace } from "../dom.js";
 import { duration, isoDuration, km, metres, percent, when } from "../format.js";
-import { t } from "../i18n.js";
+import { language, t } from "../i18n.js";
 import { every } from "../page.js";
 import { reportError } from "../session.js";
 
@@ -25,6 +25,25 @@ function byShare(shares) {
   return [...shares].sort((a, b) => level(a) - level(b) || b.share - a.share);
 }
 
+// A table's column headers, each naming its column for a screen reader moving along a row.
+function columnHeads(keys) {
+  return h("thead", {}, h("tr", {}, keys.map((key) => h("th", { scope: "col", text: t(key) }))));
+}
+
+// A geocode's row is named by the place, in the interface's language where it has one (the
+// Arabic name on an Arabic page, the French name otherwise), not by its code.
+function geocodeRow(g) {
+  const rowHead = language() === "ar" ? "ar" : "fr";
+  const name = (lang, text, props = {}) => (lang === rowHead
+    ? h("th", { scope: "row", lang, text, ...props })
+    : h("td", { lang, text, ...props }));
+  return h("tr", {},
+    h("td", { dir: "ltr", text: g.code }),
+    name("fr", g.name_fr),
+    name("ar", g.name_ar, { dir: "rtl" }),
+    h("td", { text: percent(g.share) }));
+}
+
 function details(alert, message) {
   const area = message.area;
   return h("div", {},
@@ -42,8 +61,8 @@ function details(alert, message) {
     ]),
     h("h2", { text: t("geocodes") }),
     h("table", { class: "geocodes" },
-      h("tbody", {}, byShare(area.geocode_shares).map((g) => h("tr", {},
-        h("td", { text: g.code }), h("td", { text: g.name_fr }), h("td", { lang: "ar", dir: "rtl", text: g.name_ar }), h("td", { text: percent(g.share) }))))),
+      columnHeads(["th.code", "th.name_fr", "th.name_ar", "th.share"]),
+      h("tbody", {}, byShare(area.geocode_shares).map(geocodeRow))),
     h("h2", { text: t("texts") }),
     // Each language named, and its short text too: what the public's phones show.
     h("div", { class: "texts" }, message.info.map((info) => h("section", { class: "text-block", "data-language": info.language },
@@ -76,9 +95,11 @@ export async function alertPanel(box, alertId, map) {
     map.drawAlert(message, exact);
     replace(shown, details(alert, message));
   };
+  // Each row named by its version ("2 — Update"), which its radio button chooses.
   const versions = h("table", { id: "versions" },
+    columnHeads(["version", "th.sent", "th.downloads"]),
     h("tbody", {}, alert.history.map((v) => h("tr", { "data-sequence": v.sequence },
-      h("td", {}, h("label", {}, h("input", { type: "radio", name: "version", value: v.sequence, checked: v.sequence === alert.sequence, onchange: () => show(v.sequence).catch(reportError) }), ` ${v.sequence} — ${t(`msg.${v.msg_type}`)}`)),
+      h("th", { scope: "row" }, h("label", {}, h("input", { type: "radio", name: "version", value: v.sequence, checked: v.sequence === alert.sequence, onchange: () => show(v.sequence).catch(reportError) }), ` ${v.sequence} — ${t(`msg.${v.msg_type}`)}`)),
       h("td", { text: when(v.sent) }),
       h("td", {},
         h("button", { type: "button", class: "secondary", text: "CAP", onclick: () => download(`v1/alerts/${alertId}/cap?sequence=${v.sequence}`, `${alertId}-${v.sequence}.cap.xml`, "application/cap+xml").catch(reportError) }),

@@ -174,3 +174,40 @@ async def test_the_versions_and_geocodes_tables_name_their_columns_and_rows(
         await page.locator("#language").select_option("ar")
         await expect(geocodes.get_by_role("rowheader").first).to_have_attribute("lang", "ar")
         await expect(versions.get_by_role("columnheader").first).to_have_text("النسخة")
+
+
+async def test_the_maps_points_are_said_in_words_beside_it_not_as_nameless_tab_stops(
+    stack: Stack, browser: Browser
+) -> None:
+    """The last-seen point and each sighting were tab stops without names; they are out of
+    the tab order and of the accessibility tree, said in words next to the map instead."""
+    await add_console_keys(stack)
+    sighting = {
+        "location": {"lat": 33.6, "lon": -7.5},
+        "at": datetime.now(UTC).isoformat(),
+        "place_name": "Ain Sebaa",
+    }
+    async with stack.clients("police", "reviewer") as (police, reviewer):
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
+        added = await police.post(f"/v1/reports/{case_id}/sightings", json=sighting)
+        assert added.status_code == 201, added.text
+    async with console_page(stack, browser, "officer") as page:
+        await open_case(page, case_id)
+        await expect(page.locator("h1")).to_be_focused()  # the page is drawn whole
+        await page.locator("#map").focus()
+        await page.keyboard.press("Tab")
+        await expect(page.locator(".leaflet-control-zoom-in")).to_be_focused()
+        for marker in (page.locator("path.last-seen"), page.locator("path.sighting")):
+            await expect(marker).to_have_attribute("aria-hidden", "true")
+            await expect(marker).to_have_attribute("tabindex", "-1")
+        # What they show, in words: the last seen place among the case's fields, the
+        # sighting as a row of the table, each with its time.
+        place = page.locator("dl.fields dt:text-is('Lieu (arabe ou français)') + dd").first
+        await expect(place).to_have_text("Casablanca, Maarif")
+        sighted = page.locator("#sightings tr.sighting-row")
+        await expect(sighted.locator("td.place")).to_have_text("Ain Sebaa")
+        await expect(sighted.locator("time.ago")).to_have_count(1)
+        # A pointer still gets the marker's tooltip.
+        await page.locator("path.sighting").hover()
+        await expect(page.locator(".leaflet-tooltip", has_text="Ain Sebaa")).to_be_visible()

@@ -94,7 +94,12 @@ export class CaseMap {
     this.pick({ lat: Number(latlng.lat.toFixed(5)), lon: Number(latlng.lng.toFixed(5)) });
   }
 
-  // The case's own points: last seen and sightings.
+  // The case's own points: last seen and sightings. They are left out of the tab order and
+  // of what a screen reader lists (a marker with a tooltip is focusable in Chromium): each is
+  // said in words next to the map, the last seen place and time among the case's fields, each
+  // sighting as a row of the sightings table with its time, place, trust and heading. A marker
+  // could only repeat less of that, nameless or not, and each was one more stop between the
+  // map and the case's actions. A pointer still opens its tooltip.
   drawCase(report, sightings) {
     const L = this.L;
     this.points = L.layerGroup().addTo(this.layers);
@@ -107,6 +112,7 @@ export class CaseMap {
       L.circleMarker([s.location.lat, s.location.lon], { radius: 6, color: s.trusted ? "#1e7a3a" : "#7a5b00", fillOpacity: 0.8, className: "sighting" })
         .bindTooltip(asText(s.place_name), { direction: "top" }).addTo(this.points);
     }
+    this.points.eachLayer(shownInWordsElsewhere);
     if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9, { animate: false });
   }
 
@@ -137,6 +143,12 @@ export class CaseMap {
     this.map.fitBounds(sent.getBounds(), { padding: [20, 20], animate: false });
     this.container.dataset.sequence = String(message.sequence);
   }
+}
+
+function shownInWordsElsewhere(marker) {
+  const el = marker.getElement();
+  el.setAttribute("tabindex", "-1");
+  el.setAttribute("aria-hidden", "true");
 }
 
 // A 30° wedge along the heading, out to the zone's radius (spherical, enough for a picture).

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from playwright.async_api import Browser, Locator, Request, expect
+from playwright.async_api import Browser, FloatRect, Locator, Page, Request, expect
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
@@ -211,3 +211,51 @@ async def test_the_maps_points_are_said_in_words_beside_it_not_as_nameless_tab_s
         # A pointer still gets the marker's tooltip.
         await page.locator("path.sighting").hover()
         await expect(page.locator(".leaflet-tooltip", has_text="Ain Sebaa")).to_be_visible()
+
+
+async def test_a_case_s_actions_come_before_its_alert_in_the_tab_order(
+    stack: Stack, browser: Browser
+) -> None:
+    """From the page's heading the keyboard reaches Resolve before any of the alert's
+    controls (it crossed every version's radio and downloads first); the alert is still drawn
+    under its map on a desktop, and after the actions in one column on a phone."""
+    await add_console_keys(stack)
+    async with stack.clients("police", "reviewer") as (police, reviewer):
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
+    async with console_page(stack, browser, "officer") as page:
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await open_case(page, case_id)
+        await expect(page.locator("h1")).to_be_focused()
+        resolve = page.locator("[data-action=resolve]")
+        alert_controls = page.locator("#alert-details :focus")
+        for _ in range(10):
+            await page.keyboard.press("Tab")
+            await expect(alert_controls).to_have_count(0)
+            if await resolve.evaluate("button => button === document.activeElement"):
+                break
+        await expect(resolve).to_be_focused()
+
+        map_box = await box_of(page, "#map")
+        side = await box_of(page, "#side")
+        alert = await box_of(page, "#alert-details")
+        assert map_box["x"] + map_box["width"] <= side["x"], (map_box, side)
+        assert alert["x"] == map_box["x"] and 0 <= alert["y"] - bottom(map_box) < 40
+
+        await page.set_viewport_size({"width": 390, "height": 844})
+        stacked = [await box_of(page, part) for part in ("#map", "#side", "#alert-details")]
+        for upper, lower in zip(stacked, stacked[1:], strict=False):
+            assert bottom(upper) <= lower["y"], stacked
+        assert all(part["x"] >= 0 and part["x"] + part["width"] <= 390 for part in stacked), stacked
+        # Nothing (a long photo URL) widens the page past the phone's width.
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+async def box_of(page: Page, selector: str) -> FloatRect:
+    box = await page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return box
+
+
+def bottom(box: FloatRect) -> float:
+    return box["y"] + box["height"]

@@ -177,9 +177,10 @@ export async function showCase(view, caseId) {
   for (const kind of ["input", "change", "click", "focusin"]) side.addEventListener(kind, () => { typing = true; });
   replace(view,
     h("h1", { "data-case-page": report.id, "data-title": t("case_state") }, h("span", { id: "child-name", ...typedText(childName(report)) }), badges(report)),
-    h("div", { class: "grid" },
-      h("div", {}, mapBox, h("div", { id: "alert-details" })),
-      side));
+    // The case's fields and acts come before the alert in the page's order (what the
+    // keyboard and a screen reader go through): Resolve is reached without crossing every
+    // version's downloads. The alert is still drawn under its map (console.css).
+    h("div", { class: "grid case-grid" }, mapBox, side, h("div", { id: "alert-details" })));
   const map = new CaseMap(mapBox);
   map.drawCase(report.report, report.sightings);
   side.append(caseFields(report));

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from playwright.async_api import Browser, FloatRect, Locator, Page, Request, expect
 
@@ -244,7 +245,7 @@ async def test_a_case_s_actions_come_before_its_alert_in_the_tab_order(
 
         await page.set_viewport_size({"width": 390, "height": 844})
         stacked = [await box_of(page, part) for part in ("#map", "#side", "#alert-details")]
-        for upper, lower in zip(stacked, stacked[1:], strict=False):
+        for upper, lower in pairwise(stacked):
             assert bottom(upper) <= lower["y"], stacked
         assert all(part["x"] >= 0 and part["x"] + part["width"] <= 390 for part in stacked), stacked
         # Nothing (a long photo URL) widens the page past the phone's width.

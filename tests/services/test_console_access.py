@@ -26,6 +26,7 @@ async def test_a_refreshed_list_keeps_the_focus_on_the_row_it_was_on(
     async with console_page(stack, browser, "officer") as page:
         for rows, nav in (("#cases", "nav.cases"), ("#queue", "nav.review")):
             await page.locator(f"a[data-nav='{nav}']").click()
+            # (Its rows load after the page is drawn and its heading focused.)
             link = page.locator(f"{rows} tr[data-case='{first}'] a.child-name")
             await link.focus()
             async with stack.client("police") as police:
@@ -98,6 +99,7 @@ async def test_approve_stays_reachable_and_says_which_criteria_it_waits_for(
         approvals: list[Request] = []
         page.on("request", lambda r: approvals.append(r) if r.url.endswith("/approve") else None)
         await open_case(page, case_id)
+        await expect(page.locator("h1")).to_be_focused()  # the page is drawn whole
         approve = page.locator("#approve")
         why = page.locator("#approve-why")
         await page.locator("#ttl").focus()

@@ -10,6 +10,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.async_api import Browser, Page, Request, expect
 
@@ -22,6 +23,7 @@ from tests.services.console_steps import (
     MARKUP_NAME,
     add_console_keys,
     confirm,
+    console_page,
     open_case,
     sign_in,
     submit_case,
@@ -456,3 +458,21 @@ async def test_place_names_on_the_map_show_as_typed(stack: Stack, browser: Brows
     finally:
         await page.context.close()
     assert not watch.outside, watch.outside
+
+
+async def test_a_new_deliveries_filter_stops_the_list_it_replaces(
+    stack: Stack, browser: Browser
+) -> None:
+    """Each filter draws its own list, refreshed every second: the list it replaces must stop
+    asking for its own (each change of filter added a loop polling the API for good)."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "officer") as page:
+        await page.locator("a[data-nav='nav.deliveries']").click()
+        for status in ("delivered", "dead", "pending"):
+            await page.locator("#delivery-filter").select_option(status)
+        asked = []
+        for _ in range(4):  # four seconds of refreshes: every one is the last filter's
+            async with page.expect_request(lambda r: "/v1/deliveries?" in r.url) as request:
+                pass
+            asked.append(parse_qs(urlsplit((await request.value).url).query).get("status"))
+        assert asked == [["pending"]] * 4

@@ -45,15 +45,19 @@ function row(delivery, names, refresh, withAlert) {
     h("td", {}, replay));
 }
 
-// Draws the deliveries matching ``filter`` into ``box`` and keeps them current.
+// Draws the deliveries matching ``filter`` into ``box`` and keeps them current; returns what
+// stops that (a new filter draws a new panel: the old one must stop asking for its list).
 export function deliveriesPanel(box, filter = {}) {
   const table = h("div", { class: "deliveries-table" });
   replace(box, h("h2", { text: t("nav.deliveries") }), table);
   let names = new Map();
   let shown = "";
+  let live = true;
   const refresh = async () => {
     if (!names.size) names = await partnerNames();
+    if (!live) return; // the filter changed meanwhile: its own list asks for itself
     const page = await get(`v1/deliveries${query({ ...filter, limit: 200 })}`);
+    if (!live) return;
     const key = JSON.stringify(page.items.map((d) => [d.id, d.status, d.attempts]));
     if (key === shown && table.firstChild) return;
     shown = key;
@@ -63,7 +67,8 @@ export function deliveriesPanel(box, filter = {}) {
         h("tbody", {}, page.items.map((d) => row(d, names, refresh, !filter.alert_id))))
       : h("p", { text: t("none") }));
   };
-  every(REFRESH_MS, refresh);
+  const stop = every(REFRESH_MS, refresh);
+  return () => { live = false; stop(); };
 }
 
 export function showDeliveries(view) {
@@ -72,6 +77,9 @@ export function showDeliveries(view) {
   const box = h("section", { id: "deliveries" });
   replace(view, h("h1", { text: t("nav.deliveries") }),
     h("div", { class: "row" }, h("label", { for: "delivery-filter", text: t("filter") }), status), box);
-  status.addEventListener("change", () => { deliveriesPanel(box, { status: status.value }); });
-  deliveriesPanel(box, {});
+  let stop = deliveriesPanel(box, {});
+  status.addEventListener("change", () => {
+    stop();
+    stop = deliveriesPanel(box, { status: status.value });
+  });
 }

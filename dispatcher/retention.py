@@ -1,4 +1,5 @@
-"""How long the attempts log keeps what happened to finished deliveries."""
+"""How long the attempts log keeps what happened to finished deliveries, and the dispatcher
+which alerts it has seen."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatcher.models import Delivery, DeliveryAttempt
+from dispatcher.models import Delivery, DeliveryAttempt, KnownAlert
 
 FINISHED = ("delivered", "dead", "superseded")
 
@@ -22,4 +23,12 @@ async def prune_attempts(session: AsyncSession, before: datetime) -> int:
     result = await session.execute(
         delete(DeliveryAttempt).where(DeliveryAttempt.at < before, finished)
     )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+async def prune_known_alerts(session: AsyncSession, before: datetime) -> int:
+    """Alerts that ended before ``before`` (``KnownAlert``). Their row stops an older version
+    coming late from bringing one back; kept as long as the outbox keeps published events and
+    the consumers their processed ids, no version of it can come again after."""
+    result = await session.execute(delete(KnownAlert).where(KnownAlert.expires < before))
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from alert_engine.zone_policy import ZonePolicy
 from dispatcher.address_guard import guarded_client
 from dispatcher.consumer import GROUP as DISPATCHER_GROUP
 from dispatcher.consumer import AlertEventHandler
-from dispatcher.retention import prune_attempts
+from dispatcher.retention import prune_attempts, prune_known_alerts
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
 from intake_api.retention import RetentionTimer
@@ -131,6 +131,7 @@ def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
         )
         attempts = timedelta(days=settings.attempt_retention_days)
         prunes.append(Prune("delivery_attempts", prune_attempts, attempts))
+        prunes.append(Prune("known_alerts", prune_known_alerts, events))
     return prunes
 
 

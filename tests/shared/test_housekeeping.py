@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from alert_engine.models import ClosedReport
-from dispatcher.models import Delivery, DeliveryAttempt, Partner
+from dispatcher.models import Delivery, DeliveryAttempt, KnownAlert, Partner
 from services.components import Components, build_components
 from services.database import upgrade
 from services.testbed.production import fresh_database
@@ -91,6 +91,8 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
                 )
         for n, at in enumerate((OLD, RECENT)):
             session.add(ClosedReport(report_id=f"closed-{n}", closed_at=at))
+            # An alert that ended long ago, and one that ended an hour ago.
+            session.add(KnownAlert(alert_id=f"alert-{n}", sequence=2, event=None, expires=at))
         session.add(partner)
         await session.flush()  # no ORM relationship orders the inserts: the partner first
         session.add_all([delivered, owed])
@@ -106,6 +108,7 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         "closed_reports": 1,
         "processed_events:dispatcher": 2,
         "delivery_attempts": 1,
+        "known_alerts": 1,
     }
     async with components.sessions() as session:
         outbox = (await session.scalars(select(OutboxEvent.published_at))).all()
@@ -113,6 +116,8 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
         # A case closed recently is still remembered: its events may still be sent again.
         assert (await session.scalars(select(ClosedReport.report_id))).all() == ["closed-1"]
+        # So is an alert that ended recently: a late, older version of it must not come back.
+        assert (await session.scalars(select(KnownAlert.alert_id))).all() == ["alert-1"]
         attempts = (await session.execute(select(DeliveryAttempt.delivery_id))).scalars().all()
         # A delivery still owed keeps its whole history.
         assert sorted(attempts) == sorted([delivered.id, owed.id])

@@ -4,11 +4,12 @@ language it is spoken, and a focus that stays where the user left it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 from itertools import pairwise
 
-from playwright.async_api import Browser, FloatRect, Locator, Page, Request, expect
+from playwright.async_api import Browser, FloatRect, Locator, Page, Request, Route, expect
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
@@ -262,3 +263,29 @@ async def box_of(page: Page, selector: str) -> FloatRect:
 
 def bottom(box: FloatRect) -> float:
     return box["y"] + box["height"]
+
+
+async def test_a_keyboard_user_who_moves_while_a_case_loads_stays_where_they_went(
+    stack: Stack, browser: Browser
+) -> None:
+    """A case page moves the focus to its heading once it has loaded (its history, its
+    alert): a user who already tabbed on to an action was pulled back to the top."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "officer") as page:
+        history = asyncio.Event()
+
+        async def held(route: Route) -> None:
+            await history.wait()
+            await route.continue_()
+
+        await page.route("**/v1/audit?*", held)
+        await page.evaluate(f"location.hash = '#/cases/{case_id}'")
+        # Drawn, its history still on the way: the user goes on to Resolve meanwhile.
+        resolve = page.locator("[data-action=resolve]")
+        await resolve.focus()
+        history.set()
+        await page.locator("#audit").wait_for()
+        await expect(page).to_have_title(re.compile(r"^Dossier — Tifli$"))  # it has arrived
+        await expect(resolve).to_be_focused()

@@ -3,6 +3,9 @@ import { describe, notify, reportError } from "./session.js";
 
 const timers = new Set();
 let epoch = 0;
+// Where the focus was when the page began to load (``leave``): if it is elsewhere by the time
+// the page is drawn, the user moved while it loaded, and ``arrive`` leaves it there.
+let focusAtLeave = null;
 
 // A failed tick is said on the notice line (a list that cannot load must not look empty), and
 // the notice cleared when a later tick succeeds, unless something else was said since.
@@ -32,6 +35,7 @@ export function every(ms, tick) {
 
 export function leave() {
   epoch += 1;
+  focusAtLeave = document.activeElement;
   for (const stop of [...timers]) stop();
 }
 
@@ -43,6 +47,10 @@ export function arrive(view) {
   const heading = view.querySelector("h1");
   const title = heading?.dataset.title ?? heading?.textContent;
   document.title = title ? `${title} — Tifli` : "Tifli — console";
+  const active = document.activeElement;
+  // A keyboard user who tabbed on while the page loaded (its alert, its history) is not
+  // pulled back to its heading.
+  if (active && active !== document.body && active !== focusAtLeave) return;
   const notice = document.getElementById("notice");
   if (notice.textContent) return notice.focus();
   if (!heading) return;

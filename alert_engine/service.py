@@ -46,7 +46,7 @@ from shared.events import (
     ReportSubmittedData,
     SightingAddedData,
 )
-from shared.outbox import add_event
+from shared.outbox import add_event, forget_published
 
 SOURCE = "tifli/alert-engine"
 log = logging.getLogger(__name__)
@@ -247,6 +247,7 @@ class AlertService:
                 select(Alert).where(Alert.report_id == report_id).with_for_update()
             )
         ).all()
+        await forget_published(self._session, [alert.id for alert in alerts])
         for alert in alerts:
             alert.facts = alert.facts.forgotten()
             texts = cancel_info(status=alert.message_status)

@@ -29,7 +29,7 @@ from intake_api import SOURCE
 from intake_api.models import Report, Sighting, append_audit_entries
 from shared.clock import Clock
 from shared.events import ReportErased, ReportRef
-from shared.outbox import add_event
+from shared.outbox import add_event, forget_published
 from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ async def erase(
     await session.execute(
         update(Sighting).where(Sighting.report_id.in_(ids)).values(description=None)
     )
+    await forget_published(session, ids)
     # Each entry takes its place in the audit's hash chain: the batch under one lock.
     await append_audit_entries(
         session, [{"at": now, "key_id": actor, "action": ERASE_ACTION, "report_id": i} for i in ids]

@@ -78,3 +78,15 @@ async def prune_published(session: AsyncSession, before: datetime) -> int:
         )
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+async def forget_published(session: AsyncSession, subjects: list[str]) -> int:
+    """Published events about these subjects (their keys: a case, an alert), deleted now rather
+    than at the next pruning: an erased case's carried the child's public fields. The broker
+    has them (for its own retention); events not yet published stay, to go out."""
+    result = await session.execute(
+        delete(OutboxEvent).where(
+            OutboxEvent.key.in_(subjects), OutboxEvent.published_at.is_not(None)
+        )
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from services.testbed.stack import FakeClock, Stack, embedded_settings, start_st
 from shared.auth import add_unit, create_api_key
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
+from shared.outbox import OutboxEvent
 from shared.settings import Settings
 from tests.flows import an_approved_case
 from tests.waiting import eventually
@@ -376,3 +377,15 @@ async def test_an_erased_case_leaves_no_child_in_what_partners_were_sent(stack: 
         kept = await eventually(payloads, lambda found: all("Amina" not in p for p in found))
     assert len(kept) == 2
     assert not [p for p in (photo, "Grey Renault", "12345-A-6") if p in kept[0] + kept[1]]
+
+    # Nor do the events published about the case and its alert, which the outbox kept until
+    # its next pruning (the broker keeps its own copies, for its own retention).
+    about = [report.rsplit("/", 1)[1], alert_id]
+
+    async def published() -> list[str]:
+        async with stack.embedded.sessions() as session:
+            query = select(OutboxEvent.payload).where(OutboxEvent.key.in_(about))
+            return list(await session.scalars(query))
+
+    events = await eventually(published, lambda found: all("Amina" not in p for p in found))
+    assert not [p for p in (photo, "Grey Renault", "12345-A-6") if p in "".join(events)]

@@ -22,6 +22,10 @@ from alert_engine.compiled import compiled
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+# ``build_grid``: (x0, y0, cell, columns, rows, offsets, cells)
+Grid = tuple[float, float, float, int, int, IntArray, IntArray]
+# The nearest segment found so far: (squared distance, segment, nearest x, nearest y).
+Found = tuple[float, int, float, float]
 
 CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _CELLS_ACROSS = 256  # the grid's cells along its longer side at most
@@ -36,7 +40,7 @@ class Boundary:
     starts: FloatArray
     ends: FloatArray
     ring: IntArray  # which ring each segment belongs to
-    grid: tuple[float, float, float, int, int, IntArray, IntArray]  # ``build_grid``
+    grid: Grid
 
     @classmethod
     def of(cls, starts: FloatArray, ends: FloatArray, ring: IntArray) -> Boundary:
@@ -49,7 +53,7 @@ class Boundary:
 
     def nearest(self, points: FloatArray) -> tuple[FloatArray, IntArray, FloatArray]:
         """Each point's distance to the boundary, nearest segment and nearest point."""
-        return nearest(np.ascontiguousarray(points), self.starts, self.ends, *self.grid)
+        return nearest(np.ascontiguousarray(points), self.starts, self.ends, self.grid)
 
     def max_over(
         self,
@@ -69,14 +73,12 @@ class Boundary:
             self.starts,
             self.ends,
             self.ring,
-            *self.grid,
+            self.grid,
         )
 
 
 @compiled
-def build_grid(
-    starts: FloatArray, ends: FloatArray, across: int
-) -> tuple[float, float, float, int, int, IntArray, IntArray]:
+def build_grid(starts: FloatArray, ends: FloatArray, across: int) -> Grid:
     """The grid over the segments, ``across`` cells along its longer side: (x0, y0, cell,
     columns, rows, offsets, cells)."""
     n = starts.shape[0]
@@ -129,33 +131,35 @@ def _squared_to_segment(
 
 
 @compiled
+def _closer(
+    px: float, py: float, starts: FloatArray, ends: FloatArray, i: int, found: Found
+) -> Found:
+    """``found`` or segment i, whichever is nearer (px, py); of equals, the lower index."""
+    d2, qx, qy = _squared_to_segment(px, py, starts, ends, i)
+    if d2 < found[0] or (d2 == found[0] and i < found[1]):
+        return d2, i, qx, qy
+    return found
+
+
+@compiled
 def _nearest_one(
-    px: float,
-    py: float,
-    starts: FloatArray,
-    ends: FloatArray,
-    x0: float,
-    y0: float,
-    cell: float,
-    columns: int,
-    rows: int,
-    offsets: IntArray,
-    cells: IntArray,
+    px: float, py: float, starts: FloatArray, ends: FloatArray, grid: Grid
 ) -> tuple[float, int, float, float]:
     """(distance, segment, nearest x, nearest y) for one point: the grid's cells in square
     rings around the point's cell (its clamped cell, outside the grid) until no segment in
     a farther ring can be nearer than the best found. A segment nearer than ring r's inner
     edge lies in a ring before it: cells r apart are at least (r − 1)·cell away, and a
     point outside the grid is farther still. Of equally near segments, the lowest index."""
+    x0, y0, cell, columns, rows, offsets, cells = grid
     column = min(max(math.floor((px - x0) / cell), 0), columns - 1)
     row = min(max(math.floor((py - y0) / cell), 0), rows - 1)
-    best, best_i, best_x, best_y = np.inf, -1, 0.0, 0.0
+    found = (np.inf, -1, 0.0, 0.0)
     widest = max(column, columns - 1 - column, row, rows - 1 - row)
     # Rings cost their cells: once they would hold more cells than there are segments,
     # every segment is read instead (a point far from the boundary).
     rings = min(widest, int(math.sqrt(starts.shape[0])) // 2)
     for r in range(rings + 1):
-        if best_i >= 0 and math.sqrt(best) <= (r - 1) * cell:
+        if found[1] >= 0 and math.sqrt(found[0]) <= (r - 1) * cell:
             break
         for rr in range(max(row - r, 0), min(row + r, rows - 1) + 1):
             # The ring's first and last rows whole; between them, its two end cells.
@@ -165,32 +169,18 @@ def _nearest_one(
                 if 0 <= cc < columns:
                     k = rr * columns + cc
                     for j in range(offsets[k], offsets[k + 1]):
-                        i = cells[j]
-                        d2, qx, qy = _squared_to_segment(px, py, starts, ends, i)
-                        if d2 < best or (d2 == best and i < best_i):
-                            best, best_i, best_x, best_y = d2, i, qx, qy
+                        found = _closer(px, py, starts, ends, cells[j], found)
                 cc += step
     else:
         if rings < widest:
             for i in range(starts.shape[0]):
-                d2, qx, qy = _squared_to_segment(px, py, starts, ends, i)
-                if d2 < best or (d2 == best and i < best_i):
-                    best, best_i, best_x, best_y = d2, i, qx, qy
-    return math.sqrt(best), best_i, best_x, best_y
+                found = _closer(px, py, starts, ends, i, found)
+    return math.sqrt(found[0]), found[1], found[2], found[3]
 
 
 @compiled
 def nearest(
-    points: FloatArray,
-    starts: FloatArray,
-    ends: FloatArray,
-    x0: float,
-    y0: float,
-    cell: float,
-    columns: int,
-    rows: int,
-    offsets: IntArray,
-    cells: IntArray,
+    points: FloatArray, starts: FloatArray, ends: FloatArray, grid: Grid
 ) -> tuple[FloatArray, IntArray, FloatArray]:
     """For each point: its distance to the boundary, the nearest segment, the nearest point."""
     n = points.shape[0]
@@ -198,9 +188,7 @@ def nearest(
     segment = np.empty(n, dtype=np.int64)
     closest = np.empty((n, 2))
     for p in range(n):
-        d, i, qx, qy = _nearest_one(
-            points[p, 0], points[p, 1], starts, ends, x0, y0, cell, columns, rows, offsets, cells
-        )
+        d, i, qx, qy = _nearest_one(points[p, 0], points[p, 1], starts, ends, grid)
         distance[p], segment[p], closest[p, 0], closest[p, 1] = d, i, qx, qy
     return distance, segment, closest
 
@@ -274,13 +262,7 @@ def max_over(
     starts: FloatArray,
     ends: FloatArray,
     ring: IntArray,
-    x0: float,
-    y0: float,
-    cell: float,
-    columns: int,
-    rows: int,
-    offsets: IntArray,
-    cells: IntArray,
+    grid: Grid,
 ) -> FloatArray:
     """The greatest distance to the boundary over each group's lines, found to within
     ``tolerance + relative × it``: the knots ``points`` (``line`` numbers each one's
@@ -292,7 +274,7 @@ def max_over(
     closed against a lower limit stays closed."""
     n = points.shape[0]
     best = np.zeros(tolerance.shape[0])
-    f, s, q = nearest(points, starts, ends, x0, y0, cell, columns, rows, offsets, cells)
+    f, s, q = nearest(points, starts, ends, grid)
     for k in range(n):
         best[group[k]] = max(best[group[k]], f[k])
     # An interval: its two knots (x, y, f, segment, nearest x, nearest y) and its group.
@@ -334,9 +316,7 @@ def max_over(
         for m in range(1, 4):
             px = a[0] + (b[0] - a[0]) * (m / 4)
             py = a[1] + (b[1] - a[1]) * (m / 4)
-            d, i, qx, qy = _nearest_one(
-                px, py, starts, ends, x0, y0, cell, columns, rows, offsets, cells
-            )
+            d, i, qx, qy = _nearest_one(px, py, starts, ends, grid)
             _put(knots[m], px, py, d, i, qx, qy)
             best[g] = max(best[g], d)
         if top + 4 > ends_a.shape[0]:

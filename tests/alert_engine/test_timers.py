@@ -153,32 +153,10 @@ async def test_a_renewal_that_loses_the_race_with_expiry_revives_the_alert(
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
         try:
-            await stack.register_partner(partner)
-            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-                report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-                await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-                await _versions(partner, 1)
-                await _settled(stack)
-                clock.advance(24 * HOUR + timedelta(seconds=1))  # the timer fires first
-                assert await _run_timers(stack) == 1
-                expired = (await _versions(partner, 2))[1]
-                assert expired["type"] == "alert.expired"
+            report_id = await _expired_case(stack, partner, clock)
             # Then the renewal that intake accepted a second before the end reaches the engine
             # (staged as intake's outbox would have it; the HTTP path cannot lose this race).
-            async with stack.embedded.sessions() as session, session.begin():
-                await add_event(
-                    session,
-                    ReportRenewed(
-                        source="test",
-                        subject=report_id,
-                        time=start + 24 * HOUR - timedelta(seconds=1),
-                        data=ReportRenewedData(
-                            report_id=report_id,
-                            renewed_at=start + 24 * HOUR - timedelta(seconds=1),
-                            expires_at=start + 48 * HOUR,
-                        ),
-                    ),
-                )
+            await _renewed_just_before_the_end(stack, report_id, start)
             revived = (await _versions(partner, 3))[2]
             assert revived["type"] == "alert.issued"
             assert revived["alert"]["msg_type"] == "Alert"
@@ -200,32 +178,12 @@ async def test_a_renewal_coming_back_after_the_child_was_found_revives_nothing(
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
         try:
-            await stack.register_partner(partner)
-            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-                report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-                await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-                await _versions(partner, 1)
-                await _settled(stack)
-                clock.advance(24 * HOUR + timedelta(seconds=1))
-                assert await _run_timers(stack) == 1
-                assert (await _versions(partner, 2))[1]["type"] == "alert.expired"
+            report_id = await _expired_case(stack, partner, clock)
+            async with stack.client("submitter") as police:
                 resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
                 assert resolved.status_code == 200, resolved.text
-                await stack.bus.wait_idle()
-            async with stack.embedded.sessions() as session, session.begin():
-                await add_event(
-                    session,
-                    ReportRenewed(
-                        source="test",
-                        subject=report_id,
-                        time=start + 24 * HOUR - timedelta(seconds=1),
-                        data=ReportRenewedData(
-                            report_id=report_id,
-                            renewed_at=start + 24 * HOUR - timedelta(seconds=1),
-                            expires_at=start + 48 * HOUR,
-                        ),
-                    ),
-                )
+            await stack.bus.wait_idle()
+            await _renewed_just_before_the_end(stack, report_id, start)
             # The engine has handled it; whatever it sent is published, handled by the
             # dispatcher and delivered before the partner's log is read.
             await eventually(lambda: _engine_finished(stack), lambda n: n == 4)
@@ -275,4 +233,38 @@ async def _owed(stack: Stack) -> int:
                 .where(Delivery.status.in_(("pending", "sending")))
             )
             or 0
+        )
+
+
+async def _expired_case(stack: Stack, partner: PartnerEndpoint, clock: FakeClock) -> str:
+    """A case approved at the clock's time whose alert the expiry timer took down 24 h on (the
+    stack's window): its id."""
+    await stack.register_partner(partner)
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        report_id: str = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+    await _versions(partner, 1)
+    await _settled(stack)
+    clock.advance(24 * HOUR + timedelta(seconds=1))  # the timer fires first
+    assert await _run_timers(stack) == 1
+    assert (await _versions(partner, 2))[1]["type"] == "alert.expired"
+    return report_id
+
+
+async def _renewed_just_before_the_end(stack: Stack, report_id: str, start: datetime) -> None:
+    """The renewal of the case approved at ``start``, accepted a second before its 24 h window
+    ended, reaching the engine now."""
+    async with stack.embedded.sessions() as session, session.begin():
+        await add_event(
+            session,
+            ReportRenewed(
+                source="test",
+                subject=report_id,
+                time=start + 24 * HOUR - timedelta(seconds=1),
+                data=ReportRenewedData(
+                    report_id=report_id,
+                    renewed_at=start + 24 * HOUR - timedelta(seconds=1),
+                    expires_at=start + 48 * HOUR,
+                ),
+            ),
         )

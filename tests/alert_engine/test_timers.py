@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from dispatcher.models import Delivery
@@ -31,16 +31,7 @@ async def _settled(stack: Stack) -> None:
     """Every delivery's outcome is recorded. Leases are measured on the same simulated clock,
     so jumping it while a POST is in flight would (rightly) hand that delivery over again."""
 
-    async def in_flight() -> int:
-        async with stack.embedded.sessions() as session:
-            return int(
-                await session.scalar(
-                    select(func.count()).select_from(Delivery).where(Delivery.status == "sending")
-                )
-                or 0
-            )
-
-    await eventually(in_flight, lambda n: n == 0)
+    await eventually(lambda: _rows(stack, Delivery, Delivery.status == "sending"), lambda n: n == 0)
 
 
 async def _run_timers(stack: Stack) -> int:
@@ -198,42 +189,24 @@ async def test_a_renewal_coming_back_after_the_child_was_found_revives_nothing(
             await server.__aexit__(None, None, None)
 
 
+async def _rows(stack: Stack, entity: Any, condition: ColumnElement[bool]) -> int:
+    async with stack.embedded.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(entity).where(condition))
+    return int(count or 0)
+
+
 async def _engine_finished(stack: Stack) -> int:
     """How many report events the engine has finished (submitted, approved, resolved, …)."""
-    async with stack.embedded.sessions() as session:
-        return int(
-            await session.scalar(
-                select(func.count())
-                .select_from(ProcessedEvent)
-                .where(ProcessedEvent.consumer_group == ENGINE_GROUP)
-            )
-            or 0
-        )
+    return await _rows(stack, ProcessedEvent, ProcessedEvent.consumer_group == ENGINE_GROUP)
 
 
 async def _unpublished(stack: Stack) -> int:
-    async with stack.embedded.sessions() as session:
-        return int(
-            await session.scalar(
-                select(func.count())
-                .select_from(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))
-            )
-            or 0
-        )
+    return await _rows(stack, OutboxEvent, OutboxEvent.published_at.is_(None))
 
 
 async def _owed(stack: Stack) -> int:
     """Deliveries not yet made (waiting or in flight)."""
-    async with stack.embedded.sessions() as session:
-        return int(
-            await session.scalar(
-                select(func.count())
-                .select_from(Delivery)
-                .where(Delivery.status.in_(("pending", "sending")))
-            )
-            or 0
-        )
+    return await _rows(stack, Delivery, Delivery.status.in_(("pending", "sending")))
 
 
 async def _expired_case(stack: Stack, partner: PartnerEndpoint, clock: FakeClock) -> str:

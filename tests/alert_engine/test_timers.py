@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -138,24 +140,16 @@ async def test_a_renewal_that_loses_the_race_with_expiry_revives_the_alert(
 ) -> None:
     """Intake accepted the renewal just before the window closed; the engine's expiry timer
     ran first. The case runs on at intake, so the alert must be brought back, not dropped."""
-    start = datetime.now(UTC).replace(microsecond=0)
-    clock = FakeClock(start)
-    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
-    async with partner_endpoint() as partner:
-        stack, server = await start_stack(settings, clock)
-        try:
-            report_id = await _expired_case(stack, partner, clock)
-            # Then the renewal that intake accepted a second before the end reaches the engine
-            # (staged as intake's outbox would have it; the HTTP path cannot lose this race).
-            await _renewed_just_before_the_end(stack, report_id, start)
-            revived = (await _versions(partner, 3))[2]
-            assert revived["type"] == "alert.issued"
-            assert revived["alert"]["msg_type"] == "Alert"
-            assert revived["alert"]["expires"].startswith(
-                (start + 48 * HOUR).isoformat().replace("+00:00", "")
-            )
-        finally:
-            await server.__aexit__(None, None, None)
+    async with _expired_case(tmp_path) as (stack, partner, report_id, start):
+        # Then the renewal that intake accepted a second before the end reaches the engine
+        # (staged as intake's outbox would have it; the HTTP path cannot lose this race).
+        await _renewed_just_before_the_end(stack, report_id, start)
+        revived = (await _versions(partner, 3))[2]
+        assert revived["type"] == "alert.issued"
+        assert revived["alert"]["msg_type"] == "Alert"
+        assert revived["alert"]["expires"].startswith(
+            (start + 48 * HOUR).isoformat().replace("+00:00", "")
+        )
 
 
 async def test_a_renewal_coming_back_after_the_child_was_found_revives_nothing(
@@ -163,30 +157,22 @@ async def test_a_renewal_coming_back_after_the_child_was_found_revives_nothing(
 ) -> None:
     """As above, but the renewal failed and was parked on the dead-letter topic, and the child
     was found before it was sent again (``tifli events redrive``): nothing comes back up."""
-    start = datetime.now(UTC).replace(microsecond=0)
-    clock = FakeClock(start)
-    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
-    async with partner_endpoint() as partner:
-        stack, server = await start_stack(settings, clock)
-        try:
-            report_id = await _expired_case(stack, partner, clock)
-            async with stack.client("submitter") as police:
-                resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
-                assert resolved.status_code == 200, resolved.text
-            await stack.bus.wait_idle()
-            await _renewed_just_before_the_end(stack, report_id, start)
-            # The engine has handled it; whatever it sent is published, handled by the
-            # dispatcher and delivered before the partner's log is read.
-            await eventually(lambda: _engine_finished(stack), lambda n: n == 4)
-            await eventually(lambda: _unpublished(stack), lambda n: n == 0)
-            await stack.bus.wait_idle()
-            await eventually(lambda: _owed(stack), lambda n: n == 0)
-            assert [json.loads(r.body)["type"] for r in partner.received] == [
-                "alert.issued",
-                "alert.expired",
-            ]
-        finally:
-            await server.__aexit__(None, None, None)
+    async with _expired_case(tmp_path) as (stack, partner, report_id, start):
+        async with stack.client("submitter") as police:
+            resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
+            assert resolved.status_code == 200, resolved.text
+        await stack.bus.wait_idle()
+        await _renewed_just_before_the_end(stack, report_id, start)
+        # The engine has handled it; whatever it sent is published, handled by the
+        # dispatcher and delivered before the partner's log is read.
+        await eventually(lambda: _engine_finished(stack), lambda n: n == 4)
+        await eventually(lambda: _unpublished(stack), lambda n: n == 0)
+        await stack.bus.wait_idle()
+        await eventually(lambda: _owed(stack), lambda n: n == 0)
+        assert [json.loads(r.body)["type"] for r in partner.received] == [
+            "alert.issued",
+            "alert.expired",
+        ]
 
 
 async def _rows(stack: Stack, entity: Any, condition: ColumnElement[bool]) -> int:
@@ -209,19 +195,31 @@ async def _owed(stack: Stack) -> int:
     return await _rows(stack, Delivery, Delivery.status.in_(("pending", "sending")))
 
 
-async def _expired_case(stack: Stack, partner: PartnerEndpoint, clock: FakeClock) -> str:
-    """A case approved at the clock's time whose alert the expiry timer took down 24 h on (the
-    stack's window): its id."""
-    await stack.register_partner(partner)
-    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-        report_id: str = (await police.post("/v1/reports", json=report_body())).json()["id"]
-        await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-    await _versions(partner, 1)
-    await _settled(stack)
-    clock.advance(24 * HOUR + timedelta(seconds=1))  # the timer fires first
-    assert await _run_timers(stack) == 1
-    assert (await _versions(partner, 2))[1]["type"] == "alert.expired"
-    return report_id
+@asynccontextmanager
+async def _expired_case(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[Stack, PartnerEndpoint, str, datetime]]:
+    """A stack and its partner, and a case approved at ``start`` whose alert the expiry timer
+    took down 24 h on (the stack's window): (stack, partner, the case's id, start)."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = FakeClock(start)
+    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
+    async with partner_endpoint() as partner:
+        stack, server = await start_stack(settings, clock)
+        try:
+            await stack.register_partner(partner)
+            async with stack.clients("submitter", "reviewer") as (police, reviewer):
+                created = await police.post("/v1/reports", json=report_body())
+                report_id: str = created.json()["id"]
+                await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            await _versions(partner, 1)
+            await _settled(stack)
+            clock.advance(24 * HOUR + timedelta(seconds=1))  # the timer fires first
+            assert await _run_timers(stack) == 1
+            assert (await _versions(partner, 2))[1]["type"] == "alert.expired"
+            yield stack, partner, report_id, start
+        finally:
+            await server.__aexit__(None, None, None)
 
 
 async def _renewed_just_before_the_end(stack: Stack, report_id: str, start: datetime) -> None:

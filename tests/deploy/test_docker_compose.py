@@ -57,6 +57,17 @@ def test_dockerfile_entrypoint_is_the_cli() -> None:
         assert f"COPY {package} ./{package}" in dockerfile
 
 
+def test_the_image_s_user_can_load_the_compiled_zone_code() -> None:
+    # The code is root's and read-only to the service's user: numba must find its cache in a
+    # folder that user owns, compiled at build time (else every process compiles at start).
+    build, final = (DEPLOY / "Dockerfile").read_text().split("\nFROM ")[1:]
+    cache = "NUMBA_CACHE_DIR=/var/cache/tifli/numba"
+    assert cache in build and "load_compiled()" in build.split(cache, 1)[1]
+    assert cache in final
+    assert "COPY --from=build --chown=tifli /var/cache/tifli /var/cache/tifli" in final
+    assert final.index("--chown=tifli /var/cache/tifli") < final.index("USER tifli")
+
+
 def test_every_worker_is_health_checked_and_given_time_to_drain() -> None:
     """A worker's readiness (its loops, the database, the broker) is what compose checks, on
     the port the worker serves it on; a stop leaves a dispatcher time to finish a POST."""

@@ -3,12 +3,14 @@ the common case goes straight out from here without waiting for the worker's nex
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.erasure import forget_child
-from dispatcher.live_alerts import remember
+from dispatcher.live_alerts import remember, taken_down_after
+from dispatcher.ordering import TAKE_DOWNS
 from dispatcher.planning import cap_url, plan_deliveries
 from dispatcher.worker import DeliveryWorker
 from shared.bus import Message
@@ -24,6 +26,8 @@ from shared.events import (
 from shared.inbox import first_delivery
 
 GROUP = "dispatcher"
+
+log = logging.getLogger(__name__)
 
 
 class AlertEventHandler:
@@ -60,6 +64,14 @@ class AlertEventHandler:
             await remember(
                 session, event, cap_url(self._public_base_url, alert.alert_id, alert.sequence)
             )
+            if event.type not in TAKE_DOWNS and await taken_down_after(
+                session, alert.alert_id, alert.sequence
+            ):
+                log.warning(
+                    "alert version after its take-down not sent",
+                    extra={"alert_id": alert.alert_id, "sequence": alert.sequence},
+                )
+                return
             planned = await plan_deliveries(
                 session,
                 event,

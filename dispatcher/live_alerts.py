@@ -60,6 +60,20 @@ async def remember(session: AsyncSession, event: AlertEvent, cap_url: str) -> No
     )
 
 
+async def taken_down_after(session: AsyncSession, alert_id: str, sequence: int) -> bool:
+    """Whether the alert is known taken down by a version after ``sequence``: a version that
+    comes after its take-down (one parked on the dead-letter topic, sent again) is sent to no
+    partner, who would show it for a child already found, with no Cancel to follow."""
+    taken_down = await session.scalar(
+        select(KnownAlert.alert_id).where(
+            KnownAlert.alert_id == alert_id,
+            KnownAlert.sequence > sequence,
+            KnownAlert.event.is_(None),
+        )
+    )
+    return taken_down is not None
+
+
 async def catch_up(session: AsyncSession, partner: Partner, now: datetime) -> list[Delivery]:
     """Deliveries of the alerts up in the partner's coverage that it has no version of, each
     at its newest version, in the caller's transaction (where the partner became active)."""

@@ -113,3 +113,47 @@ async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down
             )
         finally:
             await server.__aexit__(None, None, None)
+
+
+# The dispatcher's record of a live alert cannot be written: an alert's first version fails
+# there and is parked, while its take-down (recorded without the alert) goes through.
+REFUSE_LIVE_ALERTS = (
+    "CREATE TRIGGER refuse_live_alerts BEFORE INSERT ON known_alerts "
+    "WHEN NEW.event IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused'); END"
+)
+
+
+async def test_an_alert_sent_again_after_its_take_down_reaches_no_partner(tmp_path: Path) -> None:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10))
+    settings = embedded_settings(tmp_path, bus_max_attempts=2)
+    url = settings.database_url
+    async with partner_endpoint() as partner:
+        stack, server = await start_stack(settings, clock)
+        try:
+            await stack.register_partner(partner)
+            await _execute(stack, REFUSE_LIVE_ALERTS)
+            async with stack.clients("submitter", "reviewer") as (police, reviewer):
+                report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                assert approved.status_code == 200, approved.text
+                await stack.bus.wait_idle()  # the Alert failed twice at the dispatcher: parked
+                resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
+                assert resolved.status_code == 200, resolved.text
+                await stack.bus.wait_idle()  # the Cancel: no partner had the alert
+            await _execute(stack, "DROP TRIGGER refuse_live_alerts")
+            listed = await tifli(url, "events", "unfinished")
+            [parked] = listed.stdout.splitlines()[1:]
+            assert parked.split()[-3:-1] == ["alert.issued", "dispatcher"]
+
+            redriven = await tifli(url, "events", "redrive")
+            assert redriven.stdout.strip() == "1 event sent again"
+            nothing = "every published event was finished by every consumer group"
+            await eventually(
+                lambda: tifli(url, "events", "unfinished"),
+                lambda done: done.stdout.strip() == nothing,
+            )
+            await stack.bus.wait_idle()
+            assert partner.received == []  # the child was found: no alert, ever
+            assert await stack.deliveries() == []
+        finally:
+            await server.__aexit__(None, None, None)

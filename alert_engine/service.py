@@ -195,6 +195,8 @@ class AlertService:
         ).one_or_none()
         if alert is None or renewed.renewed_at >= alert.expires:
             return None  # cancelled, or renewed too late: nothing to bring back
+        if renewed.expires_at <= self._now:
+            return None  # the renewed window is over too (a renewal sent again much later)
         alert.state, alert.expires = "active", renewed.expires_at
         alert.next_widen_at = self._now + self._config.widen_interval
         return await self._publish(alert, "Alert")
@@ -240,8 +242,11 @@ class AlertService:
         """The erased case's child out of what the engine keeps of its alerts: the facts new
         versions were composed from, and every version as sent, so its CAP document too
         (``AlertMessage.forgotten``: the take-down's texts in place of its own). The
-        dispatcher is told to do the same in its payloads. How many alerts."""
-        await self._close(report_id)
+        dispatcher is told to do the same in its payloads. How many alerts.
+
+        A case is erased only once it ended; an alert of it still up here (its take-down
+        parked on the dead-letter topic) is taken down first."""
+        await self.cancel(report_id)
         alerts = (
             await self._session.scalars(
                 select(Alert).where(Alert.report_id == report_id).with_for_update()

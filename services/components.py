@@ -115,23 +115,29 @@ def territory(settings: Settings) -> Territory | None:
 def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
     """What each role prunes: the tables it owns."""
     events = timedelta(days=settings.event_retention_days)
+    # What the consumers remember of the events they handled (which ones, which cases closed,
+    # which alerts came down) outlives the outbox's copies by a day: the roles prune in
+    # different processes, and an event sent again must always find it.
+    remembered = events + timedelta(days=1)
     prunes = []
     if "relay" in roles:
         prunes.append(Prune("outbox", prune_published, events))
     if "alert-engine" in roles:
         prunes.append(
-            Prune(f"processed_events:{ENGINE_GROUP}", processed_pruner(ENGINE_GROUP), events)
+            Prune(f"processed_events:{ENGINE_GROUP}", processed_pruner(ENGINE_GROUP), remembered)
         )
-        prunes.append(Prune("closed_reports", prune_closed_reports, events))
+        prunes.append(Prune("closed_reports", prune_closed_reports, remembered))
     if "dispatcher" in roles:
         prunes.append(
             Prune(
-                f"processed_events:{DISPATCHER_GROUP}", processed_pruner(DISPATCHER_GROUP), events
+                f"processed_events:{DISPATCHER_GROUP}",
+                processed_pruner(DISPATCHER_GROUP),
+                remembered,
             )
         )
         attempts = timedelta(days=settings.attempt_retention_days)
         prunes.append(Prune("delivery_attempts", prune_attempts, attempts))
-        prunes.append(Prune("known_alerts", prune_known_alerts, events))
+        prunes.append(Prune("known_alerts", prune_known_alerts, remembered))
     return prunes
 
 
@@ -182,7 +188,9 @@ class Components:
         if self.bus is not None:
             await self.bus.start()
         if self.relay is not None and isinstance(self.bus, InProcessBus):
-            await self.relay.requeue_unconsumed(CONSUMERS)
+            await self.relay.requeue_unconsumed(
+                CONSUMERS, timedelta(days=self.settings.event_retention_days)
+            )
         if self.relay is not None:
             self._relay_task = asyncio.create_task(
                 self.relay.run(self.supervisor), name="outbox-relay"

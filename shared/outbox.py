@@ -80,13 +80,21 @@ async def prune_published(session: AsyncSession, before: datetime) -> int:
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
+# The events that carry a child's public fields (name, description, photos' URLs). The others
+# name no one, and a take-down among them (a resolution, a Cancel) parked on the dead-letter
+# topic must still be there to send again, erased case or not.
+CARRY_THE_CHILD = frozenset({"report.approved", "alert.issued", "alert.updated"})
+
+
 async def forget_published(session: AsyncSession, subjects: list[str]) -> int:
-    """Published events about these subjects (their keys: a case, an alert), deleted now rather
-    than at the next pruning: an erased case's carried the child's public fields. The broker
-    has them (for its own retention); events not yet published stay, to go out."""
+    """Published events about these subjects (their keys: a case, an alert) that carry the
+    child, deleted now rather than at the next pruning. The broker has them (for its own
+    retention); events not yet published stay, to go out."""
     result = await session.execute(
         delete(OutboxEvent).where(
-            OutboxEvent.key.in_(subjects), OutboxEvent.published_at.is_not(None)
+            OutboxEvent.key.in_(subjects),
+            OutboxEvent.published_at.is_not(None),
+            OutboxEvent.event_type.in_(sorted(CARRY_THE_CHILD)),
         )
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, event, func, literal, select, update
@@ -80,13 +81,14 @@ class OutboxRelay:
         self._stopping.set()
         self._wake.set()
 
-    async def requeue_unconsumed(self, consumers: Consumers) -> int:
+    async def requeue_unconsumed(self, consumers: Consumers, kept: timedelta) -> int:
         """Embedded mode, at start-up: put back every event that some consumer group never
-        finished. The in-process bus keeps its logs in memory, so what it held when the
-        process stopped (or crashed) is gone; the outbox and the consumers' processed-event
-        records are on disk and say exactly what to send again. Consumers deduplicate."""
+        finished (of those published within ``kept``, the outbox's retention). The
+        in-process bus keeps its logs in memory, so what it held when the process stopped
+        (or crashed) is gone; the outbox and the consumers' processed-event records are on
+        disk and say exactly what to send again. Consumers deduplicate."""
         async with self._sessions() as session, session.begin():
-            requeued = await requeue_unfinished(session, consumers)
+            requeued = await requeue_unfinished(session, consumers, self._clock.now() - kept)
         if requeued:
             log.info("events requeued after a restart", extra={"count": requeued})
         return requeued

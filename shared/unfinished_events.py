@@ -43,16 +43,20 @@ def _not_finished_by(topic: str, group: str) -> ColumnElement[bool]:
     return and_(OutboxEvent.topic == topic, ~done)
 
 
-def _published(before: datetime | None) -> ColumnElement[bool]:
-    if before is None:
-        return OutboxEvent.published_at.is_not(None)
-    return OutboxEvent.published_at < before
+def _published(after: datetime, before: datetime | None) -> ColumnElement[bool]:
+    """Published after ``after`` (the outbox's retention: an older row is only waiting to be
+    pruned, and what consumers remember of it may be gone), before ``before`` if given."""
+    published = OutboxEvent.published_at > after
+    return published if before is None else and_(published, OutboxEvent.published_at < before)
 
 
 async def find_unfinished(
-    session: AsyncSession, consumers: Consumers, published_before: datetime | None = None
+    session: AsyncSession,
+    consumers: Consumers,
+    published_after: datetime,
+    published_before: datetime | None = None,
 ) -> list[Unfinished]:
-    """Each published event (before ``published_before``) with each group that never
+    """Each event published in that time (``_published``) with each group that never
     finished it, oldest first."""
     found = []
     for topic, groups in consumers.items():
@@ -64,7 +68,10 @@ async def find_unfinished(
                     OutboxEvent.key,
                     OutboxEvent.published_at,
                     OutboxEvent.id,
-                ).where(_published(published_before), _not_finished_by(topic, group))
+                ).where(
+                    _published(published_after, published_before),
+                    _not_finished_by(topic, group),
+                )
             )
             found += [
                 (row.id, Unfinished(row.event_id, row.event_type, topic, row.key, group, at))
@@ -75,7 +82,10 @@ async def find_unfinished(
 
 
 async def requeue_unfinished(
-    session: AsyncSession, consumers: Consumers, published_before: datetime | None = None
+    session: AsyncSession,
+    consumers: Consumers,
+    published_after: datetime,
+    published_before: datetime | None = None,
 ) -> int:
     """Mark every such event unpublished, for the relay to send again; how many events."""
     unfinished = [
@@ -85,7 +95,7 @@ async def requeue_unfinished(
         return 0
     result = await session.execute(
         update(OutboxEvent)
-        .where(_published(published_before), or_(*unfinished))
+        .where(_published(published_after, published_before), or_(*unfinished))
         .values(published_at=None)
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -69,18 +69,20 @@ async def _events(settings: Settings, action: str, older_than: timedelta) -> int
     from shared.unfinished_events import find_unfinished, requeue_unfinished
 
     engine = create_engine(settings.database_url)
-    before = SystemClock().now() - older_than
+    now = SystemClock().now()
+    # Older rows only wait to be pruned: what consumers remember of them may be gone.
+    after, before = now - timedelta(days=settings.event_retention_days), now - older_than
     try:
         async with session_factory(engine)() as session, session.begin():
             if action == "redrive":
-                count = await requeue_unfinished(session, CONSUMERS, before)
+                count = await requeue_unfinished(session, CONSUMERS, after, before)
                 print(
                     f"{count} event{'' if count == 1 else 's'} sent again"
                     if count
                     else "nothing to send again"
                 )
                 return 0
-            found = await find_unfinished(session, CONSUMERS, before)
+            found = await find_unfinished(session, CONSUMERS, after, before)
     finally:
         await engine.dispose()
     if not found:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from services.api import create_app
 from services.components import ALL_ROLES, Components, build_components
@@ -21,6 +22,7 @@ from services.testbed.partner import PartnerEndpoint
 from shared.auth import create_api_key
 from shared.bus.memory import InProcessBus
 from shared.clock import Clock
+from shared.outbox import OutboxEvent
 from shared.settings import Settings
 
 FAST_RETRIES = (0.0, 0.05, 0.1, 0.2)
@@ -64,6 +66,29 @@ class Stack:
         bus = self.embedded.bus
         assert isinstance(bus, InProcessBus)
         return bus
+
+    async def quiet(self, timeout: float = 15.0) -> None:
+        """Until every event written so far is published and handled, and so is every event
+        that handling wrote in turn (embedded mode). The bus alone can be idle while the
+        outbox still holds what the relay has yet to publish: there is no event to await for
+        that (the relay may be another process's), so the outbox is looked at."""
+        async with asyncio.timeout(timeout):
+            while True:
+                if await self._unpublished():
+                    await asyncio.sleep(0.02)
+                    continue
+                await self.bus.wait_idle(timeout)
+                if not await self._unpublished():
+                    return
+
+    async def _unpublished(self) -> int:
+        async with self.embedded.sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+            )
+        return int(count or 0)
 
     def client(self, key: str | None = None) -> httpx.AsyncClient:
         """An HTTP client for the API, authenticated as the persona ``key`` (none: anonymous)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from dispatcher.models import Delivery
 from intake_api.audit_log import verify as verify_audit_chain
@@ -389,3 +389,38 @@ async def test_an_erased_case_leaves_no_child_in_what_partners_were_sent(stack: 
 
     events = await eventually(published, lambda found: all("Amina" not in p for p in found))
     assert not [p for p in (photo, "Grey Renault", "12345-A-6") if p in "".join(events)]
+
+
+# The engine cannot take an alert down: a resolution fails there, and is parked.
+REFUSE_TAKE_DOWNS = (
+    "CREATE TRIGGER refuse_take_downs BEFORE UPDATE OF state ON alerts "
+    "WHEN NEW.state = 'cancelled' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+)
+
+
+async def test_erasing_a_case_whose_take_down_was_parked_takes_its_alert_down(
+    tmp_path: Path,
+) -> None:
+    """The case ended at intake but its resolution never reached the engine (parked on the
+    dead-letter topic): an erasure, which only an ended case gets, takes the alert down."""
+    stack, server = await start_stack(embedded_settings(tmp_path, bus_max_attempts=2))
+    try:
+        async with partner_endpoint() as partner:
+            await stack.register_partner(partner)
+            async with stack.clients("submitter", "reviewer") as (police, operator):
+                report, _ = await an_approved_case(police, operator)
+                await partner.wait_for(1)
+                async with stack.embedded.sessions() as session, session.begin():
+                    await session.execute(text(REFUSE_TAKE_DOWNS))
+                assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+                await stack.quiet()  # the resolution failed twice: parked
+                async with stack.embedded.sessions() as session, session.begin():
+                    await session.execute(text("DROP TRIGGER refuse_take_downs"))
+                assert len(partner.received) == 1  # the alert is still up
+
+                assert (await operator.post(f"{report}/erase")).status_code == 200
+
+                [_, cancel] = await partner.wait_for(2)
+            assert json.loads(cancel.body)["type"] == "alert.cancelled"
+    finally:
+        await server.__aexit__(None, None, None)

@@ -73,7 +73,7 @@ async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down
                         f"/v1/reports/{report_id}/approve", json=CRITERIA
                     )
                     assert approved.status_code == 200, approved.text
-                await stack.bus.wait_idle()  # both approvals failed twice: dead-lettered
+                await stack.quiet()  # both approvals failed twice: dead-lettered
 
                 listed = await tifli(url, "events", "unfinished")
                 assert listed.returncode == 0, listed.stderr
@@ -102,7 +102,7 @@ async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down
             [issued] = await partner.wait_for(1)
             body = json.loads(issued.body)
             assert (body["type"], body["alert"]["report_id"]) == ("alert.issued", still_missing)
-            await stack.bus.wait_idle()
+            await stack.quiet()
             assert await _alerts_of(stack, found) == 0
             assert await _alerts_of(stack, still_missing) == 1
             assert len(partner.received) == 1
@@ -136,10 +136,10 @@ async def test_an_alert_sent_again_after_its_take_down_reaches_no_partner(tmp_pa
                 report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
                 approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
                 assert approved.status_code == 200, approved.text
-                await stack.bus.wait_idle()  # the Alert failed twice at the dispatcher: parked
+                await stack.quiet()  # the Alert failed twice at the dispatcher: parked
                 resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
                 assert resolved.status_code == 200, resolved.text
-                await stack.bus.wait_idle()  # the Cancel: no partner had the alert
+                await stack.quiet()  # the Cancel: no partner had the alert
             await _execute(stack, "DROP TRIGGER refuse_live_alerts")
             listed = await tifli(url, "events", "unfinished")
             [parked] = listed.stdout.splitlines()[1:]
@@ -152,7 +152,7 @@ async def test_an_alert_sent_again_after_its_take_down_reaches_no_partner(tmp_pa
                 lambda: tifli(url, "events", "unfinished"),
                 lambda done: done.stdout.strip() == nothing,
             )
-            await stack.bus.wait_idle()
+            await stack.quiet()
             assert partner.received == []  # the child was found: no alert, ever
             assert await stack.deliveries() == []
         finally:

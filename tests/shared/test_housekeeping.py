@@ -23,6 +23,8 @@ from shared.outbox import OutboxEvent
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=200)  # past every retention
 RECENT = NOW - timedelta(hours=1)  # within every retention
+# Past the outbox's 8 days, within the day longer that consumers remember what they handled.
+BETWEEN = NOW - timedelta(days=8, hours=12)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -81,15 +83,17 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
     )
     delivered, owed = _delivery(partner, "delivered", 1), _delivery(partner, "pending", 2)
     async with components.sessions() as session, session.begin():
-        session.add_all([_outbox(OLD), _outbox(OLD), _outbox(RECENT), _outbox(None)])
+        session.add_all(
+            [_outbox(OLD), _outbox(OLD), _outbox(BETWEEN), _outbox(RECENT), _outbox(None)]
+        )
         for group in ("alert-engine", "dispatcher"):
-            for at in (OLD, OLD, RECENT):
+            for at in (OLD, OLD, BETWEEN, RECENT):
                 session.add(
                     ProcessedEvent(
                         consumer_group=group, event_id=str(uuid.uuid4()), processed_at=at
                     )
                 )
-        for n, at in enumerate((OLD, RECENT)):
+        for n, at in enumerate((OLD, BETWEEN, RECENT)):
             session.add(ClosedReport(report_id=f"closed-{n}", closed_at=at))
             # An alert that ended long ago, and one that ended an hour ago.
             session.add(KnownAlert(alert_id=f"alert-{n}", sequence=2, event=None, expires=at))
@@ -103,7 +107,7 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
     assert components.housekeeper is not None
     deleted = await components.housekeeper.prune_once()
     assert deleted == {
-        "outbox": 2,
+        "outbox": 3,
         "processed_events:alert-engine": 2,
         "closed_reports": 1,
         "processed_events:dispatcher": 2,
@@ -113,11 +117,13 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
     async with components.sessions() as session:
         outbox = (await session.scalars(select(OutboxEvent.published_at))).all()
         assert sorted(outbox, key=str) == sorted([RECENT, None], key=str)  # unpublished stays
-        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
+        # Consumers remember what they handled a day longer than the outbox keeps it.
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 4
         # A case closed recently is still remembered: its events may still be sent again.
-        assert (await session.scalars(select(ClosedReport.report_id))).all() == ["closed-1"]
+        closed = await session.scalars(select(ClosedReport.report_id))
+        assert sorted(closed) == ["closed-1", "closed-2"]
         # So is an alert that ended recently: a late, older version of it must not come back.
-        assert (await session.scalars(select(KnownAlert.alert_id))).all() == ["alert-1"]
+        assert sorted(await session.scalars(select(KnownAlert.alert_id))) == ["alert-1", "alert-2"]
         attempts = (await session.execute(select(DeliveryAttempt.delivery_id))).scalars().all()
         # A delivery still owed keeps its whole history.
         assert sorted(attempts) == sorted([delivered.id, owed.id])

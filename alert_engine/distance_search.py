@@ -64,6 +64,9 @@ class Boundary:
         relative: FloatArray,
     ) -> FloatArray:
         """``max_over`` for these knots (see there)."""
+        if not np.isfinite(points).all():
+            # A NaN's bounds compare false to every limit: its intervals would split forever.
+            raise ValueError("knots must have finite coordinates")
         return max_over(
             np.ascontiguousarray(points),
             line,

@@ -8,7 +8,7 @@ import shapely
 from pyproj import Geod, Transformer
 
 from alert_engine.footprint import footprint
-from alert_engine.overshoot import DistanceField
+from alert_engine.overshoot import DistanceField, Measured
 from alert_engine.stereographic import Stereographic
 from alert_engine.territory import default_paths, load_territory
 from shared.alert_contract import Point
@@ -95,3 +95,11 @@ def test_the_plane_is_projs_sterea(center: Point) -> None:
     projected = Stereographic.at(center.lon, center.lat).project(lonlat)
 
     assert np.abs(projected - expected).max() < 1e-6
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # shapely's, on NaN
+def test_a_knot_without_finite_coordinates_is_refused_not_split_forever() -> None:
+    field = DistanceField(shapely.box(0.0, 0.0, 0.01, 0.01), Point(lon=0.0, lat=0.0))
+    line = shapely.LineString([(-0.01, -0.01), (float("nan"), 0.03)])
+    with pytest.raises(ValueError, match="finite"):
+        field.max_over([Measured(line, 5.0)])

@@ -41,7 +41,7 @@ IntArray = npt.NDArray[np.int64]
 
 LAND_TOL_M = 5.0  # metres: far below the 161 m rule it is checked against
 SEA_TOL_M = 10.0
-_SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
+SEA_RELATIVE = 0.008  # sea overshoot is tens of kilometres and harmless: 0.8% is plenty
 _SAMPLE_DEG = 0.03  # lon/lat densification before projecting (≈ 3 km: chords within ~0.1 m)
 _FIND_STEP_DEG = 3e-4  # ≈ 33 m: samples for finding where P reaches land too far
 
@@ -68,7 +68,7 @@ def measure_overshoot(
     land_m, sea_m, coast_m = field.max_over(
         [
             Measured(over_land, LAND_TOL_M),
-            Measured(over_sea, SEA_TOL_M, relative=_SEA_RELATIVE),
+            Measured(over_sea, SEA_TOL_M, relative=SEA_RELATIVE),
             Measured(coasts, LAND_TOL_M),
         ]
     )

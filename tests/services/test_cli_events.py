@@ -5,6 +5,8 @@ the case still open, and none for the child found in the meantime."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.models import Alert
-from services.testbed.partner import partner_endpoint
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.inbox import ProcessedEvent
@@ -53,66 +55,53 @@ async def _engine_processed(stack: Stack) -> int:
 async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down(
     tmp_path: Path,
 ) -> None:
-    # The stack's clock runs ten minutes behind: what it publishes is older than the
-    # commands' default cut-off (a minute, for events still on their way).
-    clock = FakeClock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10))
-    settings = embedded_settings(tmp_path, bus_max_attempts=2)
-    url = settings.database_url
-    async with partner_endpoint() as partner:
-        stack, server = await start_stack(settings, clock)
-        try:
-            await stack.register_partner(partner)
-            await _execute(stack, REFUSE_ALERTS)
-            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-                found, still_missing = [
-                    (await police.post("/v1/reports", json=report_body())).json()["id"]
-                    for _ in range(2)
-                ]
-                for report_id in (found, still_missing):
-                    approved = await reviewer.post(
-                        f"/v1/reports/{report_id}/approve", json=CRITERIA
-                    )
-                    assert approved.status_code == 200, approved.text
-                await stack.quiet()  # both approvals failed twice: dead-lettered
+    async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, url):
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            found, still_missing = [
+                (await police.post("/v1/reports", json=report_body())).json()["id"]
+                for _ in range(2)
+            ]
+            for report_id in (found, still_missing):
+                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                assert approved.status_code == 200, approved.text
+            await stack.quiet()  # both approvals failed twice: dead-lettered
 
-                listed = await tifli(url, "events", "unfinished")
-                assert listed.returncode == 0, listed.stderr
-                header, *rows = listed.stdout.splitlines()
-                assert header.split()[:3] == ["EVENT", "ID", "PUBLISHED"]
-                assert sorted((row.split()[-3], row.split()[-1]) for row in rows) == sorted(
-                    ("report.approved", report_id) for report_id in (found, still_missing)
-                )
-                assert all(row.split()[-2] == ENGINE_GROUP for row in rows)
-
-                # The first child is found before the fault is fixed.
-                before = await _engine_processed(stack)
-                resolved = await police.post(f"/v1/reports/{found}/resolve", json={})
-                assert resolved.status_code == 200, resolved.text
-                await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
-
-            await _execute(stack, "DROP TRIGGER refuse_alerts")
-            before = await _engine_processed(stack)
-            redriven = await tifli(url, "events", "redrive")
-            assert redriven.returncode == 0, redriven.stderr
-            assert redriven.stdout.strip() == "2 events sent again"
-
-            # Both approvals come back (the relay polls the outbox): the open case's alert
-            # reaches the partner; the found child's approval puts nothing up.
-            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
-            [issued] = await partner.wait_for(1)
-            body = json.loads(issued.body)
-            assert (body["type"], body["alert"]["report_id"]) == ("alert.issued", still_missing)
-            await stack.quiet()
-            assert await _alerts_of(stack, found) == 0
-            assert await _alerts_of(stack, still_missing) == 1
-            assert len(partner.received) == 1
-
-            nothing = await tifli(url, "events", "unfinished")
-            assert nothing.stdout.strip() == (
-                "every published event was finished by every consumer group"
+            listed = await tifli(url, "events", "unfinished")
+            assert listed.returncode == 0, listed.stderr
+            header, *rows = listed.stdout.splitlines()
+            assert header.split()[:3] == ["EVENT", "ID", "PUBLISHED"]
+            assert sorted((row.split()[-3], row.split()[-1]) for row in rows) == sorted(
+                ("report.approved", report_id) for report_id in (found, still_missing)
             )
-        finally:
-            await server.__aexit__(None, None, None)
+            assert all(row.split()[-2] == ENGINE_GROUP for row in rows)
+
+            # The first child is found before the fault is fixed.
+            before = await _engine_processed(stack)
+            resolved = await police.post(f"/v1/reports/{found}/resolve", json={})
+            assert resolved.status_code == 200, resolved.text
+            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+
+        await _execute(stack, "DROP TRIGGER refuse_alerts")
+        before = await _engine_processed(stack)
+        redriven = await tifli(url, "events", "redrive")
+        assert redriven.returncode == 0, redriven.stderr
+        assert redriven.stdout.strip() == "2 events sent again"
+
+        # Both approvals come back (the relay polls the outbox): the open case's alert
+        # reaches the partner; the found child's approval puts nothing up.
+        await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
+        [issued] = await partner.wait_for(1)
+        body = json.loads(issued.body)
+        assert (body["type"], body["alert"]["report_id"]) == ("alert.issued", still_missing)
+        await stack.quiet()
+        assert await _alerts_of(stack, found) == 0
+        assert await _alerts_of(stack, still_missing) == 1
+        assert len(partner.received) == 1
+
+        nothing = await tifli(url, "events", "unfinished")
+        assert nothing.stdout.strip() == (
+            "every published event was finished by every consumer group"
+        )
 
 
 # The dispatcher's record of a live alert cannot be written: an alert's first version fails
@@ -124,36 +113,47 @@ REFUSE_LIVE_ALERTS = (
 
 
 async def test_an_alert_sent_again_after_its_take_down_reaches_no_partner(tmp_path: Path) -> None:
+    async with _stack_with(tmp_path, REFUSE_LIVE_ALERTS) as (stack, partner, url):
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+            await stack.quiet()  # the Alert failed twice at the dispatcher: parked
+            resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
+            assert resolved.status_code == 200, resolved.text
+            await stack.quiet()  # the Cancel: no partner had the alert
+        await _execute(stack, "DROP TRIGGER refuse_live_alerts")
+        listed = await tifli(url, "events", "unfinished")
+        [parked] = listed.stdout.splitlines()[1:]
+        assert parked.split()[-3:-1] == ["alert.issued", "dispatcher"]
+
+        redriven = await tifli(url, "events", "redrive")
+        assert redriven.stdout.strip() == "1 event sent again"
+        nothing = "every published event was finished by every consumer group"
+        await eventually(
+            lambda: tifli(url, "events", "unfinished"),
+            lambda done: done.stdout.strip() == nothing,
+        )
+        await stack.quiet()
+        assert partner.received == []  # the child was found: no alert, ever
+        assert await stack.deliveries() == []
+
+
+@asynccontextmanager
+async def _stack_with(
+    tmp_path: Path, fault: str
+) -> AsyncIterator[tuple[Stack, PartnerEndpoint, str]]:
+    """An embedded stack with its partner registered, where ``fault`` (a SQLite trigger) makes
+    a handler fail, and an event is parked after two tries: (stack, partner, database URL).
+    Its clock runs ten minutes behind, so what it publishes is older than the commands'
+    default cut-off (a minute, for events still on their way)."""
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10))
     settings = embedded_settings(tmp_path, bus_max_attempts=2)
-    url = settings.database_url
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
         try:
             await stack.register_partner(partner)
-            await _execute(stack, REFUSE_LIVE_ALERTS)
-            async with stack.clients("submitter", "reviewer") as (police, reviewer):
-                report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-                assert approved.status_code == 200, approved.text
-                await stack.quiet()  # the Alert failed twice at the dispatcher: parked
-                resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
-                assert resolved.status_code == 200, resolved.text
-                await stack.quiet()  # the Cancel: no partner had the alert
-            await _execute(stack, "DROP TRIGGER refuse_live_alerts")
-            listed = await tifli(url, "events", "unfinished")
-            [parked] = listed.stdout.splitlines()[1:]
-            assert parked.split()[-3:-1] == ["alert.issued", "dispatcher"]
-
-            redriven = await tifli(url, "events", "redrive")
-            assert redriven.stdout.strip() == "1 event sent again"
-            nothing = "every published event was finished by every consumer group"
-            await eventually(
-                lambda: tifli(url, "events", "unfinished"),
-                lambda done: done.stdout.strip() == nothing,
-            )
-            await stack.quiet()
-            assert partner.received == []  # the child was found: no alert, ever
-            assert await stack.deliveries() == []
+            await _execute(stack, fault)
+            yield stack, partner, settings.database_url
         finally:
             await server.__aexit__(None, None, None)

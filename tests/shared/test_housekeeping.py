@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from alert_engine.models import ClosedReport
 from dispatcher.models import Delivery, DeliveryAttempt, KnownAlert, Partner
-from services.components import Components, build_components
-from services.database import upgrade
-from services.testbed.production import fresh_database
-from services.testbed.stack import FakeClock, embedded_settings
+from services.components import Components
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent
+from tests.shared.conftest import NOW
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=200)  # past every retention
 RECENT = NOW - timedelta(hours=1)  # within every retention
 # Past the outbox's 8 days, within the day longer that consumers remember what they handled.
 BETWEEN = NOW - timedelta(days=8, hours=12)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def components(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Components]:
-    if request.param == "sqlite":
-        settings = embedded_settings(tmp_path)
-    else:
-        url = await fresh_database(request.getfixturevalue("postgres_url"))
-        settings = embedded_settings(tmp_path, database_url=url, data_key="x" * 43 + "=")
-    await asyncio.to_thread(upgrade, settings.database_url)
-    built = build_components(settings, ("relay", "alert-engine", "dispatcher"), FakeClock(NOW))
-    try:
-        yield built
-    finally:
-        await built.engine.dispose()
 
 
 def _outbox(published_at: datetime | None) -> OutboxEvent:

@@ -3,41 +3,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
-from services.components import CONSUMERS, Components, build_components
-from services.database import upgrade
-from services.testbed.production import fresh_database
-from services.testbed.stack import FakeClock, embedded_settings
+from services.components import CONSUMERS, Components
 from shared.events import ALERTS, REPORTS
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent
 from shared.unfinished_events import find_unfinished, requeue_unfinished
+from tests.shared.conftest import NOW
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 KEPT = NOW - timedelta(days=8)  # the outbox's retention: older rows wait to be pruned
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def components(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Components]:
-    if request.param == "sqlite":
-        settings = embedded_settings(tmp_path)
-    else:
-        url = await fresh_database(request.getfixturevalue("postgres_url"))
-        settings = embedded_settings(tmp_path, database_url=url, data_key="x" * 43 + "=")
-    await asyncio.to_thread(upgrade, settings.database_url)
-    built = build_components(settings, ("relay",), FakeClock(NOW))
-    try:
-        yield built
-    finally:
-        await built.engine.dispose()
 
 
 def _event(topic: str, published_at: datetime | None, name: str) -> OutboxEvent:

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
 
+from intake_api.transliteration import skeletons
 from shared.alert_contract import Language
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -313,18 +314,29 @@ def official_names(
     the most populous commune is taken only if it is the one named like the place's main
     name; otherwise the place keeps what GeoNames gives (no guess: a wrong Arabic name in an
     alert is worse than none). The official names become spellings too.
+
+    A place no spelling matches is the commune of its region whose French name has the
+    consonants of one of the place's Latin spellings (``transliteration.skeletons``: "Souq
+    Sebt Oulad Nemma" is "Souk Sebt Ouled Nemma"), if exactly one commune does. A skeleton of
+    three consonants counts only from the place's main name, and none shorter: "Sidi 'Addi"
+    and "Sidi Daoud" share "sd".
     """
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    by_skeleton: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for commune in communes:
         region = f"MA-{commune['region_code']}"
         for name in {commune["name_fr"], commune["name_ar"]}:
             by_key.setdefault((region, normalise(name)), []).append(commune)
+        for skeleton in skeletons(commune["name_fr"]):
+            by_skeleton.setdefault((region, skeleton), {})[commune["code"]] = commune
     named, out = 0, []
     for place in places:
         keys = {normalise(n) for n in (place["name"], *place["names"])}
         found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}.values()
         main = [c for c in found if normalise(place["name"]) in _commune_keys(c)]
         match = list(found) if len(found) == 1 else main if len(main) == 1 else []
+        if not found:
+            match = _spelt_alike(place, by_skeleton)
         place = dict(place)
         for key in ("fr", "ar"):
             place.pop(key, None)
@@ -335,6 +347,32 @@ def official_names(
             named += 1
         out.append(place)
     return out, named / max(len(out), 1)
+
+
+def _spelt_alike(
+    place: dict[str, Any], by_skeleton: Mapping[tuple[str, str], dict[str, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The one commune of the place's region spelt with the consonants of one of its Latin
+    spellings (``official_names``), in a list; else an empty one."""
+    main = skeletons(place["name"])
+    wanted = {
+        skeleton
+        for name in (place["name"], *place["names"])
+        if _script(name) == "latin"
+        for skeleton in skeletons(name)
+        if len(skeleton) >= _SKELETON_MIN or (skeleton in main and len(skeleton) >= 3)
+    }
+    found = {
+        code: commune
+        for skeleton in wanted
+        for code, commune in by_skeleton.get((place["region"], skeleton), {}).items()
+    }
+    return list(found.values()) if len(found) == 1 else []
+
+
+# Consonants a skeleton needs to name a commune from an alternate spelling (fewer are shared
+# by too many names).
+_SKELETON_MIN = 4
 
 
 def _commune_keys(commune: dict[str, Any]) -> set[str]:

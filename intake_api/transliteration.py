@@ -1,0 +1,64 @@
+"""The consonant skeleton of a Moroccan name written in Latin letters: pure, no I/O.
+
+The same Arabic or Amazigh name reaches Latin script by several conventions (French, English,
+Spanish, the HCP's own): "Souq Sebt Oulad Nemma" and "Souk Sebt Ouled Nemma", "Beni Enzar"
+and "Bni Ansar", "Zawyat ech Cheïkh" and "Zaouiat Cheikh". They differ in vowels, in q or k,
+in doubled letters, in the article and in the h of digraphs, and agree on the consonants of
+the name. Only the data build uses this (``gazetteer.official_names``), to find the commune a
+place is where no spelling matches exactly; lookups stay exact.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# The article and the French particles, which one convention writes and another drops.
+_PARTICLES = frozenset(
+    {"al", "el", "ech", "ed", "en", "er", "es", "et", "ez", "l", "d", "de", "des", "du", "la", "le"}
+)
+# The weekly market a village is named after ("Had", Sunday; "Tnine", Monday…): the HCP
+# writes it for some communes and not for others.
+_MARKET_DAYS = frozenset(
+    {
+        "souk",
+        "souq",
+        "had",
+        "tnine",
+        "tlet",
+        "tleta",
+        "tlata",
+        "arbaa",
+        "larbaa",
+        "arba",
+        "larba",
+        "khemis",
+        "khmis",
+        "jemaa",
+        "jamaa",
+        "jem",
+        "sebt",
+    }
+)
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+_VOWELS_AND_H = re.compile(r"[aeiouyhw]")  # y and w write vowels too; h ends kh, ch, gh, th…
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def skeletons(name: str) -> set[str]:
+    """The skeleton of ``name`` (its consonants, q as k, dj as j, doubles single, particles
+    dropped), and that of each shorter name left by dropping a leading market day."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = [w for w in _NOT_LETTERS.sub(" ", letters).split() if w not in _PARTICLES]
+    found = {_skeleton(words)}
+    while len(words) > 1 and words[0] in _MARKET_DAYS:
+        words = words[1:]
+        found.add(_skeleton(words))
+    found.discard("")
+    return found
+
+
+def _skeleton(words: list[str]) -> str:
+    joined = "".join(words).replace("q", "k").replace("dj", "j")
+    return _DOUBLED.sub(r"\1", _VOWELS_AND_H.sub("", joined))

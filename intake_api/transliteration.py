@@ -2,9 +2,9 @@
 
 The same Arabic or Amazigh name reaches Latin script by several conventions (French, English,
 Spanish, the HCP's own): "Souq Sebt Oulad Nemma" and "Souk Sebt Ouled Nemma", "Beni Enzar"
-and "Bni Ansar", "Zawyat ech Cheïkh" and "Zaouiat Cheikh". They differ in vowels, in q or k,
-in doubled letters, in the article and in the h of digraphs, and agree on the consonants of
-the name. Only the data build uses this (``gazetteer.official_names``), to find the commune a
+and "Bni Ansar", "Zawyat ech Cheïkh" and "Zaouiat Cheikh", "Ghafsaï" and "Rhafsai". They
+differ in vowels, in q or k, in gh or rh, in doubled letters, in the article, in the h of
+digraphs and in abbreviations (My for Moulay), and agree on the consonants of the name. Only the data build uses this (``gazetteer.official_names``), to find the commune a
 place is where no spelling matches exactly; lookups stay exact.
 """
 
@@ -40,25 +40,39 @@ _MARKET_DAYS = frozenset(
         "sebt",
     }
 )
+# The HCP writes Moulay (a saint's title) as My.
+_ABBREVIATIONS = {"my": "moulay"}
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 _VOWELS_AND_H = re.compile(r"[aeiouyhw]")  # y and w write vowels too; h ends kh, ch, gh, th…
 _DOUBLED = re.compile(r"(.)\1+")
 
 
 def skeletons(name: str) -> set[str]:
-    """The skeleton of ``name`` (its consonants, q as k, dj as j, doubles single, particles
-    dropped), and that of each shorter name left by dropping a leading market day."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    """The skeleton of ``name`` (its consonants, q as k, ç as s, gh as r, dj as j, doubles
+    single, particles dropped, My as Moulay), and that of each shorter name left by dropping
+    a leading market day."""
+    # ç is an s (Reçani, Rissani): before the cedilla is taken off.
+    decomposed = unicodedata.normalize("NFKD", name.casefold().replace("ç", "s"))
     letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    words = [w for w in _NOT_LETTERS.sub(" ", letters).split() if w not in _PARTICLES]
-    found = {_skeleton(words)}
+    words = [
+        _ABBREVIATIONS.get(w, w)
+        for w in _NOT_LETTERS.sub(" ", letters).split()
+        if w not in _PARTICLES
+    ]
+    found = _readings(words)
     while len(words) > 1 and words[0] in _MARKET_DAYS:
         words = words[1:]
-        found.add(_skeleton(words))
+        found |= _readings(words)
     found.discard("")
     return found
 
 
-def _skeleton(words: list[str]) -> str:
+def _readings(words: list[str]) -> set[str]:
     joined = "".join(words).replace("q", "k").replace("dj", "j")
-    return _DOUBLED.sub(r"\1", _VOWELS_AND_H.sub("", joined))
+    # غ is gh in one convention and rh in the older French one (Ghafsaï, Rhafsai), and gh
+    # writes a g too (Bir Ghandouz, Bir Gandouz): both readings.
+    return {_consonants(joined.replace("gh", "r")), _consonants(joined)}
+
+
+def _consonants(letters: str) -> str:
+    return _DOUBLED.sub(r"\1", _VOWELS_AND_H.sub("", letters))

@@ -15,10 +15,14 @@ from intake_api.transliteration import skeletons
         ("Bni Tajjit", "Bni Tadjite"),  # dj and j, a doubled letter
         ("Imouzzer Kandar", "Immouzzer-Kandar"),  # a hyphen
         ("Talat-n-Ya’qoub", "Talat N'yaaqoub"),  # apostrophes
+        ("Reçani", "Rissani"),  # ç
+        ("Ghafsaï", "Rhafsai"),  # gh and the older French rh
+        ("Bir Ghandouz", "Bir Gandouz"),  # gh as a g
+        ("Moulay Driss Zerhoun", "My Idriss Zerhoun"),  # the HCP's abbreviation
     ],
 )
-def test_one_name_in_two_conventions_has_one_skeleton(one: str, other: str) -> None:
-    assert skeletons(one) == skeletons(other)
+def test_one_name_in_two_conventions_shares_a_skeleton(one: str, other: str) -> None:
+    assert skeletons(one) & skeletons(other)
 
 
 @pytest.mark.parametrize(

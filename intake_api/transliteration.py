@@ -4,8 +4,9 @@ The same Arabic or Amazigh name reaches Latin script by several conventions (Fre
 Spanish, the HCP's own): "Souq Sebt Oulad Nemma" and "Souk Sebt Ouled Nemma", "Beni Enzar"
 and "Bni Ansar", "Zawyat ech Cheïkh" and "Zaouiat Cheikh", "Ghafsaï" and "Rhafsai". They
 differ in vowels, in q or k, in gh or rh, in doubled letters, in the article, in the h of
-digraphs and in abbreviations (My for Moulay), and agree on the consonants of the name. Only the data build uses this (``gazetteer.official_names``), to find the commune a
-place is where no spelling matches exactly; lookups stay exact.
+digraphs and in abbreviations (My for Moulay), and agree on the consonants of the name.
+Only the data build uses this (``gazetteer.official_names``), to find the commune a place is
+where no spelling matches exactly; lookups stay exact.
 """
 
 from __future__ import annotations

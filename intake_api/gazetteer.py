@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
 
-from intake_api.transliteration import skeletons
+from intake_api.transliteration import skeletons, spelt_out
 from shared.alert_contract import Language
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -342,8 +342,12 @@ def official_names(
             place.pop(key, None)
         if match:
             commune = match[0]
-            place["fr"], place["ar"] = commune["name_fr"], commune["name_ar"]
-            place["names"] = sorted({*place["names"], commune["name_fr"], commune["name_ar"]})
+            # Spelt out for the alert's text ("My Abdellah" is Moulay Abdellah); the HCP's
+            # own spelling stays one to find it by.
+            place["fr"], place["ar"] = spelt_out(commune["name_fr"]), commune["name_ar"]
+            place["names"] = sorted(
+                {*place["names"], commune["name_fr"], place["fr"], commune["name_ar"]}
+            )
             named += 1
         out.append(place)
     return out, named / max(len(out), 1)

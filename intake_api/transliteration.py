@@ -43,6 +43,7 @@ _MARKET_DAYS = frozenset(
 )
 # The HCP writes Moulay (a saint's title) as My.
 _ABBREVIATIONS = {"my": "moulay"}
+_ABBREVIATED = re.compile(r"\b(My)\b")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 _VOWELS_AND_H = re.compile(r"[aeiouyhw]")  # y and w write vowels too; h ends kh, ch, gh, th…
 _DOUBLED = re.compile(r"(.)\1+")
@@ -66,6 +67,12 @@ def skeletons(name: str) -> set[str]:
         found |= _readings(words)
     found.discard("")
     return found
+
+
+def spelt_out(name: str) -> str:
+    """``name`` with its abbreviations written in full: "My Idriss Zerhoun" → "Moulay Idriss
+    Zerhoun" (what an alert's reader expects)."""
+    return _ABBREVIATED.sub(lambda m: _ABBREVIATIONS[m.group(1).casefold()].title(), name)
 
 
 def _readings(words: list[str]) -> set[str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake_api.transliteration import skeletons
+from intake_api.transliteration import skeletons, spelt_out
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,9 @@ def test_different_names_keep_different_skeletons(one: str, other: str) -> None:
 
 def test_a_name_of_no_letters_has_no_skeleton() -> None:
     assert skeletons("’ - ’") == set()
+
+
+def test_an_abbreviated_title_is_spelt_out_and_nothing_else() -> None:
+    assert spelt_out("My Idriss Zerhoun") == "Moulay Idriss Zerhoun"
+    assert spelt_out("Mymouna") == "Mymouna"  # a word that begins so is no abbreviation
+    assert spelt_out("Sid Zouine") == "Sid Zouine"

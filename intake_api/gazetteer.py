@@ -19,7 +19,7 @@ import difflib
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -317,9 +317,11 @@ def official_names(
 
     A place no spelling matches is the commune of its region whose French name has the
     consonants of one of the place's Latin spellings (``transliteration.skeletons``: "Souq
-    Sebt Oulad Nemma" is "Souk Sebt Ouled Nemma"), if exactly one commune does. A skeleton of
-    three consonants counts only from the place's main name, and none shorter: "Sidi 'Addi"
-    and "Sidi Daoud" share "sd".
+    Sebt Oulad Nemma" is "Souk Sebt Ouled Nemma"), if exactly one commune does, no other place
+    is that commune by its spelling, and no other place is spelt alike (two GeoNames records
+    of one town would share its names and make them ambiguous). A skeleton of three
+    consonants counts only from the place's main name, and none shorter: "Sidi 'Addi" and
+    "Sidi Daoud" share "sd".
     """
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
     by_skeleton: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -329,35 +331,47 @@ def official_names(
             by_key.setdefault((region, normalise(name)), []).append(commune)
         for skeleton in skeletons(commune["name_fr"]):
             by_skeleton.setdefault((region, skeleton), {})[commune["code"]] = commune
-    named, out = 0, []
+    matches: list[dict[str, Any] | None] = []
     for place in places:
         keys = {normalise(n) for n in (place["name"], *place["names"])}
         found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}.values()
         main = [c for c in found if normalise(place["name"]) in _commune_keys(c)]
         match = list(found) if len(found) == 1 else main if len(main) == 1 else []
-        if not found:
-            match = _spelt_alike(place, by_skeleton)
-        place = dict(place)
-        for key in ("fr", "ar"):
-            place.pop(key, None)
-        if match:
-            commune = match[0]
-            # Spelt out for the alert's text ("My Abdellah" is Moulay Abdellah); the HCP's
-            # own spelling stays one to find it by.
-            place["fr"], place["ar"] = spelt_out(commune["name_fr"]), commune["name_ar"]
-            place["names"] = sorted(
-                {*place["names"], commune["name_fr"], place["fr"], commune["name_ar"]}
-            )
-            named += 1
-        out.append(place)
+        # A place some spelling matches, even ambiguously, is never matched by consonants.
+        matches.append(match[0] if match else {} if found else None)
+    taken = Counter(m["code"] for m in matches if m)
+    alike = [
+        None if m is not None else _spelt_alike(p, by_skeleton)
+        for p, m in zip(places, matches, strict=True)
+    ]
+    claims = Counter(c["code"] for c in alike if c)
+    out = []
+    for place, exact, spelt in zip(places, matches, alike, strict=True):
+        unclaimed = spelt and not taken[spelt["code"]] and claims[spelt["code"]] == 1
+        out.append(_with_official_names(place, spelt if unclaimed else exact or None))
+    named = sum(1 for p in out if "ar" in p)
     return out, named / max(len(out), 1)
+
+
+def _with_official_names(place: dict[str, Any], commune: dict[str, Any] | None) -> dict[str, Any]:
+    named = dict(place)
+    for key in ("fr", "ar"):
+        named.pop(key, None)
+    if commune:
+        # Spelt out for the alert's text ("My Abdellah" is Moulay Abdellah); the HCP's own
+        # spelling stays one to find it by.
+        named["fr"], named["ar"] = spelt_out(commune["name_fr"]), commune["name_ar"]
+        named["names"] = sorted(
+            {*place["names"], commune["name_fr"], named["fr"], commune["name_ar"]}
+        )
+    return named
 
 
 def _spelt_alike(
     place: dict[str, Any], by_skeleton: Mapping[tuple[str, str], dict[str, dict[str, Any]]]
-) -> list[dict[str, Any]]:
+) -> dict[str, Any] | None:
     """The one commune of the place's region spelt with the consonants of one of its Latin
-    spellings (``official_names``), in a list; else an empty one."""
+    spellings (``official_names``); None if none or several are."""
     main = skeletons(place["name"])
     wanted = {
         skeleton
@@ -371,7 +385,7 @@ def _spelt_alike(
         for skeleton in wanted
         for code, commune in by_skeleton.get((place["region"], skeleton), {}).items()
     }
-    return list(found.values()) if len(found) == 1 else []
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 # Consonants a skeleton needs to name a commune from an alternate spelling (fewer are shared

@@ -256,6 +256,8 @@ def test_a_place_spelt_otherwise_gets_the_names_of_the_one_commune_spelt_alike()
         commune("04.3", "Sidi Daoud", "سيدي داود"),
         commune("04.4", "Azemmour", "أزمور"),
         commune("04.5", "Zmamra", "زمامرة"),
+        commune("04.6", "Bir Gandouz", "بئر كندوز"),
+        commune("04.7", "Ghmate", "اغمات"),
     ]
 
     def place(name: str, *names: str, region: str = "MA-04") -> dict[str, object]:
@@ -267,11 +269,36 @@ def test_a_place_spelt_otherwise_gets_the_names_of_the_one_commune_spelt_alike()
         place("Sidi Addi", "Sidi Adi"),  # "sd", as Sidi Daoud: too short to tell them apart
         place("Zemamra"),  # Azemmour and Zmamra alike: no guess
         place("Beni Chiker", region="MA-05"),  # no commune of that region
+        place("Bir Ganduz", "Bir Gandouz"),  # the commune by its spelling…
+        place("Bir Ghandouz"),  # …so not this record of it too (its names would clash)
+        place("Aghmat"),  # two records spelt alike (gh, rh): neither
+        place("Arhmat"),
     ]
     named, share = official_names(places, communes)
-    assert [p.get("ar") for p in named] == ["سوق السبت أولاد النمة", "بني شيكر", None, None, None]
+    assert [p.get("ar") for p in named] == [
+        "سوق السبت أولاد النمة",
+        "بني شيكر",
+        None,
+        None,
+        None,
+        "بئر كندوز",
+        None,
+        None,
+        None,
+    ]
     assert named[1]["fr"] == "Bni Chiker" and "بني شيكر" in named[1]["names"]
-    assert share == 0.4
+    assert share == 3 / 9
+
+
+def test_every_official_name_finds_its_place_at_least_with_its_region(
+    gazetteer: Gazetteer,
+) -> None:
+    # Two records of one town given one commune's names would make them ambiguous even
+    # within the region; namesakes in other regions (Dakhla, Ajdir) are told apart by it.
+    official = [(p, n) for p in gazetteer.places for n in (p.fr, p.ar) if n]
+    assert len(official) > 800
+    for place, name in official:
+        assert gazetteer.lookup(f"{name} ({place.region})") == place, name
 
 
 def test_towns_spelt_otherwise_by_the_hcp_are_found_in_arabic(gazetteer: Gazetteer) -> None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime
+from functools import partial
 from itertools import pairwise
 
 from playwright.async_api import Browser, FloatRect, Locator, Page, Request, Route, expect
 
+from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from tests.services.console_steps import add_console_keys, console_page, open_case
+from tests.waiting import eventually
 
 
 async def test_a_refreshed_list_keeps_the_focus_on_the_row_it_was_on(
@@ -289,3 +292,60 @@ async def test_a_keyboard_user_who_moves_while_a_case_loads_stays_where_they_wen
         await page.locator("#audit").wait_for()
         await expect(page).to_have_title(re.compile(r"^Dossier — Tifli$"))  # it has arrived
         await expect(resolve).to_be_focused()
+
+
+# Each list page, the persona that sees it, its table's box, and what shows it has loaded.
+PHONE_PAGES = [
+    ("officer", "nav.cases", "#cases", "tr[data-case]"),
+    ("officer", "nav.review", "#queue", "tr[data-case]"),
+    ("officer", "nav.deliveries", "#deliveries .scrolling", "tr[data-event] .attempts li"),
+    ("admin", "nav.partners", "#partners", "tr[data-partner]"),
+]
+
+
+async def test_every_list_fits_a_phone_and_its_table_scrolls_in_its_own_box(
+    stack: Stack, browser: Browser
+) -> None:
+    """At 390 px the lists' tables (the deliveries' seven columns with a failing partner's
+    attempt log, the cases, the queue, the partners) scroll inside their own box, which the
+    keyboard can reach and scroll and which says what it holds; no page is wider than the
+    phone (they were 511 to 747 px wide: a table, or the partner's URL field)."""
+    await add_console_keys(stack)
+    async with partner_endpoint() as partner:
+        await stack.register_partner(partner)
+        partner.failing_with = 500
+        async with stack.clients("police", "reviewer") as (police, reviewer):
+            case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
+            await police.post("/v1/reports", json=report_body())  # one for the queue
+        for persona in ("officer", "admin"):
+            async with console_page(stack, browser, persona) as page:
+                await page.set_viewport_size({"width": 390, "height": 844})
+                for _, nav, scroller, loaded in (p for p in PHONE_PAGES if p[0] == persona):
+                    await page.locator(f"a[data-nav='{nav}']").click()
+                    box = page.locator(scroller)
+                    await box.locator(loaded).first.wait_for()
+                    assert await page_width(page) <= 390, nav
+                    await expect(box).to_have_class(re.compile(r"\bscrolling\b"))
+                    await expect(box).to_have_attribute("tabindex", "0")
+                    await expect(box).to_have_attribute("role", "region")
+                    await expect(box).to_have_accessible_name(re.compile(r"\S"))
+                    if await box.evaluate("box => box.scrollWidth > box.clientWidth"):
+                        await box.focus()
+                        await page.keyboard.press("ArrowRight")
+                        # (Perhaps scrolled smoothly: the offset is read until it moves.)
+                        await eventually(partial(scroll_offset, box), lambda left: abs(left) > 0)
+                    assert await page_width(page) <= 390, nav
+                if persona == "officer":  # the deliveries' columns cannot fit 390 px
+                    deliveries = page.locator("#deliveries .scrolling")
+                    assert await deliveries.evaluate("box => box.scrollWidth > 390")
+
+
+async def page_width(page: Page) -> int:
+    width: int = await page.evaluate("document.documentElement.scrollWidth")
+    return width
+
+
+async def scroll_offset(box: Locator) -> float:
+    left: float = await box.evaluate("box => box.scrollLeft")
+    return left

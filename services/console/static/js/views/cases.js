@@ -1,7 +1,7 @@
 // The cases list (status filter, badges, age, place, time since last seen) and the form a
 // police unit submits a case with.
 import { ApiError, get, post, query } from "../api.js";
-import { h, replace, replaceKeepingFocus, typedText } from "../dom.js";
+import { h, replace, replaceKeepingFocus, scrollingRegion, typedText } from "../dom.js";
 import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -38,7 +38,7 @@ export async function showCases(view) {
   const filter = h("select", { id: "status-filter" },
     h("option", { value: "", text: t("all") }),
     STATUSES.map((s) => h("option", { value: s, text: t(`status.${s}`) })));
-  const body = h("div", { id: "cases" });
+  const body = scrollingRegion(t("nav.cases"), { id: "cases" });
   replace(view, h("section", {},
     h("div", { class: "row" }, h("h1", { text: t("nav.cases") }), h("label", { for: "status-filter", text: t("filter") }), filter),
     body));

@@ -1,7 +1,7 @@
 // Deliveries: per partner, each version's status, its attempts (time, status code, latency,
 // error) and next retry, refreshed every second; dead ones can be replayed (ops keys).
 import { get, post, query } from "../api.js";
-import { h, replace, replaceKeepingFocus, typedText } from "../dom.js";
+import { h, replace, replaceKeepingFocus, scrollingRegion, typedText } from "../dom.js";
 import { milliseconds, when } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -48,7 +48,7 @@ function row(delivery, names, refresh, withAlert) {
 // Draws the deliveries matching ``filter`` into ``box`` and keeps them current; returns what
 // stops that (a new filter draws a new panel: the old one must stop asking for its list).
 export function deliveriesPanel(box, filter = {}) {
-  const table = h("div", { class: "deliveries-table" });
+  const table = scrollingRegion(t("nav.deliveries"), { class: "deliveries-table" });
   replace(box, h("h2", { text: t("nav.deliveries") }), table);
   let names = new Map();
   let shown = "";

@@ -1,7 +1,7 @@
 // Partners (admin keys): list, status, registration with the handshake, a test event,
 // secret rotation (the new secret shown once), disabling.
 import { get, post, remove } from "../api.js";
-import { h, replace, typedText } from "../dom.js";
+import { h, replace, scrollingRegion, typedText } from "../dom.js";
 import { when } from "../format.js";
 import { t } from "../i18n.js";
 import { notify, reportActError, reportError } from "../session.js";
@@ -75,6 +75,7 @@ export async function showPartners(view) {
   });
   after.id = "partner-after";
   replace(view, h("section", {}, h("h1", { text: t("nav.partners") }),
-    h("table", {}, h("thead", {}, h("tr", {}, ["name", "URL", "th.status", "languages", "verified", "actions"].map((k) => h("th", { text: k === "URL" ? k : t(k) })))),
-      h("tbody", {}, rows))), after, register);
+    scrollingRegion(t("nav.partners"), { id: "partners" },
+      h("table", {}, h("thead", {}, h("tr", {}, ["name", "URL", "th.status", "languages", "verified", "actions"].map((k) => h("th", { text: k === "URL" ? k : t(k) })))),
+        h("tbody", {}, rows)))), after, register);
 }

@@ -1,7 +1,7 @@
 // Review: the queue of submitted cases, and the approval form — the criteria as a checklist,
 // each explained, the alert's time window, and the four-eyes rule shown before it refuses.
 import { get, post, query } from "../api.js";
-import { h, replace, replaceKeepingFocus } from "../dom.js";
+import { h, replace, replaceKeepingFocus, scrollingRegion } from "../dom.js";
 import { list } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -102,7 +102,7 @@ export function reviewPanel(report, me, reload) {
 }
 
 export async function showReviewQueue(view) {
-  const body = h("div", { id: "queue" });
+  const body = scrollingRegion(t("nav.review"), { id: "queue" });
   replace(view, h("section", {}, h("h1", { text: t("nav.review") }), h("p", { class: "hint", text: t("queue_hint") }), body));
   let shown = "";
   every(3000, async () => {

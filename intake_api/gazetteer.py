@@ -30,7 +30,8 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
 
-from intake_api.transliteration import skeletons, spelt_out
+from intake_api.spelt_alike import CommunesByConsonants
+from intake_api.transliteration import spelt_out
 from shared.alert_contract import Language
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -197,7 +198,8 @@ class Gazetteer:
     def _index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = defaultdict(list)
         for i, spellings in enumerate(self.names):
-            for key in {normalise(s) for s in spellings}:
+            # (A blank spelling, which GeoNames lists for some places, names none of them.)
+            for key in {normalise(s) for s in spellings} - {""}:
                 index[key].append(i)
         return dict(index)
 
@@ -305,9 +307,10 @@ def designated(gazetteer: Gazetteer, typed: str) -> Place | None:
 def official_names(
     places: Sequence[dict[str, Any]], communes: Sequence[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], float]:
-    """Places with ``fr`` and ``ar``: the official names of the commune the place is, and the
-    share of places that got them. Used by the data build (``deploy/geodata/build.py``) on
-    HCP's communes; here because it matches names as ``lookup`` does.
+    """Places with the official names of the commune each is (``ar``, and ``fr`` where one of
+    the place's spellings is the commune's), and the share of places given an Arabic name.
+    Used by the data build (``deploy/geodata/build.py``) on HCP's communes; here because it
+    matches names as ``lookup`` does.
 
     A place is the commune of its region one of whose names is one of the place's spellings
     (matched on the gazetteer's own key, so "Kenitra" finds "Kénitra"). Where several match,
@@ -315,82 +318,69 @@ def official_names(
     name; otherwise the place keeps what GeoNames gives (no guess: a wrong Arabic name in an
     alert is worse than none). The official names become spellings too.
 
-    A place no spelling matches is the commune of its region whose French name has the
-    consonants of one of the place's Latin spellings (``transliteration.skeletons``: "Souq
-    Sebt Oulad Nemma" is "Souk Sebt Ouled Nemma"), if exactly one commune does, no other place
-    is that commune by its spelling, and no other place is spelt alike (two GeoNames records
-    of one town would share its names and make them ambiguous). A skeleton of three
-    consonants counts only from the place's main name, and none shorter: "Sidi 'Addi" and
-    "Sidi Daoud" share "sd".
+    A place no spelling matches may be the commune spelt with the same consonants
+    (``spelt_alike``: "Souq Sebt Oulad Nemma" is "Souk Sebt Ouled Nemma"), if no other place
+    is that commune by a spelling, even ambiguously, and no other place is spelt like it
+    (two GeoNames records of one town would share its names and make them ambiguous). It
+    takes the commune's Arabic name only: its French one, a spelling GeoNames never gave the
+    place ("Méchouar-Fès-El Jadid" for New Fes), becomes a spelling to find it by, not the
+    alert's text.
     """
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    by_skeleton: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for commune in communes:
         region = f"MA-{commune['region_code']}"
         for name in {commune["name_fr"], commune["name_ar"]}:
             by_key.setdefault((region, normalise(name)), []).append(commune)
-        for skeleton in skeletons(commune["name_fr"]):
-            by_skeleton.setdefault((region, skeleton), {})[commune["code"]] = commune
-    matches: list[dict[str, Any] | None] = []
+    exact: list[dict[str, Any] | None] = []
+    spelt_so: list[bool] = []  # some spelling is a commune's name, even ambiguously
+    taken: set[str] = set()
     for place in places:
         keys = {normalise(n) for n in (place["name"], *place["names"])}
-        found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}.values()
-        main = [c for c in found if normalise(place["name"]) in _commune_keys(c)]
-        match = list(found) if len(found) == 1 else main if len(main) == 1 else []
-        # A place some spelling matches, even ambiguously, is never matched by consonants.
-        matches.append(match[0] if match else {} if found else None)
-    taken = Counter(m["code"] for m in matches if m)
+        found = {c["code"]: c for k in keys for c in by_key.get((place["region"], k), [])}
+        main = [c for c in found.values() if normalise(place["name"]) in _commune_keys(c)]
+        match = list(found.values()) if len(found) == 1 else main if len(main) == 1 else []
+        exact.append(match[0] if match else None)
+        spelt_so.append(bool(found))
+        taken |= set(found)
+    by_consonants = CommunesByConsonants.of(communes)
     alike = [
-        None if m is not None else _spelt_alike(p, by_skeleton)
-        for p, m in zip(places, matches, strict=True)
+        None if spelt else by_consonants.commune_of(place)
+        for place, spelt in zip(places, spelt_so, strict=True)
     ]
     claims = Counter(c["code"] for c in alike if c)
     out = []
-    for place, exact, spelt in zip(places, matches, alike, strict=True):
-        unclaimed = spelt and not taken[spelt["code"]] and claims[spelt["code"]] == 1
-        out.append(_with_official_names(place, spelt if unclaimed else exact or None))
+    for place, official, spelt in zip(places, exact, alike, strict=True):
+        if spelt and spelt["code"] not in taken and claims[spelt["code"]] == 1:
+            out.append(_with_official_names(place, spelt, french=False))
+        else:
+            out.append(_with_official_names(place, official, french=True))
     named = sum(1 for p in out if "ar" in p)
     return out, named / max(len(out), 1)
 
 
-def _with_official_names(place: dict[str, Any], commune: dict[str, Any] | None) -> dict[str, Any]:
+def _with_official_names(
+    place: dict[str, Any], commune: dict[str, Any] | None, *, french: bool
+) -> dict[str, Any]:
+    """The place with the commune's names: a commune one of its spellings named gives its
+    French name too, and both join the spellings; one spelt alike gives its Arabic name,
+    and both are kept apart as ``spelt_like`` (found by, but never matched on exactly when
+    the build runs again: it gives the same file)."""
     named = dict(place)
-    for key in ("fr", "ar"):
+    for key in ("fr", "ar", "spelt_like"):
         named.pop(key, None)
-    if commune:
+    if not commune:
+        return named
+    named["ar"] = commune["name_ar"]
+    if french:
         # Spelt out for the alert's text ("My Abdellah" is Moulay Abdellah); the HCP's own
         # spelling stays one to find it by.
-        named["fr"], named["ar"] = spelt_out(commune["name_fr"]), commune["name_ar"]
+        named["fr"] = spelt_out(commune["name_fr"])
         named["names"] = sorted(
             {*place["names"], commune["name_fr"], named["fr"], commune["name_ar"]}
         )
+    else:
+        named["spelt_like"] = sorted({commune["name_fr"], commune["name_ar"]})
     return named
-
-
-def _spelt_alike(
-    place: dict[str, Any], by_skeleton: Mapping[tuple[str, str], dict[str, dict[str, Any]]]
-) -> dict[str, Any] | None:
-    """The one commune of the place's region spelt with the consonants of one of its Latin
-    spellings (``official_names``); None if none or several are."""
-    main = skeletons(place["name"])
-    wanted = {
-        skeleton
-        for name in (place["name"], *place["names"])
-        if _script(name) == "latin"
-        for skeleton in skeletons(name)
-        if len(skeleton) >= _SKELETON_MIN or (skeleton in main and len(skeleton) >= 3)
-    }
-    found = {
-        code: commune
-        for skeleton in wanted
-        for code, commune in by_skeleton.get((place["region"], skeleton), {}).items()
-    }
-    return next(iter(found.values())) if len(found) == 1 else None
-
-
-# Consonants a skeleton needs to name a commune from an alternate spelling (fewer are shared
-# by too many names).
-_SKELETON_MIN = 4
 
 
 def _commune_keys(commune: dict[str, Any]) -> set[str]:
@@ -409,9 +399,9 @@ def build_gazetteer(
     places: list[Place] = []
     names: list[tuple[str, ...]] = []
     for r in records:
-        spellings = r.get("names", [])
-        assert isinstance(spellings, list)
-        all_spellings = (str(r["name"]), *(str(s) for s in spellings))
+        spellings, spelt_like = r.get("names", []), r.get("spelt_like", [])
+        assert isinstance(spellings, list) and isinstance(spelt_like, list)
+        all_spellings = (str(r["name"]), *(str(s) for s in [*spellings, *spelt_like]))
         chosen = _chosen_names(r, all_spellings)
         place = Place(
             id=int(str(r["id"])),

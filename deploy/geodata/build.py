@@ -324,7 +324,7 @@ def gazetteer(records: Iterable[dict[str, Any]], regions: Sequence[Area]) -> lis
         if len(hits) == 0:
             # A coastal town whose GeoNames point falls just offshore: nearest region.
             hits = [tree.query_nearest(point)[0]]
-        names = sorted({n for n in record["alternatenames"] if _wanted_script(n)})
+        names = sorted({n for n in record["alternatenames"] if n.strip() and _wanted_script(n)})
         places.append(
             {
                 "id": int(record["geonameid"]),
@@ -534,8 +534,12 @@ def prove(
 
 def write_places(places_out: Path, places: list[dict[str, Any]]) -> None:
     """The gazetteer file, with the official names added (and their share printed)."""
-    named, share = official_names(places, hcp_communes())
-    print(f"places with official French and Arabic names: {share:.1%} of {len(named)}")
+    # GeoNames lists a blank spelling for some places (files built before this was dropped).
+    spelt = [{**p, "names": [n for n in p["names"] if n.strip()]} for p in places]
+    named, share = official_names(spelt, hcp_communes())
+    french = sum(1 for p in named if "fr" in p) / max(len(named), 1)
+    print(f"places with the official Arabic name of their commune: {share:.1%} of {len(named)}")
+    print(f"  and its French name too (a spelling of theirs): {french:.1%}")
     arabic = sum(1 for p in named if p.get("ar") or any(_is_arabic(n) for n in p["names"]))
     print(f"places with an Arabic spelling: {arabic / max(len(named), 1):.1%}")
     places_out.mkdir(parents=True, exist_ok=True)

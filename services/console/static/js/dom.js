@@ -25,8 +25,8 @@ export function append(el, children) {
 }
 
 // A box for a table wider than a phone: it scrolls within itself, not the page, and it can
-// be reached and scrolled from the keyboard (its columns hold no control to tab to) and is
-// named for a screen reader.
+// be reached and scrolled from the keyboard (most of its columns hold no control to tab to)
+// and is named for a screen reader.
 export function scrollingRegion(label, props = {}, ...children) {
   const classes = ["scrolling", props.class].filter(Boolean).join(" ");
   return h("div", { ...props, class: classes, tabindex: "0", role: "region", "aria-label": label }, ...children);

@@ -339,6 +339,16 @@ async def test_every_list_fits_a_phone_and_its_table_scrolls_in_its_own_box(
                 if persona == "officer":  # the deliveries' columns cannot fit 390 px
                     deliveries = page.locator("#deliveries .scrolling")
                     assert await deliveries.evaluate("box => box.scrollWidth > 390")
+                    # In Arabic, right to left: the page still fits, and the box scrolls
+                    # towards the left (a negative offset).
+                    await page.locator("#language").select_option("ar")
+                    await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+                    await deliveries.locator("tr[data-event] .attempts li").first.wait_for()
+                    assert await page_width(page) <= 390
+                    await deliveries.focus()
+                    await page.keyboard.press("ArrowLeft")
+                    await eventually(partial(scroll_offset, deliveries), lambda left: left < 0)
+                    assert await page_width(page) <= 390
 
 
 async def page_width(page: Page) -> int:

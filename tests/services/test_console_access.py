@@ -316,6 +316,16 @@ async def test_every_list_fits_a_phone_and_its_table_scrolls_in_its_own_box(
         partner.failing_with = 500
         async with stack.clients("police", "reviewer") as (police, reviewer):
             case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            for place in ("Ain Sebaa, quartier industriel", "Hay Mohammadi, près de la gare"):
+                sighting = {
+                    "location": {"lat": 33.6, "lon": -7.5},
+                    "at": datetime.now(UTC).isoformat(),
+                    "place_name": place,
+                    "description": "Vue près de la gare routière avec un homme en veste bleue",
+                    "trusted": True,
+                }
+                added = await police.post(f"/v1/reports/{case_id}/sightings", json=sighting)
+                assert added.status_code == 201, added.text
             await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
             await police.post("/v1/reports", json=report_body())  # one for the queue
         for persona in ("officer", "admin"):
@@ -349,6 +359,15 @@ async def test_every_list_fits_a_phone_and_its_table_scrolls_in_its_own_box(
                     await page.keyboard.press("ArrowLeft")
                     await eventually(partial(scroll_offset, deliveries), lambda left: left < 0)
                     assert await page_width(page) <= 390
+                    # A case's page, its sightings and deliveries drawn, in both directions
+                    # (its sightings' table was 456 px wide).
+                    for language in ("ar", "fr"):
+                        await page.locator("#language").select_option(language)
+                        await open_case(page, case_id)
+                        sightings = page.locator("#sightings .scrolling")
+                        await sightings.locator("tr.sighting-row").nth(1).wait_for()
+                        await page.locator("#deliveries tr[data-event]").first.wait_for()
+                        assert await page_width(page) <= 390, language
 
 
 async def page_width(page: Page) -> int:

@@ -2,7 +2,7 @@
 // key may do now (review, renew, resolve, cancel), the map with its sightings, the alert and
 // its deliveries, and the audit timeline.
 import { get, post, query } from "../api.js";
-import { fields, h, replace, typed, typedText } from "../dom.js";
+import { fields, h, replace, scrollingRegion, typed, typedText } from "../dom.js";
 import { agoElement, childAge, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
@@ -86,14 +86,14 @@ function trustButton(report, sighting, reload) {
 function sightingsList(report, reload) {
   return h("section", { id: "sightings" },
     h("h2", { text: t("sightings") }),
-    report.sightings.length ? h("table", {},
+    report.sightings.length ? scrollingRegion(t("sightings"), {}, h("table", {},
       h("thead", {}, h("tr", {}, ["th.when", "th.place", "trusted", "heading", "f.description"].map((k) => h("th", { text: t(k) })))),
       h("tbody", {}, report.sightings.map((s) => h("tr", { class: "sighting-row", "data-sighting": s.id },
         h("td", {}, when(s.at), " — ", agoElement(s.at)),
         h("td", { class: "place", ...typedText(s.place_name ?? `${s.location.lat}, ${s.location.lon}`) }),
         h("td", {}, s.trusted ? t("yes") : t("no"), " ", trustButton(report, s, reload)),
         h("td", s.heading_deg !== null && s.heading_deg !== undefined ? { text: s.heading_deg } : typedText(s.destination?.place_name ?? "")),
-        h("td", { class: "description", ...typedText(s.description ?? "") })))))
+        h("td", { class: "description", ...typedText(s.description ?? "") }))))))
       : h("p", { text: t("none") }));
 }
 

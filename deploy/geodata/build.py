@@ -38,13 +38,13 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.geodesy import WGS84
 from alert_engine.territory import ALLOWED_AREAS_FILE
-from intake_api.gazetteer import official_names
 from intake_api.service_area import AREA_FILE_NAME
 
 from .accuracy import distances_m, segments
 from .allowed import write_allowed_areas
 from .coast import SHORE_GROWTH, neighbours, outside_pieces, with_shore
 from .gaps import check_gaps, sample_points
+from .official_names import official_names
 from .service_area import write_service_area
 from .topojson import decode_object
 

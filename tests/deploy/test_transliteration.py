@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake_api.transliteration import skeletons, spelt_out
+from deploy.geodata.transliteration import skeletons, spelt_out
 
 
 def letters(name: str) -> set[str]:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from intake_api.spelt_alike import CommunesByConsonants
+from deploy.geodata.spelt_alike import CommunesByConsonants
 
 
 def commune(code: str, fr: str, population: int | None = None) -> dict[str, Any]:

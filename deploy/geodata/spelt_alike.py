@@ -1,6 +1,6 @@
 """The commune a gazetteer place is, found by the consonants of its spellings: pure, no I/O.
 
-For the data build's official names (``gazetteer.official_names``), where none of a place's
+For the data build's official names (``official_names``), where none of a place's
 spellings is a commune's name exactly: GeoNames writes "Souq Sebt Oulad Nemma" and "Beni
 Enzar", the HCP "Souk Sebt Ouled Nemma" and "Bni Ansar" (``transliteration``). A wrong name in
 a public alert is worse than none, so a commune is taken only when nothing else is close:
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake_api.transliteration import Skeleton, skeletons
+from .transliteration import Skeleton, skeletons
 
 _LETTERS, _OWN = 4, 3  # a skeleton's consonants, and those past its common first words
 _MAIN_LETTERS, _MAIN_OWN = 3, 2  # the same from the place's main name

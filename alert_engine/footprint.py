@@ -3,9 +3,11 @@
 Pure geometry, no I/O; the ``Territory`` is passed in.
 
 The exact zone is Z = zone ∩ national territory (the zone: a geodesic disk, or the union of a
-few convex pieces). The sent polygon P must cover Z entirely (missing a child is the failure
-we never accept) while staying off land outside Z (people who should not be alerted); over
-the sea it may run freely. P is the intersection of two polygons that each cover Z:
+few convex pieces). A zone of one piece is clipped without the general overlay
+(``alert_engine.convex_clip``: a convex window needs one side test per coast vertex). The
+sent polygon P must cover Z entirely (missing a child is the failure we never accept) while
+staying off land outside Z (people who should not be alerted); over the sea it may run
+freely. P is the intersection of two polygons that each cover Z:
 
 1. **A convex cover C of Z's hull**, built from tangent lines (a circumscribed polygon) in a
    plane that is an *affine* image of lon/lat (x = Δlon·kx, y = Δlat·ky, ≈ metres near the
@@ -26,7 +28,8 @@ The budget is shared between C's vertices and A's vertices inside C: the layer a
 tangent step are chosen to minimise the larger of the two expected overshoots, and the
 tangent step shrinks until the vertex count fits. Covering is verified in lon/lat, with a
 fallback (a rotated rectangle) that always covers. The overshoot is then measured, not
-estimated (``alert_engine.overshoot``). A is drawn around the whole territory, not around Z:
+estimated (``alert_engine.overshoot``), from a distance field of Z that another thread
+draws while P is built. A is drawn around the whole territory, not around Z:
 where Z's edge grazes a land border, territory just outside Z lets A keep foreign land beside
 it. When the measurement finds land too far, that land is cut out where it was found
 (``alert_engine.far_land``) and P measured again.
@@ -53,6 +56,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
+from alert_engine.convex_clip import clip_to_convex
 from alert_engine.diagonal_cuts import peel_to_fit
 from alert_engine.far_land import far_land_near
 from alert_engine.geodesy import geodesic_disk
@@ -61,9 +65,10 @@ from alert_engine.grid_cuts import vertex_count as vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
 from alert_engine.hull import convex_hull
 from alert_engine.local_plane import LocalPlane
-from alert_engine.overshoot import land_farther_than, measure_overshoot
+from alert_engine.overshoot import DistanceField, land_farther_than, measure_overshoot
 from alert_engine.overshoot import load_compiled as load_compiled_measurement
 from alert_engine.short_edges import drop_short_edges
+from alert_engine.side_work import beside
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -160,10 +165,14 @@ def footprint_of(
     center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
     plane = LocalPlane.at(center)
     budget = _Budget(max_vertices, max_polygons)
+    shapely.prepare(exact)  # before another thread reads it: preparing writes to it
+    # The distance to Z depends on Z alone: drawn on another core while P is built.
+    field = beside().submit(DistanceField, exact, center)
     parts, polygon = _covering_parts(exact, territory, plane, budget, pieces)
-    land_m, sea_m = measure_overshoot(polygon, exact, territory, center, pieces)
+    distance = field.result()
+    land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
     if land_m > WEA_LIMIT_M:
-        mended = _mend_far_land(polygon, exact, territory, center, pieces, budget)
+        mended = _mend_far_land(polygon, exact, distance, territory, pieces, budget)
         if mended is not None and mended[2] < land_m:
             parts, polygon, land_m, sea_m = mended
     return Footprint(
@@ -181,15 +190,15 @@ def footprint_of(
 def _mend_far_land(
     polygon: BaseGeometry,
     exact: BaseGeometry,
+    distance: DistanceField,
     territory: Territory,
-    center: Point,
     pieces: Sequence[shapely.Polygon],
     budget: _Budget,
 ) -> tuple[tuple[shapely.Polygon, ...], BaseGeometry, float, float] | None:
     """P without the land it reaches too far from Z where that was found (``far_land``), as
     sent and measured again; None if nothing was found, or the result does not fit the budget
     or cover Z. Rare (a zone's edge grazing a land border), so it may cost an overlay."""
-    far = land_farther_than(polygon, exact, territory, center, pieces, WEA_LIMIT_M - _SAFETY_M)
+    far = land_farther_than(polygon, distance, territory, pieces, WEA_LIMIT_M - _SAFETY_M)
     if not 0 < len(far) <= _MEND_MAX_POINTS:
         return None  # nothing found, or a whole border too winding for the budget: no graze
     cut = far_land_near(far, exact, territory.land, _MENDED_M)
@@ -199,7 +208,7 @@ def _mend_far_land(
     region = _covering_region(parts, exact) if excess is not None and excess <= 0 else None
     if region is None:
         return None
-    land_m, sea_m = measure_overshoot(region, exact, territory, center, pieces)
+    land_m, sea_m = measure_overshoot(region, distance, territory, pieces)
     return parts, region, land_m, sea_m
 
 
@@ -215,6 +224,10 @@ def polygonal(geometry: BaseGeometry) -> BaseGeometry:
 def _exact_zone(zone: BaseGeometry, territory: Territory) -> BaseGeometry:
     if shapely.contains(territory.national, zone):
         return zone  # inland: no overlay needed (the territory is prepared, this is fast)
+    if isinstance(zone, shapely.Polygon):  # one piece: convex
+        clipped = clip_to_convex(territory.national, zone)
+        if clipped is not None:
+            return clipped
     national = shapely.clip_by_rect(territory.national, *zone.bounds)
     return polygonal(shapely.intersection(zone, national))
 

@@ -68,7 +68,7 @@ def _not_inside(points: FloatArray, directions: int, margin: float) -> BoolArray
     cx, cy = distinct[:m, 0].mean(), distinct[:m, 1].mean()
     angles = np.empty(m)
     for k in range(m):
-        angles[k] = _pseudo_angle(distinct[k, 0] - cx, distinct[k, 1] - cy)
+        angles[k] = pseudo_angle(distinct[k, 0] - cx, distinct[k, 1] - cy)
     start = int(np.argmin(angles))  # the corners in rising pseudo-angle from here
     order = np.empty(m, dtype=np.int64)
     for k in range(m):
@@ -77,7 +77,7 @@ def _not_inside(points: FloatArray, directions: int, margin: float) -> BoolArray
         points[:, 0].max() - points[:, 0].min(), points[:, 1].max() - points[:, 1].min(), 1e-300
     )
     for i in range(n):
-        angle = _pseudo_angle(points[i, 0] - cx, points[i, 1] - cy)
+        angle = pseudo_angle(points[i, 0] - cx, points[i, 1] - cy)
         # The side from corner order[j] to order[j + 1] whose wedge holds the angle.
         j = m - 1
         for step in range(m - 1):
@@ -93,7 +93,7 @@ def _not_inside(points: FloatArray, directions: int, margin: float) -> BoolArray
 
 
 @compiled
-def _pseudo_angle(dx: float, dy: float) -> float:
+def pseudo_angle(dx: float, dy: float) -> float:
     """A number in [0, 4) that rises with the angle of (dx, dy), as the angle does."""
     total = abs(dx) + abs(dy)
     if total == 0.0:

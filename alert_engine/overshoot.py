@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.distance_search import Boundary
 from alert_engine.land_tiles import LandTiles
+from alert_engine.side_work import beside
 from alert_engine.stereographic import Stereographic
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -48,12 +49,12 @@ _FIND_STEP_DEG = 3e-4  # ≈ 33 m: samples for finding where P reaches land too 
 
 def measure_overshoot(
     polygon: BaseGeometry,
-    exact: BaseGeometry,
+    field: DistanceField,
     territory: Territory,
-    center: Point,
     pieces: Sequence[shapely.Polygon],
 ) -> tuple[float, float]:
-    """(land, sea): the greatest distance in metres from P ∩ land ∖ Z and from P ∩ sea to Z.
+    """(land, sea): the greatest distance in metres from P ∩ land ∖ Z and from P ∩ sea to Z
+    (``field``: the distance to Z).
 
     The maxima lie on the boundaries of those regions (unless Z surrounds a patch of outside
     land inside P): P's edges over land or sea, and the coasts inside P; a coast point belongs
@@ -64,7 +65,6 @@ def measure_overshoot(
     over_land, over_sea, coasts = _measured_lines(polygon, territory, pieces)
     if over_land.is_empty and over_sea.is_empty and coasts.is_empty:
         return 0.0, 0.0
-    field = DistanceField(exact, center)
     land_m, sea_m, coast_m = field.max_over(
         [
             Measured(over_land, LAND_TOL_M),
@@ -85,9 +85,8 @@ def load_compiled() -> None:
 
 def land_farther_than(
     polygon: BaseGeometry,
-    exact: BaseGeometry,
+    field: DistanceField,
     territory: Territory,
-    center: Point,
     pieces: Sequence[shapely.Polygon],
     limit_m: float,
 ) -> FloatArray:
@@ -100,7 +99,6 @@ def land_farther_than(
     lonlat: FloatArray = shapely.get_coordinates(lines)
     if len(lonlat) == 0:
         return lonlat
-    field = DistanceField(exact, center)
     distance = field.nearest(field.project(lonlat)).f
     step_m = _FIND_STEP_DEG * 111_320.0  # a degree of latitude or (less) of longitude
     far: FloatArray = lonlat[distance > limit_m - step_m / 2]
@@ -110,12 +108,19 @@ def land_farther_than(
 def _measured_lines(
     polygon: BaseGeometry, territory: Territory, pieces: Sequence[shapely.Polygon]
 ) -> tuple[BaseGeometry, BaseGeometry, BaseGeometry]:
-    """P's edges over land, P's edges over sea, and the coasts inside P outside the pieces."""
+    """P's edges over land, P's edges over sea, and the coasts inside P outside the pieces
+    (those on another thread meanwhile)."""
+    shapely.prepare([polygon, *pieces])  # before another thread reads them
+    coasts = beside().submit(_coasts_inside, polygon, territory, pieces)
     over_land, over_sea = _edges_by_surface(polygon, territory.land, territory.land_tiles)
+    return over_land, over_sea, coasts.result()
+
+
+def _coasts_inside(
+    polygon: BaseGeometry, territory: Territory, pieces: Sequence[shapely.Polygon]
+) -> BaseGeometry:
     coasts = territory.coasts.outside_pieces(polygon, list(pieces))
-    if not coasts.is_empty:
-        coasts = shapely.intersection(coasts, polygon)
-    return over_land, over_sea, coasts
+    return coasts if coasts.is_empty else shapely.intersection(coasts, polygon)
 
 
 def _edges_by_surface(

@@ -17,6 +17,9 @@ region with nothing crossing, or a polygon that is not strictly convex.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 import shapely
@@ -30,33 +33,50 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _TOUCH_DEG = 1e-9  # ≈ 0.1 mm: closer to the convex polygon's edge is a touch, not a side
-_PAD_DEG = 1e-3  # the region is first cut to the polygon's bounds grown by this
+# Vertices per run whose bounding box is kept: a run away from the window is skipped whole,
+# so a zone reads the few thousand coast vertices near it, not the tens of thousands of all.
+_RUN = 32
 
 
-def clip_to_convex(region: BaseGeometry, convex: shapely.Polygon) -> BaseGeometry | None:
-    """``region ∩ convex`` (Polygon or MultiPolygon, possibly empty) for a polygonal
-    ``region`` and a strictly convex ``convex``; None where the general overlay is needed."""
-    if convex.interiors:
+@dataclass(frozen=True)
+class ClipRings:
+    """A polygonal region's rings as arrays, read once: vertices with the region's interior
+    on their left (shells counter-clockwise, holes clockwise), each ring closed."""
+
+    points: FloatArray  # (n, 2)
+    offsets: IntArray  # ring r is points[offsets[r]:offsets[r + 1]]
+    is_shell: BoolArray  # per ring
+    ring_of: IntArray  # per vertex
+    run_low: FloatArray  # (runs, 2): the box of vertices k·_RUN to (k + 1)·_RUN, both ends in
+    run_high: FloatArray
+
+    @classmethod
+    def of(cls, region: BaseGeometry) -> ClipRings:
+        polygons = [p for p in shapely.get_parts(region) if isinstance(p, shapely.Polygon)]
+        rings, owner = shapely.get_rings(np.asarray(polygons, dtype=object), return_index=True)
+        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(ring_of, minlength=len(rings)))])
+        # get_rings gives each polygon's exterior first, then its holes.
+        is_shell = np.concatenate([[True], owner[1:] != owner[:-1]]) if len(rings) else owner
+        points = _oriented(np.ascontiguousarray(coords), offsets.astype(np.int64), is_shell)
+        low, high = _run_boxes(points)
+        return cls(points, offsets.astype(np.int64), is_shell, ring_of.astype(np.int64), low, high)
+
+
+def clip_to_convex(rings: ClipRings, convex: shapely.Polygon) -> BaseGeometry | None:
+    """``region ∩ convex`` (Polygon or MultiPolygon, possibly empty) for the region whose
+    ``rings`` these are and a strictly convex ``convex``; None where the general overlay is
+    needed."""
+    if convex.interiors or len(rings.points) == 0:
         return None
-    minx, miny, maxx, maxy = convex.bounds
-    # Grown: the cut's own edges must not run through the polygon's extreme corners.
-    local = shapely.clip_by_rect(
-        region, minx - _PAD_DEG, miny - _PAD_DEG, maxx + _PAD_DEG, maxy + _PAD_DEG
-    )
-    polygons = [p for p in shapely.get_parts(local) if isinstance(p, shapely.Polygon)]
-    if not polygons:
-        return shapely.Polygon()
-    rings, owner = shapely.get_rings(np.asarray(polygons, dtype=object), return_index=True)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(ring_of, minlength=len(rings)))])
-    # get_rings gives each polygon's exterior first, then its holes.
-    is_shell = np.concatenate([[True], owner[1:] != owner[:-1]])
-    window = np.asarray(convex.exterior.coords)[:-1]
     done, out, out_offsets, is_hole = _clip(
-        np.ascontiguousarray(coords),
-        offsets.astype(np.int64),
-        is_shell,
-        np.ascontiguousarray(window),
+        rings.points,
+        rings.offsets,
+        rings.is_shell,
+        rings.ring_of,
+        rings.run_low,
+        rings.run_high,
+        np.ascontiguousarray(np.asarray(convex.exterior.coords)[:-1]),
         _TOUCH_DEG,
     )
     if not done:
@@ -64,8 +84,8 @@ def clip_to_convex(region: BaseGeometry, convex: shapely.Polygon) -> BaseGeometr
     if len(out_offsets) == 1:
         return shapely.Polygon()
     ring_index = np.repeat(np.arange(len(out_offsets) - 1), np.diff(out_offsets))
-    rings = shapely.linearrings(out, indices=ring_index)
-    return _polygons(rings[~is_hole[1:]], rings[is_hole[1:]])
+    result = shapely.linearrings(out, indices=ring_index)
+    return _polygons(result[~is_hole[1:]], result[is_hole[1:]])
 
 
 def _polygons(
@@ -93,6 +113,32 @@ def _cross(ax: float, ay: float, bx: float, by: float) -> float:
 
 
 @compiled
+def _oriented(coords: FloatArray, offsets: IntArray, is_shell: BoolArray) -> FloatArray:
+    """The rings with the region's interior on their left."""
+    points = coords.copy()
+    for r in range(offsets.shape[0] - 1):
+        s, e = offsets[r], offsets[r + 1]
+        twice = 0.0
+        for i in range(s, e - 1):
+            twice += _cross(points[i, 0], points[i, 1], points[i + 1, 0], points[i + 1, 1])
+        if (twice > 0) != is_shell[r]:
+            points[s:e] = points[s:e][::-1].copy()
+    return points
+
+
+@compiled
+def _run_boxes(points: FloatArray) -> tuple[FloatArray, FloatArray]:
+    n = points.shape[0]
+    runs = max((n - 1 + _RUN - 1) // _RUN, 0)
+    low, high = np.empty((runs, 2)), np.empty((runs, 2))
+    for k in range(runs):
+        chunk = points[k * _RUN : min((k + 1) * _RUN, n - 1) + 1]
+        for axis in range(2):
+            low[k, axis], high[k, axis] = chunk[:, axis].min(), chunk[:, axis].max()
+    return low, high
+
+
+@compiled
 def _wedge(angles: FloatArray, angle: float) -> int:
     """The edge k (from corner k to k + 1) whose wedge from the centre holds ``angle``:
     ``angles`` rise from corner 0 (the smallest); past the last, or before the first, is
@@ -111,30 +157,22 @@ def _wedge(angles: FloatArray, angle: float) -> int:
 
 
 @compiled
-def _clip(
-    coords: FloatArray,
-    offsets: IntArray,
-    is_shell: BoolArray,
+def _window(
     window: FloatArray,
-    touch: float,
-) -> tuple[bool, FloatArray, IntArray, BoolArray]:
-    """(done, vertices of the result's rings each closed, ring offsets, whether each ring is
-    a hole (after a placeholder: ``is_hole[1:]``)). ``coords`` are the
-    region's rings, each closed, ``offsets`` where each starts; ``window`` the convex
-    polygon's corners without the closing repeat."""
-    failed = (False, np.zeros((0, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.bool_))
+) -> tuple[bool, FloatArray, FloatArray, FloatArray, float, float]:
+    """(strictly convex, its corners counter-clockwise from the one of least pseudo-angle
+    around their mean, those angles, its edges' lengths, that mean)."""
     m = window.shape[0]
-    # The window counter-clockwise and strictly convex.
     area = 0.0
     for k in range(m):
         area += _cross(window[k, 0], window[k, 1], window[(k + 1) % m, 0], window[(k + 1) % m, 1])
     corners = window.copy() if area > 0 else window[::-1].copy()
+    angles, lengths = np.empty(m), np.empty(m)
     for k in range(m):
         a, b, c = corners[k], corners[(k + 1) % m], corners[(k + 2) % m]
         if _cross(b[0] - a[0], b[1] - a[1], c[0] - b[0], c[1] - b[1]) <= 0.0:
-            return failed
+            return False, corners, angles, lengths, 0.0, 0.0
     cx, cy = corners[:, 0].mean(), corners[:, 1].mean()
-    angles = np.empty(m)
     for k in range(m):
         angles[k] = pseudo_angle(corners[k, 0] - cx, corners[k, 1] - cy)
     first = int(np.argmin(angles))
@@ -142,65 +180,99 @@ def _clip(
     angles = np.concatenate((angles[first:], angles[:first]))
     for k in range(m - 1):
         if angles[k + 1] <= angles[k]:
-            return failed
-    lengths = np.empty(m)
+            return False, corners, angles, lengths, cx, cy
     for k in range(m):
-        lengths[k] = np.hypot(
-            corners[(k + 1) % m, 0] - corners[k, 0], corners[(k + 1) % m, 1] - corners[k, 1]
-        )
+        b = corners[(k + 1) % m]
+        lengths[k] = math.hypot(b[0] - corners[k, 0], b[1] - corners[k, 1])
+    return True, corners, angles, lengths, cx, cy
 
-    # The rings with the region's interior on their left: shells counter-clockwise, holes not.
-    rings = offsets.shape[0] - 1
-    points = coords.copy()
-    for r in range(rings):
-        s, e = offsets[r], offsets[r + 1]
-        twice = 0.0
-        for i in range(s, e - 1):
-            twice += _cross(points[i, 0], points[i, 1], points[i + 1, 0], points[i + 1, 1])
-        if (twice > 0) != is_shell[r]:
-            points[s:e] = points[s:e][::-1].copy()
 
+@compiled
+def _grown(array: FloatArray, needed: int) -> FloatArray:
+    """``array`` of points, or a copy with room for ``needed`` and as many again."""
+    if needed <= array.shape[0]:
+        return array
+    grown = np.empty((2 * needed, 2))
+    grown[: array.shape[0]] = array
+    return grown
+
+
+@compiled
+def _clip(
+    points: FloatArray,
+    offsets: IntArray,
+    is_shell: BoolArray,
+    ring_of: IntArray,
+    run_low: FloatArray,
+    run_high: FloatArray,
+    window: FloatArray,
+    touch: float,
+) -> tuple[bool, FloatArray, IntArray, BoolArray]:
+    """(done, vertices of the result's rings each closed, ring offsets, whether each ring is
+    a hole (after a placeholder: ``is_hole[1:]``)), for ``ClipRings``'s arrays and
+    ``window``, the convex polygon's corners without the closing repeat."""
+    failed = (False, np.zeros((0, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.bool_))
+    convex, corners, angles, lengths, cx, cy = _window(window)
+    if not convex:
+        return failed
+    m = corners.shape[0]
+    west, east = corners[:, 0].min() - touch, corners[:, 0].max() + touch
+    south, north = corners[:, 1].min() - touch, corners[:, 1].max() + touch
     n = points.shape[0]
-    wedge = np.empty(n, dtype=np.int64)
-    inside = np.empty(n, dtype=np.bool_)
-    for i in range(n):
-        x, y = points[i, 0], points[i, 1]
-        k = _wedge(angles, pseudo_angle(x - cx, y - cy))
-        a, b = corners[k], corners[(k + 1) % m]
-        side = _cross(b[0] - a[0], b[1] - a[1], x - a[0], y - a[1]) / lengths[k]
-        if abs(side) <= touch:
-            return failed
-        wedge[i], inside[i] = k, side > 0
+    rings = offsets.shape[0] - 1
 
-    # Crossings, in the order of their rings: the edge (its first vertex), the point, where
-    # on the window's boundary (edge + fraction), and whether the ring enters there.
-    limit = 2 * n + 2
+    # Which side of the window each vertex near it lies on (the rest lie outside its box).
+    inside = np.zeros(n, dtype=np.bool_)
+    wedge = np.empty(n, dtype=np.int64)
+    runs = run_low.shape[0]
+    near = np.zeros(runs, dtype=np.bool_)
+    kept = 0
+    for run in range(runs):
+        near[run] = (
+            run_low[run, 0] <= east
+            and run_high[run, 0] >= west
+            and run_low[run, 1] <= north
+            and run_high[run, 1] >= south
+        )
+        if not near[run]:
+            continue
+        for i in range(run * _RUN, min((run + 1) * _RUN, n - 1) + 1):
+            x, y = points[i, 0], points[i, 1]
+            k = _wedge(angles, pseudo_angle(x - cx, y - cy))
+            a, b = corners[k], corners[(k + 1) % m]
+            side = _cross(b[0] - a[0], b[1] - a[1], x - a[0], y - a[1]) / lengths[k]
+            if abs(side) <= touch:
+                return failed
+            wedge[i], inside[i] = k, side > 0
+            kept += side > 0
+
+    # Crossings, in the order of the rings: the edge (its first vertex), the point, where on
+    # the window's boundary (edge + fraction), and whether the ring enters there.
+    limit = 64
     at_edge = np.empty(limit, dtype=np.int64)
-    at_x, at_y, along = np.empty(limit), np.empty(limit), np.empty(limit)
+    at = np.empty((limit, 2))
+    along = np.empty(limit)
     entering = np.empty(limit, dtype=np.bool_)
-    ring_first = np.zeros(rings + 1, dtype=np.int64)  # crossings of ring r: [first[r], first[r+1])
     count = 0
     found_t, found_u, found_k = np.empty(m), np.empty(m), np.empty(m, dtype=np.int64)
-    for r in range(rings):
-        ring_first[r] = count
-        for i in range(offsets[r], offsets[r + 1] - 1):
-            if inside[i] and inside[i + 1]:
-                continue  # both inside a convex polygon: so is the edge
+    for run in range(runs):
+        if not near[run]:
+            continue
+        for i in range(run * _RUN, min((run + 1) * _RUN, n - 1)):
+            if ring_of[i] != ring_of[i + 1] or (inside[i] and inside[i + 1]):
+                continue  # no edge (a ring's end), or one inside a convex polygon
             px, py = points[i, 0], points[i, 1]
             rx, ry = points[i + 1, 0] - px, points[i + 1, 1] - py
             # The wedges the edge sweeps, seen from the centre.
             turn = _cross(px - cx, py - cy, points[i + 1, 0] - cx, points[i + 1, 1] - cy)
             if turn > 0:
-                steps = (wedge[i + 1] - wedge[i]) % m
-                direction = 1
+                steps, direction = (wedge[i + 1] - wedge[i]) % m, 1
             else:
-                steps = (wedge[i] - wedge[i + 1]) % m
-                direction = -1
+                steps, direction = (wedge[i] - wedge[i + 1]) % m, -1
             # Near the centre the sweep is ill-defined: try every edge.
             everywhere = abs(turn) <= 1e-12 * (rx * rx + ry * ry + 1e-300) or steps > m // 2
-            tried = m if everywhere else steps + 1
             hits = 0
-            for j in range(tried):
+            for j in range(m if everywhere else steps + 1):
                 k = j if everywhere else (wedge[i] + direction * j) % m
                 a, b = corners[k], corners[(k + 1) % m]
                 sx, sy = b[0] - a[0], b[1] - a[1]
@@ -217,20 +289,31 @@ def _clip(
                     hits += 1
             expected = 1 if inside[i] != inside[i + 1] else (0 if hits == 0 else 2)
             if hits != expected:
-                return failed  # through a corner, or grazing: the general overlay decides
+                return failed  # grazing: the general overlay decides
+            if count + hits > limit:
+                limit *= 2
+                at_edge = np.concatenate((at_edge, np.empty(limit - at_edge.shape[0], np.int64)))
+                at = _grown(at, limit)
+                along = np.concatenate((along, np.empty(limit - along.shape[0])))
+                entering = np.concatenate((entering, np.empty(limit - entering.shape[0], np.bool_)))
             first_hit = 0 if hits < 2 or found_t[0] <= found_t[1] else 1
             for j in range(hits):
                 h = first_hit if j == 0 else 1 - first_hit
                 at_edge[count] = i
-                at_x[count] = px + found_t[h] * rx
-                at_y[count] = py + found_t[h] * ry
+                at[count, 0], at[count, 1] = px + found_t[h] * rx, py + found_t[h] * ry
                 along[count] = found_k[h] + found_u[h]
                 # Entering: from outside to inside (the first of two, or the inside end).
                 entering[count] = (not inside[i]) if hits == 1 else j == 0
                 count += 1
-        if count > ring_first[r] and not is_shell[r]:
+
+    # The crossings of ring r: [ring_first[r], ring_first[r + 1]) (found in ring order).
+    ring_first = np.zeros(rings + 1, dtype=np.int64)
+    for c in range(count):
+        ring_first[ring_of[at_edge[c]] + 1] += 1
+    for r in range(rings):
+        ring_first[r + 1] += ring_first[r]
+        if ring_first[r + 1] > ring_first[r] and not is_shell[r]:
             return failed  # a hole may touch its shell at a point: joined, one ring would too
-    ring_first[rings] = count
 
     # Along the window's boundary counter-clockwise, each exit is followed by an entry: the
     # result's boundary runs from the one to the other along the window.
@@ -258,13 +341,10 @@ def _clip(
             if entering[c]:
                 exit_of[c] = following
 
-    out = np.empty((n + count + 4 * m + 16, 2))  # grown below if a ring needs more
+    out = np.empty((kept + 2 * count + 2 * m + 16, 2))  # grown below if a ring needs more
     out_offsets = [0]
     holes = [False]  # whether each ring is a hole (the first entry is a placeholder)
     size = 0
-    ring_of = np.empty(count, dtype=np.int64)
-    for r in range(rings):
-        ring_of[ring_first[r] : ring_first[r + 1]] = r
     used = np.zeros(count, dtype=np.bool_)
     for start in range(count):
         if not entering[start] or used[start]:
@@ -273,23 +353,18 @@ def _clip(
         while True:
             used[c] = True
             x = exit_of[c]
-            r = ring_of[c]
+            r = ring_of[at_edge[c]]
             s, e = offsets[r], offsets[r + 1]
             distinct = e - s - 1
             # The chain: the entry point, the ring's vertices up to the exit's edge, the exit.
             inner = (at_edge[x] - at_edge[c]) % distinct
-            needed = size + inner + 2 + m + 2
-            if needed > out.shape[0]:
-                grown = np.empty((2 * needed, 2))
-                grown[:size] = out[:size]
-                out = grown
-            out[size, 0], out[size, 1] = at_x[c], at_y[c]
+            out = _grown(out, size + inner + m + 4)
+            out[size] = at[c]
             size += 1
             for j in range(inner):
-                v = s + (at_edge[c] - s + 1 + j) % distinct
-                out[size] = points[v]
+                out[size] = points[s + (at_edge[c] - s + 1 + j) % distinct]
                 size += 1
-            out[size, 0], out[size, 1] = at_x[x], at_y[x]
+            out[size] = at[x]
             size += 1
             # Along the window from the exit to the next entry: the corners between.
             following = next_entry[x]
@@ -316,18 +391,12 @@ def _clip(
     # goes to the shell around it (``_polygons``). Outside, they bound nothing within the
     # window, unless the window lies inside the region.
     for r in range(rings):
-        if ring_first[r] != ring_first[r + 1]:
-            continue
         s, e = offsets[r], offsets[r + 1]
-        if not inside[s]:
+        if ring_first[r] != ring_first[r + 1] or not inside[s]:
             continue
-        needed = size + (e - s)
-        if needed > out.shape[0]:
-            grown = np.empty((2 * needed, 2))
-            grown[:size] = out[:size]
-            out = grown
-        out[size:needed] = points[s:e]
-        size = needed
+        out = _grown(out, size + e - s)
+        out[size : size + e - s] = points[s:e]
+        size += e - s
         out_offsets.append(size)
         holes.append(not is_shell[r])
     if count == 0 and _inside_region(points, offsets, corners[0, 0], corners[0, 1]):

@@ -225,7 +225,7 @@ def _exact_zone(zone: BaseGeometry, territory: Territory) -> BaseGeometry:
     if shapely.contains(territory.national, zone):
         return zone  # inland: no overlay needed (the territory is prepared, this is fast)
     if isinstance(zone, shapely.Polygon):  # one piece: convex
-        clipped = clip_to_convex(territory.national, zone)
+        clipped = clip_to_convex(territory.national_rings, zone)
         if clipped is not None:
             return clipped
     national = shapely.clip_by_rect(territory.national, *zone.bounds)
@@ -280,8 +280,10 @@ def _straight_sides(pieces: Sequence[shapely.Polygon], plane: LocalPlane) -> Flo
     border, but there the allowed area cuts the cover and bounds the overshoot.)"""
     directions = []
     for piece in pieces:
-        ring = np.asarray(orient(plane.to_plane(piece), sign=1.0).exterior.coords)
+        ring = plane.xy(shapely.get_coordinates(piece.exterior))
         edges = np.diff(ring, axis=0)
+        if np.sum(ring[:-1, 0] * edges[:, 1] - ring[:-1, 1] * edges[:, 0]) < 0:
+            edges = -edges[::-1]  # clockwise: the same edges, walked counter-clockwise
         lengths = np.hypot(*edges.T)
         long = lengths > max(_SIDE_MIN_M, _SIDE_FACTOR * float(np.median(lengths)))
         # The outward normal of a counter-clockwise edge (ex, ey) is (ey, -ex).

@@ -39,6 +39,7 @@ from shared.alert_contract import Point
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+ObjectArray = npt.NDArray[np.object_]
 
 LAND_TOL_M = 5.0  # metres: far below the 161 m rule it is checked against
 SEA_TOL_M = 10.0
@@ -137,16 +138,14 @@ def _edges_by_surface(
         indices=np.repeat(np.arange(int(same.sum())), 2),
     )
     on_land = shapely.covers(prepared_land, edges)
-    touching = shapely.intersects(prepared_land, edges)
+    touching = on_land.copy()
+    touching[~on_land] = shapely.intersects(prepared_land, edges[~on_land])
     crossing = edges[touching & ~on_land]
-    land_parts = list(edges[on_land])
-    sea_parts = list(edges[~touching])
-    for edge in crossing:
-        # Padded: the clipping rectangle's own edges must not pass for coasts on the edge.
-        local = tiles.clip(*_padded(edge.bounds))
-        land_parts.append(shapely.intersection(edge, local))
-        sea_parts.append(shapely.difference(edge, local))
-    return _lines(land_parts), _lines(sea_parts)
+    # Padded: the clipping rectangle's own edges must not pass for coasts on the edge.
+    local = np.asarray([tiles.clip(*_padded(edge.bounds)) for edge in crossing], dtype=object)
+    land_parts = np.concatenate([edges[on_land], _lines(shapely.intersection(crossing, local))])
+    sea_parts = np.concatenate([edges[~touching], _lines(shapely.difference(crossing, local))])
+    return _multiline(land_parts), _multiline(sea_parts)
 
 
 def _padded(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -154,13 +153,16 @@ def _padded(bounds: tuple[float, float, float, float]) -> tuple[float, float, fl
     return minx - 1e-3, miny - 1e-3, maxx + 1e-3, maxy + 1e-3
 
 
-def _lines(parts: list[BaseGeometry]) -> BaseGeometry:
-    """The linear parts of overlay results, as one geometry (vectorised: there are many)."""
-    if not parts:
-        return shapely.MultiLineString()
-    flat = shapely.get_parts(np.asarray(parts, dtype=object))
+def _lines(overlaid: ObjectArray) -> ObjectArray:
+    """The non-empty linestrings among overlay results (vectorised: there can be many)."""
+    flat = shapely.get_parts(overlaid)
     keep = (shapely.get_type_id(flat) == 1) & ~shapely.is_empty(flat)
-    return shapely.multilinestrings(flat[keep]) if keep.any() else shapely.MultiLineString()
+    lines: ObjectArray = flat[keep]
+    return lines
+
+
+def _multiline(lines: ObjectArray) -> BaseGeometry:
+    return shapely.multilinestrings(lines) if len(lines) else shapely.MultiLineString()
 
 
 class DistanceField:

@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.allowed_area import AllowedLayer, allowed_layers, layers_from_document
 from alert_engine.coasts import Coasts
+from alert_engine.convex_clip import ClipRings
 from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.land_tiles import LandTiles
 
@@ -76,6 +77,11 @@ class Territory:
         """The land in small tiles, for clipping it near a point cheaply (each cut when
         first used)."""
         return LandTiles(self.land)
+
+    @cached_property
+    def national_rings(self) -> ClipRings:
+        """The national boundary's rings as arrays, for clipping zones to it (read once)."""
+        return ClipRings.of(self.national)
 
     @cached_property
     def coasts(self) -> Coasts:

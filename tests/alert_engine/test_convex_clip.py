@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from alert_engine.convex_clip import clip_to_convex
+from alert_engine.convex_clip import ClipRings, clip_to_convex
 from alert_engine.footprint import polygonal
 from alert_engine.geodesy import geodesic_disk
 from alert_engine.territory import Territory, default_paths, load_territory
@@ -54,7 +54,7 @@ def test_zones_of_the_territory_are_the_overlays_region(territory: Territory) ->
         disk = geodesic_disk(Point(lon=x, lat=y), radius_km * 1000.0).polygon
         if shapely.contains(territory.national, disk):
             continue  # the caller's own shortcut
-        clipped = clip_to_convex(territory.national, disk)
+        clipped = clip_to_convex(territory.national_rings, disk)
         if clipped is None:
             handed_back += 1
             continue
@@ -110,7 +110,7 @@ def _octagon(x: float, y: float, r: float) -> shapely.Polygon:
 def test_crossings_holes_and_islands_are_the_overlays(
     region: BaseGeometry, convex: shapely.Polygon
 ) -> None:
-    clipped = clip_to_convex(region, convex)
+    clipped = clip_to_convex(ClipRings.of(region), convex)
     assert clipped is not None
     _assert_same_region(clipped, _overlay(region, convex))
 
@@ -132,4 +132,4 @@ def test_crossings_holes_and_islands_are_the_overlays(
 def test_what_it_cannot_settle_plainly_is_handed_back(
     region: BaseGeometry, convex: shapely.Polygon, why: str
 ) -> None:
-    assert clip_to_convex(region, convex) is None, why
+    assert clip_to_convex(ClipRings.of(region), convex) is None, why

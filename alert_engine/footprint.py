@@ -53,7 +53,6 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
-from shapely.geometry.polygon import orient
 
 from alert_engine.allowed_area import AllowedLayer
 from alert_engine.convex_clip import clip_to_convex
@@ -63,7 +62,7 @@ from alert_engine.geodesy import geodesic_disk
 from alert_engine.grid_cuts import GRID_DEG, sent_cost, split_to_fit
 from alert_engine.grid_cuts import vertex_count as vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
-from alert_engine.hull import convex_hull
+from alert_engine.hull import hull_ring
 from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import DistanceField, land_farther_than, measure_overshoot
 from alert_engine.overshoot import load_compiled as load_compiled_measurement
@@ -120,7 +119,7 @@ def load_compiled() -> None:
     """Load the footprint's compiled steps (or compile them: seconds, the first time on a
     machine), so that a service's first alert does not wait for them."""
     load_compiled_measurement()
-    convex_hull(shapely.Point(0.0, 0.0).buffer(1.0, quad_segs=32))
+    hull_ring(shapely.get_coordinates(shapely.Point(0.0, 0.0).buffer(1.0, quad_segs=32)))
 
 
 def footprint(
@@ -239,9 +238,9 @@ class _Hull:
     """Z's convex hull in the plane, with its support function h(θ) = max over the hull of
     (cos θ, sin θ)·v: the tangent line of outward direction θ is {x : u(θ)·x = h(θ)}."""
 
-    def __init__(self, zone_in_plane: BaseGeometry) -> None:
-        hull = convex_hull(zone_in_plane)
-        ring = np.asarray(orient(hull, sign=1.0).exterior.coords)[:-1]
+    def __init__(self, points: FloatArray) -> None:
+        """The hull of ``points``: a zone's vertices in the plane."""
+        ring = hull_ring(points)
         edges = np.roll(ring, -1, axis=0) - ring
         keep = np.hypot(*edges.T) > 1e-6  # drop repeated points: their normal is undefined
         self.vertices = ring[keep]
@@ -314,7 +313,7 @@ def _piece_hulls(
     for piece in pieces:
         within = polygonal(shapely.intersection(exact, piece))
         if not within.is_empty:
-            hulls.append(_Hull(plane.to_plane(within)))
+            hulls.append(_Hull(plane.xy(shapely.get_coordinates(within))))
     return hulls
 
 
@@ -472,7 +471,7 @@ def _covering_parts(
     """One polygon (holes cut out) when it can meet the rule; else the budget of all parts,
     spent where land lies beyond the zone's edge; else the rectangle that always covers.
     With the region the parts describe together."""
-    hull = _Hull(plane.to_plane(exact))
+    hull = _Hull(plane.xy(shapely.get_coordinates(exact)))
     sides = _straight_sides(pieces, plane)
     probe = _FacingProbe(hull, plane, territory, sides)
     covered = (

@@ -54,9 +54,8 @@ def geodesic_disk(center: Point, radius_m: float, vertices: int | None = None) -
     short = chord <= _SHORT_CHORD_M
     if short:
         corner_m += 0.01 + chord**2 * 5e-8
-    azimuths = np.linspace(0.0, 360.0, vertices, endpoint=False)
     for _ in range(8):
-        lons, lats = _corners(center, azimuths, corner_m)
+        lons, lats = _corners(center, vertices, corner_m)
         if short:
             break
         nearest = float(np.min(distances_m(center, *_edge_samples(lons, lats))))
@@ -72,12 +71,20 @@ def geodesic_disk(center: Point, radius_m: float, vertices: int | None = None) -
     return GeodesicDisk(polygon=polygon, overshoot_m=corner_m - radius_m)
 
 
-def _corners(center: Point, azimuths: FloatArray, corner_m: float) -> tuple[FloatArray, FloatArray]:
-    n = len(azimuths)
+def _corners(center: Point, count: int, corner_m: float) -> tuple[FloatArray, FloatArray]:
+    """``count`` points ``corner_m`` from ``center`` at evenly spread azimuths from north,
+    clockwise. An ellipsoid of revolution is symmetric about the centre's meridian, so the
+    geodesics west of it mirror those east of it: half are computed (the costly part)."""
+    east = np.arange(count // 2 + 1)  # azimuths 0° to 180°
+    n = len(east)
     lons, lats, _ = WGS84.fwd(
-        np.full(n, center.lon), np.full(n, center.lat), azimuths, np.full(n, corner_m)
+        np.full(n, center.lon), np.full(n, center.lat), 360.0 * east / count, np.full(n, corner_m)
     )
-    return np.asarray(lons), np.asarray(lats)
+    mirrored = count - np.arange(n, count)  # azimuth 360° − a is a's mirror image
+    return (
+        np.concatenate([lons, 2 * center.lon - np.asarray(lons)[mirrored]]),
+        np.concatenate([lats, np.asarray(lats)[mirrored]]),
+    )
 
 
 def _edge_samples(lons: FloatArray, lats: FloatArray) -> tuple[FloatArray, FloatArray]:

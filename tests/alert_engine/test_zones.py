@@ -73,6 +73,18 @@ def test_polygon_covers_the_geodesic_disk(
     assert distances.max() <= radius * 1000 + zone.overshoot_m + 1e-6
 
 
+@pytest.mark.parametrize("vertices", [16, 17, 890])
+def test_every_corner_is_as_far_from_the_centre_west_as_east(vertices: int) -> None:
+    # The west half is the east half mirrored: each corner must still be a geodesic's end.
+    lat, lon = 34.03, -5.0
+    zone = geodesic_disk(Point(lat=lat, lon=lon), 160_000, vertices)
+    ring = np.asarray(zone.polygon.exterior.coords)[:-1]
+    _, _, d = GEOD.inv(np.full(len(ring), lon), np.full(len(ring), lat), ring[:, 0], ring[:, 1])
+    assert np.ptp(d) < 1e-6
+    assert d[0] == pytest.approx(160_000 + zone.overshoot_m, abs=1e-6)
+    assert len(np.unique(np.round(ring, 9), axis=0)) == vertices  # none twice, none missing
+
+
 def test_a_disk_across_the_antimeridian_is_refused() -> None:
     with pytest.raises(ValueError, match="antimeridian"):
         geodesic_disk(Point(lat=69.0, lon=170.0), 1_000_000, 100)

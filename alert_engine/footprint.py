@@ -55,6 +55,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from alert_engine.allowed_area import AllowedLayer
+from alert_engine.compiled import compiled
 from alert_engine.convex_clip import clip_to_convex
 from alert_engine.diagonal_cuts import peel_to_fit
 from alert_engine.far_land import far_land_near
@@ -256,18 +257,31 @@ class _Hull:
 
     def support(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """h(θ) and the hull point where the tangent of direction θ touches."""
-        n = len(self.vertices)
-        start = self._normals[0]
-        wrapped = start + np.mod(theta - start, 2 * math.pi)
-        index = np.searchsorted(self._normals, wrapped) % n
-        # The neighbours too: rounding at a normal's exact angle must not pick a wrong vertex.
-        near = (index[:, None] + np.array([-1, 0, 1])) % n
-        candidates = self.vertices[near]  # (M, 3, 2)
-        unit = np.column_stack([np.cos(theta), np.sin(theta)])
-        dots = np.einsum("mkj,mj->mk", candidates, unit)
-        best = np.argmax(dots, axis=1)
-        rows = np.arange(len(theta))
-        return dots[rows, best], candidates[rows, best]
+        return _support(self.vertices, self._normals, np.ascontiguousarray(theta, np.float64))
+
+
+@compiled
+def _support(
+    vertices: FloatArray, normals: FloatArray, theta: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """``_Hull.support``: the vertex between the two edge normals around each direction, found
+    by a binary search (the normals rise along a convex ring), or one of its neighbours:
+    rounding at a normal's exact angle must not pick a wrong vertex."""
+    n, m = vertices.shape[0], theta.shape[0]
+    h, touch = np.empty(m), np.empty((m, 2))
+    start = normals[0]
+    for i in range(m):
+        wrapped = start + np.mod(theta[i] - start, 2 * math.pi)
+        index = np.searchsorted(normals, wrapped) % n
+        ux, uy = math.cos(theta[i]), math.sin(theta[i])
+        best = -np.inf
+        for k in (index - 1, index, index + 1):
+            vx, vy = vertices[k % n, 0], vertices[k % n, 1]
+            dot = vx * ux + vy * uy
+            if dot > best:
+                best, touch[i, 0], touch[i, 1] = dot, vx, vy
+        h[i] = best
+    return h, touch
 
 
 def _straight_sides(pieces: Sequence[shapely.Polygon], plane: LocalPlane) -> FloatArray:

@@ -168,9 +168,15 @@ def footprint_of(
     shapely.prepare(exact)  # before another thread reads it: preparing writes to it
     # The distance to Z depends on Z alone: drawn on another core while P is built.
     field = beside().submit(DistanceField, exact, center)
-    parts, polygon = _covering_parts(exact, territory, plane, budget, pieces)
+    parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=False)
+    # Whether P covers Z is checked on another core while P is measured; on its own copy, as
+    # the measurement queries P prepared, and a prepared geometry is not safe to share.
+    covering = beside().submit(_covers, shapely.transform(polygon, _as_is), exact)
     distance = field.result()
     land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
+    if not covering.result():  # rare: each candidate checked before it is chosen, this time
+        parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=True)
+        land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
     if land_m > WEA_LIMIT_M:
         mended = _mend_far_land(polygon, exact, distance, territory, pieces, budget)
         if mended is not None and mended[2] < land_m:
@@ -481,10 +487,13 @@ def _covering_parts(
     plane: LocalPlane,
     budget: _Budget,
     pieces: Sequence[shapely.Polygon],
+    *,
+    verify: bool,
 ) -> tuple[tuple[shapely.Polygon, ...], BaseGeometry]:
     """One polygon (holes cut out) when it can meet the rule; else the budget of all parts,
     spent where land lies beyond the zone's edge; else the rectangle that always covers.
-    With the region the parts describe together."""
+    With the region the parts describe together. Without ``verify``, a candidate is taken
+    without checking that it covers Z (the caller checks the one taken)."""
     hull = _Hull(plane.xy(shapely.get_coordinates(exact)))
     sides = _straight_sides(pieces, plane)
     probe = _FacingProbe(hull, plane, territory, sides)
@@ -521,7 +530,7 @@ def _covering_parts(
     for tier in tiers:
         if tier not in plans:
             plans[tier] = plans_for(tier)
-        found = _best_fit(hull, covered, plane, exact, plans[tier], tier)
+        found = _best_fit(hull, covered, plane, exact, plans[tier], tier, verify=verify)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
         if best is not None and best[0] <= _TARGET_M:
@@ -536,6 +545,8 @@ def _best_fit(
     exact: BaseGeometry,
     plans: Sequence[tuple[float, AllowedLayer, float]],
     budget: _Budget,
+    *,
+    verify: bool,
 ) -> tuple[float, tuple[shapely.Polygon, ...], BaseGeometry] | None:
     """The sendable parts with the least expected overshoot within ``budget``: that
     overshoot, the parts, and the region they describe."""
@@ -555,7 +566,8 @@ def _best_fit(
     parts = best[1].parts or sendable(best[1].polygon, budget.polygons, _cut_at(budget))
     # Rounding can (rarely) split a thin part: the budget is checked on what is sent.
     excess = budget.excess(parts) if parts else None
-    region = _covering_region(parts, exact) if excess is not None and excess <= 0 else None
+    fits = excess is not None and excess <= 0
+    region = _covering_region(parts, exact, verify=verify) if fits else None
     return (best[2], parts, region) if region is not None else None
 
 
@@ -763,14 +775,24 @@ def _clip_to_allowed(cover: BaseGeometry, layer: AllowedLayer, exact: BaseGeomet
     return polygon
 
 
-def _covering_region(parts: Sequence[shapely.Polygon], exact: BaseGeometry) -> BaseGeometry | None:
-    """The region the parts describe together, if they are valid and it covers Z; else None.
-    (Kept by the caller: it is what is measured afterwards.)"""
+def _covering_region(
+    parts: Sequence[shapely.Polygon], exact: BaseGeometry, *, verify: bool = True
+) -> BaseGeometry | None:
+    """The region the parts describe together, if they are valid and (``verify``) it covers
+    Z; else None. (Kept by the caller: it is what is measured afterwards.)"""
     if not parts or not all(p.is_valid for p in parts):
         return None
     region = _region(parts)
+    return region if not verify or _covers(region, exact) else None
+
+
+def _covers(region: BaseGeometry, exact: BaseGeometry) -> bool:
     shapely.prepare(region)
-    return region if shapely.covers(region, exact) else None
+    return bool(shapely.covers(region, exact))
+
+
+def _as_is(xy: FloatArray) -> FloatArray:
+    return xy
 
 
 def _fallback(

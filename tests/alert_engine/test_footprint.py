@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+import alert_engine.footprint as footprint_module
 from alert_engine.composer import area_of
 from alert_engine.footprint import (
     DEFAULT_MAX_POLYGONS,
@@ -319,3 +320,22 @@ def test_the_payload_says_what_to_target_by(
     assert area.targeting == targeting
     assert (area.overshoot_land_m <= 161.0) == (targeting == "polygon")
     assert area.geocodes  # both ways the areas are there to fall back on
+
+
+def test_a_candidate_that_does_not_cover_the_zone_is_never_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # P is chosen before it is checked (the check runs beside its measurement): a P that
+    # turns out not to cover Z must give way to one checked before it is chosen.
+    checked = footprint_module._covering_region
+
+    def shrunk_unless_verified(
+        parts: list[shapely.Polygon], exact: BaseGeometry, *, verify: bool = True
+    ) -> BaseGeometry | None:
+        region = checked(parts, exact, verify=verify)
+        return region if verify or region is None else shapely.buffer(region, -0.01)
+
+    monkeypatch.setattr(footprint_module, "_covering_region", shrunk_unless_verified)
+    sent = footprint(Point(lon=-5.0003, lat=34.0331), 160.0, TERRITORY, 100)
+    assert shapely.covers(sent.polygon, sent.exact)
+    assert shapely.equals(shapely.union_all(list(sent.parts)), sent.polygon)

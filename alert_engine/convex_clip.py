@@ -93,6 +93,9 @@ def _polygons(
 ) -> BaseGeometry | None:
     """Holes given to the shell around them (each lies inside exactly one: the shells are
     disjoint pieces of the region); None if one is not found."""
+    if not len(holes):
+        polygons = shapely.polygons(shells)
+        return polygons[0] if len(polygons) == 1 else shapely.multipolygons(polygons)
     owned: list[list[BaseGeometry]] = [[] for _ in shells]
     if len(holes):
         polygons = shapely.polygons(shells)

@@ -506,14 +506,15 @@ def _covering_parts(
         else [_Covered(hull, probe)]
     )
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
+    shapely.prepare(hull_lonlat)
+    # Each layer's vertices inside the hull: what it costs any tier's budget (counted once,
+    # on another core while the share of land around the hull is probed).
+    inside_hull = beside().submit(_vertices_inside, hull_lonlat, territory)
     shapely.prepare(exact)
     one = _Budget(budget.vertices, budget.polygons)
     many = _Budget(budget.vertices, budget.polygons, split=True)
     land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
-    shapely.prepare(hull_lonlat)
-
-    # Each layer's vertices inside the hull: what it costs any tier's budget (counted once).
-    inside = _vertices_inside(hull_lonlat, territory)
+    inside = inside_hull.result()
 
     def plans_for(tier: _Budget) -> list[tuple[float, AllowedLayer, float]]:
         return _plans(hull, land_share, list(zip(territory.allowed, inside, strict=True)), tier)

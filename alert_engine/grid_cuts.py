@@ -39,6 +39,9 @@ _FAR_DEG = 1.0  # beyond the bounds: the clipping rectangle's corners stay outsi
 
 def vertex_count(geometry: BaseGeometry) -> int:
     """GeoJSON ring vertices without the closing repeat, holes included."""
+    if isinstance(geometry, shapely.Polygon) and not geometry.is_empty:  # most calls: one part
+        rings = shapely.get_num_interior_rings(geometry) + 1
+        return int(shapely.get_num_coordinates(geometry) - rings)
     rings = shapely.get_num_interior_rings(shapely.get_parts(geometry)) + 1
     return int(shapely.get_num_coordinates(geometry) - np.sum(rings))
 

@@ -4,11 +4,14 @@ How a zone is built, one module per step (all pure geometry, no I/O):
 
 1. **Pieces** (``pieces``): one per trusted location, a geodesic disk (``geodesy``) or a
    corridor, sized by the policy (``zone_policy``); the zone is their union.
-2. **Footprint** (``footprint``): the union clipped to the territory (``territory``) is the
-   exact zone; what is sent covers it with hole-free polygons within the vertex budget, built
-   from tangents around it (``local_plane``) cut by where a polygon may run
-   (``allowed_area``), tidied (``short_edges``, ``hole_free``) and measured (``overshoot``;
-   its search compiled: ``distance_search``, ``stereographic``).
+2. **Footprint** (``footprint``): the union clipped to the territory (``territory``; one
+   convex piece without the general overlay: ``convex_clip``) is the exact zone; what is
+   sent covers it with hole-free polygons within the vertex budget, built from tangents
+   around its hull (``hull``, ``local_plane``) cut by where a polygon may run
+   (``allowed_area``), tidied (``short_edges``, ``hole_free``, ``grid_cuts``,
+   ``diagonal_cuts``) and measured (``overshoot``; its search compiled:
+   ``distance_search``, ``stereographic``). Work that does not wait on the main line runs
+   on another core meanwhile (``side_work``).
    Without a territory, ``unclipped`` covers the bare pieces instead.
 3. **Area** (``composer``): the footprint with the regions and provinces it touches and
    their shares (``territory.geocodes``), as the alert's CAP-shaped area.

@@ -21,7 +21,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from alert_engine.compiled import compiled
+
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 _M_PER_DEG = 111_195.0  # metres per degree of latitude (mean): enough to judge a metre
 _MIN_RING = 4  # vertices a ring keeps, closing repeat excluded: never reduced to a sliver
@@ -52,35 +55,50 @@ def drop_short_edges(geometry: BaseGeometry, min_m: float) -> BaseGeometry:
 def _drop(ring: FloatArray, min_m: float) -> FloatArray:
     """The ring with one end of its shortest edge removed (``_removal_cost``), again and
     again while an edge is shorter than ``min_m`` and more than ``_MIN_RING`` vertices
-    remain. Clusters hold dozens of vertices: the short edges wait in a heap, the ring is a
-    linked list, and a removal only measures the one edge it makes."""
-    lengths = _lengths_m(ring)
-    short = [(float(lengths[i]), int(i)) for i in np.flatnonzero(lengths < min_m)]
+    remain."""
+    kept: FloatArray = ring[_kept(np.ascontiguousarray(ring, dtype=np.float64), min_m)]
+    return kept
+
+
+@compiled
+def _kept(ring: FloatArray, min_m: float) -> BoolArray:
+    """Which vertices ``_drop`` keeps. Clusters hold dozens of vertices: the short edges wait
+    in a heap, the ring is a linked list, and a removal only measures the one edge it makes."""
+    n = ring.shape[0]
+    length = np.empty(n)
+    for i in range(n):
+        length[i] = _length_m(ring[i], ring[(i + 1) % n])
+    short = [(length[i], i) for i in range(n) if length[i] < min_m]
     heapq.heapify(short)  # (length, start): ties go to the first edge along the ring
-    points: list[list[float]] = ring.tolist()
-    length: list[float] = lengths.tolist()
-    n = len(points)
-    following = [*range(1, n), 0]
-    preceding = [n - 1, *range(n - 1)]
-    alive = [True] * n
+    following = (np.arange(n) + 1) % n
+    preceding = (np.arange(n) + n - 1) % n
+    alive = np.ones(n, dtype=np.bool_)
     remaining = n
-    while short and remaining > _MIN_RING:
+    while len(short) and remaining > _MIN_RING:
         edge_length, start = heapq.heappop(short)
         if not alive[start] or length[start] != edge_length:
             continue  # an edge that a removal has since changed or taken away
-        removed = min(
-            (start, following[start]),
-            key=lambda i: _removal_cost(points[preceding[i]], points[i], points[following[i]]),
+        end = following[start]
+        convex_start, change_start = _removal_cost(
+            ring[preceding[start]], ring[start], ring[following[start]]
         )
+        convex_end, change_end = _removal_cost(
+            ring[preceding[end]], ring[end], ring[following[end]]
+        )
+        # A reflex corner first (removing it only adds area), then the smaller change of area
+        # (the first of equals).
+        first = convex_start < convex_end or (
+            convex_start == convex_end and change_start <= change_end
+        )
+        removed = start if first else end
         before, after = preceding[removed], following[removed]
         following[before], preceding[after] = after, before
         alive[removed] = False
         remaining -= 1
-        length[before] = _length_m(points[before], points[after])
+        length[before] = _length_m(ring[before], ring[after])
         if length[before] < min_m:
             heapq.heappush(short, (length[before], before))
-    kept: FloatArray = ring[np.asarray(alive)]
-    return kept
+    return alive
 
 
 def _lengths_m(ring: FloatArray) -> FloatArray:
@@ -89,14 +107,17 @@ def _lengths_m(ring: FloatArray) -> FloatArray:
     return np.asarray(np.hypot(delta[:, 0] * squash, delta[:, 1]) * _M_PER_DEG)
 
 
-def _length_m(start: list[float], end: list[float]) -> float:
+@compiled
+def _length_m(start: FloatArray, end: FloatArray) -> float:
     """One edge's ``_lengths_m``."""
     squash = math.cos(math.radians(start[1]))
     return math.hypot((end[0] - start[0]) * squash, end[1] - start[1]) * _M_PER_DEG
 
 
-def _removal_cost(before: list[float], here: list[float], after: list[float]) -> tuple[bool, float]:
-    """Sort key: removals that only add area first, then the smallest change of area."""
+@compiled
+def _removal_cost(before: FloatArray, here: FloatArray, after: FloatArray) -> tuple[bool, float]:
+    """Whether removing ``here`` only takes area (a convex corner: removals that only add
+    area go first), and by how much the area changes."""
     ux, uy = here[0] - before[0], here[1] - before[1]
     vx, vy = after[0] - here[0], after[1] - here[1]
     turn = ux * vy - uy * vx  # > 0: a left (convex) turn, the interior's side

@@ -63,16 +63,29 @@ def measure_overshoot(
     leave them out: it only skips what is cheap to skip (``pieces`` are the zone's convex
     pieces, whose union clipped to the territory is Z).
     """
-    over_land, over_sea, coasts = _measured_lines(polygon, territory, pieces)
-    if over_land.is_empty and over_sea.is_empty and coasts.is_empty:
-        return 0.0, 0.0
-    # The sea's search on another core meanwhile (the field is only read).
-    sea = beside().submit(field.max_over, [Measured(over_sea, SEA_TOL_M, relative=SEA_RELATIVE)])
-    land_m, coast_m = field.max_over(
-        [Measured(over_land, LAND_TOL_M), Measured(coasts, LAND_TOL_M)]
-    )
-    (sea_m,) = sea.result()
+    # Three searches, two of them on other cores: the coasts' (after their overlay) and the
+    # sea's, while the land's runs here. The field is only read.
+    shapely.prepare([polygon, *pieces])  # before another thread reads them
+    coasts = beside().submit(_farthest_coast, polygon, field, territory, pieces)
+    over_land, over_sea = _edges_by_surface(polygon, territory.land, territory.land_tiles)
+    sea = beside().submit(_farthest, field, Measured(over_sea, SEA_TOL_M, relative=SEA_RELATIVE))
+    land_m = _farthest(field, Measured(over_land, LAND_TOL_M))
+    coast_m, sea_m = coasts.result(), sea.result()
     return max(land_m, coast_m), max(sea_m, coast_m)
+
+
+def _farthest(field: DistanceField, lines: Measured) -> float:
+    (farthest,) = field.max_over([lines])
+    return farthest
+
+
+def _farthest_coast(
+    polygon: BaseGeometry,
+    field: DistanceField,
+    territory: Territory,
+    pieces: Sequence[shapely.Polygon],
+) -> float:
+    return _farthest(field, Measured(_coasts_inside(polygon, territory, pieces), LAND_TOL_M))
 
 
 def load_compiled() -> None:
@@ -108,12 +121,10 @@ def land_farther_than(
 def _measured_lines(
     polygon: BaseGeometry, territory: Territory, pieces: Sequence[shapely.Polygon]
 ) -> tuple[BaseGeometry, BaseGeometry, BaseGeometry]:
-    """P's edges over land, P's edges over sea, and the coasts inside P outside the pieces
-    (those on another thread meanwhile)."""
-    shapely.prepare([polygon, *pieces])  # before another thread reads them
-    coasts = beside().submit(_coasts_inside, polygon, territory, pieces)
+    """P's edges over land, P's edges over sea, and the coasts inside P outside the pieces."""
+    shapely.prepare([polygon, *pieces])
     over_land, over_sea = _edges_by_surface(polygon, territory.land, territory.land_tiles)
-    return over_land, over_sea, coasts.result()
+    return over_land, over_sea, _coasts_inside(polygon, territory, pieces)
 
 
 def _coasts_inside(

@@ -76,7 +76,7 @@ def clip_to_convex(rings: ClipRings, convex: shapely.Polygon) -> BaseGeometry | 
         rings.ring_of,
         rings.run_low,
         rings.run_high,
-        np.ascontiguousarray(np.asarray(convex.exterior.coords)[:-1]),
+        np.ascontiguousarray(shapely.get_coordinates(convex)[:-1]),  # no holes: the exterior
         _TOUCH_DEG,
     )
     if not done:

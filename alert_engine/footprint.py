@@ -299,7 +299,7 @@ def _straight_sides(pieces: Sequence[shapely.Polygon], plane: LocalPlane) -> Flo
     border, but there the allowed area cuts the cover and bounds the overshoot.)"""
     directions = []
     for piece in pieces:
-        ring = plane.xy(shapely.get_coordinates(piece.exterior))
+        ring = plane.xy(shapely.get_coordinates(piece))  # a piece has no holes
         edges = np.diff(ring, axis=0)
         if np.sum(ring[:-1, 0] * edges[:, 1] - ring[:-1, 1] * edges[:, 0]) < 0:
             edges = -edges[::-1]  # clockwise: the same edges, walked counter-clockwise

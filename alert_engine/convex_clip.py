@@ -286,8 +286,8 @@ def _clip(
                 t = _cross(qx, qy, sx, sy) / denominator
                 u = _cross(qx, qy, rx, ry) / denominator
                 if 0.0 <= t <= 1.0 and 0.0 <= u <= 1.0:
-                    if u == 0.0 or u == 1.0:
-                        return failed  # through a corner
+                    if min(u, 1.0 - u) * lengths[k] <= touch:
+                        return failed  # through a corner, or all but
                     found_t[hits], found_u[hits], found_k[hits] = t, u, k
                     hits += 1
             expected = 1 if inside[i] != inside[i + 1] else (0 if hits == 0 else 2)
@@ -322,8 +322,9 @@ def _clip(
     # result's boundary runs from the one to the other along the window.
     sequence = np.argsort(along[:count])
     for q in range(count - 1):
-        if along[sequence[q]] == along[sequence[q + 1]]:
-            return failed
+        a, b = along[sequence[q]], along[sequence[q + 1]]
+        if int(a) == int(b) and (b - a) * lengths[int(a) % m] <= touch:
+            return failed  # two crossings as good as one point
     next_entry = np.full(count, -1, dtype=np.int64)
     for q in range(count):
         c = sequence[q]
@@ -387,6 +388,8 @@ def _clip(
                 return failed
         out[size] = out[out_offsets[-1]]
         size += 1
+        if abs(_twice_area(out[out_offsets[-1] : size])) <= touch * touch:
+            return failed  # a sliver rounded flat: not a valid ring
         out_offsets.append(size)
         holes.append(False)
 
@@ -405,6 +408,15 @@ def _clip(
     if count == 0 and _inside_region(points, offsets, corners[0, 0], corners[0, 1]):
         return failed  # the window within the region: the caller's containment test's case
     return True, out[:size].copy(), np.array(out_offsets, dtype=np.int64), np.array(holes)
+
+
+@compiled
+def _twice_area(ring: FloatArray) -> float:
+    """Twice the signed area of a closed ring (the shoelace)."""
+    total = 0.0
+    for i in range(ring.shape[0] - 1):
+        total += _cross(ring[i, 0], ring[i, 1], ring[i + 1, 0], ring[i + 1, 1])
+    return total
 
 
 @compiled

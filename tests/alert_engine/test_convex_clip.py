@@ -133,3 +133,30 @@ def test_what_it_cannot_settle_plainly_is_handed_back(
     region: BaseGeometry, convex: shapely.Polygon, why: str
 ) -> None:
     assert clip_to_convex(ClipRings.of(region), convex) is None, why
+
+
+def test_a_coast_grazing_a_corner_of_the_zone_is_the_overlays_region(
+    territory: Territory,
+) -> None:
+    # Found from outside: a coast edge passing a hair from the disk's north corner left a
+    # sliver rounded flat, an invalid ring in the exact zone (and 225 m of overshoot).
+    center = Point(lon=-6.152961166714138, lat=35.01790789342663)
+    disk = geodesic_disk(center, 20589.692979236017).polygon
+    clipped = clip_to_convex(territory.national_rings, disk)
+    if clipped is not None:
+        _assert_same_region(clipped, _overlay(territory.national, disk))
+
+
+@pytest.mark.parametrize("miss", [1e-6, 1e-9, 1e-11, 1e-13, 1e-15, 0.0])
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_an_edge_passing_a_hair_from_a_corner_is_the_overlays_region(
+    miss: float, side: float
+) -> None:
+    # The edge x + y = 20 + miss·side runs past the window's corner (10, 10).
+    offset = miss * side
+    region = shapely.Polygon(
+        [(-30, -30), (30, -30), (30, -10 + offset), (-10 + offset, 30), (-30, 30)]
+    )
+    clipped = clip_to_convex(ClipRings.of(region), SQUARE)
+    if clipped is not None:
+        _assert_same_region(clipped, _overlay(region, SQUARE))

@@ -255,6 +255,7 @@ def _clip(
     at_edge = np.empty(limit, dtype=np.int64)
     at = np.empty((limit, 2))
     along = np.empty(limit)
+    on_edge = np.empty(limit, dtype=np.int64)  # the window edge: along's whole part, unrounded
     entering = np.empty(limit, dtype=np.bool_)
     count = 0
     found_t, found_u, found_k = np.empty(m), np.empty(m), np.empty(m, dtype=np.int64)
@@ -278,6 +279,10 @@ def _clip(
             for j in range(m if everywhere else steps + 1):
                 k = j if everywhere else (wedge[i] + direction * j) % m
                 a, b = corners[k], corners[(k + 1) % m]
+                if _near_segment(a, px, py, rx, ry, touch) or _near_segment(
+                    b, px, py, rx, ry, touch
+                ):
+                    return failed  # by a corner, hit or missed by rounding
                 sx, sy = b[0] - a[0], b[1] - a[1]
                 denominator = _cross(rx, ry, sx, sy)
                 if denominator == 0.0:
@@ -286,8 +291,6 @@ def _clip(
                 t = _cross(qx, qy, sx, sy) / denominator
                 u = _cross(qx, qy, rx, ry) / denominator
                 if 0.0 <= t <= 1.0 and 0.0 <= u <= 1.0:
-                    if min(u, 1.0 - u) * lengths[k] <= touch:
-                        return failed  # through a corner, or all but
                     found_t[hits], found_u[hits], found_k[hits] = t, u, k
                     hits += 1
             expected = 1 if inside[i] != inside[i + 1] else (0 if hits == 0 else 2)
@@ -298,6 +301,7 @@ def _clip(
                 at_edge = np.concatenate((at_edge, np.empty(limit - at_edge.shape[0], np.int64)))
                 at = _grown(at, limit)
                 along = np.concatenate((along, np.empty(limit - along.shape[0])))
+                on_edge = np.concatenate((on_edge, np.empty(limit - on_edge.shape[0], np.int64)))
                 entering = np.concatenate((entering, np.empty(limit - entering.shape[0], np.bool_)))
             first_hit = 0 if hits < 2 or found_t[0] <= found_t[1] else 1
             for j in range(hits):
@@ -305,6 +309,7 @@ def _clip(
                 at_edge[count] = i
                 at[count, 0], at[count, 1] = px + found_t[h] * rx, py + found_t[h] * ry
                 along[count] = found_k[h] + found_u[h]
+                on_edge[count] = found_k[h]
                 # Entering: from outside to inside (the first of two, or the inside end).
                 entering[count] = (not inside[i]) if hits == 1 else j == 0
                 count += 1
@@ -321,10 +326,11 @@ def _clip(
     # Along the window's boundary counter-clockwise, each exit is followed by an entry: the
     # result's boundary runs from the one to the other along the window.
     sequence = np.argsort(along[:count])
-    for q in range(count - 1):
-        a, b = along[sequence[q]], along[sequence[q + 1]]
-        if int(a) == int(b) and (b - a) * lengths[int(a) % m] <= touch:
-            return failed  # two crossings as good as one point
+    for q in range(count):
+        c, d = sequence[q], sequence[(q + 1) % count]
+        gap = at[d] - at[c]
+        if count > 1 and math.hypot(gap[0], gap[1]) <= touch:
+            return failed  # two crossings as good as one point: their order is rounding's
     next_entry = np.full(count, -1, dtype=np.int64)
     for q in range(count):
         c = sequence[q]
@@ -372,7 +378,7 @@ def _clip(
             size += 1
             # Along the window from the exit to the next entry: the corners between.
             following = next_entry[x]
-            k_from, k_to = int(along[x]), int(along[following])
+            k_from, k_to = on_edge[x], on_edge[following]
             corners_between = (k_to - k_from) % m
             if corners_between == 0 and along[following] < along[x]:
                 corners_between = m  # all the way round
@@ -408,6 +414,17 @@ def _clip(
     if count == 0 and _inside_region(points, offsets, corners[0, 0], corners[0, 1]):
         return failed  # the window within the region: the caller's containment test's case
     return True, out[:size].copy(), np.array(out_offsets, dtype=np.int64), np.array(holes)
+
+
+@compiled
+def _near_segment(
+    corner: FloatArray, px: float, py: float, rx: float, ry: float, touch: float
+) -> bool:
+    """Whether ``corner`` lies within ``touch`` of the segment from (px, py) by (rx, ry)."""
+    qx, qy = corner[0] - px, corner[1] - py
+    squared = rx * rx + ry * ry
+    t = 0.0 if squared == 0.0 else min(max((qx * rx + qy * ry) / squared, 0.0), 1.0)
+    return math.hypot(qx - t * rx, qy - t * ry) <= touch
 
 
 @compiled

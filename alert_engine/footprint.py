@@ -56,7 +56,7 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.allowed_area import AllowedLayer
 from alert_engine.compiled import compiled
-from alert_engine.convex_clip import clip_to_convex
+from alert_engine.convex_clip import ClipRings, clip_to_convex
 from alert_engine.diagonal_cuts import peel_to_fit
 from alert_engine.far_land import far_land_near
 from alert_engine.geodesy import geodesic_disk
@@ -68,7 +68,7 @@ from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import DistanceField, land_farther_than, measure_overshoot
 from alert_engine.overshoot import load_compiled as load_compiled_measurement
 from alert_engine.short_edges import drop_short_edges
-from alert_engine.side_work import beside
+from alert_engine.side_work import alongside
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -120,7 +120,12 @@ def load_compiled() -> None:
     """Load the footprint's compiled steps (or compile them: seconds, the first time on a
     machine), so that a service's first alert does not wait for them."""
     load_compiled_measurement()
-    hull_ring(shapely.get_coordinates(shapely.Point(0.0, 0.0).buffer(1.0, quad_segs=32)))
+    octagon = shapely.Point(0.0, 0.0).buffer(1.0, quad_segs=2)
+    hull = _Hull(shapely.get_coordinates(shapely.Point(0.0, 0.0).buffer(1.0, quad_segs=32)))
+    hull.support(np.linspace(0.0, 2 * math.pi, 8, endpoint=False))
+    clip_to_convex(ClipRings.of(shapely.box(0.5, -2.0, 3.0, 2.0)), octagon)
+    # A ring with an edge of centimetres: the short-edge loop runs.
+    drop_short_edges(shapely.Polygon([(0, 0), (1e-3, 0), (1e-3, 1e-3), (1e-3 - 1e-7, 1e-3)]), 1.0)
 
 
 def footprint(
@@ -166,15 +171,18 @@ def footprint_of(
     plane = LocalPlane.at(center)
     budget = _Budget(max_vertices, max_polygons)
     shapely.prepare(exact)  # before another thread reads it: preparing writes to it
-    # The distance to Z depends on Z alone: drawn on another core while P is built.
-    field = beside().submit(DistanceField, exact, center)
-    parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=False)
-    # Whether P covers Z is checked on another core while P is measured; on its own copy, as
-    # the measurement queries P prepared, and a prepared geometry is not safe to share.
-    covering = beside().submit(_covers, shapely.transform(polygon, _as_is), exact)
-    distance = field.result()
-    land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
-    if not covering.result():  # rare: each candidate checked before it is chosen, this time
+    with alongside() as side:
+        # The distance to Z depends on Z alone: drawn on another core while P is built.
+        field = side.submit(DistanceField, exact, center)
+        parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=False)
+        # Whether P covers Z is checked on another core while P is measured; on its own
+        # copy, as the measurement queries P prepared, and a prepared geometry is not safe to
+        # share.
+        covering = side.submit(_covers, shapely.transform(polygon, _as_is), exact)
+        distance = field.result()
+        land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
+        checked = covering.result()
+    if not checked:  # rare: each candidate checked before it is chosen, this time
         parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=True)
         land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
     if land_m > WEA_LIMIT_M:
@@ -509,12 +517,13 @@ def _covering_parts(
     shapely.prepare(hull_lonlat)
     # Each layer's vertices inside the hull: what it costs any tier's budget (counted once,
     # on another core while the share of land around the hull is probed).
-    inside_hull = beside().submit(_vertices_inside, hull_lonlat, territory)
+    with alongside() as side:
+        inside_hull = side.submit(_vertices_inside, hull_lonlat, territory)
+        land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
+        inside = inside_hull.result()
     shapely.prepare(exact)
     one = _Budget(budget.vertices, budget.polygons)
     many = _Budget(budget.vertices, budget.polygons, split=True)
-    land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
-    inside = inside_hull.result()
 
     def plans_for(tier: _Budget) -> list[tuple[float, AllowedLayer, float]]:
         return _plans(hull, land_share, list(zip(territory.allowed, inside, strict=True)), tier)

@@ -32,7 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.distance_search import Boundary
 from alert_engine.land_tiles import LandTiles
-from alert_engine.side_work import beside
+from alert_engine.side_work import alongside
 from alert_engine.stereographic import Stereographic
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -66,11 +66,12 @@ def measure_overshoot(
     # Three searches, two of them on other cores: the coasts' (after their overlay) and the
     # sea's, while the land's runs here. The field is only read.
     shapely.prepare([polygon, *pieces])  # before another thread reads them
-    coasts = beside().submit(_farthest_coast, polygon, field, territory, pieces)
-    over_land, over_sea = _edges_by_surface(polygon, territory.land, territory.land_tiles)
-    sea = beside().submit(_farthest, field, Measured(over_sea, SEA_TOL_M, relative=SEA_RELATIVE))
-    land_m = _farthest(field, Measured(over_land, LAND_TOL_M))
-    coast_m, sea_m = coasts.result(), sea.result()
+    with alongside() as side:
+        coasts = side.submit(_farthest_coast, polygon, field, territory, pieces)
+        over_land, over_sea = _edges_by_surface(polygon, territory.land, territory.land_tiles)
+        sea = side.submit(_farthest, field, Measured(over_sea, SEA_TOL_M, relative=SEA_RELATIVE))
+        land_m = _farthest(field, Measured(over_land, LAND_TOL_M))
+        coast_m, sea_m = coasts.result(), sea.result()
     return max(land_m, coast_m), max(sea_m, coast_m)
 
 
@@ -94,6 +95,7 @@ def load_compiled() -> None:
     square = shapely.box(0.0, 0.0, 0.01, 0.01)
     field = DistanceField(square, Point(lon=0.0, lat=0.0))
     field.max_over([Measured(shapely.LineString([(-0.01, -0.01), (0.02, 0.03)]), LAND_TOL_M)])
+    field.nearest(field.project(np.array([[0.02, 0.03]])))  # where P is mended
 
 
 def land_farther_than(

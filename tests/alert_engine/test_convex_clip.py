@@ -160,3 +160,26 @@ def test_an_edge_passing_a_hair_from_a_corner_is_the_overlays_region(
     clipped = clip_to_convex(ClipRings.of(region), SQUARE)
     if clipped is not None:
         _assert_same_region(clipped, _overlay(region, SQUARE))
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        # An edge past a corner by rounding, crossing nothing found: the corner's side decides.
+        shapely.Polygon([(12.192880012368594, -29.939845733945376),
+                         (7.807119987631407, 49.939845733945376),
+                         (-29.939845733945376, 7.807119987631404)]),
+        # A crossing a rounding short of a corner: its edge would be read as the next one.
+        shapely.Polygon([(38.694243635980904, -17.868268373886625),
+                         (-18.694243635980904, 37.86826837388662),
+                         (-17.86826837388662, -18.694243635980907)]),
+        # A slit 2e-9 deep: two crossings closer than their order can be told.
+        shapely.Polygon([(-5, -5), (15, -5), (15, 15), (0.5 + 1e-7, 15), (0.5, 10 - 2e-9),
+                         (0.5 - 1e-7, 15), (-5, 15)]),
+    ],
+)  # fmt: skip
+def test_rounding_at_the_zones_edge_never_gives_another_region(region: BaseGeometry) -> None:
+    # Found from outside: these gave an empty zone, a flat ring and nearly the complement.
+    clipped = clip_to_convex(ClipRings.of(region), SQUARE)
+    if clipped is not None:
+        _assert_same_region(clipped, _overlay(region, SQUARE))

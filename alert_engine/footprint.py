@@ -163,7 +163,7 @@ def footprint_of(
     if not pieces:
         raise ValueError("a zone needs at least one piece")
     zone = pieces[0] if len(pieces) == 1 else shapely.union_all(list(pieces))
-    exact = _exact_zone(zone, territory)
+    exact = _exact_zone(zone, territory, convex=len(pieces) == 1)  # a piece is convex
     if exact.is_empty:
         return Footprint((), shapely.Polygon(), exact, zone, 0, 0.0, 0.0, True)
     minx, miny, maxx, maxy = zone.bounds
@@ -235,10 +235,10 @@ def polygonal(geometry: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(polygons) if polygons else shapely.Polygon()
 
 
-def _exact_zone(zone: BaseGeometry, territory: Territory) -> BaseGeometry:
+def _exact_zone(zone: BaseGeometry, territory: Territory, *, convex: bool) -> BaseGeometry:
     if shapely.contains(territory.national, zone):
         return zone  # inland: no overlay needed (the territory is prepared, this is fast)
-    if isinstance(zone, shapely.Polygon):  # one piece: convex
+    if convex and isinstance(zone, shapely.Polygon):
         clipped = clip_to_convex(territory.national_rings, zone)
         if clipped is not None:
             return clipped

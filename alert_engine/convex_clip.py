@@ -229,7 +229,7 @@ def _clip(
     wedge = np.empty(n, dtype=np.int64)
     runs = run_low.shape[0]
     near = np.zeros(runs, dtype=np.bool_)
-    kept = 0
+    kept = examined = 0
     for run in range(runs):
         near[run] = (
             run_low[run, 0] <= east
@@ -239,6 +239,7 @@ def _clip(
         )
         if not near[run]:
             continue
+        examined += _RUN
         for i in range(run * _RUN, min((run + 1) * _RUN, n - 1) + 1):
             x, y = points[i, 0], points[i, 1]
             k = _wedge(angles, pseudo_angle(x - cx, y - cy))
@@ -251,7 +252,7 @@ def _clip(
 
     # Crossings, in the order of the rings: the edge (its first vertex), the point, where on
     # the window's boundary (edge + fraction), and whether the ring enters there.
-    limit = 64
+    limit = 2 * examined  # an edge crosses a convex polygon's boundary twice at most
     at_edge = np.empty(limit, dtype=np.int64)
     at = np.empty((limit, 2))
     along = np.empty(limit)
@@ -296,13 +297,6 @@ def _clip(
             expected = 1 if inside[i] != inside[i + 1] else (0 if hits == 0 else 2)
             if hits != expected:
                 return failed  # grazing: the general overlay decides
-            if count + hits > limit:
-                limit *= 2
-                at_edge = np.concatenate((at_edge, np.empty(limit - at_edge.shape[0], np.int64)))
-                at = _grown(at, limit)
-                along = np.concatenate((along, np.empty(limit - along.shape[0])))
-                on_edge = np.concatenate((on_edge, np.empty(limit - on_edge.shape[0], np.int64)))
-                entering = np.concatenate((entering, np.empty(limit - entering.shape[0], np.bool_)))
             first_hit = 0 if hits < 2 or found_t[0] <= found_t[1] else 1
             for j in range(hits):
                 h = first_hit if j == 0 else 1 - first_hit

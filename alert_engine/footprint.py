@@ -521,7 +521,6 @@ def _covering_parts(
         inside_hull = side.submit(_vertices_inside, hull_lonlat, territory)
         land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
         inside = inside_hull.result()
-    shapely.prepare(exact)
     one = _Budget(budget.vertices, budget.polygons)
     many = _Budget(budget.vertices, budget.polygons, split=True)
 

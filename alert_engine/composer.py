@@ -150,7 +150,11 @@ def clipped_zone(pieces: Sequence[Piece], policy: ZonePolicy) -> ClippedZone:
         raise ValueError("a clipped zone needs the policy's territory")
     polygons = [p.polygon for p in pieces]
     sent = footprint_of(polygons, policy.territory, policy.vertex_budget, policy.max_polygons)
-    touched = [] if sent.exact.is_empty else policy.territory.geocodes(sent.exact, sent.zone)
+    touched = (
+        []
+        if sent.exact.is_empty
+        else policy.territory.geocodes(sent.exact, sent.zone, convex=len(polygons) == 1)
+    )
     return ClippedZone.of(sent, touched)
 
 

@@ -63,10 +63,19 @@ class ClipRings:
         return cls(points, offsets.astype(np.int64), is_shell, ring_of.astype(np.int64), low, high)
 
 
-def clip_to_convex(rings: ClipRings, convex: shapely.Polygon) -> BaseGeometry | None:
-    """``region ∩ convex`` (Polygon or MultiPolygon, possibly empty) for the region whose
-    ``rings`` these are and a strictly convex ``convex``; None where the general overlay is
-    needed."""
+@dataclass(frozen=True)
+class ClippedRings:
+    """The rings of ``region ∩ convex`` as arrays: shells counter-clockwise, holes clockwise."""
+
+    points: FloatArray  # (n, 2), each ring closed
+    offsets: IntArray  # ring r is points[offsets[r]:offsets[r + 1]]
+    is_hole: BoolArray  # per ring
+
+
+def clipped_rings(rings: ClipRings, convex: shapely.Polygon) -> ClippedRings | None:
+    """The rings of ``region ∩ convex`` for the region whose ``rings`` these are and a
+    strictly convex ``convex`` (none: the intersection is empty); None where the general
+    overlay is needed. Without building a geometry: what an area needs."""
     if convex.interiors or len(rings.points) == 0:
         return None
     done, out, out_offsets, is_hole = _clip(
@@ -79,13 +88,21 @@ def clip_to_convex(rings: ClipRings, convex: shapely.Polygon) -> BaseGeometry | 
         np.ascontiguousarray(shapely.get_coordinates(convex)[:-1]),  # no holes: the exterior
         _TOUCH_DEG,
     )
-    if not done:
+    return ClippedRings(out, out_offsets, is_hole[1:]) if done else None
+
+
+def clip_to_convex(rings: ClipRings, convex: shapely.Polygon) -> BaseGeometry | None:
+    """``region ∩ convex`` (Polygon or MultiPolygon, possibly empty) for the region whose
+    ``rings`` these are and a strictly convex ``convex``; None where the general overlay is
+    needed."""
+    clipped = clipped_rings(rings, convex)
+    if clipped is None:
         return None
-    if len(out_offsets) == 1:
+    if len(clipped.is_hole) == 0:
         return shapely.Polygon()
-    ring_index = np.repeat(np.arange(len(out_offsets) - 1), np.diff(out_offsets))
-    result = shapely.linearrings(out, indices=ring_index)
-    return _polygons(result[~is_hole[1:]], result[is_hole[1:]])
+    ring_index = np.repeat(np.arange(len(clipped.is_hole)), np.diff(clipped.offsets))
+    result = shapely.linearrings(clipped.points, indices=ring_index)
+    return _polygons(result[~clipped.is_hole], result[clipped.is_hole])
 
 
 def _polygons(

@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from shared.alert_contract import Point
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 WGS84 = Geod(ellps="WGS84")
 
@@ -108,12 +109,25 @@ def geodesic_area_m2(geometry: BaseGeometry) -> float:
 
     Ring by ring from coordinate arrays (pyproj's ``geometry_area_perimeter`` converts
     coordinates through Python lists, several times slower); holes are subtracted."""
+    parts = shapely.get_parts(geometry)
+    polygons = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+    if not len(polygons):
+        return 0.0
+    rings, owner = shapely.get_rings(polygons, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(ring, minlength=len(rings)))])
+    # get_rings gives each polygon's exterior first, then its holes.
+    is_hole = np.concatenate([[False], owner[1:] == owner[:-1]])
+    return rings_area_m2(coords, offsets, is_hole)
+
+
+def rings_area_m2(points: FloatArray, offsets: npt.NDArray[np.int64], is_hole: BoolArray) -> float:
+    """``geodesic_area_m2`` of the region bounded by closed lon/lat rings held in one array
+    (ring r is ``points[offsets[r]:offsets[r + 1]]``): shells added, holes taken away."""
     total = 0.0
-    for polygon in shapely.get_parts(geometry):
-        if polygon.geom_type != "Polygon" or polygon.is_empty:
-            continue
-        for k, ring in enumerate((polygon.exterior, *polygon.interiors)):
-            lon, lat = shapely.get_coordinates(ring).T
-            area, _ = WGS84.polygon_area_perimeter(lon, lat)
-            total += abs(float(area)) if k == 0 else -abs(float(area))
+    for start, end, hole in zip(
+        offsets[:-1].tolist(), offsets[1:].tolist(), is_hole.tolist(), strict=True
+    ):
+        area, _ = WGS84.polygon_area_perimeter(points[start:end, 0], points[start:end, 1])
+        total += -abs(float(area)) if hole else abs(float(area))
     return max(total, 0.0)

@@ -26,8 +26,8 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.allowed_area import AllowedLayer, allowed_layers, layers_from_document
 from alert_engine.coasts import Coasts
-from alert_engine.convex_clip import ClipRings
-from alert_engine.geodesy import geodesic_area_m2
+from alert_engine.convex_clip import ClipRings, clipped_rings
+from alert_engine.geodesy import geodesic_area_m2, rings_area_m2
 from alert_engine.land_tiles import LandTiles
 
 AreaKind = Literal["region", "province"]
@@ -108,25 +108,47 @@ class Territory:
         return self.regions + self.provinces
 
     @cached_property
+    def _geometries(self) -> npt.NDArray[np.object_]:
+        """The areas' geometries, prepared: every zone is tested against them."""
+        geometries = np.asarray([a.geometry for a in self._areas], dtype=object)
+        shapely.prepare(geometries)
+        return geometries
+
+    @cached_property
     def _tree(self) -> shapely.STRtree:
-        return shapely.STRtree([a.geometry for a in self._areas])
+        return shapely.STRtree(self._geometries)
+
+    def build_indexes(self) -> None:
+        """Build now what zones read, each once (the land union, the boundary's and the
+        areas' rings, the coasts' index, the areas' sizes, the allowed areas), rather than
+        while the first alert waits (or inside one of its side threads)."""
+        _ = self.land, self.allowed, self.national_rings, self.coasts
+        _ = self._clip_rings, self._area_m2
 
     def clip(self, zone: BaseGeometry) -> BaseGeometry:
         """The part of ``zone`` (e.g. a geodesic disk) on the national territory."""
         return shapely.intersection(zone, self.national)
 
-    def geocodes(self, zone: BaseGeometry, unclipped: BaseGeometry | None = None) -> list[Geocode]:
+    def geocodes(
+        self, zone: BaseGeometry, unclipped: BaseGeometry | None = None, *, convex: bool = False
+    ) -> list[Geocode]:
         """The regions, then provinces, that ``zone`` covers, each with its share of the zone's
         ellipsoidal area on the territory.
 
         ``unclipped``, if given, is what ``zone`` was clipped from (e.g. the geodesic disk):
         every area lies in the territory, so its overlays with it are the same, and a disk of a
-        few hundred vertices is far cheaper to overlay than the zone with its coasts.
+        few hundred vertices is far cheaper to overlay than the zone with its coasts. If it is
+        one ``convex`` polygon (a disk), each area is clipped to it without the general
+        overlay (``convex_clip``), and only its area is measured.
         """
         overlaid = zone if unclipped is None else unclipped
         shapely.prepare(overlaid)
-        touched = sorted(int(i) for i in self._tree.query(zone, predicate="intersects"))
-        measured = {i: self._inside_m2(i, overlaid) for i in touched if not self._summed(i)}
+        window = overlaid if convex and isinstance(overlaid, shapely.Polygon) else None
+        near = self._tree.query(overlaid)
+        # Each area near tested with its own prepared geometry: the zone's few hundred
+        # vertices located in the area, not the area's thousands in the zone.
+        touched = sorted(int(i) for i in near[shapely.intersects(self._geometries[near], overlaid)])
+        measured = {i: self._inside_m2(i, overlaid, window) for i in touched if not self._summed(i)}
         # None: that area holds the whole zone, which is then all on the territory.
         whole = geodesic_area_m2(overlaid) if None in measured.values() else 0.0
         inside = {i: whole if m2 is None else m2 for i, m2 in measured.items()}
@@ -174,26 +196,34 @@ class Territory:
                 divided.add(region.code)
         return frozenset(divided)
 
-    def _inside_m2(self, index: int, zone: BaseGeometry) -> float | None:
+    def _inside_m2(
+        self, index: int, zone: BaseGeometry, window: shapely.Polygon | None
+    ) -> float | None:
         """The area of the zone inside area ``index`` (None: all of the zone); the overlay
-        only where they cross.
+        only where they cross, and without the general overlay where the zone is a convex
+        ``window``.
 
         A large zone holds whole provinces, and a small one lies inside its region: both are
         answered by a (prepared) predicate and a precomputed or already known area.
         """
-        area_m2 = self._area_m2[index]  # also prepares the areas
-        area = self._areas[index].geometry
+        area_m2, area = self._area_m2[index], self._geometries[index]
         if shapely.covers(zone, area):
             return area_m2
         if shapely.covers(area, zone):
             return None
+        clipped = clipped_rings(self._clip_rings[index], window) if window is not None else None
+        if clipped is not None:
+            return rings_area_m2(clipped.points, clipped.offsets, clipped.is_hole)
         return geodesic_area_m2(shapely.intersection(area, zone))
 
     @cached_property
+    def _clip_rings(self) -> tuple[ClipRings, ...]:
+        """Each area's rings as arrays, for clipping them to a convex zone (read once)."""
+        return tuple(ClipRings.of(a.geometry) for a in self._areas)
+
+    @cached_property
     def _area_m2(self) -> tuple[float, ...]:
-        for area in self._areas:
-            shapely.prepare(area.geometry)
-        return tuple(geodesic_area_m2(a.geometry) for a in self._areas)
+        return tuple(geodesic_area_m2(g) for g in self._geometries)
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -193,8 +193,11 @@ def test_shares_match_a_direct_overlay_of_each_area(
     total = abs(GEOD.geometry_area_perimeter(zone)[0])
     codes = territory.geocodes(zone)
     via_disk = territory.geocodes(zone, unclipped)
-    assert [c.code for c in via_disk] == [c.code for c in codes]
-    assert [c.share for c in via_disk] == pytest.approx([c.share for c in codes], abs=1e-9)
+    # The disk is convex: each area is clipped to it by the compiled clip, not the overlay.
+    via_clip = territory.geocodes(zone, unclipped, convex=True)
+    for shortcut in (via_disk, via_clip):
+        assert [c.code for c in shortcut] == [c.code for c in codes]
+        assert [c.share for c in shortcut] == pytest.approx([c.share for c in codes], abs=1e-9)
     for code in codes:
         area = next(a for a in (*territory.regions, *territory.provinces) if a.code == code.code)
         direct = abs(GEOD.geometry_area_perimeter(shapely.intersection(area.geometry, zone))[0])
@@ -209,3 +212,24 @@ def test_geodesic_area_subtracts_holes() -> None:
     # pyproj's helper adds signed ring areas, so it needs the holes oriented against the shell.
     oriented = shapely.orient_polygons(ring)
     assert geodesic_area_m2(ring) == pytest.approx(abs(GEOD.geometry_area_perimeter(oriented)[0]))
+
+
+def test_a_disk_is_shared_out_without_the_general_overlay(
+    territory: Territory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine's zones are mostly one disk: each area it crosses is clipped by the compiled
+    # convex clip. Were it to hand every area back, the overlay (refused here) would run.
+    unclipped = disk(RABAT, 160.0)
+    zone = territory.clip(unclipped)
+    expected = territory.geocodes(zone, unclipped)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the general overlay was used")
+
+    monkeypatch.setattr(shapely, "intersection", refused)
+    clipped = territory.geocodes(zone, unclipped, convex=True)
+    assert [c.code for c in clipped] == [c.code for c in expected]
+    assert [c.share for c in clipped] == pytest.approx([c.share for c in expected], abs=1e-9)
+    areas = (*territory.regions, *territory.provinces)
+    crossed = {a.code for a in areas if shapely.intersects(a.geometry, unclipped.exterior)}
+    assert len(crossed) >= 4 and crossed <= {c.code for c in clipped}  # each was clipped

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.compiled import compiled
 from alert_engine.hull import pseudo_angle
+from alert_engine.rings import rings_of
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -52,15 +53,10 @@ class ClipRings:
 
     @classmethod
     def of(cls, region: BaseGeometry) -> ClipRings:
-        polygons = [p for p in shapely.get_parts(region) if isinstance(p, shapely.Polygon)]
-        rings, owner = shapely.get_rings(np.asarray(polygons, dtype=object), return_index=True)
-        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-        offsets = np.concatenate([[0], np.cumsum(np.bincount(ring_of, minlength=len(rings)))])
-        # get_rings gives each polygon's exterior first, then its holes.
-        is_shell = np.concatenate([[True], owner[1:] != owner[:-1]]) if len(rings) else owner
-        points = _oriented(np.ascontiguousarray(coords), offsets.astype(np.int64), is_shell)
+        rings = rings_of(region)
+        points = _oriented(rings.points, rings.offsets, rings.is_shell)
         low, high = _run_boxes(points)
-        return cls(points, offsets.astype(np.int64), is_shell, ring_of.astype(np.int64), low, high)
+        return cls(points, rings.offsets, rings.is_shell, rings.ring_of, low, high)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from alert_engine.rings import rings_of
 from shared.alert_contract import Point
 
 FloatArray = npt.NDArray[np.float64]
@@ -109,16 +110,8 @@ def geodesic_area_m2(geometry: BaseGeometry) -> float:
 
     Ring by ring from coordinate arrays (pyproj's ``geometry_area_perimeter`` converts
     coordinates through Python lists, several times slower); holes are subtracted."""
-    parts = shapely.get_parts(geometry)
-    polygons = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
-    if not len(polygons):
-        return 0.0
-    rings, owner = shapely.get_rings(polygons, return_index=True)
-    coords, ring = shapely.get_coordinates(rings, return_index=True)
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(ring, minlength=len(rings)))])
-    # get_rings gives each polygon's exterior first, then its holes.
-    is_hole = np.concatenate([[False], owner[1:] == owner[:-1]])
-    return rings_area_m2(coords, offsets, is_hole)
+    rings = rings_of(geometry)
+    return rings_area_m2(rings.points, rings.offsets, ~rings.is_shell)
 
 
 def rings_area_m2(points: FloatArray, offsets: npt.NDArray[np.int64], is_hole: BoolArray) -> float:

@@ -468,8 +468,14 @@ async def test_a_new_deliveries_filter_stops_the_list_it_replaces(
     await add_console_keys(stack)
     async with console_page(stack, browser, "officer") as page:
         await page.locator("a[data-nav='nav.deliveries']").click()
-        for status in ("delivered", "dead", "pending"):
+        for status in ("delivered", "dead"):
             await page.locator("#delivery-filter").select_option(status)
+        # The last filter's own first request: a request the page made before it (the list
+        # just replaced asking once as it was drawn) reaches the test first, not among those
+        # counted below, as the browser reports requests in the order it makes them.
+        async with page.expect_request(lambda r: "status=pending" in r.url) as first:
+            await page.locator("#delivery-filter").select_option("pending")
+        await first.value
         asked = []
         for _ in range(4):  # four seconds of refreshes: every one is the last filter's
             async with page.expect_request(lambda r: "/v1/deliveries?" in r.url) as request:

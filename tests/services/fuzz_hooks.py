@@ -25,6 +25,8 @@ _KEYS: dict[str, str] = json.loads(os.environ.get("FUZZ_KEYS", "{}"))
 _IDS: dict[str, str] = json.loads(os.environ.get("FUZZ_IDS", "{}"))
 _PARTNER: dict[str, str] = json.loads(os.environ.get("FUZZ_PARTNER", "{}"))
 _REPORT: dict[str, Any] = json.loads(os.environ.get("FUZZ_REPORT", "{}"))
+# Keys are revoked by id or by name: the names of the run's own keys are theirs too.
+_OWN_KEY_NAMES = json.loads(os.environ.get("FUZZ_KEY_NAMES", "[]"))
 
 # Acts that reach the public need a second key (four eyes).
 _REVIEW_OPERATIONS = {"approve", "reject", "renew", "cancel"}
@@ -62,6 +64,23 @@ def _case_for(action: str) -> str:
         created.raise_for_status()
         report_id: str = created.json()["id"]
     return report_id
+
+
+def _key_id(key: str) -> str:
+    """A key's id: the middle of ``tfk_<id>_<secret>``."""
+    return key.split("_")[1]
+
+
+def _disposable_key() -> str:
+    """The id of a key made to be revoked: a revocation aimed at one of the run's own keys
+    (their ids come back in the keys list, and the fuzzer reuses ids it has seen) would
+    leave every later request of the run refused."""
+    body = {"name": f"disposable-{uuid.uuid4().hex[:8]}", "scopes": ["alerts:read"], "unit": None}
+    with _api(_KEYS["operator"]) as operator:
+        created = operator.post("/v1/keys", json=body)
+        created.raise_for_status()
+        key_id: str = created.json()["id"]
+    return key_id
 
 
 def _placed(where: dict[str, Any], minutes_ago: int) -> None:
@@ -102,9 +121,12 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
     if case.headers is None:
         case.headers = CaseInsensitiveDict()
     case.headers["Authorization"] = f"Bearer {_KEYS['reviewer' if review else 'operator']}"
+    parameters = case.path_parameters or {}
+    own = {_key_id(k) for k in _KEYS.values()} | set(_OWN_KEY_NAMES)
+    if action == "revoke" and parameters.get("key_id") in own:
+        parameters["key_id"] = _disposable_key()
     if case.meta is None or case.meta.generation.mode.is_negative:
         return
-    parameters = case.path_parameters or {}
     if "report_id" in parameters:
         parameters["report_id"] = _case_for(action)
     for name in ("alert_id", "partner_id", "delivery_id"):

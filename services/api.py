@@ -26,6 +26,7 @@ from services.api_headers import ApiResponseHeaders
 from services.components import Components, map_territory, zone_policy
 from services.console.pages import install_console
 from services.docs_pages import install_docs_pages
+from services.head_requests import HeadAsGet
 from services.health import ops_router
 from services.http_guards import ControlCharacterGuard, FailedAuthLimit, JsonBodyGuard
 from services.known_query import known_query_only
@@ -89,6 +90,7 @@ def create_app(components: Components) -> FastAPI:
         ),
     )
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGet)  # innermost: the others, and the access log, see the HEAD
     app.add_middleware(JsonBodyGuard, max_body_bytes=components.settings.max_body_bytes)
     app.add_middleware(ControlCharacterGuard)
     if settings.auth_failures_per_minute > 0:

@@ -91,17 +91,6 @@ def ops_router(readiness: Readiness) -> APIRouter:
         ready, body = await readiness.check()
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    # HEAD too: load balancers and uptime checkers often probe with it. Out of the document:
-    # the same operation as its GET, with no body.
-    @router.head("/healthz", include_in_schema=False)
-    async def healthz_head() -> Response:
-        return Response()
-
-    @router.head("/readyz", include_in_schema=False)
-    async def readyz_head() -> Response:
-        ready, _ = await readiness.check()
-        return Response(status_code=200 if ready else 503)
-
     @router.get("/metrics", response_class=Response)
     async def metrics() -> Response:
         """Prometheus metrics of this process (text exposition format)."""

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from services.components import Components
+from services.head_requests import HeadAsGet
 from services.health import ops_router
 
 
@@ -33,5 +34,6 @@ def create_ops_app(components: Components) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.add_middleware(HeadAsGet)
     app.include_router(ops_router(components.readiness()))
     return app

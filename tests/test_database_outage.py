@@ -80,9 +80,16 @@ async def _submit_and_approve(
     return str(approved.json()["alert_id"])
 
 
-async def _readiness(urls: list[str]) -> list[int]:
+async def _readiness(urls: list[str]) -> list[tuple[int, int]]:
+    """Each server's readiness as a GET and as a HEAD (how load balancers often probe)."""
     async with httpx.AsyncClient(timeout=10) as client:
-        return [(await client.get(f"{url}/readyz")).status_code for url in urls]
+        return [
+            (
+                (await client.get(f"{url}/readyz")).status_code,
+                (await client.head(f"{url}/readyz")).status_code,
+            )
+            for url in urls
+        ]
 
 
 async def _where_things_are(partner: PartnerEndpoint, procs: Processes) -> str:
@@ -143,7 +150,9 @@ async def test_a_database_outage_stops_no_retry_expiry_or_widening(
                 assert refused.headers["content-type"] == "application/problem+json"
                 assert int(refused.headers["retry-after"]) > 0
                 # Nobody is ready: the API needs its database, the workers too.
-                assert await _readiness([stack.base_url, *procs.ops_urls.values()]) == [503] * 4
+                assert (
+                    await _readiness([stack.base_url, *procs.ops_urls.values()]) == [(503, 503)] * 4
+                )
                 # The fault lasts while the retry and the expiry come due.
                 await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - outage_started)))
             finally:

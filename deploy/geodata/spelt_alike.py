@@ -58,11 +58,11 @@ class CommunesByConsonants:
             main = name == place["name"]
             read = skeletons(name)
             for skeleton in read.whole:
-                if _long_enough(skeleton, main):
+                if distinctive(skeleton, main=main):
                     found.update(self.whole.get((region, skeleton.letters), {}))
                     found.update(self.without_market_day.get((region, skeleton.letters), {}))
             for skeleton in read.without_market_day:
-                if _long_enough(skeleton, main):
+                if distinctive(skeleton, main=main):
                     found.update(self.whole.get((region, skeleton.letters), {}))
         if len(found) != 1:
             return None
@@ -70,7 +70,9 @@ class CommunesByConsonants:
         return commune if _plausible(place, commune) else None
 
 
-def _long_enough(skeleton: Skeleton, main: bool) -> bool:
+def distinctive(skeleton: Skeleton, *, main: bool) -> bool:
+    """Whether ``skeleton`` has consonants enough to tell a place by (the module's rules):
+    fewer from a place's main name than from its other spellings."""
     letters, own = (_MAIN_LETTERS, _MAIN_OWN) if main else (_LETTERS, _OWN)
     return len(skeleton.letters) >= letters and skeleton.own >= own
 

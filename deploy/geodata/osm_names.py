@@ -9,10 +9,12 @@ gives its names to a place only when it is that place beyond reasonable doubt:
   few hundred metres apart, a town's up to a few kilometres);
 - it names the place: its Arabic is the place's Arabic name or one of its Arabic spellings,
   or its Latin is one of the place's Latin spellings (on the gazetteer's matching key), or is
-  spelt with the same consonants (``transliteration``, as ``spelt_alike`` requires them);
+  spelt with the same consonants (``transliteration``, as ``spelt_alike`` requires them), or
+  it was read by hand as naming it (``NAMED_BY_HAND``);
 - no other node near the place names it with another Arabic or Tifinagh name;
 - of the places it names, the place is the nearest (two GeoNames records of one town do not
-  both take its names: their names would become ambiguous).
+  both take its names: their names would become ambiguous); nor does a place take an Arabic
+  name that another place of its region has as its official name.
 
 Such a node gives the place its Tifinagh name, its Arabic name where the place has no
 official one (HCP's names, from ``official_names``, are never replaced), and the node's id,
@@ -28,7 +30,7 @@ some Moroccan names use for g, but an alert's Arabic text does not).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +59,27 @@ _ARABIC_MARKS = frozenset(chr(c) for c in range(0x064B, 0x0653))
 REFUSED_ARABIC = {
     # "الساحل", "the coast": OpenStreetMap's Arabic drops the market day of Khemis Sahel.
     2544367: "a common noun without the place's market day",
+}
+
+
+# Nodes that are a place although the rules cannot tell (a word or a consonant apart), read
+# by hand against the node's three names and where it lies: place (GeoNames id) → node.
+NAMED_BY_HAND = {
+    2549979: 1210538786,  # El Kelaa des Srarhna: El Kelâat Es-Sraghna, قلعة السراغنة
+    2538059: 663766321,  # Rich: Er-Rich, الريش
+    2553382: 1119720107,  # Echemmaia Est: Echemmaia, الشماعية
+    10375207: 2153902671,  # My Drarga: Drargua, الدراركة
+    2533182: 1955924625,  # Sidi Rahal: Sidi Rahal Chatai, سيدي رحال
+    2550162: 1954988611,  # El Harhoura: Harhoura, هرهورة
+    2526389: 2037523691,  # Zaouïa Aït Ishak: Aït Ishaq, آيت إسحاق
+    2539114: 1991263363,  # Oulad Yaïch: Ouled Yaïch, أولاد ايعيش
+    2532420: 1342040682,  # Jem’at Oulad ’Abbou: Oulad Abbou, أولاد عبو
+    2535619: 2213577002,  # Sidi Bou Lanouar: Boulanouare, بولنوار
+    2540704: 1976780855,  # Oued el Himer: Oued Heimer, وادي الحيمر
+    2558844: 1035918792,  # Ait Yazza: Ait Iaaza, آيت ايعزة
+    11025160: 1961939188,  # Lemhaya: M'Haya, المهاية
+    12718672: 1865092943,  # Ras El Aïn: Ras Al Ain, رأس العين
+    2527002: 2050450472,  # Tlet Ighoud (its market day, Tuesday): Ighoud, إيغود
 }
 
 
@@ -143,7 +166,10 @@ def osm_names(
 ) -> tuple[list[dict[str, Any]], NameShares]:
     """The places with the names of the node each is (the module's rules), and the shares."""
     node_of = _nodes_of(places, [n for n in nodes if n.arabic or n.tifinagh])
-    named = [_with_names(place, node_of.get(index)) for index, place in enumerate(places)]
+    # Another record of a town an official name was given to (GeoNames has a few twice): its
+    # name given again would make it ambiguous.
+    official = {(p["region"], normalise(p["ar"])) for p in places if p.get("ar")}
+    named = [_with_names(place, node_of.get(index), official) for index, place in enumerate(places)]
     out = [place for place, _ in named]
     count = max(len(out), 1)
     return out, NameShares(
@@ -172,9 +198,12 @@ def _nodes_of(
     return {index: by_id[node] for node, (_, index) in nearest.items()}
 
 
-def _with_names(place: Mapping[str, Any], node: OsmPlace | None) -> tuple[dict[str, Any], bool]:
-    """The place with its node's Tifinagh name, and its Arabic one where the place has none;
-    and whether the node gave it any."""
+def _with_names(
+    place: Mapping[str, Any], node: OsmPlace | None, official: Collection[tuple[str, str]]
+) -> tuple[dict[str, Any], bool]:
+    """The place with its node's Tifinagh name, and its Arabic one where the place has none
+    and no place of its region has it (``official``: region, matching key); and whether the
+    node gave it any."""
     named = dict(place)
     for own in ("zgh", "osm_node"):  # the step's own fields: drawn afresh when it runs again
         named.pop(own, None)
@@ -187,6 +216,7 @@ def _with_names(place: Mapping[str, Any], node: OsmPlace | None) -> tuple[dict[s
         and not named.get("ar")
         and is_standard_arabic(node.arabic)
         and place["id"] not in REFUSED_ARABIC
+        and (place["region"], normalise(node.arabic)) not in official
     )
     if arabic:
         named["ar"] = node.arabic
@@ -224,7 +254,8 @@ def _node_of(
         (
             (float(m), nodes[int(i)])
             for m, i in zip(metres, near, strict=True)
-            if m <= NEAR_M and keys.named(nodes[int(i)])
+            if m <= NEAR_M
+            and (keys.named(nodes[int(i)]) or NAMED_BY_HAND.get(place["id"]) == nodes[int(i)].node)
         ),
         key=lambda found: (found[0], found[1].node),
     )

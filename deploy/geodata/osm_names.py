@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alert_engine.geodesy import WGS84
-from intake_api.gazetteer import normalise
+from intake_api.gazetteer import build_gazetteer, normalise
 
 from .spelt_alike import distinctive
 from .transliteration import skeletons
@@ -153,11 +153,11 @@ def is_standard_arabic(name: str) -> bool:
 
 @dataclass(frozen=True)
 class NameShares:
-    """What the step gave: shares of all places (0–1)."""
+    """What the step gave: shares of all places (0–1) the gazetteer names in each script."""
 
-    arabic_before: float  # with an Arabic name before the step (official, or a spelling)
+    arabic_before: float  # in Arabic, before the step (an official name, or a spelling)
     arabic: float  # after it
-    tifinagh: float  # with a Tifinagh name after it
+    tifinagh: float  # in Tifinagh, after it
     from_osm: int  # places given a name by their node
 
 
@@ -171,11 +171,11 @@ def osm_names(
     official = {(p["region"], normalise(p["ar"])) for p in places if p.get("ar")}
     named = [_with_names(place, node_of.get(index), official) for index, place in enumerate(places)]
     out = [place for place, _ in named]
-    count = max(len(out), 1)
+    arabic, tifinagh = _named_shares(out)
     return out, NameShares(
-        arabic_before=sum(1 for p in places if _has_arabic(p)) / count,
-        arabic=sum(1 for p in out if _has_arabic(p)) / count,
-        tifinagh=sum(1 for p in out if p.get("zgh")) / count,
+        arabic_before=_named_shares(places)[0],
+        arabic=arabic,
+        tifinagh=tifinagh,
         from_osm=sum(1 for _, given in named if given),
     )
 
@@ -226,11 +226,12 @@ def _with_names(
     return named, given
 
 
-def _has_arabic(place: Mapping[str, Any]) -> bool:
-    spellings = (place.get("ar") or "", *place["names"])
-    return any(
-        s and split_by_script(s) == {"arabic": s} and is_standard_arabic(s) for s in spellings
-    )
+def _named_shares(places: Sequence[Mapping[str, Any]]) -> tuple[float, float]:
+    """The shares of places the gazetteer names in Arabic and in Tifinagh (by their fields,
+    else by a spelling in that script: ``intake_api.gazetteer``'s own choice)."""
+    named = build_gazetteer(places, {}).places
+    count = max(len(named), 1)
+    return sum(1 for p in named if p.ar) / count, sum(1 for p in named if p.zgh) / count
 
 
 def _node_of(

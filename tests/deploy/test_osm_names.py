@@ -31,6 +31,7 @@ def _place(place_id: int, name: str, names: list[str], **fields: Any) -> dict[st
         "lon": lon,
         "lat": lat,
         "region": region,
+        "population": 1000,
         "names": names,
         **fields,
     }

@@ -12,7 +12,7 @@ from tests.waiting import eventually
 _PER_RESPONSE = {"date", "x-request-id"}
 
 
-def _same_headers(head: httpx.Response, get: httpx.Response) -> dict[str, tuple[str, str]]:
+def _differing_headers(head: httpx.Response, get: httpx.Response) -> dict[str, tuple[str, str]]:
     """The headers in which the two answers differ (besides the per-response ones)."""
     names = (set(head.headers) | set(get.headers)) - _PER_RESPONSE
     return {
@@ -50,7 +50,7 @@ async def test_pages_and_the_api_answer_head_as_their_get(stack: Stack) -> None:
             head = await client.head(path)
             assert head.status_code == get.status_code, path
             assert head.content == b"", path
-            assert _same_headers(head, get) == {}, path
+            assert _differing_headers(head, get) == {}, path
             assert int(head.headers["content-length"]) == len(get.content), path
 
 

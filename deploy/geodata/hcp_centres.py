@@ -20,7 +20,8 @@ public alert is worse than none:
   asking ("Skoura" is a village near Boulemane and the oasis near Ouarzazate, whose official
   name is its commune's; "سكورة" would find the village).
 
-A centre no rule can tell is the place may be read by hand as it (``NAMED_BY_HAND``).
+A centre no rule can tell is the place may be read by hand as it (``NAMED_BY_HAND``), and a
+name the rules let through that a reader would misread is refused by hand (``REFUSED_ARABIC``).
 
 Such a place gets the centre's Arabic name (``ar``), the centre's names as spellings to be found
 by (``spelt_like``, as ``official_names`` keeps a commune spelt alike: never matched on exactly
@@ -53,6 +54,12 @@ _VILLAGE = re.compile(r"^douar\s+", re.IGNORECASE)
 # the centre's outline once its latitude is set right).
 NAMED_BY_HAND = {
     10795660: "Sebt Lamaarif (Centre)",  # Sebt El Maarif (the article written apart): سبت المعاريف
+}
+# Arabic names the rules let through but an alert's reader would misread, refused by place
+# (GeoNames id) after reading every name the step gives.
+REFUSED_ARABIC = {
+    # "القرية", "the village": "missing near the village" says nothing of where.
+    12718691: "a common noun, the whole of the name",
 }
 
 
@@ -115,6 +122,7 @@ def centre_names(
             and claims[match.key] == 1
             and (place["region"], normalise(match.name_ar)) not in official
             and named_so[normalise(place["name"])] == 1
+            and int(place.get("id", 0)) not in REFUSED_ARABIC
         )
         out.append(_with_centre(place, match if given else None))
     return out, sum(1 for p in out if "hcp_centre" in p)

@@ -54,6 +54,7 @@ _VILLAGE = re.compile(r"^douar\s+", re.IGNORECASE)
 # the centre's outline once its latitude is set right).
 NAMED_BY_HAND = {
     10795660: "Sebt Lamaarif (Centre)",  # Sebt El Maarif (the article written apart): سبت المعاريف
+    2558414: "Guigou (Centre)",  # Almis du Guigou ("the plain of Guigou"): كيكو
 }
 # Arabic names the rules let through but an alert's reader would misread, refused by place
 # (GeoNames id) after reading every name the step gives.

@@ -80,6 +80,7 @@ NAMED_BY_HAND = {
     11025160: 1961939188,  # Lemhaya: M'Haya, المهاية
     12718672: 1865092943,  # Ras El Aïn: Ras Al Ain, رأس العين
     2527002: 2050450472,  # Tlet Ighoud (its market day, Tuesday): Ighoud, إيغود
+    2558414: 2020295346,  # Almis du Guigou ("the plain of Guigou"), 480 m off: Guigou, كيكو
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 
@@ -24,6 +25,7 @@ async def report_service(session: Transaction, context: Context, now: Now) -> Re
         default_ttl=timedelta(hours=context.settings.alert_ttl_hours),
         service_area=service_area_of(context.settings),
         sighting_horizon=timedelta(hours=context.settings.zone_sighting_horizon_hours),
+        timezone=ZoneInfo(context.settings.alert_timezone),
     )
 
 

@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -101,8 +101,12 @@ class ReportService:
         default_ttl: timedelta = timedelta(hours=24),
         service_area: ServiceArea = ServiceArea.of(DEFAULT_SERVICE_AREA),
         sighting_horizon: timedelta = timedelta(hours=3),
+        timezone: tzinfo = UTC,
     ) -> None:
         self._session = session
+        # Where the alert's people live (TIFLI_ALERT_TIMEZONE): a child turns 18 at midnight
+        # there, an hour before the UTC date changes in Morocco.
+        self._timezone = timezone
         # How much older than the newest trusted location a sighting may be and still count
         # in the zone (the engine's setting, TIFLI_ZONE_SIGHTING_HORIZON_HOURS).
         self._sighting_horizon = sighting_horizon
@@ -112,6 +116,10 @@ class ReportService:
         self._service_area = service_area
         # Called only when a place name must be geocoded; the default is loaded once per process.
         self._gazetteer = gazetteer
+
+    def _today(self) -> date:
+        """Today's date where the alert's people live."""
+        return self._now.astimezone(self._timezone).date()
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -284,7 +292,7 @@ class ReportService:
         new_status = self._transition(report, "approve")
         self._authorise(principal, "approve", report)
         content = self._content(report)
-        unmet = unmet_criteria(content, body.criteria, self._now.date())
+        unmet = unmet_criteria(content, body.criteria, self._today())
         if unmet:
             raise Problem(
                 422,
@@ -663,7 +671,7 @@ class ReportService:
             message_status=content.message_status,
             child=PublicChild(
                 given_name=child.given_name,
-                age=child.age_years(self._now.date()),
+                age=child.age_years(self._today()),
                 sex=child.sex,
                 description=child.description,
                 clothing=child.clothing,

@@ -256,7 +256,8 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Longest nap of the engine's timer loop."
     )
     alert_timezone: str = Field(
-        default="Africa/Casablanca", description="For times in alert texts."
+        default="Africa/Casablanca",
+        description="For times in alert texts, and the date a child's age is counted on.",
     )
 
     @field_validator("alert_timezone")

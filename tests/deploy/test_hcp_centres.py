@@ -159,7 +159,7 @@ def test_the_shipped_places_carry_what_the_step_gives_from_the_source() -> None:
     ]
     named, count = centre_names(before, hcp_centres())
     assert named == shipped
-    assert count >= 36
+    assert count >= 37
     places = build_gazetteer(shipped, {}).places
     assert sum(1 for p in places if p.ar) / len(places) >= 0.95
 
@@ -170,3 +170,11 @@ def test_alerts_name_a_centre_in_arabic_and_find_it_by_that_name() -> None:
     assert place.ar == "الجبهة"
     assert gazetteer.lookup("الجبهة") == place
     assert gazetteer.names_in_languages(place, "Jebha")["ar"] == "الجبهة"
+
+
+def test_every_name_a_centre_gives_finds_its_place_alone() -> None:
+    gazetteer = load_gazetteer()
+    shipped = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    given = [(r["id"], name) for r in shipped if "hcp_centre" in r for name in r["spelt_like"]]
+    assert len(given) >= 2 * 37  # each centre's French and Arabic names
+    assert [(i, n) for i, n in given if gazetteer.lookup(n).id != i] == []

@@ -153,7 +153,8 @@ def _centre_of(
     alike = by_consonants.commune_of(plain)
     if alike:
         return by_code[alike["code"]]
-    return by_code.get(f"{place['region']} {NAMED_BY_HAND.get(int(place.get('id', 0)), '')}")
+    label = NAMED_BY_HAND.get(int(place.get("id", 0)))
+    return by_code.get(f"{place['region']} {label}") if label else None
 
 
 def _with_centre(place: Mapping[str, Any], centre: Centre | None) -> dict[str, Any]:

@@ -66,10 +66,7 @@ def official_names(
     by_consonants = CommunesByConsonants.of(communes)
     by_code = {c["code"]: c for c in communes}
     alike = [
-        None
-        if spelt
-        else by_code.get(NAMED_BY_HAND.get(int(place.get("id", 0)), ""))
-        or by_consonants.commune_of(place)
+        None if spelt else _by_hand(place, by_code) or by_consonants.commune_of(place)
         for place, spelt in zip(places, spelt_so, strict=True)
     ]
     claims = Counter(c["code"] for c in alike if c)
@@ -81,6 +78,12 @@ def official_names(
             out.append(_with_official_names(place, official, french=True))
     named = sum(1 for p in out if "ar" in p)
     return out, named / max(len(out), 1)
+
+
+def _by_hand(place: dict[str, Any], by_code: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The commune read by hand as the place (``NAMED_BY_HAND``), if it is one."""
+    code = NAMED_BY_HAND.get(int(place.get("id", 0)))
+    return by_code.get(code) if code else None
 
 
 def _with_official_names(

@@ -15,10 +15,13 @@ public alert is worse than none:
 - no other place is that centre;
 - no place of the region has the centre's Arabic name as its official name already (GeoNames
   lists a few towns twice, and a second record named alike would make the name ambiguous);
-- no other place anywhere is named like the place (by its name or a spelling): where the Latin
-  name is ambiguous, an Arabic one given to one of the places alone would settle it without
-  asking ("Skoura" is a village near Boulemane and the oasis near Ouarzazate, whose official
-  name is its commune's; "سكورة" would find the village).
+- every other place named like the place (by its name or a spelling) has that Arabic name as
+  its own already: where the Latin name is ambiguous, an Arabic one given to one of the places
+  alone would settle it without asking ("Skoura" is a village near Boulemane and the oasis
+  near Ouarzazate, whose official name is its commune's, "سكورة اهل الوسط": "سكورة" would
+  find the village). Where the others have it too ("Ras el Ma" near Fès, "رأس الماء" like
+  Ras Kebdana's), the name asks which, as the Latin one does, or names the place it alone
+  can mean.
 
 A centre no rule can tell is the place may be read by hand as it (``NAMED_BY_HAND``), and a
 name the rules let through that a reader would misread is refused by hand (``REFUSED_ARABIC``).
@@ -110,7 +113,10 @@ def centre_names(
     by_consonants = CommunesByConsonants.of(c.as_commune() for c in centres)
     by_code = {c.key: c for c in centres}
     official = {(p["region"], normalise(p["ar"])) for p in places if p.get("ar")}
-    named_so = Counter(k for p in places for k in {normalise(n) for n in (p["name"], *p["names"])})
+    named_so: dict[str, list[Mapping[str, Any]]] = {}
+    for p in places:
+        for key in {normalise(n) for n in (p["name"], *p["names"])}:
+            named_so.setdefault(key, []).append(p)
     found = [
         None if place.get("ar") else _centre_of(place, by_key, by_consonants, by_code)
         for place in places
@@ -122,11 +128,21 @@ def centre_names(
             match is not None
             and claims[match.key] == 1
             and (place["region"], normalise(match.name_ar)) not in official
-            and named_so[normalise(place["name"])] == 1
+            and _namesakes_share(place, match, named_so[normalise(place["name"])])
             and int(place.get("id", 0)) not in REFUSED_ARABIC
         )
         out.append(_with_centre(place, match if given else None))
     return out, sum(1 for p in out if "hcp_centre" in p)
+
+
+def _namesakes_share(
+    place: Mapping[str, Any], centre: Centre, named_so: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether every other place named like ``place`` has the centre's Arabic name as its own
+    (so that name settles nothing the Latin one leaves open)."""
+    arabic = normalise(centre.name_ar)
+    others = [other for other in named_so if other is not place]
+    return all(normalise(other.get("ar") or "") == arabic for other in others)
 
 
 def _centre_of(

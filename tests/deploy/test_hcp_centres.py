@@ -8,7 +8,14 @@ import pytest
 from deploy.geodata.build import hcp_centres
 from deploy.geodata.hcp_centres import NAMED_BY_HAND, REFUSED_ARABIC, Centre, centre_names
 from deploy.geodata.official_names import official_names
-from intake_api.gazetteer import PLACES_FILE, build_gazetteer, load_gazetteer
+from intake_api.gazetteer import (
+    PLACES_FILE,
+    AmbiguousPlace,
+    Gazetteer,
+    Place,
+    build_gazetteer,
+    load_gazetteer,
+)
 
 
 def _record(label: str, arabic: str, region: str = "1.0") -> dict[str, Any]:
@@ -117,6 +124,20 @@ def test_a_centre_not_surely_the_place_gives_nothing(
     assert [p.get("ar") for p in named] == [p.get("ar") for p in places]
 
 
+def test_a_place_whose_namesakes_have_the_centres_name_already_gets_it() -> None:
+    # "Ras el Ma" near Fès is a centre, "رأس الماء"; so is Ras Kebdana's commune, also called
+    # "Ras el Ma": the name asks which, as the Latin one does.
+    centres = [_centre("Ras El Mae (Centre)", "رأس الماء المركز", "3.0")]
+    kebdana = _place(2, "Ras Kebdana", ["Ras el Ma"], region="MA-02", ar="رأس الماء")
+    places = [_place(1, "Ras el Ma", [], region="MA-03"), kebdana]
+    named, given = centre_names(places, centres)
+    assert named[0]["ar"] == "رأس الماء" and named[1] == kebdana and given == 1
+    # A namesake without that name (none, or another) keeps it from the place.
+    for other in ({k: v for k, v in kebdana.items() if k != "ar"}, {**kebdana, "ar": "كبدانة"}):
+        named, given = centre_names([places[0], other], centres)
+        assert "ar" not in named[0] and given == 0
+
+
 def test_a_centre_read_by_hand_as_the_place_gives_its_name() -> None:
     place_id, label = next(iter(NAMED_BY_HAND.items()))
     centres = [_centre(label, "سبت المعاريف المركز", "6.0")]
@@ -159,7 +180,7 @@ def test_the_shipped_places_carry_what_the_step_gives_from_the_source() -> None:
     ]
     named, count = centre_names(before, hcp_centres())
     assert named == shipped
-    assert count >= 37
+    assert count >= 38
     places = build_gazetteer(shipped, {}).places
     assert sum(1 for p in places if p.ar) / len(places) >= 0.95
 
@@ -172,9 +193,30 @@ def test_alerts_name_a_centre_in_arabic_and_find_it_by_that_name() -> None:
     assert gazetteer.names_in_languages(place, "Jebha")["ar"] == "الجبهة"
 
 
-def test_every_name_a_centre_gives_finds_its_place_alone() -> None:
+def test_every_name_a_centre_gives_finds_its_place_alone_or_asks_among_its_namesakes() -> None:
     gazetteer = load_gazetteer()
     shipped = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
-    given = [(r["id"], name) for r in shipped if "hcp_centre" in r for name in r["spelt_like"]]
-    assert len(given) >= 2 * 37  # each centre's French and Arabic names
-    assert [(i, n) for i, n in given if gazetteer.lookup(n).id != i] == []
+    given = [(r, name) for r in shipped if "hcp_centre" in r for name in r["spelt_like"]]
+    assert len(given) >= 2 * 38  # each centre's French and Arabic names
+    wrong, asking = [], []
+    for record, name in given:
+        try:
+            found = gazetteer.lookup(name).id
+        except AmbiguousPlace as ambiguous:
+            # Only where the place's Latin name asks too, and among the same places.
+            latin = {p.id for p in _candidates(gazetteer, record["name"])}
+            asking.append(name)
+            if {p.id for p in ambiguous.candidates} != latin or record["id"] not in latin:
+                wrong.append((record["id"], name))
+            continue
+        if found != record["id"]:
+            wrong.append((record["id"], name))
+    assert wrong == []
+    assert asking == ["رأس الماء"]  # Ras el Ma near Fès, or Ras Kebdana
+
+
+def _candidates(gazetteer: Gazetteer, name: str) -> list[Place]:
+    try:
+        return [gazetteer.lookup(name)]
+    except AmbiguousPlace as ambiguous:
+        return ambiguous.candidates

@@ -16,12 +16,25 @@ from .spelt_alike import CommunesByConsonants
 from .transliteration import spelt_out
 
 # Places that are a commune no rule can tell, read by hand (GeoNames id → HCP commune code;
-# each commune's outline holds the place): GeoNames writes them in another language's letters
-# or by part of the name. They take the commune's Arabic name, as a commune spelt alike does.
+# each commune's census outline, its latitude set right, holds the place or lies within 400 m
+# of it): GeoNames writes them in another language's letters, by part of the name or by
+# another. They take the commune's Arabic name, as a commune spelt alike does.
 NAMED_BY_HAND = {
     10374981: "09.163.01.11",  # Tine Biougra ("of Biougra" in Tashelhit): Biougra, بيوكرى
     2565267: "08.587.09.23",  # Mhamid: M'hamid El Ghizlane, امحاميد الغزلان
     2463090: "11.321.03.01",  # Bu Craa (Spanish letters, c for k): Boukraa, بوكراع
+    # Boureït, which GeoNames also spells "Bab-Berret" (OpenStreetMap's town node, 250 m off,
+    # is "Bab Berred"): Bab Berred, باب برد.
+    2554130: "01.151.03.03",
+    # Bellaa, a letter short (OpenStreetMap's town node, 500 m off, is "Belfaa"): Belfaâ, بلفاع.
+    10869575: "09.163.05.11",
+    # Souk El Arba Des Aït Baha, the town by its Wednesday market (OpenStreetMap's node, 100 m
+    # off, is "Ait Baha"): the urban commune of Ait Baha, آيت باها.
+    11131249: "09.163.01.03",
+    # Skoura near Boulemane, the commune's seat (OpenStreetMap's node for the town, 70 m off,
+    # is "Skoura M'Daz"): Skoura M'daz, سكورة-مداز. Its own name would be "سكورة", which names
+    # the oasis near Ouarzazate too.
+    2532626: "03.131.03.15",
 }
 
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import pytest
+
 from deploy.geodata.official_names import NAMED_BY_HAND, official_names
+from intake_api.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 
 
 def test_official_names_come_from_the_one_commune_of_the_region_named_so() -> None:
@@ -96,3 +99,27 @@ def test_a_place_read_by_hand_as_a_commune_gets_its_arabic_name() -> None:
     assert named[0]["ar"] == "امحاميد الغزلان" and "fr" not in named[0]
     assert "ar" not in named[1]  # the same names, not read by hand: too short to tell
     assert official_names(named, communes)[0] == named
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "arabic"),
+    [
+        ("سكورة مداز", "Skoura", "سكورة-مداز"),
+        ("Bab Berred", "Boureït", "باب برد"),
+        ("بلفاع", "Bellaa", "بلفاع"),
+        ("Ait Baha", "Souk El Arba Des Aït Baha", "آيت باها"),
+    ],
+)
+def test_places_read_by_hand_are_named_by_their_commune_and_found_by_it(
+    typed: str, name: str, arabic: str
+) -> None:
+    place = load_gazetteer().lookup(typed)
+    assert (place.name, place.ar) == (name, arabic)
+
+
+def test_skoura_still_asks_which_in_latin_and_is_not_settled_in_arabic() -> None:
+    gazetteer = load_gazetteer()
+    with pytest.raises(AmbiguousPlace):
+        gazetteer.lookup("Skoura")  # near Boulemane, or the oasis near Ouarzazate
+    with pytest.raises(UnknownPlace):
+        gazetteer.lookup("سكورة")  # would settle which without asking

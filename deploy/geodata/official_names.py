@@ -35,6 +35,9 @@ NAMED_BY_HAND = {
     # is "Skoura M'Daz"): Skoura M'daz, سكورة-مداز. Its own name would be "سكورة", which names
     # the oasis near Ouarzazate too.
     2532626: "03.131.03.15",
+    # Karia, the seat of Jbel Lahbib (OpenStreetMap's node for the village, 200 m off, is
+    # "Jbel Lahbib"): Jbel Lahbib, جبل لحبيب. Its centre's name, "القرية", is "the village".
+    12718691: "01.571.03.09",
 }
 
 

@@ -108,6 +108,7 @@ def test_a_place_read_by_hand_as_a_commune_gets_its_arabic_name() -> None:
         ("Bab Berred", "Boureït", "باب برد"),
         ("بلفاع", "Bellaa", "بلفاع"),
         ("Ait Baha", "Souk El Arba Des Aït Baha", "آيت باها"),
+        ("Jbel Lahbib", "Karia", "جبل لحبيب"),
     ],
 )
 def test_places_read_by_hand_are_named_by_their_commune_and_found_by_it(

@@ -44,20 +44,27 @@ export function fields(pairs) {
     .map(([label, value]) => [h("dt", { text: label }), h("dd", {}, value)]));
 }
 
-// Whether a value someone typed is written in Arabic script, by its first letter (the one
-// ``dir="auto"`` takes its direction from): a name in Arabic with a Latin plate after it is
-// still an Arabic name.
-export function isArabicScript(value) {
-  const letter = String(value).match(/\p{L}/u);
-  return Boolean(letter && /\p{Script=Arabic}/u.test(letter[0]));
+// The language a value someone typed is spoken in, by the script of its first letter (the
+// one ``dir="auto"`` takes its direction from: a name in Arabic with a Latin plate after it
+// is still an Arabic name). Arabic and Tifinagh are marked as such. Latin letters are left to
+// a French or English page (it cannot tell which of the two they are); on an Arabic page they
+// are marked French, the language Moroccan records spell names in with Latin letters: an
+// Arabic voice would read "Tanger" or a plate letter by letter. No letter: the page's.
+export function typedLanguage(value) {
+  const letter = String(value).match(/\p{L}/u)?.[0];
+  if (!letter) return null;
+  if (/\p{Script=Arabic}/u.test(letter)) return "ar";
+  if (/\p{Script=Tifinagh}/u.test(letter)) return "zgh";
+  if (/\p{Script=Latin}/u.test(letter) && document.documentElement.lang === "ar") return "fr";
+  return null;
 }
 
 // The properties of an element showing what a user typed (a child's name, a place, a note):
-// its own direction, whatever the page's, and Arabic marked as Arabic, so a screen reader
-// speaks it in Arabic on a French or English page rather than spelling it out letter by
-// letter. (Latin script is left to the page's language: French or English, it cannot tell.)
+// its own direction, whatever the page's, and its language where it is not the page's
+// (``typedLanguage``), so a screen reader speaks it in that language rather than spelling it
+// out letter by letter.
 export function typedText(value) {
-  return { dir: "auto", lang: isArabicScript(value) ? "ar" : null, text: value };
+  return { dir: "auto", lang: typedLanguage(value), text: value };
 }
 
 // A typed value as a span (null when there is none, so ``fields`` leaves it out).

@@ -71,8 +71,8 @@ async def test_what_users_typed_is_marked_in_its_own_language_where_it_is_not_th
         case_id = (await police.post("/v1/reports", json=body)).json()["id"]
         added = await police.post(f"/v1/reports/{case_id}/sightings", json=sighting)
         assert added.status_code == 201, added.text
-        # Seen at the market, in Tifinagh.
-        amazigh = {**sighting, "place_name": None, "description": "ⵜⵜⵡⴰⵥⵕⴰ ⴳ ⵓⵙⵡⵉⵇ"}
+        # "At the market", in Tifinagh.
+        amazigh = {**sighting, "place_name": None, "description": "ⴳ ⵙⵙⵓⵇ"}
         added = await police.post(f"/v1/reports/{case_id}/sightings", json=amazigh)
         assert added.status_code == 201, added.text
     async with console_page(stack, browser, "police") as page:
@@ -96,7 +96,7 @@ async def test_what_users_typed_is_marked_in_its_own_language_where_it_is_not_th
             sighted = page.locator("#sightings tr.sighting-row").filter(has_text="عين السبع")
             await spoken_in_arabic(sighted.locator("td.place"))
             await spoken_in_arabic(sighted.locator("td.description"))
-            amazigh_note = page.locator("#sightings td.description").get_by_text("ⵜⵜⵡⴰⵥⵕⴰ")
+            amazigh_note = page.locator("#sightings td.description").get_by_text("ⴳ ⵙⵙⵓⵇ")
             await expect(amazigh_note).to_have_attribute("lang", "zgh")
 
 

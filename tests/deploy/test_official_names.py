@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from deploy.geodata.build import write_places
 from deploy.geodata.official_names import NAMED_BY_HAND, official_names
-from intake_api.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
+from intake_api.gazetteer import PLACES_FILE, AmbiguousPlace, UnknownPlace, load_gazetteer
 
 
 def test_official_names_come_from_the_one_commune_of_the_region_named_so() -> None:
@@ -124,3 +128,13 @@ def test_skoura_still_asks_which_in_latin_and_is_not_settled_in_arabic() -> None
         gazetteer.lookup("Skoura")  # near Boulemane, or the oasis near Ouarzazate
     with pytest.raises(UnknownPlace):
         gazetteer.lookup("سكورة")  # would settle which without asking
+
+
+def test_the_shipped_places_are_what_the_names_steps_give_from_their_sources(
+    tmp_path: Path,
+) -> None:
+    """The communes' names, the centres' and OpenStreetMap's, drawn again from the packages and
+    the extract the build reads, give the shipped file byte for byte: a hand entry taken out,
+    or a rule changed without the data built again, shows here."""
+    write_places(tmp_path, json.loads(PLACES_FILE.read_text(encoding="utf-8")))
+    assert (tmp_path / "morocco_places.json").read_bytes() == PLACES_FILE.read_bytes()

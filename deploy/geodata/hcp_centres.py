@@ -23,8 +23,9 @@ public alert is worse than none:
   Ras Kebdana's), the name asks which, as the Latin one does, or names the place it alone
   can mean.
 
-A centre no rule can tell is the place may be read by hand as it (``NAMED_BY_HAND``), and a
-name the rules let through that a reader would misread is refused by hand (``REFUSED_ARABIC``).
+A centre no rule can tell is the place may be read by hand as it (``NAMED_BY_HAND``). (A
+centre whose name a reader would misread, Karia's "القرية", "the village", gives none: the
+place is read by hand as its commune, whose names come first.)
 
 Such a place gets the centre's Arabic name (``ar``), the centre's names as spellings to be found
 by (``spelt_like``, as ``official_names`` keeps a commune spelt alike: never matched on exactly
@@ -58,12 +59,6 @@ _VILLAGE = re.compile(r"^douar\s+", re.IGNORECASE)
 NAMED_BY_HAND = {
     10795660: "Sebt Lamaarif (Centre)",  # Sebt El Maarif (the article written apart): سبت المعاريف
     2558414: "Guigou (Centre)",  # Almis du Guigou ("the plain of Guigou"): كيكو
-}
-# Arabic names the rules let through but an alert's reader would misread, refused by place
-# (GeoNames id) after reading every name the step gives.
-REFUSED_ARABIC = {
-    # "القرية", "the village": "missing near the village" says nothing of where.
-    12718691: "a common noun, the whole of the name",
 }
 
 
@@ -129,7 +124,6 @@ def centre_names(
             and claims[match.key] == 1
             and (place["region"], normalise(match.name_ar)) not in official
             and _namesakes_share(place, match, named_so[normalise(place["name"])])
-            and int(place.get("id", 0)) not in REFUSED_ARABIC
         )
         out.append(_with_centre(place, match if given else None))
     return out, sum(1 for p in out if "hcp_centre" in p)

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from deploy.geodata.build import hcp_centres
-from deploy.geodata.hcp_centres import NAMED_BY_HAND, REFUSED_ARABIC, Centre, centre_names
+from deploy.geodata.hcp_centres import NAMED_BY_HAND, Centre, centre_names
 from deploy.geodata.official_names import official_names
 from intake_api.gazetteer import (
     PLACES_FILE,
@@ -146,15 +146,6 @@ def test_a_centre_read_by_hand_as_the_place_gives_its_name() -> None:
     assert named[0]["ar"] == "سبت المعاريف"
     named, _ = centre_names([{**place, "id": place_id + 1}], centres)
     assert "ar" not in named[0]
-
-
-def test_an_arabic_name_refused_by_hand_is_not_given() -> None:
-    centres = [_centre("Karia (Centre)", "القرية المركز")]
-    (refused,) = REFUSED_ARABIC
-    named, given = centre_names([_place(refused, "Karia", [])], centres)
-    assert "ar" not in named[0] and given == 0
-    named, given = centre_names([_place(refused + 1, "Karia", [])], centres)
-    assert named[0]["ar"] == "القرية" and given == 1
 
 
 def test_names_given_are_drawn_afresh_when_the_build_runs_again() -> None:

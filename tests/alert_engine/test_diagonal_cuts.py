@@ -7,7 +7,7 @@ import math
 import numpy as np
 import shapely
 
-from alert_engine.diagonal_cuts import peel_to_fit
+from alert_engine.diagonal_cuts import fewest_parts, peel_to_fit
 from alert_engine.grid_cuts import split_to_fit, vertex_count
 
 
@@ -58,3 +58,29 @@ def test_a_comb_is_cut_between_its_teeth() -> None:
     assert all(p.is_valid and vertex_count(p) <= 20 for p in parts)
     assert math.isclose(sum(p.area for p in parts), polygon.area, rel_tol=1e-9)
     assert shapely.equals(shapely.union_all(parts), polygon)
+
+
+def test_the_last_cut_shares_what_is_left_with_no_sliver() -> None:
+    # The longest diagonal on the last cut would leave a part of a few vertices beside a full
+    # one (one vertex over the budget: a triangle); an even cut leaves two halves, in as few
+    # parts.
+    for vertices, budget in ((101, 100), (1_000, 100), (250, 100), (75, 20)):
+        polygon = wiggly_disk(vertices)
+        parts = peel_to_fit(polygon, budget)
+        assert parts is not None
+        counts = [vertex_count(p) for p in parts]
+        assert len(parts) == fewest_parts(vertices, budget)
+        assert max(counts) <= budget
+        last_two = counts[-2:]  # peeled last: the rest, and the part cut off it
+        assert abs(last_two[0] - last_two[1]) <= 0.2 * budget + 1, counts
+        assert min(counts) >= budget / 4, counts
+        assert math.isclose(sum(p.area for p in parts), polygon.area, rel_tol=1e-9)
+
+
+def test_the_fewest_parts_count_the_triangles_each_part_holds() -> None:
+    # A part of k vertices holds k − 2 of an n-gon's n − 2 triangles.
+    assert fewest_parts(100, 100) == 1
+    assert fewest_parts(101, 100) == 2
+    assert fewest_parts(198, 100) == 2
+    assert fewest_parts(199, 100) == 3
+    assert fewest_parts(5, 4) == 2

@@ -7,6 +7,8 @@ a normalised key, never fuzzy: a report names the place, and guessing a differen
 send the alert to the wrong people. Fuzzy matching only suggests candidates in the error. A
 place's own names (its main name, its Arabic, French and Tifinagh names) outrank the other
 places' alternate spellings: "Khenifra" is Khénifra, though GeoNames lists it for Kénitra too.
+A name in Arabic or Tifinagh asks wherever the place's Latin name asks, among the namesakes
+whose name in that script the data lacks: "إفران" asks which Ifrane, as "Ifrane" does.
 
 Each language's alert text names the place in that language (``names_in_languages``): the
 file's ``ar``/``fr``/``zgh`` names where the build found them, else a spelling of that script
@@ -226,14 +228,14 @@ class Gazetteer:
         return self._pick(name, key, None)
 
     def _pick(self, name: str, key: str, region: str | None) -> Place:
-        indices = [
-            i for i in self._index.get(key, []) if region is None or self.places[i].region == region
-        ]
-        if not indices:
+        chosen = self._found(key, region)
+        script = _script(name)
+        if script in _OTHER_SCRIPTS:
+            namesakes = self._unnamed_namesakes(self._found(key, None), _OTHER_SCRIPTS[script])
+            chosen += [i for i in self._found_in(namesakes, region) if i not in chosen]
+        if not chosen:
             raise UnknownPlace(name, self._suggestions(key))
-        # A place's own name beats another place's alternate spelling of it.
-        own = [i for i in indices if key in self._own_keys[i]]
-        hits = [self.places[i] for i in (own or indices)]
+        hits = [self.places[i] for i in chosen]
         if len(hits) == 1:
             return hits[0]
         # A name shared by a city and a hamlet means the city: report writers name towns
@@ -242,6 +244,35 @@ class Gazetteer:
         if hits[0].population >= _DOMINANCE * max(hits[1].population, 1):
             return hits[0]
         raise AmbiguousPlace(name, hits, self.region_names)
+
+    def _found(self, key: str, region: str | None) -> list[int]:
+        """The places spelt ``key`` (of ``region`` if given): those whose own name it is, if
+        any, as a place's own name beats another place's alternate spelling of it."""
+        indices = self._found_in(self._index.get(key, []), region)
+        own = [i for i in indices if key in self._own_keys[i]]
+        return own or indices
+
+    def _found_in(self, indices: list[int], region: str | None) -> list[int]:
+        return [i for i in indices if region is None or self.places[i].region == region]
+
+    def _unnamed_namesakes(self, found: list[int], language: str) -> list[int]:
+        """The other places spelt like the Latin name of a place ``found`` (by a name in
+        another script) that have no name of their own in that ``language``: for all the
+        gazetteer knows, that name is theirs too, and the Latin name's rules decide between
+        them. Without them, "إفران" would find Ifrane near Fès alone while "Ifrane" asks
+        which of two, as only one of the two has its Arabic name in the data. A namesake
+        with a name of its own in the language is left out: that name, not the one typed, is
+        known to be its."""
+        namesakes: list[int] = []
+        for i in found:
+            place = self.places[i]
+            latin = normalise(place.fr or place.name)
+            namesakes += [
+                j
+                for j in self._found(latin, None)
+                if j != i and getattr(self.places[j], language) is None
+            ]
+        return list(dict.fromkeys(namesakes))
 
     def _suggestions(self, key: str) -> list[Place]:
         """Places to suggest for an unknown spelling, at most five: those it begins (an
@@ -303,6 +334,8 @@ def designated(gazetteer: Gazetteer, typed: str) -> Place | None:
 
 # A place must be this many times more populous than any namesake to win a shared name.
 _DOMINANCE = 10
+# The scripts whose names the data lacks for some places, and the name of each.
+_OTHER_SCRIPTS = {"arabic": "ar", "tifinagh": "zgh"}
 
 
 def build_gazetteer(

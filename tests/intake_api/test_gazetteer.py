@@ -10,6 +10,7 @@ from intake_api.gazetteer import (
     REGIONS,
     AmbiguousPlace,
     Gazetteer,
+    Place,
     UnknownPlace,
     build_gazetteer,
     designated,
@@ -155,6 +156,52 @@ def test_a_place_s_own_name_is_never_ambiguous(gazetteer: Gazetteer) -> None:
     assert khenifra.id != kenitra.id and kenitra.population < 10 * khenifra.population
     assert gazetteer.lookup("Khenifra") == gazetteer.lookup("خنيفرة") == khenifra
     assert gazetteer.lookup("Kenitra") == kenitra
+
+
+def test_a_name_in_arabic_asks_where_the_latin_name_asks(gazetteer: Gazetteer) -> None:
+    # Two Ifranes of similar size, only the one near Fès with an Arabic name in the data:
+    # "إفران" asks which, as "Ifrane" does, rather than send the other's alert to Fès.
+    latin = {p.id for p in _asked(gazetteer, "Ifrane")}
+    assert len(latin) == 2
+    assert {p.id for p in _asked(gazetteer, "إفران")} == latin
+    assert {p.id for p in _asked(gazetteer, "ⵉⴼⵔⴰⵏ")} == latin  # both have it: asked before too
+    # Its region picks either, the one without an Arabic name too.
+    assert gazetteer.lookup("إفران (MA-05)").region == "MA-05"
+    assert gazetteer.lookup("إفران، فاس-مكناس").region == "MA-03"
+
+
+def _asked(gazetteer: Gazetteer, name: str) -> list[Place]:
+    with pytest.raises(AmbiguousPlace) as ambiguous:
+        gazetteer.lookup(name)
+    return ambiguous.value.candidates
+
+
+def test_a_namesake_with_its_own_name_in_the_script_is_not_asked_about() -> None:
+    def town(i: int, region: str, population: int, **names: str) -> dict[str, object]:
+        return dict(
+            id=i,
+            name="Twin",
+            lat=31.0 + i,
+            lon=-7.0,
+            population=population,
+            region=region,
+            names=[],
+            **names,
+        )
+
+    regions = {"MA-07": "Marrakech-Safi", "MA-03": "Fès-Meknès", "MA-09": "Souss-Massa"}
+    unnamed = build_gazetteer([town(1, "MA-07", 5000, ar="توين"), town(2, "MA-03", 4000)], regions)
+    assert {p.id for p in _asked(unnamed, "توين")} == {1, 2}
+    assert unnamed.lookup("توين (MA-03)").id == 2
+    # Named otherwise in Arabic: "توين" is known not to be its name.
+    named = build_gazetteer(
+        [town(1, "MA-07", 5000, ar="توين"), town(2, "MA-03", 4000, ar="توين الصغرى")], regions
+    )
+    assert named.lookup("توين").id == 1
+    # A hamlet beside a city: the Latin name finds the city, and so does the Arabic.
+    hamlet = build_gazetteer([town(1, "MA-07", 50_000, ar="توين"), town(2, "MA-09", 90)], regions)
+    assert hamlet.lookup("Twin").id == hamlet.lookup("توين").id == 1
+    assert hamlet.lookup("توين (MA-09)").id == 2
 
 
 def _names(gazetteer: Gazetteer, typed: str) -> dict[Language, str]:

@@ -200,7 +200,7 @@ OSM_PLACE_NAMES = Path(__file__).with_name("osm_place_names.tsv")
 
 def osm_place_nodes(path: Path = OSM_PLACE_NAMES) -> list[OsmPlace]:
     """OpenStreetMap's place nodes with their names split by script (those that cannot be
-    split cleanly left out: ``OsmPlace.of``)."""
+    split left out: ``OsmPlace.of``)."""
     with path.open(encoding="utf-8", newline="") as rows:
         read = csv.DictReader(rows, delimiter="\t", quoting=csv.QUOTE_NONE)
         nodes = (

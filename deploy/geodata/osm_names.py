@@ -22,9 +22,10 @@ where anyone can check them (openstreetmap.org/node/<id>). They are not added to
 spellings: the gazetteer finds a place by its names anyway, and a spelling that the next
 build matched communes on would make it give another file.
 
-A node's name is taken only when each script's words are together and are letters of that
-script alone; an Arabic name only in the letters of Modern Standard Arabic (not گ or ڭ, which
-some Moroccan names use for g, but an alert's Arabic text does not).
+A node's name is taken only when each script's words are together; a script whose words hold
+anything but its letters (a bullet, a digit, a bracket) is left out, and its other scripts
+are kept. An Arabic name is taken only in the letters of Modern Standard Arabic (not گ or ڭ,
+which some Moroccan names use for g, but an alert's Arabic text does not).
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ class OsmPlace:
 
     @classmethod
     def of(cls, node: int, lon: float, lat: float, name: str) -> OsmPlace | None:
-        """The node with its ``name`` split by script; None if it cannot be split cleanly
-        (a script's words apart, a word mixing scripts, or anything but letters in one)."""
+        """The node with its ``name`` split by script (``split_by_script``); None if it
+        cannot be split (a script's words apart, a word mixing scripts or of no letters), or
+        no script is left."""
         scripts = split_by_script(name)
         if scripts is None:
             return None
@@ -114,10 +116,15 @@ class OsmPlace:
 
 def split_by_script(name: str) -> dict[str, str] | None:
     """'Timahdite ⵜⵉⵎⵃⴹⵉⵜ تيمحضيت' → {"latin": "Timahdite", "tifinagh": "ⵜⵉⵎⵃⴹⵉⵜ", "arabic":
-    "تيمحضيت"}; None unless each script's words come together and each word is in one."""
+    "تيمحضيت"}; None unless each script's words come together and each word is in one.
+
+    A script with a sign among its letters (a bullet, a digit, a bracket) is left out, and
+    the others are kept: "Taouima ⵜⵉⵏ•ⴳⵎⴻⵔⵜ تاويمة" gives its Latin and Arabic names. None if
+    no script is left."""
     # Direction marks (U+200E…) that editors leave around the Arabic: not part of the name.
     visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
     found: dict[str, list[str]] = {}
+    signed: set[str] = set()
     last = None
     for word in visible.split():
         script = _script_of(word)
@@ -126,21 +133,30 @@ def split_by_script(name: str) -> dict[str, str] | None:
         if script != last and script in found:
             return None  # "Ait ⴰⵢⵜ Ourir": which words are the Latin name?
         found.setdefault(script, []).append(word)
+        if not _letters_only(word):
+            signed.add(script)
         last = script
-    return {script: " ".join(words) for script, words in found.items()}
+    kept = {script: " ".join(words) for script, words in found.items() if script not in signed}
+    return kept or None
 
 
 def _script_of(word: str) -> str | None:
-    letters = [c for c in word if c not in _JOINERS]
+    """The script of all of ``word``'s letters; None if it has none, or letters of several."""
+    letters = [c for c in word if c.isalpha()]
     if not letters:
         return None
     if all(_in(c, 0x0600, 0x06FF) or _in(c, 0x0750, 0x077F) for c in letters):
         return "arabic"
     if all(_in(c, 0x2D30, 0x2D7F) for c in letters):
         return "tifinagh"
-    if all(c.isalpha() and unicodedata.name(c, "").startswith("LATIN") for c in letters):
+    if all(unicodedata.name(c, "").startswith("LATIN") for c in letters):
         return "latin"
     return None
+
+
+def _letters_only(word: str) -> bool:
+    """Whether ``word`` is letters (and their marks), joined by hyphens or apostrophes only."""
+    return all(c.isalpha() or c in _JOINERS or unicodedata.category(c) == "Mn" for c in word)
 
 
 def _in(c: str, first: int, last: int) -> bool:

@@ -54,8 +54,15 @@ def _node(node: int, name: str, north_m: float = 200.0) -> OsmPlace:
         ("Oujda ⵡⵊⴷⴰ وجدة\u200e", {"latin": "Oujda", "tifinagh": "ⵡⵊⴷⴰ", "arabic": "وجدة"}),
         ("Aït M'Hamed", {"latin": "Aït M'Hamed"}),
         ("Ait ⴰⵢⵜ Ourir", None),  # which words are the Latin name?
-        ("ⵜⵉⵏ•ⴳⵎⴻⵔⵜ Taouima تاويمة", None),  # a word that is not letters alone
+        # A script with a sign among its letters is left out; the others are kept.
+        ("Taouima ⵜⵉⵏ•ⴳⵎⴻⵔⵜ تاويمة", {"latin": "Taouima", "arabic": "تاويمة"}),
+        ("Douissat (ruined) ⴷⵡⵉⵙⴰⵜ", {"tifinagh": "ⴷⵡⵉⵙⴰⵜ"}),
+        ("Tassila-1 ⵟⴰⵙⵙⵉⵍⴰ-1 1-تاسيلا", None),  # no script left
         ("Tin-Gmert2", None),
+        ("حي وريدة 2", None),  # a word of no letters
+        # Arabic's own marks are part of its letters; its comma is not.
+        ("Sidi Addi سيدي عدّي", {"latin": "Sidi Addi", "arabic": "سيدي عدّي"}),
+        ("Foum Zguid فم زكيد، طاطا", {"latin": "Foum Zguid"}),
     ],
 )
 def test_a_name_is_split_by_script_only_when_it_splits_cleanly(

@@ -144,8 +144,9 @@ def normalise(name: str) -> str:
     return _SEPARATORS.sub("", unicodedata.normalize("NFC", arabic))
 
 
-def _script(name: str) -> str | None:
-    """ "arabic", "tifinagh" or "latin": the script all of ``name``'s letters are in."""
+def script_of(name: str) -> str | None:
+    """ "arabic", "tifinagh" or "latin": the script all of ``name``'s letters are in; None if
+    it has no letter, or letters of several."""
     letters = [c for c in name if c.isalpha()]
     if not letters:
         return None
@@ -177,11 +178,11 @@ def _chosen_names(record: Mapping[str, object], spellings: tuple[str, ...]) -> d
     ``spellings``."""
     chosen = {k: str(record[k]) for k in ("ar", "fr", "zgh") if record.get(k)}
     if "ar" not in chosen:
-        arabic = [s for s in spellings if _script(s) == "arabic" and not set(s) & _NOT_MSA]
+        arabic = [s for s in spellings if script_of(s) == "arabic" and not set(s) & _NOT_MSA]
         if arabic:
             chosen["ar"] = min(arabic, key=_arabic_score)
     if "zgh" not in chosen:
-        tifinagh = sorted(s for s in spellings if _script(s) == "tifinagh")
+        tifinagh = sorted(s for s in spellings if script_of(s) == "tifinagh")
         if tifinagh:
             chosen["zgh"] = tifinagh[0]
     return chosen
@@ -229,7 +230,7 @@ class Gazetteer:
 
     def _pick(self, name: str, key: str, region: str | None) -> Place:
         chosen = self._found(key, region)
-        script = _script(name)
+        script = script_of(name)
         if script in _OTHER_SCRIPTS:
             namesakes = self._unnamed_namesakes(self._found(key, None), _OTHER_SCRIPTS[script])
             chosen += [i for i in self._found_in(namesakes, region) if i not in chosen]
@@ -312,7 +313,7 @@ class Gazetteer:
         it is in Latin script, else the main name. Tifinagh: the Tifinagh name, else the
         French one (Amazigh texts commonly write unknown names in Latin letters). Arabic is
         left out when the place has no Arabic name: the text keeps the spelling typed."""
-        script = _script(typed) if typed else None
+        script = script_of(typed) if typed else None
         latin = place.fr or (typed if script == "latin" and typed else place.name)
         names: dict[Language, str] = {"fr": latin, "en": latin, "zgh": place.zgh or latin}
         arabic = typed if script == "arabic" and typed else place.ar

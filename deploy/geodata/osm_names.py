@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alert_engine.geodesy import WGS84
-from intake_api.gazetteer import build_gazetteer, normalise
+from intake_api.gazetteer import build_gazetteer, normalise, script_of
 
 from .spelt_alike import distinctive
 from .transliteration import skeletons
@@ -127,7 +127,7 @@ def split_by_script(name: str) -> dict[str, str] | None:
     signed: set[str] = set()
     last = None
     for word in visible.split():
-        script = _script_of(word)
+        script = script_of(word)
         if script is None:
             return None
         if script != last and script in found:
@@ -140,27 +140,9 @@ def split_by_script(name: str) -> dict[str, str] | None:
     return kept or None
 
 
-def _script_of(word: str) -> str | None:
-    """The script of all of ``word``'s letters; None if it has none, or letters of several."""
-    letters = [c for c in word if c.isalpha()]
-    if not letters:
-        return None
-    if all(_in(c, 0x0600, 0x06FF) or _in(c, 0x0750, 0x077F) for c in letters):
-        return "arabic"
-    if all(_in(c, 0x2D30, 0x2D7F) for c in letters):
-        return "tifinagh"
-    if all(unicodedata.name(c, "").startswith("LATIN") for c in letters):
-        return "latin"
-    return None
-
-
 def _letters_only(word: str) -> bool:
     """Whether ``word`` is letters (and their marks), joined by hyphens or apostrophes only."""
     return all(c.isalpha() or c in _JOINERS or unicodedata.category(c) == "Mn" for c in word)
-
-
-def _in(c: str, first: int, last: int) -> bool:
-    return first <= ord(c) <= last
 
 
 def is_standard_arabic(name: str) -> bool:

@@ -135,6 +135,22 @@ async def test_an_ambiguous_place_is_named_with_its_region(stack: Stack) -> None
     _problem(nowhere, "last_seen.place_name")
 
 
+async def test_an_arabic_name_asks_as_its_latin_name_does(stack: Stack) -> None:
+    """Only the Ifrane near Fès has an Arabic name in the data: "إفران" asks which Ifrane, as
+    "Ifrane" does, rather than put a report from near Azilal at Fès; its region settles it."""
+    async with stack.client("submitter") as police:
+        latin = await police.post("/v1/reports", json=_by_name("Ifrane"))
+        arabic = await police.post("/v1/reports", json=_by_name("إفران"))
+        azilal = await police.post("/v1/reports", json=_by_name("إفران (بني ملال-خنيفرة)"))
+    asked = _problem(arabic, "last_seen.place_name")["candidates"]
+    assert asked == _problem(latin, "last_seen.place_name")["candidates"]
+    assert {c["region"]["code"] for c in asked} == {"MA-03", "MA-05"}
+    assert azilal.status_code == 201, azilal.text
+    point = azilal.json()["report"]["last_seen"]["location"]
+    [near_azilal] = [c for c in asked if c["region"]["code"] == "MA-05"]
+    assert (point["lat"], point["lon"]) == (near_azilal["lat"], near_azilal["lon"])
+
+
 async def test_a_location_wins_over_a_name(stack: Stack) -> None:
     point = {"lat": 30.4114, "lon": -9.5531}
     async with stack.client("submitter") as police:

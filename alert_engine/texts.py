@@ -13,6 +13,7 @@ drill look real. The marker is kept whole and the rest is shortened to fit.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -305,13 +306,17 @@ def _shortened(
     room: int,
 ) -> str:
     """The short text within ``room``, the place and then the name cut to make it so: its
-    end says whom to call, and a cut at the end would take the number."""
-    for _ in range(2):
+    end says whom to call, and a cut at the end would take the number. A region said after
+    the place (to tell namesakes apart: "Ifrane (Béni Mellal-Khénifra)") goes before any
+    cut; the long text keeps it."""
+    for _ in range(3):
         text = template.format(**slots(name, place))
         over = len(" ".join(text.split())) - room
         if over <= 0:
             break
-        if len(place) - over >= _SHORTEST_PLACE:
+        if (bare := _SAID_AFTER.sub("", place)) and bare != place:
+            place = bare
+        elif len(place) - over >= _SHORTEST_PLACE:
             place = fit(place, len(place) - over)
         else:
             place = fit(place, _SHORTEST_PLACE)
@@ -324,6 +329,7 @@ def _shortened(
 
 
 _SHORTEST_PLACE = 8  # characters, "…" included: enough to recognise a town
+_SAID_AFTER = re.compile(r"\s*\([^()]*\)\s*$")  # "(…)" at a place name's end
 
 
 # An area without a place name: its reach around the point (the Tifinagh with the numbers

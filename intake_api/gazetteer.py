@@ -88,6 +88,12 @@ def _with_region(name: str) -> tuple[str, str] | None:
     return None
 
 
+def without_region(name: str) -> str:
+    """``name`` without the region said after it, if one is ("Ifrane (MA-05)": "Ifrane")."""
+    qualified = _with_region(name)
+    return name if qualified is None else qualified[0]
+
+
 @dataclass(frozen=True)
 class Place:
     id: int  # GeoNames id
@@ -211,9 +217,9 @@ class Gazetteer:
         )
 
     def knows(self, name: str) -> bool:
-        """Whether ``name`` is a spelling of some place (a cheap test: ``lookup`` of an
-        unknown name searches for close spellings to suggest)."""
-        return normalise(name) in self._index
+        """Whether ``name`` is a spelling of some place, its region after it or not (a cheap
+        test: ``lookup`` of an unknown name searches for close spellings to suggest)."""
+        return normalise(without_region(name)) in self._index
 
     def lookup(self, name: str) -> Place:
         """The one place ``name`` designates, or UnknownPlace / AmbiguousPlace.

@@ -8,7 +8,10 @@ location, so everything downstream (the approved event, the alert engine) gets a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
+
+import numpy as np
+import numpy.typing as npt
 
 from intake_api.gazetteer import (
     REGIONS,
@@ -17,6 +20,7 @@ from intake_api.gazetteer import (
     Place,
     UnknownPlace,
     designated,
+    without_region,
 )
 from shared.alert_contract import Language, Point
 from shared.problems import Problem
@@ -84,24 +88,63 @@ def public_place(
     """What the public texts call the place at ``point`` an officer named ``typed`` (or did
     not name: ``None``).
 
-    That name, in each language's own spelling, if it designates a town near the point; else
-    the largest town near the point (the one readers know: a hamlet beside a city may share
-    a better-known town's name); else nothing (the texts say the place is not given). A name
-    given beside a point is not geocoded, so it is not checked at submission: an unknown
-    name ("Atlantis"), or a town far from the point, must not reach partners. A point given
-    alone is named the same way: readers know "Casablanca", not its coordinates."""
+    That name, in each language's own spelling, if it designates a town near the point (or
+    names several, one of them near it); else the largest town near the point (the one
+    readers know: a hamlet beside a city may share a better-known town's name); else nothing
+    (the texts say the place is not given). A name given beside a point is not geocoded, so
+    it is not checked at submission: an unknown name ("Atlantis"), or a town far from the
+    point, must not reach partners. A point given alone is named the same way: readers know
+    "Casablanca", not its coordinates. A town that shares its name is told apart by its
+    region (``told_apart``)."""
     distances = gazetteer.distances_km(point.lat, point.lon)
-    named = designated(gazetteer, typed) if typed is not None else None
-    if (
-        typed is not None
-        and named is not None
-        and distances[gazetteer.places.index(named)] <= NEAR_KM
-    ):
-        return typed, gazetteer.names_in_languages(named, typed)
+    named = _named_near(gazetteer, typed, distances) if typed is not None else None
+    if typed is not None and named is not None:
+        spelt = without_region(typed)  # told apart below by the region's name, not its code
+        return spelt, told_apart(
+            gazetteer, named, spelt, gazetteer.names_in_languages(named, spelt)
+        )
     near = [i for i in range(len(gazetteer.places)) if distances[i] <= NEAR_KM]
     if not near:
         return None, None
     place = gazetteer.places[
         max(near, key=lambda i: (gazetteer.places[i].population, -distances[i]))
     ]
-    return place.fr or place.name, gazetteer.names_in_languages(place)
+    shown = place.fr or place.name
+    return shown, told_apart(gazetteer, place, shown, gazetteer.names_in_languages(place))
+
+
+def _named_near(
+    gazetteer: Gazetteer, typed: str, distances_km: npt.NDArray[np.float64]
+) -> Place | None:
+    """The place ``typed`` designates, or the nearest of the namesakes it asks between (the
+    point tells which one the officer meant), if it lies within ``NEAR_KM`` of the point."""
+    if not gazetteer.knows(typed):
+        return None  # not a place: no search for close spellings
+    try:
+        candidates = [gazetteer.lookup(typed)]
+    except AmbiguousPlace as ambiguous:
+        candidates = ambiguous.candidates
+    except UnknownPlace:
+        return None  # a known name said with another region
+    distance = {id(p): float(distances_km[gazetteer.places.index(p)]) for p in candidates}
+    nearest = min(candidates, key=lambda p: distance[id(p)])
+    return nearest if distance[id(nearest)] <= NEAR_KM else None
+
+
+def told_apart(
+    gazetteer: Gazetteer, place: Place, shown: str, names: dict[Language, str]
+) -> dict[Language, str]:
+    """``names`` (``shown`` for a language without one), each with the place's region after
+    it where the name alone would not find this place: it asks between namesakes, or finds a
+    larger town. Readers near Azilal told only "Ifrane" think of the town near Fès. The form
+    is the one a lookup takes back, "Ifrane (Béni Mellal-Khénifra)", with the region named in
+    the text's language (in French where it has no name of its own, as the place)."""
+    region = REGIONS.get(place.region)
+    if region is None:
+        return names
+    told = dict(names)
+    for language in get_args(Language):
+        name = names.get(language, shown)
+        if designated(gazetteer, name) is not place:
+            told[language] = f"{name} ({region.ar if language == 'ar' else region.fr})"
+    return told

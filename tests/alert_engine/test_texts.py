@@ -284,6 +284,34 @@ def test_the_short_text_keeps_the_number_to_call() -> None:
                 assert block.short_text.rstrip("\u2069").endswith("19"), block.short_text
 
 
+def test_a_region_told_after_a_namesake_goes_before_the_short_text_cuts_it() -> None:
+    """The region after a place's name tells namesakes apart: the long text keeps it; a short
+    text without room for it names the place whole rather than cut mid-region."""
+    names: dict[Language, str] = {
+        "ar": "إفران (بني ملال-خنيفرة)",
+        "fr": "Ifrane (Béni Mellal-Khénifra)",
+        "en": "Ifrane (Béni Mellal-Khénifra)",
+        "zgh": "ⵉⴼⵔⴰⵏ (Béni Mellal-Khénifra)",
+    }
+    roomy = replace(_facts(), place="Ifrane", place_names=names)
+    child = roomy.child.model_copy(update={"given_name": "Yasmine-Fatima-Zahra"})
+    for facts in (roomy, replace(roomy, child=child)):
+        for block in alert_info(facts, "Africa/Casablanca", status="Actual"):
+            assert names[block.language] in block.description
+            assert len(block.short_text) <= 90, block.short_text
+            bare = names[block.language].split(" (")[0]
+            # Whole, or the place alone: never a region cut short ("(Béni Mel…").
+            assert bare in block.short_text, block.short_text
+            assert "…" not in block.short_text, block.short_text
+            if names[block.language] not in block.short_text:
+                assert "(" not in block.short_text, block.short_text
+    # With room, the short text keeps the region too (it fits for a short name).
+    english = next(
+        b for b in alert_info(roomy, "Africa/Casablanca", status="Actual") if b.language == "en"
+    )
+    assert names["en"] in english.short_text, english.short_text
+
+
 def test_an_unnamed_place_reads_as_a_sentence() -> None:
     """A point with no town near it: the French needs its article ("près de lieu non
     précisé" is not French)."""

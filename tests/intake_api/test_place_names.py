@@ -151,6 +151,31 @@ async def test_an_arabic_name_asks_as_its_latin_name_does(stack: Stack) -> None:
     assert (point["lat"], point["lon"]) == (near_azilal["lat"], near_azilal["lon"])
 
 
+async def test_a_namesake_is_told_apart_by_its_region_in_every_text(stack: Stack) -> None:
+    """The Ifrane near Azilal, found by its region's code: every text, and the area's
+    description, give the region's name after the town's (else readers think of the Ifrane
+    near Fès); the code, officers' shorthand, reaches no one."""
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=_by_name("Ifrane (MA-05)"))
+        assert created.status_code == 201, created.text
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        alert_id = approved.json()["alert_id"]
+    async with stack.client("reader") as reader:
+        alert = await eventually(
+            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
+        )
+    current = alert.json()["current"]
+    info = {block["language"]: block for block in current["info"]}
+    areas = current["area"]["descriptions"]
+    for language in ("fr", "en"):
+        assert "Ifrane (Béni Mellal-Khénifra)" in info[language]["description"]
+        assert areas[language] == "Ifrane (Béni Mellal-Khénifra)"
+    assert "Ifrane (بني ملال-خنيفرة)" in info["ar"]["description"]
+    assert areas["ar"] == "Ifrane (بني ملال-خنيفرة)"
+    texts = json.dumps([current["info"], areas], ensure_ascii=False)
+    assert "MA-05" not in texts and "Ifrane (" in texts
+
+
 async def test_a_location_wins_over_a_name(stack: Stack) -> None:
     point = {"lat": 30.4114, "lon": -9.5531}
     async with stack.client("submitter") as police:

@@ -47,6 +47,22 @@ async def _stored(stack: Stack) -> tuple[int, int, int]:
     return int(reports or 0), int(sightings or 0), int(events or 0)
 
 
+async def _issued(stack: Stack, body: dict[str, Any]) -> dict[str, Any]:
+    """The alert a report of ``body`` becomes once approved, as readers get it (current)."""
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+        alert_id = approved.json()["alert_id"]
+    async with stack.client("reader") as reader:
+        alert = await eventually(
+            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
+        )
+    current: dict[str, Any] = alert.json()["current"]
+    return current
+
+
 def _problem(response: Any, field: str) -> dict[str, Any]:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -155,16 +171,7 @@ async def test_a_namesake_is_told_apart_by_its_region_in_every_text(stack: Stack
     """The Ifrane near Azilal, found by its region's code: every text, and the area's
     description, give the region's name after the town's (else readers think of the Ifrane
     near Fès); the code, officers' shorthand, reaches no one."""
-    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-        created = await police.post("/v1/reports", json=_by_name("Ifrane (MA-05)"))
-        assert created.status_code == 201, created.text
-        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
-        alert_id = approved.json()["alert_id"]
-    async with stack.client("reader") as reader:
-        alert = await eventually(
-            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
-        )
-    current = alert.json()["current"]
+    current = await _issued(stack, _by_name("Ifrane (MA-05)"))
     info = {block["language"]: block for block in current["info"]}
     areas = current["area"]["descriptions"]
     for language in ("fr", "en"):
@@ -265,17 +272,8 @@ async def test_a_report_given_only_a_town_gets_an_alert_zone_around_it(stack: St
 async def test_each_alert_text_names_the_place_in_its_own_language(
     stack: Stack, typed: str, expected: dict[str, str]
 ) -> None:
-    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-        created = await police.post("/v1/reports", json=_by_name(typed))
-        assert created.status_code == 201, created.text
-        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
-        assert approved.status_code == 200, approved.text
-        alert_id = approved.json()["alert_id"]
-    async with stack.client("reader") as reader:
-        alert = await eventually(
-            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
-        )
-    info = {block["language"]: block for block in alert.json()["current"]["info"]}
+    current = await _issued(stack, _by_name(typed))
+    info = {block["language"]: block for block in current["info"]}
     for language, name in expected.items():
         assert name in info[language]["description"], info[language]["description"]
         others = {n for lang, n in expected.items() if n != name and lang != language}
@@ -306,6 +304,19 @@ async def test_a_name_beside_a_point_reaches_the_texts_only_if_it_is_a_town_ther
     assert typed not in json.dumps(current, ensure_ascii=False)
 
 
+async def test_a_name_two_towns_share_beside_a_point_is_the_town_there(stack: Stack) -> None:
+    """ "Dakhla" names the city in the south and a town by Agadir alike (a 422 without a
+    point); beside the point of the one by Agadir, the texts name that one, with its region
+    after it, where they named Agadir (the largest town there) for want of a single place."""
+    by_agadir = {"lat": 30.4114, "lon": -9.5534}
+    current = await _issued(stack, _by_name("Dakhla", location=by_agadir))
+    info = {block["language"]: block for block in current["info"]}
+    assert "Dakhla (Souss-Massa)" in info["fr"]["description"]
+    assert "Dakhla (Souss-Massa)" in info["en"]["description"]
+    assert "الداخلة (سوس-ماسة)" in info["ar"]["description"]
+    assert "Agadir" not in json.dumps(current["info"], ensure_ascii=False)
+
+
 async def test_a_point_given_alone_is_named_by_the_largest_town_there(stack: Stack) -> None:
     """Readers know "Casablanca", not its coordinates: the texts name the town, in each
     language, rather than "an unspecified place"."""
@@ -314,16 +325,7 @@ async def test_a_point_given_alone_is_named_by_the_largest_town_there(stack: Sta
         "location": {"lat": 33.5731, "lon": -7.5898},
         "at": body["last_seen"]["at"],
     }
-    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-        created = await police.post("/v1/reports", json=body)
-        assert created.status_code == 201, created.text
-        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
-        alert_id = approved.json()["alert_id"]
-    async with stack.client("reader") as reader:
-        alert = await eventually(
-            lambda: reader.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
-        )
-    info = {block["language"]: block for block in alert.json()["current"]["info"]}
+    info = {block["language"]: block for block in (await _issued(stack, body))["info"]}
     assert "Casablanca" in info["fr"]["description"] and "Casablanca" in info["en"]["description"]
     assert "الدار البيضاء" in info["ar"]["description"]
     assert "unspecified" not in info["en"]["description"]

@@ -21,9 +21,15 @@ from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from shared.alert_contract import InfoBlock, Language, MessageStatus, PublicChild, Sex
+from shared.alert_contract import (
+    LANGUAGES,
+    InfoBlock,
+    Language,
+    MessageStatus,
+    PublicChild,
+    Sex,
+)
 
-LANGUAGES: tuple[Language, ...] = ("ar", "fr", "zgh", "en")
 LONG_LIMIT = 360
 SHORT_LIMIT = 90
 

@@ -9,11 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from shapely.geometry import shape
 
-from shared.alert_contract import AlertMessage, Language
+from shared.alert_contract import LANGUAGES, AlertMessage, Language
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.input_types import SINGLE_LINE, Number
-
-ALL_LANGUAGES: list[Language] = ["ar", "fr", "zgh", "en"]
 
 # Examples the OpenAPI document shows (valid as shown: the URL is HTTPS on a public name).
 _PARTNER_IN_EXAMPLE: dict[str, Any] = {
@@ -77,7 +75,7 @@ class PartnerIn(BaseModel):
         Field(description="The token the partner expects in hub.verify_token during the handshake.")
     )
     languages: list[Language] = Field(
-        default_factory=lambda: list(ALL_LANGUAGES),
+        default_factory=lambda: list(LANGUAGES),
         min_length=1,
         json_schema_extra={"uniqueItems": True},
     )

@@ -8,7 +8,7 @@ location, so everything downstream (the approved event, the alert engine) gets a
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ from intake_api.gazetteer import (
     designated,
     without_region,
 )
-from shared.alert_contract import Language, Point
+from shared.alert_contract import LANGUAGES, Language, Point
 from shared.problems import Problem
 
 # How far from the point a named town may be and still be named in the public texts: the
@@ -126,9 +126,12 @@ def _named_near(
         candidates = ambiguous.candidates
     except UnknownPlace:
         return None  # a known name said with another region
-    distance = {id(p): float(distances_km[gazetteer.places.index(p)]) for p in candidates}
-    nearest = min(candidates, key=lambda p: distance[id(p)])
-    return nearest if distance[id(nearest)] <= NEAR_KM else None
+
+    def away(place: Place) -> float:
+        return float(distances_km[gazetteer.places.index(place)])
+
+    nearest = min(candidates, key=away)
+    return nearest if away(nearest) <= NEAR_KM else None
 
 
 def told_apart(
@@ -143,7 +146,7 @@ def told_apart(
     if region is None:
         return names
     told = dict(names)
-    for language in get_args(Language):
+    for language in LANGUAGES:
         name = names.get(language, shown)
         if designated(gazetteer, name) is not place:
             told[language] = f"{name} ({region.ar if language == 'ar' else region.fr})"

@@ -16,6 +16,8 @@ MsgType = Literal["Alert", "Update", "Cancel"]
 TravelMode = Literal["foot", "vehicle", "public_transport", "unknown"]
 Sex = Literal["female", "male", "unknown"]
 Language = Literal["ar", "fr", "zgh", "en"]
+# Every alert language, in the order an alert gives its texts.
+LANGUAGES: tuple[Language, ...] = ("ar", "fr", "zgh", "en")
 Targeting = Literal["polygon", "geocodes"]
 
 

@@ -9,8 +9,8 @@ import pytest
 from alert_engine.locations import TrustedLocation
 from alert_engine.models import Alert, ApprovedFacts
 from alert_engine.service import case_state
-from alert_engine.texts import LANGUAGES, CaseFacts, alert_info, arabic_years, cancel_info, fit
-from shared.alert_contract import Language, Point, PublicChild
+from alert_engine.texts import CaseFacts, alert_info, arabic_years, cancel_info, fit
+from shared.alert_contract import LANGUAGES, Language, Point, PublicChild
 
 
 def _facts(description: str = "Short black hair", given_name: str = "Amina") -> CaseFacts:

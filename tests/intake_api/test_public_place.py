@@ -7,11 +7,10 @@ import pytest
 
 from intake_api.gazetteer import Gazetteer, designated, load_gazetteer
 from intake_api.places import public_place
-from shared.alert_contract import Language, Point
+from shared.alert_contract import LANGUAGES, Point
 
 IFRANE_AZILAL = Point(lat=31.7022, lon=-6.3494)
 SIDI_RAHAL_CASABLANCA = Point(lat=33.4774, lon=-7.9364)
-LANGUAGES: tuple[Language, ...] = ("ar", "fr", "zgh", "en")
 
 
 @pytest.fixture(scope="module")

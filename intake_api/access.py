@@ -11,10 +11,11 @@ Three questions, asked in this order by the use cases:
 3. **May this key do it?** Four eyes on every act that reaches the public: approval, renewal
    and the cancellation of a case that went public need a reviewer who did not submit it; a
    submitter cannot reject its own case either (it withdraws it instead, with cancel, while it
-   is only submitted; another submitter cannot withdraw or resolve it, a reviewer can).
-   Resolution (the child is found) of a case that went public stays immediate: speed of
-   takedown matters more than a second pair of eyes. A sighting from outside the case's reach is
-   recorded untrusted until the owning unit or a reviewer trusts it.
+   is only submitted; another submitter cannot withdraw it, a reviewer can). Resolution (the
+   child is found) stays immediate for every key of the owning unit and for reviewers, before
+   review as after: speed of takedown matters more than a second pair of eyes, and a found
+   child's report left waiting could still be approved and go public. A sighting from outside
+   the case's reach is recorded untrusted until the owning unit or a reviewer trusts it.
 """
 
 from __future__ import annotations
@@ -93,14 +94,16 @@ def refusal(principal: Principal, act: Act, case: Case, *, trusted: bool = False
             "To withdraw your own report while it is only submitted, cancel it.",
         )
     # A withdrawal is the submitter's own; a colleague's report goes to review, where a
-    # reviewer may cancel it (a duplicate, a report filed by mistake). Resolving it before
-    # review closes it just the same, and no alert is out to hurry for.
-    withdrawing = act in ("cancel", "resolve") and case.status == "submitted"
+    # reviewer may cancel it (a duplicate, a report filed by mistake). Resolving is not a
+    # withdrawal: whoever of the unit learns that the child is found closes the case, or a
+    # reviewer who has not heard could still publish it.
+    withdrawing = act == "cancel" and case.status == "submitted"
     if withdrawing and not own_submission and "reports:review" not in principal.scopes:
         return Refusal(
             "Forbidden",
-            "A report still waiting for review is withdrawn or resolved by the key that "
-            "submitted it, or by a reviewer ('reports:review'); this key is neither.",
+            "A report still waiting for review is withdrawn by the key that submitted it, or "
+            "by a reviewer ('reports:review'); this key is neither. If the child is found, "
+            "resolve the case instead (any key of the unit).",
         )
     if act == "cancel" and case.status != "submitted":
         # The case went public: its cancellation reaches every partner.

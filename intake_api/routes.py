@@ -246,10 +246,9 @@ async def resolve_report(
     """The child is found: closes the case at once, whatever the review state. The body (a
     note) is optional: an empty POST resolves.
 
-    **Scope:** `reports:submit` (the owning unit) or `reports:review`: immediate, no second
-    key (speed of takedown comes first); audited. A case still waiting for review (nothing
-    public yet) is resolved only by the key that submitted it or by a reviewer, as it is
-    withdrawn.
+    **Scope:** `reports:submit` (any key of the owning unit) or `reports:review`: immediate,
+    no second key (speed of takedown comes first), before review as after; audited. A case
+    still waiting for review is closed, and can no longer be approved.
 
     **Events:** `report.resolved`; an active alert is cancelled at once and partners receive
     `alert.cancelled` (take it down and delete the child's data).

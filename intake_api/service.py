@@ -342,7 +342,6 @@ class ReportService:
     async def resolve(self, principal: Principal, report_id: str, note: str | None) -> ReportOut:
         report = await self._load(principal, "resolve", report_id, for_update=True)
         new_status = self._transition(report, "resolve")
-        # Before review, resolving closes a colleague's report as a withdrawal would.
         self._authorise(principal, "resolve", report)
         report.status = new_status
         report.status_reason = self._seal_note(note)

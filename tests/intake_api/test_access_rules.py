@@ -56,8 +56,8 @@ def test_reach(principal: Principal, case_unit: str | None, act: str, expected: 
         (CASA_DESK, "cancel", casa_case("approved"), "Forbidden"),  # no review scope
         (CASA_CHIEF, "resolve", casa_case("approved", "chief"), None),  # immediate
         (CASA_DESK, "resolve", casa_case("approved", "other desk"), None),  # public: anyone
-        # Before review, resolving closes a colleague's report just as withdrawing would.
-        (CASA_DESK, "resolve", casa_case("submitted", "other desk"), "Forbidden"),
+        # The child is found: any key of the unit closes the case, before review as after.
+        (CASA_DESK, "resolve", casa_case("submitted", "other desk"), None),
         (CASA_DESK, "resolve", casa_case("submitted"), None),
         (CASA_CHIEF, "resolve", casa_case("submitted", "other desk"), None),
         (CASA_DESK, "add_sighting", casa_case("approved"), None),

@@ -311,21 +311,23 @@ async def test_a_submitter_without_review_scope_withdraws_but_cannot_cancel_a_pu
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
 
 
-async def test_a_colleague_cannot_close_a_report_before_review_by_resolving_it(
+async def test_a_colleague_resolves_a_report_before_review_and_it_can_no_longer_go_out(
     stack: Stack,
 ) -> None:
-    """Resolving a report still waiting for review closes it just as withdrawing would: the
-    submitter's act, or a reviewer's, not a colleague's (the review would never see it)."""
+    """The child is found while the report still waits for review: the colleague who hears
+    of it closes the case at once, and the reviewer who has not heard cannot publish it. A
+    colleague still cannot withdraw it (that is the submitter's, or a reviewer's)."""
     waiting = await new_case(stack, "submitted")
     async with stack.client("casa_colleague") as colleague:
-        refused = await colleague.post(f"/v1/reports/{waiting}/resolve", json={})
-        still = (await colleague.get(f"/v1/reports/{waiting}")).json()
-    assert refused.status_code == 403, refused.text
-    assert "waiting for review" in refused.json()["detail"]
-    assert still["status"] == "submitted"
-    async with stack.client("casa_desk") as submitter:
-        resolved = await submitter.post(f"/v1/reports/{waiting}/resolve", json={})
-    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+        withdrawal = await colleague.post(f"/v1/reports/{waiting}/cancel", json={"reason": "x"})
+        found = await colleague.post(f"/v1/reports/{waiting}/resolve", json={})
+    assert withdrawal.status_code == 403, withdrawal.text
+    assert "resolve the case instead" in withdrawal.json()["detail"]
+    assert found.status_code == 200, found.text
+    assert found.json()["status"] == "resolved"
+    async with stack.client("reviewer") as reviewer:
+        approval = await reviewer.post(f"/v1/reports/{waiting}/approve", json=CRITERIA)
+    assert approval.status_code == 409, approval.text
     # Once the alert is out, anyone who reaches the case resolves it at once.
     public = await new_case(stack, "approved")
     async with stack.client("casa_colleague") as colleague:

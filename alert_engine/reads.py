@@ -22,6 +22,12 @@ from shared.loading import load_or_404
 from shared.paging import page_newest_first
 from shared.problems import Problem
 
+# Said with a 404 for an alert id: the id an approval answers may be read before it exists.
+_COMPOSED_AFTER = (
+    "An approved report's alert is here a moment after the approval (well under a second "
+    "when the services are up): if the id came from an approval just now, read it again."
+)
+
 AlertState = Literal["active", "cancelled", "expired"]
 
 
@@ -83,7 +89,12 @@ class AlertReads:
         return out
 
     async def load(self, alert_id: str) -> Alert:
-        return await load_or_404(self._session, Alert, alert_id, "alert")
+        try:
+            return await load_or_404(self._session, Alert, alert_id, "alert")
+        except Problem as missing:
+            # The id an approval answers names an alert the engine composes from the
+            # approval's event a moment later: read at once, it may not be here yet.
+            raise Problem(404, missing.title, f"{missing.detail} {_COMPOSED_AFTER}") from None
 
     async def message(self, alert: Alert, sequence: int | None = None) -> AlertMessage:
         """Version ``sequence`` of the alert as sent (the current one by default)."""

@@ -366,9 +366,10 @@ HubSignaturePrevious = Annotated[
 _RECEIVED: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Any 2xx: delivered. A redirect is a failure (never followed); 410 Gone "
-        "disables the partner; 429 and 503 are retried after `Retry-After`; anything else, "
-        "and no answer within 10 s, is retried with backoff until the alert's expiry "
-        "(a Cancel for days)."
+        "disables the partner; 429 and 503 are retried after `Retry-After` or the backoff "
+        "step, whichever is longer; anything else, and no answer within 10 s, is retried with "
+        "backoff until the alert's expiry (a Cancel for days). Apply a version only if its "
+        "`alert.sequence` is higher than any applied for that alert."
     }
 }
 _DELIVERY_RULES = """
@@ -439,7 +440,7 @@ for _name, (_summary, _text) in _ALERT_WEBHOOKS.items():
 async def partner_verify(
     mode: Annotated[Literal["subscribe"], Query(alias="hub.mode")],
     challenge: Annotated[
-        str, Query(alias="hub.challenge", description="Random; echo it as the whole body.")
+        str, Query(alias="hub.challenge", description="Random digits; echo them as the whole body.")
     ],
     verify_token: Annotated[
         str,

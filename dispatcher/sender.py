@@ -78,12 +78,17 @@ async def post_webhook(
     return SendResult(response.status_code, latency, error, response.headers.get("retry-after"))
 
 
+_CHALLENGE_SPAN = 9 * 10**17  # 18 digits: random, and within a signed 64-bit integer
+
+
 async def verification_handshake(
     client: httpx.AsyncClient, url: str, verify_token: str
 ) -> str | None:
     """Meta's subscription check: the partner must echo ``hub.challenge``. Returns why it
     failed, or ``None`` when the partner answered correctly."""
-    challenge = secrets.token_urlsafe(16)
+    # Digits, as Meta sends it ("an int you must pass back"): partner code written for
+    # Meta's webhooks may parse it as a number before echoing it.
+    challenge = str(secrets.randbelow(_CHALLENGE_SPAN) + _CHALLENGE_SPAN // 9)
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
     try:
         async with client.stream("GET", url, params=params) as response:

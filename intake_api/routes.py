@@ -182,7 +182,8 @@ async def approve_report(
     unit's case is a 404 (on every report route).
 
     **Events:** `report.approved`; the alert engine then issues the alert (CAP `Alert`) and
-    partners receive `alert.issued`.
+    partners receive `alert.issued`. The `alert_id` answered is readable at
+    `/v1/alerts/{alert_id}` once the engine has composed it, a moment later (a 404 until then).
     """
     return await reports.approve(principal, report_id, body)
 

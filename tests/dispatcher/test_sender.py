@@ -48,3 +48,29 @@ async def test_an_endless_answer_is_cut_short() -> None:
         assert sent.status == 200 and sent.error is None
         refused = await verification_handshake(client, url, "token")
     assert refused == "handshake answer did not echo hub.challenge"
+
+
+async def test_the_handshake_challenge_is_digits_as_metas_is() -> None:
+    """Partner code written for Meta's webhooks may read ``hub.challenge`` as an integer
+    before echoing it: Tifli's is random digits, and such an answer verifies."""
+    seen: list[str] = []
+
+    async def as_a_meta_partner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        query = httpx.URL(head.split(" ")[1]).params
+        seen.append(query["hub.challenge"])
+        body = str(int(query["hub.challenge"])).encode()  # what a port of Meta's sample does
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(as_a_meta_partner, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    try:
+        async with httpx.AsyncClient() as client:
+            answers = [await verification_handshake(client, url, "token") for _ in range(2)]
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert answers == [None, None]
+    assert all(c.isdigit() and len(c) == 18 for c in seen) and seen[0] != seen[1]

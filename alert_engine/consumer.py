@@ -10,6 +10,7 @@ from shared.clock import Clock
 from shared.events import (
     ReportApproved,
     ReportCancelled,
+    ReportCorrected,
     ReportErased,
     ReportRenewed,
     ReportResolved,
@@ -52,6 +53,8 @@ class ReportEventHandler:
                     await service.add_sighting(event.data)
                 case ReportRenewed():
                     await service.renew(event.data)
+                case ReportCorrected():
+                    await service.correct(event.data)
                 case ReportErased():
                     await service.forget_child(event.data.report_id)
                 case _:

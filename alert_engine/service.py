@@ -42,6 +42,7 @@ from shared.events import (
     AlertIssued,
     AlertUpdated,
     ReportApprovedData,
+    ReportCorrectedData,
     ReportRenewedData,
     ReportSubmittedData,
     SightingAddedData,
@@ -169,6 +170,26 @@ class AlertService:
             after = pieces_at(locations, mode, policy, self._now)
             if shapely.covers(_union(before), _union(after)):
                 return None  # inside the zone already: kept, but nothing new to show
+        return await self._publish(alert, "Update")
+
+    async def correct(self, corrected: ReportCorrectedData) -> AlertMessage | None:
+        """The case's description corrected (a photo added, a description put right): partners
+        show the corrected one from now on. Before approval there is nothing to update: the
+        approval carries the corrected case."""
+        alert = await self._active_for(corrected.report_id)
+        if alert is None or alert.facts.child is None:
+            return None  # not approved yet, or over (an erased case's child stays forgotten)
+        facts = alert.facts.model_copy(
+            update={
+                "child": corrected.child,
+                "photo_urls": corrected.photo_urls,
+                "suspected_vehicle": corrected.suspected_vehicle,
+                "companion": corrected.companion,
+            }
+        )
+        if facts == alert.facts:
+            return None  # what partners show already (the event came again)
+        alert.facts = facts
         return await self._publish(alert, "Update")
 
     async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:

@@ -35,6 +35,7 @@ Act = Literal[
     "add_sighting",
     "trust_sighting",
     "erase",
+    "correct",
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 Action = Literal[
-    "approve", "reject", "resolve", "cancel", "add_sighting", "trust_sighting", "renew"
+    "approve", "reject", "resolve", "cancel", "add_sighting", "trust_sighting", "renew", "correct"
 ]
 
 _TRANSITIONS: dict[tuple[str, Action], str] = {
@@ -22,11 +22,13 @@ _TRANSITIONS: dict[tuple[str, Action], str] = {
     ("submitted", "resolve"): "resolved",
     ("submitted", "add_sighting"): "submitted",
     ("submitted", "trust_sighting"): "submitted",
+    ("submitted", "correct"): "submitted",
     ("approved", "resolve"): "resolved",
     ("approved", "cancel"): "cancelled",
     ("approved", "add_sighting"): "approved",
     ("approved", "trust_sighting"): "approved",
     ("approved", "renew"): "approved",
+    ("approved", "correct"): "approved",
     ("expired", "resolve"): "resolved",
     ("expired", "cancel"): "cancelled",
     ("expired", "add_sighting"): "expired",
@@ -35,7 +37,11 @@ _TRANSITIONS: dict[tuple[str, Action], str] = {
 
 
 # How an action reads in a sentence ("cannot add a sighting to a report that is resolved").
-_ACTS = {"add_sighting": "add a sighting to", "trust_sighting": "trust a sighting of"}
+_ACTS = {
+    "add_sighting": "add a sighting to",
+    "trust_sighting": "trust a sighting of",
+    "correct": "correct",
+}
 
 
 class InvalidTransition(Exception):

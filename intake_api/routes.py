@@ -5,9 +5,9 @@ service inside one transaction. Which case a key reaches and the four-eyes rules
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 
 from intake_api import keys
 from intake_api.audit_routes import router as audit_router
@@ -162,6 +162,57 @@ async def read_report(report_id: str, principal: Reader, reports: Reports) -> Re
     **Events:** none.
     """
     return await reports.get(principal, report_id)
+
+
+# A correction as a partner platform's moderator would ask for it: a photo, and better words.
+_CORRECTION_EXAMPLE = {
+    "child": {
+        "photo_urls": ["https://photos.police.example.ma/cases/amina-2.jpg"],
+        "clothing": "Robe rouge, sandales blanches, cartable bleu",
+    }
+}
+
+
+@reports.patch(
+    "/{report_id}",
+    response_model=ReportOut,
+    responses=ACTION_ERRORS,
+    operation_id="reports_correct",
+    response_description="The corrected report.",
+    summary="Correct a report's details",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/merge-patch+json": {"example": _CORRECTION_EXAMPLE}}
+        }
+    },
+)
+async def correct_report(
+    report_id: str,
+    patch: Annotated[
+        dict[str, Any],
+        Body(
+            media_type="application/merge-patch+json",
+            description="A JSON Merge Patch (RFC 7396) of the report as submitted: the "
+            "members given replace the stored ones (objects merge member by member), `null` "
+            "removes one. Sent as `application/merge-patch+json` or `application/json`.",
+        ),
+    ],
+    principal: Submitter,
+    reports: Reports,
+) -> ReportOut:
+    """Corrects a report while it is open (`submitted`, or `approved` with its alert up): add
+    a photo, put a description or a name right, record the guardian's consent. The corrected
+    report is checked as a new one would be (a 422 names each field at fault) and nothing is
+    stored unless all of it is valid. `submitted_by` and `message_status` cannot be corrected.
+    Where and when the child was last seen is corrected only before approval; afterwards a
+    sighting says where the child was seen since. A patch that changes nothing records nothing.
+
+    **Scope:** `reports:submit` (the owning unit); audited. An expired or closed case is a 409.
+
+    **Events:** `report.corrected`; once the alert is out, partners receive `alert.updated`
+    with the corrected description at once.
+    """
+    return await reports.correct(principal, report_id, patch)
 
 
 @reports.post(

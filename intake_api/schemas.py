@@ -52,8 +52,24 @@ ShortText = Annotated[
 LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PARAGRAPH
 ]
+_PHONE_PATTERN = r"^\+?[0-9 ().-]{3,30}$"
+
+
+def _phone_form(value: str) -> str:
+    # Said in words: pydantic's own message quotes the pattern, which an officer cannot read.
+    if not re.fullmatch(_PHONE_PATTERN, value):
+        raise ValueError(
+            "not a phone number: 3 to 30 digits, spaces and ( ) . - after an optional +"
+        )
+    return value
+
+
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$"), SINGLE_LINE
+    str,
+    StringConstraints(strip_whitespace=True),
+    SINGLE_LINE,
+    AfterValidator(_phone_form),
+    Field(json_schema_extra={"pattern": _PHONE_PATTERN}),  # for the docs and clients
 ]
 
 
@@ -332,15 +348,10 @@ class GuardianIn(Strict):
     phone: Phone
     relationship: Annotated[str, StringConstraints(max_length=50), SINGLE_LINE] | None = None
     consent_to_publication: Flag = Field(
-        description="The guardian agreed to publication. Required, and must be true."
+        description="Whether the guardian agreed to publication. Required. `false` records a "
+        "case that waits for consent: approval needs it `true` (a criterion), which a "
+        "correction (`PATCH /v1/reports/{id}`) records once given."
     )
-
-    @field_validator("consent_to_publication")
-    @classmethod
-    def _consented(cls, value: bool) -> bool:
-        if not value:
-            raise ValueError("an alert needs the guardian's consent to publication")
-        return value
 
 
 UnitCode = Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)]

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from intake_api import SOURCE, access, lifecycle, retention
 from intake_api.criteria import unmet_criteria
 from intake_api.gazetteer import Gazetteer, load_gazetteer
+from intake_api.merge_patch import merge_patch
 from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
 from intake_api.places import public_place, resolve_place
@@ -46,6 +48,8 @@ from shared.events import (
     ReportApprovedData,
     ReportCancelled,
     ReportClosedData,
+    ReportCorrected,
+    ReportCorrectedData,
     ReportEvent,
     ReportRejected,
     ReportRejectedData,
@@ -61,7 +65,7 @@ from shared.events import (
 from shared.input_types import STORED
 from shared.outbox import add_event
 from shared.paging import page_newest_first
-from shared.problems import Problem, field_problem, not_found
+from shared.problems import Problem, field_problem, not_found, validation_problem
 from shared.sealing import Sealer
 from shared.settings import DEFAULT_SERVICE_AREA
 
@@ -307,6 +311,50 @@ class ReportService:
         report.expires_at = self._now + self._ttl(body.ttl_hours)
         event = ReportApproved(**self._about(report), data=self._approved_data(report, content))
         await self._record(principal, report, "approve", event)
+        return self.to_out(report, content=content)
+
+    async def correct(
+        self, principal: Principal, report_id: str, patch: dict[str, Any]
+    ) -> ReportOut:
+        """The case's details corrected by a JSON merge patch (RFC 7396) while it is open:
+        the whole corrected report is validated as a new one would be, and stored in its
+        place. Once its alert is out, partners get the corrected description at once (an
+        Update); where and when the child was last seen is then corrected by a sighting.
+        A patch that changes nothing records nothing."""
+        report = await self._load(principal, "correct", report_id, for_update=True)
+        self._transition(report, "correct")
+        self._authorise(principal, "correct", report)
+        for fixed in _FIXED_FIELDS:
+            if fixed in patch:
+                raise field_problem(
+                    fixed, "cannot be corrected: withdraw the case and file it again"
+                )
+        if "last_seen" in patch and report.status != "submitted":
+            raise field_problem(
+                "last_seen",
+                "the alert is out: add where the child was seen since as a sighting "
+                f"(POST /v1/reports/{report.id}/sightings)",
+            )
+        stored = self._content(report)
+        corrected = merge_patch(stored.model_dump(mode="json"), _with_place_located(patch))
+        corrected["submitted_by"]["unit"] = None  # the case's unit stays its column's
+        try:
+            content = ReportIn.model_validate(corrected)
+        except ValidationError as invalid:
+            raise validation_problem(invalid.errors()) from None
+        content = content.model_copy(
+            update={
+                "last_seen": self._located(content.last_seen, "last_seen."),
+                "submitted_by": content.submitted_by.model_copy(update={"unit": report.unit}),
+            }
+        )
+        if content == stored:
+            return self.to_out(report, content=stored)
+        public, restricted = split_restricted(content.model_dump(mode="json"))
+        report.public_data = json.dumps(public, ensure_ascii=False)
+        report.sealed_data = self._sealer.seal(restricted)
+        event = ReportCorrected(**self._about(report), data=self._corrected_data(report, content))
+        await self._record(principal, report, "correct", event)
         return self.to_out(report, content=content)
 
     async def renew(self, principal: Principal, report_id: str, body: RenewIn) -> ReportOut:
@@ -658,9 +706,34 @@ class ReportService:
         # Valid when submitted; checks against "now" are not repeated (see STORED).
         return ReportIn.model_validate(merged, context=STORED)
 
-    def _approved_data(self, report: Report, content: ReportIn) -> ReportApprovedData:
+    def _corrected_data(self, report: Report, content: ReportIn) -> ReportCorrectedData:
+        return ReportCorrectedData(report_id=report.id, **self._public_description(content))
+
+    def _public_description(self, content: ReportIn) -> dict[str, Any]:
+        """What partners are shown of the child and of whom they may be with: the same in an
+        approval and in a correction."""
         child = content.child
         vehicle = content.suspected_vehicle
+        return {
+            "child": PublicChild(
+                given_name=child.given_name,
+                age=child.age_years(self._today()),
+                sex=child.sex,
+                description=child.description,
+                clothing=child.clothing,
+            ),
+            "photo_urls": [str(u) for u in child.photo_urls],
+            "suspected_vehicle": (
+                f"{vehicle.description} ({vehicle.plate})"
+                if vehicle and vehicle.plate
+                else vehicle.description
+                if vehicle
+                else None
+            ),
+            "companion": content.companion,
+        }
+
+    def _approved_data(self, report: Report, content: ReportIn) -> ReportApprovedData:
         zone = _zone_inputs(content)
         place, place_names = self._public_place(content.last_seen.place_name, zone.point)
         return ReportApprovedData(
@@ -668,27 +741,12 @@ class ReportService:
             alert_id=report.alert_id or alert_id_for(report.id),
             approved_at=self._now,
             message_status=content.message_status,
-            child=PublicChild(
-                given_name=child.given_name,
-                age=child.age_years(self._today()),
-                sex=child.sex,
-                description=child.description,
-                clothing=child.clothing,
-            ),
-            photo_urls=[str(u) for u in child.photo_urls],
             last_seen_point=zone.point,
             last_seen_place=place,
             last_seen_place_names=place_names,
             last_seen_at=zone.at,
             travel_mode=zone.travel_mode,
-            suspected_vehicle=(
-                f"{vehicle.description} ({vehicle.plate})"
-                if vehicle and vehicle.plate
-                else vehicle.description
-                if vehicle
-                else None
-            ),
-            companion=content.companion,
+            **self._public_description(content),
             expires_at=report.expires_at,
             last_seen_heading_deg=zone.heading_deg,
             last_seen_destination=zone.destination,
@@ -720,6 +778,26 @@ class ReportService:
                 _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
             ],
         )
+
+
+# What a correction cannot change: who filed the case, and whether it is a drill.
+_FIXED_FIELDS = ("submitted_by", "message_status")
+
+
+def _with_place_located(patch: dict[str, Any]) -> dict[str, Any]:
+    """The patch, where it names a new last-seen place (or destination) without a point,
+    also dropping the stored point: the new name is looked up, not shown beside the old
+    name's point."""
+    last_seen = patch.get("last_seen")
+    if not isinstance(last_seen, dict):
+        return patch
+    last_seen = dict(last_seen)
+    if last_seen.get("place_name") is not None and "location" not in last_seen:
+        last_seen["location"] = None
+    destination = last_seen.get("destination")
+    if isinstance(destination, dict) and destination.get("place_name") is not None:
+        last_seen["destination"] = {"location": None, **destination}
+    return {**patch, "last_seen": last_seen}
 
 
 def _zone_inputs(content: ReportIn) -> ZoneInputs:

@@ -16,10 +16,10 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import authenticated
-from shared.problems import Problem, problem_response
+from shared.problems import UNREADABLE_BODY, Problem, invalid_body, problem_response
 from shared.rate_limit import RateLimiter
 
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
+BODY_METHODS = {"POST", "PUT", "PATCH"}  # the methods whose body is guarded
 
 
 def _too_large(limit: int) -> Problem:
@@ -32,8 +32,9 @@ def _too_large(limit: int) -> Problem:
 
 
 class JsonBodyGuard:
-    """415 for a body that is not JSON, 413 for one over the limit, 422 for an object that
-    gives a key twice, as problem+json.
+    """415 for a body that is not JSON, 413 for one over the limit, 422 for one that does not
+    parse or for an object that gives a key twice, as problem+json (on every operation: one
+    that reads no body does not silently take a broken one).
 
     The body is read here, up to the limit, and handed on: a chunked one's size would
     otherwise only be known after the application had buffered all of it.
@@ -44,7 +45,7 @@ class JsonBodyGuard:
         self._max = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self._app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -72,7 +73,7 @@ class JsonBodyGuard:
             if body is None:
                 problem = _too_large(self._max)
             else:
-                problem = _twice_given(body)
+                problem = _unparsed_or_twice_given(body)
                 receive = _replay(body)
         if problem is None:
             await self._app(scope, receive, send)
@@ -111,14 +112,17 @@ def _repeated_field(value: Any) -> str | None:
     return None
 
 
-def _twice_given(body: bytes) -> Problem | None:
-    """422 for a JSON object that gives one key twice. JSON parsers keep the first or the
-    last: a gateway or a log reading the first would see other data than Tifli keeps
-    (consent false, then true). A body that is not JSON is the application's to refuse."""
+def _unparsed_or_twice_given(body: bytes) -> Problem | None:
+    """422 for a body that does not parse as JSON (worded as the application words it), or
+    for a JSON object that gives one key twice. JSON parsers keep the first or the last: a
+    gateway or a log reading the first would see other data than Tifli keeps (consent false,
+    then true)."""
     try:
         field = _repeated_field(json.loads(body, object_pairs_hook=_noting_repeats))
-    except (ValueError, RecursionError):
-        return None
+    except json.JSONDecodeError as broken:
+        return invalid_body(f"not valid JSON: {broken.msg}")
+    except (ValueError, RecursionError):  # not UTF-8, or nested past the parser's limit
+        return UNREADABLE_BODY
     if field is None:
         return None
     field = _CONTROL.sub("?", field)

@@ -22,9 +22,10 @@ from pydantic import BaseModel
 
 from alert_engine.texts import cancel_info
 from intake_api.schemas import SUBMITTED_EXAMPLE
+from services.http_guards import BODY_METHODS
 from shared.auth import SCOPES, current_principal
 from shared.clock import Clock
-from shared.problem_schema import PROBLEM_SCHEMA, ProblemDetails, problem_responses
+from shared.problem_schema import PROBLEM_SCHEMA, WITH_BODY, ProblemDetails, problem_responses
 
 BEARER = "bearerAuth"
 SECURITY_SCHEME = {
@@ -300,12 +301,22 @@ def finish(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
         for method in _METHODS:
             if method in item:
                 _finish_operation(item[method], routes.get((path, method)), schemas)
+                if method.upper() in BODY_METHODS:
+                    _declare_body_guard(item[method])
     for name, item in document.get("webhooks", {}).items():
         for method in _METHODS:
             if method in item:
                 _finish_operation(item[method], None, schemas)
                 _webhook_example(name, item[method])
     return document
+
+
+def _declare_body_guard(operation: dict[str, Any]) -> None:
+    """The body guard (``services.http_guards.JsonBodyGuard``) answers every POST, PUT and
+    PATCH, one that reads no body too: its 413, 415 and 422 are declared on each."""
+    responses = operation.setdefault("responses", {})
+    for code, entry in problem_responses(*WITH_BODY).items():
+        responses.setdefault(str(code), entry)
 
 
 def _set(example: dict[str, Any], path: tuple[str, ...], value: str) -> None:

@@ -99,6 +99,17 @@ class ReportApprovedData(ReportRef):
     sightings: list[SightingAddedData] | None = None
 
 
+class ReportCorrectedData(ReportRef):
+    """A case's details corrected (a photo added, a description or a name put right): its
+    public description as it now stands, and nothing restricted. Where and when the child was
+    last seen is not in it: that is corrected only before approval, which carries it."""
+
+    child: PublicChild
+    photo_urls: list[str]
+    suspected_vehicle: str | None
+    companion: str | None
+
+
 class ReportRenewedData(ReportRef):
     renewed_at: datetime
     expires_at: datetime
@@ -155,6 +166,11 @@ class ReportResolved(_Envelope):
 class ReportCancelled(_Envelope):
     type: Literal["report.cancelled"] = "report.cancelled"
     data: ReportClosedData
+
+
+class ReportCorrected(_Envelope):
+    type: Literal["report.corrected"] = "report.corrected"
+    data: ReportCorrectedData
 
 
 class ReportRenewed(_Envelope):
@@ -220,6 +236,7 @@ ReportEvent = (
     | ReportResolved
     | ReportCancelled
     | ReportRenewed
+    | ReportCorrected
     | SightingAdded
     | ReportErased
 )

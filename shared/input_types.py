@@ -41,6 +41,9 @@ _LAYOUT = re.compile(r"[\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
 # soft hyphen, invisible operators… Inside a name they make it look like another one; alone,
 # like none. The marks and joiners above are the ones text needs.
 _FORMAT_NEEDED = frozenset("\u200c\u200d\u200e\u200f\u061c")
+# Letters and symbols that draw nothing (Unicode's default-ignorable Hangul fillers, the blank
+# braille pattern): the same deceit as the format characters, under another category.
+_DRAWS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 # What a reader sees: letters, numbers, punctuation, symbols.
 _VISIBLE = frozenset("LNPS")
 
@@ -74,7 +77,8 @@ def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
             )
         categories = [unicodedata.category(c) for c in value]
         if any(
-            k == "Cf" and c not in _FORMAT_NEEDED for c, k in zip(value, categories, strict=True)
+            (k == "Cf" and c not in _FORMAT_NEEDED) or c in _DRAWS_NOTHING
+            for c, k in zip(value, categories, strict=True)
         ):
             raise PydanticCustomError(
                 "invisible_character",

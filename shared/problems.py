@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.transient_errors import describe, is_transient
 
@@ -124,37 +127,59 @@ def _validation_message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def validation_problem(errors: Sequence[Any]) -> Problem:
+    """The 422 for pydantic's errors (FastAPI's, or a model validated by a use case), each
+    field named by its path. The input values are deliberately not echoed back or logged:
+    they may be personal data."""
+    named = [{"field": _error_field(e), "message": _validation_message(e)} for e in errors]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in named[:5])
+    return Problem(422, "Invalid request", detail, errors=named)
+
+
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"field": _error_field(e), "message": _validation_message(e)} for e in exc.errors()]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    # The input values are deliberately not echoed back or logged: they may be personal data.
-    return problem_response(
-        Problem(422, "Invalid request", detail, errors=errors), request.url.path
-    )
+    return problem_response(validation_problem(exc.errors()), request.url.path)
 
 
 async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
     return problem_response(exc, request.url.path)
 
 
-# A body FastAPI could not parse at all: not UTF-8 (UnicodeDecodeError is a ValueError), or
+def invalid_body(message: str) -> Problem:
+    """The 422 for a body that does not parse: the field at fault is the body."""
+    return Problem(
+        422, "Invalid request", f"body: {message}", errors=[{"field": "body", "message": message}]
+    )
+
+
+# A body that could not be parsed at all: not UTF-8 (UnicodeDecodeError is a ValueError), or
 # nested deeper than the parser's recursion limit. Answered like a JSON syntax error.
-_UNREADABLE_BODY = Problem(
-    422,
-    "Invalid request",
-    "body: not valid JSON (it must be UTF-8, and not nested too deeply)",
-    errors=[{"field": "body", "message": "not valid JSON"}],
-)
+UNREADABLE_BODY = invalid_body("not valid JSON (it must be UTF-8, and not nested too deeply)")
 
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
-        return problem_response(_UNREADABLE_BODY, request.url.path)
+        return problem_response(UNREADABLE_BODY, request.url.path)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return problem_response(
-        Problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)),
-        request.url.path,
+        Problem(exc.status_code, title, str(exc.detail), headers=headers), request.url.path
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers (RFC 9110's ``Allow`` of a 405). The router names only
+    the first route whose path matched, and a path's methods are often several routes (GET
+    and POST of /v1/reports); HEAD is answered wherever GET is."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.router.routes):  # included routers' too
+        match, _ = context.route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(context.route, "methods", None) or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

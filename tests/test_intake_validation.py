@@ -31,7 +31,6 @@ async def _stored(stack: Stack) -> tuple[int, int]:
         ("last_seen.at", "2026-01-01T10:00:00", "last_seen.at"),  # no time zone: ambiguous
         ("child.age", 18, "child.age"),
         ("guardian.consent_to_publication", DELETE, "guardian.consent_to_publication"),
-        ("guardian.consent_to_publication", False, "guardian.consent_to_publication"),
         ("child.description", "x" * 100_000, "child.description"),
         ("child.nickname", "Mimi", "child.nickname"),
         ("surprise", True, "surprise"),
@@ -40,6 +39,8 @@ async def _stored(stack: Stack) -> tuple[int, int]:
         ("last_seen.heading_deg", 360, "last_seen.heading_deg"),  # 0 ≤ x < 360
         ("last_seen.heading_deg", -0.5, "last_seen.heading_deg"),
         ("last_seen.destination", {}, "last_seen.destination.location"),
+        ("guardian.phone", "call me", "guardian.phone"),
+        ("child.given_name", "\u3164", "child.given_name"),  # a letter that draws nothing
     ],
 )
 async def test_invalid_report_names_the_field(
@@ -53,6 +54,7 @@ async def test_invalid_report_names_the_field(
     assert problem["status"] == 422 and problem["title"]
     assert field in [e["field"] for e in problem["errors"]], problem
     assert field in problem["detail"]
+    assert "pattern" not in problem["detail"]  # said in words an officer reads
     assert await _stored(stack) == (0, 0)
 
 
@@ -152,6 +154,28 @@ async def test_malformed_json_is_422(stack: Stack) -> None:
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert await _stored(stack) == (0, 0)
+
+
+async def test_a_broken_body_is_refused_where_no_body_is_read(stack: Stack) -> None:
+    """An operation that reads no body (erasing an ended case) does not act on a request whose
+    body does not parse, or is not JSON: the client sent something else than it meant."""
+    async with stack.client("submitter") as police:
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        assert (await police.post(f"/v1/reports/{report_id}/resolve")).status_code == 200
+    erase = f"/v1/reports/{report_id}/erase"
+    async with stack.client("reviewer") as reviewer:
+        broken = await reviewer.post(
+            erase, content=b'{"why": ', headers={"content-type": "application/json"}
+        )
+        text = await reviewer.post(erase, content=b"now", headers={"content-type": "text/plain"})
+        still = (await reviewer.get(f"/v1/reports/{report_id}")).json()
+        erased = await reviewer.post(erase)
+    assert broken.status_code == 422, broken.text
+    [error] = broken.json()["errors"]
+    assert error["field"] == "body" and error["message"].startswith("not valid JSON: ")
+    assert text.status_code == 415, text.text
+    assert still["erased_at"] is None and still["report"] is not None
+    assert erased.status_code == 200 and erased.json()["erased_at"] is not None
 
 
 async def test_no_key_is_401_and_wrong_scope_is_403(stack: Stack) -> None:

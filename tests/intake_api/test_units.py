@@ -98,6 +98,7 @@ ROUTES = [
     Route("sighting", "approved", "POST", "/v1/reports/{id}/sightings", sighting(True), 201),
     Route("trust", "approved", "POST", "/v1/reports/{id}/sightings/{sid}/trust", None, 200),
     Route("erase", "resolved", "POST", "/v1/reports/{id}/erase", None, 200),
+    Route("correct", "approved", "PATCH", "/v1/reports/{id}", {"child": {"clothing": "x y"}}, 200),
 ]
 # Acts that only a national key may do, whatever the unit key's scopes.
 NATIONAL_ONLY = {"erase"}

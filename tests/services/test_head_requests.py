@@ -61,3 +61,18 @@ async def test_head_where_no_get_is_allowed_is_the_gets_405(stack: Stack) -> Non
     assert get.status_code == head.status_code == 405
     assert head.headers["allow"] == get.headers["allow"] == "POST"
     assert head.content == b""
+
+
+async def test_a_405_names_every_method_of_the_path(stack: Stack) -> None:
+    """RFC 9110: a 405's ``Allow`` lists the methods the resource supports, though several
+    routes answer them (GET and POST of /v1/reports are two operations)."""
+    async with stack.client("admin") as admin:
+        reports = await admin.put("/v1/reports", json={})
+        partner = await admin.put("/v1/partners/no-such-partner", json={})
+        document = (await admin.get("/openapi.json")).json()
+    assert reports.status_code == partner.status_code == 405
+    assert reports.headers["content-type"] == "application/problem+json"
+    for answer, path in ((reports, "/v1/reports"), (partner, "/v1/partners/{partner_id}")):
+        declared = {m.upper() for m in document["paths"][path]} | {"HEAD"}
+        assert set(answer.headers["allow"].split(", ")) == declared, path
+    assert {"GET", "POST"} <= set(reports.headers["allow"].split(", "))

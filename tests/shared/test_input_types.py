@@ -48,6 +48,11 @@ class Form(BaseModel):
         ("line", "Ami\u00adna"),  # soft hyphen
         ("line", "\u0301"),  # a combining accent on nothing
         ("paragraph", "\u2060 \u2060"),
+        # Letters and symbols that draw nothing: a name of them looks blank, or like another.
+        ("line", "\u3164"),  # Hangul filler alone
+        ("line", "Amina\u3164"),
+        ("line", "\uffa0\u115f\u1160"),  # the halfwidth and jamo fillers
+        ("paragraph", "\u2800"),  # the blank braille pattern
         ("number", True),
         ("number", "1.5"),
         ("number", float("nan")),

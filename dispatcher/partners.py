@@ -96,6 +96,37 @@ class PartnerService:
             await catch_up(self._session, partner, self._now)
         return partner_out(partner)
 
+    async def registration(self, partner_id: str) -> PartnerIn:
+        """The partner's registration as it stands, its verification token included: what a
+        correction (``PartnerPatch``) applies to."""
+        partner = await self.load(partner_id)
+        return PartnerIn(
+            name=partner.name,
+            url=partner.url,
+            verify_token=self.verify_token(partner),
+            languages=partner.languages.split(),
+            coverage=json.loads(partner.coverage) if partner.coverage else None,
+        )
+
+    async def correct(
+        self, partner_id: str, corrected: PartnerIn, *, handshake: bool
+    ) -> PartnerOut:
+        """The registration replaced by ``corrected`` (``handshake``: its endpoint, new, has
+        just passed Meta's handshake, so an unverified partner becomes active; a disabled one
+        stays disabled, the operator's decision). An active partner is then sent the alerts up
+        that now meet its coverage and that it never had."""
+        await hold_planning(self._session)  # first: before this writes anything
+        partner = await self.load(partner_id)
+        partner.name, partner.url = corrected.name, corrected.url
+        partner.verify_token = self._sealer.seal_text(corrected.verify_token)
+        partner.languages = " ".join(corrected.languages)
+        partner.coverage = json.dumps(corrected.coverage) if corrected.coverage else None
+        if handshake and partner.status != "disabled":
+            self._record_handshake(partner, None)
+        if partner.status == "active":
+            await catch_up(self._session, partner, self._now)
+        return partner_out(partner)
+
     async def answered_test(self, partner_id: str) -> None:
         """The partner accepted a test event: it answers again, so what waits out a back-off
         for it goes now, as after an accepted delivery."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query
 from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
 
 from dispatcher.dependencies import Deliveries, Link, Partners, PartnersBetweenCalls
 from dispatcher.partners import PartnerService, partner_out
@@ -19,6 +20,7 @@ from dispatcher.schemas import (
     PartnerIn,
     PartnerOut,
     PartnerPage,
+    PartnerPatch,
     PartnerWithSecret,
     PingOut,
     RotateIn,
@@ -28,7 +30,7 @@ from dispatcher.sender import verification_handshake
 from shared.auth import Principal, require_scope
 from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
-from shared.problems import Problem
+from shared.problems import Problem, field_problem, validation_problem
 from shared.web import Context, Now, Session
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,63 @@ async def read_partner(partner_id: str, _: Admin, partners: Partners) -> Partner
     **Scope:** `partners:admin`. **Events:** none.
     """
     return partner_out(await partners.load(partner_id))
+
+
+@partners.patch(
+    "/{partner_id}",
+    response_model=PartnerOut,
+    responses=problem_responses(*AUTHENTICATED, 404, *WITH_BODY),
+    operation_id="partners_correct",
+    response_description="The partner as corrected.",
+    summary="Correct a partner's registration",
+)
+async def correct_partner(
+    partner_id: str,
+    patch: PartnerPatch,
+    principal: Admin,
+    partners: PartnersBetweenCalls,
+    session: Session,
+    context: Context,
+    link: Link,
+) -> PartnerOut:
+    """Changes a partner's name, endpoint, verification token, languages or coverage; the
+    fields given replace the stored ones (a `coverage` of null removes it). Its id, secret
+    and deliveries stay.
+
+    A new `url` or `verify_token` is checked like a registration's and must pass Meta's
+    handshake first: if it does not, nothing changes (a 422 naming the field and why) and
+    alerts keep going to the endpoint that works. What waits for the partner then goes to the
+    new endpoint; an unverified partner becomes active (a disabled one stays disabled). An
+    active partner is sent at once the alerts up that now meet its coverage and that it never
+    had.
+
+    **Scope:** `partners:admin`. **Events:** none.
+    """
+    async with session.begin():
+        current = await partners.registration(partner_id)
+    try:
+        corrected = patch.applied_to(current)
+    except ValidationError as invalid:
+        raise validation_problem(invalid.errors()) from None
+    new_endpoint = (corrected.url, corrected.verify_token) != (current.url, current.verify_token)
+    if new_endpoint:
+        await PartnerService.check(corrected, allow_private=context.settings.webhook_allow_private)
+        failure = await verification_handshake(
+            link.webhook_client, corrected.url, corrected.verify_token
+        )
+        if failure is not None:
+            field = "url" if corrected.url != current.url else "verify_token"
+            raise field_problem(
+                field, f"the endpoint did not pass the handshake ({failure}); nothing changed"
+            )
+    async with session.begin():
+        changed = await partners.correct(partner_id, corrected, handshake=new_endpoint)
+    log.info(
+        "partner corrected",
+        extra={"partner_id": partner_id, "key_id": principal.key_id, "new_endpoint": new_endpoint},
+    )
+    link.wake_dispatcher()  # committed: what it now meets goes now
+    return changed
 
 
 @partners.post(

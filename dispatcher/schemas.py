@@ -112,6 +112,32 @@ class PartnerIn(BaseModel):
         return value
 
 
+class PartnerPatch(BaseModel):
+    """A partner's registration corrected: the fields given replace the stored ones; a
+    coverage given as null removes it (every alert is then sent)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"url": "https://hooks.partner.example/v2/tifli"}]},
+    )
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE] | None = None
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000), SINGLE_LINE] | None = None
+    verify_token: (
+        Annotated[str, StringConstraints(min_length=8, max_length=200), SINGLE_LINE] | None
+    ) = None
+    languages: list[Language] | None = None
+    coverage: dict[str, Any] | None = None
+
+    def applied_to(self, current: PartnerIn) -> PartnerIn:
+        """The registration with this patch applied, checked as a new one would be (a
+        ``ValidationError`` naming each field at fault)."""
+        # A null where a value is required is refused by the check, naming the field.
+        given = self.model_dump(include=self.model_fields_set)
+        return PartnerIn.model_validate({**current.model_dump(), **given})
+
+
 _AREA_TYPES = ("Polygon", "MultiPolygon")
 # RFC 7946: positions are [longitude, latitude] in WGS84 degrees.
 _LON, _LAT = 180.0, 90.0

@@ -1,0 +1,83 @@
+"""Correcting a partner's registration (``PATCH /v1/partners/{id}``) on an embedded stack, with
+real partner endpoints on loopback: a moved endpoint keeps the partner's id and secret and gets
+what comes next, once it has passed the handshake; one that fails it changes nothing; a
+coverage widened sends the alerts up that it now meets."""
+
+from __future__ import annotations
+
+import json
+
+from services.testbed.partner import partner_endpoint
+from services.testbed.stack import Stack
+from tests.flows import an_approved_case, verify_both_signatures
+
+# Around Dakhla, a thousand kilometres from the sample report's Casablanca.
+FAR_SOUTH = {
+    "type": "Polygon",
+    "coordinates": [[[-16.2, 23.4], [-15.6, 23.4], [-15.6, 24.0], [-16.2, 24.0], [-16.2, 23.4]]],
+}
+
+
+async def test_a_moved_endpoint_gets_what_comes_next_signed_with_the_same_secret(
+    stack: Stack,
+) -> None:
+    async with partner_endpoint() as old, partner_endpoint() as new, partner_endpoint() as wrong:
+        registered = await stack.register_partner(old)
+        partner = f"/v1/partners/{registered['id']}"
+        wrong.verify_token = "not-the-partners-token"  # answers the handshake with a 403
+        async with stack.clients("submitter", "reviewer", "admin") as (police, reviewer, admin):
+            report, _ = await an_approved_case(police, reviewer)
+            await old.wait_for(1)
+            refused = await admin.patch(partner, json={"url": wrong.url})
+            still = (await admin.get(partner)).json()
+            moved = await admin.patch(partner, json={"url": new.url, "name": "Metabook v2"})
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+        [cancel] = await new.wait_for(1)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["url"]
+    assert "handshake" in refused.json()["detail"]
+    assert still["url"] == old.url and still["status"] == "active"
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["id"] == registered["id"] and moved.json()["url"] == new.url
+    assert moved.json()["name"] == "Metabook v2" and moved.json()["status"] == "active"
+    assert new.handshakes == 1 and wrong.handshakes == 1
+    assert json.loads(cancel.body)["type"] == "alert.cancelled"
+    verify_both_signatures(str(registered["secret"]), cancel)  # the secret did not change
+    assert len(old.received) == 1  # the take-down went to the new endpoint only
+
+
+async def test_a_widened_coverage_sends_the_alerts_up_it_now_meets(stack: Stack) -> None:
+    async with partner_endpoint() as regional, partner_endpoint() as everywhere:
+        await stack.register_partner(everywhere)
+        async with stack.clients("submitter", "reviewer", "admin") as (police, reviewer, admin):
+            created = await admin.post(
+                "/v1/partners",
+                json={
+                    "name": "Regional",
+                    "url": regional.url,
+                    "verify_token": regional.verify_token,
+                    "coverage": FAR_SOUTH,
+                },
+            )
+            assert created.status_code == 201, created.text
+            partner = f"/v1/partners/{created.json()['id']}"
+            _, alert_id = await an_approved_case(police, reviewer)
+            # Planned (the partner without a coverage has it), and skipped for this one: the
+            # zone misses its coverage.
+            await everywhere.wait_for(1)
+            planned = await stack.deliveries(alert_id=alert_id)
+            assert [d["partner_id"] for d in planned] != [created.json()["id"]]
+            assert len(planned) == 1 and regional.received == []
+            invalid = [
+                await admin.patch(partner, json=body)
+                for body in ({"languages": ["xx"]}, {"name": None}, {"secret": "mine"})
+            ]
+            widened = await admin.patch(partner, json={"coverage": None})
+        [issued] = await regional.wait_for(1)
+    assert [r.status_code for r in invalid] == [422, 422, 422]
+    assert [r.json()["errors"][0]["field"] for r in invalid] == ["languages.0", "name", "secret"]
+    assert widened.status_code == 200, widened.text
+    assert widened.json()["coverage"] is None
+    assert regional.handshakes == 1  # the endpoint did not change: no handshake again
+    payload = json.loads(issued.body)
+    assert payload["type"] == "alert.issued" and payload["alert"]["alert_id"] == alert_id

@@ -16,7 +16,14 @@ from dispatcher.address_guard import check_target
 from dispatcher.catch_up import bring_forward, owed_again
 from dispatcher.live_alerts import catch_up, hold_planning
 from dispatcher.models import Partner
-from dispatcher.schemas import PartnerIn, PartnerOut, PartnerPage, PartnerWithSecret
+from dispatcher.schemas import (
+    PartnerIn,
+    PartnerOut,
+    PartnerPage,
+    PartnerPatch,
+    PartnerWithSecret,
+    patch_applied,
+)
 from dispatcher.signing import new_secret
 from shared.loading import load_or_404
 from shared.paging import page_rows
@@ -96,10 +103,12 @@ class PartnerService:
             await catch_up(self._session, partner, self._now)
         return partner_out(partner)
 
-    async def registration(self, partner_id: str) -> PartnerIn:
+    async def registration(self, partner_id: str, *, for_update: bool = False) -> PartnerIn:
         """The partner's registration as it stands, its verification token included: what a
         correction (``PartnerPatch``) applies to."""
-        partner = await self.load(partner_id)
+        partner = await load_or_404(
+            self._session, Partner, partner_id, "partner", for_update=for_update
+        )
         return PartnerIn(
             name=partner.name,
             url=partner.url,
@@ -109,20 +118,43 @@ class PartnerService:
         )
 
     async def correct(
-        self, partner_id: str, corrected: PartnerIn, *, handshake: bool
+        self,
+        partner_id: str,
+        patch: PartnerPatch,
+        verified: tuple[str, str] | None,
+        *,
+        cancel_retry: timedelta,
     ) -> PartnerOut:
-        """The registration replaced by ``corrected`` (``handshake``: its endpoint, new, has
-        just passed Meta's handshake, so an unverified partner becomes active; a disabled one
-        stays disabled, the operator's decision). An active partner is then sent the alerts up
+        """``patch`` applied to the registration as it stands now (locked: two corrections
+        made at once both count). ``verified``: the (url, token) whose endpoint has just
+        passed Meta's handshake; the corrected endpoint must be the stored one or that one
+        (409 if another correction changed it meanwhile). On a new endpoint, what waits for
+        the partner goes at once, and an unverified partner becomes active (a disabled one
+        stays disabled, the operator's decision). An active partner is sent the alerts up
         that now meet its coverage and that it never had."""
         await hold_planning(self._session)  # first: before this writes anything
+        current = await self.registration(partner_id, for_update=True)
+        corrected = patch_applied(patch, current)
+        endpoint = (corrected.url, corrected.verify_token)
+        new_endpoint = endpoint != (current.url, current.verify_token)
+        if new_endpoint and endpoint != verified:
+            raise Problem(
+                409,
+                "Conflict",
+                "The partner's endpoint was changed by another correction meanwhile: read it "
+                "again, and send this one again if it still applies.",
+            )
         partner = await self.load(partner_id)
         partner.name, partner.url = corrected.name, corrected.url
         partner.verify_token = self._sealer.seal_text(corrected.verify_token)
         partner.languages = " ".join(corrected.languages)
         partner.coverage = json.dumps(corrected.coverage) if corrected.coverage else None
-        if handshake and partner.status != "disabled":
+        if new_endpoint and partner.status != "disabled":
             self._record_handshake(partner, None)
+            # As after a handshake passed again: what died on the old endpoint is owed anew,
+            # and what waits out a back-off goes now.
+            await owed_again(self._session, partner.id, self._now, cancel_retry)
+            await bring_forward(self._session, partner.id, self._now)
         if partner.status == "active":
             await catch_up(self._session, partner, self._now)
         return partner_out(partner)

@@ -25,6 +25,7 @@ from dispatcher.schemas import (
     PingOut,
     RotateIn,
     WebhookPayload,
+    patch_applied,
 )
 from dispatcher.sender import verification_handshake
 from shared.auth import Principal, require_scope
@@ -162,25 +163,32 @@ async def correct_partner(
     async with session.begin():
         current = await partners.registration(partner_id)
     try:
-        corrected = patch.applied_to(current)
+        corrected = patch_applied(patch, current)
     except ValidationError as invalid:
         raise validation_problem(invalid.errors()) from None
-    new_endpoint = (corrected.url, corrected.verify_token) != (current.url, current.verify_token)
-    if new_endpoint:
+    endpoint = (corrected.url, corrected.verify_token)
+    verified = None
+    if endpoint != (current.url, current.verify_token):
+        # Checked before anything is stored, and outside a transaction: the handshake waits
+        # on the partner's server for up to the webhook time-out.
         await PartnerService.check(corrected, allow_private=context.settings.webhook_allow_private)
-        failure = await verification_handshake(
-            link.webhook_client, corrected.url, corrected.verify_token
-        )
+        failure = await verification_handshake(link.webhook_client, *endpoint)
         if failure is not None:
             field = "url" if corrected.url != current.url else "verify_token"
             raise field_problem(
                 field, f"the endpoint did not pass the handshake ({failure}); nothing changed"
             )
+        verified = endpoint
+    cancel_retry = timedelta(hours=context.settings.cancel_retry_hours)
     async with session.begin():
-        changed = await partners.correct(partner_id, corrected, handshake=new_endpoint)
+        changed = await partners.correct(partner_id, patch, verified, cancel_retry=cancel_retry)
     log.info(
         "partner corrected",
-        extra={"partner_id": partner_id, "key_id": principal.key_id, "new_endpoint": new_endpoint},
+        extra={
+            "partner_id": partner_id,
+            "key_id": principal.key_id,
+            "new_endpoint": bool(verified),
+        },
     )
     link.wake_dispatcher()  # committed: what it now meets goes now
     return changed

@@ -127,15 +127,17 @@ class PartnerPatch(BaseModel):
     verify_token: (
         Annotated[str, StringConstraints(min_length=8, max_length=200), SINGLE_LINE] | None
     ) = None
-    languages: list[Language] | None = None
+    languages: list[Language] | None = Field(
+        default=None, min_length=1, json_schema_extra={"uniqueItems": True}
+    )
     coverage: dict[str, Any] | None = None
 
-    def applied_to(self, current: PartnerIn) -> PartnerIn:
-        """The registration with this patch applied, checked as a new one would be (a
-        ``ValidationError`` naming each field at fault)."""
-        # A null where a value is required is refused by the check, naming the field.
-        given = self.model_dump(include=self.model_fields_set)
-        return PartnerIn.model_validate({**current.model_dump(), **given})
+
+def patch_applied(patch: PartnerPatch, current: PartnerIn) -> PartnerIn:
+    """The registration with ``patch`` applied, checked as a new one would be (a
+    ``ValidationError`` naming each field at fault; a null where a value is required too)."""
+    given = patch.model_dump(include=patch.model_fields_set)
+    return PartnerIn.model_validate({**current.model_dump(), **given})
 
 
 _AREA_TYPES = ("Polygon", "MultiPolygon")

@@ -8,8 +8,9 @@ Three questions, asked in this order by the use cases:
    National keys see every case. One exception: a key with ``sightings:submit`` may add a
    sighting to any case (a patrol elsewhere saw the child) without otherwise seeing it.
 2. **Does the lifecycle allow the act now?** (``lifecycle.next_status``: 409 otherwise.)
-3. **May this key do it?** Four eyes on every act that reaches the public: approval, renewal
-   and the cancellation of a case that went public need a reviewer who did not submit it; a
+3. **May this key do it?** Four eyes on every act that reaches the public: approval, renewal,
+   the cancellation of a case that went public and a correction of what its partners show
+   need a reviewer who did not submit it; a
    submitter cannot reject its own case either (it withdraws it instead, with cancel, while it
    is only submitted; another submitter cannot withdraw it, a reviewer can). Resolution (the
    child is found) stays immediate for every key of the owning unit and for reviewers, before
@@ -72,10 +73,22 @@ def from_outside(principal: Principal, case: Case) -> bool:
 _FOUR_EYES = "Four eyes"
 
 
-def refusal(principal: Principal, act: Act, case: Case, *, trusted: bool = False) -> Refusal | None:
+def refusal(
+    principal: Principal, act: Act, case: Case, *, trusted: bool = False, shown: bool = False
+) -> Refusal | None:
     """Question 3, for a case the key reaches and an act the lifecycle allows; None: allowed.
-    ``trusted``: for ``add_sighting``, whether the sighting claims to be trusted."""
+    ``trusted``: for ``add_sighting``, whether the sighting claims to be trusted. ``shown``:
+    for ``correct``, whether the correction changes what partners show of a published case."""
     own_submission = case.submitted_by_key == principal.key_id
+    # What partners show was approved by a second pair of eyes: so is a change of it.
+    reviewed = "reports:review" in principal.scopes and not own_submission
+    if act == "correct" and shown and not reviewed:
+        return Refusal(
+            _FOUR_EYES,
+            "The alert is out: a correction of what partners show (the child, the photos, "
+            "the suspected vehicle or companion) needs a reviewer who did not submit the "
+            "case. Corrections of the rest (the guardian's contact, notes) need not.",
+        )
     if act == "erase" and not principal.national:
         return Refusal(
             "Forbidden",

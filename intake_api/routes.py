@@ -197,17 +197,23 @@ async def correct_report(
             "removes one. Sent as `application/merge-patch+json` or `application/json`.",
         ),
     ],
-    principal: Submitter,
+    principal: SubmitterOrReviewer,
     reports: Reports,
 ) -> ReportOut:
     """Corrects a report while it is open (`submitted`, or `approved` with its alert up): add
     a photo, put a description or a name right, record the guardian's consent. The corrected
     report is checked as a new one would be (a 422 names each field at fault) and nothing is
     stored unless all of it is valid. `submitted_by` and `message_status` cannot be corrected.
-    Where and when the child was last seen is corrected only before approval; afterwards a
-    sighting says where the child was seen since. A patch that changes nothing records nothing.
+    Where, when and how the child was last seen travelling (`last_seen`, `travel_mode`) is
+    corrected only before approval; afterwards a sighting says where the child was seen
+    since. A live alert's report must still meet the criteria it was approved on (a 422
+    otherwise: consent withdrawn is a cancellation). A patch that changes nothing records
+    nothing.
 
-    **Scope:** `reports:submit` (the owning unit); audited. An expired or closed case is a 409.
+    **Scope:** `reports:submit` (the owning unit) or `reports:review`; audited. **Four eyes:**
+    once the alert is out, a correction of what partners show (the child, the photos, the
+    suspected vehicle or companion) needs a reviewer who did not submit the case (403).
+    An expired or closed case is a 409.
 
     **Events:** `report.corrected`; once the alert is out, partners receive `alert.updated`
     with the corrected description at once.

@@ -318,44 +318,67 @@ class ReportService:
     ) -> ReportOut:
         """The case's details corrected by a JSON merge patch (RFC 7396) while it is open:
         the whole corrected report is validated as a new one would be, and stored in its
-        place. Once its alert is out, partners get the corrected description at once (an
-        Update); where and when the child was last seen is then corrected by a sighting.
-        A patch that changes nothing records nothing."""
+        place. A patch that changes nothing records nothing.
+
+        Once the alert is out: what the zone is drawn from (where, when and how the child
+        was last seen travelling) is not corrected (a sighting says where the child was seen
+        since); the report must still meet the criteria it was approved on (consent
+        withdrawn: the alert is cancelled, not corrected); and a change of what partners
+        show reaches the public, so it needs a reviewer who did not submit the case (four
+        eyes), and goes out at once as an Update."""
         report = await self._load(principal, "correct", report_id, for_update=True)
         self._transition(report, "correct")
-        self._authorise(principal, "correct", report)
-        for fixed in _FIXED_FIELDS:
+        published = report.status != "submitted"
+        for fixed in (*_FIXED_FIELDS, *(_ZONE_FIELDS if published else ())):
             if fixed in patch:
-                raise field_problem(
-                    fixed, "cannot be corrected: withdraw the case and file it again"
-                )
-        if "last_seen" in patch and report.status != "submitted":
-            raise field_problem(
-                "last_seen",
-                "the alert is out: add where the child was seen since as a sighting "
-                f"(POST /v1/reports/{report.id}/sightings)",
-            )
+                raise field_problem(fixed, _FIXED_WHY.get(fixed, _FIXED_WHY[""]))
         stored = self._content(report)
-        corrected = merge_patch(stored.model_dump(mode="json"), _with_place_located(patch))
-        corrected["submitted_by"]["unit"] = None  # the case's unit stays its column's
-        try:
-            content = ReportIn.model_validate(corrected)
-        except ValidationError as invalid:
-            raise validation_problem(invalid.errors()) from None
-        content = content.model_copy(
-            update={
-                "last_seen": self._located(content.last_seen, "last_seen."),
-                "submitted_by": content.submitted_by.model_copy(update={"unit": report.unit}),
-            }
-        )
+        content = self._corrected(report, stored, patch)
         if content == stored:
             return self.to_out(report, content=stored)
+        shown = self._public_description(content) != self._public_description(stored)
+        self._authorise(principal, "correct", report, shown=published and shown)
+        if published:
+            self._still_meets_its_criteria(report, content)
         public, restricted = split_restricted(content.model_dump(mode="json"))
         report.public_data = json.dumps(public, ensure_ascii=False)
         report.sealed_data = self._sealer.seal(restricted)
         event = ReportCorrected(**self._about(report), data=self._corrected_data(report, content))
         await self._record(principal, report, "correct", event)
         return self.to_out(report, content=content)
+
+    def _corrected(self, report: Report, stored: ReportIn, patch: dict[str, Any]) -> ReportIn:
+        """The stored report with ``patch`` applied, validated, its last-seen place located;
+        a 422 naming each field at fault."""
+        located = _with_place_located(patch, stored.last_seen.place_name)
+        corrected = merge_patch(stored.model_dump(mode="json"), located)
+        corrected["submitted_by"]["unit"] = None  # the case's unit stays its column's
+        try:
+            content = ReportIn.model_validate(corrected)
+        except ValidationError as invalid:
+            raise validation_problem(invalid.errors()) from None
+        return content.model_copy(
+            update={
+                "last_seen": self._located(content.last_seen, "last_seen."),
+                "submitted_by": content.submitted_by.model_copy(update={"unit": report.unit}),
+            }
+        )
+
+    def _still_meets_its_criteria(self, report: Report, content: ReportIn) -> None:
+        """A 422 if the corrected report no longer meets the criteria its alert was approved
+        on: a live alert cannot be left without them."""
+        approved_on = Criteria.model_validate_json(report.criteria) if report.criteria else None
+        unmet = [] if approved_on is None else unmet_criteria(content, approved_on, self._today())
+        if unmet:
+            why = "the alert is out, and this correction would leave it without a criterion"
+            raise Problem(
+                422,
+                "Approval criteria no longer met",
+                f"{why}: "
+                + "; ".join(f"{f}: {m}" for f, m in unmet)
+                + ". If the guardian withdrew consent, a reviewer cancels the alert.",
+                errors=[{"field": f, "message": m} for f, m in unmet],
+            )
 
     async def renew(self, principal: Principal, report_id: str, body: RenewIn) -> ReportOut:
         """Extend an active alert's window before it ends: ``now + ttl``."""
@@ -619,10 +642,16 @@ class ReportService:
         return report
 
     def _authorise(
-        self, principal: Principal, act: access.Act, report: Report, *, trusted: bool = False
+        self,
+        principal: Principal,
+        act: access.Act,
+        report: Report,
+        *,
+        trusted: bool = False,
+        shown: bool = False,
     ) -> None:
         case = access.Case(report.unit, report.submitted_by_key, self.status_of(report))
-        refused = access.refusal(principal, act, case, trusted=trusted)
+        refused = access.refusal(principal, act, case, trusted=trusted, shown=shown)
         if refused is not None:
             raise Problem(403, refused.title, refused.detail)
 
@@ -780,19 +809,29 @@ class ReportService:
         )
 
 
-# What a correction cannot change: who filed the case, and whether it is a drill.
+# What a correction cannot change: who filed the case, and whether it is a drill; and once
+# the alert is out, what its zone is drawn from.
 _FIXED_FIELDS = ("submitted_by", "message_status")
+_ZONE_FIELDS = ("last_seen", "travel_mode")
+_FIXED_WHY = {
+    "": "cannot be corrected: withdraw the case and file it again",
+    "last_seen": "the alert is out: add where the child was seen since as a sighting "
+    "(POST /v1/reports/{id}/sightings)",
+    "travel_mode": "the alert is out, its zone drawn for this travel mode: a sighting with a "
+    "heading or a destination says how the child moves now",
+}
 
 
-def _with_place_located(patch: dict[str, Any]) -> dict[str, Any]:
-    """The patch, where it names a new last-seen place (or destination) without a point,
+def _with_place_located(patch: dict[str, Any], stored_place: str | None) -> dict[str, Any]:
+    """The patch, where it names another last-seen place (or a destination) without a point,
     also dropping the stored point: the new name is looked up, not shown beside the old
-    name's point."""
+    name's point. The same name again keeps the point (an officer's exact one, often)."""
     last_seen = patch.get("last_seen")
     if not isinstance(last_seen, dict):
         return patch
     last_seen = dict(last_seen)
-    if last_seen.get("place_name") is not None and "location" not in last_seen:
+    place = last_seen.get("place_name")
+    if place is not None and place != stored_place and "location" not in last_seen:
         last_seen["location"] = None
     destination = last_seen.get("destination")
     if isinstance(destination, dict) and destination.get("place_name") is not None:

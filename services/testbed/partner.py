@@ -33,6 +33,8 @@ class PartnerEndpoint:
     received: list[Received] = field(default_factory=list)
     held: list[Received] = field(default_factory=list)  # POSTs waiting inside ``holding()``
     handshakes: int = 0
+    # While set, a handshake is answered only once the event is set (a slow partner server).
+    handshake_gate: asyncio.Event | None = None
     url: str = ""
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     _server: _RestartableServer | None = None
@@ -64,6 +66,8 @@ class PartnerEndpoint:
     async def _webhook(self, request: Request) -> Response:
         if request.method == "GET":
             self.handshakes += 1
+            if self.handshake_gate is not None:
+                await self.handshake_gate.wait()
             params = request.query_params
             if (
                 params.get("hub.mode") == "subscribe"

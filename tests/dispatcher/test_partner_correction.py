@@ -5,11 +5,18 @@ coverage widened sends the alerts up that it now meets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from services.testbed.partner import partner_endpoint
-from services.testbed.stack import Stack
+import pytest
+
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
+from services.testbed.stack import Stack, embedded_settings, start_stack
 from tests.flows import an_approved_case, verify_both_signatures
+from tests.waiting import eventually
 
 # Around Dakhla, a thousand kilometres from the sample report's Casablanca.
 FAR_SOUTH = {
@@ -81,3 +88,59 @@ async def test_a_widened_coverage_sends_the_alerts_up_it_now_meets(stack: Stack)
     assert regional.handshakes == 1  # the endpoint did not change: no handshake again
     payload = json.loads(issued.body)
     assert payload["type"] == "alert.issued" and payload["alert"]["alert_id"] == alert_id
+
+
+@pytest.fixture
+async def slow_retry_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """Retries ten minutes apart: a delivery sent within a test's wait was brought forward."""
+    running, server = await start_stack(
+        embedded_settings(tmp_path, webhook_retry_schedule_s=(0.0, 600.0, 600.0))
+    )
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_what_waits_for_a_moved_endpoint_goes_at_once(slow_retry_stack: Stack) -> None:
+    """An endpoint that failed has its delivery waiting out a back-off of ten minutes: moved
+    to one that works, the partner gets it at once, not then."""
+    stack = slow_retry_stack
+    async with partner_endpoint(script=[500]) as broken, partner_endpoint() as fixed:
+        registered = await stack.register_partner(broken)
+        async with stack.clients("submitter", "reviewer", "admin") as (police, reviewer, admin):
+            await an_approved_case(police, reviewer)
+            [waiting] = await eventually(
+                lambda: stack.deliveries(status="pending"),
+                lambda items: len(items) == 1 and items[0]["attempts"] == 1,
+            )
+            due = datetime.fromisoformat(waiting["next_attempt_at"])
+            assert due - datetime.now(UTC) > timedelta(minutes=5)  # the back-off, so far
+            moved = await admin.patch(f"/v1/partners/{registered['id']}", json={"url": fixed.url})
+            assert moved.status_code == 200, moved.text
+            [issued] = await fixed.wait_for(1)
+    assert json.loads(issued.body)["type"] == "alert.issued"
+    verify_both_signatures(str(registered["secret"]), issued)
+    assert len(broken.received) == 1  # its one failed try; the rest went to the new endpoint
+
+
+async def test_two_corrections_at_once_both_count(stack: Stack) -> None:
+    """A new endpoint is checked by a handshake that can take seconds, outside any
+    transaction: a correction of other fields made meanwhile is not undone by it."""
+    async with partner_endpoint() as old, partner_endpoint() as slow:
+        registered = await stack.register_partner(old)
+        partner = f"/v1/partners/{registered['id']}"
+        slow.handshake_gate = asyncio.Event()
+        async with stack.client("admin") as admin, stack.client("admin") as other:
+            moving = asyncio.create_task(admin.patch(partner, json={"url": slow.url}))
+            await eventually(lambda: _handshakes(slow), lambda count: count == 1)
+            renamed = await other.patch(partner, json={"name": "Renamed", "languages": ["ar"]})
+            slow.handshake_gate.set()
+            moved = await moving
+            final = (await admin.get(partner)).json()
+    assert renamed.status_code == 200 and moved.status_code == 200, moved.text
+    assert (final["url"], final["name"], final["languages"]) == (slow.url, "Renamed", ["ar"])
+
+
+async def _handshakes(endpoint: PartnerEndpoint) -> int:
+    return endpoint.handshakes

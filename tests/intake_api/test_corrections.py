@@ -60,11 +60,19 @@ async def test_a_live_alert_corrected_reaches_partners_at_once(stack: Stack) -> 
             approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
             assert approved.status_code == 200, approved.text
             await partner.wait_for(1)
+            path = f"/v1/reports/{report_id}"
             patch = {"child": {"photo_urls": [NEW_PHOTO], "clothing": "Robe rouge, cartable"}}
-            corrected = await police.patch(f"/v1/reports/{report_id}", json=patch)
+            # What partners show was approved by a second key: so is a change of it.
+            alone = await police.patch(path, json=patch)
+            assert alone.status_code == 403, alone.text
+            assert alone.json()["title"] == "Four eyes"
+            # The guardian's contact is not shown: the unit corrects it, and nothing is sent.
+            contact = await police.patch(path, json={"guardian": {"phone": "+212 600 000 001"}})
+            assert contact.status_code == 200, contact.text
+            corrected = await reviewer.patch(path, json=patch)
             assert corrected.status_code == 200, corrected.text
             # The same patch again changes nothing, and sends nothing.
-            again = await police.patch(f"/v1/reports/{report_id}", json=patch)
+            again = await reviewer.patch(path, json=patch)
             assert again.status_code == 200, again.text
         issued, updated = [json.loads(r.body) for r in await partner.wait_for(2)]
     assert (issued["type"], updated["type"]) == ("alert.issued", "alert.updated")
@@ -75,7 +83,7 @@ async def test_a_live_alert_corrected_reaches_partners_at_once(stack: Stack) -> 
     assert issued["alert"]["photo_urls"] != [NEW_PHOTO]
     # Nothing else of the child changed, and nothing restricted reached the partner.
     assert alert["child"]["given_name"] == issued["alert"]["child"]["given_name"]
-    assert "guardian" not in json.dumps(updated)
+    assert "guardian" not in json.dumps(updated) and "600 000 001" not in json.dumps(updated)
     async with stack.client("reader") as reader:
         current = await eventually(
             lambda: reader.get(f"/v1/alerts/{approved.json()['alert_id']}"),
@@ -109,6 +117,15 @@ async def test_a_refused_correction_changes_nothing(stack: Stack) -> None:
             (waiting, {"message_status": "Exercise"}, 422, "message_status"),
             (waiting, {"submitted_by": {"officer": "Someone Else"}}, 422, "submitted_by"),
             (public, {"last_seen": {"place_name": "Rabat"}}, 422, "last_seen"),
+            (public, {"travel_mode": "foot"}, 422, "travel_mode"),
+            # A live alert keeps the criteria it was approved on: consent withdrawn is a
+            # cancellation, not a correction.
+            (
+                public,
+                {"guardian": {"consent_to_publication": False}},
+                422,
+                "criteria.guardian_consent_recorded",
+            ),
         ]
         answers = [
             (await police.patch(f"/v1/reports/{r}", json=patch), status, field)
@@ -137,11 +154,18 @@ async def test_a_closed_case_is_not_corrected_and_a_new_place_is_looked_up(stack
         assert (await police.post(f"/v1/reports/{closed}/resolve")).status_code == 200
         late = await police.patch(f"/v1/reports/{closed}", json={"child": {"clothing": "x"}})
         waiting = (await police.post("/v1/reports", json=report_body())).json()
+        stored_place = waiting["report"]["last_seen"]["place_name"]
+        same = await police.patch(
+            f"/v1/reports/{waiting['id']}", json={"last_seen": {"place_name": stored_place}}
+        )
         moved = await police.patch(
             f"/v1/reports/{waiting['id']}", json={"last_seen": {"place_name": "Rabat"}}
         )
     assert late.status_code == 409, late.text
     assert late.json()["status_now"] == "resolved"
+    # The same name again keeps the point (it may be an officer's exact one).
+    assert same.status_code == 200, same.text
+    assert same.json()["report"]["last_seen"] == waiting["report"]["last_seen"]
     assert moved.status_code == 200, moved.text
     last_seen = moved.json()["report"]["last_seen"]
     # Before review, a new place name is looked up again: not shown beside the old point.

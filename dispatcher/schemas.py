@@ -112,14 +112,28 @@ class PartnerIn(BaseModel):
         return value
 
 
+# What a partner's correction may not set to null (only its coverage can be removed).
+_NOT_NULL = ("name", "url", "verify_token", "languages")
+
+
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """The correction's schema as it is checked: each field optional, and null only for the
+    coverage (the model takes None for "not given"; a null given is refused on applying)."""
+    for name in _NOT_NULL:
+        field = schema["properties"][name]
+        options = [o for o in field.pop("anyOf", []) if o.get("type") != "null"]
+        field.pop("default", None)
+        if options:
+            field.update(options[0])
+    schema["examples"] = [{"url": "https://hooks.partner.example/v2/tifli"}]
+
+
 class PartnerPatch(BaseModel):
     """A partner's registration corrected: the fields given replace the stored ones; a
     coverage given as null removes it (every alert is then sent)."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"url": "https://hooks.partner.example/v2/tifli"}]},
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_patch_schema
     )
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE] | None = None

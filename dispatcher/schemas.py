@@ -62,6 +62,12 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
+# A registration's fields, as registered and as corrected (``PartnerPatch``).
+PartnerName = Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE]
+WebhookUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000), SINGLE_LINE]
+VerifyToken = Annotated[str, StringConstraints(min_length=8, max_length=200), SINGLE_LINE]
+
+
 class PartnerIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -69,10 +75,10 @@ class PartnerIn(BaseModel):
         json_schema_extra={"examples": [_PARTNER_IN_EXAMPLE]},
     )
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE]
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2000), SINGLE_LINE]
-    verify_token: Annotated[str, StringConstraints(min_length=8, max_length=200), SINGLE_LINE] = (
-        Field(description="The token the partner expects in hub.verify_token during the handshake.")
+    name: PartnerName
+    url: WebhookUrl
+    verify_token: VerifyToken = Field(
+        description="The token the partner expects in hub.verify_token during the handshake."
     )
     languages: list[Language] = Field(
         default_factory=lambda: list(LANGUAGES),
@@ -136,11 +142,9 @@ class PartnerPatch(BaseModel):
         extra="forbid", str_strip_whitespace=True, json_schema_extra=_patch_schema
     )
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE] | None = None
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2000), SINGLE_LINE] | None = None
-    verify_token: (
-        Annotated[str, StringConstraints(min_length=8, max_length=200), SINGLE_LINE] | None
-    ) = None
+    name: PartnerName | None = None
+    url: WebhookUrl | None = None
+    verify_token: VerifyToken | None = None
     languages: list[Language] | None = Field(
         default=None, min_length=1, json_schema_extra={"uniqueItems": True}
     )

@@ -65,7 +65,13 @@ from shared.events import (
 from shared.input_types import STORED
 from shared.outbox import add_event
 from shared.paging import page_newest_first
-from shared.problems import Problem, field_problem, not_found, validation_problem
+from shared.problems import (
+    Problem,
+    field_problem,
+    invalid_body,
+    not_found,
+    validation_problem,
+)
 from shared.sealing import Sealer
 from shared.settings import DEFAULT_SERVICE_AREA
 
@@ -351,7 +357,12 @@ class ReportService:
         """The stored report with ``patch`` applied, validated, its last-seen place located;
         a 422 naming each field at fault."""
         located = _with_place_located(patch, stored.last_seen.place_name)
-        corrected = merge_patch(stored.model_dump(mode="json"), located)
+        try:
+            corrected = merge_patch(stored.model_dump(mode="json"), located)
+        except RecursionError:
+            # The body guard refuses nesting past the parser's limit before this; merging a
+            # patch just under it must not become a server error (no report nests deeply).
+            raise invalid_body("nested too deeply") from None
         corrected["submitted_by"]["unit"] = None  # the case's unit stays its column's
         try:
             content = ReportIn.model_validate(corrected)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
+from shared.events import REPORTS
 from shared.outbox import OutboxEvent
 from tests.waiting import eventually
 
@@ -21,8 +22,10 @@ NEW_PHOTO = "https://photos.police.example.ma/cases/amina-2.jpg"
 
 
 async def _events(stack: Stack) -> int:
+    """Intake's events so far (the alert engine's own, written as it gets to them, aside)."""
     async with stack.embedded.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
+        count = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.topic == REPORTS)
+        return int(await session.scalar(count) or 0)
 
 
 async def test_a_case_filed_before_consent_is_approved_once_consent_is_recorded(
@@ -135,6 +138,12 @@ async def test_a_refused_correction_changes_nothing(stack: Stack) -> None:
             f"/v1/reports/{waiting}", content=b"child=x", headers={"content-type": "text/plain"}
         )
         not_an_object = await police.patch(f"/v1/reports/{waiting}", json=["child"])
+        # Nested as deep as the parser takes: refused, not a server error.
+        deep = await police.patch(
+            f"/v1/reports/{waiting}",
+            content=b'{"notes": ' + b'{"a": ' * 900 + b"1" + b"}" * 901,
+            headers=MERGE_PATCH,
+        )
         no_scope = await reader.patch(f"/v1/reports/{waiting}", json={"child": {"clothing": "x"}})
         after = {r: (await police.get(f"/v1/reports/{r}")).json() for r in (waiting, public)}
     for answer, status, field in answers:
@@ -143,6 +152,8 @@ async def test_a_refused_correction_changes_nothing(stack: Stack) -> None:
         assert [e["field"] for e in answer.json()["errors"]] == [field], answer.text
     assert not_json.status_code == 415
     assert not_an_object.status_code == 422
+    assert deep.status_code == 422, deep.text
+    assert deep.json()["errors"][0]["field"] in ("body", "notes")
     assert no_scope.status_code == 403
     assert after == before
     assert await _events(stack) == events

@@ -89,7 +89,8 @@ async def a_dead_cancel(stack: Stack, partner: PartnerEndpoint) -> dict[str, Any
 
 
 async def full_case_flow(stack: Stack) -> None:
-    """Register a partner, submit, approve, check the signed alert, resolve, check the Cancel."""
+    """Register a partner, submit, approve, check the signed alert, correct it (an Update),
+    resolve, check the Cancel."""
     last_seen_at = datetime.now(UTC) - timedelta(hours=3)
     body = report_body()
     body["last_seen"]["at"] = last_seen_at.isoformat()
@@ -168,20 +169,36 @@ async def full_case_flow(stack: Stack) -> None:
                 properties["targeting"] == "polygon"
             )
 
+            # A correction of what partners show, by a second reviewer: an Update at once,
+            # with nothing restricted in it.
+            clothing = "Robe rouge, cartable bleu"
+            corrected = await reviewer.patch(
+                f"/v1/reports/{report_id}", json={"child": {"clothing": clothing}}
+            )
+            assert corrected.status_code == 200, corrected.text
+            _, update = await partner.wait_for(2)
+            verify_both_signatures(secret, update)
+            updated = json.loads(update.body)
+            assert updated["type"] == "alert.updated" and updated["alert"]["sequence"] == 2
+            assert updated["alert"]["child"]["clothing"] == clothing
+            for secret_field in ("Benali", "600 000 000", "Idrissi", "Anfa", "witness"):
+                assert secret_field not in update.body.decode()
+            await latecomer.wait_for(2)
+
             resolved = await police.post(f"/v1/reports/{report_id}/resolve", json={})
             assert resolved.status_code == 200, resolved.text
             assert resolved.json()["status"] == "resolved"
 
-            _, second = await partner.wait_for(2)
+            *_, second = await partner.wait_for(3)
             verify_both_signatures(secret, second)
             cancel = json.loads(second.body)
             assert cancel["type"] == "alert.cancelled"
             assert cancel["id"] == second.headers["webhook-id"] != first.headers["webhook-id"]
             assert cancel["alert"]["msg_type"] == "Cancel"
-            assert cancel["alert"]["sequence"] == 2
+            assert cancel["alert"]["sequence"] == 3
             assert any(alert["identifier"] in ref for ref in cancel["alert"]["references"])
             assert cancel["alert"]["child"] is None  # take-down carries no child data
-            _, late_cancel = await latecomer.wait_for(2)
+            *_, late_cancel = await latecomer.wait_for(3)
             assert json.loads(late_cancel.body)["type"] == "alert.cancelled"
 
             # Erased at once by an operator: the photos leave what the engine kept of what

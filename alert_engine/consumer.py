@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alert_engine.service import AlertService, EngineConfig, prepare_for_review
@@ -44,6 +45,11 @@ class ReportEventHandler:
                 return
             service = AlertService(session, self._config, now)
             match event:
+                case ReportApproved() if _closed_right_behind(message, event.data.report_id):
+                    # Approved, then resolved or cancelled, while the engine or the broker
+                    # was away: both arrive together. Issued now, the alert would show
+                    # partners a found child's name and photo until the Cancel behind it.
+                    await service.close_unpublished(event.data.report_id)
                 case ReportApproved():
                     await service.issue(event.data)
                 case ReportResolved() | ReportCancelled():
@@ -59,3 +65,21 @@ class ReportEventHandler:
                     await service.forget_child(event.data.report_id)
                 case _:
                     pass  # submitted (its zone drawn above), rejected: nothing to show anyone
+
+
+def _closed_right_behind(message: Message, report_id: str) -> bool:
+    """Whether the case's resolution or cancellation is among the messages fetched behind
+    this one (``Message.later``: one key, one partition, so a case's events are in order)."""
+    for later in message.later:
+        if later.key != message.key:
+            continue
+        try:
+            event = parse_event(later.value)
+        except ValidationError:
+            continue  # poison: dead-lettered in its own turn
+        if (
+            isinstance(event, ReportResolved | ReportCancelled)
+            and event.data.report_id == report_id
+        ):
+            return True
+    return False

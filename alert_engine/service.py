@@ -259,6 +259,15 @@ class AlertService:
         alert.state, alert.next_widen_at = "cancelled", None
         return await self._publish(alert, "Cancel")
 
+    async def close_unpublished(self, report_id: str) -> None:
+        """The case remembered as closed before its alert was ever put up (its closing is
+        known to follow its approval): nothing goes to partners, and its approval, sent
+        again, puts nothing up either (``ClosedReport``)."""
+        await self._close(report_id)
+        log.info(
+            "approval of a case closed right after it: no alert", extra={"report_id": report_id}
+        )
+
     async def forget_child(self, report_id: str) -> int:
         """The erased case's child out of what the engine keeps of its alerts: the facts new
         versions were composed from, and every version as sent, so its CAP document too

@@ -150,3 +150,47 @@ async def test_an_alert_in_flight_when_its_sender_dies_is_not_sent_after_its_can
             (2, "alert.cancelled", "delivered"),
         ]
         assert len(partner.received) == 1
+
+
+async def test_a_case_approved_and_resolved_while_the_engine_is_down_never_goes_up(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The alert engine is down while a case is approved and, minutes later, resolved: the
+    child is found. Both events wait in Kafka; back, the engine sees the resolution right
+    behind the approval and puts nothing up. (It issued the Alert, and the partner showed the
+    found child's name and photo until the Cancel that followed it.)"""
+    async with (
+        partner_endpoint() as partner,
+        production_stack(postgres_url, kafka_bootstrap, tmp_path) as (stack, procs),
+    ):
+        await stack.register_partner(partner)
+        procs.kill("alert-engine")
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            found, found_alert = await an_approved_case(police, reviewer)
+            assert (await police.post(f"{found}/resolve")).status_code == 200
+            procs.start("alert-engine", "alert-engine-2")
+            # A case approved once the engine is back goes out: the engine is at work.
+            _, live_alert = await an_approved_case(police, reviewer)
+            await partner.wait_for(1, timeout=120)
+        engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
+        found_id = found.rsplit("/", 1)[1]
+
+        async def engine_knows() -> tuple[int, int]:
+            async with engine.connect() as connection:
+                closed = await connection.scalar(
+                    text("SELECT count(*) FROM closed_reports WHERE report_id = :r"),
+                    {"r": found_id},
+                )
+                alerts = await connection.scalar(
+                    text("SELECT count(*) FROM alerts WHERE report_id = :r"), {"r": found_id}
+                )
+            return int(closed or 0), int(alerts or 0)
+
+        try:
+            # The case closed, as the engine records it; and no alert of it, ever.
+            assert await eventually(engine_knows, lambda known: known[0] == 1) == (1, 0)
+        finally:
+            await engine.dispose()
+    sent = {json.loads(r.body)["alert"]["alert_id"] for r in partner.received}
+    assert sent == {live_alert}
+    assert found_alert not in sent

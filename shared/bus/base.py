@@ -4,6 +4,8 @@
 - Each consumer group receives every message once (members of a group share partitions).
 - At-least-once: the position advances only after the handler returns; a handler that raises
   sees the message again; after ``max_attempts`` the message goes to the dead-letter topic.
+- A look-ahead: a message comes with those after it on its partition that the consumer holds
+  already (``Message.later``). What has arrived, never a promise of what will.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ class Message:
     headers: dict[str, str] = field(default_factory=dict)
     partition: int = 0
     offset: int = 0
+    # The messages after this one on its partition that the consumer has fetched already, in
+    # order: a handler may act on what it knows is coming (a case closed right behind its
+    # approval, when both waited out an outage). Left out of comparisons and reprs.
+    later: tuple[Message, ...] = field(default=(), repr=False, compare=False)
 
 
 Handler = Callable[[Message], Awaitable[None]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -307,8 +307,8 @@ class KafkaBus:
         records: list[Any],
         done: dict[TopicPartition, int],
     ) -> None:
-        for record in records:
-            message = Message(
+        fetched = [
+            Message(
                 topic=record.topic,
                 key=(record.key or b"").decode(),
                 value=record.value,
@@ -316,6 +316,10 @@ class KafkaBus:
                 partition=record.partition,
                 offset=record.offset,
             )
+            for record in records
+        ]
+        for index, (record, plain) in enumerate(zip(records, fetched, strict=True)):
+            message = replace(plain, later=tuple(fetched[index + 1 :]))
             try:
                 handled = await self._handling.handle(message, member.handler)
             except Exception as exc:  # e.g. the dead-letter topic unreachable

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shared.bus.base import Accepted, Handler, Message, Outgoing
 from shared.bus.partitioning import partition_for
@@ -136,7 +136,8 @@ class InProcessBus:
                 )
                 if self._stopping.is_set():
                     return
-                message = part.log[self._committed[position]]
+                at = self._committed[position]
+                message = replace(part.log[at], later=tuple(part.log[at + 1 :]))
             self._busy.add(position)
             try:
                 handled = await self._handling.handle(message, member.handler)

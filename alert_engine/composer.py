@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
@@ -60,6 +60,11 @@ class CaseState:
 class Presentation:
     sender: str
     timezone: str
+    # How long a take-down stays valid once sent: as long as it may still be delivered (the
+    # dispatcher retries a Cancel this long). Consumers commonly drop a message whose
+    # ``expires`` has passed before they look at what it is: a Cancel that expired when it
+    # was sent would be dropped, and the alert it takes down left up.
+    take_down_valid: timedelta = timedelta(hours=72)
 
 
 def cap_identifier(alert_id: str, sequence: int) -> str:
@@ -229,7 +234,9 @@ def compose(
         sender=presentation.sender,
         sent=sent,
         effective=case.effective,
-        expires=min(case.expires, sent) if cancelled else case.expires,
+        expires=max(case.expires, sent + presentation.take_down_valid)
+        if cancelled
+        else case.expires,
         urgency="Past" if cancelled else "Immediate",
         info=cancel_info(status=case.message_status)
         if cancelled

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
+import shapely
 from fastapi import APIRouter, Request
-from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 from starlette.concurrency import run_in_threadpool
 
 from alert_engine.alert_picture import rebuild_zone
+from alert_engine.composer import geojson_geometry
 from alert_engine.dependencies import Alerts, VersionSequence
 from alert_engine.map_routes import map_sources
 from alert_engine.routes import GEOJSON, GeoJSONResponse
@@ -67,7 +70,7 @@ async def read_exact_zone(
         zone = rebuild_zone(message, locations, alert.travel_mode, policy(), computed_at)
         return {
             "type": "Feature",
-            "geometry": mapping(zone.exact),
+            "geometry": geojson_geometry(_to_centimetres(zone.exact)),
             "properties": {
                 "alert_id": alert.id,
                 "sequence": message.sequence,
@@ -76,3 +79,9 @@ async def read_exact_zone(
         }
 
     return GeoJSONResponse(await run_in_threadpool(rebuild))
+
+
+def _to_centimetres(geometry: BaseGeometry) -> BaseGeometry:
+    """Coordinates to 7 decimals (about a centimetre, far finer than the sent polygon's 6):
+    full floating precision only doubles the document (RFC 7946 §11.2)."""
+    return shapely.remove_repeated_points(shapely.transform(geometry, lambda xy: np.round(xy, 7)))

@@ -245,7 +245,7 @@ def _info_block(
             "place": shown,
             "de_place": french_of(shown),
             "time": f"{local.strftime('%Y-%m-%d')} {isolate(clock_reading(local))}",
-            "date": local.strftime("%Y-%m-%d"),
+            "date": _date_in_line(local, right_to_left=language in RIGHT_TO_LEFT),
             "clock": isolate(clock_reading(local)),
             "details": details,
         }
@@ -395,6 +395,7 @@ def arabic_years(age: int) -> str:
 
 RIGHT_TO_LEFT = frozenset({"ar"})
 _FIRST_STRONG_ISOLATE, _POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+_LEFT_TO_RIGHT_ISOLATE = "\u2066"
 
 
 def in_line(text: str, *, right_to_left: bool) -> str:
@@ -406,6 +407,14 @@ def in_line(text: str, *, right_to_left: bool) -> str:
     if any(unicodedata.bidirectional(c) in other for c in text):
         return f"{_FIRST_STRONG_ISOLATE}{text}{_POP_DIRECTIONAL_ISOLATE}"
     return text
+
+
+def _date_in_line(local: datetime, *, right_to_left: bool) -> str:
+    """The day as it goes into a line; in a right-to-left one, isolated left to right. After
+    an Arabic word its digits count as Arabic numbers, and the hyphens between them as
+    neutral: unisolated, "2026-12-06" showed as "06-12-2026", and broke at its hyphens."""
+    day = local.strftime("%Y-%m-%d")
+    return f"{_LEFT_TO_RIGHT_ISOLATE}{day}{_POP_DIRECTIONAL_ISOLATE}" if right_to_left else day
 
 
 def _clause(text: str, *, right_to_left: bool) -> str:

@@ -79,7 +79,11 @@ def zone_policy(settings: Settings) -> ZonePolicy:
 def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         policy=zone_policy(settings),
-        presentation=Presentation(sender=settings.alert_sender, timezone=settings.alert_timezone),
+        presentation=Presentation(
+            sender=settings.alert_sender,
+            timezone=settings.alert_timezone,
+            take_down_valid=timedelta(hours=settings.cancel_retry_hours),
+        ),
         ttl=timedelta(hours=settings.alert_ttl_hours),
         widen_interval=timedelta(minutes=settings.widen_interval_minutes),
         widen_min_growth=settings.widen_min_growth,

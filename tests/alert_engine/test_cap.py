@@ -242,8 +242,10 @@ def test_cancel_says_all_clear_and_carries_no_photo() -> None:
         assert _text(info, "cap:responseType") == "AllClear"
         assert _text(info, "cap:urgency") == "Past"
         assert info.find("cap:resource", NS) is None
-    # A Cancel expires when it is sent (the composer caps ``expires`` at ``sent``).
-    assert _text(infos[0], "cap:expires") == _text(root, "cap:sent") == "2026-11-29T16:05:00-00:00"
+    # A Cancel stays valid while it may still be delivered (72 h by default): a consumer that
+    # drops expired messages unread must not drop the take-down (it expired when sent).
+    assert _text(root, "cap:sent") == "2026-11-29T16:05:00-00:00"
+    assert {_text(i, "cap:expires") for i in infos} == {"2026-12-02T16:05:00-00:00"}
 
 
 def _pairs(polygon: str) -> list[tuple[float, float]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shapely.geometry import Point, shape
+from shapely.geometry import LinearRing, Point, shape
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
@@ -66,8 +66,24 @@ async def test_the_exact_zone_beside_the_polygon_sent(stack: Stack) -> None:
             assert missing.status_code == 404
         refused = await police.get(f"/v1/alerts/{alert_id}/exact-zone")
         assert refused.status_code == 403
-    exact = shape(answer.json()["geometry"])
+    geometry = answer.json()["geometry"]
+    exact = shape(geometry)
     polygon = shape(sent["geojson"])
+    # RFC 7946 §3.1.6: exteriors counter-clockwise, holes clockwise (tools that rely on the
+    # winding read a clockwise zone as the rest of the world); and no more decimals than use.
+    polygons = (
+        geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    )
+    for exterior, *holes in polygons:
+        assert LinearRing(exterior).is_ccw
+        assert not any(LinearRing(hole).is_ccw for hole in holes)
+    assert all(
+        round(value, 7) == value
+        for rings in polygons
+        for ring in rings
+        for point in ring
+        for value in point
+    )
     assert answer.json()["properties"] == {
         "alert_id": alert_id,
         "sequence": 1,

@@ -6,9 +6,10 @@ publisher. A state change committed is therefore an event published, even if the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, delete, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,6 +69,26 @@ def had_outbox_events(session: AsyncSession) -> bool:
     """Whether events were staged in this session since last asked (the flag is cleared): the caller
     wakes the relay."""
     return bool(session.info.pop(_PENDING_FLAG, False))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The events written and not yet published: with no relay running they wait here, and
+    no consumer has seen them to leave them unfinished."""
+
+    count: int
+    oldest: datetime | None  # when the oldest was written
+
+
+async def unpublished(session: AsyncSession) -> Backlog:
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.published_at.is_(None)
+            )
+        )
+    ).one()
+    return Backlog(int(count), oldest)
 
 
 async def prune_published(session: AsyncSession, before: datetime) -> int:

@@ -6,6 +6,8 @@ Every setting is ``TIFLI_<NAME>``; the two that operators know by their conventi
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
@@ -297,7 +299,10 @@ class Settings(BaseSettings):
     webhook_retry_schedule_s: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE_S
     webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
     cancel_retry_hours: float = Field(
-        default=72.0, gt=0, description="A Cancel keeps being retried this long past its send."
+        default=72.0,
+        gt=0,
+        description="A Cancel keeps being retried this long past its send, and stays valid "
+        "(its `expires`) at least this long.",
     )
     webhook_allow_private: bool = Field(
         default=False,
@@ -325,3 +330,22 @@ class Settings(BaseSettings):
         """Whether this is the embedded mode's database (SQLite), which allows one writer at a
         time."""
         return self.database_url.startswith("sqlite")
+
+
+# ``TIFLI_`` variables that are not a process's settings: the suite's own, the deployment
+# files' own (the compose file's).
+_NOT_SETTINGS = ("TIFLI_TEST_", "TIFLI_COMPOSE_")
+
+
+def unread_variables(environ: Mapping[str, str]) -> list[str]:
+    """The ``TIFLI_`` variables set that no setting reads, each with the one it most likely
+    means: a misspelt setting (``TIFLI_WEBHOOK_TIMEOUT`` for ``TIFLI_WEBHOOK_TIMEOUT_S``)
+    is otherwise ignored without a word, and its default applies."""
+    known = {f"TIFLI_{name.upper()}" for name in Settings.model_fields}
+    unread = []
+    for name in sorted(environ):
+        if not name.startswith("TIFLI_") or name in known or name.startswith(_NOT_SETTINGS):
+            continue
+        likely = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        unread.append(f"{name} (did you mean {likely[0]}?)" if likely else name)
+    return unread

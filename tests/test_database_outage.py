@@ -279,6 +279,7 @@ async def test_a_worker_started_in_an_outage_waits_for_the_database_and_the_brok
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "TIFLI_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",
         "TIFLI_DATA_KEY": Sealer.new_key(),
+        "TIFLI_PUBLIC_BASE_URL": "https://alerts.example.org",  # a dispatcher needs it
     }
     await migrate(env)  # the operator's first step: a service never creates a schema
     log = tmp_path / "relay.log"
@@ -295,6 +296,10 @@ async def test_a_worker_started_in_an_outage_waits_for_the_database_and_the_brok
             # Any other request is "not yet", as an outage is answered later: never a 404.
             early = await probe.post("/v1/reports", json={})
         assert early.status_code == 503 and early.headers["retry-after"] == "5"
+        # A problem, as every error the API gives; what it waits for is the operator's.
+        assert early.headers["content-type"] == "application/problem+json"
+        assert early.json()["status"] == 503 and early.json()["instance"] == "/v1/reports"
+        assert "postgresql" not in early.text
         assert waiting.status_code == 503
         assert waiting.json()["waiting_for"].startswith("the database postgresql+asyncpg://")
     finally:

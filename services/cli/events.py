@@ -66,6 +66,7 @@ async def _events(settings: Settings, action: str, older_than: timedelta) -> int
     from services.components import CONSUMERS
     from shared.clock import SystemClock
     from shared.db import create_engine, session_factory
+    from shared.outbox import unpublished
     from shared.unfinished_events import find_unfinished, requeue_unfinished
 
     engine = create_engine(settings.database_url)
@@ -83,8 +84,16 @@ async def _events(settings: Settings, action: str, older_than: timedelta) -> int
                 )
                 return 0
             found = await find_unfinished(session, CONSUMERS, after, before)
+            backlog = await unpublished(session)
     finally:
         await engine.dispose()
+    if backlog.count and backlog.oldest is not None and backlog.oldest < before:
+        # Never published, so no consumer left them unfinished: with no relay running, a
+        # resolution waits here, and the listing below would say all is well.
+        print(
+            f"{backlog.count} event{'' if backlog.count == 1 else 's'} not yet published, the "
+            f"oldest written {when(backlog.oldest)}: is a relay running ('tifli run relay')?"
+        )
     if not found:
         print("every published event was finished by every consumer group")
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from services.refusals import StartRefused, settings_errors
     from shared.logging import configure_logging
-    from shared.settings import Settings
+    from shared.settings import Settings, unread_variables
 
     try:
         settings = Settings()
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in settings_errors(invalid):
             print(f"tifli: {line}", file=sys.stderr)
         return 2
+    for unread in unread_variables(os.environ):
+        print(f"tifli: {unread} is not a setting: ignored", file=sys.stderr)
     try:
         status: int = args.handler(settings, args)
     except StartRefused as refused:  # settings no command can work with: say what to set

@@ -91,6 +91,7 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
 
     _refuse_a_private_database(settings, args.role)
     _refuse_missing_keys(settings, args.role)
+    _refuse_a_guessed_address(settings, args.role)
     # Nothing is in hand while it waits: a stop ends the wait, as a drain would, with 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # A database server may be down for a while; a SQLite file that cannot be opened will
@@ -155,6 +156,20 @@ def _refuse_missing_keys(settings: Settings, role: str) -> None:
     data_key(settings)
     if role in ("all", "intake-api"):
         cap_signer(settings)
+
+
+def _refuse_a_guessed_address(settings: Settings, role: str) -> None:
+    """A dispatcher of its own writes the ``cap_url`` every partner is sent from the API's
+    address: without ``TIFLI_PUBLIC_BASE_URL`` it could only guess its own host and port,
+    where no API listens, and every link would lead nowhere. (With the API in the same
+    process, its own address is the API's.)"""
+    from services.refusals import StartRefused
+
+    if role == "dispatcher" and not settings.is_sqlite and not settings.public_base_url:
+        raise StartRefused(
+            "'tifli run dispatcher' writes the cap_url links partners fetch CAP documents "
+            "from: set TIFLI_PUBLIC_BASE_URL to the API's address as partners reach it"
+        )
 
 
 class BrokerUnreachable(Exception):

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, urlsplit
 
 from services.refusals import StartRefused
 
@@ -36,16 +37,30 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_PATCH = do_DELETE = do_POST
 
     def _answer(self, *, with_body: bool) -> None:
-        waiting = {"waiting_for": self.server.waiting_for}
-        if self.path == "/healthz":
+        path = urlsplit(self.path).path
+        media_type = "application/json"
+        body: dict[str, object]
+        if path == "/healthz":
             status, body = 200, {"status": "ok"}
+        elif path == "/readyz":
+            status, body = 503, {"status": "waiting", "waiting_for": self.server.waiting_for}
         else:
             # Anything else, the API's routes too (this may be the API's port): not yet, as a
-            # database outage is answered later — 503 with Retry-After, never a "not found".
-            status, body = 503, {"status": "waiting", **waiting}
+            # database outage is answered later — 503 with Retry-After, never a "not found",
+            # and a problem like every other error the API gives (what it waits for, a
+            # server's address, is the operator's to read on /readyz, not a client's).
+            status, media_type = 503, "application/problem+json"
+            body = {
+                "type": "about:blank",
+                "title": "Service unavailable",
+                "status": 503,
+                "detail": "Tifli is starting and waits for a service it needs; retry shortly "
+                "with the same Idempotency-Key.",
+                "instance": quote(path, safe="/"),
+            }
         payload = json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(payload)))
         if status == 503:
             self.send_header("Retry-After", "5")

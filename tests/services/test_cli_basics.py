@@ -100,8 +100,13 @@ async def test_a_database_without_schema_is_refused_unless_init(tmp_path: Path) 
     created = await tifli(url, "units", "list", "--init")
     assert created.returncode == 0, created.stderr
     assert database.exists()
-    again = await tifli(url, "units", "list")
+    # A misspelt setting is said, with the one it likely means, and the command still runs.
+    again = await tifli(url, "units", "list", TIFLI_WEBHOOK_TIMEOUT="3")
     assert again.returncode == 0, again.stderr
+    assert (
+        "tifli: TIFLI_WEBHOOK_TIMEOUT (did you mean TIFLI_WEBHOOK_TIMEOUT_S?) is not a setting: "
+        "ignored" in again.stderr
+    )
 
 
 def test_zone_preview(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ the case still open, and none for the child found in the meantime."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,9 @@ from alert_engine.models import Alert
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
+from shared.db import create_engine, session_factory
 from shared.inbox import ProcessedEvent
+from shared.outbox import OutboxEvent
 from tests.services.cli_runner import tifli
 from tests.waiting import eventually
 
@@ -157,3 +160,32 @@ async def _stack_with(
             yield stack, partner, settings.database_url
         finally:
             await server.__aexit__(None, None, None)
+
+
+async def test_events_no_relay_has_published_are_said(tmp_path: Path) -> None:
+    """With no relay running, a resolution waits in the outbox: no consumer has seen it, so
+    none left it unfinished, and the listing said every event was finished. What waits
+    longer than the cut-off is now said first, with what to run."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}"
+    assert (await tifli(url, "events", "unfinished", "--init")).returncode == 0
+    engine = create_engine(url)
+    written = datetime.now(UTC) - timedelta(minutes=10)
+    async with session_factory(engine)() as session, session.begin():
+        for age in (timedelta(0), timedelta(minutes=9, seconds=30)):  # one still on its way
+            session.add(
+                OutboxEvent(
+                    event_id=str(uuid.uuid4()),
+                    topic="tifli.reports",
+                    key="a-case",
+                    event_type="report.resolved",
+                    payload="{}",
+                    created_at=written + age,
+                )
+            )
+    await engine.dispose()
+    listed = await tifli(url, "events", "unfinished")
+    assert listed.returncode == 0, listed.stderr
+    backlog, nothing = listed.stdout.splitlines()
+    assert backlog.startswith("2 events not yet published, the oldest written ")
+    assert backlog.endswith("is a relay running ('tifli run relay')?")
+    assert nothing == "every published event was finished by every consumer group"

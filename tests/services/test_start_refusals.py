@@ -28,6 +28,8 @@ from shared.settings import Settings
 from tests.services.cli_runner import tifli
 
 SILENT_BROKER = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"}  # never reached: refused before
+# Where partners reach the API: a dispatcher of its own refuses to start without it.
+PUBLIC_ADDRESS = {"TIFLI_PUBLIC_BASE_URL": "https://alerts.example.org"}
 
 
 def one_line(stderr: str) -> str:
@@ -65,10 +67,32 @@ async def test_a_service_refuses_a_database_server_without_a_schema(
     empty = await fresh_database(postgres.url)
     flags = () if migrate else ("--no-migrate",)
     done = await tifli(
-        empty, "run", "dispatcher", *flags, TIFLI_DATA_KEY=Sealer.new_key(), **SILENT_BROKER
+        empty,
+        "run",
+        "dispatcher",
+        *flags,
+        TIFLI_DATA_KEY=Sealer.new_key(),
+        **SILENT_BROKER,
+        **PUBLIC_ADDRESS,
     )
     assert done.returncode == 2
     assert "has no Tifli schema: run 'tifli db upgrade'" in one_line(done.stderr)
+    assert await tables(empty) == []
+
+
+async def test_a_dispatcher_of_its_own_refuses_to_guess_the_apis_address(
+    postgres: PostgresServer,
+) -> None:
+    """The cap_url every partner is sent is built from TIFLI_PUBLIC_BASE_URL: unset, a
+    dispatcher of its own would write its own host and port, where no API listens. Said at
+    once, naming the variable, before the database is even asked."""
+    empty = await fresh_database(postgres.url)
+    for address in ({}, {"TIFLI_PUBLIC_BASE_URL": ""}):
+        done = await tifli(
+            empty, "run", "dispatcher", TIFLI_DATA_KEY=Sealer.new_key(), **SILENT_BROKER, **address
+        )
+        assert done.returncode == 2
+        assert "set TIFLI_PUBLIC_BASE_URL" in one_line(done.stderr)
     assert await tables(empty) == []
 
 
@@ -112,7 +136,12 @@ async def test_a_service_refuses_a_data_key_that_opens_nothing_sealed(
             )
         )
     wrong = await tifli(
-        database_url, "run", "dispatcher", TIFLI_DATA_KEY=Sealer.new_key(), **SILENT_BROKER
+        database_url,
+        "run",
+        "dispatcher",
+        TIFLI_DATA_KEY=Sealer.new_key(),
+        **SILENT_BROKER,
+        **PUBLIC_ADDRESS,
     )
     assert wrong.returncode == 2
     assert "TIFLI_DATA_KEY opens none of the 1 values of partners." in one_line(wrong.stderr)

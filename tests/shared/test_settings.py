@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import Settings
+from shared.settings import Settings, unread_variables
 
 
 def test_links_follow_the_listening_address_unless_a_public_url_is_given() -> None:
@@ -24,3 +24,24 @@ def test_the_service_area_is_a_box_read_from_the_environment(
         monkeypatch.setenv("TIFLI_SERVICE_AREA", box)
         with pytest.raises(ValidationError):
             Settings()
+
+
+def test_a_misspelt_setting_is_named_with_the_one_it_likely_means() -> None:
+    """Ignored without a word, a misspelt variable left its setting at the default (a
+    missing ``_S``: the webhook time-out stayed 10 s). The suite's and the compose file's
+    own variables, and everything not ``TIFLI_``, are not settings and not named."""
+    environ = {
+        "TIFLI_WEBHOOK_TIMEOUT": "3",
+        "TIFLI_OPS_PROT": "9101",
+        "TIFLI_NOTHING_LIKE_IT": "1",
+        "TIFLI_WEBHOOK_TIMEOUT_S": "3",
+        "TIFLI_TEST_DATABASE_URL": "postgresql+asyncpg://localhost/x",
+        "TIFLI_COMPOSE_KAFKA_VOTERS": "1@kafka:9093",
+        "DATABASE_URL": "sqlite+aiosqlite:///x.db",
+        "HOME": "/home/someone",
+    }
+    assert unread_variables(environ) == [
+        "TIFLI_NOTHING_LIKE_IT",
+        "TIFLI_OPS_PROT (did you mean TIFLI_OPS_PORT?)",
+        "TIFLI_WEBHOOK_TIMEOUT (did you mean TIFLI_WEBHOOK_TIMEOUT_S?)",
+    ]

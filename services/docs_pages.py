@@ -107,8 +107,18 @@ def content_security_policy(html: str) -> str:
     )
 
 
+def _in_english(body: str) -> str:
+    """The page marked as English, the language of the API's descriptions: without it a
+    screen reader reads them in its user's own language's voice (FastAPI's template has no
+    ``lang``)."""
+    marked, count = re.subn(r"<html>", '<html lang="en">', body, count=1)
+    if count != 1:
+        raise RuntimeError("the documentation page no longer starts with a bare <html>")
+    return marked
+
+
 def _page(html: HTMLResponse) -> tuple[str, dict[str, str]]:
-    body = bytes(html.body).decode()
+    body = _in_english(bytes(html.body).decode())
     headers = {
         "Content-Security-Policy": content_security_policy(body),
         "X-Content-Type-Options": "nosniff",

@@ -378,6 +378,34 @@ async def test_every_list_fits_a_phone_and_its_table_scrolls_in_its_own_box(
                         await sightings.locator("tr.sighting-row").nth(1).wait_for()
                         await page.locator("#deliveries tr[data-event]").first.wait_for()
                         assert await page_width(page) <= 390, language
+                        # At the narrowest phone too, its alert's geocodes drawn (their
+                        # table made the page 355 px wide at 320).
+                        await page.set_viewport_size({"width": 320, "height": 640})
+                        geocodes = page.locator("#alert-details .scrolling:has(table.geocodes)")
+                        await geocodes.locator("tbody tr").first.wait_for()
+                        assert await page_width(page) <= 320, (language, await wider(page, 320))
+                        await page.set_viewport_size({"width": 390, "height": 844})
+
+
+async def wider(page: Page, width: int) -> list[str]:
+    """The elements reaching past ``width`` that nothing clips (what made the page wider):
+    to say why."""
+    found: list[str] = await page.evaluate(
+        """width => {
+            const clipped = (e) => {
+                for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                    if (getComputedStyle(a).overflowX !== "visible") return true;
+                }
+                return false;
+            };
+            return [...document.querySelectorAll("body *")]
+                .filter((e) => e.getBoundingClientRect().right > width + 1 && !clipped(e))
+                .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)
+                .slice(0, 10);
+        }""",
+        width,
+    )
+    return found
 
 
 async def page_width(page: Page) -> int:

@@ -260,9 +260,21 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
             "links => links.map(a => a.dataset.nav)"
         )
         assert offered == ["nav.sighting"]
-        await page.locator("#case-ref").fill(approved_id)
+        reference = page.locator("#case-ref")
         await page.locator("#sighting-place").fill("Rabat")
         assert await page.locator("#sighting-trusted").count() == 0
+        # A mistyped reference: said of the reference, never "not this key's unit's" (this
+        # key reaches every unit's cases).
+        await reference.fill(approved_id[:-1] + ("0" if approved_id[-1] != "0" else "1"))
+        await page.locator("#add-sighting").click()
+        await expect(reference).to_be_focused()
+        await expect(reference).to_have_attribute("aria-invalid", "true")
+        await expect(reference).to_have_accessible_description(
+            re.compile("Aucun dossier n'a cette référence")
+        )
+        await expect(page.locator("#notice")).to_have_text("À corriger : Référence du dossier.")
+        await reference.fill(approved_id)
+        await expect(reference).not_to_have_attribute("aria-invalid", "true")
         await page.locator("#add-sighting").click()
         await page.locator("#notice.ok").wait_for()
         # A key no page serves is told so, with its scopes, rather than shown a blank page.

@@ -221,15 +221,17 @@ async def test_keyboard_and_screen_reader_users_are_taken_where_to_go_next(
         await expect(page.locator("a[data-nav='nav.new']")).to_have_attribute(
             "aria-current", "page"
         )
-        # A refused case: the reason takes the focus, in view, above the long form.
+        # A refused case: the field at fault takes the focus, in view in the long form, the
+        # reason read as its description; the notice names it as the form does.
         form = await fill_new_case(page, "Rania")
         await form.locator("#sex").select_option("female")
-        await form.locator("#guardian_phone").fill("1")
+        phone = form.locator("#guardian_phone")
+        await phone.fill("1")
         await form.locator("button[type=submit]").press("Enter")
-        notice = page.locator("#notice")
-        await expect(notice).to_be_focused()
-        await expect(notice).to_contain_text("guardian.phone")
-        await expect(notice).to_be_in_viewport()
+        await expect(phone).to_be_focused()
+        await expect(phone).to_be_in_viewport()
+        await expect(phone).to_have_accessible_description(re.compile(r"\S"))
+        await expect(page.locator("#notice")).to_have_text("À corriger : Téléphone du tuteur.")
         # A second press asks first: the focus goes to "confirm", and back if the user does.
         await open_case(page, case_id)
         await page.locator("[data-action=resolve]").press("Enter")

@@ -19,6 +19,8 @@ async def test_docs_sign_in_and_submit_the_example(
     page, watch = await open_page(browser, f"{stack.base_url}/docs")
     try:
         await page.locator(".swagger-ui .info .title").filter(has_text="Tifli").wait_for()
+        # Said to be English (the descriptions' language), so a screen reader reads it so.
+        assert await page.locator("html").get_attribute("lang") == "en"
 
         # Authorize: the bearer scheme's dialog takes the key; calls then carry it.
         await page.locator(".swagger-ui .auth-wrapper button.authorize").click()
@@ -67,6 +69,7 @@ async def test_redoc_renders_offline(stack: Stack, browser: Browser, tmp_path: P
     try:
         await page.locator("h1").filter(has_text="Tifli").first.wait_for()
         await page.locator("h2").filter(has_text="Submit a report").wait_for()
+        assert await page.locator("html").get_attribute("lang") == "en"
         # The examples' URLs (a photo, a partner's address) are shown as text, not links.
         photo = page.locator(".token.string").filter(has_text="https://photos.example.org/")
         await photo.first.wait_for(state="attached")

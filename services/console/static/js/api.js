@@ -22,10 +22,10 @@ export class ApiError extends Error {
   }
 }
 
-async function call(path, { method = "GET", body, accept = "application/json", headers: extra = {} } = {}) {
+async function call(path, { method = "GET", body, accept = "application/json", headers: extra = {}, contentType = "application/json" } = {}) {
   const headers = { Accept: accept, ...extra };
   if (credentials.key) headers.Authorization = `Bearer ${credentials.key}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined) headers["Content-Type"] = contentType;
   const response = await fetch(`../${path.replace(/^\//, "")}`, {
     method,
     headers,
@@ -50,6 +50,11 @@ export async function get(path) {
 export async function post(path, body = {}, idempotencyKey = null) {
   const headers = idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
   return (await call(path, { method: "POST", body, headers })).json();
+}
+
+// A correction: a JSON merge patch (RFC 7396), only what changed; null removes a field.
+export async function patch(path, changes) {
+  return (await call(path, { method: "PATCH", body: changes, contentType: "application/merge-patch+json" })).json();
 }
 
 export async function remove(path) {

@@ -145,16 +145,30 @@ whenKeyRefused(() => {
   route();
 });
 
-// The page is drawn again in the new language, with what was typed into it.
-languageSelect.addEventListener("change", () => {
+// The page is drawn again in the new language, with what was typed into it. Chosen with the
+// arrow keys on the closed menu, a language is only the one about to be chosen: the page
+// changes once the user confirms it (Enter) or moves on, not at each step past the languages
+// before it.
+let browsing = false;
+function applyLanguage() {
+  browsing = false;
+  if (languageSelect.value === language()) return;
   keepDraft(view, location.hash, unitOf(signedInKey()));
   setLanguage(languageSelect.value);
+  languageSelect.setAttribute("aria-label", t("language"));
   route();
+}
+languageSelect.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") applyLanguage();
+  else if (event.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(event.key)) browsing = true;
 });
+languageSelect.addEventListener("change", () => { if (!browsing) applyLanguage(); });
+languageSelect.addEventListener("blur", () => { if (browsing) applyLanguage(); });
 
 window.addEventListener("hashchange", route);
 
 setLanguage(language());
 languageSelect.value = language();
+languageSelect.setAttribute("aria-label", t("language"));
 await Promise.all([loadZone(), loadKey()]);
 route();

@@ -61,14 +61,25 @@ export function describe(error) {
     return error instanceof TypeError ? t("error.network") : String(error?.message ?? error);
   }
   const summary = t(`error.${error.status}`, t("error.other"));
+  // The API's words isolated: English inside an Arabic line keeps its own order.
+  return `${summary} \u2068(${error.status}: ${error.message})\u2069${suggestions(error)}`;
+}
+
+// The places the API offers for a place name it cannot settle (" Did you mean: …"), or "".
+function suggestions(error) {
   const region = (c) => c.region?.[language() === "ar" ? "ar" : "fr"];
   // With their coordinates: two places of one name are told apart by them, and can be sent.
   const where = (c) => [region(c), typeof c.lat === "number" ? `${c.lat.toFixed(4)}, ${c.lon.toFixed(4)}` : null].filter(Boolean).join(" — ");
-  const candidates = (error.problem.candidates || [])
+  const candidates = (error?.problem?.candidates || [])
     .map((c) => (where(c) ? `${c.name} (${where(c)})` : c.name)).filter(Boolean);
-  const suggestion = candidates.length ? ` ${t("error.candidates")} ${candidates.join(" · ")}` : "";
-  // The API's words isolated: English inside an Arabic line keeps its own order.
-  return `${summary} \u2068(${error.status}: ${error.message})\u2069${suggestion}`;
+  return candidates.length ? ` ${t("error.candidates")} ${candidates.join(" · ")}` : "";
+}
+
+// Fields found at fault and marked in their form (``field_errors``): the notice names them by
+// their labels, in the page's language, with the places the API offers. The focus is already
+// on the first, whose message is read as its description.
+export function reportFieldErrors(labels, error = null) {
+  notify(`${t("error.fields")} ${labels.join(" · ")}.${suggestions(error)}`);
 }
 
 export function reportError(error) {

@@ -2,7 +2,7 @@
 // shares, the window with a countdown, the texts in the four alert languages, and the version
 // history — each version selectable on the map, with its CAP and GeoJSON to download.
 import { download, get, save } from "../api.js";
-import { fields, h, replace } from "../dom.js";
+import { fields, h, replace, scrollingRegion } from "../dom.js";
 import { duration, isoDuration, km, metres, percent, when } from "../format.js";
 import { language, t } from "../i18n.js";
 import { every } from "../page.js";
@@ -60,9 +60,10 @@ function details(alert, message) {
       [t("widens_in"), alert.next_widen_at ? countdown(alert.next_widen_at, "widen-countdown", t("widening_now")) : null],
     ]),
     h("h2", { text: t("geocodes") }),
-    h("table", { class: "geocodes" },
+    // In its own scrolling box, as every table: its names are wider than a phone.
+    scrollingRegion(t("geocodes"), {}, h("table", { class: "geocodes" },
       columnHeads(["th.code", "th.name_fr", "th.name_ar", "th.share"]),
-      h("tbody", {}, byShare(area.geocode_shares).map(geocodeRow))),
+      h("tbody", {}, byShare(area.geocode_shares).map(geocodeRow)))),
     h("h2", { text: t("texts") }),
     // Each language named, and its short text too: what the public's phones show.
     h("div", { class: "texts" }, message.info.map((info) => h("section", { class: "text-block", "data-language": info.language },
@@ -109,6 +110,8 @@ export async function alertPanel(box, alertId, map) {
         h("button", { type: "button", class: "secondary", "data-download": "geojson", text: "GeoJSON", onclick: () => (v.sequence === alert.sequence
           ? download(`v1/alerts/${alertId}/zone`, `${alertId}.geojson`, "application/geo+json").catch(reportError)
           : versionZone(alertId, v.sequence).catch(reportError)) }))))));
-  replace(box, h("section", { id: "alert" }, h("h2", { text: t("alert") }), h("h2", { text: t("versions") }), versions, shown));
+  replace(box, h("section", { id: "alert" }, h("h2", { text: t("alert") }), h("h2", { text: t("versions") }),
+    // Its downloads make it wider than a phone: it scrolls in its own box.
+    scrollingRegion(t("versions"), {}, versions), shown));
   await show(alert.sequence);
 }

@@ -13,6 +13,7 @@ import { alertPanel } from "./alert.js";
 import { deliveriesPanel } from "./deliveries.js";
 import { reviewPanel, confirmButton } from "./review.js";
 import { sightingForm } from "./sightings.js";
+import { correctable, correctionForm } from "./correction.js";
 
 function childName(report) {
   const r = report.report;
@@ -49,6 +50,8 @@ function caseFields(report) {
         [t("f.circumstances"), typed(r.circumstances)],
         [t("f.guardian_name"), typed(r.guardian?.name)],
         [t("f.guardian_phone"), typed(r.guardian?.phone)],
+        // A criterion of approval: a reviewer must see whether it is on record.
+        [t("f.consent"), r.guardian ? h("span", { id: "consent-recorded", text: t(r.guardian.consent_to_publication ? "yes" : "no") }) : null],
         [t("f.officer"), typed(r.submitted_by?.officer)],
         [t("f.notes"), typed(r.notes)],
       ]),
@@ -144,7 +147,7 @@ function actions(report, reload) {
   }
   if ((report.status === "submitted" || (published && !ownCase)) && can("reports:review")) {
     // Named, not only by its placeholder, which a screen reader loses once typing starts.
-    const reason = h("input", { type: "text", id: "cancel-reason", placeholder: t("reason"), "aria-label": t("reason") });
+    const reason = h("input", { type: "text", id: "cancel-reason", placeholder: t("reason"), "aria-label": t("cancel_reason") });
     parts.push(h("div", { class: "row" }, reason, confirmButton(t("cancel_case"), t("confirm_cancel"), async () => {
       await post(`v1/reports/${report.id}/cancel`, { reason: reason.value.trim() || t("cancelled_from_console") });
       // Only a published alert has partners to take it down.
@@ -186,6 +189,9 @@ export async function showCase(view, caseId) {
   side.append(caseFields(report));
   const acts = actions(report, reload);
   if (acts) side.append(acts);
+  if (correctable(report) && (can("reports:submit") || can("reports:review"))) {
+    side.append(correctionForm(report, reload));
+  }
   if (takesSightings(report) && (can("reports:submit") || can("sightings:submit"))) {
     side.append(sightingForm(report.id, map, reload));
   }
@@ -208,7 +214,8 @@ export async function showCase(view, caseId) {
   // sightings and whether each is confirmed, the alert.
   // Sightings by id: the API does not promise their order, and a mere reordering redrew the
   // page under the user.
-  const shown = (r) => JSON.stringify([r.status, r.expires_at, r.alert_id,
+  // The case's details too: another officer's correction.
+  const shown = (r) => JSON.stringify([r.status, r.expires_at, r.alert_id, r.report,
     r.sightings.map((x) => [x.id, x.trusted]).sort((a, b) => (a[0] < b[0] ? -1 : 1))]);
   every(5000, async () => {
     const fresh = await get(`v1/reports/${caseId}`);

@@ -6,7 +6,8 @@ import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
-import { can, notifyAfterMove, reportActError, reportError } from "../session.js";
+import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } from "../session.js";
+import { checkFields, markFieldErrors } from "../field_errors.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
 
@@ -58,14 +59,29 @@ export async function showCases(view) {
   every(5000, load);
 }
 
-function input(id, labelKey, props = {}) {
+export function input(id, labelKey, props = {}) {
   const field = props.rows ? h("textarea", { id, name: id, ...props }) : h("input", { id, name: id, type: "text", ...props });
   return h("label", { for: id }, t(labelKey), " ", field);
 }
 
+// Where each field of a report (by its path in the API, ``field_errors``) is typed in the
+// new-case form.
+const CASE_FIELDS = {
+  "child.given_name": "given_name", "child.family_name": "family_name", "child.age": "age",
+  "child.birth_date": "birth_date", "child.sex": "sex", "child.description": "description",
+  "child.clothing": "clothing", "child.photo_urls": "photo_url", "last_seen.place_name": "place_name",
+  "last_seen.location.lat": "lat", "last_seen.location.lon": "lon", "last_seen.location": "lat",
+  "last_seen.at": "seen_at", "last_seen.heading_deg": "heading", "last_seen.destination": "destination",
+  travel_mode: "travel_mode", "suspected_vehicle.plate": "plate", suspected_vehicle: "vehicle",
+  companion: "companion", circumstances: "circumstances", "guardian.name": "guardian_name",
+  "guardian.phone": "guardian_phone", "guardian.consent_to_publication": "consent",
+  "submitted_by.officer": "officer", message_status: "message_status",
+};
+
 export function showNewCase(view) {
   if (!can("reports:submit")) return;
-  const form = h("form", { class: "panel", id: "new-case" },
+  // Checked here, in the page's language (``field_errors``), not by the browser's bubbles.
+  const form = h("form", { class: "panel", id: "new-case", novalidate: true },
     h("h1", { text: t("nav.new") }),
     input("given_name", "f.given_name", { required: true, maxlength: 100 }),
     input("family_name", "f.family_name", { required: true, maxlength: 100 }),
@@ -75,7 +91,9 @@ export function showNewCase(view) {
     h("label", { for: "sex" }, t("f.sex"), " ", h("select", { id: "sex", required: true },
       h("option", { value: "", text: t("choose") }),
       ["female", "male", "unknown"].map((s) => h("option", { value: s, text: t(`sex.${s}`) })))),
-    input("description", "f.description", { rows: 2, required: true }),
+    // What approval will ask of it, said before it is filed.
+    input("description", "f.description", { rows: 2, required: true, "aria-describedby": "description-hint" }),
+    h("small", { class: "hint", id: "description-hint", text: t("description_hint") }),
     input("clothing", "f.clothing"),
     input("place_name", "f.place_name", { required: true }),
     h("div", { class: "row" }, input("lat", "f.lat", { type: "number", step: "any" }), input("lon", "f.lon", { type: "number", step: "any" })),
@@ -87,7 +105,7 @@ export function showNewCase(view) {
     h("div", { class: "row" }, input("heading", "heading", { type: "number", min: 0, max: 359, step: "any" }), input("destination", "destination", { maxlength: 500 })),
     h("div", { class: "row" }, input("vehicle", "f.vehicle", { maxlength: 500 }), input("plate", "f.plate", { maxlength: 20 })),
     input("companion", "f.companion", { maxlength: 500 }),
-    input("photo_url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://" }),
+    input("photo_url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://", dir: "ltr" }),
     input("circumstances", "f.circumstances", { rows: 2, required: true }),
     input("guardian_name", "f.guardian_name", { required: true }),
     input("guardian_phone", "f.guardian_phone", { required: true }),
@@ -107,6 +125,8 @@ export function showNewCase(view) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (send.disabled) return;
+    const unchecked = checkFields(form);
+    if (unchecked.length) return reportFieldErrors(unchecked);
     const point = v("lat") && v("lon") ? { lat: Number(v("lat")), lon: Number(v("lon")) } : null;
     const body = {
       child: { given_name: v("given_name"), family_name: v("family_name"), sex: v("sex"), description: v("description"), clothing: v("clothing") || null },
@@ -138,7 +158,9 @@ export function showNewCase(view) {
         location.hash = `#/cases/${filed}`;
         return;
       }
-      reportActError(error);
+      const marked = markFieldErrors(form, error, CASE_FIELDS);
+      if (marked.length) reportFieldErrors(marked, error);
+      else reportActError(error);
       send.disabled = false;
     }
   });

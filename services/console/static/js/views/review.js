@@ -5,7 +5,8 @@ import { h, replace, replaceKeepingFocus, scrollingRegion } from "../dom.js";
 import { list } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
-import { notify, reportActError } from "../session.js";
+import { markFieldErrors } from "../field_errors.js";
+import { notify, reportActError, reportFieldErrors } from "../session.js";
 import { casesTable } from "./cases.js";
 
 export const CRITERIA = [
@@ -38,6 +39,23 @@ export function confirmButton(label, question, act, name, kind = "") {
   });
   draw();
   return box;
+}
+
+// What approval finds missing in the case itself is corrected on the same page, in the case's
+// correction form (``correction.js``): opened, with the fields at fault marked.
+const CORRECTED_BEFORE_APPROVAL = {
+  "criteria.enough_descriptive_information": "fix-description",
+  "criteria.guardian_consent_recorded": "fix-consent",
+};
+
+function showWhatToCorrect(error) {
+  const form = document.getElementById("correct-case");
+  const named = (error?.problem?.errors ?? []).some((e) => e.field in CORRECTED_BEFORE_APPROVAL);
+  if (!form || !named) return false;
+  form.closest("details").open = true;  // before the focus goes into it
+  const labels = markFieldErrors(form, error, CORRECTED_BEFORE_APPROVAL);
+  if (labels.length) reportFieldErrors(labels, error);
+  return labels.length > 0;
 }
 
 // What Approve waits for, by name: shown under it and read as its description.
@@ -87,11 +105,11 @@ export function reviewPanel(report, me, reload) {
       reload();
     } catch (error) {
       sending = false;
-      reportActError(error);
+      if (!showWhatToCorrect(error)) reportActError(error);
       refresh();
     }
   });
-  const reason = h("input", { type: "text", id: "reject-reason", placeholder: t("reason"), "aria-label": t("reason"), maxlength: 2000 });
+  const reason = h("input", { type: "text", id: "reject-reason", placeholder: t("reason"), "aria-label": t("reject_reason"), maxlength: 2000 });
   const reject = h("div", { class: "row" }, reason, confirmButton(t("reject"), t("confirm_reject"), async () => {
     if (!reason.value.trim()) throw new Error(t("reason_needed"));
     await post(`v1/reports/${report.id}/reject`, { reason: reason.value.trim() });

@@ -2,15 +2,23 @@
 // which the API looks up in its gazetteer), trusted or not, with a heading or a destination.
 // A key that may only add sightings (sightings:submit) reaches any unit's case by its
 // reference, and its sightings go untrusted until the case's unit or a reviewer confirms them.
-import { post } from "../api.js";
+import { ApiError, post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
-import { can, notify, reportActError } from "../session.js";
+import { checkFields, clearFieldErrors, markFieldErrors } from "../field_errors.js";
+import { can, notify, reportActError, reportFieldErrors } from "../session.js";
 import { clockName, followClock, fromWallClock, toWallClock } from "../zone.js";
 
 // ``caseId``: a string, or a function giving it when the form is sent. ``mayTrust``: whether
 // the key may send it trusted (its own unit's case with reports:submit).
+// Where each field of a sighting (by its path in the API) is typed in the form.
+const SIGHTING_FIELDS = {
+  place_name: "sighting-place", at: "sighting-at", "location.lon": "sighting-lon", location: "sighting-lat",
+  heading_deg: "sighting-heading", destination: "sighting-destination", description: "sighting-description",
+  trusted: "sighting-trusted",
+};
+
 export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit")) {
   // Typed (coordinates read off a GPS) or filled in by a click on the map.
   const lat = h("input", { type: "number", id: "sighting-lat", step: "any", min: -90, max: 90, size: 9 });
@@ -26,7 +34,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     lat.value = point.lat;
     lon.value = point.lon;
   });
-  const form = h("form", { class: "panel", id: "sighting-form" },
+  const form = h("form", { class: "panel", id: "sighting-form", novalidate: true },
     h("h2", { text: t("add_sighting") }),
     h("small", { class: "hint", text: t("sighting_hint") }),
     h("div", { class: "row" }, h("label", { for: "sighting-lat", text: t("f.lat") }), lat, h("label", { for: "sighting-lon", text: t("f.lon") }), lon),
@@ -46,6 +54,8 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (send.disabled) return;
+    const unchecked = checkFields(form);
+    if (unchecked.length) return reportFieldErrors(unchecked);
     const body = { at: fromWallClock(seenAt.value).toISOString(), trusted: mayTrust && trusted.checked };
     if (lat.value && lon.value) body.location = { lat: Number(lat.value), lon: Number(lon.value) };
     if (place.value.trim()) body.place_name = place.value.trim();
@@ -58,10 +68,18 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
       await post(`v1/reports/${encodeURIComponent(id)}/sightings`, body, idempotencyKey);
       idempotencyKey = crypto.randomUUID();  // the next sighting is another one
       notify(t("sighting_ok"), true);
+      clearFieldErrors(form);
       reload();
       seenAt.value = toWallClock(Date.now());  // the form may stay for the next one
     } catch (error) {
-      reportActError(error);
+      // By reference, a 404 is a reference no case has: a key that may only add sightings
+      // reaches every unit's cases, so it is never "not this unit's".
+      const unknownCase = typeof caseId === "function" && error instanceof ApiError && error.status === 404;
+      const marked = unknownCase
+        ? markFieldErrors(form, { problem: { errors: [{ field: "case", message: t("case_ref_unknown") }] } }, { case: "case-ref" })
+        : markFieldErrors(form, error, SIGHTING_FIELDS);
+      if (marked.length) reportFieldErrors(marked, error);
+      else reportActError(error);
     } finally {
       send.disabled = false;
     }
@@ -70,7 +88,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
 }
 
 export function showSightingByReference(view) {
-  const reference = h("input", { type: "text", id: "case-ref", required: true, size: 40, maxlength: 64, autocomplete: "off" });
+  const reference = h("input", { type: "text", id: "case-ref", required: true, size: 40, maxlength: 64, autocomplete: "off", dir: "ltr", "aria-describedby": "case-ref-hint" });
   const mapBox = h("div", { id: "map" });
   const side = h("div", { id: "side" });
   replace(view, h("h1", { text: t("nav.sighting") }), h("div", { class: "grid" }, mapBox, side));
@@ -79,6 +97,7 @@ export function showSightingByReference(view) {
     form.reset();
     map.clearPick();
   }, false);
-  form.querySelector("h2").after(h("label", { for: "case-ref" }, t("case_ref"), " ", reference));
+  form.querySelector("h2").after(h("label", { for: "case-ref" }, t("case_ref"), " ", reference),
+    h("small", { class: "hint", id: "case-ref-hint", text: t("case_ref_hint") }));
   side.append(form);
 }

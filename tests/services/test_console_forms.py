@@ -1,0 +1,157 @@
+"""The console's forms as an officer under pressure meets them, in a real browser: a case
+that approval refuses is corrected where it is reviewed; a field at fault is marked, named by
+its label and said in the page's language; the language menu changes the page only when
+asked."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.async_api import Browser, Request, expect
+
+from services.testbed.sample_report import report_body
+from services.testbed.stack import Stack
+from tests.services.console_steps import add_console_keys, console_page, fill_new_case, open_case
+
+LONGER = "Short black hair, brown eyes, about 130 cm, a scar above the left eyebrow"
+
+
+async def test_a_reviewer_corrects_what_approval_lacks_and_then_approves(
+    stack: Stack, browser: Browser
+) -> None:
+    """A case filed while the guardian's consent is awaited, with a description too short to
+    recognise the child and no photo, cannot be approved. The reviewer sees why on the case
+    page (consent: no), corrects both there, and approves: no trip through the API's docs,
+    no case withdrawn and filed again. Only what changed is sent, as a merge patch."""
+    await add_console_keys(stack)
+    child = {**report_body()["child"], "description": "Black hair", "photo_urls": []}
+    guardian = {**report_body()["guardian"], "consent_to_publication": False}
+    async with stack.client("police") as police:
+        filed = await police.post("/v1/reports", json=report_body(child=child, guardian=guardian))
+        assert filed.status_code == 201, filed.text
+        case_id = filed.json()["id"]
+    async with console_page(stack, browser, "officer") as page:
+        patches: list[Request] = []
+        page.on("request", lambda r: patches.append(r) if r.method == "PATCH" else None)
+        await open_case(page, case_id)
+        await expect(page.locator("#consent-recorded")).to_have_text("non")
+        for criterion in await page.locator("#review input[type=checkbox]").all():
+            await criterion.check()
+        await page.locator("#approve").click()
+        # Refused: the correction form opens on what approval found missing, each field
+        # marked with the reason, the focus on the first.
+        description = page.locator("#fix-description")
+        consent = page.locator("#fix-consent")
+        await expect(description).to_be_focused()
+        await expect(description).to_have_attribute("aria-invalid", "true")
+        await expect(consent).to_have_attribute("aria-invalid", "true")
+        await expect(consent).to_have_accessible_description(re.compile("no guardian consent"))
+        await expect(page.locator("#notice")).to_have_text(
+            "À corriger : Description physique · Le tuteur consent à la publication."
+        )
+        await expect(page.locator("#case-status.submitted")).to_be_visible()
+
+        # The rule the description is held to is said beside it.
+        await expect(description).to_have_value("Black hair")
+        await expect(description).to_have_accessible_description(re.compile("20 caractères"))
+        await description.fill(LONGER)
+        await page.locator("#fix-consent").check()
+        await page.locator("#save-correction").click()
+        await expect(page.locator("#notice.ok")).to_have_text("Corrigé.")
+        await expect(page.locator("#consent-recorded")).to_have_text("oui")
+        [sent] = patches
+        assert sent.headers["content-type"] == "application/merge-patch+json"
+        assert json.loads(sent.post_data or "") == {
+            "child": {"description": LONGER},
+            "guardian": {"consent_to_publication": True},
+        }
+
+        # Saving again with nothing changed sends nothing.
+        await page.locator("#correction summary").click()
+        await page.locator("#save-correction").click()
+        await expect(page.locator("#notice")).to_have_text("Rien n'a été modifié.")
+        assert len(patches) == 1
+
+        for criterion in await page.locator("#review input[type=checkbox]").all():
+            await criterion.check()
+        await page.locator("#approve").click()
+        await page.locator("#case-status.approved").wait_for()
+    async with stack.client("reviewer") as reviewer:
+        case = (await reviewer.get(f"/v1/reports/{case_id}")).json()
+    assert case["status"] == "approved"
+    assert case["report"]["child"]["description"] == LONGER
+    assert case["report"]["guardian"]["consent_to_publication"] is True
+
+
+async def test_fields_at_fault_are_marked_named_and_said_in_the_pages_language(
+    stack: Stack, browser: Browser
+) -> None:
+    """A required field left empty is said in the page's language (the browser's bubble
+    spoke the browser's), before anything is sent; a field the API refuses is marked
+    invalid, takes the focus, carries the API's message as its description, and the notice
+    names it by its label, not by its path in the API."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "officer") as page:
+        reports: list[Request] = []
+        page.on("request", lambda r: reports.append(r) if r.url.endswith("/v1/reports") else None)
+        await page.locator("#language").select_option("ar")
+        await expect(page.locator("html")).to_have_attribute("lang", "ar")
+        await page.locator("a[data-nav='nav.new']").click()
+        await page.locator("#new-case button[type=submit]").click()
+        given_name = page.locator("#given_name")
+        await expect(given_name).to_be_focused()
+        await expect(given_name).to_have_attribute("aria-invalid", "true")
+        await expect(given_name).to_have_accessible_description("إلزامي.")
+        await expect(page.locator("#notice")).to_contain_text("للتصحيح:")
+        assert [r for r in reports if r.method == "POST"] == []
+
+        form = await fill_new_case(page, given_name="Amina")
+        await form.locator("#sex").select_option("female")
+        # A place name two places share, and no coordinates to tell them apart.
+        await form.locator("#place_name").fill("Dakhla")
+        await form.locator("#lat").fill("")
+        await form.locator("#lon").fill("")
+        await expect(given_name).not_to_have_attribute("aria-invalid", "true")  # not yet sent
+        await form.locator("button[type=submit]").click()
+        place = form.locator("#place_name")
+        await expect(place).to_be_focused()
+        await expect(place).to_have_attribute("aria-invalid", "true")
+        await expect(place).to_have_accessible_description(re.compile("names 2 places"))
+        # The earlier marks are gone: only what is at fault now is marked.
+        await expect(form.locator("[aria-invalid=true]")).to_have_count(1)
+        label = (await form.locator("label[for=place_name]").inner_text()).strip()
+        notice = page.locator("#notice")
+        await expect(notice).to_contain_text(f"للتصحيح: {label}")
+        await expect(notice).not_to_contain_text("last_seen.place_name")
+        await expect(notice).to_contain_text("Dakhla")  # the places it could be, to choose
+        assert len([r for r in reports if r.method == "POST"]) == 1
+
+
+async def test_the_language_menu_changes_the_page_only_when_asked(
+    stack: Stack, browser: Browser
+) -> None:
+    """Arrowing through the closed language menu does not redraw the page at each language
+    it passes (a keyboard user could never reach the third): the page changes on Enter, or
+    when the menu is left on another language. The menu is named in the page's language."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "officer") as page:
+        menu = page.locator("#language")
+        html = page.locator("html")
+        await expect(menu).to_have_accessible_name("Langue")
+        await menu.focus()
+        await page.keyboard.press("ArrowDown")  # العربية, on the way to English
+        await expect(menu).to_have_value("ar")
+        await page.keyboard.press("ArrowDown")
+        await expect(menu).to_have_value("en")
+        await expect(html).to_have_attribute("lang", "fr")
+        await page.keyboard.press("Enter")
+        await expect(html).to_have_attribute("lang", "en")
+        await expect(menu).to_have_accessible_name("Language")
+        await menu.focus()
+        await page.keyboard.press("ArrowUp")
+        await expect(html).to_have_attribute("lang", "en")
+        await page.keyboard.press("Tab")  # left on العربية: that is the choice
+        await expect(html).to_have_attribute("lang", "ar")
+        await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        await expect(menu).to_have_accessible_name("اللغة")

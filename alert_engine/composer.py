@@ -60,10 +60,11 @@ class CaseState:
 class Presentation:
     sender: str
     timezone: str
-    # How long a take-down stays valid once sent: as long as it may still be delivered (the
-    # dispatcher retries a Cancel this long). Consumers commonly drop a message whose
-    # ``expires`` has passed before they look at what it is: a Cancel that expired when it
-    # was sent would be dropped, and the alert it takes down left up.
+    # How long a take-down stays valid once sent: as long as the dispatcher retries it.
+    # Consumers commonly drop a message whose ``expires`` has passed before they look at what
+    # it is: a Cancel that expired when it was sent would be dropped, and the alert it takes
+    # down left up. (One delivered later still, after a partner's long outage or a replay,
+    # is to be acted on all the same: the partners' contract says so.)
     take_down_valid: timedelta = timedelta(hours=72)
 
 

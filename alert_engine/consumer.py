@@ -45,7 +45,7 @@ class ReportEventHandler:
                 return
             service = AlertService(session, self._config, now)
             match event:
-                case ReportApproved() if _closed_right_behind(message, event.data.report_id):
+                case ReportApproved() if closed_right_behind(message, event.data.report_id):
                     # Approved, then resolved or cancelled, while the engine or the broker
                     # was away: both arrive together. Issued now, the alert would show
                     # partners a found child's name and photo until the Cancel behind it.
@@ -67,7 +67,7 @@ class ReportEventHandler:
                     pass  # submitted (its zone drawn above), rejected: nothing to show anyone
 
 
-def _closed_right_behind(message: Message, report_id: str) -> bool:
+def closed_right_behind(message: Message, report_id: str) -> bool:
     """Whether the case's resolution or cancellation is among the messages fetched behind
     this one (``Message.later``: one key, one partition, so a case's events are in order)."""
     for later in message.later:

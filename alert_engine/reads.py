@@ -25,7 +25,8 @@ from shared.problems import Problem
 # Said with a 404 for an alert id: the id an approval answers may be read before it exists.
 _COMPOSED_AFTER = (
     "An approved report's alert is here a moment after the approval (well under a second "
-    "when the services are up): if the id came from an approval just now, read it again."
+    "when the services are up): if the id came from an approval just now, read it again. "
+    "A case resolved or cancelled before its alert was issued never has one."
 )
 
 AlertState = Literal["active", "cancelled", "expired"]

@@ -464,7 +464,9 @@ _ALERT_WEBHOOKS = {
     ),
     "alert.expired": (
         "An alert's window ended",
-        "The alert reached `expires` without renewal: take it down and delete the child's data.",
+        "The alert reached the end of its window (the `expires` of the versions before) "
+        "without renewal: take it down and delete the child's data. Its own `expires`, like "
+        "a Cancel's, is later: act on it whatever it says.",
     ),
 }
 

@@ -240,7 +240,9 @@ async def approve_report(
 
     **Events:** `report.approved`; the alert engine then issues the alert (CAP `Alert`) and
     partners receive `alert.issued`. The `alert_id` answered is readable at
-    `/v1/alerts/{alert_id}` once the engine has composed it, a moment later (a 404 until then).
+    `/v1/alerts/{alert_id}` once the engine has composed it, a moment later (a 404 until then;
+    and for good if the case is resolved or cancelled before the engine gets to issue it: a
+    found child's alert never goes out).
     """
     return await reports.approve(principal, report_id, body)
 

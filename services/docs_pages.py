@@ -111,10 +111,9 @@ def _in_english(body: str) -> str:
     """The page marked as English, the language of the API's descriptions: without it a
     screen reader reads them in its user's own language's voice (FastAPI's template has no
     ``lang``)."""
-    marked, count = re.subn(r"<html>", '<html lang="en">', body, count=1)
-    if count != 1:
+    if "<html>" not in body:
         raise RuntimeError("the documentation page no longer starts with a bare <html>")
-    return marked
+    return body.replace("<html>", '<html lang="en">', 1)
 
 
 def _page(html: HTMLResponse) -> tuple[str, dict[str, str]]:

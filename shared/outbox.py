@@ -80,11 +80,13 @@ class Backlog:
     oldest: datetime | None  # when the oldest was written
 
 
-async def unpublished(session: AsyncSession) -> Backlog:
+async def unpublished(session: AsyncSession, before: datetime) -> Backlog:
+    """The events written before ``before`` and still not published (younger ones may just
+    be on their way)."""
     count, oldest = (
         await session.execute(
             select(func.count(), func.min(OutboxEvent.created_at)).where(
-                OutboxEvent.published_at.is_(None)
+                OutboxEvent.published_at.is_(None), OutboxEvent.created_at < before
             )
         )
     ).one()

@@ -301,8 +301,8 @@ class Settings(BaseSettings):
     cancel_retry_hours: float = Field(
         default=72.0,
         gt=0,
-        description="A Cancel keeps being retried this long past its send, and stays valid "
-        "(its `expires`) at least this long.",
+        description="A Cancel keeps being retried this long past its planning, and its "
+        "`expires` is at least this long after its send.",
     )
     webhook_allow_private: bool = Field(
         default=False,
@@ -344,8 +344,9 @@ def unread_variables(environ: Mapping[str, str]) -> list[str]:
     known = {f"TIFLI_{name.upper()}" for name in Settings.model_fields}
     unread = []
     for name in sorted(environ):
-        if not name.startswith("TIFLI_") or name in known or name.startswith(_NOT_SETTINGS):
+        spelt = name.upper()  # read whatever its case
+        if not spelt.startswith("TIFLI_") or spelt in known or spelt.startswith(_NOT_SETTINGS):
             continue
-        likely = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        likely = difflib.get_close_matches(spelt, sorted(known), n=1, cutoff=0.8)
         unread.append(f"{name} (did you mean {likely[0]}?)" if likely else name)
     return unread

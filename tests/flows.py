@@ -72,6 +72,16 @@ async def an_approved_case(
     return report, str(approved.json()["alert_id"])
 
 
+async def an_alert_on_its_way(stack: Stack) -> None:
+    """Waits until an Alert is planned for a partner: the engine has issued it. A resolution
+    sent before that may reach the engine right behind its approval, and then no Alert is
+    ever issued (nothing to cancel)."""
+    await eventually(
+        lambda: stack.deliveries(),
+        lambda items: any(d["event_type"] == "alert.issued" for d in items),
+    )
+
+
 async def a_dead_cancel(stack: Stack, partner: PartnerEndpoint) -> dict[str, Any]:
     """Register ``partner``, down from the start (500), then approve and resolve a case: its
     Cancel dies after the stack's retries (``short_cancel_stack``). The partner stays down."""
@@ -81,6 +91,7 @@ async def a_dead_cancel(stack: Stack, partner: PartnerEndpoint) -> dict[str, Any
         created = await police.post("/v1/reports", json=report_body())
         report = f"/v1/reports/{created.json()['id']}"
         assert (await reviewer.post(f"{report}/approve", json=CRITERIA)).status_code == 200
+        await an_alert_on_its_way(stack)
         assert (await police.post(f"{report}/resolve", json={})).status_code == 200
     [dead] = await eventually(
         lambda: stack.deliveries(status="dead"), lambda items: len(items) == 1, timeout=60

@@ -3,7 +3,8 @@
 Cases go through the public API at a steady pace while a fault lasts; a third of them are
 resolved, the rest expire on a short TTL. Afterwards every partner must hold, for every alert:
 its Alert, then its Cancel or its expiry — each version under one webhook-id (a duplicate is
-the same message again), each alert's versions in order, nothing after its Cancel.
+the same message again), each alert's versions in order, nothing after its Cancel; and
+nothing at all of an alert whose case was resolved before the engine got to issue it.
 """
 
 from __future__ import annotations
@@ -66,18 +67,27 @@ def _complete(partner: PartnerEndpoint, ended: dict[str, str]) -> bool:
     return all(TAKE_DOWN[state] in seen[a] for a, state in ended.items())
 
 
-async def _ended(procs: Processes, alerts: list[str]) -> dict[str, str]:
-    """How each alert ended ('cancelled' or 'expired'), once none is active any more. Under
-    load a case resolved late may have expired first: the database says which came first."""
+async def _ended(
+    procs: Processes, alerts: list[str], found: dict[str, str]
+) -> tuple[dict[str, str], set[str]]:
+    """How each alert ended ('cancelled' or 'expired'), once none is active any more; and the
+    alerts of ``found`` cases (alert id: report id) never issued, their resolution fetched
+    right behind their approval (the engine caught up after the fault) and so known before
+    the Alert went out. Under load a case resolved late may have expired first: the database
+    says which came first."""
     engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
     try:
         async with asyncio.timeout(TTL_S + 60):
             while True:
                 async with engine.connect() as connection:
                     rows = (await connection.execute(text("SELECT id, state FROM alerts"))).all()
+                    closed = set(
+                        await connection.scalars(text("SELECT report_id FROM closed_reports"))
+                    )
                 states = {alert_id: state for alert_id, state in rows if alert_id in alerts}
-                if len(states) == len(alerts) and "active" not in states.values():
-                    return states
+                never = {a for a, r in found.items() if a not in states and r in closed}
+                if len(states) + len(never) == len(alerts) and "active" not in states.values():
+                    return states, never
                 await asyncio.sleep(0.5)  # no change feed to await on a table
     finally:
         await engine.dispose()
@@ -157,7 +167,7 @@ async def _drive(
     """Submit and approve CASES cases, then resolve every third; returns how each alert
     ended and how long after the last approval every partner had everything."""
     alerts: list[str] = []
-    found: list[str] = []
+    found: dict[str, str] = {}  # alert id: report id
     async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
         for n in range(CASES):
             await fault(n)
@@ -170,14 +180,14 @@ async def _drive(
             assert approved.status_code == 200, approved.text
             alerts.append(approved.json()["alert_id"])
             if n % 3 == 0:
-                found.append(report_id)
+                found[approved.json()["alert_id"]] = report_id
             await asyncio.sleep(0.25)  # a steady pace: the fault happens mid-stream
         await fault(CASES)
-        for report_id in found:  # children found: their alerts come down at once
+        for report_id in found.values():  # children found: their alerts come down at once
             done = await police.post(f"/v1/reports/{report_id}/resolve", json={})
             assert done.status_code == 200, done.text
     last_approval = time.monotonic()
-    ended = await _ended(procs, alerts)
+    ended, never_issued = await _ended(procs, alerts, found)
     assert "cancelled" in ended.values(), "no child found while the alert was up"
     try:
         async with asyncio.timeout(90):
@@ -186,6 +196,8 @@ async def _drive(
                     await partner.wait_for(len(partner.received) + 1, timeout=90)
     except TimeoutError:
         raise AssertionError(await _what_is_missing(procs, partners, ended)) from None
+    # A child found before the alert went out: no partner was ever sent it.
+    assert not any(never_issued & set(_seen(partner)) for partner in partners)
     return ended, time.monotonic() - last_approval
 
 

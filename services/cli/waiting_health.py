@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from services.refusals import StartRefused
 
@@ -56,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "status": 503,
                 "detail": "Tifli is starting and waits for a service it needs; retry shortly "
                 "with the same Idempotency-Key.",
-                "instance": quote(path, safe="/"),
+                "instance": quote(unquote(path), safe="/"),  # as the API writes it
             }
         payload = json.dumps(body).encode()
         self.send_response(status)

@@ -14,6 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# The most messages a consumer fetches at once, and so the furthest it sees ahead of the one
+# it handles (``Message.later``).
+LOOK_AHEAD = 100
+
 
 @dataclass(frozen=True)
 class Message:

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
-from shared.bus.base import Accepted, Handler, Message, Outgoing
+from shared.bus.base import LOOK_AHEAD, Accepted, Handler, Message, Outgoing
 from shared.bus.processing import MessageHandling
 from shared.supervision import Supervisor
 
@@ -150,7 +150,7 @@ class KafkaBus:
         replication_factor: int = 1,
         min_insync_replicas: int = 1,
         client_id: str = "tifli",
-        max_batch: int = 100,
+        max_batch: int = LOOK_AHEAD,
         supervisor: Supervisor | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
@@ -318,7 +318,7 @@ class KafkaBus:
             )
             for record in records
         ]
-        for index, (record, plain) in enumerate(zip(records, fetched, strict=True)):
+        for index, plain in enumerate(fetched):
             message = replace(plain, later=tuple(fetched[index + 1 :]))
             try:
                 handled = await self._handling.handle(message, member.handler)
@@ -329,9 +329,9 @@ class KafkaBus:
                 # Rewind, so this record is the first one fetched again (by whoever owns the
                 # partition by then); the rest of the batch waits behind it, in order.
                 if tp in member.consumer.assignment():
-                    member.consumer.seek(tp, record.offset)
+                    member.consumer.seek(tp, message.offset)
                 return
-            done[tp] = record.offset + 1
+            done[tp] = message.offset + 1
 
 
 async def _commit_done(consumer: AIOKafkaConsumer, done: dict[TopicPartition, int]) -> None:

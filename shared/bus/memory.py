@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from shared.bus.base import Accepted, Handler, Message, Outgoing
+from shared.bus.base import LOOK_AHEAD, Accepted, Handler, Message, Outgoing
 from shared.bus.partitioning import partition_for
 from shared.bus.processing import MessageHandling
 
@@ -137,7 +137,9 @@ class InProcessBus:
                 if self._stopping.is_set():
                     return
                 at = self._committed[position]
-                message = replace(part.log[at], later=tuple(part.log[at + 1 :]))
+                # As far ahead as a Kafka consumer's batch reaches: not the whole backlog
+                # again for every message of a catch-up.
+                message = replace(part.log[at], later=tuple(part.log[at + 1 : at + 1 + LOOK_AHEAD]))
             self._busy.add(position)
             try:
                 handled = await self._handling.handle(message, member.handler)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shapely
 from shapely.geometry import LinearRing, Point, shape
 
+from alert_engine.composer import geojson_geometry
+from alert_engine.exact_zone_routes import to_centimetres
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from tests.waiting import eventually
@@ -93,3 +96,19 @@ async def test_the_exact_zone_beside_the_polygon_sent(stack: Stack) -> None:
     assert exact.difference(polygon).area < 1e-6 * exact.area
     assert polygon.area > exact.area
     assert exact.contains(Point(-7.5898, 33.5731))  # the last-seen point
+
+
+def test_a_sliver_finer_than_the_exact_zones_centimetre_is_left_out() -> None:
+    """Rounded to 7 decimals, a hole or an islet of the coast narrower than that collapses:
+    left out, the zone stays valid (rounding each point alone made a ring of too few points,
+    and the route a server error)."""
+    outer = shapely.box(-5.0, 35.0, -4.9, 35.1)
+    hole = shapely.box(-4.95, 35.05, -4.95 + 3e-8, 35.05 + 3e-8)
+    islet = shapely.box(-4.8, 35.0, -4.8 + 2e-8, 35.0 + 2e-8)
+    zone = shapely.MultiPolygon([shapely.Polygon(outer.exterior, [hole.exterior]), islet])
+    rounded = to_centimetres(zone)
+    assert rounded.is_valid
+    assert shapely.get_num_interior_rings(shapely.get_parts(rounded)).sum() == 0
+    geometry = geojson_geometry(rounded)
+    assert geometry["type"] == "Polygon"
+    assert shape(geometry).equals(outer)

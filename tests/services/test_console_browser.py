@@ -19,6 +19,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.auth import create_api_key
+from tests.flows import an_alert_on_its_way
 from tests.services.console_steps import (
     MARKUP_NAME,
     add_console_keys,
@@ -381,6 +382,7 @@ async def test_partners_and_a_dead_delivery_replayed_in_the_console(
                 created = await police.post("/v1/reports", json=report_body())
                 report = f"/v1/reports/{created.json()['id']}"
                 await reviewer.post(f"{report}/approve", json=CRITERIA)
+                await an_alert_on_its_way(stack)
                 await police.post(f"{report}/resolve", json={})
             await page.locator("a[data-nav='nav.deliveries']").click()
             dead = page.locator("#deliveries tr[data-event='alert.cancelled']")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.async_api import Browser, Request, expect
+from playwright.async_api import Browser, Request, Route, expect
 
-from services.testbed.sample_report import report_body
+from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from tests.services.console_steps import add_console_keys, console_page, fill_new_case, open_case
 
@@ -77,6 +77,14 @@ async def test_a_reviewer_corrects_what_approval_lacks_and_then_approves(
             await criterion.check()
         await page.locator("#approve").click()
         await page.locator("#case-status.approved").wait_for()
+        # Once the alert is out, a correction may not take away what it was approved on: the
+        # description is marked, with its reason, and nothing else.
+        await page.locator("#correction summary").click()
+        await description.fill("Black hair")
+        await page.locator("#save-correction").click()
+        await expect(description).to_be_focused()
+        await expect(description).to_have_accessible_description(re.compile("needs a photo"))
+        await expect(page.locator("#correct-case [aria-invalid=true]")).to_have_count(1)
     async with stack.client("reviewer") as reviewer:
         case = (await reviewer.get(f"/v1/reports/{case_id}")).json()
     assert case["status"] == "approved"
@@ -155,3 +163,49 @@ async def test_the_language_menu_changes_the_page_only_when_asked(
         await expect(html).to_have_attribute("lang", "ar")
         await expect(page.locator("html")).to_have_attribute("dir", "rtl")
         await expect(menu).to_have_accessible_name("اللغة")
+
+
+async def test_an_alert_not_there_yet_or_never_is_said_and_the_page_goes_on(
+    stack: Stack, browser: Browser
+) -> None:
+    """A moment after approval the alert is not drawn yet (404): the page says it is coming
+    and shows it once it is there (it stayed an error, and the page stopped refreshing). A
+    case resolved before its alert went out never has one: said so, not as an error."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police, stack.client("reviewer") as reviewer:
+        coming = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        approved = await reviewer.post(f"/v1/reports/{coming}/approve", json=CRITERIA)
+        alert_id = approved.json()["alert_id"]
+    async with console_page(stack, browser, "officer") as page:
+        refused = 0
+
+        async def not_yet(route: Route) -> None:
+            nonlocal refused
+            if refused < 2:  # the first two reads: the engine has not composed it yet
+                refused += 1
+                await route.fulfill(status=404, json={"status": 404, "title": "Not found"})
+            else:
+                await route.continue_()
+
+        await page.route(f"**/v1/alerts/{alert_id}", not_yet)
+        await open_case(page, coming)
+        await expect(page.locator("#no-alert")).to_have_text(
+            "L'alerte est en préparation : elle s'affiche ici dans un instant."
+        )
+        await page.locator("#alert #versions").wait_for()
+        await expect(page.locator("#no-alert")).to_have_count(0)
+        assert refused == 2
+
+        # A case closed before its alert went out: the alert never comes.
+        await page.route(
+            f"**/v1/alerts/{alert_id}",
+            lambda route: route.fulfill(status=404, json={"status": 404, "title": "Not found"}),
+        )
+        async with stack.client("police") as police:
+            assert (await police.post(f"/v1/reports/{coming}/resolve")).status_code == 200
+        await open_case(page, coming)
+        await page.locator("#case-status.resolved").wait_for()
+        await expect(page.locator("#no-alert")).to_have_text(
+            "Aucune alerte n'est partie : le dossier a été clos avant que son alerte ne soit émise."
+        )
+        await expect(page.locator("#notice")).to_have_text("")

@@ -95,6 +95,7 @@ async def test_docs_pages_carry_a_content_security_policy(stack: Stack) -> None:
             assert "default-src 'none'" in policy
             assert "connect-src 'self'" in policy
             assert "cdn" not in page.text
+            assert '<html lang="en">' in page.text  # a screen reader's voice: English
             asset = await anonymous.get("/docs-assets/swagger-ui-bundle.js")
             assert asset.status_code == 200
 

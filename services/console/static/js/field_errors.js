@@ -37,10 +37,13 @@ export function clearFieldErrors(form) {
   for (const control of form.querySelectorAll("[aria-invalid]")) unmark(control);
 }
 
-function mark(control, message) {
+// ``fromApi``: the message is the API's, in English whatever the page's language: marked so,
+// a screen reader reads it in an English voice, and its own direction keeps its order.
+function mark(control, message, fromApi = false) {
   if (control.getAttribute("aria-invalid") === "true") return;  // its first message stands
   control.setAttribute("aria-invalid", "true");
-  const note = h("small", { class: "field-error", id: `${control.id}-error`, text: message });
+  const said = fromApi ? { lang: "en", dir: "auto" } : {};
+  const note = h("small", { class: "field-error", id: `${control.id}-error`, text: message, ...said });
   // After the label, not inside it: inside, the message would become part of the field's name.
   (control.closest("label") ?? control).after(note);
   const described = [control.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" ");
@@ -55,7 +58,8 @@ function browserCheck(control) {
   if (!v || v.valid) return null;
   if (v.valueMissing) return t(control.type === "checkbox" ? "error.unchecked" : "error.required");
   if (v.typeMismatch && control.type === "url") return t("error.url");
-  if (v.rangeUnderflow || v.rangeOverflow) return `${t("error.range")} ${control.min}–${control.max}`;
+  // The range isolated left to right: in an Arabic line, "-90–90" would show reordered.
+  if (v.rangeUnderflow || v.rangeOverflow) return `${t("error.range")} \u2066${control.min}–${control.max}\u2069`;
   if (v.badInput || v.stepMismatch) return t("error.number");
   if (v.tooLong) return `${t("error.too_long")} ${control.maxLength}`;
   return t("error.invalid");
@@ -74,20 +78,33 @@ export function checkFields(form) {
   return failing.map(([control]) => labelOf(control));
 }
 
-// Marks the fields the API's problem names (its ``errors``); the labels of those marked, in
-// the form's order, or an empty list when the problem names none of the form's fields (the
-// caller then says it in the notice).
+// One field marked with the console's own words (in the page's language), the focus on it.
+export function markField(control, message) {
+  clearFieldErrors(control.form);
+  mark(control, message);
+  control.focus();
+  return { labels: [labelOf(control)], unmatched: [], error: null };
+}
+
+// Marks the fields the API's problem names (its ``errors``): the labels of those marked, in
+// the form's order (none: the problem names none of the form's fields, and the caller says it
+// otherwise), what it names that the form has no field for (said beside them: a reason never
+// goes unsaid), and the error.
 export function markFieldErrors(form, error, controls) {
   clearFieldErrors(form);
   const marked = [];
+  const unmatched = [];
   for (const { field, message } of error?.problem?.errors ?? []) {
     const control = controlFor(form, controls, String(field));
-    if (!control) continue;
-    mark(control, message);
+    if (!control) {
+      unmatched.push({ field, message });
+      continue;
+    }
+    mark(control, message, true);
     if (!marked.includes(control)) marked.push(control);
   }
   const order = [...form.querySelectorAll("input, select, textarea")];
   marked.sort((a, b) => order.indexOf(a) - order.indexOf(b));
   if (marked.length) marked[0].focus();
-  return marked.map(labelOf);
+  return { labels: marked.map(labelOf), unmatched, error };
 }

@@ -160,8 +160,11 @@ function applyLanguage() {
 }
 languageSelect.addEventListener("keydown", (event) => {
   if (event.key === "Enter") applyLanguage();
-  else if (event.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(event.key)) browsing = true;
+  // Alt+arrow opens the list instead: a choice made in it is a choice (its change applies).
+  else if (!event.altKey && (event.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(event.key))) browsing = true;
 });
+// A pointer picks from the opened list: that is a choice too.
+languageSelect.addEventListener("pointerdown", () => { browsing = false; });
 languageSelect.addEventListener("change", () => { if (!browsing) applyLanguage(); });
 languageSelect.addEventListener("blur", () => { if (browsing) applyLanguage(); });
 

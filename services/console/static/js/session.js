@@ -76,10 +76,14 @@ function suggestions(error) {
 }
 
 // Fields found at fault and marked in their form (``field_errors``): the notice names them by
-// their labels, in the page's language, with the places the API offers. The focus is already
-// on the first, whose message is read as its description.
-export function reportFieldErrors(labels, error = null) {
-  notify(`${t("error.fields")} ${labels.join(" · ")}.${suggestions(error)}`);
+// their labels, in the page's language, then what the API found with no field to mark (in
+// its words, isolated), and the places it offers. The focus is already on the first field,
+// whose message is read as its description.
+export function reportFieldErrors({ labels, unmatched = [], error = null }) {
+  const rest = unmatched.length
+    ? ` \u2068(${unmatched.map((e) => `${e.field}: ${e.message}`).join("; ")})\u2069`
+    : "";
+  notify(`${t("error.fields")} ${labels.join(" · ")}.${rest}${suggestions(error)}`);
 }
 
 export function reportError(error) {

@@ -55,7 +55,9 @@ function details(alert, message) {
       [t("overshoot_land"), metres(area.overshoot_land_m)],
       [t("overshoot_sea"), area.overshoot_sea_m >= 1000 ? km(area.overshoot_sea_m / 1000) : metres(area.overshoot_sea_m)],
       [t("targeting"), t(`targeting.${area.targeting}`)],
-      [t("window"), `${when(message.effective)} – ${when(message.expires)}`],
+      // A take-down's own expires runs on past it (it stays valid while it is retried): the
+      // window it closed ended when it was sent.
+      [t("window"), `${when(message.effective)} – ${when(message.msg_type === "Cancel" ? message.sent : message.expires)}`],
       [t("expires_in"), alert.state === "active" ? countdown(alert.expires, "countdown", t("expired_now")) : t(`alert.${alert.state}`)],
       [t("widens_in"), alert.next_widen_at ? countdown(alert.next_widen_at, "widen-countdown", t("widening_now")) : null],
     ]),

@@ -1,7 +1,7 @@
 // One case: its public fields, its restricted fields where the key may read them, what the
 // key may do now (review, renew, resolve, cancel), the map with its sightings, the alert and
 // its deliveries, and the audit timeline.
-import { get, post, query } from "../api.js";
+import { ApiError, get, post, query } from "../api.js";
 import { fields, h, replace, scrollingRegion, typed, typedText } from "../dom.js";
 import { agoElement, childAge, when, years } from "../format.js";
 import { t } from "../i18n.js";
@@ -158,6 +158,20 @@ function actions(report, reload) {
   return parts.length ? h("section", { id: "actions" }, h("h2", { text: t("actions") }), parts) : null;
 }
 
+// The alert's panel; false while the alert is not there yet (a moment after approval), saying
+// so, as for an alert that never went out (a case closed before its alert was issued).
+async function drawAlert(box, report, map) {
+  try {
+    await alertPanel(box, report.alert_id, map);
+    return true;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    const open = ["approved", "expired"].includes(report.status);
+    replace(box, h("p", { id: "no-alert", class: "hint", text: t(open ? "alert_coming" : "alert_never_issued") }));
+    return !open;  // a closed case's alert will not come: nothing to wait for
+  }
+}
+
 export async function showCase(view, caseId) {
   const stale = ticket();
   const report = await get(`v1/reports/${caseId}`);
@@ -202,8 +216,11 @@ export async function showCase(view, caseId) {
     side.append(timeline);
   }
   if (report.alert_id && can("alerts:read")) {
-    await alertPanel(view.querySelector("#alert-details"), report.alert_id, map);
+    const box = view.querySelector("#alert-details");
+    let drawn = await drawAlert(box, report, map);
     if (stale()) return;
+    // Drawn a moment after approval: looked for again until it is there.
+    if (!drawn) every(1000, async () => { if (!drawn) drawn = await drawAlert(box, report, map); });
   }
   if (report.alert_id && can("deliveries:read")) {
     const box = h("section", { id: "deliveries" });

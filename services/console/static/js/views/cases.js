@@ -8,6 +8,7 @@ import { every } from "../page.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
 import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } from "../session.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
+import { input } from "../inputs.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
 
@@ -57,11 +58,6 @@ export async function showCases(view) {
   };
   filter.addEventListener("change", () => { shown = ""; load().catch(reportError); });
   every(5000, load);
-}
-
-export function input(id, labelKey, props = {}) {
-  const field = props.rows ? h("textarea", { id, name: id, ...props }) : h("input", { id, name: id, type: "text", ...props });
-  return h("label", { for: id }, t(labelKey), " ", field);
 }
 
 // Where each field of a report (by its path in the API, ``field_errors``) is typed in the
@@ -126,7 +122,7 @@ export function showNewCase(view) {
     event.preventDefault();
     if (send.disabled) return;
     const unchecked = checkFields(form);
-    if (unchecked.length) return reportFieldErrors(unchecked);
+    if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     const point = v("lat") && v("lon") ? { lat: Number(v("lat")), lon: Number(v("lon")) } : null;
     const body = {
       child: { given_name: v("given_name"), family_name: v("family_name"), sex: v("sex"), description: v("description"), clothing: v("clothing") || null },
@@ -159,7 +155,7 @@ export function showNewCase(view) {
         return;
       }
       const marked = markFieldErrors(form, error, CASE_FIELDS);
-      if (marked.length) reportFieldErrors(marked, error);
+      if (marked.labels.length) reportFieldErrors(marked);
       else reportActError(error);
       send.disabled = false;
     }

@@ -9,7 +9,14 @@ import { h } from "../dom.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
 import { t } from "../i18n.js";
 import { notify, reportActError, reportFieldErrors } from "../session.js";
-import { input } from "./cases.js";
+import { input } from "../inputs.js";
+
+// The criteria of approval a correction can meet, and where: what approval finds missing
+// (``review.js``), and what a correction of a live alert may not take away.
+export const CRITERIA_FIELDS = {
+  "criteria.enough_descriptive_information": "fix-description",
+  "criteria.guardian_consent_recorded": "fix-consent",
+};
 
 // Where each corrected field (by its path in the API) is typed in this form.
 const CORRECTED_FIELDS = {
@@ -17,11 +24,18 @@ const CORRECTED_FIELDS = {
   "child.photo_urls": "fix-photo-url", companion: "fix-companion",
   "suspected_vehicle.plate": "fix-plate", suspected_vehicle: "fix-vehicle",
   "guardian.name": "fix-guardian-name", "guardian.phone": "fix-guardian-phone",
-  "guardian.consent_to_publication": "fix-consent", criteria: "fix-consent",
+  "guardian.consent_to_publication": "fix-consent", ...CRITERIA_FIELDS,
 };
 
+// A case is corrected while it is open (an expired or closed one is a 409).
 export function correctable(report) {
-  return ["submitted", "approved", "expired"].includes(report.status) && Boolean(report.report);
+  return ["submitted", "approved"].includes(report.status) && Boolean(report.report);
+}
+
+// A textarea gives back line breaks as "\n" whatever was stored ("\r\n" from another client):
+// compared as typed, an untouched description would count as corrected.
+function sameText(typed, stored) {
+  return typed === (stored ?? "").replaceAll("\r\n", "\n").trim();
 }
 
 // The merge patch from what the case holds to what the form holds: only the fields changed;
@@ -31,15 +45,15 @@ function changes(r, form) {
   const v = (id) => form.querySelector(`#${id}`).value.trim();
   const out = {};
   const child = {};
-  if (v("fix-description") !== r.child.description) child.description = v("fix-description");
-  if (v("fix-clothing") !== (r.child.clothing ?? "")) child.clothing = v("fix-clothing") || null;
+  if (!sameText(v("fix-description"), r.child.description)) child.description = v("fix-description");
+  if (!sameText(v("fix-clothing"), r.child.clothing)) child.clothing = v("fix-clothing") || null;
   const photos = r.child.photo_urls ?? [];
   if (v("fix-photo-url") !== (photos[0] ?? "")) {
     const rest = photos.slice(1);
     child.photo_urls = v("fix-photo-url") ? [v("fix-photo-url"), ...rest] : rest;
   }
   if (Object.keys(child).length) out.child = child;
-  if (v("fix-companion") !== (r.companion ?? "")) out.companion = v("fix-companion") || null;
+  if (!sameText(v("fix-companion"), r.companion)) out.companion = v("fix-companion") || null;
   const vehicle = r.suspected_vehicle ?? {};
   if (v("fix-vehicle") !== (vehicle.description ?? "") || v("fix-plate") !== (vehicle.plate ?? "")) {
     // Replaced whole: a plate is said with the vehicle it is on.
@@ -70,7 +84,7 @@ export function correctionForm(report, reload) {
       input("fix-vehicle", "f.vehicle", { maxlength: 500, value: vehicle.description ?? "" }),
       input("fix-plate", "f.plate", { maxlength: 20, value: vehicle.plate ?? "" })),
     input("fix-companion", "f.companion", { maxlength: 500, value: r.companion ?? "" }),
-    // Restricted fields: offered only to a key that may read them (the API left them out).
+    // The guardian's fields: restricted, they never leave the police (a case erased has none).
     r.guardian ? [
       input("fix-guardian-name", "f.guardian_name", { required: true, value: r.guardian.name }),
       input("fix-guardian-phone", "f.guardian_phone", { required: true, value: r.guardian.phone }),
@@ -88,7 +102,7 @@ export function correctionForm(report, reload) {
     event.preventDefault();
     if (send.disabled) return;
     const unchecked = checkFields(form);
-    if (unchecked.length) return reportFieldErrors(unchecked);
+    if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     const corrected = changes(r, form);
     if (!Object.keys(corrected).length) return notify(t("nothing_changed"));
     send.disabled = true;
@@ -99,7 +113,7 @@ export function correctionForm(report, reload) {
     } catch (error) {
       send.disabled = false;
       const marked = markFieldErrors(form, error, CORRECTED_FIELDS);
-      if (marked.length) reportFieldErrors(marked, error);
+      if (marked.labels.length) reportFieldErrors(marked);
       else reportActError(error);
     }
   });

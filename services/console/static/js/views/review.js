@@ -6,6 +6,7 @@ import { list } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { markFieldErrors } from "../field_errors.js";
+import { CRITERIA_FIELDS } from "./correction.js";
 import { notify, reportActError, reportFieldErrors } from "../session.js";
 import { casesTable } from "./cases.js";
 
@@ -43,19 +44,14 @@ export function confirmButton(label, question, act, name, kind = "") {
 
 // What approval finds missing in the case itself is corrected on the same page, in the case's
 // correction form (``correction.js``): opened, with the fields at fault marked.
-const CORRECTED_BEFORE_APPROVAL = {
-  "criteria.enough_descriptive_information": "fix-description",
-  "criteria.guardian_consent_recorded": "fix-consent",
-};
-
 function showWhatToCorrect(error) {
   const form = document.getElementById("correct-case");
-  const named = (error?.problem?.errors ?? []).some((e) => e.field in CORRECTED_BEFORE_APPROVAL);
+  const named = (error?.problem?.errors ?? []).some((e) => e.field in CRITERIA_FIELDS);
   if (!form || !named) return false;
   form.closest("details").open = true;  // before the focus goes into it
-  const labels = markFieldErrors(form, error, CORRECTED_BEFORE_APPROVAL);
-  if (labels.length) reportFieldErrors(labels, error);
-  return labels.length > 0;
+  const marked = markFieldErrors(form, error, CRITERIA_FIELDS);
+  if (marked.labels.length) reportFieldErrors(marked);
+  return marked.labels.length > 0;
 }
 
 // What Approve waits for, by name: shown under it and read as its description.

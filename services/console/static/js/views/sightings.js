@@ -6,12 +6,10 @@ import { ApiError, post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
-import { checkFields, clearFieldErrors, markFieldErrors } from "../field_errors.js";
+import { checkFields, clearFieldErrors, markField, markFieldErrors } from "../field_errors.js";
 import { can, notify, reportActError, reportFieldErrors } from "../session.js";
 import { clockName, followClock, fromWallClock, toWallClock } from "../zone.js";
 
-// ``caseId``: a string, or a function giving it when the form is sent. ``mayTrust``: whether
-// the key may send it trusted (its own unit's case with reports:submit).
 // Where each field of a sighting (by its path in the API) is typed in the form.
 const SIGHTING_FIELDS = {
   place_name: "sighting-place", at: "sighting-at", "location.lon": "sighting-lon", location: "sighting-lat",
@@ -19,6 +17,8 @@ const SIGHTING_FIELDS = {
   trusted: "sighting-trusted",
 };
 
+// ``caseId``: a string, or a function giving it when the form is sent. ``mayTrust``: whether
+// the key may send it trusted (its own unit's case with reports:submit).
 export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit")) {
   // Typed (coordinates read off a GPS) or filled in by a click on the map.
   const lat = h("input", { type: "number", id: "sighting-lat", step: "any", min: -90, max: 90, size: 9 });
@@ -55,7 +55,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     event.preventDefault();
     if (send.disabled) return;
     const unchecked = checkFields(form);
-    if (unchecked.length) return reportFieldErrors(unchecked);
+    if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     const body = { at: fromWallClock(seenAt.value).toISOString(), trusted: mayTrust && trusted.checked };
     if (lat.value && lon.value) body.location = { lat: Number(lat.value), lon: Number(lon.value) };
     if (place.value.trim()) body.place_name = place.value.trim();
@@ -76,9 +76,9 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
       // reaches every unit's cases, so it is never "not this unit's".
       const unknownCase = typeof caseId === "function" && error instanceof ApiError && error.status === 404;
       const marked = unknownCase
-        ? markFieldErrors(form, { problem: { errors: [{ field: "case", message: t("case_ref_unknown") }] } }, { case: "case-ref" })
+        ? markField(form.querySelector("#case-ref"), t("case_ref_unknown"))
         : markFieldErrors(form, error, SIGHTING_FIELDS);
-      if (marked.length) reportFieldErrors(marked, error);
+      if (marked.labels.length) reportFieldErrors(marked);
       else reportActError(error);
     } finally {
       send.disabled = false;

@@ -5,7 +5,9 @@ Ready means "send me work": the database answers, every background loop has comp
 recently (a loop stuck or failing for longer than ``loop_stale_after_s`` shows here), and for
 worker processes the broker answers. The intake API does not need the broker to take reports
 — the outbox carries them through a broker outage — so there the broker's state is shown but
-does not decide.
+does not decide. Nor does the outbox's backlog (events not yet published: no relay running,
+or the broker down), shown beside them: every process sees it, the relay's included, so it
+shows even while no relay runs to say so itself.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.outbox import Backlog, unpublished
 from shared.supervision import Supervisor
 
 DEPENDENCY_UP = Gauge(
@@ -29,6 +33,12 @@ DEPENDENCY_UP = Gauge(
     ["dependency"],
 )
 
+
+OUTBOX_OLDEST_AGE = Gauge(
+    "tifli_outbox_oldest_unpublished_age_seconds",
+    "Age of the oldest event not yet published, as this process's last readiness check found "
+    "it (0: none waits). It grows while no relay runs: alert on it.",
+)
 
 BrokerCheck = Callable[[], Awaitable[bool]]
 
@@ -44,9 +54,11 @@ class Readiness:
     async def check(self) -> tuple[bool, dict[str, Any]]:
         """Whether the process is ready, and the state of each thing that decides it."""
         # Both at once: a probe must answer within its own time-out even when both are slow.
-        database, broker = await asyncio.gather(self._database(), self._broker())
+        (database, backlog), broker = await asyncio.gather(self._database(), self._broker())
         body: dict[str, Any] = {"database": database}
         ready = database == "ok"
+        if backlog is not None:
+            body["outbox"] = _outbox(backlog, datetime.now(UTC))
         if broker is not None:
             body["broker"] = broker
             ready = ready and (broker == "ok" or not self.broker_required)
@@ -65,15 +77,23 @@ class Readiness:
         DEPENDENCY_UP.labels("broker").set(int(up))
         return "ok" if up else "unreachable"
 
-    async def _database(self) -> str:
+    async def _database(self) -> tuple[str, Backlog | None]:
         try:
             async with asyncio.timeout(self.timeout_s), self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+                backlog = await unpublished(connection, datetime.now(UTC))
         except Exception as exc:  # any failure means "not ready"; its type says why
             DEPENDENCY_UP.labels("database").set(0)
-            return type(exc).__name__
+            return type(exc).__name__, None
         DEPENDENCY_UP.labels("database").set(1)
-        return "ok"
+        return "ok", backlog
+
+
+def _outbox(backlog: Backlog, now: datetime) -> dict[str, Any]:
+    """The backlog as the readiness body shows it, and its age as the metric."""
+    age = (now - backlog.oldest).total_seconds() if backlog.oldest is not None else 0.0
+    OUTBOX_OLDEST_AGE.set(max(age, 0.0))
+    return {"unpublished": backlog.count, "oldest_age_s": round(max(age, 0.0), 1)}
 
 
 def ops_router(readiness: Readiness) -> APIRouter:

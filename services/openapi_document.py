@@ -106,6 +106,7 @@ OPERATION_EXAMPLES: dict[str, Any] = {
     "operations_readyz": {
         "status": "ready",
         "database": "ok",
+        "outbox": {"unpublished": 0, "oldest_age_s": 0.0},
         "loops": {"relay": {"last_pass_age_s": 0.4, "ok": True}},
     },
     "operations_metrics": "# TYPE tifli_case_actions_total counter\n"

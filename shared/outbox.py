@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text, delete, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, UtcDateTime
@@ -80,11 +80,11 @@ class Backlog:
     oldest: datetime | None  # when the oldest was written
 
 
-async def unpublished(session: AsyncSession, before: datetime) -> Backlog:
+async def unpublished(db: AsyncSession | AsyncConnection, before: datetime) -> Backlog:
     """The events written before ``before`` and still not published (younger ones may just
     be on their way)."""
     count, oldest = (
-        await session.execute(
+        await db.execute(
             select(func.count(), func.min(OutboxEvent.created_at)).where(
                 OutboxEvent.published_at.is_(None), OutboxEvent.created_at < before
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.production import production_stack, wait_for_group
 from services.testbed.sample_report import CRITERIA, report_body
 from tests.flows import full_case_flow
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -83,3 +85,38 @@ async def answers_on_one_connection(base_url: str, idle_s: float) -> bool:
     finally:
         writer.close()
     return True
+
+
+async def test_a_dead_relay_shows_in_every_processs_readiness(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """With no relay running, what the API takes waits in the outbox: every process's
+    /readyz shows how much and for how long (ready all the same: nothing is lost), and so
+    does a metric to alert on. Before, nothing said it: the dead relay could not."""
+    async with production_stack(postgres_url, kafka_bootstrap, tmp_path) as (stack, procs):
+        procs.kill("relay")
+        async with stack.client("submitter") as police:
+            filed = await police.post("/v1/reports", json=report_body())
+            assert filed.status_code == 201, filed.text
+        async with httpx.AsyncClient(timeout=10) as probe:
+            for url in (stack.base_url, procs.ops_urls["alert-engine"]):
+                waiting = await eventually(
+                    partial(probe.get, f"{url}/readyz"),
+                    lambda r: r.json()["outbox"]["oldest_age_s"] > 0,
+                )
+                assert waiting.status_code == 200, waiting.text  # nothing lost: still ready
+                assert waiting.json()["outbox"]["unpublished"] == 1
+                metrics = (await probe.get(f"{url}/metrics")).text
+                assert _gauge(metrics, "tifli_outbox_oldest_unpublished_age_seconds") > 0
+            procs.start("relay", "relay-2")
+            ready = await eventually(
+                lambda: probe.get(f"{stack.base_url}/readyz"),
+                lambda r: r.json()["outbox"]["unpublished"] == 0,
+                timeout=60,
+            )
+            assert ready.json()["outbox"]["oldest_age_s"] == 0.0
+
+
+def _gauge(metrics: str, name: str) -> float:
+    [line] = [line for line in metrics.splitlines() if line.startswith(f"{name} ")]
+    return float(line.split()[1])

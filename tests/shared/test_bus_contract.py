@@ -104,6 +104,22 @@ async def _publish(bus: EventBus, topic: str, items: list[tuple[str, str]]) -> N
         await bus.publish(topic, key, value.encode(), {"event-id": value})
 
 
+async def _published_then_consumed(buses: BusFactory, items: list[tuple[str, str]]) -> Recorder:
+    """``items`` published while no member of group "g" runs, then a member started: what
+    it received, once it has them all."""
+    publisher = buses.make()
+    if buses.kind == "kafka":
+        await buses.start(publisher)
+    await _publish(publisher, buses.topic, items)
+    recorder = Recorder()
+    consumer = buses.make()
+    consumer.subscribe(buses.topic, "g", recorder)
+    if consumer is not publisher or buses.kind == "in-process":
+        await buses.start(consumer)
+    await recorder.wait_for(len(items))
+    return recorder
+
+
 async def test_per_key_order(buses: BusFactory) -> None:
     bus, recorder = buses.make(), Recorder()
     bus.subscribe(buses.topic, "g", recorder)
@@ -192,16 +208,7 @@ async def test_restarted_consumer_resumes_from_committed_offset(buses: BusFactor
     await bus.stop()
     buses.started.remove(bus)
 
-    publisher = buses.make()
-    if buses.kind == "kafka":
-        await buses.start(publisher)
-    await _publish(publisher, buses.topic, [(f"k{i}", f"after-{i}") for i in range(10)])
-    resumed = Recorder()
-    again = buses.make()
-    again.subscribe(buses.topic, "g", resumed)
-    if again is not publisher or buses.kind == "in-process":
-        await buses.start(again)
-    await resumed.wait_for(10)
+    resumed = await _published_then_consumed(buses, [(f"k{i}", f"after-{i}") for i in range(10)])
     await asyncio.sleep(0)  # let any (wrong) re-delivery of old messages surface
     assert sorted(resumed.values()) == sorted(f"after-{i}" for i in range(10))
 
@@ -210,17 +217,8 @@ async def test_a_message_comes_with_those_fetched_behind_it(buses: BusFactory) -
     """What waited while no consumer ran arrives together, and each message carries the
     ones behind it on its partition that the consumer holds already (``Message.later``), in
     order: how the alert engine sees a case closed right behind its approval."""
-    publisher = buses.make()
-    if buses.kind == "kafka":
-        await buses.start(publisher)
     items = [("case", f"case:{i}") for i in range(5)]
-    await _publish(publisher, buses.topic, items)
-    recorder = Recorder()
-    consumer = buses.make()
-    consumer.subscribe(buses.topic, "g", recorder)
-    if consumer is not publisher or buses.kind == "in-process":
-        await buses.start(consumer)
-    await recorder.wait_for(5)
+    recorder = await _published_then_consumed(buses, items)
     values = recorder.values()
     assert values == [v for _, v in items]
     for index, message in enumerate(recorder.seen):

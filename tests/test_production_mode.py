@@ -13,6 +13,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.production import production_stack, wait_for_group
 from services.testbed.sample_report import CRITERIA, report_body
 from tests.flows import full_case_flow
+from tests.metric_samples import sample_value
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -107,7 +108,7 @@ async def test_a_dead_relay_shows_in_every_processs_readiness(
                 assert waiting.status_code == 200, waiting.text  # nothing lost: still ready
                 assert waiting.json()["outbox"]["unpublished"] == 1
                 metrics = (await probe.get(f"{url}/metrics")).text
-                assert _gauge(metrics, "tifli_outbox_oldest_unpublished_age_seconds") > 0
+                assert sample_value(metrics, "tifli_outbox_oldest_unpublished_age_seconds") > 0
             procs.start("relay", "relay-2")
             ready = await eventually(
                 lambda: probe.get(f"{stack.base_url}/readyz"),
@@ -115,8 +116,3 @@ async def test_a_dead_relay_shows_in_every_processs_readiness(
                 timeout=60,
             )
             assert ready.json()["outbox"]["oldest_age_s"] == 0.0
-
-
-def _gauge(metrics: str, name: str) -> float:
-    [line] = [line for line in metrics.splitlines() if line.startswith(f"{name} ")]
-    return float(line.split()[1])

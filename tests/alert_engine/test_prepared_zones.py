@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import shapely
-from prometheus_client.parser import text_string_to_metric_families
 
 from alert_engine import service as service_module
 from alert_engine.composer import area_of, clipped_zone, prepare_zone
@@ -26,6 +25,7 @@ from services.testbed.stack import Stack
 from shared.alert_contract import Point
 from shared.events import ReportSubmittedData, ZoneInputs
 from shared.settings import Settings
+from tests.metric_samples import sample_value
 from tests.waiting import eventually
 
 TERRITORY = load_territory(*default_paths())
@@ -105,14 +105,6 @@ def test_a_cache_needs_room() -> None:
         PreparedZones(capacity=0)
 
 
-def _counter(exposition: str, name: str) -> float:
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == name:
-                return sample.value
-    return 0.0
-
-
 async def test_an_approved_report_gets_the_zone_drawn_while_it_awaited_review(
     stack: Stack,
 ) -> None:
@@ -121,8 +113,8 @@ async def test_an_approved_report_gets_the_zone_drawn_while_it_awaited_review(
         async def counts() -> tuple[float, float]:
             text = (await anonymous.get("/metrics")).text
             return (
-                _counter(text, "tifli_zones_prepared_total"),
-                _counter(text, "tifli_prepared_zones_used_total"),
+                sample_value(text, "tifli_zones_prepared_total"),
+                sample_value(text, "tifli_prepared_zones_used_total"),
             )
 
         drawn, used = await counts()

@@ -4,26 +4,18 @@ read it from /metrics."""
 from __future__ import annotations
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
+from tests.metric_samples import sample_value
 from tests.waiting import eventually
-
-
-def _zones_timed(exposition: str) -> float:
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == "tifli_zone_seconds_count":
-                return sample.value
-    return 0.0
 
 
 async def test_each_zone_computed_is_timed(stack: Stack) -> None:
     async with stack.client() as anonymous:
 
         async def zones_timed() -> float:
-            return _zones_timed((await anonymous.get("/metrics")).text)
+            return sample_value((await anonymous.get("/metrics")).text, "tifli_zone_seconds_count")
 
         before = await zones_timed()
         async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:

@@ -35,6 +35,9 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_by_key: Mapped[str] = mapped_column(String(16))
+    # The key that last changed what partners show of the case (the child, photos, vehicle,
+    # companion); NULL: nobody since the submission. Four eyes keeps it from approving.
+    content_by_key: Mapped[str | None] = mapped_column(String(16), default=None)
     # The unit the case belongs to (its keys see and act on it); NULL: a national case, seen by
     # national keys only (cases filed before units existed, or by a national key for no unit).
     unit: Mapped[str | None] = mapped_column(String(32), default=None, index=True)

@@ -511,6 +511,7 @@ REPORT_OUT_EXAMPLE: dict[str, Any] = {
     "updated_at": "2026-11-29T14:05:00Z",
     "unit": "CASA-ANFA",
     "submitted_by_key": "3f9a1c2b7d4e",
+    "content_by_key": None,
     "reviewed_by_key": "8c2e5a1f9b3d",
     "status_reason": None,
     "expires_at": "2026-11-30T14:05:00Z",
@@ -564,6 +565,13 @@ class ReportOut(BaseModel):
         default=None, description="The unit the case belongs to; null: a national case."
     )
     submitted_by_key: str
+    content_by_key: str | None = Field(
+        default=None,
+        description="The key that last changed what partners show of the case, or where its "
+        "zone is drawn (the child, the photos, the suspected vehicle or companion, the "
+        "last-seen place); null: nobody since the submission. Four eyes: like the submitting "
+        "key, it cannot approve the case or renew its alert.",
+    )
     reviewed_by_key: str | None = Field(
         description="The key that decided the review: approved or rejected the report, or "
         "cancelled it while it waited for review; null until then, and for a report its "

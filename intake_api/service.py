@@ -349,6 +349,9 @@ class ReportService:
         public, restricted = split_restricted(content.model_dump(mode="json"))
         report.public_data = json.dumps(public, ensure_ascii=False)
         report.sealed_data = self._sealer.seal(restricted)
+        moved = (content.last_seen, content.travel_mode) != (stored.last_seen, stored.travel_mode)
+        if shown or moved:  # what the alert will say, or where it will be drawn
+            report.content_by_key = principal.key_id
         event = ReportCorrected(**self._about(report), data=self._corrected_data(report, content))
         await self._record(principal, report, "correct", event)
         return self.to_out(report, content=content)
@@ -661,7 +664,9 @@ class ReportService:
         trusted: bool = False,
         shown: bool = False,
     ) -> None:
-        case = access.Case(report.unit, report.submitted_by_key, self.status_of(report))
+        case = access.Case(
+            report.unit, report.submitted_by_key, self.status_of(report), report.content_by_key
+        )
         refused = access.refusal(principal, act, case, trusted=trusted, shown=shown)
         if refused is not None:
             raise Problem(403, refused.title, refused.detail)
@@ -808,6 +813,7 @@ class ReportService:
             updated_at=report.updated_at,
             unit=report.unit,
             submitted_by_key=report.submitted_by_key,
+            content_by_key=report.content_by_key,
             reviewed_by_key=report.reviewed_by_key,
             status_reason=self._unseal_note(report.status_reason),
             expires_at=report.expires_at,

@@ -16,8 +16,10 @@ RABAT_PATROL = Principal("patrol", "rabat patrol", frozenset({"sightings:submit"
 CENTRAL = Principal("central", "central review", REVIEW, None)
 
 
-def casa_case(status: str, submitted_by: str = "desk") -> Case:
-    return Case(unit="CASA", submitted_by_key=submitted_by, status=status)
+def casa_case(status: str, submitted_by: str = "desk", written_by: str | None = None) -> Case:
+    return Case(
+        unit="CASA", submitted_by_key=submitted_by, status=status, content_by_key=written_by
+    )
 
 
 @pytest.mark.parametrize(
@@ -46,6 +48,12 @@ def test_reach(principal: Principal, case_unit: str | None, act: str, expected: 
         (CASA_CHIEF, "reject", casa_case("submitted", "chief"), "Four eyes"),
         (CASA_CHIEF, "renew", casa_case("approved", "chief"), "Four eyes"),
         (CASA_CHIEF, "renew", casa_case("approved"), None),
+        # The key that last wrote what partners show does not publish it alone either.
+        (CASA_CHIEF, "approve", casa_case("submitted", written_by="chief"), "Four eyes"),
+        (CENTRAL, "approve", casa_case("submitted", written_by="chief"), None),
+        (CASA_CHIEF, "renew", casa_case("approved", written_by="chief"), "Four eyes"),
+        # What the submitter wrote, a reviewer other than the submitter approves.
+        (CASA_CHIEF, "approve", casa_case("submitted", written_by="desk"), None),
         (CASA_CHIEF, "cancel", casa_case("approved", "chief"), "Four eyes"),
         (CASA_CHIEF, "cancel", casa_case("expired", "chief"), "Four eyes"),
         (CASA_CHIEF, "cancel", casa_case("submitted", "chief"), None),  # a withdrawal

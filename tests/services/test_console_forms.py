@@ -17,13 +17,14 @@ from tests.services.console_steps import add_console_keys, console_page, fill_ne
 LONGER = "Short black hair, brown eyes, about 130 cm, a scar above the left eyebrow"
 
 
-async def test_a_reviewer_corrects_what_approval_lacks_and_then_approves(
+async def test_a_reviewer_corrects_what_approval_lacks_and_another_approves(
     stack: Stack, browser: Browser
 ) -> None:
     """A case filed while the guardian's consent is awaited, with a description too short to
     recognise the child and no photo, cannot be approved. The reviewer sees why on the case
-    page (consent: no), corrects both there, and approves: no trip through the API's docs,
-    no case withdrawn and filed again. Only what changed is sent, as a merge patch."""
+    page (consent: no), corrects both there, and another reviewer approves (four eyes: the
+    key that rewrote what partners show does not publish it alone): no trip through the API's
+    docs, no case withdrawn and filed again. Only what changed is sent, as a merge patch."""
     await add_console_keys(stack)
     child = {**report_body()["child"], "description": "Black hair", "photo_urls": []}
     guardian = {**report_body()["guardian"], "consent_to_publication": False}
@@ -73,9 +74,18 @@ async def test_a_reviewer_corrects_what_approval_lacks_and_then_approves(
         await expect(page.locator("#notice")).to_have_text("Rien n'a été modifié.")
         assert len(patches) == 1
 
+        # Four eyes: the officer rewrote the description partners would show, so another
+        # reviewer approves it. The page says why, and Approve does nothing.
+        await expect(page.locator("#four-eyes")).to_have_text(
+            re.compile("^Vous avez modifié en dernier ce que les partenaires montreront")
+        )
         for criterion in await page.locator("#review input[type=checkbox]").all():
             await criterion.check()
-        await page.locator("#approve").click()
+        await expect(page.locator("#approve")).to_have_attribute("aria-disabled", "true")
+        async with stack.client("reviewer") as reviewer:
+            approved = await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+        await page.reload()
         await page.locator("#case-status.approved").wait_for()
         # Once the alert is out, a correction may not take away what it was approved on: the
         # description is marked, with its reason, and nothing else.

@@ -114,14 +114,16 @@ async function auditTimeline(caseId) {
 function actions(report, reload) {
   const me = signedInKey();
   const ownCase = Boolean(me && report.submitted_by_key === me.id);
+  // The key that last rewrote what partners show does not renew it alone either.
+  const wrote = Boolean(me && report.content_by_key === me.id);
   const published = report.status === "approved" || report.status === "expired";
   const parts = [];
   if (report.status === "submitted" && can("reports:review")) parts.push(reviewPanel(report, me, reload));
   // Renewing or cancelling an alert that went out needs a second reviewer.
-  if (published && can("reports:review") && ownCase) {
-    parts.push(h("p", { class: "four-eyes", id: "four-eyes-alert", text: t("four_eyes_alert") }));
+  if (published && can("reports:review") && (ownCase || wrote)) {
+    parts.push(h("p", { class: "four-eyes", id: "four-eyes-alert", text: t(ownCase ? "four_eyes_alert" : "four_eyes_wrote_alert") }));
   }
-  if (report.status === "approved" && can("reports:review") && !ownCase) {
+  if (report.status === "approved" && can("reports:review") && !ownCase && !wrote) {
     const ttl = h("input", { type: "number", id: "renew-ttl", min: 1, max: 168, placeholder: "24" });
     parts.push(h("div", { class: "row" }, h("label", { for: "renew-ttl", text: t("ttl_hours") }), ttl,
       confirmButton(t("renew"), t("confirm_renew"), async () => {

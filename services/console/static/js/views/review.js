@@ -61,7 +61,10 @@ function explainUnticked(why, names) {
 }
 
 export function reviewPanel(report, me, reload) {
-  const ownCase = me && report.submitted_by_key === me.id;
+  // Four eyes: neither the key that filed the case nor the one that last rewrote what
+  // partners would show approves it (it may still reject it, unless it filed it).
+  const filed = Boolean(me && report.submitted_by_key === me.id);
+  const ownCase = filed || Boolean(me && report.content_by_key === me.id);
   const boxes = CRITERIA.map((name) => h("input", { type: "checkbox", id: `criterion-${name}`, name }));
   const ttl = h("input", { type: "number", id: "ttl", min: 1, max: 168, placeholder: "24" });
   // Not ready, Approve stays in the tab order (aria-disabled, not disabled, which would take
@@ -86,7 +89,7 @@ export function reviewPanel(report, me, reload) {
       h("label", {}, boxes[i], " ", h("strong", { text: t(`criterion.${name}`) }),
         h("small", { text: t(`criterion.${name}.why`) }))))),
     h("label", { for: "ttl" }, t("ttl_hours"), " ", ttl, h("small", { class: "hint", text: t("ttl_hint") })),
-    ownCase ? h("p", { class: "four-eyes", id: "four-eyes", text: t("four_eyes_own") }) : h("p", { class: "hint", text: t("four_eyes") }),
+    ownCase ? h("p", { class: "four-eyes", id: "four-eyes", text: t(filed ? "four_eyes_own" : "four_eyes_wrote") }) : h("p", { class: "hint", text: t("four_eyes") }),
     h("p", {}, approve), why);
   refresh();
   form.addEventListener("submit", async (event) => {
@@ -112,7 +115,7 @@ export function reviewPanel(report, me, reload) {
     notify(t("rejected_ok"), true);
     reload();
   }, "reject", "danger"));
-  return h("div", {}, form, ownCase ? null : reject);
+  return h("div", {}, form, filed ? null : reject);
 }
 
 export async function showReviewQueue(view) {

@@ -1,0 +1,30 @@
+"""content author: the key that last wrote what partners show of a case
+
+Four eyes compared the approving key with the submitting one only: a reviewer could rewrite
+the child's description and photos and approve them alone. The case now keeps the key that
+last changed what partners show (NULL: nobody since the submission, so its submitter).
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.add_column(sa.Column("content_by_key", sa.String(16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.drop_column("content_by_key")

@@ -4,10 +4,11 @@ A case ends when it is resolved, cancelled or rejected, or when its alert's wind
 (expired). ``TIFLI_RETENTION_DAYS`` later, a timer erases what intake holds about the child
 and the family: the sealed fields (family name, birth date, guardian, officer, notes), the
 sealed status reason, the photos' URLs, the circumstances and the sightings' descriptions
-(free texts that may name people or addresses). What partners were sent stays as it was in
-intake's record, without the photos' URLs — they were told to delete at Cancel — and so do
-the case's status, times, places and the audit of what happened, which never held personal
-data. The erasure is audited too.
+(free texts that may name people or addresses), and the place names typed beside a point
+(free text too: "at his uncle's, 3 rue …"; the point stays). What partners were sent stays
+as it was in intake's record, without the photos' URLs — they were told to delete at
+Cancel — and so do the case's status, times, points and the audit of what happened, which
+never held personal data. The erasure is audited too.
 
 Several intake processes may run the timer: each takes its batch with ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, so they share the work instead of colliding.
@@ -70,9 +71,23 @@ def ended_before(moment: datetime) -> ColumnElement[bool]:
 def anonymised(public: dict[str, Any]) -> dict[str, Any]:
     """Pure: a report's public part → what is kept of it once the case is erased."""
     kept = {name: public[name] for name in _KEPT if name in public}
+    if isinstance(kept.get("last_seen"), dict):
+        last_seen = _as_point(kept["last_seen"])
+        if isinstance(last_seen.get("destination"), dict):
+            last_seen["destination"] = _as_point(last_seen["destination"])
+        kept["last_seen"] = last_seen
     child = public.get("child") or {}
     kept["child"] = {name: child[name] for name in _KEPT_CHILD if name in child}
     return kept
+
+
+def _as_point(place: dict[str, Any]) -> dict[str, Any]:
+    """A place as kept once erased: its point, without the words typed for it (a place name
+    given beside a point is not looked up, so it may say whose home it is). Stored places
+    all have a point (a name alone is looked up at submission)."""
+    if place.get("location") is None:
+        return dict(place)
+    return {name: value for name, value in place.items() if name != "place_name"}
 
 
 async def erase(
@@ -99,7 +114,9 @@ async def erase(
         ],
     )
     await session.execute(
-        update(Sighting).where(Sighting.report_id.in_(ids)).values(description=None)
+        update(Sighting)
+        .where(Sighting.report_id.in_(ids))
+        .values(description=None, place_name=None, destination_place_name=None)
     )
     await forget_published(session, ids)
     # Each entry takes its place in the audit's hash chain: the batch under one lock.

@@ -54,6 +54,8 @@ PERSONAL = (
     "Red jacket",  # the clothing
     "Grey Renault",  # the suspected vehicle
     "12345-A-6",  # its plate
+    "rue des Orangers",  # a home, typed as the place beside the last-seen point
+    "uncle Ahmed",  # a home, typed as a sighting's place beside its point
 )
 
 
@@ -67,6 +69,8 @@ def _body() -> dict[str, Any]:
 async def _new_case(stack: Stack, clock: FakeClock) -> str:
     body = _body()
     body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
+    # Beside a point, a place name is not looked up: free text, which may say whose home.
+    body["last_seen"]["place_name"] = "Domicile Benali, 12 rue des Orangers"
     async with stack.client("submitter") as police:
         created = await police.post("/v1/reports", json=body)
         assert created.status_code == 201, created.text
@@ -75,6 +79,7 @@ async def _new_case(stack: Stack, clock: FakeClock) -> str:
             f"/v1/reports/{report_id}/sightings",
             json={
                 "location": {"lat": 34.0209, "lon": -6.8416},
+                "place_name": "Near uncle Ahmed's house",
                 "at": (clock.now() - timedelta(minutes=5)).isoformat(),
                 "description": "Seen at the bus station with an adult man",
                 "trusted": False,
@@ -102,7 +107,8 @@ async def _stored_text(stack: Stack, report_id: str) -> str:
         ).all()
         sealer = stack.embedded.sealer
         opened = [sealer.unseal_text(v) for v in (report.sealed_data, report.status_reason) if v]
-        return " ".join([report.public_data, *opened, *(str(s.description) for s in sightings)])
+        typed = [f"{s.description} {s.place_name} {s.destination_place_name}" for s in sightings]
+        return " ".join([report.public_data, *opened, *typed])
 
 
 async def _audit(stack: Stack, report_id: str) -> list[AuditEntry]:

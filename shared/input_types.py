@@ -44,8 +44,18 @@ _FORMAT_NEEDED = frozenset("\u200c\u200d\u200e\u200f\u061c")
 # Letters and symbols that draw nothing (Unicode's default-ignorable Hangul fillers, the blank
 # braille pattern): the same deceit as the format characters, under another category.
 _DRAWS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-# What a reader sees: letters, numbers, punctuation, symbols.
+# Unicode's other default-ignorable marks, which draw nothing either: the combining grapheme
+# joiner, Khmer's inherent vowels, Mongolian's variation selectors, and the variation
+# selectors but the two that choose an emoji's or a text's look (U+FE0E, U+FE0F); and the
+# specials' placeholders (the object replacement character, the replacement character a
+# failed decoding leaves). Unassigned code points and noncharacters (category Cn) neither.
+_IGNORED = re.compile(
+    "[\u034f\u17b4\u17b5\u180b-\u180f\ufe00-\ufe0d\ufff0-\ufffd\U000e0100-\U000e01ef]"
+)
+# What a reader sees: letters, numbers, punctuation, symbols; not the Arabic tatweel, which
+# only stretches the letters beside it (a name of tatweels alone is a line).
 _VISIBLE = frozenset("LNPS")
+_STRETCH = "\u0640"
 
 
 # Validation context for content read back from storage: it was checked when it came in, by
@@ -76,16 +86,18 @@ def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
                 "separator characters",
             )
         categories = [unicodedata.category(c) for c in value]
-        if any(
-            (k == "Cf" and c not in _FORMAT_NEEDED) or c in _DRAWS_NOTHING
+        if _IGNORED.search(value) or any(
+            (k == "Cf" and c not in _FORMAT_NEEDED) or k == "Cn" or c in _DRAWS_NOTHING
             for c, k in zip(value, categories, strict=True)
         ):
             raise PydanticCustomError(
                 "invisible_character",
-                "must not contain invisible format characters (zero-width space, word joiner, "
-                "soft hyphen, …)",
+                "must not contain invisible or unassigned characters (zero-width space, word "
+                "joiner, soft hyphen, variation selectors, noncharacters, …)",
             )
-        if value and not any(k[0] in _VISIBLE for k in categories):
+        if value and not any(
+            k[0] in _VISIBLE and c != _STRETCH for c, k in zip(value, categories, strict=True)
+        ):
             raise PydanticCustomError("blank_text", "must contain a visible character")
         return value
 

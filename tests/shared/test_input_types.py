@@ -53,6 +53,15 @@ class Form(BaseModel):
         ("line", "Amina\u3164"),
         ("line", "\uffa0\u115f\u1160"),  # the halfwidth and jamo fillers
         ("paragraph", "\u2800"),  # the blank braille pattern
+        # Unicode's other default-ignorables, and what no font draws as a letter.
+        ("line", "Ami\u034fna"),  # combining grapheme joiner
+        ("line", "Amina\ufe00"),  # a variation selector that chooses no emoji's look
+        ("line", "Amina\u17b4"),  # a Khmer inherent vowel
+        ("line", "Amina\U000e0100"),  # a supplementary variation selector
+        ("line", "Amina\ufdd0"),  # a noncharacter
+        ("line", "\ufffc\ufffc"),  # object replacement characters
+        ("line", "Am\ufffdna"),  # what a failed decoding leaves
+        ("line", "\u0640\u0640\u0640"),  # tatweels alone: a line, no letter
         ("number", True),
         ("number", "1.5"),
         ("number", float("nan")),
@@ -85,6 +94,8 @@ def test_refused(field: str, value: Any) -> None:
         ("line", "ⵜⵉⵍⴻⵍⵍⵉ — بن علي", "ⵜⵉⵍⴻⵍⵍⵉ — بن علي"),
         ("line", "a\u200db", "a\u200db"),  # a joiner: a format character, needed in scripts
         ("line", "\u200fعلي", "\u200fعلي"),  # a right-to-left mark: mixed text needs it
+        ("line", "محـــمد", "محـــمد"),  # tatweels stretching a name's letters
+        ("paragraph", "Cartable \u2764\ufe0f", "Cartable \u2764\ufe0f"),  # an emoji's look
         ("line", "", ""),  # empty is for the field's own length rule to judge
         ("paragraph", "one\r\ntwo\tthree\n", "one\r\ntwo\tthree\n"),
         ("number", 3, 3.0),

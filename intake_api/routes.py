@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 
 from intake_api import keys
 from intake_api.audit_routes import router as audit_router
+from intake_api.case_versions import entity_tag
 from intake_api.dependencies import Reports
 from intake_api.key_schemas import (
     KeyCreated,
@@ -66,11 +67,23 @@ IdempotencyKey = Annotated[
         "same report, or the same sighting) without doing it twice.",
     ),
 ]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        min_length=1,
+        max_length=200,
+        description="The version of the case you reviewed (its `ETag`, or `version`): the "
+        "approval is refused (412) if the case changed since. Without it, the case is "
+        "approved as it is now.",
+    ),
+]
 # The errors each kind of operation answers with (problem+json), declared in the OpenAPI.
 SUBMIT_ERRORS = problem_responses(*AUTHENTICATED, 409, *WITH_BODY)
 LIST_ERRORS = problem_responses(*AUTHENTICATED, 422)
 READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
 ACTION_ERRORS = problem_responses(*AUTHENTICATED, 404, 409, *WITH_BODY)
+APPROVE_ERRORS = problem_responses(*AUTHENTICATED, 404, 409, 412, *WITH_BODY)
 
 
 @reports.post(
@@ -150,18 +163,34 @@ async def list_reports(
 @reports.get(
     "/{report_id}",
     response_model=ReportOut,
-    responses=READ_ERRORS,
+    responses={
+        200: {
+            "headers": {
+                "ETag": {
+                    "description": "The case's version (its `version`, quoted): send it as "
+                    "`If-Match` with the approval of what you read.",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **READ_ERRORS,
+    },
     operation_id="reports_read",
     response_description="The report.",
     summary="Read a report",
 )
-async def read_report(report_id: str, principal: Reader, reports: Reports) -> ReportOut:
-    """The report with its status, review, criteria, alert id, window and sightings.
+async def read_report(
+    report_id: str, principal: Reader, reports: Reports, response: Response
+) -> ReportOut:
+    """The report with its status, review, criteria, alert id, window and sightings; its
+    version in the `ETag` header.
 
     **Scope:** `reports:read`. Another unit's case is a 404, like a missing one.
     **Events:** none.
     """
-    return await reports.get(principal, report_id)
+    case = await reports.get(principal, report_id)
+    response.headers["ETag"] = entity_tag(case.version)
+    return case
 
 
 # A correction as a partner platform's moderator would ask for it: a photo, and better words.
@@ -224,13 +253,17 @@ async def correct_report(
 @reports.post(
     "/{report_id}/approve",
     response_model=ReportOut,
-    responses=ACTION_ERRORS,
+    responses=APPROVE_ERRORS,
     operation_id="reports_approve",
     response_description="The approved report, with its `alert_id` and `expires_at`.",
     summary="Approve a report: the alert goes out",
 )
 async def approve_report(
-    report_id: str, body: ApproveIn, principal: Reviewer, reports: Reports
+    report_id: str,
+    body: ApproveIn,
+    principal: Reviewer,
+    reports: Reports,
+    if_match: IfMatch = None,
 ) -> ReportOut:
     """Confirms the criteria and approves a `submitted` report: its alert becomes active.
 
@@ -238,7 +271,9 @@ async def approve_report(
     approve it, nor can the key that last changed what partners would show (the child, the
     photos, the suspected vehicle or companion, where the child was last seen: its
     `content_by_key`) (403). Criteria the report does not meet are a 422 naming each one. Another
-    unit's case is a 404 (on every report route).
+    unit's case is a 404 (on every report route). With `If-Match` (the `ETag` of the case you
+    read, or its `version`), a case that changed since is a 412: what goes out is what you
+    reviewed.
 
     **Events:** `report.approved`; the alert engine then issues the alert (CAP `Alert`) and
     partners receive `alert.issued`. The `alert_id` answered is readable at
@@ -246,7 +281,7 @@ async def approve_report(
     and for good if the case is resolved or cancelled before the engine gets to issue it: a
     found child's alert never goes out).
     """
-    return await reports.approve(principal, report_id, body)
+    return await reports.approve(principal, report_id, body, if_match)
 
 
 @reports.post(

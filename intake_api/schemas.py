@@ -510,6 +510,7 @@ REPORT_OUT_EXAMPLE: dict[str, Any] = {
     "created_at": "2026-11-29T14:00:00Z",
     "updated_at": "2026-11-29T14:05:00Z",
     "unit": "CASA-ANFA",
+    "version": "6c1f0b9e2d7a4c3f8e51",
     "submitted_by_key": "3f9a1c2b7d4e",
     "content_by_key": None,
     "reviewed_by_key": "8c2e5a1f9b3d",
@@ -563,6 +564,12 @@ class ReportOut(BaseModel):
     updated_at: datetime
     unit: str | None = Field(
         default=None, description="The unit the case belongs to; null: a national case."
+    )
+    version: str = Field(
+        description="The case's version: it changes with every change of the case (a "
+        "correction, a sighting, a review). `GET /v1/reports/{id}` also gives it as the "
+        "`ETag` header. An approval may name the version it reviewed in `If-Match`: it is "
+        "refused (412) if the case changed since."
     )
     submitted_by_key: str
     content_by_key: str | None = Field(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from intake_api import SOURCE, access, lifecycle, retention
+from intake_api.case_versions import case_version, matches
 from intake_api.criteria import unmet_criteria
 from intake_api.gazetteer import Gazetteer, load_gazetteer
 from intake_api.merge_patch import merge_patch
@@ -297,10 +298,22 @@ class ReportService:
         # The content is at hand: no need to decrypt what was just encrypted.
         return self.to_out(report, sightings=[], content=body)
 
-    async def approve(self, principal: Principal, report_id: str, body: ApproveIn) -> ReportOut:
+    async def approve(
+        self, principal: Principal, report_id: str, body: ApproveIn, if_match: str | None = None
+    ) -> ReportOut:
+        """``if_match``: the version of the case the reviewer approves (``If-Match``); a 412 if
+        the case changed since, so that what goes out is what they reviewed."""
         report = await self._load(principal, "approve", report_id, for_update=True)
         new_status = self._transition(report, "approve")
         self._authorise(principal, "approve", report)
+        version = case_version(report.id, report.updated_at)
+        if if_match is not None and not matches(if_match, version):
+            raise Problem(
+                412,
+                "Precondition failed",
+                f'The case changed since it was read (now version "{version}"): read it '
+                "again and review what changed.",
+            )
         content = self._content(report)
         unmet = unmet_criteria(content, body.criteria, self._today())
         if unmet:
@@ -812,6 +825,7 @@ class ReportService:
             created_at=report.created_at,
             updated_at=report.updated_at,
             unit=report.unit,
+            version=case_version(report.id, report.updated_at),
             submitted_by_key=report.submitted_by_key,
             content_by_key=report.content_by_key,
             reviewed_by_key=report.reviewed_by_key,

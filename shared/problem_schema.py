@@ -95,6 +95,15 @@ _CATALOGUE: dict[int, tuple[str, str, str, dict[str, Any], dict[str, Any]]] = {
         {"status_now": "approved"},
         {},
     ),
+    412: (
+        "Precondition failed",
+        "The case changed since the version `If-Match` names was read: read it again, review "
+        "what changed, and send its new version.",
+        'The case changed since it was read (now version "6c1f0b9e2d7a4c3f8e51"): read it '
+        "again and review what changed.",
+        {},
+        {},
+    ),
     413: (
         "Body too large",
         "The body exceeds the configured limit (TIFLI_MAX_BODY_BYTES).",

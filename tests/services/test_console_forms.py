@@ -219,3 +219,33 @@ async def test_an_alert_not_there_yet_or_never_is_said_and_the_page_goes_on(
             "Aucune alerte n'est partie : le dossier a été clos avant que son alerte ne soit émise."
         )
         await expect(page.locator("#notice")).to_have_text("")
+
+
+async def test_an_approval_of_what_changed_since_the_page_showed_it_is_refused(
+    stack: Stack, browser: Browser
+) -> None:
+    """The reviewer ticks the criteria of the case the page shows; meanwhile its submitter
+    rewrites the description. Approve sends the version the page showed: refused (412),
+    nothing goes out, the page says so and shows what changed; approved once seen."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "officer") as page:
+        await open_case(page, case_id)
+        for criterion in await page.locator("#review input[type=checkbox]").all():
+            await criterion.check()
+        async with stack.client("police") as police:
+            changed = {"child": {"description": LONGER}}
+            corrected = await police.patch(f"/v1/reports/{case_id}", json=changed)
+            assert corrected.status_code == 200, corrected.text
+        await expect(page.get_by_text(LONGER)).to_have_count(0)  # not on the page yet
+        await page.locator("#approve").click()
+        await expect(page.locator("#notice")).to_have_text(
+            re.compile("^Le dossier a changé depuis que cette page l'a affiché : rien n'est parti")
+        )
+        await expect(page.get_by_text(LONGER)).to_be_visible()
+        await expect(page.locator("#case-status.submitted")).to_be_visible()
+        for criterion in await page.locator("#review input[type=checkbox]").all():
+            await criterion.check()
+        await page.locator("#approve").click()
+        await page.locator("#case-status.approved").wait_for()

@@ -46,10 +46,10 @@ export async function get(path) {
 }
 
 // ``idempotencyKey``: the same for every try of one act (a double click, a retry after a
-// 503), so the API does it once.
-export async function post(path, body = {}, idempotencyKey = null) {
-  const headers = idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
-  return (await call(path, { method: "POST", body, headers })).json();
+// 503), so the API does it once. ``headers``: any others the act takes (If-Match).
+export async function post(path, body = {}, idempotencyKey = null, headers = {}) {
+  const sent = idempotencyKey ? { ...headers, "Idempotency-Key": idempotencyKey } : headers;
+  return (await call(path, { method: "POST", body, headers: sent })).json();
 }
 
 // A correction: a JSON merge patch (RFC 7396), only what changed; null removes a field.

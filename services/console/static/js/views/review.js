@@ -99,11 +99,19 @@ export function reviewPanel(report, me, reload) {
     refresh();
     const criteria = Object.fromEntries(CRITERIA.map((name, i) => [name, boxes[i].checked]));
     try {
-      await post(`v1/reports/${report.id}/approve`, { criteria, ...(ttl.value ? { ttl_hours: Number(ttl.value) } : {}) });
+      // The version reviewed: if the case changed since the page drew it (a correction, a
+      // sighting), the API refuses, and the page shows what changed before anything goes out.
+      const reviewed = { "If-Match": `"${report.version}"` };
+      await post(`v1/reports/${report.id}/approve`, { criteria, ...(ttl.value ? { ttl_hours: Number(ttl.value) } : {}) }, null, reviewed);
       notify(t("approved_ok"), true);
       reload();
     } catch (error) {
       sending = false;
+      if (error.status === 412) {
+        notify(t("changed_since_read"));
+        reload();
+        return;
+      }
       if (!showWhatToCorrect(error)) reportActError(error);
       refresh();
     }

@@ -24,19 +24,25 @@ def parse_keys(keys: str) -> list[str]:
     return [k.strip() for k in keys.split(",") if k.strip()]
 
 
+def fernets(keys: str) -> list[Fernet]:
+    """``TIFLI_DATA_KEY``'s keys, each ready to seal or open; a ValueError saying what is
+    wrong with the setting (settings check it at start-up with this, so that a typo is one
+    line naming the variable, not a traceback from the first value sealed)."""
+    parsed = parse_keys(keys)
+    if not parsed:
+        raise ValueError("no data key given")
+    try:
+        return [Fernet(k.encode()) for k in parsed]
+    except ValueError:
+        # Fernet's own message would not say which setting is wrong.
+        raise ValueError(
+            "each comma-separated key must be a Fernet key (32 bytes, urlsafe base64)"
+        ) from None
+
+
 class Sealer:
     def __init__(self, keys: str) -> None:
-        parsed = parse_keys(keys)
-        if not parsed:
-            raise ValueError("no data key given")
-        try:
-            self._fernet = MultiFernet([Fernet(k.encode()) for k in parsed])
-        except ValueError:
-            # Fernet's own message would not say which setting is wrong.
-            raise ValueError(
-                "TIFLI_DATA_KEY: each comma-separated key must be a Fernet key "
-                "(32 bytes, urlsafe base64)"
-            ) from None
+        self._fernet = MultiFernet(fernets(keys))
 
     def seal_text(self, text: str) -> str:
         """``text`` encrypted with the newest data key."""

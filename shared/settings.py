@@ -10,8 +10,10 @@ import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.sealing import fernets
 
 DEFAULT_RETRY_SCHEDULE_S = (0.0, 5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 # [west, south, east, north]: Morocco's territory and about 50 km (0.5°) around it.
@@ -27,14 +29,21 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite+aiosqlite:///./tifli.db",
         validation_alias=AliasChoices("TIFLI_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL of the database: a SQLite file in the embedded mode, "
+        "`postgresql+asyncpg://…` in production.",
     )
     kafka_bootstrap_servers: str | None = Field(
         default=None,
         validation_alias=AliasChoices("TIFLI_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
         description="Unset: the in-process bus (embedded mode). Set: Apache Kafka.",
     )
-    topic_prefix: str = "tifli"
-    bus_partitions: int = Field(default=3, ge=1, le=256)
+    topic_prefix: str = Field(
+        default="tifli",
+        description="Topics are `<prefix>.reports`, `<prefix>.alerts`, `<prefix>.dead-letter`.",
+    )
+    bus_partitions: int = Field(
+        default=3, ge=1, le=256, description="Partitions per topic (created if missing)."
+    )
     kafka_replication_factor: int = Field(
         default=1,
         ge=1,
@@ -51,8 +60,11 @@ class Settings(BaseSettings):
     bus_max_attempts: int = Field(
         default=5, ge=1, description="Handler attempts before a message is dead-lettered."
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
+    host: str = Field(
+        default="127.0.0.1",
+        description="Where the API listens, and a worker's health port (`ops_port`).",
+    )
+    port: int = Field(default=8000, ge=0, le=65535, description="The API's port.")
     http_keep_alive_s: int = Field(
         default=75,
         ge=1,
@@ -73,7 +85,7 @@ class Settings(BaseSettings):
         description="Base of the links sent to partners (cap_url) and printed at start-up; "
         "unset: http://<host>:<port>. Set it behind a proxy or when listening on 0.0.0.0.",
     )
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
 
     @field_validator("log_level")
     @classmethod
@@ -99,7 +111,7 @@ class Settings(BaseSettings):
             raise ValueError("give postgresql+asyncpg://… (production) or sqlite+aiosqlite:///…")
         return url
 
-    log_json: bool = False
+    log_json: bool = Field(default=False, description="One JSON object per log line (production).")
     data_key: str | None = Field(
         default=None,
         description="Fernet key (urlsafe base64, 32 bytes) sealing restricted report fields "
@@ -107,6 +119,14 @@ class Settings(BaseSettings):
         "values use the first, every one opens). Required with PostgreSQL; the embedded mode "
         "keeps one beside its SQLite file.",
     )
+
+    @field_validator("data_key")
+    @classmethod
+    def _fernet_keys(cls, keys: str | None) -> str | None:
+        if keys:  # empty: unset (the embedded mode's key file)
+            fernets(keys)  # a ValueError says what is wrong, never the value
+        return keys
+
     retention_days: float = Field(
         default=7.0,
         gt=0,
@@ -117,7 +137,9 @@ class Settings(BaseSettings):
     retention_interval_minutes: float = Field(
         default=15.0, gt=0, description="How often the intake API looks for cases to erase."
     )
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = Field(
+        default=1_000_000, description="Larger request bodies are refused (413)."
+    )
     rate_limit_per_minute: float = Field(
         default=600, ge=0, description="Requests per minute per API key and API process; 0: off."
     )
@@ -128,7 +150,9 @@ class Settings(BaseSettings):
         description="Failed authentications (401) per minute per client address and API "
         "process, after a burst of as many; past it the address gets 429. 0: off.",
     )
-    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="The relay's fallback poll (it is normally woken at once)."
+    )
     ops_port: int | None = Field(
         default=None,
         ge=0,
@@ -156,15 +180,29 @@ class Settings(BaseSettings):
     )
 
     # --- alert engine: the zone and its time window ----------------------------------------
-    zone_floor_km: float = Field(default=160.0, gt=0)
+    zone_floor_km: float = Field(
+        default=160.0, gt=0, description="The smallest radius of a zone's disks."
+    )
     zone_cap_km: float = Field(default=2000.0, gt=0, description="National reach.")
-    speed_foot_kmh: float = Field(default=5.0, ge=0)
-    speed_vehicle_kmh: float = Field(default=80.0, ge=0)
-    speed_public_transport_kmh: float = Field(default=60.0, ge=0)
+    speed_foot_kmh: float = Field(
+        default=5.0, ge=0, description="How fast a zone grows for a child on foot."
+    )
+    speed_vehicle_kmh: float = Field(
+        default=80.0, ge=0, description="How fast a zone grows for a child taken by vehicle."
+    )
+    speed_public_transport_kmh: float = Field(
+        default=60.0, ge=0, description="How fast a zone grows by public transport."
+    )
     speed_unknown_kmh: float | None = Field(
         default=None, ge=0, description="Unset: the vehicle speed (assume the worst)."
     )
-    zone_vertex_budget: int = Field(default=100, ge=8, le=10_000)
+    zone_vertex_budget: int = Field(
+        default=100,
+        ge=8,
+        le=10_000,
+        description="Most vertices in each polygon sent, the closing repeat not counted "
+        "(a CAP polygon of 100 vertices has 101 pairs: 99 for a gateway counting pairs).",
+    )
     zone_max_polygons: int = Field(
         default=32,
         ge=1,
@@ -231,14 +269,45 @@ class Settings(BaseSettings):
         "with the intake API. A point abroad or out at sea beyond it is a 422, not an alert "
         "over another country.",
     )
-    alert_ttl_hours: float = Field(default=24.0, gt=0)
+    alert_ttl_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="An alert's time window from approval, unless the reviewer chooses one.",
+    )
 
-    @field_validator("service_area_file")
+    @field_validator(
+        "service_area_file",
+        "territory_regions_file",
+        "territory_provinces_file",
+        "territory_foreign_land_file",
+        "territory_allowed_areas_file",
+    )
     @classmethod
     def _a_file(cls, path: str | None) -> str | None:
         if path and not Path(path).is_file():
             raise ValueError("no such file")
         return path
+
+    @model_validator(mode="after")
+    def _territory_files_together(self) -> Settings:
+        # The other territory files describe the regions file's country: given without it,
+        # they would be ignored in favour of the shipped Morocco, without a word.
+        alone = [
+            f"TIFLI_{name.upper()}"
+            for name in (
+                "territory_provinces_file",
+                "territory_foreign_land_file",
+                "territory_allowed_areas_file",
+            )
+            if getattr(self, name) and not self.territory_regions_file
+        ]
+        if alone:
+            them, describe = ("it", "describes") if len(alone) == 1 else ("them", "describe")
+            raise ValueError(
+                f"{', '.join(alone)} {describe} the country of TIFLI_TERRITORY_REGIONS_FILE: "
+                f"set that too, or unset {them} for the shipped territory"
+            )
+        return self
 
     @field_validator("service_area")
     @classmethod
@@ -295,9 +364,16 @@ class Settings(BaseSettings):
     )
 
     # --- dispatcher: webhooks --------------------------------------------------------------
-    webhook_timeout_s: float = Field(default=10.0, gt=0)
-    webhook_retry_schedule_s: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE_S
-    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, description="Each webhook attempt's time-out."
+    )
+    webhook_retry_schedule_s: tuple[float, ...] = Field(
+        default=DEFAULT_RETRY_SCHEDULE_S,
+        description="The delay before each attempt of a delivery, seconds; the last repeats.",
+    )
+    webhook_retry_jitter: float = Field(
+        default=0.2, ge=0, lt=1, description="± this share of each retry's delay, at random."
+    )
     cancel_retry_hours: float = Field(
         default=72.0,
         gt=0,
@@ -311,8 +387,12 @@ class Settings(BaseSettings):
             "for its own partner simulator on loopback)."
         ),
     )
-    partner_concurrency: int = Field(default=4, ge=1)
-    delivery_poll_interval_s: float = Field(default=1.0, gt=0)
+    partner_concurrency: int = Field(
+        default=4, ge=1, description="Requests in flight per partner, per dispatcher."
+    )
+    delivery_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="The dispatcher's fallback poll for due retries."
+    )
     delivery_lease_s: float | None = Field(
         default=None,
         gt=0,

@@ -18,6 +18,12 @@ def test_every_setting_is_documented() -> None:
     assert not missing
 
 
+def test_every_setting_says_what_it_is_for() -> None:
+    """CONTRIBUTING's rule: the description is what `--help`-like tools and readers of the
+    code meet first, beside the README's table."""
+    assert [name for name, field in Settings.model_fields.items() if not field.description] == []
+
+
 def test_exactly_the_two_setup_commands() -> None:
     assert "make run" in README
     assert "make test" in README

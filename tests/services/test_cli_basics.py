@@ -172,6 +172,11 @@ async def test_a_sqlite_file_that_cannot_open_fails_at_once_rather_than_waiting(
         ({"TIFLI_DATA_KEY": ""}, "TIFLI_DATA_KEY"),
         ({"TIFLI_CAP_SIGNING_KEY": ""}, "TIFLI_CAP_SIGNING_KEY"),
         ({"TIFLI_CAP_SIGNING_KEY": "x"}, "or neither"),
+        # A typo in the data key is found at start-up, not at the first value sealed.
+        ({"TIFLI_DATA_KEY": "not-a-fernet-key"}, "TIFLI_DATA_KEY: each comma-separated key"),
+        ({"TIFLI_TERRITORY_REGIONS_FILE": "/nonexistent.geojson"}, "no such file"),
+        # Without the regions file, another territory file would be ignored without a word.
+        ({"TIFLI_TERRITORY_ALLOWED_AREAS_FILE": __file__}, "set that too"),
     ],
 )
 async def test_settings_a_process_cannot_start_with_are_one_line_and_exit_2(

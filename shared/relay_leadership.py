@@ -35,13 +35,15 @@ class Leadership(Protocol):
 
 
 class SoleRelay:
-    """Embedded mode: one process, one relay."""
+    """Embedded mode: one process, one relay, the active one (its gauge says so, as a
+    production relay's does: an alert on no active relay must not fire here)."""
 
     async def may_publish(self) -> bool:
+        ACTIVE.set(1)
         return True
 
     async def close(self) -> None:
-        return None
+        ACTIVE.set(0)
 
 
 def asyncpg_dsn(database_url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prometheus_client import REGISTRY
 from sqlalchemy import delete
 
 from dispatcher.models import Delivery, DeliveryAttempt
@@ -12,6 +13,8 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import embedded_settings, start_stack
 from shared.inbox import ProcessedEvent
+from tests.metric_samples import sample_value
+from tests.waiting import eventually
 
 
 async def test_events_the_bus_held_at_a_stop_are_sent_after_restart(tmp_path: Path) -> None:
@@ -46,3 +49,20 @@ async def test_events_the_bus_held_at_a_stop_are_sent_after_restart(tmp_path: Pa
             await server.__aexit__(None, None, None)
     assert again.headers["webhook-id"] == first.headers["webhook-id"]  # the same message
     assert again.body == first.body
+
+
+async def test_the_embedded_relay_says_it_is_the_active_one(tmp_path: Path) -> None:
+    """``tifli_relay_active`` is what an operator alerts on when no relay publishes: the
+    embedded mode's relay says 1 like a production leader does, and 0 once stopped."""
+    stack, server = await start_stack(embedded_settings(tmp_path))
+    try:
+        async with stack.client() as anonymous:
+
+            async def active() -> float:
+                metrics = (await anonymous.get("/metrics")).text
+                return sample_value(metrics, "tifli_relay_active")
+
+            assert await eventually(active, lambda value: value == 1.0) == 1.0
+    finally:
+        await server.__aexit__(None, None, None)
+    assert REGISTRY.get_sample_value("tifli_relay_active") == 0

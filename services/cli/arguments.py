@@ -47,6 +47,41 @@ def add_command(
     return parser
 
 
+def gather_examples(parser: argparse.ArgumentParser) -> None:
+    """A command group's ``--help`` (``tifli keys --help``) ends with its subcommands'
+    examples, one each, so that the group's help shows how to use it too."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                gather_examples(child)
+                if child is not parser and not child.epilog:
+                    child.epilog = _examples_of(child)
+                    child.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _examples_of(group: argparse.ArgumentParser) -> str | None:
+    lines = [
+        line
+        for action in group._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for child in action.choices.values()
+        if child.epilog and child.epilog.startswith("example:\n")
+        for line in _first_command(child.epilog.removeprefix("example:\n"), child.prog)
+    ]
+    return "examples:\n" + "\n".join(lines) if lines else None
+
+
+def _first_command(example: str, prog: str) -> list[str]:
+    """An example's first use of ``prog`` (an example may show another command first, for
+    context), with the lines it continues onto (a trailing ``\\``)."""
+    lines = example.splitlines()
+    start = next((i for i, line in enumerate(lines) if prog in line), 0)
+    end = start + 1
+    while end < len(lines) and lines[end - 1].rstrip().endswith("\\"):
+        end += 1
+    return lines[start:end]
+
+
 def add_database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--init",

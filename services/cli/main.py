@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.cli import audit, data, deliveries, demo, events, keys, partners, run, zone
+from services.cli.arguments import gather_examples
 
 COMMAND_GROUPS = (run, keys, partners, deliveries, events, data, audit, zone, demo)
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in COMMAND_GROUPS:
         group.register(commands)
+    gather_examples(parser)
     return parser
 
 

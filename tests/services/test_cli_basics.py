@@ -48,6 +48,24 @@ def test_every_command_explains_itself_with_an_example() -> None:
         assert command.prog in text.split("\nexample:\n", 1)[1], command.prog
 
 
+def test_every_command_group_shows_its_commands_examples() -> None:
+    """``tifli keys --help`` ends with an example of each of its commands, whole (a command
+    continued on the next line keeps that line)."""
+    groups = [
+        child
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for child in action.choices.values()
+        if _subcommands(child)
+    ]
+    assert {g.prog for g in groups} >= {"tifli keys", "tifli partners", "tifli zone"}
+    for group in groups:
+        shown = group.format_help().split("\nexamples:\n", 1)[1]
+        for command in _subcommands(group):
+            assert command.prog in shown, command.prog
+        assert not shown.rstrip().endswith("\\"), group.prog
+
+
 def test_the_parser_loads_none_of_the_services() -> None:
     # `tifli --help` must answer at once: the heavy imports happen in the command that runs.
     probe = (

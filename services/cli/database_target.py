@@ -45,6 +45,20 @@ def _no_sqlite_file(url: URL) -> bool:
     )
 
 
+def _refuse_a_missing_folder(database_url: str) -> None:
+    """A SQLite file in a folder that does not exist cannot be created, nor will it appear
+    by waiting: say so, rather than that it has no schema, or does not answer."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    folder = Path(url.database).parent
+    if not folder.is_dir():
+        raise StartRefused(
+            f"{shown_url(database_url)}: the folder {folder} does not exist; create it, or "
+            "set TIFLI_DATABASE_URL to a file in a folder that does"
+        )
+
+
 async def has_schema(database_url: str) -> bool:
     engine = create_engine(database_url)
     try:
@@ -61,6 +75,7 @@ def prepare(settings: Settings, *, init: bool) -> None:
     ``init``, a database with no Tifli schema is refused (``NoSchema``) and left untouched."""
     database_url = settings.database_url
     print(f"tifli: database {shown_url(database_url)}", file=sys.stderr)
+    _refuse_a_missing_folder(database_url)
     # Connecting to SQLite would create the file: look before touching it.
     missing = _no_sqlite_file(make_url(database_url)) or not asyncio.run(has_schema(database_url))
     if not init and missing:
@@ -80,6 +95,7 @@ def prepare_service(settings: Settings, *, migrate_schema: bool) -> None:
     Then the schema is brought up to date, if asked, and the data key must open what is
     sealed there."""
     url = make_url(settings.database_url)
+    _refuse_a_missing_folder(settings.database_url)
     # Connecting to SQLite would create the file: a missing one has no schema.
     schema = not _no_sqlite_file(url) and asyncio.run(has_schema(settings.database_url))
     if not schema and not settings.is_sqlite:

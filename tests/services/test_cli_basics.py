@@ -184,6 +184,18 @@ async def test_a_sqlite_file_that_cannot_open_fails_at_once_rather_than_waiting(
     assert "waiting for" not in done.stderr
 
 
+async def test_a_sqlite_file_in_a_missing_folder_is_said_as_such(tmp_path: Path) -> None:
+    """Not "no schema, pass --init", then, with --init, "does not answer": the folder."""
+    missing = tmp_path / "missing"
+    done = await tifli(f"sqlite+aiosqlite:///{missing / 'tifli.db'}", "keys", "list", "--init")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith(
+        f"the folder {missing} does not exist; create it, or set TIFLI_DATABASE_URL to a "
+        "file in a folder that does"
+    )
+    assert not missing.exists()
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import edited_body
 from dispatcher.models import Delivery
-from dispatcher.ordering import TAKE_DOWNS, taken_down
+from dispatcher.ordering import TAKE_DOWNS, newer_versions, taken_down
 
 
 async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
@@ -75,9 +75,31 @@ async def owed_again(
             for earlier in older:
                 earlier.status = "superseded"
             if newest.event_type == "alert.updated":
-                newest.event_type = "alert.issued"
-                newest.payload = edited_body(newest.payload, type="alert.issued")
+                reissued(newest)
         if newest.status == "dead" or newest.next_attempt_at > now:
             due += 1
         newest.status, newest.next_attempt_at, newest.lease_until = "pending", now, None
     return due
+
+
+async def next_version_as_the_alert(session: AsyncSession, dead: Delivery) -> None:
+    """An Alert that died before reaching its partner (its retries spent): the next version
+    waiting behind it goes as the alert itself, in the caller's transaction. Sent as an
+    Update, it would be one of an alert the partner never had."""
+    if dead.event_type != "alert.issued":
+        return
+    following = await session.scalar(
+        select(Delivery)
+        .where(newer_versions(dead), Delivery.status == "pending")
+        .order_by(Delivery.sequence)
+        .limit(1)
+    )
+    if following is not None and following.event_type == "alert.updated":
+        reissued(following)
+
+
+def reissued(delivery: Delivery) -> None:
+    """``delivery`` sent as the alert itself (``alert.issued``), its version and body else
+    unchanged: the first of the alert to reach its partner."""
+    delivery.event_type = "alert.issued"
+    delivery.payload = edited_body(delivery.payload, type="alert.issued")

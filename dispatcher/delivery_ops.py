@@ -105,10 +105,14 @@ class DeliveryService:
             raise Problem(
                 409, "Conflict", "The alert was taken down; only a take-down is replayed now."
             )
-        if delivery.event_type == "alert.cancelled":
+        if delivery.event_type in TAKE_DOWNS:
+            # A take-down (a Cancel, or the alert's expiry) goes whenever the partner may
+            # still show the alert.
             delivery.deadline = max(delivery.deadline, self._now + cancel_retry)
         elif self._now >= delivery.deadline:
-            raise Problem(409, "Conflict", "The alert has expired; only a Cancel is replayed now.")
+            raise Problem(
+                409, "Conflict", "The alert has expired; only a take-down is replayed now."
+            )
         delivery.status, delivery.next_attempt_at, delivery.lease_until = "pending", self._now, None
         return delivery_out(delivery, (await self._attempts_of([delivery]))[delivery.id])
 

@@ -95,6 +95,60 @@ async def test_a_partner_that_answered_410_to_the_cancel_gets_it_once_verified_a
         assert took_down.headers["webhook-id"] == dead["webhook_id"] == delivered["webhook_id"]
 
 
+async def test_a_partner_whose_alert_died_gets_the_next_version_as_the_alert(
+    tmp_path: Path,
+) -> None:
+    """The partner failed through the Alert's every retry; once it answers again, the next
+    version (a trusted sighting's Update) reaches it as ``alert.issued``, not as an Update of
+    an alert it never had. Its expiry, dead too, may be replayed: a take-down."""
+    # One attempt only: the retry after it would land past the alert's end.
+    settings = embedded_settings(tmp_path, webhook_retry_schedule_s=(0.0, 10_000_000.0))
+    stack, server = await start_stack(settings)
+    try:
+        async with partner_endpoint() as endpoint:
+            registered = await stack.register_partner(endpoint)
+            endpoint.failing_with = 500
+            async with stack.clients("submitter", "reviewer") as (police, reviewer):
+                report, alert_id = await an_approved_case(police, reviewer)
+                [dead] = await eventually(
+                    lambda: stack.deliveries(alert_id=alert_id, status="dead"),
+                    lambda items: len(items) == 1,
+                )
+                assert dead["event_type"] == "alert.issued"
+                endpoint.failing_with = None
+                at = datetime.now(UTC).isoformat()
+                sighting = {"place_name": "Rabat", "at": at, "trusted": True}
+                assert (await police.post(f"{report}/sightings", json=sighting)).status_code == 201
+                _, reached = await endpoint.wait_for(2)
+            body = json.loads(reached.body)
+            assert body["type"] == "alert.issued"
+            assert (body["alert"]["sequence"], body["alert"]["msg_type"]) == (2, "Update")
+            verify_both_signatures(str(registered["secret"]), reached)
+            [superseded] = await stack.deliveries(alert_id=alert_id, status="superseded")
+            assert superseded["id"] == dead["id"]  # no longer a failure to replay
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_a_dead_expiry_is_replayed_like_a_cancel(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Both take-downs go whenever the partner may still show the alert: an expiry that died
+    past its own retry window is replayed, with the take-down's window anew."""
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        expired = delivery("p1", "a", 2, "dead", "alert.expired")
+        expired.deadline = NOW - timedelta(hours=1)
+        session.add(expired)
+    async with sessions() as session, session.begin():
+        replayed = await DeliveryService(session, NOW).replay("p1-a-2", timedelta(hours=72))
+    assert replayed.status == "pending"
+    async with sessions() as session:
+        stored = await session.get_one(Delivery, "p1-a-2")
+    assert stored.deadline == NOW + timedelta(hours=72)
+
+
 @pytest.mark.parametrize("replayed_type", ["alert.issued", "alert.updated"])
 async def test_no_version_of_an_alert_taken_down_is_replayed_even_to_a_partner_without_the_cancel(
     sessions: async_sessionmaker[AsyncSession], replayed_type: str

@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.catch_up import bring_forward
+from dispatcher.catch_up import bring_forward, next_version_as_the_alert
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
-from dispatcher.ordering import newer_versions, replaces
+from dispatcher.ordering import TAKE_DOWNS, newer_versions, replaces
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
 from dispatcher.sender import SendResult
 from shared.clock import Clock
@@ -214,9 +214,11 @@ class AttemptRecorder:
             status=result.status,
             retry_after=result.retry_after,
             rng=self._rng,
+            take_down=delivery.event_type in TAKE_DOWNS,
         )
         if when is None:
             delivery.status = "dead"  # dead-lettered: visible in the API, replayable
+            await next_version_as_the_alert(session, delivery)
             return "dead"
         delivery.status, delivery.next_attempt_at = "pending", when
         return outcome

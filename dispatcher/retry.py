@@ -16,12 +16,20 @@ class RetryPolicy:
     schedule_s: tuple[float, ...]
     jitter: float = 0.2
     max_retry_after_s: float = 3600.0
+    # A take-down is tried at least this often: a found child's alert comes down within
+    # minutes of the partner answering again, not at the next step of an hourly back-off
+    # (nothing else tells the dispatcher the partner is back). 72 h of retries at this
+    # pace are some 860 requests to a partner that is down: nothing to it.
+    take_down_max_delay_s: float = 300.0
 
-    def delay_after(self, attempts: int, rng: random.Random) -> float:
-        """Delay before attempt ``attempts + 1``: the schedule, then its last step forever,
-        each with ±jitter so that a partner coming back is not hit by a synchronised wave."""
+    def delay_after(self, attempts: int, rng: random.Random, *, take_down: bool = False) -> float:
+        """Delay before attempt ``attempts + 1``: the schedule, then its last step forever
+        (for a take-down, no step longer than ``take_down_max_delay_s``), each with ±jitter
+        so that a partner coming back is not hit by a synchronised wave."""
         index = min(attempts, len(self.schedule_s) - 1)
         base = self.schedule_s[index]
+        if take_down:
+            base = min(base, self.take_down_max_delay_s)
         return max(0.0, base * (1 + rng.uniform(-self.jitter, self.jitter)))
 
 
@@ -62,9 +70,11 @@ def next_attempt_at(
     status: int | None,
     retry_after: str | None,
     rng: random.Random,
+    take_down: bool = False,
 ) -> datetime | None:
-    """When to try next, or ``None`` if the next try would land past the deadline."""
-    delay = policy.delay_after(attempts, rng)
+    """When to try next, or ``None`` if the next try would land past the deadline. A
+    partner's own ``Retry-After`` is honoured for a take-down too (capped like any)."""
+    delay = policy.delay_after(attempts, rng, take_down=take_down)
     if status in (429, 503):
         honoured = retry_after_s(retry_after, now)
         if honoured is not None:

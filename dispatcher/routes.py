@@ -23,6 +23,7 @@ from dispatcher.schemas import (
     PartnerPatch,
     PartnerWithSecret,
     PingOut,
+    PingPayload,
     RotateIn,
     WebhookPayload,
     patch_applied,
@@ -444,7 +445,9 @@ _DELIVERY_RULES = """
 Verify a signature on the **raw** body before parsing (both are sent; either is enough),
 reject a `webhook-timestamp` more than 5 minutes away, and deduplicate on `webhook-id`: a
 retry re-sends the same bytes under the same id. Per alert, versions arrive in order: an
-Update never before its Alert, and nothing after its Cancel."""
+Update never before its Alert (an Alert that never reached you is followed by its next
+version sent as `alert.issued`), and nothing after its Cancel. After an expiry, a renewal
+made just before the window closed can follow as `alert.issued`: show the alert again."""
 _ALERT_WEBHOOKS = {
     "alert.issued": (
         "A new alert",
@@ -492,6 +495,29 @@ for _name, (_summary, _text) in _ALERT_WEBHOOKS.items():
         responses=_RECEIVED,
         operation_id="webhook_" + _name.replace(".", "_"),
     )
+
+
+async def _ping_webhook(
+    body: PingPayload,
+    webhook_id: WebhookId,
+    webhook_timestamp: WebhookTimestamp,
+    webhook_signature: WebhookSignature,
+    hub_signature: HubSignature,
+) -> None:
+    """Documentation only: the partner implements this endpoint."""
+
+
+webhooks.add_api_route(
+    "ping",
+    _ping_webhook,
+    methods=["POST"],
+    summary="A test event",
+    description="Sent when an operator tests the endpoint (`partners_test`, `tifli partners "
+    "test`): signed like every delivery, no alert in it. Answer it 2xx and ignore it; one you "
+    "accept also sends at once what waits out a retry back-off for you.",
+    responses=_RECEIVED,
+    operation_id="webhook_ping",
+)
 
 
 @webhooks.get(

@@ -323,3 +323,15 @@ class WebhookPayload(BaseModel):
         "A Cancel carries no child data: take the alert down and delete it."
     )
     cap_url: str = Field(description="This version as CAP 1.2 XML (needs an `alerts:read` key).")
+
+
+class PingPayload(BaseModel):
+    """The body of a test event (``dispatcher.ping``): no alert, nothing to show."""
+
+    model_config = _examples(
+        {"type": "ping", "id": "msg_2v1Yq4c7Hk0bN8pZsT3wXe", "sent_at": "2026-11-29T15:12:00Z"}
+    )
+
+    type: Literal["ping"]
+    id: str = Field(description="Equals the `webhook-id` header.")
+    sent_at: datetime

@@ -50,3 +50,12 @@ def test_the_partner_verification_recipe_works() -> None:
     assert recipe["verify_meta"](secret, headers, body)
     assert not recipe["verify_standard_webhooks"](secret, headers, body + b" ")
     assert not recipe["verify_meta"](new_secret(), headers, body)
+    # A request without the headers, or with a timestamp that is no number, is refused,
+    # not a crash of the partner's handler.
+    for missing in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+        assert not recipe["verify_standard_webhooks"](secret, headers | {missing: ""}, body)
+        without = {k: v for k, v in headers.items() if k != missing}
+        assert not recipe["verify_standard_webhooks"](secret, without, body)
+    malformed = headers | {"webhook-timestamp": "12e3"}
+    assert not recipe["verify_standard_webhooks"](secret, malformed, body)
+    assert not recipe["verify_meta"](secret, {}, body)

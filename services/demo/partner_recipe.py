@@ -9,14 +9,15 @@ import base64, hashlib, hmac, time
 def verify_standard_webhooks(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """Keyed with the base64-decoded bytes after "whsec_", over
     "<webhook-id>.<webhook-timestamp>.<raw body>"; base64, with a "v1," prefix."""
-    webhook_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
-    if abs(time.time() - int(timestamp)) > 300:
-        return False  # too old, or from the future: a replay
+    webhook_id, timestamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        return False  # missing, too old, or from the future: a replay
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{webhook_id}.{timestamp}.".encode() + body
     expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     # One signature per active secret, space-separated: any match is enough.
-    return any(hmac.compare_digest(expected, s) for s in headers["webhook-signature"].split(" "))
+    signatures = headers.get("webhook-signature", "").split(" ")
+    return any(hmac.compare_digest(expected, s) for s in signatures)
 
 
 def verify_meta(secret: str, headers: dict[str, str], body: bytes) -> bool:

@@ -39,6 +39,28 @@ def test_schedule_with_bounded_jitter_then_hourly() -> None:
         assert max(delays) - min(delays) > base * 0.2  # jitter really spreads them
 
 
+def test_a_take_down_is_tried_every_five_minutes_at_most_unless_the_partner_asks_later() -> None:
+    """The child is found while the partner is down: its Cancel must not wait an hourly step
+    after the partner is back. A partner's own Retry-After still holds."""
+    rng = random.Random(3)
+    for attempts in (4, 6, 40):
+        delays = [POLICY.delay_after(attempts, rng, take_down=True) for _ in range(200)]
+        assert min(delays) >= 300 * 0.8 and max(delays) <= 300 * 1.2
+        assert min(POLICY.delay_after(attempts, rng) for _ in range(200)) >= 600 * 0.8
+    assert POLICY.delay_after(2, rng, take_down=True) <= 30 * 1.2  # short steps stay short
+    when = next_attempt_at(
+        POLICY,
+        attempts=6,
+        now=NOW,
+        deadline=LATER,
+        status=503,
+        retry_after="1800",
+        rng=rng,
+        take_down=True,
+    )
+    assert when == NOW + timedelta(seconds=1800)
+
+
 def test_never_scheduled_past_the_deadline() -> None:
     rng = random.Random(1)
     deadline = NOW + timedelta(seconds=60)

@@ -12,12 +12,14 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from alert_engine.schemas import AlertOut, AlertPage
+from dispatcher.ping import ping_body
 from dispatcher.schemas import (
     DeliveryOut,
     DeliveryPage,
     PartnerIn,
     PartnerPage,
     PartnerWithSecret,
+    PingPayload,
     RotateIn,
     WebhookPayload,
 )
@@ -205,8 +207,13 @@ def test_webhooks_document_what_partners_receive(document: dict[str, Any]) -> No
         "alert.updated",
         "alert.cancelled",
         "alert.expired",
+        "ping",
         "partner.verify",
     }
+    # The test event as documented, and as sent, read by the documented schema.
+    [ping_media] = webhooks["ping"]["post"]["requestBody"]["content"].values()
+    PingPayload.model_validate(ping_media["example"])
+    PingPayload.model_validate_json(ping_body("msg_1", datetime.now(UTC)))
     for name in ("alert.issued", "alert.updated", "alert.cancelled", "alert.expired"):
         operation = webhooks[name]["post"]
         headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.catch_up import bring_forward, next_version_as_the_alert
+from dispatcher.catch_up import bring_forward
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.ordering import TAKE_DOWNS, newer_versions, replaces
@@ -218,7 +218,6 @@ class AttemptRecorder:
         )
         if when is None:
             delivery.status = "dead"  # dead-lettered: visible in the API, replayable
-            await next_version_as_the_alert(session, delivery)
             return "dead"
         delivery.status, delivery.next_attempt_at = "pending", when
         return outcome

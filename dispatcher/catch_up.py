@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import edited_body
 from dispatcher.models import Delivery
-from dispatcher.ordering import TAKE_DOWNS, newer_versions, taken_down
+from dispatcher.ordering import TAKE_DOWNS, taken_down
 
 
 async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
@@ -82,20 +82,28 @@ async def owed_again(
     return due
 
 
-async def next_version_as_the_alert(session: AsyncSession, dead: Delivery) -> None:
-    """An Alert that died before reaching its partner (its retries spent): the next version
-    waiting behind it goes as the alert itself, in the caller's transaction. Sent as an
-    Update, it would be one of an alert the partner never had."""
-    if dead.event_type != "alert.issued":
-        return
-    following = await session.scalar(
-        select(Delivery)
-        .where(newer_versions(dead), Delivery.status == "pending")
-        .order_by(Delivery.sequence)
+async def as_the_alert_if_unseen(session: AsyncSession, delivery: Delivery) -> None:
+    """An Update about to go out for the first time, to a partner that holds no version of
+    its alert (none delivered: the Alert died on the way, by its retries or its deadline; or
+    the last one delivered took the alert down), goes as the alert itself, in the caller's
+    transaction. Decided when it is claimed, where nothing can still change the versions
+    before it (none is owed: they are delivered, dead or superseded), so no race with the
+    recording of an attempt can let an Update of an alert the partner never had through."""
+    if delivery.event_type != "alert.updated" or delivery.attempts:
+        return  # an Update already sent keeps its bytes: a retry is the same request
+    last_delivered = await session.scalar(
+        select(Delivery.event_type)
+        .where(
+            Delivery.alert_id == delivery.alert_id,
+            Delivery.partner_id == delivery.partner_id,
+            Delivery.sequence < delivery.sequence,
+            Delivery.status == "delivered",
+        )
+        .order_by(Delivery.sequence.desc())
         .limit(1)
     )
-    if following is not None and following.event_type == "alert.updated":
-        reissued(following)
+    if last_delivered is None or last_delivered in TAKE_DOWNS:
+        reissued(delivery)
 
 
 def reissued(delivery: Delivery) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.attempt_records import Attempt, AttemptRecorder
+from dispatcher.catch_up import as_the_alert_if_unseen
 from dispatcher.models import Delivery, Partner
 from dispatcher.ordering import earlier_version_owed, replaced_in_flight
 from dispatcher.partner_secrets import signing_secrets
@@ -165,6 +166,7 @@ class DeliveryWorker:
                 select(earlier_version_owed(delivery))
             ):
                 continue  # an earlier version is still owed: order first
+            await as_the_alert_if_unseen(session, delivery)
             delivery.status = "sending"
             delivery.lease_until = now + self._config.lease
             claimed.append(_claimed(delivery, partner, now, self._sealer))
@@ -240,6 +242,7 @@ class DeliveryWorker:
                     self._saturated = True
                     continue  # this partner is busy: its others wait, other partners do not
                 taken[partner.id] += 1
+                await as_the_alert_if_unseen(session, delivery)
                 delivery.status = "sending"
                 delivery.lease_until = now + self._config.lease
                 claimed.append(_claimed(delivery, partner, now, self._sealer))

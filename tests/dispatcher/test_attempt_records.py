@@ -109,38 +109,3 @@ async def test_each_attempt_of_a_batch_gets_its_own_outcome(
         # p1 answered: its delivery waiting out a back-off is due now, and the loop is woken.
         assert by_id[waiting.id].next_attempt_at == WRITTEN
         assert woken
-
-
-async def test_an_alert_dying_before_it_reached_its_partner_sends_the_next_version_as_the_alert(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    """The Alert's retries are spent while Updates wait behind it: sent as an Update, the
-    next would be one of an alert the partner never had. It goes as ``alert.issued``, body
-    and all; the one after it follows it as an Update. (A failed Update or take-down never
-    gets here: a newer version replaces the first, and the second replaces everything.)"""
-    dying = delivery("p1", "a", 1, "sending", "alert.issued")
-    dying.deadline = SENT  # no retry fits before it: this failure is the last
-    rows = [
-        dying,
-        delivery("p1", "a", 2, "pending", "alert.updated"),
-        delivery("p1", "a", 3, "pending", "alert.updated"),
-        delivery("p2", "a", 2, "pending", "alert.updated"),  # another partner: its Alert arrived
-    ]
-    for row in rows:
-        row.payload = f'{{"type":"{row.event_type}","id":"{row.webhook_id}"}}'
-    async with sessions() as session, session.begin():
-        session.add_all([partner("p1"), partner("p2")])
-        await session.flush()
-        session.add_all(rows)
-    recorder = _recorder(sessions, [])
-
-    attempt = Attempt(dying.id, "p1", dying.webhook_id, _answered(500), SENT)
-    assert await recorder.record(attempt) == "dead"
-
-    async with sessions() as session:
-        stored = {d.id: d for d in await session.scalars(select(Delivery))}
-    assert [(stored[k].event_type, stored[k].payload) for k in ("p1-a-2", "p1-a-3")] == [
-        ("alert.issued", '{"type":"alert.issued","id":"msg_p1-a-2"}'),
-        ("alert.updated", '{"type":"alert.updated","id":"msg_p1-a-3"}'),
-    ]
-    assert stored["p2-a-2"].event_type == "alert.updated"

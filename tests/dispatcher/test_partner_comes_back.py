@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.catch_up import owed_again
+from dispatcher.catch_up import as_the_alert_if_unseen, owed_again
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.models import Delivery
 from services.testbed.partner import partner_endpoint
@@ -128,6 +128,67 @@ async def test_a_partner_whose_alert_died_gets_the_next_version_as_the_alert(
             assert superseded["id"] == dead["id"]  # no longer a failure to replay
     finally:
         await server.__aexit__(None, None, None)
+
+
+async def test_an_update_queued_behind_an_alert_that_then_dies_goes_as_the_alert(
+    tmp_path: Path,
+) -> None:
+    """The Update is planned while the Alert still waits out a retry; then the Alert's last
+    retry fails. Whichever comes first, the partner's first message is the alert itself."""
+    settings = embedded_settings(tmp_path, webhook_retry_schedule_s=(0.0, 3.0, 10_000_000.0))
+    stack, server = await start_stack(settings)
+    try:
+        async with partner_endpoint() as endpoint:
+            await stack.register_partner(endpoint)
+            endpoint.script = [500, 500]  # the Alert's two attempts; then the partner is back
+            async with stack.clients("submitter", "reviewer") as (police, reviewer):
+                report, alert_id = await an_approved_case(police, reviewer)
+                await endpoint.wait_for(1)
+                at = datetime.now(UTC).isoformat()
+                sighting = {"place_name": "Rabat", "at": at, "trusted": True}
+                assert (await police.post(f"{report}/sightings", json=sighting)).status_code == 201
+                *_, reached = await endpoint.wait_for(3)
+            body = json.loads(reached.body)
+            assert (body["type"], body["alert"]["sequence"]) == ("alert.issued", 2)
+            [dead] = await stack.deliveries(alert_id=alert_id, status="dead")
+            assert dead["sequence"] == 1
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("before", "attempts", "sent_as"),
+    [
+        ([("dead", "alert.issued")], 0, "alert.issued"),  # the Alert died on the way
+        ([("superseded", "alert.issued")], 0, "alert.issued"),
+        ([("delivered", "alert.issued"), ("dead", "alert.updated")], 0, "alert.updated"),
+        # Taken down, then brought back by a renewal that died: the partner shows nothing.
+        ([("delivered", "alert.issued"), ("delivered", "alert.expired")], 0, "alert.issued"),
+        ([("dead", "alert.issued")], 1, "alert.updated"),  # sent before: the same bytes again
+    ],
+)
+async def test_an_update_goes_as_the_alert_to_a_partner_that_holds_none_of_it(
+    sessions: async_sessionmaker[AsyncSession],
+    before: list[tuple[str, str]],
+    attempts: int,
+    sent_as: str,
+) -> None:
+    update = delivery("p1", "a", len(before) + 1, "pending", "alert.updated")
+    update.attempts = attempts
+    update.payload = '{"type":"alert.updated","id":"x"}'
+    async with sessions() as session, session.begin():
+        session.add_all([partner("p1"), partner("p2")])
+        await session.flush()
+        earlier = [delivery("p1", "a", n, s, t) for n, (s, t) in enumerate(before, start=1)]
+        # Another partner's delivered Alert says nothing of p1's.
+        session.add_all([*earlier, update, delivery("p2", "a", 1, "delivered", "alert.issued")])
+    async with sessions() as session, session.begin():
+        claimed = await session.get_one(Delivery, update.id)
+        await as_the_alert_if_unseen(session, claimed)
+    async with sessions() as session:
+        stored = await session.get_one(Delivery, update.id)
+    assert stored.event_type == sent_as
+    assert json.loads(stored.payload)["type"] == sent_as
 
 
 async def test_a_dead_expiry_is_replayed_like_a_cancel(

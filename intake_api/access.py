@@ -45,8 +45,8 @@ class Case:
     unit: str | None  # None: a national case
     submitted_by_key: str
     status: str  # as seen now: "expired" when an approved case's window has passed
-    # The key that last changed what partners show; None: nobody since the submission.
-    content_by_key: str | None = None
+    # The keys that changed what partners show since the submission.
+    content_by_keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -103,15 +103,18 @@ def refusal(
             f"The key that submitted a report cannot {verb}: another reviewer must "
             "(an act that reaches the public needs a second pair of eyes).",
         )
-    if act in ("approve", "renew") and case.content_by_key == principal.key_id:
+    if act in ("approve", "renew") and principal.key_id in case.content_by_keys:
         # Else a reviewer could write the child's description or photos and publish them
         # alone: the second pair of eyes is on what is published, not only on who filed it.
+        # Every writer counts, not the last: a colleague's later small edit must not clear
+        # one who rewrote the photos.
         verb = "approve it" if act == "approve" else "renew its alert"
         return Refusal(
             _FOUR_EYES,
-            "This key last changed what partners show of the case (the child, the photos, "
-            f"the suspected vehicle or companion), so it cannot {verb}: another reviewer "
-            "must, who did not write what goes out.",
+            "This key changed what partners show of the case (the child, the photos, the "
+            "suspected vehicle or companion, or where the child was last seen or trusted "
+            f"seen before approval), so it cannot {verb}: another reviewer must, who did not "
+            "write what goes out.",
         )
     if act == "reject" and own_submission:
         return Refusal(

@@ -35,9 +35,20 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_by_key: Mapped[str] = mapped_column(String(16))
-    # The key that last changed what partners show of the case (the child, photos, vehicle,
-    # companion); NULL: nobody since the submission. Four eyes keeps it from approving.
-    content_by_key: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Every key that changed what partners show of the case since its submission (the child,
+    # photos, vehicle, companion; before approval, where the zone is drawn), space-separated
+    # in the order they first did; NULL: none. Four eyes keeps each from approving it.
+    content_by_keys: Mapped[str | None] = mapped_column(Text, default=None)
+
+    def wrote_content(self, key_id: str) -> None:
+        """``key_id`` changed what partners show, or where the zone is drawn."""
+        if key_id not in self.content_authors:
+            self.content_by_keys = " ".join([*self.content_authors, key_id])
+
+    @property
+    def content_authors(self) -> list[str]:
+        return (self.content_by_keys or "").split()
+
     # The unit the case belongs to (its keys see and act on it); NULL: a national case, seen by
     # national keys only (cases filed before units existed, or by a national key for no unit).
     unit: Mapped[str | None] = mapped_column(String(32), default=None, index=True)

@@ -268,12 +268,12 @@ async def approve_report(
     """Confirms the criteria and approves a `submitted` report: its alert becomes active.
 
     **Scope:** `reports:review`. **Four eyes:** the key that submitted the report cannot
-    approve it, nor can the key that last changed what partners would show (the child, the
-    photos, the suspected vehicle or companion, where the child was last seen: its
-    `content_by_key`) (403). Criteria the report does not meet are a 422 naming each one. Another
-    unit's case is a 404 (on every report route). With `If-Match` (the `ETag` of the case you
-    read, or its `version`), a case that changed since is a 412: what goes out is what you
-    reviewed.
+    approve it, nor can a key that changed what partners would show (the child, the photos,
+    the suspected vehicle or companion, where the child was last seen, a trusted sighting:
+    its `content_by_keys`) (403). Criteria the report does not meet are a 422 naming each
+    one. Another unit's case is a 404 (on every report route). With `If-Match` (the `ETag`
+    of the case you read, or its `version`), a case that changed since is a 412: what goes
+    out is what you reviewed.
 
     **Events:** `report.approved`; the alert engine then issues the alert (CAP `Alert`) and
     partners receive `alert.issued`. The `alert_id` answered is readable at
@@ -319,7 +319,7 @@ async def renew_report(
     """Extends an active alert's time window: it now ends `ttl_hours` from now.
 
     **Scope:** `reports:review`. **Four eyes:** not the key that submitted the report, nor
-    the key that last changed what partners show (`content_by_key`) (403). The new window
+    a key that changed what partners show (`content_by_keys`) (403). The new window
     must end later than the current one (422).
 
     **Events:** `report.renewed`; partners receive `alert.updated` with the new `expires`.

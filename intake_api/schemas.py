@@ -512,7 +512,7 @@ REPORT_OUT_EXAMPLE: dict[str, Any] = {
     "unit": "CASA-ANFA",
     "version": "6c1f0b9e2d7a4c3f8e51",
     "submitted_by_key": "3f9a1c2b7d4e",
-    "content_by_key": None,
+    "content_by_keys": [],
     "reviewed_by_key": "8c2e5a1f9b3d",
     "status_reason": None,
     "expires_at": "2026-11-30T14:05:00Z",
@@ -572,12 +572,12 @@ class ReportOut(BaseModel):
         "refused (412) if the case changed since."
     )
     submitted_by_key: str
-    content_by_key: str | None = Field(
-        default=None,
-        description="The key that last changed what partners show of the case, or where its "
-        "zone is drawn (the child, the photos, the suspected vehicle or companion, the "
-        "last-seen place); null: nobody since the submission. Four eyes: like the submitting "
-        "key, it cannot approve the case or renew its alert.",
+    content_by_keys: list[str] = Field(
+        default_factory=list,
+        description="The keys that changed what partners show of the case since its "
+        "submission (the child, the photos, the suspected vehicle or companion), or, before "
+        "approval, where its zone is drawn (the last-seen place, a trusted sighting). Four "
+        "eyes: like the submitting key, none of them may approve the case or renew its alert.",
     )
     reviewed_by_key: str | None = Field(
         description="The key that decided the review: approved or rejected the report, or "

@@ -364,7 +364,7 @@ class ReportService:
         report.sealed_data = self._sealer.seal(restricted)
         moved = (content.last_seen, content.travel_mode) != (stored.last_seen, stored.travel_mode)
         if shown or moved:  # what the alert will say, or where it will be drawn
-            report.content_by_key = principal.key_id
+            report.wrote_content(principal.key_id)
         event = ReportCorrected(**self._about(report), data=self._corrected_data(report, content))
         await self._record(principal, report, "correct", event)
         return self.to_out(report, content=content)
@@ -561,6 +561,8 @@ class ReportService:
             destination_place_name=body.destination.place_name if body.destination else None,
         )
         report.sightings.append(sighting)
+        if sighting.trusted and report.status == "submitted":
+            report.wrote_content(principal.key_id)  # the zone approval will draw moves
         await self._record(
             principal, report, "add_sighting", self._sighting_event(report, sighting)
         )
@@ -580,6 +582,8 @@ class ReportService:
         if sighting.trusted:
             return _sighting_out(sighting)  # trusted already: nothing changes, nothing is sent
         sighting.trusted = True
+        if report.status == "submitted":
+            report.wrote_content(principal.key_id)  # the zone approval will draw moves
         # The same event as a sighting sent trusted, under the same sighting id: the alert
         # engine adds a sighting id to the zone once, whichever way it came.
         await self._record(
@@ -678,7 +682,10 @@ class ReportService:
         shown: bool = False,
     ) -> None:
         case = access.Case(
-            report.unit, report.submitted_by_key, self.status_of(report), report.content_by_key
+            report.unit,
+            report.submitted_by_key,
+            self.status_of(report),
+            frozenset(report.content_authors),
         )
         refused = access.refusal(principal, act, case, trusted=trusted, shown=shown)
         if refused is not None:
@@ -827,7 +834,7 @@ class ReportService:
             unit=report.unit,
             version=case_version(report.id, report.updated_at),
             submitted_by_key=report.submitted_by_key,
-            content_by_key=report.content_by_key,
+            content_by_keys=report.content_authors,
             reviewed_by_key=report.reviewed_by_key,
             status_reason=self._unseal_note(report.status_reason),
             expires_at=report.expires_at,

@@ -18,7 +18,10 @@ CENTRAL = Principal("central", "central review", REVIEW, None)
 
 def casa_case(status: str, submitted_by: str = "desk", written_by: str | None = None) -> Case:
     return Case(
-        unit="CASA", submitted_by_key=submitted_by, status=status, content_by_key=written_by
+        unit="CASA",
+        submitted_by_key=submitted_by,
+        status=status,
+        content_by_keys=frozenset({written_by} if written_by else ()),
     )
 
 

@@ -297,29 +297,37 @@ async def test_four_eyes_on_every_act_that_reaches_the_public(stack: Stack) -> N
 
 
 async def test_a_reviewer_who_rewrote_the_case_cannot_publish_it_alone(stack: Stack) -> None:
-    """The second pair of eyes is on what goes out, not only on who filed it: the key that
-    last changed what partners would show, or where the zone is drawn, does not approve or
-    renew; another reviewer does. A correction of the guardian's contact alone is no
-    rewrite."""
+    """The second pair of eyes is on what goes out, not only on who filed it: a key that
+    changed what partners would show, or where the zone is drawn (the last-seen place, a
+    trusted sighting), does not approve or renew; another reviewer does, even after the
+    desk's own later edit. A correction of the guardian's contact alone is no rewrite."""
     rewrite = {"child": {"description": "Rewritten by the reviewer: red coat, short hair"}}
     moved = {"last_seen": {"place_name": "Rabat", "location": None}}
     contact = {"guardian": {"phone": "+212600000001"}}
+    seen = {"place_name": "Rabat", "at": datetime.now(UTC).isoformat(), "trusted": True}
     got = []
-    for patch in (rewrite, moved, contact):
+    for change in (rewrite, moved, seen, contact):
         report_id = await new_case(stack, "submitted")
-        async with stack.clients("casa_chief", "rabat_chief", "reviewer") as (chief, _, central):
-            corrected = await chief.patch(f"/v1/reports/{report_id}", json=patch)
-            assert corrected.status_code == 200, corrected.text
-            alone = await chief.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        path = f"/v1/reports/{report_id}"
+        async with stack.clients("casa_chief", "casa_desk", "reviewer") as (chief, desk, central):
+            if change is seen:
+                changed = await chief.post(f"{path}/sightings", json=change)
+            else:
+                changed = await chief.patch(path, json=change)
+            assert changed.status_code in (200, 201), changed.text
+            # The desk's own small edit afterwards does not clear the chief's.
+            later = await desk.patch(path, json={"child": {"clothing": "Red jacket, jeans"}})
+            assert later.status_code == 200, later.text
+            alone = await chief.post(f"{path}/approve", json=CRITERIA)
             got.append(alone.status_code)
             if alone.status_code == 403:
                 assert alone.json()["title"] == "Four eyes"
-                assert "last changed what partners show" in alone.json()["detail"]
-                second = await central.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                assert "changed what partners show" in alone.json()["detail"]
+                second = await central.post(f"{path}/approve", json=CRITERIA)
                 assert second.status_code == 200, second.text
-                renewal = await chief.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
+                renewal = await chief.post(f"{path}/renew", json={"ttl_hours": 48})
                 assert renewal.status_code == 403, renewal.text
-    assert got == [403, 403, 200]
+    assert got == [403, 403, 403, 200]
 
 
 async def test_a_submitter_without_review_scope_withdraws_but_cannot_cancel_a_public_alert(

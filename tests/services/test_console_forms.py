@@ -77,7 +77,7 @@ async def test_a_reviewer_corrects_what_approval_lacks_and_another_approves(
         # Four eyes: the officer rewrote the description partners would show, so another
         # reviewer approves it. The page says why, and Approve does nothing.
         await expect(page.locator("#four-eyes")).to_have_text(
-            re.compile("^Vous avez modifié en dernier ce que les partenaires montreront")
+            re.compile("^Vous avez modifié ce que les partenaires montreront")
         )
         for criterion in await page.locator("#review input[type=checkbox]").all():
             await criterion.check()

@@ -1,8 +1,9 @@
-"""content author: the key that last wrote what partners show of a case
+"""content authors: the keys that wrote what partners show of a case
 
 Four eyes compared the approving key with the submitting one only: a reviewer could rewrite
-the child's description and photos and approve them alone. The case now keeps the key that
-last changed what partners show (NULL: nobody since the submission, so its submitter).
+the child's description and photos and approve them alone. The case now keeps every key that
+changed what partners show since its submission (space-separated ids; NULL: none but its
+submitter).
 
 Revision ID: 0011
 Revises: 0010
@@ -22,9 +23,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("reports") as batch:
-        batch.add_column(sa.Column("content_by_key", sa.String(16), nullable=True))
+        batch.add_column(sa.Column("content_by_keys", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("reports") as batch:
-        batch.drop_column("content_by_key")
+        batch.drop_column("content_by_keys")

@@ -115,7 +115,7 @@ function actions(report, reload) {
   const me = signedInKey();
   const ownCase = Boolean(me && report.submitted_by_key === me.id);
   // The key that last rewrote what partners show does not renew it alone either.
-  const wrote = Boolean(me && report.content_by_key === me.id);
+  const wrote = Boolean(me && (report.content_by_keys || []).includes(me.id));
   const published = report.status === "approved" || report.status === "expired";
   const parts = [];
   if (report.status === "submitted" && can("reports:review")) parts.push(reviewPanel(report, me, reload));

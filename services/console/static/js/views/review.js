@@ -64,7 +64,7 @@ export function reviewPanel(report, me, reload) {
   // Four eyes: neither the key that filed the case nor the one that last rewrote what
   // partners would show approves it (it may still reject it, unless it filed it).
   const filed = Boolean(me && report.submitted_by_key === me.id);
-  const ownCase = filed || Boolean(me && report.content_by_key === me.id);
+  const ownCase = filed || Boolean(me && (report.content_by_keys || []).includes(me.id));
   const boxes = CRITERIA.map((name) => h("input", { type: "checkbox", id: `criterion-${name}`, name }));
   const ttl = h("input", { type: "number", id: "ttl", min: 1, max: 168, placeholder: "24" });
   // Not ready, Approve stays in the tab order (aria-disabled, not disabled, which would take

@@ -531,6 +531,7 @@ SUBMITTED_EXAMPLE: dict[str, Any] = {
     "status": "submitted",
     "alert_id": None,
     "updated_at": REPORT_OUT_EXAMPLE["created_at"],
+    "version": "0d3b9f27a1c84e6b5f90",  # another moment: another version
     "reviewed_by_key": None,
     "expires_at": None,
     "criteria": None,

@@ -46,11 +46,15 @@ _FORMAT_NEEDED = frozenset("\u200c\u200d\u200e\u200f\u061c")
 _DRAWS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 # Unicode's other default-ignorable marks, which draw nothing either: the combining grapheme
 # joiner, Khmer's inherent vowels, Mongolian's variation selectors, and the variation
-# selectors but the two that choose an emoji's or a text's look (U+FE0E, U+FE0F); and the
-# specials' placeholders (the object replacement character, the replacement character a
-# failed decoding leaves). Unassigned code points and noncharacters (category Cn) neither.
+# selectors but the two that choose an emoji's or a text's look (U+FE0E, U+FE0F) and the
+# ideographic ones (a Japanese name may need them); the specials' placeholders (the object
+# replacement character, the replacement character a failed decoding leaves); and the
+# noncharacters, which no text holds. (Not every code point this Python does not know: a
+# newer emoji must not be refused by one API process and taken by another.)
 _IGNORED = re.compile(
-    "[\u034f\u17b4\u17b5\u180b-\u180f\ufe00-\ufe0d\ufff0-\ufffd\U000e0100-\U000e01ef]"
+    "[\u034f\u17b4\u17b5\u180b-\u180f\ufe00-\ufe0d\ufdd0-\ufdef\ufff0-\uffff"
+    "\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U000efffe\U000effff"
+    "\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
 )
 # What a reader sees: letters, numbers, punctuation, symbols; not the Arabic tatweel, which
 # only stretches the letters beside it (a name of tatweels alone is a line).
@@ -87,13 +91,13 @@ def _refusing(pattern: re.Pattern[str], allowed: str) -> AfterValidator:
             )
         categories = [unicodedata.category(c) for c in value]
         if _IGNORED.search(value) or any(
-            (k == "Cf" and c not in _FORMAT_NEEDED) or k == "Cn" or c in _DRAWS_NOTHING
+            (k == "Cf" and c not in _FORMAT_NEEDED) or c in _DRAWS_NOTHING
             for c, k in zip(value, categories, strict=True)
         ):
             raise PydanticCustomError(
                 "invisible_character",
-                "must not contain invisible or unassigned characters (zero-width space, word "
-                "joiner, soft hyphen, variation selectors, noncharacters, …)",
+                "must not contain invisible characters or noncharacters (zero-width space, "
+                "word joiner, soft hyphen, variation selectors, …)",
             )
         if value and not any(
             k[0] in _VISIBLE and c != _STRETCH for c, k in zip(value, categories, strict=True)

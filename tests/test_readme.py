@@ -56,6 +56,10 @@ def test_the_partner_verification_recipe_works() -> None:
         assert not recipe["verify_standard_webhooks"](secret, headers | {missing: ""}, body)
         without = {k: v for k, v in headers.items() if k != missing}
         assert not recipe["verify_standard_webhooks"](secret, without, body)
-    malformed = headers | {"webhook-timestamp": "12e3"}
-    assert not recipe["verify_standard_webhooks"](secret, malformed, body)
+    for timestamp in ("12e3", "\u00b2", "\u0661\u0662"):  # digits Python's int() reads or not
+        malformed = headers | {"webhook-timestamp": timestamp}
+        assert not recipe["verify_standard_webhooks"](secret, malformed, body)
     assert not recipe["verify_meta"](secret, {}, body)
+    garbled = headers | {"webhook-signature": "v1,\u00e9", "x-hub-signature-256": "\u00e9"}
+    assert not recipe["verify_standard_webhooks"](secret, garbled, body)
+    assert not recipe["verify_meta"](secret, garbled, body)

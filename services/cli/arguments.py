@@ -54,8 +54,12 @@ def gather_examples(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
                 gather_examples(child)
-                if child is not parser and not child.epilog:
-                    child.epilog = _examples_of(child)
+                examples = None if child.epilog else _examples_of(child)
+                if examples:
+                    child.epilog = examples
+                    # Raw, to keep the examples' lines: the description is wrapped here.
+                    if child.description:
+                        child.description = textwrap.fill(child.description, 79)
                     child.formatter_class = argparse.RawDescriptionHelpFormatter
 
 

@@ -51,6 +51,8 @@ def _refuse_a_missing_folder(database_url: str) -> None:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return
+    if url.database.startswith("file:"):
+        return  # SQLite's URI form: the path is SQLite's to read (and to say if it fails)
     folder = Path(url.database).parent
     if not folder.is_dir():
         raise StartRefused(

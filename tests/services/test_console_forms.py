@@ -226,7 +226,7 @@ async def test_an_approval_of_what_changed_since_the_page_showed_it_is_refused(
 ) -> None:
     """The reviewer ticks the criteria of the case the page shows; meanwhile its submitter
     rewrites the description. Approve sends the version the page showed: refused (412),
-    nothing goes out, the page says so and shows what changed; approved once seen."""
+    nothing goes out, the page says so and shows the case as it is now; approved once read."""
     await add_console_keys(stack)
     async with stack.client("police") as police:
         case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]

@@ -100,7 +100,8 @@ export function reviewPanel(report, me, reload) {
     const criteria = Object.fromEntries(CRITERIA.map((name, i) => [name, boxes[i].checked]));
     try {
       // The version reviewed: if the case changed since the page drew it (a correction, a
-      // sighting), the API refuses, and the page shows what changed before anything goes out.
+      // sighting), the API refuses, and the page is drawn again with the case as it is now,
+      // for the reviewer to read before anything goes out.
       const reviewed = { "If-Match": `"${report.version}"` };
       await post(`v1/reports/${report.id}/approve`, { criteria, ...(ttl.value ? { ttl_hours: Number(ttl.value) } : {}) }, null, reviewed);
       notify(t("approved_ok"), true);

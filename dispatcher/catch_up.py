@@ -3,6 +3,7 @@ partner verified again gets what it is owed, even what died while it was gone.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
 
@@ -82,28 +83,50 @@ async def owed_again(
     return due
 
 
-async def as_the_alert_if_unseen(session: AsyncSession, delivery: Delivery) -> None:
-    """An Update about to go out for the first time, to a partner that holds no version of
-    its alert (none delivered: the Alert died on the way, by its retries or its deadline; or
-    the last one delivered took the alert down), goes as the alert itself, in the caller's
-    transaction. Decided when it is claimed, where nothing can still change the versions
-    before it (none is owed: they are delivered, dead or superseded), so no race with the
-    recording of an attempt can let an Update of an alert the partner never had through."""
-    if delivery.event_type != "alert.updated" or delivery.attempts:
-        return  # an Update already sent keeps its bytes: a retry is the same request
-    last_delivered = await session.scalar(
-        select(Delivery.event_type)
+async def as_the_alert_where_unseen(session: AsyncSession, claimed: Sequence[Delivery]) -> None:
+    """Of deliveries being claimed, each Update going out for the first time to a partner
+    that holds no version of its alert (none delivered: the Alert died on the way, by its
+    retries or its deadline; or the last one delivered took the alert down) goes as the
+    alert itself, and what died before it is superseded (it no longer waits on anyone), in
+    the caller's transaction. Decided when they are claimed, where nothing can still change
+    the versions before them (none is owed: they are delivered, dead or superseded), so no
+    race with the recording of an attempt lets an Update of an alert the partner never had
+    through. One query for the batch; an Update already sent keeps its bytes (a retry is
+    the same request)."""
+    first_sends = [d for d in claimed if d.event_type == "alert.updated" and not d.attempts]
+    if not first_sends:
+        return
+    delivered = await session.execute(
+        select(Delivery.alert_id, Delivery.partner_id, Delivery.sequence, Delivery.event_type)
         .where(
-            Delivery.alert_id == delivery.alert_id,
-            Delivery.partner_id == delivery.partner_id,
-            Delivery.sequence < delivery.sequence,
             Delivery.status == "delivered",
+            Delivery.alert_id.in_({d.alert_id for d in first_sends}),
+            Delivery.partner_id.in_({d.partner_id for d in first_sends}),
         )
-        .order_by(Delivery.sequence.desc())
-        .limit(1)
+        .order_by(Delivery.sequence)
     )
-    if last_delivered is None or last_delivered in TAKE_DOWNS:
-        reissued(delivery)
+    shown: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for alert_id, partner_id, sequence, event_type in delivered:
+        shown.setdefault((alert_id, partner_id), []).append((sequence, event_type))
+    for update_ in first_sends:
+        before = [
+            event_type
+            for sequence, event_type in shown.get((update_.alert_id, update_.partner_id), [])
+            if sequence < update_.sequence
+        ]
+        if before and before[-1] not in TAKE_DOWNS:
+            continue  # the partner holds the alert: an Update it is
+        reissued(update_)
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.alert_id == update_.alert_id,
+                Delivery.partner_id == update_.partner_id,
+                Delivery.sequence < update_.sequence,
+                Delivery.status == "dead",
+            )
+            .values(status="superseded")
+        )
 
 
 def reissued(delivery: Delivery) -> None:

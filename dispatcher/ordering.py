@@ -23,32 +23,20 @@ TAKE_DOWNS = frozenset({"alert.cancelled", "alert.expired"})
 OWED = ("pending", "sending")
 
 
-# A version owed, or already received: the partner has the alert, or will before any newer
-# version (which waits behind it). A dead or superseded one never reached it, as far as
-# anyone knows.
-RECEIVED_OR_OWED = ("delivered", *OWED)
-
-
 def replaces(newer_type: str, older_type: str) -> bool:
     """Whether a newer version makes an older one, not yet delivered, pointless to send.
 
-    A take-down replaces everything, and so does a newer version sent as the alert itself
-    (``alert.issued``: to a partner it never reached, it carries the whole alert). An
-    Update replaces an older Update; never the first Alert, so a partner never sees an
-    Update before its Alert.
+    A take-down replaces everything. An Update replaces an older Update; never the first
+    Alert, so a partner never sees an Update before its Alert.
     """
-    return newer_type in TAKE_DOWNS or newer_type == "alert.issued" or older_type != "alert.issued"
+    return newer_type in TAKE_DOWNS or older_type != "alert.issued"
 
 
 def replaces_in_sql(
     newer_type: SQLColumnExpression[str], older_type: SQLColumnExpression[str]
 ) -> ColumnElement[bool]:
     """``replaces``, for two rows a query compares."""
-    return or_(
-        newer_type.in_(sorted(TAKE_DOWNS)),
-        newer_type == "alert.issued",
-        older_type != "alert.issued",
-    )
+    return or_(newer_type.in_(sorted(TAKE_DOWNS)), older_type != "alert.issued")
 
 
 def earlier_version_owed(of: type[Delivery] | Delivery) -> Exists:

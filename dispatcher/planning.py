@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import covers, webhook_body, webhook_id_for
 from dispatcher.models import Delivery, Partner
-from dispatcher.ordering import RECEIVED_OR_OWED, earlier_versions_waiting, replaces
+from dispatcher.ordering import earlier_versions_waiting, replaces
 from shared.events import AlertEvent
 
 
@@ -27,27 +27,18 @@ async def plan_deliveries(
     """One delivery per targeted partner for this alert version."""
     alert = event.data.alert
     cancelling = alert.msg_type == "Cancel"
-    # Each partner that is active or already has this alert, with which, and which of those
-    # received a version or will (one owed waits ahead): one round trip, on the path of every
-    # alert to its partners.
+    # Each partner that is active or already has this alert, with which: one round trip, on
+    # the path of every alert to its partners.
     has_alert = exists().where(
         Delivery.alert_id == alert.alert_id, Delivery.partner_id == Partner.id
     )
-    has_received = exists().where(
-        Delivery.alert_id == alert.alert_id,
-        Delivery.partner_id == Partner.id,
-        Delivery.status.in_(RECEIVED_OR_OWED),
-    )
-    candidates = select(Partner, has_alert.label("informed"), has_received.label("received")).where(
+    candidates = select(Partner, has_alert.label("informed")).where(
         or_(Partner.status == "active", has_alert)
     )
     rows = (await session.execute(candidates)).all()
-    # A partner with any version of it (even one that died: it may have shown it, its
-    # answers lost) follows the alert to its take-down.
-    informed = {partner.id for partner, already, _ in rows if already}
-    received = {partner.id for partner, _, got in rows if got}
+    informed = {partner.id for partner, already in rows if already}
     planned: list[tuple[Delivery, Partner]] = []
-    for partner, _, _ in rows:
+    for partner, _ in rows:
         # A partner that has the alert follows it to the end, even if the zone moves out
         # of its coverage; a Cancel goes to exactly those partners. One disabled or sent
         # back to the handshake meanwhile still gets its versions planned: they wait (only
@@ -57,9 +48,8 @@ async def plan_deliveries(
         if not (partner.id in informed or (not cancelling and covers(partner.coverage, alert))):
             continue
         # A partner reached for the first time by an Update (the zone grew into its
-        # coverage), or whose every version so far died, gets it as a new alert: it never
-        # sees an Update before its Alert. A take-down goes as it is.
-        event_type = event.type if cancelling or partner.id in received else "alert.issued"
+        # coverage) gets it as a new alert: it never sees an Update before its Alert.
+        event_type = event.type if partner.id in informed else "alert.issued"
         delivery = new_delivery(
             event,
             partner,
@@ -74,7 +64,7 @@ async def plan_deliveries(
                 select(Delivery).where(earlier_versions_waiting(delivery))
             )
             for older in waiting:
-                if replaces(event_type, older.event_type):
+                if replaces(event.type, older.event_type):
                     older.status = "superseded"
         session.add(delivery)
         planned.append((delivery, partner))

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.attempt_records import Attempt, AttemptRecorder
-from dispatcher.catch_up import as_the_alert_if_unseen
+from dispatcher.catch_up import as_the_alert_where_unseen
 from dispatcher.models import Delivery, Partner
 from dispatcher.ordering import earlier_version_owed, replaced_in_flight
 from dispatcher.partner_secrets import signing_secrets
@@ -155,7 +155,7 @@ class DeliveryWorker:
         """Claim deliveries just planned, inside the planning transaction: the common case
         (a new version, a partner with room) goes out without another round trip through
         the table. What cannot go now stays pending for the loop."""
-        claimed: list[Claimed] = []
+        taken: list[tuple[Delivery, Partner]] = []
         for delivery, partner in planned:
             if partner.status != "active":
                 continue  # waits until the partner is active again (``plan_deliveries``)
@@ -166,7 +166,17 @@ class DeliveryWorker:
                 select(earlier_version_owed(delivery))
             ):
                 continue  # an earlier version is still owed: order first
-            await as_the_alert_if_unseen(session, delivery)
+            taken.append((delivery, partner))
+        return await self._taken(session, taken, now)
+
+    async def _taken(
+        self, session: AsyncSession, taken: list[tuple[Delivery, Partner]], now: datetime
+    ) -> list[Claimed]:
+        """The deliveries a claim took, leased to this worker and ready to send (each as
+        what the partner can read: ``as_the_alert_where_unseen``)."""
+        await as_the_alert_where_unseen(session, [delivery for delivery, _ in taken])
+        claimed = []
+        for delivery, partner in taken:
             delivery.status = "sending"
             delivery.lease_until = now + self._config.lease
             claimed.append(_claimed(delivery, partner, now, self._sealer))
@@ -231,22 +241,19 @@ class DeliveryWorker:
             .limit(self._config.batch_size)
             .with_for_update(skip_locked=True, of=Delivery)
         )
-        claimed: list[Claimed] = []
-        taken: Counter[str] = Counter()
+        taken: list[tuple[Delivery, Partner]] = []
+        per_partner: Counter[str] = Counter()
         async with self._sessions() as session, session.begin():
             for delivery, partner in (await session.execute(query)).all():
                 if (
-                    self._in_flight[partner.id] + taken[partner.id]
+                    self._in_flight[partner.id] + per_partner[partner.id]
                     >= self._config.partner_concurrency
                 ):
                     self._saturated = True
                     continue  # this partner is busy: its others wait, other partners do not
-                taken[partner.id] += 1
-                await as_the_alert_if_unseen(session, delivery)
-                delivery.status = "sending"
-                delivery.lease_until = now + self._config.lease
-                claimed.append(_claimed(delivery, partner, now, self._sealer))
-        return claimed
+                per_partner[partner.id] += 1
+                taken.append((delivery, partner))
+            return await self._taken(session, taken, now)
 
     async def _deliver(self, item: Claimed) -> None:
         outcome: Outcome = "retry"

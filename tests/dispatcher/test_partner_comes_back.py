@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.catch_up import as_the_alert_if_unseen, owed_again
+from dispatcher.catch_up import as_the_alert_where_unseen, owed_again
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.models import Delivery
 from services.testbed.partner import partner_endpoint
@@ -150,8 +150,10 @@ async def test_an_update_queued_behind_an_alert_that_then_dies_goes_as_the_alert
                 *_, reached = await endpoint.wait_for(3)
             body = json.loads(reached.body)
             assert (body["type"], body["alert"]["sequence"]) == ("alert.issued", 2)
-            [dead] = await stack.deliveries(alert_id=alert_id, status="dead")
-            assert dead["sequence"] == 1
+            # The dead Alert no longer waits on the partner: superseded, not one to replay.
+            [gone] = await stack.deliveries(alert_id=alert_id, status="superseded")
+            assert gone["sequence"] == 1
+            assert await stack.deliveries(alert_id=alert_id, status="dead") == []
     finally:
         await server.__aexit__(None, None, None)
 
@@ -184,11 +186,15 @@ async def test_an_update_goes_as_the_alert_to_a_partner_that_holds_none_of_it(
         session.add_all([*earlier, update, delivery("p2", "a", 1, "delivered", "alert.issued")])
     async with sessions() as session, session.begin():
         claimed = await session.get_one(Delivery, update.id)
-        await as_the_alert_if_unseen(session, claimed)
+        await as_the_alert_where_unseen(session, [claimed])
     async with sessions() as session:
         stored = await session.get_one(Delivery, update.id)
+        statuses = [(await session.get_one(Delivery, d.id)).status for d in earlier]
     assert stored.event_type == sent_as
     assert json.loads(stored.payload)["type"] == sent_as
+    # Sent as the alert, it supersedes what died before it; else nothing before it changes.
+    dead_then = "superseded" if sent_as == "alert.issued" else "dead"
+    assert statuses == [dead_then if s == "dead" else s for s, _ in before]
 
 
 async def test_a_dead_expiry_is_replayed_like_a_cancel(

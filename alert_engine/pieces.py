@@ -28,6 +28,11 @@ from alert_engine.geodesy import WGS84, geodesic_disk
 from alert_engine.locations import TrustedLocation
 from alert_engine.zone_policy import ZonePolicy, radius_km
 from shared.alert_contract import Point, TravelMode
+from shared.events import CARRIED_SIGHTINGS
+
+# The last-seen place and the newest sightings an approval carries: a zone of more pieces
+# would differ before and after approval, and cost more than any case needs.
+ZONE_LOCATIONS = CARRIED_SIGHTINGS + 1
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,14 @@ def newest_first(locations: Sequence[TrustedLocation]) -> list[TrustedLocation]:
 def live_locations(
     locations: Sequence[TrustedLocation], policy: ZonePolicy
 ) -> list[TrustedLocation]:
-    """The locations within the horizon of the newest, newest first."""
+    """The locations within the horizon of the newest, newest first, at most
+    ``ZONE_LOCATIONS``."""
     if not locations:
         raise ValueError("a zone needs at least one trusted location")
     ordered = newest_first(locations)
     newest = ordered[0].at
-    return [loc for loc in ordered if newest - loc.at <= policy.sighting_horizon]
+    live = [loc for loc in ordered if newest - loc.at <= policy.sighting_horizon]
+    return live[:ZONE_LOCATIONS]
 
 
 def heading_of(location: TrustedLocation) -> float | None:

@@ -9,20 +9,31 @@ no alert is widened or expired twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import suppress
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alert_engine.models import Alert
 from alert_engine.service import AlertService, EngineConfig
 from shared.clock import Clock, as_utc
 from shared.supervision import Supervisor
+from shared.transient_errors import describe, is_transient
+
+log = logging.getLogger(__name__)
 
 
 def _due(now: datetime) -> list[object]:
     return [Alert.state == "active", or_(Alert.expires <= now, Alert.next_widen_at <= now)]
+
+
+class AlertTimerFailed(Exception):
+    """Some due alerts could not be handled; the others were (the first cause is chained)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} due alert(s) could not be handled")
 
 
 class AlertTimers:
@@ -58,31 +69,68 @@ class AlertTimers:
             await asyncio.wait_for(self._stopping.wait(), nap_s)
 
     async def run_due(self) -> int:
-        """Handle every alert that is due now; returns how many were handled."""
+        """Handle every alert that is due now, expiries first; returns how many were handled.
+
+        Each alert is handled apart: one whose widening fails (a zone that cannot be
+        computed) must not hold back the others' expiries, pass after pass. Its widening is
+        put off by an interval and the others go on; the pass then fails with the cause,
+        which supervision logs and counts. An error of the database's (it is away) ends the
+        pass at once: every alert would meet it."""
         now = self._clock.now()
         async with self._sessions() as session:
             due_ids = list(
                 (
                     await session.scalars(
-                        select(Alert.id).where(*_due(now)).limit(self._batch_size)  # type: ignore[arg-type]
+                        select(Alert.id)
+                        .where(*_due(now))  # type: ignore[arg-type]
+                        .order_by(case((Alert.expires <= now, 0), else_=1), Alert.expires)
+                        .limit(self._batch_size)
                     )
                 ).all()
             )
         handled = 0
+        failed: list[Exception] = []
         for alert_id in due_ids:
-            async with self._sessions() as session, session.begin():
-                alert = (
-                    await session.scalars(
-                        select(Alert)
-                        .where(Alert.id == alert_id, *_due(now))  # type: ignore[arg-type]
-                        .with_for_update(skip_locked=True)
-                    )
-                ).one_or_none()
-                if alert is None:
-                    continue  # another engine has it, or it is no longer due
-                await AlertService(session, self._config, now).on_timer(alert)
-                handled += 1
+            try:
+                handled += await self._handle(alert_id, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                failed.append(exc)
+                log.error(
+                    "a due alert could not be handled",
+                    extra={"alert_id": alert_id, **describe(exc)},
+                )
+                await self._put_off_widening(alert_id, now)
+        if failed:
+            raise AlertTimerFailed(len(failed)) from failed[0]
         return handled
+
+    async def _handle(self, alert_id: str, now: datetime) -> int:
+        """What is due for one alert, in its own transaction: 1 if it was handled."""
+        async with self._sessions() as session, session.begin():
+            alert = (
+                await session.scalars(
+                    select(Alert)
+                    .where(Alert.id == alert_id, *_due(now))  # type: ignore[arg-type]
+                    .with_for_update(skip_locked=True)
+                )
+            ).one_or_none()
+            if alert is None:
+                return 0  # another engine has it, or it is no longer due
+            await AlertService(session, self._config, now).on_timer(alert)
+            return 1
+
+    async def _put_off_widening(self, alert_id: str, now: datetime) -> None:
+        """The alert's next widening an interval away, so that it stops coming first. Its
+        expiry is left as it is: expiry computes no zone, and if that fails too, the alert
+        stays due and the pass fails each time (the loop goes stale: readiness shows it)."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Alert)
+                .where(Alert.id == alert_id, Alert.state == "active", Alert.expires > now)
+                .values(next_widen_at=now + self._config.widen_interval)
+            )
 
     async def _nap(self) -> float:
         """Until the next timer is due, at most one poll interval."""

@@ -52,6 +52,10 @@ async def owed_again(
     waiting = select(Delivery.alert_id).where(
         Delivery.partner_id == partner_id, Delivery.status.in_(("pending", "dead"))
     )
+    # Locked, as their states decide what is done: a version being claimed meanwhile is
+    # waited for and read as it then is (in flight: nothing of its alert waits), rather than
+    # set back to pending while it is sent. Newest first, the order a claim's own writes
+    # follow (it holds a version, then supersedes the dead ones before it): no deadlock.
     versions = (
         await session.scalars(
             select(Delivery)
@@ -60,12 +64,14 @@ async def owed_again(
                 Delivery.alert_id.in_(waiting),
                 Delivery.status != "superseded",
             )
-            .order_by(Delivery.alert_id, Delivery.sequence)
+            .order_by(Delivery.alert_id, Delivery.sequence.desc())
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     ).all()
     due = 0
     for _, of_alert in groupby(versions, key=lambda d: d.alert_id):
-        *older, newest = of_alert
+        newest, *older = of_alert
         if newest.status not in ("pending", "dead"):
             continue  # delivered, or on its way: nothing of this alert waits on the partner
         if newest.event_type in TAKE_DOWNS:

@@ -72,17 +72,26 @@ def replaced_in_flight(now: datetime) -> ColumnElement[bool]:
     """Matches deliveries whose sender died mid-send (a lease run out) and that a newer
     version ``replaces``: they are superseded, not sent again. (Planning left them alone, as
     they were in flight; sending one now would show the partner an alert after its Cancel.)"""
+    return and_(Delivery.status == "sending", Delivery.lease_until < now, _replaced_by_newer())
+
+
+def replaced_while_waiting() -> ColumnElement[bool]:
+    """Matches pending deliveries that a newer version ``replaces``: superseded, never sent.
+    Planning supersedes those it sees, but not one in flight then (or being claimed): should
+    that attempt fail, it is pending again, and if its outcome was recorded before the newer
+    version committed, nothing else would drop it. It would hold a Cancel back until its own
+    next attempt, an hour away or more, with the alert still up."""
+    return and_(Delivery.status == "pending", _replaced_by_newer())
+
+
+def _replaced_by_newer() -> Exists:
     newer = aliased(Delivery)
-    return and_(
-        Delivery.status == "sending",
-        Delivery.lease_until < now,
-        exists().where(
-            newer.alert_id == Delivery.alert_id,
-            newer.partner_id == Delivery.partner_id,
-            newer.sequence > Delivery.sequence,
-            newer.status != "superseded",
-            replaces_in_sql(newer.event_type, Delivery.event_type),
-        ),
+    return exists().where(
+        newer.alert_id == Delivery.alert_id,
+        newer.partner_id == Delivery.partner_id,
+        newer.sequence > Delivery.sequence,
+        newer.status != "superseded",
+        replaces_in_sql(newer.event_type, Delivery.event_type),
     )
 
 

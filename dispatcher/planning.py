@@ -60,8 +60,17 @@ async def plan_deliveries(
             deadline=now + cancel_retry if cancelling else alert.expires,
         )
         if alert.sequence > 1:
+            # A row another transaction holds is being claimed (it will be in flight) or
+            # rescheduled: it is left to it. Read unlocked, it would be superseded over the
+            # claim's "sending" once that commits, and this version would go out beside it,
+            # the Alert perhaps after its Cancel. Skipped, it stays owed and this version
+            # waits for it (or, pending again, the sweep supersedes it:
+            # ``replaced_while_waiting``).
             waiting = await session.scalars(
-                select(Delivery).where(earlier_versions_waiting(delivery))
+                select(Delivery)
+                .where(earlier_versions_waiting(delivery))
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
             )
             for older in waiting:
                 if replaces(event.type, older.event_type):

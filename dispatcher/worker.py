@@ -27,7 +27,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from dispatcher.attempt_records import Attempt, AttemptRecorder
 from dispatcher.catch_up import as_the_alert_where_unseen
 from dispatcher.models import Delivery, Partner
-from dispatcher.ordering import earlier_version_owed, replaced_in_flight
+from dispatcher.ordering import (
+    earlier_version_owed,
+    replaced_in_flight,
+    replaced_while_waiting,
+)
 from dispatcher.partner_secrets import signing_secrets
 from dispatcher.retry import Outcome, RetryPolicy
 from dispatcher.sender import post_webhook
@@ -203,9 +207,11 @@ class DeliveryWorker:
     async def _expire_overdue(self) -> None:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
+            # One statement: a row being claimed meanwhile is waited for, then checked
+            # again (in flight by then, it is left alone).
             await session.execute(
                 update(Delivery)
-                .where(replaced_in_flight(now))
+                .where(or_(replaced_in_flight(now), replaced_while_waiting()))
                 .values(status="superseded", lease_until=None)
                 .execution_options(synchronize_session=False)
             )
@@ -234,7 +240,9 @@ class DeliveryWorker:
                     Delivery.status == "pending",
                     and_(Delivery.status == "sending", Delivery.lease_until < now),
                 ),
-                ~replaced_in_flight(now),  # superseded at the next sweep, never sent again
+                # Superseded at the next sweep, never sent again.
+                ~replaced_in_flight(now),
+                ~replaced_while_waiting(),
                 *_claimable(full),
             )
             .order_by(Delivery.next_attempt_at)

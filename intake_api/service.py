@@ -45,6 +45,7 @@ from shared.alert_contract import Language, Point, PublicChild
 from shared.auth import Principal, Unit
 from shared.clock import as_utc
 from shared.events import (
+    CARRIED_SIGHTINGS,
     ReportApproved,
     ReportApprovedData,
     ReportCancelled,
@@ -815,7 +816,7 @@ class ReportService:
             expires_at=report.expires_at,
             last_seen_heading_deg=zone.heading_deg,
             last_seen_destination=zone.destination,
-            sightings=[self._sighting_data(report, s) for s in report.sightings if s.trusted],
+            sightings=[self._sighting_data(report, s) for s in _newest_trusted(report)],
         )
 
     def to_out(
@@ -845,6 +846,13 @@ class ReportService:
                 _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
             ],
         )
+
+
+def _newest_trusted(report: Report) -> list[Sighting]:
+    """The case's trusted sightings an approval carries: the newest ``CARRIED_SIGHTINGS``."""
+    trusted = [s for s in report.sightings if s.trusted]
+    trusted.sort(key=lambda s: s.seen_at, reverse=True)
+    return trusted[:CARRIED_SIGHTINGS]
 
 
 # What a correction cannot change: who filed the case, and whether it is a drill; and once

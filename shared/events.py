@@ -67,6 +67,15 @@ class SightingAddedData(ReportRef):
     place_names: dict[Language, str] | None = None
 
 
+# An approval carries at most this many trusted sightings, the newest, and a zone is drawn
+# around at most these and the last-seen place. The zone is the newest locations' (older ones
+# leave the sighting horizon long before a hundred), and an event must stay far below the
+# broker's message limit (1 MB; a sighting takes 2 KB at most): the relay publishes in order,
+# so one event too large would hold back every event behind it, other children's take-downs
+# included.
+CARRIED_SIGHTINGS = 100
+
+
 class ReportApprovedData(ReportRef):
     """Everything the alert engine needs, and nothing restricted: restricted fields never leave
     intake."""
@@ -94,8 +103,9 @@ class ReportApprovedData(ReportRef):
     # language); absent, texts use ``last_seen_place`` as typed.
     last_seen_place_names: dict[Language, str] | None = None
     # Added later, optional likewise: the trusted sightings made while the case awaited
-    # review. Their own events reached the engine before any alert existed; the first
-    # version's zone and texts must count them (the newest drives the texts' place and time).
+    # review (the newest ``CARRIED_SIGHTINGS``). Their own events reached the engine before
+    # any alert existed; the first version's zone and texts must count them (the newest
+    # drives the texts' place and time).
     sightings: list[SightingAddedData] | None = None
 
 

@@ -13,6 +13,7 @@ from pyproj import Geod
 from alert_engine.geodesy import geodesic_disk
 from alert_engine.locations import TrustedLocation
 from alert_engine.pieces import (
+    ZONE_LOCATIONS,
     live_locations,
     piece_of,
     pieces_at,
@@ -133,6 +134,16 @@ def test_the_horizon_drops_old_locations() -> None:
     assert live_locations([report, early, late], POLICY) == [late, early]  # report: 4 h old
     no_horizon = ZonePolicy(sighting_horizon=timedelta(0))
     assert live_locations([report, early, late], no_horizon) == [late]
+
+
+def test_a_zone_is_drawn_around_the_newest_locations_only() -> None:
+    """As many as an approval carries (``CARRIED_SIGHTINGS``) and the last-seen place: the
+    same zone before and after approval, and a bounded cost however many sightings come."""
+    seen = [
+        TrustedLocation(point=BENI_MELLAL, at=SEEN + k * timedelta(seconds=10), sighting_id=f"s{k}")
+        for k in range(ZONE_LOCATIONS + 4)
+    ]
+    assert live_locations(seen, POLICY) == seen[::-1][:ZONE_LOCATIONS]
 
 
 def test_an_older_sighting_joins_the_union_without_moving_the_centre() -> None:

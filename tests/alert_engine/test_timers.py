@@ -9,8 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, func, select, text
 
+from alert_engine.models import Alert
+from alert_engine.timers import AlertTimerFailed
 from dispatcher.models import Delivery
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
@@ -129,6 +133,54 @@ async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -
             clock.advance(HOUR)
             assert await _run_timers(stack) == 0  # an expired alert has no more timers
             assert len(partner.received) == 6
+        finally:
+            await server.__aexit__(None, None, None)
+
+
+async def test_an_alert_whose_timer_fails_holds_back_no_other(tmp_path: Path) -> None:
+    """One due alert that cannot be handled, pass after pass (here its row cannot be read; a
+    zone that cannot be computed fails alike), came first in every pass and stopped every
+    alert behind it widening and expiring. Now the others are handled, its widening is put
+    off an interval, and the pass fails with the cause: supervision logs and counts it."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = FakeClock(start)
+    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
+    body = report_body(travel_mode="vehicle")
+    body["last_seen"]["at"] = (start - timedelta(minutes=30)).isoformat()
+    async with partner_endpoint() as partner:
+        stack, server = await start_stack(settings, clock)
+        try:
+            await stack.register_partner(partner)
+            report_ids = []
+            async with stack.clients("submitter", "reviewer") as (police, reviewer):
+                for _ in range(2):
+                    report_id = (await police.post("/v1/reports", json=body)).json()["id"]
+                    await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                    report_ids.append(report_id)
+                    clock.advance(timedelta(minutes=1))  # the first expires first: first due
+            await _versions(partner, 2)
+            await _settled(stack)
+            broken, sound = report_ids
+            async with stack.embedded.sessions() as session, session.begin():
+                await session.execute(
+                    text("UPDATE alerts SET locations = '[{}]' WHERE report_id = :id"),
+                    {"id": broken},
+                )
+
+            clock.advance(3 * HOUR)  # 3.5 h at 80 km/h: both zones have grown enough to widen
+            assert stack.embedded.timers is not None
+            with pytest.raises(AlertTimerFailed) as failed:
+                await stack.embedded.timers.run_due()
+            assert isinstance(failed.value.__cause__, ValidationError)
+            await stack.bus.wait_idle()
+            widened = (await _versions(partner, 3))[2]
+            assert (widened["type"], widened["alert"]["report_id"]) == ("alert.updated", sound)
+            async with stack.embedded.sessions() as session:
+                put_off = await session.scalar(
+                    select(Alert.next_widen_at).where(Alert.report_id == broken)
+                )
+            assert put_off == clock.now() + HOUR
+            assert await _run_timers(stack) == 0  # nothing else is due: the pass succeeds
         finally:
             await server.__aexit__(None, None, None)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.live_alerts import catch_up, remember
 from dispatcher.models import Delivery, KnownAlert, Partner
+from dispatcher.ordering import earlier_version_owed
 from dispatcher.partners import PartnerService
 from dispatcher.planning import plan_deliveries
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
@@ -220,6 +221,63 @@ async def test_a_verification_during_planning_waits_for_it_rather_than_deadlocki
     async with sessions() as session:
         statuses = dict((await session.execute(select(Delivery.sequence, Delivery.status))).all())
     assert statuses == {1: "delivered", 2: "superseded", 3: "pending"}
+
+
+async def test_a_take_down_planned_while_a_claim_takes_an_earlier_version_waits_for_it(
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The claim has locked the Alert (it waited out a retry) and marked it as being sent,
+    not yet committed, when the child is found. Planning the Cancel read the Alert as waiting
+    and superseded it over the claim's "sending": the Cancel went out beside the Alert, maybe
+    before it, and the partner kept the alert up. Planning now leaves a row being claimed to
+    the claim: the Cancel waits until the Alert's attempt is recorded."""
+    sessions = pg_sessions
+    alert_id = ALERT_MESSAGE_EXAMPLE["alert_id"]
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        retried = delivery("p1", alert_id, 1, "pending", "alert.issued")
+        retried.id = retried.webhook_id = "v1"  # an alert id is too long for them
+        retried.attempts = 1
+        session.add(retried)
+    claim = sessions()
+    await claim.begin()
+    claimed = await claim.scalar(
+        select(Delivery).where(Delivery.id == "v1").with_for_update(skip_locked=True)
+    )
+    assert claimed is not None
+    claimed.status = "sending"
+    await claim.flush()
+
+    async def plan_the_cancel() -> bool:
+        async with sessions() as session, session.begin():
+            cancel = AlertMessage.model_validate(
+                ALERT_MESSAGE_EXAMPLE | {"sequence": 2, "msg_type": "Cancel"}
+            )
+            event = AlertCancelled(source="test", subject=alert_id, data={"alert": cancel})
+            [(planned, _)] = await plan_deliveries(
+                session, event, now=NOW, cancel_retry=timedelta(hours=72), public_base_url="x"
+            )
+            await session.flush()
+            return bool(await session.scalar(select(earlier_version_owed(planned))))
+
+    planning = asyncio.create_task(plan_the_cancel())
+    # Either planning is done, or it waits on the claim's row (as it did, to write over it).
+    await eventually(_row_lock_waiters(sessions), lambda waiting: waiting > 0 or planning.done())
+    await claim.commit()
+    await claim.close()
+    assert await asyncio.wait_for(planning, timeout=15) is True  # the Cancel waits its turn
+    async with sessions() as session:
+        assert (await session.get_one(Delivery, "v1")).status == "sending"
+
+
+def _row_lock_waiters(sessions: async_sessionmaker[AsyncSession]) -> Any:
+    async def count() -> int:
+        async with sessions() as session:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+            return int((await session.execute(text(query))).scalar_one())
+
+    return count
 
 
 def _advisory_waiters(sessions: async_sessionmaker[AsyncSession]) -> Any:

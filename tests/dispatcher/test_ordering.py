@@ -16,6 +16,7 @@ from dispatcher.ordering import (
     newer_version_exists,
     newer_versions,
     replaced_in_flight,
+    replaced_while_waiting,
 )
 from tests.dispatcher.conftest import NOW, delivery, partner
 
@@ -110,6 +111,38 @@ async def test_a_version_whose_sender_died_is_superseded_if_a_newer_one_replaces
     async with sessions() as session:
         replaced = set(await session.scalars(select(Delivery.id).where(replaced_in_flight(NOW))))
     assert replaced == {"p1-a-1", "p1-b-2"}
+
+
+async def test_a_waiting_version_is_superseded_if_a_newer_one_replaces_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Planning supersedes what it finds waiting, but not a version then in flight whose
+    attempt failed afterwards: pending again, out of planning's sight, it would hold the
+    newer version back until its own next attempt."""
+    await _store(
+        sessions,
+        _retried("p1", "a", 1, "alert.issued"),
+        delivery("p1", "a", 2, "pending", "alert.cancelled"),  # a take-down replaces all
+        _retried("p1", "b", 2, "alert.updated"),
+        delivery("p1", "b", 3, "pending"),  # an Update replaces an Update
+        _retried("p1", "c", 1, "alert.issued"),
+        delivery("p1", "c", 2, "pending"),  # but never the first Alert
+        _retried("p2", "a", 1, "alert.issued"),  # nothing newer for this partner
+        _retried("p1", "e", 1, "alert.issued"),
+        delivery("p1", "e", 2, "superseded", "alert.cancelled"),  # a newer one, superseded
+        _in_flight("p1", "f", 1, "alert.issued", 30),  # on its way: left to finish
+        delivery("p1", "f", 2, "pending", "alert.cancelled"),
+    )
+    async with sessions() as session:
+        replaced = set(await session.scalars(select(Delivery.id).where(replaced_while_waiting())))
+    assert replaced == {"p1-a-1", "p1-b-2"}
+
+
+def _retried(partner_id: str, alert_id: str, sequence: int, event_type: str) -> Delivery:
+    """A version whose attempt failed: pending again, its next attempt an hour away."""
+    row = delivery(partner_id, alert_id, sequence, "pending", event_type)
+    row.attempts, row.next_attempt_at = 1, NOW + timedelta(hours=1)
+    return row
 
 
 async def test_newer_versions_count_unless_superseded(

@@ -4,13 +4,17 @@ where there is none. And a sighting sent again after a lost answer is added once
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from intake_api.models import Sighting
-from services.testbed.sample_report import report_body
-from services.testbed.stack import Stack
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack, embedded_settings, start_stack
+from shared.events import CARRIED_SIGHTINGS
+from shared.outbox import OutboxEvent
 
 
 async def test_sightings_added_at_the_same_instant_keep_one_order(stack: Stack) -> None:
@@ -72,3 +76,41 @@ async def test_a_sighting_sent_again_with_its_idempotency_key_is_added_once(stac
     for refused in (corrected, elsewhere, as_report):
         assert refused.status_code == 409, refused.text
         assert refused.json()["errors"][0]["field"] == "header.Idempotency-Key"
+
+
+async def test_an_approval_carries_the_newest_trusted_sightings_at_most(tmp_path: Path) -> None:
+    """Each sighting is about 2 KB of the approval: hundreds made while a case awaited review
+    made an event too large for the broker, and the relay, publishing in order, held every
+    event behind it (other children's take-downs) for good. The newest are carried."""
+    settings = embedded_settings(tmp_path, rate_limit_burst=CARRIED_SIGHTINGS + 10)
+    stack, server = await start_stack(settings)
+    try:
+        await _approved_with_many_sightings(stack)
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def _approved_with_many_sightings(stack: Stack) -> None:
+    now = datetime.now(UTC)
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        created = await police.post("/v1/reports", json=report_body())
+        assert created.status_code == 201, created.text
+        report_id = created.json()["id"]
+        seen = []
+        for minutes in range(CARRIED_SIGHTINGS + 3):
+            at = (now - timedelta(minutes=minutes)).isoformat()
+            sighting = {"location": {"lat": 33.5 + minutes / 1000, "lon": -7.6}, "at": at}
+            answer = await police.post(
+                f"/v1/reports/{report_id}/sightings", json=sighting | {"trusted": True}
+            )
+            assert answer.status_code == 201, answer.text
+            seen.append(answer.json()["id"])
+        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+    async with stack.embedded.sessions() as session:
+        payload = await session.scalar(
+            select(OutboxEvent.payload).where(OutboxEvent.event_type == "report.approved")
+        )
+    assert payload is not None
+    carried = [s["sighting_id"] for s in json.loads(payload)["data"]["sightings"]]
+    assert sorted(carried) == sorted(seen[:CARRIED_SIGHTINGS])  # the three oldest are not

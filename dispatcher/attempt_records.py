@@ -49,6 +49,8 @@ class Attempt:
     webhook_id: str
     result: SendResult
     answered_at: datetime  # the attempt's time, not its batch's
+    # The lease its claim took: if the delivery holds another now, it was taken over.
+    lease_until: datetime | None
 
 
 @dataclass
@@ -172,6 +174,16 @@ class AttemptRecorder:
                 error=result.error,
             )
         )
+        if delivery.status != "sending" or delivery.lease_until != attempt.lease_until:
+            # Its lease ran out before this was written: another dispatcher has taken the
+            # delivery over (or the sweep settled it). The POST is history; the state is the
+            # new holder's to write. Written over, a late "delivered" would free the next
+            # version while the holder's copy of this one is still on its way.
+            log.warning(
+                "attempt recorded after its lease ran out: left to the delivery's holder",
+                extra={"delivery_id": delivery.id, "status_code": result.status},
+            )
+            return "retry"
         delivery.attempts += 1
         delivery.last_status_code, delivery.last_error = result.status, result.error
         delivery.lease_until = None

@@ -62,6 +62,7 @@ class Claimed:
     url: str
     secrets: list[str]
     body: bytes
+    lease_until: datetime | None  # this claim's: its attempt is written while it holds
 
 
 def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer) -> Claimed:
@@ -72,6 +73,7 @@ def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer
         partner.url,
         signing_secrets(partner, now, sealer),
         delivery.payload.encode(),
+        delivery.lease_until,
     )
 
 
@@ -282,7 +284,12 @@ class DeliveryWorker:
                 # next version still waits: it is claimed only once this one is recorded.
                 self._in_flight[item.partner_id] -= 1
             answered = Attempt(
-                item.delivery_id, item.partner_id, item.webhook_id, result, self._clock.now()
+                item.delivery_id,
+                item.partner_id,
+                item.webhook_id,
+                result,
+                self._clock.now(),
+                item.lease_until,
             )
             outcome = await self._attempts.record(answered)
         except Exception as exc:

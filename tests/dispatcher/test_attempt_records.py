@@ -61,7 +61,10 @@ async def test_outcomes_arriving_together_share_one_transaction(
     recorder = _recorder(sessions, woken)
 
     outcomes = await asyncio.gather(
-        *(recorder.record(Attempt(d.id, "p1", d.webhook_id, _answered(200), SENT)) for d in rows)
+        *(
+            recorder.record(Attempt(d.id, "p1", d.webhook_id, _answered(200), SENT, None))
+            for d in rows
+        )
     )
 
     assert outcomes == ["delivered"] * 30
@@ -90,10 +93,10 @@ async def test_each_attempt_of_a_batch_gets_its_own_outcome(
     woken: list[int] = []
     recorder = _recorder(sessions, woken)
     attempts = [
-        Attempt(ok.id, "p1", ok.webhook_id, _answered(200), SENT),
-        Attempt(failing.id, "p1", failing.webhook_id, _answered(500), SENT),
-        Attempt(gone.id, "p2", gone.webhook_id, _answered(410), SENT),
-        Attempt("no-such-delivery", "p2", "msg_none", _answered(200), SENT),
+        Attempt(ok.id, "p1", ok.webhook_id, _answered(200), SENT, None),
+        Attempt(failing.id, "p1", failing.webhook_id, _answered(500), SENT, None),
+        Attempt(gone.id, "p2", gone.webhook_id, _answered(410), SENT, None),
+        Attempt("no-such-delivery", "p2", "msg_none", _answered(200), SENT, None),
     ]
 
     outcomes = await asyncio.gather(*(recorder.record(a) for a in attempts))
@@ -109,3 +112,32 @@ async def test_each_attempt_of_a_batch_gets_its_own_outcome(
         # p1 answered: its delivery waiting out a back-off is due now, and the loop is woken.
         assert by_id[waiting.id].next_attempt_at == WRITTEN
         assert woken
+
+
+async def test_an_attempt_whose_delivery_was_taken_over_changes_nothing(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Its lease ran out (a slow partner, a stalled dispatcher) and another dispatcher claimed
+    the delivery again. The first one's late "delivered" freed the next version (a Cancel)
+    while the second copy of this one was still on its way, so it could arrive after it."""
+    taken_over = delivery("p1", "a1", 1, "sending", "alert.issued")
+    taken_over.lease_until = WRITTEN + timedelta(minutes=2)  # the new holder's lease
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        session.add(taken_over)
+    recorder = _recorder(sessions, [])
+    first_lease = SENT - timedelta(seconds=30)
+    late = Attempt(taken_over.id, "p1", taken_over.webhook_id, _answered(200), SENT, first_lease)
+
+    assert await recorder.record(late) == "retry"
+
+    async with sessions() as session:
+        stored = await session.get_one(Delivery, taken_over.id)
+        assert (stored.status, stored.attempts, stored.lease_until) == (
+            "sending",
+            0,
+            taken_over.lease_until,
+        )
+        history = await session.scalar(select(func.count()).select_from(DeliveryAttempt))
+        assert history == 1  # the POST was made: it stays in the delivery's history

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.catch_up import bring_forward
-from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, LAG_SECONDS
+from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, DEAD, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.ordering import TAKE_DOWNS, newer_versions, replaces
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
@@ -211,7 +211,7 @@ class AttemptRecorder:
             if partner is not None:
                 partner.status = "disabled"
                 partner.status_reason = "the endpoint answered 410 Gone"
-            delivery.status = "dead"
+            _given_up(delivery, "the endpoint answered 410 Gone")
             return outcome
         if await _overtaken(session, delivery):
             # A newer version already replaces this one (a Cancel replaces everything):
@@ -229,10 +229,30 @@ class AttemptRecorder:
             take_down=delivery.event_type in TAKE_DOWNS,
         )
         if when is None:
-            delivery.status = "dead"  # dead-lettered: visible in the API, replayable
+            _given_up(delivery, "its retries are spent before its deadline")
             return "dead"
         delivery.status, delivery.next_attempt_at = "pending", when
         return outcome
+
+
+def _given_up(delivery: Delivery, why: str) -> None:
+    delivery.status = "dead"  # dead-lettered: visible in the API, replayable
+    said_given_up(delivery.id, delivery.partner_id, delivery.event_type, why)
+
+
+def said_given_up(delivery_id: str, partner_id: str, event_type: str, why: str) -> None:
+    """A delivery dead-lettered, counted and logged: a take-down given up on is an alert its
+    partner may still show."""
+    DEAD.labels(event_type).inc()
+    log.warning(
+        "delivery given up",
+        extra={
+            "delivery_id": delivery_id,
+            "partner_id": partner_id,
+            "event_type": event_type,
+            "reason": why,
+        },
+    )
 
 
 def _fail(waiting: _Waiting, error: BaseException) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 ATTEMPTS = Counter(
     "tifli_delivery_attempts_total", "Webhook delivery attempts, by outcome.", ["outcome"]
@@ -16,4 +16,16 @@ LAG_SECONDS = Histogram(
     "tifli_delivery_lag_seconds",
     "From an alert version's 'sent' to its delivery to a partner.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120, 600, 3600),
+)
+DEAD = Counter(
+    "tifli_deliveries_dead_total",
+    "Deliveries given up on (retries spent, the deadline passed, 410 Gone), by event type: a "
+    "partner that did not get that version. A take-down among them is an alert the partner "
+    "may still show: alert on it.",
+    ["event_type"],
+)
+TAKE_DOWN_WAITING = Gauge(
+    "tifli_take_down_oldest_waiting_age_seconds",
+    "Age of the oldest take-down (a Cancel, an expiry) still owed to a partner, as this "
+    "dispatcher's last sweep found it (0: none). Its partner may still show the alert.",
 )

@@ -20,14 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from dispatcher.attempt_records import Attempt, AttemptRecorder
+from dispatcher.attempt_records import Attempt, AttemptRecorder, said_given_up
 from dispatcher.catch_up import as_the_alert_where_unseen
+from dispatcher.metrics import TAKE_DOWN_WAITING
 from dispatcher.models import Delivery, Partner
 from dispatcher.ordering import (
+    OWED,
+    TAKE_DOWNS,
     earlier_version_owed,
     replaced_in_flight,
     replaced_while_waiting,
@@ -36,7 +39,7 @@ from dispatcher.partner_secrets import signing_secrets
 from dispatcher.retry import Outcome, RetryPolicy
 from dispatcher.sender import post_webhook
 from dispatcher.signing import signature_headers
-from shared.clock import Clock
+from shared.clock import Clock, as_utc
 from shared.sealing import Sealer
 from shared.supervision import Supervisor
 from shared.transient_errors import describe
@@ -217,7 +220,7 @@ class DeliveryWorker:
                 .values(status="superseded", lease_until=None)
                 .execution_options(synchronize_session=False)
             )
-            await session.execute(
+            expired = await session.execute(
                 update(Delivery)
                 .where(
                     or_(
@@ -227,7 +230,17 @@ class DeliveryWorker:
                     Delivery.deadline < now,
                 )
                 .values(status="dead", last_error="not delivered before its deadline")
+                .returning(Delivery.id, Delivery.partner_id, Delivery.event_type)
             )
+            for delivery_id, partner_id, event_type in expired:
+                said_given_up(delivery_id, partner_id, event_type, "its deadline passed")
+            oldest = await session.scalar(
+                select(func.min(Delivery.created_at)).where(
+                    Delivery.status.in_(OWED), Delivery.event_type.in_(sorted(TAKE_DOWNS))
+                )
+            )
+        waited = (now - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        TAKE_DOWN_WAITING.set(max(waited, 0.0))
 
     async def _claim(self) -> list[Claimed]:
         now = self._clock.now()

@@ -53,9 +53,17 @@ LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PARAGRAPH
 ]
 _PHONE_PATTERN = r"^\+?[0-9 ().-]{3,30}$"
+# Digits as an Arabic keyboard types them (Arabic-Indic, and the Eastern forms): taken, and
+# kept as the same digits in 0-9, the form every other system reads.
+_ARABIC_DIGITS = {
+    **{0x0660 + d: str(d) for d in range(10)},
+    **{0x06F0 + d: str(d) for d in range(10)},
+}
+_PHONE_TAKEN = r"^\+?[0-9\u0660-\u0669\u06f0-\u06f9 ().-]{3,30}$"
 
 
 def _phone_form(value: str) -> str:
+    value = value.translate(_ARABIC_DIGITS)
     # Said in words: pydantic's own message quotes the pattern, which an officer cannot read.
     if not re.fullmatch(_PHONE_PATTERN, value):
         raise ValueError(
@@ -69,7 +77,7 @@ Phone = Annotated[
     StringConstraints(strip_whitespace=True),
     SINGLE_LINE,
     AfterValidator(_phone_form),
-    Field(json_schema_extra={"pattern": _PHONE_PATTERN}),  # for the docs and clients
+    Field(json_schema_extra={"pattern": _PHONE_TAKEN}),  # for the docs and clients
 ]
 
 

@@ -121,6 +121,21 @@ async def test_a_direction_is_kept_and_a_destination_geocoded(stack: Stack) -> N
     assert read["sightings"][0]["destination"] is None
 
 
+async def test_a_phone_typed_in_arabic_digits_is_kept_in_western_digits(stack: Stack) -> None:
+    """An Arabic keyboard types ٠–٩ (or ۰–۹): the number is taken, as the digits 0–9 every
+    other system reads; other scripts' digits are still refused, naming the field."""
+    body = report_body()
+    body["guardian"]["phone"] = "+212 ٦٦١ ۲۳ ٤٥ ٦٧"
+    async with stack.client("submitter") as police:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["report"]["guardian"]["phone"] == "+212 661 23 45 67"
+        body["guardian"]["phone"] = "+212 ६६१ २३"  # Devanagari
+        refused = await police.post("/v1/reports", json=body)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["guardian.phone"]
+
+
 @pytest.mark.parametrize(
     "headers",
     [

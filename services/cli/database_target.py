@@ -19,6 +19,7 @@ from services.database import upgrade
 from services.refusals import StartRefused
 from shared.db import create_engine
 from shared.settings import Settings
+from shared.transient_errors import sqlstate_of
 
 
 class DatabaseRefused(Exception):
@@ -62,12 +63,21 @@ def _refuse_a_missing_folder(database_url: str) -> None:
 
 
 async def has_schema(database_url: str) -> bool:
+    """Whether the database holds a Tifli schema; a database the server does not have is
+    refused in a line (``DatabaseRefused``): waiting will not create it."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(
                 lambda sync: inspect(sync).has_table("alembic_version")
             )
+    except Exception as exc:
+        if sqlstate_of(exc) != "3D000":  # invalid_catalog_name
+            raise
+        raise DatabaseRefused(
+            f"the database {shown_url(database_url)} does not exist: create it first, "
+            "then run 'tifli db upgrade' against it"
+        ) from None
     finally:
         await engine.dispose()
 

@@ -4,10 +4,13 @@ together in the next transaction, each with its own outcome, on both databases."
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -141,3 +144,32 @@ async def test_an_attempt_whose_delivery_was_taken_over_changes_nothing(
         )
         history = await session.scalar(select(func.count()).select_from(DeliveryAttempt))
         assert history == 1  # the POST was made: it stays in the delivery's history
+
+
+async def test_a_take_down_given_up_on_is_counted_and_said(
+    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its retries spent before its deadline, a Cancel is dead: its partner may still show the
+    alert. It was logged and counted as one more retry, and nothing said it died."""
+    cancel = delivery("p1", "a1", 2, "sending", "alert.cancelled")
+    cancel.deadline = SENT + timedelta(seconds=5)  # the next retry (10 s on) would be past it
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        session.add(cancel)
+
+    def given_up() -> float:
+        counted = REGISTRY.get_sample_value(
+            "tifli_deliveries_dead_total", {"event_type": "alert.cancelled"}
+        )
+        return counted or 0.0
+
+    before = given_up()
+    attempt = Attempt(cancel.id, "p1", cancel.webhook_id, _answered(500), SENT, None)
+
+    with caplog.at_level(logging.WARNING, logger="dispatcher.attempt_records"):
+        assert await _recorder(sessions, []).record(attempt) == "dead"
+
+    assert given_up() == before + 1
+    [said] = [r for r in caplog.records if r.getMessage() == "delivery given up"]
+    assert (said.delivery_id, said.event_type) == (cancel.id, "alert.cancelled")  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,6 +47,8 @@ async def test_a_partner_disabled_when_the_child_is_found_gets_the_cancel_once_b
             )
             assert cancel["event_type"] == "alert.cancelled"
             assert len(endpoint.received) == 1
+            # An alert the partner may still show: what an operator alerts on.
+            await eventually(_take_down_waiting, lambda age: age > 0)
 
             # The Alert, delivered before, cannot be replayed over the Cancel.
             # Its outcome recorded (the partner had it before the dispatcher wrote so).
@@ -62,6 +65,12 @@ async def test_a_partner_disabled_when_the_child_is_found_gets_the_cancel_once_b
         assert body["type"] == "alert.cancelled"
         assert body["alert"]["alert_id"] == alert_id
         assert took_down.headers["webhook-id"] == cancel["webhook_id"]
+        await eventually(_take_down_waiting, lambda age: age == 0)  # none owed any more
+
+
+async def _take_down_waiting() -> float:
+    """The oldest take-down still owed, as the dispatcher's sweep last found it (seconds)."""
+    return REGISTRY.get_sample_value("tifli_take_down_oldest_waiting_age_seconds") or 0.0
 
 
 async def test_a_partner_that_answered_410_to_the_cancel_gets_it_once_verified_again(

@@ -3,13 +3,14 @@ signing in, filling the new-case form, opening a case, confirming an act."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, Locator, Page
+from playwright.async_api import Browser, Dialog, Locator, Page
 
 from services.testbed.browser import open_page
 from services.testbed.stack import Stack
@@ -104,3 +105,16 @@ async def confirm(page: Page, action: str) -> None:
     """Clicks an action's button, then its confirmation (asked once more before it acts)."""
     await page.locator(f"[data-action={action}]").click()
     await page.locator(f"[data-confirm={action}]").click()
+
+
+def answer_the_next_dialog(page: Page, *, leave: bool) -> asyncio.Future[str]:
+    """The next dialog the page opens (``confirm``: leave a form not sent?) answered: accepted
+    (``leave``) or dismissed. The future holds its message once it is answered."""
+    answered: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def answer(dialog: Dialog) -> None:
+        await (dialog.accept() if leave else dialog.dismiss())
+        answered.set_result(dialog.message)
+
+    page.once("dialog", answer)
+    return answered

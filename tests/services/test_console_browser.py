@@ -143,6 +143,11 @@ async def test_a_case_from_submission_to_cancel_in_the_console(
             await page.locator("[data-confirm=resolve]").click()
             await page.locator("#case-status.resolved").wait_for()
             await page.locator(delivery(page, "alert.cancelled", "delivered")).wait_for()
+            # Its map no longer reads as a live alert: the zone faded, and said so in words.
+            await expect(page.locator("#map .taken-down")).to_have_text(
+                "Retirée : les partenaires ne montrent plus cette zone."
+            )
+            await expect(page.locator("#map")).to_have_attribute("data-taken-down", "true")
 
             # Four eyes: a reviewer who submitted a case is told why they cannot approve it.
             async with stack.client("officer") as api:

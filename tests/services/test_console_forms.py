@@ -5,6 +5,7 @@ asked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -12,7 +13,13 @@ from playwright.async_api import Browser, Request, Route, expect
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
-from tests.services.console_steps import add_console_keys, console_page, fill_new_case, open_case
+from tests.services.console_steps import (
+    add_console_keys,
+    answer_the_next_dialog,
+    console_page,
+    fill_new_case,
+    open_case,
+)
 
 LONGER = "Short black hair, brown eyes, about 130 cm, a scar above the left eyebrow"
 
@@ -135,7 +142,10 @@ async def test_fields_at_fault_are_marked_named_and_said_in_the_pages_language(
         place = form.locator("#place_name")
         await expect(place).to_be_focused()
         await expect(place).to_have_attribute("aria-invalid", "true")
-        await expect(place).to_have_accessible_description(re.compile("names 2 places"))
+        # The API's words, introduced in the page's language, beside the field.
+        await expect(place).to_have_accessible_description(
+            re.compile(r"^رفضه الخادم: .*names 2 places")
+        )
         # The earlier marks are gone: only what is at fault now is marked.
         await expect(form.locator("[aria-invalid=true]")).to_have_count(1)
         label = (await form.locator("label[for=place_name]").inner_text()).strip()
@@ -249,3 +259,41 @@ async def test_an_approval_of_what_changed_since_the_page_showed_it_is_refused(
             await criterion.check()
         await page.locator("#approve").click()
         await page.locator("#case-status.approved").wait_for()
+
+
+async def test_a_case_typed_in_arabic_digits_is_filed_and_a_slip_loses_nothing(
+    stack: Stack, browser: Browser
+) -> None:
+    """Digits as an Arabic keyboard types them are read as digits (a number field refused
+    them: an age could not be typed). Neither age nor birth date is said on the age field,
+    in the page's language. Leaving a form not sent asks first: staying keeps every field,
+    and once sent the console moves on without asking."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "police") as page:
+        await page.locator("#language").select_option("ar")
+        await expect(page.locator("html")).to_have_attribute("lang", "ar")
+        form = await fill_new_case(page, "Salma")
+        await form.locator("#sex").select_option("female")
+        age = form.locator("#age")
+        await age.fill("")
+        await form.locator("button[type=submit]").click()
+        await expect(age).to_be_focused()
+        await expect(age).to_have_accessible_description("أدخل السن أو تاريخ الازدياد.")
+        await age.fill("٩")
+        phone = form.locator("#guardian_phone")
+        await phone.fill("+212 ٦٦١ ٢٣ ٤٥ ٦٧")
+        await expect(phone).to_have_attribute("dir", "ltr")  # its groups in the order typed
+
+        asked = answer_the_next_dialog(page, leave=False)
+        await page.locator("a[data-nav='nav.cases']").click()
+        message = await asyncio.wait_for(asked, timeout=10)
+        assert message == "لم يُرسَل ما كتبته بعد. هل تغادر هذه الصفحة وتفقده؟"
+        await expect(page).to_have_url(re.compile(r"#/new$"))  # put back: still this page
+        await expect(age).to_have_value("٩")
+
+        await form.locator("button[type=submit]").click()  # sent: no question on the way
+        await page.wait_for_url(re.compile(r"#/cases/[\w-]+$"))
+        async with stack.client("police") as police:
+            [case] = (await police.get("/v1/reports")).json()["items"]
+        assert case["report"]["child"]["age"] == 9
+        assert case["report"]["guardian"]["phone"] == "+212 661 23 45 67"

@@ -5,6 +5,7 @@ revoked key sent back to sign in, and failures said in words."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from services.testbed.stack import Stack
 from shared.auth import create_api_key, find_api_key, revoke
 from tests.services.console_steps import (
     add_console_keys,
+    answer_the_next_dialog,
     console_page,
     fill_new_case,
     open_case,
@@ -232,8 +234,13 @@ async def test_keyboard_and_screen_reader_users_are_taken_where_to_go_next(
         await expect(phone).to_be_in_viewport()
         await expect(phone).to_have_accessible_description(re.compile("not a phone number"))
         await expect(page.locator("#notice")).to_have_text("À corriger : Téléphone du tuteur.")
-        # A second press asks first: the focus goes to "confirm", and back if the user does.
+        # Leaving what was typed and not sent asks first; the officer leaves it.
+        asked = answer_the_next_dialog(page, leave=True)
         await open_case(page, case_id)
+        assert await asyncio.wait_for(asked, timeout=10) == (
+            "Ce que vous avez saisi n'a pas été envoyé. Quitter cette page et le perdre ?"
+        )
+        # A second press asks first: the focus goes to "confirm", and back if the user does.
         await page.locator("[data-action=resolve]").press("Enter")
         confirm = page.locator("[data-confirm=resolve]")
         await expect(confirm).to_be_focused()

@@ -157,6 +157,12 @@ async def test_db_upgrade_says_in_one_line_what_is_wrong(postgres: PostgresServe
     missing = postgres.url.rsplit("/", 1)[0] + f"/nosuch{uuid.uuid4().hex[:8]}"
     done = await tifli(missing, "db", "upgrade", TIFLI_DATA_KEY=Sealer.new_key())
     assert done.returncode == 2 and "does not exist" in one_line(done.stderr)
+    # A service, and any other command on the database, say it alike (they gave a traceback).
+    for args in (("run", "dispatcher"), ("keys", "list")):
+        env = {**SILENT_BROKER, **PUBLIC_ADDRESS} if args[0] == "run" else {}
+        done = await tifli(missing, *args, TIFLI_DATA_KEY=Sealer.new_key(), **env)
+        assert done.returncode == 2, done.stderr
+        assert "does not exist: create it first" in one_line(done.stderr)
     silent = f"postgresql+asyncpg://tifli@127.0.0.1:{free_port()}/tifli"
     done = await tifli(silent, "db", "upgrade", TIFLI_DATA_KEY=Sealer.new_key())
     assert done.returncode == 3 and "does not answer" in one_line(done.stderr)

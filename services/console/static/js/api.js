@@ -22,6 +22,11 @@ export class ApiError extends Error {
   }
 }
 
+// How long an answer is waited for. A request left hanging (a server stalled, a connection
+// lost without a word) kept a form's button greyed out for good; now it fails and says so,
+// with the typing kept, and a form sent again with its idempotency key is acted on once.
+const ANSWER_WITHIN_MS = 30_000;
+
 async function call(path, { method = "GET", body, accept = "application/json", headers: extra = {}, contentType = "application/json" } = {}) {
   const headers = { Accept: accept, ...extra };
   if (credentials.key) headers.Authorization = `Bearer ${credentials.key}`;
@@ -32,6 +37,7 @@ async function call(path, { method = "GET", body, accept = "application/json", h
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "omit",
     cache: "no-store",
+    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
   });
   if (!response.ok) {
     let problem = {};

@@ -19,7 +19,9 @@ export function keepDraft(view, page, unit) {
 }
 
 // Puts the kept values back into the fields of the same ids, as if typed (the listeners that
-// follow typing run: a plate makes the vehicle required, a time shows its offset).
+// follow typing run: a plate makes the vehicle required, a time shows its offset). A field
+// the page drew with the same value is left as drawn: nothing was typed into it (a form
+// untouched must not count as typing not sent, ``unsent``).
 export function restoreDraft(view, page, unit) {
   const draft = kept;
   kept = null;
@@ -27,6 +29,7 @@ export function restoreDraft(view, page, unit) {
   for (const field of fieldsOf(view)) {
     if (!(field.id in draft.values)) continue;
     const value = draft.values[field.id];
+    if ((field.type === "checkbox" ? field.checked : field.value) === value) continue;
     if (field.type === "checkbox") field.checked = value;
     else field.value = value;
     field.dispatchEvent(new Event("input", { bubbles: true }));

@@ -5,6 +5,7 @@
 // speak the browser's, whatever the page's.
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
+import { numberOf } from "./inputs.js";
 
 // The API names a field by its path in the request ("last_seen.place_name",
 // "child.photo_urls.0"); ``controls`` maps a path, or the start of one, to the id of the form
@@ -37,13 +38,17 @@ export function clearFieldErrors(form) {
   for (const control of form.querySelectorAll("[aria-invalid]")) unmark(control);
 }
 
-// ``fromApi``: the message is the API's, in English whatever the page's language: marked so,
-// a screen reader reads it in an English voice, and its own direction keeps its order.
+// ``fromApi``: the message is the API's, in English whatever the page's language. It is
+// introduced in the page's language, and the note runs in the page's direction (beside its
+// field, on an Arabic page too); the message itself is marked English, so that a screen
+// reader reads it in an English voice and its own direction keeps its order.
 function mark(control, message, fromApi = false) {
   if (control.getAttribute("aria-invalid") === "true") return;  // its first message stands
   control.setAttribute("aria-invalid", "true");
-  const said = fromApi ? { lang: "en", dir: "auto" } : {};
-  const note = h("small", { class: "field-error", id: `${control.id}-error`, text: message, ...said });
+  const said = fromApi
+    ? [t("error.server_said"), " ", h("span", { lang: "en", dir: "ltr", text: message })]
+    : [message];
+  const note = h("small", { class: "field-error", id: `${control.id}-error` }, ...said);
   // After the label, not inside it: inside, the message would become part of the field's name.
   (control.closest("label") ?? control).after(note);
   const described = [control.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" ");
@@ -52,8 +57,19 @@ function mark(control, message, fromApi = false) {
   control.addEventListener("input", () => unmark(control), { once: true });
 }
 
+// A ``numberInput``'s checks, as a number field's would be, in the page's language.
+function numberCheck(control) {
+  const value = numberOf(control);
+  if (value === null) return control.required ? t("error.required") : null;
+  if (!Number.isFinite(value) || (control.dataset.integer !== undefined && !Number.isInteger(value))) return t("error.number");
+  const { min, max } = control.dataset;
+  if ((min !== undefined && value < Number(min)) || (max !== undefined && value > Number(max))) return `${t("error.range")} \u2066${min}–${max}\u2069`;
+  return null;
+}
+
 // What the browser's checks say of a control, in the page's language; null when it passes.
 function browserCheck(control) {
+  if (control.dataset?.number !== undefined) return numberCheck(control);
   const v = control.validity;
   if (!v || v.valid) return null;
   if (v.valueMissing) return t(control.type === "checkbox" ? "error.unchecked" : "error.required");

@@ -7,3 +7,33 @@ export function input(id, labelKey, props = {}) {
   const field = props.rows ? h("textarea", { id, name: id, ...props }) : h("input", { id, name: id, type: "text", ...props });
   return h("label", { for: id }, t(labelKey), " ", field);
 }
+
+// Digits typed in Arabic-Indic (U+0660–0669) or Eastern Arabic-Indic (U+06F0–06F9) script,
+// the Arabic decimal separator and the minus sign, as the API reads numbers. (A browser's
+// number field refuses such digits outright: an Arabic keyboard could not type an age.)
+export function westernDigits(text) {
+  return text
+    .replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (digit) => String(digit.charCodeAt(0) & 0xf))
+    .replace("\u066b", ".")
+    .replace("\u2212", "-");
+}
+
+// A number field that takes digits in either script: a text field, checked by ``field_errors``
+// (``data-min``, ``data-max``, ``data-integer``), read with ``numberOf``.
+export function numberInput(id, labelKey, { min, max, integer = false, ...props } = {}) {
+  return input(id, labelKey, {
+    inputmode: integer ? "numeric" : "decimal",
+    dir: "ltr",
+    "data-number": true,
+    "data-min": min,
+    "data-max": max,
+    "data-integer": integer || null,
+    ...props,
+  });
+}
+
+// The number in a ``numberInput``: null when it is empty, NaN when it is not a number.
+export function numberOf(control) {
+  const text = westernDigits(control.value.trim());
+  return text === "" ? null : Number(text);
+}

@@ -8,6 +8,7 @@ import { h, replace } from "./dom.js";
 import { dropDraft, keepDraft, restoreDraft } from "./drafts.js";
 import { t, setLanguage, language } from "./i18n.js";
 import { arrive, leave } from "./page.js";
+import { mayLeave } from "./unsent.js";
 import { loadZone } from "./zone.js";
 import { showCases, showNewCase } from "./views/cases.js";
 import { showCase } from "./views/case.js";
@@ -58,7 +59,10 @@ function home() {
   return first ? first.path.source.replace(/^\^|\$$/g, "").replaceAll("\\/", "/") : "#/";
 }
 
+let drawnHash = location.hash; // the page on screen: where a user who stays is put back
+
 async function route() {
+  drawnHash = location.hash;
   leave();
   noticeOnArrival();
   if (!signedInKey()) return showSignIn();
@@ -168,7 +172,12 @@ languageSelect.addEventListener("pointerdown", () => { browsing = false; });
 languageSelect.addEventListener("change", () => { if (!browsing) applyLanguage(); });
 languageSelect.addEventListener("blur", () => { if (browsing) applyLanguage(); });
 
-window.addEventListener("hashchange", route);
+// Moving to another page with typing not sent asks first; staying puts the address back (the
+// page drawn is still the one it names).
+window.addEventListener("hashchange", () => {
+  if (mayLeave()) route();
+  else history.replaceState(null, "", drawnHash);
+});
 
 setLanguage(language());
 languageSelect.value = language();

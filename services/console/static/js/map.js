@@ -116,12 +116,22 @@ export class CaseMap {
     if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9, { animate: false });
   }
 
+  // The caption a taken-down alert's map carries, in words on the map and in its name.
+  _takenDown(down) {
+    this.container.querySelector(".taken-down")?.remove();
+    this.container.setAttribute("aria-label", down ? `${t("map")} — ${t("alert_down_map")}` : t("map"));
+    this.container.dataset.takenDown = String(down);
+    if (down) this.container.append(h("p", { class: "taken-down", text: t("alert_down_map") }));
+  }
+
   // One version of the alert: the exact zone, the polygon sent, each location's circle, the
-// heading corridor.
-  drawAlert(message, exact) {
+  // heading corridor. ``down``: the alert is no longer up (the child found, or its time over):
+  // the zone is drawn faded, and the map says so, lest it be read as a live alert.
+  drawAlert(message, exact, down = false) {
     const L = this.L;
     if (this.zone) this.zone.remove();
     this.zone = L.layerGroup().addTo(this.layers);
+    this._takenDown(down);
     const area = message.area;
     if (exact) {
       // The zone on the territory, under the polygon sent: what lies between is the overshoot.
@@ -130,8 +140,9 @@ export class CaseMap {
     for (const circle of area.circles) {
       L.circle([circle.center.lat, circle.center.lon], { radius: circle.radius_km * 1000, color: "#0b5cab", weight: 1, dashArray: "4 4", fill: false, interactive: false, className: "zone-circle" }).addTo(this.zone);
     }
+    const sentColor = down ? "#6b6b6b" : "#b3261e";
     const sent = L.geoJSON(area.geojson, {
-      style: { color: "#b3261e", weight: 2, fillColor: "#b3261e", fillOpacity: 0.15, smoothFactor: 0, noClip: true, className: "zone-sent" },
+      style: { color: sentColor, weight: 2, dashArray: down ? "6 4" : null, fillColor: sentColor, fillOpacity: down ? 0.05 : 0.15, smoothFactor: 0, noClip: true, className: "zone-sent" },
       interactive: false,
     }).addTo(this.zone);
     const heading = message.last_seen?.heading_deg;

@@ -58,7 +58,9 @@ export function whenKeyRefused(act) {
 export function describe(error) {
   if (!(error instanceof ApiError)) {
     // fetch's own failure ("Failed to fetch"): the network or the server is down.
-    return error instanceof TypeError ? t("error.network") : String(error?.message ?? error);
+    if (error instanceof TypeError) return t("error.network");
+    if (error?.name === "TimeoutError") return t("error.timeout");  // ``api.js``
+    return String(error?.message ?? error);
   }
   const summary = t(`error.${error.status}`, t("error.other"));
   // The API's words isolated: English inside an Arabic line keeps its own order.

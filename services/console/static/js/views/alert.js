@@ -95,7 +95,7 @@ export async function alertPanel(box, alertId, map) {
       sequence === alert.sequence ? alert.current : get(`v1/alerts/${alertId}/versions/${sequence}`),
       get(`v1/alerts/${alertId}/exact-zone?sequence=${sequence}`).catch(() => null),
     ]);
-    map.drawAlert(message, exact);
+    map.drawAlert(message, exact, alert.state !== "active");
     replace(shown, details(alert, message));
   };
   // Each row named by its version ("2 — Update"), which its radio button chooses.

@@ -7,8 +7,9 @@ import { t } from "../i18n.js";
 import { every } from "../page.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
 import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } from "../session.js";
-import { checkFields, markFieldErrors } from "../field_errors.js";
-import { input } from "../inputs.js";
+import { checkFields, markField, markFieldErrors } from "../field_errors.js";
+import { input, numberInput, numberOf, westernDigits } from "../inputs.js";
+import { guard, sent } from "../unsent.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
 
@@ -82,7 +83,7 @@ export function showNewCase(view) {
     input("given_name", "f.given_name", { required: true, maxlength: 100 }),
     input("family_name", "f.family_name", { required: true, maxlength: 100 }),
     // An age, or a birth date instead (the API takes either and works the age out).
-    h("div", { class: "row" }, input("age", "f.age", { type: "number", min: 0, max: 17 }), input("birth_date", "f.birth_date", { type: "date" })),
+    h("div", { class: "row" }, numberInput("age", "f.age", { min: 0, max: 17, integer: true }), input("birth_date", "f.birth_date", { type: "date" })),
     // No sex chosen in advance: a default would go out in every text ("a girl aged 12").
     h("label", { for: "sex" }, t("f.sex"), " ", h("select", { id: "sex", required: true },
       h("option", { value: "", text: t("choose") }),
@@ -92,24 +93,25 @@ export function showNewCase(view) {
     h("small", { class: "hint", id: "description-hint", text: t("description_hint") }),
     input("clothing", "f.clothing"),
     input("place_name", "f.place_name", { required: true }),
-    h("div", { class: "row" }, input("lat", "f.lat", { type: "number", step: "any" }), input("lon", "f.lon", { type: "number", step: "any" })),
+    h("div", { class: "row" }, numberInput("lat", "f.lat", { min: -90, max: 90 }), numberInput("lon", "f.lon", { min: -180, max: 180 })),
     // Empty: a time offered in advance would go out in every text if left as it was.
     input("seen_at", "f.seen_at", { type: "datetime-local", required: true, "aria-describedby": "seen-at-clock" }),
     h("small", { class: "hint", id: "seen-at-clock", text: clockName() }),
     h("label", { for: "travel_mode" }, t("f.travel_mode"), " ", h("select", { id: "travel_mode" }, ["unknown", "foot", "vehicle", "public_transport"].map((s) => h("option", { value: s, text: t(`travel.${s}`) })))),
     // A known direction of travel stretches the zone that way: a heading, or a destination.
-    h("div", { class: "row" }, input("heading", "heading", { type: "number", min: 0, max: 359, step: "any" }), input("destination", "destination", { maxlength: 500 })),
+    h("div", { class: "row" }, numberInput("heading", "heading", { min: 0, max: 359 }), input("destination", "destination", { maxlength: 500 })),
     h("div", { class: "row" }, input("vehicle", "f.vehicle", { maxlength: 500 }), input("plate", "f.plate", { maxlength: 20 })),
     input("companion", "f.companion", { maxlength: 500 }),
     input("photo_url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://", dir: "ltr" }),
     input("circumstances", "f.circumstances", { rows: 2, required: true }),
     input("guardian_name", "f.guardian_name", { required: true }),
-    input("guardian_phone", "f.guardian_phone", { required: true }),
+    input("guardian_phone", "f.guardian_phone", { required: true, type: "tel", dir: "ltr" }),
     h("label", {}, h("input", { type: "checkbox", id: "consent" }), " ", t("f.consent")),
     input("officer", "f.officer", { required: true }),
     h("label", { for: "message_status" }, t("f.message_status"), " ", h("select", { id: "message_status" }, ["Actual", "Exercise", "Test"].map((s) => h("option", { value: s, text: t(`badge.${s}`) })))),
     h("p", {}, h("button", { type: "submit", text: t("submit_case") })));
   const v = (id) => form.querySelector(`#${id}`).value.trim();
+  const n = (id) => numberOf(form.querySelector(`#${id}`));
   const send = form.querySelector("button[type=submit]");
   followClock(form.querySelector("#seen_at"), form.querySelector("#seen-at-clock"));
   // A plate alone would be dropped: it is said with the vehicle it is on.
@@ -123,19 +125,21 @@ export function showNewCase(view) {
     if (send.disabled) return;
     const unchecked = checkFields(form);
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
-    const point = v("lat") && v("lon") ? { lat: Number(v("lat")), lon: Number(v("lon")) } : null;
+    // Either will do (the API works the age out of a birth date): said here, on the field.
+    if (!v("age") && !v("birth_date")) return reportFieldErrors(markField(form.querySelector("#age"), t("error.age_or_birth")));
+    const point = v("lat") && v("lon") ? { lat: n("lat"), lon: n("lon") } : null;
     const body = {
       child: { given_name: v("given_name"), family_name: v("family_name"), sex: v("sex"), description: v("description"), clothing: v("clothing") || null },
       last_seen: { place_name: v("place_name"), location: point, at: fromWallClock(v("seen_at")).toISOString() },
       circumstances: v("circumstances"),
       travel_mode: v("travel_mode"),
-      guardian: { name: v("guardian_name"), phone: v("guardian_phone"), consent_to_publication: form.querySelector("#consent").checked },
+      guardian: { name: v("guardian_name"), phone: westernDigits(v("guardian_phone")), consent_to_publication: form.querySelector("#consent").checked },
       submitted_by: { officer: v("officer") },
       message_status: v("message_status"),
     };
-    if (v("age")) body.child.age = Number(v("age"));
+    if (v("age")) body.child.age = n("age");
     if (v("birth_date")) body.child.birth_date = v("birth_date");
-    if (v("heading")) body.last_seen.heading_deg = Number(v("heading"));
+    if (v("heading")) body.last_seen.heading_deg = n("heading");
     // Both given: the API refuses them together, naming the field, rather than drop one.
     if (v("destination")) body.last_seen.destination = { place_name: v("destination") };
     if (v("vehicle")) body.suspected_vehicle = { description: v("vehicle"), plate: v("plate") || null };
@@ -144,12 +148,14 @@ export function showNewCase(view) {
     send.disabled = true;
     try {
       const created = await post("v1/reports", body, idempotencyKey);
+      sent(form);
       notifyAfterMove(t("submitted_ok"));
       location.hash = `#/cases/${created.id}`;
     } catch (error) {
       // Sent again after a lost answer with something corrected: the first one was filed.
       const filed = error instanceof ApiError && error.status === 409 ? error.problem.report_id : null;
       if (filed) {
+        sent(form);
         notifyAfterMove(t("already_filed"));
         location.hash = `#/cases/${filed}`;
         return;
@@ -160,5 +166,6 @@ export function showNewCase(view) {
       send.disabled = false;
     }
   });
+  guard(form);
   replace(view, form);
 }

@@ -8,8 +8,9 @@ import { patch } from "../api.js";
 import { h } from "../dom.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
 import { t } from "../i18n.js";
-import { notify, reportActError, reportFieldErrors } from "../session.js";
-import { input } from "../inputs.js";
+import { can, notify, reportActError, reportFieldErrors } from "../session.js";
+import { input, westernDigits } from "../inputs.js";
+import { guard, sent } from "../unsent.js";
 
 // The criteria of approval a correction can meet, and where: what approval finds missing
 // (``review.js``), and what a correction of a live alert may not take away.
@@ -62,7 +63,8 @@ function changes(r, form) {
   if (r.guardian) {
     const guardian = {};
     if (v("fix-guardian-name") !== r.guardian.name) guardian.name = v("fix-guardian-name");
-    if (v("fix-guardian-phone") !== r.guardian.phone) guardian.phone = v("fix-guardian-phone");
+    const phone = westernDigits(v("fix-guardian-phone"));
+    if (phone !== r.guardian.phone) guardian.phone = phone;
     const consent = form.querySelector("#fix-consent").checked;
     if (consent !== Boolean(r.guardian.consent_to_publication)) guardian.consent_to_publication = consent;
     if (Object.keys(guardian).length) out.guardian = guardian;
@@ -73,21 +75,24 @@ function changes(r, form) {
 export function correctionForm(report, reload) {
   const r = report.report;
   const published = report.status !== "submitted";
+  // Once the alert is out, what partners show is a reviewer's to correct: a key that may
+  // not review is offered the guardian's fields only, not fields the API would refuse.
+  const shown = published && !can("reports:review") ? { disabled: true } : {};
   const vehicle = r.suspected_vehicle ?? {};
   const form = h("form", { id: "correct-case", novalidate: true },
     h("p", { class: "hint", id: "correct-hint", text: t(published ? "correct_hint_published" : "correct_hint") }),
-    input("fix-description", "f.description", { rows: 2, required: true, value: r.child.description, "aria-describedby": "fix-description-hint" }),
+    input("fix-description", "f.description", { rows: 2, required: true, value: r.child.description, "aria-describedby": "fix-description-hint", ...shown }),
     h("small", { class: "hint", id: "fix-description-hint", text: t("description_hint") }),
-    input("fix-clothing", "f.clothing", { maxlength: 500, value: r.child.clothing ?? "" }),
-    input("fix-photo-url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://", dir: "ltr", value: (r.child.photo_urls ?? [])[0] ?? "" }),
+    input("fix-clothing", "f.clothing", { maxlength: 500, value: r.child.clothing ?? "", ...shown }),
+    input("fix-photo-url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://", dir: "ltr", value: (r.child.photo_urls ?? [])[0] ?? "", ...shown }),
     h("div", { class: "row" },
-      input("fix-vehicle", "f.vehicle", { maxlength: 500, value: vehicle.description ?? "" }),
-      input("fix-plate", "f.plate", { maxlength: 20, value: vehicle.plate ?? "" })),
-    input("fix-companion", "f.companion", { maxlength: 500, value: r.companion ?? "" }),
+      input("fix-vehicle", "f.vehicle", { maxlength: 500, value: vehicle.description ?? "", ...shown }),
+      input("fix-plate", "f.plate", { maxlength: 20, value: vehicle.plate ?? "", ...shown })),
+    input("fix-companion", "f.companion", { maxlength: 500, value: r.companion ?? "", ...shown }),
     // The guardian's fields: restricted, they never leave the police (a case erased has none).
     r.guardian ? [
       input("fix-guardian-name", "f.guardian_name", { required: true, value: r.guardian.name }),
-      input("fix-guardian-phone", "f.guardian_phone", { required: true, value: r.guardian.phone }),
+      input("fix-guardian-phone", "f.guardian_phone", { required: true, type: "tel", dir: "ltr", value: r.guardian.phone }),
       h("label", {}, h("input", { type: "checkbox", id: "fix-consent", checked: r.guardian.consent_to_publication }), " ", t("f.consent")),
     ] : null,
     h("p", {}, h("button", { type: "submit", id: "save-correction", text: t("save_correction") })));
@@ -108,6 +113,7 @@ export function correctionForm(report, reload) {
     send.disabled = true;
     try {
       await patch(`v1/reports/${report.id}`, corrected);
+      sent(form);
       notify(t(published ? "corrected_published_ok" : "corrected_ok"), true);
       reload();
     } catch (error) {
@@ -117,6 +123,7 @@ export function correctionForm(report, reload) {
       else reportActError(error);
     }
   });
+  guard(form);
   // Folded away until wanted: the case's acts (Resolve first) stay near the top.
   return h("details", { id: "correction", class: "panel" }, h("summary", { text: t("correct_case") }), form);
 }

@@ -113,6 +113,13 @@ export function reviewPanel(report, me, reload) {
         reload();
         return;
       }
+      if (error.status === 409) {
+        // The case moved on meanwhile (withdrawn, approved by another reviewer): said, and
+        // the page drawn as the case now is, not left offering to review it.
+        reportActError(error);
+        reload();
+        return;
+      }
       if (!showWhatToCorrect(error)) reportActError(error);
       refresh();
     }

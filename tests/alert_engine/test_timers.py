@@ -21,6 +21,7 @@ from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.events import ReportRenewed, ReportRenewedData
 from shared.outbox import add_event
+from shared.settings import Settings
 from tests.waiting import eventually
 
 HOUR = timedelta(hours=1)
@@ -45,13 +46,20 @@ async def _run_timers(stack: Stack) -> int:
     return handled
 
 
-async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -> None:
-    start = datetime.now(UTC).replace(microsecond=0)
-    clock = FakeClock(start)
-    # The loop's own naps are long: the test drives the timers itself, deterministically.
+def _on_a_driven_clock(tmp_path: Path) -> tuple[FakeClock, Settings, dict[str, Any]]:
+    """A simulated clock at now, settings whose timer loop naps an hour (the test drives the
+    timers itself, deterministically; a window of 24 h), and a case by vehicle last seen half
+    an hour before."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
     body = report_body(travel_mode="vehicle")
-    body["last_seen"]["at"] = (start - timedelta(minutes=30)).isoformat()
+    body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
+    return clock, settings, body
+
+
+async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -> None:
+    clock, settings, body = _on_a_driven_clock(tmp_path)
+    start = clock.now()
 
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
@@ -142,11 +150,7 @@ async def test_an_alert_whose_timer_fails_holds_back_no_other(tmp_path: Path) ->
     zone that cannot be computed fails alike), came first in every pass and stopped every
     alert behind it widening and expiring. Now the others are handled, its widening is put
     off an interval, and the pass fails with the cause: supervision logs and counts it."""
-    start = datetime.now(UTC).replace(microsecond=0)
-    clock = FakeClock(start)
-    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
-    body = report_body(travel_mode="vehicle")
-    body["last_seen"]["at"] = (start - timedelta(minutes=30)).isoformat()
+    clock, settings, body = _on_a_driven_clock(tmp_path)
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
         try:

@@ -272,18 +272,19 @@ async def test_a_take_down_planned_while_a_claim_takes_an_earlier_version_waits_
 
 
 def _row_lock_waiters(sessions: async_sessionmaker[AsyncSession]) -> Any:
-    async def count() -> int:
-        async with sessions() as session:
-            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
-            return int((await session.execute(text(query))).scalar_one())
-
-    return count
+    return _lock_waiters(sessions, "transactionid")
 
 
 def _advisory_waiters(sessions: async_sessionmaker[AsyncSession]) -> Any:
+    return _lock_waiters(sessions, "advisory")
+
+
+def _lock_waiters(sessions: async_sessionmaker[AsyncSession], kind: str) -> Any:
+    """How many transactions wait for a lock of ``kind`` (``pg_locks.locktype``)."""
+
     async def count() -> int:
         async with sessions() as session:
-            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-            return int((await session.execute(text(query))).scalar_one())
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = :kind AND NOT granted"
+            return int((await session.execute(text(query), {"kind": kind})).scalar_one())
 
     return count

@@ -95,7 +95,8 @@ async def test_times_are_read_and_typed_on_the_alert_zones_clock(
 
         # A sighting: its time typed on the zone's clock, its point typed (read off a GPS).
         sighted = (datetime.now(UTC) - timedelta(minutes=12)).replace(second=0, microsecond=0)
-        await page.locator("#sighting-lat").fill("33.61")
+        # Typed on an Arabic keyboard: its digits and decimal separator are read as a number.
+        await page.locator("#sighting-lat").fill("٣٣٫٦١")
         await page.locator("#sighting-lon").fill("-7.52")
         await page.locator("#sighting-at").fill(as_wall(sighted, zone))
         assert "Africa/Casablanca" in (

@@ -61,7 +61,7 @@ function mark(control, message, fromApi = false) {
 function numberCheck(control) {
   const value = numberOf(control);
   if (value === null) return control.required ? t("error.required") : null;
-  if (!Number.isFinite(value) || (control.dataset.integer !== undefined && !Number.isInteger(value))) return t("error.number");
+  if (typeof value !== "number" || (control.dataset.integer !== undefined && !Number.isInteger(value))) return t("error.number");
   const { min, max } = control.dataset;
   if ((min !== undefined && value < Number(min)) || (max !== undefined && value > Number(max))) return `${t("error.range")} \u2066${min}–${max}\u2069`;
   return null;

@@ -18,10 +18,19 @@ export function westernDigits(text) {
     .replace("\u2212", "-");
 }
 
-// A number field that takes digits in either script: a text field, checked by ``field_errors``
-// (``data-min``, ``data-max``, ``data-integer``), read with ``numberOf``.
-export function numberInput(id, labelKey, { min, max, integer = false, ...props } = {}) {
-  return input(id, labelKey, {
+// A number field that takes digits in either script, with its label: a text field, checked
+// by ``field_errors`` (``data-min``, ``data-max``, ``data-integer``), read with ``numberOf``.
+export function numberInput(id, labelKey, props = {}) {
+  const field = numberField(id, props);
+  return h("label", { for: id }, t(labelKey), " ", field);
+}
+
+// ``numberInput`` without its label (a form that lays its labels out itself).
+export function numberField(id, { min, max, integer = false, ...props } = {}) {
+  return h("input", {
+    id,
+    name: id,
+    type: "text",
     inputmode: integer ? "numeric" : "decimal",
     dir: "ltr",
     "data-number": true,
@@ -32,8 +41,12 @@ export function numberInput(id, labelKey, { min, max, integer = false, ...props 
   });
 }
 
-// The number in a ``numberInput``: null when it is empty, NaN when it is not a number.
+// The number in a ``numberInput`` or ``numberField``: null when it is empty. Text that is no
+// number is given back as typed: a form that does not check it first (``field_errors``)
+// sends it so, and the API refuses it naming the field, rather than take a default for it.
 export function numberOf(control) {
   const text = westernDigits(control.value.trim());
-  return text === "" ? null : Number(text);
+  if (text === "") return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : text;
 }

@@ -3,6 +3,7 @@
 // its deliveries, and the audit timeline.
 import { ApiError, get, post, query } from "../api.js";
 import { fields, h, replace, scrollingRegion, typed, typedText } from "../dom.js";
+import { numberField, numberOf } from "../inputs.js";
 import { agoElement, childAge, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
@@ -124,10 +125,10 @@ function actions(report, reload) {
     parts.push(h("p", { class: "four-eyes", id: "four-eyes-alert", text: t(ownCase ? "four_eyes_alert" : "four_eyes_wrote_alert") }));
   }
   if (report.status === "approved" && can("reports:review") && !ownCase && !wrote) {
-    const ttl = h("input", { type: "number", id: "renew-ttl", min: 1, max: 168, placeholder: "24" });
+    const ttl = numberField("renew-ttl", { min: 1, max: 168, placeholder: "24" });
     parts.push(h("div", { class: "row" }, h("label", { for: "renew-ttl", text: t("ttl_hours") }), ttl,
       confirmButton(t("renew"), t("confirm_renew"), async () => {
-        await post(`v1/reports/${report.id}/renew`, ttl.value ? { ttl_hours: Number(ttl.value) } : {});
+        await post(`v1/reports/${report.id}/renew`, ttl.value ? { ttl_hours: numberOf(ttl) } : {});
         notify(t("renewed_ok"), true);
         reload();
       }, "renew")));

@@ -2,6 +2,7 @@
 // each explained, the alert's time window, and the four-eyes rule shown before it refuses.
 import { get, post, query } from "../api.js";
 import { h, replace, replaceKeepingFocus, scrollingRegion } from "../dom.js";
+import { numberField, numberOf } from "../inputs.js";
 import { list } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
@@ -66,7 +67,7 @@ export function reviewPanel(report, me, reload) {
   const filed = Boolean(me && report.submitted_by_key === me.id);
   const ownCase = filed || Boolean(me && (report.content_by_keys || []).includes(me.id));
   const boxes = CRITERIA.map((name) => h("input", { type: "checkbox", id: `criterion-${name}`, name }));
-  const ttl = h("input", { type: "number", id: "ttl", min: 1, max: 168, placeholder: "24" });
+  const ttl = numberField("ttl", { min: 1, max: 168, placeholder: "24" });
   // Not ready, Approve stays in the tab order (aria-disabled, not disabled, which would take
   // it out): a keyboard or screen-reader user finds it, and hears from its description why it
   // does nothing yet. On the reviewer's own case the four-eyes notice is that description.
@@ -103,7 +104,7 @@ export function reviewPanel(report, me, reload) {
       // sighting), the API refuses, and the page is drawn again with the case as it is now,
       // for the reviewer to read before anything goes out.
       const reviewed = { "If-Match": `"${report.version}"` };
-      await post(`v1/reports/${report.id}/approve`, { criteria, ...(ttl.value ? { ttl_hours: Number(ttl.value) } : {}) }, null, reviewed);
+      await post(`v1/reports/${report.id}/approve`, { criteria, ...(ttl.value ? { ttl_hours: numberOf(ttl) } : {}) }, null, reviewed);
       notify(t("approved_ok"), true);
       reload();
     } catch (error) {

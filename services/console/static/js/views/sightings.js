@@ -7,6 +7,7 @@ import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { CaseMap } from "../map.js";
 import { checkFields, clearFieldErrors, markField, markFieldErrors } from "../field_errors.js";
+import { numberField, numberOf } from "../inputs.js";
 import { can, notify, reportActError, reportFieldErrors } from "../session.js";
 import { clockName, followClock, fromWallClock, toWallClock } from "../zone.js";
 
@@ -21,13 +22,13 @@ const SIGHTING_FIELDS = {
 // the key may send it trusted (its own unit's case with reports:submit).
 export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit")) {
   // Typed (coordinates read off a GPS) or filled in by a click on the map.
-  const lat = h("input", { type: "number", id: "sighting-lat", step: "any", min: -90, max: 90, size: 9 });
-  const lon = h("input", { type: "number", id: "sighting-lon", step: "any", min: -180, max: 180, size: 9 });
+  const lat = numberField("sighting-lat", { min: -90, max: 90, size: 9 });
+  const lon = numberField("sighting-lon", { min: -180, max: 180, size: 9 });
   // When it was seen, on the alert zone's clock: a sighting reported late is not "now".
   const seenAt = h("input", { type: "datetime-local", id: "sighting-at", required: true, value: toWallClock(Date.now()), "aria-describedby": "sighting-at-clock" });
   const place = h("input", { type: "text", id: "sighting-place", maxlength: 500, placeholder: "Marrakech / مراكش" });
   const trusted = h("input", { type: "checkbox", id: "sighting-trusted" });
-  const heading = h("input", { type: "number", id: "sighting-heading", min: 0, max: 359, step: "any", size: 5 });
+  const heading = numberField("sighting-heading", { min: 0, max: 359, size: 5 });
   const destination = h("input", { type: "text", id: "sighting-destination", maxlength: 500 });
   const description = h("input", { type: "text", id: "sighting-description", maxlength: 2000 });
   map.onPick((point) => {
@@ -57,9 +58,9 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     const unchecked = checkFields(form);
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     const body = { at: fromWallClock(seenAt.value).toISOString(), trusted: mayTrust && trusted.checked };
-    if (lat.value && lon.value) body.location = { lat: Number(lat.value), lon: Number(lon.value) };
+    if (lat.value && lon.value) body.location = { lat: numberOf(lat), lon: numberOf(lon) };
     if (place.value.trim()) body.place_name = place.value.trim();
-    if (heading.value) body.heading_deg = Number(heading.value);
+    if (heading.value) body.heading_deg = numberOf(heading);
     else if (destination.value.trim()) body.destination = { place_name: destination.value.trim() };
     if (description.value.trim()) body.description = description.value.trim();
     send.disabled = true;

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatcher.fanout import edited_body
 from dispatcher.models import Delivery
 from dispatcher.ordering import TAKE_DOWNS, taken_down
+from dispatcher.row_locks import free_rows
 
 
 async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
@@ -23,12 +24,15 @@ async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -
     result = await session.execute(
         update(Delivery)
         .where(
-            Delivery.partner_id == partner_id,
-            Delivery.status == "pending",
-            Delivery.attempts > 0,
-            Delivery.next_attempt_at > now,
+            free_rows(
+                Delivery.partner_id == partner_id,
+                Delivery.status == "pending",
+                Delivery.attempts > 0,
+                Delivery.next_attempt_at > now,
+            )
         )
         .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
@@ -54,24 +58,23 @@ async def owed_again(
     )
     # Locked, as their states decide what is done: a version being claimed meanwhile is
     # waited for and read as it then is (in flight: nothing of its alert waits), rather than
-    # set back to pending while it is sent. Newest first, the order a claim's own writes
-    # follow (it holds a version, then supersedes the dead ones before it): no deadlock.
-    versions = (
-        await session.scalars(
-            select(Delivery)
-            .where(
-                Delivery.partner_id == partner_id,
-                Delivery.alert_id.in_(waiting),
-                Delivery.status != "superseded",
-            )
-            .order_by(Delivery.alert_id, Delivery.sequence.desc())
-            .with_for_update()
-            .execution_options(populate_existing=True)
+    # set back to pending while it is sent. In id order, as the attempt recorder locks
+    # (``row_locks``).
+    locked = await session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.partner_id == partner_id,
+            Delivery.alert_id.in_(waiting),
+            Delivery.status != "superseded",
         )
-    ).all()
+        .order_by(Delivery.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    versions = sorted(locked, key=lambda d: (d.alert_id, d.sequence))
     due = 0
     for _, of_alert in groupby(versions, key=lambda d: d.alert_id):
-        newest, *older = of_alert
+        *older, newest = of_alert
         if newest.status not in ("pending", "dead"):
             continue  # delivered, or on its way: nothing of this alert waits on the partner
         if newest.event_type in TAKE_DOWNS:
@@ -123,15 +126,19 @@ async def as_the_alert_where_unseen(session: AsyncSession, claimed: Sequence[Del
         if before and before[-1] not in TAKE_DOWNS:
             continue  # the partner holds the alert: an Update it is
         reissued(update_)
+        # A dead version another transaction holds stays dead: it waits on no one either way.
         await session.execute(
             update(Delivery)
             .where(
-                Delivery.alert_id == update_.alert_id,
-                Delivery.partner_id == update_.partner_id,
-                Delivery.sequence < update_.sequence,
-                Delivery.status == "dead",
+                free_rows(
+                    Delivery.alert_id == update_.alert_id,
+                    Delivery.partner_id == update_.partner_id,
+                    Delivery.sequence < update_.sequence,
+                    Delivery.status == "dead",
+                )
             )
             .values(status="superseded")
+            .execution_options(synchronize_session=False)
         )
 
 

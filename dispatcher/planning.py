@@ -61,10 +61,10 @@ async def plan_deliveries(
         )
         if alert.sequence > 1:
             # A row another transaction holds is being claimed (it will be in flight) or
-            # rescheduled: it is left to it. Read unlocked, it would be superseded over the
-            # claim's "sending" once that commits, and this version would go out beside it,
-            # the Alert perhaps after its Cancel. Skipped, it stays owed and this version
-            # waits for it (or, pending again, the sweep supersedes it:
+            # recorded: it is left to it (``row_locks``). Read unlocked, it would be
+            # superseded over the claim's "sending" once that commits, and this version would
+            # go out beside it, the Alert perhaps after its Cancel. Skipped, it stays owed and
+            # this version waits for it (or, pending again, the sweep supersedes it:
             # ``replaced_while_waiting``).
             waiting = await session.scalars(
                 select(Delivery)

@@ -37,6 +37,7 @@ from dispatcher.ordering import (
 )
 from dispatcher.partner_secrets import signing_secrets
 from dispatcher.retry import Outcome, RetryPolicy
+from dispatcher.row_locks import free_rows
 from dispatcher.sender import post_webhook
 from dispatcher.signing import signature_headers
 from shared.clock import Clock, as_utc
@@ -82,8 +83,13 @@ def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer
 
 def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
     """Conditions (besides time and status) for a delivery any worker may take now."""
-    # Per alert and partner, in sequence order: nothing overtakes a version still owed.
-    conditions = [Partner.status == "active", ~earlier_version_owed(Delivery)]
+    # Per alert and partner, in sequence order: nothing overtakes a version still owed. A
+    # version a newer one replaces is superseded at the next sweep, never sent.
+    conditions = [
+        Partner.status == "active",
+        ~earlier_version_owed(Delivery),
+        ~replaced_while_waiting(),
+    ]
     if full_partners:
         conditions.append(Delivery.partner_id.not_in(full_partners))
     return conditions
@@ -212,25 +218,28 @@ class DeliveryWorker:
     async def _expire_overdue(self) -> None:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            # One statement: a row being claimed meanwhile is waited for, then checked
-            # again (in flight by then, it is left alone).
+            # A row another transaction holds (being claimed, recorded) is left to it, and
+            # to the next sweep (``row_locks``).
             await session.execute(
                 update(Delivery)
-                .where(or_(replaced_in_flight(now), replaced_while_waiting()))
+                .where(free_rows(or_(replaced_in_flight(now), replaced_while_waiting())))
                 .values(status="superseded", lease_until=None)
                 .execution_options(synchronize_session=False)
             )
             expired = await session.execute(
                 update(Delivery)
                 .where(
-                    or_(
-                        Delivery.status == "pending",
-                        and_(Delivery.status == "sending", Delivery.lease_until < now),
-                    ),
-                    Delivery.deadline < now,
+                    free_rows(
+                        or_(
+                            Delivery.status == "pending",
+                            and_(Delivery.status == "sending", Delivery.lease_until < now),
+                        ),
+                        Delivery.deadline < now,
+                    )
                 )
                 .values(status="dead", last_error="not delivered before its deadline")
                 .returning(Delivery.id, Delivery.partner_id, Delivery.event_type)
+                .execution_options(synchronize_session=False)
             )
             for delivery_id, partner_id, event_type in expired:
                 said_given_up(delivery_id, partner_id, event_type, "its deadline passed")
@@ -255,9 +264,7 @@ class DeliveryWorker:
                     Delivery.status == "pending",
                     and_(Delivery.status == "sending", Delivery.lease_until < now),
                 ),
-                # Superseded at the next sweep, never sent again.
-                ~replaced_in_flight(now),
-                ~replaced_while_waiting(),
+                ~replaced_in_flight(now),  # superseded at the next sweep, never sent again
                 *_claimable(full),
             )
             .order_by(Delivery.next_attempt_at)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dispatcher.catch_up import bring_forward
 from dispatcher.live_alerts import catch_up, remember
 from dispatcher.models import Delivery, KnownAlert, Partner
 from dispatcher.ordering import earlier_version_owed
@@ -202,13 +203,7 @@ async def test_a_verification_during_planning_waits_for_it_rather_than_deadlocki
     newer = _event(AlertUpdated, 3)
     await remember(planning, newer, "https://tifli.example/cap")  # the lock, shared
 
-    async def verify() -> str:
-        async with sessions() as session, session.begin():
-            service = PartnerService(session, NOW, Sealer(Sealer.new_key()))
-            out = await service.record_handshake("p1", None, cancel_retry=timedelta(hours=72))
-            return out.status
-
-    verification = asyncio.create_task(verify())
+    verification = asyncio.create_task(_verify(sessions, "p1"))
     await eventually(_advisory_waiters(sessions), lambda waiting: waiting == 1)
     # Planning now supersedes the waiting version: the verification holds no lock on it.
     await plan_deliveries(
@@ -269,6 +264,50 @@ async def test_a_take_down_planned_while_a_claim_takes_an_earlier_version_waits_
     assert await asyncio.wait_for(planning, timeout=15) is True  # the Cancel waits its turn
     async with sessions() as session:
         assert (await session.get_one(Delivery, "v1")).status == "sending"
+
+
+async def test_a_verification_and_an_attempt_recorded_meanwhile_never_deadlock(
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The partner's verification locks the versions it decides on; the recorder holds the
+    version it records and, the partner having answered, brings the partner's retries
+    forward. Waiting for the row the verification holds, it closed a circle of waits, and
+    PostgreSQL aborted one of them (a deadlock): it now leaves that row to the verification."""
+    sessions = pg_sessions
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        await session.execute(text("UPDATE partners SET status = 'disabled'"))
+        retried = delivery("p1", "a1", 2, "pending")  # waits out a back-off
+        retried.attempts, retried.next_attempt_at = 1, NOW + timedelta(minutes=10)
+        session.add_all(
+            [
+                delivery("p1", "a1", 1, "delivered", "alert.issued"),
+                retried,
+                delivery("p1", "a2", 1, "dead", "alert.issued"),
+                delivery("p1", "a2", 2, "sending"),  # on its way: being recorded
+            ]
+        )
+    recorder = sessions()
+    await recorder.begin()
+    await recorder.scalar(select(Delivery).where(Delivery.id == "p1-a2-2").with_for_update())
+
+    # It locks a1's versions first (id order), then waits for the one being recorded.
+    verification = asyncio.create_task(_verify(sessions, "p1"))
+    await eventually(_row_lock_waiters(sessions), lambda waiting: waiting == 1)
+    brought = await asyncio.wait_for(bring_forward(recorder, "p1", NOW), timeout=15)
+    assert brought == 0  # the retry the verification holds is its to make due
+    await recorder.commit()
+    await recorder.close()
+    assert await asyncio.wait_for(verification, timeout=15) == "active"
+
+
+async def _verify(sessions: async_sessionmaker[AsyncSession], partner_id: str) -> str:
+    """The partner's handshake passed (it was away): its status after."""
+    async with sessions() as session, session.begin():
+        service = PartnerService(session, NOW, Sealer(Sealer.new_key()))
+        out = await service.record_handshake(partner_id, None, cancel_retry=timedelta(hours=72))
+        return out.status
 
 
 def _row_lock_waiters(sessions: async_sessionmaker[AsyncSession]) -> Any:

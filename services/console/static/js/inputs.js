@@ -45,7 +45,9 @@ export function numberField(id, { min, max, integer = false, ...props } = {}) {
 // number is given back as typed: a form that does not check it first (``field_errors``)
 // sends it so, and the API refuses it naming the field, rather than take a default for it.
 export function numberOf(control) {
-  const text = westernDigits(control.value.trim());
+  // A decimal comma, as French writes it (a number field took it too, in a French browser).
+  const typed = westernDigits(control.value.trim());
+  const text = typed.includes(".") ? typed : typed.replace(",", ".");
   if (text === "") return null;
   const value = Number(text);
   return Number.isFinite(value) ? value : text;

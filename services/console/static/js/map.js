@@ -121,7 +121,11 @@ export class CaseMap {
     this.container.querySelector(".taken-down")?.remove();
     this.container.setAttribute("aria-label", down ? `${t("map")} — ${t("alert_down_map")}` : t("map"));
     this.container.dataset.takenDown = String(down);
-    if (down) this.container.append(h("p", { class: "taken-down", text: t("alert_down_map") }));
+    if (!down) return;
+    const caption = h("p", { class: "taken-down", text: t("alert_down_map") });
+    // A click on the caption is not a click on the map (which picks a sighting's point).
+    this.L.DomEvent.disableClickPropagation(caption);
+    this.container.append(caption);
   }
 
   // One version of the alert: the exact zone, the polygon sent, each location's circle, the

@@ -6,10 +6,12 @@ asked."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 
 from playwright.async_api import Browser, Request, Route, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
@@ -289,6 +291,14 @@ async def test_a_case_typed_in_arabic_digits_is_filed_and_a_slip_loses_nothing(
         message = await asyncio.wait_for(asked, timeout=10)
         assert message == "لم يُرسَل ما كتبته بعد. هل تغادر هذه الصفحة وتفقده؟"
         await expect(page).to_have_url(re.compile(r"#/new$"))  # put back: still this page
+        await expect(age).to_have_value("٩")
+
+        # Leaving the console itself (a reload) is asked too, by the browser; staying keeps
+        # every field.
+        reload_asked = answer_the_next_dialog(page, leave=False)
+        with contextlib.suppress(PlaywrightTimeout):
+            await page.reload(timeout=3000)
+        assert (await asyncio.wait_for(reload_asked, timeout=10)) == ""
         await expect(age).to_have_value("٩")
 
         await form.locator("button[type=submit]").click()  # sent: no question on the way

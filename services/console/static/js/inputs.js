@@ -11,7 +11,7 @@ export function input(id, labelKey, props = {}) {
 // Digits typed in Arabic-Indic (U+0660–0669) or Eastern Arabic-Indic (U+06F0–06F9) script,
 // the Arabic decimal separator and the minus sign, as the API reads numbers. (A browser's
 // number field refuses such digits outright: an Arabic keyboard could not type an age.)
-export function westernDigits(text) {
+function westernDigits(text) {
   return text
     .replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (digit) => String(digit.charCodeAt(0) & 0xf))
     .replace("\u066b", ".")
@@ -21,16 +21,16 @@ export function westernDigits(text) {
 // A number field that takes digits in either script, with its label: a text field, checked
 // by ``field_errors`` (``data-min``, ``data-max``, ``data-integer``), read with ``numberOf``.
 export function numberInput(id, labelKey, props = {}) {
-  const field = numberField(id, props);
-  return h("label", { for: id }, t(labelKey), " ", field);
+  return input(id, labelKey, asNumber(props));
 }
 
 // ``numberInput`` without its label (a form that lays its labels out itself).
-export function numberField(id, { min, max, integer = false, ...props } = {}) {
-  return h("input", {
-    id,
-    name: id,
-    type: "text",
+export function numberField(id, props = {}) {
+  return h("input", { id, name: id, type: "text", ...asNumber(props) });
+}
+
+function asNumber({ min, max, integer = false, ...props }) {
+  return {
     inputmode: integer ? "numeric" : "decimal",
     dir: "ltr",
     "data-number": true,
@@ -38,7 +38,7 @@ export function numberField(id, { min, max, integer = false, ...props } = {}) {
     "data-max": max,
     "data-integer": integer || null,
     ...props,
-  });
+  };
 }
 
 // The number in a ``numberInput`` or ``numberField``: null when it is empty. Text that is no

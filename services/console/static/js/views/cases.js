@@ -8,7 +8,7 @@ import { every } from "../page.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
 import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } from "../session.js";
 import { checkFields, markField, markFieldErrors } from "../field_errors.js";
-import { input, numberInput, numberOf, westernDigits } from "../inputs.js";
+import { input, numberInput, numberOf } from "../inputs.js";
 import { guard, sent } from "../unsent.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
@@ -133,7 +133,7 @@ export function showNewCase(view) {
       last_seen: { place_name: v("place_name"), location: point, at: fromWallClock(v("seen_at")).toISOString() },
       circumstances: v("circumstances"),
       travel_mode: v("travel_mode"),
-      guardian: { name: v("guardian_name"), phone: westernDigits(v("guardian_phone")), consent_to_publication: form.querySelector("#consent").checked },
+      guardian: { name: v("guardian_name"), phone: v("guardian_phone"), consent_to_publication: form.querySelector("#consent").checked },
       submitted_by: { officer: v("officer") },
       message_status: v("message_status"),
     };

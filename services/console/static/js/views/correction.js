@@ -9,7 +9,7 @@ import { h } from "../dom.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
 import { t } from "../i18n.js";
 import { can, notify, reportActError, reportFieldErrors } from "../session.js";
-import { input, westernDigits } from "../inputs.js";
+import { input } from "../inputs.js";
 import { guard, sent } from "../unsent.js";
 
 // The criteria of approval a correction can meet, and where: what approval finds missing
@@ -63,8 +63,7 @@ function changes(r, form) {
   if (r.guardian) {
     const guardian = {};
     if (v("fix-guardian-name") !== r.guardian.name) guardian.name = v("fix-guardian-name");
-    const phone = westernDigits(v("fix-guardian-phone"));
-    if (phone !== r.guardian.phone) guardian.phone = phone;
+    if (v("fix-guardian-phone") !== r.guardian.phone) guardian.phone = v("fix-guardian-phone");
     const consent = form.querySelector("#fix-consent").checked;
     if (consent !== Boolean(r.guardian.consent_to_publication)) guardian.consent_to_publication = consent;
     if (Object.keys(guardian).length) out.guardian = guardian;

@@ -10,8 +10,9 @@ How a zone is built, one module per step (all pure geometry, no I/O):
    around its hull (``hull``, ``local_plane``) cut by where a polygon may run
    (``allowed_area``), tidied (``short_edges``, ``hole_free``, ``grid_cuts``,
    ``diagonal_cuts``) and measured (``overshoot``; its search compiled:
-   ``distance_search``, ``stereographic``). Work that does not wait on the main line runs
-   on another core meanwhile (``side_work``).
+   ``distance_search``, ``stereographic``). All of it in the calling thread: the steps are
+   many short calls, and a second thread trading the GIL with them at every call slowed
+   them more than it took off.
    Without a territory, ``unclipped`` covers the bare pieces instead.
 3. **Area** (``composer``): the footprint with the regions and provinces it touches and
    their shares (``territory.geocodes``), as the alert's CAP-shaped area.

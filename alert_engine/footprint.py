@@ -28,11 +28,10 @@ The budget is shared between C's vertices and A's vertices inside C: the layer a
 tangent step are chosen to minimise the larger of the two expected overshoots, and the
 tangent step shrinks until the vertex count fits. Covering is verified in lon/lat, with a
 fallback (a rotated rectangle) that always covers. The overshoot is then measured, not
-estimated (``alert_engine.overshoot``), from a distance field of Z that another thread
-draws while P is built. A is drawn around the whole territory, not around Z:
-where Z's edge grazes a land border, territory just outside Z lets A keep foreign land beside
-it. When the measurement finds land too far, that land is cut out where it was found
-(``alert_engine.far_land``) and P measured again.
+estimated (``alert_engine.overshoot``), from a distance field of Z. A is drawn around
+the whole territory, not around Z: where Z's edge grazes a land border, territory just
+outside Z lets A keep foreign land beside it. When the measurement finds land too far,
+that land is cut out where it was found (``alert_engine.far_land``) and P measured again.
 
 What is sent is P as CAP can carry it: on CAP's 6-decimal grid (GeoJSON gets the same
 coordinates, so both describe one region), without edges shorter than a metre
@@ -68,7 +67,6 @@ from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import DistanceField, land_farther_than, measure_overshoot
 from alert_engine.overshoot import load_compiled as load_compiled_measurement
 from alert_engine.short_edges import drop_short_edges
-from alert_engine.side_work import alongside
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
 
@@ -170,21 +168,12 @@ def footprint_of(
     center = Point(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2)
     plane = LocalPlane.at(center)
     budget = _Budget(max_vertices, max_polygons)
-    shapely.prepare(exact)  # before another thread reads it: preparing writes to it
-    with alongside() as side:
-        # The distance to Z depends on Z alone: drawn on another core while P is built.
-        field = side.submit(DistanceField, exact, center)
-        parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=False)
-        # Whether P covers Z is checked on another core while P is measured; on its own
-        # copy, as the measurement queries P prepared, and a prepared geometry is not safe to
-        # share.
-        covering = side.submit(_covers, shapely.transform(polygon, _as_is), exact)
-        distance = field.result()
-        land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
-        checked = covering.result()
-    if not checked:  # rare: each candidate checked before it is chosen, this time
+    shapely.prepare(exact)
+    parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=False)
+    if not _covers(polygon, exact):  # rare: then each candidate is checked before it is chosen
         parts, polygon = _covering_parts(exact, territory, plane, budget, pieces, verify=True)
-        land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
+    distance = DistanceField(exact, center)
+    land_m, sea_m = measure_overshoot(polygon, distance, territory, pieces)
     if land_m > WEA_LIMIT_M:
         mended = _mend_far_land(polygon, exact, distance, territory, pieces, budget)
         if mended is not None and mended[2] < land_m:
@@ -515,12 +504,9 @@ def _covering_parts(
     )
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
     shapely.prepare(hull_lonlat)
-    # Each layer's vertices inside the hull: what it costs any tier's budget (counted once,
-    # on another core while the share of land around the hull is probed).
-    with alongside() as side:
-        inside_hull = side.submit(_vertices_inside, hull_lonlat, territory)
-        land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
-        inside = inside_hull.result()
+    # Each layer's vertices inside the hull: what it costs any tier's budget (counted once).
+    inside = _vertices_inside(hull_lonlat, territory)
+    land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
     one = _Budget(budget.vertices, budget.polygons)
     many = _Budget(budget.vertices, budget.polygons, split=True)
 
@@ -798,10 +784,6 @@ def _covering_region(
 def _covers(region: BaseGeometry, exact: BaseGeometry) -> bool:
     shapely.prepare(region)
     return bool(shapely.covers(region, exact))
-
-
-def _as_is(xy: FloatArray) -> FloatArray:
-    return xy
 
 
 def _fallback(

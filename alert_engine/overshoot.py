@@ -32,7 +32,6 @@ from shapely.geometry.base import BaseGeometry
 
 from alert_engine.distance_search import Boundary
 from alert_engine.land_tiles import LandTiles
-from alert_engine.side_work import alongside
 from alert_engine.stereographic import Stereographic
 from alert_engine.territory import Territory
 from shared.alert_contract import Point
@@ -63,30 +62,17 @@ def measure_overshoot(
     leave them out: it only skips what is cheap to skip (``pieces`` are the zone's convex
     pieces, whose union clipped to the territory is Z).
     """
-    # Three searches, two of them on other cores: the coasts' (after their overlay) and the
-    # sea's, while the land's runs here. The field is only read.
-    shapely.prepare([polygon, *pieces])  # before another thread reads them
-    with alongside() as side:
-        coasts = side.submit(_farthest_coast, polygon, field, territory, pieces)
-        over_land, over_sea = _edges_by_surface(polygon, territory.land, territory.land_tiles)
-        sea = side.submit(_farthest, field, Measured(over_sea, SEA_TOL_M, relative=SEA_RELATIVE))
-        land_m = _farthest(field, Measured(over_land, LAND_TOL_M))
-        coast_m, sea_m = coasts.result(), sea.result()
+    over_land, over_sea, coasts = _measured_lines(polygon, territory, pieces)
+    # One search for the three (each search has a fixed cost): a coast point belongs to both
+    # the land's boundary and the sea's.
+    land_m, sea_m, coast_m = field.max_over(
+        [
+            Measured(over_land, LAND_TOL_M),
+            Measured(over_sea, SEA_TOL_M, relative=SEA_RELATIVE),
+            Measured(coasts, LAND_TOL_M),
+        ]
+    )
     return max(land_m, coast_m), max(sea_m, coast_m)
-
-
-def _farthest(field: DistanceField, lines: Measured) -> float:
-    (farthest,) = field.max_over([lines])
-    return farthest
-
-
-def _farthest_coast(
-    polygon: BaseGeometry,
-    field: DistanceField,
-    territory: Territory,
-    pieces: Sequence[shapely.Polygon],
-) -> float:
-    return _farthest(field, Measured(_coasts_inside(polygon, territory, pieces), LAND_TOL_M))
 
 
 def load_compiled() -> None:

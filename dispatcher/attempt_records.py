@@ -15,6 +15,7 @@ An outcome not written (the process dies, the database stays away) leaves its de
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -138,6 +139,9 @@ class AttemptRecorder:
 
     async def _in_one_transaction(self, attempts: Sequence[Attempt]) -> list[Outcome]:
         now = self._clock.now()
+        # What the attempts say (metrics, log lines) once they are written: a transaction
+        # retried after a database blip applies them again, and would count them twice.
+        said: list[Callable[[], None]] = []
         async with self._sessions() as session, session.begin():
             # Locked in id order: two writers can never wait on each other's rows.
             rows = await session.scalars(
@@ -148,7 +152,7 @@ class AttemptRecorder:
             )
             deliveries = {d.id: d for d in rows}
             outcomes = [
-                await self._apply(session, a, deliveries.get(a.delivery_id)) for a in attempts
+                await self._apply(session, a, deliveries.get(a.delivery_id), said) for a in attempts
             ]
             answering = {
                 a.partner_id for a, o in zip(attempts, outcomes, strict=True) if o == "delivered"
@@ -156,12 +160,19 @@ class AttemptRecorder:
             for partner_id in sorted(answering):
                 if await bring_forward(session, partner_id, now):
                     self._wake()
+        for say in said:
+            say()
         return outcomes
 
     async def _apply(
-        self, session: AsyncSession, attempt: Attempt, delivery: Delivery | None
+        self,
+        session: AsyncSession,
+        attempt: Attempt,
+        delivery: Delivery | None,
+        said: list[Callable[[], None]],
     ) -> Outcome:
-        """The attempt's row and its delivery's new state, in the caller's transaction."""
+        """The attempt's row and its delivery's new state, in the caller's transaction; what
+        is to be said of it once written, added to ``said``."""
         if delivery is None:
             return "dead"
         result, now = attempt.result, attempt.answered_at
@@ -179,39 +190,46 @@ class AttemptRecorder:
             # delivery over (or the sweep settled it). The POST is history; the state is the
             # new holder's to write. Written over, a late "delivered" would free the next
             # version while the holder's copy of this one is still on its way.
-            log.warning(
-                "attempt recorded after its lease ran out: left to the delivery's holder",
-                extra={"delivery_id": delivery.id, "status_code": result.status},
+            said.append(
+                functools.partial(
+                    log.warning,
+                    "attempt recorded after its lease ran out: left to the delivery's holder",
+                    extra={"delivery_id": delivery.id, "status_code": result.status},
+                )
             )
             return "retry"
         delivery.attempts += 1
         delivery.last_status_code, delivery.last_error = result.status, result.error
         delivery.lease_until = None
         outcome = classify(result.status)
-        ATTEMPTS.labels(outcome).inc()
-        ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
-        log.info(
-            "delivery attempt",
-            extra={
-                "delivery_id": delivery.id,
-                "partner_id": attempt.partner_id,
-                "webhook_id": attempt.webhook_id,
-                "attempt": delivery.attempts,
-                "status_code": result.status,
-                "latency_ms": round(result.latency_ms, 1),
-                "outcome": outcome,
-            },
+        said.append(functools.partial(ATTEMPTS.labels(outcome).inc))
+        said.append(functools.partial(ATTEMPT_SECONDS.observe, result.latency_ms / 1000))
+        said.append(
+            functools.partial(
+                log.info,
+                "delivery attempt",
+                extra={
+                    "delivery_id": delivery.id,
+                    "partner_id": attempt.partner_id,
+                    "webhook_id": attempt.webhook_id,
+                    "attempt": delivery.attempts,
+                    "status_code": result.status,
+                    "latency_ms": round(result.latency_ms, 1),
+                    "outcome": outcome,
+                },
+            )
         )
         if outcome == "delivered":
             delivery.status, delivery.delivered_at = "delivered", now
-            LAG_SECONDS.observe((now - delivery.created_at).total_seconds())
+            lag_s = (now - delivery.created_at).total_seconds()
+            said.append(functools.partial(LAG_SECONDS.observe, lag_s))
             return outcome
         if outcome == "disable":
             partner = await session.get(Partner, attempt.partner_id)
             if partner is not None:
                 partner.status = "disabled"
                 partner.status_reason = "the endpoint answered 410 Gone"
-            _given_up(delivery, "the endpoint answered 410 Gone")
+            said.append(_given_up(delivery, "the endpoint answered 410 Gone"))
             return outcome
         if await _overtaken(session, delivery):
             # A newer version already replaces this one (a Cancel replaces everything):
@@ -229,15 +247,18 @@ class AttemptRecorder:
             take_down=delivery.event_type in TAKE_DOWNS,
         )
         if when is None:
-            _given_up(delivery, "its retries are spent before its deadline")
+            said.append(_given_up(delivery, "its retries are spent before its deadline"))
             return "dead"
         delivery.status, delivery.next_attempt_at = "pending", when
         return outcome
 
 
-def _given_up(delivery: Delivery, why: str) -> None:
+def _given_up(delivery: Delivery, why: str) -> Callable[[], None]:
+    """Marks the delivery dead; what to say of it once that is written."""
     delivery.status = "dead"  # dead-lettered: visible in the API, replayable
-    said_given_up(delivery.id, delivery.partner_id, delivery.event_type, why)
+    return functools.partial(
+        said_given_up, delivery.id, delivery.partner_id, delivery.event_type, why
+    )
 
 
 def said_given_up(delivery_id: str, partner_id: str, event_type: str, why: str) -> None:

@@ -241,13 +241,14 @@ class DeliveryWorker:
                 .returning(Delivery.id, Delivery.partner_id, Delivery.event_type)
                 .execution_options(synchronize_session=False)
             )
-            for delivery_id, partner_id, event_type in expired:
-                said_given_up(delivery_id, partner_id, event_type, "its deadline passed")
+            given_up = expired.all()  # said once written: the sweep may fail to commit
             oldest = await session.scalar(
                 select(func.min(Delivery.created_at)).where(
                     Delivery.status.in_(OWED), Delivery.event_type.in_(sorted(TAKE_DOWNS))
                 )
             )
+        for delivery_id, partner_id, event_type in given_up:
+            said_given_up(delivery_id, partner_id, event_type, "its deadline passed")
         waited = (now - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
         TAKE_DOWN_WAITING.set(max(waited, 0.0))
 

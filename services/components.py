@@ -163,6 +163,7 @@ def build_bus(settings: Settings, supervisor: Supervisor) -> EventBus:
         partitions=settings.bus_partitions,
         max_attempts=settings.bus_max_attempts,
         dead_letter_topic=dead_letter,
+        supervisor=supervisor,
     )
 
 

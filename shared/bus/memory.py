@@ -17,8 +17,11 @@ from dataclasses import dataclass, field, replace
 from shared.bus.base import LOOK_AHEAD, Accepted, Handler, Message, Outgoing
 from shared.bus.partitioning import partition_for
 from shared.bus.processing import MessageHandling
+from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
+
+_IDLE_PASS_S = 1.0  # seconds a worker waits for a message before its pass ends
 
 
 @dataclass
@@ -36,9 +39,15 @@ class _Member:
 
 class InProcessBus:
     def __init__(
-        self, *, partitions: int = 3, max_attempts: int = 5, dead_letter_topic: str = "dead-letter"
+        self,
+        *,
+        partitions: int = 3,
+        max_attempts: int = 5,
+        dead_letter_topic: str = "dead-letter",
+        supervisor: Supervisor | None = None,
     ) -> None:
         self._partitions = partitions
+        self._supervisor = supervisor or Supervisor(stale_after_s=60.0)
         self._topics: dict[str, list[_Partition]] = {}
         self._members: list[_Member] = []
         # committed position per (group, topic, partition): the next offset to handle
@@ -127,25 +136,39 @@ class InProcessBus:
         return True
 
     async def _consume(self, member: _Member, partition_no: int) -> None:
+        """The partition's worker. It must never die quietly: nothing else reads its
+        partition, so the alerts keyed to it would neither go out nor be taken down."""
+        await self._supervisor.supervise(
+            f"consumer:{member.group}:{member.topic}:{partition_no}",
+            lambda: self._consume_next(member, partition_no),
+            self._stopping,
+        )
+
+    async def _consume_next(self, member: _Member, partition_no: int) -> None:
+        """Handle the partition's next message, or wait a while for one (a pass that ends
+        now and then keeps the worker's pulse fresh while nothing comes)."""
         part = self._partitions_of(member.topic)[partition_no]
         position = (member.group, member.topic, partition_no)
-        while not self._stopping.is_set():
-            async with part.grown:
-                await part.grown.wait_for(
-                    lambda: self._stopping.is_set() or self._committed[position] < len(part.log)
-                )
-                if self._stopping.is_set():
-                    return
-                at = self._committed[position]
-                # As far ahead as a Kafka consumer's batch reaches: not the whole backlog
-                # again for every message of a catch-up.
-                message = replace(part.log[at], later=tuple(part.log[at + 1 : at + 1 + LOOK_AHEAD]))
-            self._busy.add(position)
+        async with part.grown:
             try:
-                handled = await self._handling.handle(message, member.handler)
-                if handled:
-                    self._committed[position] = message.offset + 1
-            finally:
-                self._busy.discard(position)
-                async with self._idle:
-                    self._idle.notify_all()
+                async with asyncio.timeout(_IDLE_PASS_S):
+                    await part.grown.wait_for(
+                        lambda: self._stopping.is_set() or self._committed[position] < len(part.log)
+                    )
+            except TimeoutError:
+                return
+            if self._stopping.is_set():
+                return
+            at = self._committed[position]
+            # As far ahead as a Kafka consumer's batch reaches: not the whole backlog
+            # again for every message of a catch-up.
+            message = replace(part.log[at], later=tuple(part.log[at + 1 : at + 1 + LOOK_AHEAD]))
+        self._busy.add(position)
+        try:
+            handled = await self._handling.handle(message, member.handler)
+            if handled:
+                self._committed[position] = message.offset + 1
+        finally:
+            self._busy.discard(position)
+            async with self._idle:
+                self._idle.notify_all()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dispatcher.attempt_records import Attempt, AttemptRecorder
@@ -158,18 +159,55 @@ async def test_a_take_down_given_up_on_is_counted_and_said(
         await session.flush()
         session.add(cancel)
 
-    def given_up() -> float:
-        counted = REGISTRY.get_sample_value(
-            "tifli_deliveries_dead_total", {"event_type": "alert.cancelled"}
-        )
-        return counted or 0.0
-
-    before = given_up()
+    before = _dead_count("alert.cancelled")
     attempt = Attempt(cancel.id, "p1", cancel.webhook_id, _answered(500), SENT, None)
 
     with caplog.at_level(logging.WARNING, logger="dispatcher.attempt_records"):
         assert await _recorder(sessions, []).record(attempt) == "dead"
 
-    assert given_up() == before + 1
+    assert _dead_count("alert.cancelled") == before + 1
     [said] = [r for r in caplog.records if r.getMessage() == "delivery given up"]
     assert (said.delivery_id, said.event_type) == (cancel.id, "alert.cancelled")  # type: ignore[attr-defined]
+
+
+async def test_an_outcome_written_again_after_a_database_blip_is_said_once(
+    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first commit fails as a restarting database's would; the batch is written again.
+    What it says (the dead count an operator's alert watches, the log lines) is said once."""
+    cancel = delivery("p1", "a1", 2, "sending", "alert.cancelled")
+    cancel.deadline = SENT + timedelta(seconds=5)  # the next retry (10 s on) would be past it
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        session.add(cancel)
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    refused: list[int] = []
+
+    def _refuse_first(_connection: Any) -> None:
+        if not refused:
+            refused.append(1)
+            raise OperationalError("COMMIT", {}, ConnectionError("database restarting"))
+
+    event.listen(engine.sync_engine, "commit", _refuse_first)
+    before = _dead_count("alert.cancelled")
+    attempt = Attempt(cancel.id, "p1", cancel.webhook_id, _answered(500), SENT, None)
+    try:
+        with caplog.at_level(logging.INFO, logger="dispatcher.attempt_records"):
+            assert await _recorder(sessions, []).record(attempt) == "dead"
+    finally:
+        event.remove(engine.sync_engine, "commit", _refuse_first)
+
+    assert refused == [1]
+    async with sessions() as session:
+        stored = await session.get_one(Delivery, cancel.id)
+        assert (stored.status, stored.attempts) == ("dead", 1)
+    assert _dead_count("alert.cancelled") == before + 1
+    said = [r.getMessage() for r in caplog.records]
+    assert (said.count("delivery given up"), said.count("delivery attempt")) == (1, 1)
+
+
+def _dead_count(event_type: str) -> float:
+    counted = REGISTRY.get_sample_value("tifli_deliveries_dead_total", {"event_type": event_type})
+    return counted or 0.0

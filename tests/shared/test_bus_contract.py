@@ -316,3 +316,41 @@ async def test_a_message_of_the_wrong_shape_is_dead_lettered_saying_so() -> None
         assert handled
     assert parked[0] == "poison: ValidationError at (the message)"
     assert parked[1].startswith("poison: ValidationError at ") and "(the message)" not in parked[1]
+
+
+class _RefusesDeadLetterOnce(InProcessBus):
+    """An in-process bus whose first dead-letter publish fails: the one way found for its
+    worker's pass to raise, standing for any other."""
+
+    def __init__(self, dead_letter: str) -> None:
+        super().__init__(partitions=1, max_attempts=1, dead_letter_topic=dead_letter)
+        self._dead_letter, self.refused = dead_letter, 0
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        if topic == self._dead_letter and not self.refused:
+            self.refused += 1
+            raise RuntimeError("dead-letter refused")
+        await super().publish(topic, key, value, headers)
+
+
+async def test_an_in_process_worker_whose_pass_fails_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """In the embedded mode nothing else reads a partition: a worker that died with its pass
+    would leave every later alert keyed to it unsent, and every take-down too."""
+    bus = _RefusesDeadLetterOnce("dead")
+    recorder, dead = Recorder(always_fail={"k:broken"}), Recorder()
+    bus.subscribe("events", "g", recorder)
+    bus.subscribe("dead", "dlq-reader", dead)
+    await bus.start()
+    try:
+        await _publish(bus, "events", [("k", "k:broken"), ("k", "k:fine")])
+        await recorder.wait_for(1, timeout=10)
+        await dead.wait_for(1, timeout=10)
+    finally:
+        await bus.stop()
+    assert bus.refused == 1
+    assert recorder.values() == ["k:fine"]  # behind it, on the same partition
+    assert dead.values() == ["k:broken"]  # parked on the pass after the failed one
+    failed = [r for r in caplog.records if r.getMessage() == "loop pass failed; retrying"]
+    assert [r.__dict__["loop"] for r in failed] == ["consumer:g:events:0"]

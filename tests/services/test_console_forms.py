@@ -21,6 +21,7 @@ from tests.services.console_steps import (
     console_page,
     fill_new_case,
     open_case,
+    sign_in,
 )
 
 LONGER = "Short black hair, brown eyes, about 130 cm, a scar above the left eyebrow"
@@ -109,6 +110,35 @@ async def test_a_reviewer_corrects_what_approval_lacks_and_another_approves(
     assert case["status"] == "approved"
     assert case["report"]["child"]["description"] == LONGER
     assert case["report"]["guardian"]["consent_to_publication"] is True
+
+
+async def test_on_a_live_alert_only_a_reviewer_who_did_not_file_it_is_offered_what_partners_show(
+    stack: Stack, browser: Browser
+) -> None:
+    """Once the alert is out, a correction of what partners show needs a reviewer who did not
+    file the case (four eyes). The reviewer who filed it, and a desk key, are offered the
+    guardian's fields only: the others were offered, typed in, and refused on saving."""
+    await add_console_keys(stack)
+    async with stack.clients("officer", "reviewer") as (officer, reviewer):
+        filed = await officer.post("/v1/reports", json=report_body())
+        assert filed.status_code == 201, filed.text
+        case_id = filed.json()["id"]
+        approved = await reviewer.post(f"/v1/reports/{case_id}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+    for persona in ("officer", "police"):
+        async with console_page(stack, browser, persona) as page:
+            await open_case(page, case_id)
+            await page.locator("#case-status.approved").wait_for()
+            await page.locator("#correction summary").click()
+            for shown in ("description", "clothing", "photo-url", "vehicle", "plate", "companion"):
+                await expect(page.locator(f"#fix-{shown}")).to_be_disabled()
+            await expect(page.locator("#fix-guardian-phone")).to_be_enabled()
+    # The reviewer who did not file it may correct them.
+    async with console_page(stack, browser, "officer") as page:
+        await sign_in(page, stack.keys["reviewer"])
+        await open_case(page, case_id)
+        await page.locator("#correction summary").click()
+        await expect(page.locator("#fix-clothing")).to_be_enabled()
 
 
 async def test_fields_at_fault_are_marked_named_and_said_in_the_pages_language(

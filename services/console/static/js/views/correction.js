@@ -8,7 +8,7 @@ import { patch } from "../api.js";
 import { h } from "../dom.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
 import { t } from "../i18n.js";
-import { can, notify, reportActError, reportFieldErrors } from "../session.js";
+import { can, notify, reportActError, reportFieldErrors, signedInKey } from "../session.js";
 import { input } from "../inputs.js";
 import { guard, sent } from "../unsent.js";
 
@@ -74,9 +74,12 @@ function changes(r, form) {
 export function correctionForm(report, reload) {
   const r = report.report;
   const published = report.status !== "submitted";
-  // Once the alert is out, what partners show is a reviewer's to correct: a key that may
-  // not review is offered the guardian's fields only, not fields the API would refuse.
-  const shown = published && !can("reports:review") ? { disabled: true } : {};
+  // Once the alert is out, what partners show is for a reviewer who did not file the case
+  // to correct (four eyes, as the API decides: intake_api/access.py): any other key is
+  // offered the guardian's fields only, not fields the API would refuse.
+  const me = signedInKey();
+  const filed = Boolean(me && report.submitted_by_key === me.id);
+  const shown = published && (!can("reports:review") || filed) ? { disabled: true } : {};
   const vehicle = r.suspected_vehicle ?? {};
   const form = h("form", { id: "correct-case", novalidate: true },
     h("p", { class: "hint", id: "correct-hint", text: t(published ? "correct_hint_published" : "correct_hint") }),

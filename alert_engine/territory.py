@@ -121,7 +121,7 @@ class Territory:
     def build_indexes(self) -> None:
         """Build now what zones read, each once (the land union, the boundary's and the
         areas' rings, the coasts' index, the areas' sizes, the allowed areas), rather than
-        while the first alert waits (or inside one of its side threads)."""
+        while the first alert waits."""
         _ = self.land, self.allowed, self.national_rings, self.coasts
         _ = self._clip_rings, self._area_m2
 

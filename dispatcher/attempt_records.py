@@ -20,7 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -32,7 +32,7 @@ from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.ordering import TAKE_DOWNS, newer_versions, replaces
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
 from dispatcher.sender import SendResult
-from shared.clock import Clock
+from shared.clock import Clock, as_utc
 from shared.transient_errors import is_transient
 
 log = logging.getLogger(__name__)
@@ -125,24 +125,38 @@ class AttemptRecorder:
 
     async def _patiently(self, attempts: Sequence[Attempt]) -> list[Outcome]:
         """Write the attempts, waiting out a database blip, within half the lease: no other
-        dispatcher takes a delivery over meanwhile."""
+        dispatcher takes a delivery over meanwhile. What they say (metrics, log lines) is
+        said once they are written, and once only: a try whose commit failed may have gone
+        through all the same (the answer lost with the connection), and the next finds it."""
         give_up_at = time.monotonic() + self._lease.total_seconds() / 2
         delay_s = 0.1
+        unsure: _Applied | None = None  # the last try that failed once wholly applied
         while True:
+            applied = _Applied()
             try:
-                return await self._in_one_transaction(attempts)
+                await self._in_one_transaction(attempts, applied, unsure)
             except Exception as exc:
                 if not is_transient(exc) or time.monotonic() + delay_s > give_up_at:
                     raise
+                if len(applied.outcomes) == len(attempts):
+                    unsure = applied
+            else:
+                for say in applied.said:
+                    say()
+                return applied.outcomes
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 5.0)
 
-    async def _in_one_transaction(self, attempts: Sequence[Attempt]) -> list[Outcome]:
+    async def _in_one_transaction(
+        self, attempts: Sequence[Attempt], applied: _Applied, unsure: _Applied | None
+    ) -> None:
+        """The attempts written, their outcomes and what they say put in ``applied``; or, if
+        the ``unsure`` try did go through, what it found, and nothing written again."""
         now = self._clock.now()
-        # What the attempts say (metrics, log lines) once they are written: a transaction
-        # retried after a database blip applies them again, and would count them twice.
-        said: list[Callable[[], None]] = []
         async with self._sessions() as session, session.begin():
+            if unsure is not None and await _already_written(session, attempts):
+                applied.outcomes, applied.said = unsure.outcomes, unsure.said
+                return
             # Locked in id order: two writers can never wait on each other's rows.
             rows = await session.scalars(
                 select(Delivery)
@@ -151,18 +165,17 @@ class AttemptRecorder:
                 .with_for_update()
             )
             deliveries = {d.id: d for d in rows}
-            outcomes = [
-                await self._apply(session, a, deliveries.get(a.delivery_id), said) for a in attempts
-            ]
+            for a in attempts:
+                outcome = await self._apply(session, a, deliveries.get(a.delivery_id), applied.said)
+                applied.outcomes.append(outcome)
             answering = {
-                a.partner_id for a, o in zip(attempts, outcomes, strict=True) if o == "delivered"
+                a.partner_id
+                for a, o in zip(attempts, applied.outcomes, strict=True)
+                if o == "delivered"
             }
             for partner_id in sorted(answering):
                 if await bring_forward(session, partner_id, now):
                     self._wake()
-        for say in said:
-            say()
-        return outcomes
 
     async def _apply(
         self,
@@ -251,6 +264,26 @@ class AttemptRecorder:
             return "dead"
         delivery.status, delivery.next_attempt_at = "pending", when
         return outcome
+
+
+@dataclass
+class _Applied:
+    """One try at writing a batch: each attempt's outcome, and what is said once written."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    said: list[Callable[[], None]] = field(default_factory=list)
+
+
+async def _already_written(session: AsyncSession, attempts: Sequence[Attempt]) -> bool:
+    """Whether the attempts' rows are stored: a batch is written whole or not at all, and
+    an attempt's row is its delivery's at the moment its partner answered."""
+    stored = await session.execute(
+        select(DeliveryAttempt.delivery_id, DeliveryAttempt.at).where(
+            DeliveryAttempt.delivery_id.in_({a.delivery_id for a in attempts})
+        )
+    )
+    written = {(delivery_id, as_utc(at)) for delivery_id, at in stored}
+    return any((a.delivery_id, as_utc(a.answered_at)) in written for a in attempts)
 
 
 def _given_up(delivery: Delivery, why: str) -> Callable[[], None]:

@@ -241,14 +241,16 @@ class DeliveryWorker:
                 .returning(Delivery.id, Delivery.partner_id, Delivery.event_type)
                 .execution_options(synchronize_session=False)
             )
-            given_up = expired.all()  # said once written: the sweep may fail to commit
+            # Said before the commit: if it fails, the next sweep says them again; if it went
+            # through unanswered, the next finds them dead, and a take-down given up on
+            # would go unsaid.
+            for delivery_id, partner_id, event_type in expired:
+                said_given_up(delivery_id, partner_id, event_type, "its deadline passed")
             oldest = await session.scalar(
                 select(func.min(Delivery.created_at)).where(
                     Delivery.status.in_(OWED), Delivery.event_type.in_(sorted(TAKE_DOWNS))
                 )
             )
-        for delivery_id, partner_id, event_type in given_up:
-            said_given_up(delivery_id, partner_id, event_type, "its deadline passed")
         waited = (now - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
         TAKE_DOWN_WAITING.set(max(waited, 0.0))
 

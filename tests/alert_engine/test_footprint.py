@@ -325,8 +325,8 @@ def test_the_payload_says_what_to_target_by(
 def test_a_candidate_that_does_not_cover_the_zone_is_never_sent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # P is chosen before it is checked (the check runs beside its measurement): a P that
-    # turns out not to cover Z must give way to one checked before it is chosen.
+    # P is chosen before it is checked (one check, of the P chosen, before it is measured):
+    # a P that turns out not to cover Z must give way to one checked before it is chosen.
     checked = footprint_module._covering_region
 
     def shrunk_unless_verified(

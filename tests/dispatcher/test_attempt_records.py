@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -170,11 +170,14 @@ async def test_a_take_down_given_up_on_is_counted_and_said(
     assert (said.delivery_id, said.event_type) == (cancel.id, "alert.cancelled")  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("commit", ["refused", "answer lost"])
 async def test_an_outcome_written_again_after_a_database_blip_is_said_once(
-    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture, commit: str
 ) -> None:
-    """The first commit fails as a restarting database's would; the batch is written again.
-    What it says (the dead count an operator's alert watches, the log lines) is said once."""
+    """The first commit fails as a restarting database's would: refused, or made and its
+    answer lost with the connection. The batch is tried again. A Cancel given up on is
+    stored once and said once: counted twice, an operator's alert rule fires on nothing;
+    not at all, on a take-down that never went out."""
     cancel = delivery("p1", "a1", 2, "sending", "alert.cancelled")
     cancel.deadline = SENT + timedelta(seconds=5)  # the next retry (10 s on) would be past it
     async with sessions() as session, session.begin():
@@ -183,29 +186,37 @@ async def test_an_outcome_written_again_after_a_database_blip_is_said_once(
         session.add(cancel)
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
-    refused: list[int] = []
+    failed: list[int] = []
 
-    def _refuse_first(_connection: Any) -> None:
-        if not refused:
-            refused.append(1)
-            raise OperationalError("COMMIT", {}, ConnectionError("database restarting"))
+    def _fail_first(connection: Connection) -> None:
+        if failed:
+            return
+        failed.append(1)
+        if commit == "answer lost":
+            connection.connection.commit()  # made: the transaction is stored
+        raise OperationalError("COMMIT", {}, ConnectionError("database restarting"))
 
-    event.listen(engine.sync_engine, "commit", _refuse_first)
+    event.listen(engine.sync_engine, "commit", _fail_first)
     before = _dead_count("alert.cancelled")
     attempt = Attempt(cancel.id, "p1", cancel.webhook_id, _answered(500), SENT, None)
     try:
         with caplog.at_level(logging.INFO, logger="dispatcher.attempt_records"):
             assert await _recorder(sessions, []).record(attempt) == "dead"
     finally:
-        event.remove(engine.sync_engine, "commit", _refuse_first)
+        event.remove(engine.sync_engine, "commit", _fail_first)
 
-    assert refused == [1]
+    assert failed == [1]
     async with sessions() as session:
         stored = await session.get_one(Delivery, cancel.id)
         assert (stored.status, stored.attempts) == ("dead", 1)
+        history = await session.scalar(select(func.count()).select_from(DeliveryAttempt))
+        assert history == 1
     assert _dead_count("alert.cancelled") == before + 1
     said = [r.getMessage() for r in caplog.records]
     assert (said.count("delivery given up"), said.count("delivery attempt")) == (1, 1)
+    assert not [
+        r for r in caplog.records if r.levelno >= logging.WARNING and "lease" in r.getMessage()
+    ]
 
 
 def _dead_count(event_type: str) -> float:

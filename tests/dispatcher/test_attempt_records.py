@@ -152,13 +152,7 @@ async def test_a_take_down_given_up_on_is_counted_and_said(
 ) -> None:
     """Its retries spent before its deadline, a Cancel is dead: its partner may still show the
     alert. It was logged and counted as one more retry, and nothing said it died."""
-    cancel = delivery("p1", "a1", 2, "sending", "alert.cancelled")
-    cancel.deadline = SENT + timedelta(seconds=5)  # the next retry (10 s on) would be past it
-    async with sessions() as session, session.begin():
-        session.add(partner("p1"))
-        await session.flush()
-        session.add(cancel)
-
+    cancel = await _a_cancel_out_of_time(sessions)
     before = _dead_count("alert.cancelled")
     attempt = Attempt(cancel.id, "p1", cancel.webhook_id, _answered(500), SENT, None)
 
@@ -178,12 +172,7 @@ async def test_an_outcome_written_again_after_a_database_blip_is_said_once(
     answer lost with the connection. The batch is tried again. A Cancel given up on is
     stored once and said once: counted twice, an operator's alert rule fires on nothing;
     not at all, on a take-down that never went out."""
-    cancel = delivery("p1", "a1", 2, "sending", "alert.cancelled")
-    cancel.deadline = SENT + timedelta(seconds=5)  # the next retry (10 s on) would be past it
-    async with sessions() as session, session.begin():
-        session.add(partner("p1"))
-        await session.flush()
-        session.add(cancel)
+    cancel = await _a_cancel_out_of_time(sessions)
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
     failed: list[int] = []
@@ -217,6 +206,17 @@ async def test_an_outcome_written_again_after_a_database_blip_is_said_once(
     assert not [
         r for r in caplog.records if r.levelno >= logging.WARNING and "lease" in r.getMessage()
     ]
+
+
+async def _a_cancel_out_of_time(sessions: async_sessionmaker[AsyncSession]) -> Delivery:
+    """A Cancel being sent whose next retry (10 s on) would be past its deadline."""
+    cancel = delivery("p1", "a1", 2, "sending", "alert.cancelled")
+    cancel.deadline = SENT + timedelta(seconds=5)
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        session.add(cancel)
+    return cancel
 
 
 def _dead_count(event_type: str) -> float:

@@ -41,8 +41,11 @@ def _written(body: dict[str, Any]) -> str:
 def webhook_body(
     event_type: str, webhook_id: str, alert: AlertMessage, languages: list[str], cap_url: str
 ) -> bytes:
-    """The JSON a partner receives: its languages only; everything else is the public alert."""
+    """The JSON a partner receives: its languages only (the texts, and what each calls the
+    area); everything else is the public alert."""
     alert_json: dict[str, Any] = alert.model_dump(mode="json")
     alert_json["info"] = [i for i in alert_json["info"] if i["language"] in languages]
+    area = alert_json["area"]
+    area["descriptions"] = {k: v for k, v in area["descriptions"].items() if k in languages}
     body = {"type": event_type, "id": webhook_id, "alert": alert_json, "cap_url": cap_url}
     return _written(body).encode()

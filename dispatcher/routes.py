@@ -503,6 +503,7 @@ async def _ping_webhook(
     webhook_timestamp: WebhookTimestamp,
     webhook_signature: WebhookSignature,
     hub_signature: HubSignature,
+    hub_signature_previous: HubSignaturePrevious = None,
 ) -> None:
     """Documentation only: the partner implements this endpoint."""
 
@@ -526,7 +527,7 @@ webhooks.add_api_route(
     responses={
         200: {
             "description": "The challenge, echoed as the whole body.",
-            "content": {"text/plain": {"schema": {"type": "string"}, "example": "q1w2e3r4t5y6"}},
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": "4344298499"}},
         }
     },
     operation_id="webhook_partner_verify",

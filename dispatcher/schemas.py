@@ -319,8 +319,9 @@ class WebhookPayload(BaseModel):
     type: WebhookType
     id: str = Field(description="Equals the `webhook-id` header: deduplicate on it.")
     alert: AlertMessage = Field(
-        description="The public alert (CAP 1.2 fields; info blocks in the partner's languages). "
-        "A Cancel carries no child data: take the alert down and delete it."
+        description="The public alert (CAP 1.2 fields; the info blocks and the area's "
+        "`descriptions` in the partner's languages). A Cancel carries no child data: take the "
+        "alert down and delete it."
     )
     cap_url: str = Field(description="This version as CAP 1.2 XML (needs an `alerts:read` key).")
 

@@ -214,15 +214,22 @@ def test_webhooks_document_what_partners_receive(document: dict[str, Any]) -> No
     [ping_media] = webhooks["ping"]["post"]["requestBody"]["content"].values()
     PingPayload.model_validate(ping_media["example"])
     PingPayload.model_validate_json(ping_body("msg_1", datetime.now(UTC)))
-    for name in ("alert.issued", "alert.updated", "alert.cancelled", "alert.expired"):
+    for name in ("alert.issued", "alert.updated", "alert.cancelled", "alert.expired", "ping"):
         operation = webhooks[name]["post"]
         headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        # Every signed delivery, the test event too, carries the old secret's Meta-style
+        # signature during a rotation.
         assert {
             "webhook-id",
             "webhook-timestamp",
             "webhook-signature",
             "X-Hub-Signature-256",
+            "X-Hub-Signature-256-Previous",
         } <= headers
+        # What the partner may answer; Tifli validates nothing there (no 422 of its own).
+        assert set(operation["responses"]) == {"200"}
+        if name == "ping":
+            continue
         [media] = operation["requestBody"]["content"].values()
         payload = WebhookPayload.model_validate(media["example"])
         assert payload.type == name
@@ -237,6 +244,9 @@ def test_webhooks_document_what_partners_receive(document: dict[str, Any]) -> No
         "hub.challenge",
         "hub.verify_token",
     }
+    # The challenge is digits, as sent (``dispatcher.sender``), in the example too.
+    [answer] = handshake["responses"]["200"]["content"].values()
+    assert answer["example"].isdigit()
 
 
 def test_tags_follow_the_case_and_are_described(document: dict[str, Any]) -> None:

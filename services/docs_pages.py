@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -50,11 +51,16 @@ SWAGGER_UI_PARAMETERS = {
     "displayRequestDuration": True,
     # No "valid spec" badge: it would send the document to a public validator.
     "validatorUrl": None,
+    # Examples in plain text: the highlighting theme draws some of their words in colours
+    # too faint to read on its dark background (under WCAG's 4.5:1).
+    "syntaxHighlight": False,
 }
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 REDOC_URL = f"{ASSETS_URL}/redoc.offline.js"
+READABLE_CSS = Path(__file__).parent / "docs_readable.css"
+READABLE_CSS_URL = f"{ASSETS_URL}/tifli-readable.css"
 # What ReDoc points at outside the machine, with no option to turn it off, and what it points
 # at instead, so that the drawn page neither loads nor links anything off the host:
 REDOC_OFFLINE_EDITS = {
@@ -116,8 +122,26 @@ def _in_english(body: str) -> str:
     return body.replace("<html>", '<html lang="en">', 1)
 
 
-def _page(html: HTMLResponse) -> tuple[str, dict[str, str]]:
-    body = _in_english(bytes(html.body).decode())
+def _readable(body: str) -> str:
+    """Swagger UI's page made easier to read and to find one's way in: the colours of
+    ``docs_readable.css`` over its own, and its content in a ``main`` landmark (a screen
+    reader's user jumps to it; FastAPI's template has none)."""
+    stylesheet = f'<link type="text/css" rel="stylesheet" href="{ASSETS_URL}/swagger-ui.css">'
+    container = '<div id="swagger-ui">\n    </div>'
+    if stylesheet not in body or container not in body:
+        raise RuntimeError(
+            "the Swagger UI page no longer has the stylesheet and container expected"
+        )
+    readable = (
+        f'{stylesheet}\n    <link type="text/css" rel="stylesheet" href="{READABLE_CSS_URL}">'
+    )
+    return body.replace(stylesheet, readable, 1).replace(
+        container, '<main id="swagger-ui"></main>', 1
+    )
+
+
+def _page(html: HTMLResponse, edit: Callable[[str], str] = str) -> tuple[str, dict[str, str]]:
+    body = edit(_in_english(bytes(html.body).decode()))
     headers = {
         "Content-Security-Policy": content_security_policy(body),
         "X-Content-Type-Options": "nosniff",
@@ -138,7 +162,8 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=favicon,
             swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
-        )
+        ),
+        _readable,
     )
     redoc = _page(
         get_redoc_html(
@@ -157,6 +182,14 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
         return Response(
             redoc_script,
             media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    @app.get(READABLE_CSS_URL, include_in_schema=False)
+    async def readable_css() -> Response:
+        return Response(
+            READABLE_CSS.read_bytes(),
+            media_type="text/css",
             headers={"Cache-Control": "public, max-age=3600"},
         )
 

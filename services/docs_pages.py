@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import json
 import re
 from collections.abc import Callable
 from importlib.resources import files
@@ -122,21 +124,49 @@ def _in_english(body: str) -> str:
     return body.replace("<html>", '<html lang="en">', 1)
 
 
-def _readable(body: str) -> str:
+# ReDoc's colours too faint to read (WCAG's 4.5:1) where its theme can set them: inline code
+# on its light background, an error response's tab on its dark panel.
+REDOC_THEME = {
+    "colors": {"responses": {"error": {"tabTextColor": "#ff8a80"}}},
+    "typography": {"code": {"color": "#b3261e"}},
+}
+_READABLE_LINK = f'<link type="text/css" rel="stylesheet" href="{READABLE_CSS_URL}">'
+
+
+def _replaced(body: str, edits: dict[str, str]) -> str:
+    """``body`` with each key replaced by its value, once; each must be there (FastAPI's
+    templates change between releases: a page left unedited should fail, not pass)."""
+    for old, new in edits.items():
+        if old not in body:
+            raise RuntimeError(f"the documentation page no longer holds {old!r}")
+        body = body.replace(old, new, 1)
+    return body
+
+
+def _readable_swagger(body: str) -> str:
     """Swagger UI's page made easier to read and to find one's way in: the colours of
     ``docs_readable.css`` over its own, and its content in a ``main`` landmark (a screen
     reader's user jumps to it; FastAPI's template has none)."""
     stylesheet = f'<link type="text/css" rel="stylesheet" href="{ASSETS_URL}/swagger-ui.css">'
-    container = '<div id="swagger-ui">\n    </div>'
-    if stylesheet not in body or container not in body:
-        raise RuntimeError(
-            "the Swagger UI page no longer has the stylesheet and container expected"
-        )
-    readable = (
-        f'{stylesheet}\n    <link type="text/css" rel="stylesheet" href="{READABLE_CSS_URL}">'
+    return _replaced(
+        body,
+        {
+            stylesheet: f"{stylesheet}\n    {_READABLE_LINK}",
+            '<div id="swagger-ui">\n    </div>': '<main id="swagger-ui"></main>',
+        },
     )
-    return body.replace(stylesheet, readable, 1).replace(
-        container, '<main id="swagger-ui"></main>', 1
+
+
+def _readable_redoc(body: str) -> str:
+    """ReDoc's page likewise: its theme's colours, the stylesheet, a ``main`` landmark."""
+    theme = html.escape(json.dumps(REDOC_THEME, separators=(",", ":")), quote=True)
+    return _replaced(
+        body,
+        {
+            "</head>": f"{_READABLE_LINK}\n    </head>",
+            '<redoc spec-url="': f'<main><redoc theme="{theme}" spec-url="',
+            "></redoc>": "></redoc></main>",
+        },
     )
 
 
@@ -163,7 +193,7 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
             swagger_favicon_url=favicon,
             swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
         ),
-        _readable,
+        _readable_swagger,
     )
     redoc = _page(
         get_redoc_html(
@@ -172,7 +202,8 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
             redoc_js_url=REDOC_URL,
             redoc_favicon_url=favicon,
             with_google_fonts=False,
-        )
+        ),
+        _readable_redoc,
     )
     redoc_script = offline_redoc_script()
 

@@ -1,8 +1,9 @@
 """What an accessibility audit finds in the pages people read, run as auditors run it: axe-core
 (Deque's engine, behind browsers' own audits) in Chromium. The console, page by page in each
-of its languages, must give it nothing to flag. The API's documentation is Swagger UI: its
-colours and landmarks are ours to set (``services/docs_readable.css``), and are checked with
-an operation open and the Authorize dialog shown; its markup is not."""
+of its languages, must give it nothing to flag. The API's documentation is Swagger UI and
+ReDoc: their colours and landmarks are ours to set (``services/docs_readable.css``, ReDoc's
+theme), and are checked, Swagger UI's with an operation open and the Authorize dialog shown;
+their markup is not."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ SWAGGER_UI_MARKUP = {
     "button-name",
     "scrollable-region-focusable",
 }
+# ReDoc's: headings that skip a level, code samples' scrolling boxes out of the tab order.
+REDOC_MARKUP = {"heading-order", "scrollable-region-focusable"}
 
 
 async def _flagged(page: Page) -> dict[str, list[Any]]:
@@ -91,3 +94,18 @@ async def test_the_api_documentation_is_flagged_only_for_swagger_uis_own_markup(
     }
     # The rules left to Swagger UI are there, so the audit did run on its page.
     assert "nested-interactive" in flagged["page"]
+
+
+async def test_the_api_reference_is_flagged_only_for_redocs_own_markup(
+    stack: Stack, browser: Browser
+) -> None:
+    page, watch = await open_page(browser, f"{stack.base_url}/redoc")
+    try:
+        # Drawn whole: the last operation's section is there.
+        await page.locator("[id='operation/webhook_partner_verify']").wait_for()
+        flagged = await _flagged(page)
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside
+    assert sorted(set(flagged) - REDOC_MARKUP) == []
+    assert "heading-order" in flagged  # the audit did run on the page drawn

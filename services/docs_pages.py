@@ -115,15 +115,6 @@ def content_security_policy(html: str) -> str:
     )
 
 
-def _in_english(body: str) -> str:
-    """The page marked as English, the language of the API's descriptions: without it a
-    screen reader reads them in its user's own language's voice (FastAPI's template has no
-    ``lang``)."""
-    if "<html>" not in body:
-        raise RuntimeError("the documentation page no longer starts with a bare <html>")
-    return body.replace("<html>", '<html lang="en">', 1)
-
-
 # ReDoc's colours too faint to read (WCAG's 4.5:1) where its theme can set them: inline code
 # on its light background, an error response's tab on its dark panel.
 REDOC_THEME = {
@@ -170,8 +161,15 @@ def _readable_redoc(body: str) -> str:
     )
 
 
-def _page(html: HTMLResponse, edit: Callable[[str], str] = str) -> tuple[str, dict[str, str]]:
-    body = edit(_in_english(bytes(html.body).decode()))
+def _in_english(body: str) -> str:
+    """The page marked as English, the language of the API's descriptions: without it a
+    screen reader reads them in its user's own language's voice (FastAPI's template has no
+    ``lang``)."""
+    return _replaced(body, {"<html>": '<html lang="en">'})
+
+
+def _page(rendered: HTMLResponse, edit: Callable[[str], str]) -> tuple[str, dict[str, str]]:
+    body = edit(_in_english(bytes(rendered.body).decode()))
     headers = {
         "Content-Security-Policy": content_security_policy(body),
         "X-Content-Type-Options": "nosniff",

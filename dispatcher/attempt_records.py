@@ -130,16 +130,22 @@ class AttemptRecorder:
         through all the same (the answer lost with the connection), and the next finds it."""
         give_up_at = time.monotonic() + self._lease.total_seconds() / 2
         delay_s = 0.1
-        unsure: _Applied | None = None  # the last try that failed once wholly applied
+        unsure: _Applied | None = None  # the last try lost at its commit, wholly applied
         while True:
             applied = _Applied()
             try:
                 await self._in_one_transaction(attempts, applied, unsure)
             except Exception as exc:
-                if not is_transient(exc) or time.monotonic() + delay_s > give_up_at:
+                transient = is_transient(exc)
+                if transient and len(applied.outcomes) == len(attempts):
+                    unsure = applied  # its commit may have gone through, the answer lost
+                if not transient or time.monotonic() + delay_s > give_up_at:
+                    # Given up while a try may have gone through: what it found is said all
+                    # the same. Said twice if it did not (its delivery is tried again), rather
+                    # than never if it did (a take-down given up on, stored dead, unsaid).
+                    for say in unsure.said if unsure is not None else ():
+                        say()
                     raise
-                if len(applied.outcomes) == len(attempts):
-                    unsure = applied
             else:
                 for say in applied.said:
                     say()
@@ -154,9 +160,6 @@ class AttemptRecorder:
         the ``unsure`` try did go through, what it found, and nothing written again."""
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            if unsure is not None and await _already_written(session, attempts):
-                applied.outcomes, applied.said = unsure.outcomes, unsure.said
-                return
             # Locked in id order: two writers can never wait on each other's rows.
             rows = await session.scalars(
                 select(Delivery)
@@ -165,6 +168,11 @@ class AttemptRecorder:
                 .with_for_update()
             )
             deliveries = {d.id: d for d in rows}
+            # Looked for once the rows are locked: a commit of the unsure try still finishing
+            # on the server holds them until it ends, and its rows are seen then.
+            if unsure is not None and await _already_written(session, attempts):
+                applied.outcomes, applied.said = unsure.outcomes, unsure.said
+                return
             for a in attempts:
                 outcome = await self._apply(session, a, deliveries.get(a.delivery_id), applied.said)
                 applied.outcomes.append(outcome)

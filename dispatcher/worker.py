@@ -316,7 +316,8 @@ class DeliveryWorker:
             )
             outcome = await self._attempts.record(answered)
         except Exception as exc:
-            # The lease expires and another pass retries it; nothing is lost.
+            # Not written: the lease expires and another pass retries it; nothing is lost.
+            # (Written after all, its answer lost: the recorder said what it found.)
             log.warning("delivery failed to record", extra=describe(exc))
         finally:
             # The loop only needs to look again if this left work behind: a retry to

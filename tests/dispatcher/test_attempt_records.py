@@ -26,12 +26,16 @@ SENT = NOW + timedelta(seconds=3)  # when the partners answered
 WRITTEN = SENT + timedelta(seconds=1)  # when the batch is written: not the attempts' time
 
 
-def _recorder(sessions: async_sessionmaker[AsyncSession], woken: list[int]) -> AttemptRecorder:
+def _recorder(
+    sessions: async_sessionmaker[AsyncSession],
+    woken: list[int],
+    lease: timedelta = timedelta(minutes=2),
+) -> AttemptRecorder:
     return AttemptRecorder(
         sessions,
         FakeClock(WRITTEN),
         RetryPolicy(schedule_s=(10.0, 60.0)),
-        timedelta(minutes=2),
+        lease,
         lambda: woken.append(1),
         random.Random(7),
     )
@@ -164,37 +168,43 @@ async def test_a_take_down_given_up_on_is_counted_and_said(
     assert (said.delivery_id, said.event_type) == (cancel.id, "alert.cancelled")  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("commit", ["refused", "answer lost"])
+@pytest.mark.parametrize("database", ["refused once", "answer lost once", "answer lost, then away"])
 async def test_an_outcome_written_again_after_a_database_blip_is_said_once(
-    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture, commit: str
+    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture, database: str
 ) -> None:
     """The first commit fails as a restarting database's would: refused, or made and its
-    answer lost with the connection. The batch is tried again. A Cancel given up on is
-    stored once and said once: counted twice, an operator's alert rule fires on nothing;
-    not at all, on a take-down that never went out."""
+    answer lost with the connection; then the database is back, or stays away past the time
+    the recorder waits (half the lease). A Cancel given up on is stored once and said once:
+    counted twice, an operator's alert rule fires on nothing; not at all, on a take-down
+    that never went out."""
     cancel = await _a_cancel_out_of_time(sessions)
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
-    failed: list[int] = []
+    commits: list[int] = []
 
-    def _fail_first(connection: Connection) -> None:
-        if failed:
+    def _fail(connection: Connection) -> None:
+        commits.append(1)
+        if len(commits) > 1 and database != "answer lost, then away":
             return
-        failed.append(1)
-        if commit == "answer lost":
+        if len(commits) == 1 and database.startswith("answer lost"):
             connection.connection.commit()  # made: the transaction is stored
         raise OperationalError("COMMIT", {}, ConnectionError("database restarting"))
 
-    event.listen(engine.sync_engine, "commit", _fail_first)
+    event.listen(engine.sync_engine, "commit", _fail)
     before = _dead_count("alert.cancelled")
     attempt = Attempt(cancel.id, "p1", cancel.webhook_id, _answered(500), SENT, None)
+    recorder = _recorder(sessions, [], lease=timedelta(seconds=1))
     try:
         with caplog.at_level(logging.INFO, logger="dispatcher.attempt_records"):
-            assert await _recorder(sessions, []).record(attempt) == "dead"
+            if database == "answer lost, then away":
+                with pytest.raises(OperationalError):
+                    await recorder.record(attempt)
+            else:
+                assert await recorder.record(attempt) == "dead"
     finally:
-        event.remove(engine.sync_engine, "commit", _fail_first)
+        event.remove(engine.sync_engine, "commit", _fail)
 
-    assert failed == [1]
+    assert len(commits) > 1  # tried again
     async with sessions() as session:
         stored = await session.get_one(Delivery, cancel.id)
         assert (stored.status, stored.attempts) == ("dead", 1)

@@ -204,6 +204,7 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
         _readable_redoc,
     )
     redoc_script = offline_redoc_script()
+    readable_styles = READABLE_CSS.read_bytes()
 
     # Declared before the assets' mount, which would otherwise answer for this path.
     @app.get(REDOC_URL, include_in_schema=False)
@@ -217,7 +218,7 @@ def install_docs_pages(app: FastAPI, *, openapi_url: str = "/openapi.json") -> N
     @app.get(READABLE_CSS_URL, include_in_schema=False)
     async def readable_css() -> Response:
         return Response(
-            READABLE_CSS.read_bytes(),
+            readable_styles,
             media_type="text/css",
             headers={"Cache-Control": "public, max-age=3600"},
         )

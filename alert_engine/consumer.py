@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,8 +40,9 @@ class ReportEventHandler:
         if isinstance(event, ReportSubmitted):
             # Nothing to show anyone yet: the zone is drawn now, while the report awaits
             # review, so that an approval does not wait for it. Drawing needs no database
-            # (and is idempotent): it is done before a transaction holds a connection.
-            prepare_for_review(self._config, event.data, now)
+            # (and is idempotent): it is done before a transaction holds a connection, and in
+            # a worker thread, not on the event loop that the other handlers share.
+            await asyncio.to_thread(prepare_for_review, self._config, event.data, now)
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return

@@ -8,11 +8,13 @@ from approval to partners. A zone that changed in between (a later approval, an 
 report) is simply not found, and drawn as before.
 
 Only what the geometry needs is kept, keyed by the pieces' exact coordinates: no names, no
-case ids. The engine keeps a bounded number, the most recently drawn or used.
+case ids. The engine keeps a bounded number, the most recently drawn or used. Zones are drawn
+in worker threads, several at once, so the store is locked while it is read or changed.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,26 +59,34 @@ class PreparedZones:
             raise ValueError("keeping prepared zones needs room for at least one")
         self._capacity = capacity
         self._zones: OrderedDict[bytes, ClippedZone] = OrderedDict()
+        # A zone found by one thread must not be moved to the end while another drops the
+        # oldest: an OrderedDict changed from two threads at once can lose its order.
+        self._lock = threading.Lock()
 
     def get(self, polygons: Sequence[shapely.Polygon]) -> ClippedZone | None:
         key = _key(polygons)
-        zone = self._zones.get(key)
-        if zone is not None:
-            self._zones.move_to_end(key)
-        return zone
+        with self._lock:
+            zone = self._zones.get(key)
+            if zone is not None:
+                self._zones.move_to_end(key)
+            return zone
 
     def put(self, polygons: Sequence[shapely.Polygon], zone: ClippedZone) -> None:
         key = _key(polygons)
-        self._zones[key] = zone
-        self._zones.move_to_end(key)
-        while len(self._zones) > self._capacity:
-            self._zones.popitem(last=False)
+        with self._lock:
+            self._zones[key] = zone
+            self._zones.move_to_end(key)
+            while len(self._zones) > self._capacity:
+                self._zones.popitem(last=False)
 
     def __contains__(self, polygons: Sequence[shapely.Polygon]) -> bool:
-        return _key(polygons) in self._zones
+        key = _key(polygons)
+        with self._lock:
+            return key in self._zones
 
     def __len__(self) -> int:
-        return len(self._zones)
+        with self._lock:
+            return len(self._zones)
 
 
 def _key(polygons: Sequence[shapely.Polygon]) -> bytes:

@@ -5,6 +5,7 @@ exactly what is stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.prepared_zones import PreparedZones
 from alert_engine.texts import CaseFacts, cancel_info
 from alert_engine.zone_policy import ZonePolicy
-from shared.alert_contract import AlertMessage, MsgType, Point
+from shared.alert_contract import AlertMessage, Area, MsgType, Point
 from shared.events import (
     AlertCancelled,
     AlertErased,
@@ -349,16 +350,11 @@ class AlertService:
             # the Cancel leaves at once.
             area = AlertMessage.model_validate_json(previous[-1].payload).area
         else:
-            prepared = self._config.prepared
-            with ZONE_SECONDS.time():
-                pieces = zone_at(case, self._config.policy, self._now)
-                drawn = None if prepared is None else prepared.get([p.polygon for p in pieces])
-                if drawn is not None:
-                    PREPARED_ZONES_USED.inc()
-                area = area_of(
-                    pieces, case.facts.place, self._config.policy, drawn, case.facts.place_names
-                )
-            alert.radius_km = pieces[0].reach_km  # the centre's reach
+            # Drawn in a worker thread: a zone of hundreds of kilometres takes a good part of a
+            # second, which on the event loop would hold up every other handler (and, in the
+            # embedded mode, every API request) until it is done.
+            area, reach_km = await asyncio.to_thread(_drawn_area, case, self._config, self._now)
+            alert.radius_km = reach_km  # the centre's reach
         alert.sequence += 1
         alert.updated_at = self._now
         message = compose(
@@ -410,6 +406,19 @@ def _location_of(sighting: SightingAddedData) -> TrustedLocation:
         sighting_id=sighting.sighting_id,
         place_names=sighting.place_names or {},
     )
+
+
+def _drawn_area(case: CaseState, config: EngineConfig, now: datetime) -> tuple[Area, float]:
+    """The case's area at ``now`` (its zone as drawn while it awaited review, if it was), and
+    the reach of its centre. Pure computation on plain data: safe in a worker thread."""
+    with ZONE_SECONDS.time():
+        pieces = zone_at(case, config.policy, now)
+        prepared = config.prepared
+        drawn = None if prepared is None else prepared.get([p.polygon for p in pieces])
+        if drawn is not None:
+            PREPARED_ZONES_USED.inc()
+        area = area_of(pieces, case.facts.place, config.policy, drawn, case.facts.place_names)
+    return area, pieces[0].reach_km
 
 
 def case_state(alert: Alert) -> CaseState:

@@ -1,0 +1,76 @@
+"""A zone is drawn in a worker thread: while it is drawn, the event loop that the engine's
+other handlers (and, in the embedded mode, the API) share goes on answering."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from alert_engine import service as service_module
+from services.testbed.sample_report import CRITERIA, report_body
+from services.testbed.stack import Stack
+from tests.waiting import eventually
+
+# Only ever waited for in full when the drawing holds the loop (the test then fails).
+_ANSWER_WITHIN_S = 10.0
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _checking_the_loop(
+    real: Callable[..., Any], loop: asyncio.AbstractEventLoop, answered: list[bool]
+) -> Callable[..., Any]:
+    """``real``, which first asks the loop to run a coroutine and waits for it: on the loop's
+    own thread that wait blocks the very loop that would answer, and times out."""
+
+    def drawing(*args: Any, **kwargs: Any) -> Any:
+        asked = asyncio.run_coroutine_threadsafe(_nothing(), loop)
+        try:
+            asked.result(timeout=_ANSWER_WITHIN_S)
+        except TimeoutError:
+            asked.cancel()
+            answered.append(False)
+        else:
+            answered.append(True)
+        return real(*args, **kwargs)
+
+    return drawing
+
+
+async def _calls(made: list[bool]) -> list[bool]:
+    return made
+
+
+async def test_the_loop_answers_while_zones_are_drawn(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = asyncio.get_running_loop()
+    in_advance: list[bool] = []  # drawn while the report awaits review
+    on_approval: list[bool] = []  # the alert's area, from the zone drawn in advance
+    monkeypatch.setattr(
+        service_module,
+        "prepare_zone",
+        _checking_the_loop(service_module.prepare_zone, loop, in_advance),
+    )
+    monkeypatch.setattr(
+        service_module, "area_of", _checking_the_loop(service_module.area_of, loop, on_approval)
+    )
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=report_body())
+        assert created.status_code == 201, created.text
+        await eventually(lambda: _calls(in_advance), bool)
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+    async with stack.client("reader") as reader:
+
+        async def issued() -> httpx.Response:
+            return await reader.get(f"/v1/alerts/{approved.json()['alert_id']}")
+
+        await eventually(issued, lambda r: r.status_code == 200)
+    assert in_advance == [True] and on_approval == [True]

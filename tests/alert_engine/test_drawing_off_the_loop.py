@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from alert_engine import service as service_module
+from alert_engine.composer import area_of, prepare_zone
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from tests.waiting import eventually
@@ -56,11 +57,9 @@ async def test_the_loop_answers_while_zones_are_drawn(
     monkeypatch.setattr(
         service_module,
         "prepare_zone",
-        _checking_the_loop(service_module.prepare_zone, loop, in_advance),
+        _checking_the_loop(prepare_zone, loop, in_advance),
     )
-    monkeypatch.setattr(
-        service_module, "area_of", _checking_the_loop(service_module.area_of, loop, on_approval)
-    )
+    monkeypatch.setattr(service_module, "area_of", _checking_the_loop(area_of, loop, on_approval))
     async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
         created = await police.post("/v1/reports", json=report_body())
         assert created.status_code == 201, created.text

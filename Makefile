@@ -65,6 +65,7 @@ bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
 	$(VENV)/bin/python -m bench.console --cases 20
 	$(VENV)/bin/python -m bench.maps
 	$(VENV)/bin/python -m bench.list_endpoints --rows 1000
+	$(VENV)/bin/python -m bench.api_while_drawing --cases 40
 
 clean: ## delete the virtualenvs and caches (the next command reinstalls them)
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

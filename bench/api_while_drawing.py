@@ -6,7 +6,8 @@ In the embedded mode the API, the engine and the dispatcher share one process. A
 ``/healthz`` (no database: what it measures is how soon the process gets to the request)
 every ``--every-ms``, first on an idle stack (the baseline, in the same run), then while
 reports last seen ``--hours-ago`` hours ago are submitted and approved one after another:
-each approval draws a zone of a few hundred kilometres, the costliest there are.
+each approval draws a zone of hundreds of kilometres (320 km by car after 4 hours), among
+the costliest there are.
 """
 
 from __future__ import annotations

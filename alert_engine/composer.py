@@ -155,12 +155,14 @@ def clipped_zone(pieces: Sequence[Piece], policy: ZonePolicy) -> ClippedZone:
     if policy.territory is None:
         raise ValueError("a clipped zone needs the policy's territory")
     polygons = [p.polygon for p in pieces]
-    sent = footprint_of(polygons, policy.territory, policy.vertex_budget, policy.max_polygons)
-    touched = (
-        []
-        if sent.exact.is_empty
-        else policy.territory.geocodes(sent.exact, sent.zone, convex=len(polygons) == 1)
-    )
+    territory = policy.territory
+    with territory.drawing:  # one zone at a time on a territory (``Territory.drawing``)
+        sent = footprint_of(polygons, territory, policy.vertex_budget, policy.max_polygons)
+        touched = (
+            []
+            if sent.exact.is_empty
+            else territory.geocodes(sent.exact, sent.zone, convex=len(polygons) == 1)
+        )
     return ClippedZone.of(sent, touched)
 
 

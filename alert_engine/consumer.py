@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from alert_engine.service import AlertService, EngineConfig, prepare_for_review
+from alert_engine.service import AlertService, EngineConfig, off_the_loop, prepare_for_review
 from shared.bus import Message
 from shared.clock import Clock
 from shared.events import (
@@ -41,8 +39,8 @@ class ReportEventHandler:
             # Nothing to show anyone yet: the zone is drawn now, while the report awaits
             # review, so that an approval does not wait for it. Drawing needs no database
             # (and is idempotent): it is done before a transaction holds a connection, and in
-            # a worker thread, not on the event loop that the other handlers share.
-            await asyncio.to_thread(prepare_for_review, self._config, event.data, now)
+            # the zone-drawing thread, not on the event loop that the other handlers share.
+            await off_the_loop(prepare_for_review, self._config, event.data, now)
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return

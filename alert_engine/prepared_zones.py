@@ -9,7 +9,8 @@ report) is simply not found, and drawn as before.
 
 Only what the geometry needs is kept, keyed by the pieces' exact coordinates: no names, no
 case ids. The engine keeps a bounded number, the most recently drawn or used. Zones are drawn
-in worker threads, several at once, so the store is locked while it is read or changed.
+off the event loop, in a thread of their own, so the store is locked while it is read or
+changed: any thread may use it.
 """
 
 from __future__ import annotations

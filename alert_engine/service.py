@@ -6,10 +6,13 @@ exactly what is stored.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 import shapely
 from sqlalchemy import select
@@ -51,6 +54,13 @@ from shared.events import (
 from shared.outbox import add_event, forget_published
 
 SOURCE = "tifli/alert-engine"
+# Zones are drawn in one thread of their own, off the event loop. One: drawing is Python and
+# GEOS under the GIL, so two at once finish no sooner, and a territory is drawn on by one at a
+# time anyway (``Territory.drawing``). Its own: drawings queued in asyncio's default executor
+# would take the threads that resolve host names for the dispatcher's requests.
+_DRAWING_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tifli-zones")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 log = logging.getLogger(__name__)
 _EVENT_FOR: dict[MsgType, type[AlertIssued | AlertUpdated | AlertCancelled]] = {
     "Alert": AlertIssued,
@@ -68,6 +78,14 @@ class EngineConfig:
     widen_min_growth: float = 0.2  # area growth that justifies an Update
     # Zones drawn while reports await review (``prepare``); None draws every zone when needed.
     prepared: PreparedZones | None = None
+
+
+async def off_the_loop(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``function(*args, **kwargs)`` run in the zone-drawing thread: a zone of hundreds of
+    kilometres takes a good part of a second, which on the event loop would hold up every
+    other handler (and, in the embedded mode, every API request) until it is done."""
+    call = functools.partial(function, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_DRAWING_THREAD, call)
 
 
 def prepare_for_review(config: EngineConfig, submitted: ReportSubmittedData, now: datetime) -> None:
@@ -350,10 +368,7 @@ class AlertService:
             # the Cancel leaves at once.
             area = AlertMessage.model_validate_json(previous[-1].payload).area
         else:
-            # Drawn in a worker thread: a zone of hundreds of kilometres takes a good part of a
-            # second, which on the event loop would hold up every other handler (and, in the
-            # embedded mode, every API request) until it is done.
-            area, reach_km = await asyncio.to_thread(_drawn_area, case, self._config, self._now)
+            area, reach_km = await off_the_loop(_drawn_area, case, self._config, self._now)
             alert.radius_km = reach_km  # the centre's reach
         alert.sequence += 1
         alert.updated_at = self._now
@@ -410,7 +425,7 @@ def _location_of(sighting: SightingAddedData) -> TrustedLocation:
 
 def _drawn_area(case: CaseState, config: EngineConfig, now: datetime) -> tuple[Area, float]:
     """The case's area at ``now`` (its zone as drawn while it awaited review, if it was), and
-    the reach of its centre. Pure computation on plain data: safe in a worker thread."""
+    the reach of its centre. Pure computation on plain data: run ``off_the_loop``."""
     with ZONE_SECONDS.time():
         pieces = zone_at(case, config.policy, now)
         prepared = config.prepared

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -58,6 +59,13 @@ class Territory:
     foreign_land: BaseGeometry = field(default_factory=shapely.Polygon)
     # The allowed areas as the data build drew them from these boundaries; () draws them.
     precomputed_allowed: tuple[AllowedLayer, ...] = ()
+    # Held by whoever draws a zone on the territory from a thread (``composer.clipped_zone``):
+    # zones test against its prepared geometries, and a GEOS prepared geometry used by two
+    # threads at once can crash the process (its search structures are rebuilt on each call,
+    # unlocked; libgeos/geos#825). Overlays alone (``clip``) need no lock.
+    drawing: threading.Lock = field(
+        default_factory=threading.Lock, compare=False, repr=False, init=False
+    )
 
     @cached_property
     def national(self) -> BaseGeometry:

@@ -193,7 +193,7 @@ async def read_base_map(
 _SVG_EXAMPLE = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="1000" viewBox="0 0 800 1000" '
     'font-family="sans-serif" font-size="13">\n'
-    "<title>Casablanca, Maarif · version 1 (Alert)</title>\n"
+    "<title>Casablanca · version 1 (Alert)</title>\n"
     '<rect id="sea" width="800" height="790.2" fill="#dcecf7"/>\n'
     '<path id="sent-polygon" d="M400.0,60.0 L700.0,300.0 L600.0,700.0 L150.0,650.0 Z" '
     'fill="#c8553d" fill-opacity="0.3" fill-rule="evenodd" stroke="#8c2f1b" '

@@ -122,6 +122,17 @@ class AlertService:
             return None  # already issued: the approval was redelivered
         if await self._closed(approved.report_id, "approval"):
             return None
+        expires = approved.expires_at or approved.approved_at + self._config.ttl
+        if expires <= self._now:
+            # Handled only once the window the reviewer approved had closed (the engine was
+            # down that long, or the approval was parked and redriven later): put up now, the
+            # alert would show partners the child until its own expiry took it down moments
+            # later. The case's window is over; nothing goes out.
+            log.warning(
+                "approval handled after its window closed: no alert",
+                extra={"report_id": approved.report_id, "alert_id": approved.alert_id},
+            )
+            return None
         last_seen = TrustedLocation(
             point=approved.last_seen_point,
             at=approved.last_seen_at,
@@ -154,7 +165,7 @@ class AlertService:
             travel_mode=approved.travel_mode,
             radius_km=0.0,
             effective=self._now,
-            expires=approved.expires_at or self._now + self._config.ttl,
+            expires=expires,
             next_widen_at=self._now + self._config.widen_interval,
             updated_at=self._now,
         )

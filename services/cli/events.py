@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
         "redrive",
         summary="send again the published events some consumer group never finished, in "
         "their order (consumers drop what they already did; a closed case's approval or "
-        "renewal puts no alert up)",
+        "renewal puts no alert up, nor an approval whose time window has closed)",
         example="""
         tifli events unfinished        # what would go again
         tifli events redrive           # once what made them fail is fixed

@@ -107,6 +107,28 @@ async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down
         )
 
 
+async def test_an_approval_redriven_after_its_window_closed_puts_no_alert_up(
+    tmp_path: Path,
+) -> None:
+    async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, url):
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+            window_ends = datetime.fromisoformat(approved.json()["expires_at"])
+            await stack.quiet()  # the approval failed twice: parked
+        await _execute(stack, "DROP TRIGGER refuse_alerts")
+        assert isinstance(stack.embedded.clock, FakeClock)
+        stack.embedded.clock.moment = window_ends  # the fault took a day to fix
+        before = await _engine_processed(stack)
+        redriven = await tifli(url, "events", "redrive")
+        assert redriven.stdout.strip() == "1 event sent again", redriven.stderr
+        await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+        await stack.quiet()
+        assert await _alerts_of(stack, report_id) == 0
+        assert partner.received == []  # not the child's alert, nor its take-down
+
+
 # The dispatcher's record of a live alert cannot be written: an alert's first version fails
 # there and is parked, while its take-down (recorded without the alert) goes through.
 REFUSE_LIVE_ALERTS = (

@@ -59,10 +59,11 @@ class Territory:
     foreign_land: BaseGeometry = field(default_factory=shapely.Polygon)
     # The allowed areas as the data build drew them from these boundaries; () draws them.
     precomputed_allowed: tuple[AllowedLayer, ...] = ()
-    # Held by whoever draws a zone on the territory from a thread (``composer.clipped_zone``):
-    # zones test against its prepared geometries, and a GEOS prepared geometry used by two
-    # threads at once can crash the process (its search structures are rebuilt on each call,
-    # unlocked; libgeos/geos#825). Overlays alone (``clip``) need no lock.
+    # Held by whoever draws a zone on the territory from a thread (``composer.clipped_zone``),
+    # or runs any predicate with one of its geometries first (``footprint_of``, ``geocodes``,
+    # ``build_indexes``): those geometries are prepared, and a GEOS prepared geometry used by
+    # two threads at once can crash the process (its search structures are rebuilt on each
+    # call, unlocked; libgeos/geos#825). Overlays and reads alone (``clip``) need no lock.
     drawing: threading.Lock = field(
         default_factory=threading.Lock, compare=False, repr=False, init=False
     )
@@ -130,8 +131,9 @@ class Territory:
         """Build now what zones read, each once (the land union, the boundary's and the
         areas' rings, the coasts' index, the areas' sizes, the allowed areas), rather than
         while the first alert waits."""
-        _ = self.land, self.allowed, self.national_rings, self.coasts
-        _ = self._clip_rings, self._area_m2
+        with self.drawing:  # the coasts' index tests against the prepared boundary
+            _ = self.land, self.allowed, self.national_rings, self.coasts
+            _ = self._clip_rings, self._area_m2
 
     def clip(self, zone: BaseGeometry) -> BaseGeometry:
         """The part of ``zone`` (e.g. a geodesic disk) on the national territory."""

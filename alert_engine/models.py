@@ -1,4 +1,5 @@
-"""The alert engine's tables: one row per alert, one per version sent, one per case closed."""
+"""The alert engine's tables: one row per alert, one per version sent, one per case closed,
+one per renewal that came before its case's alert."""
 
 from __future__ import annotations
 
@@ -105,3 +106,19 @@ class ClosedReport(Base):
 
     report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EarlyRenewal(Base):
+    """A renewal the engine handled while its case had no alert yet: the approval had failed
+    and was parked on the dead-letter topic, and the reviewer extended the window meanwhile.
+
+    Sent again later (``tifli events redrive``), the approval carries the window it was
+    approved with; the case's window is the renewed one. Without this row, an approval sent
+    again after the first window but within the renewed one would put no alert up (its window
+    over, ``AlertService.issue``) while intake shows the case live."""
+
+    __tablename__ = "early_renewals"
+
+    report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the latest renewed window's end
+    renewed_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when, for pruning

@@ -30,7 +30,7 @@ from alert_engine.composer import (
 from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.locations import TrustedLocation
 from alert_engine.metrics import PREPARED_ZONES_USED, VERSIONS, ZONE_SECONDS, ZONES_PREPARED
-from alert_engine.models import Alert, AlertVersion, ApprovedFacts, ClosedReport
+from alert_engine.models import Alert, AlertVersion, ApprovedFacts, ClosedReport, EarlyRenewal
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.prepared_zones import PreparedZones
 from alert_engine.texts import CaseFacts, cancel_info
@@ -123,6 +123,9 @@ class AlertService:
         if await self._closed(approved.report_id, "approval"):
             return None
         expires = approved.expires_at or approved.approved_at + self._config.ttl
+        renewal = await self._session.get(EarlyRenewal, approved.report_id)
+        if renewal is not None and renewal.expires_at > expires:
+            expires = renewal.expires_at  # renewed while this approval waited to be sent again
         if expires <= self._now:
             # Handled only once the window the reviewer approved had closed (the engine was
             # down that long, or the approval was parked and redriven later): put up now, the
@@ -244,13 +247,37 @@ class AlertService:
                 .with_for_update()
             )
         ).one_or_none()
-        if alert is None or renewed.renewed_at >= alert.expires:
-            return None  # cancelled, or renewed too late: nothing to bring back
+        if alert is None:
+            if (
+                await self._session.scalar(
+                    select(Alert.id).where(Alert.report_id == renewed.report_id).limit(1)
+                )
+                is None
+            ):
+                # No alert at all yet: the approval failed and waits on the dead-letter topic.
+                # Its window is this one now, when it is sent again (``EarlyRenewal``).
+                await self._remember_renewal(renewed)
+            return None  # cancelled: nothing to bring back
+        if renewed.renewed_at >= alert.expires:
+            return None  # renewed too late: the case had ended
         if renewed.expires_at <= self._now:
             return None  # the renewed window is over too (a renewal sent again much later)
         alert.state, alert.expires = "active", renewed.expires_at
         alert.next_widen_at = self._now + self._config.widen_interval
         return await self._publish(alert, "Alert")
+
+    async def _remember_renewal(self, renewed: ReportRenewedData) -> None:
+        kept = await self._session.get(EarlyRenewal, renewed.report_id, with_for_update=True)
+        if kept is None:
+            self._session.add(
+                EarlyRenewal(
+                    report_id=renewed.report_id,
+                    expires_at=renewed.expires_at,
+                    renewed_at=renewed.renewed_at,
+                )
+            )
+        elif renewed.expires_at > kept.expires_at:
+            kept.expires_at, kept.renewed_at = renewed.expires_at, renewed.renewed_at
 
     async def on_timer(self, alert: Alert) -> AlertMessage | None:
         """Whatever is due for this (locked, active) alert: expiry first, else widening.

@@ -129,6 +129,40 @@ async def test_an_approval_redriven_after_its_window_closed_puts_no_alert_up(
         assert partner.received == []  # not the child's alert, nor its take-down
 
 
+async def test_an_approval_redriven_after_its_first_window_goes_up_in_the_renewed_one(
+    tmp_path: Path,
+) -> None:
+    """Renewed while its approval was parked: the renewal found no alert. Sent again after the
+    window it was approved with, but within the renewed one, the approval puts the alert up
+    until the renewed end, as intake shows the case."""
+    async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, url):
+        assert isinstance(stack.embedded.clock, FakeClock)
+        clock = stack.embedded.clock
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+            first_window_ends = datetime.fromisoformat(approved.json()["expires_at"])
+            await stack.quiet()  # the approval failed twice: parked
+            clock.moment = first_window_ends - timedelta(hours=1)
+            before = await _engine_processed(stack)
+            renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
+            assert renewed.status_code == 200, renewed.text
+            renewed_window_ends = renewed.json()["expires_at"]
+            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+        await _execute(stack, "DROP TRIGGER refuse_alerts")
+        clock.moment = first_window_ends + timedelta(hours=2)
+        redriven = await tifli(url, "events", "redrive")
+        assert redriven.stdout.strip() == "1 event sent again", redriven.stderr
+        [issued] = await partner.wait_for(1)
+        alert = json.loads(issued.body)["alert"]
+        assert alert["report_id"] == report_id
+        assert datetime.fromisoformat(alert["expires"]) == datetime.fromisoformat(
+            renewed_window_ends
+        )
+        assert await _alerts_of(stack, report_id) == 1
+
+
 # The dispatcher's record of a live alert cannot be written: an alert's first version fails
 # there and is parked, while its take-down (recorded without the alert) goes through.
 REFUSE_LIVE_ALERTS = (

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from alert_engine.models import ClosedReport
+from alert_engine.models import ClosedReport, EarlyRenewal
 from dispatcher.models import Delivery, DeliveryAttempt, KnownAlert, Partner
 from services.components import Components
 from shared.inbox import ProcessedEvent
@@ -73,6 +73,7 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
                 )
         for n, at in enumerate((OLD, BETWEEN, RECENT)):
             session.add(ClosedReport(report_id=f"closed-{n}", closed_at=at))
+            session.add(EarlyRenewal(report_id=f"renewed-{n}", expires_at=NOW, renewed_at=at))
             # An alert that ended long ago, and one that ended an hour ago.
             session.add(KnownAlert(alert_id=f"alert-{n}", sequence=2, event=None, expires=at))
         session.add(partner)
@@ -88,6 +89,7 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         "outbox": 3,
         "processed_events:alert-engine": 2,
         "closed_reports": 1,
+        "early_renewals": 1,
         "processed_events:dispatcher": 2,
         "delivery_attempts": 1,
         "known_alerts": 1,
@@ -100,6 +102,8 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         # A case closed recently is still remembered: its events may still be sent again.
         closed = await session.scalars(select(ClosedReport.report_id))
         assert sorted(closed) == ["closed-1", "closed-2"]
+        renewed = await session.scalars(select(EarlyRenewal.report_id))
+        assert sorted(renewed) == ["renewed-1", "renewed-2"]
         # So is an alert that ended recently: a late, older version of it must not come back.
         assert sorted(await session.scalars(select(KnownAlert.alert_id))) == ["alert-1", "alert-2"]
         attempts = (await session.execute(select(DeliveryAttempt.delivery_id))).scalars().all()

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from alert_engine.service import AlertService, EngineConfig, off_the_loop, prepare_for_review
+from alert_engine.service import (
+    AlertService,
+    EngineConfig,
+    draw_for_approval,
+    off_the_loop,
+    prepare_for_review,
+)
 from shared.bus import Message
 from shared.clock import Clock
 from shared.events import (
@@ -35,12 +41,20 @@ class ReportEventHandler:
     async def __call__(self, message: Message) -> None:
         event = parse_event(message.value)  # a ValidationError here is poison: dead-lettered
         now = self._clock.now()
+        drawn = None
         if isinstance(event, ReportSubmitted):
             # Nothing to show anyone yet: the zone is drawn now, while the report awaits
             # review, so that an approval does not wait for it. Drawing needs no database
             # (and is idempotent): it is done before a transaction holds a connection, and in
             # the zone-drawing thread, not on the event loop that the other handlers share.
             await off_the_loop(prepare_for_review, self._config, event.data, now)
+        elif isinstance(event, ReportApproved) and not closed_right_behind(
+            message, event.data.report_id
+        ):
+            # Not drawn at submission (the radius has grown since, or the engine restarted):
+            # drawn before the transaction too, which then holds the database for
+            # milliseconds, not for the drawing.
+            drawn = await off_the_loop(draw_for_approval, self._config, event.data, now)
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return
@@ -52,7 +66,7 @@ class ReportEventHandler:
                     # partners a found child's name and photo until the Cancel behind it.
                     await service.close_unpublished(event.data.report_id)
                 case ReportApproved():
-                    await service.issue(event.data)
+                    await service.issue(event.data, drawn)
                 case ReportResolved() | ReportCancelled():
                     # A found child pre-empts everything: the Cancel goes out now.
                     await service.cancel(event.data.report_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from alert_engine.composer import (
     CaseState,
     Presentation,
     area_of,
+    clipped_zone,
     compose,
     prepare_zone,
     version_reference,
@@ -109,15 +111,54 @@ def prepare_for_review(config: EngineConfig, submitted: ReportSubmittedData, now
         ZONES_PREPARED.inc()
 
 
+@dataclass(frozen=True)
+class DrawnBefore:
+    """An approval's zone drawn before its transaction (``draw_for_approval``)."""
+
+    zone: PreparedZones  # a store of one, keyed by its pieces: used only for the same pieces
+    seconds: float  # the drawing's time, counted in the version's ``ZONE_SECONDS``
+
+
+def draw_for_approval(
+    config: EngineConfig, approved: ReportApprovedData, now: datetime
+) -> DrawnBefore | None:
+    """The zone an approval's alert gets at ``now``, drawn before its transaction opens, so
+    that the transaction holds the database (in the embedded mode SQLite's one writer, which
+    every API request with a key waits for) for milliseconds rather than for the drawing. None
+    where there is nothing to draw (no territory; drawn while the report awaited review: the
+    issue finds it there) or the drawing failed (the issue then draws it, and any fault
+    surfaces there)."""
+    started = time.perf_counter()
+    policy = config.policy
+    if policy.territory is None:
+        return None
+    try:
+        pieces = pieces_at(_approved_locations(approved), approved.travel_mode, policy, now)
+        polygons = [p.polygon for p in pieces]
+        if config.prepared is not None and polygons in config.prepared:
+            return None
+        zone = PreparedZones(capacity=1)
+        zone.put(polygons, clipped_zone(pieces, policy))
+    except Exception as exc:
+        log.warning(
+            "zone not drawn in advance",
+            extra={"report_id": approved.report_id, "error": type(exc).__name__},
+        )
+        return None
+    return DrawnBefore(zone, time.perf_counter() - started)
+
+
 class AlertService:
     def __init__(self, session: AsyncSession, config: EngineConfig, now: datetime) -> None:
         self._session = session
         self._config = config
         self._now = now
 
-    async def issue(self, approved: ReportApprovedData) -> AlertMessage | None:
+    async def issue(
+        self, approved: ReportApprovedData, drawn: DrawnBefore | None = None
+    ) -> AlertMessage | None:
         """The first version of an approved case (None if the approval was redelivered): the zone
-        around the last-seen point."""
+        around the last-seen point (``drawn`` already, if it was: ``draw_for_approval``)."""
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
         if await self._closed(approved.report_id, "approval"):
@@ -136,17 +177,7 @@ class AlertService:
                 extra={"report_id": approved.report_id, "alert_id": approved.alert_id},
             )
             return None
-        last_seen = TrustedLocation(
-            point=approved.last_seen_point,
-            at=approved.last_seen_at,
-            place=approved.last_seen_place,
-            heading_deg=approved.last_seen_heading_deg,
-            destination=approved.last_seen_destination,
-            place_names=approved.last_seen_place_names or {},
-        )
-        # Trusted sightings made while the case awaited review join from the first version
-        # (the zone keeps those within the horizon of the newest, as it does later).
-        locations = [last_seen, *(_location_of(s) for s in approved.sightings or () if s.trusted)]
+        locations = _approved_locations(approved)
         newest = newest_first(locations)[0]
         alert = Alert(
             id=approved.alert_id,
@@ -176,7 +207,7 @@ class AlertService:
         # A new alert has no earlier versions to reference: not asking also keeps the alert
         # unflushed until commit, so it is inserted once, complete, instead of inserted and
         # then updated (two round trips fewer on the way from approval to partners).
-        return await self._publish(alert, "Alert", earlier=())
+        return await self._publish(alert, "Alert", earlier=(), drawn=drawn)
 
     async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
         """A trusted sighting joins the zone's union: the newest location drives
@@ -388,6 +419,7 @@ class AlertService:
         event: type[AlertEvent] | None = None,
         *,
         earlier: Sequence[AlertVersion] | None = None,
+        drawn: DrawnBefore | None = None,
     ) -> AlertMessage:
         """Stage the alert's next version; ``earlier`` are its versions so far, if known."""
         previous = earlier
@@ -406,7 +438,7 @@ class AlertService:
             # the Cancel leaves at once.
             area = AlertMessage.model_validate_json(previous[-1].payload).area
         else:
-            area, reach_km = await off_the_loop(_drawn_area, case, self._config, self._now)
+            area, reach_km = await off_the_loop(_drawn_area, case, self._config, self._now, drawn)
             alert.radius_km = reach_km  # the centre's reach
         alert.sequence += 1
         alert.updated_at = self._now
@@ -461,16 +493,38 @@ def _location_of(sighting: SightingAddedData) -> TrustedLocation:
     )
 
 
-def _drawn_area(case: CaseState, config: EngineConfig, now: datetime) -> tuple[Area, float]:
-    """The case's area at ``now`` (its zone as drawn while it awaited review, if it was), and
-    the reach of its centre. Pure computation on plain data: run ``off_the_loop``."""
-    with ZONE_SECONDS.time():
-        pieces = zone_at(case, config.policy, now)
-        prepared = config.prepared
-        drawn = None if prepared is None else prepared.get([p.polygon for p in pieces])
+def _approved_locations(approved: ReportApprovedData) -> list[TrustedLocation]:
+    """An approved case's locations: the last-seen point, and the trusted sightings made while
+    it awaited review, which join from the first version (the zone keeps those within the
+    horizon of the newest, as it does later)."""
+    last_seen = TrustedLocation(
+        point=approved.last_seen_point,
+        at=approved.last_seen_at,
+        place=approved.last_seen_place,
+        heading_deg=approved.last_seen_heading_deg,
+        destination=approved.last_seen_destination,
+        place_names=approved.last_seen_place_names or {},
+    )
+    return [last_seen, *(_location_of(s) for s in approved.sightings or () if s.trusted)]
+
+
+def _drawn_area(
+    case: CaseState, config: EngineConfig, now: datetime, before: DrawnBefore | None
+) -> tuple[Area, float]:
+    """The case's area at ``now`` (its zone as drawn ``before`` the transaction, or while it
+    awaited review, if it was), and the reach of its centre. Pure computation on plain data:
+    run ``off_the_loop``."""
+    started = time.perf_counter()
+    pieces = zone_at(case, config.policy, now)
+    polygons = [p.polygon for p in pieces]
+    drawn = None if before is None else before.zone.get(polygons)
+    earlier_s = before.seconds if before is not None and drawn is not None else 0.0
+    if drawn is None and config.prepared is not None:
+        drawn = config.prepared.get(polygons)
         if drawn is not None:
             PREPARED_ZONES_USED.inc()
-        area = area_of(pieces, case.facts.place, config.policy, drawn, case.facts.place_names)
+    area = area_of(pieces, case.facts.place, config.policy, drawn, case.facts.place_names)
+    ZONE_SECONDS.observe(time.perf_counter() - started + earlier_s)
     return area, pieces[0].reach_km
 
 

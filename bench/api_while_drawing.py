@@ -2,12 +2,14 @@
 
     .venv/bin/python -m bench.api_while_drawing --cases 40
 
-In the embedded mode the API, the engine and the dispatcher share one process. A prober asks
-``/healthz`` (no database: what it measures is how soon the process gets to the request)
-every ``--every-ms``, first on an idle stack (the baseline, in the same run), then while
-reports last seen ``--hours-ago`` hours ago are submitted and approved one after another:
-each approval draws a zone of hundreds of kilometres (320 km by car after 4 hours), among
-the costliest there are.
+In the embedded mode the API, the engine and the dispatcher share one process and one SQLite
+database, whose one writer every request with a key waits for (it records the key's use).
+Two probers each send a request every ``--every-ms``: ``/healthz`` (no database: how soon
+the process gets to a request) and ``GET /v1/alerts?limit=1`` with a reader's key (the
+database too). First on an idle stack (the baseline, in the same run), then while reports
+last seen ``--hours-ago`` hours ago are submitted and approved one after another: each
+approval draws a zone of hundreds of kilometres (320 km by car after 4 hours), among the
+costliest there are.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import argparse
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,16 +32,39 @@ from services.testbed.sample_report import CRITERIA, report_body
 _SEED = 29  # which towns, in which order
 
 
-async def _probe(url: str, every_s: float, stop: asyncio.Event) -> list[float]:
-    """``/healthz`` latencies (ms), one request every ``every_s`` until ``stop``."""
+_PROBES = {"/healthz": None, "/v1/alerts?limit=1": "reader"}  # path: the key it needs
+
+
+async def _probe(
+    client: httpx.AsyncClient, path: str, every_s: float, stop: asyncio.Event
+) -> list[float]:
+    """Latencies (ms) of ``path``, one request every ``every_s`` until ``stop``."""
     waits: list[float] = []
-    async with httpx.AsyncClient() as client:
-        while not stop.is_set():
-            started = time.perf_counter()
-            (await client.get(f"{url}/healthz")).raise_for_status()
-            waits.append((time.perf_counter() - started) * 1000)
-            await asyncio.sleep(every_s)
+    while not stop.is_set():
+        started = time.perf_counter()
+        (await client.get(path)).raise_for_status()
+        waits.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(every_s)
     return waits
+
+
+async def _probed(
+    stack: Any, every_s: float, during: Callable[[], Awaitable[None]]
+) -> dict[str, list[float]]:
+    """Each probe's latencies while ``during`` runs."""
+    stop = asyncio.Event()
+    async with AsyncExitStack() as clients:
+        probes = {
+            path: asyncio.create_task(
+                _probe(await clients.enter_async_context(stack.client(key)), path, every_s, stop)
+            )
+            for path, key in _PROBES.items()
+        }
+        try:
+            await during()
+        finally:
+            stop.set()
+        return {path: await task for path, task in probes.items()}
 
 
 def _case(town: Any, hours_ago: float) -> dict[str, Any]:
@@ -56,32 +83,31 @@ async def run(cases: int, every_s: float, hours_ago: float, idle_probes: int) ->
                 json={"name": "bench", "url": partner.url, "verify_token": partner.verify_token},
             )
             assert registered.json()["status"] == "active", registered.text
-        stop = asyncio.Event()
-        idle = asyncio.create_task(_probe(stack.base_url, every_s, stop))
-        await asyncio.sleep(idle_probes * every_s)
-        stop.set()
-        baseline = await idle
-
+        baseline = await _probed(stack, every_s, lambda: asyncio.sleep(idle_probes * every_s))
         towns = random.Random(_SEED).sample(load_gazetteer().places, cases)
-        stop = asyncio.Event()
-        busy = asyncio.create_task(_probe(stack.base_url, every_s, stop))
+
+        async def cases_drawn() -> None:
+            async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+                for town in towns:
+                    body = _case(town, hours_ago)
+                    report = (await police.post("/v1/reports", json=body)).json()
+                    approved = await reviewer.post(
+                        f"/v1/reports/{report['id']}/approve", json=CRITERIA
+                    )
+                    await partner.wait(approved.json()["alert_id"], "alert.issued")
+
         drawn_s = time.perf_counter()
-        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            for town in towns:
-                report = (await police.post("/v1/reports", json=_case(town, hours_ago))).json()
-                approved = await reviewer.post(f"/v1/reports/{report['id']}/approve", json=CRITERIA)
-                await partner.wait(approved.json()["alert_id"], "alert.issued")
+        waiting = await _probed(stack, every_s, cases_drawn)
         drawn_s = time.perf_counter() - drawn_s
-        stop.set()
-        waiting = await busy
 
     print(
-        f"/healthz in the embedded mode, one request every {every_s * 1000:.0f} ms"
+        f"the embedded mode, one request every {every_s * 1000:.0f} ms per probe"
         f" ({cases} cases last seen {hours_ago:g} h ago, approved one after another,"
         f" {drawn_s:.1f} s)"
     )
-    print(show("while zones are drawn", percentiles(waiting)))
-    print(show("baseline: the same stack idle", percentiles(baseline)))
+    for path in _PROBES:
+        print(show(f"{path} while zones are drawn", percentiles(waiting[path])))
+        print(show(f"{path} baseline: the same stack idle", percentiles(baseline[path])))
 
 
 def main() -> None:

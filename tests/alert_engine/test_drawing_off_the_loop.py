@@ -9,14 +9,17 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from alert_engine import composer as composer_module
 from alert_engine import service as service_module
-from alert_engine.composer import area_of, prepare_zone
+from alert_engine.composer import area_of, clipped_zone, prepare_zone
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from tests.waiting import eventually
@@ -78,6 +81,51 @@ async def test_the_loop_answers_while_zones_are_drawn(
 
         await eventually(issued, lambda r: r.status_code == 200)
     assert in_advance == [True] and on_approval == [True]
+
+
+async def test_an_approval_holds_no_transaction_while_its_zone_is_drawn(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Last seen four hours ago: the zone has grown past the floor, so it was not drawn while
+    the report awaited review, and the approval draws it. Meanwhile another writer gets the
+    database (in the embedded mode, SQLite's one writer, which every API request with a key
+    waits for): the approval's transaction is not open yet."""
+    loop = asyncio.get_running_loop()
+    wrote: list[bool] = []
+
+    def drawing(*args: Any, **kwargs: Any) -> Any:
+        asked = asyncio.run_coroutine_threadsafe(_a_write(stack), loop)
+        try:
+            asked.result(timeout=_ANSWER_WITHIN_S)
+        except TimeoutError:
+            asked.cancel()
+            wrote.append(False)
+        else:
+            wrote.append(True)
+        return clipped_zone(*args, **kwargs)
+
+    monkeypatch.setattr(composer_module, "clipped_zone", drawing)
+    monkeypatch.setattr(service_module, "clipped_zone", drawing)
+    body = report_body()
+    body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(hours=4)).isoformat()
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        created = await police.post("/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+    async with stack.client("reader") as reader:
+
+        async def issued() -> httpx.Response:
+            return await reader.get(f"/v1/alerts/{approved.json()['alert_id']}")
+
+        await eventually(issued, lambda r: r.status_code == 200)
+    assert wrote == [True]
+
+
+async def _a_write(stack: Stack) -> None:
+    """A transaction of its own that takes the database's write lock (``BEGIN IMMEDIATE``)."""
+    async with stack.embedded.sessions() as session, session.begin():
+        await session.execute(text("SELECT 1"))
 
 
 def test_zones_drawn_from_several_threads_at_once_are_drawn_as_one_at_a_time() -> None:

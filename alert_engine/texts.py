@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from shared.alert_contract import (
     LANGUAGES,
@@ -29,6 +28,7 @@ from shared.alert_contract import (
     PublicChild,
     Sex,
 )
+from shared.time_zones import time_zone
 
 LONG_LIMIT = 360
 SHORT_LIMIT = 90
@@ -205,7 +205,7 @@ class CaseFacts:
 def alert_info(facts: CaseFacts, timezone: str, *, status: MessageStatus) -> list[InfoBlock]:
     """One info block per alert language, the case's facts in each template, within WEA's
     lengths."""
-    local = facts.last_seen.astimezone(ZoneInfo(timezone))
+    local = facts.last_seen.astimezone(time_zone(timezone))
     return [_info_block(language, facts, local, status) for language in LANGUAGES]
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 
 from intake_api.service import ReportService
 from intake_api.service_area import DEFAULT_AREA_FILE, ServiceArea
 from shared.settings import Settings
+from shared.time_zones import time_zone
 from shared.transaction import Transaction
 from shared.web import Context, Now
 
@@ -25,7 +25,7 @@ async def report_service(session: Transaction, context: Context, now: Now) -> Re
         default_ttl=timedelta(hours=context.settings.alert_ttl_hours),
         service_area=service_area_of(context.settings),
         sighting_horizon=timedelta(hours=context.settings.zone_sighting_horizon_hours),
-        timezone=ZoneInfo(context.settings.alert_timezone),
+        timezone=time_zone(context.settings.alert_timezone),
     )
 
 

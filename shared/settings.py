@@ -334,10 +334,12 @@ class Settings(BaseSettings):
     @field_validator("alert_timezone")
     @classmethod
     def _a_zone(cls, name: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from zoneinfo import ZoneInfoNotFoundError
+
+        from shared.time_zones import time_zone
 
         try:
-            ZoneInfo(name)
+            time_zone(name)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 "not a time zone of the IANA database (e.g. Africa/Casablanca)"

@@ -1,11 +1,9 @@
 """The alert time zone's UTC offsets, as a table the console reads: pure, no I/O.
 
 The console shows and takes times in the zone the alert texts use (``TIFLI_ALERT_TIMEZONE``),
-whatever the browser's own zone is, and from the server's time-zone data rather than the
-browser's: the two disagree. Morocco's clocks follow Ramadan each year, which the IANA data
-predicts rule by rule; a browser's copy may predict it otherwise (one that keeps Morocco on
-UTC+0 from September 2026 showed every time an hour early, and took a typed time an hour
-late). The texts partners publish are written from the server's data: the console must agree
+whatever the browser's own zone is, and from the IANA release the server ships
+(``shared.time_zones``) rather than the browser's copy, which is as old as the browser: the
+texts partners publish are written from the server's release, and the console must agree
 with them.
 """
 
@@ -16,6 +14,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+
+from shared.time_zones import time_zone
 
 # The years covered: every time a case can hold (a child's last sighting, an alert's end).
 FIRST_YEAR = 1970
@@ -36,7 +36,7 @@ class OffsetTable(BaseModel):
 def offset_table(zone_name: str) -> OffsetTable:
     """Every change of ``zone_name``'s UTC offset from ``FIRST_YEAR`` to ``LAST_YEAR``, each
     found to the minute (a scan every few hours, then bisection where the offset changed)."""
-    zone = ZoneInfo(zone_name)
+    zone = time_zone(zone_name)
     start = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
     end = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
     starts, offsets = [start], [_offset_minutes(zone, start)]

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +27,7 @@ def _facts(description: str = "Short black hair", given_name: str = "Amina") -> 
             clothing="Red jacket",
         ),
         place="Casablanca, Maarif",
-        last_seen=datetime(2026, 11, 29, 15, 30, tzinfo=UTC),
+        last_seen=datetime(2026, 6, 10, 15, 30, tzinfo=UTC),
         suspected_vehicle="Grey van (12345-A-6)",
         companion=None,
     )
@@ -43,18 +47,53 @@ def test_local_time_and_scripts() -> None:
     by_language = {
         b.language: b for b in alert_info(_facts(), "Africa/Casablanca", status="Actual")
     }
-    assert "2026-11-29 16:30" in by_language["en"].description  # UTC+1 in Morocco
+    assert "2026-06-10 16:30" in by_language["en"].description  # UTC+1 in Morocco then
     assert "fille de 9 ans, vue pour" in by_language["fr"].description  # feminine agreement
     assert "طفلة عمرها 9 سنوات، شوهدت" in by_language["ar"].description
-    # Date and hour apart: "2026-11-29 16:30" in a right-to-left line shows the hour first.
+    # Date and hour apart: "2026-06-10 16:30" in a right-to-left line shows the hour first.
     # The date isolated left to right (LRI … PDI): after an Arabic word, its parts showed in
     # the opposite order ("29-11-2026").
-    assert "يوم \u20662026-11-29\u2069 على الساعة 16:30." in by_language["ar"].description
+    assert "يوم \u20662026-06-10\u2069 على الساعة 16:30." in by_language["ar"].description
     # A Latin name in an Arabic line is isolated (FSI … PDI): its own punctuation stays with it.
     assert by_language["ar"].headline.startswith("طفلة مختفية: \u2068Amina\u2069")
     assert "Red jacket. Suspected vehicle: Grey van (12345-A-6)." in by_language["en"].description
     tifinagh = [c for c in by_language["zgh"].headline if "TIFINAGH" in unicodedata.name(c, "")]
     assert len(tifinagh) > 10
+
+
+def test_local_times_need_no_time_zone_files_from_the_system() -> None:
+    """Slim container images carry no time zone files: then the texts' local times come from
+    the tzdata package (an empty PYTHONTZPATH: no system directory is searched)."""
+    told = (
+        "from alert_engine.texts import alert_info; from tests.alert_engine.test_texts import"
+        " _facts; print(alert_info(_facts(), 'Africa/Casablanca', status='Actual')[-1]"
+        ".description)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", told],
+        env={**os.environ, "PYTHONTZPATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "2026-06-10 16:30" in ran.stdout
+
+
+def test_times_follow_morocco_back_on_utc_from_20_september_2026() -> None:
+    """Morocco left UTC+1 for UTC+0 on 20 September 2026 (IANA 2026f); a host's older copy of
+    the database (Debian's 2025b) still says UTC+1, an hour off in every text."""
+    after = replace(_facts(), last_seen=datetime(2026, 11, 29, 15, 30, tzinfo=UTC))
+    [english] = [
+        b for b in alert_info(after, "Africa/Casablanca", status="Actual") if b.language == "en"
+    ]
+    assert "2026-11-29 15:30." in english.description
+    before = replace(_facts(), last_seen=datetime(2026, 9, 19, 15, 30, tzinfo=UTC))
+    [english] = [
+        b for b in alert_info(before, "Africa/Casablanca", status="Actual") if b.language == "en"
+    ]
+    assert "2026-09-19 16:30." in english.description
 
 
 def test_the_hour_a_clock_goes_back_is_told_apart_by_its_offset() -> None:

@@ -1,6 +1,6 @@
-"""A child turns 18 at midnight where the alert's people live, not at midnight UTC: in Morocco
-(UTC+1) the hour before the UTC date changes is already the birthday, and an approval then
-must refuse to alert for an adult."""
+"""A child turns 18 at midnight where the alert's people live, not at midnight UTC: an hour
+ahead of UTC (Morocco's offset until September 2026) the hour before the UTC date changes is
+already the birthday, and an approval then must refuse to alert for an adult."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, embedded_settings, start_stack
 
-# A zone an hour ahead of UTC all year (Morocco's clock goes back an hour in Ramadan).
+# A zone an hour ahead of UTC all year.
 UTC_PLUS_ONE = "Etc/GMT-1"
 
 

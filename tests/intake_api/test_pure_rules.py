@@ -42,7 +42,8 @@ def test_restricted_fields_are_split_out_and_sealed() -> None:
 
 
 def test_a_baby_born_after_midnight_in_morocco_is_not_born_in_the_future() -> None:
-    # 00:30 in Morocco (UTC+1) on 5 December is 23:30 UTC on the 4th.
+    # 00:30 an hour ahead of UTC (Paris; Morocco until September 2026) on 5 December is
+    # 23:30 UTC on the 4th.
     just_after_midnight = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)
     assert not born_in_the_future(date(2026, 12, 5), just_after_midnight)
     # A date after today everywhere is the future (at 23:30 UTC, the 6th starts at 10:00 UTC).

@@ -8,17 +8,17 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, Dialog, Locator, Page
 
 from services.testbed.browser import open_page
 from services.testbed.stack import Stack
 from shared.auth import create_api_key
+from shared.time_zones import time_zone
 
 # Markup in a child's name must show as typed, never run or render.
 MARKUP_NAME = '<img src=x onerror="document.title=1"><script>document.title=2</script>Amina'
-ALERT_ZONE = ZoneInfo("Africa/Casablanca")  # the settings' default, which the tests keep
+ALERT_ZONE = time_zone("Africa/Casablanca")  # the settings' default, which the tests keep
 CONSOLE_KEYS = {
     "police": ["reports:submit", "reports:read"],
     "officer": [

@@ -16,6 +16,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.auth import create_api_key, find_api_key, revoke
+from shared.time_zones import time_zone
 from tests.services.console_steps import (
     add_console_keys,
     answer_the_next_dialog,
@@ -28,7 +29,8 @@ from tests.services.console_steps import (
 # A browser far from Morocco: the console must not read times on the browser's clock.
 BROWSER_ZONE = "America/New_York"
 # Around Morocco's 2026 clock changes (UTC+1 to UTC+0 on 15 February at 03:00 local, back on
-# 22 March at 02:00): a reading shown twice, one skipped, and plain ones either side.
+# 22 March at 02:00, then to UTC+0 for good on 20 September at 02:00, IANA 2026f): readings
+# shown twice, one skipped, and plain ones either side.
 WALL_READINGS = [
     "2026-02-15T01:30",
     "2026-02-15T02:30",
@@ -36,6 +38,9 @@ WALL_READINGS = [
     "2026-03-22T01:30",
     "2026-03-22T02:30",
     "2026-03-22T03:30",
+    "2026-09-20T00:30",
+    "2026-09-20T01:30",
+    "2026-09-20T02:30",
     "2026-12-05T03:02",
 ]
 
@@ -63,7 +68,7 @@ def as_wall(moment: datetime, zone: ZoneInfo) -> str:
 async def test_times_are_read_and_typed_on_the_alert_zones_clock(
     stack: Stack, browser: Browser
 ) -> None:
-    zone = ZoneInfo(stack.embedded.settings.alert_timezone)
+    zone = time_zone(stack.embedded.settings.alert_timezone)
     await add_console_keys(stack)
     seen = (datetime.now(UTC) - timedelta(minutes=47)).replace(second=0, microsecond=0)
     body = report_body()
@@ -81,7 +86,7 @@ async def test_times_are_read_and_typed_on_the_alert_zones_clock(
         assert shown is not None
         assert local.strftime("%d/%m/%Y %H:%M:%S") in shown, shown
         assert offset_label(seen, zone) in shown, shown
-        assert seen.astimezone(ZoneInfo(BROWSER_ZONE)).strftime("%H:%M") not in shown, shown
+        assert seen.astimezone(time_zone(BROWSER_ZONE)).strftime("%H:%M") not in shown, shown
 
         # Wall readings typed into a time field name the instants the zone's clock shows them
         # at: the earlier of two where the clock went back, and where it skipped an hour.

@@ -1,8 +1,8 @@
 // The clock of the alert time zone (the server's TIFLI_ALERT_TIMEZONE, Morocco's by default),
 // whatever zone the browser is set to, from the server's table of that zone's UTC offsets
-// (time-zone.json) rather than the browser's own time-zone data: a browser's copy may predict
-// Morocco's Ramadan changes otherwise (one kept Morocco on UTC+0 from September 2026, an hour
-// off), and the times must read as the alert texts partners publish, which the server writes.
+// (time-zone.json) rather than the browser's own time-zone data: a browser's copy is as old
+// as the browser, and the times must read as the alert texts partners publish, which the
+// server writes from the IANA release it ships.
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 

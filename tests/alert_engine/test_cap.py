@@ -341,8 +341,8 @@ def test_cap_datetime() -> None:
     assert cap_datetime(datetime(2026, 11, 29, 14, 5, 0, 999_999, tzinfo=UTC)) == (
         "2026-11-29T14:05:00-00:00"
     )
-    casablanca = timezone(timedelta(hours=1))
-    assert cap_datetime(datetime(2026, 11, 29, 15, 5, tzinfo=casablanca)) == (
+    an_hour_east = timezone(timedelta(hours=1))
+    assert cap_datetime(datetime(2026, 11, 29, 15, 5, tzinfo=an_hour_east)) == (
         "2026-11-29T15:05:00+01:00"
     )
     pacific = timezone(-timedelta(hours=7))

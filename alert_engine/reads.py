@@ -67,7 +67,9 @@ class AlertReads:
     ) -> AlertPage:
         """Alerts most recently effective first (the id breaks ties), optionally in one state,
         from ``offset`` or after ``cursor``."""
-        query = select(Alert).order_by(Alert.effective.desc(), Alert.id)
+        # An alert with no version was never published (its approval came after its window
+        # closed, ``AlertService.issue``): nothing to show.
+        query = select(Alert).where(Alert.sequence > 0).order_by(Alert.effective.desc(), Alert.id)
         if state is not None:
             query = query.where(Alert.state == state)
         page = await page_newest_first(
@@ -91,11 +93,14 @@ class AlertReads:
 
     async def load(self, alert_id: str) -> Alert:
         try:
-            return await load_or_404(self._session, Alert, alert_id, "alert")
+            alert = await load_or_404(self._session, Alert, alert_id, "alert")
         except Problem as missing:
             # The id an approval answers names an alert the engine composes from the
             # approval's event a moment later: read at once, it may not be here yet.
             raise Problem(404, missing.title, f"{missing.detail} {_COMPOSED_AFTER}") from None
+        if alert.sequence == 0:  # never published (``page``): as if not composed
+            raise Problem(404, "Not found", f"Alert {alert_id} was never published.")
+        return alert
 
     async def message(self, alert: Alert, sequence: int | None = None) -> AlertMessage:
         """Version ``sequence`` of the alert as sent (the current one by default)."""

@@ -130,8 +130,8 @@ def draw_for_approval(
     surfaces there)."""
     started = time.perf_counter()
     policy = config.policy
-    if policy.territory is None:
-        return None
+    if policy.territory is None or (approved.expires_at or now) < now:
+        return None  # nothing to clip to; or the window closed: no alert is put up now
     try:
         pieces = pieces_at(_approved_locations(approved), approved.travel_mode, policy, now)
         polygons = [p.polygon for p in pieces]
@@ -167,22 +167,13 @@ class AlertService:
         renewal = await self._session.get(EarlyRenewal, approved.report_id)
         if renewal is not None and renewal.expires_at > expires:
             expires = renewal.expires_at  # renewed while this approval waited to be sent again
-        if expires <= self._now:
-            # Handled only once the window the reviewer approved had closed (the engine was
-            # down that long, or the approval was parked and redriven later): put up now, the
-            # alert would show partners the child until its own expiry took it down moments
-            # later. The case's window is over; nothing goes out.
-            log.warning(
-                "approval handled after its window closed: no alert",
-                extra={"report_id": approved.report_id, "alert_id": approved.alert_id},
-            )
-            return None
         locations = _approved_locations(approved)
         newest = newest_first(locations)[0]
+        over = expires <= self._now
         alert = Alert(
             id=approved.alert_id,
             report_id=approved.report_id,
-            state="active",
+            state="expired" if over else "active",
             message_status=approved.message_status,
             sequence=0,
             facts=ApprovedFacts(
@@ -200,10 +191,22 @@ class AlertService:
             radius_km=0.0,
             effective=self._now,
             expires=expires,
-            next_widen_at=self._now + self._config.widen_interval,
+            next_widen_at=None if over else self._now + self._config.widen_interval,
             updated_at=self._now,
         )
         self._session.add(alert)
+        if over:
+            # Handled only once the window the reviewer approved had closed (the engine was
+            # down that long, or the approval was parked and redriven later): put up now, the
+            # alert would show partners the child until its own expiry took it down moments
+            # later. Kept as an alert that expired, never published (no version: readers do
+            # not show it): a renewal accepted within the window and handled after this
+            # brings it up (``_revive``), as it would an alert its expiry took down.
+            log.warning(
+                "approval handled after its window closed: no alert",
+                extra={"report_id": approved.report_id, "alert_id": approved.alert_id},
+            )
+            return None
         # A new alert has no earlier versions to reference: not asking also keeps the alert
         # unflushed until commit, so it is inserted once, complete, instead of inserted and
         # then updated (two round trips fewer on the way from approval to partners).
@@ -438,7 +441,13 @@ class AlertService:
             # the Cancel leaves at once.
             area = AlertMessage.model_validate_json(previous[-1].payload).area
         else:
-            area, reach_km = await off_the_loop(_drawn_area, case, self._config, self._now, drawn)
+            # Drawn before the transaction, the area is composed here at once (a millisecond or
+            # two): queued behind another zone in the drawing thread, it would hold the
+            # transaction for that one.
+            ready = None if drawn is None else _area_as_drawn(case, self._config, self._now, drawn)
+            if ready is None:
+                ready = await off_the_loop(_drawn_area, case, self._config, self._now)
+            area, reach_km = ready
             alert.radius_km = reach_km  # the centre's reach
         alert.sequence += 1
         alert.updated_at = self._now
@@ -508,23 +517,32 @@ def _approved_locations(approved: ReportApprovedData) -> list[TrustedLocation]:
     return [last_seen, *(_location_of(s) for s in approved.sightings or () if s.trusted)]
 
 
-def _drawn_area(
-    case: CaseState, config: EngineConfig, now: datetime, before: DrawnBefore | None
-) -> tuple[Area, float]:
-    """The case's area at ``now`` (its zone as drawn ``before`` the transaction, or while it
-    awaited review, if it was), and the reach of its centre. Pure computation on plain data:
-    run ``off_the_loop``."""
+def _area_as_drawn(
+    case: CaseState, config: EngineConfig, now: datetime, before: DrawnBefore
+) -> tuple[Area, float] | None:
+    """The case's area at ``now`` from its zone drawn ``before`` the transaction, and the
+    reach of its centre; None if that zone is not this one."""
+    started = time.perf_counter()
+    pieces = zone_at(case, config.policy, now)
+    drawn = before.zone.get([p.polygon for p in pieces])
+    if drawn is None:
+        return None
+    area = area_of(pieces, case.facts.place, config.policy, drawn, case.facts.place_names)
+    ZONE_SECONDS.observe(time.perf_counter() - started + before.seconds)
+    return area, pieces[0].reach_km
+
+
+def _drawn_area(case: CaseState, config: EngineConfig, now: datetime) -> tuple[Area, float]:
+    """The case's area at ``now`` (its zone as drawn while it awaited review, if it was), and
+    the reach of its centre. Pure computation on plain data: run ``off_the_loop``."""
     started = time.perf_counter()
     pieces = zone_at(case, config.policy, now)
     polygons = [p.polygon for p in pieces]
-    drawn = None if before is None else before.zone.get(polygons)
-    earlier_s = before.seconds if before is not None and drawn is not None else 0.0
-    if drawn is None and config.prepared is not None:
-        drawn = config.prepared.get(polygons)
-        if drawn is not None:
-            PREPARED_ZONES_USED.inc()
+    drawn = None if config.prepared is None else config.prepared.get(polygons)
+    if drawn is not None:
+        PREPARED_ZONES_USED.inc()
     area = area_of(pieces, case.facts.place, config.policy, drawn, case.facts.place_names)
-    ZONE_SECONDS.observe(time.perf_counter() - started + earlier_s)
+    ZONE_SECONDS.observe(time.perf_counter() - started)
     return area, pieces[0].reach_km
 
 

@@ -15,12 +15,14 @@ from sqlalchemy import func, select, text
 
 from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.models import Alert
+from services.components import CONSUMERS
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.db import create_engine, session_factory
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent
+from shared.unfinished_events import requeue_unfinished
 from tests.services.cli_runner import tifli
 from tests.waiting import eventually
 
@@ -125,8 +127,11 @@ async def test_an_approval_redriven_after_its_window_closed_puts_no_alert_up(
         assert redriven.stdout.strip() == "1 event sent again", redriven.stderr
         await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
         await stack.quiet()
-        assert await _alerts_of(stack, report_id) == 0
         assert partner.received == []  # not the child's alert, nor its take-down
+        async with stack.client("reader") as reader:
+            shown = await reader.get(f"/v1/alerts/{approved.json()['alert_id']}")
+            assert shown.status_code == 404, shown.text
+            assert (await reader.get("/v1/alerts")).json()["items"] == []
 
 
 async def test_an_approval_redriven_after_its_first_window_goes_up_in_the_renewed_one(
@@ -161,6 +166,50 @@ async def test_an_approval_redriven_after_its_first_window_goes_up_in_the_renewe
             renewed_window_ends
         )
         assert await _alerts_of(stack, report_id) == 1
+
+
+# A renewal that finds no alert to extend is kept for the approval (``EarlyRenewal``):
+# refused too, it is parked beside it.
+REFUSE_EARLY_RENEWALS = (
+    "CREATE TRIGGER refuse_early_renewals BEFORE INSERT ON early_renewals "
+    "BEGIN SELECT RAISE(ABORT, 'early renewals refused'); END"
+)
+
+
+async def test_an_approval_handled_after_its_window_then_its_renewal_puts_the_alert_up(
+    tmp_path: Path,
+) -> None:
+    """Both parked, then sent again in their order after the first window: the approval comes
+    too late for its own window, and the renewal, accepted within it, brings the alert up."""
+    async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, _):
+        await _execute(stack, REFUSE_EARLY_RENEWALS)
+        assert isinstance(stack.embedded.clock, FakeClock)
+        clock = stack.embedded.clock
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+            first_window_ends = datetime.fromisoformat(approved.json()["expires_at"])
+            await stack.quiet()  # the approval failed twice: parked
+            clock.moment = first_window_ends - timedelta(hours=1)
+            renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
+            assert renewed.status_code == 200, renewed.text
+            await stack.quiet()  # the renewal failed twice: parked too
+        await _execute(stack, "DROP TRIGGER refuse_alerts")
+        await _execute(stack, "DROP TRIGGER refuse_early_renewals")
+        clock.moment = first_window_ends + timedelta(hours=2)
+        # What ``tifli events redrive`` does (its cut-off reads the wall clock, which this
+        # stack's clock has run past).
+        async with stack.embedded.sessions() as session, session.begin():
+            assert (
+                await requeue_unfinished(session, CONSUMERS, clock.moment - timedelta(days=7)) == 2
+            )
+        [issued] = await partner.wait_for(1)
+        body = json.loads(issued.body)
+        assert (body["type"], body["alert"]["report_id"]) == ("alert.issued", report_id)
+        assert datetime.fromisoformat(body["alert"]["expires"]) == datetime.fromisoformat(
+            renewed.json()["expires_at"]
+        )
 
 
 # The dispatcher's record of a live alert cannot be written: an alert's first version fails

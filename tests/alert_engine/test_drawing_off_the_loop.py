@@ -8,7 +8,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,17 @@ async def _nothing() -> None:
 
 
 def _checking_the_loop(
-    real: Callable[..., Any], loop: asyncio.AbstractEventLoop, answered: list[bool]
+    real: Callable[..., Any],
+    loop: asyncio.AbstractEventLoop,
+    answered: list[bool],
+    meanwhile: Callable[[], Coroutine[Any, Any, None]] = _nothing,
 ) -> Callable[..., Any]:
-    """``real``, which first asks the loop to run a coroutine and waits for it: on the loop's
-    own thread that wait blocks the very loop that would answer, and times out."""
+    """``real``, which first asks the loop to run ``meanwhile`` and waits for it: on the
+    loop's own thread that wait blocks the very loop that would answer, and times out (as it
+    does where ``meanwhile`` waits for something the caller of ``real`` holds)."""
 
     def drawing(*args: Any, **kwargs: Any) -> Any:
-        asked = asyncio.run_coroutine_threadsafe(_nothing(), loop)
+        asked = asyncio.run_coroutine_threadsafe(meanwhile(), loop)
         try:
             asked.result(timeout=_ANSWER_WITHIN_S)
         except TimeoutError:
@@ -90,20 +94,10 @@ async def test_an_approval_holds_no_transaction_while_its_zone_is_drawn(
     the report awaited review, and the approval draws it. Meanwhile another writer gets the
     database (in the embedded mode, SQLite's one writer, which every API request with a key
     waits for): the approval's transaction is not open yet."""
-    loop = asyncio.get_running_loop()
     wrote: list[bool] = []
-
-    def drawing(*args: Any, **kwargs: Any) -> Any:
-        asked = asyncio.run_coroutine_threadsafe(_a_write(stack), loop)
-        try:
-            asked.result(timeout=_ANSWER_WITHIN_S)
-        except TimeoutError:
-            asked.cancel()
-            wrote.append(False)
-        else:
-            wrote.append(True)
-        return clipped_zone(*args, **kwargs)
-
+    drawing = _checking_the_loop(
+        clipped_zone, asyncio.get_running_loop(), wrote, lambda: _a_write(stack)
+    )
     monkeypatch.setattr(composer_module, "clipped_zone", drawing)
     monkeypatch.setattr(service_module, "clipped_zone", drawing)
     body = report_body()

@@ -141,31 +141,38 @@ async def test_an_approval_redriven_after_its_first_window_goes_up_in_the_renewe
     window it was approved with, but within the renewed one, the approval puts the alert up
     until the renewed end, as intake shows the case."""
     async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, url):
-        assert isinstance(stack.embedded.clock, FakeClock)
-        clock = stack.embedded.clock
-        async with stack.clients("submitter", "reviewer") as (police, reviewer):
-            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-            assert approved.status_code == 200, approved.text
-            first_window_ends = datetime.fromisoformat(approved.json()["expires_at"])
-            await stack.quiet()  # the approval failed twice: parked
-            clock.moment = first_window_ends - timedelta(hours=1)
-            before = await _engine_processed(stack)
-            renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
-            assert renewed.status_code == 200, renewed.text
-            renewed_window_ends = renewed.json()["expires_at"]
-            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+        report_id, renewed_window_ends = await _parked_then_renewed(stack)
         await _execute(stack, "DROP TRIGGER refuse_alerts")
-        clock.moment = first_window_ends + timedelta(hours=2)
         redriven = await tifli(url, "events", "redrive")
         assert redriven.stdout.strip() == "1 event sent again", redriven.stderr
-        [issued] = await partner.wait_for(1)
-        alert = json.loads(issued.body)["alert"]
-        assert alert["report_id"] == report_id
-        assert datetime.fromisoformat(alert["expires"]) == datetime.fromisoformat(
-            renewed_window_ends
-        )
+        await _issued_until(partner, report_id, renewed_window_ends)
         assert await _alerts_of(stack, report_id) == 1
+
+
+async def _parked_then_renewed(stack: Stack) -> tuple[str, datetime]:
+    """A case approved (its approval parked: ``REFUSE_ALERTS``), renewed by 48 h an hour before
+    its window ends, then the clock set two hours past that first end: (case, renewed end)."""
+    assert isinstance(stack.embedded.clock, FakeClock)
+    clock = stack.embedded.clock
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+        first_window_ends = datetime.fromisoformat(approved.json()["expires_at"])
+        await stack.quiet()  # the approval failed twice: parked
+        clock.moment = first_window_ends - timedelta(hours=1)
+        renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
+        assert renewed.status_code == 200, renewed.text
+        await stack.quiet()
+    clock.moment = first_window_ends + timedelta(hours=2)
+    return report_id, datetime.fromisoformat(renewed.json()["expires_at"])
+
+
+async def _issued_until(partner: PartnerEndpoint, report_id: str, expires: datetime) -> None:
+    """The partner got the case's alert, running until ``expires``."""
+    [issued] = await partner.wait_for(1)
+    alert = json.loads(issued.body)["alert"]
+    assert (alert["report_id"], datetime.fromisoformat(alert["expires"])) == (report_id, expires)
 
 
 # A renewal that finds no alert to extend is kept for the approval (``EarlyRenewal``):
@@ -182,34 +189,16 @@ async def test_an_approval_handled_after_its_window_then_its_renewal_puts_the_al
     """Both parked, then sent again in their order after the first window: the approval comes
     too late for its own window, and the renewal, accepted within it, brings the alert up."""
     async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, _):
-        await _execute(stack, REFUSE_EARLY_RENEWALS)
-        assert isinstance(stack.embedded.clock, FakeClock)
-        clock = stack.embedded.clock
-        async with stack.clients("submitter", "reviewer") as (police, reviewer):
-            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-            assert approved.status_code == 200, approved.text
-            first_window_ends = datetime.fromisoformat(approved.json()["expires_at"])
-            await stack.quiet()  # the approval failed twice: parked
-            clock.moment = first_window_ends - timedelta(hours=1)
-            renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
-            assert renewed.status_code == 200, renewed.text
-            await stack.quiet()  # the renewal failed twice: parked too
+        await _execute(stack, REFUSE_EARLY_RENEWALS)  # the renewal is parked too
+        report_id, renewed_window_ends = await _parked_then_renewed(stack)
         await _execute(stack, "DROP TRIGGER refuse_alerts")
         await _execute(stack, "DROP TRIGGER refuse_early_renewals")
-        clock.moment = first_window_ends + timedelta(hours=2)
         # What ``tifli events redrive`` does (its cut-off reads the wall clock, which this
         # stack's clock has run past).
         async with stack.embedded.sessions() as session, session.begin():
-            assert (
-                await requeue_unfinished(session, CONSUMERS, clock.moment - timedelta(days=7)) == 2
-            )
-        [issued] = await partner.wait_for(1)
-        body = json.loads(issued.body)
-        assert (body["type"], body["alert"]["report_id"]) == ("alert.issued", report_id)
-        assert datetime.fromisoformat(body["alert"]["expires"]) == datetime.fromisoformat(
-            renewed.json()["expires_at"]
-        )
+            week_before = stack.embedded.clock.now() - timedelta(days=7)
+            assert await requeue_unfinished(session, CONSUMERS, week_before) == 2
+        await _issued_until(partner, report_id, renewed_window_ends)
 
 
 # The dispatcher's record of a live alert cannot be written: an alert's first version fails

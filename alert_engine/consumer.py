@@ -9,6 +9,7 @@ from alert_engine.service import (
     AlertService,
     EngineConfig,
     draw_for_approval,
+    drawn_at_submission,
     off_the_loop,
     prepare_for_review,
 )
@@ -48,12 +49,14 @@ class ReportEventHandler:
             # (and is idempotent): it is done before a transaction holds a connection, and in
             # the zone-drawing thread, not on the event loop that the other handlers share.
             await off_the_loop(prepare_for_review, self._config, event.data, now)
-        elif isinstance(event, ReportApproved) and not closed_right_behind(
-            message, event.data.report_id
+        elif (
+            isinstance(event, ReportApproved)
+            and not closed_right_behind(message, event.data.report_id)
+            and not drawn_at_submission(self._config, event.data, now)
         ):
-            # Not drawn at submission (the radius has grown since, or the engine restarted):
-            # drawn before the transaction too, which then holds the database for
-            # milliseconds, not for the drawing.
+            # Not drawn at submission (the radius has grown since, or sightings joined): drawn
+            # before the transaction too, which then holds the database for milliseconds, not
+            # for the drawing.
             drawn = await off_the_loop(draw_for_approval, self._config, event.data, now)
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import shapely
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from alert_engine.composer import (
     CaseState,
@@ -36,7 +37,7 @@ from alert_engine.models import Alert, AlertVersion, ApprovedFacts, ClosedReport
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.prepared_zones import PreparedZones
 from alert_engine.texts import CaseFacts, cancel_info
-from alert_engine.zone_policy import ZonePolicy
+from alert_engine.zone_policy import ZonePolicy, radius_km
 from shared.alert_contract import AlertMessage, Area, MsgType, Point
 from shared.events import (
     AlertCancelled,
@@ -161,12 +162,22 @@ class AlertService:
         around the last-seen point (``drawn`` already, if it was: ``draw_for_approval``)."""
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
-        if await self._closed(approved.report_id, "approval"):
+        # Whether the case closed, and a renewal kept for it, in one round trip: this is on
+        # the way from approval to partners.
+        closed_at, renewed_until = (
+            await self._session.execute(
+                select(
+                    _of_report(ClosedReport.closed_at, ClosedReport.report_id, approved.report_id),
+                    _of_report(EarlyRenewal.expires_at, EarlyRenewal.report_id, approved.report_id),
+                )
+            )
+        ).one()
+        if closed_at is not None:
+            _closed_case_said("approval", approved.report_id)
             return None
         expires = approved.expires_at or approved.approved_at + self._config.ttl
-        renewal = await self._session.get(EarlyRenewal, approved.report_id)
-        if renewal is not None and renewal.expires_at > expires:
-            expires = renewal.expires_at  # renewed while this approval waited to be sent again
+        if renewed_until is not None and renewed_until > expires:
+            expires = renewed_until  # renewed while this approval waited to be sent again
         locations = _approved_locations(approved)
         newest = newest_first(locations)[0]
         over = expires <= self._now
@@ -403,7 +414,7 @@ class AlertService:
         on the dead-letter topic and sent again) puts nothing up."""
         if await self._session.get(ClosedReport, report_id) is None:
             return False
-        log.warning("event of a closed case ignored", extra={"event": what, "report_id": report_id})
+        _closed_case_said(what, report_id)
         return True
 
     async def _active_for(self, report_id: str) -> Alert | None:
@@ -499,6 +510,29 @@ def _location_of(sighting: SightingAddedData) -> TrustedLocation:
         destination=sighting.destination,
         sighting_id=sighting.sighting_id,
         place_names=sighting.place_names or {},
+    )
+
+
+def _closed_case_said(what: str, report_id: str) -> None:
+    log.warning("event of a closed case ignored", extra={"event": what, "report_id": report_id})
+
+
+def _of_report(
+    value: InstrumentedAttribute[Any], key: InstrumentedAttribute[str], report_id: str
+) -> ScalarSelect[Any]:
+    """``value`` from the row of ``report_id`` (NULL if none), as a column of a wider select."""
+    return select(value).where(key == report_id).scalar_subquery()
+
+
+def drawn_at_submission(config: EngineConfig, approved: ReportApprovedData, now: datetime) -> bool:
+    """Whether the approval's zone was drawn while the report awaited review (``prepare_zone``
+    draws only the last-seen point's, and only while its radius is the policy's floor): then
+    nothing is left to draw before the approval's transaction."""
+    policy = config.policy
+    return (
+        config.prepared is not None
+        and not any(s.trusted for s in approved.sightings or ())
+        and radius_km(policy, approved.travel_mode, approved.last_seen_at, now) <= policy.floor_km
     )
 
 

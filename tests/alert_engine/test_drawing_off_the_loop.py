@@ -78,12 +78,7 @@ async def test_the_loop_answers_while_zones_are_drawn(
         await eventually(lambda: _calls(in_advance), bool)
         approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
         assert approved.status_code == 200, approved.text
-    async with stack.client("reader") as reader:
-
-        async def issued() -> httpx.Response:
-            return await reader.get(f"/v1/alerts/{approved.json()['alert_id']}")
-
-        await eventually(issued, lambda r: r.status_code == 200)
+    await _issued(stack, approved.json()["alert_id"])
     assert in_advance == [True] and on_approval == [True]
 
 
@@ -107,13 +102,18 @@ async def test_an_approval_holds_no_transaction_while_its_zone_is_drawn(
         assert created.status_code == 201, created.text
         approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
         assert approved.status_code == 200, approved.text
+    await _issued(stack, approved.json()["alert_id"])
+    assert wrote == [True]
+
+
+async def _issued(stack: Stack, alert_id: str) -> None:
+    """Waits until the alert can be read: issued."""
     async with stack.client("reader") as reader:
 
-        async def issued() -> httpx.Response:
-            return await reader.get(f"/v1/alerts/{approved.json()['alert_id']}")
+        async def shown() -> httpx.Response:
+            return await reader.get(f"/v1/alerts/{alert_id}")
 
-        await eventually(issued, lambda r: r.status_code == 200)
-    assert wrote == [True]
+        await eventually(shown, lambda r: r.status_code == 200)
 
 
 async def _a_write(stack: Stack) -> None:

@@ -1,5 +1,5 @@
 """The alert engine's tables: one row per alert, one per version sent, one per case closed,
-one per renewal that came before its case's alert."""
+one per renewal, correction or sighting that came before its case's alert."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.types import TypeDecorator
 from alert_engine.locations import TrustedLocation
 from shared.alert_contract import MessageStatus, PublicChild, TravelMode
 from shared.db import Base, UtcDateTime
+from shared.events import ReportCorrectedData, SightingAddedData
 
 T = TypeVar("T")
 
@@ -122,3 +123,27 @@ class EarlyRenewal(Base):
     report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the latest renewed window's end
     renewed_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when, for pruning
+
+
+class EarlyChange(Base):
+    """A correction or a trusted sighting of an approved case that the engine handled while
+    the case had no alert yet: the approval had failed and was parked on the dead-letter
+    topic, and the unit went on working the case meanwhile.
+
+    Sent again later (``tifli events redrive``), the approval carries the case as it was
+    approved; without these rows its alert would go up with the description since put right
+    and without the places the child was seen since. They join its first version, and are
+    deleted then (or with the case's erasure: a correction describes the child)."""
+
+    __tablename__ = "early_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # their order
+    report_id: Mapped[str] = mapped_column(String(36), index=True)
+    handled_at: Mapped[datetime] = mapped_column(UtcDateTime)  # for pruning
+    # One of the two.
+    correction: Mapped[ReportCorrectedData | None] = mapped_column(
+        StoredJson(ReportCorrectedData), default=None
+    )
+    sighting: Mapped[SightingAddedData | None] = mapped_column(
+        StoredJson(SightingAddedData), default=None
+    )

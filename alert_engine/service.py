@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import shapely
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import ScalarSelect, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -33,7 +33,14 @@ from alert_engine.composer import (
 from alert_engine.geodesy import geodesic_area_m2
 from alert_engine.locations import TrustedLocation
 from alert_engine.metrics import PREPARED_ZONES_USED, VERSIONS, ZONE_SECONDS, ZONES_PREPARED
-from alert_engine.models import Alert, AlertVersion, ApprovedFacts, ClosedReport, EarlyRenewal
+from alert_engine.models import (
+    Alert,
+    AlertVersion,
+    ApprovedFacts,
+    ClosedReport,
+    EarlyChange,
+    EarlyRenewal,
+)
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.prepared_zones import PreparedZones
 from alert_engine.texts import CaseFacts, cancel_info
@@ -162,23 +169,35 @@ class AlertService:
         around the last-seen point (``drawn`` already, if it was: ``draw_for_approval``)."""
         if await self._session.get(Alert, approved.alert_id) is not None:
             return None  # already issued: the approval was redelivered
-        # Whether the case closed, and a renewal kept for it, in one round trip: this is on
+        # Whether the case closed, and what was kept for it, in one round trip: this is on
         # the way from approval to partners.
-        closed_at, renewed_until = (
+        report_id = approved.report_id
+        closed_at, renewed_until, changed = (
             await self._session.execute(
                 select(
-                    _of_report(ClosedReport.closed_at, ClosedReport.report_id, approved.report_id),
-                    _of_report(EarlyRenewal.expires_at, EarlyRenewal.report_id, approved.report_id),
+                    _of_report(ClosedReport.closed_at, ClosedReport.report_id, report_id),
+                    _of_report(EarlyRenewal.expires_at, EarlyRenewal.report_id, report_id),
+                    exists().where(EarlyChange.report_id == report_id),
                 )
             )
         ).one()
         if closed_at is not None:
-            _closed_case_said("approval", approved.report_id)
+            _closed_case_said("approval", report_id)
             return None
         expires = approved.expires_at or approved.approved_at + self._config.ttl
         if renewed_until is not None and renewed_until > expires:
             expires = renewed_until  # renewed while this approval waited to be sent again
+        facts = ApprovedFacts(
+            child=approved.child,
+            place=approved.last_seen_place,
+            suspected_vehicle=approved.suspected_vehicle,
+            companion=approved.companion,
+            photo_urls=approved.photo_urls,
+        )
         locations = _approved_locations(approved)
+        if changed:
+            # Corrected and sighted while this approval waited to be sent again.
+            facts, locations = await self._with_early_changes(report_id, facts, locations)
         newest = newest_first(locations)[0]
         over = expires <= self._now
         alert = Alert(
@@ -187,13 +206,7 @@ class AlertService:
             state="expired" if over else "active",
             message_status=approved.message_status,
             sequence=0,
-            facts=ApprovedFacts(
-                child=approved.child,
-                place=approved.last_seen_place,
-                suspected_vehicle=approved.suspected_vehicle,
-                companion=approved.companion,
-                photo_urls=approved.photo_urls,
-            ),
+            facts=facts,
             center_lat=newest.point.lat,
             center_lon=newest.point.lon,
             center_at=newest.at,
@@ -223,12 +236,72 @@ class AlertService:
         # then updated (two round trips fewer on the way from approval to partners).
         return await self._publish(alert, "Alert", earlier=(), drawn=drawn)
 
+    async def _with_early_changes(
+        self, report_id: str, facts: ApprovedFacts, locations: list[TrustedLocation]
+    ) -> tuple[ApprovedFacts, list[TrustedLocation]]:
+        """``facts`` and ``locations`` with the corrections and trusted sightings kept for the
+        case (``EarlyChange``), which are deleted: the newest correction's description (each
+        carries the whole of it), and every sighting not already among the locations."""
+        kept = (
+            await self._session.scalars(
+                select(EarlyChange)
+                .where(EarlyChange.report_id == report_id)
+                .order_by(EarlyChange.id)
+            )
+        ).all()
+        known = {loc.sighting_id for loc in locations}
+        for change in kept:
+            if change.correction is not None:
+                facts = _corrected_facts(facts, change.correction)
+            elif change.sighting is not None and change.sighting.sighting_id not in known:
+                known.add(change.sighting.sighting_id)
+                locations = [*locations, _location_of(change.sighting)]
+        await self._delete_early_changes(report_id)
+        return facts, locations
+
+    async def _delete_early_changes(self, report_id: str) -> None:
+        await self._session.execute(delete(EarlyChange).where(EarlyChange.report_id == report_id))
+
+    async def _keep_for_approval(
+        self,
+        report_id: str,
+        *,
+        correction: ReportCorrectedData | None = None,
+        sighting: SightingAddedData | None = None,
+    ) -> None:
+        """A change of an approved case that has no alert here yet: its approval failed and
+        waits on the dead-letter topic. Kept for it (``EarlyChange``), unless the case has an
+        alert that is over (a change after the end changes nothing) or it closed."""
+        alert_id, closed_at = (
+            await self._session.execute(
+                select(
+                    _of_report(Alert.id, Alert.report_id, report_id),
+                    _of_report(ClosedReport.closed_at, ClosedReport.report_id, report_id),
+                )
+            )
+        ).one()
+        if alert_id is not None or closed_at is not None:
+            return
+        self._session.add(
+            EarlyChange(
+                report_id=report_id, handled_at=self._now, correction=correction, sighting=sighting
+            )
+        )
+        log.info(
+            "change kept for an approval not handled yet",
+            extra={"report_id": report_id, "change": "correction" if correction else "sighting"},
+        )
+
     async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
         """A trusted sighting joins the zone's union: the newest location drives
         the centre; an older one within the horizon is evidence too, and widens the union
         without moving the centre. An Update goes out when the area changes."""
+        if not sighting.trusted:
+            return None
         alert = await self._active_for(sighting.report_id)
-        if alert is None or not sighting.trusted:
+        if alert is None:
+            if sighting.alert_id is not None:  # approved: its approval may come back
+                await self._keep_for_approval(sighting.report_id, sighting=sighting)
             return None
         policy, mode = self._config.policy, alert.travel_mode
         known = locations_of(alert)
@@ -255,16 +328,13 @@ class AlertService:
         show the corrected one from now on. Before approval there is nothing to update: the
         approval carries the corrected case."""
         alert = await self._active_for(corrected.report_id)
-        if alert is None or alert.facts.child is None:
-            return None  # not approved yet, or over (an erased case's child stays forgotten)
-        facts = alert.facts.model_copy(
-            update={
-                "child": corrected.child,
-                "photo_urls": corrected.photo_urls,
-                "suspected_vehicle": corrected.suspected_vehicle,
-                "companion": corrected.companion,
-            }
-        )
+        if alert is None:
+            if corrected.alert_id is not None:  # approved: its approval may come back
+                await self._keep_for_approval(corrected.report_id, correction=corrected)
+            return None  # not approved yet (the approval carries the correction), or over
+        if alert.facts.child is None:
+            return None  # an erased case's child stays forgotten
+        facts = _corrected_facts(alert.facts, corrected)
         if facts == alert.facts:
             return None  # what partners show already (the event came again)
         alert.facts = facts
@@ -357,7 +427,11 @@ class AlertService:
         await self._close(report_id)
         alert = await self._active_for(report_id)
         if alert is None:
-            return None  # never approved, or already over: nothing is on partners' screens
+            # Never approved, or already over: nothing is on partners' screens. Or approved
+            # with its approval parked: what was kept for it (a description of the child)
+            # will never go up.
+            await self._delete_early_changes(report_id)
+            return None
         alert.state, alert.next_widen_at = "cancelled", None
         return await self._publish(alert, "Cancel")
 
@@ -377,7 +451,8 @@ class AlertService:
         dispatcher is told to do the same in its payloads. How many alerts.
 
         A case is erased only once it ended; an alert of it still up here (its take-down
-        parked on the dead-letter topic) is taken down first."""
+        parked on the dead-letter topic) is taken down first, and what was kept for an
+        approval still parked is deleted with it (``cancel``)."""
         await self.cancel(report_id)
         alerts = (
             await self._session.scalars(
@@ -510,6 +585,17 @@ def _location_of(sighting: SightingAddedData) -> TrustedLocation:
         destination=sighting.destination,
         sighting_id=sighting.sighting_id,
         place_names=sighting.place_names or {},
+    )
+
+
+def _corrected_facts(facts: ApprovedFacts, corrected: ReportCorrectedData) -> ApprovedFacts:
+    return facts.model_copy(
+        update={
+            "child": corrected.child,
+            "photo_urls": corrected.photo_urls,
+            "suspected_vehicle": corrected.suspected_vehicle,
+            "companion": corrected.companion,
+        }
     )
 
 

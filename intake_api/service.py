@@ -713,6 +713,7 @@ class ReportService:
             trusted=sighting.trusted,
             heading_deg=sighting.heading_deg,
             destination=destination,
+            alert_id=report.alert_id,
         )
 
     def _seal_note(self, note: str | None) -> str | None:
@@ -773,7 +774,9 @@ class ReportService:
         return ReportIn.model_validate(merged, context=STORED)
 
     def _corrected_data(self, report: Report, content: ReportIn) -> ReportCorrectedData:
-        return ReportCorrectedData(report_id=report.id, **self._public_description(content))
+        return ReportCorrectedData(
+            report_id=report.id, alert_id=report.alert_id, **self._public_description(content)
+        )
 
     def _public_description(self, content: ReportIn) -> dict[str, Any]:
         """What partners are shown of the child and of whom they may be with: the same in an

@@ -20,7 +20,11 @@ from alert_engine.consumer import GROUP as ENGINE_GROUP
 from alert_engine.consumer import ReportEventHandler
 from alert_engine.footprint import load_compiled
 from alert_engine.prepared_zones import PreparedZones
-from alert_engine.retention import prune_closed_reports, prune_early_renewals
+from alert_engine.retention import (
+    prune_closed_reports,
+    prune_early_changes,
+    prune_early_renewals,
+)
 from alert_engine.service import EngineConfig
 from alert_engine.territory import Territory, default_paths, load_territory
 from alert_engine.timers import AlertTimers
@@ -131,6 +135,7 @@ def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
         )
         prunes.append(Prune("closed_reports", prune_closed_reports, remembered))
         prunes.append(Prune("early_renewals", prune_early_renewals, remembered))
+        prunes.append(Prune("early_changes", prune_early_changes, remembered))
     if "dispatcher" in roles:
         prunes.append(
             Prune(

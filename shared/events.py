@@ -65,6 +65,10 @@ class SightingAddedData(ReportRef):
     destination: Point | None = None
     # Optional (older events parse): ``place``'s name per alert language, as above.
     place_names: dict[Language, str] | None = None
+    # Added later, optional likewise: the case's alert, once the case is approved (None
+    # before). A sighting of an approved case that reaches the engine before its alert
+    # exists (the approval failed and waits on the dead-letter topic) is kept for it.
+    alert_id: str | None = None
 
 
 # An approval carries at most this many trusted sightings, the newest, and a zone is drawn
@@ -118,6 +122,10 @@ class ReportCorrectedData(ReportRef):
     photo_urls: list[str]
     suspected_vehicle: str | None
     companion: str | None
+    # Added later, optional (older events parse): the case's alert, once the case is approved
+    # (None before: the approval will carry the corrected case). A correction that reaches
+    # the engine before that alert exists (its approval parked) is kept for it.
+    alert_id: str | None = None
 
 
 class ReportRenewedData(ReportRef):

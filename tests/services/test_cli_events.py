@@ -11,10 +11,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import shapely
 from sqlalchemy import func, select, text
 
 from alert_engine.consumer import GROUP as ENGINE_GROUP
-from alert_engine.models import Alert
+from alert_engine.models import Alert, EarlyChange
 from services.components import CONSUMERS
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
@@ -43,6 +44,14 @@ async def _alerts_of(stack: Stack, report_id: str) -> int:
     async with stack.embedded.sessions() as session:
         count = await session.scalar(
             select(func.count()).select_from(Alert).where(Alert.report_id == report_id)
+        )
+    return int(count or 0)
+
+
+async def _early_changes_of(stack: Stack, report_id: str) -> int:
+    async with stack.embedded.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(EarlyChange).where(EarlyChange.report_id == report_id)
         )
     return int(count or 0)
 
@@ -80,11 +89,18 @@ async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down
             )
             assert all(row.split()[-2] == ENGINE_GROUP for row in rows)
 
-            # The first child is found before the fault is fixed.
+            # The first child's description is put right, then the child is found, before
+            # the fault is fixed: the correction kept for the approval goes with the case.
             before = await _engine_processed(stack)
+            patch = {"child": {"clothing": "Robe rouge"}}
+            corrected = await reviewer.patch(f"/v1/reports/{found}", json=patch)
+            assert corrected.status_code == 200, corrected.text
+            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+            assert await _early_changes_of(stack, found) == 1
             resolved = await police.post(f"/v1/reports/{found}/resolve", json={})
             assert resolved.status_code == 200, resolved.text
-            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
+            assert await _early_changes_of(stack, found) == 0
 
         await _execute(stack, "DROP TRIGGER refuse_alerts")
         before = await _engine_processed(stack)
@@ -147,6 +163,46 @@ async def test_an_approval_redriven_after_its_first_window_goes_up_in_the_renewe
         assert redriven.stdout.strip() == "1 event sent again", redriven.stderr
         await _issued_until(partner, report_id, renewed_window_ends)
         assert await _alerts_of(stack, report_id) == 1
+
+
+NEW_PHOTO = "https://photos.police.example.ma/cases/amina-2.jpg"
+MARRAKECH = {"lat": 31.6295, "lon": -7.9811}
+
+
+async def test_what_the_unit_did_while_the_approval_was_parked_goes_up_with_it(
+    tmp_path: Path,
+) -> None:
+    """Corrected and sighted while its approval was parked: neither found an alert. Sent
+    again, the approval puts the alert up as the case now stands, not as it was approved."""
+    async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, url):
+        clock = stack.embedded.clock
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+            await stack.quiet()  # the approval failed twice: parked
+            patch = {"child": {"photo_urls": [NEW_PHOTO], "clothing": "Robe rouge, cartable"}}
+            corrected = await reviewer.patch(f"/v1/reports/{report_id}", json=patch)
+            assert corrected.status_code == 200, corrected.text
+            seen = {"location": MARRAKECH, "at": clock.now().isoformat(), "trusted": True}
+            sighted = await police.post(f"/v1/reports/{report_id}/sightings", json=seen)
+            assert sighted.status_code == 201, sighted.text
+            await stack.quiet()
+        await _execute(stack, "DROP TRIGGER refuse_alerts")
+        redriven = await tifli(url, "events", "redrive")
+        assert redriven.stdout.strip() == "1 event sent again", redriven.stderr
+        [issued] = await partner.wait_for(1)
+    alert = json.loads(issued.body)["alert"]
+    assert (alert["msg_type"], alert["sequence"]) == ("Alert", 1)
+    assert alert["photo_urls"] == [NEW_PHOTO]
+    assert alert["child"]["clothing"] == "Robe rouge, cartable"
+    # The child was seen in Marrakech since: the zone is drawn around there too.
+    assert alert["last_seen"]["point"] == MARRAKECH
+    zone = shapely.geometry.shape(alert["area"]["geojson"])
+    assert zone.contains(shapely.Point(MARRAKECH["lon"], MARRAKECH["lat"]))
+    assert zone.contains(shapely.Point(-7.6327, 33.5883))  # Casablanca, where it began
+    async with stack.embedded.sessions() as session:
+        assert (await session.scalars(select(EarlyChange))).all() == []  # used up
 
 
 async def _parked_then_renewed(stack: Stack) -> tuple[str, datetime]:

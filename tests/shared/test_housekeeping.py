@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from alert_engine.models import ClosedReport, EarlyRenewal
+from alert_engine.models import ClosedReport, EarlyChange, EarlyRenewal
 from dispatcher.models import Delivery, DeliveryAttempt, KnownAlert, Partner
 from services.components import Components
+from shared.alert_contract import Point
+from shared.events import SightingAddedData
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent
 from tests.shared.conftest import NOW
@@ -29,6 +31,18 @@ def _outbox(published_at: datetime | None) -> OutboxEvent:
         payload="{}",
         created_at=OLD,
         published_at=published_at,
+    )
+
+
+def _sighting(n: int) -> SightingAddedData:
+    return SightingAddedData(
+        report_id=f"sighted-{n}",
+        sighting_id=f"sighting-{n}",
+        point=Point(lat=33.57, lon=-7.59),
+        place=None,
+        seen_at=NOW,
+        trusted=True,
+        alert_id=f"alert-of-sighted-{n}",
     )
 
 
@@ -74,6 +88,7 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         for n, at in enumerate((OLD, BETWEEN, RECENT)):
             session.add(ClosedReport(report_id=f"closed-{n}", closed_at=at))
             session.add(EarlyRenewal(report_id=f"renewed-{n}", expires_at=NOW, renewed_at=at))
+            session.add(EarlyChange(report_id=f"sighted-{n}", handled_at=at, sighting=_sighting(n)))
             # An alert that ended long ago, and one that ended an hour ago.
             session.add(KnownAlert(alert_id=f"alert-{n}", sequence=2, event=None, expires=at))
         session.add(partner)
@@ -90,6 +105,7 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         "processed_events:alert-engine": 2,
         "closed_reports": 1,
         "early_renewals": 1,
+        "early_changes": 1,
         "processed_events:dispatcher": 2,
         "delivery_attempts": 1,
         "known_alerts": 1,
@@ -104,6 +120,8 @@ async def test_prunes_what_is_done_with_and_keeps_the_rest(components: Component
         assert sorted(closed) == ["closed-1", "closed-2"]
         renewed = await session.scalars(select(EarlyRenewal.report_id))
         assert sorted(renewed) == ["renewed-1", "renewed-2"]
+        changed = await session.scalars(select(EarlyChange.report_id))
+        assert sorted(changed) == ["sighted-1", "sighted-2"]
         # So is an alert that ended recently: a late, older version of it must not come back.
         assert sorted(await session.scalars(select(KnownAlert.alert_id))) == ["alert-1", "alert-2"]
         attempts = (await session.execute(select(DeliveryAttempt.delivery_id))).scalars().all()

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from alert_engine.models import Alert
 from alert_engine.service import (
     AlertService,
+    DrawnBefore,
     EngineConfig,
+    draw_before,
     draw_for_approval,
     drawn_at_submission,
+    location_of,
+    locations_of,
     off_the_loop,
     prepare_for_review,
 )
@@ -19,11 +27,13 @@ from shared.events import (
     ReportApproved,
     ReportCancelled,
     ReportCorrected,
+    ReportCorrectedData,
     ReportErased,
     ReportRenewed,
     ReportResolved,
     ReportSubmitted,
     SightingAdded,
+    SightingAddedData,
     parse_event,
 )
 from shared.inbox import first_delivery
@@ -58,6 +68,8 @@ class ReportEventHandler:
             # before the transaction too, which then holds the database for milliseconds, not
             # for the drawing.
             drawn = await off_the_loop(draw_for_approval, self._config, event.data, now)
+        elif isinstance(event, SightingAdded | ReportCorrected):
+            drawn = await self._drawn_for_update(event.data, now)
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return
@@ -74,15 +86,40 @@ class ReportEventHandler:
                     # A found child pre-empts everything: the Cancel goes out now.
                     await service.cancel(event.data.report_id)
                 case SightingAdded():
-                    await service.add_sighting(event.data)
+                    await service.add_sighting(event.data, drawn)
                 case ReportRenewed():
                     await service.renew(event.data)
                 case ReportCorrected():
-                    await service.correct(event.data)
+                    await service.correct(event.data, drawn)
                 case ReportErased():
                     await service.forget_child(event.data.report_id)
                 case _:
                     pass  # submitted (its zone drawn above), rejected: nothing to show anyone
+
+    async def _drawn_for_update(
+        self, data: SightingAddedData | ReportCorrectedData, now: datetime
+    ) -> DrawnBefore | None:
+        """The zone of the Update the event may bring, drawn before its transaction
+        (``draw_before``): the case's live alert's as read now, without a lock, a sighting
+        joined. Whether an Update goes out at all is the transaction's to say."""
+        if isinstance(data, SightingAddedData) and not data.trusted:
+            return None  # untrusted: never part of the zone
+        async with self._sessions() as session:
+            alert = (
+                await session.scalars(
+                    select(Alert).where(Alert.report_id == data.report_id, Alert.state == "active")
+                )
+            ).one_or_none()
+            if alert is None:
+                return None
+            locations, travel_mode = locations_of(alert), alert.travel_mode
+        if isinstance(data, SightingAddedData):
+            if any(known.sighting_id == data.sighting_id for known in locations):
+                return None  # joined already: the event came again
+            locations.append(location_of(data))
+        return await off_the_loop(
+            draw_before, self._config, data.report_id, locations, travel_mode, now
+        )
 
 
 def closed_right_behind(message: Message, report_id: str) -> bool:

@@ -45,7 +45,7 @@ from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
 from alert_engine.prepared_zones import PreparedZones
 from alert_engine.texts import CaseFacts, cancel_info
 from alert_engine.zone_policy import ZonePolicy, radius_km
-from shared.alert_contract import AlertMessage, Area, MsgType, Point
+from shared.alert_contract import AlertMessage, Area, MsgType, Point, TravelMode
 from shared.events import (
     AlertCancelled,
     AlertErased,
@@ -130,18 +130,34 @@ class DrawnBefore:
 def draw_for_approval(
     config: EngineConfig, approved: ReportApprovedData, now: datetime
 ) -> DrawnBefore | None:
-    """The zone an approval's alert gets at ``now``, drawn before its transaction opens, so
-    that the transaction holds the database (in the embedded mode SQLite's one writer, which
-    every API request with a key waits for) for milliseconds rather than for the drawing. None
-    where there is nothing to draw (no territory; drawn while the report awaited review: the
-    issue finds it there) or the drawing failed (the issue then draws it, and any fault
-    surfaces there)."""
+    """The zone an approval's alert gets at ``now``, drawn before its transaction opens
+    (``draw_before``)."""
+    if (approved.expires_at or now) < now:
+        return None  # the window closed: no alert is put up now
+    locations = _approved_locations(approved)
+    return draw_before(config, approved.report_id, locations, approved.travel_mode, now)
+
+
+def draw_before(
+    config: EngineConfig,
+    report_id: str,
+    locations: Sequence[TrustedLocation],
+    travel_mode: TravelMode,
+    now: datetime,
+) -> DrawnBefore | None:
+    """The zone of ``locations`` at ``now``, drawn before the transaction that publishes it
+    opens, so that the transaction holds the database (in the embedded mode SQLite's one
+    writer, which every API request with a key waits for) for milliseconds rather than for
+    the drawing. The transaction uses it only if its alert's zone is this very one (it is
+    keyed by its pieces): an alert changed meanwhile draws its own. None where there is
+    nothing to draw (no territory; drawn while the report awaited review: it is found there)
+    or the drawing failed (the transaction then draws it, and any fault surfaces there)."""
     started = time.perf_counter()
     policy = config.policy
-    if policy.territory is None or (approved.expires_at or now) < now:
-        return None  # nothing to clip to; or the window closed: no alert is put up now
+    if policy.territory is None:
+        return None  # nothing to clip to
     try:
-        pieces = pieces_at(_approved_locations(approved), approved.travel_mode, policy, now)
+        pieces = pieces_at(list(locations), travel_mode, policy, now)
         polygons = [p.polygon for p in pieces]
         if config.prepared is not None and polygons in config.prepared:
             return None
@@ -150,10 +166,28 @@ def draw_for_approval(
     except Exception as exc:
         log.warning(
             "zone not drawn in advance",
-            extra={"report_id": approved.report_id, "error": type(exc).__name__},
+            extra={"report_id": report_id, "error": type(exc).__name__},
         )
         return None
     return DrawnBefore(zone, time.perf_counter() - started)
+
+
+def widening_due(alert: Alert, config: EngineConfig, now: datetime) -> bool:
+    """Whether the alert's zone has grown enough since the area partners hold was computed
+    to be worth an Update at ``now`` (its widening time come). Pure: the timers ask it before
+    the alert's transaction, to draw the zone first."""
+    if alert.next_widen_at is None or now < alert.next_widen_at:
+        return False
+    locations, policy = locations_of(alert), config.policy
+    if reaches_at(locations, alert.travel_mode, policy, alert.updated_at) == reaches_at(
+        locations, alert.travel_mode, policy, now
+    ):
+        return False  # every piece is at its cap: the zone has not grown, nothing to measure
+    # Growth of the whole union since the area partners hold was computed (every version
+    # sets updated_at): older pieces grow too while the newest may still sit at the floor.
+    sent = _area_m2(pieces_at(locations, alert.travel_mode, policy, alert.updated_at))
+    grown = _area_m2(pieces_at(locations, alert.travel_mode, policy, now))
+    return grown / sent - 1 > config.widen_min_growth  # else not enough new ground
 
 
 class AlertService:
@@ -255,7 +289,7 @@ class AlertService:
                 facts = _corrected_facts(facts, change.correction)
             elif change.sighting is not None and change.sighting.sighting_id not in known:
                 known.add(change.sighting.sighting_id)
-                locations = [*locations, _location_of(change.sighting)]
+                locations = [*locations, location_of(change.sighting)]
         await self._delete_early_changes(report_id)
         return facts, locations
 
@@ -292,10 +326,13 @@ class AlertService:
             extra={"report_id": report_id, "change": "correction" if correction else "sighting"},
         )
 
-    async def add_sighting(self, sighting: SightingAddedData) -> AlertMessage | None:
+    async def add_sighting(
+        self, sighting: SightingAddedData, drawn: DrawnBefore | None = None
+    ) -> AlertMessage | None:
         """A trusted sighting joins the zone's union: the newest location drives
         the centre; an older one within the horizon is evidence too, and widens the union
-        without moving the centre. An Update goes out when the area changes."""
+        without moving the centre. An Update goes out when the area changes (its zone
+        ``drawn`` already, if it was: ``draw_before``)."""
         if not sighting.trusted:
             return None
         alert = await self._active_for(sighting.report_id)
@@ -310,7 +347,7 @@ class AlertService:
         newest = newest_first(known)[0]
         if newest.at - sighting.seen_at > policy.sighting_horizon:
             return None  # already past the horizon: it can never be part of the zone
-        added = _location_of(sighting)
+        added = location_of(sighting)
         before = pieces_at(known, mode, policy, self._now)
         locations = [*known, added]
         alert.locations = locations
@@ -321,11 +358,14 @@ class AlertService:
             after = pieces_at(locations, mode, policy, self._now)
             if shapely.covers(_union(before), _union(after)):
                 return None  # inside the zone already: kept, but nothing new to show
-        return await self._publish(alert, "Update")
+        return await self._publish(alert, "Update", drawn=drawn)
 
-    async def correct(self, corrected: ReportCorrectedData) -> AlertMessage | None:
+    async def correct(
+        self, corrected: ReportCorrectedData, drawn: DrawnBefore | None = None
+    ) -> AlertMessage | None:
         """The case's description corrected (a photo added, a description put right): partners
-        show the corrected one from now on. Before approval there is nothing to update: the
+        show the corrected one from now on, in an Update whose zone is the alert's at this
+        moment (``drawn`` already, if it was). Before approval there is nothing to update: the
         approval carries the corrected case."""
         alert = await self._active_for(corrected.report_id)
         if alert is None:
@@ -338,7 +378,7 @@ class AlertService:
         if facts == alert.facts:
             return None  # what partners show already (the event came again)
         alert.facts = facts
-        return await self._publish(alert, "Update")
+        return await self._publish(alert, "Update", drawn=drawn)
 
     async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:
         """The reviewer extended the time window: partners get the new ``expires`` now."""
@@ -394,8 +434,9 @@ class AlertService:
         elif renewed.expires_at > kept.expires_at:
             kept.expires_at, kept.renewed_at = renewed.expires_at, renewed.renewed_at
 
-    async def on_timer(self, alert: Alert) -> AlertMessage | None:
-        """Whatever is due for this (locked, active) alert: expiry first, else widening.
+    async def on_timer(self, alert: Alert, drawn: DrawnBefore | None = None) -> AlertMessage | None:
+        """Whatever is due for this (locked, active) alert: expiry first, else widening (its
+        zone ``drawn`` already, if it was: ``draw_before``).
 
         After downtime a single pass catches up: one expiry, or one Update to the radius of
         *now* — never a burst of the widenings that were missed."""
@@ -404,22 +445,11 @@ class AlertService:
             return await self._publish(alert, "Cancel", AlertExpired)
         if alert.next_widen_at is None or self._now < alert.next_widen_at:
             return None
+        grown = widening_due(alert, self._config, self._now)
         alert.next_widen_at = self._now + self._config.widen_interval
-        locations, policy = locations_of(alert), self._config.policy
-        if reaches_at(locations, alert.travel_mode, policy, alert.updated_at) == reaches_at(
-            locations, alert.travel_mode, policy, self._now
-        ):
-            return None  # every piece is at its cap: the zone has not grown, nothing to measure
-        # Growth of the whole union since the area partners hold was computed (every version
-        # sets updated_at): older pieces grow too while the newest may still sit at the floor.
-        sent = _area_m2(self._pieces(alert, alert.updated_at))
-        grown = _area_m2(self._pieces(alert, self._now))
-        if grown / sent - 1 <= self._config.widen_min_growth:
-            return None  # not enough new ground to be worth a message
-        return await self._publish(alert, "Update")
-
-    def _pieces(self, alert: Alert, at: datetime) -> list[Piece]:
-        return pieces_at(locations_of(alert), alert.travel_mode, self._config.policy, at)
+        if not grown:
+            return None
+        return await self._publish(alert, "Update", drawn=drawn)
 
     async def cancel(self, report_id: str) -> AlertMessage | None:
         """The take-down of the case's live alert (None if there is none): partners withdraw it.
@@ -576,7 +606,8 @@ class AlertService:
         return message
 
 
-def _location_of(sighting: SightingAddedData) -> TrustedLocation:
+def location_of(sighting: SightingAddedData) -> TrustedLocation:
+    """Where a sighting puts the child, as a location of the zone's union."""
     return TrustedLocation(
         point=sighting.point,
         at=sighting.seen_at,
@@ -634,7 +665,7 @@ def _approved_locations(approved: ReportApprovedData) -> list[TrustedLocation]:
         destination=approved.last_seen_destination,
         place_names=approved.last_seen_place_names or {},
     )
-    return [last_seen, *(_location_of(s) for s in approved.sightings or () if s.trusted)]
+    return [last_seen, *(location_of(s) for s in approved.sightings or () if s.trusted)]
 
 
 def _area_as_drawn(

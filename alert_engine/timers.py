@@ -17,7 +17,15 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alert_engine.models import Alert
-from alert_engine.service import AlertService, EngineConfig
+from alert_engine.service import (
+    AlertService,
+    DrawnBefore,
+    EngineConfig,
+    draw_before,
+    locations_of,
+    off_the_loop,
+    widening_due,
+)
 from shared.clock import Clock, as_utc
 from shared.supervision import Supervisor
 from shared.transient_errors import describe, is_transient
@@ -78,21 +86,19 @@ class AlertTimers:
         pass at once: every alert would meet it."""
         now = self._clock.now()
         async with self._sessions() as session:
-            due_ids = list(
-                (
-                    await session.scalars(
-                        select(Alert.id)
-                        .where(*_due(now))  # type: ignore[arg-type]
-                        .order_by(case((Alert.expires <= now, 0), else_=1), Alert.expires)
-                        .limit(self._batch_size)
-                    )
-                ).all()
-            )
+            due = (
+                await session.execute(
+                    select(Alert.id, Alert.expires <= now)
+                    .where(*_due(now))  # type: ignore[arg-type]
+                    .order_by(case((Alert.expires <= now, 0), else_=1), Alert.expires)
+                    .limit(self._batch_size)
+                )
+            ).all()
         handled = 0
         failed: list[Exception] = []
-        for alert_id in due_ids:
+        for alert_id, expiring in due:
             try:
-                handled += await self._handle(alert_id, now)
+                handled += await self._handle(alert_id, now, expiring=bool(expiring))
             except Exception as exc:
                 if is_transient(exc):
                     raise
@@ -106,8 +112,10 @@ class AlertTimers:
             raise AlertTimerFailed(len(failed)) from failed[0]
         return handled
 
-    async def _handle(self, alert_id: str, now: datetime) -> int:
-        """What is due for one alert, in its own transaction: 1 if it was handled."""
+    async def _handle(self, alert_id: str, now: datetime, *, expiring: bool) -> int:
+        """What is due for one alert, in its own transaction: 1 if it was handled. An expiry
+        (its take-down names the area partners hold: no zone to draw) goes at once."""
+        drawn = None if expiring else await self._drawn_for_widening(alert_id, now)
         async with self._sessions() as session, session.begin():
             alert = (
                 await session.scalars(
@@ -118,8 +126,25 @@ class AlertTimers:
             ).one_or_none()
             if alert is None:
                 return 0  # another engine has it, or it is no longer due
-            await AlertService(session, self._config, now).on_timer(alert)
+            await AlertService(session, self._config, now).on_timer(alert, drawn)
             return 1
+
+    async def _drawn_for_widening(self, alert_id: str, now: datetime) -> DrawnBefore | None:
+        """The zone of the alert's widening, if one is due, drawn before its transaction
+        (``draw_before``) from the alert as read now, without a lock: the transaction holds
+        the alert (and in the embedded mode the database) for milliseconds, not the drawing."""
+        async with self._sessions() as session:
+            alert = await session.get(Alert, alert_id)
+            if (
+                alert is None
+                or alert.state != "active"
+                or now >= alert.expires  # expired since: the take-down draws no zone
+                or not widening_due(alert, self._config, now)
+            ):
+                return None
+            report_id, locations = alert.report_id, locations_of(alert)
+            travel_mode = alert.travel_mode
+        return await off_the_loop(draw_before, self._config, report_id, locations, travel_mode, now)
 
     async def _put_off_widening(self, alert_id: str, now: datetime) -> None:
         """The alert's next widening an interval away, so that it stops coming first. Its

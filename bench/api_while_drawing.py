@@ -9,7 +9,8 @@ the process gets to a request) and ``GET /v1/alerts?limit=1`` with a reader's ke
 database too). First on an idle stack (the baseline, in the same run), then while reports
 last seen ``--hours-ago`` hours ago are submitted and approved one after another: each
 approval draws a zone of hundreds of kilometres (320 km by car after 4 hours), among the
-costliest there are.
+costliest there are. Then while each case gets a trusted sighting in another town: each
+Update draws the union of two such zones.
 """
 
 from __future__ import annotations
@@ -86,27 +87,48 @@ async def run(cases: int, every_s: float, hours_ago: float, idle_probes: int) ->
         baseline = await _probed(stack, every_s, lambda: asyncio.sleep(idle_probes * every_s))
         towns = random.Random(_SEED).sample(load_gazetteer().places, cases)
 
+        approved: list[dict[str, Any]] = []
+
         async def cases_drawn() -> None:
             async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
                 for town in towns:
                     body = _case(town, hours_ago)
                     report = (await police.post("/v1/reports", json=body)).json()
-                    approved = await reviewer.post(
+                    approval = await reviewer.post(
                         f"/v1/reports/{report['id']}/approve", json=CRITERIA
                     )
-                    await partner.wait(approved.json()["alert_id"], "alert.issued")
+                    await partner.wait(approval.json()["alert_id"], "alert.issued")
+                    approved.append(approval.json())
+
+        async def sightings_drawn() -> None:
+            async with stack.client("submitter") as police:
+                # Each case's child seen in the next case's town, now.
+                for case, town in zip(approved, towns[1:] + towns[:1], strict=True):
+                    seen = {
+                        "location": {"lat": town.lat, "lon": town.lon},
+                        "at": datetime.now(UTC).isoformat(),
+                        "trusted": True,
+                    }
+                    added = await police.post(f"/v1/reports/{case['id']}/sightings", json=seen)
+                    added.raise_for_status()
+                    await partner.wait(case["alert_id"], "alert.updated")
 
         drawn_s = time.perf_counter()
         waiting = await _probed(stack, every_s, cases_drawn)
         drawn_s = time.perf_counter() - drawn_s
+        sighted_s = time.perf_counter()
+        sighted = await _probed(stack, every_s, sightings_drawn)
+        sighted_s = time.perf_counter() - sighted_s
 
     print(
         f"the embedded mode, one request every {every_s * 1000:.0f} ms per probe"
         f" ({cases} cases last seen {hours_ago:g} h ago, approved one after another,"
         f" {drawn_s:.1f} s)"
     )
+    print(f"then a trusted sighting of each in another town ({sighted_s:.1f} s)")
     for path in _PROBES:
         print(show(f"{path} while zones are drawn", percentiles(waiting[path])))
+        print(show(f"{path} while Updates are drawn", percentiles(sighted[path])))
         print(show(f"{path} baseline: the same stack idle", percentiles(baseline[path])))
 
 

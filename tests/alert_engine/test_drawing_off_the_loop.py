@@ -21,9 +21,10 @@ from alert_engine import composer as composer_module
 from alert_engine import service as service_module
 from alert_engine.composer import area_of, clipped_zone, prepare_zone
 from services.testbed.sample_report import CRITERIA, report_body
-from services.testbed.stack import Stack
+from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from tests.waiting import eventually
 
+MARRAKECH = {"lat": 31.6295, "lon": -7.9811}
 # Only ever waited for in full when the drawing holds the loop (the test then fails).
 _ANSWER_WITHIN_S = 10.0
 
@@ -89,12 +90,7 @@ async def test_an_approval_holds_no_transaction_while_its_zone_is_drawn(
     the report awaited review, and the approval draws it. Meanwhile another writer gets the
     database (in the embedded mode, SQLite's one writer, which every API request with a key
     waits for): the approval's transaction is not open yet."""
-    wrote: list[bool] = []
-    drawing = _checking_the_loop(
-        clipped_zone, asyncio.get_running_loop(), wrote, lambda: _a_write(stack)
-    )
-    monkeypatch.setattr(composer_module, "clipped_zone", drawing)
-    monkeypatch.setattr(service_module, "clipped_zone", drawing)
+    wrote = _drawing_beside_a_write(stack, monkeypatch)
     body = report_body()
     body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(hours=4)).isoformat()
     async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
@@ -106,14 +102,76 @@ async def test_an_approval_holds_no_transaction_while_its_zone_is_drawn(
     assert wrote == [True]
 
 
-async def _issued(stack: Stack, alert_id: str) -> None:
-    """Waits until the alert can be read: issued."""
+async def test_a_sighting_holds_no_transaction_while_its_zone_is_drawn(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child seen in Marrakech: the Update's zone is drawn before its transaction, while
+    another writer gets the database."""
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        created = await police.post("/v1/reports", json=report_body())
+        assert created.status_code == 201, created.text
+        report_id = created.json()["id"]
+        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+        assert approved.status_code == 200, approved.text
+        alert_id = approved.json()["alert_id"]
+        await _issued(stack, alert_id)
+        wrote = _drawing_beside_a_write(stack, monkeypatch)
+        seen = {"location": MARRAKECH, "at": datetime.now(UTC).isoformat(), "trusted": True}
+        sighted = await police.post(f"/v1/reports/{report_id}/sightings", json=seen)
+        assert sighted.status_code == 201, sighted.text
+    await _issued(stack, alert_id, sequence=2)
+    assert wrote == [True]
+
+
+async def test_a_widening_holds_no_transaction_while_its_zone_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three hours on by car, the zone has grown enough for an Update: drawn before the
+    timer's transaction, while another writer gets the database."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    # The test runs the timers itself: the loop naps an hour.
+    stack, server = await start_stack(
+        embedded_settings(tmp_path, timer_poll_interval_s=3600), clock
+    )
+    try:
+        body = report_body(travel_mode="vehicle")
+        body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=body)).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+        alert_id = approved.json()["alert_id"]
+        await _issued(stack, alert_id)
+        wrote = _drawing_beside_a_write(stack, monkeypatch)
+        clock.advance(timedelta(hours=3))
+        assert stack.embedded.timers is not None
+        assert await stack.embedded.timers.run_due() == 1
+        await _issued(stack, alert_id, sequence=2)
+        assert wrote == [True]
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+def _drawing_beside_a_write(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """From now on, each zone drawing first waits for another transaction to take the
+    database's write lock: whether it could, one entry per drawing."""
+    wrote: list[bool] = []
+    drawing = _checking_the_loop(
+        clipped_zone, asyncio.get_running_loop(), wrote, lambda: _a_write(stack)
+    )
+    monkeypatch.setattr(composer_module, "clipped_zone", drawing)
+    monkeypatch.setattr(service_module, "clipped_zone", drawing)
+    return wrote
+
+
+async def _issued(stack: Stack, alert_id: str, sequence: int = 1) -> None:
+    """Waits until the alert can be read at ``sequence``: issued (1), or updated since."""
     async with stack.client("reader") as reader:
 
         async def shown() -> httpx.Response:
             return await reader.get(f"/v1/alerts/{alert_id}")
 
-        await eventually(shown, lambda r: r.status_code == 200)
+        await eventually(shown, lambda r: r.status_code == 200 and r.json()["sequence"] == sequence)
 
 
 async def _a_write(stack: Stack) -> None:

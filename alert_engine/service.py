@@ -305,7 +305,7 @@ class AlertService:
     ) -> None:
         """A change of an approved case that has no alert here yet: its approval failed and
         waits on the dead-letter topic. Kept for it (``EarlyChange``), unless the case has an
-        alert that is over (a change after the end changes nothing) or it closed."""
+        alert (taken down: a change after the end changes nothing) or it closed."""
         alert_id, closed_at = (
             await self._session.execute(
                 select(
@@ -335,7 +335,7 @@ class AlertService:
         ``drawn`` already, if it was: ``draw_before``)."""
         if not sighting.trusted:
             return None
-        alert = await self._active_for(sighting.report_id)
+        alert = await self._live_or_expired(sighting.report_id)
         if alert is None:
             if sighting.alert_id is not None:  # approved: its approval may come back
                 await self._keep_for_approval(sighting.report_id, sighting=sighting)
@@ -354,10 +354,12 @@ class AlertService:
         if newest_first(locations)[0] is added:
             alert.center_lat, alert.center_lon = added.point.lat, added.point.lon
             alert.center_at = added.at
-        else:
+        elif alert.state == "active":
             after = pieces_at(locations, mode, policy, self._now)
             if shapely.covers(_union(before), _union(after)):
                 return None  # inside the zone already: kept, but nothing new to show
+        if alert.state != "active":
+            return None  # kept for a renewal that brings it back (``_revive``)
         return await self._publish(alert, "Update", drawn=drawn)
 
     async def correct(
@@ -367,7 +369,7 @@ class AlertService:
         show the corrected one from now on, in an Update whose zone is the alert's at this
         moment (``drawn`` already, if it was). Before approval there is nothing to update: the
         approval carries the corrected case."""
-        alert = await self._active_for(corrected.report_id)
+        alert = await self._live_or_expired(corrected.report_id)
         if alert is None:
             if corrected.alert_id is not None:  # approved: its approval may come back
                 await self._keep_for_approval(corrected.report_id, correction=corrected)
@@ -378,6 +380,8 @@ class AlertService:
         if facts == alert.facts:
             return None  # what partners show already (the event came again)
         alert.facts = facts
+        if alert.state != "active":
+            return None  # kept for a renewal that brings it back (``_revive``)
         return await self._publish(alert, "Update", drawn=drawn)
 
     async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:
@@ -521,6 +525,18 @@ class AlertService:
             return False
         _closed_case_said(what, report_id)
         return True
+
+    async def _live_or_expired(self, report_id: str) -> Alert | None:
+        """The case's alert, locked, if it is up or expired (not taken down: cancelled). An
+        expired one is kept as the case stands, unpublished: a renewal accepted within its
+        window and handled later brings it back (``_revive``), as the case stands then."""
+        return (
+            await self._session.scalars(
+                select(Alert)
+                .where(Alert.report_id == report_id, Alert.state.in_(("active", "expired")))
+                .with_for_update()
+            )
+        ).one_or_none()
 
     async def _active_for(self, report_id: str) -> Alert | None:
         return (

@@ -20,6 +20,7 @@ from services.components import CONSUMERS
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
+from shared.auth import create_api_key
 from shared.db import create_engine, session_factory
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent
@@ -206,18 +207,32 @@ async def test_what_the_unit_did_while_the_approval_was_parked_goes_up_with_it(
 
 
 async def _parked_then_renewed(stack: Stack) -> tuple[str, datetime]:
-    """A case approved (its approval parked: ``REFUSE_ALERTS``), renewed by 48 h an hour before
-    its window ends, then the clock set two hours past that first end: (case, renewed end)."""
+    """A case approved (its approval parked: ``REFUSE_ALERTS``), its clothing corrected
+    (``CORRECTED``) and the child seen in Marrakech two hours before its window ends, renewed
+    by 48 h an hour before (by another reviewer: whoever wrote what goes out does not renew
+    it), then the clock set two hours past that first end: (case, renewed end)."""
     assert isinstance(stack.embedded.clock, FakeClock)
     clock = stack.embedded.clock
-    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+    async with stack.embedded.sessions() as session, session.begin():
+        scopes = ["reports:review", "reports:read"]
+        stack.keys["renewer"] = await create_api_key(session, "renewer", scopes, clock.now())
+    async with stack.clients("submitter", "reviewer", "renewer") as (police, reviewer, renewer):
         report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
         approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
         assert approved.status_code == 200, approved.text
         first_window_ends = datetime.fromisoformat(approved.json()["expires_at"])
         await stack.quiet()  # the approval failed twice: parked
+        clock.moment = first_window_ends - timedelta(hours=2)
+        patch = {"child": {"clothing": CORRECTED}}
+        corrected = await reviewer.patch(f"/v1/reports/{report_id}", json=patch)
+        assert corrected.status_code == 200, corrected.text
+        # Seen now (intake checks "not in the future" on the wall clock, this one's past).
+        seen = {"location": MARRAKECH, "at": datetime.now(UTC).isoformat(), "trusted": True}
+        sighted = await police.post(f"/v1/reports/{report_id}/sightings", json=seen)
+        assert sighted.status_code == 201, sighted.text
+        await stack.quiet()
         clock.moment = first_window_ends - timedelta(hours=1)
-        renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
+        renewed = await renewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 48})
         assert renewed.status_code == 200, renewed.text
         await stack.quiet()
     clock.moment = first_window_ends + timedelta(hours=2)
@@ -225,35 +240,48 @@ async def _parked_then_renewed(stack: Stack) -> tuple[str, datetime]:
 
 
 async def _issued_until(partner: PartnerEndpoint, report_id: str, expires: datetime) -> None:
-    """The partner got the case's alert, running until ``expires``."""
+    """The partner got the case's alert as it stands, running until ``expires``."""
     [issued] = await partner.wait_for(1)
     alert = json.loads(issued.body)["alert"]
     assert (alert["report_id"], datetime.fromisoformat(alert["expires"])) == (report_id, expires)
+    assert alert["child"]["clothing"] == CORRECTED
+    assert alert["last_seen"]["point"] == MARRAKECH
 
 
-# A renewal that finds no alert to extend is kept for the approval (``EarlyRenewal``):
-# refused too, it is parked beside it.
+CORRECTED = "Robe rouge, cartable"
+
+
+# A renewal or a correction that finds no alert is kept for the approval (``EarlyRenewal``,
+# ``EarlyChange``): refused too, it is parked beside it.
 REFUSE_EARLY_RENEWALS = (
     "CREATE TRIGGER refuse_early_renewals BEFORE INSERT ON early_renewals "
     "BEGIN SELECT RAISE(ABORT, 'early renewals refused'); END"
+)
+REFUSE_EARLY_CHANGES = (
+    "CREATE TRIGGER refuse_early_changes BEFORE INSERT ON early_changes "
+    "BEGIN SELECT RAISE(ABORT, 'early changes refused'); END"
 )
 
 
 async def test_an_approval_handled_after_its_window_then_its_renewal_puts_the_alert_up(
     tmp_path: Path,
 ) -> None:
-    """Both parked, then sent again in their order after the first window: the approval comes
-    too late for its own window, and the renewal, accepted within it, brings the alert up."""
+    """All four parked, then sent again in their order after the first window: the approval
+    comes too late for its own window (the alert is kept, expired, unpublished), the
+    correction and the sighting change what it would show, and the renewal, accepted within
+    the window, brings it up as the case stands."""
     async with _stack_with(tmp_path, REFUSE_ALERTS) as (stack, partner, _):
         await _execute(stack, REFUSE_EARLY_RENEWALS)  # the renewal is parked too
+        await _execute(stack, REFUSE_EARLY_CHANGES)  # and the correction and the sighting
         report_id, renewed_window_ends = await _parked_then_renewed(stack)
         await _execute(stack, "DROP TRIGGER refuse_alerts")
         await _execute(stack, "DROP TRIGGER refuse_early_renewals")
+        await _execute(stack, "DROP TRIGGER refuse_early_changes")
         # What ``tifli events redrive`` does (its cut-off reads the wall clock, which this
         # stack's clock has run past).
         async with stack.embedded.sessions() as session, session.begin():
             week_before = stack.embedded.clock.now() - timedelta(days=7)
-            assert await requeue_unfinished(session, CONSUMERS, week_before) == 2
+            assert await requeue_unfinished(session, CONSUMERS, week_before) == 4
         await _issued_until(partner, report_id, renewed_window_ends)
 
 

@@ -103,6 +103,13 @@ GAZETTEER_COUNTRIES = ("MA", "EH")  # GeoNames files Laâyoune, Dakhla… under 
 PROVINCE_NAME_FIXES = {
     "MA-FIG": {"ar": "إقليم فجيج"},  # the source repeats Nador's Arabic name
     "MA-RAB": {"fr": "Préfecture de Rabat"},  # the source has only the Arabic name
+    # Articles and accents the source leaves out (partners show these names).
+    "MA-ASZ": {"fr": "Province d'Assa-Zag"},
+    "MA-ESI": {"fr": "Province d'Essaouira"},
+    "MA-NOU": {"fr": "Province de Nouaceur"},
+    "MA-MEK": {"fr": "Préfecture de Meknès"},
+    "MA-KEN": {"fr": "Province de Kénitra"},  # as its region, Rabat-Salé-Kénitra
+    "MA-BEM": {"fr": "Province de Béni Mellal"},  # as its region, Béni Mellal-Khénifra
 }
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")

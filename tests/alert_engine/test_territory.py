@@ -6,6 +6,7 @@ Disks are built here with pyproj.Geod directly, independent of alert_engine.geod
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -71,6 +72,19 @@ def test_provinces_nest_in_their_regions(territory: Territory) -> None:
         assert province.region in regions
         outside = shapely.difference(province.geometry, regions[province.region])
         assert outside.area < 1e-9, province.code
+
+
+# Partners show these names (each geocode's share): the kind of area with its article, in
+# French as the Arabic says it (عمالة, a prefecture; إقليم, a province).
+_KINDS = {"Préfecture": "عمالة ", "Province": "إقليم "}
+_WRITTEN = re.compile(r"(Préfecture|Province) (de |d')[A-ZÀ-Ý]")
+
+
+def test_provinces_are_named_as_officially_written(territory: Territory) -> None:
+    for province in territory.provinces:
+        written = _WRITTEN.match(province.name_fr)
+        assert written, province.name_fr
+        assert province.name_ar.startswith(_KINDS[written[1]]), province.code
 
 
 def test_national_area_is_morocco_with_its_southern_provinces(territory: Territory) -> None:

@@ -106,7 +106,9 @@ async def prune_published(session: AsyncSession, before: datetime) -> int:
 # The events that carry a child's public fields (name, description, photos' URLs). The others
 # name no one, and a take-down among them (a resolution, a Cancel) parked on the dead-letter
 # topic must still be there to send again, erased case or not.
-CARRY_THE_CHILD = frozenset({"report.approved", "alert.issued", "alert.updated"})
+CARRY_THE_CHILD = frozenset(
+    {"report.approved", "report.corrected", "alert.issued", "alert.updated"}
+)
 
 
 async def forget_published(session: AsyncSession, subjects: list[str]) -> int:

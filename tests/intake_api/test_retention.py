@@ -355,8 +355,12 @@ async def test_an_erased_case_leaves_no_child_in_what_partners_were_sent(stack: 
         async with stack.clients("submitter", "reviewer", "reader") as (police, operator, reader):
             report, alert_id = await an_approved_case(police, operator)
             await partner.wait_for(1)
-            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+            # Its description put right while the alert is up: an Update, and intake's event.
+            patch = {"child": {"clothing": "Robe rouge, cartable"}}
+            assert (await operator.patch(report, json=patch)).status_code == 200
             await partner.wait_for(2)
+            assert (await police.post(f"{report}/resolve", json={})).status_code == 200
+            await partner.wait_for(3)
             cap = f"/v1/alerts/{alert_id}/cap"
             assert photo in (await reader.get(cap, params={"sequence": 1})).text
 
@@ -381,8 +385,8 @@ async def test_an_erased_case_leaves_no_child_in_what_partners_were_sent(stack: 
                 return list(await session.scalars(query))
 
         kept = await eventually(payloads, lambda found: all("Amina" not in p for p in found))
-    assert len(kept) == 2
-    assert not [p for p in (photo, "Grey Renault", "12345-A-6") if p in kept[0] + kept[1]]
+    assert len(kept) == 3
+    assert not [p for p in (photo, "Grey Renault", "12345-A-6", "Robe rouge") if p in "".join(kept)]
 
     # Nor do the events published about the case and its alert, which the outbox kept until
     # its next pruning (the broker keeps its own copies, for its own retention).
@@ -394,7 +398,9 @@ async def test_an_erased_case_leaves_no_child_in_what_partners_were_sent(stack: 
             return list(await session.scalars(query))
 
     events = await eventually(published, lambda found: all("Amina" not in p for p in found))
-    assert not [p for p in (photo, "Grey Renault", "12345-A-6") if p in "".join(events)]
+    assert not [
+        p for p in (photo, "Grey Renault", "12345-A-6", "Robe rouge") if p in "".join(events)
+    ]
 
 
 # The engine cannot take an alert down: a resolution fails there, and is parked.

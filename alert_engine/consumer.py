@@ -16,10 +16,9 @@ from alert_engine.service import (
     draw_before,
     draw_for_approval,
     drawn_at_submission,
-    location_of,
-    locations_of,
     off_the_loop,
     prepare_for_review,
+    update_locations,
 )
 from shared.bus import Message
 from shared.clock import Clock
@@ -30,13 +29,14 @@ from shared.events import (
     ReportCorrectedData,
     ReportErased,
     ReportRenewed,
+    ReportRenewedData,
     ReportResolved,
     ReportSubmitted,
     SightingAdded,
     SightingAddedData,
     parse_event,
 )
-from shared.inbox import first_delivery
+from shared.inbox import ProcessedEvent, first_delivery
 
 GROUP = "alert-engine"
 
@@ -68,8 +68,9 @@ class ReportEventHandler:
             # before the transaction too, which then holds the database for milliseconds, not
             # for the drawing.
             drawn = await off_the_loop(draw_for_approval, self._config, event.data, now)
-        elif isinstance(event, SightingAdded | ReportCorrected):
-            drawn = await self._drawn_for_update(event.data, now)
+        elif isinstance(event, SightingAdded | ReportCorrected | ReportRenewed):
+            # An Update's zone, likewise (where the database has one writer).
+            drawn = await self._drawn_for_update(event.id, event.data, now)
         async with self._sessions() as session, session.begin():
             if not await first_delivery(session, GROUP, event.id, now):
                 return
@@ -88,7 +89,7 @@ class ReportEventHandler:
                 case SightingAdded():
                     await service.add_sighting(event.data, drawn)
                 case ReportRenewed():
-                    await service.renew(event.data)
+                    await service.renew(event.data, drawn)
                 case ReportCorrected():
                     await service.correct(event.data, drawn)
                 case ReportErased():
@@ -97,28 +98,34 @@ class ReportEventHandler:
                     pass  # submitted (its zone drawn above), rejected: nothing to show anyone
 
     async def _drawn_for_update(
-        self, data: SightingAddedData | ReportCorrectedData, now: datetime
+        self,
+        event_id: str,
+        change: SightingAddedData | ReportCorrectedData | ReportRenewedData,
+        now: datetime,
     ) -> DrawnBefore | None:
-        """The zone of the Update the event may bring, drawn before its transaction
-        (``draw_before``): the case's live alert's as read now, without a lock, a sighting
-        joined. Whether an Update goes out at all is the transaction's to say."""
-        if isinstance(data, SightingAddedData) and not data.trusted:
-            return None  # untrusted: never part of the zone
+        """The zone of the Update this change brings, if it brings one, drawn before its
+        transaction (``draw_before``), from the case's alert as read now without locking it
+        (``update_locations``: the transaction decides again, on the locked alert)."""
+        if not self._config.updates_drawn_ahead:
+            return None
         async with self._sessions() as session:
+            if await session.get(ProcessedEvent, (GROUP, event_id)) is not None:
+                return None  # handled already: the event came again
             alert = (
                 await session.scalars(
-                    select(Alert).where(Alert.report_id == data.report_id, Alert.state == "active")
+                    select(Alert).where(
+                        Alert.report_id == change.report_id,
+                        Alert.state.in_(("active", "expired")),
+                    )
                 )
             ).one_or_none()
-            if alert is None:
-                return None
-            locations, travel_mode = locations_of(alert), alert.travel_mode
-        if isinstance(data, SightingAddedData):
-            if any(known.sighting_id == data.sighting_id for known in locations):
-                return None  # joined already: the event came again
-            locations.append(location_of(data))
+        # Decided once the read is over: in the embedded mode it holds SQLite's one writer.
+        locations = None if alert is None else update_locations(alert, change, self._config, now)
+        if alert is None or locations is None:
+            return None
+        travel_mode = alert.travel_mode
         return await off_the_loop(
-            draw_before, self._config, data.report_id, locations, travel_mode, now
+            draw_before, self._config, change.report_id, locations, travel_mode, now
         )
 
 

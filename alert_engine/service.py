@@ -88,6 +88,12 @@ class EngineConfig:
     widen_min_growth: float = 0.2  # area growth that justifies an Update
     # Zones drawn while reports await review (``prepare``); None draws every zone when needed.
     prepared: PreparedZones | None = None
+    # Whether an Update's zone is drawn before its transaction (``draw_before``): where the
+    # database has one writer (SQLite), which a transaction holds while it draws, and every
+    # API request with a key waits for it. On PostgreSQL a transaction holds only its alert's
+    # row, and engines share the timers by locking each due alert: drawing before that, each
+    # engine would draw every widening.
+    updates_drawn_ahead: bool = False
 
 
 async def off_the_loop(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -170,6 +176,69 @@ def draw_before(
         )
         return None
     return DrawnBefore(zone, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class JoinedSighting:
+    """An alert's locations with a trusted sighting joined (``join_sighting``)."""
+
+    locations: list[TrustedLocation]
+    centre: bool  # the newest now: the zone's centre and the texts' "last seen"
+    shown: bool  # the zone changes: partners get an Update
+
+
+def join_sighting(
+    alert: Alert, sighting: SightingAddedData, policy: ZonePolicy, now: datetime
+) -> JoinedSighting | None:
+    """The trusted sighting joined to the alert's locations: the newest drives the centre; an
+    older one within the horizon is evidence too, and widens the union without moving the
+    centre (shown only if that adds ground). None if it does not join: already joined (the
+    event came again under another id), or past the horizon (it can never be part of the
+    zone)."""
+    known = locations_of(alert)
+    if any(loc.sighting_id == sighting.sighting_id for loc in known):
+        return None
+    newest = newest_first(known)[0]
+    if newest.at - sighting.seen_at > policy.sighting_horizon:
+        return None
+    added = location_of(sighting)
+    locations = [*known, added]
+    if newest_first(locations)[0] is added:
+        return JoinedSighting(locations, centre=True, shown=True)
+    before = _union(pieces_at(known, alert.travel_mode, policy, now))
+    after = _union(pieces_at(locations, alert.travel_mode, policy, now))
+    return JoinedSighting(locations, centre=False, shown=not shapely.covers(before, after))
+
+
+def extends(alert: Alert, renewed: ReportRenewedData, now: datetime) -> bool:
+    """Whether the renewal extends the (active or expired) alert's window: an active one's to
+    a later end; an expired one's (the timer took it down, or its approval came after its
+    window) if it was renewed before it ended and the renewed window is still running."""
+    if alert.state == "active":
+        return renewed.expires_at > alert.expires
+    return renewed.renewed_at < alert.expires and renewed.expires_at > now
+
+
+def update_locations(
+    alert: Alert,
+    change: SightingAddedData | ReportCorrectedData | ReportRenewedData,
+    config: EngineConfig,
+    now: datetime,
+) -> list[TrustedLocation] | None:
+    """The locations whose zone an Update for this change of the (active or expired) alert
+    would show at ``now``; None if the change brings no Update. The same decisions as
+    ``AlertService``'s (the handler's transaction makes them again, on the locked alert): for
+    drawing the zone before that transaction (``draw_before``)."""
+    if isinstance(change, ReportRenewedData):
+        return locations_of(alert) if extends(alert, change, now) else None
+    if alert.state != "active":
+        return None
+    if isinstance(change, ReportCorrectedData):
+        return locations_of(alert) if corrected_facts(alert, change) is not None else None
+    if not change.trusted:
+        return None
+    joined = join_sighting(alert, change, config.policy, now)
+    return joined.locations if joined is not None and joined.shown else None
 
 
 def widening_due(alert: Alert, config: EngineConfig, now: datetime) -> bool:
@@ -340,26 +409,17 @@ class AlertService:
             if sighting.alert_id is not None:  # approved: its approval may come back
                 await self._keep_for_approval(sighting.report_id, sighting=sighting)
             return None
-        policy, mode = self._config.policy, alert.travel_mode
-        known = locations_of(alert)
-        if any(loc.sighting_id == sighting.sighting_id for loc in known):
-            return None  # already joined (the event came again under another id)
-        newest = newest_first(known)[0]
-        if newest.at - sighting.seen_at > policy.sighting_horizon:
-            return None  # already past the horizon: it can never be part of the zone
-        added = location_of(sighting)
-        before = pieces_at(known, mode, policy, self._now)
-        locations = [*known, added]
-        alert.locations = locations
-        if newest_first(locations)[0] is added:
-            alert.center_lat, alert.center_lon = added.point.lat, added.point.lon
-            alert.center_at = added.at
-        elif alert.state == "active":
-            after = pieces_at(locations, mode, policy, self._now)
-            if shapely.covers(_union(before), _union(after)):
-                return None  # inside the zone already: kept, but nothing new to show
+        joined = join_sighting(alert, sighting, self._config.policy, self._now)
+        if joined is None:
+            return None
+        alert.locations = joined.locations
+        if joined.centre:
+            alert.center_lat, alert.center_lon = sighting.point.lat, sighting.point.lon
+            alert.center_at = sighting.seen_at
         if alert.state != "active":
             return None  # kept for a renewal that brings it back (``_revive``)
+        if not joined.shown:
+            return None  # inside the zone already: kept, but nothing new to show
         return await self._publish(alert, "Update", drawn=drawn)
 
     async def correct(
@@ -374,29 +434,32 @@ class AlertService:
             if corrected.alert_id is not None:  # approved: its approval may come back
                 await self._keep_for_approval(corrected.report_id, correction=corrected)
             return None  # not approved yet (the approval carries the correction), or over
-        if alert.facts.child is None:
-            return None  # an erased case's child stays forgotten
-        facts = _corrected_facts(alert.facts, corrected)
-        if facts == alert.facts:
-            return None  # what partners show already (the event came again)
+        facts = corrected_facts(alert, corrected)
+        if facts is None:
+            return None
         alert.facts = facts
         if alert.state != "active":
             return None  # kept for a renewal that brings it back (``_revive``)
         return await self._publish(alert, "Update", drawn=drawn)
 
-    async def renew(self, renewed: ReportRenewedData) -> AlertMessage | None:
-        """The reviewer extended the time window: partners get the new ``expires`` now."""
+    async def renew(
+        self, renewed: ReportRenewedData, drawn: DrawnBefore | None = None
+    ) -> AlertMessage | None:
+        """The reviewer extended the time window: partners get the new ``expires`` now (the
+        Update's zone ``drawn`` already, if it was)."""
         if await self._closed(renewed.report_id, "renewal"):
             return None
         alert = await self._active_for(renewed.report_id)
         if alert is None:
-            return await self._revive(renewed)
-        if renewed.expires_at <= alert.expires:
+            return await self._revive(renewed, drawn)
+        if not extends(alert, renewed, self._now):
             return None
         alert.expires = renewed.expires_at
-        return await self._publish(alert, "Update")
+        return await self._publish(alert, "Update", drawn=drawn)
 
-    async def _revive(self, renewed: ReportRenewedData) -> AlertMessage | None:
+    async def _revive(
+        self, renewed: ReportRenewedData, drawn: DrawnBefore | None
+    ) -> AlertMessage | None:
         """A renewal accepted before the window closed, but handled after the expiry timer
         took the alert down: intake says the case runs on, so the alert must be live again."""
         alert = (
@@ -417,13 +480,11 @@ class AlertService:
                 # Its window is this one now, when it is sent again (``EarlyRenewal``).
                 await self._remember_renewal(renewed)
             return None  # cancelled: nothing to bring back
-        if renewed.renewed_at >= alert.expires:
-            return None  # renewed too late: the case had ended
-        if renewed.expires_at <= self._now:
-            return None  # the renewed window is over too (a renewal sent again much later)
+        if not extends(alert, renewed, self._now):
+            return None
         alert.state, alert.expires = "active", renewed.expires_at
         alert.next_widen_at = self._now + self._config.widen_interval
-        return await self._publish(alert, "Alert")
+        return await self._publish(alert, "Alert", drawn=drawn)
 
     async def _remember_renewal(self, renewed: ReportRenewedData) -> None:
         kept = await self._session.get(EarlyRenewal, renewed.report_id, with_for_update=True)
@@ -633,6 +694,16 @@ def location_of(sighting: SightingAddedData) -> TrustedLocation:
         sighting_id=sighting.sighting_id,
         place_names=sighting.place_names or {},
     )
+
+
+def corrected_facts(alert: Alert, corrected: ReportCorrectedData) -> ApprovedFacts | None:
+    """The alert's facts as corrected; None if the correction changes nothing partners see
+    (the event came again, or corrected what is not shown) or the case was erased (its child
+    stays forgotten)."""
+    if alert.facts.child is None:
+        return None
+    facts = _corrected_facts(alert.facts, corrected)
+    return None if facts == alert.facts else facts
 
 
 def _corrected_facts(facts: ApprovedFacts, corrected: ReportCorrectedData) -> ApprovedFacts:

@@ -115,7 +115,11 @@ class AlertTimers:
     async def _handle(self, alert_id: str, now: datetime, *, expiring: bool) -> int:
         """What is due for one alert, in its own transaction: 1 if it was handled. An expiry
         (its take-down names the area partners hold: no zone to draw) goes at once."""
-        drawn = None if expiring else await self._drawn_for_widening(alert_id, now)
+        drawn = (
+            await self._drawn_for_widening(alert_id, now)
+            if self._config.updates_drawn_ahead and not expiring
+            else None
+        )
         async with self._sessions() as session, session.begin():
             alert = (
                 await session.scalars(
@@ -131,19 +135,22 @@ class AlertTimers:
 
     async def _drawn_for_widening(self, alert_id: str, now: datetime) -> DrawnBefore | None:
         """The zone of the alert's widening, if one is due, drawn before its transaction
-        (``draw_before``) from the alert as read now, without a lock: the transaction holds
-        the alert (and in the embedded mode the database) for milliseconds, not the drawing."""
+        (``draw_before``; only where the database has one writer, which that transaction
+        holds: ``EngineConfig.updates_drawn_ahead``), from the alert as read now without
+        locking it: the transaction then holds the database for milliseconds, not the
+        drawing."""
         async with self._sessions() as session:
             alert = await session.get(Alert, alert_id)
-            if (
-                alert is None
-                or alert.state != "active"
-                or now >= alert.expires  # expired since: the take-down draws no zone
-                or not widening_due(alert, self._config, now)
-            ):
-                return None
-            report_id, locations = alert.report_id, locations_of(alert)
-            travel_mode = alert.travel_mode
+        # Decided once the read is over: it holds SQLite's one writer.
+        if (
+            alert is None
+            or alert.state != "active"
+            or now >= alert.expires  # expired since: the take-down draws no zone
+            or not widening_due(alert, self._config, now)
+        ):
+            return None
+        report_id, locations = alert.report_id, locations_of(alert)
+        travel_mode = alert.travel_mode
         return await off_the_loop(draw_before, self._config, report_id, locations, travel_mode, now)
 
     async def _put_off_widening(self, alert_id: str, now: datetime) -> None:

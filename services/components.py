@@ -92,6 +92,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         widen_interval=timedelta(minutes=settings.widen_interval_minutes),
         widen_min_growth=settings.widen_min_growth,
         prepared=PreparedZones(settings.zone_prepared_max) if settings.zone_prepared_max else None,
+        updates_drawn_ahead=settings.is_sqlite,
     )
 
 

@@ -15,13 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from alert_engine import composer as composer_module
 from alert_engine import service as service_module
 from alert_engine.composer import area_of, clipped_zone, prepare_zone
+from alert_engine.consumer import GROUP as ENGINE_GROUP
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
+from shared.inbox import ProcessedEvent
 from tests.waiting import eventually
 
 MARRAKECH = {"lat": 31.6295, "lon": -7.9811}
@@ -150,6 +152,76 @@ async def test_a_widening_holds_no_transaction_while_its_zone_is_drawn(
         assert wrote == [True]
     finally:
         await server.__aexit__(None, None, None)
+
+
+async def test_a_renewal_holds_no_transaction_while_its_zone_is_drawn(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renewed four hours after the child was last seen: the Update shows the zone of now,
+    drawn before its transaction."""
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        report_id, alert_id = await _approved_hours_after(police, reviewer, 4)
+        await _issued(stack, alert_id)
+        wrote = _drawing_beside_a_write(stack, monkeypatch)
+        renewed = await reviewer.post(f"/v1/reports/{report_id}/renew", json={"ttl_hours": 100})
+        assert renewed.status_code == 200, renewed.text
+    await _issued(stack, alert_id, sequence=2)
+    assert wrote == [True]
+
+
+async def test_changes_that_send_no_update_draw_no_zone(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sighting inside the zone already, and a correction of what partners are not shown:
+    no Update, so no zone is drawn for one (each would take the drawing thread, which the
+    case's resolution, say, may wait behind)."""
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        # Last seen half an hour ago, its radius still the floor: seen at the same place
+        # five minutes before, the child adds no ground.
+        sighted_case, sighted_alert = await _approved_hours_after(police, reviewer, 0.5)
+        # Last seen four hours ago: the zone of now is not the one drawn at submission.
+        corrected_case, corrected_alert = await _approved_hours_after(police, reviewer, 4)
+        for alert_id in (sighted_alert, corrected_alert):
+            await _issued(stack, alert_id)
+        last_seen = (await police.get(f"/v1/reports/{sighted_case}")).json()["report"]["last_seen"]
+        drawn = _drawing_beside_a_write(stack, monkeypatch)
+        before = await _engine_processed(stack)
+        earlier = datetime.fromisoformat(last_seen["at"]) - timedelta(minutes=5)
+        seen = {"location": last_seen["location"], "at": earlier.isoformat(), "trusted": True}
+        sighted = await police.post(f"/v1/reports/{sighted_case}/sightings", json=seen)
+        assert sighted.status_code == 201, sighted.text
+        unseen = {"circumstances": "Left school at 16:45, alone."}
+        corrected = await reviewer.patch(f"/v1/reports/{corrected_case}", json=unseen)
+        assert corrected.status_code == 200, corrected.text
+        await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
+    assert drawn == []
+    async with stack.client("reader") as reader:
+        for alert_id in (sighted_alert, corrected_alert):
+            assert (await reader.get(f"/v1/alerts/{alert_id}")).json()["sequence"] == 1
+
+
+async def _approved_hours_after(
+    police: httpx.AsyncClient, reviewer: httpx.AsyncClient, hours: float
+) -> tuple[str, str]:
+    """A case last seen ``hours`` ago, approved: its zone of now was not drawn at submission
+    (its radius has grown past the floor). (The case's id, its alert's.)"""
+    body = report_body()
+    body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+    created = await police.post("/v1/reports", json=body)
+    assert created.status_code == 201, created.text
+    approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
+    assert approved.status_code == 200, approved.text
+    return created.json()["id"], approved.json()["alert_id"]
+
+
+async def _engine_processed(stack: Stack) -> int:
+    async with stack.embedded.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(ProcessedEvent)
+            .where(ProcessedEvent.consumer_group == ENGINE_GROUP)
+        )
+    return int(count or 0)
 
 
 def _drawing_beside_a_write(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> list[bool]:

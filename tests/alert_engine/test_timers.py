@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,14 +14,21 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select, text
 
-from alert_engine.models import Alert
-from alert_engine.timers import AlertTimerFailed
+from alert_engine import composer as composer_module
+from alert_engine import service as service_module
+from alert_engine.composer import clipped_zone
+from alert_engine.models import Alert, AlertVersion
+from alert_engine.timers import AlertTimerFailed, AlertTimers
 from dispatcher.models import Delivery
+from services.components import engine_config
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
+from services.testbed.production import cap_signing_env, fresh_database
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
+from shared.db import create_engine, session_factory
 from shared.events import ReportRenewed, ReportRenewedData
 from shared.outbox import add_event
+from shared.sealing import Sealer
 from shared.settings import Settings
 from tests.waiting import eventually
 
@@ -297,3 +305,54 @@ async def _renewed_just_before_the_end(stack: Stack, report_id: str, start: date
                 ),
             ),
         )
+
+
+async def test_engines_sharing_the_timers_draw_each_widening_once(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two engines' timers on one PostgreSQL, six widenings due: each engine claims an alert
+    by locking it before it draws its zone, so the two share the work rather than both
+    drawing every zone (and throwing half away)."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    database = await fresh_database(postgres_url)
+    cap = cap_signing_env()
+    settings = embedded_settings(
+        tmp_path,
+        database_url=database,
+        timer_poll_interval_s=3600,
+        cap_signing_key=cap["TIFLI_CAP_SIGNING_KEY"],
+        cap_signing_certificate=cap["TIFLI_CAP_SIGNING_CERTIFICATE"],
+        data_key=Sealer.new_key(),
+    )
+    stack, server = await start_stack(settings, clock)
+    other = create_engine(database)
+    try:
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            for _ in range(6):
+                body = report_body(travel_mode="vehicle")
+                body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
+                report_id = (await police.post("/v1/reports", json=body)).json()["id"]
+                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                assert approved.status_code == 200, approved.text
+        versions = AlertVersion.sequence >= 1
+        await eventually(lambda: _rows(stack, AlertVersion, versions), lambda n: n == 6)
+        drawn: list[bool] = []
+
+        def drawing(pieces: Any, policy: Any) -> Any:
+            drawn.append(True)
+            return clipped_zone(pieces, policy)
+
+        monkeypatch.setattr(composer_module, "clipped_zone", drawing)
+        monkeypatch.setattr(service_module, "clipped_zone", drawing)
+        clock.advance(3 * HOUR)  # 3.5 h at 80 km/h: every zone has grown enough to widen
+        assert stack.embedded.timers is not None
+        second = AlertTimers(
+            session_factory(other), engine_config(settings), clock, poll_interval_s=3600
+        )
+        handled = await asyncio.gather(stack.embedded.timers.run_due(), second.run_due())
+        assert sum(handled) == 6
+        assert len(drawn) == 6
+        await eventually(lambda: _rows(stack, AlertVersion, versions), lambda n: n == 12)
+    finally:
+        await other.dispose()
+        await server.__aexit__(None, None, None)

@@ -68,7 +68,9 @@ class ReportEventHandler:
             # before the transaction too, which then holds the database for milliseconds, not
             # for the drawing.
             drawn = await off_the_loop(draw_for_approval, self._config, event.data, now)
-        elif isinstance(event, SightingAdded | ReportCorrected | ReportRenewed):
+        elif isinstance(event, SightingAdded | ReportCorrected | ReportRenewed) and not (
+            isinstance(event, ReportRenewed) and closed_right_behind(message, event.data.report_id)
+        ):
             # An Update's zone, likewise (where the database has one writer).
             drawn = await self._drawn_for_update(event.id, event.data, now)
         async with self._sessions() as session, session.begin():
@@ -88,6 +90,12 @@ class ReportEventHandler:
                     await service.cancel(event.data.report_id)
                 case SightingAdded():
                     await service.add_sighting(event.data, drawn)
+                case ReportRenewed() if closed_right_behind(message, event.data.report_id):
+                    # Renewed, then resolved or cancelled, while the engine was away (or both
+                    # were parked and sent again): the alert may have expired meanwhile, and
+                    # revived now it would show partners a found child until the Cancel
+                    # behind it. The closing comes next and takes down what is up.
+                    service.renewal_of_a_closing_case(event.data.report_id)
                 case ReportRenewed():
                     await service.renew(event.data, drawn)
                 case ReportCorrected():

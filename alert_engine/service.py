@@ -530,6 +530,14 @@ class AlertService:
         alert.state, alert.next_widen_at = "cancelled", None
         return await self._publish(alert, "Cancel")
 
+    def renewal_of_a_closing_case(self, report_id: str) -> None:
+        """A renewal of a case whose closing is known to follow it: nothing is extended or
+        brought back (the closing takes down what is up)."""
+        log.info(
+            "renewal of a case closed right after it: nothing extended",
+            extra={"report_id": report_id},
+        )
+
     async def close_unpublished(self, report_id: str) -> None:
         """The case remembered as closed before its alert was ever put up (its closing is
         known to follow its approval): nothing goes to partners, and its approval, sent

@@ -26,7 +26,7 @@ from services.testbed.production import cap_signing_env, fresh_database
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.db import create_engine, session_factory
-from shared.events import ReportRenewed, ReportRenewedData
+from shared.events import ReportClosedData, ReportRenewed, ReportRenewedData, ReportResolved
 from shared.outbox import add_event
 from shared.sealing import Sealer
 from shared.settings import Settings
@@ -292,19 +292,30 @@ async def _renewed_just_before_the_end(stack: Stack, report_id: str, start: date
     """The renewal of the case approved at ``start``, accepted a second before its 24 h window
     ended, reaching the engine now."""
     async with stack.embedded.sessions() as session, session.begin():
-        await add_event(
-            session,
-            ReportRenewed(
-                source="test",
-                subject=report_id,
-                time=start + 24 * HOUR - timedelta(seconds=1),
-                data=ReportRenewedData(
-                    report_id=report_id,
-                    renewed_at=start + 24 * HOUR - timedelta(seconds=1),
-                    expires_at=start + 48 * HOUR,
-                ),
-            ),
-        )
+        await add_event(session, _renewal_just_before_the_end(report_id, start))
+
+
+def _renewal_just_before_the_end(report_id: str, start: datetime) -> ReportRenewed:
+    at = start + 24 * HOUR - timedelta(seconds=1)
+    data = ReportRenewedData(report_id=report_id, renewed_at=at, expires_at=start + 48 * HOUR)
+    return ReportRenewed(source="test", subject=report_id, time=at, data=data)
+
+
+async def test_a_renewal_with_the_resolution_right_behind_it_revives_nothing(
+    tmp_path: Path,
+) -> None:
+    """The engine was away while the reviewer renewed just before the end and the child was
+    found ten minutes after it: both arrive together, once the expiry timer took the alert
+    down. Revived, the alert would show partners a found child until the Cancel behind it."""
+    async with _expired_case(tmp_path) as (stack, partner, report_id, start, _):
+        found_at = start + 24 * HOUR + timedelta(minutes=10)
+        found = ReportClosedData(report_id=report_id, closed_at=found_at)
+        async with stack.embedded.sessions() as session, session.begin():
+            await add_event(session, _renewal_just_before_the_end(report_id, start))
+            await add_event(
+                session, ReportResolved(source="test", subject=report_id, time=found_at, data=found)
+            )
+        assert await _sent_once_quiet(stack, partner) == ["alert.issued", "alert.expired"]
 
 
 async def test_engines_sharing_the_timers_draw_each_widening_once(

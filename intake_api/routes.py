@@ -342,7 +342,8 @@ async def resolve_report(
     body: ResolveIn | None = None,
 ) -> ReportOut:
     """The child is found: closes the case at once, whatever the review state. The body (a
-    note) is optional: an empty POST resolves.
+    note) is optional: an empty POST resolves. A case whose personal data was erased (it
+    expired, and its retention passed) keeps no note: `status_reason` stays null.
 
     **Scope:** `reports:submit` (any key of the owning unit) or `reports:review`: immediate,
     no second key (speed of takedown comes first), before review as after; audited. A case
@@ -368,7 +369,8 @@ async def cancel_report(
     principal: ReviewerOrSubmitter,
     reports: Reports,
 ) -> ReportOut:
-    """Withdraws a report (false report, duplicate, …), with a reason kept in intake.
+    """Withdraws a report (false report, duplicate, …), with a reason kept in intake (not
+    kept for a case whose personal data was erased: `status_reason` stays null).
 
     **Scope:** `reports:review`; the `reports:submit` key that submitted a case may withdraw
     it while it is still only submitted (another submitter's key: 403). **Four eyes:**

@@ -443,7 +443,7 @@ class ReportService:
         new_status = self._transition(report, "resolve")
         self._authorise(principal, "resolve", report)
         report.status = new_status
-        report.status_reason = self._seal_note(note)
+        report.status_reason = self._case_note(report, note)
         # The note is a case note (restricted): the event says only that the child was found.
         data = ReportClosedData(report_id=report.id, closed_at=self._now)
         await self._record(
@@ -461,7 +461,7 @@ class ReportService:
         if report.status == "submitted" and principal.key_id != report.submitted_by_key:
             report.reviewed_by_key = principal.key_id
         report.status = new_status
-        report.status_reason = self._seal_note(reason)
+        report.status_reason = self._case_note(report, reason)
         data = ReportClosedData(report_id=report.id, closed_at=self._now)
         await self._record(
             principal, report, "cancel", ReportCancelled(**self._about(report), data=data)
@@ -715,6 +715,12 @@ class ReportService:
             destination=destination,
             alert_id=report.alert_id,
         )
+
+    def _case_note(self, report: Report, note: str | None) -> str | None:
+        """A resolution's note or a cancellation's reason as the case keeps it: sealed; not at
+        all once the case's personal data was erased (an expired case is erased, and may be
+        resolved after that), as the retention sweep takes only cases not erased yet."""
+        return None if report.erased_at is not None else self._seal_note(note)
 
     def _seal_note(self, note: str | None) -> str | None:
         # Reasons and resolution notes are case notes: restricted, so encrypted at rest.

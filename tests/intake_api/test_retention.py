@@ -246,6 +246,41 @@ async def test_an_operator_erases_an_ended_case_at_once(tmp_path: Path) -> None:
         await server.__aexit__(None, None, None)
 
 
+async def test_an_erased_case_found_afterwards_keeps_no_note(tmp_path: Path) -> None:
+    """An alert of an hour expires, its case is erased, then the child is found (or the
+    report withdrawn): the note (the reason) would bring personal data back into a record the
+    retention sweep no longer takes (it takes cases not erased yet)."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    stack, server = await start_stack(embedded_settings(tmp_path), clock)
+    try:
+        note = "Found at her uncle's, 12 rue des Orangers; the father, Karim Benali, held"
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            ended = []
+            for _ in range(2):
+                report_id = await _new_case(stack, clock)
+                approval = {**CRITERIA, "ttl_hours": 1}
+                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=approval)
+                assert approved.status_code == 200, approved.text
+                ended.append(report_id)
+            clock.advance(timedelta(hours=2))  # both expired
+            for report_id in ended:
+                erased = await reviewer.post(f"/v1/reports/{report_id}/erase")
+                assert erased.status_code == 200, erased.text
+            found, withdrawn = ended
+            resolved = await police.post(f"/v1/reports/{found}/resolve", json={"note": note})
+            cancelled = await reviewer.post(
+                f"/v1/reports/{withdrawn}/cancel", json={"reason": note}
+            )
+        for closed, status in ((resolved, "resolved"), (cancelled, "cancelled")):
+            assert closed.status_code == 200, closed.text
+            assert (closed.json()["status"], closed.json()["status_reason"]) == (status, None)
+        for report_id in ended:
+            stored = await _stored_text(stack, report_id)
+            assert not [p for p in (*PERSONAL, "Orangers") if p in stored], stored
+    finally:
+        await server.__aexit__(None, None, None)
+
+
 async def test_the_cli_erases_an_ended_case(tmp_path: Path) -> None:
     settings = embedded_settings(tmp_path)
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))

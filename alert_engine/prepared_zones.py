@@ -65,7 +65,7 @@ class PreparedZones:
         self._lock = threading.Lock()
 
     def get(self, polygons: Sequence[shapely.Polygon]) -> ClippedZone | None:
-        key = _key(polygons)
+        key = zone_key(polygons)
         with self._lock:
             zone = self._zones.get(key)
             if zone is not None:
@@ -73,7 +73,7 @@ class PreparedZones:
             return zone
 
     def put(self, polygons: Sequence[shapely.Polygon], zone: ClippedZone) -> None:
-        key = _key(polygons)
+        key = zone_key(polygons)
         with self._lock:
             self._zones[key] = zone
             self._zones.move_to_end(key)
@@ -81,7 +81,7 @@ class PreparedZones:
                 self._zones.popitem(last=False)
 
     def __contains__(self, polygons: Sequence[shapely.Polygon]) -> bool:
-        key = _key(polygons)
+        key = zone_key(polygons)
         with self._lock:
             return key in self._zones
 
@@ -90,7 +90,8 @@ class PreparedZones:
             return len(self._zones)
 
 
-def _key(polygons: Sequence[shapely.Polygon]) -> bytes:
+def zone_key(polygons: Sequence[shapely.Polygon]) -> bytes:
+    """What a zone is kept by: its pieces, to the bit."""
     # WKB holds every coordinate exactly, and says its own length: equal keys are the same
     # pieces, to the bit.
     return b"".join(shapely.to_wkb(p) for p in polygons)

@@ -42,7 +42,7 @@ from alert_engine.models import (
     EarlyRenewal,
 )
 from alert_engine.pieces import Piece, newest_first, pieces_at, reaches_at
-from alert_engine.prepared_zones import PreparedZones
+from alert_engine.prepared_zones import ClippedZone, PreparedZones, zone_key
 from alert_engine.texts import CaseFacts, cancel_info
 from alert_engine.zone_policy import ZonePolicy, radius_km
 from shared.alert_contract import AlertMessage, Area, MsgType, Point, TravelMode
@@ -127,9 +127,13 @@ def prepare_for_review(config: EngineConfig, submitted: ReportSubmittedData, now
 
 @dataclass(frozen=True)
 class DrawnBefore:
-    """An approval's zone drawn before its transaction (``draw_for_approval``)."""
+    """A zone drawn before its transaction (``draw_before``), for the pieces it was drawn
+    from: the transaction uses it only for the very same pieces."""
 
-    zone: PreparedZones  # a store of one, keyed by its pieces: used only for the same pieces
+    pieces: bytes  # ``prepared_zones.zone_key`` of the pieces
+    # The zone; or the drawing's fault, raised where the zone is used (not drawn and failed
+    # again there).
+    outcome: ClippedZone | Exception
     seconds: float  # the drawing's time, counted in the version's ``ZONE_SECONDS``
 
 
@@ -156,26 +160,26 @@ def draw_before(
     writer, which every API request with a key waits for) for milliseconds rather than for
     the drawing. The transaction uses it only if its alert's zone is this very one (it is
     keyed by its pieces): an alert changed meanwhile draws its own. None where there is
-    nothing to draw (no territory; drawn while the report awaited review: it is found there)
-    or the drawing failed (the transaction then draws it, and any fault surfaces there)."""
+    nothing to draw (no territory; drawn while the report awaited review: it is found there).
+    A drawing that fails is carried too: the transaction raises its fault where it would
+    have drawn the zone (its handler fails as it would have), rather than draw it again."""
     started = time.perf_counter()
     policy = config.policy
     if policy.territory is None:
         return None  # nothing to clip to
+    pieces = pieces_at(list(locations), travel_mode, policy, now)
+    polygons = [p.polygon for p in pieces]
+    if config.prepared is not None and polygons in config.prepared:
+        return None
     try:
-        pieces = pieces_at(list(locations), travel_mode, policy, now)
-        polygons = [p.polygon for p in pieces]
-        if config.prepared is not None and polygons in config.prepared:
-            return None
-        zone = PreparedZones(capacity=1)
-        zone.put(polygons, clipped_zone(pieces, policy))
+        zone = clipped_zone(pieces, policy)
     except Exception as exc:
         log.warning(
             "zone not drawn in advance",
             extra={"report_id": report_id, "error": type(exc).__name__},
         )
-        return None
-    return DrawnBefore(zone, time.perf_counter() - started)
+        return DrawnBefore(zone_key(polygons), exc, time.perf_counter() - started)
+    return DrawnBefore(zone_key(polygons), zone, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
@@ -767,13 +771,15 @@ def _area_as_drawn(
     case: CaseState, config: EngineConfig, now: datetime, before: DrawnBefore
 ) -> tuple[Area, float] | None:
     """The case's area at ``now`` from its zone drawn ``before`` the transaction, and the
-    reach of its centre; None if that zone is not this one."""
+    reach of its centre; None if that zone is not this one. Its drawing's fault, if it
+    failed."""
     started = time.perf_counter()
     pieces = zone_at(case, config.policy, now)
-    drawn = before.zone.get([p.polygon for p in pieces])
-    if drawn is None:
+    if zone_key([p.polygon for p in pieces]) != before.pieces:
         return None
-    area = area_of(pieces, case.facts.place, config.policy, drawn, case.facts.place_names)
+    if isinstance(before.outcome, Exception):
+        raise before.outcome
+    area = area_of(pieces, case.facts.place, config.policy, before.outcome, case.facts.place_names)
     ZONE_SECONDS.observe(time.perf_counter() - started + before.seconds)
     return area, pieces[0].reach_km
 

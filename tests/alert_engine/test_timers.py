@@ -197,6 +197,43 @@ async def test_an_alert_whose_timer_fails_holds_back_no_other(tmp_path: Path) ->
             await server.__aexit__(None, None, None)
 
 
+async def test_a_widening_whose_zone_cannot_be_drawn_tries_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawn before its transaction, a zone that fails is not drawn (and failed) again in the
+    transaction: the fault is raised there, the pass fails with it, the widening is put off."""
+    clock, settings, body = _on_a_driven_clock(tmp_path)
+    stack, server = await start_stack(settings, clock)
+    try:
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=body)).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+        versions = AlertVersion.sequence >= 1
+        await eventually(lambda: _rows(stack, AlertVersion, versions), lambda n: n == 1)
+        tries: list[bool] = []
+
+        def failing(pieces: Any, policy: Any) -> Any:
+            tries.append(True)
+            raise RuntimeError("this zone cannot be drawn")
+
+        monkeypatch.setattr(composer_module, "clipped_zone", failing)
+        monkeypatch.setattr(service_module, "clipped_zone", failing)
+        clock.advance(3 * HOUR)  # 3.5 h at 80 km/h: the zone has grown enough to widen
+        assert stack.embedded.timers is not None
+        with pytest.raises(AlertTimerFailed) as failed:
+            await stack.embedded.timers.run_due()
+        assert str(failed.value.__cause__) == "this zone cannot be drawn"
+        assert tries == [True]
+        async with stack.embedded.sessions() as session:
+            put_off = await session.scalar(
+                select(Alert.next_widen_at).where(Alert.report_id == report_id)
+            )
+        assert put_off == clock.now() + HOUR
+    finally:
+        await server.__aexit__(None, None, None)
+
+
 async def test_a_renewal_that_loses_the_race_with_expiry_revives_the_alert(
     tmp_path: Path,
 ) -> None:

@@ -13,10 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from shapely.geometry import Point, shape
+from sqlalchemy import func, select
 
+from alert_engine.consumer import GROUP as ENGINE_GROUP
 from services.testbed.partner import PartnerEndpoint, Received, partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
+from shared.inbox import ProcessedEvent
 from tests.waiting import eventually
 
 EARTH_MEAN_RADIUS_M = 6_371_008.8
@@ -70,6 +73,17 @@ async def an_approved_case(
     approved = await reviewer.post(f"{report}/approve", json=CRITERIA)
     assert approved.status_code == 200, approved.text
     return report, str(approved.json()["alert_id"])
+
+
+async def engine_processed(stack: Stack) -> int:
+    """How many events the alert engine has handled (finished, or found it had already)."""
+    async with stack.embedded.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(ProcessedEvent)
+            .where(ProcessedEvent.consumer_group == ENGINE_GROUP)
+        )
+    return int(count or 0)
 
 
 async def an_alert_on_its_way(stack: Stack) -> None:

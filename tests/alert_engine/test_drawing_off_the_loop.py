@@ -15,15 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from alert_engine import composer as composer_module
 from alert_engine import service as service_module
 from alert_engine.composer import area_of, clipped_zone, prepare_zone
-from alert_engine.consumer import GROUP as ENGINE_GROUP
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
-from shared.inbox import ProcessedEvent
+from tests.flows import engine_processed
 from tests.waiting import eventually
 
 MARRAKECH = {"lat": 31.6295, "lon": -7.9811}
@@ -185,7 +184,7 @@ async def test_changes_that_send_no_update_draw_no_zone(
             await _issued(stack, alert_id)
         last_seen = (await police.get(f"/v1/reports/{sighted_case}")).json()["report"]["last_seen"]
         drawn = _drawing_beside_a_write(stack, monkeypatch)
-        before = await _engine_processed(stack)
+        before = await engine_processed(stack)
         earlier = datetime.fromisoformat(last_seen["at"]) - timedelta(minutes=5)
         seen = {"location": last_seen["location"], "at": earlier.isoformat(), "trusted": True}
         sighted = await police.post(f"/v1/reports/{sighted_case}/sightings", json=seen)
@@ -193,7 +192,7 @@ async def test_changes_that_send_no_update_draw_no_zone(
         unseen = {"circumstances": "Left school at 16:45, alone."}
         corrected = await reviewer.patch(f"/v1/reports/{corrected_case}", json=unseen)
         assert corrected.status_code == 200, corrected.text
-        await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
+        await eventually(lambda: engine_processed(stack), lambda n: n == before + 2)
     assert drawn == []
     async with stack.client("reader") as reader:
         for alert_id in (sighted_alert, corrected_alert):
@@ -212,16 +211,6 @@ async def _approved_hours_after(
     approved = await reviewer.post(f"/v1/reports/{created.json()['id']}/approve", json=CRITERIA)
     assert approved.status_code == 200, approved.text
     return created.json()["id"], approved.json()["alert_id"]
-
-
-async def _engine_processed(stack: Stack) -> int:
-    async with stack.embedded.sessions() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(ProcessedEvent)
-            .where(ProcessedEvent.consumer_group == ENGINE_GROUP)
-        )
-    return int(count or 0)
 
 
 def _drawing_beside_a_write(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> list[bool]:

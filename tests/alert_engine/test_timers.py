@@ -205,12 +205,7 @@ async def test_a_widening_whose_zone_cannot_be_drawn_tries_it_once(
     clock, settings, body = _on_a_driven_clock(tmp_path)
     stack, server = await start_stack(settings, clock)
     try:
-        async with stack.clients("submitter", "reviewer") as (police, reviewer):
-            report_id = (await police.post("/v1/reports", json=body)).json()["id"]
-            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-            assert approved.status_code == 200, approved.text
-        versions = AlertVersion.sequence >= 1
-        await eventually(lambda: _rows(stack, AlertVersion, versions), lambda n: n == 1)
+        [report_id] = await _issued(stack, [body])
         tries: list[bool] = []
 
         def failing(pieces: Any, policy: Any) -> Any:
@@ -288,6 +283,18 @@ async def _rows(stack: Stack, entity: Any, condition: ColumnElement[bool]) -> in
     async with stack.embedded.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(entity).where(condition))
     return int(count or 0)
+
+
+async def _issued(stack: Stack, bodies: list[dict[str, Any]]) -> list[str]:
+    """A case submitted and approved for each body, once its alert is issued: their ids."""
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        report_ids = [(await police.post("/v1/reports", json=b)).json()["id"] for b in bodies]
+        for report_id in report_ids:
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+    versions = AlertVersion.sequence >= 1
+    await eventually(lambda: _rows(stack, AlertVersion, versions), lambda n: n == len(bodies))
+    return report_ids
 
 
 async def _owed(stack: Stack) -> int:
@@ -375,15 +382,9 @@ async def test_engines_sharing_the_timers_draw_each_widening_once(
     stack, server = await start_stack(settings, clock)
     other = create_engine(database)
     try:
-        async with stack.clients("submitter", "reviewer") as (police, reviewer):
-            for _ in range(6):
-                body = report_body(travel_mode="vehicle")
-                body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
-                report_id = (await police.post("/v1/reports", json=body)).json()["id"]
-                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-                assert approved.status_code == 200, approved.text
-        versions = AlertVersion.sequence >= 1
-        await eventually(lambda: _rows(stack, AlertVersion, versions), lambda n: n == 6)
+        body = report_body(travel_mode="vehicle")
+        body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
+        await _issued(stack, [body] * 6)
         drawn: list[bool] = []
 
         def drawing(pieces: Any, policy: Any) -> Any:
@@ -400,6 +401,7 @@ async def test_engines_sharing_the_timers_draw_each_widening_once(
         handled = await asyncio.gather(stack.embedded.timers.run_due(), second.run_due())
         assert sum(handled) == 6
         assert len(drawn) == 6
+        versions = AlertVersion.sequence >= 1
         await eventually(lambda: _rows(stack, AlertVersion, versions), lambda n: n == 12)
     finally:
         await other.dispose()

@@ -22,9 +22,9 @@ from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
 from shared.auth import create_api_key
 from shared.db import create_engine, session_factory
-from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxEvent
 from shared.unfinished_events import requeue_unfinished
+from tests.flows import engine_processed
 from tests.services.cli_runner import tifli
 from tests.waiting import eventually
 
@@ -57,16 +57,6 @@ async def _early_changes_of(stack: Stack, report_id: str) -> int:
     return int(count or 0)
 
 
-async def _engine_processed(stack: Stack) -> int:
-    async with stack.embedded.sessions() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(ProcessedEvent)
-            .where(ProcessedEvent.consumer_group == ENGINE_GROUP)
-        )
-    return int(count or 0)
-
-
 async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down(
     tmp_path: Path,
 ) -> None:
@@ -92,26 +82,26 @@ async def test_dead_lettered_approvals_are_redriven_and_a_found_child_stays_down
 
             # The first child's description is put right, then the child is found, before
             # the fault is fixed: the correction kept for the approval goes with the case.
-            before = await _engine_processed(stack)
+            before = await engine_processed(stack)
             patch = {"child": {"clothing": "Robe rouge"}}
             corrected = await reviewer.patch(f"/v1/reports/{found}", json=patch)
             assert corrected.status_code == 200, corrected.text
-            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+            await eventually(lambda: engine_processed(stack), lambda n: n == before + 1)
             assert await _early_changes_of(stack, found) == 1
             resolved = await police.post(f"/v1/reports/{found}/resolve", json={})
             assert resolved.status_code == 200, resolved.text
-            await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
+            await eventually(lambda: engine_processed(stack), lambda n: n == before + 2)
             assert await _early_changes_of(stack, found) == 0
 
         await _execute(stack, "DROP TRIGGER refuse_alerts")
-        before = await _engine_processed(stack)
+        before = await engine_processed(stack)
         redriven = await tifli(url, "events", "redrive")
         assert redriven.returncode == 0, redriven.stderr
         assert redriven.stdout.strip() == "2 events sent again"
 
         # Both approvals come back (the relay polls the outbox): the open case's alert
         # reaches the partner; the found child's approval puts nothing up.
-        await eventually(lambda: _engine_processed(stack), lambda n: n == before + 2)
+        await eventually(lambda: engine_processed(stack), lambda n: n == before + 2)
         [issued] = await partner.wait_for(1)
         body = json.loads(issued.body)
         assert (body["type"], body["alert"]["report_id"]) == ("alert.issued", still_missing)
@@ -139,10 +129,10 @@ async def test_an_approval_redriven_after_its_window_closed_puts_no_alert_up(
         await _execute(stack, "DROP TRIGGER refuse_alerts")
         assert isinstance(stack.embedded.clock, FakeClock)
         stack.embedded.clock.moment = window_ends  # the fault took a day to fix
-        before = await _engine_processed(stack)
+        before = await engine_processed(stack)
         redriven = await tifli(url, "events", "redrive")
         assert redriven.stdout.strip() == "1 event sent again", redriven.stderr
-        await eventually(lambda: _engine_processed(stack), lambda n: n == before + 1)
+        await eventually(lambda: engine_processed(stack), lambda n: n == before + 1)
         await stack.quiet()
         assert partner.received == []  # not the child's alert, nor its take-down
         async with stack.client("reader") as reader:

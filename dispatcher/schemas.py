@@ -115,7 +115,9 @@ class PartnerIn(BaseModel):
             raise ValueError(f"not a GeoJSON geometry: {exc}") from None
         if geometry.is_empty or not geometry.is_valid:
             raise ValueError("the coverage geometry is empty or invalid")
-        return value
+        # Only the area is kept: a GeoJSON object's other members (a name, a "bbox") are
+        # nothing the dispatcher reads, and any text among them would be stored unchecked.
+        return {"type": value["type"], "coordinates": value["coordinates"]}
 
 
 # What a partner's correction may not set to null (only its coverage can be removed).

@@ -48,10 +48,14 @@ class KeyIn(BaseModel):
     )
 
     name: DisplayName
-    scopes: list[str] = Field(
-        min_length=1,
-        max_length=len(SCOPES),
-        description=f"One or more of: {', '.join(sorted(SCOPES))}.",
+    # Each like "reports:review" (the known ones are checked with the rest of the key's
+    # rules): a text that cannot be a scope is refused here, not repeated in that message.
+    scopes: list[Annotated[str, StringConstraints(pattern=r"^[a-z]+:[a-z]+$", max_length=40)]] = (
+        Field(
+            min_length=1,
+            max_length=len(SCOPES),
+            description=f"One or more of: {', '.join(sorted(SCOPES))}.",
+        )
     )
     # Required, null included: a national key sees every unit's cases, so it is asked for,
     # never what a forgotten field gives.

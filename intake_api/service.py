@@ -577,6 +577,14 @@ class ReportService:
         report = await self._load(principal, "trust_sighting", report_id, for_update=True)
         self._transition(report, "trust_sighting")
         self._authorise(principal, "trust_sighting", report)
+        if report.erased_at is not None:
+            # As it takes no new sighting: an erased case is a record of what happened.
+            raise Problem(
+                409,
+                "Conflict",
+                "this case's personal data was erased: its sightings stand as they are",
+                status_now=self.status_of(report),
+            )
         sighting = next((s for s in report.sightings if s.id == sighting_id), None)
         if sighting is None:
             raise not_found("sighting", sighting_id)

@@ -99,7 +99,9 @@ def _decoded(cursor: str) -> tuple[datetime, str]:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, key = json.loads(text)
         moment = datetime.fromisoformat(at)
-        if not isinstance(key, str) or moment.tzinfo is None:
+        # The lists' keys are ids: a key holding a control character or a lone surrogate
+        # (JSON's "\ud800") is none of them, and no database driver can even send it.
+        if not isinstance(key, str) or moment.tzinfo is None or not key.isprintable():
             raise ValueError
         # In UTC, as the rows are: a time at either end of the calendar with an offset
         # would overflow there, in the database driver (a 500) rather than here.

@@ -402,6 +402,17 @@ class Settings(BaseSettings):
         "take it over (a dispatcher that died mid-send). Unset: the webhook time-out + 30 s.",
     )
 
+    @model_validator(mode="after")
+    def _lease_outlasts_a_post(self) -> Settings:
+        # A lease that ends while its POST may still be waiting for the partner lets another
+        # dispatcher take the delivery and send it again meanwhile.
+        if self.delivery_lease_s is not None and self.delivery_lease_s <= self.webhook_timeout_s:
+            raise ValueError(
+                "TIFLI_DELIVERY_LEASE_S must be longer than TIFLI_WEBHOOK_TIMEOUT_S: a delivery "
+                "would be taken over while its POST is still in flight"
+            )
+        return self
+
     @property
     def base_url(self) -> str:
         """Where this deployment's API is reached from outside."""

@@ -3,6 +3,7 @@ and out-of-range query parameters are a 4xx problem+json naming the field, never
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,18 @@ def _names(response: httpx.Response, field: str) -> None:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert field in [e["field"] for e in response.json()["errors"]], response.json()
+
+
+def _escaped(body: Any) -> dict[str, Any]:
+    """``body`` as JSON with every non-ASCII character escaped, as a client may send it: a
+    lone surrogate travels as "\\ud800", which no encoder could write as UTF-8."""
+    return {"content": json.dumps(body), "headers": {"content-type": "application/json"}}
+
+
+def _cursor(key: str) -> str:
+    """A list's cursor (a time and a row's key, as JSON in base64url) with this key."""
+    raw = json.dumps(["2026-12-07T00:00:00+00:00", key]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 async def _stored(stack: Stack) -> tuple[int, int]:
@@ -133,6 +146,10 @@ async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
             )
             _names(await admin.post("/v1/units", json={"code": "U-1", "name": name}), "name")
         assert (await admin.get("/v1/units")).json()["items"] == []
+        # A scope is a name like "reports:review": a lone surrogate is none (and no answer
+        # repeating it could be written).
+        unwritable = {"name": "x", "scopes": ["\ud800"], "unit": None}
+        _names(await admin.post("/v1/keys", **_escaped(unwritable)), "scopes.0")
 
 
 @pytest.mark.parametrize(
@@ -307,6 +324,26 @@ async def test_partner_registration_is_strict(
         assert (await admin.get("/v1/partners")).json()["items"] == []
 
 
+async def test_a_partners_coverage_keeps_only_its_area(stack: Stack) -> None:
+    """A GeoJSON object's other members are nothing the dispatcher reads: not kept (a lone
+    surrogate among them was stored, then failed every answer naming the partner)."""
+    area = _square([-7.5, 33.5])
+    body = {
+        "name": "Metabook",
+        "url": "https://127.0.0.1/hook",
+        "verify_token": "a-token-123",
+        "coverage": {**area, "note": "\ud800", "bbox": [-8, 33, -7, 34]},
+    }
+    async with stack.client("admin") as admin:
+        registered = await admin.post("/v1/partners", **_escaped(body))
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["coverage"] == area
+        shown = await admin.get(f"/v1/partners/{registered.json()['id']}")
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["coverage"] == area
+        assert (await admin.get("/v1/partners")).status_code == 200
+
+
 async def test_rotation_overlap_is_a_number(stack: Stack) -> None:
     async with stack.client("admin") as admin:
         # Any id: the body is checked first.
@@ -337,6 +374,10 @@ async def test_rotation_overlap_is_a_number(stack: Stack) -> None:
         ("reader", "/v1/alerts/a/cap?sequence=1.0", "query.sequence"),
         ("reader", "/v1/alerts/a/versions/1_0", "path.sequence"),
         ("admin", "/v1/keys?offset=1_0", "query.offset"),
+        # A cursor no list gave: its key a lone surrogate, which no database driver can send.
+        ("reader", "/v1/reports?cursor=" + _cursor("\ud800"), "query.cursor"),
+        ("reader", "/v1/alerts?cursor=" + _cursor("a\x00"), "query.cursor"),
+        ("admin", "/v1/deliveries?cursor=" + _cursor("\udfff"), "query.cursor"),
     ],
 )
 async def test_paging_is_bounded(stack: Stack, key: str, url: str, field: str) -> None:

@@ -249,7 +249,8 @@ async def test_an_operator_erases_an_ended_case_at_once(tmp_path: Path) -> None:
 async def test_an_erased_case_found_afterwards_keeps_no_note(tmp_path: Path) -> None:
     """An alert of an hour expires, its case is erased, then the child is found (or the
     report withdrawn): the note (the reason) would bring personal data back into a record the
-    retention sweep no longer takes (it takes cases not erased yet)."""
+    retention sweep no longer takes (it takes cases not erased yet). Its sightings stand as
+    they are."""
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     stack, server = await start_stack(embedded_settings(tmp_path), clock)
     try:
@@ -267,6 +268,10 @@ async def test_an_erased_case_found_afterwards_keeps_no_note(tmp_path: Path) -> 
                 erased = await reviewer.post(f"/v1/reports/{report_id}/erase")
                 assert erased.status_code == 200, erased.text
             found, withdrawn = ended
+            # Nor are its sightings trusted afterwards (as it takes no new one).
+            [sighting] = (await police.get(f"/v1/reports/{found}")).json()["sightings"]
+            trust = await reviewer.post(f"/v1/reports/{found}/sightings/{sighting['id']}/trust")
+            assert trust.status_code == 409, trust.text
             resolved = await police.post(f"/v1/reports/{found}/resolve", json={"note": note})
             cancelled = await reviewer.post(
                 f"/v1/reports/{withdrawn}/cancel", json={"reason": note}

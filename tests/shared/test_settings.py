@@ -45,3 +45,11 @@ def test_a_misspelt_setting_is_named_with_the_one_it_likely_means() -> None:
         "TIFLI_OPS_PROT (did you mean TIFLI_OPS_PORT?)",
         "TIFLI_WEBHOOK_TIMEOUT (did you mean TIFLI_WEBHOOK_TIMEOUT_S?)",
     ]
+
+
+def test_a_delivery_lease_outlasts_a_webhook_post() -> None:
+    """Shorter, another dispatcher would take a delivery over while its POST still waits for
+    the partner, and send it again meanwhile."""
+    with pytest.raises(ValidationError, match="TIFLI_DELIVERY_LEASE_S"):
+        Settings(webhook_timeout_s=10, delivery_lease_s=8)
+    assert Settings(webhook_timeout_s=10, delivery_lease_s=12).delivery_lease_s == 12

@@ -30,7 +30,7 @@ from dispatcher.catch_up import bring_forward
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, DEAD, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.ordering import TAKE_DOWNS, newer_versions, replaces
-from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at
+from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at, throttled_until
 from dispatcher.sender import SendResult
 from shared.clock import Clock, as_utc
 from shared.transient_errors import is_transient
@@ -271,6 +271,9 @@ class AttemptRecorder:
             said.append(_given_up(delivery, "its retries are spent before its deadline"))
             return "dead"
         delivery.status, delivery.next_attempt_at = "pending", when
+        delivery.retry_not_before = throttled_until(
+            self._retry, result.status, result.retry_after, now
+        )
         return outcome
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import edited_body
@@ -18,9 +18,11 @@ from dispatcher.row_locks import free_rows
 
 async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
     """The partner's deliveries still waiting out a back-off become due now (the claim keeps
-    each alert's versions in order), in the caller's transaction. Called whenever the partner
-    is seen answering: a delivery or a test event accepted, a handshake passed. Returns how
-    many."""
+    each alert's versions in order), in the caller's transaction; one it throttled (429 with
+    a ``Retry-After``: ``Delivery.retry_not_before``) once that time comes, not before.
+    Called whenever the partner is seen answering: a delivery or a test event accepted, a
+    handshake passed. Returns how many."""
+    throttled = Delivery.retry_not_before > now
     result = await session.execute(
         update(Delivery)
         .where(
@@ -29,9 +31,13 @@ async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -
                 Delivery.status == "pending",
                 Delivery.attempts > 0,
                 Delivery.next_attempt_at > now,
+                or_(
+                    Delivery.retry_not_before.is_(None),
+                    Delivery.retry_not_before < Delivery.next_attempt_at,
+                ),
             )
         )
-        .values(next_attempt_at=now)
+        .values(next_attempt_at=case((throttled, Delivery.retry_not_before), else_=now))
         .execution_options(synchronize_session=False)
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -48,6 +48,10 @@ class Delivery(Base):
     deadline: Mapped[datetime] = mapped_column(UtcDateTime)
     last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Until when the partner asked not to be sent this again: it answered 429 (too many
+    # requests) with a Retry-After. Its other deliveries accepted meanwhile do not bring this
+    # one forward (``catch_up.bring_forward``): that would answer a throttle with a burst.
+    retry_not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 

@@ -75,9 +75,29 @@ def next_attempt_at(
     """When to try next, or ``None`` if the next try would land past the deadline. A
     partner's own ``Retry-After`` is honoured for a take-down too (capped like any)."""
     delay = policy.delay_after(attempts, rng, take_down=take_down)
-    if status in (429, 503):
-        honoured = retry_after_s(retry_after, now)
-        if honoured is not None:
-            delay = max(delay, min(honoured, policy.max_retry_after_s))
+    asked = asked_to_wait_s(policy, status, retry_after, now)
+    if asked is not None:
+        delay = max(delay, asked)
     when = now + timedelta(seconds=delay)
     return when if when <= deadline else None
+
+
+def asked_to_wait_s(
+    policy: RetryPolicy, status: int | None, retry_after: str | None, now: datetime
+) -> float | None:
+    """How long the partner asked to wait (its ``Retry-After`` on a 429 or a 503, capped),
+    if it did."""
+    if status not in (429, 503):
+        return None
+    honoured = retry_after_s(retry_after, now)
+    return None if honoured is None else min(honoured, policy.max_retry_after_s)
+
+
+def throttled_until(
+    policy: RetryPolicy, status: int | None, retry_after: str | None, now: datetime
+) -> datetime | None:
+    """Until when a partner that answered 429 (too many requests) with a ``Retry-After``
+    asked not to be sent the request again: another of its requests accepted meanwhile
+    says nothing of that limit. (A 503 says the partner is down: a 2xx says it is back.)"""
+    asked = asked_to_wait_s(policy, status, retry_after, now) if status == 429 else None
+    return None if asked is None else now + timedelta(seconds=asked)

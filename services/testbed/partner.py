@@ -30,6 +30,7 @@ class PartnerEndpoint:
     script: list[int] = field(default_factory=list)  # statuses to answer, then 200s
     failing_with: int | None = None  # while set, every POST gets this status (an outage)
     delay_s: float = 0.0  # answer each POST this much later (a slow partner)
+    retry_after: str | None = None  # sent as ``Retry-After`` with every answer but a 2xx
     received: list[Received] = field(default_factory=list)
     held: list[Received] = field(default_factory=list)  # POSTs waiting inside ``holding()``
     handshakes: int = 0
@@ -89,7 +90,10 @@ class PartnerEndpoint:
         async with self._arrived:
             self.received.append(Received(_lower(request.headers), body))
             self._arrived.notify_all()
-        return Response(status_code=status)
+        headers = (
+            {} if self.retry_after is None or status < 300 else {"retry-after": self.retry_after}
+        )
+        return Response(status_code=status, headers=headers)
 
     async def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
         """Every POST answered so far, once there are at least ``count``."""

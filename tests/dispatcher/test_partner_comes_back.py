@@ -287,6 +287,33 @@ async def test_a_test_event_the_partner_accepts_sends_what_waited_out_a_back_off
         assert datetime.now(UTC) < due
 
 
+async def test_a_delivery_the_partner_throttled_waits_what_it_asked_whatever_else_it_accepts(
+    slow_retry_stack: Stack,
+) -> None:
+    """Answered 429 with ``Retry-After: 900``, an alert waits those 15 minutes even when the
+    partner accepts a test event meanwhile (that it takes requests says nothing of its
+    limit: sent again at once, the alert would answer a throttle with a burst); refused with
+    a 500, one would have gone at once (above)."""
+    stack = slow_retry_stack
+    async with partner_endpoint(script=[429]) as endpoint:
+        endpoint.retry_after = "900"
+        registered = await stack.register_partner(endpoint)
+        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+            await an_approved_case(police, reviewer)
+        [waiting] = await eventually(
+            lambda: stack.deliveries(status="pending"),
+            lambda items: len(items) == 1 and items[0]["attempts"] == 1,
+        )
+        asked = datetime.fromisoformat(waiting["next_attempt_at"])
+        assert asked - datetime.now(UTC) > timedelta(minutes=14)
+        async with stack.client("admin") as admin:
+            tested = await admin.post(f"/v1/partners/{registered['id']}/test")
+        assert tested.json()["delivered"] is True
+        [still] = await stack.deliveries(status="pending")
+        assert datetime.fromisoformat(still["next_attempt_at"]) == asked
+        assert [json.loads(r.body)["type"] for r in endpoint.received] == ["alert.issued", "ping"]
+
+
 async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_given(
     stack: Stack,
 ) -> None:

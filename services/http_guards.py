@@ -118,7 +118,11 @@ def _unparsed_or_twice_given(body: bytes) -> Problem | None:
     gateway or a log reading the first would see other data than Tifli keeps (consent false,
     then true)."""
     try:
-        field = _repeated_field(json.loads(body, object_pairs_hook=_noting_repeats))
+        # Decoded as UTF-8 here: given bytes, the parser would guess UTF-16 or UTF-32 from the
+        # first ones and take them too. (A UTF-8 byte-order mark, which RFC 8259 lets a
+        # parser ignore, is ignored.)
+        text = body.decode("utf-8-sig")
+        field = _repeated_field(json.loads(text, object_pairs_hook=_noting_repeats))
     except json.JSONDecodeError as broken:
         return invalid_body(f"not valid JSON: {broken.msg}")
     except (ValueError, RecursionError):  # not UTF-8, or nested past the parser's limit

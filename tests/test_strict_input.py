@@ -397,6 +397,8 @@ async def test_the_deepest_pages_answer_empty(stack: Stack) -> None:
         b'{"child": ',  # a syntax error
         b"\xff\xfe\xfa not UTF-8",
         b'{"child": "\xc3\x28"}',  # an invalid UTF-8 sequence inside a string
+        '{"child": {}}'.encode("utf-16"),  # JSON, in another encoding than UTF-8
+        '{"child": {}}'.encode("utf-32-le"),
         b"[" * 100_000 + b"]" * 100_000,  # nested beyond the parser's recursion limit
     ],
 )

@@ -94,6 +94,9 @@ def _https_only(url: HttpUrl, info: ValidationInfo) -> HttpUrl:
         raise ValueError(f"URL should have at most {_URL_MAX} characters")
     if read_back(info):
         return url
+    if "" in (url.host or "").rstrip(".").split("."):
+        # "photos..ma": no name any resolver finds, so a photo no partner can fetch.
+        raise ValueError("photo URLs must name a host: this one has an empty label")
     if _private_host(url.host or ""):
         # Partners fetch the photos: an address of their own network would turn the alert
         # into a probe of it.

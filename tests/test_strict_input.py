@@ -190,6 +190,17 @@ async def test_a_photo_url_carries_no_credentials(stack: Stack) -> None:
     assert "user name or password" in answer.json()["detail"]
 
 
+async def test_a_photo_url_names_a_host_any_resolver_finds(stack: Stack) -> None:
+    """A name with an empty label is none: the photo could never be fetched."""
+    async with stack.client("submitter") as police:
+        for url in ("https://photos..ma/a.jpg", "https://.photos.ma/a.jpg"):
+            body = report_body_with("child.photo_urls", [url])
+            answer = await police.post("/v1/reports", json=body)
+            _names(answer, "child.photo_urls.0")
+        fully_qualified = report_body_with("child.photo_urls", ["https://photos.ma./a.jpg"])
+        assert (await police.post("/v1/reports", json=fully_qualified)).status_code == 201
+
+
 async def test_a_photo_url_is_bounded_as_it_is_stored(stack: Stack) -> None:
     """2,083 characters as sent, one more once normalised (a "/" added): refused, or the
     stored report would no longer read back."""

@@ -167,7 +167,16 @@ def draw_before(
     policy = config.policy
     if policy.territory is None:
         return None  # nothing to clip to
-    pieces = pieces_at(list(locations), travel_mode, policy, now)
+    try:
+        pieces = pieces_at(list(locations), travel_mode, policy, now)
+    except Exception as exc:
+        # Nothing to key a fault by: the transaction computes the pieces again, if it needs
+        # them at all (an event handled already, or a case closed, needs none).
+        log.warning(
+            "zone not drawn in advance",
+            extra={"report_id": report_id, "error": type(exc).__name__},
+        )
+        return None
     polygons = [p.polygon for p in pieces]
     if config.prepared is not None and polygons in config.prepared:
         return None

@@ -92,9 +92,12 @@ async def owed_again(
                 earlier.status = "superseded"
             if newest.event_type == "alert.updated":
                 reissued(newest)
-        if newest.status == "dead" or newest.next_attempt_at > now:
+        # Not before a time the partner asked for (a 429 with its Retry-After): verified
+        # again, it still holds its limit.
+        when = max(now, newest.retry_not_before or now) if newest.status == "pending" else now
+        if newest.status == "dead" or newest.next_attempt_at > when:
             due += 1
-        newest.status, newest.next_attempt_at, newest.lease_until = "pending", now, None
+        newest.status, newest.next_attempt_at, newest.lease_until = "pending", when, None
     return due
 
 

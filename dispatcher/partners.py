@@ -22,6 +22,7 @@ from dispatcher.schemas import (
     PartnerPage,
     PartnerPatch,
     PartnerWithSecret,
+    area_only,
     patch_applied,
 )
 from dispatcher.signing import new_secret
@@ -38,7 +39,7 @@ def partner_out(partner: Partner) -> PartnerOut:
         name=partner.name,
         url=partner.url,
         languages=partner.languages.split(),
-        coverage=json.loads(partner.coverage) if partner.coverage else None,
+        coverage=area_only(json.loads(partner.coverage)) if partner.coverage else None,
         status=partner.status,
         status_reason=partner.status_reason,
         created_at=partner.created_at,
@@ -114,7 +115,7 @@ class PartnerService:
             url=partner.url,
             verify_token=self.verify_token(partner),
             languages=partner.languages.split(),
-            coverage=json.loads(partner.coverage) if partner.coverage else None,
+            coverage=area_only(json.loads(partner.coverage)) if partner.coverage else None,
         )
 
     async def correct(

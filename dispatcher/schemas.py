@@ -115,9 +115,14 @@ class PartnerIn(BaseModel):
             raise ValueError(f"not a GeoJSON geometry: {exc}") from None
         if geometry.is_empty or not geometry.is_valid:
             raise ValueError("the coverage geometry is empty or invalid")
-        # Only the area is kept: a GeoJSON object's other members (a name, a "bbox") are
-        # nothing the dispatcher reads, and any text among them would be stored unchecked.
-        return {"type": value["type"], "coordinates": value["coordinates"]}
+        return area_only(value)
+
+
+def area_only(coverage: dict[str, Any]) -> dict[str, Any]:
+    """A coverage's area, without the GeoJSON object's other members (a name, a "bbox"):
+    nothing the dispatcher reads, and any text among them would be stored unchecked (as it
+    was, and still is in registrations made before: read back, they are left out)."""
+    return {"type": coverage["type"], "coordinates": coverage["coordinates"]}
 
 
 # What a partner's correction may not set to null (only its coverage can be removed).

@@ -222,7 +222,12 @@ async def test_a_lease_left_by_a_dead_dispatcher_is_taken_over_after_an_outage(
             postgres.url,
             kafka_bootstrap,
             tmp_path,
-            settings={**SETTINGS, "TIFLI_DELIVERY_LEASE_S": str(lease_s)},
+            # The lease outlasts a POST, as it must (the held one ends with its sender).
+            settings={
+                **SETTINGS,
+                "TIFLI_DELIVERY_LEASE_S": str(lease_s),
+                "TIFLI_WEBHOOK_TIMEOUT_S": str(lease_s - 1),
+            },
         ) as (stack, procs),
     ):
         await stack.register_partner(partner)

@@ -112,7 +112,9 @@ async def test_an_alert_in_flight_when_its_sender_dies_is_not_sent_after_its_can
     """The child is found while the Alert's POST hangs; its Cancel waits behind it (order per
     partner), and the dispatcher dies. When the lease runs out, the partner gets the Cancel —
     not the Alert again, then the Cancel."""
-    lease_s = 3
+    # Longer than the POST's time-out (10 s), as it must be: the POST hangs until the
+    # dispatcher is killed, which must come first.
+    lease_s = 12
     async with (
         partner_endpoint() as partner,
         production_stack(

@@ -15,13 +15,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from alert_engine import composer as composer_module
 from alert_engine import service as service_module
 from alert_engine.composer import area_of, clipped_zone, prepare_zone
+from alert_engine.consumer import ReportEventHandler
+from services.components import engine_config
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import FakeClock, Stack, embedded_settings, start_stack
+from shared.bus.base import Message
+from shared.clock import SystemClock
+from shared.outbox import OutboxEvent
 from tests.flows import engine_processed
 from tests.waiting import eventually
 
@@ -197,6 +202,35 @@ async def test_changes_that_send_no_update_draw_no_zone(
     async with stack.client("reader") as reader:
         for alert_id in (sighted_alert, corrected_alert):
             assert (await reader.get(f"/v1/alerts/{alert_id}")).json()["sequence"] == 1
+
+
+async def test_an_approval_sent_again_is_dropped_even_if_its_zone_cannot_be_computed(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawing ahead fails before the handler learns the approval was handled already (a
+    fault computing the zone's pieces): the handler must still drop it as a duplicate, not
+    fail it, which would park it on the dead-letter topic for good."""
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        report_id, alert_id = await _approved_hours_after(police, reviewer, 4)
+        await _issued(stack, alert_id)
+    async with stack.embedded.sessions() as session:
+        approval = (
+            await session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.key == report_id, OutboxEvent.event_type == "report.approved"
+                )
+            )
+        ).one()
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the pieces cannot be computed")
+
+    monkeypatch.setattr(service_module, "pieces_at", failing)
+    assert stack.settings is not None  # the embedded stack: its engine runs here
+    config = engine_config(stack.settings)
+    handler = ReportEventHandler(stack.embedded.sessions, config, SystemClock())
+    again = Message(topic=approval.topic, key=approval.key, value=approval.payload.encode())
+    await handler(again)  # handled already: dropped, as before the zones were drawn ahead
 
 
 async def _approved_hours_after(

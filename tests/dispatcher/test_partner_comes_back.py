@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dispatcher.catch_up import as_the_alert_where_unseen, owed_again
+from dispatcher.catch_up import as_the_alert_where_unseen, bring_forward, owed_again
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.models import Delivery
 from services.testbed.partner import partner_endpoint
@@ -341,6 +341,28 @@ async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_give
         last = endpoint.received[-1]
         verify_both_signatures(str(urgent.json()["secret"]), last)
         assert len(last.headers["webhook-signature"].split(" ")) == 1
+
+
+async def test_verification_still_waits_out_what_the_partner_throttled(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Verified again, a partner that answered 429 with a Retry-After still holds its limit:
+    that version goes when it asked, the others at once."""
+    asked = NOW + timedelta(minutes=15)
+    throttled = delivery("p1", "throttled", 1, "pending", "alert.issued")
+    throttled.attempts, throttled.next_attempt_at, throttled.retry_not_before = 1, asked, asked
+    failed = delivery("p1", "failed", 1, "pending", "alert.issued")
+    failed.attempts, failed.next_attempt_at = 1, asked
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+        await session.flush()
+        session.add_all([throttled, failed])
+    async with sessions() as session, session.begin():
+        await owed_again(session, "p1", NOW, timedelta(hours=72))
+        await bring_forward(session, "p1", NOW)  # as a handshake passed calls both
+    async with sessions() as session:
+        due = {d.alert_id: d.next_attempt_at for d in await session.scalars(select(Delivery))}
+    assert due == {"throttled": asked, "failed": NOW}
 
 
 async def test_verification_makes_each_alerts_newest_owed_version_go_as_it_must(

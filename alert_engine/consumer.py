@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from alert_engine.models import Alert
 from alert_engine.service import (
     AlertService,
     DrawnBefore,
@@ -16,6 +14,7 @@ from alert_engine.service import (
     draw_before,
     draw_for_approval,
     drawn_at_submission,
+    live_or_expired,
     off_the_loop,
     prepare_for_review,
     update_locations,
@@ -52,6 +51,13 @@ class ReportEventHandler:
     async def __call__(self, message: Message) -> None:
         event = parse_event(message.value)  # a ValidationError here is poison: dead-lettered
         now = self._clock.now()
+        # Approved or renewed, then resolved or cancelled, while the engine or the broker was
+        # away (or both parked and sent again): both arrive together. Issued or revived now,
+        # the alert would show partners a found child's name and photo until the Cancel
+        # behind it. The closing comes next and takes down what is up.
+        closing_behind = isinstance(event, ReportApproved | ReportRenewed) and (
+            closed_right_behind(message, event.data.report_id)
+        )
         drawn = None
         if isinstance(event, ReportSubmitted):
             # Nothing to show anyone yet: the zone is drawn now, while the report awaits
@@ -61,15 +67,16 @@ class ReportEventHandler:
             await off_the_loop(prepare_for_review, self._config, event.data, now)
         elif (
             isinstance(event, ReportApproved)
-            and not closed_right_behind(message, event.data.report_id)
+            and not closing_behind
             and not drawn_at_submission(self._config, event.data, now)
         ):
             # Not drawn at submission (the radius has grown since, or sightings joined): drawn
             # before the transaction too, which then holds the database for milliseconds, not
             # for the drawing.
             drawn = await off_the_loop(draw_for_approval, self._config, event.data, now)
-        elif isinstance(event, SightingAdded | ReportCorrected | ReportRenewed) and not (
-            isinstance(event, ReportRenewed) and closed_right_behind(message, event.data.report_id)
+        elif (
+            isinstance(event, SightingAdded | ReportCorrected | ReportRenewed)
+            and not closing_behind
         ):
             # An Update's zone, likewise (where the database has one writer).
             drawn = await self._drawn_for_update(event.id, event.data, now)
@@ -78,10 +85,7 @@ class ReportEventHandler:
                 return
             service = AlertService(session, self._config, now)
             match event:
-                case ReportApproved() if closed_right_behind(message, event.data.report_id):
-                    # Approved, then resolved or cancelled, while the engine or the broker
-                    # was away: both arrive together. Issued now, the alert would show
-                    # partners a found child's name and photo until the Cancel behind it.
+                case ReportApproved() if closing_behind:
                     await service.close_unpublished(event.data.report_id)
                 case ReportApproved():
                     await service.issue(event.data, drawn)
@@ -90,11 +94,7 @@ class ReportEventHandler:
                     await service.cancel(event.data.report_id)
                 case SightingAdded():
                     await service.add_sighting(event.data, drawn)
-                case ReportRenewed() if closed_right_behind(message, event.data.report_id):
-                    # Renewed, then resolved or cancelled, while the engine was away (or both
-                    # were parked and sent again): the alert may have expired meanwhile, and
-                    # revived now it would show partners a found child until the Cancel
-                    # behind it. The closing comes next and takes down what is up.
+                case ReportRenewed() if closing_behind:
                     service.renewal_of_a_closing_case(event.data.report_id)
                 case ReportRenewed():
                     await service.renew(event.data, drawn)
@@ -119,14 +119,7 @@ class ReportEventHandler:
         async with self._sessions() as session:
             if await session.get(ProcessedEvent, (GROUP, event_id)) is not None:
                 return None  # handled already: the event came again
-            alert = (
-                await session.scalars(
-                    select(Alert).where(
-                        Alert.report_id == change.report_id,
-                        Alert.state.in_(("active", "expired")),
-                    )
-                )
-            ).one_or_none()
+            alert = (await session.scalars(live_or_expired(change.report_id))).one_or_none()
         # Decided once the read is over: in the embedded mode it holds SQLite's one writer.
         locations = None if alert is None else update_locations(alert, change, self._config, now)
         if alert is None or locations is None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import shapely
-from sqlalchemy import ScalarSelect, delete, exists, select
+from sqlalchemy import ScalarSelect, Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -116,10 +116,7 @@ def prepare_for_review(config: EngineConfig, submitted: ReportSubmittedData, now
         # Retrying would hold up the case's later events (its approval among them) and end
         # in the dead-letter topic; the approval draws the zone itself, and any fault in
         # drawing it surfaces there, where it matters.
-        log.warning(
-            "zone not drawn in advance",
-            extra={"report_id": submitted.report_id, "error": type(exc).__name__},
-        )
+        _not_drawn_in_advance(submitted.report_id, exc)
         return
     if drawn:
         ZONES_PREPARED.inc()
@@ -172,10 +169,7 @@ def draw_before(
     except Exception as exc:
         # Nothing to key a fault by: the transaction computes the pieces again, if it needs
         # them at all (an event handled already, or a case closed, needs none).
-        log.warning(
-            "zone not drawn in advance",
-            extra={"report_id": report_id, "error": type(exc).__name__},
-        )
+        _not_drawn_in_advance(report_id, exc)
         return None
     polygons = [p.polygon for p in pieces]
     if config.prepared is not None and polygons in config.prepared:
@@ -183,12 +177,21 @@ def draw_before(
     try:
         zone = clipped_zone(pieces, policy)
     except Exception as exc:
-        log.warning(
-            "zone not drawn in advance",
-            extra={"report_id": report_id, "error": type(exc).__name__},
-        )
+        _not_drawn_in_advance(report_id, exc)
         return DrawnBefore(zone_key(polygons), exc, time.perf_counter() - started)
     return DrawnBefore(zone_key(polygons), zone, time.perf_counter() - started)
+
+
+def _not_drawn_in_advance(report_id: str, fault: Exception) -> None:
+    log.warning(
+        "zone not drawn in advance", extra={"report_id": report_id, "error": type(fault).__name__}
+    )
+
+
+def live_or_expired(report_id: str) -> Select[Alert]:
+    """The case's alert if it is up or expired (not taken down): the one a change of the
+    case may still touch (an expired one is kept as the case stands, for a renewal)."""
+    return select(Alert).where(Alert.report_id == report_id, Alert.state.in_(("active", "expired")))
 
 
 @dataclass(frozen=True)
@@ -609,16 +612,11 @@ class AlertService:
         return True
 
     async def _live_or_expired(self, report_id: str) -> Alert | None:
-        """The case's alert, locked, if it is up or expired (not taken down: cancelled). An
-        expired one is kept as the case stands, unpublished: a renewal accepted within its
-        window and handled later brings it back (``_revive``), as the case stands then."""
-        return (
-            await self._session.scalars(
-                select(Alert)
-                .where(Alert.report_id == report_id, Alert.state.in_(("active", "expired")))
-                .with_for_update()
-            )
-        ).one_or_none()
+        """The case's alert, locked, if it is up or expired (``live_or_expired``). An expired
+        one takes changes unpublished: a renewal accepted within its window and handled
+        later brings it back (``_revive``), as the case stands then."""
+        locked = live_or_expired(report_id).with_for_update()
+        return (await self._session.scalars(locked)).one_or_none()
 
     async def _active_for(self, report_id: str) -> Alert | None:
         return (

@@ -114,12 +114,7 @@ async def test_a_sighting_holds_no_transaction_while_its_zone_is_drawn(
     """The child seen in Marrakech: the Update's zone is drawn before its transaction, while
     another writer gets the database."""
     async with stack.clients("submitter", "reviewer") as (police, reviewer):
-        created = await police.post("/v1/reports", json=report_body())
-        assert created.status_code == 201, created.text
-        report_id = created.json()["id"]
-        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-        assert approved.status_code == 200, approved.text
-        alert_id = approved.json()["alert_id"]
+        report_id, alert_id = await _approved_hours_after(police, reviewer, 0.5)
         await _issued(stack, alert_id)
         wrote = _drawing_beside_a_write(stack, monkeypatch)
         seen = {"location": MARRAKECH, "at": datetime.now(UTC).isoformat(), "trusted": True}
@@ -140,13 +135,8 @@ async def test_a_widening_holds_no_transaction_while_its_zone_is_drawn(
         embedded_settings(tmp_path, timer_poll_interval_s=3600), clock
     )
     try:
-        body = report_body(travel_mode="vehicle")
-        body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
         async with stack.clients("submitter", "reviewer") as (police, reviewer):
-            report_id = (await police.post("/v1/reports", json=body)).json()["id"]
-            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
-            assert approved.status_code == 200, approved.text
-        alert_id = approved.json()["alert_id"]
+            _, alert_id = await _approved_hours_after(police, reviewer, 0.5, "vehicle")
         await _issued(stack, alert_id)
         wrote = _drawing_beside_a_write(stack, monkeypatch)
         clock.advance(timedelta(hours=3))
@@ -234,11 +224,15 @@ async def test_an_approval_sent_again_is_dropped_even_if_its_zone_cannot_be_comp
 
 
 async def _approved_hours_after(
-    police: httpx.AsyncClient, reviewer: httpx.AsyncClient, hours: float
+    police: httpx.AsyncClient,
+    reviewer: httpx.AsyncClient,
+    hours: float,
+    travel_mode: str | None = None,
 ) -> tuple[str, str]:
-    """A case last seen ``hours`` ago, approved: its zone of now was not drawn at submission
-    (its radius has grown past the floor). (The case's id, its alert's.)"""
-    body = report_body()
+    """A case last seen ``hours`` ago (by the wall clock; the example's way of travel unless
+    another is given), approved: (the case's id, its alert's). Hours past the floor's time,
+    its zone of now was not drawn at submission."""
+    body = report_body() if travel_mode is None else report_body(travel_mode=travel_mode)
     body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
     created = await police.post("/v1/reports", json=body)
     assert created.status_code == 201, created.text

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dispatcher.catch_up import as_the_alert_where_unseen, bring_forward, owed_again
 from dispatcher.delivery_ops import DeliveryService
 from dispatcher.models import Delivery
-from services.testbed.partner import partner_endpoint
+from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.stack import Stack, embedded_settings, start_stack
 from shared.problems import Problem
 from tests.dispatcher.conftest import NOW, delivery, partner
@@ -267,13 +267,7 @@ async def test_a_test_event_the_partner_accepts_sends_what_waited_out_a_back_off
 ) -> None:
     stack = slow_retry_stack
     async with partner_endpoint(script=[500]) as endpoint:
-        registered = await stack.register_partner(endpoint)
-        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            await an_approved_case(police, reviewer)
-        [waiting] = await eventually(
-            lambda: stack.deliveries(status="pending"),
-            lambda items: len(items) == 1 and items[0]["attempts"] == 1,
-        )
+        registered, waiting = await _an_alert_refused_once(stack, endpoint)
         due = datetime.fromisoformat(waiting["next_attempt_at"])
         assert due - datetime.now(UTC) > timedelta(minutes=5)  # the back-off, untouched so far
 
@@ -297,13 +291,7 @@ async def test_a_delivery_the_partner_throttled_waits_what_it_asked_whatever_els
     stack = slow_retry_stack
     async with partner_endpoint(script=[429]) as endpoint:
         endpoint.retry_after = "900"
-        registered = await stack.register_partner(endpoint)
-        async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
-            await an_approved_case(police, reviewer)
-        [waiting] = await eventually(
-            lambda: stack.deliveries(status="pending"),
-            lambda items: len(items) == 1 and items[0]["attempts"] == 1,
-        )
+        registered, waiting = await _an_alert_refused_once(stack, endpoint)
         asked = datetime.fromisoformat(waiting["next_attempt_at"])
         assert asked - datetime.now(UTC) > timedelta(minutes=14)
         async with stack.client("admin") as admin:
@@ -312,6 +300,21 @@ async def test_a_delivery_the_partner_throttled_waits_what_it_asked_whatever_els
         [still] = await stack.deliveries(status="pending")
         assert datetime.fromisoformat(still["next_attempt_at"]) == asked
         assert [json.loads(r.body)["type"] for r in endpoint.received] == ["alert.issued", "ping"]
+
+
+async def _an_alert_refused_once(
+    stack: Stack, endpoint: PartnerEndpoint
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The endpoint registered, and a case's alert sent to it once (refused, as its script
+    says) and waiting to go again: (the registration, the waiting delivery)."""
+    registered = await stack.register_partner(endpoint)
+    async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
+        await an_approved_case(police, reviewer)
+    [waiting] = await eventually(
+        lambda: stack.deliveries(status="pending"),
+        lambda items: len(items) == 1 and items[0]["attempts"] == 1,
+    )
+    return registered, waiting
 
 
 async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_given(

@@ -29,8 +29,13 @@ Found = tuple[float, int, float, float]
 
 CHAIN_MAX = 6  # segments: longer chains are rarely thin, and cost more to test
 _CELLS_ACROSS = 256  # the grid's cells along its longer side at most
-_CELLS_PER_ROOT = 4.0  # and per square root of the segments (a boundary is a line)
+# And per square root of the segments (a boundary is a line): coarse enough that a point's
+# own cell usually holds its nearest segment (``_clearance``), fine enough to hold few.
+_CELLS_PER_ROOT = 2.0
 _MIN_CELL_M = 50.0
+# Metres: far above the rounding of a cell's side (~1e-9 m at thousands of km from the
+# origin), far below any distance measured.
+_CELL_SIDE_SLACK_M = 1e-6
 
 
 @dataclass(frozen=True)
@@ -151,8 +156,8 @@ def _nearest_one(
     """(distance, segment, nearest x, nearest y) for one point: the grid's cells in square
     rings around the point's cell (its clamped cell, outside the grid) until no segment in
     a farther ring can be nearer than the best found. A segment nearer than ring r's inner
-    edge lies in a ring before it: cells r apart are at least (r − 1)·cell away, and a
-    point outside the grid is farther still. Of equally near segments, the lowest index."""
+    edge lies in a ring before it: the point is at least its ``_clearance`` from cells r
+    apart. Of equally near segments, the lowest index."""
     x0, y0, cell, columns, rows, offsets, cells = grid
     column = min(max(math.floor((px - x0) / cell), 0), columns - 1)
     row = min(max(math.floor((py - y0) / cell), 0), rows - 1)
@@ -162,23 +167,53 @@ def _nearest_one(
     # every segment is read instead (a point far from the boundary).
     rings = min(widest, int(math.sqrt(starts.shape[0])) // 2)
     for r in range(rings + 1):
-        if found[1] >= 0 and math.sqrt(found[0]) <= (r - 1) * cell:
+        if found[1] >= 0 and math.sqrt(found[0]) <= _clearance(px, py, grid, column, row, r - 1):
             break
+        first_column, last_column = max(column - r, 0), min(column + r, columns - 1)
         for rr in range(max(row - r, 0), min(row + r, rows - 1) + 1):
-            # The ring's first and last rows whole; between them, its two end cells.
-            step = 1 if rr == row - r or rr == row + r else 2 * r
-            cc = column - r
-            while cc <= column + r:
+            if rr == row - r or rr == row + r:
+                # The ring's first and last rows whole: a row's cells are one run of
+                # ``cells``, read without looking at each (far from the boundary, most
+                # of a ring's cells are empty).
+                k0, k1 = rr * columns + first_column, rr * columns + last_column
+                for j in range(offsets[k0], offsets[k1 + 1]):
+                    found = _closer(px, py, starts, ends, cells[j], found)
+                continue
+            # Between them, its two end cells.
+            for cc in (column - r, column + r):
                 if 0 <= cc < columns:
                     k = rr * columns + cc
                     for j in range(offsets[k], offsets[k + 1]):
                         found = _closer(px, py, starts, ends, cells[j], found)
-                cc += step
     else:
         if rings < widest:
             for i in range(starts.shape[0]):
                 found = _closer(px, py, starts, ends, i, found)
     return math.sqrt(found[0]), found[1], found[2], found[3]
+
+
+@compiled
+def _clearance(px: float, py: float, grid: Grid, column: int, row: int, reach: int) -> float:
+    """How near (px, py) a segment outside the square of cells within ``reach`` rings of
+    (column, row) can be: its distance to the square's sides, those at the grid's edge left
+    out (no segment lies beyond them). At least reach·cell, the cells' own width, from a
+    point in the middle cell; more by how far the point is from its cell's sides, which
+    spares most points near the boundary the ring around their cell."""
+    x0, y0, cell, columns, rows, _, _ = grid
+    if reach < 0:
+        return 0.0
+    clear = np.inf
+    if column - reach > 0:
+        clear = min(clear, px - (x0 + (column - reach) * cell))
+    if column + reach < columns - 1:
+        clear = min(clear, x0 + (column + reach + 1) * cell - px)
+    if row - reach > 0:
+        clear = min(clear, py - (y0 + (row - reach) * cell))
+    if row + reach < rows - 1:
+        clear = min(clear, y0 + (row + reach + 1) * cell - py)
+    # A segment's cells are found by rounded arithmetic: one may reach past its cell's side
+    # by the rounding of a coordinate, never by the slack.
+    return max(clear - _CELL_SIDE_SLACK_M, reach * cell)
 
 
 @compiled
@@ -303,7 +338,9 @@ def max_over(
     knots = np.empty((5, 6))
     while top > 0:
         top -= 1
-        a, b, g = ends_a[top].copy(), ends_b[top].copy(), owner[top]
+        # Views, not copies (an allocation each, a good share of an interval's cost): the
+        # slots are written again only once their knots are in ``knots``.
+        a, b, g = ends_a[top], ends_b[top], owner[top]
         limit = best[g] * (1 + relative[g]) + tolerance[g]
         sa, sb = int(a[3]), int(b[3])
         bound = _bound(

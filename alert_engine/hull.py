@@ -72,22 +72,27 @@ def _not_inside(points: FloatArray, directions: int, margin: float) -> BoolArray
     Each point is tested against one side only: the side whose wedge from the polygon's
     centre holds it (found by a pseudo-angle, monotone in the angle, no trigonometry)."""
     n = points.shape[0]
-    corners = np.empty((directions, 2))
+    ux, uy = np.empty(directions), np.empty(directions)
     for k in range(directions):
-        ux, uy = math.cos(2 * math.pi * k / directions), math.sin(2 * math.pi * k / directions)
-        best, at = -np.inf, 0
-        for i in range(n):
-            dot = points[i, 0] * ux + points[i, 1] * uy
-            if dot > best:
-                best, at = dot, i
-        corners[k] = points[at]
+        angle = 2 * math.pi * k / directions
+        ux[k], uy[k] = math.cos(angle), math.sin(angle)
+    # One pass over the points for every direction (each point read once), the first of
+    # equals kept in each.
+    best, at = np.full(directions, -np.inf), np.zeros(directions, dtype=np.int64)
+    for i in range(n):
+        x, y = points[i, 0], points[i, 1]
+        for k in range(directions):
+            dot = x * ux[k] + y * uy[k]
+            if dot > best[k]:
+                best[k], at[k] = dot, i
     kept = np.ones(n, dtype=np.bool_)
     # The distinct corners, counter-clockwise (extreme points in rising directions).
     distinct = np.empty((directions, 2))
     m = 0
     for k in range(directions):
-        if m == 0 or corners[k, 0] != distinct[m - 1, 0] or corners[k, 1] != distinct[m - 1, 1]:
-            distinct[m] = corners[k]
+        x, y = points[at[k], 0], points[at[k], 1]
+        if m == 0 or x != distinct[m - 1, 0] or y != distinct[m - 1, 1]:
+            distinct[m, 0], distinct[m, 1] = x, y
             m += 1
     while m > 1 and distinct[m - 1, 0] == distinct[0, 0] and distinct[m - 1, 1] == distinct[0, 1]:
         m -= 1
@@ -97,25 +102,28 @@ def _not_inside(points: FloatArray, directions: int, margin: float) -> BoolArray
     angles = np.empty(m)
     for k in range(m):
         angles[k] = pseudo_angle(distinct[k, 0] - cx, distinct[k, 1] - cy)
-    start = int(np.argmin(angles))  # the corners in rising pseudo-angle from here
-    order = np.empty(m, dtype=np.int64)
-    for k in range(m):
-        order[k] = (start + k) % m
+    start = int(np.argmin(angles))
+    # The sides in rising pseudo-angle from there, each worked out once (not per point):
+    # side s runs from its corner at ``low[s]`` to the next.
+    low, ax, ay = np.empty(m), np.empty(m), np.empty(m)
+    ex, ey, length = np.empty(m), np.empty(m), np.empty(m)
+    for s in range(m):
+        a, b = (start + s) % m, (start + s + 1) % m
+        low[s], ax[s], ay[s] = angles[a], distinct[a, 0], distinct[a, 1]
+        ex[s], ey[s] = distinct[b, 0] - ax[s], distinct[b, 1] - ay[s]
+        length[s] = math.hypot(ex[s], ey[s])
     extent = max(
         points[:, 0].max() - points[:, 0].min(), points[:, 1].max() - points[:, 1].min(), 1e-300
     )
     for i in range(n):
-        angle = pseudo_angle(points[i, 0] - cx, points[i, 1] - cy)
-        # The side from corner order[j] to order[j + 1] whose wedge holds the angle.
-        j = m - 1
-        for step in range(m - 1):
-            if angles[order[step]] <= angle < angles[order[step + 1]]:
-                j = step
+        px, py = points[i, 0], points[i, 1]
+        angle = pseudo_angle(px - cx, py - cy)
+        j = m - 1  # the side whose wedge holds the angle
+        for s in range(m - 1):
+            if low[s] <= angle < low[s + 1]:
+                j = s
                 break
-        a, b = order[j], order[(j + 1) % m]
-        ax, ay, bx, by = distinct[a, 0], distinct[a, 1], distinct[b, 0], distinct[b, 1]
-        length = math.hypot(bx - ax, by - ay)
-        left = ((bx - ax) * (points[i, 1] - ay) - (by - ay) * (points[i, 0] - ax)) / length
+        left = (ex[j] * (py - ay[j]) - ey[j] * (px - ax[j])) / length[j]
         kept[i] = left <= margin * extent
     return kept
 

@@ -130,10 +130,10 @@ def _edges_by_surface(
     tile: ``land_tiles``)."""
     rings = shapely.get_parts(shapely.boundary(polygon))  # holes too: an enclave's border
     coords, index = shapely.get_coordinates(rings, return_index=True)
-    same = index[:-1] == index[1:]
+    first = np.flatnonzero(index[:-1] == index[1:])  # each edge's first vertex
+    # ``take`` rather than indexing: a 2-D array's rows cost several times more so.
     edges = shapely.linestrings(
-        np.stack([coords[:-1][same], coords[1:][same]], axis=1).reshape(-1, 2),
-        indices=np.repeat(np.arange(int(same.sum())), 2),
+        np.stack([np.take(coords, first, axis=0), np.take(coords, first + 1, axis=0)], axis=1)
     )
     on_land = shapely.covers(prepared_land, edges)
     touching = on_land.copy()
@@ -171,8 +171,11 @@ class DistanceField:
         # below 1, where ``stere``'s dips to 0.99999 and would understate distances.
         self._plane = Stereographic.at(center.lon, center.lat)
         points, ring = self.project_lines(shapely.boundary(exact))
-        inner = ring[:-1] == ring[1:]
-        self._boundary = Boundary.of(points[:-1][inner], points[1:][inner], ring[:-1][inner])
+        first = np.flatnonzero(ring[:-1] == ring[1:])  # each segment's first vertex
+        # ``take`` rather than indexing: a 2-D array's rows cost several times more so.
+        self._boundary = Boundary.of(
+            np.take(points, first, axis=0), np.take(points, first + 1, axis=0), ring[first]
+        )
 
     def project(self, lonlat: FloatArray) -> FloatArray:
         """Points in the conformal plane, metres (far cheaper than ``Geod.inv``)."""
@@ -181,8 +184,7 @@ class DistanceField:
     def project_lines(self, lines: BaseGeometry) -> tuple[FloatArray, IntArray]:
         """The vertices of ``lines`` in the plane (densified first in lon/lat), and which
         linestring each belongs to: consecutive vertices of one linestring are its edges."""
-        dense = shapely.segmentize(lines, _SAMPLE_DEG)
-        coords, index = shapely.get_coordinates(shapely.get_parts(dense), return_index=True)
+        coords, index = _densified(lines)
         if len(coords) == 0:
             return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         return self.project(coords), index.astype(np.int64)
@@ -223,6 +225,30 @@ class DistanceField:
             empty = np.zeros(0, dtype=np.int64)
             return np.zeros((0, 2)), empty, empty
         return self.project(coords), line.astype(np.int64), group[line].astype(np.int64)
+
+
+def _densified(lines: BaseGeometry) -> tuple[FloatArray, IntArray]:
+    """The vertices of ``lines`` segmentized at ``_SAMPLE_DEG``, and which linestring each
+    belongs to. Segmentizing copies the lines even where it adds nothing, as along a zone's
+    detailed coast (most of its boundary): there the lines' own vertices are read."""
+    coords, index = shapely.get_coordinates(shapely.get_parts(lines), return_index=True)
+    if not _segmentize_changes(coords, index):
+        return coords, index
+    dense = shapely.get_parts(shapely.segmentize(lines, _SAMPLE_DEG))
+    dense_coords, dense_index = shapely.get_coordinates(dense, return_index=True)
+    return dense_coords, dense_index
+
+
+def _segmentize_changes(coords: FloatArray, line: IntArray) -> bool:
+    """Whether ``shapely.segmentize`` at ``_SAMPLE_DEG`` would change these linestrings: an
+    edge to split (one as long as the step, within a margin far above its rounding), or a
+    repeated point, which it drops."""
+    edge = line[:-1] == line[1:]
+    dx, dy = coords[1:, 0] - coords[:-1, 0], coords[1:, 1] - coords[:-1, 1]
+    length2 = (dx * dx + dy * dy)[edge]
+    if len(length2) == 0:
+        return True  # no edge at all: left to shapely
+    return bool(length2.max() >= (_SAMPLE_DEG * (1 - 1e-9)) ** 2 or length2.min() == 0.0)
 
 
 @dataclass(frozen=True)

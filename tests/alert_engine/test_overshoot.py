@@ -103,3 +103,30 @@ def test_a_knot_without_finite_coordinates_is_refused_not_split_forever() -> Non
     line = shapely.LineString([(-0.01, -0.01), (float("nan"), 0.03)])
     with pytest.raises(ValueError, match="finite"):
         field.max_over([Measured(line, 5.0)])
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # Short edges only: read as they are.
+        shapely.MultiLineString(
+            [[(0.0, 0.0), (0.01, 0.0), (0.01, 0.02)], [(1.0, 1.0), (1.0, 1.029)]]
+        ),
+        # An edge exactly the step long, one just over it, a repeated point.
+        shapely.LineString([(0.0, 0.0), (0.03, 0.0), (0.03, 0.0300001)]),
+        shapely.LineString([(0.0, 0.0), (0.0, 0.0300001)]),
+        shapely.LineString([(0.0, 0.0), (0.01, 0.0), (0.01, 0.0), (0.02, 0.0)]),
+        shapely.MultiLineString([[(0.0, 0.0), (0.5, 0.3)], [(1.0, 1.0), (1.0, 1.01)]]),
+    ],
+)
+def test_lines_are_projected_as_segmentized(lines: shapely.Geometry) -> None:
+    # Where segmentizing would add nothing the lines' own vertices are projected: the same
+    # vertices, the same numbering of lines, as projecting what segmentizing gives.
+    field = DistanceField(shapely.box(0.0, 0.0, 0.01, 0.01), Point(lon=0.0, lat=0.0))
+    dense = shapely.get_parts(shapely.segmentize(lines, 0.03))
+    coords, index = shapely.get_coordinates(dense, return_index=True)
+
+    xy, line = field.project_lines(lines)
+
+    assert np.array_equal(xy, field.project(coords))
+    assert np.array_equal(line, index)

@@ -717,11 +717,14 @@ def _corner_overshoot(hull: _Hull, step: float) -> float:
 
 def _vertices_inside(hull_lonlat: BaseGeometry, territory: Territory) -> list[int]:
     """How many of each allowed layer's vertices lie inside the hull (prepared)."""
-    vertices, layer = territory.allowed_vertices
+    vertices, layer = territory.allowed_vertices  # sorted by longitude
     minx, miny, maxx, maxy = hull_lonlat.bounds
-    lon, lat = vertices.T
-    near = np.flatnonzero((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
-    inside = shapely.contains_xy(hull_lonlat, lon[near], lat[near])
+    lon = vertices[:, 0]
+    first = int(np.searchsorted(lon, minx, side="left"))
+    last = int(np.searchsorted(lon, maxx, side="right"))
+    lat = vertices[first:last, 1]
+    near = first + np.flatnonzero((lat >= miny) & (lat <= maxy))
+    inside = shapely.contains_xy(hull_lonlat, vertices[near, 0], vertices[near, 1])
     counts = np.bincount(layer[near[inside]], minlength=len(territory.allowed))
     return [int(c) for c in counts]
 

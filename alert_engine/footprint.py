@@ -124,6 +124,7 @@ def load_compiled() -> None:
     clip_to_convex(ClipRings.of(shapely.box(0.5, -2.0, 3.0, 2.0)), octagon)
     # A ring with an edge of centimetres: the short-edge loop runs.
     drop_short_edges(shapely.Polygon([(0, 0), (1e-3, 0), (1e-3, 1e-3), (1e-3 - 1e-7, 1e-3)]), 1.0)
+    peel_to_fit(octagon, 4)  # over its budget: diagonals are tested
 
 
 def footprint(

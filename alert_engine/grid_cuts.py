@@ -51,11 +51,12 @@ def sent_cost(polygon: shapely.Polygon) -> int:
     return vertex_count(polygon) + 4 * len(polygon.interiors)
 
 
-def _costs(pieces: list[shapely.Polygon]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _costs(
+    pieces: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """``sent_cost`` and the holes of each piece, in one vectorised pass (many are scored)."""
-    array = np.asarray(pieces, dtype=object)
-    holes = shapely.get_num_interior_rings(array)
-    vertices = shapely.get_num_coordinates(array) - holes - 1
+    holes = shapely.get_num_interior_rings(pieces)
+    vertices = shapely.get_num_coordinates(pieces) - holes - 1
     return np.asarray(vertices + 4 * holes), np.asarray(holes)
 
 
@@ -77,6 +78,8 @@ def split_to_fit(
         for axis, low, high in _candidate_windows(polygon, coords, max_vertices, until_hole_free)
         if (line := _cut_line(axis, values[axis], low, high)) is not None
     ]
+    # A line found twice (a hole near the middle) is clipped once: the first of equals wins.
+    lines = list(dict.fromkeys(lines))
     best = _best_halves(_halves(polygon, lines), max_vertices)
     if best is None or best[0][1] >= cost:
         return [polygon]  # no progress: the caller's budget check says it does not fit
@@ -123,9 +126,10 @@ def _cut_line(axis: int, values: FloatArray, low: float, high: float) -> tuple[i
     """(axis, value): the grid line of ``axis`` through the widest gap between the polygon's
     vertices (``values``: their sorted coordinates on that axis) strictly between ``low``
     and ``high``; None if no gap there is wide enough."""
-    window = np.concatenate([[low], values[(values > low) & (values < high)], [high]])
-    gaps = np.diff(window)
-    widest = int(np.argmax(gaps))
+    between = values[np.searchsorted(values, low, "right") : np.searchsorted(values, high)]
+    window = np.concatenate(([low], between, [high]))
+    gaps = window[1:] - window[:-1]
+    widest = int(gaps.argmax())
     if gaps[widest] < 2 * _MIN_GAP_DEG:
         return None
     a, b = float(window[widest]), float(window[widest + 1])
@@ -167,7 +171,7 @@ def _best_halves(
     pieces, line = halves
     if not len(pieces):
         return None
-    costs, holes = _costs(list(pieces))
+    costs, holes = _costs(pieces)
     tried = int(line.max()) + 1
     count = np.bincount(line, minlength=tried)
     needed = np.zeros(tried, dtype=np.int64)

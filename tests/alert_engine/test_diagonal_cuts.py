@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import shapely
+from shapely.geometry.polygon import orient
 
-from alert_engine.diagonal_cuts import fewest_parts, peel_to_fit
+from alert_engine.diagonal_cuts import _SHRINK, _inside_spans, fewest_parts, peel_to_fit
 from alert_engine.grid_cuts import split_to_fit, vertex_count
 
 
@@ -84,3 +85,36 @@ def test_the_fewest_parts_count_the_triangles_each_part_holds() -> None:
     assert fewest_parts(198, 100) == 2
     assert fewest_parts(199, 100) == 3
     assert fewest_parts(5, 4) == 2
+
+
+def _inside_by_geos(ring: np.ndarray, start: int, spans: np.ndarray) -> list[int]:
+    """What the compiled tests must agree with: GEOS on each shrunk diagonal."""
+    a, b = ring[start], ring[(start + spans) % len(ring)]
+    diagonals = shapely.linestrings(np.stack([a + (b - a) * _SHRINK, b - (b - a) * _SHRINK], 1))
+    polygon = shapely.Polygon(ring)
+    return [int(s) for s in spans[shapely.contains_properly(polygon, diagonals)]]
+
+
+def test_diagonals_are_judged_as_geos_judges_them_where_they_graze_the_ring() -> None:
+    # Vertices in a row along an edge (diagonals between them run on the boundary), a reflex
+    # vertex on two diagonals (each touches the ring there), a comb's teeth, and a winding
+    # border on CAP's grid, in degrees where rounding is coarsest.
+    collinear = [(0, 0), (1, 0), (2, 0), (3, 0), (3, 1), (3, 2), (2, 2), (1, 2), (0, 2), (0, 1)]
+    through_vertex = [(0, 0), (4, 0), (4, 4), (2, 2), (0, 4)]
+    comb = [(0, 0), (0, 3), (1, 3), (1, 1), (2, 1), (2, 3), (3, 3), (3, 1), (4, 1), (4, 3)]
+    comb += [(5, 3), (5, 0)]
+    border = shapely.get_coordinates(wiggly_disk(60, 0.05))[:-1] * 0.01 + (-5.0003, 34.0331)
+    shapes = [shapely.Polygon(r) for r in (collinear, through_vertex, comb)]
+    # Counter-clockwise, as ``peel_to_fit`` hands them on.
+    rings = [
+        np.asarray(orient(p, sign=1.0).exterior.coords)[:-1]
+        for p in [*shapes, shapely.Polygon(np.round(border, 6))]
+    ]
+    for ring in rings:
+        spans = np.arange(len(ring) - 2, 1, -1)
+        for start in range(len(ring)):
+            expected = _inside_by_geos(ring, start, spans)
+            assert list(_inside_spans(ring, start, spans, True)) == expected, (ring, start)
+    # The diagonals through the reflex vertex touch the ring there: neither is inside.
+    assert list(_inside_spans(rings[1], 0, np.array([2]), True)) == []
+    assert list(_inside_spans(rings[1], 1, np.array([3]), True)) == []

@@ -66,9 +66,29 @@ class PartnerService:
         if reason:
             raise field_problem("url", reason)
 
+    async def refuse_registered_url(self, url: str, other_than: str | None = None) -> None:
+        """A 409 (naming ``url``) if another partner has this endpoint, even a disabled one: the
+        alerts that endpoint shows were sent under that partner, and so are their take-downs.
+        Registered twice, an endpoint would receive each alert twice, and the new registration
+        never the Cancel of an alert the old one put up (it waits for that one to be verified
+        again)."""
+        query = select(Partner.id, Partner.status).where(Partner.url == url)
+        if other_than is not None:
+            query = query.where(Partner.id != other_than)
+        taken = (await self._session.execute(query.limit(1))).first()
+        if taken is not None:
+            partner_id, status = taken
+            why = (
+                f"this endpoint is already partner {partner_id} ({status}): verify that one "
+                f"again (POST /v1/partners/{partner_id}/verify) or correct it, rather than "
+                "registering it twice"
+            )
+            raise Problem(409, "Conflict", f"url: {why}", errors=[{"field": "url", "message": why}])
+
     async def register(self, body: PartnerIn, handshake_failure: str | None) -> PartnerWithSecret:
         """A new partner with a fresh signing secret (shown this once), active if the handshake
         succeeded."""
+        await self.refuse_registered_url(body.url)  # again: one may have come meanwhile
         partner = Partner(
             id=str(uuid.uuid4()),
             name=body.name,
@@ -145,6 +165,8 @@ class PartnerService:
                 "The partner's endpoint was changed by another correction meanwhile: read it "
                 "again, and send this one again if it still applies.",
             )
+        if corrected.url != current.url:
+            await self.refuse_registered_url(corrected.url, other_than=partner_id)
         partner = await self.load(partner_id)
         partner.name, partner.url = corrected.name, corrected.url
         partner.verify_token = self._sealer.seal_text(corrected.verify_token)

@@ -54,7 +54,7 @@ BODY_ERRORS = problem_responses(*AUTHENTICATED, *WITH_BODY)
     "",
     status_code=201,
     response_model=PartnerWithSecret,
-    responses=BODY_ERRORS,
+    responses=problem_responses(*AUTHENTICATED, 409, *WITH_BODY),
     operation_id="partners_register",
     response_description="The partner, `active` or `unverified`, with its secret (shown once).",
     summary="Register a partner's webhook",
@@ -73,13 +73,17 @@ async def register_partner(
     The signing secret is shown here only: keep it.
 
     The URL must be HTTPS and resolve to public addresses (422 otherwise), unless the
-    service runs with `TIFLI_WEBHOOK_ALLOW_PRIVATE=true`.
+    service runs with `TIFLI_WEBHOOK_ALLOW_PRIVATE=true`. An endpoint another partner has,
+    even a disabled one, is a 409 naming that partner: verify or correct it instead (the
+    alerts the endpoint shows, and their take-downs, are that partner's).
 
     **Scope:** `partners:admin`. **Events:** none. An active partner is sent at once the
     alerts already up that meet its coverage (each as `alert.issued`, at its newest version),
     then every alert whose zone meets it.
     """
     await PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
+    async with session.begin():  # before the handshake: no request for an endpoint taken
+        await partners.refuse_registered_url(body.url)
     failure = await verification_handshake(link.webhook_client, body.url, body.verify_token)
     async with session.begin():
         registered = await partners.register(body, failure)
@@ -134,7 +138,7 @@ async def read_partner(partner_id: str, _: Admin, partners: Partners) -> Partner
 @partners.patch(
     "/{partner_id}",
     response_model=PartnerOut,
-    responses=problem_responses(*AUTHENTICATED, 404, *WITH_BODY),
+    responses=problem_responses(*AUTHENTICATED, 404, 409, *WITH_BODY),
     operation_id="partners_correct",
     response_description="The partner as corrected.",
     summary="Correct a partner's registration",
@@ -173,6 +177,9 @@ async def correct_partner(
         # Checked before anything is stored, and outside a transaction: the handshake waits
         # on the partner's server for up to the webhook time-out.
         await PartnerService.check(corrected, allow_private=context.settings.webhook_allow_private)
+        if corrected.url != current.url:
+            async with session.begin():
+                await partners.refuse_registered_url(corrected.url, other_than=partner_id)
         failure = await verification_handshake(link.webhook_client, *endpoint)
         if failure is not None:
             field = "url" if corrected.url != current.url else "verify_token"

@@ -60,6 +60,13 @@ def sees(principal: Principal, case_unit: str | None) -> bool:
     return principal.national or principal.unit == case_unit
 
 
+def reads_contents(principal: Principal) -> bool:
+    """Whether an act's answer may carry the case's contents (the report, its sightings, the
+    closing note): only to a key that may read cases (``reports:read``). Else an act, even
+    one that changes nothing (an empty correction), would be a way round that scope."""
+    return "reports:read" in principal.scopes
+
+
 def reachable(principal: Principal, act: Act, case_unit: str | None) -> bool:
     """Question 1: False means the key is answered as if the case did not exist."""
     if act == "add_sighting" and "sightings:submit" in principal.scopes:

@@ -284,6 +284,13 @@ def born_in_the_future(birth: date, now: datetime) -> bool:
     return birth > (now + _LATEST_OFFSET).date()
 
 
+def seen_before_birth(at: datetime, birth: date) -> bool:
+    """Whether ``at`` is before ``birth`` began everywhere on Earth. Not before it in UTC: a
+    newborn taken from a maternity ward at 00:30 in Morocco (UTC+1) was last seen at 23:30
+    UTC the day before its birth date (``born_in_the_future`` allows the same)."""
+    return (at + _LATEST_OFFSET).date() < birth
+
+
 def age_on(birth: date, today: date) -> int:
     """Age in whole years on ``today``: a birthday not yet reached this year does not count."""
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
@@ -403,7 +410,7 @@ class ReportIn(Strict):
             return last_seen
         # The earliest birth the child's data allows: its birth date, or (age + 1) years ago.
         born = child.birth_date or _years_before(datetime.now(UTC).date(), (child.age or 0) + 1)
-        if last_seen.at.date() < born:
+        if seen_before_birth(last_seen.at, born):
             raise inner_field_error("at", "before the child was born (check the year)")
         return last_seen
 
@@ -597,13 +604,22 @@ class ReportOut(BaseModel):
         "submitter withdrew. Later acts (renewal, cancellation, resolution) keep it: the "
         "audit log (`GET /v1/audit`) names each act's key."
     )
-    status_reason: str | None
+    status_reason: str | None = Field(
+        description="Why the case was rejected, cancelled or resolved (the note given); null "
+        "in an act's answer to a key without `reports:read`."
+    )
     expires_at: datetime | None = Field(description="End of the alert's time window.")
     criteria: Criteria | None
     report: ReportIn | None = Field(
-        description="The report as submitted; null once the case's personal data is erased."
+        description="The report as submitted; null once the case's personal data is erased, "
+        "and in the answer to an act (approve, correct, renew, reject, cancel, resolve, erase) "
+        "by a key without `reports:read`: such a key is told the case's state, not its "
+        "contents."
     )
-    sightings: list[SightingOut]
+    sightings: list[SightingOut] = Field(
+        description="The case's sightings; empty in an act's answer to a key without "
+        "`reports:read`."
+    )
     erased_at: datetime | None = Field(
         default=None,
         description="When the case's personal data was erased (retention, or an operator); "

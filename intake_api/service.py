@@ -331,7 +331,7 @@ class ReportService:
         report.expires_at = self._now + self._ttl(body.ttl_hours)
         event = ReportApproved(**self._about(report), data=self._approved_data(report, content))
         await self._record(principal, report, "approve", event)
-        return self.to_out(report, content=content)
+        return self._answer(principal, report, content=content)
 
     async def correct(
         self, principal: Principal, report_id: str, patch: dict[str, Any]
@@ -355,7 +355,7 @@ class ReportService:
         stored = self._content(report)
         content = self._corrected(report, stored, patch)
         if content == stored:
-            return self.to_out(report, content=stored)
+            return self._answer(principal, report, content=stored)
         shown = self._public_description(content) != self._public_description(stored)
         self._authorise(principal, "correct", report, shown=published and shown)
         if published:
@@ -368,7 +368,7 @@ class ReportService:
             report.wrote_content(principal.key_id)
         event = ReportCorrected(**self._about(report), data=self._corrected_data(report, content))
         await self._record(principal, report, "correct", event)
-        return self.to_out(report, content=content)
+        return self._answer(principal, report, content=content)
 
     def _corrected(self, report: Report, stored: ReportIn, patch: dict[str, Any]) -> ReportIn:
         """The stored report with ``patch`` applied, validated, its last-seen place located;
@@ -423,7 +423,7 @@ class ReportService:
         await self._record(
             principal, report, "renew", ReportRenewed(**self._about(report), data=data)
         )
-        return self.to_out(report)
+        return self._answer(principal, report)
 
     async def reject(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
         report = await self._load(principal, "reject", report_id, for_update=True)
@@ -436,7 +436,7 @@ class ReportService:
         await self._record(
             principal, report, "reject", ReportRejected(**self._about(report), data=data)
         )
-        return self.to_out(report)
+        return self._answer(principal, report)
 
     async def resolve(self, principal: Principal, report_id: str, note: str | None) -> ReportOut:
         report = await self._load(principal, "resolve", report_id, for_update=True)
@@ -449,7 +449,7 @@ class ReportService:
         await self._record(
             principal, report, "resolve", ReportResolved(**self._about(report), data=data)
         )
-        return self.to_out(report)
+        return self._answer(principal, report)
 
     async def cancel(self, principal: Principal, report_id: str, reason: str) -> ReportOut:
         report = await self._load(principal, "cancel", report_id, for_update=True)
@@ -466,7 +466,7 @@ class ReportService:
         await self._record(
             principal, report, "cancel", ReportCancelled(**self._about(report), data=data)
         )
-        return self.to_out(report)
+        return self._answer(principal, report)
 
     async def add_sighting(
         self,
@@ -623,7 +623,7 @@ class ReportService:
             await self._session.refresh(report)
             for sighting in report.sightings:
                 await self._session.refresh(sighting)
-        return self.to_out(report)
+        return self._answer(principal, report)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -835,6 +835,16 @@ class ReportService:
             last_seen_destination=zone.destination,
             sightings=[self._sighting_data(report, s) for s in _newest_trusted(report)],
         )
+
+    def _answer(
+        self, principal: Principal, report: Report, content: ReportIn | None = None
+    ) -> ReportOut:
+        """The case as an act's answer: its state, and its contents for a key that may read
+        cases (``access.reads_contents``)."""
+        out = self.to_out(report, content=content)
+        if access.reads_contents(principal):
+            return out
+        return out.model_copy(update={"report": None, "sightings": [], "status_reason": None})
 
     def to_out(
         self,

@@ -1,6 +1,7 @@
 """A query parameter an operation does not take is a 422 naming it, as an unknown field in a
 body is: a typo in a filter (``?stauts=submitted``) otherwise answered the whole, unfiltered
-list, which a police system would take for the filtered one."""
+list, which a police system would take for the filtered one. A parameter given twice is
+refused too: only one of its values would count."""
 
 from __future__ import annotations
 
@@ -24,10 +25,16 @@ async def known_query_only(request: Request) -> None:
     taken = _TAKEN.get(route.unique_id)
     if taken is None:
         taken = _TAKEN.setdefault(route.unique_id, frozenset(_declared(route.dependant)))
-    for name in request.query_params:
+    given: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        field = f"query.{name}" if echoable(name) else "query"
         if name not in taken:
-            field = f"query.{name}" if echoable(name) else "query"
             raise field_problem(field, "this operation takes no such query parameter")
+        if name in given:
+            # Every parameter takes one value: the last one given would be used, silently
+            # (``?status=submitted&status=approved`` answered the approved cases only).
+            raise field_problem(field, "given more than once: this parameter takes one value")
+        given.add(name)
 
 
 def _declared(dependant: Dependant) -> set[str]:

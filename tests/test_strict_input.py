@@ -135,6 +135,24 @@ async def test_a_report_seen_before_the_child_was_born_is_refused(stack: Stack) 
     assert in_time.status_code == 201, in_time.text
 
 
+async def test_a_newborn_taken_after_local_midnight_is_reported(stack: Stack) -> None:
+    # Born yesterday (a date, where the child was born); taken at 00:30 there, at UTC+1: 23:30
+    # UTC the day before. That is not before the birth: only a time before the birth date
+    # began anywhere on Earth is.
+    born = datetime.now(UTC).date() - timedelta(days=1)
+    body = report_body()
+    body["child"] = {k: v for k, v in body["child"].items() if k != "age"} | {
+        "birth_date": born.isoformat()
+    }
+    async with stack.client("submitter") as police:
+        body["last_seen"]["at"] = f"{born.isoformat()}T00:30:00+01:00"
+        after_midnight = await police.post("/v1/reports", json=body)
+        body["last_seen"]["at"] = f"{(born - timedelta(days=2)).isoformat()}T12:00:00+01:00"
+        before_birth = await police.post("/v1/reports", json=body)
+    assert after_midnight.status_code == 201, after_midnight.text
+    _names(before_birth, "last_seen.at")
+
+
 async def test_keys_and_units_are_named_in_plain_lines(stack: Stack) -> None:
     async with stack.client("admin") as admin:
         for name in ("x\x00", "evil\x1b[2J", "line1\nline2", "a\u202eb"):
@@ -527,3 +545,16 @@ async def test_a_query_parameter_an_operation_does_not_take_is_refused(stack: St
     _names(alerts, "query.sort")
     _names(odd, "query")
     _names(one, "query.x")
+
+
+async def test_a_query_parameter_given_twice_is_refused(stack: Stack) -> None:
+    """Only the last of its values counted: asked for the cases awaiting review and the
+    approved ones, the answer held the approved ones only, as if that were all."""
+    waiting = await _submitted(stack)
+    async with stack.client("reader") as reader:
+        both = await reader.get("/v1/reports?status=submitted&status=approved")
+        limits = await reader.get("/v1/reports?limit=1&limit=3")
+        one = await reader.get("/v1/reports?status=submitted")
+    _names(both, "query.status")
+    _names(limits, "query.limit")
+    assert waiting in [case["id"] for case in one.json()["items"]]

@@ -144,3 +144,28 @@ async def test_two_corrections_at_once_both_count(stack: Stack) -> None:
 
 async def _handshakes(endpoint: PartnerEndpoint) -> int:
     return endpoint.handshakes
+
+
+async def test_an_endpoint_is_one_partner_s(stack: Stack) -> None:
+    """Registered again once disabled (in place of verifying it again), an endpoint would show
+    the first registration's alerts with their take-downs owed to it, and take each new alert
+    twice: a second registration, or a correction onto another partner's endpoint, is a 409
+    naming the partner that has it, and the endpoint is sent nothing."""
+    async with partner_endpoint() as shown, partner_endpoint() as other:
+        first = await stack.register_partner(shown)
+        second = await stack.register_partner(other)
+        async with stack.client("admin") as admin:
+            disabled = await admin.delete(f"/v1/partners/{first['id']}")
+            again = await admin.post(
+                "/v1/partners",
+                json={"name": "Metabook", "url": shown.url, "verify_token": shown.verify_token},
+            )
+            onto = await admin.patch(f"/v1/partners/{second['id']}", json={"url": shown.url})
+            partners = (await admin.get("/v1/partners")).json()["items"]
+    assert disabled.status_code == 200, disabled.text
+    for refused in (again, onto):
+        assert refused.status_code == 409, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["url"]
+        assert str(first["id"]) in refused.json()["detail"]
+    assert shown.handshakes == 1  # the first registration's only
+    assert [p["url"] for p in partners] == [shown.url, other.url]

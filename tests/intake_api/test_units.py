@@ -22,7 +22,7 @@ from shared.auth import add_unit, create_api_key
 from tests.waiting import eventually
 
 # Unit personas, beside the suite's national ones (submitter, reviewer, reader, admin).
-UNIT_KEYS: dict[str, tuple[str, list[str]]] = {
+UNIT_KEYS: dict[str, tuple[str | None, list[str]]] = {
     # the desk that files Casablanca's cases
     "casa_desk": ("CASA-ANFA", ["reports:submit", "reports:read"]),
     # another Casablanca desk: a colleague, not the submitter, and no reviewer
@@ -33,6 +33,9 @@ UNIT_KEYS: dict[str, tuple[str, list[str]]] = {
     "rabat_chief": ("RABAT-AGDAL", ["reports:submit", "reports:read", "reports:review"]),
     # a patrol that may report sightings on any unit's case, and nothing else
     "rabat_patrol": ("RABAT-AGDAL", ["sightings:submit"]),
+    # keys that act on cases without reading them: a unit's filing desk, a national reviewer
+    "casa_filer": ("CASA-ANFA", ["reports:submit"]),
+    "blind_reviewer": (None, ["reports:review"]),
 }
 
 
@@ -445,3 +448,30 @@ async def test_the_reviewer_of_a_case_is_the_key_that_decided_its_review(stack: 
             f"/v1/reports/{turned_down_id}/cancel", json={"reason": "filed twice"}
         )
     assert turned_down.status_code == 200 and turned_down.json()["reviewed_by_key"] == chief
+
+
+async def test_an_act_tells_a_key_that_cannot_read_cases_their_state_only(stack: Stack) -> None:
+    """An empty correction answered the whole case (the family, the guardian's phone) to a key
+    without ``reports:read``, which ``GET`` refuses: any case of its unit for a filing desk,
+    any in the country for a national reviewer. An act now tells such a key the case's state
+    (status, version, alert), not its contents."""
+    report_id = await new_case(stack, "submitted")
+    async with stack.client("casa_filer") as filer:
+        refused = await filer.get(f"/v1/reports/{report_id}")
+        empty = await filer.patch(f"/v1/reports/{report_id}", json={})
+    async with stack.client("blind_reviewer") as reviewer:
+        approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+    async with stack.client("casa_desk") as desk:
+        resolved = await desk.post(f"/v1/reports/{report_id}/resolve", json={"note": "home"})
+    assert refused.status_code == 403
+    for answer, status in ((empty, "submitted"), (approved, "approved")):
+        assert answer.status_code == 200, answer.text
+        case = answer.json()
+        assert (case["id"], case["status"]) == (report_id, status)
+        assert case["version"] and case["report"] is None
+        assert case["sightings"] == [] and case["status_reason"] is None
+    assert approved.json()["alert_id"] is not None
+    # A key that reads cases is answered with them, as before.
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["report"]["child"]["family_name"]
+    assert resolved.json()["status_reason"] == "home"

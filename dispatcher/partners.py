@@ -9,6 +9,7 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,18 @@ from shared.loading import load_or_404
 from shared.paging import page_rows
 from shared.problems import Problem, field_problem
 from shared.sealing import Sealer
+
+
+def endpoint_of(url: str) -> str:
+    """The endpoint a webhook URL names, whatever the spelling: the scheme and host in lower
+    case, no default port, no fragment (never sent), no empty query. A trailing slash stays:
+    it may name another resource."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return url  # not one an endpoint passing the checks has: compared as it is
+    named = str(parsed.copy_with(fragment=None))
+    return named[:-1] if named.endswith("?") and not parsed.query else named
 
 
 def partner_out(partner: Partner) -> PartnerOut:
@@ -72,10 +85,20 @@ class PartnerService:
         Registered twice, an endpoint would receive each alert twice, and the new registration
         never the Cancel of an alert the old one put up (it waits for that one to be verified
         again)."""
-        query = select(Partner.id, Partner.status).where(Partner.url == url)
-        if other_than is not None:
-            query = query.where(Partner.id != other_than)
-        taken = (await self._session.execute(query.limit(1))).first()
+        # Compared as the endpoint they name, not as typed (partners are a few platforms: all
+        # of them are read). Under the planning lock, taken alone: two registrations of one
+        # endpoint at once do not both find it free.
+        await hold_planning(self._session)
+        wanted = endpoint_of(url)
+        query = select(Partner.id, Partner.status, Partner.url).order_by(Partner.created_at)
+        taken = next(
+            (
+                (partner_id, status)
+                for partner_id, status, stored in (await self._session.execute(query)).all()
+                if partner_id != other_than and endpoint_of(stored) == wanted
+            ),
+            None,
+        )
         if taken is not None:
             partner_id, status = taken
             why = (

@@ -121,8 +121,9 @@ async def submit_report(
     the time must not be in the future. The example is valid as shown: its `last_seen.at` is
     30 minutes before this document was fetched (reload the page to refresh it).
 
-    With an `Idempotency-Key`, a retry with the same body answers the same report (marked
-    `Idempotent-Replayed: true`); the same key with another body is a 409.
+    With an `Idempotency-Key`, a retry with the same body answers the same report as it stands
+    now (marked `Idempotent-Replayed: true`; its contents only to a key with `reports:read`,
+    as for every act); the same key with another body is a 409.
 
     **Events:** `report.submitted` (through the outbox, in the same transaction).
     """

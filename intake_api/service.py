@@ -213,7 +213,11 @@ class ReportService:
         """The report an earlier request with this key created (None: there was none); a 409
         if that request had another body."""
         previous = await self._previous(principal, idempotency_key, fingerprint)
-        return None if previous is None else await self.get(principal, previous.report_id)
+        if previous is None:
+            return None
+        # The case as it stands now: its contents only to a key that may read cases (a replay
+        # is no way round that scope, as an act is not).
+        return self._answer(principal, await self._load(principal, "read", previous.report_id))
 
     def _remember(
         self,

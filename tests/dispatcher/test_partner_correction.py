@@ -12,9 +12,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dispatcher.models import Partner
+from dispatcher.partners import PartnerService
+from dispatcher.schemas import PartnerIn
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.stack import Stack, embedded_settings, start_stack
+from shared.problems import Problem
+from shared.sealing import Sealer
+from tests.dispatcher.conftest import NOW
 from tests.flows import an_approved_case, verify_both_signatures
 from tests.waiting import eventually
 
@@ -160,12 +168,48 @@ async def test_an_endpoint_is_one_partner_s(stack: Stack) -> None:
                 "/v1/partners",
                 json={"name": "Metabook", "url": shown.url, "verify_token": shown.verify_token},
             )
+            # The same endpoint spelt otherwise: the scheme's case, a fragment, an empty query.
+            respelt = await admin.post(
+                "/v1/partners",
+                json={
+                    "name": "Metabook",
+                    "url": "HTTP" + shown.url.removeprefix("http") + "?#again",
+                    "verify_token": shown.verify_token,
+                },
+            )
             onto = await admin.patch(f"/v1/partners/{second['id']}", json={"url": shown.url})
             partners = (await admin.get("/v1/partners")).json()["items"]
     assert disabled.status_code == 200, disabled.text
-    for refused in (again, onto):
+    for refused in (again, respelt, onto):
         assert refused.status_code == 409, refused.text
         assert [e["field"] for e in refused.json()["errors"]] == ["url"]
         assert str(first["id"]) in refused.json()["detail"]
     assert shown.handshakes == 1  # the first registration's only
     assert [p["url"] for p in partners] == [shown.url, other.url]
+
+
+async def test_two_registrations_of_one_endpoint_at_once_make_one_partner(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Each found the endpoint free before the other had stored it: two partners."""
+    sealer = Sealer(Sealer.new_key())
+    body = PartnerIn(
+        name="Metabook", url="https://partner.example/hook", verify_token="token-of-the-partner"
+    )
+
+    async def register() -> None:
+        async with sessions() as session, session.begin():
+            await PartnerService(session, NOW, sealer).register(body, "not verified yet")
+
+    async with sessions() as first, first.begin():
+        await PartnerService(first, NOW, sealer).register(body, "not verified yet")
+        second = asyncio.create_task(register())
+        # The second waits for the first's transaction (the planning lock; on SQLite, the one
+        # writer) rather than finding the endpoint free.
+        done, _ = await asyncio.wait({second}, timeout=1.0)
+        assert not done
+    with pytest.raises(Problem) as refused:
+        await second
+    assert refused.value.status == 409
+    async with sessions() as session:
+        assert len((await session.scalars(select(Partner))).all()) == 1

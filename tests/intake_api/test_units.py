@@ -475,3 +475,23 @@ async def test_an_act_tells_a_key_that_cannot_read_cases_their_state_only(stack:
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["report"]["child"]["family_name"]
     assert resolved.json()["status_reason"] == "home"
+
+
+async def test_a_submission_sent_again_tells_a_key_that_cannot_read_cases_its_state_only(
+    stack: Stack,
+) -> None:
+    """Sent again under its Idempotency-Key, a filing desk's submission answered the case as
+    it stands now: a colleague's correction, another unit's sighting, the closing note."""
+    body, key = report_body(), {"Idempotency-Key": "filed-once"}
+    async with stack.client("casa_filer") as filer:
+        filed = await filer.post("/v1/reports", json=body, headers=key)
+        report_id = filed.json()["id"]
+        async with stack.client("casa_desk") as desk:
+            note = await desk.post(f"/v1/reports/{report_id}/resolve", json={"note": "home"})
+        again = await filer.post("/v1/reports", json=body, headers=key)
+    assert filed.status_code == 201 and note.status_code == 200, note.text
+    assert filed.json()["report"] is not None  # what the key itself sent
+    assert again.status_code == 201, again.text  # the answer the first one had
+    case = again.json()
+    assert (case["id"], case["status"]) == (report_id, "resolved")
+    assert case["report"] is None and case["status_reason"] is None and case["sightings"] == []

@@ -469,7 +469,8 @@ async def trust_sighting(
     """Accepts a sighting (from another unit, typically): it joins the zone as if it had been
     sent trusted. Trusting a trusted sighting changes nothing.
 
-    **Scope:** `reports:submit` (the owning unit) or `reports:review`.
+    **Scope:** `reports:submit` (the owning unit) or `reports:review`, with `reports:read`
+    (a sighting is trusted by a key that can read it: 403 otherwise).
 
     **Events:** `report.sighting_added` with `trusted: true` (same `sighting_id`); partners
     receive `alert.updated` when the area changes.

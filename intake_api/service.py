@@ -578,6 +578,15 @@ class ReportService:
     ) -> SightingOut:
         """The owning unit or a reviewer accepts a sighting (one from another unit, typically):
         it joins the zone like a sighting sent as trusted."""
+        if not access.reads_contents(principal):
+            # Trusting is vouching for what the sighting says, and the answer says it: only a
+            # key that may read it does (as every act's answer, ``_answer``).
+            raise Problem(
+                403,
+                "Forbidden",
+                "This key lacks the 'reports:read' scope: a sighting is trusted by a key that "
+                "can read it.",
+            )
         report = await self._load(principal, "trust_sighting", report_id, for_update=True)
         self._transition(report, "trust_sighting")
         self._authorise(principal, "trust_sighting", report)

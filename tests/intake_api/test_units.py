@@ -495,3 +495,21 @@ async def test_a_submission_sent_again_tells_a_key_that_cannot_read_cases_its_st
     case = again.json()
     assert (case["id"], case["status"]) == (report_id, "resolved")
     assert case["report"] is None and case["status_reason"] is None and case["sightings"] == []
+
+
+async def test_a_sighting_is_trusted_by_a_key_that_can_read_it(stack: Stack) -> None:
+    """Trusting answered the sighting in full (where, when, what was seen) to a key without
+    ``reports:read``; and vouching for a sighting one cannot read is no review of it."""
+    report_id = await new_case(stack, "submitted")
+    async with stack.client("rabat_patrol") as patrol:
+        seen = await patrol.post(f"/v1/reports/{report_id}/sightings", json=sighting(False))
+    trust = f"/v1/reports/{report_id}/sightings/{seen.json()['id']}/trust"
+    async with stack.client("casa_filer") as filer:
+        refused = await filer.post(trust)
+    async with stack.client("casa_desk") as desk:
+        still = (await desk.get(f"/v1/reports/{report_id}")).json()["sightings"]
+        trusted = await desk.post(trust)
+    assert seen.status_code == 201, seen.text
+    assert refused.status_code == 403 and "reports:read" in refused.json()["detail"]
+    assert [s["trusted"] for s in still] == [False]
+    assert trusted.status_code == 200 and trusted.json()["trusted"] is True

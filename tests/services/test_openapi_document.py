@@ -296,8 +296,9 @@ async def test_metrics_answer_without_a_redirect(stack: Stack) -> None:
 
 
 async def test_partners_list_pages_like_every_list(stack: Stack) -> None:
-    async with partner_endpoint() as partner:
-        for _ in range(3):
+    # Three endpoints: an endpoint is one partner's.
+    async with partner_endpoint() as a, partner_endpoint() as b, partner_endpoint() as c:
+        for partner in (a, b, c):
             await stack.register_partner(partner)
     async with stack.client("admin") as admin:
         first = (await admin.get("/v1/partners", params={"limit": 2})).json()

@@ -57,6 +57,8 @@ from shared.unfinished_events import Consumers
 Role = Literal["intake-api", "relay", "alert-engine", "dispatcher"]
 ALL_ROLES: tuple[Role, ...] = ("intake-api", "relay", "alert-engine", "dispatcher")
 log = logging.getLogger(__name__)
+# The timer loop's task: found again to end it alone (``Components.end_timer_loop``).
+_TIMER_LOOP = "alert-timers"
 
 # Which consumer groups read each topic: what an event must be finished by.
 CONSUMERS: Consumers = {REPORTS: (ENGINE_GROUP,), ALERTS: (DISPATCHER_GROUP,)}
@@ -212,7 +214,7 @@ class Components:
             )
         if self.timers is not None:
             self._tasks.append(
-                asyncio.create_task(self.timers.run(self.supervisor), name="alert-timers")
+                asyncio.create_task(self.timers.run(self.supervisor), name=_TIMER_LOOP)
             )
         if self.housekeeper is not None:
             self._tasks.append(
@@ -222,6 +224,19 @@ class Components:
             self._tasks.append(
                 asyncio.create_task(self.retention.run(self.supervisor), name="retention")
             )
+
+    async def end_timer_loop(self) -> None:
+        """Ends the timer loop once its pass in hand is over: from then on the timers run only
+        when called (``timers.run_due``), as a test on a simulated clock drives them. A pass
+        of the loop's own would race such a call: its nap, measured on that clock, ends as
+        soon as the clock is moved past a due time."""
+        if self.timers is None:
+            return
+        self.timers.stop()
+        for task in self._tasks:
+            if task.get_name() == _TIMER_LOOP:
+                with suppress(asyncio.CancelledError):
+                    await task
 
     async def stop(self) -> None:
         """Drain, in the order work flows: stop publishing, stop taking events (handlers in

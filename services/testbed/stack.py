@@ -155,9 +155,12 @@ class FakeClock:
         self.moment += delta
 
 
-async def start_stack(settings: Settings, clock: Clock | None = None) -> tuple[Stack, Any]:
+async def start_stack(
+    settings: Settings, clock: Clock | None = None, *, timer_loop: bool = True
+) -> tuple[Stack, Any]:
     """Migrates the database, builds every component and serves the API on a free loopback port;
-    returns the stack and the server (leave it with ``__aexit__``)."""
+    returns the stack and the server (leave it with ``__aexit__``). Without ``timer_loop`` the
+    engine's timers run only when the test calls them (``Components.end_timer_loop``)."""
     await asyncio.to_thread(upgrade, settings.database_url)
     components = build_components(settings, ALL_ROLES, clock)
     keys = {}
@@ -166,4 +169,6 @@ async def start_stack(settings: Settings, clock: Clock | None = None) -> tuple[S
             keys[name] = await create_api_key(session, name, scopes, datetime.now(UTC))
     server = serve(create_app(components), bound_socket(), settings.http_keep_alive_s)
     base = await server.__aenter__()
+    if not timer_loop:
+        await components.end_timer_loop()
     return Stack(settings, components, base, keys), server

@@ -130,10 +130,8 @@ async def test_a_widening_holds_no_transaction_while_its_zone_is_drawn(
     """Three hours on by car, the zone has grown enough for an Update: drawn before the
     timer's transaction, while another writer gets the database."""
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    # The test runs the timers itself: the loop naps an hour.
-    stack, server = await start_stack(
-        embedded_settings(tmp_path, timer_poll_interval_s=3600), clock
-    )
+    # The test runs the timers itself.
+    stack, server = await start_stack(embedded_settings(tmp_path), clock, timer_loop=False)
     try:
         async with stack.clients("submitter", "reviewer") as (police, reviewer):
             _, alert_id = await _approved_hours_after(police, reviewer, 0.5, "vehicle")

@@ -55,11 +55,11 @@ async def _run_timers(stack: Stack) -> int:
 
 
 def _on_a_driven_clock(tmp_path: Path) -> tuple[FakeClock, Settings, dict[str, Any]]:
-    """A simulated clock at now, settings whose timer loop naps an hour (the test drives the
-    timers itself, deterministically; a window of 24 h), and a case by vehicle last seen half
-    an hour before."""
+    """A simulated clock at now, settings with a window of 24 h, and a case by vehicle last
+    seen half an hour before. The test drives the timers itself, deterministically: start its
+    stack without the timer loop (``start_stack(..., timer_loop=False)``)."""
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
+    settings = embedded_settings(tmp_path, alert_ttl_hours=24)
     body = report_body(travel_mode="vehicle")
     body["last_seen"]["at"] = (clock.now() - timedelta(minutes=30)).isoformat()
     return clock, settings, body
@@ -70,7 +70,7 @@ async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -
     start = clock.now()
 
     async with partner_endpoint() as partner:
-        stack, server = await start_stack(settings, clock)
+        stack, server = await start_stack(settings, clock, timer_loop=False)
         try:
             await stack.register_partner(partner)
             async with stack.client("submitter") as police, stack.client("reviewer") as reviewer:
@@ -109,6 +109,7 @@ async def test_zone_widens_renews_and_expires_across_a_restart(tmp_path: Path) -
         try:
             # The new engine's first timer pass, at start-up, finds the overdue widening.
             caught_up = (await _versions(partner, 3))[2]
+            await stack.embedded.end_timer_loop()  # from here on the test drives the timers
             assert await _run_timers(stack) == 0  # and it was handled once
             assert caught_up["alert"]["sequence"] == 3
             assert caught_up["alert"]["area"]["circle"]["radius_km"] == 520.0
@@ -160,7 +161,7 @@ async def test_an_alert_whose_timer_fails_holds_back_no_other(tmp_path: Path) ->
     off an interval, and the pass fails with the cause: supervision logs and counts it."""
     clock, settings, body = _on_a_driven_clock(tmp_path)
     async with partner_endpoint() as partner:
-        stack, server = await start_stack(settings, clock)
+        stack, server = await start_stack(settings, clock, timer_loop=False)
         try:
             await stack.register_partner(partner)
             report_ids = []
@@ -203,7 +204,7 @@ async def test_a_widening_whose_zone_cannot_be_drawn_tries_it_once(
     """Drawn before its transaction, a zone that fails is not drawn (and failed) again in the
     transaction: the fault is raised there, the pass fails with it, the widening is put off."""
     clock, settings, body = _on_a_driven_clock(tmp_path)
-    stack, server = await start_stack(settings, clock)
+    stack, server = await start_stack(settings, clock, timer_loop=False)
     try:
         [report_id] = await _issued(stack, [body])
         tries: list[bool] = []
@@ -310,9 +311,9 @@ async def _expired_case(
     took down 24 h on (the stack's window): (stack, partner, the case's id, start, clock)."""
     start = datetime.now(UTC).replace(microsecond=0)
     clock = FakeClock(start)
-    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600, alert_ttl_hours=24)
+    settings = embedded_settings(tmp_path, alert_ttl_hours=24)
     async with partner_endpoint() as partner:
-        stack, server = await start_stack(settings, clock)
+        stack, server = await start_stack(settings, clock, timer_loop=False)
         try:
             await stack.register_partner(partner)
             async with stack.clients("submitter", "reviewer") as (police, reviewer):
@@ -374,12 +375,11 @@ async def test_engines_sharing_the_timers_draw_each_widening_once(
     settings = embedded_settings(
         tmp_path,
         database_url=database,
-        timer_poll_interval_s=3600,
         cap_signing_key=cap["TIFLI_CAP_SIGNING_KEY"],
         cap_signing_certificate=cap["TIFLI_CAP_SIGNING_CERTIFICATE"],
         data_key=Sealer.new_key(),
     )
-    stack, server = await start_stack(settings, clock)
+    stack, server = await start_stack(settings, clock, timer_loop=False)
     other = create_engine(database)
     try:
         body = report_body(travel_mode="vehicle")

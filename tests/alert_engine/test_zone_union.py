@@ -72,14 +72,14 @@ async def _timer_state(reader: httpx.AsyncClient, alert_id: str, clock: FakeCloc
 async def test_heading_union_and_horizon(tmp_path: Path) -> None:
     start = datetime.now(UTC).replace(microsecond=0)
     clock = FakeClock(start)
-    settings = embedded_settings(tmp_path, timer_poll_interval_s=3600)
+    settings = embedded_settings(tmp_path)
     body = report_body(travel_mode="vehicle")
     body["last_seen"] = {
         "location": BENI_MELLAL.model_dump(),
         "at": (start - 5 * HOUR).isoformat(),  # 5 h by vehicle: a 400 km reach
         "heading_deg": 60.0,
     }
-    stack, server = await start_stack(settings, clock)
+    stack, server = await start_stack(settings, clock, timer_loop=False)
     try:
         async with (
             stack.client("submitter") as police,

@@ -62,7 +62,7 @@ from alert_engine.geodesy import geodesic_disk
 from alert_engine.grid_cuts import GRID_DEG, sent_cost, split_to_fit
 from alert_engine.grid_cuts import vertex_count as vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
-from alert_engine.hull import hull_ring
+from alert_engine.hull import CLOSE, INSIDE, hull_ring, locate_in_hull
 from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import DistanceField, land_farther_than, measure_overshoot
 from alert_engine.overshoot import load_compiled as load_compiled_measurement
@@ -295,10 +295,12 @@ def _straight_sides(pieces: Sequence[shapely.Polygon], plane: LocalPlane) -> Flo
     direction is a tangent along it. A side is an edge far longer than the piece's typical
     one: a disk's polygonal arc has none. (Z's hull has long edges too, along a straight
     border, but there the allowed area cuts the cover and bounds the overshoot.)"""
-    directions = []
+    directions = [np.empty(0)]
     for piece in pieces:
         ring = plane.xy(shapely.get_coordinates(piece))  # a piece has no holes
         edges = np.diff(ring, axis=0)
+        if not _may_have_side(np.hypot(*edges.T)):
+            continue
         if np.sum(ring[:-1, 0] * edges[:, 1] - ring[:-1, 1] * edges[:, 0]) < 0:
             edges = -edges[::-1]  # clockwise: the same edges, walked counter-clockwise
         lengths = np.hypot(*edges.T)
@@ -307,6 +309,13 @@ def _straight_sides(pieces: Sequence[shapely.Polygon], plane: LocalPlane) -> Flo
         directions.append(np.arctan2(-edges[long, 0], edges[long, 1]))
     sides: FloatArray = np.unique(np.mod(np.concatenate(directions), 2 * math.pi))
     return sides
+
+
+def _may_have_side(lengths: FloatArray) -> bool:
+    """Whether an edge of these ``lengths`` can be a straight side (``_straight_sides``):
+    not when even the longest is within the bound the shortest sets, as the median sets one
+    no lower. A disk's edges are all alike: it is told without sorting them for the median."""
+    return bool(lengths.max() > max(_SIDE_MIN_M, _SIDE_FACTOR * lengths.min()))
 
 
 def _tangent_polygon(hull: _Hull, theta: FloatArray) -> shapely.Polygon:
@@ -376,11 +385,15 @@ def _land_facing(
     _, touch = hull.support(theta)
     unit = np.column_stack([np.cos(theta), np.sin(theta)])
     reach = hull.size * (1 / math.cos(_SEA_STEP / 2) - 1) * 1.2
-    distances = np.array([max(50.0, hull.size * 2e-3), reach / 3, reach])
-    probes = touch[None, :, :] + unit[None, :, :] * distances[:, None, None]
-    lon, lat = plane.lonlat(probes.reshape(-1, 2)).T
-    on_land = shapely.contains_xy(territory.national, lon, lat).reshape(len(distances), -1)
-    facing: BoolArray = on_land.any(axis=0)
+    facing: BoolArray = np.zeros(len(theta), dtype=np.bool_)
+    for distance in (max(50.0, hull.size * 2e-3), reach / 3, reach):
+        # Nearest first: a direction found facing land is not probed farther (most face
+        # land at the first distance, and each probe is a point-in-territory test).
+        pending = np.flatnonzero(~facing)
+        if not len(pending):
+            break
+        lon, lat = plane.lonlat(touch[pending] + unit[pending] * distance).T
+        facing[pending] = shapely.contains_xy(territory.national, lon, lat)
     return facing
 
 
@@ -504,7 +517,6 @@ def _covering_parts(
         else [_Covered(hull, probe)]
     )
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
-    shapely.prepare(hull_lonlat)
     # Each layer's vertices inside the hull: what it costs any tier's budget (counted once).
     inside = _vertices_inside(hull_lonlat, territory)
     land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
@@ -717,7 +729,7 @@ def _corner_overshoot(hull: _Hull, step: float) -> float:
 
 
 def _vertices_inside(hull_lonlat: BaseGeometry, territory: Territory) -> list[int]:
-    """How many of each allowed layer's vertices lie inside the hull (prepared)."""
+    """How many of each allowed layer's vertices lie inside the hull."""
     vertices, layer = territory.allowed_vertices  # sorted by longitude
     minx, miny, maxx, maxy = hull_lonlat.bounds
     lon = vertices[:, 0]
@@ -725,7 +737,13 @@ def _vertices_inside(hull_lonlat: BaseGeometry, territory: Territory) -> list[in
     last = int(np.searchsorted(lon, maxx, side="right"))
     lat = vertices[first:last, 1]
     near = first + np.flatnonzero((lat >= miny) & (lat <= maxy))
-    inside = shapely.contains_xy(hull_lonlat, vertices[near, 0], vertices[near, 1])
+    x, y = vertices[near, 0], vertices[near, 1]
+    # Decided in the hull's fan (``locate_in_hull``); GEOS, unprepared, only for the few too
+    # near the hull's edges to tell: the answers are GEOS's either way.
+    verdict = locate_in_hull(shapely.get_coordinates(hull_lonlat)[:-1], x, y)
+    inside = verdict == INSIDE
+    close = np.flatnonzero(verdict == CLOSE)
+    inside[close] = shapely.contains_xy(hull_lonlat, x[close], y[close])
     counts = np.bincount(layer[near[inside]], minlength=len(territory.allowed))
     return [int(c) for c in counts]
 

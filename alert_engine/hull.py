@@ -25,6 +25,11 @@ BoolArray = npt.NDArray[np.bool_]
 _DIRECTIONS = 16  # extreme points found: the polygon they make leaves ~1/3 of an arc's points
 _FEW = 64  # below this many points, sorting them all is as cheap as filtering
 _MARGIN = 1e-9  # of the extent: how far inside a dropped point must be
+# A cross product's sign is certain when its value exceeds this share of the product of its
+# vectors' sizes (L1): differences and products round by a few ε (2⁻⁵³) of those, far less.
+_CROSS_ERROR = 1e-12
+# What ``locate_in_hull`` says of a point: outside, inside, or too near the ring to tell.
+OUTSIDE, INSIDE, CLOSE = 0, 1, 2
 
 
 def hull_ring(points: FloatArray) -> FloatArray:
@@ -136,3 +141,73 @@ def pseudo_angle(dx: float, dy: float) -> float:
         return 0.0
     p = dx / total  # in [-1, 1], falling as the angle rises through the upper half
     return 1.0 - p if dy >= 0.0 else 3.0 + p
+
+
+def locate_in_hull(ring: FloatArray, x: FloatArray, y: FloatArray) -> npt.NDArray[np.int8]:
+    """For each point (``x``, ``y``): ``INSIDE`` the interior of the polygon of ``ring`` (a
+    hull's vertices, counter-clockwise, no closing repeat), ``OUTSIDE`` it, or ``CLOSE``
+    where floating point cannot tell (the caller asks GEOS): near its boundary, or near a
+    ray of the fan from the vertices' mean that decides each point; all of them unless the
+    ring is clearly star-shaped from that mean (a hull is).
+
+    A point test in GEOS costs a search of the ring's edges; here a point is placed in one
+    triangle of the fan by a binary search, and three signs decide it."""
+    return _locate(
+        np.ascontiguousarray(ring, dtype=np.float64),
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(y, dtype=np.float64),
+    )
+
+
+@compiled
+def _locate(ring: FloatArray, x: FloatArray, y: FloatArray) -> npt.NDArray[np.int8]:
+    """``locate_in_hull``. Where every step from a vertex to the next turns clearly
+    counter-clockwise about the centre and the ring goes round it once, the polygon is
+    star-shaped from it: within the wedge between two consecutive vertices it is exactly
+    their triangle with the centre, so a point clearly in that wedge is inside or outside as
+    it lies on one side of their edge or the other."""
+    n, m = ring.shape[0], x.shape[0]
+    verdict = np.full(m, CLOSE, dtype=np.int8)
+    if n < 3:
+        return verdict
+    cx, cy = ring[:, 0].mean(), ring[:, 1].mean()
+    vx, vy = ring[:, 0] - cx, ring[:, 1] - cy
+    rounds = 0  # upward crossings of the ray east of the centre: turns round it
+    for i in range(n):
+        j = (i + 1) % n
+        if not _clearly_left(vx[i], vy[i], vx[j], vy[j]):
+            return verdict
+        if vy[i] < 0.0 <= vy[j]:
+            rounds += 1
+    if rounds != 1:
+        return verdict
+    angles = np.empty(n)
+    for i in range(n):
+        angles[i] = pseudo_angle(vx[i], vy[i])
+    start = int(np.argmin(angles))
+    order = (start + np.arange(n)) % n  # vertices by rising angle
+    rising = angles[order]
+    for k in range(m):
+        wx, wy = x[k] - cx, y[k] - cy
+        # The wedge from vertex ``i`` to the next that should hold the point; a wrong one
+        # (rounding of the angles) only fails the clear test below.
+        at = int(np.searchsorted(rising, pseudo_angle(wx, wy), side="right")) - 1
+        i = order[at % n]
+        j = (i + 1) % n
+        if not (_clearly_left(vx[i], vy[i], wx, wy) and _clearly_left(wx, wy, vx[j], vy[j])):
+            continue
+        ex, ey = ring[j, 0] - ring[i, 0], ring[j, 1] - ring[i, 1]
+        px, py = x[k] - ring[i, 0], y[k] - ring[i, 1]
+        if _clearly_left(ex, ey, px, py):
+            verdict[k] = INSIDE
+        elif _clearly_left(px, py, ex, ey):
+            verdict[k] = OUTSIDE
+    return verdict
+
+
+@compiled
+def _clearly_left(ux: float, uy: float, wx: float, wy: float) -> bool:
+    """Whether (wx, wy) lies to the left of (ux, uy) beyond any rounding of the vectors'
+    differences or of the cross product."""
+    size = (abs(ux) + abs(uy)) * (abs(wx) + abs(wy))
+    return bool(ux * wy - uy * wx > _CROSS_ERROR * size)

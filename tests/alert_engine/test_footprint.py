@@ -28,6 +28,7 @@ from alert_engine.footprint import (
     vertex_count,
 )
 from alert_engine.geodesy import geodesic_area_m2
+from alert_engine.local_plane import LocalPlane
 from alert_engine.locations import TrustedLocation
 from alert_engine.overshoot import SEA_RELATIVE, SEA_TOL_M
 from alert_engine.pieces import disk_piece, piece_of
@@ -339,3 +340,29 @@ def test_a_candidate_that_does_not_cover_the_zone_is_never_sent(
     sent = footprint(Point(lon=-5.0003, lat=34.0331), 160.0, TERRITORY, 100)
     assert shapely.covers(sent.polygon, sent.exact)
     assert shapely.equals(shapely.union_all(list(sent.parts)), sent.polygon)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lengths=st.lists(
+        st.floats(min_value=1.0, max_value=1e6, allow_nan=False), min_size=3, max_size=40
+    )
+)
+def test_a_side_is_ruled_out_only_where_the_median_rule_finds_none(lengths: list[float]) -> None:
+    """The shortcut for a disk's edges (the shortest bounds the median from below) says no
+    side only where the rule on the median finds none."""
+    edges = np.asarray(lengths)
+    found = bool(np.any(edges > max(2000.0, 4.0 * float(np.median(edges)))))
+    assert footprint_module._may_have_side(edges) or not found
+
+
+@pytest.mark.parametrize("name", CORRIDORS)
+def test_a_corridor_has_its_sides_and_a_disk_none(name: str) -> None:
+    center, heading, km = CORRIDORS[name]
+    seen = TrustedLocation(point=Point(lon=center[0], lat=center[1]), at=NOW, heading_deg=heading)
+    corridor = piece_of(seen, km, ZonePolicy()).polygon
+    disk = disk_piece(Point(lon=center[0], lat=center[1]), km).polygon
+    plane = LocalPlane.at(Point(lon=center[0], lat=center[1]))
+    assert len(footprint_module._straight_sides([corridor], plane)) == 2
+    assert len(footprint_module._straight_sides([disk], plane)) == 0
+    assert len(footprint_module._straight_sides([disk, corridor], plane)) == 2

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from alert_engine.footprint import footprint
-from alert_engine.hull import hull_ring
+from alert_engine.hull import CLOSE, INSIDE, OUTSIDE, hull_ring, locate_in_hull
 from alert_engine.local_plane import LocalPlane
 from alert_engine.territory import Territory, default_paths, load_territory
 from shared.alert_contract import Point
@@ -71,3 +71,69 @@ def test_a_few_points_points_in_line_and_repeated_points() -> None:
     rng = np.random.default_rng(3)
     cloud = rng.normal(size=(3000, 2))
     _assert_geos_hull(np.concatenate([cloud, cloud[:500]]))
+
+
+# --- a point in the hull ----------------------------------------------------------------------
+
+
+def _assert_geos_answers(ring: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``locate_in_hull``'s verdicts, each decided one checked against GEOS's point test."""
+    verdict = locate_in_hull(ring, x, y)
+    decided = verdict != CLOSE
+    geos = shapely.contains_xy(shapely.Polygon(ring), x, y)
+    assert np.array_equal(verdict[decided] == INSIDE, geos[decided])
+    assert set(np.unique(verdict).tolist()) <= {OUTSIDE, INSIDE, CLOSE}
+    return verdict
+
+
+def _awkward_points(ring: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random points over the ring's bounds and beyond, its vertices, points on its edges and
+    a hair either side of them, its vertices' mean and points along the rays from it through
+    the vertices (where the fan's wedges meet)."""
+    low, high = ring.min(axis=0), ring.max(axis=0)
+    spread = rng.uniform(low - (high - low) * 0.2, high + (high - low) * 0.2, (4000, 2))
+    following = np.roll(ring, -1, axis=0)
+    t = rng.uniform(0.0, 1.0, (len(ring), 1))
+    on_edges = ring + (following - ring) * t
+    edge = following - ring
+    normal = np.column_stack([-edge[:, 1], edge[:, 0]])
+    hair = [on_edges + normal * s for s in (1e-14, -1e-14, 1e-9, -1e-9)]
+    center = ring.mean(axis=0)
+    rays = [center + (ring - center) * s for s in (0.5, 1.0 - 1e-15, 1.0 + 1e-15, 1.5)]
+    points = np.concatenate([spread, ring, on_edges, *hair, center[None, :], *rays])
+    return points[:, 0].copy(), points[:, 1].copy()
+
+
+def test_a_point_in_the_hull_is_placed_as_geos_places_it(territory: Territory) -> None:
+    rng = np.random.default_rng(5)
+    decided = 0
+    for center, radius_km in _zones(territory)[:12]:
+        exact = footprint(center, radius_km, territory, 100).exact
+        plane = LocalPlane.at(center)
+        ring = plane.lonlat(hull_ring(plane.xy(shapely.get_coordinates(exact))))
+        x, y = _awkward_points(ring, rng)
+        verdict = _assert_geos_answers(ring, x, y)
+        decided += int(np.sum(verdict != CLOSE))
+        # Only points within rounding of an edge or a ray are left to GEOS.
+        assert np.mean(verdict[:4000] == CLOSE) < 0.01
+    assert decided > 12 * 4000 * 0.9
+
+
+def test_a_ring_not_clearly_star_shaped_is_left_to_geos() -> None:
+    rng = np.random.default_rng(9)
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    x, y = _awkward_points(square, rng)
+    assert np.mean(_assert_geos_answers(square, x, y) != CLOSE) > 0.8
+    # Clockwise, twice round, and a notch that hides part of the ring from its centre.
+    clockwise = square[::-1].copy()
+    twice = np.concatenate([square, square])
+    notch = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.6, 1.0], [0.5, 0.1], [0.4, 1.0]])
+    notch = np.concatenate([notch, [[0.0, 1.0]]])
+    for ring in (clockwise, twice, notch):
+        x, y = _awkward_points(ring, rng)
+        assert (locate_in_hull(ring, x, y) == CLOSE).all()
+    # A star-shaped ring that is not convex: still decided, and as GEOS decides.
+    angles, radii = np.linspace(0.0, 6.2, 10), np.tile([1.0, 0.4], 5)
+    star = np.column_stack([np.cos(angles) * radii, np.sin(angles) * radii])
+    x, y = _awkward_points(star, rng)
+    assert np.mean(_assert_geos_answers(star, x, y) != CLOSE) > 0.8

@@ -76,8 +76,7 @@ class Coasts:
             inside |= self._inside(piece, near)
         kept = near[~(inside & self.of_territory[near])]
         shapely.prepare(area)
-        lines = self.tree.geometries[kept]
-        return shapely.multilinestrings(lines[self._meeting(area, kept)])
+        return shapely.multilinestrings(self.tree.geometries[kept[self._meeting(area, kept)]])
 
     def _inside(self, piece: shapely.Polygon, segments: IntArray) -> BoolArray:
         """Whether each segment has both ends inside ``piece`` (prepared)."""
@@ -122,8 +121,11 @@ def _runs_against(geometry: BaseGeometry, boxes: ObjectArray, run: IntArray) -> 
     present[run] = True
     tested = np.flatnonzero(present)
     candidates = boxes[tested]
-    state = np.full(len(boxes), _UNDECIDED, dtype=np.int8)
-    state[tested[shapely.contains_properly(geometry, candidates)]] = _INSIDE
-    state[tested[~shapely.intersects(geometry, candidates)]] = _OUTSIDE
+    state = np.full(len(boxes), _OUTSIDE, dtype=np.int8)
+    inside = shapely.contains_properly(geometry, candidates)
+    state[tested[inside]] = _INSIDE
+    # A box inside meets the geometry: only the others are tested for meeting it.
+    others = tested[~inside]
+    state[others[shapely.intersects(geometry, boxes[others])]] = _UNDECIDED
     by_segment: Int8Array = state[run]
     return by_segment

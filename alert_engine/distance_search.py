@@ -232,6 +232,28 @@ def nearest(
 
 
 @compiled
+def _nearest_knots(
+    points: FloatArray, starts: FloatArray, ends: FloatArray, grid: Grid
+) -> tuple[FloatArray, IntArray, FloatArray]:
+    """``nearest`` for knots, where a line's first knot is often the one before it again
+    (consecutive edges of a polygon, each its own line): a repeat is given the same answer
+    without a second search (the search is a function of the point alone)."""
+    n = points.shape[0]
+    distance = np.empty(n)
+    segment = np.empty(n, dtype=np.int64)
+    closest = np.empty((n, 2))
+    for p in range(n):
+        px, py = points[p, 0], points[p, 1]
+        if p > 0 and px == points[p - 1, 0] and py == points[p - 1, 1]:
+            distance[p], segment[p] = distance[p - 1], segment[p - 1]
+            closest[p, 0], closest[p, 1] = closest[p - 1, 0], closest[p - 1, 1]
+            continue
+        d, i, qx, qy = _nearest_one(px, py, starts, ends, grid)
+        distance[p], segment[p], closest[p, 0], closest[p, 1] = d, i, qx, qy
+    return distance, segment, closest
+
+
+@compiled
 def _chain_width(starts: FloatArray, ends: FloatArray, ring: IntArray, sa: int, sb: int) -> float:
     """H for the chain of the boundary from segment ``sa`` to ``sb`` when it runs
     monotonically along its chord within a band of width H; infinite otherwise (see
@@ -312,7 +334,7 @@ def max_over(
     closed against a lower limit stays closed."""
     n = points.shape[0]
     best = np.zeros(tolerance.shape[0])
-    f, s, q = nearest(points, starts, ends, grid)
+    f, s, q = _nearest_knots(points, starts, ends, grid)
     for k in range(n):
         best[group[k]] = max(best[group[k]], f[k])
     # An interval: its two knots (x, y, f, segment, nearest x, nearest y) and its group.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from alert_engine.distance_search import Boundary
+from alert_engine.distance_search import Boundary, _nearest_knots
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -69,3 +69,26 @@ def test_the_grid_search_finds_what_every_segment_gives() -> None:
     assert np.array_equal(segment, expected_segment)
     assert np.array_equal(closest, expected_closest)
     assert (segment == len(starts) - 1).sum() == 0  # the repeat loses to the lower index
+
+
+def test_knots_repeating_the_one_before_are_answered_as_searched() -> None:
+    # A polygon's consecutive edges, each its own line, give each vertex twice in a row: the
+    # repeat takes the answer before it. It must be the search's own, to the bit: on a vertex
+    # of the boundary (equally near segments), off it, at the origin with either sign of
+    # zero, where only one coordinate repeats, and where a point comes back after others
+    # (only a repeat in a row is reused).
+    rng = np.random.default_rng(5)
+    starts, ends, ring = _jagged_rings(rng)
+    boundary = Boundary.of(starts, ends, ring)
+    vertices = np.concatenate([starts[:40], rng.normal(0.0, 70_000.0, (40, 2))])
+    twice = np.repeat(vertices, 2, axis=0)  # each edge's end, then the next one's start
+    signed_zeros = np.array([[0.0, 0.0], [-0.0, 0.0], [0.0, -0.0], [-0.0, -0.0]])
+    one_coordinate = np.array([[1_000.0, 2_000.0], [1_000.0, 2_500.0], [1_500.0, 2_500.0]])
+    points = np.concatenate([twice, signed_zeros, one_coordinate, vertices[:5], twice[:3]])
+
+    f, segment, closest = _nearest_knots(points, boundary.starts, boundary.ends, boundary.grid)
+
+    expected_f, expected_segment, expected_closest = boundary.nearest(points)
+    assert np.array_equal(f, expected_f)
+    assert np.array_equal(segment, expected_segment)
+    assert np.array_equal(closest, expected_closest)

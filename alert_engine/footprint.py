@@ -125,6 +125,8 @@ def load_compiled() -> None:
     # A ring with an edge of centimetres: the short-edge loop runs.
     drop_short_edges(shapely.Polygon([(0, 0), (1e-3, 0), (1e-3, 1e-3), (1e-3 - 1e-7, 1e-3)]), 1.0)
     peel_to_fit(octagon, 4)  # over its budget: diagonals are tested
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    locate_in_hull(square, np.array([0.5]), np.array([0.5]))  # allowed vertices in a hull
 
 
 def footprint(

@@ -25,15 +25,20 @@ Decisions, with the spec's reasons:
   US-style feeds classify AMBER alerts by.
 * **responseType** ``Monitor`` (watch for the child, call the number in ``instruction``);
   ``AllClear`` on a Cancel.
-* **Area**: the sent polygons (GeoJSON is lon/lat, CAP is "lat,lon": swapped; closed ring; one
-  ``<polygon>`` per part of a MultiPolygon) and the ISO 3166-2 geocodes the zone touches. A CAP
-  polygon has no holes, and an outer ring alone would alert an enclave the zone leaves out
-  (Ceuta, Melilla): the engine sends hole-free parts, and a polygon that still has holes is
-  cut into such parts here (``alert_engine.hole_free``), so CAP and GeoJSON always describe the
-  same region. CAP 1.2 §3.2.4 makes an area the
-  **union** of its polygons, circles and geocodes, so the unclipped ``<circle>`` elements (one
-  per trusted location, each inside the unclipped zone) would add back the foreign land and
-  sea that clipping removed: they are written only when asked for.
+* **Area**: what the alert targets (``Area.targeting``), and nothing wider, as CAP 1.2 §3.2.4
+  makes an area the **union** of its polygons, circles and geocodes: a consumer alerts all of
+  each. Targeting ``polygon``: the sent polygons (GeoJSON is lon/lat, CAP is "lat,lon":
+  swapped; closed ring; one ``<polygon>`` per part of a MultiPolygon) and no geocode, as each
+  region or province the zone touches would add all of itself (a Fnideq zone would alert the
+  whole Oriental). A CAP polygon has no holes, and an outer ring alone would alert an enclave
+  the zone leaves out (Ceuta, Melilla): the engine sends hole-free parts, and a polygon that
+  still has holes is cut into such parts here (``alert_engine.hole_free``), so CAP and GeoJSON
+  always describe the same region. Targeting ``geocodes`` (the polygons reach land beyond the
+  161 m rule, possibly across a border): the ISO 3166-2 codes of the provinces the zone
+  touches, and no polygon; the provinces tile the territory, so they cover the zone's, and
+  their regions would only add ground. The unclipped ``<circle>`` elements (one per trusted
+  location, each inside the unclipped zone) would add back the foreign land and sea that
+  clipping removed: they are written only when asked for.
 * **Parameters** ``CMAMtext`` (the 90-character short text) and ``CMAMlongtext`` (the
   360-character description), the names the CAP IPAWS profile's WEA channel reads.
 """
@@ -151,13 +156,25 @@ def _add_pairs(parent: ET.Element, tag: str, pairs: Iterable[tuple[str, str]]) -
 def _area(parent: ET.Element, area: Area, language: Language, *, include_circle: bool) -> None:
     element = _add(parent, "area")
     _add(element, "areaDesc", area.descriptions.get(language, area.description))
-    for ring in _rings(area.geojson):
-        _add(element, "polygon", cap_polygon(ring))
+    if area.targeting == "polygon":
+        for ring in _rings(area.geojson):
+            _add(element, "polygon", cap_polygon(ring))
     if include_circle:
         for circle in area.circles or [area.circle]:
             center, radius = circle.center, _number(circle.radius_km)
             _add(element, "circle", f"{_number(center.lat)},{_number(center.lon)} {radius}")
-    _add_pairs(element, "geocode", ((GEOCODE_SCHEME, code) for code in area.geocodes))
+    if area.targeting == "geocodes":
+        _add_pairs(element, "geocode", ((GEOCODE_SCHEME, code) for code in targeted_codes(area)))
+
+
+def targeted_codes(area: Area) -> list[str]:
+    """The geocodes a CAP area targets: the provinces the zone touches, in ``geocodes``'
+    order (a region adds only ground around them); every code where the kinds are not known
+    (``geocode_shares`` empty)."""
+    provinces = {g.code for g in area.geocode_shares if g.kind == "province"}
+    if not provinces:
+        return list(area.geocodes)
+    return [code for code in area.geocodes if code in provinces]
 
 
 def _info(

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import shapely
@@ -22,6 +22,7 @@ from shared.alert_contract import (
     AlertMessage,
     Area,
     Circle,
+    GeocodeShare,
     InfoBlock,
     Language,
     MessageStatus,
@@ -227,11 +228,9 @@ def test_alert_fields() -> None:
             (photo, "image/jpeg", "https://photos.example.org/cases/amina.jpg"),
             (photo, "application/octet-stream", "https://cdn.example.org/p/42"),
         ]
-    geocodes = [
-        (_text(g, "cap:valueName"), _text(g, "cap:value"))
-        for g in info.findall("cap:area/cap:geocode", NS)
-    ]
-    assert geocodes == [("ISO3166-2", "MA-06"), ("ISO3166-2", "MA-04")]
+    # Targeting the polygons: no geocode, which would add each region whole (CAP's union).
+    assert info.findall("cap:area/cap:polygon", NS)
+    assert info.findall("cap:area/cap:geocode", NS) == []
 
 
 def test_cancel_says_all_clear_and_carries_no_photo() -> None:
@@ -446,3 +445,31 @@ def test_each_info_names_the_area_in_its_language(
         assert said[language] == description, said
     if place is None:  # the coordinates isolated in the Arabic line, in their order
         assert said["ar"] == "160 كم حول \u206833.5731,-7.5898\u2069"
+
+
+def _share(code: str, kind: Literal["region", "province"]) -> GeocodeShare:
+    return GeocodeShare(code=code, kind=kind, name_ar="ا", name_fr="A", share=0.5)
+
+
+def test_an_area_targeted_by_geocodes_names_its_provinces_and_no_polygon() -> None:
+    """The polygons reach land beyond the 161 m rule: a CAP consumer, which alerts the union of
+    an area's polygons and geocodes, gets the provinces the zone touches and nothing else
+    (their regions would only add ground)."""
+    alert = MESSAGES["Alert"]
+    shares = [_share("MA-06", "region"), _share("MA-CAS", "province"), _share("MA-MOH", "province")]
+    area = alert.area.model_copy(
+        update={
+            "targeting": "geocodes",
+            "geocodes": [g.code for g in shares],
+            "geocode_shares": shares,
+        }
+    )
+    document = to_cap_xml(alert.model_copy(update={"area": area}))
+    SCHEMA.validate(document.decode("utf-8"))
+    for info in _parse(document).findall("cap:info", NS):
+        assert info.findall("cap:area/cap:polygon", NS) == []
+        geocodes = [
+            (_text(g, "cap:valueName"), _text(g, "cap:value"))
+            for g in info.findall("cap:area/cap:geocode", NS)
+        ]
+        assert geocodes == [("ISO3166-2", "MA-CAS"), ("ISO3166-2", "MA-MOH")]

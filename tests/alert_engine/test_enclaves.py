@@ -86,6 +86,10 @@ def _cap_polygons(message: AlertMessage) -> list[shapely.Polygon]:
     infos = root.findall("cap:info", NS)
     texts = [[p.text or "" for p in i.findall("cap:area/cap:polygon", NS)] for i in infos]
     assert all(t == texts[0] for t in texts)  # every language's area is the same
+    # The area is the union of its polygons, circles and geocodes (CAP 1.2): a geocode would
+    # add a whole region or province to the polygons.
+    assert all(i.findall("cap:area/cap:geocode", NS) == [] for i in infos)
+    assert all(i.findall("cap:area/cap:circle", NS) == [] for i in infos)
     polygons = []
     for text in texts[0]:
         pairs = [tuple(float(v) for v in pair.split(",")) for pair in text.split(" ")]

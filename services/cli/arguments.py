@@ -4,9 +4,11 @@ so that ``tifli --help`` answers without loading the services."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import textwrap
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 _DURATION = re.compile(r"^([1-9][0-9]{0,4})([mhdw])$")
@@ -29,6 +31,21 @@ def parse_duration(text: str) -> timedelta:
 def parse_since(text: str) -> timedelta:
     """``30m``, ``1h``, ``2d``: how far back a listing looks."""
     return _duration(text, "mhdw")
+
+
+def output_file(text: str) -> Path:
+    """``-o FILE``: a path whose folder exists and can be written, not a folder itself;
+    checked as the command line is read, so that a wrong path is said in a line before any
+    work, not in a traceback after it (the drill had approved its case, and sent no Cancel)."""
+    path = Path(text)
+    folder = path.parent
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: name a file in it")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"{text} cannot be written")
+    return path
 
 
 def add_command(

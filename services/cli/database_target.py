@@ -7,11 +7,13 @@ An operator who runs ``tifli keys create`` in the wrong folder (or with the wron
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from alembic.util.exc import CommandError
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import URL, make_url
 
@@ -72,14 +74,55 @@ async def has_schema(database_url: str) -> bool:
                 lambda sync: inspect(sync).has_table("alembic_version")
             )
     except Exception as exc:
-        if sqlstate_of(exc) != "3D000":  # invalid_catalog_name
+        refused = refusal_of(exc, database_url)
+        if refused is None:
             raise
-        raise DatabaseRefused(
-            f"the database {shown_url(database_url)} does not exist: create it first, "
-            "then run 'tifli db upgrade' against it"
-        ) from None
+        raise refused from None
     finally:
         await engine.dispose()
+
+
+# The login refused: invalid_authorization_specification (an unknown role, no pg_hba.conf
+# entry), invalid_password.
+_LOGIN_REFUSED = ("28000", "28P01")
+_UNKNOWN_REVISION = "Can't locate revision identified by"
+
+
+def refusal_of(exc: BaseException, database_url: str) -> DatabaseRefused | None:
+    """What an error connecting to or migrating the database means for the operator, in a
+    line, where waiting or trying again cannot help; None for any other error (a server that
+    does not answer yet is the caller's to wait for)."""
+    shown = shown_url(database_url)
+    state = sqlstate_of(exc)
+    if state == "3D000":  # invalid_catalog_name
+        return DatabaseRefused(
+            f"the database {shown} does not exist: create it first, then run "
+            "'tifli db upgrade' against it"
+        )
+    if state in _LOGIN_REFUSED:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[-1][:200]
+        return DatabaseRefused(
+            f"the database server refused the login to {shown} ({reason}): check the user "
+            "and password in TIFLI_DATABASE_URL"
+        )
+    if _sqlite_error_code(exc) == sqlite3.SQLITE_NOTADB:
+        return DatabaseRefused(
+            f"{shown} is not a SQLite database: set TIFLI_DATABASE_URL to the service's "
+            "database file"
+        )
+    if isinstance(exc, CommandError) and str(exc).startswith(_UNKNOWN_REVISION):
+        return DatabaseRefused(
+            f"the schema of {shown} is at a revision this tifli does not know (a newer "
+            "release migrated it): run that release, or a newer one, against it"
+        )
+    return None
+
+
+def _sqlite_error_code(exc: BaseException) -> int | None:
+    """The SQLite result code behind ``exc`` (wrapped by SQLAlchemy), if it is SQLite's."""
+    original = getattr(exc, "orig", exc)
+    code = getattr(original, "sqlite_errorcode", None)
+    return code if isinstance(code, int) else None
 
 
 def prepare(settings: Settings, *, init: bool) -> None:
@@ -174,6 +217,11 @@ def migrate(settings: Settings) -> None:
         upgrade(settings.database_url, migration_key(settings))
     except RuntimeError as exc:  # a missing key, said plainly by the key's source
         raise DatabaseRefused(str(exc)) from exc
+    except Exception as exc:
+        refused = refusal_of(exc, settings.database_url)
+        if refused is None:
+            raise
+        raise refused from None
 
 
 def run_on_database(

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.cli.arguments import add_command
+from services.cli.arguments import add_command, output_file
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -28,7 +28,7 @@ def register(commands: Any) -> None:
     demo.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=output_file,
         default=Path("tifli-demo-zone.svg"),
         metavar="FILE.svg",
         help="where to draw the alert's zone (default: %(default)s)",

@@ -18,7 +18,7 @@ _IN_FLIGHT = "1m"
 def register(commands: Any) -> None:
     events = commands.add_parser(
         "events",
-        help="events a service never finished: list, redrive",
+        help="events a service never finished: unfinished, redrive",
         description="Events published from the outbox that a consumer group never finished: "
         "parked on the dead-letter topic after failing (tifli_events_dead_lettered_total "
         "counts them), or still on their way.",

@@ -55,7 +55,7 @@ def register(commands: Any) -> None:
 
 def handle_db(settings: Settings, args: argparse.Namespace) -> int:
     from services.cli.database_target import DatabaseRefused, migrate, shown_url
-    from shared.transient_errors import is_transient, sqlstate_of
+    from shared.transient_errors import is_transient
 
     shown = shown_url(settings.database_url)
     print(f"tifli: database {shown}", file=sys.stderr)
@@ -66,9 +66,6 @@ def handle_db(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     except Exception as exc:
         # An operator's step: said in a line (the cause sat mid-way through a traceback).
-        if sqlstate_of(exc) == "3D000":
-            print(f"tifli: the database {shown} does not exist: create it first", file=sys.stderr)
-            return 2
         if not is_transient(exc):
             raise
         print(

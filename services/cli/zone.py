@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.cli.arguments import add_command
+from services.cli.arguments import add_command, output_file
 
 if TYPE_CHECKING:  # imported when a command runs: `tifli --help` stays quick
     from shapely.geometry.base import BaseGeometry
@@ -37,7 +37,9 @@ def register(commands: Any) -> None:
         type=float,
         help="the zone's radius (default: the floor, TIFLI_ZONE_FLOOR_KM: a fresh report)",
     )
-    preview.add_argument("-o", "--output", type=Path, metavar="FILE.svg", help="write a picture")
+    preview.add_argument(
+        "-o", "--output", type=output_file, metavar="FILE.svg", help="write a picture"
+    )
     preview.set_defaults(handler=handle)
 
 

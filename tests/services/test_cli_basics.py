@@ -149,6 +149,21 @@ def test_zone_preview(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "sent polygon(s)" in legend and "coast and borders" in legend
 
 
+@pytest.mark.parametrize(
+    "command", [["zone", "preview", "--lat", "35.76", "--lon", "-5.83"], ["demo"]]
+)
+def test_a_picture_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """A missing folder, or a folder given for the file: said as the command line is read
+    (it was a traceback after the zone was drawn; the drill stopped before its Cancel)."""
+    for output, said in ((tmp_path / "none" / "z.svg", "does not exist"), (tmp_path, "folder")):
+        with pytest.raises(SystemExit) as refused:
+            build_parser().parse_args([*command, "-o", str(output)])
+        assert refused.value.code == 2
+        assert said in capsys.readouterr().err
+
+
 def test_zone_preview_refuses_a_point_off_the_earth(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["zone", "preview", "--lat", "95", "--lon", "0"])
     assert args.handler(Settings(), args) == 2

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from services.testbed.partner import partner_endpoint
 from services.testbed.stack import Stack
 from shared.problems import PROBLEM_JSON
+from shared.sealing import Sealer
 from tests.flows import verify_both_signatures
 from tests.services.cli_runner import tifli
 
@@ -103,3 +104,24 @@ async def test_partners_from_the_command_line(stack: Stack) -> None:
 
         missing = await tifli(url, "partners", "show", "no-such-partner")
         assert missing.returncode == 1 and "No partner no-such-partner" in missing.stderr
+
+
+async def test_a_data_key_that_opens_no_secret_is_said_in_one_line(stack: Stack) -> None:
+    """The step of a rotation an operator missed: the command's key is not the one the
+    partners' secrets are sealed with. It was a traceback."""
+    assert stack.settings is not None
+    async with partner_endpoint() as partner:
+        registered = await stack.register_partner(partner)
+        for action in ("test", "verify"):
+            done = await tifli(
+                stack.settings.database_url,
+                "partners",
+                action,
+                str(registered["id"]),
+                TIFLI_DATA_KEY=Sealer.new_key(),
+            )
+            assert done.returncode == 1, done.stderr
+            lines = [line for line in done.stderr.splitlines() if "tifli: database" not in line]
+            assert "Traceback" not in done.stderr and len(lines) == 1, done.stderr
+            assert "opens with none of the keys" in lines[0]
+        assert partner.received == []  # nothing was sent unsigned

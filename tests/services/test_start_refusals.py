@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 
 from dispatcher.models import Partner
 from services.cli.database_target import prepare_service
@@ -166,6 +167,47 @@ async def test_db_upgrade_says_in_one_line_what_is_wrong(postgres: PostgresServe
     silent = f"postgresql+asyncpg://tifli@127.0.0.1:{free_port()}/tifli"
     done = await tifli(silent, "db", "upgrade", TIFLI_DATA_KEY=Sealer.new_key())
     assert done.returncode == 3 and "does not answer" in one_line(done.stderr)
+
+
+async def test_a_login_the_server_refuses_is_said_in_one_line(postgres: PostgresServer) -> None:
+    """An unknown role: every command, and a service, said it in a hundred lines of chained
+    tracebacks (exit 1); waiting will not make the server accept it."""
+    role = f"nosuch{uuid.uuid4().hex[:8]}"
+    refused = make_url(postgres.url).set(username=role).render_as_string(hide_password=False)
+    commands: list[tuple[str, ...]] = [("db", "upgrade"), ("keys", "list"), ("run", "dispatcher")]
+    for args in commands:
+        env = {**SILENT_BROKER, **PUBLIC_ADDRESS} if args[0] == "run" else {}
+        done = await tifli(refused, *args, TIFLI_DATA_KEY=Sealer.new_key(), **env)
+        assert done.returncode == 2, done.stderr
+        line = one_line(done.stderr)
+        assert "refused the login" in line and role in line, line
+
+
+async def test_a_file_that_is_not_a_database_is_said_in_one_line(tmp_path: Path) -> None:
+    junk = tmp_path / "tifli.db"
+    junk.write_text("not a database\n")
+    for args in (("db", "upgrade"), ("keys", "list"), ("run",)):
+        done = await tifli(f"sqlite+aiosqlite:///{junk}", *args)
+        assert done.returncode == 2, done.stderr
+        assert "is not a SQLite database" in one_line(done.stderr)
+    assert junk.read_text() == "not a database\n"
+
+
+async def test_a_schema_newer_than_this_release_is_said_in_one_line(tmp_path: Path) -> None:
+    """A database a newer release migrated (this one rolled back): its revision is unknown
+    here, and a command said so in a traceback."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}"
+    assert (await tifli(database_url, "db", "upgrade")).returncode == 0
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = 'f00d0099'"))
+    finally:
+        await engine.dispose()
+    for args in (("db", "upgrade"), ("keys", "list"), ("run",)):
+        done = await tifli(database_url, *args)
+        assert done.returncode == 2, done.stderr
+        assert "at a revision this tifli does not know" in one_line(done.stderr)
 
 
 async def test_upgrades_started_at_once_take_turns(postgres: PostgresServer) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +26,7 @@ from shared.bus.base import Message
 from shared.clock import SystemClock
 from shared.outbox import OutboxEvent
 from tests.flows import engine_processed
+from tests.own_process import run_module
 from tests.waiting import eventually
 
 MARRAKECH = {"lat": 31.6295, "lon": -7.9811}
@@ -268,13 +267,7 @@ async def _a_write(stack: Stack) -> None:
 
 
 def test_zones_drawn_from_several_threads_at_once_are_drawn_as_one_at_a_time() -> None:
-    ran = subprocess.run(
-        [sys.executable, "-m", "tests.alert_engine.drawing_in_threads"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    ran = run_module("tests.alert_engine.drawing_in_threads")
     # A crash (a negative code: the signal) is what two unlocked drawings at once can do.
     assert ran.returncode == 0, (ran.returncode, ran.stderr[-3000:])
     assert json.loads(ran.stdout) == {"drawn": 54, "differ": 0}

@@ -29,7 +29,9 @@ class ChainedEntry:
 
     id: int
     seq: int
-    at: datetime
+    # None: what is stored does not read as a time. Only tampering does that (SQLite's columns
+    # take any value; PostgreSQL's timestamp column takes timestamps only).
+    at: datetime | None
     key_id: str
     action: str
     report_id: str | None
@@ -67,11 +69,11 @@ def entry_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def hash_of(entry: ChainedEntry) -> str:
-    """What ``entry``'s hash must be, given its content."""
+def hash_of(entry: ChainedEntry, at: datetime) -> str:
+    """What ``entry``'s hash must be, given its content (its time read as ``at``)."""
     return entry_hash(
         seq=entry.seq,
-        at=entry.at,
+        at=at,
         key_id=entry.key_id,
         action=entry.action,
         report_id=entry.report_id,
@@ -125,11 +127,18 @@ class ChainCheck:
                 entry.seq,
                 "its link does not match the entry before it (moved, or one before replaced)",
             )
-        if entry.entry_hash != hash_of(entry):
+        if entry.at is None:
+            return Break(entry.id, entry.seq, "its time is not a timestamp (changed)")
+        if entry.entry_hash != hash_of(entry, entry.at):
             return Break(entry.id, entry.seq, "its content does not match its hash (changed)")
         self.verified += 1
         self._last_hash = entry.entry_hash
         return None
+
+    @property
+    def last_hash(self) -> str:
+        """The hash the next entry must link to: the last verified one's."""
+        return self._last_hash
 
     def finish(self, head: Head) -> Break | None:
         """After the last entry: the chain must reach the head."""

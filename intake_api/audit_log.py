@@ -6,12 +6,14 @@ module only reads them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Dialect, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from intake_api.audit_chain import Break, ChainCheck, ChainedEntry, Head
 from intake_api.audit_schemas import AuditEntryOut, AuditPage
@@ -73,13 +75,37 @@ class Verification:
     broken: Break | None
 
 
+# The time as stored, decoded row by row (``_stored_time``): a value that is not a time is a
+# row tampered with, to report, where the column's own type would fail the whole read.
+_RAW_AT = type_coerce(AuditEntry.at, NullType()).label("at")
+_AT_TYPE = AuditEntry.__table__.c.at.type
+
+
+def _time_reader(dialect: Dialect) -> Callable[[Any], datetime | None]:
+    """Reads a stored ``at`` as the column's type does, or None when it is not a time."""
+    decode = _AT_TYPE.dialect_impl(dialect).result_processor(dialect, None)
+
+    def read(raw: Any) -> datetime | None:
+        if raw is None or decode is None:
+            return None
+        try:
+            decoded = decode(raw)
+        except (ValueError, TypeError):  # text that is no date, a number (SQLite)
+            return None
+        return decoded if isinstance(decoded, datetime) else None
+
+    return read
+
+
 async def _entries(session: AsyncSession) -> AsyncIterator[ChainedEntry]:
     # Keyset pages in chain order; memory stays flat however long the log is.
+    read_time = _time_reader(session.get_bind().dialect)
+    columns = [c for c in AuditEntry.__table__.c if c.name != "at"]
     after = 0
     while True:
         rows = (
-            await session.scalars(
-                select(AuditEntry)
+            await session.execute(
+                select(*columns, _RAW_AT)
                 .where(AuditEntry.seq > after)
                 .order_by(AuditEntry.seq)
                 .limit(_VERIFY_BATCH)
@@ -89,7 +115,7 @@ async def _entries(session: AsyncSession) -> AsyncIterator[ChainedEntry]:
             yield ChainedEntry(
                 id=row.id,
                 seq=row.seq,
-                at=row.at,
+                at=read_time(row.at),
                 key_id=row.key_id,
                 action=row.action,
                 report_id=row.report_id,
@@ -100,7 +126,28 @@ async def _entries(session: AsyncSession) -> AsyncIterator[ChainedEntry]:
         if len(rows) < _VERIFY_BATCH:
             return
         after = rows[-1].seq
-        session.expunge_all()
+
+
+async def _renumbered(session: AsyncSession, check: ChainCheck, gap: Break) -> Break:
+    """A gap in ``seq``, pointed at the row renumbered out of it when there is one: the row
+    whose link is the last verified entry's hash stands in the chain right after it, whatever
+    number it now bears. Otherwise the gap as found (the entry deleted)."""
+    follower = (
+        await session.execute(
+            select(AuditEntry.id, AuditEntry.seq)
+            .where(AuditEntry.prev_hash == check.last_hash, AuditEntry.seq != check.verified + 1)
+            .order_by(AuditEntry.seq)
+            .limit(1)
+        )
+    ).first()
+    if follower is None:
+        return gap
+    return Break(
+        follower.id,
+        follower.seq,
+        f"it links to the entry at seq {check.verified} but is numbered {follower.seq}, "
+        f"not {check.verified + 1} (renumbered)",
+    )
 
 
 async def verify(session: AsyncSession) -> Verification:
@@ -108,6 +155,8 @@ async def verify(session: AsyncSession) -> Verification:
     check = ChainCheck()
     async for entry in _entries(session):
         broken = check.check(entry)
+        if broken is not None and entry.seq != check.verified + 1:
+            return Verification(check.verified, await _renumbered(session, check, broken))
         if broken is not None:
             return Verification(check.verified, broken)
     head = await session.get(AuditChainHead, HEAD_ID)

@@ -76,9 +76,19 @@ def test_a_changed_entry_is_named() -> None:
 def test_a_changed_time_is_seen_as_a_change() -> None:
     entries = _chain(3)
     head = _head(entries)
-    entries[1] = replace(entries[1], at=entries[1].at + timedelta(microseconds=1))
+    entries[1] = replace(entries[1], at=START + timedelta(seconds=2, microseconds=1))
     broken = first_break(entries, head)
     assert broken is not None and broken.seq == 2
+
+
+def test_a_time_that_is_no_time_is_a_change() -> None:
+    # What the database stores there does not read as a time (garbage written in SQL).
+    entries = _chain(3)
+    head = _head(entries)
+    entries[1] = replace(entries[1], at=None)
+    broken = first_break(entries, head)
+    assert broken is not None and (broken.row_id, broken.seq) == (102, 2)
+    assert "changed" in str(broken)
 
 
 def test_a_deleted_entry_leaves_a_gap() -> None:
@@ -96,7 +106,7 @@ def test_a_deleted_entry_renumbered_and_rehashed_alone_breaks_the_next_link() ->
     entries = _chain(5)
     head = _head(entries)
     third = entries[2]
-    forged = _entry(third.id, 2, third.at, third.action, entries[0].entry_hash)
+    forged = _entry(third.id, 2, START, third.action, entries[0].entry_hash)
     tampered = [entries[0], forged, *entries[3:]]
     broken = first_break(tampered, head)
     assert broken is not None and broken.row_id == 104

@@ -158,6 +158,47 @@ async def test_verify_names_a_changed_then_a_deleted_row(stack: Stack) -> None:
         await engine.dispose()
 
 
+async def test_verify_names_a_row_whose_time_is_no_time_or_whose_seq_was_renumbered(
+    stack: Stack,
+) -> None:
+    """Tampering that breaks a column's type is reported like any other change, not a crash
+    (SQLite's columns take any value); a renumbered row is named itself, not the row after
+    the gap it leaves."""
+    await _approved_case(stack)
+    await _approved_case(stack)
+    assert stack.settings is not None
+    url = stack.settings.database_url
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            query = text("SELECT seq, id, at FROM audit_log ORDER BY seq")
+            rows = (await connection.execute(query)).all()
+        row_id = {seq: row for seq, row, _ in rows}
+        for garbage in ("'garbage'", "7"):
+            async with engine.begin() as connection:
+                await connection.execute(text(f"UPDATE audit_log SET at = {garbage} WHERE seq = 2"))
+            broken = await _verify_cli(url)
+            assert broken.returncode == 1, broken.stderr
+            assert "Traceback" not in broken.stderr, broken.stderr
+            assert f"broken at row id {row_id[2]} (seq 2): its time" in broken.stderr, broken.stderr
+            assert "changed" in broken.stderr
+
+        async with engine.begin() as connection:
+            # Put back as it was: the chain holds again.
+            await connection.execute(
+                text("UPDATE audit_log SET at = :at WHERE seq = 2"), {"at": rows[1].at}
+            )
+        assert (await _verify_cli(url)).returncode == 0
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE audit_log SET seq = 99 WHERE seq = 3"))
+        renumbered = await _verify_cli(url)
+        assert renumbered.returncode == 1
+        assert f"broken at row id {row_id[3]} (seq 99)" in renumbered.stderr, renumbered.stderr
+        assert "renumbered" in renumbered.stderr
+    finally:
+        await engine.dispose()
+
+
 async def _create_keys(database_url: str, count: int) -> None:
     """One writer (its own pool of connections, like an intake process): ``count`` audited
     key creations at once."""

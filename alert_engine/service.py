@@ -46,6 +46,7 @@ from alert_engine.prepared_zones import ClippedZone, PreparedZones, zone_key
 from alert_engine.texts import CaseFacts, cancel_info
 from alert_engine.zone_policy import ZonePolicy, radius_km
 from shared.alert_contract import AlertMessage, Area, MsgType, Point, TravelMode
+from shared.db import truncate_wal_once_committed
 from shared.events import (
     AlertCancelled,
     AlertErased,
@@ -573,6 +574,7 @@ class AlertService:
         parked on the dead-letter topic) is taken down first, and what was kept for an
         approval still parked is deleted with it (``cancel``)."""
         await self.cancel(report_id)
+        truncate_wal_once_committed(self._session)
         alerts = (
             await self._session.scalars(
                 select(Alert).where(Alert.report_id == report_id).with_for_update()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatcher.fanout import edited_body
 from dispatcher.models import Delivery, KnownAlert
 from shared.alert_contract import AlertMessage, InfoBlock
+from shared.db import truncate_wal_once_committed
 
 
 def forgotten(alert: dict[str, Any], texts: Sequence[InfoBlock] | None) -> dict[str, Any]:
@@ -33,6 +34,7 @@ async def forget_child(
     version kept for partners that join, in the caller's transaction; how many payloads
     changed. A case is erased once ended: what may still go out of it is its take-down,
     which carries no child data."""
+    truncate_wal_once_committed(session)
     changed = 0
     for delivery in await session.scalars(select(Delivery).where(Delivery.alert_id == alert_id)):
         alert = json.loads(delivery.payload).get("alert") or {}

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from intake_api import SOURCE
 from intake_api.models import Report, Sighting, append_audit_entries
 from shared.clock import Clock
+from shared.db import truncate_wal_once_committed
 from shared.events import ReportErased, ReportRef
 from shared.outbox import add_event, forget_published
 from shared.supervision import Supervisor
@@ -98,6 +99,9 @@ async def erase(
     if not rows:
         return
     ids = [report_id for report_id, _ in rows]
+    # Committed by the caller (the sweep, the API, the command line): the erased values
+    # leave SQLite's write-ahead log then.
+    truncate_wal_once_committed(session)
     # One prepared statement for the batch (executemany): only the anonymised public part
     # differs from case to case.
     reports = cast(Table, Report.__table__)

@@ -8,11 +8,13 @@ busy timeout instead of failing when a read transaction tries to upgrade to a wr
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import sqlite3
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy import DateTime, Engine, MetaData, event, exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -26,6 +28,14 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from shared.clock import as_utc
+
+log = logging.getLogger(__name__)
+
+# How long a writer waits for SQLite's one write lock before failing (milliseconds).
+_BUSY_TIMEOUT_MS = 30000
+# How long the checkpoint after an erasure waits for readers still on an older snapshot
+# (SQLite's busy handler retries meanwhile). Short: while it waits, every writer waits too.
+_ERASURE_CHECKPOINT_WAIT_MS = 2000
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -106,13 +116,58 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def truncate_wal_once_committed(session: AsyncSession) -> None:
+    """Once the session's transaction commits, SQLite's write-ahead log is written back into
+    the database file and truncated: for a transaction that erases personal data.
+
+    On SQLite in WAL mode a change is appended to the ``-wal`` file; the pages it replaced,
+    the erased values in them, stay in earlier frames of that file until a checkpoint, which
+    runs on its own only once the log has grown to a thousand pages, or at the last close.
+    ``secure_delete`` (SQLite's build default here) zeroes what is deleted in the database
+    file, not in the log. TRUNCATE copies every frame back and empties the file.
+
+    Nothing on PostgreSQL: an UPDATE there leaves the old row version as a dead tuple, which
+    (auto)vacuum marks reusable without overwriting it, and the server's own WAL segments are
+    recycled on its schedule; a VACUUM here would not clear the bytes either (VACUUM FULL,
+    which rewrites the table, takes an exclusive lock). The server's disks are protected as
+    a whole (encryption at rest), as are its backups."""
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(session.sync_session, "after_commit", lambda _: _truncate_wal(engine), once=True)
+
+
+def _truncate_wal(engine: Engine) -> None:
+    """``PRAGMA wal_checkpoint(TRUNCATE)`` on a connection of its own, outside any transaction
+    (a checkpoint refuses to run inside one). It waits for readers on an older snapshot, which
+    SQLite retries for ``_ERASURE_CHECKPOINT_WAIT_MS``; if some still hold the log then, it
+    stays as it is and is only logged: the erasure has committed, and the next erasure's
+    checkpoint, or the last connection's close at shutdown, empties it."""
+    try:
+        with engine.connect() as connection:
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout={_ERASURE_CHECKPOINT_WAIT_MS}")
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                # (busy, frames in the log, frames written back): busy 1 when readers held it.
+                blocked, _, _ = cursor.fetchone() or (1, None, None)
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+                cursor.close()
+    except (exc.SQLAlchemyError, sqlite3.Error):
+        log.warning("write-ahead log not truncated after an erasure", exc_info=True)
+        return
+    if blocked:
+        log.warning("write-ahead log not truncated after an erasure: readers held it")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

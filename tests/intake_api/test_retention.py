@@ -476,3 +476,64 @@ async def test_erasing_a_case_whose_take_down_was_parked_takes_its_alert_down(
             assert json.loads(cancel.body)["type"] == "alert.cancelled"
     finally:
         await server.__aexit__(None, None, None)
+
+
+# Written in clear in the report's public part, in what partners were sent and in the
+# sighting: what an erasure must leave no byte of.
+_IN_CLEAR = ("Amina", "Red jacket", "Grey Renault", "never arrived home", "with an adult man")
+
+
+async def _personal_bytes_on_disk(database: Path) -> list[str]:
+    """What of ``_IN_CLEAR`` the SQLite file or its write-ahead log still hold."""
+    files = [database, database.with_name(f"{database.name}-wal")]
+    held = b"".join(f.read_bytes() for f in files if f.exists())
+    return [p for p in _IN_CLEAR if p.encode() in held]
+
+
+async def test_an_erasure_leaves_no_child_in_the_write_ahead_log(tmp_path: Path) -> None:
+    """In the embedded mode, while the service runs: intake's erasure, then the alert
+    engine's and the dispatcher's, each leave no erased value in ``tifli.db-wal`` (SQLite
+    appends each change to it, the replaced pages staying in it until a checkpoint)."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    stack, server = await start_stack(embedded_settings(tmp_path), clock)
+    database = tmp_path / "tifli.db"
+    try:
+        async with partner_endpoint() as partner:
+            await stack.register_partner(partner)
+            async with stack.clients("reviewer") as (operator,):
+                report_id = await _new_case(stack, clock)
+                approved = await operator.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+                assert approved.status_code == 200, approved.text
+                await partner.wait_for(1)
+                await operator.post(f"/v1/reports/{report_id}/resolve", json={"note": "found"})
+                await partner.wait_for(2)
+                assert set(_IN_CLEAR) <= set(await _personal_bytes_on_disk(database))
+                erased = await operator.post(f"/v1/reports/{report_id}/erase")
+                assert erased.status_code == 200, erased.text
+            # The engine's and the dispatcher's erasures follow on the events.
+            left = await eventually(
+                lambda: _personal_bytes_on_disk(database), lambda found: not found, timeout=10
+            )
+        assert left == []
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_the_retention_sweep_leaves_no_child_in_the_write_ahead_log(
+    tmp_path: Path,
+) -> None:
+    """The sweep's erasure, while the service's connections hold the database open (so no
+    last close checkpoints the log)."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    stack, server = await start_stack(embedded_settings(tmp_path), clock)
+    database = tmp_path / "tifli.db"
+    try:
+        report_id = await _new_case(stack, clock)
+        async with stack.client("reviewer") as operator:
+            await operator.post(f"/v1/reports/{report_id}/cancel", json={"reason": "duplicate"})
+        assert "Amina" in await _personal_bytes_on_disk(database)
+        clock.advance(RETENTION + MINUTE)
+        assert await _timer(stack).erase_due() == 1
+        assert await _personal_bytes_on_disk(database) == []
+    finally:
+        await server.__aexit__(None, None, None)

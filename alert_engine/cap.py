@@ -164,10 +164,10 @@ def _area(parent: ET.Element, area: Area, language: Language, *, include_circle:
             center, radius = circle.center, _number(circle.radius_km)
             _add(element, "circle", f"{_number(center.lat)},{_number(center.lon)} {radius}")
     if area.targeting == "geocodes":
-        _add_pairs(element, "geocode", ((GEOCODE_SCHEME, code) for code in targeted_codes(area)))
+        _add_pairs(element, "geocode", ((GEOCODE_SCHEME, code) for code in _targeted_codes(area)))
 
 
-def targeted_codes(area: Area) -> list[str]:
+def _targeted_codes(area: Area) -> list[str]:
     """The geocodes a CAP area targets: the provinces the zone touches, in ``geocodes``'
     order (a region adds only ground around them); every code where the kinds are not known
     (``geocode_shares`` empty)."""

@@ -228,7 +228,10 @@ def run_on_database(
     settings: Settings, *, init: bool, work: Callable[[], Coroutine[Any, Any, int]]
 ) -> int:
     """What every database command does: prepare the database (a refusal is printed, exit
-    code 2), then run ``work`` and return its exit code."""
+    code 2), then run ``work`` and return its exit code. A sealed value the data key cannot
+    open (a rotation's step missed: the command's key is not the database's) is said in a
+    line, exit code 1, whichever command met it."""
+    from shared.sealing import SealedValueError
     from shared.transient_errors import is_transient
 
     try:
@@ -237,6 +240,9 @@ def run_on_database(
     except DatabaseRefused as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2
+    except SealedValueError as exc:
+        print(f"tifli: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if not is_transient(exc):
             raise

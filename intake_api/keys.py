@@ -18,6 +18,7 @@ from shared.auth import (
     UnknownUnit,
     create_api_key,
     find_api_key,
+    find_api_key_by_id,
     key_id_of,
     key_state,
     parse_scopes,
@@ -118,10 +119,14 @@ async def page(session: AsyncSession, now: datetime, limit: int, offset: int) ->
     return KeyPage(items=[key_out(k, now) for k in rows], next_offset=next_offset)
 
 
-async def revoke_key(session: AsyncSession, actor: str, now: datetime, id_or_name: str) -> KeyOut:
-    """LookupError if no key (or several) answers to ``id_or_name``. Revoking a revoked key
-    changes nothing and is not audited again."""
-    key = await find_api_key(session, id_or_name)
+async def revoke_key(
+    session: AsyncSession, actor: str, now: datetime, id_or_name: str, *, by_id_only: bool = False
+) -> KeyOut:
+    """LookupError if no key (or several) answers to ``id_or_name`` (``find_api_key``; with
+    ``by_id_only``, to its id only). Revoking a revoked key changes nothing and is not
+    audited again."""
+    found = find_api_key_by_id if by_id_only else find_api_key
+    key = await found(session, id_or_name)
     if revoke(key, now):
         _audit(session, actor, "key_revoke", key.id, now)
     return key_out(key, now)

@@ -561,12 +561,13 @@ async def create_key(
 )
 async def revoke_key(key_id: str, principal: KeyAdmin, session: Transaction, now: Now) -> KeyOut:
     """Revokes a key: it is refused (401) from its next request on. Revoking a revoked key
-    changes nothing.
+    changes nothing. By its id only: a name (it may name a person) or a whole key (a
+    secret) would be kept in access logs with the URL.
 
     **Scope:** `keys:admin`. Audited. **Events:** none.
     """
     try:
-        return await keys.revoke_key(session, principal.key_id, now, key_id)
+        return await keys.revoke_key(session, principal.key_id, now, key_id, by_id_only=True)
     except LookupError:
         raise not_found("key", key_id) from None
 

@@ -1,6 +1,6 @@
 """One line per request: method, route, status, duration, and the id of the key that
 authenticated (who did it, refused acts included). Never bodies or query strings (they may
-carry personal data); paths hold only ids."""
+carry personal data); paths hold only ids, and of a key pasted into one, only its id."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import masked_key
 
 log = logging.getLogger("tifli.access")
 
@@ -34,7 +36,7 @@ class AccessLog:
         finally:
             line = {
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": "/".join(masked_key(segment) for segment in scope["path"].split("/")),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }

@@ -179,17 +179,53 @@ async def list_units(session: AsyncSession) -> list[Unit]:
 
 
 async def find_api_key(session: AsyncSession, id_or_name: str) -> ApiKey:
-    """The key with this id, else the one key with this name (LookupError: none, or several)."""
+    """The key with this id, else the key itself given whole (an operator revoking a leaked
+    key pastes it), else the one key with this name. LookupError: none, or several; its
+    message never repeats a whole key."""
     by_id = await session.get(ApiKey, id_or_name)
     if by_id is not None:
         return by_id
+    whole_id = whole_key_id(id_or_name)
+    if whole_id is not None and (by_whole := await session.get(ApiKey, whole_id)) is not None:
+        return by_whole
     named = (await session.scalars(select(ApiKey).where(ApiKey.name == id_or_name))).all()
     if not named:
+        if whole_id is not None:
+            raise LookupError(f"no key with the id of the key given ({whole_id})")
         raise LookupError(f"no key with id or name {id_or_name!r}")
     if len(named) > 1:
         ids = ", ".join(k.id for k in named)
         raise LookupError(f"{len(named)} keys are named {id_or_name!r} ({ids}): give the id")
     return named[0]
+
+
+async def find_api_key_by_id(session: AsyncSession, key_id: str) -> ApiKey:
+    """The key with this id (LookupError: none). Where the id travels in a URL, which access
+    logs keep: a name may name a person, a whole key is a secret."""
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise LookupError(f"no key with id {key_id!r}")
+    return key
+
+
+def whole_key_id(text: str) -> str | None:
+    """The id in ``text`` if it has the shape of a whole key (``create_api_key``), else None."""
+    parts = _key_parts(text)
+    return parts[0] if parts is not None else None
+
+
+def masked_key(text: str) -> str:
+    """``text``, or, if it is a whole key, the key with its secret left out: what a log may
+    keep of a key pasted where an id was expected."""
+    key_id = whole_key_id(text)
+    return text if key_id is None else f"{_PREFIX}_{key_id}_…"
+
+
+def _key_parts(text: str) -> tuple[str, str] | None:
+    """(id, secret) of a key shaped as ``create_api_key`` makes them, else None."""
+    prefix, _, rest = text.partition("_")
+    key_id, _, secret = rest.partition("_")
+    return (key_id, secret) if prefix == _PREFIX and key_id and secret else None
 
 
 def revoke(key: ApiKey, now: datetime) -> bool:
@@ -215,10 +251,10 @@ def key_state(key: ApiKey, now: datetime) -> KeyState:
 async def authenticate(session: AsyncSession, presented: str, now: datetime) -> Principal | None:
     """The key's principal, or None if it is unknown, wrong, revoked or expired at ``now``.
     Records the use (to ``LAST_USED_PRECISION``) in the caller's transaction."""
-    prefix, _, rest = presented.partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != _PREFIX or not key_id or not secret:
+    parts = _key_parts(presented)
+    if parts is None:
         return None
+    key_id, secret = parts
     row = await session.get(ApiKey, key_id)
     # Compare even when the row is missing, so timing does not reveal which ids exist.
     expected = row.secret_hash if row is not None else _hash("")

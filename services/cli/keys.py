@@ -60,9 +60,9 @@ def register(commands: Any) -> None:
         keys,
         "revoke",
         summary="revoke a key: refused from its next request on",
-        example="tifli keys revoke casa-desk    # by name or id",
+        example="tifli keys revoke casa-desk    # by name, id, or the whole key",
     )
-    revoke.add_argument("key", metavar="NAME|ID")
+    revoke.add_argument("key", metavar="NAME|ID|KEY")
 
     units = commands.add_parser(
         "units", help="police units that keys and cases belong to", description="Police units."

@@ -73,11 +73,22 @@ async def test_create_list_use_and_revoke_a_key(stack: Stack, clock: FakeClock) 
         assert again.status_code == 200
         assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
         assert (await admin.post("/v1/keys/000000000000/revoke")).status_code == 404
+        # By id only: a name (it may name a person) or a whole key (a secret) in the URL
+        # would be kept in access logs (``test_access_log``). Neither is found.
+        other = (
+            await admin.post(
+                "/v1/keys", json={"name": "sgt-x", "scopes": ["reports:read"], "unit": None}
+            )
+        ).json()
+        for path in (other["name"], other["key"]):
+            assert (await admin.post(f"/v1/keys/{path}/revoke")).status_code == 404
+        assert (await admin.get("/v1/keys")).json()["items"][-1]["state"] == "active"
 
     # Audited once each, by the acting key, about the key (no case).
     assert await _audit(stack) == [
         (admin_id, "key_create", None, key["id"]),
         (admin_id, "key_revoke", None, key["id"]),
+        (admin_id, "key_create", None, other["id"]),
     ]
 
 

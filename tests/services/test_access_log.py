@@ -22,6 +22,10 @@ async def test_each_request_names_the_key_that_made_it(
                 assert (await police.get("/v1/partners")).status_code == 403
             async with running.client() as anonymous:
                 assert (await anonymous.get("/v1/reports")).status_code == 401
+            # A key pasted where its id belongs: the log keeps the id, not the secret.
+            async with running.client("admin") as admin:
+                pasted = running.keys["submitter"]
+                assert (await admin.post(f"/v1/keys/{pasted}/revoke")).status_code == 404
     finally:
         await server.__aexit__(None, None, None)
     lines = [
@@ -34,5 +38,8 @@ async def test_each_request_names_the_key_that_made_it(
         ("/v1/reports", 200, police_key),
         ("/v1/partners", 403, police_key),  # refused, and still attributed
         ("/v1/reports", 401, None),
+        (f"/v1/keys/tfk_{police_key}_…/revoke", 404, key_id_of(running.keys["admin"])),
     ]
     assert all(running.keys["submitter"] not in r.getMessage() for r in caplog.records)
+    secret = running.keys["submitter"].split("_", 2)[2]
+    assert all(secret not in str(vars(r)) for r in caplog.records)

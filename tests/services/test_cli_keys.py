@@ -15,7 +15,7 @@ from sqlalchemy import select
 from intake_api.models import AuditEntry
 from services.cli import build_parser, parse_duration
 from services.testbed.backing_servers import ROOT
-from shared.auth import authenticate
+from shared.auth import authenticate, key_id_of
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 
@@ -76,6 +76,31 @@ async def test_units_and_keys_from_the_command_line(tmp_path: Path) -> None:
         ("cli", "key_create"),
         ("cli", "key_revoke"),
     ]
+
+
+async def test_a_leaked_key_is_revoked_as_pasted_and_never_repeated(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    created = _tifli(url, "keys", "create", "--name", "desk", "--scope", "reports:read",
+                     "--national", "--init")  # fmt: skip
+    secret = created.stdout.strip()
+    key_id = key_id_of(secret)
+
+    revoked = _tifli(url, "keys", "revoke", secret)
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"key {key_id} (desk) revoked" in revoked.stdout
+    assert secret.split("_", 2)[2] not in revoked.stdout + revoked.stderr
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            assert await authenticate(session, secret, SystemClock().now()) is None
+    finally:
+        await engine.dispose()
+
+    # A whole key of no known id: refused by that id, the secret not said back.
+    unknown = _tifli(url, "keys", "revoke", "tfk_000000000000_do-not-echo-me")
+    assert unknown.returncode == 1
+    assert "no key with the id of the key given (000000000000)" in unknown.stderr
+    assert "do-not-echo-me" not in unknown.stdout + unknown.stderr
 
 
 NATIONAL_READER = ("keys", "create", "--name", "x", "--scope", "reports:read", "--national")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.models import Partner
 from intake_api.models import Report
-from shared.sealing import Sealer
+from shared.sealing import SealedValueError, Sealer
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,20 @@ async def rotate(
     sessions: async_sessionmaker[AsyncSession], sealer: Sealer, *, batch_size: int = 500
 ) -> dict[str, int]:
     """Values re-sealed, per table. Raises ``SealedValueError`` on a value no configured key
-    opens: nothing is skipped silently (batches already done stay done)."""
+    opens, naming where it stopped: nothing is skipped silently (batches already done stay
+    done, and a second run after the key is restored goes through them again harmlessly)."""
     counts: dict[str, int] = {}
     for sealed in SEALED:
         counts[sealed.table.name] = await _rotate_table(sessions, sealer, sealed, batch_size)
     return counts
+
+
+def _stopped_at(table: str, column: str, row_id: object, done: int) -> SealedValueError:
+    return SealedValueError(
+        f"the rotation stopped at {table} row {row_id}: its {column} opens with none of the "
+        f"keys in TIFLI_DATA_KEY ({done} value(s) of {table} re-sealed before it stay so; "
+        "run it again once the key that sealed it is back in TIFLI_DATA_KEY)"
+    )
 
 
 async def _rotate_table(
@@ -59,13 +68,17 @@ async def _rotate_table(
             query = query.where(key > after)
         async with sessions() as session, session.begin():
             rows = (await session.execute(query)).all()
+            # A value no key opens rolls back its batch: only the batches before it stay done.
+            committed = count
             for row in rows:
-                # "" is an erased report's blob: nothing to re-seal.
-                values = {
-                    name: sealer.reseal(value)
-                    for name, value in zip(sealed.columns, row[1:], strict=True)
-                    if value
-                }
+                values = {}
+                for name, value in zip(sealed.columns, row[1:], strict=True):
+                    if not value:
+                        continue  # "" is an erased report's blob: nothing to re-seal
+                    try:
+                        values[name] = sealer.reseal(value)
+                    except SealedValueError:
+                        raise _stopped_at(table.name, name, row[0], committed) from None
                 if values:
                     await session.execute(update(table).where(key == row[0]).values(**values))
                     count += len(values)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import select
 
 from dispatcher.models import Partner
 from intake_api.models import Report
+from services.data_key_rotation import rotate
 from services.testbed.backing_servers import ROOT
 from services.testbed.partner import PartnerEndpoint, partner_endpoint
 from services.testbed.production import cap_signing_env, fresh_database
@@ -146,6 +149,12 @@ async def test_rotating_the_data_key_keeps_everything_readable(
     failed = _cli(url, stranger, "data-key", "rotate")
     assert failed.returncode == 1
     assert "opens with none of the keys in TIFLI_DATA_KEY" in failed.stderr
+    # Where it stopped, for the operator who has to find that key: a report's blob (the
+    # first in the database's order, which its collation sets).
+    stopped = re.search(r"stopped at reports row (\S+): its sealed_data opens", failed.stderr)
+    every_report = {r.id for r in (await _stored(url))[0]}
+    assert stopped is not None and stopped[1] in every_report, failed.stderr
+    assert "0 value(s) of reports re-sealed before it" in failed.stderr
     stack, server = await _with_stack(tmp_path, url, stranger)
     try:
         async with stack.client("reader") as reader:
@@ -156,3 +165,37 @@ async def test_rotating_the_data_key_keeps_everything_readable(
         await server.__aexit__(None, None, None)
     reports, _ = await _stored(url)
     assert json.loads(reports[0].public_data)["child"]["given_name"] == "Amina"
+
+
+async def test_a_stopped_rotation_counts_only_the_batches_it_committed(postgres_url: str) -> None:
+    url = await fresh_database(postgres_url)
+    old, new, lost = Sealer.new_key(), Sealer.new_key(), Sealer.new_key()
+    now = datetime.now(UTC)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Report.metadata.create_all)
+        async with session_factory(engine)() as session, session.begin():
+            # In id order: three under the old key, then one under a key nobody holds.
+            for report_id, key in (("a", old), ("b", old), ("c", old), ("d", lost)):
+                session.add(
+                    Report(
+                        id=report_id, status="pending", message_status="none",
+                        created_at=now, updated_at=now, submitted_by_key="k",
+                        public_data="{}", sealed_data=Sealer(key).seal_text(f"sealed {report_id}"),
+                    )
+                )  # fmt: skip
+        with pytest.raises(SealedValueError) as stopped:
+            await rotate(session_factory(engine), Sealer(f"{new},{old}"), batch_size=2)
+        # [a, b] committed; [c, d] rolled back with d: c stays under the old key.
+        assert "stopped at reports row d: its sealed_data" in str(stopped.value)
+        assert "2 value(s) of reports re-sealed before it" in str(stopped.value)
+        async with session_factory(engine)() as session:
+            stored = (await session.scalars(select(Report).order_by(Report.id))).all()
+        assert [Sealer(new).unseal_text(r.sealed_data) for r in stored[:2]] == [
+            "sealed a",
+            "sealed b",
+        ]
+        assert Sealer(old).unseal_text(stored[2].sealed_data) == "sealed c"
+    finally:
+        await engine.dispose()

@@ -18,6 +18,7 @@ from alert_engine.map_routes import map_sources
 from alert_engine.routes import GEOJSON, GeoJSONResponse
 from alert_engine.service import locations_of
 from shared.auth import Principal, require_scope
+from shared.entity_ids import EntityId
 from shared.problem_schema import AUTHENTICATED, problem_responses
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -47,7 +48,7 @@ EXACT_ZONE_EXAMPLE: dict[str, Any] = {
     summary="The alert's exact zone as GeoJSON",
 )
 async def read_exact_zone(
-    alert_id: str,
+    alert_id: EntityId,
     request: Request,
     _: Reader,
     alerts: Alerts,

@@ -27,6 +27,7 @@ from alert_engine.service import locations_of
 from alert_engine.territory import Territory
 from alert_engine.zone_policy import ZonePolicy
 from shared.auth import SCOPES, Principal, require_scope
+from shared.entity_ids import EntityId
 from shared.problem_schema import AUTHENTICATED, problem_responses
 from shared.web import part
 
@@ -228,7 +229,7 @@ _SVG_EXAMPLE = (
     summary="An alert version as a map (SVG)",
 )
 async def read_map(
-    alert_id: str,
+    alert_id: EntityId,
     request: Request,
     _: Reader,
     alerts: Alerts,

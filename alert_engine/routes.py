@@ -14,6 +14,7 @@ from alert_engine.schemas import AlertOut, AlertPage
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
+from shared.entity_ids import EntityId
 from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, problem_responses
 
@@ -100,7 +101,7 @@ async def list_alerts(
     response_description="The alert, its current version and its history.",
     summary="Read an alert",
 )
-async def read_alert(alert_id: str, _: Reader, alerts: Alerts) -> AlertOut:
+async def read_alert(alert_id: EntityId, _: Reader, alerts: Alerts) -> AlertOut:
     """The alert's state and window, its current version (exactly what partners received)
     and the list of every version sent (Alert, Updates, Cancel).
 
@@ -122,7 +123,7 @@ async def read_alert(alert_id: str, _: Reader, alerts: Alerts) -> AlertOut:
     operation_id="alerts_zone",
     summary="The alert's zone as GeoJSON",
 )
-async def read_zone(alert_id: str, _: Reader, alerts: Alerts) -> GeoJSONResponse:
+async def read_zone(alert_id: EntityId, _: Reader, alerts: Alerts) -> GeoJSONResponse:
     """The current zone as an RFC 7946 Feature (lon/lat, counter-clockwise exterior rings):
     the MultiPolygon sent to partners, with its circles, window, vertex count, land and sea
     overshoot in metres, geocodes and what to target by.
@@ -147,7 +148,7 @@ async def read_zone(alert_id: str, _: Reader, alerts: Alerts) -> GeoJSONResponse
     summary="The alert as CAP 1.2 XML",
 )
 async def read_cap(
-    alert_id: str,
+    alert_id: EntityId,
     _: Reader,
     alerts: Alerts,
     signer: Signer,

@@ -13,6 +13,7 @@ from alert_engine.schemas import MAX_SEQUENCE
 from shared.alert_contract import AlertMessage
 from shared.alert_example import ALERT_MESSAGE_EXAMPLE
 from shared.auth import Principal, require_scope
+from shared.entity_ids import EntityId
 from shared.input_types import QUERY_DIGITS
 from shared.problem_schema import AUTHENTICATED, problem_responses
 
@@ -32,7 +33,7 @@ Reader = Annotated[Principal, require_scope("alerts:read")]
     summary="Read one version of an alert",
 )
 async def read_version(
-    alert_id: str,
+    alert_id: EntityId,
     sequence: Annotated[int, Path(ge=1, le=MAX_SEQUENCE), QUERY_DIGITS],
     _: Reader,
     alerts: Alerts,

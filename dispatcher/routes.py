@@ -30,6 +30,7 @@ from dispatcher.schemas import (
 )
 from dispatcher.sender import verification_handshake
 from shared.auth import Principal, require_scope
+from shared.entity_ids import EntityId
 from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
 from shared.problems import Problem, field_problem, validation_problem
@@ -127,7 +128,7 @@ async def list_partners(
     response_description="The partner.",
     summary="Read a partner",
 )
-async def read_partner(partner_id: str, _: Admin, partners: Partners) -> PartnerOut:
+async def read_partner(partner_id: EntityId, _: Admin, partners: Partners) -> PartnerOut:
     """The partner's endpoint, languages, coverage, status and rotation window.
 
     **Scope:** `partners:admin`. **Events:** none.
@@ -144,7 +145,7 @@ async def read_partner(partner_id: str, _: Admin, partners: Partners) -> Partner
     summary="Correct a partner's registration",
 )
 async def correct_partner(
-    partner_id: str,
+    partner_id: EntityId,
     patch: PartnerPatch,
     principal: Admin,
     partners: PartnersBetweenCalls,
@@ -211,7 +212,7 @@ async def correct_partner(
     summary="Run the verification handshake again",
 )
 async def verify_partner(
-    partner_id: str,
+    partner_id: EntityId,
     _: Admin,
     partners: PartnersBetweenCalls,
     session: Session,
@@ -247,7 +248,7 @@ async def verify_partner(
     summary="Send a partner a signed test event",
 )
 async def send_test_event(
-    partner_id: str,
+    partner_id: EntityId,
     _: Admin,
     partners: PartnersBetweenCalls,
     session: Session,
@@ -291,7 +292,7 @@ async def send_test_event(
     response_description="The disabled partner.",
     summary="Disable a partner",
 )
-async def disable_partner(partner_id: str, _: Admin, partners: Partners) -> PartnerOut:
+async def disable_partner(partner_id: EntityId, _: Admin, partners: Partners) -> PartnerOut:
     """Disables the partner: nothing more is sent to it; its delivery history stays readable.
 
     **Scope:** `partners:admin`. **Events:** none.
@@ -308,7 +309,7 @@ async def disable_partner(partner_id: str, _: Admin, partners: Partners) -> Part
     summary="Rotate a partner's signing secret",
 )
 async def rotate_secret(
-    partner_id: str, body: RotateIn, _: Admin, partners: Partners
+    partner_id: EntityId, body: RotateIn, _: Admin, partners: Partners
 ) -> PartnerWithSecret:
     """A new signing secret, shown once. For `overlap_hours` the old one keeps signing too:
     `webhook-signature` carries both signatures and `X-Hub-Signature-256-Previous` the
@@ -332,8 +333,8 @@ async def rotate_secret(
 async def list_deliveries(
     _: DeliveryReader,
     deliveries: Deliveries,
-    alert_id: str | None = None,
-    partner_id: str | None = None,
+    alert_id: EntityId | None = None,
+    partner_id: EntityId | None = None,
     status: DeliveryStatus | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -363,7 +364,9 @@ async def list_deliveries(
     response_description="The delivery and its attempts.",
     summary="Read a delivery and its attempts",
 )
-async def read_delivery(delivery_id: str, _: DeliveryReader, deliveries: Deliveries) -> DeliveryOut:
+async def read_delivery(
+    delivery_id: EntityId, _: DeliveryReader, deliveries: Deliveries
+) -> DeliveryOut:
     """The delivery with every attempt: time, status code, latency, error.
 
     **Scope:** `deliveries:read`. **Events:** none.
@@ -380,7 +383,7 @@ async def read_delivery(delivery_id: str, _: DeliveryReader, deliveries: Deliver
     summary="Replay a delivery",
 )
 async def replay_delivery(
-    delivery_id: str,
+    delivery_id: EntityId,
     _: DeliveryOps,
     deliveries: Deliveries,
     context: Context,

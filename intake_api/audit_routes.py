@@ -11,6 +11,7 @@ from intake_api import audit_log
 from intake_api.audit_schemas import AuditPage
 from shared.auth import Principal, require_scope
 from shared.clock import as_utc
+from shared.entity_ids import EntityId
 from shared.input_types import IsoDateTime
 from shared.paging import Limit, Offset
 from shared.problem_schema import AUTHENTICATED, problem_responses
@@ -41,7 +42,7 @@ async def list_audit_entries(
     principal: Auditor,
     session: Transaction,
     case_id: Annotated[
-        str | None, Query(max_length=36, description="Only the entries about this case.")
+        EntityId | None, Query(max_length=36, description="Only the entries about this case.")
     ] = None,
     since: Annotated[
         # ISO 8601 with a zone: not a bare number (which lax parsing would take as Unix time).

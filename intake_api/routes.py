@@ -35,6 +35,7 @@ from intake_api.schemas import (
     SightingOut,
 )
 from shared.auth import Principal, add_unit, list_units, require_scope
+from shared.entity_ids import EntityId
 from shared.input_types import QUERY_DIGITS
 from shared.paging import Cursor, Limit, Offset
 from shared.problem_schema import AUTHENTICATED, WITH_BODY, problem_responses
@@ -181,7 +182,7 @@ async def list_reports(
     summary="Read a report",
 )
 async def read_report(
-    report_id: str, principal: Reader, reports: Reports, response: Response
+    report_id: EntityId, principal: Reader, reports: Reports, response: Response
 ) -> ReportOut:
     """The report with its status, review, criteria, alert id, window and sightings; its
     version in the `ETag` header.
@@ -217,7 +218,7 @@ _CORRECTION_EXAMPLE = {
     },
 )
 async def correct_report(
-    report_id: str,
+    report_id: EntityId,
     patch: Annotated[
         dict[str, Any],
         Body(
@@ -260,7 +261,7 @@ async def correct_report(
     summary="Approve a report: the alert goes out",
 )
 async def approve_report(
-    report_id: str,
+    report_id: EntityId,
     body: ApproveIn,
     principal: Reviewer,
     reports: Reports,
@@ -294,7 +295,7 @@ async def approve_report(
     summary="Reject a report",
 )
 async def reject_report(
-    report_id: str, body: ReasonIn, principal: Reviewer, reports: Reports
+    report_id: EntityId, body: ReasonIn, principal: Reviewer, reports: Reports
 ) -> ReportOut:
     """Rejects a `submitted` report with a reason (kept in intake, never published).
 
@@ -315,7 +316,7 @@ async def reject_report(
     summary="Renew an active alert's time window",
 )
 async def renew_report(
-    report_id: str, body: RenewIn, principal: Reviewer, reports: Reports
+    report_id: EntityId, body: RenewIn, principal: Reviewer, reports: Reports
 ) -> ReportOut:
     """Extends an active alert's time window: it now ends `ttl_hours` from now.
 
@@ -337,7 +338,7 @@ async def renew_report(
     summary="Resolve a case: the child is found",
 )
 async def resolve_report(
-    report_id: str,
+    report_id: EntityId,
     principal: SubmitterOrReviewer,
     reports: Reports,
     body: ResolveIn | None = None,
@@ -365,7 +366,7 @@ async def resolve_report(
     summary="Cancel a report or its alert",
 )
 async def cancel_report(
-    report_id: str,
+    report_id: EntityId,
     body: ReasonIn,
     principal: ReviewerOrSubmitter,
     reports: Reports,
@@ -391,7 +392,7 @@ async def cancel_report(
     response_description="The case, erased: `report` is null, `erased_at` set.",
     summary="Erase an ended case's personal data now",
 )
-async def erase_report(report_id: str, principal: Reviewer, reports: Reports) -> ReportOut:
+async def erase_report(report_id: EntityId, principal: Reviewer, reports: Reports) -> ReportOut:
     """Erases what intake holds about the child and the family in an ended case (resolved,
     cancelled, rejected or expired) at once, instead of `TIFLI_RETENTION_DAYS` after it
     ended: the sealed fields, notes, photos' URLs, circumstances and sightings' descriptions.
@@ -424,7 +425,7 @@ async def erase_report(report_id: str, principal: Reviewer, reports: Reports) ->
     summary="Add a sighting",
 )
 async def add_sighting(
-    report_id: str,
+    report_id: EntityId,
     body: SightingIn,
     response: Response,
     principal: Sighter,
@@ -461,8 +462,8 @@ async def add_sighting(
     summary="Trust a sighting",
 )
 async def trust_sighting(
-    report_id: str,
-    sighting_id: str,
+    report_id: EntityId,
+    sighting_id: EntityId,
     principal: SubmitterOrReviewer,
     reports: Reports,
 ) -> SightingOut:

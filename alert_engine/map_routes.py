@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.base_map import BaseMap, base_map, feature_collection
+from alert_engine.conditional_get import NOT_MODIFIED, matches
 from alert_engine.dependencies import Alerts, VersionSequence
 from alert_engine.service import locations_of
 from alert_engine.territory import Territory
@@ -101,13 +102,6 @@ def map_sources(request: Request) -> MapSources:
     return part(request, MapSources)
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if if_none_match is None:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
-
-
 def _accepts_gzip(accept_encoding: str) -> bool:
     for item in accept_encoding.split(","):
         coding, _, parameters = item.partition(";")
@@ -153,7 +147,7 @@ _CACHE_HEADERS = {
             "headers": _CACHE_HEADERS,
             "content": {GEOJSON: {"schema": {"type": "object"}, "example": _BASE_MAP_EXAMPLE}},
         },
-        304: {"description": "Not modified: the copy whose ETag was sent is current."},
+        **NOT_MODIFIED,
         **problem_responses(*AUTHENTICATED),
     },
     operation_id="alerts_base_map",
@@ -183,7 +177,7 @@ async def read_base_map(
         "Cache-Control": BASE_MAP_CACHE_CONTROL,
         "Vary": "Accept-Encoding",
     }
-    if _matches(if_none_match, document.etag):
+    if matches(if_none_match, document.etag):
         return Response(status_code=304, headers=headers)
     if _accepts_gzip(request.headers.get("accept-encoding", "")):
         headers["Content-Encoding"] = "gzip"
@@ -222,7 +216,7 @@ _SVG_EXAMPLE = (
             },
             "content": {SVG: {"schema": {"type": "string"}, "example": _SVG_EXAMPLE}},
         },
-        304: {"description": "Not modified: the copy whose ETag was sent is current."},
+        **NOT_MODIFIED,
         **problem_responses(*AUTHENTICATED, 404, 422),
     },
     operation_id="alerts_map",
@@ -267,7 +261,7 @@ async def read_map(
     )
     cache_control = CURRENT_SVG_CACHE_CONTROL if sequence is None else PINNED_SVG_CACHE_CONTROL
     cache_headers = {"ETag": etag, "Cache-Control": cache_control}
-    if _matches(if_none_match, etag):
+    if matches(if_none_match, etag):
         return Response(status_code=304, headers={**SVG_HEADERS, **cache_headers})
 
     def render() -> str:

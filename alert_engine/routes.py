@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse, Response
 
 from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
+from alert_engine.conditional_get import NOT_MODIFIED, content_etag, matches
 from alert_engine.dependencies import Alerts, Signer, VersionSequence
 from alert_engine.reads import AlertState
 from alert_engine.schemas import AlertOut, AlertPage
@@ -21,6 +22,9 @@ from shared.problem_schema import AUTHENTICATED, problem_responses
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Reader = Annotated[Principal, require_scope("alerts:read")]
 GEOJSON = "application/geo+json"
+# Revalidated each time: the current version moves on, and a version pinned by ``sequence`` is
+# signed again under a new key when the signing key is rotated.
+CAP_CACHE_CONTROL = "private, no-cache"
 
 
 class GeoJSONResponse(JSONResponse):
@@ -140,8 +144,13 @@ async def read_zone(alert_id: EntityId, _: Reader, alerts: Alerts) -> GeoJSONRes
     responses={
         200: {
             "description": "OASIS CAP 1.2 XML.",
+            "headers": {
+                "ETag": {"description": "Changes with the document.", "schema": {"type": "string"}},
+                "Cache-Control": {"description": CAP_CACHE_CONTROL, "schema": {"type": "string"}},
+            },
             "content": {CAP_MEDIA_TYPE: {"schema": {"type": "string"}, "example": CAP_EXAMPLE}},
         },
+        **NOT_MODIFIED,
         **problem_responses(*AUTHENTICATED, 404, 422),
     },
     operation_id="alerts_cap",
@@ -153,15 +162,24 @@ async def read_cap(
     alerts: Alerts,
     signer: Signer,
     sequence: VersionSequence = None,
+    if_none_match: Annotated[
+        str | None, Header(description="The ETag of a copy already held.")
+    ] = None,
 ) -> Response:
     """One version of the alert (the current one by default, or `sequence`) as OASIS CAP 1.2
     XML, one `info` block per language and one `polygon` per part of the zone, signed: an
     enveloped XML digital signature (RSA-SHA256) closes `<alert>`; check it with the
     certificate from `GET /v1/cap/certificate`. (The example here is shown unsigned.)
 
+    A CAP client polling it sends back the `ETag` in `If-None-Match` and gets 304 while the
+    document is the same: until a new version (without `sequence`), or a new signing key.
+
     **Scope:** `alerts:read`. **Events:** none.
     """
     document = to_cap_xml(await alerts.message(await alerts.load(alert_id), sequence))
     if signer is not None:
         document = signer.sign(document)
-    return Response(document, media_type=CAP_MEDIA_TYPE)
+    headers = {"ETag": content_etag(document), "Cache-Control": CAP_CACHE_CONTROL}
+    if matches(if_none_match, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(document, media_type=CAP_MEDIA_TYPE, headers=headers)

@@ -77,6 +77,16 @@ async def test_cap_of_each_version(stack: Stack) -> None:
             assert again.status_code == 200
             assert again.headers["content-type"].split(";")[0] == "application/cap+xml"
             assert again.content == first.content  # a version's CAP never changes
+            # A CAP client polling: its copy's ETag answers 304 until the document changes.
+            assert again.headers["etag"] == first.headers["etag"]
+            assert again.headers["cache-control"] == "private, no-cache"
+            held = {"If-None-Match": first.headers["etag"]}
+            unchanged = await reader.get(url, params={"sequence": 1}, headers=held)
+            assert unchanged.status_code == 304 and unchanged.content == b""
+            assert unchanged.headers["etag"] == first.headers["etag"]
+            moved_on = await reader.get(url, headers=held)  # the current version: the Cancel
+            assert moved_on.status_code == 200 and moved_on.content == latest.content
+            assert moved_on.headers["etag"] not in (first.headers["etag"], "")
 
             missing = await reader.get(f"/v1/alerts/{alert_id}/cap", params={"sequence": 9})
             assert missing.status_code == 404

@@ -10,7 +10,7 @@ import contextlib
 import json
 import re
 
-from playwright.async_api import Browser, Request, Route, expect
+from playwright.async_api import Browser, Page, Request, Route, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.testbed.sample_report import CRITERIA, report_body
@@ -337,3 +337,44 @@ async def test_a_case_typed_in_arabic_digits_is_filed_and_a_slip_loses_nothing(
             [case] = (await police.get("/v1/reports")).json()["items"]
         assert case["report"]["child"]["age"] == 9
         assert case["report"]["guardian"]["phone"] == "+212 661 23 45 67"
+
+
+async def refused_on_its_field(page: Page, field: str, act: str, typed: str, said: str) -> None:
+    """``typed`` into the time window ``field``, then ``act`` pressed: the field is marked with
+    ``said``, takes the focus, and the notice names it by its label."""
+    window = page.locator(field)
+    await window.fill(typed)
+    await page.locator(act).click()
+    await expect(window).to_be_focused()
+    await expect(window).to_have_attribute("aria-invalid", "true")
+    await expect(window).to_have_accessible_description(said)
+    await expect(page.locator("#notice")).to_have_text("À corriger : Durée (heures).")
+
+
+async def test_a_time_window_is_checked_on_its_field_before_anything_is_sent(
+    stack: Stack, browser: Browser
+) -> None:
+    """A time window that is no number of hours from 1 to 168, typed for an approval or a
+    renewal, is said on its field, in the page's language, and nothing is sent: sent as
+    typed, it came back as the API's "ttl_hours: …", on no field and by no label."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "officer") as page:
+        acts: list[str] = []
+        page.on("request", lambda r: acts.append(r.url) if r.method == "POST" else None)
+        await open_case(page, case_id)
+        for criterion in await page.locator("#review input[type=checkbox]").all():
+            await criterion.check()
+        await refused_on_its_field(page, "#ttl", "#approve", "abc", "Un nombre.")
+        between = "Entre \u20661–168\u2069"
+        await refused_on_its_field(page, "#ttl", "#approve", "500", between)
+        assert acts == []
+        await page.locator("#ttl").fill("6")
+        await page.locator("#approve").click()
+        await page.locator("#case-status.approved").wait_for()
+
+        # Renewing: not even asked to confirm a window that cannot go.
+        await refused_on_its_field(page, "#renew-ttl", "[data-action=renew]", "0", between)
+        await expect(page.locator("[data-confirm=renew]")).to_have_count(0)
+        assert [url.rsplit("/", 1)[1] for url in acts] == ["approve"]

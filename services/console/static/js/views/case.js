@@ -12,7 +12,7 @@ import { can, notify, reportError, signedInKey } from "../session.js";
 import { badges } from "./cases.js";
 import { alertPanel } from "./alert.js";
 import { deliveriesPanel } from "./deliveries.js";
-import { reviewPanel, confirmButton } from "./review.js";
+import { confirmButton, fieldsPass, reviewPanel } from "./review.js";
 import { sightingForm } from "./sightings.js";
 import { correctable, correctionForm } from "./correction.js";
 
@@ -126,12 +126,13 @@ function actions(report, reload) {
   }
   if (report.status === "approved" && can("reports:review") && !ownCase && !wrote) {
     const ttl = numberField("renew-ttl", { min: 1, max: 168, placeholder: "24" });
-    parts.push(h("div", { class: "row" }, h("label", { for: "renew-ttl", text: t("ttl_hours") }), ttl,
-      confirmButton(t("renew"), t("confirm_renew"), async () => {
-        await post(`v1/reports/${report.id}/renew`, ttl.value ? { ttl_hours: numberOf(ttl) } : {});
-        notify(t("renewed_ok"), true);
-        reload();
-      }, "renew")));
+    const renew = h("div", { class: "row" }, h("label", { for: "renew-ttl", text: t("ttl_hours") }), ttl);
+    renew.append(confirmButton(t("renew"), t("confirm_renew"), async () => {
+      await post(`v1/reports/${report.id}/renew`, ttl.value ? { ttl_hours: numberOf(ttl) } : {});
+      notify(t("renewed_ok"), true);
+      reload();
+    }, "renew", "", () => fieldsPass(renew)));
+    parts.push(renew);
   }
   if ((report.status === "submitted" || published) && (can("reports:submit") || can("reports:review"))) {
     parts.push(h("div", { class: "row" }, confirmButton(t("resolve"), t("confirm_resolve"), async () => {

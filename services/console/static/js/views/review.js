@@ -6,7 +6,7 @@ import { numberField, numberOf } from "../inputs.js";
 import { list } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
-import { markFieldErrors } from "../field_errors.js";
+import { checkFields, markFieldErrors } from "../field_errors.js";
 import { CRITERIA_FIELDS } from "./correction.js";
 import { notify, reportActError, reportFieldErrors } from "../session.js";
 import { casesTable } from "./cases.js";
@@ -24,12 +24,15 @@ let questions = 0;
 // A button that asks once more before it acts (a second click on "confirm"). The focus goes
 // where the user's next press is: to "confirm", which the question describes (a screen
 // reader says it), then back to the button if they step back or the act is refused.
-export function confirmButton(label, question, act, name, kind = "") {
+// ``ready``: whether what the act will send is fit to ask about (false: it has said why, on
+// the fields at fault, and nothing is asked).
+export function confirmButton(label, question, act, name, kind = "", ready = () => true) {
   const box = h("span", { class: "confirm" });
   const start = h("button", { type: "button", class: kind, "data-action": name, text: label });
   const draw = () => replace(box, start);
   const back = () => { draw(); start.focus(); };
   start.addEventListener("click", () => {
+    if (!ready()) return;
     questions += 1;
     const asked = h("span", { id: `confirm-question-${questions}`, text: question });
     const confirm = h("button", { type: "button", class: kind || "", "data-confirm": name, "aria-describedby": asked.id, text: t("confirm"), onclick: async (event) => {
@@ -43,6 +46,18 @@ export function confirmButton(label, question, act, name, kind = "") {
   return box;
 }
 
+// Where the API's name for the time window (``ttl_hours``) is typed, in the approval form.
+const WINDOW_FIELD = { ttl_hours: "ttl" };
+
+// Whether the fields in ``box`` pass the page's own checks (a time window is a number of
+// hours, 1 to 168); if not, they are marked and named, and the act is not sent. Sent as
+// typed, "abc" or "500" came back as the API's "ttl_hours: …", on no field.
+export function fieldsPass(box) {
+  const unchecked = checkFields(box);
+  if (unchecked.length) reportFieldErrors({ labels: unchecked });
+  return unchecked.length === 0;
+}
+
 // What approval finds missing in the case itself is corrected on the same page, in the case's
 // correction form (``correction.js``): opened, with the fields at fault marked.
 function showWhatToCorrect(error) {
@@ -51,6 +66,13 @@ function showWhatToCorrect(error) {
   if (!form || !named) return false;
   form.closest("details").open = true;  // before the focus goes into it
   const marked = markFieldErrors(form, error, CRITERIA_FIELDS);
+  if (marked.labels.length) reportFieldErrors(marked);
+  return marked.labels.length > 0;
+}
+
+// A time window the API refused, marked on its field (true), or nothing to mark (false).
+function showWindowError(form, error) {
+  const marked = markFieldErrors(form, error, WINDOW_FIELD);
   if (marked.labels.length) reportFieldErrors(marked);
   return marked.labels.length > 0;
 }
@@ -96,6 +118,7 @@ export function reviewPanel(report, me, reload) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!ready()) return;  // a press while criteria are unticked, or while it is being sent
+    if (!fieldsPass(form)) return;
     sending = true;
     refresh();
     const criteria = Object.fromEntries(CRITERIA.map((name, i) => [name, boxes[i].checked]));
@@ -121,7 +144,7 @@ export function reviewPanel(report, me, reload) {
         reload();
         return;
       }
-      if (!showWhatToCorrect(error)) reportActError(error);
+      if (!showWhatToCorrect(error) && !showWindowError(form, error)) reportActError(error);
       refresh();
     }
   });

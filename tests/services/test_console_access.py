@@ -416,3 +416,31 @@ async def page_width(page: Page) -> int:
 async def scroll_offset(box: Locator) -> float:
     left: float = await box.evaluate("box => box.scrollLeft")
     return left
+
+
+async def outline_of(field: Locator) -> str:
+    style: str = await field.evaluate(
+        "f => { const s = getComputedStyle(f);"
+        " return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.outlineOffset].join(' '); }"
+    )
+    return style
+
+
+async def test_the_focus_shows_on_a_field_at_fault(stack: Stack, browser: Browser) -> None:
+    """A keyboard user going through the fields a refusal marked sees which one they are on:
+    every field at fault had the same red outline, which replaced the focus ring, so the
+    focused one looked like the rest."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "police") as page:
+        await page.locator("a[data-nav='nav.new']").click()
+        await page.locator("#new-case button[type=submit]").focus()
+        await page.keyboard.press("Enter")
+        given, family = page.locator("#given_name"), page.locator("#family_name")
+        await expect(given).to_be_focused()
+        for field in (given, family):
+            await expect(field).to_have_attribute("aria-invalid", "true")
+        focused, left = await outline_of(given), await outline_of(family)
+        assert focused != left, focused
+        await page.keyboard.press("Tab")
+        await expect(family).to_be_focused()
+        assert (await outline_of(family), await outline_of(given)) == (focused, left)

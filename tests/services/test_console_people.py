@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, Request, Route, expect
+from playwright.async_api import Browser, Page, Request, Route, expect
 
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
@@ -400,3 +400,49 @@ async def test_a_case_page_follows_what_others_do(stack: Stack, browser: Browser
             trusted = await reviewer.post(f"/v1/reports/{case_id}/sightings/{added['id']}/trust")
             assert trusted.status_code == 200, trusted.text
         await row.get_by_text("oui").wait_for()
+
+
+async def page_now(page: Page) -> datetime:
+    """The time on the page's clock."""
+    return datetime.fromisoformat(await page.evaluate("new Date().toISOString()"))
+
+
+async def test_a_sighting_added_from_a_page_left_open_is_timed_now_unless_a_time_is_typed(
+    stack: Stack, browser: Browser
+) -> None:
+    """A patrol officer keeps a case open; an hour and a half later a sighting is phoned in
+    "just now" and they add it as the form offers it. It is timed now: the form offered the
+    time the page was drawn at, and the sighting went out 90 minutes early. A time typed is
+    kept as typed, however long the page stays open."""
+    await add_console_keys(stack)
+    body = report_body()
+    body["last_seen"]["at"] = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=body)).json()["id"]
+    async with console_page(stack, browser, "police") as page:
+        # The page's clock, started two hours back and moved on by hand.
+        await page.clock.install(time=datetime.now(UTC) - timedelta(hours=2))
+        await open_case(page, case_id)
+        zone = time_zone(stack.embedded.settings.alert_timezone)
+        await page.clock.fast_forward("01:30:00")
+        await page.locator("#sighting-place").fill("Rabat")
+        before = await page_now(page)
+        await page.locator("#add-sighting").click()
+        await page.locator("#sightings tr.sighting-row").wait_for()
+        after = await page_now(page)
+        async with stack.client("police") as police:
+            [sighting] = (await police.get(f"/v1/reports/{case_id}")).json()["sightings"]
+        sent = as_wall(datetime.fromisoformat(sighting["at"]), zone)
+        assert sent in {as_wall(before, zone), as_wall(after, zone)}, (sent, before)
+
+        # Typed, then left: the time typed is the one sent.
+        typed = (after - timedelta(minutes=20)).replace(second=0, microsecond=0)
+        await page.locator("#sighting-at").fill(as_wall(typed, zone))
+        await page.clock.fast_forward("00:10:00")
+        await page.locator("#sighting-place").fill("Salé")
+        await page.locator("#add-sighting").click()
+        await page.locator("#sightings tr.sighting-row", has_text="Salé").wait_for()
+        async with stack.client("police") as police:
+            sightings = (await police.get(f"/v1/reports/{case_id}")).json()["sightings"]
+        [later] = [s for s in sightings if s["place_name"] == "Salé"]
+        assert datetime.fromisoformat(later["at"]) == typed

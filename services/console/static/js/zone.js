@@ -74,9 +74,11 @@ export function toWallClock(ms) {
 }
 
 // Keeps ``hint`` saying the offset in force at the time typed into ``field`` (a time in
-// Ramadan is read on UTC+0), and the zone's current one while it is empty.
+// Ramadan is read on UTC+0), and the zone's current one while it is empty. Gives back the
+// function that says it, for a value set without typing.
 export function followClock(field, hint) {
   const show = () => { hint.textContent = clockName(field.value ? fromWallClock(field.value).getTime() : Date.now()); };
   field.addEventListener("input", show);
   show();
+  return show;
 }

@@ -48,13 +48,25 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     h("label", { for: "sighting-description" }, t("f.description"), " ", description),
     h("p", {}, h("button", { type: "submit", id: "add-sighting", text: t("add_sighting") })));
   const send = form.querySelector("#add-sighting");
-  followClock(seenAt, form.querySelector("#sighting-at-clock"));
+  const showClock = followClock(seenAt, form.querySelector("#sighting-at-clock"));
+  // The time offered is now, for as long as the user has typed none: a case page left open
+  // for an hour offered the time it was drawn at, and a sighting phoned in "just now" went
+  // out an hour early (its zone grown from then, its order among sightings wrong).
+  let timeTyped = false;
+  seenAt.addEventListener("input", () => { timeTyped = true; });
+  const offerNow = () => {
+    if (timeTyped) return;
+    seenAt.value = toWallClock(Date.now());
+    showClock();
+  };
+  form.addEventListener("focusin", offerNow);
   // Disabled while it is sent: a double click adds one sighting. One key per sighting: sent
   // again after an answer that never came (a 503, a dropped connection), it is added once.
   let idempotencyKey = crypto.randomUUID();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (send.disabled) return;
+    offerNow();
     const unchecked = checkFields(form);
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     const body = { at: fromWallClock(seenAt.value).toISOString(), trusted: mayTrust && trusted.checked };
@@ -71,7 +83,8 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
       notify(t("sighting_ok"), true);
       clearFieldErrors(form);
       reload();
-      seenAt.value = toWallClock(Date.now());  // the form may stay for the next one
+      timeTyped = false;  // the form may stay for the next one, offered now again
+      offerNow();
     } catch (error) {
       // By reference, a 404 is a reference no case has: a key that may only add sightings
       // reaches every unit's cases, so it is never "not this unit's".

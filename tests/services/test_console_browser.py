@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.async_api import Browser, Page, Request, expect
+from playwright.async_api import Browser, Page, Request, Route, expect
 
 from services.testbed.browser import addresses_on, is_loopback, open_page
 from services.testbed.partner import partner_endpoint
@@ -501,3 +501,39 @@ async def test_a_new_deliveries_filter_stops_the_list_it_replaces(
                 pass
             asked.append(parse_qs(urlsplit((await request.value).url).query).get("status"))
         assert asked == [["pending"]] * 4
+
+
+async def two_a_page(route: Route) -> None:
+    """A list of cases asked for in pages of 2 (the console asks for 100 or 200)."""
+    await route.continue_(url=re.sub(r"limit=\d+", "limit=2", route.request.url))
+
+
+async def test_the_cases_list_and_the_queue_page_on_to_older_cases(
+    stack: Stack, browser: Browser
+) -> None:
+    """Past a page, the older cases are a button away. The cases list showed the newest 100
+    and the queue the newest 200, and said nothing of the rest: a unit's older cases were out
+    of reach, and the cases waiting longest were hidden from reviewers. Pages of 2 here."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        filed = {
+            (await police.post("/v1/reports", json=report_body())).json()["id"] for _ in "12345"
+        }
+    async with console_page(stack, browser, "officer") as page:
+        await page.route(re.compile(r"/v1/reports\?"), two_a_page)
+        for rows, nav, more in (  # (the queue first: the cases list is already drawn)
+            ("#queue", "nav.review", "#more-queue"),
+            ("#cases", "nav.cases", "#more-cases"),
+        ):
+            await page.locator(f"a[data-nav='{nav}']").click()
+            listed = page.locator(f"{rows} tr[data-case]")
+            await expect(listed).to_have_count(2)
+            button = page.locator(more)
+            await button.click()
+            await expect(listed).to_have_count(4)
+            # The reader goes on from the first case the button brought.
+            await expect(listed.nth(2).locator("a.child-name")).to_be_focused()
+            await button.click()
+            await expect(listed).to_have_count(5)
+            await expect(button).to_be_hidden()
+            assert set(await listed.evaluate_all("rows => rows.map(r => r.dataset.case)")) == filed

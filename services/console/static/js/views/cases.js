@@ -1,10 +1,11 @@
 // The cases list (status filter, badges, age, place, time since last seen) and the form a
 // police unit submits a case with.
-import { ApiError, get, post, query } from "../api.js";
+import { ApiError, post } from "../api.js";
 import { h, replace, replaceKeepingFocus, scrollingRegion, typedText } from "../dom.js";
 import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
+import { firstPages, moreButton, offerMore } from "../paging.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
 import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } from "../session.js";
 import { checkFields, markField, markFieldErrors } from "../field_errors.js";
@@ -42,22 +43,25 @@ export async function showCases(view) {
     h("option", { value: "", text: t("all") }),
     STATUSES.map((s) => h("option", { value: s, text: t(`status.${s}`) })));
   const body = scrollingRegion(t("nav.cases"), { id: "cases" });
+  let pages = 1;  // as many as the user asked for, each refresh
+  const more = moreButton("more-cases", () => { pages += 1; return load(); }, (n) => body.querySelectorAll("a.child-name")[n]);
   replace(view, h("section", {},
     h("div", { class: "row" }, h("h1", { text: t("nav.cases") }), h("label", { for: "status-filter", text: t("filter") }), filter),
-    body));
+    body, more));
   let shown = "";
   const load = async () => {
-    const page = await get(`v1/reports${query({ status: filter.value, limit: 100 })}`);
-    const key = JSON.stringify(page.items.map((r) => [r.id, r.status, r.updated_at]));
+    const { items, more: further } = await firstPages("v1/reports", { status: filter.value, limit: 100 }, pages);
+    const key = JSON.stringify(items.map((r) => [r.id, r.status, r.updated_at]));
     // Redrawn only on change, so a reader's text selection survives the refresh.
     if (key !== shown || !body.firstChild) {
       shown = key;
-      replaceKeepingFocus(body, "data-case", page.items.length ? casesTable(page.items) : h("p", { text: t("none") }));
+      replaceKeepingFocus(body, "data-case", items.length ? casesTable(items) : h("p", { text: t("none") }));
     } else {
       refreshAgo(body);
     }
+    offerMore(more, items.length, further);
   };
-  filter.addEventListener("change", () => { shown = ""; load().catch(reportError); });
+  filter.addEventListener("change", () => { shown = ""; pages = 1; load().catch(reportError); });
   every(5000, load);
 }
 

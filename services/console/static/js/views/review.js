@@ -1,11 +1,12 @@
 // Review: the queue of submitted cases, and the approval form — the criteria as a checklist,
 // each explained, the alert's time window, and the four-eyes rule shown before it refuses.
-import { get, post, query } from "../api.js";
+import { post } from "../api.js";
 import { h, replace, replaceKeepingFocus, scrollingRegion } from "../dom.js";
 import { numberField, numberOf } from "../inputs.js";
 import { list } from "../format.js";
 import { t } from "../i18n.js";
 import { every } from "../page.js";
+import { firstPages, moreButton, offerMore } from "../paging.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
 import { CRITERIA_FIELDS } from "./correction.js";
 import { notify, reportActError, reportFieldErrors } from "../session.js";
@@ -160,14 +161,18 @@ export function reviewPanel(report, me, reload) {
 
 export async function showReviewQueue(view) {
   const body = scrollingRegion(t("nav.review"), { id: "queue" });
-  replace(view, h("section", {}, h("h1", { text: t("nav.review") }), h("p", { class: "hint", text: t("queue_hint") }), body));
+  let pages = 1;
   let shown = "";
-  every(3000, async () => {
-    const page = await get(`v1/reports${query({ status: "submitted", limit: 200 })}`);
-    const key = page.items.map((r) => r.id).join();
+  const load = async () => {
+    const { items, more: further } = await firstPages("v1/reports", { status: "submitted", limit: 200 }, pages);
+    const key = items.map((r) => r.id).join();
     if (key !== shown || !body.firstChild) {
       shown = key;
-      replaceKeepingFocus(body, "data-case", page.items.length ? casesTable(page.items) : h("p", { text: t("queue_empty") }));
+      replaceKeepingFocus(body, "data-case", items.length ? casesTable(items) : h("p", { text: t("queue_empty") }));
     }
-  });
+    offerMore(more, items.length, further);
+  };
+  const more = moreButton("more-queue", () => { pages += 1; return load(); }, (n) => body.querySelectorAll("a.child-name")[n]);
+  replace(view, h("section", {}, h("h1", { text: t("nav.review") }), h("p", { class: "hint", text: t("queue_hint") }), body, more));
+  every(3000, load);
 }

@@ -446,3 +446,37 @@ async def test_a_sighting_added_from_a_page_left_open_is_timed_now_unless_a_time
             sightings = (await police.get(f"/v1/reports/{case_id}")).json()["sightings"]
         [later] = [s for s in sightings if s["place_name"] == "Salé"]
         assert datetime.fromisoformat(later["at"]) == typed
+
+
+async def test_a_sighting_sent_again_after_a_lost_answer_keeps_its_first_time(
+    stack: Stack, browser: Browser
+) -> None:
+    """The answer to a sighting is lost (it was added); the officer presses again two minutes
+    later. The form sends what it sent, under the same Idempotency-Key, so the API finds the
+    first: the time offered as now must not have moved on (another body: a 422)."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "police") as page:
+        await page.clock.install(time=datetime.now(UTC))
+        await open_case(page, case_id)
+        lost: list[str] = []
+
+        async def lose_the_first_answer(route: Route, request: Request) -> None:
+            if request.method == "POST" and not lost:
+                lost.append((await route.fetch()).status_text)  # it reached the API
+                await route.abort()
+            else:
+                await route.continue_()
+
+        await page.route(re.compile(r".*/v1/reports/[^/]+/sightings$"), lose_the_first_answer)
+        await page.locator("#sighting-place").fill("Rabat")
+        await page.locator("#add-sighting").click()
+        await expect(page.locator("#add-sighting")).to_be_enabled()
+        assert len(lost) == 1
+        await page.clock.fast_forward("00:02:00")
+        await page.locator("#add-sighting").click()
+        await page.locator("#sightings tr.sighting-row").wait_for()
+        async with stack.client("police") as police:
+            sightings = (await police.get(f"/v1/reports/{case_id}")).json()["sightings"]
+        assert len(sightings) == 1

@@ -69,6 +69,9 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     offerNow();
     const unchecked = checkFields(form);
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
+    // Held from the first try on: sent again under the same Idempotency-Key after a lost
+    // answer, a time moved on to the next minute would be another request (a 422).
+    timeTyped = true;
     const body = { at: fromWallClock(seenAt.value).toISOString(), trusted: mayTrust && trusted.checked };
     if (lat.value && lon.value) body.location = { lat: numberOf(lat), lon: numberOf(lon) };
     if (place.value.trim()) body.place_name = place.value.trim();

@@ -65,11 +65,14 @@ def _place_problem(field: str, message: str, candidates: list[Place]) -> Problem
 
 
 def candidate_json(place: Place) -> dict[str, Any]:
-    """A place offered when a name is ambiguous: its name and its region in French and Arabic, so
-    the officer can pick."""
+    """A place offered when a name is unknown or ambiguous: its name (GeoNames'), its names in
+    French and Arabic (each known spelling finds it), and its region in both, so the officer
+    can pick, in the script they typed in."""
     region = REGIONS.get(place.region)
     return {
         "name": place.name,
+        "name_fr": place.fr or place.name,
+        "name_ar": place.ar,
         "region": {
             "code": place.region,
             "fr": region.fr if region else None,

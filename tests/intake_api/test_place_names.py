@@ -114,7 +114,24 @@ async def test_unknown_place_is_a_422_with_candidates_and_nothing_stored(stack: 
     }
     assert haversine_m(*CASABLANCA, casablanca["lat"], casablanca["lon"]) < 5_000
     assert casablanca["population"] > 3_000_000
+    assert (casablanca["name_fr"], casablanca["name_ar"]) == ("Casablanca", "الدار البيضاء")
     assert await _stored(stack) == (0, 0, 0)
+
+
+async def test_a_candidate_is_named_in_french_and_arabic_not_only_as_geonames_names_it(
+    stack: Stack,
+) -> None:
+    """GeoNames' own name of Tangier is the English one: a French page offered "Tangier" for
+    a near miss, and an Arabic page too."""
+    async with stack.client("submitter") as police:
+        typo = await police.post("/v1/reports", json=_by_name("طنجا"))
+    suggested = _problem(typo, "last_seen.place_name")["candidates"]
+    [tangier] = [c for c in suggested if c["name"] == "Tangier"]
+    assert (tangier["name_fr"], tangier["name_ar"]) == ("Tanger", "طنجة")
+    for spelling in ("Tanger", "طنجة"):  # each offered name finds the place
+        async with stack.client("submitter") as police:
+            found = await police.post("/v1/reports", json=_by_name(spelling))
+        assert found.status_code == 201, found.text
 
 
 async def test_ambiguous_place_is_a_422_listing_the_places(stack: Stack) -> None:

@@ -306,6 +306,11 @@ async def test_failures_are_said_in_words(stack: Stack, browser: Browser) -> Non
             r"Sidi Ali Ben Hamdouche \([^)]*\d+\.\d{4}, -\d+\.\d{4}\)",
             await notice.text_content() or "",
         )
+        # Named in the page's language: GeoNames' own name of Tanger is the English one.
+        await page.locator("#sighting-place").fill("طنجا")
+        await page.locator("#add-sighting").click()
+        await notice.filter(has_text="Tanger (").wait_for()
+        assert "Tangier" not in (await notice.text_content() or "")
 
         # The server out of reach: said, not an empty list that reads as "no cases".
         def listing(url: str) -> bool:

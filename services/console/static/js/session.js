@@ -70,10 +70,12 @@ export function describe(error) {
 // The places the API offers for a place name it cannot settle (" Did you mean: …"), or "".
 function suggestions(error) {
   const region = (c) => c.region?.[language() === "ar" ? "ar" : "fr"];
+  // Named in the page's language (GeoNames' own name is often the English one: "Tangier").
+  const name = (c) => (language() === "ar" && c.name_ar) || c.name_fr || c.name;
   // With their coordinates: two places of one name are told apart by them, and can be sent.
   const where = (c) => [region(c), typeof c.lat === "number" ? `${c.lat.toFixed(4)}, ${c.lon.toFixed(4)}` : null].filter(Boolean).join(" — ");
   const candidates = (error?.problem?.candidates || [])
-    .map((c) => (where(c) ? `${c.name} (${where(c)})` : c.name)).filter(Boolean);
+    .map((c) => (where(c) ? `${name(c)} (${where(c)})` : name(c))).filter(Boolean);
   return candidates.length ? ` ${t("error.candidates")} ${candidates.join(" · ")}` : "";
 }
 

@@ -78,6 +78,7 @@ _SAFETY_M = 2.0  # ε: outward margin so that rounding can never uncover part of
 _SEA_STEP = math.radians(30.0)  # tangent spacing where only sea lies beyond the hull
 # How far beyond the hull a wide corner may reach over territory unchecked (well under 161 m).
 _CORNER_CLEAR_M = 60.0
+_PROBED = 360  # directions probed for land beyond the hull, once per hull (``_FacingProbe``)
 _MIN_TANGENTS = 6  # fewer leaves gaps of more than 60° between tangents: spikes
 # A piece's edge is a straight side (``_straight_sides``) when it is this much longer than
 # the piece's typical edge, and longer than this (metres).
@@ -431,14 +432,32 @@ def _directions(step: float, facing_of: _FacingProbe) -> tuple[FloatArray, float
 
 
 class _FacingProbe:
+    """Whether land lies beyond the hull in any direction, probed once per hull on a grid of
+    ``_PROBED`` directions (``_land_facing``) and read off it for every tangent step tried:
+    a direction faces land when either grid direction around it does."""
+
     def __init__(
         self, hull: _Hull, plane: LocalPlane, territory: Territory, sides: FloatArray
     ) -> None:
         self._hull, self._plane, self._territory = hull, plane, territory
         self.sides = sides  # the zone's straight sides' directions (``_straight_sides``)
+        self._grid: BoolArray | None = None
+
+    @property
+    def grid(self) -> BoolArray:
+        """Facing land in each of the ``_PROBED`` directions 2πk/``_PROBED``."""
+        if self._grid is None:
+            theta = np.linspace(0.0, 2 * math.pi, _PROBED, endpoint=False)
+            self._grid = _land_facing(self._hull, theta, self._plane, self._territory)
+        return self._grid
 
     def __call__(self, theta: FloatArray) -> BoolArray:
-        return _land_facing(self._hull, theta, self._plane, self._territory)
+        position = np.mod(theta, 2 * math.pi) * (_PROBED / (2 * math.pi))
+        below = np.floor(position).astype(np.int64) % _PROBED
+        above = np.ceil(position).astype(np.int64) % _PROBED
+        grid = self.grid
+        facing: BoolArray = grid[below] | grid[above]
+        return facing
 
     def corners_on_territory(self, first: FloatArray, second: FloatArray) -> BoolArray:
         """Whether the corner between the tangents of directions ``first`` and ``second``
@@ -521,7 +540,7 @@ def _covering_parts(
     hull_lonlat = plane.to_lonlat(shapely.Polygon(hull.vertices))
     # Each layer's vertices inside the hull: what it costs any tier's budget (counted once).
     inside = _vertices_inside(hull_lonlat, territory)
-    land_share = float(np.mean(probe(np.linspace(0.0, 2 * math.pi, 360, endpoint=False))))
+    land_share = float(np.mean(probe.grid))
     one = _Budget(budget.vertices, budget.polygons)
     many = _Budget(budget.vertices, budget.polygons, split=True)
 

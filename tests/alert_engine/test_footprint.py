@@ -366,3 +366,42 @@ def test_a_corridor_has_its_sides_and_a_disk_none(name: str) -> None:
     assert len(footprint_module._straight_sides([corridor], plane)) == 2
     assert len(footprint_module._straight_sides([disk], plane)) == 0
     assert len(footprint_module._straight_sides([disk, corridor], plane)) == 2
+
+
+@pytest.mark.parametrize(
+    ("centers", "hulls"),
+    [
+        ([(-5.0003, 34.0331)], 1),  # Fès: Z's hull, its one piece
+        ([(-5.0003, 34.0331), (-5.5473, 33.8935)], 3),  # with Meknès: Z's and each piece's
+    ],
+)
+def test_land_beyond_a_hull_is_probed_once_however_many_fits_are_tried(
+    monkeypatch: pytest.MonkeyPatch, centers: list[tuple[float, float]], hulls: int
+) -> None:
+    # Each probe is thousands of point-in-territory tests: the share of land and every
+    # tangent step tried read the directions of one probe per hull.
+    probed = footprint_module._land_facing
+    calls: list[int] = []
+
+    def counted(*args: object) -> object:
+        calls.append(1)
+        return probed(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(footprint_module, "_land_facing", counted)
+    pieces = [disk_piece(Point(lon=lon, lat=lat), 160.0).polygon for lon, lat in centers]
+    sent = footprint_of(pieces, TERRITORY, 100)
+    assert shapely.covers(sent.polygon, sent.exact) and sent.meets_wea_rule
+    assert len(calls) == hulls
+
+
+def test_a_direction_between_two_probed_ones_faces_land_if_either_does() -> None:
+    square = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]) * 1000.0
+    plane = LocalPlane.at(Point(lon=0.0, lat=0.0))
+    hull = footprint_module._Hull(square)
+    probe = footprint_module._FacingProbe(hull, plane, TERRITORY, np.empty(0))
+    probed = np.zeros(footprint_module._PROBED, dtype=bool)
+    probed[[10, 20, footprint_module._PROBED - 1]] = True
+    probe._grid = probed
+    step = 2 * math.pi / footprint_module._PROBED
+    theta = np.array([9.5, 10.0, 10.5, 11.5, 19.0, 20.0, 21.0, -0.5, 359.5, 0.0]) * step
+    assert probe(theta).tolist() == [True, True, True, False, False, True, False, True, True, False]

@@ -101,14 +101,17 @@ def _project(
 ) -> FloatArray:
     n = lonlat.shape[0]
     xy = np.empty((n, 2))
+    log_k = math.log(k)
     for i in range(n):
         lam = math.radians(lonlat[i, 0]) - lon0
         # Within a zone's reach of the centre, never near ±π: no wrapping needed.
-        phi = math.radians(lonlat[i, 1])
-        esinp = e * math.sin(phi)
-        # Gauss: the latitude χ on the conformal sphere is 2·atan(w) − π/2; its sine and
-        # cosine follow from w without the three calls.
-        w = k * math.tan(0.5 * phi + math.pi / 4) ** c * ((1 - esinp) / (1 + esinp)) ** ratexp
+        sinp = math.sin(math.radians(lonlat[i, 1]))
+        # Gauss: w = k · tan(φ/2 + π/4)^c · ((1 − e·sin φ) / (1 + e·sin φ))^ratexp, and the
+        # latitude χ on the conformal sphere is 2·atan(w) − π/2. As logarithms, with
+        # ln tan(φ/2 + π/4) = atanh(sin φ) and ln((1 − x) / (1 + x)) = −2·atanh(x): one
+        # exponential where the two powers cost several times more. The sine and cosine of
+        # χ follow from w without the three calls.
+        w = math.exp(log_k + c * math.atanh(sinp) - 2.0 * ratexp * math.atanh(e * sinp))
         sinc, cosc = (w * w - 1.0) / (w * w + 1.0), 2.0 * w / (w * w + 1.0)
         lam = c * lam
         cosl = math.cos(lam)

@@ -184,7 +184,10 @@ async def test_fields_at_fault_are_marked_named_and_said_in_the_pages_language(
         notice = page.locator("#notice")
         await expect(notice).to_contain_text(f"للتصحيح: {label}")
         await expect(notice).not_to_contain_text("last_seen.place_name")
-        await expect(notice).to_contain_text("Dakhla")  # the places it could be, to choose
+        # The places it could be, to choose: named in the page's language, told apart by
+        # their regions and coordinates.
+        await expect(notice).to_contain_text("الداخلة (الداخلة-وادي الذهب")
+        await expect(notice).to_contain_text("الداخلة (سوس-ماسة")
         assert len([r for r in reports if r.method == "POST"]) == 1
 
 

@@ -332,6 +332,41 @@ async def test_failures_are_said_in_words(stack: Stack, browser: Browser) -> Non
         assert await page.locator("#who").text_content() == ""
 
 
+async def test_a_take_down_refused_as_the_server_went_away_stays_said(
+    stack: Stack, browser: Browser
+) -> None:
+    """The server goes away; the case page's poll says so; the officer presses Resolve (the
+    child is found), refused in the same words. The poll's next success cleared its own
+    failure, and the act's with it: the officer, looking back, saw no sign the take-down
+    never went."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "police") as page:
+        notice = page.locator("#notice")
+        await open_case(page, case_id)
+
+        def api(url: str) -> bool:
+            return "/v1/" in url
+
+        await page.route(api, lambda route: route.abort())
+        await notice.filter(has_text="Le serveur est injoignable").wait_for()  # the poll's
+        await page.locator("[data-action=resolve]").click()
+        await page.locator("[data-confirm=resolve]").click()
+        await expect(page.locator("[data-action=resolve]")).to_be_visible()  # refused
+        said = await notice.text_content()
+        await page.unroute(api)
+        # Two of the page's polls answered: the first one's success has been handled.
+        for _ in range(2):
+            async with page.expect_response(
+                lambda r: r.url.endswith(f"/v1/reports/{case_id}") and r.ok
+            ):
+                pass
+        assert await notice.text_content() == said
+        async with stack.client("police") as police:
+            assert (await police.get(f"/v1/reports/{case_id}")).json()["status"] == "submitted"
+
+
 async def test_a_failed_partner_handshake_is_said(stack: Stack, browser: Browser) -> None:
     async with partner_endpoint() as partner, console_page(stack, browser, "admin") as page:
         await page.locator("a[data-nav='nav.partners']").click()

@@ -1,5 +1,5 @@
 // What the current view leaves running (polling timers): stopped when the user moves on.
-import { describe, notify, reportError } from "./session.js";
+import { noticesSaid, notify, reportError } from "./session.js";
 
 const timers = new Set();
 let epoch = 0;
@@ -12,17 +12,17 @@ let focusAtLeave = null;
 export function every(ms, tick) {
   let stopped = false;
   let handle;
-  let failure = null;
+  let failure = null;  // when this poll's failure was said (``noticesSaid``)
   const run = async () => {
     if (stopped) return;
     try {
       await tick();
-      if (failure !== null && document.getElementById("notice").textContent === failure) notify("");
+      if (failure !== null && noticesSaid() === failure) notify("");
       failure = null;
     } catch (error) {
       if (!stopped) {
         reportError(error);
-        failure = describe(error);
+        failure = noticesSaid();
       }
     }
     if (!stopped) handle = setTimeout(run, ms);

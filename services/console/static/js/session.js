@@ -19,7 +19,17 @@ export function can(scope) {
   return Boolean(signedIn && signedIn.scopes.includes(scope));
 }
 
+// How many times the notice line was set: a poll clears the failure it said only if nothing
+// was said since, even in the same words (an act refused as the server went away says what
+// the poll said; the poll's next success must not take the act's failure away with its own).
+let said = 0;
+
+export function noticesSaid() {
+  return said;
+}
+
 export function notify(message, ok = false) {
+  said += 1;
   const notice = document.getElementById("notice");
   // Said again only when it changes: a poll failing every few seconds must not repeat
   // itself to a screen reader.

@@ -87,6 +87,7 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
     from shared.transient_errors import is_transient
 
     _refuse_a_private_database(settings, args.role)
+    _refuse_a_private_bus(settings, args.role)
     _refuse_missing_keys(settings, args.role)
     _refuse_a_guessed_address(settings, args.role)
     # Nothing is in hand while it waits: a stop ends the wait, as a drain would, with 0.
@@ -138,6 +139,23 @@ def _refuse_a_private_database(settings: Settings, role: str) -> None:
             f"{what} is the production mode, which needs the deployment's PostgreSQL: set "
             "DATABASE_URL=postgresql+asyncpg://… (only 'tifli run' without Kafka runs on "
             "SQLite, every service in one process)"
+        )
+
+
+def _refuse_a_private_bus(settings: Settings, role: str) -> None:
+    """A worker of its own on the deployment's database without Kafka gets an in-process bus
+    that no other process reads: a relay marks every event published as it hands it to that
+    bus, so approvals and Cancels vanish while its /readyz says ready (and no consumer group
+    ever had them, so ``tifli events unfinished`` finds nothing). The API needs no bus: it only
+    writes the outbox."""
+    from services.refusals import StartRefused
+
+    worker = role not in ("all", "intake-api")
+    if worker and not settings.is_sqlite and not settings.kafka_bootstrap_servers:
+        raise StartRefused(
+            f"'tifli run {role}' is the production mode, which needs the deployment's Kafka: "
+            "set KAFKA_BOOTSTRAP_SERVERS=host:port (without it, its events would go to a bus "
+            "in its own memory, where no other process reads them)"
         )
 
 

@@ -29,6 +29,7 @@ from shared.settings import Settings
 from tests.services.cli_runner import tifli
 
 SILENT_BROKER = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"}  # never reached: refused before
+NO_BROKER = {"KAFKA_BOOTSTRAP_SERVERS": "", "TIFLI_KAFKA_BOOTSTRAP_SERVERS": ""}
 # Where partners reach the API: a dispatcher of its own refuses to start without it.
 PUBLIC_ADDRESS = {"TIFLI_PUBLIC_BASE_URL": "https://alerts.example.org"}
 
@@ -94,6 +95,23 @@ async def test_a_dispatcher_of_its_own_refuses_to_guess_the_apis_address(
         )
         assert done.returncode == 2
         assert "set TIFLI_PUBLIC_BASE_URL" in one_line(done.stderr)
+    assert await tables(empty) == []
+
+
+@pytest.mark.parametrize("role", ["relay", "alert-engine", "dispatcher"])
+async def test_a_worker_on_the_database_server_refuses_to_run_without_kafka(
+    postgres: PostgresServer, role: str
+) -> None:
+    """KAFKA_BOOTSTRAP_SERVERS forgotten: the worker got a bus in its own memory, and a relay
+    marked every event published as it handed it there, where no other process reads: an
+    approval never became an alert, and readiness and ``events unfinished`` said all was
+    well. Said at once, naming the variable, before the database is even asked."""
+    empty = await fresh_database(postgres.url)
+    done = await tifli(
+        empty, "run", role, TIFLI_DATA_KEY=Sealer.new_key(), **NO_BROKER, **PUBLIC_ADDRESS
+    )
+    assert done.returncode == 2
+    assert "set KAFKA_BOOTSTRAP_SERVERS=" in one_line(done.stderr)
     assert await tables(empty) == []
 
 

@@ -153,6 +153,11 @@ def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
     return prunes
 
 
+def bus_topics(settings: Settings) -> list[str]:
+    """Every topic the services use, the dead-letter topic included."""
+    return [f"{settings.topic_prefix}.{t}" for t in (REPORTS, ALERTS, DEAD_LETTER)]
+
+
 def build_bus(settings: Settings, supervisor: Supervisor) -> EventBus:
     dead_letter = f"{settings.topic_prefix}.{DEAD_LETTER}"
     if settings.kafka_bootstrap_servers:

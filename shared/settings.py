@@ -413,6 +413,17 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _insync_replicas_exist(self) -> Settings:
+        # More in-sync replicas than a topic has: Kafka refuses every acks=all write to it, so
+        # the relay would publish nothing. (Checked by the bus too, where it was a traceback.)
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                "TIFLI_KAFKA_MIN_INSYNC_REPLICAS must be at most TIFLI_KAFKA_REPLICATION_FACTOR: "
+                "no write could be acknowledged"
+            )
+        return self
+
     @property
     def base_url(self) -> str:
         """Where this deployment's API is reached from outside."""

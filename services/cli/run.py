@@ -113,11 +113,12 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         if bootstrap and args.role != "intake-api":  # the API takes reports without the broker
             waiting(f"the broker {bootstrap}")
-            until_answering(
-                lambda: _broker_answers(bootstrap),
-                f"the broker {bootstrap}",
-                transient=lambda exc: isinstance(exc, BrokerUnreachable),
-            )
+            for step in (lambda: _broker_answers(bootstrap), lambda: _make_topics(settings)):
+                until_answering(
+                    step,
+                    f"the broker {bootstrap}",
+                    transient=lambda exc: isinstance(exc, BrokerUnreachable),
+                )
     if args.role == "all":
         asyncio.run(_serve_api(settings, ALL_ROLES))
     elif args.role == "intake-api":
@@ -198,6 +199,35 @@ def _broker_answers(bootstrap: str) -> None:
 
     if not asyncio.run(broker_reachable(bootstrap)):
         raise BrokerUnreachable
+
+
+def _make_topics(settings: Settings) -> None:
+    """The topics the workers share, created now if missing, so that a cluster that cannot
+    hold them as the settings ask (more replicas than brokers) is said in a line before the
+    service starts: it was a traceback from the service's start-up, exit 3."""
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+
+    from services.components import bus_topics
+    from services.refusals import StartRefused
+    from shared.bus.kafka import TopicsRefused, ensure_topics
+
+    assert settings.kafka_bootstrap_servers is not None
+    try:
+        asyncio.run(
+            ensure_topics(
+                settings.kafka_bootstrap_servers,
+                bus_topics(settings),
+                partitions=settings.bus_partitions,
+                replication_factor=settings.kafka_replication_factor,
+                min_insync_replicas=settings.kafka_min_insync_replicas,
+            )
+        )
+    except TopicsRefused as refused:
+        raise StartRefused(str(refused)) from None
+    except (KafkaError, OSError) as exc:
+        raise BrokerUnreachable from exc
 
 
 def server_config(app: object, settings: Settings, port: int) -> uvicorn.Config:

@@ -17,7 +17,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    InvalidReplicationFactorError,
+    InvalidTopicError,
+    KafkaError,
+    for_code,
+)
 
 from shared.bus.base import LOOK_AHEAD, Accepted, Handler, Message, Outgoing
 from shared.bus.processing import MessageHandling
@@ -97,10 +104,31 @@ async def ensure_topics(
         )
         for topic, code, *_ in response.topic_errors:
             # Another process may have created it between our look and our request.
-            if code not in (0, _TOPIC_ALREADY_EXISTS):
-                raise KafkaError(f"could not create topic {topic}: error code {code}")
+            if code in (0, _TOPIC_ALREADY_EXISTS):
+                continue
+            error = for_code(code)
+            if error.retriable:  # a controller moving, a time-out: passes with time
+                raise error(f"could not create topic {topic}")
+            raise TopicsRefused(_refusal(topic, error, replication_factor))
     finally:
         await admin.close()
+
+
+class TopicsRefused(Exception):
+    """The cluster will not create a topic as the settings ask (more replicas than it has
+    brokers, a name it does not allow): waiting will not change that, a setting must."""
+
+
+def _refusal(topic: str, error: type[KafkaError], replication_factor: int) -> str:
+    said = f"the Kafka cluster refused to create the topic {topic} ({error.__name__})"
+    if issubclass(error, InvalidReplicationFactorError):
+        return (
+            f"{said}: it has fewer brokers than TIFLI_KAFKA_REPLICATION_FACTOR "
+            f"({replication_factor})"
+        )
+    if issubclass(error, InvalidTopicError):
+        return f"{said}: TIFLI_TOPIC_PREFIX may hold letters, digits, '.', '_' and '-'"
+    return said
 
 
 async def _warn_if_under_replicated(

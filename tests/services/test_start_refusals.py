@@ -115,6 +115,29 @@ async def test_a_worker_on_the_database_server_refuses_to_run_without_kafka(
     assert await tables(empty) == []
 
 
+@pytest.mark.kafka
+async def test_a_worker_refuses_more_replicas_than_the_cluster_has_brokers(
+    postgres: PostgresServer, kafka_bootstrap: str
+) -> None:
+    """The session's cluster has one broker: topics of three replicas cannot be made. It was
+    a traceback from the service's start-up (exit 3), not a line naming the setting."""
+    database_url = await fresh_database(postgres.url)
+    async with migrated_sessions(database_url):
+        pass
+    done = await tifli(
+        database_url,
+        "run",
+        "relay",
+        TIFLI_DATA_KEY=Sealer.new_key(),
+        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+        TIFLI_TOPIC_PREFIX=f"replicas-{uuid.uuid4().hex[:8]}",
+        TIFLI_KAFKA_REPLICATION_FACTOR="3",
+    )
+    assert done.returncode == 2, done.stderr
+    line = one_line(done.stderr)
+    assert "fewer brokers than TIFLI_KAFKA_REPLICATION_FACTOR (3)" in line, line
+
+
 async def test_the_embedded_mode_without_migrations_refuses_a_file_without_a_schema(
     tmp_path: Path,
 ) -> None:

@@ -53,3 +53,12 @@ def test_a_delivery_lease_outlasts_a_webhook_post() -> None:
     with pytest.raises(ValidationError, match="TIFLI_DELIVERY_LEASE_S"):
         Settings(webhook_timeout_s=10, delivery_lease_s=8)
     assert Settings(webhook_timeout_s=10, delivery_lease_s=12).delivery_lease_s == 12
+
+
+def test_in_sync_replicas_are_at_most_the_replicas() -> None:
+    """More would make Kafka refuse every write to the topics; a service said it in a
+    traceback once it was building its bus."""
+    with pytest.raises(ValidationError, match="TIFLI_KAFKA_MIN_INSYNC_REPLICAS"):
+        Settings(kafka_replication_factor=1, kafka_min_insync_replicas=2)
+    settings = Settings(kafka_replication_factor=3, kafka_min_insync_replicas=2)
+    assert settings.kafka_min_insync_replicas == 2

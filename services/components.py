@@ -59,6 +59,12 @@ ALL_ROLES: tuple[Role, ...] = ("intake-api", "relay", "alert-engine", "dispatche
 log = logging.getLogger(__name__)
 # The timer loop's task: found again to end it alone (``Components.end_timer_loop``).
 _TIMER_LOOP = "alert-timers"
+# How long a stop waits for the relay's pass in hand. The broker acknowledges a run of events
+# within milliseconds; with the broker away its acknowledgements come only once it is back
+# (the producer retries until then), and a stop that waited for them outlasted a supervisor's
+# grace period. A pass cut short rolls back: its events stay in the outbox for the next relay,
+# and consumers drop any the broker took meanwhile.
+RELAY_DRAIN_S = 10.0
 
 # Which consumer groups read each topic: what an event must be finished by.
 CONSUMERS: Consumers = {REPORTS: (ENGINE_GROUP,), ALERTS: (DISPATCHER_GROUP,)}
@@ -151,6 +157,16 @@ def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
         prunes.append(Prune("delivery_attempts", prune_attempts, attempts))
         prunes.append(Prune("known_alerts", prune_known_alerts, remembered))
     return prunes
+
+
+async def _finish_or_cut(task: asyncio.Task[None], seconds: float) -> None:
+    """Waits for ``task`` to end by itself, and cancels it once ``seconds`` have passed."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        log.warning("a stop cut short a pass in hand", extra={"task": task.get_name()})
+        task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
 
 
 def bus_topics(settings: Settings) -> list[str]:
@@ -250,8 +266,7 @@ class Components:
         if self.relay is not None:
             self.relay.stop()
         if self._relay_task is not None:
-            with suppress(asyncio.CancelledError):
-                await self._relay_task
+            await _finish_or_cut(self._relay_task, RELAY_DRAIN_S)
             self._relay_task = None
         if self.bus is not None:
             await self.bus.stop()

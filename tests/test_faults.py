@@ -16,9 +16,11 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import bindparam, text
 
@@ -28,6 +30,7 @@ from services.testbed.production import Processes, production_stack, wait_ready
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.db import create_engine
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -275,6 +278,49 @@ async def test_broker_kill_9_and_restart_mid_stream(
         f"broker down {down['for']:.1f} s: partner complete {settled_s:.1f} s after the last "
         f"approval; log lines per process {log_lines}"
     )
+
+
+async def test_sigterm_of_the_relay_while_the_broker_is_down_ends_it_and_loses_nothing(
+    postgres_url: str, kafka: KafkaCluster, tmp_path: Path
+) -> None:
+    """The relay's pass waited for the broker to acknowledge the events it handed over, which
+    it cannot while it is down: a SIGTERM waited as long as the outage, past any supervisor's
+    grace period. The stop cuts the pass short; its events stay in the outbox and go out once
+    the broker and a relay are back."""
+    if not kafka.managed:
+        pytest.fail(
+            "this fault test needs a broker the suite started (KAFKA_BOOTSTRAP_SERVERS unset)"
+        )
+    async with (
+        partner_endpoint() as partner,
+        # The alert's window outlasts the outage (SETTINGS' closes within it).
+        production_stack(postgres_url, kafka.bootstrap, tmp_path) as (stack, procs),
+    ):
+        await stack.register_partner(partner)
+        await asyncio.to_thread(kafka.kill, *kafka.nodes)
+        try:
+            async with (
+                stack.client("submitter") as police,
+                stack.client("reviewer") as reviewer,
+            ):
+                filed = await police.post("/v1/reports", json=report_body())
+                approved = await reviewer.post(
+                    f"/v1/reports/{filed.json()['id']}/approve", json=CRITERIA
+                )
+                assert approved.status_code == 200, approved.text
+            async with httpx.AsyncClient(timeout=10) as probe:
+                # In a pass: a relay that is not passes every second at least.
+                await eventually(
+                    partial(probe.get, f"{procs.ops_urls['relay']}/readyz"),
+                    lambda r: r.json()["loops"]["outbox-relay"]["last_pass_age_s"] > 3,
+                )
+            stopped = await asyncio.to_thread(procs.stop, "relay", timeout=25)
+        finally:
+            await asyncio.to_thread(kafka.start)
+        procs.start("relay")
+        received = await partner.wait_for(1, timeout=60)
+    assert stopped == 0
+    assert [json.loads(r.body)["type"] for r in received] == ["alert.issued"]
 
 
 async def test_sigterm_of_each_service_mid_stream_loses_and_forgets_nothing(

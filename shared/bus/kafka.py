@@ -32,6 +32,7 @@ from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
+PRODUCER_STOP_S = 5.0  # how long a stop lets the producer send what it holds
 
 
 @dataclass
@@ -249,7 +250,13 @@ class KafkaBus:
                 await member.consumer.stop()
                 member.consumer = None
         if self._producer is not None:
-            await self._producer.stop()
+            try:
+                # It sends what it holds first: the broker away, that would wait for its return.
+                # What it holds is not lost: the relay marks an event sent only once the
+                # broker has acknowledged it.
+                await asyncio.wait_for(self._producer.stop(), PRODUCER_STOP_S)
+            except TimeoutError:
+                log.warning("the broker took nothing in hand before the stop; left for later")
             self._producer = None
 
     async def reachable(self, timeout_s: float = 3.0) -> bool:

@@ -227,10 +227,28 @@ def _is_default_validation_error(response: dict[str, Any]) -> bool:
     return any(s.get("$ref", "").endswith("/HTTPValidationError") for s in schemas)
 
 
+def sent_or_left_out(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without the ``null`` that FastAPI adds to an optional one.
+
+    A query string or a header is sent or left out, never null: declared ``anyOf [type,
+    null]``, an optional parameter made generators stop (openapi-generator's python client,
+    on a webhook's header) or name a type of its own (``ReportsListStatusType0``).
+    """
+    options = schema.get("anyOf", [])
+    kept = [option for option in options if option != {"type": "null"}]
+    if len(kept) != 1 or len(kept) == len(options):
+        return schema
+    outer = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
+    return {**kept[0], **outer}
+
+
 def _finish_operation(
     operation: dict[str, Any], route: APIRoute | None, components: dict[str, Any]
 ) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    for parameter in operation.get("parameters", []):
+        if "schema" in parameter:
+            parameter["schema"] = sent_or_left_out(parameter["schema"])
     for status, response in list(responses.items()):
         if _is_default_validation_error(response):
             responses[status] = problem_responses(422)[422]

@@ -143,6 +143,40 @@ def test_every_error_is_problem_json(document: dict[str, Any]) -> None:
     assert "Retry-After" in document["paths"]["/v1/reports"]["post"]["responses"]["429"]["headers"]
 
 
+def _parameters(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{method} {path}", parameter)
+        for section in ("paths", "webhooks")
+        for path, item in document[section].items()
+        for method, operation in item.items()
+        for parameter in operation.get("parameters", [])
+    ]
+
+
+def test_parameters_are_sent_or_left_out_never_null(document: dict[str, Any]) -> None:
+    """An optional query or header parameter is its own type: declared nullable, it stopped
+    openapi-generator's python client (on a webhook's optional header) and named enums
+    ``ReportsListStatusType0`` in openapi-python-client's."""
+    nullable = [
+        (where, parameter["name"])
+        for where, parameter in _parameters(document)
+        if "null" in str(parameter["schema"])
+    ]
+    assert not nullable
+    parameters = {(where, p["name"]): p["schema"] for where, p in _parameters(document)}
+    # What the null branch held stays: constraints, enums, descriptions.
+    assert parameters[("post /v1/reports/{report_id}/approve", "If-Match")] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200,
+        "title": "If-Match",
+        "description": ANY,
+    }
+    assert parameters[("get /v1/reports", "status")]["enum"][0] == "submitted"
+    previous = parameters[("post alert.issued", "X-Hub-Signature-256-Previous")]
+    assert previous["type"] == "string"
+
+
 def test_every_body_and_response_has_an_example(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         if "requestBody" in operation:

@@ -242,6 +242,14 @@ def sent_or_left_out(schema: dict[str, Any]) -> dict[str, Any]:
     return {**kept[0], **outer}
 
 
+def _not_modified_as_its_copy(responses: dict[str, Any]) -> None:
+    """A 304 sends the ``ETag`` and ``Cache-Control`` its 200 would have (RFC 9110 §15.4.5):
+    a poller keeps the validator and how long to keep the copy from either answer."""
+    headers = responses.get("200", {}).get("headers")
+    if "304" in responses and headers:
+        responses["304"].setdefault("headers", copy.deepcopy(headers))
+
+
 def _finish_operation(
     operation: dict[str, Any], route: APIRoute | None, components: dict[str, Any]
 ) -> None:
@@ -249,6 +257,7 @@ def _finish_operation(
     for parameter in operation.get("parameters", []):
         if "schema" in parameter:
             parameter["schema"] = sent_or_left_out(parameter["schema"])
+    _not_modified_as_its_copy(responses)
     for status, response in list(responses.items()):
         if _is_default_validation_error(response):
             responses[status] = problem_responses(422)[422]

@@ -177,6 +177,20 @@ def test_parameters_are_sent_or_left_out_never_null(document: dict[str, Any]) ->
     assert previous["type"] == "string"
 
 
+def test_a_304_declares_the_headers_of_its_200(document: dict[str, Any]) -> None:
+    """A conditional GET's 304 carries the ETag and Cache-Control its 200 would (RFC 9110
+    §15.4.5): a poller keeps its validator from either answer."""
+    conditional = [
+        (path, operation["responses"])
+        for path, _, operation in _operations(document)
+        if "304" in operation["responses"]
+    ]
+    assert {path for path, _ in conditional} >= {"/v1/alerts/{alert_id}/cap", "/v1/map/base"}
+    for path, responses in conditional:
+        assert responses["304"]["headers"] == responses["200"]["headers"], path
+        assert "ETag" in responses["304"]["headers"], path
+
+
 def test_every_body_and_response_has_an_example(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         if "requestBody" in operation:

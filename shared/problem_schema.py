@@ -23,8 +23,32 @@ class FieldError(BaseModel):
     message: str
 
 
+class CandidateRegion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="ISO 3166-2 code of the region: `MA-06`.")
+    fr: str | None = Field(description="The region's name in French.")
+    ar: str | None = Field(description="The region's name in Arabic.")
+
+
+class PlaceCandidate(BaseModel):
+    """A place a name given for a location may mean (``intake_api.places.candidate_json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="GeoNames' name of the place.")
+    name_fr: str
+    name_ar: str | None
+    region: CandidateRegion
+    lat: float
+    lon: float
+    population: int
+    geonames_id: int
+
+
 class ProblemDetails(BaseModel):
-    """RFC 9457 problem details. Extension members (such as `status_now`) may follow."""
+    """RFC 9457 problem details. The extension members declared here come with the problems
+    that name them; others may follow."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -55,6 +79,23 @@ class ProblemDetails(BaseModel):
     instance: str | None = Field(default=None, description="The request path.")
     errors: list[FieldError] | None = Field(
         default=None, description="One entry per offending field (validation errors)."
+    )
+    # Declared, so that a client generated from the document reads them as typed fields:
+    # what a police system acts on after the problem (read the case again, recover the case a
+    # lost answer filed, let the officer pick a place).
+    status_now: str | None = Field(
+        default=None,
+        description="409 on a case's act: the case's status now (`approved`, `expired`, …).",
+    )
+    report_id: str | None = Field(
+        default=None,
+        description="409 on an `Idempotency-Key` used before with another body: the case the "
+        "first request filed.",
+    )
+    candidates: list[PlaceCandidate] | None = Field(
+        default=None,
+        description="422 on a place name the gazetteer does not know or that names several "
+        "places: the places it may mean, for the officer to pick (by name or point).",
     )
 
 

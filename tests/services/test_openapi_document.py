@@ -24,7 +24,9 @@ from dispatcher.schemas import (
     WebhookPayload,
 )
 from intake_api.audit_schemas import AuditPage
+from intake_api.gazetteer import load_gazetteer
 from intake_api.own_key_routes import OwnKeyOut
+from intake_api.places import resolve_place
 from intake_api.schemas import (
     ApproveIn,
     ReasonIn,
@@ -41,8 +43,8 @@ from services.components import ALL_ROLES, build_components
 from services.testbed.partner import partner_endpoint
 from services.testbed.stack import Stack, embedded_settings
 from shared.alert_contract import AlertMessage
-from shared.problem_schema import ProblemDetails
-from shared.problems import PROBLEM_JSON
+from shared.problem_schema import PlaceCandidate, ProblemDetails
+from shared.problems import PROBLEM_JSON, Problem
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
 # Any valid key, whatever its scopes: what the calling key is.
@@ -189,6 +191,23 @@ def test_a_304_declares_the_headers_of_its_200(document: dict[str, Any]) -> None
     for path, responses in conditional:
         assert responses["304"]["headers"] == responses["200"]["headers"], path
         assert "ETag" in responses["304"]["headers"], path
+
+
+def test_the_problem_declares_the_members_a_client_acts_on(document: dict[str, Any]) -> None:
+    """A generated client reads them as typed fields, not as untyped extra members: the case's
+    status after a 409, the case an Idempotency-Key filed, the places a name may mean."""
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"status_now", "report_id", "candidates"} <= set(problem["properties"])
+    assert "PlaceCandidate" in str(problem["properties"]["candidates"])
+    # The candidates as a refused place name answers them, read by the declared schema (which
+    # allows no member it does not declare).
+    with pytest.raises(Problem) as refused:
+        resolve_place(load_gazetteer(), "Sidi Ali", "last_seen.place_name")
+    answered = ProblemDetails.model_validate(
+        {"title": refused.value.title, "status": refused.value.status, **refused.value.extensions}
+    )
+    assert answered.candidates
+    assert all(isinstance(c, PlaceCandidate) for c in answered.candidates)
 
 
 def test_every_body_and_response_has_an_example(document: dict[str, Any]) -> None:

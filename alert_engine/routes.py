@@ -38,6 +38,8 @@ READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
 def zone_feature(alert_id: str, state: str, current: AlertMessage) -> dict[str, Any]:
     """The zone of an alert's current version as an RFC 7946 Feature."""
     area = current.area
+    # Times as every other answer of the API writes them (``…Z``), not ``isoformat``'s +00:00.
+    window = current.model_dump(mode="json", include={"effective", "expires"})
     return {
         "type": "Feature",
         "id": alert_id,
@@ -53,8 +55,8 @@ def zone_feature(alert_id: str, state: str, current: AlertMessage) -> dict[str, 
                 {"center": [c.center.lon, c.center.lat], "radius_km": c.radius_km}
                 for c in area.circles or [area.circle]
             ],
-            "effective": current.effective.isoformat(),
-            "expires": current.expires.isoformat(),
+            "effective": window["effective"],
+            "expires": window["expires"],
             "vertex_count": area.vertex_count,
             "overshoot_land_m": area.overshoot_land_m,
             "overshoot_sea_m": area.overshoot_sea_m,

@@ -43,7 +43,10 @@ class VersionSummary(BaseModel):
 
 
 class AlertOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_ALERT_EXAMPLE]})
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"examples": [_ALERT_EXAMPLE]},
+    )
 
     id: str
     report_id: str

@@ -22,7 +22,10 @@ AUDIT_ENTRY_EXAMPLE: dict[str, Any] = {
 
 
 class AuditEntryOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [AUDIT_ENTRY_EXAMPLE]})
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"examples": [AUDIT_ENTRY_EXAMPLE]},
+    )
 
     seq: int = Field(description="The entry's place in the chain: 1, 2, 3, … with no gap.")
     at: datetime

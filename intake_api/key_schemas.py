@@ -128,6 +128,7 @@ class UnitOut(BaseModel):
 
 class UnitList(BaseModel):
     model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
         json_schema_extra={
             "examples": [
                 {
@@ -135,7 +136,7 @@ class UnitList(BaseModel):
                     "next_offset": None,
                 }
             ]
-        }
+        },
     )
 
     items: list[UnitOut]

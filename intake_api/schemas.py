@@ -558,7 +558,10 @@ SUBMITTED_EXAMPLE: dict[str, Any] = {
 
 
 class SightingOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_examples(SIGHTING_OUT_EXAMPLE))
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra=_examples(SIGHTING_OUT_EXAMPLE),
+    )
 
     id: str
     location: Point
@@ -573,7 +576,10 @@ class SightingOut(BaseModel):
 
 
 class ReportOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_examples(REPORT_OUT_EXAMPLE))
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra=_examples(REPORT_OUT_EXAMPLE),
+    )
 
     id: str
     status: ReportStatus

@@ -210,6 +210,25 @@ def test_the_problem_declares_the_members_a_client_acts_on(document: dict[str, A
     assert all(isinstance(c, PlaceCandidate) for c in answered.candidates)
 
 
+def test_what_every_answer_holds_is_declared_required(document: dict[str, Any]) -> None:
+    """An answer writes every member of its model, null or not: declared optional, a member
+    such as a case's ``unit`` or an alert's ``next_widen_at`` reached a generated client as
+    "maybe absent" too (``str | None | Unset``), a case it can never meet."""
+    answered_only = {
+        name: schema
+        for name, schema in document["components"]["schemas"].items()
+        if name.endswith(("Out", "Page", "List", "WithSecret", "Created"))
+    }
+    assert {"ReportOut", "SightingOut", "AlertOut", "AuditEntryOut", "UnitList"} <= set(
+        answered_only
+    )
+    optional = {
+        name: sorted(set(schema["properties"]) - set(schema.get("required", [])))
+        for name, schema in answered_only.items()
+    }
+    assert {name: members for name, members in optional.items() if members} == {}
+
+
 def test_every_body_and_response_has_an_example(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         if "requestBody" in operation:

@@ -37,8 +37,8 @@ class PlaceCandidate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="GeoNames' name of the place.")
-    name_fr: str
-    name_ar: str | None
+    name_fr: str = Field(description="Its name in French (else GeoNames' name): it finds it.")
+    name_ar: str | None = Field(description="Its name in Arabic, if known: it finds it too.")
     region: CandidateRegion
     lat: float
     lon: float

@@ -18,8 +18,11 @@ def chromium_executable() -> str:
     return chromium_executable_path()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
+    """One Chromium per test module: every test opens a context of its own (``open_page``),
+    which shares no cookies, storage or cache with another, and closes it; starting the
+    browser for each test added most of a second to each."""
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS

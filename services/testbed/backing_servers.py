@@ -201,8 +201,12 @@ class KafkaCluster(str):
 
 
 @contextmanager
-def kafka_broker(work_dir: Path, brokers: int = 1) -> Iterator[KafkaCluster]:
-    """One broker (default) or a ``brokers``-node cluster on free loopback ports."""
+def kafka_broker(
+    work_dir: Path, brokers: int = 1, *, broker_session_timeout_ms: int | None = None
+) -> Iterator[KafkaCluster]:
+    """One broker (default) or a ``brokers``-node cluster on free loopback ports.
+    ``broker_session_timeout_ms``: how long the controller waits for a silent broker before
+    fencing it (the script's default, Kafka's 9 s, unless given)."""
     given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if given and brokers == 1:
         yield KafkaCluster(given)
@@ -220,6 +224,11 @@ def kafka_broker(work_dir: Path, brokers: int = 1) -> Iterator[KafkaCluster]:
             "KAFKA_PORTS": ",".join(map(str, client)),
             "KAFKA_CONTROLLER_PORTS": ",".join(map(str, controller)),
             "KAFKA_WORK_DIR": str(work_dir),
+            **(
+                {"KAFKA_BROKER_SESSION_TIMEOUT_MS": str(broker_session_timeout_ms)}
+                if broker_session_timeout_ms is not None
+                else {}
+            ),
         },
     )
     cluster.start()

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from services.database import upgrade
+from services.database import alembic_config, upgrade
 from services.schema import metadata
-from services.testbed.production import fresh_database
+from services.testbed.production import fresh_database, migrated_database
 from shared.db import create_engine
+from shared.sealing import Sealer
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -38,3 +42,46 @@ async def test_sqlite_schema_matches_the_models(tmp_path: Path) -> None:
 @pytest.mark.postgres
 async def test_postgres_schema_matches_the_models(postgres_url: str) -> None:
     assert await _schema_drift(await fresh_database(postgres_url)) == []
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def _as_migrated(url: str) -> list[str]:
+    """Asserts ``url`` is at the migrations' head with the models' schema and no rows;
+    returns its tables."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_revision) == head
+            assert await connection.run_sync(_differences) == []
+            for table in metadata.sorted_tables:
+                rows = await connection.scalar(text(f'SELECT count(*) FROM "{table.name}"'))
+                assert rows == 0, table.name
+            return await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_production_stacks_start_on_migrated_databases_of_their_own(
+    postgres_url: str,
+) -> None:
+    """What each production-mode test starts on (services.testbed.production copies one
+    database migrated once): the migrations' head, the schema the models describe, no rows,
+    and nothing an earlier test did in its own."""
+    env = {**os.environ, "TIFLI_DATA_KEY": Sealer.new_key()}
+    first = await migrated_database(postgres_url, env)
+    assert "left_by_a_test" not in await _as_migrated(first)
+    engine = create_engine(first)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE left_by_a_test (n integer)"))
+            await connection.execute(text("INSERT INTO left_by_a_test VALUES (1)"))
+    finally:
+        await engine.dispose()
+    second = await migrated_database(postgres_url, {**env, "TIFLI_DATA_KEY": Sealer.new_key()})
+    assert second != first
+    assert "left_by_a_test" not in await _as_migrated(second)

@@ -13,6 +13,7 @@ from services.testbed.backing_servers import (
     kafka_broker,
     postgres_server,
 )
+from services.testbed.production import cap_signing_env
 from services.testbed.stack import Stack, embedded_settings, start_stack
 
 
@@ -44,9 +45,23 @@ def postgres_url(postgres: PostgresServer) -> str:
     return postgres.url
 
 
+def _signing_with_the_runs_pair() -> dict[str, str]:
+    """The run's one CAP signing pair, for the stacks below: each would otherwise make a
+    development pair of its own beside its SQLite file, an RSA key generated per test (about
+    a tenth of a second, for some hundreds of tests). The development pair has its own tests
+    (tests/alert_engine/test_cap_signature.py, tests/services/test_private_files.py)."""
+    pair = cap_signing_env()
+    return {
+        "cap_signing_key": pair["TIFLI_CAP_SIGNING_KEY"],
+        "cap_signing_certificate": pair["TIFLI_CAP_SIGNING_CERTIFICATE"],
+    }
+
+
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    running, server = await start_stack(embedded_settings(tmp_path))
+    running, server = await start_stack(
+        embedded_settings(tmp_path, **_signing_with_the_runs_pair())
+    )
     try:
         yield running
     finally:
@@ -57,7 +72,9 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
 async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
     """An embedded stack whose Cancel is retried for 3.6 s instead of 72 h: long enough to
     fail a few times, short enough to die within a test (dead-delivery replays)."""
-    running, server = await start_stack(embedded_settings(tmp_path, cancel_retry_hours=0.001))
+    running, server = await start_stack(
+        embedded_settings(tmp_path, cancel_retry_hours=0.001, **_signing_with_the_runs_pair())
+    )
     try:
         yield running
     finally:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from services.database import alembic_config, upgrade
 from services.schema import metadata
-from services.testbed.production import fresh_database, migrated_database
+from services.testbed.production import fresh_database, migrate, migrated_database
 from shared.db import create_engine
 from shared.sealing import Sealer
 
@@ -48,19 +48,22 @@ def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def _as_migrated(url: str) -> list[str]:
-    """Asserts ``url`` is at the migrations' head with the models' schema and no rows;
-    returns its tables."""
+async def _as_migrated(url: str) -> dict[str, list[Any]]:
+    """Asserts ``url`` is at the migrations' head with the models' schema; returns every
+    table's rows (the migrations write some: the audit chain's genesis)."""
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(_revision) == head
             assert await connection.run_sync(_differences) == []
-            for table in metadata.sorted_tables:
-                rows = await connection.scalar(text(f'SELECT count(*) FROM "{table.name}"'))
-                assert rows == 0, table.name
-            return await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            return {
+                table: sorted(
+                    map(tuple, await connection.execute(text(f'SELECT * FROM "{table}"')))
+                )
+                for table in tables
+            }
     finally:
         await engine.dispose()
 
@@ -70,18 +73,22 @@ async def test_production_stacks_start_on_migrated_databases_of_their_own(
     postgres_url: str,
 ) -> None:
     """What each production-mode test starts on (services.testbed.production copies one
-    database migrated once): the migrations' head, the schema the models describe, no rows,
-    and nothing an earlier test did in its own."""
+    database migrated once): what ``tifli db upgrade`` makes of an empty database, and
+    nothing an earlier test did in its own."""
     env = {**os.environ, "TIFLI_DATA_KEY": Sealer.new_key()}
+    upgraded = await fresh_database(postgres_url)
+    await migrate({**env, "TIFLI_DATABASE_URL": upgraded})
+    made_by_the_migrations = await _as_migrated(upgraded)
     first = await migrated_database(postgres_url, env)
-    assert "left_by_a_test" not in await _as_migrated(first)
+    assert await _as_migrated(first) == made_by_the_migrations
     engine = create_engine(first)
     try:
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE left_by_a_test (n integer)"))
             await connection.execute(text("INSERT INTO left_by_a_test VALUES (1)"))
+            await connection.execute(text("UPDATE audit_chain_head SET last_seq = 7"))
     finally:
         await engine.dispose()
     second = await migrated_database(postgres_url, {**env, "TIFLI_DATA_KEY": Sealer.new_key()})
     assert second != first
-    assert "left_by_a_test" not in await _as_migrated(second)
+    assert await _as_migrated(second) == made_by_the_migrations

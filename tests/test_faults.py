@@ -76,19 +76,31 @@ async def _ended(
     """How each alert ended ('cancelled' or 'expired'), once none is active any more; and the
     alerts of ``found`` cases (alert id: report id) never issued, their resolution fetched
     right behind their approval (the engine caught up after the fault) and so known before
-    the Alert went out. Under load a case resolved late may have expired first: the database
-    says which came first."""
+    the Alert went out, or approved ones whose approval reached the engine only after the
+    alert's window had closed (an outage longer than ``TTL_S``: kept as expired, never
+    published, nothing to take down). Under load a case resolved late may have expired
+    first: the database says which came first."""
     engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
     try:
         async with asyncio.timeout(TTL_S + 60):
             while True:
                 async with engine.connect() as connection:
-                    rows = (await connection.execute(text("SELECT id, state FROM alerts"))).all()
+                    rows = (
+                        await connection.execute(text("SELECT id, state, sequence FROM alerts"))
+                    ).all()
                     closed = set(
                         await connection.scalars(text("SELECT report_id FROM closed_reports"))
                     )
-                states = {alert_id: state for alert_id, state in rows if alert_id in alerts}
+                unpublished = {
+                    a for a, state, sequence in rows if (state, sequence) == ("expired", 0)
+                }
+                states = {
+                    alert_id: state
+                    for alert_id, state, _ in rows
+                    if alert_id in alerts and alert_id not in unpublished
+                }
                 never = {a for a, r in found.items() if a not in states and r in closed}
+                never |= unpublished & set(alerts)
                 if len(states) + len(never) == len(alerts) and "active" not in states.values():
                     return states, never
                 await asyncio.sleep(0.5)  # no change feed to await on a table

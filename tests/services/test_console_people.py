@@ -65,6 +65,14 @@ def as_wall(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
+async def _a_case_filed(stack: Stack) -> str:
+    """The console's keys made, and the sample case filed by the police key: its id."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id: str = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    return case_id
+
+
 async def test_times_are_read_and_typed_on_the_alert_zones_clock(
     stack: Stack, browser: Browser
 ) -> None:
@@ -219,9 +227,7 @@ async def test_keyboard_and_screen_reader_users_are_taken_where_to_go_next(
 ) -> None:
     """The focus follows the work: a new page's heading (named in the window's title), the
     confirmation a second press asks for, and a refusal, read out where the user is."""
-    await add_console_keys(stack)
-    async with stack.client("police") as police:
-        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    case_id = await _a_case_filed(stack)
     async with console_page(stack, browser, "police") as page:
         await page.locator("a[data-nav='nav.new']").click()
         await expect(page.locator("#new-case h1")).to_be_focused()
@@ -260,9 +266,7 @@ async def test_keyboard_and_screen_reader_users_are_taken_where_to_go_next(
 async def test_a_reviewers_ticks_survive_a_change_to_the_case(
     stack: Stack, browser: Browser
 ) -> None:
-    await add_console_keys(stack)
-    async with stack.client("police") as police:
-        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    case_id = await _a_case_filed(stack)
     async with console_page(stack, browser, "officer") as page:
         await open_case(page, case_id)
         # The audit timeline names the keys as people know them, beside their ids.
@@ -291,9 +295,7 @@ async def test_a_reviewers_ticks_survive_a_change_to_the_case(
 
 
 async def test_failures_are_said_in_words(stack: Stack, browser: Browser) -> None:
-    await add_console_keys(stack)
-    async with stack.client("police") as police:
-        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    case_id = await _a_case_filed(stack)
     async with console_page(stack, browser, "police") as page:
         notice = page.locator("#notice")
         # A place the gazetteer only nearly knows: its candidates are offered.
@@ -339,9 +341,7 @@ async def test_a_take_down_refused_as_the_server_went_away_stays_said(
     child is found), refused in the same words. The poll's next success cleared its own
     failure, and the act's with it: the officer, looking back, saw no sign the take-down
     never went."""
-    await add_console_keys(stack)
-    async with stack.client("police") as police:
-        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    case_id = await _a_case_filed(stack)
     async with console_page(stack, browser, "police") as page:
         notice = page.locator("#notice")
         await open_case(page, case_id)
@@ -494,9 +494,7 @@ async def test_a_sighting_sent_again_after_a_lost_answer_keeps_its_first_time(
     """The answer to a sighting is lost (it was added); the officer presses again two minutes
     later. The form sends what it sent, under the same Idempotency-Key, so the API finds the
     first: the time offered as now must not have moved on (another body: a 422)."""
-    await add_console_keys(stack)
-    async with stack.client("police") as police:
-        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    case_id = await _a_case_filed(stack)
     async with console_page(stack, browser, "police") as page:
         await page.clock.install(time=datetime.now(UTC))
         await open_case(page, case_id)

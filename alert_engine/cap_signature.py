@@ -59,6 +59,12 @@ class CapSigner:
     def certificate_pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
+    @property
+    def certificate_digest(self) -> bytes:
+        """SHA-256 of the certificate: with a document, it decides the signed bytes (RSA
+        PKCS#1 v1.5 over a canonical form signs the same input the same way)."""
+        return self.certificate.fingerprint(hashes.SHA256())
+
     def sign(self, document: bytes) -> bytes:
         """``document`` (a CAP ``<alert>``) with its enveloped signature, UTF-8."""
         signer = XMLSigner(

@@ -20,6 +20,10 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def content_etag(body: bytes) -> str:
-    """A strong ETag of a document's bytes."""
-    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+def content_etag(body: bytes, *inputs: bytes) -> str:
+    """A strong ETag of a document's bytes, or of what makes them: ``body`` and ``inputs``
+    (each fixed in length, such as a digest, so that no two lists of them hash alike)."""
+    digest = hashlib.sha256(body)
+    for more in inputs:
+        digest.update(more)
+    return f'"{digest.hexdigest()[:32]}"'

@@ -5,11 +5,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import xmlschema
 
 from alert_engine.cap import CAP_NS
+from alert_engine.cap_signature import CapSigner, development_pair
 from services.testbed.sample_report import CRITERIA, report_body
-from services.testbed.stack import Stack
+from services.testbed.stack import Stack, embedded_settings, start_stack
+from shared.settings import Settings
 from tests.waiting import eventually
 
 SCHEMA = xmlschema.XMLSchema(
@@ -92,6 +95,58 @@ async def test_cap_of_each_version(stack: Stack) -> None:
             assert missing.status_code == 404
             assert missing.headers["content-type"].startswith("application/problem+json")
             assert missing.json()["status"] == 404
+
+
+async def test_a_poll_answered_304_signs_nothing_and_a_new_key_makes_a_new_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CAP client polls every few seconds: a 304 costs no RSA signature. Its ETag is taken
+    before signing, so it must still change with the key: after a rotation the copy held,
+    signed under the old key, is answered in full, signed under the new one."""
+    signed: list[bytes] = []
+    sign = CapSigner.sign
+
+    def counted(signer: CapSigner, document: bytes) -> bytes:
+        signed.append(signer.certificate_digest)
+        return sign(signer, document)
+
+    monkeypatch.setattr(CapSigner, "sign", counted)
+    before_pair, after_pair = development_pair(), development_pair()
+    running, server = await start_stack(_signed_by(tmp_path, before_pair))
+    try:
+        async with running.client("submitter") as police, running.client("reviewer") as reviewer:
+            created = await police.post("/v1/reports", json=report_body())
+            report_id = created.json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            url = f"/v1/alerts/{approved.json()['alert_id']}/cap"
+        async with running.client("reader") as reader:
+            first = await eventually(lambda: reader.get(url), lambda r: r.status_code != 404)
+            assert first.status_code == 200 and len(signed) == 1
+            held = {"If-None-Match": first.headers["etag"]}
+            for _ in range(3):
+                polled = await reader.get(url, headers=held)
+                assert polled.status_code == 304
+            assert len(signed) == 1
+    finally:
+        await server.__aexit__(None, None, None)
+
+    running, server = await start_stack(_signed_by(tmp_path, after_pair))
+    try:
+        async with running.client("reader") as reader:
+            rotated = await reader.get(url, headers=held)
+    finally:
+        await server.__aexit__(None, None, None)
+    assert rotated.status_code == 200 and rotated.headers["etag"] != first.headers["etag"]
+    new_signer = CapSigner.from_pem(*after_pair)
+    assert signed[1:] == [new_signer.certificate_digest]
+    assert rotated.content != first.content
+
+
+def _signed_by(tmp_path: Path, pair: tuple[bytes, bytes]) -> Settings:
+    key_pem, certificate_pem = pair
+    return embedded_settings(
+        tmp_path, cap_signing_key=key_pem.decode(), cap_signing_certificate=certificate_pem.decode()
+    )
 
 
 async def test_unknown_alert_is_a_404_problem(stack: Stack) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 
 from alert_engine.cap_signature import CapSigner
 from alert_engine.reads import AlertReads
@@ -36,4 +36,10 @@ Alerts = Annotated[AlertReads, Depends(alert_reads)]
 # ``?sequence=n``: one version of an alert; absent, the current one.
 VersionSequence = Annotated[
     int | None, Query(ge=1, le=MAX_SEQUENCE, description="A given version"), QUERY_DIGITS
+]
+# Spelt as HTTP spells it: the document names the header so, and clients generated from it
+# send it so (FastAPI would name it ``if-none-match`` from the parameter).
+IfNoneMatch = Annotated[
+    str | None,
+    Header(alias="If-None-Match", description="The ETag of a copy already held."),
 ]

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from alert_engine.alert_picture import rebuild_zone, version_svg
 from alert_engine.base_map import BaseMap, base_map, feature_collection
 from alert_engine.conditional_get import NOT_MODIFIED, matches
-from alert_engine.dependencies import Alerts, VersionSequence
+from alert_engine.dependencies import Alerts, IfNoneMatch, VersionSequence
 from alert_engine.service import locations_of
 from alert_engine.territory import Territory
 from alert_engine.zone_policy import ZonePolicy
@@ -156,9 +156,7 @@ _CACHE_HEADERS = {
 async def read_base_map(
     request: Request,
     _: AnyKey,
-    if_none_match: Annotated[
-        str | None, Header(description="The ETag of a copy already held.")
-    ] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """Morocco's regions and provinces and the foreign land around them, as an RFC 7946
     FeatureCollection (lon/lat) to draw zones on: the boundary data the zones are clipped to,
@@ -228,9 +226,7 @@ async def read_map(
     _: Reader,
     alerts: Alerts,
     sequence: VersionSequence = None,
-    if_none_match: Annotated[
-        str | None, Header(description="The ETag of a copy already held.")
-    ] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """One version of the alert (the current one by default, or `sequence`) drawn as a static
     SVG map, rendered on the server: the sea, foreign land, provinces and regions; the exact

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from alert_engine.cap import CAP_MEDIA_TYPE, to_cap_xml
 from alert_engine.conditional_get import NOT_MODIFIED, content_etag, matches
-from alert_engine.dependencies import Alerts, Signer, VersionSequence
+from alert_engine.dependencies import Alerts, IfNoneMatch, Signer, VersionSequence
 from alert_engine.reads import AlertState
 from alert_engine.schemas import AlertOut, AlertPage
 from shared.alert_contract import AlertMessage
@@ -164,9 +164,7 @@ async def read_cap(
     alerts: Alerts,
     signer: Signer,
     sequence: VersionSequence = None,
-    if_none_match: Annotated[
-        str | None, Header(description="The ETag of a copy already held.")
-    ] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """One version of the alert (the current one by default, or `sequence`) as OASIS CAP 1.2
     XML, one `info` block per language and one `polygon` per part of the zone, signed: an

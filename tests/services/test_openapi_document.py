@@ -54,6 +54,8 @@ READABLE_ID = re.compile(
     r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"
 )
 JSON = "application/json"
+# Each word capitalised, as RFC 9110 writes field names (a signature's "X-Hub-Signature-256").
+HTTP_HEADER_NAME = re.compile(r"[A-Z][A-Za-z]*(-[A-Z0-9][A-Za-z0-9]*)*")
 
 
 class _Any:
@@ -177,6 +179,21 @@ def test_parameters_are_sent_or_left_out_never_null(document: dict[str, Any]) ->
     assert parameters[("get /v1/reports", "status")]["enum"][0] == "submitted"
     previous = parameters[("post alert.issued", "X-Hub-Signature-256-Previous")]
     assert previous["type"] == "string"
+
+
+def test_header_parameters_are_spelt_as_http_spells_them(document: dict[str, Any]) -> None:
+    """Named from a Python parameter, ``if_none_match`` became ``if-none-match`` in the
+    document, and so in the clients generated from it (HTTP does not mind; a reader of the
+    document, a proxy's allow-list and a log of the headers sent do)."""
+    headers = [(w, p["name"]) for w, p in _parameters(document) if p["in"] == "header"]
+    conditional = [(w, n) for w, n in headers if n.lower() == "if-none-match"]
+    assert len(conditional) >= 3
+    assert all(n == "If-None-Match" for _, n in conditional)
+    # Standard Webhooks writes its own in lower case: partners' libraries look for those.
+    own_spelling = ("webhook-id", "webhook-timestamp", "webhook-signature")
+    assert not [
+        (w, n) for w, n in headers if not HTTP_HEADER_NAME.fullmatch(n) and n not in own_spelling
+    ]
 
 
 def test_a_304_declares_the_headers_of_its_200(document: dict[str, Any]) -> None:

@@ -518,3 +518,52 @@ async def test_a_sighting_sent_again_after_a_lost_answer_keeps_its_first_time(
         async with stack.client("police") as police:
             sightings = (await police.get(f"/v1/reports/{case_id}")).json()["sightings"]
         assert len(sightings) == 1
+
+
+async def test_an_act_on_a_slow_link_says_it_is_being_sent(stack: Stack, browser: Browser) -> None:
+    """On a slow link a greyed button looked like one that had stopped working: filing a case
+    and taking an alert down say they are being sent until the answer comes, and a refused
+    case gives the button back as it was."""
+    await add_console_keys(stack)
+    async with stack.clients("police", "reviewer") as (police, reviewer):
+        approved = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        await reviewer.post(f"/v1/reports/{approved}/approve", json=CRITERIA)
+    async with console_page(stack, browser, "officer") as page:
+        answer = asyncio.Event()
+        lost: list[str] = []
+
+        async def slow(route: Route) -> None:
+            if route.request.method == "POST":
+                await answer.wait()
+                if not lost:  # the first one never arrives: the page says so and lets go
+                    lost.append(route.request.url)
+                    await route.abort()
+                    return
+            await route.continue_()
+
+        await page.route(re.compile(r"/v1/reports(/[^/]+/resolve)?$"), slow)
+        form = await fill_new_case(page, "Rania")
+        await form.locator("#sex").select_option("female")
+        submit = form.locator("button[type=submit]")
+        label = await submit.text_content()
+        await submit.click()
+        await expect(submit).to_have_text("Envoi…")
+        await expect(submit).to_be_disabled()
+        await expect(submit).to_have_attribute("aria-busy", "true")
+        answer.set()
+        await page.locator("#notice").filter(has_text="Le serveur est injoignable").wait_for()
+        await expect(submit).to_have_text(label or "")
+        await expect(submit).to_be_enabled()
+        await expect(submit).not_to_have_attribute("aria-busy", "true")
+
+        answer.clear()
+        asked = answer_the_next_dialog(page, leave=True)  # the case typed was never filed
+        await open_case(page, approved)
+        await asyncio.wait_for(asked, timeout=10)
+        await page.locator("[data-action=resolve]").click()
+        take_down = page.locator("[data-confirm=resolve]")
+        await take_down.click()
+        await expect(take_down).to_have_text("Envoi…")
+        await expect(take_down).to_be_disabled()
+        answer.set()
+        await page.locator("#case-status.resolved").wait_for()

@@ -4,6 +4,7 @@ import { ApiError, post } from "../api.js";
 import { h, replace, replaceKeepingFocus, scrollingRegion, typedText } from "../dom.js";
 import { agoElement, childAge, refreshAgo, when, years } from "../format.js";
 import { t } from "../i18n.js";
+import { showSending } from "../sending.js";
 import { every } from "../page.js";
 import { firstPages, moreButton, offerMore } from "../paging.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
@@ -149,7 +150,7 @@ export function showNewCase(view) {
     if (v("vehicle")) body.suspected_vehicle = { description: v("vehicle"), plate: v("plate") || null };
     if (v("companion")) body.companion = v("companion");
     if (v("photo_url")) body.child.photo_urls = [v("photo_url")];
-    send.disabled = true;
+    const sendingDone = showSending(send);
     try {
       const created = await post("v1/reports", body, idempotencyKey);
       sent(form);
@@ -167,7 +168,7 @@ export function showNewCase(view) {
       const marked = markFieldErrors(form, error, CASE_FIELDS);
       if (marked.labels.length) reportFieldErrors(marked);
       else reportActError(error);
-      send.disabled = false;
+      sendingDone();
     }
   });
   guard(form);

@@ -8,6 +8,7 @@ import { patch } from "../api.js";
 import { h } from "../dom.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
 import { t } from "../i18n.js";
+import { showSending } from "../sending.js";
 import { can, notify, reportActError, reportFieldErrors, signedInKey } from "../session.js";
 import { input } from "../inputs.js";
 import { guard, sent } from "../unsent.js";
@@ -112,14 +113,14 @@ export function correctionForm(report, reload) {
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     const corrected = changes(r, form);
     if (!Object.keys(corrected).length) return notify(t("nothing_changed"));
-    send.disabled = true;
+    const sendingDone = showSending(send);
     try {
       await patch(`v1/reports/${report.id}`, corrected);
       sent(form);
       notify(t(published ? "corrected_published_ok" : "corrected_ok"), true);
       reload();
     } catch (error) {
-      send.disabled = false;
+      sendingDone();
       const marked = markFieldErrors(form, error, CORRECTED_FIELDS);
       if (marked.labels.length) reportFieldErrors(marked);
       else reportActError(error);

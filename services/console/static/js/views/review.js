@@ -5,6 +5,7 @@ import { h, replace, replaceKeepingFocus, scrollingRegion } from "../dom.js";
 import { numberField, numberOf } from "../inputs.js";
 import { list } from "../format.js";
 import { t } from "../i18n.js";
+import { showSending } from "../sending.js";
 import { every } from "../page.js";
 import { firstPages, moreButton, offerMore } from "../paging.js";
 import { checkFields, markFieldErrors } from "../field_errors.js";
@@ -37,7 +38,7 @@ export function confirmButton(label, question, act, name, kind = "", ready = () 
     questions += 1;
     const asked = h("span", { id: `confirm-question-${questions}`, text: question });
     const confirm = h("button", { type: "button", class: kind || "", "data-confirm": name, "aria-describedby": asked.id, text: t("confirm"), onclick: async (event) => {
-      event.target.disabled = true;
+      showSending(event.target);
       try { await act(); } catch (error) { back(); reportActError(error); }
     } });
     replace(box, asked, confirm, h("button", { type: "button", class: "secondary", text: t("back"), onclick: back }));

@@ -5,6 +5,7 @@
 import { ApiError, post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
+import { showSending } from "../sending.js";
 import { CaseMap } from "../map.js";
 import { checkFields, clearFieldErrors, markField, markFieldErrors } from "../field_errors.js";
 import { numberField, numberOf } from "../inputs.js";
@@ -78,7 +79,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     if (heading.value) body.heading_deg = numberOf(heading);
     else if (destination.value.trim()) body.destination = { place_name: destination.value.trim() };
     if (description.value.trim()) body.description = description.value.trim();
-    send.disabled = true;
+    const sendingDone = showSending(send);
     try {
       const id = typeof caseId === "function" ? caseId() : caseId;
       await post(`v1/reports/${encodeURIComponent(id)}/sightings`, body, idempotencyKey);
@@ -98,7 +99,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
       if (marked.labels.length) reportFieldErrors(marked);
       else reportActError(error);
     } finally {
-      send.disabled = false;
+      sendingDone();
     }
   });
   return form;

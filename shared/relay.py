@@ -117,6 +117,7 @@ class OutboxRelay:
                 failed = rows[accepted.count]
                 failed.attempts += 1
                 failed.last_error = f"{type(accepted.error).__name__}: {accepted.error}"[:1000]
+                _said_not_published(failed, accepted.error)
             if sent:
                 log.debug("outbox events published", extra={"count": len(sent)})
                 await session.execute(
@@ -146,3 +147,21 @@ class OutboxRelay:
             func.pg_try_advisory_xact_lock(literal(PUBLISH_LOCK_KEY, BigInteger)).label("held")
         ).cte("publish_lock")
         return query.join(lock, lock.c.held)
+
+
+def _said_not_published(row: OutboxEvent, error: BaseException) -> None:
+    """A warning in the relay's own words, with what an operator acts on (the broker's
+    answer, the event held up and how often it was tried; never its payload). Said at the
+    1st, 2nd, 4th, 8th… try: a broker away for an hour fails a pass every request timeout,
+    and one that refuses an event at once fails every pass."""
+    if row.attempts & (row.attempts - 1):
+        return
+    log.warning(
+        "outbox event not published: it and every later one wait for the next pass",
+        extra={
+            "event_id": row.event_id,
+            "event_type": row.event_type,
+            "attempts": row.attempts,
+            "error": type(error).__name__,
+        },
+    )

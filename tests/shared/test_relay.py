@@ -6,6 +6,7 @@ wake it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -113,16 +114,30 @@ async def test_a_run_of_events_goes_out_in_one_pass_in_outbox_order(setup: Setup
     assert await setup.relay.publish_pending() == 0  # nothing sent twice
 
 
-async def test_marked_sent_only_up_to_the_first_event_the_broker_refuses(setup: Setup) -> None:
+async def test_marked_sent_only_up_to_the_first_event_the_broker_refuses(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
     # Over the producer's request size limit (1 MB): refused before it is handed over.
     too_large = '{"padding":"' + "x" * 1_100_000 + '"}'
     await _stage(setup, [("case-a", '{"n":0}'), ("case-a", too_large), ("case-a", '{"n":2}')])
 
-    assert await setup.relay.publish_pending() == 1
+    with caplog.at_level(logging.WARNING, logger="shared.relay"):
+        assert await setup.relay.publish_pending() == 1
+        # Said by the relay itself, at the 1st, 2nd and 4th try: not at every pass.
+        for _ in range(3):
+            assert await setup.relay.publish_pending() == 0
+    said = [r.__dict__ for r in caplog.records if r.name == "shared.relay"]
+    assert [(r["levelno"], r["attempts"]) for r in said] == [
+        (logging.WARNING, n) for n in (1, 2, 4)
+    ]
+    assert {(r["event_type"], r["error"]) for r in said} == {
+        ("report.approved", "MessageSizeTooLargeError")
+    }
+    assert not [r for r in said if "padding" in str(r)]  # never the payload
 
     first, refused, after = await _rows(setup)
     assert first.published_at is not None
-    assert refused.published_at is None and refused.attempts == 1
+    assert refused.published_at is None and refused.attempts == 4
     assert refused.last_error is not None and "TooLarge" in refused.last_error
     assert after.published_at is None  # must not overtake the refused one
     await setup.seen.wait_for(1)

@@ -47,7 +47,10 @@ def retry_after_s(header: str | None, now: datetime) -> float | None:
     if not header:
         return None
     header = header.strip()
-    if header.isdigit():
+    # ASCII digits only: ``isdigit`` also takes "²" or "①" (a header is read as Latin-1 or
+    # UTF-8), which ``float`` refuses, and the ValueError left the attempt unrecorded, the
+    # delivery 'sending' and its Cancel held back a lease at a time, again at every try.
+    if header.isascii() and header.isdigit():
         return float(header)
     try:
         when = parsedate_to_datetime(header)

@@ -91,6 +91,29 @@ def test_retry_after_is_honoured_for_429_and_503_only() -> None:
     assert when is not None and when < NOW + timedelta(seconds=10)
 
 
+@pytest.mark.parametrize("header", ["\u00b2", "\u00b9", "\u2460", "1\u00b2"])
+def test_retry_after_with_digits_that_are_not_a_number_is_no_wait(header: str) -> None:
+    # A partner's header can carry a superscript or circled digit (a Latin-1 byte, or UTF-8):
+    # "digits" to isdigit, not a number. Not one to wait by, and never an exception while
+    # the attempt is recorded.
+    assert retry_after_s(header, NOW) is None
+    when = next_attempt_at(
+        POLICY,
+        attempts=1,
+        now=NOW,
+        deadline=LATER,
+        status=503,
+        retry_after=header,
+        rng=random.Random(1),
+    )
+    assert when is not None and when < NOW + timedelta(seconds=10)
+
+
+def test_retry_after_in_arabic_indic_digits_is_no_wait() -> None:
+    # HTTP's delta-seconds are ASCII digits (RFC 9110's DIGIT): "٣" is not three seconds.
+    assert retry_after_s("\u0663", NOW) is None
+
+
 def test_retry_after_http_date() -> None:
     assert retry_after_s("Sun, 29 Nov 2026 12:02:00 GMT", NOW) == 120
     assert retry_after_s("soon", NOW) is None

@@ -9,7 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import masked_key
+from shared.key_shape import masked_path
 
 log = logging.getLogger("tifli.access")
 
@@ -36,7 +36,7 @@ class AccessLog:
         finally:
             line = {
                 "method": scope["method"],
-                "path": "/".join(masked_key(segment) for segment in scope["path"].split("/")),
+                "path": masked_path(scope["path"]),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }

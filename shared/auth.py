@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, UtcDateTime
+from shared.key_shape import KEY_PREFIX, key_parts, whole_key_id
 from shared.problems import Problem
 from shared.web import Context, Session
 
@@ -53,7 +54,6 @@ SCOPES = frozenset(
 NATIONAL_ONLY_SCOPES = frozenset(
     {"keys:admin", "audit:read", "partners:admin", "deliveries:read", "deliveries:ops"}
 )
-_PREFIX = "tfk"
 # Unit codes are short identifiers ("CASA-ANFA"), not display names: they are compared, typed
 # on command lines and shown in logs.
 UNIT_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{0,31}$"
@@ -152,7 +152,7 @@ async def create_api_key(
             expires_at=expires_at,
         )
     )
-    return f"{_PREFIX}_{key_id}_{secret}"
+    return f"{KEY_PREFIX}_{key_id}_{secret}"
 
 
 def key_id_of(key: str) -> str:
@@ -208,26 +208,6 @@ async def find_api_key_by_id(session: AsyncSession, key_id: str) -> ApiKey:
     return key
 
 
-def whole_key_id(text: str) -> str | None:
-    """The id in ``text`` if it has the shape of a whole key (``create_api_key``), else None."""
-    parts = _key_parts(text)
-    return parts[0] if parts is not None else None
-
-
-def masked_key(text: str) -> str:
-    """``text``, or, if it is a whole key, the key with its secret left out: what a log may
-    keep of a key pasted where an id was expected."""
-    key_id = whole_key_id(text)
-    return text if key_id is None else f"{_PREFIX}_{key_id}_…"
-
-
-def _key_parts(text: str) -> tuple[str, str] | None:
-    """(id, secret) of a key shaped as ``create_api_key`` makes them, else None."""
-    prefix, _, rest = text.partition("_")
-    key_id, _, secret = rest.partition("_")
-    return (key_id, secret) if prefix == _PREFIX and key_id and secret else None
-
-
 def revoke(key: ApiKey, now: datetime) -> bool:
     """Revoke ``key``; False if it was revoked already (the first revocation time stays)."""
     if key.revoked_at is not None:
@@ -251,7 +231,7 @@ def key_state(key: ApiKey, now: datetime) -> KeyState:
 async def authenticate(session: AsyncSession, presented: str, now: datetime) -> Principal | None:
     """The key's principal, or None if it is unknown, wrong, revoked or expired at ``now``.
     Records the use (to ``LAST_USED_PRECISION``) in the caller's transaction."""
-    parts = _key_parts(presented)
+    parts = key_parts(presented)
     if parts is None:
         return None
     key_id, secret = parts

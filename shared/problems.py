@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from shared.key_shape import masked_path, whole_key_id
 from shared.transient_errors import describe, is_transient
 
 PROBLEM_JSON = "application/problem+json"
@@ -68,8 +69,9 @@ _ECHOABLE = re.compile(r"[A-Za-z0-9_.:\[\]-]{1,64}")
 
 def echoable(text: str) -> bool:
     """Whether a client's ``text`` may be repeated in a reply, which a console or a log shows:
-    an id or a name of the kind the API uses, not a bidi override or 5,000 characters."""
-    return _ECHOABLE.fullmatch(text) is not None
+    an id or a name of the kind the API uses, not a bidi override or 5,000 characters, nor a
+    whole API key pasted where its id belongs (its secret would be repeated)."""
+    return _ECHOABLE.fullmatch(text) is not None and whole_key_id(text) is None
 
 
 def not_found(noun: str, key: object) -> Problem:
@@ -87,8 +89,9 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
         body["detail"] = problem.detail
     if instance:
         # The path as sent, percent-encoded: a path typed with a bidi override or a control
-        # character is not shown as one where the problem is displayed.
-        body["instance"] = quote(instance, safe="/")
+        # character is not shown as one where the problem is displayed. A whole key pasted
+        # in it is masked, as the access log masks it: clients and gateways log error bodies.
+        body["instance"] = quote(masked_path(instance), safe="/")
     if problem.errors:
         body["errors"] = problem.errors
     body.update(problem.extensions)

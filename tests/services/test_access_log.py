@@ -25,7 +25,8 @@ async def test_each_request_names_the_key_that_made_it(
             # A key pasted where its id belongs: the log keeps the id, not the secret.
             async with running.client("admin") as admin:
                 pasted = running.keys["submitter"]
-                assert (await admin.post(f"/v1/keys/{pasted}/revoke")).status_code == 404
+                refused = await admin.post(f"/v1/keys/{pasted}/revoke")
+                assert refused.status_code == 404
     finally:
         await server.__aexit__(None, None, None)
     lines = [
@@ -43,3 +44,9 @@ async def test_each_request_names_the_key_that_made_it(
     assert all(running.keys["submitter"] not in r.getMessage() for r in caplog.records)
     secret = running.keys["submitter"].split("_", 2)[2]
     assert all(secret not in str(vars(r)) for r in caplog.records)
+    # Nor does the answer repeat it (clients and gateways log error bodies): its path is
+    # masked as the log's is, and the key it did not find is not named.
+    problem = refused.json()
+    assert secret not in refused.text
+    assert problem["instance"] == f"/v1/keys/tfk_{police_key}_%E2%80%A6/revoke"
+    assert problem["detail"] == "No such key."

@@ -1,0 +1,33 @@
+"""What an API key looks like as text (``tfk_<id>_<secret>``): to find the id in a key pasted
+where an id was expected, and to leave its secret out of what repeats a request (the access
+log, a problem's ``detail`` and ``instance``). Pure, no I/O: ``shared.problems`` needs it, and
+``shared.auth`` (which makes and checks keys) needs ``shared.problems``."""
+
+from __future__ import annotations
+
+KEY_PREFIX = "tfk"
+
+
+def key_parts(text: str) -> tuple[str, str] | None:
+    """(id, secret) of a key shaped as ``shared.auth.create_api_key`` makes them, else None."""
+    prefix, _, rest = text.partition("_")
+    key_id, _, secret = rest.partition("_")
+    return (key_id, secret) if prefix == KEY_PREFIX and key_id and secret else None
+
+
+def whole_key_id(text: str) -> str | None:
+    """The id in ``text`` if it has the shape of a whole key, else None."""
+    parts = key_parts(text)
+    return parts[0] if parts is not None else None
+
+
+def masked_key(text: str) -> str:
+    """``text``, or, if it is a whole key, the key with its secret left out: what a log or an
+    answer may repeat of a key pasted where an id was expected."""
+    key_id = whole_key_id(text)
+    return text if key_id is None else f"{KEY_PREFIX}_{key_id}_…"
+
+
+def masked_path(path: str) -> str:
+    """``path`` with each segment that is a whole key masked (``masked_key``)."""
+    return "/".join(masked_key(segment) for segment in path.split("/"))

@@ -97,6 +97,16 @@ async def verification_handshake(
         return f"handshake request failed: {type(exc).__name__}: {exc}"[:300]
     if response.status_code != 200:
         return f"handshake answered HTTP {response.status_code}"
-    if answer.decode(response.encoding or "utf-8", errors="replace").strip() != challenge:
+    if _as_text(answer, response.encoding).strip() != challenge:
         return "handshake answer did not echo hub.challenge"
     return None
+
+
+def _as_text(answer: bytes, charset: str | None) -> str:
+    """The partner's answer in the charset it declares, else UTF-8. Python also knows codecs
+    from bytes to bytes by charset-like names ("base64", "rot13", "zlib"): declared by a
+    partner, ``decode`` raised LookupError, and the registration answered 500."""
+    try:
+        return answer.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return answer.decode("utf-8", errors="replace")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 
 from dispatcher.sender import post_webhook, verification_handshake
 
@@ -74,3 +75,30 @@ async def test_the_handshake_challenge_is_digits_as_metas_is() -> None:
         await server.wait_closed()
     assert answers == [None, None]
     assert all(c.isdigit() and len(c) == 18 for c in seen) and seen[0] != seen[1]
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13", "zlib"])
+async def test_a_challenge_in_a_charset_that_is_no_text_encoding_still_verifies(
+    charset: str,
+) -> None:
+    """A partner's server may declare any charset; Python knows these names as codecs that
+    are no text encodings. Its challenge, digits, still reads: no server error, verified."""
+
+    async def declaring(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        body = httpx.URL(head.split(" ")[1]).params["hub.challenge"].encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=%s\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (charset.encode(), len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(declaring, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    try:
+        async with httpx.AsyncClient() as client:
+            assert await verification_handshake(client, url, "token") is None
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -85,7 +85,12 @@ async def register_partner(
     await PartnerService.check(body, allow_private=context.settings.webhook_allow_private)
     async with session.begin():  # before the handshake: no request for an endpoint taken
         await partners.refuse_registered_url(body.url)
-    failure = await verification_handshake(link.webhook_client, body.url, body.verify_token)
+    failure = await verification_handshake(
+        link.webhook_client,
+        body.url,
+        body.verify_token,
+        within_s=context.settings.webhook_timeout_s,
+    )
     async with session.begin():
         registered = await partners.register(body, failure)
     # Its id is in no path the access log shows: say who registered which endpoint (ids only).
@@ -181,7 +186,9 @@ async def correct_partner(
         if corrected.url != current.url:
             async with session.begin():
                 await partners.refuse_registered_url(corrected.url, other_than=partner_id)
-        failure = await verification_handshake(link.webhook_client, *endpoint)
+        failure = await verification_handshake(
+            link.webhook_client, *endpoint, within_s=context.settings.webhook_timeout_s
+        )
         if failure is not None:
             field = "url" if corrected.url != current.url else "verify_token"
             raise field_problem(
@@ -230,7 +237,9 @@ async def verify_partner(
     async with session.begin():
         partner = await partners.load(partner_id)
         url, token = partner.url, partners.verify_token(partner)
-    failure = await verification_handshake(link.webhook_client, url, token)
+    failure = await verification_handshake(
+        link.webhook_client, url, token, within_s=context.settings.webhook_timeout_s
+    )
     async with session.begin():
         verified = await partners.record_handshake(
             partner_id, failure, cancel_retry=timedelta(hours=context.settings.cancel_retry_hours)

@@ -82,17 +82,24 @@ _CHALLENGE_SPAN = 9 * 10**17  # 18 digits: random, and within a signed 64-bit in
 
 
 async def verification_handshake(
-    client: httpx.AsyncClient, url: str, verify_token: str
+    client: httpx.AsyncClient, url: str, verify_token: str, *, within_s: float
 ) -> str | None:
     """Meta's subscription check: the partner must echo ``hub.challenge``. Returns why it
-    failed, or ``None`` when the partner answered correctly."""
+    failed, or ``None`` when the partner answered correctly. Bounded as a whole, as a
+    delivery is: httpx's time-outs are per read, and an endpoint trickling its answer a
+    byte at a time held the operator's request (and its connection) for days."""
     # Digits, as Meta sends it ("an int you must pass back"): partner code written for
     # Meta's webhooks may parse it as a number before echoing it.
     challenge = str(secrets.randbelow(_CHALLENGE_SPAN) + _CHALLENGE_SPAN // 9)
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
     try:
-        async with client.stream("GET", url, params=params) as response:
+        async with (
+            asyncio.timeout(within_s),
+            client.stream("GET", url, params=params) as response,
+        ):
             answer = await _read_at_most(response, _ANSWER_BYTES)
+    except TimeoutError:
+        return f"handshake not answered within {within_s:g} s"
     except httpx.HTTPError as exc:
         return f"handshake request failed: {type(exc).__name__}: {exc}"[:300]
     if response.status_code != 200:

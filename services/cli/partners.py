@@ -167,7 +167,7 @@ async def _verify(
         partner = await service.load(partner_id)
         url, token = partner.url, service.verify_token(partner)
     print(f"handshake with {url} …", flush=True)
-    failure = await verification_handshake(client, url, token)
+    failure = await verification_handshake(client, url, token, within_s=settings.webhook_timeout_s)
     async with sessions() as session, session.begin():
         cancel_retry = timedelta(hours=settings.cancel_retry_hours)
         after = await PartnerService(session, _now(), sealer).record_handshake(

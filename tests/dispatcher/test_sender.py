@@ -47,7 +47,7 @@ async def test_an_endless_answer_is_cut_short() -> None:
         sent = await post_webhook(client, url, b"{}", {}, within_s=5.0)
         # Read whole, the answer would have held the attempt for its 5 s, then failed it.
         assert sent.status == 200 and sent.error is None
-        refused = await verification_handshake(client, url, "token")
+        refused = await verification_handshake(client, url, "token", within_s=5.0)
     assert refused == "handshake answer did not echo hub.challenge"
 
 
@@ -69,7 +69,9 @@ async def test_the_handshake_challenge_is_digits_as_metas_is() -> None:
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
     try:
         async with httpx.AsyncClient() as client:
-            answers = [await verification_handshake(client, url, "token") for _ in range(2)]
+            answers = [
+                await verification_handshake(client, url, "token", within_s=5.0) for _ in range(2)
+            ]
     finally:
         server.close()
         await server.wait_closed()
@@ -98,7 +100,36 @@ async def test_a_challenge_in_a_charset_that_is_no_text_encoding_still_verifies(
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
     try:
         async with httpx.AsyncClient() as client:
-            assert await verification_handshake(client, url, "token") is None
+            assert await verification_handshake(client, url, "token", within_s=5.0) is None
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_handshake_answer_trickled_a_byte_at_a_time_is_cut_short() -> None:
+    """Each byte comes well within httpx's time-out for a read; the whole answer would take
+    minutes. The handshake gives up at its own bound, and says why."""
+
+    async def trickling(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+        try:
+            while True:
+                writer.write(b"1")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(trickling, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    try:
+        # Each read's time-out (5 s) is never reached: only the handshake's own bound ends it.
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            refused = await verification_handshake(client, url, "token", within_s=1.0)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert refused == "handshake not answered within 1 s"

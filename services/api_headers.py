@@ -1,12 +1,15 @@
-"""Headers every API answer carries unless its route set its own: answers under ``/v1/``
-hold personal data (a guardian's phone number, a child's description), which no browser,
-proxy or *Try it out* page may keep, and none of them is to be sniffed as another type."""
+"""Headers every answer carries unless its route set its own. None is to be sniffed as
+another type than it says (a health check's JSON, the metrics' text, the document and the
+assets of ``/docs`` too, not only the API's answers). Answers under ``/v1/`` also hold
+personal data (a guardian's phone number, a child's description), which no browser, proxy
+or *Try it out* page may keep."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_DEFAULTS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
+_EVERY_ANSWER = ((b"x-content-type-options", b"nosniff"),)
+_API_ANSWER = ((b"cache-control", b"no-store"), *_EVERY_ANSWER)
 
 
 class ApiResponseHeaders:
@@ -15,16 +18,17 @@ class ApiResponseHeaders:
         self._prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self._prefix):
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        defaults = _API_ANSWER if scope["path"].startswith(self._prefix) else _EVERY_ANSWER
 
         async def with_defaults(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 # A route that chose its own caching (the base map, a version's picture) keeps it.
-                headers.extend((n, v) for n, v in _DEFAULTS if n not in present)
+                headers.extend((n, v) for n, v in defaults if n not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

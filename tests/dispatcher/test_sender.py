@@ -55,10 +55,13 @@ async def test_the_handshake_challenge_is_digits_as_metas_is() -> None:
     """Partner code written for Meta's webhooks may read ``hub.challenge`` as an integer
     before echoing it: Tifli's is random digits, and such an answer verifies."""
     seen: list[str] = []
+    agents: list[str] = []
 
     async def as_a_meta_partner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode()
         query = httpx.URL(head.split(" ")[1]).params
+        fields = (line.partition(":") for line in head.split("\r\n"))
+        agents.extend(value.strip() for name, _, value in fields if name.lower() == "user-agent")
         seen.append(query["hub.challenge"])
         body = str(int(query["hub.challenge"])).encode()  # what a port of Meta's sample does
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
@@ -77,6 +80,7 @@ async def test_the_handshake_challenge_is_digits_as_metas_is() -> None:
         await server.wait_closed()
     assert answers == [None, None]
     assert all(c.isdigit() and len(c) == 18 for c in seen) and seen[0] != seen[1]
+    assert agents == ["Tifli-Webhooks/1"] * 2  # as its deliveries say, not python-httpx
 
 
 @pytest.mark.parametrize("charset", ["base64", "rot13", "zlib"])

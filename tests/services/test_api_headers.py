@@ -17,6 +17,17 @@ async def test_answers_with_personal_data_are_not_stored(tmp_path: Path) -> None
             base_map = await police.get("/v1/map/base")
         async with running.client() as anonymous:
             refused = await anonymous.get("/v1/reports")
+            outside = [
+                await anonymous.get(path)
+                for path in (
+                    "/healthz",
+                    "/readyz",
+                    "/metrics",
+                    "/openapi.json",
+                    "/docs",
+                    "/docs-assets/swagger-ui.css",
+                )
+            ]
     finally:
         await server.__aexit__(None, None, None)
     assert "Benali" in case.text  # the family name: what must not be kept
@@ -26,3 +37,7 @@ async def test_answers_with_personal_data_are_not_stored(tmp_path: Path) -> None
     # The base map holds no personal data and says how to cache it: that stays.
     assert base_map.status_code == 200
     assert "no-store" not in base_map.headers["cache-control"]
+    # Outside the API, nothing personal, so caching is the route's own; never sniffed.
+    for answer in outside:
+        assert answer.status_code == 200, answer.request.url
+        assert answer.headers["x-content-type-options"] == "nosniff", answer.request.url

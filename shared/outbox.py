@@ -111,6 +111,11 @@ CARRY_THE_CHILD = frozenset(
 )
 
 
+# The events that say a case's (or an alert's) personal data was erased. The relay publishes
+# in order: once one of them is out, every event before it about the same subject is too.
+ERASURES = frozenset({"report.erased", "alert.erased"})
+
+
 async def forget_published(session: AsyncSession, subjects: list[str]) -> int:
     """Published events about these subjects (their keys: a case, an alert) that carry the
     child, deleted now rather than at the next pruning. The broker has them (for its own

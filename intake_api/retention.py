@@ -59,12 +59,14 @@ def ended(status: str, expires_at: datetime | None, now: datetime) -> bool:
 
 def ended_before(moment: datetime) -> ColumnElement[bool]:
     """Cases that ended before ``moment`` and still hold personal data. A closed case's
-    ``updated_at`` is when it closed (nothing changes a closed case afterwards)."""
+    ``updated_at`` is when it closed (nothing changes a closed case afterwards); one closed
+    after its alert's window passed (the child found once the alert expired) ended when the
+    window did, so its resolution does not put the erasure off."""
     return and_(
         Report.erased_at.is_(None),
         or_(
             and_(Report.status.in_(CLOSED), Report.updated_at <= moment),
-            and_(Report.status == "approved", Report.expires_at <= moment),
+            and_(Report.status.in_((*CLOSED, "approved")), Report.expires_at <= moment),
         ),
     )
 

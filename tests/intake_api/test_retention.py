@@ -199,6 +199,39 @@ async def test_ended_cases_are_erased_after_the_retention_time(tmp_path: Path) -
         await server.__aexit__(None, None, None)
 
 
+async def test_a_case_closed_after_its_alert_expired_is_erased_counting_from_the_expiry(
+    tmp_path: Path,
+) -> None:
+    """The case ended when its alert expired: the child found (or the report withdrawn) a
+    day later does not start its retention time again."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    settings = embedded_settings(tmp_path, retention_interval_minutes=24 * 60)
+    stack, server = await start_stack(settings, clock)
+    try:
+        found, withdrawn = await _new_case(stack, clock), await _new_case(stack, clock)
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            for report_id in (found, withdrawn):
+                approval = {**CRITERIA, "ttl_hours": 1}
+                approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=approval)
+                assert approved.status_code == 200, approved.text
+            clock.advance(timedelta(hours=1) + timedelta(days=1))  # expired a day ago
+            resolved = await police.post(f"/v1/reports/{found}/resolve", json={"note": "found"})
+            assert resolved.status_code == 200, resolved.text
+            cancelled = await reviewer.post(
+                f"/v1/reports/{withdrawn}/cancel", json={"reason": "duplicate"}
+            )
+            assert cancelled.status_code == 200, cancelled.text
+
+        clock.advance(RETENTION - timedelta(days=1) - MINUTE)  # just before: from the expiry
+        assert await _timer(stack).erase_due() == 0
+        clock.advance(2 * MINUTE)
+        assert await _timer(stack).erase_due() == 2
+        for report_id in (found, withdrawn):
+            assert (await _case(stack, report_id))["report"] is None
+    finally:
+        await server.__aexit__(None, None, None)
+
+
 async def test_an_operator_erases_an_ended_case_at_once(tmp_path: Path) -> None:
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     stack, server = await start_stack(embedded_settings(tmp_path), clock)

@@ -16,6 +16,7 @@ from services.data_key import data_key
 from services.data_key_rotation import rotate
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
+from shared.entity_ids import canonical_id
 from shared.sealing import Sealer
 from shared.settings import Settings
 
@@ -30,7 +31,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             done = ", ".join(f"{table}: {n}" for table, n in counts.items())
             print(f"re-sealed with the newest data key ({done} values)")
             return 0
-        return await _erase(sessions, args.report_id)
+        # In capitals, as some police systems print ids, it is the same case (as in the API).
+        return await _erase(sessions, canonical_id(args.report_id))
     finally:
         await engine.dispose()
 

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_api import SOURCE
+from intake_api.metrics import CASE_ACTIONS
 from intake_api.models import Report, Sighting, append_audit_entries
 from shared.clock import Clock
 from shared.db import truncate_wal_once_committed
@@ -185,6 +186,9 @@ class RetentionTimer:
             async with self._sessions() as session, session.begin():
                 rows = [(r.id, r.public_data) for r in await session.execute(query)]
                 await erase(session, rows, RETENTION_ACTOR, now)
+            # Counted with the operators' erasures, as the audit names both: an operator
+            # watching erasures sees the sweep's, or that it stopped.
+            CASE_ACTIONS.labels(ERASE_ACTION).inc(len(rows))
             total += len(rows)
             if len(rows) < self._batch_size:
                 break

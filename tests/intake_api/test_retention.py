@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select, text
 
@@ -148,9 +149,13 @@ async def test_ended_cases_are_erased_after_the_retention_time(tmp_path: Path) -
         assert await _timer(stack).erase_due() == 0
         assert (await _case(stack, resolved))["report"]["child"]["family_name"] == "Benali"
 
-        # Just after: the resolved case, and only it (the alert expired an hour later).
+        # Just after: the resolved case, and only it (the alert expired an hour later),
+        # counted with the acts on cases as the audit names it.
         clock.advance(2 * MINUTE)
+        erasures = REGISTRY.get_sample_value("tifli_case_actions_total", {"action": "erase"})
         assert await _timer(stack).erase_due() == 1
+        counted = REGISTRY.get_sample_value("tifli_case_actions_total", {"action": "erase"})
+        assert (counted or 0) - (erasures or 0) == 1
         case = await _case(stack, resolved)
         assert case["erased_at"] == clock.now().isoformat().replace("+00:00", "Z")
         assert case["report"] is None and case["status_reason"] is None

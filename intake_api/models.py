@@ -101,6 +101,11 @@ class IdempotencyRecord(Base):
     """A POST's outcome under its ``Idempotency-Key``: a retry gets the same answer. The
     report filed, or (``sighting_id`` set) the sighting added to that report."""
 
+    # ``request_hash`` once the case is erased: the body's hash goes with the body (it would
+    # confirm a guess of what the family told the police); a request under the key is then
+    # a 409 naming the case, as one with another body is.
+    ERASED = "erased"
+
     __tablename__ = "idempotency_records"
 
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -5,7 +5,8 @@ A case ends when it is resolved, cancelled or rejected, or when its alert's wind
 and the family: the sealed fields (family name, birth date, guardian, officer, notes), the
 sealed status reason, the photos' URLs, the circumstances and the sightings' descriptions
 (free texts that may name people or addresses), and the place names typed beside a point
-(free text too: "at his uncle's, 3 rue …"; the point stays). What partners were sent stays
+(free text too: "at his uncle's, 3 rue …"; the point stays), and the hashes its requests'
+``Idempotency-Key`` records kept of what they sent. What partners were sent stays
 as it was in intake's record, without the photos' URLs — they were told to delete at
 Cancel — and so do the case's status, times, points and the audit of what happened, which
 never held personal data. The erasure is audited too.
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_api import SOURCE
 from intake_api.metrics import CASE_ACTIONS
-from intake_api.models import Report, Sighting, append_audit_entries
+from intake_api.models import IdempotencyRecord, Report, Sighting, append_audit_entries
 from shared.clock import Clock
 from shared.db import truncate_wal_once_committed
 from shared.events import ReportErased, ReportRef
@@ -124,6 +125,11 @@ async def erase(
         update(Sighting)
         .where(Sighting.report_id.in_(ids))
         .values(description=None, place_name=None, destination_place_name=None)
+    )
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.report_id.in_(ids))
+        .values(request_hash=IdempotencyRecord.ERASED)
     )
     await forget_published(session, ids)
     # Each entry takes its place in the audit's hash chain: the batch under one lock.

@@ -248,6 +248,17 @@ class ReportService:
         previous = await self._session.get(IdempotencyRecord, (principal.key_id, idempotency_key))
         if previous is None:
             return None
+        if previous.request_hash == IdempotencyRecord.ERASED:
+            # The hash went with the case's personal data: nothing to tell a retry from
+            # another request by. The case is named, as below; nothing is filed again.
+            raise Problem(
+                409,
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used for a case whose personal data was erased "
+                "since: this request cannot be compared with it.",
+                errors=[{"field": "header.Idempotency-Key", "message": "used for an erased case"}],
+                report_id=previous.report_id,
+            )
         if previous.request_hash != fingerprint:
             # The report the key filed is named: a client whose first answer was lost, and
             # which sent the case again corrected, learns that it was filed, and where.

@@ -21,8 +21,10 @@ from sqlalchemy import func, insert, select, text
 
 from dispatcher.models import Delivery
 from intake_api.audit_log import verify as verify_audit_chain
-from intake_api.models import AuditEntry, Report, Sighting
+from intake_api.models import AuditEntry, IdempotencyRecord, Report, Sighting
 from intake_api.retention import RetentionTimer
+from intake_api.schemas import ReportIn
+from intake_api.service import request_fingerprint
 from services.database import upgrade
 from services.testbed.backing_servers import ROOT
 from services.testbed.partner import partner_endpoint
@@ -233,6 +235,35 @@ async def test_a_case_closed_after_its_alert_expired_is_erased_counting_from_the
         assert await _timer(stack).erase_due() == 2
         for report_id in (found, withdrawn):
             assert (await _case(stack, report_id))["report"] is None
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def test_an_erasure_leaves_no_hash_of_what_was_sent(tmp_path: Path) -> None:
+    """An Idempotency-Key's record keeps a hash of the request it answers, the child and the
+    family in it: it would confirm a guess of them after the erasure. It goes with them, and
+    a late retry is told the case it filed, and files no second one."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    stack, server = await start_stack(embedded_settings(tmp_path), clock)
+    try:
+        body = _body()
+        key = {"Idempotency-Key": "filed-once"}
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            filed = await police.post("/v1/reports", json=body, headers=key)
+            assert filed.status_code == 201, filed.text
+            report_id = filed.json()["id"]
+            await police.post(f"/v1/reports/{report_id}/resolve", json={"note": "found"})
+            erased = await reviewer.post(f"/v1/reports/{report_id}/erase")
+            assert erased.status_code == 200, erased.text
+            async with stack.embedded.sessions() as session:
+                kept = set(await session.scalars(select(IdempotencyRecord.request_hash)))
+            assert request_fingerprint(ReportIn.model_validate(body)) not in kept
+
+            retried = await police.post("/v1/reports", json=body, headers=key)
+            assert retried.status_code == 409, retried.text
+            assert retried.json()["report_id"] == report_id
+        async with stack.embedded.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Report)) == 1
     finally:
         await server.__aexit__(None, None, None)
 

@@ -15,6 +15,7 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -157,12 +158,32 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wake.wait(), idle_s)
 
     def dispatch(self, claimed: list[Claimed]) -> None:
-        """Send claimed deliveries now, each in its own task."""
+        """Send claimed deliveries now, each in its own task (each holds the partner's slot
+        its claim took)."""
         for item in claimed:
-            self._in_flight[item.partner_id] += 1
             task = asyncio.create_task(self._deliver(item))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def give_back(self, claimed: list[Claimed]) -> None:
+        """The partners' slots of deliveries whose claim was not committed: never sent."""
+        self._free_slots(item.partner_id for item in claimed)
+
+    def _take_slot(self, partner_id: str) -> bool:
+        """One of the partner's slots for a delivery being claimed, if one is free.
+
+        Taken at the claim, not when the POST starts: between the two lies the claim's
+        commit, while other claims run (the event handlers of other partitions, the loop's
+        pass). Counted only at the POST, each of them found the same slot free, and a slow
+        partner had more POSTs at once than ``partner_concurrency`` (7 for 4 in a burst)."""
+        if self._in_flight[partner_id] >= self._config.partner_concurrency:
+            return False
+        self._in_flight[partner_id] += 1
+        return True
+
+    def _free_slots(self, partner_ids: Iterable[str]) -> None:
+        for partner_id in partner_ids:
+            self._in_flight[partner_id] -= 1
 
     async def claim_fresh(
         self, session: AsyncSession, planned: list[tuple[Delivery, Partner]], now: datetime
@@ -171,18 +192,23 @@ class DeliveryWorker:
         (a new version, a partner with room) goes out without another round trip through
         the table. What cannot go now stays pending for the loop."""
         taken: list[tuple[Delivery, Partner]] = []
-        for delivery, partner in planned:
-            if partner.status != "active":
-                continue  # waits until the partner is active again (``plan_deliveries``)
-            if self._in_flight[partner.id] >= self._config.partner_concurrency:
-                self._saturated = True
-                continue
-            if delivery.sequence > 1 and await session.scalar(
-                select(earlier_version_owed(delivery))
-            ):
-                continue  # an earlier version is still owed: order first
-            taken.append((delivery, partner))
-        return await self._taken(session, taken, now)
+        try:
+            for delivery, partner in planned:
+                if partner.status != "active":
+                    continue  # waits until the partner is active again (``plan_deliveries``)
+                if not self._take_slot(partner.id):
+                    self._saturated = True
+                    continue
+                taken.append((delivery, partner))
+                if delivery.sequence > 1 and await session.scalar(
+                    select(earlier_version_owed(delivery))
+                ):
+                    taken.pop()  # an earlier version is still owed: order first
+                    self._free_slots([partner.id])
+            return await self._taken(session, taken, now)
+        except BaseException:
+            self._free_slots(partner.id for _, partner in taken)
+            raise
 
     async def _taken(
         self, session: AsyncSession, taken: list[tuple[Delivery, Partner]], now: datetime
@@ -275,18 +301,17 @@ class DeliveryWorker:
             .with_for_update(skip_locked=True, of=Delivery)
         )
         taken: list[tuple[Delivery, Partner]] = []
-        per_partner: Counter[str] = Counter()
-        async with self._sessions() as session, session.begin():
-            for delivery, partner in (await session.execute(query)).all():
-                if (
-                    self._in_flight[partner.id] + per_partner[partner.id]
-                    >= self._config.partner_concurrency
-                ):
-                    self._saturated = True
-                    continue  # this partner is busy: its others wait, other partners do not
-                per_partner[partner.id] += 1
-                taken.append((delivery, partner))
-            return await self._taken(session, taken, now)
+        try:
+            async with self._sessions() as session, session.begin():
+                for delivery, partner in (await session.execute(query)).all():
+                    if not self._take_slot(partner.id):
+                        self._saturated = True
+                        continue  # this partner is busy: its others wait, other partners do not
+                    taken.append((delivery, partner))
+                return await self._taken(session, taken, now)
+        except BaseException:
+            self._free_slots(partner.id for _, partner in taken)
+            raise
 
     async def _deliver(self, item: Claimed) -> None:
         outcome: Outcome = "retry"

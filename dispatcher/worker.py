@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -80,6 +80,9 @@ def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer
         delivery.payload.encode(),
         delivery.lease_until,
     )
+
+
+_TAKE_DOWNS_FIRST = case((Delivery.event_type.in_(sorted(TAKE_DOWNS)), 0), else_=1)
 
 
 def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
@@ -296,7 +299,11 @@ class DeliveryWorker:
                 ~replaced_in_flight(now),  # superseded at the next sweep, never sent again
                 *_claimable(full),
             )
-            .order_by(Delivery.next_attempt_at)
+            # Take-downs first: a partner that is slow, or catching up, takes a found child's
+            # alert down at its next free slot, not once every alert queued ahead of it has
+            # gone (over a minute in a burst). An alert's own versions still go in order: a
+            # take-down waits while one before it is on its way (``earlier_version_owed``).
+            .order_by(_TAKE_DOWNS_FIRST, Delivery.next_attempt_at)
             .limit(self._config.batch_size)
             .with_for_update(skip_locked=True, of=Delivery)
         )

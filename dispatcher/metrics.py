@@ -29,3 +29,10 @@ TAKE_DOWN_WAITING = Gauge(
     "Age of the oldest take-down (a Cancel, an expiry) still owed to a partner, as this "
     "dispatcher's last sweep found it (0: none). Its partner may still show the alert.",
 )
+PARTNER_WAITING = Gauge(
+    "tifli_partner_deliveries_waiting",
+    "Deliveries owed to each partner (waiting, or on their way), by partner id, as this "
+    "dispatcher's last sweep found them: a count that keeps growing is a partner that does "
+    "not keep up (slow, failing, throttling, disabled), and which one.",
+    ["partner"],
+)

@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.attempt_records import Attempt, AttemptRecorder, said_given_up
 from dispatcher.catch_up import as_the_alert_where_unseen
-from dispatcher.metrics import TAKE_DOWN_WAITING
+from dispatcher.metrics import PARTNER_WAITING, TAKE_DOWN_WAITING
 from dispatcher.models import Delivery, Partner
 from dispatcher.ordering import (
     OWED,
@@ -280,8 +280,21 @@ class DeliveryWorker:
                     Delivery.status.in_(OWED), Delivery.event_type.in_(sorted(TAKE_DOWNS))
                 )
             )
+            owed = (
+                await session.execute(
+                    select(Partner.id, func.count(Delivery.id))
+                    .outerjoin(
+                        Delivery,
+                        and_(Delivery.partner_id == Partner.id, Delivery.status.in_(OWED)),
+                    )
+                    .group_by(Partner.id)
+                )
+            ).all()
         waited = (now - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
         TAKE_DOWN_WAITING.set(max(waited, 0.0))
+        # Every partner, those owed nothing too: a backlog gone reads 0, not its last count.
+        for partner_id, count in owed:
+            PARTNER_WAITING.labels(partner_id).set(count)
 
     async def _claim(self) -> list[Claimed]:
         now = self._clock.now()

@@ -1,4 +1,5 @@
-"""Schema migrations, run by ``tifli db upgrade`` and at start-up of the embedded mode."""
+"""Schema migrations, run by ``tifli db upgrade`` and at start-up of the embedded mode, and
+undone by ``tifli db downgrade`` (going back to an older release)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,3 +25,15 @@ def alembic_config(database_url: str, data_key: str | None = None) -> Config:
 def upgrade(database_url: str, data_key: str | None = None) -> None:
     """Blocking (Alembic runs its own event loop): call it from a thread inside async code."""
     command.upgrade(alembic_config(database_url, data_key), "head")
+
+
+def downgrade(database_url: str, revision: str, data_key: str | None = None) -> None:
+    """Blocking, like ``upgrade``. Each step back drops what its migration added: the rows
+    of a table it created, the values of a column it added."""
+    command.downgrade(alembic_config(database_url, data_key), revision)
+
+
+def known_revisions() -> list[str]:
+    """This release's revision ids, oldest first: the targets a downgrade may name."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from alembic.util.exc import CommandError
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import URL, make_url
 
-from services.database import upgrade
+from services.database import downgrade, known_revisions, upgrade
 from services.refusals import StartRefused
 from shared.db import create_engine
 from shared.settings import Settings
@@ -125,6 +125,25 @@ def _sqlite_error_code(exc: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
+async def schema_revision(database_url: str) -> str | None:
+    """The revision the database's schema is at (None: no Tifli schema); refused in a line
+    like ``has_schema``."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            if not await connection.run_sync(
+                lambda sync: inspect(sync).has_table("alembic_version")
+            ):
+                return None
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return str(revision) if revision is not None else None
+    except Exception as exc:
+        refused = refusal_of(exc, database_url)
+        if refused is None:
+            raise
+        raise refused from None
+
+
 def prepare(settings: Settings, *, init: bool) -> None:
     """Say which database this command uses; migrate it to the current schema. Without
     ``init``, a database with no Tifli schema is refused (``NoSchema``) and left untouched."""
@@ -222,6 +241,30 @@ def migrate(settings: Settings) -> None:
         if refused is None:
             raise
         raise refused from None
+
+
+def rewind(settings: Settings, revision: str) -> None:
+    """The schema taken back to ``revision``, an older release's, so that release runs on it
+    again; given the data key that a migration unsealing rows needs."""
+    from services.data_key import migration_key
+
+    revisions = known_revisions()
+    if revision not in revisions:
+        raise DatabaseRefused(
+            f"{revision!r} is no schema revision of this release: give one of "
+            f"{', '.join(revisions)} (the older release's newest)"
+        )
+    try:
+        downgrade(settings.database_url, revision, migration_key(settings))
+    except RuntimeError as exc:  # a missing key, said plainly by the key's source
+        raise DatabaseRefused(str(exc)) from exc
+    except Exception as exc:
+        refused = refusal_of(exc, settings.database_url)
+        if refused is not None:
+            raise refused from None
+        if isinstance(exc, CommandError):  # a revision above the schema's: nothing to undo
+            raise DatabaseRefused(f"cannot take the schema down to {revision}: {exc}") from None
+        raise
 
 
 def run_on_database(

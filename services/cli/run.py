@@ -1,4 +1,5 @@
-"""``tifli run`` and ``tifli db upgrade``: the services, and the schema they need."""
+"""``tifli run``, ``tifli db upgrade`` and ``downgrade``: the services, and the schema they
+need."""
 
 from __future__ import annotations
 
@@ -51,16 +52,44 @@ def register(commands: Any) -> None:
         example="TIFLI_DATABASE_URL=postgresql+asyncpg://tifli@db/tifli tifli db upgrade",
     )
     upgrade.set_defaults(handler=handle_db)
+    downgrade = add_command(
+        actions,
+        "downgrade",
+        summary="take the schema back to an older release's revision, to run that release "
+        "again (stop every service first; what later migrations added is dropped)",
+        example="""
+        tifli db upgrade          # says the revision it found: note it
+        tifli db downgrade 0010   # before starting the older release again
+        """,
+    )
+    downgrade.add_argument("revision", help="the older release's newest revision, e.g. 0010")
+    downgrade.set_defaults(handler=handle_db)
 
 
 def handle_db(settings: Settings, args: argparse.Namespace) -> int:
-    from services.cli.database_target import DatabaseRefused, migrate, shown_url
+    import asyncio  # here, not at the top: `tifli --help` stays quick
+
+    from services.cli.database_target import (
+        DatabaseRefused,
+        migrate,
+        rewind,
+        schema_revision,
+        shown_url,
+    )
     from shared.transient_errors import is_transient
 
     shown = shown_url(settings.database_url)
     print(f"tifli: database {shown}", file=sys.stderr)
     try:
-        migrate(settings)
+        # Said before and after: the revision found is the one to go back to, should the
+        # release being installed have to be rolled back.
+        before = asyncio.run(schema_revision(settings.database_url))
+        if args.action == "downgrade":
+            rewind(settings, args.revision)
+        else:
+            migrate(settings)
+        after = asyncio.run(schema_revision(settings.database_url))
+        print(f"tifli: schema revision {before or 'none'} -> {after}", file=sys.stderr)
     except DatabaseRefused as exc:
         print(f"tifli: {exc}", file=sys.stderr)
         return 2

@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from prometheus_client import REGISTRY
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from dispatcher.models import Partner
 from services.cli.database_target import prepare_service
+from services.database import alembic_config
 from services.refusals import StartRefused
 from services.testbed.backing_servers import PostgresServer
 from services.testbed.loopback import free_port
@@ -38,6 +40,16 @@ def one_line(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if not line.startswith("tifli: database ")]
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
     return lines[0]
+
+
+async def revision_of(database_url: str) -> str | None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return str(revision) if revision is not None else None
+    finally:
+        await engine.dispose()
 
 
 async def tables(database_url: str) -> list[str]:
@@ -249,6 +261,31 @@ async def test_a_schema_newer_than_this_release_is_said_in_one_line(tmp_path: Pa
         done = await tifli(database_url, *args)
         assert done.returncode == 2, done.stderr
         assert "at a revision this tifli does not know" in one_line(done.stderr)
+
+
+async def test_a_rollback_takes_the_schema_back_to_the_older_releases_revision(
+    tmp_path: Path,
+) -> None:
+    """Going back to an older release: that release refuses the newer schema (above), and
+    nothing took the schema back to its revision but Alembic called by hand. ``tifli db
+    downgrade`` does, to the revision ``db upgrade`` says it found; a revision this release
+    does not have is refused in a line, the schema untouched."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'tifli.db'}"
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    first = await tifli(database_url, "db", "upgrade")
+    assert first.returncode == 0 and f"schema revision none -> {head}" in first.stderr
+    assert "early_renewals" in await tables(database_url)  # migration 0012's
+    done = await tifli(database_url, "db", "downgrade", "0010")
+    assert done.returncode == 0, done.stderr
+    assert f"schema revision {head} -> 0010" in done.stderr
+    assert await revision_of(database_url) == "0010"
+    assert "early_renewals" not in await tables(database_url)
+    refused = await tifli(database_url, "db", "downgrade", "0099")
+    assert refused.returncode == 2
+    assert "'0099' is no schema revision of this release" in one_line(refused.stderr)
+    assert await revision_of(database_url) == "0010"
+    again = await tifli(database_url, "db", "upgrade")
+    assert again.returncode == 0 and f"schema revision 0010 -> {head}" in again.stderr
 
 
 async def test_upgrades_started_at_once_take_turns(postgres: PostgresServer) -> None:

@@ -142,6 +142,8 @@ async def schema_revision(database_url: str) -> str | None:
         if refused is None:
             raise
         raise refused from None
+    finally:
+        await engine.dispose()
 
 
 def prepare(settings: Settings, *, init: bool) -> None:

@@ -62,7 +62,7 @@ from shared.events import (
     ReportSubmittedData,
     SightingAddedData,
 )
-from shared.outbox import add_event, forget_published
+from shared.outbox import add_event, forget_carried
 
 SOURCE = "tifli/alert-engine"
 # Zones are drawn in one thread of their own, off the event loop. One: drawing is Python and
@@ -580,7 +580,7 @@ class AlertService:
                 select(Alert).where(Alert.report_id == report_id).with_for_update()
             )
         ).all()
-        await forget_published(self._session, [alert.id for alert in alerts])
+        await forget_carried(self._session, [alert.id for alert in alerts])
         for alert in alerts:
             alert.facts = alert.facts.forgotten()
             texts = cancel_info(status=alert.message_status)

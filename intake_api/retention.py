@@ -33,7 +33,7 @@ from intake_api.models import IdempotencyRecord, Report, Sighting, append_audit_
 from shared.clock import Clock
 from shared.db import truncate_wal_once_committed
 from shared.events import ReportErased, ReportRef
-from shared.outbox import add_event, forget_published
+from shared.outbox import add_event, forget_carried
 from shared.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ async def erase(
         .where(IdempotencyRecord.report_id.in_(ids))
         .values(request_hash=IdempotencyRecord.ERASED)
     )
-    await forget_published(session, ids)
+    await forget_carried(session, ids)
     # Each entry takes its place in the audit's hash chain: the batch under one lock.
     await append_audit_entries(
         session, [{"at": now, "key_id": actor, "action": ERASE_ACTION, "report_id": i} for i in ids]

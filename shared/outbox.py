@@ -116,14 +116,18 @@ CARRY_THE_CHILD = frozenset(
 ERASURES = frozenset({"report.erased", "alert.erased"})
 
 
-async def forget_published(session: AsyncSession, subjects: list[str]) -> int:
-    """Published events about these subjects (their keys: a case, an alert) that carry the
-    child, deleted now rather than at the next pruning. The broker has them (for its own
-    retention); events not yet published stay, to go out."""
+async def forget_carried(session: AsyncSession, subjects: list[str]) -> int:
+    """Events about these subjects (their keys: a case, an alert) that carry the child,
+    deleted now rather than at the next pruning: those published (the broker has them, for
+    its own retention), and those not yet published (the broker or the relay away at the
+    erasure), which never go out then: published behind the erasure, an approval would have
+    put an erased child's alert up at partners, however briefly, and left a fresh copy on
+    the topic. Only an ended case is erased, so nothing waits for them: the engine meets its
+    closing, or its alert's take-down, with no alert up for it. (A row a relay is publishing
+    at that moment is left to it, and deleted by it once the erasure is out behind it.)"""
     result = await session.execute(
         delete(OutboxEvent).where(
             OutboxEvent.key.in_(subjects),
-            OutboxEvent.published_at.is_not(None),
             OutboxEvent.event_type.in_(sorted(CARRY_THE_CHILD)),
         )
     )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.bus import EventBus, Outgoing
 from shared.clock import Clock
 from shared.db import truncate_wal_once_committed
-from shared.outbox import ERASURES, OutboxEvent, forget_published, had_outbox_events
+from shared.outbox import ERASURES, OutboxEvent, forget_carried, had_outbox_events
 from shared.relay_leadership import PUBLISH_LOCK_KEY, Leadership, SoleRelay
 from shared.supervision import Supervisor
 from shared.unfinished_events import Consumers, requeue_unfinished
@@ -172,9 +172,9 @@ def _said_not_published(row: OutboxEvent, error: BaseException) -> None:
 
 async def _forget_erased(session: AsyncSession, published: Sequence[OutboxEvent]) -> None:
     """The events that carried the child of a case erased in ``published``, out of the outbox
-    now. An erasure forgets only the events already published: one still waiting then (the
-    broker or the relay away) goes out ahead of the erasure, and would otherwise stay with
-    the child until the outbox is pruned, days after the erasure."""
+    now. One this relay held (locked, being published) when the erasure deleted the others
+    went out ahead of the erasure, and would otherwise stay with the child until the outbox
+    is pruned, days after the erasure."""
     erased = sorted({row.key for row in published if row.event_type in ERASURES})
-    if erased and await forget_published(session, erased):
+    if erased and await forget_carried(session, erased):
         truncate_wal_once_committed(session)

@@ -9,12 +9,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 
 from services.testbed.partner import partner_endpoint
 from services.testbed.production import Processes, production_stack
 from services.testbed.sample_report import CRITERIA, report_body
 from shared.db import create_engine
+from shared.events import REPORTS
 from tests.flows import an_approved_case
 from tests.waiting import eventually
 
@@ -152,6 +154,85 @@ async def test_an_alert_in_flight_when_its_sender_dies_is_not_sent_after_its_can
             (2, "alert.cancelled", "delivered"),
         ]
         assert len(partner.received) == 1
+
+
+async def test_a_case_erased_while_the_relay_is_down_never_reaches_a_partner(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The relay is down while a case is approved, resolved (the child found) and erased at
+    once by an operator: its approval, still waiting in the outbox, went out behind the
+    erasure, and the partner showed the erased child's alert until its Cancel. Now it never
+    goes out: the engine meets the case closed, and the outbox keeps nothing of the child."""
+    async with (
+        partner_endpoint() as partner,
+        production_stack(postgres_url, kafka_bootstrap, tmp_path) as (stack, procs),
+    ):
+        await stack.register_partner(partner)
+        procs.kill("relay")
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            found, found_alert = await an_approved_case(police, reviewer)
+            assert (await police.post(f"{found}/resolve")).status_code == 200
+            assert (await reviewer.post(f"{found}/erase")).status_code == 200
+            procs.start("relay")
+            # A case approved once the relay is back goes out: the pipeline is at work.
+            _, live_alert = await an_approved_case(police, reviewer)
+            await partner.wait_for(1, timeout=120)
+        engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
+        found_id = found.rsplit("/", 1)[1]
+
+        async def engine_knows() -> tuple[int, int, int]:
+            async with engine.connect() as connection:
+                closed = await connection.scalar(
+                    text("SELECT count(*) FROM closed_reports WHERE report_id = :r"),
+                    {"r": found_id},
+                )
+                alerts = await connection.scalar(
+                    text("SELECT count(*) FROM alerts WHERE report_id = :r"), {"r": found_id}
+                )
+                carried = await connection.scalar(
+                    text("SELECT count(*) FROM outbox WHERE key = :r AND event_type = :t"),
+                    {"r": found_id, "t": "report.approved"},
+                )
+            return int(closed or 0), int(alerts or 0), int(carried or 0)
+
+        try:
+            assert await eventually(engine_knows, lambda known: known[0] == 1) == (1, 0, 0)
+        finally:
+            await engine.dispose()
+        topic = f"{procs.env['TIFLI_TOPIC_PREFIX']}.{REPORTS}"
+        on_the_topic = await _event_types_of(kafka_bootstrap, topic, found_id)
+    sent = {json.loads(r.body)["alert"]["alert_id"] for r in partner.received}
+    assert sent == {live_alert}
+    assert found_alert not in sent
+    # Nor did the broker get a copy of it, kept for its own retention after the erasure.
+    assert "report.approved" not in on_the_topic
+    assert on_the_topic[-2:] == ["report.resolved", "report.erased"]
+
+
+async def _event_types_of(bootstrap: str, topic: str, key: str) -> list[str]:
+    """The types of the events about ``key`` on ``topic``, in order, read to its end."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    types: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                batch = await consumer.getmany(timeout_ms=500)
+                types += [
+                    dict(r.headers)["event-type"].decode()
+                    for records in batch.values()
+                    for r in records
+                    if r.key == key.encode()
+                ]
+                assigned = list(consumer.assignment())  # once the topic's metadata is in
+                ends = await consumer.end_offsets(assigned) if assigned else {}
+                read = [await consumer.position(p) >= ends[p] for p in assigned]
+                if assigned and all(read):
+                    return types
+    finally:
+        await consumer.stop()
 
 
 async def test_a_case_approved_and_resolved_while_the_engine_is_down_never_goes_up(

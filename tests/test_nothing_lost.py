@@ -162,7 +162,7 @@ async def test_a_case_erased_while_the_relay_is_down_never_reaches_a_partner(
     """The relay is down while a case is approved, resolved (the child found) and erased at
     once by an operator: its approval, still waiting in the outbox, went out behind the
     erasure, and the partner showed the erased child's alert until its Cancel. Now it never
-    goes out: the engine meets the case closed, and the outbox keeps nothing of the child."""
+    goes out: the engine meets the case closed, and the broker never has a copy of it."""
     async with (
         partner_endpoint() as partner,
         production_stack(postgres_url, kafka_bootstrap, tmp_path) as (stack, procs),
@@ -177,28 +177,8 @@ async def test_a_case_erased_while_the_relay_is_down_never_reaches_a_partner(
             # A case approved once the relay is back goes out: the pipeline is at work.
             _, live_alert = await an_approved_case(police, reviewer)
             await partner.wait_for(1, timeout=120)
-        engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
         found_id = found.rsplit("/", 1)[1]
-
-        async def engine_knows() -> tuple[int, int, int]:
-            async with engine.connect() as connection:
-                closed = await connection.scalar(
-                    text("SELECT count(*) FROM closed_reports WHERE report_id = :r"),
-                    {"r": found_id},
-                )
-                alerts = await connection.scalar(
-                    text("SELECT count(*) FROM alerts WHERE report_id = :r"), {"r": found_id}
-                )
-                carried = await connection.scalar(
-                    text("SELECT count(*) FROM outbox WHERE key = :r AND event_type = :t"),
-                    {"r": found_id, "t": "report.approved"},
-                )
-            return int(closed or 0), int(alerts or 0), int(carried or 0)
-
-        try:
-            assert await eventually(engine_knows, lambda known: known[0] == 1) == (1, 0, 0)
-        finally:
-            await engine.dispose()
+        await _closed_without_an_alert(procs.env["TIFLI_DATABASE_URL"], found_id)
         topic = f"{procs.env['TIFLI_TOPIC_PREFIX']}.{REPORTS}"
         on_the_topic = await _event_types_of(kafka_bootstrap, topic, found_id)
     sent = {json.loads(r.body)["alert"]["alert_id"] for r in partner.received}
@@ -207,6 +187,26 @@ async def test_a_case_erased_while_the_relay_is_down_never_reaches_a_partner(
     # Nor did the broker get a copy of it, kept for its own retention after the erasure.
     assert "report.approved" not in on_the_topic
     assert on_the_topic[-2:] == ["report.resolved", "report.erased"]
+
+
+async def _closed_without_an_alert(database_url: str, report_id: str) -> None:
+    """Until the engine records the case closed; then, that it never had an alert."""
+    engine = create_engine(database_url)
+
+    async def engine_knows() -> tuple[int, int]:
+        async with engine.connect() as connection:
+            closed = await connection.scalar(
+                text("SELECT count(*) FROM closed_reports WHERE report_id = :r"), {"r": report_id}
+            )
+            alerts = await connection.scalar(
+                text("SELECT count(*) FROM alerts WHERE report_id = :r"), {"r": report_id}
+            )
+        return int(closed or 0), int(alerts or 0)
+
+    try:
+        assert await eventually(engine_knows, lambda known: known[0] == 1) == (1, 0)
+    finally:
+        await engine.dispose()
 
 
 async def _event_types_of(bootstrap: str, topic: str, key: str) -> list[str]:
@@ -255,25 +255,8 @@ async def test_a_case_approved_and_resolved_while_the_engine_is_down_never_goes_
             # A case approved once the engine is back goes out: the engine is at work.
             _, live_alert = await an_approved_case(police, reviewer)
             await partner.wait_for(1, timeout=120)
-        engine = create_engine(procs.env["TIFLI_DATABASE_URL"])
-        found_id = found.rsplit("/", 1)[1]
-
-        async def engine_knows() -> tuple[int, int]:
-            async with engine.connect() as connection:
-                closed = await connection.scalar(
-                    text("SELECT count(*) FROM closed_reports WHERE report_id = :r"),
-                    {"r": found_id},
-                )
-                alerts = await connection.scalar(
-                    text("SELECT count(*) FROM alerts WHERE report_id = :r"), {"r": found_id}
-                )
-            return int(closed or 0), int(alerts or 0)
-
-        try:
-            # The case closed, as the engine records it; and no alert of it, ever.
-            assert await eventually(engine_knows, lambda known: known[0] == 1) == (1, 0)
-        finally:
-            await engine.dispose()
+        # The case closed, as the engine records it; and no alert of it, ever.
+        await _closed_without_an_alert(procs.env["TIFLI_DATABASE_URL"], found.rsplit("/", 1)[1])
     sent = {json.loads(r.body)["alert"]["alert_id"] for r in partner.received}
     assert sent == {live_alert}
     assert found_alert not in sent

@@ -9,19 +9,22 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic.util.exc import CommandError
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.database import downgrade, known_revisions, upgrade
 from services.refusals import StartRefused
 from shared.db import create_engine
 from shared.settings import Settings
 from shared.transient_errors import sqlstate_of
+
+T = TypeVar("T")
 
 
 class DatabaseRefused(Exception):
@@ -67,12 +70,20 @@ def _refuse_a_missing_folder(database_url: str) -> None:
 async def has_schema(database_url: str) -> bool:
     """Whether the database holds a Tifli schema; a database the server does not have is
     refused in a line (``DatabaseRefused``): waiting will not create it."""
+    return await _looked_at(database_url, _has_version_table)
+
+
+async def _has_version_table(connection: AsyncConnection) -> bool:
+    return await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+
+
+async def _looked_at(database_url: str, look: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """What ``look`` finds on a connection of its own, a database that cannot be reached
+    refused in a line (``refusal_of``)."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(
-                lambda sync: inspect(sync).has_table("alembic_version")
-            )
+            return await look(connection)
     except Exception as exc:
         refused = refusal_of(exc, database_url)
         if refused is None:
@@ -128,22 +139,14 @@ def _sqlite_error_code(exc: BaseException) -> int | None:
 async def schema_revision(database_url: str) -> str | None:
     """The revision the database's schema is at (None: no Tifli schema); refused in a line
     like ``has_schema``."""
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            if not await connection.run_sync(
-                lambda sync: inspect(sync).has_table("alembic_version")
-            ):
-                return None
-            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-            return str(revision) if revision is not None else None
-    except Exception as exc:
-        refused = refusal_of(exc, database_url)
-        if refused is None:
-            raise
-        raise refused from None
-    finally:
-        await engine.dispose()
+    return await _looked_at(database_url, _revision)
+
+
+async def _revision(connection: AsyncConnection) -> str | None:
+    if not await _has_version_table(connection):
+        return None
+    revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    return str(revision) if revision is not None else None
 
 
 def prepare(settings: Settings, *, init: bool) -> None:

@@ -111,11 +111,6 @@ CARRY_THE_CHILD = frozenset(
 )
 
 
-# The events that say a case's (or an alert's) personal data was erased. The relay publishes
-# in order: once one of them is out, every event before it about the same subject is too.
-ERASURES = frozenset({"report.erased", "alert.erased"})
-
-
 async def forget_carried(session: AsyncSession, subjects: list[str]) -> int:
     """Events about these subjects (their keys: a case, an alert) that carry the child,
     deleted now rather than at the next pruning: those published (the broker has them, for
@@ -124,7 +119,7 @@ async def forget_carried(session: AsyncSession, subjects: list[str]) -> int:
     put an erased child's alert up at partners, however briefly, and left a fresh copy on
     the topic. Only an ended case is erased, so nothing waits for them: the engine meets its
     closing, or its alert's take-down, with no alert up for it. (A row a relay is publishing
-    at that moment is left to it, and deleted by it once the erasure is out behind it.)"""
+    at that moment is locked: the delete waits for the relay, and takes it once published.)"""
     result = await session.execute(
         delete(OutboxEvent).where(
             OutboxEvent.key.in_(subjects),

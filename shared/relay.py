@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any
@@ -17,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bus import EventBus, Outgoing
 from shared.clock import Clock
-from shared.db import truncate_wal_once_committed
-from shared.outbox import ERASURES, OutboxEvent, forget_carried, had_outbox_events
+from shared.outbox import OutboxEvent, had_outbox_events
 from shared.relay_leadership import PUBLISH_LOCK_KEY, Leadership, SoleRelay
 from shared.supervision import Supervisor
 from shared.unfinished_events import Consumers, requeue_unfinished
@@ -127,7 +125,6 @@ class OutboxRelay:
                     .where(OutboxEvent.id.in_(sent))
                     .values(published_at=self._clock.now())
                 )
-                await _forget_erased(session, rows[: accepted.count])
             return len(sent)
 
     def _pending(self, session: AsyncSession) -> Select[OutboxEvent]:
@@ -168,13 +165,3 @@ def _said_not_published(row: OutboxEvent, error: BaseException) -> None:
             "error": type(error).__name__,
         },
     )
-
-
-async def _forget_erased(session: AsyncSession, published: Sequence[OutboxEvent]) -> None:
-    """The events that carried the child of a case erased in ``published``, out of the outbox
-    now. One this relay held (locked, being published) when the erasure deleted the others
-    went out ahead of the erasure, and would otherwise stay with the child until the outbox
-    is pruned, days after the erasure."""
-    erased = sorted({row.key for row in published if row.event_type in ERASURES})
-    if erased and await forget_carried(session, erased):
-        truncate_wal_once_committed(session)

@@ -1,6 +1,6 @@
 """An event that carried a child and was still waiting to be published when its case was
-erased (the broker or the relay away) leaves the outbox as soon as the erasure goes out
-behind it, on both databases: not days later, when the outbox is pruned."""
+erased (the broker or the relay away) is deleted with the erasure, on both databases: it
+never goes out, and never waits days in the outbox for its pruning."""
 
 from __future__ import annotations
 
@@ -25,43 +25,6 @@ def _event(topic: str, key: str, event_type: str, published_at: datetime | None)
         created_at=NOW,
         published_at=published_at,
     )
-
-
-async def test_what_carried_an_erased_child_leaves_the_outbox_once_the_erasure_is_out(
-    components: Components,
-) -> None:
-    assert components.relay is not None
-    # Written in this order while nothing was published: a case approved, resolved and
-    # erased; its alert's first version, then the engine's erasure of it; another case's
-    # approval, and a case whose erasure goes out only in the next pass.
-    rows = [
-        _event(REPORTS, "erased case", "report.approved", None),
-        _event(REPORTS, "erased case", "report.resolved", None),
-        _event(ALERTS, "erased alert", "alert.issued", None),
-        _event(ALERTS, "erased alert", "alert.cancelled", None),
-        _event(REPORTS, "other case", "report.approved", None),
-        _event(REPORTS, "erased case", "report.erased", None),
-        _event(ALERTS, "erased alert", "alert.erased", None),
-        _event(REPORTS, "later case", "report.approved", None),
-    ]
-    async with components.sessions() as session, session.begin():
-        session.add_all(rows)
-
-    assert await components.relay.publish_pending() == len(rows)
-
-    async with components.sessions() as session:
-        kept = (await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))).all()
-    # What names no one stays (a take-down parked on the dead-letter topic is sent again
-    # from it), and so does every other case's event.
-    assert [(row.key, row.event_type) for row in kept] == [
-        ("erased case", "report.resolved"),
-        ("erased alert", "alert.cancelled"),
-        ("other case", "report.approved"),
-        ("erased case", "report.erased"),
-        ("erased alert", "alert.erased"),
-        ("later case", "report.approved"),
-    ]
-    assert all(row.published_at is not None for row in kept)
 
 
 async def test_what_carried_the_child_and_was_never_published_never_goes_out(

@@ -5,7 +5,7 @@ runs out. A real server on loopback streams it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -14,6 +14,18 @@ import pytest
 from dispatcher.sender import post_webhook, verification_handshake
 
 _CHUNK = b"x" * 65536
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def serving(handler: Handler) -> AsyncIterator[str]:
+    """A partner's endpoint on loopback, written at the socket (``handler``): its URL."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @asynccontextmanager
@@ -33,13 +45,8 @@ async def endless_answer(status_line: bytes) -> AsyncIterator[str]:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/hook"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with serving(answer) as url:
+        yield url
 
 
 async def test_an_endless_answer_is_cut_short() -> None:
@@ -68,16 +75,10 @@ async def test_the_handshake_challenge_is_digits_as_metas_is() -> None:
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(as_a_meta_partner, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
-    try:
-        async with httpx.AsyncClient() as client:
-            answers = [
-                await verification_handshake(client, url, "token", within_s=5.0) for _ in range(2)
-            ]
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with serving(as_a_meta_partner) as url, httpx.AsyncClient() as client:
+        answers = [
+            await verification_handshake(client, url, "token", within_s=5.0) for _ in range(2)
+        ]
     assert answers == [None, None]
     assert all(c.isdigit() and len(c) == 18 for c in seen) and seen[0] != seen[1]
     assert agents == ["Tifli-Webhooks/1"] * 2  # as its deliveries say, not python-httpx
@@ -100,14 +101,8 @@ async def test_a_challenge_in_a_charset_that_is_no_text_encoding_still_verifies(
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(declaring, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
-    try:
-        async with httpx.AsyncClient() as client:
-            assert await verification_handshake(client, url, "token", within_s=5.0) is None
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with serving(declaring) as url, httpx.AsyncClient() as client:
+        assert await verification_handshake(client, url, "token", within_s=5.0) is None
 
 
 async def test_a_handshake_answer_trickled_a_byte_at_a_time_is_cut_short() -> None:
@@ -127,13 +122,7 @@ async def test_a_handshake_answer_trickled_a_byte_at_a_time_is_cut_short() -> No
         finally:
             writer.close()
 
-    server = await asyncio.start_server(trickling, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
-    try:
-        # Each read's time-out (5 s) is never reached: only the handshake's own bound ends it.
-        async with httpx.AsyncClient(timeout=5.0) as client:
-            refused = await verification_handshake(client, url, "token", within_s=1.0)
-    finally:
-        server.close()
-        await server.wait_closed()
+    # Each read's time-out (5 s) is never reached: only the handshake's own bound ends it.
+    async with serving(trickling) as url, httpx.AsyncClient(timeout=5.0) as client:
+        refused = await verification_handshake(client, url, "token", within_s=1.0)
     assert refused == "handshake not answered within 1 s"

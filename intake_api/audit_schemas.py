@@ -29,9 +29,13 @@ class AuditEntryOut(BaseModel):
 
     seq: int = Field(description="The entry's place in the chain: 1, 2, 3, … with no gap.")
     at: datetime
-    key_id: str = Field(description="The acting key's id; `cli`: an operator at the host.")
+    key_id: str = Field(
+        description="The acting key's id; `cli`: an operator at the host; `retention`: the "
+        "retention sweep; `reconcile`: an act re-applied after a database restore "
+        "(`tifli reports reconcile`)."
+    )
     key_name: str | None = Field(
-        default=None, description="The acting key's name as it is now; null: `cli`."
+        default=None, description="The acting key's name as it is now; null: not a key."
     )
     action: str = Field(description="What was done: `submit`, `approve`, `key_revoke`, …")
     case_id: str | None = Field(description="The case (report id) acted on; null: a key.")

@@ -7,7 +7,7 @@ import argparse
 import os
 import re
 import textwrap
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,23 @@ def parse_duration(text: str) -> timedelta:
 def parse_since(text: str) -> timedelta:
     """``30m``, ``1h``, ``2d``: how far back a listing looks."""
     return _duration(text, "mhdw")
+
+
+def parse_moment(text: str) -> datetime:
+    """``2026-03-14T02:00:00Z``: a moment, with its offset from UTC (without one, the same
+    words name moments hours apart, depending on where the clock that wrote them was)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give an ISO 8601 time, e.g. 2026-03-14T02:00:00Z"
+        ) from None
+    if moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give its offset from UTC too, e.g. {moment:%Y-%m-%dT%H:%M:%S}Z or "
+            f"{moment:%Y-%m-%dT%H:%M:%S}+01:00"
+        )
+    return moment
 
 
 def output_file(text: str) -> Path:

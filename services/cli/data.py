@@ -1,11 +1,12 @@
-"""``tifli data-key rotate`` and ``tifli reports erase``: the commands on data at rest."""
+"""``tifli data-key rotate``, ``tifli reports erase`` and ``tifli reports reconcile``: the
+commands on data at rest."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from services.cli.arguments import add_command, add_database_options
+from services.cli.arguments import add_command, add_database_options, parse_moment
 
 if TYPE_CHECKING:  # imported when a command runs: `tifli --help` stays quick
     from shared.settings import Settings
@@ -28,7 +29,9 @@ def register(commands: Any) -> None:
         """,
     )
     reports = commands.add_parser(
-        "reports", help="cases: erase an ended case's personal data", description="Cases."
+        "reports",
+        help="cases: erase an ended case's personal data; close and erase again after a restore",
+        description="Cases.",
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
     erase = add_command(
         reports,
@@ -40,6 +43,25 @@ def register(commands: Any) -> None:
     for action in (rotate, erase):
         add_database_options(action)
         action.set_defaults(handler=handle)
+    reconcile = add_command(
+        reports,
+        "reconcile",
+        summary="after a database restore, resolve, cancel, reject and erase again the cases "
+        "the report events since the backup say were (Kafka only; audited as 'reconcile')",
+        example="""
+        # the API and the relay running on the restored database; engine and dispatcher not yet
+        tifli reports reconcile --since 2026-03-14T02:00:00Z
+        """,
+    )
+    reconcile.add_argument(
+        "--since",
+        required=True,
+        type=parse_moment,
+        metavar="TIME",
+        help="when the backup was taken, ISO 8601 with its offset (2026-03-14T02:00:00Z); "
+        "earlier is safe: what the database already has is left as it is",
+    )
+    reconcile.set_defaults(handler=handle_reconcile)
 
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
@@ -47,3 +69,10 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
     from services.cli.database_target import run_on_database
 
     return run_on_database(settings, init=args.init, work=lambda: data_commands.run(settings, args))
+
+
+def handle_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from services.cli.database_target import run_on_database
+    from services.reports_reconcile import reconcile
+
+    return run_on_database(settings, init=False, work=lambda: reconcile(settings, args.since))

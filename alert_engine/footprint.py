@@ -62,7 +62,7 @@ from alert_engine.geodesy import geodesic_disk
 from alert_engine.grid_cuts import GRID_DEG, sent_cost, split_to_fit
 from alert_engine.grid_cuts import vertex_count as vertex_count
 from alert_engine.hole_free import has_holes, hole_free_parts
-from alert_engine.hull import CLOSE, INSIDE, hull_ring, locate_in_hull
+from alert_engine.hull import CLOSE, INSIDE, hull_ring, locate_in_hull, with_normals
 from alert_engine.local_plane import LocalPlane
 from alert_engine.overshoot import DistanceField, land_farther_than, measure_overshoot
 from alert_engine.overshoot import load_compiled as load_compiled_measurement
@@ -248,19 +248,12 @@ class _Hull:
 
     def __init__(self, points: FloatArray) -> None:
         """The hull of ``points``: a zone's vertices in the plane."""
-        ring = hull_ring(points)
-        edges = np.roll(ring, -1, axis=0) - ring
-        keep = np.hypot(*edges.T) > 1e-6  # drop repeated points: their normal is undefined
-        self.vertices = ring[keep]
-        edges = np.roll(self.vertices, -1, axis=0) - self.vertices
-        # Outward normal of a counter-clockwise edge (ex, ey) is (ey, -ex); along a convex
-        # ring its angle only increases, so a search finds the vertex between two normals.
-        self._normals = np.unwrap(np.arctan2(-edges[:, 0], edges[:, 1]))
+        # The normals' angles rise along the ring: ``support`` searches them. The size is
         # ≈ the zone's radius, from the plane's origin (the centre of the zone's bounds, so
         # the disk's centre): half the hull's extent would be less than the radius of its
         # arcs when the territory keeps only part of the disk, and corners would be
         # expected to overshoot less than they do.
-        self.size = float(np.hypot(*self.vertices.T).max())
+        self.vertices, self._normals, self.size = with_normals(hull_ring(points))
 
     def support(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """h(θ) and the hull point where the tangent of direction θ touches."""

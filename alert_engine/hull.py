@@ -41,6 +41,51 @@ def hull_ring(points: FloatArray) -> FloatArray:
     return ring
 
 
+def with_normals(ring: FloatArray) -> tuple[FloatArray, FloatArray, float]:
+    """A hull ring (``hull_ring``) without repeated points (their normal is undefined); the
+    angle of each edge's outward normal, unwrapped (along a convex counter-clockwise ring it
+    only rises, so a search finds the vertex between two normals); and the greatest
+    distance of a vertex from the origin. One compiled pass: as array operations, these
+    cost more than the hull itself."""
+    return _with_normals(np.ascontiguousarray(ring, dtype=np.float64))
+
+
+@compiled
+def _with_normals(ring: FloatArray) -> tuple[FloatArray, FloatArray, float]:
+    n = ring.shape[0]
+    keep = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        j = (i + 1) % n
+        keep[i] = math.hypot(ring[j, 0] - ring[i, 0], ring[j, 1] - ring[i, 1]) > 1e-6
+    vertices = np.empty((int(keep.sum()), 2))
+    m = 0
+    size = 0.0
+    for i in range(n):
+        if keep[i]:
+            vertices[m, 0], vertices[m, 1] = ring[i, 0], ring[i, 1]
+            size = max(size, math.hypot(ring[i, 0], ring[i, 1]))
+            m += 1
+    normals = np.empty(m)
+    for i in range(m):
+        j = (i + 1) % m
+        # The outward normal of a counter-clockwise edge (ex, ey) is (ey, -ex).
+        normals[i] = math.atan2(-(vertices[j, 0] - vertices[i, 0]), vertices[j, 1] - vertices[i, 1])
+    # ``numpy.unwrap``'s steps, in its order: each jump of more than π is brought within it
+    # by whole turns, and the corrections add up along the ring.
+    correction = 0.0
+    previous = normals[0] if m else 0.0
+    for i in range(1, m):
+        jump = normals[i] - previous
+        previous = normals[i]
+        wrapped = (jump + math.pi) % (2 * math.pi) - math.pi
+        if wrapped == -math.pi and jump > 0:
+            wrapped = math.pi
+        if abs(jump) >= math.pi:
+            correction += wrapped - jump
+        normals[i] += correction
+    return vertices, normals, size
+
+
 @compiled
 def _monotone_chain(points: FloatArray) -> FloatArray:
     """Andrew's monotone chain: the lower hull left to right, then the upper back."""

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from alert_engine.footprint import footprint
-from alert_engine.hull import CLOSE, INSIDE, OUTSIDE, hull_ring, locate_in_hull
+from alert_engine.footprint import _support, footprint
+from alert_engine.hull import CLOSE, INSIDE, OUTSIDE, hull_ring, locate_in_hull, with_normals
 from alert_engine.local_plane import LocalPlane
 from alert_engine.territory import Territory, default_paths, load_territory
 from shared.alert_contract import Point
@@ -137,3 +137,28 @@ def test_a_ring_not_clearly_star_shaped_is_left_to_geos() -> None:
     star = np.column_stack([np.cos(angles) * radii, np.sin(angles) * radii])
     x, y = _awkward_points(star, rng)
     assert np.mean(_assert_geos_answers(star, x, y) != CLOSE) > 0.8
+
+
+def test_the_normals_are_numpys_unwrapped_edge_angles(territory: Territory) -> None:
+    # The compiled pass must give what the array operations it replaced give, up to the last
+    # bit of an arctangent (libm's and numpy's differ there): the tangents touch the hull
+    # where they did. Repeated points (their edge has no normal) are dropped first; the
+    # zones' hulls start anywhere on the ring, so the angles cross ±π and are unwrapped.
+    theta = np.linspace(0.0, 2 * np.pi, 7200, endpoint=False)
+    for center, radius_km in _zones(territory)[:12]:
+        exact = footprint(center, radius_km, territory, 100).exact
+        plane = LocalPlane.at(center)
+        ring = hull_ring(plane.xy(shapely.get_coordinates(exact)))
+        ring = np.insert(ring, [1, len(ring) // 2], ring[[1, len(ring) // 2]], axis=0)
+        edges = np.roll(ring, -1, axis=0) - ring
+        kept = ring[np.hypot(*edges.T) > 1e-6]
+        kept_edges = np.roll(kept, -1, axis=0) - kept
+        normals = np.unwrap(np.arctan2(-kept_edges[:, 0], kept_edges[:, 1]))
+        vertices, compiled_normals, size = with_normals(ring)
+        assert len(vertices) == len(ring) - 2
+        assert np.array_equal(vertices, kept)
+        assert np.abs(compiled_normals - normals).max() < 1e-12
+        assert normals.max() - normals.min() > np.pi  # the unwrapping was needed
+        assert size == float(np.hypot(*kept.T).max())
+        touched = _support(kept, compiled_normals, theta)[1]
+        assert np.array_equal(touched, _support(kept, normals, theta)[1])

@@ -30,6 +30,7 @@ from dispatcher.catch_up import bring_forward
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, DEAD, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
 from dispatcher.ordering import TAKE_DOWNS, newer_versions, replaces
+from dispatcher.pauses import Pause, asks_for_pause, pause, pause_asked
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at, throttled_until
 from dispatcher.sender import SendResult
 from shared.clock import Clock, as_utc
@@ -160,7 +161,18 @@ class AttemptRecorder:
         the ``unsure`` try did go through, what it found, and nothing written again."""
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            # Locked in id order: two writers can never wait on each other's rows.
+            # The partners these answers may pause or disable first, then the deliveries,
+            # each in id order, as a verification locks them: two writers can never wait on
+            # each other's rows (``row_locks``).
+            writing = {a.partner_id for a in attempts if _writes_partner(a.result.status)}
+            if writing:
+                await session.scalars(
+                    select(Partner)
+                    .where(Partner.id.in_(writing))
+                    .order_by(Partner.id)
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                )
             rows = await session.scalars(
                 select(Delivery)
                 .where(Delivery.id.in_({a.delivery_id for a in attempts}))
@@ -206,6 +218,11 @@ class AttemptRecorder:
                 error=result.error,
             )
         )
+        asked = pause_asked(self._retry, result.status, result.retry_after, now)
+        if asked is not None:
+            # The partner's, whatever becomes of this delivery (taken over, superseded):
+            # it said so of every request.
+            await _pause(session, attempt.partner_id, asked, said)
         if delivery.status != "sending" or delivery.lease_until != attempt.lease_until:
             # Its lease ran out before this was written: another dispatcher has taken the
             # delivery over (or the sweep settled it). The POST is history; the state is the
@@ -275,6 +292,33 @@ class AttemptRecorder:
             self._retry, result.status, result.retry_after, now
         )
         return outcome
+
+
+async def _pause(
+    session: AsyncSession, partner_id: str, asked: Pause, said: list[Callable[[], None]]
+) -> None:
+    """The partner paused as it asked (its row locked with the batch's partners); what is to
+    be said of it once written, added to ``said``."""
+    partner = await session.get(Partner, partner_id)
+    if partner is None:
+        return
+    pause(partner, asked)
+    said.append(
+        functools.partial(
+            log.info,
+            "partner paused",
+            extra={
+                "partner_id": partner_id,
+                "status_code": asked.status,
+                "paused_until": asked.until.isoformat(),
+            },
+        )
+    )
+
+
+def _writes_partner(status: int | None) -> bool:
+    """Whether an answer may write its partner's row: pause it, or disable it (410 Gone)."""
+    return status == 410 or asks_for_pause(status)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.fanout import edited_body
-from dispatcher.models import Delivery
+from dispatcher.models import Delivery, Partner
 from dispatcher.ordering import TAKE_DOWNS, taken_down
 from dispatcher.row_locks import free_rows
 
@@ -19,9 +19,23 @@ from dispatcher.row_locks import free_rows
 async def bring_forward(session: AsyncSession, partner_id: str, now: datetime) -> int:
     """The partner's deliveries still waiting out a back-off become due now (the claim keeps
     each alert's versions in order), in the caller's transaction; one it throttled (429 with
-    a ``Retry-After``: ``Delivery.retry_not_before``) once that time comes, not before.
+    a ``Retry-After``: ``Delivery.retry_not_before``) once that time comes, not before. A
+    pause a 503 asked for ends (the partner is back); a 429's holds (``pauses``).
     Called whenever the partner is seen answering: a delivery or a test event accepted, a
     handshake passed. Returns how many."""
+    # A row another transaction holds (pausing it, verifying it) is left to it: the pause
+    # still ends at its time, and waiting for it here, after the deliveries a recorder
+    # holds, could close a circle of waits with a verification (``row_locks``).
+    await session.execute(
+        update(Partner)
+        .where(
+            free_rows(
+                Partner.id == partner_id, Partner.unavailable_until.is_not(None), key=Partner.id
+            )
+        )
+        .values(unavailable_until=None)
+        .execution_options(synchronize_session="fetch")  # the partner as it is shown after
+    )
     throttled = Delivery.retry_not_before > now
     result = await session.execute(
         update(Delivery)

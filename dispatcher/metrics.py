@@ -36,3 +36,10 @@ PARTNER_WAITING = Gauge(
     "not keep up (slow, failing, throttling, disabled), and which one.",
     ["partner"],
 )
+PARTNER_PAUSED_UNTIL = Gauge(
+    "tifli_partner_paused_until_seconds",
+    "Until when (Unix time) each partner asked, with a Retry-After on a 429 or a 503, that "
+    "nothing be sent to it, by partner id, as this dispatcher's last sweep found it (0: not "
+    "paused). None of its deliveries goes before then, take-downs included.",
+    ["partner"],
+)

@@ -28,6 +28,11 @@ class Partner(Base):
     previous_secret_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Until when the partner asked that nothing be sent to it (``dispatcher.pauses``): a
+    # Retry-After on a 429 (its request limit: only time ends it) or on a 503 (down: its
+    # next 2xx ends it too). Here, not in a dispatcher's memory: every dispatcher holds it.
+    throttled_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    unavailable_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class Delivery(Base):

@@ -17,6 +17,7 @@ from dispatcher.address_guard import check_target
 from dispatcher.catch_up import bring_forward, owed_again
 from dispatcher.live_alerts import catch_up, hold_planning
 from dispatcher.models import Partner
+from dispatcher.pauses import pause_of
 from dispatcher.schemas import (
     PartnerIn,
     PartnerOut,
@@ -45,8 +46,9 @@ def endpoint_of(url: str) -> str:
     return named[:-1] if named.endswith("?") and not parsed.query else named
 
 
-def partner_out(partner: Partner) -> PartnerOut:
-    """The partner as the API shows it: no secret, no verification token."""
+def partner_out(partner: Partner, now: datetime) -> PartnerOut:
+    """The partner as the API shows it at ``now``: no secret, no verification token."""
+    paused = pause_of(partner, now)
     return PartnerOut(
         id=partner.id,
         name=partner.name,
@@ -58,6 +60,8 @@ def partner_out(partner: Partner) -> PartnerOut:
         created_at=partner.created_at,
         verified_at=partner.verified_at,
         secret_rotation_ends=partner.previous_secret_until,
+        paused_until=paused.until if paused else None,
+        paused_by=paused.status if paused else None,
     )
 
 
@@ -127,7 +131,7 @@ class PartnerService:
         self._session.add(partner)
         if handshake_failure is None:
             await catch_up(self._session, partner, self._now)
-        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
+        return PartnerWithSecret(**partner_out(partner, self._now).model_dump(), secret=secret)
 
     async def record_handshake(
         self, partner_id: str, failure: str | None, *, cancel_retry: timedelta
@@ -145,7 +149,7 @@ class PartnerService:
             await owed_again(self._session, partner.id, self._now, cancel_retry)
             await bring_forward(self._session, partner.id, self._now)
             await catch_up(self._session, partner, self._now)
-        return partner_out(partner)
+        return partner_out(partner, self._now)
 
     async def registration(self, partner_id: str, *, for_update: bool = False) -> PartnerIn:
         """The partner's registration as it stands, its verification token included: what a
@@ -203,7 +207,7 @@ class PartnerService:
             await bring_forward(self._session, partner.id, self._now)
         if partner.status == "active":
             await catch_up(self._session, partner, self._now)
-        return partner_out(partner)
+        return partner_out(partner, self._now)
 
     async def answered_test(self, partner_id: str) -> None:
         """The partner accepted a test event: it answers again, so what waits out a back-off
@@ -214,7 +218,7 @@ class PartnerService:
         """Stops every delivery to the partner, with the operator's reason."""
         partner = await self.load(partner_id)
         partner.status, partner.status_reason = "disabled", reason
-        return partner_out(partner)
+        return partner_out(partner, self._now)
 
     async def rotate_secret(self, partner_id: str, overlap: timedelta) -> PartnerWithSecret:
         """A new signing secret (shown this once); the old one still signs until ``now + overlap``,
@@ -239,7 +243,7 @@ class PartnerService:
             # A leaked secret ends now: none of the older ones is kept, nor an overlap shown.
             partner.previous_secret = partner.previous_secret_until = None
         partner.secret = self._sealer.seal_text(secret)
-        return PartnerWithSecret(**partner_out(partner).model_dump(), secret=secret)
+        return PartnerWithSecret(**partner_out(partner, self._now).model_dump(), secret=secret)
 
     def verify_token(self, partner: Partner) -> str:
         """The token the partner chose for Meta's handshake, unsealed to send it."""
@@ -248,13 +252,17 @@ class PartnerService:
     async def all(self) -> list[PartnerOut]:
         """Every partner, in registration order."""
         rows = (await self._session.scalars(select(Partner).order_by(Partner.created_at))).all()
-        return [partner_out(p) for p in rows]
+        return [partner_out(p, self._now) for p in rows]
 
     async def page(self, *, limit: int, offset: int) -> PartnerPage:
         """Partners in registration order (the id breaks ties), like every other list."""
         query = select(Partner).order_by(Partner.created_at, Partner.id)
         rows, next_offset = await page_rows(self._session, query, limit, offset)
-        return PartnerPage(items=[partner_out(p) for p in rows], next_offset=next_offset)
+        return PartnerPage(items=[partner_out(p, self._now) for p in rows], next_offset=next_offset)
+
+    async def read(self, partner_id: str) -> PartnerOut:
+        """The partner as the API shows it, or a 404 problem."""
+        return partner_out(await self.load(partner_id), self._now)
 
     async def load(self, partner_id: str) -> Partner:
         """The partner, or a 404 problem."""

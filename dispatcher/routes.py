@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
 
 from dispatcher.dependencies import Deliveries, Link, Partners, PartnersBetweenCalls
-from dispatcher.partners import PartnerService, partner_out
+from dispatcher.partners import PartnerService
 from dispatcher.ping import send_ping
 from dispatcher.schemas import (
     DeliveryOut,
@@ -134,11 +134,12 @@ async def list_partners(
     summary="Read a partner",
 )
 async def read_partner(partner_id: EntityId, _: Admin, partners: Partners) -> PartnerOut:
-    """The partner's endpoint, languages, coverage, status and rotation window.
+    """The partner's endpoint, languages, coverage, status, rotation window and pause (until
+    when its Retry-After holds every delivery to it).
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    return partner_out(await partners.load(partner_id))
+    return await partners.read(partner_id)
 
 
 @partners.patch(

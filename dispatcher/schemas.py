@@ -31,6 +31,8 @@ _PARTNER_EXAMPLE = {
     "created_at": "2026-11-29T09:00:00Z",
     "verified_at": "2026-11-29T09:00:01Z",
     "secret_rotation_ends": None,
+    "paused_until": None,
+    "paused_by": None,
 }
 _SECRET_EXAMPLE = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 _ATTEMPT_EXAMPLE = {
@@ -221,6 +223,16 @@ class PartnerOut(BaseModel):
     created_at: datetime
     verified_at: datetime | None
     secret_rotation_ends: datetime | None
+    paused_until: datetime | None = Field(
+        description="Until when nothing is sent to the partner, take-downs included: it "
+        "answered a Retry-After (capped at an hour), which holds every delivery to it, from "
+        "every dispatcher. Null: not paused."
+    )
+    paused_by: Literal[429, 503] | None = Field(
+        description="What asked for the pause: 429, the partner's request limit (only time "
+        "ends it), or 503, the partner down (its next 2xx ends it too: a delivery, a test "
+        "event, a handshake passed)."
+    )
 
 
 class PartnerWithSecret(PartnerOut):

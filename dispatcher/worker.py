@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.attempt_records import Attempt, AttemptRecorder, said_given_up
 from dispatcher.catch_up import as_the_alert_where_unseen
-from dispatcher.metrics import PARTNER_WAITING, TAKE_DOWN_WAITING
+from dispatcher.metrics import PARTNER_PAUSED_UNTIL, PARTNER_WAITING, TAKE_DOWN_WAITING
 from dispatcher.models import Delivery, Partner
 from dispatcher.ordering import (
     OWED,
@@ -37,6 +37,7 @@ from dispatcher.ordering import (
     replaced_while_waiting,
 )
 from dispatcher.partner_secrets import signing_secrets
+from dispatcher.pauses import not_paused, pause_of
 from dispatcher.retry import Outcome, RetryPolicy
 from dispatcher.row_locks import free_rows
 from dispatcher.sender import post_webhook
@@ -85,12 +86,13 @@ def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer
 _TAKE_DOWNS_FIRST = case((Delivery.event_type.in_(sorted(TAKE_DOWNS)), 0), else_=1)
 
 
-def _claimable(full_partners: list[str]) -> list[ColumnElement[bool]]:
+def _claimable(full_partners: list[str], now: datetime) -> list[ColumnElement[bool]]:
     """Conditions (besides time and status) for a delivery any worker may take now."""
     # Per alert and partner, in sequence order: nothing overtakes a version still owed. A
     # version a newer one replaces is superseded at the next sweep, never sent.
     conditions = [
         Partner.status == "active",
+        not_paused(now),  # its Retry-After holds every delivery of the partner (``pauses``)
         ~earlier_version_owed(Delivery),
         ~replaced_while_waiting(),
     ]
@@ -199,6 +201,8 @@ class DeliveryWorker:
             for delivery, partner in planned:
                 if partner.status != "active":
                     continue  # waits until the partner is active again (``plan_deliveries``)
+                if pause_of(partner, now) is not None:
+                    continue  # waits until the partner's Retry-After has passed
                 if not self._take_slot(partner.id):
                     self._saturated = True
                     continue
@@ -230,12 +234,13 @@ class DeliveryWorker:
         """Sleep until the next delivery is due, at most one poll interval."""
         full = [p for p, n in self._in_flight.items() if n >= self._config.partner_concurrency]
         async with self._sessions() as session:
-            # Only what a claim could take: a delivery held back (disabled partner, an
-            # earlier version still owed, a busy partner) must not make the loop spin.
+            # Only what a claim could take: a delivery held back (disabled or paused partner,
+            # an earlier version still owed, a busy partner) must not make the loop spin. A
+            # pause that ends is seen at the next poll.
             due = await session.scalar(
                 select(Delivery.next_attempt_at)
                 .join(Partner, Partner.id == Delivery.partner_id)
-                .where(Delivery.status == "pending", *_claimable(full))
+                .where(Delivery.status == "pending", *_claimable(full, self._clock.now()))
                 .order_by(Delivery.next_attempt_at)
                 .limit(1)
             )
@@ -282,7 +287,7 @@ class DeliveryWorker:
             )
             owed = (
                 await session.execute(
-                    select(Partner.id, func.count(Delivery.id))
+                    select(Partner, func.count(Delivery.id))
                     .outerjoin(
                         Delivery,
                         and_(Delivery.partner_id == Partner.id, Delivery.status.in_(OWED)),
@@ -293,8 +298,10 @@ class DeliveryWorker:
         waited = (now - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
         TAKE_DOWN_WAITING.set(max(waited, 0.0))
         # Every partner, those owed nothing too: a backlog gone reads 0, not its last count.
-        for partner_id, count in owed:
-            PARTNER_WAITING.labels(partner_id).set(count)
+        for partner, count in owed:
+            PARTNER_WAITING.labels(partner.id).set(count)
+            paused = pause_of(partner, now)
+            PARTNER_PAUSED_UNTIL.labels(partner.id).set(paused.until.timestamp() if paused else 0)
 
     async def _claim(self) -> list[Claimed]:
         now = self._clock.now()
@@ -310,7 +317,7 @@ class DeliveryWorker:
                     and_(Delivery.status == "sending", Delivery.lease_until < now),
                 ),
                 ~replaced_in_flight(now),  # superseded at the next sweep, never sent again
-                *_claimable(full),
+                *_claimable(full, now),
             )
             # Take-downs first: a partner that is slow, or catching up, takes a found child's
             # alert down at its next free slot, not once every alert queued ahead of it has

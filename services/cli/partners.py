@@ -141,16 +141,25 @@ def _describe(partner: PartnerOut) -> str:
         ("created", when(partner.created_at)),
         ("verified", when(partner.verified_at)),
         ("old secret signs until", when(partner.secret_rotation_ends)),
+        ("paused until", _paused(partner)),
     ]
     width = max(len(name) for name, _ in lines)
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in lines)
 
 
+def _paused(partner: PartnerOut) -> str:
+    from services.cli.tables import when
+
+    if partner.paused_until is None:
+        return "-"
+    return f"{when(partner.paused_until)} (it answered {partner.paused_by} with Retry-After)"
+
+
 async def _show(sessions: Sessions, sealer: Sealer, partner_id: str) -> int:
-    from dispatcher.partners import PartnerService, partner_out
+    from dispatcher.partners import PartnerService
 
     async with sessions() as session, session.begin():
-        partner = partner_out(await PartnerService(session, _now(), sealer).load(partner_id))
+        partner = await PartnerService(session, _now(), sealer).read(partner_id)
     print(_describe(partner))
     return 0
 

@@ -19,7 +19,7 @@ from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
 from shared.auth import create_api_key
-from tests.flows import an_alert_on_its_way
+from tests.flows import an_alert_on_its_way, an_approved_case
 from tests.services.console_steps import (
     MARKUP_NAME,
     add_console_keys,
@@ -29,6 +29,7 @@ from tests.services.console_steps import (
     sign_in,
     submit_case,
 )
+from tests.waiting import eventually
 
 
 def delivery(page: Page, event: str, status: str) -> str:
@@ -411,6 +412,30 @@ async def test_partners_and_a_dead_delivery_replayed_in_the_console(
             await page.screenshot(path=str(tmp_path / "console-partners.png"), full_page=True)
             await page.context.close()
     assert not watch.outside, watch.outside
+
+
+async def test_a_partner_paused_by_its_retry_after_says_until_when(
+    stack: Stack, browser: Browser
+) -> None:
+    """A partner that answered 429 with a Retry-After gets nothing until then, whatever is
+    owed to it: its page in the API and its row in the console say so, and until when."""
+    async with partner_endpoint(script=[429]) as partner:
+        partner.retry_after = "600"
+        registered = await stack.register_partner(partner)
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            await an_approved_case(police, reviewer)
+        async with stack.client("admin") as admin:
+            shown = await eventually(
+                lambda: admin.get(f"/v1/partners/{registered['id']}"),
+                lambda answer: answer.json()["paused_until"] is not None,
+            )
+        assert shown.json()["paused_by"] == 429
+        until = datetime.fromisoformat(shown.json()["paused_until"])
+        assert timedelta(minutes=9) < until - datetime.now(UTC) <= timedelta(minutes=10)
+        async with console_page(stack, browser, "admin") as page:
+            await page.locator("a[data-nav='nav.partners']").click()
+            row = page.locator(f"tr[data-partner='{registered['id']}']")
+            await expect(row.locator("[data-paused='429']")).to_contain_text("HTTP 429")
 
 
 async def test_a_child_given_by_birth_date_shows_an_age(stack: Stack, browser: Browser) -> None:

@@ -21,7 +21,9 @@ export async function showPartners(view) {
   const rows = page.items.map((p) => h("tr", { "data-partner": p.id },
     h("td", typedText(p.name)),
     h("td", { text: p.url }),
-    h("td", {}, h("span", { class: `status ${p.status}`, text: t(`partner.${p.status}`, p.status) }), p.status_reason ? h("small", { class: "hint", text: p.status_reason }) : null),
+    h("td", {}, h("span", { class: `status ${p.status}`, text: t(`partner.${p.status}`, p.status) }), p.status_reason ? h("small", { class: "hint", text: p.status_reason }) : null,
+      // Its Retry-After (429: its rate limit; 503: down) holds everything sent to it until then.
+      p.paused_until ? h("small", { class: "hint", "data-paused": String(p.paused_by), text: `${t("paused_until")} ${when(p.paused_until)} (HTTP ${p.paused_by})` }) : null),
     h("td", { text: p.languages.join(", ") }),
     h("td", { text: when(p.verified_at) }),
     h("td", {},

@@ -562,3 +562,23 @@ async def test_the_cases_list_and_the_queue_page_on_to_older_cases(
             await expect(listed).to_have_count(5)
             await expect(button).to_be_hidden()
             assert set(await listed.evaluate_all("rows => rows.map(r => r.dataset.case)")) == filed
+
+
+async def test_a_case_page_shows_its_newest_acts_however_long_its_audit_timeline(
+    stack: Stack, browser: Browser
+) -> None:
+    """The timeline asked for one page of the case's audit entries, oldest first: a case with
+    more than a page hid its newest acts, its resolution among them. Pages of 2 here."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police, stack.client("officer") as officer:
+        report, _ = await an_approved_case(police, officer)
+        resolved = await police.post(f"{report}/resolve", json={})
+        assert resolved.status_code == 200, resolved.text
+        listed = await officer.get("/v1/audit", params={"case_id": report.rsplit("/", 1)[1]})
+    actions = [e["action"] for e in listed.json()["items"]]
+    assert len(actions) == 3 and actions[-1] == "resolve", actions
+    async with console_page(stack, browser, "officer") as page:
+        await page.route(re.compile(r"/v1/audit\?"), two_a_page)
+        await open_case(page, report.rsplit("/", 1)[1])
+        timeline = page.locator("#audit ol.timeline li")
+        await expect(timeline).to_have_count(3)

@@ -101,11 +101,24 @@ function sightingsList(report, reload) {
       : h("p", { text: t("none") }));
 }
 
+// Every entry of the case, oldest first, page after page: its newest acts come last, and one
+// page alone would hide them from a case with more.
+async function auditEntries(caseId) {
+  const entries = [];
+  let offset = 0;
+  while (offset !== null) {
+    const page = await get(`v1/audit${query({ case_id: caseId, limit: 200, offset })}`);
+    entries.push(...page.items);
+    offset = page.next_offset;
+  }
+  return entries;
+}
+
 async function auditTimeline(caseId) {
-  const page = await get(`v1/audit${query({ case_id: caseId, limit: 200 })}`);
+  const entries = await auditEntries(caseId);
   return h("section", { id: "audit" },
     h("h2", { text: t("audit") }),
-    h("ol", { class: "timeline" }, page.items.map((e) =>
+    h("ol", { class: "timeline" }, entries.map((e) =>
       h("li", {}, h("time", { text: when(e.at) }), " — ", t(`audit.${e.action}`, e.action), " — ",
         e.key_name ? h("span", { class: "key-name", ...typedText(e.key_name) }) : null, " ", h("code", { text: e.key_id })))));
 }

@@ -113,7 +113,8 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     report_id: Mapped[str] = mapped_column(String(36))
     sighting_id: Mapped[str | None] = mapped_column(String(36), default=None)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Indexed for the pruning of old records (idempotency_records.py), a batch at a time.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class AuditEntry(Base):

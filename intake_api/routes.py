@@ -65,7 +65,9 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         description="Retry-safe submission: the same key and body give the same answer (the "
-        "same report, or the same sighting) without doing it twice.",
+        "same report, or the same sighting) without doing it twice. A key is remembered for "
+        "48 hours after its request (by default: the deployment may set another time); "
+        "after that it is a new key.",
     ),
 ]
 IfMatch = Annotated[

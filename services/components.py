@@ -35,6 +35,7 @@ from dispatcher.consumer import AlertEventHandler
 from dispatcher.retention import prune_attempts, prune_known_alerts
 from dispatcher.retry import RetryPolicy
 from dispatcher.worker import DeliveryWorker, WorkerConfig
+from intake_api.idempotency_records import PRUNE_BATCH, prune_idempotency_records
 from intake_api.retention import RetentionTimer
 from services.cap_keys import cap_signer
 from services.data_key import data_key
@@ -136,6 +137,15 @@ def housekeeping(settings: Settings, roles: tuple[Role, ...]) -> list[Prune]:
     # different processes, and an event sent again must always find it.
     remembered = events + timedelta(days=1)
     prunes = []
+    if "intake-api" in roles:
+        prunes.append(
+            Prune(
+                "idempotency_records",
+                prune_idempotency_records,
+                timedelta(hours=settings.idempotency_key_hours),
+                batch=PRUNE_BATCH,
+            )
+        )
     if "relay" in roles:
         prunes.append(Prune("outbox", prune_published, events))
     if "alert-engine" in roles:
@@ -335,14 +345,15 @@ def build_components(
             keep=timedelta(days=settings.retention_days),
             interval_s=settings.retention_interval_minutes * 60,
         )
-    if bus is None:
-        return components
+    # Every role prunes what it owns, the API process (which has no bus) included.
     components.housekeeper = Housekeeper(
         sessions,
         clock,
         housekeeping(settings, roles),
         interval_s=settings.housekeeping_interval_minutes * 60,
     )
+    if bus is None:
+        return components
     if "relay" in roles:
         leadership = None
         if not settings.is_sqlite:

@@ -4,8 +4,8 @@ Published outbox rows, processed-event ids and the attempts of finished deliveri
 needed for a while: the outbox to publish (and, in the embedded mode, to send again what a
 consumer had not finished), the processed ids to recognise a redelivered event, the attempts
 for operators reading what happened. Each service prunes the tables it owns, in a loop under
-the same supervision as the others; each prune is one idempotent DELETE, so several processes
-doing it at once is harmless.
+the same supervision as the others; each prune is one idempotent DELETE (or a run of them,
+a bounded batch each), so several processes doing it at once is harmless.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class Prune:
     table: str  # for logs and tests
     rows: PruneRows
     keep: timedelta
+    # Set when ``rows`` deletes at most this many rows a call: it is called again, each call
+    # in a transaction of its own, until a call deletes fewer.
+    batch: int | None = None
 
 
 class Housekeeper:
@@ -65,8 +68,13 @@ class Housekeeper:
         now = self._clock.now()
         deleted: dict[str, int] = {}
         for prune in self._prunes:
-            async with self._sessions() as session, session.begin():
-                deleted[prune.table] = await prune.rows(session, now - prune.keep)
+            deleted[prune.table] = 0
+            while True:
+                async with self._sessions() as session, session.begin():
+                    rows = await prune.rows(session, now - prune.keep)
+                deleted[prune.table] += rows
+                if prune.batch is None or rows < prune.batch:
+                    break
         if any(deleted.values()):
             log.info("pruned", extra={"rows": deleted})
         return deleted

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     retention_interval_minutes: float = Field(
         default=15.0, gt=0, description="How often the intake API looks for cases to erase."
     )
+    idempotency_key_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description="An Idempotency-Key is remembered this many hours after its request: a "
+        "retry within them gets the first answer; after, the key is new again.",
+    )
     max_body_bytes: int = Field(
         default=1_000_000, description="Larger request bodies are refused (413)."
     )

@@ -27,6 +27,7 @@ from aiokafka.errors import (
 )
 
 from shared.bus.base import LOOK_AHEAD, Accepted, Handler, Message, Outgoing
+from shared.bus.coordinator_warm_up import quiet_coordinator_warm_up
 from shared.bus.processing import MessageHandling
 from shared.supervision import Supervisor
 
@@ -219,6 +220,8 @@ class KafkaBus:
             linger_ms=0,
         )
         await self._producer.start()
+        # A fresh cluster's first group lookups are answered "not available" for a moment.
+        quiet_coordinator_warm_up()
         for member in self._members:
             member.consumer = AIOKafkaConsumer(
                 bootstrap_servers=self._bootstrap,

@@ -297,15 +297,18 @@ class Components:
 
     def readiness(self) -> Readiness:
         broker: BrokerCheck | None = None
-        if self.bus is not None and not isinstance(self.bus, InProcessBus):
-            broker = self.bus.reachable
-        elif self.bus is None and (bootstrap := self.settings.kafka_bootstrap_servers):
-            from shared.bus.kafka import broker_reachable  # aiokafka only where Kafka is used
+        bootstrap = self.settings.kafka_bootstrap_servers
+        if bootstrap and not isinstance(self.bus, InProcessBus):
+            # aiokafka only where Kafka is used
+            from shared.bus.bootstrap_hosts import BrokerState
+            from shared.bus.kafka import broker_reachable
 
             async def broker_answers() -> bool:
+                if self.bus is not None:
+                    return await self.bus.reachable()
                 return await broker_reachable(bootstrap)
 
-            broker = broker_answers
+            broker = BrokerState(bootstrap, broker_answers)
         # The intake API takes reports through a broker outage (the outbox holds them): it
         # shows the broker's state but does not depend on it.
         return Readiness(self.engine, self.supervisor, broker, broker_required=self.bus is not None)

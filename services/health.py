@@ -40,7 +40,9 @@ OUTBOX_OLDEST_AGE = Gauge(
     "it (0: none waits). It grows while no relay runs: alert on it.",
 )
 
-BrokerCheck = Callable[[], Awaitable[bool]]
+# The broker's state: "ok", or what is wrong ("unreachable", a bootstrap host that does not
+# resolve: shared/bus/bootstrap_hosts.py).
+BrokerCheck = Callable[[], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,9 @@ class Readiness:
     async def _broker(self) -> str | None:
         if self.broker is None:
             return None
-        up = await self.broker()
-        DEPENDENCY_UP.labels("broker").set(int(up))
-        return "ok" if up else "unreachable"
+        state = await self.broker()
+        DEPENDENCY_UP.labels("broker").set(int(state == "ok"))
+        return state
 
     async def _database(self) -> tuple[str, Backlog | None]:
         try:

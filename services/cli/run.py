@@ -142,11 +142,21 @@ def handle_run(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         if bootstrap and args.role != "intake-api":  # the API takes reports without the broker
             waiting(f"the broker {bootstrap}")
-            for step in (lambda: _broker_answers(bootstrap), lambda: _make_topics(settings)):
+
+            def broker_answers() -> None:
+                try:
+                    _broker_answers(bootstrap)
+                except BrokerUnreachable as exc:
+                    waiting(f"the broker {bootstrap} ({exc})")  # /readyz says why
+                    raise
+                waiting(f"the broker {bootstrap}")
+
+            for step in (broker_answers, lambda: _make_topics(settings)):
                 until_answering(
                     step,
                     f"the broker {bootstrap}",
                     transient=lambda exc: isinstance(exc, BrokerUnreachable),
+                    reason=str,
                 )
     if args.role == "all":
         asyncio.run(_serve_api(settings, ALL_ROLES))
@@ -218,16 +228,22 @@ def _refuse_a_guessed_address(settings: Settings, role: str) -> None:
 
 
 class BrokerUnreachable(Exception):
-    """No broker of the bootstrap list answered a metadata request."""
+    """No broker of the bootstrap list answered a metadata request; its text says why."""
 
 
 def _broker_answers(bootstrap: str) -> None:
     import asyncio
 
+    from shared.bus.bootstrap_hosts import not_resolving, unresolved_hosts
     from shared.bus.kafka import broker_reachable
 
-    if not asyncio.run(broker_reachable(bootstrap)):
-        raise BrokerUnreachable
+    if asyncio.run(broker_reachable(bootstrap)):
+        return
+    # A mistyped host is a setting to fix, not an outage to wait out: said apart (and still
+    # waited for, as a name may resolve a moment later).
+    if missing := asyncio.run(unresolved_hosts(bootstrap)):
+        raise BrokerUnreachable(f"{not_resolving(missing)}: check KAFKA_BOOTSTRAP_SERVERS")
+    raise BrokerUnreachable("no broker of the list answers")
 
 
 def _make_topics(settings: Settings) -> None:
@@ -256,7 +272,7 @@ def _make_topics(settings: Settings) -> None:
     except TopicsRefused as refused:
         raise StartRefused(str(refused)) from None
     except (KafkaError, OSError) as exc:
-        raise BrokerUnreachable from exc
+        raise BrokerUnreachable(f"creating the topics failed: {type(exc).__name__}") from exc
 
 
 def server_config(app: object, settings: Settings, port: int) -> uvicorn.Config:

@@ -20,11 +20,14 @@ def until_answering(
     what: str,
     *,
     transient: Callable[[BaseException], bool],
+    reason: Callable[[BaseException], str] = lambda exc: type(exc).__name__,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """``attempt()``'s result, trying again (backing off to every 10 s) while it fails in a
-    way that passes with time; other failures are raised. Says once that it waits, and when
-    ``what`` answers. Nothing is held meanwhile, so a signal may end the wait as it is."""
+    way that passes with time; other failures are raised. Says once that it waits, and why
+    (``reason``: the failure's type unless told, as a driver's text may hold an address),
+    and when ``what`` answers. Nothing is held meanwhile, so a signal may end the wait as
+    it is."""
     delay = _FIRST_DELAY_S
     waiting_since: float | None = None
     while True:
@@ -36,8 +39,7 @@ def until_answering(
             if waiting_since is None:
                 waiting_since = time.monotonic()
                 print(
-                    f"tifli: waiting for {what} ({type(exc).__name__}); trying again until it "
-                    "answers",
+                    f"tifli: waiting for {what} ({reason(exc)}); trying again until it answers",
                     file=sys.stderr,
                     flush=True,
                 )

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from playwright.async_api import Browser, Page, Request, Route, expect
 
 from services.testbed.browser import addresses_on, is_loopback, open_page
@@ -25,6 +26,7 @@ from tests.services.console_steps import (
     add_console_keys,
     confirm,
     console_page,
+    fill_new_case,
     open_case,
     sign_in,
     submit_case,
@@ -582,3 +584,111 @@ async def test_a_case_page_shows_its_newest_acts_however_long_its_audit_timeline
         await open_case(page, report.rsplit("/", 1)[1])
         timeline = page.locator("#audit ol.timeline li")
         await expect(timeline).to_have_count(3)
+
+
+# The new-case form's map, as the page projects it: a point's pixel in the map's box, and the
+# point a pixel stands for, rounded to 5 decimals as the form rounds it.
+PIXEL_OF = """([lat, lon]) => {
+  const p = window.formMaps.at(-1).latLngToContainerPoint([lat, lon]);
+  return [p.x, p.y];
+}"""
+POINT_AT = """([x, y]) => {
+  const point = window.formMaps.at(-1).containerPointToLatLng([x, y]);
+  return [Number(point.lat.toFixed(5)), Number(point.lng.toFixed(5))];
+}"""
+
+
+async def click_map_at(page: Page, point: list[float]) -> list[float]:
+    """Clicks the form's map at the pixel nearest ``point``; gives back where the map took the
+    click (the box may sit at a fraction of a pixel, which the mouse does not)."""
+    pixel = [round(c) for c in await page.evaluate(PIXEL_OF, point)]
+    await page.evaluate(
+        "() => { window.formMaps.at(-1).once('click', (e) => {"
+        " window.mapClicked = [e.containerPoint.x, e.containerPoint.y]; }); }"
+    )
+    await page.locator("#last-seen-map").click(position={"x": pixel[0], "y": pixel[1]})
+    clicked: list[float] = await page.evaluate("window.mapClicked")
+    assert clicked == pytest.approx(pixel, abs=1)
+    return clicked
+
+
+async def marker_pixel(page: Page) -> list[float]:
+    """The centre of the form map's marker, in the map's box."""
+    box = await page.locator("#last-seen-map").bounding_box()
+    marker = await page.locator("#last-seen-map .point-marker").bounding_box()
+    assert box is not None and marker is not None
+    return [
+        marker["x"] + marker["width"] / 2 - box["x"] - 1,  # the map's 1 px border
+        marker["y"] + marker["height"] / 2 - box["y"] - 1,
+    ]
+
+
+async def fields_point(page: Page) -> list[float]:
+    """The point the form's latitude and longitude fields hold."""
+    form = page.locator("#new-case")
+    return [float(await form.locator(f"#{axis}").input_value()) for axis in ("lat", "lon")]
+
+
+async def test_the_last_seen_point_is_placed_on_the_new_case_forms_map(
+    stack: Stack, browser: Browser
+) -> None:
+    """The officer places the last-seen point on a map of the form (the case page's base
+    map): typed coordinates move its marker, a click, a drag or the arrow keys fill the
+    fields, a point out at sea is refused under the latitude in the API's words, and the case
+    is filed at the point clicked. The form had two number fields only."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "police") as page:
+        # Each map the page makes, to read its projection (Leaflet keeps no list of them).
+        await page.evaluate(
+            "() => { L.Map.addInitHook(function () { (window.formMaps ??= []).push(this); }); }"
+        )
+        form = await fill_new_case(page)  # Casablanca's coordinates typed
+        await page.locator("#last-seen-map[data-base-map=drawn]").wait_for()
+        await form.locator("#sex").select_option("female")
+        marker = page.locator("#last-seen-map .point-marker")
+        await expect(marker).to_have_count(1)
+        for lat, lon in ((33.5731, -7.5898), (31.6295, -7.9811)):  # and then Marrakech
+            await form.locator("#lat").fill(str(lat))
+            await form.locator("#lon").fill(str(lon))
+            expected = await page.evaluate(PIXEL_OF, [lat, lon])
+            assert await marker_pixel(page) == pytest.approx(expected, abs=1)
+        await expect(page.locator("#last-seen-point")).to_contain_text("31.6295, -7.9811")
+
+        # The arrow keys move the marker, on the focused map: east, the latitude kept.
+        await page.locator("#last-seen-map").focus()
+        await page.keyboard.press("ArrowRight")
+        await expect(form.locator("#lon")).not_to_have_value("-7.9811")
+        lat, lon = await fields_point(page)
+        assert lat == 31.6295 and lon > -7.9811
+
+        # Dragged, the marker takes the fields where it is dropped.
+        start = await marker_pixel(page)
+        box = await page.locator("#last-seen-map").bounding_box()
+        assert box is not None
+        await page.mouse.move(box["x"] + 1 + start[0], box["y"] + 1 + start[1])
+        await page.mouse.down()
+        await page.mouse.move(box["x"] + 1 + start[0] + 25, box["y"] + 1 + start[1] - 15, steps=5)
+        await page.mouse.up()
+        dropped = await page.evaluate(POINT_AT, [start[0] + 25, start[1] - 15])
+        await expect(form.locator("#lat")).to_have_value(str(dropped[0]))
+        assert await fields_point(page) == dropped
+
+        # Out at sea, far off the coast: the API's refusal, said under the latitude.
+        sea = await click_map_at(page, [30.0, -16.0])
+        assert await fields_point(page) == await page.evaluate(POINT_AT, sea)
+        await form.locator("button[type=submit]").click()
+        await expect(form.locator("#lat")).to_have_attribute("aria-invalid", "true")
+        await expect(form.locator("#lat-error")).to_contain_text("outside the service area")
+
+        # Clicked at Fès's pixel: the fields hold the point the page projects there.
+        pixel = await click_map_at(page, [34.0331, -5.0003])
+        clicked = await page.evaluate(POINT_AT, pixel)
+        assert await fields_point(page) == clicked
+        assert await marker_pixel(page) == pytest.approx(pixel, abs=1)
+        await expect(form.locator("#lat")).not_to_have_attribute("aria-invalid", "true")
+        await form.locator("button[type=submit]").click()
+        await page.wait_for_url(re.compile(r"#/cases/[\w-]+$"))
+        case_id = page.url.rsplit("/", 1)[1]
+    async with stack.client("police") as api:
+        report = (await api.get(f"/v1/reports/{case_id}")).json()["report"]
+    assert [report["last_seen"]["location"][axis] for axis in ("lat", "lon")] == clicked

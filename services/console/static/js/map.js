@@ -19,9 +19,9 @@ const COLORS = {
   foreign: { color: "#b0b0b0", weight: 0.5, fillColor: "#e2e2e2", fillOpacity: 1 },
 };
 let baseMap; // fetched once per page load
-const MOROCCO = [[20.7, -17.2], [36.0, -1.0]];
+export const MOROCCO = [[20.7, -17.2], [36.0, -1.0]];
 
-function leaflet() {
+export function leaflet() {
   if (!window.L) throw new Error("the map library did not load");
   return window.L;
 }
@@ -41,6 +41,18 @@ async function baseLayer(L) {
   });
 }
 
+// The base map under whatever ``map`` draws; ``container`` says ``data-base-map="drawn"``
+// once it is there.
+export function drawBaseMap(L, map, container) {
+  baseLayer(L).then((layer) => {
+    if (layer) {
+      layer.addTo(map);
+      layer.bringToBack();
+      container.dataset.baseMap = "drawn";
+    }
+  });
+}
+
 export class CaseMap {
   constructor(container) {
     const L = leaflet();
@@ -57,13 +69,7 @@ export class CaseMap {
     this.pickMarker = null;
     this.map.on("click", (event) => this._picked(event.latlng));
     this._legend();
-    baseLayer(L).then((layer) => {
-      if (layer) {
-        layer.addTo(this.map);
-        layer.bringToBack();
-        container.dataset.baseMap = "drawn";
-      }
-    });
+    drawBaseMap(L, this.map, container);
   }
 
   _legend() {

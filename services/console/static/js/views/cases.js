@@ -12,6 +12,7 @@ import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } 
 import { checkFields, markField, markFieldErrors } from "../field_errors.js";
 import { input, numberInput, numberOf } from "../inputs.js";
 import { guard, sent } from "../unsent.js";
+import { PointMap, pointMapBox } from "../point_map.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
 
@@ -99,6 +100,9 @@ export function showNewCase(view) {
     input("clothing", "f.clothing"),
     input("place_name", "f.place_name", { required: true }),
     h("div", { class: "row" }, numberInput("lat", "f.lat", { min: -90, max: 90 }), numberInput("lon", "f.lon", { min: -180, max: 180 })),
+    // Or placed on the map, which fills the two fields (a point outside the service area is
+    // refused by the API, its words under the latitude).
+    pointMapBox(),
     // Empty: a time offered in advance would go out in every text if left as it was.
     input("seen_at", "f.seen_at", { type: "datetime-local", required: true, "aria-describedby": "seen-at-clock" }),
     h("small", { class: "hint", id: "seen-at-clock", text: clockName() }),
@@ -173,4 +177,6 @@ export function showNewCase(view) {
   });
   guard(form);
   replace(view, form);
+  // Made once the form is in the page: the map measures its box.
+  new PointMap(form.querySelector("#last-seen-map"), form.querySelector("#lat"), form.querySelector("#lon"), form.querySelector("#last-seen-point"));
 }

@@ -1,0 +1,121 @@
+// The map a point is placed on (the new-case form's last-seen point), on the case page's base
+// map: a click or a tap puts the marker there and fills the latitude and longitude fields,
+// rounded to 5 decimals (about a metre); the marker can be dragged; coordinates typed move
+// it. The fields stay the point's one record: the map only writes to them and follows them,
+// so what is sent, kept over a change of language or refused by the API is what they hold.
+// With the keyboard the map is one tab stop: the arrow keys move the marker (Shift: further),
+// + and - zoom.
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+import { numberOf } from "./inputs.js";
+import { MOROCCO, drawBaseMap, leaflet } from "./map.js";
+
+const DECIMALS = 5;
+// An arrow key's step in screen pixels, so it is finer as the map zooms in; Shift: five.
+const STEP_PX = 10;
+const ARROWS = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+
+export function rounded(degrees) {
+  return Number(degrees.toFixed(DECIMALS));
+}
+
+// The point the two fields hold, or null while either is empty, no number or out of range.
+function typedPoint(latField, lonField) {
+  const lat = numberOf(latField);
+  const lon = numberOf(lonField);
+  const valid = typeof lat === "number" && typeof lon === "number" && Math.abs(lat) <= 90 && Math.abs(lon) <= 180;
+  return valid ? [lat, lon] : null;
+}
+
+export class PointMap {
+  // ``container``: an element already in the page (Leaflet measures it); ``said``: where the
+  // point placed is said in words, for a screen reader.
+  constructor(container, latField, lonField, said) {
+    const L = leaflet();
+    this.L = L;
+    this.latField = latField;
+    this.lonField = lonField;
+    this.said = said;
+    // Leaflet's own keys pan the map: here the arrows move the marker instead.
+    this.map = L.map(container, { attributionControl: false, zoomControl: false, zoomSnap: 0.25, keyboard: false });
+    container.setAttribute("tabindex", "0");
+    container.setAttribute("role", "application");
+    container.setAttribute("aria-label", t("point_map"));
+    L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(this.map);
+    this.map.fitBounds(MOROCCO);
+    drawBaseMap(L, this.map, container);
+    this.marker = null;
+    this.map.on("click", (event) => this._place(event.latlng));
+    container.addEventListener("keydown", (event) => this._key(event));
+    for (const field of [latField, lonField]) field.addEventListener("input", () => this._follow());
+    this._follow();
+  }
+
+  // The marker at ``latlng``, made on first use: a div, no image (nothing to load).
+  _show(latlng) {
+    if (this.marker) {
+      this.marker.setLatLng(latlng);
+      return;
+    }
+    const icon = this.L.divIcon({ className: "point-marker", iconSize: [18, 18] });
+    this.marker = this.L.marker(latlng, { icon, draggable: true, keyboard: false }).addTo(this.map);
+    // Its point is in the fields and said beside the map: a screen reader has nothing to read here.
+    this.marker.getElement().setAttribute("aria-hidden", "true");
+    this.marker.on("dragend", () => this._place(this.marker.getLatLng()));
+  }
+
+  _hide() {
+    if (this.marker) this.marker.remove();
+    this.marker = null;
+  }
+
+  // Placed on the map (click, tap, drag, arrow key): the fields take the point, as if typed
+  // (a mark of theirs goes, the form counts as typed into), and the marker sits on it rounded.
+  _place(latlng) {
+    this.latField.value = String(rounded(latlng.lat));
+    this.lonField.value = String(rounded(latlng.lng));
+    for (const field of [this.latField, this.lonField]) field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // The fields changed (typed, restored, placed): the marker follows, kept in view.
+  _follow() {
+    const point = typedPoint(this.latField, this.lonField);
+    if (!point) {
+      this._hide();
+      this.said.textContent = "";
+      return;
+    }
+    this._show(point);
+    this.map.panInside(point, { animate: false });
+    this.said.textContent = `${t("point_placed")} \u2066${point[0]}, ${point[1]}\u2069`;
+  }
+
+  _key(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const arrow = ARROWS[event.key];
+    if (arrow) {
+      const from = this.marker ? this.marker.getLatLng() : this.map.getCenter();
+      const step = STEP_PX * (event.shiftKey ? 5 : 1);
+      // Projected without rounding to whole pixels (as the container's points are): a step
+      // east keeps the latitude.
+      const to = this.map.project(from).add([arrow[0] * step, arrow[1] * step]);
+      this._place(this.map.unproject(to));
+    } else if (event.key === "+" || event.key === "=") {
+      this.map.zoomIn();
+    } else if (event.key === "-") {
+      this.map.zoomOut();
+    } else {
+      return;
+    }
+    event.preventDefault();  // the page does not scroll under the map
+  }
+}
+
+// The map's box, its hint and where the point is said: put in the form before ``PointMap``
+// is made on ``#last-seen-map``.
+export function pointMapBox() {
+  return h("div", { class: "point-map-box" },
+    h("small", { class: "hint", id: "last-seen-map-hint", text: t("point_map_hint") }),
+    h("div", { id: "last-seen-map", class: "point-map", "aria-describedby": "last-seen-map-hint" }),
+    h("small", { class: "hint", id: "last-seen-point", "aria-live": "polite", dir: "auto" }));
+}

@@ -54,6 +54,12 @@ class ServiceArea:
         if not self.contains(point):
             raise field_problem(field, self.refusal())
 
+    def outline(self) -> BaseGeometry:
+        """Where a point is accepted, as one geometry: the area within the box (a client
+        draws it; ``contains`` is the check)."""
+        box = shapely.box(self.west, self.south, self.east, self.north)
+        return box if self.shape is None else shapely.intersection(self.shape, box)
+
     def refusal(self) -> str:
         near = "the territory and about 50 km around it, " if self.shape is not None else ""
         return (

@@ -21,6 +21,7 @@ from dispatcher.routes import webhooks as partner_webhooks
 from intake_api.dependencies import service_area_of
 from intake_api.own_key_routes import router as own_key_router
 from intake_api.routes import router as reports_router
+from intake_api.service_area_routes import router as service_area_router
 from services.access_log import AccessLog
 from services.api_headers import ApiResponseHeaders
 from services.components import Components, map_territory, zone_policy
@@ -105,6 +106,7 @@ def create_app(components: Components) -> FastAPI:
         alert_versions_router,
         exact_zone_router,
         map_router,
+        service_area_router,
         cap_certificate_router,
         partners_router,
         deliveries_router,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import shapely
 from pyproj import Transformer
+from shapely.geometry import shape
 
 from alert_engine.territory import default_paths, load_territory
 from deploy.geodata.service_area import REACH_KM, service_area
@@ -70,3 +71,26 @@ def test_the_area_holds_the_territory_and_reaches_about_50_km_beyond() -> None:
         x, y = plane.transform(shell[:, 0], shell[:, 1])
         distance_km = float(np.hypot(x, y).min()) / 1000
         assert REACH_KM - 2.0 <= distance_km <= REACH_KM + 1.0, (lon, lat, distance_km)
+
+
+async def test_the_area_is_served_with_the_words_a_point_outside_is_refused_with(
+    stack: Stack,
+) -> None:
+    """A client draws the area where a point is placed (the console's new-case map), and
+    knows what the API will say of a point beyond it, before sending anything."""
+    body = report_body()
+    body["last_seen"]["location"] = {"lat": 35.697, "lon": -0.633}  # Oran
+    async with stack.client("submitter") as police:
+        served = await police.get("/v1/map/service-area")
+        refused = await police.post("/v1/reports", json=body)
+    assert served.status_code == 200, served.text
+    assert served.headers["content-type"] == "application/geo+json"
+    feature = served.json()
+    area = shape(feature["geometry"])
+    assert area.contains(shapely.Point(-7.5898, 33.5731))  # Casablanca
+    assert not area.contains(shapely.Point(-0.633, 35.697))
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert feature["properties"]["refusal"] == error["message"]
+    async with stack.client() as anonymous:
+        assert (await anonymous.get("/v1/map/service-area")).status_code == 401

@@ -633,9 +633,10 @@ async def test_the_last_seen_point_is_placed_on_the_new_case_forms_map(
     stack: Stack, browser: Browser
 ) -> None:
     """The officer places the last-seen point on a map of the form (the case page's base
-    map): typed coordinates move its marker, a click, a drag or the arrow keys fill the
-    fields, a point out at sea is refused under the latitude in the API's words, and the case
-    is filed at the point clicked. The form had two number fields only."""
+    map, the service area drawn on it): typed coordinates move its marker, a click, a drag or
+    the arrow keys fill the fields, a point out at sea is refused under the latitude in the
+    API's words, and the case is filed at the point clicked. The form had two number fields
+    only."""
     await add_console_keys(stack)
     async with console_page(stack, browser, "police") as page:
         # Each map the page makes, to read its projection (Leaflet keeps no list of them).
@@ -644,6 +645,9 @@ async def test_the_last_seen_point_is_placed_on_the_new_case_forms_map(
         )
         form = await fill_new_case(page)  # Casablanca's coordinates typed
         await page.locator("#last-seen-map[data-base-map=drawn]").wait_for()
+        # The service area, a dashed line, which the hint names.
+        await page.locator("#last-seen-map[data-service-area=drawn] path.service-area").wait_for()
+        await expect(page.locator("#service-area-hint")).to_be_visible()
         await form.locator("#sex").select_option("female")
         marker = page.locator("#last-seen-map .point-marker")
         await expect(marker).to_have_count(1)

@@ -47,8 +47,8 @@ from shared.problem_schema import PlaceCandidate, ProblemDetails
 from shared.problems import PROBLEM_JSON, Problem
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
-# Any valid key, whatever its scopes: what the calling key is.
-ANY_KEY = {"/v1/keys/me", "/v1/map/base"}  # any working key, whatever its scopes
+# Any valid key, whatever its scopes: what the calling key is, the maps (no case data).
+ANY_KEY = {"/v1/keys/me", "/v1/map/base", "/v1/map/service-area"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.
 READABLE_ID = re.compile(
     r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"

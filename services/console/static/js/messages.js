@@ -1,7 +1,7 @@
 // The interface's texts. Keys missing from a language fall back to English.
 export const MESSAGES = {
   en: {
-    point_map: "Map: where the child was last seen", point_placed: "Point placed:",
+    point_map: "Map: where the child was last seen", point_placed: "Point placed:", service_area_hint: "The dashed line bounds the service area: the API refuses a point beyond it.",
     point_map_hint: "Click or tap the map to place the point, or drag its marker: the latitude and longitude follow, and typed coordinates move the marker. On the map, the arrow keys move the marker (Shift: further), + and - zoom.",
     "alert_down_map": "Taken down: partners no longer show this zone.",
     "unsent.leave": "What you typed has not been sent. Leave this page and lose it?",
@@ -78,7 +78,7 @@ export const MESSAGES = {
     description_hint: "At least 20 characters unless a photo is given: approval needs one or the other.", correct_case: "Correct the case", correct_hint: "Change what needs correcting, then save: only what changed is sent.", correct_hint_published: "The alert is out: a correction of what partners show needs a reviewer who did not file the case, and goes out at once as an Update. Where and how the child was last seen is not corrected: add a sighting.", save_correction: "Save the correction", nothing_changed: "Nothing was changed.", sending: "Sending…", corrected_ok: "Corrected.", corrected_published_ok: "Corrected: partners receive an Update if it changes what they show.", "error.fields": "To correct:", "error.required": "Required.", "error.unchecked": "Must be ticked.", "error.url": "An https address (https://…).", "error.range": "Between", "error.number": "A number.", "error.too_long": "At most this many characters:", "error.invalid": "Not valid.", cancel_reason: "Reason for cancelling", reject_reason: "Reason for rejecting", language: "Language", case_ref_hint: "The case's full reference (36 characters), as its page and its alert show it.",
   },
   fr: {
-    point_map: "Carte : où l'enfant a été vu pour la dernière fois", point_placed: "Point placé :",
+    point_map: "Carte : où l'enfant a été vu pour la dernière fois", point_placed: "Point placé :", service_area_hint: "La ligne pointillée borne la zone de service : l'API refuse un point au-delà.",
     point_map_hint: "Cliquez ou touchez la carte pour placer le point, ou faites glisser son repère : la latitude et la longitude suivent, et des coordonnées tapées déplacent le repère. Sur la carte, les flèches déplacent le repère (Maj : plus loin), + et - zooment.",
     "alert_down_map": "Retirée : les partenaires ne montrent plus cette zone.",
     "unsent.leave": "Ce que vous avez saisi n'a pas été envoyé. Quitter cette page et le perdre ?",
@@ -154,7 +154,7 @@ export const MESSAGES = {
     description_hint: "Au moins 20 caractères, sauf si une photo est donnée : la validation demande l'un ou l'autre.", correct_case: "Corriger le dossier", correct_hint: "Modifiez ce qui doit l'être, puis enregistrez : seul ce qui a changé est envoyé.", correct_hint_published: "L'alerte est diffusée : corriger ce que montrent les partenaires demande un valideur autre que la clé qui a soumis le dossier, et part aussitôt en mise à jour. Le lieu et le mode de déplacement ne se corrigent pas : ajoutez un signalement.", save_correction: "Enregistrer la correction", nothing_changed: "Rien n'a été modifié.", sending: "Envoi…", corrected_ok: "Corrigé.", corrected_published_ok: "Corrigé : les partenaires reçoivent une mise à jour si cela change ce qu'ils montrent.", "error.fields": "À corriger :", "error.required": "Obligatoire.", "error.unchecked": "À cocher.", "error.url": "Une adresse https (https://…).", "error.range": "Entre", "error.number": "Un nombre.", "error.too_long": "Au plus, en caractères :", "error.invalid": "Non valide.", "event.alert.expired": "Expiration", cancel_reason: "Motif de l'annulation", reject_reason: "Motif du rejet", language: "Langue", case_ref_hint: "La référence complète du dossier (36 caractères), telle que sa page et son alerte la donnent.",
   },
   ar: {
-    point_map: "خريطة: مكان آخر مشاهدة للطفل", point_placed: "النقطة المحددة:",
+    point_map: "خريطة: مكان آخر مشاهدة للطفل", point_placed: "النقطة المحددة:", service_area_hint: "يحدّ الخط المتقطع منطقة الخدمة: ترفض الواجهة البرمجية أي نقطة خارجها.",
     point_map_hint: "انقر على الخريطة أو المسها لتحديد النقطة، أو اسحب علامتها: يتبعها خط العرض وخط الطول، والإحداثيات المكتوبة تنقل العلامة. على الخريطة، تنقل مفاتيح الأسهم العلامة (مع Shift: أبعد)، و+ و- للتكبير والتصغير.",
     "alert_down_map": "سُحب الإنذار: لم يعد الشركاء يعرضون هذه المنطقة.",
     "unsent.leave": "لم يُرسَل ما كتبته بعد. هل تغادر هذه الصفحة وتفقده؟",

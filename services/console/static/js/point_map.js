@@ -4,7 +4,9 @@
 // it. The fields stay the point's one record: the map only writes to them and follows them,
 // so what is sent, kept over a change of language or refused by the API is what they hold.
 // With the keyboard the map is one tab stop: the arrow keys move the marker (Shift: further),
-// + and - zoom.
+// + and - zoom. The service area is drawn on it, a dashed line: the API refuses a point
+// beyond (in its words, under the latitude, when the form is sent).
+import { get } from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { numberOf } from "./inputs.js";
@@ -14,6 +16,20 @@ const DECIMALS = 5;
 // An arrow key's step in screen pixels, so it is finer as the map zooms in; Shift: five.
 const STEP_PX = 10;
 const ARROWS = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+
+let serviceArea; // fetched once per page load
+
+async function serviceAreaLayer(L) {
+  if (serviceArea === undefined) {
+    try {
+      serviceArea = await get("v1/map/service-area");
+    } catch {
+      serviceArea = null; // the map without it: the API still refuses a point outside
+    }
+  }
+  if (!serviceArea) return null;
+  return L.geoJSON(serviceArea, { interactive: false, style: { color: "#0b5cab", weight: 1.5, dashArray: "6 4", fill: false, className: "service-area" } });
+}
 
 export function rounded(degrees) {
   return Number(degrees.toFixed(DECIMALS));
@@ -44,6 +60,14 @@ export class PointMap {
     L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(this.map);
     this.map.fitBounds(MOROCCO);
     drawBaseMap(L, this.map, container);
+    serviceAreaLayer(L).then((layer) => {
+      if (!layer) return;
+      layer.addTo(this.map);
+      container.dataset.serviceArea = "drawn";
+      const hint = container.parentElement?.querySelector("#service-area-hint");
+      if (hint) hint.hidden = false;
+      container.setAttribute("aria-describedby", "last-seen-map-hint service-area-hint");
+    });
     this.marker = null;
     this.map.on("click", (event) => this._place(event.latlng));
     container.addEventListener("keydown", (event) => this._key(event));
@@ -116,6 +140,7 @@ export class PointMap {
 export function pointMapBox() {
   return h("div", { class: "point-map-box" },
     h("small", { class: "hint", id: "last-seen-map-hint", text: t("point_map_hint") }),
+    h("small", { class: "hint", id: "service-area-hint", hidden: true, text: t("service_area_hint") }),
     h("div", { id: "last-seen-map", class: "point-map", "aria-describedby": "last-seen-map-hint" }),
     h("small", { class: "hint", id: "last-seen-point", "aria-live": "polite", dir: "auto" }));
 }

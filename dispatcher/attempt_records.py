@@ -19,17 +19,18 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatcher.catch_up import bring_forward
 from dispatcher.metrics import ATTEMPT_SECONDS, ATTEMPTS, DEAD, LAG_SECONDS
 from dispatcher.models import Delivery, DeliveryAttempt, Partner
-from dispatcher.ordering import TAKE_DOWNS, newer_versions, replaces
+from dispatcher.ordering import TAKE_DOWNS, replaced_by_newer
 from dispatcher.pauses import Pause, asks_for_pause, pause, pause_asked
 from dispatcher.retry import Outcome, RetryPolicy, classify, next_attempt_at, throttled_until
 from dispatcher.sender import SendResult
@@ -165,14 +166,16 @@ class AttemptRecorder:
             # each in id order, as a verification locks them: two writers can never wait on
             # each other's rows (``row_locks``).
             writing = {a.partner_id for a in attempts if _writes_partner(a.result.status)}
+            partners: dict[str, Partner] = {}
             if writing:
-                await session.scalars(
+                locked = await session.scalars(
                     select(Partner)
                     .where(Partner.id.in_(writing))
                     .order_by(Partner.id)
                     .with_for_update()
                     .execution_options(populate_existing=True)
                 )
+                partners = {p.id: p for p in locked}
             rows = await session.scalars(
                 select(Delivery)
                 .where(Delivery.id.in_({a.delivery_id for a in attempts}))
@@ -185,9 +188,20 @@ class AttemptRecorder:
             if unsure is not None and await _already_written(session, attempts):
                 applied.outcomes, applied.said = unsure.outcomes, unsure.said
                 return
+            # A few statements for the whole batch, however many attempts it holds: it
+            # holds their rows, and every outcome after it waits. A query per attempt (the
+            # newer versions, its row inserted) cost round trips per attempt, each flushing
+            # the changes before it: a batch of failures during an outage took seconds.
+            overtaken = await _overtaken(session, deliveries)
+            history: list[dict[str, Any]] = []
             for a in attempts:
-                outcome = await self._apply(session, a, deliveries.get(a.delivery_id), applied.said)
+                delivery = deliveries.get(a.delivery_id)
+                outcome = self._apply(
+                    a, delivery, partners.get(a.partner_id), overtaken, history, applied.said
+                )
                 applied.outcomes.append(outcome)
+            if history:
+                await session.execute(insert(DeliveryAttempt), history)
             answering = {
                 a.partner_id
                 for a, o in zip(attempts, applied.outcomes, strict=True)
@@ -197,32 +211,37 @@ class AttemptRecorder:
                 if await bring_forward(session, partner_id, now):
                     self._wake()
 
-    async def _apply(
+    def _apply(
         self,
-        session: AsyncSession,
         attempt: Attempt,
         delivery: Delivery | None,
+        partner: Partner | None,
+        overtaken: set[str],
+        history: list[dict[str, Any]],
         said: list[Callable[[], None]],
     ) -> Outcome:
-        """The attempt's row and its delivery's new state, in the caller's transaction; what
-        is to be said of it once written, added to ``said``."""
+        """The attempt's row added to ``history`` and its delivery's new state, in the
+        caller's session (its delivery, and its partner if the answer may pause or disable
+        it, locked and loaded there): nothing is sent to the database. What is to be said of
+        it once written, added to ``said``. ``overtaken``: the batch's deliveries a newer
+        version replaces."""
         if delivery is None:
             return "dead"
         result, now = attempt.result, attempt.answered_at
-        session.add(
-            DeliveryAttempt(
-                delivery_id=delivery.id,
-                at=now,
-                status_code=result.status,
-                latency_ms=result.latency_ms,
-                error=result.error,
-            )
+        history.append(
+            {
+                "delivery_id": delivery.id,
+                "at": now,
+                "status_code": result.status,
+                "latency_ms": result.latency_ms,
+                "error": result.error,
+            }
         )
         asked = pause_asked(self._retry, result.status, result.retry_after, now)
-        if asked is not None:
+        if asked is not None and partner is not None:
             # The partner's, whatever becomes of this delivery (taken over, superseded):
             # it said so of every request.
-            await _pause(session, attempt.partner_id, asked, said)
+            _pause(partner, asked, said)
         if delivery.status != "sending" or delivery.lease_until != attempt.lease_until:
             # Its lease ran out before this was written: another dispatcher has taken the
             # delivery over (or the sweep settled it). The POST is history; the state is the
@@ -263,13 +282,12 @@ class AttemptRecorder:
             said.append(functools.partial(LAG_SECONDS.observe, lag_s))
             return outcome
         if outcome == "disable":
-            partner = await session.get(Partner, attempt.partner_id)
             if partner is not None:
                 partner.status = "disabled"
                 partner.status_reason = "the endpoint answered 410 Gone"
             said.append(_given_up(delivery, "the endpoint answered 410 Gone"))
             return outcome
-        if await _overtaken(session, delivery):
+        if delivery.id in overtaken:
             # A newer version already replaces this one (a Cancel replaces everything):
             # retrying would only hold the newer one back.
             delivery.status = "superseded"
@@ -294,21 +312,16 @@ class AttemptRecorder:
         return outcome
 
 
-async def _pause(
-    session: AsyncSession, partner_id: str, asked: Pause, said: list[Callable[[], None]]
-) -> None:
+def _pause(partner: Partner, asked: Pause, said: list[Callable[[], None]]) -> None:
     """The partner paused as it asked (its row locked with the batch's partners); what is to
     be said of it once written, added to ``said``."""
-    partner = await session.get(Partner, partner_id)
-    if partner is None:
-        return
     pause(partner, asked)
     said.append(
         functools.partial(
             log.info,
             "partner paused",
             extra={
-                "partner_id": partner_id,
+                "partner_id": partner.id,
                 "status_code": asked.status,
                 "paused_until": asked.until.isoformat(),
             },
@@ -369,7 +382,12 @@ def _fail(waiting: _Waiting, error: BaseException) -> None:
         waiting.outcome.set_exception(error)
 
 
-async def _overtaken(session: AsyncSession, delivery: Delivery) -> bool:
-    """A newer version (planned while this one was in flight) replaces it."""
-    newer = await session.scalars(select(Delivery.event_type).where(newer_versions(delivery)))
-    return any(replaces(newer_type, delivery.event_type) for newer_type in newer)
+async def _overtaken(session: AsyncSession, deliveries: Mapping[str, Delivery]) -> set[str]:
+    """Of ``deliveries``, those a newer version (planned while they were in flight)
+    replaces: one query for the batch."""
+    if not deliveries:
+        return set()
+    found = await session.scalars(
+        select(Delivery.id).where(Delivery.id.in_(deliveries), replaced_by_newer())
+    )
+    return set(found)

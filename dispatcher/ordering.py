@@ -72,7 +72,7 @@ def replaced_in_flight(now: datetime) -> ColumnElement[bool]:
     """Matches deliveries whose sender died mid-send (a lease run out) and that a newer
     version ``replaces``: they are superseded, not sent again. (Planning left them alone, as
     they were in flight; sending one now would show the partner an alert after its Cancel.)"""
-    return and_(Delivery.status == "sending", Delivery.lease_until < now, _replaced_by_newer())
+    return and_(Delivery.status == "sending", Delivery.lease_until < now, replaced_by_newer())
 
 
 def replaced_while_waiting() -> ColumnElement[bool]:
@@ -81,10 +81,12 @@ def replaced_while_waiting() -> ColumnElement[bool]:
     that attempt fail, it is pending again, and if its outcome was recorded before the newer
     version committed, nothing else would drop it. It would hold a Cancel back until its own
     next attempt, an hour away or more, with the alert still up."""
-    return and_(Delivery.status == "pending", _replaced_by_newer())
+    return and_(Delivery.status == "pending", replaced_by_newer())
 
 
-def _replaced_by_newer() -> Exists:
+def replaced_by_newer() -> Exists:
+    """True for the row of the enclosing query when a newer version (``newer_versions``)
+    ``replaces`` it."""
     newer = aliased(Delivery)
     return exists().where(
         newer.alert_id == Delivery.alert_id,

@@ -122,6 +122,50 @@ async def test_each_attempt_of_a_batch_gets_its_own_outcome(
         assert woken
 
 
+async def test_a_batch_of_failed_attempts_takes_as_many_statements_however_large(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A partner failing (500, refused) in a burst fills batches with failures. Each asked in
+    its turn whether a newer version replaces it, and that query flushed the attempt before
+    it: three round trips per attempt, the batch's rows and its partners' locked all along,
+    and every other outcome queued behind it (a batch of 68 took 3.4 s to write)."""
+    async with sessions() as session, session.begin():
+        session.add(partner("p1"))
+
+    async def statements_for(failed: int) -> int:
+        rows = [
+            delivery("p1", f"a{failed}-{n}", 1, "sending", "alert.issued") for n in range(failed)
+        ]
+        async with sessions() as session, session.begin():
+            session.add_all(rows)
+        recorder = _recorder(sessions, [])
+        engine = sessions.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        counted: list[str] = []
+
+        def _on_statement(*args: Any) -> None:
+            counted.append(args[2])
+
+        event.listen(engine.sync_engine, "before_cursor_execute", _on_statement)
+        try:
+            outcomes = await asyncio.gather(
+                *(
+                    recorder.record(Attempt(d.id, "p1", d.webhook_id, _answered(500), SENT, None))
+                    for d in rows
+                )
+            )
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", _on_statement)
+        assert outcomes == ["retry"] * failed
+        return len(counted)
+
+    assert await statements_for(30) == await statements_for(5)
+    async with sessions() as session:
+        stored = (await session.scalars(select(Delivery))).all()
+        assert {(d.status, d.attempts) for d in stored} == {("pending", 1)}
+        assert await session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 35
+
+
 async def test_an_attempt_whose_delivery_was_taken_over_changes_nothing(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -164,7 +164,9 @@ class AttemptRecorder:
         async with self._sessions() as session, session.begin():
             # The partners these answers may pause or disable first, then the deliveries,
             # each in id order, as a verification locks them: two writers can never wait on
-            # each other's rows (``row_locks``).
+            # each other's rows (``row_locks``). A partner's keys are never written: its row
+            # is locked as an UPDATE of it would, not against a delivery being planned for
+            # it (whose foreign key's check holds it until planning commits).
             writing = {a.partner_id for a in attempts if _writes_partner(a.result.status)}
             partners: dict[str, Partner] = {}
             if writing:
@@ -172,7 +174,7 @@ class AttemptRecorder:
                     select(Partner)
                     .where(Partner.id.in_(writing))
                     .order_by(Partner.id)
-                    .with_for_update()
+                    .with_for_update(key_share=True)
                     .execution_options(populate_existing=True)
                 )
                 partners = {p.id: p for p in locked}

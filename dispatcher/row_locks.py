@@ -28,5 +28,13 @@ def free_rows(
     """Matches the rows meeting ``conditions`` that no other transaction holds (deliveries,
     or the table whose primary ``key`` is given); those it matches are locked as they are
     read (for an UPDATE of them)."""
-    held_skipped = select(key).where(*conditions).with_for_update(skip_locked=True).correlate(None)
+    # Locked as the UPDATE itself would (no key of them is written): a row that only a
+    # foreign key's check holds (a delivery being planned for a partner, an attempt being
+    # recorded for a delivery) is not skipped.
+    held_skipped = (
+        select(key)
+        .where(*conditions)
+        .with_for_update(skip_locked=True, key_share=True)
+        .correlate(None)
+    )
     return key.in_(held_skipped)

@@ -68,6 +68,27 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         await server.__aexit__(None, None, None)
 
 
+@pytest.fixture(scope="module")
+async def refusing_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """One embedded stack for a module's requests that are refused: a refusal changes
+    nothing, so the cases of a long list of them need no stack each (starting and stopping
+    one was most of each case's time, a second or two on a busy machine). A test using it
+    checks that its request left the stored rows as it found them, never that none exist.
+    No rate limit: the cases' requests come faster than one key's burst allows, and the
+    limit has its own tests (tests/shared/test_rate_limit.py)."""
+    running, server = await start_stack(
+        embedded_settings(
+            tmp_path_factory.mktemp("refusing"),
+            rate_limit_per_minute=0,
+            **_signing_with_the_runs_pair(),
+        )
+    )
+    try:
+        yield running
+    finally:
+        await server.__aexit__(None, None, None)
+
+
 @pytest.fixture
 async def short_cancel_stack(tmp_path: Path) -> AsyncIterator[Stack]:
     """An embedded stack whose Cancel is retried for 3.6 s instead of 72 h: long enough to

@@ -44,10 +44,23 @@ from tests.alert_engine.test_footprint import SEVERAL, inscribed_disk
 
 
 @pytest.fixture(scope="module")
-def provinces_src(request: pytest.FixtureRequest) -> list[tuple[dict[str, Any], BaseGeometry]]:
-    workdir = Path(request.config.cache.mkdir("morocco-map"))
+def provinces_src(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[dict[str, Any], BaseGeometry]]:
+    # With pytest's cache turned off (-p no:cacheprovider) the tarball is fetched again.
+    cache = getattr(request.config, "cache", None)
+    workdir = Path(cache.mkdir("morocco-map")) if cache else tmp_path_factory.mktemp("npm")
     documents = fetch_morocco_map(workdir)
     return decode_object(documents["provinces.json"], "provinces")
+
+
+@pytest.fixture(scope="module")
+def source_territory(
+    provinces_src: list[tuple[dict[str, Any], BaseGeometry]],
+) -> BaseGeometry:
+    """The source's provinces as one territory: a second or so to union, once per module
+    rather than once per test that compares with it."""
+    return shapely.union_all([valid_polygonal(g) for _, g in provinces_src])
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +108,11 @@ def test_former_gaps_are_land(
 
 
 def test_territory_takes_no_land_from_a_neighbour_met_by_land(
-    provinces_src: list[tuple[dict[str, Any], BaseGeometry]],
-    land: np.ndarray,
-    territory: Territory,
+    source_territory: BaseGeometry, land: np.ndarray, territory: Territory
 ) -> None:
-    source = shapely.union_all([valid_polygonal(g) for _, g in provinces_src])
-    minx, miny, maxx, maxy = source.bounds
+    minx, miny, maxx, maxy = source_territory.bounds
     pieces = land[shapely.intersects(land, shapely.box(minx - 1, miny - 1, maxx + 1, maxy + 1))]
-    outside = shapely.get_parts(shapely.difference(shapely.union_all(pieces), source))
+    outside = shapely.get_parts(shapely.difference(shapely.union_all(pieces), source_territory))
     for name, (lon, lat) in LAND_NEIGHBOURS.items():
         held = outside[shapely.intersects(outside, shapely.Point(lon, lat))]
         assert held.size == 1, name
@@ -116,14 +126,13 @@ def test_territory_takes_no_land_from_a_neighbour_met_by_land(
 
 @pytest.mark.parametrize("name", sorted(SEVERAL))
 def test_a_zone_of_several_locations_covers_its_zone_on_the_source_borders(
-    provinces_src: list[tuple[dict[str, Any], BaseGeometry]], territory: Territory, name: str
+    source_territory: BaseGeometry, territory: Territory, name: str
 ) -> None:
     """What is sent covers the zone cut from the source's territory, not only from the
     shipped copy (which the build keeps within 20 m of it): disks built here, with Geod."""
-    source = shapely.union_all([valid_polygonal(g) for _, g in provinces_src])
     locations = SEVERAL[name]
     pieces = [disk_piece(Point(lon=c[0], lat=c[1]), km).polygon for c, km in locations]
     sent = footprint_of(pieces, territory, 100)
     disks = shapely.union_all([inscribed_disk(c, km) for c, km in locations])
-    missed = shapely.difference(shapely.intersection(disks, source), sent.polygon)
+    missed = shapely.difference(shapely.intersection(disks, source_territory), sent.polygon)
     assert geodesic_area_m2(missed) < 1.0

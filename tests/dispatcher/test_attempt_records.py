@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +23,7 @@ from dispatcher.sender import SendResult
 from services.testbed.production import fresh_database, migrated_sessions
 from services.testbed.stack import FakeClock
 from tests.dispatcher.conftest import NOW, delivery, partner
+from tests.lock_waits import blocked_on_a_lock
 from tests.waiting import eventually
 
 SENT = NOW + timedelta(seconds=3)  # when the partners answered
@@ -191,7 +192,7 @@ async def test_a_partner_paused_while_an_alert_to_it_is_being_planned_waits_for_
             await planning.flush()  # its key check holds the partner's row until the commit
             recording = asyncio.create_task(_recorder(sessions, []).record(attempt))
             blocked = asyncio.create_task(
-                eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
+                eventually(lambda: blocked_on_a_lock(sessions), lambda n: n >= 1)
             )
             done, _ = await asyncio.wait({recording, blocked}, return_when=FIRST_COMPLETED)
             blocked.cancel()
@@ -228,17 +229,6 @@ async def test_a_partner_back_while_an_alert_to_it_is_being_planned_is_not_pause
 
         async with sessions() as session:
             assert (await session.get_one(Partner, "p1")).unavailable_until is None
-
-
-async def _blocked_on_a_lock(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as session:
-        waiting = await session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-        )
-    return int(waiting or 0)
 
 
 async def test_an_attempt_whose_delivery_was_taken_over_changes_nothing(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_api.models import Report, Sighting
@@ -20,6 +20,7 @@ from services.testbed.sample_report import report_body
 from shared.auth import Principal
 from shared.problems import Problem
 from shared.sealing import Sealer
+from tests.lock_waits import blocked_on_a_lock
 from tests.waiting import eventually
 
 POLICE = Principal("0123456789ab", "police", frozenset({"reports:submit"}))
@@ -37,17 +38,6 @@ async def _submit(session: AsyncSession, body: ReportIn, key: str) -> tuple[Repo
     return await service.submit(POLICE, body, key)
 
 
-async def _blocked_on_a_lock(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as session:
-        waiting = await session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-        )
-    return int(waiting or 0)
-
-
 async def _racing_submit(
     sessions: async_sessionmaker[AsyncSession], body: ReportIn, key: str
 ) -> tuple[ReportOut, bool]:
@@ -63,7 +53,7 @@ async def test_the_loser_of_a_race_answers_with_the_winners_report(
         async with first_session.begin():
             first, first_created = await _submit(first_session, body, "race-1")
             second_task = asyncio.create_task(_racing_submit(sessions, body, "race-1"))
-            await eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
+            await eventually(lambda: blocked_on_a_lock(sessions), lambda n: n >= 1)
         # The first commits here; the second goes on.
         second, second_created = await second_task
 
@@ -81,7 +71,7 @@ async def test_the_loser_with_another_body_is_a_conflict(
     async with sessions() as first_session, first_session.begin():
         filed, _ = await _submit(first_session, body, "race-2")
         second_task = asyncio.create_task(_racing_submit(sessions, other, "race-2"))
-        await eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
+        await eventually(lambda: blocked_on_a_lock(sessions), lambda n: n >= 1)
     with pytest.raises(Problem) as raised:
         await second_task
     assert raised.value.status == 409
@@ -107,7 +97,7 @@ async def test_a_sighting_sent_twice_at_once_is_added_once(
             service = ReportService(first_session, SEALER, datetime.now(UTC))
             first, first_added = await service.add_sighting(POLICE, case.id, seen, "seen-1")
             second_task = asyncio.create_task(_racing_sighting(sessions, case.id, seen, "seen-1"))
-            await eventually(lambda: _blocked_on_a_lock(sessions), lambda n: n >= 1)
+            await eventually(lambda: blocked_on_a_lock(sessions), lambda n: n >= 1)
         second, second_added = await second_task
     assert first_added and not second_added
     assert second.id == first.id

@@ -116,7 +116,7 @@ async def embedded_stack(work: Path) -> AsyncIterator[tuple[Stack, Processes]]:
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     await migrate(env)
     keys = await create_keys(database_url)
-    processes = Processes(env, work)
+    processes = Processes(env, work, ports={port})
     processes.start("all")
     stack = Stack(settings=None, components=None, base_url=f"http://127.0.0.1:{port}", keys=keys)
     try:

@@ -90,6 +90,18 @@ class Processes:
     logs: Path
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ops_urls: dict[str, str] = field(default_factory=dict)  # workers' /healthz, /readyz
+    # The ports handed out to this stack's servers (the API's, each worker's health port). A
+    # port the system calls free is free only until someone binds it, and the processes bind
+    # theirs seconds later: asked again meanwhile, the system can hand out the same one (a
+    # worker then found the API on its port, and exited).
+    ports: set[int] = field(default_factory=set)
+
+    def new_port(self) -> int:
+        """A free loopback port not yet handed out to this stack."""
+        while (port := free_port()) in self.ports:
+            continue
+        self.ports.add(port)
+        return port
 
     def start(self, role: str, name: str | None = None) -> subprocess.Popen[bytes]:
         """Starts ``tifli run <role>`` as process ``name`` (default: the role), its output in
@@ -99,8 +111,9 @@ class Processes:
         env = self.env
         if role in WORKER_ROLES:
             # Each worker serves its health endpoints on a port of its own (kept on restart).
-            url = self.ops_urls.setdefault(name, f"http://127.0.0.1:{free_port()}")
-            env = {**env, "TIFLI_OPS_PORT": url.rsplit(":", 1)[1]}
+            if name not in self.ops_urls:
+                self.ops_urls[name] = f"http://127.0.0.1:{self.new_port()}"
+            env = {**env, "TIFLI_OPS_PORT": self.ops_urls[name].rsplit(":", 1)[1]}
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", role, "--no-migrate"],
             cwd=ROOT,
@@ -187,7 +200,7 @@ async def production_stack(
     env.pop("TIFLI_TEST_DATABASE_URL", None)
     database_url = env["TIFLI_DATABASE_URL"] = await migrated_database(postgres_url, env)
     keys = await create_keys(database_url)
-    processes = Processes(env, work)
+    processes = Processes(env, work, ports={port})
     for role in ALL_ROLES:
         count = (replicas or {}).get(role, 1)
         for n in range(1, count + 1):

@@ -24,7 +24,7 @@ from intake_api.lost_acts import LostActs, Redo, lost_acts, to_redo
 from intake_api.models import Report
 from intake_api.service import ReportService
 from services.data_key import data_key
-from services.topic_history import UnknownTopic, records_since
+from services.topic_history import ReadStalled, UnknownTopic, records_since
 from shared.auth import Principal
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
@@ -72,6 +72,14 @@ async def reconcile(settings: Settings, since: datetime) -> int:
         print(
             f"tifli: the broker {settings.kafka_bootstrap_servers} does not answer "
             f"({type(exc).__name__}); try again once it is up",
+            file=sys.stderr,
+        )
+        return 3
+    except ReadStalled as stalled:
+        # The acts are done only once the whole topic has been read: none was.
+        print(
+            f"tifli: the broker {settings.kafka_bootstrap_servers} stopped answering while "
+            f"{topic} was read ({stalled}): nothing was done; try again once it is up",
             file=sys.stderr,
         )
         return 3

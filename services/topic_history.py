@@ -6,6 +6,7 @@ positions on the topic stay as they were, and nothing is left behind on the brok
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,15 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 class UnknownTopic(Exception):
     """The broker has no such topic: the prefix (TIFLI_TOPIC_PREFIX) is not this deployment's."""
+
+
+class ReadStalled(Exception):
+    """No record came for a while before a partition was read to its end: the broker went
+    away (or stopped answering) after the reading began."""
+
+    def __init__(self, partition: int, position: int, end: int) -> None:
+        super().__init__(f"partition {partition} at offset {position} of {end}")
+        self.partition, self.position, self.end = partition, position, end
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,8 @@ async def records_since(
 ) -> History:
     """The values of ``topic``'s records from the first stamped ``since`` or later, up to the
     end each partition had when the reading began (what is published meanwhile is not
-    waited for)."""
+    waited for). ``ReadStalled`` if a partition yields nothing for ``timeout_ms`` before
+    its end: a consumer retries a broker that went away for as long as it is asked to."""
     numbers = await _partitions_of(bootstrap, topic, timeout_ms)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -52,7 +63,7 @@ async def records_since(
         trimmed = [tp.partition for tp in partitions if starts[tp] == firsts[tp] > 0]
         values: list[bytes] = []
         for tp in partitions:
-            values.extend(await _read(consumer, tp, starts[tp], ends[tp]))
+            values.extend(await _read(consumer, tp, starts[tp], ends[tp], timeout_ms / 1000))
         return History(values, trimmed)
     finally:
         await consumer.stop()
@@ -74,14 +85,20 @@ async def _partitions_of(bootstrap: str, topic: str, timeout_ms: int) -> list[in
 
 
 async def _read(
-    consumer: AIOKafkaConsumer, tp: TopicPartition, start: int, end: int
+    consumer: AIOKafkaConsumer, tp: TopicPartition, start: int, end: int, stall_s: float
 ) -> list[bytes]:
-    """One partition's record values from offset ``start`` to just before ``end``."""
+    """One partition's record values from offset ``start`` to just before ``end``;
+    ``ReadStalled`` once the position has not moved for ``stall_s``."""
     values: list[bytes] = []
     if start >= end:
         return values
     consumer.seek(tp, start)
-    while await consumer.position(tp) < end:
+    moved_at, last = time.monotonic(), start
+    while (position := await consumer.position(tp)) < end:
+        if position != last:
+            moved_at, last = time.monotonic(), position
+        elif time.monotonic() - moved_at > stall_s:
+            raise ReadStalled(tp.partition, position, end)
         batch = await consumer.getmany(tp, timeout_ms=1000)
         values.extend(r.value for r in batch.get(tp, ()) if r.offset < end and r.value)
     return values

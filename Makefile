@@ -32,8 +32,17 @@ run: $(SYNCED) ## the embedded mode: every service in one process, SQLite, in-pr
 	$(VENV)/bin/tifli run all
 
 # Coverage includes the tifli processes the tests start (see [tool.coverage] in pyproject.toml).
+# The suite runs in TEST_PROCESSES processes side by side (pytest-xdist), a test file to each
+# at a time (its module fixtures are made once): most of its time is spent waiting on servers
+# (timeouts, expiries, restarts), not computing. Each process starts its own Kafka broker and
+# PostgreSQL; what they need is installed first, once, so that no two processes install at once.
+TEST_PROCESSES ?= 2
+
 test: $(SYNCED) ## the whole suite, then its coverage; starts Kafka and PostgreSQL itself unless told where they run
-	$(VENV)/bin/pytest --cov --cov-report= $(PYTEST_ARGS)
+	@[ -n "$$KAFKA_BOOTSTRAP_SERVERS" ] || deploy/kafka/kafka.sh fetch
+	@[ -n "$$TIFLI_TEST_DATABASE_URL" ] || deploy/postgres/postgres.sh install
+	@deploy/browser/chromium.sh install > /dev/null
+	$(VENV)/bin/pytest --cov --cov-report= -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 	@echo "coverage: $$($(VENV)/bin/coverage report --format=total)% of the lines of the five packages"
 
 lint: $(SYNCED) ## ruff check, ruff format --check, mypy (strict)

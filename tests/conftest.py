@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,8 +14,18 @@ from services.testbed.backing_servers import (
     kafka_broker,
     postgres_server,
 )
+from services.testbed.loopback import use_port_lane
 from services.testbed.production import cap_signing_env
 from services.testbed.stack import Stack, embedded_settings, start_stack
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test`` runs the suite in several processes), each process
+    hands out loopback ports of its own lane, so that none chooses a port another chose for a
+    server that has not bound it yet."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", …
+    if worker:
+        use_port_lane(int(worker.removeprefix("gw")), int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
 
 
 @pytest.fixture(scope="session")

@@ -7,36 +7,62 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass
+class _Lanes:
+    """Which ports this process hands out: those ≡ ``lane`` modulo ``count``. Several test
+    processes run side by side (pytest-xdist) each take a lane of their own, so a port one
+    chose and released for its server to bind is never chosen by another meanwhile."""
+
+    lane: int = 0
+    count: int = 1
+
+
+_LANES = _Lanes()
+
+
+def use_port_lane(lane: int, count: int) -> None:
+    """Hand out only ports ≡ ``lane`` (mod ``count``) from now on in this process."""
+    if not 0 <= lane < count:
+        raise ValueError(f"lane {lane} is not one of {count}")
+    _LANES.lane, _LANES.count = lane, count
 
 
 def free_port() -> int:
     """A loopback port free right now, for a server in another process to bind."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct free ports (all held open while choosing, so none repeats)."""
+    """``count`` distinct free ports of this process's lane (all held open while choosing, so
+    none repeats)."""
     with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
+        ports: list[int] = []
+        while len(ports) < count:
             sock = stack.enter_context(socket.socket())
             sock.bind(("127.0.0.1", 0))
-            ports.append(int(sock.getsockname()[1]))
+            port = int(sock.getsockname()[1])
+            if port % _LANES.count == _LANES.lane:
+                ports.append(port)
         return ports
 
 
 def bound_socket(port: int = 0) -> socket.socket:
-    """A TCP socket bound to 127.0.0.1: on ``port``, or on one the system chose (free)."""
+    """A TCP socket bound to 127.0.0.1: on ``port``, or on a free one of this process's lane."""
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose protocol says
     # TCP, and without it every keep-alive answer stalls 40 ms on Nagle + delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    # A server stopped and started again on its port finds it in TIME_WAIT.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    return sock
+    with ExitStack() as refused:  # ports of other lanes, held until one of this lane is bound
+        while True:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            # A server stopped and started again on its port finds it in TIME_WAIT.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))
+            if port or sock.getsockname()[1] % _LANES.count == _LANES.lane:
+                return sock
+            refused.enter_context(sock)
 
 
 @asynccontextmanager

@@ -1,4 +1,5 @@
-"""The production testbed hands each of a stack's servers a port of its own."""
+"""The production testbed hands each of a stack's servers a port of its own, and test
+processes run side by side (pytest-xdist) hand out ports of lanes of their own."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import services.testbed.loopback as loopback
 import services.testbed.production as production
+from services.testbed.loopback import bound_socket, free_port, free_ports, use_port_lane
 from services.testbed.production import Processes
 
 
@@ -20,3 +23,17 @@ def test_a_port_the_system_hands_out_twice_goes_to_one_server_only(
     processes = Processes({}, tmp_path, ports={41000})
     assert [processes.new_port(), processes.new_port()] == [41001, 41002]
     assert processes.ports == {41000, 41001, 41002}
+
+
+def test_each_test_process_hands_out_ports_of_its_own_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another lane's process may have chosen a port for a server that has not bound it yet:
+    # this one never chooses it (each process of the run takes a lane of its own).
+    monkeypatch.setattr(loopback, "_LANES", loopback._Lanes())
+    use_port_lane(2, 3)
+    ports = [*free_ports(20), free_port()]
+    assert len(set(ports[:20])) == 20
+    assert {p % 3 for p in ports} == {2}
+    with bound_socket() as sock:
+        assert sock.getsockname()[1] % 3 == 2
+    with pytest.raises(ValueError, match="lane 3 is not one of 3"):
+        use_port_lane(3, 3)

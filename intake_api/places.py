@@ -34,8 +34,14 @@ def resolve_place(gazetteer: Gazetteer, place_name: str, field: str) -> Point:
     """The point ``place_name`` designates, or a 422 naming ``field`` and listing candidates.
 
     The message does not echo the name back (input values are never echoed in errors)."""
+    place = place_named(gazetteer, place_name, field)
+    return Point(lat=place.lat, lon=place.lon)
+
+
+def place_named(gazetteer: Gazetteer, place_name: str, field: str) -> Place:
+    """The place ``place_name`` designates, or ``resolve_place``'s 422."""
     try:
-        place = gazetteer.lookup(place_name)
+        return gazetteer.lookup(place_name)
     except UnknownPlace as unknown:
         message = "no Moroccan place of this name in the gazetteer; " + (
             "send location (lat, lon), or one of the candidates' names if one is meant"
@@ -51,7 +57,6 @@ def resolve_place(gazetteer: Gazetteer, place_name: str, field: str) -> Point:
             f"(as in '{first.name} ({first.region})')"
         )
         raise _place_problem(field, message, ambiguous.candidates) from None
-    return Point(lat=place.lat, lon=place.lon)
 
 
 def _place_problem(field: str, message: str, candidates: list[Place]) -> Problem:

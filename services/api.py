@@ -20,6 +20,7 @@ from dispatcher.routes import partners as partners_router
 from dispatcher.routes import webhooks as partner_webhooks
 from intake_api.dependencies import service_area_of
 from intake_api.own_key_routes import router as own_key_router
+from intake_api.place_routes import router as place_router
 from intake_api.routes import router as reports_router
 from intake_api.service_area_routes import router as service_area_router
 from services.access_log import AccessLog
@@ -107,6 +108,7 @@ def create_app(components: Components) -> FastAPI:
         exact_zone_router,
         map_router,
         service_area_router,
+        place_router,
         cap_certificate_router,
         partners_router,
         deliveries_router,

@@ -346,3 +346,29 @@ async def test_a_point_given_alone_is_named_by_the_largest_town_there(stack: Sta
     assert "Casablanca" in info["fr"]["description"] and "Casablanca" in info["en"]["description"]
     assert "الدار البيضاء" in info["ar"]["description"]
     assert "unspecified" not in info["en"]["description"]
+
+
+async def test_a_name_is_shown_where_a_submission_would_put_it(stack: Stack) -> None:
+    """``GET /v1/map/place``: what a form shows on its map as the name is typed is the point
+    the report gets when filed with that name alone, and the refusal is the one filing gets."""
+    async with stack.client("submitter") as police:
+        for typed in ("Dakhla (MA-12)", "  فاس  ", "Tanger"):
+            shown = await police.get("/v1/map/place", params={"name": typed})
+            assert shown.status_code == 200, shown.text
+            filed = await police.post("/v1/reports", json=_by_name(typed.strip()))
+            assert filed.status_code == 201, filed.text
+            point = filed.json()["report"]["last_seen"]["location"]
+            assert (shown.json()["lat"], shown.json()["lon"]) == (point["lat"], point["lon"])
+        assert shown.json()["name_fr"] == "Tanger" and shown.json()["region"]["code"] == "MA-01"
+        before = await _stored(stack)
+        for typed in ("Dakhla", "Atlantis"):
+            asked = await police.get("/v1/map/place", params={"name": typed})
+            refused = await police.post("/v1/reports", json=_by_name(typed))
+            shown_problem = _problem(asked, "name")
+            filed_problem = _problem(refused, "last_seen.place_name")
+            assert shown_problem["candidates"] == filed_problem["candidates"]
+            assert shown_problem["errors"][0]["message"] == filed_problem["errors"][0]["message"]
+        missing = await police.get("/v1/map/place")
+    assert missing.status_code == 422
+    assert [e["field"] for e in missing.json()["errors"]] == ["query.name"]
+    assert await _stored(stack) == before

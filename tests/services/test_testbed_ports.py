@@ -34,6 +34,11 @@ def test_each_test_process_hands_out_ports_of_its_own_lane(monkeypatch: pytest.M
     assert len(set(ports[:20])) == 20
     assert {p % 3 for p in ports} == {2}
     with bound_socket() as sock:
-        assert sock.getsockname()[1] % 3 == 2
+        bound = sock.getsockname()[1]
+    assert bound % 3 == 2
+    # Below the ephemeral range: no outgoing connection of any process can hold one of them
+    # (the system picks their local ports from that range).
+    ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert all(20_000 <= p < ephemeral for p in [*ports, bound])
     with pytest.raises(ValueError, match="lane 3 is not one of 3"):
         use_port_lane(3, 3)

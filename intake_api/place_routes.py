@@ -15,11 +15,25 @@ from shared.problem_schema import AUTHENTICATED, PlaceCandidate, problem_respons
 
 router = APIRouter(tags=["reports"])
 
+_EXAMPLE = {
+    "name": "Fes",
+    "name_fr": "Fès",
+    "name_ar": "فاس",
+    "region": {"code": "MA-03", "fr": "Fès-Meknès", "ar": "فاس-مكناس"},
+    "lat": 34.0331,
+    "lon": -5.0003,
+    "population": 1191905,
+    "geonames_id": 2548885,
+}
+
 
 @router.get(
     "/v1/map/place",
     response_model=PlaceCandidate,
-    responses=problem_responses(*AUTHENTICATED, 422),
+    responses={
+        200: {"content": {"application/json": {"example": _EXAMPLE}}},
+        **problem_responses(*AUTHENTICATED, 422),
+    },
     operation_id="reports_place",
     summary="Where a place name puts a point",
 )

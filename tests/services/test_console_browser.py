@@ -696,3 +696,66 @@ async def test_the_last_seen_point_is_placed_on_the_new_case_forms_map(
     async with stack.client("police") as api:
         report = (await api.get(f"/v1/reports/{case_id}")).json()["report"]
     assert [report["last_seen"]["location"][axis] for axis in ("lat", "lon")] == clicked
+
+
+async def test_a_place_name_is_shown_where_the_case_would_be_put(
+    stack: Stack, browser: Browser
+) -> None:
+    """While no point is placed, the place name typed is shown on the form's map where the
+    API will put the case (a hollow marker) and said with its region; a name that is no
+    place, or several, is said to be refused without a point, with the places it may mean.
+    A point placed takes the marker back. Choosing a name moved nothing before."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "police") as page:
+        await page.evaluate(
+            "() => { L.Map.addInitHook(function () { (window.formMaps ??= []).push(this); }); }"
+        )
+        await page.locator("a[data-nav='nav.new']").click()
+        form = page.locator("#new-case")
+        await page.locator("#last-seen-map[data-base-map=drawn]").wait_for()
+        place, said = form.locator("#place_name"), form.locator("#place-name-found")
+        marker = page.locator("#last-seen-map .point-marker")
+        async with stack.client("police") as api:
+            dakhla = (await api.get("/v1/map/place", params={"name": "Dakhla (MA-12)"})).json()
+
+        await place.fill("Dakhla (MA-12)")
+        await place.press("Tab")  # left changed
+        await expect(said).to_have_text(
+            f"Le nom place le cas à {_place_label(dakhla['name_fr'], 'Dakhla-Oued Ed-Dahab')}"
+        )
+        await expect(marker).to_have_class(re.compile(r"\bnamed\b"))
+        expected = await page.evaluate(PIXEL_OF, [dakhla["lat"], dakhla["lon"]])
+        assert await marker_pixel(page) == pytest.approx(expected, abs=1)
+        assert [await form.locator(f"#{a}").input_value() for a in ("lat", "lon")] == ["", ""]
+
+        await place.fill("Dakhla")  # two places of that name
+        await place.press("Tab")
+        await expect(said).to_have_text(
+            "Pas un seul lieu connu de ce nom : sans point placé sur la carte, le cas serait "
+            f"refusé. Il peut s'agir de : {_place_label('Dakhla', 'Dakhla-Oued Ed-Dahab')}; "
+            f"{_place_label('Dakhla', 'Souss-Massa')}"
+        )
+        await expect(marker).to_have_count(0)
+        await place.fill("Atlantis")
+        await place.press("Tab")
+        await expect(said).to_contain_text("Aucun lieu connu de ce nom")
+
+        # A point placed is the marker's, solid; cleared, the name's point is shown again.
+        await place.fill("Fès")
+        await place.press("Tab")
+        await expect(said).to_contain_text("Fès")
+        await form.locator("#lat").fill("34.05")
+        await form.locator("#lon").fill("-4.98")
+        await expect(marker).not_to_have_class(re.compile(r"\bnamed\b"))
+        await form.locator("#lat").fill("")
+        await expect(marker).to_have_class(re.compile(r"\bnamed\b"))
+        async with stack.client("police") as api:
+            fes = (await api.get("/v1/map/place", params={"name": "Fès"})).json()
+        expected = await page.evaluate(PIXEL_OF, [fes["lat"], fes["lon"]])
+        assert await marker_pixel(page) == pytest.approx(expected, abs=1)
+
+
+def _place_label(name: str, region: str) -> str:
+    """A place as the form says it: each name isolated (U+2068 … U+2069), so that an Arabic
+    one keeps its own direction in a French sentence, and the reverse."""
+    return f"\u2068{name}\u2069 (\u2068{region}\u2069)"

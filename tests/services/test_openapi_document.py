@@ -48,7 +48,7 @@ from shared.problems import PROBLEM_JSON, Problem
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/cap/certificate"}
 # Any valid key, whatever its scopes: what the calling key is, the maps (no case data).
-ANY_KEY = {"/v1/keys/me", "/v1/map/base", "/v1/map/service-area"}
+ANY_KEY = {"/v1/keys/me", "/v1/map/base", "/v1/map/service-area", "/v1/map/place"}
 # A method name a person would choose: <tag>_<verb>[_<object>], lower case.
 READABLE_ID = re.compile(
     r"^(reports|alerts|partners|deliveries|keys|audit|operations)_[a-z]+(_[a-z]+)?$"

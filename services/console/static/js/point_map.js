@@ -5,10 +5,13 @@
 // so what is sent, kept over a change of language or refused by the API is what they hold.
 // With the keyboard the map is one tab stop: the arrow keys move the marker (Shift: further),
 // + and - zoom. The service area is drawn on it, a dashed line: the API refuses a point
-// beyond (in its words, under the latitude, when the form is sent).
-import { get } from "./api.js";
+// beyond (in its words, under the latitude, when the form is sent). While the fields hold no
+// point, a place name typed is shown where the API will put the case filed with the name alone
+// (``GET /v1/map/place``), a hollow marker: a name that means another town of that name, or
+// none, is seen before anything is sent.
+import { ApiError, get } from "./api.js";
 import { h } from "./dom.js";
-import { t } from "./i18n.js";
+import { language, t } from "./i18n.js";
 import { numberOf } from "./inputs.js";
 import { MOROCCO, drawBaseMap, leaflet } from "./map.js";
 
@@ -69,23 +72,32 @@ export class PointMap {
       container.setAttribute("aria-describedby", "last-seen-map-hint service-area-hint");
     });
     this.marker = null;
+    this.named = null; // [lat, lon] of the place name typed, shown while no point is placed
     this.map.on("click", (event) => this._place(event.latlng));
     container.addEventListener("keydown", (event) => this._key(event));
     for (const field of [latField, lonField]) field.addEventListener("input", () => this._follow());
     this._follow();
   }
 
-  // The marker at ``latlng``, made on first use: a div, no image (nothing to load).
-  _show(latlng) {
-    if (this.marker) {
-      this.marker.setLatLng(latlng);
-      return;
+  // Where the place name typed puts the case (``[lat, lon]``, or null: none, or not one
+  // place); shown while the fields hold no point.
+  showNamed(point) {
+    this.named = point;
+    this._follow();
+  }
+
+  // The marker at ``latlng``, made on first use: a div, no image (nothing to load); hollow
+  // when it shows the place name's point (``named``), not one placed.
+  _show(latlng, named) {
+    if (!this.marker) {
+      const icon = this.L.divIcon({ className: "point-marker", iconSize: [18, 18] });
+      this.marker = this.L.marker(latlng, { icon, draggable: true, keyboard: false }).addTo(this.map);
+      // Its point is in the fields and said beside the map: a screen reader has nothing to read here.
+      this.marker.getElement().setAttribute("aria-hidden", "true");
+      this.marker.on("dragend", () => this._place(this.marker.getLatLng()));
     }
-    const icon = this.L.divIcon({ className: "point-marker", iconSize: [18, 18] });
-    this.marker = this.L.marker(latlng, { icon, draggable: true, keyboard: false }).addTo(this.map);
-    // Its point is in the fields and said beside the map: a screen reader has nothing to read here.
-    this.marker.getElement().setAttribute("aria-hidden", "true");
-    this.marker.on("dragend", () => this._place(this.marker.getLatLng()));
+    this.marker.setLatLng(latlng);
+    this.marker.getElement().classList.toggle("named", named);
   }
 
   _hide() {
@@ -101,17 +113,19 @@ export class PointMap {
     for (const field of [this.latField, this.lonField]) field.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  // The fields changed (typed, restored, placed): the marker follows, kept in view.
+  // The fields changed (typed, restored, placed), or the place name's point: the marker
+  // follows, kept in view.
   _follow() {
     const point = typedPoint(this.latField, this.lonField);
-    if (!point) {
+    if (!point && !this.named) {
       this._hide();
       this.said.textContent = "";
       return;
     }
-    this._show(point);
-    this.map.panInside(point, { animate: false });
-    this.said.textContent = `${t("point_placed")} \u2066${point[0]}, ${point[1]}\u2069`;
+    this._show(point ?? this.named, !point);
+    this.map.panInside(point ?? this.named, { animate: false });
+    // The place name's point is said with the name (``placeNameLookup``), not here.
+    this.said.textContent = point ? `${t("point_placed")} \u2066${point[0]}, ${point[1]}\u2069` : "";
   }
 
   _key(event) {
@@ -143,4 +157,45 @@ export function pointMapBox() {
     h("small", { class: "hint", id: "service-area-hint", hidden: true, text: t("service_area_hint") }),
     h("div", { id: "last-seen-map", class: "point-map", "aria-describedby": "last-seen-map-hint" }),
     h("small", { class: "hint", id: "last-seen-point", "aria-live": "polite", dir: "auto" }));
+}
+
+// The place name ``field`` looked up each time it is left changed (``GET /v1/map/place``):
+// its point shown on ``map`` and said in ``said``, with the place's name and region in the
+// page's language; a name the API would refuse without a point (no place of that name, or
+// several) said so, with the places it may mean. An answer for a name typed over is dropped.
+export function followPlaceName(field, said, map) {
+  let asked = 0;
+  const look = async () => {
+    const name = field.value.trim();
+    const mine = ++asked;
+    let place = null;
+    let refused = null;
+    if (name) {
+      try {
+        place = await get(`v1/map/place?name=${encodeURIComponent(name)}`);
+      } catch (error) {
+        // Another failure (the server away) says nothing: filing will say it.
+        refused = error instanceof ApiError && error.status === 422 ? error.problem : null;
+      }
+    }
+    if (mine !== asked) return;
+    map.showNamed(place ? [place.lat, place.lon] : null);
+    said.textContent = place ? `${t("place_found")} ${placeLabel(place)}` : refused ? refusal(refused) : "";
+  };
+  field.addEventListener("change", look);
+  if (field.value.trim()) look(); // restored with the form
+}
+
+// A place as the page's language writes it: its name, then its region.
+function placeLabel(place) {
+  const arabic = language() === "ar";
+  const name = (arabic ? place.name_ar : null) ?? place.name_fr;
+  const region = (arabic ? place.region.ar : place.region.fr) ?? place.region.code;
+  return `\u2068${name}\u2069 (\u2068${region}\u2069)`;
+}
+
+function refusal(problem) {
+  const candidates = problem.candidates ?? [];
+  if (!candidates.length) return t("place_unknown");
+  return `${t("place_not_one")} ${candidates.map(placeLabel).join(language() === "ar" ? "، " : "; ")}`;
 }

@@ -12,7 +12,7 @@ import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } 
 import { checkFields, markField, markFieldErrors } from "../field_errors.js";
 import { input, numberInput, numberOf } from "../inputs.js";
 import { guard, sent } from "../unsent.js";
-import { PointMap, pointMapBox } from "../point_map.js";
+import { PointMap, followPlaceName, pointMapBox } from "../point_map.js";
 
 const STATUSES = ["submitted", "approved", "rejected", "resolved", "cancelled", "expired"];
 
@@ -98,7 +98,9 @@ export function showNewCase(view) {
     input("description", "f.description", { rows: 2, required: true, "aria-describedby": "description-hint" }),
     h("small", { class: "hint", id: "description-hint", text: t("description_hint") }),
     input("clothing", "f.clothing"),
-    input("place_name", "f.place_name", { required: true }),
+    input("place_name", "f.place_name", { required: true, "aria-describedby": "place-name-found" }),
+    // Where the name puts the case, or why it would be refused (``followPlaceName``).
+    h("small", { class: "hint", id: "place-name-found", "aria-live": "polite", dir: "auto" }),
     h("div", { class: "row" }, numberInput("lat", "f.lat", { min: -90, max: 90 }), numberInput("lon", "f.lon", { min: -180, max: 180 })),
     // Or placed on the map, which fills the two fields (a point outside the service area is
     // refused by the API, its words under the latitude).
@@ -178,5 +180,6 @@ export function showNewCase(view) {
   guard(form);
   replace(view, form);
   // Made once the form is in the page: the map measures its box.
-  new PointMap(form.querySelector("#last-seen-map"), form.querySelector("#lat"), form.querySelector("#lon"), form.querySelector("#last-seen-point"));
+  const map = new PointMap(form.querySelector("#last-seen-map"), form.querySelector("#lat"), form.querySelector("#lon"), form.querySelector("#last-seen-point"));
+  followPlaceName(form.querySelector("#place_name"), form.querySelector("#place-name-found"), map);
 }

@@ -163,7 +163,9 @@ async def test_a_database_outage_stops_no_retry_expiry_or_widening(
                 payloads = _payloads(partner)
                 first_id = payloads[0]["webhook_id"]
                 return (
-                    sum(p["webhook_id"] == first_id for p in payloads) == 2  # retried, same id
+                    # Retried, same id; sent once more if the database went down as its
+                    # answer was being recorded (at least once, one id per version).
+                    sum(p["webhook_id"] == first_id for p in payloads) >= 2
                     and any(
                         p["type"] == "alert.expired" and p["alert"]["alert_id"] == expiring
                         for p in payloads

@@ -98,8 +98,9 @@ export function showNewCase(view) {
     input("description", "f.description", { rows: 2, required: true, "aria-describedby": "description-hint" }),
     h("small", { class: "hint", id: "description-hint", text: t("description_hint") }),
     input("clothing", "f.clothing"),
-    input("place_name", "f.place_name", { required: true, "aria-describedby": "place-name-found" }),
-    // Where the name puts the case, or why it would be refused (``followPlaceName``).
+    input("place_name", "f.place_name", { required: true }),
+    // Where the name puts the case, or why it would be refused (``followPlaceName``): said as
+    // it changes, not the field's description, which a refusal on sending takes.
     h("small", { class: "hint", id: "place-name-found", "aria-live": "polite", dir: "auto" }),
     h("div", { class: "row" }, numberInput("lat", "f.lat", { min: -90, max: 90 }), numberInput("lon", "f.lon", { min: -180, max: 180 })),
     // Or placed on the map, which fills the two fields (a point outside the service area is

@@ -124,7 +124,7 @@ export class PointMap {
     }
     this._show(point ?? this.named, !point);
     this.map.panInside(point ?? this.named, { animate: false });
-    // The place name's point is said with the name (``placeNameLookup``), not here.
+    // The place name's point is said with the name (``followPlaceName``), not here.
     this.said.textContent = point ? `${t("point_placed")} \u2066${point[0]}, ${point[1]}\u2069` : "";
   }
 

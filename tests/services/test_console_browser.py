@@ -760,3 +760,40 @@ def _place_label(name: str, region: str) -> str:
     """A place as the form says it: each name isolated (U+2068 … U+2069), so that an Arabic
     one keeps its own direction in a French sentence, and the reverse."""
     return f"\u2068{name}\u2069 (\u2068{region}\u2069)"
+
+
+async def test_a_case_closed_before_its_alert_is_down_gets_its_map_taken_down(
+    stack: Stack, browser: Browser
+) -> None:
+    """The case page drawn right after a resolution may find the alert still up: the engine
+    takes it down a moment later. The page showed that live zone for good (seen on a loaded
+    machine); it looks again until the alert is down. The lag is made here by answering the
+    first look after the resolution with the alert as it stood before it."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police, stack.client("officer") as officer:
+        report, alert_id = await an_approved_case(police, officer)
+        await eventually(
+            lambda: officer.get(f"/v1/alerts/{alert_id}"), lambda r: r.status_code == 200
+        )
+    lagging: list[str] = []
+
+    async def as_before_the_resolution(route: Route) -> None:
+        answer = await route.fetch()
+        body = await answer.json()
+        if lagging and body["state"] != "active":
+            lagging.pop()
+            body["state"] = "active"
+        await route.fulfill(response=answer, json=body)
+
+    async with console_page(stack, browser, "officer") as page:
+        await page.route(f"**/v1/alerts/{alert_id}", as_before_the_resolution)
+        await open_case(page, report.rsplit("/", 1)[1])
+        await page.locator("path.zone-exact").wait_for()
+        assert await page.locator("#map .taken-down").count() == 0
+        lagging.append("the next look")
+        await confirm(page, "resolve")
+        await page.locator("#case-status.resolved").wait_for()
+        await expect(page.locator("#map .taken-down")).to_have_text(
+            "Retirée : les partenaires ne montrent plus cette zone."
+        )
+        assert not lagging  # the page was drawn on the lagging answer first

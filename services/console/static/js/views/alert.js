@@ -116,4 +116,5 @@ export async function alertPanel(box, alertId, map) {
     // Its downloads make it wider than a phone: it scrolls in its own box.
     scrollingRegion(t("versions"), {}, versions), shown));
   await show(alert.sequence);
+  box.dataset.alertState = alert.state; // the state drawn: the case page looks again while it lags
 }

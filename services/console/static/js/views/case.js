@@ -238,6 +238,16 @@ export async function showCase(view, caseId) {
     if (stale()) return;
     // Drawn a moment after approval: looked for again until it is there.
     if (!drawn) every(1000, async () => { if (!drawn) drawn = await drawAlert(box, report, map); });
+    // Closed a moment ago (resolved, cancelled): the engine takes the alert down a moment
+    // later, and the page drawn meanwhile showed a found child's zone as a live alert for
+    // good. Looked at again until it is down, then drawn again.
+    if (report.status !== "approved") {
+      every(1000, async () => {
+        if (box.dataset.alertState !== "active") return;
+        const alert = await get(`v1/alerts/${report.alert_id}`);
+        if (alert.state !== "active") await drawAlert(box, report, map);
+      });
+    }
   }
   if (report.alert_id && can("deliveries:read")) {
     const box = h("section", { id: "deliveries" });

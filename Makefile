@@ -63,6 +63,7 @@ bench: $(SYNCED) ## the benchmarks the README lists, each beside its baseline
 	$(VENV)/bin/python -m bench.cost_growth --cases 15
 	$(VENV)/bin/python -m bench.intake_throughput --requests 1000
 	$(VENV)/bin/python -m bench.zones
+	$(VENV)/bin/python -m bench.zone_stages
 	$(VENV)/bin/python -m bench.housekeeping --rows 100000
 	$(VENV)/bin/python -m bench.fanout --alerts 5
 	$(VENV)/bin/python -m bench.partner_recovery --outage-s 60

@@ -125,6 +125,10 @@ def check_url(url: str, *, allow_private: bool) -> str | None:
         return "webhook URLs must use https"
     if not parsed.host:
         return "webhook URL has no host"
+    # httpx keeps any number as the port and the resolver wraps it (99999 is 34463): the
+    # socket alone refuses it, at connect time, with an error that is no HTTP error.
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        return "webhook URL port must be 1 to 65535"
     if parsed.userinfo:
         return "webhook URLs must not carry credentials"
     return None

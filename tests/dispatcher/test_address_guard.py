@@ -78,6 +78,8 @@ async def test_non_public_targets_are_refused_before_any_request(url: str) -> No
         ("https://xn--/hook", "not a valid URL"),
         ("https://[::1/hook", "not a valid URL"),
         ("http://8.8.8.8/hook", "https"),
+        ("https://8.8.8.8:99999/hook", "port"),
+        ("https://8.8.8.8:0/hook", "port"),
         ("https://8.8.8.8/hook", None),
         ("https://[2001:4860:4860::8888]/hook", None),
     ],
@@ -119,3 +121,22 @@ async def test_an_unresolvable_host_is_422_even_when_private_targets_are_allowed
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == ["url"]
     assert "does not resolve" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("port", [0, 65536, 99999])
+async def test_a_port_out_of_range_is_422_naming_url(stack: Stack, port: int) -> None:
+    """httpx keeps any port number and the resolver wraps it (99999 is 34463): the socket
+    refused it only when the handshake connected, and the registration answered 500."""
+    async with stack.client("admin") as admin:
+        answer = await admin.post(
+            "/v1/partners",
+            json={
+                "name": "Metabook",
+                "url": f"http://127.0.0.1:{port}/hook",
+                "verify_token": "a-token-123",
+            },
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in answer.json()["errors"]] == ["url"]
+        assert (await admin.get("/v1/partners")).json()["items"] == []

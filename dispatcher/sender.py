@@ -81,7 +81,11 @@ async def post_webhook(
 # Both requests a partner gets say who sends them (the handshake said python-httpx): a
 # partner's firewall or log filter can tell Tifli's calls apart by it.
 USER_AGENT = "Tifli-Webhooks/1"
-_CHALLENGE_SPAN = 9 * 10**17  # 18 digits: random, and within a signed 64-bit integer
+# Ten random digits within a signed 32-bit integer, like the one in Meta's documentation:
+# partner code that reads it as a number holds it exactly whatever the type (a Java ``int``,
+# a JavaScript number). Eighteen came back rounded from ``parseInt`` and failed
+# ``Integer.parseInt``.
+_CHALLENGE_LOW, _CHALLENGE_HIGH = 10**9, 2**31 - 1
 
 
 async def verification_handshake(
@@ -93,7 +97,7 @@ async def verification_handshake(
     byte at a time held the operator's request (and its connection) for days."""
     # Digits, as Meta sends it ("an int you must pass back"): partner code written for
     # Meta's webhooks may parse it as a number before echoing it.
-    challenge = str(secrets.randbelow(_CHALLENGE_SPAN) + _CHALLENGE_SPAN // 9)
+    challenge = str(_CHALLENGE_LOW + secrets.randbelow(_CHALLENGE_HIGH - _CHALLENGE_LOW + 1))
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
     try:
         async with (

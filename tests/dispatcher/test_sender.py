@@ -80,8 +80,33 @@ async def test_the_handshake_challenge_is_digits_as_metas_is() -> None:
             await verification_handshake(client, url, "token", within_s=5.0) for _ in range(2)
         ]
     assert answers == [None, None]
-    assert all(c.isdigit() and len(c) == 18 for c in seen) and seen[0] != seen[1]
+    assert all(c.isdigit() and len(c) == 10 for c in seen) and seen[0] != seen[1]
     assert agents == ["Tifli-Webhooks/1"] * 2  # as its deliveries say, not python-httpx
+
+
+async def test_the_handshake_challenge_survives_the_integer_types_of_partners() -> None:
+    """Partner code reads ``hub.challenge`` as a number before echoing it (public ports of
+    Meta's sample do): in Node.js a float64 (``parseInt``, exact only below 2**53), in Java an
+    ``int`` (``Integer.parseInt``, at most 2**31 - 1, else an exception). Eighteen digits came
+    back rounded from the one (987654321098765432 as 987654321098765400) and failed the other:
+    the handshake failed."""
+
+    async def as_typed_partners(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        challenge = httpx.URL(head.split(" ")[1]).params["hub.challenge"]
+        if int(challenge) > 2**31 - 1:  # Integer.parseInt throws: the endpoint answers 500
+            writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+        else:
+            body = str(int(float(challenge))).encode()  # String(parseInt(challenge))
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    async with serving(as_typed_partners) as url, httpx.AsyncClient() as client:
+        answers = [
+            await verification_handshake(client, url, "token", within_s=5.0) for _ in range(20)
+        ]
+    assert answers == [None] * 20
 
 
 @pytest.mark.parametrize("charset", ["base64", "rot13", "zlib"])

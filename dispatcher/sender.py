@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import httpx
 
@@ -99,12 +100,15 @@ async def verification_handshake(
     # Meta's webhooks may parse it as a number before echoing it.
     challenge = str(_CHALLENGE_LOW + secrets.randbelow(_CHALLENGE_HIGH - _CHALLENGE_LOW + 1))
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
+    # After the query the partner registered, byte for byte, as its deliveries send it (a
+    # gateway's route or key): httpx's ``params`` would replace it, and its merge re-encodes it.
+    registered = httpx.URL(url)
+    query = "&".join(q for q in (registered.query.decode("ascii"), urlencode(params)) if q)
+    target = registered.copy_with(query=query.encode("ascii"))
     try:
         async with (
             asyncio.timeout(within_s),
-            client.stream(
-                "GET", url, params=params, headers={"user-agent": USER_AGENT}
-            ) as response,
+            client.stream("GET", target, headers={"user-agent": USER_AGENT}) as response,
         ):
             answer = await _read_at_most(response, _ANSWER_BYTES)
     except TimeoutError:

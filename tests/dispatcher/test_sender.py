@@ -151,3 +151,31 @@ async def test_a_handshake_answer_trickled_a_byte_at_a_time_is_cut_short() -> No
     async with serving(trickling) as url, httpx.AsyncClient(timeout=5.0) as client:
         refused = await verification_handshake(client, url, "token", within_s=1.0)
     assert refused == "handshake not answered within 1 s"
+
+
+async def test_the_handshake_keeps_the_query_the_partner_registered() -> None:
+    """A webhook URL may carry a query of its own (a gateway's route, or its key, as an Azure
+    Function's ``?code=…==``): deliveries go to it as registered, and so must the handshake,
+    the ``hub.*`` fields after it. httpx's ``params`` replaced the query, and the partner's
+    endpoint saw another URL."""
+    lines: list[str] = []
+
+    async def routed_by_query(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        target = head.split(" ")[1]
+        lines.append(target)
+        query = httpx.URL(target).params
+        ok = query.get("tenant") == "metabook" and query.get("code") == "k3y=="
+        body = query["hub.challenge"].encode() if ok else b"unknown tenant"
+        status = b"200 OK" if ok else b"404 Not Found"
+        writer.write(b"HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body))
+        await writer.drain()
+        writer.close()
+
+    async with serving(routed_by_query) as url, httpx.AsyncClient() as client:
+        refused = await verification_handshake(
+            client, f"{url}?tenant=metabook&code=k3y==", "a-token 123", within_s=5.0
+        )
+    assert refused is None
+    assert lines[0].startswith("/hook?tenant=metabook&code=k3y==&hub.mode=subscribe&")
+    assert httpx.URL(lines[0]).params["hub.verify_token"] == "a-token 123"

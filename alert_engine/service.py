@@ -63,6 +63,7 @@ from shared.events import (
     SightingAddedData,
 )
 from shared.outbox import add_event, forget_carried
+from shared.transient_errors import describe
 
 SOURCE = "tifli/alert-engine"
 # Zones are drawn in one thread of their own, off the event loop. One: drawing is Python and
@@ -184,9 +185,7 @@ def draw_before(
 
 
 def _not_drawn_in_advance(report_id: str, fault: Exception) -> None:
-    log.warning(
-        "zone not drawn in advance", extra={"report_id": report_id, "error": type(fault).__name__}
-    )
+    log.warning("zone not drawn in advance", extra={"report_id": report_id, **describe(fault)})
 
 
 def live_or_expired(report_id: str) -> Select[Alert]:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from shared.raised_at import raised_at
+
 # Record attributes that are not ours to print ("color_message" is uvicorn's ANSI twin).
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
@@ -36,8 +38,11 @@ class _Formatter(logging.Formatter):
             "message": record.getMessage(),
         }
         fields.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
-        if record.exc_info and record.exc_info[0] is not None:
-            fields["error_type"] = record.exc_info[0].__name__
+        if record.exc_info and record.exc_info[1] is not None:
+            # The type and where it was raised, never the message or the traceback's text:
+            # either may quote personal data.
+            fields["error_type"] = type(record.exc_info[1]).__name__
+            fields.update(raised_at(record.exc_info[1]))
         if self._as_json:
             return json.dumps(fields, default=str, ensure_ascii=False)
         return " ".join(f"{k}={_logfmt(v)}" for k, v in fields.items())

@@ -186,7 +186,7 @@ def _allowed_methods(request: Request) -> str:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", extra={"path": request.url.path, "error": type(exc).__name__})
+    log.error("unhandled error", extra={"path": request.url.path, **describe(exc)})
     return problem_response(Problem(500, "Internal error"), request.url.path)
 
 

@@ -19,6 +19,7 @@ from shared.clock import Clock
 from shared.outbox import OutboxEvent, had_outbox_events
 from shared.relay_leadership import PUBLISH_LOCK_KEY, Leadership, SoleRelay
 from shared.supervision import Supervisor
+from shared.transient_errors import describe
 from shared.unfinished_events import Consumers, requeue_unfinished
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,6 @@ def _said_not_published(row: OutboxEvent, error: BaseException) -> None:
             "event_id": row.event_id,
             "event_type": row.event_type,
             "attempts": row.attempts,
-            "error": type(error).__name__,
+            **describe(error),
         },
     )

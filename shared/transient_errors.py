@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from shared.raised_at import leaf_names, raised_at
+
 # SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html) that say "later".
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53")  # connection exception; insufficient resources
 _TRANSIENT_SQLSTATES = frozenset(
@@ -75,8 +77,11 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def describe(exc: BaseException) -> dict[str, str]:
-    """Log fields naming an error without its message (which may quote personal data)."""
+    """Log fields naming an error without its message (which may quote personal data): its
+    type (and those an exception group holds), and where it was raised (``raised_at``)."""
     fields = {"error": type(exc).__name__}
+    if (leaves := leaf_names(exc)) is not None:
+        fields["errors"] = leaves
     cause = exc.orig if isinstance(exc, DBAPIError) else exc.__cause__
     if cause is not None:
         fields["cause"] = type(cause).__name__
@@ -84,4 +89,4 @@ def describe(exc: BaseException) -> dict[str, str]:
         fields["sqlstate"] = state
     if is_schema_mismatch(exc):  # SQLite's own words, never data: say what to do
         fields["reason"] = "the database schema is not this version's: run 'tifli db upgrade'"
-    return fields
+    return fields | raised_at(exc)

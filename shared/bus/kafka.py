@@ -30,6 +30,7 @@ from shared.bus.base import LOOK_AHEAD, Accepted, Handler, Message, Outgoing
 from shared.bus.coordinator_warm_up import quiet_coordinator_warm_up
 from shared.bus.processing import MessageHandling
 from shared.supervision import Supervisor
+from shared.transient_errors import describe
 
 log = logging.getLogger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
@@ -361,7 +362,7 @@ class KafkaBus:
             try:
                 handled = await self._handling.handle(message, member.handler)
             except Exception as exc:  # e.g. the dead-letter topic unreachable
-                log.warning("record not handled", extra={"error": type(exc).__name__})
+                log.warning("record not handled", extra=describe(exc))
                 handled = False
             if not handled:
                 # Rewind, so this record is the first one fetched again (by whoever owns the

@@ -122,7 +122,13 @@ def check_url(url: str, *, allow_private: bool) -> str | None:
     except (httpx.InvalidURL, UnicodeError):
         return "not a valid URL"
     if parsed.scheme != "https" and not (allow_private and parsed.scheme == "http"):
-        return "webhook URLs must use https"
+        # Where plain http is allowed (private targets, for tests), saying "https" alone
+        # would send the operator after the wrong fix.
+        return (
+            "webhook URLs must use http or https"
+            if allow_private
+            else "webhook URLs must use https"
+        )
     if not parsed.host:
         return "webhook URL has no host"
     # httpx keeps any number as the port and the resolver wraps it (99999 is 34463): the

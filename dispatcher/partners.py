@@ -105,10 +105,13 @@ class PartnerService:
         )
         if taken is not None:
             partner_id, status = taken
+            # Said for the act asked: a correction moving a partner onto another's endpoint
+            # registers nothing.
+            instead = "registering it twice" if other_than is None else "moving this one onto it"
             why = (
                 f"this endpoint is already partner {partner_id} ({status}): verify that one "
                 f"again (POST /v1/partners/{partner_id}/verify) or correct it, rather than "
-                "registering it twice"
+                f"{instead}"
             )
             raise Problem(409, "Conflict", f"url: {why}", errors=[{"field": "url", "message": why}])
 

@@ -319,9 +319,10 @@ async def disable_partner(partner_id: EntityId, _: Admin, partners: Partners) ->
     summary="Rotate a partner's signing secret",
 )
 async def rotate_secret(
-    partner_id: EntityId, body: RotateIn, _: Admin, partners: Partners
+    partner_id: EntityId, _: Admin, partners: Partners, body: RotateIn | None = None
 ) -> PartnerWithSecret:
-    """A new signing secret, shown once. For `overlap_hours` the old one keeps signing too:
+    """A new signing secret, shown once. For `overlap_hours` (24 without a body: an empty POST
+    rotates) the old one keeps signing too:
     `webhook-signature` carries both signatures and `X-Hub-Signature-256-Previous` the
     old Meta-style one, so the partner can switch without losing a message. 409 while an
     earlier rotation's overlap runs (only two secrets sign), unless `overlap_hours` is 0: an
@@ -329,7 +330,8 @@ async def rotate_secret(
 
     **Scope:** `partners:admin`. **Events:** none.
     """
-    return await partners.rotate_secret(partner_id, timedelta(hours=body.overlap_hours))
+    overlap_hours = (body or RotateIn()).overlap_hours
+    return await partners.rotate_secret(partner_id, timedelta(hours=overlap_hours))
 
 
 @deliveries.get(

@@ -15,6 +15,10 @@ def test_urls_must_be_https_without_credentials() -> None:
     assert check_url("http://hooks.example.org/x", allow_private=False) is not None
     assert check_url("https://user:pw@hooks.example.org/x", allow_private=False) is not None
     assert check_url("http://127.0.0.1:8080/x", allow_private=True) is None
+    # A scheme refused is said as the setting allows: "https" alone where http is allowed
+    # too would send the operator after the wrong fix.
+    assert check_url("not a url", allow_private=False) == "webhook URLs must use https"
+    assert check_url("not a url", allow_private=True) == "webhook URLs must use http or https"
 
 
 async def test_loopback_is_refused_at_connect_time_unless_allowed() -> None:

@@ -341,9 +341,14 @@ async def test_a_second_rotation_never_cuts_short_the_overlap_a_partner_was_give
             assert urgent.status_code == 200, urgent.text
             assert urgent.json()["secret_rotation_ends"] is None  # no overlap to end
             assert (await admin.post(f"/v1/partners/{registered['id']}/test")).json()["delivered"]
+            # An empty POST rotates with the default overlap: a day.
+            plain = await admin.post(rotate)
         last = endpoint.received[-1]
         verify_both_signatures(str(urgent.json()["secret"]), last)
         assert len(last.headers["webhook-signature"].split(" ")) == 1
+        assert plain.status_code == 200, plain.text
+        overlap = datetime.fromisoformat(plain.json()["secret_rotation_ends"]) - datetime.now(UTC)
+        assert timedelta(hours=23) < overlap <= timedelta(hours=24)
 
 
 async def test_verification_still_waits_out_what_the_partner_throttled(

@@ -184,6 +184,10 @@ async def test_an_endpoint_is_one_partner_s(stack: Stack) -> None:
         assert refused.status_code == 409, refused.text
         assert [e["field"] for e in refused.json()["errors"]] == ["url"]
         assert str(first["id"]) in refused.json()["detail"]
+    # Each said for what was asked: a correction registers nothing.
+    assert "registering it twice" in again.json()["detail"]
+    assert "moving this one onto it" in onto.json()["detail"]
+    assert "registering" not in onto.json()["detail"]
     assert shown.handshakes == 1  # the first registration's only
     assert [p["url"] for p in partners] == [shown.url, other.url]
 

@@ -381,3 +381,39 @@ async def test_a_time_window_is_checked_on_its_field_before_anything_is_sent(
         await refused_on_its_field(page, "#renew-ttl", "[data-action=renew]", "0", between)
         await expect(page.locator("[data-confirm=renew]")).to_have_count(0)
         assert [url.rsplit("/", 1)[1] for url in acts] == ["approve"]
+
+
+async def test_half_a_point_is_said_on_the_field_left_empty_not_dropped(
+    stack: Stack, browser: Browser
+) -> None:
+    """A latitude typed without its longitude (or the reverse) is said on the empty field,
+    before anything is sent: the form dropped the half point without a word, and the case
+    (or the sighting) went out placed by its place name alone."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "police") as page:
+        posts: list[Request] = []
+        page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+        form = await fill_new_case(page, "Salma")
+        await form.locator("#sex").select_option("female")
+        await form.locator("#lon").fill("")
+        await form.locator("button[type=submit]").click()
+        lon = form.locator("#lon")
+        await expect(lon).to_be_focused()
+        await expect(lon).to_have_attribute("aria-invalid", "true")
+        await expect(lon).to_have_accessible_description("Obligatoire.")
+        await expect(page.locator("#notice")).to_have_text("À corriger : Longitude.")
+        assert posts == []
+        # Both emptied: the place name alone places the case, as the form says it may.
+        await form.locator("#lat").fill("")
+        await form.locator("button[type=submit]").click()
+        await page.wait_for_url(re.compile(r"#/cases/[\w-]+$"))
+
+        sighting = page.locator("#sighting-form")
+        await sighting.locator("#sighting-place").fill("Rabat")
+        await sighting.locator("#sighting-lon").fill("-6.84")
+        posts.clear()
+        await sighting.locator("#add-sighting").click()
+        lat = sighting.locator("#sighting-lat")
+        await expect(lat).to_be_focused()
+        await expect(lat).to_have_accessible_description("Obligatoire.")
+        assert posts == []

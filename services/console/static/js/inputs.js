@@ -52,3 +52,11 @@ export function numberOf(control) {
   const value = Number(text);
   return Number.isFinite(value) ? value : text;
 }
+
+// A point is typed in two fields: either one filled makes the other required, so that half a
+// point is said on the field left empty before anything is sent. Sent, it was dropped without
+// a word, and the case (or the sighting) was placed by its place name alone.
+export function requireBoth(first, second) {
+  first.required = Boolean(second.value.trim());
+  second.required = Boolean(first.value.trim());
+}

@@ -10,7 +10,7 @@ import { firstPages, moreButton, offerMore } from "../paging.js";
 import { fromWallClock, clockName, followClock } from "../zone.js";
 import { can, notifyAfterMove, reportActError, reportError, reportFieldErrors } from "../session.js";
 import { checkFields, markField, markFieldErrors } from "../field_errors.js";
-import { input, numberInput, numberOf } from "../inputs.js";
+import { input, numberInput, numberOf, requireBoth } from "../inputs.js";
 import { guard, sent } from "../unsent.js";
 import { PointMap, followPlaceName, pointMapBox } from "../point_map.js";
 
@@ -135,6 +135,7 @@ export function showNewCase(view) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (send.disabled) return;
+    requireBoth(form.querySelector("#lat"), form.querySelector("#lon"));
     const unchecked = checkFields(form);
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     // Either will do (the API works the age out of a birth date): said here, on the field.

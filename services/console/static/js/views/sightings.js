@@ -8,7 +8,7 @@ import { t } from "../i18n.js";
 import { showSending } from "../sending.js";
 import { CaseMap } from "../map.js";
 import { checkFields, clearFieldErrors, markField, markFieldErrors } from "../field_errors.js";
-import { numberField, numberOf } from "../inputs.js";
+import { numberField, numberOf, requireBoth } from "../inputs.js";
 import { can, notify, reportActError, reportFieldErrors } from "../session.js";
 import { clockName, followClock, fromWallClock, toWallClock } from "../zone.js";
 
@@ -68,6 +68,7 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     event.preventDefault();
     if (send.disabled) return;
     offerNow();
+    requireBoth(lat, lon);
     const unchecked = checkFields(form);
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     // Held from the first try on: sent again under the same Idempotency-Key after a lost

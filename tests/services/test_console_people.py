@@ -567,3 +567,39 @@ async def test_an_act_on_a_slow_link_says_it_is_being_sent(stack: Stack, browser
         await expect(take_down).to_be_disabled()
         answer.set()
         await page.locator("#case-status.resolved").wait_for()
+
+
+async def test_a_partner_form_at_fault_is_said_on_its_fields_in_the_pages_language(
+    stack: Stack, browser: Browser
+) -> None:
+    """The partner's registration, like every other form: a field left empty or too short is
+    said on it in the page's language before anything is sent (the browser's bubble spoke the
+    browser's: "Please fill out this field." on an Arabic page), and the URL the API refuses
+    is marked with its reason and named by its label (it was a notice with the API's path)."""
+    async with console_page(stack, browser, "admin") as page:
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        await page.locator("#language").select_option("ar")
+        await expect(page.locator("html")).to_have_attribute("lang", "ar")
+        await page.locator("a[data-nav='nav.partners']").click()
+        form = page.locator("#register-partner")
+        await form.locator("button[type=submit]").click()
+        name = form.locator("#partner-name")
+        await expect(name).to_be_focused()
+        await expect(name).to_have_accessible_description("إلزامي.")
+        await form.locator("#partner-name").fill("Metabook")
+        await form.locator("#partner-url").fill("ftp://127.0.0.1/hook")
+        await form.locator("#partner-token").fill("short")
+        await form.locator("button[type=submit]").click()
+        token = form.locator("#partner-token")
+        await expect(token).to_be_focused()
+        await expect(token).to_have_accessible_description("الحد الأدنى من الأحرف: 8")
+        assert posts == []
+
+        await token.fill("a-long-enough-token")
+        await form.locator("button[type=submit]").click()
+        url = form.locator("#partner-url")
+        await expect(url).to_be_focused()
+        await expect(url).to_have_attribute("aria-invalid", "true")
+        await expect(url).to_have_accessible_description(re.compile("must use https"))
+        await expect(page.locator("#notice")).to_have_text("للتصحيح: URL.")

@@ -78,6 +78,7 @@ function browserCheck(control) {
   if (v.rangeUnderflow || v.rangeOverflow) return `${t("error.range")} \u2066${control.min}–${control.max}\u2069`;
   if (v.badInput || v.stepMismatch) return t("error.number");
   if (v.tooLong) return `${t("error.too_long")} ${control.maxLength}`;
+  if (v.tooShort) return `${t("error.too_short")} ${control.minLength}`;
   return t("error.invalid");
 }
 

@@ -4,9 +4,13 @@ import { get, post, remove } from "../api.js";
 import { h, replace, scrollingRegion, typedText } from "../dom.js";
 import { when } from "../format.js";
 import { t } from "../i18n.js";
-import { notify, reportActError, reportError } from "../session.js";
+import { notify, reportActError, reportError, reportFieldErrors } from "../session.js";
+import { checkFields, markFieldErrors } from "../field_errors.js";
 import { ticket } from "../page.js";
 import { confirmButton } from "./review.js";
+
+// Where each field of a registration (by its name in the API) is typed.
+const PARTNER_FIELDS = { name: "partner-name", url: "partner-url", verify_token: "partner-token" };
 
 function secretNotice(secret) {
   return h("p", { class: "four-eyes", id: "partner-secret" }, t("secret_once"), " ", h("code", { dir: "ltr", text: secret }));
@@ -53,7 +57,8 @@ export async function showPartners(view) {
   const name = h("input", { type: "text", id: "partner-name", required: true, maxlength: 200 });
   const url = h("input", { type: "text", id: "partner-url", required: true, size: 50 });
   const token = h("input", { type: "text", id: "partner-token", required: true, minlength: 8 });
-  const register = h("form", { class: "panel", id: "register-partner" },
+  // Checked here, in the page's language (``field_errors``), not by the browser's bubbles.
+  const register = h("form", { class: "panel", id: "register-partner", novalidate: true },
     h("h2", { text: t("register_partner") }),
     h("small", { class: "hint", text: t("handshake_hint") }),
     h("label", { for: "partner-name" }, t("name"), " ", name),
@@ -62,6 +67,8 @@ export async function showPartners(view) {
     h("p", {}, h("button", { type: "submit", text: t("register") })));
   register.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const unchecked = checkFields(register);
+    if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     try {
       const created = await post("v1/partners", { name: name.value.trim(), url: url.value.trim(), verify_token: token.value });
       await reload();
@@ -72,7 +79,9 @@ export async function showPartners(view) {
         : null;
       view.querySelector("#partner-after")?.replaceChildren(...[failed, secretNotice(created.secret)].filter(Boolean));
     } catch (error) {
-      reportActError(error);
+      const marked = markFieldErrors(register, error, PARTNER_FIELDS);
+      if (marked.labels.length) reportFieldErrors(marked);
+      else reportActError(error);
     }
   });
   after.id = "partner-after";

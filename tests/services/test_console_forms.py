@@ -417,3 +417,30 @@ async def test_half_a_point_is_said_on_the_field_left_empty_not_dropped(
         await expect(lat).to_be_focused()
         await expect(lat).to_have_accessible_description("Obligatoire.")
         assert posts == []
+
+
+async def test_a_rejection_without_a_reason_is_said_on_its_field_before_it_is_confirmed(
+    stack: Stack, browser: Browser
+) -> None:
+    """Reject pressed with no reason typed: the reason's field is marked, in the page's
+    language, and no confirmation is asked (it was asked, then the act refused once
+    confirmed, the refusal on no field). Typed, the rejection goes as asked."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "officer") as page:
+        acts: list[str] = []
+        page.on("request", lambda r: acts.append(r.url) if r.method == "POST" else None)
+        await open_case(page, case_id)
+        await page.locator("[data-action=reject]").click()
+        reason = page.locator("#reject-reason")
+        await expect(reason).to_be_focused()
+        await expect(reason).to_have_attribute("aria-invalid", "true")
+        await expect(reason).to_have_accessible_description("Obligatoire.")
+        await expect(page.locator("#notice")).to_have_text("À corriger : Motif du rejet.")
+        await expect(page.locator("[data-confirm=reject]")).to_have_count(0)
+        await reason.fill("Duplicate of a case already published")
+        await page.locator("[data-action=reject]").click()
+        await page.locator("[data-confirm=reject]").click()
+        await page.locator("#case-status.rejected").wait_for()
+        assert [url.rsplit("/", 1)[1] for url in acts] == ["reject"]

@@ -150,13 +150,15 @@ export function reviewPanel(report, me, reload) {
       refresh();
     }
   });
-  const reason = h("input", { type: "text", id: "reject-reason", placeholder: t("reason"), "aria-label": t("reject_reason"), maxlength: 2000 });
-  const reject = h("div", { class: "row" }, reason, confirmButton(t("reject"), t("confirm_reject"), async () => {
-    if (!reason.value.trim()) throw new Error(t("reason_needed"));
+  // Required, and checked before the confirmation is asked: asked first, a rejection with no
+  // reason was refused only once confirmed, on no field.
+  const reason = h("input", { type: "text", id: "reject-reason", placeholder: t("reason"), "aria-label": t("reject_reason"), maxlength: 2000, required: true });
+  const reject = h("div", { class: "row" }, reason);
+  reject.append(confirmButton(t("reject"), t("confirm_reject"), async () => {
     await post(`v1/reports/${report.id}/reject`, { reason: reason.value.trim() });
     notify(t("rejected_ok"), true);
     reload();
-  }, "reject", "danger"));
+  }, "reject", "danger", () => fieldsPass(reject)));
   return h("div", {}, form, filed ? null : reject);
 }
 

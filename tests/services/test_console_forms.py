@@ -444,3 +444,26 @@ async def test_a_rejection_without_a_reason_is_said_on_its_field_before_it_is_co
         await page.locator("[data-confirm=reject]").click()
         await page.locator("#case-status.rejected").wait_for()
         assert [url.rsplit("/", 1)[1] for url in acts] == ["reject"]
+
+
+async def test_a_field_typed_as_an_alternative_is_named_by_its_own_name(
+    stack: Stack, browser: Browser
+) -> None:
+    """The birth date (beside the age) and the destination (beside the heading) are each
+    named by their own name when at fault: the notice read "À corriger : ou date de
+    naissance.", the "or" that links them on the form taken for the field's name."""
+    await add_console_keys(stack)
+    async with console_page(stack, browser, "police") as page:
+        form = await fill_new_case(page, "Salma")
+        await form.locator("#sex").select_option("female")
+        await form.locator("#age").fill("")
+        await form.locator("#birth_date").fill("2099-01-01")
+        await form.locator("button[type=submit]").click()
+        await expect(form.locator("#birth_date")).to_be_focused()
+        await expect(page.locator("#notice")).to_have_text("À corriger : Date de naissance.")
+        await form.locator("#birth_date").fill("")
+        await form.locator("#age").fill("9")
+        await form.locator("#destination").fill("Nowhere at all")
+        await form.locator("button[type=submit]").click()
+        await expect(form.locator("#destination")).to_be_focused()
+        await expect(page.locator("#notice")).to_contain_text("À corriger : Destination.")

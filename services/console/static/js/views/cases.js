@@ -89,7 +89,8 @@ export function showNewCase(view) {
     input("given_name", "f.given_name", { required: true, maxlength: 100 }),
     input("family_name", "f.family_name", { required: true, maxlength: 100 }),
     // An age, or a birth date instead (the API takes either and works the age out).
-    h("div", { class: "row" }, numberInput("age", "f.age", { min: 0, max: 17, integer: true }), input("birth_date", "f.birth_date", { type: "date" })),
+    // The "or" between them is no part of either's name: a field at fault is named by its label.
+    h("div", { class: "row" }, numberInput("age", "f.age", { min: 0, max: 17, integer: true }), h("span", { text: t("or") }), input("birth_date", "f.birth_date", { type: "date" })),
     // No sex chosen in advance: a default would go out in every text ("a girl aged 12").
     h("label", { for: "sex" }, t("f.sex"), " ", h("select", { id: "sex", required: true },
       h("option", { value: "", text: t("choose") }),
@@ -111,7 +112,7 @@ export function showNewCase(view) {
     h("small", { class: "hint", id: "seen-at-clock", text: clockName() }),
     h("label", { for: "travel_mode" }, t("f.travel_mode"), " ", h("select", { id: "travel_mode" }, ["unknown", "foot", "vehicle", "public_transport"].map((s) => h("option", { value: s, text: t(`travel.${s}`) })))),
     // A known direction of travel stretches the zone that way: a heading, or a destination.
-    h("div", { class: "row" }, numberInput("heading", "heading", { min: 0, max: 359 }), input("destination", "destination", { maxlength: 500 })),
+    h("div", { class: "row" }, numberInput("heading", "heading", { min: 0, max: 359 }), h("span", { text: t("or") }), input("destination", "f.destination", { maxlength: 500 })),
     h("div", { class: "row" }, input("vehicle", "f.vehicle", { maxlength: 500 }), input("plate", "f.plate", { maxlength: 20 })),
     input("companion", "f.companion", { maxlength: 500 }),
     input("photo_url", "f.photo_url", { type: "url", maxlength: 2000, placeholder: "https://", dir: "ltr" }),

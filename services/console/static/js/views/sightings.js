@@ -44,8 +44,8 @@ export function sightingForm(caseId, map, reload, mayTrust = can("reports:submit
     h("label", { for: "sighting-at" }, t("f.sighting_at"), " ", seenAt, " ", h("small", { class: "hint", id: "sighting-at-clock", text: clockName() })),
     mayTrust ? h("label", {}, trusted, " ", t("trusted_explained")) : h("small", { class: "hint", id: "sighting-untrusted", text: t("sighting_outside") }),
     h("div", { class: "row" },
-      h("label", { for: "sighting-heading", text: t("heading") }), heading,
-      h("label", { for: "sighting-destination", text: t("destination") }), destination),
+      h("label", { for: "sighting-heading", text: t("heading") }), heading, h("span", { text: t("or") }),
+      h("label", { for: "sighting-destination", text: t("f.destination") }), destination),
     h("label", { for: "sighting-description" }, t("f.description"), " ", description),
     h("p", {}, h("button", { type: "submit", id: "add-sighting", text: t("add_sighting") })));
   const send = form.querySelector("#add-sighting");

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, Page, Request, Route, expect
 
+from services.testbed.browser import open_page
 from services.testbed.partner import partner_endpoint
 from services.testbed.sample_report import CRITERIA, report_body
 from services.testbed.stack import Stack
@@ -603,3 +604,27 @@ async def test_a_partner_form_at_fault_is_said_on_its_fields_in_the_pages_langua
         await expect(url).to_have_attribute("aria-invalid", "true")
         await expect(url).to_have_accessible_description(re.compile("must use https"))
         await expect(page.locator("#notice")).to_have_text("للتصحيح: URL.")
+
+
+async def test_signing_in_with_no_key_is_said_in_the_pages_language(
+    stack: Stack, browser: Browser
+) -> None:
+    """Sign in pressed with the key's field empty: said on the field in the page's language,
+    as every other form does, and nothing asked of the API (the browser's bubble said
+    "Please fill out this field." on an Arabic page)."""
+    page, watch = await open_page(browser, f"{stack.base_url}/console/")
+    try:
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if "/v1/" in r.url else None)
+        await page.locator("#language").select_option("ar")
+        await expect(page.locator("html")).to_have_attribute("lang", "ar")
+        await page.locator("#sign-in button[type=submit]").click()
+        key = page.locator("#api-key")
+        await expect(key).to_be_focused()
+        await expect(key).to_have_attribute("aria-invalid", "true")
+        await expect(key).to_have_accessible_description("إلزامي.")
+        await expect(page.locator("#notice")).to_contain_text("للتصحيح:")
+        assert asked == []
+    finally:
+        await page.context.close()
+    assert not watch.outside, watch.outside

@@ -3,7 +3,8 @@
 // Each route names the scopes its calls need (all of them): a key is offered exactly what
 // the API would let it do.
 import { credentials, get } from "./api.js";
-import { can, noticeOnArrival, notifyAfterMove, reportError, setSignedIn, signedInKey, whenKeyRefused } from "./session.js";
+import { can, noticeOnArrival, notifyAfterMove, reportError, reportFieldErrors, setSignedIn, signedInKey, whenKeyRefused } from "./session.js";
+import { checkFields } from "./field_errors.js";
 import { h, replace } from "./dom.js";
 import { dropDraft, keepDraft, restoreDraft } from "./drafts.js";
 import { t, setLanguage, language } from "./i18n.js";
@@ -93,13 +94,16 @@ function showNothing() {
 function showSignIn() {
   drawNav();
   const key = h("input", { type: "password", id: "api-key", autocomplete: "off", size: 60, required: true });
-  const form = h("form", { class: "panel", id: "sign-in" },
+  // Checked here, in the page's language (``field_errors``), not by the browser's bubbles.
+  const form = h("form", { class: "panel", id: "sign-in", novalidate: true },
     h("h1", { text: t("sign_in.title") }),
     h("label", { for: "api-key", text: t("sign_in.key") }), key,
     h("small", { class: "hint", text: t("sign_in.hint") }),
     h("p", {}, h("button", { type: "submit", text: t("sign_in.submit") })));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const unchecked = checkFields(form);
+    if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     credentials.set(key.value.trim());
     await loadKey();
     if (signedInKey()) route();

@@ -628,3 +628,21 @@ async def test_signing_in_with_no_key_is_said_in_the_pages_language(
     finally:
         await page.context.close()
     assert not watch.outside, watch.outside
+
+
+async def test_a_correction_being_typed_is_shown_again_after_a_change_of_language(
+    stack: Stack, browser: Browser
+) -> None:
+    """A correction typed, then the language changed: the correction is given back, and
+    shown, its panel open as it was typed in (it was put back folded away: the typing
+    looked lost, though leaving the page still asked about it)."""
+    case_id = await _a_case_filed(stack)
+    async with console_page(stack, browser, "officer") as page:
+        await open_case(page, case_id)
+        await page.locator("#correction summary").click()
+        await page.locator("#fix-clothing").fill("Green jacket")
+        await page.locator("#language").select_option("en")
+        await page.locator("#correction summary", has_text="Correct the case").wait_for()
+        clothing = page.locator("#fix-clothing")
+        await expect(clothing).to_be_visible()
+        await expect(clothing).to_have_value("Green jacket")

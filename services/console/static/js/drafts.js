@@ -32,6 +32,9 @@ export function restoreDraft(view, page, unit) {
     if ((field.type === "checkbox" ? field.checked : field.value) === value) continue;
     if (field.type === "checkbox") field.checked = value;
     else field.value = value;
+    // Typed in a panel that was open (a correction): put back folded away, it looked lost.
+    const panel = field.closest("details");
+    if (panel) panel.open = true;
     field.dispatchEvent(new Event("input", { bubbles: true }));
     field.dispatchEvent(new Event("change", { bubbles: true }));
   }

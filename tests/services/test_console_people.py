@@ -646,3 +646,18 @@ async def test_a_correction_being_typed_is_shown_again_after_a_change_of_languag
         clothing = page.locator("#fix-clothing")
         await expect(clothing).to_be_visible()
         await expect(clothing).to_have_value("Green jacket")
+
+
+async def test_a_case_that_cannot_be_shown_does_not_leave_the_last_one_under_its_address(
+    stack: Stack, browser: Browser
+) -> None:
+    """From one case's page to a case the key cannot read (another unit's, erased, a wrong
+    reference): said, and the page before is not left on screen under the new address, its
+    buttons acting on the case it shows (it stayed, the address naming the other one)."""
+    case_id = await _a_case_filed(stack)
+    async with console_page(stack, browser, "police") as page:
+        await open_case(page, case_id)
+        await page.evaluate("location.hash = '#/cases/00000000-0000-0000-0000-000000000000'")
+        await expect(page.locator("#notice")).to_contain_text("Introuvable")
+        await expect(page.locator("[data-case-page]")).to_have_count(0)
+        await expect(page.locator("[data-action=resolve]")).to_have_count(0)

@@ -8,7 +8,7 @@ import { checkFields } from "./field_errors.js";
 import { h, replace } from "./dom.js";
 import { dropDraft, keepDraft, restoreDraft } from "./drafts.js";
 import { t, setLanguage, language } from "./i18n.js";
-import { arrive, leave } from "./page.js";
+import { arrive, leave, ticket } from "./page.js";
 import { mayLeave } from "./unsent.js";
 import { loadZone } from "./zone.js";
 import { showCases, showNewCase } from "./views/cases.js";
@@ -75,11 +75,17 @@ async function route() {
     location.hash = start;
     return;
   }
+  const stale = ticket();
+  const before = view.firstChild;
   try {
     await match[0].show(match[1]);
     restoreDraft(view, location.hash, unitOf(signedInKey()));
     arrive(view);
   } catch (error) {
+    // Refused before it drew anything (a case of another unit, erased, mistyped): the page
+    // on screen is still the one before, whose buttons act on what it shows, under this
+    // page's address. Taken away, unless the user has moved on meanwhile.
+    if (!stale() && view.firstChild === before) replace(view);
     reportError(error);
   }
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Exists, SQLColumnExpression, and_, exists, or_
+from sqlalchemy import Exists, SQLColumnExpression, and_, exists, literal, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -94,6 +94,15 @@ def replaced_by_newer() -> Exists:
         newer.sequence > Delivery.sequence,
         newer.status != "superseded",
         replaces_in_sql(newer.event_type, Delivery.event_type),
+    )
+
+
+def replaced_by_newer_than(of: Delivery) -> Exists:
+    """``replaced_by_newer`` for a loaded delivery, such as one just planned. A version
+    planned after newer ones (its event dead-lettered, then sent again by ``tifli events
+    redrive``) is stale: sent, the partner would get it after the newer ones."""
+    return exists().where(
+        newer_versions(of), replaces_in_sql(Delivery.event_type, literal(of.event_type))
     )
 
 

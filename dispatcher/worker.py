@@ -33,6 +33,7 @@ from dispatcher.ordering import (
     OWED,
     TAKE_DOWNS,
     earlier_version_owed,
+    replaced_by_newer_than,
     replaced_in_flight,
     replaced_while_waiting,
 )
@@ -208,9 +209,12 @@ class DeliveryWorker:
                     continue
                 taken.append((delivery, partner))
                 if delivery.sequence > 1 and await session.scalar(
-                    select(earlier_version_owed(delivery))
+                    select(or_(earlier_version_owed(delivery), replaced_by_newer_than(delivery)))
                 ):
-                    taken.pop()  # an earlier version is still owed: order first
+                    # An earlier version is still owed (order first), or a newer one
+                    # replaces this one: the loop would not claim it either
+                    # (``_claimable``), and its sweep supersedes it.
+                    taken.pop()
                     self._free_slots([partner.id])
             return await self._taken(session, taken, now)
         except BaseException:

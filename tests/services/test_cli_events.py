@@ -312,13 +312,13 @@ async def test_an_alert_sent_again_after_its_take_down_reaches_no_partner(tmp_pa
 
 @asynccontextmanager
 async def _stack_with(
-    tmp_path: Path, fault: str
+    tmp_path: Path, fault: str, behind: timedelta = timedelta(minutes=10)
 ) -> AsyncIterator[tuple[Stack, PartnerEndpoint, str]]:
     """An embedded stack with its partner registered, where ``fault`` (a SQLite trigger) makes
     a handler fail, and an event is parked after two tries: (stack, partner, database URL).
     Its clock runs ten minutes behind, so what it publishes is older than the commands'
     default cut-off (a minute, for events still on their way)."""
-    clock = FakeClock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10))
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0) - behind)
     settings = embedded_settings(tmp_path, bus_max_attempts=2)
     async with partner_endpoint() as partner:
         stack, server = await start_stack(settings, clock)
@@ -328,6 +328,24 @@ async def _stack_with(
             yield stack, partner, settings.database_url
         finally:
             await server.__aexit__(None, None, None)
+
+
+async def test_an_event_parked_a_moment_ago_is_not_said_finished(tmp_path: Path) -> None:
+    """An operator alerted to a dead-lettered event looks at once: younger than the cut-off,
+    it was left out, and the listing said every event was finished. It is now counted."""
+    async with _stack_with(tmp_path, REFUSE_ALERTS, behind=timedelta(0)) as (stack, _, url):
+        async with stack.clients("submitter", "reviewer") as (police, reviewer):
+            report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+            approved = await reviewer.post(f"/v1/reports/{report_id}/approve", json=CRITERIA)
+            assert approved.status_code == 200, approved.text
+            await stack.quiet()  # the approval failed twice: parked, a moment ago
+        for action, first in (("unfinished", None), ("redrive", "nothing to send again")):
+            said = await tifli(url, "events", action)
+            assert said.returncode == 0, said.stderr
+            *lines, young = said.stdout.splitlines()
+            assert lines == ([first] if first else [])
+            assert young.startswith("1 event was published since ")
+            assert "not yet finished" in young
 
 
 async def test_events_no_relay_has_published_are_said(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from dispatcher.row_locks import free_rows
 from dispatcher.sender import post_webhook
 from dispatcher.signing import signature_headers
 from shared.clock import Clock, as_utc
-from shared.sealing import Sealer
+from shared.sealing import SealedValueError, Sealer
 from shared.supervision import Supervisor
 from shared.transient_errors import describe
 
@@ -72,15 +72,37 @@ class Claimed:
     lease_until: datetime | None  # this claim's: its attempt is written while it holds
 
 
-def _claimed(delivery: Delivery, partner: Partner, now: datetime, sealer: Sealer) -> Claimed:
+def _claimed(delivery: Delivery, partner: Partner, secrets: list[str]) -> Claimed:
     return Claimed(
         delivery.id,
         delivery.webhook_id,
         partner.id,
         partner.url,
-        signing_secrets(partner, now, sealer),
+        secrets,
         delivery.payload.encode(),
         delivery.lease_until,
+    )
+
+
+# A delivery whose partner's secret this dispatcher cannot open is looked at again after
+# this: soon after the dispatcher restarts with the key, without spinning until then.
+_UNOPENED_SECRET_WAIT = timedelta(seconds=30)
+UNOPENED_SECRET = (
+    "the partner's signing secret does not open with this dispatcher's TIFLI_DATA_KEY: "
+    "give it the key the secret was sealed with"
+)
+
+
+def _said_unopened(delivery: Delivery, partner: Partner) -> None:
+    # Collapsed: a partner with a backlog would say it for each delivery, every wait.
+    log.error(
+        "delivery held: its partner's signing secret does not open",
+        extra={
+            "delivery_id": delivery.id,
+            "partner_id": partner.id,
+            "event_type": delivery.event_type,
+            "collapse": True,
+        },
     )
 
 
@@ -229,9 +251,21 @@ class DeliveryWorker:
         await as_the_alert_where_unseen(session, [delivery for delivery, _ in taken])
         claimed = []
         for delivery, partner in taken:
+            try:
+                secrets = signing_secrets(partner, now, self._sealer)
+            except SealedValueError:
+                # Sealed under a data key this dispatcher lacks (a rotation rolled out to
+                # intake first): raised, it failed the whole claim, and every other
+                # partner's alerts and take-downs with it, event after event. This one
+                # waits, said, for a dispatcher that holds the key, or its deadline.
+                self._free_slots([partner.id])
+                delivery.next_attempt_at = now + _UNOPENED_SECRET_WAIT
+                delivery.last_error = UNOPENED_SECRET
+                _said_unopened(delivery, partner)
+                continue
             delivery.status = "sending"
             delivery.lease_until = now + self._config.lease
-            claimed.append(_claimed(delivery, partner, now, self._sealer))
+            claimed.append(_claimed(delivery, partner, secrets))
         return claimed
 
     async def _idle_time(self) -> float:

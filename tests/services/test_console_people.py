@@ -602,7 +602,7 @@ async def test_a_partner_form_at_fault_is_said_on_its_fields_in_the_pages_langua
         url = form.locator("#partner-url")
         await expect(url).to_be_focused()
         await expect(url).to_have_attribute("aria-invalid", "true")
-        await expect(url).to_have_accessible_description(re.compile("must use https"))
+        await expect(url).to_have_accessible_description(re.compile("must use http or https"))
         await expect(page.locator("#notice")).to_have_text("للتصحيح: URL.")
 
 
@@ -624,6 +624,12 @@ async def test_signing_in_with_no_key_is_said_in_the_pages_language(
         await expect(key).to_have_attribute("aria-invalid", "true")
         await expect(key).to_have_accessible_description("إلزامي.")
         await expect(page.locator("#notice")).to_contain_text("للتصحيح:")
+        # Spaces alone are no key either: said the same way, not signed in with nothing.
+        await page.locator("#notice").evaluate("notice => notice.replaceChildren()")
+        await key.fill("   ")
+        await page.locator("#sign-in button[type=submit]").click()
+        await expect(page.locator("#notice")).to_contain_text("للتصحيح:")
+        await expect(key).to_have_accessible_description("إلزامي.")
         assert asked == []
     finally:
         await page.context.close()

@@ -108,6 +108,8 @@ function showSignIn() {
     h("p", {}, h("button", { type: "submit", text: t("sign_in.submit") })));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // Spaces alone are no key: trimmed, they signed in with nothing, and nothing was said.
+    if (!key.value.trim()) key.value = "";
     const unchecked = checkFields(form);
     if (unchecked.length) return reportFieldErrors({ labels: unchecked });
     credentials.set(key.value.trim());

@@ -228,8 +228,9 @@ async def test_a_reviewer_rejects_renews_cancels_and_sightings_by_place_name(
         # Renew for 30 h from now (past the 24 h it was approved for): the countdown follows.
         await open_case(page, approved_id)
         await page.locator("#countdown[datetime]").wait_for()
-        # The map says what each of its marks is.
-        assert await page.locator("#map-legend li").count() == 7
+        # The map says what each of its marks is: the polygon sent, the exact zone, the reach
+        # and the last seen place (no heading, no sighting yet).
+        await expect(page.locator("#map-legend li")).to_have_count(4)
         await page.locator("#renew-ttl").fill("30")
         await confirm(page, "renew")
         await page.locator("#countdown[datetime^=P1DT5H]").wait_for()
@@ -797,3 +798,34 @@ async def test_a_case_closed_before_its_alert_is_down_gets_its_map_taken_down(
             "Retirée : les partenaires ne montrent plus cette zone."
         )
         assert not lagging  # the page was drawn on the lagging answer first
+
+
+async def test_the_maps_legend_names_only_what_the_map_shows(
+    stack: Stack, browser: Browser
+) -> None:
+    """The legend lists the marks the map draws: a case not yet approved, or approved but
+    seen by a key that may not read its alert, has no polygon, zone, reach or corridor (it
+    named all four, over a map showing none of them)."""
+    await add_console_keys(stack)
+    sighting = {"location": {"lat": 33.6, "lon": -7.5}, "at": datetime.now(UTC).isoformat()}
+    async with stack.client("police") as police, stack.client("reviewer") as reviewer:
+        submitted = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        report, _ = await an_approved_case(police, reviewer)
+        added = await police.post(f"{report}/sightings", json=sighting)
+        assert added.status_code == 201, added.text
+    approved = report.rsplit("/", 1)[1]
+    zone = [
+        "Polygone envoyé aux partenaires",
+        "Zone exacte (sur le territoire)",
+        "Portée depuis chaque lieu",
+    ]
+    points = ["Vu pour la dernière fois", "Signalement (non confirmé)"]
+    for key, alert in (("police", []), ("officer", zone)):
+        async with console_page(stack, browser, key) as page:
+            legend = page.locator("#map-legend li")
+            await open_case(page, submitted)
+            await expect(legend).to_have_text(points[:1])
+            await open_case(page, approved)
+            if alert:
+                await page.locator("path.zone-sent").wait_for()
+            await expect(legend).to_have_text([*alert, *points])

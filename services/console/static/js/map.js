@@ -3,7 +3,7 @@
 // Points are circle markers (no image icons). Polygons are drawn without simplification
 // (smoothFactor 0), so the path has every vertex the API sent.
 import { get } from "./api.js";
-import { h, typedText } from "./dom.js";
+import { h, replace, typedText } from "./dom.js";
 import { t } from "./i18n.js";
 
 // A tooltip's content as an element: Leaflet parses a string as HTML, and a place name is
@@ -11,6 +11,8 @@ import { t } from "./i18n.js";
 const asText = (name) => h("span", typedText(name || ""));
 
 // What each mark on the map is, in the order a reviewer reads them (swatches in console.css).
+// The legend lists only those drawn: a case with no alert yet, or seen by a key that may not
+// read its alert, has no polygon, zone, reach or corridor to name.
 const LEGEND = ["sent", "exact", "circle", "corridor", "last_seen", "sighting_trusted", "sighting_untrusted"];
 
 const COLORS = {
@@ -68,6 +70,7 @@ export class CaseMap {
     this.pick = null;
     this.pickMarker = null;
     this.map.on("click", (event) => this._picked(event.latlng));
+    this.marks = { case: [], alert: [] };  // what ``drawCase`` and ``drawAlert`` drew last
     this._legend();
     drawBaseMap(L, this.map, container);
   }
@@ -75,12 +78,20 @@ export class CaseMap {
   _legend() {
     const legend = this.L.control({ position: "bottomright" });
     legend.onAdd = () => {
-      const box = h("ul", { class: "map-legend", id: "map-legend" },
-        LEGEND.map((mark) => h("li", {}, h("span", { class: `swatch ${mark}` }), t(`legend.${mark}`))));
-      this.L.DomEvent.disableClickPropagation(box);
-      return box;
+      this.legend = h("ul", { class: "map-legend", id: "map-legend" });
+      this.L.DomEvent.disableClickPropagation(this.legend);
+      return this.legend;
     };
     legend.addTo(this.map);
+    this._listMarks();
+  }
+
+  // The legend of what the map now shows; none while it shows nothing of its own.
+  _listMarks() {
+    const shown = new Set([...this.marks.case, ...this.marks.alert]);
+    const marks = LEGEND.filter((mark) => shown.has(mark));
+    replace(this.legend, marks.map((mark) => h("li", {}, h("span", { class: `swatch ${mark}` }), t(`legend.${mark}`))));
+    this.legend.hidden = !marks.length;
   }
 
   // Called with {lat, lon} when the user clicks the map (e.g. to place a sighting).
@@ -119,6 +130,8 @@ export class CaseMap {
         .bindTooltip(asText(s.place_name), { direction: "top" }).addTo(this.points);
     }
     this.points.eachLayer(shownInWordsElsewhere);
+    this.marks.case = [lastSeen && "last_seen", sightings.some((s) => s.trusted) && "sighting_trusted", sightings.some((s) => !s.trusted) && "sighting_untrusted"];
+    this._listMarks();
     if (lastSeen && !this.zone) this.map.setView([lastSeen.lat, lastSeen.lon], 9, { animate: false });
   }
 
@@ -157,9 +170,12 @@ export class CaseMap {
     }).addTo(this.zone);
     const heading = message.last_seen?.heading_deg;
     const from = message.last_seen?.point;
-    if (heading !== null && heading !== undefined && from) {
+    const towards = heading !== null && heading !== undefined && from;
+    if (towards) {
       L.polygon(corridor(from, heading, area.circle.radius_km), { color: "#6a3d9a", weight: 1, fillOpacity: 0.08, dashArray: "2 4", interactive: false, className: "corridor" }).addTo(this.zone);
     }
+    this.marks.alert = ["sent", exact && "exact", area.circles.length && "circle", towards && "corridor"];
+    this._listMarks();
     if (this.points) this.points.eachLayer((p) => p.bringToFront());
     this.map.fitBounds(sent.getBounds(), { padding: [20, 20], animate: false });
     this.container.dataset.sequence = String(message.sequence);

@@ -667,3 +667,17 @@ async def test_a_case_that_cannot_be_shown_does_not_leave_the_last_one_under_its
         await expect(page.locator("#notice")).to_contain_text("Introuvable")
         await expect(page.locator("[data-case-page]")).to_have_count(0)
         await expect(page.locator("[data-action=resolve]")).to_have_count(0)
+
+
+async def test_a_case_that_cannot_be_shown_does_not_leave_the_last_ones_title(
+    stack: Stack, browser: Browser
+) -> None:
+    """The window's title says the refusal the page shows, not "Dossier" of the case before
+    (it stayed, in the tab and in the browser's history, over a page showing no case)."""
+    case_id = await _a_case_filed(stack)
+    async with console_page(stack, browser, "police") as page:
+        await open_case(page, case_id)
+        await expect(page).to_have_title("Dossier — Tifli")
+        await page.evaluate("location.hash = '#/cases/00000000-0000-0000-0000-000000000000'")
+        await expect(page.locator("#notice")).to_contain_text("Introuvable")
+        await expect(page).to_have_title("Introuvable (ou pas de l'unité de cette clé). — Tifli")

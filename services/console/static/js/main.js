@@ -3,7 +3,7 @@
 // Each route names the scopes its calls need (all of them): a key is offered exactly what
 // the API would let it do.
 import { credentials, get } from "./api.js";
-import { can, noticeOnArrival, notifyAfterMove, reportError, reportFieldErrors, setSignedIn, signedInKey, whenKeyRefused } from "./session.js";
+import { can, noticeOnArrival, notifyAfterMove, reportError, reportFieldErrors, setSignedIn, signedInKey, summary, whenKeyRefused } from "./session.js";
 import { checkFields } from "./field_errors.js";
 import { h, replace } from "./dom.js";
 import { dropDraft, keepDraft, restoreDraft } from "./drafts.js";
@@ -84,8 +84,12 @@ async function route() {
   } catch (error) {
     // Refused before it drew anything (a case of another unit, erased, mistyped): the page
     // on screen is still the one before, whose buttons act on what it shows, under this
-    // page's address. Taken away, unless the user has moved on meanwhile.
-    if (!stale() && view.firstChild === before) replace(view);
+    // page's address. Taken away, unless the user has moved on meanwhile, and the window's
+    // title with it (it named the page before): it says the refusal, all the page shows.
+    if (!stale() && view.firstChild === before) {
+      replace(view);
+      document.title = `${summary(error)} — Tifli`;
+    }
     reportError(error);
   }
 }

@@ -64,17 +64,22 @@ export function whenKeyRefused(act) {
   onRefused = act;
 }
 
-// The error in the interface's words, then what the API said (its detail names the field).
-export function describe(error) {
+// The error in the interface's words alone (a window's title names a refused page by them).
+export function summary(error) {
   if (!(error instanceof ApiError)) {
     // fetch's own failure ("Failed to fetch"): the network or the server is down.
     if (error instanceof TypeError) return t("error.network");
     if (error?.name === "TimeoutError") return t("error.timeout");  // ``api.js``
     return String(error?.message ?? error);
   }
-  const summary = t(`error.${error.status}`, t("error.other"));
+  return t(`error.${error.status}`, t("error.other"));
+}
+
+// The error in the interface's words, then what the API said (its detail names the field).
+export function describe(error) {
+  if (!(error instanceof ApiError)) return summary(error);
   // The API's words isolated: English inside an Arabic line keeps its own order.
-  return `${summary} \u2068(${error.status}: ${error.message})\u2069${suggestions(error)}`;
+  return `${summary(error)} \u2068(${error.status}: ${error.message})\u2069${suggestions(error)}`;
 }
 
 // The places the API offers for a place name it cannot settle (" Did you mean: …"), or "".

@@ -10,7 +10,7 @@ import contextlib
 import json
 import re
 
-from playwright.async_api import Browser, Page, Request, Route, expect
+from playwright.async_api import Browser, Locator, Page, Request, Route, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.testbed.sample_report import CRITERIA, report_body
@@ -467,3 +467,37 @@ async def test_a_field_typed_as_an_alternative_is_named_by_its_own_name(
         await form.locator("button[type=submit]").click()
         await expect(form.locator("#destination")).to_be_focused()
         await expect(page.locator("#notice")).to_contain_text("À corriger : Destination.")
+
+
+async def its_mark_shares_a_line(label: Locator) -> None:
+    """``label`` is marked required ("*", console.css), and its mark takes no line of its
+    own: the label is no taller for it. (Measured with the mark taken away by a rule added to
+    the console's own style sheet: the page's policy refuses a style element.)"""
+    assert await label.evaluate("(l) => getComputedStyle(l, '::after').content") == '" *"'
+    taller = await label.evaluate("""(label) => {
+      const sheet = [...document.styleSheets].find((s) => s.href?.endsWith("/console.css"));
+      const marked = label.getBoundingClientRect().height;
+      const unmark = "label::after { content: none !important; }";
+      const rule = sheet.insertRule(unmark, sheet.cssRules.length);
+      const unmarked = label.getBoundingClientRect().height;
+      sheet.deleteRule(rule);
+      return marked - unmarked;
+    }""")
+    assert abs(taller) < 1, (await label.get_attribute("for"), taller)
+
+
+async def test_a_required_fields_mark_sits_on_its_labels_line(
+    stack: Stack, browser: Browser
+) -> None:
+    """The red "*" of a required field is beside its label's words, or the field on their
+    line: it landed alone on a line under a textarea (the case's description and
+    circumstances) and under the clock a sighting's time is read on."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "police") as page:
+        await page.locator("a[data-nav='nav.new']").click()
+        for field in ("given_name", "description", "circumstances"):
+            await its_mark_shares_a_line(page.locator(f"label[for={field}]"))
+        await open_case(page, case_id)
+        await its_mark_shares_a_line(page.locator("label[for=sighting-at]"))

@@ -4,7 +4,8 @@
 - Consumers: one group per service, auto-commit off; a partition's offset is committed only
   after its handler's database transaction has committed (at-least-once; handlers are
   idempotent). Partitions are handled concurrently, each one in order.
-- Topics (and the dead-letter topic) are created at start-up, idempotently.
+- Topics (and the dead-letter topic) are created at start-up, idempotently, and again when
+  one vanishes under a running producer (shared/bus/lost_topics.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from aiokafka.errors import (
 
 from shared.bus.base import LOOK_AHEAD, Accepted, Handler, Message, Outgoing
 from shared.bus.coordinator_warm_up import quiet_coordinator_warm_up
+from shared.bus.lost_topics import LostTopics
 from shared.bus.processing import MessageHandling
 from shared.supervision import Supervisor
 from shared.transient_errors import describe
@@ -35,6 +37,11 @@ from shared.transient_errors import describe
 log = logging.getLogger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
 PRODUCER_STOP_S = 5.0  # how long a stop lets the producer send what it holds
+# How often clients ask for metadata unasked. aiokafka's 5 minutes (Kafka's default) left the
+# consumers of a topic deleted and made again with no partitions, reading nothing, until the
+# next refresh (and an idle producer blind to a topic gone); a metadata request every few
+# seconds per client is nothing to a broker.
+METADATA_MAX_AGE_MS = 5_000
 
 
 @dataclass
@@ -73,12 +80,12 @@ async def ensure_topics(
     partitions: int,
     replication_factor: int,
     min_insync_replicas: int = 1,
-) -> None:
+) -> list[str]:
     """Creates the missing topics with ``replication_factor`` replicas and the topic config
     ``min.insync.replicas``. Existing topics are left as they are — changing a live topic's
     replicas is a reassignment an operator plans — but one with fewer replicas than asked for
     is named in a warning: a deployment grown from one broker to three keeps its old topics
-    at one replica, and a lost broker would lose their events."""
+    at one replica, and a lost broker would lose their events. Returns the topics it made."""
     if not 1 <= min_insync_replicas <= replication_factor:
         raise ValueError(
             f"min.insync.replicas ({min_insync_replicas}) must be between 1 and the "
@@ -93,7 +100,7 @@ async def ensure_topics(
             admin, [t for t in topics if t in existing], replication_factor
         )
         if not missing:
-            return
+            return []
         response = await admin.create_topics(
             [
                 NewTopic(
@@ -113,6 +120,7 @@ async def ensure_topics(
             if error.retriable:  # a controller moving, a time-out: passes with time
                 raise error(f"could not create topic {topic}")
             raise TopicsRefused(_refusal(topic, error, replication_factor))
+        return missing
     finally:
         await admin.close()
 
@@ -196,6 +204,7 @@ class KafkaBus:
         self._supervisor = supervisor or Supervisor(stale_after_s=60.0)
         self._members: list[_Member] = []
         self._producer: AIOKafkaProducer | None = None
+        self._lost_topics = LostTopics(self._make_topics)
         self._stopping = asyncio.Event()
         self._handling = MessageHandling(
             self.publish, dead_letter_topic, max_attempts, self._stopping
@@ -204,23 +213,29 @@ class KafkaBus:
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         self._members.append(_Member(topic, group, handler))
 
-    async def start(self) -> None:
-        self._stopping.clear()
-        await ensure_topics(
+    async def _make_topics(self) -> list[str]:
+        """The missing topics made, as the settings say: at start-up and whenever one vanishes."""
+        return await ensure_topics(
             self._bootstrap,
             sorted({*self._topics, *(m.topic for m in self._members)}),
             partitions=self._partitions,
             replication_factor=self._replication_factor,
             min_insync_replicas=self._min_insync_replicas,
         )
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        await self._make_topics()
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
             linger_ms=0,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         await self._producer.start()
+        self._producer.client.cluster.add_listener(self._lost_topics.metadata_updated)
         # A fresh cluster's first group lookups are answered "not available" for a moment.
         quiet_coordinator_warm_up()
         for member in self._members:
@@ -234,6 +249,7 @@ class KafkaBus:
                 heartbeat_interval_ms=1_000,
                 max_poll_interval_ms=300_000,
                 fetch_max_wait_ms=50,
+                metadata_max_age_ms=METADATA_MAX_AGE_MS,
             )
             await member.consumer.start()
             done: dict[TopicPartition, int] = {}
@@ -254,6 +270,9 @@ class KafkaBus:
                 await member.consumer.stop()
                 member.consumer = None
         if self._producer is not None:
+            # A topic is not made again while the producer is stopping: nothing is sent now.
+            self._producer.client.cluster.remove_listener(self._lost_topics.metadata_updated)
+            await self._lost_topics.close()
             try:
                 # It sends what it holds first: the broker away, that would wait for its return.
                 # What it holds is not lost: the relay marks an event sent only once the
@@ -287,6 +306,7 @@ class KafkaBus:
     async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
         if self._producer is None:
             raise RuntimeError("the bus is not started")
+        self._lost_topics.sent_to(topic)
         await self._producer.send_and_wait(
             topic, value, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()]
         )
@@ -301,6 +321,7 @@ class KafkaBus:
         acknowledgements: list[asyncio.Future[Any]] = []
         refused: Exception | None = None
         for m in messages:
+            self._lost_topics.sent_to(m.topic)
             try:
                 acknowledgements.append(
                     await self._producer.send(

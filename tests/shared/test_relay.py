@@ -1,19 +1,20 @@
 """The outbox relay on PostgreSQL and a real Kafka broker: a run of events goes out in one
 pass, in outbox order, marked sent only up to the first one the broker did not take, and
 never while another relay holds the publishing lock; committed outbox rows (and only those)
-wake it."""
+wake it; a topic deleted under the running services is made again and read again."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +28,8 @@ from shared.events import ReportRejected, ReportRejectedData
 from shared.outbox import NOTIFY_CHANNEL, OutboxEvent, add_event
 from shared.relay import OutboxRelay
 from shared.relay_leadership import PUBLISH_LOCK_KEY, asyncpg_dsn
+from shared.supervision import Supervisor
+from tests.waiting import eventually
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -52,6 +55,9 @@ class Setup:
     relay: OutboxRelay
     seen: Seen
     sessions: async_sessionmaker[AsyncSession]
+    bus: KafkaBus
+    bootstrap: str
+    topic: str
 
 
 @pytest.fixture
@@ -73,7 +79,7 @@ async def setup(postgres_url: str, kafka_bootstrap: str) -> AsyncIterator[Setup]
     sessions = session_factory(engine)
     relay = OutboxRelay(sessions, bus, SystemClock(), topic_prefix=prefix)
     try:
-        yield Setup(url, relay, seen, sessions)
+        yield Setup(url, relay, seen, sessions, bus, kafka_bootstrap, f"{prefix}.reports")
     finally:
         await bus.stop()
         await engine.dispose()
@@ -191,6 +197,46 @@ async def test_a_committed_event_wakes_the_relay_and_a_rolled_back_one_does_not(
         assert heard == [NOTIFY_CHANNEL]
     finally:
         await listener.close()
+
+
+async def test_a_deleted_topic_is_made_again_and_read_again_without_a_restart(
+    setup: Setup,
+) -> None:
+    # A broker wiped, or a topic deleted, under running services: the cluster creates no
+    # topic by itself (auto.create.topics.enable=false), so the relay makes it again as at
+    # start-up, and the consumers, left with no partitions, find it within seconds.
+    await _stage(setup, [("case-a", '{"n":0}')])
+    assert await setup.relay.publish_pending() == 1
+    await setup.seen.wait_for(1)
+    admin = AIOKafkaAdminClient(bootstrap_servers=setup.bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([setup.topic])
+        await eventually(_assigned(setup), lambda assigned: not assigned, timeout=30, interval=0.2)
+
+        await _stage(setup, [("case-a", '{"n":1}')])
+        supervisor = Supervisor(stale_after_s=60)
+        running = asyncio.create_task(setup.relay.run(supervisor))
+        try:
+            async with asyncio.timeout(45):
+                await setup.seen.wait_for(2)
+        finally:
+            setup.relay.stop()
+            await running
+
+        assert [m.value for m in setup.seen.messages] == [b'{"n":0}', b'{"n":1}']
+        assert all(row.published_at is not None for row in await _rows(setup))
+        (made,) = await admin.describe_topics([setup.topic])
+        assert len(made["partitions"]) == 3  # as configured, not the broker's default
+    finally:
+        await admin.close()
+
+
+def _assigned(setup: Setup) -> Callable[[], Awaitable[set[tuple[str, int]]]]:
+    async def probe() -> set[tuple[str, int]]:
+        return {tp for tp in setup.bus.assignments() if tp[0] == setup.topic}
+
+    return probe
 
 
 def _rejected(report_id: str) -> ReportRejected:

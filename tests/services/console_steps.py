@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from playwright.async_api import Browser, Dialog, Locator, Page
+from playwright.async_api import Browser, Dialog, Locator, Page, expect
 
 from services.testbed.browser import open_page
 from services.testbed.stack import Stack
@@ -118,3 +118,11 @@ def answer_the_next_dialog(page: Page, *, leave: bool) -> asyncio.Future[str]:
 
     page.once("dialog", answer)
     return answered
+
+
+async def marked_at_fault(field: Locator, said: str | re.Pattern[str]) -> None:
+    """How a form says a field is at fault: the field takes the focus, is marked invalid, and
+    reads ``said`` as its description (what a screen reader says on it)."""
+    await expect(field).to_be_focused()
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(field).to_have_accessible_description(said)

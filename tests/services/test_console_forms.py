@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import re
+from collections.abc import AsyncIterator
 
 from playwright.async_api import Browser, Locator, Page, Request, Route, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -20,6 +21,7 @@ from tests.services.console_steps import (
     answer_the_next_dialog,
     console_page,
     fill_new_case,
+    marked_at_fault,
     open_case,
     sign_in,
 )
@@ -157,9 +159,7 @@ async def test_fields_at_fault_are_marked_named_and_said_in_the_pages_language(
         await page.locator("a[data-nav='nav.new']").click()
         await page.locator("#new-case button[type=submit]").click()
         given_name = page.locator("#given_name")
-        await expect(given_name).to_be_focused()
-        await expect(given_name).to_have_attribute("aria-invalid", "true")
-        await expect(given_name).to_have_accessible_description("إلزامي.")
+        await marked_at_fault(given_name, "إلزامي.")
         await expect(page.locator("#notice")).to_contain_text("للتصحيح:")
         assert [r for r in reports if r.method == "POST"] == []
 
@@ -348,10 +348,24 @@ async def refused_on_its_field(page: Page, field: str, act: str, typed: str, sai
     window = page.locator(field)
     await window.fill(typed)
     await page.locator(act).click()
-    await expect(window).to_be_focused()
-    await expect(window).to_have_attribute("aria-invalid", "true")
-    await expect(window).to_have_accessible_description(said)
+    await marked_at_fault(window, said)
     await expect(page.locator("#notice")).to_have_text("À corriger : Durée (heures).")
+
+
+@contextlib.asynccontextmanager
+async def _reviewing_a_filed_case(
+    stack: Stack, browser: Browser
+) -> AsyncIterator[tuple[Page, list[str]]]:
+    """An officer on the page of a case the police just filed, with the acts (POSTs) the
+    page sends from then on."""
+    await add_console_keys(stack)
+    async with stack.client("police") as police:
+        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+    async with console_page(stack, browser, "officer") as page:
+        acts: list[str] = []
+        page.on("request", lambda r: acts.append(r.url) if r.method == "POST" else None)
+        await open_case(page, case_id)
+        yield page, acts
 
 
 async def test_a_time_window_is_checked_on_its_field_before_anything_is_sent(
@@ -360,13 +374,7 @@ async def test_a_time_window_is_checked_on_its_field_before_anything_is_sent(
     """A time window that is no number of hours from 1 to 168, typed for an approval or a
     renewal, is said on its field, in the page's language, and nothing is sent: sent as
     typed, it came back as the API's "ttl_hours: …", on no field and by no label."""
-    await add_console_keys(stack)
-    async with stack.client("police") as police:
-        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-    async with console_page(stack, browser, "officer") as page:
-        acts: list[str] = []
-        page.on("request", lambda r: acts.append(r.url) if r.method == "POST" else None)
-        await open_case(page, case_id)
+    async with _reviewing_a_filed_case(stack, browser) as (page, acts):
         for criterion in await page.locator("#review input[type=checkbox]").all():
             await criterion.check()
         await refused_on_its_field(page, "#ttl", "#approve", "abc", "Un nombre.")
@@ -398,9 +406,7 @@ async def test_half_a_point_is_said_on_the_field_left_empty_not_dropped(
         await form.locator("#lon").fill("")
         await form.locator("button[type=submit]").click()
         lon = form.locator("#lon")
-        await expect(lon).to_be_focused()
-        await expect(lon).to_have_attribute("aria-invalid", "true")
-        await expect(lon).to_have_accessible_description("Obligatoire.")
+        await marked_at_fault(lon, "Obligatoire.")
         await expect(page.locator("#notice")).to_have_text("À corriger : Longitude.")
         assert posts == []
         # Both emptied: the place name alone places the case, as the form says it may.
@@ -425,18 +431,10 @@ async def test_a_rejection_without_a_reason_is_said_on_its_field_before_it_is_co
     """Reject pressed with no reason typed: the reason's field is marked, in the page's
     language, and no confirmation is asked (it was asked, then the act refused once
     confirmed, the refusal on no field). Typed, the rejection goes as asked."""
-    await add_console_keys(stack)
-    async with stack.client("police") as police:
-        case_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
-    async with console_page(stack, browser, "officer") as page:
-        acts: list[str] = []
-        page.on("request", lambda r: acts.append(r.url) if r.method == "POST" else None)
-        await open_case(page, case_id)
+    async with _reviewing_a_filed_case(stack, browser) as (page, acts):
         await page.locator("[data-action=reject]").click()
         reason = page.locator("#reject-reason")
-        await expect(reason).to_be_focused()
-        await expect(reason).to_have_attribute("aria-invalid", "true")
-        await expect(reason).to_have_accessible_description("Obligatoire.")
+        await marked_at_fault(reason, "Obligatoire.")
         await expect(page.locator("#notice")).to_have_text("À corriger : Motif du rejet.")
         await expect(page.locator("[data-confirm=reject]")).to_have_count(0)
         await reason.fill("Duplicate of a case already published")

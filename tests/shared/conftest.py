@@ -4,7 +4,9 @@ moment."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from services.components import Components, build_components
 from services.database import upgrade
 from services.testbed.production import fresh_database
 from services.testbed.stack import FakeClock, embedded_settings
+from shared.logging import configure_logging
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -33,3 +36,17 @@ async def components(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         yield built
     finally:
         await built.engine.dispose()
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """What the process's logging writes (JSON lines), for the test's duration."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("INFO", as_json=True, stream=stream)
+    try:
+        yield stream
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)

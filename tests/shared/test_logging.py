@@ -6,9 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
-
-import pytest
 
 from shared.logging import CHATTY_CLIENTS, CollapseRepeats, configure_logging
 
@@ -54,19 +51,6 @@ def test_only_chatty_clients_and_flagged_records_collapse() -> None:
         record.collapse = True
         flagged.append(collapse.filter(record))
     assert flagged == [True, False, False, False, False]
-
-
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    configure_logging("INFO", as_json=True, stream=stream)
-    try:
-        yield stream
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
 
 
 def test_the_process_logging_collapses_the_kafka_client(log_output: io.StringIO) -> None:

@@ -7,16 +7,13 @@ import inspect
 import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfoNotFoundError
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from shared import paging, time_zones
-from shared.logging import configure_logging
 from shared.problems import install_problem_handlers
 from shared.raised_at import leaf_names, raised_at
 from shared.transient_errors import describe
@@ -81,19 +78,6 @@ def test_no_field_quotes_the_message() -> None:
     error = _raised_in_our_code()
     assert PERSONAL in str(error)  # the message does quote it…
     assert not any("Amina" in value for value in describe(error).values())  # …no field
-
-
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    configure_logging("INFO", as_json=True, stream=stream)
-    try:
-        yield stream
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
 
 
 async def test_a_500_is_logged_with_where_it_was_raised(log_output: io.StringIO) -> None:

@@ -28,6 +28,7 @@ _ALERT_EXAMPLE = {
     "effective": ALERT_MESSAGE_EXAMPLE["effective"],
     "expires": ALERT_MESSAGE_EXAMPLE["expires"],
     "radius_km": 160.0,
+    "next_widen_at": "2026-11-29T15:05:00Z",  # an hour after it went out, by default
     "current": ALERT_MESSAGE_EXAMPLE,
     "history": [_VERSION_EXAMPLE],
 }

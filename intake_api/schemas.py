@@ -540,6 +540,7 @@ REPORT_OUT_EXAMPLE: dict[str, Any] = {
         "submitted_by": {**REPORT_EXAMPLE["submitted_by"], "unit": "CASA-ANFA"},
     },
     "sightings": [SIGHTING_OUT_EXAMPLE],
+    "erased_at": None,
 }
 
 

@@ -76,9 +76,9 @@ IfMatch = Annotated[
         alias="If-Match",
         min_length=1,
         max_length=200,
-        description="The version of the case you reviewed (its `ETag`, or `version`): the "
-        "approval is refused (412) if the case changed since. Without it, the case is "
-        "approved as it is now.",
+        description="The version of the case you read (its `ETag`, or `version`): the act "
+        "is refused (412) if the case changed since. Without it, it acts on the case as it "
+        "is now.",
     ),
 ]
 # The errors each kind of operation answers with (problem+json), declared in the OpenAPI.
@@ -86,7 +86,8 @@ SUBMIT_ERRORS = problem_responses(*AUTHENTICATED, 409, *WITH_BODY)
 LIST_ERRORS = problem_responses(*AUTHENTICATED, 422)
 READ_ERRORS = problem_responses(*AUTHENTICATED, 404)
 ACTION_ERRORS = problem_responses(*AUTHENTICATED, 404, 409, *WITH_BODY)
-APPROVE_ERRORS = problem_responses(*AUTHENTICATED, 404, 409, 412, *WITH_BODY)
+# Those that take ``If-Match``: a 412 when the case changed since it was read.
+CONDITIONAL_ERRORS = problem_responses(*AUTHENTICATED, 404, 409, 412, *WITH_BODY)
 
 
 @reports.post(
@@ -172,7 +173,7 @@ async def list_reports(
             "headers": {
                 "ETag": {
                     "description": "The case's version (its `version`, quoted): send it as "
-                    "`If-Match` with the approval of what you read.",
+                    "`If-Match` with the approval or the correction of what you read.",
                     "schema": {"type": "string"},
                 }
             }
@@ -209,7 +210,7 @@ _CORRECTION_EXAMPLE = {
 @reports.patch(
     "/{report_id}",
     response_model=ReportOut,
-    responses=ACTION_ERRORS,
+    responses=CONDITIONAL_ERRORS,
     operation_id="reports_correct",
     response_description="The corrected report.",
     summary="Correct a report's details",
@@ -232,6 +233,7 @@ async def correct_report(
     ],
     principal: SubmitterOrReviewer,
     reports: Reports,
+    if_match: IfMatch = None,
 ) -> ReportOut:
     """Corrects a report while it is open (`submitted`, or `approved` with its alert up): add
     a photo, put a description or a name right, record the guardian's consent. The corrected
@@ -241,7 +243,8 @@ async def correct_report(
     corrected only before approval; afterwards a sighting says where the child was seen
     since. A live alert's report must still meet the criteria it was approved on (a 422
     otherwise: consent withdrawn is a cancellation). A patch that changes nothing records
-    nothing.
+    nothing. With `If-Match` (the `ETag` of the case you read, or its `version`), a case that
+    changed since is a 412: a correction never writes over a change its sender did not see.
 
     **Scope:** `reports:submit` (the owning unit) or `reports:review`; audited. **Four eyes:**
     once the alert is out, a correction of what partners show (the child, the photos, the
@@ -251,13 +254,13 @@ async def correct_report(
     **Events:** `report.corrected`; once the alert is out, partners receive `alert.updated`
     with the corrected description at once.
     """
-    return await reports.correct(principal, report_id, patch)
+    return await reports.correct(principal, report_id, patch, if_match)
 
 
 @reports.post(
     "/{report_id}/approve",
     response_model=ReportOut,
-    responses=APPROVE_ERRORS,
+    responses=CONDITIONAL_ERRORS,
     operation_id="reports_approve",
     response_description="The approved report, with its `alert_id` and `expires_at`.",
     summary="Approve a report: the alert goes out",

@@ -322,14 +322,7 @@ class ReportService:
         report = await self._load(principal, "approve", report_id, for_update=True)
         new_status = self._transition(report, "approve")
         self._authorise(principal, "approve", report)
-        version = case_version(report.id, report.updated_at)
-        if if_match is not None and not matches(if_match, version):
-            raise Problem(
-                412,
-                "Precondition failed",
-                f'The case changed since it was read (now version "{version}"): read it '
-                "again and review what changed.",
-            )
+        _unchanged_since_read(report, if_match)
         content = self._content(report)
         unmet = unmet_criteria(content, body.criteria, self._today())
         if unmet:
@@ -349,7 +342,11 @@ class ReportService:
         return self._answer(principal, report, content=content)
 
     async def correct(
-        self, principal: Principal, report_id: str, patch: dict[str, Any]
+        self,
+        principal: Principal,
+        report_id: str,
+        patch: dict[str, Any],
+        if_match: str | None = None,
     ) -> ReportOut:
         """The case's details corrected by a JSON merge patch (RFC 7396) while it is open:
         the whole corrected report is validated as a new one would be, and stored in its
@@ -360,9 +357,12 @@ class ReportService:
         since); the report must still meet the criteria it was approved on (consent
         withdrawn: the alert is cancelled, not corrected); and a change of what partners
         show reaches the public, so it needs a reviewer who did not submit the case (four
-        eyes), and goes out at once as an Update."""
+        eyes), and goes out at once as an Update. ``if_match``: the version the corrector
+        read (``If-Match``); a 412 if the case changed since (RFC 9110 §13.1.1: a server
+        evaluates it before acting), so that no correction writes over one it did not see."""
         report = await self._load(principal, "correct", report_id, for_update=True)
         self._transition(report, "correct")
+        _unchanged_since_read(report, if_match)
         published = report.status != "submitted"
         for fixed in (*_FIXED_FIELDS, *(_ZONE_FIELDS if published else ())):
             if fixed in patch:
@@ -896,6 +896,19 @@ class ReportService:
             sightings=[
                 _sighting_out(s) for s in (report.sightings if sightings is None else sightings)
             ],
+        )
+
+
+def _unchanged_since_read(report: Report, if_match: str | None) -> None:
+    """A 412 if ``If-Match`` names a version of the case other than its current one: the act
+    would otherwise be done on a case its sender has not seen."""
+    version = case_version(report.id, report.updated_at)
+    if if_match is not None and not matches(if_match, version):
+        raise Problem(
+            412,
+            "Precondition failed",
+            f'The case changed since it was read (now version "{version}"): read it '
+            "again and review what changed.",
         )
 
 

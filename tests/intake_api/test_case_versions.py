@@ -62,3 +62,25 @@ async def test_an_approval_of_a_case_changed_since_it_was_read_is_refused(stack:
         assert approved.json()["status"] == "approved"
         # The answer is the case's new version: approving moved it.
         assert approved.json()["version"] not in again
+
+
+async def test_a_correction_of_a_case_changed_since_it_was_read_is_refused(stack: Stack) -> None:
+    """A correction that names the version it read (``If-Match``) must not write over a change
+    it never saw: the header was ignored, and the older view replaced the newer one."""
+    async with stack.clients("submitter", "reviewer") as (police, reviewer):
+        report_id = (await police.post("/v1/reports", json=report_body())).json()["id"]
+        path = f"/v1/reports/{report_id}"
+        read = (await police.get(path)).headers["etag"]
+        # A reviewer corrects the clothing between the officer's read and their correction.
+        theirs = {"child": {"clothing": "Green coat, black boots"}}
+        assert (await reviewer.patch(path, json=theirs)).status_code == 200
+        mine = {"child": {"clothing": "Red coat"}}
+        refused = await police.patch(path, json=mine, headers={"If-Match": read})
+        assert refused.status_code == 412, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        kept = await police.get(path)
+        assert kept.json()["report"]["child"]["clothing"] == "Green coat, black boots"
+        # Read again, and corrected as read.
+        again = await police.patch(path, json=mine, headers={"If-Match": kept.headers["etag"]})
+        assert again.status_code == 200, again.text
+        assert again.json()["report"]["child"]["clothing"] == "Red coat"

@@ -5,7 +5,13 @@ log, a problem's ``detail`` and ``instance``). Pure, no I/O: ``shared.problems``
 
 from __future__ import annotations
 
+import re
+
 KEY_PREFIX = "tfk"
+# A key anywhere in a path segment, not only as the whole segment: pasted as it was copied
+# ("Bearer tfk_…", quoted, after "key="), its secret is as secret. What follows the id, to the
+# segment's end, is taken as the secret, as ``key_parts`` takes it.
+_KEY_IN_SEGMENT = re.compile(rf"{KEY_PREFIX}_([^_/]+)_.+", re.DOTALL)
 
 
 def key_parts(text: str) -> tuple[str, str] | None:
@@ -29,5 +35,9 @@ def masked_key(text: str) -> str:
 
 
 def masked_path(path: str) -> str:
-    """``path`` with each segment that is a whole key masked (``masked_key``)."""
-    return "/".join(masked_key(segment) for segment in path.split("/"))
+    """``path`` with each key in it masked as ``masked_key`` masks a whole key, wherever it
+    starts in its segment."""
+    return "/".join(
+        _KEY_IN_SEGMENT.sub(lambda found: f"{KEY_PREFIX}_{found[1]}_…", segment)
+        for segment in path.split("/")
+    )

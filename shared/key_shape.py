@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 
 KEY_PREFIX = "tfk"
-# A key anywhere in a path segment, not only as the whole segment: pasted as it was copied
+# A key anywhere in a text (a path segment, an id), not only as the whole of it: pasted as copied
 # ("Bearer tfk_…", quoted, after "key="), its secret is as secret. What follows the id, to the
-# segment's end, is taken as the secret, as ``key_parts`` takes it.
-_KEY_IN_SEGMENT = re.compile(rf"{KEY_PREFIX}_([^_/]+)_.+", re.DOTALL)
+# text's end (in a path: its segment's), is taken as the secret, as ``key_parts`` takes it.
+_KEY_IN_TEXT = re.compile(rf"{KEY_PREFIX}_([^_/]+)_.+", re.DOTALL)
 
 
 def key_parts(text: str) -> tuple[str, str] | None:
@@ -34,10 +34,16 @@ def masked_key(text: str) -> str:
     return text if key_id is None else f"{KEY_PREFIX}_{key_id}_…"
 
 
+def holds_key(text: str) -> bool:
+    """Whether ``text`` holds a key anywhere (after "[", ":" or "key=", say), not only as
+    the whole of it."""
+    return _KEY_IN_TEXT.search(text) is not None
+
+
 def masked_path(path: str) -> str:
     """``path`` with each key in it masked as ``masked_key`` masks a whole key, wherever it
     starts in its segment."""
     return "/".join(
-        _KEY_IN_SEGMENT.sub(lambda found: f"{KEY_PREFIX}_{found[1]}_…", segment)
+        _KEY_IN_TEXT.sub(lambda found: f"{KEY_PREFIX}_{found[1]}_…", segment)
         for segment in path.split("/")
     )

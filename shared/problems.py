@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from shared.key_shape import masked_path, whole_key_id
+from shared.key_shape import holds_key, masked_path
 from shared.transient_errors import describe, is_transient
 
 PROBLEM_JSON = "application/problem+json"
@@ -70,8 +70,9 @@ _ECHOABLE = re.compile(r"[A-Za-z0-9_.:\[\]-]{1,64}")
 def echoable(text: str) -> bool:
     """Whether a client's ``text`` may be repeated in a reply, which a console or a log shows:
     an id or a name of the kind the API uses, not a bidi override or 5,000 characters, nor a
-    whole API key pasted where its id belongs (its secret would be repeated)."""
-    return _ECHOABLE.fullmatch(text) is not None and whole_key_id(text) is None
+    API key pasted where its id belongs, alone or after another character (its secret would
+    be repeated)."""
+    return _ECHOABLE.fullmatch(text) is not None and not holds_key(text)
 
 
 def not_found(noun: str, key: object) -> Problem:

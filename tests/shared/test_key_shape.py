@@ -8,7 +8,7 @@ import json
 import pytest
 
 from shared.key_shape import masked_path
-from shared.problems import Problem, problem_response
+from shared.problems import Problem, not_found, problem_response
 
 KEY = "tfk_0a1b2c3d4e5f_Zx9-Qw8_Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz9Xc8Vb7Nm6"
 SECRET = KEY.split("_", 2)[2]
@@ -41,3 +41,9 @@ def test_a_problem_does_not_repeat_a_key_pasted_after_bearer() -> None:
     body = json.loads(text)
     assert SECRET not in text
     assert body["instance"] == "/v1/keys/Bearer%20tfk_0a1b2c3d4e5f_%E2%80%A6/revoke"
+
+
+@pytest.mark.parametrize("pasted", [f"[{KEY}]", f":{KEY}", f".{KEY}", f"k:{KEY}"])
+def test_a_404_does_not_name_a_key_pasted_with_a_character_before_it(pasted: str) -> None:
+    problem = not_found("key", pasted)
+    assert problem.detail == "No such key."

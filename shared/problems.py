@@ -187,7 +187,8 @@ def _allowed_methods(request: Request) -> str:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", extra={"path": request.url.path, **describe(exc)})
+    # The path masked as the access log masks it: a whole key pasted into a URL is a secret.
+    log.error("unhandled error", extra={"path": masked_path(request.url.path), **describe(exc)})
     return problem_response(Problem(500, "Internal error"), request.url.path)
 
 
@@ -200,7 +201,7 @@ async def _on_infrastructure_error(request: Request, exc: Exception) -> JSONResp
         return await _on_unexpected(request, exc)
     log.warning(
         "dependency unavailable",
-        extra={"path": request.url.path, "collapse": True, **describe(exc)},
+        extra={"path": masked_path(request.url.path), "collapse": True, **describe(exc)},
     )
     problem = Problem(
         503,

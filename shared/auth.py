@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, UtcDateTime
-from shared.key_shape import KEY_PREFIX, key_parts, whole_key_id
+from shared.key_shape import KEY_PREFIX, key_parts, masked_path, whole_key_id
 from shared.problems import Problem
 from shared.web import Context, Session
 
@@ -192,7 +192,9 @@ async def find_api_key(session: AsyncSession, id_or_name: str) -> ApiKey:
     if not named:
         if whole_id is not None:
             raise LookupError(f"no key with the id of the key given ({whole_id})")
-        raise LookupError(f"no key with id or name {id_or_name!r}")
+        # Masked: a key pasted with what was copied around it ("Bearer tfk_…") is no whole
+        # key, and its secret would be printed back.
+        raise LookupError(f"no key with id or name {masked_path(id_or_name)!r}")
     if len(named) > 1:
         ids = ", ".join(k.id for k in named)
         raise LookupError(f"{len(named)} keys are named {id_or_name!r} ({ids}): give the id")

@@ -101,6 +101,11 @@ async def test_a_leaked_key_is_revoked_as_pasted_and_never_repeated(tmp_path: Pa
     assert unknown.returncode == 1
     assert "no key with the id of the key given (000000000000)" in unknown.stderr
     assert "do-not-echo-me" not in unknown.stdout + unknown.stderr
+    # Pasted with what was copied around it: no whole key, and still not said back.
+    pasted = _tifli(url, "keys", "revoke", "Bearer tfk_000000000000_do-not-echo-me")
+    assert pasted.returncode == 1
+    assert "no key with id or name 'Bearer tfk_000000000000_…'" in pasted.stderr
+    assert "do-not-echo-me" not in pasted.stdout + pasted.stderr
 
 
 NATIONAL_READER = ("keys", "create", "--name", "x", "--scope", "reports:read", "--national")

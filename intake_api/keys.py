@@ -5,6 +5,7 @@ audited. Like the report use cases, they run in the caller's transaction and nev
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -82,11 +83,14 @@ async def create(
     unit: str | None,
     expires_in: timedelta | None,
     holder_scopes: frozenset[str] | None = None,
+    holder_expires_at: datetime | None = None,
 ) -> KeyCreated:
     """KeyRulesError (naming the field) for unknown scopes or unit, or a forbidden reach;
     then ScopesNotHeld if ``holder_scopes`` (the creating key's, through the API; None: the
     host's command line) lack any of them. A key that may only manage keys would otherwise
-    make a submitter and a reviewer, and publish an alert alone past the four-eyes rule."""
+    make a submitter and a reviewer, and publish an alert alone past the four-eyes rule.
+    Likewise a key expiring at ``holder_expires_at`` makes none that outlives it: a key
+    given for a day would otherwise make itself a successor that never expires."""
     try:
         scopes = parse_scopes(scopes)
     except ValueError as exc:
@@ -102,6 +106,13 @@ async def create(
             "expires_in_days", f"a key lives at most {MAX_LIFETIME_DAYS} days (ten years)"
         )
     expires_at = now + expires_in if expires_in is not None else None
+    if holder_expires_at is not None and (expires_at is None or expires_at > holder_expires_at):
+        days = max(1, math.floor((holder_expires_at - now) / timedelta(days=1)))
+        raise KeyRulesError(
+            "expires_in_days",
+            f"a key makes none that outlives it: this one expires at "
+            f"{holder_expires_at.isoformat()}, so at most {days} days",
+        )
     try:
         secret = await create_api_key(session, name, scopes, now, unit=unit, expires_at=expires_at)
     except UnknownUnit as exc:
@@ -111,6 +122,12 @@ async def create(
     assert key is not None
     _audit(session, actor, "key_create", key.id, now)
     return KeyCreated(**key_out(key, now).model_dump(), key=secret)
+
+
+async def expiry_of(session: AsyncSession, key_id: str) -> datetime | None:
+    """When the key ``key_id`` expires (None: never, or no such key)."""
+    key = await session.get(ApiKey, key_id)
+    return key.expires_at if key is not None else None
 
 
 async def page(session: AsyncSession, now: datetime, limit: int, offset: int) -> KeyPage:

@@ -532,7 +532,9 @@ async def create_key(
     null), with an optional expiry. The key is shown once; it is stored hashed.
 
     **Scope:** `keys:admin` (which only national keys may hold), and every scope the new key
-    is given: a key hands out no scope it does not hold itself (403). Audited. **Events:** none.
+    is given: a key hands out no scope it does not hold itself (403), and makes none that
+    outlives it (a 422 on `expires_in_days` if the creating key expires first, a null
+    lifetime included). Audited. **Events:** none.
     """
     try:
         return await keys.create(
@@ -543,8 +545,10 @@ async def create_key(
             scopes=body.scopes,
             unit=body.unit,
             expires_in=(timedelta(days=body.expires_in_days) if body.expires_in_days else None),
-            # The host's ``tifli keys create`` gives any scope: it is the operator there.
+            # The host's ``tifli keys create`` gives any scope and lifetime: it is the
+            # operator there.
             holder_scopes=frozenset(principal.scopes),
+            holder_expires_at=await keys.expiry_of(session, principal.key_id),
         )
     except keys.KeyRulesError as exc:
         raise _key_problem(exc) from None

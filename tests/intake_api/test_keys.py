@@ -212,6 +212,44 @@ async def test_a_key_hands_out_no_scope_it_does_not_hold(stack: Stack) -> None:
     assert [e[1] for e in await _audit(stack)] == ["key_create"]
 
 
+async def test_a_key_makes_no_key_that_outlives_it(stack: Stack) -> None:
+    """A key given for a few days would otherwise make itself a successor that never
+    expires, and keep its reach after its own end."""
+    async with stack.embedded.sessions() as session, session.begin():
+        stack.keys["for-a-week"] = await create_api_key(
+            session, "for-a-week", ["keys:admin"], START, expires_at=START + timedelta(days=7)
+        )
+    audited = await _audit(stack)
+    async with stack.client("for-a-week") as temporary:
+        refused = [
+            await temporary.post(
+                "/v1/keys",
+                json={"name": "heir", "scopes": ["keys:admin"], "unit": None, **lifetime},
+            )
+            for lifetime in ({}, {"expires_in_days": None}, {"expires_in_days": 8})
+        ]
+        within = await temporary.post(
+            "/v1/keys",
+            json={"name": "deputy", "scopes": ["keys:admin"], "unit": None, "expires_in_days": 7},
+        )
+    for answer in refused:
+        assert answer.status_code == 422, answer.text
+        assert [e["field"] for e in answer.json()["errors"]] == ["expires_in_days"]
+        assert "at most 7 days" in answer.json()["detail"]
+    assert within.status_code == 201, within.text
+    # The one key made is the one within its maker's life: the refusals made nothing.
+    made = (await _audit(stack))[len(audited) :]
+    assert [(action, target) for _, action, _, target in made] == [
+        ("key_create", within.json()["id"])
+    ]
+    # A key that never expires makes keys of any lifetime, as before.
+    async with stack.client("admin") as admin:
+        lasting = await admin.post(
+            "/v1/keys", json={"name": "lasting", "scopes": ["reports:read"], "unit": None}
+        )
+    assert lasting.status_code == 201, lasting.text
+
+
 async def test_units_are_managed_through_the_api(stack: Stack) -> None:
     async with stack.client("admin") as admin:
         added = await admin.post("/v1/units", json={"code": "RABAT-AGDAL", "name": "Rabat Agdal"})

@@ -79,6 +79,10 @@ async function route() {
   const before = view.firstChild;
   try {
     await match[0].show(match[1]);
+    // Drawn again meanwhile (the language changed while this page still loaded its history):
+    // the draft is the newer drawing's to give back. Given here, it went to fields about to
+    // be replaced, and the newer page came back without what was typed.
+    if (stale()) return;
     restoreDraft(view, location.hash, unitOf(signedInKey()));
     arrive(view);
   } catch (error) {

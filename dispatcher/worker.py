@@ -247,9 +247,11 @@ class DeliveryWorker:
         self, session: AsyncSession, taken: list[tuple[Delivery, Partner]], now: datetime
     ) -> list[Claimed]:
         """The deliveries a claim took, leased to this worker and ready to send (each as
-        what the partner can read: ``as_the_alert_where_unseen``)."""
+        what the partner can read: ``as_the_alert_where_unseen``). ``taken`` is left holding
+        those claimed: the caller frees their slots if the claim is not committed."""
         await as_the_alert_where_unseen(session, [delivery for delivery, _ in taken])
         claimed = []
+        held: list[tuple[Delivery, Partner]] = []
         for delivery, partner in taken:
             try:
                 secrets = signing_secrets(partner, now, self._sealer)
@@ -258,7 +260,7 @@ class DeliveryWorker:
                 # intake first): raised, it failed the whole claim, and every other
                 # partner's alerts and take-downs with it, event after event. This one
                 # waits, said, for a dispatcher that holds the key, or its deadline.
-                self._free_slots([partner.id])
+                held.append((delivery, partner))
                 delivery.next_attempt_at = now + _UNOPENED_SECRET_WAIT
                 delivery.last_error = UNOPENED_SECRET
                 _said_unopened(delivery, partner)
@@ -266,6 +268,10 @@ class DeliveryWorker:
             delivery.status = "sending"
             delivery.lease_until = now + self._config.lease
             claimed.append(_claimed(delivery, partner, secrets))
+        # Their slots freed once, here: left in ``taken``, a claim that then fails to commit
+        # would free them again, and the partner be allowed one POST more for good.
+        self._free_slots(partner.id for _, partner in held)
+        taken[:] = [pair for pair in taken if pair not in held]
         return claimed
 
     async def _idle_time(self) -> float:

@@ -27,13 +27,6 @@ def whole_key_id(text: str) -> str | None:
     return parts[0] if parts is not None else None
 
 
-def masked_key(text: str) -> str:
-    """``text``, or, if it is a whole key, the key with its secret left out: what a log or an
-    answer may repeat of a key pasted where an id was expected."""
-    key_id = whole_key_id(text)
-    return text if key_id is None else f"{KEY_PREFIX}_{key_id}_…"
-
-
 def holds_key(text: str) -> bool:
     """Whether ``text`` holds a key anywhere (after "[", ":" or "key=", say), not only as
     the whole of it."""
@@ -41,8 +34,8 @@ def holds_key(text: str) -> bool:
 
 
 def masked_path(path: str) -> str:
-    """``path`` with each key in it masked as ``masked_key`` masks a whole key, wherever it
-    starts in its segment."""
+    """``path`` with each key in it, wherever it starts in its segment, given as its id alone
+    (``tfk_<id>_…``): what a log or an answer may repeat of a key pasted into a URL."""
     return "/".join(
         _KEY_IN_TEXT.sub(lambda found: f"{KEY_PREFIX}_{found[1]}_…", segment)
         for segment in path.split("/")

@@ -69,7 +69,7 @@ _ECHOABLE = re.compile(r"[A-Za-z0-9_.:\[\]-]{1,64}")
 
 def echoable(text: str) -> bool:
     """Whether a client's ``text`` may be repeated in a reply, which a console or a log shows:
-    an id or a name of the kind the API uses, not a bidi override or 5,000 characters, nor a
+    an id or a name of the kind the API uses, not a bidi override or 5,000 characters, nor an
     API key pasted where its id belongs, alone or after another character (its secret would
     be repeated)."""
     return _ECHOABLE.fullmatch(text) is not None and not holds_key(text)
